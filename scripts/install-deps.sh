@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian 12 packages callroute needs to build and test.
+# Idempotent and quick: it calls apt-get only when a package is missing.
+set -eu
+
+PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind
+libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev libsqlite3-dev
+libpq-dev libcmocka-dev libsofia-sip-ua-dev libsndfile1-dev libspandsp-dev
+tzdata sip-tester postgresql python3-aiosmtpd python3-pytest"
+
+if [ "${1:-}" = "--bench" ]; then
+  PKGS="$PKGS liblua5.4-dev lua5.4 kamailio hyperfine"
+fi
+
+missing=""
+for p in $PKGS; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,173 @@
+/* program.h — a compiled scenario file: immutable, reference-counted, shared
+ * by every call that started under it (DESIGN.md: Programs and reload).
+ * Everything a call needs at run time is here in typed form; nothing is
+ * parsed again after load. */
+#ifndef SCN_PROGRAM_H
+#define SCN_PROGRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "scenario/cond.h"
+#include "scenario/expr.h"
+#include "scenario/template.h"
+#include "util/arena.h"
+
+struct app_def;
+struct scn_diags;
+
+typedef struct scn_action scn_action;
+
+/* A list of actions run one after another (a script, then:, do:, ...). */
+typedef struct scn_actions {
+    size_t count;
+    const scn_action *items;
+} scn_actions;
+
+struct scn_action {
+    const struct app_def *app;
+    const void *params;        /* the app's compiled parameter struct */
+    const char *id;            /* optional `id:` (NULL) */
+    const char *label;         /* optional `label:` (NULL) */
+    const char *path;          /* routes[0].script[3].do[1] */
+    const char *file;
+    unsigned line, col;
+    bool disabled;
+    double timeout;            /* common `timeout:` in seconds; < 0 when absent */
+    scn_actions on_error;
+};
+
+#define SCN_ROUTE_TYPES(X)            \
+    X(FROM_GATEWAY, "from_gateway")   \
+    X(FROM_USER, "from_user")         \
+    X(TO_USER, "to_user")             \
+    X(TO_GATEWAY, "to_gateway")
+
+typedef enum {
+#define SCN_RT_ENUM(e, s) SCN_ROUTE_##e,
+    SCN_ROUTE_TYPES(SCN_RT_ENUM)
+#undef SCN_RT_ENUM
+    SCN_ROUTE__COUNT
+} scn_route_type;
+extern const char *const scn_route_type_names[];   /* NULL-terminated */
+
+typedef struct scn_named_scenario scn_named_scenario;
+
+typedef struct scn_route {
+    const char *name;
+    scn_route_type type;
+    int priority;              /* 0..99 */
+    size_t order;              /* position in the file: ties go to the earlier */
+    bool enabled;
+    const scn_cond *cond;      /* NULL: always matches */
+    scn_actions script;        /* the route's own script, or ... */
+    const scn_named_scenario *scenario;   /* ... `scenario: name` */
+    const char *path, *file;
+    unsigned line, col;
+} scn_route;
+
+struct scn_named_scenario {
+    const char *name;
+    const char **args;
+    size_t arg_count;
+    scn_actions script;
+    const char *path;
+};
+
+typedef struct scn_user {
+    const char *number;        /* the extension, e.g. "101" */
+    const char *name, *password, *email, *mobile;
+} scn_user;
+
+#define SCN_GROUP_STRATEGIES(X)       \
+    X(RING_ALL, "ring-all")           \
+    X(ROUND_ROBIN, "round-robin")     \
+    X(LONGEST_IDLE, "longest-idle")   \
+    X(RANDOM, "random")
+
+typedef enum {
+#define SCN_GS_ENUM(e, s) SCN_GROUP_##e,
+    SCN_GROUP_STRATEGIES(SCN_GS_ENUM)
+#undef SCN_GS_ENUM
+} scn_group_strategy;
+extern const char *const scn_group_strategy_names[];
+
+typedef struct scn_group {
+    const char *name;
+    const char **members;      /* user numbers */
+    size_t member_count;
+    scn_group_strategy strategy;
+} scn_group;
+
+typedef struct scn_gateway {
+    const char *name;
+    const char *uri;           /* sip:198.51.100.7:5060 */
+    const char *auth_user, *auth_password;   /* NULL: no digest auth */
+    bool register_;
+    bool accept_any_source;    /* calls from any address count as this gateway */
+} scn_gateway;
+
+typedef enum { SCN_DB_SQLITE, SCN_DB_POSTGRESQL } scn_db_kind;
+
+typedef struct scn_database {
+    const char *name;
+    scn_db_kind kind;
+    const char *url;           /* as written */
+    const char *target;        /* sqlite: the file path (resolved); pg: the conninfo URL */
+} scn_database;
+
+typedef struct scn_settings {
+    const char **sip_listen;   /* "udp:0.0.0.0:5060", ... */
+    size_t sip_listen_count;
+    const char *sounds;        /* where play/record resolve relative paths */
+    int rtp_port_min, rtp_port_max;
+    const char *smtp_url, *smtp_from, *smtp_outbox, *smtp_user, *smtp_password;
+    bool smtp_starttls;
+    double steps_per_second;
+    int max_streams;
+    double hangup_grace;       /* seconds */
+    int max_calls;             /* 0: unlimited */
+    double calls_per_second;   /* intake limit; 0: unlimited */
+    const char *admin_listen;  /* "127.0.0.1:8080" */
+} scn_settings;
+
+typedef struct scn_program {
+    int refcount;
+    cr_arena arena;            /* owns everything below */
+    const char *file;          /* the top file as given */
+    const char *dir;           /* its directory: relative paths resolve here */
+    scn_settings settings;
+    scn_user *users;           size_t user_count;
+    scn_group *groups;         size_t group_count;
+    scn_gateway *gateways;     size_t gateway_count;
+    scn_database *databases;   size_t database_count;
+    scn_named_scenario *scenarios; size_t scenario_count;
+    scn_route *routes;         size_t route_count;     /* file order */
+    size_t action_count;       /* every action, nested ones included */
+    /* Things built on top of the program by higher layers (the route index)
+     * hang here with their destructor, so they live and die with it. */
+    void *route_index;
+    void (*route_index_free)(void *);
+    /* Released with the program (PCRE2 codes and the like). */
+    struct scn_release *releases;
+} scn_program;
+
+/* Loads, validates and compiles FILE using the application REGISTRY
+ * (NULL-terminated array of family tables, each ending in APP_END). NULL when any error was reported;
+ * a program that fails is never half-loaded. *UNREADABLE as in scn_load_file. */
+scn_program *scn_program_load(const char *file, const struct app_def *const *registry,
+                              struct scn_diags *diags, bool *unreadable);
+scn_program *scn_program_ref(scn_program *p);
+void scn_program_unref(scn_program *p);
+
+const scn_user *scn_program_user(const scn_program *p, const char *number);
+const scn_group *scn_program_group(const scn_program *p, const char *name);
+const scn_gateway *scn_program_gateway(const scn_program *p, const char *name);
+const scn_database *scn_program_database(const scn_program *p, const char *name);
+const scn_named_scenario *scn_program_scenario(const scn_program *p, const char *name);
+const scn_route *scn_program_route(const scn_program *p, const char *name);
+
+/* Registers a cleanup run when the program is freed. */
+void scn_program_on_release(scn_program *p, void (*fn)(void *), void *arg);
+
+#endif

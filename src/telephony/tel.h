@@ -1,0 +1,113 @@
+/* tel.h — the telephony driver interface. The engine calls these operations
+ * and receives the events below; it never includes a SIP header. Drivers:
+ * `sim` (scripted parties, for simulate and tests) and `sip` (sofia-sip + RTP).
+ *
+ * Legs and operations are driver-owned handles; like libuv handles they are
+ * freed by the driver only after the engine has released them. */
+#ifndef TEL_H
+#define TEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct tel_driver tel_driver;
+typedef struct tel_leg tel_leg;
+typedef struct tel_op tel_op;
+
+#define TEL_EVENTS(X)                       \
+    X(TRYING, "trying")                     \
+    X(RINGING, "ringing")                   \
+    X(EARLY_MEDIA, "early_media")           \
+    X(ANSWER, "answer")                     \
+    X(BUSY, "busy")                         \
+    X(FAILED, "failed")                     \
+    X(HANGUP, "hangup")                     \
+    X(HOLD, "hold")                         \
+    X(UNHOLD, "unhold")                     \
+    X(DTMF, "dtmf")                         \
+    X(TRANSFER, "transfer")
+
+typedef enum {
+#define TEL_EV_ENUM(e, s) TEL_EV_##e,
+    TEL_EVENTS(TEL_EV_ENUM)
+#undef TEL_EV_ENUM
+    TEL_EV__COUNT
+} tel_event_kind;
+extern const char *const tel_event_names[];
+
+typedef struct tel_event {
+    tel_event_kind kind;
+    int sip_code;            /* BUSY/FAILED/HANGUP: the SIP status (486, 480, 503...) */
+    const char *cause;       /* HANGUP: normal|busy|... */
+    char digit;              /* DTMF */
+    const char *refer_to;    /* TRANSFER: the target the peer asked for */
+} tel_event;
+
+/* What the driver knows about a new incoming call. */
+typedef struct tel_call_info {
+    const char *call_id;
+    const char *caller_number, *caller_name, *called_number;
+    const char *source;      /* gateway name, or "user:101" */
+    /* SIP headers as name/value pairs (for sip.header.<Name>). */
+    const char *const *header_names;
+    const char *const *header_values;
+    size_t header_count;
+} tel_call_info;
+
+typedef enum { TEL_DIAL_USER, TEL_DIAL_GATEWAY, TEL_DIAL_URI } tel_dial_kind;
+
+typedef struct tel_dial_req {
+    tel_dial_kind kind;
+    const char *target;      /* user number, dialled number, or SIP URI */
+    const char *gateway;     /* TEL_DIAL_GATEWAY: the gateway's name */
+    const char *caller_id, *caller_name;
+    tel_leg *from;           /* the caller's leg (for media and early media) */
+} tel_dial_req;
+
+/* The engine's side: the driver calls these. */
+typedef struct tel_handler {
+    /* A new incoming call; the engine takes it (sets the leg's user data).
+     * Returning false rejects it (e.g. no route: the driver answers 404). */
+    bool (*incoming)(void *eng, tel_leg *leg, const tel_call_info *info, int *reject_code);
+    /* Something happened on a leg (incoming or dialled). */
+    void (*event)(void *eng, tel_leg *leg, void *leg_user, const tel_event *ev);
+    void *eng;
+} tel_handler;
+
+/* A media operation finished: STATUS 0 ok, <0 error (MSG says why);
+ * DIGIT is the DTMF digit that interrupted it, or 0. */
+typedef void (*tel_op_done_cb)(void *arg, int status, const char *msg, char digit);
+
+typedef enum { TEL_TONE_RINGBACK, TEL_TONE_BUSY, TEL_TONE_BEEP } tel_tone;
+
+typedef struct tel_driver_ops {
+    const char *name;
+    void (*set_handler)(tel_driver *d, const tel_handler *h);
+    void (*leg_set_user)(tel_driver *d, tel_leg *leg, void *user);
+    int (*answer)(tel_driver *d, tel_leg *leg);
+    int (*ringing)(tel_driver *d, tel_leg *leg, bool early_media);
+    /* Before answer: reject with SIP_CODE; after: BYE. */
+    int (*hangup)(tel_driver *d, tel_leg *leg, int sip_code);
+    /* Starts an outgoing leg; its progress arrives as events with USER. */
+    tel_leg *(*dial)(tel_driver *d, const tel_dial_req *req, void *user);
+    int (*bridge)(tel_driver *d, tel_leg *a, tel_leg *b);
+    int (*unbridge)(tel_driver *d, tel_leg *a, tel_leg *b);
+    int (*transfer)(tel_driver *d, tel_leg *leg, const char *to);
+    tel_op *(*play)(tel_driver *d, tel_leg *leg, const char *path, bool interruptible,
+                    tel_op_done_cb cb, void *arg);
+    tel_op *(*tone)(tel_driver *d, tel_leg *leg, tel_tone tone, double seconds,
+                    tel_op_done_cb cb, void *arg);
+    tel_op *(*record)(tel_driver *d, tel_leg *leg, const char *path, double max_seconds,
+                      bool beep, tel_op_done_cb cb, void *arg);
+    /* Stops an operation; its callback is not called afterwards. */
+    void (*op_cancel)(tel_driver *d, tel_op *op);
+    /* The engine is done with the leg (after hangup): the driver may free it. */
+    void (*leg_release)(tel_driver *d, tel_leg *leg);
+    void (*destroy)(tel_driver *d);
+} tel_driver_ops;
+
+struct tel_driver {
+    const tel_driver_ops *ops;
+};
+
+#endif

@@ -1,0 +1,96 @@
+#include "util/arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cr_arena_chunk {
+    cr_arena_chunk *prev;
+    size_t size, used;
+    _Alignas(16) unsigned char data[];
+};
+
+void cr_arena_init(cr_arena *a, size_t first_chunk)
+{
+    a->head = NULL;
+    a->chunk_size = first_chunk ? first_chunk : 1024;
+    a->used_total = 0;
+}
+
+void cr_arena_free(cr_arena *a)
+{
+    cr_arena_chunk *c = a->head;
+    while (c) {
+        cr_arena_chunk *prev = c->prev;
+        free(c);
+        c = prev;
+    }
+    a->head = NULL;
+    a->used_total = 0;
+}
+
+void *cr_arena_alloc(cr_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n == 0)
+        n = 16;
+    cr_arena_chunk *c = a->head;
+    if (!c || c->size - c->used < n) {
+        size_t size = a->chunk_size;
+        if (size < n)
+            size = n;
+        c = malloc(sizeof *c + size);
+        if (!c) {
+            fputs("callroute: out of memory\n", stderr);
+            abort();
+        }
+        c->size = size;
+        c->used = 0;
+        /* A large request gets its own chunk; keep filling the current one. */
+        if (a->head && n > a->chunk_size / 2) {
+            c->prev = a->head->prev;
+            a->head->prev = c;
+        } else {
+            c->prev = a->head;
+            a->head = c;
+            if (a->chunk_size < 64 * 1024)
+                a->chunk_size *= 2;
+        }
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    a->used_total += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *cr_arena_strndup(cr_arena *a, const char *s, size_t n)
+{
+    char *p = cr_arena_alloc(a, n + 1);
+    if (n)
+        memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *cr_arena_strdup(cr_arena *a, const char *s)
+{
+    return cr_arena_strndup(a, s, strlen(s));
+}
+
+char *cr_arena_printf(cr_arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    char *p = cr_arena_alloc(a, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}

@@ -1,0 +1,87 @@
+#include "util/strbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void reserve(cr_strbuf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s) {
+        fputs("callroute: out of memory\n", stderr);
+        abort();
+    }
+    b->s = s;
+    b->cap = cap;
+}
+
+void cr_strbuf_append(cr_strbuf *b, const char *s, size_t n)
+{
+    reserve(b, n);
+    if (n)
+        memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void cr_strbuf_puts(cr_strbuf *b, const char *s) { cr_strbuf_append(b, s, strlen(s)); }
+
+void cr_strbuf_putc(cr_strbuf *b, char c) { cr_strbuf_append(b, &c, 1); }
+
+void cr_strbuf_printf(cr_strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void cr_strbuf_json_str(cr_strbuf *b, const char *s, size_t n)
+{
+    cr_strbuf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': cr_strbuf_puts(b, "\\\""); break;
+        case '\\': cr_strbuf_puts(b, "\\\\"); break;
+        case '\n': cr_strbuf_puts(b, "\\n"); break;
+        case '\r': cr_strbuf_puts(b, "\\r"); break;
+        case '\t': cr_strbuf_puts(b, "\\t"); break;
+        default:
+            if (c < 0x20)
+                cr_strbuf_printf(b, "\\u%04x", c);
+            else
+                cr_strbuf_putc(b, (char)c);
+        }
+    }
+    cr_strbuf_putc(b, '"');
+}
+
+void cr_strbuf_reset(cr_strbuf *b)
+{
+    b->len = 0;
+    if (b->s)
+        b->s[0] = '\0';
+}
+
+void cr_strbuf_free(cr_strbuf *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+const char *cr_strbuf_cstr(const cr_strbuf *b) { return b->s ? b->s : ""; }
