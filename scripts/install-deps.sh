@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind
 libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev libsqlite3-dev
 libpq-dev libcmocka-dev libsofia-sip-ua-dev libsndfile1-dev libspandsp-dev
-tzdata sip-tester postgresql python3-aiosmtpd python3-pytest"
+tzdata sip-tester postgresql python3-aiosmtpd python3-pytest
+python3-jsonschema python3-yaml"
 
 if [ "${1:-}" = "--bench" ]; then
   PKGS="$PKGS liblua5.4-dev lua5.4 kamailio hyperfine"
