@@ -1,0 +1,447 @@
+/* load_include.c — scn_load_file: reads the top file and merges the files
+ * its top-level `include:` names (glob patterns relative to the including
+ * file). Included files may hold routes, users, groups, gateways and
+ * scenarios; routes are concatenated (the including file's first, then each
+ * include in order), the maps merged (a name defined twice is an error that
+ * names both places). A file is read once even when several patterns or
+ * files include it; a file that includes one of its includers is a cycle. */
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario/load_int.h"
+
+typedef struct inc_ctx {
+    cr_arena *arena;
+    scn_diags *d;
+    const char *chain_real[SCN_MAX_INCLUDE_DEPTH + 1];   /* realpaths, top first */
+    const char *chain_name[SCN_MAX_INCLUDE_DEPTH + 1];   /* names as shown */
+    size_t depth;
+    char **seen;          /* realpaths of every file read so far (malloc'd) */
+    size_t nseen;
+} inc_ctx;
+
+/* The sections an included file may contribute; "routes" is a list, the
+ * others are maps of names. */
+static const char *const map_sections[] = { "users", "groups", "gateways", "scenarios", NULL };
+static const char *const map_singular[] = { "user", "group", "gateway", "scenario" };
+static const char *const included_keys[] = { "include", "routes", "users", "groups",
+                                             "gateways", "scenarios", NULL };
+enum { N_MAPS = 4 };
+
+typedef struct vec {
+    void **v;
+    size_t n, cap;
+} vec;
+
+static void vec_push(vec *x, void *p)
+{
+    if (x->n == x->cap) {
+        x->cap = x->cap ? x->cap * 2 : 64;
+        x->v = realloc(x->v, x->cap * sizeof *x->v);
+        if (!x->v) {
+            fputs("callroute: out of memory\n", stderr);
+            abort();
+        }
+    }
+    x->v[x->n++] = p;
+}
+
+static scn_node *load_tree(inc_ctx *c, const char *path, const scn_node *from, bool *unreadable);
+
+/* ---- merging ---- */
+
+typedef struct merge {
+    const scn_node *routes_at;    /* where the merged routes list says it is */
+    const scn_node *routes_key;
+    vec routes;                   /* scn_node * */
+    const scn_node *map_at[N_MAPS], *map_key[N_MAPS];
+    vec maps[N_MAPS];             /* scn_pair * */
+    bool failed;
+} merge;
+
+static int section_index(const scn_node *key)
+{
+    for (int i = 0; map_sections[i]; i++)
+        if (scn_scalar_is(key, map_sections[i]))
+            return i;
+    return -1;
+}
+
+/* Adds one file's sections. TOP: the including file itself (anything goes;
+ * the validator checks it) or an included one (only the sections above). */
+static void merge_add(inc_ctx *c, merge *m, const scn_node *root, bool top)
+{
+    for (size_t i = 0; i < root->count; i++) {
+        const scn_node *k = root->pairs[i].key, *v = root->pairs[i].val;
+        int s = section_index(k);
+        if (scn_scalar_is(k, "routes")) {
+            if (scn_is_null(v))
+                continue;
+            if (v->kind != SCN_NODE_SEQ) {
+                if (top)
+                    continue;   /* left in place for the validator */
+                scn_error(c->d, v, "routes", "routes must be a list of routes");
+                m->failed = true;
+                continue;
+            }
+            if (!m->routes_at) {
+                m->routes_at = v;
+                m->routes_key = k;
+            }
+            for (size_t j = 0; j < v->count; j++)
+                vec_push(&m->routes, v->items[j]);
+        } else if (s >= 0) {
+            if (scn_is_null(v))
+                continue;
+            if (v->kind != SCN_NODE_MAP) {
+                if (top)
+                    continue;
+                scn_error(c->d, v, map_sections[s], "%s must be a map of names", map_sections[s]);
+                m->failed = true;
+                continue;
+            }
+            if (!m->map_at[s]) {
+                m->map_at[s] = v;
+                m->map_key[s] = k;
+            }
+            for (size_t j = 0; j < v->count; j++)
+                vec_push(&m->maps[s], &v->pairs[j]);
+        } else if (top || scn_scalar_is(k, "include")) {
+            continue;
+        } else if (scn_scalar_is(k, "settings") || scn_scalar_is(k, "version")) {
+            scn_error(c->d, k, "", "'%s' is allowed only in the top file (%s), not in an "
+                                   "included file", k->str, c->chain_name[0]);
+            m->failed = true;
+        } else {
+            const char *hint = scn_suggest(k->str, included_keys);
+            scn_error(c->d, k, "",
+                      "unknown key '%s' in an included file%s%s%s; included files may hold "
+                      "routes, users, groups, gateways and scenarios",
+                      k->str, hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+            m->failed = true;
+        }
+    }
+}
+
+static const scn_pair *const *dup_base;
+
+static int pair_cmp(const void *a, const void *b)
+{
+    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+    const scn_node *x = dup_base[ia]->key, *y = dup_base[ib]->key;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->str, y->str, n);
+    if (!r)
+        r = (x->len > y->len) - (x->len < y->len);
+    return r ? r : (ia > ib) - (ia < ib);
+}
+
+/* A name defined in two files: error at the later one, naming the first. */
+static void check_names(inc_ctx *c, merge *m, int s)
+{
+    vec *x = &m->maps[s];
+    if (x->n < 2)
+        return;
+    size_t *idx = malloc(x->n * sizeof *idx);
+    if (!idx) {
+        fputs("callroute: out of memory\n", stderr);
+        abort();
+    }
+    for (size_t i = 0; i < x->n; i++)
+        idx[i] = i;
+    dup_base = (const scn_pair *const *)x->v;
+    qsort(idx, x->n, sizeof *idx, pair_cmp);
+    for (size_t i = 1, first = 0; i < x->n; i++) {
+        const scn_node *a = ((scn_pair *)x->v[idx[first]])->key;
+        const scn_node *b = ((scn_pair *)x->v[idx[i]])->key;
+        if (a->len == b->len && memcmp(a->str, b->str, a->len) == 0) {
+            scn_path p = { .len = 0 };
+            scn_path_key(&p, map_sections[s]);
+            scn_path_key(&p, b->str);
+            scn_error(c->d, b, scn_path_str(&p), "%s '%s' is defined twice: first at %s:%u:%u",
+                      map_singular[s], b->str, a->file, a->line, a->col);
+            m->failed = true;
+        } else {
+            first = i;
+        }
+    }
+    free(idx);
+}
+
+/* The including file's root with the merged sections. The `include` key is
+ * removed: the merged document no longer includes anything, and the
+ * validator need not know about it. */
+static scn_node *merge_build(inc_ctx *c, merge *m, const scn_node *root)
+{
+    scn_node *out = cr_arena_alloc(c->arena, sizeof *out);
+    *out = *root;
+    out->pairs = cr_arena_alloc(c->arena, (root->count + 1 + N_MAPS) * sizeof *out->pairs);
+    out->count = 0;
+    bool placed_routes = false, placed[N_MAPS] = { false };
+
+    scn_node *routes = NULL;
+    if (m->routes_at) {
+        routes = cr_arena_alloc(c->arena, sizeof *routes);
+        *routes = *m->routes_at;
+        routes->count = m->routes.n;
+        routes->items = cr_arena_alloc(c->arena, (m->routes.n ? m->routes.n : 1) * sizeof(void *));
+        memcpy(routes->items, m->routes.v, m->routes.n * sizeof(void *));
+    }
+    scn_node *maps[N_MAPS] = { NULL };
+    for (int s = 0; s < N_MAPS; s++) {
+        if (!m->map_at[s])
+            continue;
+        maps[s] = cr_arena_alloc(c->arena, sizeof *maps[s]);
+        *maps[s] = *m->map_at[s];
+        maps[s]->count = m->maps[s].n;
+        maps[s]->pairs = cr_arena_alloc(c->arena, (m->maps[s].n ? m->maps[s].n : 1) *
+                                                      sizeof(scn_pair));
+        for (size_t j = 0; j < m->maps[s].n; j++)
+            maps[s]->pairs[j] = *(scn_pair *)m->maps[s].v[j];
+    }
+    for (size_t i = 0; i < root->count; i++) {
+        scn_pair p = root->pairs[i];
+        int s = section_index(p.key);
+        if (scn_scalar_is(p.key, "include"))
+            continue;
+        if (scn_scalar_is(p.key, "routes") && routes && !placed_routes &&
+            (scn_is_null(p.val) || p.val->kind == SCN_NODE_SEQ)) {
+            p.val = routes;
+            placed_routes = true;
+        } else if (s >= 0 && maps[s] && !placed[s] &&
+                   (scn_is_null(p.val) || p.val->kind == SCN_NODE_MAP)) {
+            p.val = maps[s];
+            placed[s] = true;
+        } else if ((scn_scalar_is(p.key, "routes") && routes) || (s >= 0 && maps[s])) {
+            /* The top file's section is not a list/map but includes add to it. */
+            scn_error(c->d, p.val, p.key->str, "%s must be a %s", p.key->str,
+                      s >= 0 ? "map of names" : "list of routes");
+            m->failed = true;
+        }
+        out->pairs[out->count++] = p;
+    }
+    if (routes && !placed_routes)
+        out->pairs[out->count++] = (scn_pair){ (scn_node *)m->routes_key, routes };
+    for (int s = 0; s < N_MAPS; s++)
+        if (maps[s] && !placed[s])
+            out->pairs[out->count++] = (scn_pair){ (scn_node *)m->map_key[s], maps[s] };
+    return out;
+}
+
+static void merge_free(merge *m)
+{
+    free(m->routes.v);
+    for (int s = 0; s < N_MAPS; s++)
+        free(m->maps[s].v);
+}
+
+/* ---- following includes ---- */
+
+static bool has_glob_magic(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+/* DIR/PATTERN, with DIR's own glob characters escaped. */
+static char *join_pattern(const char *including, const char *pattern)
+{
+    const char *slash = strrchr(including, '/');
+    size_t dlen = slash ? (size_t)(slash - including) + 1 : 0;
+    if (pattern[0] == '/' || dlen == 0)
+        return strdup(pattern);
+    size_t plen = strlen(pattern);
+    char *out = malloc(2 * dlen + plen + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < dlen; i++) {
+        if (strchr("*?[]\\", including[i]))
+            *o++ = '\\';
+        *o++ = including[i];
+    }
+    memcpy(o, pattern, plen + 1);
+    return out;
+}
+
+static bool seen_before(inc_ctx *c, const char *real)
+{
+    for (size_t i = 0; i < c->nseen; i++)
+        if (strcmp(c->seen[i], real) == 0)
+            return true;
+    return false;
+}
+
+static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *at)
+{
+    char *real = realpath(path, NULL);
+    if (!real) {
+        scn_error(c->d, at, "include", "cannot read %s: %s", path, strerror(errno));
+        m->failed = true;
+        return;
+    }
+    for (size_t i = 0; i < c->depth; i++) {
+        if (strcmp(c->chain_real[i], real) != 0)
+            continue;
+        cr_strbuf chain = CR_STRBUF_INIT;
+        for (size_t j = i; j < c->depth; j++)
+            cr_strbuf_printf(&chain, "%s -> ", c->chain_name[j]);
+        cr_strbuf_puts(&chain, path);
+        scn_error(c->d, at, "include", "include cycle: %s", cr_strbuf_cstr(&chain));
+        cr_strbuf_free(&chain);
+        m->failed = true;
+        free(real);
+        return;
+    }
+    if (seen_before(c, real)) {   /* included already, by another pattern or file */
+        free(real);
+        return;
+    }
+    if (c->depth >= SCN_MAX_INCLUDE_DEPTH) {
+        scn_error(c->d, at, "include", "includes are nested more than %d files deep (at %s)",
+                  SCN_MAX_INCLUDE_DEPTH, path);
+        m->failed = true;
+        free(real);
+        return;
+    }
+    char **seen = realloc(c->seen, (c->nseen + 1) * sizeof *seen);
+    if (!seen) {
+        fputs("callroute: out of memory\n", stderr);
+        abort();
+    }
+    c->seen = seen;
+    c->seen[c->nseen++] = real;
+    c->chain_real[c->depth] = real;
+    c->chain_name[c->depth] = cr_arena_strdup(c->arena, path);
+    c->depth++;
+    scn_node *child = load_tree(c, path, at, NULL);
+    c->depth--;
+    if (!child) {
+        m->failed = true;
+        return;
+    }
+    if (child->kind != SCN_NODE_MAP) {
+        scn_error(c->d, child, "", "an included file must be a map with routes, users, groups, "
+                                   "gateways or scenarios");
+        m->failed = true;
+        return;
+    }
+    merge_add(c, m, child, false);
+}
+
+static void include_pattern(inc_ctx *c, merge *m, const char *including, const scn_node *pat)
+{
+    if (pat->kind != SCN_NODE_SCALAR || pat->len == 0) {
+        scn_error(c->d, pat, "include", "include needs a file name or pattern (a string)");
+        m->failed = true;
+        return;
+    }
+    char *full = join_pattern(including, pat->str);
+    if (!full) {
+        fputs("callroute: out of memory\n", stderr);
+        abort();
+    }
+    glob_t g;
+    int rc = glob(full, 0, NULL, &g);
+    if (rc == GLOB_NOMATCH) {
+        if (has_glob_magic(pat->str)) {
+            scn_warning(c->d, pat, "include", "include pattern '%s' matches no file", pat->str);
+        } else {
+            scn_error(c->d, pat, "include", "cannot read %s: %s", pat->str, strerror(ENOENT));
+            m->failed = true;
+        }
+    } else if (rc != 0) {
+        scn_error(c->d, pat, "include", "cannot read %s: %s", pat->str,
+                  rc == GLOB_NOSPACE ? "out of memory" : "read error");
+        m->failed = true;
+    } else {
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            include_one(c, m, g.gl_pathv[i], pat);
+    }
+    if (rc != GLOB_NOMATCH)
+        globfree(&g);
+    free(full);
+}
+
+static scn_node *resolve_includes(inc_ctx *c, const char *path, scn_node *root)
+{
+    const scn_node *inc = scn_map_get(root, "include");
+    if (!inc)
+        return root;
+    merge m = { .failed = false };
+    merge_add(c, &m, root, true);
+    if (inc->kind == SCN_NODE_SEQ) {
+        for (size_t i = 0; i < inc->count; i++)
+            include_pattern(c, &m, path, inc->items[i]);
+    } else if (inc->kind == SCN_NODE_SCALAR && !scn_is_null(inc)) {
+        include_pattern(c, &m, path, inc);
+    } else if (!scn_is_null(inc)) {
+        scn_error(c->d, inc, "include", "include must be a file pattern or a list of them");
+        m.failed = true;
+    }
+    for (int s = 0; s < N_MAPS && !m.failed; s++)
+        check_names(c, &m, s);
+    scn_node *out = m.failed ? NULL : merge_build(c, &m, root);
+    if (m.failed)
+        out = NULL;
+    merge_free(&m);
+    return out;
+}
+
+static scn_node *load_tree(inc_ctx *c, const char *path, const scn_node *from, bool *unreadable)
+{
+    const char *file = cr_arena_strdup(c->arena, path);
+    size_t size;
+    int err;
+    char *buf = scn_read_file(path, &size, &err);
+    if (!buf) {
+        if (err == EFBIG) {
+            scn_diag_at(c->d, SCN_SEV_ERROR, file, 1, 1, "",
+                        "file is too large (%zu bytes; the limit is %u bytes)", size,
+                        (unsigned)SCN_MAX_FILE_BYTES);
+            return NULL;
+        }
+        const char *why = err == EINVAL ? "not a regular file" : strerror(err);
+        if (from) {
+            scn_error(c->d, from, "include", "cannot read %s: %s", path, why);
+        } else {
+            scn_diag_at(c->d, SCN_SEV_ERROR, file, 0, 0, "", "cannot read %s: %s", path, why);
+            if (unreadable)
+                *unreadable = true;
+        }
+        return NULL;
+    }
+    scn_node *root = scn_parse_buffer(c->arena, file, buf, size, c->d);
+    free(buf);
+    if (!root || root->kind != SCN_NODE_MAP)
+        return root;
+    return resolve_includes(c, file, root);
+}
+
+scn_node *scn_load_file(cr_arena *arena, const char *path, struct scn_diags *diags,
+                        bool *unreadable)
+{
+    if (unreadable)
+        *unreadable = false;
+    inc_ctx c = { .arena = arena, .d = diags };
+    char *real = realpath(path, NULL);
+    if (real) {
+        c.seen = malloc(sizeof *c.seen);
+        if (!c.seen) {
+            fputs("callroute: out of memory\n", stderr);
+            abort();
+        }
+        c.seen[c.nseen++] = real;
+        c.chain_real[0] = real;
+        c.chain_name[0] = path;
+        c.depth = 1;
+    } else {
+        c.chain_name[0] = path;   /* load_tree reports why it cannot be read */
+    }
+    scn_node *root = load_tree(&c, path, NULL, unreadable);
+    for (size_t i = 0; i < c.nseen; i++)
+        free(c.seen[i]);
+    free(c.seen);
+    return root;
+}
