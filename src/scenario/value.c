@@ -66,36 +66,51 @@ bool cr_val_as_number(cr_value v, double *out)
     return true;
 }
 
+const char *cr_val_text(cr_value v, char *buf, size_t *len)
+{
+    int n = 0;
+    switch (v.kind) {
+    case CR_VAL_STR:
+    case CR_VAL_ERR:
+        *len = v.len;
+        return v.str ? v.str : "";
+    case CR_VAL_NULL: break;
+    case CR_VAL_BOOL: n = snprintf(buf, CR_VAL_TEXT_MAX, "%s", v.b ? "true" : "false"); break;
+    case CR_VAL_NUM:
+        if (v.num == 0) /* also -0, which %.0f would print as "-0" */
+            n = snprintf(buf, CR_VAL_TEXT_MAX, "0");
+        else if (v.num == floor(v.num) && fabs(v.num) < 1e15)
+            n = snprintf(buf, CR_VAL_TEXT_MAX, "%.0f", v.num);
+        else
+            n = snprintf(buf, CR_VAL_TEXT_MAX, "%.15g", v.num);
+        break;
+    }
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
 void cr_val_to_text(cr_value v, cr_strbuf *out)
 {
-    switch (v.kind) {
-    case CR_VAL_NULL: break;
-    case CR_VAL_BOOL: cr_strbuf_puts(out, v.b ? "true" : "false"); break;
-    case CR_VAL_NUM:
-        if (v.num == floor(v.num) && fabs(v.num) < 1e15)
-            cr_strbuf_printf(out, "%.0f", v.num);
-        else
-            cr_strbuf_printf(out, "%.15g", v.num);
-        break;
-    case CR_VAL_STR:
-    case CR_VAL_ERR: cr_strbuf_append(out, v.str, v.len); break;
-    }
+    char buf[CR_VAL_TEXT_MAX];
+    size_t n;
+    const char *s = cr_val_text(v, buf, &n);
+    cr_strbuf_append(out, s, n);
 }
 
 const char *cr_val_to_cstr(cr_value v, cr_arena *a, size_t *len)
 {
-    if (v.kind == CR_VAL_STR) {
+    if (v.kind == CR_VAL_STR && v.str) {
         if (len)
             *len = v.len;
         return v.str;
     }
-    cr_strbuf b = CR_STRBUF_INIT;
-    cr_val_to_text(v, &b);
-    const char *s = cr_arena_strndup(a, cr_strbuf_cstr(&b), b.len);
+    char buf[CR_VAL_TEXT_MAX];
+    size_t n;
+    const char *s = cr_val_text(v, buf, &n);
     if (len)
-        *len = b.len;
-    cr_strbuf_free(&b);
-    return s;
+        *len = n;
+    return cr_arena_strndup(a, s, n);
 }
 
 bool cr_val_equal(cr_value a, cr_value b)

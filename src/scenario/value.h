@@ -47,6 +47,11 @@ bool cr_val_truthy(cr_value v);
 bool cr_val_as_number(cr_value v, double *out);
 /* Text form: numbers without trailing zeros ("3", "2.5"), true/false, "" for null. */
 void cr_val_to_text(cr_value v, cr_strbuf *out);
+/* Text form without allocating: STR and ERR return their own text; other
+ * kinds are formatted into BUF (CR_VAL_TEXT_MAX bytes), which is returned.
+ * *LEN gets the length; the result is NUL-terminated except for STR. */
+#define CR_VAL_TEXT_MAX 32
+const char *cr_val_text(cr_value v, char *buf, size_t *len);
 /* Same, into an arena; returns the string and its length. */
 const char *cr_val_to_cstr(cr_value v, cr_arena *a, size_t *len);
 /* Loose equality of scenario conditions: numbers compare numerically when
