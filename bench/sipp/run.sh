@@ -1,0 +1,28 @@
+#!/bin/sh
+# The generator's own ceiling: sipp UAC -> sipp UAS directly, pinned to the
+# core the benchmark gives sipp, same steps as the servers and beyond. A server
+# figure at or near this ceiling is "limited by the generator".
+#   sh bench/sipp/run.sh [--quick] [--out FILE]
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+QUICK=""; OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --out) OUT="$2"; shift ;;
+    *) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
+  esac
+  shift
+done
+command -v sipp >/dev/null || { echo "sipp: not installed" >&2; exit 3; }
+UAS_PORT=${UAS_PORT:-25080}
+set -- --name sipp-direct --target "127.0.0.1:$UAS_PORT" --uas-port "$UAS_PORT"
+[ -n "$OUT" ] && set -- "$@" --out "$OUT"
+if [ -n "$QUICK" ]; then
+  /usr/bin/python3 "$HERE/sipstep.py" ladder "$@" --rates 1000,2000,4000 --duration 3 \
+    --warmup 1 --drain 0.5
+else
+  /usr/bin/python3 "$HERE/sipstep.py" ladder "$@" \
+    --rates "${SIP_RATES:-100,200,400,800,1000,1600},2400,3200,4800,6400" \
+    --duration "${SIP_SECONDS:-30}" --warmup 5 --drain 1
+fi

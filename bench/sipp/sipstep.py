@@ -1,0 +1,423 @@
+#!/usr/bin/python3
+"""Fixed-rate sipp steps against a SIP server, measured from /proc.
+
+One tool for every SIP figure in BENCHMARKS.md, so Kamailio, callroute and
+the sipp-to-sipp baseline are measured the same way (bench/README.md):
+
+  sipstep.py ladder --name kamailio --server "CMD" --target 127.0.0.1:25070 \
+      --rates 100,200,400 --duration 30
+  sipstep.py hold --name kamailio --server "CMD" --target ... --calls 5000
+
+The server command is started pinned to --server-cpu (taskset), every sipp
+on --sipp-cpu. Without --server the UAC calls the UAS directly (the
+generator's own ceiling). Results are JSON lines on stdout (and --out).
+"""
+import argparse
+import csv
+import glob
+import json
+import math
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------- /proc
+
+def _stat_fields(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        s = f.read()
+    # comm may hold spaces and parentheses: split after the last ')'.
+    return s[s.rindex(")") + 2:].split()
+
+
+def proc_tree(root):
+    """root and all its live descendants."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            ppid = int(_stat_fields(d)[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def cpu_of(pids):
+    """(seconds from utime+stime+cutime+cstime, seconds from schedstat)."""
+    ticks, ns = 0, 0
+    for p in pids:
+        try:
+            f = _stat_fields(p)
+            # fields 14..17 of stat: utime stime cutime cstime (reaped children)
+            ticks += sum(int(x) for x in f[11:15])
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/schedstat") as sf:
+                    ns += int(sf.read().split()[0])
+        except (OSError, ValueError):
+            pass
+    return ticks / CLK, ns / 1e9
+
+
+def mem_of(pids):
+    """(Pss kB, Rss kB) summed: Pss shares pages among Kamailio's processes."""
+    pss = rss = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                    elif line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+        except OSError:
+            pass
+    return pss, rss
+
+
+def udp_rcvbuf_errors():
+    with open("/proc/net/snmp") as f:
+        rows = [l.split() for l in f if l.startswith("Udp:")]
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
+def udp_bound(port):
+    want = f":{port:04X}"
+    for path in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    if line.split()[1].endswith(want):
+                        return True
+        except OSError:
+            pass
+    return False
+
+
+def wait_bound(port, proc, what, timeout=15.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if udp_bound(port):
+            return
+        if proc is not None and proc.poll() is not None:
+            sys.exit(f"sipstep: {what} exited ({proc.returncode}) before binding :{port}")
+        time.sleep(0.05)
+    sys.exit(f"sipstep: {what} did not bind UDP :{port} in {timeout:.0f} s")
+
+
+# ---------------------------------------------------------------- processes
+
+class Proc:
+    """A process we started; stopped by its own pid and descendants only."""
+
+    def __init__(self, argv, cpu, log, cwd=None):
+        self.argv = argv
+        self.log = open(log, "ab")
+        self.p = subprocess.Popen(["taskset", "-c", str(cpu)] + argv,
+                                  stdout=self.log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, cwd=cwd)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def tree(self):
+        return proc_tree(self.p.pid)
+
+    def reap(self):
+        """Wait for exit; return its CPU seconds (rusage: /proc is gone by then)."""
+        _, status, ru = os.wait4(self.p.pid, 0)
+        self.p.returncode = os.waitstatus_to_exitcode(status)
+        return ru.ru_utime + ru.ru_stime
+
+    def stop(self, grace=5.0):
+        if self.p.poll() is None:
+            pids = self.tree()
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.p.wait()
+        self.log.close()
+
+
+def start_server(args, work):
+    if not args.server:
+        return None
+    srv = Proc(shlex.split(args.server), args.server_cpu,
+               os.path.join(work, "server.log"))
+    host, port = args.target.rsplit(":", 1)
+    wait_bound(int(port), srv.p, "server")
+    time.sleep(args.server_settle)  # children fork after the bind
+    return srv
+
+
+def start_uas(args, work):
+    uas = Proc(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(args.uas_port),
+                "-nostdin", "-trace_err", "-max_socket", "65000"],
+               args.sipp_cpu, os.path.join(work, "uas.log"), cwd=work)
+    wait_bound(args.uas_port, uas.p, "sipp uas")
+    return uas
+
+
+def uac_argv(args, rate, calls, port, extra=()):
+    wall = int(calls / max(rate, 1)) + 60
+    return ["sipp", "-sn", "uac", args.target, "-i", "127.0.0.1", "-p", str(port),
+            "-r", f"{rate:g}", "-rp", "1000", "-m", str(calls), "-nostdin",
+            "-recv_timeout", str(args.recv_timeout), "-timeout", str(wall),
+            "-timeout_error", "-trace_stat", "-stf", "stat.csv", "-fd", "1",
+            "-trace_err", "-max_socket", "65000"] + list(extra)
+
+
+def read_stat(path):
+    """Last (cumulative) row of a sipp -trace_stat file, as a dict."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f, delimiter=";"))
+    except OSError:
+        return {}
+    if len(rows) < 2:
+        return {}
+    return dict(zip(rows[0], rows[-1]))
+
+
+def num(stat, key):
+    try:
+        return float(stat.get(key, 0) or 0)
+    except ValueError:
+        return 0.0
+
+
+def percentile(xs, q):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    i = min(len(xs) - 1, max(0, math.ceil(q * len(xs)) - 1))
+    return xs[i]
+
+
+# ---------------------------------------------------------------- one step
+
+def run_uacs(args, rate, seconds, work, tag, rtt=True, extra=()):
+    """Run ceil(rate/per_uac) sipp UACs at rate in total; return their stats."""
+    n = max(1, math.ceil(rate / args.per_uac))
+    calls = max(1, int(round(rate * seconds)))
+    procs, dirs = [], []
+    for i in range(n):
+        d = os.path.join(work, f"{tag}-uac{i}")
+        os.makedirs(d, exist_ok=True)
+        ex = list(extra) + (["-trace_rtt", "-rtt_freq", "100"] if rtt else [])
+        share = calls // n + (1 if i < calls % n else 0)
+        procs.append(Proc(uac_argv(args, rate / n, share, args.uac_port + 2 * i, ex),
+                          args.sipp_cpu, os.path.join(d, "uac.log"), cwd=d))
+        dirs.append(d)
+    return procs, dirs, calls
+
+
+def collect(dirs):
+    tot = {"ok": 0, "failed": 0, "timeouts": 0, "retrans": 0, "created": 0,
+           "cps": 0.0, "dead": 0, "unexpected": 0}
+    rtts = []
+    for d in dirs:
+        st = read_stat(os.path.join(d, "stat.csv"))
+        tot["ok"] += int(num(st, "SuccessfulCall(C)"))
+        tot["failed"] += int(num(st, "FailedCall(C)"))
+        tot["timeouts"] += int(num(st, "FailedTimeoutOnRecv(C)") + num(st, "FailedMaxUDPRetrans(C)"))
+        tot["retrans"] += int(num(st, "Retransmissions(C)"))
+        tot["created"] += int(num(st, "TotalCallCreated"))
+        tot["cps"] += num(st, "CallRate(C)")
+        tot["dead"] += int(num(st, "DeadCallMsgs(C)"))
+        tot["unexpected"] += int(num(st, "FailedUnexpectedMessage(C)"))
+        for f in glob.glob(os.path.join(d, "*_rtt.csv")):
+            with open(f) as fh:
+                for line in fh:
+                    p = line.strip().split(";")
+                    if len(p) == 3 and p[2] == "1":
+                        try:
+                            rtts.append(float(p[1]))
+                        except ValueError:
+                            pass
+    return tot, rtts
+
+
+def step(args, srv, uas, rate, seconds, work, tag, record=True):
+    pids = srv.tree() if srv else []
+    rcv0 = udp_rcvbuf_errors()
+    c0 = cpu_of(pids)
+    g0 = cpu_of(uas.tree())
+    t0 = time.time()
+    procs, dirs, calls = run_uacs(args, rate, seconds, work, tag)
+    uac_cpu = sum(p.reap() for p in procs)
+    wall = time.time() - t0
+    time.sleep(args.drain)  # lingering transactions are part of a call's cost
+    c1 = cpu_of(pids)
+    g1 = cpu_of(uas.tree())
+    rcv1 = udp_rcvbuf_errors()
+    for p in procs:
+        p.stop()
+    tot, rtts = collect(dirs)
+    res = {
+        "bench": "sip", "phase": "step", "peer": args.name, "tag": tag,
+        "rate": rate, "seconds": seconds, "calls": calls, "uacs": len(procs),
+        "ok": tot["ok"], "failed": tot["failed"], "timeouts": tot["timeouts"],
+        "retrans": tot["retrans"], "dead_msgs": tot["dead"],
+        "achieved_cps": round(tot["cps"], 1), "wall_s": round(wall, 2),
+        "rcvbuf_errors": rcv1 - rcv0,
+        # Both sipps share one core: near 100% the generator is the limit.
+        "sipp_cpu_pct": round(100 * (uac_cpu + g1[0] - g0[0]) / max(wall, 1e-9), 1),
+    }
+    if srv:
+        res["cpu_us_per_call"] = round(1e6 * (c1[0] - c0[0]) / max(tot["ok"], 1), 1)
+        res["cpu_sched_us_per_call"] = round(1e6 * (c1[1] - c0[1]) / max(tot["ok"], 1), 1)
+        res["server_cpu_pct"] = round(100 * (c1[1] - c0[1]) / max(wall, 1e-9), 1)
+    if rtts:
+        res["rtt_p50_ms"] = percentile(rtts, 0.50)
+        res["rtt_p99_ms"] = percentile(rtts, 0.99)
+        res["rtt_samples"] = len(rtts)
+    res["pass"] = (tot["failed"] == 0 and tot["timeouts"] == 0 and tot["ok"] == calls
+                   and res["rcvbuf_errors"] == 0
+                   and tot["cps"] >= 0.95 * rate)
+    if not res["pass"]:
+        why = []
+        if tot["failed"] or tot["ok"] != calls:
+            why.append(f"{tot['failed']} failed, {tot['ok']}/{calls} ok")
+        if tot["timeouts"]:
+            why.append(f"{tot['timeouts']} timeouts")
+        if res["rcvbuf_errors"]:
+            why.append(f"UdpRcvbufErrors +{res['rcvbuf_errors']}")
+        if tot["cps"] < 0.95 * rate:
+            why.append(f"only {tot['cps']:.0f} calls/s reached")
+        res["why"] = "; ".join(why)
+    if record:
+        emit(args, res)
+    return res
+
+
+def emit(args, res):
+    line = json.dumps(res, sort_keys=True)
+    print(line, flush=True)
+    if args.out:
+        with open(args.out, "a") as f:
+            f.write(line + "\n")
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_ladder(args, work):
+    srv = start_server(args, work)
+    uas = start_uas(args, work)
+    try:
+        if args.warmup > 0:
+            step(args, srv, uas, args.warmup_rate, args.warmup, work, "warmup", record=False)
+        for i, rate in enumerate(args.rates):
+            r = step(args, srv, uas, rate, args.duration, work, f"step{i}")
+            if not r["pass"] and not args.keep_going:
+                break
+        for k in range(args.repeats):
+            step(args, srv, uas, args.repeat_rate, args.duration, work, f"repeat{k}")
+    finally:
+        uas.stop()
+        if srv:
+            srv.stop()
+
+
+def cmd_hold(args, work):
+    if not args.server:
+        sys.exit("sipstep: hold needs --server")
+    srv = start_server(args, work)
+    uas = start_uas(args, work)
+    try:
+        step(args, srv, uas, args.rate, max(1.0, 200 / args.rate), work, "warmup", record=False)
+        time.sleep(args.settle)
+        base = mem_of(srv.tree())
+        # Long calls (-d): each stays up after ACK until we stop the caller.
+        d = os.path.join(work, "hold-uac")
+        os.makedirs(d, exist_ok=True)
+        uac = Proc(uac_argv(args, args.rate, args.calls, args.uac_port,
+                            ["-d", "3600000", "-l", str(args.calls)]),
+                   args.sipp_cpu, os.path.join(d, "uac.log"), cwd=d)
+        time.sleep(args.calls / args.rate + 2)
+        time.sleep(args.settle)  # transactions of the set-up linger, then go
+        held = mem_of(srv.tree())
+        st = read_stat(os.path.join(d, "stat.csv"))
+        current = int(num(st, "CurrentCall"))
+        failed = int(num(st, "FailedCall(C)"))
+        uac.stop()
+        emit(args, {
+            "bench": "sip", "phase": "hold", "peer": args.name, "calls": args.calls,
+            "current_calls": current, "failed": failed, "settle_s": args.settle,
+            "pss_base_kb": base[0], "pss_held_kb": held[0],
+            "rss_base_kb": base[1], "rss_held_kb": held[1],
+            "bytes_per_call": round(1024 * (held[0] - base[0]) / max(args.calls, 1)),
+            "pass": failed == 0 and current == args.calls,
+        })
+    finally:
+        uas.stop()
+        srv.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("cmd", choices=["ladder", "hold"])
+    ap.add_argument("--name", required=True, help="peer name in the results")
+    ap.add_argument("--server", help="server command line (started pinned)")
+    ap.add_argument("--target", required=True, help="host:port the UAC calls")
+    ap.add_argument("--uas-port", type=int, default=25080)
+    ap.add_argument("--uac-port", type=int, default=25100)
+    ap.add_argument("--server-cpu", default="0")
+    ap.add_argument("--sipp-cpu", default="1")
+    ap.add_argument("--server-settle", type=float, default=0.5)
+    ap.add_argument("--rates", default="100,200,400,800,1000,1600",
+                    type=lambda s: [float(x) for x in s.split(",") if x])
+    ap.add_argument("--duration", type=float, default=30)
+    ap.add_argument("--warmup", type=float, default=5)
+    ap.add_argument("--warmup-rate", type=float, default=100)
+    ap.add_argument("--drain", type=float, default=5,
+                    help="seconds after a step before CPU is read")
+    ap.add_argument("--repeat-rate", type=float, default=1000)
+    ap.add_argument("--repeats", type=int, default=0,
+                    help="extra steps at --repeat-rate (median of several runs)")
+    ap.add_argument("--keep-going", action="store_true",
+                    help="go on after a failing step")
+    ap.add_argument("--per-uac", type=float, default=2000,
+                    help="calls/s one sipp UAC carries before another is added")
+    ap.add_argument("--recv-timeout", type=int, default=10000)
+    ap.add_argument("--calls", type=int, default=5000, help="hold: calls held")
+    ap.add_argument("--rate", type=float, default=500, help="hold: set-up rate")
+    ap.add_argument("--settle", type=float, default=6,
+                    help="hold: seconds for set-up transactions to expire")
+    ap.add_argument("--out", help="append JSON lines here too")
+    ap.add_argument("--work", help="keep logs here (default: a temp dir, removed)")
+    args = ap.parse_args()
+
+    work = args.work or tempfile.mkdtemp(prefix="sipstep-")
+    os.makedirs(work, exist_ok=True)
+    try:
+        (cmd_ladder if args.cmd == "ladder" else cmd_hold)(args, work)
+    finally:
+        if not args.work:
+            subprocess.run(["rm", "-rf", work])
+
+
+if __name__ == "__main__":
+    main()
