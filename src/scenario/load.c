@@ -442,7 +442,8 @@ static void close_collection(builder *b)
     } else {
         n->count = nk;
         n->items = cr_arena_alloc(b->arena, (nk ? nk : 1) * sizeof *n->items);
-        memcpy(n->items, b->kids + f.base, nk * sizeof *n->items);
+        if (nk)
+            memcpy(n->items, b->kids + f.base, nk * sizeof *n->items);
     }
     b->nkids = f.base;
     if (f.anchor)

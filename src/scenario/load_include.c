@@ -21,6 +21,7 @@ typedef struct inc_ctx {
     size_t depth;
     char **seen;          /* realpaths of every file read so far (malloc'd) */
     size_t nseen;
+    char at_path[48];     /* "include" or "include[3]": the entry being followed */
 } inc_ctx;
 
 /* The sections an included file may contribute; "routes" is a list, the
@@ -188,7 +189,8 @@ static scn_node *merge_build(inc_ctx *c, merge *m, const scn_node *root)
         *routes = *m->routes_at;
         routes->count = m->routes.n;
         routes->items = cr_arena_alloc(c->arena, (m->routes.n ? m->routes.n : 1) * sizeof(void *));
-        memcpy(routes->items, m->routes.v, m->routes.n * sizeof(void *));
+        if (m->routes.n)
+            memcpy(routes->items, m->routes.v, m->routes.n * sizeof(void *));
     }
     scn_node *maps[N_MAPS] = { NULL };
     for (int s = 0; s < N_MAPS; s++) {
@@ -277,7 +279,7 @@ static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *
 {
     char *real = realpath(path, NULL);
     if (!real) {
-        scn_error(c->d, at, "include", "cannot read %s: %s", path, strerror(errno));
+        scn_error(c->d, at, c->at_path, "cannot read %s: %s", path, strerror(errno));
         m->failed = true;
         return;
     }
@@ -288,7 +290,7 @@ static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *
         for (size_t j = i; j < c->depth; j++)
             cr_strbuf_printf(&chain, "%s -> ", c->chain_name[j]);
         cr_strbuf_puts(&chain, path);
-        scn_error(c->d, at, "include", "include cycle: %s", cr_strbuf_cstr(&chain));
+        scn_error(c->d, at, c->at_path, "include cycle: %s", cr_strbuf_cstr(&chain));
         cr_strbuf_free(&chain);
         m->failed = true;
         free(real);
@@ -299,7 +301,7 @@ static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *
         return;
     }
     if (c->depth >= SCN_MAX_INCLUDE_DEPTH) {
-        scn_error(c->d, at, "include", "includes are nested more than %d files deep (at %s)",
+        scn_error(c->d, at, c->at_path, "includes are nested more than %d files deep (at %s)",
                   SCN_MAX_INCLUDE_DEPTH, path);
         m->failed = true;
         free(real);
@@ -315,7 +317,10 @@ static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *
     c->chain_real[c->depth] = real;
     c->chain_name[c->depth] = cr_arena_strdup(c->arena, path);
     c->depth++;
+    char saved[sizeof c->at_path];
+    memcpy(saved, c->at_path, sizeof saved);
     scn_node *child = load_tree(c, path, at, NULL);
+    memcpy(c->at_path, saved, sizeof saved);   /* nested includes reuse it */
     c->depth--;
     if (!child) {
         m->failed = true;
@@ -333,7 +338,7 @@ static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *
 static void include_pattern(inc_ctx *c, merge *m, const char *including, const scn_node *pat)
 {
     if (pat->kind != SCN_NODE_SCALAR || pat->len == 0) {
-        scn_error(c->d, pat, "include", "include needs a file name or pattern (a string)");
+        scn_error(c->d, pat, c->at_path, "include needs a file name or pattern (a string)");
         m->failed = true;
         return;
     }
@@ -346,13 +351,13 @@ static void include_pattern(inc_ctx *c, merge *m, const char *including, const s
     int rc = glob(full, 0, NULL, &g);
     if (rc == GLOB_NOMATCH) {
         if (has_glob_magic(pat->str)) {
-            scn_warning(c->d, pat, "include", "include pattern '%s' matches no file", pat->str);
+            scn_warning(c->d, pat, c->at_path, "include pattern '%s' matches no file", pat->str);
         } else {
-            scn_error(c->d, pat, "include", "cannot read %s: %s", pat->str, strerror(ENOENT));
+            scn_error(c->d, pat, c->at_path, "cannot read %s: %s", pat->str, strerror(ENOENT));
             m->failed = true;
         }
     } else if (rc != 0) {
-        scn_error(c->d, pat, "include", "cannot read %s: %s", pat->str,
+        scn_error(c->d, pat, c->at_path, "cannot read %s: %s", pat->str,
                   rc == GLOB_NOSPACE ? "out of memory" : "read error");
         m->failed = true;
     } else {
@@ -372,9 +377,12 @@ static scn_node *resolve_includes(inc_ctx *c, const char *path, scn_node *root)
     merge m = { .failed = false };
     merge_add(c, &m, root, true);
     if (inc->kind == SCN_NODE_SEQ) {
-        for (size_t i = 0; i < inc->count; i++)
+        for (size_t i = 0; i < inc->count; i++) {
+            snprintf(c->at_path, sizeof c->at_path, "include[%zu]", i);
             include_pattern(c, &m, path, inc->items[i]);
+        }
     } else if (inc->kind == SCN_NODE_SCALAR && !scn_is_null(inc)) {
+        snprintf(c->at_path, sizeof c->at_path, "include");
         include_pattern(c, &m, path, inc);
     } else if (!scn_is_null(inc)) {
         scn_error(c->d, inc, "include", "include must be a file pattern or a list of them");
@@ -404,7 +412,7 @@ static scn_node *load_tree(inc_ctx *c, const char *path, const scn_node *from, b
         }
         const char *why = err == EINVAL ? "not a regular file" : strerror(err);
         if (from) {
-            scn_error(c->d, from, "include", "cannot read %s: %s", path, why);
+            scn_error(c->d, from, c->at_path, "cannot read %s: %s", path, why);
         } else {
             scn_diag_at(c->d, SCN_SEV_ERROR, file, 0, 0, "", "cannot read %s: %s", path, why);
             if (unreadable)
