@@ -21,15 +21,18 @@
  *                  literals, variables, f(...), ( ... )
  *   Semantics
  *     == !=      loose equality: numerically when both sides are numeric
- *                (numbers, or strings that are decimal numbers: "42" == 42),
- *                otherwise as text; null equals only null; a bool equals only
- *                a bool.
- *     < <= > >=  numerically when both sides are numeric, byte order when
- *                both are strings, otherwise an error.
- *     + adds when both sides are numeric; when either side is a string
- *                that is not a number, joins the text forms ('a' + 1 is
- *                'a1'); otherwise an error. Note: '9' + '1' is 10 — build
- *                text from numeric strings with a template instead.
+ *                (numbers, or strings that are decimal numbers: "42" == 42,
+ *                '1.0' == '1'), otherwise as text; null equals only null; a
+ *                bool equals only a bool. Two strings with more than 15
+ *                digits (too long for exact arithmetic) compare as text.
+ *     < <= > >=  numerically when both sides are numeric ('10' > '9'), byte
+ *                order when both are strings, otherwise an error (null < 1
+ *                is an error).
+ *     +          adds when both sides are numeric; otherwise, when either
+ *                side is a string, joins the text forms ('a' + 1 is 'a1',
+ *                'a' + null is 'a'); otherwise an error (true + 1). Note:
+ *                '9' + '1' is 10 — build text from numeric strings with a
+ *                template instead.
  *     - * / %    need numbers (numeric strings count); / and % by zero give
  *                the error "division by zero"; % is the C fmod remainder.
  *     =~ !~      the right side is a PCRE2 regex matched against the text of
@@ -345,6 +348,13 @@ static scn_expr *var_node(ex_parser *p, size_t offset, const char *name, size_t 
     return finish(p, e);
 }
 
+/* Names from other languages that are too far from ours for scn_suggest. */
+static const char *const aliases[][2] = {
+    {"length", "len"}, {"strlen", "len"}, {"size", "len"}, {"substring", "substr"},
+    {"tolower", "lower"}, {"toupper", "upper"}, {"string", "str"}, {"integer", "int"},
+    {"startswith", "starts_with"}, {"endswith", "ends_with"}, {"today", "date"},
+};
+
 static scn_expr *parse_call(ex_parser *p, size_t offset, const char *name, size_t len)
 {
     const ex_func *f = ex_func_find(name, len);
@@ -352,6 +362,9 @@ static scn_expr *parse_call(ex_parser *p, size_t offset, const char *name, size_
         char word[64];
         snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), name);
         const char *s = scn_suggest(word, ex_func_names);
+        for (size_t i = 0; !s && i < sizeof aliases / sizeof aliases[0]; i++)
+            if (strcmp(word, aliases[i][0]) == 0)
+                s = aliases[i][1];
         if (s)
             fail(p, offset, "unknown function '%s' (did you mean '%s'?)", word, s);
         else

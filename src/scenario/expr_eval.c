@@ -4,6 +4,7 @@
 #include "scenario/expr_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Regexes are matched with bounded effort so that a pathological pattern
@@ -16,12 +17,27 @@ static const char *op_names[] = {
     [EX_ADD] = "+", [EX_SUB] = "-", [EX_MUL] = "*", [EX_DIV] = "/", [EX_MOD] = "%",
 };
 
-/* Describes a value for an error message: its kind, and the text of a short
- * string. */
-static cr_value type_error(const scn_env *env, const char *what, cr_value a, cr_value b)
+/* A value as it would be written, shortened, for error messages. */
+static const char *describe(cr_value v, char *buf, size_t cap)
 {
-    return cr_val_err(env->scratch, "%s: cannot use %s and %s", what,
-                      cr_val_kind_name(a.kind), cr_val_kind_name(b.kind));
+    if (v.kind == CR_VAL_STR) {
+        int n = v.len > 24 ? 24 : (int)v.len;
+        snprintf(buf, cap, "'%.*s%s'", n, v.str ? v.str : "", v.len > 24 ? "..." : "");
+        return buf;
+    }
+    if (v.kind == CR_VAL_NULL)
+        return "null";
+    size_t len;
+    return cr_val_text(v, buf, &len);
+}
+
+/* "cannot compute 'abc' - 1", "cannot compare null < 5". */
+static cr_value type_error(const scn_env *env, ex_op op, cr_value a, cr_value b)
+{
+    char x[40], y[40];
+    bool cmp = op >= EX_LT && op <= EX_GE;
+    return cr_val_err(env->scratch, "cannot %s %s %s %s", cmp ? "compare" : "compute",
+                      describe(a, x, sizeof x), op_names[op], describe(b, y, sizeof y));
 }
 
 cr_value ex_regex_match(const pcre2_code *re, const char *subject, size_t len, const scn_env *env)
@@ -84,7 +100,7 @@ static cr_value compare(ex_op op, cr_value a, cr_value b, const scn_env *env)
         if (c == 0)
             c = a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
     } else {
-        return type_error(env, op_names[op], a, b);
+        return type_error(env, op, a, b);
     }
     switch (op) {
     case EX_LT: return cr_val_bool(c < 0);
@@ -113,7 +129,7 @@ static cr_value arith(ex_op op, cr_value a, cr_value b, const scn_env *env)
     if (!cr_val_as_number(a, &x) || !cr_val_as_number(b, &y)) {
         if (op == EX_ADD && (a.kind == CR_VAL_STR || b.kind == CR_VAL_STR))
             return join(a, b, env);
-        return type_error(env, op_names[op], a, b);
+        return type_error(env, op, a, b);
     }
     switch (op) {
     case EX_ADD: r = x + y; break;
@@ -131,7 +147,7 @@ static cr_value arith(ex_op op, cr_value a, cr_value b, const scn_env *env)
         break;
     }
     if (!isfinite(r))
-        return cr_val_err(env->scratch, "%s: number out of range", op_names[op]);
+        return cr_val_err(env->scratch, "number out of range");
     return cr_val_num(r);
 }
 
@@ -163,7 +179,10 @@ static cr_value ev(const scn_expr *e, const scn_env *env)
         if (a.kind == CR_VAL_ERR)
             return a;
         if (!cr_val_as_number(a, &x))
-            return cr_val_err(env->scratch, "-: cannot negate %s", cr_val_kind_name(a.kind));
+        {
+            char buf[40];
+            return cr_val_err(env->scratch, "cannot negate %s", describe(a, buf, sizeof buf));
+        }
         return cr_val_num(-x);
     }
     case EX_AND:

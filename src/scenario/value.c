@@ -113,6 +113,14 @@ const char *cr_val_to_cstr(cr_value v, cr_arena *a, size_t *len)
     return cr_arena_strndup(a, s, n);
 }
 
+static size_t digit_count(cr_value v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v.len; i++)
+        n += v.str[i] >= '0' && v.str[i] <= '9';
+    return n;
+}
+
 bool cr_val_equal(cr_value a, cr_value b)
 {
     double x, y;
@@ -120,10 +128,15 @@ bool cr_val_equal(cr_value a, cr_value b)
         return a.kind == b.kind;
     if (a.kind == CR_VAL_BOOL || b.kind == CR_VAL_BOOL)
         return cr_val_truthy(a) == cr_val_truthy(b) && a.kind == b.kind;
+    bool strs = a.kind == CR_VAL_STR && b.kind == CR_VAL_STR;
+    if (strs && a.len == b.len && (a.len == 0 || memcmp(a.str, b.str, a.len) == 0))
+        return true;
+    /* Two strings of more digits than a double holds exactly (long account
+     * or phone numbers) would compare equal when they are not: as text. */
+    if (strs && (digit_count(a) > 15 || digit_count(b) > 15))
+        return false;
     if (cr_val_as_number(a, &x) && cr_val_as_number(b, &y))
         return x == y;
-    if (a.kind == CR_VAL_STR && b.kind == CR_VAL_STR)
-        return a.len == b.len && memcmp(a.str, b.str, a.len) == 0;
     return false;
 }
 
