@@ -44,7 +44,8 @@ extern const char *const scn_param_type_names[];   /* for docs: "duration", ... 
 enum {
     P_REQ = 1u << 0,         /* must be given */
     P_ONEOF_A = 1u << 1,     /* exactly one parameter flagged ONEOF_A must be given */
-    P_ONEOF_B = 1u << 2,     /* a second, independent one-of group */
+    P_ONEOF_B = 1u << 2,     /* a second, independent group: at most one may be given
+                                (http body/json: none is fine) */
     P_NONEMPTY = 1u << 3,    /* a list/map/string that may not be empty */
 };
 

@@ -117,6 +117,7 @@ typedef struct scn_database {
 } scn_database;
 
 typedef struct scn_settings {
+    /* Relative paths below are already resolved against the file's directory. */
     const char **sip_listen;   /* "udp:0.0.0.0:5060", ... */
     size_t sip_listen_count;
     const char *sounds;        /* where play/record resolve relative paths */
@@ -150,6 +151,7 @@ typedef struct scn_program {
     void (*route_index_free)(void *);
     /* Released with the program (PCRE2 codes and the like). */
     struct scn_release *releases;
+    struct scn_lookup *lookup;   /* private: name indexes for the lookups below */
 } scn_program;
 
 /* Loads, validates and compiles FILE using the application REGISTRY
@@ -157,6 +159,10 @@ typedef struct scn_program {
  * a program that fails is never half-loaded. *UNREADABLE as in scn_load_file. */
 scn_program *scn_program_load(const char *file, const struct app_def *const *registry,
                               struct scn_diags *diags, bool *unreadable);
+/* The same from memory (NAME in diagnostics; no includes): tests, fuzzing. */
+scn_program *scn_program_load_buffer(const char *name, const char *buf, size_t len,
+                                     const struct app_def *const *registry,
+                                     struct scn_diags *diags);
 scn_program *scn_program_ref(scn_program *p);
 void scn_program_unref(scn_program *p);
 

@@ -1,0 +1,473 @@
+/* compile_sections.c — the declarative sections: settings, users, groups,
+ * gateways (and settings.databases). Each fills the program's arrays and
+ * name indexes; defaults are set first so an absent section means "all
+ * defaults" (docs/scenario.md lists them). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario/compile_int.h"
+
+void scn_settings_defaults(scn_program *p)
+{
+    static const char *const listen[] = {"udp:0.0.0.0:5060"};
+    scn_settings *s = &p->settings;
+    s->sip_listen = (const char **)listen;
+    s->sip_listen_count = 1;
+    bool here = strcmp(p->dir, ".") == 0;
+    s->sounds = here ? "sounds" : cr_arena_printf(&p->arena, "%s/sounds", p->dir);
+    s->rtp_port_min = 10000;
+    s->rtp_port_max = 20000;
+    s->smtp_url = "smtp://127.0.0.1:25";
+    s->smtp_from = "callroute@localhost";
+    s->smtp_outbox = here ? "var/outbox" : cr_arena_printf(&p->arena, "%s/var/outbox", p->dir);
+    s->smtp_starttls = false;
+    s->steps_per_second = 10000;
+    s->max_streams = 16;
+    s->hangup_grace = 30;
+    s->max_calls = 0;
+    s->calls_per_second = 0;
+    s->admin_listen = "127.0.0.1:8080";
+}
+
+/* HOST:PORT with a non-empty host (IPv6 in brackets) and a port 1..65535. */
+static bool host_port_ok(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || !colon[1])
+        return false;
+    if (s[0] == '[' && colon[-1] != ']')
+        return false;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    return *end == 0 && port >= 1 && port <= 65535 && isdigit((unsigned char)colon[1]);
+}
+
+static void compile_listen(scn_cx *x, const scn_node *n)
+{
+    const scn_node *one[1] = {n};
+    const scn_node *const *items = one;
+    size_t count = 1;
+    if (n->kind == SCN_NODE_SEQ) {
+        items = (const scn_node *const *)n->items;
+        count = n->count;
+        if (count == 0) {
+            scn_cx_error(&x->pub, n, "expected at least one address like \"udp:0.0.0.0:5060\"");
+            return;
+        }
+    }
+    const char **out = cr_arena_alloc(x->pub.arena, count * sizeof *out);
+    for (size_t i = 0; i < count; i++) {
+        const scn_node *it = items[i];
+        size_t old = n->kind == SCN_NODE_SEQ ? scn_path_index(&x->pub.path, i) : x->pub.path.len;
+        const char *s = scn_expect_string(x, it, "an address like \"udp:0.0.0.0:5060\"");
+        if (s && !((strncmp(s, "udp:", 4) == 0 || strncmp(s, "tcp:", 4) == 0) && host_port_ok(s + 4)))
+            scn_cx_error(&x->pub, it, "expected \"udp:HOST:PORT\" or \"tcp:HOST:PORT\", got '%s'", s);
+        out[i] = s;
+        scn_path_pop(&x->pub.path, old);
+    }
+    x->pub.prog->settings.sip_listen = out;
+    x->pub.prog->settings.sip_listen_count = count;
+}
+
+static void compile_sip(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"listen", NULL};
+    if (!scn_expect_map(x, n, "settings.sip"))
+        return;
+    scn_check_keys(x, n, keys, "settings.sip");
+    const scn_node *v = scn_map_get(n, "listen");
+    if (v)
+        SCN_WITH_KEY(x, "listen") compile_listen(x, v);
+}
+
+static void compile_media(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"sounds", "rtp_ports", NULL};
+    scn_settings *s = &x->pub.prog->settings;
+    if (!scn_expect_map(x, n, "settings.media"))
+        return;
+    scn_check_keys(x, n, keys, "settings.media");
+    const scn_node *v;
+    if ((v = scn_map_get(n, "sounds")))
+        SCN_WITH_KEY(x, "sounds") {
+            const char *p = scn_expect_string(x, v, "a directory");
+            if (p)
+                s->sounds = scn_resolve_path(x, p);
+        }
+    if ((v = scn_map_get(n, "rtp_ports")))
+        SCN_WITH_KEY(x, "rtp_ports") {
+            const char *p = scn_expect_string(x, v, "a port range like \"10000-20000\"");
+            int lo, hi, used = 0;
+            if (p && (sscanf(p, "%d-%d%n", &lo, &hi, &used) != 2 || p[used] || lo < 1024 || hi > 65535 ||
+                      hi - lo < 1))
+                scn_cx_error(&x->pub, v, "expected a port range like \"10000-20000\" within 1024-65535, got '%s'", p);
+            else if (p) {
+                s->rtp_port_min = lo;
+                s->rtp_port_max = hi;
+            }
+        }
+}
+
+static void compile_smtp(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"url", "from", "outbox", "username", "password", "starttls", NULL};
+    scn_settings *s = &x->pub.prog->settings;
+    if (!scn_expect_map(x, n, "settings.smtp"))
+        return;
+    scn_check_keys(x, n, keys, "settings.smtp");
+    const scn_node *v;
+    if ((v = scn_map_get(n, "url")))
+        SCN_WITH_KEY(x, "url") {
+            const char *u = scn_expect_string(x, v, "an SMTP URL like \"smtp://127.0.0.1:25\"");
+            if (u && strncmp(u, "smtp://", 7) != 0 && strncmp(u, "smtps://", 8) != 0)
+                scn_cx_error(&x->pub, v, "expected an smtp:// or smtps:// URL, got '%s'", u);
+            else if (u)
+                s->smtp_url = u;
+        }
+    if ((v = scn_map_get(n, "from")))
+        SCN_WITH_KEY(x, "from") {
+            const char *f = scn_expect_string(x, v, "a sender address");
+            if (f && !strchr(f, '@'))
+                scn_cx_error(&x->pub, v, "expected an e-mail address, got '%s'", f);
+            else if (f)
+                s->smtp_from = f;
+        }
+    if ((v = scn_map_get(n, "outbox")))
+        SCN_WITH_KEY(x, "outbox") {
+            const char *o = scn_expect_string(x, v, "a directory");
+            if (o)
+                s->smtp_outbox = scn_resolve_path(x, o);
+        }
+    if ((v = scn_map_get(n, "username")))
+        SCN_WITH_KEY(x, "username") s->smtp_user = scn_expect_string(x, v, "a user name");
+    if ((v = scn_map_get(n, "password")))
+        SCN_WITH_KEY(x, "password") s->smtp_password = scn_expect_string(x, v, "a password");
+    if ((v = scn_map_get(n, "starttls")))
+        SCN_WITH_KEY(x, "starttls") scn_expect_bool(x, v, &s->smtp_starttls);
+}
+
+static bool name_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_-.+", *s))
+            return false;
+    return true;
+}
+
+static void compile_databases(scn_cx *x, const scn_node *n)
+{
+    scn_program *p = x->pub.prog;
+    if (!scn_expect_map(x, n, "settings.databases"))
+        return;
+    p->databases = cr_arena_alloc(x->pub.arena, (n->count + 1) * sizeof *p->databases);
+    for (size_t i = 0; i < n->count; i++) {
+        const scn_node *k = n->pairs[i].key, *v = n->pairs[i].val;
+        SCN_WITH_KEY(x, k->str) {
+            const char *url = scn_expect_string(x, v, "\"sqlite:PATH\" or \"postgresql://...\"");
+            scn_database *d = &p->databases[p->database_count];
+            d->name = k->str;
+            d->url = url;
+            if (!name_ok(k->str))
+                scn_cx_error(&x->pub, k, "bad database name '%s': use letters, digits, '_', '-' or '.'", k->str);
+            if (!url) {
+                /* reported */
+            } else if (strncmp(url, "sqlite:", 7) == 0 && url[7]) {
+                d->kind = SCN_DB_SQLITE;
+                d->target = strcmp(url + 7, ":memory:") == 0 ? url + 7 : scn_resolve_path(x, url + 7);
+            } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+                d->kind = SCN_DB_POSTGRESQL;
+                d->target = url;
+            } else {
+                scn_cx_error(&x->pub, v, "expected \"sqlite:PATH\" or \"postgresql://...\", got '%s'", url);
+                url = NULL;
+            }
+            if (url) {
+                scn_strmap_put(x->pub.arena, &p->lookup->databases, d->name, d);
+                p->database_count++;
+            }
+        }
+    }
+}
+
+static void compile_limits(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"steps_per_second", "max_streams", "hangup_grace", "max_calls",
+                                       "calls_per_second", NULL};
+    scn_settings *s = &x->pub.prog->settings;
+    if (!scn_expect_map(x, n, "settings.limits"))
+        return;
+    scn_check_keys(x, n, keys, "settings.limits");
+    const scn_node *v;
+    long l;
+    if ((v = scn_map_get(n, "steps_per_second")))
+        SCN_WITH_KEY(x, "steps_per_second") scn_expect_number(x, v, 1, 1e9, &s->steps_per_second);
+    if ((v = scn_map_get(n, "max_streams")))
+        SCN_WITH_KEY(x, "max_streams") if (scn_expect_int(x, v, 1, 10000, &l)) s->max_streams = (int)l;
+    if ((v = scn_map_get(n, "hangup_grace")))
+        SCN_WITH_KEY(x, "hangup_grace") {
+            double d;
+            if (scn_compile_duration(&x->pub, v, &d)) {
+                if (d > 3600)
+                    scn_cx_error(&x->pub, v, "expected a duration of at most 1h, got %s", v->str);
+                else
+                    s->hangup_grace = d;
+            }
+        }
+    if ((v = scn_map_get(n, "max_calls")))
+        SCN_WITH_KEY(x, "max_calls") if (scn_expect_int(x, v, 0, 10000000, &l)) s->max_calls = (int)l;
+    if ((v = scn_map_get(n, "calls_per_second")))
+        SCN_WITH_KEY(x, "calls_per_second") {
+            double d;
+            if (scn_expect_number(x, v, 0, 1e6, &d))
+                s->calls_per_second = d;
+        }
+}
+
+static void compile_admin(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"listen", NULL};
+    if (!scn_expect_map(x, n, "settings.admin"))
+        return;
+    scn_check_keys(x, n, keys, "settings.admin");
+    const scn_node *v = scn_map_get(n, "listen");
+    if (v)
+        SCN_WITH_KEY(x, "listen") {
+            const char *s = scn_expect_string(x, v, "an address like \"127.0.0.1:8080\"");
+            if (s && !host_port_ok(s))
+                scn_cx_error(&x->pub, v, "expected HOST:PORT like \"127.0.0.1:8080\", got '%s'", s);
+            else if (s)
+                x->pub.prog->settings.admin_listen = s;
+        }
+}
+
+void scn_compile_settings(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"sip", "media", "smtp", "databases", "limits", "admin", NULL};
+    static const struct {
+        const char *key;
+        void (*fn)(scn_cx *, const scn_node *);
+    } parts[] = {
+        {"sip", compile_sip},             {"media", compile_media}, {"smtp", compile_smtp},
+        {"databases", compile_databases}, {"limits", compile_limits}, {"admin", compile_admin},
+    };
+    if (!n || scn_is_null(n))
+        return;
+    SCN_WITH_KEY(x, "settings") {
+        if (scn_expect_map(x, n, "settings")) {
+            /* Process-wide settings belong to the top file, where a reader looks for them. */
+            for (size_t i = 0; i < n->count; i++)
+                if (n->pairs[i].key->file != x->top_file && strcmp(n->pairs[i].key->file, x->top_file) != 0)
+                    scn_cx_error(&x->pub, n->pairs[i].key,
+                                 "settings belong in the top file (%s), not in an included file", x->top_file);
+            scn_check_keys(x, n, keys, "settings");
+            for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+                const scn_node *v = scn_map_get(n, parts[i].key);
+                if (v)
+                    SCN_WITH_KEY(x, parts[i].key) parts[i].fn(x, v);
+            }
+        }
+    }
+}
+
+static bool is_phone(const char *s)
+{
+    if (*s == '+')
+        s++;
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return false;
+    return true;
+}
+
+void scn_compile_users(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"name", "password", "email", "mobile", NULL};
+    scn_program *p = x->pub.prog;
+    if (!n || scn_is_null(n))
+        return;
+    SCN_WITH_KEY(x, "users") {
+        if (scn_expect_map(x, n, "users (number: {name, password, email, mobile})")) {
+            p->users = cr_arena_alloc(x->pub.arena, (n->count + 1) * sizeof *p->users);
+            for (size_t i = 0; i < n->count; i++) {
+                const scn_node *k = n->pairs[i].key, *v = n->pairs[i].val;
+                scn_user *u = &p->users[p->user_count];
+                u->number = k->str;
+                u->name = k->str;
+                SCN_WITH_KEY(x, k->str) {
+                    if (!name_ok(k->str))
+                        scn_cx_error(&x->pub, k, "bad user number '%s': use digits (or letters, '_', '-', '.', '+')",
+                                     k->str);
+                    bool bare = v->kind == SCN_NODE_SCALAR && scn_is_null(v);   /* "101": ~ */
+                    if (!bare && scn_expect_map(x, v, "a user ({name, password, email, mobile})")) {
+                        scn_check_keys(x, v, keys, "a user");
+                        const scn_node *f;
+                        if ((f = scn_map_get(v, "name")))
+                            SCN_WITH_KEY(x, "name") u->name = scn_expect_string(x, f, "a display name");
+                        if ((f = scn_map_get(v, "password")))
+                            SCN_WITH_KEY(x, "password") u->password = scn_expect_string(x, f, "a password");
+                        if ((f = scn_map_get(v, "email")))
+                            SCN_WITH_KEY(x, "email") {
+                                u->email = scn_expect_string(x, f, "an e-mail address");
+                                if (u->email && !strchr(u->email, '@'))
+                                    scn_cx_error(&x->pub, f, "expected an e-mail address, got '%s'", u->email);
+                            }
+                        if ((f = scn_map_get(v, "mobile")))
+                            SCN_WITH_KEY(x, "mobile") {
+                                u->mobile = scn_expect_string(x, f, "a phone number");
+                                if (u->mobile && !is_phone(u->mobile))
+                                    scn_cx_error(&x->pub, f, "expected a phone number like \"+79161234567\", got '%s'",
+                                                 u->mobile);
+                            }
+                        if (!u->name)
+                            u->name = k->str;
+                    }
+                }
+                if (!scn_strmap_put(x->pub.arena, &p->lookup->users, u->number, u))
+                    p->user_count++;
+            }
+        }
+    }
+}
+
+/* User numbers as a NULL-terminated list, for suggestions. */
+static const char **user_numbers(scn_cx *x)
+{
+    scn_program *p = x->pub.prog;
+    const char **v = cr_arena_alloc(x->pub.arena, (p->user_count + 1) * sizeof *v);
+    for (size_t i = 0; i < p->user_count; i++)
+        v[i] = p->users[i].number;
+    return v;
+}
+
+void scn_compile_groups(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"members", "strategy", NULL};
+    scn_program *p = x->pub.prog;
+    const char **numbers = NULL;
+    if (!n || scn_is_null(n))
+        return;
+    SCN_WITH_KEY(x, "groups") {
+        if (scn_expect_map(x, n, "groups (name: {members, strategy})")) {
+            p->groups = cr_arena_alloc(x->pub.arena, (n->count + 1) * sizeof *p->groups);
+            for (size_t i = 0; i < n->count; i++) {
+                const scn_node *k = n->pairs[i].key, *v = n->pairs[i].val;
+                scn_group *g = &p->groups[p->group_count];
+                g->name = k->str;
+                SCN_WITH_KEY(x, k->str) {
+                    if (!name_ok(k->str))
+                        scn_cx_error(&x->pub, k, "bad group name '%s': use letters, digits, '_', '-' or '.'", k->str);
+                    if (scn_program_user(p, k->str))
+                        scn_cx_error(&x->pub, k, "group '%s' has the name of a user: `dial: { to: %s }` would be ambiguous",
+                                     k->str, k->str);
+                    if (scn_expect_map(x, v, "a group ({members, strategy})")) {
+                        scn_check_keys(x, v, keys, "a group");
+                        const scn_node *m = scn_map_get(v, "members"), *st = scn_map_get(v, "strategy");
+                        if (!m)
+                            scn_cx_error(&x->pub, v, "group '%s' needs 'members' (a list of user numbers)", k->str);
+                        else
+                            SCN_WITH_KEY(x, "members") {
+                                if (m->kind != SCN_NODE_SEQ || m->count == 0) {
+                                    char buf[64];
+                                    scn_cx_error(&x->pub, m, "expected a non-empty list of user numbers, got %s",
+                                                 m->kind == SCN_NODE_SEQ ? "an empty list"
+                                                                         : scn_node_describe(m, buf, sizeof buf));
+                                } else {
+                                    g->members = cr_arena_alloc(x->pub.arena, m->count * sizeof *g->members);
+                                    for (size_t j = 0; j < m->count; j++)
+                                        SCN_WITH_INDEX(x, j) {
+                                            const char *num = scn_expect_string(x, m->items[j], "a user number");
+                                            if (num && !scn_program_user(p, num)) {
+                                                if (!numbers)
+                                                    numbers = user_numbers(x);
+                                                const char *s = scn_suggest(num, numbers);
+                                                if (s)
+                                                    scn_cx_error(&x->pub, m->items[j],
+                                                                 "unknown user '%s' in group '%s'; did you mean '%s'?",
+                                                                 num, k->str, s);
+                                                else
+                                                    scn_cx_error(&x->pub, m->items[j],
+                                                                 "unknown user '%s' in group '%s' (not in users:)",
+                                                                 num, k->str);
+                                            }
+                                            g->members[j] = num;
+                                        }
+                                    g->member_count = m->count;
+                                }
+                            }
+                        if (st)
+                            SCN_WITH_KEY(x, "strategy") {
+                                int e;
+                                if (scn_expect_enum(x, st, scn_group_strategy_names, &e))
+                                    g->strategy = (scn_group_strategy)e;
+                            }
+                    }
+                }
+                if (!scn_strmap_put(x->pub.arena, &p->lookup->groups, g->name, g))
+                    p->group_count++;
+            }
+        }
+    }
+}
+
+void scn_compile_gateways(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"uri", "auth", "register", "accept_any_source", NULL};
+    static const char *const auth_keys[] = {"username", "password", NULL};
+    scn_program *p = x->pub.prog;
+    if (!n || scn_is_null(n))
+        return;
+    SCN_WITH_KEY(x, "gateways") {
+        if (scn_expect_map(x, n, "gateways (name: {uri, auth, register})")) {
+            p->gateways = cr_arena_alloc(x->pub.arena, (n->count + 1) * sizeof *p->gateways);
+            for (size_t i = 0; i < n->count; i++) {
+                const scn_node *k = n->pairs[i].key, *v = n->pairs[i].val;
+                scn_gateway *g = &p->gateways[p->gateway_count];
+                g->name = k->str;
+                SCN_WITH_KEY(x, k->str) {
+                    if (!name_ok(k->str))
+                        scn_cx_error(&x->pub, k, "bad gateway name '%s': use letters, digits, '_', '-' or '.'", k->str);
+                    if (scn_expect_map(x, v, "a gateway ({uri, auth, register})")) {
+                        scn_check_keys(x, v, keys, "a gateway");
+                        const scn_node *f;
+                        if (!(f = scn_map_get(v, "uri")))
+                            scn_cx_error(&x->pub, v, "gateway '%s' needs 'uri' (like \"sip:198.51.100.7:5060\")", k->str);
+                        else
+                            SCN_WITH_KEY(x, "uri") {
+                                g->uri = scn_expect_string(x, f, "a SIP URI like \"sip:198.51.100.7:5060\"");
+                                if (g->uri && !((strncmp(g->uri, "sip:", 4) == 0 && g->uri[4]) ||
+                                                (strncmp(g->uri, "sips:", 5) == 0 && g->uri[5])))
+                                    scn_cx_error(&x->pub, f, "expected a SIP URI like \"sip:198.51.100.7:5060\", got '%s'",
+                                                 g->uri);
+                            }
+                        if ((f = scn_map_get(v, "auth")))
+                            SCN_WITH_KEY(x, "auth") {
+                                if (scn_expect_map(x, f, "auth ({username, password})")) {
+                                    scn_check_keys(x, f, auth_keys, "auth");
+                                    const scn_node *u = scn_map_get(f, "username"), *pw = scn_map_get(f, "password");
+                                    if (!u)
+                                        scn_cx_error(&x->pub, f, "auth needs 'username'");
+                                    else
+                                        SCN_WITH_KEY(x, "username") g->auth_user = scn_expect_string(x, u, "a user name");
+                                    if (pw)
+                                        SCN_WITH_KEY(x, "password") g->auth_password = scn_expect_string(x, pw, "a password");
+                                    if (!g->auth_password)
+                                        g->auth_password = "";
+                                }
+                            }
+                        if ((f = scn_map_get(v, "register")))
+                            SCN_WITH_KEY(x, "register") scn_expect_bool(x, f, &g->register_);
+                        if ((f = scn_map_get(v, "accept_any_source")))
+                            SCN_WITH_KEY(x, "accept_any_source") scn_expect_bool(x, f, &g->accept_any_source);
+                    }
+                }
+                if (!scn_strmap_put(x->pub.arena, &p->lookup->gateways, g->name, g))
+                    p->gateway_count++;
+            }
+        }
+    }
+}
