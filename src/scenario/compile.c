@@ -103,11 +103,13 @@ bool scn_check_keys(scn_cx *x, const scn_node *n, const char *const *known, cons
         ok = false;
         const char *s = scn_suggest(k->str, known);
         char list[512];
-        if (s)
-            scn_cx_error(&x->pub, k, "unknown key '%s' in %s; did you mean '%s'?", k->str, what, s);
-        else
-            scn_cx_error(&x->pub, k, "unknown key '%s' in %s; expected %s", k->str, what,
-                         scn_join_choices(known, list, sizeof list));
+        SCN_WITH_KEY(x, k->str) {
+            if (s)
+                scn_cx_error(&x->pub, k, "unknown key '%s' in %s; did you mean '%s'?", k->str, what, s);
+            else
+                scn_cx_error(&x->pub, k, "unknown key '%s' in %s; expected %s", k->str, what,
+                             scn_join_choices(known, list, sizeof list));
+        }
     }
     return ok;
 }
@@ -200,13 +202,6 @@ const char *scn_resolve_path(scn_cx *x, const char *path)
     return cr_arena_printf(x->pub.arena, "%s/%s", dir, path);
 }
 
-static void cond_release_cb(void *c) { scn_cond_release(c); }
-
-void scn_keep_cond(scn_cx *x, scn_cond *c)
-{
-    if (c)
-        scn_program_on_release(x->pub.prog, cond_release_cb, c);
-}
 
 /* ---- typed helpers of compile.h ----------------------------------------- */
 
@@ -351,7 +346,7 @@ static void compile_version(scn_cx *x, const scn_node *root)
         else if (v->kind != SCN_NODE_SCALAR || !scn_scalar_number(v, &d) || d != 1) {
             char buf[64];
             scn_cx_error(&x->pub, v, "unsupported version %s; this callroute reads version: 1",
-                         scn_node_describe(v, buf, sizeof buf));
+                         v->kind == SCN_NODE_SCALAR ? v->str : scn_node_describe(v, buf, sizeof buf));
         }
     }
 }

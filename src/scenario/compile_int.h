@@ -77,8 +77,6 @@ bool scn_expect_number(scn_cx *x, const scn_node *n, double min, double max, dou
 bool scn_expect_enum(scn_cx *x, const scn_node *n, const char *const *choices, int *out);
 /* Resolves PATH against the program's directory (absolute paths as is). */
 const char *scn_resolve_path(scn_cx *x, const char *path);
-/* Keeps C alive until the program is freed. */
-void scn_keep_cond(scn_cx *x, scn_cond *c);
 
 /* Path helpers for a key or index push with the matching pop. */
 #define SCN_WITH_KEY(x, key) for (size_t scn_old_ = scn_path_key(&(x)->pub.path, (key)), scn_once_ = 1; \

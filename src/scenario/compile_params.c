@@ -316,7 +316,6 @@ static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, cons
         if (m && !(scn_scalar_is(m, "any") || scn_scalar_is(m, "all")))
             m = NULL;
         scn_cond *c = scn_cond_compile(&x->pub, v, m);
-        scn_keep_cond(x, c);
         *(const scn_cond **)field = c;
         break;
     }
@@ -395,8 +394,10 @@ static void check_unknown_keys(scn_cx *x, const app_def *app, const scn_node *n)
             found = strcmp(known[j], key->str) == 0;
         if (found)
             continue;
+        size_t old = scn_path_key(&x->pub.path, key->str);
         if (strcmp(key->str, "timeout") == 0) {
             scn_cx_error(&x->pub, key, "'%s' does not wait, so it takes no 'timeout'", app->name);
+            scn_path_pop(&x->pub.path, old);
             continue;
         }
         const char *s = scn_suggest(key->str, known);
@@ -410,6 +411,7 @@ static void check_unknown_keys(scn_cx *x, const app_def *app, const scn_node *n)
             scn_cx_error(&x->pub, key, "unknown key '%s' for '%s'; it takes %s", key->str, app->name, list);
         else
             scn_cx_error(&x->pub, key, "unknown key '%s': '%s' takes no parameters", key->str, app->name);
+        scn_path_pop(&x->pub.path, old);
     }
 }
 
@@ -419,6 +421,7 @@ static void check_oneof(scn_cx *x, const app_def *app, const scn_node *n, unsign
     char names[256];
     size_t len = 0, given = 0, members = 0;
     const scn_node *second = NULL;
+    const char *second_name = NULL;
     names[0] = 0;
     for (const scn_param *p = app->params; p->name; p++) {
         if (!(p->flags & flag))
@@ -426,15 +429,17 @@ static void check_oneof(scn_cx *x, const app_def *app, const scn_node *n, unsign
         members++;
         len += (size_t)snprintf(names + len, sizeof names - len, "%s'%s'", members > 1 ? " or " : "", p->name);
         const scn_node *v = scn_map_get(n, p->name);
-        if (v && ++given == 2)
+        if (v && ++given == 2) {
             second = v;
+            second_name = p->name;
+        }
     }
     if (members == 0)
         return;
     if (given == 0 && need_one)
         scn_cx_error(&x->pub, n, "'%s' needs one of %s", app->name, names);
     else if (given > 1)
-        scn_cx_error(&x->pub, second, "'%s' takes only one of %s", app->name, names);
+        SCN_WITH_KEY(x, second_name) scn_cx_error(&x->pub, second, "'%s' takes only one of %s", app->name, names);
 }
 
 /* `app: scenario`: the arguments given must be the ones the scenario declares. */
@@ -460,6 +465,7 @@ static void check_scenario_args(scn_cx *x, const app_def *app, const scn_node *n
                 j++;
             if (j < s->arg_count)
                 continue;
+            size_t old = scn_path_key(&x->pub.path, k->str);
             const char **names = cr_arena_alloc(x->pub.arena, (s->arg_count + 1) * sizeof *names);
             for (j = 0; j < s->arg_count; j++)
                 names[j] = s->args[j];
@@ -471,6 +477,7 @@ static void check_scenario_args(scn_cx *x, const app_def *app, const scn_node *n
                              s->args[0], s->arg_count > 1 ? ", ..." : "");
             else
                 scn_cx_error(&x->pub, k, "scenario '%s' takes no arguments, got '%s'", s->name, k->str);
+            scn_path_pop(&x->pub.path, old);
         }
     }
     for (size_t j = 0; j < s->arg_count; j++) {
@@ -505,7 +512,7 @@ bool scn_compile_params(scn_cx *x, const app_def *app, const scn_node *n, void *
             scn_node def;
             if (!v && (p->flags & P_REQ)) {
                 if (p->doc)
-                    scn_cx_error(&x->pub, n, "'%s' needs '%s' (%s)", app->name, p->name, p->doc);
+                    scn_cx_error(&x->pub, n, "'%s' needs '%s': %s", app->name, p->name, p->doc);
                 else
                     scn_cx_error(&x->pub, n, "'%s' needs '%s'", app->name, p->name);
                 continue;

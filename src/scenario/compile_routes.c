@@ -313,7 +313,6 @@ static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shap
     if (!none)
         SCN_WITH_KEY(x, "conditions") {
             scn_cond *c = scn_cond_compile(&x->pub, conds, match);
-            scn_keep_cond(x, c);
             r->cond = c;
             shape->conds = conds;
             shape->hash = node_hash(conds) ^ (uint64_t)r->type * 7919 ^ (uint64_t)r->priority * 104729;
