@@ -1,0 +1,15 @@
+/* route_int.h — private to route/. */
+#ifndef ROUTE_INT_H
+#define ROUTE_INT_H
+
+#include <stddef.h>
+
+#include "util/arena.h"
+
+/* The literal text every match of regex SRC starts with, when that can be
+ * told safely: SRC starts with `^` and has no `|` ("^\+?7495" -> "",
+ * "^7495\d+" -> "7495", "^12?3" -> "1"). NULL when unknown. The result is
+ * copied into ARENA (or a static buffer when ARENA is NULL: tests). */
+const char *route_regex_prefix(const char *src, size_t len, size_t *plen, cr_arena *arena);
+
+#endif
