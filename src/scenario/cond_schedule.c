@@ -203,6 +203,25 @@ static void trim(const char **s, size_t *n)
         (*n)--;
 }
 
+static const char *const day_words[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat",
+                                        "sunday", "monday", "tuesday", "wednesday", "thursday",
+                                        "friday", "saturday", NULL};
+
+static int day_or_error(scn_compile_ctx *cx, const scn_node *n, const char *s, size_t len)
+{
+    int d = day_index(s, len);
+    if (d >= 0)
+        return d;
+    char w[32];
+    snprintf(w, sizeof w, "%.*s", (int)(len < 31 ? len : 31), s);
+    const char *hint = scn_suggest(w, day_words);
+    if (hint)
+        scn_cx_error(cx, n, "unknown day '%s'; did you mean '%s'?", w, hint);
+    else
+        scn_cx_error(cx, n, "unknown day '%s' (expected mon, tue, wed, thu, fri, sat, sun)", w);
+    return -1;
+}
+
 /* One item of `days`: "mon", "mon-fri" (wraps: "fri-mon"). */
 static bool parse_days_item(scn_compile_ctx *cx, const scn_node *n, const char *s, size_t len,
                             unsigned *mask)
@@ -212,27 +231,15 @@ static bool parse_days_item(scn_compile_ctx *cx, const scn_node *n, const char *
     size_t alen = dash ? (size_t)(dash - s) : len;
     const char *a = s;
     trim(&a, &alen);
-    int from = day_index(a, alen), to = from;
+    int from = day_or_error(cx, n, a, alen), to = from;
+    if (from < 0)
+        return false;
     if (dash) {
         const char *b = dash + 1;
         size_t blen = (size_t)(s + len - b);
         trim(&b, &blen);
-        to = day_index(b, blen);
-        if (to < 0) {
-            scn_cx_error(cx, n, "unknown day '%.*s' (expected mon, tue, wed, thu, fri, sat, sun)",
-                         (int)blen, b);
+        if ((to = day_or_error(cx, n, b, blen)) < 0)
             return false;
-        }
-    }
-    if (from < 0) {
-        char w[32];
-        snprintf(w, sizeof w, "%.*s", (int)(alen < 31 ? alen : 31), a);
-        const char *hint = scn_suggest(w, day_names);
-        if (hint)
-            scn_cx_error(cx, n, "unknown day '%s'; did you mean '%s'?", w, hint);
-        else
-            scn_cx_error(cx, n, "unknown day '%s' (expected mon, tue, wed, thu, fri, sat, sun)", w);
-        return false;
     }
     for (int d = from;; d = (d + 1) % 7) {
         *mask |= 1u << d;
@@ -433,7 +440,10 @@ scn_schedule *scn_schedule_compile(scn_compile_ctx *cx, const scn_node *n)
     bool ok = true, any = false;
     for (size_t i = 0; i < n->count; i++) {
         const scn_node *k = n->pairs[i].key, *v = n->pairs[i].val;
-        size_t mark = scn_path_key(&cx->path, k->str);
+        bool known = false;
+        for (size_t j = 0; schedule_keys[j]; j++)
+            known |= strcmp(k->str, schedule_keys[j]) == 0;
+        size_t mark = known ? scn_path_key(&cx->path, k->str) : cx->path.len;
         if (strcmp(k->str, "days") == 0) {
             ok &= each_item(cx, v, "days", days_cb, &s->days, &s->days_src);
             any = true;
