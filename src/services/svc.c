@@ -1,0 +1,256 @@
+/* svc.c — the services context and the libcurl multi handle on the loop.
+ * One multi handle serves HTTP and SMTP, so connections are reused across
+ * calls; its sockets become loop fd watches and its timer a loop timer
+ * (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION). */
+#include "services/svc_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* curl_global_init is not reference-counted by libcurl; svc_ctx objects are
+ * made on the loop thread only, so a plain counter is enough. */
+static int curl_users;
+
+void *svc_alloc(size_t n)
+{
+    void *p = calloc(1, n ? n : 1);
+    if (!p) {
+        fputs("callroute: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+char *svc_strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *d = svc_alloc(n + 1);
+    memcpy(d, s, n);
+    return d;
+}
+
+char *svc_errdup(const char *msg)
+{
+    char *d = svc_strdup(msg && *msg ? msg : "unknown error");
+    size_t n = strlen(d);
+    while (n > 0 && isspace((unsigned char)d[n - 1]))
+        d[--n] = '\0';
+    return d;
+}
+
+bool svc_glob(const char *p, const char *s)
+{
+    /* Iterative wildcard match with one backtrack point: linear enough for
+     * URLs and SQL, and no recursion depth to worry about. */
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*p == '*') {
+            star = p++;
+            resume = s;
+        } else if (*p == *s) {
+            p++;
+            s++;
+        } else if (star) {
+            p = star + 1;
+            s = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
+
+loop_timer *svc_soon(svc_ctx *c, loop_timer_cb cb, void *arg)
+{
+    return loop_timer_start(c->l, 0, cb, arg);
+}
+
+/* ---- curl multi glue ------------------------------------------------ */
+
+/* A socket curl asked us to watch; kept on a list so svc_free can drop
+ * the watches curl does not report removed during cleanup. */
+typedef struct sock_watch {
+    svc_ctx *c;
+    loop_watch *w;
+    struct sock_watch *prev, *next;
+} sock_watch;
+
+static void sock_unlink(svc_ctx *c, sock_watch *sw)
+{
+    if (sw->prev)
+        sw->prev->next = sw->next;
+    else
+        c->socks = sw->next;
+    if (sw->next)
+        sw->next->prev = sw->prev;
+    loop_unwatch(c->l, sw->w);
+    free(sw);
+}
+
+static void check_done(svc_ctx *c)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(c->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        svc_xfer *x = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+        curl_multi_remove_handle(c->multi, easy);
+        if (x)
+            x->done(x, rc);
+    }
+}
+
+static void fd_cb(loop *l, int fd, unsigned events, void *arg)
+{
+    (void)l;
+    sock_watch *sw = arg;
+    svc_ctx *c = sw->c;   /* SW may be freed inside socket_action */
+    int flags = 0, running;
+    if (events & LOOP_READ)
+        flags |= CURL_CSELECT_IN;
+    if (events & LOOP_WRITE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(c->multi, fd, flags, &running);
+    check_done(c);
+}
+
+static int socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)e;
+    svc_ctx *c = userp;
+    sock_watch *sw = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (sw)
+            sock_unlink(c, sw);
+        return 0;
+    }
+    unsigned ev = 0;
+    if (what & CURL_POLL_IN)
+        ev |= LOOP_READ;
+    if (what & CURL_POLL_OUT)
+        ev |= LOOP_WRITE;
+    if (!sw) {
+        sw = svc_alloc(sizeof *sw);
+        sw->c = c;
+        sw->w = loop_watch_fd(c->l, s, ev, fd_cb, sw);
+        sw->next = c->socks;
+        if (c->socks)
+            c->socks->prev = sw;
+        c->socks = sw;
+        curl_multi_assign(c->multi, s, sw);
+    } else {
+        loop_watch_modify(c->l, sw->w, ev);
+    }
+    return 0;
+}
+
+static void curl_timeout_cb(loop *l, void *arg)
+{
+    (void)l;
+    svc_ctx *c = arg;
+    int running;
+    c->curl_timer = NULL;
+    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(c);
+}
+
+static int timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+    (void)m;
+    svc_ctx *c = userp;
+    if (c->curl_timer) {
+        loop_timer_stop(c->l, c->curl_timer);
+        c->curl_timer = NULL;
+    }
+    if (timeout_ms >= 0)
+        c->curl_timer = loop_timer_start(c->l, (double)timeout_ms / 1000.0, curl_timeout_cb, c);
+    return 0;
+}
+
+void svc_curl_add(svc_ctx *c, svc_xfer *x)
+{
+    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
+    curl_multi_add_handle(c->multi, x->easy);
+}
+
+void svc_curl_remove(svc_ctx *c, svc_xfer *x)
+{
+    curl_multi_remove_handle(c->multi, x->easy);
+}
+
+/* ---- the context ---------------------------------------------------- */
+
+svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *err, size_t errlen)
+{
+    if (curl_users++ == 0)
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+    svc_ctx *c = svc_alloc(sizeof *c);
+    c->l = l;
+    c->prog = p;
+    if (opt)
+        c->opt = *opt;
+    c->multi = curl_multi_init();
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+
+    if (p && p->database_count && !c->opt.mocks) {
+        c->db_count = p->database_count;
+        c->dbs = svc_alloc(c->db_count * sizeof *c->dbs);
+        for (size_t i = 0; i < c->db_count; i++) {
+            const scn_database *db = &p->databases[i];
+            c->dbs[i] = db->kind == SCN_DB_SQLITE
+                            ? svc_sqlite_open(c, db)
+                            : svc_pg_open(c, db, c->opt.db_pool_size > 0 ? c->opt.db_pool_size : 4);
+        }
+    }
+    c->mail = svc_mail_open(c, err, errlen);
+    if (!c->mail) {
+        svc_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void svc_free(svc_ctx *c)
+{
+    if (!c)
+        return;
+    if (c->mail)
+        svc_mail_close(c->mail);
+    for (size_t i = 0; i < c->db_count; i++) {
+        if (!c->dbs[i])
+            continue;
+        if (c->prog->databases[i].kind == SCN_DB_SQLITE)
+            svc_sqlite_close(c->dbs[i]);
+        else
+            svc_pg_close(c->dbs[i]);
+    }
+    free(c->dbs);
+    if (c->curl_timer)
+        loop_timer_stop(c->l, c->curl_timer);
+    /* The transfers are gone by now (their owners removed them), so the
+     * multi holds only idle connections; cleaning it up closes them
+     * through socket_cb. */
+    curl_multi_cleanup(c->multi);
+    while (c->socks)
+        sock_unlink(c, c->socks);
+    free(c);
+    if (--curl_users == 0)
+        curl_global_cleanup();
+}
+
+loop *svc_loop(svc_ctx *c) { return c->l; }
+
+svc_mail_mode svc_mail_mode_of(const svc_ctx *c) { return c->opt.mail; }

@@ -1,0 +1,76 @@
+/* svc_int.h — private to src/services: the context and the pieces the
+ * files share (the libcurl multi glue, database backends, mail). */
+#ifndef SVC_INT_H
+#define SVC_INT_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+
+#include "services/svc.h"
+
+/* One libcurl transfer on the shared multi handle (HTTP or SMTP). DONE runs
+ * on the loop when the transfer ends, after the handle left the multi. */
+typedef struct svc_xfer svc_xfer;
+struct svc_xfer {
+    CURL *easy;
+    void (*done)(svc_xfer *x, CURLcode rc);
+};
+
+typedef struct svc_dbstate svc_dbstate;   /* one per settings.databases entry */
+typedef struct svc_mailer svc_mailer;
+
+struct svc_ctx {
+    loop *l;
+    const scn_program *prog;
+    svc_options opt;
+    CURLM *multi;
+    loop_timer *curl_timer;
+    struct sock_watch *socks;             /* fd watches for curl's sockets */
+    svc_dbstate **dbs;                    /* parallel to prog->databases */
+    size_t db_count;
+    svc_mailer *mail;
+};
+
+/* ---- svc.c: the curl multi on the loop ------------------------------ */
+void svc_curl_add(svc_ctx *c, svc_xfer *x);
+/* Takes X out of the multi; DONE is not called. */
+void svc_curl_remove(svc_ctx *c, svc_xfer *x);
+
+/* `*` matches any run of characters; the whole string must match. */
+bool svc_glob(const char *pattern, const char *s);
+/* malloc that aborts on failure, like the arena. */
+void *svc_alloc(size_t n);
+char *svc_strdup(const char *s);
+/* Copies an error message, trimming trailing whitespace (libpq adds "\n"). */
+char *svc_errdup(const char *msg);
+
+/* Runs CB(ARG) on the next loop turn (0-second timer). */
+loop_timer *svc_soon(svc_ctx *c, loop_timer_cb cb, void *arg);
+
+/* ---- databases ------------------------------------------------------ */
+/* Every query, whatever the backend, starts with this header. */
+struct svc_db {
+    svc_ctx *c;
+    svc_db_cb cb;
+    void *arg;
+    void (*cancel)(svc_db *q);      /* backend: stop, free, never call cb */
+};
+
+svc_dbstate *svc_sqlite_open(svc_ctx *c, const scn_database *db);
+void svc_sqlite_close(svc_dbstate *d);
+svc_db *svc_sqlite_query(svc_dbstate *d, const char *sql, const char *const *params,
+                         size_t nparams, double timeout, svc_db_cb cb, void *arg);
+
+svc_dbstate *svc_pg_open(svc_ctx *c, const scn_database *db, int pool_size);
+void svc_pg_close(svc_dbstate *d);
+svc_db *svc_pg_query(svc_dbstate *d, const char *sql, const char *const *params,
+                     size_t nparams, double timeout, svc_db_cb cb, void *arg);
+
+/* A query that fails at once: CB runs with ERROR on the next loop turn. */
+svc_db *svc_db_fail(svc_ctx *c, const char *error, svc_db_cb cb, void *arg);
+
+/* ---- mail ----------------------------------------------------------- */
+svc_mailer *svc_mail_open(svc_ctx *c, char *err, size_t errlen);
+void svc_mail_close(svc_mailer *m);
+
+#endif
