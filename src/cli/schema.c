@@ -1,12 +1,465 @@
-/* schema.c — `callroute schema`. */
+/* schema.c — `callroute schema [--markdown]`: the JSON Schema of scenario
+ * files, generated from the application tables (STYLE.md: docs next to the
+ * code), so editors complete and check what the validator accepts. With
+ * --markdown: the parameter tables of docs/scenario.md, from the same tables. */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "apps/registry.h"
 #include "cli/cli.h"
+#include "scenario/cond.h"
+#include "scenario/events.h"
+#include "scenario/param.h"
+#include "scenario/program.h"
+
+#define REF(name) ref_to("#/definitions/" name)
+
+static json_t *ref_to(const char *target) { return json_pack("{s:s}", "$ref", target); }
+
+static json_t *str_array(const char *const *v)
+{
+    json_t *a = json_array();
+    for (; *v; v++)
+        json_array_append_new(a, json_string(*v));
+    return a;
+}
+
+static json_t *described(json_t *schema, const char *doc)
+{
+    if (doc)
+        json_object_set_new(schema, "description", json_string(doc));
+    return schema;
+}
+
+static json_t *one_or_list(json_t *item)
+{
+    return json_pack("{s:[o,{s:s,s:O}]}", "anyOf", item, "type", "array", "items", item);
+}
+
+/* ---- shared definitions -------------------------------------------------- */
+
+static const char duration_pattern[] = "^(?!$)(\\d+(\\.\\d+)?h)?(\\d+(\\.\\d+)?m(?!s))?(\\d+(\\.\\d+)?s)?"
+                                       "(\\d+(\\.\\d+)?ms)?$|^\\d+(\\.\\d+)?$";
+
+static json_t *duration_schema(double min, double max)
+{
+    json_t *num = json_pack("{s:s,s:f}", "type", "number", "minimum", min);
+    if (min != 0 || max != 0)
+        json_object_set_new(num, "maximum", json_real(max));
+    return json_pack("{s:[o,{s:s,s:s}]}", "anyOf", num, "type", "string", "pattern", duration_pattern);
+}
+
+static json_t *condition_defs(void)
+{
+    json_t *ops = str_array(scn_cond_op_names);
+    json_t *var = json_pack("{s:s,s:[s,s],s:{s:{s:s,s:s},s:{s:o,s:s},s:{s:s}},s:b}", "type", "object",
+                            "required", "var", "op", "properties", "var", "type", "string", "description",
+                            "call variable, e.g. caller_number, called_number, source, sip.header.X-Foo", "op",
+                            "enum", ops, "description", "comparison", "value", "description",
+                            "operand: text, a number (lt/le/gt/ge), a list (in/not_in), a regex (matches) or a "
+                            "dial pattern (pattern)",
+                            "additionalProperties", 0);
+    json_t *day_or_list = one_or_list(json_pack("{s:s}", "type", "string"));
+    json_t *sched = json_pack(
+        "{s:s,s:[s],s:{s:{s:s,s:{s:o,s:o,s:o,s:{s:s,s:s}},s:b,s:i}},s:b}", "type", "object", "required", "schedule",
+        "properties", "schedule", "type", "object", "properties", "days", described(day_or_list, "mon-fri, sat, ..."),
+        "time", described(json_deep_copy(day_or_list), "HH:MM-HH:MM (may cross midnight), or a list"), "dates",
+        described(json_deep_copy(day_or_list), "YYYY-MM-DD, a range YYYY-MM-DD..YYYY-MM-DD, or MM-DD yearly"), "tz",
+        "type", "string", "description", "a tzdata zone, e.g. Europe/Moscow", "additionalProperties", 0,
+        "minProperties", 1, "additionalProperties", 0);
+    json_t *expr = json_pack("{s:s,s:[s],s:{s:{s:s}},s:b}", "type", "object", "required", "expr", "properties",
+                             "expr", "type", "string", "additionalProperties", 0);
+    json_t *group = json_pack("{s:s,s:[s],s:{s:{s:[s,s]},s:{s:s,s:o}},s:b}", "type", "object", "required",
+                              "conditions", "properties", "match", "enum", "all", "any", "conditions", "type", "array",
+                              "items", REF("condition"), "additionalProperties", 0);
+    json_t *not = json_pack("{s:s,s:[s],s:{s:o},s:b}", "type", "object", "required", "not", "properties", "not",
+                            REF("condition"), "additionalProperties", 0);
+    return json_pack("{s:s,s:[{s:s,s:s},o,o,o,o,o]}", "description",
+                     "a condition: {var, op, value}, {schedule}, {expr}, {match, conditions} or {not}", "anyOf",
+                     "type", "string", "description", "an expression", var, sched, expr, group, not);
+}
+
+/* ---- parameters ---------------------------------------------------------- */
+
+static json_t *text_schema(void) { return json_pack("{s:[s,s,s]}", "type", "string", "number", "boolean"); }
+
+static json_t *param_schema(const scn_param *p)
+{
+    json_t *s = NULL;
+    switch (p->type) {
+    case P_STRING:
+    case P_TEMPLATE:
+    case P_EXPR:
+        s = text_schema();
+        break;
+    case P_DURATION:
+        s = duration_schema(p->min, p->max);
+        break;
+    case P_NUMBER:
+    case P_INT:
+        s = json_pack("{s:s}", "type", p->type == P_INT ? "integer" : "number");
+        if (p->min != 0 || p->max != 0) {
+            json_object_set_new(s, "minimum", json_real(p->min));
+            json_object_set_new(s, "maximum", json_real(p->max));
+        }
+        break;
+    case P_BOOL:
+        s = json_pack("{s:s}", "type", "boolean");
+        break;
+    case P_ENUM:
+        s = json_pack("{s:o}", "enum", str_array(p->choices));
+        break;
+    case P_ACTIONS:
+        s = REF("actions");
+        break;
+    case P_CONDITION:
+        s = json_pack("{s:[{s:s},o,{s:s,s:o}]}", "anyOf", "type", "string", REF("condition"), "type", "array",
+                      "items", REF("condition"));
+        break;
+    case P_TEMPLATES:
+        s = one_or_list(text_schema());
+        break;
+    case P_TEMPLATE_MAP:
+    case P_STRING_MAP:
+        s = json_pack("{s:s,s:o}", "type", "object", "additionalProperties", text_schema());
+        break;
+    case P_CASES:
+        s = json_pack("{s:s,s:o}", "type", "object", "additionalProperties", REF("actions"));
+        break;
+    case P_EVENTS:
+        s = one_or_list(json_pack("{s:o}", "enum", str_array(scn_call_event_names)));
+        break;
+    case P_HANDLERS: {
+        json_t *props = json_object();
+        for (const char *const *e = scn_dial_event_names; *e; e++)
+            json_object_set_new(props, *e, REF("actions"));
+        s = json_pack("{s:s,s:o,s:b}", "type", "object", "properties", props, "additionalProperties", 0);
+        break;
+    }
+    case P_JSON:
+        s = json_object();
+        break;
+    case P_GATEWAYS:
+        s = one_or_list(json_pack("{s:s}", "type", "string"));
+        break;
+    case P_DATABASE:
+    case P_SCENARIO:
+        s = json_pack("{s:s}", "type", "string");
+        break;
+    case P__TYPE_COUNT:
+        s = json_object();
+        break;
+    }
+    if (json_object_get(s, "$ref")) /* draft-07 ignores siblings of $ref: wrap it */
+        s = json_pack("{s:[o]}", "allOf", s);
+    described(s, p->doc);
+    if (p->def) {
+        json_t *d;
+        char *end;
+        double num = strtod(p->def, &end);
+        if (p->type == P_BOOL)
+            d = json_boolean(strcmp(p->def, "true") == 0);
+        else if ((p->type == P_INT || p->type == P_NUMBER || p->type == P_DURATION) && *end == 0)
+            d = p->type == P_INT ? json_integer((json_int_t)num) : json_real(num);
+        else
+            d = json_string(p->def);
+        json_object_set_new(s, "default", d);
+    }
+    return s;
+}
+
+static bool app_has_param(const app_def *a, const char *name)
+{
+    for (const scn_param *p = a->params; p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return true;
+    return false;
+}
+
+static json_t *app_schema(const app_def *a)
+{
+    json_t *props = json_object(), *required = json_array(), *all = json_array();
+    json_object_set_new(props, "app", json_pack("{s:s}", "const", a->name));
+    json_object_set_new(props, "id", json_pack("{s:s,s:s}", "type", "string", "description",
+                                               "a name for this action (trace, tests: ran/not_ran)"));
+    json_object_set_new(props, "label", json_pack("{s:s,s:s}", "type", "string", "description", "shown in the trace"));
+    json_object_set_new(props, "comment", json_pack("{s:s}", "description", "ignored"));
+    json_object_set_new(props, "disabled", json_pack("{s:s,s:s}", "type", "boolean", "description",
+                                                     "checked but not run"));
+    json_object_set_new(props, "on_error",
+                        json_pack("{s:[o],s:s}", "allOf", REF("actions"), "description",
+                                  "actions run in place when this action fails"));
+    if ((a->flags & APP_WAITS) && !app_has_param(a, "timeout"))
+        json_object_set_new(props, "timeout", described(duration_schema(0, 0),
+                                                        "give up after this long: the action fails with "
+                                                        "error = timeout"));
+    json_array_append_new(required, json_string("app"));
+    json_t *one_a = json_array();
+    const scn_param *b_members[8];
+    size_t nb = 0;
+    for (const scn_param *p = a->params; p->name; p++) {
+        json_object_set_new(props, p->name, param_schema(p));
+        if (p->flags & P_REQ)
+            json_array_append_new(required, json_string(p->name));
+        if (p->flags & P_ONEOF_A)
+            json_array_append_new(one_a, json_pack("{s:[s]}", "required", p->name));
+        if ((p->flags & P_ONEOF_B) && nb < 8)
+            b_members[nb++] = p;
+    }
+    json_t *s = json_pack("{s:s,s:s,s:o,s:o,s:b}", "description", a->summary ? a->summary : a->name, "type",
+                          "object", "properties", props, "required", required, "additionalProperties", 0);
+    if (json_array_size(one_a))
+        json_array_append_new(all, json_pack("{s:o}", "oneOf", one_a));
+    else
+        json_decref(one_a);
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = i + 1; j < nb; j++)
+            json_array_append_new(all, json_pack("{s:{s:[s,s]}}", "not", "required", b_members[i]->name,
+                                                 b_members[j]->name));
+    if (json_array_size(all))
+        json_object_set_new(s, "allOf", all);
+    else
+        json_decref(all);
+    return s;
+}
+
+static json_t *action_def(json_t *defs)
+{
+    json_t *names = json_array(), *branches = json_array();
+    for (size_t t = 0; app_registry[t]; t++)
+        for (const app_def *a = app_registry[t]; a->name; a++) {
+            char key[96];
+            snprintf(key, sizeof key, "app.%s", a->name);
+            json_object_set_new(defs, key, app_schema(a));
+            json_array_append_new(names, json_string(a->name));
+            char ref[128];
+            snprintf(ref, sizeof ref, "#/definitions/%s", key);
+            json_array_append_new(branches, json_pack("{s:{s:{s:{s:s}}},s:o}", "if", "properties", "app", "const",
+                                                      a->name, "then", ref_to(ref)));
+        }
+    return json_pack("{s:s,s:s,s:[s],s:{s:{s:o,s:s}},s:o}", "description", "an action: `app:` and its parameters",
+                     "type", "object", "required", "app", "properties", "app", "enum", names, "description",
+                     "the application", "allOf", branches);
+}
+
+/* ---- sections ------------------------------------------------------------- */
+
+static json_t *obj(json_t *props, const char *doc)
+{
+    return described(json_pack("{s:s,s:o,s:b}", "type", "object", "properties", props, "additionalProperties", 0), doc);
+}
+
+static json_t *str_desc(const char *doc) { return described(json_pack("{s:s}", "type", "string"), doc); }
+
+static json_t *settings_schema(void)
+{
+    json_t *listen = one_or_list(json_pack("{s:s,s:s}", "type", "string", "pattern", "^(udp|tcp):.+:[0-9]+$"));
+    json_t *sip = obj(json_pack("{s:o}", "listen", described(listen, "udp:HOST:PORT or tcp:HOST:PORT, or a list")),
+                      "SIP signalling (default listen: udp:0.0.0.0:5060)");
+    json_t *media = obj(json_pack("{s:o,s:o}", "sounds",
+                                  str_desc("directory for relative prompt and recording paths (default: sounds)"),
+                                  "rtp_ports",
+                                  json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[0-9]+-[0-9]+$",
+                                            "description", "RTP port range (default 10000-20000)")),
+                        "media");
+    json_t *smtp = obj(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "url",
+                                 json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^smtps?://", "description",
+                                           "mail server (default smtp://127.0.0.1:25)"),
+                                 "from", str_desc("sender address (default callroute@localhost)"), "outbox",
+                                 str_desc("durable queue directory (default var/outbox)"), "username",
+                                 str_desc("SMTP auth user"), "password", str_desc("SMTP auth password"), "starttls",
+                                 json_pack("{s:s,s:s}", "type", "boolean", "description", "require STARTTLS")),
+                       "outgoing e-mail");
+    json_t *dbs = json_pack("{s:s,s:s,s:{s:s,s:s}}", "type", "object", "description",
+                            "name: \"sqlite:PATH\" (relative to this file) or \"postgresql://...\"",
+                            "additionalProperties", "type", "string", "pattern", "^(sqlite:.+|postgres(ql)?://.*)$");
+    json_t *limits = obj(
+        json_pack("{s:{s:s,s:i,s:s},s:{s:s,s:i,s:i,s:s},s:o,s:{s:s,s:i,s:s},s:{s:s,s:i,s:s}}", "steps_per_second",
+                  "type", "number", "exclusiveMinimum", 0, "description", "actions per second per call (default 10000)",
+                  "max_streams", "type", "integer", "minimum", 1, "maximum", 10000, "description",
+                  "strands per call (default 16)", "hangup_grace",
+                  described(duration_schema(0, 3600), "time hangup handlers get (default 30s)"), "max_calls", "type",
+                  "integer", "minimum", 0, "description", "concurrent calls, 0 = unlimited (default)",
+                  "calls_per_second", "type", "number", "minimum", 0, "description",
+                  "new calls per second, 0 = unlimited (default)"),
+        "protection against runaway scripts and overload");
+    json_t *admin = obj(json_pack("{s:o}", "listen", str_desc("HOST:PORT of the admin API (default 127.0.0.1:8080)")),
+                        "admin API");
+    return obj(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "sip", sip, "media", media, "smtp", smtp, "databases", dbs,
+                         "limits", limits, "admin", admin),
+               "process-wide settings (top file only); every key is optional");
+}
+
+static json_t *route_schema(void)
+{
+    json_t *props = json_pack(
+        "{s:o,s:{s:o,s:s,s:s},s:{s:s,s:i,s:i,s:i,s:s},s:{s:[s,s],s:s,s:s},s:{s:[s,s],s:o,s:s},s:o,s:o,s:{s:s,s:b},"
+        "s:{}}",
+        "name", str_desc("unique route name"), "type", "enum", str_array(scn_route_type_names), "default",
+        "from_gateway", "description", "which calls it matches", "priority", "type", "integer", "minimum", 0,
+        "maximum", 99, "default", 50, "description", "higher wins; ties go to the earlier route", "match", "enum",
+        "all", "any", "default", "all", "description", "all conditions, or any", "conditions", "type", "array",
+        "null", "items", REF("condition"), "description", "empty or absent: always matches", "script",
+        json_pack("{s:[o],s:s}", "allOf", REF("actions"), "description", "the actions to run"), "scenario",
+        str_desc("or: the name of a scenario to run"), "enabled", "type", "boolean", "default", 1, "comment");
+    return json_pack("{s:s,s:s,s:o,s:[s],s:[{s:[s]},{s:[s]}],s:b}", "description", "a route", "type", "object",
+                     "properties", props, "required", "name", "oneOf", "required", "script", "required", "scenario",
+                     "additionalProperties", 0);
+}
+
+static json_t *build_schema(void)
+{
+    json_t *defs = json_object();
+    json_object_set_new(defs, "actions", json_pack("{s:[s,s],s:o}", "type", "array", "null", "items", REF("action")));
+    json_object_set_new(defs, "condition", condition_defs());
+    json_object_set_new(defs, "action", action_def(defs));
+    json_t *user = json_pack("{s:[s,s],s:{s:o,s:o,s:o,s:o},s:b}", "type", "object", "null", "properties", "name",
+                             str_desc("display name"), "password", str_desc("SIP digest password"), "email",
+                             str_desc("e-mail address"), "mobile", str_desc("mobile number"), "additionalProperties", 0);
+    json_t *group = json_pack("{s:s,s:[s],s:{s:{s:s,s:i,s:{s:[s,s]},s:s},s:{s:o,s:s,s:s}},s:b}", "type", "object",
+                              "required", "members", "properties", "members", "type", "array", "minItems", 1, "items",
+                              "type", "string", "number", "description", "user numbers", "strategy", "enum",
+                              str_array(scn_group_strategy_names), "default", "ring-all", "description",
+                              "how the members are rung", "additionalProperties", 0);
+    json_t *gw = json_pack("{s:s,s:[s],s:{s:{s:s,s:s,s:s},s:{s:s,s:[s],s:{s:o,s:o},s:b},s:{s:s,s:b},s:{s:s,s:b,s:s}},"
+                           "s:b}",
+                           "type", "object", "required", "uri", "properties", "uri", "type", "string", "pattern",
+                           "^sips?:.+", "description", "the trunk, e.g. sip:198.51.100.7:5060", "auth", "type", "object",
+                           "required", "username", "properties", "username", str_desc("digest user"), "password",
+                           str_desc("digest password"), "additionalProperties", 0, "register", "type", "boolean",
+                           "default", 0, "accept_any_source", "type", "boolean", "default", 0, "description",
+                           "calls from any address count as this gateway", "additionalProperties", 0);
+    json_t *scen = json_pack("{s:s,s:[s],s:{s:{s:s,s:{s:s},s:s},s:o,s:{}},s:b}", "type", "object", "required", "script",
+                             "properties", "args", "type", "array", "items", "type", "string", "description",
+                             "argument names, set as variables when called", "script", REF("actions"), "comment",
+                             "additionalProperties", 0);
+    json_t *props = json_pack(
+        "{s:{s:i,s:s},s:o,s:o,s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},s:{s:s,s:o,s:s}}",
+        "version", "const", 1, "description", "the language version: 1", "include",
+        described(one_or_list(json_pack("{s:s}", "type", "string")), "files (globs) merged into this one"),
+        "settings", settings_schema(), "users", "type", "object", "additionalProperties", user, "description",
+        "internal extensions: number -> {name, password, email, mobile}", "groups", "type", "object",
+        "additionalProperties", group, "description", "groups of users to dial together", "gateways", "type",
+        "object", "additionalProperties", gw, "description", "outbound trunks", "scenarios", "type", "object",
+        "additionalProperties", scen, "description", "named scripts with arguments (app: scenario)", "routes",
+        "type", "array", "items", route_schema(), "description", "routes, matched by type, conditions and priority");
+    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:o}", "$schema", "http://json-schema.org/draft-07/schema#", "title",
+                     "callroute scenario file (version 1)", "description",
+                     "Generated by `callroute schema` from the application tables; see docs/scenario.md.", "type",
+                     "object", "properties", props, "additionalProperties", 0, "definitions", defs);
+}
+
+/* ---- markdown -------------------------------------------------------------- */
+
+static void md_type(const scn_param *p, char *buf, size_t size)
+{
+    size_t len = 0;
+    switch (p->type) {
+    case P_ENUM:
+        len = (size_t)snprintf(buf, size, "one of");
+        for (const char *const *c = p->choices; *c && len < size; c++)
+            len += (size_t)snprintf(buf + len, size - len, "%s `%s`", c == p->choices ? "" : ",", *c);
+        return;
+    case P_INT:
+    case P_NUMBER:
+    case P_DURATION:
+        if (p->min != 0 || p->max != 0) {
+            snprintf(buf, size, "%s, %g to %g%s", scn_param_type_names[p->type], p->min, p->max,
+                     p->type == P_DURATION ? " s" : "");
+            return;
+        }
+        break;
+    case P_TEMPLATES:
+        snprintf(buf, size, "template or list");
+        return;
+    case P_GATEWAYS:
+        snprintf(buf, size, "gateway name or list");
+        return;
+    case P_DATABASE:
+        snprintf(buf, size, "database name");
+        return;
+    case P_SCENARIO:
+        snprintf(buf, size, "scenario name");
+        return;
+    case P_EVENTS:
+        snprintf(buf, size, "call event or list");
+        return;
+    case P_HANDLERS:
+        snprintf(buf, size, "dial event: actions");
+        return;
+    case P_CASES:
+        snprintf(buf, size, "value: actions");
+        return;
+    default:
+        break;
+    }
+    snprintf(buf, size, "%s", scn_param_type_names[p->type]);
+}
+
+static void print_markdown(FILE *out)
+{
+    for (size_t t = 0; app_registry[t]; t++)
+        for (const app_def *a = app_registry[t]; a->name; a++) {
+            fprintf(out, "<!-- params:%s -->\n", a->name);
+            if (!a->params[0].name) {
+                fputs("No parameters.\n", out);
+            } else {
+                fputs("| parameter | type | required | default | meaning |\n| --- | --- | --- | --- | --- |\n", out);
+                for (const scn_param *p = a->params; p->name; p++) {
+                    char type[256];
+                    md_type(p, type, sizeof type);
+                    const char *req = p->flags & P_REQ ? "yes"
+                                      : p->flags & P_ONEOF_A ? "one of group"
+                                      : p->flags & P_ONEOF_B ? "at most one of group"
+                                                             : "";
+                    fprintf(out, "| `%s` | %s | %s | %s%s%s | %s |\n", p->name, type, req, p->def ? "`" : "",
+                            p->def ? p->def : "", p->def ? "`" : "", p->doc ? p->doc : "");
+                }
+            }
+            if ((a->flags & APP_WAITS) && !app_has_param(a, "timeout"))
+                fprintf(out, "\nIt waits, so it takes the common `timeout:`%s.\n",
+                        a->default_timeout > 0 ? "" : " (none by default)");
+            if (a->default_timeout > 0)
+                fprintf(out, "Default timeout: %g s.\n", a->default_timeout);
+            fprintf(out, "<!-- /params:%s -->\n", a->name);
+        }
+    fputs("<!-- events -->\n| event | in `event.on` | in `dial.on` |\n| --- | --- | --- |\n", out);
+    for (int e = 0; scn_event_names[e]; e++)
+        fprintf(out, "| `%s` | %s | %s |\n", scn_event_names[e], scn_event_is_call(e) ? "yes" : "",
+                scn_event_is_dial(e) ? "yes" : "");
+    fputs("<!-- /events -->\n", out);
+}
 
 int cli_schema(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("callroute schema: not built yet\n", stderr);
-    return CLI_USAGE;
+    bool markdown = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--markdown") == 0) {
+            markdown = true;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            puts("usage: callroute schema [--markdown]\n\n"
+                 "Prints the JSON Schema (draft-07) of scenario files, generated from the\n"
+                 "application tables; docs/callroute.schema.json is its output. Point your\n"
+                 "editor's YAML/JSON support at it for completion and checking.\n\n"
+                 "  --markdown  print the parameter and event tables of docs/scenario.md instead");
+            return CLI_OK;
+        } else {
+            fprintf(stderr, "callroute schema: unknown argument '%s' (try --help)\n", argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    if (markdown) {
+        print_markdown(stdout);
+        return CLI_OK;
+    }
+    json_t *s = build_schema();
+    char *text = json_dumps(s, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(s);
+    if (!text)
+        return CLI_INVALID;
+    puts(text);
+    free(text);
+    return CLI_OK;
 }
