@@ -45,14 +45,15 @@ void scn_warning(scn_diags *d, const scn_node *n, const char *path, const char *
 /* GNU style: FILE:LINE:COL: error: MESSAGE (at PATH) — sorted by position. */
 void scn_diags_print(scn_diags *d, FILE *out);
 /* {"diagnostics":[{"file":..,"line":..,"column":..,"severity":..,"message":..,"path":..}],
- *  "errors":N,"warnings":N} */
+ *  "errors":N,"warnings":N,"truncated":BOOL} — same order as scn_diags_print. */
 void scn_diags_json(const scn_diags *d, cr_strbuf *out);
 
 /* The candidate closest to WORD by edit distance, or NULL when none is close
  * enough to be a likely misspelling. CANDIDATES is NULL-terminated. */
 const char *scn_suggest(const char *word, const char *const *candidates);
 
-/* The path of the node being compiled, built as the compiler walks down. */
+/* The path of the node being compiled, built as the compiler walks down.
+ * Start from { .len = 0 } (buf[0] zero). A path longer than buf is cut. */
 typedef struct scn_path {
     char buf[1024];
     size_t len;

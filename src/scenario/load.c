@@ -535,11 +535,12 @@ static void syntax_error(builder *b, const yaml_parser_t *p)
         b->failed = true;
         return;
     }
-    /* Tabs: YAML forbids them in indentation; libyaml's words for it vary. */
+    /* Tabs: YAML forbids them in block indentation (libyaml's words for it
+     * vary); inside [ ] and { } (JSON) they are plain whitespace. */
     size_t ls = line_offset(b->buf, b->len, m.line);
     size_t i = ls;
     unsigned col = 1;
-    while (i < b->len && (b->buf[i] == ' ' || b->buf[i] == '\t')) {
+    while (p->flow_level == 0 && i < b->len && (b->buf[i] == ' ' || b->buf[i] == '\t')) {
         if (b->buf[i] == '\t') {
             scn_diag_at(b->d, SCN_SEV_ERROR, b->file, (unsigned)m.line + 1, col, "",
                         "tabs are not allowed for indentation in YAML; use spaces");
@@ -597,6 +598,12 @@ static void syntax_error(builder *b, const yaml_parser_t *p)
     } else if (has(prob, "did not find expected <document start>")) {
         snprintf(msg, sizeof msg,
                  "unexpected text after the end of the document; check the indentation");
+    } else if (has(prob, "expected alphabetic or numeric character") &&
+               (has(ctx, "anchor") || has(ctx, "alias"))) {
+        snprintf(msg, sizeof msg, "an %s needs a name of letters, digits, '-' or '_' (%s)",
+                 has(ctx, "anchor") ? "anchor" : "alias", has(ctx, "anchor") ? "&name" : "*name");
+    } else if (has(prob, "incompatible YAML document")) {
+        snprintf(msg, sizeof msg, "unsupported %%YAML version; scenario files are YAML 1.x");
     } else if (has(prob, "end of stream")) {
         snprintf(msg, sizeof msg, "unexpected end of file%s%s", ctx ? " " : "", ctx ? ctx : "");
     } else {

@@ -23,7 +23,7 @@ struct scn_node {
     /* SCALAR: text as written (escapes resolved), NUL-terminated. */
     const char *str;
     size_t len;
-    bool quoted;          /* '...' or "..." : never null/bool/number */
+    bool quoted;          /* '...', "...", | or > blocks, !!str: never null/bool/number */
     /* MAP: pairs in file order; SEQ: items. */
     size_t count;
     scn_pair *pairs;
@@ -51,7 +51,7 @@ scn_node *scn_load_buffer(cr_arena *arena, const char *name, const char *buf, si
 
 /* Lookups and scalar interpretation (YAML 1.2 core schema for plain scalars). */
 const scn_node *scn_map_get(const scn_node *map, const char *key);
-bool scn_is_null(const scn_node *n);                 /* ~, null, empty plain */
+bool scn_is_null(const scn_node *n);                 /* ~, null, empty plain; NULL too */
 bool scn_scalar_bool(const scn_node *n, bool *out);  /* true/false (plain) */
 bool scn_scalar_number(const scn_node *n, double *out); /* plain numeric */
 bool scn_scalar_is(const scn_node *n, const char *s);

@@ -514,6 +514,11 @@ static void test_tabs(void **state)
     l = load_str("a:\n  b: 1\n  \tc: 2\n");
     expect_error(l, 3, 3, "tabs are not allowed for indentation in YAML; use spaces");
     done(l);
+    /* In JSON, tabs are whitespace: a missing comma is reported as such. */
+    l = load_str("{\n\t\"a\": 1\n\t\"b\": 2\n}\n");
+    assert_null(l->root);
+    assert_non_null(strstr(l->out, "expected ',' or '}' to continue the map started at line 1"));
+    done(l);
 }
 
 static void test_syntax_messages(void **state)
