@@ -1,8 +1,19 @@
-/* db.c — the `db` application: a query with bound parameters. */
+/* db.c — the `db` application: one query with bound parameters, through
+ * the services layer (SQLite on the worker pool, PostgreSQL on the loop).
+ *
+ * Results: db_rows (rows returned by a SELECT, or rows changed), db_error
+ * ("" on success). `save:` copies columns of the first row into variables;
+ * with no rows they become null (render ""). An error, a timeout or a
+ * `save:` column missing from the result fails the action. */
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "apps/registry.h"
+#include "engine/engine.h"
+#include "scenario/compile.h"
 #include "scenario/param.h"
+#include "services/svc.h"
 
 #define F(type, field) offsetof(type, field)
 
@@ -12,6 +23,102 @@ typedef struct db_params {
     scn_templates params;
     scn_string_map save;      /* variable -> column of the first row */
 } db_params;
+
+typedef struct db_op {
+    eng_strand *s;
+    const scn_action *a;
+    svc_db *q;
+} db_op;
+
+static app_status answer(eng_strand *s, const db_params *p, const svc_db_res *res)
+{
+    eng_strand_var_set(s, "db_rows", cr_val_num((double)(res->error ? 0 : res->rows)));
+    eng_strand_var_set(s, "db_error", cr_val_cstr(res->error ? res->error : ""));
+    if (res->error)
+        return eng_fail(s, "%s", res->error);
+    const char *missing = NULL;
+    for (size_t i = 0; i < p->save.count; i++) {
+        cr_value v = cr_val_null();
+        bool found = res->ncols == 0;   /* no row: nothing to look for */
+        for (size_t c = 0; c < res->ncols; c++) {
+            if (strcmp(res->cols[c], p->save.items[i]) == 0) {
+                found = true;
+                if (res->vals[c])
+                    v = cr_val_cstr(res->vals[c]);
+                break;
+            }
+        }
+        if (!found && !missing)
+            missing = p->save.items[i];
+        eng_strand_var_set(s, p->save.names[i], v);
+    }
+    if (missing)
+        return eng_fail(s, "save: the result has no column '%s'", missing);
+    return APP_DONE;
+}
+
+static void db_done_cb(void *arg, const svc_db_res *res)
+{
+    db_op *op = arg;
+    eng_strand *s = op->s;
+    const db_params *p = op->a->params;
+    free(op);
+    eng_strand_set_pending(s, NULL);
+    eng_strand_resume(s, answer(s, p, res));
+}
+
+static app_status db_run(eng_strand *s, const scn_action *a)
+{
+    const db_params *p = a->params;
+    struct svc_ctx *svc = eng_engine_services(eng_strand_engine(s));
+    if (!svc)
+        return eng_fail(s, "no database service in this run");
+    const char **vals = calloc(p->params.count + 1, sizeof *vals);
+    for (size_t i = 0; i < p->params.count; i++)
+        vals[i] = eng_render(s, p->params.items[i], SCN_ESC_NONE);
+    /* The engine's `timeout:` cancels first; the services' is a backstop. */
+    double t = a->timeout >= 0 ? a->timeout : a->app->default_timeout;
+    db_op *op = calloc(1, sizeof *op);
+    op->s = s;
+    op->a = a;
+    op->q = svc_db_query(svc, p->database, p->query, vals, p->params.count, t > 0 ? t + 1 : 0, db_done_cb, op);
+    free(vals);
+    eng_strand_set_pending(s, op);
+    return APP_PENDING;
+}
+
+static void db_cancel(eng_strand *s, const scn_action *a)
+{
+    (void)a;
+    db_op *op = eng_strand_pending(s);
+    if (!op)
+        return;
+    eng_strand_set_pending(s, NULL);
+    svc_db_cancel(op->q);
+    free(op);
+}
+
+/* Load time: as many params as placeholders (SQLite's ?NNN and :name
+ * forms are not counted: SQLite checks those when the query runs). */
+static bool db_check(scn_compile_ctx *cx, const scn_node *action, void *params)
+{
+    const db_params *p = params;
+    if (!p->query)
+        return true;
+    size_t want = svc_sql_placeholders(p->query);
+    bool numbered = false;
+    for (const char *c = strchr(p->query, '?'); c; c = strchr(c + 1, '?'))
+        if (c[1] >= '0' && c[1] <= '9')
+            numbered = true;
+    if (want != p->params.count && !numbered) {
+        const scn_node *n = scn_map_get(action, "params");
+        scn_cx_error(cx, n ? n : scn_map_get(action, "query"),
+                     "the query has %zu placeholder%s (?) but %zu param%s given", want, want == 1 ? "" : "s",
+                     p->params.count, p->params.count == 1 ? " is" : "s are");
+        return false;
+    }
+    return true;
+}
 
 static const scn_param db_spec[] = {
     {.name = "database", .type = P_DATABASE, .offset = F(db_params, database), .flags = P_REQ,
@@ -28,6 +135,7 @@ static const scn_param db_spec[] = {
 const app_def app_db_table[] = {
     {.name = "db", .family = "integration",
      .summary = "Query a database; results in db_rows, db_error and `save`.",
-     .params = db_spec, .params_size = sizeof(db_params), .flags = APP_WAITS, .default_timeout = 5},
+     .params = db_spec, .params_size = sizeof(db_params), .flags = APP_WAITS, .default_timeout = 5,
+     .check = db_check, .run = db_run, .cancel = db_cancel},
     APP_END,
 };

@@ -1,8 +1,20 @@
-/* email.c — the `email` application: queued durably, sent in the background. */
+/* email.c — the `email` application: rendered, then queued durably in the
+ * outbox (the action waits only for that write, never for the mail
+ * server) and sent in the background with retries. In simulate and
+ * `callroute test` the message is captured and shown in the trace instead.
+ *
+ * Header values (to, cc, subject) lose CR and LF; `to` and `cc` may each
+ * be a list, and a rendered value may itself hold several addresses
+ * separated by commas. Relative `attach` paths resolve like recordings
+ * (settings.media.sounds). */
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "apps/registry.h"
+#include "engine/engine.h"
 #include "scenario/param.h"
+#include "services/svc.h"
 
 #define F(type, field) offsetof(type, field)
 
@@ -13,6 +25,140 @@ typedef struct email_params {
     scn_templates attach;
 } email_params;
 
+typedef struct addr_list {
+    const char **items;
+    size_t count, cap;
+} addr_list;
+
+static void addr_push(addr_list *l, cr_arena *a, const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (!n)
+        return;
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        const char **items = cr_arena_alloc(a, cap * sizeof *items);
+        if (l->count)
+            memcpy(items, l->items, l->count * sizeof *items);
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->count++] = cr_arena_strndup(a, s, n);
+}
+
+/* Splits "a@x, \"Smith, J\" <j@y>" at the commas outside quotes and <>. */
+static void addr_split(addr_list *l, cr_arena *a, const char *s)
+{
+    const char *start = s;
+    bool quoted = false;
+    int angle = 0;
+    for (const char *p = s;; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (*p == '<' && !quoted)
+            angle++;
+        else if (*p == '>' && !quoted && angle)
+            angle--;
+        if (*p == '\0' || ((*p == ',' || *p == ';') && !quoted && !angle)) {
+            addr_push(l, a, start, (size_t)(p - start));
+            if (!*p)
+                break;
+            start = p + 1;
+        }
+    }
+}
+
+/* Header values: CR/LF from the template's own text go too. */
+static const char *header_text(eng_strand *s, const scn_template *t, cr_arena *a)
+{
+    char *v = cr_arena_strdup(a, t ? eng_render(s, t, SCN_ESC_HEADER) : "");
+    for (char *p = v; *p; p++)
+        if (*p == '\r' || *p == '\n')
+            *p = ' ';
+    return v;
+}
+
+static const char *joined(const addr_list *l, cr_arena *a)
+{
+    cr_strbuf b = CR_STRBUF_INIT;
+    for (size_t i = 0; i < l->count; i++) {
+        if (i)
+            cr_strbuf_puts(&b, ", ");
+        cr_strbuf_puts(&b, l->items[i]);
+    }
+    const char *r = cr_arena_strdup(a, cr_strbuf_cstr(&b));
+    cr_strbuf_free(&b);
+    return r;
+}
+
+/* The action waits for the outbox write; a hangup meanwhile only detaches
+ * the strand (the message is still queued). */
+typedef struct email_op {
+    eng_strand *s;
+} email_op;
+
+static void queued_cb(void *arg, const char *error)
+{
+    email_op *op = arg;
+    eng_strand *s = op->s;
+    free(op);
+    if (!s)
+        return;
+    eng_strand_set_pending(s, NULL);
+    if (error)
+        eng_strand_resume(s, eng_fail(s, "%s", error));
+    else
+        eng_strand_resume(s, APP_DONE);
+}
+
+static app_status email_run(eng_strand *s, const scn_action *a)
+{
+    const email_params *p = a->params;
+    struct svc_ctx *svc = eng_engine_services(eng_strand_engine(s));
+    cr_arena *ar = eng_call_arena(eng_strand_call(s));
+    addr_list to = {0}, cc = {0};
+    for (size_t i = 0; i < p->to.count; i++)
+        addr_split(&to, ar, header_text(s, p->to.items[i], ar));
+    for (size_t i = 0; i < p->cc.count; i++)
+        addr_split(&cc, ar, header_text(s, p->cc.items[i], ar));
+    if (to.count == 0)
+        return eng_fail(s, "no recipient: `to` rendered empty");
+    const char *subject = header_text(s, p->subject, ar);
+    const char *body = cr_arena_strdup(ar, eng_render(s, p->body, SCN_ESC_NONE));
+    const char **attach = cr_arena_alloc(ar, (p->attach.count + 1) * sizeof *attach);
+    for (size_t i = 0; i < p->attach.count; i++)
+        attach[i] = cr_arena_strdup(ar, eng_media_path(s, eng_render(s, p->attach.items[i], SCN_ESC_NONE)));
+
+    svc_mail m = {.to = to.items, .to_count = to.count, .cc = cc.items, .cc_count = cc.count,
+                  .subject = subject, .body = body, .attach = attach, .attach_count = p->attach.count};
+    if (!svc || svc_mail_mode_of(svc) == SVC_MAIL_CAPTURE) {
+        if (svc)
+            svc_mail_queue(svc, &m, NULL, NULL);
+        eng_trace_email_cc(s, joined(&to, ar), cc.count ? joined(&cc, ar) : NULL, subject, body);
+        return APP_DONE;
+    }
+    email_op *op = calloc(1, sizeof *op);
+    op->s = s;
+    eng_strand_set_pending(s, op);
+    svc_mail_queue(svc, &m, queued_cb, op);   /* copies M */
+    return APP_PENDING;
+}
+
+static void email_cancel(eng_strand *s, const scn_action *a)
+{
+    (void)a;
+    email_op *op = eng_strand_pending(s);
+    if (!op)
+        return;
+    eng_strand_set_pending(s, NULL);
+    op->s = NULL;   /* queued_cb frees it */
+}
+
 static const scn_param email_spec[] = {
     {.name = "to", .type = P_TEMPLATES, .offset = F(email_params, to), .flags = P_REQ | P_NONEMPTY,
      .doc = "recipient address or list (templates)"},
@@ -21,13 +167,13 @@ static const scn_param email_spec[] = {
     {.name = "body", .type = P_TEMPLATE, .offset = F(email_params, body), .flags = P_REQ,
      .doc = "text body (a template)"},
     {.name = "attach", .type = P_TEMPLATES, .offset = F(email_params, attach),
-     .doc = "files to attach, e.g. a recording"},
+     .doc = "files to attach, e.g. a recording (relative paths as for record)"},
     SCN_PARAM_END,
 };
 
 const app_def app_email_table[] = {
     {.name = "email", .family = "integration",
      .summary = "Queue an e-mail in the durable outbox; it is sent in the background with retries.",
-     .params = email_spec, .params_size = sizeof(email_params)},
+     .params = email_spec, .params_size = sizeof(email_params), .run = email_run, .cancel = email_cancel},
     APP_END,
 };
