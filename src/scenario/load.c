@@ -390,24 +390,45 @@ static int dup_cmp(const void *a, const void *b)
     return c ? c : (ia > ib) - (ia < ib);
 }
 
-static void report_dup(builder *b, const scn_node *first, const scn_node *again)
+/* The path of open frame UPTO (routes[2].script[0]): each frame's place in
+ * its parent is the key just before its first child, or its index. */
+static void frame_path(const builder *b, size_t upto, scn_path *p)
 {
-    scn_diag_at(b->d, SCN_SEV_ERROR, again->file, again->line, again->col, "",
-                "duplicate key '%s' (first defined at line %u)", again->str, first->line);
+    p->len = 0;
+    p->buf[0] = '\0';
+    for (size_t k = 1; k <= upto; k++) {
+        const frame *parent = &b->frames[k - 1];
+        size_t at = b->frames[k].base;
+        if (parent->node->kind == SCN_NODE_MAP)   /* a map as key ("? {..}"): "?" */
+            scn_path_key(p, (at - parent->base) % 2 ? b->kids[at - 1]->str : "?");
+        else
+            scn_path_index(p, at - parent->base);
+    }
+}
+
+static void report_dup(builder *b, const scn_path *map_path, const scn_node *first,
+                       const scn_node *again)
+{
+    scn_path p = *map_path;
+    scn_path_key(&p, again->str);
+    scn_diag_at(b->d, SCN_SEV_ERROR, again->file, again->line, again->col, scn_path_str(&p),
+                "duplicate key '%.80s' (first defined at line %u)", again->str, first->line);
     b->failed = true;
 }
 
 /* Duplicate keys: error at each repeat, naming the line of the first. Sorting
  * an index keeps big maps (thousands of users) fast. */
-static void check_dups(builder *b, const scn_pair *pairs, size_t count)
+static void check_dups(builder *b, size_t frame_index, const scn_pair *pairs, size_t count)
 {
     if (count < 2)
         return;
+    scn_path path;
+    frame_path(b, frame_index, &path);
     if (count <= 16) {
         for (size_t i = 1; i < count; i++)
             for (size_t j = 0; j < i; j++)
                 if (key_cmp(pairs[i].key, pairs[j].key) == 0) {
-                    report_dup(b, pairs[j].key, pairs[i].key);
+                    report_dup(b, &path, pairs[j].key, pairs[i].key);
                     break;
                 }
         return;
@@ -419,7 +440,7 @@ static void check_dups(builder *b, const scn_pair *pairs, size_t count)
     qsort(idx, count, sizeof *idx, dup_cmp);
     for (size_t i = 1, first = 0; i < count; i++) {
         if (key_cmp(pairs[idx[i]].key, pairs[idx[first]].key) == 0)
-            report_dup(b, pairs[idx[first]].key, pairs[idx[i]].key);
+            report_dup(b, &path, pairs[idx[first]].key, pairs[idx[i]].key);
         else
             first = i;
     }
@@ -438,7 +459,7 @@ static void close_collection(builder *b)
             n->pairs[i].key = b->kids[f.base + 2 * i];
             n->pairs[i].val = b->kids[f.base + 2 * i + 1];
         }
-        check_dups(b, n->pairs, n->count);
+        check_dups(b, b->nframes, n->pairs, n->count);   /* frames[nframes] is f */
     } else {
         n->count = nk;
         n->items = cr_arena_alloc(b->arena, (nk ? nk : 1) * sizeof *n->items);

@@ -29,7 +29,7 @@ case_() {
 }
 
 # Binary junk: the start of an ELF executable, and pseudo-random bytes.
-head -c 4096 "$CALLROUTE" >"$dir/elf.yaml"
+head -c 4096 /bin/sh >"$dir/elf.yaml"
 case_ binary-elf "$dir/elf.yaml" 1 "elf.yaml:1:1: error: binary data: control character U+007F"
 LC_ALL=C awk 'BEGIN { srand(42); for (i = 0; i < 8192; i++) printf "%c", int(rand() * 256) }' \
     >"$dir/junk.yaml"

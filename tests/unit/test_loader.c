@@ -484,6 +484,10 @@ static void test_duplicate_keys(void **state)
     loaded *l = load_str("name: a\nroutes: []\nname: b\n");
     expect_error(l, 3, 1, "duplicate key 'name' (first defined at line 1)");
     done(l);
+    l = load_str("routes:\n  - name: a\n  - name: b\n    script:\n      - app: x\n        app: y\n");
+    expect_error(l, 6, 9, "duplicate key 'app' (first defined at line 5)");
+    assert_string_equal(l->d.items[0].path, "routes[1].script[0].app");
+    done(l);
     /* A big map takes the sorting path; every repeat is reported. */
     char *s = malloc(100 * 32);
     size_t n = 0;
