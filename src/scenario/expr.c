@@ -412,6 +412,13 @@ static scn_expr *parse_call(ex_parser *p, size_t offset, const char *name, size_
             fail(p, args[0]->offset, "var() needs a variable name");
             return NULL;
         }
+        for (size_t i = 0; i < args[0]->lit.len; i++) {
+            unsigned char c = (unsigned char)args[0]->lit.str[i];
+            if (c < 0x20 || c == 0x7f) {
+                fail(p, args[0]->offset, "control character 0x%02x in a variable name", c);
+                return NULL;
+            }
+        }
         return var_node(p, offset, args[0]->lit.str, args[0]->lit.len);
     }
     scn_expr *e = node(p, EX_CALL, offset);

@@ -113,12 +113,25 @@ const char *cr_val_to_cstr(cr_value v, cr_arena *a, size_t *len)
     return cr_arena_strndup(a, s, n);
 }
 
-static size_t digit_count(cr_value v)
+/* Significant digits of a numeric string's mantissa: leading zeros and
+ * trailing zeros of a fraction do not count. */
+static size_t sig_digits(cr_value v)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < v.len; i++)
-        n += v.str[i] >= '0' && v.str[i] <= '9';
-    return n;
+    size_t n = 0, zeros = 0;
+    bool started = false, frac = false;
+    for (size_t i = 0; i < v.len && v.str[i] != 'e' && v.str[i] != 'E'; i++) {
+        char c = v.str[i];
+        if (c == '.')
+            frac = true;
+        else if (c == '0' && started)
+            zeros++;
+        else if (c >= '1' && c <= '9') {
+            n += zeros + 1;
+            zeros = 0;
+            started = true;
+        }
+    }
+    return frac ? n : n + zeros;
 }
 
 bool cr_val_equal(cr_value a, cr_value b)
@@ -133,7 +146,7 @@ bool cr_val_equal(cr_value a, cr_value b)
         return true;
     /* Two strings of more digits than a double holds exactly (long account
      * or phone numbers) would compare equal when they are not: as text. */
-    if (strs && (digit_count(a) > 15 || digit_count(b) > 15))
+    if (strs && (sig_digits(a) > 15 || sig_digits(b) > 15))
         return false;
     if (cr_val_as_number(a, &x) && cr_val_as_number(b, &y))
         return x == y;

@@ -17,25 +17,27 @@
 
 typedef struct { const char *name; cr_value v; } test_var;
 
+#define STR(lit) {CR_VAL_STR, false, 0, lit, sizeof lit - 1}
+
 static const test_var vars[] = {
-    {"s", {CR_VAL_STR, false, 0, "hello", 5}},
+    {"s", STR("hello")},
     {"n", {CR_VAL_NUM, false, 42, NULL, 0}},
-    {"ns", {CR_VAL_STR, false, 0, "42", 2}},
+    {"ns", STR("42")},
     {"f", {CR_VAL_NUM, false, 2.5, NULL, 0}},
     {"t", {CR_VAL_BOOL, true, 0, NULL, 0}},
     {"z", {CR_VAL_NUM, false, 0, NULL, 0}},
-    {"e", {CR_VAL_STR, false, 0, "", 0}},
+    {"e", STR("")},
     {"nul", {CR_VAL_NULL, false, 0, NULL, 0}},
-    {"neg", {CR_VAL_STR, false, 0, "-7", 2}},
-    {"big", {CR_VAL_STR, false, 0, "12345678901234567", 17}},
-    {"mixed", {CR_VAL_STR, false, 0, "MiXeD 1", 7}},
-    {"phone", {CR_VAL_STR, false, 0, "+44 (20) 7946-0958", 18}},
-    {"pat", {CR_VAL_STR, false, 0, "^h.l", 4}},
-    {"badpat", {CR_VAL_STR, false, 0, "a(b", 3}},
-    {"http.json.agent.name", {CR_VAL_STR, false, 0, "Alice", 5}},
-    {"sip.header.X-Foo", {CR_VAL_STR, false, 0, "bar", 3}},
+    {"neg", STR("-7")},
+    {"big", STR("12345678901234567")},
+    {"mixed", STR("MiXeD 1")},
+    {"phone", STR("+44 (20) 7946-0958")},
+    {"pat", STR("^h.l")},
+    {"badpat", STR("a(b")},
+    {"http.json.agent.name", STR("Alice")},
+    {"sip.header.X-Foo", STR("bar")},
     {"loop_index", {CR_VAL_NUM, false, 3, NULL, 0}},
-    {"bin", {CR_VAL_STR, false, 0, "a\0b", 3}},
+    {"bin", STR("a\0b")},
 };
 
 static bool lookup_cb(void *ctx, const char *name, size_t len, cr_value *out)
@@ -545,6 +547,7 @@ static void test_compile_errors(void **state)
         {"len(1 2)", 6, "expected ',' or ')' in the arguments of len()"},
         {"len(", 4, "expected a value"},
         {"var('')", 4, "var() needs a variable name"},
+        {"1 + var('a\\nb')", 8, "control character 0x0a in a variable name"},
         {"s =~ '('", 7, "invalid regex: missing closing parenthesis"},
         {"s =~ 'a)'", 7, "invalid regex: unmatched closing parenthesis"},
         {"s !~ '[a'", 8, "invalid regex: missing terminating ]"},
