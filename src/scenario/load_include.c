@@ -4,7 +4,8 @@
  * scenarios; routes are concatenated (the including file's first, then each
  * include in order), the maps merged (a name defined twice is an error that
  * names both places). A file is read once even when several patterns or
- * files include it; a file that includes one of its includers is a cycle. */
+ * files include it (and a wildcard never matches the including file
+ * itself); a file that includes one of its includers is a cycle. */
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
@@ -275,12 +276,18 @@ static bool seen_before(inc_ctx *c, const char *real)
     return false;
 }
 
-static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *at)
+/* GLOBBED: PATH came from a wildcard; a wildcard that matches the including
+ * file itself ("*.yaml" beside it) skips it rather than being a cycle. */
+static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *at, bool globbed)
 {
     char *real = realpath(path, NULL);
     if (!real) {
         scn_error(c->d, at, c->at_path, "cannot read %s: %s", path, strerror(errno));
         m->failed = true;
+        return;
+    }
+    if (globbed && c->depth && strcmp(c->chain_real[c->depth - 1], real) == 0) {
+        free(real);
         return;
     }
     for (size_t i = 0; i < c->depth; i++) {
@@ -362,7 +369,7 @@ static void include_pattern(inc_ctx *c, merge *m, const char *including, const s
         m->failed = true;
     } else {
         for (size_t i = 0; i < g.gl_pathc; i++)
-            include_one(c, m, g.gl_pathv[i], pat);
+            include_one(c, m, g.gl_pathv[i], pat, has_glob_magic(pat->str));
     }
     if (rc != GLOB_NOMATCH)
         globfree(&g);

@@ -668,6 +668,26 @@ static void test_include_duplicates_and_forbidden(void **state)
     done(l);
 }
 
+/* A file reached twice (not a cycle) is read once: no duplicate names. */
+static void test_include_diamond(void **state)
+{
+    (void)state;
+    put("dm_top.yaml", "include: [dm_b.yaml, dm_c.yaml, dm_*.yaml]\n");
+    put("dm_b.yaml", "include: dm_d.yaml\nroutes: [{name: b}]\n");
+    put("dm_c.yaml", "include: dm_d.yaml\nroutes: [{name: c}]\n");
+    put("dm_d.yaml", "users: {\"200\": {name: D}}\nroutes: [{name: d}]\n");
+    loaded *l = load_path("dm_top.yaml");
+    if (!l->root)
+        fail_msg("%s", l->out);
+    const scn_node *routes = at(l->root, "routes");
+    assert_int_equal(routes->count, 3);
+    assert_string_equal(at(routes->items[0], "name")->str, "b");
+    assert_string_equal(at(routes->items[1], "name")->str, "d");
+    assert_string_equal(at(routes->items[2], "name")->str, "c");
+    assert_int_equal(at(l->root, "users")->count, 1);
+    done(l);
+}
+
 static void test_include_depth(void **state)
 {
     (void)state;
@@ -708,6 +728,7 @@ int main(void)
         cmocka_unit_test(test_include_single_string_and_empty_glob),
         cmocka_unit_test(test_include_cycle),
         cmocka_unit_test(test_include_duplicates_and_forbidden),
+        cmocka_unit_test(test_include_diamond),
         cmocka_unit_test(test_include_depth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
