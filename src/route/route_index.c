@@ -392,7 +392,7 @@ static void add_list(cursor *lists, size_t *n, const bucket *b, const uint32_t *
     }
 }
 
-static const scn_route *select_indexed(const type_index *ti, const scn_env *env)
+static const scn_route *select_indexed(const type_index *ti, const scn_env *env, size_t *evaluated)
 {
     cursor lists[MAX_LISTS];
     size_t n = 0;
@@ -411,6 +411,7 @@ static const scn_route *select_indexed(const type_index *ti, const scn_env *env)
             len = val.len;
         } else if (def && val.kind != CR_VAL_NULL) {
             /* A number or a boolean: equality may be numeric; play safe. */
+            *evaluated = ti->count;
             return first_holding(ti, env);
         }
         add_list(lists, &n, table_get(ti, hash_key((uint8_t)v, KEY_EXACT, s, len), (uint8_t)v,
@@ -425,8 +426,10 @@ static const scn_route *select_indexed(const type_index *ti, const scn_env *env)
             if (l < len)
                 h = hash_step(h, (unsigned char)s[l]);
         }
-        if (n == MAX_LISTS)
+        if (n == MAX_LISTS) {
+            *evaluated = ti->count;
             return first_holding(ti, env);
+        }
     }
     /* Merge in rank order; the first candidate that holds wins. */
     uint32_t last = UINT32_MAX;
@@ -441,6 +444,7 @@ static const scn_route *select_indexed(const type_index *ti, const scn_env *env)
         if (r == last)
             continue;
         last = r;
+        ++*evaluated;
         const scn_route *rt = ti->routes[r];
         if (!rt->cond || scn_cond_eval(rt->cond, env, NULL))
             return rt;
@@ -453,7 +457,8 @@ const scn_route *route_select(const scn_program *p, scn_route_type type, const s
     const type_index *ti = type_of(p, type);
     if (!ti)
         return NULL;
-    const scn_route *r = select_indexed(ti, env);
+    size_t evaluated = 0;
+    const scn_route *r = select_indexed(ti, env, &evaluated);
     if (explain) {
         route_explanation e;
         route_explain(p, type, env, &e);
@@ -461,4 +466,12 @@ const scn_route *route_select(const scn_program *p, scn_route_type type, const s
         route_explanation_free(&e);
     }
     return r;
+}
+
+const scn_route *route_select_counted(const scn_program *p, int type, const scn_env *env,
+                                      size_t *evaluated)
+{
+    *evaluated = 0;
+    const type_index *ti = type_of(p, (scn_route_type)type);
+    return ti ? select_indexed(ti, env, evaluated) : NULL;
 }

@@ -12,4 +12,13 @@
  * copied into ARENA (or a static buffer when ARENA is NULL: tests). */
 const char *route_regex_prefix(const char *src, size_t len, size_t *plen, cr_arena *arena);
 
+struct scn_program;
+struct scn_env;
+struct scn_route;
+
+/* route_select without explanation that also reports how many routes' full
+ * conditions were evaluated (tests: the index must skip most routes). */
+const struct scn_route *route_select_counted(const struct scn_program *p, int type,
+                                             const struct scn_env *env, size_t *evaluated);
+
 #endif
