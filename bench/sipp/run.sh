@@ -19,8 +19,8 @@ UAS_PORT=${UAS_PORT:-25080}
 set -- --name sipp-direct --target "127.0.0.1:$UAS_PORT" --uas-port "$UAS_PORT"
 [ -n "$OUT" ] && set -- "$@" --out "$OUT"
 if [ -n "$QUICK" ]; then
-  /usr/bin/python3 "$HERE/sipstep.py" ladder "$@" --rates 1000,2000,4000 --duration 3 \
-    --warmup 1 --drain 0.5
+  /usr/bin/python3 "$HERE/sipstep.py" ladder "$@" --rates 1000,3000 --duration 2 \
+    --warmup 0.5 --drain 0.5
 else
   /usr/bin/python3 "$HERE/sipstep.py" ladder "$@" \
     --rates "${SIP_RATES:-100,200,400,800,1000,1600},2400,3200,4800,6400" \

@@ -259,8 +259,15 @@ def collect(dirs):
     return tot, rtts
 
 
-def step(args, srv, uas, rate, seconds, work, tag, record=True):
+def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
     pids = srv.tree() if srv else []
+    perf = None
+    if profile and pids:
+        # perf samples the server while it carries this step (bench/run.sh
+        # turns it into "where the time goes" when a goal is missed).
+        perf = subprocess.Popen(["perf", "record", "-q", "-g", "-F", "999", "-o", profile,
+                                 "-p", ",".join(str(p) for p in pids)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rcv0 = udp_rcvbuf_errors()
     c0 = cpu_of(pids)
     g0 = cpu_of(uas.tree())
@@ -268,6 +275,9 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True):
     procs, dirs, calls = run_uacs(args, rate, seconds, work, tag)
     uac_cpu = sum(p.reap() for p in procs)
     wall = time.time() - t0
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
     time.sleep(args.drain)  # lingering transactions are part of a call's cost
     c1 = cpu_of(pids)
     g1 = cpu_of(uas.tree())
@@ -334,6 +344,10 @@ def cmd_ladder(args, work):
                 break
         for k in range(args.repeats):
             step(args, srv, uas, args.repeat_rate, args.duration, work, f"repeat{k}")
+        if args.profile and srv:
+            # An extra, unrecorded step: perf's own cost stays out of the figures.
+            step(args, srv, uas, args.repeat_rate, min(args.duration, 10), work, "profile",
+                 record=False, profile=args.profile)
     finally:
         uas.stop()
         if srv:
@@ -346,8 +360,10 @@ def cmd_hold(args, work):
     srv = start_server(args, work)
     uas = start_uas(args, work)
     try:
-        step(args, srv, uas, args.rate, max(1.0, 200 / args.rate), work, "warmup", record=False)
-        time.sleep(args.settle)
+        if args.hold_warmup > 0:
+            # Its transactions linger too: the baseline waits for them to go.
+            step(args, srv, uas, args.rate, args.hold_warmup, work, "warmup", record=False)
+            time.sleep(args.settle)
         base = mem_of(srv.tree())
         # Long calls (-d): each stays up after ACK until we stop the caller.
         d = os.path.join(work, "hold-uac")
@@ -404,9 +420,14 @@ def main():
     ap.add_argument("--recv-timeout", type=int, default=10000)
     ap.add_argument("--calls", type=int, default=5000, help="hold: calls held")
     ap.add_argument("--rate", type=float, default=500, help="hold: set-up rate")
+    ap.add_argument("--hold-warmup", type=float, default=1,
+                    help="hold: seconds of short calls before the baseline (0: none)")
     ap.add_argument("--settle", type=float, default=6,
                     help="hold: seconds for set-up transactions to expire")
     ap.add_argument("--out", help="append JSON lines here too")
+    ap.add_argument("--profile", default=os.environ.get("SIP_PROFILE"),
+                    help="perf record the server during an extra step at --repeat-rate "
+                         "into this file (default $SIP_PROFILE)")
     ap.add_argument("--work", help="keep logs here (default: a temp dir, removed)")
     args = ap.parse_args()
 

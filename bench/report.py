@@ -1,0 +1,577 @@
+#!/usr/bin/python3
+"""BENCHMARKS.md from the JSON lines bench/run.sh collected (bench/README.md).
+
+  report.py machine                    machine facts as JSON
+  report.py time-load CALLROUTE FILE   one timed `callroute check FILE` (JSON line)
+  report.py missed RESULTS             ids of goals missed (for profiling)
+  report.py write RESULTS OUT.md       the report
+
+Every figure is the median of the runs with min-max; every goal of issue 7
+is read against the peer measured in the same run.
+"""
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+
+# ---------------------------------------------------------------- collection
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True,
+                              timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine():
+    cpu = sh("lscpu | sed -n 's/^Model name: *//p'") or platform.processor()
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    osr = sh(". /etc/os-release && echo \"$PRETTY_NAME\"")
+    return {
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1048576, 1),
+        "kernel": platform.release(), "os": osr,
+        "virt": sh("systemd-detect-virt 2>/dev/null") or sh("lscpu | sed -n 's/^Hypervisor vendor: *//p'"),
+        "cc": sh("cc --version | head -1"),
+        "kamailio": sh("kamailio -v 2>/dev/null | head -1 | sed 's/^version: //'"),
+        "sipp": sh("sipp -v 2>&1 | grep -o 'SIPp v[^ ]*' | head -1"),
+        "lua": sh("lua5.4 -v 2>&1 | grep -o 'Lua [0-9.]*' | head -1"),
+        "load": open("/proc/loadavg").read().split()[:3],
+    }
+
+
+def time_load(binary, path):
+    """Times one `callroute check FILE` (load, validate, compile)."""
+    t0 = time.time()
+    p = subprocess.Popen([binary, "check", path], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.time() - t0
+    rec = {"bench": "load", "file_bytes": os.path.getsize(path),
+           "exit": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 4),
+           "cpu_s": round(ru.ru_utime + ru.ru_stime, 4), "maxrss_kb": ru.ru_maxrss}
+    print(json.dumps(rec))
+    return 0 if rec["exit"] == 0 else 1
+
+
+def read_jsonl(path):
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("{"):
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return out
+
+
+class Fig:
+    """One figure over runs: median, min, max."""
+
+    def __init__(self, xs):
+        self.xs = [x for x in xs if isinstance(x, (int, float)) and not isinstance(x, bool)]
+
+    def __bool__(self):
+        return bool(self.xs)
+
+    @property
+    def med(self):
+        return statistics.median(self.xs) if self.xs else None
+
+    def fmt(self, unit="", digits=None):
+        if not self.xs:
+            return "—"
+        m = fmtnum(self.med, digits)
+        if len(self.xs) == 1 or min(self.xs) == max(self.xs):
+            return f"{m}{unit}"
+        return f"{m}{unit} ({fmtnum(min(self.xs), digits)}–{fmtnum(max(self.xs), digits)})"
+
+
+def fmtnum(x, digits=None):
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return str(x).lower()
+    if digits is None:
+        a = abs(x)
+        digits = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 0.1 else 3
+    if digits == 0:
+        return f"{round(x):,}"
+    return f"{x:,.{digits}f}"
+
+
+def aggregate(runs):
+    """runs: list of record lists (one per run). Records are matched across
+    runs by (bench, phase, ordinal); returns [(first record, {field: [values]})]."""
+    groups, order = {}, []
+    for recs in runs:
+        seen = {}
+        for r in recs:
+            k = (r.get("bench"), r.get("phase"))
+            n = seen.get(k, 0)
+            seen[k] = n + 1
+            key = k + (n,)
+            if key not in groups:
+                groups[key] = (r, {})
+                order.append(key)
+            vals = groups[key][1]
+            for f, v in r.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    vals.setdefault(f, []).append(v)
+    return [groups[k] for k in order]
+
+
+class Results:
+    def __init__(self, res):
+        self.dir = res
+        self.machine = self._json("machine.json") or {}
+        self.quick = (self._json("mode.json") or {}).get("quick", False)
+        self.status = {}
+        try:
+            with open(os.path.join(res, "status.tsv")) as f:
+                for line in f:
+                    p = line.rstrip("\n").split("\t")
+                    if len(p) >= 2:
+                        self.status[p[0]] = (p[1], p[2] if len(p) > 2 else "")
+        except OSError:
+            pass
+        self.sets = {}        # name -> aggregate()
+        names = set()
+        for f in glob.glob(os.path.join(res, "*.run*.jsonl")):
+            names.add(re.sub(r"\.run\d+\.jsonl$", "", os.path.basename(f)))
+        for n in sorted(names):
+            files = sorted(glob.glob(os.path.join(res, f"{n}.run*.jsonl")),
+                           key=lambda p: int(re.search(r"run(\d+)", p).group(1)))
+            self.sets[n] = aggregate([read_jsonl(f) for f in files])
+        self.sip = {}
+        for f in glob.glob(os.path.join(res, "sip-*.jsonl")):
+            for r in read_jsonl(f):
+                self.sip.setdefault(r.get("peer", "?"), []).append(r)
+        self.others = []      # (bench, rec, vals) from every set, for lookups
+        for n, agg in self.sets.items():
+            for rec, vals in agg:
+                self.others.append((n, rec, vals))
+        for peer, recs in self.sip.items():
+            for r in recs:
+                if r.get("bench") not in (None, "sip"):
+                    self.others.append((f"sip-{peer}", r, {k: [v] for k, v in r.items()
+                                                           if isinstance(v, (int, float))}))
+
+    def _json(self, name):
+        try:
+            with open(os.path.join(self.dir, name)) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def find(self, bench, where=None):
+        """[(rec, vals)] whose 'bench' is BENCH and where(rec) holds."""
+        out = []
+        for _, rec, vals in self.others:
+            if rec.get("bench") == bench and (where is None or where(rec)):
+                out.append((rec, vals))
+        return out
+
+
+def pick(vals, *names):
+    """The first field of NAMES present: a Fig."""
+    for n in names:
+        if n in vals:
+            return Fig(vals[n])
+    return Fig([])
+
+
+def pick_name(vals, *names):
+    for n in names:
+        if n in vals:
+            return n
+    return None
+
+
+def file_text(path):
+    try:
+        with open(path) as f:
+            return f.read().rstrip()
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------- goals
+
+KB3 = 3 * 1024
+
+
+def where_missing(R, *names):
+    """Why a figure is absent: from status.tsv, else 'not written yet'."""
+    for n in names:
+        st = R.status.get(n)
+        if st and st[0] != "ok":
+            return f"not yet measured ({n}: {st[0]}{', ' + st[1] if st[1] else ''})"
+        if st:
+            return f"not yet measured ({n} ran but printed no such figure)"
+    return f"not yet measured ({' / '.join(names)} not written yet)"
+
+
+def engine_fig(R, *fields):
+    for rec, vals in R.find("engine"):
+        f = pick(vals, *fields)
+        if f:
+            return f, rec
+    return Fig([]), None
+
+
+def lua_fig(R, name, field):
+    for rec, vals in R.sets.get(name, []):
+        if field in vals:
+            return Fig(vals[field]), rec
+    return Fig([]), None
+
+
+def route_at(R, n):
+    """(ours, linear, ratio) Figs for the route table of N routes."""
+    for rec, vals in R.find("route", lambda r: r.get("routes") == n):
+        ours = pick(vals, "index_ns", "ns_per_select", "select_ns", "ns_per_call", "ns")
+        lin = pick(vals, "linear_ns", "linear_ns_per_select", "scan_ns", "linear_ns_per_call")
+        ratio = pick(vals, "ratio", "speedup")
+        if not ratio and ours and lin:
+            ratio = Fig([l / o for l, o in zip(lin.xs, ours.xs) if o])
+        return ours, lin, ratio
+    return Fig([]), Fig([]), Fig([])
+
+
+def sip_steps(R, peer):
+    return [r for r in R.sip.get(peer, []) if r.get("phase") == "step"]
+
+
+def sip_at(R, peer, rate):
+    return [r for r in sip_steps(R, peer) if r.get("rate") == rate]
+
+
+def highest_pass(R, peer):
+    """(highest passing rate, highest rate tried, first failing step or None)."""
+    steps = [r for r in sip_steps(R, peer) if str(r.get("tag", "")).startswith("step")]
+    if not steps:
+        return None, None, None
+    ok = [r["rate"] for r in steps if r.get("pass")]
+    fail = [r for r in steps if not r.get("pass")]
+    return (max(ok) if ok else 0), max(r["rate"] for r in steps), (fail[0] if fail else None)
+
+
+def sip_ref_rate(R):
+    """The rate CPU-µs per call is compared at: 1,000 calls/s when both ran it."""
+    cr, km = sip_steps(R, "callroute"), sip_steps(R, "kamailio")
+    both = {r["rate"] for r in cr if r.get("pass")} & {r["rate"] for r in km if r.get("pass")}
+    if 1000.0 in both or not both:
+        return 1000.0
+    return max(both)
+
+
+def goals(R):
+    G = []
+
+    def add(gid, goal, ours, peer, ratio, met, note=""):
+        G.append({"id": gid, "goal": goal, "ours": ours, "peer": peer, "ratio": ratio,
+                  "met": met, "note": note})
+
+    # Interpreter: time per step
+    e, _ = engine_fig(R, "ns_per_step", "step_ns", "time_per_step_ns")
+    l, _ = lua_fig(R, "lua-run", "ns_per_step")
+    if e and l:
+        add("interp-time", "Interpreter: time per action step ≤ Lua's",
+            e.fmt(" ns"), l.fmt(" ns"), f"{e.med / l.med:.2f}× Lua", e.med <= l.med)
+    else:
+        add("interp-time", "Interpreter: time per action step ≤ Lua's",
+            e.fmt(" ns") if e else where_missing(R, "engine_bench"), l.fmt(" ns"), "—", None)
+
+    # Interpreter: memory per waiting call
+    e, _ = engine_fig(R, "bytes_per_call", "bytes_per_waiting_call", "per_call_bytes")
+    l, _ = lua_fig(R, "lua-memory", "bytes_per_call")
+    if e and l:
+        add("interp-mem", "Memory per waiting call ≤ 3 KB and below Lua's",
+            e.fmt(" B"), l.fmt(" B"), f"{e.med / l.med:.2f}× Lua",
+            e.med <= KB3 and e.med < l.med)
+    else:
+        add("interp-mem", "Memory per waiting call ≤ 3 KB and below Lua's",
+            e.fmt(" B") if e else where_missing(R, "engine_bench"), l.fmt(" B"), "—", None)
+
+    # Routes at 10,000
+    ours, lin, ratio = route_at(R, 10000)
+    if ours and ratio:
+        add("route-10k", "Route selection at 10,000 routes ≥ 10× faster than the linear scan",
+            ours.fmt(" ns"), lin.fmt(" ns") + " (linear scan)", ratio.fmt("×"), ratio.med >= 10)
+    else:
+        add("route-10k", "Route selection at 10,000 routes ≥ 10× faster than the linear scan",
+            where_missing(R, "route_bench"), "—", "—", None)
+
+    # SIP CPU per call
+    rate = sip_ref_rate(R)
+    cr = [r for r in sip_at(R, "callroute", rate) if r.get("pass")]
+    km = [r for r in sip_at(R, "kamailio", rate) if r.get("pass")]
+    c = Fig([r.get("cpu_us_per_call") for r in cr])
+    k = Fig([r.get("cpu_us_per_call") for r in km])
+    label = f"SIP: CPU-µs per B2BUA call ≤ 2× Kamailio's per proxied call (at {fmtnum(rate)} calls/s)"
+    if c and k:
+        add("sip-cpu", label, c.fmt(" µs"), k.fmt(" µs"), f"{c.med / k.med:.2f}× Kamailio",
+            c.med <= 2 * k.med)
+    else:
+        add("sip-cpu", label, where_missing(R, "sip-callroute") if not c else c.fmt(" µs"),
+            k.fmt(" µs") if k else where_missing(R, "sip-kamailio"), "—", None)
+
+    # SIP rate on one core
+    hp, top, fail = highest_pass(R, "callroute")
+    gen, _, _ = highest_pass(R, "sipp-direct")
+    if hp is not None:
+        s = f"{fmtnum(hp)} calls/s"
+        if hp == top:
+            s = f"≥ {s} (highest step run)"
+        note = ""
+        if gen and hp >= 0.8 * gen:
+            note = f"limited by the generator (sipp → sipp: {fmtnum(gen)} calls/s)"
+        elif fail:
+            note = f"first failing step {fmtnum(fail['rate'])} calls/s: {fail.get('why', '')}"
+        khp, ktop, _ = highest_pass(R, "kamailio")
+        kstr = "—" if khp is None else (f"≥ {fmtnum(khp)}" if khp == ktop else fmtnum(khp)) + " calls/s"
+        add("sip-rate", "SIP: 0 failures at ≥ 1,000 calls/s on one core", s, kstr + " (Kamailio)",
+            "—", hp >= 1000, note)
+    else:
+        add("sip-rate", "SIP: 0 failures at ≥ 1,000 calls/s on one core",
+            where_missing(R, "sip-callroute"), "—", "—", None)
+
+    # Media
+    media = R.find("media") + [(r, {}) for p in R.sip.values() for r in p
+                               if r.get("phase") == "media"]
+    best = None
+    for rec, _ in media:
+        loss = rec.get("loss_pct", rec.get("loss_percent"))
+        if loss is None and "loss" in rec:
+            loss = 100 * rec["loss"]
+        if rec.get("calls") is not None and loss is not None and loss < 0.1:
+            if best is None or rec["calls"] > best[0]:
+                best = (rec["calls"], loss)
+    if best:
+        add("media", "Media: ≥ 500 bridged G.711 calls relayed on one core with < 0.1% loss",
+            f"{fmtnum(best[0])} calls ({best[1]:.3f}% loss)", "—", "—", best[0] >= 500)
+    else:
+        add("media", "Media: ≥ 500 bridged G.711 calls relayed on one core with < 0.1% loss",
+            "not yet measured" + (" (no step under 0.1% loss)" if media else
+                                  " (bench/sip has no media benchmark yet)"), "—", "—", None)
+    return G
+
+
+def cmd_missed(res):
+    R = Results(res)
+    for g in goals(R):
+        if g["met"] is False:
+            print(g["id"])
+    return 0
+
+
+# ---------------------------------------------------------------- report
+
+def md_table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def generic_table(agg):
+    """Every record of a set: its text fields, then each number median (min–max)."""
+    if not agg:
+        return ""
+    lines = []
+    for rec, vals in agg:
+        text = ", ".join(f"{k}={v}" for k, v in rec.items()
+                         if k != "bench" and not isinstance(v, (int, float)) or isinstance(v, bool))
+        nums = [(k, Fig(v)) for k, v in vals.items()]
+        cells = ", ".join(f"{k} {f.fmt()}" for k, f in nums)
+        lines.append(f"- **{rec.get('bench', '?')}**{' (' + text + ')' if text else ''}: {cells}")
+    return "\n".join(lines)
+
+
+def verdict(met):
+    return "**met**" if met is True else "**missed**" if met is False else "not yet measured"
+
+
+CAUSE_FILES = {
+    "interp-time": "perf-engine_bench.txt", "interp-mem": "perf-engine_bench.txt",
+    "route-10k": "perf-route_bench.txt", "sip-cpu": "perf-sip.txt", "sip-rate": "perf-sip.txt",
+}
+
+
+def sip_section(R):
+    out = []
+    peers = [p for p in ("callroute", "kamailio", "sipp-direct") if p in R.sip]
+    peers += [p for p in R.sip if p not in peers]
+    if not peers:
+        return "Not yet measured.\n"
+    rate = sip_ref_rate(R)
+    gen, gtop, _ = highest_pass(R, "sipp-direct")
+    rows = []
+    for p in peers:
+        hp, top, fail = highest_pass(R, p)
+        hps = "—" if hp is None else (f"≥ {fmtnum(hp)}" if hp == top else fmtnum(hp))
+        at = [r for r in sip_at(R, p, rate) if r.get("pass")]
+        cpu = Fig([r.get("cpu_us_per_call") for r in at])
+        p50 = Fig([r.get("rtt_p50_ms") for r in at])
+        p99 = Fig([r.get("rtt_p99_ms") for r in at])
+        held = [r for r in R.sip[p] if r.get("phase") == "hold"]
+        hold = f"{fmtnum(held[0]['bytes_per_call'])} B ({fmtnum(held[0]['calls'])} calls)" if held else "—"
+        note = ""
+        if p != "sipp-direct" and gen and hp is not None and hp >= 0.8 * gen:
+            note = "limited by the generator"
+        elif fail:
+            note = f"fails at {fmtnum(fail['rate'])}: {fail.get('why', '')}"
+        rows.append([p, hps, cpu.fmt(" µs") if p != "sipp-direct" else "—",
+                     f"{p50.fmt()} / {p99.fmt()}", hold, note])
+    out.append(md_table(["peer", "highest passing calls/s", f"CPU-µs per call at {fmtnum(rate)}/s",
+                         f"INVITE→200 p50 / p99 ms at {fmtnum(rate)}/s", "Pss per held call", "note"],
+                        rows))
+    out.append("")
+    out.append("CPU-µs per call: utime+stime of every server process (/proc/PID/stat) "
+               "over the step and the drain after it, divided by the calls completed; "
+               "the median of the step at the reference rate and its repeats (min–max). "
+               "INVITE→200 from sipp -trace_rtt (1 ms resolution: 0 means < 1 ms).")
+    for p in peers:
+        st = sip_steps(R, p)
+        if not st:
+            continue
+        out.append(f"\n**{p}** — every step:\n")
+        rows = []
+        for r in st:
+            rows.append([r.get("tag"), fmtnum(r["rate"]), f"{fmtnum(r.get('achieved_cps'))}",
+                         f"{r.get('ok')}/{r.get('calls')}", r.get("failed"), r.get("timeouts"),
+                         r.get("retrans"), r.get("rcvbuf_errors"),
+                         fmtnum(r.get("cpu_us_per_call")) if "cpu_us_per_call" in r else "—",
+                         fmtnum(r.get("server_cpu_pct")) + "%" if "server_cpu_pct" in r else "—",
+                         f"{fmtnum(r.get('rtt_p50_ms'))} / {fmtnum(r.get('rtt_p99_ms'))}",
+                         fmtnum(r.get("sipp_cpu_pct")) + "%",
+                         "pass" if r.get("pass") else "FAIL: " + r.get("why", "")])
+        out.append(md_table(["step", "calls/s", "reached", "ok", "failed", "timeouts", "retrans",
+                             "RcvbufErrors", "CPU-µs/call", "server CPU", "p50/p99 ms",
+                             "sipp CPU", "result"], rows))
+    return "\n".join(out) + "\n"
+
+
+def cmd_write(res, out_path):
+    R = Results(res)
+    m = R.machine
+    G = goals(R)
+    w = []
+    w.append("# Benchmarks\n")
+    w.append(f"Written by `make bench{' QUICK=1' if R.quick else ''}` (bench/run.sh, "
+             f"bench/report.py) on {m.get('date', '?')}; do not edit by hand. "
+             "Method, peers and how to read each figure: [bench/README.md](bench/README.md). "
+             "Each figure is the median of several runs, with min–max in brackets; every "
+             "peer figure comes from the same invocation on the same machine.\n")
+    if R.quick:
+        w.append("> **QUICK run**: short steps and few repeats; the figures are indicative. "
+                 "`make bench` gives the full method.\n")
+    w.append("## Machine\n")
+    w.append(md_table(["", ""], [
+        ["CPU", f"{m.get('cpu', '?')} ({m.get('virt') or 'bare metal'})"],
+        ["cores", m.get("cores", "?")], ["memory", f"{m.get('memory_gb', '?')} GB"],
+        ["kernel", m.get("kernel", "?")], ["OS", m.get("os", "?")],
+        ["compiler", m.get("cc", "?")],
+        ["peers", f"{m.get('kamailio', '?')}; {m.get('sipp', '?')}; {m.get('lua', '?')}"],
+        ["load average at start", " ".join(m.get("load", []))],
+    ]))
+    w.append("")
+    w.append("## Goals (issue 7)\n")
+    w.append(md_table(["goal", "callroute", "peer, same run", "ratio", "verdict", "note"],
+                      [[g["goal"], g["ours"], g["peer"], g["ratio"], verdict(g["met"]), g["note"]]
+                       for g in G]))
+    w.append("")
+    for g in G:
+        if g["met"] is not False:
+            continue
+        w.append(f"### Missed: {g['goal']}\n")
+        txt = file_text(os.path.join(res, CAUSE_FILES.get(g["id"], "-")))
+        if txt:
+            w.append("Where the time goes (perf, samples of the program behind the figure, "
+                     "top symbols):\n")
+            w.append("```\n" + txt + "\n```\n")
+        else:
+            w.append("No profile was taken in this run.\n")
+
+    w.append("## Interpreter: callroute engine vs Lua 5.4 coroutines\n")
+    w.append("The same 20-action scenario (a stream and two event handlers) on the same "
+             "virtual-time workload; Lua runs it as one coroutine per strand "
+             "(bench/lua/scenario.lua, host bench/lua/lua_peer.c).\n")
+    eng = R.sets.get("engine_bench")
+    w.append("**callroute** (bench/engine_bench.c):\n")
+    w.append((generic_table(eng) or where_missing(R, "engine_bench")) + "\n")
+    w.append("**Lua 5.4** (time per step: CPU time of the run / action steps run):\n")
+    w.append((generic_table(R.sets.get("lua-run", [])) or where_missing(R, "lua-run")) + "\n")
+    w.append("## Memory: 100,000 waiting calls\n")
+    w.append("Per call: live bytes with every call waiting (Lua: its heap after a full "
+             "collection, plus the host's timer entries); peak RSS of the process.\n")
+    w.append("**Lua 5.4**:\n")
+    w.append((generic_table(R.sets.get("lua-memory", [])) or where_missing(R, "lua-memory")) + "\n")
+    w.append("**callroute**: see the engine figures above (`bench`: engine, memory phase).\n")
+
+    w.append("## Routes: index vs linear scan\n")
+    rows = []
+    for rec, vals in R.find("route"):
+        if "routes" not in rec:
+            continue
+        ours, lin, ratio = route_at(R, rec["routes"])
+        rows.append([fmtnum(rec["routes"]), ours.fmt(" ns"), lin.fmt(" ns"), ratio.fmt("×")])
+    w.append(md_table(["routes", "callroute", "linear scan", "ratio"], rows) if rows
+             else where_missing(R, "route_bench"))
+    w.append("")
+    w.append("## SIP: B2BUA vs Kamailio, sipp → sipp ceiling\n")
+    w.append(sip_section(R))
+    shown = {"engine_bench", "lua-run", "lua-memory", "route_bench"}
+    rest = [(n, a) for n, a in R.sets.items() if n not in shown]
+    w.append("## Other figures\n")
+    if rest:
+        for n, a in rest:
+            w.append(f"**{n}**:\n")
+            w.append(generic_table(a) + "\n")
+    else:
+        w.append("None yet (services_bench: HTTP/PostgreSQL with 10,000 waiting calls; "
+                 "load time of a 10,000-route file: " +
+                 ", ".join(where_missing(R, n) for n in ("services_bench", "load")) + ").\n")
+    w.append("## Status of each benchmark\n")
+    w.append(md_table(["benchmark", "state", "detail"],
+                      [[k, v[0], v[1]] for k, v in sorted(R.status.items())]) if R.status else "—")
+    w.append("")
+    with open(out_path, "w") as f:
+        f.write("\n".join(w))
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "machine":
+        print(json.dumps(machine()))
+        return 0
+    if len(argv) == 4 and argv[1] == "time-load":
+        return time_load(argv[2], argv[3])
+    if len(argv) == 3 and argv[1] == "missed":
+        return cmd_missed(argv[2])
+    if len(argv) == 4 and argv[1] == "write":
+        return cmd_write(argv[2], argv[3])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,153 @@
+#!/bin/sh
+# make bench: builds callroute and every bench/*.c optimised, runs each
+# benchmark several times beside its peers (Lua 5.4, linear route scan,
+# Kamailio 5.6, sipp to sipp), and writes BENCHMARKS.md. Method: bench/README.md.
+#   sh bench/run.sh [--quick]       QUICK: the short version, under 2 minutes
+# A benchmark that is missing or does not build is reported "not yet
+# measured"; it never stops the others. Benchmarks are not part of make test.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+QUICK=""
+for a in "$@"; do
+  case "$a" in
+    --quick) QUICK=1 ;;
+    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+  esac
+done
+
+B=${BENCH_BUILD:-build/bench}
+OPT="-O2 -g -DNDEBUG"
+RES="$B/results"
+PY=/usr/bin/python3
+if [ -n "$QUICK" ]; then RUNS=${BENCH_RUNS:-3}; LIMIT=90; else RUNS=${BENCH_RUNS:-5}; LIMIT=1800; fi
+rm -rf "$RES"
+mkdir -p "$RES"
+STATUS="$RES/status.tsv"
+: > "$STATUS"
+T0=$(date +%s)
+
+log() { echo "bench [$(( $(date +%s) - T0 ))s]: $*" >&2; }
+status() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$STATUS"; }
+
+# Another helper's sipp or kamailio on our ports would skew every figure.
+for port in 25070 25080; do
+  if grep -qi ":$(printf '%04X' $port) " /proc/net/udp 2>/dev/null; then
+    echo "bench: UDP port $port is busy: stop what holds it first" >&2
+    exit 1
+  fi
+done
+
+$PY bench/report.py machine > "$RES/machine.json"
+[ -n "$QUICK" ] && echo '{"quick": true}' > "$RES/mode.json" || echo '{"quick": false}' > "$RES/mode.json"
+
+# ---------------------------------------------------------------- build
+log "building ($OPT) into $B"
+CALLROUTE_OK=""
+if make -s -j"$(nproc)" B="$B" OPT="$OPT" all > "$RES/build.log" 2>&1; then
+  CALLROUTE_OK=1
+else
+  log "callroute does not build (see $RES/build.log): its benchmarks are skipped"
+  status callroute build-failed "see $RES/build.log"
+fi
+if make -s -j"$(nproc)" B="$B" OPT="$OPT" "$B/bench/lua_peer" >> "$RES/build.log" 2>&1; then :; else
+  status lua build-failed "see $RES/build.log"
+fi
+PROGS=""
+for src in bench/*.c; do
+  [ -e "$src" ] || continue
+  name=$(basename "$src" .c)
+  if [ -n "$CALLROUTE_OK" ] && make -s -j"$(nproc)" B="$B" OPT="$OPT" "$B/bench/$name" >> "$RES/build.log" 2>&1; then
+    PROGS="$PROGS $name"
+  else
+    status "$name" build-failed "see $RES/build.log"
+  fi
+done
+
+# Runs CMD RUNS times; run i's JSON lines go to $RES/NAME.runI.jsonl.
+repeat() {
+  name=$1; shift
+  i=1
+  while [ "$i" -le "$RUNS" ]; do
+    rc=0
+    timeout "$LIMIT" "$@" > "$RES/$name.run$i.jsonl" 2>> "$RES/$name.err" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      status "$name" run-failed "run $i: exit $rc (see $RES/$name.err)"
+      return 1
+    fi
+    i=$((i + 1))
+  done
+  status "$name" ok "$RUNS runs"
+}
+
+# ---------------------------------------------------------------- in-process benchmarks
+# Each bench/NAME.c prints JSON lines; bench/NAME.sh, when present, is its
+# runner (it gets the binary in $BENCH_BIN).
+export CALLROUTE="$ROOT/$B/callroute" BENCH_QUICK="$QUICK" BENCH_RESULTS="$ROOT/$RES"
+for name in $PROGS; do
+  log "$name x$RUNS"
+  if [ -f "bench/$name.sh" ]; then
+    BENCH_BIN="$ROOT/$B/bench/$name" repeat "$name" sh "bench/$name.sh" ${QUICK:+--quick} || true
+  else
+    repeat "$name" "$B/bench/$name" ${QUICK:+--quick} || true
+  fi
+done
+
+# Lua peer of engine_bench: the same calls, rate and waiting-call count.
+if [ -x "$B/bench/lua_peer" ]; then
+  if [ -n "$QUICK" ]; then LUA_CALLS=${LUA_CALLS:-20000}; else LUA_CALLS=${LUA_CALLS:-100000}; fi
+  log "lua peer x$RUNS"
+  repeat lua-run "$B/bench/lua_peer" bench/lua/scenario.lua run "$LUA_CALLS" 1000 || true
+  repeat lua-memory "$B/bench/lua_peer" bench/lua/scenario.lua memory 100000 || true
+fi
+
+# Load time of a large scenario file (bench/gen-scenario.py writes it).
+if [ -n "$CALLROUTE_OK" ] && [ -f bench/gen-scenario.py ]; then
+  log "load time"
+  if $PY bench/gen-scenario.py "$RES/large.yaml" > "$RES/gen.log" 2>&1; then
+    repeat load $PY bench/report.py time-load "$B/callroute" "$RES/large.yaml" || true
+  else
+    status load run-failed "bench/gen-scenario.py failed (see $RES/gen.log)"
+  fi
+fi
+
+# ---------------------------------------------------------------- SIP
+# Each ladder repeats its reference step itself (30 s steps are costly).
+log "sipp -> sipp (generator ceiling)"
+timeout "$LIMIT" sh bench/sipp/run.sh ${QUICK:+--quick} > "$RES/sip-direct.jsonl" 2> "$RES/sip-direct.err" \
+  && status sip-direct ok "" || status sip-direct run-failed "see $RES/sip-direct.err"
+log "kamailio"
+timeout "$LIMIT" sh bench/kamailio/run.sh ${QUICK:+--quick} > "$RES/sip-kamailio.jsonl" 2> "$RES/sip-kamailio.err" \
+  && status sip-kamailio ok "" || status sip-kamailio run-failed "see $RES/sip-kamailio.err"
+if [ -n "$CALLROUTE_OK" ] && [ -f bench/sip/run.sh ]; then
+  log "callroute B2BUA"
+  SIPSTEP="$ROOT/bench/sipp/sipstep.py" SIP_PROFILE="$ROOT/$RES/perf-sip.data" \
+    timeout "$LIMIT" sh bench/sip/run.sh ${QUICK:+--quick} > "$RES/sip-callroute.jsonl" 2> "$RES/sip-callroute.err" \
+    && status sip-callroute ok "" || status sip-callroute run-failed "see $RES/sip-callroute.err"
+fi
+
+# ---------------------------------------------------------------- causes
+# Where a goal is missed, profile the program behind it (perf) so the report
+# can name where the time goes.
+for goal in $($PY bench/report.py missed "$RES"); do
+  case "$goal" in
+    interp-*) prog=engine_bench ;;
+    route-*) prog=route_bench ;;
+    *) continue ;;
+  esac
+  [ -x "$B/bench/$prog" ] || continue
+  [ -f "$RES/perf-$prog.txt" ] && continue
+  log "perf: $prog"
+  if perf record -q -g -F 999 -o "$RES/perf-$prog.data" "$B/bench/$prog" --quick > /dev/null 2>> "$RES/perf.err"; then
+    perf report -i "$RES/perf-$prog.data" --no-children --stdio --sort symbol 2>/dev/null \
+      | grep -E '^ +[0-9.]+%' | head -15 > "$RES/perf-$prog.txt" || true
+  fi
+done
+if [ -f "$RES/perf-sip.data" ]; then
+  perf report -i "$RES/perf-sip.data" --no-children --stdio --sort dso,symbol 2>/dev/null \
+    | grep -E '^ +[0-9.]+%' | head -20 > "$RES/perf-sip.txt" || true
+fi
+
+$PY bench/report.py write "$RES" BENCHMARKS.md
+log "done: BENCHMARKS.md"
