@@ -1,0 +1,378 @@
+/* calls.c — a call's life: variables from the driver, the route choice,
+ * the main strand, the caller's events, call events and their handler
+ * strands, the end of the call (cancel every strand at its wait, run the
+ * hangup handlers within hangup_grace, write the call record, free the
+ * arena). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+#include "route/route.h"
+#include "scenario/events.h"
+
+static void max_time_cb(loop *l, void *arg);
+
+/* ---- new call ---- */
+
+static void set_header_vars(eng_call *c, const tel_call_info *info)
+{
+    for (size_t i = 0; i < info->header_count; i++) {
+        char name[300];
+        snprintf(name, sizeof name, "sip.header.%s", info->header_names[i]);
+        eng_var_set_str(c, name, info->header_values[i]);
+    }
+}
+
+eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
+{
+    if (!e->prog)
+        return NULL;
+    cr_arena a;
+    cr_arena_init(&a, 2048);
+    eng_call *c = cr_arena_alloc(&a, sizeof *c);
+    c->arena = a;
+    c->tag = ENG_TAG_CALL;
+    c->e = e;
+    c->prog = scn_program_ref(e->prog);
+    c->leg = leg;
+    c->start = loop_now(e->l);
+    c->step_window = c->start;
+    c->next = e->calls;
+    if (e->calls)
+        e->calls->prev = c;
+    e->calls = c;
+    e->call_count++;
+    e->next_call_seq++;
+    c->call_id = info->call_id && info->call_id[0]
+                     ? cr_arena_strdup(&c->arena, info->call_id)
+                     : cr_arena_printf(&c->arena, "call-%lu", e->next_call_seq);
+    eng_var_set_str(c, "call_id", c->call_id);
+    eng_var_set_str(c, "caller_number", info->caller_number);
+    eng_var_set_str(c, "caller_name", info->caller_name);
+    eng_var_set_str(c, "called_number", info->called_number);
+    eng_var_set_str(c, "source", info->source);
+    set_header_vars(c, info);
+    if (e->opt.call_start)
+        e->opt.call_start(e->opt.call_start_arg, c);
+    if (leg && e->tel)
+        e->tel->ops->leg_set_user(e->tel, leg, c);
+
+    scn_route_type type = info->source && strncmp(info->source, "user:", 5) == 0
+                              ? SCN_ROUTE_FROM_USER
+                              : SCN_ROUTE_FROM_GATEWAY;
+    cr_strbuf explain = CR_STRBUF_INIT;
+    const scn_route *r = route_select(c->prog, type, eng_env_for(e, c, NULL), &explain);
+    eng_scratch_reset(e);
+    eng_trace_rec rec = {.kind = ENG_TR_ROUTE,
+                         .route = r ? r->name : NULL,
+                         .explain = explain.len ? cr_strbuf_cstr(&explain) : NULL};
+    eng_emit(c, NULL, &rec);
+    cr_strbuf_free(&explain);
+    if (!r) {
+        /* Rejected (404) by the driver, which keeps the leg. */
+        c->leg = NULL;
+        c->ending = true;
+        c->hangup_by = "system";
+        c->hangup_cause = "no_route";
+        eng_var_set_str(c, "hangup_by", "system");
+        eng_var_set_str(c, "hangup_cause", "no_route");
+        eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
+        eng_emit(c, NULL, &h);
+        eng_check_call(c);
+        return c;
+    }
+    c->route = r;
+    eng_var_set_str(c, "route", r->name);
+    if (e->opt.max_duration > 0)
+        c->max_timer = loop_timer_start(e->l, e->opt.max_duration, max_time_cb, c);
+    eng_strand_new(c, SK_MAIN, r->scenario ? &r->scenario->script : &r->script, "main");
+    return c;
+}
+
+/* ---- accessors ---- */
+
+eng_engine *eng_call_engine(eng_call *c) { return c->e; }
+const scn_program *eng_call_program(eng_call *c) { return c->prog; }
+const char *eng_call_id(eng_call *c) { return c->call_id; }
+tel_leg *eng_call_leg(eng_call *c) { return c->leg; }
+double eng_call_start(eng_call *c) { return c->start; }
+bool eng_call_answered(eng_call *c) { return c->answered; }
+bool eng_call_ended(eng_call *c) { return c->ending; }
+bool eng_call_bridged(eng_call *c) { return c->bridged != NULL; }
+cr_arena *eng_call_arena(eng_call *c) { return &c->arena; }
+const char *eng_call_route(eng_call *c) { return c->route ? c->route->name : NULL; }
+
+/* ---- call events ---- */
+
+void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const char *digit)
+{
+    if (c->ending && ev != SCN_EV_HANGUP)
+        return;
+    if (ev != SCN_EV_HANGUP) {
+        eng_trace_rec r = {.kind = ENG_TR_EVENT, .event = scn_event_names[ev], .by = by,
+                           .leg = leg, .digit = digit};
+        eng_emit(c, NULL, &r);
+    }
+    int max = eng_settings_streams(c->prog);
+    char name[48];
+    snprintf(name, sizeof name, "event:%s", scn_event_names[ev]);
+    for (eng_handler *h = c->handlers; h; h = h->next) {
+        if (h->dead || !(h->mask & (1u << ev)))
+            continue;
+        if (h->once)
+            h->dead = true;
+        if (ev == SCN_EV_HANGUP) {
+            eng_strand_new(c, SK_HANGUP, h->list, "hangup");
+            continue;
+        }
+        if ((int)c->live_streams >= max) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "max_streams limit (%d) reached: %s handler not started", max,
+                     scn_event_names[ev]);
+            eng_trace_rec r = {.kind = ENG_TR_ERROR, .level = "error", .message = msg};
+            eng_emit(c, NULL, &r);
+            continue;
+        }
+        eng_strand_new(c, SK_HANDLER, h->list, cr_arena_strdup(&c->arena, name));
+    }
+}
+
+void eng_event_register(eng_strand *s, unsigned mask, bool once, const scn_actions *list)
+{
+    eng_call *c = s->call;
+    eng_handler *h = cr_arena_alloc(&c->arena, sizeof *h);
+    h->mask = mask;
+    h->once = once;
+    h->list = list;
+    /* Appended: handlers of one event start in the order they were registered. */
+    eng_handler **p = &c->handlers;
+    while (*p)
+        p = &(*p)->next;
+    *p = h;
+}
+
+void eng_dtmf_watch(eng_strand *s, eng_dtmf_cb cb, void *arg)
+{
+    s->call->dtmf_strand = s;
+    s->call->dtmf_cb = cb;
+    s->call->dtmf_arg = arg;
+}
+
+void eng_dtmf_unwatch(eng_strand *s)
+{
+    if (s->call->dtmf_strand == s)
+        s->call->dtmf_strand = NULL;
+}
+
+void eng_call_caller_event(eng_call *c, const tel_event *ev)
+{
+    if (c->ending)
+        return;
+    switch (ev->kind) {
+    case TEL_EV_HANGUP:
+        eng_call_hangup(c, "caller", ev->cause ? ev->cause : "normal", ev->sip_code);
+        break;
+    case TEL_EV_HOLD:
+    case TEL_EV_UNHOLD:
+        eng_var_set_str(c, "hold_by", "caller");
+        eng_call_event(c, ev->kind == TEL_EV_HOLD ? SCN_EV_HOLD : SCN_EV_UNHOLD, "caller", NULL, NULL);
+        break;
+    case TEL_EV_DTMF: {
+        char d[2] = {ev->digit, 0};
+        eng_var_set_str(c, "dtmf_digit", d);
+        eng_call_event(c, SCN_EV_DTMF, "caller", NULL, d);
+        if (c->dtmf_strand)
+            c->dtmf_cb(c->dtmf_strand, ev->digit, c->dtmf_arg);
+        break;
+    }
+    case TEL_EV_TRANSFER:
+        eng_var_set_str(c, "transfer_to", ev->refer_to);
+        eng_var_set_str(c, "transfer_by", "caller");
+        eng_call_event(c, SCN_EV_TRANSFER, "caller", NULL, NULL);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- call control on the caller's leg ---- */
+
+int eng_call_answer(eng_call *c)
+{
+    if (c->ending || !c->leg)
+        return -1;
+    if (c->answered)
+        return 0;
+    int rc = c->e->tel->ops->answer(c->e->tel, c->leg);
+    if (rc < 0)
+        return rc;
+    c->answered = true;
+    eng_call_event(c, SCN_EV_ANSWER, NULL, NULL, NULL);
+    return 0;
+}
+
+int eng_call_ringing(eng_call *c, bool early_media)
+{
+    if (c->ending || !c->leg)
+        return -1;
+    if (c->answered || (early_media ? c->early_sent : c->ringing_sent))
+        return 0;
+    int rc = c->e->tel->ops->ringing(c->e->tel, c->leg, early_media);
+    if (rc < 0)
+        return rc;
+    if (early_media)
+        c->early_sent = true;
+    else
+        c->ringing_sent = true;
+    eng_call_event(c, early_media ? SCN_EV_EARLY_MEDIA : SCN_EV_RINGING, NULL, NULL, NULL);
+    return 0;
+}
+
+/* SIP status for ending a call with CAUSE: 0 means BYE (answered call). */
+static int cause_code(const char *cause, bool answered)
+{
+    int n = atoi(cause ? cause : "");
+    if (n >= 400 && n <= 699)
+        return n;
+    if (cause && strcmp(cause, "busy") == 0)
+        return 486;
+    if (cause && strcmp(cause, "congestion") == 0)
+        return 503;
+    return answered ? 0 : 480;
+}
+
+/* ---- end of call ---- */
+
+static void grace_cb(loop *l, void *arg)
+{
+    (void)l;
+    eng_call *c = arg;
+    c->grace_timer = NULL;
+    if (!c->strands)
+        return;
+    char msg[128];
+    snprintf(msg, sizeof msg, "hangup_grace (%gs) expired: hangup handlers cancelled",
+             eng_settings_grace(c->prog));
+    eng_trace_rec r = {.kind = ENG_TR_ERROR, .level = "error", .message = msg};
+    eng_emit(c, NULL, &r);
+    for (eng_strand *s = c->strands, *next; s; s = next) {
+        next = s->next;
+        eng_strand_cancel(s, "hangup_grace");
+    }
+}
+
+static void max_time_cb(loop *l, void *arg)
+{
+    (void)l;
+    eng_call *c = arg;
+    c->max_timer = NULL;
+    eng_call_hangup(c, "system", "max_time", 0);
+}
+
+static void cancel_all(eng_call *c)
+{
+    c->dtmf_strand = NULL;
+    for (eng_strand *s = c->strands, *next; s; s = next) {
+        next = s->next;
+        eng_strand_cancel(s, "hangup");
+    }
+}
+
+void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_code)
+{
+    if (c->ending)
+        return;
+    eng_engine *e = c->e;
+    c->ending = true;
+    if (c->max_timer) {
+        loop_timer_stop(e->l, c->max_timer);
+        c->max_timer = NULL;
+    }
+    if (!cause)
+        cause = "normal";
+    c->hangup_by = cr_arena_strdup(&c->arena, by);
+    c->hangup_cause = cr_arena_strdup(&c->arena, cause);
+    if (!sip_code)
+        sip_code = cause_code(cause, c->answered);
+    if (strcmp(by, "caller") != 0 && c->leg)
+        e->tel->ops->hangup(e->tel, c->leg, sip_code);
+    eng_trace_rec r = {.kind = ENG_TR_HANGUP, .by = by, .cause = cause,
+                       .sip_code = c->answered ? 0 : sip_code};
+    eng_emit(c, NULL, &r);
+    eng_var_set_str(c, "hangup_by", by);
+    eng_var_set_str(c, "hangup_cause", cause);
+    cancel_all(c);
+    eng_call_event(c, SCN_EV_HANGUP, by, NULL, NULL);
+    if (c->strands)
+        c->grace_timer = loop_timer_start(e->l, eng_settings_grace(c->prog), grace_cb, c);
+    eng_check_call(c);
+}
+
+void eng_call_main_ended(eng_call *c)
+{
+    c->main_done = true;
+    if (!c->ending && !c->bridged)
+        eng_call_hangup(c, "scenario", "normal", 0);
+}
+
+void eng_call_finish(eng_call *c)
+{
+    eng_engine *e = c->e;
+    c->finished = true;
+    if (c->grace_timer)
+        loop_timer_stop(e->l, c->grace_timer);
+    if (c->max_timer)
+        loop_timer_stop(e->l, c->max_timer);
+    c->grace_timer = c->max_timer = NULL;
+    eng_trace_rec r = {.kind = ENG_TR_CALL,
+                       .route = c->route ? c->route->name : NULL,
+                       .by = c->hangup_by,
+                       .cause = c->hangup_cause,
+                       .duration = loop_now(e->l) - c->start};
+    eng_emit(c, NULL, &r);
+    if (e->opt.call_done)
+        e->opt.call_done(e->opt.call_done_arg, c);
+    if (c->leg && e->tel)
+        e->tel->ops->leg_release(e->tel, c->leg);
+    c->leg = NULL;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        e->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    e->call_count--;
+    scn_program *p = c->prog;
+    cr_arena a = c->arena;
+    cr_arena_free(&a);
+    scn_program_unref(p);
+}
+
+void eng_strand_free_zombie(eng_strand *s);
+
+/* Engine shutdown: every call ends now; no handlers run. */
+void eng_call_free_all(eng_engine *e)
+{
+    for (eng_call *c = e->calls; c; c = c->next) {
+        if (!c->ending) {
+            c->ending = true;
+            c->hangup_by = "system";
+            c->hangup_cause = "shutdown";
+            if (c->leg)
+                e->tel->ops->hangup(e->tel, c->leg, cause_code("congestion", c->answered));
+        }
+        cancel_all(c);
+    }
+    while (e->rq_head) {
+        eng_strand *s = e->rq_head;
+        e->rq_head = s->qnext;
+        s->queued = false;
+        if (s->zombie)
+            eng_strand_free_zombie(s);
+    }
+    e->rq_tail = NULL;
+    e->check_head = NULL;
+    while (e->calls)
+        eng_call_finish(e->calls);
+}

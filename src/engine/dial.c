@@ -1,0 +1,477 @@
+/* dial.c — "call through the gateway" / to an agent: outgoing legs, first
+ * answer wins, the bridge, dial.on handlers, and the dial's outcome.
+ *
+ * Outcome (documented in docs and the report): answered → the action ends
+ * ok when the bridged conversation ends; otherwise the action FAILS so that
+ * on_error can handle it, with error = "busy" (dial_status busy), "timeout"
+ * (no_answer: the ring time ran out, like every other `timeout`), "failed"
+ * (rejected / unreachable). dial_status, dial_sip_code, dial_duration,
+ * agent_number and agent_name are set in every case.
+ *
+ * Leg events trying/ringing/early_media/answer/busy/failed/hangup/hold/
+ * unhold run their dial.on handler per leg; no_answer and not_answered are
+ * the dial's outcome and run once, when the dial ends unanswered. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+#include "scenario/events.h"
+
+typedef enum { LEG_CALLING, LEG_RINGING, LEG_EARLY, LEG_UP, LEG_DONE } leg_state;
+
+typedef struct eng_leg {
+    uint8_t tag;               /* ENG_TAG_LEG */
+    struct eng_dial *d;
+    tel_leg *tl;
+    struct eng_leg *next;
+    const eng_dial_target *t;
+    const char *label;
+    size_t gw_index;
+    uint8_t state;
+    int code;
+} eng_leg;
+
+typedef struct eng_dial {
+    eng_strand *s;
+    eng_call *c;
+    const scn_handlers *on;
+    eng_dial_target *targets;
+    size_t count, next;
+    bool sequential;
+    double ring_timeout;
+    const char *caller_id, *ringback;
+    eng_leg *legs;
+    loop_timer *ring_timer;
+    tel_op *rb_op;
+    eng_leg *answered, *last;
+    double answer_at;
+    bool busy_seen, done;
+    int last_code;
+} eng_dial;
+
+static void dial_finish(eng_dial *d, const char *status);
+static void ring_timer_cb(loop *l, void *arg);
+
+static tel_driver *drv(eng_dial *d) { return d->c->e->tel; }
+
+static void trace_leg(eng_dial *d, eng_leg *leg, const char *event, int code)
+{
+    eng_trace_rec r = {.kind = ENG_TR_EVENT, .event = event, .leg = leg ? leg->label : NULL,
+                       .sip_code = code};
+    eng_emit(d->c, d->s, &r);
+}
+
+/* Runs the dial.on handler for EV (scn_event) in a new strand. */
+static void handlers(eng_dial *d, int ev)
+{
+    if (!d->on || d->c->ending)
+        return;
+    eng_call *c = d->c;
+    for (size_t i = 0; i < d->on->count; i++) {
+        if (d->on->events[i] != ev)
+            continue;
+        int max = eng_settings_streams(c->prog);
+        if ((int)c->live_streams >= max) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "max_streams limit (%d) reached: dial %s handler not started",
+                     max, scn_event_names[ev]);
+            eng_trace_rec r = {.kind = ENG_TR_ERROR, .level = "error", .message = msg};
+            eng_emit(c, d->s, &r);
+            return;
+        }
+        eng_strand_new(c, SK_HANDLER, &d->on->lists[i],
+                       cr_arena_printf(&c->arena, "dial:%s", scn_event_names[ev]));
+    }
+}
+
+static void leg_vars(eng_dial *d, eng_leg *leg, int code)
+{
+    eng_call *c = d->c;
+    eng_var_set_str(c, "agent_number", leg->t->target);
+    eng_var_set_str(c, "agent_name", leg->t->agent_name ? leg->t->agent_name : "");
+    if (code)
+        eng_var_set_num(c, "dial_sip_code", code);
+}
+
+static void leg_hangup(eng_dial *d, eng_leg *leg, int code)
+{
+    if (leg->tl && leg->state != LEG_DONE)
+        drv(d)->ops->hangup(drv(d), leg->tl, code);
+    leg->state = LEG_DONE;
+}
+
+static void leg_release(eng_dial *d, eng_leg *leg)
+{
+    if (leg->tl) {
+        drv(d)->ops->leg_release(drv(d), leg->tl);
+        leg->tl = NULL;
+    }
+    leg->state = LEG_DONE;
+    if (leg->t->kind == TEL_DIAL_USER)
+        eng_agent_touch(d->c->e, leg->t->target);
+}
+
+static bool leg_dial(eng_dial *d, eng_leg *leg)
+{
+    const eng_dial_target *t = leg->t;
+    const char *gw = NULL;
+    if (t->kind == TEL_DIAL_GATEWAY && leg->gw_index < t->gateway_count)
+        gw = t->gateways[leg->gw_index]->name;
+    leg->label = gw ? cr_arena_printf(&d->c->arena, "gw:%s/%s", gw, t->target) : t->target;
+    cr_value cn;
+    const char *caller_name = eng_var_get(d->c, "caller_name", &cn) && cn.kind == CR_VAL_STR ? cn.str : NULL;
+    tel_dial_req req = {.kind = t->kind, .target = t->target, .gateway = gw,
+                        .caller_id = d->caller_id, .caller_name = caller_name, .from = d->c->leg};
+    leg->state = LEG_CALLING;
+    leg->tl = drv(d)->ops->dial(drv(d), &req, leg);
+    if (!leg->tl) {
+        leg->state = LEG_DONE;
+        leg->code = 500;
+        d->last_code = 500;
+        d->last = leg;
+        trace_leg(d, leg, "failed", 500);
+        return false;
+    }
+    return true;
+}
+
+static eng_leg *leg_new(eng_dial *d, const eng_dial_target *t)
+{
+    eng_leg *leg = cr_arena_alloc(&d->c->arena, sizeof *leg);
+    leg->tag = ENG_TAG_LEG;
+    leg->d = d;
+    leg->t = t;
+    leg->next = d->legs;
+    d->legs = leg;
+    return leg;
+}
+
+static bool any_active(eng_dial *d)
+{
+    for (eng_leg *l = d->legs; l; l = l->next)
+        if (l->state != LEG_DONE)
+            return true;
+    return false;
+}
+
+/* Starts the next target of a hunt (sequential) dial, with its own ring time. */
+static bool start_next(eng_dial *d)
+{
+    while (d->next < d->count) {
+        eng_leg *leg = leg_new(d, &d->targets[d->next++]);
+        if (leg_dial(d, leg)) {
+            if (d->ring_timer)
+                loop_timer_stop(d->c->e->l, d->ring_timer);
+            d->ring_timer = loop_timer_start(d->c->e->l, d->ring_timeout, ring_timer_cb, d);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A leg ended unanswered: try the next gateway, the next hunt member, or end. */
+static void after_leg_end(eng_dial *d)
+{
+    if (d->done || d->answered || any_active(d))
+        return;
+    if (d->sequential && start_next(d))
+        return;
+    dial_finish(d, d->busy_seen ? "busy" : "failed");
+}
+
+static void ring_timer_cb(loop *l, void *arg)
+{
+    (void)l;
+    eng_dial *d = arg;
+    d->ring_timer = NULL;
+    if (d->done || d->answered)
+        return;
+    for (eng_leg *leg = d->legs; leg; leg = leg->next)
+        if (leg->state != LEG_DONE) {
+            leg_hangup(d, leg, 487);
+            leg->code = 408;
+            d->last = leg;
+        }
+    d->last_code = 408;
+    if (d->sequential && start_next(d))
+        return;
+    trace_leg(d, NULL, "no_answer", 408);
+    dial_finish(d, "no_answer");
+}
+
+static void ringback_cb(void *arg, int status, const char *msg, char digit);
+
+static void ringback_start(eng_dial *d)
+{
+    eng_call *c = d->c;
+    if (d->rb_op || !d->ringback || !c->answered || d->answered || d->done)
+        return;
+    if (strcmp(d->ringback, "tone") == 0)
+        d->rb_op = drv(d)->ops->tone(drv(d), c->leg, TEL_TONE_RINGBACK, 3600, ringback_cb, d);
+    else
+        d->rb_op = drv(d)->ops->play(drv(d), c->leg, d->ringback, false, ringback_cb, d);
+}
+
+static void ringback_stop(eng_dial *d)
+{
+    if (d->rb_op) {
+        drv(d)->ops->op_cancel(drv(d), d->rb_op);
+        d->rb_op = NULL;
+    }
+}
+
+static void ringback_cb(void *arg, int status, const char *msg, char digit)
+{
+    (void)digit;
+    eng_dial *d = arg;
+    d->rb_op = NULL;
+    if (status < 0) {
+        eng_trace_rec r = {.kind = ENG_TR_LOG, .level = "warning", .message = msg ? msg : "ringback failed"};
+        eng_emit(d->c, d->s, &r);
+        return;
+    }
+    ringback_start(d);   /* a prompt repeats while the leg rings */
+}
+
+static void on_answer(eng_dial *d, eng_leg *leg)
+{
+    eng_call *c = d->c;
+    leg->state = LEG_UP;
+    d->answered = leg;
+    d->answer_at = loop_now(c->e->l);
+    if (d->ring_timer) {
+        loop_timer_stop(c->e->l, d->ring_timer);
+        d->ring_timer = NULL;
+    }
+    ringback_stop(d);
+    for (eng_leg *o = d->legs; o; o = o->next)
+        if (o != leg && o->state != LEG_DONE) {
+            leg_hangup(d, o, 487);   /* CANCEL: someone else answered */
+            o->code = 487;
+        }
+    trace_leg(d, leg, "answer", 200);
+    leg_vars(d, leg, 200);
+    eng_call_answer(c);
+    drv(d)->ops->bridge(drv(d), c->leg, leg->tl);
+    c->bridged = (struct eng_leg *)leg;
+    eng_call_event(c, SCN_EV_BRIDGE, NULL, leg->label, NULL);
+    handlers(d, SCN_EV_ANSWER);
+}
+
+static void conversation_end(eng_dial *d, eng_leg *leg)
+{
+    eng_call *c = d->c;
+    leg->state = LEG_DONE;
+    trace_leg(d, leg, "hangup", 0);
+    drv(d)->ops->unbridge(drv(d), c->leg, leg->tl);
+    c->bridged = NULL;
+    eng_var_set_str(c, "hangup_by", "agent");
+    eng_call_event(c, SCN_EV_UNBRIDGE, "agent", leg->label, NULL);
+    handlers(d, SCN_EV_HANGUP);
+    dial_finish(d, "answered");
+    if (c->main_done && !c->ending)
+        eng_call_hangup(c, "scenario", "normal", 0);
+}
+
+static bool final_code(int code)
+{
+    /* Busy everywhere / declined / does not exist: another gateway will not help. */
+    return code == 486 || code == 600 || code == 603 || code == 604 || code == 404;
+}
+
+static void leg_unanswered_end(eng_dial *d, eng_leg *leg, int code, bool busy)
+{
+    leg->state = LEG_DONE;
+    leg->code = code;
+    d->last_code = code;
+    d->last = leg;
+    trace_leg(d, leg, busy ? "busy" : "failed", code);
+    leg_vars(d, leg, code);
+    if (busy)
+        d->busy_seen = true;
+    handlers(d, busy ? SCN_EV_BUSY : SCN_EV_FAILED);
+    if (!busy && leg->t->kind == TEL_DIAL_GATEWAY && !final_code(code) &&
+        leg->gw_index + 1 < leg->t->gateway_count && !d->done) {
+        /* "numbers go out through the first gateway that takes the call" */
+        drv(d)->ops->leg_release(drv(d), leg->tl);
+        leg->tl = NULL;
+        leg->gw_index++;
+        leg_dial(d, leg);
+    }
+    after_leg_end(d);
+}
+
+void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
+{
+    eng_dial *d = leg->d;
+    if (d->done || leg->state == LEG_DONE)
+        return;
+    eng_call *c = d->c;
+    switch (ev->kind) {
+    case TEL_EV_TRYING:
+        trace_leg(d, leg, "trying", ev->sip_code);
+        leg_vars(d, leg, 0);
+        handlers(d, SCN_EV_TRYING);
+        break;
+    case TEL_EV_RINGING:
+    case TEL_EV_EARLY_MEDIA: {
+        bool early = ev->kind == TEL_EV_EARLY_MEDIA;
+        leg->state = early ? LEG_EARLY : LEG_RINGING;
+        trace_leg(d, leg, early ? "early_media" : "ringing", ev->sip_code);
+        leg_vars(d, leg, 0);
+        if (!c->answered)
+            eng_call_ringing(c, early);
+        else
+            ringback_start(d);
+        handlers(d, early ? SCN_EV_EARLY_MEDIA : SCN_EV_RINGING);
+        break;
+    }
+    case TEL_EV_ANSWER:
+        if (d->answered)
+            leg_hangup(d, leg, 0);
+        else
+            on_answer(d, leg);
+        break;
+    case TEL_EV_BUSY:
+        leg_unanswered_end(d, leg, ev->sip_code ? ev->sip_code : 486, true);
+        break;
+    case TEL_EV_FAILED:
+        leg_unanswered_end(d, leg, ev->sip_code ? ev->sip_code : 500, false);
+        break;
+    case TEL_EV_HANGUP:
+        if (leg == d->answered)
+            conversation_end(d, leg);
+        else
+            leg_unanswered_end(d, leg, ev->sip_code ? ev->sip_code : 603, false);
+        break;
+    case TEL_EV_HOLD:
+    case TEL_EV_UNHOLD:
+        if (leg != d->answered)
+            break;
+        eng_var_set_str(c, "hold_by", "agent");
+        eng_call_event(c, ev->kind == TEL_EV_HOLD ? SCN_EV_HOLD : SCN_EV_UNHOLD, "agent", leg->label,
+                       NULL);
+        handlers(d, ev->kind == TEL_EV_HOLD ? SCN_EV_HOLD : SCN_EV_UNHOLD);
+        break;
+    case TEL_EV_TRANSFER:
+        eng_var_set_str(c, "transfer_to", ev->refer_to ? ev->refer_to : "");
+        eng_var_set_str(c, "transfer_by", "agent");
+        eng_call_event(c, SCN_EV_TRANSFER, "agent", leg->label, NULL);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Sets the outcome variables, attributed to the dial action. */
+static void outcome_vars(eng_dial *d, const char *status)
+{
+    eng_strand *s = d->s;
+    eng_leg *who = d->answered ? d->answered : d->last;
+    double dur = d->answered ? loop_now(d->c->e->l) - d->answer_at : 0;
+    int code = d->answered ? 200 : d->last_code;
+    if (strcmp(status, "cancelled") == 0 && !d->answered)
+        code = 487;
+    eng_strand_var_set(s, "dial_status", cr_val_cstr(status));
+    eng_strand_var_set(s, "dial_sip_code", cr_val_num(code));
+    eng_strand_var_set(s, "dial_duration", cr_val_num(dur));
+    eng_strand_var_set(s, "agent_number", cr_val_cstr(who ? who->t->target : ""));
+    eng_strand_var_set(s, "agent_name",
+                       cr_val_cstr(who && who->t->agent_name ? who->t->agent_name : ""));
+}
+
+static void teardown(eng_dial *d)
+{
+    eng_call *c = d->c;
+    d->done = true;
+    if (d->ring_timer) {
+        loop_timer_stop(c->e->l, d->ring_timer);
+        d->ring_timer = NULL;
+    }
+    ringback_stop(d);
+    for (eng_leg *leg = d->legs; leg; leg = leg->next) {
+        if (leg->state != LEG_DONE)
+            leg_hangup(d, leg, leg->state == LEG_UP ? 0 : 487);
+        leg_release(d, leg);
+    }
+}
+
+static void dial_finish(eng_dial *d, const char *status)
+{
+    if (d->done)
+        return;
+    teardown(d);
+    outcome_vars(d, status);
+    bool answered = strcmp(status, "answered") == 0;
+    if (!answered) {
+        if (strcmp(status, "no_answer") == 0)
+            handlers(d, SCN_EV_NO_ANSWER);
+        handlers(d, SCN_EV_NOT_ANSWERED);
+    }
+    eng_strand *s = d->s;
+    if (answered)
+        eng_strand_resume(s, APP_DONE);
+    else
+        eng_strand_resume(s, eng_fail(s, "%s", strcmp(status, "no_answer") == 0 ? "timeout" : status));
+}
+
+app_status eng_dial_start(eng_strand *s, const eng_dial_req *req)
+{
+    eng_call *c = s->call;
+    if (!c->leg || c->ending)
+        return eng_fail(s, "the call has ended");
+    if (c->bridged)
+        return eng_fail(s, "the call is already bridged");
+    if (req->count == 0)
+        return eng_fail(s, "nothing to dial");
+    cr_arena *a = &c->arena;
+    eng_dial *d = cr_arena_alloc(a, sizeof *d);
+    d->s = s;
+    d->c = c;
+    d->on = req->on;
+    d->sequential = req->sequential;
+    d->ring_timeout = req->ring_timeout > 0 ? req->ring_timeout : 30;
+    d->caller_id = req->caller_id ? cr_arena_strdup(a, req->caller_id) : NULL;
+    d->ringback = req->ringback ? cr_arena_strdup(a, req->ringback) : NULL;
+    d->count = req->count;
+    d->targets = cr_arena_alloc(a, req->count * sizeof *d->targets);
+    for (size_t i = 0; i < req->count; i++) {
+        d->targets[i] = req->targets[i];
+        d->targets[i].target = cr_arena_strdup(a, req->targets[i].target);
+        if (req->targets[i].agent_name)
+            d->targets[i].agent_name = cr_arena_strdup(a, req->targets[i].agent_name);
+    }
+    eng_strand_set_pending(s, d);
+    d->last_code = 500;
+    bool started = false;
+    if (d->sequential) {
+        started = start_next(d);
+    } else {
+        for (size_t i = 0; i < d->count; i++)
+            if (leg_dial(d, leg_new(d, &d->targets[i])))
+                started = true;
+        if (started)
+            d->ring_timer = loop_timer_start(c->e->l, d->ring_timeout, ring_timer_cb, d);
+    }
+    if (!started) {
+        teardown(d);
+        outcome_vars(d, "failed");
+        return eng_fail(s, "failed");
+    }
+    return APP_PENDING;
+}
+
+void eng_dial_cancel(eng_strand *s)
+{
+    eng_dial *d = eng_strand_pending(s);
+    if (!d || d->done)
+        return;
+    eng_call *c = d->c;
+    if (d->answered && c->bridged == (struct eng_leg *)d->answered) {
+        if (d->answered->tl)
+            drv(d)->ops->unbridge(drv(d), c->leg, d->answered->tl);
+        c->bridged = NULL;
+    }
+    teardown(d);
+    outcome_vars(d, d->answered ? "answered" : "cancelled");
+}

@@ -1,0 +1,279 @@
+/* engine.h — calls, strands, variables, events, the trace: the one header
+ * applications include (DESIGN.md: One process, one loop).
+ *
+ * A call owns an arena (variables, strands, handler registrations, dial
+ * legs); it is freed at once when the call ends. A strand is an explicit
+ * frame stack (action list, index, loop counter, owner action), never an OS
+ * thread: an application's run() finishes at once (DONE / FAILED / STOP) or
+ * starts asynchronous work, records it with eng_strand_set_pending() and
+ * returns APP_PENDING; the work's completion calls eng_strand_resume().
+ * Hangup and `timeout:` call the application's cancel hook (app_def.cancel),
+ * which must stop the work WITHOUT resuming the strand.
+ *
+ * Everything runs on the loop thread. Resumes are queued and run from a
+ * zero-delay loop timer, never inside the caller of eng_strand_resume, so a
+ * driver or service callback may resume freely. */
+#ifndef ENG_ENGINE_H
+#define ENG_ENGINE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "loop/loop.h"
+#include "scenario/appdef.h"
+#include "scenario/env.h"
+#include "scenario/program.h"
+#include "scenario/template.h"
+#include "scenario/value.h"
+#include "telephony/tel.h"
+#include "util/strbuf.h"
+
+struct svc_ctx;
+
+typedef struct eng_engine eng_engine;
+typedef struct eng_call eng_call;
+typedef struct eng_strand eng_strand;
+
+/* ---- the trace ------------------------------------------------------- */
+
+#define ENG_TRACE_KINDS(X)  \
+    X(ROUTE, "route")       \
+    X(APP, "app")           \
+    X(EVENT, "event")       \
+    X(EMAIL, "email")       \
+    X(HANGUP, "hangup")     \
+    X(LOG, "log")           \
+    X(ERROR, "error")       \
+    X(CALL, "call")
+
+typedef enum {
+#define ENG_TR_ENUM(e, s) ENG_TR_##e,
+    ENG_TRACE_KINDS(ENG_TR_ENUM)
+#undef ENG_TR_ENUM
+} eng_trace_kind;
+extern const char *const eng_trace_kind_names[];
+
+typedef struct eng_trace_var {
+    const char *name;
+    cr_value value;
+} eng_trace_var;
+
+/* One structured trace record. Pointers are valid only during the sink
+ * callback. Unused fields are NULL / 0. */
+typedef struct eng_trace_rec {
+    eng_trace_kind kind;
+    double t;                  /* seconds from the call's start */
+    double now;                /* the loop's clock (seconds since the epoch) */
+    const char *call_id;
+    unsigned strand;           /* 0: not tied to a strand */
+    const char *strand_name;   /* "main", "stream", "event:hold", "dial:ringing", "hangup" ... */
+    /* APP */
+    const char *app, *path, *id;
+    const char *phase;         /* "start" | "end" | "skip" (disabled) */
+    const char *status;        /* end: "ok" | "error" | "cancelled" | "timeout" */
+    const char *error;         /* end with status != ok: the message */
+    const eng_trace_var *vars; /* end: the variables the action set */
+    size_t var_count;
+    /* EVENT (dial leg events also carry `leg`), HANGUP (by, cause) */
+    const char *event;
+    const char *by;            /* hold/unhold: caller|agent; hangup: caller|scenario|system|transfer */
+    const char *leg;           /* dial leg events: the target dialled */
+    const char *digit;         /* dtmf */
+    const char *cause;         /* hangup */
+    int sip_code;
+    /* ROUTE: route name (NULL: none matched), explanation (may be multi-line) */
+    const char *route;
+    const char *explain;
+    /* EMAIL */
+    const char *to, *cc, *subject, *body;
+    /* LOG / ERROR */
+    const char *level, *message;
+    /* CALL (the call record, last record of a call) */
+    double duration;
+} eng_trace_rec;
+
+typedef void (*eng_trace_cb)(void *arg, const eng_trace_rec *r);
+
+/* Formats a record: one JSON object (no newline) with `t` and `kind`
+ * first; or one readable line (no newline) with aligned columns. */
+void eng_trace_json(const eng_trace_rec *r, cr_strbuf *out);
+void eng_trace_text(const eng_trace_rec *r, cr_strbuf *out);
+
+/* ---- the engine ------------------------------------------------------ */
+
+typedef struct eng_options {
+    eng_trace_cb trace;        /* may be NULL: no trace */
+    void *trace_arg;
+    int utc_offset;            /* seconds east of UTC for hour()/weekday()/date() */
+    double max_duration;       /* > 0: a call still up after this is hung up (by system) */
+    /* Called for a new call after its standard variables are set and before
+     * the route is chosen (simulate --var sets variables here). */
+    void (*call_start)(void *arg, eng_call *c);
+    void *call_start_arg;
+    /* Called just before a call's memory is freed (after the call record):
+     * the last chance to read its variables (simulate, `callroute test`). */
+    void (*call_done)(void *arg, eng_call *c);
+    void *call_done_arg;
+    unsigned random_seed;      /* group strategy `random`; 0: time-based */
+} eng_options;
+
+/* Takes a reference to PROG; registers itself as TEL's handler. SVC may be
+ * NULL (no http/db/email services). */
+eng_engine *eng_engine_new(loop *l, tel_driver *tel, struct svc_ctx *svc, scn_program *prog,
+                           const eng_options *opt);
+/* Reload: new calls take NEW (a reference is taken); running calls finish
+ * on the program they started with. */
+void eng_engine_set_program(eng_engine *e, scn_program *prog);
+/* Ends every call at once (no handlers run) and frees the engine. */
+void eng_engine_free(eng_engine *e);
+struct svc_ctx *eng_engine_services(eng_engine *e);
+loop *eng_engine_loop(eng_engine *e);
+tel_driver *eng_engine_driver(eng_engine *e);
+size_t eng_engine_call_count(const eng_engine *e);
+
+/* ---- calls ----------------------------------------------------------- */
+
+eng_engine *eng_call_engine(eng_call *c);
+const scn_program *eng_call_program(eng_call *c);
+const char *eng_call_id(eng_call *c);
+tel_leg *eng_call_leg(eng_call *c);                /* the caller's leg */
+double eng_call_start(eng_call *c);                /* loop time the call began */
+bool eng_call_answered(eng_call *c);
+bool eng_call_ended(eng_call *c);                  /* hung up (hangup handlers may run) */
+bool eng_call_bridged(eng_call *c);
+cr_arena *eng_call_arena(eng_call *c);
+const char *eng_call_route(eng_call *c);           /* chosen route name, or NULL */
+
+/* Variables: copied into the call arena; visible to every strand. */
+void eng_var_set(eng_call *c, const char *name, cr_value v);
+void eng_var_set_str(eng_call *c, const char *name, const char *s);
+void eng_var_set_num(eng_call *c, const char *name, double n);
+bool eng_var_get(eng_call *c, const char *name, cr_value *out);
+/* Calls FN for every variable, in the order first set. */
+void eng_var_foreach(eng_call *c, void (*fn)(void *arg, const char *name, cr_value v), void *arg);
+
+/* Ends the call (driver hangup of the caller's leg unless BY is "caller"):
+ * every strand is cancelled at its wait, then `hangup` handlers run. BY is
+ * caller|scenario|system|transfer; CAUSE normal|busy|congestion|<code>...;
+ * SIP_CODE the code for an unanswered call (0: from CAUSE). */
+void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_code);
+/* Answers the caller's leg if it is not answered yet (raises `answer`). */
+int eng_call_answer(eng_call *c);
+/* Signals ringing (180) or early media (183) to an unanswered caller. */
+int eng_call_ringing(eng_call *c, bool early_media);
+
+/* ---- strands --------------------------------------------------------- */
+
+eng_call *eng_strand_call(eng_strand *s);
+loop *eng_strand_loop(eng_strand *s);
+eng_engine *eng_strand_engine(eng_strand *s);
+unsigned eng_strand_id(eng_strand *s);
+/* True in a `hangup` handler: call control and media are refused there. */
+bool eng_strand_in_hangup(eng_strand *s);
+/* The action being run (or waited on). */
+const scn_action *eng_strand_action(eng_strand *s);
+
+/* Variables + clock + a scratch arena that is reset between actions: the
+ * environment for expressions, templates and conditions. The pointer is
+ * valid until the next call of this function. */
+const scn_env *eng_strand_env(eng_strand *s);
+/* Renders T into the scratch arena (valid until the action ends or the
+ * next pending/resume). Undefined variables render empty and are noted. */
+const char *eng_render(eng_strand *s, const scn_template *t, scn_escape esc);
+/* Same, copied into the call arena (lives as long as the call). */
+const char *eng_render_keep(eng_strand *s, const scn_template *t, scn_escape esc);
+/* Convenience: sets a variable; attributes it to this strand's action. */
+void eng_strand_var_set(eng_strand *s, const char *name, cr_value v);
+
+/* Records the failure of the current action: `error` becomes the message,
+ * the trace shows it; returns APP_FAILED (return it from run(), or pass it
+ * to eng_strand_resume from a completion). A message of exactly "timeout"
+ * gives the trace status `timeout`. */
+app_status eng_fail(eng_strand *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Pending work of the current action (an opaque pointer the app's cancel
+ * hook reads back). Cleared by the engine when the strand resumes. */
+void eng_strand_set_pending(eng_strand *s, void *op);
+void *eng_strand_pending(eng_strand *s);
+/* Completion of the pending work: ST is APP_DONE, APP_FAILED or APP_STOP.
+ * May be called inside run() (the work finished at once) or later from any
+ * loop callback. Ignored for a strand that is not waiting. */
+void eng_strand_resume(eng_strand *s, app_status st);
+
+/* Nesting (flow apps): runs LIST next in this strand, then returns to the
+ * action after the current one. The current action's `end` record is
+ * written when the list is done. The pushing action's app_def.frame_end,
+ * when set, may restart the list (loops). */
+typedef enum {
+    ENG_FRAME_NEST,            /* then/else/cases/do */
+    ENG_FRAME_SCENARIO,        /* a named scenario or a to_user/to_gateway route: `break` stops here */
+} eng_frame_kind;
+void eng_strand_push(eng_strand *s, const scn_actions *list, eng_frame_kind kind, const void *tag);
+/* True when a frame pushed with TAG is on this strand's stack. */
+bool eng_strand_has_tag(eng_strand *s, const void *tag);
+/* `break`: unwinds to the innermost loop and leaves it; false when there is
+ * no loop in the current scenario. */
+bool eng_strand_break(eng_strand *s);
+
+/* Starts LIST in a new strand of the same call (stream, handlers). NAME is
+ * the strand's name in the trace. Fails (NULL, error in the trace) over
+ * settings.limits.max_streams. */
+eng_strand *eng_strand_spawn(eng_strand *s, const scn_actions *list, const char *name);
+
+/* `event`: from now on, each occurrence of an event in MASK (1u << scn_event)
+ * runs LIST in a new strand. */
+void eng_event_register(eng_strand *s, unsigned mask, bool once, const scn_actions *list);
+
+/* ---- the trace from applications ------------------------------------- */
+
+void eng_trace_log(eng_strand *s, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void eng_trace_email(eng_strand *s, const char *to, const char *subject, const char *body);
+/* The same with cc (NULL: none). */
+void eng_trace_email_cc(eng_strand *s, const char *to, const char *cc, const char *subject,
+                        const char *body);
+
+/* ---- telephony for the call and media apps --------------------------- */
+
+/* Resolves a prompt/recording path: absolute as is; otherwise relative to
+ * settings.media.sounds (itself relative to the scenario file's directory).
+ * Result in the scratch arena. */
+const char *eng_media_path(eng_strand *s, const char *file);
+
+/* DTMF from the caller goes to one collector at a time (read_digits). */
+typedef void (*eng_dtmf_cb)(eng_strand *s, char digit, void *arg);
+void eng_dtmf_watch(eng_strand *s, eng_dtmf_cb cb, void *arg);
+void eng_dtmf_unwatch(eng_strand *s);
+
+/* `dial`: rings TARGETS (all at once, or one after another for hunt
+ * groups) and waits until the bridged conversation ends or the dial fails.
+ * Returns APP_PENDING (or APP_FAILED at once). Sets dial_status,
+ * dial_sip_code, dial_duration, agent_number, agent_name. */
+typedef struct eng_dial_target {
+    tel_dial_kind kind;
+    const char *target;        /* user number, dialled number, or SIP URI */
+    const scn_gateway *const *gateways;   /* TEL_DIAL_GATEWAY: tried in order */
+    size_t gateway_count;
+    const char *agent_name;    /* users[].name, or NULL */
+} eng_dial_target;
+
+typedef struct eng_dial_req {
+    const eng_dial_target *targets;   /* copied */
+    size_t count;
+    bool sequential;           /* one after another, each for ring_timeout */
+    double ring_timeout;
+    const char *caller_id;
+    const char *ringback;      /* NULL, "tone", or a resolved prompt path */
+    const scn_handlers *on;    /* dial.on */
+} eng_dial_req;
+app_status eng_dial_start(eng_strand *s, const eng_dial_req *req);
+/* The dial app's cancel hook. */
+void eng_dial_cancel(eng_strand *s);
+
+/* Per-user idle bookkeeping for the group strategies (across calls). */
+double eng_agent_idle_since(eng_engine *e, const char *number);   /* 0: never called */
+unsigned eng_group_next(eng_engine *e, const char *group);       /* round-robin cursor */
+unsigned eng_random(eng_engine *e);
+
+#endif

@@ -1,0 +1,189 @@
+/* engine_int.h — the engine's private structures, shared by its files. */
+#ifndef ENG_ENGINE_INT_H
+#define ENG_ENGINE_INT_H
+
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+/* Leg user data starts with a tag so the driver's events find their owner. */
+enum { ENG_TAG_CALL = 0x43, ENG_TAG_LEG = 0x4c };
+
+typedef enum {
+    FR_BASE,        /* a strand's script */
+    FR_NEST,        /* then/else/do pushed by the current action */
+    FR_SCENARIO,    /* a named scenario / route script: `break` stops here */
+    FR_ON_ERROR,    /* the on_error list of a failed action */
+} eng_frame_type;
+
+typedef struct eng_frame {
+    const scn_action *items;
+    const scn_action *owner;   /* the action that pushed it (NULL for BASE) */
+    const void *tag;
+    long counter;              /* loop counter (frame_end) */
+    uint32_t count, index;
+    uint8_t type;
+    uint8_t end_pending;       /* trace the owner's `end` when the frame pops */
+} eng_frame;
+
+typedef enum {
+    ST_NEW,         /* queued, not started */
+    ST_RUNNING,
+    ST_PENDING,     /* waiting for its action's work */
+    ST_READY,       /* work done, queued to go on */
+    ST_DONE,
+} eng_strand_state;
+
+typedef enum { SK_MAIN, SK_STREAM, SK_HANDLER, SK_HANGUP } eng_strand_kind;
+
+struct eng_strand {
+    eng_call *call;
+    eng_strand *next, *prev;   /* the call's live strands */
+    eng_strand *qnext;         /* the engine's run queue */
+    const scn_action *cur;     /* the action running or waited on */
+    void *pending;
+    loop_timer *timeout;
+    const char *name;
+    const char *err;           /* eng_fail message of the current action */
+    eng_frame *frames;
+    uint32_t depth, cap;
+    uint32_t depth0;           /* stack depth when the current action began */
+    uint32_t var_seq;          /* call's variable sequence when it began */
+    unsigned id;
+    uint8_t state, kind;
+    uint8_t resume_st;
+    bool in_run;               /* inside the current action's run() */
+    bool inline_done;          /* resumed from inside run() */
+    bool kill;                 /* cancelled while in run(): stop after it */
+    bool stop;                 /* APP_STOP: end the strand after this action */
+    bool released;
+    bool queued;
+    bool zombie;               /* released while queued: free when popped */
+    bool cancel_reason_timeout;
+};
+
+typedef struct eng_var {
+    struct eng_var *next;
+    const char *name;
+    size_t name_len;
+    cr_value v;
+    char *buf;                 /* string room, reused by later writes that fit */
+    size_t cap;
+    uint32_t seq;              /* call's write sequence at the last write */
+    eng_strand *writer;        /* strand that wrote it, NULL outside strands */
+} eng_var;
+
+typedef struct eng_handler {
+    struct eng_handler *next;
+    unsigned mask;
+    bool once, dead;
+    const scn_actions *list;
+} eng_handler;
+
+struct eng_leg;
+
+struct eng_call {
+    uint8_t tag;               /* ENG_TAG_CALL */
+    eng_engine *e;
+    scn_program *prog;
+    cr_arena arena;
+    eng_call *next, *prev;     /* the engine's calls */
+    tel_leg *leg;
+    const char *call_id;
+    double start;
+    const scn_route *route;
+    eng_var *vars, *vars_tail;
+    uint32_t var_seq;
+    eng_strand *strands;       /* live */
+    eng_strand *free_strands;
+    unsigned strand_count;     /* live */
+    unsigned next_strand_id;
+    unsigned live_streams;     /* streams and handlers */
+    eng_handler *handlers;
+    struct eng_leg *bridged;
+    eng_strand *dtmf_strand;
+    eng_dtmf_cb dtmf_cb;
+    void *dtmf_arg;
+    loop_timer *grace_timer, *max_timer;
+    double step_window;
+    unsigned steps;
+    const char *hangup_by, *hangup_cause;
+    eng_call *check_next;
+    bool check_queued;
+    bool answered, ringing_sent, early_sent;
+    bool ending, main_done, finished;
+    bool leg_released;
+};
+
+struct eng_engine {
+    loop *l;
+    tel_driver *tel;
+    struct svc_ctx *svc;
+    scn_program *prog;
+    eng_options opt;
+    eng_call *calls;
+    size_t call_count;
+    unsigned long next_call_seq;
+    eng_strand *rq_head, *rq_tail;
+    eng_call *check_head;
+    loop_timer *kick;
+    bool draining;
+    eng_strand *running;       /* strand whose action is being run */
+    cr_arena scratch;
+    scn_env env;
+    eng_call *env_call;
+    eng_strand *env_strand;
+    /* per-user idle times and per-group round-robin cursors (across calls) */
+    struct eng_kv *agents;
+    struct eng_kv *groups;
+    unsigned rng;
+};
+
+typedef struct eng_kv {
+    struct eng_kv *next;
+    char *key;
+    double num;
+    unsigned cursor;
+} eng_kv;
+
+/* Stands for the engine itself as the writer of variables it sets while no
+ * strand runs (event variables): never attributed to an action. */
+extern eng_strand eng_sys_strand;
+
+/* engine.c */
+void eng_kick(eng_engine *e);
+void eng_enqueue(eng_strand *s);
+void eng_check_call(eng_call *c);
+void eng_scratch_reset(eng_engine *e);
+const scn_env *eng_env_for(eng_engine *e, eng_call *c, eng_strand *s);
+double eng_settings_steps(const scn_program *p);
+int eng_settings_streams(const scn_program *p);
+double eng_settings_grace(const scn_program *p);
+void eng_agent_touch(eng_engine *e, const char *number);
+
+/* call.c (engine) */
+eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info);
+void eng_call_start_main(eng_call *c, const scn_actions *script);
+void eng_call_finish(eng_call *c);
+void eng_call_caller_event(eng_call *c, const tel_event *ev);
+/* Raises call event EV (scn_event): trace record and handler strands. */
+void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const char *digit);
+void eng_call_main_ended(eng_call *c);
+void eng_call_free_all(eng_engine *e);
+
+/* strand.c */
+eng_strand *eng_strand_new(eng_call *c, eng_strand_kind kind, const scn_actions *list,
+                           const char *name);
+void eng_strand_continue(eng_strand *s);   /* run from the queue */
+void eng_strand_cancel(eng_strand *s, const char *why);
+void eng_strand_release(eng_strand *s);
+
+/* dial.c */
+void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev);
+
+/* trace.c */
+void eng_emit(eng_call *c, eng_strand *s, eng_trace_rec *r);
+void eng_trace_app(eng_strand *s, const scn_action *a, const char *phase, const char *status,
+                   const char *error, bool with_vars);
+
+#endif
