@@ -218,9 +218,15 @@ static cr_value fn_date(const scn_env *env, const cr_value *args, unsigned n)
     int64_t d = doy - (153 * mp + 2) / 5 + 1;
     int64_t m = mp < 10 ? mp + 3 : mp - 9;
     int64_t y = yoe + era * 400 + (m <= 2);
-    char *s = cr_arena_printf(env->scratch, "%04lld-%02lld-%02lld", (long long)y, (long long)m,
-                              (long long)d);
-    return cr_val_cstr(s);
+    if (y < 0 || y > 9999) /* only absurd clocks: keep it simple */
+        return cr_val_cstr(cr_arena_printf(env->scratch, "%lld-%02lld-%02lld", (long long)y,
+                                           (long long)m, (long long)d));
+    char *s = cr_arena_alloc(env->scratch, 11);
+    const int64_t parts[] = {y / 1000, y / 100 % 10, y / 10 % 10, y % 10, -1,
+                             m / 10, m % 10, -1, d / 10, d % 10};
+    for (int i = 0; i < 10; i++)
+        s[i] = parts[i] < 0 ? '-' : (char)('0' + parts[i]);
+    return cr_val_str(s, 10);
 }
 
 static cr_value fn_var(const scn_env *env, const cr_value *args, unsigned n)

@@ -66,6 +66,21 @@ bool cr_val_as_number(cr_value v, double *out)
     return true;
 }
 
+static int int_text(long long x, char *buf)
+{
+    char tmp[24];
+    int n = 0, k = 0;
+    unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (x < 0)
+        buf[k++] = '-';
+    while (n)
+        buf[k++] = tmp[--n];
+    return k;
+}
+
 const char *cr_val_text(cr_value v, char *buf, size_t *len)
 {
     int n = 0;
@@ -80,7 +95,7 @@ const char *cr_val_text(cr_value v, char *buf, size_t *len)
         if (v.num == 0) /* also -0, which %.0f would print as "-0" */
             n = snprintf(buf, CR_VAL_TEXT_MAX, "0");
         else if (v.num == floor(v.num) && fabs(v.num) < 1e15)
-            n = snprintf(buf, CR_VAL_TEXT_MAX, "%.0f", v.num);
+            n = int_text((long long)v.num, buf); /* the common case, without printf */
         else
             n = snprintf(buf, CR_VAL_TEXT_MAX, "%.15g", v.num);
         break;

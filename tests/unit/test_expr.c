@@ -499,6 +499,13 @@ static void test_clock(void **state)
     static const eval_case epoch[] = {{"date()", "string:1970-01-01"}, {"weekday()", "number:4"}};
     RUN(fx, epoch);
 
+    fx->env.now = 253402300799; /* the last second of year 9999, then year 10000 */
+    static const eval_case far[] = {{"date()", "string:9999-12-31"}, {"date() + 1", "string:9999-12-311"}};
+    RUN(fx, far);
+    fx->env.now = 253402300800;
+    static const eval_case farther[] = {{"date()", "string:10000-01-01"}};
+    RUN(fx, farther);
+
     fx->env.now = 1e300; /* absurd clocks stay in range */
     char *got = show(eval(fx, "date()"));
     assert_non_null(strstr(got, "string:"));
