@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""A local HTTP service for the services tests (127.0.0.1, a free port).
+
+Prints "PORT <n>" on stdout once it listens. Paths:
+  /json...          200, a JSON document (agent, items, the query string)
+  /delay/<sec>...   the same JSON after <sec> seconds
+  /drop             closes the connection without answering
+  /status/<code>    that status with a small JSON body
+  /invalid          200, Content-Type application/json, not JSON
+  /text             200, plain text
+  /echo...          200, JSON of what was received
+  /__log            every request received so far (not itself), as JSON:
+                    [{"method", "path" (raw, still encoded), "headers",
+                      "body", "port" (the client's port: connection reuse)}]
+"""
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOG = []
+LOG_LOCK = threading.Lock()
+
+DOC = {
+    "agent": {"extension": "101", "name": "Alice Smith", "tier": 3},
+    "items": [{"name": "first"}, {"name": "second"}],
+    "big": 123456789012345678,
+    "ratio": 0.5,
+    "ok": True,
+    "nothing": None,
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def _record(self, body):
+        with LOG_LOCK:
+            LOG.append({
+                "method": self.command,
+                "path": self.path,
+                "headers": {k: v for k, v in self.headers.items()},
+                "body": body.decode("utf-8", "replace"),
+                "port": self.client_address[1],
+            })
+
+    def _send(self, code, body, ctype="application/json"):
+        data = body if isinstance(body, bytes) else body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _handle(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        p = self.path
+        if p == "/__log":
+            with LOG_LOCK:
+                self._send(200, json.dumps(LOG))
+            return
+        self._record(body)
+        if p.startswith("/delay/"):
+            secs = float(p.split("/")[2].split("?")[0])
+            time.sleep(secs)
+            self._send(200, json.dumps(DOC))
+        elif p.startswith("/drop"):
+            self.close_connection = True
+            self.connection.shutdown(2)
+        elif p.startswith("/status/"):
+            code = int(p.split("/")[2].split("?")[0])
+            self._send(code, json.dumps({"error": "status %d" % code}))
+        elif p.startswith("/invalid"):
+            self._send(200, "{not json", "application/json")
+        elif p.startswith("/text"):
+            self._send(200, "hello", "text/plain")
+        elif p.startswith("/echo"):
+            self._send(200, json.dumps({"method": self.command, "path": p,
+                                        "body": body.decode("utf-8", "replace")}))
+        else:
+            doc = dict(DOC)
+            doc["query"] = p.partition("?")[2]
+            self._send(200, json.dumps(doc))
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients that time out or cancel close early: expected here
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    srv = Server(("127.0.0.1", port), Handler)
+    print("PORT %d" % srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

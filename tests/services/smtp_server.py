@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""A capturing SMTP server (python3-aiosmtpd) on 127.0.0.1.
+
+  smtp_server.py DIR [PORT]
+
+Each accepted message is written to DIR as <n>.eml (temp name, then
+rename), with the envelope in X-Envelope-From / X-Envelope-To headers put
+before the message. Prints "PORT <n>" once it listens; stops on SIGTERM.
+"""
+import os
+import signal
+import socket
+import sys
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+class Capture:
+    def __init__(self, outdir):
+        self.outdir = outdir
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            n = len([f for f in os.listdir(self.outdir) if f.endswith(".eml")]) + 1
+            tmp = os.path.join(self.outdir, ".%d.tmp" % n)
+            with open(tmp, "wb") as f:
+                f.write(b"X-Envelope-From: %s\r\n" % envelope.mail_from.encode())
+                f.write(b"X-Envelope-To: %s\r\n" % ", ".join(envelope.rcpt_tos).encode())
+                f.write(envelope.original_content or envelope.content)
+            os.rename(tmp, os.path.join(self.outdir, "%d.eml" % n))
+        return "250 Message accepted for delivery"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def main():
+    outdir = sys.argv[1]
+    port = int(sys.argv[2]) if len(sys.argv) > 2 and int(sys.argv[2]) else free_port()
+    ctl = Controller(Capture(outdir), hostname="127.0.0.1", port=port)
+    ctl.start()
+    print("PORT %d" % port, flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: done.set())
+    signal.signal(signal.SIGINT, lambda *a: done.set())
+    done.wait()
+    ctl.stop()
+
+
+if __name__ == "__main__":
+    main()
