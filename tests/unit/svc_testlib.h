@@ -153,4 +153,17 @@ static inline bool tl_run_until(loop *l, volatile bool *flag, double seconds)
     return *flag && !w.timed_out;
 }
 
+static inline void tl_stop_cb(loop *l, void *arg)
+{
+    (void)arg;
+    loop_stop(l);
+}
+
+/* Runs L for SECONDS of loop time. */
+static inline void tl_run_for(loop *l, double seconds)
+{
+    loop_timer_start(l, seconds, tl_stop_cb, NULL);
+    loop_run(l);
+}
+
 #endif
