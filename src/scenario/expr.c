@@ -137,35 +137,37 @@ static void tok_text(const ex_parser *p, char *buf, size_t cap)
 static void lex_string(ex_parser *p)
 {
     char q = p->src[p->pos];
+    /* Find the closing quote first, so that the copy is sized exactly. */
     size_t i = p->pos + 1;
-    char *out = cr_arena_alloc(p->arena, p->len - p->pos); /* never longer than the rest */
+    while (i < p->len && p->src[i] != q)
+        i += p->src[i] == '\\' ? 2 : 1;
+    if (i >= p->len) {
+        fail(p, p->start, "unterminated string (missing %c)", q);
+        return;
+    }
+    size_t close = i;
+    char *out = cr_arena_alloc(p->arena, close - p->pos);
     size_t n = 0;
-    for (;;) {
-        if (i >= p->len) {
-            fail(p, p->start, "unterminated string (missing %c)", q);
-            return;
-        }
+    for (i = p->pos + 1; i < close;) {
         char c = p->src[i++];
-        if (c == q)
-            break;
-        if (c == '\\' && i < p->len) {
-            char e = p->src[i++];
-            switch (e) {
-            case '\\': case '\'': case '"': out[n++] = e; break;
-            case 'n': out[n++] = '\n'; break;
-            case 'r': out[n++] = '\r'; break;
-            case 't': out[n++] = '\t'; break;
-            default: out[n++] = '\\'; out[n++] = e; break; /* kept for regexes */
-            }
+        if (c != '\\') {
+            out[n++] = c;
             continue;
         }
-        out[n++] = c;
+        char e = p->src[i++];
+        switch (e) {
+        case '\\': case '\'': case '"': out[n++] = e; break;
+        case 'n': out[n++] = '\n'; break;
+        case 'r': out[n++] = '\r'; break;
+        case 't': out[n++] = '\t'; break;
+        default: out[n++] = '\\'; out[n++] = e; break; /* kept for regexes */
+        }
     }
     out[n] = '\0';
     p->tok = T_STR;
     p->str = out;
     p->str_len = n;
-    p->pos = i;
+    p->pos = close + 1;
 }
 
 static void lex_number(ex_parser *p)
@@ -299,12 +301,16 @@ static unsigned tree_depth(const scn_expr *e)
  * evaluate recursively. */
 static scn_expr *finish(ex_parser *p, scn_expr *e)
 {
-    unsigned d = tree_depth(e->a);
-    if (tree_depth(e->b) > d)
-        d = tree_depth(e->b);
-    for (unsigned i = 0; i < e->nargs; i++)
-        if (tree_depth(e->args[i]) > d)
-            d = tree_depth(e->args[i]);
+    unsigned d = 0;
+    if (e->op == EX_CALL) {
+        for (unsigned i = 0; i < e->nargs; i++)
+            if (tree_depth(e->args[i]) > d)
+                d = tree_depth(e->args[i]);
+    } else if (e->op != EX_LIT && e->op != EX_VAR) {
+        d = tree_depth(e->a);
+        if (tree_depth(e->b) > d)
+            d = tree_depth(e->b);
+    }
     e->depth = d + 1;
     if (e->depth > EX_MAX_DEPTH)
         fail(p, e->offset, "expression too deeply nested (more than %d levels)", EX_MAX_DEPTH);
@@ -673,12 +679,18 @@ void scn_expr_vars(const scn_expr *e, void (*fn)(void *arg, const char *name), v
 {
     if (!e)
         return;
-    if (e->op == EX_VAR) {
+    switch (e->op) {
+    case EX_LIT:
+        return;
+    case EX_VAR:
         fn(arg, e->name);
         return;
+    case EX_CALL:
+        for (unsigned i = 0; i < e->nargs; i++)
+            scn_expr_vars(e->args[i], fn, arg);
+        return;
+    default:
+        scn_expr_vars(e->a, fn, arg);
+        scn_expr_vars(e->b, fn, arg);
     }
-    scn_expr_vars(e->a, fn, arg);
-    scn_expr_vars(e->b, fn, arg);
-    for (unsigned i = 0; i < e->nargs; i++)
-        scn_expr_vars(e->args[i], fn, arg);
 }

@@ -30,18 +30,21 @@ typedef struct ex_func {
     ex_fn fn;
 } ex_func;
 
+/* One node; the union keeps it small (a program may hold many). */
 struct scn_expr {
     ex_op op;
     unsigned nargs;          /* EX_CALL */
     unsigned depth;          /* height of the subtree, bounded by EX_MAX_DEPTH */
     size_t offset;           /* where the node starts in the source */
-    cr_value lit;            /* EX_LIT */
-    const char *name;        /* EX_VAR: the dotted name, NUL-terminated */
-    size_t name_len;
-    scn_expr *a, *b;         /* operands (a only for unary) */
-    pcre2_code *re;          /* EX_MATCH / EX_NMATCH with a literal pattern */
-    const ex_func *fn;       /* EX_CALL */
-    scn_expr **args;
+    union {
+        cr_value lit;                                      /* EX_LIT */
+        struct { const char *name; size_t name_len; };     /* EX_VAR, NUL-terminated */
+        struct { const ex_func *fn; scn_expr **args; };    /* EX_CALL */
+        struct {                                           /* operators */
+            scn_expr *a, *b;   /* b is NULL for unary ones */
+            pcre2_code *re;    /* EX_MATCH / EX_NMATCH with a literal pattern */
+        };
+    };
 };
 
 /* NULL-terminated table of every function (expr_func.c). */

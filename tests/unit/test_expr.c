@@ -651,6 +651,36 @@ static void test_depth_limits(void **state)
     }
 }
 
+static void balanced(cr_strbuf *b, int n)
+{
+    if (n == 1) {
+        cr_strbuf_puts(b, "'abc'");
+        return;
+    }
+    cr_strbuf_putc(b, '(');
+    balanced(b, n / 2);
+    cr_strbuf_puts(b, " + ");
+    balanced(b, n / 2);
+    cr_strbuf_putc(b, ')');
+}
+
+/* A long expression costs memory in proportion to its length. */
+static void test_compile_memory(void **state)
+{
+    fixture *fx = *state;
+    cr_strbuf b = CR_STRBUF_INIT;
+    balanced(&b, 4096);
+    assert_true(b.len > 30000);
+    scn_expr *e = scn_expr_compile(&fx->prog, b.s, b.len, NULL);
+    assert_non_null(e);
+    if (fx->prog.used_total > 20 * b.len)
+        fail_msg("%zu bytes for %zu of source", fx->prog.used_total, b.len);
+    cr_value v = scn_expr_eval(e, &fx->env);
+    assert_int_equal(v.kind, CR_VAL_STR);
+    assert_int_equal(v.len, 3 * 4096);
+    cr_strbuf_free(&b);
+}
+
 static void collect_cb(void *arg, const char *name)
 {
     cr_strbuf *b = arg;
@@ -736,7 +766,7 @@ int main(void)
         T(test_division_by_zero), T(test_precedence), T(test_logic),
         T(test_equality),      T(test_ordering),     T(test_regex),
         T(test_functions),     T(test_clock),        T(test_compile_errors),
-        T(test_length_bounded), T(test_depth_limits), T(test_vars),
+        T(test_length_bounded), T(test_depth_limits), T(test_compile_memory), T(test_vars),
         T(test_allocation),    T(test_lookup_calls), T(test_null_expr),
 #undef T
     };
