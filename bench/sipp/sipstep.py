@@ -26,6 +26,9 @@ import tempfile
 import time
 
 CLK = os.sysconf("SC_CLK_TCK")
+# sipp's socket buffers (default 64 KB): larger, so the generator is not the
+# first to drop a burst; the kernel caps it at net.core.rmem_max.
+BUFF = 1 << 20
 
 
 # ---------------------------------------------------------------- /proc
@@ -92,6 +95,22 @@ def udp_rcvbuf_errors():
     with open("/proc/net/snmp") as f:
         rows = [l.split() for l in f if l.startswith("Udp:")]
     return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
+def udp_drops():
+    """Datagrams dropped per local UDP port (/proc/net/udp 'drops'): tells
+    whether the server's socket or the generator's overflowed."""
+    out = {}
+    for path in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    p = line.split()
+                    port = int(p[1].rsplit(":", 1)[1], 16)
+                    out[port] = out.get(port, 0) + int(p[-1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
 
 
 def udp_bound(port):
@@ -173,7 +192,7 @@ def start_server(args, work):
 
 def start_uas(args, work):
     uas = Proc(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(args.uas_port),
-                "-nostdin", "-trace_err", "-max_socket", "65000"],
+                "-nostdin", "-trace_err", "-max_socket", "65000", "-buff_size", str(BUFF)],
                args.sipp_cpu, os.path.join(work, "uas.log"), cwd=work)
     wait_bound(args.uas_port, uas.p, "sipp uas")
     return uas
@@ -185,7 +204,7 @@ def uac_argv(args, rate, calls, port, extra=()):
             "-r", f"{rate:g}", "-rp", "1000", "-m", str(calls), "-nostdin",
             "-recv_timeout", str(args.recv_timeout), "-timeout", str(wall),
             "-timeout_error", "-trace_stat", "-stf", "stat.csv", "-fd", "1",
-            "-trace_err", "-max_socket", "65000"] + list(extra)
+            "-trace_err", "-max_socket", "65000", "-buff_size", str(BUFF)] + list(extra)
 
 
 def read_stat(path):
@@ -269,6 +288,10 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
                                  "-p", ",".join(str(p) for p in pids)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rcv0 = udp_rcvbuf_errors()
+    # The UAS socket lives for the whole ladder; UAC sockets are born and die
+    # with the step, so their drops are the counter's growth not seen here.
+    srv_port = int(args.target.rsplit(":", 1)[1])
+    d0 = udp_drops()
     c0 = cpu_of(pids)
     g0 = cpu_of(uas.tree())
     t0 = time.time()
@@ -282,6 +305,7 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
     c1 = cpu_of(pids)
     g1 = cpu_of(uas.tree())
     rcv1 = udp_rcvbuf_errors()
+    d1 = udp_drops()
     for p in procs:
         p.stop()
     tot, rtts = collect(dirs)
@@ -292,6 +316,8 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
         "retrans": tot["retrans"], "dead_msgs": tot["dead"],
         "achieved_cps": round(tot["cps"], 1), "wall_s": round(wall, 2),
         "rcvbuf_errors": rcv1 - rcv0,
+        "drops_server": (d1.get(srv_port, 0) - d0.get(srv_port, 0)) if srv else None,
+        "drops_uas": d1.get(args.uas_port, 0) - d0.get(args.uas_port, 0),
         # Both sipps share one core: near 100% the generator is the limit.
         "sipp_cpu_pct": round(100 * (uac_cpu + g1[0] - g0[0]) / max(wall, 1e-9), 1),
     }
@@ -314,7 +340,10 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
             why.append(f"{tot['timeouts']} timeouts")
         if res["rcvbuf_errors"]:
             why.append(f"UdpRcvbufErrors +{res['rcvbuf_errors']}")
-        if tot["cps"] < 0.95 * rate:
+        if res["rcvbuf_errors"]:
+            where = f"server socket {res['drops_server']}, " if srv else ""
+            why[-1] += f" ({where}UAS socket {res['drops_uas']})"
+        if tot["cps"] < 0.95 * rate and not why:
             why.append(f"only {tot['cps']:.0f} calls/s reached")
         res["why"] = "; ".join(why)
     if record:
