@@ -318,7 +318,16 @@ static void start_transfer(svc_mailer *m, mail_item *it, msg_job *j)
     /* libcurl builds the MIME message and does the transfer encodings. */
     t->mime = curl_mime_init(e);
     curl_mimepart *part = curl_mime_addpart(t->mime);
-    curl_mime_data(part, j->f[7], CURL_ZERO_TERMINATED);
+    /* Text lines end in CRLF on the wire; quoted-printable would encode a
+     * bare LF as =0A. */
+    cr_strbuf body = CR_STRBUF_INIT;
+    for (const char *p = j->f[7]; *p; p++) {
+        if (*p == '\n' && (p == j->f[7] || p[-1] != '\r'))
+            cr_strbuf_putc(&body, '\r');
+        cr_strbuf_putc(&body, *p);
+    }
+    curl_mime_data(part, cr_strbuf_cstr(&body), body.len);
+    cr_strbuf_free(&body);
     curl_mime_type(part, "text/plain; charset=utf-8");
     curl_mime_encoder(part, "quoted-printable");
     for (size_t i = 0; i < j->natt; i++) {
