@@ -366,7 +366,7 @@ static void md_type(const scn_param *p, char *buf, size_t size)
     case P_NUMBER:
     case P_DURATION:
         if (p->min != 0 || p->max != 0) {
-            snprintf(buf, size, "%s, %g to %g%s", scn_param_type_names[p->type], p->min, p->max,
+            snprintf(buf, size, "%s, %.10g to %.10g%s", scn_param_type_names[p->type], p->min, p->max,
                      p->type == P_DURATION ? " s" : "");
             return;
         }
@@ -398,6 +398,28 @@ static void md_type(const scn_param *p, char *buf, size_t size)
     snprintf(buf, size, "%s", scn_param_type_names[p->type]);
 }
 
+/* "yes", "one of `vars`, `var`" (exactly one), "not with `json`" (at most one). */
+static void md_required(const app_def *a, const scn_param *p, char *buf, size_t size)
+{
+    unsigned group = p->flags & (P_ONEOF_A | P_ONEOF_B);
+    size_t len = 0;
+    buf[0] = 0;
+    if (p->flags & P_REQ) {
+        snprintf(buf, size, "yes");
+        return;
+    }
+    if (!group)
+        return;
+    len = (size_t)snprintf(buf, size, "%s", group == P_ONEOF_A ? "one of" : "not with");
+    bool first = true;
+    for (const scn_param *q = a->params; q->name && len < size; q++) {
+        if (!(q->flags & group) || (group == P_ONEOF_B && q == p))
+            continue;
+        len += (size_t)snprintf(buf + len, size - len, "%s `%s`", first ? "" : ",", q->name);
+        first = false;
+    }
+}
+
 static void print_markdown(FILE *out)
 {
     for (size_t t = 0; app_registry[t]; t++)
@@ -408,12 +430,9 @@ static void print_markdown(FILE *out)
             } else {
                 fputs("| parameter | type | required | default | meaning |\n| --- | --- | --- | --- | --- |\n", out);
                 for (const scn_param *p = a->params; p->name; p++) {
-                    char type[256];
+                    char type[256], req[256];
                     md_type(p, type, sizeof type);
-                    const char *req = p->flags & P_REQ ? "yes"
-                                      : p->flags & P_ONEOF_A ? "one of group"
-                                      : p->flags & P_ONEOF_B ? "at most one of group"
-                                                             : "";
+                    md_required(a, p, req, sizeof req);
                     fprintf(out, "| `%s` | %s | %s | %s%s%s | %s |\n", p->name, type, req, p->def ? "`" : "",
                             p->def ? p->def : "", p->def ? "`" : "", p->doc ? p->doc : "");
                 }

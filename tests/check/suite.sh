@@ -142,7 +142,7 @@ then pass "check:--json"; else fail "check:--json" "exit $rc"; show "$tmp/out"; 
 "$CALLROUTE" check valid/durations.yaml invalid/bad-enum.yaml >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ "$rc" -eq 1 ] && grep -q '^valid/durations.yaml: ok (1 route, 8 applications, 0 scenarios)$' "$tmp/out" &&
-    grep -q '^invalid/bad-enum.yaml:8:15: error: ' "$tmp/err"; then
+    grep -q '^invalid/bad-enum.yaml:7:15: error: ' "$tmp/err"; then
     pass "check:mixed-files"
 else
     fail "check:mixed-files" "exit $rc"; show "$tmp/out"; show "$tmp/err"
