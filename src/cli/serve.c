@@ -1,12 +1,284 @@
-/* serve.c — `callroute serve`. */
+/* serve.c — `callroute serve FILE`: the SIP service. One loop (sofia-sip's
+ * su_root, see src/telephony/sip/sip_loop.c) runs the SIP driver, the
+ * engine and the services. SIGTERM/SIGINT: stop taking calls, end the
+ * running ones cleanly (their hangup handlers run), exit 0. SIGHUP: reload
+ * the file; a file that fails validation changes nothing. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "apps/registry.h"
 #include "cli/cli.h"
+#include "engine/engine.h"
+#include "scenario/diag.h"
+#include "scenario/program.h"
+#include "services/svc.h"
+#include "telephony/sip/sip.h"
+#include "util/strbuf.h"
+
+#define MAX_LISTEN 4
+
+typedef struct serve {
+    const char *file;
+    loop *l;
+    scn_program *prog;
+    svc_ctx *svc;
+    tel_driver *drv;
+    eng_engine *eng;
+    sip_log_level level;
+    int sigfd;
+    loop_watch *sigw;
+    loop_timer *drain_timer;
+    int stops;                 /* signals received */
+    bool driver_down;
+} serve;
+
+static void usage(FILE *out)
+{
+    fputs("usage: callroute serve FILE [--sip ADDR]... [--log-level LEVEL]\n\n"
+          "Runs the SIP service for the scenario FILE: takes calls from the gateways\n"
+          "and the registered users it names, routes them and runs their scripts.\n\n"
+          "  --sip ADDR         where to listen: udp:HOST:PORT, tcp:HOST:PORT or\n"
+          "                     HOST:PORT (UDP and TCP); repeatable. Default:\n"
+          "                     settings.sip.listen, else 0.0.0.0:5060\n"
+          "  --log-level LEVEL  error | warn | info (default: one line per call start,\n"
+          "                     route and end) | debug (the full trace and SIP events)\n"
+          "  --help             this text\n\n"
+          "SIGTERM or SIGINT: new calls are refused (503), running calls are ended\n"
+          "cleanly, then the process exits 0 (a second signal exits at once).\n"
+          "SIGHUP: reloads FILE; running calls finish on the old version.\n",
+          out);
+}
+
+static void stamp(FILE *out)
+{
+    struct timespec now;
+    struct tm tm;
+    char ts[32];
+    clock_gettime(CLOCK_REALTIME, &now);
+    localtime_r(&now.tv_sec, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+    fprintf(out, "%s.%03ld ", ts, now.tv_nsec / 1000000);
+}
+
+static void say(serve *s, sip_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(serve *s, sip_log_level lvl, const char *fmt, ...)
+{
+    static const char *const names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+    if (lvl > s->level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    stamp(stderr);
+    fprintf(stderr, "%s serve: ", names[lvl]);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* The trace: route and end of each call (and errors) at info, all at debug. */
+static void trace_cb(void *arg, const eng_trace_rec *r)
+{
+    serve *s = arg;
+    bool show = s->level >= SIP_LOG_DEBUG ||
+                (s->level >= SIP_LOG_INFO && (r->kind == ENG_TR_ROUTE || r->kind == ENG_TR_CALL)) ||
+                (s->level >= SIP_LOG_ERROR && r->kind == ENG_TR_ERROR);
+    if (!show)
+        return;
+    cr_strbuf line = CR_STRBUF_INIT;
+    eng_trace_text(r, &line);
+    stamp(stderr);
+    fprintf(stderr, "%s trace %s: %s\n", r->kind == ENG_TR_ERROR ? "ERROR" : "INFO",
+            r->call_id ? r->call_id : "-", cr_strbuf_cstr(&line));
+    cr_strbuf_free(&line);
+}
+
+static scn_program *load(serve *s)
+{
+    scn_diags d;
+    scn_diags_init(&d);
+    bool unreadable = false;
+    scn_program *p = scn_program_load(s->file, app_registry, &d, &unreadable);
+    scn_diags_print(&d, stderr);
+    scn_diags_free(&d);
+    return p;
+}
+
+/* ---- stopping ---- */
+
+static void drain_cb(loop *l, void *arg)
+{
+    serve *s = arg;
+    s->drain_timer = NULL;
+    /* Hangup handlers may still run after the driver let its legs go. */
+    if (s->driver_down && eng_engine_call_count(s->eng) == 0) {
+        say(s, SIP_LOG_INFO, "stopped");
+        loop_stop(l);
+        return;
+    }
+    s->drain_timer = loop_timer_start(l, 0.05, drain_cb, s);
+}
+
+static void driver_down_cb(void *arg)
+{
+    serve *s = arg;
+    s->driver_down = true;
+    if (!s->drain_timer)
+        s->drain_timer = loop_timer_start(s->l, 0, drain_cb, s);
+}
+
+static void reload(serve *s)
+{
+    scn_program *p = load(s);
+    if (!p) {
+        say(s, SIP_LOG_ERROR, "reload of %s failed: keeping the running version", s->file);
+        return;
+    }
+    eng_engine_set_program(s->eng, p);
+    sip_driver_set_program(s->drv, p);
+    scn_program_unref(s->prog);
+    s->prog = p;
+    say(s, SIP_LOG_INFO, "reloaded %s (%zu routes)", s->file, p->route_count);
+}
+
+static void signal_cb(loop *l, int fd, unsigned events, void *arg)
+{
+    (void)events;
+    serve *s = arg;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            reload(s);
+            continue;
+        }
+        if (++s->stops > 1) {
+            say(s, SIP_LOG_WARN, "second signal: stopping now");
+            loop_stop(l);
+            return;
+        }
+        say(s, SIP_LOG_INFO, "signal %u: refusing new calls, ending %zu running", si.ssi_signo,
+            eng_engine_call_count(s->eng));
+        sip_driver_shutdown(s->drv, driver_down_cb, s);
+    }
+}
+
+/* ---- main ---- */
+
+static bool parse_level(const char *v, sip_log_level *out)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(v, names[i]) == 0 || (i == 1 && strcmp(v, "warning") == 0)) {
+            *out = (sip_log_level)i;
+            return true;
+        }
+    return false;
+}
 
 int cli_serve(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("callroute serve: not built yet\n", stderr);
-    return CLI_USAGE;
+    serve s = {.level = SIP_LOG_INFO, .sigfd = -1};
+    const char *listen[MAX_LISTEN];
+    size_t nlisten = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "--sip") == 0 && i + 1 < argc) {
+            if (nlisten == MAX_LISTEN) {
+                fprintf(stderr, "callroute serve: at most %d --sip addresses\n", MAX_LISTEN);
+                return CLI_USAGE;
+            }
+            listen[nlisten++] = argv[++i];
+        } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
+            if (!parse_level(argv[++i], &s.level)) {
+                fprintf(stderr, "callroute serve: unknown log level '%s' (error, warn, info, debug)\n", argv[i]);
+                return CLI_USAGE;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "callroute serve: unknown option '%s'\n", a);
+            usage(stderr);
+            return CLI_USAGE;
+        } else if (!s.file) {
+            s.file = a;
+        } else {
+            fprintf(stderr, "callroute serve: one scenario file only ('%s')\n", a);
+            return CLI_USAGE;
+        }
+    }
+    if (!s.file) {
+        fputs("callroute serve: no scenario file given\n", stderr);
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    s.prog = load(&s);
+    if (!s.prog)
+        return CLI_INVALID;
+
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = CLI_OK;
+    char err[256] = "";
+    s.l = sip_loop_new();
+    if (!s.l) {
+        fputs("callroute serve: cannot create the event loop\n", stderr);
+        scn_program_unref(s.prog);
+        return 1;
+    }
+    s.svc = svc_new(s.l, s.prog, NULL, err, sizeof err);
+    if (!s.svc) {
+        fprintf(stderr, "callroute serve: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    sip_options opt = {.listen = listen, .listen_count = nlisten, .log_level = s.level};
+    s.drv = sip_driver_new(s.l, s.prog, &opt, err, sizeof err);
+    if (!s.drv) {
+        fprintf(stderr, "callroute serve: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    eng_options eo = {.trace = trace_cb, .trace_arg = &s};
+    s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
+    s.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (!s.eng || s.sigfd < 0) {
+        fprintf(stderr, "callroute serve: cannot start: %s\n", strerror(errno));
+        rc = 1;
+        goto out;
+    }
+    s.sigw = loop_watch_fd(s.l, s.sigfd, LOOP_READ, signal_cb, &s);
+    say(&s, SIP_LOG_INFO, "%s: listening for SIP on port %d (%zu routes, %zu users, %zu gateways)",
+        s.file, sip_driver_port(s.drv), s.prog->route_count, s.prog->user_count,
+        s.prog->gateway_count);
+    loop_run(s.l);
+
+out:
+    if (s.drain_timer)
+        loop_timer_stop(s.l, s.drain_timer);
+    if (s.sigw)
+        loop_unwatch(s.l, s.sigw);
+    if (s.sigfd >= 0)
+        close(s.sigfd);
+    if (s.eng)
+        eng_engine_free(s.eng);
+    if (s.drv)
+        s.drv->ops->destroy(s.drv);
+    if (s.svc)
+        svc_free(s.svc);
+    loop_destroy(s.l);
+    scn_program_unref(s.prog);
+    return rc;
 }

@@ -1,0 +1,49 @@
+/* sip.h — the `sip` telephony driver (sofia-sip signalling + our own RTP)
+ * and the loop backend it runs on. Only src/cli/serve.c and the SIP tests
+ * include this; nothing here exposes a sofia-sip type, and the engine sees
+ * the driver only through tel.h. */
+#ifndef TEL_SIP_H
+#define TEL_SIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "loop/loop.h"
+#include "telephony/tel.h"
+
+struct scn_program;
+
+/* A loop backend built on sofia-sip's su_root (threading off): SIP
+ * signalling, RTP, timers and every other fd (libcurl, libpq) share one
+ * thread (docs/decisions/: SIP loop integration). The SIP driver needs it. */
+loop *sip_loop_new(void);
+bool sip_loop_is(const loop *l);
+
+typedef enum { SIP_LOG_ERROR, SIP_LOG_WARN, SIP_LOG_INFO, SIP_LOG_DEBUG } sip_log_level;
+
+typedef struct sip_options {
+    /* "udp:127.0.0.1:5060", "tcp:0.0.0.0:5060", "127.0.0.1:5060" (both);
+     * none: the program's settings.sip.listen, else udp+tcp on 0.0.0.0:5060. */
+    const char *const *listen;
+    size_t listen_count;
+    sip_log_level log_level;
+    /* Transaction lifetime (T1x64) in ms; 0: 8000. */
+    unsigned t1x64_ms;
+} sip_options;
+
+/* Creates the driver on L (from sip_loop_new) for PROG (referenced until
+ * destroy or the next sip_driver_set_program). NULL with ERR filled when a
+ * listener cannot be opened. */
+tel_driver *sip_driver_new(loop *l, struct scn_program *prog, const sip_options *opt,
+                           char *err, size_t errlen);
+/* New calls use PROG (users, gateways, limits) from now on. */
+void sip_driver_set_program(tel_driver *d, struct scn_program *prog);
+/* Graceful stop: new INVITEs get 503; DONE runs once no call is left and
+ * the stack has shut down (then destroy the driver, then the loop). */
+void sip_driver_shutdown(tel_driver *d, void (*done)(void *arg), void *arg);
+/* Calls (legs) currently alive. */
+size_t sip_driver_leg_count(tel_driver *d);
+/* The first bound SIP port (useful with port 0 in tests). */
+int sip_driver_port(tel_driver *d);
+
+#endif

@@ -1,0 +1,744 @@
+/* sip_driver.c — the `sip` driver: NUA set up for a B2BUA that keeps SDP
+ * to itself, the event dispatch, gateways, admission control, shutdown and
+ * the tel_driver_ops table. Calls live in sip_in.c / sip_out.c / sip_leg.c. */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <math.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/url.h>
+
+#include "telephony/sip/sip_int.h"
+
+struct sip_gw {
+    const scn_gateway *conf;
+    struct sockaddr_in addr;
+    bool resolved, explicit_port;
+    nua_handle_t *reg_nh;     /* registration to the gateway */
+    sip_hctx hc;
+    bool reg_auth_tried;
+};
+
+/* Exported by libsofia-sip-ua but declared in no installed header. */
+extern su_log_t nua_log[], nta_log[], tport_log[], su_log_global[];
+
+/* ---- logging ---- */
+
+static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+
+void sip_log(sip_driver *d, sip_log_level lvl, const char *fmt, ...)
+{
+    if (d && lvl > d->log_level)
+        return;
+    char ts[32];
+    struct timespec now;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &now);
+    localtime_r(&now.tv_sec, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s.%03ld %s sip: ", ts, now.tv_nsec / 1000000, level_names[lvl]);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+char *sip_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+/* ---- events to the engine ---- */
+
+void sip_raise(sip_leg *leg, const tel_event *ev)
+{
+    sip_driver *d = leg->d;
+    if (leg->released || !d->have_handler)
+        return;
+    sip_log(d, SIP_LOG_DEBUG, "%s %s: event %s (%d)", leg->outgoing ? "out" : "in",
+            leg->call_id ? leg->call_id : "-", tel_event_names[ev->kind], ev->sip_code);
+    sip_enter(d);
+    d->h.event(d->h.eng, leg, leg->user, ev);
+    sip_leave(d);
+}
+
+void sip_raise_kind(sip_leg *leg, tel_event_kind kind, int code, const char *cause)
+{
+    tel_event ev = {.kind = kind, .sip_code = code, .cause = cause};
+    sip_raise(leg, &ev);
+}
+
+static void reap_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_driver *d = arg;
+    d->reap_timer = NULL;
+    sip_leg_reap(d);
+}
+
+void sip_enter(sip_driver *d) { d->depth++; }
+
+void sip_leave(sip_driver *d)
+{
+    if (--d->depth == 0 && d->reap) {
+        /* Freed from a fresh stack: the engine may still hold the pointer
+         * in the frame that released it. */
+        if (!d->reap_timer)
+            d->reap_timer = loop_timer_start(d->l, 0, reap_cb, d);
+    }
+}
+
+/* ---- gateways ---- */
+
+static bool resolve(const char *host, struct in_addr *out)
+{
+    if (inet_pton(AF_INET, host, out) == 1)
+        return true;
+    struct addrinfo hints = {.ai_family = AF_INET}, *res = NULL;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+        return false;
+    *out = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    freeaddrinfo(res);
+    return true;
+}
+
+static void gateways_load(sip_driver *d)
+{
+    free(d->gws);
+    d->gws = NULL;
+    d->gw_count = 0;
+    if (!d->prog || d->prog->gateway_count == 0)
+        return;
+    d->gws = calloc(d->prog->gateway_count, sizeof *d->gws);
+    if (!d->gws)
+        return;
+    d->gw_count = d->prog->gateway_count;
+    for (size_t i = 0; i < d->gw_count; i++) {
+        struct sip_gw *g = &d->gws[i];
+        g->conf = &d->prog->gateways[i];
+        g->hc.kind = HC_GWREG;
+        url_t *u = url_make(d->home, g->conf->uri);
+        if (!u || !u->url_host) {
+            sip_log(d, SIP_LOG_WARN, "gateway %s: bad uri %s", g->conf->name, g->conf->uri);
+            continue;
+        }
+        g->addr.sin_family = AF_INET;
+        g->explicit_port = u->url_port != NULL;
+        g->addr.sin_port = htons((uint16_t)(u->url_port ? atoi(u->url_port) : 5060));
+        g->resolved = resolve(u->url_host, &g->addr.sin_addr);
+        if (!g->resolved)
+            sip_log(d, SIP_LOG_WARN, "gateway %s: cannot resolve %s", g->conf->name, u->url_host);
+        su_free(d->home, u);
+    }
+}
+
+const struct sip_gw *sip_gw_by_source(sip_driver *d, const struct sockaddr_in *src, bool exact)
+{
+    for (size_t i = 0; i < d->gw_count; i++) {
+        const struct sip_gw *g = &d->gws[i];
+        if (!g->resolved || g->addr.sin_addr.s_addr != src->sin_addr.s_addr)
+            continue;
+        if (!exact || g->addr.sin_port == src->sin_port)
+            return g;
+    }
+    if (exact)
+        return NULL;
+    for (size_t i = 0; i < d->gw_count; i++)
+        if (d->gws[i].conf->accept_any_source)
+            return &d->gws[i];
+    return NULL;
+}
+
+const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name)
+{
+    for (size_t i = 0; i < d->gw_count; i++)
+        if (name && strcmp(d->gws[i].conf->name, name) == 0)
+            return &d->gws[i];
+    return NULL;
+}
+
+const char *sip_gw_name(const struct sip_gw *g) { return g->conf->name; }
+const scn_gateway *sip_gw_conf(const struct sip_gw *g) { return g->conf; }
+
+void sip_gw_register_all(sip_driver *d)
+{
+    for (size_t i = 0; i < d->gw_count; i++) {
+        struct sip_gw *g = &d->gws[i];
+        if (!g->conf->register_ || !g->conf->auth_user || g->reg_nh)
+            continue;
+        url_t *u = url_make(d->home, g->conf->uri);
+        if (!u || !u->url_host)
+            continue;
+        char aor[256];
+        snprintf(aor, sizeof aor, "sip:%s@%s", g->conf->auth_user, u->url_host);
+        su_free(d->home, u);
+        g->reg_nh = nua_handle(d->nua, &g->hc, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor), TAG_END());
+        g->reg_auth_tried = false;
+        nua_register(g->reg_nh, NUTAG_REGISTRAR(g->conf->uri), NUTAG_M_USERNAME(g->conf->auth_user),
+                     NUTAG_OUTBOUND("no-options-keepalive no-validate no-natify"),
+                     SIPTAG_EXPIRES_STR("600"), TAG_END());
+    }
+}
+
+static struct sip_gw *gw_by_reg(sip_driver *d, nua_handle_t *nh)
+{
+    for (size_t i = 0; i < d->gw_count; i++)
+        if (d->gws[i].reg_nh == nh)
+            return &d->gws[i];
+    return NULL;
+}
+
+void sip_gw_register_response(sip_driver *d, nua_handle_t *nh, int status, const sip_t *sip)
+{
+    struct sip_gw *g = gw_by_reg(d, nh);
+    if (!g)
+        return;
+    if ((status == 401 || status == 407) && !g->reg_auth_tried && sip) {
+        const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+        const char *realm = ch ? msg_params_find(ch->au_params, "realm=") : NULL;
+        char auth[512];
+        snprintf(auth, sizeof auth, "%s:%s:%s:%s", ch ? ch->au_scheme : "Digest",
+                 realm ? realm : "\"\"", g->conf->auth_user,
+                 g->conf->auth_password ? g->conf->auth_password : "");
+        g->reg_auth_tried = true;
+        nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
+        return;
+    }
+    if (status >= 200) {
+        g->reg_auth_tried = false;
+        sip_log(d, status < 300 ? SIP_LOG_INFO : SIP_LOG_WARN, "gateway %s: registration %d",
+                g->conf->name, status);
+    }
+}
+
+/* ---- admission ---- */
+
+int sip_admit(sip_driver *d, int *retry_after)
+{
+    const scn_settings *s = &d->prog->settings;
+    if (d->shutting_down) {
+        *retry_after = 30;
+        return 503;
+    }
+    if (s->max_calls > 0 && d->incoming_count >= (size_t)s->max_calls) {
+        *retry_after = 5;
+        return 503;
+    }
+    if (s->calls_per_second > 0) {
+        double now = loop_now(d->l), burst = fmax(1.0, s->calls_per_second);
+        d->tokens = fmin(burst, d->tokens + (now - d->tokens_at) * s->calls_per_second);
+        d->tokens_at = now;
+        if (d->tokens < 1.0) {
+            *retry_after = 1;
+            return 503;
+        }
+        d->tokens -= 1.0;
+    }
+    return 0;
+}
+
+bool sip_request_source(sip_driver *d, struct sockaddr_in *out)
+{
+    msg_t *m = nua_current_request(d->nua);
+    su_addrinfo_t *ai = m ? msg_addrinfo(m) : NULL;
+    if (!ai || !ai->ai_addr || ai->ai_addr->sa_family != AF_INET)
+        return false;
+    memcpy(out, ai->ai_addr, sizeof *out);
+    return true;
+}
+
+/* ---- the NUA event dispatch ---- */
+
+static sip_leg *hctx_leg(sip_hctx *hc)
+{
+    if (!hc)
+        return NULL;
+    if (hc->kind == HC_LEG)
+        return (sip_leg *)hc;
+    if (hc->kind == HC_FORK) {
+        sip_fork *f = (sip_fork *)hc;
+        return f->leg && f->leg->win == f ? f->leg : NULL;
+    }
+    return NULL;
+}
+
+static void shutdown_finish(sip_driver *d);
+
+static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
+                         sip_driver *d, nua_handle_t *nh, sip_hctx *hc, sip_t const *sip,
+                         tagi_t tags[])
+{
+    (void)nua;
+    sip_enter(d);
+    sip_leg *leg = hctx_leg(hc);
+    sip_log(d, SIP_LOG_DEBUG, "nua %s %d %s (%s)", nua_event_name(ev), status, phrase ? phrase : "",
+            leg && leg->call_id ? leg->call_id : "-");
+    switch (ev) {
+    case nua_i_invite:
+        if (leg)
+            sip_in_reinvite(leg, nh, status, sip);
+        else if (!hc)
+            sip_in_invite(d, nh, sip, tags);
+        else
+            nua_respond(nh, 481, sip_status_phrase(481), NUTAG_WITH_THIS(d->nua), TAG_END());
+        break;
+    case nua_i_update:
+        if (leg)
+            sip_in_reinvite(leg, nh, status, sip);
+        break;
+    case nua_i_ack:
+        if (leg && sip && sip->sip_payload && sip->sip_payload->pl_len)
+            sip_leg_apply_sdp(leg, sip, NULL);
+        break;
+    case nua_i_cancel:
+        if (leg)
+            sip_leg_ended(leg, 487, "cancel");
+        break;
+    case nua_i_bye:
+        if (leg)
+            sip_leg_ended(leg, 200, "normal");
+        break;
+    case nua_i_info:
+        if (leg)
+            sip_in_info(leg, sip);
+        break;
+    case nua_i_refer:
+        if (leg)
+            sip_in_refer(leg, nh, sip, tags);
+        break;
+    case nua_i_register:
+        sip_registrar_request(d->reg, nh, sip);
+        break;
+    case nua_i_state: {
+        int state = nua_callstate_init;
+        tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+        if (state != nua_callstate_terminated)
+            break;
+        if (hc && hc->kind == HC_FORK) {
+            sip_fork_terminated((sip_fork *)hc);
+        } else if (hc && hc->kind == HC_LEG) {
+            sip_leg *l = (sip_leg *)hc;
+            sip_leg_ended(l, status >= 300 ? status : 200, status >= 300 ? "error" : "normal");
+            nua_handle_destroy(nh);
+            l->nh = NULL;
+            sip_leg_sip_done(l);
+        } else if (!hc) {
+            nua_handle_destroy(nh);
+        }
+        break;
+    }
+    case nua_r_invite:
+        if (hc && hc->kind == HC_FORK) {
+            sip_fork *f = (sip_fork *)hc;
+            if (f->leg && f->leg->win == f && f->leg->state == LEG_UP) {
+                if (status >= 200) {   /* our re-INVITE (hold passed on) */
+                    if (status < 300 && sip && sip->sip_payload)
+                        sip_leg_apply_sdp(f->leg, sip, NULL);
+                    sip_leg_reinvite_done(f->leg);
+                }
+            } else if (f->leg) {
+                sip_out_response(f, nh, status, phrase, sip);
+            }
+        } else if (hc && hc->kind == HC_LEG && status >= 200) {
+            sip_leg *l = (sip_leg *)hc;
+            if (status < 300 && sip && sip->sip_payload)
+                sip_leg_apply_sdp(l, sip, NULL);
+            sip_leg_reinvite_done(l);
+        }
+        break;
+    case nua_r_register:
+        if (hc && hc->kind == HC_GWREG)
+            sip_gw_register_response(d, nh, status, sip);
+        break;
+    case nua_r_shutdown:
+        if (status >= 200) {
+            d->nua_down = true;
+            shutdown_finish(d);
+        }
+        break;
+    case nua_i_error:
+        sip_log(d, SIP_LOG_WARN, "stack error %d %s", status, phrase ? phrase : "");
+        break;
+    default:
+        /* Requests outside any call (OPTIONS, MESSAGE...) were answered by
+         * the stack on a handle of their own: drop it. */
+        if (!hc && nh && nh != nua_default(d->nua) && nua_event_is_incoming_request(ev))
+            nua_handle_destroy(nh);
+        break;
+    }
+    sip_leave(d);
+}
+
+/* ---- driver ops ---- */
+
+#define DRV(td) ((sip_driver *)(td))
+
+static void set_handler_op(tel_driver *td, const tel_handler *h)
+{
+    DRV(td)->h = *h;
+    DRV(td)->have_handler = h->incoming && h->event;
+}
+
+static void leg_set_user_op(tel_driver *td, tel_leg *leg, void *user)
+{
+    (void)td;
+    leg->user = user;
+}
+
+static int answer_op(tel_driver *td, tel_leg *leg)
+{
+    (void)td;
+    return leg->outgoing ? -1 : sip_in_answer(leg);
+}
+
+static int ringing_op(tel_driver *td, tel_leg *leg, bool early)
+{
+    (void)td;
+    return leg->outgoing ? -1 : sip_in_ringing(leg, early);
+}
+
+static int hangup_op(tel_driver *td, tel_leg *leg, int code)
+{
+    sip_enter(DRV(td));
+    int rc = leg->outgoing ? sip_out_hangup(leg, code) : sip_in_hangup(leg, code);
+    sip_leave(DRV(td));
+    return rc;
+}
+
+static tel_leg *dial_op(tel_driver *td, const tel_dial_req *req, void *user)
+{
+    sip_enter(DRV(td));
+    tel_leg *leg = sip_out_dial(DRV(td), req, user);
+    sip_leave(DRV(td));
+    return leg;
+}
+
+static int bridge_op(tel_driver *td, tel_leg *a, tel_leg *b)
+{
+    (void)td;
+    return sip_leg_bridge(a, b);
+}
+
+static int unbridge_op(tel_driver *td, tel_leg *a, tel_leg *b)
+{
+    (void)td;
+    return sip_leg_unbridge(a, b);
+}
+
+static int transfer_op(tel_driver *td, tel_leg *leg, const char *to)
+{
+    (void)td;
+    return sip_leg_transfer(leg, to);
+}
+
+static tel_op *play_op(tel_driver *td, tel_leg *leg, const char *path, bool interruptible,
+                       tel_op_done_cb cb, void *arg)
+{
+    (void)td;
+    return sip_media_play(leg, path, interruptible, cb, arg);
+}
+
+static tel_op *tone_op(tel_driver *td, tel_leg *leg, tel_tone tone, double seconds,
+                       tel_op_done_cb cb, void *arg)
+{
+    (void)td;
+    return sip_media_tone(leg, tone, seconds, cb, arg);
+}
+
+static tel_op *record_op(tel_driver *td, tel_leg *leg, const char *path, double max_seconds,
+                         bool beep, tel_op_done_cb cb, void *arg)
+{
+    (void)td;
+    return sip_media_record(leg, path, max_seconds, beep, cb, arg);
+}
+
+static void op_cancel_op(tel_driver *td, tel_op *op) { sip_media_cancel(DRV(td), op); }
+
+static void leg_release_op(tel_driver *td, tel_leg *leg)
+{
+    (void)td;
+    leg->released = true;
+    leg->user = NULL;
+    sip_leg_maybe_free(leg);
+}
+
+static void destroy_op(tel_driver *td);
+
+static const tel_driver_ops sip_ops = {
+    .name = "sip",
+    .set_handler = set_handler_op,
+    .leg_set_user = leg_set_user_op,
+    .answer = answer_op,
+    .ringing = ringing_op,
+    .hangup = hangup_op,
+    .dial = dial_op,
+    .bridge = bridge_op,
+    .unbridge = unbridge_op,
+    .transfer = transfer_op,
+    .play = play_op,
+    .tone = tone_op,
+    .record = record_op,
+    .op_cancel = op_cancel_op,
+    .leg_release = leg_release_op,
+    .destroy = destroy_op,
+};
+
+/* ---- create, reload, shutdown, destroy ---- */
+
+/* "udp:H:P" / "tcp:H:P" / "H:P" / "sip:H:P" -> a NUTAG_URL; host and port out. */
+static bool listen_url(const char *spec, char *url, size_t n, char *host, size_t hn, int *port)
+{
+    const char *transport = NULL, *hp = spec;
+    if (strncmp(spec, "udp:", 4) == 0)
+        transport = "udp", hp = spec + 4;
+    else if (strncmp(spec, "tcp:", 4) == 0)
+        transport = "tcp", hp = spec + 4;
+    else if (strncmp(spec, "sip:", 4) == 0)
+        hp = spec + 4;
+    const char *colon = strrchr(hp, ':');
+    size_t hl = colon ? (size_t)(colon - hp) : strlen(hp);
+    if (hl == 0 || hl >= hn)
+        return false;
+    memcpy(host, hp, hl);
+    host[hl] = '\0';
+    *port = colon ? atoi(colon + 1) : 5060;
+    if (*port <= 0 || *port > 65535)
+        return false;
+    snprintf(url, n, "sip:%s:%d%s%s", host, *port, transport ? ";transport=" : "",
+             transport ? transport : "");
+    return true;
+}
+
+static void pick_local_ip(char *out, size_t n)
+{
+    struct ifaddrs *ifs = NULL;
+    snprintf(out, n, "127.0.0.1");
+    if (getifaddrs(&ifs) != 0)
+        return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+        if ((ntohl(a.s_addr) >> 24) == 127)
+            continue;
+        inet_ntop(AF_INET, &a, out, (socklen_t)n);
+        break;
+    }
+    freeifaddrs(ifs);
+}
+
+tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, char *err,
+                           size_t errlen)
+{
+    su_root_t *root = sip_loop_root(l);
+    if (!root) {
+        snprintf(err, errlen, "the SIP driver needs the su_root loop (sip_loop_new)");
+        return NULL;
+    }
+    sip_driver *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    d->base.ops = &sip_ops;
+    d->l = l;
+    d->root = root;
+    su_home_init(d->home);
+    d->prog = scn_program_ref(prog);
+    if (opt)
+        d->opt = *opt;
+    d->log_level = d->opt.log_level;
+    d->tokens_at = loop_now(l);
+    d->tokens = fmax(1.0, prog->settings.calls_per_second);
+
+    /* Keep sofia quiet unless we debug (its own trace goes to stderr). */
+    int sofia_level = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG") ? 5 : 0;
+    su_log_set_level(su_log_default, (unsigned)sofia_level);
+    su_log_set_level(su_log_global, (unsigned)sofia_level);
+    su_log_set_level(nua_log, (unsigned)sofia_level);
+    su_log_set_level(nta_log, (unsigned)sofia_level);
+    su_log_set_level(tport_log, (unsigned)sofia_level);
+
+    const char *const *specs = d->opt.listen;
+    size_t nspec = d->opt.listen_count;
+    static const char *const dflt[] = {"0.0.0.0:5060"};
+    if (nspec == 0 && prog->settings.sip_listen_count > 0) {
+        specs = prog->settings.sip_listen;
+        nspec = prog->settings.sip_listen_count;
+    }
+    if (nspec == 0) {
+        specs = dflt;
+        nspec = 1;
+    }
+    char urls[4][128];
+    if (nspec > 4)
+        nspec = 4;
+    for (size_t i = 0; i < nspec; i++) {
+        char host[64];
+        int port;
+        if (!listen_url(specs[i], urls[i], sizeof urls[i], host, sizeof host, &port)) {
+            snprintf(err, errlen, "bad SIP listen address '%s' (expected udp:HOST:PORT)", specs[i]);
+            destroy_op(&d->base);
+            return NULL;
+        }
+        if (i == 0) {
+            d->sip_port = port;
+            if (strcmp(host, "0.0.0.0") == 0)
+                pick_local_ip(d->sip_host, sizeof d->sip_host);
+            else
+                snprintf(d->sip_host, sizeof d->sip_host, "%s", host);
+            snprintf(d->media_ip, sizeof d->media_ip, "%s", d->sip_host);
+        }
+    }
+    d->rtp = rtp_ctx_new(l, strcmp(d->media_ip, "127.0.0.1") == 0 ? "127.0.0.1" : NULL,
+                         prog->settings.rtp_port_min, prog->settings.rtp_port_max);
+    d->reg = sip_registrar_new(d);
+    if (!d->rtp || !d->reg) {
+        snprintf(err, errlen, "cannot set up media or the registrar");
+        destroy_op(&d->base);
+        return NULL;
+    }
+    sip_registrar_set_users(d->reg, prog);
+    gateways_load(d);
+
+    /* P-Asserted-Identity and the other extension headers get parsed. */
+    sip_update_default_mclass(sip_extend_mclass(NULL));
+
+    unsigned t1x64 = d->opt.t1x64_ms ? d->opt.t1x64_ms : 8000;
+    d->nua = nua_create(root, nua_event_cb, d, NUTAG_URL(urls[0]),
+                        TAG_IF(nspec > 1, NUTAG_URL(urls[1])), TAG_IF(nspec > 2, NUTAG_URL(urls[2])),
+                        TAG_IF(nspec > 3, NUTAG_URL(urls[3])), TAG_END());
+    if (!d->nua) {
+        snprintf(err, errlen, "cannot listen for SIP on %s (address in use?)", specs[0]);
+        destroy_op(&d->base);
+        return NULL;
+    }
+    /* What we advertise and accept: small Allow, no Supported (no session
+     * timers, no 100rel), SDP handled by us (notes/sofia-sip.md). */
+    nua_set_params(d->nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
+                   NUTAG_ENABLEMESSAGE(0), NUTAG_SESSION_TIMER(0), SIPTAG_SUPPORTED_STR(""),
+                   SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER"),
+                   NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("UPDATE"),
+                   NUTAG_ALLOW("REGISTER"), NUTAG_ALLOW("INFO"), NUTAG_ALLOW("UPDATE"),
+                   NUTAG_ALLOW("REFER"), NUTAG_USER_AGENT("callroute"),
+                   NTATAG_SIP_T1X64(t1x64), NTATAG_PASS_100(1), TAG_END());
+    sip_gw_register_all(d);
+    return &d->base;
+}
+
+void sip_driver_set_program(tel_driver *td, scn_program *prog)
+{
+    sip_driver *d = DRV(td);
+    scn_program *old = d->prog;
+    d->prog = scn_program_ref(prog);
+    sip_registrar_set_users(d->reg, prog);
+    /* Registrations to gateways belong to the old configuration. */
+    for (size_t i = 0; i < d->gw_count; i++)
+        if (d->gws[i].reg_nh) {
+            nua_unregister(d->gws[i].reg_nh, TAG_END());
+        }
+    gateways_load(d);
+    sip_gw_register_all(d);
+    scn_program_unref(old);
+}
+
+size_t sip_driver_leg_count(tel_driver *td) { return DRV(td)->leg_count; }
+int sip_driver_port(tel_driver *td) { return DRV(td)->sip_port; }
+
+static void shutdown_finish(sip_driver *d)
+{
+    if (!d->shutdown_done || !d->nua_down)
+        return;
+    void (*done)(void *) = d->shutdown_done;
+    d->shutdown_done = NULL;
+    done(d->shutdown_arg);
+}
+
+static void shutdown_poll_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_driver *d = arg;
+    d->shutdown_timer = NULL;
+    if (d->leg_count > 0) {
+        d->shutdown_timer = loop_timer_start(d->l, 0.05, shutdown_poll_cb, d);
+        return;
+    }
+    nua_shutdown(d->nua);
+}
+
+void sip_driver_shutdown(tel_driver *td, void (*done)(void *), void *arg)
+{
+    sip_driver *d = DRV(td);
+    if (d->shutting_down)
+        return;
+    d->shutting_down = true;
+    d->shutdown_done = done;
+    d->shutdown_arg = arg;
+    sip_log(d, SIP_LOG_INFO, "shutting down: %zu legs to end", d->leg_count);
+    sip_enter(d);
+    for (sip_leg *leg = d->legs; leg; leg = leg->next) {
+        if (leg->state == LEG_ENDED)
+            continue;
+        if (leg->outgoing)
+            sip_out_hangup(leg, 503);
+        else
+            sip_in_hangup(leg, 503);
+        sip_leg_ended(leg, 503, "shutdown");
+    }
+    sip_leave(d);
+    d->shutdown_timer = loop_timer_start(d->l, 0, shutdown_poll_cb, d);
+}
+
+static void destroy_op(tel_driver *td)
+{
+    sip_driver *d = DRV(td);
+    if (d->shutdown_timer)
+        loop_timer_stop(d->l, d->shutdown_timer);
+    if (d->reap_timer)
+        loop_timer_stop(d->l, d->reap_timer);
+    if (d->tick_timer)
+        loop_timer_stop(d->l, d->tick_timer);
+    sip_media_free_all(d);
+    while (d->legs) {
+        sip_leg *leg = d->legs;
+        leg->released = true;
+        leg->sip_done = true;
+        if (leg->nh)
+            nua_handle_destroy(leg->nh);
+        leg->nh = NULL;
+        for (sip_fork *f = leg->forks; f; f = f->next) {
+            if (f->nh)
+                nua_handle_destroy(f->nh);
+            f->nh = NULL;
+            f->terminated = true;
+        }
+        sip_leg_maybe_free(leg);
+        sip_leg_reap(d);
+    }
+    if (d->nua) {
+        if (!d->nua_down) {
+            /* Destroying a live stack aborts: shut it down synchronously. */
+            nua_shutdown(d->nua);
+            for (int i = 0; i < 200 && !d->nua_down; i++)
+                su_root_step(d->root, 10);
+        }
+        nua_destroy(d->nua);
+    }
+    if (d->reg)
+        sip_registrar_free(d->reg);
+    rtp_ctx_free(d->rtp);
+    free(d->gws);
+    su_home_deinit(d->home);
+    if (d->prog)
+        scn_program_unref(d->prog);
+    free(d);
+}

@@ -1,0 +1,313 @@
+/* sip_in.c — incoming calls: who is calling (gateway by source address,
+ * registered or authenticated user), what the engine learns about the
+ * call, our answers (180, 183 and 200 with our SDP, rejections, BYE), and
+ * requests inside a call: re-INVITE/UPDATE (hold), INFO (DTMF), REFER. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_hclasses.h>
+#include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+
+#include "telephony/sip/sip_int.h"
+
+#define MAX_HEADERS 48
+
+static void respond(sip_driver *d, nua_handle_t *nh, int code, tag_type_t tag, tag_value_t value, ...)
+{
+    ta_list ta;
+    ta_start(ta, tag, value);
+    nua_respond(nh, code, sip_status_phrase(code), NUTAG_WITH_THIS(d->nua), ta_tags(ta));
+    (void)ta_end(ta);
+}
+
+static char *unquote(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+        char *r = strndup(s + 1, n - 2);
+        /* "\x" escapes inside a quoted display name */
+        char *w = r;
+        for (char *p = r; *p; p++) {
+            if (*p == '\\' && p[1])
+                p++;
+            *w++ = *p;
+        }
+        *w = '\0';
+        return r;
+    }
+    return strdup(s);
+}
+
+/* Headers of the INVITE as name/value pairs for sip.header.<Name>. */
+typedef struct hdr_list {
+    const char *names[MAX_HEADERS];
+    const char *values[MAX_HEADERS];
+    size_t count;
+    char buf[8192];
+} hdr_list;
+
+static void collect_headers(const sip_t *sip, hdr_list *out)
+{
+    size_t used = 0;
+    out->count = 0;
+    for (const msg_header_t *h = (const msg_header_t *)sip->sip_request; h; h = h->sh_succ) {
+        const msg_hclass_t *hc = h->sh_class;
+        const char *name = hc->hc_name;
+        if (hc == sip_request_class || hc == sip_separator_class || hc == sip_payload_class)
+            continue;
+        if (hc == sip_unknown_class)
+            name = h->sh_unknown->un_name;
+        if (!name || !*name || out->count == MAX_HEADERS)
+            continue;
+        issize_t n = msg_header_field_e(out->buf + used, sizeof out->buf - used, h, 0);
+        if (n < 0 || used + (size_t)n + 1 >= sizeof out->buf)
+            break;
+        out->names[out->count] = name;
+        out->values[out->count] = out->buf + used;
+        out->count++;
+        used += (size_t)n + 1;
+    }
+}
+
+void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[])
+{
+    (void)tags;
+    int retry = 0, code = sip_admit(d, &retry);
+    if (code) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", retry);
+        sip_log(d, SIP_LOG_INFO, "call %s refused: %d (overload or shutdown)",
+                sip->sip_call_id ? sip->sip_call_id->i_id : "-", code);
+        respond(d, nh, code, SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+        return;
+    }
+    struct sockaddr_in src = {0};
+    bool have_src = sip_request_source(d, &src);
+    const char *from_user = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
+    const scn_user *u = from_user ? scn_program_user(d->prog, from_user) : NULL;
+    const struct sip_gw *gw = NULL;
+    char source[80];
+    if (u && have_src && sip_registrar_from(d->reg, u->number, &src)) {
+        snprintf(source, sizeof source, "user:%s", u->number);
+    } else if (have_src && (gw = sip_gw_by_source(d, &src, true))) {
+        snprintf(source, sizeof source, "%s", sip_gw_name(gw));
+    } else if (u && sip->sip_proxy_authorization) {
+        if (!sip_registrar_auth_invite(d->reg, nh, sip))
+            return;
+        snprintf(source, sizeof source, "user:%s", u->number);
+    } else if (have_src && (gw = sip_gw_by_source(d, &src, false))) {
+        snprintf(source, sizeof source, "%s", sip_gw_name(gw));
+    } else if (u) {
+        sip_registrar_auth_invite(d->reg, nh, sip);   /* sends the 407 challenge */
+        return;
+    } else {
+        sip_log(d, SIP_LOG_INFO, "call %s refused: unknown source", sip->sip_call_id->i_id);
+        respond(d, nh, 403, TAG_END());
+        return;
+    }
+
+    sip_leg *leg = sip_leg_new(d, false);
+    if (!leg) {
+        respond(d, nh, 500, TAG_END());
+        return;
+    }
+    leg->nh = nh;
+    nua_handle_bind(nh, &leg->hc);
+    leg->call_id = sip_strdup(sip->sip_call_id->i_id);
+    /* The number: P-Asserted-Identity (a trusted trunk's) before From. */
+    const sip_p_asserted_identity_t *pai = sip_p_asserted_identity(sip);
+    if (pai && pai->paid_url->url_user) {
+        leg->caller = sip_strdup(pai->paid_url->url_user);
+        leg->caller_name = unquote(pai->paid_display ? pai->paid_display : sip->sip_from->a_display);
+    } else {
+        leg->caller = sip_strdup(from_user ? from_user : "");
+        leg->caller_name = unquote(sip->sip_from ? sip->sip_from->a_display : NULL);
+    }
+    leg->callee = sip_strdup(sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "");
+    leg->source = sip_strdup(source);
+
+    if (sip->sip_payload && sip->sip_payload->pl_len) {
+        if (sip_leg_apply_sdp(leg, sip, NULL) < 0) {
+            leg->we_ended = true;
+            leg->state = LEG_ENDED;
+            leg->released = true;
+            respond(d, nh, 488, TAG_END());
+            return;
+        }
+    }
+    sip_log(d, SIP_LOG_INFO, "call %s from %s to %s via %s", leg->call_id, leg->caller,
+            leg->callee, leg->source);
+
+    hdr_list *hl = malloc(sizeof *hl);
+    if (hl)
+        collect_headers(sip, hl);
+    tel_call_info info = {
+        .call_id = leg->call_id,
+        .caller_number = leg->caller,
+        .caller_name = leg->caller_name ? leg->caller_name : "",
+        .called_number = leg->callee,
+        .source = leg->source,
+        .header_names = hl ? hl->names : NULL,
+        .header_values = hl ? hl->values : NULL,
+        .header_count = hl ? hl->count : 0,
+    };
+    int reject = 0;
+    bool taken = d->have_handler && d->h.incoming(d->h.eng, leg, &info, &reject);
+    free(hl);
+    if (!taken) {
+        if (leg->state != LEG_ENDED)
+            sip_in_hangup(leg, reject >= 300 ? reject : d->have_handler ? 404 : 503);
+        leg->released = true;
+        sip_leg_maybe_free(leg);
+    }
+}
+
+int sip_in_answer(sip_leg *leg)
+{
+    if (leg->state == LEG_UP)
+        return 0;
+    if (leg->state == LEG_ENDED || !leg->nh || sip_leg_media(leg) < 0)
+        return -1;
+    char sdp[768];
+    sip_leg_sdp(leg, sdp, sizeof sdp, !leg->have_remote);
+    nua_respond(leg->nh, 200, sip_status_phrase(200), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+    leg->state = LEG_UP;
+    leg->t_answer = loop_now(leg->d->l);
+    return 0;
+}
+
+int sip_in_ringing(sip_leg *leg, bool early_media)
+{
+    if (leg->state == LEG_UP || leg->state == LEG_ENDED || !leg->nh)
+        return -1;
+    if (early_media && leg->have_remote && sip_leg_media(leg) == 0) {
+        if (leg->early_sent)
+            return 0;
+        char sdp[768];
+        sip_leg_sdp(leg, sdp, sizeof sdp, false);
+        nua_respond(leg->nh, 183, sip_status_phrase(183), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+        leg->early_sent = true;
+    } else if (!leg->ringing_sent) {
+        nua_respond(leg->nh, 180, sip_status_phrase(180), TAG_END());
+        leg->ringing_sent = true;
+    }
+    leg->state = LEG_EARLY;
+    return 0;
+}
+
+int sip_in_hangup(sip_leg *leg, int code)
+{
+    if (leg->state == LEG_ENDED)
+        return 0;
+    bool up = leg->state == LEG_UP;
+    leg->we_ended = true;
+    leg->state = LEG_ENDED;
+    if (leg->nh) {
+        if (up) {
+            nua_bye(leg->nh, TAG_END());
+        } else {
+            if (code < 300 || code > 699)
+                code = 480;
+            nua_respond(leg->nh, code, sip_status_phrase(code), TAG_END());
+        }
+    }
+    sip_leg_detach(leg);
+    sip_leg_log_end(leg, up ? 200 : code, up ? "normal" : "rejected", "us");
+    sip_media_leg_gone(leg);
+    return 0;
+}
+
+/* ---- in-dialog requests ---- */
+
+void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *sip)
+{
+    sip_driver *d = leg->d;
+    if (status >= 200)
+        return;   /* answered by the stack already */
+    if (leg->state == LEG_ENDED) {
+        respond(d, nh, 481, TAG_END());
+        return;
+    }
+    bool changed = false, offer = sip && sip->sip_payload && sip->sip_payload->pl_len;
+    if (offer && sip_leg_apply_sdp(leg, sip, &changed) < 0) {
+        respond(d, nh, 488, TAG_END());
+        return;
+    }
+    char sdp[768];
+    sip_leg_sdp(leg, sdp, sizeof sdp, !offer);
+    respond(d, nh, 200, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+    if (!changed)
+        return;
+    sip_log(d, SIP_LOG_INFO, "%s %s: %s by the %s", leg->outgoing ? "leg" : "call",
+            leg->call_id ? leg->call_id : "-", leg->held ? "hold" : "unhold",
+            leg->outgoing ? "callee" : "caller");
+    sip_enter(d);
+    /* The far phone learns it is held and plays its own music. */
+    if (leg->peer)
+        sip_leg_push_mode(leg->peer, sip_leg_hold_mode(leg));
+    sip_raise_kind(leg, leg->held ? TEL_EV_HOLD : TEL_EV_UNHOLD, 0, NULL);
+    sip_leave(d);
+}
+
+void sip_in_info(sip_leg *leg, const sip_t *sip)
+{
+    if (!sip || !sip->sip_payload || !sip->sip_content_type || !sip->sip_content_type->c_type)
+        return;
+    const char *type = sip->sip_content_type->c_type;
+    const char *body = sip->sip_payload->pl_data;
+    size_t len = sip->sip_payload->pl_len;
+    char digit = 0;
+    if (strcasecmp(type, "application/dtmf-relay") == 0) {
+        /* "Signal=5\r\nDuration=160\r\n" */
+        for (size_t i = 0; i + 7 < len; i++) {
+            if (strncasecmp(body + i, "signal=", 7) == 0) {
+                size_t j = i + 7;
+                while (j < len && body[j] == ' ')
+                    j++;
+                if (j < len)
+                    digit = body[j];
+                break;
+            }
+        }
+    } else if (strcasecmp(type, "application/dtmf") == 0) {
+        for (size_t i = 0; i < len && !digit; i++)
+            if (body[i] != ' ' && body[i] != '\r' && body[i] != '\n')
+                digit = body[i];
+    }
+    if (digit >= 'a' && digit <= 'd')
+        digit = (char)(digit - 'a' + 'A');
+    if (digit && strchr("0123456789*#ABCD", digit))
+        sip_leg_digit(leg, digit);
+}
+
+void sip_in_refer(sip_leg *leg, nua_handle_t *nh, const sip_t *sip, tagi_t tags[])
+{
+    sip_driver *d = leg->d;
+    if (!sip || !sip->sip_refer_to)
+        return;
+    const url_t *u = sip->sip_refer_to->r_url;
+    char target[256];
+    if (u->url_user)
+        snprintf(target, sizeof target, "%s", u->url_user);
+    else
+        url_e(target, sizeof target, u);
+    sip_log(d, SIP_LOG_INFO, "%s: transfer to %s requested", leg->call_id ? leg->call_id : "-", target);
+    /* The stack accepted the REFER (202); we report the outcome at once and
+     * end the implicit subscription: the engine carries the transfer out. */
+    const sip_event_t *event = NULL;
+    tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
+    nua_notify(nh, NUTAG_SUBSTATE(nua_substate_terminated), TAG_IF(event, SIPTAG_EVENT(event)),
+               SIPTAG_CONTENT_TYPE_STR("message/sipfrag"), SIPTAG_PAYLOAD_STR("SIP/2.0 200 OK\r\n"),
+               TAG_END());
+    tel_event ev = {.kind = TEL_EV_TRANSFER, .refer_to = target};
+    sip_raise(leg, &ev);
+}

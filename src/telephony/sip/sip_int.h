@@ -1,0 +1,279 @@
+/* sip_int.h — private to src/telephony/sip: the driver, legs, forks, RTP
+ * sessions and media operations. Every file of the folder includes this
+ * first, so sofia-sip's "magic" pointer types agree across the folder. */
+#ifndef SIP_INT_H
+#define SIP_INT_H
+
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sip_driver;
+struct sip_hctx;
+#define SU_ROOT_MAGIC_T void
+#define SU_TIMER_ARG_T void
+#define SU_WAKEUP_ARG_T void
+#define NUA_MAGIC_T struct sip_driver
+#define NUA_HMAGIC_T struct sip_hctx
+
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip.h>
+
+#include "loop/loop.h"
+#include "scenario/program.h"
+#include "telephony/sip/sip.h"
+#include "telephony/tel.h"
+
+typedef struct sip_driver sip_driver;
+typedef struct tel_leg sip_leg;
+typedef struct sip_fork sip_fork;
+typedef struct rtp_ctx rtp_ctx;
+typedef struct rtp_sess rtp_sess;
+typedef struct sip_registrar sip_registrar;
+
+/* ---- sip_loop.c ---- */
+su_root_t *sip_loop_root(loop *l);
+
+/* ---- sip_sdp.c: our SDP, parsed or built without NUA's offer/answer ---- */
+typedef enum { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE } sip_mode;
+
+typedef struct sip_media_desc {
+    struct sockaddr_in addr;   /* remote RTP address; port 0: none */
+    bool null_addr;            /* c=0.0.0.0 (RFC 2543 hold) */
+    int pts[8];                /* audio payload types we can use (0, 8), offer order */
+    int npt;
+    int te_pt;                 /* telephone-event payload type, -1: none */
+    sip_mode mode;             /* the remote's direction */
+} sip_media_desc;
+
+/* 0, or -1 when there is no usable audio stream (ERR says why). */
+int sip_sdp_parse(const char *sdp, size_t len, sip_media_desc *out, char *err, size_t errlen);
+/* The remote puts us on hold (sendonly, inactive or c=0.0.0.0). */
+bool sip_sdp_is_hold(const sip_media_desc *m);
+size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned long sess,
+                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode);
+const char *sip_mode_name(sip_mode m);
+
+/* ---- sip_rtp.c: RTP sockets, G.711, RFC 4733, the relay ---- */
+typedef struct rtp_owner_ops {
+    void (*dtmf)(void *owner, char digit);                    /* RFC 4733 or in-band */
+    void (*audio)(void *owner, const int16_t *pcm, size_t n); /* decoded, when wanted */
+} rtp_owner_ops;
+
+rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max);
+void rtp_ctx_free(rtp_ctx *c);
+rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner);
+void rtp_close(rtp_sess *s);
+int rtp_local_port(const rtp_sess *s);
+/* Where to send and how: PT is our audio payload type (0 or 8), TE_PT the
+ * remote's telephone-event type (-1: none); ADDR NULL or port 0: send nothing. */
+void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_pt);
+int rtp_payload_type(const rtp_sess *s);
+/* Relay what S receives to PEER's remote (NULL stops). One direction. */
+void rtp_set_relay(rtp_sess *s, rtp_sess *peer);
+/* Decoded audio to the owner's audio callback (recording, in-band DTMF). */
+void rtp_want_audio(rtp_sess *s, bool on);
+void rtp_inband_dtmf(rtp_sess *s, bool on);
+/* Sends 160 samples (20 ms) encoded with the session's payload type. */
+void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n);
+/* Relayed and received packet counters (tests, bench). */
+void rtp_counters(const rtp_sess *s, unsigned long *rx, unsigned long *tx);
+
+/* ---- sip_media.c: play, tone, record on a leg (20 ms ticks) ---- */
+struct tel_op;
+struct tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible,
+                              tel_op_done_cb cb, void *arg);
+struct tel_op *sip_media_tone(sip_leg *leg, tel_tone tone, double seconds,
+                              tel_op_done_cb cb, void *arg);
+struct tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, bool beep,
+                                tel_op_done_cb cb, void *arg);
+void sip_media_cancel(sip_driver *d, struct tel_op *op);
+/* A digit arrived on LEG: interruptible operations end with it. */
+void sip_media_digit(sip_leg *leg, char digit);
+/* Audio received on LEG (for recording). */
+void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n);
+/* The leg ends: its operations finish (play/tone with an error, record ok). */
+void sip_media_leg_gone(sip_leg *leg);
+void sip_media_free_all(sip_driver *d);
+
+/* ---- handles: what a NUA handle's magic points at ---- */
+typedef enum { HC_LEG, HC_FORK, HC_GWREG } sip_hctx_kind;
+typedef struct sip_hctx {
+    sip_hctx_kind kind;
+} sip_hctx;
+
+typedef enum { LEG_NEW, LEG_EARLY, LEG_UP, LEG_ENDED } sip_leg_state;
+
+/* One INVITE of an outgoing leg (a user with several contacts forks). */
+struct sip_fork {
+    sip_hctx hc;
+    sip_leg *leg;
+    nua_handle_t *nh;
+    sip_fork *next;
+    char *uri;
+    int status;                /* last final status, 0 while pending */
+    bool auth_tried, cancelled, failed, terminated;
+};
+
+struct tel_leg {
+    sip_hctx hc;
+    sip_driver *d;
+    void *user;
+    bool outgoing;
+    sip_leg_state state;
+    nua_handle_t *nh;          /* incoming: its handle; outgoing: the answered fork's */
+    sip_fork *forks, *win;
+    int fork_count, forks_failed, best_status;
+    char *call_id, *caller, *caller_name, *callee, *source;
+    const char *gateway;       /* outgoing through a gateway: its name (program-owned) */
+    char *gw_user, *gw_pass;   /* its digest credentials */
+    /* media */
+    rtp_sess *rtp;
+    sip_media_desc remote;     /* the remote's last SDP */
+    bool have_remote;
+    int pt;                    /* our audio payload type toward this leg */
+    unsigned long sdp_sess;
+    unsigned sdp_ver;
+    sip_mode local_mode;       /* what we advertise (passing the peer's hold on) */
+    sip_mode sent_mode;        /* in our last SDP (o= version bumps when it changes) */
+    bool sent_once;
+    bool held;                 /* the remote holds us */
+    sip_leg *peer;             /* bridged (or early media) partner */
+    sip_leg *from;             /* outgoing: the caller's leg */
+    bool bridged;
+    bool reinvite_busy, reinvite_again;
+    struct tel_op *play_op, *rec_op;
+    /* life */
+    bool released, sip_done, hangup_raised, we_ended;
+    bool trying_raised, ringing_raised, early_raised, reaping;
+    bool ringing_sent, early_sent;
+    loop_timer *fail_timer;    /* outgoing leg failing before any INVITE (480) */
+    int fail_code;
+    double t_start, t_answer;
+    sip_leg *next, *prev;
+    sip_leg *reap_next;
+};
+
+/* ---- sip_driver.c ---- */
+struct sip_gw;                 /* a gateway's resolved address and registration */
+
+struct sip_driver {
+    tel_driver base;
+    loop *l;
+    su_root_t *root;
+    su_home_t home[1];
+    nua_t *nua;
+    scn_program *prog;
+    tel_handler h;
+    bool have_handler;
+    sip_options opt;
+    sip_log_level log_level;
+    struct auth_mod_t *auth;   /* digest verification for users[] */
+    sip_registrar *reg;
+    struct sip_gw *gws;
+    size_t gw_count;
+    rtp_ctx *rtp;
+    char media_ip[64];         /* advertised in SDP */
+    char sip_host[64];         /* our SIP address (From/Refer-To) */
+    int sip_port;
+    sip_leg *legs;
+    size_t leg_count, incoming_count;
+    sip_leg *reap;             /* legs to free once the current event is done */
+    loop_timer *reap_timer;
+    int depth;                 /* dispatch nesting */
+    /* intake limit: a token bucket */
+    double tokens, tokens_at;
+    /* shutdown */
+    bool shutting_down, nua_down;
+    void (*shutdown_done)(void *);
+    void *shutdown_arg;
+    loop_timer *shutdown_timer;
+    /* media ticks */
+    struct tel_op *ops;        /* active operations */
+    loop_timer *tick_timer;
+    double tick_next;
+};
+
+void sip_log(sip_driver *d, sip_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Delivers EV about LEG to the engine (no-op once released). */
+void sip_raise(sip_leg *leg, const tel_event *ev);
+void sip_raise_kind(sip_leg *leg, tel_event_kind kind, int code, const char *cause);
+/* Calls queued work after the outermost callback returns. */
+void sip_enter(sip_driver *d);
+void sip_leave(sip_driver *d);
+const struct sip_gw *sip_gw_by_source(sip_driver *d, const struct sockaddr_in *src, bool exact);
+const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name);
+const char *sip_gw_name(const struct sip_gw *g);
+const scn_gateway *sip_gw_conf(const struct sip_gw *g);
+/* Admission control for a new incoming call: 0 or the SIP code (503). */
+int sip_admit(sip_driver *d, int *retry_after);
+
+/* ---- sip_leg.c ---- */
+sip_leg *sip_leg_new(sip_driver *d, bool outgoing);
+/* The SIP side of LEG is over (handle gone): free it once released. */
+void sip_leg_sip_done(sip_leg *leg);
+void sip_leg_maybe_free(sip_leg *leg);
+void sip_leg_reap(sip_driver *d);
+/* LEG ended from the far side (BYE, CANCEL, failure): raise HANGUP once. */
+void sip_leg_ended(sip_leg *leg, int code, const char *cause);
+/* Media: the RTP session (opened on first use) and our SDP for LEG. */
+int sip_leg_media(sip_leg *leg);
+size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer);
+/* Applies a remote SDP (offer or answer) to LEG's media. */
+int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed);
+void sip_leg_update_relay(sip_leg *leg);
+/* Ends LEG's bridge or early-media pairing (both directions). */
+void sip_leg_detach(sip_leg *leg);
+/* Passes LEG's hold state on to its peer with a re-INVITE. */
+void sip_leg_push_mode(sip_leg *leg, sip_mode mode);
+void sip_leg_reinvite_done(sip_leg *leg);
+sip_mode sip_leg_hold_mode(const sip_leg *leg);
+void sip_leg_log_end(sip_leg *leg, int code, const char *cause, const char *by);
+void sip_leg_digit(sip_leg *leg, char digit);
+int sip_leg_bridge(sip_leg *a, sip_leg *b);
+int sip_leg_unbridge(sip_leg *a, sip_leg *b);
+int sip_leg_transfer(sip_leg *leg, const char *to);
+extern const rtp_owner_ops sip_leg_rtp_ops;
+
+/* ---- sip_in.c: incoming calls and in-dialog requests ---- */
+void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[]);
+void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *sip);
+void sip_in_info(sip_leg *leg, const sip_t *sip);
+void sip_in_refer(sip_leg *leg, nua_handle_t *nh, const sip_t *sip, tagi_t tags[]);
+int sip_in_answer(sip_leg *leg);
+int sip_in_ringing(sip_leg *leg, bool early_media);
+int sip_in_hangup(sip_leg *leg, int code);
+
+/* ---- sip_out.c: outgoing legs, gateway registration ---- */
+sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user);
+void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phrase,
+                      const sip_t *sip);
+int sip_out_hangup(sip_leg *leg, int code);
+void sip_fork_terminated(sip_fork *f);
+void sip_gw_register_all(sip_driver *d);
+void sip_gw_register_response(sip_driver *d, nua_handle_t *nh, int status, const sip_t *sip);
+
+/* ---- sip_registrar.c ---- */
+sip_registrar *sip_registrar_new(sip_driver *d);
+void sip_registrar_free(sip_registrar *r);
+/* Users' passwords changed (new program). */
+void sip_registrar_set_users(sip_registrar *r, const scn_program *p);
+void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
+/* The contacts of USER (NULL-terminated, valid until the next call); NULL: none. */
+const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
+/* Is SRC a registered contact address of USER? */
+bool sip_registrar_from(sip_registrar *r, const char *user, const struct sockaddr_in *src);
+/* Checks Proxy-Authorization on an INVITE from a user: true when it is
+ * good; otherwise the INVITE has been answered (407 challenge or 403). */
+bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
+
+/* ---- small helpers (sip_driver.c) ---- */
+char *sip_strdup(const char *s);
+/* The source address of the request being handled. */
+bool sip_request_source(sip_driver *d, struct sockaddr_in *out);
+
+#endif

@@ -1,0 +1,385 @@
+/* sip_leg.c — what incoming and outgoing legs share: life and death,
+ * anchored media (our RTP session, our SDP, the remote's), bridging with
+ * the RTP relay, passing hold on to the other leg, REFER out, DTMF in. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "telephony/sip/sip_int.h"
+
+static void leg_dtmf_cb(void *owner, char digit);
+static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n);
+
+const rtp_owner_ops sip_leg_rtp_ops = {.dtmf = leg_dtmf_cb, .audio = leg_audio_cb};
+
+sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
+{
+    sip_leg *leg = calloc(1, sizeof *leg);
+    if (!leg)
+        return NULL;
+    leg->hc.kind = HC_LEG;
+    leg->d = d;
+    leg->outgoing = outgoing;
+    leg->state = LEG_NEW;
+    leg->local_mode = SDP_SENDRECV;
+    leg->pt = -1;
+    leg->sdp_sess = (unsigned long)random();
+    leg->sdp_ver = 1;
+    leg->t_start = loop_now(d->l);
+    leg->next = d->legs;
+    if (d->legs)
+        d->legs->prev = leg;
+    d->legs = leg;
+    d->leg_count++;
+    if (!outgoing)
+        d->incoming_count++;
+    return leg;
+}
+
+void sip_leg_maybe_free(sip_leg *leg)
+{
+    if (!leg->released || !leg->sip_done || leg->reaping)
+        return;
+    leg->reaping = true;
+    leg->reap_next = leg->d->reap;
+    leg->d->reap = leg;
+    if (leg->d->depth == 0) {
+        leg->d->depth++;
+        sip_leave(leg->d);   /* schedules the reap */
+    }
+}
+
+void sip_leg_sip_done(sip_leg *leg)
+{
+    leg->sip_done = true;
+    sip_leg_maybe_free(leg);
+}
+
+void sip_leg_detach(sip_leg *leg)
+{
+    sip_leg *p = leg->peer;
+    if (!p)
+        return;
+    if (p->rtp)
+        rtp_set_relay(p->rtp, NULL);
+    if (leg->rtp)
+        rtp_set_relay(leg->rtp, NULL);
+    if (p->peer == leg) {
+        p->peer = NULL;
+        p->bridged = false;
+        /* The hold we passed on ends with the bridge. */
+        if (p->state != LEG_ENDED)
+            sip_leg_push_mode(p, SDP_SENDRECV);
+    }
+    leg->peer = NULL;
+    leg->bridged = false;
+}
+
+static void leg_free(sip_leg *leg)
+{
+    sip_driver *d = leg->d;
+    if (leg->prev)
+        leg->prev->next = leg->next;
+    else
+        d->legs = leg->next;
+    if (leg->next)
+        leg->next->prev = leg->prev;
+    d->leg_count--;
+    if (!leg->outgoing)
+        d->incoming_count--;
+    sip_leg_detach(leg);
+    /* Outgoing legs that named this one as their caller forget it. */
+    for (sip_leg *o = d->legs; o; o = o->next)
+        if (o->from == leg)
+            o->from = NULL;
+    sip_media_leg_gone(leg);
+    if (leg->fail_timer)
+        loop_timer_stop(d->l, leg->fail_timer);
+    rtp_close(leg->rtp);
+    while (leg->forks) {
+        sip_fork *f = leg->forks;
+        leg->forks = f->next;
+        if (f->nh) {
+            nua_handle_bind(f->nh, NULL);
+            nua_handle_destroy(f->nh);
+        }
+        free(f->uri);
+        free(f);
+    }
+    free(leg->call_id);
+    free(leg->caller);
+    free(leg->caller_name);
+    free(leg->callee);
+    free(leg->source);
+    free(leg->gw_user);
+    free(leg->gw_pass);
+    free(leg);
+}
+
+void sip_leg_reap(sip_driver *d)
+{
+    while (d->reap) {
+        sip_leg *leg = d->reap;
+        d->reap = leg->reap_next;
+        leg_free(leg);
+    }
+}
+
+void sip_leg_log_end(sip_leg *leg, int code, const char *cause, const char *by)
+{
+    sip_driver *d = leg->d;
+    double now = loop_now(d->l);
+    sip_log(d, SIP_LOG_DEBUG, "%s %s ended by %s: %s %d after %.1fs%s",
+            leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", by, cause, code,
+            now - leg->t_start, leg->t_answer > 0 ? " (answered)" : "");
+}
+
+void sip_leg_ended(sip_leg *leg, int code, const char *cause)
+{
+    if (leg->state == LEG_ENDED)
+        return;
+    leg->state = LEG_ENDED;
+    sip_leg_detach(leg);
+    sip_leg_log_end(leg, code, cause, leg->outgoing ? "callee" : "caller");
+    if (!leg->we_ended && !leg->hangup_raised) {
+        leg->hangup_raised = true;
+        sip_raise_kind(leg, TEL_EV_HANGUP, code, cause);
+    }
+    sip_media_leg_gone(leg);
+}
+
+/* ---- media ---- */
+
+int sip_leg_media(sip_leg *leg)
+{
+    if (!leg->rtp)
+        leg->rtp = rtp_open(leg->d->rtp, &sip_leg_rtp_ops, leg);
+    if (!leg->rtp) {
+        sip_log(leg->d, SIP_LOG_ERROR, "no free RTP port");
+        return -1;
+    }
+    return 0;
+}
+
+/* Directions as bits: 1 = we send, 2 = we receive. */
+static unsigned mode_bits(sip_mode m)
+{
+    static const unsigned bits[] = {[SDP_SENDRECV] = 3, [SDP_SENDONLY] = 1, [SDP_RECVONLY] = 2,
+                                    [SDP_INACTIVE] = 0};
+    return bits[m];
+}
+
+static sip_mode bits_mode(unsigned b)
+{
+    static const sip_mode modes[] = {SDP_INACTIVE, SDP_SENDONLY, SDP_RECVONLY, SDP_SENDRECV};
+    return modes[b & 3];
+}
+
+static sip_mode answer_mode(const sip_leg *leg)
+{
+    if (!leg->have_remote)
+        return leg->local_mode;
+    unsigned r = mode_bits(leg->remote.mode);
+    unsigned rev = ((r & 1) << 1) | ((r & 2) >> 1);
+    unsigned b = mode_bits(leg->local_mode) & rev;
+    if (leg->remote.null_addr)
+        b &= 2u;
+    return bits_mode(b);
+}
+
+size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
+{
+    sip_driver *d = leg->d;
+    int pts[2], npt, te;
+    sip_mode mode;
+    if (offer && !leg->have_remote) {
+        /* First offer: the caller's codec first, so the relay rarely transcodes. */
+        int pref = leg->from && leg->from->pt >= 0 ? leg->from->pt : 0;
+        pts[0] = pref;
+        pts[1] = pref == 0 ? 8 : 0;
+        npt = 2;
+        te = 101;
+        mode = leg->local_mode;
+    } else {
+        pts[0] = leg->pt >= 0 ? leg->pt : 0;
+        npt = 1;
+        te = leg->remote.te_pt >= 0 ? leg->remote.te_pt : (leg->have_remote ? -1 : 101);
+        mode = offer ? leg->local_mode : answer_mode(leg);
+    }
+    if (leg->sent_once && mode != leg->sent_mode)
+        leg->sdp_ver++;
+    leg->sent_mode = mode;
+    leg->sent_once = true;
+    return sip_sdp_build(buf, size, d->media_ip, leg->rtp ? rtp_local_port(leg->rtp) : 0,
+                         leg->sdp_sess, leg->sdp_ver, pts, npt, te, mode);
+}
+
+static void update_inband(sip_leg *leg)
+{
+    if (leg->rtp)
+        rtp_inband_dtmf(leg->rtp, leg->have_remote && leg->remote.te_pt < 0 && !leg->bridged);
+}
+
+int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
+{
+    if (hold_changed)
+        *hold_changed = false;
+    if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
+        return -1;
+    sip_media_desc m;
+    char err[128];
+    if (sip_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &m, err, sizeof err) < 0) {
+        sip_log(leg->d, SIP_LOG_WARN, "%s: unusable SDP: %s", leg->call_id ? leg->call_id : "-", err);
+        return -1;
+    }
+    /* Keep the codec once chosen if the remote still offers it. */
+    int pt = m.pts[0];
+    for (int i = 0; i < m.npt; i++)
+        if (m.pts[i] == leg->pt)
+            pt = leg->pt;
+    leg->pt = pt;
+    leg->remote = m;
+    leg->have_remote = true;
+    bool held = sip_sdp_is_hold(&m);
+    if (hold_changed)
+        *hold_changed = held != leg->held;
+    leg->held = held;
+    if (sip_leg_media(leg) < 0)
+        return -1;
+    rtp_set_remote(leg->rtp, m.null_addr ? NULL : &m.addr, leg->pt, m.te_pt);
+    update_inband(leg);
+    return 0;
+}
+
+void sip_leg_update_relay(sip_leg *leg)
+{
+    sip_leg *p = leg->peer;
+    if (!p || !leg->rtp || !p->rtp)
+        return;
+    rtp_set_relay(leg->rtp, p->rtp);
+    rtp_set_relay(p->rtp, leg->rtp);
+}
+
+/* ---- hold passed on ---- */
+
+static void send_reinvite(sip_leg *leg)
+{
+    char sdp[768];
+    sip_leg_sdp(leg, sdp, sizeof sdp, true);
+    leg->reinvite_busy = true;
+    nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+               TAG_END());
+}
+
+void sip_leg_push_mode(sip_leg *leg, sip_mode mode)
+{
+    if (leg->local_mode == mode)
+        return;
+    leg->local_mode = mode;
+    if (leg->state != LEG_UP || !leg->nh)
+        return;
+    if (leg->reinvite_busy) {
+        leg->reinvite_again = true;
+        return;
+    }
+    send_reinvite(leg);
+}
+
+void sip_leg_reinvite_done(sip_leg *leg)
+{
+    leg->reinvite_busy = false;
+    if (leg->reinvite_again && leg->state == LEG_UP && leg->nh) {
+        leg->reinvite_again = false;
+        send_reinvite(leg);
+    }
+}
+
+/* The mode LEG's peer should see while LEG's remote holds. */
+sip_mode sip_leg_hold_mode(const sip_leg *leg)
+{
+    if (!leg->held)
+        return SDP_SENDRECV;
+    return leg->remote.mode == SDP_INACTIVE ? SDP_INACTIVE : SDP_SENDONLY;
+}
+
+/* ---- bridge ---- */
+
+int sip_leg_bridge(sip_leg *a, sip_leg *b)
+{
+    if (!a || !b || a == b || a->state == LEG_ENDED || b->state == LEG_ENDED)
+        return -1;
+    if (!a->outgoing && a->state != LEG_UP && sip_in_answer(a) < 0)
+        return -1;
+    if (!b->outgoing && b->state != LEG_UP && sip_in_answer(b) < 0)
+        return -1;
+    if (sip_leg_media(a) < 0 || sip_leg_media(b) < 0)
+        return -1;
+    if (a->peer && a->peer != b)
+        sip_leg_detach(a);
+    if (b->peer && b->peer != a)
+        sip_leg_detach(b);
+    a->peer = b;
+    b->peer = a;
+    a->bridged = b->bridged = true;
+    sip_leg_update_relay(a);
+    update_inband(a);
+    update_inband(b);
+    /* A hold that began before the bridge reaches the other side now. */
+    sip_leg_push_mode(b, sip_leg_hold_mode(a));
+    sip_leg_push_mode(a, sip_leg_hold_mode(b));
+    sip_log(a->d, SIP_LOG_DEBUG, "bridged %s <-> %s", a->call_id ? a->call_id : "-",
+            b->call_id ? b->call_id : "-");
+    return 0;
+}
+
+int sip_leg_unbridge(sip_leg *a, sip_leg *b)
+{
+    if (!a || a->peer != b)
+        return -1;
+    sip_leg_detach(a);
+    update_inband(a);
+    if (b)
+        update_inband(b);
+    sip_leg_push_mode(a, SDP_SENDRECV);
+    if (b)
+        sip_leg_push_mode(b, SDP_SENDRECV);
+    return 0;
+}
+
+/* ---- transfer (REFER out) ---- */
+
+int sip_leg_transfer(sip_leg *leg, const char *to)
+{
+    if (!leg || leg->state != LEG_UP || !leg->nh || !to || !*to)
+        return -1;
+    char uri[512];
+    if (strncmp(to, "sip:", 4) == 0 || strncmp(to, "sips:", 5) == 0)
+        snprintf(uri, sizeof uri, "<%s>", to);
+    else
+        snprintf(uri, sizeof uri, "<sip:%s@%s:%d>", to, leg->d->sip_host, leg->d->sip_port);
+    sip_log(leg->d, SIP_LOG_INFO, "%s: REFER to %s", leg->call_id ? leg->call_id : "-", uri);
+    nua_refer(leg->nh, SIPTAG_REFER_TO_STR(uri), TAG_END());
+    return 0;
+}
+
+/* ---- media in ---- */
+
+void sip_leg_digit(sip_leg *leg, char digit)
+{
+    sip_driver *d = leg->d;
+    if (leg->state == LEG_ENDED)
+        return;
+    sip_enter(d);
+    sip_log(d, SIP_LOG_DEBUG, "%s: DTMF %c", leg->call_id ? leg->call_id : "-", digit);
+    tel_event ev = {.kind = TEL_EV_DTMF, .digit = digit};
+    sip_raise(leg, &ev);
+    sip_media_digit(leg, digit);
+    sip_leave(d);
+}
+
+static void leg_dtmf_cb(void *owner, char digit) { sip_leg_digit(owner, digit); }
+
+static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n)
+{
+    sip_media_audio(owner, pcm, n);
+}

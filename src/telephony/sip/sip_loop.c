@@ -1,0 +1,223 @@
+/* sip_loop.c — a loop backend on sofia-sip's su_root. The SIP stack owns
+ * the wait (su_root's epoll port and its timer tree); our timers and fd
+ * watches are registered with it, so SIP, RTP, HTTP and DB share one thread
+ * (docs/decisions/0010-sip-loop-integration.md). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define SU_ROOT_MAGIC_T void
+#define SU_TIMER_ARG_T void
+#define SU_WAKEUP_ARG_T void
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+
+#include "telephony/sip/sip_int.h"
+
+typedef struct sip_loop {
+    loop base;
+    su_root_t *root;
+    bool stopped;
+    size_t timers, watches;     /* live ones: run() returns when both are 0 */
+} sip_loop;
+
+struct loop_timer {
+    su_timer_t *t;
+    loop_timer_cb cb;
+    void *arg;
+    sip_loop *sl;
+};
+
+struct loop_watch {
+    su_wait_t wait;
+    int index;
+    int fd;
+    loop_fd_cb cb;
+    void *arg;
+    sip_loop *sl;
+};
+
+static const loop_ops sip_loop_ops;
+
+bool sip_loop_is(const loop *l) { return l && l->ops == &sip_loop_ops; }
+
+su_root_t *sip_loop_root(loop *l) { return sip_loop_is(l) ? ((sip_loop *)l)->root : NULL; }
+
+static double now_op(loop *l)
+{
+    (void)l;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void timer_fire_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+    (void)magic;
+    (void)t;
+    loop_timer *lt = arg;
+    sip_loop *sl = lt->sl;
+    loop_timer_cb cb = lt->cb;
+    void *cbarg = lt->arg;
+    /* Freed before the callback: a fired timer may not be stopped, and the
+     * callback may start new ones. su_timer_expire does not touch it again. */
+    su_timer_destroy(lt->t);
+    free(lt);
+    sl->timers--;
+    cb(&sl->base, cbarg);
+}
+
+static loop_timer *timer_start_op(loop *l, double after, loop_timer_cb cb, void *arg)
+{
+    sip_loop *sl = (sip_loop *)l;
+    loop_timer *lt = calloc(1, sizeof *lt);
+    if (!lt)
+        return NULL;
+    double ms = after > 0 ? ceil(after * 1000.0) : 0;
+    if (ms > 2e9)
+        ms = 2e9;
+    lt->t = su_timer_create(su_root_task(sl->root), 0);
+    if (!lt->t) {
+        free(lt);
+        return NULL;
+    }
+    lt->cb = cb;
+    lt->arg = arg;
+    lt->sl = sl;
+    su_timer_set_interval(lt->t, timer_fire_cb, lt, (su_duration_t)ms);
+    sl->timers++;
+    return lt;
+}
+
+static void timer_stop_op(loop *l, loop_timer *lt)
+{
+    if (!lt)
+        return;
+    su_timer_destroy(lt->t);
+    free(lt);
+    ((sip_loop *)l)->timers--;
+}
+
+static int wait_events(unsigned ev)
+{
+    return ((ev & LOOP_READ) ? SU_WAIT_IN : 0) | ((ev & LOOP_WRITE) ? SU_WAIT_OUT : 0);
+}
+
+static int watch_fire_cb(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+    (void)magic;
+    loop_watch *lw = arg;
+    int re = su_wait_events(w, lw->fd);
+    unsigned ev = 0;
+    if (re & (SU_WAIT_IN | SU_WAIT_HUP | SU_WAIT_ERR))
+        ev |= LOOP_READ;
+    if (re & SU_WAIT_OUT)
+        ev |= LOOP_WRITE;
+    if (re & (SU_WAIT_HUP | SU_WAIT_ERR))
+        ev |= LOOP_WRITE;
+    lw->cb(&lw->sl->base, lw->fd, ev, lw->arg);
+    return 0;
+}
+
+static loop_watch *watch_op(loop *l, int fd, unsigned events, loop_fd_cb cb, void *arg)
+{
+    sip_loop *sl = (sip_loop *)l;
+    loop_watch *lw = calloc(1, sizeof *lw);
+    if (!lw)
+        return NULL;
+    lw->fd = fd;
+    lw->cb = cb;
+    lw->arg = arg;
+    lw->sl = sl;
+    if (su_wait_create(&lw->wait, fd, wait_events(events)) < 0) {
+        free(lw);
+        return NULL;
+    }
+    lw->index = su_root_register(sl->root, &lw->wait, watch_fire_cb, lw, 0);
+    if (lw->index <= 0) {
+        su_wait_destroy(&lw->wait);
+        free(lw);
+        return NULL;
+    }
+    sl->watches++;
+    return lw;
+}
+
+static void watch_modify_op(loop *l, loop_watch *lw, unsigned events)
+{
+    su_root_eventmask(((sip_loop *)l)->root, lw->index, lw->fd, wait_events(events));
+}
+
+static void unwatch_op(loop *l, loop_watch *lw)
+{
+    if (!lw)
+        return;
+    sip_loop *sl = (sip_loop *)l;
+    /* Deregistering inside a callback is safe: the epoll port notices the
+     * change and stops dispatching the batch it is in. */
+    su_root_deregister(sl->root, lw->index);
+    free(lw);
+    sl->watches--;
+}
+
+static void run_op(loop *l)
+{
+    sip_loop *sl = (sip_loop *)l;
+    sl->stopped = false;
+    /* Like the real loop: until stopped or nothing is left to wait for (the
+     * worker pool's own wakeup fd does not count). */
+    while (!sl->stopped &&
+           (sl->timers > 0 || sl->watches > (l->pool ? 1u : 0u) || l->real_pending > 0))
+        su_root_step(sl->root, 1000);
+}
+
+static void stop_op(loop *l)
+{
+    sip_loop *sl = (sip_loop *)l;
+    sl->stopped = true;
+    su_root_break(sl->root);
+}
+
+static void destroy_op(loop *l)
+{
+    sip_loop *sl = (sip_loop *)l;
+    su_root_destroy(sl->root);
+    free(sl);
+    su_deinit();
+}
+
+static const loop_ops sip_loop_ops = {
+    .name = "sofia-su_root",
+    .now = now_op,
+    .timer_start = timer_start_op,
+    .timer_stop = timer_stop_op,
+    .watch = watch_op,
+    .watch_modify = watch_modify_op,
+    .unwatch = unwatch_op,
+    .run = run_op,
+    .stop = stop_op,
+    .destroy = destroy_op,
+};
+
+loop *sip_loop_new(void)
+{
+    if (su_init() != 0)
+        return NULL;
+    sip_loop *sl = calloc(1, sizeof *sl);
+    if (!sl) {
+        su_deinit();
+        return NULL;
+    }
+    sl->root = su_root_create(NULL);
+    if (!sl->root) {
+        free(sl);
+        su_deinit();
+        return NULL;
+    }
+    /* The stack runs in our thread: no second thread waking us through a
+     * socket for every event (the biggest single cost, notes/sofia-sip.md). */
+    su_root_threading(sl->root, 0);
+    sl->base.ops = &sip_loop_ops;
+    return &sl->base;
+}

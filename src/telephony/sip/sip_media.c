@@ -1,0 +1,368 @@
+/* sip_media.c — media operations on a leg: play an 8 kHz mono WAV
+ * (libsndfile), generate a tone, record what the leg sends to a WAV file.
+ * One 20 ms tick for the whole driver drives every active operation; the
+ * tick stops when none is left. A bridged (or early-media) leg hears its
+ * peer: our own prompts to it are muted meanwhile but keep their time. */
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "telephony/sip/sip_int.h"
+
+#define TICK 0.02
+#define FRAME 160
+#define RATE 8000
+
+typedef enum { OP_PLAY, OP_TONE, OP_RECORD } op_kind;
+
+struct tel_op {
+    sip_driver *d;
+    sip_leg *leg;
+    op_kind kind;
+    tel_op_done_cb cb;
+    void *arg;
+    bool interruptible;
+    char *error;               /* fails on the first tick with this message */
+    SNDFILE *sf;
+    /* tone */
+    double f1, f2, ph1, ph2;
+    long on, period;           /* samples; period 0: continuous */
+    long pos, limit;           /* samples produced; limit 0: until cancelled */
+    /* record */
+    long beep_left, rec_limit, rec_ticks;
+    unsigned gen;
+    struct tel_op *next, *prev;
+};
+
+static unsigned tick_gen;
+
+static void link_op(sip_driver *d, tel_op *op)
+{
+    op->next = d->ops;
+    if (d->ops)
+        d->ops->prev = op;
+    d->ops = op;
+}
+
+static void unlink_op(tel_op *op)
+{
+    sip_driver *d = op->d;
+    if (op->prev)
+        op->prev->next = op->next;
+    else if (d->ops == op)
+        d->ops = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    op->next = op->prev = NULL;
+    if (op->leg) {
+        if (op->leg->play_op == op)
+            op->leg->play_op = NULL;
+        if (op->leg->rec_op == op) {
+            op->leg->rec_op = NULL;
+            if (op->leg->rtp)
+                rtp_want_audio(op->leg->rtp, false);
+        }
+    }
+}
+
+static void op_free(tel_op *op)
+{
+    if (op->sf)
+        sf_close(op->sf);
+    free(op->error);
+    free(op);
+}
+
+static void complete(tel_op *op, int status, const char *msg, char digit)
+{
+    unlink_op(op);
+    tel_op_done_cb cb = op->cb;
+    void *arg = op->arg;
+    char *m = op->error ? op->error : msg ? strdup(msg) : NULL;
+    op->error = NULL;
+    if (op->sf) {
+        sf_close(op->sf);
+        op->sf = NULL;
+    }
+    free(op);
+    if (cb)
+        cb(arg, status, m, digit);
+    free(m);
+}
+
+/* ---- the tick ---- */
+
+static void tone_fill(tel_op *op, int16_t *pcm, size_t n)
+{
+    for (size_t i = 0; i < n; i++, op->pos++) {
+        bool on = op->period == 0 || (op->pos % op->period) < op->on;
+        double s = 0;
+        if (on) {
+            s = sin(op->ph1) + (op->f2 > 0 ? sin(op->ph2) : 0);
+            s *= op->f2 > 0 ? 4000.0 : 8000.0;
+        }
+        op->ph1 = fmod(op->ph1 + 2 * M_PI * op->f1 / RATE, 2 * M_PI);
+        op->ph2 = fmod(op->ph2 + 2 * M_PI * op->f2 / RATE, 2 * M_PI);
+        pcm[i] = (int16_t)s;
+    }
+}
+
+static bool can_send(const sip_leg *leg)
+{
+    return leg->rtp && !leg->peer && (leg->state == LEG_UP || leg->state == LEG_EARLY);
+}
+
+/* One 20 ms step; true when the operation is finished. */
+static bool step(tel_op *op)
+{
+    int16_t pcm[FRAME];
+    sip_leg *leg = op->leg;
+    switch (op->kind) {
+    case OP_PLAY: {
+        sf_count_t n = sf_read_short(op->sf, pcm, FRAME);
+        if (n <= 0)
+            return true;
+        if (n < FRAME)
+            memset(pcm + n, 0, (size_t)(FRAME - n) * sizeof pcm[0]);
+        if (can_send(leg))
+            rtp_send_pcm(leg->rtp, pcm, FRAME);
+        return n < FRAME;
+    }
+    case OP_TONE:
+        tone_fill(op, pcm, FRAME);
+        if (can_send(leg))
+            rtp_send_pcm(leg->rtp, pcm, FRAME);
+        return op->limit > 0 && op->pos >= op->limit;
+    case OP_RECORD:
+        if (op->beep_left > 0) {
+            tone_fill(op, pcm, FRAME);
+            op->beep_left -= FRAME;
+            if (can_send(leg))
+                rtp_send_pcm(leg->rtp, pcm, FRAME);
+            if (op->beep_left <= 0 && leg->rtp)
+                rtp_want_audio(leg->rtp, true);
+            return false;
+        }
+        op->rec_ticks++;
+        return op->rec_limit > 0 && op->rec_ticks * FRAME >= op->rec_limit;
+    }
+    return true;
+}
+
+static void tick_cb(loop *l, void *arg);
+
+static void tick_arm(sip_driver *d)
+{
+    if (d->tick_timer || !d->ops)
+        return;
+    double now = loop_now(d->l);
+    if (d->tick_next < now - 0.1 || d->tick_next > now + 1)
+        d->tick_next = now;   /* idle or far behind: start afresh */
+    d->tick_next += TICK;
+    double wait = d->tick_next - now;
+    d->tick_timer = loop_timer_start(d->l, wait > 0 ? wait : 0, tick_cb, d);
+}
+
+static void tick_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_driver *d = arg;
+    d->tick_timer = NULL;
+    sip_enter(d);
+    unsigned gen = ++tick_gen;
+again:
+    for (tel_op *op = d->ops; op; op = op->next) {
+        if (op->gen == gen)
+            continue;
+        op->gen = gen;
+        if (op->error) {
+            complete(op, -1, NULL, 0);
+            goto again;   /* the callback may have changed the list */
+        }
+        if (step(op)) {
+            complete(op, 0, NULL, 0);
+            goto again;
+        }
+    }
+    tick_arm(d);
+    sip_leave(d);
+}
+
+/* ---- starting operations ---- */
+
+static char *resolve_path(sip_driver *d, const char *path)
+{
+    if (!path)
+        return NULL;
+    if (path[0] == '/' || access(path, F_OK) == 0 || !d->prog->settings.sounds)
+        return strdup(path);
+    const char *sounds = d->prog->settings.sounds;
+    char buf[4096];
+    if (sounds[0] == '/' || !d->prog->dir)
+        snprintf(buf, sizeof buf, "%s/%s", sounds, path);
+    else
+        snprintf(buf, sizeof buf, "%s/%s/%s", d->prog->dir, sounds, path);
+    return strdup(buf);
+}
+
+static tel_op *op_new(sip_leg *leg, op_kind kind, tel_op_done_cb cb, void *arg)
+{
+    tel_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return NULL;
+    op->d = leg->d;
+    op->leg = leg;
+    op->kind = kind;
+    op->cb = cb;
+    op->arg = arg;
+    op->gen = tick_gen;
+    if (leg->state == LEG_ENDED)
+        op->error = strdup("the call has ended");
+    if (kind == OP_RECORD) {
+        if (leg->rec_op)
+            complete(leg->rec_op, -1, "replaced by another recording", 0);
+        leg->rec_op = op;
+    } else {
+        if (leg->play_op)
+            complete(leg->play_op, -1, "replaced by another prompt", 0);
+        leg->play_op = op;
+    }
+    link_op(leg->d, op);
+    tick_arm(leg->d);
+    return op;
+}
+
+tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible, tel_op_done_cb cb, void *arg)
+{
+    tel_op *op = op_new(leg, OP_PLAY, cb, arg);
+    if (!op || op->error)
+        return op;
+    op->interruptible = interruptible;
+    char *full = resolve_path(leg->d, path);
+    SF_INFO info = {0};
+    char msg[700];
+    op->sf = full ? sf_open(full, SFM_READ, &info) : NULL;
+    if (!op->sf) {
+        snprintf(msg, sizeof msg, "cannot open prompt %s: %s", full ? full : "(none)", sf_strerror(NULL));
+        op->error = strdup(msg);
+    } else if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_WAV || info.samplerate != RATE ||
+               info.channels != 1) {
+        snprintf(msg, sizeof msg, "prompt %s is not an 8 kHz mono WAV (%d Hz, %d channel(s)): convert it, "
+                 "e.g. sox IN -r 8000 -c 1 OUT.wav", full, info.samplerate, info.channels);
+        op->error = strdup(msg);
+    }
+    free(full);
+    return op;
+}
+
+tel_op *sip_media_tone(sip_leg *leg, tel_tone tone, double seconds, tel_op_done_cb cb, void *arg)
+{
+    tel_op *op = op_new(leg, OP_TONE, cb, arg);
+    if (!op || op->error)
+        return op;
+    switch (tone) {
+    case TEL_TONE_RINGBACK:   /* 425 Hz, 1 s on, 4 s off (ITU-T E.180) */
+        op->f1 = 425, op->on = RATE, op->period = 5 * RATE;
+        break;
+    case TEL_TONE_BUSY:       /* 425 Hz, 0.5 s on, 0.5 s off */
+        op->f1 = 425, op->on = RATE / 2, op->period = RATE;
+        break;
+    case TEL_TONE_BEEP:
+        op->f1 = 1000;
+        if (seconds <= 0)
+            seconds = 0.25;
+        break;
+    }
+    op->limit = seconds > 0 ? (long)(seconds * RATE) : 0;
+    return op;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    char *dir = dirname(tmp);
+    if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0)
+        return 0;
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return 0;
+    if (mkdirs(dir) < 0)
+        return -1;
+    return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, bool beep,
+                         tel_op_done_cb cb, void *arg)
+{
+    tel_op *op = op_new(leg, OP_RECORD, cb, arg);
+    if (!op || op->error)
+        return op;
+    char *full = resolve_path(leg->d, path);
+    SF_INFO info = {.samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    if (full)
+        mkdirs(full);
+    op->sf = full ? sf_open(full, SFM_WRITE, &info) : NULL;
+    if (!op->sf) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "cannot write recording %s: %s", full ? full : "(none)", sf_strerror(NULL));
+        op->error = strdup(msg);
+    }
+    free(full);
+    op->rec_limit = (long)((max_seconds > 0 ? max_seconds : 3600) * RATE);
+    if (beep) {
+        op->f1 = 1000;
+        op->beep_left = RATE / 4;
+    } else if (leg->rtp) {
+        rtp_want_audio(leg->rtp, true);
+    }
+    return op;
+}
+
+void sip_media_cancel(sip_driver *d, tel_op *op)
+{
+    (void)d;
+    if (!op)
+        return;
+    unlink_op(op);
+    op_free(op);
+}
+
+void sip_media_digit(sip_leg *leg, char digit)
+{
+    if (leg->play_op && leg->play_op->interruptible && !leg->play_op->error)
+        complete(leg->play_op, 0, NULL, digit);
+    if (leg->rec_op && !leg->rec_op->error && leg->rec_op->beep_left <= 0)
+        complete(leg->rec_op, 0, NULL, digit);
+}
+
+void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n)
+{
+    tel_op *op = leg->rec_op;
+    if (op && op->sf && op->beep_left <= 0)
+        sf_write_short(op->sf, pcm, (sf_count_t)n);
+}
+
+void sip_media_leg_gone(sip_leg *leg)
+{
+    if (leg->play_op)
+        complete(leg->play_op, -1, "hangup", 0);
+    if (leg->rec_op)
+        complete(leg->rec_op, leg->rec_op->error ? -1 : 0, NULL, 0);
+}
+
+void sip_media_free_all(sip_driver *d)
+{
+    while (d->ops) {
+        tel_op *op = d->ops;
+        unlink_op(op);
+        op_free(op);
+    }
+}

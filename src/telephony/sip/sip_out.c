@@ -1,0 +1,307 @@
+/* sip_out.c — outgoing legs (the B2BUA's second dialog): to a registered
+ * user (one INVITE per contact, first answer wins, the rest cancelled),
+ * through a gateway (digest authentication on 401/407) or to a SIP URI.
+ * Provisional and final responses become leg events; early media is passed
+ * to the caller's leg. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/url.h>
+
+#include "telephony/sip/sip_int.h"
+
+static void fail_leg(sip_leg *leg, int code)
+{
+    if (leg->state == LEG_ENDED)
+        return;
+    leg->state = LEG_ENDED;
+    sip_leg_detach(leg);
+    sip_leg_log_end(leg, code, code == 486 || code == 600 ? "busy" : "failed", "callee");
+    sip_raise_kind(leg, code == 486 || code == 600 ? TEL_EV_BUSY : TEL_EV_FAILED, code,
+                   code == 486 || code == 600 ? "busy" : "failed");
+    sip_media_leg_gone(leg);
+}
+
+static void fail_timer_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_leg *leg = arg;
+    leg->fail_timer = NULL;
+    sip_enter(leg->d);
+    fail_leg(leg, leg->fail_code);
+    sip_leg_sip_done(leg);
+    sip_leave(leg->d);
+}
+
+/* No INVITE can be sent: the failure is reported from the loop, never from
+ * inside dial() (the engine has not even stored the leg yet). */
+static sip_leg *fail_later(sip_leg *leg, int code)
+{
+    leg->fail_code = code;
+    leg->fail_timer = loop_timer_start(leg->d->l, 0, fail_timer_cb, leg);
+    return leg;
+}
+
+static sip_fork *add_fork(sip_leg *leg, const char *uri)
+{
+    sip_fork *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->hc.kind = HC_FORK;
+    f->leg = leg;
+    f->uri = strdup(uri);
+    f->next = leg->forks;
+    leg->forks = f;
+    leg->fork_count++;
+    return f;
+}
+
+/* A display name inside double quotes. */
+static void quote_name(char *out, size_t n, const char *name)
+{
+    size_t j = 0;
+    for (const char *p = name; *p && j + 2 < n; p++)
+        if (*p != '"' && *p != '\\' && *p != '\r' && *p != '\n')
+            out[j++] = *p;
+    out[j] = '\0';
+}
+
+static bool gateway_uri(sip_driver *d, const scn_gateway *g, const char *number, char *out, size_t n)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *u = url_make(home, g->uri);
+    bool ok = false;
+    if (u && u->url_host) {
+        u->url_user = number;
+        ok = url_e(out, (isize_t)n, u) > 0;
+    }
+    su_home_deinit(home);
+    (void)d;
+    return ok;
+}
+
+sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
+{
+    if (!req || !req->target)
+        return NULL;
+    sip_leg *leg = sip_leg_new(d, true);
+    if (!leg)
+        return NULL;
+    leg->user = user;
+    leg->from = req->from;
+    leg->callee = strdup(req->target);
+    leg->t_start = loop_now(d->l);
+    if (d->shutting_down)
+        return fail_later(leg, 503);
+
+    char to[400], uri[320];
+    snprintf(to, sizeof to, "<sip:%s@%s>", req->target, d->sip_host);
+    switch (req->kind) {
+    case TEL_DIAL_USER: {
+        const char *const *contacts = sip_registrar_contacts(d->reg, req->target);
+        if (!contacts || !contacts[0])
+            return fail_later(leg, 480);
+        for (size_t i = 0; contacts[i]; i++)
+            add_fork(leg, contacts[i]);
+        break;
+    }
+    case TEL_DIAL_GATEWAY: {
+        const struct sip_gw *g = sip_gw_by_name(d, req->gateway);
+        if (!g || !gateway_uri(d, sip_gw_conf(g), req->target, uri, sizeof uri))
+            return fail_later(leg, 404);
+        const scn_gateway *gc = sip_gw_conf(g);
+        leg->gateway = gc->name;
+        leg->gw_user = sip_strdup(gc->auth_user);
+        leg->gw_pass = sip_strdup(gc->auth_password);
+        snprintf(to, sizeof to, "<%s>", uri);
+        add_fork(leg, uri);
+        break;
+    }
+    case TEL_DIAL_URI:
+        if (strncmp(req->target, "sip:", 4) != 0)
+            return fail_later(leg, 416);
+        snprintf(to, sizeof to, "<%s>", req->target);
+        add_fork(leg, req->target);
+        break;
+    }
+    if (sip_leg_media(leg) < 0)
+        return fail_later(leg, 503);
+
+    const char *cid = req->caller_id && *req->caller_id ? req->caller_id
+                      : req->from && req->from->caller && *req->from->caller ? req->from->caller
+                                                                             : "anonymous";
+    const char *cname = req->caller_name ? req->caller_name : req->from ? req->from->caller_name : NULL;
+    char from[400], name[128] = "";
+    if (cname && *cname)
+        quote_name(name, sizeof name, cname);
+    if (*name)
+        snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", name, cid, d->sip_host);
+    else
+        snprintf(from, sizeof from, "<sip:%s@%s>", cid, d->sip_host);
+
+    char sdp[768];
+    sip_leg_sdp(leg, sdp, sizeof sdp, true);
+    for (sip_fork *f = leg->forks; f; f = f->next) {
+        f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
+        if (!f->nh) {
+            f->failed = f->terminated = true;
+            leg->forks_failed++;
+            continue;
+        }
+        nua_invite(f->nh, NUTAG_URL(f->uri), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                   SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+    }
+    if (leg->forks_failed == leg->fork_count)
+        return fail_later(leg, 500);
+    sip_log(d, SIP_LOG_DEBUG, "dial %s: %d INVITE(s) from %s", req->target, leg->fork_count, from);
+    return leg;
+}
+
+/* Early media (183 with SDP, or 180 with SDP): the caller hears it. */
+static void early_media(sip_leg *leg)
+{
+    sip_leg *from = leg->from;
+    if (!from || from->state == LEG_ENDED || (from->peer && from->peer != leg))
+        return;
+    if (from->state != LEG_UP)
+        sip_in_ringing(from, true);
+    if (sip_leg_media(from) < 0)
+        return;
+    from->peer = leg;
+    leg->peer = from;
+    sip_leg_update_relay(leg);
+}
+
+static void authenticate(sip_fork *f, nua_handle_t *nh, int status, const sip_t *sip)
+{
+    const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    const char *realm = ch ? msg_params_find(ch->au_params, "realm=") : NULL;
+    char auth[512];
+    snprintf(auth, sizeof auth, "%s:%s:%s:%s", ch && ch->au_scheme ? ch->au_scheme : "Digest",
+             realm ? realm : "\"\"", f->leg->gw_user, f->leg->gw_pass ? f->leg->gw_pass : "");
+    f->auth_tried = true;
+    nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
+}
+
+void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phrase,
+                      const sip_t *sip)
+{
+    (void)phrase;
+    sip_leg *leg = f->leg;
+    bool sdp = sip && sip->sip_payload && sip->sip_payload->pl_len;
+    if (status < 200) {
+        if (leg->state == LEG_ENDED || f->cancelled)
+            return;
+        if (status == 100) {
+            if (!leg->trying_raised) {
+                leg->trying_raised = true;
+                sip_raise_kind(leg, TEL_EV_TRYING, status, NULL);
+            }
+            return;
+        }
+        leg->state = LEG_EARLY;
+        if (sdp && !leg->early_raised && sip_leg_apply_sdp(leg, sip, NULL) == 0) {
+            leg->early_raised = true;
+            early_media(leg);
+            sip_raise_kind(leg, TEL_EV_EARLY_MEDIA, status, NULL);
+        } else if (!leg->ringing_raised && !leg->early_raised) {
+            leg->ringing_raised = true;
+            sip_raise_kind(leg, TEL_EV_RINGING, status, NULL);
+        }
+        return;
+    }
+    if (status < 300) {
+        if (leg->win || leg->state == LEG_ENDED || f->cancelled) {
+            /* A second answer, or one after we gave up: end that dialog. */
+            nua_bye(nh, TAG_END());
+            return;
+        }
+        leg->win = f;
+        leg->nh = nh;
+        leg->state = LEG_UP;
+        leg->t_answer = loop_now(leg->d->l);
+        if (sdp)
+            sip_leg_apply_sdp(leg, sip, NULL);
+        for (sip_fork *o = leg->forks; o; o = o->next)
+            if (o != f && !o->failed && !o->terminated && o->nh) {
+                o->cancelled = true;
+                nua_cancel(o->nh, TAG_END());
+            }
+        if (leg->peer)
+            sip_leg_update_relay(leg);
+        sip_log(leg->d, SIP_LOG_DEBUG, "dial %s answered", leg->callee);
+        sip_raise_kind(leg, TEL_EV_ANSWER, status, NULL);
+        return;
+    }
+    if ((status == 401 || status == 407) && leg->gw_user && !f->auth_tried && sip &&
+        !f->cancelled && leg->state != LEG_ENDED) {
+        authenticate(f, nh, status, sip);
+        return;
+    }
+    f->failed = true;
+    f->status = status;
+    if (f->cancelled || leg->win)
+        return;
+    leg->forks_failed++;
+    /* Best response over the forks: 6xx, then busy, then the first. */
+    if (status >= 600 || (status == 486 && leg->best_status < 600) || leg->best_status == 0)
+        leg->best_status = status;
+    if (leg->forks_failed < leg->fork_count)
+        return;
+    fail_leg(leg, leg->best_status);
+}
+
+int sip_out_hangup(sip_leg *leg, int code)
+{
+    (void)code;
+    if (leg->state == LEG_ENDED)
+        return 0;
+    bool up = leg->state == LEG_UP;
+    leg->we_ended = true;
+    leg->state = LEG_ENDED;
+    if (leg->fail_timer) {
+        loop_timer_stop(leg->d->l, leg->fail_timer);
+        leg->fail_timer = NULL;
+        leg->sip_done = true;
+    }
+    if (up && leg->nh) {
+        nua_bye(leg->nh, TAG_END());
+    } else {
+        for (sip_fork *f = leg->forks; f; f = f->next)
+            if (!f->failed && !f->terminated && f->nh) {
+                f->cancelled = true;
+                nua_cancel(f->nh, TAG_END());
+            }
+    }
+    sip_leg_detach(leg);
+    sip_leg_log_end(leg, up ? 200 : 487, up ? "normal" : "cancelled", "us");
+    sip_media_leg_gone(leg);
+    sip_leg_maybe_free(leg);
+    return 0;
+}
+
+void sip_fork_terminated(sip_fork *f)
+{
+    sip_leg *leg = f->leg;
+    if (f->nh) {
+        nua_handle_bind(f->nh, NULL);
+        nua_handle_destroy(f->nh);
+    }
+    f->nh = NULL;
+    f->terminated = true;
+    if (leg->win == f) {
+        leg->nh = NULL;
+        sip_leg_ended(leg, 200, "normal");
+    }
+    for (sip_fork *o = leg->forks; o; o = o->next)
+        if (!o->terminated)
+            return;
+    /* Every INVITE is over; a leg still waiting on a fork that died
+     * without a final response fails now. */
+    if (leg->state != LEG_ENDED && !leg->win)
+        fail_leg(leg, leg->best_status ? leg->best_status : 408);
+    sip_leg_sip_done(leg);
+}
