@@ -229,6 +229,63 @@ int eng_call_ringing(eng_call *c, bool early_media)
     return 0;
 }
 
+int eng_call_transfer(eng_call *c, const char *to)
+{
+    if (c->ending || !c->leg)
+        return -1;
+    int rc = c->e->tel->ops->transfer(c->e->tel, c->leg, to);
+    if (rc < 0)
+        return rc;
+    eng_var_set_str(c, "transfer_to", to);
+    eng_var_set_str(c, "transfer_by", "scenario");
+    eng_call_event(c, SCN_EV_TRANSFER, "scenario", to, NULL);
+    eng_call_hangup(c, "transfer", "transfer", 0);
+    return 0;
+}
+
+/* ---- routes for dialled legs ---- */
+
+typedef struct leg_env {
+    scn_env env;
+    const scn_env *base;
+    const char *target;
+} leg_env;
+
+static bool leg_lookup(void *ctx, const char *name, size_t len, cr_value *out)
+{
+    leg_env *le = ctx;
+    if ((len == 13 && memcmp(name, "called_number", 13) == 0) ||
+        (len == 11 && memcmp(name, "dial_target", 11) == 0)) {
+        *out = cr_val_cstr(le->target);
+        return true;
+    }
+    return le->base->lookup(le->base->ctx, name, len, out);
+}
+
+const scn_route *eng_route_leg(eng_strand *s, scn_route_type type, const char *target)
+{
+    eng_call *c = s->call;
+    leg_env le;
+    le.base = eng_strand_env(s);
+    le.env = *le.base;
+    le.env.lookup = leg_lookup;
+    le.env.ctx = &le;
+    le.target = target;
+    bool any = false;
+    for (size_t i = 0; i < c->prog->route_count; i++)
+        if (c->prog->routes[i].type == type)
+            any = true;
+    if (!any)
+        return NULL;   /* no such routes: the leg is simply dialled, nothing to explain */
+    cr_strbuf explain = CR_STRBUF_INIT;
+    const scn_route *r = route_select(c->prog, type, &le.env, &explain);
+    eng_trace_rec rec = {.kind = ENG_TR_ROUTE, .route = r ? r->name : NULL, .leg = target,
+                         .explain = explain.len ? cr_strbuf_cstr(&explain) : NULL};
+    eng_emit(c, s, &rec);
+    cr_strbuf_free(&explain);
+    return r;
+}
+
 /* SIP status for ending a call with CAUSE: 0 means BYE (answered call). */
 static int cause_code(const char *cause, bool answered)
 {

@@ -158,6 +158,9 @@ void eng_var_foreach(eng_call *c, void (*fn)(void *arg, const char *name, cr_val
  * caller|scenario|system|transfer; CAUSE normal|busy|congestion|<code>...;
  * SIP_CODE the code for an unanswered call (0: from CAUSE). */
 void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_code);
+/* Blind transfer of the caller to TO: the driver transfers (REFER), the
+ * `transfer` event runs, then the call ends (hangup by "transfer"). */
+int eng_call_transfer(eng_call *c, const char *to);
 /* Answers the caller's leg if it is not answered yet (raises `answer`). */
 int eng_call_answer(eng_call *c);
 /* Signals ringing (180) or early media (183) to an unanswered caller. */
@@ -217,8 +220,9 @@ bool eng_strand_has_tag(eng_strand *s, const void *tag);
 bool eng_strand_break(eng_strand *s);
 
 /* Starts LIST in a new strand of the same call (stream, handlers). NAME is
- * the strand's name in the trace. Fails (NULL, error in the trace) over
- * settings.limits.max_streams. */
+ * the strand's name in the trace. Over settings.limits.max_streams it
+ * returns NULL, the current action's failure is set (return APP_FAILED)
+ * and S stops after it: a runaway script, reported in the trace. */
 eng_strand *eng_strand_spawn(eng_strand *s, const scn_actions *list, const char *name);
 
 /* `event`: from now on, each occurrence of an event in MASK (1u << scn_event)
@@ -270,6 +274,11 @@ typedef struct eng_dial_req {
 app_status eng_dial_start(eng_strand *s, const eng_dial_req *req);
 /* The dial app's cancel hook. */
 void eng_dial_cancel(eng_strand *s);
+
+/* The to_user / to_gateway route for a dialled TARGET (called_number and
+ * dial_target read as TARGET while the conditions are evaluated), traced
+ * with its explanation; NULL when none matches. */
+const scn_route *eng_route_leg(eng_strand *s, scn_route_type type, const char *target);
 
 /* Per-user idle bookkeeping for the group strategies (across calls). */
 double eng_agent_idle_since(eng_engine *e, const char *number);   /* 0: never called */

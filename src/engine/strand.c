@@ -218,7 +218,11 @@ eng_strand *eng_strand_spawn(eng_strand *s, const scn_actions *list, const char 
     eng_call *c = s->call;
     int max = eng_settings_streams(c->prog);
     if ((int)c->live_streams >= max) {
-        eng_fail(s, "max_streams limit (%d) reached", max);
+        /* A runaway script: the strand that asked stops, with the error. */
+        eng_fail(s, "max_streams limit (%d) reached: strand stopped", max);
+        eng_trace_rec r = {.kind = ENG_TR_ERROR, .level = "error", .message = s->err};
+        eng_emit(c, s, &r);
+        s->stop = true;
         return NULL;
     }
     return eng_strand_new(c, s->kind == SK_HANGUP ? SK_HANGUP : SK_STREAM, list, name);

@@ -184,13 +184,17 @@ static void t_quoted(cr_strbuf *b, const char *s)
     cr_strbuf_json_str(b, s, strlen(s));
 }
 
+/* Width of the columns before the detail: time, strand, kind. */
+#define T_WHO 16
+#define T_INDENT (8 + 2 + T_WHO + 2 + 6 + 2)
+
 static void t_indent_lines(cr_strbuf *b, const char *text)
 {
     /* Continuation lines line up under the detail column. */
     for (const char *p = text; *p; p++) {
         cr_strbuf_putc(b, *p);
         if (*p == '\n' && p[1])
-            cr_strbuf_printf(b, "%*s", 31, "");
+            cr_strbuf_printf(b, "%*s", T_INDENT, "");
     }
     if (b->len && b->s[b->len - 1] == '\n')
         b->s[--b->len] = '\0';
@@ -201,14 +205,14 @@ void eng_trace_text(const eng_trace_rec *r, cr_strbuf *b)
     char who[32] = "";
     if (r->strand)
         snprintf(who, sizeof who, "%u %s", r->strand, r->strand_name ? r->strand_name : "");
-    cr_strbuf_printf(b, "%8.3f  %-12.12s  %-6s  ", r->t, who, eng_trace_kind_names[r->kind]);
+    cr_strbuf_printf(b, "%8.3f  %-*.*s  %-6s  ", r->t, T_WHO, T_WHO, who, eng_trace_kind_names[r->kind]);
     switch (r->kind) {
     case ENG_TR_ROUTE:
         cr_strbuf_puts(b, r->route ? r->route : "(no route)");
         if (r->leg)
             cr_strbuf_printf(b, "  for leg %s", r->leg);
         if (r->explain) {
-            cr_strbuf_printf(b, "\n%*s", 31, "");
+            cr_strbuf_printf(b, "\n%*s", T_INDENT, "");
             t_indent_lines(b, r->explain);
         }
         break;
@@ -248,7 +252,7 @@ void eng_trace_text(const eng_trace_rec *r, cr_strbuf *b)
             cr_strbuf_printf(b, " cc %s", r->cc);
         cr_strbuf_puts(b, "  subject ");
         t_quoted(b, r->subject);
-        cr_strbuf_printf(b, "\n%*s", 31, "");
+        cr_strbuf_printf(b, "\n%*s", T_INDENT, "");
         t_indent_lines(b, r->body);
         break;
     case ENG_TR_HANGUP:

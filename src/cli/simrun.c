@@ -1,0 +1,243 @@
+/* simrun.c — one simulated call on a virtual loop (simrun.h). */
+#include "cli/simrun.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "services/svc.h"
+#include "telephony/sim/sim.h"
+
+struct simrun_result {
+    char *route;
+    bool rejected;
+    char *hangup_by, *hangup_cause;
+    double duration;
+    size_t var_count, var_cap;
+    char **names, **values;
+};
+
+typedef struct run_ctx {
+    const simrun_params *p;
+    simrun_result *r;
+    eng_engine *e;
+} run_ctx;
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d)
+        abort();
+    return d;
+}
+
+static void call_start_cb(void *arg, eng_call *c)
+{
+    run_ctx *x = arg;
+    for (size_t i = 0; i < x->p->var_count; i++)
+        eng_var_set_str(c, x->p->var_names[i], x->p->var_values[i]);
+}
+
+static void keep_var(void *arg, const char *name, cr_value v)
+{
+    simrun_result *r = arg;
+    if (r->var_count == r->var_cap) {
+        r->var_cap = r->var_cap ? r->var_cap * 2 : 32;
+        r->names = realloc(r->names, r->var_cap * sizeof *r->names);
+        r->values = realloc(r->values, r->var_cap * sizeof *r->values);
+        if (!r->names || !r->values)
+            abort();
+    }
+    cr_strbuf b = CR_STRBUF_INIT;
+    cr_val_to_text(v, &b);
+    r->names[r->var_count] = xstrdup(name);
+    r->values[r->var_count] = xstrdup(cr_strbuf_cstr(&b));
+    r->var_count++;
+    cr_strbuf_free(&b);
+}
+
+static void call_done_cb(void *arg, eng_call *c)
+{
+    run_ctx *x = arg;
+    simrun_result *r = x->r;
+    const char *route = eng_call_route(c);
+    r->route = route ? xstrdup(route) : NULL;
+    r->rejected = route == NULL;
+    eng_var_foreach(c, keep_var, r);
+    const char *by = simrun_var(r, "hangup_by");
+    const char *cause = simrun_var(r, "hangup_cause");
+    r->hangup_by = by ? xstrdup(by) : NULL;
+    r->hangup_cause = cause ? xstrdup(cause) : NULL;
+    r->duration = loop_now(eng_engine_loop(x->e)) - eng_call_start(c);
+}
+
+static void mail_flushed_cb(void *arg)
+{
+    loop_stop(arg);
+}
+
+simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err, size_t errlen)
+{
+    double at = p->at > 0 ? p->at : (double)time(NULL);
+    int offset = p->utc_offset;
+    if (!p->utc_offset_set) {
+        time_t t = (time_t)at;
+        struct tm tm;
+        localtime_r(&t, &tm);
+        offset = (int)tm.tm_gmtoff;
+    }
+    double max_time = p->max_time > 0 ? p->max_time : 3600;
+
+    loop *l = loop_new_virtual(at);
+    sim_driver *sd = sim_driver_new(l);
+    sim_set_max_media(sd, max_time);
+    for (size_t i = 0; i < p->party_count; i++)
+        if (!sim_party_add(sd, p->party_targets[i], p->party_specs[i], err, errlen)) {
+            sim_driver_free(sd);
+            loop_destroy(l);
+            return NULL;
+        }
+    svc_options def = {.mail = SVC_MAIL_CAPTURE};
+    const svc_options *so = p->svc ? p->svc : &def;
+    svc_ctx *svc = svc_new(l, prog, so, err, errlen);
+    if (!svc) {
+        sim_driver_free(sd);
+        loop_destroy(l);
+        return NULL;
+    }
+    simrun_result *r = calloc(1, sizeof *r);
+    if (!r)
+        abort();
+    run_ctx x = {.p = p, .r = r};
+    eng_options o = {
+        .trace = p->trace,
+        .trace_arg = p->trace_arg,
+        .utc_offset = offset,
+        .max_duration = max_time,
+        .call_start = call_start_cb,
+        .call_start_arg = &x,
+        .call_done = call_done_cb,
+        .call_done_arg = &x,
+        .random_seed = p->random_seed ? p->random_seed : 1,
+    };
+    x.e = eng_engine_new(l, sim_driver_tel(sd), svc, prog, &o);
+
+    const char *source = p->source;
+    if (!source)
+        source = prog->gateway_count ? prog->gateways[0].name : "";
+    tel_call_info info = {
+        .call_id = p->call_id ? p->call_id : "sim-1",
+        .caller_number = p->from ? p->from : "",
+        .caller_name = p->caller_name ? p->caller_name : "",
+        .called_number = p->to ? p->to : "",
+        .source = source,
+        .header_names = p->header_names,
+        .header_values = p->header_values,
+        .header_count = p->header_count,
+    };
+    int rc = sim_call(sd, &info, p->caller, err, errlen);
+    if (rc >= 0) {
+        loop_run(l);
+        if (so->mail == SVC_MAIL_SEND_ONCE) {
+            svc_mail_flush(svc, mail_flushed_cb, l);
+            loop_run(l);
+        }
+    }
+    eng_engine_free(x.e);
+    svc_free(svc);
+    sim_driver_free(sd);
+    loop_destroy(l);
+    if (rc < 0) {
+        simrun_result_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void simrun_result_free(simrun_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->var_count; i++) {
+        free(r->names[i]);
+        free(r->values[i]);
+    }
+    free(r->names);
+    free(r->values);
+    free(r->route);
+    free(r->hangup_by);
+    free(r->hangup_cause);
+    free(r);
+}
+
+const char *simrun_route(const simrun_result *r) { return r->route; }
+bool simrun_rejected(const simrun_result *r) { return r->rejected; }
+const char *simrun_hangup_by(const simrun_result *r) { return r->hangup_by; }
+const char *simrun_hangup_cause(const simrun_result *r) { return r->hangup_cause; }
+double simrun_duration(const simrun_result *r) { return r->duration; }
+size_t simrun_var_count(const simrun_result *r) { return r->var_count; }
+const char *simrun_var_name(const simrun_result *r, size_t i) { return r->names[i]; }
+const char *simrun_var_value(const simrun_result *r, size_t i) { return r->values[i]; }
+
+const char *simrun_var(const simrun_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->var_count; i++)
+        if (strcmp(r->names[i], name) == 0)
+            return r->values[i];
+    return NULL;
+}
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool simrun_parse_time(const char *s, double *epoch, int *utc_offset, bool *has_offset)
+{
+    int y, mo, d, h, mi, sec = 0;
+    if (strlen(s) < 16 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+        !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
+        s[13] != ':' || !digits(s + 14, 2, &mi))
+        return false;
+    const char *p = s + 16;
+    if (*p == ':') {
+        if (!digits(p + 1, 2, &sec))
+            return false;
+        p += 3;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return false;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = sec, .tm_isdst = -1};
+    *has_offset = false;
+    if (*p == 'Z' && !p[1]) {
+        *has_offset = true;
+        *utc_offset = 0;
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+        int oh, om;
+        if (!digits(p + 1, 2, &oh) || !digits(p + 4, 2, &om) || oh > 14 || om > 59)
+            return false;
+        *has_offset = true;
+        *utc_offset = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
+    } else if (*p) {
+        return false;
+    }
+    if (*has_offset) {
+        *epoch = (double)timegm(&tm) - *utc_offset;
+    } else {
+        time_t t = mktime(&tm);
+        if (t == (time_t)-1)
+            return false;
+        *epoch = (double)t;
+    }
+    return true;
+}

@@ -1,0 +1,68 @@
+/* simrun.h — run one simulated call to its end: a virtual loop, the `sim`
+ * driver with scripted caller and parties, the services (mail captured
+ * unless asked otherwise), and the engine. Used by `callroute simulate`
+ * and `callroute test`. */
+#ifndef CLI_SIMRUN_H
+#define CLI_SIMRUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "scenario/program.h"
+
+struct svc_options;
+
+typedef struct simrun_params {
+    const char *from, *to;          /* caller_number, called_number */
+    const char *source;             /* gateway name or "user:101"; NULL: the first gateway, else "" */
+    const char *caller_name;        /* NULL: "" */
+    const char *call_id;            /* NULL: "sim-1" */
+    double at;                      /* call start, seconds since the epoch; 0: now */
+    bool utc_offset_set;            /* false: the local zone's offset at AT */
+    int utc_offset;                 /* seconds east of UTC (--at ...+03:00) */
+    const char *caller;             /* caller SPEC (may be NULL) */
+    const char *const *party_targets; /* --party TARGET=SPEC, in order */
+    const char *const *party_specs;
+    size_t party_count;
+    const char *const *var_names;   /* --var NAME=VALUE */
+    const char *const *var_values;
+    size_t var_count;
+    const char *const *header_names; /* sip.header.<Name> */
+    const char *const *header_values;
+    size_t header_count;
+    double max_time;                /* <= 0: 3600; the call is hung up then */
+    eng_trace_cb trace;             /* may be NULL */
+    void *trace_arg;
+    /* Services: NULL gives the default (mail captured into the trace, real
+     * HTTP/DB); `callroute test` passes mocks; simulate --send-mail passes
+     * SVC_MAIL_SEND_ONCE. */
+    const struct svc_options *svc;
+    unsigned random_seed;           /* 0: 1 (deterministic) */
+} simrun_params;
+
+typedef struct simrun_result simrun_result;
+
+/* Runs the call. Returns NULL with a message in ERR when the parameters
+ * are unusable (bad SPEC, services cannot start): a usage error. */
+simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err, size_t errlen);
+void simrun_result_free(simrun_result *r);
+
+/* The outcome. */
+const char *simrun_route(const simrun_result *r);        /* NULL: no route matched */
+bool simrun_rejected(const simrun_result *r);            /* no route: 404 */
+const char *simrun_hangup_by(const simrun_result *r);    /* caller|scenario|system|transfer */
+const char *simrun_hangup_cause(const simrun_result *r);
+double simrun_duration(const simrun_result *r);          /* seconds */
+/* The call's variables when it ended (text form), in the order first set. */
+size_t simrun_var_count(const simrun_result *r);
+const char *simrun_var_name(const simrun_result *r, size_t i);
+const char *simrun_var_value(const simrun_result *r, size_t i);
+/* NULL when the variable was never set. */
+const char *simrun_var(const simrun_result *r, const char *name);
+
+/* Parses an ISO 8601 time "2026-11-26T10:00:00+03:00" (offset Z or ±HH:MM,
+ * optional; seconds optional). False when malformed. */
+bool simrun_parse_time(const char *s, double *epoch, int *utc_offset, bool *has_offset);
+
+#endif
