@@ -16,6 +16,7 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CALLROUTE=${CALLROUTE:-$ROOT/build/callroute}
 PY=/usr/bin/python3
 cd "$ROOT/tests/check" || exit 2
+if [ ! -x "$CALLROUTE" ]; then echo "FAIL check:binary ($CALLROUTE is not built)"; exit 1; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
