@@ -2,7 +2,7 @@
  * the services layer (SQLite on the worker pool, PostgreSQL on the loop).
  *
  * Results: db_rows (rows returned by a SELECT, or rows changed), db_error
- * ("" on success). `save:` copies columns of the first row into variables;
+ * ("" on success; "timeout" or "cancelled" when the engine stopped it). `save:` copies columns of the first row into variables;
  * with no rows they become null (render ""). An error, a timeout or a
  * `save:` column missing from the result fails the action. */
 #include <stddef.h>
@@ -96,6 +96,9 @@ static void db_cancel(eng_strand *s, const scn_action *a)
     eng_strand_set_pending(s, NULL);
     svc_db_cancel(op->q);
     free(op);
+    /* Cancelled by a hangup, or else by the action's timeout. */
+    eng_strand_var_set(s, "db_rows", cr_val_num(0));
+    eng_strand_var_set(s, "db_error", cr_val_cstr(eng_call_ended(eng_strand_call(s)) ? "cancelled" : "timeout"));
 }
 
 /* Load time: as many params as placeholders (SQLite's ?NNN and :name

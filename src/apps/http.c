@@ -2,7 +2,7 @@
  * through the services layer), its answer in variables.
  *
  * Results: http_status (0 when no answer came), http_body, http_error
- * ("" on success). A transport failure, a timeout or a status >= 400 fails
+ * ("" on success; "timeout" or "cancelled" when the engine stopped it). A transport failure, a timeout or a status >= 400 fails
  * the action (on_error runs). A JSON answer is also flattened into
  * http.json.<path> variables (http.json.agent.extension,
  * http.json.items.0.name; at most 256 leaves), and `save:` picks values
@@ -12,6 +12,7 @@
  * and is noted in the trace. */
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,8 +224,11 @@ static app_status answer(eng_strand *s, const http_params *p, const svc_http_res
     if (!root) {
         if (p->save.count == 0)
             return APP_DONE;
-        return eng_fail(s, "the answer is not valid JSON (%s at line %d column %d): cannot save", jerr.text,
-                        jerr.line, jerr.column);
+        char msg[256];
+        snprintf(msg, sizeof msg, "the answer is not valid JSON (%s at line %d column %d): cannot save",
+                 jerr.text, jerr.line, jerr.column);
+        eng_strand_var_set(s, "http_error", cr_val_cstr(msg));
+        return eng_fail(s, "%s", msg);
     }
     cr_arena *a = eng_call_arena(eng_strand_call(s));
     flat_ctx f = {s, a, MAX_FLAT};
@@ -317,6 +321,9 @@ static void http_cancel(eng_strand *s, const scn_action *a)
     eng_strand_set_pending(s, NULL);
     svc_http_cancel(op->h);
     free(op);
+    /* Cancelled by a hangup, or else by the action's timeout. */
+    const char *why = eng_call_ended(eng_strand_call(s)) ? "cancelled" : "timeout";
+    set_results(s, 0, "", 0, why);
 }
 
 /* Load time: header names are tokens, save paths parse. */
