@@ -60,7 +60,7 @@ bool cr_val_as_number(cr_value v, double *out)
     }
     char *end;
     double d = strtod(buf, &end);
-    if (end != buf + v.len)
+    if (end != buf + v.len || !isfinite(d)) /* "1e999" is text, not infinity */
         return false;
     *out = d;
     return true;
