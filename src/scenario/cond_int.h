@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "scenario/cond.h"
 #include "util/strbuf.h"
@@ -20,7 +21,15 @@ bool scn_schedule_eval(const scn_schedule *s, double now, cr_strbuf *why);
 /* Appends a short description ("schedule days mon-fri time 09:00-18:00"). */
 void scn_schedule_describe(const scn_schedule *s, cr_strbuf *out);
 
+/* Time zones (cond_tz.c): a cache of UTC offsets per zone. */
+typedef struct scn_tz scn_tz;
 /* True when NAME names a zone in the system's tzdata. */
 bool scn_tz_exists(const char *name);
+/* The zone NAME (interned, process-wide); NULL: the process's local zone. */
+scn_tz *scn_tz_get(const char *name);
+/* Its name; NULL for the local zone. */
+const char *scn_tz_name(const scn_tz *z);
+/* Seconds east of UTC in zone Z at time T. Thread-safe. */
+long scn_tz_offset(scn_tz *z, time_t t);
 
 #endif

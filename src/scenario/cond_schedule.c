@@ -1,43 +1,18 @@
 /* cond_schedule.c — `schedule:` conditions: days, time ranges (may cross
  * midnight), dates and date ranges (also yearly `12-31`), in a tzdata zone.
  *
- * Time zones: the C library's tz support, not a TZif parser of our own.
- * localtime_r only follows the process-wide TZ, so a zone's UTC offset is
- * computed by switching TZ (setenv + tzset) under a mutex and restoring it.
- * That is slow (tzset reads the zone file), so each zone keeps the offset
- * together with the interval around the asked time in which it does not
- * change: we probe day by day up to 32 days ahead and 2 days back and
- * bisect to the second where it changes (a DST transition). A lookup in
- * that interval is a mutex and two compares; a zone is re-read about once a
- * month. Assumes no zone changes its offset twice within a day (true of
- * tzdata). Other threads must not rely on localtime() while a refresh runs
- * (the engine only formats times on the loop thread, where this runs). */
+ * Time zones and their offsets: cond_tz.c. */
 #include "scenario/cond_int.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "scenario/compile.h"
 
 #define TZ_DIR "/usr/share/zoneinfo"
-
-typedef struct tz_zone {
-    char *name;              /* NULL: the process's local zone */
-    char *local_tz;          /* local zone: the TZ value the cache was built under */
-    bool valid;
-    time_t lo, hi;           /* the offset holds for lo <= t < hi */
-    long off;                /* seconds east of UTC */
-    struct tz_zone *next;
-} tz_zone;
-
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-static tz_zone *tz_zones;    /* process-wide, never freed: a handful of zones */
-static tz_zone tz_local;
 
 typedef struct { short from, to; } time_range;          /* minutes of the day */
 typedef struct { int from, to; bool yearly; } date_range; /* yyyymmdd, or mmdd when yearly */
@@ -51,133 +26,13 @@ struct scn_schedule {
     date_range *dates;
     size_t date_count;
     const char *dates_src;
-    tz_zone *zone;
+    scn_tz *zone;
 };
 
 static const char *const day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
 static const char *const day_long[] = {"sunday", "monday", "tuesday", "wednesday",
                                        "thursday", "friday", "saturday", NULL};
 static const char *const schedule_keys[] = {"days", "time", "dates", "tz", NULL};
-
-bool scn_tz_exists(const char *name)
-{
-    if (!name || !*name || name[0] == '/' || strstr(name, "..") || strlen(name) > 200)
-        return false;
-    char path[300];
-    snprintf(path, sizeof path, "%s/%s", TZ_DIR, name);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return false;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    char magic[4];
-    bool ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
-    fclose(f);
-    return ok;
-}
-
-static tz_zone *tz_intern(const char *name)
-{
-    pthread_mutex_lock(&tz_lock);
-    tz_zone *z = tz_zones;
-    while (z && strcmp(z->name, name) != 0)
-        z = z->next;
-    if (!z) {
-        z = calloc(1, sizeof *z);
-        if (!z || !(z->name = strdup(name)))
-            abort();
-        z->next = tz_zones;
-        tz_zones = z;
-    }
-    pthread_mutex_unlock(&tz_lock);
-    return z;
-}
-
-static long offset_now_tz(time_t t)
-{
-    struct tm tm;
-    localtime_r(&t, &tm);
-    return tm.tm_gmtoff;
-}
-
-/* First second in (a, b] whose offset differs from OFF (offset at a). */
-static time_t bisect(time_t a, time_t b, long off)
-{
-    while (b - a > 1) {
-        time_t m = a + (b - a) / 2;
-        if (offset_now_tz(m) == off)
-            a = m;
-        else
-            b = m;
-    }
-    return b;
-}
-
-/* Called with tz_lock held and TZ set to the zone. */
-static void tz_refresh(tz_zone *z, time_t t)
-{
-    long off = offset_now_tz(t);
-    time_t hi = t + 32 * 86400, lo = t - 2 * 86400;
-    for (int k = 1; k <= 32; k++) {
-        time_t p = t + (time_t)k * 86400;
-        if (offset_now_tz(p) != off) {
-            hi = bisect(p - 86400, p, off);
-            break;
-        }
-    }
-    for (int k = 1; k <= 2; k++) {
-        time_t p = t - (time_t)k * 86400;
-        if (offset_now_tz(p) != off) {
-            /* The change happened in (p, p + 1 day]: find its first second. */
-            time_t a = p, b = p + 86400;
-            long before = offset_now_tz(a);
-            lo = bisect(a, b, before);
-            break;
-        }
-    }
-    z->off = off;
-    z->lo = lo;
-    z->hi = hi;
-    z->valid = true;
-}
-
-static long tz_offset(tz_zone *z, time_t t)
-{
-    pthread_mutex_lock(&tz_lock);
-    if (!z->name) {
-        /* The local zone follows TZ: a changed TZ drops the cache. */
-        const char *cur = getenv("TZ");
-        if (z->valid && ((cur == NULL) != (z->local_tz == NULL) ||
-                         (cur && strcmp(cur, z->local_tz) != 0)))
-            z->valid = false;
-        if (!z->valid) {
-            free(z->local_tz);
-            z->local_tz = cur ? strdup(cur) : NULL;
-        }
-    }
-    if (!z->valid || t < z->lo || t >= z->hi) {
-        if (z->name) {
-            const char *old = getenv("TZ");
-            char *saved = old ? strdup(old) : NULL;
-            setenv("TZ", z->name, 1);
-            tzset();
-            tz_refresh(z, t);
-            if (saved)
-                setenv("TZ", saved, 1);
-            else
-                unsetenv("TZ");
-            tzset();
-            free(saved);
-        } else {
-            tzset();
-            tz_refresh(z, t);
-        }
-    }
-    long off = z->off;
-    pthread_mutex_unlock(&tz_lock);
-    return off;
-}
 
 /* ---- compile ---- */
 
@@ -436,7 +291,7 @@ scn_schedule *scn_schedule_compile(scn_compile_ctx *cx, const scn_node *n)
         return NULL;
     }
     scn_schedule *s = cr_arena_alloc(cx->arena, sizeof *s);
-    s->zone = &tz_local;
+    s->zone = scn_tz_get(NULL);
     bool ok = true, any = false;
     for (size_t i = 0; i < n->count; i++) {
         const scn_node *k = n->pairs[i].key, *v = n->pairs[i].val;
@@ -467,7 +322,7 @@ scn_schedule *scn_schedule_compile(scn_compile_ctx *cx, const scn_node *n)
                 scn_cx_error(cx, v, "unknown time zone '%s' (not in %s)", v->str, TZ_DIR);
                 ok = false;
             } else {
-                s->zone = tz_intern(v->str);
+                s->zone = scn_tz_get(v->str);
             }
         } else {
             const char *hint = scn_suggest(k->str, schedule_keys);
@@ -493,13 +348,13 @@ static void saw(const scn_schedule *s, const struct tm *tm, cr_strbuf *why)
 {
     cr_strbuf_printf(why, " (saw %s %04d-%02d-%02d %02d:%02d %s)", day_names[tm->tm_wday],
                      tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min,
-                     s->zone->name ? s->zone->name : "local time");
+                     scn_tz_name(s->zone) ? scn_tz_name(s->zone) : "local time");
 }
 
 bool scn_schedule_eval(const scn_schedule *s, double now, cr_strbuf *why)
 {
     time_t t = (time_t)(now < 0 ? now - 1 : now);   /* floor for the odd pre-1970 clock */
-    time_t local = t + tz_offset(s->zone, t);
+    time_t local = t + scn_tz_offset(s->zone, t);
     struct tm tm;
     gmtime_r(&local, &tm);
     if (s->days && !(s->days >> tm.tm_wday & 1u)) {
@@ -557,6 +412,6 @@ void scn_schedule_describe(const scn_schedule *s, cr_strbuf *out)
         cr_strbuf_printf(out, " time %s", s->times_src);
     if (s->date_count)
         cr_strbuf_printf(out, " dates %s", s->dates_src);
-    if (s->zone->name)
-        cr_strbuf_printf(out, " tz %s", s->zone->name);
+    if (scn_tz_name(s->zone))
+        cr_strbuf_printf(out, " tz %s", scn_tz_name(s->zone));
 }
