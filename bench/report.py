@@ -2,7 +2,7 @@
 """BENCHMARKS.md from the JSON lines bench/run.sh collected (bench/README.md).
 
   report.py machine                    machine facts as JSON
-  report.py time-load CALLROUTE FILE   one timed `callroute check FILE` (JSON line)
+  report.py time-load CALLROUTE FILE [k=v...]  one timed `callroute check FILE`
   report.py missed RESULTS             ids of goals missed (for profiling)
   report.py write RESULTS OUT.md       the report
 
@@ -52,8 +52,9 @@ def machine():
     }
 
 
-def time_load(binary, path):
-    """Times one `callroute check FILE` (load, validate, compile)."""
+def time_load(binary, path, extra):
+    """Times one `callroute check FILE` (load, validate, compile); EXTRA
+    key=value pairs describe the file in the record."""
     t0 = time.time()
     p = subprocess.Popen([binary, "check", path], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
@@ -62,6 +63,9 @@ def time_load(binary, path):
     rec = {"bench": "load", "file_bytes": os.path.getsize(path),
            "exit": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 4),
            "cpu_s": round(ru.ru_utime + ru.ru_stime, 4), "maxrss_kb": ru.ru_maxrss}
+    for kv in extra:
+        k, _, v = kv.partition("=")
+        rec[k] = int(v) if v.isdigit() else v
     print(json.dumps(rec))
     return 0 if rec["exit"] == 0 else 1
 
@@ -109,6 +113,8 @@ def fmtnum(x, digits=None):
         return "—"
     if isinstance(x, bool):
         return str(x).lower()
+    if digits is None and float(x).is_integer():
+        digits = 0
     if digits is None:
         a = abs(x)
         digits = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 0.1 else 3
@@ -528,13 +534,19 @@ def cmd_write(res, out_path):
     w.append("**callroute**: see the engine figures above (`bench`: engine, memory phase).\n")
 
     w.append("## Routes: index vs linear scan\n")
+    w.append("Time to select the route of one call (bench/route_bench.c: a realistic "
+             "mix of numbers, prefixes, patterns, regexes and schedules), callroute's "
+             "index vs a linear scan that evaluates each route's conditions in order.\n")
     rows = []
     for rec, vals in R.find("route"):
         if "routes" not in rec:
             continue
         ours, lin, ratio = route_at(R, rec["routes"])
-        rows.append([fmtnum(rec["routes"]), ours.fmt(" ns"), lin.fmt(" ns"), ratio.fmt("×")])
-    w.append(md_table(["routes", "callroute", "linear scan", "ratio"], rows) if rows
+        rows.append([fmtnum(rec["routes"]), ours.fmt(" ns"), lin.fmt(" ns"), ratio.fmt("×"),
+                     pick(vals, "load_ms").fmt(" ms"), pick(vals, "prepare_ms").fmt(" ms"),
+                     pick(vals, "matched_pct").fmt("%")])
+    w.append(md_table(["routes", "callroute (index)", "linear scan", "ratio", "load",
+                       "index build", "calls matched"], rows) if rows
              else where_missing(R, "route_bench"))
     w.append("")
     w.append("## SIP: B2BUA vs Kamailio, sipp → sipp ceiling\n")
@@ -563,8 +575,8 @@ def main(argv):
     if len(argv) >= 2 and argv[1] == "machine":
         print(json.dumps(machine()))
         return 0
-    if len(argv) == 4 and argv[1] == "time-load":
-        return time_load(argv[2], argv[3])
+    if len(argv) >= 4 and argv[1] == "time-load":
+        return time_load(argv[2], argv[3], argv[4:])
     if len(argv) == 3 and argv[1] == "missed":
         return cmd_missed(argv[2])
     if len(argv) == 4 and argv[1] == "write":

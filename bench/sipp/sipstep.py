@@ -127,6 +127,8 @@ def udp_bound(port):
 
 
 def wait_bound(port, proc, what, timeout=15.0):
+    if udp_bound(port):
+        sys.exit(f"sipstep: UDP :{port} is already in use: {what} cannot start")
     end = time.time() + timeout
     while time.time() < end:
         if udp_bound(port):
@@ -343,9 +345,15 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
         if res["rcvbuf_errors"]:
             where = f"server socket {res['drops_server']}, " if srv else ""
             why[-1] += f" ({where}UAS socket {res['drops_uas']})"
+        if uas.p.poll() is not None:
+            why.append(f"sipp uas exited ({uas.p.returncode})")
+        if srv and srv.p.poll() is not None:
+            why.append(f"server exited ({srv.p.returncode})")
         if tot["cps"] < 0.95 * rate and not why:
             why.append(f"only {tot['cps']:.0f} calls/s reached")
         res["why"] = "; ".join(why)
+    if not res["pass"]:
+        args.failed = True
     if record:
         emit(args, res)
     return res
@@ -462,10 +470,14 @@ def main():
 
     work = args.work or tempfile.mkdtemp(prefix="sipstep-")
     os.makedirs(work, exist_ok=True)
+    args.failed = False
     try:
         (cmd_ladder if args.cmd == "ladder" else cmd_hold)(args, work)
     finally:
-        if not args.work:
+        if args.failed and not args.work:
+            # The logs of a failing step are what tells why: keep them.
+            print(f"sipstep: a step failed; logs kept in {work}", file=sys.stderr)
+        elif not args.work:
             subprocess.run(["rm", "-rf", work])
 
 
