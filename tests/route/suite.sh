@@ -11,6 +11,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 RUN=
+if [ ! -x "$CALLROUTE" ]; then
+    echo "FAIL route:binary ($CALLROUTE is missing)"
+    exit 1
+fi
 
 # case NAME EXPECTED_EXIT [ARGS...] ; expected stdout on stdin
 case_() {
@@ -19,7 +23,9 @@ case_() {
     cat >"$tmp/want"
     $RUN "$CALLROUTE" route "$@" >"$tmp/got" 2>"$tmp/err"
     rc=$?
-    if [ "$rc" -eq "$want_rc" ] && diff -u "$tmp/want" "$tmp/got" >"$tmp/diff"; then
+    diff -u "$tmp/want" "$tmp/got" >"$tmp/diff"
+    same=$?
+    if [ "$rc" -eq "$want_rc" ] && [ "$same" -eq 0 ]; then
         echo "PASS route:$name"
     else
         echo "FAIL route:$name (exit $rc, want $want_rc)"
