@@ -520,18 +520,52 @@ def cmd_write(res, out_path):
     w.append("## Interpreter: callroute engine vs Lua 5.4 coroutines\n")
     w.append("The same 20-action scenario (a stream and two event handlers) on the same "
              "virtual-time workload; Lua runs it as one coroutine per strand "
-             "(bench/lua/scenario.lua, host bench/lua/lua_peer.c).\n")
-    eng = R.sets.get("engine_bench")
-    w.append("**callroute** (bench/engine_bench.c):\n")
-    w.append((generic_table(eng) or where_missing(R, "engine_bench")) + "\n")
-    w.append("**Lua 5.4** (time per step: CPU time of the run / action steps run):\n")
-    w.append((generic_table(R.sets.get("lua-run", [])) or where_missing(R, "lua-run")) + "\n")
+             "(bench/lua/scenario.lua, host bench/lua/lua_peer.c). Time per step: CPU "
+             "time of the run / action steps run.\n")
+    e_ns, e_rec = engine_fig(R, "ns_per_step", "step_ns", "time_per_step_ns")
+    l_ns, _ = lua_fig(R, "lua-run", "ns_per_step")
+    e_vals = next((v for r, v in R.find("engine") if r is e_rec), {})
+    l_vals = next((v for r, v in R.sets.get("lua-run", []) if "ns_per_step" in v), {})
+    rows = []
+    for label, names in (("time per action step", ("ns_per_step", "step_ns")),
+                         ("calls per CPU-second", ("calls_per_s", "calls_per_sec")),
+                         ("action steps per call", ("steps_per_call",)),
+                         ("calls run", ("calls",)),
+                         ("peak RSS", ("peak_rss_kb",))):
+        unit = " ns" if "step" in label and "time" in label else " kB" if "RSS" in label else ""
+        e, l = pick(e_vals, *names), pick(l_vals, *names)
+        ratio = f"{e.med / l.med:.2f}×" if e and l and l.med else "—"
+        rows.append([label, e.fmt(unit) if e else "—", l.fmt(unit) if l else "—", ratio])
+    if e_ns or l_ns:
+        w.append(md_table(["", "callroute", "Lua 5.4", "callroute / Lua"], rows))
+    if not e_ns:
+        w.append("\ncallroute: " + where_missing(R, "engine_bench") + ".")
+    w.append("")
     w.append("## Memory: 100,000 waiting calls\n")
-    w.append("Per call: live bytes with every call waiting (Lua: its heap after a full "
-             "collection, plus the host's timer entries); peak RSS of the process.\n")
-    w.append("**Lua 5.4**:\n")
-    w.append((generic_table(R.sets.get("lua-memory", [])) or where_missing(R, "lua-memory")) + "\n")
-    w.append("**callroute**: see the engine figures above (`bench`: engine, memory phase).\n")
+    w.append("Every call waits at once (main strand in `wait 10`, stream in `wait 1`, "
+             "handlers registered). Per call: live bytes / calls (Lua: its heap after a "
+             "full collection, counted by its allocator, plus the host's timer entries); "
+             "peak RSS of the whole process.\n")
+    em = next(((r, v) for r, v in R.find("engine")
+               if pick(v, "bytes_per_call", "bytes_per_waiting_call", "per_call_bytes")), (None, {}))
+    lm = next(((r, v) for r, v in R.sets.get("lua-memory", [])), (None, {}))
+    rows = []
+    for label, names, unit in (("bytes per waiting call", ("bytes_per_call", "bytes_per_waiting_call",
+                                                            "per_call_bytes"), " B"),
+                               ("RSS growth per call", ("rss_delta_per_call", "rss_per_call"), " B"),
+                               ("peak RSS", ("peak_rss_kb",), " kB"),
+                               ("calls waiting", ("calls",), "")):
+        e, l = pick(em[1], *names), pick(lm[1], *names)
+        ratio = f"{e.med / l.med:.2f}×" if e and l and l.med else "—"
+        rows.append([label, e.fmt(unit) if e else "—", l.fmt(unit) if l else "—", ratio])
+    if em[0] or lm[0]:
+        w.append(md_table(["", "callroute", "Lua 5.4", "callroute / Lua"], rows))
+    if not em[0]:
+        w.append("\ncallroute: " + where_missing(R, "engine_bench") + ".")
+    w.append("")
+    if R.sets.get("engine_bench"):
+        w.append("Every figure engine_bench printed:\n")
+        w.append(generic_table(R.sets["engine_bench"]) + "\n")
 
     w.append("## Routes: index vs linear scan\n")
     w.append("Time to select the route of one call (bench/route_bench.c: a realistic "
