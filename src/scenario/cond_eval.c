@@ -251,6 +251,8 @@ bool scn_cond_eval(const scn_cond *c, const scn_env *env, cr_strbuf *why)
                 var_text t;
                 read_var(c->inner, env, &t);
                 saw_var(&t, false, why);
+            } else if (c->inner->kind == SCN_COND_SCHEDULE) {
+                scn_schedule_saw(c->inner->schedule, env->now, why);
             }
         }
         return false;

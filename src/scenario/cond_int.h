@@ -18,6 +18,8 @@ scn_schedule *scn_schedule_compile(struct scn_compile_ctx *cx, const scn_node *n
 /* True when NOW falls in the schedule. When it does not and WHY is given,
  * appends "schedule days mon-fri (saw sat 2026-11-28 10:00 Europe/Moscow)". */
 bool scn_schedule_eval(const scn_schedule *s, double now, cr_strbuf *why);
+/* Appends " (saw sat 2026-11-28 10:00 Europe/Moscow)" for NOW. */
+void scn_schedule_saw(const scn_schedule *s, double now, cr_strbuf *out);
 /* Appends a short description ("schedule days mon-fri time 09:00-18:00"). */
 void scn_schedule_describe(const scn_schedule *s, cr_strbuf *out);
 

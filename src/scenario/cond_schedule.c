@@ -351,12 +351,25 @@ static void saw(const scn_schedule *s, const struct tm *tm, cr_strbuf *why)
                      scn_tz_name(s->zone) ? scn_tz_name(s->zone) : "local time");
 }
 
-bool scn_schedule_eval(const scn_schedule *s, double now, cr_strbuf *why)
+/* The local time of NOW in the schedule's zone. */
+static void local_tm(const scn_schedule *s, double now, struct tm *tm)
 {
     time_t t = (time_t)(now < 0 ? now - 1 : now);   /* floor for the odd pre-1970 clock */
     time_t local = t + scn_tz_offset(s->zone, t);
+    gmtime_r(&local, tm);
+}
+
+void scn_schedule_saw(const scn_schedule *s, double now, cr_strbuf *out)
+{
     struct tm tm;
-    gmtime_r(&local, &tm);
+    local_tm(s, now, &tm);
+    saw(s, &tm, out);
+}
+
+bool scn_schedule_eval(const scn_schedule *s, double now, cr_strbuf *why)
+{
+    struct tm tm;
+    local_tm(s, now, &tm);
     if (s->days && !(s->days >> tm.tm_wday & 1u)) {
         if (why) {
             cr_strbuf_printf(why, "schedule days %s", s->days_src);
