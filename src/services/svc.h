@@ -66,6 +66,10 @@ typedef struct svc_db_mock {
     double delay;
 } svc_db_mock;
 
+/* The mock pattern rule: `*` matches any run of characters (none too);
+ * everything else matches itself; the whole string must match. */
+bool svc_glob(const char *pattern, const char *s);
+
 typedef struct svc_mocks {
     const svc_http_mock *http;
     size_t http_count;

@@ -36,8 +36,6 @@ void svc_curl_add(svc_ctx *c, svc_xfer *x);
 /* Takes X out of the multi; DONE is not called. */
 void svc_curl_remove(svc_ctx *c, svc_xfer *x);
 
-/* `*` matches any run of characters; the whole string must match. */
-bool svc_glob(const char *pattern, const char *s);
 /* malloc that aborts on failure, like the arena. */
 void *svc_alloc(size_t n);
 char *svc_strdup(const char *s);
