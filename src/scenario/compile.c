@@ -19,7 +19,7 @@ static void report(scn_compile_ctx *cx, scn_severity sev, const scn_node *n, uns
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    const char *file = n ? n->file : cx->prog->file;
+    const char *file = n ? n->file : cx->prog ? cx->prog->file : NULL;
     unsigned line = n ? n->line : 0, col = n ? n->col + col_shift : 0;
     scn_diag_at(cx->diags, sev, file, line, col, scn_path_str(&cx->path), "%s", msg);
 }
@@ -195,10 +195,10 @@ bool scn_expect_enum(scn_cx *x, const scn_node *n, const char *const *choices, i
 const char *scn_resolve_path(scn_cx *x, const char *path)
 {
     const char *dir = x->pub.prog->dir;
-    if (path[0] == '/' || strcmp(dir, ".") == 0)
-        return path;
     while (path[0] == '.' && path[1] == '/')
         path += 2;
+    if (path[0] == '/' || strcmp(dir, ".") == 0)
+        return path;
     return cr_arena_printf(x->pub.arena, "%s/%s", dir, path);
 }
 

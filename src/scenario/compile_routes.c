@@ -282,8 +282,7 @@ static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shap
                 scn_cx_error(&x->pub, v, "duplicate route name '%s' (first used at %s:%u)", r->name, first->file,
                              first->line);
         }
-    if (!r->name)
-        r->name = r->path;
+    const char *shown = r->name ? r->name : "(unnamed)";
     if ((v = scn_map_get(n, "type")))
         SCN_WITH_KEY(x, "type") {
             int e;
@@ -320,9 +319,10 @@ static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shap
     const scn_node *script = scn_map_get(n, "script"), *scen = scn_map_get(n, "scenario");
     if (script && scen)
         SCN_WITH_KEY(x, "scenario")
-            scn_cx_error(&x->pub, scen, "route '%s' has both 'script' and 'scenario'; give one of them", r->name);
+            scn_cx_error(&x->pub, scen, "route '%s' has both 'script' and 'scenario'; give one of them", shown);
     else if (!script && !scen)
-        scn_cx_error(&x->pub, n, "route '%s' needs 'script' (a list of actions) or 'scenario' (a name)", r->name);
+        scn_cx_error(&x->pub, n, "%s%s%s needs 'script' (a list of actions) or 'scenario' (a name)",
+                     r->name ? "route '" : "this route", r->name ? r->name : "", r->name ? "'" : "");
     if (script)
         SCN_WITH_KEY(x, "script") scn_compile_actions(&x->pub, script, &r->script);
     else if (scen)
@@ -342,6 +342,7 @@ void scn_compile_routes(scn_cx *x, const scn_node *n)
         scn_cx_warning(&x->pub, x->pub.root, "no routes: every call will be rejected");
         return;
     }
+    size_t errors = x->pub.diags->errors;
     SCN_WITH_KEY(x, "routes") {
         if (n->kind != SCN_NODE_SEQ) {
             char buf[64];
@@ -357,7 +358,9 @@ void scn_compile_routes(scn_cx *x, const scn_node *n)
                 SCN_WITH_INDEX(x, i) compile_route(x, n->items[i], r, &shapes[i]);
             }
             p->route_count = n->count;
-            warn_shadowed(x, shapes);
+            /* Only about a file that is otherwise sound: noise next to real errors. */
+            if (x->pub.diags->errors == errors)
+                warn_shadowed(x, shapes);
             free(shapes);
         }
     }
