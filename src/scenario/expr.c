@@ -20,19 +20,17 @@
  *                  unary -
  *                  literals, variables, f(...), ( ... )
  *   Semantics
- *     == !=      loose equality: numerically when both sides are numeric
- *                (numbers, or strings that are decimal numbers: "42" == 42,
- *                '1.0' == '1'), otherwise as text; null equals only null; a
- *                bool equals only a bool. Two strings with more than 15
- *                digits (too long for exact arithmetic) compare as text.
+ *     == !=      two strings compare as text ('0044' != '44', '1.0' != '1':
+ *                phone numbers are text); a number against a number or a
+ *                numeric string compares numerically (42 == '42.0'); null
+ *                equals only null; a bool equals only a bool.
  *     < <= > >=  numerically when both sides are numeric ('10' > '9'), byte
  *                order when both are strings, otherwise an error (null < 1
  *                is an error).
- *     +          adds when both sides are numeric; otherwise, when either
- *                side is a string, joins the text forms ('a' + 1 is 'a1',
- *                'a' + null is 'a'); otherwise an error (true + 1). Note:
- *                '9' + '1' is 10 — build text from numeric strings with a
- *                template instead.
+ *     +          two strings join ('9' + '1' is '91'); a number and a
+ *                number or numeric string add ('9' + 1 is 10); a string and
+ *                anything else joins the text forms ('a' + 1 is 'a1', 'a' +
+ *                null is 'a'); otherwise an error (true + 1).
  *     - * / %    need numbers (numeric strings count); / and % by zero give
  *                the error "division by zero"; % is the C fmod remainder.
  *     =~ !~      the right side is a PCRE2 regex matched against the text of

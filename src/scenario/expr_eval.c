@@ -126,6 +126,10 @@ static cr_value join(cr_value a, cr_value b, const scn_env *env)
 static cr_value arith(ex_op op, cr_value a, cr_value b, const scn_env *env)
 {
     double x, y, r;
+    /* Two strings join ('9' + '1' is '91': digits are usually numbers to
+     * dial); a number and a numeric string add. */
+    if (op == EX_ADD && a.kind == CR_VAL_STR && b.kind == CR_VAL_STR)
+        return join(a, b, env);
     if (!cr_val_as_number(a, &x) || !cr_val_as_number(b, &y)) {
         if (op == EX_ADD && (a.kind == CR_VAL_STR || b.kind == CR_VAL_STR))
             return join(a, b, env);

@@ -128,27 +128,6 @@ const char *cr_val_to_cstr(cr_value v, cr_arena *a, size_t *len)
     return cr_arena_strndup(a, s, n);
 }
 
-/* Significant digits of a numeric string's mantissa: leading zeros and
- * trailing zeros of a fraction do not count. */
-static size_t sig_digits(cr_value v)
-{
-    size_t n = 0, zeros = 0;
-    bool started = false, frac = false;
-    for (size_t i = 0; i < v.len && v.str[i] != 'e' && v.str[i] != 'E'; i++) {
-        char c = v.str[i];
-        if (c == '.')
-            frac = true;
-        else if (c == '0' && started)
-            zeros++;
-        else if (c >= '1' && c <= '9') {
-            n += zeros + 1;
-            zeros = 0;
-            started = true;
-        }
-    }
-    return frac ? n : n + zeros;
-}
-
 bool cr_val_equal(cr_value a, cr_value b)
 {
     double x, y;
@@ -156,13 +135,11 @@ bool cr_val_equal(cr_value a, cr_value b)
         return a.kind == b.kind;
     if (a.kind == CR_VAL_BOOL || b.kind == CR_VAL_BOOL)
         return cr_val_truthy(a) == cr_val_truthy(b) && a.kind == b.kind;
-    bool strs = a.kind == CR_VAL_STR && b.kind == CR_VAL_STR;
-    if (strs && a.len == b.len && (a.len == 0 || memcmp(a.str, b.str, a.len) == 0))
-        return true;
-    /* Two strings of more digits than a double holds exactly (long account
-     * or phone numbers) would compare equal when they are not: as text. */
-    if (strs && (sig_digits(a) > 15 || sig_digits(b) > 15))
-        return false;
+    /* Two strings compare as text: "0044" and "44", or "+7916" and "7916",
+     * are different phone numbers. A number against a numeric string
+     * compares numerically ("42" == 42). */
+    if (a.kind == CR_VAL_STR && b.kind == CR_VAL_STR)
+        return a.len == b.len && (a.len == 0 || memcmp(a.str, b.str, a.len) == 0);
     if (cr_val_as_number(a, &x) && cr_val_as_number(b, &y))
         return x == y;
     return false;

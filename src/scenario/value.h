@@ -54,8 +54,10 @@ void cr_val_to_text(cr_value v, cr_strbuf *out);
 const char *cr_val_text(cr_value v, char *buf, size_t *len);
 /* Same, into an arena; returns the string and its length. */
 const char *cr_val_to_cstr(cr_value v, cr_arena *a, size_t *len);
-/* Loose equality of scenario conditions: numbers compare numerically when
- * both sides are numeric, otherwise as text. */
+/* Equality of expressions and conditions: two strings compare as text
+ * ("0044" != "44": phone numbers); a number against a numeric string
+ * compares numerically ("42" == 42); null equals only null, a bool only a
+ * bool. */
 bool cr_val_equal(cr_value a, cr_value b);
 /* Deep copy of the string part into an arena (for storing into variables). */
 cr_value cr_val_copy(cr_value v, cr_arena *a);

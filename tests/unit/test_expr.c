@@ -172,7 +172,8 @@ static void test_arithmetic(void **state)
     static const eval_case cases[] = {
         {"n + 1", "number:43"},
         {"ns + 1", "number:43"},
-        {"ns + ns", "number:84"},
+        {"ns + ns", "string:4242"},     /* two strings join */
+        {"ns + 0", "number:42"},
         {"1.5 + 1.5", "number:3"},
         {"0.1 + 0.2", "number:0.3"},
         {"n - 50", "number:-8"},
@@ -286,7 +287,8 @@ static void test_equality(void **state)
         {"'42' == 42", "bool:true"},
         {"42 == '42'", "bool:true"},
         {"'042' == 42", "bool:true"},
-        {"'42.0' == '42'", "bool:true"},
+        {"'42.0' == '42'", "bool:false"},  /* two strings: text */
+        {"42.0 == '42'", "bool:true"},
         {"'1e1' == 10", "bool:true"},
         {"s == 'hello'", "bool:true"},
         {"s == 'Hello'", "bool:false"},

@@ -140,7 +140,7 @@ static void test_equal(void **state)
     struct { cr_value a, b; bool want; } cases[] = {
         {cr_val_num(42), STR("42"), true},
         {STR("42"), cr_val_num(42), true},
-        {STR("42"), STR("42.0"), true},
+        {STR("42"), STR("42.0"), false},
         {STR("042"), cr_val_num(42), true},
         {STR("abc"), STR("abc"), true},
         {STR("abc"), STR("abd"), false},
@@ -161,9 +161,11 @@ static void test_equal(void **state)
         {cr_val_num(NAN), cr_val_num(NAN), false},
         {STR("12345678901234567"), STR("12345678901234567"), true},
         {STR("12345678901234567"), STR("12345678901234568"), false}, /* not rounded */
-        {STR("123456789012345"), STR("123456789012345.0"), true},
-        {STR("0001000.000"), STR("1000"), true},
-        {STR("0.000000000000000001"), STR("1e-18"), true},
+        {STR("123456789012345"), STR("123456789012345.0"), false}, /* strings: text */
+        {STR("0044"), STR("44"), false},
+        {cr_val_num(1000), STR("0001000.000"), true},
+        {STR("0001000.000"), STR("1000"), false},
+        {cr_val_num(1e-18), STR("0.000000000000000001"), true},
         {cr_val_num(12345678901234567.0), STR("12345678901234567"), true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
