@@ -26,8 +26,12 @@
 void route_prepare(scn_program *p);
 
 /* The route a call of TYPE takes, or NULL when none matches. With EXPLAIN
- * non-NULL, appends one line per route of that type in priority order (see
- * route_explain). */
+ * non-NULL, appends the explanation for a trace: for up to 64 routes of the
+ * type, one line per route in priority order (route_explanation_text); for
+ * a bigger table, a line per route the index evaluated and then
+ *   (N other from_gateway routes not evaluated: ruled out by the index,
+ *    ranked below 'vip', or disabled; `callroute route` lists every route)
+ * so that explaining stays cheap for every call. */
 const scn_route *route_select(const scn_program *p, scn_route_type type, const scn_env *env,
                               cr_strbuf *explain);
 

@@ -4,6 +4,8 @@
  * the simulate trace. */
 #include "route/route.h"
 
+#include "route/route_int.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +79,38 @@ void route_explanation_text(const route_explanation *e, cr_strbuf *out)
         }
         cr_strbuf_putc(out, '\n');
     }
+}
+
+void route_explain_trail(const route_trail *tr, const scn_route *chosen, size_t total,
+                         scn_route_type type, const scn_env *env, cr_strbuf *out)
+{
+    cr_strbuf why = CR_STRBUF_INIT;
+    bool chosen_listed = false;
+    for (size_t i = 0; i < tr->count; i++) {
+        const scn_route *r = tr->items[i];
+        cr_strbuf_printf(out, "%s (priority %d): ", r->name, r->priority);
+        if (r == chosen) {
+            cr_strbuf_puts(out, "chosen\n");
+            chosen_listed = true;
+            continue;
+        }
+        cr_strbuf_reset(&why);
+        if (r->cond)
+            scn_cond_eval(r->cond, env, &why);
+        cr_strbuf_printf(out, "not matched: %s\n", cr_strbuf_cstr(&why));
+    }
+    cr_strbuf_free(&why);
+    if (tr->evaluated > tr->count)
+        cr_strbuf_printf(out, "(%zu more routes evaluated, not matched)\n",
+                         tr->evaluated - tr->count - (chosen && !chosen_listed));
+    if (chosen && !chosen_listed)
+        cr_strbuf_printf(out, "%s (priority %d): chosen\n", chosen->name, chosen->priority);
+    size_t rest = total - tr->evaluated;
+    if (rest)
+        cr_strbuf_printf(out, "(%zu other %s routes not evaluated: ruled out by the index%s%s%s, or "
+                         "disabled; `callroute route` lists every route)\n",
+                         rest, scn_route_type_names[type], chosen ? ", ranked below '" : "",
+                         chosen ? chosen->name : "", chosen ? "'" : "");
 }
 
 static void json_str_or_null(cr_strbuf *out, const char *s)

@@ -40,6 +40,7 @@ typedef struct {
 typedef struct {
     const scn_route **routes;   /* enabled routes of the type, by rank */
     size_t count;
+    size_t total;               /* routes of the type, disabled ones too */
     const char *vars[MAX_VARS];
     size_t var_len[MAX_VARS];
     size_t var_count;
@@ -265,8 +266,10 @@ static void build_type(route_index *ri, const scn_program *p, scn_route_type typ
     type_index *ti = &ri->types[type];
     ti->arena = &ri->arena;
     size_t n = 0;
-    for (size_t i = 0; i < p->route_count; i++)
+    for (size_t i = 0; i < p->route_count; i++) {
         n += p->routes[i].type == type && p->routes[i].enabled;
+        ti->total += p->routes[i].type == type;
+    }
     ti->routes = cr_arena_alloc(&ri->arena, (n ? n : 1) * sizeof *ti->routes);
     for (size_t i = 0; i < p->route_count; i++)
         if (p->routes[i].type == type && p->routes[i].enabled)
@@ -360,11 +363,20 @@ typedef struct {
     const uint32_t *at, *end;
 } cursor;
 
-static const scn_route *first_holding(const type_index *ti, const scn_env *env)
+static void trail_add(route_trail *tr, const scn_route *r)
 {
-    for (size_t r = 0; r < ti->count; r++)
+    tr->evaluated++;
+    if (tr->count < tr->cap)
+        tr->items[tr->count++] = r;
+}
+
+static const scn_route *first_holding(const type_index *ti, const scn_env *env, route_trail *tr)
+{
+    for (size_t r = 0; r < ti->count; r++) {
+        trail_add(tr, ti->routes[r]);
         if (!ti->routes[r]->cond || scn_cond_eval(ti->routes[r]->cond, env, NULL))
             return ti->routes[r];
+    }
     return NULL;
 }
 
@@ -380,7 +392,8 @@ static const type_index *type_of(const scn_program *p, scn_route_type type)
 const scn_route *route_select_linear(const scn_program *p, scn_route_type type, const scn_env *env)
 {
     const type_index *ti = type_of(p, type);
-    return ti ? first_holding(ti, env) : NULL;
+    route_trail tr = {0};
+    return ti ? first_holding(ti, env, &tr) : NULL;
 }
 
 static void add_list(cursor *lists, size_t *n, const bucket *b, const uint32_t *ranks)
@@ -392,7 +405,7 @@ static void add_list(cursor *lists, size_t *n, const bucket *b, const uint32_t *
     }
 }
 
-static const scn_route *select_indexed(const type_index *ti, const scn_env *env, size_t *evaluated)
+static const scn_route *select_indexed(const type_index *ti, const scn_env *env, route_trail *tr)
 {
     cursor lists[MAX_LISTS];
     size_t n = 0;
@@ -411,8 +424,7 @@ static const scn_route *select_indexed(const type_index *ti, const scn_env *env,
             len = val.len;
         } else if (def && val.kind != CR_VAL_NULL) {
             /* A number or a boolean: equality may be numeric; play safe. */
-            *evaluated = ti->count;
-            return first_holding(ti, env);
+            return first_holding(ti, env, tr);
         }
         add_list(lists, &n, table_get(ti, hash_key((uint8_t)v, KEY_EXACT, s, len), (uint8_t)v,
                                       KEY_EXACT, s, len), ti->ranks);
@@ -426,10 +438,8 @@ static const scn_route *select_indexed(const type_index *ti, const scn_env *env,
             if (l < len)
                 h = hash_step(h, (unsigned char)s[l]);
         }
-        if (n == MAX_LISTS) {
-            *evaluated = ti->count;
-            return first_holding(ti, env);
-        }
+        if (n == MAX_LISTS)
+            return first_holding(ti, env, tr);
     }
     /* Merge in rank order; the first candidate that holds wins. */
     uint32_t last = UINT32_MAX;
@@ -444,8 +454,8 @@ static const scn_route *select_indexed(const type_index *ti, const scn_env *env,
         if (r == last)
             continue;
         last = r;
-        ++*evaluated;
         const scn_route *rt = ti->routes[r];
+        trail_add(tr, rt);
         if (!rt->cond || scn_cond_eval(rt->cond, env, NULL))
             return rt;
     }
@@ -457,13 +467,17 @@ const scn_route *route_select(const scn_program *p, scn_route_type type, const s
     const type_index *ti = type_of(p, type);
     if (!ti)
         return NULL;
-    size_t evaluated = 0;
-    const scn_route *r = select_indexed(ti, env, &evaluated);
-    if (explain) {
+    const scn_route *seen[ROUTE_EXPLAIN_FULL];
+    route_trail tr = {seen, 0, explain ? ROUTE_EXPLAIN_FULL : 0, 0};
+    const scn_route *r = select_indexed(ti, env, &tr);
+    if (explain && ti->total <= ROUTE_EXPLAIN_FULL) {
         route_explanation e;
         route_explain(p, type, env, &e);
         route_explanation_text(&e, explain);
         route_explanation_free(&e);
+    } else if (explain) {
+        /* A big table: only what the index looked at, then a count. */
+        route_explain_trail(&tr, r, ti->total, type, env, explain);
     }
     return r;
 }
@@ -471,7 +485,9 @@ const scn_route *route_select(const scn_program *p, scn_route_type type, const s
 const scn_route *route_select_counted(const scn_program *p, int type, const scn_env *env,
                                       size_t *evaluated)
 {
-    *evaluated = 0;
+    route_trail tr = {0};
     const type_index *ti = type_of(p, (scn_route_type)type);
-    return ti ? select_indexed(ti, env, evaluated) : NULL;
+    const scn_route *r = ti ? select_indexed(ti, env, &tr) : NULL;
+    *evaluated = tr.evaluated;
+    return r;
 }

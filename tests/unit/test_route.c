@@ -184,6 +184,41 @@ static void test_explanation(void **state)
     scn_program_unref(p);
 }
 
+/* Above 64 routes of a type, the explanation lists what the index looked
+ * at and counts the rest. */
+static void test_explanation_big_table(void **state)
+{
+    (void)state;
+    cr_strbuf y = CR_STRBUF_INIT;
+    cr_strbuf_puts(&y, HEAD);
+    cr_strbuf_puts(&y, "  - { name: vip, priority: 90, conditions: [ { var: caller_number, op: in, value: ['1'] } ],"S" }\n");
+    for (unsigned i = 0; i < 99; i++)
+        cr_strbuf_printf(&y, "  - { name: r%u, priority: 50, conditions: [ { var: called_number, op: equals, "
+                         "value: '%u' } ],"S" }\n", i, 1000 + i);
+    cr_strbuf_puts(&y, "  - { name: night, priority: 10, conditions: [ { schedule: { time: '22:00-06:00', tz: UTC } } ],"S" }\n");
+    cr_strbuf_puts(&y, "  - { name: off, priority: 99, enabled: false,"S" }\n");
+    scn_program *p = load(cr_strbuf_cstr(&y));
+    call c;
+    call_init(&c, "2", "1050", "gw1", 1780000000);   /* 2026-05-28 20:26 UTC */
+    cr_strbuf out = CR_STRBUF_INIT;
+    assert_string_equal(route_select(p, SCN_ROUTE_FROM_GATEWAY, &c.env, &out)->name, "r50");
+    assert_string_equal(cr_strbuf_cstr(&out),
+        "r50 (priority 50): chosen\n"
+        "(101 other from_gateway routes not evaluated: ruled out by the index, ranked below 'r50', or "
+        "disabled; `callroute route` lists every route)\n");
+    cr_strbuf_reset(&out);
+    c.v.vals[1] = "5";
+    assert_null(route_select(p, SCN_ROUTE_FROM_GATEWAY, &c.env, &out));
+    assert_string_equal(cr_strbuf_cstr(&out),
+        "night (priority 10): not matched: schedule time 22:00-06:00 (saw thu 2026-05-28 20:26 UTC)\n"
+        "(101 other from_gateway routes not evaluated: ruled out by the index, or disabled; "
+        "`callroute route` lists every route)\n");
+    cr_strbuf_free(&out);
+    cr_strbuf_free(&y);
+    cr_arena_free(&c.scratch);
+    scn_program_unref(p);
+}
+
 /* ---- regex prefixes ---- */
 
 static void test_regex_prefix(void **state)
@@ -400,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_priority_ties_disabled),
         cmocka_unit_test(test_types_and_any_all),
         cmocka_unit_test(test_explanation),
+        cmocka_unit_test(test_explanation_big_table),
         cmocka_unit_test(test_regex_prefix),
         cmocka_unit_test(test_index_equals_linear),
         cmocka_unit_test(test_index_skips_most_routes),
