@@ -32,6 +32,7 @@ typedef struct scn_cx {
     bool *scenario_used;          /* per prog->scenarios entry */
     int hangup_depth;             /* > 0 inside a hangup-only event handler */
     const char *top_file;         /* the root file (settings live only there) */
+    scn_strmap known_keys;        /* app name -> its keys, NULL-terminated (built once) */
 } scn_cx;
 
 static inline scn_cx *scn_cx_priv(scn_compile_ctx *cx) { return (scn_cx *)cx; }

@@ -375,18 +375,34 @@ static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, cons
  * they depend on (the events of `event.on`) is known. */
 static bool is_nested(scn_param_type t) { return t == P_ACTIONS || t == P_CASES || t == P_HANDLERS; }
 
-static void check_unknown_keys(scn_cx *x, const app_def *app, const scn_node *n)
+/* The keys an action of APP may have: its parameters, then the common keys. */
+static const char **known_keys(scn_cx *x, const app_def *app, size_t *nparams)
 {
     size_t np = 0;
     while (app->params[np].name)
         np++;
-    const char **known = cr_arena_alloc(x->pub.arena, (np + 8) * sizeof *known);
+    *nparams = np;
+    const char **known = scn_strmap_get(&x->known_keys, app->name);
+    if (known)
+        return known;
+    known = cr_arena_alloc(x->pub.arena, (np + 8) * sizeof *known);
     size_t k = 0;
     for (size_t i = 0; i < np; i++)
         known[k++] = app->params[i].name;
     for (size_t i = 0; common_keys[i]; i++)
         if (strcmp(common_keys[i], "timeout") != 0 || (app->flags & APP_WAITS))
             known[k++] = common_keys[i];
+    scn_strmap_put(x->pub.arena, &x->known_keys, app->name, known);
+    return known;
+}
+
+static void check_unknown_keys(scn_cx *x, const app_def *app, const scn_node *n)
+{
+    size_t np;
+    const char **known = known_keys(x, app, &np);
+    size_t k = 0;
+    while (known[k])
+        k++;
     for (size_t i = 0; i < n->count; i++) {
         const scn_node *key = n->pairs[i].key;
         bool found = false;
@@ -413,6 +429,25 @@ static void check_unknown_keys(scn_cx *x, const app_def *app, const scn_node *n)
             scn_cx_error(&x->pub, key, "unknown key '%s': '%s' takes no parameters", key->str, app->name);
         scn_path_pop(&x->pub.path, old);
     }
+}
+
+/* True when an unknown key of N looks like a misspelling of NAME. */
+static bool misspelt(const app_def *app, const scn_node *n, const char *name)
+{
+    const char *one[2] = {name, NULL};
+    for (size_t i = 0; i < n->count; i++) {
+        const char *k = n->pairs[i].key->str;
+        if (strcmp(k, name) != 0 && scn_suggest(k, one)) {
+            bool known = false;
+            for (const scn_param *p = app->params; p->name && !known; p++)
+                known = strcmp(p->name, k) == 0;
+            for (size_t j = 0; common_keys[j] && !known; j++)
+                known = strcmp(common_keys[j], k) == 0;
+            if (!known)
+                return true;
+        }
+    }
+    return false;
 }
 
 /* P_ONEOF_A: exactly one of the group; P_ONEOF_B: at most one (param.h). */
@@ -482,8 +517,9 @@ static void check_scenario_args(scn_cx *x, const app_def *app, const scn_node *n
     }
     for (size_t j = 0; j < s->arg_count; j++) {
         bool found = false;
+        const char *one[2] = {s->args[j], NULL};
         for (size_t i = 0; i < given->count && !found; i++)
-            found = strcmp(given->names[i], s->args[j]) == 0;
+            found = strcmp(given->names[i], s->args[j]) == 0 || scn_suggest(given->names[i], one);
         if (!found)
             scn_cx_warning(&x->pub, n, "scenario '%s' argument '%s' is not given: it starts empty", s->name, s->args[j]);
     }
@@ -511,6 +547,8 @@ bool scn_compile_params(scn_cx *x, const app_def *app, const scn_node *n, void *
             const scn_node *v = scn_map_get(n, p->name);
             scn_node def;
             if (!v && (p->flags & P_REQ)) {
+                if (misspelt(app, n, p->name))
+                    continue;   /* "did you mean 'file'?" already says it */
                 if (p->doc)
                     scn_cx_error(&x->pub, n, "'%s' needs '%s': %s", app->name, p->name, p->doc);
                 else
