@@ -149,7 +149,7 @@ static void flatten(flat_ctx *f, json_t *v, const char *name, int depth)
         return;
     }
     f->left--;
-    eng_var_set(eng_strand_call(f->s), name, json_to_value(v, f->a));
+    eng_strand_var_set(f->s, name, json_to_value(v, f->a));
 }
 
 /* ---- the request ---------------------------------------------------- */
