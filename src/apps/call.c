@@ -262,6 +262,12 @@ static app_status dial_run(eng_strand *s, const scn_action *a)
     }
     free(t.items);
     free(all_gws);
+    if (st == APP_FAILED && !eng_strand_pending(s)) {
+        /* Failed before any leg was dialled: the outcome is still set. */
+        eng_strand_var_set(s, "dial_status", cr_val_cstr("failed"));
+        eng_strand_var_set(s, "dial_sip_code", cr_val_num(0));
+        eng_strand_var_set(s, "dial_duration", cr_val_num(0));
+    }
     return st;
 }
 

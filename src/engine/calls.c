@@ -105,9 +105,16 @@ const char *eng_call_route(eng_call *c) { return c->route ? c->route->name : NUL
 
 /* ---- call events ---- */
 
+/* Handlers of KIND run after the call ended: hangup, and the transfer the
+ * scenario made itself (the caller is gone once it succeeds). */
+static bool ends_call(int ev, const char *by)
+{
+    return ev == SCN_EV_HANGUP || (ev == SCN_EV_TRANSFER && by && strcmp(by, "scenario") == 0);
+}
+
 void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const char *digit)
 {
-    if (c->ending && ev != SCN_EV_HANGUP)
+    if (c->ending && !ends_call(ev, by))
         return;
     if (ev != SCN_EV_HANGUP) {
         eng_trace_rec r = {.kind = ENG_TR_EVENT, .event = scn_event_names[ev], .by = by,
@@ -122,8 +129,9 @@ void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const 
             continue;
         if (h->once)
             h->dead = true;
-        if (ev == SCN_EV_HANGUP) {
-            eng_strand_new(c, SK_HANGUP, h->list, "hangup");
+        if (ends_call(ev, by)) {
+            eng_strand_new(c, SK_HANGUP, h->list,
+                           ev == SCN_EV_HANGUP ? "hangup" : cr_arena_strdup(&c->arena, name));
             continue;
         }
         if ((int)c->live_streams >= max) {
@@ -238,6 +246,7 @@ int eng_call_transfer(eng_call *c, const char *to)
         return rc;
     eng_var_set_str(c, "transfer_to", to);
     eng_var_set_str(c, "transfer_by", "scenario");
+    /* Its handlers run with the hangup handlers: the caller has left. */
     eng_call_event(c, SCN_EV_TRANSFER, "scenario", to, NULL);
     eng_call_hangup(c, "transfer", "transfer", 0);
     return 0;
@@ -327,12 +336,14 @@ static void max_time_cb(loop *l, void *arg)
     eng_call_hangup(c, "system", "max_time", 0);
 }
 
+/* Cancels every strand but those of the end-of-call phase. */
 static void cancel_all(eng_call *c)
 {
     c->dtmf_strand = NULL;
     for (eng_strand *s = c->strands, *next; s; s = next) {
         next = s->next;
-        eng_strand_cancel(s, "hangup");
+        if (s->kind != SK_HANGUP)
+            eng_strand_cancel(s, "hangup");
     }
 }
 

@@ -48,6 +48,7 @@ struct eng_strand {
     eng_frame *frames;
     uint32_t depth, cap;
     uint32_t depth0;           /* stack depth when the current action began */
+    uint32_t unwind_to;        /* `break`: pop frames down to this depth - 1 */
     uint32_t var_seq;          /* call's variable sequence when it began */
     unsigned id;
     uint8_t state, kind;
@@ -94,7 +95,7 @@ struct eng_call {
     const scn_route *route;
     eng_var *vars, *vars_tail;
     uint32_t var_seq;
-    eng_strand *strands;       /* live */
+    eng_strand *strands, *strands_tail;   /* live, oldest first */
     eng_strand *free_strands;
     unsigned strand_count;     /* live */
     unsigned next_strand_id;

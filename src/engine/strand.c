@@ -61,10 +61,13 @@ eng_strand *eng_strand_new(eng_call *c, eng_strand_kind kind, const scn_actions 
     s->id = ++c->next_strand_id;
     s->state = ST_NEW;
     frame_push(s, list, FR_BASE, NULL, NULL);
-    s->next = c->strands;
-    if (c->strands)
-        c->strands->prev = s;
-    c->strands = s;
+    /* Appended: hangup cancels strands in the order they started. */
+    s->prev = c->strands_tail;
+    if (c->strands_tail)
+        c->strands_tail->next = s;
+    else
+        c->strands = s;
+    c->strands_tail = s;
     c->strand_count++;
     if (kind == SK_STREAM || kind == SK_HANDLER)
         c->live_streams++;
@@ -86,6 +89,8 @@ void eng_strand_release(eng_strand *s)
         c->strands = s->next;
     if (s->next)
         s->next->prev = s->prev;
+    else
+        c->strands_tail = s->prev;
     s->prev = s->next = NULL;
     c->strand_count--;
     if (s->kind == SK_STREAM || s->kind == SK_HANDLER)
@@ -177,8 +182,7 @@ bool eng_strand_break(eng_strand *s)
     }
     if (i == 0)
         return false;
-    while (s->depth >= i)
-        frame_pop(s, "ok");
+    s->unwind_to = i;   /* after the break's own `end` record */
     return true;
 }
 
@@ -274,6 +278,11 @@ static void action_done(eng_strand *s, app_status st)
             s->frames[s->depth0].end_pending = 1;
         else
             eng_trace_app(s, a, "end", "ok", NULL, true);
+        if (s->unwind_to) {
+            while (s->depth >= s->unwind_to)
+                frame_pop(s, "ok");
+            s->unwind_to = 0;
+        }
         break;
     case APP_STOP:
         eng_trace_app(s, a, "end", "ok", NULL, true);
