@@ -303,7 +303,8 @@ static void build_type(route_index *ri, const scn_program *p, scn_route_type typ
         }
         free(k.items);
     }
-    qsort(es, ne, sizeof *es, entry_cmp);
+    if (ne)
+        qsort(es, ne, sizeof *es, entry_cmp);
     ti->ranks = cr_arena_alloc(&ri->arena, (ne ? ne : 1) * sizeof *ti->ranks);
     size_t distinct = 0;
     for (size_t i = 0; i < ne; i++)
