@@ -46,7 +46,9 @@ static void error_at_offset(scn_compile_ctx *cx, const scn_node *n, size_t off, 
                             const char *msg)
 {
     scn_node at = *n;
-    at.col += (unsigned)off + (n->quoted ? 1u : 0u);
+    /* The column is exact only when no escape or line break precedes OFF. */
+    if (off <= n->len && !memchr(n->str, '\n', off) && !memchr(n->str, '\\', off))
+        at.col += (unsigned)off + (n->quoted ? 1u : 0u);
     scn_cx_error(cx, &at, "%s: %s", what, msg);
 }
 
@@ -304,11 +306,11 @@ static scn_cond *compile_map(scn_compile_ctx *cx, const scn_node *n)
     if (is_expr) {
         const scn_node *e = scn_map_get(n, "expr");
         size_t mark = scn_path_key(&cx->path, "expr");
-        scn_cond *c = scn_cond_compile(cx, e, NULL);
-        if (c && c->kind != SCN_COND_EXPR) {
-            scn_cx_error(cx, e, "expr must be an expression string");
-            c = NULL;
-        }
+        scn_cond *c = NULL;
+        if (e->kind != SCN_NODE_SCALAR)
+            scn_cx_error(cx, e, "expr must be an expression string, e.g. \"hour() >= 9\"");
+        else
+            c = scn_cond_compile(cx, e, NULL);
         scn_path_pop(&cx->path, mark);
         return c;
     }

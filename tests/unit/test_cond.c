@@ -374,6 +374,7 @@ static const err_case err_cases[] = {
     {"{schedule: {dayz: mon}}",
      "1:13 error: unknown schedule key 'dayz'; did you mean 'days'? (at if.schedule)"},
     {"{expr: 'x >'}", NULL},
+    {"{expr: {var: x}}", "1:8 error: expr must be an expression string, e.g. \"hour() >= 9\" (at if.expr)"},
     {"{not: }", NULL},
 };
 
