@@ -21,11 +21,13 @@ typedef struct sq_db {
     char *path;
     sqlite3 *idle[IDLE_MAX];
     int nidle;
+    struct sq_query *live;           /* in flight, for close (under MU) */
 } sq_db;
 
 typedef struct sq_query {
     svc_db base;
     sq_db *d;
+    struct sq_query *prev, *next;    /* d->live */
     char *sql;
     char **params;
     size_t nparams;
@@ -70,9 +72,16 @@ svc_dbstate *svc_sqlite_open(svc_ctx *c, const scn_database *db)
     return (svc_dbstate *)d;
 }
 
+/* Queries still in flight finish on their worker without calling back;
+ * the last one frees the database state. */
 void svc_sqlite_close(svc_dbstate *ds)
 {
-    db_unref((sq_db *)ds);
+    sq_db *d = (sq_db *)ds;
+    pthread_mutex_lock(&d->mu);
+    for (struct sq_query *q = d->live; q; q = q->next)
+        atomic_store(&q->cancelled, true);
+    pthread_mutex_unlock(&d->mu);
+    db_unref(d);
 }
 
 /* ---- on the worker -------------------------------------------------- */
@@ -190,6 +199,14 @@ static void work_fn(void *arg)
 
 static void query_free(sq_query *q)
 {
+    pthread_mutex_lock(&q->d->mu);
+    if (q->prev)
+        q->prev->next = q->next;
+    else
+        q->d->live = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    pthread_mutex_unlock(&q->d->mu);
     for (size_t i = 0; i < q->ncols; i++) {
         free(q->cols[i]);
         free(q->vals[i]);
@@ -239,6 +256,10 @@ svc_db *svc_sqlite_query(svc_dbstate *ds, const char *sql, const char *const *pa
     q->d = d;
     pthread_mutex_lock(&d->mu);
     d->refs++;
+    q->next = d->live;
+    if (d->live)
+        d->live->prev = q;
+    d->live = q;
     pthread_mutex_unlock(&d->mu);
     q->sql = svc_strdup(sql);
     q->nparams = nparams;

@@ -15,6 +15,7 @@
 struct svc_http {
     svc_xfer x;
     svc_ctx *c;
+    svc_http *prev, *next;           /* the context's live requests */
     svc_http_cb cb;
     void *arg;
     struct curl_slist *headers;
@@ -30,6 +31,12 @@ struct svc_http {
 
 static void http_free(svc_http *h)
 {
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        h->c->https = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
     if (h->counted)
         h->c->l->real_pending--;
     if (h->x.easy)
@@ -155,6 +162,10 @@ svc_http *svc_http_start(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, vo
     h->c = c;
     h->cb = cb;
     h->arg = arg;
+    h->next = c->https;
+    if (c->https)
+        c->https->prev = h;
+    c->https = h;
     if (c->opt.mocks)
         return mock_start(h, req);
 
@@ -166,6 +177,9 @@ svc_http *svc_http_start(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, vo
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     /* Only web protocols: a URL template must not reach file:// or gopher. */
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -211,6 +225,12 @@ svc_http *svc_http_start(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, vo
     c->l->real_pending++;
     svc_curl_add(c, &h->x);
     return h;
+}
+
+void svc_http_cancel_all(svc_ctx *c)
+{
+    while (c->https)
+        svc_http_cancel(c->https);
 }
 
 void svc_http_cancel(svc_http *h)

@@ -227,6 +227,7 @@ void svc_free(svc_ctx *c)
 {
     if (!c)
         return;
+    svc_http_cancel_all(c);
     if (c->mail)
         svc_mail_close(c->mail);
     for (size_t i = 0; i < c->db_count; i++) {
@@ -240,9 +241,9 @@ void svc_free(svc_ctx *c)
     free(c->dbs);
     if (c->curl_timer)
         loop_timer_stop(c->l, c->curl_timer);
-    /* The transfers are gone by now (their owners removed them), so the
-     * multi holds only idle connections; cleaning it up closes them
-     * through socket_cb. */
+    /* The transfers are gone by now, so the multi holds only idle
+     * connections; cleaning it up closes them (through socket_cb, or the
+     * watches left are dropped below). */
     curl_multi_cleanup(c->multi);
     while (c->socks)
         sock_unlink(c, c->socks);

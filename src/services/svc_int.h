@@ -26,6 +26,7 @@ struct svc_ctx {
     CURLM *multi;
     loop_timer *curl_timer;
     struct sock_watch *socks;             /* fd watches for curl's sockets */
+    svc_http *https;                      /* live HTTP requests */
     svc_dbstate **dbs;                    /* parallel to prog->databases */
     size_t db_count;
     svc_mailer *mail;
@@ -44,6 +45,9 @@ char *svc_errdup(const char *msg);
 
 /* Runs CB(ARG) on the next loop turn (0-second timer). */
 loop_timer *svc_soon(svc_ctx *c, loop_timer_cb cb, void *arg);
+
+/* http.c: svc_free drops requests their owners left behind (no callbacks). */
+void svc_http_cancel_all(svc_ctx *c);
 
 /* ---- databases ------------------------------------------------------ */
 /* Every query, whatever the backend, starts with this header. */

@@ -4,6 +4,7 @@
 Prints "PORT <n>" on stdout once it listens. Paths:
   /json...          200, a JSON document (agent, items, the query string)
   /delay/<sec>...   the same JSON after <sec> seconds
+  /redirect         302 to /json?redirected=1
   /drop             closes the connection without answering
   /status/<code>    that status with a small JSON body
   /invalid          200, Content-Type application/json, not JSON
@@ -77,6 +78,11 @@ class Handler(BaseHTTPRequestHandler):
             secs = float(p.split("/")[2].split("?")[0])
             time.sleep(secs)
             self._send(200, json.dumps(DOC))
+        elif p.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "/json?redirected=1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif p.startswith("/drop"):
             self.close_connection = True
             self.connection.shutdown(2)

@@ -253,6 +253,38 @@ static void test_connection_reuse(void **state)
     loop_destroy(l);
 }
 
+static void test_redirect_followed(void **state)
+{
+    (void)state;
+    loop *l = loop_new_real();
+    svc_ctx *c = ctx(l);
+    result r = {0};
+    get(c, "/redirect", 5, &r);
+    assert_true(tl_run_until(l, &r.done, 5));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"query\": \"redirected=1\""));
+    svc_free(c);
+    loop_destroy(l);
+}
+
+/* Freed with requests still on the wire: no callback, nothing leaks. */
+static void test_free_with_requests_in_flight(void **state)
+{
+    (void)state;
+    loop *l = loop_new_real();
+    svc_ctx *c = ctx(l);
+    result r[3] = {{0}};
+    for (int i = 0; i < 3; i++)
+        get(c, "/delay/1", 5, &r[i]);
+    tl_run_for(l, 0.1);
+    assert_int_equal(l->real_pending, 3);
+    svc_free(c);
+    assert_int_equal(l->real_pending, 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(r[i].calls, 0);
+    loop_destroy(l);
+}
+
 static char unmatched[256];
 static void unmatched_cb(void *arg, const char *what)
 {
@@ -306,6 +338,8 @@ int main(void)
         cmocka_unit_test(test_timeout_backstop),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_connection_reuse),
+        cmocka_unit_test(test_redirect_followed),
+        cmocka_unit_test(test_free_with_requests_in_flight),
         cmocka_unit_test(test_mocks_on_virtual_clock),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
