@@ -38,10 +38,13 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
     c->leg = leg;
     c->start = loop_now(e->l);
     c->step_window = c->start;
-    c->next = e->calls;
-    if (e->calls)
-        e->calls->prev = c;
-    e->calls = c;
+    /* Appended: the list stays in start order (max_duration sweeps it). */
+    c->prev = e->calls_tail;
+    if (e->calls_tail)
+        e->calls_tail->next = c;
+    else
+        e->calls = c;
+    e->calls_tail = c;
     e->call_count++;
     e->next_call_seq++;
     c->call_id = info->call_id && info->call_id[0]
@@ -84,8 +87,8 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
     }
     c->route = r;
     eng_var_set_str(c, "route", r->name);
-    if (e->opt.max_duration > 0)
-        c->max_timer = loop_timer_start(e->l, e->opt.max_duration, max_time_cb, c);
+    if (e->opt.max_duration > 0 && !e->max_timer)
+        e->max_timer = loop_timer_start(e->l, e->opt.max_duration, max_time_cb, e);
     eng_strand_new(c, SK_MAIN, r->scenario ? &r->scenario->script : &r->script, "main");
     return c;
 }
@@ -122,16 +125,16 @@ void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const 
         eng_emit(c, NULL, &r);
     }
     int max = eng_settings_streams(c->prog);
-    char name[48];
-    snprintf(name, sizeof name, "event:%s", scn_event_names[ev]);
+    const char *name = NULL;   /* the strands' name, made once when needed */
     for (eng_handler *h = c->handlers; h; h = h->next) {
         if (h->dead || !(h->mask & (1u << ev)))
             continue;
         if (h->once)
             h->dead = true;
+        if (!name)
+            name = cr_arena_printf(&c->arena, "event:%s", scn_event_names[ev]);
         if (ends_call(ev, by)) {
-            eng_strand_new(c, SK_HANGUP, h->list,
-                           ev == SCN_EV_HANGUP ? "hangup" : cr_arena_strdup(&c->arena, name));
+            eng_strand_new(c, SK_HANGUP, h->list, ev == SCN_EV_HANGUP ? "hangup" : name);
             continue;
         }
         if ((int)c->live_streams >= max) {
@@ -142,7 +145,7 @@ void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const 
             eng_emit(c, NULL, &r);
             continue;
         }
-        eng_strand_new(c, SK_HANDLER, h->list, cr_arena_strdup(&c->arena, name));
+        eng_strand_new(c, SK_HANDLER, h->list, name);
     }
 }
 
@@ -328,15 +331,29 @@ static void grace_cb(loop *l, void *arg)
     }
 }
 
+/* max_duration: every call has the same limit, so deadlines come in start
+ * order; one engine timer at the oldest call's deadline replaces a timer
+ * per call (100,000 waiting calls, 100,000 fewer heap entries). */
 static void max_time_cb(loop *l, void *arg)
 {
-    (void)l;
-    eng_call *c = arg;
-    c->max_timer = NULL;
-    eng_call_hangup(c, "system", "max_time", 0);
+    eng_engine *e = arg;
+    e->max_timer = NULL;
+    double now = loop_now(l);
+    eng_call *c = e->calls;
+    while (c && c->start + e->opt.max_duration <= now) {
+        eng_call *next = c->next;
+        if (!c->ending)
+            eng_call_hangup(c, "system", "max_time", 0);
+        c = next;
+    }
+    /* The oldest call still running within its limit sets the next deadline. */
+    for (; c; c = c->next)
+        if (!c->ending) {
+            e->max_timer = loop_timer_start(l, c->start + e->opt.max_duration - now, max_time_cb, e);
+            break;
+        }
 }
 
-/* Cancels every strand but those of the end-of-call phase. */
 static void cancel_all(eng_call *c)
 {
     c->dtmf_strand = NULL;
@@ -353,10 +370,6 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
         return;
     eng_engine *e = c->e;
     c->ending = true;
-    if (c->max_timer) {
-        loop_timer_stop(e->l, c->max_timer);
-        c->max_timer = NULL;
-    }
     if (!cause)
         cause = "normal";
     c->hangup_by = cr_arena_strdup(&c->arena, by);
@@ -390,9 +403,7 @@ void eng_call_finish(eng_call *c)
     c->finished = true;
     if (c->grace_timer)
         loop_timer_stop(e->l, c->grace_timer);
-    if (c->max_timer)
-        loop_timer_stop(e->l, c->max_timer);
-    c->grace_timer = c->max_timer = NULL;
+    c->grace_timer = NULL;
     eng_trace_rec r = {.kind = ENG_TR_CALL,
                        .route = c->route ? c->route->name : NULL,
                        .by = c->hangup_by,
@@ -410,7 +421,14 @@ void eng_call_finish(eng_call *c)
         e->calls = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    else
+        e->calls_tail = c->prev;
     e->call_count--;
+    if (!e->calls && e->max_timer) {
+        /* Nothing left to limit: a virtual loop must not wait for it. */
+        loop_timer_stop(e->l, e->max_timer);
+        e->max_timer = NULL;
+    }
     scn_program *p = c->prog;
     cr_arena a = c->arena;
     cr_arena_free(&a);

@@ -88,12 +88,11 @@ static bool env_lookup(void *ctx, const char *name, size_t len, cr_value *out)
     eng_engine *e = ctx;
     if (!e->env_call)
         return false;
-    for (eng_var *v = e->env_call->vars; v; v = v->next)
-        if (v->name_len == len && memcmp(v->name, name, len) == 0) {
-            *out = v->v;
-            return true;
-        }
-    return false;
+    eng_var *v = eng_var_find(e->env_call, name, len);
+    if (!v)
+        return false;
+    *out = eng_var_value(v);
+    return true;
 }
 
 static void env_undefined(void *ctx, const char *name, size_t len)
@@ -293,6 +292,8 @@ void eng_engine_free(eng_engine *e)
     eng_call_free_all(e);
     if (e->kick)
         loop_timer_stop(e->l, e->kick);
+    if (e->max_timer)
+        loop_timer_stop(e->l, e->max_timer);
     if (e->prog)
         scn_program_unref(e->prog);
     cr_arena_free(&e->scratch);
@@ -305,3 +306,4 @@ struct svc_ctx *eng_engine_services(eng_engine *e) { return e->svc; }
 loop *eng_engine_loop(eng_engine *e) { return e->l; }
 tel_driver *eng_engine_driver(eng_engine *e) { return e->tel; }
 size_t eng_engine_call_count(const eng_engine *e) { return e->call_count; }
+unsigned long long eng_engine_actions(const eng_engine *e) { return e->actions; }

@@ -63,16 +63,42 @@ struct eng_strand {
     bool cancel_reason_timeout;
 };
 
+/* A variable, its name and (first) value in one arena block: a call
+ * waiting with a dozen variables stays within its first arena chunk. */
 typedef struct eng_var {
     struct eng_var *next;
-    const char *name;
-    size_t name_len;
-    cr_value v;
-    char *buf;                 /* string room, reused by later writes that fit */
-    size_t cap;
+    const char *name;          /* stored after the struct */
+    char *str;                 /* string room, reused by later writes that fit */
+    double num;
+    eng_strand *writer;        /* strand that wrote it; NULL outside strands */
+    uint32_t len, cap;         /* string length and room (incl. NUL) */
     uint32_t seq;              /* call's write sequence at the last write */
-    eng_strand *writer;        /* strand that wrote it, NULL outside strands */
+    uint32_t hash;             /* of the name: lookups compare it first */
+    uint16_t name_len;
+    uint8_t kind;              /* cr_val_kind */
+    bool b;
 } eng_var;
+
+static inline uint32_t eng_name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* The variable NAME (LEN bytes), or NULL. */
+eng_var *eng_var_find(eng_call *c, const char *name, size_t len);
+
+static inline cr_value eng_var_value(const eng_var *v)
+{
+    cr_value r = {(cr_val_kind)v->kind, v->b, v->num, NULL, 0};
+    if (v->kind == CR_VAL_STR || v->kind == CR_VAL_ERR) {
+        r.str = v->str;
+        r.len = v->len;
+    }
+    return r;
+}
 
 typedef struct eng_handler {
     struct eng_handler *next;
@@ -105,7 +131,7 @@ struct eng_call {
     eng_strand *dtmf_strand;
     eng_dtmf_cb dtmf_cb;
     void *dtmf_arg;
-    loop_timer *grace_timer, *max_timer;
+    loop_timer *grace_timer;
     double step_window;
     unsigned steps;
     const char *hangup_by, *hangup_cause;
@@ -122,9 +148,11 @@ struct eng_engine {
     struct svc_ctx *svc;
     scn_program *prog;
     eng_options opt;
-    eng_call *calls;
+    eng_call *calls, *calls_tail;   /* in start order */
+    loop_timer *max_timer;
     size_t call_count;
     unsigned long next_call_seq;
+    unsigned long long actions;
     eng_strand *rq_head, *rq_tail;
     eng_call *check_head;
     loop_timer *kick;

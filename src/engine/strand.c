@@ -16,7 +16,7 @@ static void frames_reserve(eng_strand *s, uint32_t need)
 {
     if (need <= s->cap)
         return;
-    uint32_t cap = s->cap ? s->cap * 2 : 4;
+    uint32_t cap = s->cap ? s->cap * 2 : 2;
     while (cap < need)
         cap *= 2;
     eng_frame *f = cr_arena_alloc(&s->call->arena, cap * sizeof *f);
@@ -307,6 +307,7 @@ static void action_run(eng_strand *s, const scn_action *a)
     eng_engine *e = c->e;
     const app_def *d = a->app;
     s->cur = a;
+    e->actions++;
     if (a->disabled) {
         eng_trace_app(s, a, "skip", NULL, NULL, false);
         return;

@@ -40,7 +40,7 @@ void eng_trace_app(eng_strand *s, const scn_action *a, const char *phase, const 
     if (with_vars) {
         for (eng_var *v = c->vars; v && n < 32; v = v->next)
             if (v->seq > s->var_seq && (v->writer == s || v->writer == NULL))
-                vars[n++] = (eng_trace_var){v->name, v->v};
+                vars[n++] = (eng_trace_var){v->name, eng_var_value(v)};
     }
     r.vars = n ? vars : NULL;
     r.var_count = n;
@@ -49,6 +49,8 @@ void eng_trace_app(eng_strand *s, const scn_action *a, const char *phase, const 
 
 void eng_trace_log(eng_strand *s, const char *level, const char *fmt, ...)
 {
+    if (!s->call->e->opt.trace)
+        return;
     char buf[2048];
     va_list ap;
     va_start(ap, fmt);
