@@ -3,7 +3,28 @@
  * `sim` (scripted parties, for simulate and tests) and `sip` (sofia-sip + RTP).
  *
  * Legs and operations are driver-owned handles; like libuv handles they are
- * freed by the driver only after the engine has released them. */
+ * freed by the driver only after the engine has released them.
+ *
+ * What the engine (src/engine/) relies on:
+ * - Events may be raised from any loop callback. The engine never calls
+ *   back into the driver synchronously from inside an event for anything
+ *   but the operations below, and it may call leg_release for a leg from
+ *   inside that leg's own event callback: the driver must not touch the
+ *   leg after the callback returns in that case.
+ * - incoming() returning false: the driver rejects the call (with
+ *   *reject_code) and frees the leg itself; the engine keeps no reference.
+ * - A leg the engine hung up (hangup) raises no further events; the engine
+ *   still calls leg_release for it.
+ * - Outgoing legs: TRYING is optional; RINGING/EARLY_MEDIA may repeat;
+ *   ANSWER once; an unanswered leg ends with BUSY (486/600), FAILED (the
+ *   final SIP code, e.g. 404, 480, 503) or HANGUP (the callee declined:
+ *   sip_code 603 or what was seen). HANGUP on an answered leg ends it.
+ *   HOLD/UNHOLD/DTMF/TRANSFER may come from either leg once answered.
+ * - Media operations: NULL means the operation could not start; a failure
+ *   found later (a missing prompt) is reported through the callback with
+ *   status < 0 and a message, never synchronously from inside play().
+ *   The engine passes interruptible = false and interrupts prompts itself
+ *   on TEL_EV_DTMF events (driver-independent); a driver may ignore it. */
 #ifndef TEL_H
 #define TEL_H
 
