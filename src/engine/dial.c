@@ -353,6 +353,16 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
                        NULL);
         handlers(d, ev->kind == TEL_EV_HOLD ? SCN_EV_HOLD : SCN_EV_UNHOLD);
         break;
+    case TEL_EV_DTMF: {
+        if (leg != d->answered)
+            break;
+        /* The agent's keys are call events too (by agent); they do not
+         * feed the caller's read_digits. */
+        char digit[2] = {ev->digit, 0};
+        eng_var_set_str(c, "dtmf_digit", digit);
+        eng_call_event(c, SCN_EV_DTMF, "agent", leg->label, digit);
+        break;
+    }
     case TEL_EV_TRANSFER:
         eng_var_set_str(c, "transfer_to", ev->refer_to ? ev->refer_to : "");
         eng_var_set_str(c, "transfer_by", "agent");
