@@ -284,6 +284,14 @@ static app_status scenario_run(eng_strand *s, const scn_action *a)
 {
     const scenario_params *p = a->params;
     eng_call *c = eng_strand_call(s);
+    /* Declared arguments not given start empty (check warns about them). */
+    for (size_t j = 0; j < p->name->arg_count; j++) {
+        bool given = false;
+        for (size_t i = 0; i < p->args.count && !given; i++)
+            given = strcmp(p->args.names[i], p->name->args[j]) == 0;
+        if (!given)
+            eng_var_set_str(c, p->name->args[j], "");
+    }
     for (size_t i = 0; i < p->args.count; i++)
         eng_var_set_str(c, p->args.names[i], eng_render(s, p->args.items[i], SCN_ESC_NONE));
     eng_strand_push(s, &p->name->script, ENG_FRAME_SCENARIO, p->name);

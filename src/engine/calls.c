@@ -65,7 +65,8 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
                               ? SCN_ROUTE_FROM_USER
                               : SCN_ROUTE_FROM_GATEWAY;
     cr_strbuf explain = CR_STRBUF_INIT;
-    const scn_route *r = route_select(c->prog, type, eng_env_for(e, c, NULL), &explain);
+    bool explain_it = e->opt.trace && !e->opt.no_route_explain;
+    const scn_route *r = route_select(c->prog, type, eng_env_for(e, c, NULL), explain_it ? &explain : NULL);
     eng_scratch_reset(e);
     eng_trace_rec rec = {.kind = ENG_TR_ROUTE,
                          .route = r ? r->name : NULL,
@@ -290,7 +291,8 @@ const scn_route *eng_route_leg(eng_strand *s, scn_route_type type, const char *t
     if (!any)
         return NULL;   /* no such routes: the leg is simply dialled, nothing to explain */
     cr_strbuf explain = CR_STRBUF_INIT;
-    const scn_route *r = route_select(c->prog, type, &le.env, &explain);
+    bool explain_it = c->e->opt.trace && !c->e->opt.no_route_explain;
+    const scn_route *r = route_select(c->prog, type, &le.env, explain_it ? &explain : NULL);
     eng_trace_rec rec = {.kind = ENG_TR_ROUTE, .route = r ? r->name : NULL, .leg = target,
                          .explain = explain.len ? cr_strbuf_cstr(&explain) : NULL};
     eng_emit(c, s, &rec);

@@ -228,7 +228,7 @@ static bool incoming_cb(void *eng, tel_leg *leg, const tel_call_info *info, int 
     eng_engine *e = eng;
     eng_call *c = eng_call_new(e, leg, info);
     if (!c) {
-        *reject_code = 404;
+        *reject_code = 503;   /* no program loaded */
         return false;
     }
     if (c->ending) {   /* no route: the call record is written from the queue */

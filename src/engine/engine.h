@@ -116,6 +116,9 @@ typedef struct eng_options {
     void (*call_done)(void *arg, eng_call *c);
     void *call_done_arg;
     unsigned random_seed;      /* group strategy `random`; 0: time-based */
+    /* Skip the route-by-route explanation in `route` records (it evaluates
+     * every route of the type: costly with thousands of routes). */
+    bool no_route_explain;
 } eng_options;
 
 /* Takes a reference to PROG; registers itself as TEL's handler. SVC may be
