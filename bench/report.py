@@ -528,7 +528,8 @@ def cmd_write(res, out_path):
     l_vals = next((v for r, v in R.sets.get("lua-run", []) if "ns_per_step" in v), {})
     rows = []
     for label, names in (("time per action step", ("ns_per_step", "step_ns")),
-                         ("calls per CPU-second", ("calls_per_s", "calls_per_sec")),
+                         ("simulated calls per second (wall)", ("calls_per_second",)),
+                         ("virtual seconds simulated", ("virtual_seconds",)),
                          ("action steps per call", ("steps_per_call",)),
                          ("calls run", ("calls",)),
                          ("peak RSS", ("peak_rss_kb",))):

@@ -16,6 +16,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,10 +217,10 @@ static void run_until(double until)
     }
 }
 
-static double cpu_now(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    clock_gettime(id, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -266,44 +267,55 @@ int main(int argc, char **argv)
         fprintf(stderr, "lua_peer: %s\n", lua_tostring(H.L, -1));
         return 1;
     }
-    H.call_ref = malloc((size_t)calls * sizeof *H.call_ref);
-    if (H.call_ref == NULL)
-        return 1;
-
     if (strcmp(argv[2], "run") == 0) {
+        H.call_ref = malloc((size_t)calls * sizeof *H.call_ref);
+        if (H.call_ref == NULL)
+            return 1;
         for (int i = 0; i < calls; i++)
             push(i / rate, T_START, 0, i);
-        double c0 = cpu_now();
+        double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
         run_until(1e300);
-        double cpu = cpu_now() - c0;
+        double cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        double wall = clock_s(CLOCK_MONOTONIC) - w0;
         lua_Integer steps = step_count();
+        /* Field names as engine_bench's, so the report pairs them. */
         printf("{\"bench\":\"lua\",\"phase\":\"run\",\"lua\":\"%s\",\"calls\":%d,"
-               "\"rate\":%g,\"steps\":%lld,\"steps_per_call\":%.2f,\"cpu_s\":%.4f,"
-               "\"ns_per_step\":%.1f,\"calls_per_s\":%.0f,\"peak_calls\":%zu,"
-               "\"lua_peak_bytes\":%zu,\"peak_rss_kb\":%ld}\n",
+               "\"rate\":%g,\"steps\":%lld,\"steps_per_call\":%.2f,\"cpu_seconds\":%.4f,"
+               "\"ns_per_step\":%.1f,\"calls_per_second\":%.0f,\"wall_seconds\":%.3f,"
+               "\"virtual_seconds\":%.1f,\"peak_calls\":%zu,\"lua_peak_bytes\":%zu,"
+               "\"peak_rss_kb\":%ld}\n",
                LUA_RELEASE, calls, rate, (long long)steps, (double)steps / calls, cpu,
-               1e9 * cpu / (double)steps, calls / cpu, H.peak_calls, H.lua_peak,
+               1e9 * cpu / (double)steps, calls / wall, wall, H.now, H.peak_calls, H.lua_peak,
                status_kb("VmHWM"));
     } else {
         /* All calls start at once; at 0.5 s every main strand waits in
          * `wait 10` and every stream in `wait 1`, handlers registered. */
         lua_gc(H.L, LUA_GCCOLLECT);
-        size_t base = H.lua_bytes;
+        malloc_trim(0);
+        /* Live heap from malloc's own count (mallinfo2, as engine_bench):
+         * Lua's objects with malloc's overhead, and the host's tables. */
+        struct mallinfo2 m0 = mallinfo2();
+        size_t lua0 = H.lua_bytes;
+        H.call_ref = malloc((size_t)calls * sizeof *H.call_ref);
+        if (H.call_ref == NULL)
+            return 1;
         for (int i = 0; i < calls; i++)
             push(0, T_START, 0, i);
         run_until(0.5);
         lua_gc(H.L, LUA_GCCOLLECT);   /* live memory, not garbage not yet swept */
-        size_t host = H.n * sizeof *H.heap + (size_t)calls * sizeof *H.call_ref;
+        struct mallinfo2 m1 = mallinfo2();
+        /* hblkhd: large blocks malloc serves by mmap (the timer heap). */
+        size_t live = m1.uordblks + m1.hblkhd - m0.uordblks - m0.hblkhd;
         size_t waiting = 0;
         for (size_t k = 0; k < H.n; k++)
             waiting += H.heap[k].kind == T_RESUME;
         long rss = status_kb("VmRSS");
         printf("{\"bench\":\"lua\",\"phase\":\"memory\",\"lua\":\"%s\",\"calls\":%d,"
-               "\"waiting_strands\":%zu,\"lua_heap_bytes\":%zu,\"host_bytes\":%zu,"
-               "\"bytes_per_call\":%.0f,\"rss_kb\":%ld,\"rss_delta_per_call\":%.0f,"
+               "\"waiting_strands\":%zu,\"bytes_per_call\":%.0f,"
+               "\"lua_heap_bytes_per_call\":%.0f,\"rss_delta_per_call\":%.0f,"
                "\"peak_rss_kb\":%ld}\n",
-               LUA_RELEASE, calls, waiting, H.lua_bytes - base, host,
-               (double)(H.lua_bytes - base + host) / calls, rss,
+               LUA_RELEASE, calls, waiting, (double)live / calls,
+               (double)(H.lua_bytes - lua0) / calls,
                1024.0 * (double)(rss - rss0) / calls, status_kb("VmHWM"));
     }
     lua_close(H.L);
