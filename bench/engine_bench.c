@@ -183,8 +183,12 @@ int main(int argc, char **argv)
 {
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     scn_program *p = load();
-    throughput(p, quick ? 20000 : 100000);
-    memory(p, 100000);
+    /* ENGINE_BENCH_PHASE=throughput|memory runs one phase (for profiling). */
+    const char *only = getenv("ENGINE_BENCH_PHASE");
+    if (!only || strcmp(only, "throughput") == 0)
+        throughput(p, quick ? 20000 : 100000);
+    if (!only || strcmp(only, "memory") == 0)
+        memory(p, 100000);
     scn_program_unref(p);
     return 0;
 }

@@ -27,10 +27,16 @@ struct loop_watch {
     loop_watch *next_dead;
 };
 
+typedef struct loop_heap_ent {
+    double at;
+    uint64_t seq;
+    loop_timer *t;
+} loop_heap_ent;
+
 typedef struct loop_base {
     loop pub;
     int epfd;
-    loop_timer **heap;
+    loop_heap_ent *heap;
     size_t count, cap;
     uint64_t seq;
     size_t watches;         /* live fd watches */

@@ -58,7 +58,8 @@ static void virt_run(loop *l)
             v->wait_start = -1;
         } else {
             /* Deliver whatever is ready without waiting, then jump. */
-            loop_base_poll(b, 0);
+            if (b->watches)
+                loop_base_poll(b, 0);
             if (b->stopped || l->real_pending > 0)
                 continue;
             if (!loop_base_next(b, &at))
