@@ -531,8 +531,7 @@ def cmd_write(res, out_path):
                          ("simulated calls per second (wall)", ("calls_per_second",)),
                          ("virtual seconds simulated", ("virtual_seconds",)),
                          ("action steps per call", ("steps_per_call",)),
-                         ("calls run", ("calls",)),
-                         ("peak RSS", ("peak_rss_kb",))):
+                         ("calls run", ("calls",))):
         unit = " ns" if "step" in label and "time" in label else " kB" if "RSS" in label else ""
         e, l = pick(e_vals, *names), pick(l_vals, *names)
         ratio = f"{e.med / l.med:.2f}×" if e and l and l.med else "—"
@@ -544,9 +543,9 @@ def cmd_write(res, out_path):
     w.append("")
     w.append("## Memory: 100,000 waiting calls\n")
     w.append("Every call waits at once (main strand in `wait 10`, stream in `wait 1`, "
-             "handlers registered). Per call: live bytes / calls (Lua: its heap after a "
-             "full collection, counted by its allocator, plus the host's timer entries); "
-             "peak RSS of the whole process.\n")
+             "handlers registered). Per call: the growth of malloc's live heap "
+             "(mallinfo2) / calls — Lua after a full collection, its host's timer heap "
+             "and call table included; peak RSS of the whole process.\n")
     em = next(((r, v) for r, v in R.find("engine")
                if pick(v, "bytes_per_call", "bytes_per_waiting_call", "per_call_bytes")), (None, {}))
     lm = next(((r, v) for r, v in R.sets.get("lua-memory", [])), (None, {}))
