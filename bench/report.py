@@ -417,7 +417,7 @@ def verdict(met):
 
 
 CAUSE_FILES = {
-    "interp-time": "perf-engine_bench.txt", "interp-mem": "perf-engine_bench.txt",
+    "interp-time": "perf-engine_bench.txt",
     "route-10k": "perf-route_bench.txt", "sip-cpu": "perf-sip.txt", "sip-rate": "perf-sip.txt",
 }
 

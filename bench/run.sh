@@ -143,7 +143,7 @@ fi
 # can name where the time goes.
 for goal in $($PY bench/report.py missed "$RES"); do
   case "$goal" in
-    interp-*) prog=engine_bench ;;
+    interp-time) prog=engine_bench ;;
     route-*) prog=route_bench ;;
     *) continue ;;
   esac
@@ -151,13 +151,13 @@ for goal in $($PY bench/report.py missed "$RES"); do
   [ -f "$RES/perf-$prog.txt" ] && continue
   log "perf: $prog"
   if perf record -q -g -F 999 -o "$RES/perf-$prog.data" "$B/bench/$prog" --quick > /dev/null 2>> "$RES/perf.err"; then
-    perf report -i "$RES/perf-$prog.data" --no-children --stdio --sort symbol 2>/dev/null \
-      | grep -E '^ +[0-9.]+%' | head -15 > "$RES/perf-$prog.txt" || true
+    perf report -i "$RES/perf-$prog.data" --no-children --stdio -g none --sort dso,symbol 2>/dev/null \
+      | grep -E '^ +[0-9.]+%' | sed 's/[ -]*$//' | head -15 > "$RES/perf-$prog.txt" || true
   fi
 done
 if [ -f "$RES/perf-sip.data" ]; then
-  perf report -i "$RES/perf-sip.data" --no-children --stdio --sort dso,symbol 2>/dev/null \
-    | grep -E '^ +[0-9.]+%' | head -20 > "$RES/perf-sip.txt" || true
+  perf report -i "$RES/perf-sip.data" --no-children --stdio -g none --sort dso,symbol 2>/dev/null \
+    | grep -E '^ +[0-9.]+%' | sed 's/[ -]*$//' | head -20 > "$RES/perf-sip.txt" || true
 fi
 
 $PY bench/report.py write "$RES" BENCHMARKS.md
