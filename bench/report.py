@@ -439,7 +439,8 @@ def sip_section(R):
         p50 = Fig([r.get("rtt_p50_ms") for r in at])
         p99 = Fig([r.get("rtt_p99_ms") for r in at])
         held = [r for r in R.sip[p] if r.get("phase") == "hold"]
-        hold = f"{fmtnum(held[0]['bytes_per_call'])} B ({fmtnum(held[0]['calls'])} calls)" if held else "—"
+        hold = (f"{fmtnum(held[0]['bytes_per_call'])} B ({fmtnum(held[0].get('held_calls', held[0]['calls']))} held)"
+                if held else "—")
         note = ""
         if p != "sipp-direct" and gen and hp is not None and hp >= 0.8 * gen:
             note = "limited by the generator"

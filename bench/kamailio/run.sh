@@ -33,8 +33,7 @@ set -- --name kamailio --server "$SERVER" --target "127.0.0.1:$PORT" --uas-port 
 if [ -n "$QUICK" ]; then
   /usr/bin/python3 "$HERE/../sipp/sipstep.py" ladder "$@" --rates 1000 --duration 4 \
     --warmup 0.5 --drain 1.5 --repeat-rate 1000 --repeats 1
-  /usr/bin/python3 "$HERE/../sipp/sipstep.py" hold "$@" --calls 1000 --rate 1000 \
-    --hold-warmup 0 --settle 5.5
+  /usr/bin/python3 "$HERE/../sipp/sipstep.py" hold "$@" --calls 1000 --rate 1000 --settle 4
 else
   /usr/bin/python3 "$HERE/../sipp/sipstep.py" ladder "$@" ${SIP_RATES:+--rates "$SIP_RATES"} \
     --duration "${SIP_SECONDS:-30}" --warmup 5 --drain 5 --repeat-rate 1000 --repeats 2
