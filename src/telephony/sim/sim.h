@@ -10,6 +10,9 @@
  * leg is dialled. A party is found by the dialled target (user number,
  * group member, number or SIP URI), then by `gw:NAME` for anything sent
  * through gateway NAME. A target with no SPEC rings and never answers.
+ * Every dialled leg reports `trying` first. hold/unhold count only once
+ * the leg is answered (the caller's once the call is); dtmf and hangup
+ * always do (a party's hangup before answering declines: 603).
  * play/record/tone take their time on the loop: a prompt lasts as long as
  * its WAV file (libsndfile), a recording max_seconds. */
 #ifndef TEL_SIM_H
