@@ -96,18 +96,24 @@ svc_db *svc_db_query(svc_ctx *c, const scn_database *db, const char *sql,
 {
     if (c->opt.mocks)
         return mock_query(c, db, sql, cb, arg);
-    size_t i = c->db_count;
-    if (c->prog && db >= c->prog->databases && db < c->prog->databases + c->db_count)
-        i = (size_t)(db - c->prog->databases);
-    else
-        for (i = 0; i < c->db_count; i++)
-            if (strcmp(c->prog->databases[i].name, db->name) == 0)
-                break;
-    if (i >= c->db_count || !c->dbs[i])
-        return svc_db_fail(c, "unknown database", cb, arg);
+    const char *target = db->target ? db->target : db->url;
+    if (!target)
+        return svc_db_fail(c, "the database has no target", cb, arg);
+    svc_dbentry *d = c->dbs;
+    while (d && (d->kind != db->kind || strcmp(d->target, target) != 0))
+        d = d->next;
+    if (!d) {
+        d = svc_alloc(sizeof *d);
+        d->kind = db->kind;
+        d->target = svc_strdup(target);
+        d->st = db->kind == SCN_DB_SQLITE ? svc_sqlite_open(c, db)
+                                          : svc_pg_open(c, db, c->opt.db_pool_size > 0 ? c->opt.db_pool_size : 4);
+        d->next = c->dbs;
+        c->dbs = d;
+    }
     if (db->kind == SCN_DB_SQLITE)
-        return svc_sqlite_query(c->dbs[i], sql, params, nparams, timeout, cb, arg);
-    return svc_pg_query(c->dbs[i], sql, params, nparams, timeout, cb, arg);
+        return svc_sqlite_query(d->st, sql, params, nparams, timeout, cb, arg);
+    return svc_pg_query(d->st, sql, params, nparams, timeout, cb, arg);
 }
 
 void svc_db_cancel(svc_db *q)

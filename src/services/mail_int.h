@@ -49,7 +49,7 @@ struct svc_mailer {
     svc_mail_mode mode;
     mail_outbox *ob;                 /* NULL in capture mode */
     svc_captured_mail *cap_head, *cap_tail;
-    const char *url, *from, *user, *password;
+    char *url, *from, *user, *password;   /* copies: the program may be reloaded */
     bool starttls;
     mail_item *items;
     long count;                      /* items */

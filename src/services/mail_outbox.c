@@ -178,21 +178,37 @@ static bool outbox_open(svc_mailer *m, const char *path, char *err, size_t errle
     return true;
 }
 
-svc_mailer *svc_mail_open(svc_ctx *c, char *err, size_t errlen)
+static void settings_free(svc_mailer *m)
+{
+    free(m->url);
+    free(m->from);
+    free(m->user);
+    free(m->password);
+}
+
+/* New SMTP settings (a reload) apply to the next delivery attempt; the
+ * outbox stays where it was opened. */
+void svc_mail_settings(svc_mailer *m, const scn_settings *s)
+{
+    settings_free(m);
+    m->url = svc_strdup(s && s->smtp_url ? s->smtp_url : "smtp://127.0.0.1:25");
+    m->from = svc_strdup(s && s->smtp_from ? s->smtp_from : "callroute@localhost");
+    m->user = s ? svc_strdup(s->smtp_user) : NULL;
+    m->password = s ? svc_strdup(s->smtp_password) : NULL;
+    m->starttls = s && s->smtp_starttls;
+}
+
+svc_mailer *svc_mail_open(svc_ctx *c, const scn_settings *s, char *err, size_t errlen)
 {
     svc_mailer *m = svc_alloc(sizeof *m);
     m->c = c;
     m->mode = c->opt.mail;
-    const scn_settings *s = c->prog ? &c->prog->settings : NULL;
-    m->url = s && s->smtp_url ? s->smtp_url : "smtp://127.0.0.1:25";
-    m->from = s && s->smtp_from ? s->smtp_from : "callroute@localhost";
-    m->user = s ? s->smtp_user : NULL;
-    m->password = s ? s->smtp_password : NULL;
-    m->starttls = s && s->smtp_starttls;
+    svc_mail_settings(m, s);
     if (m->mode == SVC_MAIL_CAPTURE)
         return m;
     const char *path = c->opt.outbox ? c->opt.outbox : s && s->smtp_outbox ? s->smtp_outbox : "var/outbox";
     if (!outbox_open(m, path, err, errlen)) {
+        settings_free(m);
         free(m);
         return NULL;
     }
@@ -230,6 +246,7 @@ void svc_mail_close(svc_mailer *m)
         free(w);
     }
     captured_free(m->cap_head);
+    settings_free(m);
     if (m->ob) {
         /* Jobs still on the workers see CLOSED and only free themselves. */
         atomic_store(&m->ob->closed, true);

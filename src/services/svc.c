@@ -196,7 +196,6 @@ svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *er
         curl_global_init(CURL_GLOBAL_DEFAULT);
     svc_ctx *c = svc_alloc(sizeof *c);
     c->l = l;
-    c->prog = p;
     if (opt)
         c->opt = *opt;
     c->multi = curl_multi_init();
@@ -205,17 +204,7 @@ svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *er
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 
-    if (p && p->database_count && !c->opt.mocks) {
-        c->db_count = p->database_count;
-        c->dbs = svc_alloc(c->db_count * sizeof *c->dbs);
-        for (size_t i = 0; i < c->db_count; i++) {
-            const scn_database *db = &p->databases[i];
-            c->dbs[i] = db->kind == SCN_DB_SQLITE
-                            ? svc_sqlite_open(c, db)
-                            : svc_pg_open(c, db, c->opt.db_pool_size > 0 ? c->opt.db_pool_size : 4);
-        }
-    }
-    c->mail = svc_mail_open(c, err, errlen);
+    c->mail = svc_mail_open(c, p ? &p->settings : NULL, err, errlen);
     if (!c->mail) {
         svc_free(c);
         return NULL;
@@ -230,15 +219,16 @@ void svc_free(svc_ctx *c)
     svc_http_cancel_all(c);
     if (c->mail)
         svc_mail_close(c->mail);
-    for (size_t i = 0; i < c->db_count; i++) {
-        if (!c->dbs[i])
-            continue;
-        if (c->prog->databases[i].kind == SCN_DB_SQLITE)
-            svc_sqlite_close(c->dbs[i]);
+    while (c->dbs) {
+        svc_dbentry *d = c->dbs;
+        c->dbs = d->next;
+        if (d->kind == SCN_DB_SQLITE)
+            svc_sqlite_close(d->st);
         else
-            svc_pg_close(c->dbs[i]);
+            svc_pg_close(d->st);
+        free(d->target);
+        free(d);
     }
-    free(c->dbs);
     if (c->curl_timer)
         loop_timer_stop(c->l, c->curl_timer);
     /* The transfers are gone by now, so the multi holds only idle
@@ -250,6 +240,12 @@ void svc_free(svc_ctx *c)
     free(c);
     if (--curl_users == 0)
         curl_global_cleanup();
+}
+
+void svc_set_program(svc_ctx *c, const scn_program *p)
+{
+    if (p)
+        svc_mail_settings(c->mail, &p->settings);
 }
 
 loop *svc_loop(svc_ctx *c) { return c->l; }

@@ -89,10 +89,16 @@ typedef struct svc_options {
 } svc_options;
 
 /* Creates the services for program P's settings on loop L (P may be NULL:
- * no databases, no SMTP). Opens the outbox (in a send mode) and starts
- * delivering what an earlier run left there. Returns NULL with a message in
- * ERR when the outbox cannot be opened. OPT may be NULL (SVC_MAIL_SEND). */
+ * SMTP defaults). Opens the outbox (in a send mode) and starts delivering
+ * what an earlier run left there. Returns NULL with a message in ERR when
+ * the outbox cannot be opened. OPT may be NULL (SVC_MAIL_SEND). Nothing of
+ * P is kept: settings are copied, and a database is opened when a query
+ * first names it (by its kind and target), so calls of an older program
+ * keep working after a reload. */
 svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *err, size_t errlen);
+/* A reload: SMTP settings of P apply to the next delivery attempt (the
+ * outbox stays where it was opened). */
+void svc_set_program(svc_ctx *c, const scn_program *p);
 /* Aborts everything in flight (no callbacks run) and frees it all. Mail not
  * yet delivered stays in the outbox. Call with no loop callback running. */
 void svc_free(svc_ctx *c);

@@ -16,19 +16,27 @@ struct svc_xfer {
     void (*done)(svc_xfer *x, CURLcode rc);
 };
 
-typedef struct svc_dbstate svc_dbstate;   /* one per settings.databases entry */
+typedef struct svc_dbstate svc_dbstate;   /* one per database (kind + target) */
 typedef struct svc_mailer svc_mailer;
+
+/* Databases are found by what they are (kind + target), not by a program's
+ * table: calls of an older program keep working across a reload, and a
+ * database a reload adds is opened when first used. */
+typedef struct svc_dbentry {
+    scn_db_kind kind;
+    char *target;
+    svc_dbstate *st;
+    struct svc_dbentry *next;
+} svc_dbentry;
 
 struct svc_ctx {
     loop *l;
-    const scn_program *prog;
     svc_options opt;
     CURLM *multi;
     loop_timer *curl_timer;
     struct sock_watch *socks;             /* fd watches for curl's sockets */
     svc_http *https;                      /* live HTTP requests */
-    svc_dbstate **dbs;                    /* parallel to prog->databases */
-    size_t db_count;
+    svc_dbentry *dbs;
     svc_mailer *mail;
 };
 
@@ -72,7 +80,8 @@ svc_db *svc_pg_query(svc_dbstate *d, const char *sql, const char *const *params,
 svc_db *svc_db_fail(svc_ctx *c, const char *error, svc_db_cb cb, void *arg);
 
 /* ---- mail ----------------------------------------------------------- */
-svc_mailer *svc_mail_open(svc_ctx *c, char *err, size_t errlen);
+svc_mailer *svc_mail_open(svc_ctx *c, const scn_settings *s, char *err, size_t errlen);
+void svc_mail_settings(svc_mailer *m, const scn_settings *s);
 void svc_mail_close(svc_mailer *m);
 
 #endif

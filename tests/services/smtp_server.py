@@ -5,7 +5,7 @@
 
 Each accepted message is written to DIR as <n>.eml (temp name, then
 rename), with the envelope in X-Envelope-From / X-Envelope-To headers put
-before the message. Prints "PORT <n>" once it listens; stops on SIGTERM.
+before the message. Prints "PORT <n>" once it listens; exits at once on SIGTERM.
 """
 import os
 import signal
@@ -44,14 +44,14 @@ def free_port():
 def main():
     outdir = sys.argv[1]
     port = int(sys.argv[2]) if len(sys.argv) > 2 and int(sys.argv[2]) else free_port()
+    # Stop at once: each captured message is already complete on disk
+    # (written, then renamed), and a graceful Controller.stop() can hang.
+    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *a: os._exit(0))
     ctl = Controller(Capture(outdir), hostname="127.0.0.1", port=port)
     ctl.start()
     print("PORT %d" % port, flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: done.set())
-    signal.signal(signal.SIGINT, lambda *a: done.set())
-    done.wait()
-    ctl.stop()
+    threading.Event().wait()
 
 
 if __name__ == "__main__":

@@ -59,12 +59,19 @@ static inline int tl_spawn(char *const argv[], pid_t *pid)
     return port;
 }
 
+/* SIGTERM, and SIGKILL when it is not gone within 3 s. */
 static inline void tl_kill(pid_t pid)
 {
     if (pid <= 0)
         return;
     kill(pid, SIGTERM);
     int st;
+    for (int i = 0; i < 300; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
     waitpid(pid, &st, 0);
 }
 
