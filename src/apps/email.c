@@ -136,10 +136,11 @@ static app_status email_run(eng_strand *s, const scn_action *a)
 
     svc_mail m = {.to = to.items, .to_count = to.count, .cc = cc.items, .cc_count = cc.count,
                   .subject = subject, .body = body, .attach = attach, .attach_count = p->attach.count};
+    /* The trace shows every message, sent or captured. */
+    eng_trace_email_cc(s, joined(&to, ar), cc.count ? joined(&cc, ar) : NULL, subject, body);
     if (!svc || svc_mail_mode_of(svc) == SVC_MAIL_CAPTURE) {
         if (svc)
             svc_mail_queue(svc, &m, NULL, NULL);
-        eng_trace_email_cc(s, joined(&to, ar), cc.count ? joined(&cc, ar) : NULL, subject, body);
         return APP_DONE;
     }
     email_op *op = calloc(1, sizeof *op);

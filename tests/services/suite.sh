@@ -248,7 +248,7 @@ EOF
     sim "$T/pgslow.yaml" --from 1 --to 2 &
     simpid=$!
     sleep 0.5
-    sh "$S/pg.sh" stop "$T/pg" fast
+    sh "$S/pg.sh" stop "$T/pg" immediate   # like a crash: no goodbye to the clients
     wait $simpid
     took=$(( $(date +%s) - start ))
     if grep -q 'pgerr="[^"]' "$T/out" && [ "$took" -lt 8 ]; then pass pg:killed-mid-query-gives-db_error
@@ -307,6 +307,24 @@ n1=$(grep -l '79165550001' "$T/mail"/*.eml 2>/dev/null | wc -l)
 n2=$(grep -l '79165550002' "$T/mail"/*.eml 2>/dev/null | wc -l)
 if [ "$n" = 2 ] && [ "$n1" = 1 ] && [ "$n2" = 1 ]; then pass email:delivered-exactly-once-after-restart
 else fail email:delivered-exactly-once-after-restart "$n messages ($n1 + $n2)"; fi
+
+# A missing attachment fails the action (nothing queued): on_error runs.
+cat >"$T/attach.yaml" <<EOF
+version: 1
+settings:
+  smtp: { url: "smtp://127.0.0.1:$SMTP_PORT", from: "pbx@example.com", outbox: "var/outbox2" }
+routes:
+  - name: main
+    script:
+      - app: email
+        to: "a@example.com"
+        body: "see attachment"
+        attach: "/nonexistent/{call_id}.wav"
+        on_error: [ { app: set, vars: { mailerr: "{error}" } } ]
+      - app: hangup
+EOF
+sim "$T/attach.yaml" --from 1 --to 2 --send-mail
+has email:missing-attachment-on-error 'mailerr="cannot read attachment /nonexistent/sim-1.wav'
 
 # ---- callroute test -----------------------------------------------------
 E=$ROOT/tests/scenario-tests
