@@ -5,6 +5,7 @@
  * or dead server never touches a call and a message is never lost. */
 #include "services/mail_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,7 +202,11 @@ static void xfer_free(struct mail_smtp_xfer *t)
     free(t);
 }
 
-static void attempt_failed(svc_mailer *m, mail_item *it, const char *why)
+/* A failed attempt: retried after 1, 2, 4 ... BACKOFF_MAX seconds. A
+ * PERMANENT refusal (an SMTP 5xx) is not retried in this run: the message
+ * stays in the outbox with its error, and the next start tries it again
+ * (after the admin fixed the address or the server's configuration). */
+static void attempt_failed(svc_mailer *m, mail_item *it, const char *why, bool permanent)
 {
     it->attempts++;
     it->tried = true;
@@ -210,7 +215,7 @@ static void attempt_failed(svc_mailer *m, mail_item *it, const char *why)
         delay *= 2;
     if (delay > BACKOFF_MAX)
         delay = BACKOFF_MAX;
-    it->next_try = loop_now(m->c->l) + delay;
+    it->next_try = permanent ? INFINITY : loop_now(m->c->l) + delay;
     it->state = MI_WAIT;
     m->active--;
     m->failed_attempts++;
@@ -232,9 +237,12 @@ static void smtp_done(svc_xfer *x, CURLcode rc)
         loop_work(m->c->l, delete_work, delete_done, j);
         m->sent++;
     } else {
+        long code = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
         char why[CURL_ERROR_SIZE + 64];
-        snprintf(why, sizeof why, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
-        attempt_failed(m, it, why);
+        snprintf(why, sizeof why, "%s%s (SMTP %ld)", code >= 500 ? "permanent: " : "",
+                 t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc), code);
+        attempt_failed(m, it, why, code >= 500);
     }
     xfer_free(t);
     mail_schedule(m);
@@ -288,7 +296,7 @@ static void start_transfer(svc_mailer *m, mail_item *it, msg_job *j)
     t->x.done = smtp_done;
     if (!e) {
         xfer_free(t);
-        attempt_failed(m, it, "cannot create an SMTP transfer");
+        attempt_failed(m, it, "cannot create an SMTP transfer", false);
         return;
     }
     /* f: 0 message_id 1 date 2 from 3 rcpt 4 to 5 cc 6 subject 7 body */
@@ -424,7 +432,7 @@ void mail_schedule(svc_mailer *m)
     for (mail_item *it = m->items; it; it = it->next) {
         if (it->state != MI_WAIT)
             continue;
-        if (m->mode == SVC_MAIL_SEND_ONCE && it->tried)
+        if ((m->mode == SVC_MAIL_SEND_ONCE && it->tried) || isinf(it->next_try))
             continue;
         if (it->next_try <= now) {
             if (m->active >= MAX_PARALLEL) {

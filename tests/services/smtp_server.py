@@ -3,7 +3,8 @@
 
   smtp_server.py DIR [PORT]
 
-Each accepted message is written to DIR as <n>.eml (temp name, then
+Recipients starting with "reject" are refused (550). Each accepted
+message is written to DIR as <n>.eml (temp name, then
 rename), with the envelope in X-Envelope-From / X-Envelope-To headers put
 before the message. Prints "PORT <n>" once it listens; exits at once on SIGTERM.
 """
@@ -20,6 +21,12 @@ class Capture:
     def __init__(self, outdir):
         self.outdir = outdir
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("reject"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:

@@ -114,6 +114,23 @@ static long outbox_rows(const fix *f)
     return n;
 }
 
+/* The outbox's last_error of its first message ("" when none). */
+static void outbox_last_error(const fix *f, char *out, size_t n)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/outbox.sqlite", f->outbox);
+    sqlite3 *db;
+    out[0] = '\0';
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT last_error FROM message ORDER BY id", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+}
+
 typedef struct queued {
     volatile bool done;
     char error[256];
@@ -305,6 +322,34 @@ static void test_outbox_survives_restart_exactly_once(void **state)
     fix_free(&f);
 }
 
+/* A permanent refusal (550) is not retried; the message stays queued. */
+static void test_permanent_refusal_not_retried(void **state)
+{
+    (void)state;
+    fix f;
+    fix_init(&f);
+    smtp_start(&f);
+    svc_open(&f, SVC_MAIL_SEND);
+    const char *to[] = {"reject-me@example.com"};
+    svc_mail m = {.to = to, .to_count = 1, .subject = "x", .body = "y"};
+    queued q = {0};
+    svc_mail_queue(f.c, &m, queued_cb, &q);
+    want_failed = 1;
+    assert_true(wait_for(&f, failed_enough, 5));
+    tl_run_for(f.l, 2.5);                            /* a retry would come after 1 s */
+    svc_mail_stats st = svc_mail_stats_of(f.c);
+    assert_int_equal(st.failed_attempts, 1);
+    assert_int_equal(st.queued, 1);
+    svc_close(&f);
+    assert_int_equal(outbox_rows(&f), 1);
+    assert_int_equal(count_mail(&f), 0);
+    char err[512];
+    outbox_last_error(&f, err, sizeof err);
+    assert_non_null(strstr(err, "permanent"));
+    assert_non_null(strstr(err, "550"));
+    fix_free(&f);
+}
+
 static void flushed_cb(void *arg)
 {
     *(volatile bool *)arg = true;
@@ -351,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_retry_when_server_returns),
         cmocka_unit_test(test_outbox_survives_restart_exactly_once),
         cmocka_unit_test(test_send_once_and_flush),
+        cmocka_unit_test(test_permanent_refusal_not_retried),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
