@@ -228,6 +228,29 @@ EOF
     sim "$T/pg.yaml" --from 79165551234 --to 1000
     has pg:query-and-save 'amount="42"' 'q="?"'
 
+    # The action's timeout cancels the query; the next one still works.
+    cat >"$T/pgtimeout.yaml" <<EOF
+version: 1
+settings:
+  databases:
+    billing: "$PGURL"
+routes:
+  - name: main
+    script:
+      - app: db
+        database: billing
+        query: "SELECT pg_sleep(5)"
+        timeout: 0.5
+        on_error: [ { app: set, vars: { pgslow: "{error}/{db_error}" } } ]
+      - app: db
+        database: billing
+        query: "SELECT 7 AS seven"
+        save: { seven: seven }
+      - app: hangup
+EOF
+    sim "$T/pgtimeout.yaml" --from 1 --to 2
+    has pg:timeout-on-error-then-next-query 'pgslow="timeout/timeout"' 'seven="7"'
+
     # Killed mid-run: the waiting call gets db_error, not a hang.
     cat >"$T/pgslow.yaml" <<EOF
 version: 1
