@@ -668,10 +668,15 @@ static void shutdown_poll_cb(loop *l, void *arg)
     (void)l;
     sip_driver *d = arg;
     d->shutdown_timer = NULL;
-    if (d->leg_count > 0) {
+    /* Legs go when the engine has released them and their dialogs are
+     * over; a peer that never answers our BYE or CANCEL is not waited for
+     * beyond the transaction timeout. */
+    if (d->leg_count > 0 && loop_now(d->l) - d->shutdown_at < (d->opt.t1x64_ms ? d->opt.t1x64_ms : 8000) / 1000.0 + 2) {
         d->shutdown_timer = loop_timer_start(d->l, 0.05, shutdown_poll_cb, d);
         return;
     }
+    if (d->leg_count > 0)
+        sip_log(d, SIP_LOG_WARN, "shutdown: %zu legs still waiting for their peers: dropped", d->leg_count);
     nua_shutdown(d->nua);
 }
 
@@ -681,6 +686,7 @@ void sip_driver_shutdown(tel_driver *td, void (*done)(void *), void *arg)
     if (d->shutting_down)
         return;
     d->shutting_down = true;
+    d->shutdown_at = loop_now(d->l);
     d->shutdown_done = done;
     d->shutdown_arg = arg;
     sip_log(d, SIP_LOG_INFO, "shutting down: %zu legs to end", d->leg_count);
@@ -692,7 +698,12 @@ void sip_driver_shutdown(tel_driver *td, void (*done)(void *), void *arg)
             sip_out_hangup(leg, 503);
         else
             sip_in_hangup(leg, 503);
-        sip_leg_ended(leg, 503, "shutdown");
+        /* The engine hears of it like a hangup from the far side, so its
+         * hangup handlers run and the call record is written. */
+        if (!leg->hangup_raised) {
+            leg->hangup_raised = true;
+            sip_raise_kind(leg, TEL_EV_HANGUP, 503, "shutdown");
+        }
     }
     sip_leave(d);
     d->shutdown_timer = loop_timer_start(d->l, 0, shutdown_poll_cb, d);

@@ -188,6 +188,7 @@ struct sip_driver {
     double tokens, tokens_at;
     /* shutdown */
     bool shutting_down, nua_down;
+    double shutdown_at;
     void (*shutdown_done)(void *);
     void *shutdown_arg;
     loop_timer *shutdown_timer;

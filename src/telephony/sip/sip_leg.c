@@ -67,9 +67,6 @@ void sip_leg_detach(sip_leg *leg)
     if (p->peer == leg) {
         p->peer = NULL;
         p->bridged = false;
-        /* The hold we passed on ends with the bridge. */
-        if (p->state != LEG_ENDED)
-            sip_leg_push_mode(p, SDP_SENDRECV);
     }
     leg->peer = NULL;
     leg->bridged = false;

@@ -93,6 +93,9 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     leg->user = user;
     leg->from = req->from;
     leg->callee = strdup(req->target);
+    char id[300];
+    snprintf(id, sizeof id, "%s>%s", req->from && req->from->call_id ? req->from->call_id : "-", req->target);
+    leg->call_id = strdup(id);   /* for the log: the caller's call and the target */
     leg->t_start = loop_now(d->l);
     if (d->shutting_down)
         return fail_later(leg, 503);

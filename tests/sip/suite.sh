@@ -1,0 +1,395 @@
+#!/bin/sh
+# tests/sip/suite.sh — real SIP calls through `callroute serve` ($CALLROUTE,
+# the sanitizer build under tests/run.sh). Every peer is real and local: sipp
+# (callers, gateways, the agent's phones, registrations), an SMTP server
+# (python3-aiosmtpd); all on 127.0.0.1 with ports picked per run, every
+# process started with a time limit and stopped here. One line per case:
+# "PASS sip:NAME" or "FAIL sip:NAME" with the evidence indented below.
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+CR=${CALLROUTE:-$ROOT/build/callroute}
+HERE=$ROOT/tests/sip
+SC=$HERE/scenarios
+W=$(mktemp -d /tmp/callroute-sip.XXXXXX)
+BG=""            # background pids to stop at the end
+
+cleanup() {
+    for p in $BG; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    if [ -n "${KEEP:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if [ ! -x "$CR" ] || ! command -v sipp >/dev/null; then
+    echo "FAIL sip:setup"
+    echo "    needs $CR and sipp (scripts/install-deps.sh)"
+    exit 1
+fi
+
+# shellcheck disable=SC2046
+set -- $(/usr/bin/python3 "$HERE/ports.py" 10)
+SIP=$1 UAS=$2 UAC=$3 AGENT=$4 AGENT2=$5 REG=$6 GWREG=$7 SIP2=$8 UAS2=$9
+shift 9
+UAC2=$1 RTP=$2
+RTP_RANGE="$RTP-$((RTP + 199))"
+
+# ---- helpers ----
+
+# Waits up to $2 seconds for file $1 to contain the regex $3.
+wait_for() {
+    i=0
+    while [ $i -lt $(($2 * 20)) ]; do
+        grep -q -- "$3" "$1" 2>/dev/null && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# Waits until a UDP socket is bound on 127.0.0.1:$1 (a peer is ready).
+wait_port() {
+    i=0
+    while [ $i -lt 200 ]; do
+        [ -n "$(ss -Hlun "sport = :$1")" ] && return 0
+        sleep 0.02
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# Waits for background pid $1 (a sipp with its own time limit); its status.
+reap() {
+    wait "$1"
+    s=$?
+    BG=$(echo "$BG" | sed "s/\b$1\b//")
+    return $s
+}
+
+fill() { # fill TEMPLATE OUT: the run's ports and paths
+    sed -e "s|@RTP@|$RTP_RANGE|g; s|@HERE@|$HERE|g; s|@SMTP@|$SMTP|g; s|@WORK@|$W|g" \
+        -e "s|@UAS@|$UAS|g; s|@GWREG@|$GWREG|g" "$1" >"$2"
+}
+
+# sipp with our defaults; NAME first (logs go to $W/NAME.*).
+sipp_run() {
+    name=$1
+    shift
+    timeout 25 sipp "$@" -i 127.0.0.1 -nostdin -timeout 20 -timeout_error -recv_timeout 8000 \
+        -trace_msg -message_file "$W/$name.msg" -trace_err -error_file "$W/$name.err" \
+        >"$W/$name.out" 2>&1
+}
+
+# A caller: uac NAME SERVICE SCENARIO [sipp args...] (SCENARIO "-" = built-in uac).
+uac() {
+    name=$1 svc=$2 scen=$3
+    shift 3
+    if [ "$scen" = "-" ]; then set -- -sn uac "$@"; else set -- -sf "$SC/$scen.xml" "$@"; fi
+    sipp_run "$name" 127.0.0.1:"$SIP" -p "$UAC" -s "$svc" -m 1 "$@"
+}
+
+# A peer in the background on PORT: peer NAME PORT SCENARIO [sipp args...]; sets LAST.
+peer() {
+    name=$1 port=$2 scen=$3
+    shift 3
+    if [ "$scen" = "-" ]; then set -- -sn uas "$@"; else set -- -sf "$SC/$scen.xml" "$@"; fi
+    sipp_run "$name" -p "$port" -m 1 "$@" &
+    LAST=$!
+    BG="$BG $LAST"
+    wait_port "$port"
+}
+
+# Registers a user: reg NAME USER PASSWORD CONTACT_PORT FINAL_CODE.
+reg() {
+    sed "s/@FINAL@/$5/" "$SC/register.xml" >"$W/register-$5.xml"
+    sipp_run "$1" 127.0.0.1:"$SIP" -p "$REG" -m 1 -sf "$W/register-$5.xml" -key user "$2" \
+        -key contact_port "$4" -key expires 60 -au "$2" -ap "$3"
+}
+
+# The Call-ID of the first INVITE a sipp instance sent.
+call_id() { grep -m1 -i '^Call-ID:' "$W/$1.msg" | sed 's/^[^:]*: *//; s/\r$//'; }
+
+# The server's log lines about one call (sipp instance NAME).
+call_log() { grep -F -- "$(call_id "$1")" "$W/serve.log"; }
+
+FAILS=0
+ok() { echo "PASS sip:$1"; }
+bad() { # bad NAME WHY [FILES...]: prints the evidence
+    echo "FAIL sip:$1"
+    echo "    $2"
+    shift 2
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        echo "    --- $(basename "$f") (tail)"
+        tail -15 "$f" | sed 's/^/    /'
+    done
+    FAILS=$((FAILS + 1))
+}
+
+# Runs case function $1 and reports it.
+run() {
+    WHY=""
+    if "case_$1"; then ok "$1"; else bad "$1" "${WHY:-failed}" $EVIDENCE; fi
+    EVIDENCE=""
+}
+EVIDENCE=""
+expect() { # expect WHY COMMAND...: false (with WHY) unless COMMAND succeeds
+    why=$1
+    shift
+    if "$@"; then return 0; fi
+    WHY=$why
+    return 1
+}
+in_log() { call_log "$1" | grep -q -- "$2"; }
+
+# ---- the servers ----
+
+mkdir -p "$W/mail" "$W/rec"
+/usr/bin/python3 "$ROOT/tests/services/smtp_server.py" "$W/mail" 0 >"$W/smtp.out" 2>&1 &
+BG="$BG $!"
+wait_for "$W/smtp.out" 10 '^PORT' || { echo "FAIL sip:setup"; echo "    no SMTP server"; exit 1; }
+SMTP=$(sed -n 's/^PORT //p' "$W/smtp.out")
+
+# The gateway callroute registers to must listen before callroute starts.
+peer gwreg "$GWREG" uas-register
+GWREG_PID=$LAST
+
+fill "$HERE/suite.yaml" "$W/suite.yaml"
+"$CR" serve "$W/suite.yaml" --sip "127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
+SERVE=$!
+BG="$BG $SERVE"
+if ! wait_for "$W/serve.log" 15 'listening for SIP'; then
+    bad setup "callroute serve did not start" "$W/serve.log"
+    exit 1
+fi
+
+# ---- cases ----
+
+case_basic() { # answer; the caller hangs up
+    EVIDENCE="$W/basic.out $W/serve.log"
+    uac basic basic - -d 200 &&
+        expect "no route line" in_log basic "route *basic" &&
+        expect "hangup by caller not traced" in_log basic "hangup *by caller"
+}
+
+case_tcp() { # the same over TCP
+    EVIDENCE="$W/tcp.out $W/serve.log"
+    uac tcp basic - -d 200 -t t1 && expect "hangup by caller not traced" in_log tcp "hangup *by caller"
+}
+
+case_gateway() { # B2BUA: 180 + 200 from the gateway, bridge, the caller hangs up
+    EVIDENCE="$W/gw.out $W/gw_uas.out $W/serve.log"
+    peer gw_uas "$UAS" -
+    p=$LAST
+    uac gw gw - -d 300 && reap $p &&
+        expect "no answer/bridge in the trace" in_log gw "event *bridge" &&
+        expect "SIP 180 not relayed" grep -q "SIP/2.0 180" "$W/gw.msg"
+}
+
+case_early_media() { # 183 with SDP from the gateway reaches the caller with our SDP
+    EVIDENCE="$W/early.out $W/early_uas.out $W/serve.log"
+    peer early_uas "$UAS" uas-early
+    p=$LAST
+    uac early early - -d 300 && reap $p &&
+        expect "caller got no 183" grep -q "SIP/2.0 183" "$W/early.msg" &&
+        expect "early_media not traced" in_log early "early_media"
+}
+
+case_callee_bye() { # the gateway hangs up first: BYE to the caller, hangup_by agent
+    EVIDENCE="$W/calleebye.out $W/calleebye_uas.out $W/serve.log"
+    peer calleebye_uas "$UAS" uas-bye
+    p=$LAST
+    uac calleebye calleebye uac-wait-bye && reap $p &&
+        expect "hangup_by agent not seen" in_log calleebye "dial ended: answered by agent"
+}
+
+case_busy() { # 486 from the gateway: busy, the caller gets 486
+    EVIDENCE="$W/busy.out $W/busy_uas.out $W/serve.log"
+    sed 's/@CODE@/486/' "$SC/uac-reject.xml" >"$W/uac-486.xml"
+    peer busy_uas "$UAS" uas-busy
+    p=$LAST
+    sipp_run busy 127.0.0.1:"$SIP" -p "$UAC" -s busy -m 1 -sf "$W/uac-486.xml" && reap $p &&
+        expect "dial busy 486 not traced" in_log busy "dial busy 486"
+}
+
+case_no_answer() { # the gateway rings; the dial times out: CANCEL to it, 480 to the caller
+    EVIDENCE="$W/noanswer.out $W/noanswer_uas.out $W/serve.log"
+    sed 's/@CODE@/480/' "$SC/uac-reject.xml" >"$W/uac-480.xml"
+    peer noanswer_uas "$UAS" uas-noanswer
+    p=$LAST
+    sipp_run noanswer 127.0.0.1:"$SIP" -p "$UAC" -s noanswer -m 1 -sf "$W/uac-480.xml" && reap $p &&
+        expect "no_answer not traced" in_log noanswer "dial no_answer 408"
+}
+
+case_gateway_auth() { # 401 from the gateway: digest credentials, then answered
+    EVIDENCE="$W/auth.out $W/auth_uas.out $W/auth_uas.msg $W/serve.log"
+    peer auth_uas "$UAS" uas-auth
+    p=$LAST
+    uac auth auth - -d 300 && reap $p && expect "no Authorization sent" grep -q "^Authorization: Digest" "$W/auth_uas.msg"
+}
+
+case_gateway_register() { # callroute registered itself to gw_reg at start (401, then 200)
+    EVIDENCE="$W/gwreg.out $W/gwreg.msg $W/serve.log"
+    reap "$GWREG_PID" && expect "registration not logged" grep -q "gateway gw_reg: registration 200" "$W/serve.log"
+}
+
+case_registrar() { # digest: no credentials 401, wrong password 403, right one 200
+    EVIDENCE="$W/reg_bad.out $W/reg_ok.out $W/serve.log"
+    reg reg_bad 101 wrong "$AGENT" 403 && reg reg_ok 101 s3cret "$AGENT" 200 &&
+        expect "200 lists no contact with expires" grep -q "^Contact: <sip:101@127.0.0.1:$AGENT>;expires=" "$W/reg_ok.msg"
+}
+
+case_seed() { # caller -> dial 101 (registered sipp) -> agent holds -> e-mail to the supervisor
+    EVIDENCE="$W/seed.out $W/seed_agent.out $W/seed_agent.err $W/serve.log"
+    reg seed_reg 101 s3cret "$AGENT" 200 || { WHY="registration failed"; return 1; }
+    peer seed_agent "$AGENT" agent-hold
+    p=$LAST
+    uac seed 1000 uac-seed && reap $p || { WHY="sipp failed"; return 1; }
+    expect "hold by agent not traced" in_log seed "event *hold *by agent" || return 1
+    wait_for "$W/mail/1.eml" 15 "put on hold" || { WHY="no e-mail arrived"; return 1; }
+    expect "wrong e-mail body" grep -q "User Alice Smith put on hold 79165551234\." "$W/mail/1.eml" &&
+        expect "wrong recipient" grep -q "X-Envelope-To: supervisor@example.com" "$W/mail/1.eml"
+}
+
+case_fork() { # user 102 with two contacts: both ring, the first answer wins, the other is cancelled
+    EVIDENCE="$W/fork.out $W/fork_a.out $W/fork_b.out $W/serve.log"
+    reg reg102a 102 pw102 "$AGENT" 200 && reg reg102b 102 pw102 "$AGENT2" 200 ||
+        { WHY="registration failed"; return 1; }
+    peer fork_a "$AGENT" uas-noanswer
+    a=$LAST
+    peer fork_b "$AGENT2" -
+    b=$LAST
+    uac fork fork - -d 300 && reap $b && reap $a
+}
+
+case_unregistered() { # dial a user with no contact: failed 480
+    EVIDENCE="$W/unreg.out $W/serve.log"
+    sed 's/@CODE@/480/' "$SC/uac-reject.xml" >"$W/uac-480.xml"
+    sipp_run unreg2 127.0.0.1:"$SIP" -p "$UAC" -s unreg -m 1 -sf "$W/uac-480.xml" &&
+        expect "dial failed 480 not traced" in_log unreg2 "dial failed 480"
+}
+
+case_from_user() { # a registered phone calls: source user:101, from_user route, PCMA kept
+    EVIDENCE="$W/fromuser.out $W/fromuser.err $W/serve.log"
+    sipp_run fromuser 127.0.0.1:"$SIP" -p "$REG" -m 1 -s 555 -sf "$SC/uac-user.xml" -au 101 -ap s3cret &&
+        expect "from_user route not taken" in_log fromuser "call from user user:101 to 555"
+}
+
+case_ivr_rfc4733() { # RFC 4733 digit 1 from a pcap: the IVR takes branch one
+    EVIDENCE="$W/ivr.out $W/ivr.err $W/serve.log"
+    uac ivr ivr uac-dtmf -key pcap /usr/share/sip-tester/dtmf_2833_1.pcap &&
+        expect "branch one not taken" in_log ivr "ivr branch one"
+}
+
+case_ivr_info() { # SIP INFO dtmf-relay digit 2: branch two
+    EVIDENCE="$W/ivrinfo.out $W/serve.log"
+    uac ivrinfo ivr uac-info && expect "branch two not taken" in_log ivrinfo "ivr branch two"
+}
+
+case_stream_hangup_handler() { # a stream runs beside the script; the hangup handler runs
+    EVIDENCE="$W/stream.out $W/serve.log"
+    uac stream stream - -d 600 &&
+        expect "stream did not run" in_log stream "stream ran" &&
+        expect "hangup handler did not run" in_log stream "hangup handler ran: by caller"
+}
+
+case_cancel() { # the caller gives up while it rings: 487, hangup event
+    EVIDENCE="$W/cancel.out $W/serve.log"
+    uac cancel cancel uac-cancel && expect "hangup by caller not traced" in_log cancel "hangup *by caller"
+}
+
+case_transfer() { # the scenario transfers the caller: REFER out, then the call ends
+    EVIDENCE="$W/transfer.out $W/transfer.err $W/serve.log"
+    uac transfer transfer uac-refer && expect "no transfer event" in_log transfer "transfer"
+}
+
+case_agent_transfer() { # the agent sends REFER: the transfer event, with its target
+    EVIDENCE="$W/agentrefer.out $W/agentrefer_uas.out $W/serve.log"
+    peer agentrefer_uas "$UAS" agent-refer
+    p=$LAST
+    uac agentrefer agentrefer uac-wait-bye && reap $p &&
+        expect "transfer event not seen" in_log agentrefer "transfer to 200 by agent"
+}
+
+case_hold_by_caller() { # the caller holds and unholds; the agent's phone is told both
+    EVIDENCE="$W/callerhold.out $W/callerhold.err $W/callerhold_uas.out $W/callerhold_uas.err $W/serve.log"
+    peer callerhold_uas "$UAS" agent-held
+    p=$LAST
+    uac callerhold callerhold uac-hold && reap $p &&
+        expect "hold by caller not traced" in_log callerhold "event by caller"
+}
+
+case_media() { # prompts, a refused stereo prompt, a tone and a recording on a real call
+    EVIDENCE="$W/media.out $W/serve.log"
+    uac media media - -d 3000 -rtp_echo || return 1
+    expect "stereo prompt not refused clearly" in_log media "play failed: prompt .*stereo44k.wav is not an 8 kHz mono WAV" &&
+        expect "media script did not finish" in_log media "media done" || return 1
+    f=$(ls "$W"/rec/*.wav 2>/dev/null | head -1)
+    [ -n "$f" ] || { WHY="no recording written"; return 1; }
+    /usr/bin/python3 - "$f" <<'EOF' || { WHY="recording is not 8 kHz mono with sound"; return 1; }
+import sys, wave, struct
+w = wave.open(sys.argv[1])
+assert w.getframerate() == 8000 and w.getnchannels() == 1, (w.getframerate(), w.getnchannels())
+n = w.getnframes()
+data = struct.unpack("<%dh" % n, w.readframes(n))
+assert n >= 4000 and max(abs(x) for x in data) > 500, (n, max(abs(x) for x in data) if data else 0)
+EOF
+}
+
+case_load_100() { # 100 calls at once through the B2BUA
+    EVIDENCE="$W/load.out $W/load_uas.out"
+    peer load_uas "$UAS" - -m 100
+    p=$LAST
+    sipp_run load 127.0.0.1:"$SIP" -p "$UAC" -sn uac -s load -m 100 -r 200 -l 100 -d 1500 && reap $p &&
+        expect "not all 100 calls succeeded" grep -q "Successful call .*| *100$" "$W/load.out"
+}
+
+case_overload() { # max_calls 3: a burst gets 503 with Retry-After, the admitted calls finish
+    EVIDENCE="$W/over.out $W/serve2.log"
+    cat >"$W/limits.yaml" <<EOF
+version: 1
+settings:
+  limits: { max_calls: 3 }
+  media: { rtp_ports: "$RTP_RANGE" }
+gateways:
+  any: { uri: "sip:127.0.0.1:9", accept_any_source: true }
+routes:
+  - name: hold-line
+    script:
+      - app: answer
+      - app: wait
+        seconds: 10
+EOF
+    "$CR" serve "$W/limits.yaml" --sip "udp:127.0.0.1:$SIP2" >"$W/serve2.log" 2>&1 &
+    s2=$!
+    BG="$BG $s2"
+    wait_for "$W/serve2.log" 15 'listening for SIP' || { WHY="second server did not start"; return 1; }
+    sipp_run over 127.0.0.1:"$SIP2" -p "$UAC2" -sn uac -s x -m 8 -r 100 -l 8 -d 1000
+    kill -TERM $s2
+    reap $s2 || { WHY="second server did not exit 0"; return 1; }
+    expect "no 503 with Retry-After" grep -q "^Retry-After: 5" "$W/over.msg" &&
+        expect "the admitted calls did not finish" grep -q "Successful call .*| *3$" "$W/over.out"
+}
+
+case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, no sanitizer report
+    EVIDENCE="$W/shutdown.out $W/serve.log"
+    uac shutdown basic uac-wait-bye &
+    c=$!
+    BG="$BG $c"
+    wait_for "$W/serve.log" 10 "event *answer" || { WHY="call not answered"; return 1; }
+    kill -TERM "$SERVE"
+    reap $c || { WHY="caller did not get a clean BYE"; return 1; }
+    reap "$SERVE" || { WHY="serve did not exit 0"; return 1; }
+    if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$W/serve.log"; then
+        WHY="sanitizer report in the server log"
+        return 1
+    fi
+}
+
+# SIP_CASES="seed fork" runs only those (debugging; KEEP=1 keeps the logs).
+for c in ${SIP_CASES:-basic tcp gateway early_media callee_bye busy no_answer gateway_auth gateway_register \
+    registrar seed fork unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
+    transfer agent_transfer hold_by_caller media load_100 overload shutdown}; do
+    run "$c"
+done
+[ "$FAILS" -eq 0 ]
