@@ -140,7 +140,17 @@ fi
 
 # ---------------------------------------------------------------- causes
 # Where a goal is missed, profile the program behind it (perf) so the report
-# can name where the time goes.
+# can name where the time goes: by library, then by symbol.
+perf_summary() {  # DATA OUT
+  {
+    echo "by library:"
+    perf report -i "$1" --no-children --stdio -g none --sort dso 2>/dev/null \
+      | grep -E '^ +[0-9.]+%' | sed 's/[ -]*$//' | head -8
+    echo "by symbol:"
+    perf report -i "$1" --no-children --stdio -g none --sort dso,symbol 2>/dev/null \
+      | grep -E '^ +[0-9.]+%' | sed 's/[ -]*$//' | head -15
+  } > "$2" || true
+}
 for goal in $($PY bench/report.py missed "$RES"); do
   case "$goal" in
     interp-time) prog=engine_bench ;;
@@ -151,14 +161,10 @@ for goal in $($PY bench/report.py missed "$RES"); do
   [ -f "$RES/perf-$prog.txt" ] && continue
   log "perf: $prog"
   if perf record -q -g -F 999 -o "$RES/perf-$prog.data" "$B/bench/$prog" --quick > /dev/null 2>> "$RES/perf.err"; then
-    perf report -i "$RES/perf-$prog.data" --no-children --stdio -g none --sort dso,symbol 2>/dev/null \
-      | grep -E '^ +[0-9.]+%' | sed 's/[ -]*$//' | head -15 > "$RES/perf-$prog.txt" || true
+    perf_summary "$RES/perf-$prog.data" "$RES/perf-$prog.txt"
   fi
 done
-if [ -f "$RES/perf-sip.data" ]; then
-  perf report -i "$RES/perf-sip.data" --no-children --stdio -g none --sort dso,symbol 2>/dev/null \
-    | grep -E '^ +[0-9.]+%' | sed 's/[ -]*$//' | head -20 > "$RES/perf-sip.txt" || true
-fi
+[ -f "$RES/perf-sip.data" ] && perf_summary "$RES/perf-sip.data" "$RES/perf-sip.txt"
 
 $PY bench/report.py write "$RES" BENCHMARKS.md
 log "done: BENCHMARKS.md"
