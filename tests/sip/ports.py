@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """ports.py N — prints N free ports (each free for both UDP and TCP on
-127.0.0.1), then the start of a free range of 200 UDP ports for RTP, so
+127.0.0.1), then the start of a free range of 1000 UDP ports for RTP, so
 parallel runs of the SIP suite do not collide. Ports are picked at random
 from 20000-59999 and checked by binding them."""
 import random
@@ -32,9 +32,9 @@ def main():
         if p not in out and free(p):
             out.append(p)
     while True:
-        base = rnd.randrange(20000, 59800) & ~1
-        if all(free(p, (socket.SOCK_DGRAM,)) for p in range(base, base + 200)) and \
-                not any(base <= p < base + 200 for p in out):
+        base = rnd.randrange(20000, 59000) & ~1
+        if all(free(p, (socket.SOCK_DGRAM,)) for p in range(base, base + 1000)) and \
+                not any(base <= p < base + 1000 for p in out):
             break
     print(" ".join(str(p) for p in out + [base]))
 

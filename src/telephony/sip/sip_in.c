@@ -134,11 +134,12 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     leg->source = sip_strdup(source);
 
     if (sip->sip_payload && sip->sip_payload->pl_len) {
-        if (sip_leg_apply_sdp(leg, sip, NULL) < 0) {
+        int rc = sip_leg_apply_sdp(leg, sip, NULL);
+        if (rc < 0) {
             leg->we_ended = true;
             leg->state = LEG_ENDED;
             leg->released = true;
-            respond(d, nh, 488, TAG_END());
+            respond(d, nh, rc == -2 ? 503 : 488, TAG_END());
             return;
         }
     }

@@ -217,6 +217,7 @@ static void update_inband(sip_leg *leg)
         rtp_inband_dtmf(leg->rtp, leg->have_remote && leg->remote.te_pt < 0 && !leg->bridged);
 }
 
+/* 0; -1 no usable SDP; -2 no RTP port left. */
 int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
 {
     if (hold_changed)
@@ -242,7 +243,7 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
         *hold_changed = held != leg->held;
     leg->held = held;
     if (sip_leg_media(leg) < 0)
-        return -1;
+        return -2;
     rtp_set_remote(leg->rtp, m.null_addr ? NULL : &m.addr, leg->pt, m.te_pt);
     update_inband(leg);
     return 0;
