@@ -2,20 +2,26 @@
 # make bench: builds callroute and every bench/*.c optimised, runs each
 # benchmark several times beside its peers (Lua 5.4, linear route scan,
 # Kamailio 5.6, sipp to sipp), and writes BENCHMARKS.md. Method: bench/README.md.
-#   sh bench/run.sh [--quick]       QUICK: the short version, under 2 minutes
+#   sh bench/run.sh [--quick] [--only NAME,...]   QUICK: the short version, under 2 minutes
 # A benchmark that is missing or does not build is reported "not yet
 # measured"; it never stops the others. Benchmarks are not part of make test.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-QUICK=""
-for a in "$@"; do
-  case "$a" in
+QUICK=""; ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
     --quick) QUICK=1 ;;
-    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+    --only) ONLY=",$2,"; shift ;;
+    *) echo "usage: $0 [--quick] [--only NAME,...]  (names: engine_bench route_bench" \
+         "services_bench lua load sip-direct sip-kamailio sip-callroute)" >&2; exit 2 ;;
   esac
+  shift
 done
+# --only: run just these (while working on one benchmark); the report shows
+# the rest as not measured.
+want() { [ -z "$ONLY" ] || case "$ONLY" in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 B=${BENCH_BUILD:-build/bench}
 OPT="-O2 -g -DNDEBUG"
@@ -97,6 +103,7 @@ repeat() {
 # runner (it gets the binary in $BENCH_BIN).
 export CALLROUTE="$ROOT/$B/callroute" BENCH_QUICK="$QUICK" BENCH_RESULTS="$ROOT/$RES"
 for name in $PROGS; do
+  want "$name" || continue
   log "$name x$RUNS"
   if [ -f "bench/$name.sh" ]; then
     BENCH_BIN="$ROOT/$B/bench/$name" repeat "$name" sh "bench/$name.sh" ${QUICK:+--quick} || true
@@ -106,7 +113,7 @@ for name in $PROGS; do
 done
 
 # Lua peer of engine_bench: the same calls, rate and waiting-call count.
-if [ -x "$B/bench/lua_peer" ]; then
+if want lua && [ -x "$B/bench/lua_peer" ]; then
   if [ -n "$QUICK" ]; then LUA_CALLS=${LUA_CALLS:-20000}; else LUA_CALLS=${LUA_CALLS:-100000}; fi
   log "lua peer x$RUNS"
   repeat lua-run "$B/bench/lua_peer" bench/lua/scenario.lua run "$LUA_CALLS" 1000 || true
@@ -114,7 +121,7 @@ if [ -x "$B/bench/lua_peer" ]; then
 fi
 
 # Load time of a large scenario file (bench/gen-scenario.py writes it).
-if [ -n "$CALLROUTE_OK" ] && [ -f bench/gen-scenario.py ]; then
+if want load && [ -n "$CALLROUTE_OK" ] && [ -f bench/gen-scenario.py ]; then
   log "load time"
   if $PY bench/gen-scenario.py --routes 10000 --actions 100000 > "$RES/large.yaml" 2> "$RES/gen.log"; then
     repeat load $PY bench/report.py time-load "$B/callroute" "$RES/large.yaml" routes=10000 actions=100000 || true
@@ -125,13 +132,17 @@ fi
 
 # ---------------------------------------------------------------- SIP
 # Each ladder repeats its reference step itself (30 s steps are costly).
-log "sipp -> sipp (generator ceiling)"
-timeout "$LIMIT" sh bench/sipp/run.sh ${QUICK:+--quick} > "$RES/sip-direct.jsonl" 2> "$RES/sip-direct.err" \
-  && status sip-direct ok "" || status sip-direct run-failed "see $RES/sip-direct.err"
-log "kamailio"
-timeout "$LIMIT" sh bench/kamailio/run.sh ${QUICK:+--quick} > "$RES/sip-kamailio.jsonl" 2> "$RES/sip-kamailio.err" \
-  && status sip-kamailio ok "" || status sip-kamailio run-failed "see $RES/sip-kamailio.err"
-if [ -n "$CALLROUTE_OK" ] && [ -f bench/sip/run.sh ]; then
+if want sip-direct; then
+  log "sipp -> sipp (generator ceiling)"
+  timeout "$LIMIT" sh bench/sipp/run.sh ${QUICK:+--quick} > "$RES/sip-direct.jsonl" 2> "$RES/sip-direct.err" \
+    && status sip-direct ok "" || status sip-direct run-failed "see $RES/sip-direct.err"
+fi
+if want sip-kamailio; then
+  log "kamailio"
+  timeout "$LIMIT" sh bench/kamailio/run.sh ${QUICK:+--quick} > "$RES/sip-kamailio.jsonl" 2> "$RES/sip-kamailio.err" \
+    && status sip-kamailio ok "" || status sip-kamailio run-failed "see $RES/sip-kamailio.err"
+fi
+if want sip-callroute && [ -n "$CALLROUTE_OK" ] && [ -f bench/sip/run.sh ]; then
   log "callroute B2BUA"
   SIPSTEP="$ROOT/bench/sipp/sipstep.py" SIP_PROFILE="$ROOT/$RES/perf-sip.data" \
     timeout "$LIMIT" sh bench/sip/run.sh ${QUICK:+--quick} > "$RES/sip-callroute.jsonl" 2> "$RES/sip-callroute.err" \
