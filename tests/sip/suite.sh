@@ -75,7 +75,7 @@ fill() { # fill TEMPLATE OUT: the run's ports and paths
 sipp_run() {
     name=$1
     shift
-    timeout 25 sipp "$@" -i 127.0.0.1 -nostdin -timeout 20 -timeout_error -recv_timeout 8000 \
+    timeout 25 sipp "$@" -i 127.0.0.1 -nostdin -cid_str "%u-%p-$name@%s" -timeout 20 -timeout_error -recv_timeout 8000 \
         -trace_msg -message_file "$W/$name.msg" -trace_err -error_file "$W/$name.err" \
         >"$W/$name.out" 2>&1
 }
@@ -106,8 +106,8 @@ reg() {
         -key contact_port "$4" -key expires 60 -au "$2" -ap "$3"
 }
 
-# The Call-ID of the first INVITE a sipp instance sent.
-call_id() { grep -m1 -i '^Call-ID:' "$W/$1.msg" | sed 's/^[^:]*: *//; s/\r$//'; }
+# The Call-ID of sipp instance NAME's call (-cid_str puts NAME in it).
+call_id() { grep -m1 -io "^Call-ID: *[^ ]*-$1@[^ ]*" "$W/$1.msg" | sed 's/^[^:]*: *//; s/\r$//'; }
 
 # The server's log lines about one call (sipp instance NAME).
 call_log() { grep -F -- "$(call_id "$1")" "$W/serve.log"; }
@@ -376,7 +376,7 @@ case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, 
     uac shutdown basic uac-wait-bye &
     c=$!
     BG="$BG $c"
-    wait_for "$W/serve.log" 10 "event *answer" || { WHY="call not answered"; return 1; }
+    wait_for "$W/serve.log" 10 "-shutdown@[^ ]*: .*event *answer" || { WHY="call not answered"; return 1; }
     kill -TERM "$SERVE"
     reap $c || { WHY="caller did not get a clean BYE"; return 1; }
     reap "$SERVE" || { WHY="serve did not exit 0"; return 1; }
