@@ -1,0 +1,123 @@
+/* test_sip_sdp.c — the SIP driver's SDP: reading offers and answers
+ * (codecs, telephone-event, direction, the address), what counts as hold,
+ * and our own SDP read back by the same parser. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "telephony/sip/sip_int.h"
+
+static int parse(const char *sdp, sip_media_desc *m, char *err, size_t n)
+{
+    return sip_sdp_parse(sdp, strlen(sdp), m, err, n);
+}
+
+#define BASE "v=0\r\no=a 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n"
+
+static void test_offer(void **state)
+{
+    (void)state;
+    sip_media_desc m;
+    char err[128];
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 8 0 101\r\n"
+                                "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n",
+                           &m, err, sizeof err), 0);
+    assert_int_equal(m.npt, 2);
+    assert_int_equal(m.pts[0], 8);   /* the offerer's preference order is kept */
+    assert_int_equal(m.pts[1], 0);
+    assert_int_equal(m.te_pt, 101);
+    assert_int_equal(ntohs(m.addr.sin_port), 4000);
+    char ip[32];
+    inet_ntop(AF_INET, &m.addr.sin_addr, ip, sizeof ip);
+    assert_string_equal(ip, "10.0.0.5");
+    assert_int_equal(m.mode, SDP_SENDRECV);
+    assert_false(sip_sdp_is_hold(&m));
+}
+
+static void test_media_level_connection_and_dynamic_pt(void **state)
+{
+    (void)state;
+    sip_media_desc m;
+    char err[128];
+    assert_int_equal(parse("v=0\r\no=a 1 1 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"
+                           "m=audio 5000 RTP/AVP 96 0\r\nc=IN IP4 192.0.2.9\r\n"
+                           "a=rtpmap:96 telephone-event/8000\r\n",
+                           &m, err, sizeof err), 0);
+    assert_int_equal(m.te_pt, 96);
+    assert_int_equal(m.npt, 1);
+    char ip[32];
+    inet_ntop(AF_INET, &m.addr.sin_addr, ip, sizeof ip);
+    assert_string_equal(ip, "192.0.2.9");
+}
+
+static void test_hold_forms(void **state)
+{
+    (void)state;
+    sip_media_desc m;
+    char err[128];
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n", &m, err, sizeof err), 0);
+    assert_int_equal(m.mode, SDP_SENDONLY);
+    assert_true(sip_sdp_is_hold(&m));
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\na=inactive\r\n", &m, err, sizeof err), 0);
+    assert_true(sip_sdp_is_hold(&m));
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\na=recvonly\r\n", &m, err, sizeof err), 0);
+    assert_int_equal(m.mode, SDP_RECVONLY);
+    assert_false(sip_sdp_is_hold(&m));
+    /* RFC 2543 hold: the null address, whatever the direction says */
+    assert_int_equal(parse("v=0\r\no=a 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+                           "m=audio 4000 RTP/AVP 0\r\n", &m, err, sizeof err), 0);
+    assert_true(m.null_addr);
+    assert_true(sip_sdp_is_hold(&m));
+}
+
+static void test_unusable(void **state)
+{
+    (void)state;
+    sip_media_desc m;
+    char err[128] = "";
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n", &m, err, sizeof err), -1);
+    assert_non_null(strstr(err, "PCMU or PCMA"));
+    assert_int_equal(parse(BASE "m=video 4000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n", &m, err, sizeof err), -1);
+    assert_int_equal(sip_sdp_parse("", 0, &m, err, sizeof err), -1);
+    assert_int_equal(parse("this is not SDP", &m, err, sizeof err), -1);
+}
+
+static void test_build_reads_back(void **state)
+{
+    (void)state;
+    char buf[512];
+    int pts[] = {8, 0};
+    size_t n = sip_sdp_build(buf, sizeof buf, "127.0.0.1", 12000, 42, 3, pts, 2, 101, SDP_SENDONLY);
+    assert_true(n > 0 && n < sizeof buf);
+    assert_non_null(strstr(buf, "o=callroute 42 3 IN IP4 127.0.0.1\r\n"));
+    assert_non_null(strstr(buf, "m=audio 12000 RTP/AVP 8 0 101\r\n"));
+    sip_media_desc m;
+    char err[128];
+    assert_int_equal(sip_sdp_parse(buf, n, &m, err, sizeof err), 0);
+    assert_int_equal(m.npt, 2);
+    assert_int_equal(m.pts[0], 8);
+    assert_int_equal(m.te_pt, 101);
+    assert_int_equal(m.mode, SDP_SENDONLY);
+    assert_int_equal(ntohs(m.addr.sin_port), 12000);
+    /* no telephone-event, answer with one codec */
+    n = sip_sdp_build(buf, sizeof buf, "10.1.1.1", 4002, 1, 1, pts + 1, 1, -1, SDP_RECVONLY);
+    assert_null(strstr(buf, "telephone-event"));
+    assert_non_null(strstr(buf, "a=recvonly\r\n"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_offer),
+        cmocka_unit_test(test_media_level_connection_and_dynamic_pt),
+        cmocka_unit_test(test_hold_forms),
+        cmocka_unit_test(test_unusable),
+        cmocka_unit_test(test_build_reads_back),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
