@@ -4,6 +4,7 @@
  * running ones cleanly (their hangup handlers run), exit 0. SIGHUP: reload
  * the file; a file that fails validation changes nothing. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,10 @@ int cli_serve(int argc, char **argv)
         return CLI_INVALID;
 
     setvbuf(stderr, NULL, _IOLBF, 0);
+    /* Calls come and go by the thousand: keep freed heap instead of giving
+     * it back and faulting it in again (measured: fewer page faults). */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
