@@ -316,7 +316,8 @@ case_hold_by_caller() { # the caller holds and unholds; the agent's phone is tol
     peer callerhold_uas "$UAS" agent-held
     p=$LAST
     uac callerhold callerhold uac-hold && reap $p &&
-        expect "hold by caller not traced" in_log callerhold "event by caller"
+        expect "hold by caller not traced" in_log callerhold "event *hold by caller" &&
+        expect "unhold (UPDATE) by caller not traced" in_log callerhold "event *unhold by caller"
 }
 
 case_media() { # prompts, a refused stereo prompt, a tone and a recording on a real call
@@ -344,12 +345,14 @@ case_load_100() { # 100 calls at once through the B2BUA
         expect "not all 100 calls succeeded" grep -q "Successful call .*| *100 *$" "$W/load.out"
 }
 
-case_overload() { # max_calls 3: a burst gets 503 with Retry-After, the admitted calls finish
-    EVIDENCE="$W/over.out $W/serve2.log"
-    cat >"$W/limits.yaml" <<EOF
+case_overload() { # max_calls 3: a burst gets 503 + Retry-After; after a reload (SIGHUP) with
+    # calls_per_second 2 instead, a burst gets 503 + Retry-After: 1
+    EVIDENCE="$W/over.out $W/over2.out $W/serve2.log"
+    limits() {
+        cat >"$W/limits.yaml" <<EOF
 version: 1
 settings:
-  limits: { max_calls: 3 }
+  limits: { $1 }
   media: { rtp_ports: "$RTP_RANGE" }
 gateways:
   any: { uri: "sip:127.0.0.1:9", accept_any_source: true }
@@ -360,15 +363,23 @@ routes:
       - app: wait
         seconds: 10
 EOF
+    }
+    limits "max_calls: 3"
     "$CR" serve "$W/limits.yaml" --sip "udp:127.0.0.1:$SIP2" >"$W/serve2.log" 2>&1 &
     s2=$!
     BG="$BG $s2"
     wait_for "$W/serve2.log" 15 'listening for SIP' || { WHY="second server did not start"; return 1; }
     sipp_run over 127.0.0.1:"$SIP2" -p "$UAC2" -sn uac -s x -m 8 -r 100 -l 8 -d 1000
+    limits "calls_per_second: 2"
+    kill -HUP $s2
+    wait_for "$W/serve2.log" 10 'reloaded' || { WHY="no reload on SIGHUP"; return 1; }
+    sipp_run over2 127.0.0.1:"$SIP2" -p "$UAC2" -sn uac -s x -m 6 -r 100 -l 6 -d 200
     kill -TERM $s2
     reap $s2 || { WHY="second server did not exit 0"; return 1; }
-    expect "no 503 with Retry-After" grep -q "^Retry-After: 5" "$W/over.msg" &&
-        expect "the admitted calls did not finish" grep -q "Successful call .*| *3 *$" "$W/over.out"
+    expect "no 503 with Retry-After: 5 (max_calls)" grep -q "^Retry-After: 5" "$W/over.msg" &&
+        expect "the admitted calls did not finish" grep -q "Successful call .*| *3 *$" "$W/over.out" &&
+        expect "no 503 with Retry-After: 1 (calls_per_second)" grep -q "^Retry-After: 1" "$W/over2.msg" &&
+        expect "not 2 calls admitted per second" grep -q "Successful call .*| *2 *$" "$W/over2.out"
 }
 
 case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, no sanitizer report
