@@ -248,7 +248,7 @@ void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *si
     respond(d, nh, 200, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     if (!changed)
         return;
-    sip_log(d, SIP_LOG_INFO, "%s %s: %s by the %s", leg->outgoing ? "leg" : "call",
+    sip_log(d, SIP_LOG_DEBUG, "%s %s: %s by the %s", leg->outgoing ? "leg" : "call",
             leg->call_id ? leg->call_id : "-", leg->held ? "hold" : "unhold",
             leg->outgoing ? "callee" : "caller");
     sip_enter(d);
