@@ -21,14 +21,6 @@
 
 #include "telephony/sip/sip_int.h"
 
-struct sip_gw {
-    const scn_gateway *conf;
-    struct sockaddr_in addr;
-    bool resolved, explicit_port;
-    nua_handle_t *reg_nh;     /* registration to the gateway */
-    sip_hctx hc;
-    bool reg_auth_tried;
-};
 
 /* Exported by libsofia-sip-ua but declared in no installed header. */
 extern su_log_t nua_log[], nta_log[], tport_log[], su_log_global[];
@@ -94,129 +86,6 @@ void sip_leave(sip_driver *d)
          * in the frame that released it. */
         if (!d->reap_timer)
             d->reap_timer = loop_timer_start(d->l, 0, reap_cb, d);
-    }
-}
-
-/* ---- gateways ---- */
-
-static bool resolve(const char *host, struct in_addr *out)
-{
-    if (inet_pton(AF_INET, host, out) == 1)
-        return true;
-    struct addrinfo hints = {.ai_family = AF_INET}, *res = NULL;
-    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
-        return false;
-    *out = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-    freeaddrinfo(res);
-    return true;
-}
-
-static void gateways_load(sip_driver *d)
-{
-    free(d->gws);
-    d->gws = NULL;
-    d->gw_count = 0;
-    if (!d->prog || d->prog->gateway_count == 0)
-        return;
-    d->gws = calloc(d->prog->gateway_count, sizeof *d->gws);
-    if (!d->gws)
-        return;
-    d->gw_count = d->prog->gateway_count;
-    for (size_t i = 0; i < d->gw_count; i++) {
-        struct sip_gw *g = &d->gws[i];
-        g->conf = &d->prog->gateways[i];
-        g->hc.kind = HC_GWREG;
-        url_t *u = url_make(d->home, g->conf->uri);
-        if (!u || !u->url_host) {
-            sip_log(d, SIP_LOG_WARN, "gateway %s: bad uri %s", g->conf->name, g->conf->uri);
-            continue;
-        }
-        g->addr.sin_family = AF_INET;
-        g->explicit_port = u->url_port != NULL;
-        g->addr.sin_port = htons((uint16_t)(u->url_port ? atoi(u->url_port) : 5060));
-        g->resolved = resolve(u->url_host, &g->addr.sin_addr);
-        if (!g->resolved)
-            sip_log(d, SIP_LOG_WARN, "gateway %s: cannot resolve %s", g->conf->name, u->url_host);
-        su_free(d->home, u);
-    }
-}
-
-const struct sip_gw *sip_gw_by_source(sip_driver *d, const struct sockaddr_in *src, bool exact)
-{
-    for (size_t i = 0; i < d->gw_count; i++) {
-        const struct sip_gw *g = &d->gws[i];
-        if (!g->resolved || g->addr.sin_addr.s_addr != src->sin_addr.s_addr)
-            continue;
-        if (!exact || g->addr.sin_port == src->sin_port)
-            return g;
-    }
-    if (exact)
-        return NULL;
-    for (size_t i = 0; i < d->gw_count; i++)
-        if (d->gws[i].conf->accept_any_source)
-            return &d->gws[i];
-    return NULL;
-}
-
-const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name)
-{
-    for (size_t i = 0; i < d->gw_count; i++)
-        if (name && strcmp(d->gws[i].conf->name, name) == 0)
-            return &d->gws[i];
-    return NULL;
-}
-
-const char *sip_gw_name(const struct sip_gw *g) { return g->conf->name; }
-const scn_gateway *sip_gw_conf(const struct sip_gw *g) { return g->conf; }
-
-void sip_gw_register_all(sip_driver *d)
-{
-    for (size_t i = 0; i < d->gw_count; i++) {
-        struct sip_gw *g = &d->gws[i];
-        if (!g->conf->register_ || !g->conf->auth_user || g->reg_nh)
-            continue;
-        url_t *u = url_make(d->home, g->conf->uri);
-        if (!u || !u->url_host)
-            continue;
-        char aor[256];
-        snprintf(aor, sizeof aor, "sip:%s@%s", g->conf->auth_user, u->url_host);
-        su_free(d->home, u);
-        g->reg_nh = nua_handle(d->nua, &g->hc, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor), TAG_END());
-        g->reg_auth_tried = false;
-        nua_register(g->reg_nh, NUTAG_REGISTRAR(g->conf->uri), NUTAG_M_USERNAME(g->conf->auth_user),
-                     NUTAG_OUTBOUND("no-options-keepalive no-validate no-natify"),
-                     SIPTAG_EXPIRES_STR("600"), TAG_END());
-    }
-}
-
-static struct sip_gw *gw_by_reg(sip_driver *d, nua_handle_t *nh)
-{
-    for (size_t i = 0; i < d->gw_count; i++)
-        if (d->gws[i].reg_nh == nh)
-            return &d->gws[i];
-    return NULL;
-}
-
-void sip_gw_register_response(sip_driver *d, nua_handle_t *nh, int status, const sip_t *sip)
-{
-    struct sip_gw *g = gw_by_reg(d, nh);
-    if (!g)
-        return;
-    if ((status == 401 || status == 407) && !g->reg_auth_tried && sip) {
-        const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-        const char *realm = ch ? msg_params_find(ch->au_params, "realm=") : NULL;
-        char auth[512];
-        snprintf(auth, sizeof auth, "%s:%s:%s:%s", ch ? ch->au_scheme : "Digest",
-                 realm ? realm : "\"\"", g->conf->auth_user,
-                 g->conf->auth_password ? g->conf->auth_password : "");
-        g->reg_auth_tried = true;
-        nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
-        return;
-    }
-    if (status >= 200) {
-        g->reg_auth_tried = false;
-        sip_log(d, status < 300 ? SIP_LOG_INFO : SIP_LOG_WARN, "gateway %s: registration %d",
-                g->conf->name, status);
     }
 }
 
@@ -358,6 +227,11 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
     case nua_r_register:
         if (hc && hc->kind == HC_GWREG)
             sip_gw_register_response(d, nh, status, sip);
+        break;
+    case nua_r_unregister:
+        /* a withdrawn gateway registration (reload): the handle goes */
+        if (!hc && status >= 200)
+            nua_handle_destroy(nh);
         break;
     case nua_r_shutdown:
         if (status >= 200) {
@@ -608,7 +482,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         return NULL;
     }
     sip_registrar_set_users(d->reg, prog);
-    gateways_load(d);
+    sip_gw_load(d);
 
     /* P-Asserted-Identity and the other extension headers get parsed. */
     sip_update_default_mclass(sip_extend_mclass(NULL));
@@ -641,12 +515,7 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
     scn_program *old = d->prog;
     d->prog = scn_program_ref(prog);
     sip_registrar_set_users(d->reg, prog);
-    /* Registrations to gateways belong to the old configuration. */
-    for (size_t i = 0; i < d->gw_count; i++)
-        if (d->gws[i].reg_nh) {
-            nua_unregister(d->gws[i].reg_nh, TAG_END());
-        }
-    gateways_load(d);
+    sip_gw_load(d);
     sip_gw_register_all(d);
     scn_program_unref(old);
 }
@@ -747,7 +616,7 @@ static void destroy_op(tel_driver *td)
     if (d->reg)
         sip_registrar_free(d->reg);
     rtp_ctx_free(d->rtp);
-    free(d->gws);
+    sip_gw_free(d);
     su_home_deinit(d->home);
     if (d->prog)
         scn_program_unref(d->prog);

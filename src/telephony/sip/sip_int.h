@@ -206,6 +206,9 @@ void sip_raise_kind(sip_leg *leg, tel_event_kind kind, int code, const char *cau
 /* Calls queued work after the outermost callback returns. */
 void sip_enter(sip_driver *d);
 void sip_leave(sip_driver *d);
+/* (Re)reads the gateways of the program (sip_gw.c). */
+void sip_gw_load(sip_driver *d);
+void sip_gw_free(sip_driver *d);
 const struct sip_gw *sip_gw_by_source(sip_driver *d, const struct sockaddr_in *src, bool exact);
 const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name);
 const char *sip_gw_name(const struct sip_gw *g);
