@@ -11,8 +11,10 @@
  * No SIP: this measures the media path alone.
  *
  * JSON lines: {"bench":"media","phase":"step","calls":N,"loss_pct":...,
- * "relay_cpu_pct":...,"gen_cpu_pct":...}, then {"bench":"media",
- * "phase":"best","calls":N,...}: the most calls with loss < 0.1%.
+ * "relay_cpu_pct":...,"gen_cpu_pct":...,"load_offered":bool}, then
+ * {"bench":"media","phase":"best","calls":N,...}: the most calls with loss
+ * < 0.1% at the full offered load (a step the generator could not feed
+ * ends the ladder: "limited_by_generator").
  *   build/bench/bench/media_bench [--quick] */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -157,8 +159,9 @@ static void stop_cb(loop *l, void *arg)
     loop_stop(l);
 }
 
-/* One step: N calls for SECONDS; returns loss in percent. */
-static double step(int calls, double seconds, bool *ok)
+/* One step: N calls for SECONDS; returns loss in percent. *FULL: the
+ * generator offered the whole load (else the step says nothing). */
+static double step(int calls, double seconds, bool *ok, bool *full)
 {
     loop *l = sip_loop_new();
     rtp_ctx *c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX);
@@ -215,10 +218,17 @@ static double step(int calls, double seconds, bool *ok)
     double loss = r.sent ? 100.0 * (double)(r.sent - r.received) / (double)r.sent : 100;
     if (loss < 0)
         loss = 0;
+    /* 100 packets/s per call; under 99% of that the generator ran short */
+    *full = (double)r.sent >= 0.99 * calls * 100 * seconds;
+    /* A step the generator could not feed has no loss figure (the report
+     * must not count it). */
+    char lossbuf[32];
+    snprintf(lossbuf, sizeof lossbuf, *full ? "%.4f" : "null", loss);
     printf("{\"bench\":\"media\",\"phase\":\"step\",\"calls\":%d,\"seconds\":%.1f,\"packets_sent\":%ld,"
-           "\"packets_relayed\":%ld,\"loss_pct\":%.4f,\"relay_cpu_pct\":%.1f,\"gen_cpu_pct\":%.1f}\n",
-           calls, seconds, r.sent, r.received, loss, 100 * relay_cpu / (seconds + 0.5),
-           100 * r.cpu / (seconds + 0.3));
+           "\"packets_relayed\":%ld,\"loss_pct\":%s,\"relay_cpu_pct\":%.1f,\"gen_cpu_pct\":%.1f,"
+           "\"load_offered\":%s}\n",
+           calls, seconds, r.sent, r.received, lossbuf, 100 * relay_cpu / (seconds + 0.5),
+           100 * r.cpu / (seconds + 0.3), *full ? "true" : "false");
     fflush(stdout);
     for (int i = 0; i < legs; i++)
         rtp_close(s[i]);
@@ -243,11 +253,18 @@ int main(int argc, char **argv)
     setrlimit(RLIMIT_NOFILE, &rl);
     int best = 0;
     double best_loss = 0;
+    bool limited = false;
     for (int i = 0; steps[i]; i++) {
-        bool ok;
-        double loss = step(steps[i], seconds, &ok);
+        bool ok, full;
+        double loss = step(steps[i], seconds, &ok, &full);
         if (!ok) {
             fprintf(stderr, "media_bench: %d calls: could not set up (ports or fds)\n", steps[i]);
+            break;
+        }
+        if (!full) {
+            fprintf(stderr, "media_bench: %d calls: the generator could not offer the load: "
+                    "the figure is limited by the generator\n", steps[i]);
+            limited = true;
             break;
         }
         if (loss >= 0.1)
@@ -255,6 +272,7 @@ int main(int argc, char **argv)
         best = steps[i];
         best_loss = loss;
     }
-    printf("{\"bench\":\"media\",\"phase\":\"best\",\"calls\":%d,\"loss_pct\":%.4f}\n", best, best_loss);
+    printf("{\"bench\":\"media\",\"phase\":\"best\",\"calls\":%d,\"loss_pct\":%.4f,"
+           "\"limited_by_generator\":%s}\n", best, best_loss, limited ? "true" : "false");
     return 0;
 }
