@@ -20,6 +20,7 @@ import math
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -124,6 +125,21 @@ def udp_bound(port):
         except OSError:
             pass
     return False
+
+
+def free_port(want):
+    """WANT if nothing holds it (UDP), else one the kernel picks: a server
+    with media takes many ports (RTP) while a ladder runs."""
+    for port in (want, 0):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            return s.getsockname()[1]
+        except OSError:
+            continue
+        finally:
+            s.close()
+    sys.exit("sipstep: no free UDP port")
 
 
 def wait_bound(port, proc, what, timeout=15.0):
@@ -248,7 +264,7 @@ def run_uacs(args, rate, seconds, work, tag, rtt=True, extra=()):
         os.makedirs(d, exist_ok=True)
         ex = list(extra) + (["-trace_rtt", "-rtt_freq", "100"] if rtt else [])
         share = calls // n + (1 if i < calls % n else 0)
-        procs.append(Proc(uac_argv(args, rate / n, share, args.uac_port + 2 * i, ex),
+        procs.append(Proc(uac_argv(args, rate / n, share, free_port(args.uac_port + 2 * i), ex),
                           args.sipp_cpu, os.path.join(d, "uac.log"), cwd=d))
         dirs.append(d)
     return procs, dirs, calls
@@ -345,6 +361,9 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
         if res["rcvbuf_errors"]:
             where = f"server socket {res['drops_server']}, " if srv else ""
             why[-1] += f" ({where}UAS socket {res['drops_uas']})"
+        bad = [p.p.returncode for p in procs if p.p.returncode not in (0, 1)]
+        if bad:
+            why.append(f"sipp uac exit {bad[0]} (see {dirs[0]}/uac.log)")
         if uas.p.poll() is not None:
             why.append(f"sipp uas exited ({uas.p.returncode})")
         if srv and srv.p.poll() is not None:
@@ -395,7 +414,7 @@ def hold_batch(args, work, k):
     """Batch K of long calls (-d): each stays up after ACK until the caller stops."""
     d = os.path.join(work, f"hold{k}-uac")
     os.makedirs(d, exist_ok=True)
-    uac = Proc(uac_argv(args, args.rate, args.calls, args.uac_port + 2 * k,
+    uac = Proc(uac_argv(args, args.rate, args.calls, free_port(args.uac_port + 2 * k),
                         ["-d", "3600000", "-l", str(args.calls)]),
                args.sipp_cpu, os.path.join(d, "uac.log"), cwd=d)
     time.sleep(args.calls / args.rate + 1)
@@ -417,7 +436,7 @@ def cmd_hold(args, work):
         if args.hold_warmup > 0:
             step(args, srv, uas, args.rate, args.hold_warmup, work, "warmup", record=False)
         base = mem_of(srv.tree())
-        mem, held, failed = [], 0, 0
+        mem, held, failed, why = [], 0, 0, []
         for k in range(2):
             uac, d = hold_batch(args, work, k)
             uacs.append(uac)
@@ -425,6 +444,9 @@ def cmd_hold(args, work):
             st = read_stat(os.path.join(d, "stat.csv"))
             held += int(num(st, "CurrentCall"))
             failed += int(num(st, "FailedCall(C)"))
+            if uac.p.poll() is not None:
+                why.append(f"batch {k}: sipp exited ({uac.p.returncode}), see {d}/uac.log")
+                args.failed = True
         n = max(args.calls, 1)
         emit(args, {
             "bench": "sip", "phase": "hold", "peer": args.name, "calls": args.calls,
@@ -434,6 +456,7 @@ def cmd_hold(args, work):
             "bytes_per_call": round(1024 * (mem[1][0] - mem[0][0]) / n),
             "first_batch_bytes_per_call": round(1024 * (mem[0][0] - base[0]) / n),
             "pass": failed == 0 and held == 2 * args.calls,
+            **({"why": "; ".join(why)} if why else {}),
         })
     finally:
         for u in uacs:
