@@ -27,7 +27,7 @@ B=${BENCH_BUILD:-build/bench}
 OPT="-O2 -g -DNDEBUG"
 RES="$B/results"
 PY=/usr/bin/python3
-if [ -n "$QUICK" ]; then RUNS=${BENCH_RUNS:-3}; LIMIT=90; SLOW=8; else RUNS=${BENCH_RUNS:-5}; LIMIT=1800; SLOW=0; fi
+if [ -n "$QUICK" ]; then RUNS=${BENCH_RUNS:-3}; LIMIT=90; SLOW=4; else RUNS=${BENCH_RUNS:-5}; LIMIT=1800; SLOW=0; fi
 rm -rf "$RES"
 mkdir -p "$RES"
 STATUS="$RES/status.tsv"

@@ -31,7 +31,7 @@ set -- --name kamailio --server "$SERVER" --target "127.0.0.1:$PORT" --uas-port 
 [ -n "$OUT" ] && set -- "$@" --out "$OUT"
 
 if [ -n "$QUICK" ]; then
-  /usr/bin/python3 "$HERE/../sipp/sipstep.py" ladder "$@" --rates 1000 --duration 4 \
+  /usr/bin/python3 "$HERE/../sipp/sipstep.py" ladder "$@" --rates 1000 --duration 3 \
     --warmup 0.5 --drain 1.5 --repeat-rate 1000 --repeats 1
   /usr/bin/python3 "$HERE/../sipp/sipstep.py" hold "$@" --calls 1000 --rate 1000 --settle 4
 else
