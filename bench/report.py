@@ -148,7 +148,9 @@ class Results:
     def __init__(self, res):
         self.dir = res
         self.machine = self._json("machine.json") or {}
-        self.quick = (self._json("mode.json") or {}).get("quick", False)
+        mode = self._json("mode.json") or {}
+        self.quick = mode.get("quick", False)
+        self.seconds = mode.get("seconds")
         self.status = {}
         try:
             with open(os.path.join(res, "status.tsv")) as f:
@@ -518,6 +520,7 @@ def cmd_write(res, out_path):
         ["compiler", m.get("cc", "?")],
         ["peers", f"{m.get('kamailio', '?')}; {m.get('sipp', '?')}; {m.get('lua', '?')}"],
         ["load average at start", " ".join(m.get("load", []))],
+        ["whole run", f"{R.seconds // 60} min {R.seconds % 60} s" if R.seconds else "?"],
     ]))
     w.append("")
     w.append("## Goals (issue 7)\n")

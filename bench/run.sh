@@ -177,5 +177,7 @@ for goal in $($PY bench/report.py missed "$RES"); do
 done
 [ -f "$RES/perf-sip.data" ] && perf_summary "$RES/perf-sip.data" "$RES/perf-sip.txt"
 
+printf '{"quick": %s, "seconds": %d}\n' "$([ -n "$QUICK" ] && echo true || echo false)" \
+  $(( $(date +%s) - T0 )) > "$RES/mode.json"
 $PY bench/report.py write "$RES" BENCHMARKS.md
 log "done: BENCHMARKS.md"
