@@ -29,7 +29,15 @@ struct rtp_ctx {
     size_t open_count;
     bool dispatching;
     rtp_sess *dead;              /* closed during a dispatch: freed after it */
+    /* Closed sessions keep their socket for reuse (a call costs no socket,
+     * bind, epoll_ctl or close), oldest first, once quiet for POOL_QUIET s
+     * so a late packet of the old call cannot be taken for the new one. */
+    rtp_sess *pool_head, *pool_tail;
+    size_t pooled;
 };
+
+#define POOL_MAX 4096
+#define POOL_QUIET 2.0
 
 struct rtp_sess {
     rtp_ctx *c;
@@ -50,6 +58,9 @@ struct rtp_sess {
     bool ev_seen;
     unsigned long rx, tx;
     rtp_sess *dead_next;
+    bool idle;                   /* in the pool: packets are dropped */
+    double idle_since;
+    rtp_sess *pool_next;
 };
 
 static void ctx_ready_cb(loop *l, int fd, unsigned events, void *arg);
@@ -87,6 +98,12 @@ void rtp_ctx_free(rtp_ctx *c)
 {
     if (!c)
         return;
+    while (c->pool_head) {
+        rtp_sess *s = c->pool_head;
+        c->pool_head = s->pool_next;
+        close(s->fd);
+        free(s);
+    }
     loop_unwatch(c->l, c->watch);
     close(c->epfd);
     free(c);
@@ -110,9 +127,37 @@ static int bind_port(rtp_ctx *c, int fd)
     return -1;
 }
 
+static void sess_reset(rtp_sess *s, const rtp_owner_ops *ops, void *owner)
+{
+    s->ops = ops;
+    s->owner = owner;
+    memset(&s->remote, 0, sizeof s->remote);
+    s->latched = false;
+    s->pt = 0;
+    s->te_pt = -1;
+    s->relay = NULL;
+    s->want_audio = false;
+    s->ev_seen = false;
+    s->rx = s->tx = 0;
+    s->idle = false;
+    s->ssrc = (uint32_t)random() ^ (uint32_t)(uintptr_t)s;
+    s->seq = (uint16_t)random();
+    s->ts = (uint32_t)random();
+}
+
 rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
 {
-    rtp_sess *s = calloc(1, sizeof *s);
+    rtp_sess *s = c->pool_head;
+    if (s && loop_now(c->l) - s->idle_since >= POOL_QUIET) {
+        c->pool_head = s->pool_next;
+        if (!c->pool_head)
+            c->pool_tail = NULL;
+        c->pooled--;
+        sess_reset(s, ops, owner);
+        c->open_count++;
+        return s;
+    }
+    s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->c = c;
@@ -144,6 +189,24 @@ void rtp_close(rtp_sess *s)
     if (!s)
         return;
     rtp_ctx *c = s->c;
+    if (c->pooled < POOL_MAX) {
+        if (s->inband)
+            dtmf_rx_free(s->inband);
+        s->inband = NULL;
+        s->relay = NULL;
+        s->owner = NULL;
+        s->idle = true;
+        s->idle_since = loop_now(c->l);
+        s->pool_next = NULL;
+        if (c->pool_tail)
+            c->pool_tail->pool_next = s;
+        else
+            c->pool_head = s;
+        c->pool_tail = s;
+        c->pooled++;
+        c->open_count--;
+        return;
+    }
     epoll_ctl(c->epfd, EPOLL_CTL_DEL, s->fd, NULL);
     close(s->fd);
     s->fd = -1;
@@ -255,7 +318,7 @@ static void decode(int pt, const uint8_t *pl, size_t n, int16_t *out)
 static void relay(rtp_sess *s, uint8_t *pkt, size_t n, size_t hl, int pt)
 {
     rtp_sess *p = s->relay;
-    if (!p->remote.sin_port)
+    if (!p->remote.sin_port || p->idle)
         return;
     if (pt == s->te_pt) {
         if (p->te_pt < 0)
@@ -273,6 +336,8 @@ static void relay(rtp_sess *s, uint8_t *pkt, size_t n, size_t hl, int pt)
 
 static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr_in *src)
 {
+    if (s->idle)
+        return;   /* a late packet of a call that is over */
     if (n < RTP_HDR || (pkt[0] >> 6) != 2)
         return;
     size_t hl = RTP_HDR + 4u * (pkt[0] & 0x0f);
