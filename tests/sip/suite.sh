@@ -195,6 +195,15 @@ case_early_media() { # 183 with SDP from the gateway reaches the caller with our
         expect "early_media not traced" in_log early "early_media"
 }
 
+case_caller_id() { # P-Asserted-Identity, display name and headers in; caller_id out
+    EVIDENCE="$W/callerid.out $W/callerid.err $W/callerid_uas.out $W/serve.log"
+    peer callerid_uas "$UAS" -
+    p=$LAST
+    uac callerid callerid uac-pai && reap $p &&
+        expect "caller number/name/header not seen" in_log callerid "caller +74951234567 name Carol Buyer account 42" &&
+        expect "caller_id not in the gateway's From" grep -q '^From: "Carol Buyer" <sip:5551234@' "$W/callerid_uas.msg"
+}
+
 case_callee_bye() { # the gateway hangs up first: BYE to the caller, hangup_by agent
     EVIDENCE="$W/calleebye.out $W/calleebye_uas.out $W/serve.log"
     peer calleebye_uas "$UAS" uas-bye
@@ -398,7 +407,7 @@ case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, 
 }
 
 # SIP_CASES="seed fork" runs only those (debugging; KEEP=1 keeps the logs).
-for c in ${SIP_CASES:-basic tcp gateway early_media callee_bye busy no_answer gateway_auth gateway_register \
+for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye busy no_answer gateway_auth gateway_register \
     registrar seed fork unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
     transfer agent_transfer hold_by_caller media load_100 overload shutdown}; do
     run "$c"

@@ -66,7 +66,13 @@ static void collect_headers(const sip_t *sip, hdr_list *out)
             name = h->sh_unknown->un_name;
         if (!name || !*name || out->count == MAX_HEADERS)
             continue;
-        issize_t n = msg_header_field_e(out->buf + used, sizeof out->buf - used, h, 0);
+        issize_t n;
+        if (hc == sip_unknown_class) {   /* the field of an unknown header is its raw value */
+            const char *v = h->sh_unknown->un_value ? h->sh_unknown->un_value : "";
+            n = (issize_t)snprintf(out->buf + used, sizeof out->buf - used, "%s", v);
+        } else {
+            n = msg_header_field_e(out->buf + used, sizeof out->buf - used, h, 0);
+        }
         if (n < 0 || used + (size_t)n + 1 >= sizeof out->buf)
             break;
         out->names[out->count] = name;
