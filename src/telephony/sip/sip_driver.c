@@ -212,7 +212,7 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
                 if (status >= 200) {   /* our re-INVITE (hold passed on) */
                     if (status < 300 && sip && sip->sip_payload)
                         sip_leg_apply_sdp(f->leg, sip, NULL);
-                    sip_leg_reinvite_done(f->leg);
+                    sip_leg_reinvite_done(f->leg, status);
                 }
             } else if (f->leg) {
                 sip_out_response(f, nh, status, phrase, sip);
@@ -221,7 +221,7 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
             sip_leg *l = (sip_leg *)hc;
             if (status < 300 && sip && sip->sip_payload)
                 sip_leg_apply_sdp(l, sip, NULL);
-            sip_leg_reinvite_done(l);
+            sip_leg_reinvite_done(l, status);
         }
         break;
     case nua_r_register:

@@ -151,6 +151,7 @@ struct tel_leg {
     bool trying_raised, ringing_raised, early_raised, reaping;
     bool ringing_sent, early_sent;
     loop_timer *fail_timer;    /* outgoing leg failing before any INVITE (480) */
+    loop_timer *retry_timer;   /* re-INVITE again after a 491 */
     int fail_code;
     double t_start, t_answer;
     sip_leg *next, *prev;
@@ -234,7 +235,7 @@ void sip_leg_update_relay(sip_leg *leg);
 void sip_leg_detach(sip_leg *leg);
 /* Passes LEG's hold state on to its peer with a re-INVITE. */
 void sip_leg_push_mode(sip_leg *leg, sip_mode mode);
-void sip_leg_reinvite_done(sip_leg *leg);
+void sip_leg_reinvite_done(sip_leg *leg, int status);
 sip_mode sip_leg_hold_mode(const sip_leg *leg);
 void sip_leg_log_end(sip_leg *leg, int code, const char *cause, const char *by);
 void sip_leg_digit(sip_leg *leg, char digit);

@@ -92,6 +92,8 @@ static void leg_free(sip_leg *leg)
     sip_media_leg_gone(leg);
     if (leg->fail_timer)
         loop_timer_stop(d->l, leg->fail_timer);
+    if (leg->retry_timer)
+        loop_timer_stop(d->l, leg->retry_timer);
     rtp_close(leg->rtp);
     while (leg->forks) {
         sip_fork *f = leg->forks;
@@ -283,8 +285,25 @@ void sip_leg_push_mode(sip_leg *leg, sip_mode mode)
     send_reinvite(leg);
 }
 
-void sip_leg_reinvite_done(sip_leg *leg)
+static void reinvite_retry_cb(loop *l, void *arg)
 {
+    (void)l;
+    sip_leg *leg = arg;
+    leg->retry_timer = NULL;
+    leg->reinvite_busy = false;
+    if (leg->state == LEG_UP && leg->nh)
+        send_reinvite(leg);
+}
+
+void sip_leg_reinvite_done(sip_leg *leg, int status)
+{
+    if (status == 491 && leg->state == LEG_UP && !leg->retry_timer) {
+        /* Glare (RFC 3261 14.1): both sides re-INVITEd at once; try again
+         * after a random 2.1-4 s, as the owner of the Call-ID would not. */
+        double wait = 2.1 + (double)(random() % 1900) / 1000.0;
+        leg->retry_timer = loop_timer_start(leg->d->l, wait, reinvite_retry_cb, leg);
+        return;
+    }
     leg->reinvite_busy = false;
     if (leg->reinvite_again && leg->state == LEG_UP && leg->nh) {
         leg->reinvite_again = false;
