@@ -373,23 +373,26 @@ def goals(R):
             where_missing(R, "sip-callroute"), "—", "—", None)
 
     # Media
-    media = R.find("media") + [(r, {}) for p in R.sip.values() for r in p
-                               if r.get("phase") == "media"]
-    best = None
-    for rec, _ in media:
-        loss = rec.get("loss_pct", rec.get("loss_percent"))
-        if loss is None and "loss" in rec:
-            loss = 100 * rec["loss"]
-        if rec.get("calls") is not None and loss is not None and loss < 0.1:
-            if best is None or rec["calls"] > best[0]:
-                best = (rec["calls"], loss)
+    label = "Media: ≥ 500 bridged G.711 calls relayed on one core with < 0.1% loss"
+    steps = [(r, v) for r, v in R.find("media") if r.get("phase", "step") == "step"]
+    best = [(r, v) for r, v in R.find("media") if r.get("phase") == "best"]
     if best:
-        add("media", "Media: ≥ 500 bridged G.711 calls relayed on one core with < 0.1% loss",
-            f"{fmtnum(best[0])} calls ({best[1]:.3f}% loss)", "—", "—", best[0] >= 500)
+        r, v = best[0]
+        calls = pick(v, "calls")
+        top = max((x.get("calls", 0) for x, _ in steps), default=None)
+        s_ = f"{calls.fmt()} calls ({pick(v, 'loss_pct').fmt('%', 3)} loss)"
+        if top is not None and calls.med >= top:
+            s_ = "≥ " + s_ + " (highest step run)"
+        note = "limited by the generator" if r.get("limited_by_generator") else ""
+        add("media", label, s_, "—", "—", calls.med >= 500, note)
+    elif steps:
+        ok = [r["calls"] for r, v in steps
+              if r.get("calls") is not None and pick(v, "loss_pct").med is not None
+              and pick(v, "loss_pct").med < 0.1 and r.get("load_offered", True)]
+        add("media", label, f"{fmtnum(max(ok))} calls" if ok else "no step under 0.1% loss",
+            "—", "—", bool(ok) and max(ok) >= 500)
     else:
-        add("media", "Media: ≥ 500 bridged G.711 calls relayed on one core with < 0.1% loss",
-            "not yet measured" + (" (no step under 0.1% loss)" if media else
-                                  " (bench/sip has no media benchmark yet)"), "—", "—", None)
+        add("media", label, where_missing(R, "media_bench"), "—", "—", None)
     return G
 
 
@@ -416,7 +419,7 @@ def generic_table(agg):
         return ""
     lines = []
     for rec, vals in agg:
-        text = ", ".join(f"{k}={v}" for k, v in rec.items()
+        text = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in rec.items()
                          if k != "bench" and not isinstance(v, (int, float)) or isinstance(v, bool))
         nums = [(k, Fig(v)) for k, v in vals.items()]
         cells = ", ".join(f"{k} {f.fmt()}" for k, f in nums)
@@ -608,6 +611,24 @@ def cmd_write(res, out_path):
     w.append("")
     w.append("## SIP: B2BUA vs Kamailio, sipp → sipp ceiling\n")
     w.append(sip_section(R))
+    w.append("## Media: bridged G.711 calls relayed on one core\n")
+    w.append("bench/media_bench.c: the SIP driver's RTP relay on CPU 0, a generator on "
+             "CPU 1 playing both phones of every call (one 20 ms PCMU packet every 20 ms "
+             "each way); a step passes with < 0.1% of packets lost.\n")
+    rows = []
+    for rec, vals in R.find("media"):
+        if rec.get("phase", "step") != "step":
+            continue
+        loss = pick(vals, "loss_pct")
+        rows.append([pick(vals, "calls").fmt(), pick(vals, "seconds").fmt(" s"),
+                     pick(vals, "packets_sent").fmt(), loss.fmt("%", 3),
+                     pick(vals, "relay_cpu_pct").fmt("%"), pick(vals, "gen_cpu_pct").fmt("%"),
+                     "yes" if rec.get("load_offered", True) else "NO (generator)",
+                     "pass" if loss and loss.med < 0.1 else "FAIL"])
+    w.append(md_table(["calls", "step", "packets sent", "loss", "relay CPU", "generator CPU",
+                       "load offered", "result"], rows) if rows
+             else where_missing(R, "media_bench"))
+    w.append("")
     w.append("## Services: 10,000 calls waiting at once\n")
     w.append("bench/services_bench.c: 10,000 simulated calls on one loop, each waiting on a "
              "local HTTP service that answers after 1 s, then each doing one PostgreSQL "
@@ -638,7 +659,8 @@ def cmd_write(res, out_path):
     else:
         w.append(where_missing(R, "load"))
     w.append("")
-    shown = {"engine_bench", "lua-run", "lua-memory", "route_bench", "services_bench", "load"}
+    shown = {"engine_bench", "lua-run", "lua-memory", "route_bench", "services_bench", "load",
+             "media_bench"}
     rest = [(n, a) for n, a in R.sets.items() if n not in shown]
     w.append("## Other figures\n")
     if rest:
