@@ -43,7 +43,11 @@ def machine():
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1048576, 1),
         "kernel": platform.release(), "os": osr,
-        "virt": sh("systemd-detect-virt 2>/dev/null") or sh("lscpu | sed -n 's/^Hypervisor vendor: *//p'"),
+        "virt": ", ".join(x for x in (
+            (lambda h: f"{h} virtual machine" if h else "")(
+                sh("lscpu | sed -n 's/^Hypervisor vendor: *//p'")),
+            (lambda c: f"{c} container" if c and c != "none" else "")(
+                sh("systemd-detect-virt --container 2>/dev/null"))) if x),
         "cc": sh("cc --version | head -1"),
         "kamailio": sh("kamailio -v 2>/dev/null | head -1 | sed 's/^version: //'"),
         "sipp": sh("sipp -v 2>&1 | grep -o 'SIPp v[^ ]*' | head -1"),
