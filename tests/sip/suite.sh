@@ -96,6 +96,7 @@ peer() {
     sipp_run "$name" -p "$port" -m 1 "$@" &
     LAST=$!
     BG="$BG $LAST"
+    PEERS="$PEERS $LAST"
     wait_port "$port"
 }
 
@@ -126,13 +127,22 @@ bad() { # bad NAME WHY [FILES...]: prints the evidence
     FAILS=$((FAILS + 1))
 }
 
-# Runs case function $1 and reports it.
+# Runs case function $1 and reports it; a peer the case left running (it
+# failed half-way) is stopped so it cannot hold its port for the next case.
 run() {
     WHY=""
     if "case_$1"; then ok "$1"; else bad "$1" "${WHY:-failed}" $EVIDENCE; fi
     EVIDENCE=""
+    for p in $PEERS; do
+        if kill -0 "$p" 2>/dev/null; then
+            kill "$p" 2>/dev/null
+            wait "$p" 2>/dev/null
+        fi
+    done
+    PEERS=""
 }
 EVIDENCE=""
+PEERS=""
 expect() { # expect WHY COMMAND...: false (with WHY) unless COMMAND succeeds
     why=$1
     shift
@@ -153,6 +163,7 @@ SMTP=$(sed -n 's/^PORT //p' "$W/smtp.out")
 # The gateway callroute registers to must listen before callroute starts.
 peer gwreg "$GWREG" uas-register
 GWREG_PID=$LAST
+PEERS=""   # reaped by its own case
 
 fill "$HERE/suite.yaml" "$W/suite.yaml"
 "$CR" serve "$W/suite.yaml" --sip "127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
