@@ -52,7 +52,9 @@ static void usage(FILE *out)
           "  --help             this text\n\n"
           "SIGTERM or SIGINT: new calls are refused (503), running calls are ended\n"
           "cleanly, then the process exits 0 (a second signal exits at once).\n"
-          "SIGHUP: reloads FILE; running calls finish on the old version.\n",
+          "SIGHUP: reloads FILE; running calls finish on the old version.\n\n"
+          "Exit status: 0 after a signal, 1 invalid FILE or cannot listen, 2 usage\n"
+          "error or unreadable FILE.\n",
           out);
 }
 
@@ -99,14 +101,16 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
     cr_strbuf_free(&line);
 }
 
-static scn_program *load(serve *s)
+static scn_program *load(serve *s, bool *unreadable)
 {
     scn_diags d;
     scn_diags_init(&d);
-    bool unreadable = false;
-    scn_program *p = scn_program_load(s->file, app_registry, &d, &unreadable);
+    bool unread = false;
+    scn_program *p = scn_program_load(s->file, app_registry, &d, &unread);
     scn_diags_print(&d, stderr);
     scn_diags_free(&d);
+    if (unreadable)
+        *unreadable = unread;
     return p;
 }
 
@@ -135,7 +139,7 @@ static void driver_down_cb(void *arg)
 
 static void reload(serve *s)
 {
-    scn_program *p = load(s);
+    scn_program *p = load(s, NULL);
     if (!p) {
         say(s, SIP_LOG_ERROR, "reload of %s failed: keeping the running version", s->file);
         return;
@@ -218,9 +222,10 @@ int cli_serve(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    s.prog = load(&s);
+    bool unreadable = false;
+    s.prog = load(&s, &unreadable);
     if (!s.prog)
-        return CLI_INVALID;
+        return unreadable ? CLI_USAGE : CLI_INVALID;
 
     setvbuf(stderr, NULL, _IOLBF, 0);
     /* Calls come and go by the thousand: keep freed heap instead of giving

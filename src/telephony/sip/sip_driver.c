@@ -379,12 +379,14 @@ static bool listen_url(const char *spec, char *url, size_t n, char *host, size_t
     else if (strncmp(spec, "sip:", 4) == 0)
         hp = spec + 4;
     const char *colon = strrchr(hp, ':');
-    size_t hl = colon ? (size_t)(colon - hp) : strlen(hp);
+    if (!colon)
+        return false;
+    size_t hl = (size_t)(colon - hp);
     if (hl == 0 || hl >= hn)
         return false;
     memcpy(host, hp, hl);
     host[hl] = '\0';
-    *port = colon ? atoi(colon + 1) : 5060;
+    *port = atoi(colon + 1);
     if (*port <= 0 || *port > 65535)
         return false;
     snprintf(url, n, "sip:%s:%d%s%s", host, *port, transport ? ";transport=" : "",
@@ -460,7 +462,8 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         char host[64];
         int port;
         if (!listen_url(specs[i], urls[i], sizeof urls[i], host, sizeof host, &port)) {
-            snprintf(err, errlen, "bad SIP listen address '%s' (expected udp:HOST:PORT)", specs[i]);
+            snprintf(err, errlen, "bad SIP listen address '%s' (expected udp:HOST:PORT, tcp:HOST:PORT or HOST:PORT)",
+                     specs[i]);
             destroy_op(&d->base);
             return NULL;
         }
@@ -492,7 +495,8 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
                         TAG_IF(nspec > 1, NUTAG_URL(urls[1])), TAG_IF(nspec > 2, NUTAG_URL(urls[2])),
                         TAG_IF(nspec > 3, NUTAG_URL(urls[3])), TAG_END());
     if (!d->nua) {
-        snprintf(err, errlen, "cannot listen for SIP on %s (address in use?)", specs[0]);
+        snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?)",
+                 specs[0]);
         destroy_op(&d->base);
         return NULL;
     }
