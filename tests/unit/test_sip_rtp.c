@@ -227,7 +227,7 @@ static void test_inband_dtmf_and_own_stream(void **state)
     rtp_close(a);
 }
 
-static void test_symmetric_rtp_latch(void **state)
+static void test_symmetric_rtp_latch_and_moves(void **state)
 {
     fixture *f = *state;
     owner oa = {0}, ob = {0};
@@ -242,6 +242,19 @@ static void test_symmetric_rtp_latch(void **state)
     send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 2, 161, pl, 160));
     spin(f, 0.05);
     assert_int_equal(recv(f->phone_b, got, sizeof got, 0), 172);   /* sent where b's packets come from */
+    /* the same SDP again (a hold, a refresh) keeps the latch */
+    rtp_set_remote(b, &f->addr_a, 0, -1);
+    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 3, 321, pl, 160));
+    spin(f, 0.05);
+    assert_int_equal(recv(f->phone_b, got, sizeof got, 0), 172);
+    /* a new address in the SDP (the media moved) wins over the latch */
+    struct sockaddr_in addr_c;
+    int phone_c = udp(&addr_c);
+    rtp_set_remote(b, &addr_c, 0, -1);
+    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 4, 481, pl, 160));
+    spin(f, 0.05);
+    assert_int_equal(recv(phone_c, got, sizeof got, 0), 172);
+    close(phone_c);
     rtp_close(a);
     rtp_close(b);
 }
@@ -252,7 +265,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relay_and_transcode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rfc4733_once_and_not_relayed_without_te, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inband_dtmf_and_own_stream, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_symmetric_rtp_latch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symmetric_rtp_latch_and_moves, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

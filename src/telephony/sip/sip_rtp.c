@@ -45,6 +45,7 @@ struct rtp_sess {
     const rtp_owner_ops *ops;
     void *owner;
     struct sockaddr_in remote;   /* where we send; port 0: nowhere */
+    struct sockaddr_in sdp_remote;   /* what the SDP said */
     bool latched;                /* remote taken from the first packet received */
     int pt, te_pt;               /* our audio PT; the remote's telephone-event PT */
     rtp_sess *relay;             /* forward what we receive to this session's remote */
@@ -132,6 +133,7 @@ static void sess_reset(rtp_sess *s, const rtp_owner_ops *ops, void *owner)
     s->ops = ops;
     s->owner = owner;
     memset(&s->remote, 0, sizeof s->remote);
+    memset(&s->sdp_remote, 0, sizeof s->sdp_remote);
     s->latched = false;
     s->pt = 0;
     s->te_pt = -1;
@@ -229,8 +231,14 @@ int rtp_payload_type(const rtp_sess *s) { return s->pt; }
 void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_pt)
 {
     if (addr && addr->sin_port && addr->sin_addr.s_addr) {
-        if (!s->latched)
+        /* A new address in the SDP (media moved) undoes the latch; the
+         * same one (a hold, a refresh) keeps it. */
+        if (!s->latched || addr->sin_addr.s_addr != s->sdp_remote.sin_addr.s_addr ||
+            addr->sin_port != s->sdp_remote.sin_port) {
             s->remote = *addr;
+            s->latched = false;
+        }
+        s->sdp_remote = *addr;
     } else {
         memset(&s->remote, 0, sizeof s->remote);
         s->latched = false;
