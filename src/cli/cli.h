@@ -5,6 +5,8 @@
 
 #define CALLROUTE_VERSION "0.1.0"
 
+struct scn_program;
+
 /* Exit statuses shared by the subcommands. */
 enum { CLI_OK = 0, CLI_INVALID = 1, CLI_USAGE = 2, CLI_NO_ROUTE = 3 };
 
@@ -14,5 +16,10 @@ int cli_route(int argc, char **argv);
 int cli_test(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_schema(int argc, char **argv);
+
+/* Loads, validates and compiles FILE with every application and prepares its
+ * route index; diagnostics go to stderr. NULL on failure, with *FAIL_STATUS
+ * set to CLI_USAGE (unreadable) or CLI_INVALID. */
+struct scn_program *cli_load_program(const char *file, int *fail_status);
 
 #endif

@@ -251,14 +251,10 @@ int cli_route(int argc, char **argv)
         env.utc_offset = (int)tm.tm_gmtoff;
     }
 
-    scn_diags d;
-    scn_diags_init(&d);
-    bool unreadable = false;
-    scn_program *p = scn_program_load(file, app_registry, &d, &unreadable);
-    scn_diags_print(&d, stderr);
-    scn_diags_free(&d);
+    int load_status;
+    scn_program *p = cli_load_program(file, &load_status);
     if (!p)
-        return unreadable ? CLI_USAGE : CLI_INVALID;
+        return load_status;
     if (source && strncmp(source, "user:", 5) == 0 && !scn_program_user(p, source + 5))
         fprintf(stderr, "callroute route: warning: no user '%s' in %s\n", source + 5, file);
     else if (source && strncmp(source, "user:", 5) != 0 && !scn_program_gateway(p, source))

@@ -173,18 +173,9 @@ int cli_simulate(int argc, char **argv)
         goto out;
     }
 
-    scn_diags diags;
-    scn_diags_init(&diags);
-    bool unreadable = false;
-    scn_program *prog = scn_program_load(file, app_registry, &diags, &unreadable);
-    if (diags.count)
-        scn_diags_print(&diags, stderr);
-    scn_diags_free(&diags);
-    if (!prog) {
-        rc = unreadable ? CLI_USAGE : CLI_INVALID;
+    scn_program *prog = cli_load_program(file, &rc);
+    if (!prog)
         goto out;
-    }
-    route_prepare(prog);
 
     out_ctx o = {.json = json};
     p.party_targets = parties.a;

@@ -352,18 +352,12 @@ int cli_test(int argc, char **argv)
         free(tests);
         return CLI_USAGE;
     }
-    scn_diags diags;
-    scn_diags_init(&diags);
-    bool unreadable = false;
-    scn_program *prog = scn_program_load(file, app_registry, &diags, &unreadable);
-    if (diags.count)
-        scn_diags_print(&diags, stderr);
-    scn_diags_free(&diags);
+    int load_status;
+    scn_program *prog = cli_load_program(file, &load_status);
     if (!prog) {
         free(tests);
-        return unreadable ? CLI_USAGE : CLI_INVALID;
+        return load_status;
     }
-    route_prepare(prog);
 
     int passed = 0, failed = 0, rc = CLI_OK;
     cr_strbuf out = CR_STRBUF_INIT;
