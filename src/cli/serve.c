@@ -93,8 +93,12 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
                 (s->level >= SIP_LOG_ERROR && r->kind == ENG_TR_ERROR);
     if (!show)
         return;
+    /* At info the route line names the route; why (route by route) is debug. */
+    eng_trace_rec brief = *r;
+    if (s->level < SIP_LOG_DEBUG)
+        brief.explain = NULL;
     cr_strbuf line = CR_STRBUF_INIT;
-    eng_trace_text(r, &line);
+    eng_trace_text(&brief, &line);
     stamp(stderr);
     fprintf(stderr, "%s trace %s: %s\n", r->kind == ENG_TR_ERROR ? "ERROR" : "INFO",
             r->call_id ? r->call_id : "-", cr_strbuf_cstr(&line));
