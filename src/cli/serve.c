@@ -13,10 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apps/registry.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
-#include "scenario/diag.h"
 #include "scenario/program.h"
 #include "services/svc.h"
 #include "telephony/sip/sip.h"
@@ -105,19 +103,6 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
     cr_strbuf_free(&line);
 }
 
-static scn_program *load(serve *s, bool *unreadable)
-{
-    scn_diags d;
-    scn_diags_init(&d);
-    bool unread = false;
-    scn_program *p = scn_program_load(s->file, app_registry, &d, &unread);
-    scn_diags_print(&d, stderr);
-    scn_diags_free(&d);
-    if (unreadable)
-        *unreadable = unread;
-    return p;
-}
-
 /* ---- stopping ---- */
 
 static void drain_cb(loop *l, void *arg)
@@ -143,7 +128,8 @@ static void driver_down_cb(void *arg)
 
 static void reload(serve *s)
 {
-    scn_program *p = load(s, NULL);
+    int fail = 0;
+    scn_program *p = cli_load_program(s->file, &fail);
     if (!p) {
         say(s, SIP_LOG_ERROR, "reload of %s failed: keeping the running version", s->file);
         return;
@@ -226,10 +212,10 @@ int cli_serve(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    bool unreadable = false;
-    s.prog = load(&s, &unreadable);
+    int fail = CLI_INVALID;
+    s.prog = cli_load_program(s.file, &fail);
     if (!s.prog)
-        return unreadable ? CLI_USAGE : CLI_INVALID;
+        return fail;
 
     setvbuf(stderr, NULL, _IOLBF, 0);
     /* Calls come and go by the thousand: keep freed heap instead of giving
