@@ -21,27 +21,33 @@ static const char *const common_keys[] = {"app", "id", "label", "comment", "disa
 
 /* ---- references ---------------------------------------------------------- */
 
-static const scn_gateway *ref_gateway_one(scn_cx *x, const scn_node *n)
+/* A name that must be one of a section's entries; reports a miss with the
+ * closest known name. NAMES is read through STRIDE-spaced structs whose first
+ * member is the name. */
+static void unknown_ref(scn_cx *x, const scn_node *n, const char *kind, const char *where,
+                        const char *name, const void *entries, size_t count, size_t stride)
+{
+    const char **names = cr_arena_alloc(x->pub.arena, (count + 1) * sizeof *names);
+    for (size_t i = 0; i < count; i++)
+        names[i] = *(const char *const *)((const char *)entries + i * stride);
+    const char *s = scn_suggest(name, names);
+    if (s)
+        scn_cx_error(&x->pub, n, "unknown %s '%s'; did you mean '%s'?", kind, name, s);
+    else
+        scn_cx_error(&x->pub, n, "unknown %s '%s' (not in %s)", kind, name, where);
+}
+
+const scn_gateway *scn_ref_gateway(scn_cx *x, const scn_node *n)
 {
     scn_program *p = x->pub.prog;
     const char *name = scn_expect_string(x, n, "a gateway name (from gateways:)");
     if (!name)
         return NULL;
     const scn_gateway *g = scn_program_gateway(p, name);
-    if (g)
-        return g;
-    const char **names = cr_arena_alloc(x->pub.arena, (p->gateway_count + 1) * sizeof *names);
-    for (size_t i = 0; i < p->gateway_count; i++)
-        names[i] = p->gateways[i].name;
-    const char *s = scn_suggest(name, names);
-    if (s)
-        scn_cx_error(&x->pub, n, "unknown gateway '%s'; did you mean '%s'?", name, s);
-    else
-        scn_cx_error(&x->pub, n, "unknown gateway '%s' (not in gateways:)", name);
-    return NULL;
+    if (!g)
+        unknown_ref(x, n, "gateway", "gateways:", name, p->gateways, p->gateway_count, sizeof *p->gateways);
+    return g;
 }
-
-const scn_gateway *scn_ref_gateway(scn_cx *x, const scn_node *n) { return ref_gateway_one(x, n); }
 
 const scn_database *scn_ref_database(scn_cx *x, const scn_node *n)
 {
@@ -50,17 +56,10 @@ const scn_database *scn_ref_database(scn_cx *x, const scn_node *n)
     if (!name)
         return NULL;
     const scn_database *d = scn_program_database(p, name);
-    if (d)
-        return d;
-    const char **names = cr_arena_alloc(x->pub.arena, (p->database_count + 1) * sizeof *names);
-    for (size_t i = 0; i < p->database_count; i++)
-        names[i] = p->databases[i].name;
-    const char *s = scn_suggest(name, names);
-    if (s)
-        scn_cx_error(&x->pub, n, "unknown database '%s'; did you mean '%s'?", name, s);
-    else
-        scn_cx_error(&x->pub, n, "unknown database '%s' (not in settings.databases)", name);
-    return NULL;
+    if (!d)
+        unknown_ref(x, n, "database", "settings.databases", name, p->databases, p->database_count,
+                    sizeof *p->databases);
+    return d;
 }
 
 /* ---- composite types ------------------------------------------------------ */
@@ -109,7 +108,7 @@ static void compile_gateways(scn_cx *x, const scn_node *v, scn_refs *out)
     out->items = cr_arena_alloc(x->pub.arena, (count + 1) * sizeof *out->items);
     for (size_t i = 0; i < count; i++) {
         size_t old = v->kind == SCN_NODE_SEQ ? scn_path_index(&x->pub.path, i) : x->pub.path.len;
-        out->items[i] = ref_gateway_one(x, items[i]);
+        out->items[i] = scn_ref_gateway(x, items[i]);
         scn_path_pop(&x->pub.path, old);
     }
     out->count = count;
