@@ -1,13 +1,24 @@
 #!/bin/sh
-# make run: check the demo scenario, then simulate the seed call: a call
-# from the trunk is put through to Alice (101), who answers at 2 s, puts the
-# caller on hold at 5 s (the supervisor's e-mail appears in the trace) and
-# hangs up at 30 s. All on the virtual clock: it takes milliseconds.
+# make run: check the demo scenario, show the seed call on the simulator
+# (milliseconds, virtual clock), then start the SIP service on it.
 set -e
 cd "$(dirname "$0")/.."
 ./build/callroute check examples/demo.yaml
 echo
-echo "== callroute simulate examples/demo.yaml --from 79165551234 --to 1000 --source provider \\"
-echo "       --at 2026-11-26T10:00:00+03:00 --party 101=ringing@0,answer@2,hold@5,hangup@30"
+echo "== the seed call, simulated: Alice (101) answers at 2 s, holds at 5 s, hangs up at 30 s"
 ./build/callroute simulate examples/demo.yaml --from 79165551234 --to 1000 --source provider \
     --at 2026-11-26T10:00:00+03:00 --party 101=ringing@0,answer@2,hold@5,hangup@30
+cat <<'MSG'
+
+== callroute serve examples/demo.yaml — SIP on udp:127.0.0.1:5060 (Ctrl-C stops it)
+
+Place a real call to it from another terminal:
+  sh tests/sip/demo-phones.sh        # Alice (101) registers, the trunk calls 1000,
+                                     # Alice answers, holds, hangs up (sipp)
+  sipp -sn uac -s 1000 -m 1 -p 5070 -i 127.0.0.1 127.0.0.1:5060   # one call from the trunk
+A softphone can register as 101 / alice-secret at 127.0.0.1:5060.
+The hold e-mail goes to smtp://127.0.0.1:2525; until a server listens there it
+waits in var/outbox and is sent when one does.
+
+MSG
+exec ./build/callroute serve examples/demo.yaml --log-level info
