@@ -1,6 +1,7 @@
 /* compile_params.c — the generic parameter compiler: reads an application's
  * scn_param table and turns the action's mapping into its typed struct
  * (STYLE.md: check once, at load). */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -263,6 +264,19 @@ static void compile_json(scn_cx *x, const scn_node *v, scn_jval *out)
 
 static bool in_range(const scn_param *p, double d) { return (p->min == 0 && p->max == 0) || (d >= p->min && d <= p->max); }
 
+/* The compiled shapes of lists and maps all start with their item count. */
+_Static_assert(offsetof(scn_actions, count) == 0 && offsetof(scn_templates, count) == 0 &&
+                   offsetof(scn_template_map, count) == 0 && offsetof(scn_string_map, count) == 0 &&
+                   offsetof(scn_cases, count) == 0 && offsetof(scn_handlers, count) == 0 &&
+                   offsetof(scn_refs, count) == 0,
+               "collections start with their count");
+
+static bool is_collection(scn_param_type t)
+{
+    return t == P_ACTIONS || t == P_TEMPLATES || t == P_TEMPLATE_MAP || t == P_STRING_MAP || t == P_CASES ||
+           t == P_HANDLERS || t == P_GATEWAYS;
+}
+
 static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, const scn_node *action, void *field)
 {
     switch (p->type) {
@@ -305,8 +319,6 @@ static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, cons
     case P_ACTIONS: {
         scn_actions *acts = field;
         scn_compile_actions(&x->pub, v, acts);
-        if ((p->flags & P_NONEMPTY) && acts->count == 0)
-            scn_cx_error(&x->pub, v, "'%s' needs at least one action", p->name);
         break;
     }
     case P_CONDITION: {
@@ -321,24 +333,16 @@ static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, cons
     case P_TEMPLATES: {
         scn_templates *t = field;
         compile_templates(x, v, t);
-        if ((p->flags & P_NONEMPTY) && t->count == 0)
-            scn_cx_error(&x->pub, v, "'%s' needs at least one item", p->name);
         break;
     }
     case P_TEMPLATE_MAP:
         compile_template_map(x, v, field);
-        if ((p->flags & P_NONEMPTY) && ((scn_template_map *)field)->count == 0)
-            scn_cx_error(&x->pub, v, "'%s' may not be empty", p->name);
         break;
     case P_STRING_MAP:
         compile_string_map(x, v, field);
-        if ((p->flags & P_NONEMPTY) && ((scn_string_map *)field)->count == 0)
-            scn_cx_error(&x->pub, v, "'%s' may not be empty", p->name);
         break;
     case P_CASES:
         compile_cases(x, v, field);
-        if ((p->flags & P_NONEMPTY) && ((scn_cases *)field)->count == 0)
-            scn_cx_error(&x->pub, v, "'%s' needs at least one case", p->name);
         break;
     case P_EVENTS:
         compile_events(x, v, field);
@@ -355,8 +359,6 @@ static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, cons
     case P_GATEWAYS: {
         scn_refs *r = field;
         compile_gateways(x, v, r);
-        if ((p->flags & P_NONEMPTY) && r->count == 0)
-            scn_cx_error(&x->pub, v, "'%s' needs at least one gateway", p->name);
         break;
     }
     case P_DATABASE:
@@ -368,6 +370,8 @@ static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, cons
     case P__TYPE_COUNT:
         break;
     }
+    if ((p->flags & P_NONEMPTY) && is_collection(p->type) && *(const size_t *)field == 0)
+        scn_cx_error(&x->pub, v, "'%s' needs at least one item", p->name);
 }
 
 /* Nested action lists compile after the action's own scalars, so that what
