@@ -65,9 +65,9 @@ static const char *const match_choices[] = {"all", "any", NULL};
 #define F(type, field) offsetof(type, field)
 
 static const scn_param set_spec[] = {
-    {.name = "vars", .type = P_TEMPLATE_MAP, .offset = F(set_params, vars), .flags = P_ONEOF_A,
+    {.name = "vars", .type = P_TEMPLATE_MAP, .offset = F(set_params, vars), .flags = P_EXACTLY_ONE,
      .doc = "variables to set, each from a template"},
-    {.name = "var", .type = P_STRING, .offset = F(set_params, var), .flags = P_ONEOF_A,
+    {.name = "var", .type = P_STRING, .offset = F(set_params, var), .flags = P_EXACTLY_ONE,
      .doc = "one variable to set from `expr`"},
     {.name = "expr", .type = P_EXPR, .offset = F(set_params, expr),
      .doc = "expression whose value `var` takes"},
@@ -97,9 +97,9 @@ static const scn_param switch_spec[] = {
 };
 
 static const scn_param loop_spec[] = {
-    {.name = "times", .type = P_INT, .offset = F(loop_params, times), .flags = P_ONEOF_A,
+    {.name = "times", .type = P_INT, .offset = F(loop_params, times), .flags = P_EXACTLY_ONE,
      .min = 0, .max = 1000000, .doc = "run the body this many times"},
-    {.name = "while", .type = P_EXPR, .offset = F(loop_params, while_), .flags = P_ONEOF_A,
+    {.name = "while", .type = P_EXPR, .offset = F(loop_params, while_), .flags = P_EXACTLY_ONE,
      .doc = "run the body while this expression is true"},
     {.name = "do", .type = P_ACTIONS, .offset = F(loop_params, do_), .flags = P_REQ,
      .doc = "the loop body; `loop_index` counts from 0"},

@@ -203,9 +203,9 @@ static json_t *app_schema(const app_def *a)
         json_object_set_new(props, p->name, param_schema(p));
         if (p->flags & P_REQ)
             json_array_append_new(required, json_string(p->name));
-        if (p->flags & P_ONEOF_A)
+        if (p->flags & P_EXACTLY_ONE)
             json_array_append_new(one_a, json_pack("{s:[s]}", "required", p->name));
-        if ((p->flags & P_ONEOF_B) && nb < 8)
+        if ((p->flags & P_AT_MOST_ONE) && nb < 8)
             b_members[nb++] = p;
     }
     json_t *s = json_pack("{s:s,s:s,s:o,s:o,s:b}", "description", a->summary ? a->summary : a->name, "type",
@@ -401,7 +401,7 @@ static void md_type(const scn_param *p, char *buf, size_t size)
 /* "yes", "one of `vars`, `var`" (exactly one), "not with `json`" (at most one). */
 static void md_required(const app_def *a, const scn_param *p, char *buf, size_t size)
 {
-    unsigned group = p->flags & (P_ONEOF_A | P_ONEOF_B);
+    unsigned group = p->flags & (P_EXACTLY_ONE | P_AT_MOST_ONE);
     size_t len = 0;
     buf[0] = 0;
     if (p->flags & P_REQ) {
@@ -410,10 +410,10 @@ static void md_required(const app_def *a, const scn_param *p, char *buf, size_t 
     }
     if (!group)
         return;
-    len = (size_t)snprintf(buf, size, "%s", group == P_ONEOF_A ? "one of" : "not with");
+    len = (size_t)snprintf(buf, size, "%s", group == P_EXACTLY_ONE ? "one of" : "not with");
     bool first = true;
     for (const scn_param *q = a->params; q->name && len < size; q++) {
-        if (!(q->flags & group) || (group == P_ONEOF_B && q == p))
+        if (!(q->flags & group) || (group == P_AT_MOST_ONE && q == p))
             continue;
         len += (size_t)snprintf(buf + len, size - len, "%s `%s`", first ? "" : ",", q->name);
         first = false;

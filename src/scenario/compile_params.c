@@ -453,7 +453,7 @@ static bool misspelt(const app_def *app, const scn_node *n, const char *name)
     return false;
 }
 
-/* P_ONEOF_A: exactly one of the group; P_ONEOF_B: at most one (param.h). */
+/* P_EXACTLY_ONE: exactly one of the group; P_AT_MOST_ONE: at most one (param.h). */
 static void check_oneof(scn_cx *x, const app_def *app, const scn_node *n, unsigned flag, bool need_one)
 {
     char names[256];
@@ -575,8 +575,8 @@ bool scn_compile_params(scn_cx *x, const app_def *app, const scn_node *n, void *
         }
         x->hangup_depth -= in_hangup;
     }
-    check_oneof(x, app, n, P_ONEOF_A, true);
-    check_oneof(x, app, n, P_ONEOF_B, false);
+    check_oneof(x, app, n, P_EXACTLY_ONE, true);
+    check_oneof(x, app, n, P_AT_MOST_ONE, false);
     if (params && x->pub.diags->errors == errors)
         check_scenario_args(x, app, n, params);
     *params_out = params;

@@ -43,9 +43,8 @@ extern const char *const scn_param_type_names[];   /* for docs: "duration", ... 
 
 enum {
     P_REQ = 1u << 0,         /* must be given */
-    P_ONEOF_A = 1u << 1,     /* exactly one parameter flagged ONEOF_A must be given */
-    P_ONEOF_B = 1u << 2,     /* a second, independent group: at most one may be given
-                                (http body/json: none is fine) */
+    P_EXACTLY_ONE = 1u << 1, /* exactly one of the parameters so flagged (set: vars | var) */
+    P_AT_MOST_ONE = 1u << 2, /* at most one of the parameters so flagged (http: body | json) */
     P_NONEMPTY = 1u << 3,    /* a list/map/string that may not be empty */
 };
 

@@ -92,8 +92,8 @@ typedef struct probe_params {
     scn_refs gws;
     const scn_database *db;
     const scn_named_scenario *scen;
-    const char *x, *y;       /* ONEOF_A */
-    const char *p, *q;       /* ONEOF_B */
+    const char *x, *y;       /* EXACTLY_ONE */
+    const char *p, *q;       /* AT_MOST_ONE */
 } probe_params;
 
 static const char *const colours[] = {"red", "green", "blue", NULL};
@@ -132,10 +132,10 @@ static const scn_param probe_spec[] = {
     {.name = "gws", .type = P_GATEWAYS, .offset = F(gws)},
     {.name = "db", .type = P_DATABASE, .offset = F(db)},
     {.name = "scen", .type = P_SCENARIO, .offset = F(scen)},
-    {.name = "x", .type = P_STRING, .offset = F(x), .flags = P_ONEOF_A},
-    {.name = "y", .type = P_STRING, .offset = F(y), .flags = P_ONEOF_A},
-    {.name = "p", .type = P_STRING, .offset = F(p), .flags = P_ONEOF_B},
-    {.name = "q", .type = P_STRING, .offset = F(q), .flags = P_ONEOF_B},
+    {.name = "x", .type = P_STRING, .offset = F(x), .flags = P_EXACTLY_ONE},
+    {.name = "y", .type = P_STRING, .offset = F(y), .flags = P_EXACTLY_ONE},
+    {.name = "p", .type = P_STRING, .offset = F(p), .flags = P_AT_MOST_ONE},
+    {.name = "q", .type = P_STRING, .offset = F(q), .flags = P_AT_MOST_ONE},
     {.name = "req", .type = P_STRING, .offset = F(str), .flags = P_REQ, .doc = "always"},
     SCN_PARAM_END,
 };
