@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/admin.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "scenario/program.h"
@@ -29,6 +30,7 @@ typedef struct serve {
     svc_ctx *svc;
     tel_driver *drv;
     eng_engine *eng;
+    admin *admin;
     sip_log_level level;
     int sigfd;
     loop_watch *sigw;
@@ -39,12 +41,14 @@ typedef struct serve {
 
 static void usage(FILE *out)
 {
-    fputs("usage: callroute serve FILE [--sip ADDR]... [--log-level LEVEL]\n\n"
+    fputs("usage: callroute serve FILE [--sip ADDR]... [--admin ADDR] [--log-level LEVEL]\n\n"
           "Runs the SIP service for the scenario FILE: takes calls from the gateways\n"
           "and the registered users it names, routes them and runs their scripts.\n\n"
           "  --sip ADDR         where to listen: udp:HOST:PORT, tcp:HOST:PORT or\n"
           "                     HOST:PORT (UDP and TCP); repeatable. Default:\n"
           "                     settings.sip.listen, else 0.0.0.0:5060\n"
+          "  --admin ADDR       the read-only admin API (HTTP): HOST:PORT, or off.\n"
+          "                     Default: settings.admin.listen (127.0.0.1:8080)\n"
           "  --log-level LEVEL  error | warn | info (default: one line per call start,\n"
           "                     route and end) | debug (the full trace and SIP events)\n"
           "  --help             this text\n\n"
@@ -180,6 +184,7 @@ int cli_serve(int argc, char **argv)
     serve s = {.level = SIP_LOG_INFO, .sigfd = -1};
     const char *listen[MAX_LISTEN];
     size_t nlisten = 0;
+    const char *admin_addr = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -191,6 +196,8 @@ int cli_serve(int argc, char **argv)
                 return CLI_USAGE;
             }
             listen[nlisten++] = argv[++i];
+        } else if (strcmp(a, "--admin") == 0 && i + 1 < argc) {
+            admin_addr = argv[++i];
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
             if (!parse_level(argv[++i], &s.level)) {
                 fprintf(stderr, "callroute serve: unknown log level '%s' (error, warn, info, debug)\n", argv[i]);
@@ -252,6 +259,18 @@ int cli_serve(int argc, char **argv)
         goto out;
     }
     eng_options eo = {.trace = trace_cb, .trace_arg = &s};
+    /* An explicit --admin that cannot listen is fatal; the default is not. */
+    s.admin = admin_new(s.l, admin_addr ? admin_addr : s.prog->settings.admin_listen, err, sizeof err);
+    if (!s.admin && err[0] && admin_addr) {
+        fprintf(stderr, "callroute serve: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    if (!s.admin && err[0])
+        say(&s, SIP_LOG_WARN, "%s", err);
+    else if (s.admin)
+        say(&s, SIP_LOG_INFO, "admin API on port %d", admin_port(s.admin));
+    admin_hook(s.admin, &eo);
     s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
     s.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (!s.eng || s.sigfd < 0) {
@@ -276,6 +295,7 @@ out:
         eng_engine_free(s.eng);
     if (s.drv)
         s.drv->ops->destroy(s.drv);
+    admin_free(s.admin);
     if (s.svc)
         svc_free(s.svc);
     loop_destroy(s.l);
