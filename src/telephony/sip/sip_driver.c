@@ -188,8 +188,9 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
         sip_registrar_request(d->reg, nh, sip);
         break;
     case nua_i_state: {
-        int state = nua_callstate_init;
-        tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+        /* tl_find, not tl_gets: tl_gets mallocs a tag list on every event. */
+        const tagi_t *cs = tl_find(tags, nutag_callstate);
+        int state = cs ? (int)cs->t_value : nua_callstate_init;
         if (state != nua_callstate_terminated)
             break;
         if (hc && hc->kind == HC_FORK) {
