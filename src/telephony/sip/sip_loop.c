@@ -20,13 +20,20 @@ typedef struct sip_loop {
     su_root_t *root;
     bool stopped;
     size_t timers, watches;     /* live ones: run() returns when both are 0 */
+    /* Idle timers kept with their su_timer for reuse: a call starts and
+     * stops a few timers, and each su_timer costs a malloc and a free. */
+    struct loop_timer *idle;
+    size_t idle_count;
 } sip_loop;
+
+#define IDLE_TIMERS_MAX 1024
 
 struct loop_timer {
     su_timer_t *t;
     loop_timer_cb cb;
     void *arg;
     sip_loop *sl;
+    struct loop_timer *next;    /* in sl->idle */
 };
 
 struct loop_watch {
@@ -52,6 +59,21 @@ static double now_op(loop *l)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* An expired or reset timer back to the idle list (or freed when it is full). */
+static void timer_release(sip_loop *sl, loop_timer *lt)
+{
+    if (sl->idle_count >= IDLE_TIMERS_MAX) {
+        su_timer_destroy(lt->t);
+        free(lt);
+        return;
+    }
+    lt->cb = NULL;
+    lt->arg = NULL;
+    lt->next = sl->idle;
+    sl->idle = lt;
+    sl->idle_count++;
+}
+
 static void timer_fire_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 {
     (void)magic;
@@ -60,10 +82,10 @@ static void timer_fire_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t 
     sip_loop *sl = lt->sl;
     loop_timer_cb cb = lt->cb;
     void *cbarg = lt->arg;
-    /* Freed before the callback: a fired timer may not be stopped, and the
-     * callback may start new ones. su_timer_expire does not touch it again. */
-    su_timer_destroy(lt->t);
-    free(lt);
+    /* Released before the callback: a fired timer may not be stopped, and
+     * the callback may start new ones (reusing this one is fine: the su_timer
+     * has expired and su_timer_expire does not touch it again). */
+    timer_release(sl, lt);
     sl->timers--;
     cb(&sl->base, cbarg);
 }
@@ -71,16 +93,22 @@ static void timer_fire_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t 
 static loop_timer *timer_start_op(loop *l, double after, loop_timer_cb cb, void *arg)
 {
     sip_loop *sl = (sip_loop *)l;
-    loop_timer *lt = calloc(1, sizeof *lt);
-    if (!lt)
-        return NULL;
     double ms = after > 0 ? ceil(after * 1000.0) : 0;
     if (ms > 2e9)
         ms = 2e9;
-    lt->t = su_timer_create(su_root_task(sl->root), 0);
-    if (!lt->t) {
-        free(lt);
-        return NULL;
+    loop_timer *lt = sl->idle;
+    if (lt) {
+        sl->idle = lt->next;
+        sl->idle_count--;
+    } else {
+        lt = calloc(1, sizeof *lt);
+        if (!lt)
+            return NULL;
+        lt->t = su_timer_create(su_root_task(sl->root), 0);
+        if (!lt->t) {
+            free(lt);
+            return NULL;
+        }
     }
     lt->cb = cb;
     lt->arg = arg;
@@ -94,9 +122,10 @@ static void timer_stop_op(loop *l, loop_timer *lt)
 {
     if (!lt)
         return;
-    su_timer_destroy(lt->t);
-    free(lt);
-    ((sip_loop *)l)->timers--;
+    sip_loop *sl = (sip_loop *)l;
+    su_timer_reset(lt->t);
+    timer_release(sl, lt);
+    sl->timers--;
 }
 
 static int wait_events(unsigned ev)
@@ -182,6 +211,12 @@ static void stop_op(loop *l)
 static void destroy_op(loop *l)
 {
     sip_loop *sl = (sip_loop *)l;
+    while (sl->idle) {
+        loop_timer *lt = sl->idle;
+        sl->idle = lt->next;
+        su_timer_destroy(lt->t);
+        free(lt);
+    }
     su_root_destroy(sl->root);
     free(sl);
     su_deinit();
