@@ -8,45 +8,14 @@ set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
 HERE=$ROOT/tests/admin
-W=$(mktemp -d /tmp/callroute-admin.XXXXXX)
-BG=""
-
-cleanup() {
-    for p in $BG; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    if [ -n "${KEEP:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-if [ ! -x "$CR" ] || ! command -v sipp >/dev/null; then
-    echo "FAIL admin:setup"
-    echo "    needs $CR and sipp (scripts/install-deps.sh)"
-    exit 1
-fi
+SUITE=admin
+. "$ROOT/tests/sip/lib.sh"
 
 # shellcheck disable=SC2046
 set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 5)
 SIP=$1 UAC=$2 ADMIN=$3 ADMIN2=$4 SIP2=$5 RTP=$6
 
-# ---- helpers (as in tests/sip/suite.sh) ----
-
-wait_for() { # FILE SECONDS REGEX
-    i=0
-    while [ $i -lt $(($2 * 20)) ]; do
-        grep -q -- "$3" "$1" 2>/dev/null && return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    return 1
-}
-
-reap() {
-    wait "$1"
-    s=$?
-    BG=$(echo "$BG" | sed "s/\b$1\b//")
-    return $s
-}
+# ---- helpers (the shared ones are in tests/sip/lib.sh) ----
 
 # get PATH NAME [METHOD] [PORT]: the body goes to $W/NAME.json; CODE is set.
 get() {
@@ -61,33 +30,6 @@ json() {
 
 # The addresses a TCP port listens on, one a line.
 listening() { ss -Hltn "sport = :$1" | awk '{print $4}'; }
-
-FAILS=0
-WHY=""
-EVIDENCE=""
-run() {
-    WHY=""
-    if "case_$1"; then
-        echo "PASS admin:$1"
-    else
-        echo "FAIL admin:$1"
-        echo "    ${WHY:-failed}"
-        for f in $EVIDENCE; do
-            [ -f "$f" ] || continue
-            echo "    --- $(basename "$f") (tail)"
-            tail -15 "$f" | sed 's/^/    /'
-        done
-        FAILS=$((FAILS + 1))
-    fi
-    EVIDENCE=""
-}
-expect() { # expect WHY COMMAND...
-    why=$1
-    shift
-    "$@" && return 0
-    WHY=$why
-    return 1
-}
 
 # ---- the server: admin.listen from the file ----
 

@@ -10,22 +10,8 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
 HERE=$ROOT/tests/sip
 SC=$HERE/scenarios
-W=$(mktemp -d /tmp/callroute-sip.XXXXXX)
-BG=""            # background pids to stop at the end
-
-cleanup() {
-    for p in $BG; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    if [ -n "${KEEP:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-if [ ! -x "$CR" ] || ! command -v sipp >/dev/null; then
-    echo "FAIL sip:setup"
-    echo "    needs $CR and sipp (scripts/install-deps.sh)"
-    exit 1
-fi
+SUITE=sip
+. "$HERE/lib.sh"
 
 # shellcheck disable=SC2046
 set -- $(/usr/bin/python3 "$HERE/ports.py" 10)
@@ -35,36 +21,6 @@ UAC2=$1 RTP=$2
 RTP_RANGE="$RTP-$((RTP + 999))"
 
 # ---- helpers ----
-
-# Waits up to $2 seconds for file $1 to contain the regex $3.
-wait_for() {
-    i=0
-    while [ $i -lt $(($2 * 20)) ]; do
-        grep -q -- "$3" "$1" 2>/dev/null && return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# Waits until a UDP socket is bound on 127.0.0.1:$1 (a peer is ready).
-wait_port() {
-    i=0
-    while [ $i -lt 200 ]; do
-        [ -n "$(ss -Hlun "sport = :$1")" ] && return 0
-        sleep 0.02
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# Waits for background pid $1 (a sipp with its own time limit); its status.
-reap() {
-    wait "$1"
-    s=$?
-    BG=$(echo "$BG" | sed "s/\b$1\b//")
-    return $s
-}
 
 fill() { # fill TEMPLATE OUT: the run's ports and paths
     sed -e "s|@RTP@|$RTP_RANGE|g; s|@HERE@|$HERE|g; s|@SMTP@|$SMTP|g; s|@WORK@|$W|g" \
@@ -113,43 +69,6 @@ call_id() { grep -m1 -io "^Call-ID: *[^ ]*-$1@[^ ]*" "$W/$1.msg" | sed 's/^[^:]*
 # The server's log lines about one call (sipp instance NAME).
 call_log() { grep -F -- "$(call_id "$1")" "$W/serve.log"; }
 
-FAILS=0
-ok() { echo "PASS sip:$1"; }
-bad() { # bad NAME WHY [FILES...]: prints the evidence
-    echo "FAIL sip:$1"
-    echo "    $2"
-    shift 2
-    for f in "$@"; do
-        [ -f "$f" ] || continue
-        echo "    --- $(basename "$f") (tail)"
-        tail -15 "$f" | sed 's/^/    /'
-    done
-    FAILS=$((FAILS + 1))
-}
-
-# Runs case function $1 and reports it; a peer the case left running (it
-# failed half-way) is stopped so it cannot hold its port for the next case.
-run() {
-    WHY=""
-    if "case_$1"; then ok "$1"; else bad "$1" "${WHY:-failed}" $EVIDENCE; fi
-    EVIDENCE=""
-    for p in $PEERS; do
-        if kill -0 "$p" 2>/dev/null; then
-            kill "$p" 2>/dev/null
-            wait "$p" 2>/dev/null
-        fi
-    done
-    PEERS=""
-}
-EVIDENCE=""
-PEERS=""
-expect() { # expect WHY COMMAND...: false (with WHY) unless COMMAND succeeds
-    why=$1
-    shift
-    if "$@"; then return 0; fi
-    WHY=$why
-    return 1
-}
 in_log() { call_log "$1" | grep -q -- "$2"; }
 
 # ---- the servers ----
