@@ -115,8 +115,31 @@ static bool leg_dial(eng_dial *d, eng_leg *leg)
 {
     const eng_dial_target *t = leg->t;
     const char *gw = NULL;
-    if (t->kind == TEL_DIAL_GATEWAY && leg->gw_index < t->gateway_count)
+    if (t->kind == TEL_DIAL_GATEWAY) {
+        /* The number is often rendered from what the caller sent; a gateway
+         * gets only what its number_pattern allows ("1@evil.example" is
+         * toll fraud), the next gateway may allow more. */
+        while (leg->gw_index < t->gateway_count &&
+               !scn_gateway_number_ok(t->gateways[leg->gw_index], t->target)) {
+            const scn_gateway *g = t->gateways[leg->gw_index];
+            char msg[200];
+            snprintf(msg, sizeof msg, "invalid number for gateway %s (number_pattern %s): not dialled",
+                     g->name, g->number_pattern ? g->number_pattern : "none");
+            eng_trace_rec r = {.kind = ENG_TR_LOG, .level = "warning", .message = msg};
+            eng_emit(d->c, d->s, &r);
+            leg->gw_index++;
+        }
+        if (leg->gw_index >= t->gateway_count) {
+            leg->label = t->target;
+            leg->state = LEG_DONE;
+            leg->code = 484;   /* Address Incomplete: the number is not one */
+            d->last_code = 484;
+            d->last = leg;
+            trace_leg(d, leg, "failed", 484);
+            return false;
+        }
         gw = t->gateways[leg->gw_index]->name;
+    }
     leg->label = gw ? cr_arena_printf(&d->c->arena, "gw:%s/%s", gw, t->target) : t->target;
     cr_value cn;
     const char *caller_name = eng_var_get(d->c, "caller_name", &cn) && cn.kind == CR_VAL_STR ? cn.str : NULL;

@@ -42,6 +42,8 @@ void scn_compile_settings(scn_cx *x, const scn_node *n);
 void scn_compile_users(scn_cx *x, const scn_node *n);
 void scn_compile_groups(scn_cx *x, const scn_node *n);
 void scn_compile_gateways(scn_cx *x, const scn_node *n);
+/* G's number_pattern from N (NULL: the default), compiled; false: reported (gateway.c). */
+bool scn_gateway_compile_number_pattern(scn_compile_ctx *cx, scn_gateway *g, const scn_node *n);
 void scn_settings_defaults(scn_program *p);
 
 /* Scenarios and routes (compile_routes.c). */

@@ -28,6 +28,9 @@ void scn_settings_defaults(scn_program *p)
     s->max_calls = 0;
     s->calls_per_second = 0;
     s->admin_listen = "127.0.0.1:8080";
+    s->auth_fail_max = 10;
+    s->auth_fail_window = 60;
+    s->auth_ban = 600;
 }
 
 /* HOST:PORT with a non-empty host (IPv6 in brackets) and a port 1..65535. */
@@ -70,15 +73,46 @@ static void compile_listen(scn_cx *x, const scn_node *n)
     x->pub.prog->settings.sip_listen_count = count;
 }
 
+/* A duration from 1 s to 1 day (auth failure window and ban). */
+static void compile_auth_duration(scn_cx *x, const scn_node *v, double *out)
+{
+    double d;
+    if (!scn_compile_duration(&x->pub, v, &d))
+        return;
+    if (d < 1 || d > 86400)
+        scn_cx_error(&x->pub, v, "expected a duration from 1s to 24h, got %s", v->str);
+    else
+        *out = d;
+}
+
+static void compile_auth_failures(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"max", "window", "ban", NULL};
+    scn_settings *s = &x->pub.prog->settings;
+    if (!scn_expect_map(x, n, "settings.sip.auth_failures ({max, window, ban})"))
+        return;
+    scn_check_keys(x, n, keys, "settings.sip.auth_failures");
+    const scn_node *v;
+    long l;
+    if ((v = scn_map_get(n, "max")))
+        SCN_WITH_KEY(x, "max") if (scn_expect_int(x, v, 0, 1000000, &l)) s->auth_fail_max = (int)l;
+    if ((v = scn_map_get(n, "window")))
+        SCN_WITH_KEY(x, "window") compile_auth_duration(x, v, &s->auth_fail_window);
+    if ((v = scn_map_get(n, "ban")))
+        SCN_WITH_KEY(x, "ban") compile_auth_duration(x, v, &s->auth_ban);
+}
+
 static void compile_sip(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"listen", NULL};
+    static const char *const keys[] = {"listen", "auth_failures", NULL};
     if (!scn_expect_map(x, n, "settings.sip"))
         return;
     scn_check_keys(x, n, keys, "settings.sip");
     const scn_node *v = scn_map_get(n, "listen");
     if (v)
         SCN_WITH_KEY(x, "listen") compile_listen(x, v);
+    if ((v = scn_map_get(n, "auth_failures")))
+        SCN_WITH_KEY(x, "auth_failures") compile_auth_failures(x, v);
 }
 
 static void compile_media(scn_cx *x, const scn_node *n)
@@ -416,7 +450,8 @@ void scn_compile_groups(scn_cx *x, const scn_node *n)
 
 void scn_compile_gateways(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"uri", "auth", "register", "accept_any_source", NULL};
+    static const char *const keys[] = {"uri", "auth", "register", "accept_any_source", "number_pattern",
+                                       "match", "trust_identity", NULL};
     static const char *const auth_keys[] = {"username", "password", NULL};
     scn_program *p = x->pub.prog;
     if (!n || scn_is_null(n))
@@ -463,6 +498,24 @@ void scn_compile_gateways(scn_cx *x, const scn_node *n)
                             SCN_WITH_KEY(x, "register") scn_expect_bool(x, f, &g->register_);
                         if ((f = scn_map_get(v, "accept_any_source")))
                             SCN_WITH_KEY(x, "accept_any_source") scn_expect_bool(x, f, &g->accept_any_source);
+                        if ((f = scn_map_get(v, "trust_identity")))
+                            SCN_WITH_KEY(x, "trust_identity") scn_expect_bool(x, f, &g->trust_identity);
+                        if ((f = scn_map_get(v, "match")))
+                            SCN_WITH_KEY(x, "match") {
+                                /* address: its IP and port (as in uri); ip: any port of its IP */
+                                static const char *const matches[] = {"address", "ip", NULL};
+                                int m = 0;
+                                if (scn_expect_enum(x, f, matches, &m))
+                                    g->match_ip = m == 1;
+                            }
+                        f = scn_map_get(v, "number_pattern");
+                        if (!f)
+                            scn_gateway_compile_number_pattern(&x->pub, g, NULL);
+                        else
+                            SCN_WITH_KEY(x, "number_pattern") {
+                                if (scn_expect_string(x, f, "a regex numbers sent through it must match"))
+                                    scn_gateway_compile_number_pattern(&x->pub, g, f);
+                            }
                     }
                 }
                 if (!scn_strmap_put(x->pub.arena, &p->lookup->gateways, g->name, g))

@@ -105,7 +105,16 @@ typedef struct scn_gateway {
     const char *auth_user, *auth_password;   /* NULL: no digest auth */
     bool register_;
     bool accept_any_source;    /* calls from any address count as this gateway */
+    bool match_ip;             /* `match: ip`: its calls come from any port of its address */
+    bool trust_identity;       /* its P-Asserted-Identity/Remote-Party-ID name the caller */
+    /* What a number sent through it may look like (the whole number must
+     * match), so a rendered value such as "1@evil.example" never reaches
+     * the Request-URI. number_re: its pcre2_code, compiled at load. */
+    const char *number_pattern;
+    void *number_re;
 } scn_gateway;
+
+#define SCN_GATEWAY_NUMBER_PATTERN "^[+]?[0-9*#]{1,32}$"
 
 typedef enum { SCN_DB_SQLITE, SCN_DB_POSTGRESQL } scn_db_kind;
 
@@ -130,6 +139,10 @@ typedef struct scn_settings {
     int max_calls;             /* 0: unlimited */
     double calls_per_second;   /* intake limit; 0: unlimited */
     const char *admin_listen;  /* "127.0.0.1:8080" */
+    /* settings.sip.auth_failures: this many failed digest attempts from one
+     * address within the window ban it (silently ignored) for ban seconds. */
+    int auth_fail_max;         /* 0: never ban */
+    double auth_fail_window, auth_ban;
 } scn_settings;
 
 typedef struct scn_program {
@@ -169,6 +182,8 @@ void scn_program_unref(scn_program *p);
 const scn_user *scn_program_user(const scn_program *p, const char *number);
 const scn_group *scn_program_group(const scn_program *p, const char *name);
 const scn_gateway *scn_program_gateway(const scn_program *p, const char *name);
+/* NUMBER matches G's number_pattern (false without a compiled pattern). */
+bool scn_gateway_number_ok(const scn_gateway *g, const char *number);
 const scn_database *scn_program_database(const scn_program *p, const char *name);
 const scn_named_scenario *scn_program_scenario(const scn_program *p, const char *name);
 const scn_route *scn_program_route(const scn_program *p, const char *name);

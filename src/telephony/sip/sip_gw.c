@@ -10,6 +10,7 @@
 #include <sofia-sip/url.h>
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_uri.h"
 
 struct sip_gw {
     const scn_gateway *conf;
@@ -114,8 +115,12 @@ void sip_gw_register_all(sip_driver *d)
         if (!u || !u->url_host)
             continue;
         char aor[256];
-        snprintf(aor, sizeof aor, "sip:%s@%s", g->conf->auth_user, u->url_host);
+        bool aor_ok = sip_uri_user_at(aor, sizeof aor, g->conf->auth_user, u->url_host, 0);
         su_free(d->home, u);
+        if (!aor_ok) {
+            sip_log(d, SIP_LOG_WARN, "gateway %s: cannot register: bad user name", g->conf->name);
+            continue;
+        }
         g->reg_nh = nua_handle(d->nua, &g->hc, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor), TAG_END());
         g->reg_auth_tried = false;
         nua_register(g->reg_nh, NUTAG_REGISTRAR(g->conf->uri), NUTAG_M_USERNAME(g->conf->auth_user),

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_uri.h"
 
 static void leg_dtmf_cb(void *owner, char digit);
 static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n);
@@ -369,13 +370,21 @@ int sip_leg_transfer(sip_leg *leg, const char *to)
 {
     if (!leg || leg->state != LEG_UP || !leg->nh || !to || !*to)
         return -1;
-    char uri[512];
-    if (strncmp(to, "sip:", 4) == 0 || strncmp(to, "sips:", 5) == 0)
-        snprintf(uri, sizeof uri, "<%s>", to);
-    else
-        snprintf(uri, sizeof uri, "<sip:%s@%s:%d>", to, leg->d->sip_host, leg->d->sip_port);
-    sip_log(leg->d, SIP_LOG_INFO, "%s: REFER to %s", leg->call_id ? leg->call_id : "-", uri);
-    nua_refer(leg->nh, SIPTAG_REFER_TO_STR(uri), TAG_END());
+    /* The target is rendered from a template (maybe from what the caller
+     * sent): a whole URI is parsed and encoded again (no ?headers the
+     * transferee would copy into its INVITE), anything else is one user
+     * part at our address. */
+    char uri[512], refer_to[600];
+    bool whole = strncmp(to, "sip:", 4) == 0 || strncmp(to, "sips:", 5) == 0;
+    if (!(whole ? sip_uri_clean(uri, sizeof uri, to)
+                : sip_uri_user_at(uri, sizeof uri, to, leg->d->sip_host, leg->d->sip_port)) ||
+        !sip_uri_name_addr(refer_to, sizeof refer_to, NULL, uri)) {
+        sip_log(leg->d, SIP_LOG_WARN, "%s: REFER not sent: the target is not a usable SIP URI or user",
+                leg->call_id ? leg->call_id : "-");
+        return -1;
+    }
+    sip_log(leg->d, SIP_LOG_INFO, "%s: REFER to %s", leg->call_id ? leg->call_id : "-", refer_to);
+    nua_refer(leg->nh, SIPTAG_REFER_TO_STR(refer_to), TAG_END());
     return 0;
 }
 

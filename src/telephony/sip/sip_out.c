@@ -12,6 +12,7 @@
 #include <sofia-sip/url.h>
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_uri.h"
 
 static void fail_leg(sip_leg *leg, int code)
 {
@@ -59,30 +60,6 @@ static sip_fork *add_fork(sip_leg *leg, const char *uri)
     return f;
 }
 
-/* A display name inside double quotes. */
-static void quote_name(char *out, size_t n, const char *name)
-{
-    size_t j = 0;
-    for (const char *p = name; *p && j + 2 < n; p++)
-        if (*p != '"' && *p != '\\' && *p != '\r' && *p != '\n')
-            out[j++] = *p;
-    out[j] = '\0';
-}
-
-static bool gateway_uri(sip_driver *d, const scn_gateway *g, const char *number, char *out, size_t n)
-{
-    su_home_t home[1] = {SU_HOME_INIT(home)};
-    url_t *u = url_make(home, g->uri);
-    bool ok = false;
-    if (u && u->url_host) {
-        u->url_user = number;
-        ok = url_e(out, (isize_t)n, u) > 0;
-    }
-    su_home_deinit(home);
-    (void)d;
-    return ok;
-}
-
 sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
 {
     if (!req || !req->target)
@@ -100,10 +77,15 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     if (d->shutting_down)
         return fail_later(leg, 503);
 
-    char to[400], uri[320];
-    snprintf(to, sizeof to, "<sip:%s@%s>", req->target, d->sip_host);
+    /* Everything put into the INVITE goes through sip_uri.c: the target is
+     * often rendered from what the caller sent, and "1@evil.example" or
+     * "1;transport=tcp" pasted into a URI would re-target the call. */
+    char to[600], uri[512];
     switch (req->kind) {
     case TEL_DIAL_USER: {
+        if (!sip_uri_user_at(uri, sizeof uri, req->target, d->sip_host, 0) ||
+            !sip_uri_name_addr(to, sizeof to, NULL, uri))
+            return fail_later(leg, 484);
         const char *const *contacts = sip_registrar_contacts(d->reg, req->target);
         if (!contacts || !contacts[0])
             return fail_later(leg, 480);
@@ -113,21 +95,28 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     }
     case TEL_DIAL_GATEWAY: {
         const struct sip_gw *g = sip_gw_by_name(d, req->gateway);
-        if (!g || !gateway_uri(d, sip_gw_conf(g), req->target, uri, sizeof uri))
+        if (!g)
             return fail_later(leg, 404);
         const scn_gateway *gc = sip_gw_conf(g);
+        /* The engine checks too (and says so in the trace); a driver never
+         * sends what the gateway's number_pattern refuses. */
+        if (!scn_gateway_number_ok(gc, req->target)) {
+            sip_log(d, SIP_LOG_WARN, "dial through %s: invalid number (not sent)", gc->name);
+            return fail_later(leg, 484);
+        }
+        if (!sip_uri_gateway(uri, sizeof uri, gc->uri, req->target) ||
+            !sip_uri_name_addr(to, sizeof to, NULL, uri))
+            return fail_later(leg, 404);
         leg->gateway = gc->name;
         leg->gw_user = sip_strdup(gc->auth_user);
         leg->gw_pass = sip_strdup(gc->auth_password);
-        snprintf(to, sizeof to, "<%s>", uri);
         add_fork(leg, uri);
         break;
     }
     case TEL_DIAL_URI:
-        if (strncmp(req->target, "sip:", 4) != 0)
+        if (!sip_uri_clean(uri, sizeof uri, req->target) || !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 416);
-        snprintf(to, sizeof to, "<%s>", req->target);
-        add_fork(leg, req->target);
+        add_fork(leg, uri);
         break;
     }
     if (sip_leg_media(leg) < 0)
@@ -137,13 +126,13 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
                       : req->from && req->from->caller && *req->from->caller ? req->from->caller
                                                                              : "anonymous";
     const char *cname = req->caller_name ? req->caller_name : req->from ? req->from->caller_name : NULL;
-    char from[400], name[128] = "";
-    if (cname && *cname)
-        quote_name(name, sizeof name, cname);
-    if (*name)
-        snprintf(from, sizeof from, "\"%s\" <sip:%s@%s>", name, cid, d->sip_host);
-    else
-        snprintf(from, sizeof from, "<sip:%s@%s>", cid, d->sip_host);
+    char from_uri[512], from[700];
+    if (!sip_uri_user_at(from_uri, sizeof from_uri, cid, d->sip_host, 0) &&
+        !sip_uri_user_at(from_uri, sizeof from_uri, "anonymous", d->sip_host, 0))
+        return fail_later(leg, 500);
+    if (!sip_uri_name_addr(from, sizeof from, cname, from_uri) &&
+        !sip_uri_name_addr(from, sizeof from, NULL, from_uri))
+        return fail_later(leg, 500);
 
     char sdp[768];
     sip_leg_sdp(leg, sdp, sizeof sdp, true);

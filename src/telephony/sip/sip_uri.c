@@ -1,0 +1,154 @@
+/* sip_uri.c — URIs and name-addrs for what callroute sends (see sip_uri.h).
+ * Everything here is built by sofia (url_make/url_e, url_escape,
+ * msg_unquoted_e); the final check refuses any result a header could be
+ * split or re-targeted by, in case a parser lets something through. */
+#include "telephony/sip/sip_uri.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sofia-sip/msg_parser.h>
+#include <sofia-sip/su_alloc.h>
+#include <sofia-sip/url.h>
+
+/* What a user part may not carry as-is (beyond what URIs exclude, which
+ * url_escape always escapes): the characters that end the user part or
+ * start a password, parameter or header. '+' stays: E.164 numbers. */
+#define USER_RESERVED ":@;/?&=$,"
+
+/* Longest display name kept (bytes): enough for any real name. */
+#define DISPLAY_MAX 128
+
+static bool fail(char *out, size_t n)
+{
+    if (n)
+        out[0] = '\0';
+    return false;
+}
+
+/* A URI as we send it: nothing that ends the header value, quotes or
+ * brackets it, or is a control character. */
+static bool uri_text_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || strchr("<>\"\\", *p))
+            return false;
+    return true;
+}
+
+bool sip_uri_escape_user(char *out, size_t n, const char *user)
+{
+    if (!user || !*user || n == 0)
+        return fail(out, n);
+    isize_t len = url_esclen(user, USER_RESERVED);
+    if (len < 0 || (size_t)len >= n)
+        return fail(out, n);
+    url_escape(out, user, USER_RESERVED);
+    return true;
+}
+
+/* Encodes U into OUT, checked. */
+static bool encode(char *out, size_t n, const url_t *u)
+{
+    issize_t len = url_e(out, (isize_t)n, u);
+    if (len <= 0 || (size_t)len >= n || !uri_text_ok(out))
+        return fail(out, n);
+    out[len] = '\0';
+    return true;
+}
+
+static bool sip_type(const url_t *u)
+{
+    return u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host && *u->url_host;
+}
+
+bool sip_uri_gateway(char *out, size_t n, const char *gw_uri, const char *number)
+{
+    char user[256];
+    if (!gw_uri || !sip_uri_escape_user(user, sizeof user, number))
+        return fail(out, n);
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *u = url_make(home, gw_uri);
+    bool ok = false;
+    if (sip_type(u)) {
+        u->url_user = user;
+        u->url_password = NULL;
+        u->url_headers = NULL;
+        ok = encode(out, n, u);
+    }
+    su_home_deinit(home);
+    return ok || fail(out, n);
+}
+
+bool sip_uri_clean(char *out, size_t n, const char *uri)
+{
+    if (!uri)
+        return fail(out, n);
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *u = url_make(home, uri);
+    char user[256];
+    bool ok = false;
+    if (sip_type(u)) {
+        ok = true;
+        if (u->url_user) {
+            /* As sent it may hold raw characters the parser let through:
+             * decoded, then escaped our way. */
+            char *raw = su_strdup(home, u->url_user);
+            ok = raw && url_unescape(raw, u->url_user) && sip_uri_escape_user(user, sizeof user, raw);
+            u->url_user = user;
+        }
+        u->url_password = NULL;
+        u->url_headers = NULL;   /* ?Header=value would be added to the request */
+        ok = ok && encode(out, n, u);
+    }
+    su_home_deinit(home);
+    return ok || fail(out, n);
+}
+
+bool sip_uri_user_at(char *out, size_t n, const char *user, const char *host, int port)
+{
+    char esc[256];
+    if (!host || !*host || !sip_uri_escape_user(esc, sizeof esc, user))
+        return fail(out, n);
+    int len = port > 0 ? snprintf(out, n, "sip:%s@%s:%d", esc, host, port)
+                       : snprintf(out, n, "sip:%s@%s", esc, host);
+    if (len < 0 || (size_t)len >= n || !uri_text_ok(out))
+        return fail(out, n);
+    return true;
+}
+
+bool sip_uri_name_addr(char *out, size_t n, const char *display, const char *uri)
+{
+    if (!uri || !*uri || !uri_text_ok(uri))
+        return fail(out, n);
+    char name[DISPLAY_MAX + 1];
+    size_t j = 0;
+    for (const char *p = display ? display : ""; *p && j < DISPLAY_MAX; p++) {
+        unsigned char ch = (unsigned char)*p;
+        name[j++] = ch < ' ' || ch == 0x7f ? ' ' : (char)ch;
+    }
+    if (display && display[j]) {
+        /* Cut short: not inside a UTF-8 sequence (the last one may go whole). */
+        while (j > 0 && ((unsigned char)name[j - 1] & 0xC0) == 0x80)
+            j--;
+        if (j > 0 && ((unsigned char)name[j - 1] & 0xC0) == 0xC0)
+            j--;
+    }
+    while (j > 0 && name[j - 1] == ' ')
+        j--;
+    name[j] = '\0';
+    size_t start = strspn(name, " ");
+    size_t len = strlen(uri) + 2;   /* <uri> */
+    if (!name[start]) {
+        if (len >= n)
+            return fail(out, n);
+        snprintf(out, n, "<%s>", uri);
+        return true;
+    }
+    issize_t qlen = msg_unquoted_e(NULL, 0, name + start);
+    if (qlen <= 0 || (size_t)qlen + 1 + len >= n)
+        return fail(out, n);
+    msg_unquoted_e(out, (isize_t)n, name + start);
+    snprintf(out + qlen, n - (size_t)qlen, " <%s>", uri);
+    return true;
+}
