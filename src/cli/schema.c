@@ -331,6 +331,9 @@ static json_t *build_schema(void)
                            str_desc("digest password"), "additionalProperties", 0, "register", "type", "boolean",
                            "default", 0, "accept_any_source", "type", "boolean", "default", 0, "description",
                            "calls from any address count as this gateway", "additionalProperties", 0);
+    json_object_set_new(json_object_get(gw, "properties"), "number_pattern",
+                        json_pack("{s:s,s:s,s:s}", "type", "string", "default", SCN_GATEWAY_NUMBER_PATTERN,
+                                  "description", "regex the whole dialled number must match to be sent"));
     json_t *scen = json_pack("{s:s,s:[s],s:{s:{s:s,s:{s:s},s:s},s:o,s:{}},s:b}", "type", "object", "required", "script",
                              "properties", "args", "type", "array", "items", "type", "string", "description",
                              "argument names, set as variables when called", "script", REF("actions"), "comment",
