@@ -155,6 +155,10 @@ static void test_clean_uri(void **state)
     assert_string_equal(out, "sip:a%40b@example.com");
     assert_false(sip_uri_clean(out, sizeof out, "sip:bob@h\r\nX: y"));
     assert_false(sip_uri_clean(out, sizeof out, "sip:bob@h>, <sip:evil@x"));
+    /* url_e would glue a path to the host: not a SIP URI. */
+    assert_false(sip_uri_clean(out, sizeof out, "sip:bob@example.com/x%1D"));
+    assert_true(sip_uri_clean(out, sizeof out, "sip:101@127.0.0.1:5062;ob?X-Evil=1"));
+    assert_string_equal(out, "sip:101@127.0.0.1:5062;ob");
     assert_false(sip_uri_clean(out, sizeof out, "http://example.com"));
     assert_false(sip_uri_clean(out, sizeof out, "sip:"));
 }

@@ -89,8 +89,13 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         const char *const *contacts = sip_registrar_contacts(d->reg, req->target);
         if (!contacts || !contacts[0])
             return fail_later(leg, 480);
+        /* A contact is what the phone registered: encoded again, without
+         * ?headers that would be copied into our INVITE. */
         for (size_t i = 0; contacts[i]; i++)
-            add_fork(leg, contacts[i]);
+            if (sip_uri_clean(uri, sizeof uri, contacts[i]))
+                add_fork(leg, uri);
+        if (!leg->forks)
+            return fail_later(leg, 480);
         break;
     }
     case TEL_DIAL_GATEWAY: {

@@ -47,19 +47,27 @@ bool sip_uri_escape_user(char *out, size_t n, const char *user)
     return true;
 }
 
-/* Encodes U into OUT, checked. */
+static bool sip_type(const url_t *u)
+{
+    /* A SIP URI has no path or fragment (url_e would print them glued to
+     * the host). */
+    return u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host && *u->url_host &&
+           !u->url_path && !u->url_fragment;
+}
+
+/* Encodes U into OUT, checked: printable, and sofia reads it back as a SIP
+ * URI without headers. */
 static bool encode(char *out, size_t n, const url_t *u)
 {
     issize_t len = url_e(out, (isize_t)n, u);
     if (len <= 0 || (size_t)len >= n || !uri_text_ok(out))
         return fail(out, n);
     out[len] = '\0';
-    return true;
-}
-
-static bool sip_type(const url_t *u)
-{
-    return u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host && *u->url_host;
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    const url_t *back = url_make(home, out);
+    bool ok = sip_type(back) && !back->url_headers;
+    su_home_deinit(home);
+    return ok || fail(out, n);
 }
 
 bool sip_uri_gateway(char *out, size_t n, const char *gw_uri, const char *number)
