@@ -83,7 +83,8 @@ const struct sip_gw *sip_gw_by_source(sip_driver *d, const struct sockaddr_in *s
         const struct sip_gw *g = &d->gws[i];
         if (!g->resolved || g->addr.sin_addr.s_addr != src->sin_addr.s_addr)
             continue;
-        if (!exact || g->addr.sin_port == src->sin_port)
+        /* Any port of its address only when it says `match: ip`. */
+        if (exact ? g->addr.sin_port == src->sin_port : g->conf->match_ip)
             return g;
     }
     if (exact)

@@ -1,5 +1,5 @@
 /* sip_in.c — incoming calls: who is calling (gateway by source address,
- * registered or authenticated user), what the engine learns about the
+ * or a user who passed the digest challenge), what the engine learns about the
  * call, our answers (180, 183 and 200 with our SDP, rejections, BYE), and
  * requests inside a call: re-INVITE/UPDATE (hold), INFO (DTMF), REFER. */
 #include <stdio.h>
@@ -98,20 +98,27 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     bool have_src = sip_request_source(d, &src);
     const char *from_user = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
     const scn_user *u = from_user ? scn_program_user(d->prog, from_user) : NULL;
-    const struct sip_gw *gw = NULL;
+    if (u && !u->password)
+        u = NULL;
+    /* Who calls: a gateway by its address and port; a user who answers
+     * the digest challenge; a gateway by address alone (`match: ip`,
+     * accept_any_source); else a user is challenged. Every INVITE from a
+     * user is: its source address is no credential (UDP is forged with one
+     * packet); a nonce stays good for the requests of its dialog. */
+    const struct sip_gw *gw = have_src ? sip_gw_by_source(d, &src, true) : NULL;
     char source[80];
-    if (u && have_src && sip_registrar_from(d->reg, u->number, &src)) {
-        snprintf(source, sizeof source, "user:%s", u->number);
-    } else if (have_src && (gw = sip_gw_by_source(d, &src, true))) {
-        snprintf(source, sizeof source, "%s", sip_gw_name(gw));
-    } else if (u && sip->sip_proxy_authorization) {
-        if (!sip_registrar_auth_invite(d->reg, nh, sip))
+    if (!gw && have_src && sip_registrar_ignored(d->reg, &src)) {
+        nua_handle_destroy(nh);   /* banned: no digest work, no challenge */
+        return;
+    }
+    if (!gw && u && sip->sip_proxy_authorization) {
+        if (!sip_registrar_auth_invite(d->reg, nh, sip, u))
             return;
         snprintf(source, sizeof source, "user:%s", u->number);
-    } else if (have_src && (gw = sip_gw_by_source(d, &src, false))) {
+    } else if (gw || (have_src && (gw = sip_gw_by_source(d, &src, false)))) {
         snprintf(source, sizeof source, "%s", sip_gw_name(gw));
     } else if (u) {
-        sip_registrar_auth_invite(d->reg, nh, sip);   /* sends the 407 challenge */
+        sip_registrar_auth_invite(d->reg, nh, sip, u);   /* the 407 challenge */
         return;
     } else {
         sip_log(d, SIP_LOG_INFO, "call %s refused: unknown source", sip->sip_call_id->i_id);
@@ -127,8 +134,10 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     leg->nh = nh;
     nua_handle_bind(nh, &leg->hc);
     leg->call_id = sip_strdup(sip->sip_call_id->i_id);
-    /* The number: P-Asserted-Identity (a trusted trunk's) before From. */
-    const sip_p_asserted_identity_t *pai = sip_p_asserted_identity(sip);
+    /* The number: P-Asserted-Identity before From, from a gateway trusted
+     * to assert it; anyone else (a phone, too) could name any caller. */
+    const sip_p_asserted_identity_t *pai =
+        gw && sip_gw_conf(gw)->trust_identity ? sip_p_asserted_identity(sip) : NULL;
     if (pai && pai->paid_url->url_user) {
         leg->caller = sip_strdup(pai->paid_url->url_user);
         leg->caller_name = unquote(pai->paid_display ? pai->paid_display : sip->sip_from->a_display);

@@ -270,11 +270,13 @@ void sip_registrar_set_users(sip_registrar *r, const scn_program *p);
 void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
 /* The contacts of USER (NULL-terminated, valid until the next call); NULL: none. */
 const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
-/* Is SRC a registered contact address of USER? */
-bool sip_registrar_from(sip_registrar *r, const char *user, const struct sockaddr_in *src);
-/* Checks Proxy-Authorization on an INVITE from a user: true when it is
- * good; otherwise the INVITE has been answered (407 challenge or 403). */
-bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
+/* Checks Proxy-Authorization on an INVITE from user U (NULL: From names
+ * no user with a password): true when it is good; otherwise the INVITE has
+ * been answered with a 407 challenge, or left unanswered (banned source). */
+bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *sip,
+                               const scn_user *u);
+/* SRC failed authentication too often: its requests are ignored. */
+bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src);
 
 /* ---- small helpers (sip_driver.c) ---- */
 char *sip_strdup(const char *s);

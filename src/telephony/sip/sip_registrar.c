@@ -1,24 +1,29 @@
 /* sip_registrar.c — the registrar for users[]: REGISTER with digest
- * authentication (sofia-sip's auth_module, passwords from the scenario
- * file), bindings with expiry, several contacts per user. Also challenges
- * INVITEs from users calling from an address they did not register. */
+ * authentication (sip_auth.c: qop=auth, expiring nonces, one use per
+ * nonce-count; passwords from the scenario file), bindings with expiry,
+ * several contacts per user. Also authenticates every INVITE from a user:
+ * the address a request comes from is no credential (UDP is forged with one
+ * packet). An unknown user is challenged like a known one, so the answers
+ * do not tell which extensions exist; a source that keeps failing is
+ * banned (ignored) for a while, with one log line fail2ban can match. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sofia-sip/auth_module.h>
-#include <sofia-sip/auth_plugin.h>
-#include <sofia-sip/msg_addr.h>
-#include <sofia-sip/sip_hclasses.h>
+#include <sofia-sip/auth_digest.h>
+#include <sofia-sip/msg_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/url.h>
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_auth.h"
 
 #define BUCKETS 256
 #define MAX_EXPIRES 3600
 #define REALM "callroute"
+#define NONCE_LIFETIME 300   /* seconds; a phone re-registers with a fresh one */
 
 typedef struct reg_contact {
     char *uri;
@@ -35,17 +40,11 @@ typedef struct reg_aor {
 
 struct sip_registrar {
     sip_driver *d;
-    auth_mod_t *am;
+    sip_auth *auth;
     reg_aor *buckets[BUCKETS];
     const char **list;          /* sip_registrar_contacts() result */
     size_t list_cap;
 };
-
-static const auth_challenger_t reg_challenger = {
-    401, "Unauthorized", sip_www_authenticate_class, sip_authentication_info_class};
-static const auth_challenger_t invite_challenger = {
-    407, "Proxy Authentication Required", sip_proxy_authenticate_class,
-    sip_proxy_authentication_info_class};
 
 static unsigned hash(const char *s)
 {
@@ -116,84 +115,106 @@ void sip_registrar_free(sip_registrar *r)
             free(a->user);
             free(a);
         }
-    if (r->am)
-        auth_mod_unref(r->am);
+    sip_auth_free(r->auth);
     free(r->list);
     free(r);
 }
 
+static sip_auth_limits limits_of(const scn_program *p)
+{
+    const scn_settings *s = &p->settings;
+    return (sip_auth_limits){.nonce_lifetime = NONCE_LIFETIME,
+                             .max_failures = s->auth_fail_max > 0 ? (unsigned)s->auth_fail_max : 0,
+                             .window = s->auth_fail_window,
+                             .ban = s->auth_ban};
+}
+
 void sip_registrar_set_users(sip_registrar *r, const scn_program *p)
 {
-    char key[33];
-    snprintf(key, sizeof key, "%08lx%08lx", (unsigned long)random(), (unsigned long)random());
-    auth_mod_t *am = auth_mod_create(r->d->root, AUTHTAG_METHOD("Digest"), AUTHTAG_REALM(REALM),
-                                     AUTHTAG_FORBIDDEN(1), AUTHTAG_MASTER_KEY(key),
-                                     AUTHTAG_NEXT_EXPIRES(0), TAG_END());
-    if (!am) {
-        sip_log(r->d, SIP_LOG_ERROR, "cannot create the digest authentication module");
+    /* Passwords are read from the program at each check; only the limits
+     * change here. Nonces and bans outlive a reload. */
+    sip_auth_limits lim = limits_of(p);
+    if (r->auth) {
+        sip_auth_set_limits(r->auth, &lim);
         return;
     }
-    for (size_t i = 0; i < p->user_count; i++) {
-        const scn_user *u = &p->users[i];
-        if (!u->number || !u->password)
-            continue;
-        auth_passwd_t *apw = auth_mod_addpass(am, u->number, REALM);
-        if (apw)
-            apw->apw_pass = su_strdup(am->am_home, u->password);
-    }
-    if (r->am)
-        auth_mod_unref(r->am);
-    r->am = am;
+    r->auth = sip_auth_new(REALM, &lim);
+    if (!r->auth)
+        sip_log(r->d, SIP_LOG_ERROR, "cannot set up digest authentication (no random secret)");
 }
 
-/* Runs the digest check; AS is filled, the caller answers. */
-static void verify(sip_registrar *r, auth_status_t *as, const sip_t *sip, msg_auth_t *cred,
-                   const auth_challenger_t *ach)
-{
-    as->as_method = sip->sip_request->rq_method_name;
-    as->as_source = NULL;
-    as->as_user_uri = sip->sip_from ? sip->sip_from->a_url : NULL;
-    as->as_display = NULL;
-    as->as_body = NULL;
-    as->as_bodylen = 0;
-    if (r->am)
-        auth_mod_verify(r->am, as, cred, ach);
-}
-
-static void respond(sip_registrar *r, nua_handle_t *nh, int code, const char *phrase,
-                    tag_type_t tag, tag_value_t value, ...)
+static void respond(sip_registrar *r, nua_handle_t *nh, int code, tag_type_t tag, tag_value_t value, ...)
 {
     ta_list ta;
     ta_start(ta, tag, value);
-    nua_respond(nh, code, phrase ? phrase : sip_status_phrase(code), NUTAG_WITH_THIS(r->d->nua),
-                ta_tags(ta));
+    nua_respond(nh, code, sip_status_phrase(code), NUTAG_WITH_THIS(r->d->nua), ta_tags(ta));
     (void)ta_end(ta);
 }
 
-/* Authenticated user for this request, or NULL when it was answered. */
-static const char *check(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, msg_auth_t *cred,
-                         const auth_challenger_t *ach, const char *user, char *out, size_t n)
+/* The Digest credentials for our realm among CRED (a phone may send
+ * several, for other realms too). */
+static const msg_auth_t *our_credentials(const msg_auth_t *cred)
 {
-    auth_status_t *as = auth_status_new(NULL);
-    if (!as) {
-        respond(r, nh, 500, NULL, TAG_END());
-        return NULL;
+    for (; cred; cred = cred->au_next) {
+        const char *realm = msg_params_find(cred->au_params, "realm=");
+        if (cred->au_scheme && strcasecmp(cred->au_scheme, "Digest") == 0 && realm &&
+            auth_strcmp(realm, REALM) == 0)
+            return cred;
     }
-    verify(r, as, sip, cred, ach);
-    const char *ok = NULL;
-    if (as->as_status != 0) {
-        sip_log(r->d, SIP_LOG_DEBUG, "%s from %s: %d %s", as->as_method, user, as->as_status,
-                as->as_phrase ? as->as_phrase : "");
-        respond(r, nh, as->as_status, as->as_phrase,
-                TAG_IF(as->as_response, SIPTAG_HEADER((sip_header_t *)as->as_response)), TAG_END());
-    } else if (!as->as_user || strcmp(as->as_user, user) != 0) {
-        respond(r, nh, 403, NULL, TAG_END());
-    } else {
-        snprintf(out, n, "%s", as->as_user);
-        ok = out;
+    return NULL;
+}
+
+bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src)
+{
+    return r->auth && src && sip_auth_banned(r->auth, loop_now(r->d->l), src->sin_addr);
+}
+
+/* Authenticates the request being handled as U (NULL: unknown). true:
+ * good; false: it has been answered (a challenge) or, from a banned
+ * source, not (the caller lets the handle go). PROXY: INVITE (407, Proxy-*), else REGISTER (401). */
+static bool authenticate(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, const scn_user *u,
+                         bool proxy)
+{
+    sip_driver *d = r->d;
+    double now = loop_now(d->l);
+    struct sockaddr_in src = {0};
+    bool have_src = sip_request_source(d, &src);
+    if (!r->auth) {
+        respond(r, nh, 500, TAG_END());
+        return false;
     }
-    auth_status_unref(as);
-    return ok;
+    if (have_src && sip_auth_banned(r->auth, now, src.sin_addr))
+        return false;
+    const msg_auth_t *cred = our_credentials(proxy ? sip->sip_proxy_authorization : sip->sip_authorization);
+    char ruri[1024] = "";
+    url_e(ruri, sizeof ruri, sip->sip_request->rq_url);
+    const char *user = proxy ? sip->sip_from->a_url->url_user : sip->sip_to->a_url->url_user;
+    sip_auth_result res = sip_auth_check(r->auth, now, cred ? cred->au_params : NULL,
+                                         sip->sip_request->rq_method_name, ruri, user,
+                                         u ? u->password : NULL);
+    if (res == SIP_AUTH_OK)
+        return true;
+    char ip[INET_ADDRSTRLEN] = "-";
+    if (have_src)
+        inet_ntop(AF_INET, &src.sin_addr, ip, sizeof ip);
+    if (res == SIP_AUTH_FAILED) {
+        sip_log(d, SIP_LOG_INFO, "callroute: auth failed for %s from %s", user ? user : "-", ip);
+        /* One line per ban, in a fixed form for fail2ban's failregex; the
+         * ban holds from the next request (this one is still answered). */
+        if (have_src && sip_auth_failure(r->auth, now, src.sin_addr))
+            sip_log(d, SIP_LOG_WARN, "callroute: auth ban %s for %.0fs after %d failures", ip,
+                    d->prog->settings.auth_ban, d->prog->settings.auth_fail_max);
+    }
+    char challenge[256];
+    if (!sip_auth_challenge(r->auth, now, res == SIP_AUTH_STALE, challenge, sizeof challenge)) {
+        respond(r, nh, 500, TAG_END());
+        return false;
+    }
+    if (proxy)
+        respond(r, nh, 407, SIPTAG_PROXY_AUTHENTICATE_STR(challenge), TAG_END());
+    else
+        respond(r, nh, 401, SIPTAG_WWW_AUTHENTICATE_STR(challenge), TAG_END());
+    return false;
 }
 
 static unsigned contact_expiry(const sip_t *sip, const sip_contact_t *m)
@@ -206,15 +227,16 @@ static unsigned contact_expiry(const sip_t *sip, const sip_contact_t *m)
 
 void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
 {
-    char who[128];
-    const char *user = sip && sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : NULL;
-    const scn_user *u = user ? scn_program_user(r->d->prog, user) : NULL;
-    if (!u || !u->password) {
-        respond(r, nh, 404, NULL, TAG_END());
+    if (!sip || !sip->sip_to || !sip->sip_to->a_url->url_user) {
+        respond(r, nh, 400, TAG_END());
         nua_handle_destroy(nh);
         return;
     }
-    if (!check(r, nh, sip, sip->sip_authorization, &reg_challenger, user, who, sizeof who)) {
+    const char *user = sip->sip_to->a_url->url_user;
+    const scn_user *u = scn_program_user(r->d->prog, user);
+    if (u && !u->password)
+        u = NULL;   /* no password: cannot register, answered like an unknown user */
+    if (!authenticate(r, nh, sip, u, false)) {
         nua_handle_destroy(nh);
         return;
     }
@@ -222,7 +244,7 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
     sip_request_source(r->d, &src);
     reg_aor *a = aor_find(r, user, true);
     if (!a) {
-        respond(r, nh, 500, NULL, TAG_END());
+        respond(r, nh, 500, TAG_END());
         nua_handle_destroy(nh);
         return;
     }
@@ -271,7 +293,7 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
     for (reg_contact *c = a->contacts; c && used < sizeof list - 64; c = c->next)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s<%s>;expires=%u",
                                  used ? ", " : "", c->uri, (unsigned)(c->expires - now + 0.5));
-    respond(r, nh, 200, NULL, TAG_IF(used, SIPTAG_CONTACT_STR(list)), TAG_END());
+    respond(r, nh, 200, TAG_IF(used, SIPTAG_CONTACT_STR(list)), TAG_END());
     nua_handle_destroy(nh);
 }
 
@@ -300,21 +322,8 @@ const char *const *sip_registrar_contacts(sip_registrar *r, const char *user)
     return r->list;
 }
 
-bool sip_registrar_from(sip_registrar *r, const char *user, const struct sockaddr_in *src)
+bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *sip,
+                               const scn_user *u)
 {
-    reg_aor *a = aor_find(r, user, false);
-    if (!a)
-        return false;
-    purge(r, a);
-    for (reg_contact *c = a->contacts; c; c = c->next)
-        if (c->src.sin_addr.s_addr == src->sin_addr.s_addr && c->src.sin_port == src->sin_port)
-            return true;
-    return false;
-}
-
-bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
-{
-    char who[128];
-    const char *user = sip->sip_from->a_url->url_user;
-    return check(r, nh, sip, sip->sip_proxy_authorization, &invite_challenger, user, who, sizeof who) != NULL;
+    return authenticate(r, nh, sip, u, true);
 }
