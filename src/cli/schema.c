@@ -258,6 +258,13 @@ static json_t *settings_schema(void)
     json_t *listen = one_or_list(json_pack("{s:s,s:s}", "type", "string", "pattern", "^(udp|tcp):.+:[0-9]+$"));
     json_t *sip = obj(json_pack("{s:o}", "listen", described(listen, "udp:HOST:PORT or tcp:HOST:PORT, or a list")),
                       "SIP signalling (default listen: udp:0.0.0.0:5060)");
+    json_object_set_new(
+        json_object_get(sip, "properties"), "auth_failures",
+        obj(json_pack("{s:{s:s,s:i,s:s},s:o,s:o}", "max", "type", "integer", "minimum", 0, "description",
+                      "failed authentications from one IP before a ban (default 10; 0: never)", "window",
+                      described(duration_schema(1, 86400), "within this time (default 60s)"), "ban",
+                      described(duration_schema(1, 86400), "how long the IP is ignored (default 600s)")),
+            "digest guessing: ban a source that keeps failing (logged once per ban)"));
     json_t *media = obj(json_pack("{s:o,s:o}", "sounds",
                                   str_desc("directory for relative prompt and recording paths (default: sounds)"),
                                   "rtp_ports",
@@ -334,6 +341,12 @@ static json_t *build_schema(void)
     json_object_set_new(json_object_get(gw, "properties"), "number_pattern",
                         json_pack("{s:s,s:s,s:s}", "type", "string", "default", SCN_GATEWAY_NUMBER_PATTERN,
                                   "description", "regex the whole dialled number must match to be sent"));
+    json_object_set_new(json_object_get(gw, "properties"), "match",
+                        json_pack("{s:[s,s],s:s,s:s}", "enum", "address", "ip", "default", "address", "description",
+                                  "calls from its IP and port (address) or any port of its IP (ip)"));
+    json_object_set_new(json_object_get(gw, "properties"), "trust_identity",
+                        json_pack("{s:s,s:b,s:s}", "type", "boolean", "default", 0, "description",
+                                  "its P-Asserted-Identity names the caller"));
     json_t *scen = json_pack("{s:s,s:[s],s:{s:{s:s,s:{s:s},s:s},s:o,s:{}},s:b}", "type", "object", "required", "script",
                              "properties", "args", "type", "array", "items", "type", "string", "description",
                              "argument names, set as variables when called", "script", REF("actions"), "comment",
