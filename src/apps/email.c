@@ -3,9 +3,10 @@
  * server) and sent in the background with retries. In simulate and
  * `callroute test` the message is captured and shown in the trace instead.
  *
- * Header values (to, cc, subject) lose CR and LF; `to` and `cc` may each
- * be a list, and a rendered value may itself hold several addresses
- * separated by commas. Relative `attach` paths resolve like recordings
+ * Header values (subject) lose CR and LF. `to` and `cc` may each be a
+ * list, and a template may name several addresses separated by ',' or ';'
+ * in its own text; a value rendered into an address must leave exactly one
+ * valid address, or the action fails (nothing is queued). Relative `attach` paths resolve like recordings
  * (settings.media.sounds). */
 #include <stddef.h>
 #include <stdlib.h>
@@ -30,16 +31,8 @@ typedef struct addr_list {
     size_t count, cap;
 } addr_list;
 
-static void addr_push(addr_list *l, cr_arena *a, const char *s, size_t n)
+static void addr_push(addr_list *l, cr_arena *a, const char *s)
 {
-    while (n && (*s == ' ' || *s == '\t')) {
-        s++;
-        n--;
-    }
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    if (!n)
-        return;
     if (l->count == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 4;
         const char **items = cr_arena_alloc(a, cap * sizeof *items);
@@ -48,29 +41,122 @@ static void addr_push(addr_list *l, cr_arena *a, const char *s, size_t n)
         l->items = items;
         l->cap = cap;
     }
-    l->items[l->count++] = cr_arena_strndup(a, s, n);
+    l->items[l->count++] = s;
 }
 
-/* Splits "a@x, \"Smith, J\" <j@y>" at the commas outside quotes and <>. */
-static void addr_split(addr_list *l, cr_arena *a, const char *s)
+static bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* RFC 5322 atext, the characters of a dot-atom local part and of an
+ * unquoted display name. */
+static bool is_atext(unsigned char c)
 {
-    const char *start = s;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+}
+
+/* An addr-spec "local@domain" of N bytes: a dot-atom local part, a domain of
+ * letters, digits, '-' and '.', exactly one '@'. */
+static bool addr_spec_ok(const char *s, size_t n)
+{
+    const char *at = memchr(s, '@', n);
+    if (!at || at == s || at == s + n - 1 || memchr(at + 1, '@', (size_t)(s + n - at - 1)))
+        return false;
+    for (const char *p = s; p < at; p++)
+        if (!is_atext((unsigned char)*p) && !(*p == '.' && p != s && p != at - 1 && p[-1] != '.'))
+            return false;
+    for (const char *p = at + 1; p < s + n; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || (*p == '.' && p != at + 1 && p != s + n - 1 && p[-1] != '.')))
+            return false;
+    return true;
+}
+
+/* True when S (already trimmed) is exactly one mailbox: "a@b",
+ * "Name <a@b>" or "\"Any, name\" <a@b>". Whatever a value rendered into it,
+ * a second address, a stray separator or a line break makes it false. */
+static bool one_mailbox(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || s[n - 1] != '>')
+        return addr_spec_ok(s, n);
+    const char *p = s;
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++)
+            if (*p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+                return false;
+        if (*p != '"')
+            return false;
+        p++;
+    } else {
+        for (; *p && *p != '<'; p++)
+            if (!is_atext((unsigned char)*p) && !is_blank(*p) && *p != '.' && (unsigned char)*p < 0x80)
+                return false;
+    }
+    while (is_blank(*p))
+        p++;
+    if (*p != '<')
+        return false;
+    return addr_spec_ok(p + 1, (size_t)(s + n - 1 - (p + 1)));
+}
+
+/* Splits the template SRC (as written) into the recipients it names: at the
+ * ',' and ';' of its own text outside quotes, <> and {variables}; then each
+ * part is rendered on its own, so a separator inside a value ("x;root") is
+ * never a second recipient — it makes that one address invalid instead.
+ * NULL, or the message of the first part that is not one mailbox. */
+static const char *addr_split(addr_list *l, eng_strand *s, cr_arena *a, const scn_template *t)
+{
+    const char *src = scn_template_source(t);
+    const char *start = src;
     bool quoted = false;
     int angle = 0;
-    for (const char *p = s;; p++) {
+    for (const char *p = src;; p++) {
+        if ((*p == '{' || *p == '}') && p[1] == *p) {
+            p++;   /* a literal brace */
+            continue;
+        }
+        if (*p == '{' && strchr(p, '}')) {
+            p = strchr(p, '}');
+            continue;
+        }
         if (*p == '"')
             quoted = !quoted;
         else if (*p == '<' && !quoted)
             angle++;
         else if (*p == '>' && !quoted && angle)
             angle--;
-        if (*p == '\0' || ((*p == ',' || *p == ';') && !quoted && !angle)) {
-            addr_push(l, a, start, (size_t)(p - start));
-            if (!*p)
-                break;
-            start = p + 1;
+        if (*p != '\0' && !((*p == ',' || *p == ';') && !quoted && !angle))
+            continue;
+        size_t n = (size_t)(p - start);
+        scn_parse_error err = {0};
+        const scn_template *part = n ? scn_template_compile(a, start, n, &err) : NULL;
+        if (part) {
+            const char *v = eng_render(s, part, SCN_ESC_NONE);
+            while (is_blank(*v))
+                v++;
+            size_t vn = strlen(v);
+            while (vn && is_blank(v[vn - 1]))
+                vn--;
+            char *addr = cr_arena_strndup(a, v, vn);
+            if (vn && !one_mailbox(addr)) {
+                cr_strbuf b = CR_STRBUF_INIT;
+                cr_strbuf_printf(&b, "invalid recipient address \"%s\" (from \"%.*s\"): not one address",
+                                 addr, (int)n, start);
+                for (char *c = b.s; *c; c++)   /* the message goes to logs */
+                    if ((unsigned char)*c < 0x20)
+                        *c = '?';
+                const char *msg = cr_arena_strdup(a, b.s);
+                cr_strbuf_free(&b);
+                return msg;
+            }
+            if (vn)
+                addr_push(l, a, addr);
         }
+        if (!*p)
+            break;
+        start = p + 1;
     }
+    return NULL;
 }
 
 /* Header values: CR/LF from the template's own text go too. */
@@ -122,10 +208,13 @@ static app_status email_run(eng_strand *s, const scn_action *a)
     struct svc_ctx *svc = eng_engine_services(eng_strand_engine(s));
     cr_arena *ar = eng_call_arena(eng_strand_call(s));
     addr_list to = {0}, cc = {0};
-    for (size_t i = 0; i < p->to.count; i++)
-        addr_split(&to, ar, header_text(s, p->to.items[i], ar));
-    for (size_t i = 0; i < p->cc.count; i++)
-        addr_split(&cc, ar, header_text(s, p->cc.items[i], ar));
+    const char *bad = NULL;
+    for (size_t i = 0; i < p->to.count && !bad; i++)
+        bad = addr_split(&to, s, ar, p->to.items[i]);
+    for (size_t i = 0; i < p->cc.count && !bad; i++)
+        bad = addr_split(&cc, s, ar, p->cc.items[i]);
+    if (bad)
+        return eng_fail(s, "%s", bad);
     if (to.count == 0)
         return eng_fail(s, "no recipient: `to` rendered empty");
     const char *subject = header_text(s, p->subject, ar);
