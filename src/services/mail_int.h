@@ -59,6 +59,12 @@ struct svc_mailer {
     loop_timer *retry_timer;
     loop_timer *flush_timer;
     flush_waiter *waiters;
+    /* Closing (svc_mail_close): no new delivery starts; the loop runs
+     * until what is in flight is settled, see mail_int_settled. */
+    bool draining;
+    bool drain_running;              /* inside the close's loop_run */
+    bool drain_transfers;            /* wait for transfers too, not only jobs */
+    loop_timer *drain_timer;         /* the drain's deadline */
 };
 
 /* mail_outbox.c */
@@ -70,5 +76,8 @@ void mail_item_remove(svc_mailer *m, mail_item *it);
 /* mail_smtp.c: starts what is due, arms the retry timer, answers flushes. */
 void mail_schedule(svc_mailer *m);
 void mail_smtp_abort(svc_mailer *m, mail_item *it);
+/* During a close's drain: stops the loop once nothing it waits for is in
+ * flight. Called at the end of mail_schedule, which every completion runs. */
+void mail_drain_check(svc_mailer *m);
 
 #endif

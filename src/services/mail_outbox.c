@@ -17,6 +17,8 @@
 #include "util/strbuf.h"
 
 #define MAX_ATTACHMENT (20u << 20)
+/* How long a shutdown waits for SMTP transfers in flight (svc_mail_close). */
+#define MAIL_DRAIN_SECONDS 10.0
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -230,16 +232,59 @@ static void captured_free(svc_captured_mail *cm)
     }
 }
 
+static void drain_deadline_cb(loop *l, void *arg)
+{
+    svc_mailer *m = arg;
+    m->drain_timer = NULL;
+    loop_stop(l);
+}
+
+/* Runs the loop until the outbox jobs in flight are back and, with
+ * TRANSFERS, every delivery attempt has its answer and the outbox knows it
+ * (mail_drain_check stops the loop), or SECONDS passed (<= 0: no limit). */
+static void drain(svc_mailer *m, bool transfers, double seconds)
+{
+    m->drain_transfers = transfers;
+    if (m->jobs == 0 && (!transfers || m->active == 0))
+        return;
+    if (seconds > 0)
+        m->drain_timer = loop_timer_start(m->c->l, seconds, drain_deadline_cb, m);
+    m->drain_running = true;
+    loop_run(m->c->l);
+    m->drain_running = false;
+    if (m->drain_timer)
+        loop_timer_stop(m->c->l, m->drain_timer);
+    m->drain_timer = NULL;
+}
+
+/* Shutdown. A transfer aborted half-way may already be stored by the
+ * server (it got the message, its 250 had not come back yet), and the next
+ * start would send it again: so transfers in flight get up to
+ * MAIL_DRAIN_SECONDS to finish, and a message the server accepted is
+ * deleted from the outbox before the loop lets go (smtp_done starts that
+ * delete first thing). No new delivery starts meanwhile. Outbox writes in
+ * flight (mail a call just queued) always finish: dropping them would lose
+ * the message, and leak their jobs. */
 void svc_mail_close(svc_mailer *m)
 {
+    m->draining = true;
     if (m->retry_timer)
         loop_timer_stop(m->c->l, m->retry_timer);
+    m->retry_timer = NULL;
     if (m->flush_timer)
         loop_timer_stop(m->c->l, m->flush_timer);
-    while (m->items) {
-        mail_smtp_abort(m, m->items);
-        mail_item_remove(m, m->items);
+    m->flush_timer = NULL;
+    if (m->ob) {
+        drain(m, m->mode == SVC_MAIL_SEND, MAIL_DRAIN_SECONDS);
+        /* Past the deadline: abort, the next start sends them again. */
+        for (mail_item *it = m->items; it; it = it->next)
+            mail_smtp_abort(m, it);
+        drain(m, false, 0);   /* SQLite jobs: bounded by its busy timeout */
     }
+    while (m->items)
+        mail_item_remove(m, m->items);
+    if (m->flush_timer)
+        loop_timer_stop(m->c->l, m->flush_timer);
     while (m->waiters) {
         flush_waiter *w = m->waiters;
         m->waiters = w->next;
@@ -248,7 +293,6 @@ void svc_mail_close(svc_mailer *m)
     captured_free(m->cap_head);
     settings_free(m);
     if (m->ob) {
-        /* Jobs still on the workers see CLOSED and only free themselves. */
         atomic_store(&m->ob->closed, true);
         mail_outbox_unref(m->ob);
     }

@@ -378,7 +378,12 @@ static void load_done(loop *l, void *arg)
         return;
     svc_mailer *m = j->m;
     mail_item *it = j->it;
-    if (!j->found) {
+    if (j->found && m->draining) {
+        /* Closing: no new transfer; the message waits for the next start. */
+        it->state = MI_WAIT;
+        m->active--;
+        msg_job_free(j);
+    } else if (!j->found) {
         /* Gone from the outbox (delivered by an earlier process): forget it. */
         m->active--;
         mail_item_remove(m, it);
@@ -397,6 +402,8 @@ void mail_smtp_abort(svc_mailer *m, mail_item *it)
     svc_curl_remove(m->c, &t->x);
     m->c->l->real_pending--;
     it->xfer = NULL;
+    it->state = MI_WAIT;
+    m->active--;
     xfer_free(t);
 }
 
@@ -429,7 +436,7 @@ void mail_schedule(svc_mailer *m)
 {
     double now = loop_now(m->c->l), next = -1;
     bool due = false;
-    for (mail_item *it = m->items; it; it = it->next) {
+    for (mail_item *it = m->items; it && !m->draining; it = it->next) {
         if (it->state != MI_WAIT)
             continue;
         if ((m->mode == SVC_MAIL_SEND_ONCE && it->tried) || isinf(it->next_try))
@@ -453,6 +460,13 @@ void mail_schedule(svc_mailer *m)
     if (next >= 0 && m->mode == SVC_MAIL_SEND)
         m->retry_timer = loop_timer_start(m->c->l, next - now, retry_cb, m);
     /* A flush is answered when nothing is in flight and nothing is due. */
-    if (m->waiters && !m->flush_timer && m->jobs == 0 && m->active == 0 && !due)
+    if (m->waiters && !m->flush_timer && m->jobs == 0 && m->active == 0 && !due && !m->draining)
         m->flush_timer = svc_soon(m->c, flush_cb, m);
+    mail_drain_check(m);
+}
+
+void mail_drain_check(svc_mailer *m)
+{
+    if (m->drain_running && m->jobs == 0 && (!m->drain_transfers || m->active == 0))
+        loop_stop(m->c->l);
 }

@@ -217,8 +217,6 @@ void svc_free(svc_ctx *c)
     if (!c)
         return;
     svc_http_cancel_all(c);
-    if (c->mail)
-        svc_mail_close(c->mail);
     while (c->dbs) {
         svc_dbentry *d = c->dbs;
         c->dbs = d->next;
@@ -229,6 +227,10 @@ void svc_free(svc_ctx *c)
         free(d->target);
         free(d);
     }
+    /* Last before the multi: closing the mail runs the loop for a while
+     * (svc_mail_close), and nothing else of ours may call back meanwhile. */
+    if (c->mail)
+        svc_mail_close(c->mail);
     if (c->curl_timer)
         loop_timer_stop(c->l, c->curl_timer);
     /* The transfers are gone by now, so the multi holds only idle

@@ -99,8 +99,13 @@ svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *er
 /* A reload: SMTP settings of P apply to the next delivery attempt (the
  * outbox stays where it was opened). */
 void svc_set_program(svc_ctx *c, const scn_program *p);
-/* Aborts everything in flight (no callbacks run) and frees it all. Mail not
- * yet delivered stays in the outbox. Call with no loop callback running. */
+/* Aborts HTTP and database requests in flight (no callbacks run) and frees
+ * it all. Mail is drained first, running the loop: outbox writes in flight
+ * finish (their svc_mail_queue callbacks run), and in SVC_MAIL_SEND mode
+ * SMTP transfers in flight get up to 10 seconds to finish, so a message the
+ * server accepted is marked done and never sent again; no new delivery
+ * starts. Mail not yet delivered stays in the outbox. Call with no loop
+ * callback running. */
 void svc_free(svc_ctx *c);
 loop *svc_loop(svc_ctx *c);
 svc_mail_mode svc_mail_mode_of(const svc_ctx *c);

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """A capturing SMTP server (python3-aiosmtpd) on 127.0.0.1.
 
-  smtp_server.py DIR [PORT]
+  smtp_server.py DIR [PORT [DELAY]]
 
 Recipients starting with "reject" are refused (550). Each accepted
 message is written to DIR as <n>.eml (temp name, then
 rename), with the envelope in X-Envelope-From / X-Envelope-To headers put
-before the message. Prints "PORT <n>" once it listens; exits at once on SIGTERM.
+before the message. With DELAY (seconds) the 250 after DATA comes that long
+after the message was stored, as from a slow server: a client that gives up
+meanwhile has delivered it all the same. Prints "PORT <n>" once it listens; exits at once on SIGTERM.
 """
+import asyncio
 import os
 import signal
 import socket
@@ -18,8 +21,9 @@ from aiosmtpd.controller import Controller
 
 
 class Capture:
-    def __init__(self, outdir):
+    def __init__(self, outdir, delay=0.0):
         self.outdir = outdir
+        self.delay = delay
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -37,6 +41,8 @@ class Capture:
                 f.write(b"X-Envelope-To: %s\r\n" % ", ".join(envelope.rcpt_tos).encode())
                 f.write(envelope.original_content or envelope.content)
             os.rename(tmp, os.path.join(self.outdir, "%d.eml" % n))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 Message accepted for delivery"
 
 
@@ -55,7 +61,8 @@ def main():
     # (written, then renamed), and a graceful Controller.stop() can hang.
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     signal.signal(signal.SIGINT, lambda *a: os._exit(0))
-    ctl = Controller(Capture(outdir), hostname="127.0.0.1", port=port)
+    delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    ctl = Controller(Capture(outdir, delay), hostname="127.0.0.1", port=port)
     ctl.start()
     print("PORT %d" % port, flush=True)
     threading.Event().wait()
