@@ -1,7 +1,8 @@
 /* test_sip_auth.c — digest checks apart from SIP: a good qop=auth answer
  * passes once; a replayed nonce-count, another Request-URI, a wrong
  * password, an unknown user, a forged or expired nonce and a missing qop
- * do not; failures from one address ban it for the ban time. */
+ * do not; failures from one address ban it for the ban time; the settings
+ * and gateway keys that steer it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,10 @@
 #include <sofia-sip/auth_digest.h>
 #include <arpa/inet.h>
 
+#include "apps/registry.h"
+#include "scenario/compile.h"
+#include "scenario/diag.h"
+#include "scenario/program.h"
 #include "telephony/sip/sip_auth.h"
 
 static const sip_auth_limits lim = {.nonce_lifetime = 300, .max_failures = 3, .window = 60, .ban = 600};
@@ -145,12 +150,45 @@ static void test_ban(void **state)
     sip_auth_free(a);
 }
 
+static scn_program *load(const char *yaml, scn_diags *dg)
+{
+    scn_diags_init(dg);
+    return scn_program_load_buffer("t.yaml", yaml, strlen(yaml), app_registry, dg);
+}
+
+static void test_settings(void **state)
+{
+    (void)state;
+    scn_diags dg;
+    scn_program *p = load("version: 1\nroutes: []\n", &dg);
+    assert_non_null(p);
+    assert_int_equal(p->settings.auth_fail_max, 10);
+    assert_true(p->settings.auth_fail_window == 60 && p->settings.auth_ban == 600);
+    scn_program_unref(p);
+    scn_diags_free(&dg);
+    p = load("version: 1\nsettings: { sip: { auth_failures: { max: 3, window: 2m, ban: 1h } } }\n"
+             "gateways:\n  a: { uri: \"sip:192.0.2.1\" }\n"
+             "  b: { uri: \"sip:192.0.2.2\", match: ip, trust_identity: true }\nroutes: []\n", &dg);
+    assert_non_null(p);
+    assert_int_equal(p->settings.auth_fail_max, 3);
+    assert_true(p->settings.auth_fail_window == 120 && p->settings.auth_ban == 3600);
+    const scn_gateway *a = scn_program_gateway(p, "a"), *b = scn_program_gateway(p, "b");
+    assert_false(a->match_ip || a->trust_identity);
+    assert_true(b->match_ip && b->trust_identity);
+    scn_program_unref(p);
+    scn_diags_free(&dg);
+    p = load("version: 1\ngateways:\n  a: { uri: \"sip:192.0.2.1\", match: port }\nroutes: []\n", &dg);
+    assert_null(p);
+    scn_diags_free(&dg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_once_then_replay),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_ban),
+        cmocka_unit_test(test_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
