@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -87,6 +88,35 @@ static void test_unusable(void **state)
     assert_int_equal(parse("this is not SDP", &m, err, sizeof err), -1);
 }
 
+/* Network input: a port that does not fit 16 bits (65536 used to wrap to
+ * 0), a multicast or broadcast group, are refused, not sent to. */
+static void test_refused_ports_and_groups(void **state)
+{
+    (void)state;
+    sip_media_desc m;
+    char err[128] = "";
+    assert_int_equal(parse(BASE "m=audio 65536 RTP/AVP 0\r\n", &m, err, sizeof err), -1);
+    assert_non_null(strstr(err, "port"));
+    assert_int_equal(parse(BASE "m=audio 65537 RTP/AVP 0\r\n", &m, err, sizeof err), -1);
+    assert_int_equal(parse(BASE "m=audio 4294967297 RTP/AVP 0\r\n", &m, err, sizeof err), -1);
+    assert_int_equal(parse(BASE "m=audio 65535 RTP/AVP 0\r\n", &m, err, sizeof err), 0);
+    assert_int_equal(ntohs(m.addr.sin_port), 65535);
+    assert_int_equal(parse(BASE "m=audio 1 RTP/AVP 0\r\n", &m, err, sizeof err), 0);
+    static const char *const groups[] = {"224.0.0.1", "239.255.255.250", "224.2.1.1/127",
+                                         "255.255.255.255"};
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        char sdp[256];
+        snprintf(sdp, sizeof sdp,
+                 "v=0\r\no=a 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                 "m=audio 4000 RTP/AVP 0\r\n", groups[i]);
+        err[0] = 0;
+        assert_int_equal(parse(sdp, &m, err, sizeof err), -1);
+        assert_non_null(strstr(err, "multicast"));
+    }
+    /* at the media level too */
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 232.1.1.1\r\n", &m, err, sizeof err), -1);
+}
+
 static void test_build_reads_back(void **state)
 {
     (void)state;
@@ -117,6 +147,7 @@ int main(void)
         cmocka_unit_test(test_media_level_connection_and_dynamic_pt),
         cmocka_unit_test(test_hold_forms),
         cmocka_unit_test(test_unusable),
+        cmocka_unit_test(test_refused_ports_and_groups),
         cmocka_unit_test(test_build_reads_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

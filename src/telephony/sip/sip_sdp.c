@@ -70,7 +70,24 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
             out->npt = 0;
             break;
         }
-        out->null_addr = out->addr.sin_addr.s_addr == 0;
+        /* Where we would send RTP: one unicast host. A multicast or
+         * broadcast group would make us spray a call's audio (or a flood
+         * relayed through us) at a whole network. */
+        uint32_t host = ntohl(out->addr.sin_addr.s_addr);
+        if (IN_MULTICAST(host) || host == INADDR_BROADCAST || c->c_mcast) {
+            set_err(err, errlen, "audio stream with a multicast or broadcast address");
+            out->npt = 0;
+            break;
+        }
+        /* m_port is an unsigned long from the text: 65536 must not wrap
+         * to 0 (nor 65537 to 1) on the way into sin_port. Port 0 is a
+         * rejected stream, skipped above. */
+        if (m->m_port < 1 || m->m_port > 65535) {
+            set_err(err, errlen, "audio port outside 1-65535");
+            out->npt = 0;
+            break;
+        }
+        out->null_addr = host == 0;
         out->addr.sin_port = htons((uint16_t)m->m_port);
         out->mode = from_sdp_mode(m->m_mode);
         rc = 0;
