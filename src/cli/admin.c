@@ -33,6 +33,13 @@ typedef struct entry {
     cr_strbuf trace;              /* JSON records, comma-separated */
 } entry;
 
+/* A call refused before a scenario ran: a ring of the last ADMIN_KEEP. */
+typedef struct refusal {
+    double at;
+    int code;
+    char call_id[128], source[64], reason[32];
+} refusal;
+
 typedef struct list {
     entry *head, *tail;
     size_t count;
@@ -46,6 +53,9 @@ struct admin {
     int port;
     entry *hash[BUCKETS];
     list live, done;
+    refusal refused[ADMIN_KEEP];
+    size_t refused_total;         /* the ring's next slot is total % ADMIN_KEEP */
+    json_t *refused_by_reason;    /* {"max_calls": N, ...} */
     /* what admin_hook wrapped */
     eng_trace_cb trace;
     void *trace_arg;
@@ -66,6 +76,16 @@ static unsigned hash(const char *s)
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 16777619u;
     return h % BUCKETS;
+}
+
+/* The entry of this live call. Two calls may share a Call-ID (a forked
+ * INVITE, or a hostile one): entries are found by the call, not its id. */
+static entry *find_live(admin *a, const eng_call *c)
+{
+    for (entry *e = a->hash[hash(eng_call_id(c))]; e; e = e->hnext)
+        if (e->call == c)
+            return e;
+    return NULL;
 }
 
 /* The newest entry with this id (a live one before a finished one). */
@@ -159,8 +179,8 @@ static void call_done_cb(void *arg, eng_call *c)
     admin *a = arg;
     if (a->call_done)
         a->call_done(a->call_done_arg, c);
-    entry *e = find(a, eng_call_id(c));
-    if (!e || e->call != c)
+    entry *e = find_live(a, c);
+    if (!e)
         return;
     e->call = NULL;
     e->answered = eng_call_answered(c);
@@ -182,8 +202,8 @@ static void keep(char **field, const char *v)
 static void trace_cb(void *arg, const eng_trace_rec *r)
 {
     admin *a = arg;
-    entry *e = r->call_id ? find(a, r->call_id) : NULL;
-    if (e && e->call) {
+    entry *e = r->call ? find_live(a, r->call) : NULL;
+    if (e) {
         if (r->kind == ENG_TR_ROUTE && !r->leg)
             keep(&e->route, r->route);
         else if (r->kind == ENG_TR_EVENT && r->event && strcmp(r->event, "bridge") == 0)
@@ -284,6 +304,42 @@ static char *health(admin *a)
     json_object_set_new(o, "status", json_string("ok"));
     json_object_set_new(o, "calls", json_integer((json_int_t)a->live.count));
     json_object_set_new(o, "version", json_string(CALLROUTE_VERSION));
+    json_object_set_new(o, "refused", json_integer((json_int_t)a->refused_total));
+    json_object_set(o, "refused_by_reason", a->refused_by_reason);
+    return dump(o);
+}
+
+void admin_refused(admin *a, const char *call_id, const char *source, int code, const char *reason)
+{
+    if (!a)
+        return;
+    refusal *r = &a->refused[a->refused_total++ % ADMIN_KEEP];
+    r->at = loop_now(a->l);
+    r->code = code;
+    snprintf(r->call_id, sizeof r->call_id, "%s", call_id ? call_id : "");
+    snprintf(r->source, sizeof r->source, "%s", source ? source : "");
+    snprintf(r->reason, sizeof r->reason, "%s", reason ? reason : "");
+    json_t *n = json_object_get(a->refused_by_reason, r->reason);
+    json_object_set_new(a->refused_by_reason, r->reason, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
+static char *refused(admin *a)
+{
+    json_t *arr = json_array();
+    size_t kept = a->refused_total < ADMIN_KEEP ? a->refused_total : ADMIN_KEEP;
+    for (size_t i = 1; i <= kept; i++) {   /* newest first */
+        const refusal *r = &a->refused[(a->refused_total - i) % ADMIN_KEEP];
+        json_t *o = json_object();
+        json_object_set_new(o, "call_id", jstr(r->call_id));
+        json_object_set_new(o, "source", jstr(r->source));
+        json_object_set_new(o, "code", json_integer(r->code));
+        json_object_set_new(o, "reason", jstr(r->reason));
+        json_object_set_new(o, "time", jtime(r->at));
+        json_array_append_new(arr, o);
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "refused", arr);
+    json_object_set_new(o, "total", json_integer((json_int_t)a->refused_total));
     return dump(o);
 }
 
@@ -363,6 +419,8 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
         return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, error("method not allowed: the admin API is read-only", NULL));
     if (strcmp(url, "/health") == 0)
         return reply(conn, MHD_HTTP_OK, health(a));
+    if (strcmp(url, "/refused") == 0)
+        return reply(conn, MHD_HTTP_OK, refused(a));
     if (strcmp(url, "/calls") == 0 || strcmp(url, "/calls/") == 0)
         return reply(conn, MHD_HTTP_OK, calls(a));
     if (strncmp(url, "/calls/", 7) == 0) {
@@ -370,10 +428,16 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
         return e ? reply(conn, MHD_HTTP_OK, one_call(a, e))
                  : reply(conn, MHD_HTTP_NOT_FOUND, error("no such call (live or recently finished)", url + 7));
     }
-    return reply(conn, MHD_HTTP_NOT_FOUND, error("not found: GET /health, /calls or /calls/CALL_ID", NULL));
+    return reply(conn, MHD_HTTP_NOT_FOUND, error("not found: GET /health, /calls, /calls/CALL_ID or /refused", NULL));
 }
 
 static void run(admin *a);
+
+static unsigned connections(admin *a)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return i ? i->num_connections : 0;
+}
 
 static void timer_cb(loop *l, void *arg)
 {
@@ -395,7 +459,15 @@ static void fd_cb(loop *l, int fd, unsigned events, void *arg)
  * with work left, a timeout). */
 static void run(admin *a)
 {
-    MHD_run(a->d);
+    /* MHD stops accepting at the connection limit and resumes only on its
+     * next run; a run that closed connections (timed out clients) runs
+     * again, or connections waiting in the backlog would never be seen. */
+    unsigned before, after = connections(a);
+    do {
+        before = after;
+        MHD_run(a->d);
+        after = connections(a);
+    } while (after < before && before >= ADMIN_MAX_CONNECTIONS);
     if (a->timer)
         loop_timer_stop(a->l, a->timer);
     a->timer = NULL;
@@ -486,13 +558,15 @@ admin *admin_new(loop *l, const char *addr, char *err, size_t errlen)
         return NULL;
     }
     a->l = l;
+    a->refused_by_reason = json_object();
     a->err = err;
     a->errlen = errlen;
     a->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, request_cb, a,
                             MHD_OPTION_EXTERNAL_LOGGER, log_cb, a,   /* first: MHD wants it so */
                             MHD_OPTION_LISTEN_SOCKET, fd,
-                            MHD_OPTION_CONNECTION_LIMIT, 64u,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_CONNECTIONS,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_PER_ADDRESS,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_IDLE_TIMEOUT,
                             MHD_OPTION_END);
     if (!a->d)
         close(fd);   /* MHD owns it only once started */
@@ -538,5 +612,6 @@ void admin_free(admin *a)
         MHD_stop_daemon(a->d);
     free_list(&a->live);
     free_list(&a->done);
+    json_decref(a->refused_by_reason);
     free(a);
 }

@@ -86,14 +86,36 @@ static void say(serve *s, sip_log_level lvl, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The trace: route and end of each call (and errors) at info, all at debug. */
+/* The level a trace record is logged at: a `log` action's own level; errors
+ * at error; the route and the end of each call at info; the rest at debug. */
+static sip_log_level record_level(const eng_trace_rec *r)
+{
+    switch (r->kind) {
+    case ENG_TR_ERROR:
+        return SIP_LOG_ERROR;
+    case ENG_TR_ROUTE:
+    case ENG_TR_CALL:
+        return SIP_LOG_INFO;
+    case ENG_TR_LOG:
+        if (r->level && strcmp(r->level, "error") == 0)
+            return SIP_LOG_ERROR;
+        if (r->level && strcmp(r->level, "warning") == 0)
+            return SIP_LOG_WARN;
+        if (r->level && strcmp(r->level, "info") == 0)
+            return SIP_LOG_INFO;
+        return SIP_LOG_DEBUG;
+    default:
+        return SIP_LOG_DEBUG;
+    }
+}
+
+/* The trace, one line a record: timestamp, level, call id, the record. */
 static void trace_cb(void *arg, const eng_trace_rec *r)
 {
+    static const char *const names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
     serve *s = arg;
-    bool show = s->level >= SIP_LOG_DEBUG ||
-                (s->level >= SIP_LOG_INFO && (r->kind == ENG_TR_ROUTE || r->kind == ENG_TR_CALL)) ||
-                (s->level >= SIP_LOG_ERROR && r->kind == ENG_TR_ERROR);
-    if (!show)
+    sip_log_level lvl = record_level(r);
+    if (lvl > s->level)
         return;
     /* At info the route line names the route; why (route by route) is debug. */
     eng_trace_rec brief = *r;
@@ -102,9 +124,14 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
     cr_strbuf line = CR_STRBUF_INIT;
     eng_trace_text(&brief, &line);
     stamp(stderr);
-    fprintf(stderr, "%s trace %s: %s\n", r->kind == ENG_TR_ERROR ? "ERROR" : "INFO",
-            r->call_id ? r->call_id : "-", cr_strbuf_cstr(&line));
+    fprintf(stderr, "%s trace %s: %s\n", names[lvl], r->call_id ? r->call_id : "-", cr_strbuf_cstr(&line));
     cr_strbuf_free(&line);
+}
+
+static void refused_cb(void *arg, const char *call_id, const char *source, int code, const char *reason)
+{
+    serve *s = arg;
+    admin_refused(s->admin, call_id, source, code, reason);
 }
 
 /* ---- stopping ---- */
@@ -251,7 +278,8 @@ int cli_serve(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    sip_options opt = {.listen = listen, .listen_count = nlisten, .log_level = s.level};
+    sip_options opt = {.listen = listen, .listen_count = nlisten, .log_level = s.level,
+                       .refused = refused_cb, .refused_arg = &s};
     s.drv = sip_driver_new(s.l, s.prog, &opt, err, sizeof err);
     if (!s.drv) {
         fprintf(stderr, "callroute serve: %s\n", err);

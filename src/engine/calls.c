@@ -98,7 +98,7 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
 
 eng_engine *eng_call_engine(eng_call *c) { return c->e; }
 const scn_program *eng_call_program(eng_call *c) { return c->prog; }
-const char *eng_call_id(eng_call *c) { return c->call_id; }
+const char *eng_call_id(const eng_call *c) { return c->call_id; }
 tel_leg *eng_call_leg(eng_call *c) { return c->leg; }
 double eng_call_start(eng_call *c) { return c->start; }
 bool eng_call_answered(eng_call *c) { return c->answered; }
@@ -183,7 +183,8 @@ void eng_call_caller_event(eng_call *c, const tel_event *ev)
         return;
     switch (ev->kind) {
     case TEL_EV_HANGUP:
-        eng_call_hangup(c, "caller", ev->cause ? ev->cause : "normal", ev->sip_code);
+        eng_call_hangup(c, ev->by_system ? "system" : "caller", ev->cause ? ev->cause : "normal",
+                        ev->sip_code);
         break;
     case TEL_EV_HOLD:
     case TEL_EV_UNHOLD:

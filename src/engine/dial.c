@@ -269,7 +269,7 @@ static void on_answer(eng_dial *d, eng_leg *leg)
     ringback_stop(d);
     for (eng_leg *o = d->legs; o; o = o->next)
         if (o != leg && o->state != LEG_DONE) {
-            leg_hangup(d, o, 487);   /* CANCEL: someone else answered */
+            leg_hangup(d, o, TEL_ANSWERED_ELSEWHERE);
             o->code = 487;
         }
     trace_leg(d, leg, "answer", 200);

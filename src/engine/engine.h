@@ -66,6 +66,7 @@ typedef struct eng_trace_rec {
     double t;                  /* seconds from the call's start */
     double now;                /* the loop's clock (seconds since the epoch) */
     const char *call_id;
+    const eng_call *call;      /* the call itself: two calls may share a Call-ID */
     unsigned strand;           /* 0: not tied to a strand */
     const char *strand_name;   /* "main", "stream", "event:hold", "dial:ringing", "hangup" ... */
     /* APP */
@@ -141,7 +142,7 @@ unsigned long long eng_engine_actions(const eng_engine *e);
 
 eng_engine *eng_call_engine(eng_call *c);
 const scn_program *eng_call_program(eng_call *c);
-const char *eng_call_id(eng_call *c);
+const char *eng_call_id(const eng_call *c);
 tel_leg *eng_call_leg(eng_call *c);                /* the caller's leg */
 double eng_call_start(eng_call *c);                /* loop time the call began */
 bool eng_call_answered(eng_call *c);

@@ -60,6 +60,8 @@ typedef struct tel_event {
     tel_event_kind kind;
     int sip_code;            /* BUSY/FAILED/HANGUP: the SIP status (486, 480, 503...) */
     const char *cause;       /* HANGUP: normal|busy|... */
+    bool by_system;          /* HANGUP: the driver ended the call itself (shutdown,
+                                no media, session timer), not the far side */
     char digit;              /* DTMF */
     const char *refer_to;    /* TRANSFER: the target the peer asked for */
 } tel_event;
@@ -101,13 +103,20 @@ typedef void (*tel_op_done_cb)(void *arg, int status, const char *msg, char digi
 
 typedef enum { TEL_TONE_RINGBACK, TEL_TONE_BUSY, TEL_TONE_BEEP } tel_tone;
 
+/* The hangup code for an unanswered outgoing leg whose dial another leg
+ * answered (SIP: CANCEL with Reason cause=200, RFC 3326), so phones do not
+ * list it as a missed call. */
+#define TEL_ANSWERED_ELSEWHERE 200
+
 typedef struct tel_driver_ops {
     const char *name;
     void (*set_handler)(tel_driver *d, const tel_handler *h);
     void (*leg_set_user)(tel_driver *d, tel_leg *leg, void *user);
     int (*answer)(tel_driver *d, tel_leg *leg);
     int (*ringing)(tel_driver *d, tel_leg *leg, bool early_media);
-    /* Before answer: reject with SIP_CODE; after: BYE. */
+    /* Before answer: reject with SIP_CODE (an outgoing leg: cancel it; with
+     * TEL_ANSWERED_ELSEWHERE, because another leg of the dial answered);
+     * after: BYE. */
     int (*hangup)(tel_driver *d, tel_leg *leg, int sip_code);
     /* Starts an outgoing leg; its progress arrives as events with USER. */
     tel_leg *(*dial)(tel_driver *d, const tel_dial_req *req, void *user);

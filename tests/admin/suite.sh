@@ -51,7 +51,7 @@ case_health() {
     get /health health &&
         expect "GET /health: $CODE" [ "$CODE" = 200 ] &&
         expect "not {status: ok, calls: 0, version: $v}" \
-            json health "d == {'status': 'ok', 'calls': 0, 'version': '$v'}"
+            json health "dict(d, refused=0, refused_by_reason={}) == {'status': 'ok', 'calls': 0, 'version': '$v', 'refused': 0, 'refused_by_reason': {}}"
 }
 
 case_live_and_finished_call() { # a call up for 3 s: listed live, then its trace

@@ -24,7 +24,7 @@ RTP_RANGE="$RTP-$((RTP + 999))"
 
 fill() { # fill TEMPLATE OUT: the run's ports and paths
     sed -e "s|@RTP@|$RTP_RANGE|g; s|@HERE@|$HERE|g; s|@SMTP@|$SMTP|g; s|@WORK@|$W|g" \
-        -e "s|@UAS@|$UAS|g; s|@UAC@|$UAC|g; s|@GWREG@|$GWREG|g" "$1" >"$2"
+        -e "s|@UAS@|$UAS|g; s|@UAC@|$UAC|g; s|@GWREG@|$GWREG|g; s|@AGENT@|$AGENT|g; s|@AGENT2@|$AGENT2|g" "$1" >"$2"
 }
 
 # sipp with our defaults; NAME first (logs go to $W/NAME.*).
@@ -198,7 +198,20 @@ case_fork() { # user 102 with two contacts: both ring, the first answer wins, th
     a=$LAST
     peer fork_b "$AGENT2" -
     b=$LAST
-    uac fork fork - -d 300 && reap $b && reap $a
+    uac fork fork - -d 300 && reap $b && reap $a &&
+        expect "the CANCEL to the fork that lost has no Reason: SIP;cause=200 (a missed call on that phone)" \
+            sh -c "sed -n '/^CANCEL /,/^\\s*\$/p' '$W/fork_a.msg' | grep -q '^Reason: SIP;cause=200;text=\"Call completed elsewhere\"'"
+}
+
+case_ring_all() { # two targets ring; the one that did not answer is cancelled as completed elsewhere
+    EVIDENCE="$W/ringall.out $W/ringall_a.msg $W/ringall_b.out $W/serve.log"
+    peer ringall_a "$AGENT" uas-noanswer
+    a=$LAST
+    peer ringall_b "$AGENT2" -
+    b=$LAST
+    uac ringall ringall - -d 300 && reap $b && reap $a &&
+        expect "the CANCEL to the leg that lost has no Reason: SIP;cause=200" \
+            sh -c "sed -n '/^CANCEL /,/^\\s*\$/p' '$W/ringall_a.msg' | grep -q '^Reason: SIP;cause=200;text=\"Call completed elsewhere\"'"
 }
 
 case_unregistered() { # dial a user with no contact: failed 480
@@ -340,7 +353,7 @@ case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, 
 
 # SIP_CASES="seed fork" runs only those (debugging; KEEP=1 keeps the logs).
 for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye busy no_answer gateway_auth gateway_register \
-    registrar seed fork unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
+    registrar seed fork ring_all unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
     transfer agent_transfer hold_by_caller media load_100 overload shutdown}; do
     run "$c"
 done

@@ -29,6 +29,14 @@ typedef struct sip_options {
     sip_log_level log_level;
     /* Transaction lifetime (T1x64) in ms; 0: 8000. */
     unsigned t1x64_ms;
+    /* Told of every call refused before it reached a scenario (a limit, no
+     * RTP port, shutdown, an unknown source): the request's Call-ID (may be
+     * empty), its source "IP:PORT", the SIP code sent and a reason word
+     * ("max_calls", "calls_per_second", "shutdown", "rtp_ports",
+     * "unknown_source", ...). Optional. */
+    void (*refused)(void *arg, const char *call_id, const char *source, int code,
+                    const char *reason);
+    void *refused_arg;
 } sip_options;
 
 /* Creates the driver on L (from sip_loop_new) for PROG (referenced until

@@ -95,15 +95,17 @@ void sip_leave(sip_driver *d)
 
 /* ---- admission ---- */
 
-int sip_admit(sip_driver *d, int *retry_after)
+int sip_admit(sip_driver *d, int *retry_after, const char **reason)
 {
     const scn_settings *s = &d->prog->settings;
     if (d->shutting_down) {
         *retry_after = 30;
+        *reason = "shutdown";
         return 503;
     }
     if (s->max_calls > 0 && d->incoming_count >= (size_t)s->max_calls) {
         *retry_after = 5;
+        *reason = "max_calls";
         return 503;
     }
     if (s->calls_per_second > 0) {
@@ -112,11 +114,29 @@ int sip_admit(sip_driver *d, int *retry_after)
         d->tokens_at = now;
         if (d->tokens < 1.0) {
             *retry_after = 1;
+            *reason = "calls_per_second";
             return 503;
         }
         d->tokens -= 1.0;
     }
     return 0;
+}
+
+void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *reason)
+{
+    struct sockaddr_in src;
+    char from[INET_ADDRSTRLEN + 8] = "-";
+    if (sip_request_source(d, &src)) {
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &src.sin_addr, ip, sizeof ip);
+        snprintf(from, sizeof from, "%s:%u", ip, ntohs(src.sin_port));
+    }
+    /* The Call-ID is the peer's text: sofia's parser keeps it to token
+     * characters, so it cannot break the log line. */
+    const char *id = sip && sip->sip_call_id ? sip->sip_call_id->i_id : "";
+    sip_log(d, SIP_LOG_WARN, "call %s from %s refused: %d %s", id[0] ? id : "-", from, code, reason);
+    if (d->opt.refused)
+        d->opt.refused(d->opt.refused_arg, id, from, code, reason);
 }
 
 bool sip_request_source(sip_driver *d, struct sockaddr_in *out)
@@ -610,7 +630,9 @@ void sip_driver_shutdown(tel_driver *td, void (*done)(void *), void *arg)
          * hangup handlers run and the call record is written. */
         if (!leg->hangup_raised) {
             leg->hangup_raised = true;
-            sip_raise_kind(leg, TEL_EV_HANGUP, 503, "shutdown");
+            tel_event ev = {.kind = TEL_EV_HANGUP, .sip_code = 503, .cause = "shutdown",
+                            .by_system = true};
+            sip_raise(leg, &ev);
         }
     }
     sip_leave(d);

@@ -85,12 +85,12 @@ static void collect_headers(const sip_t *sip, hdr_list *out)
 void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[])
 {
     (void)tags;
-    int retry = 0, code = sip_admit(d, &retry);
+    const char *why = NULL;
+    int retry = 0, code = sip_admit(d, &retry, &why);
     if (code) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", retry);
-        sip_log(d, SIP_LOG_INFO, "call %s refused: %d (overload or shutdown)",
-                sip->sip_call_id ? sip->sip_call_id->i_id : "-", code);
+        sip_report_refused(d, sip, code, why);
         respond(d, nh, code, SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
         return;
     }
@@ -121,7 +121,7 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
         sip_registrar_auth_invite(d->reg, nh, sip, u);   /* the 407 challenge */
         return;
     } else {
-        sip_log(d, SIP_LOG_INFO, "call %s refused: unknown source", sip->sip_call_id->i_id);
+        sip_report_refused(d, sip, 403, "unknown_source");
         respond(d, nh, 403, TAG_END());
         return;
     }
@@ -154,6 +154,8 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
             leg->we_ended = true;
             leg->state = LEG_ENDED;
             leg->released = true;
+            if (rc == -2)
+                sip_report_refused(d, sip, 503, "rtp_ports");
             respond(d, nh, rc == -2 ? 503 : 488, TAG_END());
             return;
         }

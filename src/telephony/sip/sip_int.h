@@ -215,7 +215,12 @@ const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name);
 const char *sip_gw_name(const struct sip_gw *g);
 const scn_gateway *sip_gw_conf(const struct sip_gw *g);
 /* Admission control for a new incoming call: 0 or the SIP code (503). */
-int sip_admit(sip_driver *d, int *retry_after);
+/* 0, or the code to refuse a new call with (*REASON: why, as
+ * sip_options.refused names it). */
+int sip_admit(sip_driver *d, int *retry_after, const char **reason);
+/* Logs a call refused before it reached a scenario (Call-ID, source, code,
+ * reason) and tells sip_options.refused; the caller sends the response. */
+void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *reason);
 
 /* ---- sip_leg.c ---- */
 sip_leg *sip_leg_new(sip_driver *d, bool outgoing);

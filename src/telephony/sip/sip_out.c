@@ -14,6 +14,9 @@
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_uri.h"
 
+/* RFC 3326: why a fork or a ring-all leg is cancelled once another answered. */
+#define ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
+
 static void fail_leg(sip_leg *leg, int code)
 {
     if (leg->state == LEG_ENDED)
@@ -225,7 +228,7 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
         for (sip_fork *o = leg->forks; o; o = o->next)
             if (o != f && !o->failed && !o->terminated && o->nh) {
                 o->cancelled = true;
-                nua_cancel(o->nh, TAG_END());
+                nua_cancel(o->nh, SIPTAG_REASON_STR(ELSEWHERE), TAG_END());
             }
         if (leg->peer)
             sip_leg_update_relay(leg);
@@ -253,7 +256,6 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
 
 int sip_out_hangup(sip_leg *leg, int code)
 {
-    (void)code;
     if (leg->state == LEG_ENDED)
         return 0;
     bool up = leg->state == LEG_UP;
@@ -270,7 +272,8 @@ int sip_out_hangup(sip_leg *leg, int code)
         for (sip_fork *f = leg->forks; f; f = f->next)
             if (!f->failed && !f->terminated && f->nh) {
                 f->cancelled = true;
-                nua_cancel(f->nh, TAG_END());
+                nua_cancel(f->nh, TAG_IF(code == TEL_ANSWERED_ELSEWHERE, SIPTAG_REASON_STR(ELSEWHERE)),
+                           TAG_END());
             }
     }
     sip_leg_detach(leg);
