@@ -535,6 +535,9 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
                    NUTAG_ALLOW("REFER"), NUTAG_USER_AGENT("callroute"),
                    NTATAG_SIP_T1X64(t1x64), NTATAG_PASS_100(1), TAG_END());
     grow_udp_rcvbuf(d->sip_port);
+    /* From now on a name in a request (Via host, maddr) is never looked up
+     * with a blocking call on the loop (sip_dns_guard.c). */
+    sip_dns_guard(true);
     sip_gw_register_all(d);
     return &d->base;
 }
@@ -665,6 +668,7 @@ static void destroy_op(tel_driver *td)
         sip_leg_maybe_free(leg);
         sip_leg_reap(d);
     }
+    sip_dns_guard(false);
     if (d->nua) {
         if (!d->nua_down) {
             /* Destroying a live stack aborts: shut it down synchronously. */

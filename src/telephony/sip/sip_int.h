@@ -34,6 +34,10 @@ typedef struct rtp_ctx rtp_ctx;
 typedef struct rtp_sess rtp_sess;
 typedef struct sip_registrar sip_registrar;
 
+/* ---- sip_dns_guard.c: sofia resolves no names on the loop ---- */
+void sip_dns_guard(bool on);
+unsigned long sip_dns_guard_refused(void);   /* names sofia was refused */
+
 /* ---- sip_loop.c ---- */
 su_root_t *sip_loop_root(loop *l);
 
