@@ -19,6 +19,7 @@
 
 #include "cli/admin.h"
 #include "cli/cli.h"
+#include "telephony/sip/sip.h"
 
 #define BUCKETS 1024
 
@@ -56,6 +57,7 @@ struct admin {
     refusal refused[ADMIN_KEEP];
     size_t refused_total;         /* the ring's next slot is total % ADMIN_KEEP */
     json_t *refused_by_reason;    /* {"max_calls": N, ...} */
+    tel_driver *sip;
     /* what admin_hook wrapped */
     eng_trace_cb trace;
     void *trace_arg;
@@ -306,7 +308,20 @@ static char *health(admin *a)
     json_object_set_new(o, "version", json_string(CALLROUTE_VERSION));
     json_object_set_new(o, "refused", json_integer((json_int_t)a->refused_total));
     json_object_set(o, "refused_by_reason", a->refused_by_reason);
+    if (a->sip) {
+        sip_stats st;
+        sip_driver_stats(a->sip, &st);
+        json_object_set_new(o, "flood_dropped", json_integer((json_int_t)st.flood_dropped));
+        json_object_set_new(o, "flood_refused", json_integer((json_int_t)st.flood_refused));
+        json_object_set_new(o, "names_refused", json_integer((json_int_t)st.names_refused));
+    }
     return dump(o);
+}
+
+void admin_watch_sip(admin *a, tel_driver *sip)
+{
+    if (a)
+        a->sip = sip;
 }
 
 void admin_refused(admin *a, const char *call_id, const char *source, int code, const char *reason)

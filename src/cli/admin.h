@@ -38,6 +38,8 @@ admin *admin_new(loop *l, const char *addr, char *err, size_t errlen);
  * so the admin API sees every call. Call before eng_engine_new. */
 void admin_hook(admin *a, eng_options *eo);
 int admin_port(const admin *a);
+/* /health also reports what the SIP edge refused (sip_driver_stats). */
+void admin_watch_sip(admin *a, tel_driver *sip);
 /* Records a call refused before it reached a scenario (sip_options.refused). */
 void admin_refused(admin *a, const char *call_id, const char *source, int code, const char *reason);
 /* After eng_engine_free (live calls are forgotten, not touched). */

@@ -265,6 +265,15 @@ static json_t *settings_schema(void)
                       described(duration_schema(1, 86400), "within this time (default 60s)"), "ban",
                       described(duration_schema(1, 86400), "how long the IP is ignored (default 600s)")),
             "digest guessing: ban a source that keeps failing (logged once per ban)"));
+    json_object_set_new(
+        json_object_get(sip, "properties"), "flood",
+        obj(json_pack("{s:{s:s,s:i,s:s},s:{s:s,s:i,s:s},s:{s:[s,s],s:s}}", "rate", "type", "integer", "minimum", 0,
+                      "description", "requests per second from one IP address (default 20; 0: no limit)", "burst",
+                      "type", "integer", "minimum", 1, "description", "how many at once (default 40)", "action",
+                      "enum", "drop", "503", "description",
+                      "over the limit: drop unanswered (default) or answer 503"),
+            "per-source limit on requests that start something (INVITE, REGISTER, OPTIONS...); gateways "
+            "are exempt; one log line when a source goes over"));
     json_t *media = obj(json_pack("{s:o,s:o}", "sounds",
                                   str_desc("directory for relative prompt and recording paths (default: sounds)"),
                                   "rtp_ports",

@@ -299,6 +299,7 @@ int cli_serve(int argc, char **argv)
     else if (s.admin)
         say(&s, SIP_LOG_INFO, "admin API on port %d", admin_port(s.admin));
     admin_hook(s.admin, &eo);
+    admin_watch_sip(s.admin, s.drv);
     s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
     s.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (!s.eng || s.sigfd < 0) {

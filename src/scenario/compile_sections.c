@@ -31,6 +31,9 @@ void scn_settings_defaults(scn_program *p)
     s->auth_fail_max = 10;
     s->auth_fail_window = 60;
     s->auth_ban = 600;
+    s->flood_rate = 20;
+    s->flood_burst = 40;
+    s->flood_drop = true;
 }
 
 /* HOST:PORT with a non-empty host (IPv6 in brackets) and a port 1..65535. */
@@ -102,9 +105,31 @@ static void compile_auth_failures(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "ban") compile_auth_duration(x, v, &s->auth_ban);
 }
 
+static void compile_flood(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"rate", "burst", "action", NULL};
+    static const char *const actions[] = {"drop", "503", NULL};
+    scn_settings *s = &x->pub.prog->settings;
+    if (!scn_expect_map(x, n, "settings.sip.flood ({rate, burst, action})"))
+        return;
+    scn_check_keys(x, n, keys, "settings.sip.flood");
+    const scn_node *v;
+    long l;
+    if ((v = scn_map_get(n, "rate")))
+        SCN_WITH_KEY(x, "rate") if (scn_expect_int(x, v, 0, 1000000, &l)) s->flood_rate = (double)l;
+    if ((v = scn_map_get(n, "burst")))
+        SCN_WITH_KEY(x, "burst") if (scn_expect_int(x, v, 1, 1000000, &l)) s->flood_burst = (double)l;
+    if ((v = scn_map_get(n, "action")))
+        SCN_WITH_KEY(x, "action") {
+            int i;
+            if (scn_expect_enum(x, v, actions, &i))
+                s->flood_drop = i == 0;
+        }
+}
+
 static void compile_sip(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"listen", "auth_failures", NULL};
+    static const char *const keys[] = {"listen", "auth_failures", "flood", NULL};
     if (!scn_expect_map(x, n, "settings.sip"))
         return;
     scn_check_keys(x, n, keys, "settings.sip");
@@ -113,6 +138,8 @@ static void compile_sip(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "listen") compile_listen(x, v);
     if ((v = scn_map_get(n, "auth_failures")))
         SCN_WITH_KEY(x, "auth_failures") compile_auth_failures(x, v);
+    if ((v = scn_map_get(n, "flood")))
+        SCN_WITH_KEY(x, "flood") compile_flood(x, v);
 }
 
 static void compile_media(scn_cx *x, const scn_node *n)

@@ -143,6 +143,12 @@ typedef struct scn_settings {
      * address within the window ban it (silently ignored) for ban seconds. */
     int auth_fail_max;         /* 0: never ban */
     double auth_fail_window, auth_ban;
+    /* settings.sip.flood: requests that start something (INVITE, REGISTER,
+     * OPTIONS...) per source address, gateways exempt; over it they are
+     * dropped unanswered or answered 503. */
+    double flood_rate;         /* per second; 0: no limit */
+    double flood_burst;
+    bool flood_drop;
 } scn_settings;
 
 typedef struct scn_program {

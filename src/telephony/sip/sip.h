@@ -49,6 +49,13 @@ void sip_driver_set_program(tel_driver *d, struct scn_program *prog);
 /* Graceful stop: new INVITEs get 503; DONE runs once no call is left and
  * the stack has shut down (then destroy the driver, then the loop). */
 void sip_driver_shutdown(tel_driver *d, void (*done)(void *arg), void *arg);
+/* What the edge refused, since the start. */
+typedef struct sip_stats {
+    unsigned long flood_dropped;   /* datagrams over settings.sip.flood, dropped */
+    unsigned long flood_refused;   /* requests over it, answered 503 */
+    unsigned long names_refused;   /* names in requests sofia was not let resolve */
+} sip_stats;
+void sip_driver_stats(tel_driver *d, sip_stats *out);
 /* Calls (legs) currently alive. */
 size_t sip_driver_leg_count(tel_driver *d);
 /* The first bound SIP port (useful with port 0 in tests). */

@@ -21,6 +21,7 @@
 #include <sofia-sip/su_tag_io.h>
 #include <sofia-sip/url.h>
 
+#include "telephony/sip/sip_flood.h"
 #include "telephony/sip/sip_int.h"
 
 
@@ -139,6 +140,54 @@ void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *r
         d->opt.refused(d->opt.refused_arg, id, from, code, reason);
 }
 
+/* ---- per-source request limit (settings.sip.flood) ---- */
+
+/* Every UDP datagram, before sofia parses it (sip_guard.c). */
+static bool recv_filter_cb(void *arg, const struct sockaddr_in *src, const void *data, size_t n)
+{
+    sip_driver *d = arg;
+    const scn_settings *s = &d->prog->settings;
+    if (s->flood_rate <= 0 || !sip_flood_counts(data, n) || sip_gw_is_source(d, src))
+        return true;
+    sip_flood_verdict v = sip_flood_hit(d->flood, src->sin_addr.s_addr, loop_now(d->l), s->flood_rate,
+                                        s->flood_burst);
+    if (v == SIP_FLOOD_OK)
+        return true;
+    if (v == SIP_FLOOD_STARTS) {
+        /* One line per episode, in a fixed form for fail2ban's failregex. */
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &src->sin_addr, ip, sizeof ip);
+        sip_log(d, SIP_LOG_WARN, "callroute: flood from %s: over %.0f requests/s, %s", ip, s->flood_rate,
+                s->flood_drop ? "dropping" : "answering 503");
+    }
+    if (!s->flood_drop)
+        return true;   /* the request handler answers 503 (sip_flood_refuse) */
+    d->flood_dropped++;
+    return false;
+}
+
+/* A request from a source over its limit is answered 503 (action: 503). */
+static bool flood_refuse(sip_driver *d, nua_handle_t *nh)
+{
+    struct sockaddr_in src;
+    if (d->prog->settings.flood_drop || !sip_request_source(d, &src) ||
+        !sip_flood_is_over(d->flood, src.sin_addr.s_addr))
+        return false;
+    d->flood_refused++;
+    nua_respond(nh, 503, sip_status_phrase(503), NUTAG_WITH_THIS(d->nua), SIPTAG_RETRY_AFTER_STR("5"),
+                TAG_END());
+    nua_handle_destroy(nh);
+    return true;
+}
+
+void sip_driver_stats(tel_driver *td, sip_stats *out)
+{
+    const sip_driver *d = (const sip_driver *)td;
+    out->flood_dropped = d->flood_dropped;
+    out->flood_refused = d->flood_refused;
+    out->names_refused = sip_dns_guard_refused();
+}
+
 bool sip_request_source(sip_driver *d, struct sockaddr_in *out)
 {
     msg_t *m = nua_current_request(d->nua);
@@ -177,6 +226,8 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
             leg && leg->call_id ? leg->call_id : "-");
     switch (ev) {
     case nua_i_invite:
+        if (!hc && flood_refuse(d, nh))
+            break;
         if (leg)
             sip_in_reinvite(leg, nh, status, sip);
         else if (!hc)
@@ -209,7 +260,16 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
             sip_in_refer(leg, nh, sip, tags);
         break;
     case nua_i_register:
-        sip_registrar_request(d->reg, nh, sip);
+        if (!flood_refuse(d, nh))
+            sip_registrar_request(d->reg, nh, sip);
+        break;
+    case nua_i_options:
+        /* Ours to answer (NUTAG_APPL_METHOD), so a flooding source gets 503. */
+        if (!flood_refuse(d, nh)) {
+            nua_respond(nh, 200, sip_status_phrase(200), NUTAG_WITH_THIS(d->nua), TAG_END());
+            if (!hc && nh != nua_default(d->nua))
+                nua_handle_destroy(nh);
+        }
         break;
     case nua_i_state: {
         /* tl_find, not tl_gets: tl_gets mallocs a tag list on every event. */
@@ -504,7 +564,8 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     d->rtp = rtp_ctx_new(l, strcmp(d->media_ip, "127.0.0.1") == 0 ? "127.0.0.1" : NULL,
                          prog->settings.rtp_port_min, prog->settings.rtp_port_max);
     d->reg = sip_registrar_new(d);
-    if (!d->rtp || !d->reg) {
+    d->flood = sip_flood_new();
+    if (!d->rtp || !d->reg || !d->flood) {
         snprintf(err, errlen, "cannot set up media or the registrar");
         destroy_op(&d->base);
         return NULL;
@@ -531,6 +592,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
                    NUTAG_ENABLEMESSAGE(0), NUTAG_SESSION_TIMER(0), SIPTAG_SUPPORTED_STR(""),
                    SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER"),
                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("UPDATE"),
+                   NUTAG_APPL_METHOD("OPTIONS"),
                    NUTAG_ALLOW("REGISTER"), NUTAG_ALLOW("INFO"), NUTAG_ALLOW("UPDATE"),
                    NUTAG_ALLOW("REFER"), NUTAG_USER_AGENT("callroute"),
                    NTATAG_SIP_T1X64(t1x64), NTATAG_PASS_100(1), TAG_END());
@@ -538,6 +600,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     /* From now on a name in a request (Via host, maddr) is never looked up
      * with a blocking call on the loop (sip_dns_guard.c). */
     sip_dns_guard(true);
+    sip_guard_recv_filter(recv_filter_cb, d);
     sip_gw_register_all(d);
     return &d->base;
 }
@@ -669,6 +732,7 @@ static void destroy_op(tel_driver *td)
         sip_leg_reap(d);
     }
     sip_dns_guard(false);
+    sip_guard_recv_filter(NULL, NULL);
     if (d->nua) {
         if (!d->nua_down) {
             /* Destroying a live stack aborts: shut it down synchronously. */
@@ -681,6 +745,7 @@ static void destroy_op(tel_driver *td)
     if (d->reg)
         sip_registrar_free(d->reg);
     rtp_ctx_free(d->rtp);
+    sip_flood_free(d->flood);
     sip_gw_free(d);
     su_home_deinit(d->home);
     if (d->prog)

@@ -95,6 +95,17 @@ const struct sip_gw *sip_gw_by_source(sip_driver *d, const struct sockaddr_in *s
     return NULL;
 }
 
+bool sip_gw_is_source(sip_driver *d, const struct sockaddr_in *src)
+{
+    for (size_t i = 0; i < d->gw_count; i++) {
+        const struct sip_gw *g = &d->gws[i];
+        if (g->resolved && g->addr.sin_addr.s_addr == src->sin_addr.s_addr &&
+            (g->addr.sin_port == src->sin_port || g->conf->match_ip))
+            return true;
+    }
+    return false;
+}
+
 const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name)
 {
     for (size_t i = 0; i < d->gw_count; i++)

@@ -34,9 +34,15 @@ typedef struct rtp_ctx rtp_ctx;
 typedef struct rtp_sess rtp_sess;
 typedef struct sip_registrar sip_registrar;
 
-/* ---- sip_dns_guard.c: sofia resolves no names on the loop ---- */
+/* ---- sip_guard.c: what sofia may do with what the network sends ---- */
+/* On: sofia resolves no names (a Via host, maddr) with a blocking call. */
 void sip_dns_guard(bool on);
 unsigned long sip_dns_guard_refused(void);   /* names sofia was refused */
+/* FN sees every UDP datagram sofia receives, before it is parsed; false:
+ * it is dropped unanswered. NULL: none. */
+typedef bool (*sip_recv_filter_fn)(void *arg, const struct sockaddr_in *src, const void *data,
+                                   size_t n);
+void sip_guard_recv_filter(sip_recv_filter_fn fn, void *arg);
 
 /* ---- sip_loop.c ---- */
 su_root_t *sip_loop_root(loop *l);
@@ -191,6 +197,9 @@ struct sip_driver {
     int depth;                 /* dispatch nesting */
     /* intake limit: a token bucket */
     double tokens, tokens_at;
+    /* per-source request limit (settings.sip.flood) */
+    struct sip_flood *flood;
+    unsigned long flood_dropped, flood_refused;
     /* shutdown */
     bool shutting_down, nua_down;
     double shutdown_at;
@@ -216,6 +225,8 @@ void sip_gw_load(sip_driver *d);
 void sip_gw_free(sip_driver *d);
 const struct sip_gw *sip_gw_by_source(sip_driver *d, const struct sockaddr_in *src, bool exact);
 const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name);
+/* SRC is a gateway's address (and port, unless it says `match: ip`). */
+bool sip_gw_is_source(sip_driver *d, const struct sockaddr_in *src);
 const char *sip_gw_name(const struct sip_gw *g);
 const scn_gateway *sip_gw_conf(const struct sip_gw *g);
 /* Admission control for a new incoming call: 0 or the SIP code (503). */
