@@ -215,6 +215,26 @@ static sip_leg *hctx_leg(sip_hctx *hc)
 
 static void shutdown_finish(sip_driver *d);
 
+/* A request whose Content-Length promises more than the datagram carried
+ * (sofia passes it on without the body: an INVITE with no SDP) is refused
+ * before anything acts on it. */
+static bool short_body(const sip_t *sip)
+{
+    unsigned long promised = sip && sip->sip_content_length ? sip->sip_content_length->l_length : 0;
+    size_t got = sip && sip->sip_payload ? sip->sip_payload->pl_len : 0;
+    return promised > got;
+}
+
+static bool bad_framing(sip_driver *d, nua_handle_t *nh, const sip_t *sip, bool own_handle)
+{
+    if (!short_body(sip))
+        return false;
+    nua_respond(nh, 400, "Body Shorter Than Content-Length", NUTAG_WITH_THIS(d->nua), TAG_END());
+    if (own_handle)
+        nua_handle_destroy(nh);
+    return true;
+}
+
 static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
                          sip_driver *d, nua_handle_t *nh, sip_hctx *hc, sip_t const *sip,
                          tagi_t tags[])
@@ -228,6 +248,8 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
     case nua_i_invite:
         if (!hc && flood_refuse(d, nh))
             break;
+        if (status < 200 && bad_framing(d, nh, sip, !hc))
+            break;
         if (leg)
             sip_in_reinvite(leg, nh, status, sip);
         else if (!hc)
@@ -236,6 +258,8 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
             nua_respond(nh, 481, sip_status_phrase(481), NUTAG_WITH_THIS(d->nua), TAG_END());
         break;
     case nua_i_update:
+        if (bad_framing(d, nh, sip, false))
+            break;
         if (leg)
             sip_in_reinvite(leg, nh, status, sip);
         break;
@@ -252,7 +276,8 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
             sip_leg_ended(leg, 200, "normal");
         break;
     case nua_i_info:
-        if (leg)
+        /* answered by the stack already: a short body is just not read */
+        if (leg && !short_body(sip))
             sip_in_info(leg, sip);
         break;
     case nua_i_refer:
@@ -260,7 +285,7 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
             sip_in_refer(leg, nh, sip, tags);
         break;
     case nua_i_register:
-        if (!flood_refuse(d, nh))
+        if (!flood_refuse(d, nh) && !bad_framing(d, nh, sip, true))
             sip_registrar_request(d->reg, nh, sip);
         break;
     case nua_i_options:
