@@ -107,12 +107,13 @@ case_tcp() { # the same over TCP
     uac tcp basic - -d 200 -t t1 && expect "hangup by caller not traced" in_log tcp "hangup *by caller"
 }
 
-case_gateway() { # B2BUA: 180 + 200 from the gateway, bridge, the caller hangs up
+case_gateway() { # B2BUA: 100 + 180 + 200 from the gateway (as trunks send), bridge, the caller hangs up
     EVIDENCE="$W/gw.out $W/gw_uas.out $W/serve.log"
-    peer gw_uas "$UAS" -
+    peer gw_uas "$UAS" uas-trying
     p=$LAST
     uac gw gw - -d 300 && reap $p &&
         expect "no answer/bridge in the trace" in_log gw "event *bridge" &&
+        expect "no trying event on the leg" in_log gw "event *trying" &&
         expect "SIP 180 not relayed" grep -q "SIP/2.0 180" "$W/gw.msg"
 }
 

@@ -279,6 +279,8 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
                       const sip_t *sip);
 int sip_out_hangup(sip_leg *leg, int code);
 void sip_fork_terminated(sip_fork *f);
+/* F's INVITE has been sent: the leg is trying (raised once per leg). */
+void sip_fork_calling(sip_fork *f);
 void sip_gw_register_all(sip_driver *d);
 void sip_gw_register_response(sip_driver *d, nua_handle_t *nh, int status, const sip_t *sip);
 

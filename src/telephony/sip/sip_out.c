@@ -186,6 +186,15 @@ static void authenticate(sip_fork *f, nua_handle_t *nh, int status, const sip_t 
     nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
 }
 
+void sip_fork_calling(sip_fork *f)
+{
+    sip_leg *leg = f->leg;
+    if (!leg || leg->trying_raised || leg->state == LEG_ENDED || f->cancelled)
+        return;
+    leg->trying_raised = true;
+    sip_raise_kind(leg, TEL_EV_TRYING, 100, NULL);
+}
+
 void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phrase,
                       const sip_t *sip)
 {
@@ -195,13 +204,6 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
     if (status < 200) {
         if (leg->state == LEG_ENDED || f->cancelled)
             return;
-        if (status == 100) {
-            if (!leg->trying_raised) {
-                leg->trying_raised = true;
-                sip_raise_kind(leg, TEL_EV_TRYING, status, NULL);
-            }
-            return;
-        }
         leg->state = LEG_EARLY;
         if (sdp && !leg->early_raised && sip_leg_apply_sdp(leg, sip, NULL) == 0) {
             leg->early_raised = true;
