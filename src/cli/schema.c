@@ -274,6 +274,15 @@ static json_t *settings_schema(void)
                       "over the limit: drop unanswered (default) or answer 503"),
             "per-source limit on requests that start something (INVITE, REGISTER, OPTIONS...); gateways "
             "are exempt; one log line when a source goes over"));
+    json_object_set_new(json_object_get(sip, "properties"), "session_timer",
+                        obj(json_pack("{s:o,s:o}", "expires",
+                                      described(duration_schema(0, 86400),
+                                                "session interval (default 1800s; 0: no session timer)"),
+                                      "min_se",
+                                      described(duration_schema(10, 86400),
+                                                "the shortest interval accepted (default 90s, as RFC 4028 asks)")),
+                            "SIP session timers (RFC 4028): calls are refreshed by re-INVITE or UPDATE, and "
+                            "ended (hangup by system, cause session_timer) when the refresh does not come"));
     json_t *media = obj(json_pack("{s:o,s:o}", "sounds",
                                   str_desc("directory for relative prompt and recording paths (default: sounds)"),
                                   "rtp_ports",
@@ -292,14 +301,16 @@ static json_t *settings_schema(void)
                             "name: \"sqlite:PATH\" (relative to this file) or \"postgresql://...\"",
                             "additionalProperties", "type", "string", "pattern", "^(sqlite:.+|postgres(ql)?://.*)$");
     json_t *limits = obj(
-        json_pack("{s:{s:s,s:i,s:s},s:{s:s,s:i,s:i,s:s},s:o,s:{s:s,s:i,s:s},s:{s:s,s:i,s:s}}", "steps_per_second",
+        json_pack("{s:{s:s,s:i,s:s},s:{s:s,s:i,s:i,s:s},s:o,s:{s:s,s:i,s:s},s:{s:s,s:i,s:s},s:o}", "steps_per_second",
                   "type", "number", "exclusiveMinimum", 0, "description", "actions per second per call (default 10000)",
                   "max_streams", "type", "integer", "minimum", 1, "maximum", 10000, "description",
                   "strands per call (default 16)", "hangup_grace",
                   described(duration_schema(0, 3600), "time hangup handlers get (default 30s)"), "max_calls", "type",
                   "integer", "minimum", 0, "description", "concurrent calls, 0 = unlimited (default)",
                   "calls_per_second", "type", "number", "minimum", 0, "description",
-                  "new calls per second, 0 = unlimited (default)"),
+                  "new calls per second, 0 = unlimited (default)", "max_call_duration",
+                  described(duration_schema(0, 168 * 3600),
+                            "a call still up after this is hung up by system, cause max_time (default 4h; 0: never)")),
         "protection against runaway scripts and overload");
     json_t *admin = obj(json_pack("{s:o}", "listen", str_desc("HOST:PORT of the admin API (default 127.0.0.1:8080)")),
                         "admin API");

@@ -88,8 +88,8 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
     }
     c->route = r;
     eng_var_set_str(c, "route", r->name);
-    if (e->opt.max_duration > 0 && !e->max_timer)
-        e->max_timer = loop_timer_start(e->l, e->opt.max_duration, max_time_cb, e);
+    if (eng_max_duration(e) > 0 && !e->max_timer)
+        eng_max_time_arm(e);
     eng_strand_new(c, SK_MAIN, r->scenario ? &r->scenario->script : &r->script, "main");
     return c;
 }
@@ -334,25 +334,46 @@ static void grace_cb(loop *l, void *arg)
     }
 }
 
-/* max_duration: every call has the same limit, so deadlines come in start
- * order; one engine timer at the oldest call's deadline replaces a timer
- * per call (100,000 waiting calls, 100,000 fewer heap entries). */
+/* The limit in force: the engine's (simulate's run time) and the current
+ * program's settings.limits.max_call_duration, the shorter; 0: none. A
+ * reload that changes it applies to running calls too (eng_max_time_arm). */
+double eng_max_duration(const eng_engine *e)
+{
+    double a = e->opt.max_duration, b = e->prog ? e->prog->settings.max_call_duration : 0;
+    return a > 0 && b > 0 ? (a < b ? a : b) : a > 0 ? a : b;
+}
+
+/* Every call has the same limit, so deadlines come in start order; one
+ * engine timer at the oldest call's deadline replaces a timer per call
+ * (100,000 waiting calls, 100,000 fewer heap entries). */
 static void max_time_cb(loop *l, void *arg)
 {
     eng_engine *e = arg;
     e->max_timer = NULL;
-    double now = loop_now(l);
+    double now = loop_now(l), limit = eng_max_duration(e);
     eng_call *c = e->calls;
-    while (c && c->start + e->opt.max_duration <= now) {
+    while (c && limit > 0 && c->start + limit <= now) {
         eng_call *next = c->next;
         if (!c->ending)
             eng_call_hangup(c, "system", "max_time", 0);
         c = next;
     }
+    eng_max_time_arm(e);
+}
+
+void eng_max_time_arm(eng_engine *e)
+{
+    if (e->max_timer)
+        loop_timer_stop(e->l, e->max_timer);
+    e->max_timer = NULL;
+    double limit = eng_max_duration(e), now = loop_now(e->l);
+    if (limit <= 0)
+        return;
     /* The oldest call still running within its limit sets the next deadline. */
-    for (; c; c = c->next)
+    for (eng_call *c = e->calls; c; c = c->next)
         if (!c->ending) {
-            e->max_timer = loop_timer_start(l, c->start + e->opt.max_duration - now, max_time_cb, e);
+            double wait = c->start + limit - now;
+            e->max_timer = loop_timer_start(e->l, wait > 0 ? wait : 0, max_time_cb, e);
             break;
         }
 }

@@ -280,9 +280,12 @@ eng_engine *eng_engine_new(loop *l, tel_driver *tel, struct svc_ctx *svc, scn_pr
 void eng_engine_set_program(eng_engine *e, scn_program *prog)
 {
     scn_program *old = e->prog;
+    double limit = eng_max_duration(e);
     e->prog = prog ? scn_program_ref(prog) : NULL;
     if (old)
         scn_program_unref(old);
+    if (eng_max_duration(e) != limit)
+        eng_max_time_arm(e);
 }
 
 void eng_engine_free(eng_engine *e)

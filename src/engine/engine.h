@@ -107,7 +107,10 @@ typedef struct eng_options {
     eng_trace_cb trace;        /* may be NULL: no trace */
     void *trace_arg;
     int utc_offset;            /* seconds east of UTC for hour()/weekday()/date() */
-    double max_duration;       /* > 0: a call still up after this is hung up (by system) */
+    /* > 0: a call still up after this is hung up (by system, cause
+     * max_time); the program's settings.limits.max_call_duration too, the
+     * shorter of both. */
+    double max_duration;
     /* Called for a new call after its standard variables are set and before
      * the route is chosen (simulate --var sets variables here). */
     void (*call_start)(void *arg, eng_call *c);

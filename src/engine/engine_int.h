@@ -199,6 +199,9 @@ void eng_call_caller_event(eng_call *c, const tel_event *ev);
 void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const char *digit);
 void eng_call_main_ended(eng_call *c);
 void eng_call_free_all(eng_engine *e);
+/* The call duration limit in force (0: none) and its one timer (calls.c). */
+double eng_max_duration(const eng_engine *e);
+void eng_max_time_arm(eng_engine *e);
 
 /* strand.c */
 eng_strand *eng_strand_new(eng_call *c, eng_strand_kind kind, const scn_actions *list,

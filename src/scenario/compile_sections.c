@@ -26,11 +26,14 @@ void scn_settings_defaults(scn_program *p)
     s->max_streams = 16;
     s->hangup_grace = 30;
     s->max_calls = 0;
+    s->max_call_duration = 4 * 3600;
     s->calls_per_second = 0;
     s->admin_listen = "127.0.0.1:8080";
     s->auth_fail_max = 10;
     s->auth_fail_window = 60;
     s->auth_ban = 600;
+    s->session_expires = 1800;
+    s->session_min_se = 90;
     s->flood_rate = 20;
     s->flood_burst = 40;
     s->flood_drop = true;
@@ -127,9 +130,36 @@ static void compile_flood(scn_cx *x, const scn_node *n)
         }
 }
 
+static void compile_session_timer(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"expires", "min_se", NULL};
+    scn_settings *s = &x->pub.prog->settings;
+    if (!scn_expect_map(x, n, "settings.sip.session_timer ({expires, min_se})"))
+        return;
+    scn_check_keys(x, n, keys, "settings.sip.session_timer");
+    const scn_node *v, *e = scn_map_get(n, "expires");
+    double d;
+    if ((v = scn_map_get(n, "min_se")))
+        SCN_WITH_KEY(x, "min_se") if (scn_compile_duration(&x->pub, v, &d)) {
+            if (d < 10 || d > 86400)
+                scn_cx_error(&x->pub, v, "expected a duration from 10s to 24h (RFC 4028 asks for 90s or more), got %s",
+                             v->str);
+            else
+                s->session_min_se = d;
+        }
+    if (e)
+        SCN_WITH_KEY(x, "expires") if (scn_compile_duration(&x->pub, e, &d)) {
+            if (d != 0 && (d < s->session_min_se || d > 86400))
+                scn_cx_error(&x->pub, e, "expected 0 (no session timer) or a duration from min_se (%.0fs) to 24h, got %s",
+                             s->session_min_se, e->str);
+            else
+                s->session_expires = d;
+        }
+}
+
 static void compile_sip(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"listen", "auth_failures", "flood", NULL};
+    static const char *const keys[] = {"listen", "auth_failures", "flood", "session_timer", NULL};
     if (!scn_expect_map(x, n, "settings.sip"))
         return;
     scn_check_keys(x, n, keys, "settings.sip");
@@ -140,6 +170,8 @@ static void compile_sip(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "auth_failures") compile_auth_failures(x, v);
     if ((v = scn_map_get(n, "flood")))
         SCN_WITH_KEY(x, "flood") compile_flood(x, v);
+    if ((v = scn_map_get(n, "session_timer")))
+        SCN_WITH_KEY(x, "session_timer") compile_session_timer(x, v);
 }
 
 static void compile_media(scn_cx *x, const scn_node *n)
@@ -256,7 +288,7 @@ static void compile_databases(scn_cx *x, const scn_node *n)
 static void compile_limits(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"steps_per_second", "max_streams", "hangup_grace", "max_calls",
-                                       "calls_per_second", NULL};
+                                       "calls_per_second", "max_call_duration", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.limits"))
         return;
@@ -279,6 +311,16 @@ static void compile_limits(scn_cx *x, const scn_node *n)
         }
     if ((v = scn_map_get(n, "max_calls")))
         SCN_WITH_KEY(x, "max_calls") if (scn_expect_int(x, v, 0, 10000000, &l)) s->max_calls = (int)l;
+    if ((v = scn_map_get(n, "max_call_duration")))
+        SCN_WITH_KEY(x, "max_call_duration") {
+            double d;
+            if (scn_compile_duration(&x->pub, v, &d)) {
+                if (d > 168 * 3600)
+                    scn_cx_error(&x->pub, v, "expected a duration of at most 168h (0: no limit), got %s", v->str);
+                else
+                    s->max_call_duration = d;
+            }
+        }
     if ((v = scn_map_get(n, "calls_per_second")))
         SCN_WITH_KEY(x, "calls_per_second") {
             double d;

@@ -137,6 +137,7 @@ typedef struct scn_settings {
     int max_streams;
     double hangup_grace;       /* seconds */
     int max_calls;             /* 0: unlimited */
+    double max_call_duration;  /* seconds; a call is hung up after it (0: never) */
     double calls_per_second;   /* intake limit; 0: unlimited */
     const char *admin_listen;  /* "127.0.0.1:8080" */
     /* settings.sip.auth_failures: this many failed digest attempts from one
@@ -146,6 +147,10 @@ typedef struct scn_settings {
     /* settings.sip.flood: requests that start something (INVITE, REGISTER,
      * OPTIONS...) per source address, gateways exempt; over it they are
      * dropped unanswered or answered 503. */
+    /* settings.sip.session_timer (RFC 4028): dialogs are refreshed every
+     * expires/2 (re-INVITE or UPDATE) and ended when the refresher fails. */
+    double session_expires;    /* seconds; 0: no session timer */
+    double session_min_se;
     double flood_rate;         /* per second; 0: no limit */
     double flood_burst;
     bool flood_drop;

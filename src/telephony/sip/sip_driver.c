@@ -29,6 +29,7 @@
 extern su_log_t nua_log[], nta_log[], tport_log[], su_log_global[];
 
 static void grow_udp_rcvbuf(int port);
+static void session_timer_params(sip_driver *d);
 
 /* ---- logging ---- */
 
@@ -338,6 +339,12 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
             sip_leg_reinvite_done(l, status);
         }
         break;
+    case nua_r_bye:
+        /* A BYE we did not send: NUA's session timer ended the dialog
+         * because the peer's refresh did not come. */
+        if (leg && !leg->we_ended && status >= 200)
+            sip_leg_ended_by_system(leg, 408, "session_timer");
+        break;
     case nua_r_register:
         if (hc && hc->kind == HC_GWREG)
             sip_gw_register_response(d, nh, status, sip);
@@ -615,19 +622,20 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         destroy_op(&d->base);
         return NULL;
     }
-    /* What we advertise and accept: small Allow, no Supported (no session
-     * timers, no 100rel), SDP handled by us (notes/sofia-sip.md). A 100
+    /* What we advertise and accept: small Allow, Supported only for session
+     * timers (no 100rel), SDP handled by us (notes/sofia-sip.md). A 100
      * Trying to our INVITE is not passed up: NUA 1.12.11 keeps a reference
      * to every 100 it reports and never drops it (2.7 KB per call); "trying"
      * is raised when the INVITE is sent (sip_fork_calling). */
     nua_set_params(d->nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
-                   NUTAG_ENABLEMESSAGE(0), NUTAG_SESSION_TIMER(0), SIPTAG_SUPPORTED_STR(""),
+                   NUTAG_ENABLEMESSAGE(0),
                    SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER"),
                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("UPDATE"),
                    NUTAG_APPL_METHOD("OPTIONS"),
                    NUTAG_ALLOW("REGISTER"), NUTAG_ALLOW("INFO"), NUTAG_ALLOW("UPDATE"),
                    NUTAG_ALLOW("REFER"), NUTAG_USER_AGENT("callroute"),
                    NTATAG_SIP_T1X64(t1x64), TAG_END());
+    session_timer_params(d);
     grow_udp_rcvbuf(d->sip_port);
     /* From now on a name in a request (Via host, maddr) is never looked up
      * with a blocking call on the loop (sip_dns_guard.c). */
@@ -635,6 +643,18 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     sip_guard_recv_filter(recv_filter_cb, d);
     sip_gw_register_all(d);
     return &d->base;
+}
+
+/* RFC 4028 from settings.sip.session_timer: NUA adds Session-Expires and
+ * Min-SE, refreshes with UPDATE where the peer allows it (no SDP to
+ * renegotiate) and sends BYE when the peer's refresh does not come. */
+static void session_timer_params(sip_driver *d)
+{
+    const scn_settings *s = &d->prog->settings;
+    nua_set_params(d->nua, NUTAG_SESSION_TIMER((unsigned)s->session_expires),
+                   NUTAG_MIN_SE((unsigned)s->session_min_se), NUTAG_UPDATE_REFRESH(1),
+                   NUTAG_SESSION_REFRESHER(nua_any_refresher),
+                   SIPTAG_SUPPORTED_STR(s->session_expires > 0 ? "timer" : ""), TAG_END());
 }
 
 /* sofia's UDP listeners keep the kernel's default receive buffer (~200 KB,
@@ -674,6 +694,7 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
     sip_registrar_set_users(d->reg, prog);
     sip_gw_load(d);
     sip_gw_register_all(d);
+    session_timer_params(d);
     scn_program_unref(old);
 }
 

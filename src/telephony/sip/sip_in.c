@@ -260,6 +260,11 @@ void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *si
         respond(d, nh, 488, TAG_END());
         return;
     }
+    if (!offer && sip && sip->sip_request && sip->sip_request->rq_method == sip_method_update) {
+        /* An UPDATE without an offer (a session refresh) gets none back. */
+        respond(d, nh, 200, TAG_END());
+        return;
+    }
     char sdp[768];
     sip_leg_sdp(leg, sdp, sizeof sdp, !offer);
     respond(d, nh, 200, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());

@@ -245,6 +245,10 @@ void sip_leg_maybe_free(sip_leg *leg);
 void sip_leg_reap(sip_driver *d);
 /* LEG ended from the far side (BYE, CANCEL, failure): raise HANGUP once. */
 void sip_leg_ended(sip_leg *leg, int code, const char *cause);
+/* LEG ended by the stack or the driver itself (a session timer that
+ * expired, no media): HANGUP once, hangup_by system. The dialog is ended by
+ * whoever decided it (NUA's BYE) or by the caller of this. */
+void sip_leg_ended_by_system(sip_leg *leg, int code, const char *cause);
 /* Media: the RTP session (opened on first use) and our SDP for LEG. */
 int sip_leg_media(sip_leg *leg);
 size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer);

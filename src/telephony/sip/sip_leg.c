@@ -148,6 +148,22 @@ void sip_leg_ended(sip_leg *leg, int code, const char *cause)
     sip_media_leg_gone(leg);
 }
 
+void sip_leg_ended_by_system(sip_leg *leg, int code, const char *cause)
+{
+    if (leg->state == LEG_ENDED)
+        return;
+    leg->state = LEG_ENDED;
+    leg->we_ended = true;
+    sip_leg_detach(leg);
+    sip_leg_log_end(leg, code, cause, "system");
+    if (!leg->hangup_raised) {
+        leg->hangup_raised = true;
+        tel_event ev = {.kind = TEL_EV_HANGUP, .sip_code = code, .cause = cause, .by_system = true};
+        sip_raise(leg, &ev);
+    }
+    sip_media_leg_gone(leg);
+}
+
 /* ---- media ---- */
 
 int sip_leg_media(sip_leg *leg)
