@@ -7,7 +7,7 @@
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
 #   make bench      benchmarks -> BENCHMARKS.md (QUICK=1 for a short run)
 
-PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd
+PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd libsystemd
 CC        ?= cc
 CSTD      := -std=c11 -D_GNU_SOURCE
 WARN      := -Wall -Wextra -Werror

@@ -301,7 +301,7 @@ static json_t *settings_schema(void)
                             "name: \"sqlite:PATH\" (relative to this file) or \"postgresql://...\"",
                             "additionalProperties", "type", "string", "pattern", "^(sqlite:.+|postgres(ql)?://.*)$");
     json_t *limits = obj(
-        json_pack("{s:{s:s,s:i,s:s},s:{s:s,s:i,s:i,s:s},s:o,s:{s:s,s:i,s:s},s:{s:s,s:i,s:s},s:o}", "steps_per_second",
+        json_pack("{s:{s:s,s:i,s:s},s:{s:s,s:i,s:i,s:s},s:o,s:{s:s,s:i,s:s},s:{s:s,s:i,s:s},s:o,s:o}", "steps_per_second",
                   "type", "number", "exclusiveMinimum", 0, "description", "actions per second per call (default 10000)",
                   "max_streams", "type", "integer", "minimum", 1, "maximum", 10000, "description",
                   "strands per call (default 16)", "hangup_grace",
@@ -310,7 +310,10 @@ static json_t *settings_schema(void)
                   "calls_per_second", "type", "number", "minimum", 0, "description",
                   "new calls per second, 0 = unlimited (default)", "max_call_duration",
                   described(duration_schema(0, 168 * 3600),
-                            "a call still up after this is hung up by system, cause max_time (default 4h; 0: never)")),
+                            "a call still up after this is hung up by system, cause max_time (default 4h; 0: never)"),
+                  "drain_timeout",
+                  described(duration_schema(0, 86400),
+                            "on SIGTERM, how long live calls may go on before they are ended (default 0s)")),
         "protection against runaway scripts and overload");
     json_t *admin = obj(json_pack("{s:o}", "listen", str_desc("HOST:PORT of the admin API (default 127.0.0.1:8080)")),
                         "admin API");

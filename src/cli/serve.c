@@ -1,8 +1,11 @@
 /* serve.c — `callroute serve FILE`: the SIP service. One loop (sofia-sip's
  * su_root, see src/telephony/sip/sip_loop.c) runs the SIP driver, the
- * engine and the services. SIGTERM/SIGINT: stop taking calls, end the
- * running ones cleanly (their hangup handlers run), exit 0. SIGHUP: reload
- * the file; a file that fails validation changes nothing. */
+ * engine and the services. SIGTERM/SIGINT: stop taking calls, let the
+ * running ones go on for settings.limits.drain_timeout, then end them
+ * cleanly (their hangup handlers run), exit 0. SIGHUP: reload the file; a
+ * file that fails validation changes nothing. SIGUSR1: reopen --log-file.
+ * Under systemd (Type=notify) it says READY, RELOADING, STOPPING and pets
+ * the watchdog from the loop, so a stalled loop is restarted. */
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,13 +39,18 @@ typedef struct serve {
     int sigfd;
     loop_watch *sigw;
     loop_timer *drain_timer;
+    loop_timer *watchdog_timer;
+    double watchdog_every;     /* seconds; 0: no systemd watchdog */
+    double drain_until;        /* SIGTERM: live calls may go on until then */
+    const char *log_file;
     int stops;                 /* signals received */
     bool driver_down;
 } serve;
 
 static void usage(FILE *out)
 {
-    fputs("usage: callroute serve FILE [--sip ADDR]... [--admin ADDR] [--log-level LEVEL]\n\n"
+    fputs("usage: callroute serve FILE [--sip ADDR]... [--admin ADDR] [--log-level LEVEL]\n"
+          "                       [--log-file PATH]\n\n"
           "Runs the SIP service for the scenario FILE: takes calls from the gateways\n"
           "and the registered users it names, routes them and runs their scripts.\n\n"
           "  --sip ADDR         where to listen: udp:HOST:PORT, tcp:HOST:PORT or\n"
@@ -51,10 +60,13 @@ static void usage(FILE *out)
           "                     Default: settings.admin.listen (127.0.0.1:8080)\n"
           "  --log-level LEVEL  error | warn | info (default: one line per call start,\n"
           "                     route and end) | debug (the full trace and SIP events)\n"
+          "  --log-file PATH    log there instead of stderr (reopened on SIGUSR1)\n"
           "  --help             this text\n\n"
-          "SIGTERM or SIGINT: new calls are refused (503), running calls are ended\n"
-          "cleanly, then the process exits 0 (a second signal exits at once).\n"
-          "SIGHUP: reloads FILE; running calls finish on the old version.\n\n"
+          "SIGTERM or SIGINT: new calls are refused (503), running calls may go on for\n"
+          "settings.limits.drain_timeout, then they are ended cleanly and the process\n"
+          "exits 0 (a second signal exits at once).\n"
+          "SIGHUP: reloads FILE; running calls finish on the old version.\n"
+          "SIGUSR1: reopens the log file (logrotate).\n\n"
           "Exit status: 0 after a signal, 1 invalid FILE or cannot listen, 2 usage\n"
           "error or unreadable FILE.\n",
           out);
@@ -157,10 +169,43 @@ static void driver_down_cb(void *arg)
         s->drain_timer = loop_timer_start(s->l, 0, drain_cb, s);
 }
 
+/* After SIGTERM: live calls go on until they end or drain_timeout passes;
+ * then the driver ends what is left. */
+static void draining_cb(loop *l, void *arg)
+{
+    serve *s = arg;
+    s->drain_timer = NULL;
+    size_t live = eng_engine_call_count(s->eng);
+    if (live > 0 && loop_now(l) < s->drain_until) {
+        s->drain_timer = loop_timer_start(l, 0.1, draining_cb, s);
+        return;
+    }
+    if (live > 0)
+        say(s, SIP_LOG_INFO, "drain time over: ending %zu running calls", live);
+    sip_driver_shutdown(s->drv, driver_down_cb, s);
+}
+
+static void watchdog_cb(loop *l, void *arg)
+{
+    serve *s = arg;
+    sd_notify(0, "WATCHDOG=1");
+    s->watchdog_timer = loop_timer_start(l, s->watchdog_every, watchdog_cb, s);
+}
+
+static void reopen_log(serve *s)
+{
+    if (s->log_file && !freopen(s->log_file, "a", stderr))
+        s->log_file = NULL;   /* nowhere left to say so */
+    else if (s->log_file)
+        setvbuf(stderr, NULL, _IOLBF, 0);
+}
+
 static void reload(serve *s)
 {
     int fail = 0;
+    sd_notify(0, "RELOADING=1");
     scn_program *p = cli_load_program(s->file, &fail);
+    sd_notify(0, "READY=1");
     if (!p) {
         say(s, SIP_LOG_ERROR, "reload of %s failed: keeping the running version", s->file);
         return;
@@ -182,14 +227,29 @@ static void signal_cb(loop *l, int fd, unsigned events, void *arg)
             reload(s);
             continue;
         }
+        if (si.ssi_signo == SIGUSR1) {
+            reopen_log(s);
+            say(s, SIP_LOG_INFO, "log reopened");
+            continue;
+        }
         if (++s->stops > 1) {
             say(s, SIP_LOG_WARN, "second signal: stopping now");
             loop_stop(l);
             return;
         }
-        say(s, SIP_LOG_INFO, "signal %u: refusing new calls, ending %zu running", si.ssi_signo,
-            eng_engine_call_count(s->eng));
-        sip_driver_shutdown(s->drv, driver_down_cb, s);
+        double drain = s->prog->settings.drain_timeout;
+        size_t live = eng_engine_call_count(s->eng);
+        sd_notify(0, "STOPPING=1");
+        if (drain > 0 && live > 0)
+            say(s, SIP_LOG_INFO, "signal %u: refusing new calls; %zu running may go on for %.0fs", si.ssi_signo,
+                live, drain);
+        else
+            say(s, SIP_LOG_INFO, "signal %u: refusing new calls, ending %zu running", si.ssi_signo, live);
+        sip_driver_refuse_new(s->drv);
+        s->drain_until = loop_now(l) + drain;
+        if (s->drain_timer)
+            loop_timer_stop(l, s->drain_timer);
+        s->drain_timer = loop_timer_start(l, 0, draining_cb, s);
     }
 }
 
@@ -225,6 +285,8 @@ int cli_serve(int argc, char **argv)
             listen[nlisten++] = argv[++i];
         } else if (strcmp(a, "--admin") == 0 && i + 1 < argc) {
             admin_addr = argv[++i];
+        } else if (strcmp(a, "--log-file") == 0 && i + 1 < argc) {
+            s.log_file = argv[++i];
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
             if (!parse_level(argv[++i], &s.level)) {
                 fprintf(stderr, "callroute serve: unknown log level '%s' (error, warn, info, debug)\n", argv[i]);
@@ -252,6 +314,14 @@ int cli_serve(int argc, char **argv)
         return fail;
 
     setvbuf(stderr, NULL, _IOLBF, 0);
+    if (s.log_file) {
+        reopen_log(&s);
+        if (!s.log_file) {
+            fprintf(stdout, "callroute serve: cannot open the log file: %s\n", strerror(errno));
+            scn_program_unref(s.prog);
+            return CLI_USAGE;
+        }
+    }
     /* Calls come and go by the thousand: keep freed heap instead of giving
      * it back and faulting it in again (measured: fewer page faults). */
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
@@ -261,6 +331,7 @@ int cli_serve(int argc, char **argv)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGUSR1);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -311,9 +382,17 @@ int cli_serve(int argc, char **argv)
     say(&s, SIP_LOG_INFO, "%s: listening for SIP on port %d (%zu routes, %zu users, %zu gateways)",
         s.file, sip_driver_port(s.drv), s.prog->route_count, s.prog->user_count,
         s.prog->gateway_count);
+    sd_notifyf(0, "READY=1\nSTATUS=listening for SIP on port %d", sip_driver_port(s.drv));
+    uint64_t wd_usec = 0;
+    if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+        s.watchdog_every = (double)wd_usec / 2e6;
+        s.watchdog_timer = loop_timer_start(s.l, s.watchdog_every, watchdog_cb, &s);
+    }
     loop_run(s.l);
 
 out:
+    if (s.watchdog_timer)
+        loop_timer_stop(s.l, s.watchdog_timer);
     if (s.drain_timer)
         loop_timer_stop(s.l, s.drain_timer);
     if (s.sigw)

@@ -27,6 +27,7 @@ void scn_settings_defaults(scn_program *p)
     s->hangup_grace = 30;
     s->max_calls = 0;
     s->max_call_duration = 4 * 3600;
+    s->drain_timeout = 0;
     s->calls_per_second = 0;
     s->admin_listen = "127.0.0.1:8080";
     s->auth_fail_max = 10;
@@ -288,7 +289,7 @@ static void compile_databases(scn_cx *x, const scn_node *n)
 static void compile_limits(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"steps_per_second", "max_streams", "hangup_grace", "max_calls",
-                                       "calls_per_second", "max_call_duration", NULL};
+                                       "calls_per_second", "max_call_duration", "drain_timeout", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.limits"))
         return;
@@ -319,6 +320,16 @@ static void compile_limits(scn_cx *x, const scn_node *n)
                     scn_cx_error(&x->pub, v, "expected a duration of at most 168h (0: no limit), got %s", v->str);
                 else
                     s->max_call_duration = d;
+            }
+        }
+    if ((v = scn_map_get(n, "drain_timeout")))
+        SCN_WITH_KEY(x, "drain_timeout") {
+            double d;
+            if (scn_compile_duration(&x->pub, v, &d)) {
+                if (d > 86400)
+                    scn_cx_error(&x->pub, v, "expected a duration of at most 24h, got %s", v->str);
+                else
+                    s->drain_timeout = d;
             }
         }
     if ((v = scn_map_get(n, "calls_per_second")))

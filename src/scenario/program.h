@@ -138,6 +138,7 @@ typedef struct scn_settings {
     double hangup_grace;       /* seconds */
     int max_calls;             /* 0: unlimited */
     double max_call_duration;  /* seconds; a call is hung up after it (0: never) */
+    double drain_timeout;      /* SIGTERM: how long live calls may go on (then BYE) */
     double calls_per_second;   /* intake limit; 0: unlimited */
     const char *admin_listen;  /* "127.0.0.1:8080" */
     /* settings.sip.auth_failures: this many failed digest attempts from one

@@ -46,6 +46,8 @@ tel_driver *sip_driver_new(loop *l, struct scn_program *prog, const sip_options 
                            char *err, size_t errlen);
 /* New calls use PROG (users, gateways, limits) from now on. */
 void sip_driver_set_program(tel_driver *d, struct scn_program *prog);
+/* New INVITEs get 503 (reason "draining"); calls up go on. */
+void sip_driver_refuse_new(tel_driver *d);
 /* Graceful stop: new INVITEs get 503; DONE runs once no call is left and
  * the stack has shut down (then destroy the driver, then the loop). */
 void sip_driver_shutdown(tel_driver *d, void (*done)(void *arg), void *arg);

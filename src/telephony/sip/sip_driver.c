@@ -100,9 +100,9 @@ void sip_leave(sip_driver *d)
 int sip_admit(sip_driver *d, int *retry_after, const char **reason)
 {
     const scn_settings *s = &d->prog->settings;
-    if (d->shutting_down) {
+    if (d->shutting_down || d->draining) {
         *retry_after = 30;
-        *reason = "shutdown";
+        *reason = d->shutting_down ? "shutdown" : "draining";
         return 503;
     }
     if (s->max_calls > 0 && d->incoming_count >= (size_t)s->max_calls) {
@@ -725,6 +725,11 @@ static void shutdown_poll_cb(loop *l, void *arg)
     if (d->leg_count > 0)
         sip_log(d, SIP_LOG_WARN, "shutdown: %zu legs still waiting for their peers: dropped", d->leg_count);
     nua_shutdown(d->nua);
+}
+
+void sip_driver_refuse_new(tel_driver *td)
+{
+    DRV(td)->draining = true;
 }
 
 void sip_driver_shutdown(tel_driver *td, void (*done)(void *), void *arg)

@@ -201,7 +201,7 @@ struct sip_driver {
     struct sip_flood *flood;
     unsigned long flood_dropped, flood_refused;
     /* shutdown */
-    bool shutting_down, nua_down;
+    bool shutting_down, nua_down, draining;
     double shutdown_at;
     void (*shutdown_done)(void *);
     void *shutdown_arg;
