@@ -265,8 +265,11 @@ static json_t *settings_schema(void)
                       described(duration_schema(1, 86400), "within this time (default 60s)"), "ban",
                       described(duration_schema(1, 86400), "how long the IP is ignored (default 600s)")),
             "digest guessing: ban a source that keeps failing (logged once per ban)"));
-    json_t *media = obj(json_pack("{s:o,s:o}", "sounds",
-                                  str_desc("directory for relative prompt and recording paths (default: sounds)"),
+    json_t *media = obj(json_pack("{s:o,s:o,s:o}", "sounds",
+                                  str_desc("directory prompts are read from, relative names below it (default: sounds)"),
+                                  "recordings",
+                                  str_desc("directory recordings are written to and attachments read from "
+                                           "(default: recordings)"),
                                   "rtp_ports",
                                   json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[0-9]+-[0-9]+$",
                                             "description", "RTP port range (default 10000-20000)")),
