@@ -17,6 +17,8 @@ Place a real call to it from another terminal:
                                      # Alice answers, holds, hangs up (sipp)
   sipp -sn uac -s 1000 -m 1 -p 5070 -i 127.0.0.1 127.0.0.1:5060   # one call from the trunk
 A softphone can register as 101 / alice-secret at 127.0.0.1:5060.
+When Alice does not answer, the caller hears examples/sounds/voicemail-greeting.wav
+and the message is recorded to examples/recordings/voicemail/.
 The hold e-mail goes to smtp://127.0.0.1:2525; until a server listens there it
 waits in var/outbox and is sent when one does.
 

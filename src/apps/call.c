@@ -47,6 +47,8 @@ static const scn_param hangup_spec[] = {
     SCN_PARAM_END,
 };
 
+static const char *const ringback_words[] = {"tone", NULL};   /* not a file */
+
 static const scn_param dial_spec[] = {
     {.name = "to", .type = P_TEMPLATES, .offset = F(dial_params, to), .flags = P_REQ | P_NONEMPTY,
      .doc = "a user, a group, a number, a SIP URI, or a list (ring all, first answer wins)"},
@@ -56,8 +58,9 @@ static const scn_param dial_spec[] = {
      .min = 1, .max = 3600, .doc = "ring time before the dial gives up (no_answer)"},
     {.name = "caller_id", .type = P_TEMPLATE, .offset = F(dial_params, caller_id),
      .doc = "caller number presented to the dialled party"},
-    {.name = "ringback", .type = P_STRING, .offset = F(dial_params, ringback),
-     .doc = "`tone` or a prompt file played to the caller while the leg rings"},
+    {.name = "ringback", .type = P_STRING, .offset = F(dial_params, ringback), .flags = P_FILE_SOUNDS,
+     .choices = ringback_words,
+     .doc = "`tone` or a prompt file (below settings.media.sounds) played to the caller while the leg rings"},
     {.name = "on", .type = P_HANDLERS, .offset = F(dial_params, on),
      .doc = "leg event -> actions, each run in a new strand"},
     SCN_PARAM_END,
@@ -247,6 +250,10 @@ static app_status dial_run(eng_strand *s, const scn_action *a)
             st = APP_DONE;
         }
     }
+    const char *ringback = p->ringback, *why = NULL;
+    if (st == APP_PENDING && ringback && strcmp(ringback, "tone") != 0 &&
+        !(ringback = eng_file_resolve(s, ENG_DIR_SOUNDS, "ringback prompt", p->ringback, &why)))
+        st = eng_fail(s, "%s", why);
     if (st == APP_PENDING) {
         eng_dial_req req = {
             .targets = t.items,
@@ -254,8 +261,7 @@ static app_status dial_run(eng_strand *s, const scn_action *a)
             .sequential = t.sequential,
             .ring_timeout = p->timeout,
             .caller_id = p->caller_id ? eng_render(s, p->caller_id, SCN_ESC_NONE) : NULL,
-            .ringback = p->ringback && strcmp(p->ringback, "tone") != 0 ? eng_media_path(s, p->ringback)
-                                                                        : p->ringback,
+            .ringback = ringback,
             .on = &p->on,
         };
         st = eng_dial_start(s, &req);

@@ -6,8 +6,9 @@
  * Header values (subject) lose CR and LF. `to` and `cc` may each be a
  * list, and a template may name several addresses separated by ',' or ';'
  * in its own text; a value rendered into an address must leave exactly one
- * valid address, or the action fails (nothing is queued). Relative `attach` paths resolve like recordings
- * (settings.media.sounds). */
+ * valid address, or the action fails (nothing is queued). `attach` paths are
+ * below settings.media.recordings, like `record`'s file (values in them are
+ * path-escaped); one outside fails the action. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,8 +221,12 @@ static app_status email_run(eng_strand *s, const scn_action *a)
     const char *subject = header_text(s, p->subject, ar);
     const char *body = cr_arena_strdup(ar, eng_render(s, p->body, SCN_ESC_NONE));
     const char **attach = cr_arena_alloc(ar, (p->attach.count + 1) * sizeof *attach);
-    for (size_t i = 0; i < p->attach.count; i++)
-        attach[i] = cr_arena_strdup(ar, eng_media_path(s, eng_render(s, p->attach.items[i], SCN_ESC_NONE)));
+    for (size_t i = 0; i < p->attach.count; i++) {
+        const char *why, *f = eng_file_path(s, ENG_DIR_RECORDINGS, "attachment", p->attach.items[i], &why);
+        if (!f)
+            return eng_fail(s, "%s", why);
+        attach[i] = cr_arena_strdup(ar, f);
+    }
 
     svc_mail m = {.to = to.items, .to_count = to.count, .cc = cc.items, .cc_count = cc.count,
                   .subject = subject, .body = body, .attach = attach, .attach_count = p->attach.count};
@@ -256,8 +261,8 @@ static const scn_param email_spec[] = {
     {.name = "subject", .type = P_TEMPLATE, .offset = F(email_params, subject), .doc = "subject (a template)"},
     {.name = "body", .type = P_TEMPLATE, .offset = F(email_params, body), .flags = P_REQ,
      .doc = "text body (a template)"},
-    {.name = "attach", .type = P_TEMPLATES, .offset = F(email_params, attach),
-     .doc = "files to attach, e.g. a recording (relative paths as for record)"},
+    {.name = "attach", .type = P_TEMPLATES, .offset = F(email_params, attach), .flags = P_FILE_RECORDINGS,
+     .doc = "files to attach, e.g. a recording: paths below settings.media.recordings, as for record"},
     SCN_PARAM_END,
 };
 

@@ -40,16 +40,16 @@ typedef struct tone_params {
 } tone_params;
 
 static const scn_param play_spec[] = {
-    {.name = "file", .type = P_TEMPLATES, .offset = F(play_params, file), .flags = P_REQ | P_NONEMPTY,
-     .doc = "a prompt (8 kHz mono WAV) or a list played in order; relative to settings.media.sounds"},
+    {.name = "file", .type = P_TEMPLATES, .offset = F(play_params, file), .flags = P_REQ | P_NONEMPTY | P_FILE_SOUNDS,
+     .doc = "a prompt (8 kHz mono WAV) or a list played in order; a path below settings.media.sounds"},
     {.name = "interruptible", .type = P_BOOL, .offset = F(play_params, interruptible), .def = "false",
      .doc = "a DTMF digit stops the prompt and is kept in `dtmf`"},
     SCN_PARAM_END,
 };
 
 static const scn_param read_digits_spec[] = {
-    {.name = "prompt", .type = P_TEMPLATES, .offset = F(read_digits_params, prompt),
-     .doc = "prompt played (interruptibly) before collecting"},
+    {.name = "prompt", .type = P_TEMPLATES, .offset = F(read_digits_params, prompt), .flags = P_FILE_SOUNDS,
+     .doc = "prompt played (interruptibly) before collecting; a path below settings.media.sounds"},
     {.name = "max_digits", .type = P_INT, .offset = F(read_digits_params, max_digits), .def = "1",
      .min = 1, .max = 64, .doc = "stop after this many digits"},
     {.name = "timeout", .type = P_DURATION, .offset = F(read_digits_params, timeout), .def = "5",
@@ -64,8 +64,8 @@ static const scn_param read_digits_spec[] = {
 };
 
 static const scn_param record_spec[] = {
-    {.name = "file", .type = P_TEMPLATE, .offset = F(record_params, file), .flags = P_REQ,
-     .doc = "WAV file to write, e.g. recordings/{call_id}.wav"},
+    {.name = "file", .type = P_TEMPLATE, .offset = F(record_params, file), .flags = P_REQ | P_FILE_RECORDINGS,
+     .doc = "WAV file to write, a path below settings.media.recordings, e.g. {call_id}.wav"},
     {.name = "max_seconds", .type = P_DURATION, .offset = F(record_params, max_seconds), .def = "60",
      .min = 0.1, .max = 86400, .doc = "longest recording"},
     {.name = "beep", .type = P_BOOL, .offset = F(record_params, beep), .def = "true",
@@ -109,13 +109,21 @@ static media_op *op_new(eng_strand *s)
     return m;
 }
 
-static void resolve_files(media_op *m, const scn_templates *t)
+/* Every prompt is resolved before the first plays: one outside
+ * settings.media.sounds fails the action (WHY) and nothing is played. */
+static bool resolve_files(eng_strand *s, const scn_templates *t, const char ***files, size_t *n,
+                          const char **why)
 {
-    eng_strand *s = m->s;
     cr_arena *a = eng_call_arena(eng_strand_call(s));
-    m->files = cr_arena_alloc(a, (t->count ? t->count : 1) * sizeof *m->files);
-    for (size_t i = 0; i < t->count; i++)
-        m->files[m->nfiles++] = cr_arena_strdup(a, eng_media_path(s, eng_render(s, t->items[i], SCN_ESC_NONE)));
+    *files = cr_arena_alloc(a, (t->count ? t->count : 1) * sizeof **files);
+    *n = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        const char *f = eng_file_path(s, ENG_DIR_SOUNDS, "prompt", t->items[i], why);
+        if (!f)
+            return false;
+        (*files)[(*n)++] = cr_arena_strdup(a, f);
+    }
+    return true;
 }
 
 static void op_stop(media_op *m)
@@ -194,9 +202,14 @@ static app_status play_run(eng_strand *s, const scn_action *a)
     const play_params *p = a->params;
     if (!eng_call_leg(eng_strand_call(s)))
         return eng_fail(s, "no caller leg");
+    const char **files, *why;
+    size_t nfiles;
+    if (!resolve_files(s, &p->file, &files, &nfiles, &why))
+        return eng_fail(s, "cannot play: %s", why);
     media_op *m = op_new(s);
     m->interruptible = p->interruptible;
-    resolve_files(m, &p->file);
+    m->files = files;
+    m->nfiles = nfiles;
     if (p->interruptible) {
         eng_strand_var_set(s, "dtmf", cr_val_cstr(""));
         eng_dtmf_watch(s, play_dtmf_cb, m);
@@ -318,9 +331,14 @@ static app_status read_digits_run(eng_strand *s, const scn_action *a)
     const read_digits_params *p = a->params;
     if (!eng_call_leg(eng_strand_call(s)))
         return eng_fail(s, "no caller leg");
+    const char **files, *why;
+    size_t nfiles;
+    if (!resolve_files(s, &p->prompt, &files, &nfiles, &why))
+        return eng_fail(s, "cannot play: %s", why);
     media_op *m = op_new(s);
     m->rd = p;
-    resolve_files(m, &p->prompt);
+    m->files = files;
+    m->nfiles = nfiles;
     eng_dtmf_watch(s, rd_dtmf_cb, m);
     rd_attempt(m);
     return APP_PENDING;
@@ -347,7 +365,9 @@ static app_status record_run(eng_strand *s, const scn_action *a)
     eng_call *c = eng_strand_call(s);
     if (!eng_call_leg(c))
         return eng_fail(s, "no caller leg");
-    const char *path = eng_media_path(s, eng_render(s, p->file, SCN_ESC_NONE));
+    const char *why, *path = eng_file_path(s, ENG_DIR_RECORDINGS, "recording", p->file, &why);
+    if (!path)
+        return eng_fail(s, "cannot record: %s", why);
     eng_strand_var_set(s, "record_file", cr_val_cstr(path));
     media_op *m = op_new(s);
     m->started = loop_now(eng_strand_loop(s));

@@ -283,8 +283,11 @@ static json_t *settings_schema(void)
                                                 "the shortest interval accepted (default 90s, as RFC 4028 asks)")),
                             "SIP session timers (RFC 4028): calls are refreshed by re-INVITE or UPDATE, and "
                             "ended (hangup by system, cause session_timer) when the refresh does not come"));
-    json_t *media = obj(json_pack("{s:o,s:o}", "sounds",
-                                  str_desc("directory for relative prompt and recording paths (default: sounds)"),
+    json_t *media = obj(json_pack("{s:o,s:o,s:o}", "sounds",
+                                  str_desc("directory prompts are read from, relative names below it (default: sounds)"),
+                                  "recordings",
+                                  str_desc("directory recordings are written to and attachments read from "
+                                           "(default: recordings)"),
                                   "rtp_ports",
                                   json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[0-9]+-[0-9]+$",
                                             "description", "RTP port range (default 10000-20000)")),

@@ -2,12 +2,14 @@
  * run queue that resumes strands from a zero-delay timer, the evaluation
  * environment, and the state kept across calls (agent idle times, group
  * cursors). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "engine/engine_int.h"
+#include "util/path.h"
 
 void eng_strand_free_zombie(eng_strand *s);
 
@@ -142,12 +144,38 @@ const char *eng_render_keep(eng_strand *s, const scn_template *t, scn_escape esc
     return cr_arena_strdup(&s->call->arena, eng_render(s, t, esc));
 }
 
-const char *eng_media_path(eng_strand *s, const char *file)
+const char *eng_file_resolve(eng_strand *s, eng_dir dir, const char *what, const char *name,
+                             const char **why)
 {
-    const scn_program *p = s->call->prog;
-    if (!file || file[0] == '/' || !p->settings.sounds || !p->settings.sounds[0])
-        return file ? file : "";
-    return cr_arena_printf(&s->call->e->scratch, "%s/%s", p->settings.sounds, file);
+    const scn_settings *set = &s->call->prog->settings;
+    const char *setting = dir == ENG_DIR_SOUNDS ? "sounds" : "recordings";
+    const char *base = dir == ENG_DIR_SOUNDS ? set->sounds : set->recordings;
+    if (!base || !*base)
+        base = ".";
+    cr_arena *a = &s->call->e->scratch;
+    char out[PATH_MAX];
+    cr_path_status st = cr_path_confine(base, name ? name : "", out, sizeof out);
+    if (st == CR_PATH_OK)
+        return cr_arena_strdup(a, out);
+    if (st == CR_PATH_EMPTY)
+        *why = cr_arena_printf(a, "%s file name is empty", what);
+    else if (st == CR_PATH_OUTSIDE)
+        *why = cr_arena_printf(a, "%s '%s' is outside settings.media.%s (%s)", what, name, setting, base);
+    else
+        *why = cr_arena_printf(a, "%s '%s' is refused (settings.media.%s: %s): %s", what, name, setting, base,
+                               cr_path_status_text(st));
+    return NULL;
+}
+
+const char *eng_file_path(eng_strand *s, eng_dir dir, const char *what, const scn_template *t,
+                          const char **why)
+{
+    const char *name = eng_render(s, t, SCN_ESC_PATH);
+    /* Absolute only when the template's own text says so: "{lang}/x.wav"
+     * with an empty lang is x.wav below the directory, not /x.wav. */
+    if (name[0] == '/' && scn_template_source(t)[0] != '/')
+        name = cr_arena_printf(&s->call->e->scratch, ".%s", name);
+    return eng_file_resolve(s, dir, what, name, why);
 }
 
 /* ---- settings with defaults ---- */

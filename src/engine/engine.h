@@ -249,10 +249,27 @@ void eng_trace_email_cc(eng_strand *s, const char *to, const char *cc, const cha
 
 /* ---- telephony for the call and media apps --------------------------- */
 
-/* Resolves a prompt/recording path: absolute as is; otherwise relative to
- * settings.media.sounds (itself relative to the scenario file's directory).
- * Result in the scratch arena. */
-const char *eng_media_path(eng_strand *s, const char *file);
+/* File paths are resolved here and only here; drivers and services get the
+ * result and open it as is. A path is below one of two directories:
+ * prompts below settings.media.sounds, recordings and attachments below
+ * settings.media.recordings (both relative to the scenario file's folder
+ * unless absolute). */
+typedef enum {
+    ENG_DIR_SOUNDS,
+    ENG_DIR_RECORDINGS,
+} eng_dir;
+
+/* Resolves NAME (already rendered) below DIR: relative to it, or absolute
+ * and inside it. Returns the path to open (scratch arena), or NULL when it
+ * is empty or outside DIR — after `..` and symlinks — with *WHY (scratch)
+ * saying so, naming WHAT ("prompt", "recording", ...), NAME and the setting. */
+const char *eng_file_resolve(eng_strand *s, eng_dir dir, const char *what, const char *name,
+                             const char **why);
+/* Renders T with SCN_ESC_PATH (a value cannot add a directory or climb out:
+ * '/', '\\', NUL and its leading '.' become '_'), then eng_file_resolve.
+ * The path is absolute only when T's own text starts with '/'. */
+const char *eng_file_path(eng_strand *s, eng_dir dir, const char *what, const scn_template *t,
+                          const char **why);
 
 /* DTMF from the caller goes to one collector at a time (read_digits). */
 typedef void (*eng_dtmf_cb)(eng_strand *s, char digit, void *arg);

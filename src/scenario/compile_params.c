@@ -1,12 +1,14 @@
 /* compile_params.c — the generic parameter compiler: reads an application's
  * scn_param table and turns the action's mapping into its typed struct
  * (STYLE.md: check once, at load). */
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "scenario/compile_int.h"
 #include "scenario/events.h"
+#include "util/path.h"
 
 const char *const scn_param_type_names[] = {
     [P_STRING] = "string",       [P_TEMPLATE] = "template",   [P_EXPR] = "expression",
@@ -277,6 +279,61 @@ static bool is_collection(scn_param_type t)
            t == P_HANDLERS || t == P_GATEWAYS;
 }
 
+/* ---- file paths (P_FILE_*) ------------------------------------------------ */
+
+static bool stub_lookup(void *ctx, const char *name, size_t len, cr_value *out)
+{
+    (void)ctx, (void)name, (void)len;
+    *out = cr_val_cstr("x");
+    return true;
+}
+
+/* A file path whose own text leads outside its directory would fail on
+ * every call: an error at load. Each variable stands in as "x" (a rendered
+ * value is at most part of one name). Only the text is checked here; the
+ * rendered path, after symlinks, is checked on every use (eng_file_path). */
+static void check_file(scn_cx *x, const scn_param *p, const scn_node *v, const char *src, const scn_template *t)
+{
+    const scn_settings *set = &x->pub.prog->settings;
+    bool sounds = p->flags & P_FILE_SOUNDS;
+    const char *base = sounds ? set->sounds : set->recordings;
+    const char *name = src;
+    if (t) {
+        scn_env env = {.lookup = stub_lookup, .scratch = x->pub.arena};
+        name = scn_template_render_cstr(t, &env, SCN_ESC_PATH);
+    }
+    char out[PATH_MAX];
+    cr_path_status st = cr_path_resolve(base && *base ? base : ".", name, out, sizeof out);
+    if (st == CR_PATH_EMPTY)
+        scn_cx_error(&x->pub, v, "'%s' may not be empty: it names a file", p->name);
+    else if (st == CR_PATH_OUTSIDE)
+        scn_cx_error(&x->pub, v, "'%s' is outside settings.media.%s (%s): file names are relative to it, "
+                     "and an absolute one must be inside it", src, sounds ? "sounds" : "recordings", base);
+}
+
+static void check_files(scn_cx *x, const scn_param *p, const scn_node *v, const void *field)
+{
+    if (p->type == P_STRING) {
+        const char *s = *(const char *const *)field;
+        for (const char *const *c = p->choices; s && c && *c; c++)
+            if (strcmp(s, *c) == 0)
+                return;
+        if (s)
+            check_file(x, p, v, s, NULL);
+    } else if (p->type == P_TEMPLATE) {
+        const scn_template *t = *(const scn_template *const *)field;
+        if (t)
+            check_file(x, p, v, scn_template_source(t), t);
+    } else if (p->type == P_TEMPLATES) {
+        const scn_templates *ts = field;
+        for (size_t i = 0; i < ts->count; i++) {
+            const scn_node *item = v->kind == SCN_NODE_SEQ && i < v->count ? v->items[i] : v;
+            if (ts->items[i])
+                check_file(x, p, item, scn_template_source(ts->items[i]), ts->items[i]);
+        }
+    }
+}
+
 static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, const scn_node *action, void *field)
 {
     switch (p->type) {
@@ -372,6 +429,8 @@ static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, cons
     }
     if ((p->flags & P_NONEMPTY) && is_collection(p->type) && *(const size_t *)field == 0)
         scn_cx_error(&x->pub, v, "'%s' needs at least one item", p->name);
+    if (p->flags & (P_FILE_SOUNDS | P_FILE_RECORDINGS))
+        check_files(x, p, v, field);
 }
 
 /* Nested action lists compile after the action's own scalars, so that what

@@ -16,6 +16,7 @@ void scn_settings_defaults(scn_program *p)
     s->sip_listen_count = 1;
     bool here = strcmp(p->dir, ".") == 0;
     s->sounds = here ? "sounds" : cr_arena_printf(&p->arena, "%s/sounds", p->dir);
+    s->recordings = here ? "recordings" : cr_arena_printf(&p->arena, "%s/recordings", p->dir);
     s->rtp_port_min = 10000;
     s->rtp_port_max = 20000;
     s->smtp_url = "smtp://127.0.0.1:25";
@@ -177,7 +178,7 @@ static void compile_sip(scn_cx *x, const scn_node *n)
 
 static void compile_media(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"sounds", "rtp_ports", NULL};
+    static const char *const keys[] = {"sounds", "recordings", "rtp_ports", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.media"))
         return;
@@ -188,6 +189,12 @@ static void compile_media(scn_cx *x, const scn_node *n)
             const char *p = scn_expect_string(x, v, "a directory");
             if (p)
                 s->sounds = scn_resolve_path(x, p);
+        }
+    if ((v = scn_map_get(n, "recordings")))
+        SCN_WITH_KEY(x, "recordings") {
+            const char *p = scn_expect_string(x, v, "a directory");
+            if (p)
+                s->recordings = scn_resolve_path(x, p);
         }
     if ((v = scn_map_get(n, "rtp_ports")))
         SCN_WITH_KEY(x, "rtp_ports") {

@@ -46,6 +46,13 @@ enum {
     P_EXACTLY_ONE = 1u << 1, /* exactly one of the parameters so flagged (set: vars | var) */
     P_AT_MOST_ONE = 1u << 2, /* at most one of the parameters so flagged (http: body | json) */
     P_NONEMPTY = 1u << 3,    /* a list/map/string that may not be empty */
+    /* A file path (P_TEMPLATE, P_TEMPLATES, P_STRING): below
+     * settings.media.sounds / .recordings. Text that is outside it before
+     * any value is rendered is an error at load; at run time the app
+     * resolves it with eng_file_path. A P_STRING's CHOICES are words that
+     * are not files (dial's ringback: `tone`). */
+    P_FILE_SOUNDS = 1u << 4,
+    P_FILE_RECORDINGS = 1u << 5,
 };
 
 typedef struct scn_param {

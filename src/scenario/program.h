@@ -129,7 +129,8 @@ typedef struct scn_settings {
     /* Relative paths below are already resolved against the file's directory. */
     const char **sip_listen;   /* "udp:0.0.0.0:5060", ... */
     size_t sip_listen_count;
-    const char *sounds;        /* where play/record resolve relative paths */
+    const char *sounds;        /* prompts (play, read_digits, dial ringback) stay below it */
+    const char *recordings;    /* recordings and e-mail attachments stay below it */
     int rtp_port_min, rtp_port_max;
     const char *smtp_url, *smtp_from, *smtp_outbox, *smtp_user, *smtp_password;
     bool smtp_starttls;

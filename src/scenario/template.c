@@ -7,8 +7,8 @@
  * letters, digits, _, - and dots, starting with a letter or _; spaces inside
  * the braces are allowed: { name }). {{ and }} are literal braces. A lone },
  * an unclosed { and an empty {} are errors. An undefined variable renders
- * empty and is reported through env->undefined. Escaping (URL, mail header)
- * applies to variable values only, never to the literal text. */
+ * empty and is reported through env->undefined. Escaping (URL, mail header,
+ * file path) applies to variable values only, never to the literal text. */
 #include "scenario/template.h"
 
 #include <ctype.h>
@@ -166,14 +166,19 @@ static bool unreserved(unsigned char c)
     return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-/* Writes S escaped into DST (NULL: only counts); returns the length. */
-static size_t escape(const char *s, size_t n, scn_escape esc, char *dst)
+/* Writes S escaped into DST (NULL: only counts); returns the length. START:
+ * S begins the value (a slice of a long value does not). */
+static size_t escape(const char *s, size_t n, scn_escape esc, char *dst, bool start)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (esc == SCN_ESC_URL && !unreserved(c)) {
+        if (esc == SCN_ESC_PATH && (c == '/' || c == '\\' || c == '\0' || (c == '.' && i == 0 && start))) {
+            if (dst)
+                dst[k] = '_';
+            k++;
+        } else if (esc == SCN_ESC_URL && !unreserved(c)) {
             if (dst) {
                 dst[k] = '%';
                 dst[k + 1] = hex[c >> 4];
@@ -189,6 +194,16 @@ static size_t escape(const char *s, size_t n, scn_escape esc, char *dst)
         }
     }
     return k;
+}
+
+size_t scn_escape_value(const char *s, size_t n, scn_escape esc, char *dst)
+{
+    if (esc == SCN_ESC_NONE) {
+        if (dst)
+            memcpy(dst, s, n);
+        return n;
+    }
+    return escape(s, n, esc, dst, true);
 }
 
 /* The value of a variable part as text; empty (and reported) when undefined.
@@ -228,7 +243,7 @@ void scn_template_render(const scn_template *t, const scn_env *env, scn_escape e
         char tmp[3 * 128];
         for (size_t off = 0; off < len; off += 128) {
             size_t n = len - off < 128 ? len - off : 128;
-            cr_strbuf_append(out, tmp, escape(s + off, n, esc, tmp));
+            cr_strbuf_append(out, tmp, escape(s + off, n, esc, tmp, off == 0));
         }
     }
 }
@@ -252,7 +267,7 @@ const char *scn_template_render_cstr(const scn_template *t, const scn_env *env, 
             continue;
         }
         pcs[i].s = part_value(p, env, pcs[i].buf, &pcs[i].len);
-        total += esc == SCN_ESC_NONE ? pcs[i].len : escape(pcs[i].s, pcs[i].len, esc, NULL);
+        total += esc == SCN_ESC_NONE ? pcs[i].len : escape(pcs[i].s, pcs[i].len, esc, NULL, true);
     }
     char *out = cr_arena_alloc(env->scratch, total + 1), *w = out;
     for (size_t i = 0; i < t->nparts; i++) {
@@ -260,7 +275,7 @@ const char *scn_template_render_cstr(const scn_template *t, const scn_env *env, 
             memcpy(w, pcs[i].s, pcs[i].len);
             w += pcs[i].len;
         } else {
-            w += escape(pcs[i].s, pcs[i].len, esc, w);
+            w += escape(pcs[i].s, pcs[i].len, esc, w, true);
         }
     }
     *w = '\0';

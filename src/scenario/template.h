@@ -15,6 +15,8 @@ typedef enum {
     SCN_ESC_NONE,
     SCN_ESC_URL,     /* variable values percent-encoded (RFC 3986 unreserved kept) */
     SCN_ESC_HEADER,  /* CR and LF removed from variable values */
+    SCN_ESC_PATH,    /* '/', '\\', NUL and a value's leading '.' become '_' (file
+                        names: a value is never more than part of one component) */
 } scn_escape;
 
 scn_template *scn_template_compile(cr_arena *arena, const char *src, size_t len,
@@ -25,6 +27,9 @@ void scn_template_render(const scn_template *t, const scn_env *env, scn_escape e
                          cr_strbuf *out);
 /* Renders into env->scratch; returns a NUL-terminated string. */
 const char *scn_template_render_cstr(const scn_template *t, const scn_env *env, scn_escape esc);
+/* Escapes one whole value S (N bytes) as a template renders it into DST
+ * (NULL: only counts; at most 3 bytes per byte); returns the length. */
+size_t scn_escape_value(const char *s, size_t n, scn_escape esc, char *dst);
 /* True (and the text) when the template has no variables. */
 bool scn_template_literal(const scn_template *t, const char **s, size_t *len);
 /* The template's source text, as written. */

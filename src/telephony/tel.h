@@ -24,7 +24,10 @@
  *   found later (a missing prompt) is reported through the callback with
  *   status < 0 and a message, never synchronously from inside play().
  *   The engine passes interruptible = false and interrupts prompts itself
- *   on TEL_EV_DTMF events (driver-independent); a driver may ignore it. */
+ *   on TEL_EV_DTMF events (driver-independent); a driver may ignore it.
+ *   PATH (play, record) is final: resolved once by the engine below its
+ *   settings directory (eng_file_path); a driver opens it as it is and
+ *   joins nothing to it. */
 #ifndef TEL_H
 #define TEL_H
 

@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (memcmp(scn_template_source(t), src, size) != 0)
             abort();
-        for (int esc = SCN_ESC_NONE; esc <= SCN_ESC_HEADER; esc++) {
+        for (int esc = SCN_ESC_NONE; esc <= SCN_ESC_PATH; esc++) {
             cr_strbuf out = CR_STRBUF_INIT;
             scn_template_render(t, &env, (scn_escape)esc, &out);
             const char *s = scn_template_render_cstr(t, &env, (scn_escape)esc);

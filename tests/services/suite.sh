@@ -342,12 +342,12 @@ routes:
       - app: email
         to: "a@example.com"
         body: "see attachment"
-        attach: "/nonexistent/{call_id}.wav"
+        attach: "missing/{call_id}.wav"
         on_error: [ { app: set, vars: { mailerr: "{error}" } } ]
       - app: hangup
 EOF
 sim "$T/attach.yaml" --from 1 --to 2 --send-mail
-has email:missing-attachment-on-error 'mailerr="cannot read attachment /nonexistent/sim-1.wav'
+has email:missing-attachment-on-error "mailerr=\"cannot read attachment $T/recordings/missing/sim-1.wav"
 
 # ---- callroute test -----------------------------------------------------
 E=$ROOT/tests/scenario-tests

@@ -200,6 +200,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->sip_listen_count, 1);
     assert_string_equal(s->sip_listen[0], "udp:0.0.0.0:5060");
     assert_string_equal(s->sounds, "sounds");
+    assert_string_equal(s->recordings, "recordings");
     assert_int_equal(s->rtp_port_min, 10000);
     assert_int_equal(s->rtp_port_max, 20000);
     assert_string_equal(s->smtp_url, "smtp://127.0.0.1:25");
@@ -229,7 +230,7 @@ static void test_sections(void **state)
         "version: 1\n"
         "settings:\n"
         "  sip: { listen: [\"udp:127.0.0.1:5060\", \"tcp:[::1]:5061\"] }\n"
-        "  media: { sounds: /srv/sounds, rtp_ports: \"30000-30100\" }\n"
+        "  media: { sounds: /srv/sounds, recordings: ./rec, rtp_ports: \"30000-30100\" }\n"
         "  smtp: { url: \"smtps://m:465\", from: a@b, outbox: ./out, username: u, password: pw, starttls: true }\n"
         "  databases: { crm: \"sqlite:./crm.db\", mem: \"sqlite::memory:\", pg: \"postgresql://x@h/db\" }\n"
         "  limits: { steps_per_second: 50, max_streams: 4, hangup_grace: 1m, max_calls: 9, calls_per_second: 2.5 }\n"
@@ -253,6 +254,7 @@ static void test_sections(void **state)
     assert_int_equal(s->sip_listen_count, 2);
     assert_string_equal(s->sip_listen[1], "tcp:[::1]:5061");
     assert_string_equal(s->sounds, "/srv/sounds");
+    assert_string_equal(s->recordings, "rec");
     assert_int_equal(s->rtp_port_min, 30000);
     assert_int_equal(s->rtp_port_max, 30100);
     assert_string_equal(s->smtp_outbox, "out");
@@ -321,6 +323,7 @@ static void test_relative_paths(void **state)
     assert_string_equal(scn_program_database(p, "crm")->target, "/tmp/crm.db");
     assert_string_equal(p->settings.smtp_outbox, "/tmp/spool");
     assert_string_equal(p->settings.sounds, "/tmp/sounds");
+    assert_string_equal(p->settings.recordings, "/tmp/recordings");
     scn_program_unref(p);
     remove("/tmp/cr-test-compile.yaml");
 

@@ -1,5 +1,7 @@
 /* sip_media.c — media operations on a leg: play an 8 kHz mono WAV
  * (libsndfile), generate a tone, record what the leg sends to a WAV file.
+ * Paths arrive resolved and confined by the engine (eng_file_path) and are
+ * opened as they are; a recording's missing directories are created.
  * One 20 ms tick for the whole driver drives every active operation; the
  * tick stops when none is left. A bridged (or early-media) leg hears its
  * peer: our own prompts to it are muted meanwhile but keep their time. */
@@ -197,21 +199,6 @@ again:
 
 /* ---- starting operations ---- */
 
-static char *resolve_path(sip_driver *d, const char *path)
-{
-    if (!path)
-        return NULL;
-    if (path[0] == '/' || access(path, F_OK) == 0 || !d->prog->settings.sounds)
-        return strdup(path);
-    const char *sounds = d->prog->settings.sounds;
-    char buf[4096];
-    if (sounds[0] == '/' || !d->prog->dir)
-        snprintf(buf, sizeof buf, "%s/%s", sounds, path);
-    else
-        snprintf(buf, sizeof buf, "%s/%s/%s", d->prog->dir, sounds, path);
-    return strdup(buf);
-}
-
 static tel_op *op_new(sip_leg *leg, op_kind kind, tel_op_done_cb cb, void *arg)
 {
     tel_op *op = calloc(1, sizeof *op);
@@ -245,20 +232,18 @@ tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible, tel_o
     if (!op || op->error)
         return op;
     op->interruptible = interruptible;
-    char *full = resolve_path(leg->d, path);
     SF_INFO info = {0};
     char msg[700];
-    op->sf = full ? sf_open(full, SFM_READ, &info) : NULL;
+    op->sf = path ? sf_open(path, SFM_READ, &info) : NULL;
     if (!op->sf) {
-        snprintf(msg, sizeof msg, "cannot open prompt %s: %s", full ? full : "(none)", sf_strerror(NULL));
+        snprintf(msg, sizeof msg, "cannot open prompt %s: %s", path ? path : "(none)", sf_strerror(NULL));
         op->error = strdup(msg);
     } else if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_WAV || info.samplerate != RATE ||
                info.channels != 1) {
         snprintf(msg, sizeof msg, "prompt %s is not an 8 kHz mono WAV (%d Hz, %d channel(s)): convert it, "
-                 "e.g. sox IN -r 8000 -c 1 OUT.wav", full, info.samplerate, info.channels);
+                 "e.g. sox IN -r 8000 -c 1 OUT.wav", path, info.samplerate, info.channels);
         op->error = strdup(msg);
     }
-    free(full);
     return op;
 }
 
@@ -305,17 +290,15 @@ tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, boo
     tel_op *op = op_new(leg, OP_RECORD, cb, arg);
     if (!op || op->error)
         return op;
-    char *full = resolve_path(leg->d, path);
     SF_INFO info = {.samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    if (full)
-        mkdirs(full);
-    op->sf = full ? sf_open(full, SFM_WRITE, &info) : NULL;
+    if (path)
+        mkdirs(path);
+    op->sf = path ? sf_open(path, SFM_WRITE, &info) : NULL;
     if (!op->sf) {
         char msg[600];
-        snprintf(msg, sizeof msg, "cannot write recording %s: %s", full ? full : "(none)", sf_strerror(NULL));
+        snprintf(msg, sizeof msg, "cannot write recording %s: %s", path ? path : "(none)", sf_strerror(NULL));
         op->error = strdup(msg);
     }
-    free(full);
     op->rec_limit = (long)((max_seconds > 0 ? max_seconds : 3600) * RATE);
     if (beep) {
         op->f1 = 1000;
