@@ -158,6 +158,9 @@ struct tel_leg {
     sip_mode sent_mode;        /* in our last SDP (o= version bumps when it changes) */
     bool sent_once;
     bool held;                 /* the remote holds us */
+    bool symmetric_rtp;        /* the user/gateway is behind NAT: learn its RTP source */
+    unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
+    double rx_at;              /* ... and since when that count has not moved */
     sip_leg *peer;             /* bridged (or early media) partner */
     sip_leg *from;             /* outgoing: the caller's leg */
     bool bridged;
@@ -210,6 +213,7 @@ struct sip_driver {
     void (*shutdown_done)(void *);
     void *shutdown_arg;
     loop_timer *shutdown_timer;
+    loop_timer *rtp_watch;     /* the RTP timeout sweep (while legs exist) */
     /* media ticks */
     struct tel_op *ops;        /* active operations */
     loop_timer *tick_timer;
@@ -238,6 +242,8 @@ int sip_admit(sip_driver *d, int *retry_after, const char **reason);
 /* Logs a call refused before it reached a scenario (Call-ID, source, code,
  * reason) and tells sip_options.refused; the caller sends the response. */
 void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *reason);
+/* Starts the once-a-second RTP timeout sweep unless it runs (a leg exists). */
+void sip_rtp_watch(sip_driver *d);
 
 /* ---- sip_leg.c ---- */
 sip_leg *sip_leg_new(sip_driver *d, bool outgoing);

@@ -89,6 +89,8 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         if (!sip_uri_user_at(uri, sizeof uri, req->target, d->sip_host, 0) ||
             !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 484);
+        const scn_user *u = scn_program_user(d->prog, req->target);
+        leg->symmetric_rtp = u && u->symmetric_rtp;
         const char *const *contacts = sip_registrar_contacts(d->reg, req->target);
         if (!contacts || !contacts[0])
             return fail_later(leg, 480);
@@ -116,6 +118,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
             !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 404);
         leg->gateway = gc->name;
+        leg->symmetric_rtp = gc->symmetric_rtp;
         leg->gw_user = sip_strdup(gc->auth_user);
         leg->gw_pass = sip_strdup(gc->auth_password);
         add_fork(leg, uri);
