@@ -7,7 +7,8 @@
  * both phones of every call: each leg sends one 20 ms PCMU packet every
  * 20 ms (50 packets/s per direction, 100 per call) from one socket with
  * sendmmsg, spread over the 20 ms, and counts what comes back relayed
- * (every session latches to the generator's address: symmetric RTP).
+ * (every session's remote is the generator's socket, so strict source lets
+ * its packets in).
  * No SIP: this measures the media path alone.
  *
  * JSON lines: {"bench":"media","phase":"step","calls":N,"loss_pct":...,

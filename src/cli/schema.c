@@ -292,6 +292,13 @@ static json_t *settings_schema(void)
                                   json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[0-9]+-[0-9]+$",
                                             "description", "RTP port range (default 10000-20000)")),
                         "media");
+    json_object_set_new(json_object_get(media, "properties"), "address",
+                        json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$",
+                                  "description",
+                                  "IPv4 address RTP binds and SDP announces (default: the SIP listen address)"));
+    json_object_set_new(json_object_get(media, "properties"), "rtp_timeout",
+                        described(duration_schema(0, 86400),
+                                  "hang up a call whose RTP stops for this long (not on hold; default 60s; 0: off)"));
     json_t *smtp = obj(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "url",
                                  json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^smtps?://", "description",
                                            "mail server (default smtp://127.0.0.1:25)"),
@@ -309,7 +316,8 @@ static json_t *settings_schema(void)
                   "max_streams", "type", "integer", "minimum", 1, "maximum", 10000, "description",
                   "strands per call (default 16)", "hangup_grace",
                   described(duration_schema(0, 3600), "time hangup handlers get (default 30s)"), "max_calls", "type",
-                  "integer", "minimum", 0, "description", "concurrent calls, 0 = unlimited (default)",
+                  "integer", "minimum", 0, "description",
+                  "concurrent calls, 0 = unlimited (default: half the sessions settings.media.rtp_ports holds)",
                   "calls_per_second", "type", "number", "minimum", 0, "description",
                   "new calls per second, 0 = unlimited (default)", "max_call_duration",
                   described(duration_schema(0, 168 * 3600),
@@ -373,6 +381,12 @@ static json_t *build_schema(void)
     json_object_set_new(json_object_get(gw, "properties"), "trust_identity",
                         json_pack("{s:s,s:b,s:s}", "type", "boolean", "default", 0, "description",
                                   "its P-Asserted-Identity names the caller"));
+    json_object_set_new(json_object_get(gw, "properties"), "symmetric_rtp",
+                        json_pack("{s:s,s:b,s:s}", "type", "boolean", "default", 0, "description",
+                                  "behind NAT: RTP goes where its first packets come from"));
+    json_object_set_new(json_object_get(user, "properties"), "symmetric_rtp",
+                        json_pack("{s:s,s:b,s:s}", "type", "boolean", "default", 0, "description",
+                                  "behind NAT: RTP goes where its first packets come from"));
     json_t *scen = json_pack("{s:s,s:[s],s:{s:{s:s,s:{s:s},s:s},s:o,s:{}},s:b}", "type", "object", "required", "script",
                              "properties", "args", "type", "array", "items", "type", "string", "description",
                              "argument names, set as variables when called", "script", REF("actions"), "comment",

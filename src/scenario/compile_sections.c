@@ -2,6 +2,7 @@
  * gateways (and settings.databases). Each fills the program's arrays and
  * name indexes; defaults are set first so an absent section means "all
  * defaults" (docs/scenario.md lists them). */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ void scn_settings_defaults(scn_program *p)
     s->recordings = here ? "recordings" : cr_arena_printf(&p->arena, "%s/recordings", p->dir);
     s->rtp_port_min = 10000;
     s->rtp_port_max = 20000;
+    s->media_address = NULL;
+    s->rtp_timeout = 60;
     s->smtp_url = "smtp://127.0.0.1:25";
     s->smtp_from = "callroute@localhost";
     s->smtp_outbox = here ? "var/outbox" : cr_arena_printf(&p->arena, "%s/var/outbox", p->dir);
@@ -26,7 +29,7 @@ void scn_settings_defaults(scn_program *p)
     s->steps_per_second = 10000;
     s->max_streams = 16;
     s->hangup_grace = 30;
-    s->max_calls = 0;
+    s->max_calls = -1;         /* derived from the RTP port range by the SIP driver */
     s->max_call_duration = 4 * 3600;
     s->drain_timeout = 0;
     s->calls_per_second = 0;
@@ -178,7 +181,7 @@ static void compile_sip(scn_cx *x, const scn_node *n)
 
 static void compile_media(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"sounds", "recordings", "rtp_ports", NULL};
+    static const char *const keys[] = {"sounds", "recordings", "rtp_ports", "address", "rtp_timeout", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.media"))
         return;
@@ -206,6 +209,28 @@ static void compile_media(scn_cx *x, const scn_node *n)
             else if (p) {
                 s->rtp_port_min = lo;
                 s->rtp_port_max = hi;
+            }
+        }
+    if ((v = scn_map_get(n, "address")))
+        SCN_WITH_KEY(x, "address") {
+            /* What RTP binds and SDP announces: one unicast IPv4 address of
+             * this host (0.0.0.0 would announce nothing a peer can reach). */
+            const char *a = scn_expect_string(x, v, "an IPv4 address like \"192.0.2.10\"");
+            struct in_addr in;
+            if (a && (inet_pton(AF_INET, a, &in) != 1 || in.s_addr == htonl(INADDR_ANY) ||
+                      IN_MULTICAST(ntohl(in.s_addr)) || in.s_addr == htonl(INADDR_BROADCAST)))
+                scn_cx_error(&x->pub, v, "expected a unicast IPv4 address of this host like \"192.0.2.10\", got '%s'", a);
+            else if (a)
+                s->media_address = a;
+        }
+    if ((v = scn_map_get(n, "rtp_timeout")))
+        SCN_WITH_KEY(x, "rtp_timeout") {
+            double d;
+            if (scn_compile_duration(&x->pub, v, &d)) {
+                if (d != 0 && (d < 1 || d > 86400))
+                    scn_cx_error(&x->pub, v, "expected 0 (off) or a duration from 1s to 24h, got %s", v->str);
+                else
+                    s->rtp_timeout = d;
             }
         }
 }
@@ -407,7 +432,7 @@ static bool is_phone(const char *s)
 
 void scn_compile_users(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"name", "password", "email", "mobile", NULL};
+    static const char *const keys[] = {"name", "password", "email", "mobile", "symmetric_rtp", NULL};
     scn_program *p = x->pub.prog;
     if (!n || scn_is_null(n))
         return;
@@ -444,6 +469,8 @@ void scn_compile_users(scn_cx *x, const scn_node *n)
                                     scn_cx_error(&x->pub, f, "expected a phone number like \"+79161234567\", got '%s'",
                                                  u->mobile);
                             }
+                        if ((f = scn_map_get(v, "symmetric_rtp")))
+                            SCN_WITH_KEY(x, "symmetric_rtp") scn_expect_bool(x, f, &u->symmetric_rtp);
                         if (!u->name)
                             u->name = k->str;
                     }
@@ -538,7 +565,7 @@ void scn_compile_groups(scn_cx *x, const scn_node *n)
 void scn_compile_gateways(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"uri", "auth", "register", "accept_any_source", "number_pattern",
-                                       "match", "trust_identity", NULL};
+                                       "match", "trust_identity", "symmetric_rtp", NULL};
     static const char *const auth_keys[] = {"username", "password", NULL};
     scn_program *p = x->pub.prog;
     if (!n || scn_is_null(n))
@@ -587,6 +614,8 @@ void scn_compile_gateways(scn_cx *x, const scn_node *n)
                             SCN_WITH_KEY(x, "accept_any_source") scn_expect_bool(x, f, &g->accept_any_source);
                         if ((f = scn_map_get(v, "trust_identity")))
                             SCN_WITH_KEY(x, "trust_identity") scn_expect_bool(x, f, &g->trust_identity);
+                        if ((f = scn_map_get(v, "symmetric_rtp")))
+                            SCN_WITH_KEY(x, "symmetric_rtp") scn_expect_bool(x, f, &g->symmetric_rtp);
                         if ((f = scn_map_get(v, "match")))
                             SCN_WITH_KEY(x, "match") {
                                 /* address: its IP and port (as in uri); ip: any port of its IP */

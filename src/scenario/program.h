@@ -77,6 +77,7 @@ struct scn_named_scenario {
 typedef struct scn_user {
     const char *number;        /* the extension, e.g. "101" */
     const char *name, *password, *email, *mobile;
+    bool symmetric_rtp;        /* behind NAT: its RTP source is learned early in the call */
 } scn_user;
 
 #define SCN_GROUP_STRATEGIES(X)       \
@@ -107,6 +108,7 @@ typedef struct scn_gateway {
     bool accept_any_source;    /* calls from any address count as this gateway */
     bool match_ip;             /* `match: ip`: its calls come from any port of its address */
     bool trust_identity;       /* its P-Asserted-Identity/Remote-Party-ID name the caller */
+    bool symmetric_rtp;        /* behind NAT: its RTP source is learned early in the call */
     /* What a number sent through it may look like (the whole number must
      * match), so a rendered value such as "1@evil.example" never reaches
      * the Request-URI. number_re: its pcre2_code, compiled at load. */
@@ -132,12 +134,14 @@ typedef struct scn_settings {
     const char *sounds;        /* prompts (play, read_digits, dial ringback) stay below it */
     const char *recordings;    /* recordings and e-mail attachments stay below it */
     int rtp_port_min, rtp_port_max;
+    const char *media_address; /* IPv4 that RTP binds and SDP announces; NULL: the SIP address */
+    double rtp_timeout;        /* seconds without RTP on an answered leg not on hold; 0: off */
     const char *smtp_url, *smtp_from, *smtp_outbox, *smtp_user, *smtp_password;
     bool smtp_starttls;
     double steps_per_second;
     int max_streams;
     double hangup_grace;       /* seconds */
-    int max_calls;             /* 0: unlimited */
+    int max_calls;             /* 0: unlimited; -1 (default): what the RTP port range holds */
     double max_call_duration;  /* seconds; a call is hung up after it (0: never) */
     double drain_timeout;      /* SIGTERM: how long live calls may go on (then BYE) */
     double calls_per_second;   /* intake limit; 0: unlimited */

@@ -211,8 +211,10 @@ static void test_defaults(void **state)
     assert_true(s->steps_per_second == 10000);
     assert_int_equal(s->max_streams, 16);
     assert_true(s->hangup_grace == 30);
-    assert_int_equal(s->max_calls, 0);
+    assert_int_equal(s->max_calls, -1);   /* derived from the RTP port range */
     assert_true(s->calls_per_second == 0);
+    assert_null(s->media_address);
+    assert_true(s->rtp_timeout == 60);
     assert_string_equal(s->admin_listen, "127.0.0.1:8080");
     const scn_route *r = &p->routes[0];
     assert_int_equal(r->type, SCN_ROUTE_FROM_GATEWAY);
@@ -230,19 +232,19 @@ static void test_sections(void **state)
         "version: 1\n"
         "settings:\n"
         "  sip: { listen: [\"udp:127.0.0.1:5060\", \"tcp:[::1]:5061\"] }\n"
-        "  media: { sounds: /srv/sounds, recordings: ./rec, rtp_ports: \"30000-30100\" }\n"
+        "  media: { sounds: /srv/sounds, recordings: ./rec, rtp_ports: \"30000-30100\", address: 127.0.0.2, rtp_timeout: 0 }\n"
         "  smtp: { url: \"smtps://m:465\", from: a@b, outbox: ./out, username: u, password: pw, starttls: true }\n"
         "  databases: { crm: \"sqlite:./crm.db\", mem: \"sqlite::memory:\", pg: \"postgresql://x@h/db\" }\n"
         "  limits: { steps_per_second: 50, max_streams: 4, hangup_grace: 1m, max_calls: 9, calls_per_second: 2.5 }\n"
         "  admin: { listen: \"0.0.0.0:9000\" }\n"
         "users:\n"
-        "  \"101\": { name: Alice, password: pw, email: a@x, mobile: \"+7916\" }\n"
+        "  \"101\": { name: Alice, password: pw, email: a@x, mobile: \"+7916\", symmetric_rtp: true }\n"
         "  \"102\": ~\n"
         "groups:\n"
         "  sales: { members: [\"101\", \"102\"], strategy: round-robin }\n"
         "gateways:\n"
         "  trunk: { uri: \"sip:198.51.100.7\", auth: { username: acct, password: pw }, register: true }\n"
-        "  open: { uri: \"sips:x\", accept_any_source: true }\n"
+        "  open: { uri: \"sips:x\", accept_any_source: true, symmetric_rtp: true }\n"
         "scenarios:\n"
         "  vm: { args: [box, mail], script: [ { app: hangup } ] }\n"
         "routes:\n"
@@ -257,6 +259,8 @@ static void test_sections(void **state)
     assert_string_equal(s->recordings, "rec");
     assert_int_equal(s->rtp_port_min, 30000);
     assert_int_equal(s->rtp_port_max, 30100);
+    assert_string_equal(s->media_address, "127.0.0.2");
+    assert_true(s->rtp_timeout == 0);
     assert_string_equal(s->smtp_outbox, "out");
     assert_string_equal(s->smtp_user, "u");
     assert_true(s->smtp_starttls);
@@ -278,6 +282,8 @@ static void test_sections(void **state)
     assert_int_equal(p->user_count, 2);
     assert_string_equal(scn_program_user(p, "101")->mobile, "+7916");
     assert_string_equal(scn_program_user(p, "102")->name, "102");
+    assert_true(scn_program_user(p, "101")->symmetric_rtp);
+    assert_false(scn_program_user(p, "102")->symmetric_rtp);
     assert_null(scn_program_user(p, "103"));
     const scn_group *g = scn_program_group(p, "sales");
     assert_int_equal(g->member_count, 2);
@@ -288,6 +294,8 @@ static void test_sections(void **state)
     assert_false(gw->accept_any_source);
     assert_null(scn_program_gateway(p, "open")->auth_user);
     assert_true(scn_program_gateway(p, "open")->accept_any_source);
+    assert_true(scn_program_gateway(p, "open")->symmetric_rtp);
+    assert_false(gw->symmetric_rtp);
 
     const scn_named_scenario *vm = scn_program_scenario(p, "vm");
     assert_int_equal(vm->arg_count, 2);
@@ -338,7 +346,7 @@ static void test_section_errors(void **state)
     assert_null(load("version: 1\n"
                      "settings:\n"
                      "  sip: { listen: \"udp:0.0.0.0\" }\n"
-                     "  media: { rtp_ports: \"20000-10000\" }\n"
+                     "  media: { rtp_ports: \"20000-10000\", address: 0.0.0.0, rtp_timeout: 0.5 }\n"
                      "  limits: { max_streams: 0 }\n"
                      "  admin: { lisen: x }\n"
                      "users: { \"a b\": {} , \"101\": { email: nope } }\n"
@@ -347,6 +355,8 @@ static void test_section_errors(void **state)
                      "routes: [ { name: r, script: [ { app: answer } ] } ]\n"));
     expect_diag("t.yaml:3:18: error: ", "expected \"udp:HOST:PORT\"");
     expect_diag("t.yaml:4:23: error: ", "port range");
+    expect_diag("t.yaml:4:47: error: ", "expected a unicast IPv4 address of this host");
+    expect_diag("t.yaml:4:69: error: ", "expected 0 (off) or a duration from 1s to 24h");
     expect_diag("t.yaml:5:26: error: ", "from 1 to 10000");
     expect_diag("t.yaml:6:12: error: ", "unknown key 'lisen' in settings.admin; did you mean 'listen'? (at settings.admin.lisen)");
     expect_diag("t.yaml:7:10: error: ", "bad user number 'a b'");

@@ -1,15 +1,18 @@
 /* test_sip_rtp.c — the SIP driver's RTP module on real UDP sockets on
  * 127.0.0.1, driven by the su_root loop: the relay (as is, and PCMU→PCMA),
- * symmetric RTP, RFC 4733 events reported once, telephone-events kept
- * from a far side that does not take them, in-band DTMF (spandsp), and
- * our own G.711 stream. */
+ * RFC 4733 events reported once, telephone-events kept from a far side
+ * that does not take them, in-band DTMF (spandsp), our own G.711 stream;
+ * strict source (127.0.0.2 is another host) and symmetric RTP learned only
+ * early; random ports, a full range, the socket pool's reuse and closing. */
 #include <arpa/inet.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -43,6 +46,8 @@ typedef struct fixture {
     rtp_ctx *c;
     int phone_a, phone_b;          /* the two far ends */
     struct sockaddr_in addr_a, addr_b;
+    int kick[2];                   /* wakes the loop when a spin ends */
+    loop_watch *kick_watch;
 } fixture;
 
 static int udp(struct sockaddr_in *bound)
@@ -57,6 +62,16 @@ static int udp(struct sockaddr_in *bound)
     return fd;
 }
 
+static void kick_cb(loop *l, int fd, unsigned events, void *arg)
+{
+    (void)l;
+    (void)events;
+    (void)arg;
+    char b[16];
+    while (read(fd, b, sizeof b) > 0) {
+    }
+}
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -65,6 +80,8 @@ static int setup(void **state)
     assert_non_null(f->c);
     f->phone_a = udp(&f->addr_a);
     f->phone_b = udp(&f->addr_b);
+    assert_int_equal(pipe2(f->kick, O_NONBLOCK), 0);
+    f->kick_watch = loop_watch_fd(f->l, f->kick[0], LOOP_READ, kick_cb, NULL);
     *state = f;
     return 0;
 }
@@ -74,6 +91,9 @@ static int teardown(void **state)
     fixture *f = *state;
     close(f->phone_a);
     close(f->phone_b);
+    loop_unwatch(f->l, f->kick_watch);
+    close(f->kick[0]);
+    close(f->kick[1]);
     rtp_ctx_free(f->c);
     loop_destroy(f->l);
     free(f);
@@ -82,14 +102,18 @@ static int teardown(void **state)
 
 static void stop_cb(loop *l, void *arg)
 {
-    (void)arg;
+    fixture *f = arg;
     loop_stop(l);
+    /* su_root_step goes on to wait for I/O after its timers ran: a byte
+     * on a watched pipe ends that wait now, not up to a second later. */
+    if (write(f->kick[1], "x", 1) < 0) {
+    }
 }
 
 /* Runs the loop for SECONDS (packets sent before are served). */
 static void spin(fixture *f, double seconds)
 {
-    loop_timer_start(f->l, seconds, stop_cb, NULL);
+    loop_timer_start(f->l, seconds, stop_cb, f);
     loop_run(f->l);
 }
 
@@ -227,36 +251,312 @@ static void test_inband_dtmf_and_own_stream(void **state)
     rtp_close(a);
 }
 
-static void test_symmetric_rtp_latch_and_moves(void **state)
+/* A socket bound on IP (127.0.0.2 is a "wrong source" on loopback). */
+static int udp_on(const char *ip, struct sockaddr_in *bound)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t l = sizeof *bound;
+    getsockname(fd, (struct sockaddr *)bound, &l);
+    struct timeval tv = {.tv_sec = 1};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Nothing arrives on FD within 50 ms. */
+static bool quiet(int fd)
+{
+    uint8_t got[300];
+    struct timeval tv = {.tv_usec = 50000}, back = {.tv_sec = 1};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    bool none = recv(fd, got, sizeof got, 0) < 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &back, sizeof back);
+    return none;
+}
+
+static void send_event(int fd, rtp_sess *s, uint8_t digit, uint16_t seq, uint32_t ts)
+{
+    uint8_t pkt[64], ev[4] = {digit, 0x8a, 0, 160};
+    send_to(fd, s, pkt, rtp_pkt(pkt, 101, seq, ts, ev, 4));
+}
+
+static void test_strict_source(void **state)
 {
     fixture *f = *state;
     owner oa = {0}, ob = {0};
     rtp_sess *a = rtp_open(f->c, &ops, &oa), *b = rtp_open(f->c, &ops, &ob);
-    /* b's SDP names a's phone's address, but the packets come from phone_b (NAT) */
-    rtp_set_remote(b, &f->addr_a, 0, -1);
-    rtp_set_remote(a, &f->addr_a, 0, -1);
+    struct sockaddr_in addr_x, addr_y;
+    int wrong_ip = udp_on("127.0.0.2", &addr_x);    /* another host */
+    int wrong_port = udp_on("127.0.0.1", &addr_y);  /* the right host, another port */
+    /* before any SDP nothing is accepted */
+    send_event(f->phone_a, a, 9, 1, 100);
+    spin(f, 0.03);
+    assert_int_equal(oa.ndigits, 0);
+    rtp_set_remote(a, &f->addr_a, 0, 101);
+    rtp_set_remote(b, &f->addr_b, 0, 101);
     rtp_set_relay(a, b);
+    /* a digit and audio from elsewhere: not reported, not relayed, counted */
+    send_event(wrong_ip, a, 1, 2, 200);
+    send_event(wrong_port, a, 2, 3, 300);
     uint8_t pl[160] = {0}, pkt[200], got[300];
-    send_to(f->phone_b, b, pkt, rtp_pkt(pkt, 0, 1, 1, pl, 160));
-    spin(f, 0.02);
-    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 2, 161, pl, 160));
+    send_to(wrong_ip, a, pkt, rtp_pkt(pkt, 0, 4, 400, pl, 160));
     spin(f, 0.05);
-    assert_int_equal(recv(f->phone_b, got, sizeof got, 0), 172);   /* sent where b's packets come from */
-    /* the same SDP again (a hold, a refresh) keeps the latch */
-    rtp_set_remote(b, &f->addr_a, 0, -1);
-    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 3, 321, pl, 160));
+    assert_int_equal(oa.ndigits, 0);
+    assert_true(quiet(f->phone_b));
+    assert_int_equal(rtp_dropped(a), 4);
+    assert_int_equal(rtp_ctx_dropped(f->c), 4);
+    unsigned long rx, tx;
+    rtp_counters(a, &rx, &tx);
+    assert_int_equal(rx, 0);
+    /* our packets still go where the SDP said, not to who sent */
+    int16_t pcm[160] = {0};
+    rtp_send_pcm(a, pcm, 160);
+    assert_true(quiet(wrong_ip));
+    assert_int_equal(recv(f->phone_a, got, sizeof got, 0), 172);
+    /* the peer itself is heard */
+    send_event(f->phone_a, a, 3, 5, 500);
     spin(f, 0.05);
-    assert_int_equal(recv(f->phone_b, got, sizeof got, 0), 172);
-    /* a new address in the SDP (the media moved) wins over the latch */
-    struct sockaddr_in addr_c;
-    int phone_c = udp(&addr_c);
-    rtp_set_remote(b, &addr_c, 0, -1);
-    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 4, 481, pl, 160));
-    spin(f, 0.05);
-    assert_int_equal(recv(phone_c, got, sizeof got, 0), 172);
-    close(phone_c);
+    assert_int_equal(oa.ndigits, 1);
+    assert_int_equal(oa.digits[0], '3');
+    assert_int_equal(recv(f->phone_b, got, sizeof got, 0), 16);
+    /* on hold with c=0.0.0.0: no peer, nothing accepted */
+    rtp_set_remote(a, NULL, 0, 101);
+    send_event(f->phone_a, a, 4, 6, 600);
+    spin(f, 0.03);
+    assert_int_equal(oa.ndigits, 1);
+    close(wrong_ip);
+    close(wrong_port);
     rtp_close(a);
     rtp_close(b);
+}
+
+static void test_symmetric_rtp_learned_early(void **state)
+{
+    fixture *f = *state;
+    owner oa = {0}, ob = {0};
+    rtp_sess *a = rtp_open(f->c, &ops, &oa), *b = rtp_open(f->c, &ops, &ob);
+    struct sockaddr_in addr_nat, addr_late, addr_sdp;
+    int nat = udp_on("127.0.0.2", &addr_nat);     /* where b's phone really sends from */
+    int late = udp_on("127.0.0.3", &addr_late);   /* a source that shows up too late */
+    int sdp = udp_on("127.0.0.1", &addr_sdp);     /* what b's SDP says (a private address) */
+    rtp_learn(b, true);
+    rtp_set_remote(b, &addr_sdp, 0, 101);
+    rtp_set_remote(a, &f->addr_a, 0, 101);
+    rtp_set_relay(a, b);
+    rtp_set_relay(b, a);
+    uint8_t pl[160] = {0}, pkt[200], got[300];
+    /* the first packets teach b where its phone is: answered there */
+    for (int i = 0; i < 10; i++)
+        send_to(nat, b, pkt, rtp_pkt(pkt, 0, (uint16_t)i, (uint32_t)(160 * i), pl, 160));
+    spin(f, 0.05);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(recv(f->phone_a, got, sizeof got, 0), 172);   /* relayed */
+    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 1, 1, pl, 160));
+    spin(f, 0.05);
+    assert_int_equal(recv(nat, got, sizeof got, 0), 172);
+    assert_true(quiet(sdp));
+    /* past the first packets a new source is dropped, even the SDP's own */
+    send_event(late, b, 7, 20, 5000);
+    send_event(sdp, b, 8, 21, 6000);
+    spin(f, 0.05);
+    assert_int_equal(ob.ndigits, 0);
+    assert_int_equal(rtp_dropped(b), 2);
+    send_event(nat, b, 9, 22, 7000);
+    spin(f, 0.05);
+    assert_int_equal(ob.ndigits, 1);
+    assert_int_equal(ob.digits[0], '9');
+    /* the same SDP again (a hold, a refresh) keeps what was learned */
+    rtp_set_remote(b, &addr_sdp, 0, 101);
+    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 2, 161, pl, 160));
+    spin(f, 0.05);
+    assert_int_equal(recv(nat, got, sizeof got, 0), 172);
+    /* a new address in an SDP moves the media, and learning starts again */
+    rtp_set_remote(b, &addr_late, 0, 101);
+    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 3, 321, pl, 160));
+    spin(f, 0.05);
+    assert_int_equal(recv(late, got, sizeof got, 0), 172);
+    send_event(nat, b, 5, 23, 8000);   /* the old source, early after the new SDP: learned */
+    spin(f, 0.05);
+    assert_int_equal(ob.ndigits, 2);
+    close(nat);
+    close(late);
+    close(sdp);
+    rtp_close(a);
+    rtp_close(b);
+}
+
+static void test_symmetric_rtp_sdp_address_wins(void **state)
+{
+    fixture *f = *state;
+    owner oa = {0};
+    rtp_sess *a = rtp_open(f->c, &ops, &oa);
+    struct sockaddr_in addr_x;
+    int stray = udp_on("127.0.0.2", &addr_x);
+    rtp_learn(a, true);
+    rtp_set_remote(a, &f->addr_a, 0, 101);
+    /* a stray packet first, then the phone the SDP names: the phone wins
+     * and learning is over */
+    send_event(stray, a, 1, 1, 100);
+    spin(f, 0.03);
+    send_event(f->phone_a, a, 2, 2, 200);
+    spin(f, 0.03);
+    send_event(stray, a, 3, 3, 300);
+    spin(f, 0.03);
+    assert_int_equal(oa.ndigits, 2);
+    assert_memory_equal(oa.digits, "12", 2);
+    assert_int_equal(rtp_dropped(a), 1);
+    int16_t pcm[160] = {0};
+    uint8_t got[300];
+    rtp_send_pcm(a, pcm, 160);
+    assert_int_equal(recv(f->phone_a, got, sizeof got, 0), 172);
+    assert_true(quiet(stray));
+    /* the phone first: there was nothing to learn, a stray packet right
+     * after it is dropped */
+    owner ob = {0};
+    rtp_sess *b = rtp_open(f->c, &ops, &ob);
+    rtp_learn(b, true);
+    rtp_set_remote(b, &f->addr_b, 0, 101);
+    send_event(f->phone_b, b, 4, 1, 100);
+    spin(f, 0.03);
+    send_event(stray, b, 5, 2, 200);
+    spin(f, 0.03);
+    assert_int_equal(ob.ndigits, 1);
+    assert_int_equal(ob.digits[0], '4');
+    assert_int_equal(rtp_dropped(b), 1);
+    close(stray);
+    rtp_close(a);
+    rtp_close(b);
+}
+
+static void test_padding_relayed_whole(void **state)
+{
+    fixture *f = *state;
+    owner oa = {0}, ob = {0};
+    rtp_sess *a = rtp_open(f->c, &ops, &oa), *b = rtp_open(f->c, &ops, &ob);
+    rtp_set_remote(a, &f->addr_a, 0, -1);
+    rtp_set_remote(b, &f->addr_b, 8, -1);   /* PCMU -> PCMA */
+    rtp_set_relay(a, b);
+    uint8_t pl[164], pkt[200], got[300];
+    for (int i = 0; i < 160; i++)
+        pl[i] = (uint8_t)i;
+    pl[160] = pl[161] = pl[162] = 0, pl[163] = 4;   /* 4 bytes of padding */
+    size_t n = rtp_pkt(pkt, 0, 1, 1, pl, 164);
+    pkt[0] |= 0x20;
+    send_to(f->phone_a, a, pkt, n);
+    spin(f, 0.05);
+    assert_int_equal(recv(f->phone_b, got, sizeof got, 0), (ssize_t)n);
+    assert_int_equal(got[0] & 0x20, 0x20);
+    for (int i = 0; i < 160; i++)
+        assert_int_equal(got[12 + i], ulaw_to_alaw((uint8_t)i));
+    assert_memory_equal(got + 12 + 160, pl + 160, 4);   /* the padding is not transcoded */
+    rtp_close(a);
+    rtp_close(b);
+}
+
+static void test_random_ports(void **state)
+{
+    fixture *f = *state;
+    /* 1,000 even ports; 40 sessions. Sequential allocation gives 39
+     * neighbours (ports 2 apart); random, about 40 * 2 / 1000 = 0.08, and
+     * more than 3 has a probability under 1e-6. */
+    int base = 30000 + (getpid() % 100) * 20;
+    rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 1999);
+    assert_int_equal(rtp_ctx_capacity(c), 1000);
+    rtp_sess *s[40];
+    int ports[40], neighbours = 0;
+    owner o = {0};
+    for (int i = 0; i < 40; i++) {
+        s[i] = rtp_open(c, &ops, &o);
+        assert_non_null(s[i]);
+        ports[i] = rtp_local_port(s[i]);
+        assert_int_equal(ports[i] % 2, 0);
+        assert_true(ports[i] >= base && ports[i] <= base + 1999);
+        for (int j = 0; j < i; j++)
+            assert_int_not_equal(ports[i], ports[j]);
+        if (i > 0 && abs(ports[i] - ports[i - 1]) == 2)
+            neighbours++;
+    }
+    assert_true(neighbours <= 3);
+    assert_int_equal(rtp_ctx_open_count(c), 40);
+    for (int i = 0; i < 40; i++)
+        rtp_close(s[i]);
+    rtp_ctx_free(c);
+}
+
+static void test_full_range(void **state)
+{
+    fixture *f = *state;
+    int base = 40000 + (getpid() % 100) * 10;
+    /* 5 even ports; another process holds one of them */
+    rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 9);
+    assert_int_equal(rtp_ctx_capacity(c), 5);
+    int other = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base + 4)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(other, (struct sockaddr *)&a, sizeof a), 0);
+    owner o = {0};
+    rtp_sess *s[5];
+    for (int i = 0; i < 4; i++) {
+        s[i] = rtp_open(c, &ops, &o);
+        assert_non_null(s[i]);
+        assert_int_not_equal(rtp_local_port(s[i]), base + 4);
+    }
+    assert_null(rtp_open(c, &ops, &o));   /* bounded tries, then no */
+    /* with no port left, a socket that was just closed is used again
+     * rather than failing the call */
+    int port = rtp_local_port(s[2]);
+    rtp_close(s[2]);
+    assert_int_equal(rtp_ctx_pooled(c), 1);
+    s[2] = rtp_open(c, &ops, &o);
+    assert_non_null(s[2]);
+    assert_int_equal(rtp_local_port(s[2]), port);
+    close(other);
+    for (int i = 0; i < 4; i++)
+        rtp_close(s[i]);
+    rtp_ctx_free(c);
+}
+
+/* Can a socket of ours bind 127.0.0.1:PORT (nobody holds it)? */
+static bool port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static void test_pool_reuse_then_close(void **state)
+{
+    fixture *f = *state;
+    owner o = {0};
+    rtp_ctx_set_pool_idle(f->c, 3.0);
+    rtp_sess *s[3];
+    int ports[3];
+    for (int i = 0; i < 3; i++) {
+        s[i] = rtp_open(f->c, &ops, &o);
+        ports[i] = rtp_local_port(s[i]);
+    }
+    for (int i = 0; i < 3; i++)
+        rtp_close(s[i]);
+    assert_int_equal(rtp_ctx_pooled(f->c), 3);
+    assert_false(port_free(ports[0]));
+    /* once quiet (2 s) a pooled socket serves the next call: same port, no new socket */
+    spin(f, 2.05);
+    rtp_sess *again = rtp_open(f->c, &ops, &o);
+    assert_int_equal(rtp_local_port(again), ports[0]);
+    assert_int_equal(rtp_ctx_pooled(f->c), 2);
+    /* the others, unused for pool_idle, are closed: their ports are free again */
+    for (int i = 0; i < 60 && rtp_ctx_pooled(f->c) > 0; i++)
+        spin(f, 0.05);
+    assert_int_equal(rtp_ctx_pooled(f->c), 0);
+    assert_true(port_free(ports[1]));
+    assert_true(port_free(ports[2]));
+    assert_false(port_free(ports[0]));
+    rtp_close(again);
 }
 
 int main(void)
@@ -265,7 +565,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relay_and_transcode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rfc4733_once_and_not_relayed_without_te, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inband_dtmf_and_own_stream, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_symmetric_rtp_latch_and_moves, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_strict_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symmetric_rtp_learned_early, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symmetric_rtp_sdp_address_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_padding_relayed_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_ports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_reuse_then_close, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
@@ -105,9 +106,21 @@ int sip_admit(sip_driver *d, int *retry_after, const char **reason)
         *reason = d->shutting_down ? "shutdown" : "draining";
         return 503;
     }
-    if (s->max_calls > 0 && d->incoming_count >= (size_t)s->max_calls) {
+    /* A call takes up to two RTP sessions (the caller's leg and the one it
+     * dials); by default admit what the port range holds, so a call is
+     * refused before its dial would find no port. */
+    size_t cap = rtp_ctx_capacity(d->rtp);
+    size_t max = s->max_calls >= 0 ? (size_t)s->max_calls : cap / 2;
+    if ((max > 0 || s->max_calls < 0) && d->incoming_count >= max) {
         *retry_after = 5;
         *reason = "max_calls";
+        return 503;
+    }
+    /* Whatever the limit says, not when fewer than two ports are left
+     * (ring-all dials take one per member). */
+    if (rtp_ctx_open_count(d->rtp) + 2 > cap) {
+        *retry_after = 5;
+        *reason = "rtp_ports";
         return 503;
     }
     if (s->calls_per_second > 0) {
@@ -187,6 +200,65 @@ void sip_driver_stats(tel_driver *td, sip_stats *out)
     out->flood_dropped = d->flood_dropped;
     out->flood_refused = d->flood_refused;
     out->names_refused = sip_dns_guard_refused();
+}
+
+/* ---- RTP inactivity (settings.media.rtp_timeout) ---- */
+
+/* A leg whose peer should be sending: answered, neither side holding, the
+ * peer not receive-only. Counters are compared once a second: nothing is
+ * done per packet. */
+static bool rtp_watched(const sip_leg *leg)
+{
+    return leg->state == LEG_UP && leg->rtp && leg->have_remote && !leg->held && !leg->remote.null_addr &&
+           leg->remote.mode == SDP_SENDRECV && (!leg->sent_once || leg->sent_mode == SDP_SENDRECV);
+}
+
+/* The call ends as a whole, by the system: hung up from the caller's leg
+ * when it is still there (the engine ends the dial), else LEG alone. */
+static void rtp_timed_out(sip_driver *d, sip_leg *leg, double silent)
+{
+    sip_leg *t = leg;
+    if (leg->outgoing && leg->from && leg->from->state != LEG_ENDED && !leg->from->released)
+        t = leg->from;
+    sip_log(d, SIP_LOG_INFO, "%s %s: no RTP for %.0fs: hanging up (rtp_timeout)", leg->outgoing ? "leg" : "call",
+            leg->call_id ? leg->call_id : "-", silent);
+    if (t->outgoing)
+        sip_out_hangup(t, 408);
+    else
+        sip_in_hangup(t, 408);
+    if (!t->hangup_raised) {
+        t->hangup_raised = true;
+        tel_event ev = {.kind = TEL_EV_HANGUP, .sip_code = 408, .cause = "rtp_timeout", .by_system = true};
+        sip_raise(t, &ev);
+    }
+}
+
+static void rtp_watch_cb(loop *l, void *arg)
+{
+    sip_driver *d = arg;
+    d->rtp_watch = NULL;
+    double now = loop_now(l), limit = d->prog->settings.rtp_timeout;
+    sip_enter(d);   /* legs are only reaped once this returns */
+    for (sip_leg *leg = d->legs; leg; leg = leg->next) {
+        unsigned long rx = 0, tx = 0;
+        if (leg->rtp)
+            rtp_counters(leg->rtp, &rx, &tx);
+        if (limit <= 0 || !rtp_watched(leg) || rx != leg->rx_seen) {
+            leg->rx_seen = rx;
+            leg->rx_at = now;
+        } else if (now - leg->rx_at >= limit) {
+            rtp_timed_out(d, leg, now - leg->rx_at);
+            leg->rx_at = now;
+        }
+    }
+    sip_leave(d);
+    sip_rtp_watch(d);
+}
+
+void sip_rtp_watch(sip_driver *d)
+{
+    if (!d->rtp_watch && d->legs && !d->shutting_down)
+        d->rtp_watch = loop_timer_start(d->l, 1.0, rtp_watch_cb, d);
 }
 
 bool sip_request_source(sip_driver *d, struct sockaddr_in *out)
@@ -533,6 +605,20 @@ static void pick_local_ip(char *out, size_t n)
     freeifaddrs(ifs);
 }
 
+/* IP is an IPv4 address of this host: a UDP socket binds it. */
+static bool media_ip_usable(const char *ip)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    if (inet_pton(AF_INET, ip, &a.sin_addr) != 1 || a.sin_addr.s_addr == htonl(INADDR_ANY))
+        return false;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
 tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, char *err,
                            size_t errlen)
 {
@@ -594,11 +680,25 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
                 pick_local_ip(d->sip_host, sizeof d->sip_host);
             else
                 snprintf(d->sip_host, sizeof d->sip_host, "%s", host);
-            snprintf(d->media_ip, sizeof d->media_ip, "%s", d->sip_host);
         }
     }
-    d->rtp = rtp_ctx_new(l, strcmp(d->media_ip, "127.0.0.1") == 0 ? "127.0.0.1" : NULL,
-                         prog->settings.rtp_port_min, prog->settings.rtp_port_max);
+    /* RTP binds the address SDP announces, never all of them: settings'
+     * media address, else the SIP address (a wildcard or a name: this
+     * host's first IPv4 address). Read at start; a reload does not move it. */
+    struct in_addr media;
+    if (prog->settings.media_address)
+        snprintf(d->media_ip, sizeof d->media_ip, "%s", prog->settings.media_address);
+    else if (inet_pton(AF_INET, d->sip_host, &media) == 1)
+        snprintf(d->media_ip, sizeof d->media_ip, "%s", d->sip_host);
+    else
+        pick_local_ip(d->media_ip, sizeof d->media_ip);
+    if (!media_ip_usable(d->media_ip)) {
+        snprintf(err, errlen, "cannot bind RTP to %s (settings.media.address: not an IPv4 address of this host?)",
+                 d->media_ip);
+        destroy_op(&d->base);
+        return NULL;
+    }
+    d->rtp = rtp_ctx_new(l, d->media_ip, prog->settings.rtp_port_min, prog->settings.rtp_port_max);
     d->reg = sip_registrar_new(d);
     d->flood = sip_flood_new();
     if (!d->rtp || !d->reg || !d->flood) {
@@ -638,7 +738,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     session_timer_params(d);
     grow_udp_rcvbuf(d->sip_port);
     /* From now on a name in a request (Via host, maddr) is never looked up
-     * with a blocking call on the loop (sip_dns_guard.c). */
+     * with a blocking call on the loop (sip_guard.c). */
     sip_dns_guard(true);
     sip_guard_recv_filter(recv_filter_cb, d);
     sip_gw_register_all(d);
@@ -772,6 +872,8 @@ static void destroy_op(tel_driver *td)
         loop_timer_stop(d->l, d->reap_timer);
     if (d->tick_timer)
         loop_timer_stop(d->l, d->tick_timer);
+    if (d->rtp_watch)
+        loop_timer_stop(d->l, d->rtp_watch);
     sip_media_free_all(d);
     while (d->legs) {
         sip_leg *leg = d->legs;

@@ -147,6 +147,9 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     }
     leg->callee = sip_strdup(sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "");
     leg->source = sip_strdup(source);
+    /* Its RTP comes from the address its SDP names, unless it is marked as
+     * behind NAT (symmetric_rtp): then the first packets may teach us. */
+    leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
 
     if (sip->sip_payload && sip->sip_payload->pl_len) {
         int rc = sip_leg_apply_sdp(leg, sip, NULL);

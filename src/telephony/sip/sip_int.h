@@ -73,14 +73,29 @@ typedef struct rtp_owner_ops {
     void (*audio)(void *owner, const int16_t *pcm, size_t n); /* decoded, when wanted */
 } rtp_owner_ops;
 
+/* Sockets bind IP (NULL: any address) on even ports of PORT_MIN-PORT_MAX. */
 rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max);
 void rtp_ctx_free(rtp_ctx *c);
+/* Sessions the port range holds (one even port each; the odd one above is
+ * left for RTCP), sessions open now, closed sockets kept for reuse. */
+size_t rtp_ctx_capacity(const rtp_ctx *c);
+size_t rtp_ctx_open_count(const rtp_ctx *c);
+size_t rtp_ctx_pooled(const rtp_ctx *c);
+/* Packets dropped because they came from a source that is not the peer. */
+unsigned long rtp_ctx_dropped(const rtp_ctx *c);
+/* A pooled socket unused this long is closed (default 5 s; tests). */
+void rtp_ctx_set_pool_idle(rtp_ctx *c, double seconds);
 rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner);
 void rtp_close(rtp_sess *s);
 int rtp_local_port(const rtp_sess *s);
 /* Where to send and how: PT is our audio payload type (0 or 8), TE_PT the
- * remote's telephone-event type (-1: none); ADDR NULL or port 0: send nothing. */
+ * remote's telephone-event type (-1: none); ADDR NULL or port 0: send
+ * nothing. Packets are accepted only from that address (strict source),
+ * or from the one learned with rtp_learn. */
 void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_pt);
+/* Symmetric RTP for a peer behind NAT: the first packets after an SDP
+ * (10, within 3 s of the first) may move the peer to where they come from. */
+void rtp_learn(rtp_sess *s, bool on);
 int rtp_payload_type(const rtp_sess *s);
 /* Relay what S receives to PEER's remote (NULL stops). One direction. */
 void rtp_set_relay(rtp_sess *s, rtp_sess *peer);
@@ -89,8 +104,10 @@ void rtp_want_audio(rtp_sess *s, bool on);
 void rtp_inband_dtmf(rtp_sess *s, bool on);
 /* Sends 160 samples (20 ms) encoded with the session's payload type. */
 void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n);
-/* Relayed and received packet counters (tests, bench). */
+/* Received (from the peer) and sent packet counters (tests, bench, the
+ * RTP timeout); packets dropped for their source. */
 void rtp_counters(const rtp_sess *s, unsigned long *rx, unsigned long *tx);
+unsigned long rtp_dropped(const rtp_sess *s);
 
 /* ---- sip_media.c: play, tone, record on a leg (20 ms ticks) ---- */
 struct tel_op;
@@ -151,6 +168,9 @@ struct tel_leg {
     sip_mode sent_mode;        /* in our last SDP (o= version bumps when it changes) */
     bool sent_once;
     bool held;                 /* the remote holds us */
+    bool symmetric_rtp;        /* the user/gateway is behind NAT: learn its RTP source */
+    unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
+    double rx_at;              /* ... and since when that count has not moved */
     sip_leg *peer;             /* bridged (or early media) partner */
     sip_leg *from;             /* outgoing: the caller's leg */
     bool bridged;
@@ -206,6 +226,7 @@ struct sip_driver {
     void (*shutdown_done)(void *);
     void *shutdown_arg;
     loop_timer *shutdown_timer;
+    loop_timer *rtp_watch;     /* the RTP timeout sweep (while legs exist) */
     /* media ticks */
     struct tel_op *ops;        /* active operations */
     loop_timer *tick_timer;
@@ -236,6 +257,8 @@ int sip_admit(sip_driver *d, int *retry_after, const char **reason);
 /* Logs a call refused before it reached a scenario (Call-ID, source, code,
  * reason) and tells sip_options.refused; the caller sends the response. */
 void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *reason);
+/* Starts the once-a-second RTP timeout sweep unless it runs (a leg exists). */
+void sip_rtp_watch(sip_driver *d);
 
 /* ---- sip_leg.c ---- */
 sip_leg *sip_leg_new(sip_driver *d, bool outgoing);

@@ -34,6 +34,8 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
     d->leg_count++;
     if (!outgoing)
         d->incoming_count++;
+    leg->rx_at = leg->t_start;
+    sip_rtp_watch(d);
     return leg;
 }
 
@@ -95,6 +97,9 @@ static void leg_free(sip_leg *leg)
         loop_timer_stop(d->l, leg->fail_timer);
     if (leg->retry_timer)
         loop_timer_stop(d->l, leg->retry_timer);
+    if (leg->rtp && rtp_dropped(leg->rtp))
+        sip_log(d, SIP_LOG_INFO, "%s %s: %lu RTP packets dropped (not from the peer)",
+                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_dropped(leg->rtp));
     rtp_close(leg->rtp);
     while (leg->forks) {
         sip_fork *f = leg->forks;
@@ -168,8 +173,11 @@ void sip_leg_ended_by_system(sip_leg *leg, int code, const char *cause)
 
 int sip_leg_media(sip_leg *leg)
 {
-    if (!leg->rtp)
+    if (!leg->rtp) {
         leg->rtp = rtp_open(leg->d->rtp, &sip_leg_rtp_ops, leg);
+        if (leg->rtp)
+            rtp_learn(leg->rtp, leg->symmetric_rtp);
+    }
     if (!leg->rtp) {
         sip_log(leg->d, SIP_LOG_ERROR, "no free RTP port");
         return -1;

@@ -89,6 +89,8 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         if (!sip_uri_user_at(uri, sizeof uri, req->target, d->sip_host, 0) ||
             !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 484);
+        const scn_user *u = scn_program_user(d->prog, req->target);
+        leg->symmetric_rtp = u && u->symmetric_rtp;
         const char *const *contacts = sip_registrar_contacts(d->reg, req->target);
         if (!contacts || !contacts[0])
             return fail_later(leg, 480);
@@ -116,6 +118,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
             !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 404);
         leg->gateway = gc->name;
+        leg->symmetric_rtp = gc->symmetric_rtp;
         leg->gw_user = sip_strdup(gc->auth_user);
         leg->gw_pass = sip_strdup(gc->auth_password);
         add_fork(leg, uri);
@@ -195,6 +198,42 @@ void sip_fork_calling(sip_fork *f)
     sip_raise_kind(leg, TEL_EV_TRYING, 100, NULL);
 }
 
+/* F ended with STATUS (the INVITE's final response, or ours); the leg
+ * fails once every fork has. */
+static void fork_failed(sip_fork *f, int status)
+{
+    sip_leg *leg = f->leg;
+    f->failed = true;
+    f->status = status;
+    if (f->cancelled || leg->win)
+        return;
+    leg->forks_failed++;
+    /* Best response over the forks: 6xx, then busy, then the first. */
+    if (status >= 600 || (status == 486 && leg->best_status < 600) || leg->best_status == 0)
+        leg->best_status = status;
+    if (leg->forks_failed < leg->fork_count)
+        return;
+    fail_leg(leg, leg->best_status);
+}
+
+/* The answer to our offer (in a 18x or the 200) has no media we can use
+ * (no PCMU/PCMA, no IPv4 address): the fork fails with 488 Not Acceptable
+ * Here, cancelled while it rings, or, once answered (the stack has ACKed
+ * the 200), ended with BYE. The dial then reports `failed` rather than a
+ * call that is up with no media. */
+static void fork_unusable(sip_fork *f, nua_handle_t *nh, bool answered)
+{
+    sip_leg *leg = f->leg;
+    sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: %s, failed 488",
+            leg->callee ? leg->callee : "-", answered ? "BYE" : "CANCEL");
+    if (answered)
+        nua_bye(nh, TAG_END());
+    else
+        nua_cancel(nh, TAG_END());
+    fork_failed(f, 488);
+    f->cancelled = true;   /* what it answers from now on is ignored */
+}
+
 void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phrase,
                       const sip_t *sip)
 {
@@ -205,7 +244,9 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
         if (leg->state == LEG_ENDED || f->cancelled)
             return;
         leg->state = LEG_EARLY;
-        if (sdp && !leg->early_raised && sip_leg_apply_sdp(leg, sip, NULL) == 0) {
+        if (sdp && !leg->early_raised && sip_leg_apply_sdp(leg, sip, NULL) < 0) {
+            fork_unusable(f, nh, false);
+        } else if (sdp && !leg->early_raised) {
             leg->early_raised = true;
             early_media(leg);
             sip_raise_kind(leg, TEL_EV_EARLY_MEDIA, status, NULL);
@@ -221,12 +262,16 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
             nua_bye(nh, TAG_END());
             return;
         }
+        /* No answer SDP we can use (and none from an earlier 18x): no
+         * media, so no call. */
+        if (sdp ? sip_leg_apply_sdp(leg, sip, NULL) < 0 : !leg->have_remote) {
+            fork_unusable(f, nh, true);
+            return;
+        }
         leg->win = f;
         leg->nh = nh;
         leg->state = LEG_UP;
         leg->t_answer = loop_now(leg->d->l);
-        if (sdp)
-            sip_leg_apply_sdp(leg, sip, NULL);
         for (sip_fork *o = leg->forks; o; o = o->next)
             if (o != f && !o->failed && !o->terminated && o->nh) {
                 o->cancelled = true;
@@ -243,17 +288,11 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
         authenticate(f, nh, status, sip);
         return;
     }
-    f->failed = true;
-    f->status = status;
-    if (f->cancelled || leg->win)
+    if (f->failed) {
+        f->status = status;   /* the end of a fork we gave up on (its answer was unusable) */
         return;
-    leg->forks_failed++;
-    /* Best response over the forks: 6xx, then busy, then the first. */
-    if (status >= 600 || (status == 486 && leg->best_status < 600) || leg->best_status == 0)
-        leg->best_status = status;
-    if (leg->forks_failed < leg->fork_count)
-        return;
-    fail_leg(leg, leg->best_status);
+    }
+    fork_failed(f, status);
 }
 
 int sip_out_hangup(sip_leg *leg, int code)

@@ -1,52 +1,84 @@
-/* sip_rtp.c — a small RTP module (docs/decisions/0011-rtp-own-module.md):
+/* sip_rtp.c — a small RTP module (docs/decisions/rtp-own-module.md):
  * one UDP socket per leg, G.711 (PCMU/PCMA via spandsp's tables), RFC 4733
  * telephone-events, in-band DTMF (spandsp) and the bridge relay. All RTP
  * sockets sit in one epoll set that is itself a single watch on the loop,
  * so a burst of packets costs one wakeup and the relay path is
- * recv -> (PT rewrite / transcode) -> send with no allocation. */
+ * recv -> parse (rtp_packet.c) -> source check -> (PT rewrite / transcode)
+ * -> send with no allocation.
+ *
+ * What the network may do to it: packets are accepted only from the
+ * session's peer (strict source: the address its SDP announced, or the one
+ * learned early in the call when symmetric RTP is on for a peer behind
+ * NAT); everything else is dropped and counted. Ports are drawn at random
+ * from the range. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <spandsp.h>
 
+#include "telephony/sip/rtp_packet.h"
 #include "telephony/sip/sip_int.h"
 
 #define RTP_MAX 1500
-#define RTP_HDR 12
+
+/* Symmetric RTP: the source may be learned from the first LEARN_PACKETS
+ * packets after an SDP named a new address, and for at most LEARN_SECONDS
+ * after the first of them; after that a new source is dropped. */
+#define LEARN_PACKETS 10
+#define LEARN_SECONDS 3.0
+
+/* A new socket tries this many random ports (another process may hold
+ * some of the range) before the open fails. */
+#define BIND_TRIES 16
 
 struct rtp_ctx {
     loop *l;
     int epfd;
     loop_watch *watch;
     struct in_addr bind_ip;
-    int port_min, port_max, next_port;
+    int port_min, port_max;      /* port_min is even */
+    int slots;                   /* even ports in the range: one session each */
+    uint64_t *used;              /* a bit per slot: a socket of ours is bound there */
+    uint64_t rng;                /* ports, SSRCs, sequence numbers: not guessable */
     size_t open_count;
     bool dispatching;
     rtp_sess *dead;              /* closed during a dispatch: freed after it */
     /* Closed sessions keep their socket for reuse (a call costs no socket,
      * bind, epoll_ctl or close), oldest first, once quiet for POOL_QUIET s
-     * so a late packet of the old call cannot be taken for the new one. */
+     * so a late packet of the old call cannot be taken for the new one.
+     * One unused for pool_idle s is closed (pool_timer), so the process's
+     * descriptors fall back after a peak. */
     rtp_sess *pool_head, *pool_tail;
     size_t pooled;
+    double pool_idle;
+    loop_timer *pool_timer;
+    unsigned long dropped;       /* packets from a source that is not the peer */
 };
 
 #define POOL_MAX 4096
 #define POOL_QUIET 2.0
+#define POOL_IDLE 5.0
 
 struct rtp_sess {
     rtp_ctx *c;
     int fd, port;
     const rtp_owner_ops *ops;
     void *owner;
-    struct sockaddr_in remote;   /* where we send; port 0: nowhere */
+    /* The peer: where we send, and the only source accepted. */
+    struct sockaddr_in remote;   /* port 0: none (no SDP yet, or a c=0.0.0.0 hold) */
     struct sockaddr_in sdp_remote;   /* what the SDP said */
-    bool latched;                /* remote taken from the first packet received */
+    struct sockaddr_in learned;  /* symmetric RTP: the source learned; port 0: none */
+    bool learn;                  /* symmetric RTP allowed for this peer */
+    unsigned learn_left;         /* packets the source may still be learned from */
+    double learn_until;          /* 0: set by the first packet */
     int pt, te_pt;               /* our audio PT; the remote's telephone-event PT */
     rtp_sess *relay;             /* forward what we receive to this session's remote */
     bool want_audio;
@@ -57,7 +89,7 @@ struct rtp_sess {
     /* RFC 4733: the event we reported last (its RTP timestamp) */
     uint32_t ev_ts;
     bool ev_seen;
-    unsigned long rx, tx;
+    unsigned long rx, tx, dropped;
     rtp_sess *dead_next;
     bool idle;                   /* in the pool: packets are dropped */
     double idle_since;
@@ -65,6 +97,31 @@ struct rtp_sess {
 };
 
 static void ctx_ready_cb(loop *l, int fd, unsigned events, void *arg);
+
+/* ---- randomness (xorshift64*, seeded by the kernel) ---- */
+
+static uint64_t rng_next(rtp_ctx *c)
+{
+    uint64_t x = c->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    c->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void rng_seed(rtp_ctx *c)
+{
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        seed = ((uint64_t)t.tv_nsec << 20) ^ (uint64_t)t.tv_sec ^ ((uint64_t)getpid() << 40);
+    }
+    c->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
+}
+
+/* ---- the context ---- */
 
 rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
 {
@@ -74,31 +131,58 @@ rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
     c->l = l;
     if (!ip || inet_pton(AF_INET, ip, &c->bind_ip) != 1)
         c->bind_ip.s_addr = htonl(INADDR_ANY);
-    if (port_min <= 0 || port_max < port_min) {
+    if (port_min <= 0 || port_max < port_min || port_max > 65535) {
         port_min = 10000;
         port_max = 20000;
     }
     c->port_min = (port_min + 1) & ~1;
     c->port_max = port_max;
-    c->next_port = c->port_min;
-    c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    c->slots = c->port_max >= c->port_min ? (c->port_max - c->port_min) / 2 + 1 : 0;
+    c->used = calloc((size_t)(c->slots + 63) / 64 + 1, sizeof *c->used);
+    c->pool_idle = POOL_IDLE;
+    rng_seed(c);
+    c->epfd = c->used ? epoll_create1(EPOLL_CLOEXEC) : -1;
     if (c->epfd < 0) {
+        free(c->used);
         free(c);
         return NULL;
     }
     c->watch = loop_watch_fd(l, c->epfd, LOOP_READ, ctx_ready_cb, c);
     if (!c->watch) {
         close(c->epfd);
+        free(c->used);
         free(c);
         return NULL;
     }
     return c;
 }
 
+static void slot_set(rtp_ctx *c, int port, bool on)
+{
+    int i = (port - c->port_min) / 2;
+    if (port < c->port_min || i >= c->slots)
+        return;
+    if (on)
+        c->used[i / 64] |= 1ULL << (i % 64);
+    else
+        c->used[i / 64] &= ~(1ULL << (i % 64));
+}
+
+/* The socket goes for good: out of epoll, closed, its port free again. */
+static void sess_close_fd(rtp_sess *s)
+{
+    epoll_ctl(s->c->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    close(s->fd);
+    slot_set(s->c, s->port, false);
+    s->fd = -1;
+}
+
 void rtp_ctx_free(rtp_ctx *c)
 {
     if (!c)
         return;
+    if (c->pool_timer)
+        loop_timer_stop(c->l, c->pool_timer);
     while (c->pool_head) {
         rtp_sess *s = c->pool_head;
         c->pool_head = s->pool_next;
@@ -107,81 +191,123 @@ void rtp_ctx_free(rtp_ctx *c)
     }
     loop_unwatch(c->l, c->watch);
     close(c->epfd);
+    free(c->used);
     free(c);
 }
 
+size_t rtp_ctx_capacity(const rtp_ctx *c) { return (size_t)c->slots; }
+size_t rtp_ctx_open_count(const rtp_ctx *c) { return c->open_count; }
+size_t rtp_ctx_pooled(const rtp_ctx *c) { return c->pooled; }
+unsigned long rtp_ctx_dropped(const rtp_ctx *c) { return c->dropped; }
+void rtp_ctx_set_pool_idle(rtp_ctx *c, double seconds) { c->pool_idle = seconds; }
+
+/* ---- ports ---- */
+
+/* The first slot at or after START (wrapping) that no socket of ours holds; -1: none. */
+static int free_slot(const rtp_ctx *c, int start)
+{
+    int words = (c->slots + 63) / 64;
+    int w = start / 64;
+    uint64_t mask = ~c->used[w] & (~0ULL << (start % 64));
+    for (int i = 0; i <= words; i++) {
+        if (w == words - 1 && c->slots % 64)
+            mask &= (1ULL << (c->slots % 64)) - 1;
+        if (mask)
+            return w * 64 + __builtin_ctzll(mask);
+        w = (w + 1) % words;
+        mask = ~c->used[w];
+    }
+    return -1;
+}
+
+/* Binds FD to a random even port of the range: a free slot near a random
+ * one, BIND_TRIES times at most (a port another process holds costs a try). */
 static int bind_port(rtp_ctx *c, int fd)
 {
-    int span = (c->port_max - c->port_min) / 2 + 1;
-    for (int i = 0; i < span; i++) {
-        int port = c->next_port;
-        c->next_port += 2;
-        if (c->next_port > c->port_max)
-            c->next_port = c->port_min;
+    if (c->slots <= 0)
+        return -1;
+    for (int t = 0; t < BIND_TRIES; t++) {
+        int slot = free_slot(c, (int)((rng_next(c) >> 32) % (uint64_t)c->slots));
+        if (slot < 0)
+            return -1;   /* every port of the range is one of our sockets */
+        int port = c->port_min + 2 * slot;
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                                 .sin_addr = c->bind_ip};
-        if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+            slot_set(c, port, true);
             return port;
+        }
         if (errno != EADDRINUSE && errno != EACCES)
             return -1;
     }
     return -1;
 }
 
+/* ---- sessions ---- */
+
 static void sess_reset(rtp_sess *s, const rtp_owner_ops *ops, void *owner)
 {
+    rtp_ctx *c = s->c;
     s->ops = ops;
     s->owner = owner;
     memset(&s->remote, 0, sizeof s->remote);
     memset(&s->sdp_remote, 0, sizeof s->sdp_remote);
-    s->latched = false;
+    memset(&s->learned, 0, sizeof s->learned);
+    s->learn = false;
+    s->learn_left = 0;
+    s->learn_until = 0;
     s->pt = 0;
     s->te_pt = -1;
     s->relay = NULL;
     s->want_audio = false;
     s->ev_seen = false;
-    s->rx = s->tx = 0;
+    s->rx = s->tx = s->dropped = 0;
     s->idle = false;
-    s->ssrc = (uint32_t)random() ^ (uint32_t)(uintptr_t)s;
-    s->seq = (uint16_t)random();
-    s->ts = (uint32_t)random();
+    s->ssrc = (uint32_t)rng_next(c);
+    s->seq = (uint16_t)rng_next(c);
+    s->ts = (uint32_t)rng_next(c);
+}
+
+static void pool_arm(rtp_ctx *c);
+
+static rtp_sess *pool_take(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
+{
+    rtp_sess *s = c->pool_head;
+    c->pool_head = s->pool_next;
+    if (!c->pool_head)
+        c->pool_tail = NULL;
+    c->pooled--;
+    sess_reset(s, ops, owner);
+    c->open_count++;
+    return s;
 }
 
 rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
 {
-    rtp_sess *s = c->pool_head;
-    if (s && loop_now(c->l) - s->idle_since >= POOL_QUIET) {
-        c->pool_head = s->pool_next;
-        if (!c->pool_head)
-            c->pool_tail = NULL;
-        c->pooled--;
-        sess_reset(s, ops, owner);
-        c->open_count++;
-        return s;
-    }
-    s = calloc(1, sizeof *s);
+    if (c->pool_head && loop_now(c->l) - c->pool_head->idle_since >= POOL_QUIET)
+        return pool_take(c, ops, owner);
+    rtp_sess *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->c = c;
-    s->ops = ops;
-    s->owner = owner;
-    s->te_pt = -1;
     s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0 || (s->port = bind_port(c, s->fd)) < 0) {
         if (s->fd >= 0)
             close(s->fd);
         free(s);
-        return NULL;
+        /* No port left: a pooled socket still in its quiet time is better
+         * than no call (a late packet of its old call is not from the new
+         * peer: strict source drops it). */
+        return c->pool_head ? pool_take(c, ops, owner) : NULL;
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
     if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
         close(s->fd);
+        slot_set(c, s->port, false);
         free(s);
         return NULL;
     }
-    s->ssrc = (uint32_t)random() ^ (uint32_t)(uintptr_t)s;
-    s->seq = (uint16_t)random();
-    s->ts = (uint32_t)random();
+    sess_reset(s, ops, owner);
     c->open_count++;
     return s;
 }
@@ -191,10 +317,11 @@ void rtp_close(rtp_sess *s)
     if (!s)
         return;
     rtp_ctx *c = s->c;
+    if (s->inband)
+        dtmf_rx_free(s->inband);
+    s->inband = NULL;
+    c->open_count--;
     if (c->pooled < POOL_MAX) {
-        if (s->inband)
-            dtmf_rx_free(s->inband);
-        s->inband = NULL;
         s->relay = NULL;
         s->owner = NULL;
         s->idle = true;
@@ -206,16 +333,10 @@ void rtp_close(rtp_sess *s)
             c->pool_head = s;
         c->pool_tail = s;
         c->pooled++;
-        c->open_count--;
+        pool_arm(c);
         return;
     }
-    epoll_ctl(c->epfd, EPOLL_CTL_DEL, s->fd, NULL);
-    close(s->fd);
-    s->fd = -1;
-    if (s->inband)
-        dtmf_rx_free(s->inband);
-    s->inband = NULL;
-    c->open_count--;
+    sess_close_fd(s);
     if (c->dispatching) {
         /* An event handler closed it while its batch is being served. */
         s->dead_next = c->dead;
@@ -225,28 +346,63 @@ void rtp_close(rtp_sess *s)
     free(s);
 }
 
+/* Closes pooled sockets unused for pool_idle seconds (oldest first: the
+ * pool is in the order they were closed), then waits for the next one. */
+static void pool_sweep_cb(loop *l, void *arg)
+{
+    rtp_ctx *c = arg;
+    c->pool_timer = NULL;
+    double now = loop_now(l);
+    while (c->pool_head && now - c->pool_head->idle_since >= c->pool_idle) {
+        rtp_sess *s = c->pool_head;
+        c->pool_head = s->pool_next;
+        if (!c->pool_head)
+            c->pool_tail = NULL;
+        c->pooled--;
+        sess_close_fd(s);
+        free(s);
+    }
+    pool_arm(c);
+}
+
+static void pool_arm(rtp_ctx *c)
+{
+    if (c->pool_timer || !c->pool_head)
+        return;
+    double due = c->pool_head->idle_since + c->pool_idle - loop_now(c->l);
+    c->pool_timer = loop_timer_start(c->l, due > 0.05 ? due : 0.05, pool_sweep_cb, c);
+}
+
 int rtp_local_port(const rtp_sess *s) { return s->port; }
 int rtp_payload_type(const rtp_sess *s) { return s->pt; }
+
+static bool same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+    return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
 
 void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_pt)
 {
     if (addr && addr->sin_port && addr->sin_addr.s_addr) {
-        /* A new address in the SDP (media moved) undoes the latch; the
-         * same one (a hold, a refresh) keeps it. */
-        if (!s->latched || addr->sin_addr.s_addr != s->sdp_remote.sin_addr.s_addr ||
-            addr->sin_port != s->sdp_remote.sin_port) {
-            s->remote = *addr;
-            s->latched = false;
+        /* A new address in the SDP (the media moved) undoes what was
+         * learned and opens learning again; the same one (a hold, a
+         * refresh) keeps it. */
+        if (!same_addr(addr, &s->sdp_remote)) {
+            s->sdp_remote = *addr;
+            s->sdp_remote.sin_family = AF_INET;
+            memset(&s->learned, 0, sizeof s->learned);
+            s->learn_left = LEARN_PACKETS;
+            s->learn_until = 0;
         }
-        s->sdp_remote = *addr;
+        s->remote = s->learned.sin_port ? s->learned : s->sdp_remote;
     } else {
         memset(&s->remote, 0, sizeof s->remote);
-        s->latched = false;
     }
     s->pt = pt;
     s->te_pt = te_pt;
 }
 
+void rtp_learn(rtp_sess *s, bool on) { s->learn = on; }
 void rtp_set_relay(rtp_sess *s, rtp_sess *peer) { s->relay = peer; }
 void rtp_want_audio(rtp_sess *s, bool on) { s->want_audio = on; }
 
@@ -273,6 +429,8 @@ void rtp_counters(const rtp_sess *s, unsigned long *rx, unsigned long *tx)
     *tx = s->tx;
 }
 
+unsigned long rtp_dropped(const rtp_sess *s) { return s->dropped; }
+
 static void put_hdr(rtp_sess *s, uint8_t *p, int pt, bool marker)
 {
     p[0] = 0x80;
@@ -286,35 +444,62 @@ static void put_hdr(rtp_sess *s, uint8_t *p, int pt, bool marker)
 
 void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n)
 {
-    uint8_t pkt[RTP_HDR + 320];
+    uint8_t pkt[RTP_HDR_MIN + 320];
     if (n > 320)
         n = 320;
     if (s->remote.sin_port) {
         put_hdr(s, pkt, s->pt, false);
         for (size_t i = 0; i < n; i++)
-            pkt[RTP_HDR + i] = s->pt == 8 ? linear_to_alaw(pcm[i]) : linear_to_ulaw(pcm[i]);
-        if (sendto(s->fd, pkt, RTP_HDR + n, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0)
+            pkt[RTP_HDR_MIN + i] = s->pt == 8 ? linear_to_alaw(pcm[i]) : linear_to_ulaw(pcm[i]);
+        if (sendto(s->fd, pkt, RTP_HDR_MIN + n, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0)
             s->tx++;
     }
     s->ts += (uint32_t)n;
 }
 
-static const char dtmf_chars[] = "0123456789*#ABCD";
+/* ---- receiving ---- */
+
+/* Is SRC the session's peer? Strict source: only the address RTP goes to
+ * is accepted. With symmetric RTP (a peer behind NAT announces an address
+ * its packets do not come from), the first packets after the SDP may move
+ * it to where they come from; the SDP's own address, if it sends in that
+ * time, wins and ends the learning. */
+static bool from_peer(rtp_sess *s, const struct sockaddr_in *src)
+{
+    if (!s->remote.sin_port)
+        return false;   /* no peer (no SDP yet, or on hold with c=0.0.0.0) */
+    if (same_addr(src, &s->remote)) {
+        if (!s->learned.sin_port)
+            s->learn_left = 0;   /* the SDP's address sends: nothing to learn */
+        return true;
+    }
+    if (!s->learn || !s->learn_left || (s->learn_until > 0 && loop_now(s->c->l) >= s->learn_until))
+        return false;
+    if (same_addr(src, &s->sdp_remote)) {
+        memset(&s->learned, 0, sizeof s->learned);
+        s->remote = s->sdp_remote;
+        s->learn_left = 0;
+        return true;
+    }
+    s->learned = *src;
+    s->learned.sin_family = AF_INET;
+    s->remote = s->learned;
+    return true;
+}
 
 /* RFC 4733: one event spans several packets with the same timestamp (and
  * three copies of the end packet); it is reported once, on the first. */
-static void on_event(rtp_sess *s, const uint8_t *pkt, const uint8_t *pl, size_t len)
+static void on_event(rtp_sess *s, const rtp_hdr *h, const uint8_t *payload)
 {
-    if (len < 4 || pl[0] >= 16)
+    rtp_event ev;
+    if (rtp_event_decode(&ev, payload, h->payload_len) < 0)
         return;
-    uint32_t ts;
-    memcpy(&ts, pkt + 4, 4);
-    ts = ntohl(ts);
-    if (s->ev_seen && ts == s->ev_ts)
+    char digit = rtp_event_digit(&ev);
+    if (!digit || (s->ev_seen && h->ts == s->ev_ts))
         return;
     s->ev_seen = true;
-    s->ev_ts = ts;
-    s->ops->dtmf(s->owner, dtmf_chars[pl[0]]);
+    s->ev_ts = h->ts;
+    s->ops->dtmf(s->owner, digit);
 }
 
 static void decode(int pt, const uint8_t *pl, size_t n, int16_t *out)
@@ -323,19 +508,21 @@ static void decode(int pt, const uint8_t *pl, size_t n, int16_t *out)
         out[i] = pt == 8 ? alaw_to_linear(pl[i]) : ulaw_to_linear(pl[i]);
 }
 
-static void relay(rtp_sess *s, uint8_t *pkt, size_t n, size_t hl, int pt)
+/* Forwards the whole packet (its padding too) to the relay's peer. */
+static void relay(rtp_sess *s, uint8_t *pkt, size_t n, const rtp_hdr *h)
 {
     rtp_sess *p = s->relay;
     if (!p->remote.sin_port || p->idle)
         return;
-    if (pt == s->te_pt) {
+    if (h->pt == s->te_pt) {
         if (p->te_pt < 0)
             return;    /* the far side takes no telephone-events: reported, not relayed */
         pkt[1] = (uint8_t)((pkt[1] & 0x80) | p->te_pt);
-    } else if (pt != p->pt) {
+    } else if (h->pt != p->pt) {
         /* PCMU <-> PCMA: transcode in place (the only mismatch we allow). */
-        for (size_t i = hl; i < n; i++)
-            pkt[i] = pt == 0 ? ulaw_to_alaw(pkt[i]) : alaw_to_ulaw(pkt[i]);
+        uint8_t *pl = pkt + h->hdr_len;
+        for (size_t i = 0; i < h->payload_len; i++)
+            pl[i] = h->pt == 0 ? ulaw_to_alaw(pl[i]) : alaw_to_ulaw(pl[i]);
         pkt[1] = (uint8_t)((pkt[1] & 0x80) | p->pt);
     }
     if (sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0)
@@ -346,48 +533,39 @@ static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr
 {
     if (s->idle)
         return;   /* a late packet of a call that is over */
-    if (n < RTP_HDR || (pkt[0] >> 6) != 2)
+    rtp_hdr h;
+    if (rtp_hdr_decode(&h, pkt, n) != RTP_PKT_OK)
         return;
-    size_t hl = RTP_HDR + 4u * (pkt[0] & 0x0f);
-    if (pkt[0] & 0x10) {   /* header extension */
-        if (n < hl + 4)
-            return;
-        hl += 4 + 4u * (((size_t)pkt[hl + 2] << 8) | pkt[hl + 3]);
+    if (!from_peer(s, src)) {
+        s->dropped++;
+        s->c->dropped++;
+        return;
     }
-    if (hl > n)
-        return;
-    if (pkt[0] & 0x20) {   /* padding */
-        size_t pad = pkt[n - 1];
-        if (pad > n - hl)
-            return;
-        n -= pad;
+    if (s->learn && s->learn_left) {
+        s->learn_left--;
+        if (s->learn_until == 0)
+            s->learn_until = loop_now(s->c->l) + LEARN_SECONDS;
     }
     s->rx++;
-    /* Symmetric RTP: answer where the packets come from (NAT). */
-    if (!s->latched && s->remote.sin_port) {
-        s->remote = *src;
-        s->latched = true;
-    }
-    int pt = pkt[1] & 0x7f;
-    if (pt == s->te_pt && s->te_pt >= 0) {
-        on_event(s, pkt, pkt + hl, n - hl);
+    const uint8_t *payload = pkt + h.hdr_len;
+    if (h.pt == s->te_pt && s->te_pt >= 0) {
+        on_event(s, &h, payload);
         if (s->relay)
-            relay(s, pkt, n, hl, pt);
+            relay(s, pkt, n, &h);
         return;
     }
-    if (pt != 0 && pt != 8)
+    if (h.pt != 0 && h.pt != 8)
         return;
     if (s->want_audio || s->inband) {
         int16_t pcm[RTP_MAX];
-        size_t samples = n - hl;
-        decode(pt, pkt + hl, samples, pcm);
+        decode(h.pt, payload, h.payload_len, pcm);
         if (s->inband)
-            dtmf_rx(s->inband, pcm, (int)samples);
+            dtmf_rx(s->inband, pcm, (int)h.payload_len);
         if (s->want_audio)
-            s->ops->audio(s->owner, pcm, samples);
+            s->ops->audio(s->owner, pcm, h.payload_len);
     }
     if (s->relay)
-        relay(s, pkt, n, hl, pt);
+        relay(s, pkt, n, &h);
 }
 
 static void sess_ready(rtp_sess *s)
@@ -399,6 +577,8 @@ static void sess_ready(rtp_sess *s)
         ssize_t n = recvfrom(s->fd, buf, sizeof buf, 0, (struct sockaddr *)&src, &sl);
         if (n < 0)
             return;
+        if (sl != sizeof src || src.sin_family != AF_INET)
+            continue;
         on_packet(s, buf, (size_t)n, &src);
         if (s->fd < 0)
             return;
