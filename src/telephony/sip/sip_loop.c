@@ -30,6 +30,7 @@ typedef struct sip_loop {
     struct loop_timer *idle;
     size_t idle_count;
     int epfd;                   /* su_root's epoll descriptor, or -1 */
+    su_timer_t *wake;           /* makes a step that is waiting return (stop) */
 } sip_loop;
 
 #define IDLE_TIMERS_MAX 1024
@@ -218,11 +219,25 @@ static void run_op(loop *l)
     }
 }
 
+static void wake_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+    (void)magic;
+    (void)t;
+    (void)arg;
+}
+
 static void stop_op(loop *l)
 {
     sip_loop *sl = (sip_loop *)l;
     sl->stopped = true;
     su_root_break(sl->root);
+    /* su_root_break ends su_root_run, not a step: a step whose timer called
+     * this would still wait for I/O (up to a second). A timer due now makes
+     * that wait return at once. */
+    if (!sl->wake)
+        sl->wake = su_timer_create(su_root_task(sl->root), 0);
+    if (sl->wake)
+        su_timer_set_interval(sl->wake, wake_cb, NULL, 0);
 }
 
 static void destroy_op(loop *l)
@@ -234,6 +249,8 @@ static void destroy_op(loop *l)
         su_timer_destroy(lt->t);
         free(lt);
     }
+    if (sl->wake)
+        su_timer_destroy(sl->wake);
     su_root_destroy(sl->root);
     free(sl);
     su_deinit();
