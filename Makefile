@@ -6,6 +6,7 @@
 #   make asan       build/asan/callroute
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
 #   make bench      benchmarks -> BENCHMARKS.md (QUICK=1 for a short run)
+#   make deb        build/callroute_VERSION_ARCH.deb (debhelper, debian/)
 
 PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd libsystemd
 CC        ?= cc
@@ -28,7 +29,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test asan unit deps fuzz bench clean check-examples
+.PHONY: all run test asan unit deps fuzz bench clean check-examples deb
 
 all: $(B)/callroute
 
@@ -84,6 +85,9 @@ $(B)/bench/lua_peer: bench/lua/lua_peer.c
 $(B)/bench/%: bench/%.c $(B)/libcallroute.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ibench -o $@ $< $(B)/libcallroute.a $(LDLIBS_ALL)
+
+deb: deps
+	sh scripts/build-deb.sh
 
 clean:
 	rm -rf build

@@ -8,7 +8,8 @@ libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev libsqlite3-dev
 libpq-dev libcmocka-dev libsofia-sip-ua-dev sofia-sip-doc libsndfile1-dev libspandsp-dev libmicrohttpd-dev
 libsystemd-dev
 tzdata sip-tester postgresql python3-aiosmtpd python3-pytest
-python3-jsonschema python3-yaml"
+python3-jsonschema python3-yaml
+debhelper help2man lintian python3-prometheus-client"
 
 if [ "${1:-}" = "--bench" ]; then
   PKGS="$PKGS liblua5.4-dev lua5.4 kamailio hyperfine"
