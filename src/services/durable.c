@@ -184,8 +184,8 @@ static void attempt_end(attempt *a, const char *error, bool permanent)
         return;
     }
     if (error && !permanent && a->it->attempts == 0)
-        svc_log(c, SVC_LOG_WARN, "outbox: durable job %lld (%s %s) failed, will retry: %s", a->it->id, what,
-                j->name, error);
+        svc_log(c, SVC_LOG_WARN, "outbox: durable job %lld (%s %s) failed, %s: %s", a->it->id, what, j->name,
+                a->q->mode == SVC_MAIL_SEND ? "will retry" : "kept for the next run", error);
     a->it->run = NULL;
     queue_attempt_done(a->q, a->it, error, permanent);
     attempt_free(a);
