@@ -94,21 +94,37 @@ struct svc_queue {
     struct svc_queue *next;          /* the outbox's queues */
 };
 
-/* ---- the outbox (queue.c) ------------------------------------------ */
+/* ---- the outbox (outbox.c) ----------------------------------------- */
+
+/* The outbox of a context: the file and the queues in it. */
+struct svc_outbox {
+    outbox_file *file;
+    svc_queue *queues;
+    bool drain_running;              /* inside outbox_close's loop_run */
+    bool drain_transfers;            /* wait for attempts too, not only jobs */
+    loop_timer *drain_timer;
+};
 
 /* Opens the outbox file at PATH (a directory, or a .db/.sqlite file) for
  * context C, creating the directory. False with a message in ERR. */
 bool outbox_open(svc_ctx *c, const char *path, char *err, size_t errlen);
-/* Adds a queue of kind K to C's outbox (its table created), with what an
- * earlier run left in it, and starts on that. NULL with a message in ERR. */
-svc_queue *queue_open(svc_ctx *c, const queue_kind *k, void *owner, char *err, size_t errlen);
 /* Shutdown: every queue stops starting attempts; attempts in flight get up
  * to SECONDS to finish (in SEND mode) and their outcome is recorded; what
  * is still running then is aborted (tried again at the next start); worker
  * jobs always finish. Then the queues and the file are freed. */
 void outbox_close(svc_ctx *c, double seconds);
+/* During outbox_close: stops the loop once nothing it waits for is left. */
+void outbox_drain_check(svc_ctx *c);
 
-/* ---- what the kinds call -------------------------------------------- */
+/* ---- the queues (queue.c) -------------------------------------------- */
+
+/* Adds a queue of kind K to C's outbox (its table created), with what an
+ * earlier run left in it, and starts on that. NULL with a message in ERR. */
+svc_queue *queue_open(svc_ctx *c, const queue_kind *k, void *owner, char *err, size_t errlen);
+/* Frees Q and what it lists; nothing of it may be in flight. */
+void queue_free(svc_queue *q);
+
+/* What the kinds call: */
 
 /* A new row, written on the worker pool in one transaction. The kind embeds
  * this header first in its job. */
@@ -138,7 +154,7 @@ void queue_attempt_done(svc_queue *q, qitem *it, const char *error, bool permane
 /* Starts what is due, arms the retry timer, answers flushes. */
 void queue_schedule(svc_queue *q);
 void queue_flush(svc_queue *q, void (*done)(void *arg), void *arg);
-/* Logs through svc_options.log when set. */
+/* Logs through svc_options.log when set (outbox.c). */
 void svc_log(svc_ctx *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif
