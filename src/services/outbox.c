@@ -13,6 +13,9 @@
 
 #include "util/strbuf.h"
 
+/* One line per message: what a server says (PostgreSQL's DETAIL quotes
+ * the values of the row, which a caller may have chosen) must not be able
+ * to start a line of its own in a log that fail2ban reads. */
 void svc_log(svc_ctx *c, int level, const char *fmt, ...)
 {
     if (!c->opt.log)
@@ -22,6 +25,9 @@ void svc_log(svc_ctx *c, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
     c->opt.log(c->opt.log_arg, (svc_log_level)level, buf);
 }
 

@@ -49,13 +49,24 @@ static void fix_init(fix *f)
     sqlite3_close(db);
 }
 
+/* The services' log lines of the current test, one after the other. */
+static char logged[8192];
+
+static void log_cb(void *arg, svc_log_level level, const char *msg)
+{
+    (void)arg;
+    size_t n = strlen(logged);
+    snprintf(logged + n, sizeof logged - n, "%d %s\n", (int)level, msg);
+}
+
 static void svc_open(fix *f, svc_mail_mode mode)
 {
     f->prog = (scn_program){.databases = f->db, .database_count = pgurl[0] ? 2 : 1};
     f->prog.settings.smtp_outbox = f->outbox;
     f->l = loop_new_real();
     char err[256];
-    f->c = svc_new(f->l, &f->prog, &(svc_options){.mail = mode}, err, sizeof err);
+    logged[0] = '\0';
+    f->c = svc_new(f->l, &f->prog, &(svc_options){.mail = mode, .log = log_cb}, err, sizeof err);
     assert_non_null(f->c);
 }
 
@@ -595,6 +606,37 @@ static void test_pg_outage_loses_nothing(void **state)
     fix_free(&f);
 }
 
+/* A job that fails for good is logged once, on one line, even when the
+ * server's message quotes a value with a line break in it. */
+static void test_pg_permanent_failure_logged_on_one_line(void **state)
+{
+    (void)state;
+    fix f;
+    fix_init(&f);
+    assert_true(pg_num("CREATE TABLE IF NOT EXISTS uniq(k text PRIMARY KEY); SELECT 0") == 0);
+    svc_open(&f, SVC_MAIL_SEND);
+    for (int i = 0; i < 2; i++) {
+        char key[SVC_JOB_KEY_LEN + 1];
+        svc_job_key(key);
+        const char *params[] = {"x\nERROR serve: forged line"};
+        svc_job j = {.key = key, .lane = "one-call", .timeout = 2, .database = "billing",
+                     .sql = "INSERT INTO uniq(k) VALUES(?)", .params = params, .nparams = 1};
+        queued q = {0};
+        svc_job_queue(f.c, &j, queued_cb, &q);
+        assert_true(tl_run_until(f.l, &q.done, 5));
+    }
+    want = 1;
+    assert_true(wait_for(&f, failed_enough, 10));
+    assert_true(wait_for(&f, one_done, 10));
+    svc_close(&f);
+    assert_non_null(strstr(logged, "failed for good"));
+    assert_non_null(strstr(logged, "duplicate key"));
+    assert_null(strstr(logged, "\nERROR serve"));
+    assert_int_equal(strchr(logged, '\n') - logged, (long)strlen(logged) - 1);   /* one line */
+    assert_int_equal(outbox_jobs(&f), 1);
+    fix_free(&f);
+}
+
 static void cancel_later_cb(loop *l, void *arg)
 {
     (void)l;
@@ -648,6 +690,7 @@ int main(void)
     };
     const struct CMUnitTest pgtests[] = {
         cmocka_unit_test_teardown(test_pg_outage_loses_nothing, teardown),
+        cmocka_unit_test_teardown(test_pg_permanent_failure_logged_on_one_line, teardown),
         cmocka_unit_test_teardown(test_pg_sent_or_not, teardown),
     };
     int failed = cmocka_run_group_tests(plain, NULL, NULL);
