@@ -2,13 +2,19 @@
  * the services layer (SQLite on the worker pool, PostgreSQL on the loop).
  *
  * Results: db_rows (rows returned by a SELECT, or rows changed), db_error
- * ("" on success; "timeout" or "cancelled" when the engine stopped it). `save:` copies columns of the first row into variables;
- * with no rows they become null (render ""). An error, a timeout or a
- * `save:` column missing from the result fails the action. */
+ * ("" on success; "timeout" or "cancelled" when the engine stopped it;
+ * "unknown" when a write was sent and no answer came: it may have been
+ * done). `save:` copies columns of the first row into variables; with no
+ * rows they become null (render ""). An error, a timeout or a `save:`
+ * column missing from the result fails the action.
+ *
+ * `durable: true` (a write only): the query becomes a durable job
+ * (apps/durable.c): durable_id, durable_status. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/durable.h"
 #include "apps/registry.h"
 #include "engine/engine.h"
 #include "scenario/compile.h"
@@ -22,6 +28,8 @@ typedef struct db_params {
     const char *query;        /* literal SQL with ? placeholders: never a template */
     scn_templates params;
     scn_string_map save;      /* variable -> column of the first row */
+    bool durable;
+    bool read;                /* set at load: the query only reads (svc_sql_is_read) */
 } db_params;
 
 typedef struct db_op {
@@ -33,6 +41,8 @@ typedef struct db_op {
 static app_status answer(eng_strand *s, const db_params *p, const svc_db_res *res)
 {
     eng_strand_var_set(s, "db_rows", cr_val_num((double)(res->error ? 0 : res->rows)));
+    if (res->error && res->unknown && !p->read)
+        return app_unknown(s, "db_error", res->error);
     eng_strand_var_set(s, "db_error", cr_val_cstr(res->error ? res->error : ""));
     if (res->error)
         return eng_fail(s, "%s", res->error);
@@ -73,11 +83,23 @@ static app_status db_run(eng_strand *s, const scn_action *a)
     struct svc_ctx *svc = eng_engine_services(eng_strand_engine(s));
     if (!svc)
         return eng_fail(s, "no database service in this run");
+    /* The key is set before rendering: the params may carry it. */
+    const char *key = p->durable ? app_durable_key(s) : NULL;
     const char **vals = calloc(p->params.count + 1, sizeof *vals);
+    if (!vals)
+        abort();
     for (size_t i = 0; i < p->params.count; i++)
         vals[i] = eng_render(s, p->params.items[i], SCN_ESC_NONE);
-    /* The engine's `timeout:` cancels first; the services' is a backstop. */
     double t = a->timeout >= 0 ? a->timeout : a->app->default_timeout;
+    if (p->durable) {
+        /* The action's timeout bounds each attempt in the background. */
+        svc_job j = {.key = key, .timeout = t, .database = p->database->name,
+                     .sql = p->query, .params = vals, .nparams = p->params.count};
+        app_status st = app_durable_queue(s, &j);
+        free(vals);
+        return st;
+    }
+    /* The engine's `timeout:` cancels first; the services' is a backstop. */
     db_op *op = calloc(1, sizeof *op);
     op->s = s;
     op->a = a;
@@ -89,25 +111,51 @@ static app_status db_run(eng_strand *s, const scn_action *a)
 
 static void db_cancel(eng_strand *s, const scn_action *a)
 {
-    (void)a;
+    const db_params *p = a->params;
+    if (p->durable) {
+        app_durable_cancel(s);
+        return;
+    }
     db_op *op = eng_strand_pending(s);
     if (!op)
         return;
     eng_strand_set_pending(s, NULL);
-    svc_db_cancel(op->q);
+    bool ran = svc_db_cancel(op->q);
     free(op);
-    /* Cancelled by a hangup, or else by the action's timeout. */
+    /* Cancelled by a hangup, or else by the action's timeout: a write that
+     * reached the database may have been done. */
     eng_strand_var_set(s, "db_rows", cr_val_num(0));
-    eng_strand_var_set(s, "db_error", cr_val_cstr(eng_call_ended(eng_strand_call(s)) ? "cancelled" : "timeout"));
+    if (eng_call_ended(eng_strand_call(s)))
+        eng_strand_var_set(s, "db_error", cr_val_cstr("cancelled"));
+    else if (ran && !p->read)
+        app_unknown(s, "db_error", "timeout");
+    else
+        eng_strand_var_set(s, "db_error", cr_val_cstr("timeout"));
 }
 
 /* Load time: as many params as placeholders (SQLite's ?NNN and :name
- * forms are not counted: SQLite checks those when the query runs). */
+ * forms are not counted: SQLite checks those when the query runs); a
+ * durable query writes and saves nothing (its answer comes after the
+ * strand went on). */
 static bool db_check(scn_compile_ctx *cx, const scn_node *action, void *params)
 {
-    const db_params *p = params;
+    db_params *p = params;
     if (!p->query)
         return true;
+    p->read = svc_sql_is_read(p->query);
+    if (p->durable && p->read) {
+        scn_cx_error(cx, scn_map_get(action, "durable"),
+                     "durable: true is for writes, and this query only reads: a durable job runs after the "
+                     "call went on, so nothing could use its rows; remove durable: true, or make the query "
+                     "an INSERT, UPDATE or DELETE");
+        return false;
+    }
+    if (p->durable && p->save.count) {
+        scn_cx_error(cx, scn_map_get(action, "save"),
+                     "save: cannot be used with durable: true (the write happens in the background, after "
+                     "the call went on); remove save:, or durable: true to wait for the answer");
+        return false;
+    }
     size_t want = svc_sql_placeholders(p->query);
     bool numbered = false;
     for (const char *c = strchr(p->query, '?'); c; c = strchr(c + 1, '?'))
@@ -132,12 +180,15 @@ static const scn_param db_spec[] = {
      .doc = "values bound to the placeholders, in order (templates)"},
     {.name = "save", .type = P_STRING_MAP, .offset = F(db_params, save),
      .doc = "variable: column of the first row"},
+    {.name = "durable", .type = P_BOOL, .offset = F(db_params, durable), .def = "false",
+     .doc = "a write done in the background until it succeeds, across outages and restarts "
+            "(durable_id, durable_status)"},
     SCN_PARAM_END,
 };
 
 const app_def app_db_table[] = {
     {.name = "db", .family = "integration",
-     .summary = "Query a database; results in db_rows, db_error and `save`.",
+     .summary = "Query a database; results in db_rows, db_error and `save` (durable: in the background).",
      .params = db_spec, .params_size = sizeof(db_params), .flags = APP_WAITS, .default_timeout = 5,
      .check = db_check, .run = db_run, .cancel = db_cancel},
     APP_END,

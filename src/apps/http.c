@@ -2,20 +2,26 @@
  * through the services layer), its answer in variables.
  *
  * Results: http_status (0 when no answer came), http_body, http_error
- * ("" on success; "timeout" or "cancelled" when the engine stopped it). A transport failure, a timeout or a status >= 400 fails
- * the action (on_error runs). A JSON answer is also flattened into
+ * ("" on success; "timeout" or "cancelled" when the engine stopped it;
+ * "unknown" when a POST/PUT/PATCH/DELETE went out and no answer came: the
+ * server may have acted on it). A transport failure, a timeout or a status
+ * >= 400 fails the action (on_error runs). A JSON answer is also flattened into
  * http.json.<path> variables (http.json.agent.extension,
  * http.json.items.0.name; at most 256 leaves), and `save:` picks values
  * with JSONPath-like paths ($.agent.extension, $.items[0].name,
  * $['odd key']). With `save:`, an answer that is not JSON fails the action;
  * a path that is not in the answer sets its variable to null (renders "")
- * and is noted in the trace. */
+ * and is noted in the trace.
+ *
+ * `durable: true` (not GET/HEAD): the request becomes a durable job
+ * (apps/durable.c): durable_id, durable_status. */
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/durable.h"
 #include "apps/registry.h"
 #include "engine/engine.h"
 #include "scenario/compile.h"
@@ -36,6 +42,7 @@ typedef struct http_params {
     const scn_jval *json;
     scn_string_map save;      /* variable -> JSONPath-like path ($.agent.extension) */
     bool verify_tls;
+    bool durable;
 } http_params;
 
 /* ---- JSONPath-like paths ------------------------------------------- */
@@ -201,6 +208,10 @@ static void set_results(eng_strand *s, long status, const char *body, size_t len
 
 static app_status answer(eng_strand *s, const http_params *p, const svc_http_res *res)
 {
+    if (res->error && res->unknown && !svc_http_method_safe(methods[p->method])) {
+        set_results(s, 0, "", 0, NULL);
+        return app_unknown(s, "http_error", res->error);
+    }
     if (res->error) {
         set_results(s, 0, "", 0, res->error);
         return eng_fail(s, "%s", res->error);
@@ -263,6 +274,8 @@ static app_status http_run(eng_strand *s, const scn_action *a)
     struct svc_ctx *svc = eng_engine_services(eng_strand_engine(s));
     if (!svc)
         return eng_fail(s, "no HTTP service in this run");
+    /* The key is set before rendering: the URL, headers or body may carry it. */
+    const char *key = p->durable ? app_durable_key(s) : NULL;
 
     svc_http_req req = {.method = methods[p->method], .verify_tls = p->verify_tls};
     req.url = eng_render(s, p->url, SCN_ESC_URL);
@@ -270,6 +283,8 @@ static app_status http_run(eng_strand *s, const scn_action *a)
     bool has_ct = false;
     cr_strbuf hb = CR_STRBUF_INIT;
     size_t *offs = calloc(p->headers.count + 1, sizeof *offs);
+    if (!headers || !offs)
+        abort();
     for (size_t i = 0; i < p->headers.count; i++) {
         offs[i] = hb.len;
         cr_strbuf_printf(&hb, "%s: %s", p->headers.names[i], eng_render(s, p->headers.items[i], SCN_ESC_HEADER));
@@ -296,41 +311,77 @@ static app_status http_run(eng_strand *s, const scn_action *a)
         req.body = eng_render(s, p->body, SCN_ESC_NONE);
         req.body_len = strlen(req.body);
     }
-    /* The engine's `timeout:` cancels first; libcurl's is the backstop. */
     double t = a->timeout >= 0 ? a->timeout : a->app->default_timeout;
-    req.timeout = t > 0 ? t + 1 : 0;
-
-    http_op *op = calloc(1, sizeof *op);
-    op->s = s;
-    op->a = a;
-    op->h = svc_http_start(svc, &req, http_done_cb, op);   /* copies REQ */
+    app_status st = APP_PENDING;
+    if (p->durable) {
+        /* The action's timeout bounds each attempt in the background. */
+        req.timeout = t;
+        svc_job j = {.key = key, .timeout = t, .http = &req};
+        st = app_durable_queue(s, &j);   /* copies REQ */
+    } else {
+        /* The engine's `timeout:` cancels first; libcurl's is the backstop. */
+        req.timeout = t > 0 ? t + 1 : 0;
+        http_op *op = calloc(1, sizeof *op);
+        if (!op)
+            abort();
+        op->s = s;
+        op->a = a;
+        op->h = svc_http_start(svc, &req, http_done_cb, op);   /* copies REQ */
+        eng_strand_set_pending(s, op);
+    }
     free(json_body);
     free(headers);
     free(offs);
     cr_strbuf_free(&hb);
-    eng_strand_set_pending(s, op);
-    return APP_PENDING;
+    return st;
 }
 
 static void http_cancel(eng_strand *s, const scn_action *a)
 {
-    (void)a;
+    const http_params *p = a->params;
+    if (p->durable) {
+        app_durable_cancel(s);
+        return;
+    }
     http_op *op = eng_strand_pending(s);
     if (!op)
         return;
     eng_strand_set_pending(s, NULL);
-    svc_http_cancel(op->h);
+    bool sent = svc_http_cancel(op->h);
     free(op);
-    /* Cancelled by a hangup, or else by the action's timeout. */
-    const char *why = eng_call_ended(eng_strand_call(s)) ? "cancelled" : "timeout";
-    set_results(s, 0, "", 0, why);
+    /* Cancelled by a hangup, or else by the action's timeout: a request
+     * that changes something and reached the server may have been done. */
+    if (eng_call_ended(eng_strand_call(s))) {
+        set_results(s, 0, "", 0, "cancelled");
+    } else if (sent && !svc_http_method_safe(methods[p->method])) {
+        set_results(s, 0, "", 0, NULL);
+        app_unknown(s, "http_error", "timeout");
+    } else {
+        set_results(s, 0, "", 0, "timeout");
+    }
 }
 
-/* Load time: header names are tokens, save paths parse. */
+/* Load time: header names are tokens, save paths parse; a durable request
+ * changes something (not GET/HEAD) and saves nothing (its answer comes
+ * after the strand went on). */
 static bool http_check(scn_compile_ctx *cx, const scn_node *action, void *params)
 {
     const http_params *p = params;
     bool ok = true;
+    if (p->durable && svc_http_method_safe(methods[p->method])) {
+        scn_cx_error(cx, scn_map_get(action, "durable"),
+                     "durable: true is for requests that change something, not %s: a durable job runs after "
+                     "the call went on, so nothing could use its answer; remove durable: true, or use "
+                     "method: POST, PUT, PATCH or DELETE",
+                     methods[p->method]);
+        ok = false;
+    }
+    if (p->durable && p->save.count) {
+        scn_cx_error(cx, scn_map_get(action, "save"),
+                     "save: cannot be used with durable: true (the request happens in the background, after "
+                     "the call went on); remove save:, or durable: true to wait for the answer");
+        ok = false;
+    }
     const scn_node *hn = scn_map_get(action, "headers");
     for (size_t i = 0; i < p->headers.count; i++) {
         const char *n = p->headers.names[i];
@@ -369,12 +420,16 @@ static const scn_param http_spec[] = {
      .doc = "variable: path into the JSON answer ($.agent.extension, $.items[0].name)"},
     {.name = "verify_tls", .type = P_BOOL, .offset = F(http_params, verify_tls), .def = "true",
      .doc = "verify the server's TLS certificate"},
+    {.name = "durable", .type = P_BOOL, .offset = F(http_params, durable), .def = "false",
+     .doc = "a request done in the background until it succeeds, across outages and restarts "
+            "(durable_id, durable_status; not GET/HEAD)"},
     SCN_PARAM_END,
 };
 
 const app_def app_http_table[] = {
     {.name = "http", .family = "integration",
-     .summary = "Call an HTTP service; results in http_status, http_body, http_error, http.json.* and `save`.",
+     .summary = "Call an HTTP service; results in http_status, http_body, http_error, http.json.* and `save` "
+                "(durable: in the background).",
      .params = http_spec, .params_size = sizeof(http_params), .flags = APP_WAITS, .default_timeout = 5,
      .check = http_check, .run = http_run, .cancel = http_cancel},
     APP_END,

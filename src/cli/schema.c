@@ -303,7 +303,7 @@ static json_t *settings_schema(void)
                                  json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^smtps?://", "description",
                                            "mail server (default smtp://127.0.0.1:25)"),
                                  "from", str_desc("sender address (default callroute@localhost)"), "outbox",
-                                 str_desc("durable queue directory (default var/outbox)"), "username",
+                                 str_desc("the outbox: mail and durable jobs wait here (default var/outbox)"), "username",
                                  str_desc("SMTP auth user"), "password", str_desc("SMTP auth password"), "starttls",
                                  json_pack("{s:s,s:s}", "type", "boolean", "description", "require STARTTLS")),
                        "outgoing e-mail");

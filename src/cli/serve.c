@@ -98,6 +98,13 @@ static void say(serve *s, sip_log_level lvl, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The services' background work (the outbox: durable jobs, mail). */
+static void svc_log_cb(void *arg, svc_log_level level, const char *msg)
+{
+    /* svc_log_level's ERROR, WARN, INFO are sip_log_level's. */
+    say(arg, (sip_log_level)level, "%s", msg);
+}
+
 /* The level a trace record is logged at: a `log` action's own level; errors
  * at error; the route and the end of each call at info; the rest at debug. */
 static sip_log_level record_level(const eng_trace_rec *r)
@@ -343,7 +350,8 @@ int cli_serve(int argc, char **argv)
         scn_program_unref(s.prog);
         return 1;
     }
-    s.svc = svc_new(s.l, s.prog, NULL, err, sizeof err);
+    svc_options so = {.mail = SVC_MAIL_SEND, .log = svc_log_cb, .log_arg = &s};
+    s.svc = svc_new(s.l, s.prog, &so, err, sizeof err);
     if (!s.svc) {
         fprintf(stderr, "callroute serve: %s\n", err);
         rc = 1;

@@ -141,7 +141,7 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
     if (rc >= 0) {
         loop_run(l);
         if (so->mail == SVC_MAIL_SEND_ONCE) {
-            svc_mail_flush(svc, mail_flushed_cb, l);
+            svc_flush(svc, mail_flushed_cb, l);
             loop_run(l);
         }
     }

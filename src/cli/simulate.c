@@ -87,6 +87,15 @@ static bool split_eq(char *s, const char **name, const char **value)
     return true;
 }
 
+/* What the services do in the background (a durable job that failed) goes
+ * to stderr, apart from the trace. */
+static void svc_log_cb(void *arg, svc_log_level level, const char *msg)
+{
+    (void)arg;
+    static const char *const names[] = {"error", "warning", "info"};
+    fprintf(stderr, "callroute simulate: %s: %s\n", names[level], msg);
+}
+
 int cli_simulate(int argc, char **argv)
 {
     const char *file = NULL;
@@ -186,7 +195,7 @@ int cli_simulate(int argc, char **argv)
     p.var_count = vars.n;
     p.trace = print_cb;
     p.trace_arg = &o;
-    svc_options so = {.mail = send_mail ? SVC_MAIL_SEND_ONCE : SVC_MAIL_CAPTURE};
+    svc_options so = {.mail = send_mail ? SVC_MAIL_SEND_ONCE : SVC_MAIL_CAPTURE, .log = svc_log_cb};
     p.svc = &so;
     char err[256] = "";
     simrun_result *r = simrun_call(prog, &p, err, sizeof err);

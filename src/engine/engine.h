@@ -201,7 +201,9 @@ void eng_strand_var_set(eng_strand *s, const char *name, cr_value v);
 /* Records the failure of the current action: `error` becomes the message,
  * the trace shows it; returns APP_FAILED (return it from run(), or pass it
  * to eng_strand_resume from a completion). A message of exactly "timeout"
- * gives the trace status `timeout`. */
+ * gives the trace status `timeout`. A cancel hook run for the action's
+ * timeout may call it to say more than "timeout": "unknown" (the request
+ * had gone out, it may have been carried out; trace status `timeout`). */
 app_status eng_fail(eng_strand *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Pending work of the current action (an opaque pointer the app's cancel

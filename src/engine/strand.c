@@ -251,10 +251,15 @@ static void timeout_cb(loop *l, void *arg)
     s->timeout = NULL;
     if (s->state != ST_PENDING)
         return;
+    /* The cancel hook may say more than "timeout" with eng_fail: `unknown`
+     * when the request had gone out and may have been carried out. */
+    s->err = NULL;
+    s->cancel_reason_timeout = true;
     if (s->cur->app->cancel)
         s->cur->app->cancel(s, s->cur);
     s->pending = NULL;
-    s->err = "timeout";
+    if (!s->err)
+        s->err = "timeout";
     s->state = ST_READY;
     s->resume_st = APP_FAILED;
     eng_enqueue(s);
@@ -293,7 +298,8 @@ static void action_done(eng_strand *s, app_status st)
         while (s->depth > s->depth0)
             s->depth--;
         eng_var_set_str(c, "error", err);
-        eng_trace_app(s, a, "end", strcmp(err, "timeout") == 0 ? "timeout" : "error", err, true);
+        bool timed_out = strcmp(err, "timeout") == 0 || (s->cancel_reason_timeout && strcmp(err, "unknown") == 0);
+        eng_trace_app(s, a, "end", timed_out ? "timeout" : "error", err, true);
         if (a->on_error.count && !s->kill && !s->stop)
             frame_push(s, &a->on_error, FR_ON_ERROR, NULL, NULL);
         break;
@@ -315,6 +321,7 @@ static void action_run(eng_strand *s, const scn_action *a)
     eng_trace_app(s, a, "start", NULL, NULL, false);
     eng_scratch_reset(e);
     s->err = NULL;
+    s->cancel_reason_timeout = false;
     s->inline_done = false;
     s->depth0 = s->depth;
     s->var_seq = c->var_seq;

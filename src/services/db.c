@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/strbuf.h"
 
@@ -17,12 +18,15 @@ typedef struct simple_q {
     const svc_db_mock *mock;
 } simple_q;
 
-static void simple_cancel(svc_db *q)
+/* A mock that answers is the database: it "ran" the query. */
+static bool simple_cancel(svc_db *q)
 {
     simple_q *s = (simple_q *)q;
+    bool ran = s->mock && !s->mock->error;
     loop_timer_stop(q->c->l, s->timer);
     free(s->error);
     free(s);
+    return ran;
 }
 
 static void simple_cb(loop *l, void *arg)
@@ -90,36 +94,55 @@ static svc_db *mock_query(svc_ctx *c, const scn_database *db, const char *sql, s
 
 /* ---- dispatch ------------------------------------------------------- */
 
-svc_db *svc_db_query(svc_ctx *c, const scn_database *db, const char *sql,
-                     const char *const *params, size_t nparams, double timeout,
-                     svc_db_cb cb, void *arg)
+svc_db *svc_db_query_in(svc_ctx *c, svc_dbentry **list, int pool, const scn_database *db, const char *sql,
+                        const char *const *params, size_t nparams, double timeout, svc_db_cb cb, void *arg)
 {
     if (c->opt.mocks)
         return mock_query(c, db, sql, cb, arg);
     const char *target = db->target ? db->target : db->url;
     if (!target)
         return svc_db_fail(c, "the database has no target", cb, arg);
-    svc_dbentry *d = c->dbs;
+    svc_dbentry *d = *list;
     while (d && (d->kind != db->kind || strcmp(d->target, target) != 0))
         d = d->next;
     if (!d) {
         d = svc_alloc(sizeof *d);
         d->kind = db->kind;
         d->target = svc_strdup(target);
-        d->st = db->kind == SCN_DB_SQLITE ? svc_sqlite_open(c, db)
-                                          : svc_pg_open(c, db, c->opt.db_pool_size > 0 ? c->opt.db_pool_size : 4);
-        d->next = c->dbs;
-        c->dbs = d;
+        d->st = db->kind == SCN_DB_SQLITE ? svc_sqlite_open(c, db) : svc_pg_open(c, db, pool);
+        d->next = *list;
+        *list = d;
     }
     if (db->kind == SCN_DB_SQLITE)
         return svc_sqlite_query(d->st, sql, params, nparams, timeout, cb, arg);
     return svc_pg_query(d->st, sql, params, nparams, timeout, cb, arg);
 }
 
-void svc_db_cancel(svc_db *q)
+svc_db *svc_db_query(svc_ctx *c, const scn_database *db, const char *sql,
+                     const char *const *params, size_t nparams, double timeout,
+                     svc_db_cb cb, void *arg)
 {
-    if (q)
-        q->cancel(q);
+    return svc_db_query_in(c, &c->dbs, c->opt.db_pool_size > 0 ? c->opt.db_pool_size : 4, db, sql, params,
+                           nparams, timeout, cb, arg);
+}
+
+void svc_dbs_close(svc_dbentry **list)
+{
+    while (*list) {
+        svc_dbentry *d = *list;
+        *list = d->next;
+        if (d->kind == SCN_DB_SQLITE)
+            svc_sqlite_close(d->st);
+        else
+            svc_pg_close(d->st);
+        free(d->target);
+        free(d);
+    }
+}
+
+bool svc_db_cancel(svc_db *q)
+{
+    return q ? q->cancel(q) : false;
 }
 
 /* ---- placeholders ---------------------------------------------------- */
@@ -133,7 +156,10 @@ static bool ident_char(char ch)
            (ch >= '0' && ch <= '9') || (unsigned char)ch >= 0x80;
 }
 
-static size_t scan(const char *sql, void (*fn)(void *arg, const char *at), void *arg)
+/* FN is called at each `?`; WORD (may be NULL) at the start of each
+ * word outside literals, identifiers and comments. */
+static size_t scan_words(const char *sql, void (*fn)(void *arg, const char *at),
+                         bool (*word)(void *arg, const char *at), void *arg)
 {
     size_t n = 0;
     const char *p = sql;
@@ -187,6 +213,11 @@ static size_t scan(const char *sql, void (*fn)(void *arg, const char *at), void 
             if (fn)
                 fn(arg, p);
             p++;
+        } else if (word && ident_char(ch) && ch != '$' && !(p > sql && ident_char(p[-1]))) {
+            if (!word(arg, p))
+                break;
+            while (*p && ident_char(*p))
+                p++;
         } else {
             p++;
         }
@@ -194,9 +225,54 @@ static size_t scan(const char *sql, void (*fn)(void *arg, const char *at), void 
     return n;
 }
 
+static size_t scan(const char *sql, void (*fn)(void *arg, const char *at), void *arg)
+{
+    return scan_words(sql, fn, NULL, arg);
+}
+
 size_t svc_sql_placeholders(const char *sql)
 {
     return scan(sql, NULL, NULL);
+}
+
+/* ---- reads and writes ----------------------------------------------- */
+
+typedef struct words {
+    int n;                           /* words seen */
+    bool read, writes;
+} words;
+
+static bool is_word(const char *at, const char *w)
+{
+    size_t n = strlen(w);
+    return strncasecmp(at, w, n) == 0 && !ident_char(at[n]);
+}
+
+static bool word_fn(void *arg, const char *at)
+{
+    words *w = arg;
+    static const char *const reads[] = {"SELECT", "VALUES", "TABLE", "SHOW", "EXPLAIN", NULL};
+    static const char *const writes[] = {"INSERT", "UPDATE", "DELETE", "MERGE", NULL};
+    if (w->n++ == 0) {
+        for (int i = 0; reads[i]; i++)
+            if (is_word(at, reads[i]))
+                w->read = true;
+        if (is_word(at, "WITH"))
+            w->read = true;          /* unless a write follows */
+        else
+            return false;            /* the first word decides */
+    }
+    for (int i = 0; writes[i]; i++)
+        if (is_word(at, writes[i]))
+            w->writes = true;
+    return !w->writes;
+}
+
+bool svc_sql_is_read(const char *sql)
+{
+    words w = {0};
+    scan_words(sql, NULL, word_fn, &w);
+    return w.read && !w.writes;
 }
 
 typedef struct rewrite {

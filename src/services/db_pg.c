@@ -88,17 +88,38 @@ static void unqueue(pg_query *q)
     d->queued--;
 }
 
+/* An error the server reported that may go away by itself (SQLSTATE):
+ * connection exceptions (08), insufficient resources (53), operator
+ * intervention (57: shutdown, cancelled by statement_timeout), system
+ * errors (58), serialization failures and deadlocks (40001, 40P01), a lock
+ * not available (55P03). The rest is the query's own doing. */
+static bool sqlstate_transient(const char *st)
+{
+    if (!st || strlen(st) != 5)
+        return true;                 /* no code: libpq's own (connection) */
+    static const char *const classes[] = {"08", "53", "57", "58", NULL};
+    for (int i = 0; classes[i]; i++)
+        if (strncmp(st, classes[i], 2) == 0)
+            return true;
+    return strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strcmp(st, "55P03") == 0;
+}
+
 /* Ends Q with RES (may be NULL) or ERROR; Q is off the queue and has no
- * connection any more. */
-static void query_finish(pg_query *q, PGresult *res, const char *error)
+ * connection any more. ERROR (no connection, a timeout) is transient;
+ * with SENT the query had been given to a connection: no answer came, so
+ * it may or may not have run. */
+static void query_finish(pg_query *q, PGresult *res, const char *error, bool sent)
 {
     svc_db_res r = {0};
     char *err = NULL;
     const char **vals = NULL, **cols = NULL;
     if (error) {
         err = svc_errdup(error);
+        r.transient = true;
+        r.unknown = sent;
     } else if (!res) {
         err = svc_strdup("no result");
+        r.transient = true;
     } else if (PQresultStatus(res) == PGRES_TUPLES_OK) {
         r.rows = PQntuples(res);
         if (r.rows > 0) {
@@ -116,6 +137,7 @@ static void query_finish(pg_query *q, PGresult *res, const char *error)
         r.rows = atol(PQcmdTuples(res));
     } else {
         err = svc_errdup(PQresultErrorMessage(res));
+        r.transient = sqlstate_transient(PQresultErrorField(res, PG_DIAG_SQLSTATE));
     }
     r.error = err;
     svc_db_cb cb = q->base.cb;
@@ -198,13 +220,13 @@ static void conn_fail(pg_conn *k, const char *msg)
         q->conn = NULL;
     conn_close(k);
     if (q)
-        query_finish(q, NULL, err);
+        query_finish(q, NULL, err, true);
     if (was_connecting && !conn_alive_other(d)) {
         /* Connections still connecting will fail the same way. */
         while (d->qhead) {
             pg_query *w = d->qhead;
             unqueue(w);
-            query_finish(w, NULL, err);
+            query_finish(w, NULL, err, false);
         }
     }
     free(err);
@@ -322,7 +344,7 @@ static void on_busy(pg_conn *k, unsigned events)
             pg_db *d = k->d;
             if (q) {
                 q->conn = NULL;
-                query_finish(q, first, NULL);
+                query_finish(q, first, NULL, false);
             }
             PQclear(first);
             dispatch(d);
@@ -411,13 +433,17 @@ static void query_abort(pg_query *q)
     }
 }
 
-static void cancel_fn(svc_db *base)
+/* A query handed to a connection may have reached the server (libpq may
+ * have written it); one still queued cannot have. */
+static bool cancel_fn(svc_db *base)
 {
     pg_query *q = (pg_query *)base;
     pg_db *d = q->d;
+    bool sent = q->conn != NULL;
     query_abort(q);
     query_free(q);
     kick(d);
+    return sent;
 }
 
 static void backstop_cb(loop *l, void *arg)
@@ -426,8 +452,9 @@ static void backstop_cb(loop *l, void *arg)
     pg_query *q = arg;
     pg_db *d = q->d;
     q->timer = NULL;
+    bool sent = q->conn != NULL;
     query_abort(q);
-    query_finish(q, NULL, "timeout");
+    query_finish(q, NULL, "timeout", sent);
     dispatch(d);
 }
 

@@ -34,8 +34,12 @@ typedef struct sq_query {
     double timeout;
     double deadline;                 /* monotonic seconds */
     atomic_bool cancelled;
+    /* Set by the worker that takes the query, unless cancelled first: the
+     * query may have run once this is true. */
+    atomic_bool started;
     /* Filled on the worker, read on the loop after `done`. */
     char *error;
+    bool transient;
     long rows;
     size_t ncols;
     char **cols, **vals;
@@ -86,6 +90,26 @@ void svc_sqlite_close(svc_dbstate *ds)
 
 /* ---- on the worker -------------------------------------------------- */
 
+/* Failures that may go away by itself: the file locked or busy, I/O, a
+ * full disk, a file that cannot be opened (yet), the query's own time
+ * running out. */
+static bool rc_transient(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_INTERRUPT:
+    case SQLITE_NOMEM:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static int progress_cb(void *arg)
 {
     sq_query *q = arg;
@@ -110,6 +134,7 @@ static sqlite3 *take(sq_query *q)
         char msg[512];
         snprintf(msg, sizeof msg, "cannot open %s: %s", d->path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         q->error = svc_strdup(msg);
+        q->transient = rc_transient(rc);
         sqlite3_close(db);
         return NULL;
     }
@@ -135,6 +160,7 @@ static void run_stmt(sq_query *q, sqlite3 *db)
     int rc = sqlite3_prepare_v2(db, q->sql, -1, &st, &tail);
     if (rc != SQLITE_OK) {
         q->error = svc_errdup(sqlite3_errmsg(db));
+        q->transient = rc_transient(rc);
         return;
     }
     if (!st) {
@@ -169,6 +195,8 @@ static void run_stmt(sq_query *q, sqlite3 *db)
             }
         }
     }
+    if (rc != SQLITE_DONE)
+        q->transient = rc_transient(rc);
     if (rc == SQLITE_INTERRUPT)
         q->error = svc_strdup(atomic_load(&q->cancelled) ? "cancelled" : "timeout");
     else if (rc != SQLITE_DONE)
@@ -182,7 +210,13 @@ out:
 static void work_fn(void *arg)
 {
     sq_query *q = arg;
-    if (atomic_load(&q->cancelled))
+    /* Taken under the database's mutex, as cancel_fn reads it. */
+    pthread_mutex_lock(&q->d->mu);
+    bool go = !atomic_load(&q->cancelled);
+    if (go)
+        atomic_store(&q->started, true);
+    pthread_mutex_unlock(&q->d->mu);
+    if (!go)
         return;
     sqlite3 *db = take(q);
     if (!db)
@@ -227,7 +261,7 @@ static void done_cb(loop *l, void *arg)
     (void)l;
     sq_query *q = arg;
     if (!atomic_load(&q->cancelled)) {
-        svc_db_res res = {.error = q->error, .rows = q->error ? 0 : q->rows};
+        svc_db_res res = {.error = q->error, .rows = q->error ? 0 : q->rows, .transient = q->transient};
         if (!q->error && q->rows > 0 && q->cols) {
             res.ncols = q->ncols;
             res.cols = (const char *const *)q->cols;
@@ -239,10 +273,16 @@ static void done_cb(loop *l, void *arg)
 }
 
 /* The worker may be running it: it stops at the next progress check, and
- * `done` frees it without calling back. */
-static void cancel_fn(svc_db *base)
+ * `done` frees it without calling back. Once a worker began it, it may have
+ * run to its end (a COMMIT is not interrupted). */
+static bool cancel_fn(svc_db *base)
 {
-    atomic_store(&((sq_query *)base)->cancelled, true);
+    sq_query *q = (sq_query *)base;
+    pthread_mutex_lock(&q->d->mu);
+    atomic_store(&q->cancelled, true);
+    bool started = atomic_load(&q->started);
+    pthread_mutex_unlock(&q->d->mu);
+    return started;
 }
 
 svc_db *svc_sqlite_query(svc_dbstate *ds, const char *sql, const char *const *params,
@@ -270,6 +310,7 @@ svc_db *svc_sqlite_query(svc_dbstate *ds, const char *sql, const char *const *pa
     if (timeout > 0)
         q->deadline = mono() + timeout;
     atomic_init(&q->cancelled, false);
+    atomic_init(&q->started, false);
     q->base.c = d->c;
     loop_work(d->c->l, work_fn, done_cb, q);
     return &q->base;

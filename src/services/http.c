@@ -23,6 +23,7 @@ struct svc_http {
     cr_strbuf body;
     bool too_large;
     bool counted;                    /* in real_pending */
+    bool own;                        /* the services' own: not on c->https */
     loop_timer *timer;               /* mock delay or immediate failure */
     const svc_http_mock *mock;
     char *error;                     /* set before TIMER for a failure */
@@ -33,7 +34,7 @@ static void http_free(svc_http *h)
 {
     if (h->prev)
         h->prev->next = h->next;
-    else
+    else if (!h->own)
         h->c->https = h->next;
     if (h->next)
         h->next->prev = h->prev;
@@ -72,6 +73,14 @@ static size_t write_cb(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* Some of the request went out (libcurl counts the request bytes it wrote,
+ * CURLINFO_REQUEST_SIZE): from then on the server may act on it. */
+static bool request_sent(CURL *e)
+{
+    long n = 0;
+    return e && curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &n) == CURLE_OK && n > 0;
+}
+
 static void done_cb(svc_xfer *x, CURLcode rc)
 {
     svc_http *h = (svc_http *)x;
@@ -90,6 +99,7 @@ static void done_cb(svc_xfer *x, CURLcode rc)
         else
             snprintf(msg, sizeof msg, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
         res.error = msg;
+        res.unknown = !h->too_large && request_sent(x->easy);
         res.body = "";
         res.body_len = 0;
     }
@@ -156,16 +166,24 @@ static svc_http *mock_start(svc_http *h, const svc_http_req *req)
 
 /* ---- real requests -------------------------------------------------- */
 
-svc_http *svc_http_start(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, void *arg)
+bool svc_http_method_safe(const char *method)
+{
+    return !method || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+static svc_http *start(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, void *arg, bool own)
 {
     svc_http *h = svc_alloc(sizeof *h);
     h->c = c;
     h->cb = cb;
     h->arg = arg;
-    h->next = c->https;
-    if (c->https)
-        c->https->prev = h;
-    c->https = h;
+    h->own = own;
+    if (!own) {
+        h->next = c->https;
+        if (c->https)
+            c->https->prev = h;
+        c->https = h;
+    }
     if (c->opt.mocks)
         return mock_start(h, req);
 
@@ -227,19 +245,36 @@ svc_http *svc_http_start(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, vo
     return h;
 }
 
+svc_http *svc_http_start(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, void *arg)
+{
+    return start(c, req, cb, arg, false);
+}
+
+svc_http *svc_http_start_own(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, void *arg)
+{
+    return start(c, req, cb, arg, true);
+}
+
 void svc_http_cancel_all(svc_ctx *c)
 {
     while (c->https)
         svc_http_cancel(c->https);
 }
 
-void svc_http_cancel(svc_http *h)
+/* A mock that answers is the server: it got the request. */
+bool svc_http_cancel(svc_http *h)
 {
     if (!h)
-        return;
-    if (h->timer)
+        return false;
+    bool sent;
+    if (h->timer) {
+        sent = h->mock && !h->mock->error;
         loop_timer_stop(h->c->l, h->timer);
-    else if (h->x.easy)
-        svc_curl_remove(h->c, &h->x);
+    } else {
+        sent = request_sent(h->x.easy);
+        if (h->x.easy)
+            svc_curl_remove(h->c, &h->x);
+    }
     http_free(h);
+    return sent;
 }

@@ -1,28 +1,22 @@
 /* mail_outbox.c — queuing mail: capture (simulate, tests) or the durable
- * outbox (an SQLite file; mail_int.h says why). Messages are stored fully
- * formed — envelope, headers, body, attachment bytes — so what is sent
- * later does not depend on files that may change or go away. */
+ * outbox (queue_int.h). Messages are stored fully formed — envelope,
+ * headers, body, attachment bytes — so what is sent later does not depend
+ * on files that may change or go away. */
 #include "services/mail_int.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/strbuf.h"
 
 #define MAX_ATTACHMENT (20u << 20)
-/* How long a shutdown waits for SMTP transfers in flight (svc_mail_close). */
-#define MAIL_DRAIN_SECONDS 10.0
 
-static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=FULL;"
+const char mail_schema[] =
     "CREATE TABLE IF NOT EXISTS message("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, message_id TEXT NOT NULL,"
     " date TEXT NOT NULL, mail_from TEXT NOT NULL, rcpt TEXT NOT NULL, to_hdr TEXT NOT NULL,"
@@ -33,152 +27,7 @@ static const char schema[] =
     " name TEXT NOT NULL, content_type TEXT NOT NULL, data BLOB NOT NULL);"
     "CREATE INDEX IF NOT EXISTS attachment_message ON attachment(message);";
 
-/* ---- the shared outbox handle -------------------------------------- */
-
-mail_outbox *mail_outbox_ref(mail_outbox *ob)
-{
-    pthread_mutex_lock(&ob->mu);
-    ob->refs++;
-    pthread_mutex_unlock(&ob->mu);
-    return ob;
-}
-
-void mail_outbox_unref(mail_outbox *ob)
-{
-    pthread_mutex_lock(&ob->mu);
-    int left = --ob->refs;
-    pthread_mutex_unlock(&ob->mu);
-    if (left)
-        return;
-    sqlite3_close(ob->db);
-    pthread_mutex_destroy(&ob->mu);
-    free(ob);
-}
-
-/* ---- the in-memory delivery list ----------------------------------- */
-
-void mail_item_add(svc_mailer *m, long long id, int attempts)
-{
-    mail_item *it = svc_alloc(sizeof *it);
-    it->id = id;
-    it->attempts = attempts;
-    it->next_try = loop_now(m->c->l);
-    /* Keep the list in id order: older mail goes first. */
-    mail_item **pp = &m->items, *prev = NULL;
-    while (*pp && (*pp)->id < id) {
-        prev = *pp;
-        pp = &(*pp)->next;
-    }
-    it->next = *pp;
-    it->prev = prev;
-    if (*pp)
-        (*pp)->prev = it;
-    *pp = it;
-    m->count++;
-}
-
-void mail_item_remove(svc_mailer *m, mail_item *it)
-{
-    if (it->prev)
-        it->prev->next = it->next;
-    else
-        m->items = it->next;
-    if (it->next)
-        it->next->prev = it->prev;
-    m->count--;
-    free(it);
-}
-
-/* ---- opening -------------------------------------------------------- */
-
-static int mkdir_p(const char *path)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return -1;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-static bool has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && strcmp(s + n - k, suf) == 0;
-}
-
-/* settings.smtp.outbox names a directory (the outbox file goes inside)
- * unless it ends in .db/.sqlite/.sqlite3 or is an existing file. */
-static char *outbox_file(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    bool is_file = has_suffix(path, ".db") || has_suffix(path, ".sqlite") || has_suffix(path, ".sqlite3") ||
-                   (stat(path, &st) == 0 && S_ISREG(st.st_mode));
-    cr_strbuf b = CR_STRBUF_INIT;
-    if (is_file) {
-        const char *slash = strrchr(path, '/');
-        if (slash && slash != path) {
-            cr_strbuf_append(&b, path, (size_t)(slash - path));
-            if (mkdir_p(b.s) < 0) {
-                snprintf(err, errlen, "outbox %s: cannot create its directory: %s", path, strerror(errno));
-                cr_strbuf_free(&b);
-                return NULL;
-            }
-            cr_strbuf_reset(&b);
-        }
-        cr_strbuf_puts(&b, path);
-    } else {
-        if (mkdir_p(path) < 0) {
-            snprintf(err, errlen, "outbox %s: cannot create the directory: %s", path, strerror(errno));
-            return NULL;
-        }
-        cr_strbuf_printf(&b, "%s/outbox.sqlite", path);
-    }
-    return b.s;
-}
-
-static bool outbox_open(svc_mailer *m, const char *path, char *err, size_t errlen)
-{
-    char *file = outbox_file(path, err, errlen);
-    if (!file)
-        return false;
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 5000);
-        rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
-    }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "outbox %s: %s", file, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close(db);
-        free(file);
-        return false;
-    }
-    free(file);
-    mail_outbox *ob = svc_alloc(sizeof *ob);
-    pthread_mutex_init(&ob->mu, NULL);
-    ob->refs = 1;
-    ob->db = db;
-    atomic_init(&ob->closed, false);
-    m->ob = ob;
-
-    /* What an earlier run left behind is due now. */
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT id, attempts FROM message ORDER BY id", -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW)
-            mail_item_add(m, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1));
-        sqlite3_finalize(st);
-    }
-    return true;
-}
+/* ---- settings and opening ------------------------------------------ */
 
 static void settings_free(svc_mailer *m)
 {
@@ -200,6 +49,8 @@ void svc_mail_settings(svc_mailer *m, const scn_settings *s)
     m->starttls = s && s->smtp_starttls;
 }
 
+/* In a send mode the outbox (svc.c opened it) gets the mail queue, which
+ * starts delivering what an earlier run left. */
 svc_mailer *svc_mail_open(svc_ctx *c, const scn_settings *s, char *err, size_t errlen)
 {
     svc_mailer *m = svc_alloc(sizeof *m);
@@ -208,13 +59,12 @@ svc_mailer *svc_mail_open(svc_ctx *c, const scn_settings *s, char *err, size_t e
     svc_mail_settings(m, s);
     if (m->mode == SVC_MAIL_CAPTURE)
         return m;
-    const char *path = c->opt.outbox ? c->opt.outbox : s && s->smtp_outbox ? s->smtp_outbox : "var/outbox";
-    if (!outbox_open(m, path, err, errlen)) {
+    m->q = queue_open(c, &mail_kind, m, err, errlen);
+    if (!m->q) {
         settings_free(m);
         free(m);
         return NULL;
     }
-    mail_schedule(m);
     return m;
 }
 
@@ -232,85 +82,25 @@ static void captured_free(svc_captured_mail *cm)
     }
 }
 
-static void drain_deadline_cb(loop *l, void *arg)
-{
-    svc_mailer *m = arg;
-    m->drain_timer = NULL;
-    loop_stop(l);
-}
-
-/* Runs the loop until the outbox jobs in flight are back and, with
- * TRANSFERS, every delivery attempt has its answer and the outbox knows it
- * (mail_drain_check stops the loop), or SECONDS passed (<= 0: no limit). */
-static void drain(svc_mailer *m, bool transfers, double seconds)
-{
-    m->drain_transfers = transfers;
-    if (m->jobs == 0 && (!transfers || m->active == 0))
-        return;
-    if (seconds > 0)
-        m->drain_timer = loop_timer_start(m->c->l, seconds, drain_deadline_cb, m);
-    m->drain_running = true;
-    loop_run(m->c->l);
-    m->drain_running = false;
-    if (m->drain_timer)
-        loop_timer_stop(m->c->l, m->drain_timer);
-    m->drain_timer = NULL;
-}
-
-/* Shutdown. A transfer aborted half-way may already be stored by the
- * server (it got the message, its 250 had not come back yet), and the next
- * start would send it again: so transfers in flight get up to
- * MAIL_DRAIN_SECONDS to finish, and a message the server accepted is
- * deleted from the outbox before the loop lets go (smtp_done starts that
- * delete first thing). No new delivery starts meanwhile. Outbox writes in
- * flight (mail a call just queued) always finish: dropping them would lose
- * the message, and leak their jobs. */
+/* The queue itself is closed (drained) with the outbox, before this. */
 void svc_mail_close(svc_mailer *m)
 {
-    m->draining = true;
-    if (m->retry_timer)
-        loop_timer_stop(m->c->l, m->retry_timer);
-    m->retry_timer = NULL;
-    if (m->flush_timer)
-        loop_timer_stop(m->c->l, m->flush_timer);
-    m->flush_timer = NULL;
-    if (m->ob) {
-        drain(m, m->mode == SVC_MAIL_SEND, MAIL_DRAIN_SECONDS);
-        /* Past the deadline: abort, the next start sends them again. */
-        for (mail_item *it = m->items; it; it = it->next)
-            mail_smtp_abort(m, it);
-        drain(m, false, 0);   /* SQLite jobs: bounded by its busy timeout */
-    }
-    while (m->items)
-        mail_item_remove(m, m->items);
-    if (m->flush_timer)
-        loop_timer_stop(m->c->l, m->flush_timer);
-    while (m->waiters) {
-        flush_waiter *w = m->waiters;
-        m->waiters = w->next;
-        free(w);
-    }
     captured_free(m->cap_head);
     settings_free(m);
-    if (m->ob) {
-        atomic_store(&m->ob->closed, true);
-        mail_outbox_unref(m->ob);
-    }
     free(m);
 }
 
 /* ---- queuing -------------------------------------------------------- */
 
 typedef struct write_job {
-    mail_outbox *ob;
-    svc_mailer *m;                   /* valid while !ob->closed */
+    queue_write w;                   /* first: queue.c sees only this */
     svc_mail_cb cb;
     void *arg;
     char *message_id, *date, *from, *rcpt, *to, *cc, *subject, *body;
     char **attach;
     size_t attach_count;
-    long long id;
-    char *error;
+    char **data;                     /* attachment bytes, read by prepare */
+    size_t *lens;
 } write_job;
 
 static void join(cr_strbuf *b, const char *const *items, size_t n, const char *sep)
@@ -343,6 +133,12 @@ static void append_addr(cr_strbuf *b, const char *s)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
     cr_strbuf_append(b, s, n);
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
 }
 
 static const char *content_type_of(const char *name)
@@ -385,23 +181,21 @@ static char *read_file(const char *path, size_t *len, char **error)
     return b.s ? b.s : svc_strdup("");
 }
 
-static void write_work(void *arg)
+/* Worker, outside the transaction: the attachments are read first. */
+static void write_prepare(queue_write *w)
 {
-    write_job *j = arg;
-    char **data = svc_alloc((j->attach_count + 1) * sizeof *data);
-    size_t *lens = svc_alloc((j->attach_count + 1) * sizeof *lens);
-    for (size_t i = 0; i < j->attach_count && !j->error; i++)
-        data[i] = read_file(j->attach[i], &lens[i], &j->error);
-    if (j->error)
-        goto out;
+    write_job *j = (write_job *)w;
+    j->data = svc_alloc((j->attach_count + 1) * sizeof *j->data);
+    j->lens = svc_alloc((j->attach_count + 1) * sizeof *j->lens);
+    for (size_t i = 0; i < j->attach_count && !w->error; i++)
+        j->data[i] = read_file(j->attach[i], &j->lens[i], &w->error);
+}
 
-    mail_outbox *ob = j->ob;
-    pthread_mutex_lock(&ob->mu);   /* one transaction at a time on the shared handle */
-    sqlite3 *db = ob->db;
+static int write_insert(queue_write *w, sqlite3 *db)
+{
+    write_job *j = (write_job *)w;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db,
+    int rc = sqlite3_prepare_v2(db,
                                 "INSERT INTO message(created, message_id, date, mail_from, rcpt, to_hdr,"
                                 " cc_hdr, subject, body) VALUES(?,?,?,?,?,?,?,?,?)",
                                 -1, &st, NULL);
@@ -411,7 +205,7 @@ static void write_work(void *arg)
         for (int i = 0; i < 8; i++)
             sqlite3_bind_text(st, i + 2, texts[i], -1, SQLITE_STATIC);
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-        j->id = sqlite3_last_insert_rowid(db);
+        w->id = sqlite3_last_insert_rowid(db);
     }
     sqlite3_finalize(st);
     st = NULL;
@@ -422,56 +216,39 @@ static void write_work(void *arg)
         const char *slash = strrchr(j->attach[i], '/');
         const char *name = slash ? slash + 1 : j->attach[i];
         sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, j->id);
+        sqlite3_bind_int64(st, 1, w->id);
         sqlite3_bind_int(st, 2, (int)i);
         sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, content_type_of(name), -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 5, data[i], (int)lens[i], SQLITE_STATIC);
+        sqlite3_bind_blob(st, 5, j->data[i], (int)j->lens[i], SQLITE_STATIC);
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     }
     sqlite3_finalize(st);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        cr_strbuf msg = CR_STRBUF_INIT;
-        cr_strbuf_printf(&msg, "outbox: %s", sqlite3_errmsg(db));
-        j->error = msg.s;
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    }
-    pthread_mutex_unlock(&ob->mu);
-out:
-    for (size_t i = 0; i < j->attach_count; i++)
-        free(data[i]);
-    free(data);
-    free(lens);
+    return rc;
 }
 
-static void write_job_free(write_job *j)
+static void write_done(queue_write *w)
 {
-    char *strs[] = {j->message_id, j->date, j->from, j->rcpt, j->to, j->cc, j->subject, j->body, j->error};
+    write_job *j = (write_job *)w;
+    if (j->cb)
+        j->cb(j->arg, w->error);
+}
+
+static void write_free(queue_write *w)
+{
+    write_job *j = (write_job *)w;
+    char *strs[] = {j->message_id, j->date, j->from, j->rcpt, j->to, j->cc, j->subject, j->body};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(strs[i]);
-    for (size_t i = 0; i < j->attach_count; i++)
+    for (size_t i = 0; i < j->attach_count; i++) {
         free(j->attach[i]);
-    free(j->attach);
-    mail_outbox_unref(j->ob);
-    free(j);
-}
-
-static void write_done(loop *l, void *arg)
-{
-    (void)l;
-    write_job *j = arg;
-    if (!atomic_load(&j->ob->closed)) {
-        svc_mailer *m = j->m;
-        m->jobs--;
-        if (!j->error)
-            mail_item_add(m, j->id, 0);
-        if (j->cb)
-            j->cb(j->arg, j->error);
-        mail_schedule(m);
+        if (j->data)
+            free(j->data[i]);
     }
-    write_job_free(j);
+    free(j->attach);
+    free(j->data);
+    free(j->lens);
+    free(j);
 }
 
 static char *make_message_id(const char *from)
@@ -536,8 +313,10 @@ void svc_mail_queue(svc_ctx *c, const svc_mail *mail, svc_mail_cb cb, void *arg)
         return;
     }
     write_job *j = svc_alloc(sizeof *j);
-    j->ob = mail_outbox_ref(m->ob);
-    j->m = m;
+    j->w.prepare = write_prepare;
+    j->w.insert = write_insert;
+    j->w.done = write_done;
+    j->w.free = write_free;
     j->cb = cb;
     j->arg = arg;
     j->from = svc_strdup(m->from);
@@ -559,8 +338,7 @@ void svc_mail_queue(svc_ctx *c, const svc_mail *mail, svc_mail_cb cb, void *arg)
     j->attach = svc_alloc((mail->attach_count + 1) * sizeof *j->attach);
     for (size_t i = 0; i < mail->attach_count; i++)
         j->attach[i] = svc_strdup(mail->attach[i]);
-    m->jobs++;
-    loop_work(c->l, write_work, write_done, j);
+    queue_write_start(m->q, &j->w);
 }
 
 const svc_captured_mail *svc_mail_captured(const svc_ctx *c)
@@ -576,19 +354,21 @@ void svc_mail_captured_clear(svc_ctx *c)
 
 svc_mail_stats svc_mail_stats_of(const svc_ctx *c)
 {
-    const svc_mailer *m = c->mail;
-    svc_mail_stats s = {.queued = m->count, .in_flight = m->active, .sent = m->sent,
-                        .failed_attempts = m->failed_attempts};
+    const svc_queue *q = c->mail->q;
+    svc_mail_stats s = {0};
+    if (q) {
+        s.queued = q->count;
+        s.in_flight = q->active;
+        s.sent = q->done;
+        s.failed_attempts = q->failed_attempts;
+    }
     return s;
 }
 
 void svc_mail_flush(svc_ctx *c, void (*done)(void *arg), void *arg)
 {
-    svc_mailer *m = c->mail;
-    flush_waiter *w = svc_alloc(sizeof *w);
-    w->done = done;
-    w->arg = arg;
-    w->next = m->waiters;
-    m->waiters = w;
-    mail_schedule(m);
+    if (c->mail->q)
+        queue_flush(c->mail->q, done, arg);
+    else
+        svc_later(c, done, arg);   /* capture: nothing is ever in flight */
 }

@@ -1,11 +1,10 @@
-/* mail_smtp.c — background delivery of the outbox over SMTP with libcurl
- * on the shared multi handle: load a message (worker), send it (loop),
- * delete it only once the server accepted it (worker). A failure is
- * recorded in the outbox and retried with exponential backoff, so a slow
- * or dead server never touches a call and a message is never lost. */
+/* mail_smtp.c — the mail kind of the outbox: a message is loaded (worker)
+ * and sent over SMTP with libcurl on the shared multi handle (loop); the
+ * queue (queue.c) deletes it only once the server accepted it, or records
+ * the failure and retries with exponential backoff, so a slow or dead
+ * server never touches a call and a message is never lost. */
 #include "services/mail_int.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,6 @@
 #include "util/strbuf.h"
 
 #define MAX_PARALLEL 4
-#define BACKOFF_FIRST 1.0
-#define BACKOFF_MAX 300.0
 
 typedef struct mail_att {
     char *name, *type;
@@ -22,32 +19,26 @@ typedef struct mail_att {
     size_t len;
 } mail_att;
 
-/* A worker job on one message: load, delete or record a failure. */
-typedef struct msg_job {
-    mail_outbox *ob;
-    svc_mailer *m;
-    mail_item *it;
-    long long id;
-    int attempts;
-    char *error;
-    bool found;
+/* A loaded message. */
+typedef struct mail_msg {
     char *f[8];                      /* message_id date mail_from rcpt to cc subject body */
     mail_att *att;
     size_t natt;
-} msg_job;
+} mail_msg;
 
 struct mail_smtp_xfer {
     svc_xfer x;
-    svc_mailer *m;
-    mail_item *it;
-    msg_job *msg;                    /* owns the strings the transfer uses */
+    svc_queue *q;
+    qitem *it;
+    mail_msg *msg;                   /* owns the strings the transfer uses */
     struct curl_slist *rcpt, *headers;
     curl_mime *mime;
     char errbuf[CURL_ERROR_SIZE];
 };
 
-static void msg_job_free(msg_job *j)
+static void msg_free(void *p)
 {
+    mail_msg *j = p;
     for (int i = 0; i < 8; i++)
         free(j->f[i]);
     for (size_t i = 0; i < j->natt; i++) {
@@ -56,32 +47,7 @@ static void msg_job_free(msg_job *j)
         free(j->att[i].data);
     }
     free(j->att);
-    free(j->error);
-    mail_outbox_unref(j->ob);
     free(j);
-}
-
-static msg_job *msg_job_new(svc_mailer *m, mail_item *it)
-{
-    msg_job *j = svc_alloc(sizeof *j);
-    j->ob = mail_outbox_ref(m->ob);
-    j->m = m;
-    j->it = it;
-    j->id = it->id;
-    j->attempts = it->attempts;
-    m->jobs++;
-    return j;
-}
-
-/* A job's completion; false when the mailer is gone (J freed). */
-static bool job_back(msg_job *j)
-{
-    if (atomic_load(&j->ob->closed)) {
-        msg_job_free(j);
-        return false;
-    }
-    j->m->jobs--;
-    return true;
 }
 
 static char *col_text(sqlite3_stmt *st, int i)
@@ -92,27 +58,24 @@ static char *col_text(sqlite3_stmt *st, int i)
 
 /* ---- worker side ---------------------------------------------------- */
 
-static void load_work(void *arg)
+static void *msg_load(sqlite3 *db, long long id)
 {
-    msg_job *j = arg;
-    sqlite3 *db = j->ob->db;
+    mail_msg *j = NULL;
     sqlite3_stmt *st = NULL;
-    pthread_mutex_lock(&j->ob->mu);
     if (sqlite3_prepare_v2(db, "SELECT message_id, date, mail_from, rcpt, to_hdr, cc_hdr, subject, body"
                                " FROM message WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, j->id);
+        sqlite3_bind_int64(st, 1, id);
         if (sqlite3_step(st) == SQLITE_ROW) {
-            j->found = true;
+            j = svc_alloc(sizeof *j);
             for (int i = 0; i < 8; i++)
                 j->f[i] = col_text(st, i);
         }
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (j->found &&
-        sqlite3_prepare_v2(db, "SELECT name, content_type, data FROM attachment WHERE message = ? ORDER BY seq",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, j->id);
+    if (j && sqlite3_prepare_v2(db, "SELECT name, content_type, data FROM attachment WHERE message = ? ORDER BY seq",
+                                -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
         size_t cap = 0;
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (j->natt == cap) {
@@ -132,63 +95,10 @@ static void load_work(void *arg)
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&j->ob->mu);
-}
-
-static void delete_work(void *arg)
-{
-    msg_job *j = arg;
-    pthread_mutex_lock(&j->ob->mu);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(j->ob->db, "DELETE FROM message WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, j->id);
-        sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&j->ob->mu);
-}
-
-static void failed_work(void *arg)
-{
-    msg_job *j = arg;
-    pthread_mutex_lock(&j->ob->mu);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(j->ob->db, "UPDATE message SET attempts = ?, last_error = ? WHERE id = ?", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_int(st, 1, j->attempts);
-        sqlite3_bind_text(st, 2, j->error, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, j->id);
-        sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&j->ob->mu);
+    return j;
 }
 
 /* ---- loop side ------------------------------------------------------ */
-
-static void job_only_done(loop *l, void *arg)
-{
-    (void)l;
-    msg_job *j = arg;
-    if (job_back(j)) {
-        svc_mailer *m = j->m;
-        msg_job_free(j);
-        mail_schedule(m);
-    }
-}
-
-static void delete_done(loop *l, void *arg)
-{
-    (void)l;
-    msg_job *j = arg;
-    if (!job_back(j))
-        return;
-    svc_mailer *m = j->m;
-    m->active--;
-    mail_item_remove(m, j->it);
-    msg_job_free(j);
-    mail_schedule(m);
-}
 
 static void xfer_free(struct mail_smtp_xfer *t)
 {
@@ -198,54 +108,30 @@ static void xfer_free(struct mail_smtp_xfer *t)
     curl_slist_free_all(t->rcpt);
     curl_slist_free_all(t->headers);
     if (t->msg)
-        msg_job_free(t->msg);
+        msg_free(t->msg);
     free(t);
 }
 
-/* A failed attempt: retried after 1, 2, 4 ... BACKOFF_MAX seconds. A
- * PERMANENT refusal (an SMTP 5xx) is not retried in this run: the message
- * stays in the outbox with its error, and the next start tries it again
- * (after the admin fixed the address or the server's configuration). */
-static void attempt_failed(svc_mailer *m, mail_item *it, const char *why, bool permanent)
-{
-    it->attempts++;
-    it->tried = true;
-    double delay = BACKOFF_FIRST;
-    for (int i = 1; i < it->attempts && delay < BACKOFF_MAX; i++)
-        delay *= 2;
-    if (delay > BACKOFF_MAX)
-        delay = BACKOFF_MAX;
-    it->next_try = permanent ? INFINITY : loop_now(m->c->l) + delay;
-    it->state = MI_WAIT;
-    m->active--;
-    m->failed_attempts++;
-    msg_job *j = msg_job_new(m, it);
-    j->error = svc_strdup(why);
-    loop_work(m->c->l, failed_work, job_only_done, j);
-}
-
+/* A failure is retried with backoff (queue.c); a PERMANENT refusal (an
+ * SMTP 5xx) is not retried in this run: the message stays in the outbox
+ * with its error, and the next start tries it again (after the admin fixed
+ * the address or the server's configuration). */
 static void smtp_done(svc_xfer *x, CURLcode rc)
 {
     struct mail_smtp_xfer *t = (struct mail_smtp_xfer *)x;
-    svc_mailer *m = t->m;
-    mail_item *it = t->it;
-    m->c->l->real_pending--;
-    it->xfer = NULL;
+    svc_queue *q = t->q;
+    q->c->l->real_pending--;
     if (rc == CURLE_OK) {
-        it->state = MI_DELETE;
-        msg_job *j = msg_job_new(m, it);
-        loop_work(m->c->l, delete_work, delete_done, j);
-        m->sent++;
+        queue_attempt_done(q, t->it, NULL, false);
     } else {
         long code = 0;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
         char why[CURL_ERROR_SIZE + 64];
         snprintf(why, sizeof why, "%s%s (SMTP %ld)", code >= 500 ? "permanent: " : "",
                  t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc), code);
-        attempt_failed(m, it, why, code >= 500);
+        queue_attempt_done(q, t->it, why, code >= 500);
     }
     xfer_free(t);
-    mail_schedule(m);
 }
 
 /* RFC 2047 encoded-word (Q encoding) for a header value that is not plain
@@ -286,17 +172,19 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *name, con
     return l;
 }
 
-static void start_transfer(svc_mailer *m, mail_item *it, msg_job *j)
+static void start_transfer(svc_queue *q, qitem *it, void *payload)
 {
+    svc_mailer *m = q->owner;
+    mail_msg *j = payload;
     struct mail_smtp_xfer *t = svc_alloc(sizeof *t);
-    t->m = m;
+    t->q = q;
     t->it = it;
     t->msg = j;
     CURL *e = t->x.easy = curl_easy_init();
     t->x.done = smtp_done;
     if (!e) {
         xfer_free(t);
-        attempt_failed(m, it, "cannot create an SMTP transfer", false);
+        queue_attempt_done(q, it, "cannot create an SMTP transfer", false);
         return;
     }
     /* f: 0 message_id 1 date 2 from 3 rcpt 4 to 5 cc 6 subject 7 body */
@@ -364,109 +252,28 @@ static void start_transfer(svc_mailer *m, mail_item *it, msg_job *j)
         curl_easy_setopt(e, CURLOPT_PASSWORD, m->password);
     cr_strbuf_free(&from);   /* curl copies string options */
 
-    it->state = MI_SEND;
-    it->xfer = t;
-    m->c->l->real_pending++;
-    svc_curl_add(m->c, &t->x);
+    it->run = t;
+    q->c->l->real_pending++;
+    svc_curl_add(q->c, &t->x);
 }
 
-static void load_done(loop *l, void *arg)
+static void smtp_abort(svc_queue *q, qitem *it)
 {
-    (void)l;
-    msg_job *j = arg;
-    if (!job_back(j))
-        return;
-    svc_mailer *m = j->m;
-    mail_item *it = j->it;
-    if (j->found && m->draining) {
-        /* Closing: no new transfer; the message waits for the next start. */
-        it->state = MI_WAIT;
-        m->active--;
-        msg_job_free(j);
-    } else if (!j->found) {
-        /* Gone from the outbox (delivered by an earlier process): forget it. */
-        m->active--;
-        mail_item_remove(m, it);
-        msg_job_free(j);
-    } else {
-        start_transfer(m, it, j);
-    }
-    mail_schedule(m);
-}
-
-void mail_smtp_abort(svc_mailer *m, mail_item *it)
-{
-    struct mail_smtp_xfer *t = it->xfer;
-    if (!t)
-        return;
-    svc_curl_remove(m->c, &t->x);
-    m->c->l->real_pending--;
-    it->xfer = NULL;
-    it->state = MI_WAIT;
-    m->active--;
+    struct mail_smtp_xfer *t = it->run;
+    svc_curl_remove(q->c, &t->x);
+    q->c->l->real_pending--;
     xfer_free(t);
 }
 
-/* ---- scheduling ----------------------------------------------------- */
-
-static void retry_cb(loop *l, void *arg)
-{
-    (void)l;
-    svc_mailer *m = arg;
-    m->retry_timer = NULL;
-    mail_schedule(m);
-}
-
-static void flush_cb(loop *l, void *arg)
-{
-    (void)l;
-    svc_mailer *m = arg;
-    m->flush_timer = NULL;
-    flush_waiter *w = m->waiters;
-    m->waiters = NULL;
-    while (w) {
-        flush_waiter *next = w->next;
-        w->done(w->arg);
-        free(w);
-        w = next;
-    }
-}
-
-void mail_schedule(svc_mailer *m)
-{
-    double now = loop_now(m->c->l), next = -1;
-    bool due = false;
-    for (mail_item *it = m->items; it && !m->draining; it = it->next) {
-        if (it->state != MI_WAIT)
-            continue;
-        if ((m->mode == SVC_MAIL_SEND_ONCE && it->tried) || isinf(it->next_try))
-            continue;
-        if (it->next_try <= now) {
-            if (m->active >= MAX_PARALLEL) {
-                due = true;
-                continue;
-            }
-            it->state = MI_LOAD;
-            m->active++;
-            loop_work(m->c->l, load_work, load_done, msg_job_new(m, it));
-        } else if (next < 0 || it->next_try < next) {
-            next = it->next_try;
-        }
-    }
-    if (m->retry_timer) {
-        loop_timer_stop(m->c->l, m->retry_timer);
-        m->retry_timer = NULL;
-    }
-    if (next >= 0 && m->mode == SVC_MAIL_SEND)
-        m->retry_timer = loop_timer_start(m->c->l, next - now, retry_cb, m);
-    /* A flush is answered when nothing is in flight and nothing is due. */
-    if (m->waiters && !m->flush_timer && m->jobs == 0 && m->active == 0 && !due && !m->draining)
-        m->flush_timer = svc_soon(m->c, flush_cb, m);
-    mail_drain_check(m);
-}
-
-void mail_drain_check(svc_mailer *m)
-{
-    if (m->drain_running && m->jobs == 0 && (!m->drain_transfers || m->active == 0))
-        loop_stop(m->c->l);
-}
+const queue_kind mail_kind = {
+    .name = "mail",
+    .schema = mail_schema,
+    .list_sql = "SELECT id, attempts FROM message ORDER BY id",
+    .delete_sql = "DELETE FROM message WHERE id = ?",
+    .failed_sql = "UPDATE message SET attempts = ?, last_error = ? WHERE id = ?",
+    .max_parallel = MAX_PARALLEL,
+    .load = msg_load,
+    .payload_free = msg_free,
+    .start = start_transfer,
+    .abort = smtp_abort,
+};

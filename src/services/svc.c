@@ -2,7 +2,7 @@
  * One multi handle serves HTTP and SMTP, so connections are reused across
  * calls; its sockets become loop fd watches and its timer a loop timer
  * (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION). */
-#include "services/svc_int.h"
+#include "services/queue_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -69,6 +69,27 @@ bool svc_glob(const char *p, const char *s)
 loop_timer *svc_soon(svc_ctx *c, loop_timer_cb cb, void *arg)
 {
     return loop_timer_start(c->l, 0, cb, arg);
+}
+
+typedef struct later {
+    void (*done)(void *arg);
+    void *arg;
+} later;
+
+static void later_cb(loop *l, void *arg)
+{
+    (void)l;
+    later *x = arg;
+    x->done(x->arg);
+    free(x);
+}
+
+void svc_later(svc_ctx *c, void (*done)(void *arg), void *arg)
+{
+    later *x = svc_alloc(sizeof *x);
+    x->done = done;
+    x->arg = arg;
+    svc_soon(c, later_cb, x);
 }
 
 /* ---- curl multi glue ------------------------------------------------ */
@@ -190,6 +211,35 @@ void svc_curl_remove(svc_ctx *c, svc_xfer *x)
 
 /* ---- the context ---------------------------------------------------- */
 
+/* How long a shutdown waits for SMTP transfers and durable jobs in flight. */
+#define DRAIN_SECONDS 10.0
+
+static void databases_free(svc_ctx *c)
+{
+    for (size_t i = 0; i < c->database_count; i++) {
+        free((char *)c->databases[i].name);
+        free((char *)c->databases[i].url);
+        free((char *)c->databases[i].target);
+    }
+    free(c->databases);
+    c->databases = NULL;
+    c->database_count = 0;
+}
+
+static void databases_copy(svc_ctx *c, const scn_program *p)
+{
+    databases_free(c);
+    if (!p || !p->database_count)
+        return;
+    c->databases = svc_alloc(p->database_count * sizeof *c->databases);
+    for (size_t i = 0; i < p->database_count; i++) {
+        const scn_database *d = &p->databases[i];
+        c->databases[i] = (scn_database){.name = svc_strdup(d->name), .kind = d->kind,
+                                         .url = svc_strdup(d->url), .target = svc_strdup(d->target)};
+    }
+    c->database_count = p->database_count;
+}
+
 svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *err, size_t errlen)
 {
     if (curl_users++ == 0)
@@ -204,8 +254,19 @@ svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *er
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 
-    c->mail = svc_mail_open(c, p ? &p->settings : NULL, err, errlen);
-    if (!c->mail) {
+    databases_copy(c, p);
+    const scn_settings *s = p ? &p->settings : NULL;
+    if (c->opt.mail != SVC_MAIL_CAPTURE) {
+        const char *path = c->opt.outbox ? c->opt.outbox : s && s->smtp_outbox ? s->smtp_outbox : "var/outbox";
+        if (!outbox_open(c, path, err, errlen)) {
+            svc_free(c);
+            return NULL;
+        }
+    }
+    c->mail = svc_mail_open(c, s, err, errlen);
+    if (c->mail)
+        c->durable = svc_durable_open(c, err, errlen);
+    if (!c->mail || !c->durable) {
         svc_free(c);
         return NULL;
     }
@@ -217,20 +278,16 @@ void svc_free(svc_ctx *c)
     if (!c)
         return;
     svc_http_cancel_all(c);
-    while (c->dbs) {
-        svc_dbentry *d = c->dbs;
-        c->dbs = d->next;
-        if (d->kind == SCN_DB_SQLITE)
-            svc_sqlite_close(d->st);
-        else
-            svc_pg_close(d->st);
-        free(d->target);
-        free(d);
-    }
-    /* Last before the multi: closing the mail runs the loop for a while
-     * (svc_mail_close), and nothing else of ours may call back meanwhile. */
+    svc_dbs_close(&c->dbs);
+    /* Last before the multi: closing the outbox runs the loop for a while
+     * (outbox_close), and nothing of the callers' may call back meanwhile;
+     * durable jobs use their own requests and database connections. */
+    outbox_close(c, DRAIN_SECONDS);
+    if (c->durable)
+        svc_durable_close(c->durable);
     if (c->mail)
         svc_mail_close(c->mail);
+    databases_free(c);
     if (c->curl_timer)
         loop_timer_stop(c->l, c->curl_timer);
     /* The transfers are gone by now, so the multi holds only idle
@@ -246,8 +303,10 @@ void svc_free(svc_ctx *c)
 
 void svc_set_program(svc_ctx *c, const scn_program *p)
 {
-    if (p)
-        svc_mail_settings(c->mail, &p->settings);
+    if (!p)
+        return;
+    svc_mail_settings(c->mail, &p->settings);
+    databases_copy(c, p);
 }
 
 loop *svc_loop(svc_ctx *c) { return c->l; }

@@ -1,8 +1,10 @@
 /* svc.h — the services layer: HTTP (libcurl multi), databases (SQLite on the
- * loop's worker pool, PostgreSQL through libpq's non-blocking API) and mail
- * (a durable SQLite outbox, delivered in the background over SMTP by
- * libcurl). Everything runs on one loop: nothing here blocks it, and results
- * come back through callbacks on the loop thread.
+ * loop's worker pool, PostgreSQL through libpq's non-blocking API), mail
+ * (delivered in the background over SMTP by libcurl) and durable jobs
+ * (database writes and HTTP requests done in the background until they
+ * succeed); mail and durable jobs wait in one SQLite file, the outbox.
+ * Everything runs on one loop: nothing here blocks it, and results come
+ * back through callbacks on the loop thread.
  *
  * Depends on loop.h and the compiled program (settings, databases) only;
  * the applications in src/apps/ turn call variables into these requests.
@@ -81,11 +83,20 @@ typedef struct svc_mocks {
     void *arg;
 } svc_mocks;
 
+typedef enum { SVC_LOG_ERROR, SVC_LOG_WARN, SVC_LOG_INFO } svc_log_level;
+
 typedef struct svc_options {
+    /* How mail and durable jobs are handled: SEND and SEND_ONCE store them
+     * in the outbox; CAPTURE keeps mail in memory and runs each durable
+     * job once, at once, without storing it (simulate, callroute test). */
     svc_mail_mode mail;
     const svc_mocks *mocks;    /* non-NULL: mocked HTTP and DB (callroute test) */
     const char *outbox;        /* overrides settings.smtp.outbox (NULL: keep) */
     int db_pool_size;          /* PostgreSQL connections per database; 0: 4 */
+    /* Told about what happens in the background that nobody waits for (a
+     * durable job that failed for good, ...). May be NULL. */
+    void (*log)(void *arg, svc_log_level level, const char *msg);
+    void *log_arg;
 } svc_options;
 
 /* Creates the services for program P's settings on loop L (P may be NULL:
@@ -96,16 +107,16 @@ typedef struct svc_options {
  * first names it (by its kind and target), so calls of an older program
  * keep working after a reload. */
 svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *err, size_t errlen);
-/* A reload: SMTP settings of P apply to the next delivery attempt (the
- * outbox stays where it was opened). */
+/* A reload: SMTP settings and databases of P apply to the next delivery
+ * attempt or durable job (the outbox stays where it was opened). */
 void svc_set_program(svc_ctx *c, const scn_program *p);
 /* Aborts HTTP and database requests in flight (no callbacks run) and frees
- * it all. Mail is drained first, running the loop: outbox writes in flight
- * finish (their svc_mail_queue callbacks run), and in SVC_MAIL_SEND mode
- * SMTP transfers in flight get up to 10 seconds to finish, so a message the
- * server accepted is marked done and never sent again; no new delivery
- * starts. Mail not yet delivered stays in the outbox. Call with no loop
- * callback running. */
+ * it all. The outbox is drained first, running the loop: outbox writes in
+ * flight finish (their svc_mail_queue / svc_job_queue callbacks run), and
+ * in SVC_MAIL_SEND mode SMTP transfers and durable jobs in flight get up
+ * to 10 seconds to finish, so what the other side accepted is marked done
+ * and never done again; nothing new starts. What is not done stays in the
+ * outbox. Call with no loop callback running. */
 void svc_free(svc_ctx *c);
 loop *svc_loop(svc_ctx *c);
 svc_mail_mode svc_mail_mode_of(const svc_ctx *c);
@@ -129,6 +140,9 @@ typedef struct svc_http_res {
     size_t body_len;
     const char *content_type;        /* NULL when not given */
     const char *error;               /* NULL when an answer came (any status) */
+    /* With ERROR: the request (some of it) had gone out when the transfer
+     * failed (timeout, connection lost): the server may have acted on it. */
+    bool unknown;
 } svc_http_res;
 
 typedef void (*svc_http_cb)(void *arg, const svc_http_res *res);
@@ -136,12 +150,25 @@ typedef void (*svc_http_cb)(void *arg, const svc_http_res *res);
 /* Starts a request; CB runs once, on the loop, when it ends. Never NULL:
  * a request that cannot even start fails through CB on the next loop turn. */
 svc_http *svc_http_start(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, void *arg);
-void svc_http_cancel(svc_http *h);
+/* Returns true when the request may have reached the server (bytes of it
+ * went out; for a mock: one answers it): its outcome is unknown. False
+ * when it cannot have: not connected yet, or NULL. */
+bool svc_http_cancel(svc_http *h);
+/* True for the methods that change nothing on the server (RFC 9110 safe
+ * methods: GET, HEAD): their outcome never matters. */
+bool svc_http_method_safe(const char *method);
 
 /* ---- databases ------------------------------------------------------ */
 
 typedef struct svc_db_res {
     const char *error;               /* NULL on success */
+    /* The error may go away by itself: no connection, the server shutting
+     * down or overloaded, a lock, a timeout. Else it is the query's own
+     * (syntax, constraint, type, ...), and doing it again gives the same. */
+    bool transient;
+    /* With ERROR: the query was on the wire when the answer failed to come
+     * (connection lost, timeout): it may or may not have run. */
+    bool unknown;
     long rows;                       /* rows returned (SELECT ...) or changed */
     size_t ncols;                    /* columns of the first row (rows > 0) */
     const char *const *cols;
@@ -158,7 +185,16 @@ typedef void (*svc_db_cb)(void *arg, const svc_db_res *res);
 svc_db *svc_db_query(svc_ctx *c, const scn_database *db, const char *sql,
                      const char *const *params, size_t nparams, double timeout,
                      svc_db_cb cb, void *arg);
-void svc_db_cancel(svc_db *q);
+/* Returns true when the query may have run (it was sent to the server or a
+ * worker began it): its outcome is unknown. False when it cannot have
+ * (still waiting for a connection or a worker), or Q is NULL. */
+bool svc_db_cancel(svc_db *q);
+
+/* True when SQL only reads: its first word (after comments) is SELECT,
+ * VALUES, TABLE, SHOW or EXPLAIN, or WITH with none of INSERT, UPDATE,
+ * DELETE or MERGE outside literals. A read's outcome never matters, and
+ * it makes no sense as a durable job. */
+bool svc_sql_is_read(const char *sql);
 
 /* The number of `?` placeholders in SQL outside string literals, quoted
  * identifiers and comments (for the db application's load-time check). */
@@ -214,5 +250,56 @@ svc_mail_stats svc_mail_stats_of(const svc_ctx *c);
  * is when every message has had its attempt. `simulate --send-mail` calls
  * it after the call ends and stops the loop in DONE. */
 void svc_mail_flush(svc_ctx *c, void (*done)(void *arg), void *arg);
+
+/* ---- durable jobs --------------------------------------------------- */
+
+/* A database write or an HTTP request that must happen even when its
+ * service is down or callroute stops: stored in the outbox (table `job`),
+ * then done in the background, retried after 1 s, 2 s, 4 s ... up to every
+ * 5 minutes until it succeeds; a permanent failure (a SQL error that is
+ * the query's own; HTTP 4xx but 408 and 429) is kept with its error and
+ * not retried before the next start. An attempt whose outcome is unknown
+ * (a timeout) is retried: KEY, rendered into the request, lets the other
+ * side ignore what it has already done. */
+#define SVC_JOB_KEY_LEN 36
+
+typedef struct svc_job {
+    const char *key;                 /* svc_job_key's */
+    /* Jobs of one lane (a call) run one at a time, in the order queued, as
+     * the call's own writes would. */
+    const char *lane;
+    double timeout;                  /* each attempt, seconds (<= 0: 5) */
+    /* Either a database write: DATABASE is a name of settings.databases,
+     * looked up at each attempt (a reload may move it) ... */
+    const char *database;
+    const char *sql;                 /* with `?` placeholders */
+    const char *const *params;
+    size_t nparams;
+    /* ... or an HTTP request (method, URL, headers, body, verify_tls; its
+     * timeout is TIMEOUT above). */
+    const svc_http_req *http;
+} svc_job;
+
+/* A new idempotency key: a random UUID (version 4), SVC_JOB_KEY_LEN chars. */
+void svc_job_key(char out[SVC_JOB_KEY_LEN + 1]);
+/* Queues J. In a send mode it is written to the outbox on the worker pool,
+ * and CB runs on the loop once it is durable (ERROR NULL) or could not be
+ * stored. In capture mode the job starts at once, is not stored, and CB
+ * runs before this returns. CB may be NULL; the job is done even if the
+ * caller goes away. */
+void svc_job_queue(svc_ctx *c, const svc_job *j, svc_mail_cb cb, void *arg);
+
+typedef struct svc_job_stats {
+    long queued;                     /* in the outbox (or running in capture mode) */
+    long in_flight;
+    long done;                       /* succeeded in this run */
+    long failed_attempts;            /* in this run */
+} svc_job_stats;
+svc_job_stats svc_job_stats_of(const svc_ctx *c);
+
+/* Calls DONE (once, on the loop) when no outbox write, no delivery and no
+ * durable job is in flight and none is due (svc_mail_flush for both
+ * queues; `simulate --send-mail`). */
+void svc_flush(svc_ctx *c, void (*done)(void *arg), void *arg);
 
 #endif

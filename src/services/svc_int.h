@@ -1,5 +1,6 @@
 /* svc_int.h — private to src/services: the context and the pieces the
- * files share (the libcurl multi glue, database backends, mail). */
+ * files share (the libcurl multi glue, database backends, the outbox, mail,
+ * durable jobs). */
 #ifndef SVC_INT_H
 #define SVC_INT_H
 
@@ -18,6 +19,8 @@ struct svc_xfer {
 
 typedef struct svc_dbstate svc_dbstate;   /* one per database (kind + target) */
 typedef struct svc_mailer svc_mailer;
+typedef struct svc_durable svc_durable;
+struct svc_outbox;
 
 /* Databases are found by what they are (kind + target), not by a program's
  * table: calls of an older program keep working across a reload, and a
@@ -35,9 +38,15 @@ struct svc_ctx {
     CURLM *multi;
     loop_timer *curl_timer;
     struct sock_watch *socks;             /* fd watches for curl's sockets */
-    svc_http *https;                      /* live HTTP requests */
+    svc_http *https;                      /* live HTTP requests of callers */
     svc_dbentry *dbs;
+    struct svc_outbox *outbox;            /* queue.c; NULL in capture mode */
     svc_mailer *mail;
+    svc_durable *durable;
+    /* The program's databases (copies: durable jobs name a database and
+     * look it up at each attempt, across reloads). */
+    scn_database *databases;
+    size_t database_count;
 };
 
 /* ---- svc.c: the curl multi on the loop ------------------------------ */
@@ -53,9 +62,14 @@ char *svc_errdup(const char *msg);
 
 /* Runs CB(ARG) on the next loop turn (0-second timer). */
 loop_timer *svc_soon(svc_ctx *c, loop_timer_cb cb, void *arg);
+/* Runs DONE(ARG) once on the next loop turn (nothing to keep or stop). */
+void svc_later(svc_ctx *c, void (*done)(void *arg), void *arg);
 
 /* http.c: svc_free drops requests their owners left behind (no callbacks). */
 void svc_http_cancel_all(svc_ctx *c);
+/* A request of the services' own (a durable job): not on the callers'
+ * list, so svc_http_cancel_all leaves it to its owner's drain. */
+svc_http *svc_http_start_own(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, void *arg);
 
 /* ---- databases ------------------------------------------------------ */
 /* Every query, whatever the backend, starts with this header. */
@@ -63,8 +77,17 @@ struct svc_db {
     svc_ctx *c;
     svc_db_cb cb;
     void *arg;
-    void (*cancel)(svc_db *q);      /* backend: stop, free, never call cb */
+    bool (*cancel)(svc_db *q);      /* backend: stop, free, never call cb; true: it may have run */
 };
+
+/* Runs a query on the database state for DB in LIST (opened on first use
+ * with POOL PostgreSQL connections). svc_db_query uses the callers' list;
+ * durable jobs have their own, so a backlog never queues ahead of a call's
+ * lookup. */
+svc_db *svc_db_query_in(svc_ctx *c, svc_dbentry **list, int pool, const scn_database *db, const char *sql,
+                        const char *const *params, size_t nparams, double timeout, svc_db_cb cb, void *arg);
+/* Closes every database state of LIST (queries in flight: no callbacks). */
+void svc_dbs_close(svc_dbentry **list);
 
 svc_dbstate *svc_sqlite_open(svc_ctx *c, const scn_database *db);
 void svc_sqlite_close(svc_dbstate *d);
@@ -83,5 +106,11 @@ svc_db *svc_db_fail(svc_ctx *c, const char *error, svc_db_cb cb, void *arg);
 svc_mailer *svc_mail_open(svc_ctx *c, const scn_settings *s, char *err, size_t errlen);
 void svc_mail_settings(svc_mailer *m, const scn_settings *s);
 void svc_mail_close(svc_mailer *m);
+
+/* ---- durable jobs (durable.c) ---------------------------------------- */
+svc_durable *svc_durable_open(svc_ctx *c, char *err, size_t errlen);
+/* After the outbox was closed: frees what is left (capture-mode jobs
+ * still running are cancelled) and the durable jobs' own databases. */
+void svc_durable_close(svc_durable *d);
 
 #endif

@@ -10,9 +10,13 @@ Prints "PORT <n>" on stdout once it listens. Paths:
   /invalid          200, Content-Type application/json, not JSON
   /text             200, plain text
   /echo...          200, JSON of what was received
+  /flaky/<n>...     503 to the first <n> requests carrying one
+                    Idempotency-Key (or none), then 201 (durable jobs)
   /__log            every request received so far (not itself), as JSON:
                     [{"method", "path" (raw, still encoded), "headers",
-                      "body", "port" (the client's port: connection reuse)}]
+                      "body", "port" (the client's port: connection reuse),
+                      "time" (when it arrived, seconds since the epoch),
+                      "status" (the answer's; absent when none was sent)}]
 """
 import json
 import socket
@@ -23,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOG = []
 LOG_LOCK = threading.Lock()
+FLAKY = {}  # Idempotency-Key -> requests seen (under LOG_LOCK)
 
 DOC = {
     "agent": {"extension": "101", "name": "Alice Smith", "tier": 3},
@@ -47,16 +52,21 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _record(self, body):
+        self._entry = {
+            "method": self.command,
+            "path": self.path,
+            "headers": {k: v for k, v in self.headers.items()},
+            "body": body.decode("utf-8", "replace"),
+            "port": self.client_address[1],
+            "time": time.time(),
+        }
         with LOG_LOCK:
-            LOG.append({
-                "method": self.command,
-                "path": self.path,
-                "headers": {k: v for k, v in self.headers.items()},
-                "body": body.decode("utf-8", "replace"),
-                "port": self.client_address[1],
-            })
+            LOG.append(self._entry)
 
     def _send(self, code, body, ctype="application/json"):
+        if self._entry is not None:
+            with LOG_LOCK:
+                self._entry["status"] = code
         data = body if isinstance(body, bytes) else body.encode()
         self.send_response(code)
         self.send_header("Content-Type", ctype)
@@ -66,6 +76,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _handle(self):
+        self._entry = None  # one handler serves every request of a connection
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         p = self.path
@@ -93,6 +104,16 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, "{not json", "application/json")
         elif p.startswith("/text"):
             self._send(200, "hello", "text/plain")
+        elif p.startswith("/flaky/"):
+            fails = int(p.split("/")[2].split("?")[0])
+            key = self.headers.get("Idempotency-Key", "")
+            with LOG_LOCK:
+                FLAKY[key] = FLAKY.get(key, 0) + 1
+                n = FLAKY[key]
+            if n <= fails:
+                self._send(503, json.dumps({"error": "try again"}))
+            else:
+                self._send(201, json.dumps({"accepted": key, "request": n}))
         elif p.startswith("/echo"):
             self._send(200, json.dumps({"method": self.command, "path": p,
                                         "body": body.decode("utf-8", "replace")}))

@@ -101,6 +101,16 @@ routes:
         url: "$H/delay/3"
         timeout: 0.5
         on_error: [ { app: set, vars: { slow: "{error}/{http_error}" } } ]
+      - app: http
+        method: POST
+        url: "$H/delay/3"
+        json: { caller: "{caller_number}" }
+        timeout: 0.5
+        on_error: [ { app: set, vars: { postslow: "{error}/{http_error}" } } ]
+      - app: http
+        method: POST
+        url: "http://127.0.0.1:1/dead"
+        on_error: [ { app: set, vars: { postdead: "{http_error}" } } ]
       - app: hangup
 EOF
 sim "$T/http.yaml" --from 79165551234 --to 1000
@@ -111,6 +121,11 @@ has http:invalid-json-with-save-fails 'invalid="the answer is not valid JSON'
 has http:dropped-connection-on-error 'dropped="yes"'
 has http:dead-service-on-error 'dead="0"'
 has http:timeout-on-error 'slow="timeout/timeout"'
+# A POST the server got but did not answer in time may have been acted on;
+# one that never connected was not.
+has http:post-timeout-is-unknown 'postslow="unknown/unknown"' 'may have been carried out'
+if grep -q 'postdead="unknown"' "$T/out"; then fail http:refused-post-is-not-unknown "a refused POST said unknown"
+else pass http:refused-post-is-not-unknown; fi
 curl -s "$H/__log" >"$T/out"
 has http:url-percent-encoded '"/json?caller=79165551234&who=Alice%20%26%20Bob%2F%2B7%20%3F"'
 has http:header-sent '"X-Caller": "79165551234"'
@@ -250,6 +265,30 @@ routes:
 EOF
     sim "$T/pgtimeout.yaml" --from 1 --to 2
     has pg:timeout-on-error-then-next-query 'pgslow="timeout/timeout"' 'seven="7"'
+
+    # A write on the wire when the timeout came may have been done: unknown
+    # (the read above stays timeout).
+    cat >"$T/pgunknown.yaml" <<EOF
+version: 1
+settings:
+  databases:
+    billing: "$PGURL"
+routes:
+  - name: main
+    script:
+      - app: db
+        database: billing
+        query: "CREATE TABLE IF NOT EXISTS slowlog(k text)"
+      - app: db
+        database: billing
+        query: "INSERT INTO slowlog SELECT ? FROM pg_sleep(3)"
+        params: ["{caller_number}"]
+        timeout: 0.5
+        on_error: [ { app: set, vars: { pgunknown: "{error}/{db_error}" } } ]
+      - app: hangup
+EOF
+    sim "$T/pgunknown.yaml" --from 1 --to 2
+    has pg:write-timeout-is-unknown 'pgunknown="unknown/unknown"'
 
     # Killed mid-run: the waiting call gets db_error, not a hang.
     cat >"$T/pgslow.yaml" <<EOF
