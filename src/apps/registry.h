@@ -14,5 +14,6 @@ extern const app_def app_media_table[];
 extern const app_def app_http_table[];
 extern const app_def app_db_table[];
 extern const app_def app_email_table[];
+extern const app_def app_history_table[];
 
 #endif

@@ -16,6 +16,7 @@ int cli_route(int argc, char **argv);
 int cli_test(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_schema(int argc, char **argv);
+int cli_cdr(int argc, char **argv);
 
 /* Loads, validates and compiles FILE with every application and prepares its
  * route index; diagnostics go to stderr. NULL on failure, with *FAIL_STATUS

@@ -15,6 +15,7 @@ static const struct command {
     {"test", cli_test, "run scenario test cases (mocked HTTP, DB, e-mail)"},
     {"serve", cli_serve, "run the SIP service"},
     {"schema", cli_schema, "print the JSON Schema of scenario files"},
+    {"cdr", cli_cdr, "print call detail records"},
 };
 
 static void usage(FILE *out)

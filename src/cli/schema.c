@@ -40,7 +40,7 @@ static json_t *one_or_list(json_t *item)
 
 /* ---- shared definitions -------------------------------------------------- */
 
-static const char duration_pattern[] = "^(?!$)(\\d+(\\.\\d+)?h)?(\\d+(\\.\\d+)?m(?!s))?(\\d+(\\.\\d+)?s)?"
+static const char duration_pattern[] = "^(?!$)(\\d+(\\.\\d+)?d)?(\\d+(\\.\\d+)?h)?(\\d+(\\.\\d+)?m(?!s))?(\\d+(\\.\\d+)?s)?"
                                        "(\\d+(\\.\\d+)?ms)?$|^\\d+(\\.\\d+)?$";
 
 static json_t *duration_schema(double min, double max)

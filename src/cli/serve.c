@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/admin.h"
+#include "cli/records_hook.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "scenario/program.h"
@@ -35,6 +36,9 @@ typedef struct serve {
     tel_driver *drv;
     eng_engine *eng;
     admin *admin;
+    rec_ctx *rec;
+    records_hook *rec_hook;
+    long revision;             /* of the program loaded last */
     sip_log_level level;
     int sigfd;
     loop_watch *sigw;
@@ -99,6 +103,11 @@ static void say(serve *s, sip_log_level lvl, const char *fmt, ...)
 }
 
 /* The services' background work (the outbox: durable jobs, mail). */
+static void rec_log_cb(void *arg, int level, const char *msg)
+{
+    say(arg, level == 0 ? SIP_LOG_ERROR : level == 1 ? SIP_LOG_WARN : SIP_LOG_INFO, "%s", msg);
+}
+
 static void svc_log_cb(void *arg, svc_log_level level, const char *msg)
 {
     /* svc_log_level's ERROR, WARN, INFO are sip_log_level's. */
@@ -217,6 +226,8 @@ static void reload(serve *s)
         say(s, SIP_LOG_ERROR, "reload of %s failed: keeping the running version", s->file);
         return;
     }
+    p->revision = ++s->revision;
+    rec_set_settings(s->rec, &p->settings.cdr);
     eng_engine_set_program(s->eng, p);
     sip_driver_set_program(s->drv, p);
     scn_program_unref(s->prog);
@@ -351,6 +362,7 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     svc_options so = {.mail = SVC_MAIL_SEND, .log = svc_log_cb, .log_arg = &s};
+    s.prog->revision = ++s.revision;
     s.svc = svc_new(s.l, s.prog, &so, err, sizeof err);
     if (!s.svc) {
         fprintf(stderr, "callroute serve: %s\n", err);
@@ -377,6 +389,15 @@ int cli_serve(int argc, char **argv)
         say(&s, SIP_LOG_WARN, "%s", err);
     else if (s.admin)
         say(&s, SIP_LOG_INFO, "admin API on port %d", admin_port(s.admin));
+    if (s.prog->settings.cdr.enabled) {
+        s.rec = rec_new(s.l, s.svc, &s.prog->settings.cdr, rec_log_cb, &s, err, sizeof err);
+        if (!s.rec) {
+            fprintf(stderr, "callroute serve: %s\n", err);
+            rc = 1;
+            goto out;
+        }
+    }
+    s.rec_hook = records_hook_new(s.rec, &eo);
     admin_hook(s.admin, &eo);
     admin_watch_sip(s.admin, s.drv);
     s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
@@ -411,6 +432,8 @@ out:
         eng_engine_free(s.eng);
     if (s.drv)
         s.drv->ops->destroy(s.drv);
+    rec_free(s.rec);
+    records_hook_free(s.rec_hook);
     admin_free(s.admin);
     if (s.svc)
         svc_free(s.svc);

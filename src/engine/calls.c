@@ -79,6 +79,7 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
         c->ending = true;
         c->hangup_by = "system";
         c->hangup_cause = "no_route";
+        c->hangup_code = 404;
         eng_var_set_str(c, "hangup_by", "system");
         eng_var_set_str(c, "hangup_cause", "no_route");
         eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
@@ -97,6 +98,29 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
 /* ---- accessors ---- */
 
 eng_engine *eng_call_engine(eng_call *c) { return c->e; }
+double eng_call_answer_time(const eng_call *c) { return c->answer_time; }
+const char *eng_call_hangup_by(const eng_call *c) { return c->hangup_by; }
+const char *eng_call_hangup_cause(const eng_call *c) { return c->hangup_cause; }
+int eng_call_hangup_code(const eng_call *c) { return c->hangup_code; }
+
+const eng_leg_log *eng_call_legs(const eng_call *c, size_t *count)
+{
+    *count = c->leg_log_count;
+    return c->leg_log;
+}
+
+void eng_call_log_leg(eng_call *c, const eng_leg_log *rec)
+{
+    if (c->leg_log_count == c->leg_log_cap) {
+        size_t cap = c->leg_log_cap ? c->leg_log_cap * 2 : 4;
+        eng_leg_log *n = cr_arena_alloc(&c->arena, cap * sizeof *n);
+        if (c->leg_log_count)
+            memcpy(n, c->leg_log, c->leg_log_count * sizeof *n);
+        c->leg_log = n;
+        c->leg_log_cap = cap;
+    }
+    c->leg_log[c->leg_log_count++] = *rec;
+}
 const scn_program *eng_call_program(eng_call *c) { return c->prog; }
 const char *eng_call_id(const eng_call *c) { return c->call_id; }
 tel_leg *eng_call_leg(eng_call *c) { return c->leg; }
@@ -221,6 +245,7 @@ int eng_call_answer(eng_call *c)
     if (rc < 0)
         return rc;
     c->answered = true;
+    c->answer_time = loop_now(c->e->l);
     eng_call_event(c, SCN_EV_ANSWER, NULL, NULL, NULL);
     return 0;
 }
@@ -400,6 +425,7 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
     c->hangup_cause = cr_arena_strdup(&c->arena, cause);
     if (!sip_code)
         sip_code = cause_code(cause, c->answered);
+    c->hangup_code = c->answered ? 0 : sip_code;
     if (strcmp(by, "caller") != 0 && c->leg)
         e->tel->ops->hangup(e->tel, c->leg, sip_code);
     eng_trace_rec r = {.kind = ENG_TR_HANGUP, .by = by, .cause = cause,
@@ -469,6 +495,7 @@ void eng_call_free_all(eng_engine *e)
             c->ending = true;
             c->hangup_by = "system";
             c->hangup_cause = "shutdown";
+            c->hangup_code = c->answered ? 0 : 503;
             if (c->leg)
                 e->tel->ops->hangup(e->tel, c->leg, cause_code("congestion", c->answered));
         }

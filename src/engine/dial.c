@@ -29,6 +29,10 @@ typedef struct eng_leg {
     size_t gw_index;
     uint8_t state;
     int code;
+    /* the current attempt, for the call's leg log */
+    const char *gateway;
+    double t_start, t_answer;
+    bool logged;
 } eng_leg;
 
 typedef struct eng_dial {
@@ -53,6 +57,19 @@ static void dial_finish(eng_dial *d, const char *status);
 static void ring_timer_cb(loop *l, void *arg);
 
 static tel_driver *drv(eng_dial *d) { return d->c->e->tel; }
+
+/* The attempt LEG made ends with STATUS: into the call's leg log (once). */
+static void log_leg(eng_dial *d, eng_leg *leg, const char *status, int code)
+{
+    if (leg->logged)
+        return;
+    leg->logged = true;
+    double now = loop_now(d->c->e->l);
+    eng_leg_log rec = {.agent_number = leg->t->target, .gateway = leg->gateway, .status = status,
+                       .start = leg->t_start ? leg->t_start : now, .answer = leg->t_answer, .end = now,
+                       .sip_code = code};
+    eng_call_log_leg(d->c, &rec);
+}
 
 static void trace_leg(eng_dial *d, eng_leg *leg, const char *event, int code)
 {
@@ -136,10 +153,15 @@ static bool leg_dial(eng_dial *d, eng_leg *leg)
             d->last_code = 484;
             d->last = leg;
             trace_leg(d, leg, "failed", 484);
+            log_leg(d, leg, "failed", 484);
             return false;
         }
         gw = t->gateways[leg->gw_index]->name;
     }
+    leg->gateway = gw;
+    leg->t_start = loop_now(d->c->e->l);
+    leg->t_answer = 0;
+    leg->logged = false;
     leg->label = gw ? cr_arena_printf(&d->c->arena, "gw:%s/%s", gw, t->target) : t->target;
     cr_value cn;
     const char *caller_name = eng_var_get(d->c, "caller_name", &cn) && cn.kind == CR_VAL_STR ? cn.str : NULL;
@@ -153,6 +175,7 @@ static bool leg_dial(eng_dial *d, eng_leg *leg)
         d->last_code = 500;
         d->last = leg;
         trace_leg(d, leg, "failed", 500);
+        log_leg(d, leg, "failed", 500);
         return false;
     }
     return true;
@@ -214,6 +237,7 @@ static void ring_timer_cb(loop *l, void *arg)
             leg_hangup(d, leg, 487);
             leg->code = 408;
             d->last = leg;
+            log_leg(d, leg, "no_answer", 408);
         }
     d->last_code = 408;
     if (d->sequential && start_next(d))
@@ -262,6 +286,7 @@ static void on_answer(eng_dial *d, eng_leg *leg)
     leg->state = LEG_UP;
     d->answered = leg;
     d->answer_at = loop_now(c->e->l);
+    leg->t_answer = d->answer_at;
     if (d->ring_timer) {
         loop_timer_stop(c->e->l, d->ring_timer);
         d->ring_timer = NULL;
@@ -271,6 +296,7 @@ static void on_answer(eng_dial *d, eng_leg *leg)
         if (o != leg && o->state != LEG_DONE) {
             leg_hangup(d, o, TEL_ANSWERED_ELSEWHERE);
             o->code = 487;
+            log_leg(d, o, "cancelled", 487);
         }
     trace_leg(d, leg, "answer", 200);
     leg_vars(d, leg, 200);
@@ -286,6 +312,7 @@ static void conversation_end(eng_dial *d, eng_leg *leg)
     eng_call *c = d->c;
     leg->state = LEG_DONE;
     trace_leg(d, leg, "hangup", 0);
+    log_leg(d, leg, "answered", 200);
     drv(d)->ops->unbridge(drv(d), c->leg, leg->tl);
     c->bridged = NULL;
     eng_var_set_str(c, "hangup_by", "agent");
@@ -309,6 +336,7 @@ static void leg_unanswered_end(eng_dial *d, eng_leg *leg, int code, bool busy)
     d->last_code = code;
     d->last = leg;
     trace_leg(d, leg, busy ? "busy" : "failed", code);
+    log_leg(d, leg, busy ? "busy" : "failed", code);
     leg_vars(d, leg, code);
     if (busy)
         d->busy_seen = true;
@@ -425,6 +453,8 @@ static void teardown(eng_dial *d)
     for (eng_leg *leg = d->legs; leg; leg = leg->next) {
         if (leg->state != LEG_DONE)
             leg_hangup(d, leg, leg->state == LEG_UP ? 0 : 487);
+        /* still up (the caller hung up first) or still ringing (cancelled) */
+        log_leg(d, leg, leg->t_answer ? "answered" : "cancelled", leg->t_answer ? 200 : 487);
         leg_release(d, leg);
     }
 }

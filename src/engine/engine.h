@@ -152,6 +152,23 @@ bool eng_call_answered(eng_call *c);
 bool eng_call_ended(eng_call *c);                  /* hung up (hangup handlers may run) */
 bool eng_call_bridged(eng_call *c);
 cr_arena *eng_call_arena(eng_call *c);
+double eng_call_answer_time(const eng_call *c);    /* loop time answered, 0: never */
+const char *eng_call_hangup_by(const eng_call *c); /* NULL while the call is up */
+const char *eng_call_hangup_cause(const eng_call *c);
+int eng_call_hangup_code(const eng_call *c);       /* SIP code of the hangup, 0: normal */
+
+/* Each attempt to reach a party (a dial leg; a number tried through a
+ * second gateway is a second attempt), for call detail records. */
+typedef struct eng_leg_log {
+    const char *agent_number;  /* the target dialled: user, number or URI */
+    const char *gateway;       /* NULL: not through a gateway */
+    const char *status;        /* answered | busy | no_answer | failed | cancelled */
+    double start, answer, end; /* loop times; answer 0: not answered */
+    int sip_code;
+} eng_leg_log;
+/* The call's attempts so far, in the order they ended (valid while the
+ * call lives; read them in eng_options.call_done). */
+const eng_leg_log *eng_call_legs(const eng_call *c, size_t *count);
 const char *eng_call_route(eng_call *c);           /* chosen route name, or NULL */
 
 /* Variables: copied into the call arena; visible to every strand. */

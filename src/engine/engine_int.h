@@ -135,6 +135,10 @@ struct eng_call {
     double step_window;
     unsigned steps;
     const char *hangup_by, *hangup_cause;
+    int hangup_code;
+    double answer_time;
+    eng_leg_log *leg_log;      /* in the arena; grown by doubling */
+    size_t leg_log_count, leg_log_cap;
     eng_call *check_next;
     bool check_queued;
     bool answered, ringing_sent, early_sent;
@@ -209,6 +213,9 @@ eng_strand *eng_strand_new(eng_call *c, eng_strand_kind kind, const scn_actions 
 void eng_strand_continue(eng_strand *s);   /* run from the queue */
 void eng_strand_cancel(eng_strand *s, const char *why);
 void eng_strand_release(eng_strand *s);
+
+/* Appends an attempt to the call's leg log (calls.c). */
+void eng_call_log_leg(eng_call *c, const eng_leg_log *rec);
 
 /* dial.c */
 void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev);

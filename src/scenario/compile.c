@@ -239,7 +239,7 @@ const scn_expr *scn_compile_expr(scn_compile_ctx *cx, const scn_node *n)
 bool scn_parse_duration(const char *s, size_t len, double *seconds)
 {
     static const struct { const char *unit; double mult; } units[] = {
-        {"ms", 0.001}, {"h", 3600}, {"m", 60}, {"s", 1},
+        {"ms", 0.001}, {"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1},
     };
     while (len && isspace((unsigned char)*s))
         s++, len--;
@@ -248,7 +248,7 @@ bool scn_parse_duration(const char *s, size_t len, double *seconds)
     if (len == 0)
         return false;
     double total = 0;
-    int last = -1;                 /* units must come largest first: 1h30m, not 30m1h */
+    int last = -1;                 /* units must come largest first: 1d12h, 1h30m, not 30m1h */
     size_t i = 0;
     while (i < len) {
         size_t start = i, digits = 0;
@@ -272,7 +272,7 @@ bool scn_parse_duration(const char *s, size_t len, double *seconds)
             break;
         }
         int u = -1;
-        for (int k = 0; k < 4 && u < 0; k++) {
+        for (int k = 0; k < 5 && u < 0; k++) {
             size_t ul = strlen(units[k].unit);
             if (len - i >= ul && memcmp(s + i, units[k].unit, ul) == 0 &&
                 (len - i == ul || isdigit((unsigned char)s[i + ul])))
@@ -280,8 +280,9 @@ bool scn_parse_duration(const char *s, size_t len, double *seconds)
         }
         if (u < 0)
             return false;
-        /* rank: h=0, m=1, s=2, ms=3 */
-        int rank = u == 0 ? 3 : u == 1 ? 0 : u == 2 ? 1 : 2;
+        /* rank: d=0, h=1, m=2, s=3, ms=4 */
+        static const int ranks[] = {4, 0, 1, 2, 3};
+        int rank = ranks[u];
         if (rank <= last)
             return false;
         last = rank;

@@ -32,6 +32,10 @@ void scn_settings_defaults(scn_program *p)
     s->max_calls = -1;         /* derived from the RTP port range by the SIP driver */
     s->max_call_duration = 4 * 3600;
     s->drain_timeout = 0;
+    s->cdr.enabled = true;
+    s->cdr.db = (scn_database){.name = "cdr", .kind = SCN_DB_SQLITE, .url = "sqlite:var/cdr.db",
+                               .target = here ? "var/cdr.db" : cr_arena_printf(&p->arena, "%s/var/cdr.db", p->dir)};
+    s->cdr.spool = here ? "var/cdr-spool.db" : cr_arena_printf(&p->arena, "%s/var/cdr-spool.db", p->dir);
     s->calls_per_second = 0;
     s->admin_listen = "127.0.0.1:8080";
     s->auth_fail_max = 10;
@@ -283,6 +287,51 @@ static bool name_ok(const char *s)
     return true;
 }
 
+/* URL (node V) into D: "sqlite:PATH" (relative to the file) or a PostgreSQL
+ * URL; false when reported. */
+static bool database_url(scn_cx *x, const scn_node *v, const char *url, scn_database *d)
+{
+    d->url = url;
+    if (!url)
+        return false;   /* reported */
+    if (strncmp(url, "sqlite:", 7) == 0 && url[7]) {
+        d->kind = SCN_DB_SQLITE;
+        d->target = strcmp(url + 7, ":memory:") == 0 ? url + 7 : scn_resolve_path(x, url + 7);
+        return true;
+    }
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+        d->kind = SCN_DB_POSTGRESQL;
+        d->target = url;
+        return true;
+    }
+    scn_cx_error(&x->pub, v, "expected \"sqlite:PATH\" or \"postgresql://...\", got '%s'", url);
+    return false;
+}
+
+static void compile_cdr(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"database", "spool", NULL};
+    scn_cdr_settings *cdr = &x->pub.prog->settings.cdr;
+    if (!scn_expect_map(x, n, "settings.cdr ({database, spool})"))
+        return;
+    scn_check_keys(x, n, keys, "settings.cdr");
+    const scn_node *v;
+    if ((v = scn_map_get(n, "database")))
+        SCN_WITH_KEY(x, "database") {
+            const char *url = scn_expect_string(x, v, "\"sqlite:PATH\", \"postgresql://...\" or off");
+            if (url && strcmp(url, "off") == 0)
+                cdr->enabled = false;
+            else
+                database_url(x, v, url, &cdr->db);
+        }
+    if ((v = scn_map_get(n, "spool")))
+        SCN_WITH_KEY(x, "spool") {
+            const char *p = scn_expect_string(x, v, "a file");
+            if (p)
+                cdr->spool = scn_resolve_path(x, p);
+        }
+}
+
 static void compile_databases(scn_cx *x, const scn_node *n)
 {
     scn_program *p = x->pub.prog;
@@ -295,22 +344,9 @@ static void compile_databases(scn_cx *x, const scn_node *n)
             const char *url = scn_expect_string(x, v, "\"sqlite:PATH\" or \"postgresql://...\"");
             scn_database *d = &p->databases[p->database_count];
             d->name = k->str;
-            d->url = url;
             if (!name_ok(k->str))
                 scn_cx_error(&x->pub, k, "bad database name '%s': use letters, digits, '_', '-' or '.'", k->str);
-            if (!url) {
-                /* reported */
-            } else if (strncmp(url, "sqlite:", 7) == 0 && url[7]) {
-                d->kind = SCN_DB_SQLITE;
-                d->target = strcmp(url + 7, ":memory:") == 0 ? url + 7 : scn_resolve_path(x, url + 7);
-            } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
-                d->kind = SCN_DB_POSTGRESQL;
-                d->target = url;
-            } else {
-                scn_cx_error(&x->pub, v, "expected \"sqlite:PATH\" or \"postgresql://...\", got '%s'", url);
-                url = NULL;
-            }
-            if (url) {
+            if (database_url(x, v, url, d)) {
                 scn_strmap_put(x->pub.arena, &p->lookup->databases, d->name, d);
                 p->database_count++;
             }
@@ -391,13 +427,14 @@ static void compile_admin(scn_cx *x, const scn_node *n)
 
 void scn_compile_settings(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"sip", "media", "smtp", "databases", "limits", "admin", NULL};
+    static const char *const keys[] = {"sip", "media", "smtp", "databases", "limits", "admin", "cdr", NULL};
     static const struct {
         const char *key;
         void (*fn)(scn_cx *, const scn_node *);
     } parts[] = {
         {"sip", compile_sip},             {"media", compile_media}, {"smtp", compile_smtp},
         {"databases", compile_databases}, {"limits", compile_limits}, {"admin", compile_admin},
+        {"cdr", compile_cdr},
     };
     if (!n || scn_is_null(n))
         return;

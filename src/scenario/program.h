@@ -127,6 +127,13 @@ typedef struct scn_database {
     const char *target;        /* sqlite: the file path (resolved); pg: the conninfo URL */
 } scn_database;
 
+/* settings.cdr: where call detail records go (records/). */
+typedef struct scn_cdr_settings {
+    bool enabled;              /* database: off turns them off */
+    scn_database db;           /* the store (name "cdr") */
+    const char *spool;         /* the local spool file (resolved) */
+} scn_cdr_settings;
+
 typedef struct scn_settings {
     /* Relative paths below are already resolved against the file's directory. */
     const char **sip_listen;   /* "udp:0.0.0.0:5060", ... */
@@ -144,6 +151,7 @@ typedef struct scn_settings {
     int max_calls;             /* 0: unlimited; -1 (default): what the RTP port range holds */
     double max_call_duration;  /* seconds; a call is hung up after it (0: never) */
     double drain_timeout;      /* SIGTERM: how long live calls may go on (then BYE) */
+    scn_cdr_settings cdr;
     double calls_per_second;   /* intake limit; 0: unlimited */
     const char *admin_listen;  /* "127.0.0.1:8080" */
     /* settings.sip.auth_failures: this many failed digest attempts from one
@@ -182,6 +190,7 @@ typedef struct scn_program {
     /* Released with the program (PCRE2 codes and the like). */
     struct scn_release *releases;
     struct scn_lookup *lookup;   /* private: name indexes for the lookups below */
+    long revision;             /* set by the loader of a running service (1, 2, ...); 0 */
 } scn_program;
 
 /* Loads, validates and compiles FILE using the application REGISTRY

@@ -511,7 +511,7 @@ svc_db *svc_pg_query(svc_dbstate *ds, const char *sql, const char *const *params
     q->nparams = nparams;
     q->params = svc_alloc(nparams * sizeof *q->params);
     for (size_t i = 0; i < nparams; i++)
-        q->params[i] = svc_strdup(params[i] ? params[i] : "");
+        q->params[i] = svc_strdup(params[i]);   /* NULL stays SQL NULL */
     d->c->l->real_pending++;
     if (timeout > 0)
         q->timer = loop_timer_start(d->c->l, timeout, backstop_cb, q);

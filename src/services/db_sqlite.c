@@ -182,7 +182,10 @@ static void run_stmt(sq_query *q, sqlite3 *db)
         goto out;
     }
     for (size_t i = 0; i < q->nparams; i++)
-        sqlite3_bind_text(st, (int)i + 1, q->params[i], -1, SQLITE_TRANSIENT);
+        if (q->params[i])
+            sqlite3_bind_text(st, (int)i + 1, q->params[i], -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, (int)i + 1);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (q->rows++ == 0) {
             q->ncols = (size_t)sqlite3_column_count(st);
@@ -305,7 +308,7 @@ svc_db *svc_sqlite_query(svc_dbstate *ds, const char *sql, const char *const *pa
     q->nparams = nparams;
     q->params = svc_alloc(nparams * sizeof *q->params);
     for (size_t i = 0; i < nparams; i++)
-        q->params[i] = svc_strdup(params[i] ? params[i] : "");
+        q->params[i] = svc_strdup(params[i]);   /* NULL stays SQL NULL */
     q->timeout = timeout;
     if (timeout > 0)
         q->deadline = mono() + timeout;

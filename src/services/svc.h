@@ -178,7 +178,7 @@ typedef struct svc_db_res {
 typedef void (*svc_db_cb)(void *arg, const svc_db_res *res);
 
 /* Runs SQL (with `?` placeholders) on database DB with PARAMS bound as text,
- * in order. SQLite runs on the worker pool; PostgreSQL on the loop, the
+ * in order (a NULL param is SQL NULL). SQLite runs on the worker pool; PostgreSQL on the loop, the
  * `?` rewritten to $1.. outside literals, identifiers and comments.
  * TIMEOUT (seconds, <= 0: none) is a backstop: the engine's own timeout
  * normally cancels first. Never NULL; CB runs once unless cancelled. */
