@@ -102,6 +102,8 @@ static void test_headers_in_order_canonical(void **state)
     assert_string_equal(value_of(&h, "CSeq"), "9 INVITE");
     assert_string_equal(value_of(&h, "Subject"), "");
     assert_string_equal(value_of(&h, "UnknownHeaderWithUnusualValue"), ";;,,;;,;");
+    /* folded: one space (RFC 3261 7.3.1), no CR/LF for a scenario to pass on */
+    assert_string_equal(value_of(&h, "NewFangledHeader"), "newfangled value continued newfangled value");
     assert_string_equal(value_of(&h, "Contact"),
                         "\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com>;newparam=newvalue;secondparam;q=0.33");
     size_t vias = 0;
@@ -159,6 +161,8 @@ static void test_unquote(void **state)
         {"\"a\\\"", "a\\"},                                    /* a final backslash stays */
         {"\"x\" y\"", "x\" y"},
         {"%Z%45", "%Z%45"},                                   /* RFC 4475 esc02: no %-unescaping */
+        {"\"Line\r\n\t folded\"", "Line folded"},              /* folding is one space */
+        {"\"a\rb\nc\r\n\"", "a b c"},                             /* no CR/LF left at all */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *r = sip_in_unquote(cases[i].in);
@@ -220,6 +224,16 @@ static void test_parties_asserted_identity_only_when_trusted(void **state)
     assert_true(sip_in_parties_get(parse(text), true, &p));
     assert_string_equal(p.caller, "+15551000");
     assert_string_equal(p.caller_name, "Alice \"A\"");
+    sip_in_parties_free(&p);
+
+    /* an asserted identity without a display name takes From's */
+    assert_true(sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
+                                         "From: \"Bob\" <sip:101@192.0.2.1>;tag=a\r\n"
+                                         "P-Asserted-Identity: <sip:+15552000@192.0.2.1>\r\n"
+                                         "Content-Length: 0\r\n\r\n"),
+                                   true, &p));
+    assert_string_equal(p.caller, "+15552000");
+    assert_string_equal(p.caller_name, "Bob");
     sip_in_parties_free(&p);
 
     /* a tel: URI's number is its user part; an asserted identity without

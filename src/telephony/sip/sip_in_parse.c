@@ -11,6 +11,26 @@
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_hclasses.h>
 
+/* Line folding (CR or LF, then any spaces and tabs) becomes one space, as
+ * RFC 3261 7.3.1 reads it; a CR or LF left anywhere else, too: no value
+ * callroute hands on can end a header or a log line. In place; the length. */
+static size_t unfold(char *s)
+{
+    char *w = s;
+    for (const char *p = s; *p;) {
+        if (*p == '\r' || *p == '\n') {
+            while (*p == '\r' || *p == '\n' || *p == ' ' || *p == '\t')
+                p++;
+            if (*p)
+                *w++ = ' ';
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 char *sip_in_unquote(const char *s)
 {
     if (!s)
@@ -28,9 +48,13 @@ char *sip_in_unquote(const char *s)
             *w++ = *p;
         }
         *w = '\0';
+        unfold(r);
         return r;
     }
-    return strdup(s);
+    char *r = strdup(s);
+    if (r)
+        unfold(r);
+    return r;
 }
 
 void sip_in_collect_headers(const sip_t *sip, sip_in_headers *out)
@@ -58,7 +82,7 @@ void sip_in_collect_headers(const sip_t *sip, sip_in_headers *out)
         out->names[out->count] = name;
         out->values[out->count] = out->buf + used;
         out->count++;
-        used += (size_t)n + 1;
+        used += unfold(out->buf + used) + 1;
     }
 }
 
@@ -78,7 +102,8 @@ bool sip_in_parties_get(const sip_t *sip, bool trust_identity, sip_in_parties *o
     const char *display = from_display;
     if (pai && pai->paid_url->url_user) {
         out->caller = strdup(pai->paid_url->url_user);
-        display = pai->paid_display ? pai->paid_display : from_display;
+        /* <URI> alone has an empty display name: From's is the caller's then */
+        display = pai->paid_display && pai->paid_display[0] ? pai->paid_display : from_display;
     } else {
         out->caller = dup_or_empty(from ? from->a_url->url_user : NULL);
     }

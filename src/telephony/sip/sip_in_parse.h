@@ -17,7 +17,8 @@
 /* The INVITE's headers as name/value pairs, in message order: the request
  * line, the body and its separator left out; an unknown header by the name
  * and raw value it was sent with, a known one by its canonical name and
- * value as sofia encodes it. At most SIP_IN_MAX_HEADERS, and what fits in
+ * value as sofia encodes it. Line folding is one space (RFC 3261 7.3.1):
+ * no value holds CR or LF. At most SIP_IN_MAX_HEADERS, and what fits in
  * BUF: the rest is dropped. Values point into BUF. */
 typedef struct sip_in_headers {
     const char *names[SIP_IN_MAX_HEADERS];
@@ -29,14 +30,16 @@ typedef struct sip_in_headers {
 void sip_in_collect_headers(const sip_t *sip, sip_in_headers *out);
 
 /* A display name without its quotes: "\"J \\\"R\\\"\"" -> J "R" (each
- * quoted-pair gives its character). Unquoted text is copied as it is.
- * malloc'd; NULL for NULL (or out of memory). */
+ * quoted-pair gives its character), line folding one space (no CR or LF).
+ * Unquoted text is copied as it is otherwise. malloc'd; NULL for NULL (or
+ * out of memory). */
 char *sip_in_unquote(const char *s);
 
 /* Who calls whom. CALLER is the From user, or with TRUST_IDENTITY (a
  * gateway trusted to assert it) the P-Asserted-Identity user, and
- * CALLER_NAME the matching display name unquoted (NULL when there is
- * none); CALLEE the Request-URI user. User parts are as sofia keeps them
+ * CALLER_NAME the matching display name unquoted (From's when the asserted
+ * identity has none; NULL when there is none at all); CALLEE the
+ * Request-URI user. User parts are as sofia keeps them
  * (%-escapes that must stay escaped are kept, so no NUL or CR/LF). Missing
  * parts are "". All malloc'd, owned by the caller (sip_in_parties_free). */
 typedef struct sip_in_parties {
