@@ -29,6 +29,31 @@ static void test_relay(void **state)
     assert_int_equal(relay("Signal=a\r\n"), 'A');                  /* A-D in any case */
     assert_int_equal(relay("Signal=D\r\n"), 'D');
     assert_int_equal(sip_dtmf_body_digit("Application/DTMF-Relay", "Signal=4", 8), '4');
+    assert_int_equal(relay("Signal=\t6\r\n"), '6');
+}
+
+/* The RFC 4733 event number instead of the character, as some gateways
+ * send it and Asterisk and FreeSWITCH read it: 10 is *, 11 #, 12-15 A-D. */
+static void test_event_numbers(void **state)
+{
+    (void)state;
+    assert_int_equal(relay("Signal=10\r\nDuration=160\r\n"), '*');
+    assert_int_equal(relay("Signal=11\r\n"), '#');
+    assert_int_equal(relay("Signal=12"), 'A');
+    assert_int_equal(relay("Signal=15"), 'D');
+    assert_int_equal(relay("Signal=05"), '5');
+    assert_int_equal(relay("Signal=16\r\n"), 0);     /* flash: no digit */
+    assert_int_equal(relay("Signal=17"), 0);
+    assert_int_equal(relay("Signal=99"), 0);
+    assert_int_equal(relay("Signal=100"), 0);
+    assert_int_equal(relay("Signal=4294967307"), 0);  /* no wrap to 11 */
+    assert_int_equal(plain("10"), '*');
+    assert_int_equal(plain("11\r\n"), '#');
+    assert_int_equal(plain(" 13"), 'B');
+    assert_int_equal(plain("7\r\n"), '7');
+    /* the number ends where the body does */
+    assert_int_equal(sip_dtmf_body_digit("application/dtmf", "11", 1), '1');
+    assert_int_equal(sip_dtmf_body_digit("application/dtmf-relay", "Signal=111", 9), '#');
 }
 
 static void test_plain(void **state)
@@ -81,6 +106,7 @@ static void test_length_is_the_body(void **state)
     assert_int_equal(sip_dtmf_body_digit("application/dtmf", "  5", 2), 0);
     /* a NUL inside the body is a byte like any other */
     assert_int_equal(sip_dtmf_body_digit("application/dtmf-relay", "X=1\0\r\nSignal=6", 15), '6');
+    assert_int_equal(sip_dtmf_body_digit("application/dtmf", "\0" "5", 2), 0);
 }
 
 int main(void)
@@ -88,6 +114,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relay),
         cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_event_numbers),
         cmocka_unit_test(test_no_digit),
         cmocka_unit_test(test_length_is_the_body),
     };

@@ -9,7 +9,8 @@
 
 /* The digit ('0'-'9', '*', '#', 'A'-'D') in BODY (LEN bytes, not
  * NUL-terminated) of type CONTENT_TYPE (type/subtype, any case), or 0 when
- * the type is neither DTMF type or the body names no digit. */
+ * the type is neither DTMF type or the body names no digit. The event is
+ * the character or its RFC 4733 number: "Signal=11" and "11" are '#'. */
 char sip_dtmf_body_digit(const char *content_type, const char *body, size_t len);
 
 #endif
