@@ -31,6 +31,51 @@ static sip_mode from_sdp_mode(unsigned m)
     }
 }
 
+static bool sdp_token_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("-!#$%&'*+.^_`{|}~", c));
+}
+
+/* Debian 12's sofia-sip (1.12.11) loops on an m= line whose format list has
+ * a format starting with a character outside token ("m=audio 1 X (": its
+ * token() returns NULL without moving on, and parse_media allocates a list
+ * item per turn until memory runs out: ~20 GB and a minute of the loop
+ * thread per body). Fixed upstream in 2022 (freeswitch/sofia-sip a953f25),
+ * not in Debian. RFC 4566 allows only tokens there (media SP port SP proto
+ * *(SP fmt), proto and port with '/'), so such a body is refused before
+ * sofia reads it; so is a NUL, where sofia would silently cut the body. */
+static bool sdp_media_lines_sane(const char *text, size_t len)
+{
+    if (memchr(text, '\0', len))
+        return false;
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && text[e] != '\r' && text[e] != '\n')
+            e++;
+        size_t k = i;
+        while (k < e && (text[k] == ' ' || text[k] == '\t'))
+            k++;
+        if (e - k >= 2 && text[k] == 'm' && text[k + 1] == '=') {
+            int field = 0;
+            bool in = false;
+            for (k += 2; k < e; k++) {
+                char c = text[k];
+                if (c == ' ' || c == '\t') {
+                    field += in;
+                    in = false;
+                } else if (sdp_token_char(c) || (c == '/' && field < 3)) {
+                    in = true;
+                } else {
+                    return false;
+                }
+            }
+        }
+        i = e + 1;
+    }
+    return true;
+}
+
 int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -38,6 +83,10 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
     out->addr.sin_family = AF_INET;
     if (!text || len == 0) {
         set_err(err, errlen, "no SDP");
+        return -1;
+    }
+    if (!sdp_media_lines_sane(text, len)) {
+        set_err(err, errlen, "m= line with characters outside RFC 4566 tokens, or a NUL");
         return -1;
     }
     sdp_parser_t *p = sdp_parse(NULL, text, (issize_t)len, sdp_f_c_missing);
