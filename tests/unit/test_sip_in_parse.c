@@ -267,6 +267,46 @@ static void test_parties_missing_from(void **state)
     sip_in_parties_free(&p);
 }
 
+/* What callroute cannot use: a body of another type than SDP (RFC 4475
+ * 3.3.6 invut: 415), an Accept without SDP (3.3.15 sdp01: 406). */
+static void test_body_check(void **state)
+{
+    (void)state;
+#define SDP_BODY "v=0\r\no=a 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+#define WITH(headers, body) HEAD("sip:100@192.0.2.2") "From: <sip:1@x>;tag=a\r\n" headers "\r\n" body
+    char text[1024];
+    snprintf(text, sizeof text, WITH("Content-Type: application/sdp\r\nContent-Length: %zu\r\n", SDP_BODY),
+             strlen(SDP_BODY));
+    assert_int_equal(sip_in_body_check(parse(text)), 0);
+    snprintf(text, sizeof text, WITH("Content-Type: Application/SDP\r\nContent-Length: %zu\r\n", SDP_BODY),
+             strlen(SDP_BODY));
+    assert_int_equal(sip_in_body_check(parse(text)), 0);
+    snprintf(text, sizeof text, WITH("Content-Length: %zu\r\n", SDP_BODY), strlen(SDP_BODY));
+    assert_int_equal(sip_in_body_check(parse(text)), 0);   /* no type: read as SDP, as phones mean */
+    assert_int_equal(sip_in_body_check(parse(WITH("Content-Length: 0\r\n", ""))), 0);   /* no offer */
+    assert_int_equal(sip_in_body_check(parse(WITH("Content-Type: application/unknownformat\r\n"
+                                                  "Content-Length: 40\r\n",
+                                                  "<audio>\r\n <pcmu port=\"443\"/>\r\n</audio>\r\n"))),
+                     415);
+    assert_int_equal(sip_in_body_check(parse(WITH("Content-Type: multipart/mixed;boundary=x\r\n"
+                                                  "Content-Length: 4\r\n", "--x\n"))),
+                     415);
+    /* a type without a body is no body */
+    assert_int_equal(sip_in_body_check(parse(WITH("Content-Type: text/plain\r\nContent-Length: 0\r\n", ""))), 0);
+
+    assert_int_equal(sip_in_body_check(parse(WITH("Accept: text/nobodyKnowsThis\r\nContent-Length: 0\r\n", ""))),
+                     406);
+    assert_int_equal(sip_in_body_check(parse(WITH("Accept: application/dtmf-relay\r\nAccept: text/plain\r\n"
+                                                  "Content-Length: 0\r\n", ""))),
+                     406);
+    static const char *const fine[] = {"application/sdp", "application/SDP;level=1", "text/plain, application/sdp",
+                                       "application/*", "*/*", ""};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        snprintf(text, sizeof text, WITH("Accept: %s\r\nContent-Length: 0\r\n", ""), fine[i]);
+        assert_int_equal(sip_in_body_check(parse(text)), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +316,7 @@ int main(void)
         cmocka_unit_test_teardown(test_parties_from_and_request_uri, teardown),
         cmocka_unit_test_teardown(test_parties_asserted_identity_only_when_trusted, teardown),
         cmocka_unit_test_teardown(test_parties_missing_from, teardown),
+        cmocka_unit_test_teardown(test_body_check, teardown),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -66,6 +66,16 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
         return;
     }
 
+    /* A body we would misread as SDP, or an answer body the caller does
+     * not accept (RFC 3261 8.2.3, 21.4.7): refused before any media. */
+    int unusable = sip_in_body_check(sip);
+    if (unusable) {
+        const sip_content_type_t *ct = sip->sip_content_type;
+        sip_log(d, SIP_LOG_INFO, "call %s from %s: %d (Content-Type %s)", sip->sip_call_id->i_id, source,
+                unusable, ct && ct->c_type ? ct->c_type : "-");
+        respond(d, nh, unusable, TAG_IF(unusable == 415, SIPTAG_ACCEPT_STR("application/sdp")), TAG_END());
+        return;
+    }
     sip_in_parties who;
     sip_leg *leg = NULL;
     if (!sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who) ||

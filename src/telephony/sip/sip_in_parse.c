@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/sip_extra.h>
@@ -123,4 +124,28 @@ void sip_in_parties_free(sip_in_parties *p)
     free(p->caller_name);
     free(p->callee);
     memset(p, 0, sizeof *p);
+}
+
+static bool covers_sdp(const sip_accept_t *ac)
+{
+    const char *t = ac->ac_type;
+    return strcasecmp(t, "application/sdp") == 0 || strcasecmp(t, "application/*") == 0 ||
+           strcmp(t, "*/*") == 0;
+}
+
+int sip_in_body_check(const sip_t *sip)
+{
+    const sip_content_type_t *ct = sip->sip_content_type;
+    if (sip->sip_payload && sip->sip_payload->pl_len && ct && ct->c_type &&
+        strcasecmp(ct->c_type, "application/sdp") != 0)
+        return 415;
+    bool listed = false;
+    for (const sip_accept_t *ac = sip->sip_accept; ac; ac = ac->ac_next) {
+        if (!ac->ac_type || !ac->ac_type[0])
+            continue;
+        if (covers_sdp(ac))
+            return 0;
+        listed = true;
+    }
+    return listed ? 406 : 0;
 }

@@ -46,6 +46,15 @@ typedef struct sip_in_parties {
     char *caller, *caller_name, *callee;
 } sip_in_parties;
 
+/* Whether callroute can use the INVITE's body and answer it: 0; 415 when
+ * the body is of another type than application/sdp (callroute would read
+ * it as SDP; the answer must carry Accept: application/sdp, RFC 3261
+ * 21.4.13); 406 when Accept names media types and none covers
+ * application/sdp, the only body callroute answers with. A body without a
+ * Content-Type is taken for SDP; an Accept without media types is as good
+ * as none (RFC 3261 would refuse every body; callers mean no preference). */
+int sip_in_body_check(const sip_t *sip);
+
 /* false: out of memory (nothing is left allocated in OUT). */
 bool sip_in_parties_get(const sip_t *sip, bool trust_identity, sip_in_parties *out);
 void sip_in_parties_free(sip_in_parties *p);
