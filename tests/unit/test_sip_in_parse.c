@@ -209,6 +209,28 @@ static void test_parties_from_and_request_uri(void **state)
     sip_in_parties_free(&p);
 }
 
+/* Found by fuzz_sip_msg: sofia keeps a URI folded inside <...> with its
+ * CRLF in the user part, which then was caller_number (and the log line). */
+static void test_parties_folded_uri(void **state)
+{
+    (void)state;
+    sip_in_parties p;
+    assert_true(sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
+                                         "From: \"Bell\" <sip:a.\r\n g.bell@example.com>;tag=630214\r\n"
+                                         "P-Asserted-Identity: <sip:55\r\n\t51@192.0.2.1>\r\n"
+                                         "Content-Length: 0\r\n\r\n"),
+                                   true, &p));
+    assert_string_equal(p.caller, "55 51");
+    sip_in_parties_free(&p);
+    assert_true(sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
+                                         "From: \"Bell\" <sip:a.\r\n g.bell@example.com>;tag=630214\r\n"
+                                         "Content-Length: 0\r\n\r\n"),
+                                   false, &p));
+    assert_null(strpbrk(p.caller, "\r\n"));
+    assert_string_equal(p.caller, "a. g.bell");
+    sip_in_parties_free(&p);
+}
+
 static void test_parties_asserted_identity_only_when_trusted(void **state)
 {
     (void)state;
@@ -314,6 +336,7 @@ int main(void)
         cmocka_unit_test_teardown(test_header_limits, teardown),
         cmocka_unit_test(test_unquote),
         cmocka_unit_test_teardown(test_parties_from_and_request_uri, teardown),
+        cmocka_unit_test_teardown(test_parties_folded_uri, teardown),
         cmocka_unit_test_teardown(test_parties_asserted_identity_only_when_trusted, teardown),
         cmocka_unit_test_teardown(test_parties_missing_from, teardown),
         cmocka_unit_test_teardown(test_body_check, teardown),

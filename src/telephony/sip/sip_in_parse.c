@@ -87,9 +87,14 @@ void sip_in_collect_headers(const sip_t *sip, sip_in_headers *out)
     }
 }
 
+/* A user part as we pass it on: sofia keeps a URI folded inside <...>
+ * ("<sip:1\r\n 2@x>") with its CRLF in url_user. */
 static char *dup_or_empty(const char *s)
 {
-    return strdup(s ? s : "");
+    char *r = strdup(s ? s : "");
+    if (r)
+        unfold(r);
+    return r;
 }
 
 bool sip_in_parties_get(const sip_t *sip, bool trust_identity, sip_in_parties *out)
@@ -102,7 +107,7 @@ bool sip_in_parties_get(const sip_t *sip, bool trust_identity, sip_in_parties *o
     const sip_p_asserted_identity_t *pai = trust_identity ? sip_p_asserted_identity(sip) : NULL;
     const char *display = from_display;
     if (pai && pai->paid_url->url_user) {
-        out->caller = strdup(pai->paid_url->url_user);
+        out->caller = dup_or_empty(pai->paid_url->url_user);
         /* <URI> alone has an empty display name: From's is the caller's then */
         display = pai->paid_display && pai->paid_display[0] ? pai->paid_display : from_display;
     } else {

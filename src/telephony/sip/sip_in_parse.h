@@ -39,9 +39,10 @@ char *sip_in_unquote(const char *s);
  * gateway trusted to assert it) the P-Asserted-Identity user, and
  * CALLER_NAME the matching display name unquoted (From's when the asserted
  * identity has none; NULL when there is none at all); CALLEE the
- * Request-URI user. User parts are as sofia keeps them
- * (%-escapes that must stay escaped are kept, so no NUL or CR/LF). Missing
- * parts are "". All malloc'd, owned by the caller (sip_in_parties_free). */
+ * Request-URI user. User parts are as sofia keeps them (%-escapes that
+ * must stay escaped are kept, so no NUL), line folding one space (sofia
+ * keeps a folded <URI>'s CRLF): no CR or LF. Missing parts are "". All
+ * malloc'd, owned by the caller (sip_in_parties_free). */
 typedef struct sip_in_parties {
     char *caller, *caller_name, *callee;
 } sip_in_parties;
