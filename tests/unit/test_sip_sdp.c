@@ -101,13 +101,25 @@ static void test_m_line_sofia_loop(void **state)
     static const char *const bad[] = {
         "m=audio 5000 FOO (\r\n", "m=image 5000 udptl t38 \"x\"\r\n", "m=audio 5000 RTP/AVP 0 <\r\n",
         "m=audio 5000 udp a /b\r\n", "m=audio 5000 ZTP/AVP\xa5\xa5 96 8\r\n", "  m=audio 1 X @\r\n",
+        /* the port ends at the first non-digit for sofia: "0P" is port 0, proto P */
+        "m=video 0P /RTAVP 60\r\n", "m=audio 49217TP /RTCP \tip4gl\r\n", "m=audio 5000/ RTP/AVP 0\r\n",
+        "m=audio RTP/AVP 0\r\n", "m=audio 5000\r\n",
     };
+    /* blanks after the proto: sofia skips spaces only, and loops on a tab
+     * left for the formats; they are dropped before it reads the line */
+    static const char *const trailing[] = {"m=audio 5000 RTP/Aiel\t\t\t\r\n", "m=audio 5000 X \t\r\n",
+                                           "m=audio 5000 X\t \t\r\n"};
     alarm(5);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char sdp[256];
         snprintf(sdp, sizeof sdp, BASE "%s", bad[i]);
         assert_int_equal(parse(sdp, &m, err, sizeof err), -1);
         assert_non_null(strstr(err, "m= line"));
+    }
+    for (size_t i = 0; i < sizeof trailing / sizeof trailing[0]; i++) {
+        char sdp[256];
+        snprintf(sdp, sizeof sdp, BASE "%s", trailing[i]);
+        assert_int_equal(parse(sdp, &m, err, sizeof err), -1);   /* no usable audio, but an answer */
     }
     /* a NUL inside the body */
     static const char nul[] = BASE "m=audio 4000 RTP/AVP 0\r\n\0a=sendonly\r\n";
@@ -117,6 +129,9 @@ static void test_m_line_sofia_loop(void **state)
     assert_int_equal(parse(BASE "m=audio 4000/2 RTP/AVP 0 8\r\n", &m, err, sizeof err), 0);
     assert_int_equal(parse(BASE "m=image 4002 udptl t38\r\nm=audio 4000 RTP/AVP 8\t0\r\n", &m, err, sizeof err), 0);
     assert_int_equal(m.pts[0], 8);
+    assert_int_equal(parse(BASE "m=audio  4000 \tRTP/AVP   8 0 \r\n", &m, err, sizeof err), 0);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0 \t \r\na=sendonly \r\n", &m, err, sizeof err), 0);
+    assert_int_equal(m.mode, SDP_SENDONLY);
 }
 
 /* Network input: a port that does not fit 16 bits (65536 used to wrap to
