@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "admin/admin_route.h"
 #include "cli/admin.h"
 #include "cli/cli.h"
 #include "telephony/sip/sip.h"
@@ -430,18 +431,23 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
     (void)upload_size;
     (void)state;
     admin *a = arg;
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+    const char *id;
+    switch (admin_route(method, url, &id)) {
+    case ADMIN_R_NOT_ALLOWED:
         return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, error("method not allowed: the admin API is read-only", NULL));
-    if (strcmp(url, "/health") == 0)
+    case ADMIN_R_HEALTH:
         return reply(conn, MHD_HTTP_OK, health(a));
-    if (strcmp(url, "/refused") == 0)
+    case ADMIN_R_REFUSED:
         return reply(conn, MHD_HTTP_OK, refused(a));
-    if (strcmp(url, "/calls") == 0 || strcmp(url, "/calls/") == 0)
+    case ADMIN_R_CALLS:
         return reply(conn, MHD_HTTP_OK, calls(a));
-    if (strncmp(url, "/calls/", 7) == 0) {
-        const entry *e = find(a, url + 7);
+    case ADMIN_R_CALL: {
+        const entry *e = find(a, id);
         return e ? reply(conn, MHD_HTTP_OK, one_call(a, e))
-                 : reply(conn, MHD_HTTP_NOT_FOUND, error("no such call (live or recently finished)", url + 7));
+                 : reply(conn, MHD_HTTP_NOT_FOUND, error("no such call (live or recently finished)", id));
+    }
+    case ADMIN_R_NOT_FOUND:
+        break;
     }
     return reply(conn, MHD_HTTP_NOT_FOUND, error("not found: GET /health, /calls, /calls/CALL_ID or /refused", NULL));
 }

@@ -6,16 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sofia-sip/msg_header.h>
-#include <sofia-sip/sip_extra.h>
-#include <sofia-sip/sip_hclasses.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
 
 #include "telephony/sip/sip_int.h"
-
-#define MAX_HEADERS 48
+#include "telephony/sip/sip_dtmf_body.h"
+#include "telephony/sip/sip_in_parse.h"
 
 static void respond(sip_driver *d, nua_handle_t *nh, int code, tag_type_t tag, tag_value_t value, ...)
 {
@@ -23,63 +20,6 @@ static void respond(sip_driver *d, nua_handle_t *nh, int code, tag_type_t tag, t
     ta_start(ta, tag, value);
     nua_respond(nh, code, sip_status_phrase(code), NUTAG_WITH_THIS(d->nua), ta_tags(ta));
     (void)ta_end(ta);
-}
-
-static char *unquote(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-        char *r = strndup(s + 1, n - 2);
-        /* "\x" escapes inside a quoted display name */
-        char *w = r;
-        for (char *p = r; *p; p++) {
-            if (*p == '\\' && p[1])
-                p++;
-            *w++ = *p;
-        }
-        *w = '\0';
-        return r;
-    }
-    return strdup(s);
-}
-
-/* Headers of the INVITE as name/value pairs for sip.header.<Name>. */
-typedef struct hdr_list {
-    const char *names[MAX_HEADERS];
-    const char *values[MAX_HEADERS];
-    size_t count;
-    char buf[8192];
-} hdr_list;
-
-static void collect_headers(const sip_t *sip, hdr_list *out)
-{
-    size_t used = 0;
-    out->count = 0;
-    for (const msg_header_t *h = (const msg_header_t *)sip->sip_request; h; h = h->sh_succ) {
-        const msg_hclass_t *hc = h->sh_class;
-        const char *name = hc->hc_name;
-        if (hc == sip_request_class || hc == sip_separator_class || hc == sip_payload_class)
-            continue;
-        if (hc == sip_unknown_class)
-            name = h->sh_unknown->un_name;
-        if (!name || !*name || out->count == MAX_HEADERS)
-            continue;
-        issize_t n;
-        if (hc == sip_unknown_class) {   /* the field of an unknown header is its raw value */
-            const char *v = h->sh_unknown->un_value ? h->sh_unknown->un_value : "";
-            n = (issize_t)snprintf(out->buf + used, sizeof out->buf - used, "%s", v);
-        } else {
-            n = msg_header_field_e(out->buf + used, sizeof out->buf - used, h, 0);
-        }
-        if (n < 0 || used + (size_t)n + 1 >= sizeof out->buf)
-            break;
-        out->names[out->count] = name;
-        out->values[out->count] = out->buf + used;
-        out->count++;
-        used += (size_t)n + 1;
-    }
 }
 
 void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[])
@@ -126,26 +66,30 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
         return;
     }
 
-    sip_leg *leg = sip_leg_new(d, false);
-    if (!leg) {
+    /* A body we would misread as SDP, or an answer body the caller does
+     * not accept (RFC 3261 8.2.3, 21.4.7): refused before any media. */
+    int unusable = sip_in_body_check(sip);
+    if (unusable) {
+        const sip_content_type_t *ct = sip->sip_content_type;
+        sip_log(d, SIP_LOG_INFO, "call %s from %s: %d (Content-Type %s)", sip->sip_call_id->i_id, source,
+                unusable, ct && ct->c_type ? ct->c_type : "-");
+        respond(d, nh, unusable, TAG_IF(unusable == 415, SIPTAG_ACCEPT_STR("application/sdp")), TAG_END());
+        return;
+    }
+    sip_in_parties who;
+    sip_leg *leg = NULL;
+    if (!sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who) ||
+        !(leg = sip_leg_new(d, false))) {
+        sip_in_parties_free(&who);
         respond(d, nh, 500, TAG_END());
         return;
     }
     leg->nh = nh;
     nua_handle_bind(nh, &leg->hc);
     leg->call_id = sip_strdup(sip->sip_call_id->i_id);
-    /* The number: P-Asserted-Identity before From, from a gateway trusted
-     * to assert it; anyone else (a phone, too) could name any caller. */
-    const sip_p_asserted_identity_t *pai =
-        gw && sip_gw_conf(gw)->trust_identity ? sip_p_asserted_identity(sip) : NULL;
-    if (pai && pai->paid_url->url_user) {
-        leg->caller = sip_strdup(pai->paid_url->url_user);
-        leg->caller_name = unquote(pai->paid_display ? pai->paid_display : sip->sip_from->a_display);
-    } else {
-        leg->caller = sip_strdup(from_user ? from_user : "");
-        leg->caller_name = unquote(sip->sip_from ? sip->sip_from->a_display : NULL);
-    }
-    leg->callee = sip_strdup(sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "");
+    leg->caller = who.caller;
+    leg->caller_name = who.caller_name;
+    leg->callee = who.callee;
     leg->source = sip_strdup(source);
     /* Its RTP comes from the address its SDP names, unless it is marked as
      * behind NAT (symmetric_rtp): then the first packets may teach us. */
@@ -168,8 +112,8 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
 
     /* On the stack: a 9 KB malloc per call is a "large" request, which makes
      * glibc consolidate its fast bins on every INVITE. */
-    hdr_list hbuf, *hl = &hbuf;
-    collect_headers(sip, hl);
+    sip_in_headers hbuf, *hl = &hbuf;
+    sip_in_collect_headers(sip, hl);
     tel_call_info info = {
         .call_id = leg->call_id,
         .caller_number = leg->caller,
@@ -288,30 +232,9 @@ void sip_in_info(sip_leg *leg, const sip_t *sip)
 {
     if (!sip || !sip->sip_payload || !sip->sip_content_type || !sip->sip_content_type->c_type)
         return;
-    const char *type = sip->sip_content_type->c_type;
-    const char *body = sip->sip_payload->pl_data;
-    size_t len = sip->sip_payload->pl_len;
-    char digit = 0;
-    if (strcasecmp(type, "application/dtmf-relay") == 0) {
-        /* "Signal=5\r\nDuration=160\r\n" */
-        for (size_t i = 0; i + 7 < len; i++) {
-            if (strncasecmp(body + i, "signal=", 7) == 0) {
-                size_t j = i + 7;
-                while (j < len && body[j] == ' ')
-                    j++;
-                if (j < len)
-                    digit = body[j];
-                break;
-            }
-        }
-    } else if (strcasecmp(type, "application/dtmf") == 0) {
-        for (size_t i = 0; i < len && !digit; i++)
-            if (body[i] != ' ' && body[i] != '\r' && body[i] != '\n')
-                digit = body[i];
-    }
-    if (digit >= 'a' && digit <= 'd')
-        digit = (char)(digit - 'a' + 'A');
-    if (digit && strchr("0123456789*#ABCD", digit))
+    char digit = sip_dtmf_body_digit(sip->sip_content_type->c_type, sip->sip_payload->pl_data,
+                                     sip->sip_payload->pl_len);
+    if (digit)
         sip_leg_digit(leg, digit);
 }
 

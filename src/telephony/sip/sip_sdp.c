@@ -4,6 +4,7 @@
  * (cheaper than SOA, notes/sofia-sip.md). */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sofia-sip/sdp.h>
@@ -31,6 +32,110 @@ static sip_mode from_sdp_mode(unsigned m)
     }
 }
 
+static bool sdp_token_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("-!#$%&'*+.^_`{|}~", c));
+}
+
+/* Debian 12's sofia-sip (1.12.11) loops on an m= line whose format list has
+ * a format starting with a character outside token ("m=audio 1 X (", or
+ * "m=audio 1X /Y": the port ends at the X, which becomes the proto): its
+ * token() returns NULL without moving on, and parse_media allocates a list
+ * item per turn until memory runs out: ~20 GB and a minute of the loop
+ * thread per body. Fixed upstream in 2022 (freeswitch/sofia-sip a953f25),
+ * not in Debian. So an m= line must be what RFC 4566 allows, read the way
+ * sofia splits it: media token, port digits ["/" digits], proto of tokens
+ * and '/', then format tokens, separated by spaces or tabs. A body with a
+ * NUL (where sofia would silently cut it) is refused too. */
+static size_t span_token(const char *s, size_t i, size_t e, bool slash)
+{
+    while (i < e && (sdp_token_char(s[i]) || (slash && s[i] == '/')))
+        i++;
+    return i;
+}
+
+static size_t span_blank(const char *s, size_t i, size_t e)
+{
+    while (i < e && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i;
+}
+
+static size_t span_digits(const char *s, size_t i, size_t e)
+{
+    while (i < e && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i;
+}
+
+/* LINE[I..E) after "m=": true when it has the RFC 4566 shape. */
+static bool media_line_ok(const char *s, size_t i, size_t e)
+{
+    size_t j = span_token(s, i, e, false);   /* media */
+    if (j == i || (i = span_blank(s, j, e)) == j)
+        return false;
+    j = span_digits(s, i, e);                /* port ["/" number of ports] */
+    if (j == i)
+        return false;
+    if (j < e && s[j] == '/') {
+        i = j + 1;
+        if ((j = span_digits(s, i, e)) == i)
+            return false;
+    }
+    if ((i = span_blank(s, j, e)) == j)
+        return false;
+    if ((j = span_token(s, i, e, true)) == i)   /* proto */
+        return false;
+    while (j < e) {                          /* formats */
+        if ((i = span_blank(s, j, e)) == j)
+            return false;
+        j = span_token(s, i, e, false);
+        if (j == i && i < e)
+            return false;
+    }
+    return true;
+}
+
+/* TEXT as sofia may read it: a copy (LEN bytes, *OUTLEN after) with
+ * blanks at the end of m= lines removed (after the proto sofia skips
+ * spaces only: "RTP/X \t" or "RTP/X\t\t" leaves a tab for the format
+ * loop), or NULL when an m= line is not RFC 4566's or TEXT has a NUL. */
+static char *sdp_media_lines_clean(const char *text, size_t len, size_t *outlen)
+{
+    if (memchr(text, '\0', len))
+        return NULL;
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && text[e] != '\r' && text[e] != '\n')
+            e++;
+        size_t k = span_blank(text, i, e), end = e;
+        if (e - k >= 2 && text[k] == 'm' && text[k + 1] == '=') {
+            while (end > k && (text[end - 1] == ' ' || text[end - 1] == '\t'))
+                end--;
+            if (!media_line_ok(text, k + 2, end)) {
+                free(out);
+                return NULL;
+            }
+        }
+        memcpy(out + n, text + i, end - i);
+        n += end - i;
+        size_t next = e;
+        while (next < len && (text[next] == '\r' || text[next] == '\n'))
+            next++;
+        memcpy(out + n, text + e, next - e);   /* line ends as sent */
+        n += next - e;
+        i = next;
+    }
+    out[n] = '\0';
+    *outlen = n;
+    return out;
+}
+
 int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -40,7 +145,14 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
         set_err(err, errlen, "no SDP");
         return -1;
     }
-    sdp_parser_t *p = sdp_parse(NULL, text, (issize_t)len, sdp_f_c_missing);
+    size_t clen;
+    char *clean = sdp_media_lines_clean(text, len, &clen);
+    if (!clean) {
+        set_err(err, errlen, "m= line with characters outside RFC 4566 tokens, or a NUL");
+        return -1;
+    }
+    sdp_parser_t *p = sdp_parse(NULL, clean, (issize_t)clen, sdp_f_c_missing);
+    free(clean);   /* sdp_parse works on its own copy */
     sdp_session_t *s = sdp_session(p);
     if (!s) {
         set_err(err, errlen, sdp_parsing_error(p));
