@@ -1,24 +1,89 @@
-/* admin_route.c — method + URL -> admin API resource (see admin_route.h). */
+/* admin_route.c — method + URL -> admin API resource (see admin_route.h).
+ * One table: a path pattern is literal, or has one `*` standing for a
+ * non-empty part (which may hold '/': call ids do), and a literal tail. */
 #include "admin/admin_route.h"
 
+#include <stdbool.h>
 #include <string.h>
 
-admin_resource admin_route(const char *method, const char *url, const char **call_id)
+typedef struct route {
+    unsigned method;
+    const char *head, *tail;   /* pattern head, then '*' and tail when tail != NULL */
+    admin_resource res;
+} route;
+
+static const route routes[] = {
+    {ADMIN_M_GET, "/health", NULL, ADMIN_R_HEALTH},
+    {ADMIN_M_GET, "/refused", NULL, ADMIN_R_REFUSED},
+    {ADMIN_M_GET, "/cdr", NULL, ADMIN_R_CDR},
+    {ADMIN_M_GET, "/calls", NULL, ADMIN_R_CALLS},
+    {ADMIN_M_GET, "/calls/", NULL, ADMIN_R_CALLS},
+    {ADMIN_M_GET, "/calls/", "", ADMIN_R_CALL},
+};
+
+static unsigned method_bit(const char *m)
 {
-    *call_id = NULL;
-    if (!method || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
-        return ADMIN_R_NOT_ALLOWED;
+    if (!m)
+        return 0;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
+        return ADMIN_M_GET;
+    if (strcmp(m, "POST") == 0)
+        return ADMIN_M_POST;
+    if (strcmp(m, "PUT") == 0)
+        return ADMIN_M_PUT;
+    if (strcmp(m, "DELETE") == 0)
+        return ADMIN_M_DELETE;
+    return 0;
+}
+
+/* URL matches R; the `*` part in *P, *N. */
+static bool matches(const route *r, const char *url, const char **p, size_t *n)
+{
+    size_t hl = strlen(r->head), ul = strlen(url);
+    if (strncmp(url, r->head, hl) != 0)
+        return false;
+    if (!r->tail)
+        return ul == hl;
+    size_t tl = strlen(r->tail);
+    if (ul <= hl + tl || strcmp(url + ul - tl, r->tail) != 0)
+        return false;
+    *p = url + hl;
+    *n = ul - hl - tl;
+    return true;
+}
+
+admin_match admin_route(const char *method, const char *url)
+{
+    admin_match m = {.res = ADMIN_R_NOT_FOUND};
     if (!url)
-        return ADMIN_R_NOT_FOUND;
-    if (strcmp(url, "/health") == 0)
-        return ADMIN_R_HEALTH;
-    if (strcmp(url, "/refused") == 0)
-        return ADMIN_R_REFUSED;
-    if (strcmp(url, "/calls") == 0 || strcmp(url, "/calls/") == 0)
-        return ADMIN_R_CALLS;
-    if (strncmp(url, "/calls/", 7) == 0) {
-        *call_id = url + 7;
-        return ADMIN_R_CALL;
+        return m;
+    unsigned want = method_bit(method);
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const char *p = NULL;
+        size_t n = 0;
+        if (!matches(&routes[i], url, &p, &n))
+            continue;
+        if (routes[i].method & want) {
+            m.res = routes[i].res;
+            m.param = p;
+            m.param_len = n;
+            m.allow = 0;
+            return m;
+        }
+        m.allow |= routes[i].method;
     }
-    return ADMIN_R_NOT_FOUND;
+    if (m.allow)
+        m.res = ADMIN_R_NOT_ALLOWED;
+    return m;
+}
+
+const char *admin_allow_header(unsigned allow)
+{
+    static const char *const names[16] = {
+        "",          "GET, HEAD",        "POST",        "GET, HEAD, POST", "PUT",
+        "GET, HEAD, PUT",       "POST, PUT",    "GET, HEAD, POST, PUT", "DELETE",
+        "GET, HEAD, DELETE",    "POST, DELETE", "GET, HEAD, POST, DELETE", "PUT, DELETE",
+        "GET, HEAD, PUT, DELETE", "POST, PUT, DELETE", "GET, HEAD, POST, PUT, DELETE",
+    };
+    return names[allow & 15];
 }

@@ -1,24 +1,39 @@
 /* admin_route.h — which resource of the admin API a request names: the
- * routing decision of src/cli/admin.c's request handler as a pure function
- * of the method and URL (no daemon, no calls), so it is unit tested and
- * fuzzed apart from the code that answers. The URL is what libmicrohttpd
- * hands over: the path, %-decoded, without the query string; anything the
- * client sent. */
+ * routing decision as a pure function of the method and URL (no daemon, no
+ * calls), so it is unit tested and fuzzed apart from the code that answers.
+ * The URL is what libmicrohttpd hands over: the path, %-decoded, without
+ * the query string; anything the client sent. */
 #ifndef ADMIN_ROUTE_H
 #define ADMIN_ROUTE_H
+
+#include <stddef.h>
 
 typedef enum admin_resource {
     ADMIN_R_HEALTH,         /* GET /health */
     ADMIN_R_CALLS,          /* GET /calls, /calls/ */
     ADMIN_R_CALL,           /* GET /calls/CALL_ID */
     ADMIN_R_REFUSED,        /* GET /refused */
-    ADMIN_R_NOT_FOUND,      /* 404: any other path */
-    ADMIN_R_NOT_ALLOWED,    /* 405: a method but GET and HEAD (read-only) */
+    ADMIN_R_CDR,            /* GET /cdr */
+    ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
+    ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;
 
-/* The resource METHOD URL names. For ADMIN_R_CALL, *CALL_ID is the call id:
- * the rest of URL after "/calls/" (never empty; it may hold any byte but
- * NUL, '/' too, as Call-IDs may); else NULL. HEAD routes as GET. */
-admin_resource admin_route(const char *method, const char *url, const char **call_id);
+/* HTTP methods as bits, for the Allow header of a 405. */
+enum { ADMIN_M_GET = 1, ADMIN_M_POST = 2, ADMIN_M_PUT = 4, ADMIN_M_DELETE = 8 };
+
+typedef struct admin_match {
+    admin_resource res;
+    /* The variable part of the path (a call id, a revision number): points
+     * into the URL, LEN bytes, never empty; NULL when the path has none. A
+     * call id may hold any byte but NUL, '/' too, as Call-IDs may. */
+    const char *param;
+    size_t param_len;
+    unsigned allow;         /* ADMIN_R_NOT_ALLOWED: the methods the path takes */
+} admin_match;
+
+/* The resource METHOD URL names. HEAD routes as GET. */
+admin_match admin_route(const char *method, const char *url);
+/* "GET, HEAD, POST" for ALLOW (static storage). */
+const char *admin_allow_header(unsigned allow);
 
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "util/time.h"
 #include "cli/simrun.h"
 #include "records/cdr.h"
 #include "scenario/compile.h"
@@ -52,7 +53,7 @@ static bool parse_when(const char *s, double now, double *out)
         snprintf(day, sizeof day, "%sT00:00:00Z", s);
         s = day;
     }
-    if (simrun_parse_time(s, out, &off, &has))
+    if (cr_parse_time(s, out, &off, &has))
         return true;
     double d;
     if (n > 1 && s[n - 1] == 'd') {

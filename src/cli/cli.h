@@ -3,7 +3,7 @@
 #ifndef CLI_H
 #define CLI_H
 
-#define CALLROUTE_VERSION "0.1.0"
+#include "util/version.h"
 
 struct scn_program;
 

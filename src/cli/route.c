@@ -9,6 +9,7 @@
 
 #include "apps/registry.h"
 #include "cli/cli.h"
+#include "util/time.h"
 #include "route/route.h"
 #include "scenario/diag.h"
 #include "scenario/program.h"
@@ -73,84 +74,6 @@ static bool lookup_cb(void *ctx, const char *name, size_t len, cr_value *out)
             return true;
         }
     return false;
-}
-
-static bool digits(const char **s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*s)[i]))
-            return false;
-        v = v * 10 + ((*s)[i] - '0');
-    }
-    *s += n;
-    *out = v;
-    return true;
-}
-
-/* ISO 8601: YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|+HH[:MM]|-HH[:MM]]. Without an
- * offset the time is local. */
-static bool parse_at(const char *s, double *now, int *utc_offset)
-{
-    struct tm tm = {0};
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    double frac = 0;
-    if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) || *s++ != '-' || !digits(&s, 2, &d))
-        return false;
-    if (*s == 'T' || *s == 't' || *s == ' ') {
-        s++;
-        if (!digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi))
-            return false;
-        if (*s == ':') {
-            s++;
-            if (!digits(&s, 2, &sec))
-                return false;
-            if (*s == '.' && isdigit((unsigned char)s[1])) {
-                char *end;
-                frac = strtod(s, &end);
-                s = end;
-            }
-        }
-    }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return false;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    if (*s == '\0') {
-        tm.tm_isdst = -1;
-        time_t t = mktime(&tm);
-        if (t == (time_t)-1)
-            return false;
-        *now = (double)t + frac;
-        *utc_offset = (int)tm.tm_gmtoff;
-        return true;
-    }
-    int off = 0;
-    if (*s == 'Z' || *s == 'z') {
-        s++;
-    } else if (*s == '+' || *s == '-') {
-        int sign = *s++ == '-' ? -1 : 1, oh, om = 0;
-        if (!digits(&s, 2, &oh))
-            return false;
-        if (*s == ':')
-            s++;
-        if (*s && !digits(&s, 2, &om))
-            return false;
-        if (oh > 23 || om > 59)
-            return false;
-        off = sign * (oh * 3600 + om * 60);
-    } else {
-        return false;
-    }
-    if (*s)
-        return false;
-    *now = (double)timegm(&tm) - off + frac;
-    *utc_offset = off;
-    return true;
 }
 
 static bool parse_type(const char *s, scn_route_type *out)
@@ -239,7 +162,8 @@ int cli_route(int argc, char **argv)
                            type_s);
     scn_env env = {0};
     if (at) {
-        if (!parse_at(at, &env.now, &env.utc_offset))
+        bool has_offset;
+        if (!cr_parse_time(at, &env.now, &env.utc_offset, &has_offset))
             return usage_error("--at wants ISO 8601 time such as 2026-11-28T10:00:00+03:00, not '%s'",
                                at);
     } else {

@@ -326,7 +326,10 @@ static json_t *settings_schema(void)
                   described(duration_schema(0, 86400),
                             "on SIGTERM, how long live calls may go on before they are ended (default 0s)")),
         "protection against runaway scripts and overload");
-    json_t *admin = obj(json_pack("{s:o}", "listen", str_desc("HOST:PORT of the admin API (default 127.0.0.1:8080)")),
+    json_t *admin = obj(json_pack("{s:o,s:o,s:o}", "listen", str_desc("HOST:PORT of the admin API (default 127.0.0.1:8080)"),
+                                  "token_file",
+                                  str_desc("file holding the bearer token changes need (readable only by its owner)"),
+                                  "token_env", str_desc("or: the environment variable holding it")),
                         "admin API");
     return obj(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "sip", sip, "media", media, "smtp", smtp, "databases", dbs,
                          "limits", limits, "admin", admin),

@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/admin.h"
+#include <jansson.h>
+
+#include "admin/admin.h"
 #include "cli/records_hook.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
@@ -103,6 +105,21 @@ static void say(serve *s, sip_log_level lvl, const char *fmt, ...)
 }
 
 /* The services' background work (the outbox: durable jobs, mail). */
+/* /health: what the SIP edge refused and where the call records stand. */
+static void health_cb(void *arg, json_t *o)
+{
+    serve *s = arg;
+    sip_stats st;
+    sip_driver_stats(s->drv, &st);
+    json_object_set_new(o, "flood_dropped", json_integer((json_int_t)st.flood_dropped));
+    json_object_set_new(o, "flood_refused", json_integer((json_int_t)st.flood_refused));
+    json_object_set_new(o, "names_refused", json_integer((json_int_t)st.names_refused));
+    if (s->rec) {
+        rec_stats rs = rec_stats_of(s->rec);
+        json_object_set_new(o, "cdr_spooled", json_integer(rs.spooled));
+    }
+}
+
 static void rec_log_cb(void *arg, int level, const char *msg)
 {
     say(arg, level == 0 ? SIP_LOG_ERROR : level == 1 ? SIP_LOG_WARN : SIP_LOG_INFO, "%s", msg);
@@ -229,6 +246,7 @@ static void reload(serve *s)
     p->revision = ++s->revision;
     rec_set_settings(s->rec, &p->settings.cdr);
     eng_engine_set_program(s->eng, p);
+    admin_set_program(s->admin, p);
     sip_driver_set_program(s->drv, p);
     scn_program_unref(s->prog);
     s->prog = p;
@@ -378,8 +396,22 @@ int cli_serve(int argc, char **argv)
         goto out;
     }
     eng_options eo = {.trace = trace_cb, .trace_arg = &s};
-    /* An explicit --admin that cannot listen is fatal; the default is not. */
-    s.admin = admin_new(s.l, admin_addr ? admin_addr : s.prog->settings.admin_listen, err, sizeof err);
+    /* A token that is configured but cannot be used is fatal: the admin
+     * API would refuse every change. An explicit --admin that cannot
+     * listen is fatal; the default is not. */
+    char *token = NULL;
+    if (!admin_load_token(&s.prog->settings, &token, err, sizeof err)) {
+        fprintf(stderr, "callroute serve: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    admin_options ao = {.listen = admin_addr ? admin_addr : s.prog->settings.admin_listen, .token = token,
+                        .health = health_cb, .health_arg = &s, .svc = s.svc};
+    s.admin = admin_new(s.l, &ao, err, sizeof err);
+    if (token) {
+        memset(token, 0, strlen(token));
+        free(token);
+    }
     if (!s.admin && err[0] && admin_addr) {
         fprintf(stderr, "callroute serve: %s\n", err);
         rc = 1;
@@ -399,7 +431,7 @@ int cli_serve(int argc, char **argv)
     }
     s.rec_hook = records_hook_new(s.rec, &eo);
     admin_hook(s.admin, &eo);
-    admin_watch_sip(s.admin, s.drv);
+    admin_set_program(s.admin, s.prog);
     s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
     s.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (!s.eng || s.sigfd < 0) {

@@ -61,8 +61,4 @@ const char *simrun_var_value(const simrun_result *r, size_t i);
 /* NULL when the variable was never set. */
 const char *simrun_var(const simrun_result *r, const char *name);
 
-/* Parses an ISO 8601 time "2026-11-26T10:00:00+03:00" (offset Z or ±HH:MM,
- * optional; seconds optional). False when malformed. */
-bool simrun_parse_time(const char *s, double *epoch, int *utc_offset, bool *has_offset);
-
 #endif

@@ -6,6 +6,7 @@
 
 #include "apps/registry.h"
 #include "cli/cli.h"
+#include "util/time.h"
 #include "cli/simrun.h"
 #include "route/route.h"
 #include "scenario/diag.h"
@@ -145,7 +146,7 @@ int cli_simulate(int argc, char **argv)
         } else if (strcmp(arg, "--caller") == 0) {
             p.caller = val;
         } else if (strcmp(arg, "--at") == 0) {
-            if (!simrun_parse_time(val, &p.at, &p.utc_offset, &p.utc_offset_set)) {
+            if (!cr_parse_time(val, &p.at, &p.utc_offset, &p.utc_offset_set)) {
                 rc = usage_error("--at: expected a time like 2026-11-26T10:00:00+03:00, got '%s'", val);
                 goto out;
             }

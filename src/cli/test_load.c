@@ -10,6 +10,7 @@
 #include "cli/test_int.h"
 #include "scenario/compile.h"
 #include "scenario/diag.h"
+#include "util/time.h"
 
 typedef struct rd {
     tc_file *f;
@@ -321,7 +322,7 @@ static void read_call(rd *r, const scn_node *n, tc_case *c)
         p->call_id = scalar(r, v, "a call id");
     if ((v = scn_map_get(n, "at"))) {
         const char *s = scalar(r, v, "a time like 2026-11-26T10:00:00+03:00");
-        if (s && !simrun_parse_time(s, &p->at, &p->utc_offset, &p->utc_offset_set))
+        if (s && !cr_parse_time(s, &p->at, &p->utc_offset, &p->utc_offset_set))
             fail(r, v, "expected a time like 2026-11-26T10:00:00+03:00, got '%s'", s);
     }
     p->header_count = pairs(r, scn_map_get(n, "headers"), &c->header_names, &c->header_values, "headers");

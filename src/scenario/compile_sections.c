@@ -410,11 +410,23 @@ static void compile_limits(scn_cx *x, const scn_node *n)
 
 static void compile_admin(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"listen", NULL};
+    static const char *const keys[] = {"listen", "token_file", "token_env", NULL};
+    scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.admin"))
         return;
     scn_check_keys(x, n, keys, "settings.admin");
-    const scn_node *v = scn_map_get(n, "listen");
+    const scn_node *v = scn_map_get(n, "token_file");
+    if (v)
+        SCN_WITH_KEY(x, "token_file") {
+            const char *p = scn_expect_string(x, v, "a file holding the token");
+            if (p)
+                s->admin_token_file = scn_resolve_path(x, p);
+        }
+    if ((v = scn_map_get(n, "token_env")))
+        SCN_WITH_KEY(x, "token_env") s->admin_token_env = scn_expect_string(x, v, "an environment variable's name");
+    if (s->admin_token_file && s->admin_token_env)
+        scn_cx_error(&x->pub, n, "settings.admin: give token_file or token_env, not both");
+    v = scn_map_get(n, "listen");
     if (v)
         SCN_WITH_KEY(x, "listen") {
             const char *s = scn_expect_string(x, v, "an address like \"127.0.0.1:8080\"");

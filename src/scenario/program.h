@@ -154,6 +154,9 @@ typedef struct scn_settings {
     scn_cdr_settings cdr;
     double calls_per_second;   /* intake limit; 0: unlimited */
     const char *admin_listen;  /* "127.0.0.1:8080" */
+    /* The admin API's bearer token: a file only its owner may read
+     * (resolved), or the name of an environment variable; NULL: none. */
+    const char *admin_token_file, *admin_token_env;
     /* settings.sip.auth_failures: this many failed digest attempts from one
      * address within the window ban it (silently ignored) for ban seconds. */
     int auth_fail_max;         /* 0: never ban */

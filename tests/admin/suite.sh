@@ -120,13 +120,68 @@ case_not_found() {
         expect "unknown path: no JSON error" json nf2 "'error' in d"
 }
 
-case_read_only() { # POST and DELETE: 405 with Allow: GET, HEAD
+case_changes_need_token() { # no token configured: a change is 403 and says how to set one
     EVIDENCE="$W/post.json $W/post.json.headers"
-    get /calls post POST &&
-        expect "POST: $CODE" [ "$CODE" = 405 ] &&
-        expect "POST: no Allow header" grep -qi "^Allow: GET, HEAD" "$W/post.json.headers" &&
-        expect "POST: no JSON error" json post "'error' in d" &&
-        get /health del DELETE && expect "DELETE: $CODE" [ "$CODE" = 405 ]
+    get /health post POST &&
+        expect "POST without a configured token: $CODE" [ "$CODE" = 403 ] &&
+        expect "the 403 does not say how to configure a token" json post "'settings.admin.token_file' in d['error']" &&
+        get /health del DELETE && expect "DELETE: $CODE" [ "$CODE" = 403 ]
+}
+
+case_token() { # with settings.admin.token_env: 401 without or with a wrong token; with it, 405/404/413
+    EVIDENCE="$W/serve3.log $W/t1.json $W/t2.json $W/t3.json $W/t3.json.headers $W/t4.json $W/t5.json"
+    sed -e "s|  admin: { listen: \"127.0.0.1:$ADMIN\" }|  admin: { listen: \"127.0.0.1:$ADMIN2\", token_env: CALLROUTE_ADMIN_TOKEN }|" \
+        "$W/admin.yaml" >"$W/admin3.yaml"
+    CALLROUTE_ADMIN_TOKEN=s3cret-token-0123456789 "$CR" serve "$W/admin3.yaml" --sip "udp:127.0.0.1:$SIP2" \
+        >"$W/serve3.log" 2>&1 &
+    s3=$!
+    BG="$BG $s3"
+    wait_for "$W/serve3.log" 15 'listening for SIP' || { WHY="the server with a token did not start"; return 1; }
+    head -c 1100000 /dev/zero | tr '\0' x >"$W/big.body"
+    get /health t1 POST "$ADMIN2"; c1=$CODE
+    FETCH_TOKEN=wrong-token-0123456789 get /health t2 POST "$ADMIN2"; c2=$CODE
+    FETCH_TOKEN=s3cret-token-0123456789 get /health t3 POST "$ADMIN2"; c3=$CODE
+    FETCH_TOKEN=s3cret-token-0123456789 get /nothing t4 POST "$ADMIN2"; c4=$CODE
+    c5=$(FETCH_TOKEN=s3cret-token-0123456789 /usr/bin/python3 "$HERE/fetch.py" POST \
+        "http://127.0.0.1:$ADMIN2/health" "$W/t5.json" "$W/big.body" 2>>"$W/http.err")
+    get /health t6 GET "$ADMIN2"; c6=$CODE
+    kill -TERM $s3
+    reap $s3 || { WHY="the server with a token did not exit 0"; return 1; }
+    expect "no token: $c1, not 401" [ "$c1" = 401 ] &&
+        expect "a wrong token: $c2, not 401" [ "$c2" = 401 ] &&
+        expect "the right token on a GET-only path: $c3, not 405" [ "$c3" = 405 ] &&
+        expect "405 without Allow: GET, HEAD" grep -qi "^Allow: GET, HEAD" "$W/t3.json.headers" &&
+        expect "the right token on an unknown path: $c4, not 404" [ "$c4" = 404 ] &&
+        expect "a 1.1 MB body: $c5, not 413" [ "$c5" = 413 ] &&
+        expect "a GET on loopback without the token: $c6, not 200" [ "$c6" = 200 ] &&
+        expect "the token is in the log" sh -c "! grep -q s3cret-token '$W/serve3.log'"
+}
+
+case_token_file_private() { # a token file others can read is refused at start
+    EVIDENCE="$W/serve4.log"
+    printf 'a-token-of-32-characters-012345\n' >"$W/token"
+    chmod 644 "$W/token"
+    sed -e "s|  admin: { listen: \"127.0.0.1:$ADMIN\" }|  admin: { listen: \"127.0.0.1:$ADMIN2\", token_file: \"$W/token\" }|" \
+        "$W/admin.yaml" >"$W/admin4.yaml"
+    "$CR" serve "$W/admin4.yaml" --sip "udp:127.0.0.1:$SIP2" >"$W/serve4.log" 2>&1
+    rc=$?
+    expect "serve started (exit $rc) with a token file others can read" [ "$rc" = 1 ] &&
+        expect "no 'chmod 600' hint" grep -q "others may read it (chmod 600" "$W/serve4.log"
+}
+
+case_cdr() { # GET /cdr lists the finished call of live_and_finished_call from the records
+    EVIDENCE="$W/cdr.json $W/serve.log"
+    i=0
+    while :; do
+        get "/cdr?since=2000-01-01&limit=10" cdr
+        [ "$CODE" = 200 ] && json cdr "d['count'] >= 1" && break
+        i=$((i + 1))
+        [ $i -lt 100 ] || { WHY="GET /cdr: $CODE, no record"; return 1; }
+        sleep 0.05
+    done
+    expect "the record is not the call's" json cdr \
+        "[(x['disposition'], x['billsec'] > 2) for x in d['records'] if x['called_number'] == '555'] == [('ANSWERED', True)]" &&
+        get "/cdr?limit=0" bad && expect "limit=0: $CODE, not 400" [ "$CODE" = 400 ]
 }
 
 case_loopback_only() { # from the file (127.0.0.1:PORT) and from --admin PORT (no host)
@@ -167,7 +222,7 @@ case_shutdown() { # SIGTERM: exit 0, no sanitizer report (leaks of the admin API
     expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve.log'"
 }
 
-for c in ${ADMIN_CASES:-health live_and_finished_call truncated not_found read_only loopback_only off_and_busy shutdown}; do
+for c in ${ADMIN_CASES:-health live_and_finished_call truncated not_found changes_need_token token token_file_private cdr loopback_only off_and_busy shutdown}; do
     run "$c"
 done
 [ "$FAILS" -eq 0 ]

@@ -1,9 +1,9 @@
 /* fuzz_admin_route.c — libFuzzer target for the admin API's request path
  * (src/admin/admin_route.c): the input up to the first space is the method,
  * the rest up to a NUL the URL, as libmicrohttpd hands them over. Whatever
- * they are: 405 for any method but GET and HEAD, else one of the four
- * resources or 404, and a call id only for /calls/ID: the rest of the URL,
- * never empty. */
+ * they are: a resource only for its own path and methods, 405 with the
+ * methods a known path takes, else 404; a parameter (a call id) only where
+ * the path has one, inside the URL and never empty. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,21 +30,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         *sp = '\0';
         url = sp + 1;
     }
-    const char *id = "unset";
-    admin_resource r = admin_route(method, url, &id);
+    admin_match m = admin_route(method, url);
     bool readable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    check((r == ADMIN_R_NOT_ALLOWED) == !readable);
-    check((r == ADMIN_R_CALL) == (id != NULL));
-    if (r == ADMIN_R_CALL)
-        check(id == url + 7 && strncmp(url, "/calls/", 7) == 0 && id[0] != '\0');
-    if (r == ADMIN_R_HEALTH)
-        check(strcmp(url, "/health") == 0);
-    if (r == ADMIN_R_REFUSED)
-        check(strcmp(url, "/refused") == 0);
-    if (r == ADMIN_R_CALLS)
-        check(strcmp(url, "/calls") == 0 || strcmp(url, "/calls/") == 0);
-    if (r == ADMIN_R_NOT_FOUND)
-        check(readable && strncmp(url, "/calls/", 7) != 0);
+    /* a parameter lies inside the URL, is never empty, and only some
+     * resources have one */
+    check((m.param != NULL) == (m.res == ADMIN_R_CALL));
+    if (m.param)
+        check(m.param >= url && m.param + m.param_len <= url + strlen(url) && m.param_len > 0);
+    if (m.res == ADMIN_R_CALL)
+        check(readable && strncmp(url, "/calls/", 7) == 0 && m.param == url + 7);
+    if (m.res == ADMIN_R_HEALTH)
+        check(readable && strcmp(url, "/health") == 0);
+    if (m.res == ADMIN_R_REFUSED)
+        check(readable && strcmp(url, "/refused") == 0);
+    if (m.res == ADMIN_R_CDR)
+        check(readable && strcmp(url, "/cdr") == 0);
+    if (m.res == ADMIN_R_CALLS)
+        check(readable && (strcmp(url, "/calls") == 0 || strcmp(url, "/calls/") == 0));
+    /* 405 only for a path some method takes, and never for GET then */
+    check((m.res == ADMIN_R_NOT_ALLOWED) == (m.allow != 0));
+    if (m.res == ADMIN_R_NOT_ALLOWED)
+        check(!(readable && (m.allow & ADMIN_M_GET)));
     free(in);
     return 0;
 }

@@ -1,48 +1,57 @@
 /* test_admin_route.c — which admin API resource a request names
- * (src/admin/admin_route.c): the four resources, 404 for any other path
- * (near misses included), 405 for any method but GET and HEAD whatever the
- * path, and call ids taken whole, odd bytes and slashes included. */
+ * (src/admin/admin_route.c): each resource, 404 for any other path (near
+ * misses included), 405 with the methods the path takes for a known path
+ * and another method, and path parameters (call ids) taken whole, odd
+ * bytes and slashes included. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "admin/admin_route.h"
 
-static admin_resource route(const char *method, const char *url, const char **id)
+/* The resource; the parameter copied into ID (or "" when there is none). */
+static admin_resource route(const char *method, const char *url, char *id, size_t n)
 {
-    return admin_route(method, url, id);
+    admin_match m = admin_route(method, url);
+    if (m.param) {
+        assert_true(m.param_len > 0 && m.param_len < n);
+        memcpy(id, m.param, m.param_len);
+        id[m.param_len] = '\0';
+    } else {
+        id[0] = '\0';
+    }
+    return m.res;
 }
 
 static void test_resources(void **state)
 {
     (void)state;
-    const char *id = "x";
-    assert_int_equal(route("GET", "/health", &id), ADMIN_R_HEALTH);
-    assert_null(id);
-    assert_int_equal(route("HEAD", "/health", &id), ADMIN_R_HEALTH);
-    assert_int_equal(route("GET", "/refused", &id), ADMIN_R_REFUSED);
-    assert_int_equal(route("GET", "/calls", &id), ADMIN_R_CALLS);
-    assert_int_equal(route("GET", "/calls/", &id), ADMIN_R_CALLS);
-    assert_null(id);
-    const char *url = "/calls/abc@192.0.2.1";
-    assert_int_equal(route("GET", url, &id), ADMIN_R_CALL);
-    assert_ptr_equal(id, url + 7);
+    char id[128];
+    assert_int_equal(route("GET", "/health", id, sizeof id), ADMIN_R_HEALTH);
+    assert_string_equal(id, "");
+    assert_int_equal(route("HEAD", "/health", id, sizeof id), ADMIN_R_HEALTH);
+    assert_int_equal(route("GET", "/refused", id, sizeof id), ADMIN_R_REFUSED);
+    assert_int_equal(route("GET", "/cdr", id, sizeof id), ADMIN_R_CDR);
+    assert_int_equal(route("GET", "/calls", id, sizeof id), ADMIN_R_CALLS);
+    assert_int_equal(route("GET", "/calls/", id, sizeof id), ADMIN_R_CALLS);
+    assert_int_equal(route("GET", "/calls/abc@192.0.2.1", id, sizeof id), ADMIN_R_CALL);
     assert_string_equal(id, "abc@192.0.2.1");
 }
 
 static void test_call_ids_whole(void **state)
 {
     (void)state;
-    const char *id;
+    char id[128];
     /* Call-IDs may hold '/', '.', '%', quotes: all of it is the id */
-    assert_int_equal(route("GET", "/calls/a/b/../c", &id), ADMIN_R_CALL);
+    assert_int_equal(route("GET", "/calls/a/b/../c", id, sizeof id), ADMIN_R_CALL);
     assert_string_equal(id, "a/b/../c");
-    assert_int_equal(route("GET", "/calls//", &id), ADMIN_R_CALL);
+    assert_int_equal(route("GET", "/calls//", id, sizeof id), ADMIN_R_CALL);
     assert_string_equal(id, "/");
-    assert_int_equal(route("HEAD", "/calls/\"<x>\"%00", &id), ADMIN_R_CALL);
+    assert_int_equal(route("HEAD", "/calls/\"<x>\"%00", id, sizeof id), ADMIN_R_CALL);
     assert_string_equal(id, "\"<x>\"%00");
 }
 
@@ -51,15 +60,16 @@ static void test_not_found(void **state)
     (void)state;
     static const char *const urls[] = {
         "", "/", "/health/", "/HEALTH", "/healthz", "//health", "/refused/x", "/call", "/callsx",
-        "calls/1", "/calls%2F1", " /health", "/health?x=1", "/../health", "*",
+        "calls/1", "/calls%2F1", " /health", "/health?x=1", "/../health", "*", "/cdr/", "/cdrs",
     };
+    char id[128];
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-        const char *id = "x";
-        assert_int_equal(route("GET", urls[i], &id), ADMIN_R_NOT_FOUND);
-        assert_null(id);
+        assert_int_equal(route("GET", urls[i], id, sizeof id), ADMIN_R_NOT_FOUND);
+        assert_string_equal(id, "");
+        /* an unknown path is 404 whatever the method */
+        assert_int_equal(route("POST", urls[i], id, sizeof id), ADMIN_R_NOT_FOUND);
     }
-    const char *id;
-    assert_int_equal(route("GET", NULL, &id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("GET", NULL, id, sizeof id), ADMIN_R_NOT_FOUND);
 }
 
 static void test_not_allowed(void **state)
@@ -67,16 +77,18 @@ static void test_not_allowed(void **state)
     (void)state;
     static const char *const methods[] = {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
                                           "CONNECT", "get", "Get", "GET ", "", "GETX", "HEADX"};
+    char id[128];
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        const char *id = "x";
-        /* the method is judged first: a valid path does not make it 404 or 200 */
-        assert_int_equal(route(methods[i], "/health", &id), ADMIN_R_NOT_ALLOWED);
-        assert_int_equal(route(methods[i], "/calls/1", &id), ADMIN_R_NOT_ALLOWED);
-        assert_null(id);
-        assert_int_equal(route(methods[i], "/nothing", &id), ADMIN_R_NOT_ALLOWED);
+        admin_match m = admin_route(methods[i], "/health");
+        assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+        assert_int_equal(m.allow, ADMIN_M_GET);
+        assert_null(m.param);
+        assert_int_equal(route(methods[i], "/calls/1", id, sizeof id), ADMIN_R_NOT_ALLOWED);
+        assert_string_equal(id, "");
     }
-    const char *id;
-    assert_int_equal(route(NULL, "/health", &id), ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(admin_route(NULL, "/health").res, ADMIN_R_NOT_ALLOWED);
+    assert_string_equal(admin_allow_header(ADMIN_M_GET), "GET, HEAD");
+    assert_string_equal(admin_allow_header(ADMIN_M_GET | ADMIN_M_PUT), "GET, HEAD, PUT");
 }
 
 int main(void)

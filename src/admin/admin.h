@@ -1,0 +1,71 @@
+/* admin.h — the admin API of `callroute serve`: HTTP (libmicrohttpd) on
+ * settings.admin.listen, run by serve's one loop. One file per resource
+ * (calls.c, status.c, cdr.c, ...), the request plumbing and the token check
+ * in one place (server.c), the routing decision a pure function
+ * (admin_route.c). The resources and their answers are listed in README's
+ * "Admin API" section.
+ *
+ * Security: a request that changes anything (any method but GET/HEAD)
+ * needs `Authorization: Bearer TOKEN`; on a listener that is not loopback,
+ * every request does. Without a configured token those requests get 403
+ * with how to configure one. Bodies over ADMIN_MAX_BODY get 413. The token
+ * is never logged or traced. */
+#ifndef ADMIN_ADMIN_H
+#define ADMIN_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "loop/loop.h"
+#include "scenario/program.h"
+
+struct json_t;
+struct svc_ctx;
+
+#define ADMIN_KEEP 200            /* finished calls (and refusals) kept */
+#define ADMIN_MAX_RECORDS 2000    /* trace records kept per call */
+#define ADMIN_MAX_BYTES (512 * 1024)
+#define ADMIN_MAX_BODY (1024 * 1024)
+/* Clients that open connections and never finish a request cannot keep
+ * the API from others: at most this many connections, this many from one
+ * address, each closed after this many seconds without progress. */
+#define ADMIN_MAX_CONNECTIONS 64
+#define ADMIN_MAX_PER_ADDRESS 32
+#define ADMIN_IDLE_TIMEOUT 10
+
+typedef struct admin admin;
+
+typedef struct admin_options {
+    const char *listen;        /* HOST:PORT, [IPV6]:PORT, :PORT or PORT (host 127.0.0.1) */
+    const char *token;         /* the bearer token (copied); NULL: none configured */
+    /* What /health adds about the parts the admin API does not see (the SIP
+     * edge's counters): fields set on O. May be NULL. */
+    void (*health)(void *arg, struct json_t *o);
+    void *health_arg;
+    /* The services (for GET /cdr); may be NULL. */
+    struct svc_ctx *svc;
+} admin_options;
+
+/* Listens on O->listen. NULL with ERR empty when it is NULL, "" or "off"
+ * (disabled); NULL with ERR set when it cannot listen. */
+admin *admin_new(loop *l, const admin_options *o, char *err, size_t errlen);
+/* Wraps EO's trace, call_start and call_done (whatever they were still
+ * runs) so the admin API sees every call. Call before eng_engine_new. */
+void admin_hook(admin *a, eng_options *eo);
+/* The program in force (its settings: where call records are). A
+ * reference is taken. */
+void admin_set_program(admin *a, scn_program *p);
+int admin_port(const admin *a);
+/* Records a call refused before it reached a scenario (sip_options.refused). */
+void admin_refused(admin *a, const char *call_id, const char *source, int code, const char *reason);
+/* After eng_engine_free (live calls are forgotten, not touched). */
+void admin_free(admin *a);
+
+/* The token from settings.admin (token_file: a file only its owner may
+ * read; token_env: an environment variable), malloc'd in *OUT (NULL when
+ * none is configured). False with ERR when the configured one cannot be
+ * used (unreadable, readable by others, empty or shorter than 16). */
+bool admin_load_token(const scn_settings *s, char **out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,86 @@
+/* admin_int.h — private to src/admin: the server, a request, replies, and
+ * what each resource file gives the server. */
+#ifndef ADMIN_INT_H
+#define ADMIN_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "admin/admin.h"
+#include "admin/admin_route.h"
+#include "util/strbuf.h"
+
+typedef struct admin_calls admin_calls;   /* calls.c */
+
+/* One HTTP request, from its first byte to its answer. A handler answers
+ * with admin_reply*() at once, or later (after work on the loop: the
+ * request is suspended meanwhile and resumed by the reply). */
+typedef struct admin_req {
+    admin *a;
+    struct MHD_Connection *conn;
+    const char *method, *url;       /* MHD's, valid for the request */
+    admin_resource res;
+    const char *param;              /* the id or number in the path, or NULL */
+    cr_strbuf body;
+    bool too_large;
+    /* the answer */
+    bool answered, suspended;
+    unsigned code;
+    char *reply;                    /* one line of JSON (malloc'd) */
+    char etag[32];
+    const char *allow;              /* 405: the Allow header */
+    /* Work a handler left running: cancelled if the admin API goes away
+     * (or the request is dropped) before it answers. */
+    void (*cancel)(struct admin_req *r);
+    void *op;
+    struct admin_req *next_waiting; /* a->waiting */
+} admin_req;
+
+struct admin {
+    loop *l;
+    struct MHD_Daemon *d;
+    loop_watch *w;
+    loop_timer *timer;
+    int port;
+    bool loopback;                  /* the listener is on 127.0.0.0/8 or ::1 */
+    char *token;
+    admin_options opt;
+    scn_program *prog;
+    admin_calls *calls;
+    struct admin_status *status;    /* status.c: refusals */
+    admin_req *waiting;             /* suspended requests */
+    /* MHD's messages: into the caller's buffer while starting, then stderr */
+    char *err;
+    size_t errlen;
+};
+
+/* ---- replies (server.c) ---- */
+/* Answers R with CODE and O (stolen; one line of JSON). */
+void admin_reply(admin_req *r, unsigned code, json_t *o);
+/* {"error": MSG} (with more fields from EXTRA, stolen, may be NULL). */
+void admin_reply_error(admin_req *r, unsigned code, const char *msg, json_t *extra);
+/* A body already encoded as JSON (malloc'd, stolen). */
+void admin_reply_text(admin_req *r, unsigned code, char *json);
+/* A string from the network may not be UTF-8: jansson refuses it, and the
+ * field is then null rather than missing. */
+json_t *admin_jstr(const char *s);
+json_t *admin_jtime(double t);
+char *admin_dump(json_t *o);
+
+/* ---- resources ---- */
+/* calls.c: the calls the engine runs, as the trace hooks tell them */
+admin_calls *admin_calls_new(admin *a);
+void admin_calls_hook(admin_calls *c, eng_options *eo);
+size_t admin_calls_live(const admin_calls *c);
+void admin_calls_free(admin_calls *c);
+void admin_get_calls(admin_req *r);
+void admin_get_call(admin_req *r);
+/* status.c */
+void admin_status_init(admin *a);
+void admin_status_free(admin *a);
+void admin_get_health(admin_req *r);
+void admin_get_refused(admin_req *r);
+/* cdr.c */
+void admin_get_cdr(admin_req *r);
+
+#endif

@@ -1,0 +1,308 @@
+/* calls.c — the calls the engine runs, as its hooks tell them, and the
+ * resources about them: GET /calls (live and the last ADMIN_KEEP
+ * finished) and GET /calls/CALL_ID with the call's trace, kept as the
+ * JSON records `simulate --json` prints, bounded per call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin_int.h"
+
+#define BUCKETS 1024
+
+typedef struct entry {
+    struct entry *hnext;          /* hash chain (by call id) */
+    struct entry *prev, *next;    /* live list or finished list */
+    char *call_id, *from, *to, *source, *route, *hangup_by, *cause;
+    eng_call *call;               /* live only */
+    double start, duration;
+    bool answered, bridged, truncated;
+    size_t records;
+    cr_strbuf trace;              /* JSON records, comma-separated */
+} entry;
+
+typedef struct list {
+    entry *head, *tail;
+    size_t count;
+} list;
+
+struct admin_calls {
+    admin *a;
+    entry *hash[BUCKETS];
+    list live, done;
+    /* what admin_calls_hook wrapped */
+    eng_trace_cb trace;
+    void *trace_arg;
+    void (*call_start)(void *arg, eng_call *c);
+    void *call_start_arg;
+    void (*call_done)(void *arg, eng_call *c);
+    void *call_done_arg;
+};
+
+/* ---- the calls ---- */
+
+static unsigned hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % BUCKETS;
+}
+
+/* The entry of this live call. Two calls may share a Call-ID (a forked
+ * INVITE, or a hostile one): entries are found by the call, not its id. */
+static entry *find_live(admin_calls *a, const eng_call *c)
+{
+    for (entry *e = a->hash[hash(eng_call_id(c))]; e; e = e->hnext)
+        if (e->call == c)
+            return e;
+    return NULL;
+}
+
+/* The newest entry with this id (a live one before a finished one). */
+static entry *find(admin_calls *a, const char *id)
+{
+    for (entry *e = a->hash[hash(id)]; e; e = e->hnext)
+        if (strcmp(e->call_id, id) == 0)
+            return e;
+    return NULL;
+}
+
+static void list_add(list *l, entry *e)
+{
+    e->next = NULL;
+    e->prev = l->tail;
+    if (l->tail)
+        l->tail->next = e;
+    else
+        l->head = e;
+    l->tail = e;
+    l->count++;
+}
+
+static void list_del(list *l, entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        l->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        l->tail = e->prev;
+    l->count--;
+}
+
+static void entry_free(entry *e)
+{
+    free(e->call_id);
+    free(e->from);
+    free(e->to);
+    free(e->source);
+    free(e->route);
+    free(e->hangup_by);
+    free(e->cause);
+    cr_strbuf_free(&e->trace);
+    free(e);
+}
+
+static void forget(admin_calls *a, entry *e)
+{
+    for (entry **p = &a->hash[hash(e->call_id)]; *p; p = &(*p)->hnext)
+        if (*p == e) {
+            *p = e->hnext;
+            break;
+        }
+    list_del(&a->done, e);
+    entry_free(e);
+}
+
+static char *var_dup(eng_call *c, const char *name)
+{
+    cr_value v;
+    if (!eng_var_get(c, name, &v) || !v.str)
+        return NULL;
+    return strndup(v.str, v.len);
+}
+
+static void call_start_cb(void *arg, eng_call *c)
+{
+    admin_calls *a = arg;
+    entry *e = calloc(1, sizeof *e);
+    if (e) {
+        e->call_id = strdup(eng_call_id(c));
+        e->call = c;
+        e->start = eng_call_start(c);
+        e->from = var_dup(c, "caller_number");
+        e->to = var_dup(c, "called_number");
+        e->source = var_dup(c, "source");
+        unsigned h = hash(e->call_id);
+        e->hnext = a->hash[h];
+        a->hash[h] = e;
+        list_add(&a->live, e);
+    }
+    if (a->call_start)
+        a->call_start(a->call_start_arg, c);
+}
+
+static void call_done_cb(void *arg, eng_call *c)
+{
+    admin_calls *a = arg;
+    if (a->call_done)
+        a->call_done(a->call_done_arg, c);
+    entry *e = find_live(a, c);
+    if (!e)
+        return;
+    e->call = NULL;
+    e->answered = eng_call_answered(c);
+    e->bridged = e->bridged || eng_call_bridged(c);
+    list_del(&a->live, e);
+    list_add(&a->done, e);
+    if (a->done.count > ADMIN_KEEP)
+        forget(a, a->done.head);
+}
+
+static void keep(char **field, const char *v)
+{
+    if (!v)
+        return;
+    free(*field);
+    *field = strdup(v);
+}
+
+static void trace_cb(void *arg, const eng_trace_rec *r)
+{
+    admin_calls *a = arg;
+    entry *e = r->call ? find_live(a, r->call) : NULL;
+    if (e) {
+        if (r->kind == ENG_TR_ROUTE && !r->leg)
+            keep(&e->route, r->route);
+        else if (r->kind == ENG_TR_EVENT && r->event && strcmp(r->event, "bridge") == 0)
+            e->bridged = true;
+        else if (r->kind == ENG_TR_CALL) {
+            keep(&e->hangup_by, r->by);
+            keep(&e->cause, r->cause);
+            e->duration = r->duration;
+        }
+        /* Over the bound only the hangup and the call record are kept:
+         * how the call ended is always there. */
+        bool full = e->records >= ADMIN_MAX_RECORDS || e->trace.len >= ADMIN_MAX_BYTES;
+        if (full && r->kind != ENG_TR_HANGUP && r->kind != ENG_TR_CALL) {
+            e->truncated = true;
+        } else {
+            if (e->records)
+                cr_strbuf_putc(&e->trace, ',');
+            eng_trace_json(r, &e->trace);
+            e->records++;
+        }
+    }
+    if (a->trace)
+        a->trace(a->trace_arg, r);
+}
+
+void admin_calls_hook(admin_calls *a, eng_options *eo)
+{
+    a->trace = eo->trace;
+    a->trace_arg = eo->trace_arg;
+    a->call_start = eo->call_start;
+    a->call_start_arg = eo->call_start_arg;
+    a->call_done = eo->call_done;
+    a->call_done_arg = eo->call_done_arg;
+    eo->trace = trace_cb;
+    eo->trace_arg = a;
+    eo->call_start = call_start_cb;
+    eo->call_start_arg = a;
+    eo->call_done = call_done_cb;
+    eo->call_done_arg = a;
+}
+
+static json_t *summary(admin_calls *a, const entry *e)
+{
+    bool live = e->call != NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "call_id", admin_jstr(e->call_id));
+    json_object_set_new(o, "live", json_boolean(live));
+    json_object_set_new(o, "from", admin_jstr(e->from));
+    json_object_set_new(o, "to", admin_jstr(e->to));
+    json_object_set_new(o, "source", admin_jstr(e->source));
+    json_object_set_new(o, "route", admin_jstr(e->route));
+    json_object_set_new(o, "start", admin_jtime(e->start));
+    json_object_set_new(o, "answered", json_boolean(live ? eng_call_answered(e->call) : e->answered));
+    json_object_set_new(o, "bridged", json_boolean(live ? eng_call_bridged(e->call) : e->bridged));
+    double dur = live ? loop_now(a->a->l) - e->start : e->duration;
+    json_object_set_new(o, "duration", json_real((double)(long long)(dur * 1000) / 1000));
+    if (!live) {
+        json_object_set_new(o, "hangup_by", admin_jstr(e->hangup_by));
+        json_object_set_new(o, "hangup_cause", admin_jstr(e->cause));
+    }
+    return o;
+}
+
+void admin_get_calls(admin_req *r)
+{
+    admin_calls *a = r->a->calls;
+    json_t *live = json_array(), *done = json_array();
+    for (entry *e = a->live.head; e; e = e->next)
+        json_array_append_new(live, summary(a, e));
+    for (entry *e = a->done.tail; e; e = e->prev)   /* newest first */
+        json_array_append_new(done, summary(a, e));
+    json_t *o = json_object();
+    json_object_set_new(o, "calls", live);
+    json_object_set_new(o, "finished", done);
+    admin_reply(r, MHD_HTTP_OK, o);
+}
+
+/* The summary, then "trace": the stored records spliced in as they are. */
+void admin_get_call(admin_req *r)
+{
+    admin_calls *a = r->a->calls;
+    const entry *e = find(a, r->param);
+    if (!e) {
+        json_t *x = json_object();
+        json_object_set_new(x, "call_id", admin_jstr(r->param));
+        admin_reply_error(r, MHD_HTTP_NOT_FOUND, "no such call (live or recently finished)", x);
+        return;
+    }
+    json_t *o = summary(a, e);
+    json_object_set_new(o, "truncated", json_boolean(e->truncated));
+    json_object_set_new(o, "records", json_integer((json_int_t)e->records));
+    char *head = admin_dump(o);
+    if (!head) {
+        admin_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot encode the call", NULL);
+        return;
+    }
+    cr_strbuf b = CR_STRBUF_INIT;
+    cr_strbuf_append(&b, head, strlen(head) - 1);   /* without its '}' */
+    free(head);
+    cr_strbuf_puts(&b, ",\"trace\":[");
+    cr_strbuf_append(&b, e->trace.s ? e->trace.s : "", e->trace.len);
+    cr_strbuf_puts(&b, "]}");
+    admin_reply_text(r, MHD_HTTP_OK, b.s);
+}
+
+admin_calls *admin_calls_new(admin *owner)
+{
+    admin_calls *a = calloc(1, sizeof *a);
+    if (a)
+        a->a = owner;
+    return a;
+}
+
+size_t admin_calls_live(const admin_calls *a) { return a ? a->live.count : 0; }
+
+static void free_list(list *l)
+{
+    for (entry *e = l->head, *n; e; e = n) {
+        n = e->next;
+        entry_free(e);
+    }
+}
+
+void admin_calls_free(admin_calls *a)
+{
+    if (!a)
+        return;
+    free_list(&a->live);
+    free_list(&a->done);
+    free(a);
+}
