@@ -331,8 +331,13 @@ static json_t *settings_schema(void)
                                   str_desc("file holding the bearer token changes need (readable only by its owner)"),
                                   "token_env", str_desc("or: the environment variable holding it")),
                         "admin API");
-    return obj(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "sip", sip, "media", media, "smtp", smtp, "databases", dbs,
-                         "limits", limits, "admin", admin),
+    json_t *cdr = obj(json_pack("{s:o,s:o}", "database",
+                                json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^(sqlite:.+|postgres(ql)?://.*|off)$",
+                                          "description", "the store: sqlite:PATH (default sqlite:var/cdr.db), postgresql://..., or off"),
+                                "spool", str_desc("local spool file (default var/cdr-spool.db)")),
+                      "call detail records");
+    return obj(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "sip", sip, "media", media, "smtp", smtp, "databases", dbs,
+                         "limits", limits, "admin", admin, "cdr", cdr),
                "process-wide settings (top file only); every key is optional");
 }
 
