@@ -5,15 +5,25 @@
  *
  * Cancelling a query that is on the wire closes its connection: PQcancel
  * would block (it opens a connection of its own), and a hung server must
- * not hang a worker either. The server notices and ends the backend. */
+ * not hang a worker either. The server notices and ends the backend.
+ *
+ * libpq resolves a host name with a blocking getaddrinfo() inside
+ * PQconnectStart: a name in the URL is resolved on the worker pool first
+ * and handed to libpq as hostaddr (host stays for TLS and the password
+ * file), again after RESOLVE_TTL or a failed connection. */
 #include "services/svc_int.h"
 
+#include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CONNECT_TIMEOUT 5.0
+#define RESOLVE_TTL 60.0
+
+typedef struct pg_resolve pg_resolve;
 
 typedef struct pg_conn pg_conn;
 typedef struct pg_query pg_query;
@@ -28,7 +38,21 @@ typedef struct pg_db {
     pg_query *qhead, *qtail;         /* waiting for a connection */
     int queued;
     loop_timer *kick;                /* dispatch on the next loop turn */
+    /* A host name to resolve off the loop (NULL: an address, a socket
+     * directory, several hosts, or hostaddr given: libpq needs no lookup). */
+    char *host;
+    char hostaddr[INET6_ADDRSTRLEN];  /* "" until resolved */
+    double resolved_at;
+    pg_resolve *resolving;           /* in flight on the pool */
 } pg_db;
+
+/* One lookup on the worker pool; it outlives a database closed meanwhile. */
+struct pg_resolve {
+    pg_db *d;                        /* NULL once the database is gone */
+    char *host;
+    char addr[INET6_ADDRSTRLEN];
+    char error[160];
+};
 
 enum { PC_CONNECTING, PC_IDLE, PC_BUSY };
 
@@ -212,6 +236,7 @@ static bool conn_alive_other(pg_db *d)
  * fast beats every waiting call running into its timeout). */
 static void conn_fail(pg_conn *k, const char *msg)
 {
+    k->d->hostaddr[0] = '\0';   /* the name is looked up again: it may have moved */
     pg_db *d = k->d;
     char *err = svc_errdup(msg);
     pg_query *q = k->q;
@@ -267,8 +292,8 @@ static void connect_timeout_cb(loop *l, void *arg)
 
 static void conn_new(pg_db *d)
 {
-    const char *keys[] = {"dbname", "application_name", NULL};
-    const char *vals[] = {d->conninfo, "callroute", NULL};
+    const char *keys[] = {"dbname", "application_name", "hostaddr", NULL};
+    const char *vals[] = {d->conninfo, "callroute", d->hostaddr[0] ? d->hostaddr : NULL, NULL};
     PGconn *pc = PQconnectStartParams(keys, vals, 1);
     pg_conn *k = svc_alloc(sizeof *k);
     k->d = d;
@@ -382,6 +407,83 @@ static void conn_event_cb(loop *l, int fd, unsigned events, void *arg)
     }
 }
 
+/* ---- the host's address, off the loop ---- */
+
+static void resolve_work(void *arg)
+{
+    pg_resolve *r = arg;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(r->host, NULL, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(r->error, sizeof r->error, "cannot resolve %s: %s", r->host, gai_strerror(rc));
+        return;
+    }
+    const void *a = res->ai_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr
+                                               : (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
+    inet_ntop(res->ai_family, a, r->addr, sizeof r->addr);
+    freeaddrinfo(res);
+}
+
+static void resolve_done(loop *l, void *arg)
+{
+    (void)l;
+    pg_resolve *r = arg;
+    pg_db *d = r->d;
+    if (d) {
+        d->resolving = NULL;
+        if (r->error[0]) {
+            /* The queries waiting fail now; a later one tries again. */
+            while (d->qhead) {
+                pg_query *q = d->qhead;
+                unqueue(q);
+                query_finish(q, NULL, r->error, false);
+            }
+        } else {
+            snprintf(d->hostaddr, sizeof d->hostaddr, "%s", r->addr);
+            d->resolved_at = loop_now(d->c->l);
+            dispatch(d);
+        }
+    }
+    free(r->host);
+    free(r);
+}
+
+/* The address is known and fresh, or not needed; else a lookup starts. */
+static bool resolved(pg_db *d)
+{
+    if (!d->host || (d->hostaddr[0] && loop_now(d->c->l) - d->resolved_at < RESOLVE_TTL))
+        return true;
+    if (!d->resolving) {
+        pg_resolve *r = svc_alloc(sizeof *r);
+        r->d = d;
+        r->host = svc_strdup(d->host);
+        d->resolving = r;
+        loop_work(d->c->l, resolve_work, resolve_done, r);
+    }
+    return false;
+}
+
+/* A single host name in CONNINFO, when libpq would look it up. */
+static char *host_to_resolve(const char *conninfo)
+{
+    char *err = NULL, *host = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+    PQfreemem(err);
+    const char *h = NULL, *ha = NULL;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (strcmp(o->keyword, "host") == 0)
+            h = o->val;
+        else if (strcmp(o->keyword, "hostaddr") == 0)
+            ha = o->val;
+    }
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (h && *h && h[0] != '/' && !strchr(h, ',') && !(ha && *ha) && inet_pton(AF_INET, h, buf) != 1 &&
+        inet_pton(AF_INET6, h, buf) != 1)
+        host = svc_strdup(h);
+    PQconninfoFree(opts);
+    return host;
+}
+
 static void dispatch(pg_db *d)
 {
     while (d->qhead) {
@@ -398,6 +500,8 @@ static void dispatch(pg_db *d)
     int connecting = 0;
     for (pg_conn *k = d->conns; k; k = k->next)
         connecting += k->state == PC_CONNECTING;
+    if (d->queued > connecting && d->nconns < d->max && !resolved(d))
+        return;   /* connections open once the name is resolved */
     while (d->queued > connecting && d->nconns < d->max) {
         conn_new(d);
         connecting++;
@@ -464,6 +568,7 @@ svc_dbstate *svc_pg_open(svc_ctx *c, const scn_database *db, int pool_size)
     d->c = c;
     d->name = svc_strdup(db->name);
     d->conninfo = svc_strdup(db->target ? db->target : db->url);
+    d->host = host_to_resolve(d->conninfo);
     d->max = pool_size;
     return (svc_dbstate *)d;
 }
@@ -485,8 +590,11 @@ void svc_pg_close(svc_dbstate *ds)
         if (q)
             query_free(q);
     }
+    if (d->resolving)
+        d->resolving->d = NULL;   /* its completion frees it */
     free(d->name);
     free(d->conninfo);
+    free(d->host);
     free(d);
 }
 

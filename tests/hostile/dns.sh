@@ -46,11 +46,31 @@ wait_for "$W/dns.out" 10 ready || { echo "FAIL $SUITE:setup"; echo "    no DNS s
 
 # The burst is far over settings.sip.flood: the limit is off here, so every
 # request reaches sofia (what this test is about).
-cat >"$W/dns.yaml" <<'EOF'
+cat >"$W/dns.yaml" <<EOF
 version: 1
 settings:
   sip: { flood: { rate: 0 } }
+  media: { rtp_ports: "40000-40100" }
+  smtp: { outbox: "$W/outbox" }
+  cdr: { database: off }
+  databases: { remote: "postgresql://cr@db.example.test/x" }
+gateways:
+  callers: { uri: "sip:127.0.0.1:5070" }
 routes:
+  - name: db
+    conditions: [ { var: called_number, op: equals, value: db } ]
+    script:
+      - app: answer
+      - app: db
+        database: remote
+        query: "SELECT 1"
+        timeout: 10
+        on_error:
+          - app: log
+            level: warning
+            message: "db done: {db_error}"
+      - app: wait
+        seconds: 1
   - name: any
     script:
       - app: hangup
@@ -128,13 +148,45 @@ case_maddr() { # a well-formed request whose Via sends replies to maddr=NAME
         expect "the server asked DNS $(queries) time(s)" [ "$(queries)" = 0 ]
 }
 
+case_pg_host_name() { # a PostgreSQL host name is looked up off the loop: SIP is answered meanwhile
+    EVIDENCE="$W/pgname.out $W/pgcall.out $W/serve.log"
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -s db -d 9000 -i 127.0.0.1 -p 5070 -m 1 -nostdin -timeout 25 \
+        >"$W/pgcall.out" 2>&1 &
+    call=$!
+    BG="$BG $call"
+    wait_for "$W/serve.log" 10 'route *db' || { WHY="the call did not reach the db route"; return 1; }
+    # The lookup of db.example.test now waits for a DNS server that never
+    # answers (5 s). An OPTIONS sent meanwhile must be answered before the
+    # query gives up: the loop is not the one waiting.
+    /usr/bin/python3 - "$SIP" "$W/serve.log" >"$W/pgname.out" 2>&1 <<'PY'
+import socket, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+me = s.getsockname()[1]
+s.sendto((f"OPTIONS sip:probe@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bKpg1\r\n"
+          f"Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1:{me}>;tag=1\r\nTo: <sip:probe@127.0.0.1:{port}>\r\n"
+          "Call-ID: pgname@dns\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode(), ("127.0.0.1", port))
+s.settimeout(15)
+data, _ = s.recvfrom(65535)
+done = "db done" in open(log).read()
+print(data.split(b"\r\n")[0].decode(), "| the query had already given up:", done)
+sys.exit(0 if data.startswith(b"SIP/2.0 200") and not done else 1)
+PY
+    rc=$?
+    wait_for "$W/serve.log" 15 'db done' || true
+    reap "$call"
+    expect "the OPTIONS waited for the lookup ($(cat "$W/pgname.out"))" [ $rc = 0 ] &&
+        expect "the query did not fail with the lookup's error" grep -q "db done: cannot resolve db.example.test" "$W/serve.log"
+}
+
 case_alive() { # no crash, no sanitizer report
     EVIDENCE="$W/serve.log"
     expect "the server died" kill -0 "$SERVE" &&
         expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|runtime error:' '$W/serve.log'"
 }
 
-for c in ${HOSTILE_DNS_CASES:-version malformed maddr alive}; do
+for c in ${HOSTILE_DNS_CASES:-version malformed maddr pg_host_name alive}; do
     run "$c"
 done
 [ "$FAILS" -eq 0 ]
