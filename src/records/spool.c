@@ -36,6 +36,7 @@ typedef struct cycle {
     char **forget;            /* shipped: delete from the spool */
     size_t nforget;
     bool read;                /* then read the next batch */
+    bool finished;            /* OPS end some record */
     /* out */
     char **ids, **rows;
     size_t n;
@@ -55,6 +56,10 @@ struct rec_ctx {
     op *pending, *pending_tail;
     size_t npending;
     bool busy;                /* a cycle job is out */
+    /* The spool may hold finished records not shipped yet: set when one is
+     * committed (and at start), cleared by a read that found less than a
+     * batch. Without it an idle spool would be read again and again. */
+    bool to_ship;
     /* shipping */
     bool schema_done, shipping;
     size_t schema_step;
@@ -285,6 +290,10 @@ static void cycle_done(loop *l, void *arg)
         free(cy->error);
         if (!c->retry && !c->closing)
             c->retry = loop_timer_start(c->l, BACKOFF_MIN, retry_cb, c);
+    } else if (cy->read && cy->n < BATCH) {
+        c->to_ship = false;   /* the read saw the records this cycle finished too */
+    } else if (cy->finished) {
+        c->to_ship = true;
     }
     free_ops(cy->ops);
     free_strs(cy->forget, cy->nforget);
@@ -304,7 +313,7 @@ static void kick(rec_ctx *c)
 {
     if (c->busy || (!c->pending && !c->nshipped && (c->shipping || c->retry)))
         return;
-    bool read = !c->shipping && !c->retry && c->enabled && !c->closing;
+    bool read = c->to_ship && !c->shipping && !c->retry && c->enabled && !c->closing;
     if (!c->pending && !c->nshipped && !read)
         return;
     cycle *cy = calloc(1, sizeof *cy);
@@ -319,6 +328,8 @@ static void kick(rec_ctx *c)
     c->shipped = NULL;
     c->nshipped = 0;
     cy->read = read;
+    for (op *o = cy->ops; o && !cy->finished; o = o->next)
+        cy->finished = o->done;
     c->busy = true;
     loop_work(c->l, cycle_work, cycle_done, cy);
 }
@@ -356,6 +367,7 @@ static void retry_cb(loop *l, void *arg)
 static void store_failed(rec_ctx *c, const char *what, const char *error)
 {
     c->st.store_failures++;
+    c->to_ship = true;   /* the batch is still in the spool */
     if (!c->failing)
         say(c, 1, "call records: the store (%s) %s: %s; records wait in the spool and are tried again",
             c->store.url ? c->store.url : "?", what, error ? error : "failed");
@@ -387,6 +399,7 @@ static void batch_done(void *arg, const svc_db_res *res)
     } else {
         store_ok(c);
         c->st.shipped += (long)b->n;
+        c->to_ship = true;   /* a full batch may have more behind it */
         char **n = b->n ? realloc(c->shipped, (c->nshipped + b->n) * sizeof *n) : NULL;
         if (!b->n) {
             free(b->ids);
@@ -545,6 +558,7 @@ rec_ctx *rec_new(loop *l, svc_ctx *svc, const scn_cdr_settings *cdr, rec_log_fn 
         say(c, 1, "call records: %ld call(s) were still up when callroute last stopped: recorded as ended by"
                   " system (restart)", ended);
     c->st.spooled = spool_count(c->db);
+    c->to_ship = true;   /* what an earlier run left */
     if (c->enabled) {
         /* The table is made now, so `history` finds it from the first call. */
         batch *b = calloc(1, sizeof *b);

@@ -198,6 +198,22 @@ PY
         serve_stop && expect "sanitizer report" sanitizer_clean "$W/k2.log"
 }
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+case_idle() { # with the records shipped, an idle server does no work (no spool polling)
+    EVIDENCE="$W/idle.log"
+    serve idle "sqlite:$W/idle/cdr.db" || { WHY="serve did not start"; return 1; }
+    calls icalls ivr 3 10 200
+    reap "$LAST" || { WHY="the calls failed"; return 1; }
+    until_true 20 spool_empty idle || { WHY="records still in the spool"; return 1; }
+    t0=$(cpu_ticks "$SERVE")
+    sleep 2   # idleness is the thing measured: nothing happens to wait for
+    t1=$(cpu_ticks "$SERVE")
+    # 2 s of wall time is 200 ticks; a loop polling the spool burnt ~170.
+    expect "idle for 2 s, the server used $((t1 - t0)) ticks of CPU" [ $((t1 - t0)) -lt 40 ] &&
+        serve_stop && expect "sanitizer report" sanitizer_clean "$W/idle.log"
+}
+
 case_history() { # a returning caller is put through to the agent who answered them last
     EVIDENCE="$W/hist.log $W/agent_a.out $W/agent_b.out $W/h1.out $W/h2.out"
     serve hist "sqlite:$W/hist/cdr.db" || { WHY="serve did not start"; return 1; }
@@ -220,7 +236,7 @@ case_history() { # a returning caller is put through to the agent who answered t
         serve_stop && expect "sanitizer report" sanitizer_clean "$W/hist.log"
 }
 
-for c in ${RECORDS_CASES:-dispositions pg_outage kill9 history}; do
+for c in ${RECORDS_CASES:-dispositions pg_outage kill9 idle history}; do
     run "$c"
 done
 [ "$FAILS" -eq 0 ]
