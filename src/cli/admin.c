@@ -21,6 +21,7 @@
 #include "cli/admin.h"
 #include "cli/cli.h"
 #include "telephony/sip/sip.h"
+#include "util/alloc.h"
 
 #define BUCKETS 1024
 
@@ -154,25 +155,23 @@ static char *var_dup(eng_call *c, const char *name)
     cr_value v;
     if (!eng_var_get(c, name, &v) || !v.str)
         return NULL;
-    return strndup(v.str, v.len);
+    return cr_xstrndup(v.str, v.len);
 }
 
 static void call_start_cb(void *arg, eng_call *c)
 {
     admin *a = arg;
-    entry *e = calloc(1, sizeof *e);
-    if (e) {
-        e->call_id = strdup(eng_call_id(c));
-        e->call = c;
-        e->start = eng_call_start(c);
-        e->from = var_dup(c, "caller_number");
-        e->to = var_dup(c, "called_number");
-        e->source = var_dup(c, "source");
-        unsigned h = hash(e->call_id);
-        e->hnext = a->hash[h];
-        a->hash[h] = e;
-        list_add(&a->live, e);
-    }
+    entry *e = cr_xcalloc(1, sizeof *e);
+    e->call_id = cr_xstrdup(eng_call_id(c));
+    e->call = c;
+    e->start = eng_call_start(c);
+    e->from = var_dup(c, "caller_number");
+    e->to = var_dup(c, "called_number");
+    e->source = var_dup(c, "source");
+    unsigned h = hash(e->call_id);
+    e->hnext = a->hash[h];
+    a->hash[h] = e;
+    list_add(&a->live, e);
     if (a->call_start)
         a->call_start(a->call_start_arg, c);
 }
@@ -199,7 +198,7 @@ static void keep(char **field, const char *v)
     if (!v)
         return;
     free(*field);
-    *field = strdup(v);
+    *field = cr_xstrdup(v);
 }
 
 static void trace_cb(void *arg, const eng_trace_rec *r)
@@ -573,11 +572,7 @@ admin *admin_new(loop *l, const char *addr, char *err, size_t errlen)
     int fd = listen_on(&ss, err, errlen, addr);
     if (fd < 0)
         return NULL;
-    admin *a = calloc(1, sizeof *a);
-    if (!a) {
-        close(fd);
-        return NULL;
-    }
+    admin *a = cr_xcalloc(1, sizeof *a);
     a->l = l;
     a->refused_by_reason = json_object();
     a->err = err;
