@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admin/admin_int.h"
+#include "util/alloc.h"
 
 #define BUCKETS 1024
 
@@ -122,25 +123,23 @@ static char *var_dup(eng_call *c, const char *name)
     cr_value v;
     if (!eng_var_get(c, name, &v) || !v.str)
         return NULL;
-    return strndup(v.str, v.len);
+    return cr_xstrndup(v.str, v.len);
 }
 
 static void call_start_cb(void *arg, eng_call *c)
 {
     admin_calls *a = arg;
-    entry *e = calloc(1, sizeof *e);
-    if (e) {
-        e->call_id = strdup(eng_call_id(c));
-        e->call = c;
-        e->start = eng_call_start(c);
-        e->from = var_dup(c, "caller_number");
-        e->to = var_dup(c, "called_number");
-        e->source = var_dup(c, "source");
-        unsigned h = hash(e->call_id);
-        e->hnext = a->hash[h];
-        a->hash[h] = e;
-        list_add(&a->live, e);
-    }
+    entry *e = cr_xcalloc(1, sizeof *e);
+    e->call_id = cr_xstrdup(eng_call_id(c));
+    e->call = c;
+    e->start = eng_call_start(c);
+    e->from = var_dup(c, "caller_number");
+    e->to = var_dup(c, "called_number");
+    e->source = var_dup(c, "source");
+    unsigned h = hash(e->call_id);
+    e->hnext = a->hash[h];
+    a->hash[h] = e;
+    list_add(&a->live, e);
     if (a->call_start)
         a->call_start(a->call_start_arg, c);
 }
@@ -167,7 +166,7 @@ static void keep(char **field, const char *v)
     if (!v)
         return;
     free(*field);
-    *field = strdup(v);
+    *field = cr_xstrdup(v);
 }
 
 static void trace_cb(void *arg, const eng_trace_rec *r)
@@ -282,9 +281,8 @@ void admin_get_call(admin_req *r)
 
 admin_calls *admin_calls_new(admin *owner)
 {
-    admin_calls *a = calloc(1, sizeof *a);
-    if (a)
-        a->a = owner;
+    admin_calls *a = cr_xcalloc(1, sizeof *a);
+    a->a = owner;
     return a;
 }
 

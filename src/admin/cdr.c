@@ -12,6 +12,7 @@
 #include "admin/admin_int.h"
 #include "records/cdr.h"
 #include "services/svc.h"
+#include "util/alloc.h"
 #include "util/time.h"
 
 typedef struct cdr_op {
@@ -103,11 +104,7 @@ void admin_get_cdr(admin_req *r)
     snprintf(p1, sizeof p1, "%lld", llround(until * 1000));
     snprintf(p2, sizeof p2, "%ld", limit);
     const char *params[] = {p0, p1, p2};
-    cdr_op *op = calloc(1, sizeof *op);
-    if (!op) {
-        admin_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL);
-        return;
-    }
+    cdr_op *op = cr_xcalloc(1, sizeof *op);
     op->r = r;
     r->op = op;
     r->cancel = cancel_cb;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "admin/admin_int.h"
+#include "util/alloc.h"
 
 /* ---- replies ---- */
 
@@ -178,8 +179,8 @@ bool admin_load_token(const scn_settings *s, char **out, char *err, size_t errle
                  s->admin_token_env ? "settings.admin.token_env" : "settings.admin.token_file");
         return false;
     }
-    *out = strdup(buf);
-    return *out != NULL;
+    *out = cr_xstrdup(buf);
+    return true;
 }
 
 /* ---- requests ---- */
@@ -218,9 +219,7 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
     admin *a = arg;
     admin_req *r = *state;
     if (!r) {   /* the headers: nothing is answered before the body is in */
-        r = calloc(1, sizeof *r);
-        if (!r)
-            return MHD_NO;
+        r = cr_xcalloc(1, sizeof *r);
         r->a = a;
         r->conn = conn;
         r->method = method;
@@ -244,7 +243,7 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
     r->res = m.res;
     if (m.res == ADMIN_R_NOT_ALLOWED)
         r->allow = admin_allow_header(m.allow);
-    char *param = m.param ? strndup(m.param, m.param_len) : NULL;
+    char *param = m.param ? cr_xstrndup(m.param, m.param_len) : NULL;
     r->param = param;
     if (r->too_large)
         admin_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over 1 MB", NULL);
@@ -409,15 +408,11 @@ admin *admin_new(loop *l, const admin_options *o, char *err, size_t errlen)
     int fd = listen_on(&ss, err, errlen, addr);
     if (fd < 0)
         return NULL;
-    admin *a = calloc(1, sizeof *a);
-    if (!a) {
-        close(fd);
-        return NULL;
-    }
+    admin *a = cr_xcalloc(1, sizeof *a);
     a->l = l;
     a->opt = *o;
     a->opt.token = NULL;
-    a->token = o->token ? strdup(o->token) : NULL;
+    a->token = cr_xstrdup(o->token);
     a->loopback = is_loopback(&ss);
     a->calls = admin_calls_new(a);
     admin_status_init(a);

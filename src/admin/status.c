@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin/admin_int.h"
+#include "util/alloc.h"
 #include "util/version.h"
 
 typedef struct refusal {
@@ -22,9 +23,8 @@ struct admin_status {
 
 void admin_status_init(admin *a)
 {
-    a->status = calloc(1, sizeof *a->status);
-    if (a->status)
-        a->status->refused_by_reason = json_object();
+    a->status = cr_xcalloc(1, sizeof *a->status);
+    a->status->refused_by_reason = json_object();
 }
 
 void admin_status_free(admin *a)

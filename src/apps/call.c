@@ -9,6 +9,7 @@
 #include "engine/engine.h"
 #include "scenario/compile.h"
 #include "scenario/param.h"
+#include "util/alloc.h"
 
 #define F(type, field) offsetof(type, field)
 
@@ -140,9 +141,7 @@ static void add_target(targets *t, tel_dial_kind kind, const char *target, const
 {
     if (t->count == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 4;
-        t->items = realloc(t->items, t->cap * sizeof *t->items);
-        if (!t->items)
-            abort();
+        t->items = cr_xrealloc(t->items, t->cap * sizeof *t->items);
     }
     t->items[t->count++] = (eng_dial_target){.kind = kind, .target = target, .agent_name = name,
                                              .gateways = gws, .gateway_count = gw_count};
@@ -156,9 +155,7 @@ static void add_group(eng_strand *s, targets *t, const scn_group *g, bool alone)
     size_t n = g->member_count;
     if (n == 0)
         return;
-    const char **order = malloc(n * sizeof *order);
-    if (!order)
-        abort();
+    const char **order = cr_xmalloc(n * sizeof *order);
     size_t start = 0;
     if (g->strategy == SCN_GROUP_ROUND_ROBIN)
         start = eng_group_next(e, g->name) % n;
@@ -203,9 +200,7 @@ static app_status dial_run(eng_strand *s, const scn_action *a)
     const scn_gateway **all_gws = NULL;
     if (gw_count == 0 && prog->gateway_count) {
         /* No `gateway:`: numbers go out through the program's gateways in order. */
-        all_gws = malloc(prog->gateway_count * sizeof *all_gws);
-        if (!all_gws)
-            abort();
+        all_gws = cr_xmalloc(prog->gateway_count * sizeof *all_gws);
         for (size_t i = 0; i < prog->gateway_count; i++)
             all_gws[i] = &prog->gateways[i];
         gws = all_gws;

@@ -20,6 +20,7 @@
 #include "scenario/compile.h"
 #include "scenario/param.h"
 #include "services/svc.h"
+#include "util/alloc.h"
 
 #define F(type, field) offsetof(type, field)
 
@@ -85,9 +86,7 @@ static app_status db_run(eng_strand *s, const scn_action *a)
         return eng_fail(s, "no database service in this run");
     /* The key is set before rendering: the params may carry it. */
     const char *key = p->durable ? app_durable_key(s) : NULL;
-    const char **vals = calloc(p->params.count + 1, sizeof *vals);
-    if (!vals)
-        abort();
+    const char **vals = cr_xcalloc(p->params.count + 1, sizeof *vals);
     for (size_t i = 0; i < p->params.count; i++)
         vals[i] = eng_render(s, p->params.items[i], SCN_ESC_NONE);
     double t = a->timeout >= 0 ? a->timeout : a->app->default_timeout;
@@ -100,7 +99,7 @@ static app_status db_run(eng_strand *s, const scn_action *a)
         return st;
     }
     /* The engine's `timeout:` cancels first; the services' is a backstop. */
-    db_op *op = calloc(1, sizeof *op);
+    db_op *op = cr_xcalloc(1, sizeof *op);
     op->s = s;
     op->a = a;
     op->q = svc_db_query(svc, p->database, p->query, vals, p->params.count, t > 0 ? t + 1 : 0, db_done_cb, op);

@@ -5,6 +5,7 @@
  * write itself happens in the background, retried until it succeeds, and
  * outlives the call. */
 #include "apps/durable.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 
@@ -43,9 +44,7 @@ app_status app_durable_queue(eng_strand *s, svc_job *j)
     /* The call's own writes happen in order, one at a time; the start time
      * keeps two calls that share a Call-ID apart. */
     j->lane = cr_arena_printf(eng_call_arena(c), "%s@%.6f", eng_call_id(c), eng_call_start(c));
-    durable_op *op = calloc(1, sizeof *op);
-    if (!op)
-        abort();
+    durable_op *op = cr_xcalloc(1, sizeof *op);
     op->s = s;
     eng_strand_set_pending(s, op);
     svc_job_queue(svc, j, queued_cb, op);   /* copies J; may call back at once */

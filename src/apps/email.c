@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "scenario/param.h"
 #include "services/svc.h"
+#include "util/alloc.h"
 
 #define F(type, field) offsetof(type, field)
 
@@ -237,7 +238,7 @@ static app_status email_run(eng_strand *s, const scn_action *a)
             svc_mail_queue(svc, &m, NULL, NULL);
         return APP_DONE;
     }
-    email_op *op = calloc(1, sizeof *op);
+    email_op *op = cr_xcalloc(1, sizeof *op);
     op->s = s;
     eng_strand_set_pending(s, op);
     svc_mail_queue(svc, &m, queued_cb, op);   /* copies M */

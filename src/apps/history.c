@@ -21,6 +21,7 @@
 #include "scenario/compile.h"
 #include "scenario/param.h"
 #include "services/svc.h"
+#include "util/alloc.h"
 
 #define F(type, field) offsetof(type, field)
 
@@ -94,9 +95,7 @@ static app_status history_run(eng_strand *s, const scn_action *a)
              llround((loop_now(eng_engine_loop(eng_strand_engine(s))) - p->within) * 1000.0));
     const char *params[] = {caller, since, caller, since};
     double t = a->timeout >= 0 ? a->timeout : a->app->default_timeout;
-    history_op *op = calloc(1, sizeof *op);
-    if (!op)
-        abort();
+    history_op *op = cr_xcalloc(1, sizeof *op);
     op->s = s;
     op->q = svc_db_query(svc, &cdr->db, p->answered ? sql_answered : sql_all, params, 4, t > 0 ? t + 1 : 0,
                          history_done_cb, op);

@@ -27,6 +27,7 @@
 #include "scenario/compile.h"
 #include "scenario/param.h"
 #include "services/svc.h"
+#include "util/alloc.h"
 
 #define F(type, field) offsetof(type, field)
 #define MAX_FLAT 256
@@ -279,12 +280,10 @@ static app_status http_run(eng_strand *s, const scn_action *a)
 
     svc_http_req req = {.method = methods[p->method], .verify_tls = p->verify_tls};
     req.url = eng_render(s, p->url, SCN_ESC_URL);
-    const char **headers = calloc(p->headers.count + 1, sizeof *headers);
+    const char **headers = cr_xcalloc(p->headers.count + 1, sizeof *headers);
     bool has_ct = false;
     cr_strbuf hb = CR_STRBUF_INIT;
-    size_t *offs = calloc(p->headers.count + 1, sizeof *offs);
-    if (!headers || !offs)
-        abort();
+    size_t *offs = cr_xcalloc(p->headers.count + 1, sizeof *offs);
     for (size_t i = 0; i < p->headers.count; i++) {
         offs[i] = hb.len;
         cr_strbuf_printf(&hb, "%s: %s", p->headers.names[i], eng_render(s, p->headers.items[i], SCN_ESC_HEADER));
@@ -321,9 +320,7 @@ static app_status http_run(eng_strand *s, const scn_action *a)
     } else {
         /* The engine's `timeout:` cancels first; libcurl's is the backstop. */
         req.timeout = t > 0 ? t + 1 : 0;
-        http_op *op = calloc(1, sizeof *op);
-        if (!op)
-            abort();
+        http_op *op = cr_xcalloc(1, sizeof *op);
         op->s = s;
         op->a = a;
         op->h = svc_http_start(svc, &req, http_done_cb, op);   /* copies REQ */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/records_hook.h"
+#include "util/alloc.h"
 
 struct records_hook {
     rec_ctx *rec;
@@ -132,9 +133,7 @@ static void call_done_cb(void *arg, eng_call *c)
 
 records_hook *records_hook_new(rec_ctx *rec, eng_options *eo)
 {
-    records_hook *h = calloc(1, sizeof *h);
-    if (!h)
-        return NULL;
+    records_hook *h = cr_xcalloc(1, sizeof *h);
     h->rec = rec;
     if (gethostname(h->node_buf, sizeof h->node_buf - 1) != 0)
         snprintf(h->node_buf, sizeof h->node_buf, "callroute");

@@ -9,6 +9,7 @@
 
 #include "services/svc.h"
 #include "telephony/sim/sim.h"
+#include "util/alloc.h"
 
 struct simrun_result {
     char *route;
@@ -25,14 +26,6 @@ typedef struct run_ctx {
     eng_engine *e;
 } run_ctx;
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
-}
-
 static void call_start_cb(void *arg, eng_call *c)
 {
     run_ctx *x = arg;
@@ -45,15 +38,13 @@ static void keep_var(void *arg, const char *name, cr_value v)
     simrun_result *r = arg;
     if (r->var_count == r->var_cap) {
         r->var_cap = r->var_cap ? r->var_cap * 2 : 32;
-        r->names = realloc(r->names, r->var_cap * sizeof *r->names);
-        r->values = realloc(r->values, r->var_cap * sizeof *r->values);
-        if (!r->names || !r->values)
-            abort();
+        r->names = cr_xrealloc(r->names, r->var_cap * sizeof *r->names);
+        r->values = cr_xrealloc(r->values, r->var_cap * sizeof *r->values);
     }
     cr_strbuf b = CR_STRBUF_INIT;
     cr_val_to_text(v, &b);
-    r->names[r->var_count] = xstrdup(name);
-    r->values[r->var_count] = xstrdup(cr_strbuf_cstr(&b));
+    r->names[r->var_count] = cr_xstrdup(name ? name : "");
+    r->values[r->var_count] = cr_xstrdup(cr_strbuf_cstr(&b));
     r->var_count++;
     cr_strbuf_free(&b);
 }
@@ -63,13 +54,13 @@ static void call_done_cb(void *arg, eng_call *c)
     run_ctx *x = arg;
     simrun_result *r = x->r;
     const char *route = eng_call_route(c);
-    r->route = route ? xstrdup(route) : NULL;
+    r->route = cr_xstrdup(route);
     r->rejected = route == NULL;
     eng_var_foreach(c, keep_var, r);
     const char *by = simrun_var(r, "hangup_by");
     const char *cause = simrun_var(r, "hangup_cause");
-    r->hangup_by = by ? xstrdup(by) : NULL;
-    r->hangup_cause = cause ? xstrdup(cause) : NULL;
+    r->hangup_by = cr_xstrdup(by);
+    r->hangup_cause = cr_xstrdup(cause);
     r->duration = loop_now(eng_engine_loop(x->e)) - eng_call_start(c);
 }
 
@@ -107,9 +98,7 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
         loop_destroy(l);
         return NULL;
     }
-    simrun_result *r = calloc(1, sizeof *r);
-    if (!r)
-        abort();
+    simrun_result *r = cr_xcalloc(1, sizeof *r);
     run_ctx x = {.p = p, .r = r};
     eng_options o = {
         .trace = p->trace,

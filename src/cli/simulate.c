@@ -11,6 +11,7 @@
 #include "route/route.h"
 #include "scenario/diag.h"
 #include "services/svc.h"
+#include "util/alloc.h"
 
 static const char usage_text[] =
     "usage: callroute simulate FILE --from NUMBER --to NUMBER [--source GATEWAY|user:EXT]\n"
@@ -36,10 +37,8 @@ typedef struct list {
 
 static void list_add(list *l, const char *a, const char *b)
 {
-    l->a = realloc(l->a, (l->n + 1) * sizeof *l->a);
-    l->b = realloc(l->b, (l->n + 1) * sizeof *l->b);
-    if (!l->a || !l->b)
-        abort();
+    l->a = cr_xrealloc(l->a, (l->n + 1) * sizeof *l->a);
+    l->b = cr_xrealloc(l->b, (l->n + 1) * sizeof *l->b);
     l->a[l->n] = a;
     l->b[l->n] = b;
     l->n++;

@@ -13,6 +13,7 @@
 #include "cli/test_int.h"
 #include "route/route.h"
 #include "scenario/diag.h"
+#include "util/alloc.h"
 
 static const char usage_text[] =
     "usage: callroute test FILE TESTS... [--verbose]\n"
@@ -63,44 +64,37 @@ typedef struct outcome {
     int failures;
 } outcome;
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 static void trace_cb(void *arg, const eng_trace_rec *r)
 {
     outcome *o = arg;
     if (o->count == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 64;
-        o->lines = realloc(o->lines, o->cap * sizeof *o->lines);
-        if (!o->lines)
-            abort();
+        o->lines = cr_xrealloc(o->lines, o->cap * sizeof *o->lines);
     }
     tr_line *l = &o->lines[o->count];
     memset(l, 0, sizeof *l);
     cr_strbuf b = CR_STRBUF_INIT;
     eng_trace_text(r, &b);
-    l->text = strdup(cr_strbuf_cstr(&b));
+    l->text = cr_xstrdup(cr_strbuf_cstr(&b));
     cr_strbuf_free(&b);
     l->kind = (int)r->kind;
     if (r->kind == ENG_TR_ROUTE)
         o->route_line = (int)o->count;
     if (r->kind == ENG_TR_APP && r->phase && strcmp(r->phase, "start") == 0) {
-        l->app = dup_or_null(r->app);
-        l->id = dup_or_null(r->id);
+        l->app = cr_xstrdup(r->app);
+        l->id = cr_xstrdup(r->id);
     }
     if (r->kind == ENG_TR_APP && r->var_count) {
-        l->vars = calloc(r->var_count, sizeof *l->vars);
+        l->vars = cr_xcalloc(r->var_count, sizeof *l->vars);
         for (size_t i = 0; i < r->var_count; i++)
-            l->vars[i] = strdup(r->vars[i].name);
+            l->vars[i] = cr_xstrdup(r->vars[i].name);
         l->var_count = r->var_count;
     }
     if (r->kind == ENG_TR_EMAIL) {
-        l->to = dup_or_null(r->to);
-        l->cc = dup_or_null(r->cc);
-        l->subject = dup_or_null(r->subject);
-        l->body = dup_or_null(r->body);
+        l->to = cr_xstrdup(r->to);
+        l->cc = cr_xstrdup(r->cc);
+        l->subject = cr_xstrdup(r->subject);
+        l->body = cr_xstrdup(r->body);
     }
     o->count++;
 }
@@ -108,10 +102,8 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
 static void unmatched_cb(void *arg, const char *what)
 {
     outcome *o = arg;
-    o->unmatched = realloc(o->unmatched, (o->unmatched_count + 1) * sizeof *o->unmatched);
-    if (!o->unmatched)
-        abort();
-    o->unmatched[o->unmatched_count++] = strdup(what);
+    o->unmatched = cr_xrealloc(o->unmatched, (o->unmatched_count + 1) * sizeof *o->unmatched);
+    o->unmatched[o->unmatched_count++] = cr_xstrdup(what);
 }
 
 static void outcome_free(outcome *o)
@@ -204,7 +196,7 @@ static void check_emails(const tc_case *c, outcome *o)
         mismatch(o, "emails", "none", n, -1);
         return;
     }
-    bool *used = calloc(o->count + 1, sizeof *used);
+    bool *used = cr_xcalloc(o->count + 1, sizeof *used);
     for (size_t e = 0; e < c->email_count; e++) {
         const tc_email *m = &c->emails[e];
         bool found = false;
@@ -326,7 +318,7 @@ static bool run_case(scn_program *prog, const tc_case *c, bool verbose, cr_strbu
 int cli_test(int argc, char **argv)
 {
     const char *file = NULL;
-    const char **tests = calloc((size_t)argc + 1, sizeof *tests);
+    const char **tests = cr_xcalloc((size_t)argc + 1, sizeof *tests);
     size_t ntests = 0;
     bool verbose = false;
     for (int i = 1; i < argc; i++) {

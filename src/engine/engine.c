@@ -10,6 +10,7 @@
 
 #include "engine/engine_int.h"
 #include "util/path.h"
+#include "util/alloc.h"
 
 void eng_strand_free_zombie(eng_strand *s);
 
@@ -204,9 +205,8 @@ static eng_kv *kv_get(eng_kv **list, const char *key, bool create)
             return k;
     if (!create)
         return NULL;
-    eng_kv *k = calloc(1, sizeof *k);
-    if (!k || !(k->key = strdup(key)))
-        abort();
+    eng_kv *k = cr_xcalloc(1, sizeof *k);
+    k->key = cr_xstrdup(key);
     k->next = *list;
     *list = k;
     return k;
@@ -287,9 +287,7 @@ static void event_cb(void *eng, tel_leg *leg, void *leg_user, const tel_event *e
 eng_engine *eng_engine_new(loop *l, tel_driver *tel, struct svc_ctx *svc, scn_program *prog,
                            const eng_options *opt)
 {
-    eng_engine *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
+    eng_engine *e = cr_xcalloc(1, sizeof *e);
     e->l = l;
     e->tel = tel;
     e->svc = svc;

@@ -1,6 +1,7 @@
 /* loop.c — the parts both clocks share: the timer heap (O(log n) start and
  * stop, so 100,000 waiting calls cost nothing per tick) and epoll watches. */
 #include "loop/loop_int.h"
+#include "util/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,16 +13,6 @@
 #include <unistd.h>
 
 void loop_pool_destroy(struct loop_pool *p);
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
 
 double loop_monotonic(void)
 {
@@ -128,14 +119,9 @@ loop_timer *loop_base_timer_start(loop *l, double after, loop_timer_cb cb, void 
         after = after > 0 ? 1e9 : 0;   /* NaN and negatives fire at once */
     if (b->count == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 64;
-        loop_heap_ent *h = realloc(b->heap, b->cap * sizeof *h);
-        if (!h) {
-            fputs("callroute: out of memory\n", stderr);
-            abort();
-        }
-        b->heap = h;
+        b->heap = cr_xrealloc(b->heap, b->cap * sizeof *b->heap);
     }
-    loop_timer *t = xmalloc(sizeof *t);
+    loop_timer *t = cr_xmalloc(sizeof *t);
     t->at = b->clock(b) + after;
     t->seq = b->seq++;
     t->cb = cb;
@@ -191,16 +177,19 @@ static uint32_t to_epoll(unsigned events)
 loop_watch *loop_base_watch(loop *l, int fd, unsigned events, loop_fd_cb cb, void *arg)
 {
     loop_base *b = (loop_base *)l;
-    loop_watch *w = xmalloc(sizeof *w);
-    memset(w, 0, sizeof *w);
+    loop_watch *w = cr_xcalloc(1, sizeof *w);
     w->fd = fd;
     w->events = events;
     w->cb = cb;
     w->arg = arg;
     struct epoll_event ev = {.events = to_epoll(events), .data.ptr = w};
     if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        free(w);
-        return NULL;
+        /* Never NULL (loop.h): the fd is bad or already watched (a bug),
+         * or the kernel has no room for another watch. */
+        if (errno == ENOMEM)
+            cr_oom("epoll watch");
+        fprintf(stderr, "callroute: cannot watch fd %d: %s\n", fd, strerror(errno));
+        abort();
     }
     b->watches++;
     return w;

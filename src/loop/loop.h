@@ -50,7 +50,10 @@ void loop_destroy(loop *l);
 
 static inline double loop_now(loop *l) { return l->ops->now(l); }
 /* One-shot timer AFTER seconds from now. Stopping a fired timer is an error;
- * a timer is freed by the loop after its callback returns. */
+ * a timer is freed by the loop after its callback returns.
+ * loop_timer_start and loop_watch_fd never return NULL: every backend ends
+ * the process when it cannot (out of memory, or an fd that cannot be
+ * watched: docs/decisions/allocation-policy.md), so callers do not check. */
 static inline loop_timer *loop_timer_start(loop *l, double after, loop_timer_cb cb, void *arg)
 {
     return l->ops->timer_start(l, after, cb, arg);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "loop/loop.h"
+#include "util/alloc.h"
 
 #define POOL_MIN_THREADS 2
 #define POOL_MAX_THREADS 4
@@ -101,9 +102,7 @@ static void spawn_thread(struct loop_pool *p)
 
 static struct loop_pool *pool_new(loop *l)
 {
-    struct loop_pool *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
+    struct loop_pool *p = cr_xcalloc(1, sizeof *p);
     p->l = l;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
@@ -124,9 +123,7 @@ static struct loop_pool *pool_new(loop *l)
 void loop_work(loop *l, loop_work_fn work, loop_done_cb done, void *arg)
 {
     struct loop_pool *p = l->pool ? l->pool : pool_new(l);
-    pool_job *j = malloc(sizeof *j);
-    if (!j)
-        abort();
+    pool_job *j = cr_xmalloc(sizeof *j);
     j->next = NULL;
     j->work = work;
     j->done = done;

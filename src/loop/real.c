@@ -1,6 +1,7 @@
 /* real.c — the real clock: epoll for fds, CLOCK_MONOTONIC for timers,
  * CLOCK_REALTIME for now(). */
 #include "loop/loop_int.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -61,9 +62,7 @@ static const loop_ops real_ops = {
 
 loop *loop_new_real(void)
 {
-    loop_base *b = malloc(sizeof *b);
-    if (!b)
-        return NULL;
+    loop_base *b = cr_xmalloc(sizeof *b);
     loop_base_init(b, &real_ops, real_clock);
     return &b->pub;
 }

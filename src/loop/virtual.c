@@ -4,6 +4,7 @@
  * request, a worker job) it waits for the fds in real time and advances the
  * virtual clock by the real time that passed, never past the next timer. */
 #include "loop/loop_int.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 
@@ -93,9 +94,7 @@ static const loop_ops virt_ops = {
 
 loop *loop_new_virtual(double start)
 {
-    virt_loop *v = malloc(sizeof *v);
-    if (!v)
-        return NULL;
+    virt_loop *v = cr_xmalloc(sizeof *v);
     loop_base_init(&v->base, &virt_ops, virt_clock);
     v->base.woke = virt_woke;
     v->now = start;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "records/cdr_int.h"
+#include "util/alloc.h"
 
 const char *rec_disposition(const rec_cdr *r)
 {
@@ -293,7 +294,7 @@ char *rec_row_csv(const char *const *v, size_t n)
         }
         csv_field(&b, val, i == 0);
     }
-    char *s = strdup(cr_strbuf_cstr(&b));
+    char *s = cr_xstrdup(cr_strbuf_cstr(&b));
     cr_strbuf_free(&b);
     return s;
 }

@@ -18,6 +18,7 @@
 
 #include "records/cdr_int.h"
 #include "services/svc.h"
+#include "util/alloc.h"
 
 #define BATCH 200            /* records per store write */
 #define BACKOFF_MIN 1.0
@@ -93,8 +94,6 @@ static void say(rec_ctx *c, int level, const char *fmt, ...)
     c->log(c->log_arg, level, msg);
 }
 
-static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
-
 static void free_strs(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -125,7 +124,7 @@ static char *sql_error(sqlite3 *db, const char *what)
 {
     char buf[400];
     snprintf(buf, sizeof buf, "%s: %s", what, sqlite3_errmsg(db));
-    return strdup(buf);
+    return cr_xstrdup(buf);
 }
 
 /* Commits OPS and forgets FORGET in one transaction. */
@@ -185,11 +184,11 @@ static void spool_read(sqlite3 *db, cycle *cy)
         return;
     }
     sqlite3_bind_int(q, 1, BATCH);
-    cy->ids = calloc(BATCH, sizeof *cy->ids);
-    cy->rows = calloc(BATCH, sizeof *cy->rows);
-    while (cy->ids && cy->rows && cy->n < BATCH && sqlite3_step(q) == SQLITE_ROW) {
-        cy->ids[cy->n] = xstrdup((const char *)sqlite3_column_text(q, 0));
-        cy->rows[cy->n] = xstrdup((const char *)sqlite3_column_text(q, 1));
+    cy->ids = cr_xcalloc(BATCH, sizeof *cy->ids);
+    cy->rows = cr_xcalloc(BATCH, sizeof *cy->rows);
+    while (cy->n < BATCH && sqlite3_step(q) == SQLITE_ROW) {
+        cy->ids[cy->n] = cr_xstrdup((const char *)sqlite3_column_text(q, 0));
+        cy->rows[cy->n] = cr_xstrdup((const char *)sqlite3_column_text(q, 1));
         cy->n++;
     }
     sqlite3_finalize(q);
@@ -220,8 +219,8 @@ static long spool_recover(sqlite3 *db)
             json_decref(row);
             continue;
         }
-        op *o = calloc(1, sizeof *o);
-        o->id = xstrdup((const char *)sqlite3_column_text(q, 0));
+        op *o = cr_xcalloc(1, sizeof *o);
+        o->id = cr_xstrdup((const char *)sqlite3_column_text(q, 0));
         o->seen = sqlite3_column_double(q, 2);
         o->row = json_dumps(rec_row_end_abandoned(row, o->seen), JSON_COMPACT);
         o->done = true;
@@ -280,12 +279,9 @@ static void cycle_done(loop *l, void *arg)
         }
         cy->ops = NULL;
         for (size_t i = 0; i < cy->nforget; i++) {
-            char **n = realloc(c->shipped, (c->nshipped + 1) * sizeof *n);
-            if (n) {
-                c->shipped = n;
-                c->shipped[c->nshipped++] = cy->forget[i];
-                cy->forget[i] = NULL;
-            }
+            c->shipped = cr_xrealloc(c->shipped, (c->nshipped + 1) * sizeof *c->shipped);
+            c->shipped[c->nshipped++] = cy->forget[i];
+            cy->forget[i] = NULL;
         }
         free(cy->error);
         if (!c->retry && !c->closing)
@@ -316,9 +312,7 @@ static void kick(rec_ctx *c)
     bool read = c->to_ship && !c->shipping && !c->retry && c->enabled && !c->closing;
     if (!c->pending && !c->nshipped && !read)
         return;
-    cycle *cy = calloc(1, sizeof *cy);
-    if (!cy)
-        return;
+    cycle *cy = cr_xcalloc(1, sizeof *cy);
     cy->c = c;
     cy->ops = c->pending;
     c->pending = c->pending_tail = NULL;
@@ -400,16 +394,13 @@ static void batch_done(void *arg, const svc_db_res *res)
         store_ok(c);
         c->st.shipped += (long)b->n;
         c->to_ship = true;   /* a full batch may have more behind it */
-        char **n = b->n ? realloc(c->shipped, (c->nshipped + b->n) * sizeof *n) : NULL;
         if (!b->n) {
             free(b->ids);
-        } else if (n) {
-            c->shipped = n;
+        } else {
+            c->shipped = cr_xrealloc(c->shipped, (c->nshipped + b->n) * sizeof *c->shipped);
             memcpy(c->shipped + c->nshipped, b->ids, b->n * sizeof *b->ids);
             c->nshipped += b->n;
             free(b->ids);
-        } else {
-            free_strs(b->ids, b->n);   /* shipped again later: ON CONFLICT keeps it once */
         }
     }
     b->ids = NULL;
@@ -425,10 +416,10 @@ static void ship_batch(rec_ctx *c, batch *b)
     for (size_t k = 0; k < REC_NCOLS; k++)
         cr_strbuf_printf(&sql, "%s%s", k ? ", " : "", rec_columns[k]);
     cr_strbuf_puts(&sql, ") VALUES ");
-    b->params = calloc(b->n * REC_NCOLS, sizeof *b->params);
-    b->parsed = calloc(b->n, sizeof *b->parsed);
+    b->params = cr_xcalloc(b->n * REC_NCOLS, sizeof *b->params);
+    b->parsed = cr_xcalloc(b->n, sizeof *b->parsed);
     size_t np = 0, rows = 0;
-    for (size_t i = 0; b->params && b->parsed && i < b->n; i++) {
+    for (size_t i = 0; i < b->n; i++) {
         json_t *row = json_loads(b->rows[i], 0, NULL);
         if (!json_is_array(row) || json_array_size(row) != REC_NCOLS) {
             json_decref(row);
@@ -443,7 +434,7 @@ static void ship_batch(rec_ctx *c, batch *b)
         cr_strbuf_putc(&sql, ')');
     }
     cr_strbuf_puts(&sql, " ON CONFLICT (id) DO NOTHING");
-    b->sql = strdup(cr_strbuf_cstr(&sql));
+    b->sql = cr_xstrdup(cr_strbuf_cstr(&sql));
     cr_strbuf_free(&sql);
     if (rows == 0) {
         svc_db_res ok = {.rows = 0};
@@ -491,12 +482,7 @@ static void schema_done(void *arg, const svc_db_res *res)
 
 static void ship(rec_ctx *c, char **ids, char **rows, size_t n)
 {
-    batch *b = calloc(1, sizeof *b);
-    if (!b) {
-        free_strs(ids, n);
-        free_strs(rows, n);
-        return;
-    }
+    batch *b = cr_xcalloc(1, sizeof *b);
     b->c = c;
     b->ids = ids;
     b->rows = rows;
@@ -513,8 +499,8 @@ static void set_store(rec_ctx *c, const scn_cdr_settings *cdr)
 {
     free(c->store_url);
     free(c->store_target);
-    c->store_url = xstrdup(cdr->db.url);
-    c->store_target = xstrdup(cdr->db.target);
+    c->store_url = cr_xstrdup(cdr->db.url);
+    c->store_target = cr_xstrdup(cdr->db.target);
     c->store = (scn_database){.name = "cdr", .kind = cdr->db.kind, .url = c->store_url,
                               .target = c->store_target};
     c->enabled = cdr->enabled;
@@ -523,11 +509,7 @@ static void set_store(rec_ctx *c, const scn_cdr_settings *cdr)
 rec_ctx *rec_new(loop *l, svc_ctx *svc, const scn_cdr_settings *cdr, rec_log_fn log, void *log_arg, char *err,
                  size_t errlen)
 {
-    rec_ctx *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    rec_ctx *c = cr_xcalloc(1, sizeof *c);
     c->l = l;
     c->svc = svc;
     c->log = log;
@@ -561,11 +543,9 @@ rec_ctx *rec_new(loop *l, svc_ctx *svc, const scn_cdr_settings *cdr, rec_log_fn 
     c->to_ship = true;   /* what an earlier run left */
     if (c->enabled) {
         /* The table is made now, so `history` finds it from the first call. */
-        batch *b = calloc(1, sizeof *b);
-        if (b) {
-            b->c = c;
-            schema_next(c, b);
-        }
+        batch *b = cr_xcalloc(1, sizeof *b);
+        b->c = c;
+        schema_next(c, b);
     }
     kick(c);
     return c;
@@ -589,12 +569,8 @@ void rec_call_update(rec_ctx *c, const rec_cdr *r, bool ended)
             o->seen = loop_now(c->l);
             return;
         }
-    op *o = calloc(1, sizeof *o);
-    if (!o || !(o->id = strdup(r->id))) {
-        free(o);
-        free(text);
-        return;
-    }
+    op *o = cr_xcalloc(1, sizeof *o);
+    o->id = cr_xstrdup(r->id);
     o->row = text;
     o->done = ended;
     o->seen = loop_now(c->l);

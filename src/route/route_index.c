@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "route/route_int.h"
+#include "util/alloc.h"
 
 #define MAX_VARS 8          /* distinct indexed variables per type */
 #define MAX_PREFIX 63       /* longer prefixes are cut: still a necessary condition */
@@ -75,9 +76,7 @@ static void keyset_add(keyset *k, key x)
 {
     if (k->count == k->cap) {
         k->cap = k->cap ? k->cap * 2 : 4;
-        k->items = realloc(k->items, k->cap * sizeof *k->items);
-        if (!k->items)
-            abort();
+        k->items = cr_xrealloc(k->items, k->cap * sizeof *k->items);
     }
     k->items[k->count++] = x;
 }
@@ -295,9 +294,7 @@ static void build_type(route_index *ri, const scn_program *p, scn_route_type typ
                 x.s = empty_key;
             if (ne == ce) {
                 ce = ce ? ce * 2 : 64;
-                es = realloc(es, ce * sizeof *es);
-                if (!es)
-                    abort();
+                es = cr_xrealloc(es, ce * sizeof *es);
             }
             es[ne++] = (entry){x, (uint32_t)r};
         }
@@ -348,9 +345,7 @@ void route_prepare(scn_program *p)
 {
     if (p->route_index)
         return;
-    route_index *ri = calloc(1, sizeof *ri);
-    if (!ri)
-        abort();
+    route_index *ri = cr_xcalloc(1, sizeof *ri);
     cr_arena_init(&ri->arena, 16384);
     for (int t = 0; t < SCN_ROUTE__COUNT; t++)
         build_type(ri, p, (scn_route_type)t);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "scenario/compile_int.h"
+#include "util/alloc.h"
 
 /* ---- reporting ---------------------------------------------------------- */
 
@@ -354,9 +355,7 @@ static void compile_version(scn_cx *x, const scn_node *root)
 
 static scn_program *program_new(const char *file)
 {
-    scn_program *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
+    scn_program *p = cr_xcalloc(1, sizeof *p);
     p->refcount = 1;
     cr_arena_init(&p->arena, 64 * 1024);
     p->file = cr_arena_strdup(&p->arena, file);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "scenario/compile_int.h"
+#include "util/alloc.h"
 
 /* ---- named scenarios ----------------------------------------------------- */
 
@@ -199,7 +200,7 @@ static void warn_shadowed(scn_cx *x, route_shape *shapes)
 {
     scn_program *p = x->pub.prog;
     size_t n = p->route_count;
-    bool *warned = calloc(n + 1, sizeof *warned);
+    bool *warned = cr_xcalloc(n + 1, sizeof *warned);
     /* 1. An always-matching route shadows every route of its type below its
      * priority, and those of equal priority after it. */
     for (int t = 0; t < SCN_ROUTE__COUNT; t++) {
@@ -224,7 +225,7 @@ static void warn_shadowed(scn_cx *x, route_shape *shapes)
         }
     }
     /* 2. Identical conditions at the same type and priority: the earlier wins. */
-    route_shape *sorted = malloc((n + 1) * sizeof *sorted);
+    route_shape *sorted = cr_xmalloc((n + 1) * sizeof *sorted);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (shapes[i].conds && p->routes[i].enabled && !warned[i])
@@ -350,7 +351,7 @@ void scn_compile_routes(scn_cx *x, const scn_node *n)
                          scn_node_describe(n, buf, sizeof buf));
         } else {
             p->routes = cr_arena_alloc(x->pub.arena, (n->count + 1) * sizeof *p->routes);
-            route_shape *shapes = calloc(n->count + 1, sizeof *shapes);
+            route_shape *shapes = cr_xcalloc(n->count + 1, sizeof *shapes);
             for (size_t i = 0; i < n->count; i++) {
                 scn_route *r = &p->routes[i];
                 r->order = i;

@@ -13,6 +13,7 @@
  * Other threads must not rely on localtime() while a refresh runs (the
  * engine evaluates conditions on its loop thread). */
 #include "scenario/cond_int.h"
+#include "util/alloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -68,9 +69,8 @@ scn_tz *scn_tz_get(const char *name)
     while (z && strcmp(z->name, name) != 0)
         z = z->next;
     if (!z) {
-        z = calloc(1, sizeof *z);
-        if (!z || !(z->name = strdup(name)))
-            abort();
+        z = cr_xcalloc(1, sizeof *z);
+        z->name = cr_xstrdup(name);
         z->next = tz_zones;
         tz_zones = z;
     }
@@ -134,7 +134,7 @@ long scn_tz_offset(scn_tz *z, time_t t)
         const char *cur = getenv("TZ");
         if ((cur == NULL) != (z->local_tz == NULL) || (cur && strcmp(cur, z->local_tz) != 0)) {
             free(z->local_tz);
-            z->local_tz = cur ? strdup(cur) : NULL;
+            z->local_tz = cr_xstrdup(cur);
             z->count = 0;
         }
     }
@@ -150,7 +150,7 @@ long scn_tz_offset(scn_tz *z, time_t t)
         tz_span s;
         if (z->name) {
             const char *old = getenv("TZ");
-            char *saved = old ? strdup(old) : NULL;
+            char *saved = cr_xstrdup(old);
             setenv("TZ", z->name, 1);
             tzset();
             s = find_span(t);

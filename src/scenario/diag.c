@@ -1,6 +1,7 @@
 /* diag.c — collecting, sorting and printing diagnostics; "did you mean";
  * node paths (routes[2].script[4].then[0]). */
 #include "scenario/diag.h"
+#include "util/alloc.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -35,12 +36,7 @@ static void diag_vadd(scn_diags *d, scn_severity sev, const char *file, unsigned
         return;
     if (d->count == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 16;
-        scn_diag *items = realloc(d->items, cap * sizeof *items);
-        if (!items) {
-            fputs("callroute: out of memory\n", stderr);
-            abort();
-        }
-        d->items = items;
+        d->items = cr_xrealloc(d->items, cap * sizeof *d->items);
         d->cap = cap;
     }
     va_list ap2;
@@ -110,11 +106,7 @@ static int diag_cmp(const void *a, const void *b)
 
 static size_t *sorted_order(const scn_diags *d)
 {
-    size_t *idx = malloc((d->count ? d->count : 1) * sizeof *idx);
-    if (!idx) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
+    size_t *idx = cr_xmalloc((d->count ? d->count : 1) * sizeof *idx);
     for (size_t i = 0; i < d->count; i++)
         idx[i] = i;
     sort_base = d->items;

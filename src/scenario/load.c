@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "scenario/load_int.h"
+#include "util/alloc.h"
 
 /* Aliases share the anchored node; a chain of aliases can still make a small
  * file stand for billions of nodes for whoever walks the tree. Cap the nodes
@@ -54,12 +55,7 @@ char *scn_read_file(const char *path, size_t *size, int *err)
         return NULL;
     }
     size_t cap = (size_t)st.st_size + 1, len = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) {
-        *err = ENOMEM;
-        close(fd);
-        return NULL;
-    }
+    char *buf = cr_xmalloc(cap + 1);
     for (;;) {
         if (len == cap) {   /* the file grew while we read it: stay under the cap */
             if (cap > SCN_MAX_FILE_BYTES) {
@@ -70,14 +66,7 @@ char *scn_read_file(const char *path, size_t *size, int *err)
                 return NULL;
             }
             cap = cap * 2 > SCN_MAX_FILE_BYTES + 1 ? SCN_MAX_FILE_BYTES + 1 : cap * 2;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                close(fd);
-                *err = ENOMEM;
-                return NULL;
-            }
-            buf = nb;
+            buf = cr_xrealloc(buf, cap + 1);
         }
         ssize_t n = read(fd, buf + len, cap - len);
         if (n < 0 && errno == EINTR)
@@ -195,16 +184,6 @@ typedef struct builder {
     scn_node *root;
 } builder;
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
 static size_t hash_str(const char *s)
 {
     size_t h = 1469598103934665603u;
@@ -236,11 +215,7 @@ static void anchor_put(builder *b, char *name, scn_node *node, size_t expanded)
         anchor *old = b->anchors;
         size_t oldcap = b->capanchors;
         b->capanchors = oldcap ? oldcap * 2 : 16;
-        b->anchors = calloc(b->capanchors, sizeof *b->anchors);
-        if (!b->anchors) {
-            fputs("callroute: out of memory\n", stderr);
-            abort();
-        }
+        b->anchors = cr_xcalloc(b->capanchors, sizeof *b->anchors);
         for (size_t i = 0; i < oldcap; i++)
             if (old[i].name)
                 *anchor_slot(b, old[i].name) = old[i];
@@ -316,8 +291,8 @@ static void add_child(builder *b, scn_node *n, size_t expanded)
     }
     if (b->nkids == b->capkids) {
         b->capkids = b->capkids ? b->capkids * 2 : 256;
-        b->kids = xrealloc(b->kids, b->capkids * sizeof *b->kids);
-        b->kid_exp = xrealloc(b->kid_exp, b->capkids * sizeof *b->kid_exp);
+        b->kids = cr_xrealloc(b->kids, b->capkids * sizeof *b->kids);
+        b->kid_exp = cr_xrealloc(b->kid_exp, b->capkids * sizeof *b->kid_exp);
     }
     b->kids[b->nkids] = n;
     b->kid_exp[b->nkids++] = expanded;
@@ -326,14 +301,7 @@ static void add_child(builder *b, scn_node *n, size_t expanded)
 
 static char *dup_anchor(const yaml_char_t *a)
 {
-    if (!a)
-        return NULL;
-    char *s = strdup((const char *)a);
-    if (!s) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
-    return s;
+    return cr_xstrdup((const char *)a);
 }
 
 /* Standard tags are fine (!!str makes a plain scalar a string); others are
@@ -365,7 +333,7 @@ static void open_collection(builder *b, scn_node_kind kind, yaml_mark_t m, const
     check_tag(b, tag, m, NULL);
     if (b->nframes == b->capframes) {
         b->capframes = b->capframes ? b->capframes * 2 : 16;
-        b->frames = xrealloc(b->frames, b->capframes * sizeof *b->frames);
+        b->frames = cr_xrealloc(b->frames, b->capframes * sizeof *b->frames);
     }
     frame *f = &b->frames[b->nframes++];
     f->node = new_node(b, kind, m);
@@ -433,7 +401,7 @@ static void check_dups(builder *b, size_t frame_index, const scn_pair *pairs, si
                 }
         return;
     }
-    size_t *idx = xrealloc(NULL, count * sizeof *idx);
+    size_t *idx = cr_xmalloc(count * sizeof *idx);
     for (size_t i = 0; i < count; i++)
         idx[i] = i;
     dup_sort_pairs = pairs;
@@ -662,10 +630,8 @@ scn_node *scn_parse_buffer(cr_arena *arena, const char *file, const char *buf, s
 
     builder b = { .arena = arena, .d = diags, .file = file, .buf = buf, .len = len };
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
+    if (!yaml_parser_initialize(&parser))
+        cr_oom("YAML parser");
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
     yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 

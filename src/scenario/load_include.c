@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "scenario/load_int.h"
+#include "util/alloc.h"
 
 typedef struct inc_ctx {
     cr_arena *arena;
@@ -42,11 +43,7 @@ static void vec_push(vec *x, void *p)
 {
     if (x->n == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 64;
-        x->v = realloc(x->v, x->cap * sizeof *x->v);
-        if (!x->v) {
-            fputs("callroute: out of memory\n", stderr);
-            abort();
-        }
+        x->v = cr_xrealloc(x->v, x->cap * sizeof *x->v);
     }
     x->v[x->n++] = p;
 }
@@ -147,11 +144,7 @@ static void check_names(inc_ctx *c, merge *m, int s)
     vec *x = &m->maps[s];
     if (x->n < 2)
         return;
-    size_t *idx = malloc(x->n * sizeof *idx);
-    if (!idx) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
+    size_t *idx = cr_xmalloc(x->n * sizeof *idx);
     for (size_t i = 0; i < x->n; i++)
         idx[i] = i;
     dup_base = (const scn_pair *const *)x->v;
@@ -254,11 +247,9 @@ static char *join_pattern(const char *including, const char *pattern)
     const char *slash = strrchr(including, '/');
     size_t dlen = slash ? (size_t)(slash - including) + 1 : 0;
     if (pattern[0] == '/' || dlen == 0)
-        return strdup(pattern);
+        return cr_xstrdup(pattern);
     size_t plen = strlen(pattern);
-    char *out = malloc(2 * dlen + plen + 1), *o = out;
-    if (!out)
-        return NULL;
+    char *out = cr_xmalloc(2 * dlen + plen + 1), *o = out;
     for (size_t i = 0; i < dlen; i++) {
         if (strchr("*?[]\\", including[i]))
             *o++ = '\\';
@@ -314,12 +305,7 @@ static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *
         free(real);
         return;
     }
-    char **seen = realloc(c->seen, (c->nseen + 1) * sizeof *seen);
-    if (!seen) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
-    c->seen = seen;
+    c->seen = cr_xrealloc(c->seen, (c->nseen + 1) * sizeof *c->seen);
     c->seen[c->nseen++] = real;
     c->chain_real[c->depth] = real;
     c->chain_name[c->depth] = cr_arena_strdup(c->arena, path);
@@ -350,10 +336,6 @@ static void include_pattern(inc_ctx *c, merge *m, const char *including, const s
         return;
     }
     char *full = join_pattern(including, pat->str);
-    if (!full) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
     glob_t g;
     int rc = glob(full, 0, NULL, &g);
     if (rc == GLOB_NOMATCH) {
@@ -442,11 +424,7 @@ scn_node *scn_load_file(cr_arena *arena, const char *path, struct scn_diags *dia
     inc_ctx c = { .arena = arena, .d = diags };
     char *real = realpath(path, NULL);
     if (real) {
-        c.seen = malloc(sizeof *c.seen);
-        if (!c.seen) {
-            fputs("callroute: out of memory\n", stderr);
-            abort();
-        }
+        c.seen = cr_xmalloc(sizeof *c.seen);
         c.seen[c.nseen++] = real;
         c.chain_real[0] = real;
         c.chain_name[0] = path;

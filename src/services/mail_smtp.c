@@ -80,10 +80,7 @@ static void *msg_load(sqlite3 *db, long long id)
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (j->natt == cap) {
                 cap = cap ? cap * 2 : 2;
-                mail_att *a = realloc(j->att, cap * sizeof *a);
-                if (!a)
-                    abort();
-                j->att = a;
+                j->att = cr_xrealloc(j->att, cap * sizeof *j->att);
             }
             mail_att *a = &j->att[j->natt++];
             a->name = col_text(st, 0);

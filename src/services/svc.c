@@ -13,26 +13,6 @@
  * made on the loop thread only, so a plain counter is enough. */
 static int curl_users;
 
-void *svc_alloc(size_t n)
-{
-    void *p = calloc(1, n ? n : 1);
-    if (!p) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-char *svc_strdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    char *d = svc_alloc(n + 1);
-    memcpy(d, s, n);
-    return d;
-}
-
 char *svc_errdup(const char *msg)
 {
     char *d = svc_strdup(msg && *msg ? msg : "unknown error");

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "services/svc.h"
+#include "util/alloc.h"
 
 /* One libcurl transfer on the shared multi handle (HTTP or SMTP). DONE runs
  * on the loop when the transfer ends, after the handle left the multi. */
@@ -54,9 +55,10 @@ void svc_curl_add(svc_ctx *c, svc_xfer *x);
 /* Takes X out of the multi; DONE is not called. */
 void svc_curl_remove(svc_ctx *c, svc_xfer *x);
 
-/* malloc that aborts on failure, like the arena. */
-void *svc_alloc(size_t n);
-char *svc_strdup(const char *s);
+/* The services' names for the one allocation family (util/alloc.h):
+ * zeroed, never NULL. */
+#define svc_alloc(n) cr_xcalloc(1, (n))
+#define svc_strdup(s) cr_xstrdup(s)
 /* Copies an error message, trimming trailing whitespace (libpq adds "\n"). */
 char *svc_errdup(const char *msg);
 

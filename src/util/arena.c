@@ -1,4 +1,5 @@
 #include "util/arena.h"
+#include "util/alloc.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -41,11 +42,7 @@ void *cr_arena_alloc(cr_arena *a, size_t n)
         size_t size = a->chunk_size;
         if (size < n)
             size = n;
-        c = malloc(sizeof *c + size);
-        if (!c) {
-            fputs("callroute: out of memory\n", stderr);
-            abort();
-        }
+        c = cr_xmalloc(sizeof *c + size);
         c->size = size;
         c->used = 0;
         /* A large request gets its own chunk; keep filling the current one. */

@@ -1,4 +1,5 @@
 #include "util/strbuf.h"
+#include "util/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,12 +13,7 @@ static void reserve(cr_strbuf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
-        fputs("callroute: out of memory\n", stderr);
-        abort();
-    }
-    b->s = s;
+    b->s = cr_xrealloc(b->s, cap);
     b->cap = cap;
 }
 

@@ -177,7 +177,7 @@ static void test_parties_from_and_request_uri(void **state)
 {
     (void)state;
     sip_in_parties p;
-    assert_true(sip_in_parties_get(parse(wsinv), false, &p));
+    sip_in_parties_get(parse(wsinv), false, &p);
     assert_string_equal(p.caller, "jdrosen");
     assert_string_equal(p.caller_name, "J Rosenberg \\\"");
     assert_string_equal(p.callee, "vivekg");
@@ -186,24 +186,24 @@ static void test_parties_from_and_request_uri(void **state)
 
     /* no display name: NULL for an addr-spec, "" for <URI>; a
      * Request-URI without a user: "" */
-    assert_true(sip_in_parties_get(parse(HEAD("sip:192.0.2.2") "From: sip:5551234@192.0.2.1;tag=a\r\n"
-                                                                 "Content-Length: 0\r\n\r\n"),
-                                   false, &p));
+    sip_in_parties_get(parse(HEAD("sip:192.0.2.2") "From: sip:5551234@192.0.2.1;tag=a\r\n"
+                                                     "Content-Length: 0\r\n\r\n"),
+                       false, &p);
     assert_string_equal(p.caller, "5551234");
     assert_null(p.caller_name);
     assert_string_equal(p.callee, "");
     sip_in_parties_free(&p);
-    assert_true(sip_in_parties_get(parse(HEAD("sip:192.0.2.2") "From: <sip:5551234@192.0.2.1>;tag=a\r\n"
-                                                                 "Content-Length: 0\r\n\r\n"),
-                                   false, &p));
+    sip_in_parties_get(parse(HEAD("sip:192.0.2.2") "From: <sip:5551234@192.0.2.1>;tag=a\r\n"
+                                                     "Content-Length: 0\r\n\r\n"),
+                       false, &p);
     assert_string_equal(p.caller_name, "");
     sip_in_parties_free(&p);
 
     /* RFC 4475 esc01: escapes that must stay escaped are kept */
-    assert_true(sip_in_parties_get(parse(HEAD("sip:sips%3Auser%40example.com@example.net")
-                                         "From: <sip:I%20have%20spaces@example.net>;tag=938\r\n"
-                                         "Content-Length: 0\r\n\r\n"),
-                                   false, &p));
+    sip_in_parties_get(parse(HEAD("sip:sips%3Auser%40example.com@example.net")
+                             "From: <sip:I%20have%20spaces@example.net>;tag=938\r\n"
+                             "Content-Length: 0\r\n\r\n"),
+                       false, &p);
     assert_string_equal(p.caller, "I%20have%20spaces");
     assert_string_equal(p.callee, "sips%3Auser%40example.com");
     sip_in_parties_free(&p);
@@ -215,17 +215,17 @@ static void test_parties_folded_uri(void **state)
 {
     (void)state;
     sip_in_parties p;
-    assert_true(sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
-                                         "From: \"Bell\" <sip:a.\r\n g.bell@example.com>;tag=630214\r\n"
-                                         "P-Asserted-Identity: <sip:55\r\n\t51@192.0.2.1>\r\n"
-                                         "Content-Length: 0\r\n\r\n"),
-                                   true, &p));
+    sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
+                             "From: \"Bell\" <sip:a.\r\n g.bell@example.com>;tag=630214\r\n"
+                             "P-Asserted-Identity: <sip:55\r\n\t51@192.0.2.1>\r\n"
+                             "Content-Length: 0\r\n\r\n"),
+                       true, &p);
     assert_string_equal(p.caller, "55 51");
     sip_in_parties_free(&p);
-    assert_true(sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
-                                         "From: \"Bell\" <sip:a.\r\n g.bell@example.com>;tag=630214\r\n"
-                                         "Content-Length: 0\r\n\r\n"),
-                                   false, &p));
+    sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
+                             "From: \"Bell\" <sip:a.\r\n g.bell@example.com>;tag=630214\r\n"
+                             "Content-Length: 0\r\n\r\n"),
+                       false, &p);
     assert_null(strpbrk(p.caller, "\r\n"));
     assert_string_equal(p.caller, "a. g.bell");
     sip_in_parties_free(&p);
@@ -239,39 +239,39 @@ static void test_parties_asserted_identity_only_when_trusted(void **state)
         "P-Asserted-Identity: \"Alice \\\"A\\\"\" <sip:+15551000@192.0.2.1>\r\n"
         "Content-Length: 0\r\n\r\n";
     sip_in_parties p;
-    assert_true(sip_in_parties_get(parse(text), false, &p));
+    sip_in_parties_get(parse(text), false, &p);
     assert_string_equal(p.caller, "666");   /* anyone could assert anything */
     assert_string_equal(p.caller_name, "Mallory");
     sip_in_parties_free(&p);
-    assert_true(sip_in_parties_get(parse(text), true, &p));
+    sip_in_parties_get(parse(text), true, &p);
     assert_string_equal(p.caller, "+15551000");
     assert_string_equal(p.caller_name, "Alice \"A\"");
     sip_in_parties_free(&p);
 
     /* an asserted identity without a display name takes From's */
-    assert_true(sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
-                                         "From: \"Bob\" <sip:101@192.0.2.1>;tag=a\r\n"
-                                         "P-Asserted-Identity: <sip:+15552000@192.0.2.1>\r\n"
-                                         "Content-Length: 0\r\n\r\n"),
-                                   true, &p));
+    sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
+                             "From: \"Bob\" <sip:101@192.0.2.1>;tag=a\r\n"
+                             "P-Asserted-Identity: <sip:+15552000@192.0.2.1>\r\n"
+                             "Content-Length: 0\r\n\r\n"),
+                       true, &p);
     assert_string_equal(p.caller, "+15552000");
     assert_string_equal(p.caller_name, "Bob");
     sip_in_parties_free(&p);
 
     /* a tel: URI's number is its user part; an asserted identity without
      * one leaves the caller to From */
-    assert_true(sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
-                                         "From: \"Bob\" <sip:101@192.0.2.1>;tag=a\r\n"
-                                         "P-Asserted-Identity: <tel:+15552000>\r\n"
-                                         "Content-Length: 0\r\n\r\n"),
-                                   true, &p));
+    sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
+                             "From: \"Bob\" <sip:101@192.0.2.1>;tag=a\r\n"
+                             "P-Asserted-Identity: <tel:+15552000>\r\n"
+                             "Content-Length: 0\r\n\r\n"),
+                       true, &p);
     assert_string_equal(p.caller, "+15552000");
     sip_in_parties_free(&p);
-    assert_true(sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
-                                         "From: \"Bob\" <sip:101@192.0.2.1>;tag=a\r\n"
-                                         "P-Asserted-Identity: <sip:192.0.2.1>\r\n"
-                                         "Content-Length: 0\r\n\r\n"),
-                                   true, &p));
+    sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2")
+                             "From: \"Bob\" <sip:101@192.0.2.1>;tag=a\r\n"
+                             "P-Asserted-Identity: <sip:192.0.2.1>\r\n"
+                             "Content-Length: 0\r\n\r\n"),
+                       true, &p);
     assert_string_equal(p.caller, "101");
     assert_string_equal(p.caller_name, "Bob");
     sip_in_parties_free(&p);
@@ -282,7 +282,7 @@ static void test_parties_missing_from(void **state)
     (void)state;
     /* the stack answers 400 before callroute sees this; still no crash */
     sip_in_parties p;
-    assert_true(sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2") "Content-Length: 0\r\n\r\n"), true, &p));
+    sip_in_parties_get(parse(HEAD("sip:100@192.0.2.2") "Content-Length: 0\r\n\r\n"), true, &p);
     assert_string_equal(p.caller, "");
     assert_null(p.caller_name);
     assert_string_equal(p.callee, "100");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "telephony/sim/sim.h"
+#include "util/alloc.h"
 
 typedef struct sim_party {
     struct sim_party *next;
@@ -60,9 +61,7 @@ static sim_driver *sim_of(tel_driver *t) { return (sim_driver *)t; }
 
 static tel_leg *leg_new(sim_driver *d, bool incoming)
 {
-    tel_leg *leg = calloc(1, sizeof *leg);
-    if (!leg)
-        abort();
+    tel_leg *leg = cr_xcalloc(1, sizeof *leg);
     leg->d = d;
     leg->incoming = incoming;
     leg->t0 = loop_now(d->l);
@@ -294,9 +293,7 @@ static void op_timer_cb(loop *l, void *arg)
 
 static tel_op *op_start(sim_driver *d, tel_leg *leg, double seconds, tel_op_done_cb cb, void *arg)
 {
-    tel_op *op = calloc(1, sizeof *op);
-    if (!op)
-        abort();
+    tel_op *op = cr_xcalloc(1, sizeof *op);
     op->d = d;
     op->leg = leg;
     op->cb = cb;
@@ -394,9 +391,7 @@ static const tel_driver_ops sim_ops = {
 
 sim_driver *sim_driver_new(loop *l)
 {
-    sim_driver *d = calloc(1, sizeof *d);
-    if (!d)
-        abort();
+    sim_driver *d = cr_xcalloc(1, sizeof *d);
     d->base.ops = &sim_ops;
     d->l = l;
     d->max_media = 3600;
@@ -432,16 +427,14 @@ void sim_driver_free(sim_driver *d)
 
 bool sim_party_add(sim_driver *d, const char *target, const char *spec, char *err, size_t errlen)
 {
-    sim_party *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
+    sim_party *p = cr_xcalloc(1, sizeof *p);
     char e[200];
     if (!sim_spec_parse(spec, false, &p->spec, e, sizeof e)) {
         snprintf(err, errlen, "party %s: %s", target, e);
         free(p);
         return false;
     }
-    p->target = strdup(target);
+    p->target = cr_xstrdup(target);
     /* Later entries for the same target win: they are found first. */
     p->next = d->parties;
     d->parties = p;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "telephony/sim/sim.h"
+#include "util/alloc.h"
 
 static const struct {
     const char *name;
@@ -49,15 +50,11 @@ bool sim_spec_parse(const char *spec, bool caller, sim_spec *out, char *err, siz
     out->count = 0;
     if (!spec || !*spec)
         return true;
-    char *copy = strdup(spec);
-    if (!copy)
-        abort();
+    char *copy = cr_xstrdup(spec);
     size_t cap = 1;
     for (const char *p = spec; *p; p++)
         cap += *p == ',';
-    out->steps = calloc(cap, sizeof *out->steps);
-    if (!out->steps)
-        abort();
+    out->steps = cr_xcalloc(cap, sizeof *out->steps);
     bool ok = true;
     char *save = NULL;
     for (char *item = strtok_r(copy, ",", &save); item && ok; item = strtok_r(NULL, ",", &save)) {

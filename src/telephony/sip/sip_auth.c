@@ -21,6 +21,7 @@
 #include <sofia-sip/url.h>
 
 #include "telephony/sip/sip_auth.h"
+#include "util/alloc.h"
 
 #define NC_RING 4096            /* live nonces whose counts are remembered */
 #define BAN_BUCKETS 1024
@@ -51,9 +52,7 @@ struct sip_auth {
 
 sip_auth *sip_auth_new(const char *realm, const sip_auth_limits *lim)
 {
-    sip_auth *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
+    sip_auth *a = cr_xcalloc(1, sizeof *a);
     if (getrandom(a->secret, sizeof a->secret, 0) != (ssize_t)sizeof a->secret) {
         free(a);
         return NULL;
@@ -231,9 +230,7 @@ static ban_entry *ban_find(sip_auth *a, double now, struct in_addr src, bool cre
     }
     if (!create || a->ban_count >= BAN_MAX_ENTRIES)
         return NULL;
-    ban_entry *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
+    ban_entry *e = cr_xcalloc(1, sizeof *e);
     e->ip = src;
     e->window_start = now;
     e->next = a->bans[b];

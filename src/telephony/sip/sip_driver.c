@@ -24,6 +24,7 @@
 
 #include "telephony/sip/sip_flood.h"
 #include "telephony/sip/sip_int.h"
+#include "util/alloc.h"
 
 
 /* Exported by libsofia-sip-ua but declared in no installed header. */
@@ -53,8 +54,6 @@ void sip_log(sip_driver *d, sip_log_level lvl, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
 }
-
-char *sip_strdup(const char *s) { return s ? strdup(s) : NULL; }
 
 /* ---- events to the engine ---- */
 
@@ -627,11 +626,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         snprintf(err, errlen, "the SIP driver needs the su_root loop (sip_loop_new)");
         return NULL;
     }
-    sip_driver *d = calloc(1, sizeof *d);
-    if (!d) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    sip_driver *d = cr_xcalloc(1, sizeof *d);
     d->base.ops = &sip_ops;
     d->l = l;
     d->root = root;

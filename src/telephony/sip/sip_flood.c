@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "telephony/sip/sip_flood.h"
+#include "util/alloc.h"
 
 #define SLOTS 8192        /* a power of two */
 #define PROBE 8           /* slots looked at per address */
@@ -21,7 +22,7 @@ struct sip_flood {
     slot slots[SLOTS];
 };
 
-sip_flood *sip_flood_new(void) { return calloc(1, sizeof(sip_flood)); }
+sip_flood *sip_flood_new(void) { return cr_xcalloc(1, sizeof(sip_flood)); }
 void sip_flood_free(sip_flood *f) { free(f); }
 
 static uint32_t hash(uint32_t ip)

@@ -11,6 +11,7 @@
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_uri.h"
+#include "util/alloc.h"
 
 struct sip_gw {
     const scn_gateway *conf;
@@ -54,9 +55,7 @@ void sip_gw_load(sip_driver *d)
     sip_gw_free(d);
     if (!d->prog || d->prog->gateway_count == 0)
         return;
-    d->gws = calloc(d->prog->gateway_count, sizeof *d->gws);
-    if (!d->gws)
-        return;
+    d->gws = cr_xcalloc(d->prog->gateway_count, sizeof *d->gws);
     d->gw_count = d->prog->gateway_count;
     for (size_t i = 0; i < d->gw_count; i++) {
         struct sip_gw *g = &d->gws[i];

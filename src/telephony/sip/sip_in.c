@@ -13,6 +13,7 @@
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_dtmf_body.h"
 #include "telephony/sip/sip_in_parse.h"
+#include "util/alloc.h"
 
 static void respond(sip_driver *d, nua_handle_t *nh, int code, tag_type_t tag, tag_value_t value, ...)
 {
@@ -77,20 +78,15 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
         return;
     }
     sip_in_parties who;
-    sip_leg *leg = NULL;
-    if (!sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who) ||
-        !(leg = sip_leg_new(d, false))) {
-        sip_in_parties_free(&who);
-        respond(d, nh, 500, TAG_END());
-        return;
-    }
+    sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who);
+    sip_leg *leg = sip_leg_new(d, false);
     leg->nh = nh;
     nua_handle_bind(nh, &leg->hc);
-    leg->call_id = sip_strdup(sip->sip_call_id->i_id);
+    leg->call_id = cr_xstrdup(sip->sip_call_id->i_id);
     leg->caller = who.caller;
     leg->caller_name = who.caller_name;
     leg->callee = who.callee;
-    leg->source = sip_strdup(source);
+    leg->source = cr_xstrdup(source);
     /* Its RTP comes from the address its SDP names, unless it is marked as
      * behind NAT (symmetric_rtp): then the first packets may teach us. */
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;

@@ -2,6 +2,7 @@
  * sip_in_parse.h). sip_in.c acts on it; this file only reads the message
  * sofia-sip parsed, so tests/fuzz/fuzz_sip_msg.c runs it on anything. */
 #include "telephony/sip/sip_in_parse.h"
+#include "util/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +39,7 @@ char *sip_in_unquote(const char *s)
         return NULL;
     size_t n = strlen(s);
     if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-        char *r = strndup(s + 1, n - 2);
-        if (!r)
-            return NULL;
+        char *r = cr_xstrndup(s + 1, n - 2);
         /* "\x" escapes inside a quoted display name */
         char *w = r;
         for (char *p = r; *p; p++) {
@@ -52,9 +51,8 @@ char *sip_in_unquote(const char *s)
         unfold(r);
         return r;
     }
-    char *r = strdup(s);
-    if (r)
-        unfold(r);
+    char *r = cr_xstrdup(s);
+    unfold(r);
     return r;
 }
 
@@ -91,13 +89,12 @@ void sip_in_collect_headers(const sip_t *sip, sip_in_headers *out)
  * ("<sip:1\r\n 2@x>") with its CRLF in url_user. */
 static char *dup_or_empty(const char *s)
 {
-    char *r = strdup(s ? s : "");
-    if (r)
-        unfold(r);
+    char *r = cr_xstrdup(s ? s : "");
+    unfold(r);
     return r;
 }
 
-bool sip_in_parties_get(const sip_t *sip, bool trust_identity, sip_in_parties *out)
+void sip_in_parties_get(const sip_t *sip, bool trust_identity, sip_in_parties *out)
 {
     memset(out, 0, sizeof *out);
     const sip_from_t *from = sip->sip_from;
@@ -116,11 +113,6 @@ bool sip_in_parties_get(const sip_t *sip, bool trust_identity, sip_in_parties *o
     out->caller_name = sip_in_unquote(display);
     const sip_request_t *rq = sip->sip_request;
     out->callee = dup_or_empty(rq ? rq->rq_url->url_user : NULL);
-    if (!out->caller || !out->callee || (display && !out->caller_name)) {
-        sip_in_parties_free(out);
-        return false;
-    }
-    return true;
 }
 
 void sip_in_parties_free(sip_in_parties *p)

@@ -31,8 +31,7 @@ void sip_in_collect_headers(const sip_t *sip, sip_in_headers *out);
 
 /* A display name without its quotes: "\"J \\\"R\\\"\"" -> J "R" (each
  * quoted-pair gives its character), line folding one space (no CR or LF).
- * Unquoted text is copied as it is otherwise. malloc'd; NULL for NULL (or
- * out of memory). */
+ * Unquoted text is copied as it is otherwise. malloc'd; NULL for NULL. */
 char *sip_in_unquote(const char *s);
 
 /* Who calls whom. CALLER is the From user, or with TRUST_IDENTITY (a
@@ -56,8 +55,7 @@ typedef struct sip_in_parties {
  * as none (RFC 3261 would refuse every body; callers mean no preference). */
 int sip_in_body_check(const sip_t *sip);
 
-/* false: out of memory (nothing is left allocated in OUT). */
-bool sip_in_parties_get(const sip_t *sip, bool trust_identity, sip_in_parties *out);
+void sip_in_parties_get(const sip_t *sip, bool trust_identity, sip_in_parties *out);
 void sip_in_parties_free(sip_in_parties *p);
 
 #endif

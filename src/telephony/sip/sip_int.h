@@ -328,7 +328,6 @@ bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *
 bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src);
 
 /* ---- small helpers (sip_driver.c) ---- */
-char *sip_strdup(const char *s);
 /* The source address of the request being handled. */
 bool sip_request_source(sip_driver *d, struct sockaddr_in *out);
 

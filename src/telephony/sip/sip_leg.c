@@ -7,6 +7,7 @@
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_uri.h"
+#include "util/alloc.h"
 
 static void leg_dtmf_cb(void *owner, char digit);
 static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n);
@@ -15,9 +16,7 @@ const rtp_owner_ops sip_leg_rtp_ops = {.dtmf = leg_dtmf_cb, .audio = leg_audio_c
 
 sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
 {
-    sip_leg *leg = calloc(1, sizeof *leg);
-    if (!leg)
-        return NULL;
+    sip_leg *leg = cr_xcalloc(1, sizeof *leg);
     leg->hc.kind = HC_LEG;
     leg->d = d;
     leg->outgoing = outgoing;

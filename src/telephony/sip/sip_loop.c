@@ -19,6 +19,7 @@
 #include <sofia-sip/su_wait.h>
 
 #include "telephony/sip/sip_int.h"
+#include "util/alloc.h"
 
 typedef struct sip_loop {
     loop base;
@@ -108,14 +109,10 @@ static loop_timer *timer_start_op(loop *l, double after, loop_timer_cb cb, void 
         sl->idle = lt->next;
         sl->idle_count--;
     } else {
-        lt = calloc(1, sizeof *lt);
-        if (!lt)
-            return NULL;
+        lt = cr_xcalloc(1, sizeof *lt);
         lt->t = su_timer_create(su_root_task(sl->root), 0);
-        if (!lt->t) {
-            free(lt);
-            return NULL;
-        }
+        if (!lt->t)   /* only its allocation can fail: never NULL (loop.h) */
+            cr_oom("SIP timer");
     }
     lt->cb = cb;
     lt->arg = arg;
@@ -159,22 +156,19 @@ static int watch_fire_cb(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *
 static loop_watch *watch_op(loop *l, int fd, unsigned events, loop_fd_cb cb, void *arg)
 {
     sip_loop *sl = (sip_loop *)l;
-    loop_watch *lw = calloc(1, sizeof *lw);
-    if (!lw)
-        return NULL;
+    loop_watch *lw = cr_xcalloc(1, sizeof *lw);
     lw->fd = fd;
     lw->cb = cb;
     lw->arg = arg;
     lw->sl = sl;
-    if (su_wait_create(&lw->wait, fd, wait_events(events)) < 0) {
-        free(lw);
-        return NULL;
-    }
-    lw->index = su_root_register(sl->root, &lw->wait, watch_fire_cb, lw, 0);
-    if (lw->index <= 0) {
-        su_wait_destroy(&lw->wait);
-        free(lw);
-        return NULL;
+    /* Never NULL (loop.h): su_root refuses only a bad or already watched
+     * fd (a bug) or when it has no memory or room for another. */
+    if (su_wait_create(&lw->wait, fd, wait_events(events)) < 0 ||
+        (lw->index = su_root_register(sl->root, &lw->wait, watch_fire_cb, lw, 0)) <= 0) {
+        if (errno == ENOMEM)
+            cr_oom("SIP fd watch");
+        fprintf(stderr, "callroute: cannot watch fd %d: %s\n", fd, strerror(errno));
+        abort();
     }
     sl->watches++;
     return lw;
@@ -312,11 +306,7 @@ loop *sip_loop_new(void)
 {
     if (su_init() != 0)
         return NULL;
-    sip_loop *sl = calloc(1, sizeof *sl);
-    if (!sl) {
-        su_deinit();
-        return NULL;
-    }
+    sip_loop *sl = cr_xcalloc(1, sizeof *sl);
     unsigned char before[1024 / 8];
     epoll_fds(before);
     sl->root = su_root_create(NULL);

@@ -17,6 +17,7 @@
 #include <sndfile.h>
 
 #include "telephony/sip/sip_int.h"
+#include "util/alloc.h"
 
 #define TICK 0.02
 #define FRAME 160
@@ -87,7 +88,7 @@ static void complete(tel_op *op, int status, const char *msg, char digit)
     unlink_op(op);
     tel_op_done_cb cb = op->cb;
     void *arg = op->arg;
-    char *m = op->error ? op->error : msg ? strdup(msg) : NULL;
+    char *m = op->error ? op->error : cr_xstrdup(msg);
     op->error = NULL;
     if (op->sf) {
         sf_close(op->sf);
@@ -201,9 +202,7 @@ again:
 
 static tel_op *op_new(sip_leg *leg, op_kind kind, tel_op_done_cb cb, void *arg)
 {
-    tel_op *op = calloc(1, sizeof *op);
-    if (!op)
-        return NULL;
+    tel_op *op = cr_xcalloc(1, sizeof *op);
     op->d = leg->d;
     op->leg = leg;
     op->kind = kind;
@@ -211,7 +210,7 @@ static tel_op *op_new(sip_leg *leg, op_kind kind, tel_op_done_cb cb, void *arg)
     op->arg = arg;
     op->gen = tick_gen;
     if (leg->state == LEG_ENDED)
-        op->error = strdup("the call has ended");
+        op->error = cr_xstrdup("the call has ended");
     if (kind == OP_RECORD) {
         if (leg->rec_op)
             complete(leg->rec_op, -1, "replaced by another recording", 0);
@@ -229,7 +228,7 @@ static tel_op *op_new(sip_leg *leg, op_kind kind, tel_op_done_cb cb, void *arg)
 tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible, tel_op_done_cb cb, void *arg)
 {
     tel_op *op = op_new(leg, OP_PLAY, cb, arg);
-    if (!op || op->error)
+    if (op->error)
         return op;
     op->interruptible = interruptible;
     SF_INFO info = {0};
@@ -237,12 +236,12 @@ tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible, tel_o
     op->sf = path ? sf_open(path, SFM_READ, &info) : NULL;
     if (!op->sf) {
         snprintf(msg, sizeof msg, "cannot open prompt %s: %s", path ? path : "(none)", sf_strerror(NULL));
-        op->error = strdup(msg);
+        op->error = cr_xstrdup(msg);
     } else if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_WAV || info.samplerate != RATE ||
                info.channels != 1) {
         snprintf(msg, sizeof msg, "prompt %s is not an 8 kHz mono WAV (%d Hz, %d channel(s)): convert it, "
                  "e.g. sox IN -r 8000 -c 1 OUT.wav", path, info.samplerate, info.channels);
-        op->error = strdup(msg);
+        op->error = cr_xstrdup(msg);
     }
     return op;
 }
@@ -250,7 +249,7 @@ tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible, tel_o
 tel_op *sip_media_tone(sip_leg *leg, tel_tone tone, double seconds, tel_op_done_cb cb, void *arg)
 {
     tel_op *op = op_new(leg, OP_TONE, cb, arg);
-    if (!op || op->error)
+    if (op->error)
         return op;
     switch (tone) {
     case TEL_TONE_RINGBACK:   /* 425 Hz, 1 s on, 4 s off (ITU-T E.180) */
@@ -288,7 +287,7 @@ tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, boo
                          tel_op_done_cb cb, void *arg)
 {
     tel_op *op = op_new(leg, OP_RECORD, cb, arg);
-    if (!op || op->error)
+    if (op->error)
         return op;
     SF_INFO info = {.samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
     if (path)
@@ -297,7 +296,7 @@ tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, boo
     if (!op->sf) {
         char msg[600];
         snprintf(msg, sizeof msg, "cannot write recording %s: %s", path ? path : "(none)", sf_strerror(NULL));
-        op->error = strdup(msg);
+        op->error = cr_xstrdup(msg);
     }
     op->rec_limit = (long)((max_seconds > 0 ? max_seconds : 3600) * RATE);
     if (beep) {

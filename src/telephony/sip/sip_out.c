@@ -13,6 +13,7 @@
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_uri.h"
+#include "util/alloc.h"
 
 /* RFC 3326: why a fork or a ring-all leg is cancelled once another answered. */
 #define ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
@@ -51,12 +52,10 @@ static sip_leg *fail_later(sip_leg *leg, int code)
 
 static sip_fork *add_fork(sip_leg *leg, const char *uri)
 {
-    sip_fork *f = calloc(1, sizeof *f);
-    if (!f)
-        return NULL;
+    sip_fork *f = cr_xcalloc(1, sizeof *f);
     f->hc.kind = HC_FORK;
     f->leg = leg;
-    f->uri = strdup(uri);
+    f->uri = cr_xstrdup(uri);
     f->next = leg->forks;
     leg->forks = f;
     leg->fork_count++;
@@ -68,14 +67,12 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     if (!req || !req->target)
         return NULL;
     sip_leg *leg = sip_leg_new(d, true);
-    if (!leg)
-        return NULL;
     leg->user = user;
     leg->from = req->from;
-    leg->callee = strdup(req->target);
+    leg->callee = cr_xstrdup(req->target);
     char id[300];
     snprintf(id, sizeof id, "%s>%s", req->from && req->from->call_id ? req->from->call_id : "-", req->target);
-    leg->call_id = strdup(id);   /* for the log: the caller's call and the target */
+    leg->call_id = cr_xstrdup(id);   /* for the log: the caller's call and the target */
     leg->t_start = loop_now(d->l);
     if (d->shutting_down)
         return fail_later(leg, 503);
@@ -119,8 +116,8 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
             return fail_later(leg, 404);
         leg->gateway = gc->name;
         leg->symmetric_rtp = gc->symmetric_rtp;
-        leg->gw_user = sip_strdup(gc->auth_user);
-        leg->gw_pass = sip_strdup(gc->auth_password);
+        leg->gw_user = cr_xstrdup(gc->auth_user);
+        leg->gw_pass = cr_xstrdup(gc->auth_password);
         add_fork(leg, uri);
         break;
     }

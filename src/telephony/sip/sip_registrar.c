@@ -19,6 +19,7 @@
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_auth.h"
+#include "util/alloc.h"
 
 #define BUCKETS 256
 #define MAX_EXPIRES 3600
@@ -62,10 +63,8 @@ static reg_aor *aor_find(sip_registrar *r, const char *user, bool create)
             return a;
     if (!create)
         return NULL;
-    reg_aor *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    a->user = strdup(user);
+    reg_aor *a = cr_xcalloc(1, sizeof *a);
+    a->user = cr_xstrdup(user);
     a->next = r->buckets[b];
     r->buckets[b] = a;
     return a;
@@ -94,9 +93,7 @@ static void purge(sip_registrar *r, reg_aor *a)
 
 sip_registrar *sip_registrar_new(sip_driver *d)
 {
-    sip_registrar *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
+    sip_registrar *r = cr_xcalloc(1, sizeof *r);
     r->d = d;
     return r;
 }
@@ -276,10 +273,8 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
             continue;
         }
         if (!*pc) {
-            reg_contact *c = calloc(1, sizeof *c);
-            if (!c)
-                continue;
-            c->uri = strdup(uri);
+            reg_contact *c = cr_xcalloc(1, sizeof *c);
+            c->uri = cr_xstrdup(uri);
             *pc = c;
             sip_log(r->d, SIP_LOG_INFO, "user %s: registered %s for %us", user, uri, exp);
         }
@@ -309,10 +304,7 @@ const char *const *sip_registrar_contacts(sip_registrar *r, const char *user)
     if (n == 0)
         return NULL;
     if (n + 1 > r->list_cap) {
-        const char **l = realloc(r->list, (n + 1) * sizeof *l);
-        if (!l)
-            return NULL;
-        r->list = l;
+        r->list = cr_xrealloc(r->list, (n + 1) * sizeof *r->list);
         r->list_cap = n + 1;
     }
     n = 0;

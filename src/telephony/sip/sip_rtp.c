@@ -26,6 +26,7 @@
 
 #include "telephony/sip/rtp_packet.h"
 #include "telephony/sip/sip_int.h"
+#include "util/alloc.h"
 
 #define RTP_MAX 1500
 
@@ -125,9 +126,7 @@ static void rng_seed(rtp_ctx *c)
 
 rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
 {
-    rtp_ctx *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
+    rtp_ctx *c = cr_xcalloc(1, sizeof *c);
     c->l = l;
     if (!ip || inet_pton(AF_INET, ip, &c->bind_ip) != 1)
         c->bind_ip.s_addr = htonl(INADDR_ANY);
@@ -138,22 +137,16 @@ rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
     c->port_min = (port_min + 1) & ~1;
     c->port_max = port_max;
     c->slots = c->port_max >= c->port_min ? (c->port_max - c->port_min) / 2 + 1 : 0;
-    c->used = calloc((size_t)(c->slots + 63) / 64 + 1, sizeof *c->used);
+    c->used = cr_xcalloc((size_t)(c->slots + 63) / 64 + 1, sizeof *c->used);
     c->pool_idle = POOL_IDLE;
     rng_seed(c);
-    c->epfd = c->used ? epoll_create1(EPOLL_CLOEXEC) : -1;
+    c->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (c->epfd < 0) {
         free(c->used);
         free(c);
         return NULL;
     }
     c->watch = loop_watch_fd(l, c->epfd, LOOP_READ, ctx_ready_cb, c);
-    if (!c->watch) {
-        close(c->epfd);
-        free(c->used);
-        free(c);
-        return NULL;
-    }
     return c;
 }
 
@@ -286,9 +279,7 @@ rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
 {
     if (c->pool_head && loop_now(c->l) - c->pool_head->idle_since >= POOL_QUIET)
         return pool_take(c, ops, owner);
-    rtp_sess *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    rtp_sess *s = cr_xcalloc(1, sizeof *s);
     s->c = c;
     s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0 || (s->port = bind_port(c, s->fd)) < 0) {

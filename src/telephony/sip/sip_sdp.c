@@ -11,6 +11,7 @@
 #include <sofia-sip/su_string.h>
 
 #include "telephony/sip/sip_int.h"
+#include "util/alloc.h"
 
 static const char *const mode_names[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
 
@@ -105,9 +106,7 @@ static char *sdp_media_lines_clean(const char *text, size_t len, size_t *outlen)
 {
     if (memchr(text, '\0', len))
         return NULL;
-    char *out = malloc(len + 1);
-    if (!out)
-        return NULL;
+    char *out = cr_xmalloc(len + 1);
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         size_t e = i;
