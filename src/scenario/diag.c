@@ -148,6 +148,22 @@ void scn_diags_print(scn_diags *d, FILE *out)
     free(idx);
 }
 
+void scn_diags_sort(scn_diags *d)
+{
+    size_t *idx = sorted_order(d);
+    scn_diag *items = malloc((d->count ? d->count : 1) * sizeof *items);
+    if (!items) {
+        fputs("callroute: out of memory\n", stderr);
+        abort();
+    }
+    for (size_t k = 0; k < d->count; k++)
+        items[k] = d->items[idx[k]];
+    if (d->count)
+        memcpy(d->items, items, d->count * sizeof *items);
+    free(items);
+    free(idx);
+}
+
 void scn_diags_json(const scn_diags *d, cr_strbuf *out)
 {
     size_t *idx = sorted_order(d);

@@ -201,6 +201,13 @@ typedef struct scn_program {
  * a program that fails is never half-loaded. *UNREADABLE as in scn_load_file. */
 scn_program *scn_program_load(const char *file, const struct app_def *const *registry,
                               struct scn_diags *diags, bool *unreadable);
+/* TEXT compiled as if it were the content of FILE (scn_load_text: its
+ * includes and relative paths resolve as FILE's would; diagnostics name
+ * FILE). Nothing is written: serve validates a new text with it, and
+ * compiles exactly the bytes it read (scn_read_source) so a revision's
+ * source is what runs. */
+scn_program *scn_program_load_text(const char *file, const char *text, size_t len,
+                                   const struct app_def *const *registry, struct scn_diags *diags);
 /* The same from memory (NAME in diagnostics; no includes): tests, fuzzing. */
 scn_program *scn_program_load_buffer(const char *name, const char *buf, size_t len,
                                      const struct app_def *const *registry,
