@@ -157,6 +157,9 @@ typedef struct scn_settings {
     /* The admin API's bearer token: a file only its owner may read
      * (resolved), or the name of an environment variable; NULL: none. */
     const char *admin_token_file, *admin_token_env;
+    /* Where the sources of the revisions serve loads are kept (resolved);
+     * NULL: .callroute-revisions next to the file. */
+    const char *admin_revisions;
     /* settings.sip.auth_failures: this many failed digest attempts from one
      * address within the window ban it (silently ignored) for ban seconds. */
     int auth_fail_max;         /* 0: never ban */
