@@ -22,6 +22,8 @@
 
 struct json_t;
 struct svc_ctx;
+struct scn_diags;
+struct admin_revisions;
 
 #define ADMIN_KEEP 200            /* finished calls (and refusals) kept */
 #define ADMIN_MAX_RECORDS 2000    /* trace records kept per call */
@@ -45,6 +47,24 @@ typedef struct admin_options {
     void *health_arg;
     /* The services (for GET /cdr); may be NULL. */
     struct svc_ctx *svc;
+    /* The scenario file and its revisions (GET /scenario, /revisions; the
+     * sources to restore), owned by serve. NULL: the scenario resources
+     * answer 503. */
+    struct admin_revisions *revisions;
+    /* serve's side of the scenario resources: serve owns reloading, so the
+     * parts of the service take a new program in one order, whoever asks.
+     * compile: TEXT as if it were the scenario file (its includes resolve
+     *   the same way); nothing is applied. The program, or NULL; the
+     *   diagnostics in D either way.
+     * install: P, compiled from TEXT and already written over the file,
+     *   becomes the running program: a new revision, its number returned.
+     *   WHY names the change for the log ("PUT /scenario").
+     * reload: what SIGHUP does (read the file, compile, install): the new
+     *   revision, or 0 with the diagnostics in D (the old one runs on). */
+    scn_program *(*compile)(void *arg, const char *text, size_t len, struct scn_diags *d);
+    long (*install)(void *arg, scn_program *p, const char *text, size_t len, const char *why);
+    long (*reload)(void *arg, struct scn_diags *d, const char *why);
+    void *scenario_arg;
 } admin_options;
 
 /* Listens on O->listen. NULL with ERR empty when it is NULL, "" or "off"

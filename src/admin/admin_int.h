@@ -72,6 +72,8 @@ char *admin_dump(json_t *o);
 admin_calls *admin_calls_new(admin *a);
 void admin_calls_hook(admin_calls *c, eng_options *eo);
 size_t admin_calls_live(const admin_calls *c);
+/* Live calls running on revision N. */
+size_t admin_calls_on_revision(const admin_calls *c, long n);
 void admin_calls_free(admin_calls *c);
 void admin_get_calls(admin_req *r);
 void admin_get_call(admin_req *r);
@@ -82,5 +84,13 @@ void admin_get_health(admin_req *r);
 void admin_get_refused(admin_req *r);
 /* cdr.c */
 void admin_get_cdr(admin_req *r);
+/* scenario.c: the scenario file and its revisions */
+void admin_get_scenario(admin_req *r);
+void admin_put_scenario(admin_req *r);
+void admin_validate_scenario(admin_req *r);
+void admin_reload(admin_req *r);
+void admin_get_revisions(admin_req *r);
+void admin_get_revision(admin_req *r);
+void admin_restore_revision(admin_req *r);
 
 #endif

@@ -19,6 +19,14 @@ static const route routes[] = {
     {ADMIN_M_GET, "/calls", NULL, ADMIN_R_CALLS},
     {ADMIN_M_GET, "/calls/", NULL, ADMIN_R_CALLS},
     {ADMIN_M_GET, "/calls/", "", ADMIN_R_CALL},
+    {ADMIN_M_GET, "/scenario", NULL, ADMIN_R_SCENARIO},
+    {ADMIN_M_PUT, "/scenario", NULL, ADMIN_R_SCENARIO_PUT},
+    {ADMIN_M_POST, "/scenario/validate", NULL, ADMIN_R_VALIDATE},
+    {ADMIN_M_POST, "/reload", NULL, ADMIN_R_RELOAD},
+    {ADMIN_M_GET, "/revisions", NULL, ADMIN_R_REVISIONS},
+    {ADMIN_M_GET, "/revisions/", NULL, ADMIN_R_REVISIONS},
+    {ADMIN_M_POST, "/revisions/", "/restore", ADMIN_R_RESTORE},
+    {ADMIN_M_GET, "/revisions/", "", ADMIN_R_REVISION},
 };
 
 static unsigned method_bit(const char *m)

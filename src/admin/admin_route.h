@@ -14,6 +14,13 @@ typedef enum admin_resource {
     ADMIN_R_CALL,           /* GET /calls/CALL_ID */
     ADMIN_R_REFUSED,        /* GET /refused */
     ADMIN_R_CDR,            /* GET /cdr */
+    ADMIN_R_SCENARIO,       /* GET /scenario */
+    ADMIN_R_SCENARIO_PUT,   /* PUT /scenario */
+    ADMIN_R_VALIDATE,       /* POST /scenario/validate */
+    ADMIN_R_RELOAD,         /* POST /reload */
+    ADMIN_R_REVISIONS,      /* GET /revisions, /revisions/ */
+    ADMIN_R_REVISION,       /* GET /revisions/N */
+    ADMIN_R_RESTORE,        /* POST /revisions/N/restore */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;

@@ -16,6 +16,7 @@ typedef struct entry {
     struct entry *prev, *next;    /* live list or finished list */
     char *call_id, *from, *to, *source, *route, *hangup_by, *cause;
     eng_call *call;               /* live only */
+    long revision;                /* of the program the call runs on */
     double start, duration;
     bool answered, bridged, truncated;
     size_t records;
@@ -133,6 +134,7 @@ static void call_start_cb(void *arg, eng_call *c)
     e->call_id = cr_xstrdup(eng_call_id(c));
     e->call = c;
     e->start = eng_call_start(c);
+    e->revision = eng_call_program(c)->revision;
     e->from = var_dup(c, "caller_number");
     e->to = var_dup(c, "called_number");
     e->source = var_dup(c, "source");
@@ -225,6 +227,7 @@ static json_t *summary(admin_calls *a, const entry *e)
     json_object_set_new(o, "to", admin_jstr(e->to));
     json_object_set_new(o, "source", admin_jstr(e->source));
     json_object_set_new(o, "route", admin_jstr(e->route));
+    json_object_set_new(o, "revision", json_integer(e->revision));
     json_object_set_new(o, "start", admin_jtime(e->start));
     json_object_set_new(o, "answered", json_boolean(live ? eng_call_answered(e->call) : e->answered));
     json_object_set_new(o, "bridged", json_boolean(live ? eng_call_bridged(e->call) : e->bridged));
@@ -287,6 +290,14 @@ admin_calls *admin_calls_new(admin *owner)
 }
 
 size_t admin_calls_live(const admin_calls *a) { return a ? a->live.count : 0; }
+
+size_t admin_calls_on_revision(const admin_calls *a, long n)
+{
+    size_t count = 0;
+    for (const entry *e = a ? a->live.head : NULL; e; e = e->next)
+        count += e->revision == n;
+    return count;
+}
 
 static void free_list(list *l)
 {

@@ -203,6 +203,27 @@ static void dispatch(admin_req *r)
     case ADMIN_R_CDR:
         admin_get_cdr(r);
         return;
+    case ADMIN_R_SCENARIO:
+        admin_get_scenario(r);
+        return;
+    case ADMIN_R_SCENARIO_PUT:
+        admin_put_scenario(r);
+        return;
+    case ADMIN_R_VALIDATE:
+        admin_validate_scenario(r);
+        return;
+    case ADMIN_R_RELOAD:
+        admin_reload(r);
+        return;
+    case ADMIN_R_REVISIONS:
+        admin_get_revisions(r);
+        return;
+    case ADMIN_R_REVISION:
+        admin_get_revision(r);
+        return;
+    case ADMIN_R_RESTORE:
+        admin_restore_revision(r);
+        return;
     case ADMIN_R_NOT_ALLOWED:
         admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path", NULL);
         return;

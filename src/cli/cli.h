@@ -5,7 +5,10 @@
 
 #include "util/version.h"
 
+#include <stddef.h>
+
 struct scn_program;
+struct scn_diags;
 
 /* Exit statuses shared by the subcommands. */
 enum { CLI_OK = 0, CLI_INVALID = 1, CLI_USAGE = 2, CLI_NO_ROUTE = 3 };
@@ -22,5 +25,9 @@ int cli_cdr(int argc, char **argv);
  * route index; diagnostics go to stderr. NULL on failure, with *FAIL_STATUS
  * set to CLI_USAGE (unreadable) or CLI_INVALID. */
 struct scn_program *cli_load_program(const char *file, int *fail_status);
+/* TEXT compiled as if it were FILE's content (includes and relative paths
+ * resolve as FILE's), with every application and its route index;
+ * diagnostics in D, not printed. NULL when invalid. */
+struct scn_program *cli_compile_text(const char *file, const char *text, size_t len, struct scn_diags *d);
 
 #endif

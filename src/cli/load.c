@@ -21,3 +21,11 @@ scn_program *cli_load_program(const char *file, int *fail_status)
     route_prepare(p);
     return p;
 }
+
+scn_program *cli_compile_text(const char *file, const char *text, size_t len, scn_diags *d)
+{
+    scn_program *p = scn_program_load_text(file, text, len, app_registry, d);
+    if (p)
+        route_prepare(p);
+    return p;
+}

@@ -3,7 +3,10 @@
  * engine and the services. SIGTERM/SIGINT: stop taking calls, let the
  * running ones go on for settings.limits.drain_timeout, then end them
  * cleanly (their hangup handlers run), exit 0. SIGHUP: reload the file; a
- * file that fails validation changes nothing. SIGUSR1: reopen --log-file.
+ * file that fails validation changes nothing. The admin API's POST /reload,
+ * PUT /scenario and restores go through the same install(): each load is a
+ * revision (admin/revisions.h); live calls finish on theirs. SIGUSR1:
+ * reopen --log-file.
  * Under systemd (Type=notify) it says READY, RELOADING, STOPPING and pets
  * the watchdog from the loop, so a stalled loop is restarted. */
 #include <errno.h>
@@ -20,9 +23,11 @@
 #include <jansson.h>
 
 #include "admin/admin.h"
+#include "admin/revisions.h"
 #include "cli/records_hook.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "scenario/diag.h"
 #include "scenario/program.h"
 #include "services/svc.h"
 #include "telephony/sip/sip.h"
@@ -40,7 +45,7 @@ typedef struct serve {
     admin *admin;
     rec_ctx *rec;
     records_hook *rec_hook;
-    long revision;             /* of the program loaded last */
+    admin_revisions *revs;     /* every program loaded, its source */
     sip_log_level level;
     int sigfd;
     loop_watch *sigw;
@@ -62,7 +67,7 @@ static void usage(FILE *out)
           "  --sip ADDR         where to listen: udp:HOST:PORT, tcp:HOST:PORT or\n"
           "                     HOST:PORT (UDP and TCP); repeatable. Default:\n"
           "                     settings.sip.listen, else 0.0.0.0:5060\n"
-          "  --admin ADDR       the read-only admin API (HTTP): HOST:PORT, or off.\n"
+          "  --admin ADDR       the admin API (HTTP): HOST:PORT, or off.\n"
           "                     Default: settings.admin.listen (127.0.0.1:8080)\n"
           "  --log-level LEVEL  error | warn | info (default: one line per call start,\n"
           "                     route and end) | debug (the full trace and SIP events)\n"
@@ -71,7 +76,8 @@ static void usage(FILE *out)
           "SIGTERM or SIGINT: new calls are refused (503), running calls may go on for\n"
           "settings.limits.drain_timeout, then they are ended cleanly and the process\n"
           "exits 0 (a second signal exits at once).\n"
-          "SIGHUP: reloads FILE; running calls finish on the old version.\n"
+          "SIGHUP: reloads FILE (as the admin API's POST /reload does); running calls\n"
+          "finish on the revision they started on.\n"
           "SIGUSR1: reopens the log file (logrotate).\n\n"
           "Exit status: 0 after a signal, 1 invalid FILE or cannot listen, 2 usage\n"
           "error or unreadable FILE.\n",
@@ -233,25 +239,60 @@ static void reopen_log(serve *s)
         setvbuf(stderr, NULL, _IOLBF, 0);
 }
 
-static void reload(serve *s)
+/* P (compiled from TEXT) becomes the program new calls take: a new
+ * revision, then every part of the service in one order. Running calls
+ * keep the program they hold. Takes its own reference to P. */
+static long install(serve *s, scn_program *p, const char *text, size_t len, const char *why)
 {
-    int fail = 0;
-    sd_notify(0, "RELOADING=1");
-    scn_program *p = cli_load_program(s->file, &fail);
-    sd_notify(0, "READY=1");
-    if (!p) {
-        say(s, SIP_LOG_ERROR, "reload of %s failed: keeping the running version", s->file);
-        return;
-    }
-    p->revision = ++s->revision;
+    char warn[600];
+    long n = admin_revisions_add(s->revs, p, text, len, warn, sizeof warn);
+    if (warn[0])
+        say(s, SIP_LOG_WARN, "%s", warn);
     rec_set_settings(s->rec, &p->settings.cdr);
+    svc_set_program(s->svc, p);
     eng_engine_set_program(s->eng, p);
     admin_set_program(s->admin, p);
     sip_driver_set_program(s->drv, p);
     scn_program_unref(s->prog);
-    s->prog = p;
-    say(s, SIP_LOG_INFO, "reloaded %s (%zu routes)", s->file, p->route_count);
+    s->prog = scn_program_ref(p);
+    say(s, SIP_LOG_INFO, "reloaded %s: revision %ld (%s, sha256 %.12s), %zu routes", s->file, n, why,
+        admin_revisions_current(s->revs)->sha256, p->route_count);
+    return n;
 }
+
+/* SIGHUP and POST /reload: the file read again, compiled, installed. The
+ * new revision, or 0 (diagnostics in D and the log; the running one stays). */
+static long reload(serve *s, scn_diags *d, const char *why)
+{
+    sd_notify(0, "RELOADING=1");
+    size_t len = 0;
+    char *text = scn_read_source(s->file, &len, d, NULL);
+    scn_program *p = text ? cli_compile_text(s->file, text, len, d) : NULL;
+    scn_diags_print(d, stderr);
+    long n = 0;
+    if (p)
+        n = install(s, p, text, len, why);
+    else
+        say(s, SIP_LOG_ERROR, "reload of %s (%s) failed: keeping revision %ld", s->file, why, s->prog->revision);
+    sd_notify(0, "READY=1");
+    scn_program_unref(p);
+    free(text);
+    return n;
+}
+
+/* The admin API's side (admin_options). */
+static scn_program *compile_cb(void *arg, const char *text, size_t len, scn_diags *d)
+{
+    serve *s = arg;
+    return cli_compile_text(s->file, text, len, d);
+}
+
+static long install_cb(void *arg, scn_program *p, const char *text, size_t len, const char *why)
+{
+    return install(arg, p, text, len, why);
+}
+
+static long reload_cb(void *arg, scn_diags *d, const char *why) { return reload(arg, d, why); }
 
 static void signal_cb(loop *l, int fd, unsigned events, void *arg)
 {
@@ -260,7 +301,10 @@ static void signal_cb(loop *l, int fd, unsigned events, void *arg)
     struct signalfd_siginfo si;
     while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGHUP) {
-            reload(s);
+            scn_diags d;
+            scn_diags_init(&d);
+            reload(s, &d, "SIGHUP");
+            scn_diags_free(&d);
             continue;
         }
         if (si.ssi_signo == SIGUSR1) {
@@ -344,10 +388,19 @@ int cli_serve(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    int fail = CLI_INVALID;
-    s.prog = cli_load_program(s.file, &fail);
-    if (!s.prog)
-        return fail;
+    /* The bytes compiled are the bytes kept: revision 1's source. */
+    scn_diags diags;
+    scn_diags_init(&diags);
+    bool unreadable = false;
+    size_t source_len = 0;
+    char *source = scn_read_source(s.file, &source_len, &diags, &unreadable);
+    s.prog = source ? cli_compile_text(s.file, source, source_len, &diags) : NULL;
+    scn_diags_print(&diags, stderr);
+    scn_diags_free(&diags);
+    if (!s.prog) {
+        free(source);
+        return unreadable ? CLI_USAGE : CLI_INVALID;
+    }
 
     setvbuf(stderr, NULL, _IOLBF, 0);
     if (s.log_file) {
@@ -355,6 +408,7 @@ int cli_serve(int argc, char **argv)
         if (!s.log_file) {
             fprintf(stdout, "callroute serve: cannot open the log file: %s\n", strerror(errno));
             scn_program_unref(s.prog);
+            free(source);
             return CLI_USAGE;
         }
     }
@@ -377,10 +431,19 @@ int cli_serve(int argc, char **argv)
     if (!s.l) {
         fputs("callroute serve: cannot create the event loop\n", stderr);
         scn_program_unref(s.prog);
+        free(source);
         return 1;
     }
     svc_options so = {.mail = SVC_MAIL_SEND, .log = svc_log_cb, .log_arg = &s};
-    s.prog->revision = ++s.revision;
+    /* Where sources are kept is read at start, as the admin address is. */
+    s.revs = admin_revisions_new(s.file, s.prog->settings.admin_revisions, 0);
+    if (!s.revs)
+        abort();
+    admin_revisions_add(s.revs, s.prog, source, source_len, err, sizeof err);
+    free(source);
+    if (err[0])
+        say(&s, SIP_LOG_WARN, "%s", err);
+    err[0] = '\0';
     s.svc = svc_new(s.l, s.prog, &so, err, sizeof err);
     if (!s.svc) {
         fprintf(stderr, "callroute serve: %s\n", err);
@@ -406,7 +469,9 @@ int cli_serve(int argc, char **argv)
         goto out;
     }
     admin_options ao = {.listen = admin_addr ? admin_addr : s.prog->settings.admin_listen, .token = token,
-                        .health = health_cb, .health_arg = &s, .svc = s.svc};
+                        .health = health_cb, .health_arg = &s, .svc = s.svc, .revisions = s.revs,
+                        .compile = compile_cb, .install = install_cb, .reload = reload_cb,
+                        .scenario_arg = &s};
     s.admin = admin_new(s.l, &ao, err, sizeof err);
     if (token) {
         memset(token, 0, strlen(token));
@@ -471,5 +536,6 @@ out:
         svc_free(s.svc);
     loop_destroy(s.l);
     scn_program_unref(s.prog);
+    admin_revisions_free(s.revs);
     return rc;
 }

@@ -165,8 +165,11 @@ static bool leg_dial(eng_dial *d, eng_leg *leg)
     leg->label = gw ? cr_arena_printf(&d->c->arena, "gw:%s/%s", gw, t->target) : t->target;
     cr_value cn;
     const char *caller_name = eng_var_get(d->c, "caller_name", &cn) && cn.kind == CR_VAL_STR ? cn.str : NULL;
+    /* The gateway and user of the call's own revision (tel.h). */
     tel_dial_req req = {.kind = t->kind, .target = t->target, .gateway = gw,
-                        .caller_id = d->caller_id, .caller_name = caller_name, .from = d->c->leg};
+                        .caller_id = d->caller_id, .caller_name = caller_name, .from = d->c->leg,
+                        .gateway_conf = gw ? t->gateways[leg->gw_index] : NULL,
+                        .user_conf = t->kind == TEL_DIAL_USER ? scn_program_user(d->c->prog, t->target) : NULL};
     leg->state = LEG_CALLING;
     leg->tl = drv(d)->ops->dial(drv(d), &req, leg);
     if (!leg->tl) {

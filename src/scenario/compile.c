@@ -421,6 +421,19 @@ scn_program *scn_program_load(const char *file, const struct app_def *const *reg
     return compile_root(p, root, registry, diags, errors_before);
 }
 
+scn_program *scn_program_load_text(const char *file, const char *text, size_t len,
+                                   const struct app_def *const *registry, struct scn_diags *diags)
+{
+    size_t errors_before = diags->errors;
+    scn_program *p = program_new(file);
+    scn_node *root = scn_load_text(&p->arena, file, text, len, diags);
+    if (!root || diags->errors > errors_before) {
+        scn_program_unref(p);
+        return NULL;
+    }
+    return compile_root(p, root, registry, diags, errors_before);
+}
+
 scn_program *scn_program_load_buffer(const char *name, const char *buf, size_t len,
                                      const struct app_def *const *registry, struct scn_diags *diags)
 {

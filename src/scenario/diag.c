@@ -140,6 +140,18 @@ void scn_diags_print(scn_diags *d, FILE *out)
     free(idx);
 }
 
+void scn_diags_sort(scn_diags *d)
+{
+    size_t *idx = sorted_order(d);
+    scn_diag *items = cr_xmalloc((d->count ? d->count : 1) * sizeof *items);
+    for (size_t k = 0; k < d->count; k++)
+        items[k] = d->items[idx[k]];
+    if (d->count)
+        memcpy(d->items, items, d->count * sizeof *items);
+    free(items);
+    free(idx);
+}
+
 void scn_diags_json(const scn_diags *d, cr_strbuf *out)
 {
     size_t *idx = sorted_order(d);

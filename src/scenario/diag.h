@@ -44,6 +44,9 @@ void scn_warning(scn_diags *d, const scn_node *n, const char *path, const char *
 
 /* GNU style: FILE:LINE:COL: error: MESSAGE (at PATH) — sorted by position. */
 void scn_diags_print(scn_diags *d, FILE *out);
+/* Puts ITEMS in the order scn_diags_print uses (for callers that format
+ * them themselves: the admin API). */
+void scn_diags_sort(scn_diags *d);
 /* {"diagnostics":[{"file":..,"line":..,"column":..,"severity":..,"message":..,"path":..}],
  *  "errors":N,"warnings":N,"truncated":BOOL} — same order as scn_diags_print. */
 void scn_diags_json(const scn_diags *d, cr_strbuf *out);

@@ -386,38 +386,57 @@ static scn_node *resolve_includes(inc_ctx *c, const char *path, scn_node *root)
     return out;
 }
 
-static scn_node *load_tree(inc_ctx *c, const char *path, const scn_node *from, bool *unreadable)
+/* Reads PATH for load_tree or scn_read_source; NULL with the error reported
+ * (at FROM, the include entry, or at the top file itself). */
+static char *read_source(cr_arena *arena, scn_diags *d, const char *path, const scn_node *from,
+                         const char *at_path, size_t *size, bool *unreadable)
 {
-    const char *file = cr_arena_strdup(c->arena, path);
-    size_t size;
     int err;
-    char *buf = scn_read_file(path, &size, &err);
-    if (!buf) {
-        if (err == EFBIG) {
-            scn_diag_at(c->d, SCN_SEV_ERROR, file, 1, 1, "",
-                        "file is too large (%zu bytes; the limit is %u bytes)", size,
-                        (unsigned)SCN_MAX_FILE_BYTES);
-            return NULL;
-        }
-        const char *why = err == EINVAL ? "not a regular file" : strerror(err);
-        if (from) {
-            scn_error(c->d, from, c->at_path, "cannot read %s: %s", path, why);
-        } else {
-            scn_diag_at(c->d, SCN_SEV_ERROR, file, 0, 0, "", "cannot read %s: %s", path, why);
-            if (unreadable)
-                *unreadable = true;
-        }
+    char *buf = scn_read_file(path, size, &err);
+    if (buf)
+        return buf;
+    const char *file = cr_arena_strdup(arena, path);
+    if (err == EFBIG) {
+        scn_diag_at(d, SCN_SEV_ERROR, file, 1, 1, "", "file is too large (%zu bytes; the limit is %u bytes)",
+                    *size, (unsigned)SCN_MAX_FILE_BYTES);
         return NULL;
     }
+    const char *why = err == EINVAL ? "not a regular file" : strerror(err);
+    if (from) {
+        scn_error(d, from, at_path, "cannot read %s: %s", path, why);
+    } else {
+        scn_diag_at(d, SCN_SEV_ERROR, file, 0, 0, "", "cannot read %s: %s", path, why);
+        if (unreadable)
+            *unreadable = true;
+    }
+    return NULL;
+}
+
+/* BUF (SIZE bytes) as the content of PATH: parsed, its includes merged. */
+static scn_node *parse_tree(inc_ctx *c, const char *path, const char *buf, size_t size)
+{
+    const char *file = cr_arena_strdup(c->arena, path);
     scn_node *root = scn_parse_buffer(c->arena, file, buf, size, c->d);
-    free(buf);
     if (!root || root->kind != SCN_NODE_MAP)
         return root;
     return resolve_includes(c, file, root);
 }
 
-scn_node *scn_load_file(cr_arena *arena, const char *path, struct scn_diags *diags,
-                        bool *unreadable)
+static scn_node *load_tree(inc_ctx *c, const char *path, const scn_node *from, bool *unreadable)
+{
+    size_t size;
+    char *buf = read_source(c->arena, c->d, path, from, c->at_path, &size, unreadable);
+    if (!buf)
+        return NULL;
+    scn_node *root = parse_tree(c, path, buf, size);
+    free(buf);
+    return root;
+}
+
+/* The top of an include chain: PATH itself, read from disk (TEXT NULL) or
+ * given as TEXT. */
+static scn_node *load_top(cr_arena *arena, const char *path, const char *text, size_t len,
+                          struct scn_diags *diags, bool *unreadable)
 {
     if (unreadable)
         *unreadable = false;
@@ -432,9 +451,29 @@ scn_node *scn_load_file(cr_arena *arena, const char *path, struct scn_diags *dia
     } else {
         c.chain_name[0] = path;   /* load_tree reports why it cannot be read */
     }
-    scn_node *root = load_tree(&c, path, NULL, unreadable);
+    scn_node *root = text ? parse_tree(&c, path, text, len) : load_tree(&c, path, NULL, unreadable);
     for (size_t i = 0; i < c.nseen; i++)
         free(c.seen[i]);
     free(c.seen);
     return root;
+}
+
+scn_node *scn_load_file(cr_arena *arena, const char *path, struct scn_diags *diags,
+                        bool *unreadable)
+{
+    return load_top(arena, path, NULL, 0, diags, unreadable);
+}
+
+scn_node *scn_load_text(cr_arena *arena, const char *path, const char *text, size_t len,
+                        struct scn_diags *diags)
+{
+    return load_top(arena, path, text ? text : "", text ? len : 0, diags, NULL);
+}
+
+char *scn_read_source(const char *path, size_t *len, struct scn_diags *diags, bool *unreadable)
+{
+    if (unreadable)
+        *unreadable = false;
+    /* The diagnostic's file name lives in the diagnostics' own arena. */
+    return read_source(&diags->arena, diags, path, NULL, NULL, len, unreadable);
 }

@@ -45,6 +45,17 @@ struct scn_diags;
  * all (the CLI exits 2 then). */
 scn_node *scn_load_file(cr_arena *arena, const char *path, struct scn_diags *diags,
                         bool *unreadable);
+/* TEXT as if it were the content of the file PATH: diagnostics name PATH
+ * and its `include:` resolves as scn_load_file's would (the included files
+ * are read from disk). What `callroute serve` checks before it writes a new
+ * text over the file. */
+scn_node *scn_load_text(cr_arena *arena, const char *path, const char *text, size_t len,
+                        struct scn_diags *diags);
+/* The bytes of PATH as scn_load_file reads them (malloc'd, NUL-terminated,
+ * at most SCN_MAX_FILE_BYTES, *LEN set); NULL with the reason reported to
+ * DIAGS, *UNREADABLE as in scn_load_file. With scn_load_text, a loader
+ * knows exactly which bytes it compiled. */
+char *scn_read_source(const char *path, size_t *len, struct scn_diags *diags, bool *unreadable);
 /* Loads from memory (NAME is used in diagnostics); no includes. */
 scn_node *scn_load_buffer(cr_arena *arena, const char *name, const char *buf, size_t len,
                           struct scn_diags *diags);

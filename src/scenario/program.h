@@ -157,6 +157,9 @@ typedef struct scn_settings {
     /* The admin API's bearer token: a file only its owner may read
      * (resolved), or the name of an environment variable; NULL: none. */
     const char *admin_token_file, *admin_token_env;
+    /* Where the sources of the revisions serve loads are kept (resolved);
+     * NULL: .callroute-revisions next to the file. */
+    const char *admin_revisions;
     /* settings.sip.auth_failures: this many failed digest attempts from one
      * address within the window ban it (silently ignored) for ban seconds. */
     int auth_fail_max;         /* 0: never ban */
@@ -201,6 +204,13 @@ typedef struct scn_program {
  * a program that fails is never half-loaded. *UNREADABLE as in scn_load_file. */
 scn_program *scn_program_load(const char *file, const struct app_def *const *registry,
                               struct scn_diags *diags, bool *unreadable);
+/* TEXT compiled as if it were the content of FILE (scn_load_text: its
+ * includes and relative paths resolve as FILE's would; diagnostics name
+ * FILE). Nothing is written: serve validates a new text with it, and
+ * compiles exactly the bytes it read (scn_read_source) so a revision's
+ * source is what runs. */
+scn_program *scn_program_load_text(const char *file, const char *text, size_t len,
+                                   const struct app_def *const *registry, struct scn_diags *diags);
 /* The same from memory (NAME in diagnostics; no includes): tests, fuzzing. */
 scn_program *scn_program_load_buffer(const char *name, const char *buf, size_t len,
                                      const struct app_def *const *registry,

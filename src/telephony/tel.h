@@ -37,6 +37,8 @@
 typedef struct tel_driver tel_driver;
 typedef struct tel_leg tel_leg;
 typedef struct tel_op tel_op;
+struct scn_gateway;
+struct scn_user;
 
 #define TEL_EVENTS(X)                       \
     X(TRYING, "trying")                     \
@@ -88,6 +90,13 @@ typedef struct tel_dial_req {
     const char *gateway;     /* TEL_DIAL_GATEWAY: the gateway's name */
     const char *caller_id, *caller_name;
     tel_leg *from;           /* the caller's leg (for media and early media) */
+    /* The gateway or user as the calling call's program defines them
+     * (its URI, credentials, number pattern, symmetric RTP): a reload
+     * never re-points the dial of a call already running. NULL: the
+     * driver looks the name up in the program it was given last. What is
+     * live state, not configuration (registrations), stays the driver's. */
+    const struct scn_gateway *gateway_conf;
+    const struct scn_user *user_conf;
 } tel_dial_req;
 
 /* The engine's side: the driver calls these. */

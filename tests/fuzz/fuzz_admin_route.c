@@ -2,8 +2,8 @@
  * (src/admin/admin_route.c): the input up to the first space is the method,
  * the rest up to a NUL the URL, as libmicrohttpd hands them over. Whatever
  * they are: a resource only for its own path and methods, 405 with the
- * methods a known path takes, else 404; a parameter (a call id) only where
- * the path has one, inside the URL and never empty. */
+ * methods a known path takes, else 404; a parameter (a call id, a
+ * revision) only where the path has one, inside the URL and never empty. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool readable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     /* a parameter lies inside the URL, is never empty, and only some
      * resources have one */
-    check((m.param != NULL) == (m.res == ADMIN_R_CALL));
+    check((m.param != NULL) == (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE));
     if (m.param)
         check(m.param >= url && m.param + m.param_len <= url + strlen(url) && m.param_len > 0);
     if (m.res == ADMIN_R_CALL)
@@ -47,6 +47,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(readable && strcmp(url, "/cdr") == 0);
     if (m.res == ADMIN_R_CALLS)
         check(readable && (strcmp(url, "/calls") == 0 || strcmp(url, "/calls/") == 0));
+    bool post = strcmp(method, "POST") == 0;
+    if (m.res == ADMIN_R_SCENARIO)
+        check(readable && strcmp(url, "/scenario") == 0);
+    if (m.res == ADMIN_R_SCENARIO_PUT)
+        check(strcmp(method, "PUT") == 0 && strcmp(url, "/scenario") == 0);
+    if (m.res == ADMIN_R_VALIDATE)
+        check(post && strcmp(url, "/scenario/validate") == 0);
+    if (m.res == ADMIN_R_RELOAD)
+        check(post && strcmp(url, "/reload") == 0);
+    if (m.res == ADMIN_R_REVISIONS)
+        check(readable && (strcmp(url, "/revisions") == 0 || strcmp(url, "/revisions/") == 0));
+    if (m.res == ADMIN_R_REVISION)
+        check(readable && strncmp(url, "/revisions/", 11) == 0 && m.param == url + 11);
+    if (m.res == ADMIN_R_RESTORE)
+        check(post && strncmp(url, "/revisions/", 11) == 0 && m.param == url + 11 &&
+              strcmp(m.param + m.param_len, "/restore") == 0);
     /* 405 only for a path some method takes, and never for GET then */
     check((m.res == ADMIN_R_NOT_ALLOWED) == (m.allow != 0));
     if (m.res == ADMIN_R_NOT_ALLOWED)

@@ -72,6 +72,54 @@ static void test_not_found(void **state)
     assert_int_equal(route("GET", NULL, id, sizeof id), ADMIN_R_NOT_FOUND);
 }
 
+static void test_scenario_and_revisions(void **state)
+{
+    (void)state;
+    char id[128];
+    assert_int_equal(route("GET", "/scenario", id, sizeof id), ADMIN_R_SCENARIO);
+    assert_int_equal(route("HEAD", "/scenario", id, sizeof id), ADMIN_R_SCENARIO);
+    assert_int_equal(route("PUT", "/scenario", id, sizeof id), ADMIN_R_SCENARIO_PUT);
+    assert_string_equal(id, "");
+    assert_int_equal(route("POST", "/scenario/validate", id, sizeof id), ADMIN_R_VALIDATE);
+    assert_int_equal(route("POST", "/reload", id, sizeof id), ADMIN_R_RELOAD);
+    assert_int_equal(route("GET", "/revisions", id, sizeof id), ADMIN_R_REVISIONS);
+    assert_int_equal(route("GET", "/revisions/", id, sizeof id), ADMIN_R_REVISIONS);
+    assert_int_equal(route("GET", "/revisions/12", id, sizeof id), ADMIN_R_REVISION);
+    assert_string_equal(id, "12");
+    assert_int_equal(route("POST", "/revisions/3/restore", id, sizeof id), ADMIN_R_RESTORE);
+    assert_string_equal(id, "3");
+    /* the number is whatever stands there: the handler checks it */
+    assert_int_equal(route("POST", "/revisions/x/y/restore", id, sizeof id), ADMIN_R_RESTORE);
+    assert_string_equal(id, "x/y");
+    assert_int_equal(route("POST", "/revisions///restore", id, sizeof id), ADMIN_R_RESTORE);
+    assert_string_equal(id, "/");
+    /* no number at all: not a restore (the GET of revision "restore" is) */
+    assert_int_equal(route("POST", "/revisions//restore", id, sizeof id), ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(route("POST", "/revisions/restore", id, sizeof id), ADMIN_R_NOT_ALLOWED);
+
+    admin_match m = admin_route("DELETE", "/scenario");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET | ADMIN_M_PUT);
+    assert_string_equal(admin_allow_header(m.allow), "GET, HEAD, PUT");
+    m = admin_route("POST", "/scenario");
+    assert_int_equal(m.allow, ADMIN_M_GET | ADMIN_M_PUT);
+    m = admin_route("GET", "/scenario/validate");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_POST);
+    m = admin_route("GET", "/reload");
+    assert_int_equal(m.allow, ADMIN_M_POST);
+    m = admin_route("POST", "/revisions");
+    assert_int_equal(m.allow, ADMIN_M_GET);
+    /* a restore is POST only; GET of its path names revision "3/restore" */
+    m = admin_route("PUT", "/revisions/3/restore");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET | ADMIN_M_POST);
+    assert_int_equal(route("POST", "/revisions/3", id, sizeof id), ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(route("GET", "/scenario/", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("PUT", "/scenarios", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("POST", "/reload/", id, sizeof id), ADMIN_R_NOT_FOUND);
+}
+
 static void test_not_allowed(void **state)
 {
     (void)state;
@@ -97,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_resources),
         cmocka_unit_test(test_call_ids_whole),
         cmocka_unit_test(test_not_found),
+        cmocka_unit_test(test_scenario_and_revisions),
         cmocka_unit_test(test_not_allowed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

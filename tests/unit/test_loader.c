@@ -704,6 +704,71 @@ static void test_include_depth(void **state)
     done(l);
 }
 
+/* A text loaded as if it were a file (PUT /scenario validates so): its
+ * includes resolve next to that file, a file it includes that includes it
+ * is a cycle, and the file on disk is never read. */
+static void test_text_as_file(void **state)
+{
+    (void)state;
+    put("t/main.yaml", "routes: [{name: on-disk}]\n");
+    put("t/parts/x.yaml", "routes: [{name: included}]\n");
+    put("t/parts/back.yaml", "include: ../main.yaml\n");
+    char path[512];
+    snprintf(path, sizeof path, "%s/t/main.yaml", tmpdir);
+    loaded *l = calloc(1, sizeof *l);
+    cr_arena_init(&l->arena, 0);
+    scn_diags_init(&l->d);
+    const char *text = "version: 1\ninclude: parts/x.yaml\nroutes: [{name: new}]\n";
+    l->root = scn_load_text(&l->arena, path, text, strlen(text), &l->d);
+    finish(l);
+    if (!l->root)
+        fail_msg("%s", l->out);
+    const scn_node *routes = at(l->root, "routes");
+    assert_int_equal(routes->count, 2);
+    assert_string_equal(at(routes->items[0], "name")->str, "new");
+    assert_string_equal(at(routes->items[1], "name")->str, "included");
+    assert_string_equal(at(routes->items[0], "name")->file, path);
+    done(l);
+
+    l = calloc(1, sizeof *l);
+    cr_arena_init(&l->arena, 0);
+    scn_diags_init(&l->d);
+    text = "include: parts/back.yaml\nroutes: []\n";
+    l->root = scn_load_text(&l->arena, path, text, strlen(text), &l->d);
+    finish(l);
+    expect_error(l, 1, 10, "include cycle: ");
+    done(l);
+
+    /* its errors name the file, with their line and column */
+    l = calloc(1, sizeof *l);
+    cr_arena_init(&l->arena, 0);
+    scn_diags_init(&l->d);
+    text = "routes:\n  - name: [unclosed\n";
+    l->root = scn_load_text(&l->arena, path, text, strlen(text), &l->d);
+    finish(l);
+    assert_null(l->root);
+    assert_string_equal(l->d.items[0].file, path);
+    assert_int_equal(l->d.items[0].line, 3);
+    done(l);
+
+    /* the bytes of the file, as the loader reads them */
+    scn_diags d;
+    scn_diags_init(&d);
+    size_t len = 0;
+    bool unreadable = false;
+    char *src = scn_read_source(path, &len, &d, &unreadable);
+    assert_non_null(src);
+    assert_string_equal(src, "routes: [{name: on-disk}]\n");
+    assert_int_equal(len, strlen(src));
+    free(src);
+    snprintf(path, sizeof path, "%s/t/none.yaml", tmpdir);
+    assert_null(scn_read_source(path, &len, &d, &unreadable));
+    assert_true(unreadable);
+    assert_int_equal(d.errors, 1);
+    assert_non_null(strstr(d.items[0].msg, "No such file"));
+    scn_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -730,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_include_duplicates_and_forbidden),
         cmocka_unit_test(test_include_diamond),
         cmocka_unit_test(test_include_depth),
+        cmocka_unit_test(test_text_as_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -86,7 +86,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         if (!sip_uri_user_at(uri, sizeof uri, req->target, d->sip_host, 0) ||
             !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 484);
-        const scn_user *u = scn_program_user(d->prog, req->target);
+        const scn_user *u = req->user_conf ? req->user_conf : scn_program_user(d->prog, req->target);
         leg->symmetric_rtp = u && u->symmetric_rtp;
         const char *const *contacts = sip_registrar_contacts(d->reg, req->target);
         if (!contacts || !contacts[0])
@@ -101,10 +101,10 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         break;
     }
     case TEL_DIAL_GATEWAY: {
-        const struct sip_gw *g = sip_gw_by_name(d, req->gateway);
-        if (!g)
+        const struct sip_gw *g = req->gateway_conf ? NULL : sip_gw_by_name(d, req->gateway);
+        const scn_gateway *gc = req->gateway_conf ? req->gateway_conf : g ? sip_gw_conf(g) : NULL;
+        if (!gc)
             return fail_later(leg, 404);
-        const scn_gateway *gc = sip_gw_conf(g);
         /* The engine checks too (and says so in the trace); a driver never
          * sends what the gateway's number_pattern refuses. */
         if (!scn_gateway_number_ok(gc, req->target)) {
