@@ -19,6 +19,12 @@ static const route routes[] = {
     {ADMIN_M_GET, "/calls", NULL, ADMIN_R_CALLS},
     {ADMIN_M_GET, "/calls/", NULL, ADMIN_R_CALLS},
     {ADMIN_M_GET, "/calls/", "", ADMIN_R_CALL},
+    {ADMIN_M_POST, "/calls", NULL, ADMIN_R_ORIGINATE},
+    {ADMIN_M_POST, "/calls/", "/events", ADMIN_R_CALL_EVENT},
+    {ADMIN_M_POST, "/calls/", "/hangup", ADMIN_R_CALL_HANGUP},
+    {ADMIN_M_POST, "/calls/", "/transfer", ADMIN_R_CALL_TRANSFER},
+    {ADMIN_M_POST, "/calls/", "/vars", ADMIN_R_CALL_VARS},
+    {ADMIN_M_GET, "/events", NULL, ADMIN_R_EVENTS},
 };
 
 static unsigned method_bit(const char *m)

@@ -62,7 +62,7 @@ static void usage(FILE *out)
           "  --sip ADDR         where to listen: udp:HOST:PORT, tcp:HOST:PORT or\n"
           "                     HOST:PORT (UDP and TCP); repeatable. Default:\n"
           "                     settings.sip.listen, else 0.0.0.0:5060\n"
-          "  --admin ADDR       the read-only admin API (HTTP): HOST:PORT, or off.\n"
+          "  --admin ADDR       the admin API (HTTP): HOST:PORT, or off.\n"
           "                     Default: settings.admin.listen (127.0.0.1:8080)\n"
           "  --log-level LEVEL  error | warn | info (default: one line per call start,\n"
           "                     route and end) | debug (the full trace and SIP events)\n"
@@ -433,6 +433,7 @@ int cli_serve(int argc, char **argv)
     admin_hook(s.admin, &eo);
     admin_set_program(s.admin, s.prog);
     s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
+    admin_set_engine(s.admin, s.eng);
     s.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (!s.eng || s.sigfd < 0) {
         fprintf(stderr, "callroute serve: cannot start: %s\n", strerror(errno));
@@ -460,6 +461,7 @@ out:
         loop_unwatch(s.l, s.sigw);
     if (s.sigfd >= 0)
         close(s.sigfd);
+    admin_set_engine(s.admin, NULL);
     if (s.eng)
         eng_engine_free(s.eng);
     if (s.drv)
