@@ -195,6 +195,25 @@ case_originate_busy() { # a busy party through a gateway: the leg event, the "on
         "not any(r.get('path', '').startswith('scenarios.callback') for r in d['trace'])"
 }
 
+case_originate_cancel() { # an originated call hung up while its party rings: CANCEL, originate_status cancelled
+    EVIDENCE="$W/oc.json $W/oc1.json $W/ringing.out $W/serve.log"
+    party ringing "$UAS" uas-noanswer
+    p=$LAST
+    api POST /calls oc '{"to":"+74953333333","gateway":"trunk","scenario":"callback","timeout":60}'
+    expect "POST /calls: $CODE, not 201" [ "$CODE" = 201 ] || return 1
+    id=$(field oc "d['call_id']")
+    expect "the party does not ring" traced oc0 "$id" "r['kind'] == 'event' and r['event'] == 'ringing'" || return 1
+    api POST "/calls/$id/transfer" oct '{"to":"200"}'
+    expect "a transfer before the answer: $CODE, not 409" [ "$CODE" = 409 ] || return 1
+    api POST "/calls/$id/hangup" och '{}'
+    expect "POST /calls/ID/hangup: $CODE, not 202" [ "$CODE" = 202 ] || return 1
+    reap $p || { WHY="the ringing party (sipp) got no CANCEL"; return 1; }
+    expect "the call did not end by admin, unanswered" until_json oc1 "/calls/$id" \
+        "not d['live'] and not d['answered'] and d['hangup_by'] == 'admin'" &&
+        expect "the scenario ran though nobody answered" json oc1 \
+        "not any(r.get('path', '').startswith('scenarios.callback') for r in d['trace'])"
+}
+
 case_transfer() { # a caller transferred by the admin API: REFER to it, the call ends by transfer
     EVIDENCE="$W/xfer.out $W/tr.json $W/t1.json $W/serve.log"
     caller xfer "$UAC" 555 uac-refer
@@ -345,7 +364,7 @@ case_shutdown() { # SIGTERM: exit 0, no sanitizer report
     expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve.log'"
 }
 
-for c in ${CONTROL_CASES:-originate originate_record originate_busy transfer hangup bad_requests token events slow_client shutdown}; do
+for c in ${CONTROL_CASES:-originate originate_record originate_busy originate_cancel transfer hangup bad_requests token events slow_client shutdown}; do
     run "$c"
 done
 [ "$FAILS" -eq 0 ]
