@@ -52,7 +52,7 @@ typedef struct eng_dial {
     loop_timer *ring_timer;
     tel_op *rb_op;
     eng_leg *answered, *last;
-    eng_leg *adopted;          /* originate: the answered leg, now the call's (logged at its end) */
+    size_t adopted_log;        /* originate: the answered attempt's leg log entry, + 1 (0: none) */
     double answer_at;
     bool busy_seen, done;
     bool origin;               /* the legs of an originated call (eng_dial_origin) */
@@ -315,8 +315,9 @@ static void adopt(eng_dial *d, eng_leg *leg)
     trace_leg(d, leg, "answer", 200);
     leg_vars(d, leg, 200);
     leg->tl = NULL;       /* not hung up or released with the dial */
-    leg->logged = true;   /* its attempt is logged when the call ends */
-    d->adopted = leg;
+    /* Its attempt is logged now; it ends with the call (eng_dial_origin_log). */
+    log_leg(d, leg, "answered", 200);
+    d->adopted_log = c->leg_log_count;
     drv(d)->ops->leg_set_user(drv(d), tl, c);
     teardown(d);
     outcome_vars(d, "answered");
@@ -625,12 +626,10 @@ void eng_dial_origin_stop(struct eng_dial *d)
 
 void eng_dial_origin_log(struct eng_dial *d)
 {
-    eng_leg *leg = d ? d->adopted : NULL;
-    if (!leg)
+    if (!d || !d->adopted_log)
         return;
-    d->adopted = NULL;
-    leg->logged = false;
-    log_leg(d, leg, "answered", 200);
+    d->c->leg_log[d->adopted_log - 1].end = loop_now(d->c->e->l);
+    d->adopted_log = 0;
 }
 
 void eng_dial_cancel(eng_strand *s)

@@ -249,8 +249,8 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev);
 struct eng_dial *eng_dial_origin(eng_call *c, const eng_dial_req *req);
 /* The call ends while its legs ring: they are cancelled. */
 void eng_dial_origin_stop(struct eng_dial *d);
-/* The call that began with the answered leg ends: its attempt goes into
- * the leg log now (answered, up to this moment). */
+/* The call that began with the answered leg ends: its attempt (in the
+ * leg log since the answer) ends now. */
 void eng_dial_origin_log(struct eng_dial *d);
 
 /* originate.c */

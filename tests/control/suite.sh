@@ -175,7 +175,9 @@ case_originate_record() { # the call record of the originated call: source origi
     EVIDENCE="$W/cdr.json"
     [ -n "${ORIG_ID:-}" ] || { WHY="no originated call (originate failed)"; return 1; }
     expect "no call record for $ORIG_ID" until_json cdr "/cdr?limit=50" \
-        "[(x['source'], x['caller_number'], x['called_number'], x['disposition'], x['hangup_by']) for x in d['records'] if x['call_id'] == '$ORIG_ID'] == [('originate', '5550100', '101', 'ANSWERED', 'admin')]"
+        "[(x['source'], x['caller_number'], x['called_number'], x['disposition'], x['hangup_by']) for x in d['records'] if x['call_id'] == '$ORIG_ID'] == [('originate', '5550100', '101', 'ANSWERED', 'admin')]" &&
+        expect "the legs are not the party (answered until the end) then the second party" json cdr \
+        "[[(l['agent_number'], l['dial_status'], l['answer'] < l['end']) for l in x['legs']] for x in d['records'] if x['call_id'] == '$ORIG_ID'] == [[('101', 'answered', True), ('+74952222222', 'answered', True)]]"
 }
 
 case_originate_busy() { # a busy party through a gateway: the leg event, the "on" scenario, the call ends busy
