@@ -57,6 +57,9 @@ void admin_hook(admin *a, eng_options *eo);
  * /calls/ID/...); until it is set those answer 503. Clear it (NULL) before
  * eng_engine_free. */
 void admin_set_engine(admin *a, eng_engine *e);
+/* The service drains (SIGTERM): POST /calls places no more calls (503);
+ * live calls can still be steered. */
+void admin_refuse_new(admin *a);
 /* The program in force (its settings: where call records are). A
  * reference is taken. */
 void admin_set_program(admin *a, scn_program *p);

@@ -51,6 +51,7 @@ struct admin {
     admin_calls *calls;
     admin_events *events;           /* events.c: the /events streams */
     eng_engine *eng;                /* POST /calls and steering; NULL until set */
+    bool refuse_new;                /* draining: no new calls placed */
     struct admin_status *status;    /* status.c: refusals */
     admin_req *waiting;             /* suspended requests */
     /* MHD's messages: into the caller's buffer while starting, then stderr */

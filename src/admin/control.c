@@ -11,7 +11,8 @@
  * path takes (a transfer target the driver cannot use too); 404 no such
  * call; 409 the call has ended (or is not answered yet, for a transfer);
  * 422 names that resolve to nothing (a scenario, a gateway) or a call that
- * cannot be placed (nothing to dial, max_calls); 503 no engine yet. */
+ * cannot be placed (nothing to dial, max_calls); 503 no engine yet, or
+ * (POST /calls) the service is stopping. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,8 +322,10 @@ void admin_post_originate(admin_req *r)
 {
     static const char *const fields[] = {"to", "gateway", "caller_id", "scenario", "vars", "timeout", "delay",
                                          "on", NULL};
-    if (!r->a->eng) {
-        admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready: the engine is not running", NULL);
+    if (!r->a->eng || r->a->refuse_new) {
+        admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          r->a->eng ? "the service is stopping: no new calls" : "not ready: the engine is not running",
+                          NULL);
         return;
     }
     json_t *o = body_object(r, false);

@@ -504,6 +504,12 @@ void admin_set_engine(admin *a, eng_engine *e)
         a->eng = e;
 }
 
+void admin_refuse_new(admin *a)
+{
+    if (a)
+        a->refuse_new = true;
+}
+
 void admin_set_program(admin *a, scn_program *p)
 {
     if (!a)

@@ -282,6 +282,7 @@ static void signal_cb(loop *l, int fd, unsigned events, void *arg)
         else
             say(s, SIP_LOG_INFO, "signal %u: refusing new calls, ending %zu running", si.ssi_signo, live);
         sip_driver_refuse_new(s->drv);
+        admin_refuse_new(s->admin);
         s->drain_until = loop_now(l) + drain;
         if (s->drain_timer)
             loop_timer_stop(l, s->drain_timer);

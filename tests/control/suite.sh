@@ -359,9 +359,19 @@ sys.exit(0 if done and done[0]['t'] < 7.5 else 1)" &&
         expect "streams still open after both clients left" until_json hs2 /health "d['event_streams'] == 0"
 }
 
-case_shutdown() { # SIGTERM: exit 0, no sanitizer report
-    EVIDENCE="$W/serve.log"
+case_shutdown() { # SIGTERM: no new calls placed (503), the live one steered to its end; exit 0, no sanitizer report
+    EVIDENCE="$W/serve.log $W/d1.json $W/d2.json $W/last.out"
+    caller last "$UAC" 555 - -d 2000
+    p=$LAST
+    id="last-$$@control"
+    answered "$id" || { WHY="the last call was not answered"; return 1; }
     kill -TERM "$SERVE"
+    wait_for "$W/serve.log" 5 'refusing new calls' || { WHY="no drain after SIGTERM"; return 1; }
+    api POST /calls d1 '{"to":"101","scenario":"callback"}'
+    expect "POST /calls while stopping: $CODE, not 503" [ "$CODE" = 503 ] || return 1
+    api POST "/calls/$id/events" d2 '{"name":"last"}'
+    expect "an event for the draining call: $CODE, not 202" [ "$CODE" = 202 ] || return 1
+    reap $p || { WHY="the last call (sipp) failed"; return 1; }
     reap "$SERVE" || { WHY="serve did not exit 0"; return 1; }
     expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve.log'"
 }
