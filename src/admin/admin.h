@@ -73,6 +73,13 @@ admin *admin_new(loop *l, const admin_options *o, char *err, size_t errlen);
 /* Wraps EO's trace, call_start and call_done (whatever they were still
  * runs) so the admin API sees every call. Call before eng_engine_new. */
 void admin_hook(admin *a, eng_options *eo);
+/* The engine calls are placed on and steered through (POST /calls, POST
+ * /calls/ID/...); until it is set those answer 503. Clear it (NULL) before
+ * eng_engine_free. */
+void admin_set_engine(admin *a, eng_engine *e);
+/* The service drains (SIGTERM): POST /calls places no more calls (503);
+ * live calls can still be steered. */
+void admin_refuse_new(admin *a);
 /* The program in force (its settings: where call records are). A
  * reference is taken. */
 void admin_set_program(admin *a, scn_program *p);

@@ -11,6 +11,7 @@
 #include "util/strbuf.h"
 
 typedef struct admin_calls admin_calls;   /* calls.c */
+typedef struct admin_events admin_events; /* events.c */
 
 /* One HTTP request, from its first byte to its answer. A handler answers
  * with admin_reply*() at once, or later (after work on the loop: the
@@ -27,6 +28,7 @@ typedef struct admin_req {
     bool answered, suspended;
     unsigned code;
     char *reply;                    /* one line of JSON (malloc'd) */
+    struct MHD_Response *stream;    /* or a body that comes later (GET /events) */
     char etag[32];
     const char *allow;              /* 405: the Allow header */
     /* Work a handler left running: cancelled if the admin API goes away
@@ -47,6 +49,9 @@ struct admin {
     admin_options opt;
     scn_program *prog;
     admin_calls *calls;
+    admin_events *events;           /* events.c: the /events streams */
+    eng_engine *eng;                /* POST /calls and steering; NULL until set */
+    bool refuse_new;                /* draining: no new calls placed */
     struct admin_status *status;    /* status.c: refusals */
     admin_req *waiting;             /* suspended requests */
     /* MHD's messages: into the caller's buffer while starting, then stderr */
@@ -66,6 +71,12 @@ void admin_reply_text(admin_req *r, unsigned code, char *json);
 json_t *admin_jstr(const char *s);
 json_t *admin_jtime(double t);
 char *admin_dump(json_t *o);
+/* Answers R with RESP (status 200, its own headers), a body produced
+ * later by a content reader; GONE(R) runs when the request is over (OP in
+ * R->op). */
+void admin_reply_stream(admin_req *r, struct MHD_Response *resp, void (*gone)(admin_req *r), void *op);
+/* Lets MHD do what is ready now (after resuming connections). */
+void admin_run(admin *a);
 
 /* ---- resources ---- */
 /* calls.c: the calls the engine runs, as the trace hooks tell them */
@@ -75,6 +86,9 @@ size_t admin_calls_live(const admin_calls *c);
 /* Live calls running on revision N. */
 size_t admin_calls_on_revision(const admin_calls *c, long n);
 void admin_calls_free(admin_calls *c);
+/* The live call ID names (a live one before a finished one of the same
+ * id); NULL with *KNOWN true when only a finished one does. */
+eng_call *admin_calls_find_live(admin_calls *c, const char *id, bool *known);
 void admin_get_calls(admin_req *r);
 void admin_get_call(admin_req *r);
 /* status.c */
@@ -92,5 +106,23 @@ void admin_reload(admin_req *r);
 void admin_get_revisions(admin_req *r);
 void admin_get_revision(admin_req *r);
 void admin_restore_revision(admin_req *r);
+/* control.c: place calls, steer live ones */
+void admin_post_originate(admin_req *r);
+void admin_post_call_event(admin_req *r);
+void admin_post_call_hangup(admin_req *r);
+void admin_post_call_transfer(admin_req *r);
+void admin_post_call_vars(admin_req *r);
+/* events.c: GET /events, fed by calls.c */
+admin_events *admin_events_new(admin *a);
+/* Before MHD stops: every stream is ended and let go. */
+void admin_events_free(admin_events *ev);
+void admin_get_events(admin_req *r);
+/* Some client listens (else nothing needs formatting). */
+bool admin_events_wanted(const admin_events *ev);
+/* One event (a JSON object, LEN bytes, no newline) about call CALL_ID to
+ * every stream that wants it. */
+void admin_events_publish(admin_events *ev, const char *call_id, const char *json, size_t len);
+/* Streams open now, and cut off so far for falling behind. */
+void admin_events_counts(const admin_events *ev, size_t *open, unsigned long *cut);
 
 #endif

@@ -27,6 +27,12 @@ static const route routes[] = {
     {ADMIN_M_GET, "/revisions/", NULL, ADMIN_R_REVISIONS},
     {ADMIN_M_POST, "/revisions/", "/restore", ADMIN_R_RESTORE},
     {ADMIN_M_GET, "/revisions/", "", ADMIN_R_REVISION},
+    {ADMIN_M_POST, "/calls", NULL, ADMIN_R_ORIGINATE},
+    {ADMIN_M_POST, "/calls/", "/events", ADMIN_R_CALL_EVENT},
+    {ADMIN_M_POST, "/calls/", "/hangup", ADMIN_R_CALL_HANGUP},
+    {ADMIN_M_POST, "/calls/", "/transfer", ADMIN_R_CALL_TRANSFER},
+    {ADMIN_M_POST, "/calls/", "/vars", ADMIN_R_CALL_VARS},
+    {ADMIN_M_GET, "/events", NULL, ADMIN_R_EVENTS},
 };
 
 static unsigned method_bit(const char *m)

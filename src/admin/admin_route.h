@@ -21,6 +21,12 @@ typedef enum admin_resource {
     ADMIN_R_REVISIONS,      /* GET /revisions, /revisions/ */
     ADMIN_R_REVISION,       /* GET /revisions/N */
     ADMIN_R_RESTORE,        /* POST /revisions/N/restore */
+    ADMIN_R_ORIGINATE,      /* POST /calls */
+    ADMIN_R_CALL_EVENT,     /* POST /calls/CALL_ID/events */
+    ADMIN_R_CALL_HANGUP,    /* POST /calls/CALL_ID/hangup */
+    ADMIN_R_CALL_TRANSFER,  /* POST /calls/CALL_ID/transfer */
+    ADMIN_R_CALL_VARS,      /* POST /calls/CALL_ID/vars */
+    ADMIN_R_EVENTS,         /* GET /events (Server-Sent Events) */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;
@@ -32,7 +38,8 @@ typedef struct admin_match {
     admin_resource res;
     /* The variable part of the path (a call id, a revision number): points
      * into the URL, LEN bytes, never empty; NULL when the path has none. A
-     * call id may hold any byte but NUL, '/' too, as Call-IDs may. */
+     * call id may hold any byte but NUL, '/' too, as Call-IDs may: POST
+     * /calls/a/b/hangup is call "a/b" (a GET of it is call "a/b/hangup"). */
     const char *param;
     size_t param_len;
     unsigned allow;         /* ADMIN_R_NOT_ALLOWED: the methods the path takes */

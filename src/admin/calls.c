@@ -1,7 +1,10 @@
 /* calls.c — the calls the engine runs, as its hooks tell them, and the
  * resources about them: GET /calls (live and the last ADMIN_KEEP
  * finished) and GET /calls/CALL_ID with the call's trace, kept as the
- * JSON records `simulate --json` prints, bounded per call. */
+ * JSON records `simulate --json` prints, bounded per call. What the hooks
+ * see also feeds the /events streams (events.c): call_start, every trace
+ * record, call_end. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,7 @@
 typedef struct entry {
     struct entry *hnext;          /* hash chain (by call id) */
     struct entry *prev, *next;    /* live list or finished list */
-    char *call_id, *from, *to, *source, *route, *hangup_by, *cause;
+    char *call_id, *from, *to, *source, *route, *scenario, *hangup_by, *cause;
     eng_call *call;               /* live only */
     long revision;                /* of the program the call runs on */
     double start, duration;
@@ -61,6 +64,18 @@ static entry *find_live(admin_calls *a, const eng_call *c)
     return NULL;
 }
 
+eng_call *admin_calls_find_live(admin_calls *a, const char *id, bool *known)
+{
+    *known = false;
+    for (entry *e = a->hash[hash(id)]; e; e = e->hnext)
+        if (strcmp(e->call_id, id) == 0) {
+            if (e->call)
+                return e->call;
+            *known = true;
+        }
+    return NULL;
+}
+
 /* The newest entry with this id (a live one before a finished one). */
 static entry *find(admin_calls *a, const char *id)
 {
@@ -102,6 +117,7 @@ static void entry_free(entry *e)
     free(e->to);
     free(e->source);
     free(e->route);
+    free(e->scenario);
     free(e->hangup_by);
     free(e->cause);
     cr_strbuf_free(&e->trace);
@@ -146,6 +162,50 @@ static void call_start_cb(void *arg, eng_call *c)
         a->call_start(a->call_start_arg, c);
 }
 
+/* {"kind":"call_start"|"call_end", ...} to the /events streams. */
+static void publish(admin_calls *a, const entry *e, json_t *o)
+{
+    char *s = admin_dump(o);
+    if (s)
+        admin_events_publish(a->a->events, e->call_id, s, strlen(s));
+    free(s);
+}
+
+static void publish_start(admin_calls *a, const entry *e, eng_call *c)
+{
+    if (!admin_events_wanted(a->a->events))
+        return;
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string("call_start"));
+    json_object_set_new(o, "call", admin_jstr(e->call_id));
+    json_object_set_new(o, "time", admin_jtime(e->start));
+    json_object_set_new(o, "route", admin_jstr(e->route));
+    if (e->scenario)
+        json_object_set_new(o, "scenario", admin_jstr(e->scenario));
+    json_object_set_new(o, "revision", json_integer(eng_call_program(c)->revision));
+    json_object_set_new(o, "from", admin_jstr(e->from));
+    json_object_set_new(o, "to", admin_jstr(e->to));
+    json_object_set_new(o, "source", admin_jstr(e->source));
+    publish(a, e, o);
+}
+
+static void publish_end(admin_calls *a, const entry *e)
+{
+    if (!admin_events_wanted(a->a->events))
+        return;
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string("call_end"));
+    json_object_set_new(o, "call", admin_jstr(e->call_id));
+    json_object_set_new(o, "time", admin_jtime(e->start + e->duration));
+    json_object_set_new(o, "route", admin_jstr(e->route));
+    json_object_set_new(o, "answered", json_boolean(e->answered));
+    json_object_set_new(o, "bridged", json_boolean(e->bridged));
+    json_object_set_new(o, "hangup_by", admin_jstr(e->hangup_by));
+    json_object_set_new(o, "hangup_cause", admin_jstr(e->cause));
+    json_object_set_new(o, "duration", json_real((double)(long long)(e->duration * 1000) / 1000));
+    publish(a, e, o);
+}
+
 static void call_done_cb(void *arg, eng_call *c)
 {
     admin_calls *a = arg;
@@ -157,6 +217,7 @@ static void call_done_cb(void *arg, eng_call *c)
     e->call = NULL;
     e->answered = eng_call_answered(c);
     e->bridged = e->bridged || eng_call_bridged(c);
+    publish_end(a, e);
     list_del(&a->live, e);
     list_add(&a->done, e);
     if (a->done.count > ADMIN_KEEP)
@@ -176,8 +237,11 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
     admin_calls *a = arg;
     entry *e = r->call ? find_live(a, r->call) : NULL;
     if (e) {
+        bool starts = (r->kind == ENG_TR_ROUTE && !r->leg) || r->kind == ENG_TR_ORIGINATE;
         if (r->kind == ENG_TR_ROUTE && !r->leg)
             keep(&e->route, r->route);
+        else if (r->kind == ENG_TR_ORIGINATE)
+            keep(&e->scenario, r->scenario);
         else if (r->kind == ENG_TR_EVENT && r->event && strcmp(r->event, "bridge") == 0)
             e->bridged = true;
         else if (r->kind == ENG_TR_CALL) {
@@ -188,13 +252,27 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
         /* Over the bound only the hangup and the call record are kept:
          * how the call ended is always there. */
         bool full = e->records >= ADMIN_MAX_RECORDS || e->trace.len >= ADMIN_MAX_BYTES;
+        size_t at = SIZE_MAX;   /* where the record starts in e->trace */
         if (full && r->kind != ENG_TR_HANGUP && r->kind != ENG_TR_CALL) {
             e->truncated = true;
         } else {
             if (e->records)
                 cr_strbuf_putc(&e->trace, ',');
+            at = e->trace.len;
             eng_trace_json(r, &e->trace);
             e->records++;
+        }
+        if (starts)
+            publish_start(a, e, (eng_call *)r->call);
+        if (admin_events_wanted(a->a->events)) {
+            /* The record as stored, or formatted anew past the bound. */
+            cr_strbuf b = CR_STRBUF_INIT;
+            if (at == SIZE_MAX)
+                eng_trace_json(r, &b);
+            const char *json = at == SIZE_MAX ? b.s : e->trace.s + at;
+            size_t len = at == SIZE_MAX ? b.len : e->trace.len - at;
+            admin_events_publish(a->a->events, e->call_id, json ? json : "", len);
+            cr_strbuf_free(&b);
         }
     }
     if (a->trace)
@@ -228,6 +306,8 @@ static json_t *summary(admin_calls *a, const entry *e)
     json_object_set_new(o, "source", admin_jstr(e->source));
     json_object_set_new(o, "route", admin_jstr(e->route));
     json_object_set_new(o, "revision", json_integer(e->revision));
+    if (e->scenario)
+        json_object_set_new(o, "scenario", admin_jstr(e->scenario));
     json_object_set_new(o, "start", admin_jtime(e->start));
     json_object_set_new(o, "answered", json_boolean(live ? eng_call_answered(e->call) : e->answered));
     json_object_set_new(o, "bridged", json_boolean(live ? eng_call_bridged(e->call) : e->bridged));

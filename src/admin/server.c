@@ -80,8 +80,23 @@ void admin_reply_error(admin_req *r, unsigned code, const char *msg, json_t *ext
     admin_reply(r, code, o);
 }
 
+void admin_reply_stream(admin_req *r, struct MHD_Response *resp, void (*gone)(admin_req *r), void *op)
+{
+    r->answered = true;
+    r->code = MHD_HTTP_OK;
+    r->stream = resp;
+    r->cancel = gone;
+    r->op = op;
+}
+
 static enum MHD_Result send_reply(admin_req *r)
 {
+    if (r->stream) {
+        enum MHD_Result ret = MHD_queue_response(r->conn, r->code, r->stream);
+        MHD_destroy_response(r->stream);   /* the connection holds it now */
+        r->stream = NULL;
+        return ret;
+    }
     if (!r->reply)
         return MHD_NO;
     size_t n = strlen(r->reply);
@@ -224,6 +239,24 @@ static void dispatch(admin_req *r)
     case ADMIN_R_RESTORE:
         admin_restore_revision(r);
         return;
+    case ADMIN_R_ORIGINATE:
+        admin_post_originate(r);
+        return;
+    case ADMIN_R_CALL_EVENT:
+        admin_post_call_event(r);
+        return;
+    case ADMIN_R_CALL_HANGUP:
+        admin_post_call_hangup(r);
+        return;
+    case ADMIN_R_CALL_TRANSFER:
+        admin_post_call_transfer(r);
+        return;
+    case ADMIN_R_CALL_VARS:
+        admin_post_call_vars(r);
+        return;
+    case ADMIN_R_EVENTS:
+        admin_get_events(r);
+        return;
     case ADMIN_R_NOT_ALLOWED:
         admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path", NULL);
         return;
@@ -292,6 +325,8 @@ static void completed_cb(void *arg, struct MHD_Connection *conn, void **state,
         return;
     if (r->cancel)
         r->cancel(r);
+    if (r->stream)
+        MHD_destroy_response(r->stream);
     cr_strbuf_free(&r->body);
     free(r->reply);
     free(r);
@@ -321,6 +356,8 @@ static void fd_cb(loop *l, int fd, unsigned events, void *arg)
     (void)events;
     run(arg);
 }
+
+void admin_run(admin *a) { run(a); }
 
 /* Runs what is ready, then wakes up again when MHD wants to (a connection
  * with work left, a timeout). */
@@ -436,6 +473,7 @@ admin *admin_new(loop *l, const admin_options *o, char *err, size_t errlen)
     a->token = cr_xstrdup(o->token);
     a->loopback = is_loopback(&ss);
     a->calls = admin_calls_new(a);
+    a->events = admin_events_new(a);
     admin_status_init(a);
     a->err = err;
     a->errlen = errlen;
@@ -476,6 +514,18 @@ void admin_hook(admin *a, eng_options *eo)
         admin_calls_hook(a->calls, eo);
 }
 
+void admin_set_engine(admin *a, eng_engine *e)
+{
+    if (a)
+        a->eng = e;
+}
+
+void admin_refuse_new(admin *a)
+{
+    if (a)
+        a->refuse_new = true;
+}
+
 void admin_set_program(admin *a, scn_program *p)
 {
     if (!a)
@@ -503,6 +553,9 @@ void admin_free(admin *a)
         r->suspended = false;
         MHD_resume_connection(r->conn);
     }
+    /* The event streams end (a suspended one is resumed to close). */
+    admin_events_free(a->events);
+    a->events = NULL;
     if (a->timer)
         loop_timer_stop(a->l, a->timer);
     if (a->w)

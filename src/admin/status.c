@@ -60,6 +60,11 @@ void admin_get_health(admin_req *r)
     json_object_set_new(o, "revision", json_integer(a->prog ? a->prog->revision : 0));
     json_object_set_new(o, "refused", json_integer((json_int_t)a->status->refused_total));
     json_object_set(o, "refused_by_reason", a->status->refused_by_reason);
+    size_t streams;
+    unsigned long cut;
+    admin_events_counts(a->events, &streams, &cut);
+    json_object_set_new(o, "event_streams", json_integer((json_int_t)streams));
+    json_object_set_new(o, "event_streams_cut", json_integer((json_int_t)cut));
     if (a->opt.health)
         a->opt.health(a->opt.health_arg, o);
     admin_reply(r, MHD_HTTP_OK, o);

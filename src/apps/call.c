@@ -34,6 +34,17 @@ typedef struct transfer_params {
     const scn_template *to;
 } transfer_params;
 
+typedef struct originate_params {
+    scn_templates to;         /* as dial's */
+    scn_refs gateway;
+    const scn_template *caller_id;
+    const scn_named_scenario *scenario;
+    scn_template_map vars;    /* the new call's variables */
+    double timeout;           /* ring time, seconds */
+    double delay;             /* before ringing, seconds */
+    scn_handlers on;          /* leg events of the new call */
+} originate_params;
+
 static const scn_param answer_spec[] = {SCN_PARAM_END};
 
 static const scn_param ringing_spec[] = {
@@ -73,6 +84,26 @@ static const scn_param transfer_spec[] = {
     SCN_PARAM_END,
 };
 
+static const scn_param originate_spec[] = {
+    {.name = "to", .type = P_TEMPLATES, .offset = F(originate_params, to), .flags = P_REQ | P_NONEMPTY,
+     .doc = "whom to call, as dial's `to`: a user, a group, a number, a SIP URI, or a list"},
+    {.name = "gateway", .type = P_GATEWAYS, .offset = F(originate_params, gateway),
+     .doc = "gateway name or list, tried in order for numbers"},
+    {.name = "caller_id", .type = P_TEMPLATE, .offset = F(originate_params, caller_id),
+     .doc = "caller number presented to the party (the new call's caller_number)"},
+    {.name = "scenario", .type = P_SCENARIO, .offset = F(originate_params, scenario), .flags = P_REQ,
+     .doc = "the named scenario the new call runs when the party answers"},
+    {.name = "vars", .type = P_TEMPLATE_MAP, .offset = F(originate_params, vars),
+     .doc = "the new call's variables, each from a template of this call"},
+    {.name = "timeout", .type = P_DURATION, .offset = F(originate_params, timeout), .def = "30",
+     .min = 1, .max = 3600, .doc = "ring time before giving up (no_answer)"},
+    {.name = "delay", .type = P_DURATION, .offset = F(originate_params, delay), .def = "0",
+     .min = 0, .max = 86400, .doc = "wait this long before ringing (a callback after this call is over)"},
+    {.name = "on", .type = P_HANDLERS, .offset = F(originate_params, on),
+     .doc = "leg event -> actions, each run in a new strand of the new call"},
+    SCN_PARAM_END,
+};
+
 /* ---- run ---- */
 
 static app_status answer_run(eng_strand *s, const scn_action *a)
@@ -91,19 +122,10 @@ static app_status ringing_run(eng_strand *s, const scn_action *a)
     return APP_DONE;
 }
 
-static bool cause_valid(const char *c)
-{
-    if (!c || strcmp(c, "busy") == 0 || strcmp(c, "congestion") == 0 || strcmp(c, "normal") == 0)
-        return true;
-    char *end;
-    long n = strtol(c, &end, 10);
-    return *c && !*end && n >= 400 && n <= 699;
-}
-
 static bool hangup_check(scn_compile_ctx *cx, const scn_node *action, void *params)
 {
     hangup_params *p = params;
-    if (cause_valid(p->cause))
+    if (eng_hangup_cause_valid(p->cause))
         return true;
     scn_cx_error(cx, scn_map_get(action, "cause"),
                  "cause must be busy, congestion, normal or a SIP code 400-699, got '%s'", p->cause);
@@ -123,111 +145,26 @@ static app_status transfer_run(eng_strand *s, const scn_action *a)
     const char *to = eng_render(s, p->to, SCN_ESC_NONE);
     if (!*to)
         return eng_fail(s, "transfer: empty target");
-    if (eng_call_transfer(eng_strand_call(s), to) < 0)
+    if (eng_call_transfer(eng_strand_call(s), to, "scenario") < 0)
         return eng_fail(s, "transfer to %s failed", to);
     return APP_STOP;
 }
 
 /* ---- dial ---- */
 
-typedef struct targets {
-    eng_dial_target *items;
-    size_t count, cap;
-    bool sequential;
-} targets;
-
-static void add_target(targets *t, tel_dial_kind kind, const char *target, const char *name,
-                       const scn_gateway *const *gws, size_t gw_count)
-{
-    if (t->count == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 4;
-        t->items = cr_xrealloc(t->items, t->cap * sizeof *t->items);
-    }
-    t->items[t->count++] = (eng_dial_target){.kind = kind, .target = target, .agent_name = name,
-                                             .gateways = gws, .gateway_count = gw_count};
-}
-
-/* Members in the order the group's strategy rings them. */
-static void add_group(eng_strand *s, targets *t, const scn_group *g, bool alone)
-{
-    eng_engine *e = eng_call_engine(eng_strand_call(s));
-    const scn_program *prog = eng_call_program(eng_strand_call(s));
-    size_t n = g->member_count;
-    if (n == 0)
-        return;
-    const char **order = cr_xmalloc(n * sizeof *order);
-    size_t start = 0;
-    if (g->strategy == SCN_GROUP_ROUND_ROBIN)
-        start = eng_group_next(e, g->name) % n;
-    for (size_t i = 0; i < n; i++)
-        order[i] = g->members[(start + i) % n];
-    if (g->strategy == SCN_GROUP_LONGEST_IDLE) {
-        for (size_t i = 1; i < n; i++) {   /* stable insertion sort by idle-since */
-            const char *x = order[i];
-            double xi = eng_agent_idle_since(e, x);
-            size_t j = i;
-            while (j > 0 && eng_agent_idle_since(e, order[j - 1]) > xi) {
-                order[j] = order[j - 1];
-                j--;
-            }
-            order[j] = x;
-        }
-    } else if (g->strategy == SCN_GROUP_RANDOM) {
-        for (size_t i = n - 1; i > 0; i--) {
-            size_t j = eng_random(e) % (i + 1);
-            const char *x = order[i];
-            order[i] = order[j];
-            order[j] = x;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        const scn_user *u = scn_program_user(prog, order[i]);
-        add_target(t, TEL_DIAL_USER, order[i], u ? u->name : NULL, NULL, 0);
-    }
-    if (alone && g->strategy != SCN_GROUP_RING_ALL)
-        t->sequential = true;   /* a hunt: one member after another */
-    free(order);
-}
-
 static app_status dial_run(eng_strand *s, const scn_action *a)
 {
     const dial_params *p = a->params;
     eng_call *c = eng_strand_call(s);
     const scn_program *prog = eng_call_program(c);
-    targets t = {0};
+    eng_targets t = {0};
     const scn_gateway *const *gws = (const scn_gateway *const *)p->gateway.items;
-    size_t gw_count = p->gateway.count;
-    const scn_gateway **all_gws = NULL;
-    if (gw_count == 0 && prog->gateway_count) {
-        /* No `gateway:`: numbers go out through the program's gateways in order. */
-        all_gws = cr_xmalloc(prog->gateway_count * sizeof *all_gws);
-        for (size_t i = 0; i < prog->gateway_count; i++)
-            all_gws[i] = &prog->gateways[i];
-        gws = all_gws;
-        gw_count = prog->gateway_count;
-    }
     app_status st = APP_PENDING;
-    for (size_t i = 0; i < p->to.count; i++) {
-        const char *to = eng_render(s, p->to.items[i], SCN_ESC_NONE);
-        while (*to == ' ')
-            to++;
-        if (!*to)
-            continue;
-        const scn_user *u = scn_program_user(prog, to);
-        const scn_group *g = u ? NULL : scn_program_group(prog, to);
-        if (u) {
-            add_target(&t, TEL_DIAL_USER, to, u->name, NULL, 0);
-        } else if (g) {
-            add_group(s, &t, g, p->to.count == 1);
-        } else if (strncmp(to, "sip:", 4) == 0 || strncmp(to, "sips:", 5) == 0) {
-            add_target(&t, TEL_DIAL_URI, to, NULL, NULL, 0);
-        } else if (gw_count == 0) {
-            st = eng_fail(s, "no gateway to dial %s through", to);
-            break;
-        } else {
-            add_target(&t, TEL_DIAL_GATEWAY, to, NULL, gws, gw_count);
-        }
-    }
+    char err[256];
+    for (size_t i = 0; i < p->to.count && st == APP_PENDING; i++)
+        if (!eng_targets_add(eng_call_engine(c), prog, &t, eng_render(s, p->to.items[i], SCN_ESC_NONE), gws,
+                             p->gateway.count, p->to.count == 1, err, sizeof err))
+            st = eng_fail(s, "%s", err);
     if (st == APP_PENDING && t.count == 0)
         st = eng_fail(s, "nothing to dial: `to` rendered empty");
     if (st == APP_PENDING && t.count == 1 && t.items[0].kind != TEL_DIAL_URI) {
@@ -261,8 +198,7 @@ static app_status dial_run(eng_strand *s, const scn_action *a)
         };
         st = eng_dial_start(s, &req);
     }
-    free(t.items);
-    free(all_gws);
+    eng_targets_free(&t);
     if (st == APP_FAILED && !eng_strand_pending(s)) {
         /* Failed before any leg was dialled: the outcome is still set. */
         eng_strand_var_set(s, "dial_status", cr_val_cstr("failed"));
@@ -276,6 +212,60 @@ static void dial_cancel(eng_strand *s, const scn_action *a)
 {
     (void)a;
     eng_dial_cancel(s);
+}
+
+/* ---- originate ---- */
+
+static bool originate_check(scn_compile_ctx *cx, const scn_node *action, void *params)
+{
+    const originate_params *p = params;
+    bool ok = true;
+    for (size_t i = 0; i < p->vars.count; i++) {
+        const char *why;
+        if (!eng_var_name_settable(p->vars.names[i], &why)) {
+            scn_cx_error(cx, scn_map_get(action, "vars"), "vars: '%s': %s", p->vars.names[i], why);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* Places a new call and goes on at once: the new call lives on its own
+ * (this one may end first: "call me back"). */
+static app_status originate_run(eng_strand *s, const scn_action *a)
+{
+    const originate_params *p = a->params;
+    size_t nt = p->to.count, nv = p->vars.count;
+    const char **to = cr_xmalloc((nt ? nt : 1) * sizeof *to);
+    cr_value *values = cr_xmalloc((nv ? nv : 1) * sizeof *values);
+    for (size_t i = 0; i < nt; i++)
+        to[i] = eng_render(s, p->to.items[i], SCN_ESC_NONE);
+    for (size_t i = 0; i < nv; i++)
+        values[i] = cr_val_cstr(eng_render(s, p->vars.items[i], SCN_ESC_NONE));
+    eng_originate_req req = {
+        .from = eng_strand_call(s),
+        .to = to,
+        .to_count = nt,
+        .gateways = (const scn_gateway *const *)p->gateway.items,
+        .gateway_count = p->gateway.count,
+        .caller_id = p->caller_id ? eng_render(s, p->caller_id, SCN_ESC_NONE) : NULL,
+        .ring_timeout = p->timeout,
+        .delay = p->delay,
+        .scenario = p->scenario,
+        .on = &p->on,
+        .var_names = p->vars.names,
+        .var_values = values,
+        .var_count = nv,
+        .by = "scenario",
+    };
+    char err[256];
+    eng_call *c = eng_originate(eng_strand_engine(s), &req, err, sizeof err);
+    free(to);
+    free(values);
+    if (!c)
+        return eng_fail(s, "%s", err);
+    eng_strand_var_set(s, "originate_call_id", cr_val_cstr(eng_call_id(c)));
+    return APP_DONE;
 }
 
 const app_def app_call_table[] = {
@@ -295,5 +285,9 @@ const app_def app_call_table[] = {
     {.name = "transfer", .family = "call", .summary = "Blind-transfer the caller (SIP REFER where supported).",
      .params = transfer_spec, .params_size = sizeof(transfer_params), .flags = APP_CALL_CONTROL,
      .run = transfer_run},
+    {.name = "originate", .family = "call",
+     .summary = "Place a new call: ring a party, and run a named scenario in that call once it answers.",
+     .params = originate_spec, .params_size = sizeof(originate_params), .flags = APP_NESTS,
+     .check = originate_check, .run = originate_run},
     APP_END,
 };

@@ -7,6 +7,7 @@
 #include "apps/registry.h"
 #include "engine/engine.h"
 #include "scenario/compile.h"
+#include "scenario/events.h"
 #include "scenario/param.h"
 
 static const char *const log_levels[] = {"debug", "info", "warning", "error", NULL};
@@ -46,6 +47,7 @@ typedef struct stream_params {
 
 typedef struct event_params {
     unsigned on;          /* mask of (1u << scn_event) */
+    scn_templates name;   /* app events: only these names */
     bool once;
     scn_actions do_;
 } event_params;
@@ -126,6 +128,8 @@ static const scn_param stream_spec[] = {
 static const scn_param event_spec[] = {
     {.name = "on", .type = P_EVENTS, .offset = F(event_params, on), .flags = P_REQ,
      .doc = "call event name or list of names"},
+    {.name = "name", .type = P_TEMPLATES, .offset = F(event_params, name), .flags = P_NONEMPTY,
+     .doc = "with on: app, only app events of this name (or list of names)"},
     {.name = "once", .type = P_BOOL, .offset = F(event_params, once), .def = "false",
      .doc = "run the handler for the first occurrence only"},
     {.name = "do", .type = P_ACTIONS, .offset = F(event_params, do_), .flags = P_REQ,
@@ -276,8 +280,26 @@ static app_status stream_run(eng_strand *s, const scn_action *a)
 static app_status event_run(eng_strand *s, const scn_action *a)
 {
     const event_params *p = a->params;
-    eng_event_register(s, p->on, p->once, &p->do_);
+    const char *names[16];
+    size_t n = 0;
+    for (size_t i = 0; i < p->name.count && n < sizeof names / sizeof names[0]; i++)
+        names[n++] = eng_render(s, p->name.items[i], SCN_ESC_NONE);
+    eng_event_register(s, p->on, p->once, &p->do_, names, n);
     return APP_DONE;
+}
+
+static bool event_check(scn_compile_ctx *cx, const scn_node *action, void *params)
+{
+    const event_params *p = params;
+    if (p->name.count && !(p->on & (1u << SCN_EV_APP))) {
+        scn_cx_error(cx, scn_map_get(action, "name"), "'name' picks app events: it needs 'app' in 'on'");
+        return false;
+    }
+    if (p->name.count > 16) {
+        scn_cx_error(cx, scn_map_get(action, "name"), "at most 16 names");
+        return false;
+    }
+    return true;
 }
 
 static app_status scenario_run(eng_strand *s, const scn_action *a)
@@ -354,7 +376,7 @@ const app_def app_flow_table[] = {
      .run = stream_run},
     {.name = "event", .family = "flow", .summary = "From now on, run actions in a new strand each time a call event happens.",
      .params = event_spec, .params_size = sizeof(event_params), .flags = APP_NESTS,
-     .run = event_run},
+     .check = event_check, .run = event_run},
     {.name = "scenario", .family = "flow", .summary = "Run a named scenario with arguments, then return.",
      .params = scenario_spec, .params_size = sizeof(scenario_params),
      .check = scenario_check, .run = scenario_run},

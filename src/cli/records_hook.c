@@ -107,8 +107,9 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
     if (h->trace)
         h->trace(h->trace_arg, r);
     /* The record is spooled once there is something to bill: the route is
-     * chosen; and again when the call is answered. */
-    if (r->call && ((r->kind == ENG_TR_ROUTE && !r->leg && r->route) ||
+     * chosen (or callroute places the call: source "originate", the
+     * caller_id as caller_number); and again when the call is answered. */
+    if (r->call && ((r->kind == ENG_TR_ROUTE && !r->leg && r->route) || r->kind == ENG_TR_ORIGINATE ||
                     (r->kind == ENG_TR_EVENT && !r->leg && r->event && strcmp(r->event, "answer") == 0)))
         build(h, (eng_call *)r->call, false);
 }

@@ -326,6 +326,7 @@ static void signal_cb(loop *l, int fd, unsigned events, void *arg)
         else
             say(s, SIP_LOG_INFO, "signal %u: refusing new calls, ending %zu running", si.ssi_signo, live);
         sip_driver_refuse_new(s->drv);
+        admin_refuse_new(s->admin);
         s->drain_until = loop_now(l) + drain;
         if (s->drain_timer)
             loop_timer_stop(l, s->drain_timer);
@@ -498,6 +499,7 @@ int cli_serve(int argc, char **argv)
     admin_hook(s.admin, &eo);
     admin_set_program(s.admin, s.prog);
     s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
+    admin_set_engine(s.admin, s.eng);
     s.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (!s.eng || s.sigfd < 0) {
         fprintf(stderr, "callroute serve: cannot start: %s\n", strerror(errno));
@@ -525,6 +527,7 @@ out:
         loop_unwatch(s.l, s.sigw);
     if (s.sigfd >= 0)
         close(s.sigfd);
+    admin_set_engine(s.admin, NULL);
     if (s.eng)
         eng_engine_free(s.eng);
     if (s.drv)

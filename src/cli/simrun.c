@@ -24,11 +24,21 @@ typedef struct run_ctx {
     const simrun_params *p;
     simrun_result *r;
     eng_engine *e;
+    eng_call *call;                 /* the incoming call while it lives */
 } run_ctx;
+
+typedef struct app_event_timer {
+    run_ctx *x;
+    const simrun_app_event *ev;
+    loop_timer *t;
+} app_event_timer;
 
 static void call_start_cb(void *arg, eng_call *c)
 {
     run_ctx *x = arg;
+    if (eng_call_originated(c))
+        return;
+    x->call = c;
     for (size_t i = 0; i < x->p->var_count; i++)
         eng_var_set_str(c, x->p->var_names[i], x->p->var_values[i]);
 }
@@ -53,6 +63,9 @@ static void call_done_cb(void *arg, eng_call *c)
 {
     run_ctx *x = arg;
     simrun_result *r = x->r;
+    if (c != x->call)
+        return;   /* a call the scenario placed */
+    x->call = NULL;
     const char *route = eng_call_route(c);
     r->route = cr_xstrdup(route);
     r->rejected = route == NULL;
@@ -62,6 +75,15 @@ static void call_done_cb(void *arg, eng_call *c)
     r->hangup_by = cr_xstrdup(by);
     r->hangup_cause = cr_xstrdup(cause);
     r->duration = loop_now(eng_engine_loop(x->e)) - eng_call_start(c);
+}
+
+static void app_event_cb(loop *l, void *arg)
+{
+    (void)l;
+    app_event_timer *t = arg;
+    t->t = NULL;
+    if (t->x->call)
+        eng_call_app_event(t->x->call, "simulate", t->ev->name, t->ev->keys, t->ev->values, t->ev->count);
 }
 
 static void mail_flushed_cb(void *arg)
@@ -127,6 +149,11 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
         .header_count = p->header_count,
     };
     int rc = sim_call(sd, &info, p->caller, err, errlen);
+    app_event_timer *timers = cr_xcalloc(p->app_event_count ? p->app_event_count : 1, sizeof *timers);
+    for (size_t i = 0; rc >= 0 && i < p->app_event_count; i++) {
+        timers[i] = (app_event_timer){.x = &x, .ev = &p->app_events[i]};
+        timers[i].t = loop_timer_start(l, p->app_events[i].at, app_event_cb, &timers[i]);
+    }
     if (rc >= 0) {
         loop_run(l);
         if (so->mail == SVC_MAIL_SEND_ONCE) {
@@ -134,6 +161,10 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
             loop_run(l);
         }
     }
+    for (size_t i = 0; i < p->app_event_count; i++)
+        if (timers[i].t)
+            loop_timer_stop(l, timers[i].t);
+    free(timers);
     eng_engine_free(x.e);
     svc_free(svc);
     sim_driver_free(sd);

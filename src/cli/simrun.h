@@ -1,7 +1,8 @@
 /* simrun.h — run one simulated call to its end: a virtual loop, the `sim`
  * driver with scripted caller and parties, the services (mail captured
  * unless asked otherwise), and the engine. Used by `callroute simulate`
- * and `callroute test`. */
+ * and `callroute test`. Calls the scenario places (`originate`) run on the
+ * same network until they end too; the result is the incoming call's. */
 #ifndef CLI_SIMRUN_H
 #define CLI_SIMRUN_H
 
@@ -12,6 +13,16 @@
 #include "scenario/program.h"
 
 struct svc_options;
+
+/* An app event raised in the call from outside (simulate --app-event), as
+ * the admin API's POST /calls/ID/events does. */
+typedef struct simrun_app_event {
+    const char *name;
+    double at;                      /* seconds from the call's start */
+    const char *const *keys;        /* its data: app_event_data.KEY */
+    const cr_value *values;
+    size_t count;
+} simrun_app_event;
 
 typedef struct simrun_params {
     const char *from, *to;          /* caller_number, called_number */
@@ -31,6 +42,8 @@ typedef struct simrun_params {
     const char *const *header_names; /* sip.header.<Name> */
     const char *const *header_values;
     size_t header_count;
+    const simrun_app_event *app_events;
+    size_t app_event_count;
     double max_time;                /* <= 0: 3600; the call is hung up then */
     eng_trace_cb trace;             /* may be NULL */
     void *trace_arg;

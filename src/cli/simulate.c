@@ -1,5 +1,6 @@
 /* simulate.c — `callroute simulate FILE --from N --to N ...`: one call
  * through the scenario on the simulated network, printed as a trace. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@
 static const char usage_text[] =
     "usage: callroute simulate FILE --from NUMBER --to NUMBER [--source GATEWAY|user:EXT]\n"
     "           [--at 2026-11-26T10:00:00+03:00] [--caller SPEC] [--party TARGET=SPEC]...\n"
-    "           [--var NAME=VALUE]... [--json] [--max-time SECONDS] [--send-mail]\n"
+    "           [--var NAME=VALUE]... [--app-event NAME@SECONDS[:JSON]]... [--json]\n"
+    "           [--max-time SECONDS] [--send-mail]\n"
     "\n"
     "Runs one call through FILE on a simulated network, on a virtual clock.\n"
     "SPEC is a comma list of EVENT@SECONDS:\n"
@@ -25,8 +27,13 @@ static const char usage_text[] =
     "                 hold@10,unhold@15,dtmf:5@6,hangup@30      (from when T is dialled)\n"
     "TARGET is a user number, a group member, a dialled number or SIP URI, or\n"
     "gw:NAME for anything sent through gateway NAME. A target without SPEC\n"
-    "rings and never answers. Mail is shown in the trace, not sent, unless\n"
-    "--send-mail. The call is hung up after --max-time seconds (default 3600).\n"
+    "rings and never answers. Calls the scenario places (originate) ring these\n"
+    "parties too and run until they end. --app-event raises the call event\n"
+    "`app` as the admin API's POST /calls/ID/events does, at SECONDS from the\n"
+    "call's start: vip@5:'{\"tier\":\"gold\"}' (the object's text, numbers and\n"
+    "booleans become app_event_data.KEY). Mail is shown in the trace, not sent,\n"
+    "unless --send-mail. The call is hung up after --max-time seconds (default\n"
+    "3600).\n"
     "Output: a readable trace, or with --json one JSON object per line.\n"
     "Exit: 0 the simulation ran, 1 invalid scenario file, 2 usage error.\n";
 
@@ -50,15 +57,98 @@ static void list_free(list *l)
     free(l->b);
 }
 
+/* --app-event NAME@SECONDS[:JSON], each kept with what its strings live in. */
+typedef struct app_events {
+    simrun_app_event *items;
+    json_t **docs;
+    size_t n;
+} app_events;
+
+static void app_events_free(app_events *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((void *)l->items[i].keys);
+        free((void *)l->items[i].values);
+        json_decref(l->docs[i]);
+    }
+    free(l->items);
+    free(l->docs);
+}
+
+/* Parses VAL into L; false with ERR. */
+static bool app_event_add(app_events *l, char *val, char *err, size_t errlen)
+{
+    char *at = strchr(val, '@');
+    if (!at) {
+        snprintf(err, errlen, "--app-event: expected NAME@SECONDS[:JSON], got '%s'", val);
+        return false;
+    }
+    *at++ = '\0';
+    char *end;
+    double secs = strtod(at, &end);
+    if (end == at || (*end && *end != ':') || !(secs >= 0) || secs > 1e7) {
+        snprintf(err, errlen, "--app-event %s: bad time '%s' (seconds, e.g. 2.5)", val, at);
+        return false;
+    }
+    if (!eng_app_name_ok(val)) {
+        snprintf(err, errlen, "--app-event: '%s' is not an event name (letters, digits, '_', '-', dots)", val);
+        return false;
+    }
+    json_t *doc = NULL;
+    if (*end == ':') {
+        json_error_t je;
+        doc = json_loads(end + 1, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(doc)) {
+            snprintf(err, errlen, "--app-event %s: the data must be a JSON object (%s)", val,
+                     doc ? "not an object" : je.text);
+            json_decref(doc);
+            return false;
+        }
+    }
+    size_t n = doc ? json_object_size(doc) : 0;
+    const char **keys = cr_xcalloc(n ? n : 1, sizeof *keys);
+    cr_value *values = cr_xcalloc(n ? n : 1, sizeof *values);
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(doc, k, v) {
+        if (!eng_app_name_ok(k) ||
+            !(json_is_string(v) || json_is_number(v) || json_is_boolean(v)) ||
+            (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v))) {
+            snprintf(err, errlen, "--app-event %s: data '%s': a name (letters, digits, '_', '-', dots) with "
+                     "text, a number or a boolean", val, k);
+            free(keys);
+            free(values);
+            json_decref(doc);
+            return false;
+        }
+        keys[i] = k;
+        values[i++] = json_is_string(v) ? cr_val_str(json_string_value(v), json_string_length(v))
+                      : json_is_boolean(v) ? cr_val_bool(json_is_true(v))
+                                           : cr_val_num(json_number_value(v));
+    }
+    l->items = cr_xrealloc(l->items, (l->n + 1) * sizeof *l->items);
+    l->docs = cr_xrealloc(l->docs, (l->n + 1) * sizeof *l->docs);
+    l->items[l->n] = (simrun_app_event){.name = val, .at = secs, .keys = keys, .values = values, .count = n};
+    l->docs[l->n++] = doc;
+    return true;
+}
+
 typedef struct out_ctx {
     bool json;
     cr_strbuf line;
+    const eng_call *last;      /* the call of the last record */
 } out_ctx;
 
 static void print_cb(void *arg, const eng_trace_rec *r)
 {
     out_ctx *o = arg;
     cr_strbuf_reset(&o->line);
+    /* Calls the scenario placed interleave with it: the readable trace
+     * says whose records follow ("call" in every JSON record does). */
+    if (!o->json && o->last && r->call != o->last)
+        cr_strbuf_printf(&o->line, "  --- call %s\n", r->call_id);
+    o->last = r->call;
     if (o->json)
         eng_trace_json(r, &o->line);
     else
@@ -101,6 +191,8 @@ int cli_simulate(int argc, char **argv)
     const char *file = NULL;
     simrun_params p = {0};
     list parties = {0}, vars = {0};
+    app_events events = {0};
+    char err[256] = "";
     bool json = false, send_mail = false;
     int rc = CLI_OK;
     for (int i = 1; i < argc; i++) {
@@ -162,6 +254,11 @@ int cli_simulate(int argc, char **argv)
                 goto out;
             }
             list_add(&parties, name, value);
+        } else if (strcmp(arg, "--app-event") == 0) {
+            if (!app_event_add(&events, val, err, sizeof err)) {
+                rc = usage_error("%s", err);
+                goto out;
+            }
         } else if (strcmp(arg, "--var") == 0) {
             if (!split_eq(val, &name, &value)) {
                 rc = usage_error("--var: expected NAME=VALUE, got '%s'", val);
@@ -193,11 +290,12 @@ int cli_simulate(int argc, char **argv)
     p.var_names = vars.a;
     p.var_values = vars.b;
     p.var_count = vars.n;
+    p.app_events = events.items;
+    p.app_event_count = events.n;
     p.trace = print_cb;
     p.trace_arg = &o;
     svc_options so = {.mail = send_mail ? SVC_MAIL_SEND_ONCE : SVC_MAIL_CAPTURE, .log = svc_log_cb};
     p.svc = &so;
-    char err[256] = "";
     simrun_result *r = simrun_call(prog, &p, err, sizeof err);
     fflush(stdout);
     cr_strbuf_free(&o.line);
@@ -210,5 +308,6 @@ int cli_simulate(int argc, char **argv)
 out:
     list_free(&parties);
     list_free(&vars);
+    app_events_free(&events);
     return rc;
 }

@@ -24,17 +24,15 @@ static void set_header_vars(eng_call *c, const tel_call_info *info)
     }
 }
 
-eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
+eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const tel_call_info *info)
 {
-    if (!e->prog)
-        return NULL;
     cr_arena a;
     cr_arena_init(&a, 2048);
     eng_call *c = cr_arena_alloc(&a, sizeof *c);
     c->arena = a;
     c->tag = ENG_TAG_CALL;
     c->e = e;
-    c->prog = scn_program_ref(e->prog);
+    c->prog = scn_program_ref(prog);
     c->leg = leg;
     c->start = loop_now(e->l);
     c->step_window = c->start;
@@ -56,10 +54,24 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
     eng_var_set_str(c, "called_number", info->called_number);
     eng_var_set_str(c, "source", info->source);
     set_header_vars(c, info);
-    if (e->opt.call_start)
-        e->opt.call_start(e->opt.call_start_arg, c);
     if (leg && e->tel)
         e->tel->ops->leg_set_user(e->tel, leg, c);
+    return c;
+}
+
+void eng_call_announce(eng_call *c)
+{
+    eng_engine *e = c->e;
+    if (e->opt.call_start)
+        e->opt.call_start(e->opt.call_start_arg, c);
+}
+
+eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
+{
+    if (!e->prog)
+        return NULL;
+    eng_call *c = eng_call_alloc(e, e->prog, leg, info);
+    eng_call_announce(c);
 
     scn_route_type type = info->source && strncmp(info->source, "user:", 5) == 0
                               ? SCN_ROUTE_FROM_USER
@@ -133,33 +145,54 @@ const char *eng_call_route(eng_call *c) { return c->route ? c->route->name : NUL
 
 /* ---- call events ---- */
 
-/* Handlers of KIND run after the call ended: hangup, and the transfer the
- * scenario made itself (the caller is gone once it succeeds). */
+/* Handlers of EV run after the call ended: hangup, and a transfer the
+ * scenario or a client made (the caller is gone once it succeeds). */
 static bool ends_call(int ev, const char *by)
 {
-    return ev == SCN_EV_HANGUP || (ev == SCN_EV_TRANSFER && by && strcmp(by, "scenario") == 0);
+    return ev == SCN_EV_HANGUP ||
+           (ev == SCN_EV_TRANSFER && by && (strcmp(by, "scenario") == 0 || strcmp(by, "admin") == 0));
 }
 
-void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const char *digit)
+eng_strand *eng_handler_strand(eng_call *c, int kind, const scn_actions *list, const char *name, int ev)
+{
+    eng_strand *s = eng_strand_new(c, (eng_strand_kind)kind, list, name);
+    s->event = scn_event_names[ev];
+    return s;
+}
+
+/* H handles an `app` event named APP_NAME. */
+static bool name_matches(const eng_handler *h, const char *app_name)
+{
+    if (!h->name_count)
+        return true;
+    for (size_t i = 0; app_name && i < h->name_count; i++)
+        if (strcmp(h->names[i], app_name) == 0)
+            return true;
+    return false;
+}
+
+int eng_call_raise(eng_call *c, int ev, const char *by, const char *leg, const char *digit, const char *app_name,
+                   const eng_trace_var *vars, size_t nvars)
 {
     if (c->ending && !ends_call(ev, by))
-        return;
+        return 0;
     if (ev != SCN_EV_HANGUP) {
         eng_trace_rec r = {.kind = ENG_TR_EVENT, .event = scn_event_names[ev], .by = by,
-                           .leg = leg, .digit = digit};
+                           .leg = leg, .digit = digit, .vars = vars, .var_count = nvars};
         eng_emit(c, NULL, &r);
     }
-    int max = eng_settings_streams(c->prog);
+    int max = eng_settings_streams(c->prog), started = 0;
     const char *name = NULL;   /* the strands' name, made once when needed */
     for (eng_handler *h = c->handlers; h; h = h->next) {
-        if (h->dead || !(h->mask & (1u << ev)))
+        if (h->dead || !(h->mask & (1u << ev)) || (ev == SCN_EV_APP && !name_matches(h, app_name)))
             continue;
         if (h->once)
             h->dead = true;
         if (!name)
             name = cr_arena_printf(&c->arena, "event:%s", scn_event_names[ev]);
         if (ends_call(ev, by)) {
-            eng_strand_new(c, SK_HANGUP, h->list, ev == SCN_EV_HANGUP ? "hangup" : name);
+            eng_handler_strand(c, SK_HANGUP, h->list, ev == SCN_EV_HANGUP ? "hangup" : name, ev);
+            started++;
             continue;
         }
         if ((int)c->live_streams >= max) {
@@ -170,22 +203,41 @@ void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const 
             eng_emit(c, NULL, &r);
             continue;
         }
-        eng_strand_new(c, SK_HANDLER, h->list, name);
+        eng_handler_strand(c, SK_HANDLER, h->list, name, ev);
+        started++;
     }
+    return started;
 }
 
-void eng_event_register(eng_strand *s, unsigned mask, bool once, const scn_actions *list)
+void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const char *digit)
 {
-    eng_call *c = s->call;
+    eng_call_raise(c, ev, by, leg, digit, NULL, NULL, 0);
+}
+
+void eng_call_handler_add(eng_call *c, unsigned mask, bool once, const scn_actions *list,
+                          const char *const *names, size_t n)
+{
     eng_handler *h = cr_arena_alloc(&c->arena, sizeof *h);
     h->mask = mask;
     h->once = once;
     h->list = list;
+    if (n) {
+        h->names = cr_arena_alloc(&c->arena, n * sizeof *h->names);
+        for (size_t i = 0; i < n; i++)
+            h->names[i] = cr_arena_strdup(&c->arena, names[i]);
+        h->name_count = n;
+    }
     /* Appended: handlers of one event start in the order they were registered. */
     eng_handler **p = &c->handlers;
     while (*p)
         p = &(*p)->next;
     *p = h;
+}
+
+void eng_event_register(eng_strand *s, unsigned mask, bool once, const scn_actions *list,
+                        const char *const *names, size_t n)
+{
+    eng_call_handler_add(s->call, mask, once, list, names, n);
 }
 
 void eng_dtmf_watch(eng_strand *s, eng_dtmf_cb cb, void *arg)
@@ -267,7 +319,7 @@ int eng_call_ringing(eng_call *c, bool early_media)
     return 0;
 }
 
-int eng_call_transfer(eng_call *c, const char *to)
+int eng_call_transfer(eng_call *c, const char *to, const char *by)
 {
     if (c->ending || !c->leg)
         return -1;
@@ -275,9 +327,9 @@ int eng_call_transfer(eng_call *c, const char *to)
     if (rc < 0)
         return rc;
     eng_var_set_str(c, "transfer_to", to);
-    eng_var_set_str(c, "transfer_by", "scenario");
+    eng_var_set_str(c, "transfer_by", by);
     /* Its handlers run with the hangup handlers: the caller has left. */
-    eng_call_event(c, SCN_EV_TRANSFER, "scenario", to, NULL);
+    eng_call_event(c, SCN_EV_TRANSFER, by, to, NULL);
     eng_call_hangup(c, "transfer", "transfer", 0);
     return 0;
 }
@@ -324,6 +376,15 @@ const scn_route *eng_route_leg(eng_strand *s, scn_route_type type, const char *t
     eng_emit(c, s, &rec);
     cr_strbuf_free(&explain);
     return r;
+}
+
+bool eng_hangup_cause_valid(const char *cause)
+{
+    if (!cause || strcmp(cause, "busy") == 0 || strcmp(cause, "congestion") == 0 || strcmp(cause, "normal") == 0)
+        return true;
+    char *end;
+    long n = strtol(cause, &end, 10);
+    return *cause >= '0' && *cause <= '9' && !*end && n >= 400 && n <= 699;
 }
 
 /* SIP status for ending a call with CAUSE: 0 means BYE (answered call). */
@@ -403,6 +464,12 @@ void eng_max_time_arm(eng_engine *e)
         }
 }
 
+void eng_call_grace_arm(eng_call *c)
+{
+    if (c->strands && !c->grace_timer)
+        c->grace_timer = loop_timer_start(c->e->l, eng_settings_grace(c->prog), grace_cb, c);
+}
+
 static void cancel_all(eng_call *c)
 {
     c->dtmf_strand = NULL;
@@ -417,7 +484,6 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
 {
     if (c->ending)
         return;
-    eng_engine *e = c->e;
     c->ending = true;
     if (!cause)
         cause = "normal";
@@ -426,8 +492,10 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
     if (!sip_code)
         sip_code = cause_code(cause, c->answered);
     c->hangup_code = c->answered ? 0 : sip_code;
+    if (c->origin)
+        eng_origin_hangup(c);
     if (strcmp(by, "caller") != 0 && c->leg)
-        e->tel->ops->hangup(e->tel, c->leg, sip_code);
+        c->e->tel->ops->hangup(c->e->tel, c->leg, sip_code);
     eng_trace_rec r = {.kind = ENG_TR_HANGUP, .by = by, .cause = cause,
                        .sip_code = c->answered ? 0 : sip_code};
     eng_emit(c, NULL, &r);
@@ -435,8 +503,7 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
     eng_var_set_str(c, "hangup_cause", cause);
     cancel_all(c);
     eng_call_event(c, SCN_EV_HANGUP, by, NULL, NULL);
-    if (c->strands)
-        c->grace_timer = loop_timer_start(e->l, eng_settings_grace(c->prog), grace_cb, c);
+    eng_call_grace_arm(c);
     eng_check_call(c);
 }
 
@@ -496,6 +563,8 @@ void eng_call_free_all(eng_engine *e)
             c->hangup_by = "system";
             c->hangup_cause = "shutdown";
             c->hangup_code = c->answered ? 0 : 503;
+            if (c->origin)
+                eng_origin_hangup(c);
             if (c->leg)
                 e->tel->ops->hangup(e->tel, c->leg, cause_code("congestion", c->answered));
         }

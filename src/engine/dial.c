@@ -10,7 +10,11 @@
  *
  * Leg events trying/ringing/early_media/answer/busy/failed/hangup/hold/
  * unhold run their dial.on handler per leg; no_answer and not_answered are
- * the dial's outcome and run once, when the dial ends unanswered. */
+ * the dial's outcome and run once, when the dial ends unanswered.
+ *
+ * The same machinery rings the party of an originated call (originate.c):
+ * a dial no strand waits on, with no caller leg to bridge. Its answered leg
+ * is adopted as the call's own; unanswered, the call ends. */
 #include <stdio.h>
 #include <string.h>
 
@@ -36,7 +40,7 @@ typedef struct eng_leg {
 } eng_leg;
 
 typedef struct eng_dial {
-    eng_strand *s;
+    eng_strand *s;             /* the dialling strand; NULL for an originated call's legs */
     eng_call *c;
     const scn_handlers *on;
     eng_dial_target *targets;
@@ -48,8 +52,10 @@ typedef struct eng_dial {
     loop_timer *ring_timer;
     tel_op *rb_op;
     eng_leg *answered, *last;
+    size_t adopted_log;        /* originate: the answered attempt's leg log entry, + 1 (0: none) */
     double answer_at;
     bool busy_seen, done;
+    bool origin;               /* the legs of an originated call (eng_dial_origin) */
     int last_code;
 } eng_dial;
 
@@ -78,6 +84,11 @@ static void trace_leg(eng_dial *d, eng_leg *leg, const char *event, int code)
     eng_emit(d->c, d->s, &r);
 }
 
+/* An originated call's handlers before the answer: there is no leg to act
+ * on, and an unanswered outcome ends the call at once; they run as hangup
+ * handlers do (no call control, within hangup_grace once the call ends). */
+static bool before_answer(int ev) { return ev != SCN_EV_ANSWER; }
+
 /* Runs the dial.on handler for EV (scn_event) in a new strand. */
 static void handlers(eng_dial *d, int ev)
 {
@@ -87,6 +98,11 @@ static void handlers(eng_dial *d, int ev)
     for (size_t i = 0; i < d->on->count; i++) {
         if (d->on->events[i] != ev)
             continue;
+        if (d->origin && before_answer(ev)) {
+            eng_handler_strand(c, SK_HANGUP, &d->on->lists[i],
+                               cr_arena_printf(&c->arena, "originate:%s", scn_event_names[ev]), ev);
+            continue;
+        }
         int max = eng_settings_streams(c->prog);
         if ((int)c->live_streams >= max) {
             char msg[160];
@@ -96,14 +112,21 @@ static void handlers(eng_dial *d, int ev)
             eng_emit(c, d->s, &r);
             return;
         }
-        eng_strand_new(c, SK_HANDLER, &d->on->lists[i],
-                       cr_arena_printf(&c->arena, "dial:%s", scn_event_names[ev]));
+        eng_handler_strand(c, SK_HANDLER, &d->on->lists[i],
+                           cr_arena_printf(&c->arena, "%s:%s", d->origin ? "originate" : "dial",
+                                           scn_event_names[ev]),
+                           ev);
     }
 }
 
 static void leg_vars(eng_dial *d, eng_leg *leg, int code)
 {
     eng_call *c = d->c;
+    if (d->origin) {   /* the party is the call's own, not an agent */
+        if (code)
+            eng_var_set_num(c, "originate_sip_code", code);
+        return;
+    }
     eng_var_set_str(c, "agent_number", leg->t->target);
     eng_var_set_str(c, "agent_name", leg->t->agent_name ? leg->t->agent_name : "");
     if (code)
@@ -283,6 +306,28 @@ static void ringback_cb(void *arg, int status, const char *msg, char digit)
     ringback_start(d);   /* a prompt repeats while the leg rings */
 }
 
+static void teardown(eng_dial *d);
+static void outcome_vars(eng_dial *d, const char *status);
+
+/* Originate: the party answered. Its leg leaves the dial and becomes the
+ * call's own; the call's scenario starts (eng_origin_answered). */
+static void adopt(eng_dial *d, eng_leg *leg)
+{
+    eng_call *c = d->c;
+    tel_leg *tl = leg->tl;
+    trace_leg(d, leg, "answer", 200);
+    leg_vars(d, leg, 200);
+    leg->tl = NULL;       /* not hung up or released with the dial */
+    /* Its attempt is logged now; it ends with the call (eng_dial_origin_log). */
+    log_leg(d, leg, "answered", 200);
+    d->adopted_log = c->leg_log_count;
+    drv(d)->ops->leg_set_user(drv(d), tl, c);
+    teardown(d);
+    outcome_vars(d, "answered");
+    eng_origin_answered(c, tl);
+    handlers(d, SCN_EV_ANSWER);
+}
+
 static void on_answer(eng_dial *d, eng_leg *leg)
 {
     eng_call *c = d->c;
@@ -301,6 +346,10 @@ static void on_answer(eng_dial *d, eng_leg *leg)
             o->code = 487;
             log_leg(d, o, "cancelled", 487);
         }
+    if (d->origin) {
+        adopt(d, leg);
+        return;
+    }
     trace_leg(d, leg, "answer", 200);
     leg_vars(d, leg, 200);
     eng_call_answer(c);
@@ -373,7 +422,9 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
         leg->state = early ? LEG_EARLY : LEG_RINGING;
         trace_leg(d, leg, early ? "early_media" : "ringing", ev->sip_code);
         leg_vars(d, leg, 0);
-        if (!c->answered)
+        if (d->origin)
+            ;   /* nobody waits to hear it */
+        else if (!c->answered)
             eng_call_ringing(c, early);
         else
             ringback_start(d);
@@ -436,6 +487,11 @@ static void outcome_vars(eng_dial *d, const char *status)
     int code = d->answered ? 200 : d->last_code;
     if (strcmp(status, "cancelled") == 0 && !d->answered)
         code = 487;
+    if (d->origin) {
+        eng_var_set_str(d->c, "originate_status", status);
+        eng_var_set_num(d->c, "originate_sip_code", code);
+        return;
+    }
     eng_strand_var_set(s, "dial_status", cr_val_cstr(status));
     eng_strand_var_set(s, "dial_sip_code", cr_val_num(code));
     eng_strand_var_set(s, "dial_duration", cr_val_num(dur));
@@ -474,6 +530,10 @@ static void dial_finish(eng_dial *d, const char *status)
             handlers(d, SCN_EV_NO_ANSWER);
         handlers(d, SCN_EV_NOT_ANSWERED);
     }
+    if (d->origin) {
+        eng_origin_unanswered(d->c, status, d->last_code);
+        return;
+    }
     eng_strand *s = d->s;
     if (answered)
         eng_strand_resume(s, APP_DONE);
@@ -481,15 +541,9 @@ static void dial_finish(eng_dial *d, const char *status)
         eng_strand_resume(s, eng_fail(s, "%s", strcmp(status, "no_answer") == 0 ? "timeout" : status));
 }
 
-app_status eng_dial_start(eng_strand *s, const eng_dial_req *req)
+/* A dial of REQ's targets for call C (copied into its arena), not started. */
+static eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
 {
-    eng_call *c = s->call;
-    if (!c->leg || c->ending)
-        return eng_fail(s, "the call has ended");
-    if (c->bridged)
-        return eng_fail(s, "the call is already bridged");
-    if (req->count == 0)
-        return eng_fail(s, "nothing to dial");
     cr_arena *a = &c->arena;
     eng_dial *d = cr_arena_alloc(a, sizeof *d);
     d->s = s;
@@ -506,9 +560,22 @@ app_status eng_dial_start(eng_strand *s, const eng_dial_req *req)
         d->targets[i].target = cr_arena_strdup(a, req->targets[i].target);
         if (req->targets[i].agent_name)
             d->targets[i].agent_name = cr_arena_strdup(a, req->targets[i].agent_name);
+        /* The gateways to fall back to are used long after the caller's
+         * array is gone (the program's own list is built per dial). */
+        size_t ng = req->targets[i].gateway_count;
+        if (ng) {
+            const scn_gateway **g = cr_arena_alloc(a, ng * sizeof *g);
+            memcpy(g, req->targets[i].gateways, ng * sizeof *g);
+            d->targets[i].gateways = g;
+        }
     }
-    eng_strand_set_pending(s, d);
     d->last_code = 500;
+    return d;
+}
+
+/* Rings the first target (hunt) or all of them; false when none could be dialled. */
+static bool dial_begin(eng_dial *d)
+{
     bool started = false;
     if (d->sequential) {
         started = start_next(d);
@@ -517,14 +584,55 @@ app_status eng_dial_start(eng_strand *s, const eng_dial_req *req)
             if (leg_dial(d, leg_new(d, &d->targets[i])))
                 started = true;
         if (started)
-            d->ring_timer = loop_timer_start(c->e->l, d->ring_timeout, ring_timer_cb, d);
+            d->ring_timer = loop_timer_start(d->c->e->l, d->ring_timeout, ring_timer_cb, d);
     }
-    if (!started) {
+    return started;
+}
+
+app_status eng_dial_start(eng_strand *s, const eng_dial_req *req)
+{
+    eng_call *c = s->call;
+    if (!c->leg || c->ending)
+        return eng_fail(s, "the call has ended");
+    if (c->bridged)
+        return eng_fail(s, "the call is already bridged");
+    if (req->count == 0)
+        return eng_fail(s, "nothing to dial");
+    eng_dial *d = dial_new(c, s, req);
+    eng_strand_set_pending(s, d);
+    if (!dial_begin(d)) {
         teardown(d);
         outcome_vars(d, "failed");
         return eng_fail(s, "failed");
     }
     return APP_PENDING;
+}
+
+struct eng_dial *eng_dial_origin(eng_call *c, const eng_dial_req *req)
+{
+    eng_dial *d = dial_new(c, NULL, req);
+    d->origin = true;
+    if (!dial_begin(d)) {
+        dial_finish(d, "failed");
+        return NULL;
+    }
+    return d;
+}
+
+void eng_dial_origin_stop(struct eng_dial *d)
+{
+    if (!d || d->done)
+        return;
+    teardown(d);
+    outcome_vars(d, "cancelled");
+}
+
+void eng_dial_origin_log(struct eng_dial *d)
+{
+    if (!d || !d->adopted_log)
+        return;
+    d->c->leg_log[d->adopted_log - 1].end = loop_now(d->c->e->l);
+    d->adopted_log = 0;
 }
 
 void eng_dial_cancel(eng_strand *s)

@@ -91,6 +91,11 @@ static bool env_lookup(void *ctx, const char *name, size_t len, cr_value *out)
     eng_engine *e = ctx;
     if (!e->env_call)
         return false;
+    /* A handler's own: two handlers of different events may run at once. */
+    if (e->env_strand && e->env_strand->event && len == 10 && memcmp(name, "event_name", 10) == 0) {
+        *out = cr_val_cstr(e->env_strand->event);
+        return true;
+    }
     eng_var *v = eng_var_find(e->env_call, name, len);
     if (!v)
         return false;
@@ -332,6 +337,7 @@ void eng_engine_free(eng_engine *e)
 }
 
 struct svc_ctx *eng_engine_services(eng_engine *e) { return e->svc; }
+scn_program *eng_engine_program(eng_engine *e) { return e->prog; }
 loop *eng_engine_loop(eng_engine *e) { return e->l; }
 tel_driver *eng_engine_driver(eng_engine *e) { return e->tel; }
 size_t eng_engine_call_count(const eng_engine *e) { return e->call_count; }

@@ -37,14 +37,16 @@ typedef struct eng_strand eng_strand;
 
 /* ---- the trace ------------------------------------------------------- */
 
-#define ENG_TRACE_KINDS(X)  \
-    X(ROUTE, "route")       \
-    X(APP, "app")           \
-    X(EVENT, "event")       \
-    X(EMAIL, "email")       \
-    X(HANGUP, "hangup")     \
-    X(LOG, "log")           \
-    X(ERROR, "error")       \
+#define ENG_TRACE_KINDS(X)     \
+    X(ROUTE, "route")          \
+    X(APP, "app")              \
+    X(EVENT, "event")          \
+    X(EMAIL, "email")          \
+    X(HANGUP, "hangup")        \
+    X(LOG, "log")              \
+    X(ERROR, "error")          \
+    X(ORIGINATE, "originate")  \
+    X(VARS, "vars")            \
     X(CALL, "call")
 
 typedef enum {
@@ -74,11 +76,13 @@ typedef struct eng_trace_rec {
     const char *phase;         /* "start" | "end" | "skip" (disabled) */
     const char *status;        /* end: "ok" | "error" | "cancelled" | "timeout" */
     const char *error;         /* end with status != ok: the message */
-    const eng_trace_var *vars; /* end: the variables the action set */
+    const eng_trace_var *vars; /* APP end: the variables the action set; EVENT (app),
+                                  VARS, ORIGINATE: the variables set with it */
     size_t var_count;
     /* EVENT (dial leg events also carry `leg`), HANGUP (by, cause) */
     const char *event;
-    const char *by;            /* hold/unhold: caller|agent; hangup: caller|scenario|system|transfer */
+    const char *by;            /* hold/unhold: caller|agent; hangup: caller|scenario|system|transfer|admin;
+                                  app, vars, originate: admin|scenario|simulate */
     const char *leg;           /* dial leg events: the target dialled */
     const char *digit;         /* dtmf */
     const char *cause;         /* hangup */
@@ -92,6 +96,11 @@ typedef struct eng_trace_rec {
     const char *level, *message;
     /* CALL (the call record, last record of a call) */
     double duration;
+    /* ORIGINATE (the first record of a call callroute placed): TO is the
+     * party called, GATEWAY the one asked for (NULL: as dial picks),
+     * SCENARIO the named scenario run on answer, PARENT the call whose
+     * `originate` action placed it (NULL: the admin API). */
+    const char *gateway, *scenario, *parent;
 } eng_trace_rec;
 
 typedef void (*eng_trace_cb)(void *arg, const eng_trace_rec *r);
@@ -112,7 +121,8 @@ typedef struct eng_options {
      * shorter of both. */
     double max_duration;
     /* Called for a new call after its standard variables are set and before
-     * the route is chosen (simulate --var sets variables here). */
+     * the route is chosen (simulate --var sets variables here); for an
+     * originated call (eng_call_originated) before its party is rung. */
     void (*call_start)(void *arg, eng_call *c);
     void *call_start_arg;
     /* Called just before a call's memory is freed (after the call record):
@@ -181,16 +191,94 @@ void eng_var_foreach(eng_call *c, void (*fn)(void *arg, const char *name, cr_val
 
 /* Ends the call (driver hangup of the caller's leg unless BY is "caller"):
  * every strand is cancelled at its wait, then `hangup` handlers run. BY is
- * caller|scenario|system|transfer; CAUSE normal|busy|congestion|<code>...;
- * SIP_CODE the code for an unanswered call (0: from CAUSE). */
+ * caller|scenario|system|transfer|admin; CAUSE normal|busy|congestion|
+ * <code>...; SIP_CODE the code for an unanswered call (0: from CAUSE). */
 void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_code);
-/* Blind transfer of the caller to TO: the driver transfers (REFER), the
- * `transfer` event runs, then the call ends (hangup by "transfer"). */
-int eng_call_transfer(eng_call *c, const char *to);
+/* CAUSE is one a scenario or a client may end a call with: NULL, normal,
+ * busy, congestion or a SIP code 400-699. */
+bool eng_hangup_cause_valid(const char *cause);
+/* Blind transfer of the caller to TO, asked for by BY (scenario|admin):
+ * the driver transfers (REFER), the `transfer` event runs, then the call
+ * ends (hangup by "transfer"). */
+int eng_call_transfer(eng_call *c, const char *to, const char *by);
 /* Answers the caller's leg if it is not answered yet (raises `answer`). */
 int eng_call_answer(eng_call *c);
 /* Signals ringing (180) or early media (183) to an unanswered caller. */
 int eng_call_ringing(eng_call *c, bool early_media);
+
+/* ---- control from outside the call ------------------------------------
+ * The admin API (POST /calls/ID/...) and simulate --app-event steer a live
+ * call through these. Each is refused (-1) once the call has ended
+ * (eng_call_ended). Variables set here are the engine's own writes: the
+ * trace shows them in their own record, never as an action's result. */
+
+/* A name a client may give a variable from outside (vars of POST /calls
+ * and POST /calls/ID/vars, app event data keys, originate's vars): a
+ * template variable name (a letter or '_', then letters, digits, '_', '-'
+ * and single dots inside) of at most ENG_EXT_NAME_MAX bytes that the
+ * engine does not keep for itself: the call's identity (call_id,
+ * caller_number, caller_name, called_number, source, route, cdr_id,
+ * originated_by, parent_call_id), how it ended (hangup_by, hangup_cause),
+ * what events say (event_name, app_event, app_event_data.*) and what the
+ * network said (sip.*). False with *WHY (static text). */
+#define ENG_EXT_NAME_MAX 64
+bool eng_var_name_settable(const char *name, const char **why);
+
+/* Sets N variables; a `vars` record (by BY) lists them. 0, or -1. */
+int eng_call_set_vars(eng_call *c, const char *by, const char *const *names, const cr_value *values,
+                      size_t n);
+
+/* An app event's name or one of its data keys: the syntax of a variable
+ * name, at most ENG_EXT_NAME_MAX bytes (any name: they live under
+ * app_event / app_event_data.). */
+bool eng_app_name_ok(const char *name);
+
+/* Raises the call event `app` named NAME (from BY): app_event = NAME, each
+ * of the N data values as app_event_data.KEY (those of an earlier app event
+ * become null), then the handlers registered for it (`event` with on: app
+ * and, if given, this name) start. The number of handlers started (a `log`
+ * record says so when there is none), -1 (ended) or -2 (a name or key
+ * fails eng_app_name_ok). */
+int eng_call_app_event(eng_call *c, const char *by, const char *name, const char *const *keys,
+                       const cr_value *values, size_t n);
+
+/* ---- originate: calls callroute places --------------------------------
+ * A call whose first leg is an outgoing one: the engine rings TO as `dial`
+ * does (a user's phones, a group by its strategy, a number through the
+ * gateways in order, a SIP URI). The leg events are the call's (trace
+ * records, ON's handlers); when the party answers, its leg becomes the
+ * call's own leg (the one eng_call_leg returns, "the caller" of hangup_by)
+ * and SCENARIO runs as the call's main strand. Unanswered, the call ends
+ * (hangup_by system, hangup_cause busy|no_answer|failed). Details:
+ * docs/decisions/originate.md. */
+typedef struct eng_originate_req {
+    /* The call whose `originate` action asks (NULL: a client): the new call
+     * runs that call's program (SCENARIO and ON are of it) and names it as
+     * its parent; else the program new calls take. */
+    eng_call *from;
+    const char *const *to;     /* what to ring, as dial's `to` (rung together, first answer wins) */
+    size_t to_count;
+    const scn_gateway *const *gateways;   /* for numbers, tried in order; none: the program's */
+    size_t gateway_count;
+    const char *caller_id;     /* presented to the party; the call's caller_number (NULL: "") */
+    double ring_timeout;       /* seconds; <= 0: 30 */
+    double delay;              /* seconds before the party is rung (0: now) */
+    const scn_named_scenario *scenario;   /* run when the party answers (of PROG) */
+    const scn_handlers *on;    /* leg events -> actions of PROG, as dial's `on` (may be NULL) */
+    const char *const *var_names;         /* the call's variables, set before anything runs */
+    const cr_value *var_values;
+    size_t var_count;
+    const char *by;            /* who asks: admin | scenario | simulate */
+} eng_originate_req;
+
+/* The new call (its id: eng_call_id), live until it ends; NULL with ERR
+ * when there is nothing to dial or no scenario, or over
+ * settings.limits.max_calls calls. */
+eng_call *eng_originate(eng_engine *e, const eng_originate_req *req, char *err, size_t errlen);
+/* C was placed by callroute (eng_originate). */
+bool eng_call_originated(const eng_call *c);
+/* The program new calls take. */
+scn_program *eng_engine_program(eng_engine *e);
 
 /* ---- strands --------------------------------------------------------- */
 
@@ -254,8 +342,11 @@ bool eng_strand_break(eng_strand *s);
 eng_strand *eng_strand_spawn(eng_strand *s, const scn_actions *list, const char *name);
 
 /* `event`: from now on, each occurrence of an event in MASK (1u << scn_event)
- * runs LIST in a new strand. */
-void eng_event_register(eng_strand *s, unsigned mask, bool once, const scn_actions *list);
+ * runs LIST in a new strand. NAMES (N, copied; may be 0): an `app` event
+ * runs LIST only when its name is one of them. A handler strand reads the
+ * event that started it as `event_name` (its own, not a call variable). */
+void eng_event_register(eng_strand *s, unsigned mask, bool once, const scn_actions *list,
+                        const char *const *names, size_t n);
 
 /* ---- the trace from applications ------------------------------------- */
 
@@ -324,6 +415,23 @@ void eng_dial_cancel(eng_strand *s);
  * dial_target read as TARGET while the conditions are evaluated), traced
  * with its explanation; NULL when none matches. */
 const scn_route *eng_route_leg(eng_strand *s, scn_route_type type, const char *target);
+
+/* What dial's `to:` names, resolved into targets (targets.c): shared by
+ * dial and originate. */
+typedef struct eng_targets {
+    eng_dial_target *items;
+    size_t count, cap;
+    bool sequential;           /* a lone hunt group: one member after another */
+    const scn_gateway **all_gws;   /* the program's gateways, when none was named */
+} eng_targets;
+/* Adds what TO (rendered) names: a user, a group's members in strategy
+ * order (ALONE: TO is the only target, so a hunt group rings its members
+ * one by one), a SIP URI, or a number through GWS (none: the program's
+ * gateways). Empty TO adds nothing. False with ERR when a number has no
+ * gateway. */
+bool eng_targets_add(eng_engine *e, const scn_program *prog, eng_targets *t, const char *to,
+                     const scn_gateway *const *gws, size_t gw_count, bool alone, char *err, size_t errlen);
+void eng_targets_free(eng_targets *t);
 
 /* Per-user idle bookkeeping for the group strategies (across calls). */
 double eng_agent_idle_since(eng_engine *e, const char *number);   /* 0: never called */

@@ -44,6 +44,7 @@ struct eng_strand {
     void *pending;
     loop_timer *timeout;
     const char *name;
+    const char *event;         /* a handler's: the event that started it (`event_name`) */
     const char *err;           /* eng_fail message of the current action */
     eng_frame *frames;
     uint32_t depth, cap;
@@ -105,9 +106,13 @@ typedef struct eng_handler {
     unsigned mask;
     bool once, dead;
     const scn_actions *list;
+    const char **names;        /* `app` events: only these names (count 0: any) */
+    size_t name_count;
 } eng_handler;
 
 struct eng_leg;
+struct eng_dial;
+struct eng_origin;
 
 struct eng_call {
     uint8_t tag;               /* ENG_TAG_CALL */
@@ -139,6 +144,7 @@ struct eng_call {
     double answer_time;
     eng_leg_log *leg_log;      /* in the arena; grown by doubling */
     size_t leg_log_count, leg_log_cap;
+    struct eng_origin *origin; /* a call callroute placed (originate.c) */
     eng_call *check_next;
     bool check_queued;
     bool answered, ringing_sent, early_sent;
@@ -194,13 +200,30 @@ int eng_settings_streams(const scn_program *p);
 double eng_settings_grace(const scn_program *p);
 void eng_agent_touch(eng_engine *e, const char *number);
 
-/* call.c (engine) */
+/* calls.c */
+/* A call with its standard variables set, on PROG (referenced), before
+ * anything runs; eng_call_announce then tells eng_options.call_start. */
+eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const tel_call_info *info);
+void eng_call_announce(eng_call *c);
+/* An incoming call: allocated, then routed. */
 eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info);
+/* Runs LIST on each later event in MASK (eng_event_register). */
+void eng_call_handler_add(eng_call *c, unsigned mask, bool once, const scn_actions *list,
+                          const char *const *names, size_t n);
+/* A handler strand for event EV (scn_event): its `event_name`. */
+eng_strand *eng_handler_strand(eng_call *c, int kind, const scn_actions *list, const char *name, int ev);
+/* Hangup handlers started after the hangup itself get hangup_grace too. */
+void eng_call_grace_arm(eng_call *c);
 void eng_call_start_main(eng_call *c, const scn_actions *script);
 void eng_call_finish(eng_call *c);
 void eng_call_caller_event(eng_call *c, const tel_event *ev);
 /* Raises call event EV (scn_event): trace record and handler strands. */
 void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const char *digit);
+/* The same with what an `app` event carries: its name (for the handlers'
+ * filters) and the variables it set (in its trace record). The number of
+ * handlers started. */
+int eng_call_raise(eng_call *c, int ev, const char *by, const char *leg, const char *digit, const char *app_name,
+                   const eng_trace_var *vars, size_t nvars);
 void eng_call_main_ended(eng_call *c);
 void eng_call_free_all(eng_engine *e);
 /* The call duration limit in force (0: none) and its one timer (calls.c). */
@@ -219,6 +242,24 @@ void eng_call_log_leg(eng_call *c, const eng_leg_log *rec);
 
 /* dial.c */
 void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev);
+/* The legs of an originated call: a dial no strand waits on. On answer the
+ * leg becomes the call's own (eng_origin_answered); unanswered, the call
+ * ends (eng_origin_unanswered). NULL when no leg could be dialled (the
+ * call has ended then). */
+struct eng_dial *eng_dial_origin(eng_call *c, const eng_dial_req *req);
+/* The call ends while its legs ring: they are cancelled. */
+void eng_dial_origin_stop(struct eng_dial *d);
+/* The call that began with the answered leg ends: its attempt (in the
+ * leg log since the answer) ends now. */
+void eng_dial_origin_log(struct eng_dial *d);
+
+/* originate.c */
+void eng_origin_answered(eng_call *c, tel_leg *leg);
+void eng_origin_unanswered(eng_call *c, const char *status, int sip_code);
+/* The call ends (any reason): a delay still running or legs still ringing
+ * are stopped; the answered attempt is logged. */
+void eng_origin_hangup(eng_call *c);
+
 
 /* trace.c */
 void eng_emit(eng_call *c, eng_strand *s, eng_trace_rec *r);

@@ -229,7 +229,9 @@ eng_strand *eng_strand_spawn(eng_strand *s, const scn_actions *list, const char 
         s->stop = true;
         return NULL;
     }
-    return eng_strand_new(c, s->kind == SK_HANGUP ? SK_HANGUP : SK_STREAM, list, name);
+    eng_strand *n = eng_strand_new(c, s->kind == SK_HANGUP ? SK_HANGUP : SK_STREAM, list, name);
+    n->event = s->event;   /* a stream of a handler handles the same event */
+    return n;
 }
 
 /* ---- running ---- */

@@ -105,6 +105,21 @@ static void j_value(cr_strbuf *b, cr_value v)
     }
 }
 
+static void j_vars(cr_strbuf *b, const eng_trace_rec *r)
+{
+    if (!r->var_count)
+        return;
+    cr_strbuf_puts(b, ",\"vars\":{");
+    for (size_t i = 0; i < r->var_count; i++) {
+        if (i)
+            cr_strbuf_putc(b, ',');
+        cr_strbuf_json_str(b, r->vars[i].name, strlen(r->vars[i].name));
+        cr_strbuf_putc(b, ':');
+        j_value(b, r->vars[i].value);
+    }
+    cr_strbuf_putc(b, '}');
+}
+
 void eng_trace_json(const eng_trace_rec *r, cr_strbuf *b)
 {
     cr_strbuf_printf(b, "{\"t\":%.3f,\"kind\":\"%s\"", r->t, eng_trace_kind_names[r->kind]);
@@ -128,17 +143,7 @@ void eng_trace_json(const eng_trace_rec *r, cr_strbuf *b)
         j_str(b, "id", r->id);
         j_str(b, "status", r->status);
         j_str(b, "error", r->error);
-        if (r->var_count) {
-            cr_strbuf_puts(b, ",\"vars\":{");
-            for (size_t i = 0; i < r->var_count; i++) {
-                if (i)
-                    cr_strbuf_putc(b, ',');
-                cr_strbuf_json_str(b, r->vars[i].name, strlen(r->vars[i].name));
-                cr_strbuf_putc(b, ':');
-                j_value(b, r->vars[i].value);
-            }
-            cr_strbuf_putc(b, '}');
-        }
+        j_vars(b, r);
         break;
     case ENG_TR_EVENT:
         j_str(b, "event", r->event);
@@ -147,6 +152,19 @@ void eng_trace_json(const eng_trace_rec *r, cr_strbuf *b)
         j_str(b, "digit", r->digit);
         if (r->sip_code)
             cr_strbuf_printf(b, ",\"sip_code\":%d", r->sip_code);
+        j_vars(b, r);
+        break;
+    case ENG_TR_ORIGINATE:
+        j_str(b, "to", r->to);
+        j_str(b, "gateway", r->gateway);
+        j_str(b, "scenario", r->scenario);
+        j_str(b, "by", r->by);
+        j_str(b, "parent", r->parent);
+        j_vars(b, r);
+        break;
+    case ENG_TR_VARS:
+        j_str(b, "by", r->by);
+        j_vars(b, r);
         break;
     case ENG_TR_EMAIL:
         j_str(b, "to", r->to);
@@ -191,6 +209,20 @@ static void t_quoted(cr_strbuf *b, const char *s)
 #define T_WHO 16
 #define T_INDENT (8 + 2 + T_WHO + 2 + 6 + 2)
 
+static void t_vars(cr_strbuf *b, const eng_trace_rec *r)
+{
+    for (size_t i = 0; i < r->var_count; i++) {
+        cr_strbuf_printf(b, "%s%s=", i ? " " : "  ", r->vars[i].name);
+        cr_strbuf t = CR_STRBUF_INIT;
+        cr_val_to_text(r->vars[i].value, &t);
+        if (r->vars[i].value.kind == CR_VAL_STR)
+            t_quoted(b, cr_strbuf_cstr(&t));
+        else
+            cr_strbuf_puts(b, cr_strbuf_cstr(&t));
+        cr_strbuf_free(&t);
+    }
+}
+
 static void t_indent_lines(cr_strbuf *b, const char *text)
 {
     /* Continuation lines line up under the detail column. */
@@ -227,16 +259,7 @@ void eng_trace_text(const eng_trace_rec *r, cr_strbuf *b)
             cr_strbuf_printf(b, "  %s", r->status);
         if (r->error && strcmp(r->error, r->status ? r->status : "") != 0)
             cr_strbuf_printf(b, ": %s", r->error);
-        for (size_t i = 0; i < r->var_count; i++) {
-            cr_strbuf_printf(b, "%s%s=", i ? " " : "  ", r->vars[i].name);
-            cr_strbuf t = CR_STRBUF_INIT;
-            cr_val_to_text(r->vars[i].value, &t);
-            if (r->vars[i].value.kind == CR_VAL_STR)
-                t_quoted(b, cr_strbuf_cstr(&t));
-            else
-                cr_strbuf_puts(b, cr_strbuf_cstr(&t));
-            cr_strbuf_free(&t);
-        }
+        t_vars(b, r);
         break;
     case ENG_TR_EVENT:
         cr_strbuf_puts(b, r->event);
@@ -248,6 +271,20 @@ void eng_trace_text(const eng_trace_rec *r, cr_strbuf *b)
             cr_strbuf_printf(b, "  digit %s", r->digit);
         if (r->sip_code)
             cr_strbuf_printf(b, "  (%d)", r->sip_code);
+        t_vars(b, r);
+        break;
+    case ENG_TR_ORIGINATE:
+        cr_strbuf_printf(b, "%s", r->to ? r->to : "");
+        if (r->gateway)
+            cr_strbuf_printf(b, " via %s", r->gateway);
+        cr_strbuf_printf(b, "  scenario %s  by %s", r->scenario ? r->scenario : "?", r->by ? r->by : "?");
+        if (r->parent)
+            cr_strbuf_printf(b, " (call %s)", r->parent);
+        t_vars(b, r);
+        break;
+    case ENG_TR_VARS:
+        cr_strbuf_printf(b, "set by %s", r->by ? r->by : "?");
+        t_vars(b, r);
         break;
     case ENG_TR_EMAIL:
         cr_strbuf_printf(b, "to %s", r->to);

@@ -18,8 +18,9 @@ const char *rec_disposition(const rec_cdr *r)
     if (r->answer > 0)
         return "ANSWERED";
     const char *cause = r->hangup_cause ? r->hangup_cause : "";
-    /* The caller gave up before anyone answered. */
-    if (r->hangup_by && strcmp(r->hangup_by, "caller") == 0)
+    /* The caller gave up before anyone answered, or a client of the admin
+     * API ended the call first. */
+    if (r->hangup_by && (strcmp(r->hangup_by, "caller") == 0 || strcmp(r->hangup_by, "admin") == 0))
         return "CANCELLED";
     /* What the last dialled party said, else why the call was refused. */
     const char *last = r->leg_count ? r->legs[r->leg_count - 1].dial_status : NULL;

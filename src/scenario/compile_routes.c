@@ -122,7 +122,9 @@ void scn_warn_unused_scenarios(scn_cx *x)
             scn_named_scenario *s = scn_strmap_get(&p->lookup->scenarios, k->str);
             if (s && !x->scenario_used[s - p->scenarios])
                 SCN_WITH_KEY(x, k->str)
-                    scn_cx_warning(&x->pub, k, "scenario '%s' is never used (no route or `app: scenario` names it)",
+                    scn_cx_warning(&x->pub, k,
+                                   "scenario '%s' is never used (no route, `app: scenario` or `originate` "
+                                   "names it; only the admin API's POST /calls could run it)",
                                    k->str);
         }
     }

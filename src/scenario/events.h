@@ -4,7 +4,9 @@
 #define SCN_EVENTS_H
 
 /* X(ENUM, "name", call_event, dial_event):
- * call_event: valid in `event.on`; dial_event: valid as a `dial.on` key. */
+ * call_event: valid in `event.on`; dial_event: valid as a `dial.on` (and
+ * `originate.on`) key. `app` is raised from outside the call (the admin
+ * API's POST /calls/ID/events, simulate --app-event). */
 #define SCN_EVENTS(X)                               \
     X(TRYING, "trying", 0, 1)                       \
     X(RINGING, "ringing", 1, 1)                     \
@@ -20,6 +22,7 @@
     X(BRIDGE, "bridge", 1, 0)                       \
     X(UNBRIDGE, "unbridge", 1, 0)                   \
     X(TRANSFER, "transfer", 1, 0)                   \
+    X(APP, "app", 1, 0)                             \
     X(HANGUP, "hangup", 1, 1)
 
 typedef enum {

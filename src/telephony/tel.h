@@ -20,6 +20,10 @@
  *   final SIP code, e.g. 404, 480, 503) or HANGUP (the callee declined:
  *   sip_code 603 or what was seen). HANGUP on an answered leg ends it.
  *   HOLD/UNHOLD/DTMF/TRANSFER may come from either leg once answered.
+ * - An answered outgoing leg may become a call's own (originate): the
+ *   engine calls leg_set_user with the call, and the leg's later events go
+ *   to it. The engine never calls answer() or ringing() on an outgoing leg;
+ *   bridge() may join two outgoing legs.
  * - Media operations: NULL means the operation could not start; a failure
  *   found later (a missing prompt) is reported through the callback with
  *   status < 0 and a message, never synchronously from inside play().

@@ -3,7 +3,8 @@
  * the rest up to a NUL the URL, as libmicrohttpd hands them over. Whatever
  * they are: a resource only for its own path and methods, 405 with the
  * methods a known path takes, else 404; a parameter (a call id, a
- * revision) only where the path has one, inside the URL and never empty. */
+ * revision) only where the path has one, inside the URL and never empty;
+ * POST /calls/ID/ACTION with the id whole between. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,13 +33,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     admin_match m = admin_route(method, url);
     bool readable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    bool post = strcmp(method, "POST") == 0;
+    size_t ul = strlen(url);
     /* a parameter lies inside the URL, is never empty, and only some
      * resources have one */
-    check((m.param != NULL) == (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE));
+    static const struct {
+        admin_resource res;
+        const char *tail;
+    } actions[] = {
+        {ADMIN_R_CALL_EVENT, "/events"},
+        {ADMIN_R_CALL_HANGUP, "/hangup"},
+        {ADMIN_R_CALL_TRANSFER, "/transfer"},
+        {ADMIN_R_CALL_VARS, "/vars"},
+    };
+    bool action = false;
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (m.res != actions[i].res)
+            continue;
+        /* POST /calls/ID/ACTION: the id is everything between */
+        size_t tl = strlen(actions[i].tail);
+        action = true;
+        check(post && strncmp(url, "/calls/", 7) == 0 && ul > 7 + tl && strcmp(url + ul - tl, actions[i].tail) == 0 &&
+              m.param == url + 7 && m.param_len == ul - 7 - tl);
+    }
+    check((m.param != NULL) == (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE || action));
     if (m.param)
-        check(m.param >= url && m.param + m.param_len <= url + strlen(url) && m.param_len > 0);
+        check(m.param >= url && m.param + m.param_len <= url + ul && m.param_len > 0);
     if (m.res == ADMIN_R_CALL)
         check(readable && strncmp(url, "/calls/", 7) == 0 && m.param == url + 7);
+    if (m.res == ADMIN_R_ORIGINATE)
+        check(post && strcmp(url, "/calls") == 0);
+    if (m.res == ADMIN_R_EVENTS)
+        check(readable && strcmp(url, "/events") == 0);
     if (m.res == ADMIN_R_HEALTH)
         check(readable && strcmp(url, "/health") == 0);
     if (m.res == ADMIN_R_REFUSED)

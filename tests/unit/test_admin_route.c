@@ -40,6 +40,54 @@ static void test_resources(void **state)
     assert_int_equal(route("GET", "/calls/", id, sizeof id), ADMIN_R_CALLS);
     assert_int_equal(route("GET", "/calls/abc@192.0.2.1", id, sizeof id), ADMIN_R_CALL);
     assert_string_equal(id, "abc@192.0.2.1");
+    assert_int_equal(route("GET", "/events", id, sizeof id), ADMIN_R_EVENTS);
+    assert_string_equal(id, "");
+}
+
+/* POST /calls places a call beside GET /calls; the steering paths are POST
+ * under /calls/ID/ beside GET /calls/ID. */
+static void test_control(void **state)
+{
+    (void)state;
+    char id[128];
+    assert_int_equal(route("POST", "/calls", id, sizeof id), ADMIN_R_ORIGINATE);
+    assert_string_equal(id, "");
+    assert_int_equal(route("GET", "/calls", id, sizeof id), ADMIN_R_CALLS);
+    assert_int_equal(route("POST", "/calls/abc@192.0.2.1/events", id, sizeof id), ADMIN_R_CALL_EVENT);
+    assert_string_equal(id, "abc@192.0.2.1");
+    assert_int_equal(route("POST", "/calls/x/hangup", id, sizeof id), ADMIN_R_CALL_HANGUP);
+    assert_string_equal(id, "x");
+    assert_int_equal(route("POST", "/calls/x/transfer", id, sizeof id), ADMIN_R_CALL_TRANSFER);
+    assert_int_equal(route("POST", "/calls/x/vars", id, sizeof id), ADMIN_R_CALL_VARS);
+    /* a Call-ID with '/' is whole up to the action's name */
+    assert_int_equal(route("POST", "/calls/a/b/hangup", id, sizeof id), ADMIN_R_CALL_HANGUP);
+    assert_string_equal(id, "a/b");
+    assert_int_equal(route("POST", "/calls///events", id, sizeof id), ADMIN_R_CALL_EVENT);
+    assert_string_equal(id, "/");
+    /* a GET of the same path is the call whose id ends so */
+    assert_int_equal(route("GET", "/calls/x/hangup", id, sizeof id), ADMIN_R_CALL);
+    assert_string_equal(id, "x/hangup");
+    /* no call id: not an action on a call */
+    assert_int_equal(route("POST", "/calls/events", id, sizeof id), ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(route("POST", "/calls//events", id, sizeof id), ADMIN_R_NOT_ALLOWED);
+    /* a POST to a call itself, or an unknown action, takes GET only */
+    admin_match m = admin_route("POST", "/calls/x");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET);
+    m = admin_route("POST", "/calls/x/answer");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET);
+    m = admin_route("DELETE", "/calls");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET | ADMIN_M_POST);
+    assert_string_equal(admin_allow_header(m.allow), "GET, HEAD, POST");
+    m = admin_route("PUT", "/calls/x/vars");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET | ADMIN_M_POST);
+    m = admin_route("POST", "/events");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET);
+    assert_int_equal(route("HEAD", "/events", id, sizeof id), ADMIN_R_EVENTS);
 }
 
 static void test_call_ids_whole(void **state)
@@ -61,6 +109,7 @@ static void test_not_found(void **state)
     static const char *const urls[] = {
         "", "/", "/health/", "/HEALTH", "/healthz", "//health", "/refused/x", "/call", "/callsx",
         "calls/1", "/calls%2F1", " /health", "/health?x=1", "/../health", "*", "/cdr/", "/cdrs",
+        "/events/", "/eventsx", "/event", "/EVENTS",
     };
     char id[128];
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
@@ -144,6 +193,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resources),
         cmocka_unit_test(test_call_ids_whole),
+        cmocka_unit_test(test_control),
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_scenario_and_revisions),
         cmocka_unit_test(test_not_allowed),

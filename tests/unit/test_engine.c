@@ -109,7 +109,7 @@ static app_status t_spawn_run(eng_strand *s, const scn_action *a)
 
 static app_status t_on_hangup_run(eng_strand *s, const scn_action *a)
 {
-    eng_event_register(s, 1u << SCN_EV_HANGUP, false, &((const t_params *)a->params)->list);
+    eng_event_register(s, 1u << SCN_EV_HANGUP, false, &((const t_params *)a->params)->list, NULL, 0);
     return APP_DONE;
 }
 
