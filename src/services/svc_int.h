@@ -47,12 +47,16 @@ struct svc_ctx {
      * look it up at each attempt, across reloads). */
     scn_database *databases;
     size_t database_count;
+    svc_request_stats requests[SVC_K_COUNT];
 };
 
 /* ---- svc.c: the curl multi on the loop ------------------------------ */
 void svc_curl_add(svc_ctx *c, svc_xfer *x);
 /* Takes X out of the multi; DONE is not called. */
 void svc_curl_remove(svc_ctx *c, svc_xfer *x);
+
+/* A request of kind K that began at STARTED (loop time) ended now. */
+void svc_observe(svc_ctx *c, svc_kind k, double started, bool failed);
 
 /* malloc that aborts on failure, like the arena. */
 void *svc_alloc(size_t n);
@@ -78,7 +82,13 @@ struct svc_db {
     svc_db_cb cb;
     void *arg;
     bool (*cancel)(svc_db *q);      /* backend: stop, free, never call cb; true: it may have run */
+    /* set by svc_db_query_in for a real database: counted when it ends */
+    bool timed;
+    svc_kind kind;
+    double started;
 };
+/* Each backend calls this as a query ends, just before its callback. */
+void svc_db_ended(svc_db *q, const svc_db_res *res);
 
 /* Runs a query on the database state for DB in LIST (opened on first use
  * with POOL PostgreSQL connections). svc_db_query uses the callers' list;
