@@ -11,6 +11,7 @@
 #include "util/strbuf.h"
 
 typedef struct admin_calls admin_calls;   /* calls.c */
+typedef struct admin_metrics admin_metrics;   /* metrics.c */
 
 /* One HTTP request, from its first byte to its answer. A handler answers
  * with admin_reply*() at once, or later (after work on the loop: the
@@ -26,7 +27,8 @@ typedef struct admin_req {
     /* the answer */
     bool answered, suspended;
     unsigned code;
-    char *reply;                    /* one line of JSON (malloc'd) */
+    char *reply;                    /* one line of JSON (malloc'd) ... */
+    const char *content_type;       /* ... or, when set, a body of this type sent as it is */
     char etag[32];
     const char *allow;              /* 405: the Allow header */
     /* Work a handler left running: cancelled if the admin API goes away
@@ -47,6 +49,8 @@ struct admin {
     admin_options opt;
     scn_program *prog;
     admin_calls *calls;
+    admin_metrics *metrics;
+    struct rec_ctx *rec;            /* call records (GET /metrics), or NULL */
     struct admin_status *status;    /* status.c: refusals */
     admin_req *waiting;             /* suspended requests */
     /* MHD's messages: into the caller's buffer while starting, then stderr */
@@ -61,6 +65,8 @@ void admin_reply(admin_req *r, unsigned code, json_t *o);
 void admin_reply_error(admin_req *r, unsigned code, const char *msg, json_t *extra);
 /* A body already encoded as JSON (malloc'd, stolen). */
 void admin_reply_text(admin_req *r, unsigned code, char *json);
+/* A body of another CONTENT_TYPE (static), sent as it is (malloc'd, stolen). */
+void admin_reply_body(admin_req *r, unsigned code, const char *content_type, char *body);
 /* A string from the network may not be UTF-8: jansson refuses it, and the
  * field is then null rather than missing. */
 json_t *admin_jstr(const char *s);
@@ -82,5 +88,14 @@ void admin_get_health(admin_req *r);
 void admin_get_refused(admin_req *r);
 /* cdr.c */
 void admin_get_cdr(admin_req *r);
+/* metrics.c: counts what the engine's hooks tell (calls by route and
+ * disposition, dial attempts, action errors), measures the loop's lag,
+ * and writes GET /metrics from those and the other layers' numbers */
+admin_metrics *admin_metrics_new(admin *a);
+void admin_metrics_hook(admin_metrics *m, eng_options *eo);
+void admin_metrics_free(admin_metrics *m);
+/* status.c's refusals by reason: FN for each */
+void admin_status_each_refusal(admin *a, void (*fn)(void *arg, const char *reason, long long n), void *arg);
+void admin_get_metrics(admin_req *r);
 
 #endif

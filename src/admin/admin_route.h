@@ -14,6 +14,7 @@ typedef enum admin_resource {
     ADMIN_R_CALL,           /* GET /calls/CALL_ID */
     ADMIN_R_REFUSED,        /* GET /refused */
     ADMIN_R_CDR,            /* GET /cdr */
+    ADMIN_R_METRICS,        /* GET /metrics */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;
