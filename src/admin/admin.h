@@ -1,8 +1,8 @@
 /* admin.h — the admin API of `callroute serve`: HTTP (libmicrohttpd) on
  * settings.admin.listen, run by serve's one loop. One file per resource
- * (calls.c, status.c, cdr.c, ...), the request plumbing and the token check
- * in one place (server.c), the routing decision a pure function
- * (admin_route.c). The resources and their answers are listed in README's
+ * (calls.c, status.c, cdr.c, metrics.c, ...), the request plumbing and the
+ * token check in one place (server.c), the routing decision a pure
+ * function (admin_route.c). The resources and their answers are listed in README's
  * "Admin API" section.
  *
  * Security: a request that changes anything (any method but GET/HEAD)
