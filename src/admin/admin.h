@@ -1,8 +1,8 @@
 /* admin.h — the admin API of `callroute serve`: HTTP (libmicrohttpd) on
  * settings.admin.listen, run by serve's one loop. One file per resource
- * (calls.c, status.c, cdr.c, ...), the request plumbing and the token check
- * in one place (server.c), the routing decision a pure function
- * (admin_route.c). The resources and their answers are listed in README's
+ * (calls.c, status.c, cdr.c, metrics.c, ...), the request plumbing and the
+ * token check in one place (server.c), the routing decision a pure
+ * function (admin_route.c). The resources and their answers are listed in README's
  * "Admin API" section.
  *
  * Security: a request that changes anything (any method but GET/HEAD)
@@ -24,6 +24,8 @@ struct json_t;
 struct svc_ctx;
 struct scn_diags;
 struct admin_revisions;
+struct rec_ctx;
+struct cr_histogram;
 
 #define ADMIN_KEEP 200            /* finished calls (and refusals) kept */
 #define ADMIN_MAX_RECORDS 2000    /* trace records kept per call */
@@ -38,6 +40,22 @@ struct admin_revisions;
 
 typedef struct admin admin;
 
+/* What GET /metrics shows about the SIP edge, filled by serve from the SIP
+ * driver (the admin layer includes no SIP header): sip_stats' fields.
+ * Arrays point into the driver and are read at once. */
+typedef struct admin_sip_metrics {
+    unsigned long flood_dropped, flood_refused, names_refused;
+    const char *const *method_names;       /* UDP requests received by method */
+    const unsigned long *requests;
+    size_t method_count;
+    const unsigned long *responses;        /* ... responses by code: [code - code_min] */
+    int code_min, code_max;
+    size_t registered_users, registered_contacts;
+    unsigned long long rtp_received, rtp_sent, rtp_lost, rtp_dropped;
+    const struct cr_histogram *rtp_jitter; /* seconds, each stream at its end */
+    size_t rtp_open;
+} admin_sip_metrics;
+
 typedef struct admin_options {
     const char *listen;        /* HOST:PORT, [IPV6]:PORT, :PORT or PORT (host 127.0.0.1) */
     const char *token;         /* the bearer token (copied); NULL: none configured */
@@ -45,7 +63,7 @@ typedef struct admin_options {
      * edge's counters): fields set on O. May be NULL. */
     void (*health)(void *arg, struct json_t *o);
     void *health_arg;
-    /* The services (for GET /cdr); may be NULL. */
+    /* The services (for GET /cdr; their numbers for GET /metrics); may be NULL. */
     struct svc_ctx *svc;
     /* The scenario file and its revisions (GET /scenario, /revisions; the
      * sources to restore), owned by serve. NULL: the scenario resources
@@ -65,6 +83,9 @@ typedef struct admin_options {
     long (*install)(void *arg, scn_program *p, const char *text, size_t len, const char *why);
     long (*reload)(void *arg, struct scn_diags *d, const char *why);
     void *scenario_arg;
+    /* Fills what GET /metrics shows about the SIP edge. May be NULL. */
+    void (*sip_metrics)(void *arg, admin_sip_metrics *out);
+    void *sip_metrics_arg;
 } admin_options;
 
 /* Listens on O->listen. NULL with ERR empty when it is NULL, "" or "off"
@@ -83,6 +104,8 @@ void admin_refuse_new(admin *a);
 /* The program in force (its settings: where call records are). A
  * reference is taken. */
 void admin_set_program(admin *a, scn_program *p);
+/* The call records (their spool, for GET /metrics); NULL: records off. */
+void admin_set_records(admin *a, struct rec_ctx *rec);
 int admin_port(const admin *a);
 /* Records a call refused before it reached a scenario (sip_options.refused). */
 void admin_refused(admin *a, const char *call_id, const char *source, int code, const char *reason);

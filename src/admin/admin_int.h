@@ -12,6 +12,7 @@
 
 typedef struct admin_calls admin_calls;   /* calls.c */
 typedef struct admin_events admin_events; /* events.c */
+typedef struct admin_metrics admin_metrics;   /* metrics.c */
 
 /* One HTTP request, from its first byte to its answer. A handler answers
  * with admin_reply*() at once, or later (after work on the loop: the
@@ -27,7 +28,8 @@ typedef struct admin_req {
     /* the answer */
     bool answered, suspended;
     unsigned code;
-    char *reply;                    /* one line of JSON (malloc'd) */
+    char *reply;                    /* one line of JSON (malloc'd) ... */
+    const char *content_type;       /* ... or, when set, a body of this type sent as it is */
     struct MHD_Response *stream;    /* or a body that comes later (GET /events) */
     char etag[32];
     const char *allow;              /* 405: the Allow header */
@@ -52,6 +54,8 @@ struct admin {
     admin_events *events;           /* events.c: the /events streams */
     eng_engine *eng;                /* POST /calls and steering; NULL until set */
     bool refuse_new;                /* draining: no new calls placed */
+    admin_metrics *metrics;
+    struct rec_ctx *rec;            /* call records (GET /metrics), or NULL */
     struct admin_status *status;    /* status.c: refusals */
     admin_req *waiting;             /* suspended requests */
     /* MHD's messages: into the caller's buffer while starting, then stderr */
@@ -66,6 +70,8 @@ void admin_reply(admin_req *r, unsigned code, json_t *o);
 void admin_reply_error(admin_req *r, unsigned code, const char *msg, json_t *extra);
 /* A body already encoded as JSON (malloc'd, stolen). */
 void admin_reply_text(admin_req *r, unsigned code, char *json);
+/* A body of another CONTENT_TYPE (static), sent as it is (malloc'd, stolen). */
+void admin_reply_body(admin_req *r, unsigned code, const char *content_type, char *body);
 /* A string from the network may not be UTF-8: jansson refuses it, and the
  * field is then null rather than missing. */
 json_t *admin_jstr(const char *s);
@@ -124,5 +130,14 @@ bool admin_events_wanted(const admin_events *ev);
 void admin_events_publish(admin_events *ev, const char *call_id, const char *json, size_t len);
 /* Streams open now, and cut off so far for falling behind. */
 void admin_events_counts(const admin_events *ev, size_t *open, unsigned long *cut);
+/* metrics.c: counts what the engine's hooks tell (calls by route and
+ * disposition, dial attempts, action errors), measures the loop's lag,
+ * and writes GET /metrics from those and the other layers' numbers */
+admin_metrics *admin_metrics_new(admin *a);
+void admin_metrics_hook(admin_metrics *m, eng_options *eo);
+void admin_metrics_free(admin_metrics *m);
+/* status.c's refusals by reason: FN for each */
+void admin_status_each_refusal(admin *a, void (*fn)(void *arg, const char *reason, long long n), void *arg);
+void admin_get_metrics(admin_req *r);
 
 #endif

@@ -16,6 +16,7 @@ static const route routes[] = {
     {ADMIN_M_GET, "/health", NULL, ADMIN_R_HEALTH},
     {ADMIN_M_GET, "/refused", NULL, ADMIN_R_REFUSED},
     {ADMIN_M_GET, "/cdr", NULL, ADMIN_R_CDR},
+    {ADMIN_M_GET, "/metrics", NULL, ADMIN_R_METRICS},
     {ADMIN_M_GET, "/calls", NULL, ADMIN_R_CALLS},
     {ADMIN_M_GET, "/calls/", NULL, ADMIN_R_CALLS},
     {ADMIN_M_GET, "/calls/", "", ADMIN_R_CALL},

@@ -71,6 +71,13 @@ void admin_reply_text(admin_req *r, unsigned code, char *json)
     }
 }
 
+void admin_reply_body(admin_req *r, unsigned code, const char *content_type, char *body)
+{
+    if (!r->answered)
+        r->content_type = content_type;
+    admin_reply_text(r, code, body);
+}
+
 void admin_reply(admin_req *r, unsigned code, json_t *o) { admin_reply_text(r, code, admin_dump(o)); }
 
 void admin_reply_error(admin_req *r, unsigned code, const char *msg, json_t *extra)
@@ -101,12 +108,14 @@ static enum MHD_Result send_reply(admin_req *r)
         return MHD_NO;
     size_t n = strlen(r->reply);
     /* One line of JSON: the terminating NUL becomes the newline. */
-    r->reply[n] = '\n';
-    struct MHD_Response *resp = MHD_create_response_from_buffer(n + 1, r->reply, MHD_RESPMEM_MUST_FREE);
+    if (!r->content_type)
+        r->reply[n++] = '\n';
+    struct MHD_Response *resp = MHD_create_response_from_buffer(n, r->reply, MHD_RESPMEM_MUST_FREE);
     if (!resp)
         return MHD_NO;
     r->reply = NULL;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type ? r->content_type : "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (r->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
@@ -256,6 +265,9 @@ static void dispatch(admin_req *r)
         return;
     case ADMIN_R_EVENTS:
         admin_get_events(r);
+        return;
+    case ADMIN_R_METRICS:
+        admin_get_metrics(r);
         return;
     case ADMIN_R_NOT_ALLOWED:
         admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path", NULL);
@@ -474,6 +486,7 @@ admin *admin_new(loop *l, const admin_options *o, char *err, size_t errlen)
     a->loopback = is_loopback(&ss);
     a->calls = admin_calls_new(a);
     a->events = admin_events_new(a);
+    a->metrics = admin_metrics_new(a);
     admin_status_init(a);
     a->err = err;
     a->errlen = errlen;
@@ -510,8 +523,10 @@ admin *admin_new(loop *l, const admin_options *o, char *err, size_t errlen)
 
 void admin_hook(admin *a, eng_options *eo)
 {
-    if (a)
-        admin_calls_hook(a->calls, eo);
+    if (!a)
+        return;
+    admin_calls_hook(a->calls, eo);
+    admin_metrics_hook(a->metrics, eo);
 }
 
 void admin_set_engine(admin *a, eng_engine *e)
@@ -534,6 +549,12 @@ void admin_set_program(admin *a, scn_program *p)
     a->prog = p ? scn_program_ref(p) : NULL;
     if (old)
         scn_program_unref(old);
+}
+
+void admin_set_records(admin *a, struct rec_ctx *rec)
+{
+    if (a)
+        a->rec = rec;
 }
 
 int admin_port(const admin *a) { return a ? a->port : 0; }
@@ -563,6 +584,7 @@ void admin_free(admin *a)
     if (a->d)
         MHD_stop_daemon(a->d);
     admin_calls_free(a->calls);
+    admin_metrics_free(a->metrics);
     admin_status_free(a);
     if (a->prog)
         scn_program_unref(a->prog);

@@ -50,6 +50,14 @@ void admin_refused(admin *a, const char *call_id, const char *source, int code, 
     json_object_set_new(s->refused_by_reason, r->reason, json_integer(n ? json_integer_value(n) + 1 : 1));
 }
 
+void admin_status_each_refusal(admin *a, void (*fn)(void *arg, const char *reason, long long n), void *arg)
+{
+    const char *reason;
+    json_t *n;
+    if (a->status)
+        json_object_foreach(a->status->refused_by_reason, reason, n) fn(arg, reason, json_integer_value(n));
+}
+
 void admin_get_health(admin_req *r)
 {
     admin *a = r->a;

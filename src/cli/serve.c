@@ -126,6 +126,23 @@ static void health_cb(void *arg, json_t *o)
     }
 }
 
+/* /metrics: the SIP edge's numbers, handed over as the admin layer's
+ * struct (it includes no SIP header). */
+static void sip_metrics_cb(void *arg, admin_sip_metrics *out)
+{
+    serve *s = arg;
+    sip_stats st;
+    sip_driver_stats(s->drv, &st);
+    *out = (admin_sip_metrics){
+        .flood_dropped = st.flood_dropped, .flood_refused = st.flood_refused,
+        .names_refused = st.names_refused, .method_names = st.method_names,
+        .requests = st.requests, .method_count = st.method_count,
+        .responses = st.responses, .code_min = st.code_min, .code_max = st.code_max,
+        .registered_users = st.registered_users, .registered_contacts = st.registered_contacts,
+        .rtp_received = st.rtp_received, .rtp_sent = st.rtp_sent, .rtp_lost = st.rtp_lost,
+        .rtp_dropped = st.rtp_dropped, .rtp_jitter = st.rtp_jitter, .rtp_open = st.rtp_open};
+}
+
 static void rec_log_cb(void *arg, int level, const char *msg)
 {
     say(arg, level == 0 ? SIP_LOG_ERROR : level == 1 ? SIP_LOG_WARN : SIP_LOG_INFO, "%s", msg);
@@ -472,7 +489,7 @@ int cli_serve(int argc, char **argv)
     admin_options ao = {.listen = admin_addr ? admin_addr : s.prog->settings.admin_listen, .token = token,
                         .health = health_cb, .health_arg = &s, .svc = s.svc, .revisions = s.revs,
                         .compile = compile_cb, .install = install_cb, .reload = reload_cb,
-                        .scenario_arg = &s};
+                        .scenario_arg = &s, .sip_metrics = sip_metrics_cb, .sip_metrics_arg = &s};
     s.admin = admin_new(s.l, &ao, err, sizeof err);
     if (token) {
         memset(token, 0, strlen(token));
@@ -495,6 +512,7 @@ int cli_serve(int argc, char **argv)
             goto out;
         }
     }
+    admin_set_records(s.admin, s.rec);
     s.rec_hook = records_hook_new(s.rec, &eo);
     admin_hook(s.admin, &eo);
     admin_set_program(s.admin, s.prog);

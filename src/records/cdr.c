@@ -13,24 +13,29 @@
 #include "records/cdr_int.h"
 #include "util/alloc.h"
 
-const char *rec_disposition(const rec_cdr *r)
+const char *rec_disposition_of(double answer, const char *hangup_by, const char *hangup_cause, int sip_code,
+                               const char *last)
 {
-    if (r->answer > 0)
+    if (answer > 0)
         return "ANSWERED";
-    const char *cause = r->hangup_cause ? r->hangup_cause : "";
+    const char *cause = hangup_cause ? hangup_cause : "";
     /* The caller gave up before anyone answered, or a client of the admin
      * API ended the call first. */
-    if (r->hangup_by && (strcmp(r->hangup_by, "caller") == 0 || strcmp(r->hangup_by, "admin") == 0))
+    if (hangup_by && (strcmp(hangup_by, "caller") == 0 || strcmp(hangup_by, "admin") == 0))
         return "CANCELLED";
     /* What the last dialled party said, else why the call was refused. */
-    const char *last = r->leg_count ? r->legs[r->leg_count - 1].dial_status : NULL;
-    if ((last && strcmp(last, "busy") == 0) || strcmp(cause, "busy") == 0 || r->sip_code == 486 ||
-        r->sip_code == 600)
+    if ((last && strcmp(last, "busy") == 0) || strcmp(cause, "busy") == 0 || sip_code == 486 || sip_code == 600)
         return "BUSY";
-    if ((last && strcmp(last, "no_answer") == 0) || strcmp(cause, "no_answer") == 0 || r->sip_code == 408 ||
-        r->sip_code == 480)
+    if ((last && strcmp(last, "no_answer") == 0) || strcmp(cause, "no_answer") == 0 || sip_code == 408 ||
+        sip_code == 480)
         return "NO ANSWER";
     return "FAILED";
+}
+
+const char *rec_disposition(const rec_cdr *r)
+{
+    return rec_disposition_of(r->answer, r->hangup_by, r->hangup_cause, r->sip_code,
+                              r->leg_count ? r->legs[r->leg_count - 1].dial_status : NULL);
 }
 
 void rec_new_id(char out[40])

@@ -50,6 +50,11 @@ typedef struct rec_cdr {
 
 /* Asterisk's words: ANSWERED, NO ANSWER, BUSY, FAILED, CANCELLED. */
 const char *rec_disposition(const rec_cdr *r);
+/* The same from the parts of a call it depends on (LAST_DIAL: the dial
+ * status of the last leg, NULL without legs): GET /metrics counts calls by
+ * disposition whether records are kept or not. */
+const char *rec_disposition_of(double answer, const char *hangup_by, const char *hangup_cause, int sip_code,
+                               const char *last_dial);
 /* A new record id (a random UUID). */
 void rec_new_id(char out[40]);
 /* "2026-12-04T19:20:01.123Z"; "" for 0. */

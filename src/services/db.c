@@ -45,6 +45,7 @@ static void simple_cb(loop *l, void *arg)
     } else if (m) {
         res.error = m->error;
     }
+    svc_db_ended(&s->base, &res);
     s->base.cb(s->base.arg, &res);
     free(s->error);
     free(s);
@@ -113,9 +114,20 @@ svc_db *svc_db_query_in(svc_ctx *c, svc_dbentry **list, int pool, const scn_data
         d->next = *list;
         *list = d;
     }
-    if (db->kind == SCN_DB_SQLITE)
-        return svc_sqlite_query(d->st, sql, params, nparams, timeout, cb, arg);
-    return svc_pg_query(d->st, sql, params, nparams, timeout, cb, arg);
+    double started = loop_now(c->l);
+    /* No backend calls back before it returns: Q is still there. */
+    svc_db *q = db->kind == SCN_DB_SQLITE ? svc_sqlite_query(d->st, sql, params, nparams, timeout, cb, arg)
+                                          : svc_pg_query(d->st, sql, params, nparams, timeout, cb, arg);
+    q->timed = true;
+    q->kind = db->kind == SCN_DB_SQLITE ? SVC_K_SQLITE : SVC_K_POSTGRESQL;
+    q->started = started;
+    return q;
+}
+
+void svc_db_ended(svc_db *q, const svc_db_res *res)
+{
+    if (q->timed)
+        svc_observe(q->c, q->kind, q->started, res->error != NULL);
 }
 
 svc_db *svc_db_query(svc_ctx *c, const scn_database *db, const char *sql,

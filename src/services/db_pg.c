@@ -164,6 +164,7 @@ static void query_finish(pg_query *q, PGresult *res, const char *error, bool sen
         r.transient = sqlstate_transient(PQresultErrorField(res, PG_DIAG_SQLSTATE));
     }
     r.error = err;
+    svc_db_ended(&q->base, &r);
     svc_db_cb cb = q->base.cb;
     void *arg = q->base.arg;
     query_free(q);

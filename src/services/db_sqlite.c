@@ -270,6 +270,7 @@ static void done_cb(loop *l, void *arg)
             res.cols = (const char *const *)q->cols;
             res.vals = (const char *const *)q->vals;
         }
+        svc_db_ended(&q->base, &res);
         q->base.cb(q->base.arg, &res);
     }
     query_free(q);

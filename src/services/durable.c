@@ -337,7 +337,7 @@ static void job_abort(svc_queue *q, qitem *it)
 static const queue_kind durable_kind = {
     .name = "durable job",
     .schema = schema,
-    .list_sql = "SELECT id, attempts, lane, target FROM job ORDER BY id",
+    .list_sql = "SELECT id, attempts, created, lane, target FROM job ORDER BY id",
     .delete_sql = "DELETE FROM job WHERE id = ?",
     .failed_sql = "UPDATE job SET attempts = ?, last_error = ? WHERE id = ?",
     .max_parallel = MAX_PARALLEL,
@@ -453,6 +453,7 @@ svc_job_stats svc_job_stats_of(const svc_ctx *c)
         s.in_flight = d->q->active;
         s.done = d->q->done;
         s.failed_attempts = d->q->failed_attempts;
+        s.oldest = queue_oldest(d->q);
     } else {
         s.queued = s.in_flight = d->direct_count;
         s.done = d->direct_done;

@@ -25,6 +25,7 @@ struct svc_http {
     bool counted;                    /* in real_pending */
     bool own;                        /* the services' own: not on c->https */
     loop_timer *timer;               /* mock delay or immediate failure */
+    double started;                  /* loop time (svc_request_stats) */
     const svc_http_mock *mock;
     char *error;                     /* set before TIMER for a failure */
     char errbuf[CURL_ERROR_SIZE];
@@ -57,6 +58,8 @@ static void http_finish(svc_http *h, svc_http_res *res)
         h->counted = false;
         h->c->l->real_pending--;
     }
+    if (!h->c->opt.mocks)
+        svc_observe(h->c, SVC_K_HTTP, h->started, res->error != NULL);
     h->cb(h->arg, res);
     http_free(h);
 }
@@ -178,6 +181,7 @@ static svc_http *start(svc_ctx *c, const svc_http_req *req, svc_http_cb cb, void
     h->cb = cb;
     h->arg = arg;
     h->own = own;
+    h->started = loop_now(c->l);
     if (!own) {
         h->next = c->https;
         if (c->https)

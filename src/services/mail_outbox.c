@@ -361,6 +361,7 @@ svc_mail_stats svc_mail_stats_of(const svc_ctx *c)
         s.in_flight = q->active;
         s.sent = q->done;
         s.failed_attempts = q->failed_attempts;
+        s.oldest = queue_oldest(q);
     }
     return s;
 }

@@ -34,6 +34,7 @@ struct mail_smtp_xfer {
     struct curl_slist *rcpt, *headers;
     curl_mime *mime;
     char errbuf[CURL_ERROR_SIZE];
+    double started;                  /* loop time (svc_request_stats) */
 };
 
 static void msg_free(void *p)
@@ -118,6 +119,7 @@ static void smtp_done(svc_xfer *x, CURLcode rc)
     struct mail_smtp_xfer *t = (struct mail_smtp_xfer *)x;
     svc_queue *q = t->q;
     q->c->l->real_pending--;
+    svc_observe(q->c, SVC_K_SMTP, t->started, rc != CURLE_OK);
     if (rc == CURLE_OK) {
         queue_attempt_done(q, t->it, NULL, false);
     } else {
@@ -177,9 +179,11 @@ static void start_transfer(svc_queue *q, qitem *it, void *payload)
     t->q = q;
     t->it = it;
     t->msg = j;
+    t->started = loop_now(q->c->l);
     CURL *e = t->x.easy = curl_easy_init();
     t->x.done = smtp_done;
     if (!e) {
+        svc_observe(q->c, SVC_K_SMTP, t->started, true);
         xfer_free(t);
         queue_attempt_done(q, it, "cannot create an SMTP transfer", false);
         return;
@@ -265,7 +269,7 @@ static void smtp_abort(svc_queue *q, qitem *it)
 const queue_kind mail_kind = {
     .name = "mail",
     .schema = mail_schema,
-    .list_sql = "SELECT id, attempts FROM message ORDER BY id",
+    .list_sql = "SELECT id, attempts, created FROM message ORDER BY id",
     .delete_sql = "DELETE FROM message WHERE id = ?",
     .failed_sql = "UPDATE message SET attempts = ?, last_error = ? WHERE id = ?",
     .max_parallel = MAX_PARALLEL,

@@ -20,11 +20,13 @@
 
 /* ---- the in-memory list --------------------------------------------- */
 
-static qitem *item_add(svc_queue *q, long long id, int attempts, const char *lane, const char *target)
+static qitem *item_add(svc_queue *q, long long id, int attempts, double created, const char *lane,
+                       const char *target)
 {
     qitem *it = svc_alloc(sizeof *it);
     it->id = id;
     it->attempts = attempts;
+    it->created = created;
     it->next_try = loop_now(q->c->l);
     it->lane = lane && *lane ? svc_strdup(lane) : NULL;
     it->target = target && *target ? svc_strdup(target) : NULL;
@@ -74,11 +76,11 @@ svc_queue *queue_open(svc_ctx *c, const queue_kind *k, void *owner, char *err, s
     /* What an earlier run left behind is due now. */
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ob->db, k->list_sql, -1, &st, NULL) == SQLITE_OK) {
-        bool lanes = sqlite3_column_count(st) >= 4;
+        bool lanes = sqlite3_column_count(st) >= 5;
         while (sqlite3_step(st) == SQLITE_ROW)
-            item_add(q, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-                     lanes ? (const char *)sqlite3_column_text(st, 2) : NULL,
-                     lanes ? (const char *)sqlite3_column_text(st, 3) : NULL);
+            item_add(q, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), sqlite3_column_double(st, 2),
+                     lanes ? (const char *)sqlite3_column_text(st, 3) : NULL,
+                     lanes ? (const char *)sqlite3_column_text(st, 4) : NULL);
         sqlite3_finalize(st);
     }
     q->next = c->outbox->queues;
@@ -296,14 +298,14 @@ static void write_work(void *arg)
 
 static void write_done(loop *l, void *arg)
 {
-    (void)l;
     queue_write *w = arg;
     outbox_file *ob = w->ob;
     if (!atomic_load(&ob->closed)) {
         svc_queue *q = w->q;
         q->jobs--;
+        /* stored a moment ago (the row says when to the second) */
         if (!w->error)
-            item_add(q, w->id, 0, w->lane, w->target);
+            item_add(q, w->id, 0, loop_now(l), w->lane, w->target);
         w->done(w);
         queue_schedule(q);
     }
@@ -433,6 +435,9 @@ void queue_schedule(svc_queue *q)
         q->flush_timer = svc_soon(q->c, flush_cb, q);
     outbox_drain_check(q->c);
 }
+
+/* The list is in id order, and ids grow as rows are stored. */
+double queue_oldest(const svc_queue *q) { return q->items ? q->items->created : 0; }
 
 void queue_flush(svc_queue *q, void (*done)(void *arg), void *arg)
 {

@@ -35,6 +35,7 @@ typedef enum { QI_WAIT, QI_LOAD, QI_RUN, QI_DELETE } qitem_state;
 typedef struct qitem {
     long long id;
     int attempts;
+    double created;                  /* when it was stored (the row's `created`) */
     double next_try;                 /* loop time; INFINITY: set aside (permanent) */
     bool tried;                      /* SEND_ONCE: had its attempt */
     qitem_state state;
@@ -51,8 +52,8 @@ typedef struct svc_queue svc_queue;
 typedef struct queue_kind {
     const char *name;                /* "mail", "durable job": log lines */
     const char *schema;              /* CREATE TABLE IF NOT EXISTS ... */
-    /* SELECT id, attempts[, lane, target] FROM ... ORDER BY id: what an
-     * earlier run left. */
+    /* SELECT id, attempts, created[, lane, target] FROM ... ORDER BY id:
+     * what an earlier run left. */
     const char *list_sql;
     const char *delete_sql;          /* one ? : the id */
     const char *failed_sql;          /* ? attempts, ? last_error, ? id */
@@ -151,6 +152,8 @@ void queue_write_start(svc_queue *q, queue_write *w);
  * failure is recorded and retried after 1 s, 2 s, 4 s ... 5 min, or with
  * PERMANENT not before the next start. */
 void queue_attempt_done(svc_queue *q, qitem *it, const char *error, bool permanent);
+/* When the oldest item of Q was stored (epoch seconds); 0: Q is empty. */
+double queue_oldest(const svc_queue *q);
 /* Starts what is due, arms the retry timer, answers flushes. */
 void queue_schedule(svc_queue *q);
 void queue_flush(svc_queue *q, void (*done)(void *arg), void *arg);

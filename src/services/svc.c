@@ -220,6 +220,23 @@ static void databases_copy(svc_ctx *c, const scn_program *p)
     c->database_count = p->database_count;
 }
 
+const char *const svc_kind_names[SVC_K_COUNT] = {"http", "sqlite", "postgresql", "smtp"};
+
+/* Seconds a request took: from a local query in a few ms to a backstop
+ * timeout. */
+static const double request_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+void svc_observe(svc_ctx *c, svc_kind k, double started, bool failed)
+{
+    svc_request_stats *r = &c->requests[k];
+    double took = loop_now(c->l) - started;
+    cr_hist_observe(&r->seconds, took > 0 ? took : 0);
+    if (failed)
+        r->failures++;
+}
+
+const svc_request_stats *svc_request_stats_of(const svc_ctx *c, svc_kind k) { return &c->requests[k]; }
+
 svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *err, size_t errlen)
 {
     if (curl_users++ == 0)
@@ -228,6 +245,8 @@ svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *er
     c->l = l;
     if (opt)
         c->opt = *opt;
+    for (int k = 0; k < SVC_K_COUNT; k++)
+        cr_hist_init(&c->requests[k].seconds, request_bounds, sizeof request_bounds / sizeof request_bounds[0]);
     c->multi = curl_multi_init();
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);

@@ -22,6 +22,7 @@
 
 #include "loop/loop.h"
 #include "scenario/program.h"
+#include "util/histogram.h"
 
 typedef struct svc_ctx svc_ctx;
 typedef struct svc_http svc_http;
@@ -242,6 +243,7 @@ typedef struct svc_mail_stats {
     long in_flight;
     long sent;                       /* accepted by the server in this run */
     long failed_attempts;            /* in this run */
+    double oldest;                   /* when the oldest queued was stored (epoch s); 0: none */
 } svc_mail_stats;
 svc_mail_stats svc_mail_stats_of(const svc_ctx *c);
 
@@ -294,6 +296,7 @@ typedef struct svc_job_stats {
     long in_flight;
     long done;                       /* succeeded in this run */
     long failed_attempts;            /* in this run */
+    double oldest;                   /* when the oldest queued was stored (epoch s); 0: none */
 } svc_job_stats;
 svc_job_stats svc_job_stats_of(const svc_ctx *c);
 
@@ -301,5 +304,21 @@ svc_job_stats svc_job_stats_of(const svc_ctx *c);
  * durable job is in flight and none is due (svc_mail_flush for both
  * queues; `simulate --send-mail`). */
 void svc_flush(svc_ctx *c, void (*done)(void *arg), void *arg);
+
+/* ---- what the requests took (GET /metrics) --------------------------- */
+
+/* Each HTTP request, database query and SMTP transfer that ended (callers'
+ * and the services' own: durable jobs, call records, mail), by kind: how
+ * long it took from start to its end, and whether it failed (no HTTP
+ * answer; a database error; a transfer the mail server did not take).
+ * Cancelled requests and mocks are not counted. */
+typedef enum { SVC_K_HTTP, SVC_K_SQLITE, SVC_K_POSTGRESQL, SVC_K_SMTP, SVC_K_COUNT } svc_kind;
+extern const char *const svc_kind_names[SVC_K_COUNT];   /* "http", "sqlite", "postgresql", "smtp" */
+
+typedef struct svc_request_stats {
+    cr_histogram seconds;
+    unsigned long failures;
+} svc_request_stats;
+const svc_request_stats *svc_request_stats_of(const svc_ctx *c, svc_kind k);
 
 #endif

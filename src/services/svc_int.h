@@ -48,6 +48,7 @@ struct svc_ctx {
      * look it up at each attempt, across reloads). */
     scn_database *databases;
     size_t database_count;
+    svc_request_stats requests[SVC_K_COUNT];
 };
 
 /* ---- svc.c: the curl multi on the loop ------------------------------ */
@@ -59,6 +60,9 @@ void svc_curl_remove(svc_ctx *c, svc_xfer *x);
  * zeroed, never NULL. */
 #define svc_alloc(n) cr_xcalloc(1, (n))
 #define svc_strdup(s) cr_xstrdup(s)
+
+/* A request of kind K that began at STARTED (loop time) ended now. */
+void svc_observe(svc_ctx *c, svc_kind k, double started, bool failed);
 /* Copies an error message, trimming trailing whitespace (libpq adds "\n"). */
 char *svc_errdup(const char *msg);
 
@@ -80,7 +84,13 @@ struct svc_db {
     svc_db_cb cb;
     void *arg;
     bool (*cancel)(svc_db *q);      /* backend: stop, free, never call cb; true: it may have run */
+    /* set by svc_db_query_in for a real database: counted when it ends */
+    bool timed;
+    svc_kind kind;
+    double started;
 };
+/* Each backend calls this as a query ends, just before its callback. */
+void svc_db_ended(svc_db *q, const svc_db_res *res);
 
 /* Runs a query on the database state for DB in LIST (opened on first use
  * with POOL PostgreSQL connections). svc_db_query uses the callers' list;

@@ -36,6 +36,10 @@ static void test_resources(void **state)
     assert_int_equal(route("HEAD", "/health", id, sizeof id), ADMIN_R_HEALTH);
     assert_int_equal(route("GET", "/refused", id, sizeof id), ADMIN_R_REFUSED);
     assert_int_equal(route("GET", "/cdr", id, sizeof id), ADMIN_R_CDR);
+    assert_int_equal(route("GET", "/metrics", id, sizeof id), ADMIN_R_METRICS);
+    assert_int_equal(route("HEAD", "/metrics", id, sizeof id), ADMIN_R_METRICS);
+    assert_int_equal(route("GET", "/metrics/", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("POST", "/metrics", id, sizeof id), ADMIN_R_NOT_ALLOWED);
     assert_int_equal(route("GET", "/calls", id, sizeof id), ADMIN_R_CALLS);
     assert_int_equal(route("GET", "/calls/", id, sizeof id), ADMIN_R_CALLS);
     assert_int_equal(route("GET", "/calls/abc@192.0.2.1", id, sizeof id), ADMIN_R_CALL);

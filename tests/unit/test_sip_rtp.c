@@ -559,6 +559,56 @@ static void test_pool_reuse_then_close(void **state)
     rtp_close(again);
 }
 
+/* GET /metrics' RTP numbers: packets received and sent, the packets a
+ * gap in sequence numbers says were lost (late ones undo it), each stream's
+ * jitter observed when it ends, closed sessions still counted. */
+static void test_totals_loss_and_jitter(void **state)
+{
+    fixture *f = *state;
+    owner oa = {0};
+    rtp_totals t0, t;
+    rtp_ctx_totals(f->c, &t0);
+    unsigned long long jitter0 = t0.jitter->count;
+    rtp_sess *a = rtp_open(f->c, &ops, &oa);
+    rtp_set_remote(a, &f->addr_a, 0, 101);
+    uint8_t pl[160] = {0}, pkt[200];
+    for (uint16_t q = 100; q < 110; q++)   /* 104 and 105 never come */
+        if (q != 104 && q != 105)
+            send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, q, 160u * q, pl, 160));
+    spin(f, 0.05);
+    rtp_ctx_totals(f->c, &t);
+    assert_int_equal(t.received - t0.received, 8);
+    assert_int_equal(t.lost - t0.lost, 2);
+    assert_int_equal(t.jitter->count, jitter0);   /* the stream has not ended */
+    /* 105 comes late: one lost, but the counter shown does not go back */
+    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 105, 160u * 105, pl, 160));
+    spin(f, 0.05);
+    rtp_ctx_totals(f->c, &t);
+    assert_int_equal(t.lost - t0.lost, 2);
+    /* our own stream counts as sent */
+    int16_t pcm[160] = {0};
+    rtp_send_pcm(a, pcm, 160);
+    rtp_close(a);
+    rtp_ctx_totals(f->c, &t);
+    assert_int_equal(t.received - t0.received, 9);
+    assert_int_equal(t.sent - t0.sent, 1);
+    assert_int_equal(t.lost - t0.lost, 2);
+    assert_int_equal(t.jitter->count, jitter0 + 1);
+    /* a second session losing 3: added to the 1 the closed one lost (the
+     * late packet's correction shows once the total passes what was shown) */
+    rtp_sess *b = rtp_open(f->c, &ops, &oa);
+    rtp_set_remote(b, &f->addr_a, 0, 101);
+    send_to(f->phone_a, b, pkt, rtp_pkt(pkt, 0, 1, 160, pl, 160));
+    send_to(f->phone_a, b, pkt, rtp_pkt(pkt, 0, 5, 800, pl, 160));
+    spin(f, 0.05);
+    rtp_ctx_totals(f->c, &t);
+    assert_int_equal(t.lost - t0.lost, 4);
+    rtp_close(b);
+    rtp_ctx_totals(f->c, &t);
+    assert_int_equal(t.lost - t0.lost, 4);
+    assert_int_equal(t.jitter->count, jitter0 + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -572,6 +622,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_random_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_reuse_then_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_totals_loss_and_jitter, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -239,8 +239,16 @@ static void test_locked_database_retried_in_lane_order(void **state)
     want = 1;
     assert_true(wait_for(&f, failed_enough, 5));
     assert_int_equal(svc_job_stats_of(f.c).queued, 2);
+    /* /metrics: how long the oldest has waited; the locked write is a
+     * failed sqlite request */
+    double oldest = svc_job_stats_of(f.c).oldest;
+    assert_true(oldest > 0 && oldest <= (double)time(NULL) + 1);
+    assert_true(svc_request_stats_of(f.c, SVC_K_SQLITE)->failures >= 1);
     unlock_db(lock);
     assert_true(wait_for(&f, all_done, 10));
+    assert_true(svc_job_stats_of(f.c).oldest == 0);
+    const svc_request_stats *rs = svc_request_stats_of(f.c, SVC_K_SQLITE);
+    assert_true(rs->seconds.count >= 3 && rs->seconds.count > rs->failures);
     assert_int_equal(sqlite_num(f.dbpath, "SELECT count(*) FROM t"), 1);
     assert_int_equal(sqlite_num(f.dbpath, "SELECT count(*) FROM t WHERE k = 'k1' AND v = 'b'"), 1);
     svc_close(&f);
@@ -269,6 +277,9 @@ static void test_survives_restart_exactly_once(void **state)
     unlock_db(lock);
 
     svc_open(&f, SVC_MAIL_SEND);
+    /* what was left is as old as its rows say (stored in this test) */
+    double oldest = svc_job_stats_of(f.c).oldest;
+    assert_true(oldest > (double)time(NULL) - 60 && oldest <= (double)time(NULL));
     assert_true(wait_for(&f, all_done, 10));
     assert_int_equal(svc_job_stats_of(f.c).done, 5);
     svc_close(&f);

@@ -181,6 +181,10 @@ static void test_failures(void **state)
     assert_int_equal(refused.status, 0);
     assert_non_null(strstr(refused.error, "onnect"));
     assert_int_equal(l->real_pending, 0);
+    /* /metrics: four requests ended; the two without an answer failed */
+    const svc_request_stats *rs = svc_request_stats_of(c, SVC_K_HTTP);
+    assert_int_equal(rs->seconds.count, 4);
+    assert_int_equal(rs->failures, 2);
     svc_free(c);
     loop_destroy(l);
 }
@@ -196,6 +200,10 @@ static void test_timeout_backstop(void **state)
     assert_true(tl_run_until(l, &r.done, 5));
     assert_string_equal(r.error, "timeout");
     assert_true(r.at - t0 < 1.5);
+    /* counted with the 0.3 s it was given */
+    const cr_histogram *h = &svc_request_stats_of(c, SVC_K_HTTP)->seconds;
+    assert_int_equal(h->count, 1);
+    assert_true(h->sum >= 0.29 && h->sum < 1.5);
     svc_free(c);
     loop_destroy(l);
 }
@@ -224,6 +232,7 @@ static void test_cancel(void **state)
     loop_run(l);
     assert_int_equal(r.calls, 0);             /* no callback after cancel */
     assert_int_equal(l->real_pending, 0);
+    assert_int_equal(svc_request_stats_of(c, SVC_K_HTTP)->seconds.count, 0);   /* not counted */
     svc_free(c);
     loop_destroy(l);
 }

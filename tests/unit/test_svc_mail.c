@@ -279,10 +279,18 @@ static void test_retry_when_server_returns(void **state)
     send_one(&f, "retry", &q);
     want_failed = 1;
     assert_true(wait_for(&f, failed_enough, 5));
+    /* /metrics: the message waits (since it was stored), the attempt is a
+     * failed smtp request */
+    double oldest = svc_mail_stats_of(f.c).oldest;
+    assert_true(oldest > 0 && oldest <= (double)time(NULL) + 1);
+    assert_true(svc_request_stats_of(f.c, SVC_K_SMTP)->failures >= 1);
     smtp_start(&f);
     want_sent = 1;
     assert_true(wait_for(&f, sent_enough, 8));
     assert_int_equal(count_mail(&f), 1);
+    const svc_request_stats *rs = svc_request_stats_of(f.c, SVC_K_SMTP);
+    assert_true(rs->seconds.count == rs->failures + 1);
+    assert_true(svc_mail_stats_of(f.c).oldest == 0);
     svc_close(&f);
     fix_free(&f);
 }

@@ -51,11 +51,29 @@ void sip_driver_refuse_new(tel_driver *d);
 /* Graceful stop: new INVITEs get 503; DONE runs once no call is left and
  * the stack has shut down (then destroy the driver, then the loop). */
 void sip_driver_shutdown(tel_driver *d, void (*done)(void *arg), void *arg);
-/* What the edge refused, since the start. */
+/* What the edge refused and saw, since the start (for /health and
+ * /metrics). Arrays point into the driver: read them before the next loop
+ * turn. */
 typedef struct sip_stats {
     unsigned long flood_dropped;   /* datagrams over settings.sip.flood, dropped */
     unsigned long flood_refused;   /* requests over it, answered 503 */
     unsigned long names_refused;   /* names in requests sofia was not let resolve */
+    /* UDP datagrams received (before flood checks): requests by method
+     * (method_names[i]: "INVITE", ..., "other"), responses by status code
+     * (responses[code - code_min], code_min..code_max) */
+    const char *const *method_names;
+    const unsigned long *requests;
+    size_t method_count;
+    const unsigned long *responses;
+    int code_min, code_max;
+    /* the registrar now: users with a binding, bindings */
+    size_t registered_users, registered_contacts;
+    /* RTP of every session so far (closed ones too): packets received from
+     * peers, sent, lost (RFC 3550), dropped (not from the peer); each
+     * stream's interarrival jitter when it ended, seconds */
+    unsigned long long rtp_received, rtp_sent, rtp_lost, rtp_dropped;
+    const struct cr_histogram *rtp_jitter;
+    size_t rtp_open;               /* sessions open now */
 } sip_stats;
 void sip_driver_stats(tel_driver *d, sip_stats *out);
 /* Calls (legs) currently alive. */

@@ -155,11 +155,24 @@ void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *r
 
 /* ---- per-source request limit (settings.sip.flood) ---- */
 
-/* Every UDP datagram, before sofia parses it (sip_guard.c). */
+/* Every UDP datagram, before sofia parses it (sip_guard.c): counted by
+ * its method or status code, then held against the flood limit. */
 static bool recv_filter_cb(void *arg, const struct sockaddr_in *src, const void *data, size_t n)
 {
     sip_driver *d = arg;
     const scn_settings *s = &d->prog->settings;
+    sip_peek_method method;
+    int code;
+    switch (sip_peek(data, n, &method, &code)) {
+    case SIP_PEEK_REQUEST:
+        d->requests[method]++;
+        break;
+    case SIP_PEEK_RESPONSE:
+        d->responses[code - SIP_PEEK_CODE_MIN]++;
+        break;
+    case SIP_PEEK_NOTHING:
+        break;
+    }
     if (s->flood_rate <= 0 || !sip_flood_counts(data, n) || sip_gw_is_source(d, src))
         return true;
     sip_flood_verdict v = sip_flood_hit(d->flood, src->sin_addr.s_addr, loop_now(d->l), s->flood_rate,
@@ -199,6 +212,21 @@ void sip_driver_stats(tel_driver *td, sip_stats *out)
     out->flood_dropped = d->flood_dropped;
     out->flood_refused = d->flood_refused;
     out->names_refused = sip_dns_guard_refused();
+    out->method_names = sip_peek_method_names;
+    out->requests = d->requests;
+    out->method_count = SIP_PM_COUNT;
+    out->responses = d->responses;
+    out->code_min = SIP_PEEK_CODE_MIN;
+    out->code_max = SIP_PEEK_CODE_MAX;
+    sip_registrar_count(d->reg, loop_now(d->l), &out->registered_users, &out->registered_contacts);
+    rtp_totals rt;
+    rtp_ctx_totals(d->rtp, &rt);
+    out->rtp_received = rt.received;
+    out->rtp_sent = rt.sent;
+    out->rtp_lost = rt.lost;
+    out->rtp_dropped = rt.dropped;
+    out->rtp_jitter = rt.jitter;
+    out->rtp_open = rtp_ctx_open_count(d->rtp);
 }
 
 /* ---- RTP inactivity (settings.media.rtp_timeout) ---- */

@@ -25,7 +25,9 @@ struct sip_hctx;
 #include "loop/loop.h"
 #include "scenario/program.h"
 #include "telephony/sip/sip.h"
+#include "telephony/sip/sip_peek.h"
 #include "telephony/tel.h"
+#include "util/histogram.h"
 
 typedef struct sip_driver sip_driver;
 typedef struct tel_leg sip_leg;
@@ -83,6 +85,15 @@ size_t rtp_ctx_open_count(const rtp_ctx *c);
 size_t rtp_ctx_pooled(const rtp_ctx *c);
 /* Packets dropped because they came from a source that is not the peer. */
 unsigned long rtp_ctx_dropped(const rtp_ctx *c);
+/* Every session's packets since the start (closed ones included), for
+ * GET /metrics: received from peers, sent, lost (RFC 3550: expected -
+ * received per stream, never going down), dropped for their source; and
+ * the interarrival jitter of each stream when it ended (seconds). */
+typedef struct rtp_totals {
+    unsigned long long received, sent, lost, dropped;
+    const cr_histogram *jitter;
+} rtp_totals;
+void rtp_ctx_totals(rtp_ctx *c, rtp_totals *out);
 /* A pooled socket unused this long is closed (default 5 s; tests). */
 void rtp_ctx_set_pool_idle(rtp_ctx *c, double seconds);
 rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner);
@@ -220,6 +231,9 @@ struct sip_driver {
     /* per-source request limit (settings.sip.flood) */
     struct sip_flood *flood;
     unsigned long flood_dropped, flood_refused;
+    /* every UDP datagram received, by what it starts with (sip_peek.h) */
+    unsigned long requests[SIP_PM_COUNT];
+    unsigned long responses[SIP_PEEK_CODE_MAX - SIP_PEEK_CODE_MIN + 1];
     /* shutdown */
     bool shutting_down, nua_down, draining;
     double shutdown_at;
@@ -326,6 +340,8 @@ bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *
                                const scn_user *u);
 /* SRC failed authentication too often: its requests are ignored. */
 bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src);
+/* Users with a binding that has not expired at NOW, and those bindings. */
+void sip_registrar_count(const sip_registrar *r, double now, size_t *users, size_t *contacts);
 
 /* ---- small helpers (sip_driver.c) ---- */
 /* The source address of the request being handled. */

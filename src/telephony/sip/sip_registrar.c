@@ -117,6 +117,23 @@ void sip_registrar_free(sip_registrar *r)
     free(r);
 }
 
+/* Expired bindings are purged when their user is next looked at: counted
+ * here by their expiry, not by what is still in the table. */
+void sip_registrar_count(const sip_registrar *r, double now, size_t *users, size_t *contacts)
+{
+    *users = *contacts = 0;
+    if (!r)
+        return;
+    for (size_t b = 0; b < BUCKETS; b++)
+        for (const reg_aor *a = r->buckets[b]; a; a = a->next) {
+            size_t n = 0;
+            for (const reg_contact *c = a->contacts; c; c = c->next)
+                n += c->expires > now;
+            *contacts += n;
+            *users += n > 0;
+        }
+}
+
 static sip_auth_limits limits_of(const scn_program *p)
 {
     const scn_settings *s = &p->settings;

@@ -25,6 +25,7 @@
 #include <spandsp.h>
 
 #include "telephony/sip/rtp_packet.h"
+#include "telephony/sip/rtp_stats.h"
 #include "telephony/sip/sip_int.h"
 #include "util/alloc.h"
 
@@ -62,7 +63,17 @@ struct rtp_ctx {
     double pool_idle;
     loop_timer *pool_timer;
     unsigned long dropped;       /* packets from a source that is not the peer */
+    /* For GET /metrics: packets of every session, closed ones included;
+     * each stream's loss and jitter (RFC 3550) added when it ends, the open
+     * sessions' current ones when asked (rtp_ctx_totals). */
+    unsigned long long rx_total, tx_total, lost_ended, lost_shown;
+    cr_histogram jitter;
+    rtp_sess *open;              /* open sessions (live_prev/live_next) */
 };
+
+/* Interarrival jitter of a stream at its end, seconds. */
+static const double jitter_bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5};
+#define G711_RATE 8000
 
 #define POOL_MAX 4096
 #define POOL_QUIET 2.0
@@ -91,6 +102,8 @@ struct rtp_sess {
     uint32_t ev_ts;
     bool ev_seen;
     unsigned long rx, tx, dropped;
+    rtp_rx_stats st;             /* the stream received now (RFC 3550 A.1, A.8) */
+    rtp_sess *live_prev, *live_next;   /* c->open */
     rtp_sess *dead_next;
     bool idle;                   /* in the pool: packets are dropped */
     double idle_since;
@@ -139,6 +152,7 @@ rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
     c->slots = c->port_max >= c->port_min ? (c->port_max - c->port_min) / 2 + 1 : 0;
     c->used = cr_xcalloc((size_t)(c->slots + 63) / 64 + 1, sizeof *c->used);
     c->pool_idle = POOL_IDLE;
+    cr_hist_init(&c->jitter, jitter_bounds, sizeof jitter_bounds / sizeof jitter_bounds[0]);
     rng_seed(c);
     c->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (c->epfd < 0) {
@@ -238,6 +252,55 @@ static int bind_port(rtp_ctx *c, int fd)
 
 /* ---- sessions ---- */
 
+/* The stream S received so far is over: its loss and jitter go to the totals. */
+static void stream_end(rtp_sess *s)
+{
+    rtp_ctx *c = s->c;
+    c->lost_ended += rtp_rx_lost(&s->st);
+    double j = rtp_rx_jitter_seconds(&s->st, G711_RATE);
+    if (j >= 0)
+        cr_hist_observe(&c->jitter, j);
+    rtp_rx_reset(&s->st);
+}
+
+static void open_add(rtp_ctx *c, rtp_sess *s)
+{
+    s->live_prev = NULL;
+    s->live_next = c->open;
+    if (c->open)
+        c->open->live_prev = s;
+    c->open = s;
+    c->open_count++;
+}
+
+static void open_del(rtp_ctx *c, rtp_sess *s)
+{
+    if (s->live_prev)
+        s->live_prev->live_next = s->live_next;
+    else
+        c->open = s->live_next;
+    if (s->live_next)
+        s->live_next->live_prev = s->live_prev;
+    s->live_prev = s->live_next = NULL;
+    c->open_count--;
+}
+
+void rtp_ctx_totals(rtp_ctx *c, rtp_totals *out)
+{
+    unsigned long long lost = c->lost_ended;
+    for (const rtp_sess *s = c->open; s; s = s->live_next)
+        lost += rtp_rx_lost(&s->st);
+    /* A late packet lowers an open stream's loss: the total shown never
+     * goes down (it is a counter). */
+    if (lost > c->lost_shown)
+        c->lost_shown = lost;
+    out->received = c->rx_total;
+    out->sent = c->tx_total;
+    out->lost = c->lost_shown;
+    out->dropped = c->dropped;
+    out->jitter = &c->jitter;
+}
+
 static void sess_reset(rtp_sess *s, const rtp_owner_ops *ops, void *owner)
 {
     rtp_ctx *c = s->c;
@@ -255,6 +318,7 @@ static void sess_reset(rtp_sess *s, const rtp_owner_ops *ops, void *owner)
     s->want_audio = false;
     s->ev_seen = false;
     s->rx = s->tx = s->dropped = 0;
+    rtp_rx_reset(&s->st);
     s->idle = false;
     s->ssrc = (uint32_t)rng_next(c);
     s->seq = (uint16_t)rng_next(c);
@@ -271,7 +335,7 @@ static rtp_sess *pool_take(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
         c->pool_tail = NULL;
     c->pooled--;
     sess_reset(s, ops, owner);
-    c->open_count++;
+    open_add(c, s);
     return s;
 }
 
@@ -299,7 +363,7 @@ rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
         return NULL;
     }
     sess_reset(s, ops, owner);
-    c->open_count++;
+    open_add(c, s);
     return s;
 }
 
@@ -311,7 +375,8 @@ void rtp_close(rtp_sess *s)
     if (s->inband)
         dtmf_rx_free(s->inband);
     s->inband = NULL;
-    c->open_count--;
+    stream_end(s);
+    open_del(c, s);
     if (c->pooled < POOL_MAX) {
         s->relay = NULL;
         s->owner = NULL;
@@ -442,8 +507,10 @@ void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n)
         put_hdr(s, pkt, s->pt, false);
         for (size_t i = 0; i < n; i++)
             pkt[RTP_HDR_MIN + i] = s->pt == 8 ? linear_to_alaw(pcm[i]) : linear_to_ulaw(pcm[i]);
-        if (sendto(s->fd, pkt, RTP_HDR_MIN + n, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0)
+        if (sendto(s->fd, pkt, RTP_HDR_MIN + n, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
             s->tx++;
+            s->c->tx_total++;
+        }
     }
     s->ts += (uint32_t)n;
 }
@@ -516,8 +583,34 @@ static void relay(rtp_sess *s, uint8_t *pkt, size_t n, const rtp_hdr *h)
             pl[i] = h->pt == 0 ? ulaw_to_alaw(pl[i]) : alaw_to_ulaw(pl[i]);
         pkt[1] = (uint8_t)((pkt[1] & 0x80) | p->pt);
     }
-    if (sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0)
+    if (sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0) {
         p->tx++;
+        p->c->tx_total++;
+    }
+}
+
+/* Now in units of the G.711 clock (8 kHz), wrapping: for the jitter. The
+ * clock is read through the vDSO, no system call. */
+static uint32_t arrival_units(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint32_t)((uint64_t)t.tv_sec * G711_RATE + (uint64_t)t.tv_nsec / (1000000000 / G711_RATE));
+}
+
+/* Loss and jitter of the stream (RFC 3550): a new SSRC, or a source that
+ * restarted its sequence numbers, ends one stream and begins the next.
+ * Telephone-events keep one timestamp for an event's packets: they are
+ * counted, not timed. */
+static void count_packet(rtp_sess *s, const rtp_hdr *h)
+{
+    rtp_rx_result r = rtp_rx_packet(&s->st, h->ssrc, h->seq);
+    if (r == RTP_RX_NEW_STREAM) {
+        stream_end(s);
+        r = rtp_rx_packet(&s->st, h->ssrc, h->seq);
+    }
+    if (r == RTP_RX_COUNTED && (h->pt == 0 || h->pt == 8) && h->pt != s->te_pt)
+        rtp_rx_timing(&s->st, h->ts, arrival_units());
 }
 
 static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr_in *src)
@@ -538,6 +631,8 @@ static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr
             s->learn_until = loop_now(s->c->l) + LEARN_SECONDS;
     }
     s->rx++;
+    s->c->rx_total++;
+    count_packet(s, &h);
     const uint8_t *payload = pkt + h.hdr_len;
     if (h.pt == s->te_pt && s->te_pt >= 0) {
         on_event(s, &h, payload);
