@@ -8,6 +8,7 @@
 
 #include "apps/registry.h"
 #include "engine/engine.h"
+#include "scenario/compile.h"
 #include "scenario/param.h"
 
 #define F(type, field) offsetof(type, field)
@@ -30,6 +31,7 @@ typedef struct record_params {
     const scn_template *file;
     double max_seconds;
     bool beep;
+    const char *terminators;
 } record_params;
 
 static const char *const tones[] = {"ringback", "busy", "beep", NULL};
@@ -70,6 +72,8 @@ static const scn_param record_spec[] = {
      .min = 0.1, .max = 86400, .doc = "longest recording"},
     {.name = "beep", .type = P_BOOL, .offset = F(record_params, beep), .def = "true",
      .doc = "play a beep first"},
+    {.name = "terminators", .type = P_STRING, .offset = F(record_params, terminators), .def = "#",
+     .doc = "DTMF digits that end the recording (\"\": none); other digits are ignored"},
     SCN_PARAM_END,
 };
 
@@ -97,6 +101,7 @@ typedef struct media_op {
     loop_timer *timer;
     bool collecting;
     double started;
+    const char *terminators; /* record */
 } media_op;
 
 static tel_driver *drv_of(eng_strand *s) { return eng_engine_driver(eng_strand_engine(s)); }
@@ -346,17 +351,35 @@ static app_status read_digits_run(eng_strand *s, const scn_action *a)
 
 /* ---- record ---- */
 
+/* record_duration: from the end of the beep (m->started) to now. */
+static void record_set_duration(media_op *m)
+{
+    double d = loop_now(eng_strand_loop(m->s)) - m->started;
+    eng_strand_var_set(m->s, "record_duration", cr_val_num(d > 0 ? d : 0));
+}
+
 static void record_done_cb(void *arg, int status, const char *msg, char digit)
 {
     (void)digit;
     media_op *m = arg;
     m->op = NULL;
-    eng_strand_var_set(m->s, "record_duration",
-                       cr_val_num(loop_now(eng_strand_loop(m->s)) - m->started));
+    record_set_duration(m);
     if (status < 0)
         finish(m, eng_fail(m->s, "%s", msg ? msg : "recording failed"));
     else
         finish(m, APP_DONE);
+}
+
+/* A terminator ends the recording (the driver keeps the file); any other
+ * digit is ignored. */
+static void record_dtmf_cb(eng_strand *s, char digit, void *arg)
+{
+    (void)s;
+    media_op *m = arg;
+    if (!digit || !strchr(m->terminators, digit))
+        return;
+    record_set_duration(m);
+    finish(m, APP_DONE);
 }
 
 static app_status record_run(eng_strand *s, const scn_action *a)
@@ -370,12 +393,25 @@ static app_status record_run(eng_strand *s, const scn_action *a)
         return eng_fail(s, "cannot record: %s", why);
     eng_strand_var_set(s, "record_file", cr_val_cstr(path));
     media_op *m = op_new(s);
-    m->started = loop_now(eng_strand_loop(s));
+    m->started = loop_now(eng_strand_loop(s)) + (p->beep ? TEL_BEEP_SECONDS : 0);
+    m->terminators = p->terminators ? p->terminators : "";
     tel_driver *d = drv_of(s);
     m->op = d->ops->record(d, eng_call_leg(c), path, p->max_seconds, p->beep, record_done_cb, m);
     if (!m->op)
         return eng_fail(s, "cannot record to '%s'", path);
+    if (*m->terminators)
+        eng_dtmf_watch(s, record_dtmf_cb, m);
     return APP_PENDING;
+}
+
+static bool record_check(scn_compile_ctx *cx, const scn_node *action, void *params)
+{
+    const record_params *p = params;
+    if (!p->terminators || strspn(p->terminators, "0123456789*#ABCD") == strlen(p->terminators))
+        return true;
+    scn_cx_error(cx, scn_map_get(action, "terminators"),
+                 "terminators are DTMF digits (0-9, *, #, A-D), got '%s'", p->terminators);
+    return false;
 }
 
 /* ---- tone ---- */
@@ -411,8 +447,9 @@ const app_def app_media_table[] = {
      .params = read_digits_spec, .params_size = sizeof(read_digits_params),
      .flags = APP_MEDIA | APP_WAITS | APP_OWN_TIMEOUT, .run = read_digits_run, .cancel = media_cancel},
     {.name = "record", .family = "media", .summary = "Record the caller to a WAV file.",
-     .params = record_spec, .params_size = sizeof(record_params), .flags = APP_MEDIA | APP_WAITS,
-     .run = record_run, .cancel = media_cancel},
+     .params = record_spec, .params_size = sizeof(record_params),
+     .flags = APP_MEDIA | APP_WAITS | APP_OUTLIVES_HANGUP, .check = record_check, .run = record_run,
+     .cancel = media_cancel},
     {.name = "tone", .family = "media", .summary = "Play a tone (ringback, busy, beep).",
      .params = tone_spec, .params_size = sizeof(tone_params), .flags = APP_MEDIA | APP_WAITS,
      .run = tone_run, .cancel = media_cancel},

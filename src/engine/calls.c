@@ -403,13 +403,24 @@ void eng_max_time_arm(eng_engine *e)
         }
 }
 
-static void cancel_all(eng_call *c)
+/* Cancels every strand at its wait, hangup handlers aside; with KEEP_OUTLIVING
+ * (a hangup, not the engine's shutdown) a strand waiting in an application
+ * that outlives the call goes on instead. */
+static void cancel_all(eng_call *c, bool keep_outliving)
 {
     c->dtmf_strand = NULL;
     for (eng_strand *s = c->strands, *next; s; s = next) {
         next = s->next;
-        if (s->kind != SK_HANGUP)
-            eng_strand_cancel(s, "hangup");
+        if (s->kind == SK_HANGUP)
+            continue;
+        if (keep_outliving && (s->state == ST_PENDING || s->state == ST_READY) && s->cur &&
+            (s->cur->app->flags & APP_OUTLIVES_HANGUP)) {
+            /* Its driver work ends with the call (a recording is complete);
+             * the strand goes on after it under hangup_grace. */
+            s->after_hangup = true;
+            continue;
+        }
+        eng_strand_cancel(s, "hangup");
     }
 }
 
@@ -433,7 +444,7 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
     eng_emit(c, NULL, &r);
     eng_var_set_str(c, "hangup_by", by);
     eng_var_set_str(c, "hangup_cause", cause);
-    cancel_all(c);
+    cancel_all(c, true);
     eng_call_event(c, SCN_EV_HANGUP, by, NULL, NULL);
     if (c->strands)
         c->grace_timer = loop_timer_start(e->l, eng_settings_grace(c->prog), grace_cb, c);
@@ -499,7 +510,7 @@ void eng_call_free_all(eng_engine *e)
             if (c->leg)
                 e->tel->ops->hangup(e->tel, c->leg, cause_code("congestion", c->answered));
         }
-        cancel_all(c);
+        cancel_all(c, false);
     }
     while (e->rq_head) {
         eng_strand *s = e->rq_head;

@@ -61,6 +61,7 @@ struct eng_strand {
     bool queued;
     bool zombie;               /* released while queued: free when popped */
     bool cancel_reason_timeout;
+    bool after_hangup;         /* went on past the call's end (APP_OUTLIVES_HANGUP) */
 };
 
 /* A variable, its name and (first) value in one arena block: a call

@@ -106,6 +106,9 @@ typedef void (*tel_op_done_cb)(void *arg, int status, const char *msg, char digi
 
 typedef enum { TEL_TONE_RINGBACK, TEL_TONE_BUSY, TEL_TONE_BEEP } tel_tone;
 
+/* The beep before a recording (record with beep): every driver's is this long. */
+#define TEL_BEEP_SECONDS 0.25
+
 /* The hangup code for an unanswered outgoing leg whose dial another leg
  * answered (SIP: CANCEL with Reason cause=200, RFC 3326), so phones do not
  * list it as a missed call. */
@@ -130,6 +133,10 @@ typedef struct tel_driver_ops {
                     tel_op_done_cb cb, void *arg);
     tel_op *(*tone)(tel_driver *d, tel_leg *leg, tel_tone tone, double seconds,
                     tel_op_done_cb cb, void *arg);
+    /* Records what LEG sends (after a beep of TEL_BEEP_SECONDS) until
+     * max_seconds, op_cancel (the file is kept), or the leg's end: then it
+     * completes with status 0 (a recording the caller's hangup ended is a
+     * good one). DTMF does not end it: the engine does that. */
     tel_op *(*record)(tel_driver *d, tel_leg *leg, const char *path, double max_seconds,
                       bool beep, tel_op_done_cb cb, void *arg);
     /* Stops an operation; its callback is not called afterwards. */

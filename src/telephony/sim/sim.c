@@ -38,6 +38,7 @@ struct tel_op {
     void *arg;
     loop_timer *timer;
     int status;
+    bool is_record;          /* ends (ok) when its leg ends */
     char msg[300];
 };
 
@@ -108,6 +109,19 @@ static bool deliver(tel_leg *leg, tel_event_kind kind, int code, const char *cau
 }
 
 static void step_cb(loop *l, void *arg);
+static void op_timer_cb(loop *l, void *arg);
+
+/* LEG ended: its recordings are complete now (the next loop turn, as a
+ * real driver's would be), not at max_seconds. */
+static void end_recordings(tel_leg *leg)
+{
+    sim_driver *d = leg->d;
+    for (tel_op *op = d->ops; op; op = op->next)
+        if (op->leg == leg && op->is_record && op->timer) {
+            loop_timer_stop(d->l, op->timer);
+            op->timer = loop_timer_start(d->l, 0, op_timer_cb, op);
+        }
+}
 
 static void schedule(tel_leg *leg)
 {
@@ -149,6 +163,7 @@ static bool run_step(tel_leg *leg, const sim_step *s)
         return deliver(leg, TEL_EV_DTMF, 0, NULL, s->digits[0]);
     case SIM_HANGUP:
         leg->ended = true;
+        end_recordings(leg);
         /* Before an answer, a party hanging up declines the call. */
         return deliver(leg, TEL_EV_HANGUP, leg->up || leg->incoming ? 0 : 603, "normal", 0);
     }
@@ -223,6 +238,7 @@ static int op_hangup(tel_driver *t, tel_leg *leg, int sip_code)
         leg->timer = NULL;
     }
     leg->ended = true;
+    end_recordings(leg);
     return 0;
 }
 
@@ -337,7 +353,11 @@ static tel_op *op_record(tel_driver *t, tel_leg *leg, const char *path, double m
     (void)path;   /* nothing is written: the simulated caller is silent */
     sim_driver *d = sim_of(t);
     double secs = max_seconds < d->max_media ? max_seconds : d->max_media;
-    return op_start(d, leg, secs + (beep ? 0.5 : 0), cb, arg);
+    tel_op *op = op_start(d, leg, secs + (beep ? TEL_BEEP_SECONDS : 0), cb, arg);
+    op->is_record = true;
+    if (leg->ended)
+        end_recordings(leg);
+    return op;
 }
 
 static void op_cancel(tel_driver *t, tel_op *op)

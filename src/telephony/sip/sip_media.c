@@ -301,7 +301,7 @@ tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, boo
     op->rec_limit = (long)((max_seconds > 0 ? max_seconds : 3600) * RATE);
     if (beep) {
         op->f1 = 1000;
-        op->beep_left = RATE / 4;
+        op->beep_left = (long)(TEL_BEEP_SECONDS * RATE);
     } else if (leg->rtp) {
         rtp_want_audio(leg->rtp, true);
     }
@@ -319,10 +319,9 @@ void sip_media_cancel(sip_driver *d, tel_op *op)
 
 void sip_media_digit(sip_leg *leg, char digit)
 {
+    /* A recording goes on: the engine ends it on its terminators. */
     if (leg->play_op && leg->play_op->interruptible && !leg->play_op->error)
         complete(leg->play_op, 0, NULL, digit);
-    if (leg->rec_op && !leg->rec_op->error && leg->rec_op->beep_left <= 0)
-        complete(leg->rec_op, 0, NULL, digit);
 }
 
 void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n)
