@@ -67,6 +67,9 @@ typedef struct tel_event {
                                 no media, session timer), not the far side */
     char digit;              /* DTMF */
     const char *refer_to;    /* TRANSFER: the target the peer asked for */
+    const char *display_name;   /* ANSWER: the answering party's name as its answer
+                                   gave it (SIP: the 200's To or Contact display
+                                   name), printable text; NULL: none */
 } tel_event;
 
 /* What the driver knows about a new incoming call. */

@@ -143,6 +143,20 @@ case_callee_bye() { # the gateway hangs up first: BYE to the caller, hangup_by a
         expect "hangup_by agent not seen" in_log calleebye "dial ended: answered by agent"
 }
 
+case_agent_name() { # a gateway's 200 names who answered: agent_name; none: the dialled number
+    EVIDENCE="$W/named.out $W/named_uas.out $W/unnamed.out $W/serve.log"
+    peer named_uas "$UAS" uas-named
+    p=$LAST
+    uac named named - -d 300 && reap $p || { WHY="the named call failed"; return 1; }
+    peer unnamed_uas "$UAS" -
+    p=$LAST
+    uac unnamed unnamed - -d 300 && reap $p || { WHY="the unnamed call failed"; return 1; }
+    expect "agent_name is not the 200's To display name (unquoted, control character dropped)" \
+        in_log named 'agent \[Sales "Desk" 7\] number named' &&
+        expect "agent_name is not the dialled number when the 200 names nobody" \
+            in_log unnamed 'agent \[unnamed\] number unnamed'
+}
+
 case_busy() { # 486 from the gateway: busy, the caller gets 486
     EVIDENCE="$W/busy.out $W/busy_uas.out $W/serve.log"
     sed 's/@CODE@/486/' "$SC/uac-reject.xml" >"$W/uac-486.xml"
@@ -353,7 +367,7 @@ case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, 
 }
 
 # SIP_CASES="seed fork" runs only those (debugging; KEEP=1 keeps the logs).
-for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye busy no_answer gateway_auth gateway_register \
+for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye agent_name busy no_answer gateway_auth gateway_register \
     registrar seed fork ring_all unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
     transfer agent_transfer hold_by_caller media load_100 overload shutdown}; do
     run "$c"
