@@ -173,6 +173,17 @@ typedef struct scn_settings {
     bool flood_drop;
 } scn_settings;
 
+/* A prompt file named by literal text (play.file: "menu.wav"), resolved
+ * below settings.media.sounds: `callroute check` looks at it (the scenario
+ * layer reads no file but the scenario). */
+typedef struct scn_prompt_ref {
+    struct scn_prompt_ref *next;
+    const char *name;          /* as written */
+    const char *path;          /* resolved */
+    const char *file, *at;     /* where: the scenario file and the node's path */
+    unsigned line, col;
+} scn_prompt_ref;
+
 typedef struct scn_program {
     int refcount;
     cr_arena arena;            /* owns everything below */
@@ -194,6 +205,7 @@ typedef struct scn_program {
     struct scn_release *releases;
     struct scn_lookup *lookup;   /* private: name indexes for the lookups below */
     long revision;             /* set by the loader of a running service (1, 2, ...); 0 */
+    scn_prompt_ref *prompts;   /* literal prompt names, in reverse file order */
 } scn_program;
 
 /* Loads, validates and compiles FILE using the application REGISTRY
