@@ -257,6 +257,20 @@ eng_strand *eng_strand_spawn(eng_strand *s, const scn_actions *list, const char 
  * runs LIST in a new strand. */
 void eng_event_register(eng_strand *s, unsigned mask, bool once, const scn_actions *list);
 
+/* ---- speech ---------------------------------------------------------- */
+
+/* Speaks TEXT to the caller: synthesised on the worker pool (or taken from
+ * the engine's speech cache: settings.media.tts_cache) then played, DONE
+ * called as a driver operation's (digit 0). LANGUAGE/VOICE NULL or "":
+ * settings.media.tts_language / tts_voice. A log record in the trace says
+ * what was said and whether it was synthesised or cached. NULL (and the
+ * action's failure set) when it cannot start. */
+typedef struct eng_speech eng_speech;
+eng_speech *eng_speak(eng_strand *s, const char *text, const char *language, const char *voice,
+                      tel_op_done_cb done, void *arg);
+/* Stops it; DONE is not called afterwards. */
+void eng_speech_cancel(eng_speech *sp);
+
 /* ---- the trace from applications ------------------------------------- */
 
 void eng_trace_log(eng_strand *s, const char *level, const char *fmt, ...)

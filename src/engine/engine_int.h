@@ -171,6 +171,7 @@ struct eng_engine {
     struct eng_kv *agents;
     struct eng_kv *groups;
     unsigned rng;
+    struct media_tts_cache *tts;   /* synthesised speech, across calls (speech.c) */
 };
 
 typedef struct eng_kv {

@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct tel_driver tel_driver;
 typedef struct tel_leg tel_leg;
@@ -136,6 +137,10 @@ typedef struct tel_driver_ops {
                     tel_op_done_cb cb, void *arg);
     tel_op *(*tone)(tel_driver *d, tel_leg *leg, tel_tone tone, double seconds,
                     tel_op_done_cb cb, void *arg);
+    /* Plays COUNT samples of 8 kHz mono audio (synthesised speech). PCM
+     * stays the caller's: valid until the callback or op_cancel. */
+    tel_op *(*play_pcm)(tel_driver *d, tel_leg *leg, const int16_t *pcm, size_t count,
+                        tel_op_done_cb cb, void *arg);
     /* Records what LEG sends (after a beep of TEL_BEEP_SECONDS) until
      * max_seconds, op_cancel (the file is kept), or the leg's end: then it
      * completes with status 0 (a recording the caller's hangup ended is a

@@ -340,6 +340,13 @@ static tel_op *op_play(tel_driver *t, tel_leg *leg, const char *path, bool inter
     return op_start(d, leg, secs, cb, arg);
 }
 
+static tel_op *op_play_pcm(tel_driver *t, tel_leg *leg, const int16_t *pcm, size_t count,
+                           tel_op_done_cb cb, void *arg)
+{
+    (void)pcm;
+    return op_start(sim_of(t), leg, (double)count / 8000.0, cb, arg);
+}
+
 static tel_op *op_tone(tel_driver *t, tel_leg *leg, tel_tone tone, double seconds,
                        tel_op_done_cb cb, void *arg)
 {
@@ -401,6 +408,7 @@ static const tel_driver_ops sim_ops = {
     .transfer = op_transfer,
     .play = op_play,
     .tone = op_tone,
+    .play_pcm = op_play_pcm,
     .record = op_record,
     .op_cancel = op_cancel,
     .leg_release = op_leg_release,

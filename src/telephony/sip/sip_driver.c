@@ -520,6 +520,13 @@ static tel_op *tone_op(tel_driver *td, tel_leg *leg, tel_tone tone, double secon
     return sip_media_tone(leg, tone, seconds, cb, arg);
 }
 
+static tel_op *play_pcm_op(tel_driver *td, tel_leg *leg, const int16_t *pcm, size_t count,
+                           tel_op_done_cb cb, void *arg)
+{
+    (void)td;
+    return sip_media_play_pcm(leg, pcm, count, cb, arg);
+}
+
 static tel_op *record_op(tel_driver *td, tel_leg *leg, const char *path, double max_seconds,
                          bool beep, tel_op_done_cb cb, void *arg)
 {
@@ -552,6 +559,7 @@ static const tel_driver_ops sip_ops = {
     .transfer = transfer_op,
     .play = play_op,
     .tone = tone_op,
+    .play_pcm = play_pcm_op,
     .record = record_op,
     .op_cancel = op_cancel_op,
     .leg_release = leg_release_op,

@@ -115,6 +115,8 @@ struct tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible
                               tel_op_done_cb cb, void *arg);
 struct tel_op *sip_media_tone(sip_leg *leg, tel_tone tone, double seconds,
                               tel_op_done_cb cb, void *arg);
+struct tel_op *sip_media_play_pcm(sip_leg *leg, const int16_t *pcm, size_t count,
+                                  tel_op_done_cb cb, void *arg);
 struct tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, bool beep,
                                 tel_op_done_cb cb, void *arg);
 void sip_media_cancel(sip_driver *d, struct tel_op *op);

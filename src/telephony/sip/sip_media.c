@@ -23,7 +23,7 @@
 #define FRAME 160
 #define RATE 8000
 
-typedef enum { OP_PLAY, OP_TONE, OP_RECORD } op_kind;
+typedef enum { OP_PLAY, OP_TONE, OP_RECORD, OP_PCM } op_kind;
 
 struct tel_op {
     sip_driver *d;
@@ -40,6 +40,9 @@ struct tel_op {
     long pos, limit;           /* samples produced; limit 0: until cancelled */
     /* record */
     long beep_left, rec_limit, rec_ticks;
+    /* pcm: the caller's samples */
+    const int16_t *pcm;
+    size_t pcm_count, pcm_pos;
     unsigned gen;
     struct tel_op *next, *prev;
 };
@@ -137,6 +140,20 @@ static bool step(tel_op *op)
         if (can_send(leg))
             rtp_send_pcm(leg->rtp, pcm, FRAME);
         return n < FRAME;
+    }
+    case OP_PCM: {
+        size_t n = op->pcm_count - op->pcm_pos;
+        if (n == 0)
+            return true;
+        if (n > FRAME)
+            n = FRAME;
+        memcpy(pcm, op->pcm + op->pcm_pos, n * sizeof pcm[0]);
+        if (n < FRAME)
+            memset(pcm + n, 0, (FRAME - n) * sizeof pcm[0]);
+        op->pcm_pos += n;
+        if (can_send(leg))
+            rtp_send_pcm(leg->rtp, pcm, FRAME);
+        return op->pcm_pos >= op->pcm_count;
     }
     case OP_TONE:
         tone_fill(op, pcm, FRAME);
@@ -243,6 +260,14 @@ tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible, tel_o
                  "e.g. sox IN -r 8000 -c 1 OUT.wav", path, info.samplerate, info.channels);
         op->error = cr_xstrdup(msg);
     }
+    return op;
+}
+
+tel_op *sip_media_play_pcm(sip_leg *leg, const int16_t *pcm, size_t count, tel_op_done_cb cb, void *arg)
+{
+    tel_op *op = op_new(leg, OP_PCM, cb, arg);
+    op->pcm = pcm;
+    op->pcm_count = pcm ? count : 0;
     return op;
 }
 
