@@ -131,6 +131,30 @@ bool eng_call_bridged(eng_call *c) { return c->bridged != NULL; }
 cr_arena *eng_call_arena(eng_call *c) { return &c->arena; }
 const char *eng_call_route(eng_call *c) { return c->route ? c->route->name : NULL; }
 
+void *eng_call_slot(eng_call *c, const void *key)
+{
+    for (eng_slot *sl = c->slots; sl; sl = sl->next)
+        if (sl->key == key)
+            return sl->value;
+    return NULL;
+}
+
+void eng_call_set_slot(eng_call *c, const void *key, void *value, void (*finish)(void *value))
+{
+    for (eng_slot *sl = c->slots; sl; sl = sl->next)
+        if (sl->key == key) {
+            sl->value = value;
+            sl->finish = finish;
+            return;
+        }
+    eng_slot *sl = cr_arena_alloc(&c->arena, sizeof *sl);
+    sl->key = key;
+    sl->value = value;
+    sl->finish = finish;
+    sl->next = c->slots;
+    c->slots = sl;
+}
+
 /* ---- call events ---- */
 
 /* Handlers of KIND run after the call ended: hangup, and the transfer the
@@ -473,6 +497,9 @@ void eng_call_finish(eng_call *c)
     eng_emit(c, NULL, &r);
     if (e->opt.call_done)
         e->opt.call_done(e->opt.call_done_arg, c);
+    for (eng_slot *sl = c->slots; sl; sl = sl->next)
+        if (sl->finish && sl->value)
+            sl->finish(sl->value);
     if (c->leg && e->tel)
         e->tel->ops->leg_release(e->tel, c->leg);
     c->leg = NULL;

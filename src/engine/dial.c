@@ -315,6 +315,7 @@ static void on_answer(eng_dial *d, eng_leg *leg)
     eng_call_answer(c);
     drv(d)->ops->bridge(drv(d), c->leg, leg->tl);
     c->bridged = (struct eng_leg *)leg;
+    eng_record_bridged(c);
     eng_call_event(c, SCN_EV_BRIDGE, NULL, leg->label, NULL);
     handlers(d, SCN_EV_ANSWER);
 }
@@ -437,6 +438,12 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
     default:
         break;
     }
+}
+
+tel_leg *eng_call_agent_leg(eng_call *c)
+{
+    eng_leg *leg = (eng_leg *)c->bridged;
+    return leg && leg->state == LEG_UP ? leg->tl : NULL;
 }
 
 /* Sets the outcome variables, attributed to the dial action. */

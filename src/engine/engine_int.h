@@ -110,6 +110,13 @@ typedef struct eng_handler {
 
 struct eng_leg;
 
+typedef struct eng_slot {
+    struct eng_slot *next;
+    const void *key;
+    void *value;
+    void (*finish)(void *value);
+} eng_slot;
+
 struct eng_call {
     uint8_t tag;               /* ENG_TAG_CALL */
     eng_engine *e;
@@ -138,6 +145,7 @@ struct eng_call {
     const char *hangup_by, *hangup_cause;
     int hangup_code;
     double answer_time;
+    eng_slot *slots;           /* eng_call_set_slot (arena) */
     eng_leg_log *leg_log;      /* in the arena; grown by doubling */
     size_t leg_log_count, leg_log_cap;
     eng_call *check_next;
@@ -218,6 +226,9 @@ void eng_strand_release(eng_strand *s);
 
 /* Appends an attempt to the call's leg log (calls.c). */
 void eng_call_log_leg(eng_call *c, const eng_leg_log *rec);
+
+/* recording.c: the call was just bridged (a recording may wait for it). */
+void eng_record_bridged(eng_call *c);
 
 /* dial.c */
 void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev);

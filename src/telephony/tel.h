@@ -147,6 +147,13 @@ typedef struct tel_driver_ops {
      * good one). DTMF does not end it: the engine does that. */
     tel_op *(*record)(tel_driver *d, tel_leg *leg, const char *path, double max_seconds,
                       bool beep, tel_op_done_cb cb, void *arg);
+    /* Taps a bridged pair (record_call): every 20 ms FRAMES gets 160
+     * samples of what A sends and 160 of what B sends, aligned in time
+     * (silence for a side that sent nothing then), until op_cancel or
+     * either leg ends (then DONE, status 0). */
+    tel_op *(*tap)(tel_driver *d, tel_leg *a, tel_leg *b,
+                   void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
+                   tel_op_done_cb done, void *arg);
     /* Stops an operation; its callback is not called afterwards. */
     void (*op_cancel)(tel_driver *d, tel_op *op);
     /* The engine is done with the leg (after hangup): the driver may free it. */

@@ -38,7 +38,8 @@ struct tel_op {
     void *arg;
     loop_timer *timer;
     int status;
-    bool is_record;          /* ends (ok) when its leg ends */
+    bool is_record;          /* ends (ok) when its leg ends (or leg2's: a tap) */
+    tel_leg *leg2;
     char msg[300];
 };
 
@@ -117,7 +118,7 @@ static void end_recordings(tel_leg *leg)
 {
     sim_driver *d = leg->d;
     for (tel_op *op = d->ops; op; op = op->next)
-        if (op->leg == leg && op->is_record && op->timer) {
+        if ((op->leg == leg || op->leg2 == leg) && op->is_record && op->timer) {
             loop_timer_stop(d->l, op->timer);
             op->timer = loop_timer_start(d->l, 0, op_timer_cb, op);
         }
@@ -367,6 +368,22 @@ static tel_op *op_record(tel_driver *t, tel_leg *leg, const char *path, double m
     return op;
 }
 
+/* A tap hears silence (the simulated parties send nothing): no frames; it
+ * lasts until cancelled or a leg ends. */
+static tel_op *op_tap(tel_driver *t, tel_leg *a, tel_leg *b,
+                      void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
+                      tel_op_done_cb done, void *arg)
+{
+    (void)frames;
+    sim_driver *d = sim_of(t);
+    tel_op *op = op_start(d, a, d->max_media, done, arg);
+    op->is_record = true;
+    op->leg2 = b;
+    if (a->ended || b->ended)
+        end_recordings(a);
+    return op;
+}
+
 static void op_cancel(tel_driver *t, tel_op *op)
 {
     sim_driver *d = sim_of(t);
@@ -409,6 +426,7 @@ static const tel_driver_ops sim_ops = {
     .play = op_play,
     .tone = op_tone,
     .play_pcm = op_play_pcm,
+    .tap = op_tap,
     .record = op_record,
     .op_cancel = op_cancel,
     .leg_release = op_leg_release,

@@ -534,6 +534,14 @@ static tel_op *record_op(tel_driver *td, tel_leg *leg, const char *path, double 
     return sip_media_record(leg, path, max_seconds, beep, cb, arg);
 }
 
+static tel_op *tap_op(tel_driver *td, tel_leg *a, tel_leg *b,
+                      void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
+                      tel_op_done_cb done, void *arg)
+{
+    (void)td;
+    return sip_media_tap(a, b, frames, done, arg);
+}
+
 static void op_cancel_op(tel_driver *td, tel_op *op) { sip_media_cancel(DRV(td), op); }
 
 static void leg_release_op(tel_driver *td, tel_leg *leg)
@@ -560,6 +568,7 @@ static const tel_driver_ops sip_ops = {
     .play = play_op,
     .tone = tone_op,
     .play_pcm = play_pcm_op,
+    .tap = tap_op,
     .record = record_op,
     .op_cancel = op_cancel_op,
     .leg_release = leg_release_op,
