@@ -189,7 +189,7 @@ static void compile_sip(scn_cx *x, const scn_node *n)
 static void compile_media(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"sounds", "recordings", "rtp_ports", "address", "rtp_timeout",
-                                       "hold_music", "tts_language", "tts_voice", "tts_cache", NULL};
+                                       "tts_language", "tts_voice", "tts_cache", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.media"))
         return;
@@ -230,12 +230,6 @@ static void compile_media(scn_cx *x, const scn_node *n)
                 scn_cx_error(&x->pub, v, "expected a unicast IPv4 address of this host like \"192.0.2.10\", got '%s'", a);
             else if (a)
                 s->media_address = a;
-        }
-    if ((v = scn_map_get(n, "hold_music")))
-        SCN_WITH_KEY(x, "hold_music") {
-            const char *p = scn_expect_string(x, v, "a prompt file below settings.media.sounds");
-            if (p && *p)
-                s->hold_music = p;
         }
     for (int i = 0; i < 2; i++) {
         const char *key = i ? "tts_voice" : "tts_language";

@@ -143,8 +143,6 @@ typedef struct scn_settings {
     int rtp_port_min, rtp_port_max;
     const char *media_address; /* IPv4 that RTP binds and SDP announces; NULL: the SIP address */
     double rtp_timeout;        /* seconds without RTP on an answered leg not on hold; 0: off */
-    const char *hold_music;    /* a prompt below sounds (as written), played to the other party
-                                  while one holds; NULL: the hold is passed on */
     const char *tts_language, *tts_voice;   /* speech defaults (espeak-ng names) */
     int tts_cache_mb;          /* bound of the speech cache */
     const char *smtp_url, *smtp_from, *smtp_outbox, *smtp_user, *smtp_password;
