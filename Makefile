@@ -8,7 +8,7 @@
 #   make bench      benchmarks -> BENCHMARKS.md (QUICK=1 for a short run)
 #   make deb        build/callroute_VERSION_ARCH.deb (debhelper, debian/)
 
-PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd libsystemd libcrypto
+PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd libsystemd libcrypto espeak-ng samplerate
 CC        ?= cc
 CSTD      := -std=c11 -D_GNU_SOURCE
 WARN      := -Wall -Wextra -Werror

@@ -3,22 +3,26 @@
  * interruptible, read_digits prompts) are handled here from the caller's
  * DTMF events, so every driver behaves the same. */
 #include <stddef.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "apps/registry.h"
 #include "engine/engine.h"
+#include "scenario/compile.h"
 #include "scenario/param.h"
 
 #define F(type, field) offsetof(type, field)
 
 typedef struct play_params {
     scn_templates file;
+    scn_templates tts;
     bool interruptible;
 } play_params;
 
 typedef struct read_digits_params {
     scn_templates prompt;
+    scn_templates tts;
     long max_digits;
     double timeout;
     const char *terminator;
@@ -30,6 +34,7 @@ typedef struct record_params {
     const scn_template *file;
     double max_seconds;
     bool beep;
+    const char *terminators;
 } record_params;
 
 static const char *const tones[] = {"ringback", "busy", "beep", NULL};
@@ -40,16 +45,22 @@ typedef struct tone_params {
 } tone_params;
 
 static const scn_param play_spec[] = {
-    {.name = "file", .type = P_TEMPLATES, .offset = F(play_params, file), .flags = P_REQ | P_NONEMPTY | P_FILE_SOUNDS,
+    {.name = "file", .type = P_TEMPLATES, .offset = F(play_params, file),
+     .flags = P_EXACTLY_ONE | P_NONEMPTY | P_FILE_SOUNDS,
      .doc = "a prompt (8 kHz mono WAV) or a list played in order; a path below settings.media.sounds"},
+    {.name = "tts", .type = P_TEMPLATES, .offset = F(play_params, tts), .flags = P_EXACTLY_ONE | P_NONEMPTY,
+     .doc = "text (a template) spoken instead of a file, or a list; settings.media.tts_language/tts_voice"},
     {.name = "interruptible", .type = P_BOOL, .offset = F(play_params, interruptible), .def = "false",
      .doc = "a DTMF digit stops the prompt and is kept in `dtmf`"},
     SCN_PARAM_END,
 };
 
 static const scn_param read_digits_spec[] = {
-    {.name = "prompt", .type = P_TEMPLATES, .offset = F(read_digits_params, prompt), .flags = P_FILE_SOUNDS,
+    {.name = "prompt", .type = P_TEMPLATES, .offset = F(read_digits_params, prompt),
+     .flags = P_FILE_SOUNDS | P_AT_MOST_ONE,
      .doc = "prompt played (interruptibly) before collecting; a path below settings.media.sounds"},
+    {.name = "tts", .type = P_TEMPLATES, .offset = F(read_digits_params, tts), .flags = P_AT_MOST_ONE,
+     .doc = "text spoken (interruptibly) instead of a prompt file"},
     {.name = "max_digits", .type = P_INT, .offset = F(read_digits_params, max_digits), .def = "1",
      .min = 1, .max = 64, .doc = "stop after this many digits"},
     {.name = "timeout", .type = P_DURATION, .offset = F(read_digits_params, timeout), .def = "5",
@@ -70,6 +81,8 @@ static const scn_param record_spec[] = {
      .min = 0.1, .max = 86400, .doc = "longest recording"},
     {.name = "beep", .type = P_BOOL, .offset = F(record_params, beep), .def = "true",
      .doc = "play a beep first"},
+    {.name = "terminators", .type = P_STRING, .offset = F(record_params, terminators), .def = "#",
+     .doc = "DTMF digits that end the recording (\"\": none); other digits are ignored"},
     SCN_PARAM_END,
 };
 
@@ -86,7 +99,9 @@ static const scn_param tone_spec[] = {
 typedef struct media_op {
     eng_strand *s;
     tel_op *op;
-    const char **files;      /* resolved paths, in the call arena */
+    eng_speech *speech;      /* a tts item being synthesised or spoken */
+    const char **files;      /* resolved paths or rendered texts, in the call arena */
+    bool tts;                /* the items are texts to speak */
     size_t nfiles, next;
     bool interruptible;
     /* read_digits */
@@ -97,6 +112,8 @@ typedef struct media_op {
     loop_timer *timer;
     bool collecting;
     double started;
+    const char *terminators; /* record */
+    tel_op_done_cb item_done;
 } media_op;
 
 static tel_driver *drv_of(eng_strand *s) { return eng_engine_driver(eng_strand_engine(s)); }
@@ -126,8 +143,51 @@ static bool resolve_files(eng_strand *s, const scn_templates *t, const char ***f
     return true;
 }
 
+/* Renders each text of T into the call arena (speech items). */
+static void render_texts(eng_strand *s, const scn_templates *t, const char ***items, size_t *n)
+{
+    cr_arena *a = eng_call_arena(eng_strand_call(s));
+    *items = cr_arena_alloc(a, (t->count ? t->count : 1) * sizeof **items);
+    *n = 0;
+    for (size_t i = 0; i < t->count; i++)
+        (*items)[(*n)++] = eng_render_keep(s, t->items[i], SCN_ESC_NONE);
+}
+
+static void speech_done_cb(void *arg, int status, const char *msg, char digit);
+static void finish(media_op *m, app_status st);
+
+/* Starts item M->files[M->next++] (a file, or a text to speak); DONE gets
+ * its end. False (the action failed) when it cannot start. */
+static bool start_item(media_op *m, tel_op_done_cb done)
+{
+    tel_driver *d = drv_of(m->s);
+    const char *f = m->files[m->next++];
+    m->item_done = done;
+    if (m->tts) {
+        m->speech = eng_speak(m->s, f, NULL, NULL, speech_done_cb, m);
+        return m->speech != NULL;
+    }
+    m->op = d->ops->play(d, eng_call_leg(eng_strand_call(m->s)), f, false, done, m);
+    if (!m->op) {
+        finish(m, eng_fail(m->s, "cannot play '%s'", f));
+        return false;
+    }
+    return true;
+}
+
+static void speech_done_cb(void *arg, int status, const char *msg, char digit)
+{
+    media_op *m = arg;
+    m->speech = NULL;
+    m->item_done(m, status, msg, digit);
+}
+
 static void op_stop(media_op *m)
 {
+    if (m->speech) {
+        eng_speech_cancel(m->speech);
+        m->speech = NULL;
+    }
     if (m->op) {
         tel_driver *d = drv_of(m->s);
         d->ops->op_cancel(d, m->op);
@@ -181,11 +241,7 @@ static void play_next(media_op *m)
         finish(m, APP_DONE);
         return;
     }
-    tel_driver *d = drv_of(m->s);
-    const char *f = m->files[m->next++];
-    m->op = d->ops->play(d, eng_call_leg(eng_strand_call(m->s)), f, false, play_done_cb, m);
-    if (!m->op)
-        finish(m, eng_fail(m->s, "cannot play '%s'", f));
+    start_item(m, play_done_cb);
 }
 
 static void play_dtmf_cb(eng_strand *s, char digit, void *arg)
@@ -204,9 +260,12 @@ static app_status play_run(eng_strand *s, const scn_action *a)
         return eng_fail(s, "no caller leg");
     const char **files, *why;
     size_t nfiles;
-    if (!resolve_files(s, &p->file, &files, &nfiles, &why))
+    if (p->tts.count)
+        render_texts(s, &p->tts, &files, &nfiles);
+    else if (!resolve_files(s, &p->file, &files, &nfiles, &why))
         return eng_fail(s, "cannot play: %s", why);
     media_op *m = op_new(s);
+    m->tts = p->tts.count > 0;
     m->interruptible = p->interruptible;
     m->files = files;
     m->nfiles = nfiles;
@@ -281,6 +340,10 @@ static void rd_dtmf_cb(eng_strand *s, char digit, void *arg)
             d->ops->op_cancel(d, m->op);
             m->op = NULL;
         }
+        if (m->speech) {
+            eng_speech_cancel(m->speech);
+            m->speech = NULL;
+        }
         m->collecting = true;
     }
     if (rd_digit(m, digit))
@@ -311,11 +374,7 @@ static void rd_prompt_next(media_op *m)
         rd_arm(m);
         return;
     }
-    tel_driver *d = drv_of(m->s);
-    const char *f = m->files[m->next++];
-    m->op = d->ops->play(d, eng_call_leg(eng_strand_call(m->s)), f, false, rd_prompt_cb, m);
-    if (!m->op)
-        finish(m, eng_fail(m->s, "cannot play '%s'", f));
+    start_item(m, rd_prompt_cb);
 }
 
 static void rd_attempt(media_op *m)
@@ -333,9 +392,12 @@ static app_status read_digits_run(eng_strand *s, const scn_action *a)
         return eng_fail(s, "no caller leg");
     const char **files, *why;
     size_t nfiles;
-    if (!resolve_files(s, &p->prompt, &files, &nfiles, &why))
+    if (p->tts.count)
+        render_texts(s, &p->tts, &files, &nfiles);
+    else if (!resolve_files(s, &p->prompt, &files, &nfiles, &why))
         return eng_fail(s, "cannot play: %s", why);
     media_op *m = op_new(s);
+    m->tts = p->tts.count > 0;
     m->rd = p;
     m->files = files;
     m->nfiles = nfiles;
@@ -346,17 +408,35 @@ static app_status read_digits_run(eng_strand *s, const scn_action *a)
 
 /* ---- record ---- */
 
+/* record_duration: from the end of the beep (m->started) to now. */
+static void record_set_duration(media_op *m)
+{
+    double d = loop_now(eng_strand_loop(m->s)) - m->started;
+    eng_strand_var_set(m->s, "record_duration", cr_val_num(d > 0 ? d : 0));
+}
+
 static void record_done_cb(void *arg, int status, const char *msg, char digit)
 {
     (void)digit;
     media_op *m = arg;
     m->op = NULL;
-    eng_strand_var_set(m->s, "record_duration",
-                       cr_val_num(loop_now(eng_strand_loop(m->s)) - m->started));
+    record_set_duration(m);
     if (status < 0)
         finish(m, eng_fail(m->s, "%s", msg ? msg : "recording failed"));
     else
         finish(m, APP_DONE);
+}
+
+/* A terminator ends the recording (the driver keeps the file); any other
+ * digit is ignored. */
+static void record_dtmf_cb(eng_strand *s, char digit, void *arg)
+{
+    (void)s;
+    media_op *m = arg;
+    if (!digit || !strchr(m->terminators, digit))
+        return;
+    record_set_duration(m);
+    finish(m, APP_DONE);
 }
 
 static app_status record_run(eng_strand *s, const scn_action *a)
@@ -370,11 +450,155 @@ static app_status record_run(eng_strand *s, const scn_action *a)
         return eng_fail(s, "cannot record: %s", why);
     eng_strand_var_set(s, "record_file", cr_val_cstr(path));
     media_op *m = op_new(s);
-    m->started = loop_now(eng_strand_loop(s));
+    m->started = loop_now(eng_strand_loop(s)) + (p->beep ? TEL_BEEP_SECONDS : 0);
+    m->terminators = p->terminators ? p->terminators : "";
     tel_driver *d = drv_of(s);
     m->op = d->ops->record(d, eng_call_leg(c), path, p->max_seconds, p->beep, record_done_cb, m);
     if (!m->op)
         return eng_fail(s, "cannot record to '%s'", path);
+    if (*m->terminators)
+        eng_dtmf_watch(s, record_dtmf_cb, m);
+    return APP_PENDING;
+}
+
+static bool record_check(scn_compile_ctx *cx, const scn_node *action, void *params)
+{
+    const record_params *p = params;
+    if (!p->terminators || strspn(p->terminators, "0123456789*#ABCD") == strlen(p->terminators))
+        return true;
+    scn_cx_error(cx, scn_map_get(action, "terminators"),
+                 "terminators are DTMF digits (0-9, *, #, A-D), got '%s'", p->terminators);
+    return false;
+}
+
+/* ---- say ---- */
+
+typedef struct say_params {
+    const scn_template *text, *number, *digits, *date;
+    const char *language, *voice;
+    bool interruptible;
+} say_params;
+
+static const scn_param say_spec[] = {
+    {.name = "text", .type = P_TEMPLATE, .offset = F(say_params, text), .flags = P_EXACTLY_ONE,
+     .doc = "what to say (a template)"},
+    {.name = "number", .type = P_TEMPLATE, .offset = F(say_params, number), .flags = P_EXACTLY_ONE,
+     .doc = "a number said as one (42: forty-two)"},
+    {.name = "digits", .type = P_TEMPLATE, .offset = F(say_params, digits), .flags = P_EXACTLY_ONE,
+     .doc = "digits said one by one (a phone number, a PIN); other characters are skipped"},
+    {.name = "date", .type = P_TEMPLATE, .offset = F(say_params, date), .flags = P_EXACTLY_ONE,
+     .doc = "a date YYYY-MM-DD (or `today`): month by name in English, as digits otherwise"},
+    {.name = "language", .type = P_STRING, .offset = F(say_params, language),
+     .doc = "an espeak-ng language (en-us, en, ru, de, ...); default settings.media.tts_language"},
+    {.name = "voice", .type = P_STRING, .offset = F(say_params, voice),
+     .doc = "an espeak-ng voice variant (f3, m2, ...); default settings.media.tts_voice"},
+    {.name = "interruptible", .type = P_BOOL, .offset = F(say_params, interruptible), .def = "false",
+     .doc = "a DTMF digit stops it and is kept in `dtmf`"},
+    SCN_PARAM_END,
+};
+
+static bool name_ok(const char *s)
+{
+    return !s || (strlen(s) <= 40 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                               "0123456789-_") == strlen(s));
+}
+
+static bool say_check(scn_compile_ctx *cx, const scn_node *action, void *params)
+{
+    const say_params *p = params;
+    bool ok = true;
+    if (!name_ok(p->language)) {
+        scn_cx_error(cx, scn_map_get(action, "language"), "language is an espeak-ng name (en-us, ru, ...), "
+                     "got '%s'", p->language);
+        ok = false;
+    }
+    if (!name_ok(p->voice)) {
+        scn_cx_error(cx, scn_map_get(action, "voice"), "voice is an espeak-ng variant (f3, m2, ...), got '%s'",
+                     p->voice);
+        ok = false;
+    }
+    return ok;
+}
+
+static const char *const months[] = {"January", "February", "March", "April", "May", "June", "July",
+                                     "August", "September", "October", "November", "December"};
+
+/* The text to speak, in the scratch arena; NULL (the action failed) when
+ * the rendered value is not what the parameter takes. */
+static const char *say_text(eng_strand *s, const say_params *p, app_status *st)
+{
+    cr_arena *a = eng_call_arena(eng_strand_call(s));
+    const char *lang = p->language ? p->language : eng_call_program(eng_strand_call(s))->settings.tts_language;
+    if (p->text)
+        return eng_render(s, p->text, SCN_ESC_NONE);
+    if (p->number) {
+        const char *v = eng_render(s, p->number, SCN_ESC_NONE);
+        double d;
+        if (!cr_val_as_number(cr_val_cstr(v), &d)) {
+            *st = eng_fail(s, "say: '%s' is not a number", v);
+            return NULL;
+        }
+        return v;
+    }
+    if (p->digits) {
+        const char *v = eng_render(s, p->digits, SCN_ESC_NONE);
+        size_t n = strlen(v);
+        char *out = cr_arena_alloc(a, 2 * n + 1), *w = out;
+        for (size_t i = 0; i < n; i++)
+            if (v[i] >= '0' && v[i] <= '9') {
+                if (w > out)
+                    *w++ = ' ';
+                *w++ = v[i];
+            }
+        *w = '\0';
+        if (w == out) {
+            *st = eng_fail(s, "say: '%s' has no digits", v);
+            return NULL;
+        }
+        return out;
+    }
+    const char *v = eng_render(s, p->date, SCN_ESC_NONE);
+    int y, m, d, used = 0;
+    if (strcmp(v, "today") == 0) {
+        const scn_env *env = eng_strand_env(s);
+        time_t t = (time_t)env->now + env->utc_offset;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday;
+    } else if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || v[used] || m < 1 || m > 12 || d < 1 ||
+               d > 31) {
+        *st = eng_fail(s, "say: '%s' is not a date (YYYY-MM-DD or today)", v);
+        return NULL;
+    }
+    if (strncmp(lang ? lang : "en", "en", 2) == 0)
+        return cr_arena_printf(a, "%s %d, %d", months[m - 1], d, y);
+    return cr_arena_printf(a, "%d.%d.%d", d, m, y);
+}
+
+static void say_done_cb(void *arg, int status, const char *msg, char digit)
+{
+    (void)digit;
+    media_op *m = arg;
+    m->speech = NULL;
+    finish(m, status < 0 ? eng_fail(m->s, "%s", msg ? msg : "say failed") : APP_DONE);
+}
+
+static app_status say_run(eng_strand *s, const scn_action *a)
+{
+    const say_params *p = a->params;
+    if (!eng_call_leg(eng_strand_call(s)))
+        return eng_fail(s, "no caller leg");
+    app_status st = APP_FAILED;
+    const char *text = say_text(s, p, &st);
+    if (!text)
+        return st;
+    eng_strand_var_set(s, "say_text", cr_val_cstr(text));
+    media_op *m = op_new(s);
+    if (p->interruptible) {
+        eng_strand_var_set(s, "dtmf", cr_val_cstr(""));
+        eng_dtmf_watch(s, play_dtmf_cb, m);
+    }
+    m->speech = eng_speak(s, text, p->language, p->voice, say_done_cb, m);
     return APP_PENDING;
 }
 
@@ -411,8 +635,12 @@ const app_def app_media_table[] = {
      .params = read_digits_spec, .params_size = sizeof(read_digits_params),
      .flags = APP_MEDIA | APP_WAITS | APP_OWN_TIMEOUT, .run = read_digits_run, .cancel = media_cancel},
     {.name = "record", .family = "media", .summary = "Record the caller to a WAV file.",
-     .params = record_spec, .params_size = sizeof(record_params), .flags = APP_MEDIA | APP_WAITS,
-     .run = record_run, .cancel = media_cancel},
+     .params = record_spec, .params_size = sizeof(record_params),
+     .flags = APP_MEDIA | APP_WAITS | APP_OUTLIVES_HANGUP, .check = record_check, .run = record_run,
+     .cancel = media_cancel},
+    {.name = "say", .family = "media", .summary = "Say text, a number, digits or a date (speech synthesis).",
+     .params = say_spec, .params_size = sizeof(say_params), .flags = APP_MEDIA | APP_WAITS,
+     .check = say_check, .run = say_run, .cancel = media_cancel},
     {.name = "tone", .family = "media", .summary = "Play a tone (ringback, busy, beep).",
      .params = tone_spec, .params_size = sizeof(tone_params), .flags = APP_MEDIA | APP_WAITS,
      .run = tone_run, .cancel = media_cancel},

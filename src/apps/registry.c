@@ -1,7 +1,7 @@
 #include "apps/registry.h"
 
 const app_table app_registry[] = {
-    app_flow_table, app_call_table, app_media_table,
+    app_flow_table, app_call_table, app_media_table, app_recording_table,
     app_http_table, app_db_table,   app_email_table, app_history_table,
     NULL,
 };

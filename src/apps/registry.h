@@ -11,6 +11,7 @@ extern const app_table app_registry[];
 extern const app_def app_flow_table[];
 extern const app_def app_call_table[];
 extern const app_def app_media_table[];
+extern const app_def app_recording_table[];
 extern const app_def app_http_table[];
 extern const app_def app_db_table[];
 extern const app_def app_email_table[];

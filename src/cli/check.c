@@ -1,8 +1,10 @@
 /* check.c — `callroute check FILE... [--json]`: validate scenario files.
  * Exit 0 when every file is valid, 1 when any is invalid, 2 for a usage
  * error or a file that cannot be read. */
+#include <sndfile.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apps/registry.h"
 #include "cli/cli.h"
@@ -29,6 +31,33 @@ static void usage(FILE *out)
 
 static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }
 
+/* Warnings for the prompts named by literal text that play would refuse:
+ * missing, not audio libsndfile reads, or not 8 kHz mono. Warnings, not
+ * errors: a file may be put in place after the scenario. */
+static void check_prompts(const scn_program *p, scn_diags *d)
+{
+    for (const scn_prompt_ref *r = p->prompts; r; r = r->next) {
+        SF_INFO info = {0};
+        SNDFILE *f = sf_open(r->path, SFM_READ, &info);
+        if (!f) {
+            if (access(r->path, F_OK) != 0)
+                scn_diag_at(d, SCN_SEV_WARNING, r->file, r->line, r->col, r->at,
+                            "prompt '%s' does not exist (%s)", r->name, r->path);
+            else
+                scn_diag_at(d, SCN_SEV_WARNING, r->file, r->line, r->col, r->at,
+                            "prompt '%s' is not audio callroute can read (%s)", r->name, sf_strerror(NULL));
+            continue;
+        }
+        if (info.samplerate != 8000 || info.channels != 1 ||
+            (info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_WAV)
+            scn_diag_at(d, SCN_SEV_WARNING, r->file, r->line, r->col, r->at,
+                        "prompt '%s' is not an 8 kHz mono WAV (%d Hz, %d channel(s)): play refuses it; "
+                        "convert it, e.g. sox IN -r 8000 -c 1 OUT.wav", r->name, info.samplerate,
+                        info.channels);
+        sf_close(f);
+    }
+}
+
 /* Checks one file; returns the exit status it deserves. */
 static int check_one(const char *file, bool json)
 {
@@ -36,6 +65,8 @@ static int check_one(const char *file, bool json)
     scn_diags_init(&d);
     bool unreadable = false;
     scn_program *p = scn_program_load(file, app_registry, &d, &unreadable);
+    if (p)
+        check_prompts(p, &d);
     if (json) {
         cr_strbuf out = CR_STRBUF_INIT;
         scn_diags_json(&d, &out);

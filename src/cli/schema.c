@@ -58,8 +58,8 @@ static json_t *condition_defs(void)
                             "required", "var", "op", "properties", "var", "type", "string", "description",
                             "call variable, e.g. caller_number, called_number, source, sip.header.X-Foo", "op",
                             "enum", ops, "description", "comparison", "value", "description",
-                            "operand: text, a number (lt/le/gt/ge), a list (in/not_in), a regex (matches) or a "
-                            "dial pattern (pattern)",
+                            "operand: text, a number (lt/le/gt/ge), two numbers (between/not_between), a list "
+                            "(in/not_in), a regex (matches) or a dial pattern (pattern)",
                             "additionalProperties", 0);
     json_t *day_or_list = one_or_list(json_pack("{s:s}", "type", "string"));
     json_t *sched = json_pack(
@@ -76,9 +76,14 @@ static json_t *condition_defs(void)
                               "items", REF("condition"), "additionalProperties", 0);
     json_t *not = json_pack("{s:s,s:[s],s:{s:o},s:b}", "type", "object", "required", "not", "properties", "not",
                             REF("condition"), "additionalProperties", 0);
-    return json_pack("{s:s,s:[{s:s,s:s},o,o,o,o,o]}", "description",
-                     "a condition: {var, op, value}, {schedule}, {expr}, {match, conditions} or {not}", "anyOf",
-                     "type", "string", "description", "an expression", var, sched, expr, group, not);
+    json_t *member = json_pack("{s:s,s:[s],s:{s:{s:s,s:s}},s:b}", "type", "object", "required", "caller_group",
+                               "properties", "caller_group", "type", "string", "description",
+                               "a group of `groups:`: the caller is one of its users (source user:N)",
+                               "additionalProperties", 0);
+    return json_pack("{s:s,s:[{s:s,s:s},o,o,o,o,o,o]}", "description",
+                     "a condition: {var, op, value}, {schedule}, {expr}, {match, conditions}, {not} or "
+                     "{caller_group}", "anyOf",
+                     "type", "string", "description", "an expression", var, sched, expr, group, not, member);
 }
 
 /* ---- parameters ---------------------------------------------------------- */
@@ -516,6 +521,10 @@ static void print_markdown(FILE *out)
         fprintf(out, "| `%s` | %s | %s |\n", scn_event_names[e], scn_event_is_call(e) ? "yes" : "",
                 scn_event_is_dial(e) ? "yes" : "");
     fputs("<!-- /events -->\n", out);
+    fputs("<!-- ops -->\n| op | holds when the variable ... | value |\n| --- | --- | --- |\n", out);
+    for (int i = 0; scn_cond_op_names[i]; i++)
+        fprintf(out, "| `%s` | %s | %s |\n", scn_cond_op_names[i], scn_cond_op_docs[i], scn_cond_op_values[i]);
+    fputs("<!-- /ops -->\n", out);
 }
 
 int cli_schema(int argc, char **argv)

@@ -143,6 +143,30 @@ bool eng_call_bridged(eng_call *c) { return c->bridged != NULL; }
 cr_arena *eng_call_arena(eng_call *c) { return &c->arena; }
 const char *eng_call_route(eng_call *c) { return c->route ? c->route->name : NULL; }
 
+void *eng_call_slot(eng_call *c, const void *key)
+{
+    for (eng_slot *sl = c->slots; sl; sl = sl->next)
+        if (sl->key == key)
+            return sl->value;
+    return NULL;
+}
+
+void eng_call_set_slot(eng_call *c, const void *key, void *value, void (*finish)(void *value))
+{
+    for (eng_slot *sl = c->slots; sl; sl = sl->next)
+        if (sl->key == key) {
+            sl->value = value;
+            sl->finish = finish;
+            return;
+        }
+    eng_slot *sl = cr_arena_alloc(&c->arena, sizeof *sl);
+    sl->key = key;
+    sl->value = value;
+    sl->finish = finish;
+    sl->next = c->slots;
+    c->slots = sl;
+}
+
 /* ---- call events ---- */
 
 /* Handlers of EV run after the call ended: hangup, and a transfer the
@@ -470,13 +494,24 @@ void eng_call_grace_arm(eng_call *c)
         c->grace_timer = loop_timer_start(c->e->l, eng_settings_grace(c->prog), grace_cb, c);
 }
 
-static void cancel_all(eng_call *c)
+/* Cancels every strand at its wait, hangup handlers aside; with KEEP_OUTLIVING
+ * (a hangup, not the engine's shutdown) a strand waiting in an application
+ * that outlives the call goes on instead. */
+static void cancel_all(eng_call *c, bool keep_outliving)
 {
     c->dtmf_strand = NULL;
     for (eng_strand *s = c->strands, *next; s; s = next) {
         next = s->next;
-        if (s->kind != SK_HANGUP)
-            eng_strand_cancel(s, "hangup");
+        if (s->kind == SK_HANGUP)
+            continue;
+        if (keep_outliving && (s->state == ST_PENDING || s->state == ST_READY) && s->cur &&
+            (s->cur->app->flags & APP_OUTLIVES_HANGUP)) {
+            /* Its driver work ends with the call (a recording is complete);
+             * the strand goes on after it under hangup_grace. */
+            s->after_hangup = true;
+            continue;
+        }
+        eng_strand_cancel(s, "hangup");
     }
 }
 
@@ -501,7 +536,7 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
     eng_emit(c, NULL, &r);
     eng_var_set_str(c, "hangup_by", by);
     eng_var_set_str(c, "hangup_cause", cause);
-    cancel_all(c);
+    cancel_all(c, true);
     eng_call_event(c, SCN_EV_HANGUP, by, NULL, NULL);
     eng_call_grace_arm(c);
     eng_check_call(c);
@@ -529,6 +564,9 @@ void eng_call_finish(eng_call *c)
     eng_emit(c, NULL, &r);
     if (e->opt.call_done)
         e->opt.call_done(e->opt.call_done_arg, c);
+    for (eng_slot *sl = c->slots; sl; sl = sl->next)
+        if (sl->finish && sl->value)
+            sl->finish(sl->value);
     if (c->leg && e->tel)
         e->tel->ops->leg_release(e->tel, c->leg);
     c->leg = NULL;
@@ -568,7 +606,7 @@ void eng_call_free_all(eng_engine *e)
             if (c->leg)
                 e->tel->ops->hangup(e->tel, c->leg, cause_code("congestion", c->answered));
         }
-        cancel_all(c);
+        cancel_all(c, false);
     }
     while (e->rq_head) {
         eng_strand *s = e->rq_head;

@@ -37,6 +37,7 @@ typedef struct eng_leg {
     const char *gateway;
     double t_start, t_answer;
     bool logged;
+    const char *answer_name;   /* the display name its answer gave (arena), or NULL */
 } eng_leg;
 
 typedef struct eng_dial {
@@ -119,6 +120,17 @@ static void handlers(eng_dial *d, int ev)
     }
 }
 
+/* Who the agent is: a user's name; for a number or a URI the name the
+ * answering side gave, else the number dialled. */
+static const char *agent_name(const eng_leg *leg)
+{
+    if (leg->t->agent_name)
+        return leg->t->agent_name;
+    if (leg->t->kind == TEL_DIAL_USER)
+        return "";
+    return leg->answer_name ? leg->answer_name : leg->t->target;
+}
+
 static void leg_vars(eng_dial *d, eng_leg *leg, int code)
 {
     eng_call *c = d->c;
@@ -128,7 +140,7 @@ static void leg_vars(eng_dial *d, eng_leg *leg, int code)
         return;
     }
     eng_var_set_str(c, "agent_number", leg->t->target);
-    eng_var_set_str(c, "agent_name", leg->t->agent_name ? leg->t->agent_name : "");
+    eng_var_set_str(c, "agent_name", agent_name(leg));
     if (code)
         eng_var_set_num(c, "dial_sip_code", code);
 }
@@ -355,6 +367,7 @@ static void on_answer(eng_dial *d, eng_leg *leg)
     eng_call_answer(c);
     drv(d)->ops->bridge(drv(d), c->leg, leg->tl);
     c->bridged = (struct eng_leg *)leg;
+    eng_record_bridged(c);
     eng_call_event(c, SCN_EV_BRIDGE, NULL, leg->label, NULL);
     handlers(d, SCN_EV_ANSWER);
 }
@@ -432,10 +445,13 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
         break;
     }
     case TEL_EV_ANSWER:
-        if (d->answered)
+        if (d->answered) {
             leg_hangup(d, leg, 0);
-        else
+        } else {
+            if (ev->display_name && *ev->display_name)
+                leg->answer_name = cr_arena_strdup(&c->arena, ev->display_name);
             on_answer(d, leg);
+        }
         break;
     case TEL_EV_BUSY:
         leg_unanswered_end(d, leg, ev->sip_code ? ev->sip_code : 486, true);
@@ -478,6 +494,12 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
     }
 }
 
+tel_leg *eng_call_agent_leg(eng_call *c)
+{
+    eng_leg *leg = (eng_leg *)c->bridged;
+    return leg && leg->state == LEG_UP ? leg->tl : NULL;
+}
+
 /* Sets the outcome variables, attributed to the dial action. */
 static void outcome_vars(eng_dial *d, const char *status)
 {
@@ -496,8 +518,7 @@ static void outcome_vars(eng_dial *d, const char *status)
     eng_strand_var_set(s, "dial_sip_code", cr_val_num(code));
     eng_strand_var_set(s, "dial_duration", cr_val_num(dur));
     eng_strand_var_set(s, "agent_number", cr_val_cstr(who ? who->t->target : ""));
-    eng_strand_var_set(s, "agent_name",
-                       cr_val_cstr(who && who->t->agent_name ? who->t->agent_name : ""));
+    eng_strand_var_set(s, "agent_name", cr_val_cstr(who ? agent_name(who) : ""));
 }
 
 static void teardown(eng_dial *d)

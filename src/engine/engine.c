@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "engine/engine_int.h"
+#include "media/tts_cache.h"
 #include "util/path.h"
 #include "util/alloc.h"
 
@@ -331,6 +332,7 @@ void eng_engine_free(eng_engine *e)
     if (e->prog)
         scn_program_unref(e->prog);
     cr_arena_free(&e->scratch);
+    media_tts_cache_free(e->tts);
     kv_free(e->agents);
     kv_free(e->groups);
     free(e);

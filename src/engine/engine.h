@@ -348,6 +348,20 @@ eng_strand *eng_strand_spawn(eng_strand *s, const scn_actions *list, const char 
 void eng_event_register(eng_strand *s, unsigned mask, bool once, const scn_actions *list,
                         const char *const *names, size_t n);
 
+/* ---- speech ---------------------------------------------------------- */
+
+/* Speaks TEXT to the caller: synthesised on the worker pool (or taken from
+ * the engine's speech cache: settings.media.tts_cache) then played, DONE
+ * called as a driver operation's (digit 0). LANGUAGE/VOICE NULL or "":
+ * settings.media.tts_language / tts_voice. A log record in the trace says
+ * what was said and whether it was synthesised or cached. NULL (and the
+ * action's failure set) when it cannot start. */
+typedef struct eng_speech eng_speech;
+eng_speech *eng_speak(eng_strand *s, const char *text, const char *language, const char *voice,
+                      tel_op_done_cb done, void *arg);
+/* Stops it; DONE is not called afterwards. */
+void eng_speech_cancel(eng_speech *sp);
+
 /* ---- the trace from applications ------------------------------------- */
 
 void eng_trace_log(eng_strand *s, const char *level, const char *fmt, ...)
@@ -380,6 +394,25 @@ const char *eng_file_resolve(eng_strand *s, eng_dir dir, const char *what, const
  * The path is absolute only when T's own text starts with '/'. */
 const char *eng_file_path(eng_strand *s, eng_dir dir, const char *what, const scn_template *t,
                           const char **why);
+
+/* The agent's leg while the call is bridged (dial answered), else NULL. */
+tel_leg *eng_call_agent_leg(eng_call *c);
+
+/* Per-call state of an application that outlives its action (record_call):
+ * the value under KEY (NULL: none), and setting it. FINISH(VALUE) runs once
+ * when the call's memory is about to go (after the hangup handlers), and is
+ * the value's last chance to let go of driver operations. */
+void *eng_call_slot(eng_call *c, const void *key);
+void eng_call_set_slot(eng_call *c, const void *key, void *value, void (*finish)(void *value));
+
+/* record_call: both sides of the bridged call to PATH (resolved), stereo
+ * (caller left, agent right) or mixed, until the call ends or STOP; before
+ * the bridge it starts when the dial is answered. Sets record_call_file, and
+ * record_call_duration when it ends. -1 with *WHY when it cannot. */
+int eng_record_call_start(eng_strand *s, const char *path, bool stereo, const char **why);
+typedef enum { ENG_REC_STOP, ENG_REC_PAUSE, ENG_REC_RESUME } eng_record_action;
+/* Pause writes silence for the paused span (the channels stay aligned). */
+int eng_record_call_control(eng_strand *s, eng_record_action act, const char **why);
 
 /* DTMF from the caller goes to one collector at a time (read_digits). */
 typedef void (*eng_dtmf_cb)(eng_strand *s, char digit, void *arg);

@@ -62,6 +62,7 @@ struct eng_strand {
     bool queued;
     bool zombie;               /* released while queued: free when popped */
     bool cancel_reason_timeout;
+    bool after_hangup;         /* went on past the call's end (APP_OUTLIVES_HANGUP) */
 };
 
 /* A variable, its name and (first) value in one arena block: a call
@@ -114,6 +115,13 @@ struct eng_leg;
 struct eng_dial;
 struct eng_origin;
 
+typedef struct eng_slot {
+    struct eng_slot *next;
+    const void *key;
+    void *value;
+    void (*finish)(void *value);
+} eng_slot;
+
 struct eng_call {
     uint8_t tag;               /* ENG_TAG_CALL */
     eng_engine *e;
@@ -142,6 +150,7 @@ struct eng_call {
     const char *hangup_by, *hangup_cause;
     int hangup_code;
     double answer_time;
+    eng_slot *slots;           /* eng_call_set_slot (arena) */
     eng_leg_log *leg_log;      /* in the arena; grown by doubling */
     size_t leg_log_count, leg_log_cap;
     struct eng_origin *origin; /* a call callroute placed (originate.c) */
@@ -176,6 +185,7 @@ struct eng_engine {
     struct eng_kv *agents;
     struct eng_kv *groups;
     unsigned rng;
+    struct media_tts_cache *tts;   /* synthesised speech, across calls (speech.c) */
 };
 
 typedef struct eng_kv {
@@ -239,6 +249,9 @@ void eng_strand_release(eng_strand *s);
 
 /* Appends an attempt to the call's leg log (calls.c). */
 void eng_call_log_leg(eng_call *c, const eng_leg_log *rec);
+
+/* recording.c: the call was just bridged (a recording may wait for it). */
+void eng_record_bridged(eng_call *c);
 
 /* dial.c */
 void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev);

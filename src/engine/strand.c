@@ -123,7 +123,7 @@ eng_call *eng_strand_call(eng_strand *s) { return s->call; }
 loop *eng_strand_loop(eng_strand *s) { return s->call->e->l; }
 eng_engine *eng_strand_engine(eng_strand *s) { return s->call->e; }
 unsigned eng_strand_id(eng_strand *s) { return s->id; }
-bool eng_strand_in_hangup(eng_strand *s) { return s->kind == SK_HANGUP; }
+bool eng_strand_in_hangup(eng_strand *s) { return s->kind == SK_HANGUP || s->after_hangup; }
 const scn_action *eng_strand_action(eng_strand *s) { return s->cur; }
 void eng_strand_set_pending(eng_strand *s, void *op) { s->pending = op; }
 void *eng_strand_pending(eng_strand *s) { return s->pending; }
@@ -330,6 +330,8 @@ static void action_run(eng_strand *s, const scn_action *a)
     app_status st;
     if (s->kind == SK_HANGUP && (d->flags & (APP_CALL_CONTROL | APP_MEDIA)))
         st = eng_fail(s, "%s is not allowed in a hangup handler", d->name);
+    else if (s->after_hangup && (d->flags & (APP_CALL_CONTROL | APP_MEDIA)))
+        st = eng_fail(s, "%s is not possible: the call has ended", d->name);
     else if (!d->run)
         st = eng_fail(s, "%s is not implemented", d->name);
     else {

@@ -32,6 +32,11 @@ enum {
     APP_CALL_CONTROL = 1u << 2, /* acts on the call: refused in hangup handlers */
     APP_MEDIA = 1u << 3,        /* needs media: refused in hangup handlers */
     APP_NESTS = 1u << 4,        /* has nested action lists */
+    /* Its wait is not cancelled when the call ends: the driver finishes the
+     * work (a recording ended by the caller's hangup is complete) and the
+     * strand goes on after it as a hangup handler would (no media, no call
+     * control; within hangup_grace). */
+    APP_OUTLIVES_HANGUP = 1u << 5,
 };
 
 typedef struct app_def {

@@ -309,6 +309,17 @@ static void check_file(scn_cx *x, const scn_param *p, const scn_node *v, const c
     else if (st == CR_PATH_OUTSIDE)
         scn_cx_error(&x->pub, v, "'%s' is outside settings.media.%s (%s): file names are relative to it, "
                      "and an absolute one must be inside it", src, sounds ? "sounds" : "recordings", base);
+    else if (sounds && (!t || scn_template_literal(t, &(const char *){0}, &(size_t){0}))) {
+        scn_prompt_ref *r = cr_arena_alloc(x->pub.arena, sizeof *r);
+        r->name = cr_arena_strdup(x->pub.arena, src);
+        r->path = cr_arena_strdup(x->pub.arena, out);
+        r->file = v->file;
+        r->line = v->line;
+        r->col = v->col;
+        r->at = cr_arena_strdup(x->pub.arena, scn_path_str(&x->pub.path));
+        r->next = x->pub.prog->prompts;
+        x->pub.prog->prompts = r;
+    }
 }
 
 static void check_files(scn_cx *x, const scn_param *p, const scn_node *v, const void *field)

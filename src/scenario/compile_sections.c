@@ -22,6 +22,9 @@ void scn_settings_defaults(scn_program *p)
     s->rtp_port_max = 20000;
     s->media_address = NULL;
     s->rtp_timeout = 60;
+    s->tts_language = "en-us";
+    s->tts_voice = "";
+    s->tts_cache_mb = 32;
     s->smtp_url = "smtp://127.0.0.1:25";
     s->smtp_from = "callroute@localhost";
     s->smtp_outbox = here ? "var/outbox" : cr_arena_printf(&p->arena, "%s/var/outbox", p->dir);
@@ -185,7 +188,8 @@ static void compile_sip(scn_cx *x, const scn_node *n)
 
 static void compile_media(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"sounds", "recordings", "rtp_ports", "address", "rtp_timeout", NULL};
+    static const char *const keys[] = {"sounds", "recordings", "rtp_ports", "address", "rtp_timeout",
+                                       "tts_language", "tts_voice", "tts_cache", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.media"))
         return;
@@ -226,6 +230,29 @@ static void compile_media(scn_cx *x, const scn_node *n)
                 scn_cx_error(&x->pub, v, "expected a unicast IPv4 address of this host like \"192.0.2.10\", got '%s'", a);
             else if (a)
                 s->media_address = a;
+        }
+    for (int i = 0; i < 2; i++) {
+        const char *key = i ? "tts_voice" : "tts_language";
+        if ((v = scn_map_get(n, key)))
+            SCN_WITH_KEY(x, key) {
+                const char *p = scn_expect_string(x, v, "an espeak-ng name like en-us");
+                if (p && (strlen(p) > 40 || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                      "0123456789-_") != strlen(p)))
+                    scn_cx_error(&x->pub, v, "expected an espeak-ng name (letters, digits, '-', '_'), got '%s'", p);
+                else if (p)
+                    *(i ? &s->tts_voice : &s->tts_language) = p;
+            }
+    }
+    if ((v = scn_map_get(n, "tts_cache")))
+        SCN_WITH_KEY(x, "tts_cache") {
+            long mb;
+            int used = 0;
+            if (v->kind != SCN_NODE_SCALAR || sscanf(v->str, "%ld%n", &mb, &used) != 1 ||
+                (v->str[used] && strcmp(v->str + used, "MB") != 0) || mb < 0 || mb > 4096)
+                scn_cx_error(&x->pub, v, "expected megabytes from 0 to 4096 (e.g. 32 or \"32MB\"), got '%s'",
+                             v->kind == SCN_NODE_SCALAR ? v->str : "a collection");
+            else
+                s->tts_cache_mb = (int)mb;
         }
     if ((v = scn_map_get(n, "rtp_timeout")))
         SCN_WITH_KEY(x, "rtp_timeout") {

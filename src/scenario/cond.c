@@ -18,14 +18,41 @@
 #include "scenario/cond_int.h"
 
 const char *const scn_cond_op_names[] = {
-#define SCN_COND_OP_NAME(e, s) s,
+#define SCN_COND_OP_NAME(e, s, doc, value) s,
     SCN_COND_OPS(SCN_COND_OP_NAME)
 #undef SCN_COND_OP_NAME
     NULL,
 };
 
+const char *const scn_cond_op_docs[] = {
+#define SCN_COND_OP_DOC(e, s, doc, value) doc,
+    SCN_COND_OPS(SCN_COND_OP_DOC)
+#undef SCN_COND_OP_DOC
+    NULL,
+};
+
+const char *const scn_cond_op_values[] = {
+#define SCN_COND_OP_VALUE(e, s, doc, value) value,
+    SCN_COND_OPS(SCN_COND_OP_VALUE)
+#undef SCN_COND_OP_VALUE
+    NULL,
+};
+
 static const char *const cond_keys[] = {"var", "op", "value", "schedule", "expr",
-                                        "match", "conditions", "not", NULL};
+                                        "match", "conditions", "not", "caller_group", NULL};
+
+/* "equals, not_equals, ..., not_between": every operator, for messages. */
+static const char *op_list(void)
+{
+    static char buf[400];
+    if (!buf[0])
+        for (size_t i = 0; scn_cond_op_names[i]; i++) {
+            if (i)
+                strcat(buf, ", ");
+            strcat(buf, scn_cond_op_names[i]);
+        }
+    return buf;
+}
 static const char *const match_words[] = {"all", "any", NULL};
 
 /* ---- compile ---- */
@@ -113,6 +140,21 @@ static bool compile_value(scn_compile_ctx *cx, scn_cond *c, const scn_node *map,
             ok = false;
         }
         break;
+    case SCN_OP_BETWEEN:
+    case SCN_OP_NOT_BETWEEN:
+        if (!v || v->kind != SCN_NODE_SEQ || v->count != 2 || v->items[0]->kind != SCN_NODE_SCALAR ||
+            v->items[1]->kind != SCN_NODE_SCALAR ||
+            !cr_val_as_number(cr_val_str(v->items[0]->str, v->items[0]->len), &c->number) ||
+            !cr_val_as_number(cr_val_str(v->items[1]->str, v->items[1]->len), &c->number2)) {
+            scn_cx_error(cx, v ? v : map, "'%s' needs two numbers, the lowest and the highest, "
+                         "e.g. [10, 20]", opname);
+            ok = false;
+        } else if (c->number > c->number2) {
+            scn_cx_error(cx, v, "'%s': the range [%s, %s] is empty (the lowest comes first)", opname,
+                         v->items[0]->str, v->items[1]->str);
+            ok = false;
+        }
+        break;
     case SCN_OP_IN:
     case SCN_OP_NOT_IN:
         if (!v || v->kind != SCN_NODE_SEQ || v->count == 0) {
@@ -156,7 +198,7 @@ static bool compile_value(scn_compile_ctx *cx, scn_cond *c, const scn_node *map,
             }
         } else if (c->op == SCN_OP_MATCHES || c->op == SCN_OP_NOT_MATCHES) {
             ok = compile_regex(cx, c, v);
-        } else if (c->op == SCN_OP_PATTERN) {
+        } else if (c->op == SCN_OP_PATTERN || c->op == SCN_OP_NOT_PATTERN) {
             scn_parse_error err = {0, ""};
             c->pattern = scn_dialpat_compile(cx->arena, v->str, v->len, &err);
             if (!c->pattern) {
@@ -189,9 +231,7 @@ static scn_cond *compile_var(scn_compile_ctx *cx, const scn_node *n)
     scn_path_pop(&cx->path, mark);
     mark = scn_path_key(&cx->path, "op");
     if (!op || op->kind != SCN_NODE_SCALAR) {
-        scn_cx_error(cx, op ? op : n, "missing 'op' (equals, not_equals, starts_with, ends_with, "
-                     "contains, matches, not_matches, pattern, in, not_in, lt, le, gt, ge, empty, "
-                     "not_empty)");
+        scn_cx_error(cx, op ? op : n, "missing 'op' (%s)", op_list());
         scn_path_pop(&cx->path, mark);
         return NULL;
     }
@@ -200,13 +240,21 @@ static scn_cond *compile_var(scn_compile_ctx *cx, const scn_node *n)
         if (strcmp(op->str, scn_cond_op_names[i]) == 0)
             found = i;
     if (found < 0) {
-        const char *hint = scn_suggest(op->str, scn_cond_op_names);
-        if (hint)
+        /* not_X for an X that has no not_ form: the negation is `not:` (a
+         * near spelling would be X itself, the opposite meaning). */
+        int positive = -1;
+        if (strncmp(op->str, "not_", 4) == 0)
+            for (int i = 0; scn_cond_op_names[i]; i++)
+                if (strcmp(op->str + 4, scn_cond_op_names[i]) == 0)
+                    positive = i;
+        const char *hint = positive < 0 ? scn_suggest(op->str, scn_cond_op_names) : NULL;
+        if (positive >= 0)
+            scn_cx_error(cx, op, "unknown op '%s'; to negate '%s' write not: { var: %s, op: %s, "
+                         "value: ... }", op->str, op->str + 4, c->var ? c->var : "...", op->str + 4);
+        else if (hint)
             scn_cx_error(cx, op, "unknown op '%s'; did you mean '%s'?", op->str, hint);
         else
-            scn_cx_error(cx, op, "unknown op '%s' (expected equals, not_equals, starts_with, "
-                         "ends_with, contains, matches, not_matches, pattern, in, not_in, lt, le, "
-                         "gt, ge, empty, not_empty)", op->str);
+            scn_cx_error(cx, op, "unknown op '%s' (expected %s)", op->str, op_list());
         scn_path_pop(&cx->path, mark);
         return NULL;
     }
@@ -214,6 +262,36 @@ static scn_cond *compile_var(scn_compile_ctx *cx, const scn_node *n)
     c->op = (scn_cond_op)found;
     ok &= compile_value(cx, c, n, scn_map_get(n, "value"));
     return ok ? c : NULL;
+}
+
+/* { caller_group: NAME }: the group must exist; its members are copied. */
+static scn_cond *compile_caller_group(scn_compile_ctx *cx, const scn_node *n)
+{
+    const scn_node *g = scn_map_get(n, "caller_group");
+    size_t mark = scn_path_key(&cx->path, "caller_group");
+    scn_cond *c = NULL;
+    const scn_group *grp = g && g->kind == SCN_NODE_SCALAR && cx->prog ? scn_program_group(cx->prog, g->str) : NULL;
+    if (!g || g->kind != SCN_NODE_SCALAR || !g->len) {
+        scn_cx_error(cx, g ? g : n, "caller_group must name a group of `groups:`");
+    } else if (!grp) {
+        const char *names[64];
+        size_t k = 0;
+        for (size_t i = 0; cx->prog && i < cx->prog->group_count && k < 63; i++)
+            names[k++] = cx->prog->groups[i].name;
+        names[k] = NULL;
+        const char *hint = scn_suggest(g->str, names);
+        if (hint)
+            scn_cx_error(cx, g, "unknown group '%s'; did you mean '%s'?", g->str, hint);
+        else
+            scn_cx_error(cx, g, "unknown group '%s' (caller_group names a group of `groups:`)", g->str);
+    } else {
+        c = new_cond(cx, n, SCN_COND_CALLER_GROUP);
+        c->group = grp->name;
+        c->list = (const char **)grp->members;
+        c->list_count = grp->member_count;
+    }
+    scn_path_pop(&cx->path, mark);
+    return c;
 }
 
 static scn_cond *compile_list(scn_compile_ctx *cx, const scn_node *n, bool any)
@@ -257,6 +335,7 @@ static scn_cond *compile_map(scn_compile_ctx *cx, const scn_node *n)
     bool ok = true;
     int forms = 0;
     bool is_var = false, is_sched = false, is_expr = false, is_group = false, is_not = false;
+    bool is_member = false;
     for (size_t i = 0; i < n->count; i++) {
         const char *k = n->pairs[i].key->str;
         if (!strcmp(k, "var") || !strcmp(k, "op") || !strcmp(k, "value"))
@@ -269,6 +348,8 @@ static scn_cond *compile_map(scn_compile_ctx *cx, const scn_node *n)
             is_group = true;
         else if (!strcmp(k, "not"))
             is_not = true;
+        else if (!strcmp(k, "caller_group"))
+            is_member = true;
         else {
             const char *hint = scn_suggest(k, cond_keys);
             if (hint)
@@ -276,26 +357,28 @@ static scn_cond *compile_map(scn_compile_ctx *cx, const scn_node *n)
                              k, hint);
             else
                 scn_cx_error(cx, n->pairs[i].key, "unknown condition key '%s' (a condition has "
-                             "var/op/value, schedule, expr, match/conditions or not)", k);
+                             "var/op/value, schedule, expr, match/conditions, not or caller_group)", k);
             ok = false;
         }
     }
-    forms = is_var + is_sched + is_expr + is_group + is_not;
+    forms = is_var + is_sched + is_expr + is_group + is_not + is_member;
     if (forms > 1) {
         scn_cx_error(cx, n, "a condition has exactly one form: var/op/value, schedule, expr, "
-                     "match/conditions or not (split it into a list)");
+                     "match/conditions, not or caller_group (split it into a list)");
         return NULL;
     }
     if (forms == 0) {
         if (ok)
             scn_cx_error(cx, n, "empty condition: expected var/op/value, schedule, expr, "
-                         "match/conditions or not");
+                         "match/conditions, not or caller_group");
         return NULL;
     }
     if (!ok)
         return NULL;
     if (is_var)
         return compile_var(cx, n);
+    if (is_member)
+        return compile_caller_group(cx, n);
     if (is_sched) {
         scn_cond *c = new_cond(cx, n, SCN_COND_SCHEDULE);
         size_t mark = scn_path_key(&cx->path, "schedule");

@@ -17,32 +17,44 @@
 
 struct scn_compile_ctx;
 
-#define SCN_COND_OPS(X)              \
-    X(EQUALS, "equals")              \
-    X(NOT_EQUALS, "not_equals")      \
-    X(STARTS_WITH, "starts_with")    \
-    X(ENDS_WITH, "ends_with")        \
-    X(CONTAINS, "contains")          \
-    X(MATCHES, "matches")            \
-    X(NOT_MATCHES, "not_matches")    \
-    X(PATTERN, "pattern")            \
-    X(IN, "in")                      \
-    X(NOT_IN, "not_in")              \
-    X(LT, "lt")                      \
-    X(LE, "le")                      \
-    X(GT, "gt")                      \
-    X(GE, "ge")                      \
-    X(EMPTY, "empty")                \
-    X(NOT_EMPTY, "not_empty")
+/* The operators of a variable test: enum, name, what it holds for (docs:
+ * "holds when the variable ..."), the value it takes. This one list makes
+ * the names the loader knows, the JSON Schema's enum, the table of
+ * docs/scenario.md (`callroute schema --markdown`) and the messages. */
+#define SCN_COND_OPS(X)                                                                          \
+    X(EQUALS, "equals", "is the text V", "text")                                                 \
+    X(NOT_EQUALS, "not_equals", "is not the text V", "text")                                     \
+    X(STARTS_WITH, "starts_with", "starts with V", "text")                                       \
+    X(ENDS_WITH, "ends_with", "ends with V", "text")                                             \
+    X(CONTAINS, "contains", "contains V", "text")                                                \
+    X(MATCHES, "matches", "matches the PCRE2 regex V (unanchored: use `^`, `$`)", "regex")       \
+    X(NOT_MATCHES, "not_matches", "does not match the PCRE2 regex V", "regex")                   \
+    X(PATTERN, "pattern", "matches the dial pattern V entirely", "pattern")                      \
+    X(IN, "in", "is one of the list", "list")                                                    \
+    X(NOT_IN, "not_in", "is not one of the list", "list")                                        \
+    X(LT, "lt", "is a number < V (not a number: false)", "number")                               \
+    X(LE, "le", "is a number <= V (not a number: false)", "number")                              \
+    X(GT, "gt", "is a number > V (not a number: false)", "number")                               \
+    X(GE, "ge", "is a number >= V (not a number: false)", "number")                              \
+    X(EMPTY, "empty", "is empty or undefined", "none")                                           \
+    X(NOT_EMPTY, "not_empty", "is not empty (and defined)", "none")                              \
+    X(NOT_CONTAINS, "not_contains", "does not contain V", "text")                                \
+    X(NOT_PATTERN, "not_pattern", "does not match the dial pattern V", "pattern")                \
+    X(BETWEEN, "between", "is a number from A to B, both included (not a number: false)",        \
+      "[A, B] numbers")                                                                          \
+    X(NOT_BETWEEN, "not_between", "is a number outside A to B (not a number: false)",            \
+      "[A, B] numbers")
 
 typedef enum {
-#define SCN_COND_OP_ENUM(e, s) SCN_OP_##e,
+#define SCN_COND_OP_ENUM(e, s, doc, value) SCN_OP_##e,
     SCN_COND_OPS(SCN_COND_OP_ENUM)
 #undef SCN_COND_OP_ENUM
     SCN_OP__COUNT
 } scn_cond_op;
 
 extern const char *const scn_cond_op_names[]; /* NULL-terminated, in enum order */
+extern const char *const scn_cond_op_docs[];  /* what each holds for, in enum order */
+extern const char *const scn_cond_op_values[];/* the value each takes, in enum order */
 
 typedef enum {
     SCN_COND_VAR,       /* { var, op, value } */
@@ -50,6 +62,7 @@ typedef enum {
     SCN_COND_EXPR,      /* { expr: "..." } or an expression string */
     SCN_COND_GROUP,     /* { match, conditions } or a list */
     SCN_COND_NOT,       /* { not: {...} } */
+    SCN_COND_CALLER_GROUP, /* { caller_group: NAME }: the caller is a user of the group */
 } scn_cond_kind;
 
 typedef struct scn_cond scn_cond;
@@ -66,8 +79,9 @@ struct scn_cond {
     scn_cond_op op;
     const char *value;           /* literal operand (NULL for empty/not_empty, in/not_in) */
     size_t value_len;
-    double number;               /* lt/le/gt/ge operand */
-    const char **list;           /* in/not_in */
+    double number;               /* lt/le/gt/ge operand; between: the lower bound */
+    double number2;              /* between/not_between: the upper bound */
+    const char **list;           /* in/not_in; CALLER_GROUP: the group's members */
     size_t list_count;
     void *regex;                 /* pcre2_code* for matches/not_matches */
     scn_dialpat *pattern;        /* pattern */
@@ -82,6 +96,8 @@ struct scn_cond {
     size_t count;
     /* NOT */
     scn_cond *inner;
+    /* CALLER_GROUP: the group's name (list/list_count: its members) */
+    const char *group;
 };
 
 /* Compiles N: a condition mapping, a list of them (SIBLING_MATCH, if given,

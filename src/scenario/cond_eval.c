@@ -91,9 +91,12 @@ static bool eval_var(const scn_cond *c, const var_text *t, bool *not_number)
                memcmp(t->s + t->len - c->value_len, c->value, c->value_len) == 0;
     case SCN_OP_CONTAINS:
         return c->value_len == 0 || memmem(t->s, t->len, c->value, c->value_len) != NULL;
+    case SCN_OP_NOT_CONTAINS:
+        return c->value_len > 0 && memmem(t->s, t->len, c->value, c->value_len) == NULL;
     case SCN_OP_MATCHES: return regex_match(c, t);
     case SCN_OP_NOT_MATCHES: return !regex_match(c, t);
     case SCN_OP_PATTERN: return c->pattern && scn_dialpat_match(c->pattern, t->s, t->len);
+    case SCN_OP_NOT_PATTERN: return c->pattern && !scn_dialpat_match(c->pattern, t->s, t->len);
     case SCN_OP_IN:
     case SCN_OP_NOT_IN: {
         bool in = false;
@@ -104,7 +107,9 @@ static bool eval_var(const scn_cond *c, const var_text *t, bool *not_number)
     case SCN_OP_LT:
     case SCN_OP_LE:
     case SCN_OP_GT:
-    case SCN_OP_GE: {
+    case SCN_OP_GE:
+    case SCN_OP_BETWEEN:
+    case SCN_OP_NOT_BETWEEN: {
         double d = t->num;
         if (!t->is_num && !cr_val_as_number(cr_val_str(t->s, t->len), &d)) {
             *not_number = true;
@@ -114,6 +119,8 @@ static bool eval_var(const scn_cond *c, const var_text *t, bool *not_number)
         case SCN_OP_LT: return d < c->number;
         case SCN_OP_LE: return d <= c->number;
         case SCN_OP_GT: return d > c->number;
+        case SCN_OP_BETWEEN: return d >= c->number && d <= c->number2;
+        case SCN_OP_NOT_BETWEEN: return d < c->number || d > c->number2;
         default: return d >= c->number;
         }
     }
@@ -148,6 +155,8 @@ static void describe_var(const scn_cond *c, cr_strbuf *out)
             quote(out, c->list[i], strlen(c->list[i]));
         }
         cr_strbuf_putc(out, ']');
+    } else if (c->op == SCN_OP_BETWEEN || c->op == SCN_OP_NOT_BETWEEN) {
+        cr_strbuf_printf(out, " [%.15g, %.15g]", c->number, c->number2);
     } else if (c->value) {
         cr_strbuf_putc(out, ' ');
         if (c->op >= SCN_OP_LT && c->op <= SCN_OP_GE)
@@ -185,7 +194,25 @@ static void describe(const scn_cond *c, cr_strbuf *out)
         describe(c->inner, out);
         cr_strbuf_putc(out, ')');
         break;
+    case SCN_COND_CALLER_GROUP:
+        cr_strbuf_printf(out, "caller_group %s", c->group);
+        break;
     }
+}
+
+/* The caller is a user (source "user:N", set by the driver for a call from
+ * a registered, authenticated phone) and N is a member of the group. A
+ * number a trunk sent is not a user, whatever it says. */
+static bool caller_in_group(const scn_cond *c, const scn_env *env, var_text *src)
+{
+    scn_cond probe = {.var = "source"};
+    read_var(&probe, env, src);
+    if (src->len <= 5 || memcmp(src->s, "user:", 5) != 0)
+        return false;
+    for (size_t i = 0; i < c->list_count; i++)
+        if (strlen(c->list[i]) == src->len - 5 && memcmp(c->list[i], src->s + 5, src->len - 5) == 0)
+            return true;
+    return false;
 }
 
 bool scn_cond_eval(const scn_cond *c, const scn_env *env, cr_strbuf *why)
@@ -205,6 +232,17 @@ bool scn_cond_eval(const scn_cond *c, const scn_env *env, cr_strbuf *why)
     }
     case SCN_COND_SCHEDULE:
         return scn_schedule_eval(c->schedule, env->now, why);
+    case SCN_COND_CALLER_GROUP: {
+        var_text t;
+        if (caller_in_group(c, env, &t))
+            return true;
+        if (why) {
+            cr_strbuf_printf(why, "caller_group %s (saw source ", c->group);
+            quote(why, t.s, t.len);
+            cr_strbuf_putc(why, ')');
+        }
+        return false;
+    }
     case SCN_COND_EXPR: {
         cr_value v = scn_expr_eval(c->expr, env);
         if (v.kind == CR_VAL_ERR) {
@@ -251,6 +289,12 @@ bool scn_cond_eval(const scn_cond *c, const scn_env *env, cr_strbuf *why)
                 var_text t;
                 read_var(c->inner, env, &t);
                 saw_var(&t, false, why);
+            } else if (c->inner->kind == SCN_COND_CALLER_GROUP) {
+                var_text t;
+                caller_in_group(c->inner, env, &t);
+                cr_strbuf_puts(why, " (saw source ");
+                quote(why, t.s, t.len);
+                cr_strbuf_putc(why, ')');
             } else if (c->inner->kind == SCN_COND_SCHEDULE) {
                 scn_schedule_saw(c->inner->schedule, env->now, why);
             }

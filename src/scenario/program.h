@@ -143,6 +143,8 @@ typedef struct scn_settings {
     int rtp_port_min, rtp_port_max;
     const char *media_address; /* IPv4 that RTP binds and SDP announces; NULL: the SIP address */
     double rtp_timeout;        /* seconds without RTP on an answered leg not on hold; 0: off */
+    const char *tts_language, *tts_voice;   /* speech defaults (espeak-ng names) */
+    int tts_cache_mb;          /* bound of the speech cache */
     const char *smtp_url, *smtp_from, *smtp_outbox, *smtp_user, *smtp_password;
     bool smtp_starttls;
     double steps_per_second;
@@ -176,6 +178,17 @@ typedef struct scn_settings {
     bool flood_drop;
 } scn_settings;
 
+/* A prompt file named by literal text (play.file: "menu.wav"), resolved
+ * below settings.media.sounds: `callroute check` looks at it (the scenario
+ * layer reads no file but the scenario). */
+typedef struct scn_prompt_ref {
+    struct scn_prompt_ref *next;
+    const char *name;          /* as written */
+    const char *path;          /* resolved */
+    const char *file, *at;     /* where: the scenario file and the node's path */
+    unsigned line, col;
+} scn_prompt_ref;
+
 typedef struct scn_program {
     int refcount;
     cr_arena arena;            /* owns everything below */
@@ -197,6 +210,7 @@ typedef struct scn_program {
     struct scn_release *releases;
     struct scn_lookup *lookup;   /* private: name indexes for the lookups below */
     long revision;             /* set by the loader of a running service (1, 2, ...); 0 */
+    scn_prompt_ref *prompts;   /* literal prompt names, in reverse file order */
 } scn_program;
 
 /* Loads, validates and compiles FILE using the application REGISTRY

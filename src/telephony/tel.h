@@ -37,6 +37,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct tel_driver tel_driver;
 typedef struct tel_leg tel_leg;
@@ -73,6 +74,9 @@ typedef struct tel_event {
                                 no media, session timer), not the far side */
     char digit;              /* DTMF */
     const char *refer_to;    /* TRANSFER: the target the peer asked for */
+    const char *display_name;   /* ANSWER: the answering party's name as its answer
+                                   gave it (SIP: the 200's To or Contact display
+                                   name), printable text; NULL: none */
 } tel_event;
 
 /* What the driver knows about a new incoming call. */
@@ -119,6 +123,9 @@ typedef void (*tel_op_done_cb)(void *arg, int status, const char *msg, char digi
 
 typedef enum { TEL_TONE_RINGBACK, TEL_TONE_BUSY, TEL_TONE_BEEP } tel_tone;
 
+/* The beep before a recording (record with beep): every driver's is this long. */
+#define TEL_BEEP_SECONDS 0.25
+
 /* The hangup code for an unanswered outgoing leg whose dial another leg
  * answered (SIP: CANCEL with Reason cause=200, RFC 3326), so phones do not
  * list it as a missed call. */
@@ -143,8 +150,23 @@ typedef struct tel_driver_ops {
                     tel_op_done_cb cb, void *arg);
     tel_op *(*tone)(tel_driver *d, tel_leg *leg, tel_tone tone, double seconds,
                     tel_op_done_cb cb, void *arg);
+    /* Plays COUNT samples of 8 kHz mono audio (synthesised speech). PCM
+     * stays the caller's: valid until the callback or op_cancel. */
+    tel_op *(*play_pcm)(tel_driver *d, tel_leg *leg, const int16_t *pcm, size_t count,
+                        tel_op_done_cb cb, void *arg);
+    /* Records what LEG sends (after a beep of TEL_BEEP_SECONDS) until
+     * max_seconds, op_cancel (the file is kept), or the leg's end: then it
+     * completes with status 0 (a recording the caller's hangup ended is a
+     * good one). DTMF does not end it: the engine does that. */
     tel_op *(*record)(tel_driver *d, tel_leg *leg, const char *path, double max_seconds,
                       bool beep, tel_op_done_cb cb, void *arg);
+    /* Taps a bridged pair (record_call): every 20 ms FRAMES gets 160
+     * samples of what A sends and 160 of what B sends, aligned in time
+     * (silence for a side that sent nothing then), until op_cancel or
+     * either leg ends (then DONE, status 0). */
+    tel_op *(*tap)(tel_driver *d, tel_leg *a, tel_leg *b,
+                   void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
+                   tel_op_done_cb done, void *arg);
     /* Stops an operation; its callback is not called afterwards. */
     void (*op_cancel)(tel_driver *d, tel_op *op);
     /* The engine is done with the leg (after hangup): the driver may free it. */

@@ -190,6 +190,13 @@ rc=$?
 if [ "$rc" -eq 1 ] && grep -q ': error: ' "$tmp/err"; then pass "check:binary-junk"; else fail "check:binary-junk" "exit $rc"; show "$tmp/err"; fi
 
 # The benchmark's generator makes files that pass.
+# the prompts the generator names, so that check has nothing to warn about
+mkdir -p "$tmp/sounds"
+$PY -c "
+import sys, wave
+for n in sys.argv[1:]:
+    w = wave.open(n, 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000); w.writeframes(b'\\0\\0' * 80); w.close()
+" "$tmp/sounds/short.wav" "$tmp/sounds/menu.wav"
 if $PY "$ROOT/bench/gen-scenario.py" --routes 40 --actions 400 >"$tmp/gen.yaml" 2>"$tmp/err" &&
     "$CALLROUTE" check "$tmp/gen.yaml" >"$tmp/out" 2>>"$tmp/err" &&
     grep -q ': ok (40 routes, 400 applications' "$tmp/out" && [ ! -s "$tmp/err" ]; then

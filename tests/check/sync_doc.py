@@ -9,7 +9,7 @@ ones (a block DOC lacks is reported, not placed: where it goes is prose)."""
 import re
 import sys
 
-BLOCK = re.compile(r"^<!-- (params:[\w-]+|events) -->\n.*?^<!-- /\1 -->\n", re.M | re.S)
+BLOCK = re.compile(r"^<!-- (params:[\w-]+|events|ops) -->\n.*?^<!-- /\1 -->\n", re.M | re.S)
 
 
 def blocks(text):

@@ -14,10 +14,10 @@ SUITE=sip
 . "$HERE/lib.sh"
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$HERE/ports.py" 10)
+set -- $(/usr/bin/python3 "$HERE/ports.py" 11)
 SIP=$1 UAS=$2 UAC=$3 AGENT=$4 AGENT2=$5 REG=$6 GWREG=$7 SIP2=$8 UAS2=$9
 shift 9
-UAC2=$1 RTP=$2
+UAC2=$1 PH=$2 RTP=$3
 RTP_RANGE="$RTP-$((RTP + 999))"
 
 # ---- helpers ----
@@ -141,6 +141,86 @@ case_callee_bye() { # the gateway hangs up first: BYE to the caller, hangup_by a
     p=$LAST
     uac calleebye calleebye uac-wait-bye && reap $p &&
         expect "hangup_by agent not seen" in_log calleebye "dial ended: answered by agent"
+}
+
+case_agent_name() { # a gateway's 200 names who answered: agent_name; none: the dialled number
+    EVIDENCE="$W/named.out $W/named_uas.out $W/unnamed.out $W/serve.log"
+    peer named_uas "$UAS" uas-named
+    p=$LAST
+    uac named named - -d 300 && reap $p || { WHY="the named call failed"; return 1; }
+    peer unnamed_uas "$UAS" -
+    p=$LAST
+    uac unnamed unnamed - -d 300 && reap $p || { WHY="the unnamed call failed"; return 1; }
+    expect "agent_name is not the 200's To display name (unquoted, control character dropped)" \
+        in_log named 'agent \[Sales "Desk" 7\] number named' &&
+        expect "agent_name is not the dialled number when the 200 names nobody" \
+            in_log unnamed 'agent \[unnamed\] number unnamed'
+}
+
+# A caller whose RTP is tests/sip/rtp_tone.py: media_caller NAME SERVICE HOLD_MS (LAST: sipp).
+media_caller() {
+    sed "s/@HOLD@/$3/" "$ROOT/tests/hostile/media-call.xml" >"$W/$1.xml"
+    timeout 30 sipp 127.0.0.1:"$SIP" -sf "$W/$1.xml" -s "$2" -m 1 -i 127.0.0.1 -p "$UAC" -nostdin \
+        -key rtpip 127.0.0.1 -key rtpport "$PH" -key portfile "$W/$1.port" -cid_str "%u-%p-$1@%s" \
+        -timeout 25 -timeout_error -trace_msg -message_file "$W/$1.msg" >"$W/$1.out" 2>&1 &
+    LAST=$!
+    BG="$BG $LAST"
+    PEERS="$PEERS $LAST"
+}
+
+case_say() { # say sends RTP as long as the speech (+-20%); the same text again comes from the cache
+    EVIDENCE="$W/say.out $W/say.rtp $W/serve.log"
+    media_caller say say 15000
+    c=$LAST
+    timeout 30 /usr/bin/python3 "$HERE/rtp_tone.py" "$W/say.port" "$PH" 0 9 >"$W/say.rtp" 2>&1 ||
+        { WHY="the RTP peer failed"; return 1; }
+    reap $c || { WHY="the call failed"; return 1; }
+    secs=$(call_log say | sed -n 's/.*say "Thank you for calling. Please hold." (en-us, \([0-9.]*\) s, synthesized).*/\1/p' | head -1)
+    [ -n "$secs" ] || { WHY="no 'synthesized' say in the trace"; return 1; }
+    expect "the second identical text was not taken from the cache" \
+        in_log say 'say "Thank you for calling. Please hold." (en-us, [0-9.]* s, cached)' &&
+        expect "the server did not send two bursts of RTP as long as the speech ($secs s each): $(tr '\n' ' ' <"$W/say.rtp")" \
+            /usr/bin/python3 -c "
+import sys
+secs = float(sys.argv[1])
+b = [int(l.split()[1]) for l in open(sys.argv[2]) if l.startswith('burst')]
+want = secs / 0.02
+sys.exit(0 if len(b) == 2 and all(abs(x - want) <= 0.2 * want for x in b) else 1)" "$secs" "$W/say.rtp"
+}
+
+case_record_call() { # stereo WAV: the caller's 1000 Hz tone left, the agent's recording right
+    EVIDENCE="$W/reccall.out $W/reccall_uas.out $W/reccall.rtp $W/serve.log"
+    peer reccall_uas "$UAS" uas-pcap
+    p=$LAST
+    media_caller reccall recordcall 4000
+    c=$LAST
+    timeout 30 /usr/bin/python3 "$HERE/rtp_tone.py" "$W/reccall.port" "$PH" 1000 4 >"$W/reccall.rtp" 2>&1 ||
+        { WHY="the RTP peer failed"; return 1; }
+    reap $c || { WHY="the call failed"; return 1; }
+    reap $p
+    f=$(ls "$W"/rec/calls/*reccall*.wav 2>/dev/null | head -1)
+    i=0
+    while [ -z "$f" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); f=$(ls "$W"/rec/calls/*reccall*.wav 2>/dev/null | head -1); done
+    [ -n "$f" ] || { WHY="no recording written"; return 1; }
+    sleep 0.5   # the pool closes the file after the call
+    /usr/bin/python3 - "$f" >"$W/reccall.wav.txt" 2>&1 <<'PY' || { WHY="channels: $(cat "$W/reccall.wav.txt")"; return 1; }
+import struct, sys, wave
+w = wave.open(sys.argv[1])
+assert w.getnchannels() == 2 and w.getframerate() == 8000, (w.getnchannels(), w.getframerate())
+n = w.getnframes()
+d = struct.unpack("<%dh" % (2 * n), w.readframes(n))
+left, right = d[0::2], d[1::2]
+def zc_hz(x):
+    x = [v for v in x if True]
+    z = sum(1 for a, b in zip(x, x[1:]) if (a < 0) != (b < 0))
+    return z / 2 / (len(x) / 8000)
+def rms(x):
+    return (sum(v * v for v in x) / max(1, len(x))) ** 0.5
+print("frames", n, "left rms", rms(left), "hz", zc_hz(left), "right rms", rms(right), "hz", zc_hz(right))
+assert n >= 8000 * 2, n
+assert rms(left) > 1000 and 900 < zc_hz(left) < 1100, "left is not the caller's 1000 Hz tone"
+assert rms(right) > 100 and not (900 < zc_hz(right) < 1100), "right is not the agent's audio"
+PY
 }
 
 case_busy() { # 486 from the gateway: busy, the caller gets 486
@@ -353,7 +433,7 @@ case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, 
 }
 
 # SIP_CASES="seed fork" runs only those (debugging; KEEP=1 keeps the logs).
-for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye busy no_answer gateway_auth gateway_register \
+for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye agent_name say record_call busy no_answer gateway_auth gateway_register \
     registrar seed fork ring_all unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
     transfer agent_transfer hold_by_caller media load_100 overload shutdown}; do
     run "$c"

@@ -327,7 +327,7 @@ static const err_case err_cases[] = {
     {"{var: x, op: gt, value: abc}", "1:25 error: 'gt' needs a number, not 'abc' (at if.value)"},
     {"{var: x, op: empty, value: a}", "1:28 error: 'empty' takes no value (at if.value)"},
     {"{var: x, value: a}", "1:1 error: missing 'op' (equals, not_equals, starts_with, ends_with, "
-     "contains, matches, not_matches, pattern, in, not_in, lt, le, gt, ge, empty, not_empty) (at if.op)"},
+     "contains, matches, not_matches, pattern, in, not_in, lt, le, gt, ge, empty, not_empty, not_contains, not_pattern, between, not_between) (at if.op)"},
     {"{var: 'a b', op: empty}",
      "1:7 error: 'var' must name a variable, e.g. caller_number or sip.header.X-Account (at if.var)"},
     {"{var: x, op: matches, value: 'ab(c'}",
@@ -338,10 +338,10 @@ static const err_case err_cases[] = {
      "1:30 warning: dial pattern '7495XXX' has no leading '_' and is matched literally; did you "
      "mean '_7495XXX'? (at if.value)"},
     {"{vra: x, op: empty}", "1:2 error: unknown condition key 'vra'; did you mean 'var'? (at if)"},
-    {"{}", "1:1 error: empty condition: expected var/op/value, schedule, expr, match/conditions or not (at if)"},
+    {"{}", "1:1 error: empty condition: expected var/op/value, schedule, expr, match/conditions, not or caller_group (at if)"},
     {"{var: x, op: empty, expr: 'true'}",
-     "1:1 error: a condition has exactly one form: var/op/value, schedule, expr, match/conditions "
-     "or not (split it into a list) (at if)"},
+     "1:1 error: a condition has exactly one form: var/op/value, schedule, expr, match/conditions, "
+     "not or caller_group (split it into a list) (at if)"},
     {"{match: some, conditions: []}",
      "1:9 error: match must be 'any' or 'all' (at if.match)"},
     {"{match: anny, conditions: []}",
@@ -350,7 +350,7 @@ static const err_case err_cases[] = {
      "1:14 error: a group needs 'conditions:' with a list of conditions (at if.conditions)"},
     {"[{var: x, op: empty}, {var: y, op: eq, value: 1}]",
      "1:36 error: unknown op 'eq' (expected equals, not_equals, starts_with, ends_with, contains, "
-     "matches, not_matches, pattern, in, not_in, lt, le, gt, ge, empty, not_empty) (at if[1].op)"},
+     "matches, not_matches, pattern, in, not_in, lt, le, gt, ge, empty, not_empty, not_contains, not_pattern, between, not_between) (at if[1].op)"},
     {"{schedule: {days: mon-fir}}",
      "1:19 error: unknown day 'fir'; did you mean 'fri'? (at if.schedule.days)"},
     {"{schedule: {days: 'mon-xyz'}}",

@@ -190,7 +190,7 @@ static void test_media_ops(void **state)
     t->ops->play(t, s.caller, path, false, note_time_cb, &played);
     t->ops->play(t, s.caller, "/nonexistent/prompt.wav", false, op_cb, &missing);
     tel_op *rec = t->ops->record(t, s.caller, "/tmp/x.wav", 100, true, op_cb, &cancelled);
-    loop_run(l);   /* the recording keeps the loop until 100.5 s: cancel it first */
+    loop_run(l);   /* the recording keeps the loop until 100.25 s (its 0.25 s beep, then 100 s) */
     (void)rec;
     assert_int_equal(played.calls, 1);
     assert_int_equal(played.status, 0);
@@ -198,7 +198,7 @@ static void test_media_ops(void **state)
     assert_int_equal(missing.calls, 1);
     assert_true(missing.status < 0);
     assert_non_null(strstr(missing.msg, "/nonexistent/prompt.wav"));
-    assert_true(loop_now(l) == 100.5);
+    assert_true(loop_now(l) == 100.25);
 
     op_result c2 = {0};
     double t0 = loop_now(l);

@@ -38,6 +38,8 @@ struct tel_op {
     void *arg;
     loop_timer *timer;
     int status;
+    bool is_record;          /* ends (ok) when its leg ends (or leg2's: a tap) */
+    tel_leg *leg2;
     char msg[300];
 };
 
@@ -108,6 +110,19 @@ static bool deliver(tel_leg *leg, tel_event_kind kind, int code, const char *cau
 }
 
 static void step_cb(loop *l, void *arg);
+static void op_timer_cb(loop *l, void *arg);
+
+/* LEG ended: its recordings are complete now (the next loop turn, as a
+ * real driver's would be), not at max_seconds. */
+static void end_recordings(tel_leg *leg)
+{
+    sim_driver *d = leg->d;
+    for (tel_op *op = d->ops; op; op = op->next)
+        if ((op->leg == leg || op->leg2 == leg) && op->is_record && op->timer) {
+            loop_timer_stop(d->l, op->timer);
+            op->timer = loop_timer_start(d->l, 0, op_timer_cb, op);
+        }
+}
 
 static void schedule(tel_leg *leg)
 {
@@ -149,6 +164,7 @@ static bool run_step(tel_leg *leg, const sim_step *s)
         return deliver(leg, TEL_EV_DTMF, 0, NULL, s->digits[0]);
     case SIM_HANGUP:
         leg->ended = true;
+        end_recordings(leg);
         /* Before an answer, a party hanging up declines the call. */
         return deliver(leg, TEL_EV_HANGUP, leg->up || leg->incoming ? 0 : 603, "normal", 0);
     }
@@ -223,6 +239,7 @@ static int op_hangup(tel_driver *t, tel_leg *leg, int sip_code)
         leg->timer = NULL;
     }
     leg->ended = true;
+    end_recordings(leg);
     return 0;
 }
 
@@ -324,6 +341,13 @@ static tel_op *op_play(tel_driver *t, tel_leg *leg, const char *path, bool inter
     return op_start(d, leg, secs, cb, arg);
 }
 
+static tel_op *op_play_pcm(tel_driver *t, tel_leg *leg, const int16_t *pcm, size_t count,
+                           tel_op_done_cb cb, void *arg)
+{
+    (void)pcm;
+    return op_start(sim_of(t), leg, (double)count / 8000.0, cb, arg);
+}
+
 static tel_op *op_tone(tel_driver *t, tel_leg *leg, tel_tone tone, double seconds,
                        tel_op_done_cb cb, void *arg)
 {
@@ -337,7 +361,27 @@ static tel_op *op_record(tel_driver *t, tel_leg *leg, const char *path, double m
     (void)path;   /* nothing is written: the simulated caller is silent */
     sim_driver *d = sim_of(t);
     double secs = max_seconds < d->max_media ? max_seconds : d->max_media;
-    return op_start(d, leg, secs + (beep ? 0.5 : 0), cb, arg);
+    tel_op *op = op_start(d, leg, secs + (beep ? TEL_BEEP_SECONDS : 0), cb, arg);
+    op->is_record = true;
+    if (leg->ended)
+        end_recordings(leg);
+    return op;
+}
+
+/* A tap hears silence (the simulated parties send nothing): no frames; it
+ * lasts until cancelled or a leg ends. */
+static tel_op *op_tap(tel_driver *t, tel_leg *a, tel_leg *b,
+                      void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
+                      tel_op_done_cb done, void *arg)
+{
+    (void)frames;
+    sim_driver *d = sim_of(t);
+    tel_op *op = op_start(d, a, d->max_media, done, arg);
+    op->is_record = true;
+    op->leg2 = b;
+    if (a->ended || b->ended)
+        end_recordings(a);
+    return op;
 }
 
 static void op_cancel(tel_driver *t, tel_op *op)
@@ -381,6 +425,8 @@ static const tel_driver_ops sim_ops = {
     .transfer = op_transfer,
     .play = op_play,
     .tone = op_tone,
+    .play_pcm = op_play_pcm,
+    .tap = op_tap,
     .record = op_record,
     .op_cancel = op_cancel,
     .leg_release = op_leg_release,

@@ -548,11 +548,26 @@ static tel_op *tone_op(tel_driver *td, tel_leg *leg, tel_tone tone, double secon
     return sip_media_tone(leg, tone, seconds, cb, arg);
 }
 
+static tel_op *play_pcm_op(tel_driver *td, tel_leg *leg, const int16_t *pcm, size_t count,
+                           tel_op_done_cb cb, void *arg)
+{
+    (void)td;
+    return sip_media_play_pcm(leg, pcm, count, cb, arg);
+}
+
 static tel_op *record_op(tel_driver *td, tel_leg *leg, const char *path, double max_seconds,
                          bool beep, tel_op_done_cb cb, void *arg)
 {
     (void)td;
     return sip_media_record(leg, path, max_seconds, beep, cb, arg);
+}
+
+static tel_op *tap_op(tel_driver *td, tel_leg *a, tel_leg *b,
+                      void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
+                      tel_op_done_cb done, void *arg)
+{
+    (void)td;
+    return sip_media_tap(a, b, frames, done, arg);
 }
 
 static void op_cancel_op(tel_driver *td, tel_op *op) { sip_media_cancel(DRV(td), op); }
@@ -580,6 +595,8 @@ static const tel_driver_ops sip_ops = {
     .transfer = transfer_op,
     .play = play_op,
     .tone = tone_op,
+    .play_pcm = play_pcm_op,
+    .tap = tap_op,
     .record = record_op,
     .op_cancel = op_cancel_op,
     .leg_release = leg_release_op,

@@ -126,8 +126,13 @@ struct tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible
                               tel_op_done_cb cb, void *arg);
 struct tel_op *sip_media_tone(sip_leg *leg, tel_tone tone, double seconds,
                               tel_op_done_cb cb, void *arg);
+struct tel_op *sip_media_play_pcm(sip_leg *leg, const int16_t *pcm, size_t count,
+                                  tel_op_done_cb cb, void *arg);
 struct tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, bool beep,
                                 tel_op_done_cb cb, void *arg);
+struct tel_op *sip_media_tap(sip_leg *a, sip_leg *b,
+                             void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
+                             tel_op_done_cb done, void *arg);
 void sip_media_cancel(sip_driver *d, struct tel_op *op);
 /* A digit arrived on LEG: interruptible operations end with it. */
 void sip_media_digit(sip_leg *leg, char digit);
@@ -186,7 +191,7 @@ struct tel_leg {
     sip_leg *from;             /* outgoing: the caller's leg */
     bool bridged;
     bool reinvite_busy, reinvite_again;
-    struct tel_op *play_op, *rec_op;
+    struct tel_op *play_op, *rec_op, *tap_op;
     /* life */
     bool released, sip_done, hangup_raised, we_ended;
     bool trying_raised, ringing_raised, early_raised, reaping;

@@ -23,7 +23,15 @@
 #define FRAME 160
 #define RATE 8000
 
-typedef enum { OP_PLAY, OP_TONE, OP_RECORD } op_kind;
+typedef enum { OP_PLAY, OP_TONE, OP_RECORD, OP_PCM, OP_TAP } op_kind;
+
+/* A tap's side: what one leg sent since the last tick (at most 200 ms:
+ * a side that sends faster than real time loses its oldest samples). */
+#define TAP_MAX 1600
+typedef struct tap_side {
+    int16_t s[TAP_MAX];
+    size_t n;
+} tap_side;
 
 struct tel_op {
     sip_driver *d;
@@ -40,6 +48,13 @@ struct tel_op {
     long pos, limit;           /* samples produced; limit 0: until cancelled */
     /* record */
     long beep_left, rec_limit, rec_ticks;
+    /* pcm: the caller's samples */
+    const int16_t *pcm;
+    size_t pcm_count, pcm_pos;
+    /* tap: the second leg, what each side sent, where frames go */
+    sip_leg *leg2;
+    tap_side *side;            /* [2]: leg, leg2 */
+    void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n);
     unsigned gen;
     struct tel_op *next, *prev;
 };
@@ -64,12 +79,20 @@ static void unlink_op(tel_op *op)
     if (op->next)
         op->next->prev = op->prev;
     op->next = op->prev = NULL;
+    for (int i = 0; i < 2 && op->kind == OP_TAP; i++) {
+        sip_leg *l = i ? op->leg2 : op->leg;
+        if (l && l->tap_op == op) {
+            l->tap_op = NULL;
+            if (l->rtp && !l->rec_op)
+                rtp_want_audio(l->rtp, false);
+        }
+    }
     if (op->leg) {
         if (op->leg->play_op == op)
             op->leg->play_op = NULL;
         if (op->leg->rec_op == op) {
             op->leg->rec_op = NULL;
-            if (op->leg->rtp)
+            if (op->leg->rtp && !op->leg->tap_op)
                 rtp_want_audio(op->leg->rtp, false);
         }
     }
@@ -77,6 +100,7 @@ static void unlink_op(tel_op *op)
 
 static void op_free(tel_op *op)
 {
+    free(op->side);
     if (op->sf)
         sf_close(op->sf);
     free(op->error);
@@ -94,6 +118,7 @@ static void complete(tel_op *op, int status, const char *msg, char digit)
         sf_close(op->sf);
         op->sf = NULL;
     }
+    free(op->side);
     free(op);
     if (cb)
         cb(arg, status, m, digit);
@@ -137,6 +162,33 @@ static bool step(tel_op *op)
         if (can_send(leg))
             rtp_send_pcm(leg->rtp, pcm, FRAME);
         return n < FRAME;
+    }
+    case OP_PCM: {
+        size_t n = op->pcm_count - op->pcm_pos;
+        if (n == 0)
+            return true;
+        if (n > FRAME)
+            n = FRAME;
+        memcpy(pcm, op->pcm + op->pcm_pos, n * sizeof pcm[0]);
+        if (n < FRAME)
+            memset(pcm + n, 0, (FRAME - n) * sizeof pcm[0]);
+        op->pcm_pos += n;
+        if (can_send(leg))
+            rtp_send_pcm(leg->rtp, pcm, FRAME);
+        return op->pcm_pos >= op->pcm_count;
+    }
+    case OP_TAP: {
+        int16_t f[2][FRAME];
+        for (int i = 0; i < 2; i++) {
+            tap_side *sd = &op->side[i];
+            size_t n = sd->n < FRAME ? sd->n : FRAME;
+            memcpy(f[i], sd->s, n * sizeof(int16_t));
+            memset(f[i] + n, 0, (FRAME - n) * sizeof(int16_t));
+            memmove(sd->s, sd->s + n, (sd->n - n) * sizeof(int16_t));
+            sd->n -= n;
+        }
+        op->frames(op->arg, f[0], f[1], FRAME);
+        return false;
     }
     case OP_TONE:
         tone_fill(op, pcm, FRAME);
@@ -215,6 +267,8 @@ static tel_op *op_new(sip_leg *leg, op_kind kind, tel_op_done_cb cb, void *arg)
         if (leg->rec_op)
             complete(leg->rec_op, -1, "replaced by another recording", 0);
         leg->rec_op = op;
+    } else if (kind == OP_TAP) {
+        /* set up by sip_media_tap */
     } else {
         if (leg->play_op)
             complete(leg->play_op, -1, "replaced by another prompt", 0);
@@ -243,6 +297,14 @@ tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible, tel_o
                  "e.g. sox IN -r 8000 -c 1 OUT.wav", path, info.samplerate, info.channels);
         op->error = cr_xstrdup(msg);
     }
+    return op;
+}
+
+tel_op *sip_media_play_pcm(sip_leg *leg, const int16_t *pcm, size_t count, tel_op_done_cb cb, void *arg)
+{
+    tel_op *op = op_new(leg, OP_PCM, cb, arg);
+    op->pcm = pcm;
+    op->pcm_count = pcm ? count : 0;
     return op;
 }
 
@@ -301,10 +363,31 @@ tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, boo
     op->rec_limit = (long)((max_seconds > 0 ? max_seconds : 3600) * RATE);
     if (beep) {
         op->f1 = 1000;
-        op->beep_left = RATE / 4;
+        op->beep_left = (long)(TEL_BEEP_SECONDS * RATE);
     } else if (leg->rtp) {
         rtp_want_audio(leg->rtp, true);
     }
+    return op;
+}
+
+tel_op *sip_media_tap(sip_leg *a, sip_leg *b,
+                      void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
+                      tel_op_done_cb done, void *arg)
+{
+    if (!a || !b || a->tap_op || b->tap_op)
+        return NULL;
+    tel_op *op = op_new(a, OP_TAP, done, arg);
+    if (b->state == LEG_ENDED && !op->error)
+        op->error = cr_xstrdup("the call has ended");
+    op->leg2 = b;
+    op->frames = frames;
+    op->side = cr_xcalloc(2, sizeof *op->side);
+    a->tap_op = op;
+    b->tap_op = op;
+    if (a->rtp)
+        rtp_want_audio(a->rtp, true);
+    if (b->rtp)
+        rtp_want_audio(b->rtp, true);
     return op;
 }
 
@@ -319,14 +402,26 @@ void sip_media_cancel(sip_driver *d, tel_op *op)
 
 void sip_media_digit(sip_leg *leg, char digit)
 {
+    /* A recording goes on: the engine ends it on its terminators. */
     if (leg->play_op && leg->play_op->interruptible && !leg->play_op->error)
         complete(leg->play_op, 0, NULL, digit);
-    if (leg->rec_op && !leg->rec_op->error && leg->rec_op->beep_left <= 0)
-        complete(leg->rec_op, 0, NULL, digit);
 }
 
 void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n)
 {
+    tel_op *t = leg->tap_op;
+    if (t && !t->error) {
+        tap_side *sd = &t->side[leg == t->leg ? 0 : 1];
+        if (n > TAP_MAX)
+            n = TAP_MAX;
+        if (sd->n + n > TAP_MAX) {
+            size_t drop = sd->n + n - TAP_MAX;
+            memmove(sd->s, sd->s + drop, (sd->n - drop) * sizeof(int16_t));
+            sd->n -= drop;
+        }
+        memcpy(sd->s + sd->n, pcm, n * sizeof(int16_t));
+        sd->n += n;
+    }
     tel_op *op = leg->rec_op;
     if (op && op->sf && op->beep_left <= 0)
         sf_write_short(op->sf, pcm, (sf_count_t)n);
@@ -334,6 +429,8 @@ void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n)
 
 void sip_media_leg_gone(sip_leg *leg)
 {
+    if (leg->tap_op)
+        complete(leg->tap_op, 0, NULL, 0);
     if (leg->play_op)
         complete(leg->play_op, -1, "hangup", 0);
     if (leg->rec_op)

@@ -11,6 +11,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/url.h>
 
+#include "telephony/sip/sip_in_parse.h"
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_uri.h"
 #include "util/alloc.h"
@@ -28,6 +29,44 @@ static void fail_leg(sip_leg *leg, int code)
     sip_raise_kind(leg, code == 486 || code == 600 ? TEL_EV_BUSY : TEL_EV_FAILED, code,
                    code == 486 || code == 600 ? "busy" : "failed");
     sip_media_leg_gone(leg);
+}
+
+/* The answering party's name from its 200: the To display name (a gateway
+ * or PBX that knows who answered puts it there), else the Contact's. The
+ * network's text: unquoted, control characters dropped, at most 64 bytes
+ * (cut at a UTF-8 boundary); NULL when there is none. */
+static char *answer_display_name(const sip_t *sip)
+{
+    const char *d = NULL;
+    if (sip && sip->sip_to && sip->sip_to->a_display && sip->sip_to->a_display[0])
+        d = sip->sip_to->a_display;
+    else if (sip && sip->sip_contact && sip->sip_contact->m_display && sip->sip_contact->m_display[0])
+        d = sip->sip_contact->m_display;
+    char *name = sip_in_unquote(d);
+    if (!name)
+        return NULL;
+    char *w = name;
+    for (const unsigned char *p = (const unsigned char *)name; *p && w - name < 64; p++)
+        if (*p >= 0x20 && *p != 0x7f)
+            *w++ = (char)*p;
+    /* A multi-byte character cut at the limit goes whole. */
+    char *lead = w;
+    while (lead > name && ((unsigned char)lead[-1] & 0xC0) == 0x80)
+        lead--;
+    if (lead > name && ((unsigned char)lead[-1] & 0xC0) == 0xC0) {
+        unsigned char c = (unsigned char)lead[-1];
+        long need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (w - (lead - 1) < need)
+            w = lead - 1;
+    }
+    *w = '\0';
+    while (w > name && w[-1] == ' ')
+        *--w = '\0';
+    if (!*name) {
+        free(name);
+        return NULL;
+    }
+    return name;
 }
 
 static void fail_timer_cb(loop *l, void *arg)
@@ -277,7 +316,10 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
         if (leg->peer)
             sip_leg_update_relay(leg);
         sip_log(leg->d, SIP_LOG_DEBUG, "dial %s answered", leg->callee);
-        sip_raise_kind(leg, TEL_EV_ANSWER, status, NULL);
+        char *name = answer_display_name(sip);
+        tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = status, .display_name = name};
+        sip_raise(leg, &ev);
+        free(name);
         return;
     }
     if ((status == 401 || status == 407) && leg->gw_user && !f->auth_tried && sip &&
