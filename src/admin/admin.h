@@ -91,8 +91,8 @@ typedef struct admin_options {
 /* Listens on O->listen. NULL with ERR empty when it is NULL, "" or "off"
  * (disabled); NULL with ERR set when it cannot listen. */
 admin *admin_new(loop *l, const admin_options *o, char *err, size_t errlen);
-/* Wraps EO's trace, call_start and call_done (whatever they were still
- * runs) so the admin API sees every call. Call before eng_engine_new. */
+/* Follows EO's calls (eng_observe) so the admin API sees every call.
+ * Call before eng_engine_new. */
 void admin_hook(admin *a, eng_options *eo);
 /* The engine calls are placed on and steered through (POST /calls, POST
  * /calls/ID/...); until it is set those answer 503. Clear it (NULL) before

@@ -35,13 +35,6 @@ struct admin_calls {
     admin *a;
     entry *hash[BUCKETS];
     list live, done;
-    /* what admin_calls_hook wrapped */
-    eng_trace_cb trace;
-    void *trace_arg;
-    void (*call_start)(void *arg, eng_call *c);
-    void *call_start_arg;
-    void (*call_done)(void *arg, eng_call *c);
-    void *call_done_arg;
 };
 
 /* ---- the calls ---- */
@@ -158,8 +151,6 @@ static void call_start_cb(void *arg, eng_call *c)
     e->hnext = a->hash[h];
     a->hash[h] = e;
     list_add(&a->live, e);
-    if (a->call_start)
-        a->call_start(a->call_start_arg, c);
 }
 
 /* {"kind":"call_start"|"call_end", ...} to the /events streams. */
@@ -209,8 +200,6 @@ static void publish_end(admin_calls *a, const entry *e)
 static void call_done_cb(void *arg, eng_call *c)
 {
     admin_calls *a = arg;
-    if (a->call_done)
-        a->call_done(a->call_done_arg, c);
     entry *e = find_live(a, c);
     if (!e)
         return;
@@ -275,24 +264,12 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
             cr_strbuf_free(&b);
         }
     }
-    if (a->trace)
-        a->trace(a->trace_arg, r);
 }
 
 void admin_calls_hook(admin_calls *a, eng_options *eo)
 {
-    a->trace = eo->trace;
-    a->trace_arg = eo->trace_arg;
-    a->call_start = eo->call_start;
-    a->call_start_arg = eo->call_start_arg;
-    a->call_done = eo->call_done;
-    a->call_done_arg = eo->call_done_arg;
-    eo->trace = trace_cb;
-    eo->trace_arg = a;
-    eo->call_start = call_start_cb;
-    eo->call_start_arg = a;
-    eo->call_done = call_done_cb;
-    eo->call_done_arg = a;
+    eng_observer o = {.trace = trace_cb, .call_start = call_start_cb, .call_done = call_done_cb, .arg = a};
+    eng_observe(eo, &o);
 }
 
 static json_t *summary(admin_calls *a, const entry *e)

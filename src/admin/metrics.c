@@ -135,11 +135,6 @@ struct admin_metrics {
     loop_timer *lag_timer;
     double lag_due;            /* CLOCK_MONOTONIC seconds */
     double start_time;         /* the process's, epoch seconds */
-    /* what admin_metrics_hook wrapped */
-    eng_trace_cb trace;
-    void *trace_arg;
-    void (*call_done)(void *arg, eng_call *c);
-    void *call_done_arg;
 };
 
 /* ---- the engine's hooks --------------------------------------------------- */
@@ -158,15 +153,11 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
         if (t)
             t->n[k]++;
     }
-    if (m->trace)
-        m->trace(m->trace_arg, r);
 }
 
 static void call_done_cb(void *arg, eng_call *c)
 {
     admin_metrics *m = arg;
-    if (m->call_done)
-        m->call_done(m->call_done_arg, c);
     size_t n = 0;
     const eng_leg_log *legs = eng_call_legs(c, &n);
     double answer = eng_call_answer_time(c);
@@ -193,14 +184,8 @@ void admin_metrics_hook(admin_metrics *m, eng_options *eo)
 {
     if (!m)
         return;
-    m->trace = eo->trace;
-    m->trace_arg = eo->trace_arg;
-    m->call_done = eo->call_done;
-    m->call_done_arg = eo->call_done_arg;
-    eo->trace = trace_cb;
-    eo->trace_arg = m;
-    eo->call_done = call_done_cb;
-    eo->call_done_arg = m;
+    eng_observer o = {.trace = trace_cb, .call_done = call_done_cb, .arg = m};
+    eng_observe(eo, &o);
 }
 
 /* ---- the loop's lag ------------------------------------------------------ */

@@ -15,13 +15,6 @@ struct records_hook {
     rec_ctx *rec;
     const char *node;
     char node_buf[256];
-    /* what this wraps */
-    eng_trace_cb trace;
-    void *trace_arg;
-    void (*call_start)(void *, eng_call *);
-    void *call_start_arg;
-    void (*call_done)(void *, eng_call *);
-    void *call_done_arg;
 };
 
 static const char *var(eng_call *c, const char *name)
@@ -104,8 +97,6 @@ static void build(records_hook *h, eng_call *c, bool ended)
 static void trace_cb(void *arg, const eng_trace_rec *r)
 {
     records_hook *h = arg;
-    if (h->trace)
-        h->trace(h->trace_arg, r);
     /* The record is spooled once there is something to bill: the route is
      * chosen (or callroute places the call: source "originate", the
      * caller_id as caller_number); and again when the call is answered. */
@@ -116,20 +107,16 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
 
 static void call_start_cb(void *arg, eng_call *c)
 {
-    records_hook *h = arg;
+    (void)arg;
     char id[40];
     rec_new_id(id);
     eng_var_set_str(c, "cdr_id", id);
-    if (h->call_start)
-        h->call_start(h->call_start_arg, c);
 }
 
 static void call_done_cb(void *arg, eng_call *c)
 {
     records_hook *h = arg;
     build(h, c, true);
-    if (h->call_done)
-        h->call_done(h->call_done_arg, c);
 }
 
 records_hook *records_hook_new(rec_ctx *rec, eng_options *eo)
@@ -139,18 +126,8 @@ records_hook *records_hook_new(rec_ctx *rec, eng_options *eo)
     if (gethostname(h->node_buf, sizeof h->node_buf - 1) != 0)
         snprintf(h->node_buf, sizeof h->node_buf, "callroute");
     h->node = h->node_buf;
-    h->trace = eo->trace;
-    h->trace_arg = eo->trace_arg;
-    h->call_start = eo->call_start;
-    h->call_start_arg = eo->call_start_arg;
-    h->call_done = eo->call_done;
-    h->call_done_arg = eo->call_done_arg;
-    eo->trace = trace_cb;
-    eo->trace_arg = h;
-    eo->call_start = call_start_cb;
-    eo->call_start_arg = h;
-    eo->call_done = call_done_cb;
-    eo->call_done_arg = h;
+    eng_observer o = {.trace = trace_cb, .call_start = call_start_cb, .call_done = call_done_cb, .arg = h};
+    eng_observe(eo, &o);
     return h;
 }
 

@@ -7,7 +7,7 @@
 
 typedef struct records_hook records_hook;
 
-/* Wraps EO's trace, call_start and call_done (what they were still runs):
+/* Follows EO's calls (eng_observe):
  * every call gets the variable cdr_id and a record in REC (NULL: records
  * off, cdr_id is still set). Call before eng_engine_new. */
 records_hook *records_hook_new(rec_ctx *rec, eng_options *eo);

@@ -64,6 +64,9 @@ void eng_call_announce(eng_call *c)
     eng_engine *e = c->e;
     if (e->opt.call_start)
         e->opt.call_start(e->opt.call_start_arg, c);
+    for (size_t i = 0; i < e->opt.observer_count; i++)
+        if (e->opt.observers[i].call_start)
+            e->opt.observers[i].call_start(e->opt.observers[i].arg, c);
 }
 
 eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
@@ -77,7 +80,7 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
                               ? SCN_ROUTE_FROM_USER
                               : SCN_ROUTE_FROM_GATEWAY;
     cr_strbuf explain = CR_STRBUF_INIT;
-    bool explain_it = e->opt.trace && !e->opt.no_route_explain;
+    bool explain_it = e->tracing && !e->opt.no_route_explain;
     const scn_route *r = route_select(c->prog, type, eng_env_for(e, c, NULL), explain_it ? &explain : NULL);
     eng_scratch_reset(e);
     eng_trace_rec rec = {.kind = ENG_TR_ROUTE,
@@ -393,7 +396,7 @@ const scn_route *eng_route_leg(eng_strand *s, scn_route_type type, const char *t
     if (!any)
         return NULL;   /* no such routes: the leg is simply dialled, nothing to explain */
     cr_strbuf explain = CR_STRBUF_INIT;
-    bool explain_it = c->e->opt.trace && !c->e->opt.no_route_explain;
+    bool explain_it = c->e->tracing && !c->e->opt.no_route_explain;
     const scn_route *r = route_select(c->prog, type, &le.env, explain_it ? &explain : NULL);
     eng_trace_rec rec = {.kind = ENG_TR_ROUTE, .route = r ? r->name : NULL, .leg = target,
                          .explain = explain.len ? cr_strbuf_cstr(&explain) : NULL};
@@ -564,6 +567,9 @@ void eng_call_finish(eng_call *c)
     eng_emit(c, NULL, &r);
     if (e->opt.call_done)
         e->opt.call_done(e->opt.call_done_arg, c);
+    for (size_t i = 0; i < e->opt.observer_count; i++)
+        if (e->opt.observers[i].call_done)
+            e->opt.observers[i].call_done(e->opt.observers[i].arg, c);
     for (eng_slot *sl = c->slots; sl; sl = sl->next)
         if (sl->finish && sl->value)
             sl->finish(sl->value);

@@ -290,6 +290,15 @@ static void event_cb(void *eng, tel_leg *leg, void *leg_user, const tel_event *e
     e->running = was;
 }
 
+void eng_observe(eng_options *eo, const eng_observer *o)
+{
+    if (eo->observer_count == ENG_MAX_OBSERVERS) {
+        fputs("callroute: more than ENG_MAX_OBSERVERS engine observers\n", stderr);
+        abort();
+    }
+    eo->observers[eo->observer_count++] = *o;
+}
+
 eng_engine *eng_engine_new(loop *l, tel_driver *tel, struct svc_ctx *svc, scn_program *prog,
                            const eng_options *opt)
 {
@@ -300,6 +309,9 @@ eng_engine *eng_engine_new(loop *l, tel_driver *tel, struct svc_ctx *svc, scn_pr
     e->prog = prog ? scn_program_ref(prog) : NULL;
     if (opt)
         e->opt = *opt;
+    e->tracing = e->opt.trace != NULL;
+    for (size_t i = 0; i < e->opt.observer_count; i++)
+        e->tracing |= e->opt.observers[i].trace != NULL;
     e->rng = e->opt.random_seed ? e->opt.random_seed : (unsigned)time(NULL) | 1u;
     cr_arena_init(&e->scratch, 4096);
     if (tel) {

@@ -112,6 +112,16 @@ void eng_trace_text(const eng_trace_rec *r, cr_strbuf *out);
 
 /* ---- the engine ------------------------------------------------------ */
 
+/* Someone outside the engine who follows its calls (the admin API, call
+ * records, metrics): any of the callbacks may be NULL. */
+typedef struct eng_observer {
+    eng_trace_cb trace;
+    void (*call_start)(void *arg, eng_call *c);
+    void (*call_done)(void *arg, eng_call *c);
+    void *arg;
+} eng_observer;
+#define ENG_MAX_OBSERVERS 8
+
 typedef struct eng_options {
     eng_trace_cb trace;        /* may be NULL: no trace */
     void *trace_arg;
@@ -133,7 +143,15 @@ typedef struct eng_options {
     /* Skip the route-by-route explanation in `route` records (it evaluates
      * every route of the type: costly with thousands of routes). */
     bool no_route_explain;
+    /* More followers, each told after the callbacks above, in the order
+     * added (eng_observe). */
+    eng_observer observers[ENG_MAX_OBSERVERS];
+    size_t observer_count;
 } eng_options;
+
+/* Adds O to EO's followers (before eng_engine_new; aborts past
+ * ENG_MAX_OBSERVERS: a fixed set of parts registers). */
+void eng_observe(eng_options *eo, const eng_observer *o);
 
 /* Takes a reference to PROG; registers itself as TEL's handler. SVC may be
  * NULL (no http/db/email services). */

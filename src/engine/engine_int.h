@@ -167,6 +167,7 @@ struct eng_engine {
     struct svc_ctx *svc;
     scn_program *prog;
     eng_options opt;
+    bool tracing;              /* opt.trace or an observer's: records are built */
     eng_call *calls, *calls_tail;   /* in start order */
     loop_timer *max_timer;
     size_t call_count;

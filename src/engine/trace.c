@@ -15,7 +15,7 @@ const char *const eng_trace_kind_names[] = {
 void eng_emit(eng_call *c, eng_strand *s, eng_trace_rec *r)
 {
     eng_engine *e = c->e;
-    if (!e->opt.trace)
+    if (!e->tracing)
         return;
     r->now = loop_now(e->l);
     r->t = r->now - c->start;
@@ -25,14 +25,18 @@ void eng_emit(eng_call *c, eng_strand *s, eng_trace_rec *r)
         r->strand = s->id;
         r->strand_name = s->name;
     }
-    e->opt.trace(e->opt.trace_arg, r);
+    if (e->opt.trace)
+        e->opt.trace(e->opt.trace_arg, r);
+    for (size_t i = 0; i < e->opt.observer_count; i++)
+        if (e->opt.observers[i].trace)
+            e->opt.observers[i].trace(e->opt.observers[i].arg, r);
 }
 
 void eng_trace_app(eng_strand *s, const scn_action *a, const char *phase, const char *status,
                    const char *error, bool with_vars)
 {
     eng_call *c = s->call;
-    if (!c->e->opt.trace)
+    if (!c->e->tracing)
         return;
     eng_trace_rec r = {.kind = ENG_TR_APP, .app = a->app->name, .path = a->path, .id = a->id,
                        .phase = phase, .status = status, .error = error};
@@ -50,7 +54,7 @@ void eng_trace_app(eng_strand *s, const scn_action *a, const char *phase, const 
 
 void eng_trace_log(eng_strand *s, const char *level, const char *fmt, ...)
 {
-    if (!s->call->e->opt.trace)
+    if (!s->call->e->tracing)
         return;
     char buf[2048];
     va_list ap;
