@@ -27,6 +27,10 @@ static const route routes[] = {
     {ADMIN_M_GET, "/revisions/", NULL, ADMIN_R_REVISIONS},
     {ADMIN_M_POST, "/revisions/", "/restore", ADMIN_R_RESTORE},
     {ADMIN_M_GET, "/revisions/", "", ADMIN_R_REVISION},
+    {ADMIN_M_GET, "/editor", NULL, ADMIN_R_EDITOR},
+    {ADMIN_M_GET, "/editor/", NULL, ADMIN_R_EDITOR},
+    {ADMIN_M_GET, "/editor/", "", ADMIN_R_EDITOR},
+    {ADMIN_M_POST, "/simulate", NULL, ADMIN_R_SIMULATE},
 };
 
 static unsigned method_bit(const char *m)

@@ -21,6 +21,8 @@ typedef enum admin_resource {
     ADMIN_R_REVISIONS,      /* GET /revisions, /revisions/ */
     ADMIN_R_REVISION,       /* GET /revisions/N */
     ADMIN_R_RESTORE,        /* POST /revisions/N/restore */
+    ADMIN_R_EDITOR,         /* GET /editor, /editor/, /editor/FILE (the editor's static files) */
+    ADMIN_R_SIMULATE,       /* POST /simulate */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;

@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool readable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     /* a parameter lies inside the URL, is never empty, and only some
      * resources have one */
-    check((m.param != NULL) == (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE));
+    check((m.param != NULL) == (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE ||
+                                (m.res == ADMIN_R_EDITOR && strlen(url) > 8)));
     if (m.param)
         check(m.param >= url && m.param + m.param_len <= url + strlen(url) && m.param_len > 0);
     if (m.res == ADMIN_R_CALL)
@@ -63,6 +64,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m.res == ADMIN_R_RESTORE)
         check(post && strncmp(url, "/revisions/", 11) == 0 && m.param == url + 11 &&
               strcmp(m.param + m.param_len, "/restore") == 0);
+    /* the editor: /editor, /editor/ or a name below it (only known names
+     * are served, by editor.c) */
+    if (m.res == ADMIN_R_EDITOR)
+        check(readable && (strcmp(url, "/editor") == 0 || strcmp(url, "/editor/") == 0 ||
+                           (strncmp(url, "/editor/", 8) == 0 && m.param == url + 8)));
+    if (m.res == ADMIN_R_SIMULATE)
+        check(post && strcmp(url, "/simulate") == 0);
     /* 405 only for a path some method takes, and never for GET then */
     check((m.res == ADMIN_R_NOT_ALLOWED) == (m.allow != 0));
     if (m.res == ADMIN_R_NOT_ALLOWED)

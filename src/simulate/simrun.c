@@ -1,5 +1,5 @@
 /* simrun.c — one simulated call on a virtual loop (simrun.h). */
-#include "cli/simrun.h"
+#include "simulate/simrun.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -18,13 +18,44 @@ struct simrun_result {
     double duration;
     size_t var_count, var_cap;
     char **names, **values;
+    const char *stopped;
 };
 
 typedef struct run_ctx {
     const simrun_params *p;
     simrun_result *r;
     eng_engine *e;
+    loop *l;
+    size_t records;
+    double wall_start;
 } run_ctx;
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Every record passes here: the bounds are checked, then the caller's sink
+ * sees it. A run past a bound stops at once; the records of its end (the
+ * call ended as at shutdown) still come. */
+static void trace_cb(void *arg, const eng_trace_rec *rec)
+{
+    run_ctx *x = arg;
+    const simrun_params *p = x->p;
+    x->records++;
+    if (!x->r->stopped) {
+        if (p->max_records && x->records > p->max_records)
+            x->r->stopped = "max_records";
+        else if (p->max_wall > 0 && monotonic() - x->wall_start > p->max_wall)
+            x->r->stopped = "max_wall";
+        if (x->r->stopped)
+            loop_stop(x->l);
+    }
+    if (p->trace)
+        p->trace(p->trace_arg, rec);
+}
 
 static void call_start_cb(void *arg, eng_call *c)
 {
@@ -99,10 +130,11 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
         return NULL;
     }
     simrun_result *r = cr_xcalloc(1, sizeof *r);
-    run_ctx x = {.p = p, .r = r};
+    run_ctx x = {.p = p, .r = r, .l = l, .wall_start = monotonic()};
+    bool bounded = p->max_records || p->max_wall > 0;
     eng_options o = {
-        .trace = p->trace,
-        .trace_arg = p->trace_arg,
+        .trace = bounded ? trace_cb : p->trace,
+        .trace_arg = bounded ? (void *)&x : p->trace_arg,
         .utc_offset = offset,
         .max_duration = max_time,
         .call_start = call_start_cb,
@@ -129,7 +161,7 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
     int rc = sim_call(sd, &info, p->caller, err, errlen);
     if (rc >= 0) {
         loop_run(l);
-        if (so->mail == SVC_MAIL_SEND_ONCE) {
+        if (so->mail == SVC_MAIL_SEND_ONCE && !r->stopped) {
             svc_flush(svc, mail_flushed_cb, l);
             loop_run(l);
         }
@@ -163,6 +195,7 @@ void simrun_result_free(simrun_result *r)
 
 const char *simrun_route(const simrun_result *r) { return r->route; }
 bool simrun_rejected(const simrun_result *r) { return r->rejected; }
+const char *simrun_stopped(const simrun_result *r) { return r->stopped; }
 const char *simrun_hangup_by(const simrun_result *r) { return r->hangup_by; }
 const char *simrun_hangup_cause(const simrun_result *r) { return r->hangup_cause; }
 double simrun_duration(const simrun_result *r) { return r->duration; }

@@ -1,0 +1,1 @@
+import "./editor.css"; document.getElementById("app").textContent = "hello";
