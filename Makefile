@@ -55,10 +55,12 @@ unit: $(B)/callroute $(UNIT_BINS)
 # build/web, and web/build.mjs writes its files as C arrays, compiled into
 # the library (src/admin/editor.c serves them). One bundle for every build
 # flavour. npm ci installs web/package-lock.json's versions. Without Node.js
-# and npm the table is empty and GET /editor/ says so.
+# and npm (or with WEB=off) the table is empty and GET /editor/ says so.
+WEB       ?= auto
 WEB_OUT   := build/web
 WEB_SRCS  := $(wildcard web/src/*) web/build.mjs web/package.json docs/callroute.schema.json
-ifneq ($(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes),)
+HAVE_NODE := $(if $(filter off,$(WEB)),,$(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes))
+ifneq ($(HAVE_NODE),)
 WEB_C     := $(WEB_OUT)/editor_assets.c
 $(WEB_C): $(WEB_SRCS) web/node_modules/.package-lock.json
 	node web/build.mjs $(WEB_OUT)

@@ -97,8 +97,41 @@ case_only_known_names() { # a name from the URL never reaches the file system
     expect "POST /editor/: $CODE" [ "$CODE" = 405 ]
 }
 
+# sim NAME JSON_PY: POST /simulate with the body the Python expression
+# JSON_PY builds (y: a scenario text); the answer in $W/NAME.json, CODE set.
+sim() {
+    /usr/bin/python3 -c "import json,sys; y=open(sys.argv[1]).read(); print(json.dumps($2))" "$HERE/sim.yaml" >"$W/$1.req"
+    CODE=$(curl -s -o "$W/$1.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+        --data-binary "@$W/$1.req" "http://127.0.0.1:$ADMIN/simulate")
+}
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$W/$1.json"; }
+
+case_simulate_api() { # POST /simulate: the text given, mocks answer HTTP, bounds hold, nothing deployed
+    EVIDENCE="$W/s1.json $W/s2.json $W/s3.json $W/s4.json"
+    sim s1 "{'scenario': y, 'from': '100', 'to': 'crm', 'mocks': {'http': [{'url': 'http://crm.invalid/*', 'json': {'tier': 'gold'}}]}}"
+    expect "crm call: $CODE" [ "$CODE" = 200 ] &&
+        expect "the mock did not answer, or the route is not the text's" json s1 \
+            "d['route'] == 'crm' and d['vars']['tier'] == 'gold' and d['hangup_by'] == 'scenario' and d['stopped'] is None and d['trace'][-1]['kind'] == 'call'" || return 1
+    sim s2 "{'scenario': y, 'from': '100', 'to': 'crm'}"
+    expect "no mock: the request went out ($CODE)" json s2 \
+        "any(r.get('phase') == 'end' and r.get('app') == 'http' and 'no mock' in (r.get('error') or '') for r in d['trace'])" || return 1
+    sim s3 "{'scenario': y, 'from': '100', 'to': 'spin'}"
+    expect "runaway: $CODE" [ "$CODE" = 200 ] &&
+        expect "a runaway loop was not stopped at 5,000 records" json s3 "d['stopped'] == 'max_records' and 5000 <= d['records'] <= 5010" || return 1
+    sim s4 "{'scenario': 'version: 1\\nroutes:\\n  - name: x\\n    script:\\n      - app: email\\n        body: hi\\n', 'from': '1', 'to': '2'}"
+    expect "invalid text: $CODE" [ "$CODE" = 422 ] &&
+        expect "the error lacks its path" json s4 "d['errors'][0]['path'] == 'routes[0].script[0]' and 'needs' in d['errors'][0]['message']" || return 1
+    sim s5 "{'from': '1'}"
+    expect "no to: $CODE" [ "$CODE" = 400 ] || return 1
+    CODE=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary '{"from":"1","to":"2"}' "http://127.0.0.1:$ADMIN/simulate")
+    expect "without the token: $CODE" [ "$CODE" = 401 ] || return 1
+    CODE=$(curl -s -o "$W/cur.json" -w '%{http_code}' "http://127.0.0.1:$ADMIN/scenario")
+    expect "a simulation changed the revision" json cur "d['revision'] == 1"
+}
+
 run files
 run only_known_names
+run simulate_api
 
 # ---- the editor in the browser ----
 

@@ -69,6 +69,7 @@ static void test_defaults(void **state)
     assert_null(r.source);
     assert_true(r.at == 0);
     assert_true(r.max_time == ADMIN_SIM_MAX_TIME);
+    admin_sim_req_free(&r);
     assert_true(parse("{\"from\":\"1\",\"to\":\"2\",\"at\":1700000000}", &r, err, sizeof err));
     assert_true(r.at == 1700000000.0);
     admin_sim_req_free(&r);

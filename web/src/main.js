@@ -93,7 +93,12 @@ function selectTab(name) {
     t.button.classList.toggle('active', k === name);
     t.body.hidden = k !== name;
   }
-  if (name === 'calls') el.trace.refreshCalls();
+  // the list of calls follows while it is on show
+  clearInterval(S.callsTimer);
+  if (name === 'calls') {
+    el.trace.refreshCalls();
+    S.callsTimer = setInterval(() => el.trace.refreshCalls(), 4000);
+  }
 }
 
 // ---- the document and its history -----------------------------------------
