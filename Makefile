@@ -7,6 +7,7 @@
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
 #   make bench      benchmarks -> BENCHMARKS.md (QUICK=1 for a short run)
 #   make deb        build/callroute_VERSION_ARCH.deb (debhelper, debian/)
+#   make screenshots  docs/editor/*.png: the editor in headless Chromium
 
 PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd libsystemd libcrypto espeak-ng samplerate
 CC        ?= cc
@@ -25,11 +26,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 # Each build flavour lives in its own directory with its own objects.
 B         ?= build
 OBJDIR    := $(B)/obj
-LIB_OBJS  := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(OBJDIR)/%.o) $(OBJDIR)/web/editor_assets.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test asan unit deps fuzz bench clean check-examples deb
+.PHONY: all run test asan unit deps fuzz bench clean check-examples deb web screenshots
 
 all: $(B)/callroute
 
@@ -49,6 +50,38 @@ $(B)/tests/%: tests/unit/%.c $(B)/libcallroute.a
 	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(B)/libcallroute.a $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
 unit: $(B)/callroute $(UNIT_BINS)
+
+# The editor (web/, docs/decisions/editor.md): esbuild bundles it into
+# build/web, and web/build.mjs writes its files as C arrays, compiled into
+# the library (src/admin/editor.c serves them). One bundle for every build
+# flavour. npm ci installs web/package-lock.json's versions. Without Node.js
+# and npm (or with WEB=off) the table is empty and GET /editor/ says so.
+WEB       ?= auto
+WEB_OUT   := build/web
+WEB_SRCS  := $(wildcard web/src/*) web/build.mjs web/package.json docs/callroute.schema.json
+HAVE_NODE := $(if $(filter off,$(WEB)),,$(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes))
+ifneq ($(HAVE_NODE),)
+WEB_C     := $(WEB_OUT)/editor_assets.c
+$(WEB_C): $(WEB_SRCS) web/node_modules/.package-lock.json
+	node web/build.mjs $(WEB_OUT)
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+else
+WEB_C     := $(WEB_OUT)/editor_assets_none.c
+$(WEB_C):
+	@mkdir -p $(dir $@)
+	printf '#include "admin/editor_assets.h"\nconst admin_editor_asset admin_editor_assets[] = {{0}};\n' >$@
+endif
+
+$(OBJDIR)/web/editor_assets.o: $(WEB_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+web: $(WEB_C)
+
+# docs/editor/*.png from a real serve and headless Chromium (tests/editor).
+screenshots: all
+	sh tests/editor/suite.sh --screenshots docs/editor
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
 

@@ -10,7 +10,8 @@ libespeak-ng-dev espeak-ng-data libsamplerate0-dev
 libsystemd-dev libssl-dev
 tzdata sip-tester postgresql python3-aiosmtpd python3-pytest
 python3-jsonschema python3-yaml
-debhelper help2man lintian python3-prometheus-client"
+debhelper help2man lintian python3-prometheus-client
+chromium fonts-dejavu-core"
 
 if [ "${1:-}" = "--bench" ]; then
   PKGS="$PKGS liblua5.4-dev lua5.4 kamailio hyperfine"
@@ -22,6 +23,12 @@ for p in $PKGS; do
     missing="$missing $p"
   fi
 done
+
+# The editor (web/) is bundled with Node.js and npm; tests/editor drives it in
+# chromium. A node and npm from elsewhere (not Debian's packages) do too.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing="$missing nodejs npm"
+fi
 
 [ -z "$missing" ] && exit 0
 

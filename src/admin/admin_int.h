@@ -14,6 +14,18 @@ typedef struct admin_calls admin_calls;   /* calls.c */
 typedef struct admin_events admin_events; /* events.c */
 typedef struct admin_metrics admin_metrics;   /* metrics.c */
 
+/* An answer that is not JSON: one of the editor's files (bytes in static
+ * storage, never copied or freed), a redirect, a 304. */
+typedef struct admin_raw {
+    const unsigned char *data;
+    size_t len;
+    const char *content_type, *cache_control;
+    const char *content_encoding;   /* "gzip" or NULL */
+    const char *location;           /* a redirect's target, or NULL */
+    bool vary_encoding;             /* another encoding exists: Vary: Accept-Encoding */
+    bool page;                      /* an HTML page: its Content-Security-Policy */
+} admin_raw;
+
 /* One HTTP request, from its first byte to its answer. A handler answers
  * with admin_reply*() at once, or later (after work on the loop: the
  * request is suspended meanwhile and resumed by the reply). */
@@ -31,6 +43,8 @@ typedef struct admin_req {
     char *reply;                    /* one line of JSON (malloc'd) ... */
     const char *content_type;       /* ... or, when set, a body of this type sent as it is */
     struct MHD_Response *stream;    /* or a body that comes later (GET /events) */
+    bool has_raw;                   /* or static bytes (the editor's files) */
+    admin_raw raw;
     char etag[32];
     const char *allow;              /* 405: the Allow header */
     /* Work a handler left running: cancelled if the admin API goes away
@@ -72,6 +86,8 @@ void admin_reply_error(admin_req *r, unsigned code, const char *msg, json_t *ext
 void admin_reply_text(admin_req *r, unsigned code, char *json);
 /* A body of another CONTENT_TYPE (static), sent as it is (malloc'd, stolen). */
 void admin_reply_body(admin_req *r, unsigned code, const char *content_type, char *body);
+/* RAW (copied; its bytes are not). */
+void admin_reply_raw(admin_req *r, unsigned code, const admin_raw *raw);
 /* A string from the network may not be UTF-8: jansson refuses it, and the
  * field is then null rather than missing. */
 json_t *admin_jstr(const char *s);
@@ -104,6 +120,10 @@ void admin_get_health(admin_req *r);
 void admin_get_refused(admin_req *r);
 /* cdr.c */
 void admin_get_cdr(admin_req *r);
+/* editor.c: the editor's static files */
+void admin_get_editor(admin_req *r);
+/* simulate.c: one call of a scenario text on the simulator */
+void admin_simulate(admin_req *r);
 /* scenario.c: the scenario file and its revisions */
 void admin_get_scenario(admin_req *r);
 void admin_put_scenario(admin_req *r);

@@ -34,6 +34,10 @@ static const route routes[] = {
     {ADMIN_M_POST, "/calls/", "/transfer", ADMIN_R_CALL_TRANSFER},
     {ADMIN_M_POST, "/calls/", "/vars", ADMIN_R_CALL_VARS},
     {ADMIN_M_GET, "/events", NULL, ADMIN_R_EVENTS},
+    {ADMIN_M_GET, "/editor", NULL, ADMIN_R_EDITOR},
+    {ADMIN_M_GET, "/editor/", NULL, ADMIN_R_EDITOR},
+    {ADMIN_M_GET, "/editor/", "", ADMIN_R_EDITOR},
+    {ADMIN_M_POST, "/simulate", NULL, ADMIN_R_SIMULATE},
 };
 
 static unsigned method_bit(const char *m)

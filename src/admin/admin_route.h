@@ -28,6 +28,8 @@ typedef enum admin_resource {
     ADMIN_R_CALL_VARS,      /* POST /calls/CALL_ID/vars */
     ADMIN_R_EVENTS,         /* GET /events (Server-Sent Events) */
     ADMIN_R_METRICS,        /* GET /metrics */
+    ADMIN_R_EDITOR,         /* GET /editor, /editor/, /editor/FILE (the editor's static files) */
+    ADMIN_R_SIMULATE,       /* POST /simulate */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;

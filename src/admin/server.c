@@ -48,15 +48,12 @@ char *admin_dump(json_t *o)
 
 static void run(admin *a);
 
-void admin_reply_text(admin_req *r, unsigned code, char *json)
+/* R is answered with CODE (the body is set); a suspended request is
+ * resumed to send it. */
+static void answered(admin_req *r, unsigned code)
 {
-    if (r->answered) {
-        free(json);
-        return;
-    }
     r->answered = true;
     r->code = code;
-    r->reply = json;
     r->cancel = NULL;
     if (r->suspended) {
         /* MHD calls the request handler again, which sends it. */
@@ -69,6 +66,25 @@ void admin_reply_text(admin_req *r, unsigned code, char *json)
         MHD_resume_connection(r->conn);
         run(r->a);
     }
+}
+
+void admin_reply_text(admin_req *r, unsigned code, char *json)
+{
+    if (r->answered) {
+        free(json);
+        return;
+    }
+    r->reply = json;
+    answered(r, code);
+}
+
+void admin_reply_raw(admin_req *r, unsigned code, const admin_raw *raw)
+{
+    if (r->answered)
+        return;
+    r->raw = *raw;
+    r->has_raw = true;
+    answered(r, code);
 }
 
 void admin_reply_body(admin_req *r, unsigned code, const char *content_type, char *body)
@@ -96,6 +112,38 @@ void admin_reply_stream(admin_req *r, struct MHD_Response *resp, void (*gone)(ad
     r->op = op;
 }
 
+/* The editor's page runs only its own scripts and talks only to this
+ * server; no other site may frame it. */
+#define EDITOR_CSP                                                                                     \
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " \
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+static enum MHD_Result send_raw(admin_req *r)
+{
+    const admin_raw *w = &r->raw;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(w->len, (void *)w->data, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, w->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, w->cache_control);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if (w->content_encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, w->content_encoding);
+    if (w->vary_encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (w->location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, w->location);
+    if (w->page) {
+        MHD_add_response_header(resp, "Content-Security-Policy", EDITOR_CSP);
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    }
+    if (r->etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+    enum MHD_Result ret = MHD_queue_response(r->conn, r->code, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result send_reply(admin_req *r)
 {
     if (r->stream) {
@@ -104,6 +152,8 @@ static enum MHD_Result send_reply(admin_req *r)
         r->stream = NULL;
         return ret;
     }
+    if (r->has_raw)
+        return send_raw(r);
     if (!r->reply)
         return MHD_NO;
     size_t n = strlen(r->reply);
@@ -269,6 +319,12 @@ static void dispatch(admin_req *r)
     case ADMIN_R_METRICS:
         admin_get_metrics(r);
         return;
+    case ADMIN_R_EDITOR:
+        admin_get_editor(r);
+        return;
+    case ADMIN_R_SIMULATE:
+        admin_simulate(r);
+        return;
     case ADMIN_R_NOT_ALLOWED:
         admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path", NULL);
         return;
@@ -311,9 +367,12 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
         r->allow = admin_allow_header(m.allow);
     char *param = m.param ? cr_xstrndup(m.param, m.param_len) : NULL;
     r->param = param;
+    /* The editor's files are public code, no data: a browser cannot send
+     * the token with a page load, so on a listener that is not loopback
+     * they need none; what the editor then asks for does. */
     if (r->too_large)
         admin_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over 1 MB", NULL);
-    else if (authorized(r))
+    else if (m.res == ADMIN_R_EDITOR || authorized(r))
         dispatch(r);
     r->param = NULL;   /* handlers that go on keep their own copy */
     free(param);

@@ -9,7 +9,7 @@
 
 #include "cli/cli.h"
 #include "util/time.h"
-#include "cli/simrun.h"
+#include "simulate/simrun.h"
 #include "records/cdr.h"
 #include "scenario/compile.h"
 #include "scenario/program.h"

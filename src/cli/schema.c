@@ -331,13 +331,16 @@ static json_t *settings_schema(void)
                   described(duration_schema(0, 86400),
                             "on SIGTERM, how long live calls may go on before they are ended (default 0s)")),
         "protection against runaway scripts and overload");
-    json_t *admin = obj(json_pack("{s:o,s:o,s:o,s:o}", "listen", str_desc("HOST:PORT of the admin API (default 127.0.0.1:8080)"),
+    json_t *admin = obj(json_pack("{s:o,s:o,s:o,s:o,s:o}", "listen", str_desc("HOST:PORT of the admin API (default 127.0.0.1:8080)"),
                                   "token_file",
                                   str_desc("file holding the bearer token changes need (readable only by its owner)"),
                                   "token_env", str_desc("or: the environment variable holding it"),
                                   "revisions",
                                   str_desc("directory keeping the sources of the last 20 revisions serve loaded "
-                                           "(default .callroute-revisions next to the file)")),
+                                           "(default .callroute-revisions next to the file)"),
+                                  "editor",
+                                  json_pack("{s:s,s:b,s:s}", "type", "boolean", "default", 1, "description",
+                                            "serve the visual editor at GET /editor/ (default true)")),
                         "admin API");
     json_t *cdr = obj(json_pack("{s:o,s:o}", "database",
                                 json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^(sqlite:.+|postgres(ql)?://.*|off)$",

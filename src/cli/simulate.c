@@ -8,7 +8,7 @@
 #include "apps/registry.h"
 #include "cli/cli.h"
 #include "util/time.h"
-#include "cli/simrun.h"
+#include "simulate/simrun.h"
 #include "route/route.h"
 #include "scenario/diag.h"
 #include "services/svc.h"

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli/simrun.h"
+#include "simulate/simrun.h"
 #include "scenario/node.h"
 #include "services/svc.h"
 #include "util/arena.h"

@@ -437,7 +437,7 @@ static void compile_limits(scn_cx *x, const scn_node *n)
 
 static void compile_admin(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"listen", "token_file", "token_env", "revisions", NULL};
+    static const char *const keys[] = {"listen", "token_file", "token_env", "revisions", "editor", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.admin"))
         return;
@@ -453,6 +453,12 @@ static void compile_admin(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "token_env") s->admin_token_env = scn_expect_string(x, v, "an environment variable's name");
     if (s->admin_token_file && s->admin_token_env)
         scn_cx_error(&x->pub, n, "settings.admin: give token_file or token_env, not both");
+    if ((v = scn_map_get(n, "editor")))
+        SCN_WITH_KEY(x, "editor") {
+            bool on;
+            if (scn_expect_bool(x, v, &on))
+                s->admin_editor_off = !on;
+        }
     if ((v = scn_map_get(n, "revisions")))
         SCN_WITH_KEY(x, "revisions") {
             const char *p = scn_expect_string(x, v, "a directory");

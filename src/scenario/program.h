@@ -162,6 +162,8 @@ typedef struct scn_settings {
     /* Where the sources of the revisions serve loads are kept (resolved);
      * NULL: .callroute-revisions next to the file. */
     const char *admin_revisions;
+    /* settings.admin.editor: false turns GET /editor/ off. */
+    bool admin_editor_off;
     /* settings.sip.auth_failures: this many failed digest attempts from one
      * address within the window ban it (silently ignored) for ban seconds. */
     int auth_fail_max;         /* 0: never ban */

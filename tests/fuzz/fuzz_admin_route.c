@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(post && strncmp(url, "/calls/", 7) == 0 && ul > 7 + tl && strcmp(url + ul - tl, actions[i].tail) == 0 &&
               m.param == url + 7 && m.param_len == ul - 7 - tl);
     }
-    check((m.param != NULL) == (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE || action));
+    check((m.param != NULL) == (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE || action ||
+                                (m.res == ADMIN_R_EDITOR && strlen(url) > 8)));
     if (m.param)
         check(m.param >= url && m.param + m.param_len <= url + ul && m.param_len > 0);
     if (m.res == ADMIN_R_CALL)
@@ -89,6 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m.res == ADMIN_R_RESTORE)
         check(post && strncmp(url, "/revisions/", 11) == 0 && m.param == url + 11 &&
               strcmp(m.param + m.param_len, "/restore") == 0);
+    /* the editor: /editor, /editor/ or a name below it (only known names
+     * are served, by editor.c) */
+    if (m.res == ADMIN_R_EDITOR)
+        check(readable && (strcmp(url, "/editor") == 0 || strcmp(url, "/editor/") == 0 ||
+                           (strncmp(url, "/editor/", 8) == 0 && m.param == url + 8)));
+    if (m.res == ADMIN_R_SIMULATE)
+        check(post && strcmp(url, "/simulate") == 0);
     /* 405 only for a path some method takes, and never for GET then */
     check((m.res == ADMIN_R_NOT_ALLOWED) == (m.allow != 0));
     if (m.res == ADMIN_R_NOT_ALLOWED)

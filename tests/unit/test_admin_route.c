@@ -173,6 +173,41 @@ static void test_scenario_and_revisions(void **state)
     assert_int_equal(route("POST", "/reload/", id, sizeof id), ADMIN_R_NOT_FOUND);
 }
 
+static void test_editor_and_simulate(void **state)
+{
+    (void)state;
+    char id[128];
+    /* /editor (the handler redirects to /editor/), /editor/ (index.html) */
+    assert_int_equal(route("GET", "/editor", id, sizeof id), ADMIN_R_EDITOR);
+    assert_string_equal(id, "");
+    assert_int_equal(route("GET", "/editor/", id, sizeof id), ADMIN_R_EDITOR);
+    assert_string_equal(id, "");
+    assert_int_equal(route("HEAD", "/editor/", id, sizeof id), ADMIN_R_EDITOR);
+    assert_int_equal(route("GET", "/editor/editor-ABC123.js", id, sizeof id), ADMIN_R_EDITOR);
+    assert_string_equal(id, "editor-ABC123.js");
+    /* whatever follows is the name, climbs included: the handler serves
+     * only the files it knows by their exact names */
+    assert_int_equal(route("GET", "/editor/../health", id, sizeof id), ADMIN_R_EDITOR);
+    assert_string_equal(id, "../health");
+    assert_int_equal(route("GET", "/editor//etc/passwd", id, sizeof id), ADMIN_R_EDITOR);
+    assert_string_equal(id, "/etc/passwd");
+    assert_int_equal(route("GET", "/editorx", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("GET", "/Editor/", id, sizeof id), ADMIN_R_NOT_FOUND);
+    admin_match m = admin_route("POST", "/editor/index.html");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET);
+    m = admin_route("PUT", "/editor");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+
+    assert_int_equal(route("POST", "/simulate", id, sizeof id), ADMIN_R_SIMULATE);
+    assert_string_equal(id, "");
+    m = admin_route("GET", "/simulate");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_POST);
+    assert_int_equal(route("POST", "/simulate/", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("POST", "/simulatex", id, sizeof id), ADMIN_R_NOT_FOUND);
+}
+
 static void test_not_allowed(void **state)
 {
     (void)state;
@@ -200,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_control),
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_scenario_and_revisions),
+        cmocka_unit_test(test_editor_and_simulate),
         cmocka_unit_test(test_not_allowed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

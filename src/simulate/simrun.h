@@ -1,10 +1,12 @@
 /* simrun.h — run one simulated call to its end: a virtual loop, the `sim`
  * driver with scripted caller and parties, the services (mail captured
- * unless asked otherwise), and the engine. Used by `callroute simulate`
- * and `callroute test`. Calls the scenario places (`originate`) run on the
- * same network until they end too; the result is the incoming call's. */
-#ifndef CLI_SIMRUN_H
-#define CLI_SIMRUN_H
+ * unless asked otherwise), and the engine. Used by `callroute simulate`,
+ * `callroute test` and the admin API's POST /simulate (so it lives in the
+ * library: simulate/ may use engine, telephony, services and loop). Calls
+ * the scenario places (`originate`) run on the same network until they end
+ * too; the result is the incoming call's. */
+#ifndef SIMULATE_SIMRUN_H
+#define SIMULATE_SIMRUN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,6 +54,12 @@ typedef struct simrun_params {
      * SVC_MAIL_SEND_ONCE. */
     const struct svc_options *svc;
     unsigned random_seed;           /* 0: 1 (deterministic) */
+    /* Bounds for a caller that must not wait long (POST /simulate runs on
+     * serve's loop): past this many trace records, or this many seconds of
+     * real time, the run stops (the call ends as at shutdown) and
+     * simrun_stopped says why. 0: no bound. */
+    size_t max_records;
+    double max_wall;
 } simrun_params;
 
 typedef struct simrun_result simrun_result;
@@ -71,6 +79,9 @@ double simrun_duration(const simrun_result *r);          /* seconds */
 size_t simrun_var_count(const simrun_result *r);
 const char *simrun_var_name(const simrun_result *r, size_t i);
 const char *simrun_var_value(const simrun_result *r, size_t i);
+/* NULL when the run went to its end; "max_records" or "max_wall" when a
+ * bound stopped it. */
+const char *simrun_stopped(const simrun_result *r);
 /* NULL when the variable was never set. */
 const char *simrun_var(const simrun_result *r, const char *name);
 

@@ -1,5 +1,5 @@
 /* simrun.c — one simulated call on a virtual loop (simrun.h). */
-#include "cli/simrun.h"
+#include "simulate/simrun.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@ struct simrun_result {
     double duration;
     size_t var_count, var_cap;
     char **names, **values;
+    const char *stopped;
 };
 
 typedef struct run_ctx {
@@ -25,6 +26,9 @@ typedef struct run_ctx {
     simrun_result *r;
     eng_engine *e;
     eng_call *call;                 /* the incoming call while it lives */
+    loop *l;
+    size_t records;
+    double wall_start;
 } run_ctx;
 
 typedef struct app_event_timer {
@@ -32,6 +36,33 @@ typedef struct app_event_timer {
     const simrun_app_event *ev;
     loop_timer *t;
 } app_event_timer;
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Every record passes here: the bounds are checked, then the caller's sink
+ * sees it. A run past a bound stops at once; the records of its end (the
+ * call ended as at shutdown) still come. */
+static void trace_cb(void *arg, const eng_trace_rec *rec)
+{
+    run_ctx *x = arg;
+    const simrun_params *p = x->p;
+    x->records++;
+    if (!x->r->stopped) {
+        if (p->max_records && x->records > p->max_records)
+            x->r->stopped = "max_records";
+        else if (p->max_wall > 0 && monotonic() - x->wall_start > p->max_wall)
+            x->r->stopped = "max_wall";
+        if (x->r->stopped)
+            loop_stop(x->l);
+    }
+    if (p->trace)
+        p->trace(p->trace_arg, rec);
+}
 
 static void call_start_cb(void *arg, eng_call *c)
 {
@@ -121,10 +152,11 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
         return NULL;
     }
     simrun_result *r = cr_xcalloc(1, sizeof *r);
-    run_ctx x = {.p = p, .r = r};
+    run_ctx x = {.p = p, .r = r, .l = l, .wall_start = monotonic()};
+    bool bounded = p->max_records || p->max_wall > 0;
     eng_options o = {
-        .trace = p->trace,
-        .trace_arg = p->trace_arg,
+        .trace = bounded ? trace_cb : p->trace,
+        .trace_arg = bounded ? (void *)&x : p->trace_arg,
         .utc_offset = offset,
         .max_duration = max_time,
         .call_start = call_start_cb,
@@ -156,7 +188,7 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
     }
     if (rc >= 0) {
         loop_run(l);
-        if (so->mail == SVC_MAIL_SEND_ONCE) {
+        if (so->mail == SVC_MAIL_SEND_ONCE && !r->stopped) {
             svc_flush(svc, mail_flushed_cb, l);
             loop_run(l);
         }
@@ -194,6 +226,7 @@ void simrun_result_free(simrun_result *r)
 
 const char *simrun_route(const simrun_result *r) { return r->route; }
 bool simrun_rejected(const simrun_result *r) { return r->rejected; }
+const char *simrun_stopped(const simrun_result *r) { return r->stopped; }
 const char *simrun_hangup_by(const simrun_result *r) { return r->hangup_by; }
 const char *simrun_hangup_cause(const simrun_result *r) { return r->hangup_cause; }
 double simrun_duration(const simrun_result *r) { return r->duration; }
