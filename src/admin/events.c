@@ -36,6 +36,12 @@ typedef struct client {
     size_t sent;
     int owners;                  /* the request and the response: freed when both let go */
     bool suspended, wake, cut;
+    /* While suspended MHD does not look at the socket: we watch it, so a
+     * client that goes away frees its stream at once, not at the next ping. */
+    int fd;
+    loop *l;
+    loop_watch *hangup;
+    bool gone;
 } client;
 
 struct admin_events {
@@ -63,6 +69,8 @@ void admin_events_counts(const admin_events *ev, size_t *open, unsigned long *cu
 
 /* ---- waking suspended streams ---- */
 
+static void unwatch_hangup(client *c);
+
 static void kick_cb(loop *l, void *arg)
 {
     (void)l;
@@ -71,6 +79,7 @@ static void kick_cb(loop *l, void *arg)
     for (client *c = ev->clients; c; c = c->next)
         if (c->suspended && c->wake) {
             c->suspended = c->wake = false;
+            unwatch_hangup(c);
             MHD_resume_connection(c->conn);
         }
     admin_run(ev->a);
@@ -83,6 +92,27 @@ static void wake(client *c)
     c->wake = true;
     if (!c->ev->kick)
         c->ev->kick = loop_timer_start(c->ev->a->l, 0, kick_cb, c->ev);
+}
+
+static void unwatch_hangup(client *c)
+{
+    if (c->hangup)
+        loop_unwatch(c->l, c->hangup);
+    c->hangup = NULL;
+}
+
+static void hangup_cb(loop *l, int fd, unsigned events, void *arg)
+{
+    (void)events;
+    client *c = arg;
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    loop_unwatch(l, c->hangup);
+    c->hangup = NULL;
+    if (n > 0)
+        return;   /* a client that talks on an event stream: the ping finds out */
+    c->gone = true;
+    wake(c);
 }
 
 /* ---- buffers ---- */
@@ -162,15 +192,18 @@ static ssize_t reader_cb(void *cls, uint64_t pos, char *out, size_t max)
         c->sent += n;
         return (ssize_t)n;
     }
-    if (c->cut)
+    if (c->cut || c->gone)
         return MHD_CONTENT_READER_END_WITH_ERROR;   /* closed, not ended: it lost events */
     c->suspended = true;
     MHD_suspend_connection(c->conn);
+    if (!c->hangup && c->fd >= 0)
+        c->hangup = loop_watch_fd(c->l, c->fd, LOOP_READ, hangup_cb, c);
     return 0;
 }
 
 static void release(client *c)
 {
+    unwatch_hangup(c);
     if (c->ev) {
         admin_events *ev = c->ev;
         if (c->prev)
@@ -240,6 +273,8 @@ void admin_get_events(admin_req *r)
     ev->count++;
     /* What the kernel holds for a client that does not read is bounded too. */
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    c->fd = ci ? ci->connect_fd : -1;
+    c->l = ev->a->l;
     if (ci) {
         int size = ADMIN_EVENTS_SNDBUF;
         setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
@@ -261,6 +296,7 @@ void admin_events_free(admin_events *ev)
     while (ev->clients) {
         client *c = ev->clients;
         ev->clients = c->next;
+        unwatch_hangup(c);
         if (c->suspended && c->conn)
             MHD_resume_connection(c->conn);
         c->suspended = false;
