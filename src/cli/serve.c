@@ -513,7 +513,7 @@ int cli_serve(int argc, char **argv)
         }
     }
     admin_set_records(s.admin, s.rec);
-    s.rec_hook = records_hook_new(s.rec, &eo);
+    s.rec_hook = records_hook_new(s.rec, s.prog->settings.cluster.node, &eo);
     admin_hook(s.admin, &eo);
     admin_set_program(s.admin, s.prog);
     s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
