@@ -34,6 +34,9 @@ static const route routes[] = {
     {ADMIN_M_POST, "/calls/", "/transfer", ADMIN_R_CALL_TRANSFER},
     {ADMIN_M_POST, "/calls/", "/vars", ADMIN_R_CALL_VARS},
     {ADMIN_M_GET, "/events", NULL, ADMIN_R_EVENTS},
+    {ADMIN_M_POST, "/drain", NULL, ADMIN_R_DRAIN},
+    {ADMIN_M_GET, "/cluster", NULL, ADMIN_R_CLUSTER},
+    {ADMIN_M_GET, "/cluster/calls", NULL, ADMIN_R_CLUSTER_CALLS},
 };
 
 static unsigned method_bit(const char *m)

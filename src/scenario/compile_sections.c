@@ -380,8 +380,6 @@ static void compile_cluster(scn_cx *x, const scn_node *n)
             else if (s)
                 cl->node = s;
         }
-    else
-        scn_cx_error(&x->pub, n, "settings.cluster needs node: (this node's name, e.g. \"cr1\")");
     if ((v = scn_map_get(n, "database")))
         SCN_WITH_KEY(x, "database") {
             const char *url = scn_expect_string(x, v, "\"postgresql://...\"");

@@ -138,7 +138,10 @@ typedef struct scn_cdr_settings {
  * end (docs/cluster.md). Read at start, as settings.admin is. */
 typedef struct scn_cluster_settings {
     bool enabled;              /* the section is present */
-    const char *node;          /* this node's name (CDRs, GET /cluster) */
+    /* This node's name (CDRs, GET /cluster); NULL: serve --node, else the
+     * host name. The file is shared by every node (revisions), so a name
+     * here suits a single node's file; nodes sharing one take --node. */
+    const char *node;
     scn_database db;           /* revisions and nodes (name "cluster"; PostgreSQL) */
     /* The front end (Kamailio) as HOST:PORT (NULL: none): requests from it
      * carry the caller's own address (X-Callroute-Source), it is exempt

@@ -134,6 +134,11 @@ static int capacity(sip_driver *d, int *retry_after, const char **reason)
     return 0;
 }
 
+void sip_load_header(sip_driver *d, char *out, size_t n)
+{
+    snprintf(out, n, "X-Callroute-Load: calls=%zu;max=%zu", d->incoming_count, max_calls(d));
+}
+
 /* OPTIONS: 200, or 503 when a call would be refused now (draining, over
  * max_calls, no RTP ports), so the front end's dispatcher takes this node
  * out; either way the load: X-Callroute-Load: calls=N;max=M (0: no limit). */
@@ -143,7 +148,7 @@ static void answer_options(sip_driver *d, nua_handle_t *nh)
     const char *why = NULL;
     int code = capacity(d, &retry, &why);
     char load[96], ra[16];
-    snprintf(load, sizeof load, "X-Callroute-Load: calls=%zu;max=%zu", d->incoming_count, max_calls(d));
+    sip_load_header(d, load, sizeof load);
     snprintf(ra, sizeof ra, "%d", retry);
     nua_respond(nh, code ? code : 200, code ? why : sip_status_phrase(200), NUTAG_WITH_THIS(d->nua),
                 SIPTAG_HEADER_STR(load), TAG_IF(code, SIPTAG_RETRY_AFTER_STR(ra)), TAG_END());

@@ -333,6 +333,10 @@ void sip_fork_calling(sip_fork *f);
 void sip_gw_register_all(sip_driver *d);
 void sip_gw_register_response(sip_driver *d, nua_handle_t *nh, int status, const sip_t *sip);
 
+/* "X-Callroute-Load: calls=N;max=M" (M 0: no limit): in OPTIONS answers
+ * and in the 503s of calls refused for capacity, so the front end can tell
+ * a node's own refusal from a scenario's 503. */
+void sip_load_header(sip_driver *d, char *out, size_t n);
 /* A is the cluster's front end (settings.cluster.proxy). */
 bool sip_is_proxy(const sip_driver *d, const struct sockaddr_in *a);
 
