@@ -56,6 +56,12 @@ static bool ok_result(PGconn *pc, PGresult *res, char *err, size_t errlen, const
     return false;
 }
 
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
 bool cluster_boot(const char *conninfo, const char *node, const char *local, size_t local_len, long *number,
                   char **text, size_t *len, char *err, size_t errlen)
 {
@@ -68,6 +74,7 @@ bool cluster_boot(const char *conninfo, const char *node, const char *local, siz
         cr_oom("PQconnectdbParams");
     bool ok = false;
     PGresult *res = NULL;
+    PQsetNoticeProcessor(pc, quiet, NULL);   /* "already exists, skipping" */
     if (PQstatus(pc) != CONNECTION_OK) {
         snprintf(err, errlen, "cluster database: cannot connect: %s", PQerrorMessage(pc));
         err[strcspn(err, "\n")] = '\0';
