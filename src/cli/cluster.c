@@ -18,18 +18,19 @@
 #include "services/pg_listen.h"
 #include "util/alloc.h"
 
-/* Made by the first node (an advisory lock keeps two starting nodes from
- * racing on CREATE). callroute_nodes is admin/cluster.c's. */
+/* Made by the first node. The statements run as one implicit transaction;
+ * a transaction-level advisory lock, held to its commit, keeps two nodes
+ * starting at once from racing on CREATE. callroute_nodes is
+ * admin/cluster.c's. */
 static const char schema_sql[] =
-    "SELECT pg_advisory_lock(74201801);"
+    "SELECT pg_advisory_xact_lock(74201801);"
     "CREATE TABLE IF NOT EXISTS callroute_revisions ("
     " revision BIGINT PRIMARY KEY, sha256 TEXT NOT NULL, source TEXT NOT NULL, node TEXT,"
     " created_at TIMESTAMPTZ NOT NULL DEFAULT now());"
     "CREATE TABLE IF NOT EXISTS callroute_nodes ("
     " node TEXT PRIMARY KEY, sip TEXT, state TEXT NOT NULL, revision BIGINT, calls INTEGER NOT NULL DEFAULT 0,"
     " live JSONB NOT NULL DEFAULT '[]', started_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
-    " seen_at TIMESTAMPTZ NOT NULL DEFAULT now());"
-    "SELECT pg_advisory_unlock(74201801);";
+    " seen_at TIMESTAMPTZ NOT NULL DEFAULT now());";
 
 static const char first_sql[] =
     "INSERT INTO callroute_revisions (revision, sha256, source, node) "
