@@ -83,6 +83,29 @@ typedef struct admin_options {
     long (*install)(void *arg, scn_program *p, const char *text, size_t len, const char *why);
     long (*reload)(void *arg, struct scn_diags *d, const char *why);
     void *scenario_arg;
+    /* POST /drain: stop taking calls, let the live ones finish (TIMEOUT
+     * seconds at most; 0: no limit), then exit. False when it was already
+     * draining. *LIVE: the calls up now. NULL: 503. */
+    bool (*drain)(void *arg, double timeout, size_t *live);
+    void *drain_arg;
+    /* Cluster mode (settings.cluster): this node's name and the shared
+     * database. The admin API keeps the node's row in callroute_nodes
+     * (every second: state, revision, live calls) and answers GET /cluster
+     * and GET /cluster/calls from that table. NULL: not a cluster (404). */
+    const char *cluster_node;
+    const scn_database *cluster_db;
+    const char *cluster_sip;       /* this node's SIP address, for the table */
+    /* Cluster mode: a new scenario text (PUT /scenario, POST /reload, a
+     * restore) is first stored as the cluster's revision AFTER + 1;
+     * DONE(DONE_ARG, N, ERROR) says how: N the revision stored (0: not;
+     * CONFLICT set when another node stored AFTER + 1 first). Returns a
+     * handle for publish_cancel (the request went away; DONE never runs). */
+    void *(*publish)(void *arg, const char *text, size_t len, long after,
+                     void (*done)(void *done_arg, long n, bool conflict, const char *error), void *done_arg);
+    void (*publish_cancel)(void *arg, void *handle);
+    /* Cluster mode: revision N (stored by publish) becomes the running one:
+     * install with that number. */
+    long (*install_as)(void *arg, scn_program *p, const char *text, size_t len, long n, const char *why);
     /* Fills what GET /metrics shows about the SIP edge. May be NULL. */
     void (*sip_metrics)(void *arg, admin_sip_metrics *out);
     void *sip_metrics_arg;

@@ -72,6 +72,7 @@ struct admin {
     struct rec_ctx *rec;            /* call records (GET /metrics), or NULL */
     struct admin_status *status;    /* status.c: refusals */
     admin_req *waiting;             /* suspended requests */
+    struct admin_cluster *cluster;  /* cluster.c: the node's heartbeat, or NULL */
     /* MHD's messages: into the caller's buffer while starting, then stderr */
     char *err;
     size_t errlen;
@@ -159,5 +160,15 @@ void admin_metrics_free(admin_metrics *m);
 /* status.c's refusals by reason: FN for each */
 void admin_status_each_refusal(admin *a, void (*fn)(void *arg, const char *reason, long long n), void *arg);
 void admin_get_metrics(admin_req *r);
+/* drain.c: POST /drain */
+void admin_post_drain(admin_req *r);
+/* cluster.c: the node's heartbeat in the cluster database, GET /cluster,
+ * GET /cluster/calls */
+void admin_cluster_start(admin *a);
+void admin_cluster_stop(admin *a);
+void admin_get_cluster(admin_req *r);
+void admin_get_cluster_calls(admin_req *r);
+/* calls.c: the live calls as GET /calls lists them (a new array) */
+json_t *admin_calls_live_json(admin_calls *c);
 
 #endif

@@ -38,6 +38,9 @@ static const route routes[] = {
     {ADMIN_M_GET, "/editor/", NULL, ADMIN_R_EDITOR},
     {ADMIN_M_GET, "/editor/", "", ADMIN_R_EDITOR},
     {ADMIN_M_POST, "/simulate", NULL, ADMIN_R_SIMULATE},
+    {ADMIN_M_POST, "/drain", NULL, ADMIN_R_DRAIN},
+    {ADMIN_M_GET, "/cluster", NULL, ADMIN_R_CLUSTER},
+    {ADMIN_M_GET, "/cluster/calls", NULL, ADMIN_R_CLUSTER_CALLS},
 };
 
 static unsigned method_bit(const char *m)

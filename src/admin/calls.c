@@ -297,12 +297,18 @@ static json_t *summary(admin_calls *a, const entry *e)
     return o;
 }
 
+json_t *admin_calls_live_json(admin_calls *a)
+{
+    json_t *live = json_array();
+    for (entry *e = a->live.head; e; e = e->next)
+        json_array_append_new(live, summary(a, e));
+    return live;
+}
+
 void admin_get_calls(admin_req *r)
 {
     admin_calls *a = r->a->calls;
-    json_t *live = json_array(), *done = json_array();
-    for (entry *e = a->live.head; e; e = e->next)
-        json_array_append_new(live, summary(a, e));
+    json_t *live = admin_calls_live_json(a), *done = json_array();
     for (entry *e = a->done.tail; e; e = e->prev)   /* newest first */
         json_array_append_new(done, summary(a, e));
     json_t *o = json_object();

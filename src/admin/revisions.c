@@ -511,4 +511,18 @@ bool admin_revisions_keep_current(admin_revisions *rs, char *err, size_t errlen)
 }
 
 const char *admin_revisions_file(const admin_revisions *rs) { return rs->file; }
+
+char *admin_revisions_read_file(const admin_revisions *rs, size_t *len, char *err, size_t errlen)
+{
+    char *text = read_whole(rs->file, len, true);
+    if (!text)
+        snprintf(err, errlen, "cannot read %s (or it is not a regular file under the size limit)", rs->file);
+    return text;
+}
+
+void admin_revisions_number_next(admin_revisions *rs, long n)
+{
+    if (n - 1 > rs->last)
+        rs->last = n - 1;
+}
 const char *admin_revisions_dir(const admin_revisions *rs) { return rs->dir; }

@@ -77,6 +77,11 @@ bool admin_revisions_file_unchanged(const admin_revisions *rs, char *err, size_t
  * could not be when it was loaded); false with ERR when it cannot be. */
 bool admin_revisions_keep_current(admin_revisions *rs, char *err, size_t errlen);
 const char *admin_revisions_file(const admin_revisions *rs);
+/* The scenario file's text now (malloc'd, NUL-terminated); NULL with ERR. */
+char *admin_revisions_read_file(const admin_revisions *rs, size_t *len, char *err, size_t errlen);
+/* The next revision added is number N (the cluster's numbering: its
+ * database gives the numbers); ignored unless N is above the last. */
+void admin_revisions_number_next(admin_revisions *rs, long n);
 const char *admin_revisions_dir(const admin_revisions *rs);
 
 /* ---- pure parts (unit tested) ---- */

@@ -134,9 +134,98 @@ static bool precondition(admin_req *r, bool required)
     return false;
 }
 
+/* ---- in a cluster: stored in the database first ---- */
+
+/* A change waiting for the cluster database to store it as the next
+ * revision (admin_options.publish); then it is written and installed as
+ * write_and_install does, under the number the database gave. */
+typedef struct publish_op {
+    admin_req *r;
+    void *handle;
+    scn_program *p;
+    char *src;
+    size_t len;
+    char why[64];
+    json_t *answer;              /* the warnings and EXTRA */
+    bool write_file;
+} publish_op;
+
+static void publish_free(publish_op *op)
+{
+    scn_program_unref(op->p);
+    free(op->src);
+    json_decref(op->answer);
+    free(op);
+}
+
+static void publish_cancel_cb(admin_req *r)
+{
+    publish_op *op = r->op;
+    r->a->opt.publish_cancel(r->a->opt.scenario_arg, op->handle);
+    publish_free(op);
+}
+
+static void published_cb(void *arg, long n, bool conflict, const char *error)
+{
+    publish_op *op = arg;
+    admin_req *r = op->r;
+    admin *a = r->a;
+    r->cancel = NULL;
+    char err[600];
+    json_t *x = json_object();
+    if (conflict) {
+        json_object_set_new(x, "revision", json_integer(current(a)));
+        admin_reply_error(r, MHD_HTTP_CONFLICT,
+                          "another node changed the scenario first: GET /scenario (within a second) for the new one", x);
+    } else if (!n) {
+        json_object_set_new(x, "detail", admin_jstr(error));
+        json_object_set_new(x, "revision", json_integer(current(a)));
+        admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                          "the cluster database did not take the new revision: nothing changed", x);
+    } else if (op->write_file && !admin_revisions_write_file(a->opt.revisions, op->src, op->len, err, sizeof err)) {
+        /* Stored: every other node runs it within a second; this one says why it cannot. */
+        json_object_set_new(x, "revision", json_integer(n));
+        admin_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, err, x);
+    } else {
+        json_decref(x);
+        long got = a->opt.install_as(a->opt.scenario_arg, op->p, op->src, op->len, n, op->why);
+        json_t *o = op->answer;
+        op->answer = NULL;
+        json_object_set_new(o, "revision", json_integer(got));
+        admin_etag(r->etag, sizeof r->etag, got);
+        admin_reply(r, MHD_HTTP_OK, o);
+    }
+    publish_free(op);
+}
+
+/* P (compiled from SRC) goes to the cluster database as the revision after
+ * the current one; answered when it has been stored (or not). Takes P. */
+static void publish(admin_req *r, scn_program *p, const char *src, size_t len, scn_diags *d, const char *why,
+                    json_t *extra, bool write_file)
+{
+    admin *a = r->a;
+    publish_op *op = cr_xcalloc(1, sizeof *op);
+    op->r = r;
+    op->p = p;
+    op->src = cr_xmalloc(len + 1);
+    memcpy(op->src, src, len);
+    op->src[len] = '\0';
+    op->len = len;
+    snprintf(op->why, sizeof op->why, "%s", why);
+    op->answer = diags_json(d, true);
+    json_object_del(op->answer, "ok");
+    json_object_update(op->answer, extra);
+    json_decref(extra);
+    op->write_file = write_file;
+    r->op = op;
+    r->cancel = publish_cancel_cb;
+    op->handle = a->opt.publish(a->opt.scenario_arg, op->src, op->len, current(a), published_cb, op);
+}
+
 /* TEXT, compiled as P, written over the file and installed; answered.
  * Takes P. Nothing changes unless it all works; a file changed on disk
- * since the running revision was loaded is not overwritten (409). */
+ * since the running revision was loaded is not overwritten (409). In a
+ * cluster, the database stores it first (publish). */
 static void write_and_install(admin_req *r, scn_program *p, const char *src, size_t len, scn_diags *d,
                               const char *why, json_t *extra)
 {
@@ -147,6 +236,15 @@ static void write_and_install(admin_req *r, scn_program *p, const char *src, siz
         scn_program_unref(p);
         json_object_set_new(extra, "revision", json_integer(current(a)));
         admin_reply_error(r, MHD_HTTP_CONFLICT, err, extra);
+        return;
+    }
+    if (a->opt.publish) {
+        if (!admin_revisions_keep_current(rs, err, sizeof err)) {
+            scn_program_unref(p);
+            admin_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, err, extra);
+            return;
+        }
+        publish(r, p, src, len, d, why, extra, true);
         return;
     }
     if (!admin_revisions_keep_current(rs, err, sizeof err) || !admin_revisions_write_file(rs, src, len, err, sizeof err)) {
@@ -224,6 +322,22 @@ void admin_reload(admin_req *r)
     admin *a = r->a;
     scn_diags d;
     scn_diags_init(&d);
+    if (a->opt.publish) {
+        /* In a cluster the file's text becomes the cluster's next revision. */
+        size_t len = 0;
+        char err[300];
+        char *src = admin_revisions_read_file(a->opt.revisions, &len, err, sizeof err);
+        scn_program *p = src ? a->opt.compile(a->opt.scenario_arg, src, len, &d) : NULL;
+        if (!src)
+            admin_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, err, json_pack("{s:I}", "revision", (json_int_t)current(a)));
+        else if (!p)
+            reply_invalid(r, &d);
+        else
+            publish(r, p, src, len, &d, "POST /reload", json_object(), false);
+        free(src);
+        scn_diags_free(&d);
+        return;
+    }
     long n = a->opt.reload(a->opt.scenario_arg, &d, "POST /reload");
     if (!n) {
         reply_invalid(r, &d);

@@ -325,6 +325,15 @@ static void dispatch(admin_req *r)
     case ADMIN_R_SIMULATE:
         admin_simulate(r);
         return;
+    case ADMIN_R_DRAIN:
+        admin_post_drain(r);
+        return;
+    case ADMIN_R_CLUSTER:
+        admin_get_cluster(r);
+        return;
+    case ADMIN_R_CLUSTER_CALLS:
+        admin_get_cluster_calls(r);
+        return;
     case ADMIN_R_NOT_ALLOWED:
         admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path", NULL);
         return;
@@ -576,6 +585,7 @@ admin *admin_new(loop *l, const admin_options *o, char *err, size_t errlen)
         a->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                     : ((struct sockaddr_in *)&bound)->sin_port);
     a->err = NULL;
+    admin_cluster_start(a);
     run(a);
     return a;
 }
@@ -622,6 +632,7 @@ void admin_free(admin *a)
 {
     if (!a)
         return;
+    admin_cluster_stop(a);
     /* Requests waiting for work: the work is cancelled and they are let go
      * (MHD cannot stop with suspended connections). */
     while (a->waiting) {

@@ -20,6 +20,11 @@ int cli_test(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_schema(int argc, char **argv);
 int cli_cdr(int argc, char **argv);
+/* serve FILE --drain: asks the serve running P's file (its admin API at
+ * ADMIN, else settings.admin.listen, with the file's token) to drain, and
+ * waits until it has stopped. TIMEOUT: --drain-timeout (NULL: none). */
+struct scn_program;
+int cli_drain_remote(const struct scn_program *p, const char *admin, const char *timeout);
 
 /* Loads, validates and compiles FILE with every application and prepares its
  * route index; diagnostics go to stderr. NULL on failure, with *FAIL_STATUS

@@ -119,11 +119,13 @@ static void call_done_cb(void *arg, eng_call *c)
     build(h, c, true);
 }
 
-records_hook *records_hook_new(rec_ctx *rec, eng_options *eo)
+records_hook *records_hook_new(rec_ctx *rec, const char *node, eng_options *eo)
 {
     records_hook *h = cr_xcalloc(1, sizeof *h);
     h->rec = rec;
-    if (gethostname(h->node_buf, sizeof h->node_buf - 1) != 0)
+    if (node)
+        snprintf(h->node_buf, sizeof h->node_buf, "%s", node);
+    else if (gethostname(h->node_buf, sizeof h->node_buf - 1) != 0)
         snprintf(h->node_buf, sizeof h->node_buf, "callroute");
     h->node = h->node_buf;
     eng_observer o = {.trace = trace_cb, .call_start = call_start_cb, .call_done = call_done_cb, .arg = h};

@@ -10,7 +10,8 @@ typedef struct records_hook records_hook;
 /* Follows EO's calls (eng_observe):
  * every call gets the variable cdr_id and a record in REC (NULL: records
  * off, cdr_id is still set). Call before eng_engine_new. */
-records_hook *records_hook_new(rec_ctx *rec, eng_options *eo);
+/* NODE: the name records carry (settings.cluster.node); NULL: the host name. */
+records_hook *records_hook_new(rec_ctx *rec, const char *node, eng_options *eo);
 /* After eng_engine_free. */
 void records_hook_free(records_hook *h);
 

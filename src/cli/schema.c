@@ -347,8 +347,19 @@ static json_t *settings_schema(void)
                                           "description", "the store: sqlite:PATH (default sqlite:var/cdr.db), postgresql://..., or off"),
                                 "spool", str_desc("local spool file (default var/cdr-spool.db)")),
                       "call detail records");
-    return obj(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "sip", sip, "media", media, "smtp", smtp, "databases", dbs,
-                         "limits", limits, "admin", admin, "cdr", cdr),
+    json_t *cluster = obj(
+        json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:s,s:s},s:{s:s,s:s,s:s}}", "node", "type", "string", "pattern",
+                  "^[A-Za-z0-9_.+-]{1,64}$", "description",
+                  "this node's name (call records, GET /cluster); default: serve --node, else the host name",
+                  "database", "type", "string", "pattern", "^postgres(ql)?://", "description",
+                  "PostgreSQL every node shares: revisions (LISTEN/NOTIFY) and the nodes' state; required",
+                  "proxy", "type", "string", "pattern", "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+:[0-9]+$", "description",
+                  "the SIP front end (Kamailio), IPV4:PORT: its requests carry the caller's address "
+                  "(X-Callroute-Source), it is exempt from sip.flood, users are called through it"),
+        "one node of several behind Kamailio (docs/cluster.md); read at start");
+    json_object_set_new(cluster, "required", json_pack("[s]", "database"));
+    return obj(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "sip", sip, "media", media, "smtp", smtp, "databases", dbs,
+                         "limits", limits, "admin", admin, "cdr", cdr, "cluster", cluster),
                "process-wide settings (top file only); every key is optional");
 }
 

@@ -24,6 +24,7 @@
 
 #include "admin/admin.h"
 #include "admin/revisions.h"
+#include "cli/cluster.h"
 #include "cli/records_hook.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
@@ -56,12 +57,23 @@ typedef struct serve {
     const char *log_file;
     int stops;                 /* signals received */
     bool driver_down;
+    bool draining;             /* SIGTERM or POST /drain */
+    /* settings.cluster (read at start): this node's name, the database */
+    cluster *cl;
+    char node[128];
+    char sip_addr[80];         /* for the nodes table */
+    long failed_revision;      /* a cluster revision that does not compile here */
+    void *reload_publish;      /* SIGHUP in a cluster: its text being stored */
+    char *reload_text;
+    size_t reload_len;
+    scn_program *reload_prog;
 } serve;
 
 static void usage(FILE *out)
 {
     fputs("usage: callroute serve FILE [--sip ADDR]... [--admin ADDR] [--log-level LEVEL]\n"
-          "                       [--log-file PATH]\n\n"
+          "                       [--log-file PATH] [--node NAME]\n"
+          "       callroute serve FILE --drain [--admin ADDR] [--drain-timeout DURATION]\n\n"
           "Runs the SIP service for the scenario FILE: takes calls from the gateways\n"
           "and the registered users it names, routes them and runs their scripts.\n\n"
           "  --sip ADDR         where to listen: udp:HOST:PORT, tcp:HOST:PORT or\n"
@@ -72,6 +84,13 @@ static void usage(FILE *out)
           "  --log-level LEVEL  error | warn | info (default: one line per call start,\n"
           "                     route and end) | debug (the full trace and SIP events)\n"
           "  --log-file PATH    log there instead of stderr (reopened on SIGUSR1)\n"
+          "  --node NAME        this node's name in a cluster (settings.cluster; default:\n"
+          "                     settings.cluster.node, else the host name)\n"
+          "  --drain            do not serve: tell the serve already running FILE (its\n"
+          "                     admin API, with FILE's token) to drain: it stops taking\n"
+          "                     calls, the live ones finish, it exits. Waits for that;\n"
+          "                     exit 0 once it has stopped\n"
+          "  --drain-timeout D  with --drain: end calls still up after D (default: none)\n"
           "  --help             this text\n\n"
           "SIGTERM or SIGINT: new calls are refused (503), running calls may go on for\n"
           "settings.limits.drain_timeout, then they are ended cleanly and the process\n"
@@ -297,6 +316,118 @@ static long reload(serve *s, scn_diags *d, const char *why)
     return n;
 }
 
+/* ---- in a cluster ---- */
+
+/* Cluster revision N (its number from the database) becomes the running
+ * one; one this node runs already (its own PUT met its NOTIFY) is left. */
+static long install_as(serve *s, scn_program *p, const char *text, size_t len, long n, const char *why)
+{
+    long cur = admin_revisions_current(s->revs)->number;
+    if (n <= cur)
+        return cur;
+    admin_revisions_number_next(s->revs, n);
+    return install(s, p, text, len, why);
+}
+
+static long install_as_cb(void *arg, scn_program *p, const char *text, size_t len, long n, const char *why)
+{
+    return install_as(arg, p, text, len, n, why);
+}
+
+static void *publish_cb(void *arg, const char *text, size_t len, long after,
+                        void (*done)(void *, long, bool, const char *), void *done_arg)
+{
+    serve *s = arg;
+    return cluster_publish(s->cl, text, len, after, done, done_arg);
+}
+
+static void publish_cancel_cb(void *arg, void *handle)
+{
+    (void)arg;
+    cluster_publish_cancel(handle);
+}
+
+static long cluster_current_cb(void *arg)
+{
+    serve *s = arg;
+    return admin_revisions_current(s->revs)->number;
+}
+
+static void cluster_log_cb(void *arg, int level, const char *msg)
+{
+    say(arg, level == 0 ? SIP_LOG_ERROR : level == 1 ? SIP_LOG_WARN : SIP_LOG_INFO, "%s", msg);
+}
+
+/* Another node stored revision N: compiled here as if it were the file,
+ * written over the file (a restart runs it too), installed. One that does
+ * not compile here (an include or prompt this node lacks) is not run:
+ * this node stays on its revision and says so once. */
+static void cluster_newer_cb(void *arg, long n, const char *text, size_t len, const char *from)
+{
+    serve *s = arg;
+    if (n == s->failed_revision)
+        return;
+    scn_diags d;
+    scn_diags_init(&d);
+    scn_program *p = cli_compile_text(s->file, text, len, &d);
+    scn_diags_print(&d, stderr);
+    scn_diags_free(&d);
+    if (!p) {
+        s->failed_revision = n;
+        say(s, SIP_LOG_ERROR, "cluster revision %ld (from %s) does not compile on this node: keeping revision %ld", n,
+            from, admin_revisions_current(s->revs)->number);
+        return;
+    }
+    char err[600], why[200];
+    if (!admin_revisions_write_file(s->revs, text, len, err, sizeof err))
+        say(s, SIP_LOG_WARN, "cluster revision %ld: %s (it runs, but a restart would not find it there)", n, err);
+    snprintf(why, sizeof why, "cluster revision from node %s", from);
+    install_as(s, p, text, len, n, why);
+    scn_program_unref(p);
+}
+
+/* SIGHUP in a cluster: the file's text stored as the next revision, then run. */
+static void reload_published_cb(void *arg, long n, bool conflict, const char *error)
+{
+    serve *s = arg;
+    s->reload_publish = NULL;
+    if (n)
+        install_as(s, s->reload_prog, s->reload_text, s->reload_len, n, "SIGHUP");
+    else if (conflict)
+        say(s, SIP_LOG_WARN, "SIGHUP: another node changed the scenario first; the file will hold its revision");
+    else
+        say(s, SIP_LOG_ERROR, "SIGHUP: the cluster database did not take the file: %s", error ? error : "?");
+    scn_program_unref(s->reload_prog);
+    s->reload_prog = NULL;
+    free(s->reload_text);
+    s->reload_text = NULL;
+}
+
+static void reload_cluster(serve *s)
+{
+    if (s->reload_publish) {
+        say(s, SIP_LOG_WARN, "SIGHUP: the last one is still being stored; ignored");
+        return;
+    }
+    scn_diags d;
+    scn_diags_init(&d);
+    size_t len = 0;
+    char *text = scn_read_source(s->file, &len, &d, NULL);
+    scn_program *p = text ? cli_compile_text(s->file, text, len, &d) : NULL;
+    scn_diags_print(&d, stderr);
+    scn_diags_free(&d);
+    if (!p) {
+        say(s, SIP_LOG_ERROR, "reload of %s (SIGHUP) failed: keeping revision %ld", s->file, s->prog->revision);
+        free(text);
+        return;
+    }
+    s->reload_prog = p;
+    s->reload_text = text;
+    s->reload_len = len;
+    s->reload_publish =
+        cluster_publish(s->cl, text, len, admin_revisions_current(s->revs)->number, reload_published_cb, s);
+}
+
 /* The admin API's side (admin_options). */
 static scn_program *compile_cb(void *arg, const char *text, size_t len, scn_diags *d)
 {
@@ -311,12 +442,38 @@ static long install_cb(void *arg, scn_program *p, const char *text, size_t len, 
 
 static long reload_cb(void *arg, scn_diags *d, const char *why) { return reload(arg, d, why); }
 
+/* New calls are refused (INVITE and OPTIONS 503: the front end sends them
+ * elsewhere), the live ones may go on for LIMIT seconds; the process
+ * exits once none is left. */
+static void begin_drain(serve *s, double limit, const char *why)
+{
+    size_t live = eng_engine_call_count(s->eng);
+    sd_notify(0, "STOPPING=1");
+    if (limit > 0 && live > 0 && limit < 1e11)
+        say(s, SIP_LOG_INFO, "%s: refusing new calls; %zu running may go on for %.0fs", why, live, limit);
+    else if (limit > 0 && live > 0)
+        say(s, SIP_LOG_INFO, "%s: refusing new calls; %zu running may go on to their end", why, live);
+    else
+        say(s, SIP_LOG_INFO, "%s: refusing new calls, ending %zu running", why, live);
+    s->draining = true;
+    sip_driver_refuse_new(s->drv);
+    admin_refuse_new(s->admin);
+    s->drain_until = loop_now(s->l) + limit;
+    if (s->drain_timer)
+        loop_timer_stop(s->l, s->drain_timer);
+    s->drain_timer = loop_timer_start(s->l, 0, draining_cb, s);
+}
+
 static void signal_cb(loop *l, int fd, unsigned events, void *arg)
 {
     (void)events;
     serve *s = arg;
     struct signalfd_siginfo si;
     while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP && s->cl) {
+            reload_cluster(s);
+            continue;
+        }
         if (si.ssi_signo == SIGHUP) {
             scn_diags d;
             scn_diags_init(&d);
@@ -334,21 +491,22 @@ static void signal_cb(loop *l, int fd, unsigned events, void *arg)
             loop_stop(l);
             return;
         }
-        double drain = s->prog->settings.drain_timeout;
-        size_t live = eng_engine_call_count(s->eng);
-        sd_notify(0, "STOPPING=1");
-        if (drain > 0 && live > 0)
-            say(s, SIP_LOG_INFO, "signal %u: refusing new calls; %zu running may go on for %.0fs", si.ssi_signo,
-                live, drain);
-        else
-            say(s, SIP_LOG_INFO, "signal %u: refusing new calls, ending %zu running", si.ssi_signo, live);
-        sip_driver_refuse_new(s->drv);
-        admin_refuse_new(s->admin);
-        s->drain_until = loop_now(l) + drain;
-        if (s->drain_timer)
-            loop_timer_stop(l, s->drain_timer);
-        s->drain_timer = loop_timer_start(l, 0, draining_cb, s);
+        char why[32];
+        snprintf(why, sizeof why, "signal %u", si.ssi_signo);
+        begin_drain(s, s->prog->settings.drain_timeout, why);
     }
+}
+
+/* POST /drain: like SIGTERM, but the live calls may run to their end
+ * (TIMEOUT 0) or for TIMEOUT seconds. */
+static bool drain_req_cb(void *arg, double timeout, size_t *live)
+{
+    serve *s = arg;
+    *live = eng_engine_call_count(s->eng);
+    if (s->draining)
+        return false;
+    begin_drain(s, timeout > 0 ? timeout : 1e12, "POST /drain");
+    return true;
 }
 
 /* ---- main ---- */
@@ -369,7 +527,8 @@ int cli_serve(int argc, char **argv)
     serve s = {.level = SIP_LOG_INFO, .sigfd = -1};
     const char *listen[MAX_LISTEN];
     size_t nlisten = 0;
-    const char *admin_addr = NULL;
+    const char *admin_addr = NULL, *node = NULL, *drain_timeout = NULL;
+    bool drain = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -383,6 +542,12 @@ int cli_serve(int argc, char **argv)
             listen[nlisten++] = argv[++i];
         } else if (strcmp(a, "--admin") == 0 && i + 1 < argc) {
             admin_addr = argv[++i];
+        } else if (strcmp(a, "--node") == 0 && i + 1 < argc) {
+            node = argv[++i];
+        } else if (strcmp(a, "--drain") == 0) {
+            drain = true;
+        } else if (strcmp(a, "--drain-timeout") == 0 && i + 1 < argc) {
+            drain_timeout = argv[++i];
         } else if (strcmp(a, "--log-file") == 0 && i + 1 < argc) {
             s.log_file = argv[++i];
         } else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
@@ -419,6 +584,61 @@ int cli_serve(int argc, char **argv)
         free(source);
         return unreadable ? CLI_USAGE : CLI_INVALID;
     }
+    if (drain || drain_timeout) {
+        free(source);
+        int drc = cli_drain_remote(s.prog, admin_addr, drain_timeout);
+        scn_program_unref(s.prog);
+        return drc;
+    }
+    /* Where sources are kept is read at start, as the admin address is. */
+    s.revs = admin_revisions_new(s.file, s.prog->settings.admin_revisions, 0);
+    if (!s.revs)
+        abort();
+    const scn_cluster_settings *cs = &s.prog->settings.cluster;
+    if (cs->enabled) {
+        /* The cluster's newest revision is what runs, the file's only when
+         * the cluster has none; the file is made to hold it. */
+        if (node)
+            snprintf(s.node, sizeof s.node, "%s", node);
+        else if (cs->node)
+            snprintf(s.node, sizeof s.node, "%s", cs->node);
+        else if (gethostname(s.node, sizeof s.node - 1) != 0)
+            snprintf(s.node, sizeof s.node, "callroute");
+        long number = 0;
+        char *text = NULL, cerr[600];
+        size_t tlen = 0;
+        if (!cluster_boot(cs->db.target, s.node, source, source_len, &number, &text, &tlen, cerr, sizeof cerr)) {
+            fprintf(stderr, "callroute serve: %s\n", cerr);
+            scn_program_unref(s.prog);
+            admin_revisions_free(s.revs);
+            free(source);
+            return 1;
+        }
+        if (text) {
+            scn_diags_init(&diags);
+            scn_program *p = cli_compile_text(s.file, text, tlen, &diags);
+            scn_diags_print(&diags, stderr);
+            scn_diags_free(&diags);
+            if (!p || !admin_revisions_write_file(s.revs, text, tlen, cerr, sizeof cerr)) {
+                fprintf(stderr, "callroute serve: the cluster's revision %ld %s\n", number,
+                        p ? cerr : "does not compile on this node");
+                scn_program_unref(p);
+                scn_program_unref(s.prog);
+                admin_revisions_free(s.revs);
+                free(text);
+                free(source);
+                return 1;
+            }
+            /* The cluster's settings.cluster may differ: the node's own
+             * (read at start) are the file's as it was. */
+            scn_program_unref(s.prog);
+            s.prog = p;
+            free(source);
+            source = text;
+            source_len = tlen;
+        }
+        admin_revisions_number_next(s.revs, number);
+    }
 
     setvbuf(stderr, NULL, _IOLBF, 0);
     if (s.log_file) {
@@ -453,10 +673,6 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     svc_options so = {.mail = SVC_MAIL_SEND, .log = svc_log_cb, .log_arg = &s};
-    /* Where sources are kept is read at start, as the admin address is. */
-    s.revs = admin_revisions_new(s.file, s.prog->settings.admin_revisions, 0);
-    if (!s.revs)
-        abort();
     admin_revisions_add(s.revs, s.prog, source, source_len, err, sizeof err);
     free(source);
     if (err[0])
@@ -477,6 +693,12 @@ int cli_serve(int argc, char **argv)
         goto out;
     }
     eng_options eo = {.trace = trace_cb, .trace_arg = &s};
+    if (s.node[0]) {
+        static const cluster_ops cops = {.current = cluster_current_cb, .newer = cluster_newer_cb, .log = cluster_log_cb};
+        s.cl = cluster_new(s.l, s.svc, s.prog->settings.cluster.db.target, s.node, &cops, &s);
+        snprintf(s.sip_addr, sizeof s.sip_addr, "%s",
+                 nlisten ? listen[0] : s.prog->settings.sip_listen_count ? s.prog->settings.sip_listen[0] : "");
+    }
     /* A token that is configured but cannot be used is fatal: the admin
      * API would refuse every change. An explicit --admin that cannot
      * listen is fatal; the default is not. */
@@ -489,7 +711,16 @@ int cli_serve(int argc, char **argv)
     admin_options ao = {.listen = admin_addr ? admin_addr : s.prog->settings.admin_listen, .token = token,
                         .health = health_cb, .health_arg = &s, .svc = s.svc, .revisions = s.revs,
                         .compile = compile_cb, .install = install_cb, .reload = reload_cb,
-                        .scenario_arg = &s, .sip_metrics = sip_metrics_cb, .sip_metrics_arg = &s};
+                        .scenario_arg = &s, .sip_metrics = sip_metrics_cb, .sip_metrics_arg = &s,
+                        .drain = drain_req_cb, .drain_arg = &s};
+    if (s.cl) {
+        ao.cluster_node = s.node;
+        ao.cluster_db = cluster_db(s.cl);
+        ao.cluster_sip = s.sip_addr;
+        ao.publish = publish_cb;
+        ao.publish_cancel = publish_cancel_cb;
+        ao.install_as = install_as_cb;
+    }
     s.admin = admin_new(s.l, &ao, err, sizeof err);
     if (token) {
         memset(token, 0, strlen(token));
@@ -513,7 +744,7 @@ int cli_serve(int argc, char **argv)
         }
     }
     admin_set_records(s.admin, s.rec);
-    s.rec_hook = records_hook_new(s.rec, &eo);
+    s.rec_hook = records_hook_new(s.rec, s.node[0] ? s.node : NULL, &eo);
     admin_hook(s.admin, &eo);
     admin_set_program(s.admin, s.prog);
     s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
@@ -546,6 +777,9 @@ out:
     if (s.sigfd >= 0)
         close(s.sigfd);
     admin_set_engine(s.admin, NULL);
+    cluster_publish_cancel(s.reload_publish);
+    scn_program_unref(s.reload_prog);
+    free(s.reload_text);
     if (s.eng)
         eng_engine_free(s.eng);
     if (s.drv)
@@ -553,6 +787,7 @@ out:
     rec_free(s.rec);
     records_hook_free(s.rec_hook);
     admin_free(s.admin);
+    cluster_free(s.cl);
     if (s.svc)
         svc_free(s.svc);
     loop_destroy(s.l);

@@ -359,6 +359,49 @@ static void compile_cdr(scn_cx *x, const scn_node *n)
         }
 }
 
+/* settings.cluster: {node, database, proxy}. The node's name goes into
+ * call records and SQL parameters; the database must be PostgreSQL (every
+ * node reaches it); the proxy is an IPv4 address and port. */
+static void compile_cluster(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"node", "database", "proxy", NULL};
+    scn_cluster_settings *cl = &x->pub.prog->settings.cluster;
+    if (!scn_expect_map(x, n, "settings.cluster ({node, database, proxy})"))
+        return;
+    scn_check_keys(x, n, keys, "settings.cluster");
+    cl->enabled = true;
+    cl->db.name = "cluster";
+    const scn_node *v;
+    if ((v = scn_map_get(n, "node")))
+        SCN_WITH_KEY(x, "node") {
+            const char *s = scn_expect_string(x, v, "a node name like \"cr1\"");
+            if (s && (!name_ok(s) || strlen(s) > 64))
+                scn_cx_error(&x->pub, v, "bad node name '%s': 1-64 letters, digits, '_', '-', '.' or '+'", s);
+            else if (s)
+                cl->node = s;
+        }
+    if ((v = scn_map_get(n, "database")))
+        SCN_WITH_KEY(x, "database") {
+            const char *url = scn_expect_string(x, v, "\"postgresql://...\"");
+            if (url && database_url(x, v, url, &cl->db) && cl->db.kind != SCN_DB_POSTGRESQL)
+                scn_cx_error(&x->pub, v, "settings.cluster.database must be PostgreSQL (every node reaches it)");
+        }
+    else
+        scn_cx_error(&x->pub, n, "settings.cluster needs database: (\"postgresql://...\", shared by the nodes)");
+    if ((v = scn_map_get(n, "proxy")))
+        SCN_WITH_KEY(x, "proxy") {
+            const char *s = scn_expect_string(x, v, "the front end's address like \"192.0.2.5:5060\"");
+            struct in_addr ia;
+            char host[64];
+            const char *colon = s ? strrchr(s, ':') : NULL;
+            if (s && (!host_port_ok(s) || (size_t)(colon - s) >= sizeof host ||
+                      (snprintf(host, sizeof host, "%.*s", (int)(colon - s), s), inet_pton(AF_INET, host, &ia) != 1)))
+                scn_cx_error(&x->pub, v, "expected IPV4:PORT like \"192.0.2.5:5060\", got '%s'", s);
+            else if (s)
+                cl->proxy = s;
+        }
+}
+
 static void compile_databases(scn_cx *x, const scn_node *n)
 {
     scn_program *p = x->pub.prog;
@@ -478,14 +521,14 @@ static void compile_admin(scn_cx *x, const scn_node *n)
 
 void scn_compile_settings(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"sip", "media", "smtp", "databases", "limits", "admin", "cdr", NULL};
+    static const char *const keys[] = {"sip", "media", "smtp", "databases", "limits", "admin", "cdr", "cluster", NULL};
     static const struct {
         const char *key;
         void (*fn)(scn_cx *, const scn_node *);
     } parts[] = {
         {"sip", compile_sip},             {"media", compile_media}, {"smtp", compile_smtp},
         {"databases", compile_databases}, {"limits", compile_limits}, {"admin", compile_admin},
-        {"cdr", compile_cdr},
+        {"cdr", compile_cdr},             {"cluster", compile_cluster},
     };
     if (!n || scn_is_null(n))
         return;

@@ -134,6 +134,21 @@ typedef struct scn_cdr_settings {
     const char *spool;         /* the local spool file (resolved) */
 } scn_cdr_settings;
 
+/* settings.cluster: this process is one node of several behind a SIP front
+ * end (docs/cluster.md). Read at start, as settings.admin is. */
+typedef struct scn_cluster_settings {
+    bool enabled;              /* the section is present */
+    /* This node's name (CDRs, GET /cluster); NULL: serve --node, else the
+     * host name. The file is shared by every node (revisions), so a name
+     * here suits a single node's file; nodes sharing one take --node. */
+    const char *node;
+    scn_database db;           /* revisions and nodes (name "cluster"; PostgreSQL) */
+    /* The front end (Kamailio) as HOST:PORT (NULL: none): requests from it
+     * carry the caller's own address (X-Callroute-Source), it is exempt
+     * from settings.sip.flood, and registered users are called through it. */
+    const char *proxy;
+} scn_cluster_settings;
+
 typedef struct scn_settings {
     /* Relative paths below are already resolved against the file's directory. */
     const char **sip_listen;   /* "udp:0.0.0.0:5060", ... */
@@ -154,6 +169,7 @@ typedef struct scn_settings {
     double max_call_duration;  /* seconds; a call is hung up after it (0: never) */
     double drain_timeout;      /* SIGTERM: how long live calls may go on (then BYE) */
     scn_cdr_settings cdr;
+    scn_cluster_settings cluster;
     double calls_per_second;   /* intake limit; 0: unlimited */
     const char *admin_listen;  /* "127.0.0.1:8080" */
     /* The admin API's bearer token: a file only its owner may read

@@ -45,6 +45,12 @@ static void test_resources(void **state)
     assert_int_equal(route("GET", "/calls/abc@192.0.2.1", id, sizeof id), ADMIN_R_CALL);
     assert_string_equal(id, "abc@192.0.2.1");
     assert_int_equal(route("GET", "/events", id, sizeof id), ADMIN_R_EVENTS);
+    assert_int_equal(route("POST", "/drain", id, sizeof id), ADMIN_R_DRAIN);
+    assert_int_equal(route("GET", "/drain", id, sizeof id), ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(route("GET", "/cluster", id, sizeof id), ADMIN_R_CLUSTER);
+    assert_int_equal(route("GET", "/cluster/calls", id, sizeof id), ADMIN_R_CLUSTER_CALLS);
+    assert_int_equal(route("POST", "/cluster", id, sizeof id), ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(route("GET", "/cluster/calls/x", id, sizeof id), ADMIN_R_NOT_FOUND);
     assert_string_equal(id, "");
 }
 

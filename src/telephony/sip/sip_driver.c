@@ -24,6 +24,7 @@
 
 #include "telephony/sip/sip_flood.h"
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_source.h"
 #include "util/alloc.h"
 
 
@@ -97,7 +98,19 @@ void sip_leave(sip_driver *d)
 
 /* ---- admission ---- */
 
-int sip_admit(sip_driver *d, int *retry_after, const char **reason)
+/* The calls admitted at most now (0: no limit). */
+static size_t max_calls(sip_driver *d)
+{
+    const scn_settings *s = &d->prog->settings;
+    /* A call takes up to two RTP sessions (the caller's leg and the one it
+     * dials); by default admit what the port range holds, so a call is
+     * refused before its dial would find no port. */
+    return s->max_calls >= 0 ? (size_t)s->max_calls : rtp_ctx_capacity(d->rtp) / 2;
+}
+
+/* Whether a new call could be taken now, apart from the intake rate: what
+ * an INVITE is refused for, and what OPTIONS tells the front end. */
+static int capacity(sip_driver *d, int *retry_after, const char **reason)
 {
     const scn_settings *s = &d->prog->settings;
     if (d->shutting_down || d->draining) {
@@ -105,11 +118,7 @@ int sip_admit(sip_driver *d, int *retry_after, const char **reason)
         *reason = d->shutting_down ? "shutdown" : "draining";
         return 503;
     }
-    /* A call takes up to two RTP sessions (the caller's leg and the one it
-     * dials); by default admit what the port range holds, so a call is
-     * refused before its dial would find no port. */
-    size_t cap = rtp_ctx_capacity(d->rtp);
-    size_t max = s->max_calls >= 0 ? (size_t)s->max_calls : cap / 2;
+    size_t cap = rtp_ctx_capacity(d->rtp), max = max_calls(d);
     if ((max > 0 || s->max_calls < 0) && d->incoming_count >= max) {
         *retry_after = 5;
         *reason = "max_calls";
@@ -122,6 +131,35 @@ int sip_admit(sip_driver *d, int *retry_after, const char **reason)
         *reason = "rtp_ports";
         return 503;
     }
+    return 0;
+}
+
+void sip_load_header(sip_driver *d, char *out, size_t n)
+{
+    snprintf(out, n, "X-Callroute-Load: calls=%zu;max=%zu", d->incoming_count, max_calls(d));
+}
+
+/* OPTIONS: 200, or 503 when a call would be refused now (draining, over
+ * max_calls, no RTP ports), so the front end's dispatcher takes this node
+ * out; either way the load: X-Callroute-Load: calls=N;max=M (0: no limit). */
+static void answer_options(sip_driver *d, nua_handle_t *nh)
+{
+    int retry = 0;
+    const char *why = NULL;
+    int code = capacity(d, &retry, &why);
+    char load[96], ra[16];
+    sip_load_header(d, load, sizeof load);
+    snprintf(ra, sizeof ra, "%d", retry);
+    nua_respond(nh, code ? code : 200, code ? why : sip_status_phrase(200), NUTAG_WITH_THIS(d->nua),
+                SIPTAG_HEADER_STR(load), TAG_IF(code, SIPTAG_RETRY_AFTER_STR(ra)), TAG_END());
+}
+
+int sip_admit(sip_driver *d, int *retry_after, const char **reason)
+{
+    const scn_settings *s = &d->prog->settings;
+    int code = capacity(d, retry_after, reason);
+    if (code)
+        return code;
     if (s->calls_per_second > 0) {
         double now = loop_now(d->l), burst = fmax(1.0, s->calls_per_second);
         d->tokens = fmin(burst, d->tokens + (now - d->tokens_at) * s->calls_per_second);
@@ -173,7 +211,9 @@ static bool recv_filter_cb(void *arg, const struct sockaddr_in *src, const void 
     case SIP_PEEK_NOTHING:
         break;
     }
-    if (s->flood_rate <= 0 || !sip_flood_counts(data, n) || sip_gw_is_source(d, src))
+    /* The front end forwards every caller's requests: it keeps its own
+     * limits (pike), and holding them against one address would refuse all. */
+    if (s->flood_rate <= 0 || !sip_flood_counts(data, n) || sip_gw_is_source(d, src) || sip_is_proxy(d, src))
         return true;
     sip_flood_verdict v = sip_flood_hit(d->flood, src->sin_addr.s_addr, loop_now(d->l), s->flood_rate,
                                         s->flood_burst);
@@ -288,6 +328,15 @@ void sip_rtp_watch(sip_driver *d)
         d->rtp_watch = loop_timer_start(d->l, 1.0, rtp_watch_cb, d);
 }
 
+bool sip_is_proxy(const sip_driver *d, const struct sockaddr_in *a)
+{
+    return d->have_proxy && a->sin_addr.s_addr == d->proxy.sin_addr.s_addr && a->sin_port == d->proxy.sin_port;
+}
+
+/* Where the request being handled comes from. From the cluster's front
+ * end (settings.cluster.proxy), the caller's own address it passes on in
+ * X-Callroute-Source, so gateways are told by their address and bans hit
+ * the phone, not the proxy; a header from anyone else is ignored. */
 bool sip_request_source(sip_driver *d, struct sockaddr_in *out)
 {
     msg_t *m = nua_current_request(d->nua);
@@ -295,6 +344,16 @@ bool sip_request_source(sip_driver *d, struct sockaddr_in *out)
     if (!ai || !ai->ai_addr || ai->ai_addr->sa_family != AF_INET)
         return false;
     memcpy(out, ai->ai_addr, sizeof *out);
+    if (!sip_is_proxy(d, out))
+        return true;
+    const sip_t *sip = sip_object(m);
+    for (const sip_unknown_t *u = sip ? sip->sip_unknown : NULL; u; u = u->un_next)
+        if (u->un_name && strcasecmp(u->un_name, SIP_SOURCE_HEADER) == 0) {
+            struct sockaddr_in orig;
+            if (sip_source_parse(u->un_value, &orig))
+                *out = orig;
+            break;
+        }
     return true;
 }
 
@@ -391,7 +450,7 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
     case nua_i_options:
         /* Ours to answer (NUTAG_APPL_METHOD), so a flooding source gets 503. */
         if (!flood_refuse(d, nh)) {
-            nua_respond(nh, 200, sip_status_phrase(200), NUTAG_WITH_THIS(d->nua), TAG_END());
+            answer_options(d, nh);
             if (!hc && nh != nua_default(d->nua))
                 nua_handle_destroy(nh);
         }
@@ -682,6 +741,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     d->log_level = d->opt.log_level;
     d->tokens_at = loop_now(l);
     d->tokens = fmax(1.0, prog->settings.calls_per_second);
+    d->have_proxy = prog->settings.cluster.proxy && sip_source_proxy(prog->settings.cluster.proxy, &d->proxy);
 
     /* Keep sofia quiet unless we debug (its own trace goes to stderr). */
     int sofia_level = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG") ? 5 : 0;

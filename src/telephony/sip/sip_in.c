@@ -29,10 +29,11 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     const char *why = NULL;
     int retry = 0, code = sip_admit(d, &retry, &why);
     if (code) {
-        char ra[16];
+        char ra[16], load[96];
         snprintf(ra, sizeof ra, "%d", retry);
+        sip_load_header(d, load, sizeof load);
         sip_report_refused(d, sip, code, why);
-        respond(d, nh, code, SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+        respond(d, nh, code, SIPTAG_RETRY_AFTER_STR(ra), SIPTAG_HEADER_STR(load), TAG_END());
         return;
     }
     struct sockaddr_in src = {0};

@@ -241,6 +241,9 @@ struct sip_driver {
     unsigned long responses[SIP_PEEK_CODE_MAX - SIP_PEEK_CODE_MIN + 1];
     /* shutdown */
     bool shutting_down, nua_down, draining;
+    /* settings.cluster.proxy, read at start: the front end (Kamailio) */
+    struct sockaddr_in proxy;
+    bool have_proxy;
     double shutdown_at;
     void (*shutdown_done)(void *);
     void *shutdown_arg;
@@ -329,6 +332,13 @@ void sip_fork_terminated(sip_fork *f);
 void sip_fork_calling(sip_fork *f);
 void sip_gw_register_all(sip_driver *d);
 void sip_gw_register_response(sip_driver *d, nua_handle_t *nh, int status, const sip_t *sip);
+
+/* "X-Callroute-Load: calls=N;max=M" (M 0: no limit): in OPTIONS answers
+ * and in the 503s of calls refused for capacity, so the front end can tell
+ * a node's own refusal from a scenario's 503. */
+void sip_load_header(sip_driver *d, char *out, size_t n);
+/* A is the cluster's front end (settings.cluster.proxy). */
+bool sip_is_proxy(const sip_driver *d, const struct sockaddr_in *a);
 
 /* ---- sip_registrar.c ---- */
 sip_registrar *sip_registrar_new(sip_driver *d);

@@ -3,6 +3,7 @@
  * through a gateway (digest authentication on 401/407) or to a SIP URI.
  * Provisional and final responses become leg events; early media is passed
  * to the caller's leg. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,17 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
             return fail_later(leg, 484);
         const scn_user *u = req->user_conf ? req->user_conf : scn_program_user(d->prog, req->target);
         leg->symmetric_rtp = u && u->symmetric_rtp;
+        if (d->have_proxy) {
+            /* In a cluster the front end is the registrar of record: it
+             * knows every phone, whichever node its REGISTER passed, and
+             * holds the path through its NAT. One INVITE to it; it forks. */
+            char ip[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, &d->proxy.sin_addr, ip, sizeof ip);
+            if (!sip_uri_user_at(uri, sizeof uri, req->target, ip, ntohs(d->proxy.sin_port)))
+                return fail_later(leg, 484);
+            add_fork(leg, uri);
+            break;
+        }
         const char *const *contacts = sip_registrar_contacts(d->reg, req->target);
         if (!contacts || !contacts[0])
             return fail_later(leg, 480);
