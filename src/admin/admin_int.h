@@ -23,6 +23,7 @@ typedef struct admin_req {
     const char *method, *url;       /* MHD's, valid for the request */
     admin_resource res;
     const char *param;              /* the id or number in the path, or NULL */
+    const char *param2;             /* a second one (a conference member), or NULL */
     cr_strbuf body;
     bool too_large;
     /* the answer */
@@ -139,5 +140,9 @@ void admin_metrics_free(admin_metrics *m);
 /* status.c's refusals by reason: FN for each */
 void admin_status_each_refusal(admin *a, void (*fn)(void *arg, const char *reason, long long n), void *arg);
 void admin_get_metrics(admin_req *r);
+/* conferences.c: the rooms, their members; mute and kick */
+void admin_get_conferences(admin_req *r);
+void admin_post_conf_member(admin_req *r);
+void admin_delete_conf_member(admin_req *r);
 
 #endif

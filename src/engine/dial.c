@@ -840,13 +840,14 @@ eng_call *eng_dial_ringing(eng_engine *e, const char *number)
 
 eng_call *eng_dial_agent_call(eng_engine *e, const char *number, tel_leg **tl)
 {
+    eng_call *found = NULL;   /* the newest: a user on two calls is on the last it took */
     for (eng_call *c = e->calls; c; c = c->next) {
         eng_leg *leg = (eng_leg *)c->bridged;
         if (c->ending || !leg || leg->state != LEG_UP || !leg->tl || leg->t->kind != TEL_DIAL_USER ||
             strcmp(leg->t->target, number) != 0)
             continue;
         *tl = leg->tl;
-        return c;
+        found = c;
     }
-    return NULL;
+    return found;
 }
