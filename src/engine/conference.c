@@ -24,6 +24,7 @@ typedef struct announce {
     eng_conf *room;
     media_tts_req *req;
     unsigned subject;          /* the member it is about: not played to it */
+    char text[200];
 } announce;
 
 struct eng_conf {
@@ -149,14 +150,22 @@ static void announce_cb(void *arg, media_audio *audio, bool cached, const char *
             break;
         }
     if (audio) {
+        size_t told = 0;
+        eng_conf_member *subject = NULL;
         for (eng_conf_member *m = r->members; m; m = m->next) {
+            if (m->id == a->subject)
+                subject = m;
             if (m->id == a->subject || r->music_on == m)
                 continue;
             note_stop(m);
             m->note_audio = media_audio_ref(audio);
             m->note_op = drv(r)->ops->play_pcm(drv(r), m->leg, audio->pcm, audio->count, note_done_cb, m);
+            told++;
         }
         media_audio_unref(audio);
+        /* One record, in the call it is about (while it is in the room). */
+        if (subject)
+            eng_trace_log(subject->s, "info", "conference %s: \"%s\" said to %zu member(s)", r->name, a->text, told);
     }
     free(a);
 }
@@ -170,16 +179,15 @@ static void tell_others(eng_conf_member *m, bool joined)
             if (o != m)
                 note_tone(o);
     } else if (r->announce_mode == SCN_ANNOUNCE_NAME && r->count > (joined ? 1u : 0u)) {
-        char text[200];
         const char *who = m->name && *m->name ? m->name : m->number;
-        snprintf(text, sizeof text, "%.120s %s the conference.", who && *who ? who : "Someone",
-                 joined ? "joined" : "left");
         announce *a = cr_xcalloc(1, sizeof *a);
+        snprintf(a->text, sizeof a->text, "%.120s %s the conference.", who && *who ? who : "Someone",
+                 joined ? "joined" : "left");
         a->room = r;
         a->subject = m->id;
         a->next = r->announces;
         r->announces = a;
-        a->req = media_tts_get(eng_tts(r->e, m->c->prog), text, r->language, r->voice, announce_cb, a);
+        a->req = media_tts_get(eng_tts(r->e, m->c->prog), a->text, r->language, r->voice, announce_cb, a);
     }
 }
 

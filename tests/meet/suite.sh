@@ -1,9 +1,9 @@
 #!/bin/sh
 # tests/meet/suite.sh — calls that meet other calls, on real SIP calls
 # through `callroute serve` ($CALLROUTE; the sanitizer build under
-# tests/run.sh): a conference room, a supervisor's listen and barge, park
-# and pickup, a park's timeout, sms to a registered phone, an incoming
-# MESSAGE. Every peer is real and local: sipp does the SIP of each phone,
+# tests/run.sh): a conference room, a supervisor's listen, barge and
+# whisper, park and pickup, a park's timeout, sms to a registered phone, an
+# incoming MESSAGE. Every peer is real and local: sipp does the SIP of each phone,
 # tests/meet/rtp_peer.py its RTP — each phone sends a tone of its own
 # frequency and keeps what it receives, and hears.py says which tones are
 # in it (Goertzel), so "A hears B and C and not itself" is checked on the
@@ -218,6 +218,18 @@ case_barge() {
         wait_for "$W/bx.port.bye" 15 . || { WHY="${WHY:-the call did not end}"; return 1; }
 }
 
+# *23101: whisper is heard by the agent only, not by the caller.
+case_whisper() {
+    EVIDENCE="$W/wx.hears $W/wa.hears $W/ws.hears $W/serve.log"
+    agent wa "$R2" 1100 9
+    caller wx 101 "$C1" "$R1" 300 9 11000
+    wait_for "$W/wa.port" 10 . || { WHY="the agent was not reached"; return 1; }
+    ucaller ws '*23101' 301 pw-301 "$U1" "$R3" 900 5 7000
+    hears ws 2 4 300,1100 900 && hears wx 3 4 1100 900,300 && hears wa 3 4 300,900 1100 &&
+        expect "no join record" in_log ws "join start  mode whisper" &&
+        wait_for "$W/wx.port.bye" 15 . || { WHY="${WHY:-the call did not end}"; return 1; }
+}
+
 # A caller (300 Hz) dials 700: parked in 701 with music (200 Hz); GET
 # /calls shows the slot; another phone (650 Hz) dials 8701 and picks it up:
 # each hears the other; the parked call's record ends "transfer pickup".
@@ -268,7 +280,7 @@ case_message_in() {
 }
 
 # MEET_CASES="conference listen" runs only those (KEEP=1 keeps the logs).
-for c in ${MEET_CASES:-conference listen barge park_pickup park_timeout sms message_in}; do
+for c in ${MEET_CASES:-conference listen barge whisper park_pickup park_timeout sms message_in}; do
     run "$c"
 done
 kill -TERM "$SERVE"
