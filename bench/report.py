@@ -397,6 +397,19 @@ def goals(R):
             "—", "—", bool(ok) and max(ok) >= 500)
     else:
         add("media", label, where_missing(R, "media_bench"), "—", "—", None)
+
+    # Conference mixer (issue 15)
+    label = "Mixer: 100 rooms × 50 G.711 members mixed on one core, < 0.1% of frames late"
+    rt = [(r, v) for r, v in R.find("mixer") if r.get("phase") == "realtime"]
+    if rt:
+        r, v = rt[0]
+        late, cpu = pick(v, "late_pct"), pick(v, "cpu_pct")
+        ns = pick(v, "ns_per_member_frame")
+        add("mixer", label, f"{late.fmt('%', 3)} late, {cpu.fmt('%')} of the core",
+            "—", "—", late.med is not None and late.med < 0.1,
+            f"{ns.fmt(' ns')} per member-frame, every member talking")
+    else:
+        add("mixer", label, where_missing(R, "mixer_bench"), "—", "—", None)
     return G
 
 
@@ -633,6 +646,26 @@ def cmd_write(res, out_path):
                        "load offered", "result"], rows) if rows
              else where_missing(R, "media_bench"))
     w.append("")
+    w.append("## Conference mixer: rooms × members on one core\n")
+    w.append("bench/mixer_bench.c: per 20 ms frame, decode each member's G.711 frame, sum "
+             "without each member's own voice, encode what each hears in its codec (half PCMU, "
+             "half PCMA), 100 rooms of 50 members on CPU 0. `hand`: src/media/mixer.c (G.711 by "
+             "table, silent members share one encoding); `spandsp`: the same algorithm with "
+             "spandsp's G.711 functions. Real time: the rooms mixed every 20 ms on the clock, "
+             "every member talking; a tick that ends after the next is due loses its frames. "
+             "No sockets (the RTP path is media_bench's).\n")
+    rows = []
+    for rec, vals in R.find("mixer"):
+        if rec.get("phase") == "cost":
+            rows.append([rec.get("impl", "?"), rec.get("talkers", "?"), fmtnum(rec.get("rooms")),
+                         fmtnum(rec.get("members")), pick(vals, "ns_per_member_frame").fmt(" ns"), "—", "—"])
+        elif rec.get("phase") == "realtime":
+            rows.append(["hand, real time", "all", fmtnum(rec.get("rooms")), fmtnum(rec.get("members")),
+                         pick(vals, "ns_per_member_frame").fmt(" ns"), pick(vals, "late_pct").fmt("%", 3),
+                         pick(vals, "cpu_pct").fmt("%")])
+    w.append(md_table(["mixing", "talkers", "rooms", "members", "per member-frame", "frames late",
+                       "CPU of the core"], rows) if rows else where_missing(R, "mixer_bench"))
+    w.append("")
     w.append("## Services: 10,000 calls waiting at once\n")
     w.append("bench/services_bench.c: 10,000 simulated calls on one loop, each waiting on a "
              "local HTTP service that answers after 1 s, then each doing one PostgreSQL "
@@ -664,7 +697,7 @@ def cmd_write(res, out_path):
         w.append(where_missing(R, "load"))
     w.append("")
     shown = {"engine_bench", "lua-run", "lua-memory", "route_bench", "services_bench", "load",
-             "media_bench"}
+             "media_bench", "mixer_bench"}
     rest = [(n, a) for n, a in R.sets.items() if n not in shown]
     w.append("## Other figures\n")
     if rest:

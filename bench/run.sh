@@ -14,7 +14,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --only) ONLY=",$2,"; shift ;;
-    *) echo "usage: $0 [--quick] [--only NAME,...]  (names: engine_bench route_bench" \
+    *) echo "usage: $0 [--quick] [--only NAME,...]  (names: engine_bench route_bench mixer_bench" \
          "services_bench lua load sip-direct sip-kamailio sip-callroute)" >&2; exit 2 ;;
   esac
   shift

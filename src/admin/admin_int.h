@@ -35,6 +35,7 @@ typedef struct admin_req {
     const char *method, *url;       /* MHD's, valid for the request */
     admin_resource res;
     const char *param;              /* the id or number in the path, or NULL */
+    const char *param2;             /* a second one (a conference member), or NULL */
     cr_strbuf body;
     bool too_large;
     /* the answer */
@@ -170,5 +171,9 @@ void admin_get_cluster(admin_req *r);
 void admin_get_cluster_calls(admin_req *r);
 /* calls.c: the live calls as GET /calls lists them (a new array) */
 json_t *admin_calls_live_json(admin_calls *c);
+/* conferences.c: the rooms, their members; mute and kick */
+void admin_get_conferences(admin_req *r);
+void admin_post_conf_member(admin_req *r);
+void admin_delete_conf_member(admin_req *r);
 
 #endif

@@ -1,6 +1,9 @@
 /* admin_route.c — method + URL -> admin API resource (see admin_route.h).
  * One table: a path pattern is literal, or has one `*` standing for a
- * non-empty part (which may hold '/': call ids do), and a literal tail. */
+ * non-empty part (which may hold '/': call ids do), and a literal tail; a
+ * tail with a `*` of its own makes two parts around its literal middle,
+ * neither holding '/': head "/conferences/" with tail "/members/" and a
+ * star is /conferences/ROOM/members/ID. */
 #include "admin/admin_route.h"
 
 #include <stdbool.h>
@@ -41,6 +44,10 @@ static const route routes[] = {
     {ADMIN_M_POST, "/drain", NULL, ADMIN_R_DRAIN},
     {ADMIN_M_GET, "/cluster", NULL, ADMIN_R_CLUSTER},
     {ADMIN_M_GET, "/cluster/calls", NULL, ADMIN_R_CLUSTER_CALLS},
+    {ADMIN_M_GET, "/conferences", NULL, ADMIN_R_CONFERENCES},
+    {ADMIN_M_GET, "/conferences/", NULL, ADMIN_R_CONFERENCES},
+    {ADMIN_M_POST, "/conferences/", "/members/*", ADMIN_R_CONF_MEMBER},
+    {ADMIN_M_DELETE, "/conferences/", "/members/*", ADMIN_R_CONF_KICK},
 };
 
 static unsigned method_bit(const char *m)
@@ -58,14 +65,31 @@ static unsigned method_bit(const char *m)
     return 0;
 }
 
-/* URL matches R; the `*` part in *P, *N. */
-static bool matches(const route *r, const char *url, const char **p, size_t *n)
+/* URL matches R; the `*` part in *P, *N (and the second in *P2, *N2). */
+static bool matches(const route *r, const char *url, const char **p, size_t *n, const char **p2, size_t *n2)
 {
     size_t hl = strlen(r->head), ul = strlen(url);
     if (strncmp(url, r->head, hl) != 0)
         return false;
     if (!r->tail)
         return ul == hl;
+    const char *star = strchr(r->tail, '*');
+    if (star) {
+        /* head A mid B tail: A and B without '/' */
+        size_t ml = (size_t)(star - r->tail), tl = strlen(star + 1);
+        const char *a = url + hl, *m = strchr(a, '/');
+        if (!m || m == a || strncmp(m, r->tail, ml) != 0)
+            return false;
+        const char *b = m + ml;
+        size_t bl = strlen(b);
+        if (bl <= tl || strcmp(b + bl - tl, star + 1) != 0 || memchr(b, '/', bl - tl))
+            return false;
+        *p = a;
+        *n = (size_t)(m - a);
+        *p2 = b;
+        *n2 = bl - tl;
+        return true;
+    }
     size_t tl = strlen(r->tail);
     if (ul <= hl + tl || strcmp(url + ul - tl, r->tail) != 0)
         return false;
@@ -81,14 +105,16 @@ admin_match admin_route(const char *method, const char *url)
         return m;
     unsigned want = method_bit(method);
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        const char *p = NULL;
-        size_t n = 0;
-        if (!matches(&routes[i], url, &p, &n))
+        const char *p = NULL, *p2 = NULL;
+        size_t n = 0, n2 = 0;
+        if (!matches(&routes[i], url, &p, &n, &p2, &n2))
             continue;
         if (routes[i].method & want) {
             m.res = routes[i].res;
             m.param = p;
             m.param_len = n;
+            m.param2 = p2;
+            m.param2_len = n2;
             m.allow = 0;
             return m;
         }

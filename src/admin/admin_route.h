@@ -33,6 +33,9 @@ typedef enum admin_resource {
     ADMIN_R_DRAIN,          /* POST /drain */
     ADMIN_R_CLUSTER,        /* GET /cluster */
     ADMIN_R_CLUSTER_CALLS,  /* GET /cluster/calls */
+    ADMIN_R_CONFERENCES,    /* GET /conferences */
+    ADMIN_R_CONF_MEMBER,    /* POST /conferences/ROOM/members/ID */
+    ADMIN_R_CONF_KICK,      /* DELETE /conferences/ROOM/members/ID */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;
@@ -48,6 +51,10 @@ typedef struct admin_match {
      * /calls/a/b/hangup is call "a/b" (a GET of it is call "a/b/hangup"). */
     const char *param;
     size_t param_len;
+    /* A second variable part (/conferences/ROOM/members/ID: PARAM is the
+     * room, PARAM2 the member); neither may hold '/' there. */
+    const char *param2;
+    size_t param2_len;
     unsigned allow;         /* ADMIN_R_NOT_ALLOWED: the methods the path takes */
 } admin_match;
 

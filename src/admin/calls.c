@@ -24,6 +24,12 @@ typedef struct entry {
     bool answered, bridged, truncated;
     size_t records;
     cr_strbuf trace;              /* JSON records, comma-separated */
+    /* whom it meets now, from its MEET trace records */
+    char *room;                   /* conference room */
+    unsigned member;
+    char *join_peer, *join_mode;  /* the call it joined (join, pickup) */
+    char *slot;                   /* parked in */
+    json_t *joined_by;            /* [{call, mode}]: who listens/whispers/barged in */
 } entry;
 
 typedef struct list {
@@ -113,6 +119,11 @@ static void entry_free(entry *e)
     free(e->scenario);
     free(e->hangup_by);
     free(e->cause);
+    free(e->room);
+    free(e->join_peer);
+    free(e->join_mode);
+    free(e->slot);
+    json_decref(e->joined_by);
     cr_strbuf_free(&e->trace);
     free(e);
 }
@@ -221,6 +232,42 @@ static void keep(char **field, const char *v)
     *field = cr_xstrdup(v);
 }
 
+static void set_str(char **field, const char *v)
+{
+    free(*field);
+    *field = v ? cr_xstrdup(v) : NULL;
+}
+
+/* What a MEET record says the call is in now. */
+static void meet(entry *e, const eng_trace_rec *r)
+{
+    bool start = r->phase && strcmp(r->phase, "start") == 0;
+    const char *ev = r->event ? r->event : "";
+    if (strcmp(ev, "conference") == 0) {
+        set_str(&e->room, start ? r->room : NULL);
+        e->member = start ? r->member : 0;
+    } else if (strcmp(ev, "join") == 0 || strcmp(ev, "pickup") == 0) {
+        set_str(&e->join_peer, start ? r->peer : NULL);
+        set_str(&e->join_mode, start ? r->mode : NULL);
+    } else if (strcmp(ev, "park") == 0) {
+        set_str(&e->slot, start ? r->slot : NULL);
+    } else if (strcmp(ev, "joined") == 0 && r->peer) {
+        if (!e->joined_by)
+            e->joined_by = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(e->joined_by, i, v) {
+            if (strcmp(json_string_value(json_object_get(v, "call")), r->peer) == 0) {
+                json_array_remove(e->joined_by, i);
+                break;
+            }
+        }
+        if (start)
+            json_array_append_new(e->joined_by, json_pack("{s:o,s:s}", "call", admin_jstr(r->peer), "mode",
+                                                          r->mode ? r->mode : ""));
+    }
+}
+
 static void trace_cb(void *arg, const eng_trace_rec *r)
 {
     admin_calls *a = arg;
@@ -233,6 +280,8 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
             keep(&e->scenario, r->scenario);
         else if (r->kind == ENG_TR_EVENT && r->event && strcmp(r->event, "bridge") == 0)
             e->bridged = true;
+        else if (r->kind == ENG_TR_MEET)
+            meet(e, r);
         else if (r->kind == ENG_TR_CALL) {
             keep(&e->hangup_by, r->by);
             keep(&e->cause, r->cause);
@@ -293,6 +342,18 @@ static json_t *summary(admin_calls *a, const entry *e)
     if (!live) {
         json_object_set_new(o, "hangup_by", admin_jstr(e->hangup_by));
         json_object_set_new(o, "hangup_cause", admin_jstr(e->cause));
+    } else {
+        /* whom it meets now */
+        if (e->room)
+            json_object_set_new(o, "conference", json_pack("{s:o,s:I}", "room", admin_jstr(e->room), "member",
+                                                           (json_int_t)e->member));
+        if (e->join_peer)
+            json_object_set_new(o, "joined", json_pack("{s:o,s:s}", "call", admin_jstr(e->join_peer), "mode",
+                                                       e->join_mode ? e->join_mode : ""));
+        if (e->joined_by && json_array_size(e->joined_by))
+            json_object_set(o, "joined_by", e->joined_by);
+        if (e->slot)
+            json_object_set_new(o, "parked", json_pack("{s:o}", "slot", admin_jstr(e->slot)));
     }
     return o;
 }

@@ -334,6 +334,15 @@ static void dispatch(admin_req *r)
     case ADMIN_R_CLUSTER_CALLS:
         admin_get_cluster_calls(r);
         return;
+    case ADMIN_R_CONFERENCES:
+        admin_get_conferences(r);
+        return;
+    case ADMIN_R_CONF_MEMBER:
+        admin_post_conf_member(r);
+        return;
+    case ADMIN_R_CONF_KICK:
+        admin_delete_conf_member(r);
+        return;
     case ADMIN_R_NOT_ALLOWED:
         admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path", NULL);
         return;
@@ -375,7 +384,9 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
     if (m.res == ADMIN_R_NOT_ALLOWED)
         r->allow = admin_allow_header(m.allow);
     char *param = m.param ? cr_xstrndup(m.param, m.param_len) : NULL;
+    char *param2 = m.param2 ? cr_xstrndup(m.param2, m.param2_len) : NULL;
     r->param = param;
+    r->param2 = param2;
     /* The editor's files are public code, no data: a browser cannot send
      * the token with a page load, so on a listener that is not loopback
      * they need none; what the editor then asks for does. */
@@ -384,7 +395,9 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
     else if (m.res == ADMIN_R_EDITOR || authorized(r))
         dispatch(r);
     r->param = NULL;   /* handlers that go on keep their own copy */
+    r->param2 = NULL;
     free(param);
+    free(param2);
     if (r->answered)
         return send_reply(r);
     r->suspended = true;

@@ -181,6 +181,7 @@ static sip_log_level record_level(const eng_trace_rec *r)
     case ENG_TR_ERROR:
         return SIP_LOG_ERROR;
     case ENG_TR_ROUTE:
+    case ENG_TR_MEET:
     case ENG_TR_CALL:
         return SIP_LOG_INFO;
     case ENG_TR_LOG:

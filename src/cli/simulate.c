@@ -18,20 +18,26 @@ static const char usage_text[] =
     "usage: callroute simulate FILE --from NUMBER --to NUMBER [--source GATEWAY|user:EXT]\n"
     "           [--at 2026-11-26T10:00:00+03:00] [--caller SPEC] [--party TARGET=SPEC]...\n"
     "           [--var NAME=VALUE]... [--app-event NAME@SECONDS[:JSON]]... [--json]\n"
-    "           [--max-time SECONDS] [--send-mail]\n"
+    "           [--max-time SECONDS] [--send-mail] [--message TEXT]\n"
+    "           [--call SECONDS:FROM>TO[/SOURCE][=SPEC]]...\n"
     "\n"
     "Runs one call through FILE on a simulated network, on a virtual clock.\n"
     "SPEC is a comma list of EVENT@SECONDS:\n"
     "  --caller       hold@12,unhold@20,dtmf:123@5,hangup@60   (from the call's start)\n"
     "  --party T=...  ringing@0,early_media@1,answer@4,busy@2,reject:503@1,\n"
     "                 hold@10,unhold@15,dtmf:5@6,hangup@30      (from when T is dialled)\n"
+    "  either may also ask for a transfer (a REFER): transfer:700@8\n"
     "TARGET is a user number, a group member, a dialled number or SIP URI, or\n"
     "gw:NAME for anything sent through gateway NAME. A target without SPEC\n"
     "rings and never answers. Calls the scenario places (originate) ring these\n"
     "parties too and run until they end. --app-event raises the call event\n"
     "`app` as the admin API's POST /calls/ID/events does, at SECONDS from the\n"
     "call's start: vip@5:'{\"tier\":\"gold\"}' (the object's text, numbers and\n"
-    "booleans become app_event_data.KEY). Mail is shown in the trace, not sent,\n"
+    "booleans become app_event_data.KEY). --message TEXT: the request is an\n"
+    "instant message (SIP MESSAGE) run by a `message` route, not a call. --call\n"
+    "places another incoming call SECONDS after the first (sim-2, sim-3, ...),\n"
+    "e.g. '5:202>701/user:202=dtmf:*6@3,hangup@20': calls that meet (conference,\n"
+    "join, park, pickup) meet on the one network. Mail is shown in the trace, not sent,\n"
     "unless --send-mail. The call is hung up after --max-time seconds (default\n"
     "3600).\n"
     "Output: a readable trace, or with --json one JSON object per line.\n"
@@ -55,6 +61,41 @@ static void list_free(list *l)
 {
     free(l->a);
     free(l->b);
+}
+
+/* --call SECONDS:FROM>TO[/SOURCE][=SPEC], parsed in place. */
+static bool call_add(simrun_call_spec **v, size_t *n, char *val, char *err, size_t errlen)
+{
+    char *colon = strchr(val, ':'), *gt = strchr(val, '>');
+    char *eq = strchr(val, '=');
+    if (eq && gt && eq < gt)
+        gt = NULL;
+    if (!colon || !gt || gt < colon) {
+        snprintf(err, errlen, "--call: expected SECONDS:FROM>TO[/SOURCE][=SPEC], got '%s'", val);
+        return false;
+    }
+    *colon = '\0';
+    char *end;
+    double at = strtod(val, &end);
+    if (end == val || *end || !(at >= 0) || at > 1e7) {
+        snprintf(err, errlen, "--call: bad time '%s' (seconds)", val);
+        return false;
+    }
+    simrun_call_spec c = {.at = at, .from = colon + 1};
+    *gt = '\0';
+    c.to = gt + 1;
+    if (eq) {
+        *eq = '\0';
+        c.spec = eq + 1;
+    }
+    char *slash = strchr((char *)c.to, '/');
+    if (slash) {
+        *slash = '\0';
+        c.source = slash + 1;
+    }
+    *v = cr_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = c;
+    return true;
 }
 
 /* --app-event NAME@SECONDS[:JSON], each kept with what its strings live in. */
@@ -192,6 +233,8 @@ int cli_simulate(int argc, char **argv)
     simrun_params p = {0};
     list parties = {0}, vars = {0};
     app_events events = {0};
+    simrun_call_spec *calls = NULL;
+    size_t ncalls = 0;
     char err[256] = "";
     bool json = false, send_mail = false;
     int rc = CLI_OK;
@@ -259,6 +302,13 @@ int cli_simulate(int argc, char **argv)
                 rc = usage_error("%s", err);
                 goto out;
             }
+        } else if (strcmp(arg, "--message") == 0) {
+            p.message = val;
+        } else if (strcmp(arg, "--call") == 0) {
+            if (!call_add(&calls, &ncalls, val, err, sizeof err)) {
+                rc = usage_error("%s", err);
+                goto out;
+            }
         } else if (strcmp(arg, "--var") == 0) {
             if (!split_eq(val, &name, &value)) {
                 rc = usage_error("--var: expected NAME=VALUE, got '%s'", val);
@@ -292,6 +342,8 @@ int cli_simulate(int argc, char **argv)
     p.var_count = vars.n;
     p.app_events = events.items;
     p.app_event_count = events.n;
+    p.calls = calls;
+    p.call_count = ncalls;
     p.trace = print_cb;
     p.trace_arg = &o;
     svc_options so = {.mail = send_mail ? SVC_MAIL_SEND_ONCE : SVC_MAIL_CAPTURE, .log = svc_log_cb};
@@ -309,5 +361,6 @@ out:
     list_free(&parties);
     list_free(&vars);
     app_events_free(&events);
+    free(calls);
     return rc;
 }

@@ -110,6 +110,107 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
     return c;
 }
 
+/* An instant message (SIP MESSAGE): a call with no leg whose `message`
+ * route runs without media; it ends when its script does. */
+eng_call *eng_call_new_message(eng_engine *e, const tel_call_info *info, const char *content_type,
+                               const char *text, size_t len)
+{
+    if (!e->prog)
+        return NULL;
+    eng_call *c = eng_call_alloc(e, e->prog, NULL, info);
+    c->is_message = true;
+    eng_var_set(c, "message_text", cr_val_str(text, len));
+    eng_var_set_str(c, "message_type", content_type ? content_type : "");
+    eng_call_announce(c);
+    cr_strbuf explain = CR_STRBUF_INIT;
+    bool explain_it = e->opt.trace && !e->opt.no_route_explain;
+    const scn_route *r = route_select(c->prog, SCN_ROUTE_MESSAGE, eng_env_for(e, c, NULL), explain_it ? &explain : NULL);
+    eng_scratch_reset(e);
+    eng_trace_rec rec = {.kind = ENG_TR_ROUTE, .route = r ? r->name : NULL,
+                         .explain = explain.len ? cr_strbuf_cstr(&explain) : NULL};
+    eng_emit(c, NULL, &rec);
+    cr_strbuf_free(&explain);
+    if (!r) {
+        c->ending = true;
+        c->hangup_by = "system";
+        c->hangup_cause = "no_route";
+        c->hangup_code = 404;
+        eng_var_set_str(c, "hangup_by", "system");
+        eng_var_set_str(c, "hangup_cause", "no_route");
+        eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
+        eng_emit(c, NULL, &h);
+        eng_check_call(c);
+        return c;
+    }
+    c->route = r;
+    eng_var_set_str(c, "route", r->name);
+    if (eng_max_duration(e) > 0 && !e->max_timer)
+        eng_max_time_arm(e);
+    eng_strand_new(c, SK_MAIN, r->scenario ? &r->scenario->script : &r->script, "main");
+    return c;
+}
+
+/* ---- finding calls (join, pickup) ---- */
+
+eng_call *eng_call_find(eng_engine *e, const char *id)
+{
+    eng_call *found = NULL;
+    for (eng_call *c = e->calls; c && id; c = c->next)
+        if (!c->ending && c->leg && strcmp(c->call_id, id) == 0)
+            found = c;   /* the newest: calls are in start order */
+    return found;
+}
+
+eng_call *eng_call_of_user(eng_engine *e, const char *number, tel_leg **leg)
+{
+    eng_call *c = eng_dial_agent_call(e, number, leg);
+    if (c)
+        return c;
+    char src[128];
+    snprintf(src, sizeof src, "user:%s", number);
+    eng_call *found = NULL;
+    for (c = e->calls; c; c = c->next) {
+        cr_value v;
+        if (c->ending || !c->leg || c->is_message || !eng_var_get(c, "source", &v) || v.kind != CR_VAL_STR ||
+            strcmp(v.str, src) != 0)
+            continue;
+        /* a call the user is talking in wins over one still in an IVR */
+        if (!found || (c->bridged && !found->bridged))
+            found = c;
+    }
+    if (found)
+        *leg = found->leg;
+    return found;
+}
+
+bool eng_call_user_in_group(eng_call *c, const char *group)
+{
+    cr_value v;
+    const scn_group *g = group ? scn_program_group(c->prog, group) : NULL;
+    if (!g || !eng_var_get(c, "source", &v) || v.kind != CR_VAL_STR || strncmp(v.str, "user:", 5) != 0)
+        return false;
+    for (size_t i = 0; i < g->member_count; i++)
+        if (strcmp(g->members[i], v.str + 5) == 0)
+            return true;
+    return false;
+}
+
+tel_leg *eng_call_give_leg(eng_call *c)
+{
+    tel_leg *leg = c->leg;
+    if (c->bridged)
+        eng_dial_unbridge(c);
+    c->leg = NULL;
+    c->leg_given = true;
+    return leg;
+}
+
+void eng_call_end_given(eng_call *c, const char *cause)
+{
+    eng_var_set_str(c, "transfer_by", "scenario");
+    eng_call_hangup(c, "transfer", cause, 0);
+}
+
 /* ---- accessors ---- */
 
 eng_engine *eng_call_engine(eng_call *c) { return c->e; }
@@ -529,13 +630,17 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
     c->hangup_cause = cr_arena_strdup(&c->arena, cause);
     if (!sip_code)
         sip_code = cause_code(cause, c->answered);
-    c->hangup_code = c->answered ? 0 : sip_code;
+    /* No SIP code for an answered call, nor for one whose caller another
+     * call took over (pickup, join) or a message (it was answered 200). */
+    if (c->answered || c->leg_given || c->is_message)
+        sip_code = 0;
+    c->hangup_code = sip_code;
     if (c->origin)
         eng_origin_hangup(c);
+    eng_join_target_gone(c, "hangup");
     if (strcmp(by, "caller") != 0 && c->leg)
         c->e->tel->ops->hangup(c->e->tel, c->leg, sip_code);
-    eng_trace_rec r = {.kind = ENG_TR_HANGUP, .by = by, .cause = cause,
-                       .sip_code = c->answered ? 0 : sip_code};
+    eng_trace_rec r = {.kind = ENG_TR_HANGUP, .by = by, .cause = cause, .sip_code = sip_code};
     eng_emit(c, NULL, &r);
     eng_var_set_str(c, "hangup_by", by);
     eng_var_set_str(c, "hangup_cause", cause);

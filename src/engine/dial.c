@@ -57,7 +57,10 @@ typedef struct eng_dial {
     double answer_at;
     bool busy_seen, done;
     bool origin;               /* the legs of an originated call (eng_dial_origin) */
+    bool adopted;              /* its one leg was another call's (eng_dial_adopt): no dial_* vars */
+    bool held;                 /* parked: the agent is no longer bridged (eng_dial_hold) */
     int last_code;
+    struct eng_dial *live_next;   /* the call's dials not done (c->dials) */
 } eng_dial;
 
 static void dial_finish(eng_dial *d, const char *status);
@@ -380,6 +383,7 @@ static void conversation_end(eng_dial *d, eng_leg *leg)
     log_leg(d, leg, "answered", 200);
     drv(d)->ops->unbridge(drv(d), c->leg, leg->tl);
     c->bridged = NULL;
+    eng_join_target_gone(c, "hangup");
     eng_var_set_str(c, "hangup_by", "agent");
     eng_call_event(c, SCN_EV_UNBRIDGE, "agent", leg->label, NULL);
     handlers(d, SCN_EV_HANGUP);
@@ -460,7 +464,12 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
         leg_unanswered_end(d, leg, ev->sip_code ? ev->sip_code : 500, false);
         break;
     case TEL_EV_HANGUP:
-        if (leg == d->answered)
+        if (leg == d->answered && d->held) {
+            /* a parked call's agent hangs up while told the slot */
+            leg->state = LEG_DONE;
+            trace_leg(d, leg, "hangup", 0);
+            log_leg(d, leg, "answered", 200);
+        } else if (leg == d->answered)
             conversation_end(d, leg);
         else
             leg_unanswered_end(d, leg, ev->sip_code ? ev->sip_code : 603, false);
@@ -514,6 +523,8 @@ static void outcome_vars(eng_dial *d, const char *status)
         eng_var_set_num(d->c, "originate_sip_code", code);
         return;
     }
+    if (d->adopted)
+        return;   /* join / pickup set their own */
     eng_strand_var_set(s, "dial_status", cr_val_cstr(status));
     eng_strand_var_set(s, "dial_sip_code", cr_val_num(code));
     eng_strand_var_set(s, "dial_duration", cr_val_num(dur));
@@ -521,10 +532,26 @@ static void outcome_vars(eng_dial *d, const char *status)
     eng_strand_var_set(s, "agent_name", cr_val_cstr(who ? agent_name(who) : ""));
 }
 
+static void live_add(eng_dial *d)
+{
+    d->live_next = d->c->dials;
+    d->c->dials = d;
+}
+
+static void live_del(eng_dial *d)
+{
+    for (eng_dial **p = &d->c->dials; *p; p = &(*p)->live_next)
+        if (*p == d) {
+            *p = d->live_next;
+            return;
+        }
+}
+
 static void teardown(eng_dial *d)
 {
     eng_call *c = d->c;
     d->done = true;
+    live_del(d);
     if (d->ring_timer) {
         loop_timer_stop(c->e->l, d->ring_timer);
         d->ring_timer = NULL;
@@ -598,6 +625,7 @@ static eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
 static bool dial_begin(eng_dial *d)
 {
     bool started = false;
+    live_add(d);
     if (d->sequential) {
         started = start_next(d);
     } else {
@@ -663,10 +691,163 @@ void eng_dial_cancel(eng_strand *s)
         return;
     eng_call *c = d->c;
     if (d->answered && c->bridged == (struct eng_leg *)d->answered) {
-        if (d->answered->tl)
+        if (d->answered->tl && c->leg)
             drv(d)->ops->unbridge(drv(d), c->leg, d->answered->tl);
         c->bridged = NULL;
+        eng_join_target_gone(c, "cancelled");
     }
     teardown(d);
     outcome_vars(d, d->answered ? "answered" : "cancelled");
+}
+
+/* ---- calls that meet (join, park, pickup) ---- */
+
+app_status eng_dial_adopt(eng_strand *s, tel_leg *tl, const char *label, bool answer)
+{
+    eng_call *c = s->call;
+    if (!c->leg || c->ending)
+        return eng_fail(s, "the call has ended");
+    if (c->bridged)
+        return eng_fail(s, "the call is already bridged");
+    eng_dial_target t = {.kind = TEL_DIAL_URI, .target = label};
+    eng_dial_req req = {.targets = &t, .count = 1};
+    eng_dial *d = dial_new(c, s, &req);
+    d->adopted = true;
+    live_add(d);
+    eng_leg *leg = leg_new(d, &d->targets[0]);
+    double now = loop_now(c->e->l);
+    leg->tl = tl;
+    leg->label = d->targets[0].target;
+    leg->state = LEG_UP;
+    leg->t_start = leg->t_answer = now;
+    d->answered = leg;
+    d->answer_at = now;
+    tel_driver *t_drv = drv(d);
+    t_drv->ops->leg_set_user(t_drv, tl, leg);
+    if (answer)
+        t_drv->ops->answer(t_drv, tl);
+    eng_strand_set_pending(s, d);
+    eng_call_answer(c);
+    t_drv->ops->bridge(t_drv, c->leg, tl);
+    c->bridged = (struct eng_leg *)leg;
+    eng_record_bridged(c);
+    eng_call_event(c, SCN_EV_BRIDGE, NULL, leg->label, NULL);
+    return APP_PENDING;
+}
+
+void eng_dial_unbridge(eng_call *c)
+{
+    eng_leg *leg = (eng_leg *)c->bridged;
+    if (!leg)
+        return;
+    if (leg->tl && c->leg)
+        drv(leg->d)->ops->unbridge(drv(leg->d), c->leg, leg->tl);
+    c->bridged = NULL;
+    eng_join_target_gone(c, "unbridged");
+}
+
+tel_leg *eng_dial_take_agent(eng_call *c)
+{
+    eng_leg *leg = (eng_leg *)c->bridged;
+    if (!leg || leg->state != LEG_UP || !leg->tl)
+        return NULL;
+    eng_dial_unbridge(c);
+    tel_leg *tl = leg->tl;
+    leg->tl = NULL;          /* neither hung up nor released by this dial */
+    leg->state = LEG_DONE;
+    log_leg(leg->d, leg, "answered", 200);
+    return tl;
+}
+
+struct eng_dial *eng_dial_hold(eng_call *c, const char **agent_number)
+{
+    eng_leg *leg = (eng_leg *)c->bridged;
+    if (!leg || leg->state != LEG_UP)
+        return NULL;
+    eng_dial *d = leg->d;
+    *agent_number = leg->t->target;
+    eng_dial_unbridge(c);
+    d->held = true;
+    return d;
+}
+
+tel_leg *eng_dial_held_agent(struct eng_dial *d)
+{
+    eng_leg *leg = d && !d->done ? d->answered : NULL;
+    return leg && leg->state == LEG_UP ? leg->tl : NULL;
+}
+
+void eng_dial_let_go(struct eng_dial *d)
+{
+    eng_leg *leg = d && !d->done ? d->answered : NULL;
+    if (!leg || leg->state == LEG_DONE)
+        return;
+    leg_hangup(d, leg, 0);
+    trace_leg(d, leg, "hangup", 0);
+    log_leg(d, leg, "answered", 200);
+}
+
+bool eng_dial_held_return(struct eng_dial *d, const eng_dial_target *t)
+{
+    if (!d || d->done || !d->held)
+        return false;
+    eng_call *c = d->c;
+    d->held = false;
+    d->answered = NULL;
+    /* The parker is one more target of the same dial: its answer bridges
+     * it to the caller, its no answer ends the dial as any would. */
+    eng_dial_target *nt = cr_arena_alloc(&c->arena, sizeof *nt);
+    *nt = *t;
+    nt->target = cr_arena_strdup(&c->arena, t->target);
+    nt->agent_name = t->agent_name ? cr_arena_strdup(&c->arena, t->agent_name) : NULL;
+    if (t->gateway_count) {
+        const scn_gateway **g = cr_arena_alloc(&c->arena, t->gateway_count * sizeof *g);
+        memcpy(g, t->gateways, t->gateway_count * sizeof *g);
+        nt->gateways = g;
+    }
+    eng_leg *leg = leg_new(d, nt);
+    if (!leg_dial(d, leg)) {
+        dial_finish(d, "failed");
+        return true;
+    }
+    d->ring_timer = loop_timer_start(c->e->l, d->ring_timeout, ring_timer_cb, d);
+    return true;
+}
+
+void eng_dial_held_end(struct eng_dial *d)
+{
+    if (!d || d->done)
+        return;
+    dial_finish(d, "answered");
+}
+
+eng_call *eng_dial_ringing(eng_engine *e, const char *number)
+{
+    for (eng_call *c = e->calls; c; c = c->next) {
+        if (c->ending || !c->leg)
+            continue;
+        for (eng_dial *d = c->dials; d; d = d->live_next) {
+            if (d->answered || d->done || d->adopted || d->origin)
+                continue;
+            for (eng_leg *leg = d->legs; leg; leg = leg->next)
+                if (leg->state != LEG_DONE && leg->t->kind == TEL_DIAL_USER &&
+                    strcmp(leg->t->target, number) == 0)
+                    return c;
+        }
+    }
+    return NULL;
+}
+
+eng_call *eng_dial_agent_call(eng_engine *e, const char *number, tel_leg **tl)
+{
+    eng_call *found = NULL;   /* the newest: a user on two calls is on the last it took */
+    for (eng_call *c = e->calls; c; c = c->next) {
+        eng_leg *leg = (eng_leg *)c->bridged;
+        if (c->ending || !leg || leg->state != LEG_UP || !leg->tl || leg->t->kind != TEL_DIAL_USER ||
+            strcmp(leg->t->target, number) != 0)
+            continue;
+        *tl = leg->tl;
+        found = c;
+    }
+    return found;
 }

@@ -272,6 +272,22 @@ static bool incoming_cb(void *eng, tel_leg *leg, const tel_call_info *info, int 
     return true;
 }
 
+static bool message_cb(void *eng, const tel_call_info *info, const char *content_type, const char *text,
+                       size_t len, int *reject_code)
+{
+    eng_engine *e = eng;
+    eng_call *c = eng_call_new_message(e, info, content_type, text, len);
+    if (!c) {
+        *reject_code = 503;
+        return false;
+    }
+    if (c->ending && !c->route) {
+        *reject_code = 404;
+        return false;
+    }
+    return true;
+}
+
 eng_strand eng_sys_strand;
 
 static void event_cb(void *eng, tel_leg *leg, void *leg_user, const tel_event *ev)
@@ -315,7 +331,7 @@ eng_engine *eng_engine_new(loop *l, tel_driver *tel, struct svc_ctx *svc, scn_pr
     e->rng = e->opt.random_seed ? e->opt.random_seed : (unsigned)time(NULL) | 1u;
     cr_arena_init(&e->scratch, 4096);
     if (tel) {
-        tel_handler h = {.incoming = incoming_cb, .event = event_cb, .eng = e};
+        tel_handler h = {.incoming = incoming_cb, .event = event_cb, .message = message_cb, .eng = e};
         tel->ops->set_handler(tel, &h);
     }
     return e;

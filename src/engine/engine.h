@@ -47,6 +47,7 @@ typedef struct eng_strand eng_strand;
     X(ERROR, "error")          \
     X(ORIGINATE, "originate")  \
     X(VARS, "vars")            \
+    X(MEET, "meet")            \
     X(CALL, "call")
 
 typedef enum {
@@ -101,6 +102,12 @@ typedef struct eng_trace_rec {
      * SCENARIO the named scenario run on answer, PARENT the call whose
      * `originate` action placed it (NULL: the admin API). */
     const char *gateway, *scenario, *parent;
+    /* MEET (this call and others: EVENT conference | join | joined | park |
+     * pickup, PHASE start | end; CAUSE why it ended): ROOM a conference
+     * room, MODE bridge|listen|whisper|barge|pickup, SLOT a park slot,
+     * PEER the other call's id, MEMBER the conference member id (0: none) */
+    const char *room, *mode, *slot, *peer;
+    unsigned member;
 } eng_trace_rec;
 
 typedef void (*eng_trace_cb)(void *arg, const eng_trace_rec *r);
@@ -483,6 +490,104 @@ typedef struct eng_targets {
 bool eng_targets_add(eng_engine *e, const scn_program *prog, eng_targets *t, const char *to,
                      const scn_gateway *const *gws, size_t gw_count, bool alone, char *err, size_t errlen);
 void eng_targets_free(eng_targets *t);
+
+/* ---- calls that meet other calls ----------------------------------------
+ * Conference rooms, joining a live call, park and pickup (conference.c,
+ * join.c, park.c): the state shared across calls lives in the engine; the
+ * audio of legs in one room is mixed by the driver (tel.h: a leg in a
+ * mix). Each writes MEET trace records in the calls concerned. */
+
+/* A MEET record in C (fields of M: event, phase, room, mode, slot, peer,
+ * member, cause). */
+void eng_trace_meet(eng_call *c, eng_strand *s, const eng_trace_rec *m);
+
+/* Music: the prompt PATH (resolved) played over and over on LEG until
+ * stopped. NULL when PATH is NULL. */
+typedef struct eng_music eng_music;
+eng_music *eng_music_start(eng_engine *e, tel_leg *leg, const char *path);
+void eng_music_stop(eng_music *m);
+
+/* The live call named ID (the newest of the calls with that Call-ID that
+ * has not ended), or NULL. */
+eng_call *eng_call_find(eng_engine *e, const char *id);
+/* The live call user NUMBER is on: as the agent a dial reached (answered),
+ * or as the caller (source user:NUMBER); *LEG: that user's leg in it. */
+eng_call *eng_call_of_user(eng_engine *e, const char *number, tel_leg **leg);
+/* C's caller is a user (source user:N) who is a member of group GROUP. */
+bool eng_call_user_in_group(eng_call *c, const char *group);
+
+/* conference: S's caller joins ROOM (rendered and checked); the action
+ * waits until the member leaves (its leave key, kicked, the room closed)
+ * or the call ends. Sets conference_room, conference_member_id,
+ * conference_members, conference_moderator, conference_muted and, when
+ * it ends, conference_status. */
+typedef struct eng_conf_join {
+    const char *room;
+    const scn_conference *conf;   /* its settings (NULL: the defaults) */
+    bool muted, moderator;
+    /* A room with a pin asks for it (unless MODERATOR): PIN_PROMPT is
+     * spoken, digits end with # (or 16 of them, or 5 s of quiet); the room's
+     * moderator_pin makes a moderator. PIN_TRIES attempts. */
+    const char *pin_prompt;
+    int pin_tries;
+} eng_conf_join;
+app_status eng_conf_start(eng_strand *s, const eng_conf_join *j);
+void eng_conf_cancel(eng_strand *s);
+/* For the admin API: every room and member, as they are now. */
+typedef struct eng_conf_member_info {
+    unsigned id;
+    const char *call_id, *number, *name;
+    bool muted, moderator;
+    double joined;
+} eng_conf_member_info;
+typedef struct eng_conf_room_info {
+    const char *name;
+    int max_members;
+    double created;
+    size_t count;
+    const eng_conf_member_info *members;
+} eng_conf_room_info;
+void eng_conf_each(eng_engine *e, void (*fn)(void *arg, const eng_conf_room_info *r), void *arg);
+/* 0; -1 no such room; -2 no such member. BY names who asked ("admin"). */
+int eng_conf_set_muted(eng_engine *e, const char *room, unsigned member, bool muted, const char *by);
+int eng_conf_kick(eng_engine *e, const char *room, unsigned member, const char *by);
+
+/* join: S's caller joins the call TARGET. BRIDGE: S's caller takes the
+ * place of AGENT (the party TARGET's other side talks to; AGENT is hung
+ * up), TARGET ends (hangup_by transfer, cause join) and the conversation
+ * goes on in S's call as a dial's would. LISTEN/WHISPER/BARGE: the three
+ * legs are mixed (listen: S is heard by nobody; whisper: by AGENT only;
+ * barge: by both); the action waits until TARGET's conversation ends or S
+ * hangs up. Sets join_status, join_call_id, join_mode. */
+typedef enum { ENG_JOIN_BRIDGE, ENG_JOIN_LISTEN, ENG_JOIN_WHISPER, ENG_JOIN_BARGE } eng_join_mode;
+extern const char *const eng_join_mode_names[];
+app_status eng_join_start(eng_strand *s, eng_call *target, tel_leg *agent, eng_join_mode mode);
+void eng_join_cancel(eng_strand *s);
+
+/* park: S's call's caller waits in a slot (with music) until a `pickup`
+ * takes it, the caller hangs up, or TIMEOUT; on the timeout ON_TIMEOUT
+ * runs in the strand (when given), else the call is returned to the
+ * parker (rung as a dial rings a user). A call bridged to an agent when it
+ * is parked: the agent is told the slot and let go, and the dial that
+ * bridged them ends when the park does. Sets park_slot, park_status. */
+typedef struct eng_park_req {
+    const char *slot;              /* NULL: the first free of settings.park.slots */
+    const char *music;             /* resolved prompt, NULL: settings.park.music (or none) */
+    const char *announce;          /* spoken before parking; NULL: "Parked at <slot>"; "": none */
+    double timeout;                /* seconds; 0: none */
+    const scn_actions *on_timeout; /* NULL: return to the parker */
+    const char *parker;            /* who parked it (a user or number); NULL: the agent it talked to */
+} eng_park_req;
+app_status eng_park_start(eng_strand *s, const eng_park_req *r);
+void eng_park_cancel(eng_strand *s);
+/* The app's frame_end: the `on: timeout` actions are done. */
+void eng_park_frame_end(eng_strand *s);
+/* pickup: S's caller takes the call parked in SLOT, or a call ringing one
+ * of USERS (directed or group pickup); that call ends (hangup_by
+ * transfer, cause pickup) and its caller talks to S's as after a dial.
+ * Sets pickup_status (answered | empty), pickup_call_id. */
+app_status eng_pickup_slot(eng_strand *s, const char *slot);
+app_status eng_pickup_ringing(eng_strand *s, const char *const *users, size_t n);
 
 /* Per-user idle bookkeeping for the group strategies (across calls). */
 double eng_agent_idle_since(eng_engine *e, const char *number);   /* 0: never called */

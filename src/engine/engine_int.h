@@ -114,6 +114,10 @@ typedef struct eng_handler {
 struct eng_leg;
 struct eng_dial;
 struct eng_origin;
+struct eng_conf_member;
+struct eng_join_sess;
+struct eng_join_member;
+struct eng_parked;
 
 typedef struct eng_slot {
     struct eng_slot *next;
@@ -154,8 +158,18 @@ struct eng_call {
     eng_leg_log *leg_log;      /* in the arena; grown by doubling */
     size_t leg_log_count, leg_log_cap;
     struct eng_origin *origin; /* a call callroute placed (originate.c) */
+    struct eng_dial *dials;    /* its dials still ringing or up (dial.c: pickup finds them) */
+    /* calls that meet (conference.c, join.c, park.c): what this call is in */
+    struct eng_conf_member *conf;
+    struct eng_conf_pin *conf_pin;     /* asking for a conference PIN */
+    struct eng_join_sess *joined;      /* listened to / whispered to / barged into */
+    struct eng_join_member *joining;   /* this call listens to / ... another */
+    struct eng_parked *parked;
+    struct eng_dial *park_held;   /* the dial a park took the caller from, until `on: timeout` ends */
     eng_call *check_next;
     bool check_queued;
+    bool is_message;           /* a SIP MESSAGE: no leg, no media */
+    bool leg_given;            /* its caller's leg went to another call (pickup, join) */
     bool answered, ringing_sent, early_sent;
     bool ending, main_done, finished;
     bool leg_released;
@@ -187,6 +201,10 @@ struct eng_engine {
     struct eng_kv *groups;
     unsigned rng;
     struct media_tts_cache *tts;   /* synthesised speech, across calls (speech.c) */
+    /* calls that meet: conference rooms, parked calls, mix room ids */
+    struct eng_conf *confs;
+    struct eng_parked *parked;
+    unsigned long next_room;
 };
 
 typedef struct eng_kv {
@@ -218,6 +236,9 @@ eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const t
 void eng_call_announce(eng_call *c);
 /* An incoming call: allocated, then routed. */
 eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info);
+/* An incoming message: a call with no leg, routed among the `message` routes. */
+eng_call *eng_call_new_message(eng_engine *e, const tel_call_info *info, const char *content_type,
+                               const char *text, size_t len);
 /* Runs LIST on each later event in MASK (eng_event_register). */
 void eng_call_handler_add(eng_call *c, unsigned mask, bool once, const scn_actions *list,
                           const char *const *names, size_t n);
@@ -266,6 +287,48 @@ void eng_dial_origin_stop(struct eng_dial *d);
 /* The call that began with the answered leg ends: its attempt (in the
  * leg log since the answer) ends now. */
 void eng_dial_origin_log(struct eng_dial *d);
+
+/* dial.c: a call's parties for calls that meet (join, park, pickup) */
+/* S's call talks to TL (a leg another call gave up), as if a dial had
+ * reached it: TL's events are this call's agent's, the strand waits until
+ * the conversation ends (eng_dial_cancel stops it). LABEL names the party
+ * (trace, agent_number); ANSWER: TL is an incoming leg still unanswered. */
+app_status eng_dial_adopt(eng_strand *s, tel_leg *tl, const char *label, bool answer);
+/* C's bridge ends without ending anything else: the legs are unbridged,
+ * C is no longer bridged; the dial still waits (until C ends). */
+void eng_dial_unbridge(eng_call *c);
+/* C's bridged agent leg leaves C (not hung up: the caller takes it over);
+ * NULL when C is not bridged. */
+tel_leg *eng_dial_take_agent(eng_call *c);
+/* Park: C's bridge is held: the legs are unbridged; the agent stays the
+ * dial's (eng_dial_held_agent) until eng_dial_let_go, and the dial (with
+ * the strand waiting on it) ends at eng_dial_held_end. NULL: not bridged. */
+struct eng_dial *eng_dial_hold(eng_call *c, const char **agent_number);
+tel_leg *eng_dial_held_agent(struct eng_dial *d);
+void eng_dial_let_go(struct eng_dial *d);
+void eng_dial_held_end(struct eng_dial *d);
+/* The held dial rings T (the parker) as it rang its first targets: the
+ * dial goes on with it (false: D is not held). */
+bool eng_dial_held_return(struct eng_dial *d, const eng_dial_target *t);
+/* The call in which a dial rings user NUMBER (not answered yet), or NULL. */
+eng_call *eng_dial_ringing(eng_engine *e, const char *number);
+/* The call in which user NUMBER is the answered agent (and *LEG its leg). */
+eng_call *eng_dial_agent_call(eng_engine *e, const char *number, tel_leg **leg);
+
+/* join.c: C's conversation ended (its bridge is gone, or it hung up):
+ * whoever listens to it, whispers or barged in is let go. */
+void eng_join_target_gone(eng_call *c, const char *why);
+
+/* calls.c: C gives up its own leg (a pickup or a join took it); C is then
+ * ended as transferred (by transfer, CAUSE). */
+tel_leg *eng_call_give_leg(eng_call *c);
+void eng_call_end_given(eng_call *c, const char *cause);
+
+/* speech.c: the engine's speech cache, sized by PROG's settings. */
+struct media_tts_cache *eng_tts(eng_engine *e, const scn_program *prog);
+/* speech.c: speech to another leg than the strand's call's (park tells the
+ * agent the slot). */
+eng_speech *eng_speak_to(eng_strand *s, tel_leg *leg, const char *text, tel_op_done_cb done, void *arg);
 
 /* originate.c */
 void eng_origin_answered(eng_call *c, tel_leg *leg);

@@ -13,6 +13,7 @@
 struct eng_speech {
     eng_strand *s;
     eng_call *c;
+    tel_leg *leg;              /* where it is played: the call's leg, or another (eng_speak_to) */
     media_tts_req *req;
     tel_op *op;
     media_audio *audio;
@@ -60,20 +61,31 @@ static void spoken_cb(void *arg, media_audio *audio, bool cached, const char *er
     eng_trace_rec r = {.kind = ENG_TR_LOG, .level = "info", .message = msg};
     eng_emit(c, sp->s, &r);
     tel_driver *d = c->e->tel;
-    if (!c->leg || c->ending) {
+    tel_leg *leg = sp->leg ? sp->leg : c->leg;
+    if (!leg || c->ending) {
         tel_op_done_cb done = sp->done;
         void *a = sp->arg;
         speech_free(sp);
         done(a, -1, "the call has ended", 0);
         return;
     }
-    sp->op = d->ops->play_pcm(d, c->leg, audio->pcm, audio->count, played_cb, sp);
+    sp->op = d->ops->play_pcm(d, leg, audio->pcm, audio->count, played_cb, sp);
     if (!sp->op) {
         tel_op_done_cb done = sp->done;
         void *a = sp->arg;
         speech_free(sp);
         done(a, -1, "cannot play speech", 0);
     }
+}
+
+struct media_tts_cache *eng_tts(eng_engine *e, const scn_program *prog)
+{
+    size_t max = (size_t)(prog->settings.tts_cache_mb > 0 ? prog->settings.tts_cache_mb : 0) << 20;
+    if (!e->tts)
+        e->tts = media_tts_cache_new(e->l, max);
+    else
+        media_tts_cache_set_max(e->tts, max);
+    return e->tts;
 }
 
 eng_speech *eng_speak(eng_strand *s, const char *text, const char *language, const char *voice,
@@ -86,11 +98,7 @@ eng_speech *eng_speak(eng_strand *s, const char *text, const char *language, con
         language = set->tts_language ? set->tts_language : "en-us";
     if (!voice || !*voice)
         voice = set->tts_voice ? set->tts_voice : "";
-    size_t max = (size_t)(set->tts_cache_mb > 0 ? set->tts_cache_mb : 0) << 20;
-    if (!e->tts)
-        e->tts = media_tts_cache_new(e->l, max);
-    else
-        media_tts_cache_set_max(e->tts, max);
+    eng_tts(e, c->prog);
     eng_speech *sp = cr_xcalloc(1, sizeof *sp);
     sp->s = s;
     sp->c = c;
@@ -100,6 +108,14 @@ eng_speech *eng_speak(eng_strand *s, const char *text, const char *language, con
     sp->language = cr_xstrdup(language);
     sp->voice = cr_xstrdup(voice);
     sp->req = media_tts_get(e->tts, text, language, voice, spoken_cb, sp);
+    return sp;
+}
+
+eng_speech *eng_speak_to(eng_strand *s, tel_leg *leg, const char *text, tel_op_done_cb done, void *arg)
+{
+    eng_speech *sp = eng_speak(s, text, NULL, NULL, done, arg);
+    if (sp)
+        sp->leg = leg;
     return sp;
 }
 

@@ -332,6 +332,9 @@ static void action_run(eng_strand *s, const scn_action *a)
         st = eng_fail(s, "%s is not allowed in a hangup handler", d->name);
     else if (s->after_hangup && (d->flags & (APP_CALL_CONTROL | APP_MEDIA)))
         st = eng_fail(s, "%s is not possible: the call has ended", d->name);
+    else if (c->is_message && (d->flags & (APP_CALL_CONTROL | APP_MEDIA)))
+        st = eng_fail(s, "%s is not possible: a message has no %s", d->name,
+                      d->flags & APP_MEDIA ? "media" : "call to control");
     else if (!d->run)
         st = eng_fail(s, "%s is not implemented", d->name);
     else {

@@ -78,6 +78,13 @@ void eng_trace_email(eng_strand *s, const char *to, const char *subject, const c
     eng_trace_email_cc(s, to, NULL, subject, body);
 }
 
+void eng_trace_meet(eng_call *c, eng_strand *s, const eng_trace_rec *m)
+{
+    eng_trace_rec r = *m;
+    r.kind = ENG_TR_MEET;
+    eng_emit(c, s, &r);
+}
+
 /* ---- JSON ---- */
 
 static void j_str(cr_strbuf *b, const char *key, const char *v)
@@ -186,6 +193,17 @@ void eng_trace_json(const eng_trace_rec *r, cr_strbuf *b)
     case ENG_TR_ERROR:
         j_str(b, "level", r->level);
         j_str(b, "message", r->message);
+        break;
+    case ENG_TR_MEET:
+        j_str(b, "event", r->event);
+        j_str(b, "phase", r->phase);
+        j_str(b, "room", r->room);
+        if (r->member)
+            cr_strbuf_printf(b, ",\"member\":%u", r->member);
+        j_str(b, "mode", r->mode);
+        j_str(b, "slot", r->slot);
+        j_str(b, "peer", r->peer);
+        j_str(b, "cause", r->cause);
         break;
     case ENG_TR_CALL:
         cr_strbuf_puts(b, ",\"route\":");
@@ -308,6 +326,21 @@ void eng_trace_text(const eng_trace_rec *r, cr_strbuf *b)
     case ENG_TR_ERROR:
         cr_strbuf_printf(b, "%-7s ", r->level ? r->level : "");
         t_indent_lines(b, r->message ? r->message : "");
+        break;
+    case ENG_TR_MEET:
+        cr_strbuf_printf(b, "%s %s", r->event ? r->event : "?", r->phase ? r->phase : "");
+        if (r->room)
+            cr_strbuf_printf(b, "  room %s", r->room);
+        if (r->member)
+            cr_strbuf_printf(b, "  member %u", r->member);
+        if (r->mode)
+            cr_strbuf_printf(b, "  mode %s", r->mode);
+        if (r->slot)
+            cr_strbuf_printf(b, "  slot %s", r->slot);
+        if (r->peer)
+            cr_strbuf_printf(b, "  call %s", r->peer);
+        if (r->cause)
+            cr_strbuf_printf(b, "  (%s)", r->cause);
         break;
     case ENG_TR_CALL:
         cr_strbuf_printf(b, "end  route %s  duration %.3f s", r->route ? r->route : "(none)",

@@ -323,7 +323,7 @@ const app_def *scn_app_lookup(const app_table *registry, const char *name)
 /* ---- the whole file ------------------------------------------------------ */
 
 static const char *const top_keys[] = {"version", "include", "settings", "users", "groups",
-                                       "gateways", "scenarios", "routes", NULL};
+                                       "gateways", "conferences", "scenarios", "routes", NULL};
 
 static void collect_app_names(scn_cx *x)
 {
@@ -392,6 +392,7 @@ static scn_program *compile_root(scn_program *p, const scn_node *root, const app
         scn_compile_users(&x, scn_map_get(root, "users"));
         scn_compile_groups(&x, scn_map_get(root, "groups"));
         scn_compile_gateways(&x, scn_map_get(root, "gateways"));
+        scn_compile_conferences(&x, scn_map_get(root, "conferences"));
         scn_declare_scenarios(&x, scn_map_get(root, "scenarios"));
         scn_compile_scenarios(&x, scn_map_get(root, "scenarios"));
         scn_compile_routes(&x, scn_map_get(root, "routes"));

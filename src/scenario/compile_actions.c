@@ -108,6 +108,10 @@ bool scn_compile_action(scn_cx *x, const scn_node *n, scn_action *a)
         SCN_WITH_KEY(x, "app")
             scn_cx_error(&x->pub, name, "'%s' cannot run in a hangup handler: the call is gone (no %s)", app->name,
                          app->flags & APP_MEDIA ? "media" : "call control");
+    if (x->message_route && (app->flags & (APP_CALL_CONTROL | APP_MEDIA)))
+        SCN_WITH_KEY(x, "app")
+            scn_cx_error(&x->pub, name, "'%s' cannot run in a message route: a message has no %s", app->name,
+                         app->flags & APP_MEDIA ? "media" : "call to control");
     compile_common(x, app, n, a);
     void *params = NULL;
     bool ok = scn_compile_params(x, app, n, &params);

@@ -23,7 +23,7 @@ void *scn_strmap_get(const scn_strmap *m, const char *key);
 
 /* The program's name indexes (scn_program.lookup). */
 struct scn_lookup {
-    scn_strmap users, groups, gateways, databases, scenarios, routes;
+    scn_strmap users, groups, gateways, databases, scenarios, routes, conferences;
 };
 
 typedef struct scn_cx {
@@ -31,6 +31,7 @@ typedef struct scn_cx {
     const char **app_names;       /* every application name, NULL-terminated */
     bool *scenario_used;          /* per prog->scenarios entry */
     int hangup_depth;             /* > 0 inside a hangup-only event handler */
+    bool message_route;           /* compiling a `type: message` route's script */
     const char *top_file;         /* the root file (settings live only there) */
     scn_strmap known_keys;        /* app name -> its keys, NULL-terminated (built once) */
 } scn_cx;
@@ -45,6 +46,14 @@ void scn_compile_gateways(scn_cx *x, const scn_node *n);
 /* G's number_pattern from N (NULL: the default), compiled; false: reported (gateway.c). */
 bool scn_gateway_compile_number_pattern(scn_compile_ctx *cx, scn_gateway *g, const scn_node *n);
 void scn_settings_defaults(scn_program *p);
+/* Calls that meet (compile_meet.c): settings.park, settings.join, conferences. */
+void scn_compile_park(scn_cx *x, const scn_node *n);
+void scn_compile_join(scn_cx *x, const scn_node *n);
+void scn_compile_conferences(scn_cx *x, const scn_node *n);
+/* A prompt file named by literal text in a section (not an action): its
+ * path below settings.media.sounds (an error when outside), listed for
+ * `callroute check`. NULL when reported. */
+const char *scn_sound_file(scn_cx *x, const scn_node *v, const char *what);
 
 /* Scenarios and routes (compile_routes.c). */
 void scn_declare_scenarios(scn_cx *x, const scn_node *n);

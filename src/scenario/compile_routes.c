@@ -326,9 +326,13 @@ static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shap
     else if (!script && !scen)
         scn_cx_error(&x->pub, n, "%s%s%s needs 'script' (a list of actions) or 'scenario' (a name)",
                      r->name ? "route '" : "this route", r->name ? r->name : "", r->name ? "'" : "");
-    if (script)
+    if (script) {
+        /* A message has no media and no call to control: those apps are
+         * errors in its script (a named scenario is checked when it runs). */
+        x->message_route = r->type == SCN_ROUTE_MESSAGE;
         SCN_WITH_KEY(x, "script") scn_compile_actions(&x->pub, script, &r->script);
-    else if (scen)
+        x->message_route = false;
+    } else if (scen)
         SCN_WITH_KEY(x, "scenario") {
             r->scenario = scn_ref_scenario(x, scen);
             if (r->scenario && r->scenario->arg_count)

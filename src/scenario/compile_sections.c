@@ -49,6 +49,10 @@ void scn_settings_defaults(scn_program *p)
     s->flood_rate = 20;
     s->flood_burst = 40;
     s->flood_drop = true;
+    s->park_first = 701;
+    s->park_last = 720;
+    s->park_music = NULL;
+    s->join_group = "supervisors";
 }
 
 /* HOST:PORT with a non-empty host (IPv6 in brackets) and a port 1..65535. */
@@ -521,14 +525,16 @@ static void compile_admin(scn_cx *x, const scn_node *n)
 
 void scn_compile_settings(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"sip", "media", "smtp", "databases", "limits", "admin", "cdr", "cluster", NULL};
+    static const char *const keys[] = {"sip", "media", "smtp", "databases", "limits", "admin", "cdr", "cluster",
+                                       "park", "join", NULL};
     static const struct {
         const char *key;
         void (*fn)(scn_cx *, const scn_node *);
     } parts[] = {
         {"sip", compile_sip},             {"media", compile_media}, {"smtp", compile_smtp},
         {"databases", compile_databases}, {"limits", compile_limits}, {"admin", compile_admin},
-        {"cdr", compile_cdr},             {"cluster", compile_cluster},
+        {"cdr", compile_cdr},             {"cluster", compile_cluster}, {"park", scn_compile_park},
+        {"join", scn_compile_join},
     };
     if (!n || scn_is_null(n))
         return;

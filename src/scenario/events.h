@@ -23,6 +23,8 @@
     X(UNBRIDGE, "unbridge", 1, 0)                   \
     X(TRANSFER, "transfer", 1, 0)                   \
     X(APP, "app", 1, 0)                             \
+    X(CONFERENCE_JOIN, "conference_join", 1, 0)     \
+    X(CONFERENCE_LEAVE, "conference_leave", 1, 0)   \
     X(HANGUP, "hangup", 1, 1)
 
 typedef enum {

@@ -41,7 +41,8 @@ struct scn_action {
     X(FROM_GATEWAY, "from_gateway")   \
     X(FROM_USER, "from_user")         \
     X(TO_USER, "to_user")             \
-    X(TO_GATEWAY, "to_gateway")
+    X(TO_GATEWAY, "to_gateway")       \
+    X(MESSAGE, "message")
 
 typedef enum {
 #define SCN_RT_ENUM(e, s) SCN_ROUTE_##e,
@@ -117,6 +118,26 @@ typedef struct scn_gateway {
 } scn_gateway;
 
 #define SCN_GATEWAY_NUMBER_PATTERN "^[+]?[0-9*#]{1,32}$"
+
+/* conferences: a room's settings (compile_meet.c). A room the file does
+ * not name takes the defaults (no PINs, 50 members). */
+typedef enum { SCN_ANNOUNCE_NONE, SCN_ANNOUNCE_TONE, SCN_ANNOUNCE_NAME } scn_announce;
+typedef struct scn_conference {
+    const char *name;
+    const char *pin;           /* NULL: none */
+    const char *moderator_pin; /* NULL: none */
+    int max_members;           /* moderators may join a full room */
+    const char *music_when_alone;   /* resolved below settings.media.sounds; NULL: none */
+    scn_announce announce;     /* join/leave: a tone, the member's name spoken, or nothing */
+    const char *mute_key;      /* DTMF sequence that mutes/unmutes ("" off) */
+    const char *leave_key;     /* DTMF sequence that leaves the room ("" off) */
+} scn_conference;
+
+#define SCN_CONFERENCE_MAX_MEMBERS 50
+#define SCN_ROOM_NAME_MAX 64
+/* A room name: 1..SCN_ROOM_NAME_MAX letters, digits, '_', '-', '.' (a
+ * rendered `room:` is checked too: it ends up in the admin API's paths). */
+bool scn_room_name_ok(const char *s);
 
 typedef enum { SCN_DB_SQLITE, SCN_DB_POSTGRESQL } scn_db_kind;
 
@@ -194,6 +215,12 @@ typedef struct scn_settings {
     double flood_rate;         /* per second; 0: no limit */
     double flood_burst;
     bool flood_drop;
+    /* settings.park: the slots `park` takes the first free one of, music
+     * while parked (resolved below sounds; NULL: none) */
+    int park_first, park_last;
+    const char *park_music;
+    /* settings.join.group: the users who may listen, whisper and barge */
+    const char *join_group;
 } scn_settings;
 
 /* A prompt file named by literal text (play.file: "menu.wav"), resolved
@@ -217,6 +244,7 @@ typedef struct scn_program {
     scn_group *groups;         size_t group_count;
     scn_gateway *gateways;     size_t gateway_count;
     scn_database *databases;   size_t database_count;
+    scn_conference *conferences; size_t conference_count;
     scn_named_scenario *scenarios; size_t scenario_count;
     scn_route *routes;         size_t route_count;     /* file order */
     size_t action_count;       /* every action, nested ones included */
@@ -256,6 +284,7 @@ const scn_gateway *scn_program_gateway(const scn_program *p, const char *name);
 /* NUMBER matches G's number_pattern (false without a compiled pattern). */
 bool scn_gateway_number_ok(const scn_gateway *g, const char *number);
 const scn_database *scn_program_database(const scn_program *p, const char *name);
+const scn_conference *scn_program_conference(const scn_program *p, const char *name);
 const scn_named_scenario *scn_program_scenario(const scn_program *p, const char *name);
 const scn_route *scn_program_route(const scn_program *p, const char *name);
 

@@ -29,7 +29,17 @@ typedef struct run_ctx {
     loop *l;
     size_t records;
     double wall_start;
+    const char *first_id;           /* its Call-ID (the others' are sim-2, ...) */
+    sim_driver *sd;
+    const char *default_source;
 } run_ctx;
+
+typedef struct extra_call {
+    run_ctx *x;
+    const simrun_call_spec *spec;
+    char id[32];
+    loop_timer *t;
+} extra_call;
 
 typedef struct app_event_timer {
     run_ctx *x;
@@ -67,7 +77,7 @@ static void trace_cb(void *arg, const eng_trace_rec *rec)
 static void call_start_cb(void *arg, eng_call *c)
 {
     run_ctx *x = arg;
-    if (eng_call_originated(c))
+    if (eng_call_originated(c) || strcmp(eng_call_id(c), x->first_id) != 0)
         return;
     x->call = c;
     for (size_t i = 0; i < x->p->var_count; i++)
@@ -115,6 +125,24 @@ static void app_event_cb(loop *l, void *arg)
     t->t = NULL;
     if (t->x->call)
         eng_call_app_event(t->x->call, "simulate", t->ev->name, t->ev->keys, t->ev->values, t->ev->count);
+}
+
+static void extra_call_cb(loop *l, void *arg)
+{
+    (void)l;
+    extra_call *ec = arg;
+    ec->t = NULL;
+    const simrun_call_spec *cs = ec->spec;
+    tel_call_info info = {
+        .call_id = ec->id,
+        .caller_number = cs->from ? cs->from : "",
+        .caller_name = "",
+        .called_number = cs->to ? cs->to : "",
+        .source = cs->source ? cs->source : ec->x->default_source,
+    };
+    char err[256];
+    if (sim_call(ec->x->sd, &info, cs->spec, err, sizeof err) < 0)
+        fprintf(stderr, "callroute simulate: call %s: %s\n", ec->id, err);
 }
 
 static void mail_flushed_cb(void *arg)
@@ -170,8 +198,11 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
     const char *source = p->source;
     if (!source)
         source = prog->gateway_count ? prog->gateways[0].name : "";
+    x.first_id = p->call_id ? p->call_id : "sim-1";
+    x.sd = sd;
+    x.default_source = prog->gateway_count ? prog->gateways[0].name : "";
     tel_call_info info = {
-        .call_id = p->call_id ? p->call_id : "sim-1",
+        .call_id = x.first_id,
         .caller_number = p->from ? p->from : "",
         .caller_name = p->caller_name ? p->caller_name : "",
         .called_number = p->to ? p->to : "",
@@ -180,7 +211,17 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
         .header_values = p->header_values,
         .header_count = p->header_count,
     };
-    int rc = sim_call(sd, &info, p->caller, err, errlen);
+    int rc = 0;
+    if (p->message)
+        sim_message(sd, &info, p->message);
+    else
+        rc = sim_call(sd, &info, p->caller, err, errlen);
+    extra_call *extras = cr_xcalloc(p->call_count ? p->call_count : 1, sizeof *extras);
+    for (size_t i = 0; rc >= 0 && i < p->call_count; i++) {
+        extras[i] = (extra_call){.x = &x, .spec = &p->calls[i]};
+        snprintf(extras[i].id, sizeof extras[i].id, "sim-%zu", i + 2);
+        extras[i].t = loop_timer_start(l, p->calls[i].at, extra_call_cb, &extras[i]);
+    }
     app_event_timer *timers = cr_xcalloc(p->app_event_count ? p->app_event_count : 1, sizeof *timers);
     for (size_t i = 0; rc >= 0 && i < p->app_event_count; i++) {
         timers[i] = (app_event_timer){.x = &x, .ev = &p->app_events[i]};
@@ -197,6 +238,10 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
         if (timers[i].t)
             loop_timer_stop(l, timers[i].t);
     free(timers);
+    for (size_t i = 0; i < p->call_count; i++)
+        if (extras[i].t)
+            loop_timer_stop(l, extras[i].t);
+    free(extras);
     eng_engine_free(x.e);
     svc_free(svc);
     sim_driver_free(sd);

@@ -26,6 +26,16 @@ typedef struct simrun_app_event {
     size_t count;
 } simrun_app_event;
 
+/* Another incoming call on the same network (simulate --call): it starts
+ * AT seconds after the first, runs its route like any call, and shows in
+ * the trace; the result stays the first call's. */
+typedef struct simrun_call_spec {
+    double at;
+    const char *from, *to;
+    const char *source;             /* NULL: as the first call's default */
+    const char *spec;               /* its caller SPEC (may be NULL) */
+} simrun_call_spec;
+
 typedef struct simrun_params {
     const char *from, *to;          /* caller_number, called_number */
     const char *source;             /* gateway name or "user:101"; NULL: the first gateway, else "" */
@@ -60,6 +70,11 @@ typedef struct simrun_params {
      * simrun_stopped says why. 0: no bound. */
     size_t max_records;
     double max_wall;
+    /* The first request is an instant message (SIP MESSAGE) with this text,
+     * run by a `message` route, instead of a call (simulate --message). */
+    const char *message;
+    const simrun_call_spec *calls;  /* more calls (simulate --call), ids sim-2, sim-3, ... */
+    size_t call_count;
 } simrun_params;
 
 typedef struct simrun_result simrun_result;

@@ -114,6 +114,13 @@ typedef struct tel_handler {
     bool (*incoming)(void *eng, tel_leg *leg, const tel_call_info *info, int *reject_code);
     /* Something happened on a leg (incoming or dialled). */
     void (*event)(void *eng, tel_leg *leg, void *leg_user, const tel_event *ev);
+    /* An instant message outside any call (SIP MESSAGE): INFO as for a call
+     * (CALL_ID is the request's), TEXT its body (LEN bytes, not
+     * NUL-terminated text from the network; CONTENT_TYPE its type). The
+     * engine runs a `message` route for it, with no leg. False rejects it
+     * with *REJECT_CODE (404: no route). May be NULL (messages refused). */
+    bool (*message)(void *eng, const tel_call_info *info, const char *content_type, const char *text,
+                    size_t len, int *reject_code);
     void *eng;
 } tel_handler;
 
@@ -130,6 +137,40 @@ typedef enum { TEL_TONE_RINGBACK, TEL_TONE_BUSY, TEL_TONE_BEEP } tel_tone;
  * answered (SIP: CANCEL with Reason cause=200, RFC 3326), so phones do not
  * list it as a missed call. */
 #define TEL_ANSWERED_ELSEWHERE 200
+
+/* ---- a leg in a mix -------------------------------------------------------
+ * Legs of any calls that share a ROOM hear the room's mix instead of a
+ * bridged peer (conference rooms; listen, whisper and barge on a call): each
+ * hears every other member it may (the flags), never itself, and its own
+ * prompts (play, tone, play_pcm on that leg) added to that. ROOM is an id
+ * the engine makes up (printable, at most TEL_ROOM_MAX bytes); a room
+ * exists while it has members. A bridge the leg has is suspended while it
+ * is in a room and comes back when both bridged legs have left (the engine
+ * still bridges and unbridges as before). Docs: docs/decisions/mixing.md. */
+#define TEL_ROOM_MAX 96
+enum {
+    TEL_MIX_MUTED = 1u << 0,           /* nobody hears it */
+    TEL_MIX_DEAF = 1u << 1,            /* it hears nobody */
+    TEL_MIX_WHISPER = 1u << 2,         /* only WHISPER_TARGET members hear it */
+    TEL_MIX_WHISPER_TARGET = 1u << 3,  /* hears WHISPER members besides the rest */
+};
+
+/* ---- instant messages (SIP MESSAGE) ----------------------------------------
+ * A message to a user goes to each of its registered phones (delivered when
+ * one takes it), to a number through a gateway, or to a SIP URI. */
+typedef struct tel_message_req {
+    tel_dial_kind kind;
+    const char *target;        /* user number, number, or SIP URI */
+    const char *gateway;       /* TEL_DIAL_GATEWAY: the gateway's name */
+    const struct scn_gateway *gateway_conf;   /* as tel_dial_req's */
+    const char *from;          /* the sender's number (From user part) */
+    const char *text;          /* text/plain; charset=UTF-8 */
+} tel_message_req;
+typedef struct tel_msg tel_msg;
+/* The outcome: SIP_CODE the final answer (a 2xx: delivered; for a user,
+ * the best of its phones'), WHY a few words when it failed (NULL when
+ * delivered). Never called from inside message(). */
+typedef void (*tel_message_cb)(void *arg, int sip_code, const char *why);
 
 typedef struct tel_driver_ops {
     const char *name;
@@ -169,6 +210,16 @@ typedef struct tel_driver_ops {
                    tel_op_done_cb done, void *arg);
     /* Stops an operation; its callback is not called afterwards. */
     void (*op_cancel)(tel_driver *d, tel_op *op);
+    /* Puts LEG in the mix ROOM with FLAGS (TEL_MIX_*), or sets its flags
+     * when it is there already; a leg is in one room at most (joining
+     * another leaves the first). 0, or -1 (the leg has ended). */
+    int (*mix_join)(tel_driver *d, tel_leg *leg, const char *room, unsigned flags);
+    /* LEG leaves its room (none: nothing happens); a suspended bridge resumes. */
+    void (*mix_leave)(tel_driver *d, tel_leg *leg);
+    /* Sends a message; CB gets the outcome later. NULL: it could not start. */
+    tel_msg *(*message)(tel_driver *d, const tel_message_req *req, tel_message_cb cb, void *arg);
+    /* Stops waiting for it; CB is not called afterwards. */
+    void (*message_cancel)(tel_driver *d, tel_msg *m);
     /* The engine is done with the leg (after hangup): the driver may free it. */
     void (*leg_release)(tel_driver *d, tel_leg *leg);
     void (*destroy)(tel_driver *d);

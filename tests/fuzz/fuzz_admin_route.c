@@ -56,8 +56,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(post && strncmp(url, "/calls/", 7) == 0 && ul > 7 + tl && strcmp(url + ul - tl, actions[i].tail) == 0 &&
               m.param == url + 7 && m.param_len == ul - 7 - tl);
     }
-    check((m.param != NULL) == (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE || action ||
-                                (m.res == ADMIN_R_EDITOR && strlen(url) > 8)));
+    bool member = m.res == ADMIN_R_CONF_MEMBER || m.res == ADMIN_R_CONF_KICK;
+    check((m.param != NULL) ==
+          (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE || action || member ||
+           (m.res == ADMIN_R_EDITOR && strlen(url) > 8)));
+    check((m.param2 != NULL) == member);
+    if (member) {
+        /* /conferences/ROOM/members/ID: ROOM and ID inside the URL, non-empty, no '/' */
+        check((m.res == ADMIN_R_CONF_MEMBER ? post : strcmp(method, "DELETE") == 0) &&
+              strncmp(url, "/conferences/", 13) == 0 && m.param == url + 13 && m.param_len > 0 &&
+              !memchr(m.param, '/', m.param_len) && strncmp(m.param + m.param_len, "/members/", 9) == 0 &&
+              m.param2 == m.param + m.param_len + 9 && m.param2_len > 0 && m.param2 + m.param2_len == url + ul &&
+              !memchr(m.param2, '/', m.param2_len));
+    }
+    if (m.res == ADMIN_R_CONFERENCES)
+        check(readable && (strcmp(url, "/conferences") == 0 || strcmp(url, "/conferences/") == 0));
     if (m.param)
         check(m.param >= url && m.param + m.param_len <= url + ul && m.param_len > 0);
     if (m.res == ADMIN_R_CALL)
@@ -74,7 +87,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(readable && strcmp(url, "/cdr") == 0);
     if (m.res == ADMIN_R_CALLS)
         check(readable && (strcmp(url, "/calls") == 0 || strcmp(url, "/calls/") == 0));
-    bool post = strcmp(method, "POST") == 0;
     if (m.res == ADMIN_R_SCENARIO)
         check(readable && strcmp(url, "/scenario") == 0);
     if (m.res == ADMIN_R_SCENARIO_PUT)

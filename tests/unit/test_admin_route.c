@@ -233,6 +233,43 @@ static void test_not_allowed(void **state)
     assert_string_equal(admin_allow_header(ADMIN_M_GET | ADMIN_M_PUT), "GET, HEAD, PUT");
 }
 
+/* /conferences/ROOM/members/ID: two parts, neither holding '/' */
+static void test_conferences(void **state)
+{
+    (void)state;
+    char id[128];
+    assert_int_equal(route("GET", "/conferences", id, sizeof id), ADMIN_R_CONFERENCES);
+    assert_int_equal(route("GET", "/conferences/", id, sizeof id), ADMIN_R_CONFERENCES);
+    admin_match m = admin_route("POST", "/conferences/sales/members/12");
+    assert_int_equal(m.res, ADMIN_R_CONF_MEMBER);
+    assert_int_equal(m.param_len, 5);
+    assert_memory_equal(m.param, "sales", 5);
+    assert_int_equal(m.param2_len, 2);
+    assert_memory_equal(m.param2, "12", 2);
+    m = admin_route("DELETE", "/conferences/a.b-c/members/3");
+    assert_int_equal(m.res, ADMIN_R_CONF_KICK);
+    assert_memory_equal(m.param, "a.b-c", 5);
+    assert_memory_equal(m.param2, "3", 1);
+    /* the other methods on a member: 405 with POST and DELETE */
+    m = admin_route("GET", "/conferences/sales/members/1");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_POST | ADMIN_M_DELETE);
+    assert_string_equal(admin_allow_header(m.allow), "POST, DELETE");
+    m = admin_route("POST", "/conferences");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET);
+    /* missing or extra parts, slashes inside them: not a member */
+    assert_int_equal(route("POST", "/conferences//members/1", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("POST", "/conferences/sales/members/", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("POST", "/conferences/sales/members/1/x", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("POST", "/conferences/a/b/members/1", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("DELETE", "/conferences/sales/member/1", id, sizeof id), ADMIN_R_NOT_FOUND);
+    assert_int_equal(route("DELETE", "/conferences/sales", id, sizeof id), ADMIN_R_NOT_FOUND);
+    /* the one-part routes have no second part */
+    m = admin_route("POST", "/calls/x/hangup");
+    assert_null(m.param2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_scenario_and_revisions),
         cmocka_unit_test(test_editor_and_simulate),
         cmocka_unit_test(test_not_allowed),
+        cmocka_unit_test(test_conferences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,7 +77,8 @@ static void test_what_counts(void **state)
     (void)state;
     static const char *const counted[] = {"INVITE sip:1@x SIP/2.0\r\n", "REGISTER sip:x SIP/2.0\r\n",
                                           "OPTIONS sip:x SIP/2.0\r\n", "SUBSCRIBE sip:x SIP/2.0\r\n",
-                                          "GARBAGE 123", NULL};
+                                          /* a MESSAGE starts something: it runs a route */
+                                          "MESSAGE sip:555@x SIP/2.0\r\n", "GARBAGE 123", NULL};
     static const char *const passed[] = {"ACK sip:1@x SIP/2.0\r\n", "BYE sip:1@x SIP/2.0\r\n",
                                          "CANCEL sip:1@x SIP/2.0\r\n", "SIP/2.0 200 OK\r\n",
                                          "INFO sip:1@x SIP/2.0\r\n", "\r\n\r\n", NULL};

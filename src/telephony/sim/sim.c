@@ -26,6 +26,8 @@ struct tel_leg {
     size_t step, digit;
     loop_timer *timer;
     tel_leg *bridged;
+    char room[TEL_ROOM_MAX + 1];   /* the mix it is in ("": none) */
+    unsigned mix_flags;
     int in_cb;
     bool incoming, up, ended, released, tried;
 };
@@ -43,6 +45,16 @@ struct tel_op {
     char msg[300];
 };
 
+/* A message on its way: its outcome comes from a timer, as a response would. */
+struct tel_msg {
+    sim_driver *d;
+    tel_msg *prev, *next;
+    loop_timer *timer;
+    tel_message_cb cb;
+    void *arg;
+    int code;
+};
+
 struct sim_driver {
     tel_driver base;
     loop *l;
@@ -50,6 +62,7 @@ struct sim_driver {
     sim_party *parties;
     tel_leg *legs;
     tel_op *ops;
+    tel_msg *msgs;
     double max_media;
     size_t dialled, live;
 };
@@ -162,6 +175,21 @@ static bool run_step(tel_leg *leg, const sim_step *s)
         return deliver(leg, s->kind == SIM_HOLD ? TEL_EV_HOLD : TEL_EV_UNHOLD, 0, NULL, 0);
     case SIM_DTMF:
         return deliver(leg, TEL_EV_DTMF, 0, NULL, s->digits[0]);
+    case SIM_TRANSFER: {
+        if (!leg->up)
+            return true;
+        sim_driver *d = leg->d;
+        tel_event ev = {.kind = TEL_EV_TRANSFER, .refer_to = s->digits};
+        leg->in_cb++;
+        if (d->h.event)
+            d->h.event(d->h.eng, leg, leg->user, &ev);
+        leg->in_cb--;
+        if (leg->released && leg->in_cb == 0) {
+            leg_free(leg);
+            return false;
+        }
+        return true;
+    }
     case SIM_HANGUP:
         leg->ended = true;
         end_recordings(leg);
@@ -410,6 +438,92 @@ static void op_leg_release(tel_driver *t, tel_leg *leg)
         leg_free(leg);
 }
 
+/* ---- mixing: the simulated parties send nothing, so a room is only who
+ * is in it (kept for the flags' sake: a leg in one room at a time) ---- */
+
+static int op_mix_join(tel_driver *t, tel_leg *leg, const char *room, unsigned flags)
+{
+    (void)t;
+    if (leg->ended || !room || !*room || strlen(room) > TEL_ROOM_MAX)
+        return -1;
+    snprintf(leg->room, sizeof leg->room, "%s", room);
+    leg->mix_flags = flags;
+    return 0;
+}
+
+static void op_mix_leave(tel_driver *t, tel_leg *leg)
+{
+    (void)t;
+    leg->room[0] = '\0';
+    leg->mix_flags = 0;
+}
+
+/* ---- messages: the target's party spec says what its phone answers:
+ * reject:CODE or busy (486) at their time, else delivered (200) at its
+ * answer time, or at once ---- */
+
+static void msg_unlink(tel_msg *m)
+{
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        m->d->msgs = m->next;
+    if (m->next)
+        m->next->prev = m->prev;
+}
+
+static void msg_timer_cb(loop *l, void *arg)
+{
+    (void)l;
+    tel_msg *m = arg;
+    m->timer = NULL;
+    msg_unlink(m);
+    tel_message_cb cb = m->cb;
+    void *a = m->arg;
+    int code = m->code;
+    free(m);
+    cb(a, code, code >= 300 ? (code == 486 ? "busy" : "rejected") : NULL);
+}
+
+static tel_msg *op_message(tel_driver *t, const tel_message_req *req, tel_message_cb cb, void *arg)
+{
+    sim_driver *d = sim_of(t);
+    if (!req || !req->target || !cb)
+        return NULL;
+    tel_dial_req dr = {.kind = req->kind, .target = req->target, .gateway = req->gateway};
+    const sim_spec *spec = find_spec(d, &dr);
+    int code = 200;
+    double at = 0;
+    for (size_t i = 0; spec != &default_spec && i < spec->count; i++) {
+        const sim_step *st = &spec->steps[i];
+        if (st->kind == SIM_ANSWER || st->kind == SIM_BUSY || st->kind == SIM_REJECT) {
+            code = st->kind == SIM_ANSWER ? 200 : st->kind == SIM_BUSY ? 486 : st->code;
+            at = st->at;
+            break;
+        }
+    }
+    tel_msg *m = cr_xcalloc(1, sizeof *m);
+    m->d = d;
+    m->cb = cb;
+    m->arg = arg;
+    m->code = code;
+    m->next = d->msgs;
+    if (d->msgs)
+        d->msgs->prev = m;
+    d->msgs = m;
+    m->timer = loop_timer_start(d->l, at, msg_timer_cb, m);
+    return m;
+}
+
+static void op_message_cancel(tel_driver *t, tel_msg *m)
+{
+    if (!m)
+        return;
+    loop_timer_stop(sim_of(t)->l, m->timer);
+    msg_unlink(m);
+    free(m);
+}
+
 static void op_destroy(tel_driver *t) { sim_driver_free(sim_of(t)); }
 
 static const tel_driver_ops sim_ops = {
@@ -429,6 +543,10 @@ static const tel_driver_ops sim_ops = {
     .tap = op_tap,
     .record = op_record,
     .op_cancel = op_cancel,
+    .mix_join = op_mix_join,
+    .mix_leave = op_mix_leave,
+    .message = op_message,
+    .message_cancel = op_message_cancel,
     .leg_release = op_leg_release,
     .destroy = op_destroy,
 };
@@ -461,6 +579,12 @@ void sim_driver_free(sim_driver *d)
     }
     while (d->legs)
         leg_free(d->legs);
+    while (d->msgs) {
+        tel_msg *m = d->msgs;
+        d->msgs = m->next;
+        loop_timer_stop(d->l, m->timer);
+        free(m);
+    }
     while (d->parties) {
         sim_party *p = d->parties;
         d->parties = p->next;
@@ -512,6 +636,17 @@ int sim_call(sim_driver *d, const tel_call_info *info, const char *caller_spec, 
         return 0;
     }
     schedule(leg);
+    return 0;
+}
+
+int sim_message(sim_driver *d, const tel_call_info *info, const char *text)
+{
+    int reject = 0;
+    if (!d->h.message)
+        return 405;
+    const char *body = text ? text : "";
+    if (!d->h.message(d->h.eng, info, "text/plain", body, strlen(body), &reject))
+        return reject ? reject : 404;
     return 0;
 }
 

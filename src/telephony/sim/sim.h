@@ -2,9 +2,10 @@
  * loop (virtual clock in simulate and tests). The caller and every dialled
  * party follow a SPEC, a comma list of EVENT@SECONDS:
  *
- *   caller:  hold@12, unhold@20, dtmf:123@5 (digits 100 ms apart), hangup@60
+ *   caller:  hold@12, unhold@20, dtmf:123@5 (digits 100 ms apart), hangup@60,
+ *            transfer:700@8 (a REFER: the transfer event)
  *   parties: ringing@0, early_media@1, answer@4, busy@2, reject:503@1,
- *            hold@10, unhold@15, dtmf:5@6, hangup@30
+ *            hold@10, unhold@15, dtmf:5@6, transfer:700@8, hangup@30
  *
  * Caller times count from the call's start, a party's from the moment its
  * leg is dialled. A party is found by the dialled target (user number,
@@ -34,13 +35,14 @@ typedef enum {
     SIM_UNHOLD,
     SIM_DTMF,
     SIM_HANGUP,
+    SIM_TRANSFER,        /* the party asks to transfer the other side (REFER) */
 } sim_step_kind;
 
 typedef struct sim_step {
     sim_step_kind kind;
     double at;           /* seconds */
     int code;            /* reject: the SIP code */
-    char digits[33];     /* dtmf */
+    char digits[33];     /* dtmf; transfer: the target */
 } sim_step;
 
 typedef struct sim_spec {
@@ -69,6 +71,12 @@ void sim_set_max_media(sim_driver *d, double seconds);
  * (message in ERR) when CALLER_SPEC is invalid. */
 int sim_call(sim_driver *d, const tel_call_info *info, const char *caller_spec, char *err,
              size_t errlen);
+
+/* An incoming message (SIP MESSAGE) with body TEXT: 0 when the handler
+ * took it, else the code it was refused with. A message to a party (`sms`)
+ * is answered as the party's SPEC says: reject:CODE or busy (486) at their
+ * time, else delivered (200) at its answer time, or at once. */
+int sim_message(sim_driver *d, const tel_call_info *info, const char *text);
 
 /* What the network saw, for tests: legs dialled so far, live legs. */
 size_t sim_dialled_count(const sim_driver *d);

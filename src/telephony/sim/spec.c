@@ -22,6 +22,7 @@ static const struct {
     {"unhold", SIM_UNHOLD, true, true},
     {"dtmf", SIM_DTMF, true, true},
     {"hangup", SIM_HANGUP, true, true},
+    {"transfer", SIM_TRANSFER, true, true},
 };
 
 static bool fail(char *err, size_t n, const char *fmt, const char *a, const char *b)
@@ -83,9 +84,9 @@ bool sim_spec_parse(const char *spec, bool caller, sim_spec *out, char *err, siz
             k++;
         if (k == nk || !(caller ? step_names[k].caller : step_names[k].party)) {
             ok = fail(err, errlen,
-                      caller ? "unknown caller event '%s' (hold, unhold, dtmf:DIGITS, hangup)%s"
+                      caller ? "unknown caller event '%s' (hold, unhold, dtmf:DIGITS, transfer:TARGET, hangup)%s"
                              : "unknown party event '%s' (ringing, early_media, answer, busy, "
-                               "reject:CODE, hold, unhold, dtmf:DIGITS, hangup)%s",
+                               "reject:CODE, hold, unhold, dtmf:DIGITS, transfer:TARGET, hangup)%s",
                       item, "");
             break;
         }
@@ -96,6 +97,14 @@ bool sim_spec_parse(const char *spec, bool caller, sim_spec *out, char *err, siz
             if (!arg || !*arg || strlen(arg) >= sizeof s->digits ||
                 strspn(arg, "0123456789*#ABCD") != strlen(arg)) {
                 ok = fail(err, errlen, "dtmf needs digits (0-9 * # A-D), e.g. dtmf:123@5%s%s", "", "");
+                break;
+            }
+            strcpy(s->digits, arg);
+        } else if (s->kind == SIM_TRANSFER) {
+            if (!arg || !*arg || strlen(arg) >= sizeof s->digits ||
+                strspn(arg, "0123456789*#+abcdefghijklmnopqrstuvwxyz") != strlen(arg)) {
+                ok = fail(err, errlen, "transfer needs a target (digits or a user), e.g. transfer:700@5%s%s", "",
+                          "");
                 break;
             }
             strcpy(s->digits, arg);

@@ -447,6 +447,20 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
         if (!flood_refuse(d, nh) && !bad_framing(d, nh, sip, true))
             sip_registrar_request(d->reg, nh, sip);
         break;
+    case nua_i_message:
+        /* Ours to answer (NUTAG_APPL_METHOD): a new MESSAGE counts against
+         * the flood limit like any request that starts something. */
+        if (hc) {
+            nua_respond(nh, 405, sip_status_phrase(405), NUTAG_WITH_THIS(d->nua), TAG_END());
+            break;
+        }
+        if (!flood_refuse(d, nh) && !bad_framing(d, nh, sip, true))
+            sip_msg_incoming(d, nh, sip);
+        break;
+    case nua_r_message:
+        if (hc && hc->kind == HC_MSG)
+            sip_msg_response((struct sip_msg_fork *)hc, nh, status, sip);
+        break;
     case nua_i_options:
         /* Ours to answer (NUTAG_APPL_METHOD), so a flooding source gets 503. */
         if (!flood_refuse(d, nh)) {
@@ -631,6 +645,18 @@ static tel_op *tap_op(tel_driver *td, tel_leg *a, tel_leg *b,
 
 static void op_cancel_op(tel_driver *td, tel_op *op) { sip_media_cancel(DRV(td), op); }
 
+static int mix_join_op(tel_driver *td, tel_leg *leg, const char *room, unsigned flags)
+{
+    (void)td;
+    return sip_mix_join(leg, room, flags);
+}
+
+static void mix_leave_op(tel_driver *td, tel_leg *leg)
+{
+    (void)td;
+    sip_mix_leave(leg);
+}
+
 static void leg_release_op(tel_driver *td, tel_leg *leg)
 {
     (void)td;
@@ -658,6 +684,10 @@ static const tel_driver_ops sip_ops = {
     .tap = tap_op,
     .record = record_op,
     .op_cancel = op_cancel_op,
+    .mix_join = mix_join_op,
+    .mix_leave = mix_leave_op,
+    .message = sip_msg_send,
+    .message_cancel = sip_msg_cancel,
     .leg_release = leg_release_op,
     .destroy = destroy_op,
 };
@@ -827,13 +857,16 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
      * Trying to our INVITE is not passed up: NUA 1.12.11 keeps a reference
      * to every 100 it reports and never drops it (2.7 KB per call); "trying"
      * is raised when the INVITE is sent (sip_fork_calling). */
+    /* MESSAGE is ours to answer too (sip_msg.c): it runs a `message` route,
+     * and the flood limit counts it as a request that starts something. */
     nua_set_params(d->nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
-                   NUTAG_ENABLEMESSAGE(0),
-                   SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER"),
+                   NUTAG_ENABLEMESSAGE(1),
+                   SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER, "
+                                    "MESSAGE"),
                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("UPDATE"),
-                   NUTAG_APPL_METHOD("OPTIONS"),
+                   NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("MESSAGE"),
                    NUTAG_ALLOW("REGISTER"), NUTAG_ALLOW("INFO"), NUTAG_ALLOW("UPDATE"),
-                   NUTAG_ALLOW("REFER"), NUTAG_USER_AGENT("callroute"),
+                   NUTAG_ALLOW("REFER"), NUTAG_ALLOW("MESSAGE"), NUTAG_USER_AGENT("callroute"),
                    NTATAG_SIP_T1X64(t1x64), TAG_END());
     session_timer_params(d);
     grow_udp_rcvbuf(d->sip_port);
@@ -975,6 +1008,8 @@ static void destroy_op(tel_driver *td)
     if (d->rtp_watch)
         loop_timer_stop(d->l, d->rtp_watch);
     sip_media_free_all(d);
+    sip_mix_free_all(d);
+    sip_msg_free_all(d);
     while (d->legs) {
         sip_leg *leg = d->legs;
         leg->released = true;

@@ -80,7 +80,8 @@ bool sip_flood_is_over(const sip_flood *f, uint32_t ip)
     return s && s->over;
 }
 
-/* Requests that start something; what belongs to a dialog or transaction
+/* Requests that start something (INVITE, REGISTER, OPTIONS, MESSAGE: an
+ * instant message runs a route); what belongs to a dialog or transaction
  * already begun (ACK, BYE, CANCEL, in-dialog updates) and responses pass. */
 bool sip_flood_counts(const void *datagram, size_t n)
 {

@@ -23,6 +23,42 @@ static void respond(sip_driver *d, nua_handle_t *nh, int code, tag_type_t tag, t
     (void)ta_end(ta);
 }
 
+sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, char *source, size_t n,
+                           const struct sip_gw **gw_out, const scn_user **user_out)
+{
+    struct sockaddr_in src = {0};
+    bool have_src = sip_request_source(d, &src);
+    const char *from_user = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
+    const scn_user *u = from_user ? scn_program_user(d->prog, from_user) : NULL;
+    if (u && !u->password)
+        u = NULL;
+    /* Who calls: a gateway by its address and port; a user who answers
+     * the digest challenge; a gateway by address alone (`match: ip`,
+     * accept_any_source); else a user is challenged. Every request from a
+     * user is: its source address is no credential (UDP is forged with one
+     * packet); a nonce stays good for the requests of its dialog. */
+    const struct sip_gw *gw = have_src ? sip_gw_by_source(d, &src, true) : NULL;
+    if (!gw && have_src && sip_registrar_ignored(d->reg, &src))
+        return SIP_IN_DROP;   /* banned: no digest work, no challenge */
+    if (!gw && u && sip->sip_proxy_authorization) {
+        if (!sip_registrar_auth_invite(d->reg, nh, sip, u))
+            return SIP_IN_ANSWERED;
+        snprintf(source, n, "user:%s", u->number);
+        *user_out = u;
+    } else if (gw || (have_src && (gw = sip_gw_by_source(d, &src, false)))) {
+        snprintf(source, n, "%s", sip_gw_name(gw));
+        *gw_out = gw;
+    } else if (u) {
+        sip_registrar_auth_invite(d->reg, nh, sip, u);   /* the 407 challenge */
+        return SIP_IN_ANSWERED;
+    } else {
+        sip_report_refused(d, sip, 403, "unknown_source");
+        respond(d, nh, 403, TAG_END());
+        return SIP_IN_ANSWERED;
+    }
+    return SIP_IN_KNOWN;
+}
+
 void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[])
 {
     (void)tags;
@@ -36,37 +72,14 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
         respond(d, nh, code, SIPTAG_RETRY_AFTER_STR(ra), SIPTAG_HEADER_STR(load), TAG_END());
         return;
     }
-    struct sockaddr_in src = {0};
-    bool have_src = sip_request_source(d, &src);
-    const char *from_user = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
-    const scn_user *u = from_user ? scn_program_user(d->prog, from_user) : NULL;
-    if (u && !u->password)
-        u = NULL;
-    /* Who calls: a gateway by its address and port; a user who answers
-     * the digest challenge; a gateway by address alone (`match: ip`,
-     * accept_any_source); else a user is challenged. Every INVITE from a
-     * user is: its source address is no credential (UDP is forged with one
-     * packet); a nonce stays good for the requests of its dialog. */
-    const struct sip_gw *gw = have_src ? sip_gw_by_source(d, &src, true) : NULL;
+    const struct sip_gw *gw = NULL;
+    const scn_user *u = NULL;
     char source[80];
-    if (!gw && have_src && sip_registrar_ignored(d->reg, &src)) {
-        nua_handle_destroy(nh);   /* banned: no digest work, no challenge */
+    sip_in_who who_is = sip_in_identify(d, nh, sip, source, sizeof source, &gw, &u);
+    if (who_is == SIP_IN_DROP)
+        nua_handle_destroy(nh);
+    if (who_is != SIP_IN_KNOWN)
         return;
-    }
-    if (!gw && u && sip->sip_proxy_authorization) {
-        if (!sip_registrar_auth_invite(d->reg, nh, sip, u))
-            return;
-        snprintf(source, sizeof source, "user:%s", u->number);
-    } else if (gw || (have_src && (gw = sip_gw_by_source(d, &src, false)))) {
-        snprintf(source, sizeof source, "%s", sip_gw_name(gw));
-    } else if (u) {
-        sip_registrar_auth_invite(d->reg, nh, sip, u);   /* the 407 challenge */
-        return;
-    } else {
-        sip_report_refused(d, sip, 403, "unknown_source");
-        respond(d, nh, 403, TAG_END());
-        return;
-    }
 
     /* A body we would misread as SDP, or an answer body the caller does
      * not accept (RFC 3261 8.2.3, 21.4.7): refused before any media. */

@@ -35,6 +35,8 @@ typedef struct sip_fork sip_fork;
 typedef struct rtp_ctx rtp_ctx;
 typedef struct rtp_sess rtp_sess;
 typedef struct sip_registrar sip_registrar;
+typedef struct sip_room sip_room;
+typedef struct sip_mix sip_mix;
 
 /* ---- sip_guard.c: what sofia may do with what the network sends ---- */
 /* On: sofia resolves no names (a Via host, maddr) with a blocking call. */
@@ -115,6 +117,8 @@ void rtp_want_audio(rtp_sess *s, bool on);
 void rtp_inband_dtmf(rtp_sess *s, bool on);
 /* Sends 160 samples (20 ms) encoded with the session's payload type. */
 void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n);
+/* Sends N bytes already encoded in the session's payload type (a mix). */
+void rtp_send_payload(rtp_sess *s, const uint8_t *payload, size_t n);
 /* Received (from the peer) and sent packet counters (tests, bench, the
  * RTP timeout); packets dropped for their source. */
 void rtp_counters(const rtp_sess *s, unsigned long *rx, unsigned long *tx);
@@ -141,9 +145,25 @@ void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n);
 /* The leg ends: its operations finish (play/tone with an error, record ok). */
 void sip_media_leg_gone(sip_leg *leg);
 void sip_media_free_all(sip_driver *d);
+/* LEG's recording still plays its beep (its audio is not wanted yet). */
+bool sip_media_rec_beeping(const sip_leg *leg);
+/* The 20 ms tick runs while operations or mix rooms exist. */
+void sip_media_tick_arm(sip_driver *d);
+
+/* ---- sip_mix.c: legs in a mix (tel.h) ---- */
+int sip_mix_join(sip_leg *leg, const char *room, unsigned flags);
+void sip_mix_leave(sip_leg *leg);
+/* Decoded audio LEG received (it is in a room). */
+void sip_mix_audio(sip_leg *leg, const int16_t *pcm, size_t n);
+/* LEG's own prompt frame this tick (160 samples): true when LEG is in a
+ * room and the frame is taken (added to what it alone hears). */
+bool sip_mix_own(sip_leg *leg, const int16_t *pcm);
+/* Every room's frame (after the operations' frames of the tick). */
+void sip_mix_tick(sip_driver *d);
+void sip_mix_free_all(sip_driver *d);
 
 /* ---- handles: what a NUA handle's magic points at ---- */
-typedef enum { HC_LEG, HC_FORK, HC_GWREG } sip_hctx_kind;
+typedef enum { HC_LEG, HC_FORK, HC_GWREG, HC_MSG } sip_hctx_kind;
 typedef struct sip_hctx {
     sip_hctx_kind kind;
 } sip_hctx;
@@ -190,6 +210,9 @@ struct tel_leg {
     sip_leg *peer;             /* bridged (or early media) partner */
     sip_leg *from;             /* outgoing: the caller's leg */
     bool bridged;
+    sip_room *room;            /* the mix it is in, or NULL (sip_mix.c) */
+    unsigned mix_flags;
+    sip_mix *mix;              /* its queue and prompt frame while in a room */
     bool reinvite_busy, reinvite_again;
     struct tel_op *play_op, *rec_op, *tap_op;
     /* life */
@@ -251,6 +274,8 @@ struct sip_driver {
     loop_timer *rtp_watch;     /* the RTP timeout sweep (while legs exist) */
     /* media ticks */
     struct tel_op *ops;        /* active operations */
+    sip_room *rooms;           /* mix rooms with members (sip_mix.c) */
+    struct tel_msg *msgs;      /* messages waiting for their answers (sip_msg.c) */
     loop_timer *tick_timer;
     double tick_next;
 };
@@ -300,6 +325,9 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer);
 /* Applies a remote SDP (offer or answer) to LEG's media. */
 int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed);
 void sip_leg_update_relay(sip_leg *leg);
+/* LEG joined or left a mix: its relay (off while either bridged leg is in
+ * a room), in-band DTMF and decoded audio follow. */
+void sip_leg_media_update(sip_leg *leg);
 /* Ends LEG's bridge or early-media pairing (both directions). */
 void sip_leg_detach(sip_leg *leg);
 /* Passes LEG's hold state on to its peer with a re-INVITE. */
@@ -314,6 +342,13 @@ int sip_leg_transfer(sip_leg *leg, const char *to);
 extern const rtp_owner_ops sip_leg_rtp_ops;
 
 /* ---- sip_in.c: incoming calls and in-dialog requests ---- */
+/* Who sends a request that starts something: a gateway by its address
+ * (and port), or a user who answered the digest challenge (KNOWN: SOURCE
+ * is the gateway's name or "user:N", *GW or *USER set); ANSWERED: it got a
+ * challenge or 403; DROP: a banned source, to be dropped unanswered. */
+typedef enum { SIP_IN_KNOWN, SIP_IN_ANSWERED, SIP_IN_DROP } sip_in_who;
+sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, char *source, size_t n,
+                           const struct sip_gw **gw, const scn_user **user);
 void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[]);
 void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *sip);
 void sip_in_info(sip_leg *leg, const sip_t *sip);
@@ -321,6 +356,17 @@ void sip_in_refer(sip_leg *leg, nua_handle_t *nh, const sip_t *sip, tagi_t tags[
 int sip_in_answer(sip_leg *leg);
 int sip_in_ringing(sip_leg *leg, bool early_media);
 int sip_in_hangup(sip_leg *leg, int code);
+
+/* ---- sip_msg.c: instant messages (SIP MESSAGE) out and in ---- */
+struct sip_msg_fork;
+struct tel_msg *sip_msg_send(tel_driver *td, const tel_message_req *req, tel_message_cb cb, void *arg);
+void sip_msg_cancel(tel_driver *td, struct tel_msg *m);
+/* A response to one of our MESSAGEs (F: its handle's magic). */
+void sip_msg_response(struct sip_msg_fork *f, nua_handle_t *nh, int status, const sip_t *sip);
+/* An incoming MESSAGE outside a dialog: checked, identified, handed to the
+ * engine (a `message` route), answered. */
+void sip_msg_incoming(sip_driver *d, nua_handle_t *nh, const sip_t *sip);
+void sip_msg_free_all(sip_driver *d);
 
 /* ---- sip_out.c: outgoing legs, gateway registration ---- */
 sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user);

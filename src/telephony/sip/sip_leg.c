@@ -86,6 +86,7 @@ static void leg_free(sip_leg *leg)
     d->leg_count--;
     if (!leg->outgoing)
         d->incoming_count--;
+    sip_mix_leave(leg);
     sip_leg_detach(leg);
     /* Outgoing legs that named this one as their caller forget it. */
     for (sip_leg *o = d->legs; o; o = o->next)
@@ -239,8 +240,9 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
 
 static void update_inband(sip_leg *leg)
 {
+    /* A bridged leg's tones are relayed; in a room they are heard here. */
     if (leg->rtp)
-        rtp_inband_dtmf(leg->rtp, leg->have_remote && leg->remote.te_pt < 0 && !leg->bridged);
+        rtp_inband_dtmf(leg->rtp, leg->have_remote && leg->remote.te_pt < 0 && (!leg->bridged || leg->room));
 }
 
 /* 0; -1 no usable SDP; -2 no RTP port left. */
@@ -280,8 +282,21 @@ void sip_leg_update_relay(sip_leg *leg)
     sip_leg *p = leg->peer;
     if (!p || !leg->rtp || !p->rtp)
         return;
-    rtp_set_relay(leg->rtp, p->rtp);
-    rtp_set_relay(p->rtp, leg->rtp);
+    /* Legs in a mix hear the mix, not each other directly. */
+    bool on = !leg->room && !p->room;
+    rtp_set_relay(leg->rtp, on ? p->rtp : NULL);
+    rtp_set_relay(p->rtp, on ? leg->rtp : NULL);
+}
+
+void sip_leg_media_update(sip_leg *leg)
+{
+    if (leg->peer)
+        sip_leg_update_relay(leg);
+    else if (leg->rtp)
+        rtp_set_relay(leg->rtp, NULL);
+    update_inband(leg);
+    if (leg->rtp)
+        rtp_want_audio(leg->rtp, leg->room || leg->tap_op || (leg->rec_op && !sip_media_rec_beeping(leg)));
 }
 
 /* ---- hold passed on ---- */
@@ -430,5 +445,8 @@ static void leg_dtmf_cb(void *owner, char digit) { sip_leg_digit(owner, digit); 
 
 static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n)
 {
-    sip_media_audio(owner, pcm, n);
+    sip_leg *leg = owner;
+    sip_media_audio(leg, pcm, n);
+    if (leg->room)
+        sip_mix_audio(leg, pcm, n);
 }

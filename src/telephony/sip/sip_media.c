@@ -69,6 +69,16 @@ static void link_op(sip_driver *d, tel_op *op)
     d->ops = op;
 }
 
+bool sip_media_rec_beeping(const sip_leg *leg) { return leg->rec_op && leg->rec_op->beep_left > 0; }
+
+/* Decoded audio is wanted while a recording (past its beep), a tap or a
+ * mix needs it. */
+static void audio_update(sip_leg *leg)
+{
+    if (leg->rtp)
+        rtp_want_audio(leg->rtp, leg->room || leg->tap_op || (leg->rec_op && leg->rec_op->beep_left <= 0));
+}
+
 static void unlink_op(tel_op *op)
 {
     sip_driver *d = op->d;
@@ -83,8 +93,7 @@ static void unlink_op(tel_op *op)
         sip_leg *l = i ? op->leg2 : op->leg;
         if (l && l->tap_op == op) {
             l->tap_op = NULL;
-            if (l->rtp && !l->rec_op)
-                rtp_want_audio(l->rtp, false);
+            audio_update(l);
         }
     }
     if (op->leg) {
@@ -92,8 +101,7 @@ static void unlink_op(tel_op *op)
             op->leg->play_op = NULL;
         if (op->leg->rec_op == op) {
             op->leg->rec_op = NULL;
-            if (op->leg->rtp && !op->leg->tap_op)
-                rtp_want_audio(op->leg->rtp, false);
+            audio_update(op->leg);
         }
     }
 }
@@ -147,6 +155,16 @@ static bool can_send(const sip_leg *leg)
     return leg->rtp && !leg->peer && (leg->state == LEG_UP || leg->state == LEG_EARLY);
 }
 
+/* A frame of LEG's own prompt: into its mix when it is in a room (it hears
+ * it over the room), else sent unless a bridged peer's audio has the leg. */
+static void out(sip_leg *leg, const int16_t *pcm)
+{
+    if (sip_mix_own(leg, pcm))
+        return;
+    if (can_send(leg))
+        rtp_send_pcm(leg->rtp, pcm, FRAME);
+}
+
 /* One 20 ms step; true when the operation is finished. */
 static bool step(tel_op *op)
 {
@@ -159,8 +177,7 @@ static bool step(tel_op *op)
             return true;
         if (n < FRAME)
             memset(pcm + n, 0, (size_t)(FRAME - n) * sizeof pcm[0]);
-        if (can_send(leg))
-            rtp_send_pcm(leg->rtp, pcm, FRAME);
+        out(leg, pcm);
         return n < FRAME;
     }
     case OP_PCM: {
@@ -173,8 +190,7 @@ static bool step(tel_op *op)
         if (n < FRAME)
             memset(pcm + n, 0, (FRAME - n) * sizeof pcm[0]);
         op->pcm_pos += n;
-        if (can_send(leg))
-            rtp_send_pcm(leg->rtp, pcm, FRAME);
+        out(leg, pcm);
         return op->pcm_pos >= op->pcm_count;
     }
     case OP_TAP: {
@@ -192,17 +208,15 @@ static bool step(tel_op *op)
     }
     case OP_TONE:
         tone_fill(op, pcm, FRAME);
-        if (can_send(leg))
-            rtp_send_pcm(leg->rtp, pcm, FRAME);
+        out(leg, pcm);
         return op->limit > 0 && op->pos >= op->limit;
     case OP_RECORD:
         if (op->beep_left > 0) {
             tone_fill(op, pcm, FRAME);
             op->beep_left -= FRAME;
-            if (can_send(leg))
-                rtp_send_pcm(leg->rtp, pcm, FRAME);
-            if (op->beep_left <= 0 && leg->rtp)
-                rtp_want_audio(leg->rtp, true);
+            out(leg, pcm);
+            if (op->beep_left <= 0)
+                audio_update(leg);
             return false;
         }
         op->rec_ticks++;
@@ -213,9 +227,9 @@ static bool step(tel_op *op)
 
 static void tick_cb(loop *l, void *arg);
 
-static void tick_arm(sip_driver *d)
+void sip_media_tick_arm(sip_driver *d)
 {
-    if (d->tick_timer || !d->ops)
+    if (d->tick_timer || (!d->ops && !d->rooms))
         return;
     double now = loop_now(d->l);
     if (d->tick_next < now - 0.1 || d->tick_next > now + 1)
@@ -246,7 +260,9 @@ again:
             goto again;
         }
     }
-    tick_arm(d);
+    /* then the rooms: each member's prompt of this tick is in its mix now */
+    sip_mix_tick(d);
+    sip_media_tick_arm(d);
     sip_leave(d);
 }
 
@@ -275,7 +291,7 @@ static tel_op *op_new(sip_leg *leg, op_kind kind, tel_op_done_cb cb, void *arg)
         leg->play_op = op;
     }
     link_op(leg->d, op);
-    tick_arm(leg->d);
+    sip_media_tick_arm(leg->d);
     return op;
 }
 

@@ -515,6 +515,22 @@ void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n)
     s->ts += (uint32_t)n;
 }
 
+void rtp_send_payload(rtp_sess *s, const uint8_t *payload, size_t n)
+{
+    uint8_t pkt[RTP_HDR_MIN + 320];
+    if (n > 320)
+        n = 320;
+    if (s->remote.sin_port && !s->idle) {
+        put_hdr(s, pkt, s->pt, false);
+        memcpy(pkt + RTP_HDR_MIN, payload, n);
+        if (sendto(s->fd, pkt, RTP_HDR_MIN + n, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
+            s->tx++;
+            s->c->tx_total++;
+        }
+    }
+    s->ts += (uint32_t)n;
+}
+
 /* ---- receiving ---- */
 
 /* Is SRC the session's peer? Strict source: only the address RTP goes to
