@@ -280,8 +280,9 @@ void sip_leg_update_relay(sip_leg *leg)
     sip_leg *p = leg->peer;
     if (!p || !leg->rtp || !p->rtp)
         return;
-    rtp_set_relay(leg->rtp, p->rtp);
-    rtp_set_relay(p->rtp, leg->rtp);
+    /* A leg music plays to hears the music, not its peer. */
+    rtp_set_relay(leg->rtp, p->music_op ? NULL : p->rtp);
+    rtp_set_relay(p->rtp, leg->music_op ? NULL : leg->rtp);
 }
 
 /* ---- hold passed on ---- */
