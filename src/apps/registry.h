@@ -16,5 +16,7 @@ extern const app_def app_http_table[];
 extern const app_def app_db_table[];
 extern const app_def app_email_table[];
 extern const app_def app_history_table[];
+extern const app_def app_queue_table[];
+extern const app_def app_voicemail_table[];
 
 #endif
