@@ -23,6 +23,7 @@ typedef struct admin_req {
     const char *method, *url;       /* MHD's, valid for the request */
     admin_resource res;
     const char *param;              /* the id or number in the path, or NULL */
+    const char *param2;             /* a second one (a queue agent's number), or NULL */
     cr_strbuf body;
     bool too_large;
     /* the answer */
@@ -139,5 +140,8 @@ void admin_metrics_free(admin_metrics *m);
 /* status.c's refusals by reason: FN for each */
 void admin_status_each_refusal(admin *a, void (*fn)(void *arg, const char *reason, long long n), void *arg);
 void admin_get_metrics(admin_req *r);
+/* queues.c: GET /queues, POST /queues/NAME/agents/NUMBER */
+void admin_get_queues(admin_req *r);
+void admin_post_queue_agent(admin_req *r);
 
 #endif

@@ -1,6 +1,8 @@
 /* admin_route.c — method + URL -> admin API resource (see admin_route.h).
  * One table: a path pattern is literal, or has one `*` standing for a
- * non-empty part (which may hold '/': call ids do), and a literal tail. */
+ * non-empty part (which may hold '/': call ids do), and a literal tail. A
+ * tail that holds a `*` itself makes two parts, each one path segment:
+ * head * middle * end (/queues/NAME/agents/NUMBER). */
 #include "admin/admin_route.h"
 
 #include <stdbool.h>
@@ -34,6 +36,8 @@ static const route routes[] = {
     {ADMIN_M_POST, "/calls/", "/transfer", ADMIN_R_CALL_TRANSFER},
     {ADMIN_M_POST, "/calls/", "/vars", ADMIN_R_CALL_VARS},
     {ADMIN_M_GET, "/events", NULL, ADMIN_R_EVENTS},
+    {ADMIN_M_GET, "/queues", NULL, ADMIN_R_QUEUES},
+    {ADMIN_M_POST, "/queues/", "/agents/*", ADMIN_R_QUEUE_AGENT},
 };
 
 static unsigned method_bit(const char *m)
@@ -51,14 +55,31 @@ static unsigned method_bit(const char *m)
     return 0;
 }
 
-/* URL matches R; the `*` part in *P, *N. */
-static bool matches(const route *r, const char *url, const char **p, size_t *n)
+/* URL matches R; the `*` parts in *P, *N and *P2, *N2. */
+static bool matches(const route *r, const char *url, const char **p, size_t *n, const char **p2, size_t *n2)
 {
     size_t hl = strlen(r->head), ul = strlen(url);
     if (strncmp(url, r->head, hl) != 0)
         return false;
     if (!r->tail)
         return ul == hl;
+    const char *star = strchr(r->tail, '*');
+    if (star) {
+        /* the first part ends at the first '/', where the middle begins */
+        const char *a = url + hl, *slash = strchr(a, '/'), *end = star + 1;
+        size_t ml = (size_t)(star - r->tail), tl = strlen(end);
+        if (!slash || slash == a || strncmp(slash, r->tail, ml) != 0)
+            return false;
+        const char *b = slash + ml;
+        size_t bl = strlen(b);
+        if (bl <= tl || strcmp(b + bl - tl, end) != 0 || memchr(b, '/', bl - tl))
+            return false;
+        *p = a;
+        *n = (size_t)(slash - a);
+        *p2 = b;
+        *n2 = bl - tl;
+        return true;
+    }
     size_t tl = strlen(r->tail);
     if (ul <= hl + tl || strcmp(url + ul - tl, r->tail) != 0)
         return false;
@@ -74,14 +95,16 @@ admin_match admin_route(const char *method, const char *url)
         return m;
     unsigned want = method_bit(method);
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        const char *p = NULL;
-        size_t n = 0;
-        if (!matches(&routes[i], url, &p, &n))
+        const char *p = NULL, *p2 = NULL;
+        size_t n = 0, n2 = 0;
+        if (!matches(&routes[i], url, &p, &n, &p2, &n2))
             continue;
         if (routes[i].method & want) {
             m.res = routes[i].res;
             m.param = p;
             m.param_len = n;
+            m.param2 = p2;
+            m.param2_len = n2;
             m.allow = 0;
             return m;
         }

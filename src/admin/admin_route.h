@@ -28,6 +28,8 @@ typedef enum admin_resource {
     ADMIN_R_CALL_VARS,      /* POST /calls/CALL_ID/vars */
     ADMIN_R_EVENTS,         /* GET /events (Server-Sent Events) */
     ADMIN_R_METRICS,        /* GET /metrics */
+    ADMIN_R_QUEUES,         /* GET /queues */
+    ADMIN_R_QUEUE_AGENT,    /* POST /queues/NAME/agents/NUMBER */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;
@@ -43,6 +45,10 @@ typedef struct admin_match {
      * /calls/a/b/hangup is call "a/b" (a GET of it is call "a/b/hangup"). */
     const char *param;
     size_t param_len;
+    /* A second variable part (a queue agent's number after the queue's
+     * name): one path segment, never empty; NULL when the path has none. */
+    const char *param2;
+    size_t param2_len;
     unsigned allow;         /* ADMIN_R_NOT_ALLOWED: the methods the path takes */
 } admin_match;
 

@@ -269,6 +269,12 @@ static void dispatch(admin_req *r)
     case ADMIN_R_METRICS:
         admin_get_metrics(r);
         return;
+    case ADMIN_R_QUEUES:
+        admin_get_queues(r);
+        return;
+    case ADMIN_R_QUEUE_AGENT:
+        admin_post_queue_agent(r);
+        return;
     case ADMIN_R_NOT_ALLOWED:
         admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path", NULL);
         return;
@@ -310,13 +316,17 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
     if (m.res == ADMIN_R_NOT_ALLOWED)
         r->allow = admin_allow_header(m.allow);
     char *param = m.param ? cr_xstrndup(m.param, m.param_len) : NULL;
+    char *param2 = m.param2 ? cr_xstrndup(m.param2, m.param2_len) : NULL;
     r->param = param;
+    r->param2 = param2;
     if (r->too_large)
         admin_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over 1 MB", NULL);
     else if (authorized(r))
         dispatch(r);
     r->param = NULL;   /* handlers that go on keep their own copy */
+    r->param2 = NULL;
     free(param);
+    free(param2);
     if (r->answered)
         return send_reply(r);
     r->suspended = true;
