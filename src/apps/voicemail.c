@@ -717,6 +717,14 @@ static void mm_command(vmm *m, const char *digits);
 
 static mm_msg *mm_cur(vmm *m) { return m->i < m->n ? &m->list[m->i] : NULL; }
 
+/* The box changed: its counts, as the phones are told them (MWI). */
+static void mm_counts(vmm *m)
+{
+    unsigned n, o;
+    eng_vm_box_counts(m->box, &n, &o);
+    eng_trace_log(m->s, "info", "voicemail %s: %u new, %u old", m->box_name, n, o);
+}
+
 /* The message was heard (or started): a new one is old from now on. */
 static void mm_heard(vmm *m)
 {
@@ -724,6 +732,7 @@ static void mm_heard(vmm *m)
     if (x && !x->deleted && !x->msg.old) {
         eng_vm_mark_old(m->box, x->msg.id);
         x->msg.old = true;
+        mm_counts(m);
     }
 }
 
@@ -813,6 +822,7 @@ static void mm_command(vmm *m, const char *digits)
             eng_vm_delete(m->box, x->msg.id);
             x->deleted = true;
             eng_trace_log(m->s, "info", "voicemail_main: box %s: message %s deleted", m->box_name, x->msg.id);
+            mm_counts(m);
         }
         mm_say(m, "Message deleted.", mm_next_msg);
         return;
