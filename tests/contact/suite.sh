@@ -6,7 +6,7 @@
 # voicemail (a message left by a caller who hangs up mid-message arrives by
 # mail with its WAV; MWI NOTIFY to a phone that subscribed; voicemail_main
 # deletes it after a PIN by RFC 4733 DTMF) and music on hold. Every peer is
-# real and local: sipp for SIP, tests/contact/rtp_peer.py for a caller's
+# real and local: sipp for SIP, tests/sip/rtp_peer.py for a caller's
 # RTP, an SMTP server (python3-aiosmtpd). The cases run in order on one
 # server: the queues' figures and the mailbox carry from one to the next.
 # One line per case: "PASS contact:NAME" or "FAIL contact:NAME".
@@ -81,7 +81,7 @@ media() {
     LAST=$!
     BG="$BG $LAST"
     PEERS="$PEERS $LAST"
-    timeout 40 $PY "$HERE/rtp_peer.py" "$W/$name.port" "$PH" "$secs" "$@" >"$W/$name.rtp" 2>&1
+    timeout 40 $PY "$ROOT/tests/sip/rtp_peer.py" "$W/$name.port" "$PH" "$secs" "$@" >"$W/$name.rtp" 2>&1
 }
 
 call_id() { grep -m1 -io "^Call-ID: *[^ ]*-$1@[^ ]*" "$W/$1.msg" | sed 's/^[^:]*: *//; s/\r$//'; }

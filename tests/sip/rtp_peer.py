@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """rtp_peer.py PORTFILE LOCAL_PORT SECONDS [--tone HZ] [--dtmf D@T,...] [--record OUT]
 
-The RTP side of a caller in tests/contact/suite.sh (sipp does its SIP and
+The RTP side of a caller in tests/sip and tests/contact (sipp does its SIP and
 writes the server's RTP address to PORTFILE once answered). For SECONDS it
 sends PCMU every 20 ms from 127.0.0.1:LOCAL_PORT: a sine tone of HZ (0, the
 default: silence); --dtmf sends RFC 4733 telephone-events (payload type
