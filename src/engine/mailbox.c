@@ -48,7 +48,8 @@ typedef struct eng_mailstore {
     int refs;
     eng_engine *e;             /* NULL once the engine is gone */
     loop *l;
-    store_job *head, *tail;    /* waiting for the pool, the first one running */
+    store_job *head, *tail;    /* waiting for the pool, the first one running when RUNNING */
+    bool running;
     struct eng_vm_box *boxes;
     unsigned long seq;         /* message ids */
     loop_timer *wake;          /* dry run: loads complete on the next turn */
@@ -81,9 +82,10 @@ static void store_job_work(void *arg)
 
 static void store_job_start(eng_mailstore *st)
 {
-    store_job *j = st->head;
-    if (j)
-        loop_work(st->l, store_job_work, store_job_done, j);
+    if (st->running || !st->head)
+        return;
+    st->running = true;
+    loop_work(st->l, store_job_work, store_job_done, st->head);
 }
 
 static void store_job_done(loop *l, void *arg)
@@ -93,7 +95,8 @@ static void store_job_done(loop *l, void *arg)
     st->head = j->next;
     if (!st->head)
         st->tail = NULL;
-    st->refs++;   /* the done callback may drop the job's reference */
+    st->running = false;   /* a job the callback asks for may start */
+    st->refs++;            /* the done callback may drop the job's reference */
     j->done(l, j->arg);
     free(j);
     store_job_start(st);
@@ -108,14 +111,12 @@ static void store_work(eng_mailstore *st, loop_work_fn work, loop_done_cb done, 
     j->work = work;
     j->done = done;
     j->arg = arg;
-    bool idle = !st->head;
     if (st->tail)
         st->tail->next = j;
     else
         st->head = j;
     st->tail = j;
-    if (idle)
-        store_job_start(st);
+    store_job_start(st);
 }
 
 /* ---- names and paths ---- */

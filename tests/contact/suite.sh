@@ -304,10 +304,23 @@ case_voicemail_main() { # the owner logs in with the PIN by RFC 4733 DTMF, liste
         sh -c "! ls '$W'/rec/voicemail/101/new/* '$W'/rec/voicemail/101/old/* >/dev/null 2>&1"
 }
 
+case_voicemail_silence() { # the caller talks for 6 s, then says nothing: 5 s of silence end
+    # the message (kept), and callroute goes on and ends the call
+    EVIDENCE="$W/vmsil.out $W/vmsil.rtp $W/serve.log"
+    media vmsil vm101 25000 20 --tone 1000 --until 6
+    reap $LAST || { WHY="the caller's sipp failed"; return 1; }
+    secs=$(call_log vmsil | sed -n 's/.*voicemail done: saved \([0-9.]*\)s .*/\1/p' | head -1)
+    expect "the server did not end the call (the silence did not end the message)" grep -q server "$W/vmsil.port.bye" &&
+        expect "the message ($secs s) is not what was said (~2 s after the greeting) and 5 s of silence" \
+            $PY -c "import sys; sys.exit(0 if 6 < float(sys.argv[1] or 0) < 8.5 else 1)" "$secs"
+}
+
 case_metrics() { # the queue gauges in GET /metrics
     EVIDENCE="$W/metrics.json"
     api GET /metrics metrics
     expect "GET /metrics: $CODE" [ "$CODE" = 200 ] &&
+        expect "not a valid exposition: $($PY "$ROOT/tests/metrics/check.py" "$W/metrics.json" 2>&1 | tail -1)" \
+            $PY "$ROOT/tests/metrics/check.py" "$W/metrics.json" &&
         expect "no queue figures in /metrics" grep -q '^callroute_queue_waiting{queue="support"} 0$' "$W/metrics.json" &&
         expect "slow's timeout not counted" grep -q '^callroute_queue_calls_total{queue="slow",outcome="timeout"} 1$' "$W/metrics.json" &&
         expect "support's agents by state missing" grep -q '^callroute_queue_agents{queue="support",state="available"} ' "$W/metrics.json"
@@ -315,7 +328,7 @@ case_metrics() { # the queue gauges in GET /metrics
 
 # CONTACT_CASES="queue_timeout" runs only those (KEEP=1 keeps the logs).
 for c in ${CONTACT_CASES:-queue_longest_idle queue_paused queue_timeout queues_api music_on_hold voicemail_mwi \
-    voicemail_main metrics}; do
+    voicemail_main voicemail_silence metrics}; do
     run "$c"
 done
 kill -TERM "$SERVE"

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""rtp_peer.py PORTFILE LOCAL_PORT SECONDS [--tone HZ] [--dtmf D@T,...] [--record OUT]
+"""rtp_peer.py PORTFILE LOCAL_PORT SECONDS [--tone HZ [--until T]] [--dtmf D@T,...] [--record OUT]
 
 The RTP side of a caller in tests/sip and tests/contact (sipp does its SIP and
 writes the server's RTP address to PORTFILE once answered). For SECONDS it
 sends PCMU every 20 ms from 127.0.0.1:LOCAL_PORT: a sine tone of HZ (0, the
-default: silence); --dtmf sends RFC 4733 telephone-events (payload type
+default: silence; with --until, silence from T seconds on); --dtmf sends RFC 4733 telephone-events (payload type
 101) instead of audio at those times, each digit of D 300 ms after the one
 before ("1234#@1.0,7@6.5": 1, 2, 3, 4, # from 1.0 s, then 7 at 6.5 s).
 --record writes what the server sends, decoded: one line per packet,
@@ -68,11 +68,13 @@ def parse_dtmf(spec):
 def main():
     args = sys.argv[1:]
     portfile, lport, secs = args[0], int(args[1]), float(args[2])
-    hz, dtmf, record = 0.0, [], None
+    hz, until, dtmf, record = 0.0, None, [], None
     i = 3
     while i < len(args):
         if args[i] == "--tone":
             hz = float(args[i + 1])
+        elif args[i] == "--until":
+            until = float(args[i + 1])
         elif args[i] == "--dtmf":
             dtmf = parse_dtmf(args[i + 1])
         elif args[i] == "--record":
@@ -112,7 +114,8 @@ def main():
                          + payload, server)
                 event = (digit, ets, k + 1) if k < 8 else None
             else:
-                payload = bytes(ulaw(8000 * math.sin(2 * math.pi * hz * (ts + j) / 8000)) if hz else 0xFF
+                loud = hz and (until is None or el < until)
+                payload = bytes(ulaw(8000 * math.sin(2 * math.pi * hz * (ts + j) / 8000)) if loud else 0xFF
                                 for j in range(160))
                 s.sendto(struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts & 0xFFFFFFFF, 0x1234) + payload, server)
             seq += 1
