@@ -510,8 +510,8 @@ case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, 
 
 # SIP_CASES="seed fork" runs only those (debugging; KEEP=1 keeps the logs).
 for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye agent_name say record_call record_call_pause \
-    record_hangup_email busy no_answer gateway_auth gateway_register \
-    registrar seed fork ring_all unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
+    busy no_answer gateway_auth gateway_register \
+    registrar seed record_hangup_email fork ring_all unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
     transfer agent_transfer hold_by_caller media load_100 overload shutdown}; do
     run "$c"
 done
