@@ -41,6 +41,18 @@ static const char *spaced_digits(cr_arena *a, const char *v)
     return out;
 }
 
+/* A value from the network (the caller's number and name) for a mail:
+ * control characters become spaces (a header line or the body cannot be
+ * broken up by them). In the call arena. */
+static const char *mail_text(cr_arena *a, const char *v)
+{
+    char *out = cr_arena_strdup(a, v ? v : "");
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return out;
+}
+
 /* ---- the owner's mail ---- */
 
 /* The strand waits for the outbox to hold the message; a call that goes
@@ -148,20 +160,17 @@ static void vm_mail(vmop *m)
     }
     cr_arena *a = eng_call_arena(c);
     cr_value v;
-    const char *caller = eng_var_get(c, "caller_number", &v) && v.kind == CR_VAL_STR ? v.str : "";
-    const char *name = eng_var_get(c, "caller_name", &v) && v.kind == CR_VAL_STR ? v.str : "";
+    const char *caller = mail_text(a, eng_var_get(c, "caller_number", &v) && v.kind == CR_VAL_STR ? v.str : "");
+    const char *name = mail_text(a, eng_var_get(c, "caller_name", &v) && v.kind == CR_VAL_STR ? v.str : "");
     const scn_env *env = eng_strand_env(s);
     time_t t = (time_t)env->now + env->utc_offset;
     struct tm tm;
     gmtime_r(&t, &tm);
     char when[64];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-    /* Header text loses CR and LF: the caller's name is the network's. */
-    char *subject = cr_arena_printf(a, "Voicemail from %s%s%s%s for %s", *name ? name : caller, *name ? " (" : "",
-                                    *name ? caller : "", *name ? ")" : "", eng_vm_box_name(m->box));
-    for (char *p = subject; *p; p++)
-        if (*p == '\r' || *p == '\n')
-            *p = ' ';
+    const char *subject = cr_arena_printf(a, "Voicemail from %s%s%s%s for %s", *name ? name : caller,
+                                          *name ? " (" : "", *name ? caller : "", *name ? ")" : "",
+                                          eng_vm_box_name(m->box));
     const char *body = cr_arena_printf(a,
                                        "%s (%s) left a message of %.0f seconds for %s on %s.\n"
                                        "It is attached (%s).\n",
