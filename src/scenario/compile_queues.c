@@ -23,14 +23,13 @@ static bool queue_name_ok(const char *s)
     return true;
 }
 
-static void agent_add(scn_cx *x, scn_queue *q, const char *number, size_t cap)
+static void agent_add(scn_queue *q, const char *number, size_t cap)
 {
     for (size_t i = 0; i < q->agent_count; i++)
         if (strcmp(q->agents[i], number) == 0)
             return;   /* in two of its groups, or named twice: offered once */
     if (q->agent_count < cap)
         q->agents[q->agent_count++] = number;
-    (void)x;
 }
 
 /* agents: ["101", "group:sales"]: users, and groups' members. */
@@ -64,12 +63,12 @@ static void compile_agents(scn_cx *x, const scn_node *m, scn_queue *q)
                     continue;
                 }
                 for (size_t k = 0; k < g->member_count; k++)
-                    agent_add(x, q, g->members[k], cap);
+                    agent_add(q, g->members[k], cap);
             } else if (!scn_program_user(p, s)) {
                 scn_cx_error(&x->pub, m->items[j],
                              "unknown user '%s' in queue '%s' (agents are users, or \"group:NAME\")", s, q->name);
             } else {
-                agent_add(x, q, s, cap);
+                agent_add(q, s, cap);
             }
         }
 }
