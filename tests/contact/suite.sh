@@ -315,6 +315,18 @@ case_voicemail_silence() { # the caller talks for 6 s, then says nothing: 5 s of
             $PY -c "import sys; sys.exit(0 if 6 < float(sys.argv[1] or 0) < 8.5 else 1)" "$secs"
 }
 
+case_mwi_unsolicited() { # 102 wants message waiting without subscribing: its registered
+    # phone is sent NOTIFY when a message is left for it
+    EVIDENCE="$W/notify102.out $W/notify102.err $W/vm102.out $W/serve.log"
+    reg reg102c 102 b102 "$AGENT2" || { WHY="registration failed"; return 1; }
+    peer notify102 "$AGENT2" "$SC/notify-uas.xml"
+    p=$LAST
+    media vm102 vm102 7000 8 --tone 1000
+    reap $LAST || { WHY="the caller's sipp failed"; return 1; }
+    reap $p || { WHY="the phone got no NOTIFY saying a message waits"; return 1; }
+    expect "the NOTIFY is not logged as unsolicited" grep -q "user 102: NOTIFY message-summary 1/0 (unsolicited)" "$W/serve.log"
+}
+
 case_metrics() { # the queue gauges in GET /metrics
     EVIDENCE="$W/metrics.json"
     api GET /metrics metrics
@@ -328,7 +340,7 @@ case_metrics() { # the queue gauges in GET /metrics
 
 # CONTACT_CASES="queue_timeout" runs only those (KEEP=1 keeps the logs).
 for c in ${CONTACT_CASES:-queue_longest_idle queue_paused queue_timeout queues_api music_on_hold voicemail_mwi \
-    voicemail_main voicemail_silence metrics}; do
+    voicemail_main voicemail_silence mwi_unsolicited metrics}; do
     run "$c"
 done
 kill -TERM "$SERVE"

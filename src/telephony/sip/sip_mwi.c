@@ -74,8 +74,8 @@ static void notify(sip_sub *s, unsigned n, unsigned o)
 {
     char body[256];
     summary(s->d, s->user, n, o, body, sizeof body);
-    if (s->unsolicited)
-        nua_notify(s->nh, NUTAG_NEWSUB(1), SIPTAG_EVENT_STR(MWI_EVENT), SIPTAG_SUBSCRIPTION_STATE_STR("active"),
+    if (s->unsolicited)   /* no subscription to keep: it says terminated (NUA's own choice too) */
+        nua_notify(s->nh, NUTAG_NEWSUB(1), NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR(MWI_EVENT),
                    SIPTAG_CONTENT_TYPE_STR(MWI_TYPE), SIPTAG_PAYLOAD_STR(body), TAG_END());
     else
         nua_notify(s->nh, NUTAG_SUBSTATE(nua_substate_active), SIPTAG_EVENT_STR(MWI_EVENT),
