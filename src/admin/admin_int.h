@@ -35,7 +35,7 @@ typedef struct admin_req {
     const char *method, *url;       /* MHD's, valid for the request */
     admin_resource res;
     const char *param;              /* the id or number in the path, or NULL */
-    const char *param2;             /* a second one (a conference member), or NULL */
+    const char *param2;             /* a second one (a conference member, a queue agent's number), or NULL */
     cr_strbuf body;
     bool too_large;
     /* the answer */
@@ -175,5 +175,8 @@ json_t *admin_calls_live_json(admin_calls *c);
 void admin_get_conferences(admin_req *r);
 void admin_post_conf_member(admin_req *r);
 void admin_delete_conf_member(admin_req *r);
+/* queues.c: GET /queues, POST /queues/NAME/agents/NUMBER */
+void admin_get_queues(admin_req *r);
+void admin_post_queue_agent(admin_req *r);
 
 #endif

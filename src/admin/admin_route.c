@@ -2,8 +2,8 @@
  * One table: a path pattern is literal, or has one `*` standing for a
  * non-empty part (which may hold '/': call ids do), and a literal tail; a
  * tail with a `*` of its own makes two parts around its literal middle,
- * neither holding '/': head "/conferences/" with tail "/members/" and a
- * star is /conferences/ROOM/members/ID. */
+ * each one path segment: /conferences/ROOM/members/ID,
+ * /queues/NAME/agents/NUMBER. */
 #include "admin/admin_route.h"
 
 #include <stdbool.h>
@@ -48,6 +48,8 @@ static const route routes[] = {
     {ADMIN_M_GET, "/conferences/", NULL, ADMIN_R_CONFERENCES},
     {ADMIN_M_POST, "/conferences/", "/members/*", ADMIN_R_CONF_MEMBER},
     {ADMIN_M_DELETE, "/conferences/", "/members/*", ADMIN_R_CONF_KICK},
+    {ADMIN_M_GET, "/queues", NULL, ADMIN_R_QUEUES},
+    {ADMIN_M_POST, "/queues/", "/agents/*", ADMIN_R_QUEUE_AGENT},
 };
 
 static unsigned method_bit(const char *m)

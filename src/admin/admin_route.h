@@ -36,6 +36,8 @@ typedef enum admin_resource {
     ADMIN_R_CONFERENCES,    /* GET /conferences */
     ADMIN_R_CONF_MEMBER,    /* POST /conferences/ROOM/members/ID */
     ADMIN_R_CONF_KICK,      /* DELETE /conferences/ROOM/members/ID */
+    ADMIN_R_QUEUES,         /* GET /queues */
+    ADMIN_R_QUEUE_AGENT,    /* POST /queues/NAME/agents/NUMBER */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;
@@ -52,7 +54,8 @@ typedef struct admin_match {
     const char *param;
     size_t param_len;
     /* A second variable part (/conferences/ROOM/members/ID: PARAM is the
-     * room, PARAM2 the member); neither may hold '/' there. */
+     * room, PARAM2 the member; /queues/NAME/agents/NUMBER): one path
+     * segment each, never empty; NULL when the path has none. */
     const char *param2;
     size_t param2_len;
     unsigned allow;         /* ADMIN_R_NOT_ALLOWED: the methods the path takes */

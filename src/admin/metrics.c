@@ -408,6 +408,80 @@ static void write_records(admin *a, cr_strbuf *b)
         (double)rs.store_failures);
 }
 
+/* ---- queues ---- */
+
+static const char *const agent_states[] = {"available", "ringing", "busy", "wrapup", "paused", "logged_out"};
+#define AGENT_STATES (sizeof agent_states / sizeof agent_states[0])
+
+typedef struct queue_snap {
+    char *name;
+    double waiting, longest, service_level;
+    double outcomes[5];        /* answered, abandoned, timeout, exit, refused */
+    double agents[AGENT_STATES];
+} queue_snap;
+
+typedef struct queue_snaps {
+    queue_snap *v;
+    size_t n;
+} queue_snaps;
+
+static void snap_queue(void *arg, const eng_queue_info *q)
+{
+    queue_snaps *qs = arg;
+    qs->v = cr_xrealloc(qs->v, (qs->n + 1) * sizeof *qs->v);
+    queue_snap *x = &qs->v[qs->n++];
+    memset(x, 0, sizeof *x);
+    x->name = cr_xstrdup(q->name);
+    x->waiting = (double)q->waiting;
+    x->longest = q->longest_wait;
+    x->service_level = q->service_level >= 0 ? q->service_level / 100 : -1;
+    x->outcomes[0] = (double)q->answered;
+    x->outcomes[1] = (double)q->abandoned;
+    x->outcomes[2] = (double)q->timeouts;
+    x->outcomes[3] = (double)q->exits;
+    x->outcomes[4] = (double)q->refused;
+    for (size_t i = 0; i < q->agent_count; i++)
+        for (size_t k = 0; k < AGENT_STATES; k++)
+            if (strcmp(q->agents[i].state, agent_states[k]) == 0)
+                x->agents[k]++;
+}
+
+static void write_queues(admin *a, cr_strbuf *b)
+{
+    if (!a->eng)
+        return;
+    queue_snaps qs = {0};
+    eng_queues_each(a->eng, snap_queue, &qs);
+    static const char *const outcomes[] = {"answered", "abandoned", "timeout", "exit", "refused"};
+    prom_family(b, "callroute_queue_waiting", "gauge", "Callers waiting in a queue now.");
+    for (size_t i = 0; i < qs.n; i++)
+        prom_sample(b, "callroute_queue_waiting", (prom_label[]){{"queue", qs.v[i].name}}, 1, qs.v[i].waiting);
+    prom_family(b, "callroute_queue_longest_wait_seconds", "gauge", "How long the caller waiting longest has waited.");
+    for (size_t i = 0; i < qs.n; i++)
+        prom_sample(b, "callroute_queue_longest_wait_seconds", (prom_label[]){{"queue", qs.v[i].name}}, 1,
+                    qs.v[i].longest);
+    prom_family(b, "callroute_queue_calls_total", "counter",
+                "Callers that left a queue, by how: answered, abandoned, timeout, exit, refused (full, no agents).");
+    for (size_t i = 0; i < qs.n; i++)
+        for (size_t k = 0; k < 5; k++)
+            prom_sample(b, "callroute_queue_calls_total",
+                        (prom_label[]){{"queue", qs.v[i].name}, {"outcome", outcomes[k]}}, 2, qs.v[i].outcomes[k]);
+    prom_family(b, "callroute_queue_service_level", "gauge",
+                "Share (0-1) of the callers that left a queue who were answered within its sla.");
+    for (size_t i = 0; i < qs.n; i++)
+        if (qs.v[i].service_level >= 0)
+            prom_sample(b, "callroute_queue_service_level", (prom_label[]){{"queue", qs.v[i].name}}, 1,
+                        qs.v[i].service_level);
+    prom_family(b, "callroute_queue_agents", "gauge", "A queue's agents by state now.");
+    for (size_t i = 0; i < qs.n; i++)
+        for (size_t k = 0; k < AGENT_STATES; k++)
+            prom_sample(b, "callroute_queue_agents", (prom_label[]){{"queue", qs.v[i].name}, {"state", agent_states[k]}},
+                        2, qs.v[i].agents[k]);
+    for (size_t i = 0; i < qs.n; i++)
+        free(qs.v[i].name);
+    free(qs.v);
+}
+
 void admin_get_metrics(admin_req *r)
 {
     admin *a = r->a;
@@ -427,6 +501,7 @@ void admin_get_metrics(admin_req *r)
     write_sip(a, &b);
     write_services(a, &b);
     write_records(a, &b);
+    write_queues(a, &b);
     prom_family(&b, "callroute_loop_lag_seconds", "histogram",
                 "How late a timer fired on the event loop (one every 0.5 s).");
     prom_histogram(&b, "callroute_loop_lag_seconds", NULL, 0, &m->lag);

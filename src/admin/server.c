@@ -343,6 +343,12 @@ static void dispatch(admin_req *r)
     case ADMIN_R_CONF_KICK:
         admin_delete_conf_member(r);
         return;
+    case ADMIN_R_QUEUES:
+        admin_get_queues(r);
+        return;
+    case ADMIN_R_QUEUE_AGENT:
+        admin_post_queue_agent(r);
+        return;
     case ADMIN_R_NOT_ALLOWED:
         admin_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path", NULL);
         return;

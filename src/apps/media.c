@@ -453,7 +453,7 @@ static app_status record_run(eng_strand *s, const scn_action *a)
     m->started = loop_now(eng_strand_loop(s)) + (p->beep ? TEL_BEEP_SECONDS : 0);
     m->terminators = p->terminators ? p->terminators : "";
     tel_driver *d = drv_of(s);
-    m->op = d->ops->record(d, eng_call_leg(c), path, p->max_seconds, p->beep, record_done_cb, m);
+    m->op = d->ops->record(d, eng_call_leg(c), path, p->max_seconds, p->beep, 0, record_done_cb, m);
     if (!m->op)
         return eng_fail(s, "cannot record to '%s'", path);
     if (*m->terminators)

@@ -18,5 +18,7 @@ extern const app_def app_email_table[];
 extern const app_def app_history_table[];
 extern const app_def app_meet_table[];
 extern const app_def app_sms_table[];
+extern const app_def app_queue_table[];
+extern const app_def app_voicemail_table[];
 
 #endif

@@ -131,7 +131,14 @@ static json_t *param_schema(const scn_param *p)
         s = json_pack("{s:s,s:o}", "type", "object", "additionalProperties", text_schema());
         break;
     case P_CASES:
-        s = json_pack("{s:s,s:o}", "type", "object", "additionalProperties", REF("actions"));
+        if (p->choices) {   /* an application's outcomes: only these keys */
+            json_t *props = json_object();
+            for (const char *const *c = p->choices; *c; c++)
+                json_object_set_new(props, *c, REF("actions"));
+            s = json_pack("{s:s,s:o,s:b}", "type", "object", "properties", props, "additionalProperties", 0);
+        } else {
+            s = json_pack("{s:s,s:o}", "type", "object", "additionalProperties", REF("actions"));
+        }
         break;
     case P_EVENTS:
         s = one_or_list(json_pack("{s:o}", "enum", str_array(scn_call_event_names)));
@@ -304,6 +311,19 @@ static json_t *settings_schema(void)
     json_object_set_new(json_object_get(media, "properties"), "rtp_timeout",
                         described(duration_schema(0, 86400),
                                   "hang up a call whose RTP stops for this long (not on hold; default 60s; 0: off)"));
+    json_object_set_new(json_object_get(media, "properties"), "hold_music",
+                        str_desc("a prompt below sounds played to a party put on hold, and to callers waiting in a "
+                                 "queue without music of its own (default: none; a route's hold_music overrides it)"));
+    json_object_set_new(json_object_get(media, "properties"), "tts_language",
+                        json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[A-Za-z0-9_-]{1,40}$", "description",
+                                  "espeak-ng language of spoken text (default en-us)"));
+    json_object_set_new(json_object_get(media, "properties"), "tts_voice",
+                        json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[A-Za-z0-9_-]{0,40}$", "description",
+                                  "espeak-ng voice variant (default: the language's own)"));
+    json_object_set_new(json_object_get(media, "properties"), "tts_cache",
+                        json_pack("{s:[{s:s,s:i,s:i},{s:s,s:s}],s:s}", "anyOf", "type", "integer", "minimum", 0,
+                                  "maximum", 4096, "type", "string", "pattern", "^[0-9]+(MB)?$", "description",
+                                  "megabytes of synthesised speech kept (default 32)"));
     json_t *smtp = obj(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "url",
                                  json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^smtps?://", "description",
                                            "mail server (default smtp://127.0.0.1:25)"),
@@ -403,6 +423,9 @@ static json_t *route_schema(void)
         "null", "items", REF("condition"), "description", "empty or absent: always matches", "script",
         json_pack("{s:[o],s:s}", "allOf", REF("actions"), "description", "the actions to run"), "scenario",
         str_desc("or: the name of a scenario to run"), "enabled", "type", "boolean", "default", 1, "comment");
+    json_object_set_new(props, "hold_music",
+                        str_desc("this route's calls play this prompt (below settings.media.sounds) to a party put on "
+                                 "hold instead of settings.media.hold_music; \"off\": none"));
     return json_pack("{s:s,s:s,s:o,s:[s],s:[{s:[s]},{s:[s]}],s:b}", "description", "a route", "type", "object",
                      "properties", props, "required", "name", "oneOf", "required", "script", "required", "scenario",
                      "additionalProperties", 0);
@@ -417,6 +440,39 @@ static json_t *build_schema(void)
     json_t *user = json_pack("{s:[s,s],s:{s:o,s:o,s:o,s:o},s:b}", "type", "object", "null", "properties", "name",
                              str_desc("display name"), "password", str_desc("SIP digest password"), "email",
                              str_desc("e-mail address"), "mobile", str_desc("mobile number"), "additionalProperties", 0);
+    json_object_set_new(
+        json_object_get(user, "properties"), "voicemail",
+        obj(json_pack("{s:{s:s,s:s,s:s},s:o,s:{s:s,s:b,s:s}}", "pin", "type", "string", "pattern", "^[0-9]{1,16}$",
+                      "description", "digits the owner enters in voicemail_main (quote it)", "email",
+                      str_desc("where messages are mailed (default: the user's email)"), "unsolicited", "type",
+                      "boolean", "default", 0, "description",
+                      "message-waiting NOTIFY to its registered phones that did not subscribe too"),
+            "the user's voicemail box (voicemail, voicemail_main)"));
+    json_object_set_new(json_object_get(json_object_get(user, "properties"), "voicemail"), "required",
+                        json_pack("[s]", "pin"));
+    json_t *queue = obj(
+        json_pack("{s:{s:s,s:i,s:{s:s},s:s},s:{s:o,s:s,s:s},s:o,s:o,s:o,s:o,s:o,s:o,s:{s:s,s:s,s:s},s:{s:s,s:i,s:s},s:o}",
+                  "agents", "type", "array", "minItems", 1, "items", "type", "string", "description",
+                  "user numbers, or \"group:NAME\" for a group's members", "strategy", "enum",
+                  str_array(scn_group_strategy_names), "default", "ring-all", "description",
+                  "how agents are offered a call, as groups are rung", "ring_timeout",
+                  described(duration_schema(1, 600), "how long an agent is offered a call before it is skipped "
+                                                     "for that caller (default 15s)"),
+                  "wrapup", described(duration_schema(0, 3600), "an agent rests this long after a call (default 0)"),
+                  "max_wait", described(duration_schema(0, 86400), "then the caller leaves: on: timeout (default: no limit)"),
+                  "music", str_desc("a prompt below settings.media.sounds played in a loop while the caller waits "
+                                    "(default: the hold music, else ringback)"),
+                  "announce_position",
+                  described(duration_schema(0, 3600), "announce the caller's position and estimated wait this often "
+                                                      "(0 or absent: never; at least 5s)"),
+                  "announce_text",
+                  str_desc("what is announced (a template; {position}, {wait_minutes}); default: the built-in text"),
+                  "exit_digit", "type", "string", "pattern", "^[0-9*#]$", "description",
+                  "a DTMF digit that lets the caller leave: on: exit", "max_waiting", "type", "integer", "minimum", 0,
+                  "description", "callers that may wait at once (0: no limit): on: full", "sla",
+                  described(duration_schema(1, 3600), "service level: answered within this long (default 20s)")),
+        "a queue: agents, how they are offered calls, what the caller hears while waiting");
+    json_object_set_new(queue, "required", json_pack("[s]", "agents"));
     json_t *group = json_pack("{s:s,s:[s],s:{s:{s:s,s:i,s:{s:[s,s]},s:s},s:{s:o,s:s,s:s}},s:b}", "type", "object",
                               "required", "members", "properties", "members", "type", "array", "minItems", 1, "items",
                               "type", "string", "number", "description", "user numbers", "strategy", "enum",
@@ -450,12 +506,14 @@ static json_t *build_schema(void)
                              "argument names, set as variables when called", "script", REF("actions"), "comment",
                              "additionalProperties", 0);
     json_t *props = json_pack(
-        "{s:{s:i,s:s},s:o,s:o,s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},s:{s:s,s:o,s:s}}",
+        "{s:{s:i,s:s},s:o,s:o,s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},s:{s:s,s:o,s:s},"
+        "s:{s:s,s:o,s:s}}",
         "version", "const", 1, "description", "the language version: 1", "include",
         described(one_or_list(json_pack("{s:s}", "type", "string")), "files (globs) merged into this one"),
         "settings", settings_schema(), "users", "type", "object", "additionalProperties", user, "description",
-        "internal extensions: number -> {name, password, email, mobile}", "groups", "type", "object",
-        "additionalProperties", group, "description", "groups of users to dial together", "gateways", "type",
+        "internal extensions: number -> {name, password, email, mobile, voicemail}", "groups", "type", "object",
+        "additionalProperties", group, "description", "groups of users to dial together", "queues", "type", "object",
+        "additionalProperties", queue, "description", "queues (ACD): name -> {agents, strategy, ...}", "gateways", "type",
         "object", "additionalProperties", gw, "description", "outbound trunks", "scenarios", "type", "object",
         "additionalProperties", scen, "description", "named scripts with arguments (app: scenario)", "routes",
         "type", "array", "items", route_schema(), "description", "routes, matched by type, conditions and priority");
@@ -508,6 +566,13 @@ static void md_type(const scn_param *p, char *buf, size_t size)
         snprintf(buf, size, "dial event: actions");
         return;
     case P_CASES:
+        if (p->choices) {
+            len = (size_t)snprintf(buf, size, "outcome:");
+            for (const char *const *c = p->choices; *c && len < size; c++)
+                len += (size_t)snprintf(buf + len, size - len, "%s `%s`", c == p->choices ? "" : ",", *c);
+            snprintf(buf + len, len < size ? size - len : 0, " → actions");
+            return;
+        }
         snprintf(buf, size, "value: actions");
         return;
     default:

@@ -104,6 +104,11 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
     }
     c->route = r;
     eng_var_set_str(c, "route", r->name);
+    if (type == SCN_ROUTE_FROM_USER && scn_program_user(c->prog, info->source + 5)) {
+        /* A user on a call of its own is not offered queue calls. */
+        c->busy_user = cr_arena_strdup(&c->arena, info->source + 5);
+        eng_user_busy(e, c->busy_user, 1);
+    }
     if (eng_max_duration(e) > 0 && !e->max_timer)
         eng_max_time_arm(e);
     eng_strand_new(c, SK_MAIN, r->scenario ? &r->scenario->script : &r->script, "main");
@@ -337,6 +342,21 @@ int eng_call_raise(eng_call *c, int ev, const char *by, const char *leg, const c
     return started;
 }
 
+eng_strand *eng_call_spawn(eng_call *c, const scn_actions *list, const char *name)
+{
+    if (c->ending || !list || list->count == 0)
+        return NULL;
+    int max = eng_settings_streams(c->prog);
+    if ((int)c->live_streams >= max) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "max_streams limit (%d) reached: %.100s not started", max, name);
+        eng_trace_rec r = {.kind = ENG_TR_ERROR, .level = "error", .message = msg};
+        eng_emit(c, NULL, &r);
+        return NULL;
+    }
+    return eng_strand_new(c, SK_HANDLER, list, cr_arena_strdup(&c->arena, name));
+}
+
 void eng_call_event(eng_call *c, int ev, const char *by, const char *leg, const char *digit)
 {
     eng_call_raise(c, ev, by, leg, digit, NULL, NULL, 0);
@@ -392,6 +412,10 @@ void eng_call_caller_event(eng_call *c, const tel_event *ev)
         break;
     case TEL_EV_HOLD:
     case TEL_EV_UNHOLD:
+        if (ev->kind == TEL_EV_HOLD)
+            eng_moh_hold(c, false);
+        else
+            eng_moh_unhold(c, false);
         eng_var_set_str(c, "hold_by", "caller");
         eng_call_event(c, ev->kind == TEL_EV_HOLD ? SCN_EV_HOLD : SCN_EV_UNHOLD, "caller", NULL, NULL);
         break;
@@ -678,6 +702,8 @@ void eng_call_finish(eng_call *c)
     for (eng_slot *sl = c->slots; sl; sl = sl->next)
         if (sl->finish && sl->value)
             sl->finish(sl->value);
+    if (c->busy_user)
+        eng_user_busy(e, c->busy_user, -1);
     if (c->leg && e->tel)
         e->tel->ops->leg_release(e->tel, c->leg);
     c->leg = NULL;

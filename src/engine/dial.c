@@ -14,7 +14,13 @@
  *
  * The same machinery rings the party of an originated call (originate.c):
  * a dial no strand waits on, with no caller leg to bridge. Its answered leg
- * is adopted as the call's own; unanswered, the call ends. */
+ * is adopted as the call's own; unanswered, the call ends. And a queue's
+ * offer to its agents (queue.c): a dial no strand waits on whose outcome
+ * goes to the queue's hooks.
+ *
+ * A leg to a user keeps that user busy (eng_user_busy) from its dial to its
+ * end; the end of an answered one starts the user's idle time. Holds from
+ * either side of the bridge start music on hold for the other (moh.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +43,7 @@ typedef struct eng_leg {
     const char *gateway;
     double t_start, t_answer;
     bool logged;
+    bool busy;                 /* counted in eng_user_busy */
     const char *answer_name;   /* the display name its answer gave (arena), or NULL */
 } eng_leg;
 
@@ -59,6 +66,8 @@ typedef struct eng_dial {
     bool origin;               /* the legs of an originated call (eng_dial_origin) */
     bool adopted;              /* its one leg was another call's (eng_dial_adopt): no dial_* vars */
     bool held;                 /* parked: the agent is no longer bridged (eng_dial_hold) */
+    const eng_offer_hooks *hooks;   /* a queue's offer (eng_dial_offer) */
+    void *hook_arg;
     int last_code;
     struct eng_dial *live_next;   /* the call's dials not done (c->dials) */
 } eng_dial;
@@ -137,6 +146,8 @@ static const char *agent_name(const eng_leg *leg)
 static void leg_vars(eng_dial *d, eng_leg *leg, int code)
 {
     eng_call *c = d->c;
+    if (d->hooks)
+        return;   /* the queue sets the agent's variables when one answers */
     if (d->origin) {   /* the party is the call's own, not an agent */
         if (code)
             eng_var_set_num(c, "originate_sip_code", code);
@@ -148,11 +159,24 @@ static void leg_vars(eng_dial *d, eng_leg *leg, int code)
         eng_var_set_num(c, "dial_sip_code", code);
 }
 
+/* LEG's user is no longer kept busy by it; after a conversation it is idle
+ * from now. */
+static void leg_user_free(eng_dial *d, eng_leg *leg)
+{
+    if (!leg->busy)
+        return;
+    leg->busy = false;
+    if (leg->t_answer)
+        eng_agent_touch(d->c->e, leg->t->target);
+    eng_user_busy(d->c->e, leg->t->target, -1);
+}
+
 static void leg_hangup(eng_dial *d, eng_leg *leg, int code)
 {
     if (leg->tl && leg->state != LEG_DONE)
         drv(d)->ops->hangup(drv(d), leg->tl, code);
     leg->state = LEG_DONE;
+    leg_user_free(d, leg);
 }
 
 static void leg_release(eng_dial *d, eng_leg *leg)
@@ -162,8 +186,7 @@ static void leg_release(eng_dial *d, eng_leg *leg)
         leg->tl = NULL;
     }
     leg->state = LEG_DONE;
-    if (leg->t->kind == TEL_DIAL_USER)
-        eng_agent_touch(d->c->e, leg->t->target);
+    leg_user_free(d, leg);
 }
 
 static bool leg_dial(eng_dial *d, eng_leg *leg)
@@ -210,6 +233,10 @@ static bool leg_dial(eng_dial *d, eng_leg *leg)
                         .user_conf = t->kind == TEL_DIAL_USER ? scn_program_user(d->c->prog, t->target) : NULL};
     leg->state = LEG_CALLING;
     leg->tl = drv(d)->ops->dial(drv(d), &req, leg);
+    if (leg->tl && t->kind == TEL_DIAL_USER && !leg->busy) {
+        leg->busy = true;
+        eng_user_busy(d->c->e, t->target, 1);
+    }
     if (!leg->tl) {
         leg->state = LEG_DONE;
         leg->code = 500;
@@ -333,6 +360,10 @@ static void adopt(eng_dial *d, eng_leg *leg)
     trace_leg(d, leg, "answer", 200);
     leg_vars(d, leg, 200);
     leg->tl = NULL;       /* not hung up or released with the dial */
+    if (leg->busy) {      /* the user is the call's own party now: busy until it ends */
+        leg->busy = false;
+        c->busy_user = cr_arena_strdup(&c->arena, leg->t->target);
+    }
     /* Its attempt is logged now; it ends with the call (eng_dial_origin_log). */
     log_leg(d, leg, "answered", 200);
     d->adopted_log = c->leg_log_count;
@@ -361,12 +392,16 @@ static void on_answer(eng_dial *d, eng_leg *leg)
             o->code = 487;
             log_leg(d, o, "cancelled", 487);
         }
+    if (leg->t->kind == TEL_DIAL_USER)
+        eng_agent_answered(c->e, leg->t->target);
     if (d->origin) {
         adopt(d, leg);
         return;
     }
     trace_leg(d, leg, "answer", 200);
     leg_vars(d, leg, 200);
+    if (d->hooks)
+        d->hooks->answered(d->hook_arg, leg->t->target, agent_name(leg));
     eng_call_answer(c);
     drv(d)->ops->bridge(drv(d), c->leg, leg->tl);
     c->bridged = (struct eng_leg *)leg;
@@ -379,8 +414,10 @@ static void conversation_end(eng_dial *d, eng_leg *leg)
 {
     eng_call *c = d->c;
     leg->state = LEG_DONE;
+    leg_user_free(d, leg);
     trace_leg(d, leg, "hangup", 0);
     log_leg(d, leg, "answered", 200);
+    eng_moh_stop(c);
     drv(d)->ops->unbridge(drv(d), c->leg, leg->tl);
     c->bridged = NULL;
     eng_join_target_gone(c, "hangup");
@@ -401,6 +438,7 @@ static bool final_code(int code)
 static void leg_unanswered_end(eng_dial *d, eng_leg *leg, int code, bool busy)
 {
     leg->state = LEG_DONE;
+    leg_user_free(d, leg);
     leg->code = code;
     d->last_code = code;
     d->last = leg;
@@ -478,6 +516,10 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
     case TEL_EV_UNHOLD:
         if (leg != d->answered)
             break;
+        if (ev->kind == TEL_EV_HOLD)
+            eng_moh_hold(c, true);
+        else
+            eng_moh_unhold(c, true);
         eng_var_set_str(c, "hold_by", "agent");
         eng_call_event(c, ev->kind == TEL_EV_HOLD ? SCN_EV_HOLD : SCN_EV_UNHOLD, "agent", leg->label,
                        NULL);
@@ -513,6 +555,8 @@ tel_leg *eng_call_agent_leg(eng_call *c)
 static void outcome_vars(eng_dial *d, const char *status)
 {
     eng_strand *s = d->s;
+    if (d->hooks)
+        return;
     eng_leg *who = d->answered ? d->answered : d->last;
     double dur = d->answered ? loop_now(d->c->e->l) - d->answer_at : 0;
     int code = d->answered ? 200 : d->last_code;
@@ -580,6 +624,13 @@ static void dial_finish(eng_dial *d, const char *status)
     }
     if (d->origin) {
         eng_origin_unanswered(d->c, status, d->last_code);
+        return;
+    }
+    if (d->hooks) {
+        if (answered)
+            d->hooks->ended(d->hook_arg);
+        else
+            d->hooks->unanswered(d->hook_arg, status);
         return;
     }
     eng_strand *s = d->s;
@@ -684,19 +735,27 @@ void eng_dial_origin_log(struct eng_dial *d)
     d->adopted_log = 0;
 }
 
-void eng_dial_cancel(eng_strand *s)
+/* The caller went away (or the dialling strand was cancelled) while the
+ * dial rang or its conversation went on. */
+static void dial_stop(eng_dial *d)
 {
-    eng_dial *d = eng_strand_pending(s);
-    if (!d || d->done)
-        return;
     eng_call *c = d->c;
     if (d->answered && c->bridged == (struct eng_leg *)d->answered) {
+        eng_moh_stop(c);
         if (d->answered->tl && c->leg)
             drv(d)->ops->unbridge(drv(d), c->leg, d->answered->tl);
         c->bridged = NULL;
         eng_join_target_gone(c, "cancelled");
     }
     teardown(d);
+}
+
+void eng_dial_cancel(eng_strand *s)
+{
+    eng_dial *d = eng_strand_pending(s);
+    if (!d || d->done)
+        return;
+    dial_stop(d);
     outcome_vars(d, d->answered ? "answered" : "cancelled");
 }
 
@@ -850,4 +909,25 @@ eng_call *eng_dial_agent_call(eng_engine *e, const char *number, tel_leg **tl)
         found = c;
     }
     return found;
+}
+
+struct eng_dial *eng_dial_offer(eng_call *c, eng_strand *s, const eng_dial_req *req, const eng_offer_hooks *h,
+                                void *arg)
+{
+    if (!c->leg || c->ending || c->bridged || req->count == 0)
+        return NULL;
+    eng_dial *d = dial_new(c, s, req);
+    d->hooks = h;
+    d->hook_arg = arg;
+    if (!dial_begin(d)) {
+        teardown(d);
+        return NULL;
+    }
+    return d;
+}
+
+void eng_dial_offer_stop(struct eng_dial *d)
+{
+    if (d && !d->done)
+        dial_stop(d);
 }

@@ -229,6 +229,35 @@ void eng_agent_touch(eng_engine *e, const char *number)
     kv_get(&e->agents, number, true)->num = loop_now(e->l);
 }
 
+void eng_agent_answered(eng_engine *e, const char *number)
+{
+    kv_get(&e->agents, number, true)->answered++;
+}
+
+unsigned long eng_agent_calls(eng_engine *e, const char *number)
+{
+    eng_kv *k = kv_get(&e->agents, number, false);
+    return k ? k->answered : 0;
+}
+
+void eng_user_busy(eng_engine *e, const char *number, int delta)
+{
+    eng_kv *k = kv_get(&e->agents, number, true);
+    if (delta > 0) {
+        k->busy += (unsigned)delta;
+    } else if (k->busy > 0) {
+        k->busy--;
+        if (k->busy == 0 && e->queues)
+            eng_queue_kick(e);   /* an agent became free */
+    }
+}
+
+unsigned eng_user_busy_count(eng_engine *e, const char *number)
+{
+    eng_kv *k = kv_get(&e->agents, number, false);
+    return k ? k->busy : 0;
+}
+
 unsigned eng_group_next(eng_engine *e, const char *group)
 {
     return kv_get(&e->groups, group, true)->cursor++;
@@ -331,7 +360,8 @@ eng_engine *eng_engine_new(loop *l, tel_driver *tel, struct svc_ctx *svc, scn_pr
     e->rng = e->opt.random_seed ? e->opt.random_seed : (unsigned)time(NULL) | 1u;
     cr_arena_init(&e->scratch, 4096);
     if (tel) {
-        tel_handler h = {.incoming = incoming_cb, .event = event_cb, .message = message_cb, .eng = e};
+        tel_handler h = {.incoming = incoming_cb, .event = event_cb, .message = message_cb,
+                         .mailbox = eng_mailbox_counts_cb, .eng = e};
         tel->ops->set_handler(tel, &h);
     }
     return e;
@@ -353,6 +383,8 @@ void eng_engine_free(eng_engine *e)
     if (!e)
         return;
     eng_call_free_all(e);
+    eng_queues_free(e);
+    eng_mailstore_free(e);
     if (e->kick)
         loop_timer_stop(e->l, e->kick);
     if (e->max_timer)

@@ -154,6 +154,9 @@ typedef struct eng_options {
      * added (eng_observe). */
     eng_observer observers[ENG_MAX_OBSERVERS];
     size_t observer_count;
+    /* Nothing the engine keeps itself goes to disk: voicemail boxes live in
+     * memory, empty at the start (simulate, callroute test). */
+    bool dry_run;
 } eng_options;
 
 /* Adds O to EO's followers (before eng_engine_new; aborts past
@@ -366,6 +369,11 @@ bool eng_strand_break(eng_strand *s);
  * and S stops after it: a runaway script, reported in the trace. */
 eng_strand *eng_strand_spawn(eng_strand *s, const scn_actions *list, const char *name);
 
+/* Starts LIST in a new handler strand of C named NAME (an application's
+ * outcome handler: queue's `on: answer`); NULL when the call has ended or
+ * (an error record in the trace) over settings.limits.max_streams. */
+eng_strand *eng_call_spawn(eng_call *c, const scn_actions *list, const char *name);
+
 /* `event`: from now on, each occurrence of an event in MASK (1u << scn_event)
  * runs LIST in a new strand. NAMES (N, copied; may be 0): an `app` event
  * runs LIST only when its name is one of them. A handler strand reads the
@@ -419,6 +427,11 @@ const char *eng_file_resolve(eng_strand *s, eng_dir dir, const char *what, const
  * The path is absolute only when T's own text starts with '/'. */
 const char *eng_file_path(eng_strand *s, eng_dir dir, const char *what, const scn_template *t,
                           const char **why);
+
+/* The hold music of call C (its route's `hold_music`, else
+ * settings.media.hold_music) resolved below settings.media.sounds into
+ * OUT; NULL when there is none (*WHY set when the name was refused). */
+const char *eng_hold_music(eng_call *c, char *out, size_t n, const char **why);
 
 /* The agent's leg while the call is bridged (dial answered), else NULL. */
 tel_leg *eng_call_agent_leg(eng_call *c);
@@ -589,9 +602,128 @@ void eng_park_frame_end(eng_strand *s);
 app_status eng_pickup_slot(eng_strand *s, const char *slot);
 app_status eng_pickup_ringing(eng_strand *s, const char *const *users, size_t n);
 
-/* Per-user idle bookkeeping for the group strategies (across calls). */
+/* Per-user bookkeeping for the group and queue strategies (across calls). */
 double eng_agent_idle_since(eng_engine *e, const char *number);   /* 0: never called */
+unsigned long eng_agent_calls(eng_engine *e, const char *number); /* calls answered */
+/* Dial legs to the user (ringing or up) and calls from it now: > 0 busy. */
+unsigned eng_user_busy_count(eng_engine *e, const char *number);
 unsigned eng_group_next(eng_engine *e, const char *group);       /* round-robin cursor */
 unsigned eng_random(eng_engine *e);
+/* Orders the N user numbers ORDER in place as strategy ST rings them:
+ * ring-all and linear as written; round-robin from index CURSOR (mod N);
+ * longest-idle by idle time (never called first; ties as written);
+ * fewest-calls by CALLS(ARG, number) (NULL: eng_agent_calls); random. */
+void eng_strategy_order(eng_engine *e, scn_group_strategy st, const char **order, size_t n, unsigned cursor,
+                        unsigned long (*calls)(void *arg, const char *number), void *arg);
+
+/* ---- queues (queue.c): automatic call distribution --------------------
+ * The engine keeps each queue's state across calls: its waiting callers
+ * (by priority, then arrival), its agents (logged in, paused with a
+ * reason, logged out; the ones the definition lists start logged in) and
+ * its figures. A waiting caller's strand waits in the `queue` application;
+ * the engine offers it to agents by the queue's strategy (an agent who is
+ * busy on any call, ringing, paused or resting after a call is passed
+ * over; one who does not answer in ring_timeout is skipped for that caller
+ * until every other was tried) and tells the application through HOOKS. */
+typedef struct eng_qentry eng_qentry;
+typedef struct eng_queue_hooks {
+    /* An agent answered: the caller is being bridged to it. */
+    void (*answered)(void *arg, const char *number, const char *name);
+    /* The conversation ended from the agent's side. */
+    void (*ended)(void *arg);
+} eng_queue_hooks;
+/* The caller of S joins DEF's queue with PRIORITY (higher first): its
+ * position (1: next) in *POSITION. NULL when it may not, *REFUSED saying
+ * why: "full" (max_waiting callers wait) or "no_agents" (none logged in,
+ * or all paused). */
+eng_qentry *eng_queue_enter(eng_strand *s, const scn_queue *def, int priority, const eng_queue_hooks *h, void *arg,
+                            int *position, const char **refused);
+/* The caller leaves: WHY is answered (after the conversation), timeout,
+ * exit or abandoned (the caller hung up). A ringing agent is cancelled, a
+ * conversation still up ended; W is freed. */
+void eng_queue_leave(eng_qentry *w, const char *why);
+/* Where W waits now (1: next), and the wait it may expect (seconds; 0:
+ * not known yet: no call has been answered). */
+int eng_queue_position(const eng_qentry *w, double *estimate);
+/* How long W has waited. */
+double eng_queue_waited(const eng_qentry *w);
+
+typedef enum { ENG_AGENT_LOGGED_OUT, ENG_AGENT_AVAILABLE, ENG_AGENT_PAUSED } eng_agent_mode;
+/* Agent NUMBER logs in (AVAILABLE), out, or pauses (with REASON, may be
+ * NULL) in queue QUEUE of PROG (NULL: every queue of PROG that has it as
+ * an agent). An agent a queue does not list joins it (a user only). The
+ * number of queues changed; -1 with ERR (unknown queue, not a user, or no
+ * queue has it). */
+int eng_queue_agent_set(eng_engine *e, const scn_program *prog, const char *queue, const char *number,
+                        eng_agent_mode mode, const char *reason, char *err, size_t errlen);
+
+/* GET /queues: each queue of the program in force, as it is now. */
+typedef struct eng_queue_agent_info {
+    const char *number, *name;
+    const char *state;         /* available, ringing, busy, wrapup, paused, logged_out */
+    const char *reason;        /* paused: why (may be NULL) */
+    unsigned long calls;       /* answered from this queue */
+    double last_call_end;      /* epoch seconds; 0: none yet */
+} eng_queue_agent_info;
+typedef struct eng_queue_info {
+    const char *name, *strategy;
+    size_t waiting;
+    double longest_wait;       /* seconds the first caller in line has waited; 0: none */
+    unsigned long answered, answered_in_sla, abandoned, timeouts, exits, refused;
+    double sla;                /* seconds */
+    double service_level;      /* percent answered within sla of the callers that left; < 0: none yet */
+    double average_wait;       /* of answered calls; 0: none */
+    const eng_queue_agent_info *agents;
+    size_t agent_count;
+} eng_queue_info;
+void eng_queues_each(eng_engine *e, void (*fn)(void *arg, const eng_queue_info *q), void *arg);
+
+/* ---- voicemail (mailbox.c) -------------------------------------------
+ * Each user with `voicemail:` has a box below settings.media.recordings:
+ * voicemail/BOX/new/ and old/ hold messages (ID.wav, ID.json: caller,
+ * time, duration), greeting.wav the owner's greeting. The engine keeps an
+ * index of each box it has read (read once, on the worker pool) and tells
+ * the driver the counts (mwi) whenever they change. All file work is on
+ * the worker pool; with eng_options.dry_run boxes live in memory only. */
+typedef struct eng_vm_msg {
+    const char *id;
+    const char *caller, *caller_name, *call_id;
+    double time, duration;
+    bool old;                  /* listened to (old/), else new */
+} eng_vm_msg;
+typedef struct eng_vm_box eng_vm_box;
+/* The box of user BOX (a user of the call's program with voicemail); NULL
+ * otherwise. */
+eng_vm_box *eng_vm_box_get(eng_call *c, const char *box);
+const char *eng_vm_box_name(const eng_vm_box *b);
+/* DONE runs (on a later loop turn) once the box's messages are known. */
+void eng_vm_box_load(eng_vm_box *b, void (*done)(void *arg), void *arg);
+/* Its messages (new first, oldest first within each), valid until the
+ * box changes. */
+size_t eng_vm_box_messages(eng_vm_box *b, const eng_vm_msg **out);
+void eng_vm_box_counts(eng_vm_box *b, unsigned *new_, unsigned *old);
+/* Paths (scratch arena of the call's strand): where a new message is
+ * recorded before it is saved, and the box's greeting. */
+const char *eng_vm_record_path(eng_strand *s, eng_vm_box *b, const char **why);
+const char *eng_vm_greeting_path(eng_strand *s, eng_vm_box *b, const char **why);
+/* Saves the message recorded at TMP (DURATION seconds, from the call's
+ * caller): moved into new/ with its metadata, the phones told; DONE(ARG,
+ * PATH of the saved WAV or NULL, ERR) on the loop. Returns the job, to
+ * detach from (its DONE is then not called: the call went away); NULL
+ * when it is already done (dry run: DONE has run). */
+typedef struct eng_vm_job eng_vm_job;
+eng_vm_job *eng_vm_save(eng_strand *s, eng_vm_box *b, const char *tmp, double duration,
+                        void (*done)(void *arg, const char *path, const char *err), void *arg);
+/* The greeting recorded at TMP becomes the box's (as eng_vm_save). */
+eng_vm_job *eng_vm_set_greeting(eng_strand *s, eng_vm_box *b, const char *tmp,
+                                void (*done)(void *arg, const char *err), void *arg);
+void eng_vm_job_detach(eng_vm_job *j);
+/* Message ID is listened to (moves to old/), or deleted. */
+void eng_vm_mark_old(eng_vm_box *b, const char *id);
+void eng_vm_delete(eng_vm_box *b, const char *id);
+/* The WAV of message M (scratch arena of S's call). */
+const char *eng_vm_msg_path(eng_strand *s, eng_vm_box *b, const eng_vm_msg *m);
+/* Discards a recording that was too short. */
+void eng_vm_discard(eng_call *c, const char *path);
 
 #endif

@@ -118,6 +118,8 @@ struct eng_conf_member;
 struct eng_join_sess;
 struct eng_join_member;
 struct eng_parked;
+struct eng_queue;
+struct eng_mailstore;
 
 typedef struct eng_slot {
     struct eng_slot *next;
@@ -166,6 +168,7 @@ struct eng_call {
     struct eng_join_member *joining;   /* this call listens to / ... another */
     struct eng_parked *parked;
     struct eng_dial *park_held;   /* the dial a park took the caller from, until `on: timeout` ends */
+    const char *busy_user;     /* the user this call keeps busy (its caller, or an originated call's party) */
     eng_call *check_next;
     bool check_queued;
     bool is_message;           /* a SIP MESSAGE: no leg, no media */
@@ -196,9 +199,13 @@ struct eng_engine {
     scn_env env;
     eng_call *env_call;
     eng_strand *env_strand;
-    /* per-user idle times and per-group round-robin cursors (across calls) */
+    /* per-user activity (idle since, answered calls, legs and calls that
+     * keep the user busy) and per-group round-robin cursors, across calls */
     struct eng_kv *agents;
     struct eng_kv *groups;
+    struct eng_queue *queues;      /* queue.c: ACD state, by name */
+    loop_timer *queue_kick;        /* a dispatch of every queue is due */
+    struct eng_mailstore *mail;    /* mailbox.c: voicemail boxes */
     unsigned rng;
     struct media_tts_cache *tts;   /* synthesised speech, across calls (speech.c) */
     /* calls that meet: conference rooms, parked calls, mix room ids */
@@ -210,8 +217,10 @@ struct eng_engine {
 typedef struct eng_kv {
     struct eng_kv *next;
     char *key;
-    double num;
-    unsigned cursor;
+    double num;                /* agents: idle since (the end of the last answered call) */
+    unsigned cursor;           /* groups: round-robin */
+    unsigned busy;             /* agents: dial legs ringing or up, calls from the user */
+    unsigned long answered;    /* agents: calls answered */
 } eng_kv;
 
 /* Stands for the engine itself as the writer of variables it sets while no
@@ -227,7 +236,14 @@ const scn_env *eng_env_for(eng_engine *e, eng_call *c, eng_strand *s);
 double eng_settings_steps(const scn_program *p);
 int eng_settings_streams(const scn_program *p);
 double eng_settings_grace(const scn_program *p);
+/* An answered conversation of user NUMBER ended: idle from now. */
 void eng_agent_touch(eng_engine *e, const char *number);
+/* User NUMBER answered a call (fewest-calls). */
+void eng_agent_answered(eng_engine *e, const char *number);
+/* A dial leg to user NUMBER, or a call from it, begins (+1) or ends (-1):
+ * a busy user is not offered queue calls; its becoming free wakes the
+ * queues. */
+void eng_user_busy(eng_engine *e, const char *number, int delta);
 
 /* calls.c */
 /* A call with its standard variables set, on PROG (referenced), before
@@ -329,6 +345,39 @@ struct media_tts_cache *eng_tts(eng_engine *e, const scn_program *prog);
 /* speech.c: speech to another leg than the strand's call's (park tells the
  * agent the slot). */
 eng_speech *eng_speak_to(eng_strand *s, tel_leg *leg, const char *text, tel_op_done_cb done, void *arg);
+/* Queue offers: a dial no strand waits on (engine/queue.c rings agents for
+ * a waiting caller with it); its outcome goes to these hooks instead of
+ * the dial_* variables, and it has no `on` handlers. */
+typedef struct eng_offer_hooks {
+    /* LEG's agent answered; the caller is bridged to it right after. */
+    void (*answered)(void *arg, const char *number, const char *name);
+    /* Every leg ended unanswered: no_answer (ring_timeout), busy, failed. */
+    void (*unanswered)(void *arg, const char *status);
+    /* The bridged conversation ended from the agent's side. */
+    void (*ended)(void *arg);
+} eng_offer_hooks;
+/* Rings REQ's targets for call C (S: the strand traced with them); NULL
+ * when none could be dialled. */
+struct eng_dial *eng_dial_offer(eng_call *c, eng_strand *s, const eng_dial_req *req, const eng_offer_hooks *h,
+                                void *arg);
+/* Stops it: ringing legs are cancelled, an answered one unbridged and hung
+ * up; no hook runs. */
+void eng_dial_offer_stop(struct eng_dial *d);
+
+/* moh.c: music on hold. A party of the bridged call holds (AGENT_HOLDS:
+ * the agent, so the caller hears it) or lets go; all: the bridge ended. */
+void eng_moh_hold(eng_call *c, bool agent_holds);
+void eng_moh_unhold(eng_call *c, bool agent_holds);
+void eng_moh_stop(eng_call *c);
+
+/* queue.c */
+void eng_queue_kick(eng_engine *e);
+void eng_queues_free(eng_engine *e);
+
+/* mailbox.c */
+void eng_mailstore_free(eng_engine *e);
+/* tel_handler.mailbox */
+bool eng_mailbox_counts_cb(void *eng, const char *user, unsigned *new_, unsigned *old);
 
 /* originate.c */
 void eng_origin_answered(eng_call *c, tel_leg *leg);

@@ -1,7 +1,8 @@
 /* targets.c — what dial's `to:` names, as targets to ring: a user, a
  * group's members in the order of its strategy, a SIP URI, a number through
  * gateways. Shared by `dial` (apps/call.c) and originate (originate.c), so
- * a callback reaches a party exactly as a dial would. */
+ * a callback reaches a party exactly as a dial would; the strategies'
+ * order is the queues' too (queue.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,30 +21,44 @@ static void add(eng_targets *t, tel_dial_kind kind, const char *target, const ch
                                              .gateways = gws, .gateway_count = gw_count};
 }
 
-/* Members in the order the group's strategy rings them. */
-static void add_group(eng_engine *e, const scn_program *prog, eng_targets *t, const scn_group *g, bool alone)
+static unsigned long engine_calls(void *arg, const char *number) { return eng_agent_calls(arg, number); }
+
+/* Stable insertion sort of ORDER by KEY (ascending): ties keep their order. */
+static void sort_by(const char **order, double *key, size_t n)
 {
-    size_t n = g->member_count;
-    if (n == 0)
-        return;
-    const char **order = cr_xmalloc(n * sizeof *order);
-    size_t start = 0;
-    if (g->strategy == SCN_GROUP_ROUND_ROBIN)
-        start = eng_group_next(e, g->name) % n;
-    for (size_t i = 0; i < n; i++)
-        order[i] = g->members[(start + i) % n];
-    if (g->strategy == SCN_GROUP_LONGEST_IDLE) {
-        for (size_t i = 1; i < n; i++) {   /* stable insertion sort by idle-since */
-            const char *x = order[i];
-            double xi = eng_agent_idle_since(e, x);
-            size_t j = i;
-            while (j > 0 && eng_agent_idle_since(e, order[j - 1]) > xi) {
-                order[j] = order[j - 1];
-                j--;
-            }
-            order[j] = x;
+    for (size_t i = 1; i < n; i++) {
+        const char *x = order[i];
+        double k = key[i];
+        size_t j = i;
+        while (j > 0 && key[j - 1] > k) {
+            order[j] = order[j - 1];
+            key[j] = key[j - 1];
+            j--;
         }
-    } else if (g->strategy == SCN_GROUP_RANDOM) {
+        order[j] = x;
+        key[j] = k;
+    }
+}
+
+void eng_strategy_order(eng_engine *e, scn_group_strategy st, const char **order, size_t n, unsigned cursor,
+                        unsigned long (*calls)(void *arg, const char *number), void *arg)
+{
+    if (n < 2)
+        return;
+    if (st == SCN_GROUP_ROUND_ROBIN && cursor % n) {
+        const char **tmp = cr_xmalloc(n * sizeof *tmp);
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = order[(cursor + i) % n];
+        memcpy(order, tmp, n * sizeof *tmp);
+        free(tmp);
+    } else if (st == SCN_GROUP_LONGEST_IDLE || st == SCN_GROUP_FEWEST_CALLS) {
+        double *key = cr_xmalloc(n * sizeof *key);
+        for (size_t i = 0; i < n; i++)
+            key[i] = st == SCN_GROUP_LONGEST_IDLE ? eng_agent_idle_since(e, order[i])
+                                                  : (double)(calls ? calls : engine_calls)(calls ? arg : e, order[i]);
+        sort_by(order, key, n);
+        free(key);
+    } else if (st == SCN_GROUP_RANDOM) {
         for (size_t i = n - 1; i > 0; i--) {
             size_t j = eng_random(e) % (i + 1);
             const char *x = order[i];
@@ -51,6 +66,19 @@ static void add_group(eng_engine *e, const scn_program *prog, eng_targets *t, co
             order[j] = x;
         }
     }
+    /* ring-all and linear: the order as written */
+}
+
+/* Members in the order the group's strategy rings them. */
+static void add_group(eng_engine *e, const scn_program *prog, eng_targets *t, const scn_group *g, bool alone)
+{
+    size_t n = g->member_count;
+    if (n == 0)
+        return;
+    const char **order = cr_xmalloc(n * sizeof *order);
+    memcpy(order, g->members, n * sizeof *order);
+    eng_strategy_order(e, g->strategy, order, n, g->strategy == SCN_GROUP_ROUND_ROBIN ? eng_group_next(e, g->name) : 0,
+                       NULL, NULL);
     for (size_t i = 0; i < n; i++) {
         const scn_user *u = scn_program_user(prog, order[i]);
         add(t, TEL_DIAL_USER, order[i], u ? u->name : NULL, NULL, 0);

@@ -322,7 +322,7 @@ const app_def *scn_app_lookup(const app_table *registry, const char *name)
 
 /* ---- the whole file ------------------------------------------------------ */
 
-static const char *const top_keys[] = {"version", "include", "settings", "users", "groups",
+static const char *const top_keys[] = {"version", "include", "settings", "users", "groups", "queues",
                                        "gateways", "conferences", "scenarios", "routes", NULL};
 
 static void collect_app_names(scn_cx *x)
@@ -391,6 +391,7 @@ static scn_program *compile_root(scn_program *p, const scn_node *root, const app
         scn_compile_settings(&x, scn_map_get(root, "settings"));
         scn_compile_users(&x, scn_map_get(root, "users"));
         scn_compile_groups(&x, scn_map_get(root, "groups"));
+        scn_compile_queues(&x, scn_map_get(root, "queues"));
         scn_compile_gateways(&x, scn_map_get(root, "gateways"));
         scn_compile_conferences(&x, scn_map_get(root, "conferences"));
         scn_declare_scenarios(&x, scn_map_get(root, "scenarios"));

@@ -23,7 +23,7 @@ void *scn_strmap_get(const scn_strmap *m, const char *key);
 
 /* The program's name indexes (scn_program.lookup). */
 struct scn_lookup {
-    scn_strmap users, groups, gateways, databases, scenarios, routes, conferences;
+    scn_strmap users, groups, gateways, queues, databases, scenarios, routes, conferences;
 };
 
 typedef struct scn_cx {
@@ -43,6 +43,12 @@ void scn_compile_settings(scn_cx *x, const scn_node *n);
 void scn_compile_users(scn_cx *x, const scn_node *n);
 void scn_compile_groups(scn_cx *x, const scn_node *n);
 void scn_compile_gateways(scn_cx *x, const scn_node *n);
+/* queues: (compile_queues.c), after users and groups. */
+void scn_compile_queues(scn_cx *x, const scn_node *n);
+/* A prompt file named in a section (settings.media.hold_music, a queue's
+ * music, a route's hold_music): below settings.media.sounds (an error
+ * otherwise) and looked at by `callroute check` (compile_params.c). */
+void scn_check_sound_file(scn_cx *x, const scn_node *v, const char *what, const char *name);
 /* G's number_pattern from N (NULL: the default), compiled; false: reported (gateway.c). */
 bool scn_gateway_compile_number_pattern(scn_compile_ctx *cx, scn_gateway *g, const scn_node *n);
 void scn_settings_defaults(scn_program *p);

@@ -154,7 +154,9 @@ static void compile_string_map(scn_cx *x, const scn_node *v, scn_string_map *out
     out->count = v->count;
 }
 
-static void compile_cases(scn_cx *x, const scn_node *v, scn_cases *out)
+/* With CHOICES (NULL-terminated) the keys must be among them (an
+ * application's outcomes: queue's `on:`). */
+static void compile_cases(scn_cx *x, const scn_node *v, scn_cases *out, const char *const *choices)
 {
     if (!expect_map_of(x, v, "a mapping of value: [actions]"))
         return;
@@ -163,6 +165,21 @@ static void compile_cases(scn_cx *x, const scn_node *v, scn_cases *out)
     for (size_t i = 0; i < v->count; i++)
         SCN_WITH_KEY(x, v->pairs[i].key->str) {
             out->keys[i] = v->pairs[i].key->str;
+            if (choices) {
+                size_t c = 0;
+                while (choices[c] && strcmp(choices[c], out->keys[i]) != 0)
+                    c++;
+                if (!choices[c]) {
+                    char list[256];
+                    const char *sug = scn_suggest(out->keys[i], choices);
+                    if (sug)
+                        scn_cx_error(&x->pub, v->pairs[i].key, "unknown outcome '%s'; did you mean '%s'?",
+                                     out->keys[i], sug);
+                    else
+                        scn_cx_error(&x->pub, v->pairs[i].key, "unknown outcome '%s'; expected %s", out->keys[i],
+                                     scn_join_choices(choices, list, sizeof list));
+                }
+            }
             scn_compile_actions(&x->pub, v->pairs[i].val, &lists[i]);
         }
     out->lists = lists;
@@ -322,6 +339,12 @@ static void check_file(scn_cx *x, const scn_param *p, const scn_node *v, const c
     }
 }
 
+void scn_check_sound_file(scn_cx *x, const scn_node *v, const char *what, const char *name)
+{
+    scn_param p = {.name = what, .type = P_STRING, .flags = P_FILE_SOUNDS};
+    check_file(x, &p, v, name, NULL);
+}
+
 static void check_files(scn_cx *x, const scn_param *p, const scn_node *v, const void *field)
 {
     if (p->type == P_STRING) {
@@ -410,7 +433,7 @@ static void compile_value(scn_cx *x, const scn_param *p, const scn_node *v, cons
         compile_string_map(x, v, field);
         break;
     case P_CASES:
-        compile_cases(x, v, field);
+        compile_cases(x, v, field, p->choices);
         break;
     case P_EVENTS:
         compile_events(x, v, field);

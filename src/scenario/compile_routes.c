@@ -258,7 +258,7 @@ static void warn_shadowed(scn_cx *x, route_shape *shapes)
 }
 
 static const char *const route_keys[] = {"name", "type", "priority", "match", "conditions", "script",
-                                         "scenario", "enabled", "comment", NULL};
+                                         "scenario", "enabled", "hold_music", "comment", NULL};
 static const char *const match_choices[] = {"all", "any", NULL};
 
 static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shape *shape)
@@ -300,6 +300,17 @@ static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shap
         }
     if ((v = scn_map_get(n, "enabled")))
         SCN_WITH_KEY(x, "enabled") scn_expect_bool(x, v, &r->enabled);
+    if ((v = scn_map_get(n, "hold_music")))
+        SCN_WITH_KEY(x, "hold_music") {
+            const char *f = scn_expect_string(x, v, "a prompt file below settings.media.sounds, or off");
+            bool b;
+            if (f && (strcmp(f, "off") == 0 || (scn_scalar_bool(v, &b) && !b))) {
+                r->hold_music_off = true;
+            } else if (f) {
+                r->hold_music = f;
+                scn_check_sound_file(x, v, "hold_music", f);
+            }
+        }
     const scn_node *match = scn_map_get(n, "match");
     if (match)
         SCN_WITH_KEY(x, "match") {

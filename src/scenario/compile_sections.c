@@ -193,7 +193,7 @@ static void compile_sip(scn_cx *x, const scn_node *n)
 static void compile_media(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"sounds", "recordings", "rtp_ports", "address", "rtp_timeout",
-                                       "tts_language", "tts_voice", "tts_cache", NULL};
+                                       "tts_language", "tts_voice", "tts_cache", "hold_music", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.media"))
         return;
@@ -247,6 +247,14 @@ static void compile_media(scn_cx *x, const scn_node *n)
                     *(i ? &s->tts_voice : &s->tts_language) = p;
             }
     }
+    if ((v = scn_map_get(n, "hold_music")))
+        SCN_WITH_KEY(x, "hold_music") {
+            const char *f = scn_expect_string(x, v, "a prompt file (8 kHz mono WAV) below settings.media.sounds");
+            if (f) {
+                s->hold_music = f;
+                scn_check_sound_file(x, v, "hold_music", f);
+            }
+        }
     if ((v = scn_map_get(n, "tts_cache")))
         SCN_WITH_KEY(x, "tts_cache") {
             long mb;
@@ -567,14 +575,43 @@ static bool is_phone(const char *s)
     return true;
 }
 
+/* users.N.voicemail: {pin, email, unsolicited}. */
+static const scn_voicemail *compile_voicemail(scn_cx *x, const scn_node *v)
+{
+    static const char *const keys[] = {"pin", "email", "unsolicited", NULL};
+    scn_voicemail *vm = cr_arena_alloc(x->pub.arena, sizeof *vm);
+    if (!scn_expect_map(x, v, "a voicemail box ({pin, email, unsolicited})"))
+        return vm;
+    scn_check_keys(x, v, keys, "voicemail");
+    const scn_node *f;
+    if (!(f = scn_map_get(v, "pin")))
+        scn_cx_error(&x->pub, v, "voicemail needs 'pin' (digits the owner enters in voicemail_main)");
+    else
+        SCN_WITH_KEY(x, "pin") {
+            vm->pin = scn_expect_string(x, f, "a PIN of digits");
+            size_t len = vm->pin ? strlen(vm->pin) : 0;
+            if (vm->pin && (len < 1 || len > 16 || strspn(vm->pin, "0123456789") != len))
+                scn_cx_error(&x->pub, f, "expected a PIN of 1 to 16 digits (quote it: pin: \"0042\"), got '%s'", vm->pin);
+        }
+    if ((f = scn_map_get(v, "email")))
+        SCN_WITH_KEY(x, "email") {
+            vm->email = scn_expect_string(x, f, "an e-mail address");
+            if (vm->email && !strchr(vm->email, '@'))
+                scn_cx_error(&x->pub, f, "expected an e-mail address, got '%s'", vm->email);
+        }
+    if ((f = scn_map_get(v, "unsolicited")))
+        SCN_WITH_KEY(x, "unsolicited") scn_expect_bool(x, f, &vm->unsolicited);
+    return vm;
+}
+
 void scn_compile_users(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"name", "password", "email", "mobile", "symmetric_rtp", NULL};
+    static const char *const keys[] = {"name", "password", "email", "mobile", "symmetric_rtp", "voicemail", NULL};
     scn_program *p = x->pub.prog;
     if (!n || scn_is_null(n))
         return;
     SCN_WITH_KEY(x, "users") {
-        if (scn_expect_map(x, n, "users (number: {name, password, email, mobile})")) {
+        if (scn_expect_map(x, n, "users (number: {name, password, email, mobile, voicemail})")) {
             p->users = cr_arena_alloc(x->pub.arena, (n->count + 1) * sizeof *p->users);
             for (size_t i = 0; i < n->count; i++) {
                 const scn_node *k = n->pairs[i].key, *v = n->pairs[i].val;
@@ -608,6 +645,8 @@ void scn_compile_users(scn_cx *x, const scn_node *n)
                             }
                         if ((f = scn_map_get(v, "symmetric_rtp")))
                             SCN_WITH_KEY(x, "symmetric_rtp") scn_expect_bool(x, f, &u->symmetric_rtp);
+                        if ((f = scn_map_get(v, "voicemail")))
+                            SCN_WITH_KEY(x, "voicemail") u->voicemail = compile_voicemail(x, f);
                         if (!u->name)
                             u->name = k->str;
                     }

@@ -1,7 +1,7 @@
 /* load_include.c — scn_load_file: reads the top file and merges the files
  * its top-level `include:` names (glob patterns relative to the including
- * file). Included files may hold routes, users, groups, gateways, conferences and
- * scenarios; routes are concatenated (the including file's first, then each
+ * file). Included files may hold routes, users, groups, queues, gateways,
+ * conferences and scenarios; routes are concatenated (the including file's first, then each
  * include in order), the maps merged (a name defined twice is an error that
  * names both places). A file is read once even when several patterns or
  * files include it (and a wildcard never matches the including file
@@ -28,9 +28,9 @@ typedef struct inc_ctx {
 
 /* The sections an included file may contribute; "routes" is a list, the
  * others are maps of names. */
-static const char *const map_sections[] = { "users", "groups", "gateways", "scenarios", "conferences", NULL };
-static const char *const map_singular[] = { "user", "group", "gateway", "scenario", "conference room" };
-static const char *const included_keys[] = { "include", "routes", "users", "groups",
+static const char *const map_sections[] = { "users", "groups", "queues", "gateways", "scenarios", "conferences", NULL };
+static const char *const map_singular[] = { "user", "group", "queue", "gateway", "scenario", "conference room" };
+static const char *const included_keys[] = { "include", "routes", "users", "groups", "queues",
                                              "gateways", "scenarios", "conferences", NULL };
 enum { N_MAPS = 5 };
 
@@ -118,7 +118,7 @@ static void merge_add(inc_ctx *c, merge *m, const scn_node *root, bool top)
             const char *hint = scn_suggest(k->str, included_keys);
             scn_error(c->d, k, "",
                       "unknown key '%s' in an included file%s%s%s; included files may hold "
-                      "routes, users, groups, gateways, conferences and scenarios",
+                      "routes, users, groups, queues, gateways, conferences and scenarios",
                       k->str, hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
             m->failed = true;
         }
@@ -321,7 +321,7 @@ static void include_one(inc_ctx *c, merge *m, const char *path, const scn_node *
     }
     if (child->kind != SCN_NODE_MAP) {
         scn_error(c->d, child, "", "an included file must be a map with routes, users, groups, "
-                                   "gateways or scenarios");
+                                   "queues, gateways or scenarios");
         m->failed = true;
         return;
     }

@@ -63,6 +63,10 @@ typedef struct scn_route {
     const scn_cond *cond;      /* NULL: always matches */
     scn_actions script;        /* the route's own script, or ... */
     const scn_named_scenario *scenario;   /* ... `scenario: name` */
+    /* hold_music: this route's calls play it instead of settings.media's
+     * (as written, below sounds); hold_music_off: none at all. */
+    const char *hold_music;
+    bool hold_music_off;
     const char *path, *file;
     unsigned line, col;
 } scn_route;
@@ -75,17 +79,27 @@ struct scn_named_scenario {
     const char *path;
 };
 
+/* users.N.voicemail: the user's voicemail box (apps/voicemail.c). */
+typedef struct scn_voicemail {
+    const char *pin;           /* digits, for voicemail_main */
+    const char *email;         /* where messages go (NULL: the user's email; neither: none) */
+    bool unsolicited;          /* MWI NOTIFY to its registered phones that did not subscribe too */
+} scn_voicemail;
+
 typedef struct scn_user {
     const char *number;        /* the extension, e.g. "101" */
     const char *name, *password, *email, *mobile;
     bool symmetric_rtp;        /* behind NAT: its RTP source is learned early in the call */
+    const scn_voicemail *voicemail;   /* NULL: no voicemail box */
 } scn_user;
 
 #define SCN_GROUP_STRATEGIES(X)       \
     X(RING_ALL, "ring-all")           \
     X(ROUND_ROBIN, "round-robin")     \
     X(LONGEST_IDLE, "longest-idle")   \
-    X(RANDOM, "random")
+    X(RANDOM, "random")               \
+    X(FEWEST_CALLS, "fewest-calls")   \
+    X(LINEAR, "linear")
 
 typedef enum {
 #define SCN_GS_ENUM(e, s) SCN_GROUP_##e,
@@ -100,6 +114,23 @@ typedef struct scn_group {
     size_t member_count;
     scn_group_strategy strategy;
 } scn_group;
+
+/* queues.NAME: automatic call distribution (engine/queue.c, apps/queue.c). */
+typedef struct scn_queue {
+    const char *name;
+    const char **agents;       /* user numbers (groups expanded), each once, in order */
+    size_t agent_count;
+    scn_group_strategy strategy;
+    double ring_timeout;       /* seconds an agent is offered a call before it is skipped */
+    double wrapup;             /* seconds an agent rests after a call */
+    double max_wait;           /* seconds; 0: no limit */
+    const char *music;         /* a prompt below settings.media.sounds, as written; NULL: none */
+    double announce_position;  /* seconds between announcements; 0: none */
+    const scn_template *announce_text;   /* what is announced (NULL: the built-in text) */
+    char exit_digit;           /* 0: none */
+    long max_waiting;          /* callers; 0: no limit */
+    double sla;                /* service level: answered within this many seconds */
+} scn_queue;
 
 typedef struct scn_gateway {
     const char *name;
@@ -180,6 +211,7 @@ typedef struct scn_settings {
     const char *media_address; /* IPv4 that RTP binds and SDP announces; NULL: the SIP address */
     double rtp_timeout;        /* seconds without RTP on an answered leg not on hold; 0: off */
     const char *tts_language, *tts_voice;   /* speech defaults (espeak-ng names) */
+    const char *hold_music;    /* played to the party put on hold (below sounds, as written); NULL: none */
     int tts_cache_mb;          /* bound of the speech cache */
     const char *smtp_url, *smtp_from, *smtp_outbox, *smtp_user, *smtp_password;
     bool smtp_starttls;
@@ -243,6 +275,7 @@ typedef struct scn_program {
     scn_user *users;           size_t user_count;
     scn_group *groups;         size_t group_count;
     scn_gateway *gateways;     size_t gateway_count;
+    scn_queue *queues;         size_t queue_count;
     scn_database *databases;   size_t database_count;
     scn_conference *conferences; size_t conference_count;
     scn_named_scenario *scenarios; size_t scenario_count;
@@ -281,6 +314,7 @@ void scn_program_unref(scn_program *p);
 const scn_user *scn_program_user(const scn_program *p, const char *number);
 const scn_group *scn_program_group(const scn_program *p, const char *name);
 const scn_gateway *scn_program_gateway(const scn_program *p, const char *name);
+const scn_queue *scn_program_queue(const scn_program *p, const char *name);
 /* NUMBER matches G's number_pattern (false without a compiled pattern). */
 bool scn_gateway_number_ok(const scn_gateway *g, const char *number);
 const scn_database *scn_program_database(const scn_program *p, const char *name);

@@ -121,6 +121,10 @@ typedef struct tel_handler {
      * with *REJECT_CODE (404: no route). May be NULL (messages refused). */
     bool (*message)(void *eng, const tel_call_info *info, const char *content_type, const char *text,
                     size_t len, int *reject_code);
+    /* USER's voicemail box: false when it has none; else its message
+     * counts as far as known now (a box not read yet counts 0: the engine
+     * calls mwi() once it knows). For the first NOTIFY of a subscription. */
+    bool (*mailbox)(void *eng, const char *user, unsigned *new_, unsigned *old);
     void *eng;
 } tel_handler;
 
@@ -196,11 +200,24 @@ typedef struct tel_driver_ops {
     tel_op *(*play_pcm)(tel_driver *d, tel_leg *leg, const int16_t *pcm, size_t count,
                         tel_op_done_cb cb, void *arg);
     /* Records what LEG sends (after a beep of TEL_BEEP_SECONDS) until
-     * max_seconds, op_cancel (the file is kept), or the leg's end: then it
-     * completes with status 0 (a recording the caller's hangup ended is a
-     * good one). DTMF does not end it: the engine does that. */
+     * max_seconds, op_cancel (the file is kept), the leg's end, or (SILENCE
+     * > 0) that many seconds in which the leg sent nothing louder than
+     * line noise: then it completes with status 0 (a recording the caller's
+     * hangup ended is a good one). DTMF does not end it: the engine does
+     * that. */
     tel_op *(*record)(tel_driver *d, tel_leg *leg, const char *path, double max_seconds,
-                      bool beep, tel_op_done_cb cb, void *arg);
+                      bool beep, double silence, tel_op_done_cb cb, void *arg);
+    /* Plays PATH (an 8 kHz mono WAV) to LEG over and over until op_cancel
+     * (music while a caller waits in a queue, music on hold). While it
+     * runs LEG hears it instead of its bridged peer: the relay into LEG
+     * pauses and resumes afterwards. Completes (status 0) when the leg
+     * ends; a file that cannot be played fails it later (status < 0). */
+    tel_op *(*music)(tel_driver *d, tel_leg *leg, const char *path, tel_op_done_cb cb, void *arg);
+    /* Message waiting (RFC 3842): user USER's voicemail box holds NEW_ new
+     * and OLD old messages; its phones that subscribed to message-summary
+     * are told, and with UNSOLICITED its other registered phones too. May
+     * be NULL (no phones to tell). */
+    void (*mwi)(tel_driver *d, const char *user, unsigned new_, unsigned old, bool unsolicited);
     /* Taps a bridged pair (record_call): every 20 ms FRAMES gets 160
      * samples of what A sends and 160 of what B sends, aligned in time
      * (silence for a side that sent nothing then), until op_cancel or

@@ -4,7 +4,8 @@
  * they are: a resource only for its own path and methods, 405 with the
  * methods a known path takes, else 404; a parameter (a call id, a
  * revision) only where the path has one, inside the URL and never empty;
- * POST /calls/ID/ACTION with the id whole between. */
+ * POST /calls/ID/ACTION with the id whole between; POST
+ * /queues/NAME/agents/NUMBER with two parameters of one segment each. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,10 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               m.param == url + 7 && m.param_len == ul - 7 - tl);
     }
     bool member = m.res == ADMIN_R_CONF_MEMBER || m.res == ADMIN_R_CONF_KICK;
+    bool agent = m.res == ADMIN_R_QUEUE_AGENT;
     check((m.param != NULL) ==
-          (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE || action || member ||
+          (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE || action || member || agent ||
            (m.res == ADMIN_R_EDITOR && strlen(url) > 8)));
-    check((m.param2 != NULL) == member);
+    check((m.param2 != NULL) == (member || agent));
     if (member) {
         /* /conferences/ROOM/members/ID: ROOM and ID inside the URL, non-empty, no '/' */
         check((m.res == ADMIN_R_CONF_MEMBER ? post : strcmp(method, "DELETE") == 0) &&
@@ -73,6 +75,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(readable && (strcmp(url, "/conferences") == 0 || strcmp(url, "/conferences/") == 0));
     if (m.param)
         check(m.param >= url && m.param + m.param_len <= url + ul && m.param_len > 0);
+    /* a second parameter only on the queue agent path */
+    check((m.param2 != NULL) == (m.res == ADMIN_R_QUEUE_AGENT));
+    if (m.res == ADMIN_R_QUEUE_AGENT)
+        check(post && strncmp(url, "/queues/", 8) == 0 && m.param == url + 8 && !memchr(m.param, '/', m.param_len) &&
+              strncmp(m.param + m.param_len, "/agents/", 8) == 0 && m.param2 == m.param + m.param_len + 8 &&
+              m.param2_len > 0 && m.param2 + m.param2_len == url + ul && !memchr(m.param2, '/', m.param2_len));
+    if (m.res == ADMIN_R_QUEUES)
+        check(readable && strcmp(url, "/queues") == 0);
     if (m.res == ADMIN_R_CALL)
         check(readable && strncmp(url, "/calls/", 7) == 0 && m.param == url + 7);
     if (m.res == ADMIN_R_ORIGINATE)

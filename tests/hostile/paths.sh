@@ -6,8 +6,9 @@
 # '_'), nothing written anywhere else; a prompt that is a symlink out of
 # settings.media.sounds fails the play with a clear error in the log, a
 # Call-ID used as a prompt name stays below it; and the demo served as
-# `make run` does (a relative scenario path) finds its prompt — the sounds
-# directory is joined once, not again in the SIP driver.
+# `make run` does (a relative scenario path) finds its music and keeps its
+# voicemail below its recordings — each directory joined once, not again
+# in the SIP driver.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -75,28 +76,31 @@ case_prompt_outside() { # a symlink out of sounds fails the play, clearly; a Cal
         expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|runtime error:' '$W/serve.log'"
 }
 
-case_demo_prompt() { # examples/demo.yaml served from a relative path finds examples/sounds/voicemail-greeting.wav
+case_demo_prompt() { # examples/demo.yaml served from a relative path finds examples/sounds/hold-music.wav
+    # and keeps the voicemail in examples/recordings/voicemail/
     EVIDENCE="$W/demo.out $W/demo.log"
     D=$W/demo
     mkdir -p "$D/examples"
     cp -r "$ROOT/examples/sounds" "$D/examples/"
-    # The demo as shipped, on this run's ports: the trunk "provider" is our caller.
+    # The demo as shipped, on this run's ports (the trunk "provider" is our
+    # caller) and a queue that gives up after 2 s instead of 30.
     sed -e "s|udp:127.0.0.1:5060|udp:127.0.0.1:$SIP2|; s|sip:127.0.0.1:5070|sip:127.0.0.1:$GW|" \
-        -e "s|smtp://127.0.0.1:2525|smtp://127.0.0.1:9|" "$ROOT/examples/demo.yaml" >"$D/examples/demo.yaml"
+        -e "s|smtp://127.0.0.1:2525|smtp://127.0.0.1:9|; s|max_wait: 30s|max_wait: 2s|" \
+        "$ROOT/examples/demo.yaml" >"$D/examples/demo.yaml"
     (cd "$D" && exec "$CR" serve examples/demo.yaml --admin off --log-level debug) >"$W/demo.log" 2>&1 &
     demo=$!
     BG="$BG $demo"
     wait_for "$W/demo.log" 15 'listening for SIP' || { WHY="the demo did not start"; return 1; }
-    # Alice (101) is not registered: the dial fails and the voicemail greets the caller.
-    call demo "$GW" "$SIP2" 1000 "demo-prompt@x" 3000
-    wait_for "$W/demo.log" 10 "demo-prompt@x.*record" || true
+    # No agent is registered: the caller waits (the queue's music), then
+    # leaves a voicemail and hangs up while it is recorded.
+    call demo "$GW" "$SIP2" 1000 "demo-prompt@x" 16000
+    wait_for "$W/demo.log" 10 "demo-prompt@x.*voicemail 101: message saved" || true
     kill "$demo" 2>/dev/null
     reap "$demo"
-    expect "the demo's prompt was not found" sh -c "! grep -q 'cannot open prompt' '$W/demo.log'" &&
-        expect "the greeting did not play to the end" \
-            grep -qE "demo-prompt@x.*play .*ok|play.*scenarios.voicemail.script\[0\].* ok" "$W/demo.log" &&
-        expect "the recording is not in examples/recordings/voicemail: $(cd "$D" && find . -name '*.wav' ! -path './examples/sounds/*')" \
-            [ -s "$D/examples/recordings/voicemail/101-demo-prompt@x.wav" ]
+    expect "a prompt of the demo was not found" sh -c "! grep -qE 'cannot open|music failed|music refused' '$W/demo.log'" &&
+        expect "the queue did not time out into the voicemail" grep -q "demo-prompt@x.*queue support: the caller left (timeout)" "$W/demo.log" &&
+        expect "the message is not in examples/recordings/voicemail/101/new: $(cd "$D" && find . -name '*.wav' ! -path './examples/sounds/*')" \
+            sh -c "ls '$D'/examples/recordings/voicemail/101/new/*.wav >/dev/null 2>&1"
 }
 
 for c in ${HOSTILE_PATHS_CASES:-record_call_id prompt_outside demo_prompt}; do

@@ -394,6 +394,10 @@ E=$ROOT/tests/scenario-tests
 rc=$?
 if [ $rc -eq 0 ] && tail -1 "$T/out" | grep -qx '4 passed, 0 failed'; then pass test:examples-pass
 else fail test:examples-pass "exit $rc"; fi
+"$CALLROUTE" test "$E/contact.yaml" "$E/contact.test.yaml" >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && tail -1 "$T/out" | grep -qx '2 passed, 0 failed'; then pass test:contact-pass
+else fail test:contact-pass "exit $rc: $(tail -3 "$T/out" | tr '\n' ' ')"; fi
 "$CALLROUTE" test "$E/pbx.yaml" "$E/failing.test.yaml" >"$T/out" 2>&1
 rc=$?
 if [ $rc -eq 1 ]; then pass test:failing-exit-1; else fail test:failing-exit-1 "exit $rc"; fi

@@ -2,9 +2,11 @@
 # tests/sip/demo-phones.sh [SERVER] — the seed call against `make run`
 # (callroute serve examples/demo.yaml, 127.0.0.1:5060 by default), with sipp:
 #   1. Alice's phone registers as user 101 (digest) with contact 127.0.0.1:5071;
-#   2. a call comes from the trunk "provider" (sipp on 127.0.0.1:5070) to 1000;
-#   3. Alice answers, puts the caller on hold (the supervisor's e-mail is
-#      queued: see the trace), then hangs up; callroute ends the call.
+#   2. a call comes from the trunk "provider" (sipp on 127.0.0.1:5070) to 1000:
+#      welcomed, it waits in the support queue, which offers it to Alice;
+#   3. Alice answers, puts the caller on hold (the caller hears the hold
+#      music; the supervisor's e-mail is queued: see the trace), then hangs
+#      up; callroute ends the call.
 set -eu
 SERVER=${1:-127.0.0.1:5060}
 SC=$(cd "$(dirname "$0")" && pwd)/scenarios
@@ -18,7 +20,7 @@ timeout 20 sipp "$SERVER" -sf "$T/register.xml" -key user 101 -key contact_port 
 timeout 60 sipp -sf "$SC/agent-hold.xml" -p 5071 -m 1 -i 127.0.0.1 -nostdin -timeout 50 >"$T/phone.out" 2>&1 &
 PHONE=$!
 sleep 0.3
-echo "== the trunk calls 1000; Alice answers, holds, hangs up"
+echo "== the trunk calls 1000; the queue offers the call to Alice, who answers, holds, hangs up"
 if timeout 60 sipp "$SERVER" -sf "$SC/uac-seed.xml" -s 1000 -m 1 -p 5070 -i 127.0.0.1 -nostdin \
     -timeout 50 -timeout_error >"$T/call.out" 2>&1 && wait $PHONE; then
     echo "   done: the call went through, was held and ended"

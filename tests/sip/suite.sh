@@ -223,6 +223,82 @@ assert rms(right) > 100 and not (900 < zc_hz(right) < 1100), "right is not the a
 PY
 }
 
+case_record_call_pause() { # DTMF 1 pauses record_call, 2 resumes it: both channels are
+    # silent for the paused span, the caller's tone before and after it
+    EVIDENCE="$W/recpause.out $W/recpause_uas.out $W/recpause.rtp $W/recpause.wav.txt $W/serve.log"
+    peer recpause_uas "$UAS" uas-pcap
+    p=$LAST
+    media_caller recpause recordpause 6000
+    c=$LAST
+    timeout 30 /usr/bin/python3 "$HERE/rtp_peer.py" "$W/recpause.port" "$PH" 7 --tone 1000 --dtmf "1@2,2@4.5" \
+        >"$W/recpause.rtp" 2>&1 || { WHY="the RTP peer failed"; return 1; }
+    reap $c || { WHY="the call failed"; return 1; }
+    reap $p
+    expect "the pause (DTMF 1) was not traced" in_log recpause "start record_call .*cases.1" || return 1
+    f=""
+    i=0
+    while [ $i -lt 100 ]; do
+        f=$(ls "$W"/rec/calls/*recpause*.wav 2>/dev/null | head -1)
+        [ -n "$f" ] && /usr/bin/python3 -c "import sys,wave; wave.open(sys.argv[1]).getnframes()" "$f" 2>/dev/null && break
+        sleep 0.05
+        i=$((i + 1))
+    done
+    [ -n "$f" ] || { WHY="no recording written"; return 1; }
+    sleep 0.5   # the pool closes the file after the call
+    /usr/bin/python3 - "$f" >"$W/recpause.wav.txt" 2>&1 <<'PY' || { WHY="channels: $(tail -2 "$W/recpause.wav.txt")"; return 1; }
+import struct, sys, wave
+w = wave.open(sys.argv[1])
+n = w.getnframes()
+d = struct.unpack("<%dh" % (2 * n), w.readframes(n))
+left, right = d[0::2], d[1::2]
+# the longest run of frames where both channels are exactly silent
+best, start, run = (0, 0), 0, 0
+for i in range(n):
+    if left[i] == 0 and right[i] == 0:
+        if run == 0:
+            start = i
+        run += 1
+        if run > best[0]:
+            best = (run, start)
+    else:
+        run = 0
+length, at = best[0] / 8000, best[1] / 8000
+def loud(x):
+    return x and (sum(v * v for v in x) / len(x)) ** 0.5 > 1000
+before = left[max(0, best[1] - 4000):best[1]]
+after = left[best[1] + best[0]:best[1] + best[0] + 4000]
+print("frames", n, "silent run", length, "s at", at, "s; tone before", loud(before), "after", loud(after))
+assert 2.0 < length < 3.0, "the paused span (2.5 s) is not silent in both channels"
+assert loud(before) and loud(after), "the caller's tone is not recorded around the pause"
+PY
+}
+
+case_record_hangup_email() { # record ended by the caller's hangup: complete, and the email
+    # after it arrives with the WAV attached, as long as record_duration says
+    EVIDENCE="$W/recmail.out $W/recmail.rtp $W/recmail.eml.txt $W/serve.log"
+    n=$(ls "$W"/mail/*.eml 2>/dev/null | wc -l)
+    media_caller recmail recordmail 3500
+    c=$LAST
+    timeout 30 /usr/bin/python3 "$HERE/rtp_tone.py" "$W/recmail.port" "$PH" 1000 4 >"$W/recmail.rtp" 2>&1 ||
+        { WHY="the RTP peer failed"; return 1; }
+    reap $c || { WHY="the call failed"; return 1; }
+    expect "the caller did not hang up first" grep -q caller "$W/recmail.port.bye" || return 1
+    wait_for "$W/serve.log" 10 "recmail@.*app *end *email" || { WHY="the email after the record did not run"; return 1; }
+    m="$W/mail/$((n + 1)).eml"
+    wait_for "$m" 15 "Recording" || { WHY="no e-mail arrived"; return 1; }
+    /usr/bin/python3 - "$m" >"$W/recmail.eml.txt" 2>&1 <<'PY' || { WHY="the mail: $(tail -2 "$W/recmail.eml.txt")"; return 1; }
+import email, io, re, sys, wave
+msg = email.message_from_binary_file(open(sys.argv[1], "rb"))
+secs = float(re.search(r"Recording ([0-9.]+)", msg["Subject"]).group(1))
+att = [p for p in msg.walk() if p.get_filename() and p.get_filename().endswith(".wav")]
+assert len(att) == 1, "no WAV attached"
+w = wave.open(io.BytesIO(att[0].get_payload(decode=True)))
+got = w.getnframes() / w.getframerate()
+print("attachment", got, "s; record_duration", secs)
+assert 2.0 < secs < 4.0 and abs(got - secs) < 0.3, "the attached WAV is not the recording"
+PY
+}
+
 case_busy() { # 486 from the gateway: busy, the caller gets 486
     EVIDENCE="$W/busy.out $W/busy_uas.out $W/serve.log"
     sed 's/@CODE@/486/' "$SC/uac-reject.xml" >"$W/uac-486.xml"
@@ -433,8 +509,9 @@ case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, 
 }
 
 # SIP_CASES="seed fork" runs only those (debugging; KEEP=1 keeps the logs).
-for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye agent_name say record_call busy no_answer gateway_auth gateway_register \
-    registrar seed fork ring_all unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
+for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye agent_name say record_call record_call_pause \
+    busy no_answer gateway_auth gateway_register \
+    registrar seed record_hangup_email fork ring_all unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
     transfer agent_transfer hold_by_caller media load_100 overload shutdown}; do
     run "$c"
 done

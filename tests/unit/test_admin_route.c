@@ -2,7 +2,8 @@
  * (src/admin/admin_route.c): each resource, 404 for any other path (near
  * misses included), 405 with the methods the path takes for a known path
  * and another method, and path parameters (call ids) taken whole, odd
- * bytes and slashes included. */
+ * bytes and slashes included; the queue agent path's two parameters, one
+ * segment each. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,6 +215,41 @@ static void test_editor_and_simulate(void **state)
     assert_int_equal(route("POST", "/simulatex", id, sizeof id), ADMIN_R_NOT_FOUND);
 }
 
+/* POST /queues/NAME/agents/NUMBER: the queue and the agent, one path
+ * segment each; GET /queues beside it. */
+static void test_queues(void **state)
+{
+    (void)state;
+    char id[128];
+    assert_int_equal(route("GET", "/queues", id, sizeof id), ADMIN_R_QUEUES);
+    assert_string_equal(id, "");
+    assert_int_equal(route("HEAD", "/queues", id, sizeof id), ADMIN_R_QUEUES);
+    admin_match m = admin_route("POST", "/queues/support/agents/101");
+    assert_int_equal(m.res, ADMIN_R_QUEUE_AGENT);
+    assert_int_equal(m.param_len, 7);
+    assert_memory_equal(m.param, "support", 7);
+    assert_int_equal(m.param2_len, 3);
+    assert_memory_equal(m.param2, "101", 3);
+    /* a single parameter path has no second one */
+    m = admin_route("GET", "/calls/x");
+    assert_null(m.param2);
+    /* each part is one non-empty segment */
+    static const char *const bad[] = {"/queues//agents/101", "/queues/support/agents/", "/queues/a/b/agents/101",
+                                      "/queues/support/agents/1/2", "/queues/support/agent/101", "/queues/support",
+                                      "/queues/support/agents", "/queues/agents/101"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(route("POST", bad[i], id, sizeof id), ADMIN_R_NOT_FOUND);
+    /* a write only: a GET of it is 405 with Allow: POST */
+    m = admin_route("GET", "/queues/support/agents/101");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_POST);
+    assert_null(m.param2);
+    m = admin_route("POST", "/queues");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET);
+    assert_int_equal(route("GET", "/queues/", id, sizeof id), ADMIN_R_NOT_FOUND);
+}
+
 static void test_not_allowed(void **state)
 {
     (void)state;
@@ -279,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_scenario_and_revisions),
         cmocka_unit_test(test_editor_and_simulate),
+        cmocka_unit_test(test_queues),
         cmocka_unit_test(test_not_allowed),
         cmocka_unit_test(test_conferences),
     };

@@ -363,7 +363,7 @@ static void test_section_errors(void **state)
     expect_diag("t.yaml:7:38: error: ", "expected an e-mail address");
     expect_diag("t.yaml:8:25: error: ", "non-empty list");
     expect_diag("t.yaml:8:31: error: ", "has the name of a user");
-    expect_diag("t.yaml:8:68: error: ", "ring-all, round-robin, longest-idle or random");
+    expect_diag("t.yaml:8:68: error: ", "ring-all, round-robin, longest-idle, random, fewest-calls or linear");
     expect_diag("t.yaml:9:16: error: ", "gateway 't' needs 'uri'");
     expect_diag("t.yaml:9:24: error: ", "auth needs 'username'");
 }

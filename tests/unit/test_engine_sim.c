@@ -189,7 +189,7 @@ static void test_media_ops(void **state)
     op_result played = {0}, missing = {0}, cancelled = {0};
     t->ops->play(t, s.caller, path, false, note_time_cb, &played);
     t->ops->play(t, s.caller, "/nonexistent/prompt.wav", false, op_cb, &missing);
-    tel_op *rec = t->ops->record(t, s.caller, "/tmp/x.wav", 100, true, op_cb, &cancelled);
+    tel_op *rec = t->ops->record(t, s.caller, "/tmp/x.wav", 100, true, 5, op_cb, &cancelled);
     loop_run(l);   /* the recording keeps the loop until 100.25 s (its 0.25 s beep, then 100 s) */
     (void)rec;
     assert_int_equal(played.calls, 1);

@@ -384,12 +384,34 @@ static tel_op *op_tone(tel_driver *t, tel_leg *leg, tel_tone tone, double second
 }
 
 static tel_op *op_record(tel_driver *t, tel_leg *leg, const char *path, double max_seconds,
-                         bool beep, tel_op_done_cb cb, void *arg)
+                         bool beep, double silence, tel_op_done_cb cb, void *arg)
 {
-    (void)path;   /* nothing is written: the simulated caller is silent */
+    (void)path;   /* nothing is written */
+    (void)silence;   /* the simulated caller talks until it hangs up or presses a key */
     sim_driver *d = sim_of(t);
     double secs = max_seconds < d->max_media ? max_seconds : d->max_media;
     tel_op *op = op_start(d, leg, secs + (beep ? TEL_BEEP_SECONDS : 0), cb, arg);
+    op->is_record = true;
+    if (leg->ended)
+        end_recordings(leg);
+    return op;
+}
+
+/* Music plays until cancelled or the leg ends (like a recording). */
+static tel_op *op_music(tel_driver *t, tel_leg *leg, const char *path, tel_op_done_cb cb, void *arg)
+{
+    sim_driver *d = sim_of(t);
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    tel_op *op;
+    if (!f) {
+        op = op_start(d, leg, 0, cb, arg);
+        op->status = -1;
+        snprintf(op->msg, sizeof op->msg, "cannot play music '%s': %s", path, sf_strerror(NULL));
+        return op;
+    }
+    sf_close(f);
+    op = op_start(d, leg, d->max_media, cb, arg);
     op->is_record = true;
     if (leg->ended)
         end_recordings(leg);
@@ -542,6 +564,7 @@ static const tel_driver_ops sim_ops = {
     .play_pcm = op_play_pcm,
     .tap = op_tap,
     .record = op_record,
+    .music = op_music,
     .op_cancel = op_cancel,
     .mix_join = op_mix_join,
     .mix_leave = op_mix_leave,

@@ -15,7 +15,9 @@
  * the leg is answered (the caller's once the call is); dtmf and hangup
  * always do (a party's hangup before answering declines: 603).
  * play/record/tone take their time on the loop: a prompt lasts as long as
- * its WAV file (libsndfile), a recording max_seconds. */
+ * its WAV file (libsndfile), a recording max_seconds (the simulated caller
+ * never falls silent: a recording's silence limit does not end it), music
+ * until it is stopped or the leg ends. Nothing is written to disk. */
 #ifndef TEL_SIM_H
 #define TEL_SIM_H
 

@@ -461,6 +461,13 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
         if (hc && hc->kind == HC_MSG)
             sip_msg_response((struct sip_msg_fork *)hc, nh, status, sip);
         break;
+    case nua_i_subscribe:
+        if (hc || (!flood_refuse(d, nh) && !bad_framing(d, nh, sip, true)))
+            sip_mwi_subscribe(d, nh, hc, status, sip, tags);
+        break;
+    case nua_r_notify:
+        sip_mwi_notify_response(d, hc, status, tags);
+        break;
     case nua_i_options:
         /* Ours to answer (NUTAG_APPL_METHOD), so a flooding source gets 503. */
         if (!flood_refuse(d, nh)) {
@@ -629,10 +636,18 @@ static tel_op *play_pcm_op(tel_driver *td, tel_leg *leg, const int16_t *pcm, siz
 }
 
 static tel_op *record_op(tel_driver *td, tel_leg *leg, const char *path, double max_seconds,
-                         bool beep, tel_op_done_cb cb, void *arg)
+                         bool beep, double silence, tel_op_done_cb cb, void *arg)
 {
     (void)td;
-    return sip_media_record(leg, path, max_seconds, beep, cb, arg);
+    return sip_media_record(leg, path, max_seconds, beep, silence, cb, arg);
+}
+
+static tel_op *music_op(tel_driver *td, tel_leg *leg, const char *path, tel_op_done_cb cb, void *arg)
+{
+    sip_enter(DRV(td));
+    tel_op *op = sip_media_music(leg, path, cb, arg);
+    sip_leave(DRV(td));
+    return op;
 }
 
 static tel_op *tap_op(tel_driver *td, tel_leg *a, tel_leg *b,
@@ -655,6 +670,11 @@ static void mix_leave_op(tel_driver *td, tel_leg *leg)
 {
     (void)td;
     sip_mix_leave(leg);
+}
+
+static void mwi_op(tel_driver *td, const char *user, unsigned n, unsigned o, bool unsolicited)
+{
+    sip_mwi_changed(DRV(td), user, n, o, unsolicited);
 }
 
 static void leg_release_op(tel_driver *td, tel_leg *leg)
@@ -683,6 +703,8 @@ static const tel_driver_ops sip_ops = {
     .play_pcm = play_pcm_op,
     .tap = tap_op,
     .record = record_op,
+    .music = music_op,
+    .mwi = mwi_op,
     .op_cancel = op_cancel_op,
     .mix_join = mix_join_op,
     .mix_leave = mix_leave_op,
@@ -862,7 +884,8 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     nua_set_params(d->nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
                    NUTAG_ENABLEMESSAGE(1),
                    SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER, "
-                                    "MESSAGE"),
+                                    "MESSAGE, SUBSCRIBE"),
+                   NUTAG_ALLOW_EVENTS("message-summary"),
                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("UPDATE"),
                    NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("MESSAGE"),
                    NUTAG_ALLOW("REGISTER"), NUTAG_ALLOW("INFO"), NUTAG_ALLOW("UPDATE"),
@@ -1010,6 +1033,7 @@ static void destroy_op(tel_driver *td)
     sip_media_free_all(d);
     sip_mix_free_all(d);
     sip_msg_free_all(d);
+    sip_mwi_free_all(d);
     while (d->legs) {
         sip_leg *leg = d->legs;
         leg->released = true;

@@ -37,6 +37,7 @@ typedef struct rtp_sess rtp_sess;
 typedef struct sip_registrar sip_registrar;
 typedef struct sip_room sip_room;
 typedef struct sip_mix sip_mix;
+typedef struct sip_sub sip_sub;
 
 /* ---- sip_guard.c: what sofia may do with what the network sends ---- */
 /* On: sofia resolves no names (a Via host, maddr) with a blocking call. */
@@ -133,7 +134,8 @@ struct tel_op *sip_media_tone(sip_leg *leg, tel_tone tone, double seconds,
 struct tel_op *sip_media_play_pcm(sip_leg *leg, const int16_t *pcm, size_t count,
                                   tel_op_done_cb cb, void *arg);
 struct tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, bool beep,
-                                tel_op_done_cb cb, void *arg);
+                                double silence, tel_op_done_cb cb, void *arg);
+struct tel_op *sip_media_music(sip_leg *leg, const char *path, tel_op_done_cb cb, void *arg);
 struct tel_op *sip_media_tap(sip_leg *a, sip_leg *b,
                              void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
                              tel_op_done_cb done, void *arg);
@@ -163,7 +165,7 @@ void sip_mix_tick(sip_driver *d);
 void sip_mix_free_all(sip_driver *d);
 
 /* ---- handles: what a NUA handle's magic points at ---- */
-typedef enum { HC_LEG, HC_FORK, HC_GWREG, HC_MSG } sip_hctx_kind;
+typedef enum { HC_LEG, HC_FORK, HC_GWREG, HC_MSG, HC_SUB } sip_hctx_kind;
 typedef struct sip_hctx {
     sip_hctx_kind kind;
 } sip_hctx;
@@ -215,6 +217,7 @@ struct tel_leg {
     sip_mix *mix;              /* its queue and prompt frame while in a room */
     bool reinvite_busy, reinvite_again;
     struct tel_op *play_op, *rec_op, *tap_op;
+    struct tel_op *music_op;   /* heard instead of the peer (sip_media_music) */
     /* life */
     bool released, sip_done, hangup_raised, we_ended;
     bool trying_raised, ringing_raised, early_raised, reaping;
@@ -272,6 +275,7 @@ struct sip_driver {
     void *shutdown_arg;
     loop_timer *shutdown_timer;
     loop_timer *rtp_watch;     /* the RTP timeout sweep (while legs exist) */
+    sip_sub *subs;             /* message-summary subscriptions and NOTIFYs in flight (sip_mwi.c) */
     /* media ticks */
     struct tel_op *ops;        /* active operations */
     sip_room *rooms;           /* mix rooms with members (sip_mix.c) */
@@ -399,6 +403,15 @@ const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
  * been answered with a 407 challenge, or left unanswered (banned source). */
 bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *sip,
                                const scn_user *u);
+/* The same for a request other than INVITE from U (the user its To names):
+ * 401 with WWW-Authenticate, as for REGISTER (SUBSCRIBE). */
+bool sip_registrar_auth_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, const scn_user *u);
+
+/* ---- sip_mwi.c: message-summary subscriptions and NOTIFY ---- */
+void sip_mwi_subscribe(sip_driver *d, nua_handle_t *nh, sip_hctx *hc, int status, const sip_t *sip, tagi_t tags[]);
+void sip_mwi_notify_response(sip_driver *d, sip_hctx *hc, int status, tagi_t tags[]);
+void sip_mwi_changed(sip_driver *d, const char *user, unsigned n, unsigned o, bool unsolicited);
+void sip_mwi_free_all(sip_driver *d);
 /* SRC failed authentication too often: its requests are ignored. */
 bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src);
 /* Users with a binding that has not expired at NOW, and those bindings. */

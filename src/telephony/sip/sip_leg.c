@@ -282,10 +282,11 @@ void sip_leg_update_relay(sip_leg *leg)
     sip_leg *p = leg->peer;
     if (!p || !leg->rtp || !p->rtp)
         return;
-    /* Legs in a mix hear the mix, not each other directly. */
+    /* Legs in a mix hear the mix, not each other directly; a leg music
+     * plays to hears the music, not its peer. */
     bool on = !leg->room && !p->room;
-    rtp_set_relay(leg->rtp, on ? p->rtp : NULL);
-    rtp_set_relay(p->rtp, on ? leg->rtp : NULL);
+    rtp_set_relay(leg->rtp, on && !p->music_op ? p->rtp : NULL);
+    rtp_set_relay(p->rtp, on && !leg->music_op ? leg->rtp : NULL);
 }
 
 void sip_leg_media_update(sip_leg *leg)

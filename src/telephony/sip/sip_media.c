@@ -1,10 +1,13 @@
 /* sip_media.c — media operations on a leg: play an 8 kHz mono WAV
- * (libsndfile), generate a tone, record what the leg sends to a WAV file.
+ * (libsndfile), generate a tone, record what the leg sends to a WAV file
+ * (until a silence, when asked), play music in a loop over a bridge.
  * Paths arrive resolved and confined by the engine (eng_file_path) and are
  * opened as they are; a recording's missing directories are created.
  * One 20 ms tick for the whole driver drives every active operation; the
  * tick stops when none is left. A bridged (or early-media) leg hears its
- * peer: our own prompts to it are muted meanwhile but keep their time. */
+ * peer: our own prompts to it are muted meanwhile but keep their time;
+ * music is the exception (music on hold): while it plays the leg hears it
+ * and the relay from its peer pauses. */
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -23,7 +26,12 @@
 #define FRAME 160
 #define RATE 8000
 
-typedef enum { OP_PLAY, OP_TONE, OP_RECORD, OP_PCM, OP_TAP } op_kind;
+typedef enum { OP_PLAY, OP_TONE, OP_RECORD, OP_PCM, OP_TAP, OP_MUSIC } op_kind;
+
+/* A 20 ms frame quieter than this (RMS of 16-bit samples) is silence for a
+ * recording's silence limit: line noise and comfort noise stay below it,
+ * speech does not. */
+#define SILENCE_RMS 256
 
 /* A tap's side: what one leg sent since the last tick (at most 200 ms:
  * a side that sends faster than real time loses its oldest samples). */
@@ -48,6 +56,8 @@ struct tel_op {
     long pos, limit;           /* samples produced; limit 0: until cancelled */
     /* record */
     long beep_left, rec_limit, rec_ticks;
+    long silence_limit, quiet;  /* samples; silence_limit 0: no silence end */
+    bool loud;                 /* audio above SILENCE_RMS since the last tick */
     /* pcm: the caller's samples */
     const int16_t *pcm;
     size_t pcm_count, pcm_pos;
@@ -99,6 +109,8 @@ static void unlink_op(tel_op *op)
     if (op->leg) {
         if (op->leg->play_op == op)
             op->leg->play_op = NULL;
+        if (op->leg->music_op == op)
+            op->leg->music_op = NULL;
         if (op->leg->rec_op == op) {
             op->leg->rec_op = NULL;
             audio_update(op->leg);
@@ -115,9 +127,22 @@ static void op_free(tel_op *op)
     free(op);
 }
 
+/* Music stopped on LEG: its peer is heard again, and a hold that made us
+ * send music (sendonly instead of inactive) is passed on as it was. */
+static void music_stopped(sip_leg *leg)
+{
+    if (!leg->peer || leg->state != LEG_UP)
+        return;
+    sip_leg_update_relay(leg);
+    sip_leg_push_mode(leg, sip_leg_hold_mode(leg->peer));
+}
+
 static void complete(tel_op *op, int status, const char *msg, char digit)
 {
+    bool music = op->kind == OP_MUSIC && op->leg && op->leg->music_op == op;
     unlink_op(op);
+    if (music)
+        music_stopped(op->leg);
     tel_op_done_cb cb = op->cb;
     void *arg = op->arg;
     char *m = op->error ? op->error : cr_xstrdup(msg);
@@ -163,6 +188,12 @@ static void out(sip_leg *leg, const int16_t *pcm)
         return;
     if (can_send(leg))
         rtp_send_pcm(leg->rtp, pcm, FRAME);
+}
+
+/* Music goes to a leg with a peer too (music on hold). */
+static bool can_send_music(const sip_leg *leg)
+{
+    return leg->rtp && (leg->state == LEG_UP || leg->state == LEG_EARLY);
 }
 
 /* One 20 ms step; true when the operation is finished. */
@@ -220,7 +251,29 @@ static bool step(tel_op *op)
             return false;
         }
         op->rec_ticks++;
+        if (op->silence_limit > 0) {
+            /* A tick in which nothing loud came (or nothing at all) is quiet. */
+            op->quiet = op->loud ? 0 : op->quiet + FRAME;
+            op->loud = false;
+            if (op->quiet >= op->silence_limit)
+                return true;
+        }
         return op->rec_limit > 0 && op->rec_ticks * FRAME >= op->rec_limit;
+    case OP_MUSIC: {
+        sf_count_t n = sf_read_short(op->sf, pcm, FRAME);
+        if (n < FRAME) {   /* the end: on from the start */
+            sf_seek(op->sf, 0, SEEK_SET);
+            sf_count_t m = sf_read_short(op->sf, pcm + (n > 0 ? n : 0), FRAME - (n > 0 ? n : 0));
+            if (m < 0)
+                m = 0;
+            n = (n > 0 ? n : 0) + m;
+            if (n < FRAME)
+                memset(pcm + n, 0, (size_t)(FRAME - n) * sizeof pcm[0]);
+        }
+        if (can_send_music(leg))
+            rtp_send_pcm(leg->rtp, pcm, FRAME);
+        return false;
+    }
     }
     return true;
 }
@@ -285,6 +338,10 @@ static tel_op *op_new(sip_leg *leg, op_kind kind, tel_op_done_cb cb, void *arg)
         leg->rec_op = op;
     } else if (kind == OP_TAP) {
         /* set up by sip_media_tap */
+    } else if (kind == OP_MUSIC) {
+        if (leg->music_op)
+            complete(leg->music_op, -1, "replaced by other music", 0);
+        leg->music_op = op;
     } else {
         if (leg->play_op)
             complete(leg->play_op, -1, "replaced by another prompt", 0);
@@ -312,6 +369,42 @@ tel_op *sip_media_play(sip_leg *leg, const char *path, bool interruptible, tel_o
         snprintf(msg, sizeof msg, "prompt %s is not an 8 kHz mono WAV (%d Hz, %d channel(s)): convert it, "
                  "e.g. sox IN -r 8000 -c 1 OUT.wav", path, info.samplerate, info.channels);
         op->error = cr_xstrdup(msg);
+    }
+    return op;
+}
+
+/* An 8 kHz mono WAV, or an error message (malloc'd) for it; WHAT names it. */
+static SNDFILE *open_prompt(const char *path, const char *what, char **error)
+{
+    SF_INFO info = {0};
+    char msg[700];
+    SNDFILE *sf = path ? sf_open(path, SFM_READ, &info) : NULL;
+    if (!sf) {
+        snprintf(msg, sizeof msg, "cannot open %s %s: %s", what, path ? path : "(none)", sf_strerror(NULL));
+        *error = cr_xstrdup(msg);
+    } else if ((info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_WAV || info.samplerate != RATE ||
+               info.channels != 1 || info.frames < FRAME) {
+        snprintf(msg, sizeof msg, "%s %s is not an 8 kHz mono WAV of 20 ms or more (%d Hz, %d channel(s)): "
+                 "convert it, e.g. sox IN -r 8000 -c 1 OUT.wav", what, path, info.samplerate, info.channels);
+        *error = cr_xstrdup(msg);
+        sf_close(sf);
+        sf = NULL;
+    }
+    return sf;
+}
+
+tel_op *sip_media_music(sip_leg *leg, const char *path, tel_op_done_cb cb, void *arg)
+{
+    tel_op *op = op_new(leg, OP_MUSIC, cb, arg);
+    if (op->error)
+        return op;
+    op->sf = open_prompt(path, "music", &op->error);
+    if (op->sf && leg->peer) {
+        /* Heard instead of the peer: no relay into LEG, and a hold the
+         * peer made inactive lets our music through. */
+        sip_leg_update_relay(leg);
+        if (leg->local_mode == SDP_INACTIVE)
+            sip_leg_push_mode(leg, SDP_SENDONLY);
     }
     return op;
 }
@@ -361,7 +454,7 @@ static int mkdirs(const char *path)
     return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, bool beep,
+tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, bool beep, double silence,
                          tel_op_done_cb cb, void *arg)
 {
     tel_op *op = op_new(leg, OP_RECORD, cb, arg);
@@ -377,6 +470,7 @@ tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, boo
         op->error = cr_xstrdup(msg);
     }
     op->rec_limit = (long)((max_seconds > 0 ? max_seconds : 3600) * RATE);
+    op->silence_limit = silence > 0 ? (long)(silence * RATE) : 0;
     if (beep) {
         op->f1 = 1000;
         op->beep_left = (long)(TEL_BEEP_SECONDS * RATE);
@@ -412,7 +506,10 @@ void sip_media_cancel(sip_driver *d, tel_op *op)
     (void)d;
     if (!op)
         return;
+    bool music = op->kind == OP_MUSIC && op->leg && op->leg->music_op == op;
     unlink_op(op);
+    if (music)
+        music_stopped(op->leg);
     op_free(op);
 }
 
@@ -439,8 +536,15 @@ void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n)
         sd->n += n;
     }
     tel_op *op = leg->rec_op;
-    if (op && op->sf && op->beep_left <= 0)
+    if (op && op->sf && op->beep_left <= 0) {
         sf_write_short(op->sf, pcm, (sf_count_t)n);
+        if (op->silence_limit > 0 && !op->loud && n > 0) {
+            double sum = 0;
+            for (size_t i = 0; i < n; i++)
+                sum += (double)pcm[i] * pcm[i];
+            op->loud = sqrt(sum / (double)n) > SILENCE_RMS;
+        }
+    }
 }
 
 void sip_media_leg_gone(sip_leg *leg)
@@ -449,6 +553,8 @@ void sip_media_leg_gone(sip_leg *leg)
         complete(leg->tap_op, 0, NULL, 0);
     if (leg->play_op)
         complete(leg->play_op, -1, "hangup", 0);
+    if (leg->music_op)
+        complete(leg->music_op, 0, NULL, 0);
     if (leg->rec_op)
         complete(leg->rec_op, leg->rec_op->error ? -1 : 0, NULL, 0);
 }

@@ -336,3 +336,8 @@ bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *
 {
     return authenticate(r, nh, sip, u, true);
 }
+
+bool sip_registrar_auth_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, const scn_user *u)
+{
+    return authenticate(r, nh, sip, u, false);
+}
