@@ -74,7 +74,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(readable && strcmp(url, "/cdr") == 0);
     if (m.res == ADMIN_R_CALLS)
         check(readable && (strcmp(url, "/calls") == 0 || strcmp(url, "/calls/") == 0));
-    bool post = strcmp(method, "POST") == 0;
     if (m.res == ADMIN_R_SCENARIO)
         check(readable && strcmp(url, "/scenario") == 0);
     if (m.res == ADMIN_R_SCENARIO_PUT)
