@@ -41,6 +41,9 @@ static const route routes[] = {
     {ADMIN_M_POST, "/drain", NULL, ADMIN_R_DRAIN},
     {ADMIN_M_GET, "/cluster", NULL, ADMIN_R_CLUSTER},
     {ADMIN_M_GET, "/cluster/calls", NULL, ADMIN_R_CLUSTER_CALLS},
+    {ADMIN_M_GET, "/phone", NULL, ADMIN_R_PHONE},
+    {ADMIN_M_GET, "/phone/", NULL, ADMIN_R_PHONE},
+    {ADMIN_M_GET, "/phone/", "", ADMIN_R_PHONE},
 };
 
 static unsigned method_bit(const char *m)

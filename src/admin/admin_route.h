@@ -33,6 +33,7 @@ typedef enum admin_resource {
     ADMIN_R_DRAIN,          /* POST /drain */
     ADMIN_R_CLUSTER,        /* GET /cluster */
     ADMIN_R_CLUSTER_CALLS,  /* GET /cluster/calls */
+    ADMIN_R_PHONE,          /* GET /phone, /phone/, /phone/FILE (the browser phone's static files) */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;

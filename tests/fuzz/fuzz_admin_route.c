@@ -57,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               m.param == url + 7 && m.param_len == ul - 7 - tl);
     }
     check((m.param != NULL) == (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE || action ||
-                                (m.res == ADMIN_R_EDITOR && strlen(url) > 8)));
+                                (m.res == ADMIN_R_EDITOR && strlen(url) > 8) ||
+                                (m.res == ADMIN_R_PHONE && strlen(url) > 7)));
     if (m.param)
         check(m.param >= url && m.param + m.param_len <= url + ul && m.param_len > 0);
     if (m.res == ADMIN_R_CALL)
@@ -94,6 +95,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m.res == ADMIN_R_EDITOR)
         check(readable && (strcmp(url, "/editor") == 0 || strcmp(url, "/editor/") == 0 ||
                            (strncmp(url, "/editor/", 8) == 0 && m.param == url + 8)));
+    /* the browser phone: the same below /phone */
+    if (m.res == ADMIN_R_PHONE)
+        check(readable && (strcmp(url, "/phone") == 0 || strcmp(url, "/phone/") == 0 ||
+                           (strncmp(url, "/phone/", 7) == 0 && m.param == url + 7)));
     if (m.res == ADMIN_R_SIMULATE)
         check(post && strcmp(url, "/simulate") == 0);
     /* 405 only for a path some method takes, and never for GET then */
