@@ -7,7 +7,7 @@
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
 #   make bench      benchmarks -> BENCHMARKS.md (QUICK=1 for a short run)
 #   make deb        build/callroute_VERSION_ARCH.deb (debhelper, debian/)
-#   make screenshots  docs/editor/*.png: the editor in headless Chromium
+#   make screenshots  docs/editor/*.png, docs/webphone/*.png: the editor and the phone in headless Chromium
 
 PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd libsystemd libcrypto espeak-ng samplerate
 CC        ?= cc
@@ -80,9 +80,11 @@ $(OBJDIR)/web/editor_assets.o: $(WEB_C)
 
 web: $(WEB_C)
 
-# docs/editor/*.png from a real serve and headless Chromium (tests/editor).
+# docs/editor/*.png from a real serve and headless Chromium (tests/editor);
+# docs/webphone/phone-call.png from tests/webphone (Kamailio, rtpengine).
 screenshots: all
 	sh tests/editor/suite.sh --screenshots docs/editor
+	sh tests/webphone/suite.sh --screenshot docs/webphone/phone-call.png
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
 
