@@ -7,7 +7,7 @@
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
 #   make bench      benchmarks -> BENCHMARKS.md (QUICK=1 for a short run)
 #   make deb        build/callroute_VERSION_ARCH.deb (debhelper, debian/)
-#   make screenshots  docs/editor/*.png: the editor in headless Chromium
+#   make screenshots  docs/editor/*.png, docs/webphone/*.png: the editor and the phone in headless Chromium
 
 PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd libsystemd libcrypto espeak-ng samplerate
 CC        ?= cc
@@ -51,11 +51,12 @@ $(B)/tests/%: tests/unit/%.c $(B)/libcallroute.a
 
 unit: $(B)/callroute $(UNIT_BINS)
 
-# The editor (web/, docs/decisions/editor.md): esbuild bundles it into
-# build/web, and web/build.mjs writes its files as C arrays, compiled into
-# the library (src/admin/editor.c serves them). One bundle for every build
-# flavour. npm ci installs web/package-lock.json's versions. Without Node.js
-# and npm (or with WEB=off) the table is empty and GET /editor/ says so.
+# The editor and the browser phone (web/, docs/decisions/editor.md):
+# esbuild bundles them into build/web, and web/build.mjs writes their files
+# as C arrays, compiled into the library (src/admin/editor.c serves them).
+# One bundle for every build flavour. npm ci installs web/package-lock.json's versions. Without Node.js
+# and npm (or with WEB=off) the tables are empty and GET /editor/ and
+# /phone/ say so.
 WEB       ?= auto
 WEB_OUT   := build/web
 WEB_SRCS  := $(wildcard web/src/*) web/build.mjs web/package.json docs/callroute.schema.json
@@ -70,7 +71,7 @@ else
 WEB_C     := $(WEB_OUT)/editor_assets_none.c
 $(WEB_C):
 	@mkdir -p $(dir $@)
-	printf '#include "admin/editor_assets.h"\nconst admin_editor_asset admin_editor_assets[] = {{0}};\n' >$@
+	printf '#include "admin/editor_assets.h"\nconst admin_editor_asset admin_editor_assets[] = {{0}};\nconst admin_editor_asset admin_phone_assets[] = {{0}};\n' >$@
 endif
 
 $(OBJDIR)/web/editor_assets.o: $(WEB_C)
@@ -79,9 +80,11 @@ $(OBJDIR)/web/editor_assets.o: $(WEB_C)
 
 web: $(WEB_C)
 
-# docs/editor/*.png from a real serve and headless Chromium (tests/editor).
+# docs/editor/*.png from a real serve and headless Chromium (tests/editor);
+# docs/webphone/phone-call.png from tests/webphone (Kamailio, rtpengine).
 screenshots: all
 	sh tests/editor/suite.sh --screenshots docs/editor
+	sh tests/webphone/suite.sh --screenshot docs/webphone/phone-call.png
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
 

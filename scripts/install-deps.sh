@@ -12,7 +12,7 @@ tzdata sip-tester postgresql python3-aiosmtpd python3-pytest
 python3-jsonschema python3-yaml
 debhelper help2man lintian python3-prometheus-client
 chromium fonts-dejavu-core
-kamailio kamailio-postgres-modules"
+kamailio kamailio-postgres-modules kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon openssl"
 
 if [ "${1:-}" = "--bench" ]; then
   PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine"
@@ -40,12 +40,15 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# tests/cluster runs its own Kamailio on loopback ports; the package's
-# service (the default config on port 5060) is not wanted on a build host.
-case " $missing " in
-*" kamailio "*)
-  if command -v systemctl >/dev/null && systemctl is-enabled kamailio >/dev/null 2>&1; then
-    $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
-  fi
-  ;;
-esac
+# tests/cluster and tests/webphone run their own Kamailio and rtpengine on
+# loopback ports; the packages' services (Kamailio's default config on port
+# 5060, rtpengine's on its default ports) are not wanted on a build host.
+for svc in kamailio rtpengine-daemon; do
+  case " $missing " in
+  *" $svc "*)
+    if command -v systemctl >/dev/null && systemctl is-enabled "$svc" >/dev/null 2>&1; then
+      $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    fi
+    ;;
+  esac
+done

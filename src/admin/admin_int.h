@@ -23,7 +23,7 @@ typedef struct admin_raw {
     const char *content_encoding;   /* "gzip" or NULL */
     const char *location;           /* a redirect's target, or NULL */
     bool vary_encoding;             /* another encoding exists: Vary: Accept-Encoding */
-    bool page;                      /* an HTML page: its Content-Security-Policy */
+    const char *csp;                /* an HTML page: its Content-Security-Policy (else NULL) */
 } admin_raw;
 
 /* One HTTP request, from its first byte to its answer. A handler answers
@@ -122,8 +122,18 @@ void admin_get_health(admin_req *r);
 void admin_get_refused(admin_req *r);
 /* cdr.c */
 void admin_get_cdr(admin_req *r);
-/* editor.c: the editor's static files */
+/* editor.c: the editor's static files; a page of files compiled into the
+ * binary (editor_assets.h) served under PATH/ */
+typedef struct admin_page {
+    const struct admin_editor_asset *files;
+    const char *path, *slashed;     /* "/editor" and "/editor/" */
+    const char *what;               /* "editor", for the messages */
+    const char *csp;                /* index.html's Content-Security-Policy */
+} admin_page;
+void admin_serve_page(admin_req *r, const admin_page *pg);
 void admin_get_editor(admin_req *r);
+/* phone.c: the browser phone's static files */
+void admin_get_phone(admin_req *r);
 /* simulate.c: one call of a scenario text on the simulator */
 void admin_simulate(admin_req *r);
 /* scenario.c: the scenario file and its revisions */

@@ -50,6 +50,9 @@ static const route routes[] = {
     {ADMIN_M_DELETE, "/conferences/", "/members/*", ADMIN_R_CONF_KICK},
     {ADMIN_M_GET, "/queues", NULL, ADMIN_R_QUEUES},
     {ADMIN_M_POST, "/queues/", "/agents/*", ADMIN_R_QUEUE_AGENT},
+    {ADMIN_M_GET, "/phone", NULL, ADMIN_R_PHONE},
+    {ADMIN_M_GET, "/phone/", NULL, ADMIN_R_PHONE},
+    {ADMIN_M_GET, "/phone/", "", ADMIN_R_PHONE},
 };
 
 static unsigned method_bit(const char *m)

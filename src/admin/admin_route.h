@@ -38,6 +38,7 @@ typedef enum admin_resource {
     ADMIN_R_CONF_KICK,      /* DELETE /conferences/ROOM/members/ID */
     ADMIN_R_QUEUES,         /* GET /queues */
     ADMIN_R_QUEUE_AGENT,    /* POST /queues/NAME/agents/NUMBER */
+    ADMIN_R_PHONE,          /* GET /phone, /phone/, /phone/FILE (the browser phone's static files) */
     ADMIN_R_NOT_FOUND,      /* 404: no resource has this path */
     ADMIN_R_NOT_ALLOWED,    /* 405: the path is known, the method is not */
 } admin_resource;

@@ -1,8 +1,9 @@
-/* editor_assets.h — the editor's files (web/, bundled by esbuild) as they
- * are compiled into the binary: web/build.mjs writes build/web/
- * editor_assets.c with one entry per file, so the packaged binary serves
- * the editor with no directory to find at run time. Built without Node.js,
- * the table is empty (the Makefile writes that one). */
+/* editor_assets.h — the editor's and the browser phone's files (web/,
+ * bundled by esbuild) as they are compiled into the binary: web/build.mjs
+ * writes build/web/editor_assets.c with one table per page, one entry per
+ * file, so the packaged binary serves them with no directory to find at
+ * run time. Built without Node.js, the tables are empty (the Makefile
+ * writes those). */
 #ifndef ADMIN_EDITOR_ASSETS_H
 #define ADMIN_EDITOR_ASSETS_H
 
@@ -19,7 +20,8 @@ typedef struct admin_editor_asset {
     bool immutable;                /* its name holds its hash: cached for good */
 } admin_editor_asset;
 
-/* Ends with an entry whose name is NULL. */
-extern const admin_editor_asset admin_editor_assets[];
+/* Each ends with an entry whose name is NULL. */
+extern const admin_editor_asset admin_editor_assets[];   /* GET /editor/ */
+extern const admin_editor_asset admin_phone_assets[];    /* GET /phone/ */
 
 #endif

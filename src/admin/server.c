@@ -112,12 +112,6 @@ void admin_reply_stream(admin_req *r, struct MHD_Response *resp, void (*gone)(ad
     r->op = op;
 }
 
-/* The editor's page runs only its own scripts and talks only to this
- * server; no other site may frame it. */
-#define EDITOR_CSP                                                                                     \
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " \
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-
 static enum MHD_Result send_raw(admin_req *r)
 {
     const admin_raw *w = &r->raw;
@@ -133,8 +127,8 @@ static enum MHD_Result send_raw(admin_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     if (w->location)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, w->location);
-    if (w->page) {
-        MHD_add_response_header(resp, "Content-Security-Policy", EDITOR_CSP);
+    if (w->csp) {
+        MHD_add_response_header(resp, "Content-Security-Policy", w->csp);
         MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     }
     if (r->etag[0])
@@ -322,6 +316,9 @@ static void dispatch(admin_req *r)
     case ADMIN_R_EDITOR:
         admin_get_editor(r);
         return;
+    case ADMIN_R_PHONE:
+        admin_get_phone(r);
+        return;
     case ADMIN_R_SIMULATE:
         admin_simulate(r);
         return;
@@ -393,12 +390,13 @@ static enum MHD_Result request_cb(void *arg, struct MHD_Connection *conn, const 
     char *param2 = m.param2 ? cr_xstrndup(m.param2, m.param2_len) : NULL;
     r->param = param;
     r->param2 = param2;
-    /* The editor's files are public code, no data: a browser cannot send
-     * the token with a page load, so on a listener that is not loopback
-     * they need none; what the editor then asks for does. */
+    /* The editor's and the phone's files are public code, no data: a
+     * browser cannot send the token with a page load, so on a listener
+     * that is not loopback they need none; what the editor then asks for
+     * does (the phone asks this server nothing). */
     if (r->too_large)
         admin_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over 1 MB", NULL);
-    else if (m.res == ADMIN_R_EDITOR || authorized(r))
+    else if (m.res == ADMIN_R_EDITOR || m.res == ADMIN_R_PHONE || authorized(r))
         dispatch(r);
     r->param = NULL;   /* handlers that go on keep their own copy */
     r->param2 = NULL;

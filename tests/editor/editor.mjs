@@ -165,6 +165,29 @@ async function main() {
   });
   await shot('editor-route');
 
+  await run('call_this_flow', async () => {
+    // from-provider takes calls from the trunk: the browser phone (a user)
+    // cannot reach it, and the button says why
+    await page.click('#call-flow');
+    await page.locator('.modal').waitFor();
+    const why = await page.locator('.modal').innerText();
+    expect(why.includes('from_gateway') && why.includes('from_user'), `the explanation: ${why}`);
+    await page.click('.modal button:not([data-value="open"])');
+    await until(async () => !(await page.locator('.modal').count()), 'the dialog closed');
+    // internal (from_user, called_number pattern _1XX): the phone opens
+    // in another tab with a number the pattern takes
+    await page.click('#routes li[data-name="internal"]');
+    const [popup] = await Promise.all([page.context().waitForEvent('page'), page.click('#call-flow')]);
+    await popup.waitForLoadState();
+    expect(new URL(popup.url()).pathname === '/phone/', `opened ${popup.url()}`);
+    expect(new URL(popup.url()).searchParams.get('to') === '100', `opened ${popup.url()}`);
+    await until(() => popup.locator('#number').count(), 'the phone page');
+    expect(await popup.inputValue('#number') === '100', 'the number is not filled in on the phone page');
+    await popup.close();
+    await page.click('#routes li[data-name="from-provider"]');
+    await until(() => page.locator('g.sqd-type-dial[data-step-id]').count(), 'back on from-provider');
+  });
+
   let eventId;
   let emailId;
   await run('add_event_with_email', async () => {

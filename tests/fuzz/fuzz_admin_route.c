@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool agent = m.res == ADMIN_R_QUEUE_AGENT;
     check((m.param != NULL) ==
           (m.res == ADMIN_R_CALL || m.res == ADMIN_R_REVISION || m.res == ADMIN_R_RESTORE || action || member || agent ||
-           (m.res == ADMIN_R_EDITOR && strlen(url) > 8)));
+           (m.res == ADMIN_R_EDITOR && strlen(url) > 8) || (m.res == ADMIN_R_PHONE && strlen(url) > 7)));
     check((m.param2 != NULL) == (member || agent));
     if (member) {
         /* /conferences/ROOM/members/ID: ROOM and ID inside the URL, non-empty, no '/' */
@@ -117,6 +117,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m.res == ADMIN_R_EDITOR)
         check(readable && (strcmp(url, "/editor") == 0 || strcmp(url, "/editor/") == 0 ||
                            (strncmp(url, "/editor/", 8) == 0 && m.param == url + 8)));
+    /* the browser phone: the same below /phone */
+    if (m.res == ADMIN_R_PHONE)
+        check(readable && (strcmp(url, "/phone") == 0 || strcmp(url, "/phone/") == 0 ||
+                           (strncmp(url, "/phone/", 7) == 0 && m.param == url + 7)));
     if (m.res == ADMIN_R_SIMULATE)
         check(post && strcmp(url, "/simulate") == 0);
     /* 405 only for a path some method takes, and never for GET then */

@@ -180,7 +180,7 @@ static void test_scenario_and_revisions(void **state)
     assert_int_equal(route("POST", "/reload/", id, sizeof id), ADMIN_R_NOT_FOUND);
 }
 
-static void test_editor_and_simulate(void **state)
+static void test_editor_phone_and_simulate(void **state)
 {
     (void)state;
     char id[128];
@@ -205,6 +205,20 @@ static void test_editor_and_simulate(void **state)
     assert_int_equal(m.allow, ADMIN_M_GET);
     m = admin_route("PUT", "/editor");
     assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+
+    /* the browser phone's page, the same way below /phone */
+    assert_int_equal(route("GET", "/phone", id, sizeof id), ADMIN_R_PHONE);
+    assert_string_equal(id, "");
+    assert_int_equal(route("HEAD", "/phone/", id, sizeof id), ADMIN_R_PHONE);
+    assert_string_equal(id, "");
+    assert_int_equal(route("GET", "/phone/phone-XYZ789.js", id, sizeof id), ADMIN_R_PHONE);
+    assert_string_equal(id, "phone-XYZ789.js");
+    assert_int_equal(route("GET", "/phone/../editor/", id, sizeof id), ADMIN_R_PHONE);
+    assert_string_equal(id, "../editor/");
+    assert_int_equal(route("GET", "/phones", id, sizeof id), ADMIN_R_NOT_FOUND);
+    m = admin_route("POST", "/phone/");
+    assert_int_equal(m.res, ADMIN_R_NOT_ALLOWED);
+    assert_int_equal(m.allow, ADMIN_M_GET);
 
     assert_int_equal(route("POST", "/simulate", id, sizeof id), ADMIN_R_SIMULATE);
     assert_string_equal(id, "");
@@ -314,7 +328,7 @@ int main(void)
         cmocka_unit_test(test_control),
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_scenario_and_revisions),
-        cmocka_unit_test(test_editor_and_simulate),
+        cmocka_unit_test(test_editor_phone_and_simulate),
         cmocka_unit_test(test_queues),
         cmocka_unit_test(test_not_allowed),
         cmocka_unit_test(test_conferences),

@@ -19,6 +19,7 @@ import { TextView } from './textview.js';
 import { foldTrace, paint } from './trace.js';
 import { TracePanel } from './tracepanel.js';
 import { diffView } from './diff.js';
+import { dialTarget } from './callflow.js';
 
 const S = {
   doc: null, text: '', base: '', revision: 0, file: '',
@@ -44,6 +45,7 @@ function layout() {
   el.paste = h('button', { id: 'paste', title: 'Paste after the selected action (Ctrl+V)', onclick: pasteStep }, 'Paste');
   el.tokenBtn = h('button', { id: 'token', onclick: askToken }, 'Token');
   el.deploy = h('button', { id: 'deploy', class: 'primary', onclick: deploy }, 'Deploy');
+  el.callFlow = h('button', { id: 'call-flow', onclick: callFlow }, 'Call this flow');
   el.routes = h('ul', { class: 'flow-list', id: 'routes' });
   el.scenarios = h('ul', { class: 'flow-list', id: 'scenarios' });
   el.sections = h('ul', { class: 'flow-list', id: 'sections' });
@@ -72,7 +74,7 @@ function layout() {
     h('div', { class: 'tab-bodies' }, tabs.map((t) => t.body)));
   document.getElementById('app').replaceWith(h('div', { class: 'app', id: 'app' },
     h('header', { class: 'top' }, h('b', { class: 'brand' }, 'callroute'), el.flowTitle,
-      h('span', { class: 'tools' }, el.undo, el.redo, el.copy, el.paste), h('span', { class: 'grow' }),
+      h('span', { class: 'tools' }, el.undo, el.redo, el.copy, el.paste, el.callFlow), h('span', { class: 'grow' }),
       el.status, el.revision, el.tokenBtn, el.deploy),
     el.banner,
     h('div', { class: 'main' },
@@ -185,6 +187,23 @@ function renderToolbar() {
   el.deploy.disabled = !!S.viewing;
   el.tokenBtn.textContent = token.get() ? 'Token ✓' : 'Token';
   el.revision.textContent = S.revision ? `revision ${S.revision}${S.text !== S.base ? ' · edited' : ''}` : '';
+  const t = dialTarget(S.flows, S.section ? null : flow());
+  el.callFlow.title = t.why || `open the browser phone (/phone/) with ${t.number || 'no number'} to dial${t.note ? `: ${t.note}` : ''}`;
+}
+
+// "Call this flow": the browser phone in another tab, the flow's number
+// filled in (callflow.js says which); or why there is none. A call runs the
+// deployed revision, not the text being edited.
+async function callFlow() {
+  const t = dialTarget(S.flows, S.section ? null : flow());
+  const edited = S.text !== S.base ? 'The phone calls the deployed revision: deploy your edits first to try them.' : '';
+  const open = () => window.open(`../phone/${t.number ? `?to=${encodeURIComponent(t.number)}` : ''}`, 'callroute-phone');
+  if (t.number !== undefined && !t.note && !edited) return open();
+  const body = h('div', { class: 'call-flow-why' },
+    t.why ? h('p', {}, `Nothing to dial: ${t.why}.`) : h('p', {}, t.number ? `The phone will dial ${t.number}.` : 'The phone opens with no number.'),
+    t.note ? h('p', {}, `${t.note}.`) : null, edited ? h('p', {}, edited) : null);
+  if (await dialog('Call this flow', body, [{ label: 'Close', value: null },
+    { label: 'Open the phone', value: 'open', primary: !t.why }]) === 'open') open();
 }
 
 const flow = () => S.flows.find((f) => f.id === S.flowId);
@@ -318,6 +337,7 @@ function openFlow(id) {
   S.section = null;
   S.flowId = id;
   renderSide();
+  renderToolbar();
   mountFlow();
 }
 
