@@ -11,7 +11,7 @@ libsystemd-dev libssl-dev
 tzdata sip-tester postgresql python3-aiosmtpd python3-pytest
 python3-jsonschema python3-yaml
 debhelper help2man lintian python3-prometheus-client
-chromium fonts-dejavu-core
+chromium firefox-esr fonts-dejavu-core
 kamailio kamailio-postgres-modules kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon openssl"
 
 if [ "${1:-}" = "--bench" ]; then
