@@ -332,6 +332,36 @@ async function main() {
     expect(t.includes('strand 1') && t.includes('main') && /result: (error|ok|timeout)/.test(t) && t.includes('dial_status'), `details: ${t}`);
   });
 
+  await run('live_call_follows_events', async () => {
+    // a call still up: picked from the list, its trace goes on through
+    // GET /events — the voicemail scenario runs while the caller holds on,
+    // and its end arrives when the caller hangs up
+    const msg = join(WORK, 'live.msg');
+    const call = sipp([`127.0.0.1:${SIP}`, '-sn', 'uac', '-s', '556', '-m', '1', '-d', '5000', '-i', '127.0.0.1', '-p', UAC,
+      '-nostdin', '-timeout', '25', '-timeout_error', '-cid_str', '%u-%p-live@%s', '-trace_msg', '-message_file', msg]);
+    const liveId = await until(async () => {
+      const c = ((await api('GET', '/calls')).data.calls || []).find((x) => x.call_id.includes('-live@'));
+      return c && c.call_id;
+    }, 'the call among the live ones');
+    await page.click('#tab-calls');
+    await page.click('#refresh-calls');
+    await until(() => page.locator(`#call-list li.live[data-call="${liveId}"]`).count(), 'the live call in the list');
+    await page.locator(`#call-list li[data-call="${liveId}"]`).click();
+    await until(async () => (await page.locator('#calls-tab .trace-head').textContent()).includes('● live'), 'the trace marked live');
+    // the view follows the call into the voicemail scenario, whose wait runs
+    const wait = await until(() => stepIdOf('wait'), 'the voicemail flow shown');
+    await until(() => page.locator(`g[data-step-id="${wait}"].cr-running`).count(), 'the wait running');
+    // the hang-up comes in through the event stream, not a reload
+    const r = await call;
+    expect(r.ok, `sipp failed: ${r.out.slice(-400)}`);
+    await until(async () => !(await page.locator('#calls-tab .trace-head').textContent()).includes('● live'), 'the trace no longer live', 15000);
+    const head = await page.locator('#calls-tab .trace-head').textContent();
+    expect(head.includes('caller normal'), `head after the hang-up: ${head}`);
+    await until(() => page.locator(`g[data-step-id="${wait}"].cr-cancelled`).count(), 'the wait ended cancelled');
+    const records = await page.locator('#calls-tab .records li').allTextContents();
+    expect(records.some((x) => x.includes('hangup by caller')), `records: ${records.slice(-8)}`);
+  });
+
   await run('try_it', async () => {
     await page.click('#tab-try');
     await page.fill('#try-from', '100');
