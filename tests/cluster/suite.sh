@@ -11,6 +11,10 @@
 #              node) is reached by calls that land on either node
 #   revision   PUT /scenario on node 1: node 2 runs it within a second
 #   cluster    GET /cluster and GET /cluster/calls on one node list both
+#   queues     an agent paused through node 1's API is paused on node 2
+#              within the deadline, and a queue call to node 2 gets
+#              no_agents; unpaused, a caller waiting on node 2 counts in
+#              node 1's GET /cluster/queues
 #   kill       node 2 killed (-9): new calls all go to node 1 within the
 #              probe interval; only calls node 2 held are lost
 #   drain      serve --drain on node 1 with live calls: they finish, new
@@ -235,6 +239,50 @@ case_cluster() {
     reap "$LAST"
 }
 
+# queue_on NODE FILE PYTHON: GET /queues on NODE (into FILE.json) answers
+# and PYTHON holds over `q`, its queue support
+queue_on() {
+    [ "$(fetch GET "$1" /queues "$2")" = 200 ] &&
+        jq_py "$W/$2.json" "[q for q in j['queues'] if q['name'] == 'support' and ($3)]"
+}
+
+case_queues() {
+    EVIDENCE="$W/n1.log $W/n2.log $W/fetch.err $W/q2.json $W/cq.json $W/noag.out $W/wait.out"
+    # The agent starts available on both nodes (the definition lists it).
+    queue_on 2 q2 "q['agents'][0]['state'] == 'available'" || { WHY="agent 102 is not available on node 2"; return 1; }
+    printf '{"state":"paused","reason":"lunch"}' >"$W/pause.body"
+    printf '{"state":"available"}' >"$W/unpause.body"
+    [ "$(fetch POST 1 /queues/support/agents/102 pause "$W/pause.body")" = 200 ] ||
+        { WHY="POST /queues/support/agents/102 on node 1"; return 1; }
+    t0=$(date +%s%N)
+    until_true 2 queue_on 2 q2 "q['agents'][0]['state'] == 'paused' and q['agents'][0].get('reason') == 'lunch'" ||
+        { WHY="node 2 does not show agent 102 paused (lunch) within 2 s"; return 1; }
+    echo "    node 2 has the pause after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    [ "$(psql_q "SELECT state || '/' || reason || '/' || node FROM callroute_agents WHERE queue = 'support' AND agent = '102'")" = "paused/lunch/cr1" ] ||
+        { WHY="callroute_agents does not hold the pause made on node 1"; return 1; }
+    # A queue call to node 2: nobody to take it (the queue answers, then
+    # leaves at once: refused, no_agents), and callroute hangs up.
+    timeout 30 sipp 127.0.0.1:"$N2" -sf "$SC/uac-wait-bye.xml" -s queue -m 1 -i 127.0.0.1 -p "$UAC" -nostdin         -timeout 20 >"$W/noag.out" 2>&1 || { WHY="the queue call to node 2 was not ended by callroute"; return 1; }
+    queue_on 2 q2 "q['refused'] == 1 and q['waiting'] == 0" ||
+        { WHY="node 2's queue did not refuse the call (no_agents)"; return 1; }
+    # Unpaused through node 1 too; a caller then waits on node 2 (102's
+    # phone is not registered: each offer fails, the caller stays).
+    [ "$(fetch POST 1 /queues/support/agents/102 unpause "$W/unpause.body")" = 200 ] ||
+        { WHY="unpausing 102 on node 1"; return 1; }
+    until_true 2 queue_on 2 q2 "q['agents'][0]['state'] == 'available'" ||
+        { WHY="node 2 does not show agent 102 available again within 2 s"; return 1; }
+    timeout 60 sipp 127.0.0.1:"$N2" -sf "$HERE/uac-rr.xml" -s queue -m 1 -d 8000 -i 127.0.0.1 -p "$UAC" -nostdin         -timeout 40 >"$W/wait.out" 2>&1 &
+    WAITER=$!
+    BG="$BG $WAITER"
+    until_true 5 sh -c "[ \"\$(FETCH_TOKEN=$TOKEN /usr/bin/python3 $ROOT/tests/admin/fetch.py GET http://127.0.0.1:$A1/cluster/queues $W/cq.json)\" = 200 ] && /usr/bin/python3 -c 'import json,sys; q=[q for q in json.load(open(sys.argv[1]))[\"queues\"] if q[\"name\"] == \"support\"][0]; sys.exit(0 if q[\"waiting\"] == 1 else 1)' $W/cq.json" ||
+        { WHY="node 1's GET /cluster/queues does not count the caller waiting on node 2"; return 1; }
+    jq_py "$W/cq.json" "[(n['node'], n['waiting']) for n in j['queues'][0]['nodes']] == [('cr1', 0), ('cr2', 1)] and j['queues'][0]['refused'] == 1 and j['queues'][0]['longest_wait'] >= 0" ||
+        { WHY="GET /cluster/queues' per-node figures are not cr1 0, cr2 1 waiting (and cr2's refusal)"; return 1; }
+    reap "$WAITER" || { WHY="the waiting caller's call failed"; return 1; }
+    queue_on 2 q2 "q['waiting'] == 0 and q['abandoned'] == 1" ||
+        { WHY="node 2 does not count the waiting caller abandoned after its hangup"; return 1; }
+}
+
 case_kill() {
     EVIDENCE="$W/before.out $W/after.out $W/kam.log"
     calls before 1000 10 10 3000
@@ -295,6 +343,7 @@ run spread
 run phone
 run revision
 run cluster
+run queues
 run kill
 run drain
 for n in 1 2; do
