@@ -15,6 +15,9 @@
 #              within the deadline, and a queue call to node 2 gets
 #              no_agents; unpaused, a caller waiting on node 2 counts in
 #              node 1's GET /cluster/queues
+#   busy       the agent's phone rings for a call on node 1: node 2 shows it
+#              busy, and a caller waiting in the queue on node 2 is not
+#              offered to it (its phone gets one INVITE only)
 #   kill       node 2 killed (-9): new calls all go to node 1 within the
 #              probe interval; only calls node 2 held are lost
 #   drain      serve --drain on node 1 with live calls: they finish, new
@@ -283,6 +286,41 @@ case_queues() {
         { WHY="node 2 does not count the waiting caller abandoned after its hangup"; return 1; }
 }
 
+case_busy() {
+    EVIDENCE="$W/n1.log $W/n2.log $W/agent.out $W/agent-msg.log $W/ring.out $W/qwait.out $W/fetch.err $W/q2.json"
+    timeout 60 sipp -sf "$SC/uas-noanswer.xml" -i 127.0.0.1 -p "$PHONE" -nostdin -timeout 50 -m 1 \
+        -trace_msg -message_file "$W/agent-msg.log" >"$W/agent.out" 2>&1 &
+    AG=$!
+    BG="$BG $AG"
+    PEERS="$PEERS $AG"
+    wait_port "$PHONE"
+    sed "s/@FINAL@/200/" "$SC/register.xml" >"$W/register.xml"
+    timeout 30 sipp 127.0.0.1:"$KAM" -sf "$W/register.xml" -i 127.0.0.1 -p "$REG" -m 1 -nostdin -timeout 20 \
+        -key user 102 -key contact_port "$PHONE" -key expires 600 -au 102 -ap secret102 >"$W/reg102.out" 2>&1 ||
+        { WHY="102's REGISTER through Kamailio did not get 200"; return 1; }
+    # A call on node 1 rings 102 (and gives up after 10 s).
+    sed 's/milliseconds="300"/milliseconds="10000"/' "$SC/uac-cancel.xml" >"$W/uac-cancel-late.xml"
+    timeout 40 sipp 127.0.0.1:"$N1" -sf "$W/uac-cancel-late.xml" -s 102 -m 1 -i 127.0.0.1 -p "$UAC" -nostdin \
+        -timeout 30 >"$W/ring.out" 2>&1 &
+    RING=$!
+    BG="$BG $RING"
+    t0=$(date +%s%N)
+    until_true 4 queue_on 2 q2 "q['agents'][0]['state'] == 'busy'" ||
+        { WHY="node 2 does not show 102 busy while it rings for node 1"; return 1; }
+    echo "    node 2 sees 102 busy after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    # A caller waits 3 s in the queue on node 2: 102 is the only agent, and
+    # is not offered it.
+    timeout 30 sipp 127.0.0.1:"$N2" -sf "$HERE/uac-rr.xml" -s queue -m 1 -d 3000 -i 127.0.0.1 -p "$UAC2" -nostdin \
+        -timeout 20 >"$W/qwait.out" 2>&1 || { WHY="the queue caller on node 2 failed"; return 1; }
+    [ "$(fetch GET 1 /cluster/queues cq2)" = 200 ] &&
+        jq_py "$W/cq2.json" "j['queues'][0]['agents'][0]['state'] == 'busy' and j['queues'][0]['agents'][0]['states'] == {'cr1': 'busy', 'cr2': 'busy'}" ||
+        { WHY="GET /cluster/queues does not show 102 busy on both nodes"; return 1; }
+    reap "$RING" || { WHY="the ringing call on node 1 did not end with its CANCEL"; return 1; }
+    reap "$AG"
+    n=$(grep -c '^INVITE sip:' "$W/agent-msg.log")
+    expect "102's phone got $n INVITEs (node 2's queue offered the call while 102 rang for node 1)" [ "$n" = 1 ]
+}
+
 case_kill() {
     EVIDENCE="$W/before.out $W/after.out $W/kam.log"
     calls before 1000 10 10 3000
@@ -344,6 +382,7 @@ run phone
 run revision
 run cluster
 run queues
+run busy
 run kill
 run drain
 for n in 1 2; do
