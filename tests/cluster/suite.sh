@@ -39,10 +39,10 @@ if ! command -v kamailio >/dev/null || [ ! -f /usr/lib/x86_64-linux-gnu/kamailio
 fi
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 9)
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 11)
 KAM=$1 N1=$2 N2=$3 A1=$4 A2=$5 UAC=$6 REG=$7 PHONE=$8 UAC2=$9
 shift 9
-RTP=$1
+AGENT=$1 REG2=$2 RTP=$3
 TOKEN=cluster-test-token-0123456789
 export CALLROUTE_ADMIN_TOKEN=$TOKEN
 PING=1   # ds_ping_interval, seconds
@@ -287,16 +287,16 @@ case_queues() {
 }
 
 case_busy() {
-    EVIDENCE="$W/n1.log $W/n2.log $W/agent.out $W/agent-msg.log $W/ring.out $W/qwait.out $W/fetch.err $W/q2.json"
-    timeout 60 sipp -sf "$SC/uas-noanswer.xml" -i 127.0.0.1 -p "$PHONE" -nostdin -timeout 50 -m 1 \
+    EVIDENCE="$W/reg102.out $W/kam.log $W/n1.log $W/n2.log $W/agent.out $W/agent-msg.log $W/ring.out $W/qwait.out $W/fetch.err $W/q2.json"
+    timeout 60 sipp -sf "$SC/uas-noanswer.xml" -i 127.0.0.1 -p "$AGENT" -nostdin -timeout 50 -m 1 \
         -trace_msg -message_file "$W/agent-msg.log" >"$W/agent.out" 2>&1 &
     AG=$!
     BG="$BG $AG"
     PEERS="$PEERS $AG"
-    wait_port "$PHONE"
+    wait_port "$AGENT"
     sed "s/@FINAL@/200/" "$SC/register.xml" >"$W/register.xml"
-    timeout 30 sipp 127.0.0.1:"$KAM" -sf "$W/register.xml" -i 127.0.0.1 -p "$REG" -m 1 -nostdin -timeout 20 \
-        -key user 102 -key contact_port "$PHONE" -key expires 600 -au 102 -ap secret102 >"$W/reg102.out" 2>&1 ||
+    timeout 30 sipp 127.0.0.1:"$KAM" -sf "$W/register.xml" -i 127.0.0.1 -p "$REG2" -m 1 -nostdin -timeout 20 \
+        -key user 102 -key contact_port "$AGENT" -key expires 600 -au 102 -ap secret102 >"$W/reg102.out" 2>&1 ||
         { WHY="102's REGISTER through Kamailio did not get 200"; return 1; }
     # A call on node 1 rings 102 (and gives up after 10 s).
     sed 's/milliseconds="300"/milliseconds="10000"/' "$SC/uac-cancel.xml" >"$W/uac-cancel-late.xml"
