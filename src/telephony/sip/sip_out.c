@@ -196,7 +196,12 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     char sdp[768];
     sip_leg_sdp(leg, sdp, sizeof sdp, true);
     for (sip_fork *f = leg->forks; f; f = f->next) {
-        f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
+        /* A phone registered over TLS is reached over its connection. */
+        char hop[128];
+        bool via_conn = req->kind == TEL_DIAL_USER && !d->have_proxy &&
+                        sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
+        f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
+                           TAG_IF(via_conn, NUTAG_PROXY(hop)), TAG_END());
         if (!f->nh) {
             f->failed = f->terminated = true;
             leg->forks_failed++;
