@@ -169,50 +169,187 @@ unsigned sip_tls_policy(const scn_tls_settings *t)
 
 /* ---- sofia's TLS complaints as our log lines ---- */
 
-static struct sip_driver *log_driver;
-static bool log_echo;   /* CALLROUTE_SOFIA_DEBUG: sofia's whole trace to stderr, as before */
+/* What one line of sofia's transport log (level 5 and below: connections
+ * opened and closed, handshakes failed; nothing per message) says. */
+sip_tls_log_kind sip_tls_log_parse(const char *line, unsigned long *tp, char *addr, size_t an, char *reason,
+                                   size_t rn)
+{
+    static const struct {
+        const char *prefix, *marker;
+        sip_tls_log_kind kind;
+    } forms[] = {
+        {"tport_tls_connect(", "): connecting to tls/", SIP_TLS_LOG_CONNECT},
+        {"tport_tls_accept(", "): new connection from tls/", SIP_TLS_LOG_ACCEPT},
+        {"tls_connect(", "): TLS setup failed (", SIP_TLS_LOG_SETUP_FAILED},
+        {"tport_close(", "): tls/", SIP_TLS_LOG_CLOSE},
+    };
+    sip_tls_log_kind kind = SIP_TLS_LOG_OTHER;
+    addr[0] = reason[0] = '\0';
+    *tp = 0;
+    const char *err = strstr(line, "err ");
+    if (err && line + 2 <= err && strspn(line, " ") == (size_t)(err - line)) {
+        /* "  err 20:unable to get local issuer certificate" */
+        const char *colon = strchr(err, ':');
+        if (colon) {
+            snprintf(reason, rn, "%s", colon + 1);
+            reason[strcspn(reason, "\r\n")] = '\0';
+            kind = SIP_TLS_LOG_CERT_ERROR;
+        }
+        return kind;
+    }
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        size_t pl = strlen(forms[i].prefix);
+        if (strncmp(line, forms[i].prefix, pl) != 0)
+            continue;
+        char *end;
+        unsigned long p = strtoul(line + pl, &end, 16);
+        if (strncmp(end, forms[i].marker, strlen(forms[i].marker)) != 0)
+            continue;
+        const char *rest = end + strlen(forms[i].marker);
+        *tp = p;
+        kind = forms[i].kind;
+        if (kind == SIP_TLS_LOG_SETUP_FAILED) {
+            snprintf(reason, rn, "%s", rest);
+            char *close = strrchr(reason, ')');
+            if (close)
+                *close = '\0';
+        } else {
+            /* "127.0.0.1:47083/sips" (connect: "127.0.0.1:47083/sips" too) */
+            snprintf(addr, an, "%s", rest);
+            addr[strcspn(addr, "/\r\n")] = '\0';
+        }
+        return kind;
+    }
+    return kind;
+}
 
-/* sofia writes a line in pieces; what it logs about a refused handshake
- * may hold the peer's certificate subject: kept printable and short. */
+#define TLS_TRACKED 32
+
+static struct {
+    struct sip_driver *d;
+    bool echo;                 /* CALLROUTE_SOFIA_DEBUG: sofia's whole trace to stderr, as before */
+    unsigned long outgoing[TLS_TRACKED];   /* connections we opened, handshake not yet seen through */
+    size_t next_out;
+    unsigned long setup_failed;            /* the connection whose handshake just failed */
+    char setup_reason[128];
+    char cert_reason[128];                 /* the last certificate error, for the next close */
+    char failed[8][64];                    /* peers (HOST:PORT) whose handshake of ours failed */
+    size_t failed_count;
+    loop_timer *fail_timer;
+} tl;
+
+static bool take_outgoing(unsigned long tp)
+{
+    for (size_t i = 0; i < TLS_TRACKED; i++)
+        if (tl.outgoing[i] == tp) {
+            tl.outgoing[i] = 0;
+            return true;
+        }
+    return false;
+}
+
+/* Dials waiting on a peer whose handshake failed fail now, from the loop
+ * (not from inside sofia's transport code). */
+static void fail_cb(loop *l, void *arg)
+{
+    (void)l;
+    (void)arg;
+    tl.fail_timer = NULL;
+    size_t n = tl.failed_count;
+    tl.failed_count = 0;
+    for (size_t i = 0; i < n && tl.d; i++)
+        sip_out_tls_failed(tl.d, tl.failed[i]);
+}
+
+/* Printable and short: the reason may quote the peer's certificate. */
+static void clean(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = '?';
+}
+
+static void on_line(const char *line)
+{
+    unsigned long tp;
+    char addr[64], reason[128];
+    sip_tls_log_kind kind = sip_tls_log_parse(line, &tp, addr, sizeof addr, reason, sizeof reason);
+    clean(addr);
+    clean(reason);
+    switch (kind) {
+    case SIP_TLS_LOG_CONNECT:
+        tl.outgoing[tl.next_out++ % TLS_TRACKED] = tp;
+        break;
+    case SIP_TLS_LOG_SETUP_FAILED:
+        tl.setup_failed = tp;
+        snprintf(tl.setup_reason, sizeof tl.setup_reason, "%s", reason);
+        break;
+    case SIP_TLS_LOG_CERT_ERROR:
+        snprintf(tl.cert_reason, sizeof tl.cert_reason, "%s", reason);
+        break;
+    case SIP_TLS_LOG_CLOSE: {
+        bool out = take_outgoing(tp);
+        bool failed = tp == tl.setup_failed || tl.cert_reason[0];
+        if (failed) {
+            char why[200];
+            if (tl.cert_reason[0])
+                snprintf(why, sizeof why, "certificate not verified (%s)", tl.cert_reason);
+            else if (out)
+                snprintf(why, sizeof why, "handshake failed (%s)", tl.setup_reason);
+            else   /* sofia's reason here is SSL_get_error's number, printed as OpenSSL text: no help */
+                snprintf(why, sizeof why, "not a TLS handshake, or no version or cipher in common");
+            if (out)
+                sip_log(tl.d, SIP_LOG_WARN, "TLS: handshake with %s failed: %s", addr, why);
+            else
+                sip_log(tl.d, SIP_LOG_WARN, "TLS: connection from %s refused: %s", addr, why);
+            if (out && tl.failed_count < sizeof tl.failed / sizeof tl.failed[0]) {
+                snprintf(tl.failed[tl.failed_count++], sizeof tl.failed[0], "%s", addr);
+                if (!tl.fail_timer)
+                    tl.fail_timer = loop_timer_start(tl.d->l, 0, fail_cb, NULL);
+            }
+        }
+        tl.setup_failed = 0;
+        tl.cert_reason[0] = '\0';
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* sofia writes some lines in pieces: each call is taken as one line. */
 static void tport_logger(void *stream, char const *fmt, va_list ap)
 {
     (void)stream;
     char line[300];
     va_list copy;
     va_copy(copy, ap);
-    if (log_echo)
+    if (tl.echo)
         vfprintf(stderr, fmt, copy);
     va_end(copy);
     vsnprintf(line, sizeof line, fmt, ap);
-    if (!log_driver)
-        return;
-    bool tls = strstr(line, "TLS") || strstr(line, "tls") || strstr(line, "SSL") || strstr(line, "ssl") ||
-               strstr(line, "certificate") || strstr(line, "err ") || strstr(line, "subject") ||
-               strstr(line, "issuer");
-    if (!tls)
-        return;
-    size_t len = strlen(line);
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
-        line[--len] = '\0';
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e)
-            line[i] = '?';
-    if (len)
-        sip_log(log_driver, SIP_LOG_WARN, "TLS: %s", line);
+    if (tl.d)
+        on_line(line);
 }
 
 void sip_tls_log_attach(struct sip_driver *d)
 {
-    log_driver = d;
-    log_echo = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG");
+    memset(&tl, 0, sizeof tl);
+    tl.d = d;
+    tl.echo = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG");
     su_log_redirect(tport_log, tport_logger, NULL);
-    /* 3: sofia's errors and warnings (handshake and verification failures) */
-    if (!log_echo)
-        su_log_set_level(tport_log, 3);
+    /* 5: connections opened and closed, handshakes and certificates
+     * refused; nothing per message. */
+    if (!tl.echo)
+        su_log_set_level(tport_log, 5);
 }
 
 void sip_tls_log_detach(void)
 {
+    if (!tl.d)
+        return;
     su_log_redirect(tport_log, NULL, NULL);
-    log_driver = NULL;
+    if (tl.fail_timer)
+        loop_timer_stop(tl.d->l, tl.fail_timer);
+    memset(&tl, 0, sizeof tl);
 }

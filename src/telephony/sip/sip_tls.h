@@ -31,8 +31,24 @@ void sip_tls_dir_remove(const char *dir);
 /* TPTAG_TLS_VERIFY_POLICY's value for T. */
 unsigned sip_tls_policy(const scn_tls_settings *t);
 
+/* One line of sofia's transport log, read (sip_tls_log_parse). */
+typedef enum {
+    SIP_TLS_LOG_OTHER,
+    SIP_TLS_LOG_CONNECT,       /* we open a connection to ADDR */
+    SIP_TLS_LOG_ACCEPT,        /* a peer at ADDR connected */
+    SIP_TLS_LOG_SETUP_FAILED,  /* the handshake failed (REASON: OpenSSL's) */
+    SIP_TLS_LOG_CERT_ERROR,    /* a certificate did not verify (REASON) */
+    SIP_TLS_LOG_CLOSE,         /* the connection to/from ADDR is closed */
+} sip_tls_log_kind;
+/* Pure: what LINE says, the transport's id in TP, the peer HOST:PORT in
+ * ADDR, the reason in REASON. */
+sip_tls_log_kind sip_tls_log_parse(const char *line, unsigned long *tp, char *addr, size_t an, char *reason,
+                                   size_t rn);
+
 /* sofia's transport log goes through D's log: a refused handshake (a
- * plain-text client, an untrusted certificate) becomes one warning. */
+ * plain-text client, an untrusted certificate) becomes one warning naming
+ * the peer, and dials waiting on a peer whose certificate did not verify
+ * fail at once (sip_out_tls_failed) rather than time out. */
 void sip_tls_log_attach(struct sip_driver *d);
 void sip_tls_log_detach(void);
 
