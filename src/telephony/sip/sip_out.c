@@ -201,8 +201,9 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         char hop[128];
         bool via_conn = req->kind == TEL_DIAL_USER && !d->have_proxy &&
                         sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
-        f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
-                           TAG_IF(via_conn, NUTAG_PROXY(hop)), TAG_END());
+        f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
+        if (f->nh && via_conn)   /* the INVITE and the dialog's later requests: queued before it */
+            nua_set_hparams(f->nh, NUTAG_PROXY(hop), TAG_END());
         if (!f->nh) {
             f->failed = f->terminated = true;
             leg->forks_failed++;
