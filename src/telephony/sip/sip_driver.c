@@ -994,6 +994,7 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
     sip_gw_load(d);
     sip_gw_register_all(d);
     session_timer_params(d);
+    sip_tls_reloaded(d, &prog->settings.sip_tls);
     scn_program_unref(old);
 }
 

@@ -7,6 +7,7 @@
  * can read for the moment sofia reads them, and sofia's own TLS complaints
  * are caught from its transport log and written as our warnings. */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -234,6 +235,7 @@ static struct {
     char setup_reason[128];
     char cert_reason[128];                 /* the last certificate error, for the next close */
     char failed[8][64];                    /* peers (HOST:PORT) whose handshake of ours failed */
+    uint64_t files_id;                     /* what the listener was made from (files_id) */
     size_t failed_count;
     loop_timer *fail_timer;
 } tl;
@@ -332,10 +334,43 @@ static void tport_logger(void *stream, char const *fmt, va_list ap)
         on_line(line);
 }
 
+/* FNV-1a over the files' names and contents: changes when any does. */
+static uint64_t files_id(const scn_tls_settings *t)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *paths[] = {t->cert.path, t->key.path, t->ca.path};
+    for (size_t i = 0; i < 3; i++) {
+        const char *p = paths[i] ? paths[i] : "";
+        size_t len = 0;
+        int err;
+        char *pem = paths[i] ? slurp(paths[i], &len, &err) : NULL;
+        for (const char *c = p; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        for (size_t k = 0; pem && k < len; k++)
+            h = (h ^ (unsigned char)pem[k]) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull;
+        free(pem);
+    }
+    return h;
+}
+
+void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t)
+{
+    if (tl.d != d || files_id(t) == tl.files_id)
+        return;
+    /* sofia-sip 1.12 builds the TLS context once, when the listener is
+     * made, and has no call to replace it; closing and re-making the
+     * listener would drop every phone's connection. So: said, not done. */
+    sip_log(d, SIP_LOG_WARN, "settings.sip.tls: the certificate, key or CA changed; the TLS listener keeps "
+            "serving the ones it started with until callroute is restarted (sofia-sip 1.12 cannot reload them)");
+    tl.files_id = files_id(t);   /* said once per change */
+}
+
 void sip_tls_log_attach(struct sip_driver *d)
 {
     memset(&tl, 0, sizeof tl);
     tl.d = d;
+    tl.files_id = files_id(&d->prog->settings.sip_tls);
     tl.echo = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG");
     su_log_redirect(tport_log, tport_logger, NULL);
     /* 5: connections opened and closed, handshakes and certificates

@@ -52,4 +52,8 @@ sip_tls_log_kind sip_tls_log_parse(const char *line, unsigned long *tp, char *ad
 void sip_tls_log_attach(struct sip_driver *d);
 void sip_tls_log_detach(void);
 
+/* The program was reloaded (SIGHUP) with T: if the files changed, a warning
+ * that the listener serves the old ones until a restart. */
+void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t);
+
 #endif

@@ -1,0 +1,224 @@
+#!/bin/sh
+# tests/tls/suite.sh — SIP over TLS (issue 19, item 1). Certificates are
+# made here by openssl (certs.sh). Debian's sipp has no TLS, so sipp speaks
+# TCP behind socat, which does the TLS (OpenSSL) on its behalf: a caller
+# (sipp -> socat client -> callroute's tls: port), a TLS gateway (callroute
+# -> socat server with the gateway's certificate -> sipp); the registered
+# phone is tls_phone.py (a sipp client cannot take an INVITE after its
+# REGISTER). Cases: TLS in / UDP out, UDP in / TLS out (certificate
+# verified), an untrusted gateway refused at once, a phone registered over
+# TLS called back over its connection, a plain-text client and garbage on
+# the TLS port refused with the next call unharmed, SIGHUP with a new
+# certificate (said to need a restart), check/serve naming a missing file.
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+CR=${CALLROUTE:-$ROOT/build/callroute}
+HERE=$ROOT/tests/tls
+SUITE=tls
+. "$ROOT/tests/sip/lib.sh"
+
+for tool in socat openssl; do
+    if ! command -v $tool >/dev/null; then
+        echo "FAIL $SUITE:setup"
+        echo "    needs $tool (scripts/install-deps.sh)"
+        exit 1
+    fi
+done
+
+# shellcheck disable=SC2046
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 10)
+SIP=$1 TLS=$2 TERM_IN=$3 UAC=$4 UDPGW=$5 GWTLS=$6 GWTCP=$7 ROGUE=$8 CALLER=$9
+shift 9
+ROGUETCP=$1 RTP=$2
+
+sh "$HERE/certs.sh" "$W" || { bad setup "openssl could not make the certificates"; exit 1; }
+cp "$W/server.pem" "$W/live.pem"
+cp "$W/server.key" "$W/live.key"
+
+cat >"$W/tls.yaml" <<YAML
+version: 1
+settings:
+  sip:
+    listen: ["udp:127.0.0.1:$SIP", "tls:127.0.0.1:$TLS"]
+    tls: { cert: live.pem, key: live.key, ca: ca.pem, min_version: "1.2" }
+  media: { rtp_ports: "$RTP-$((RTP + 199))" }
+users:
+  "201": { name: "TLS Phone", password: "pw201" }
+gateways:
+  udpgw: { uri: "sip:127.0.0.1:$UDPGW" }
+  tlsgw: { uri: "sips:127.0.0.1:$GWTLS" }
+  roguegw: { uri: "sip:127.0.0.1:$ROGUE", transport: tls }
+  callers: { uri: "sip:127.0.0.1:$CALLER", match: ip }
+routes:
+  - name: phone
+    conditions: [ { var: called_number, op: equals, value: "201" } ]
+    script: [ { app: dial, to: "201", timeout: 10 } ]
+  - name: totls
+    conditions: [ { var: called_number, op: equals, value: "2" } ]
+    script: [ { app: dial, gateway: tlsgw, to: "2", timeout: 10 } ]
+  - name: torogue
+    conditions: [ { var: called_number, op: equals, value: "3" } ]
+    script: [ { app: dial, gateway: roguegw, to: "3", timeout: 20 } ]
+  - name: toudp
+    script: [ { app: dial, gateway: udpgw, to: "1", timeout: 10 } ]
+YAML
+
+in_log() { grep -q -- "$1" "$W/serve.log"; }
+
+wait_tcp() { # wait_tcp PORT: something listens on it
+    i=0
+    while [ $i -lt 200 ]; do
+        [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# The caller's TLS: sipp connects over TCP to socat, which opens a TLS
+# connection to callroute per connection and checks its certificate.
+socat -d -d TCP-LISTEN:"$TERM_IN",bind=127.0.0.1,reuseaddr,fork \
+    OPENSSL:127.0.0.1:"$TLS",cafile="$W/ca.pem" >"$W/socat-in.log" 2>&1 &
+BG="$BG $!"
+
+(cd "$W" && "$CR" serve tls.yaml --admin off --log-level debug >"$W/serve.log" 2>&1) &
+SERVE=$!
+BG="$BG $SERVE"
+if ! wait_for "$W/serve.log" 15 'listening for SIP' || ! wait_tcp "$TLS" || ! wait_tcp "$TERM_IN"; then
+    bad setup "callroute serve (or socat) did not start" "$W/serve.log" "$W/socat-in.log"
+    exit 1
+fi
+
+# tls_call NAME NUMBER [sipp args]: a call over TLS (sipp behind socat)
+tls_call() {
+    name=$1 number=$2
+    shift 2
+    timeout 30 sipp 127.0.0.1:"$TERM_IN" -sf "$HERE/uac-tls.xml" -t t1 -i 127.0.0.1 -p "$UAC" -s "$number" \
+        -m 1 -d 300 -nostdin -timeout 20 -timeout_error -cid_str "$name-%u@tls" "$@" \
+        >"$W/$name.out" 2>&1
+}
+
+# udp_uas NAME: a UDP gateway answering one call; sets LAST
+udp_uas() {
+    sipp -sn uas -i 127.0.0.1 -p "$UDPGW" -m 1 -nostdin -timeout 25 -timeout_error >"$W/$1-uas.out" 2>&1 &
+    LAST=$!
+    PEERS="$PEERS $LAST"
+    wait_port "$UDPGW"
+}
+
+case_tls_to_udp() { # a caller over TLS bridged to a UDP gateway
+    EVIDENCE="$W/tls_to_udp.out $W/tls_to_udp-uas.out $W/serve.log"
+    udp_uas tls_to_udp || { WHY="UDP gateway did not start"; return 1; }
+    uas=$LAST
+    expect "the TLS call failed" tls_call tls_to_udp 1 &&
+        expect "the UDP gateway did not take the call" reap "$uas" &&
+        expect "socat made no TLS connection to callroute" grep -q "SSL connection using" "$W/socat-in.log" &&
+        expect "call not traced as hung up by the caller" in_log "tls_to_udp-1@tls.*hangup by caller"
+}
+
+case_udp_to_tls_gateway() { # a UDP caller bridged to a gateway over TLS; its certificate verifies
+    EVIDENCE="$W/udp_to_tls.out $W/gw-uas.out $W/socat-gw.log $W/serve.log"
+    socat -d -d OPENSSL-LISTEN:"$GWTLS",bind=127.0.0.1,reuseaddr,fork,cert="$W/gw.pem",key="$W/gw.key",verify=0 \
+        TCP:127.0.0.1:"$GWTCP" >"$W/socat-gw.log" 2>&1 &
+    PEERS="$PEERS $!"
+    sipp -sf "$HERE/uas-tls.xml" -t t1 -key tls_port "$GWTLS" -i 127.0.0.1 -p "$GWTCP" -m 1 -nostdin \
+        -timeout 25 -timeout_error >"$W/gw-uas.out" 2>&1 &
+    uas=$!
+    PEERS="$PEERS $uas"
+    wait_tcp "$GWTLS" && wait_tcp "$GWTCP" || { WHY="TLS gateway did not start"; return 1; }
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 2 -m 1 -d 300 -nostdin \
+        -timeout 20 -timeout_error -cid_str "udp_to_tls-%u@tls" >"$W/udp_to_tls.out" 2>&1 &&
+        expect "the TLS gateway did not take the call" reap "$uas" &&
+        expect "socat saw no TLS handshake" grep -q "SSL connection using" "$W/socat-gw.log" &&
+        expect "call not traced as hung up by the caller" in_log "udp_to_tls-1@tls.*hangup by caller"
+}
+
+case_untrusted_gateway() { # a gateway whose certificate is not from ca: the dial fails at once, said why
+    EVIDENCE="$W/untrusted.out $W/socat-rogue.log $W/serve.log"
+    socat OPENSSL-LISTEN:"$ROGUE",bind=127.0.0.1,reuseaddr,fork,cert="$W/rogue.pem",key="$W/rogue.key",verify=0 \
+        TCP:127.0.0.1:"$ROGUETCP" >"$W/socat-rogue.log" 2>&1 &
+    PEERS="$PEERS $!"
+    wait_tcp "$ROGUE" || { WHY="rogue gateway did not start"; return 1; }
+    started=$(date +%s)
+    # the call must fail (sipp's default uac then exits non-zero), well
+    # before the INVITE's own timeout (8 s) would have ended it
+    if tls_call untrusted 3; then WHY="the call through an untrusted gateway succeeded"; return 1; fi
+    took=$(($(date +%s) - started))
+    expect "no warning naming the peer and the reason" \
+        in_log "TLS: handshake with 127.0.0.1:$ROGUE failed: certificate not verified (unable to get local issuer" &&
+        expect "the dial did not fail with 503" in_log "dial 3: TLS to 127.0.0.1:$ROGUE failed (see above): failed 503" &&
+        expect "the failure took ${took}s (the transaction timeout, not the handshake)" [ "$took" -lt 6 ] &&
+        expect "the caller was not told 480/503" grep -Eq "SIP/2.0 (480|503)|Unexpected" "$W/untrusted.out"
+}
+
+case_phone_over_tls() { # a phone registered over TLS, with a Contact nobody can reach, is called over its connection
+    EVIDENCE="$W/phone.out $W/phone-caller.out $W/serve.log"
+    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$TLS" "$W/ca.pem" 201 pw201 >"$W/phone.out" 2>&1 &
+    phone=$!
+    PEERS="$PEERS $phone"
+    wait_for "$W/phone.out" 10 '^registered' || { WHY="the phone did not register"; return 1; }
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 201 -m 1 -d 300 -nostdin \
+        -timeout 20 -timeout_error -cid_str "phone-%u@tls" >"$W/phone-caller.out" 2>&1 &&
+        expect "the phone did not end the call cleanly (INVITE, ACK, BYE over its connection)" reap "$phone" &&
+        expect "no INVITE reached the phone" grep -q '^invite sip:201@198.51.100.1' "$W/phone.out" &&
+        expect "no BYE reached the phone" grep -q '^bye' "$W/phone.out"
+}
+
+case_plaintext_refused() { # plain SIP and garbage on the TLS port: refused, said so, the next call works
+    EVIDENCE="$W/plain.out $W/after_plain.out $W/after_plain-uas.out $W/serve.log"
+    before=$(grep -c "TLS: connection from .* refused" "$W/serve.log")
+    printf 'OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK1\r\nCall-ID: plain@tls\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' |
+        timeout 5 socat -t 3 - TCP:127.0.0.1:"$TLS" >"$W/plain.out" 2>&1
+    head -c 4000 /dev/urandom | timeout 5 socat -t 3 - TCP:127.0.0.1:"$TLS" >/dev/null 2>&1
+    # a client that opens a TLS record and stops: the next call is not held up
+    printf '\026\003\001\002\000\001' | timeout 5 socat -t 2 - TCP:127.0.0.1:"$TLS" >/dev/null 2>&1 &
+    i=0
+    while [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -lt $((before + 2)) ] && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    expect "two refusals not logged" [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -ge $((before + 2)) ] &&
+        expect "plain text was answered in plain text" [ ! -s "$W/plain.out" ] || return 1
+    udp_uas after_plain || { WHY="UDP gateway did not start"; return 1; }
+    uas=$LAST
+    expect "the next TLS call failed" tls_call after_plain 1 &&
+        expect "the gateway did not take the next call" reap "$uas" &&
+        expect "serve died" kill -0 "$SERVE"
+}
+
+case_sighup_new_cert() { # SIGHUP with a new certificate: said to need a restart; the old one still served
+    EVIDENCE="$W/served.txt $W/serve.log"
+    old=$(openssl x509 -in "$W/server.pem" -noout -serial)
+    cp "$W/new.pem" "$W/live.pem"
+    cp "$W/new.key" "$W/live.key"
+    kill -HUP "$SERVE"
+    wait_for "$W/serve.log" 10 "settings.sip.tls: the certificate, key or CA changed" ||
+        { WHY="no warning that the new certificate needs a restart"; return 1; }
+    timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" </dev/null 2>/dev/null |
+        openssl x509 -noout -serial >"$W/served.txt" 2>&1
+    expect "served $(cat "$W/served.txt"), not the certificate it started with ($old)" \
+        [ "$(cat "$W/served.txt")" = "$old" ]
+}
+
+case_missing_file() { # check and serve name a missing certificate file as FILE:LINE:COL
+    EVIDENCE="$W/missing.check $W/missing.serve"
+    sed -e 's/cert: live.pem/cert: nowhere.pem/' "$W/tls.yaml" >"$W/missing.yaml"
+    line=$(grep -n 'nowhere.pem' "$W/missing.yaml" | cut -d: -f1)
+    if "$CR" check "$W/missing.yaml" >"$W/missing.check" 2>&1; then WHY="check passed"; return 1; fi
+    if timeout 10 "$CR" serve "$W/missing.yaml" --admin off --sip "tls:127.0.0.1:$ROGUETCP" >"$W/missing.serve" 2>&1; then
+        WHY="serve started"
+        return 1
+    fi
+    expect "check did not name the file and place" \
+        grep -q "missing.yaml:$line:[0-9]*: error: settings.sip.tls.cert: cannot read .*nowhere.pem: No such file" "$W/missing.check" &&
+        expect "serve did not name the file and place" \
+            grep -q "missing.yaml:$line:[0-9]*: settings.sip.tls.cert: cannot read .*nowhere.pem" "$W/missing.serve"
+}
+
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway phone_over_tls plaintext_refused sighup_new_cert missing_file"}
+for c in $CASES; do run "$c"; done
+
+if ! kill -0 "$SERVE" 2>/dev/null; then
+    bad alive "callroute serve died" "$W/serve.log"
+fi
+[ "$FAILS" -eq 0 ]
