@@ -914,6 +914,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         destroy_op(&d->base);
         return NULL;
     }
+    sip_tls_check_gateways(d, tls);
     if (unused)
         sip_log(d, SIP_LOG_WARN, "SIP listens on %s%s%s only: sofia takes one udp/tcp and one tls address",
                 plain_url ? plain_url : "", plain_url && tls_url ? " and " : "", tls_url ? tls_url : "");

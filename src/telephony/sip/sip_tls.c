@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,6 +156,16 @@ void sip_tls_dir_remove(const char *dir)
         unlink(p);
     }
     rmdir(dir);
+}
+
+void sip_tls_check_gateways(struct sip_driver *d, bool tls)
+{
+    for (size_t i = 0; !tls && i < d->prog->gateway_count; i++) {
+        const scn_gateway *g = &d->prog->gateways[i];
+        if (g->uri && (strncasecmp(g->uri, "sips:", 5) == 0 || strstr(g->uri, ";transport=tls")))
+            sip_log(d, SIP_LOG_WARN, "gateway %s is reached over TLS, but there is no tls: listener "
+                    "(settings.sip.listen): its calls fail", g->name);
+    }
 }
 
 unsigned sip_tls_policy(const scn_tls_settings *t)

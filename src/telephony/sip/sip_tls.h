@@ -28,6 +28,10 @@ bool sip_tls_check(const scn_tls_settings *t, char *err, size_t n);
 bool sip_tls_dir_make(const scn_tls_settings *t, char *dir, size_t n, char *err, size_t errlen);
 void sip_tls_dir_remove(const char *dir);
 
+/* Without a tls: listener (TLS false) sofia has no TLS to dial with: each
+ * gateway that asks for it is named in a warning. */
+void sip_tls_check_gateways(struct sip_driver *d, bool tls);
+
 /* TPTAG_TLS_VERIFY_POLICY's value for T. */
 unsigned sip_tls_policy(const scn_tls_settings *t);
 
