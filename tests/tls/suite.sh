@@ -26,10 +26,10 @@ for tool in socat openssl; do
 done
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 10)
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 12)
 SIP=$1 TLS=$2 TERM_IN=$3 UAC=$4 UDPGW=$5 GWTLS=$6 GWTCP=$7 ROGUE=$8 CALLER=$9
 shift 9
-ROGUETCP=$1 RTP=$2
+ROGUETCP=$1 SIP2=$2 TLS2=$3 RTP=$4
 
 sh "$HERE/certs.sh" "$W" || { bad setup "openssl could not make the certificates"; exit 1; }
 cp "$W/server.pem" "$W/live.pem"
@@ -222,7 +222,43 @@ case_missing_file() { # check and serve name a missing certificate file as FILE:
             grep -q "missing.yaml:$line:[0-9]*: settings.sip.tls.cert: cannot read .*nowhere.pem" "$W/missing.serve"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway phone_over_tls plaintext_refused sighup_new_cert missing_file"}
+case_verify_peer() { # mutual TLS: a phone without a certificate, or with one not from ca, is refused
+    EVIDENCE="$W/vp.log $W/vp-none.out $W/vp-rogue.out $W/vp-good.out"
+    sed -e "s/ca: ca.pem, min_version/ca: ca.pem, verify_peer: true, min_version/" \
+        -e "s/127.0.0.1:$SIP\"/127.0.0.1:$SIP2\"/" -e "s/127.0.0.1:$TLS\"/127.0.0.1:$TLS2\"/" \
+        -e "s/rtp_ports: \"$RTP-/rtp_ports: \"$((RTP + 200))-/" -e "s/$((RTP + 199))\"/$((RTP + 399))\"/" \
+        "$W/tls.yaml" >"$W/vp.yaml"
+    (cd "$W" && LSAN_OPTIONS=$SERVE_LSAN exec "$CR" serve vp.yaml --admin off >"$W/vp.log" 2>&1) &
+    vp=$!
+    PEERS="$PEERS $vp"
+    wait_for "$W/vp.log" 15 'listening for SIP' && wait_tcp "$TLS2" || { WHY="serve with verify_peer did not start"; return 1; }
+    # a phone's TLS is a real TLS client here: openssl s_client, with and
+    # without a certificate. The good one goes first: the server handles
+    # them in turn, so had it been refused, that line would come before
+    # the two refusals waited for below.
+    for who in good none rogue; do
+        case $who in
+        good) set -- -cert "$W/gw.pem" -key "$W/gw.key" ;;
+        none) set -- ;;
+        rogue) set -- -cert "$W/rogue.pem" -key "$W/rogue.key" ;;
+        esac
+        printf 'OPTIONS sip:127.0.0.1 SIP/2.0\r\n\r\n' |
+            timeout 10 openssl s_client -connect 127.0.0.1:"$TLS2" -CAfile "$W/ca.pem" "$@" >"$W/vp-$who.out" 2>&1
+    done
+    wait_for "$W/vp.log" 10 "refused: no client certificate" &&
+        wait_for "$W/vp.log" 10 "refused: certificate not verified"
+    kill "$vp" 2>/dev/null
+    wait "$vp" 2>/dev/null
+    expect "a phone without a certificate was not refused" \
+        grep -q "TLS: connection from 127.0.0.1:[0-9]* refused: no client certificate (verify_peer)" "$W/vp.log" &&
+        expect "a phone with a certificate not from ca was not refused" \
+            grep -q "TLS: connection from 127.0.0.1:[0-9]* refused: certificate not verified (unable to get local issuer" "$W/vp.log" &&
+        expect "the phone with a good certificate was refused too" \
+            [ "$(grep -c "TLS: connection from .* refused" "$W/vp.log")" -eq 2 ] &&
+        expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
+}
+
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway phone_over_tls plaintext_refused verify_peer sighup_new_cert missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then

@@ -240,6 +240,7 @@ sip_tls_log_kind sip_tls_log_parse(const char *line, unsigned long *tp, char *ad
 static struct {
     struct sip_driver *d;
     bool echo;                 /* CALLROUTE_SOFIA_DEBUG: sofia's whole trace to stderr, as before */
+    bool verify_peer;          /* phones must show a certificate: its absence fails the handshake too */
     unsigned long outgoing[TLS_TRACKED];   /* connections we opened, handshake not yet seen through */
     size_t next_out;
     unsigned long setup_failed;            /* the connection whose handshake just failed */
@@ -310,7 +311,8 @@ static void on_line(const char *line)
             else if (out)
                 snprintf(why, sizeof why, "handshake failed (%s)", tl.setup_reason);
             else   /* sofia's reason here is SSL_get_error's number, printed as OpenSSL text: no help */
-                snprintf(why, sizeof why, "not a TLS handshake, or no version or cipher in common");
+                snprintf(why, sizeof why, "%snot a TLS handshake, or no version or cipher in common",
+                         tl.verify_peer ? "no client certificate (verify_peer), " : "");
             if (out)
                 sip_log(tl.d, SIP_LOG_WARN, "TLS: handshake with %s failed: %s", addr, why);
             else
@@ -382,6 +384,7 @@ void sip_tls_log_attach(struct sip_driver *d)
     memset(&tl, 0, sizeof tl);
     tl.d = d;
     tl.files_id = files_id(&d->prog->settings.sip_tls);
+    tl.verify_peer = d->prog->settings.sip_tls.verify_peer;
     tl.echo = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG");
     su_log_redirect(tport_log, tport_logger, NULL);
     /* 5: connections opened and closed, handshakes and certificates
