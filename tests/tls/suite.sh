@@ -8,8 +8,10 @@
 # REGISTER). Cases: TLS in / UDP out, UDP in / TLS out (certificate
 # verified), an untrusted gateway refused at once, a phone registered over
 # TLS called back over its connection, a plain-text client and garbage on
-# the TLS port refused with the next call unharmed, SIGHUP with a new
-# certificate (said to need a restart), check/serve naming a missing file.
+# the TLS port refused with the next call unharmed, TLS 1.1 refused and 1.2
+# served, mutual TLS (verify_peer, with openssl s_client as the phone),
+# SIGHUP with a new certificate (said to need a restart), check/serve
+# naming a missing file.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -222,6 +224,23 @@ case_missing_file() { # check and serve name a missing certificate file as FILE:
             grep -q "missing.yaml:$line:[0-9]*: settings.sip.tls.cert: cannot read .*nowhere.pem" "$W/missing.serve"
 }
 
+case_min_version() { # min_version 1.2: a TLS 1.1 client is refused (said so), TLS 1.2 is served
+    EVIDENCE="$W/tls11.out $W/tls12.out $W/serve.log"
+    before=$(grep -c "TLS: connection from .* refused" "$W/serve.log")
+    # the client is made willing to speak TLS 1.1 (its own default refuses it)
+    echo | timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" -tls1_1 \
+        -cipher 'DEFAULT@SECLEVEL=0' >"$W/tls11.out" 2>&1
+    echo | timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" -tls1_2 >"$W/tls12.out" 2>&1
+    i=0
+    while [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -le "$before" ] && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    expect "the TLS 1.1 handshake was not refused in the log" \
+        [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -gt "$before" ] &&
+        expect "TLS 1.2 was not served" grep -q "Protocol *: TLSv1.2" "$W/tls12.out"
+}
+
 case_verify_peer() { # mutual TLS: a phone without a certificate, or with one not from ca, is refused
     EVIDENCE="$W/vp.log $W/vp-none.out $W/vp-rogue.out $W/vp-good.out"
     sed -e "s/ca: ca.pem, min_version/ca: ca.pem, verify_peer: true, min_version/" \
@@ -258,7 +277,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway phone_over_tls plaintext_refused verify_peer sighup_new_cert missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway phone_over_tls plaintext_refused min_version verify_peer sighup_new_cert missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then
