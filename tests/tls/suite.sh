@@ -6,7 +6,8 @@
 # -> socat server with the gateway's certificate -> sipp); the registered
 # phone is tls_phone.py (a sipp client cannot take an INVITE after its
 # REGISTER). Cases: TLS in / UDP out, UDP in / TLS out (certificate
-# verified), an untrusted gateway refused at once, a phone registered over
+# verified), an untrusted gateway and one whose certificate names another
+# host refused at once, a phone registered over
 # TLS called back over its connection, a plain-text client and garbage on
 # the TLS port refused with the next call unharmed, TLS 1.1 refused and 1.2
 # served, mutual TLS (verify_peer, with openssl s_client as the phone),
@@ -160,6 +161,17 @@ case_untrusted_gateway() { # a gateway whose certificate is not from ca: the dia
         expect "the caller was not told 480/503" grep -Eq "SIP/2.0 (480|503)|Unexpected" "$W/untrusted.out"
 }
 
+case_wrong_name_gateway() { # a gateway certificate from ca but for another name: refused too
+    EVIDENCE="$W/wrong_name.out $W/serve.log"
+    socat OPENSSL-LISTEN:"$ROGUE",bind=127.0.0.1,reuseaddr,fork,cert="$W/other.pem",key="$W/other.key",verify=0 \
+        TCP:127.0.0.1:"$ROGUETCP" >"$W/socat-other.log" 2>&1 &
+    PEERS="$PEERS $!"
+    wait_tcp "$ROGUE" || { WHY="gateway did not start"; return 1; }
+    if tls_call wrong_name 3; then WHY="the call through a gateway with another name's certificate succeeded"; return 1; fi
+    expect "no warning that the certificate names another host" \
+        in_log "TLS: handshake with 127.0.0.1:$ROGUE failed: certificate not verified (it does not name the host dialled)"
+}
+
 case_phone_over_tls() { # a phone registered over TLS, with a Contact nobody can reach, is called over its connection
     EVIDENCE="$W/phone.out $W/phone-caller.out $W/serve.log"
     /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$TLS" "$W/ca.pem" 201 pw201 >"$W/phone.out" 2>&1 &
@@ -277,7 +289,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway phone_over_tls plaintext_refused min_version verify_peer sighup_new_cert missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer sighup_new_cert missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then

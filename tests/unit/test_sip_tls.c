@@ -41,6 +41,10 @@ static void test_log_lines(void **state)
     assert_int_equal(parse("  err 20:unable to get local issuer certificate\n", &tp, addr, reason),
                      SIP_TLS_LOG_CERT_ERROR);
     assert_string_equal(reason, "unable to get local issuer certificate");
+    assert_int_equal(parse("tls_post_connection_check(0x55ac9eb3abb0): Peer Subject Mismatch (127.0.0.1)\n", &tp,
+                           addr, reason),
+                     SIP_TLS_LOG_CERT_ERROR);
+    assert_string_equal(reason, "it does not name the host dialled");
     assert_int_equal(parse("tport_close(0x55908dc6ccb0): tls/127.0.0.1:47083/sips\n", &tp, addr, reason),
                      SIP_TLS_LOG_CLOSE);
     assert_int_equal(tp, 0x55908dc6ccb0ul);

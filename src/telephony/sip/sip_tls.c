@@ -194,6 +194,7 @@ sip_tls_log_kind sip_tls_log_parse(const char *line, unsigned long *tp, char *ad
         {"tport_tls_accept(", "): new connection from tls/", SIP_TLS_LOG_ACCEPT},
         {"tls_connect(", "): TLS setup failed (", SIP_TLS_LOG_SETUP_FAILED},
         {"tport_close(", "): tls/", SIP_TLS_LOG_CLOSE},
+        {"tls_post_connection_check(", "): Peer Subject Mismatch", SIP_TLS_LOG_CERT_ERROR},
     };
     sip_tls_log_kind kind = SIP_TLS_LOG_OTHER;
     addr[0] = reason[0] = '\0';
@@ -220,7 +221,10 @@ sip_tls_log_kind sip_tls_log_parse(const char *line, unsigned long *tp, char *ad
         const char *rest = end + strlen(forms[i].marker);
         *tp = p;
         kind = forms[i].kind;
-        if (kind == SIP_TLS_LOG_SETUP_FAILED) {
+        if (kind == SIP_TLS_LOG_CERT_ERROR) {
+            /* the chain verified, but the certificate names another host */
+            snprintf(reason, rn, "it does not name the host dialled");
+        } else if (kind == SIP_TLS_LOG_SETUP_FAILED) {
             snprintf(reason, rn, "%s", rest);
             char *close = strrchr(reason, ')');
             if (close)
