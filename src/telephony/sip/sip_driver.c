@@ -20,10 +20,12 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 
 #include "telephony/sip/sip_flood.h"
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_tls.h"
 #include "telephony/sip/sip_source.h"
 #include "util/alloc.h"
 
@@ -716,7 +718,8 @@ static const tel_driver_ops sip_ops = {
 
 /* ---- create, reload, shutdown, destroy ---- */
 
-/* "udp:H:P" / "tcp:H:P" / "H:P" / "sip:H:P" -> a NUTAG_URL; host and port out. */
+/* "udp:H:P" / "tcp:H:P" / "tls:H:P" / "H:P" / "sip:H:P" -> a NUTAG_URL; host
+ * and port out. */
 static bool listen_url(const char *spec, char *url, size_t n, char *host, size_t hn, int *port)
 {
     const char *transport = NULL, *hp = spec;
@@ -724,6 +727,8 @@ static bool listen_url(const char *spec, char *url, size_t n, char *host, size_t
         transport = "udp", hp = spec + 4;
     else if (strncmp(spec, "tcp:", 4) == 0)
         transport = "tcp", hp = spec + 4;
+    else if (strncmp(spec, "tls:", 4) == 0)
+        transport = "tls", hp = spec + 4;
     else if (strncmp(spec, "sip:", 4) == 0)
         hp = spec + 4;
     const char *colon = strrchr(hp, ':');
@@ -737,8 +742,12 @@ static bool listen_url(const char *spec, char *url, size_t n, char *host, size_t
     *port = atoi(colon + 1);
     if (*port <= 0 || *port > 65535)
         return false;
-    snprintf(url, n, "sip:%s:%d%s%s", host, *port, transport ? ";transport=" : "",
-             transport ? transport : "");
+    /* NTA binds TLS only for a sips: URL (sip: means udp, tcp and sctp). */
+    if (transport && strcmp(transport, "tls") == 0)
+        snprintf(url, n, "sips:%s:%d", host, *port);
+    else
+        snprintf(url, n, "sip:%s:%d%s%s", host, *port, transport ? ";transport=" : "",
+                 transport ? transport : "");
     return true;
 }
 
@@ -821,7 +830,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         char host[64];
         int port;
         if (!listen_url(specs[i], urls[i], sizeof urls[i], host, sizeof host, &port)) {
-            snprintf(err, errlen, "bad SIP listen address '%s' (expected udp:HOST:PORT, tcp:HOST:PORT or HOST:PORT)",
+            snprintf(err, errlen, "bad SIP listen address '%s' (expected udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT or HOST:PORT)",
                      specs[i]);
             destroy_op(&d->base);
             return NULL;
@@ -865,15 +874,50 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     sip_update_default_mclass(sip_extend_mclass(NULL));
 
     unsigned t1x64 = d->opt.t1x64_ms ? d->opt.t1x64_ms : 8000;
-    d->nua = nua_create(root, nua_event_cb, d, NUTAG_URL(urls[0]),
-                        TAG_IF(nspec > 1, NUTAG_URL(urls[1])), TAG_IF(nspec > 2, NUTAG_URL(urls[2])),
-                        TAG_IF(nspec > 3, NUTAG_URL(urls[3])), TAG_END());
-    if (!d->nua) {
-        snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?)",
-                 specs[0]);
+    /* A tls: listener reads its certificate from a private directory made
+     * for the moment sofia reads it (sip_tls.c). */
+    bool tls = false;
+    for (size_t i = 0; i < nspec; i++)
+        tls = tls || strncmp(urls[i], "sips:", 5) == 0;
+    const scn_tls_settings *ts = &prog->settings.sip_tls;
+    char tls_dir[300] = "";
+    if (tls && !ts->enabled) {
+        snprintf(err, errlen, "a tls: SIP listener needs settings.sip.tls (cert and key)");
         destroy_op(&d->base);
         return NULL;
     }
+    if (tls && !sip_tls_dir_make(ts, tls_dir, sizeof tls_dir, err, errlen)) {
+        destroy_op(&d->base);
+        return NULL;
+    }
+    if (tls)
+        sip_tls_log_attach(d);
+    /* NUA binds one sip: URL (NUTAG_URL) and one sips: URL (NUTAG_SIPS_URL,
+     * the TLS listener): each tag once, the first of a kind taken. */
+    const char *plain_url = NULL, *tls_url = NULL;
+    size_t unused = 0;
+    for (size_t i = 0; i < nspec; i++) {
+        const char **slot = strncmp(urls[i], "sips:", 5) == 0 ? &tls_url : &plain_url;
+        if (*slot)
+            unused++;
+        else
+            *slot = urls[i];
+    }
+    d->nua = nua_create(root, nua_event_cb, d, TAG_IF(plain_url, NUTAG_URL(plain_url)),
+                        TAG_IF(tls_url, NUTAG_SIPS_URL(tls_url)), TAG_IF(tls, NUTAG_CERTIFICATE_DIR(tls_dir)),
+                        TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(sip_tls_policy(ts))),
+                        TAG_IF(tls, TPTAG_TLS_VERIFY_DATE(1)), TAG_END());
+    sip_tls_dir_remove(tls_dir);
+    if (!d->nua) {
+        snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?%s)",
+                 specs[0], tls ? " or settings.sip.tls's certificate and key do not match" : "");
+        destroy_op(&d->base);
+        return NULL;
+    }
+    sip_tls_check_gateways(d, tls);
+    if (unused)
+        sip_log(d, SIP_LOG_WARN, "SIP listens on %s%s%s only: sofia takes one udp/tcp and one tls address",
+                plain_url ? plain_url : "", plain_url && tls_url ? " and " : "", tls_url ? tls_url : "");
     /* What we advertise and accept: small Allow, Supported only for session
      * timers (no 100rel), SDP handled by us (notes/sofia-sip.md). A 100
      * Trying to our INVITE is not passed up: NUA 1.12.11 keeps a reference
@@ -951,6 +995,7 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
     sip_gw_load(d);
     sip_gw_register_all(d);
     session_timer_params(d);
+    sip_tls_reloaded(d, &prog->settings.sip_tls);
     scn_program_unref(old);
 }
 
@@ -1061,6 +1106,7 @@ static void destroy_op(tel_driver *td)
         }
         nua_destroy(d->nua);
     }
+    sip_tls_log_detach();
     if (d->reg)
         sip_registrar_free(d->reg);
     rtp_ctx_free(d->rtp);

@@ -380,6 +380,9 @@ int sip_out_hangup(sip_leg *leg, int code);
 void sip_fork_terminated(sip_fork *f);
 /* F's INVITE has been sent: the leg is trying (raised once per leg). */
 void sip_fork_calling(sip_fork *f);
+/* The TLS handshake of ours with HOSTPORT failed (sip_tls.c): the forks
+ * waiting on it fail with 503 now (sip_out.c). */
+void sip_out_tls_failed(sip_driver *d, const char *hostport);
 void sip_gw_register_all(sip_driver *d);
 void sip_gw_register_response(sip_driver *d, nua_handle_t *nh, int status, const sip_t *sip);
 
@@ -398,6 +401,9 @@ void sip_registrar_set_users(sip_registrar *r, const scn_program *p);
 void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
 /* The contacts of USER (NULL-terminated, valid until the next call); NULL: none. */
 const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
+/* URI (a contact of USER, as sip_uri_clean writes it) registered over TLS:
+ * the next hop that reaches it over the phone's own connection, in HOP. */
+bool sip_registrar_hop(sip_registrar *r, const char *user, const char *uri, char *hop, size_t n);
 /* Checks Proxy-Authorization on an INVITE from user U (NULL: From names
  * no user with a password): true when it is good; otherwise the INVITE has
  * been answered with a 407 challenge, or left unanswered (banned source). */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/sip_status.h>
@@ -196,7 +197,13 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     char sdp[768];
     sip_leg_sdp(leg, sdp, sizeof sdp, true);
     for (sip_fork *f = leg->forks; f; f = f->next) {
+        /* A phone registered over TLS is reached over its connection. */
+        char hop[128];
+        bool via_conn = req->kind == TEL_DIAL_USER && !d->have_proxy &&
+                        sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
         f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
+        if (f->nh && via_conn)   /* the INVITE and the dialog's later requests: queued before it */
+            nua_set_hparams(f->nh, NUTAG_PROXY(hop), TAG_END());
         if (!f->nh) {
             f->failed = f->terminated = true;
             leg->forks_failed++;
@@ -280,6 +287,44 @@ static void fork_unusable(sip_fork *f, nua_handle_t *nh, bool answered)
         nua_cancel(nh, TAG_END());
     fork_failed(f, 488);
     f->cancelled = true;   /* what it answers from now on is ignored */
+}
+
+/* F's URI is reached over TLS at HOSTPORT ("127.0.0.1:5061"). */
+static bool fork_tls_to(const sip_fork *f, const char *hostport)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *u = url_make(home, f->uri);
+    bool match = false;
+    if (u && u->url_host) {
+        char tp[16] = "";
+        bool tls = u->url_type == url_sips ||
+                   (u->url_params && url_param(u->url_params, "transport", tp, sizeof tp) > 0 &&
+                    strcasecmp(tp, "tls") == 0);
+        char hp[300];
+        snprintf(hp, sizeof hp, "%s:%s", u->url_host, u->url_port ? u->url_port : "5061");
+        match = tls && strcmp(hp, hostport) == 0;
+    }
+    su_home_deinit(home);
+    return match;
+}
+
+void sip_out_tls_failed(sip_driver *d, const char *hostport)
+{
+    sip_enter(d);
+    for (sip_leg *leg = d->legs; leg; leg = leg->next) {
+        if (!leg->outgoing || leg->state == LEG_ENDED || leg->win)
+            continue;
+        for (sip_fork *f = leg->forks; f; f = f->next) {
+            if (f->failed || f->cancelled || f->status || !f->nh || !fork_tls_to(f, hostport))
+                continue;
+            sip_log(d, SIP_LOG_WARN, "dial %s: TLS to %s failed (see above): failed 503",
+                    leg->callee ? leg->callee : "-", hostport);
+            nua_cancel(f->nh, TAG_END());
+            fork_failed(f, 503);
+            f->cancelled = true;   /* the INVITE's own end (a 408) is ignored */
+        }
+    }
+    sip_leave(d);
 }
 
 void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phrase,
