@@ -22,6 +22,7 @@
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_tls.h"
+#include "util/alloc.h"
 
 extern su_log_t tport_log[];
 
@@ -36,11 +37,11 @@ static char *slurp(const char *path, size_t *len, int *err)
         *err = errno;
         return NULL;
     }
-    char *buf = malloc(PEM_MAX + 1);
-    size_t n = buf ? fread(buf, 1, PEM_MAX + 1, f) : 0;
+    char *buf = cr_xmalloc(PEM_MAX + 1);
+    size_t n = fread(buf, 1, PEM_MAX + 1, f);
     *err = ferror(f) ? EIO : 0;
     fclose(f);
-    if (!buf || *err || n > PEM_MAX) {
+    if (*err || n > PEM_MAX) {
         free(buf);
         if (!*err)
             *err = EFBIG;
