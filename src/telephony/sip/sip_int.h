@@ -181,6 +181,7 @@ struct sip_fork {
     char *uri;
     int status;                /* last final status, 0 while pending */
     bool auth_tried, cancelled, failed, terminated;
+    loop_timer *cancel_timer;  /* 64*T1 after our CANCEL: no final response, the INVITE is over */
 };
 
 struct tel_leg {

@@ -104,6 +104,8 @@ static void leg_free(sip_leg *leg)
     while (leg->forks) {
         sip_fork *f = leg->forks;
         leg->forks = f->next;
+        if (f->cancel_timer)
+            loop_timer_stop(d->l, f->cancel_timer);
         if (f->nh) {
             nua_handle_bind(f->nh, NULL);
             nua_handle_destroy(f->nh);

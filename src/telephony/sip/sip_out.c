@@ -103,6 +103,34 @@ static sip_fork *add_fork(sip_leg *leg, const char *uri)
     return f;
 }
 
+static void cancel_expired_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_fork *f = arg;
+    sip_leg *leg = f->leg;
+    f->cancel_timer = NULL;
+    sip_enter(leg->d);
+    sip_log(leg->d, SIP_LOG_WARN, "dial %s: no final response to the INVITE 64*T1 after its CANCEL: given up",
+            leg->callee ? leg->callee : "-");
+    sip_fork_terminated(f);
+    sip_leave(leg->d);
+}
+
+/* CANCEL F's INVITE. Its final response (487) ends the fork, but it may
+ * never come (a far end or a proxy that loses it; sofia waits for it as
+ * long as the transaction lives): after 64*T1 the INVITE is taken as
+ * cancelled and its handle destroyed (RFC 3261 9.1), so the leg never
+ * outlives its dialog. */
+static void cancel_fork(sip_fork *f, nua_handle_t *nh, const char *reason)
+{
+    sip_driver *d = f->leg->d;
+    f->cancelled = true;
+    nua_cancel(nh, TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());
+    if (!f->cancel_timer && nh == f->nh)
+        f->cancel_timer = loop_timer_start(d->l, (d->opt.t1x64_ms ? d->opt.t1x64_ms : 8000) / 1000.0,
+                                           cancel_expired_cb, f);
+}
+
 sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
 {
     if (!req || !req->target)
@@ -284,7 +312,7 @@ static void fork_unusable(sip_fork *f, nua_handle_t *nh, bool answered)
     if (answered)
         nua_bye(nh, TAG_END());
     else
-        nua_cancel(nh, TAG_END());
+        cancel_fork(f, nh, NULL);
     fork_failed(f, 488);
     f->cancelled = true;   /* what it answers from now on is ignored */
 }
@@ -366,10 +394,8 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
         leg->state = LEG_UP;
         leg->t_answer = loop_now(leg->d->l);
         for (sip_fork *o = leg->forks; o; o = o->next)
-            if (o != f && !o->failed && !o->terminated && o->nh) {
-                o->cancelled = true;
-                nua_cancel(o->nh, SIPTAG_REASON_STR(ELSEWHERE), TAG_END());
-            }
+            if (o != f && !o->failed && !o->terminated && o->nh)
+                cancel_fork(o, o->nh, ELSEWHERE);
         if (leg->peer)
             sip_leg_update_relay(leg);
         sip_log(leg->d, SIP_LOG_DEBUG, "dial %s answered", leg->callee);
@@ -407,11 +433,8 @@ int sip_out_hangup(sip_leg *leg, int code)
         nua_bye(leg->nh, TAG_END());
     } else {
         for (sip_fork *f = leg->forks; f; f = f->next)
-            if (!f->failed && !f->terminated && f->nh) {
-                f->cancelled = true;
-                nua_cancel(f->nh, TAG_IF(code == TEL_ANSWERED_ELSEWHERE, SIPTAG_REASON_STR(ELSEWHERE)),
-                           TAG_END());
-            }
+            if (!f->failed && !f->terminated && f->nh)
+                cancel_fork(f, f->nh, code == TEL_ANSWERED_ELSEWHERE ? ELSEWHERE : NULL);
     }
     sip_leg_detach(leg);
     sip_leg_log_end(leg, up ? 200 : 487, up ? "normal" : "cancelled", "us");
@@ -423,6 +446,10 @@ int sip_out_hangup(sip_leg *leg, int code)
 void sip_fork_terminated(sip_fork *f)
 {
     sip_leg *leg = f->leg;
+    if (f->cancel_timer) {
+        loop_timer_stop(leg->d->l, f->cancel_timer);
+        f->cancel_timer = NULL;
+    }
     if (f->nh) {
         nua_handle_bind(f->nh, NULL);
         nua_handle_destroy(f->nh);
