@@ -11,7 +11,7 @@
 #                   dial failed 488, the caller is not bridged
 #   rtp_timeout     a silent call is hung up by system; a talking one is not
 #   pool_closes     RTP sockets fall back after a burst of calls
-#   admission       a tiny port range and no max_calls: 503 before RTP runs out
+#   admission       a tiny port range: 503 naming it before a dial finds no port
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -235,20 +235,26 @@ case_pool_closes() { # after a burst of calls the RTP sockets close again
             [ "$now" -eq 0 ]
 }
 
-case_admission() { # 5 RTP sessions, no max_calls: 2 bridged calls, the 3rd gets 503 at once
-    EVIDENCE="$W/adm.out $W/adm_gw.out $W/adm3.out $W/serve2.log"
+case_admission() { # 4 RTP ports, max_calls 10: two calls (each dials after 1 s) are admitted,
+    # the third gets 503 at once naming the range (not a dial that later finds no
+    # port); the two are bridged, their re-INVITE while the range is full is answered
+    EVIDENCE="$W/adm.out $W/adm_gw.out $W/adm3.out $W/adm.json $W/refused.json $W/serve2.log"
     lo=$((RTP + 990))
     cat >"$W/adm.yaml" <<EOF
 version: 1
 settings:
-  media: { rtp_ports: "$lo-$((lo + 9))" }
+  media: { rtp_ports: "$lo-$((lo + 3))" }
   admin: { listen: "127.0.0.1:$ADMIN2" }
+  limits: { max_calls: 10 }
 gateways:
   gw: { uri: "sip:127.0.0.1:$UAS" }
   any: { uri: "sip:127.0.0.1:9", accept_any_source: true }
 routes:
   - name: out
     script:
+      - app: answer
+      - app: wait
+        seconds: 1
       - app: dial
         to: "5550001"
         gateway: gw
@@ -257,33 +263,54 @@ EOF
     s2=$!
     BG="$BG $s2"
     wait_for "$W/serve2.log" 15 'listening for SIP' || { WHY="second server did not start"; return 1; }
-    timeout 30 sipp -sn uas -m 2 -i 127.0.0.1 -p "$UAS" -nostdin -timeout 20 >"$W/adm_gw.out" 2>&1 &
+    # a gateway that takes the hold passed on (re-INVITEs) and our BYE
+    timeout 30 sipp -sf "$ROOT/tests/sip/scenarios/agent-held.xml" -m 2 -i 127.0.0.1 -p "$UAS" -nostdin \
+        -timeout 20 >"$W/adm_gw.out" 2>&1 &
     gw=$!
     BG="$BG $gw"
     PEERS="$PEERS $gw"
     wait_port "$UAS"
-    timeout 30 sipp 127.0.0.1:"$SIP2" -sn uac -s x -m 2 -l 2 -r 10 -d 4000 -i 127.0.0.1 -p "$UAC3" -nostdin \
-        -timeout 25 -timeout_error >"$W/adm.out" 2>&1 &
+    # The callers hold (re-INVITE) 2.5 s after their ACK: both dials have
+    # their ports by then and the range is full.
+    sed '0,/<pause milliseconds="300"\/>/s//<pause milliseconds="2500"\/>/' \
+        "$ROOT/tests/sip/scenarios/uac-hold.xml" >"$W/uac-hold-late.xml"
+    timeout 30 sipp 127.0.0.1:"$SIP2" -sf "$W/uac-hold-late.xml" -s x -m 2 -l 2 -r 50 -i 127.0.0.1 -p "$UAC3" \
+        -nostdin -timeout 25 -timeout_error -trace_msg -message_file "$W/adm.msg" >"$W/adm.out" 2>&1 &
     two=$!
     BG="$BG $two"
+    PEERS="$PEERS $two"
+    # Both admitted, neither has dialled (each waits 1 s): the third comes now.
     i=0
     while :; do
-        get "$ADMIN2" /calls adm && json adm "len([c for c in d['calls'] if c['bridged']]) == 2" && break
+        get "$ADMIN2" /calls adm && json adm "len(d['calls']) == 2" && break
         i=$((i + 1))
-        [ $i -lt 200 ] || { WHY="the first two calls were not bridged"; return 1; }
-        sleep 0.05
+        [ $i -lt 100 ] || { WHY="the first two calls were not admitted"; return 1; }
+        sleep 0.01
     done
     sed 's/@CODE@/503/' "$ROOT/tests/sip/scenarios/uac-reject.xml" >"$W/uac-503.xml"
     timeout 30 sipp 127.0.0.1:"$SIP2" -sf "$W/uac-503.xml" -s x -m 1 -i 127.0.0.1 -p "$UAC4" -nostdin \
         -cid_str "third@media" -timeout 20 -timeout_error >"$W/adm3.out" 2>&1
     rc=$?
-    reap $two || { WHY="the two admitted calls did not complete"; return 1; }
+    i=0
+    while :; do
+        get "$ADMIN2" /calls adm && json adm "len([c for c in d['calls'] if c['bridged']]) == 2" && break
+        i=$((i + 1))
+        [ $i -lt 100 ] || { WHY="the two admitted calls were not both bridged (a dial found no port?)"; return 1; }
+        sleep 0.05
+    done
+    get "$ADMIN2" /refused refused
+    reap $two || { WHY="the two admitted calls did not complete (their re-INVITE with the range full?)"; return 1; }
     reap $gw
     kill -TERM "$s2"
     reap "$s2" || { WHY="second server did not exit 0"; return 1; }
     expect "the third call did not get 503 at once" [ $rc = 0 ] &&
-        expect "no 'refused: 503 max_calls' for the third call" \
-            grep -q "call third@media from 127.0.0.1:$UAC4 refused: 503 max_calls" "$W/serve2.log" &&
+        expect "no log line naming the port range for the third call" \
+            grep -q "call third@media from 127.0.0.1:$UAC4 refused: 503 rtp_ports: .*4 ports of settings.media.rtp_ports $lo-$((lo + 3))" "$W/serve2.log" &&
+        expect "GET /refused does not list it as rtp_ports" \
+            json refused "any(r['call_id'] == 'third@media' and r['reason'] == 'rtp_ports' for r in d['refused'])" &&
+        expect "a leg found no RTP session" sh -c "! grep -q 'no RTP session' '$W/serve2.log'" &&
+        expect "the re-INVITEs (hold, unhold) were not answered 200" \
+            [ "$(grep -c '^SIP/2.0 200' "$W/adm.msg")" -ge 8 ] &&
         expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve2.log'"
 }
 

@@ -103,8 +103,9 @@ static size_t max_calls(sip_driver *d)
 {
     const scn_settings *s = &d->prog->settings;
     /* A call takes up to two RTP sessions (the caller's leg and the one it
-     * dials); by default admit what the port range holds, so a call is
-     * refused before its dial would find no port. */
+     * dials), a port each; by default admit what the range (and the
+     * open-files limit) holds, so a call is refused before its dial would
+     * find no port. */
     return s->max_calls >= 0 ? (size_t)s->max_calls : rtp_ctx_capacity(d->rtp) / 2;
 }
 
@@ -118,17 +119,20 @@ static int capacity(sip_driver *d, int *retry_after, const char **reason)
         *reason = d->shutting_down ? "shutdown" : "draining";
         return 503;
     }
-    size_t cap = rtp_ctx_capacity(d->rtp), max = max_calls(d);
+    size_t max = max_calls(d);
     if ((max > 0 || s->max_calls < 0) && d->incoming_count >= max) {
         *retry_after = 5;
         *reason = "max_calls";
         return 503;
     }
-    /* Whatever the limit says, not when fewer than two ports are left
-     * (ring-all dials take one per member). */
-    if (rtp_ctx_open_count(d->rtp) + 2 > cap) {
+    /* Whatever the limit says, not without two RTP sessions for it beyond
+     * those kept for calls already admitted: one for its own leg, one kept
+     * for its first dial (sip_leg_media), so that dial cannot be the one
+     * that finds no port (ring-all members after the first take theirs
+     * from what is left). */
+    if (rtp_ctx_available(d->rtp) < d->rtp_reserved + 2) {
         *retry_after = 5;
-        *reason = "rtp_ports";
+        *reason = rtp_limit_reason(rtp_ctx_short(d->rtp));
         return 503;
     }
     return 0;
@@ -186,7 +190,15 @@ void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *r
     /* The Call-ID is the peer's text: sofia's parser keeps it to token
      * characters, so it cannot break the log line. */
     const char *id = sip && sip->sip_call_id ? sip->sip_call_id->i_id : "";
-    sip_log(d, SIP_LOG_WARN, "call %s from %s refused: %d %s", id[0] ? id : "-", from, code, reason);
+    /* An RTP limit is named with its size (the range, the open-files limit). */
+    char detail[200] = "";
+    if (strcmp(reason, "rtp_ports") == 0 || strcmp(reason, "open_files") == 0) {
+        detail[0] = ':', detail[1] = ' ';
+        rtp_ctx_limit_text(d->rtp, strcmp(reason, "open_files") == 0 ? RTP_LIMIT_FILES : RTP_LIMIT_PORTS,
+                           detail + 2, sizeof detail - 2);
+    }
+    sip_log(d, SIP_LOG_WARN, "call %s from %s refused: %d %s%s", id[0] ? id : "-", from, code, reason,
+            detail);
     if (d->opt.refused)
         d->opt.refused(d->opt.refused_arg, id, from, code, reason);
 }
