@@ -12,6 +12,7 @@
 #   rtp_timeout     a silent call is hung up by system; a talking one is not
 #   pool_closes     RTP sockets fall back after a burst of calls
 #   admission       a tiny port range: 503 naming it before a dial finds no port
+#   open_files      the open-files limit bounds RTP sockets: 503 naming it, said at start
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -314,8 +315,73 @@ EOF
         expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve2.log'"
 }
 
+case_open_files() { # open files for 100 RTP sockets, a 1,000-port range: 50 calls held, the 51st
+    # gets 503 naming the open-files limit (said at start too); the 50 complete
+    EVIDENCE="$W/of.out $W/of51.out $W/of.json $W/serve3.log"
+    # Where the hard limit can be raised (CAP_SYS_RESOURCE), the server
+    # raises it toward the range and this limit does not bind.
+    if /usr/bin/python3 -c 'import resource as r; s, h = r.getrlimit(r.RLIMIT_NOFILE); r.setrlimit(r.RLIMIT_NOFILE, (s, h + 1))' 2>/dev/null; then
+        echo "    (skipped: this user may raise the hard open-files limit)"
+        return 0
+    fi
+    lo=$((RTP - 1000))
+    cat >"$W/of.yaml" <<EOF
+version: 1
+settings:
+  media: { rtp_ports: "$lo-$((lo + 999))" }
+  admin: { listen: "127.0.0.1:$ADMIN2" }
+  sip: { flood: { rate: 0 } }
+gateways:
+  gw: { uri: "sip:127.0.0.1:$UAS" }
+  any: { uri: "sip:127.0.0.1:9", accept_any_source: true }
+routes:
+  - name: out
+    script:
+      - app: dial
+        to: "5550001"
+        gateway: gw
+EOF
+    (ulimit -n 200 && exec "$CR" serve "$W/of.yaml" --sip "udp:127.0.0.1:$SIP2") >"$W/serve3.log" 2>&1 &
+    s3=$!
+    BG="$BG $s3"
+    wait_for "$W/serve3.log" 15 'listening for SIP' || { WHY="third server did not start"; return 1; }
+    timeout 30 sipp -sn uas -i 127.0.0.1 -p "$UAS" -nostdin -timeout 25 >"$W/of_gw.out" 2>&1 &
+    gw=$!
+    BG="$BG $gw"
+    PEERS="$PEERS $gw"
+    wait_port "$UAS"
+    timeout 30 sipp 127.0.0.1:"$SIP2" -sn uac -s x -m 50 -l 50 -r 100 -d 5000 -i 127.0.0.1 -p "$UAC3" -nostdin \
+        -timeout 25 -timeout_error >"$W/of.out" 2>&1 &
+    fifty=$!
+    BG="$BG $fifty"
+    PEERS="$PEERS $fifty"
+    i=0
+    while :; do
+        get "$ADMIN2" /calls of && json of "len([c for c in d['calls'] if c['bridged']]) == 50" && break
+        i=$((i + 1))
+        [ $i -lt 100 ] || { WHY="the 50 calls were not all bridged"; return 1; }
+        sleep 0.05
+    done
+    sed 's/@CODE@/503/' "$ROOT/tests/sip/scenarios/uac-reject.xml" >"$W/uac-503.xml"
+    timeout 30 sipp 127.0.0.1:"$SIP2" -sf "$W/uac-503.xml" -s x -m 1 -i 127.0.0.1 -p "$UAC4" -nostdin \
+        -cid_str "fiftyfirst@media" -timeout 20 -timeout_error >"$W/of51.out" 2>&1
+    rc=$?
+    reap $fifty || { WHY="the 50 held calls did not complete"; return 1; }
+    kill $gw 2>/dev/null
+    reap $gw
+    kill -TERM "$s3"
+    reap "$s3" || { WHY="third server did not exit 0"; return 1; }
+    expect "no warning at start naming the open-files limit" \
+        grep -q "open-files limit .* allows 100 RTP sockets of the 1000 ports of settings.media.rtp_ports: calls beyond 50 get 503" "$W/serve3.log" &&
+        expect "the 51st call did not get 503 at once" [ $rc = 0 ] &&
+        expect "no log line naming the open-files limit for the 51st call" \
+            grep -q "call fiftyfirst@media from 127.0.0.1:$UAC4 refused: 503 max_calls: 50, the default: half the 100 RTP sessions the open-files limit" "$W/serve3.log" &&
+        expect "a leg found no RTP session" sh -c "! grep -q 'no RTP session' '$W/serve3.log'" &&
+        expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve3.log'"
+}
+
 for c in ${HOSTILE_MEDIA_CASES:-media_address strict_source nat_learning random_ports no_common_codec rtp_timeout \
-    pool_closes admission}; do
+    pool_closes admission open_files}; do
     run "$c"
 done
 kill -TERM "$SERVE"

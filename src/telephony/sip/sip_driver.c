@@ -190,12 +190,21 @@ void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *r
     /* The Call-ID is the peer's text: sofia's parser keeps it to token
      * characters, so it cannot break the log line. */
     const char *id = sip && sip->sip_call_id ? sip->sip_call_id->i_id : "";
-    /* An RTP limit is named with its size (the range, the open-files limit). */
+    /* A limit is named with its size (the range, the open-files limit,
+     * max_calls and where its default comes from). */
     char detail[200] = "";
     if (strcmp(reason, "rtp_ports") == 0 || strcmp(reason, "open_files") == 0) {
         detail[0] = ':', detail[1] = ' ';
         rtp_ctx_limit_text(d->rtp, strcmp(reason, "open_files") == 0 ? RTP_LIMIT_FILES : RTP_LIMIT_PORTS,
                            detail + 2, sizeof detail - 2);
+    } else if (strcmp(reason, "max_calls") == 0) {
+        size_t cap = rtp_ctx_capacity(d->rtp);
+        if (d->prog->settings.max_calls >= 0)
+            snprintf(detail, sizeof detail, ": settings.limits.max_calls %d", d->prog->settings.max_calls);
+        else
+            snprintf(detail, sizeof detail, ": %zu, the default: half the %zu RTP sessions %s", max_calls(d),
+                     cap, cap < rtp_ctx_ports(d->rtp) ? "the open-files limit (RLIMIT_NOFILE) allows"
+                                                     : "settings.media.rtp_ports holds");
     }
     sip_log(d, SIP_LOG_WARN, "call %s from %s refused: %d %s%s", id[0] ? id : "-", from, code, reason,
             detail);
@@ -820,6 +829,11 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     }
     sip_registrar_set_users(d->reg, prog);
     sip_gw_load(d);
+    if (rtp_ctx_capacity(d->rtp) < rtp_ctx_ports(d->rtp))
+        sip_log(d, SIP_LOG_WARN,
+                "the open-files limit (RLIMIT_NOFILE, not raised further) allows %zu RTP sockets of the %zu "
+                "ports of settings.media.rtp_ports: calls beyond %zu get 503 (raise LimitNOFILE)",
+                rtp_ctx_capacity(d->rtp), rtp_ctx_ports(d->rtp), rtp_ctx_capacity(d->rtp) / 2);
 
     /* P-Asserted-Identity and the other extension headers get parsed. */
     sip_update_default_mclass(sip_extend_mclass(NULL));

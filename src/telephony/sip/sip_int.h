@@ -90,6 +90,8 @@ void rtp_ctx_free(rtp_ctx *c);
  * allows; sessions that could be opened now; open now; closed sockets kept
  * for reuse. */
 size_t rtp_ctx_capacity(const rtp_ctx *c);
+/* The ports of the range (capacity is less when the open-files limit is). */
+size_t rtp_ctx_ports(const rtp_ctx *c);
 size_t rtp_ctx_available(const rtp_ctx *c);
 size_t rtp_ctx_open_count(const rtp_ctx *c);
 size_t rtp_ctx_pooled(const rtp_ctx *c);

@@ -235,6 +235,8 @@ size_t rtp_ctx_capacity(const rtp_ctx *c)
     return ports < c->fd_budget ? ports : c->fd_budget;
 }
 
+size_t rtp_ctx_ports(const rtp_ctx *c) { return rtp_ports_total(c->ports); }
+
 size_t rtp_ctx_available(const rtp_ctx *c)
 {
     size_t sockets = c->open_count + c->pooled;
