@@ -11,6 +11,7 @@
 #                   dial failed 488, the caller is not bridged
 #   rtp_timeout     a silent call is hung up by system; a talking one is not
 #   pool_closes     RTP sockets fall back after a burst of calls
+#   rtcp_mux        a=rtcp-mux answered when offered, offered to an offerless caller
 #   admission       a tiny port range: 503 naming it before a dial finds no port
 #   open_files      the open-files limit bounds RTP sockets: 503 naming it, said at start
 set -u
@@ -236,6 +237,29 @@ case_pool_closes() { # after a burst of calls the RTP sockets close again
             [ "$now" -eq 0 ]
 }
 
+case_rtcp_mux() { # a=rtcp-mux answered when offered (an odd port), not unasked (an even one);
+    # offered to an offerless caller (an even port: the ACK may not mux)
+    EVIDENCE="$W/mux.out $W/plain.out $W/offerless.out $W/mux.port $W/plain.port $W/offerless.port"
+    sed 's/@MUX@/a=rtcp-mux/' "$HERE/mux-call.xml" >"$W/mux.xml"
+    sed '/@MUX@/d' "$HERE/mux-call.xml" >"$W/plain.xml"
+    cp "$HERE/offerless-call.xml" "$W/offerless.xml"
+    for k in mux plain offerless; do
+        timeout 30 sipp 127.0.0.1:"$SIP" -sf "$W/$k.xml" -s line -m 1 -i 127.0.0.1 -p "$UAC" -nostdin \
+            -key rtpport "$PH1" -key portfile "$W/$k.port" -cid_str "$k@media" -timeout 15 -timeout_error \
+            >"$W/$k.out" 2>&1 || { WHY="the $k call failed"; return 1; }
+    done
+    read -r _ mport mmux <"$W/mux.port"   # "m=audio PORT [a=rtcp-mux]"
+    read -r _ pport pmux <"$W/plain.port"
+    read -r _ oport omux <"$W/offerless.port"
+    expect "the muxing caller's answer has no a=rtcp-mux" [ "${mmux:-}" = a=rtcp-mux ] &&
+        expect "the muxing caller got an even port ($mport) while odd ones are free" [ $((mport % 2)) = 1 ] &&
+        expect "a caller that does not mux was answered a=rtcp-mux" [ -z "${pmux:-}" ] &&
+        expect "a caller that does not mux got an odd port ($pport)" [ $((pport % 2)) = 0 ] &&
+        expect "our offer to an offerless caller has no a=rtcp-mux" [ "${omux:-}" = a=rtcp-mux ] &&
+        expect "our offer to an offerless caller is on an odd port ($oport)" [ $((oport % 2)) = 0 ] &&
+        expect "a port outside the range" sh -c "for p in $mport $pport $oport; do [ \$p -ge $RTP ] && [ \$p -le $((RTP + 989)) ] || exit 1; done"
+}
+
 case_admission() { # 4 RTP ports, max_calls 10: two calls (each dials after 1 s) are admitted,
     # the third gets 503 at once naming the range (not a dial that later finds no
     # port); the two are bridged, their re-INVITE while the range is full is answered
@@ -381,7 +405,7 @@ EOF
 }
 
 for c in ${HOSTILE_MEDIA_CASES:-media_address strict_source nat_learning random_ports no_common_codec rtp_timeout \
-    pool_closes admission open_files}; do
+    pool_closes rtcp_mux admission open_files}; do
     run "$c"
 done
 kill -TERM "$SERVE"

@@ -94,17 +94,19 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
      * behind NAT (symmetric_rtp): then the first packets may teach us. */
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
 
-    if (sip->sip_payload && sip->sip_payload->pl_len) {
-        int rc = sip_leg_apply_sdp(leg, sip, NULL);
-        if (rc < 0) {
-            leg->we_ended = true;
-            leg->state = LEG_ENDED;
-            leg->released = true;
-            if (rc == -2)
-                sip_report_refused(d, sip, 503, rtp_limit_reason(d->rtp_why));
-            respond(d, nh, rc == -2 ? 503 : 488, TAG_END());
-            return;
-        }
+    /* An offerless INVITE's leg takes its session now too (our offer in
+     * the answer needs it): admitted means it has one, not that it may
+     * find none when the scenario answers. */
+    bool offer = sip->sip_payload && sip->sip_payload->pl_len;
+    int rc = offer ? sip_leg_apply_sdp(leg, sip, NULL) : sip_leg_media(leg) < 0 ? -2 : 0;
+    if (rc < 0) {
+        leg->we_ended = true;
+        leg->state = LEG_ENDED;
+        leg->released = true;
+        if (rc == -2)
+            sip_report_refused(d, sip, 503, rtp_limit_reason(d->rtp_why));
+        respond(d, nh, rc == -2 ? 503 : 488, TAG_END());
+        return;
     }
     sip_log(d, SIP_LOG_INFO, "call %s from %s to %s via %s", leg->call_id, leg->caller,
             leg->callee, leg->source);
