@@ -105,8 +105,9 @@ static size_t max_calls(sip_driver *d)
 {
     const scn_settings *s = &d->prog->settings;
     /* A call takes up to two RTP sessions (the caller's leg and the one it
-     * dials); by default admit what the port range holds, so a call is
-     * refused before its dial would find no port. */
+     * dials), a port each; by default admit what the range (and the
+     * open-files limit) holds, so a call is refused before its dial would
+     * find no port. */
     return s->max_calls >= 0 ? (size_t)s->max_calls : rtp_ctx_capacity(d->rtp) / 2;
 }
 
@@ -120,17 +121,20 @@ static int capacity(sip_driver *d, int *retry_after, const char **reason)
         *reason = d->shutting_down ? "shutdown" : "draining";
         return 503;
     }
-    size_t cap = rtp_ctx_capacity(d->rtp), max = max_calls(d);
+    size_t max = max_calls(d);
     if ((max > 0 || s->max_calls < 0) && d->incoming_count >= max) {
         *retry_after = 5;
         *reason = "max_calls";
         return 503;
     }
-    /* Whatever the limit says, not when fewer than two ports are left
-     * (ring-all dials take one per member). */
-    if (rtp_ctx_open_count(d->rtp) + 2 > cap) {
+    /* Whatever the limit says, not without two RTP sessions for it beyond
+     * those kept for calls already admitted: one for its own leg, one kept
+     * for its first dial (sip_leg_media), so that dial cannot be the one
+     * that finds no port (ring-all members after the first take theirs
+     * from what is left). */
+    if (rtp_ctx_available(d->rtp) < d->rtp_reserved + 2) {
         *retry_after = 5;
-        *reason = "rtp_ports";
+        *reason = rtp_limit_reason(rtp_ctx_short(d->rtp));
         return 503;
     }
     return 0;
@@ -188,7 +192,24 @@ void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *r
     /* The Call-ID is the peer's text: sofia's parser keeps it to token
      * characters, so it cannot break the log line. */
     const char *id = sip && sip->sip_call_id ? sip->sip_call_id->i_id : "";
-    sip_log(d, SIP_LOG_WARN, "call %s from %s refused: %d %s", id[0] ? id : "-", from, code, reason);
+    /* A limit is named with its size (the range, the open-files limit,
+     * max_calls and where its default comes from). */
+    char detail[200] = "";
+    if (strcmp(reason, "rtp_ports") == 0 || strcmp(reason, "open_files") == 0) {
+        detail[0] = ':', detail[1] = ' ';
+        rtp_ctx_limit_text(d->rtp, strcmp(reason, "open_files") == 0 ? RTP_LIMIT_FILES : RTP_LIMIT_PORTS,
+                           detail + 2, sizeof detail - 2);
+    } else if (strcmp(reason, "max_calls") == 0) {
+        size_t cap = rtp_ctx_capacity(d->rtp);
+        if (d->prog->settings.max_calls >= 0)
+            snprintf(detail, sizeof detail, ": settings.limits.max_calls %d", d->prog->settings.max_calls);
+        else
+            snprintf(detail, sizeof detail, ": %zu, the default: half the %zu RTP sessions %s", max_calls(d),
+                     cap, cap < rtp_ctx_ports(d->rtp) ? "the open-files limit (RLIMIT_NOFILE) allows"
+                                                     : "settings.media.rtp_ports holds");
+    }
+    sip_log(d, SIP_LOG_WARN, "call %s from %s refused: %d %s%s", id[0] ? id : "-", from, code, reason,
+            detail);
     if (d->opt.refused)
         d->opt.refused(d->opt.refused_arg, id, from, code, reason);
 }
@@ -869,6 +890,11 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     }
     sip_registrar_set_users(d->reg, prog);
     sip_gw_load(d);
+    if (rtp_ctx_capacity(d->rtp) < rtp_ctx_ports(d->rtp))
+        sip_log(d, SIP_LOG_WARN,
+                "the open-files limit (RLIMIT_NOFILE, not raised further) allows %zu RTP sockets of the %zu "
+                "ports of settings.media.rtp_ports: calls beyond %zu get 503 (raise LimitNOFILE)",
+                rtp_ctx_capacity(d->rtp), rtp_ctx_ports(d->rtp), rtp_ctx_capacity(d->rtp) / 2);
 
     /* P-Asserted-Identity and the other extension headers get parsed. */
     sip_update_default_mclass(sip_extend_mclass(NULL));
