@@ -77,9 +77,10 @@ run() {
         bad "$1" "${WHY:-failed}" $EVIDENCE
         # A port of the run another process took after ports.py picked it
         # is not this case's fault: say so, so it is rerun, not chased.
-        for f in $(find "$W" -name '*.out' -newer "$W/.case-start" 2>/dev/null); do
-            grep -q "errno = 98" "$f" && echo "    NOTE: $(basename "$f"): a sipp port was taken by another process (Address already in use)"
-        done
+        find "$W" -name '*.out' -newer "$W/.case-start" -exec grep -l "errno = 98" {} + 2>/dev/null |
+            while read -r f; do
+                echo "    NOTE: $(basename "$f"): a sipp port was taken by another process (Address already in use)"
+            done
     fi
     EVIDENCE=""
     for p in $PEERS; do
