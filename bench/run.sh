@@ -1,8 +1,9 @@
 #!/bin/sh
 # make bench: builds callroute and every bench/*.c optimised, runs each
 # benchmark several times beside its peers (Lua 5.4, linear route scan,
-# Kamailio 5.6, sipp to sipp), and writes BENCHMARKS.md. Method: bench/README.md.
-#   sh bench/run.sh [--quick] [--only NAME,...]   QUICK: the short version, under 2 minutes
+# Kamailio 5.6, Kamailio + rtpengine 10.5, rtpengine's relay, sipp to sipp),
+# and writes BENCHMARKS.md. Method: bench/README.md.
+#   sh bench/run.sh [--quick] [--only NAME,...]   QUICK: the short version, ~10 minutes
 # A benchmark that is missing or does not build is reported "not yet
 # measured"; it never stops the others. Benchmarks are not part of make test.
 set -eu
@@ -15,7 +16,8 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     --only) ONLY=",$2,"; shift ;;
     *) echo "usage: $0 [--quick] [--only NAME,...]  (names: engine_bench route_bench" \
-         "services_bench lua load sip-direct sip-kamailio sip-callroute)" >&2; exit 2 ;;
+         "services_bench media_bench lua load sip-direct sip-kamailio sip-kamailio-rtpengine" \
+         "sip-callroute cluster)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -37,8 +39,9 @@ T0=$(date +%s)
 log() { echo "bench [$(( $(date +%s) - T0 ))s]: $*" >&2; }
 status() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$STATUS"; }
 
-# Another helper's sipp or kamailio on our ports would skew every figure.
-for port in 25070 25080; do
+# Another helper's sipp or kamailio on our ports would skew every figure
+# (SIP 7070-7072, UAS 7080, rtpengine's control 7090-7091; UACs from 7100).
+for port in 7070 7071 7072 7080 7090 7091; do
   if grep -qi ":$(printf '%04X' $port) " /proc/net/udp 2>/dev/null; then
     echo "bench: UDP port $port is busy: stop what holds it first" >&2
     exit 1
@@ -80,8 +83,11 @@ done
 # so the whole stays under 2 minutes.
 repeat() {
   name=$1; shift
+  runs=$RUNS
+  # media_bench runs two relays' ladders (~100 s a run): 3 runs.
+  [ "$name" = media_bench ] && [ "$runs" -gt 3 ] && runs=3
   i=1
-  while [ "$i" -le "$RUNS" ]; do
+  while [ "$i" -le "$runs" ]; do
     rc=0
     t=$(date +%s)
     timeout "$LIMIT" "$@" > "$RES/$name.run$i.jsonl" 2>> "$RES/$name.err" || rc=$?
@@ -95,7 +101,7 @@ repeat() {
     fi
     i=$((i + 1))
   done
-  status "$name" ok "$RUNS runs"
+  status "$name" ok "$runs runs"
 }
 
 # ---------------------------------------------------------------- in-process benchmarks
@@ -142,11 +148,25 @@ if want sip-kamailio; then
   timeout "$LIMIT" sh bench/kamailio/run.sh ${QUICK:+--quick} > "$RES/sip-kamailio.jsonl" 2> "$RES/sip-kamailio.err" \
     && status sip-kamailio ok "" || status sip-kamailio run-failed "see $RES/sip-kamailio.err"
 fi
+if want sip-kamailio-rtpengine; then
+  log "kamailio + rtpengine"
+  timeout "$LIMIT" sh bench/kamailio-rtpengine/run.sh ${QUICK:+--quick} > "$RES/sip-kamailio-rtpengine.jsonl" \
+    2> "$RES/sip-kamailio-rtpengine.err" \
+    && status sip-kamailio-rtpengine ok "" || status sip-kamailio-rtpengine run-failed "see $RES/sip-kamailio-rtpengine.err"
+fi
 if want sip-callroute && [ -n "$CALLROUTE_OK" ] && [ -f bench/sip/run.sh ]; then
   log "callroute B2BUA"
   SIPSTEP="$ROOT/bench/sipp/sipstep.py" SIP_PROFILE="$ROOT/$RES/perf-sip.data" \
     timeout "$LIMIT" sh bench/sip/run.sh ${QUICK:+--quick} > "$RES/sip-callroute.jsonl" 2> "$RES/sip-callroute.err" \
     && status sip-callroute ok "" || status sip-callroute run-failed "see $RES/sip-callroute.err"
+fi
+
+# The cluster's front end (issue 18): its own section of the report.
+if want cluster && [ -n "$CALLROUTE_OK" ]; then
+  log "cluster"
+  SIPSTEP="$ROOT/bench/sipp/sipstep.py" timeout "$LIMIT" sh bench/cluster/run.sh ${QUICK:+--quick} \
+    > "$RES/cluster.jsonl" 2> "$RES/cluster.err" \
+    && status cluster ok "" || status cluster run-failed "see $RES/cluster.err"
 fi
 
 # ---------------------------------------------------------------- causes

@@ -15,7 +15,9 @@ chromium fonts-dejavu-core
 kamailio kamailio-postgres-modules"
 
 if [ "${1:-}" = "--bench" ]; then
-  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine"
+  # rtpengine-daemon: the media-anchoring peer (bench/kamailio-rtpengine,
+  # media_bench); Kamailio's rtpengine and dialog modules are in kamailio.
+  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine rtpengine-daemon"
 fi
 
 missing=""
@@ -46,6 +48,15 @@ case " $missing " in
 *" kamailio "*)
   if command -v systemctl >/dev/null && systemctl is-enabled kamailio >/dev/null 2>&1; then
     $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
+  fi
+  ;;
+esac
+# The benchmarks start their own rtpengine, pinned, on loopback ports; the
+# package's service (its /etc/rtpengine config) is not wanted either.
+case " $missing " in
+*" rtpengine-daemon "*)
+  if command -v systemctl >/dev/null && systemctl is-enabled rtpengine-daemon >/dev/null 2>&1; then
+    $SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
   fi
   ;;
 esac

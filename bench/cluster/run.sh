@@ -27,7 +27,7 @@ command -v kamailio >/dev/null || { echo "kamailio: not installed" >&2; exit 3; 
 CR=${CALLROUTE:-$ROOT/build/bench/callroute}
 [ -x "$CR" ] || { echo "$CR: not built (make bench)" >&2; exit 3; }
 
-KAM=25070 N1=25071 N2=25072 UAS_PORT=25080
+KAM=7070 N1=7071 N2=7072 UAS_PORT=7080
 RUN=$(mktemp -d /tmp/bench-cluster.XXXXXX)
 chmod 755 "$RUN"
 PG_DIR=$RUN/pg

@@ -4,8 +4,9 @@
 One tool for every SIP figure in BENCHMARKS.md, so Kamailio, callroute and
 the sipp-to-sipp baseline are measured the same way (bench/README.md):
 
-  sipstep.py ladder --name kamailio --server "CMD" --target 127.0.0.1:25070 \
+  sipstep.py ladder --name kamailio --server "CMD" --target 127.0.0.1:7070 \
       --rates 100,200,400 --duration 30
+  sipstep.py series --name callroute --server "CMD" --target ... --steps 5 --repeat-rate 1000
   sipstep.py hold --name kamailio --server "CMD" --target ... --calls 5000
 
 The server command is started pinned to --server-cpu (taskset), every sipp
@@ -18,6 +19,7 @@ import glob
 import json
 import math
 import os
+import resource
 import shlex
 import signal
 import socket
@@ -157,6 +159,29 @@ def wait_bound(port, proc, what, timeout=15.0):
 
 # ---------------------------------------------------------------- processes
 
+def _all_fds():
+    """Soft limit of open files raised to the hard one: a server holding
+    10,000 calls with media needs two sockets a call (callroute) or four
+    (rtpengine: RTP and RTCP each side); no peer gets more than the other."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def nofile_limit():
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+def fds_of(pids):
+    """{pid: open descriptors} of PIDS (the tree's processes)."""
+    out = {}
+    for p in pids:
+        try:
+            out[p] = len(os.listdir(f"/proc/{p}/fd"))
+        except OSError:
+            pass
+    return out
+
+
 class Proc:
     """A process we started; stopped by its own pid and descendants only."""
 
@@ -165,7 +190,7 @@ class Proc:
         self.log = open(log, "ab")
         self.p = subprocess.Popen(["taskset", "-c", str(cpu)] + argv,
                                   stdout=self.log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, cwd=cwd)
+                                  stdin=subprocess.DEVNULL, cwd=cwd, preexec_fn=_all_fds)
 
     @property
     def pid(self):
@@ -216,8 +241,9 @@ def start_uas(args, work):
     return uas
 
 
-def uac_argv(args, rate, calls, port, extra=()):
-    wall = int(calls / max(rate, 1)) + 60
+def uac_argv(args, rate, calls, port, extra=(), wall=None):
+    """sipp's built-in uac; WALL: seconds before it gives up (-timeout)."""
+    wall = wall or int(calls / max(rate, 1)) + 60
     return ["sipp", "-sn", "uac", args.target, "-i", "127.0.0.1", "-p", str(port),
             "-r", f"{rate:g}", "-rp", "1000", "-m", str(calls), "-nostdin",
             "-recv_timeout", str(args.recv_timeout), "-timeout", str(wall),
@@ -296,7 +322,7 @@ def collect(dirs):
     return tot, rtts
 
 
-def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
+def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, phase="step"):
     pids = srv.tree() if srv else []
     perf = None
     if profile and pids:
@@ -328,7 +354,7 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
         p.stop()
     tot, rtts = collect(dirs)
     res = {
-        "bench": "sip", "phase": "step", "peer": args.name, "tag": tag,
+        "bench": "sip", "phase": phase, "peer": args.name, "tag": tag,
         "rate": rate, "seconds": seconds, "calls": calls, "uacs": len(procs),
         "ok": tot["ok"], "failed": tot["failed"], "timeouts": tot["timeouts"],
         "retrans": tot["retrans"], "dead_msgs": tot["dead"],
@@ -410,52 +436,104 @@ def cmd_ladder(args, work):
             srv.stop()
 
 
+def cmd_series(args, work):
+    """STEPS steps in a row at one rate on one server process: the cost of
+    a server's millionth call against its first (issue 17, goal 2). Every
+    step runs, failing or not: the drift is the figure."""
+    srv = start_server(args, work)
+    uas = start_uas(args, work)
+    try:
+        if args.warmup > 0:
+            step(args, srv, uas, args.warmup_rate, args.warmup, work, "warmup", record=False)
+        for i in range(args.steps):
+            step(args, srv, uas, args.repeat_rate, args.duration, work, f"series{i}", phase="series")
+    finally:
+        uas.stop()
+        if srv:
+            srv.stop()
+
+
 def hold_batch(args, work, k):
-    """Batch K of long calls (-d): each stays up after ACK until the caller stops."""
+    """Batch K of long calls (-d): each stays up after ACK until the caller
+    stops. One sipp UAC in UDP single-socket mode (its default, -t u1)
+    carries the whole batch: 50,000 calls need no descriptor each."""
     d = os.path.join(work, f"hold{k}-uac")
     os.makedirs(d, exist_ok=True)
+    setup = args.calls / args.rate + 1
+    # Batch A lives through both batches and their settling; sipp must not
+    # give up on it before the last reading.
+    wall = int(2 * (setup + args.settle) + 120)
     uac = Proc(uac_argv(args, args.rate, args.calls, free_port(args.uac_port + 2 * k),
-                        ["-d", "3600000", "-l", str(args.calls)]),
+                        ["-d", "3600000", "-l", str(args.calls)], wall=wall),
                args.sipp_cpu, os.path.join(d, "uac.log"), cwd=d)
-    time.sleep(args.calls / args.rate + 1)
+    time.sleep(setup)
     time.sleep(args.settle)   # the set-up's transactions linger, then go
     return uac, d
+
+
+def fd_note(fds, limit):
+    """Why a held call may have failed that is the machine's, not the
+    server's: a process of the tree at its descriptor limit."""
+    if not fds or not limit:
+        return ""
+    top = max(fds.values())
+    if top >= 0.98 * limit:
+        return (f"a server process held {top} descriptors, its limit is {limit} "
+                f"(RLIMIT_NOFILE hard limit of this machine)")
+    return ""
 
 
 def cmd_hold(args, work):
     """Memory per held call, by two batches of N long calls set up the same
     way: (after B - after A) / N. The transient memory of a set-up (lingering
     transactions; an allocator keeps pages it touched) is the same for both
-    batches and cancels; what stays is the calls held."""
+    batches and cancels; what stays is the calls held. At the end 2N calls
+    are up at once; failed counts every call of both batches that did not
+    stay up (refused, timed out, or hung up by the server since)."""
     if not args.server:
         sys.exit("sipstep: hold needs --server")
     srv = start_server(args, work)
     uas = start_uas(args, work)
-    uacs = []
+    uacs, dirs = [], []
     try:
         if args.hold_warmup > 0:
             step(args, srv, uas, args.rate, args.hold_warmup, work, "warmup", record=False)
         base = mem_of(srv.tree())
-        mem, held, failed, why = [], 0, 0, []
+        mem, why = [], []
         for k in range(2):
             uac, d = hold_batch(args, work, k)
             uacs.append(uac)
+            dirs.append(d)
             mem.append(mem_of(srv.tree()))
+        fds = fds_of(srv.tree())
+        held = failed = created = 0
+        for k, (uac, d) in enumerate(zip(uacs, dirs)):
             st = read_stat(os.path.join(d, "stat.csv"))
             held += int(num(st, "CurrentCall"))
             failed += int(num(st, "FailedCall(C)"))
+            created += int(num(st, "TotalCallCreated"))
             if uac.p.poll() is not None:
                 why.append(f"batch {k}: sipp exited ({uac.p.returncode}), see {d}/uac.log")
-                args.failed = True
+        if srv.p.poll() is not None:
+            why.append(f"server exited ({srv.p.returncode})")
+        ok = failed == 0 and held == 2 * args.calls and not why
+        if not ok:
+            why.insert(0, f"{held} of {2 * args.calls} calls held, {failed} failed")
+            note = fd_note(fds, nofile_limit())
+            if note:
+                why.append(note)
+            args.failed = True
         n = max(args.calls, 1)
         emit(args, {
             "bench": "sip", "phase": "hold", "peer": args.name, "calls": args.calls,
-            "held_calls": held, "failed": failed, "settle_s": args.settle,
+            "target_held": 2 * args.calls, "held_calls": held, "failed": failed,
+            "created": created, "rate": args.rate, "settle_s": args.settle,
             "pss_base_kb": base[0], "pss_a_kb": mem[0][0], "pss_b_kb": mem[1][0],
             "rss_base_kb": base[1], "rss_b_kb": mem[1][1],
+            "fds_max": max(fds.values()) if fds else None, "nofile_limit": nofile_limit(),
             "bytes_per_call": round(1024 * (mem[1][0] - mem[0][0]) / n),
             "first_batch_bytes_per_call": round(1024 * (mem[0][0] - base[0]) / n),
-            "pass": failed == 0 and held == 2 * args.calls,
+            "pass": ok,
             **({"why": "; ".join(why)} if why else {}),
         })
     finally:
@@ -468,12 +546,12 @@ def cmd_hold(args, work):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["ladder", "hold"])
+    ap.add_argument("cmd", choices=["ladder", "series", "hold"])
     ap.add_argument("--name", required=True, help="peer name in the results")
     ap.add_argument("--server", help="server command line (started pinned)")
     ap.add_argument("--target", required=True, help="host:port the UAC calls")
-    ap.add_argument("--uas-port", type=int, default=25080)
-    ap.add_argument("--uac-port", type=int, default=25100)
+    ap.add_argument("--uas-port", type=int, default=7080)
+    ap.add_argument("--uac-port", type=int, default=7100)
     ap.add_argument("--server-cpu", default="0")
     ap.add_argument("--sipp-cpu", default="1")
     ap.add_argument("--server-settle", type=float, default=0.5)
@@ -487,6 +565,8 @@ def main():
     ap.add_argument("--repeat-rate", type=float, default=1000)
     ap.add_argument("--repeats", type=int, default=0,
                     help="extra steps at --repeat-rate (median of several runs)")
+    ap.add_argument("--steps", type=int, default=5,
+                    help="series: steps in a row at --repeat-rate on one server process")
     ap.add_argument("--keep-going", action="store_true",
                     help="go on after a failing step")
     ap.add_argument("--per-uac", type=float, default=2000,
@@ -509,7 +589,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     args.failed = False
     try:
-        (cmd_ladder if args.cmd == "ladder" else cmd_hold)(args, work)
+        {"ladder": cmd_ladder, "series": cmd_series, "hold": cmd_hold}[args.cmd](args, work)
     finally:
         if args.failed and not args.work:
             # The logs of a failing step are what tells why: keep them.
