@@ -46,13 +46,12 @@ mk() { # mk DIR [cluster]
   # lets out, so the dial names one.
   sed -e "s/@UAS_PORT@/$UAS_PORT/" -e 's/to: "{called_number}"/to: "5551000"/' "$ROOT/bench/sip/b2bua.yaml" \
     >"$1/b2bua.yaml"
-  # One sipp sends every call: the per-source flood limit is off.
-  [ "${2:-}" = cluster ] || /usr/bin/python3 -c 'import sys; p=sys.argv[1]; s=open(p).read().replace("settings:\n", "settings:\n  cdr: { database: off }\n  sip: { flood: { rate: 0 } }\n", 1); open(p,"w").write(s)' "$1/b2bua.yaml"
+  # b2bua.yaml has the flood limit and call records off already.
   if [ "${2:-}" = cluster ]; then
     /usr/bin/python3 - "$1/b2bua.yaml" "$PG" "$KAM" <<'PY'
 import sys
 p, pg, kam = sys.argv[1:]
-s = open(p).read().replace("settings:\n", "settings:\n  cdr: { database: off }\n  sip: { flood: { rate: 0 } }\n"
+s = open(p).read().replace("settings:\n", "settings:\n"
     f"  cluster: {{ database: \"{pg}\", proxy: \"127.0.0.1:{kam}\" }}\n", 1)
 open(p, "w").write(s)
 PY
