@@ -22,6 +22,8 @@ RTPE_PORTS=${RTPE_PORTS:-10000-60000}
 RUN=$(mktemp -d /tmp/bench-media.XXXXXX)
 RTPE=""
 trap '[ -z "$RTPE" ] || kill "$RTPE" 2>/dev/null; rm -rf "$RUN"' EXIT
+# run.sh's time limit ends a run with TERM: clean up then too.
+trap 'exit 143' TERM INT
 # --delete-delay=0: a deleted call's sockets close at once, so each step
 # starts with the descriptors and ports of the last one free.
 taskset -c 0 rtpengine --config-file=none --foreground --log-stderr -L 3 --table=-1 --no-fallback \

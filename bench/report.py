@@ -509,7 +509,13 @@ def goals17(R):
         note = h.get("why", "")
         if kh and kh.get("why"):
             note = (note + "; " if note else "") + "Kamailio + rtpengine: " + kh["why"]
-        add("sip-hold", label, hold_str(h), peer_s, ratio, ok if target >= 10000 else None, note)
+        met = ok if target >= 10000 else None
+        ours = hold_str(h)
+        if not h.get("pass") and h.get("fd_limited"):
+            # The machine's descriptor limit, not callroute's work, ended it.
+            met = None
+            ours = "not measured: descriptor limit reached — " + ours
+        add("sip-hold", label, ours, peer_s, ratio, met, note)
     else:
         add("sip-hold", label, sip_missing(R, "callroute"), peer_s, "—", None)
 
@@ -563,7 +569,12 @@ def goals17(R):
         note = h.get("why", "")
         if target < 100000:
             note = (note + "; " if note else "") + f"{fmtnum(target)} held (QUICK), the goal is 100,000"
-        add("sip-bypass", label, hold_str(h), peer_s, ratio, ok if target >= 100000 else None, note)
+        met = ok if target >= 100000 else None
+        ours = hold_str(h)
+        if not h.get("pass") and h.get("fd_limited"):
+            met = None
+            ours = "not measured: descriptor limit reached — " + ours
+        add("sip-bypass", label, ours, peer_s, ratio, met, note)
     else:
         add("sip-bypass", label, sip_missing(R, "callroute"), peer_s, "—", None)
     return G

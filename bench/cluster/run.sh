@@ -32,6 +32,8 @@ RUN=$(mktemp -d /tmp/bench-cluster.XXXXXX)
 chmod 755 "$RUN"
 PG_DIR=$RUN/pg
 trap 'sh "$ROOT/tests/services/pg.sh" stop "$PG_DIR" immediate; rm -rf "$RUN"' EXIT
+# run.sh's time limit ends a run with TERM: clean up then too.
+trap 'exit 143' TERM INT
 PGPORT=$(sh "$ROOT/tests/services/pg.sh" start "$PG_DIR")
 PG="postgresql://postgres@127.0.0.1:$PGPORT/test"
 for f in standard usrloc; do

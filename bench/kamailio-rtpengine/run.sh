@@ -36,6 +36,8 @@ NG_PORT=${NG_PORT:-7090}
 CHILDREN=${KAM_CHILDREN:-1}
 RUN=$(mktemp -d /tmp/bench-kamailio-rtpengine.XXXXXX)
 trap '[ -n "${KEEP_RUN:-}" ] || rm -rf "$RUN"' EXIT
+# run.sh's time limit ends a run with TERM: clean up then too.
+trap 'exit 143' TERM INT
 sed -e "s/@PORT@/$PORT/" -e "s/@UAS_PORT@/$UAS_PORT/" -e "s/@NG_PORT@/$NG_PORT/" \
   -e "s/@CHILDREN@/$CHILDREN/" "$HERE/kamailio.cfg" > "$RUN/kamailio.cfg"
 kamailio -c -f "$RUN/kamailio.cfg" >"$RUN/check.log" 2>&1 || { cat "$RUN/check.log" >&2; exit 1; }

@@ -25,6 +25,8 @@ PORT=${KAM_PORT:-7070}
 UAS_PORT=${UAS_PORT:-7080}
 RUN=$(mktemp -d /tmp/bench-kamailio.XXXXXX)
 trap 'rm -rf "$RUN"' EXIT
+# run.sh's time limit ends a run with TERM: clean up then too.
+trap 'exit 143' TERM INT
 sed -e "s/@PORT@/$PORT/" -e "s/@UAS_PORT@/$UAS_PORT/" "$HERE/kamailio.cfg" > "$RUN/kamailio.cfg"
 kamailio -c -f "$RUN/kamailio.cfg" >"$RUN/check.log" 2>&1 || { cat "$RUN/check.log" >&2; exit 1; }
 

@@ -27,6 +27,8 @@ PORT=${CR_PORT:-7070}
 UAS_PORT=${UAS_PORT:-7080}
 RUN=$(mktemp -d /tmp/bench-callroute.XXXXXX)
 trap 'rm -rf "$RUN"' EXIT
+# run.sh's time limit ends a run with TERM: clean up then too.
+trap 'exit 143' TERM INT
 for f in b2bua bypass; do
   sed -e "s/@UAS_PORT@/$UAS_PORT/" "$HERE/$f.yaml" > "$RUN/$f.yaml"
 done

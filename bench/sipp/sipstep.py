@@ -517,11 +517,13 @@ def cmd_hold(args, work):
         if srv.p.poll() is not None:
             why.append(f"server exited ({srv.p.returncode})")
         ok = failed == 0 and held == 2 * args.calls and not why
+        fd_limited = False
         if not ok:
             why.insert(0, f"{held} of {2 * args.calls} calls held, {failed} failed")
             note = fd_note(fds, nofile_limit())
             if note:
                 why.append(note)
+                fd_limited = True
             args.failed = True
         n = max(args.calls, 1)
         emit(args, {
@@ -531,6 +533,7 @@ def cmd_hold(args, work):
             "pss_base_kb": base[0], "pss_a_kb": mem[0][0], "pss_b_kb": mem[1][0],
             "rss_base_kb": base[1], "rss_b_kb": mem[1][1],
             "fds_max": max(fds.values()) if fds else None, "nofile_limit": nofile_limit(),
+            "fd_limited": fd_limited,
             "bytes_per_call": round(1024 * (mem[1][0] - mem[0][0]) / n),
             "first_batch_bytes_per_call": round(1024 * (mem[0][0] - base[0]) / n),
             "pass": ok,
@@ -544,6 +547,9 @@ def cmd_hold(args, work):
 
 
 def main():
+    # bench/run.sh's time limit ends a run with TERM: unwind (the finally
+    # blocks stop the server and sipp processes we started) rather than die.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("cmd", choices=["ladder", "series", "hold"])
