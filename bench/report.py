@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -54,6 +55,8 @@ def machine():
         "lua": sh("lua5.4 -v 2>&1 | grep -o 'Lua [0-9.]*' | head -1"),
         "rtpengine": sh("dpkg-query -W -f='rtpengine ${Version}' rtpengine-daemon 2>/dev/null"),
         "load": open("/proc/loadavg").read().split()[:3],
+        # Held calls with media take descriptors: this bounds them.
+        "nofile_hard": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
     }
 
 
@@ -882,6 +885,8 @@ def cmd_write(res, out_path):
         ["compiler", m.get("cc", "?")],
         ["peers", "; ".join(m.get(k) or f"{k}: ?" for k in ("kamailio", "rtpengine", "sipp", "lua"))],
         ["load average at start", " ".join(m.get("load", []))],
+        ["open files per process (hard limit)", fmtnum(m.get("nofile_hard") or next(
+            (r["nofile_limit"] for rs in R.sip.values() for r in rs if r.get("nofile_limit")), None))],
         ["whole run", f"{R.seconds // 60} min {R.seconds % 60} s" if R.seconds else "?"],
     ]))
     w.append("")
