@@ -339,6 +339,13 @@ def rate_fig(R, peer, rate, field="cpu_us_per_call"):
     return Fig([r.get(field) for r in (follow or [st[i] for i in ok])]), ""
 
 
+def rate_reached(hp, top, fail):
+    """The highest passing rate as text: '≥' when no step failed."""
+    if not hp:
+        return f"none passed (failed at {fmtnum(fail['rate'])} calls/s)" if fail else "—"
+    return f"{'≥ ' if hp == top else ''}{fmtnum(hp)} calls/s"
+
+
 def fails_at(R, peer, rate):
     """True when PEER ran a step at RATE (or stopped below it) and failed."""
     st = sip_steps(R, peer)
@@ -392,6 +399,15 @@ def media_best(R, peer):
     r, v = best[0]
     top = max((x.get("calls", 0) for x, _ in media_recs(R, peer)), default=0)
     return pick(v, "calls"), bool(r.get("limited_by_generator")), top
+
+
+def relay_calls(calls, limited, top):
+    """Most calls a relay carried, as text: '≥' when its ceiling was not
+    reached (the generator, or the top step, came first)."""
+    if not calls.med:
+        return ("the generator could not offer the first step's load (the machine was busy)"
+                if limited else "no step under 0.1% loss")
+    return f"{'≥ ' if limited or calls.med >= top else ''}{calls.fmt()} calls"
 
 
 def media_ns(R, peer, calls):
@@ -485,16 +501,18 @@ def goals17(R):
     gen, gtop, _ = highest_pass(R, "sipp-direct")
     peers = []
     for p, short in (("kamailio", "Kamailio"), ("kamailio-rtpengine", "Kamailio + rtpengine")):
-        khp, ktop, _ = highest_pass(R, p)
+        khp, ktop, kfail = highest_pass(R, p)
         if khp is not None:
-            peers.append(f"{'≥ ' if khp == ktop else ''}{fmtnum(khp)} calls/s ({short})")
+            peers.append(f"{rate_reached(khp, ktop, kfail)} ({short})")
     if hp is not None:
         note = []
         if fail:
             note.append(f"first failing step {fmtnum(fail['rate'])} calls/s: {fail.get('why', '')}")
         if gen is not None and gen < 4000:
-            note.append(f"the generator itself tops out at {fmtnum(gen)} calls/s (sipp → sipp)")
-        add("sip-rate", label, f"{'≥ ' if hp == top else ''}{fmtnum(hp)} calls/s",
+            note.append("the generator itself (sipp → sipp) "
+                        + (f"tops out at {fmtnum(gen)} calls/s" if gen else
+                           "failed at its first step: the machine was busy"))
+        add("sip-rate", label, rate_reached(hp, top, fail),
             "; ".join(peers) or "—", "—", hp >= 4000, "; ".join(note))
     else:
         add("sip-rate", label, sip_missing(R, "callroute"), "; ".join(peers) or "—", "—", None)
@@ -536,8 +554,8 @@ def goals17(R):
         at = common[-1] if common else None
         cn, rn = (media_ns(R, "callroute", at), media_ns(R, "rtpengine", at)) if at else (Fig([]), Fig([]))
         per_pkt = f"; CPU per packet at {fmtnum(at)} calls: {cn.fmt(' ns')} vs {rn.fmt(' ns')}" if cn and rn else ""
-        ours = f"{'≥ ' if climited or cc.med >= ctop else ''}{cc.fmt()} calls"
-        theirs = f"{'≥ ' if rlimited or rc.med >= rtop else ''}{rc.fmt()} calls (rtpengine)"
+        ours = relay_calls(cc, climited, ctop)
+        theirs = relay_calls(rc, rlimited, rtop) + " (rtpengine)"
         if cc.med and rc.med and not climited and cc.med < ctop:
             add("media-relay", label, ours, theirs, f"{cc.med / rc.med:.2f}× rtpengine",
                 cc.med >= 2 * rc.med, per_pkt.lstrip("; "))
@@ -698,14 +716,16 @@ def step_rows(steps):
     for r in steps:
         rows.append([r.get("tag"), fmtnum(r["rate"]), f"{fmtnum(r.get('achieved_cps'))}",
                      f"{r.get('ok')}/{r.get('calls')}", r.get("failed"), r.get("timeouts"),
-                     r.get("retrans"), r.get("rcvbuf_errors"),
+                     r.get("retrans"),
+                     f"{r['own_drops']} / {r.get('rcvbuf_errors')}" if "own_drops" in r
+                     else f"— / {r.get('rcvbuf_errors')}",
                      fmtnum(r.get("cpu_us_per_call")) if "cpu_us_per_call" in r else "—",
                      fmtnum(r.get("server_cpu_pct")) + "%" if "server_cpu_pct" in r else "—",
                      f"{fmtnum(r.get('rtt_p50_ms'))} / {fmtnum(r.get('rtt_p99_ms'))}",
                      fmtnum(r.get("sipp_cpu_pct")) + "%",
                      "pass" if r.get("pass") else "FAIL: " + r.get("why", "")])
     return md_table(["step", "calls/s", "reached", "ok", "failed", "timeouts", "retrans",
-                     "RcvbufErrors", "CPU-µs/call", "server CPU", "p50/p99 ms",
+                     "UDP drops (ours / machine)", "CPU-µs/call", "server CPU", "p50/p99 ms",
                      "sipp CPU", "result"], rows)
 
 
