@@ -740,7 +740,7 @@ def sip_section(R):
         if p == "callroute-bypass":
             continue
         hp, top, fail = highest_pass(R, p)
-        hps = "—" if hp is None else (f"≥ {fmtnum(hp)}" if hp == top else fmtnum(hp))
+        hps = "—" if hp is None else rate_reached(hp, top, fail)
         cells = [PEER_LABEL.get(p, p), hps]
         for rate in (1000.0, 2000.0):
             f, why = rate_fig(R, p, rate)
@@ -753,7 +753,7 @@ def sip_section(R):
         cells.append(hold_str(sip_hold(R, p)))
         cells.append(f"fails at {fmtnum(fail['rate'])}: {fail.get('why', '')}" if fail else "")
         rows.append(cells)
-    out.append(md_table(["peer", "highest passing calls/s", "CPU-µs/call at 1,000/s",
+    out.append(md_table(["peer", "highest passing rate", "CPU-µs/call at 1,000/s",
                          "at 2,000/s", "worst INVITE→200 p99", "series at 1,000/s (CPU-µs/call)",
                          "Pss per held call", "note"], rows))
     out.append("")

@@ -110,6 +110,8 @@ repeat() {
 # Each bench/NAME.c prints JSON lines; bench/NAME.sh, when present, is its
 # runner (it gets the binary in $BENCH_BIN).
 export CALLROUTE="$ROOT/$B/callroute" BENCH_QUICK="$QUICK" BENCH_RESULTS="$ROOT/$RES"
+# A failing SIP step's logs (sipstep.py keeps them) stay with the results.
+export SIPSTEP_TMP="$ROOT/$RES/sipstep"
 for name in $PROGS; do
   want "$name" || continue
   log "$name x$RUNS"

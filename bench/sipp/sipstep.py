@@ -631,7 +631,12 @@ def main():
     ap.add_argument("--work", help="keep logs here (default: a temp dir, removed)")
     args = ap.parse_args()
 
-    work = args.work or tempfile.mkdtemp(prefix="sipstep-")
+    # $SIPSTEP_TMP: where a failing step's logs stay (bench/run.sh: its
+    # results directory, emptied at each run; else /tmp).
+    tmp = os.environ.get("SIPSTEP_TMP")
+    if tmp:
+        os.makedirs(tmp, exist_ok=True)
+    work = args.work or tempfile.mkdtemp(prefix="sipstep-", dir=tmp or None)
     os.makedirs(work, exist_ok=True)
     args.failed = False
     try:
