@@ -181,9 +181,18 @@ def free_port(want):
     sys.exit("sipstep: no free UDP port")
 
 
+def wait_free(port, what, timeout=15.0):
+    """Before starting WHAT: the port must be free. The previous run's
+    process may still be closing its sockets (a sipp with 100,000 calls
+    takes a while): wait for it, with a deadline."""
+    end = time.time() + timeout
+    while udp_bound(port):
+        if time.time() > end:
+            sys.exit(f"sipstep: UDP :{port} is already in use: {what} cannot start")
+        time.sleep(0.1)
+
+
 def wait_bound(port, proc, what, timeout=15.0):
-    if udp_bound(port):
-        sys.exit(f"sipstep: UDP :{port} is already in use: {what} cannot start")
     end = time.time() + timeout
     while time.time() < end:
         if udp_bound(port):
@@ -262,19 +271,29 @@ class Proc:
 def start_server(args, work):
     if not args.server:
         return None
+    host, port = args.target.rsplit(":", 1)
+    wait_free(int(port), "server")
     srv = Proc(shlex.split(args.server), args.server_cpu,
                os.path.join(work, "server.log"))
-    host, port = args.target.rsplit(":", 1)
-    wait_bound(int(port), srv.p, "server")
+    try:
+        wait_bound(int(port), srv.p, "server")
+    except SystemExit:
+        srv.stop()   # never leave a server we started behind
+        raise
     time.sleep(args.server_settle)  # children fork after the bind
     return srv
 
 
 def start_uas(args, work):
+    wait_free(args.uas_port, "sipp uas")
     uas = Proc(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(args.uas_port),
                 "-nostdin", "-trace_err", "-max_socket", "65000", "-buff_size", str(BUFF)],
                args.sipp_cpu, os.path.join(work, "uas.log"), cwd=work)
-    wait_bound(args.uas_port, uas.p, "sipp uas")
+    try:
+        wait_bound(args.uas_port, uas.p, "sipp uas")
+    except SystemExit:
+        uas.stop()
+        raise
     return uas
 
 
@@ -456,8 +475,9 @@ def emit(args, res):
 
 def cmd_ladder(args, work):
     srv = start_server(args, work)
-    uas = start_uas(args, work)
+    uas = None
     try:
+        uas = start_uas(args, work)
         if args.warmup > 0:
             step(args, srv, uas, args.warmup_rate, args.warmup, work, "warmup", record=False)
         for i, rate in enumerate(args.rates):
@@ -471,7 +491,8 @@ def cmd_ladder(args, work):
             step(args, srv, uas, args.repeat_rate, min(args.duration, 10), work, "profile",
                  record=False, profile=args.profile)
     finally:
-        uas.stop()
+        if uas:
+            uas.stop()
         if srv:
             srv.stop()
 
@@ -481,14 +502,16 @@ def cmd_series(args, work):
     a server's millionth call against its first (issue 17, goal 2). Every
     step runs, failing or not: the drift is the figure."""
     srv = start_server(args, work)
-    uas = start_uas(args, work)
+    uas = None
     try:
+        uas = start_uas(args, work)
         if args.warmup > 0:
             step(args, srv, uas, args.warmup_rate, args.warmup, work, "warmup", record=False)
         for i in range(args.steps):
             step(args, srv, uas, args.repeat_rate, args.duration, work, f"series{i}", phase="series")
     finally:
-        uas.stop()
+        if uas:
+            uas.stop()
         if srv:
             srv.stop()
 
@@ -533,9 +556,10 @@ def cmd_hold(args, work):
     if not args.server:
         sys.exit("sipstep: hold needs --server")
     srv = start_server(args, work)
-    uas = start_uas(args, work)
+    uas = None
     uacs, dirs = [], []
     try:
+        uas = start_uas(args, work)
         if args.hold_warmup > 0:
             step(args, srv, uas, args.rate, args.hold_warmup, work, "warmup", record=False)
         base = mem_of(srv.tree())
@@ -582,7 +606,8 @@ def cmd_hold(args, work):
     finally:
         for u in uacs:
             u.stop()
-        uas.stop()
+        if uas:
+            uas.stop()
         srv.stop()
 
 
