@@ -571,9 +571,11 @@ def cmd_hold(args, work):
             mem.append(mem_of(srv.tree()))
         fds = fds_of(srv.tree())
         held = failed = created = 0
+        held_k = []
         for k, (uac, d) in enumerate(zip(uacs, dirs)):
             st = read_stat(os.path.join(d, "stat.csv"))
-            held += int(num(st, "CurrentCall"))
+            held_k.append(int(num(st, "CurrentCall")))
+            held += held_k[-1]
             failed += int(num(st, "FailedCall(C)"))
             created += int(num(st, "TotalCallCreated"))
             if uac.p.poll() is not None:
@@ -589,7 +591,11 @@ def cmd_hold(args, work):
                 why.append(note)
                 fd_limited = True
             args.failed = True
+        # Per held call: the growth over batch B / the calls batch B holds
+        # (all of them when nothing failed; a server that refused some is
+        # not credited with memory it never spent on them).
         n = max(args.calls, 1)
+        nb = held_k[1] if len(held_k) > 1 else 0
         emit(args, {
             "bench": "sip", "phase": "hold", "peer": args.name, "calls": args.calls,
             "target_held": 2 * args.calls, "held_calls": held, "failed": failed,
@@ -598,7 +604,8 @@ def cmd_hold(args, work):
             "rss_base_kb": base[1], "rss_b_kb": mem[1][1],
             "fds_max": max(fds.values()) if fds else None, "nofile_limit": nofile_limit(),
             "fd_limited": fd_limited,
-            "bytes_per_call": round(1024 * (mem[1][0] - mem[0][0]) / n),
+            "held_b": nb,
+            "bytes_per_call": round(1024 * (mem[1][0] - mem[0][0]) / nb) if nb else None,
             "first_batch_bytes_per_call": round(1024 * (mem[0][0] - base[0]) / n),
             "pass": ok,
             **({"why": "; ".join(why)} if why else {}),
