@@ -15,7 +15,9 @@ chromium firefox-esr fonts-dejavu-core
 kamailio kamailio-postgres-modules kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon openssl"
 
 if [ "${1:-}" = "--bench" ]; then
-  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine"
+  # rtpengine-daemon: the media-anchoring peer (bench/kamailio-rtpengine,
+  # media_bench); Kamailio's rtpengine and dialog modules are in kamailio.
+  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine rtpengine-daemon"
 fi
 
 missing=""
