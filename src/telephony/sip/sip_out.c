@@ -309,11 +309,12 @@ static void fork_unusable(sip_fork *f, nua_handle_t *nh, bool answered)
     sip_leg *leg = f->leg;
     sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: %s, failed 488",
             leg->callee ? leg->callee : "-", answered ? "BYE" : "CANCEL");
+    /* failed first: a cancelled fork's failure no longer counts for the leg */
+    fork_failed(f, 488);
     if (answered)
         nua_bye(nh, TAG_END());
     else
         cancel_fork(f, nh, NULL);
-    fork_failed(f, 488);
     f->cancelled = true;   /* what it answers from now on is ignored */
 }
 
