@@ -211,6 +211,10 @@ struct tel_leg {
     double rx_at;              /* ... and since when that count has not moved */
     sip_leg *peer;             /* bridged (or early media) partner */
     sip_leg *from;             /* outgoing: the caller's leg */
+    /* The outgoing legs whose `from` is this leg, linked through
+     * from_next/from_prev: freeing a leg unhooks only its own dialled
+     * legs instead of walking every leg of the driver. */
+    sip_leg *dialled, *from_next, *from_prev;
     bool bridged;
     sip_room *room;            /* the mix it is in, or NULL (sip_mix.c) */
     unsigned mix_flags;
@@ -317,6 +321,8 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing);
 void sip_leg_sip_done(sip_leg *leg);
 void sip_leg_maybe_free(sip_leg *leg);
 void sip_leg_reap(sip_driver *d);
+/* LEG (outgoing) was dialled for FROM's call (NULL: none). */
+void sip_leg_set_from(sip_leg *leg, sip_leg *from);
 /* LEG ended from the far side (BYE, CANCEL, failure): raise HANGUP once. */
 void sip_leg_ended(sip_leg *leg, int code, const char *cause);
 /* LEG ended by the stack or the driver itself (a session timer that

@@ -51,6 +51,32 @@ void sip_leg_maybe_free(sip_leg *leg)
     }
 }
 
+void sip_leg_set_from(sip_leg *leg, sip_leg *from)
+{
+    leg->from = from;
+    if (!from)
+        return;
+    leg->from_prev = NULL;
+    leg->from_next = from->dialled;
+    if (from->dialled)
+        from->dialled->from_prev = leg;
+    from->dialled = leg;
+}
+
+/* LEG leaves its caller's list of dialled legs. */
+static void leg_unhook_from(sip_leg *leg)
+{
+    if (!leg->from)
+        return;
+    if (leg->from_prev)
+        leg->from_prev->from_next = leg->from_next;
+    else
+        leg->from->dialled = leg->from_next;
+    if (leg->from_next)
+        leg->from_next->from_prev = leg->from_prev;
+    leg->from = leg->from_next = leg->from_prev = NULL;
+}
+
 void sip_leg_sip_done(sip_leg *leg)
 {
     leg->sip_done = true;
@@ -89,9 +115,9 @@ static void leg_free(sip_leg *leg)
     sip_mix_leave(leg);
     sip_leg_detach(leg);
     /* Outgoing legs that named this one as their caller forget it. */
-    for (sip_leg *o = d->legs; o; o = o->next)
-        if (o->from == leg)
-            o->from = NULL;
+    leg_unhook_from(leg);
+    while (leg->dialled)
+        leg_unhook_from(leg->dialled);
     sip_media_leg_gone(leg);
     if (leg->fail_timer)
         loop_timer_stop(d->l, leg->fail_timer);

@@ -108,7 +108,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         return NULL;
     sip_leg *leg = sip_leg_new(d, true);
     leg->user = user;
-    leg->from = req->from;
+    sip_leg_set_from(leg, req->from);
     leg->callee = cr_xstrdup(req->target);
     char id[300];
     snprintf(id, sizeof id, "%s>%s", req->from && req->from->call_id ? req->from->call_id : "-", req->target);
