@@ -426,6 +426,11 @@ static json_t *route_schema(void)
     json_object_set_new(props, "hold_music",
                         str_desc("this route's calls play this prompt (below settings.media.sounds) to a party put on "
                                  "hold instead of settings.media.hold_music; \"off\": none"));
+    json_object_set_new(props, "media",
+                        json_pack("{s:[s,s],s:s,s:s}", "enum", "anchor", "bypass", "default", "anchor", "description",
+                                  "anchor: callroute relays the RTP (prompts, DTMF, recording work); bypass: the SDP "
+                                  "passes between the caller and the legs it dials and the RTP goes from phone to "
+                                  "phone (no application that needs media in the route's script)"));
     return json_pack("{s:s,s:s,s:o,s:[s],s:[{s:[s]},{s:[s]}],s:b}", "description", "a route", "type", "object",
                      "properties", props, "required", "name", "oneOf", "required", "script", "required", "scenario",
                      "additionalProperties", 0);

@@ -67,6 +67,10 @@ typedef struct scn_route {
      * (as written, below sounds); hold_music_off: none at all. */
     const char *hold_music;
     bool hold_music_off;
+    /* `media: bypass`: the SDP passes between the caller and the legs it
+     * dials, no RTP through callroute (no prompts, DTMF or recording:
+     * `check` refuses applications that need media in its script). */
+    bool media_bypass;
     const char *path, *file;
     unsigned line, col;
 } scn_route;

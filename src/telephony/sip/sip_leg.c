@@ -144,6 +144,7 @@ static void leg_free(sip_leg *leg)
     free(leg->source);
     free(leg->gw_user);
     free(leg->gw_pass);
+    free(leg->sdp_body);
     free(leg);
 }
 
@@ -199,6 +200,12 @@ void sip_leg_ended_by_system(sip_leg *leg, int code, const char *cause)
 
 int sip_leg_media(sip_leg *leg)
 {
+    if (leg->bypass) {
+        /* Its RTP goes from phone to phone (sip_bypass.c). */
+        sip_log(leg->d, SIP_LOG_WARN, "%s: media bypassed: no prompts, DTMF or recording",
+                leg->call_id ? leg->call_id : "-");
+        return -1;
+    }
     if (!leg->rtp) {
         leg->rtp = rtp_open(leg->d->rtp, &sip_leg_rtp_ops, leg);
         if (leg->rtp)
@@ -339,8 +346,8 @@ static void send_reinvite(sip_leg *leg)
 
 void sip_leg_push_mode(sip_leg *leg, sip_mode mode)
 {
-    if (leg->local_mode == mode)
-        return;
+    if (leg->local_mode == mode || leg->bypass)
+        return;   /* bypass: the remote's own re-INVITE passes through */
     leg->local_mode = mode;
     if (leg->state != LEG_UP || !leg->nh)
         return;
@@ -395,7 +402,8 @@ int sip_leg_bridge(sip_leg *a, sip_leg *b)
         return -1;
     if (!b->outgoing && b->state != LEG_UP && sip_in_answer(b) < 0)
         return -1;
-    if (sip_leg_media(a) < 0 || sip_leg_media(b) < 0)
+    /* Both in bypass (one passed its SDP to the other), or both anchored. */
+    if (a->bypass != b->bypass || (!a->bypass && (sip_leg_media(a) < 0 || sip_leg_media(b) < 0)))
         return -1;
     if (a->peer && a->peer != b)
         sip_leg_detach(a);
