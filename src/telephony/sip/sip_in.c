@@ -153,8 +153,15 @@ int sip_in_answer(sip_leg *leg)
     if (leg->bypass) {
         /* The answer is the callee's, as it came. */
         const char *sdp = sip_bypass_peer_sdp(leg);
-        if (leg->state == LEG_ENDED || !leg->nh || !sdp)
+        if (leg->state == LEG_ENDED || !leg->nh)
             return -1;
+        if (!sdp) {
+            sip_log(leg->d, SIP_LOG_WARN,
+                    "call %s: media: bypass answers with the callee's SDP: nothing to answer with "
+                    "before a dialled leg answers",
+                    leg->call_id ? leg->call_id : "-");
+            return -1;
+        }
         nua_respond(leg->nh, 200, sip_status_phrase(200), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                     SIPTAG_PAYLOAD_STR(sdp), TAG_END());
         leg->state = LEG_UP;
