@@ -314,6 +314,10 @@ static json_t *settings_schema(void)
     json_object_set_new(json_object_get(media, "properties"), "hold_music",
                         str_desc("a prompt below sounds played to a party put on hold, and to callers waiting in a "
                                  "queue without music of its own (default: none; a route's hold_music overrides it)"));
+    json_object_set_new(json_object_get(media, "properties"), "mode",
+                        json_pack("{s:[s,s],s:s,s:s}", "enum", "anchor", "bypass", "default", "anchor", "description",
+                                  "the default of every route's `media` (a route's own overrides it): anchor relays "
+                                  "the RTP; bypass passes the SDP through and relays none"));
     json_object_set_new(json_object_get(media, "properties"), "tts_language",
                         json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[A-Za-z0-9_-]{1,40}$", "description",
                                   "espeak-ng language of spoken text (default en-us)"));

@@ -312,6 +312,8 @@ static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shap
                 scn_check_sound_file(x, v, "hold_music", f);
             }
         }
+    /* settings.media.mode is the default; a message has no media at all. */
+    r->media_bypass = p->settings.media_bypass && r->type != SCN_ROUTE_MESSAGE;
     if ((v = scn_map_get(n, "media")))
         SCN_WITH_KEY(x, "media") {
             int e;
