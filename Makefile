@@ -129,6 +129,7 @@ $(B)/bench/lua_peer: bench/lua/lua_peer.c
 $(B)/bench/%: bench/%.c $(B)/libcallroute.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ibench -o $@ $< $(B)/libcallroute.a $(LDLIBS_ALL)
+$(B)/bench/media_bench: bench/rtpengine_ng.h
 
 deb: deps
 	sh scripts/build-deb.sh

@@ -1,22 +1,31 @@
-/* media_bench.c — how many bridged G.711 calls the SIP driver's RTP relay
- * carries on one core with < 0.1% loss (issue 7's media goal).
+/* media_bench.c — how many bridged G.711 calls a relay carries on one core
+ * with < 0.1% loss, and its CPU per packet: callroute's relay (issue 7's
+ * media goal) and, with --rtpengine, rtpengine's userspace relay on the
+ * same generator (issue 17 goal 5).
  *
- * The relay is the driver's own RTP module (src/telephony/sip/sip_rtp.c) on
- * the su_root loop, pinned to CPU 0: N bridged calls = N pairs of sessions,
- * each relaying to the other. A generator process pinned to CPU 1 plays
- * both phones of every call: each leg sends one 20 ms PCMU packet every
- * 20 ms (50 packets/s per direction, 100 per call) from one socket with
- * sendmmsg, spread over the 20 ms, and counts what comes back relayed
- * (every session's remote is the generator's socket, so strict source lets
- * its packets in).
+ * callroute: the relay is the driver's own RTP module
+ * (src/telephony/sip/sip_rtp.c) on the su_root loop of this process, pinned
+ * to CPU 0: N bridged calls = N pairs of sessions, each relaying to the
+ * other (every session's remote is the generator's socket, so strict source
+ * lets its packets in).
+ * rtpengine: a running rtpengine (--table=-1, pinned to CPU 0 by its
+ * runner, bench/media_bench.sh) given N calls over its NG control protocol
+ * (offer and answer, both sides' SDP naming the generator's socket); its
+ * CPU is read from /proc/PID (every thread).
+ * The generator is the same process for both, pinned to CPU 1, playing both
+ * phones of every call: each leg sends one 20 ms PCMU packet every 20 ms
+ * (50 packets/s per direction, 100 per call) from one socket with
+ * sendmmsg, spread over the 20 ms, and counts what comes back relayed.
  * No SIP: this measures the media path alone.
  *
- * JSON lines: {"bench":"media","phase":"step","calls":N,"loss_pct":...,
- * "relay_cpu_pct":...,"gen_cpu_pct":...,"load_offered":bool}, then
- * {"bench":"media","phase":"best","calls":N,...}: the most calls with loss
- * < 0.1% at the full offered load (a step the generator could not feed
- * ends the ladder: "limited_by_generator").
- *   build/bench/bench/media_bench [--quick] */
+ * JSON lines: {"bench":"media","peer":P,"phase":"step","calls":N,
+ * "loss_pct":...,"relay_cpu_pct":...,"relay_ns_per_packet":...,
+ * "gen_cpu_pct":...,"load_offered":bool}, then
+ * {"bench":"media","peer":P,"phase":"best","calls":N,...}: the most calls
+ * with loss < 0.1% at the full offered load (a step the generator could
+ * not feed ends the ladder: "limited_by_generator").
+ *   build/bench/bench/media_bench [--quick]
+ *   build/bench/bench/media_bench [--quick] --rtpengine 127.0.0.1:PORT --relay-pid PID */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
@@ -24,12 +33,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "rtpengine_ng.h"
 #include "telephony/sip/sip_int.h"
 
 #define PORT_MIN 20000
@@ -154,19 +165,88 @@ static gen_result generate(int fd, const int *ports, int legs, double seconds)
     return r;
 }
 
+/* CPU seconds of every thread of process PID (schedstat: ns resolution). */
+static double cpu_of_pid(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    double sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char f[128];
+        snprintf(f, sizeof f, "/proc/%d/task/%.20s/schedstat", (int)pid, e->d_name);
+        FILE *fp = fopen(f, "r");
+        unsigned long long ns = 0;
+        if (fp) {
+            if (fscanf(fp, "%llu", &ns) == 1)
+                sum += (double)ns / 1e9;
+            fclose(fp);
+        }
+    }
+    closedir(d);
+    return sum;
+}
+
+/* The relay under test: callroute's (in this process) or a running rtpengine. */
+typedef struct relay {
+    const char *peer;
+    bool rtpengine;
+    ng_client ng;
+    pid_t pid;
+    int step;           /* call-ids are unique per step */
+} relay;
+
 static void stop_cb(loop *l, void *arg)
 {
     (void)arg;
     loop_stop(l);
 }
 
+/* rtpengine's set-up for CALLS calls: an offer and an answer each, both
+ * sides' SDP naming the generator's socket GA. PORTS[2i]: where phone A of
+ * call i sends (rtpengine's port in the answer), PORTS[2i+1]: phone B's
+ * (rtpengine's port in the offer). Returns the calls set up. */
+static int rtpengine_setup(relay *r, const struct sockaddr_in *ga, int calls, int *ports)
+{
+    char sdp[512], cid[64];
+    ng_sdp(sdp, sizeof sdp, ga);
+    for (int i = 0; i < calls; i++) {
+        const char *why = "";
+        snprintf(cid, sizeof cid, "media-bench-%d-%d", r->step, i);
+        int to_b = ng_offer_answer(&r->ng, "offer", cid, sdp, &why);
+        int to_a = to_b < 0 ? -1 : ng_offer_answer(&r->ng, "answer", cid, sdp, &why);
+        if (to_a < 0) {
+            fprintf(stderr, "media_bench: rtpengine: call %d of %d: %s\n", i + 1, calls, why);
+            return i;
+        }
+        ports[2 * i] = to_a;
+        ports[2 * i + 1] = to_b;
+    }
+    return calls;
+}
+
+static void rtpengine_teardown(relay *r, int calls)
+{
+    char cid[64];
+    for (int i = 0; i < calls; i++) {
+        snprintf(cid, sizeof cid, "media-bench-%d-%d", r->step, i);
+        if (!ng_delete(&r->ng, cid))
+            fprintf(stderr, "media_bench: rtpengine: delete %s failed\n", cid);
+    }
+}
+
 /* One step: N calls for SECONDS; returns loss in percent. *FULL: the
  * generator offered the whole load (else the step says nothing). */
-static double step(int calls, double seconds, bool *ok, bool *full)
+static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
 {
-    loop *l = sip_loop_new();
-    rtp_ctx *c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX);
-    int legs = calls * 2;
+    loop *l = NULL;
+    rtp_ctx *c = NULL;
+    int legs = calls * 2, set_up = 0;
     rtp_sess **s = calloc((size_t)legs, sizeof *s);
     int *ports = calloc((size_t)legs, sizeof *ports);
     int g = socket(AF_INET, SOCK_DGRAM, 0);
@@ -178,24 +258,33 @@ static double step(int calls, double seconds, bool *ok, bool *full)
     socklen_t gl = sizeof ga;
     getsockname(g, (struct sockaddr *)&ga, &gl);
     *ok = true;
-    for (int i = 0; i < legs; i++) {
-        s[i] = rtp_open(c, &ops, NULL);
-        if (!s[i]) {
-            *ok = false;
-            legs = i;
-            break;
+    rl->step++;
+    if (rl->rtpengine) {
+        set_up = rtpengine_setup(rl, &ga, calls, ports);
+        *ok = set_up == calls;
+    } else {
+        l = sip_loop_new();
+        c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX);
+        for (int i = 0; i < legs; i++) {
+            s[i] = rtp_open(c, &ops, NULL);
+            if (!s[i]) {
+                *ok = false;
+                legs = i;
+                break;
+            }
+            ports[i] = rtp_local_port(s[i]);
+            rtp_set_remote(s[i], &ga, 0, -1);
         }
-        ports[i] = rtp_local_port(s[i]);
-        rtp_set_remote(s[i], &ga, 0, -1);
+        for (int i = 0; i + 1 < legs; i += 2) {
+            rtp_set_relay(s[i], s[i + 1]);
+            rtp_set_relay(s[i + 1], s[i]);
+        }
     }
-    for (int i = 0; i + 1 < legs; i += 2) {
-        rtp_set_relay(s[i], s[i + 1]);
-        rtp_set_relay(s[i + 1], s[i]);
-    }
-    int pfd[2];
+    int pfd[2] = {-1, -1};
+    double loss = 100;
     if (!*ok || pipe(pfd) < 0) {
         *ok = false;
-        return 100;
+        goto out;
     }
     pid_t pid = fork();
     if (pid == 0) {
@@ -205,18 +294,27 @@ static double step(int calls, double seconds, bool *ok, bool *full)
             _exit(1);
         _exit(0);
     }
-    pin(0);
-    double c0 = cpu_self();
-    loop_timer_start(l, seconds + 0.5, stop_cb, NULL);
-    loop_run(l);
-    double relay_cpu = cpu_self() - c0;
+    double relay_cpu, window;
+    if (rl->rtpengine) {
+        /* rtpengine relays on CPU 0 by itself: this process only waits. */
+        pin(1);
+        double t0 = now_mono(), c0 = cpu_of_pid(rl->pid);
+        waitpid(pid, NULL, 0);
+        relay_cpu = cpu_of_pid(rl->pid) - c0;
+        window = now_mono() - t0;
+    } else {
+        pin(0);
+        double c0 = cpu_self();
+        loop_timer_start(l, seconds + 0.5, stop_cb, NULL);
+        loop_run(l);
+        relay_cpu = cpu_self() - c0;
+        window = seconds + 0.5;
+        waitpid(pid, NULL, 0);
+    }
     gen_result r = {0};
     if (read(pfd[0], &r, sizeof r) != sizeof r)
         *ok = false;
-    waitpid(pid, NULL, 0);
-    close(pfd[0]);
-    close(pfd[1]);
-    double loss = r.sent ? 100.0 * (double)(r.sent - r.received) / (double)r.sent : 100;
+    loss = r.sent ? 100.0 * (double)(r.sent - r.received) / (double)r.sent : 100;
     if (loss < 0)
         loss = 0;
     /* 100 packets/s per call; under 99% of that the generator ran short */
@@ -225,46 +323,80 @@ static double step(int calls, double seconds, bool *ok, bool *full)
      * must not count it). */
     char lossbuf[32];
     snprintf(lossbuf, sizeof lossbuf, *full ? "%.4f" : "null", loss);
-    printf("{\"bench\":\"media\",\"phase\":\"step\",\"calls\":%d,\"seconds\":%.1f,\"packets_sent\":%ld,"
-           "\"packets_relayed\":%ld,\"loss_pct\":%s,\"relay_cpu_pct\":%.1f,\"gen_cpu_pct\":%.1f,"
-           "\"load_offered\":%s}\n",
-           calls, seconds, r.sent, r.received, lossbuf, 100 * relay_cpu / (seconds + 0.5),
-           100 * r.cpu / (seconds + 0.3), *full ? "true" : "false");
+    printf("{\"bench\":\"media\",\"peer\":\"%s\",\"phase\":\"step\",\"calls\":%d,\"seconds\":%.1f,"
+           "\"packets_sent\":%ld,\"packets_relayed\":%ld,\"loss_pct\":%s,\"relay_cpu_pct\":%.1f,"
+           "\"relay_ns_per_packet\":%.0f,\"gen_cpu_pct\":%.1f,\"load_offered\":%s}\n",
+           rl->peer, calls, seconds, r.sent, r.received, lossbuf, 100 * relay_cpu / window,
+           r.received ? 1e9 * relay_cpu / (double)r.received : 0.0, 100 * r.cpu / (seconds + 0.3),
+           *full ? "true" : "false");
     fflush(stdout);
-    for (int i = 0; i < legs; i++)
+out:
+    if (pfd[0] >= 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+    }
+    if (rl->rtpengine)
+        rtpengine_teardown(rl, set_up);
+    for (int i = 0; i < legs && !rl->rtpengine; i++)
         rtp_close(s[i]);
     free(s);
     free(ports);
     close(g);
-    rtp_ctx_free(c);
-    loop_destroy(l);
+    if (c)
+        rtp_ctx_free(c);
+    if (l)
+        loop_destroy(l);
     return loss;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: media_bench [--quick] [--rtpengine HOST:PORT --relay-pid PID]\n");
+    exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    bool quick = false;
+    relay rl = {.peer = "callroute"};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            quick = true;
+        else if (strcmp(argv[i], "--rtpengine") == 0 && i + 1 < argc) {
+            if (!ng_open(&rl.ng, argv[++i]))
+                usage();
+            rl.rtpengine = true;
+            rl.peer = "rtpengine";
+        } else if (strcmp(argv[i], "--relay-pid") == 0 && i + 1 < argc)
+            rl.pid = (pid_t)atoi(argv[++i]);
+        else
+            usage();
+    }
+    if (rl.rtpengine && (rl.pid <= 0 || cpu_of_pid(rl.pid) < 0)) {
+        fprintf(stderr, "media_bench: --rtpengine needs --relay-pid of the running rtpengine\n");
+        return 2;
+    }
     static const int full[] = {100, 250, 500, 750, 1000, 1500, 2000, 3000, 4000, 0};
     static const int fast[] = {250, 500, 1000, 0};
     const int *steps = quick ? fast : full;
     double seconds = quick ? 2 : 5;
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    struct rlimit rlim;
+    getrlimit(RLIMIT_NOFILE, &rlim);
+    rlim.rlim_cur = rlim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rlim);
     int best = 0;
     double best_loss = 0;
     bool limited = false;
     for (int i = 0; steps[i]; i++) {
         bool ok, full;
-        double loss = step(steps[i], seconds, &ok, &full);
+        double loss = step(&rl, steps[i], seconds, &ok, &full);
         if (!ok) {
-            fprintf(stderr, "media_bench: %d calls: could not set up (ports or fds)\n", steps[i]);
+            fprintf(stderr, "media_bench: %s: %d calls: could not set up (ports or fds)\n", rl.peer, steps[i]);
             break;
         }
         if (!full) {
-            fprintf(stderr, "media_bench: %d calls: the generator could not offer the load: "
-                    "the figure is limited by the generator\n", steps[i]);
+            fprintf(stderr, "media_bench: %s: %d calls: the generator could not offer the load: "
+                    "the figure is limited by the generator\n", rl.peer, steps[i]);
             limited = true;
             break;
         }
@@ -273,7 +405,7 @@ int main(int argc, char **argv)
         best = steps[i];
         best_loss = loss;
     }
-    printf("{\"bench\":\"media\",\"phase\":\"best\",\"calls\":%d,\"loss_pct\":%.4f,"
-           "\"limited_by_generator\":%s}\n", best, best_loss, limited ? "true" : "false");
+    printf("{\"bench\":\"media\",\"peer\":\"%s\",\"phase\":\"best\",\"calls\":%d,\"loss_pct\":%.4f,"
+           "\"limited_by_generator\":%s}\n", rl.peer, best, best_loss, limited ? "true" : "false");
     return 0;
 }

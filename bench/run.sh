@@ -1,8 +1,9 @@
 #!/bin/sh
 # make bench: builds callroute and every bench/*.c optimised, runs each
 # benchmark several times beside its peers (Lua 5.4, linear route scan,
-# Kamailio 5.6, sipp to sipp), and writes BENCHMARKS.md. Method: bench/README.md.
-#   sh bench/run.sh [--quick] [--only NAME,...]   QUICK: the short version, under 2 minutes
+# Kamailio 5.6, Kamailio + rtpengine 10.5, rtpengine's relay, sipp to sipp),
+# and writes BENCHMARKS.md. Method: bench/README.md.
+#   sh bench/run.sh [--quick] [--only NAME,...]   QUICK: the short version, ~10 minutes
 # A benchmark that is missing or does not build is reported "not yet
 # measured"; it never stops the others. Benchmarks are not part of make test.
 set -eu
@@ -15,7 +16,8 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     --only) ONLY=",$2,"; shift ;;
     *) echo "usage: $0 [--quick] [--only NAME,...]  (names: engine_bench route_bench mixer_bench" \
-         "services_bench lua load sip-direct sip-kamailio sip-callroute)" >&2; exit 2 ;;
+         "services_bench media_bench lua load sip-direct sip-kamailio sip-kamailio-rtpengine" \
+         "sip-callroute cluster)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -28,6 +30,8 @@ OPT="-O2 -g -DNDEBUG"
 RES="$B/results"
 PY=/usr/bin/python3
 if [ -n "$QUICK" ]; then RUNS=${BENCH_RUNS:-3}; LIMIT=90; SLOW=4; else RUNS=${BENCH_RUNS:-5}; LIMIT=1800; SLOW=0; fi
+# A SIP server's whole plan (ladder, series, held calls): QUICK ~4 min, full ~15.
+if [ -n "$QUICK" ]; then SIP_LIMIT=900; else SIP_LIMIT=3600; fi
 rm -rf "$RES"
 mkdir -p "$RES"
 STATUS="$RES/status.tsv"
@@ -37,8 +41,9 @@ T0=$(date +%s)
 log() { echo "bench [$(( $(date +%s) - T0 ))s]: $*" >&2; }
 status() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$STATUS"; }
 
-# Another helper's sipp or kamailio on our ports would skew every figure.
-for port in 25070 25080; do
+# Another helper's sipp or kamailio on our ports would skew every figure
+# (SIP 7070-7072, UAS 7080, rtpengine's control 7090-7091; UACs from 7100).
+for port in 7070 7071 7072 7080 7090 7091; do
   if grep -qi ":$(printf '%04X' $port) " /proc/net/udp 2>/dev/null; then
     echo "bench: UDP port $port is busy: stop what holds it first" >&2
     exit 1
@@ -80,8 +85,11 @@ done
 # so the whole stays under 2 minutes.
 repeat() {
   name=$1; shift
+  runs=$RUNS
+  # media_bench runs two relays' ladders (~100 s a run): 3 runs.
+  [ "$name" = media_bench ] && [ "$runs" -gt 3 ] && runs=3
   i=1
-  while [ "$i" -le "$RUNS" ]; do
+  while [ "$i" -le "$runs" ]; do
     rc=0
     t=$(date +%s)
     timeout "$LIMIT" "$@" > "$RES/$name.run$i.jsonl" 2>> "$RES/$name.err" || rc=$?
@@ -95,13 +103,15 @@ repeat() {
     fi
     i=$((i + 1))
   done
-  status "$name" ok "$RUNS runs"
+  status "$name" ok "$runs runs"
 }
 
 # ---------------------------------------------------------------- in-process benchmarks
 # Each bench/NAME.c prints JSON lines; bench/NAME.sh, when present, is its
 # runner (it gets the binary in $BENCH_BIN).
 export CALLROUTE="$ROOT/$B/callroute" BENCH_QUICK="$QUICK" BENCH_RESULTS="$ROOT/$RES"
+# A failing SIP step's logs (sipstep.py keeps them) stay with the results.
+export SIPSTEP_TMP="$ROOT/$RES/sipstep"
 for name in $PROGS; do
   want "$name" || continue
   log "$name x$RUNS"
@@ -134,19 +144,33 @@ fi
 # Each ladder repeats its reference step itself (30 s steps are costly).
 if want sip-direct; then
   log "sipp -> sipp (generator ceiling)"
-  timeout "$LIMIT" sh bench/sipp/run.sh ${QUICK:+--quick} > "$RES/sip-direct.jsonl" 2> "$RES/sip-direct.err" \
+  timeout "$SIP_LIMIT" sh bench/sipp/run.sh ${QUICK:+--quick} > "$RES/sip-direct.jsonl" 2> "$RES/sip-direct.err" \
     && status sip-direct ok "" || status sip-direct run-failed "see $RES/sip-direct.err"
 fi
 if want sip-kamailio; then
   log "kamailio"
-  timeout "$LIMIT" sh bench/kamailio/run.sh ${QUICK:+--quick} > "$RES/sip-kamailio.jsonl" 2> "$RES/sip-kamailio.err" \
+  timeout "$SIP_LIMIT" sh bench/kamailio/run.sh ${QUICK:+--quick} > "$RES/sip-kamailio.jsonl" 2> "$RES/sip-kamailio.err" \
     && status sip-kamailio ok "" || status sip-kamailio run-failed "see $RES/sip-kamailio.err"
+fi
+if want sip-kamailio-rtpengine; then
+  log "kamailio + rtpengine"
+  timeout "$SIP_LIMIT" sh bench/kamailio-rtpengine/run.sh ${QUICK:+--quick} > "$RES/sip-kamailio-rtpengine.jsonl" \
+    2> "$RES/sip-kamailio-rtpengine.err" \
+    && status sip-kamailio-rtpengine ok "" || status sip-kamailio-rtpengine run-failed "see $RES/sip-kamailio-rtpengine.err"
 fi
 if want sip-callroute && [ -n "$CALLROUTE_OK" ] && [ -f bench/sip/run.sh ]; then
   log "callroute B2BUA"
   SIPSTEP="$ROOT/bench/sipp/sipstep.py" SIP_PROFILE="$ROOT/$RES/perf-sip.data" \
-    timeout "$LIMIT" sh bench/sip/run.sh ${QUICK:+--quick} > "$RES/sip-callroute.jsonl" 2> "$RES/sip-callroute.err" \
+    timeout "$SIP_LIMIT" sh bench/sip/run.sh ${QUICK:+--quick} > "$RES/sip-callroute.jsonl" 2> "$RES/sip-callroute.err" \
     && status sip-callroute ok "" || status sip-callroute run-failed "see $RES/sip-callroute.err"
+fi
+
+# The cluster's front end (issue 18): its own section of the report.
+if want cluster && [ -n "$CALLROUTE_OK" ]; then
+  log "cluster"
+  SIPSTEP="$ROOT/bench/sipp/sipstep.py" timeout "$SIP_LIMIT" sh bench/cluster/run.sh ${QUICK:+--quick} \
+    > "$RES/cluster.jsonl" 2> "$RES/cluster.err" \
+    && status cluster ok "" || status cluster run-failed "see $RES/cluster.err"
 fi
 
 # ---------------------------------------------------------------- causes

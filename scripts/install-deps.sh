@@ -8,14 +8,16 @@ libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev libsqlite3-dev
 libpq-dev libcmocka-dev libsofia-sip-ua-dev sofia-sip-doc libsndfile1-dev libspandsp-dev libmicrohttpd-dev libmimalloc-dev
 libespeak-ng-dev espeak-ng-data libsamplerate0-dev
 libsystemd-dev libssl-dev
-tzdata sip-tester postgresql python3-aiosmtpd python3-pytest
+tzdata sip-tester socat postgresql python3-aiosmtpd python3-pytest
 python3-jsonschema python3-yaml
 debhelper help2man lintian python3-prometheus-client
-chromium fonts-dejavu-core
+chromium firefox-esr fonts-dejavu-core
 kamailio kamailio-postgres-modules kamailio-websocket-modules kamailio-tls-modules rtpengine-daemon openssl"
 
 if [ "${1:-}" = "--bench" ]; then
-  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine"
+  # rtpengine-daemon: the media-anchoring peer (bench/kamailio-rtpengine,
+  # media_bench); Kamailio's rtpengine and dialog modules are in kamailio.
+  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine rtpengine-daemon"
 fi
 
 missing=""

@@ -15,14 +15,14 @@ while [ $# -gt 0 ]; do
   shift
 done
 command -v sipp >/dev/null || { echo "sipp: not installed" >&2; exit 3; }
-UAS_PORT=${UAS_PORT:-25080}
+UAS_PORT=${UAS_PORT:-7080}
 set -- --name sipp-direct --target "127.0.0.1:$UAS_PORT" --uas-port "$UAS_PORT"
 [ -n "$OUT" ] && set -- "$@" --out "$OUT"
 if [ -n "$QUICK" ]; then
-  /usr/bin/python3 "$HERE/sipstep.py" ladder "$@" --rates 1000,3000 --duration 2 \
+  /usr/bin/python3 "$HERE/sipstep.py" ladder "$@" --rates 1000,4000 --duration 2 \
     --warmup 0.5 --drain 0.5
 else
   /usr/bin/python3 "$HERE/sipstep.py" ladder "$@" \
-    --rates "1000,1600,2400,3200,4800,6400" \
+    --rates "1000,2000,4000,6400" \
     --duration "${SIP_SECONDS:-30}" --warmup 5 --drain 1
 fi

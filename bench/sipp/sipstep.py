@@ -4,8 +4,9 @@
 One tool for every SIP figure in BENCHMARKS.md, so Kamailio, callroute and
 the sipp-to-sipp baseline are measured the same way (bench/README.md):
 
-  sipstep.py ladder --name kamailio --server "CMD" --target 127.0.0.1:25070 \
+  sipstep.py ladder --name kamailio --server "CMD" --target 127.0.0.1:7070 \
       --rates 100,200,400 --duration 30
+  sipstep.py series --name callroute --server "CMD" --target ... --steps 5 --repeat-rate 1000
   sipstep.py hold --name kamailio --server "CMD" --target ... --calls 5000
 
 The server command is started pinned to --server-cpu (taskset), every sipp
@@ -18,6 +19,7 @@ import glob
 import json
 import math
 import os
+import resource
 import shlex
 import signal
 import socket
@@ -114,6 +116,43 @@ def udp_drops():
     return out
 
 
+def socket_inodes(pids):
+    """Inodes of the sockets PIDS hold open (/proc/PID/fd -> socket:[N])."""
+    out = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                out.add(link[8:-1])
+    return out
+
+
+def udp_drops_of(pids):
+    """Datagrams dropped so far on the UDP sockets PIDS hold (every socket
+    of the server's tree: its SIP socket, Kamailio's socket to rtpengine,
+    rtpengine's control socket, ...). Unlike the machine-wide RcvbufErrors,
+    another program's drops do not count: the machine is shared."""
+    inodes = socket_inodes(pids)
+    total = 0
+    for path in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    p = line.split()
+                    if len(p) > 9 and p[9] in inodes:
+                        total += int(p[-1])
+        except (OSError, ValueError):
+            pass
+    return total
+
+
 def udp_bound(port):
     want = f":{port:04X}"
     for path in ("/proc/net/udp", "/proc/net/udp6"):
@@ -142,9 +181,18 @@ def free_port(want):
     sys.exit("sipstep: no free UDP port")
 
 
+def wait_free(port, what, timeout=15.0):
+    """Before starting WHAT: the port must be free. The previous run's
+    process may still be closing its sockets (a sipp with 100,000 calls
+    takes a while): wait for it, with a deadline."""
+    end = time.time() + timeout
+    while udp_bound(port):
+        if time.time() > end:
+            sys.exit(f"sipstep: UDP :{port} is already in use: {what} cannot start")
+        time.sleep(0.1)
+
+
 def wait_bound(port, proc, what, timeout=15.0):
-    if udp_bound(port):
-        sys.exit(f"sipstep: UDP :{port} is already in use: {what} cannot start")
     end = time.time() + timeout
     while time.time() < end:
         if udp_bound(port):
@@ -157,6 +205,29 @@ def wait_bound(port, proc, what, timeout=15.0):
 
 # ---------------------------------------------------------------- processes
 
+def _all_fds():
+    """Soft limit of open files raised to the hard one: a server holding
+    10,000 calls with media needs two sockets a call (callroute) or four
+    (rtpengine: RTP and RTCP each side); no peer gets more than the other."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def nofile_limit():
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+def fds_of(pids):
+    """{pid: open descriptors} of PIDS (the tree's processes)."""
+    out = {}
+    for p in pids:
+        try:
+            out[p] = len(os.listdir(f"/proc/{p}/fd"))
+        except OSError:
+            pass
+    return out
+
+
 class Proc:
     """A process we started; stopped by its own pid and descendants only."""
 
@@ -165,7 +236,7 @@ class Proc:
         self.log = open(log, "ab")
         self.p = subprocess.Popen(["taskset", "-c", str(cpu)] + argv,
                                   stdout=self.log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, cwd=cwd)
+                                  stdin=subprocess.DEVNULL, cwd=cwd, preexec_fn=_all_fds)
 
     @property
     def pid(self):
@@ -200,24 +271,35 @@ class Proc:
 def start_server(args, work):
     if not args.server:
         return None
+    host, port = args.target.rsplit(":", 1)
+    wait_free(int(port), "server")
     srv = Proc(shlex.split(args.server), args.server_cpu,
                os.path.join(work, "server.log"))
-    host, port = args.target.rsplit(":", 1)
-    wait_bound(int(port), srv.p, "server")
+    try:
+        wait_bound(int(port), srv.p, "server")
+    except SystemExit:
+        srv.stop()   # never leave a server we started behind
+        raise
     time.sleep(args.server_settle)  # children fork after the bind
     return srv
 
 
 def start_uas(args, work):
+    wait_free(args.uas_port, "sipp uas")
     uas = Proc(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(args.uas_port),
                 "-nostdin", "-trace_err", "-max_socket", "65000", "-buff_size", str(BUFF)],
                args.sipp_cpu, os.path.join(work, "uas.log"), cwd=work)
-    wait_bound(args.uas_port, uas.p, "sipp uas")
+    try:
+        wait_bound(args.uas_port, uas.p, "sipp uas")
+    except SystemExit:
+        uas.stop()
+        raise
     return uas
 
 
-def uac_argv(args, rate, calls, port, extra=()):
-    wall = int(calls / max(rate, 1)) + 60
+def uac_argv(args, rate, calls, port, extra=(), wall=None):
+    """sipp's built-in uac; WALL: seconds before it gives up (-timeout)."""
+    wall = wall or int(calls / max(rate, 1)) + 60
     return ["sipp", "-sn", "uac", args.target, "-i", "127.0.0.1", "-p", str(port),
             "-r", f"{rate:g}", "-rp", "1000", "-m", str(calls), "-nostdin",
             "-recv_timeout", str(args.recv_timeout), "-timeout", str(wall),
@@ -296,7 +378,7 @@ def collect(dirs):
     return tot, rtts
 
 
-def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
+def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, phase="step"):
     pids = srv.tree() if srv else []
     perf = None
     if profile and pids:
@@ -310,6 +392,7 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
     # with the step, so their drops are the counter's growth not seen here.
     srv_port = int(args.target.rsplit(":", 1)[1])
     d0 = udp_drops()
+    own0 = udp_drops_of(pids + uas.tree())
     c0 = cpu_of(pids)
     g0 = cpu_of(uas.tree())
     t0 = time.time()
@@ -324,16 +407,18 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
     g1 = cpu_of(uas.tree())
     rcv1 = udp_rcvbuf_errors()
     d1 = udp_drops()
+    own1 = udp_drops_of((srv.tree() if srv else []) + uas.tree())
     for p in procs:
         p.stop()
     tot, rtts = collect(dirs)
     res = {
-        "bench": "sip", "phase": "step", "peer": args.name, "tag": tag,
+        "bench": "sip", "phase": phase, "peer": args.name, "tag": tag,
         "rate": rate, "seconds": seconds, "calls": calls, "uacs": len(procs),
         "ok": tot["ok"], "failed": tot["failed"], "timeouts": tot["timeouts"],
         "retrans": tot["retrans"], "dead_msgs": tot["dead"],
         "achieved_cps": round(tot["cps"], 1), "wall_s": round(wall, 2),
         "rcvbuf_errors": rcv1 - rcv0,
+        "own_drops": max(own1 - own0, 0),
         "drops_server": (d1.get(srv_port, 0) - d0.get(srv_port, 0)) if srv else None,
         "drops_uas": d1.get(args.uas_port, 0) - d0.get(args.uas_port, 0),
         # Both sipps share one core: near 100% the generator is the limit.
@@ -348,7 +433,7 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
         res["rtt_p99_ms"] = percentile(rtts, 0.99)
         res["rtt_samples"] = len(rtts)
     res["pass"] = (tot["failed"] == 0 and tot["timeouts"] == 0 and tot["ok"] == calls
-                   and res["rcvbuf_errors"] == 0
+                   and res["own_drops"] == 0
                    and tot["cps"] >= 0.95 * rate)
     if not res["pass"]:
         why = []
@@ -356,11 +441,11 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None):
             why.append(f"{tot['failed']} failed, {tot['ok']}/{calls} ok")
         if tot["timeouts"]:
             why.append(f"{tot['timeouts']} timeouts")
-        if res["rcvbuf_errors"]:
-            why.append(f"UdpRcvbufErrors +{res['rcvbuf_errors']}")
-        if res["rcvbuf_errors"]:
-            where = f"server socket {res['drops_server']}, " if srv else ""
-            why[-1] += f" ({where}UAS socket {res['drops_uas']})"
+        if res["own_drops"]:
+            where = f"server's SIP socket {res['drops_server']}, " if srv else ""
+            why.append(f"{res['own_drops']} datagrams dropped on the server's and UAS's sockets "
+                       f"({where}UAS socket {res['drops_uas']}; UdpRcvbufErrors machine-wide "
+                       f"+{res['rcvbuf_errors']})")
         bad = [p.p.returncode for p in procs if p.p.returncode not in (0, 1)]
         if bad:
             why.append(f"sipp uac exit {bad[0]} (see {dirs[0]}/uac.log)")
@@ -390,8 +475,9 @@ def emit(args, res):
 
 def cmd_ladder(args, work):
     srv = start_server(args, work)
-    uas = start_uas(args, work)
+    uas = None
     try:
+        uas = start_uas(args, work)
         if args.warmup > 0:
             step(args, srv, uas, args.warmup_rate, args.warmup, work, "warmup", record=False)
         for i, rate in enumerate(args.rates):
@@ -405,75 +491,145 @@ def cmd_ladder(args, work):
             step(args, srv, uas, args.repeat_rate, min(args.duration, 10), work, "profile",
                  record=False, profile=args.profile)
     finally:
-        uas.stop()
+        if uas:
+            uas.stop()
+        if srv:
+            srv.stop()
+
+
+def cmd_series(args, work):
+    """STEPS steps in a row at one rate on one server process: the cost of
+    a server's millionth call against its first (issue 17, goal 2). Every
+    step runs, failing or not: the drift is the figure."""
+    srv = start_server(args, work)
+    uas = None
+    try:
+        uas = start_uas(args, work)
+        if args.warmup > 0:
+            step(args, srv, uas, args.warmup_rate, args.warmup, work, "warmup", record=False)
+        for i in range(args.steps):
+            step(args, srv, uas, args.repeat_rate, args.duration, work, f"series{i}", phase="series")
+    finally:
+        if uas:
+            uas.stop()
         if srv:
             srv.stop()
 
 
 def hold_batch(args, work, k):
-    """Batch K of long calls (-d): each stays up after ACK until the caller stops."""
+    """Batch K of long calls (-d): each stays up after ACK until the caller
+    stops. One sipp UAC in UDP single-socket mode (its default, -t u1)
+    carries the whole batch: 50,000 calls need no descriptor each."""
     d = os.path.join(work, f"hold{k}-uac")
     os.makedirs(d, exist_ok=True)
+    setup = args.calls / args.rate + 1
+    # Batch A lives through both batches and their settling; sipp must not
+    # give up on it before the last reading.
+    wall = int(2 * (setup + args.settle) + 120)
     uac = Proc(uac_argv(args, args.rate, args.calls, free_port(args.uac_port + 2 * k),
-                        ["-d", "3600000", "-l", str(args.calls)]),
+                        ["-d", "3600000", "-l", str(args.calls)], wall=wall),
                args.sipp_cpu, os.path.join(d, "uac.log"), cwd=d)
-    time.sleep(args.calls / args.rate + 1)
+    time.sleep(setup)
     time.sleep(args.settle)   # the set-up's transactions linger, then go
     return uac, d
+
+
+def fd_note(fds, limit):
+    """Why a held call may have failed that is the machine's, not the
+    server's: a process of the tree at its descriptor limit."""
+    if not fds or not limit:
+        return ""
+    top = max(fds.values())
+    if top >= 0.98 * limit:
+        return (f"a server process held {top} descriptors, its limit is {limit} "
+                f"(RLIMIT_NOFILE hard limit of this machine)")
+    return ""
 
 
 def cmd_hold(args, work):
     """Memory per held call, by two batches of N long calls set up the same
     way: (after B - after A) / N. The transient memory of a set-up (lingering
     transactions; an allocator keeps pages it touched) is the same for both
-    batches and cancels; what stays is the calls held."""
+    batches and cancels; what stays is the calls held. At the end 2N calls
+    are up at once; failed counts every call of both batches that did not
+    stay up (refused, timed out, or hung up by the server since)."""
     if not args.server:
         sys.exit("sipstep: hold needs --server")
     srv = start_server(args, work)
-    uas = start_uas(args, work)
-    uacs = []
+    uas = None
+    uacs, dirs = [], []
     try:
+        uas = start_uas(args, work)
         if args.hold_warmup > 0:
             step(args, srv, uas, args.rate, args.hold_warmup, work, "warmup", record=False)
         base = mem_of(srv.tree())
-        mem, held, failed, why = [], 0, 0, []
+        mem, why = [], []
         for k in range(2):
             uac, d = hold_batch(args, work, k)
             uacs.append(uac)
+            dirs.append(d)
             mem.append(mem_of(srv.tree()))
+        fds = fds_of(srv.tree())
+        held = failed = created = 0
+        held_k = []
+        for k, (uac, d) in enumerate(zip(uacs, dirs)):
             st = read_stat(os.path.join(d, "stat.csv"))
-            held += int(num(st, "CurrentCall"))
+            held_k.append(int(num(st, "CurrentCall")))
+            held += held_k[-1]
             failed += int(num(st, "FailedCall(C)"))
+            created += int(num(st, "TotalCallCreated"))
             if uac.p.poll() is not None:
                 why.append(f"batch {k}: sipp exited ({uac.p.returncode}), see {d}/uac.log")
-                args.failed = True
+        if srv.p.poll() is not None:
+            why.append(f"server exited ({srv.p.returncode})")
+        ok = failed == 0 and held == 2 * args.calls and not why
+        fd_limited = False
+        if not ok:
+            why.insert(0, f"{held} of {2 * args.calls} calls held, {failed} failed")
+            note = fd_note(fds, nofile_limit())
+            if note:
+                why.append(note)
+                fd_limited = True
+            args.failed = True
+        # Per held call: the growth over batch B / the calls batch B holds
+        # (all of them when nothing failed; a server that refused some is
+        # not credited with memory it never spent on them).
         n = max(args.calls, 1)
+        nb = held_k[1] if len(held_k) > 1 else 0
         emit(args, {
             "bench": "sip", "phase": "hold", "peer": args.name, "calls": args.calls,
-            "held_calls": held, "failed": failed, "settle_s": args.settle,
+            "target_held": 2 * args.calls, "held_calls": held, "failed": failed,
+            "created": created, "rate": args.rate, "settle_s": args.settle,
             "pss_base_kb": base[0], "pss_a_kb": mem[0][0], "pss_b_kb": mem[1][0],
             "rss_base_kb": base[1], "rss_b_kb": mem[1][1],
-            "bytes_per_call": round(1024 * (mem[1][0] - mem[0][0]) / n),
+            "fds_max": max(fds.values()) if fds else None, "nofile_limit": nofile_limit(),
+            "fd_limited": fd_limited,
+            "held_b": nb,
+            "bytes_per_call": round(1024 * (mem[1][0] - mem[0][0]) / nb) if nb else None,
             "first_batch_bytes_per_call": round(1024 * (mem[0][0] - base[0]) / n),
-            "pass": failed == 0 and held == 2 * args.calls,
+            "pass": ok,
             **({"why": "; ".join(why)} if why else {}),
         })
     finally:
         for u in uacs:
             u.stop()
-        uas.stop()
+        if uas:
+            uas.stop()
         srv.stop()
 
 
 def main():
+    # bench/run.sh's time limit ends a run with TERM: unwind (the finally
+    # blocks stop the server and sipp processes we started) rather than die.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["ladder", "hold"])
+    ap.add_argument("cmd", choices=["ladder", "series", "hold"])
     ap.add_argument("--name", required=True, help="peer name in the results")
     ap.add_argument("--server", help="server command line (started pinned)")
     ap.add_argument("--target", required=True, help="host:port the UAC calls")
-    ap.add_argument("--uas-port", type=int, default=25080)
-    ap.add_argument("--uac-port", type=int, default=25100)
+    ap.add_argument("--uas-port", type=int, default=7080)
+    ap.add_argument("--uac-port", type=int, default=7100)
     ap.add_argument("--server-cpu", default="0")
     ap.add_argument("--sipp-cpu", default="1")
     ap.add_argument("--server-settle", type=float, default=0.5)
@@ -487,6 +643,8 @@ def main():
     ap.add_argument("--repeat-rate", type=float, default=1000)
     ap.add_argument("--repeats", type=int, default=0,
                     help="extra steps at --repeat-rate (median of several runs)")
+    ap.add_argument("--steps", type=int, default=5,
+                    help="series: steps in a row at --repeat-rate on one server process")
     ap.add_argument("--keep-going", action="store_true",
                     help="go on after a failing step")
     ap.add_argument("--per-uac", type=float, default=2000,
@@ -505,11 +663,16 @@ def main():
     ap.add_argument("--work", help="keep logs here (default: a temp dir, removed)")
     args = ap.parse_args()
 
-    work = args.work or tempfile.mkdtemp(prefix="sipstep-")
+    # $SIPSTEP_TMP: where a failing step's logs stay (bench/run.sh: its
+    # results directory, emptied at each run; else /tmp).
+    tmp = os.environ.get("SIPSTEP_TMP")
+    if tmp:
+        os.makedirs(tmp, exist_ok=True)
+    work = args.work or tempfile.mkdtemp(prefix="sipstep-", dir=tmp or None)
     os.makedirs(work, exist_ok=True)
     args.failed = False
     try:
-        (cmd_ladder if args.cmd == "ladder" else cmd_hold)(args, work)
+        {"ladder": cmd_ladder, "series": cmd_series, "hold": cmd_hold}[args.cmd](args, work)
     finally:
         if args.failed and not args.work:
             # The logs of a failing step are what tells why: keep them.

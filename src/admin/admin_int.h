@@ -174,11 +174,12 @@ void admin_get_metrics(admin_req *r);
 /* drain.c: POST /drain */
 void admin_post_drain(admin_req *r);
 /* cluster.c: the node's heartbeat in the cluster database, GET /cluster,
- * GET /cluster/calls */
+ * GET /cluster/calls, GET /cluster/queues */
 void admin_cluster_start(admin *a);
 void admin_cluster_stop(admin *a);
 void admin_get_cluster(admin_req *r);
 void admin_get_cluster_calls(admin_req *r);
+void admin_get_cluster_queues(admin_req *r);
 /* calls.c: the live calls as GET /calls lists them (a new array) */
 json_t *admin_calls_live_json(admin_calls *c);
 /* conferences.c: the rooms, their members; mute and kick */
@@ -187,6 +188,8 @@ void admin_post_conf_member(admin_req *r);
 void admin_delete_conf_member(admin_req *r);
 /* queues.c: GET /queues, POST /queues/NAME/agents/NUMBER */
 void admin_get_queues(admin_req *r);
+/* GET /queues' list for engine E (the cluster heartbeat writes it too). */
+json_t *admin_queues_json(eng_engine *e);
 void admin_post_queue_agent(admin_req *r);
 
 #endif

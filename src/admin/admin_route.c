@@ -44,6 +44,7 @@ static const route routes[] = {
     {ADMIN_M_POST, "/drain", NULL, ADMIN_R_DRAIN},
     {ADMIN_M_GET, "/cluster", NULL, ADMIN_R_CLUSTER},
     {ADMIN_M_GET, "/cluster/calls", NULL, ADMIN_R_CLUSTER_CALLS},
+    {ADMIN_M_GET, "/cluster/queues", NULL, ADMIN_R_CLUSTER_QUEUES},
     {ADMIN_M_GET, "/conferences", NULL, ADMIN_R_CONFERENCES},
     {ADMIN_M_GET, "/conferences/", NULL, ADMIN_R_CONFERENCES},
     {ADMIN_M_POST, "/conferences/", "/members/*", ADMIN_R_CONF_MEMBER},

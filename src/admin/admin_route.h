@@ -33,6 +33,7 @@ typedef enum admin_resource {
     ADMIN_R_DRAIN,          /* POST /drain */
     ADMIN_R_CLUSTER,        /* GET /cluster */
     ADMIN_R_CLUSTER_CALLS,  /* GET /cluster/calls */
+    ADMIN_R_CLUSTER_QUEUES, /* GET /cluster/queues */
     ADMIN_R_CONFERENCES,    /* GET /conferences */
     ADMIN_R_CONF_MEMBER,    /* POST /conferences/ROOM/members/ID */
     ADMIN_R_CONF_KICK,      /* DELETE /conferences/ROOM/members/ID */

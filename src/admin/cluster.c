@@ -4,8 +4,12 @@
  * revision it runs, and its live calls as GET /calls lists them. Any node
  * then answers for the whole cluster from that table, with no node calling
  * another: GET /cluster (the nodes; one not seen for 3 s is "gone": its
- * calls died with it) and GET /cluster/calls (every node's live calls, each
- * with its "node"), at most a second old. The tables are made at start
+ * calls died with it), GET /cluster/calls (every node's live calls, each
+ * with its "node") and GET /cluster/queues (every node's GET /queues,
+ * merged: cluster_queues.c), at most a second old. The row also lists the
+ * users busy here (on a dial leg or a call of their own); the same write
+ * reads the other nodes' lists back, and the engine's queues pass those
+ * users over (eng_users_busy_elsewhere). The tables are made at start
  * (cli/cluster.c). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 #include <time.h>
 
 #include "admin/admin_int.h"
+#include "admin/cluster_queues.h"
 #include "services/svc.h"
 #include "util/alloc.h"
 
@@ -28,11 +33,34 @@ struct admin_cluster {
     bool warned;                 /* the database is failing: said once */
 };
 
+/* Writes the row and answers the users the other nodes (not gone) list
+ * as busy, as one row of JSON text. */
 static const char upsert_sql[] =
-    "INSERT INTO callroute_nodes (node, sip, state, revision, calls, live, started_at, seen_at) "
-    "VALUES (?, ?, ?, ?, ?, ?::jsonb, to_timestamp(?), now()) "
+    "WITH up AS (INSERT INTO callroute_nodes (node, sip, state, revision, calls, live, queues, busy, started_at, seen_at) "
+    "VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, to_timestamp(?), now()) "
     "ON CONFLICT (node) DO UPDATE SET sip = EXCLUDED.sip, state = EXCLUDED.state, revision = EXCLUDED.revision, "
-    "calls = EXCLUDED.calls, live = EXCLUDED.live, started_at = EXCLUDED.started_at, seen_at = now()";
+    "calls = EXCLUDED.calls, live = EXCLUDED.live, queues = EXCLUDED.queues, busy = EXCLUDED.busy, "
+    "started_at = EXCLUDED.started_at, seen_at = now() RETURNING node) "
+    "SELECT coalesce((SELECT json_agg(DISTINCT b) FROM callroute_nodes n, jsonb_array_elements_text(n.busy) b "
+    "WHERE n.node <> ? AND n.seen_at >= now() - interval '" GONE_AFTER "'), '[]')::text AS busy, "
+    "(SELECT count(*) FROM up) AS written";
+
+static void busy_add(void *arg, const char *number) { json_array_append_new(arg, json_string(number)); }
+
+/* The other nodes' busy users, as the heartbeat's answer lists them. */
+static void busy_elsewhere_set(admin *a, const svc_db_res *res)
+{
+    json_t *list = res->rows > 0 && res->ncols > 0 && res->vals[0] ? json_loads(res->vals[0], 0, NULL) : NULL;
+    size_t n = json_array_size(list), k = 0, i;
+    const char **numbers = cr_xcalloc(n ? n : 1, sizeof *numbers);
+    json_t *v;
+    json_array_foreach(list, i, v)
+        if (json_is_string(v))
+            numbers[k++] = json_string_value(v);
+    eng_users_busy_elsewhere(a->eng, numbers, k);
+    free(numbers);
+    json_decref(list);
+}
 
 static void beat(loop *l, void *arg);
 
@@ -43,6 +71,10 @@ static void written_cb(void *arg, const svc_db_res *res)
     if (res->error && !c->warned)
         fprintf(stderr, "callroute serve: cluster: cannot write this node's state: %s\n", res->error);
     c->warned = res->error != NULL;
+    /* Unreadable: the last list stands (an agent may be offered while it
+     * is busy elsewhere, rather than never). */
+    if (!res->error && c->a->eng)
+        busy_elsewhere_set(c->a, res);
     c->timer = loop_timer_start(c->a->l, HEARTBEAT, beat, c);
 }
 
@@ -58,14 +90,24 @@ static void beat(loop *l, void *arg)
         json_array_remove(live, json_array_size(live) - 1);
     char *live_text = json_dumps(live, JSON_COMPACT);
     json_decref(live);
+    json_t *queues = admin_queues_json(a->eng), *busy = json_array();
+    if (a->eng)
+        eng_users_busy_each(a->eng, busy_add, busy);
+    char *queues_text = json_dumps(queues, JSON_COMPACT), *busy_text = json_dumps(busy, JSON_COMPACT);
+    json_decref(queues);
+    json_decref(busy);
     char rev[24], calls[24], started[32];
     snprintf(rev, sizeof rev, "%ld", a->prog ? a->prog->revision : 0);
     snprintf(calls, sizeof calls, "%zu", n);
     snprintf(started, sizeof started, "%.3f", c->started);
     const char *params[] = {a->opt.cluster_node, a->opt.cluster_sip ? a->opt.cluster_sip : "",
-                            a->refuse_new ? "draining" : "up", rev, calls, live_text ? live_text : "[]", started};
-    c->q = svc_db_query(a->opt.svc, a->opt.cluster_db, upsert_sql, params, 7, 10, written_cb, c);
+                            a->refuse_new ? "draining" : "up", rev, calls, live_text ? live_text : "[]",
+                            queues_text ? queues_text : "[]", busy_text ? busy_text : "[]", started,
+                            a->opt.cluster_node};
+    c->q = svc_db_query(a->opt.svc, a->opt.cluster_db, upsert_sql, params, 10, 10, written_cb, c);
     free(live_text);
+    free(queues_text);
+    free(busy_text);
 }
 
 void admin_cluster_start(admin *a)
@@ -112,10 +154,16 @@ static const char calls_sql[] =
     "FROM callroute_nodes n, jsonb_array_elements(n.live) c "
     "WHERE n.seen_at >= now() - interval '" GONE_AFTER "'), '[]')::text AS calls";
 
+static const char queues_sql[] =
+    "SELECT coalesce((SELECT json_agg(json_build_object('node', node, 'queues', queues) ORDER BY node) "
+    "FROM callroute_nodes WHERE seen_at >= now() - interval '" GONE_AFTER "'), '[]')::text AS queues";
+
+typedef enum { READ_NODES, READ_CALLS, READ_QUEUES } read_what;
+
 typedef struct read_op {
     admin_req *r;
     svc_db *q;
-    bool calls;                  /* /cluster/calls: the second query */
+    read_what what;              /* calls, queues: a second query */
     json_t *nodes;
     long newest;
 } read_op;
@@ -159,8 +207,9 @@ static void read_cb(void *arg, const svc_db_res *res)
             finish(op, MHD_HTTP_BAD_GATEWAY, json_pack("{s:s}", "error", "the cluster database answered something else"));
             return;
         }
-        if (op->calls) {
-            op->q = svc_db_query(a->opt.svc, a->opt.cluster_db, calls_sql, NULL, 0, 10, read_cb, op);
+        if (op->what != READ_NODES) {
+            op->q = svc_db_query(a->opt.svc, a->opt.cluster_db, op->what == READ_CALLS ? calls_sql : queues_sql,
+                                 NULL, 0, 10, read_cb, op);
             return;
         }
         json_t *o = json_object();
@@ -171,7 +220,7 @@ static void read_cb(void *arg, const svc_db_res *res)
         finish(op, MHD_HTTP_OK, o);
         return;
     }
-    json_t *calls = column_json(res, 0);
+    json_t *calls = column_json(res, 0);   /* or the queues of each node */
     if (!json_is_array(calls)) {
         json_decref(calls);
         finish(op, MHD_HTTP_BAD_GATEWAY, json_pack("{s:s}", "error", "the cluster database answered something else"));
@@ -187,13 +236,18 @@ static void read_cb(void *arg, const svc_db_res *res)
                                                "seen_ago", json_object_get(n, "seen_ago")));
     }
     json_t *o = json_object();
-    json_object_set_new(o, "count", json_integer((json_int_t)json_array_size(calls)));
-    json_object_set_new(o, "calls", calls);
+    if (op->what == READ_QUEUES) {
+        json_object_set_new(o, "queues", admin_cluster_queues_merge(calls));
+        json_decref(calls);
+    } else {
+        json_object_set_new(o, "count", json_integer((json_int_t)json_array_size(calls)));
+        json_object_set_new(o, "calls", calls);
+    }
     json_object_set_new(o, "nodes", nodes);
     finish(op, MHD_HTTP_OK, o);
 }
 
-static void read_start(admin_req *r, bool calls)
+static void read_start(admin_req *r, read_what what)
 {
     admin *a = r->a;
     if (!a->opt.cluster_db || !a->opt.svc) {
@@ -202,11 +256,12 @@ static void read_start(admin_req *r, bool calls)
     }
     read_op *op = cr_xcalloc(1, sizeof *op);
     op->r = r;
-    op->calls = calls;
+    op->what = what;
     r->op = op;
     r->cancel = read_cancel;
     op->q = svc_db_query(a->opt.svc, a->opt.cluster_db, nodes_sql, NULL, 0, 10, read_cb, op);
 }
 
-void admin_get_cluster(admin_req *r) { read_start(r, false); }
-void admin_get_cluster_calls(admin_req *r) { read_start(r, true); }
+void admin_get_cluster(admin_req *r) { read_start(r, READ_NODES); }
+void admin_get_cluster_calls(admin_req *r) { read_start(r, READ_CALLS); }
+void admin_get_cluster_queues(admin_req *r) { read_start(r, READ_QUEUES); }

@@ -321,7 +321,7 @@ static void write_sip(admin *a, cr_strbuf *b)
 {
     prom_family(b, "callroute_calls_refused_total", "counter",
                 "Calls refused before a scenario ran, by reason (max_calls, calls_per_second, draining, shutdown, "
-                "rtp_ports: 503; unknown_source: 403).");
+                "rtp_ports, open_files, rtp_socket: 503; unknown_source: 403).");
     admin_status_each_refusal(a, refusal_cb, b);
     if (!a->opt.sip_metrics)
         return;

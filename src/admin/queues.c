@@ -51,15 +51,21 @@ static void add_queue(void *arg, const eng_queue_info *q)
     json_array_append_new(list, o);
 }
 
+json_t *admin_queues_json(eng_engine *e)
+{
+    json_t *list = json_array();
+    if (e)
+        eng_queues_each(e, add_queue, list);
+    return list;
+}
+
 void admin_get_queues(admin_req *r)
 {
     if (!r->a->eng) {
         admin_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the engine is not running yet", NULL);
         return;
     }
-    json_t *list = json_array();
-    eng_queues_each(r->a->eng, add_queue, list);
-    admin_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "queues", list));
+    admin_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "queues", admin_queues_json(r->a->eng)));
 }
 
 static bool clean_text(const char *s, size_t len)

@@ -331,6 +331,9 @@ static void dispatch(admin_req *r)
     case ADMIN_R_CLUSTER_CALLS:
         admin_get_cluster_calls(r);
         return;
+    case ADMIN_R_CLUSTER_QUEUES:
+        admin_get_cluster_queues(r);
+        return;
     case ADMIN_R_CONFERENCES:
         admin_get_conferences(r);
         return;

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "scenario/diag.h"
 #include "scenario/program.h"
+#include "telephony/sip/sip_tls.h"
 
 static void usage(FILE *out)
 {
@@ -58,6 +59,28 @@ static void check_prompts(const scn_program *p, scn_diags *d)
     }
 }
 
+/* Errors for the files settings.sip.tls names that serve could not use:
+ * missing, unreadable, or without the PEM block they need. */
+static size_t check_tls_files(const scn_program *p, scn_diags *d)
+{
+    const scn_tls_settings *t = &p->settings.sip_tls;
+    const struct {
+        const scn_tls_file *f;
+        const char *what;
+    } files[] = {{&t->cert, "cert"}, {&t->key, "key"}, {&t->ca, "ca"}};
+    size_t errors = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char why[600];
+        const scn_tls_file *f = files[i].f;
+        if (f->path && sip_tls_file_problem(f->path, files[i].what, why, sizeof why)) {
+            scn_diag_at(d, SCN_SEV_ERROR, f->file, f->line, f->col, f->at, "settings.sip.tls.%s: %s",
+                        files[i].what, why);
+            errors++;
+        }
+    }
+    return errors;
+}
+
 /* Checks one file; returns the exit status it deserves. */
 static int check_one(const char *file, bool json)
 {
@@ -65,8 +88,11 @@ static int check_one(const char *file, bool json)
     scn_diags_init(&d);
     bool unreadable = false;
     scn_program *p = scn_program_load(file, app_registry, &d, &unreadable);
-    if (p)
+    bool tls_bad = false;
+    if (p) {
         check_prompts(p, &d);
+        tls_bad = check_tls_files(p, &d) > 0;
+    }
     if (json) {
         cr_strbuf out = CR_STRBUF_INIT;
         scn_diags_json(&d, &out);
@@ -74,13 +100,13 @@ static int check_one(const char *file, bool json)
         cr_strbuf_free(&out);
     } else {
         scn_diags_print(&d, stderr);
-        if (p)
+        if (p && !tls_bad)
             printf("%s: ok (%zu %s, %zu %s, %zu %s)\n", file, p->route_count,
                    plural(p->route_count, "route", "routes"), p->action_count,
                    plural(p->action_count, "application", "applications"), p->scenario_count,
                    plural(p->scenario_count, "scenario", "scenarios"));
     }
-    int rc = p ? CLI_OK : unreadable ? CLI_USAGE : CLI_INVALID;
+    int rc = p && !tls_bad ? CLI_OK : unreadable ? CLI_USAGE : CLI_INVALID;
     scn_program_unref(p);
     scn_diags_free(&d);
     return rc;

@@ -21,7 +21,7 @@
 /* Made by the first node. The statements run as one implicit transaction;
  * a transaction-level advisory lock, held to its commit, keeps two nodes
  * starting at once from racing on CREATE. callroute_nodes is
- * admin/cluster.c's. */
+ * admin/cluster.c's, callroute_agents cluster_agents.c's. */
 static const char schema_sql[] =
     "SELECT pg_advisory_xact_lock(74201801);"
     "CREATE TABLE IF NOT EXISTS callroute_revisions ("
@@ -30,7 +30,14 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS callroute_nodes ("
     " node TEXT PRIMARY KEY, sip TEXT, state TEXT NOT NULL, revision BIGINT, calls INTEGER NOT NULL DEFAULT 0,"
     " live JSONB NOT NULL DEFAULT '[]', started_at TIMESTAMPTZ NOT NULL DEFAULT now(),"
-    " seen_at TIMESTAMPTZ NOT NULL DEFAULT now());";
+    " seen_at TIMESTAMPTZ NOT NULL DEFAULT now());"
+    /* added with the queues' shared state: a database made before gets them */
+    "ALTER TABLE callroute_nodes ADD COLUMN IF NOT EXISTS queues JSONB NOT NULL DEFAULT '[]',"
+    " ADD COLUMN IF NOT EXISTS busy JSONB NOT NULL DEFAULT '[]';"
+    "CREATE SEQUENCE IF NOT EXISTS callroute_agents_seq;"
+    "CREATE TABLE IF NOT EXISTS callroute_agents ("
+    " queue TEXT NOT NULL, agent TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, node TEXT,"
+    " seq BIGINT NOT NULL, changed_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (queue, agent));";
 
 static const char first_sql[] =
     "INSERT INTO callroute_revisions (revision, sha256, source, node) "

@@ -16,9 +16,9 @@
 #define CLUSTER_CHANNEL "callroute_revisions"
 
 /* At start, before the loop runs (blocking, at most a few seconds): makes
- * the tables (callroute_revisions, callroute_nodes) and agrees on the
- * revision to run: the newest stored, or LOCAL (the file's text, NODE
- * storing it) as revision 1 when there is none. *NUMBER is it; *TEXT
+ * the tables (callroute_revisions, callroute_nodes, callroute_agents) and
+ * agrees on the revision to run: the newest stored, or LOCAL (the file's
+ * text, NODE storing it) as revision 1 when there is none. *NUMBER is it; *TEXT
  * (malloc'd, *LEN bytes) its text when it is not LOCAL, else NULL. False
  * with ERR (the database cannot be reached or used). */
 bool cluster_boot(const char *conninfo, const char *node, const char *local, size_t local_len, long *number,

@@ -267,8 +267,10 @@ static json_t *str_desc(const char *doc) { return described(json_pack("{s:s}", "
 
 static json_t *settings_schema(void)
 {
-    json_t *listen = one_or_list(json_pack("{s:s,s:s}", "type", "string", "pattern", "^(udp|tcp):.+:[0-9]+$"));
-    json_t *sip = obj(json_pack("{s:o}", "listen", described(listen, "udp:HOST:PORT or tcp:HOST:PORT, or a list")),
+    json_t *listen = one_or_list(json_pack("{s:s,s:s}", "type", "string", "pattern", "^(udp|tcp|tls):.+:[0-9]+$"));
+    json_t *sip = obj(json_pack("{s:o}", "listen",
+                                described(listen, "udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT (needs tls), "
+                                                  "or a list (one udp/tcp and one tls address are used)")),
                       "SIP signalling (default listen: udp:0.0.0.0:5060)");
     json_object_set_new(
         json_object_get(sip, "properties"), "auth_failures",
@@ -295,6 +297,27 @@ static json_t *settings_schema(void)
                                                 "the shortest interval accepted (default 90s, as RFC 4028 asks)")),
                             "SIP session timers (RFC 4028): calls are refreshed by re-INVITE or UPDATE, and "
                             "ended (hangup by system, cause session_timer) when the refresh does not come"));
+    json_object_set_new(
+        json_object_get(sip, "properties"), "tls",
+        described(json_pack("{s:s,s:[s,s],s:o,s:b}", "type", "object", "required", "cert", "key", "properties",
+                            json_pack("{s:o,s:o,s:o,s:{s:s,s:s},s:{s:s,s:s},s:{s:[s],s:s}}", "cert",
+                                      str_desc("PEM certificate (chain) the tls: listener presents, relative "
+                                               "to the file"),
+                                      "key", str_desc("its PEM private key (unencrypted)"), "ca",
+                                      str_desc("PEM CAs that gateways' (and, with verify_peer, phones') "
+                                               "certificates must chain to (default: the system's, "
+                                               "/etc/ssl/certs/ca-certificates.crt)"),
+                                      "verify_peer", "type", "boolean", "description",
+                                      "phones must present a certificate from ca (mutual TLS; default false)",
+                                      "verify_server", "type", "boolean", "description",
+                                      "gateways' certificates are verified and must name the address dialled "
+                                      "(default true)",
+                                      "min_version", "enum", "1.2", "description",
+                                      "lowest TLS version accepted: 1.2 (sofia-sip 1.12 cannot set another; "
+                                      "1.3 is used when both sides have it)"),
+                            "additionalProperties", 0),
+                  "SIP over TLS: the certificate of tls: listeners and how peers are checked; read at start "
+                  "(a changed file needs a restart: SIGHUP only warns)"));
     json_t *media = obj(json_pack("{s:o,s:o,s:o}", "sounds",
                                   str_desc("directory prompts are read from, relative names below it (default: sounds)"),
                                   "recordings",
@@ -507,6 +530,10 @@ static json_t *build_schema(void)
     json_object_set_new(json_object_get(gw, "properties"), "symmetric_rtp",
                         json_pack("{s:s,s:b,s:s}", "type", "boolean", "default", 0, "description",
                                   "behind NAT: RTP goes where its first packets come from"));
+    json_object_set_new(json_object_get(gw, "properties"), "transport",
+                        json_pack("{s:[s,s,s],s:s}", "enum", "udp", "tcp", "tls", "description",
+                                  "how it is reached (added to uri as ;transport=); tls: its certificate is "
+                                  "verified against settings.sip.tls.ca. A sips: uri means tls too"));
     json_object_set_new(json_object_get(user, "properties"), "symmetric_rtp",
                         json_pack("{s:s,s:b,s:s}", "type", "boolean", "default", 0, "description",
                                   "behind NAT: RTP goes where its first packets come from"));

@@ -25,6 +25,7 @@
 #include "admin/admin.h"
 #include "admin/revisions.h"
 #include "cli/cluster.h"
+#include "cli/cluster_agents.h"
 #include "cli/records_hook.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
@@ -60,6 +61,7 @@ typedef struct serve {
     bool draining;             /* SIGTERM or POST /drain */
     /* settings.cluster (read at start): this node's name, the database */
     cluster *cl;
+    cluster_agents *agents;    /* queue agents' presence, shared */
     char node[128];
     char sip_addr[80];         /* for the nodes table */
     long failed_revision;      /* a cluster revision that does not compile here */
@@ -76,9 +78,11 @@ static void usage(FILE *out)
           "       callroute serve FILE --drain [--admin ADDR] [--drain-timeout DURATION]\n\n"
           "Runs the SIP service for the scenario FILE: takes calls from the gateways\n"
           "and the registered users it names, routes them and runs their scripts.\n\n"
-          "  --sip ADDR         where to listen: udp:HOST:PORT, tcp:HOST:PORT or\n"
-          "                     HOST:PORT (UDP and TCP); repeatable. Default:\n"
-          "                     settings.sip.listen, else 0.0.0.0:5060\n"
+          "  --sip ADDR         where to listen: udp:HOST:PORT, tcp:HOST:PORT,\n"
+          "                     HOST:PORT (UDP and TCP) or tls:HOST:PORT (with\n"
+          "                     settings.sip.tls); one of udp/tcp and one tls:\n"
+          "                     repeatable. Default: settings.sip.listen, else\n"
+          "                     0.0.0.0:5060\n"
           "  --admin ADDR       the admin API (HTTP): HOST:PORT, or off.\n"
           "                     Default: settings.admin.listen (127.0.0.1:8080)\n"
           "  --log-level LEVEL  error | warn | info (default: one line per call start,\n"
@@ -385,6 +389,30 @@ static void cluster_newer_cb(void *arg, long n, const char *text, size_t len, co
     snprintf(why, sizeof why, "cluster revision from node %s", from);
     install_as(s, p, text, len, n, why);
     scn_program_unref(p);
+}
+
+/* Queue agents' presence across the cluster: a change made here is stored
+ * for every node; one stored by any node is applied here. */
+static const char *const agent_state_names[] = {[ENG_AGENT_LOGGED_OUT] = "logged_out",
+                                                [ENG_AGENT_AVAILABLE] = "available",
+                                                [ENG_AGENT_PAUSED] = "paused"};
+
+static void agent_changed_cb(void *arg, const char *queue, const char *number, eng_agent_mode mode,
+                             const char *reason)
+{
+    serve *s = arg;
+    cluster_agents_publish(s->agents, queue, number, agent_state_names[mode], reason);
+}
+
+static bool agent_apply_cb(void *arg, const char *queue, const char *number, const char *state, const char *reason)
+{
+    serve *s = arg;
+    if (!s->eng)
+        return false;
+    for (int m = 0; m < 3; m++)
+        if (strcmp(state, agent_state_names[m]) == 0)
+            return eng_queue_agent_apply(s->eng, queue, number, (eng_agent_mode)m, reason);
+    return true;   /* a state this version does not know: left alone */
 }
 
 /* SIGHUP in a cluster: the file's text stored as the next revision, then run. */
@@ -697,6 +725,11 @@ int cli_serve(int argc, char **argv)
     if (s.node[0]) {
         static const cluster_ops cops = {.current = cluster_current_cb, .newer = cluster_newer_cb, .log = cluster_log_cb};
         s.cl = cluster_new(s.l, s.svc, s.prog->settings.cluster.db.target, s.node, &cops, &s);
+        static const cluster_agents_ops aops = {.apply = agent_apply_cb, .log = cluster_log_cb};
+        s.agents = cluster_agents_new(s.l, s.svc, cluster_db(s.cl), s.prog->settings.cluster.db.target, s.node,
+                                      &aops, &s);
+        eo.agent_changed = agent_changed_cb;
+        eo.agent_changed_arg = &s;
         snprintf(s.sip_addr, sizeof s.sip_addr, "%s",
                  nlisten ? listen[0] : s.prog->settings.sip_listen_count ? s.prog->settings.sip_listen[0] : "");
     }
@@ -788,6 +821,7 @@ out:
     rec_free(s.rec);
     records_hook_free(s.rec_hook);
     admin_free(s.admin);
+    cluster_agents_free(s.agents);
     cluster_free(s.cl);
     if (s.svc)
         svc_free(s.svc);

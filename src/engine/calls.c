@@ -24,10 +24,25 @@ static void set_header_vars(eng_call *c, const tel_call_info *info)
     }
 }
 
+/* The first chunk of a call's arena, sized for what a held call keeps:
+ * the call, its standard variables, the main strand and a dial's
+ * variables (under 2 KB), plus a variable per INVITE header it is given.
+ * A fixed 2 KB made a call through a gateway (~3 KB with sipp's ten
+ * headers) take a 2 KB and a 4 KB chunk, half of it never used. */
+static size_t first_chunk(const tel_call_info *info)
+{
+    size_t n = 2048;
+    for (size_t i = 0; i < info->header_count; i++) {
+        size_t name = sizeof "sip.header." + strlen(info->header_names[i]);
+        n += sizeof(eng_var) + ((name + strlen(info->header_values[i]) + 1 + 15) & ~(size_t)15);
+    }
+    return (n + 511) & ~(size_t)511;
+}
+
 eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const tel_call_info *info)
 {
     cr_arena a;
-    cr_arena_init(&a, 2048);
+    cr_arena_init(&a, first_chunk(info));
     eng_call *c = cr_arena_alloc(&a, sizeof *c);
     c->arena = a;
     c->tag = ENG_TAG_CALL;

@@ -258,6 +258,38 @@ unsigned eng_user_busy_count(eng_engine *e, const char *number)
     return k ? k->busy : 0;
 }
 
+void eng_users_busy_each(eng_engine *e, void (*fn)(void *arg, const char *number), void *arg)
+{
+    for (eng_kv *k = e->agents; k; k = k->next)
+        if (k->busy > 0)
+            fn(arg, k->key);
+}
+
+void eng_users_busy_elsewhere(eng_engine *e, const char *const *numbers, size_t n)
+{
+    bool freed = false;
+    for (eng_kv *k = e->agents; k; k = k->next) {
+        freed |= k->busy_elsewhere;
+        k->busy_elsewhere = false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        eng_kv *k = kv_get(&e->agents, numbers[i], true);
+        if (k->busy_elsewhere)
+            continue;   /* named twice */
+        k->busy_elsewhere = true;
+    }
+    /* Someone busy elsewhere before may be free now: queues look again
+     * (a dispatch that finds nothing new costs little). */
+    if (freed && e->queues)
+        eng_queue_kick(e);
+}
+
+bool eng_user_busy_elsewhere(eng_engine *e, const char *number)
+{
+    eng_kv *k = kv_get(&e->agents, number, false);
+    return k && k->busy_elsewhere;
+}
+
 unsigned eng_group_next(eng_engine *e, const char *group)
 {
     return kv_get(&e->groups, group, true)->cursor++;

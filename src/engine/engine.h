@@ -129,6 +129,9 @@ typedef struct eng_observer {
 } eng_observer;
 #define ENG_MAX_OBSERVERS 8
 
+/* A queue agent's state (queue.c). */
+typedef enum { ENG_AGENT_LOGGED_OUT, ENG_AGENT_AVAILABLE, ENG_AGENT_PAUSED } eng_agent_mode;
+
 typedef struct eng_options {
     eng_trace_cb trace;        /* may be NULL: no trace */
     void *trace_arg;
@@ -157,6 +160,12 @@ typedef struct eng_options {
     /* Nothing the engine keeps itself goes to disk: voicemail boxes live in
      * memory, empty at the start (simulate, callroute test). */
     bool dry_run;
+    /* An agent's state was changed here (queue_agent, the admin API), in
+     * queue QUEUE: a cluster shares it (docs/cluster.md). Not told for
+     * changes applied with eng_queue_agent_apply. */
+    void (*agent_changed)(void *arg, const char *queue, const char *number, eng_agent_mode mode,
+                          const char *reason);
+    void *agent_changed_arg;
 } eng_options;
 
 /* Adds O to EO's followers (before eng_engine_new; aborts past
@@ -648,7 +657,6 @@ int eng_queue_position(const eng_qentry *w, double *estimate);
 /* How long W has waited. */
 double eng_queue_waited(const eng_qentry *w);
 
-typedef enum { ENG_AGENT_LOGGED_OUT, ENG_AGENT_AVAILABLE, ENG_AGENT_PAUSED } eng_agent_mode;
 /* Agent NUMBER logs in (AVAILABLE), out, or pauses (with REASON, may be
  * NULL) in queue QUEUE of PROG (NULL: every queue of PROG that has it as
  * an agent). An agent a queue does not list joins it (a user only). The
@@ -656,6 +664,19 @@ typedef enum { ENG_AGENT_LOGGED_OUT, ENG_AGENT_AVAILABLE, ENG_AGENT_PAUSED } eng
  * queue has it). */
 int eng_queue_agent_set(eng_engine *e, const scn_program *prog, const char *queue, const char *number,
                         eng_agent_mode mode, const char *reason, char *err, size_t errlen);
+
+/* A state another node decided (the cluster's shared agent table): set
+ * as eng_queue_agent_set would for QUEUE, without telling agent_changed.
+ * False when NUMBER is not a user of the program in force. */
+bool eng_queue_agent_apply(eng_engine *e, const char *queue, const char *number, eng_agent_mode mode,
+                           const char *reason);
+/* Busy-ness across a cluster: FN is told each user busy here now (a dial
+ * leg ringing or up, or a call of its own); eng_users_busy_elsewhere
+ * replaces the set of users busy on other nodes, which queues pass over
+ * as if busy here (and GET /queues shows busy). */
+void eng_users_busy_each(eng_engine *e, void (*fn)(void *arg, const char *number), void *arg);
+void eng_users_busy_elsewhere(eng_engine *e, const char *const *numbers, size_t n);
+bool eng_user_busy_elsewhere(eng_engine *e, const char *number);
 
 /* GET /queues: each queue of the program in force, as it is now. */
 typedef struct eng_queue_agent_info {

@@ -221,6 +221,7 @@ typedef struct eng_kv {
     unsigned cursor;           /* groups: round-robin */
     unsigned busy;             /* agents: dial legs ringing or up, calls from the user */
     unsigned long answered;    /* agents: calls answered */
+    bool busy_elsewhere;       /* agents: busy on another node of the cluster */
 } eng_kv;
 
 /* Stands for the engine itself as the writer of variables it sets while no

@@ -138,7 +138,7 @@ static const char *agent_state(eng_queue *q, const qagent *a, double now)
         return "paused";
     if (a->ringing)
         return "ringing";
-    if (eng_user_busy_count(q->e, a->number) > 0)
+    if (eng_user_busy_count(q->e, a->number) > 0 || eng_user_busy_elsewhere(q->e, a->number))
         return "busy";
     if (now < a->wrapup_until)
         return "wrapup";
@@ -199,7 +199,8 @@ static void skip_clear(eng_qentry *w)
 static bool can_take(eng_queue *q, const qagent *a, const eng_qentry *w, double now, bool skip)
 {
     return member(a) && a->mode == ENG_AGENT_AVAILABLE && !a->ringing && now >= a->wrapup_until &&
-           eng_user_busy_count(q->e, a->number) == 0 && scn_program_user(w->c->prog, a->number) &&
+           eng_user_busy_count(q->e, a->number) == 0 && !eng_user_busy_elsewhere(q->e, a->number) &&
+           scn_program_user(w->c->prog, a->number) &&
            !(skip && skipped(w, a->number));
 }
 
@@ -529,6 +530,8 @@ int eng_queue_agent_set(eng_engine *e, const scn_program *prog, const char *queu
         if (!queue && !(a && member(a)))
             continue;   /* every queue: those it is an agent of */
         changed += agent_set(q, number, mode, reason);
+        if (e->opt.agent_changed)
+            e->opt.agent_changed(e->opt.agent_changed_arg, def->name, number, mode, reason);
     }
     if (changed == 0) {
         if (queue)
@@ -538,6 +541,19 @@ int eng_queue_agent_set(eng_engine *e, const scn_program *prog, const char *queu
         return -1;
     }
     return changed;
+}
+
+bool eng_queue_agent_apply(eng_engine *e, const char *queue, const char *number, eng_agent_mode mode,
+                           const char *reason)
+{
+    if (!scn_program_user(e->prog, number))
+        return false;
+    /* Kept even for a queue the program in force lacks: a later revision
+     * may have it. */
+    eng_queue *q = queue_find(e, queue, true);
+    sync_agents(q, scn_program_queue(e->prog, queue));
+    agent_set(q, number, mode, reason);
+    return true;
 }
 
 /* ---- GET /queues ---- */

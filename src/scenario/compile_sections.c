@@ -86,8 +86,9 @@ static void compile_listen(scn_cx *x, const scn_node *n)
         const scn_node *it = items[i];
         size_t old = n->kind == SCN_NODE_SEQ ? scn_path_index(&x->pub.path, i) : x->pub.path.len;
         const char *s = scn_expect_string(x, it, "an address like \"udp:0.0.0.0:5060\"");
-        if (s && !((strncmp(s, "udp:", 4) == 0 || strncmp(s, "tcp:", 4) == 0) && host_port_ok(s + 4)))
-            scn_cx_error(&x->pub, it, "expected \"udp:HOST:PORT\" or \"tcp:HOST:PORT\", got '%s'", s);
+        if (s && !((strncmp(s, "udp:", 4) == 0 || strncmp(s, "tcp:", 4) == 0 || strncmp(s, "tls:", 4) == 0) &&
+                   host_port_ok(s + 4)))
+            scn_cx_error(&x->pub, it, "expected \"udp:HOST:PORT\", \"tcp:HOST:PORT\" or \"tls:HOST:PORT\", got '%s'", s);
         out[i] = s;
         scn_path_pop(&x->pub.path, old);
     }
@@ -173,9 +174,64 @@ static void compile_session_timer(scn_cx *x, const scn_node *n)
         }
 }
 
+/* One file of settings.sip.tls: resolved, and where it was named. */
+static void compile_tls_file(scn_cx *x, const scn_node *v, const char *what, scn_tls_file *out)
+{
+    const char *p = scn_expect_string(x, v, what);
+    if (!p)
+        return;
+    if (!*p) {
+        scn_cx_error(&x->pub, v, "expected %s, got an empty name", what);
+        return;
+    }
+    out->path = scn_resolve_path(x, p);
+    out->file = v->file;
+    out->line = v->line;
+    out->col = v->col;
+    out->at = cr_arena_strdup(x->pub.arena, scn_path_str(&x->pub.path));
+}
+
+static void compile_tls(scn_cx *x, const scn_node *n)
+{
+    static const char *const keys[] = {"cert", "key", "ca", "verify_peer", "verify_server", "min_version", NULL};
+    scn_tls_settings *t = &x->pub.prog->settings.sip_tls;
+    if (!scn_expect_map(x, n, "settings.sip.tls ({cert, key, ca, verify_peer, min_version})"))
+        return;
+    scn_check_keys(x, n, keys, "settings.sip.tls");
+    t->enabled = true;
+    t->verify_server = true;
+    const scn_node *v;
+    if (!(v = scn_map_get(n, "cert")))
+        scn_cx_error(&x->pub, n, "settings.sip.tls needs 'cert' (a PEM certificate file)");
+    else
+        SCN_WITH_KEY(x, "cert") compile_tls_file(x, v, "a PEM certificate file", &t->cert);
+    if (!(v = scn_map_get(n, "key")))
+        scn_cx_error(&x->pub, n, "settings.sip.tls needs 'key' (the certificate's PEM private key file)");
+    else
+        SCN_WITH_KEY(x, "key") compile_tls_file(x, v, "a PEM private key file", &t->key);
+    if ((v = scn_map_get(n, "ca")))
+        SCN_WITH_KEY(x, "ca") compile_tls_file(x, v, "a PEM file of CA certificates", &t->ca);
+    if ((v = scn_map_get(n, "verify_peer")))
+        SCN_WITH_KEY(x, "verify_peer") scn_expect_bool(x, v, &t->verify_peer);
+    if ((v = scn_map_get(n, "verify_server")))
+        SCN_WITH_KEY(x, "verify_server") scn_expect_bool(x, v, &t->verify_server);
+    if ((v = scn_map_get(n, "min_version")))
+        SCN_WITH_KEY(x, "min_version") {
+            /* sofia-sip 1.12 has no tag for a minimum version; Debian's
+             * OpenSSL refuses anything below TLS 1.2 by default, so "1.2"
+             * is what we can promise, and nothing else is accepted. */
+            const char *s = scn_expect_string(x, v, "\"1.2\"");
+            if (s && strcmp(s, "1.2") != 0)
+                scn_cx_error(&x->pub, v, "min_version: only \"1.2\" is supported (sofia-sip 1.12 cannot "
+                             "raise the minimum; TLS 1.3 is still negotiated when both sides have it), got '%s'", s);
+        }
+    if (t->verify_peer && !t->ca.path)
+        scn_cx_error(&x->pub, n, "settings.sip.tls: verify_peer needs 'ca' (the CAs phones' certificates come from)");
+}
+
 static void compile_sip(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"listen", "auth_failures", "flood", "session_timer", NULL};
+    static const char *const keys[] = {"listen", "auth_failures", "flood", "session_timer", "tls", NULL};
     if (!scn_expect_map(x, n, "settings.sip"))
         return;
     scn_check_keys(x, n, keys, "settings.sip");
@@ -188,6 +244,8 @@ static void compile_sip(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "flood") compile_flood(x, v);
     if ((v = scn_map_get(n, "session_timer")))
         SCN_WITH_KEY(x, "session_timer") compile_session_timer(x, v);
+    if ((v = scn_map_get(n, "tls")))
+        SCN_WITH_KEY(x, "tls") compile_tls(x, v);
 }
 
 static void compile_media(scn_cx *x, const scn_node *n)
@@ -748,7 +806,7 @@ void scn_compile_groups(scn_cx *x, const scn_node *n)
 void scn_compile_gateways(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"uri", "auth", "register", "accept_any_source", "number_pattern",
-                                       "match", "trust_identity", "symmetric_rtp", NULL};
+                                       "match", "trust_identity", "symmetric_rtp", "transport", NULL};
     static const char *const auth_keys[] = {"username", "password", NULL};
     scn_program *p = x->pub.prog;
     if (!n || scn_is_null(n))
@@ -775,6 +833,22 @@ void scn_compile_gateways(scn_cx *x, const scn_node *n)
                                                 (strncmp(g->uri, "sips:", 5) == 0 && g->uri[5])))
                                     scn_cx_error(&x->pub, f, "expected a SIP URI like \"sip:198.51.100.7:5060\", got '%s'",
                                                  g->uri);
+                            }
+                        if ((f = scn_map_get(v, "transport")))
+                            SCN_WITH_KEY(x, "transport") {
+                                /* Said once, in the URI the gateway is dialled
+                                 * and registered with: sofia picks the tport
+                                 * from ;transport= (sips: means TLS too). */
+                                static const char *const transports[] = {"udp", "tcp", "tls", NULL};
+                                int t = 0;
+                                if (scn_expect_enum(x, f, transports, &t) && g->uri) {
+                                    if (strstr(g->uri, ";transport=") || strncmp(g->uri, "sips:", 5) == 0)
+                                        scn_cx_error(&x->pub, f, "gateway '%s': give the transport in 'uri' or in "
+                                                     "'transport', not both", k->str);
+                                    else
+                                        g->uri = cr_arena_printf(x->pub.arena, "%s;transport=%s", g->uri,
+                                                                 transports[t]);
+                                }
                             }
                         if ((f = scn_map_get(v, "auth")))
                             SCN_WITH_KEY(x, "auth") {

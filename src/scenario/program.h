@@ -205,10 +205,30 @@ typedef struct scn_cluster_settings {
     const char *proxy;
 } scn_cluster_settings;
 
+/* settings.sip.tls: a file it names, and where the scenario names it (the
+ * scenario layer reads no file: check and the SIP driver open them and
+ * point at FILE:LINE:COL when one cannot be read). */
+typedef struct scn_tls_file {
+    const char *path;          /* resolved; NULL: not given */
+    const char *file, *at;     /* the scenario file and the node's path */
+    unsigned line, col;
+} scn_tls_file;
+
+/* settings.sip.tls: what tls: listeners present and how peers are checked
+ * (src/telephony/sip/sip_tls.c, docs/decisions/sip-tls.md). */
+typedef struct scn_tls_settings {
+    bool enabled;              /* the section is present */
+    scn_tls_file cert, key;    /* our certificate (chain) and its private key, PEM */
+    scn_tls_file ca;           /* CAs peers' certificates must chain to; NULL: the system's */
+    bool verify_peer;          /* phones must present a certificate from ca (mutual TLS) */
+    bool verify_server;        /* gateways' certificates are verified (default; off: trust any) */
+} scn_tls_settings;
+
 typedef struct scn_settings {
     /* Relative paths below are already resolved against the file's directory. */
     const char **sip_listen;   /* "udp:0.0.0.0:5060", ... */
     size_t sip_listen_count;
+    scn_tls_settings sip_tls;
     const char *sounds;        /* prompts (play, read_digits, dial ringback) stay below it */
     const char *recordings;    /* recordings and e-mail attachments stay below it */
     int rtp_port_min, rtp_port_max;

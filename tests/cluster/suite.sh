@@ -11,6 +11,20 @@
 #              node) is reached by calls that land on either node
 #   revision   PUT /scenario on node 1: node 2 runs it within a second
 #   cluster    GET /cluster and GET /cluster/calls on one node list both
+#   queues     an agent paused through node 1's API is paused on node 2
+#              within the deadline, and a queue call to node 2 gets
+#              no_agents; unpaused, a caller waiting on node 2 counts in
+#              node 1's GET /cluster/queues
+#   busy       the agent talks on a call on node 1: node 2 shows it busy,
+#              and a caller waiting in the queue on node 2 is not offered
+#              to it (its phone gets one INVITE only)
+#   cancel     a call ringing a phone registered through Kamailio, cancelled
+#              by its caller: the phone gets CANCEL and answers 487, the
+#              caller gets 487, node 1 lists no call and stops with exit 0,
+#              no leg left over, no sanitizer report
+#   cancel_lost the same with a phone whose 487 Kamailio cannot pass on (it
+#              carries the CANCEL's Via): node 1's leg still goes, 64*T1
+#              after its CANCEL
 #   kill       node 2 killed (-9): new calls all go to node 1 within the
 #              probe interval; only calls node 2 held are lost
 #   drain      serve --drain on node 1 with live calls: they finish, new
@@ -32,10 +46,10 @@ if ! command -v kamailio >/dev/null || [ ! -f /usr/lib/x86_64-linux-gnu/kamailio
 fi
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 9)
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 11)
 KAM=$1 N1=$2 N2=$3 A1=$4 A2=$5 UAC=$6 REG=$7 PHONE=$8 UAC2=$9
 shift 9
-RTP=$1
+AGENT=$1 REG2=$2 RTP=$3
 TOKEN=cluster-test-token-0123456789
 export CALLROUTE_ADMIN_TOKEN=$TOKEN
 PING=1   # ds_ping_interval, seconds
@@ -235,6 +249,144 @@ case_cluster() {
     reap "$LAST"
 }
 
+# queue_on NODE FILE PYTHON: GET /queues on NODE (into FILE.json) answers
+# and PYTHON holds over `q`, its queue support
+queue_on() {
+    [ "$(fetch GET "$1" /queues "$2")" = 200 ] &&
+        jq_py "$W/$2.json" "[q for q in j['queues'] if q['name'] == 'support' and ($3)]"
+}
+
+case_queues() {
+    EVIDENCE="$W/n1.log $W/n2.log $W/fetch.err $W/q2.json $W/cq.json $W/noag.out $W/wait.out"
+    # The agent starts available on both nodes (the definition lists it).
+    queue_on 2 q2 "q['agents'][0]['state'] == 'available'" || { WHY="agent 102 is not available on node 2"; return 1; }
+    printf '{"state":"paused","reason":"lunch"}' >"$W/pause.body"
+    printf '{"state":"available"}' >"$W/unpause.body"
+    [ "$(fetch POST 1 /queues/support/agents/102 pause "$W/pause.body")" = 200 ] ||
+        { WHY="POST /queues/support/agents/102 on node 1"; return 1; }
+    t0=$(date +%s%N)
+    until_true 2 queue_on 2 q2 "q['agents'][0]['state'] == 'paused' and q['agents'][0].get('reason') == 'lunch'" ||
+        { WHY="node 2 does not show agent 102 paused (lunch) within 2 s"; return 1; }
+    echo "    node 2 has the pause after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    [ "$(psql_q "SELECT state || '/' || reason || '/' || node FROM callroute_agents WHERE queue = 'support' AND agent = '102'")" = "paused/lunch/cr1" ] ||
+        { WHY="callroute_agents does not hold the pause made on node 1"; return 1; }
+    # A queue call to node 2: nobody to take it (the queue answers, then
+    # leaves at once: refused, no_agents), and callroute hangs up.
+    timeout 30 sipp 127.0.0.1:"$N2" -sf "$SC/uac-wait-bye.xml" -s queue -m 1 -i 127.0.0.1 -p "$UAC" -nostdin \
+        -timeout 20 >"$W/noag.out" 2>&1 || { WHY="the queue call to node 2 was not ended by callroute"; return 1; }
+    queue_on 2 q2 "q['refused'] == 1 and q['waiting'] == 0" ||
+        { WHY="node 2's queue did not refuse the call (no_agents)"; return 1; }
+    # Unpaused through node 1 too; a caller then waits on node 2 (102's
+    # phone is not registered: each offer fails, the caller stays).
+    [ "$(fetch POST 1 /queues/support/agents/102 unpause "$W/unpause.body")" = 200 ] ||
+        { WHY="unpausing 102 on node 1"; return 1; }
+    until_true 2 queue_on 2 q2 "q['agents'][0]['state'] == 'available'" ||
+        { WHY="node 2 does not show agent 102 available again within 2 s"; return 1; }
+    timeout 60 sipp 127.0.0.1:"$N2" -sf "$HERE/uac-rr.xml" -s queue -m 1 -d 8000 -i 127.0.0.1 -p "$UAC" -nostdin \
+        -timeout 40 >"$W/wait.out" 2>&1 &
+    WAITER=$!
+    BG="$BG $WAITER"
+    until_true 5 sh -c "[ \"\$(FETCH_TOKEN=$TOKEN /usr/bin/python3 $ROOT/tests/admin/fetch.py GET http://127.0.0.1:$A1/cluster/queues $W/cq.json)\" = 200 ] && /usr/bin/python3 -c 'import json,sys; q=[q for q in json.load(open(sys.argv[1]))[\"queues\"] if q[\"name\"] == \"support\"][0]; sys.exit(0 if q[\"waiting\"] == 1 else 1)' $W/cq.json" ||
+        { WHY="node 1's GET /cluster/queues does not count the caller waiting on node 2"; return 1; }
+    jq_py "$W/cq.json" "[(n['node'], n['waiting']) for n in j['queues'][0]['nodes']] == [('cr1', 0), ('cr2', 1)] and j['queues'][0]['refused'] == 1 and j['queues'][0]['longest_wait'] >= 0" ||
+        { WHY="GET /cluster/queues' per-node figures are not cr1 0, cr2 1 waiting (and cr2's refusal)"; return 1; }
+    reap "$WAITER" || { WHY="the waiting caller's call failed"; return 1; }
+    queue_on 2 q2 "q['waiting'] == 0 and q['abandoned'] == 1" ||
+        { WHY="node 2 does not count the waiting caller abandoned after its hangup"; return 1; }
+}
+
+case_busy() {
+    EVIDENCE="$W/reg102.out $W/kam.log $W/n1.log $W/n2.log $W/agent.out $W/agent-msg.log $W/ring.out $W/qwait.out $W/fetch.err $W/q2.json"
+    timeout 60 sipp -sn uas -i 127.0.0.1 -p "$AGENT" -nostdin -timeout 50 -m 1 \
+        -trace_msg -message_file "$W/agent-msg.log" >"$W/agent.out" 2>&1 &
+    AG=$!
+    BG="$BG $AG"
+    PEERS="$PEERS $AG"
+    wait_port "$AGENT"
+    sed "s/@FINAL@/200/" "$SC/register.xml" >"$W/register.xml"
+    # (tried up to 3 times: in full runs sipp has exited at once, before
+    # sending anything, when another sipp held the ports it wanted)
+    i=0
+    until [ $i -ge 3 ] || timeout 30 sipp 127.0.0.1:"$KAM" -sf "$W/register.xml" -i 127.0.0.1 -p "$REG2" -m 1 -nostdin \
+        -timeout 20 -key user 102 -key contact_port "$AGENT" -key expires 600 -au 102 -ap secret102 \
+        >"$W/reg102.out" 2>&1; do
+        i=$((i + 1))
+        head -5 "$W/reg102.out" >>"$W/reg102.tries"
+        sleep 0.5
+    done
+    [ $i -lt 3 ] || { WHY="102's REGISTER through Kamailio did not get 200 (3 tries)"; EVIDENCE="$W/reg102.tries $EVIDENCE"; return 1; }
+    # A call on node 1 to 102: answered, it lasts 8 s.
+    timeout 40 sipp 127.0.0.1:"$N1" -sf "$HERE/uac-rr.xml" -s 102 -m 1 -d 8000 -i 127.0.0.1 -p "$UAC" -nostdin \
+        -timeout 30 >"$W/ring.out" 2>&1 &
+    RING=$!
+    BG="$BG $RING"
+    t0=$(date +%s%N)
+    until_true 4 queue_on 2 q2 "q['agents'][0]['state'] == 'busy'" ||
+        { WHY="node 2 does not show 102 busy while it talks on node 1"; return 1; }
+    echo "    node 2 sees 102 busy after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    # A caller waits 3 s in the queue on node 2: 102 is the only agent, and
+    # is not offered it.
+    timeout 30 sipp 127.0.0.1:"$N2" -sf "$HERE/uac-rr.xml" -s queue -m 1 -d 3000 -i 127.0.0.1 -p "$UAC2" -nostdin \
+        -timeout 20 >"$W/qwait.out" 2>&1 || { WHY="the queue caller on node 2 failed"; return 1; }
+    [ "$(fetch GET 1 /cluster/queues cq2)" = 200 ] &&
+        jq_py "$W/cq2.json" "j['queues'][0]['agents'][0]['state'] == 'busy' and j['queues'][0]['agents'][0]['states'] == {'cr1': 'busy', 'cr2': 'busy'}" ||
+        { WHY="GET /cluster/queues does not show 102 busy on both nodes"; return 1; }
+    reap "$RING" || { WHY="the call to 102 on node 1 failed"; return 1; }
+    reap "$AG"
+    n=$(grep -c '^INVITE sip:' "$W/agent-msg.log")
+    expect "102's phone got $n INVITEs (node 2's queue offered the call while 102 talked on node 1)" [ "$n" = 1 ]
+}
+
+# cancelled_call PHONE_SCENARIO: a call that rings a phone registered
+# through Kamailio, cancelled by its caller: node 1's CANCEL goes through
+# Kamailio, the phone answers 487, the caller gets 487, and node 1 keeps
+# nothing of it (it stops with exit 0, no leg left over, no sanitizer
+# report); then node 1 starts again.
+cancelled_call() {
+    EVIDENCE="$W/cphone-msg.log $W/cphone.out $W/ccaller.out $W/creg.out $W/kam.log $W/n1.log"
+    rm -f "$W/cphone-msg.log"
+    timeout 60 sipp -sf "$1" -i 127.0.0.1 -p "$PHONE" -m 1 -nostdin -timeout 50 \
+        -trace_msg -message_file "$W/cphone-msg.log" >"$W/cphone.out" 2>&1 &
+    PH=$!
+    BG="$BG $PH"
+    PEERS="$PEERS $PH"
+    wait_port "$PHONE"
+    sed "s/@FINAL@/200/" "$SC/register.xml" >"$W/register.xml"
+    timeout 30 sipp 127.0.0.1:"$KAM" -sf "$W/register.xml" -i 127.0.0.1 -p "$REG" -m 1 -nostdin -timeout 20 \
+        -key user 101 -key contact_port "$PHONE" -key expires 600 -au 101 -ap secret101 >"$W/creg.out" 2>&1 ||
+        { WHY="101's REGISTER through Kamailio did not get 200"; return 1; }
+    # The caller on node 1 itself: node 1 is the one that dials 101 through
+    # Kamailio. It cancels 300 ms after the 180.
+    timeout 30 sipp 127.0.0.1:"$N1" -sf "$SC/uac-cancel.xml" -s 101 -m 1 -i 127.0.0.1 -p "$UAC" -nostdin \
+        -timeout 20 >"$W/ccaller.out" 2>&1 || { WHY="the caller's CANCEL did not end in 487"; return 1; }
+    reap "$PH" || { WHY="the phone did not get the CANCEL, answer 487 and get its ACK"; return 1; }
+    grep -q '^CANCEL sip:' "$W/cphone-msg.log" && grep -q '^SIP/2.0 487' "$W/cphone-msg.log" ||
+        { WHY="the phone's trace has no CANCEL or no 487"; return 1; }
+    until_true 5 sh -c "[ \"\$(FETCH_TOKEN=$TOKEN /usr/bin/python3 $ROOT/tests/admin/fetch.py GET http://127.0.0.1:$A1/calls $W/ccalls.json)\" = 200 ] && /usr/bin/python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))[\"calls\"] == [] else 1)' $W/ccalls.json" ||
+        { WHY="GET /calls on node 1 still lists a live call"; return 1; }
+    # Node 1 stops: every leg of the call must be gone by then (a leg left
+    # waiting is dropped after the transaction timeout, logged, and leaks).
+    kill -TERM "$NODEPID_1"
+    wait "$NODEPID_1"
+    rc=$?
+    BG=$(echo "$BG" | sed "s/\b$NODEPID_1\b//")
+    [ "$rc" = 0 ] || { WHY="node 1 exited $rc"; return 1; }
+    ! grep -q 'still waiting for their peers' "$W/n1.log" || { WHY="node 1 kept a leg of the cancelled call"; return 1; }
+    sanitizer_clean "$W/n1.log" || { WHY="sanitizer report from node 1"; return 1; }
+    node 1 || { WHY="node 1 did not start again"; return 1; }
+    until_true $((PING * 4 + 3)) active "$N1" || { WHY="Kamailio does not take node 1 back"; return 1; }
+}
+
+# The phone answers the INVITE's 487 with the INVITE's Via headers: it
+# reaches node 1 through Kamailio.
+case_cancel() { cancelled_call "$HERE/uas-ring-cancel.xml"; }
+
+# The phone's 487 never reaches node 1: it carries the CANCEL's Via (only
+# Kamailio's, as sipp's [last_Via:] gives it), which Kamailio cannot pass
+# on. Node 1's INVITE gets no final response, and its leg must still go
+# 64*T1 after the CANCEL (RFC 3261 9.1) — not be held until shutdown drops it.
+case_cancel_lost() { cancelled_call "$SC/uas-noanswer.xml"; }
+
 case_kill() {
     EVIDENCE="$W/before.out $W/after.out $W/kam.log"
     calls before 1000 10 10 3000
@@ -291,12 +443,11 @@ case_drain() {
 
 run setup
 [ "$FAILS" -eq 0 ] || exit 1
-run spread
-run phone
-run revision
-run cluster
-run kill
-run drain
+# CLUSTER_CASES="phone cancel" runs only those after setup (debugging;
+# KEEP=1 keeps the logs).
+for c in ${CLUSTER_CASES:-spread phone revision cluster queues busy cancel cancel_lost kill drain}; do
+    run "$c"
+done
 for n in 1 2; do
     eval "p=\${NODEPID_$n:-}"
     [ -n "$p" ] && kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null

@@ -15,7 +15,11 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, '..', '..', 'web', 'package.json'));
-const { chromium } = require('playwright-core');
+const { chromium, firefox } = require('playwright-core');
+// BROWSER=firefox: Debian's firefox-esr through WebDriver BiDi (playwright's
+// moz-firefox channel drives a stock Firefox; no patched build)
+const FIREFOX = process.env.BROWSER === 'firefox';
+const CASE = FIREFOX ? 'firefox_' : '';
 
 const { ADMIN, TOKEN, SIP, UAC, WORK, SHOTS } = process.env;
 const BASE = `http://127.0.0.1:${ADMIN}`;
@@ -26,10 +30,10 @@ let failed = 0;
 async function run(name, fn) {
   try {
     await fn();
-    console.log(`PASS editor:${name}`);
+    console.log(`PASS editor:${CASE}${name}`);
   } catch (e) {
     failed++;
-    console.log(`FAIL editor:${name}`);
+    console.log(`FAIL editor:${CASE}${name}`);
     console.log(`    ${String(e && e.stack || e).split('\n').slice(0, 6).join('\n    ')}`);
     if (page) await page.screenshot({ path: join(WORK, `fail-${name}.png`) }).catch(() => {});
   }
@@ -61,7 +65,7 @@ async function api(method, path, { body, ifMatch, auth = true } = {}) {
 }
 
 async function shot(name) {
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  if (SHOTS && !FIREFOX) await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
 // State of the page, read from its editor object.
@@ -120,10 +124,12 @@ let page;
 const consoleErrors = [];
 
 async function main() {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  browser = FIREFOX
+    ? await firefox.launch({ channel: 'moz-firefox', executablePath: process.env.FIREFOX || '/usr/bin/firefox-esr' })
+    : await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
   const context = await browser.newContext({ viewport: { width: WIDTH, height: HEIGHT } });
   page = await context.newPage();
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
@@ -306,8 +312,11 @@ async function main() {
     await until(async () => (await page.locator('g.cr-traced').count()) === 0, 'nothing painted at the start');
     // record by record: the answer runs first, and is the current node
     const answer = await stepIdOf('answer');
-    for (let i = 0; i < 6 && !(await page.locator(`g[data-step-id="${answer}"].cr-now`).count()); i++)
+    for (let i = 0; i < 6 && !(await page.locator(`g[data-step-id="${answer}"].cr-now`).count()); i++) {
       await page.locator('.playback .step-on').click();
+      // the position moved on before the nodes are looked at
+      await until(async () => (await page.locator('.playback .pos').textContent()).startsWith(`${i + 1}/`), `playback at ${i + 1}`);
+    }
     await until(() => page.locator(`g[data-step-id="${answer}"].cr-now`).count(), 'answer is the current node');
     expect(await page.locator(`g[data-step-id="${await stepIdOf('dial')}"].cr-traced`).count() === 0, 'dial painted before it ran');
     await page.locator('.playback button[title="to the end"]').click();
@@ -321,6 +330,36 @@ async function main() {
     await until(() => box.count(), 'the dial run in the details');
     const t = await box.textContent();
     expect(t.includes('strand 1') && t.includes('main') && /result: (error|ok|timeout)/.test(t) && t.includes('dial_status'), `details: ${t}`);
+  });
+
+  await run('live_call_follows_events', async () => {
+    // a call still up: picked from the list, its trace goes on through
+    // GET /events — the voicemail scenario runs while the caller holds on,
+    // and its end arrives when the caller hangs up
+    const msg = join(WORK, 'live.msg');
+    const call = sipp([`127.0.0.1:${SIP}`, '-sn', 'uac', '-s', '556', '-m', '1', '-d', '5000', '-i', '127.0.0.1', '-p', UAC,
+      '-nostdin', '-timeout', '25', '-timeout_error', '-cid_str', '%u-%p-live@%s', '-trace_msg', '-message_file', msg]);
+    const liveId = await until(async () => {
+      const c = ((await api('GET', '/calls')).data.calls || []).find((x) => x.call_id.includes('-live@'));
+      return c && c.call_id;
+    }, 'the call among the live ones');
+    await page.click('#tab-calls');
+    await page.click('#refresh-calls');
+    await until(() => page.locator(`#call-list li.live[data-call="${liveId}"]`).count(), 'the live call in the list');
+    await page.locator(`#call-list li[data-call="${liveId}"]`).click();
+    await until(async () => (await page.locator('#calls-tab .trace-head').textContent()).includes('● live'), 'the trace marked live');
+    // the view follows the call into the voicemail scenario, whose wait runs
+    const wait = await until(() => stepIdOf('wait'), 'the voicemail flow shown');
+    await until(() => page.locator(`g[data-step-id="${wait}"].cr-running`).count(), 'the wait running');
+    // the hang-up comes in through the event stream, not a reload
+    const r = await call;
+    expect(r.ok, `sipp failed: ${r.out.slice(-400)}`);
+    await until(async () => !(await page.locator('#calls-tab .trace-head').textContent()).includes('● live'), 'the trace no longer live', 15000);
+    const head = await page.locator('#calls-tab .trace-head').textContent();
+    expect(head.includes('caller normal'), `head after the hang-up: ${head}`);
+    await until(() => page.locator(`g[data-step-id="${wait}"].cr-cancelled`).count(), 'the wait ended cancelled');
+    const records = await page.locator('#calls-tab .records li').allTextContents();
+    expect(records.some((x) => x.includes('hangup by caller')), `records: ${records.slice(-8)}`);
   });
 
   await run('try_it', async () => {
@@ -398,7 +437,7 @@ async function main() {
 }
 
 main().catch(async (e) => {
-  console.log('FAIL editor:driver');
+  console.log(`FAIL editor:${CASE}driver`);
   console.log(`    ${String(e && e.stack || e)}`);
   failed++;
   if (browser) await browser.close().catch(() => {});

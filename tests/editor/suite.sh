@@ -1,8 +1,10 @@
 #!/bin/sh
 # tests/editor/suite.sh — the visual editor (GET /editor/, web/) in a real
 # browser: Debian's chromium, headless, driven by playwright-core
-# (editor.mjs) against a real `callroute serve` ($CALLROUTE, the sanitizer
-# build under tests/run.sh) of a demo-like scenario, with a sipp caller; and
+# (editor.mjs), then the same in Debian's firefox-esr (headless, over
+# WebDriver BiDi: cases editor:firefox_NAME) against a real `callroute serve`
+# ($CALLROUTE, the sanitizer build under tests/run.sh) of a demo-like
+# scenario, with a sipp caller; and
 # the editor's files over HTTP (only known names, caching, gzip,
 # settings.admin.editor: false). All on 127.0.0.1 with ports picked per run.
 # One line per case: "PASS editor:NAME" or "FAIL editor:NAME".
@@ -19,6 +21,7 @@ SHOTS=""
 . "$ROOT/tests/sip/lib.sh"
 
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+FIREFOX=${FIREFOX:-/usr/bin/firefox-esr}
 if [ ! -x "$CHROMIUM" ] || ! command -v node >/dev/null || [ ! -d "$ROOT/web/node_modules/playwright-core" ]; then
     echo "FAIL editor:setup"
     echo "    needs chromium, node and web/node_modules (scripts/install-deps.sh, then make)"
@@ -30,16 +33,21 @@ set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 3)
 SIP=$1 UAC=$2 ADMIN=$3 RTP=$4
 TOKEN=editor-token-0123456789
 FILE=$W/callroute.yaml
-sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@ADMIN@|$ADMIN|; s|@UAC@|$UAC|" "$HERE/scenario.yaml" >"$FILE"
-
-CALLROUTE_ADMIN_TOKEN=$TOKEN "$CR" serve "$FILE" --sip "udp:127.0.0.1:$SIP" >"$W/serve.log" 2>&1 &
-SERVE=$!
-BG="$BG $SERVE"
-if ! wait_for "$W/serve.log" 15 'listening for SIP'; then
-    echo "FAIL editor:setup"
-    sed 's/^/    /' "$W/serve.log"
-    exit 1
-fi
+# start_serve: a fresh `callroute serve` of the test scenario (revision 1,
+# no calls yet), in $SERVE
+start_serve() {
+    rm -rf "$W/.callroute-revisions"
+    sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@ADMIN@|$ADMIN|; s|@UAC@|$UAC|" "$HERE/scenario.yaml" >"$FILE"
+    CALLROUTE_ADMIN_TOKEN=$TOKEN "$CR" serve "$FILE" --sip "udp:127.0.0.1:$SIP" >"$W/serve.log" 2>&1 &
+    SERVE=$!
+    BG="$BG $SERVE"
+    if ! wait_for "$W/serve.log" 15 'listening for SIP'; then
+        echo "FAIL editor:setup"
+        sed 's/^/    /' "$W/serve.log"
+        exit 1
+    fi
+}
+start_serve
 
 # ---- the files over HTTP ----
 
@@ -135,14 +143,31 @@ run simulate_api
 
 # ---- the editor in the browser ----
 
-ADMIN=$ADMIN TOKEN=$TOKEN SIP=$SIP UAC=$UAC WORK=$W SHOTS=$SHOTS CHROMIUM=$CHROMIUM \
-    timeout 240 node "$HERE/editor.mjs" >"$W/browser.out" 2>&1
-rc=$?
-cat "$W/browser.out"
-if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$W/browser.out"; then
-    bad browser "editor.mjs exited $rc" "$W/serve.log"
+# browser NAME: editor.mjs in chromium or firefox (Debian's firefox-esr over
+# WebDriver BiDi), against the serve now running
+browser() {
+    ADMIN=$ADMIN TOKEN=$TOKEN SIP=$SIP UAC=$UAC WORK=$W SHOTS=$SHOTS CHROMIUM=$CHROMIUM FIREFOX=$FIREFOX BROWSER=$1 HOME=${HOME:-/root} \
+        timeout 240 node "$HERE/editor.mjs" >"$W/browser-$1.out" 2>&1
+    rc=$?
+    cat "$W/browser-$1.out"
+    if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$W/browser-$1.out"; then
+        bad "browser_$1" "editor.mjs exited $rc" "$W/serve.log"
+    fi
+    grep -q '^FAIL ' "$W/browser-$1.out" && FAILS=$((FAILS + 1)) && tail -30 "$W/serve.log" | sed 's/^/    serve: /'
+}
+browser chromium
+
+# The same in Firefox, on a fresh serve (the run above deployed revisions)
+if [ -x "$FIREFOX" ]; then
+    kill -TERM "$SERVE"
+    wait "$SERVE" 2>/dev/null
+    start_serve
+    browser firefox
+else
+    echo "FAIL editor:firefox"
+    echo "    needs $FIREFOX (scripts/install-deps.sh installs firefox-esr)"
+    FAILS=$((FAILS + 1))
 fi
-grep -q '^FAIL ' "$W/browser.out" && FAILS=$((FAILS + 1)) && tail -30 "$W/serve.log" | sed 's/^/    serve: /'
 
 # ---- turned off ----
 

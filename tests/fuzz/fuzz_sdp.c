@@ -38,11 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char ip[INET_ADDRSTRLEN], buf[1024];
     inet_ntop(AF_INET, &m.addr.sin_addr, ip, sizeof ip);
     size_t n = sip_sdp_build(buf, sizeof buf, ip, ntohs(m.addr.sin_port), 1, 1, m.pts, m.npt,
-                             m.te_pt, m.mode);
+                             m.te_pt, m.mode, m.rtcp_mux);
     sip_media_desc back;
     check(n > 0 && sip_sdp_parse(buf, n, &back, err, sizeof err) == 0);
     check(back.npt == m.npt && memcmp(back.pts, m.pts, sizeof m.pts[0] * (size_t)m.npt) == 0);
     check(back.addr.sin_addr.s_addr == m.addr.sin_addr.s_addr && back.addr.sin_port == m.addr.sin_port);
-    check(back.te_pt == m.te_pt && back.mode == m.mode);
+    check(back.te_pt == m.te_pt && back.mode == m.mode && back.rtcp_mux == m.rtcp_mux);
     return 0;
 }

@@ -11,7 +11,9 @@
 #                   dial failed 488, the caller is not bridged
 #   rtp_timeout     a silent call is hung up by system; a talking one is not
 #   pool_closes     RTP sockets fall back after a burst of calls
-#   admission       a tiny port range and no max_calls: 503 before RTP runs out
+#   rtcp_mux        a=rtcp-mux answered when offered, offered to an offerless caller
+#   admission       a tiny port range: 503 naming it before a dial finds no port
+#   open_files      the open-files limit bounds RTP sockets: 503 naming it, said at start
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -235,14 +237,124 @@ case_pool_closes() { # after a burst of calls the RTP sockets close again
             [ "$now" -eq 0 ]
 }
 
-case_admission() { # 5 RTP sessions, no max_calls: 2 bridged calls, the 3rd gets 503 at once
-    EVIDENCE="$W/adm.out $W/adm_gw.out $W/adm3.out $W/serve2.log"
+case_rtcp_mux() { # a=rtcp-mux answered when offered (an odd port), not unasked (an even one);
+    # offered to an offerless caller (an even port: the ACK may not mux)
+    EVIDENCE="$W/mux.out $W/plain.out $W/offerless.out $W/mux.port $W/plain.port $W/offerless.port"
+    sed 's/@MUX@/a=rtcp-mux/' "$HERE/mux-call.xml" >"$W/mux.xml"
+    sed '/@MUX@/d' "$HERE/mux-call.xml" >"$W/plain.xml"
+    cp "$HERE/offerless-call.xml" "$W/offerless.xml"
+    for k in mux plain offerless; do
+        timeout 30 sipp 127.0.0.1:"$SIP" -sf "$W/$k.xml" -s line -m 1 -i 127.0.0.1 -p "$UAC" -nostdin \
+            -key rtpport "$PH1" -key portfile "$W/$k.port" -cid_str "$k@media" -timeout 15 -timeout_error \
+            >"$W/$k.out" 2>&1 || { WHY="the $k call failed"; return 1; }
+    done
+    read -r _ mport mmux <"$W/mux.port"   # "m=audio PORT [a=rtcp-mux]"
+    read -r _ pport pmux <"$W/plain.port"
+    read -r _ oport omux <"$W/offerless.port"
+    expect "the muxing caller's answer has no a=rtcp-mux" [ "${mmux:-}" = a=rtcp-mux ] &&
+        expect "the muxing caller got an even port ($mport) while odd ones are free" [ $((mport % 2)) = 1 ] &&
+        expect "a caller that does not mux was answered a=rtcp-mux" [ -z "${pmux:-}" ] &&
+        expect "a caller that does not mux got an odd port ($pport)" [ $((pport % 2)) = 0 ] &&
+        expect "our offer to an offerless caller has no a=rtcp-mux" [ "${omux:-}" = a=rtcp-mux ] &&
+        expect "our offer to an offerless caller is on an odd port ($oport)" [ $((oport % 2)) = 0 ] &&
+        expect "a port outside the range" sh -c "for p in $mport $pport $oport; do [ \$p -ge $RTP ] && [ \$p -le $((RTP + 989)) ] || exit 1; done"
+}
+
+case_admission() { # 4 RTP ports, max_calls 10: two calls (each dials after 1 s) are admitted,
+    # the third gets 503 at once naming the range (not a dial that later finds no
+    # port); the two are bridged, their re-INVITE while the range is full is answered
+    EVIDENCE="$W/adm.out $W/adm_gw.out $W/adm3.out $W/adm.json $W/refused.json $W/serve2.log"
     lo=$((RTP + 990))
     cat >"$W/adm.yaml" <<EOF
 version: 1
 settings:
-  media: { rtp_ports: "$lo-$((lo + 9))" }
+  media: { rtp_ports: "$lo-$((lo + 3))" }
   admin: { listen: "127.0.0.1:$ADMIN2" }
+  limits: { max_calls: 10 }
+gateways:
+  gw: { uri: "sip:127.0.0.1:$UAS" }
+  any: { uri: "sip:127.0.0.1:9", accept_any_source: true }
+routes:
+  - name: out
+    script:
+      - app: answer
+      - app: wait
+        seconds: 1
+      - app: dial
+        to: "5550001"
+        gateway: gw
+EOF
+    "$CR" serve "$W/adm.yaml" --sip "udp:127.0.0.1:$SIP2" >"$W/serve2.log" 2>&1 &
+    s2=$!
+    BG="$BG $s2"
+    wait_for "$W/serve2.log" 15 'listening for SIP' || { WHY="second server did not start"; return 1; }
+    # a gateway that takes the hold passed on (re-INVITEs) and our BYE
+    timeout 30 sipp -sf "$ROOT/tests/sip/scenarios/agent-held.xml" -m 2 -i 127.0.0.1 -p "$UAS" -nostdin \
+        -timeout 20 >"$W/adm_gw.out" 2>&1 &
+    gw=$!
+    BG="$BG $gw"
+    PEERS="$PEERS $gw"
+    wait_port "$UAS"
+    # The callers hold (re-INVITE) 2.5 s after their ACK: both dials have
+    # their ports by then and the range is full.
+    sed '0,/<pause milliseconds="300"\/>/s//<pause milliseconds="2500"\/>/' \
+        "$ROOT/tests/sip/scenarios/uac-hold.xml" >"$W/uac-hold-late.xml"
+    timeout 30 sipp 127.0.0.1:"$SIP2" -sf "$W/uac-hold-late.xml" -s x -m 2 -l 2 -r 50 -i 127.0.0.1 -p "$UAC3" \
+        -nostdin -timeout 25 -timeout_error -trace_msg -message_file "$W/adm.msg" >"$W/adm.out" 2>&1 &
+    two=$!
+    BG="$BG $two"
+    PEERS="$PEERS $two"
+    # Both admitted, neither has dialled (each waits 1 s): the third comes now.
+    i=0
+    while :; do
+        get "$ADMIN2" /calls adm && json adm "len(d['calls']) == 2" && break
+        i=$((i + 1))
+        [ $i -lt 100 ] || { WHY="the first two calls were not admitted"; return 1; }
+        sleep 0.01
+    done
+    sed 's/@CODE@/503/' "$ROOT/tests/sip/scenarios/uac-reject.xml" >"$W/uac-503.xml"
+    timeout 30 sipp 127.0.0.1:"$SIP2" -sf "$W/uac-503.xml" -s x -m 1 -i 127.0.0.1 -p "$UAC4" -nostdin \
+        -cid_str "third@media" -timeout 20 -timeout_error >"$W/adm3.out" 2>&1
+    rc=$?
+    i=0
+    while :; do
+        get "$ADMIN2" /calls adm && json adm "len([c for c in d['calls'] if c['bridged']]) == 2" && break
+        i=$((i + 1))
+        [ $i -lt 100 ] || { WHY="the two admitted calls were not both bridged (a dial found no port?)"; return 1; }
+        sleep 0.05
+    done
+    get "$ADMIN2" /refused refused
+    reap $two || { WHY="the two admitted calls did not complete (their re-INVITE with the range full?)"; return 1; }
+    reap $gw
+    kill -TERM "$s2"
+    reap "$s2" || { WHY="second server did not exit 0"; return 1; }
+    expect "the third call did not get 503 at once" [ $rc = 0 ] &&
+        expect "no log line naming the port range for the third call" \
+            grep -q "call third@media from 127.0.0.1:$UAC4 refused: 503 rtp_ports: .*4 ports of settings.media.rtp_ports $lo-$((lo + 3))" "$W/serve2.log" &&
+        expect "GET /refused does not list it as rtp_ports" \
+            json refused "any(r['call_id'] == 'third@media' and r['reason'] == 'rtp_ports' for r in d['refused'])" &&
+        expect "a leg found no RTP session" sh -c "! grep -q 'no RTP session' '$W/serve2.log'" &&
+        expect "the re-INVITEs (hold, unhold) were not answered 200" \
+            [ "$(grep -c '^SIP/2.0 200' "$W/adm.msg")" -ge 8 ] &&
+        expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve2.log'"
+}
+
+case_open_files() { # open files for 100 RTP sockets, a 1,000-port range: 50 calls held, the 51st
+    # gets 503 naming the open-files limit (said at start too); the 50 complete
+    EVIDENCE="$W/of.out $W/of51.out $W/of.json $W/serve3.log"
+    # Where the hard limit can be raised (CAP_SYS_RESOURCE), the server
+    # raises it toward the range and this limit does not bind.
+    if /usr/bin/python3 -c 'import resource as r; s, h = r.getrlimit(r.RLIMIT_NOFILE); r.setrlimit(r.RLIMIT_NOFILE, (s, h + 1))' 2>/dev/null; then
+        echo "    (skipped: this user may raise the hard open-files limit)"
+        return 0
+    fi
+    lo=$((RTP - 1000))
+    cat >"$W/of.yaml" <<EOF
+version: 1
+settings:
+  media: { rtp_ports: "$lo-$((lo + 999))" }
+  admin: { listen: "127.0.0.1:$ADMIN2" }
+  sip: { flood: { rate: 0 } }
 gateways:
   gw: { uri: "sip:127.0.0.1:$UAS" }
   any: { uri: "sip:127.0.0.1:9", accept_any_source: true }
@@ -253,42 +365,47 @@ routes:
         to: "5550001"
         gateway: gw
 EOF
-    "$CR" serve "$W/adm.yaml" --sip "udp:127.0.0.1:$SIP2" >"$W/serve2.log" 2>&1 &
-    s2=$!
-    BG="$BG $s2"
-    wait_for "$W/serve2.log" 15 'listening for SIP' || { WHY="second server did not start"; return 1; }
-    timeout 30 sipp -sn uas -m 2 -i 127.0.0.1 -p "$UAS" -nostdin -timeout 20 >"$W/adm_gw.out" 2>&1 &
+    (ulimit -n 200 && exec "$CR" serve "$W/of.yaml" --sip "udp:127.0.0.1:$SIP2") >"$W/serve3.log" 2>&1 &
+    s3=$!
+    BG="$BG $s3"
+    wait_for "$W/serve3.log" 15 'listening for SIP' || { WHY="third server did not start"; return 1; }
+    timeout 30 sipp -sn uas -i 127.0.0.1 -p "$UAS" -nostdin -timeout 25 >"$W/of_gw.out" 2>&1 &
     gw=$!
     BG="$BG $gw"
     PEERS="$PEERS $gw"
     wait_port "$UAS"
-    timeout 30 sipp 127.0.0.1:"$SIP2" -sn uac -s x -m 2 -l 2 -r 10 -d 4000 -i 127.0.0.1 -p "$UAC3" -nostdin \
-        -timeout 25 -timeout_error >"$W/adm.out" 2>&1 &
-    two=$!
-    BG="$BG $two"
+    timeout 30 sipp 127.0.0.1:"$SIP2" -sn uac -s x -m 50 -l 50 -r 100 -d 5000 -i 127.0.0.1 -p "$UAC3" -nostdin \
+        -timeout 25 -timeout_error >"$W/of.out" 2>&1 &
+    fifty=$!
+    BG="$BG $fifty"
+    PEERS="$PEERS $fifty"
     i=0
     while :; do
-        get "$ADMIN2" /calls adm && json adm "len([c for c in d['calls'] if c['bridged']]) == 2" && break
+        get "$ADMIN2" /calls of && json of "len([c for c in d['calls'] if c['bridged']]) == 50" && break
         i=$((i + 1))
-        [ $i -lt 200 ] || { WHY="the first two calls were not bridged"; return 1; }
+        [ $i -lt 100 ] || { WHY="the 50 calls were not all bridged"; return 1; }
         sleep 0.05
     done
     sed 's/@CODE@/503/' "$ROOT/tests/sip/scenarios/uac-reject.xml" >"$W/uac-503.xml"
     timeout 30 sipp 127.0.0.1:"$SIP2" -sf "$W/uac-503.xml" -s x -m 1 -i 127.0.0.1 -p "$UAC4" -nostdin \
-        -cid_str "third@media" -timeout 20 -timeout_error >"$W/adm3.out" 2>&1
+        -cid_str "fiftyfirst@media" -timeout 20 -timeout_error >"$W/of51.out" 2>&1
     rc=$?
-    reap $two || { WHY="the two admitted calls did not complete"; return 1; }
+    reap $fifty || { WHY="the 50 held calls did not complete"; return 1; }
+    kill $gw 2>/dev/null
     reap $gw
-    kill -TERM "$s2"
-    reap "$s2" || { WHY="second server did not exit 0"; return 1; }
-    expect "the third call did not get 503 at once" [ $rc = 0 ] &&
-        expect "no 'refused: 503 max_calls' for the third call" \
-            grep -q "call third@media from 127.0.0.1:$UAC4 refused: 503 max_calls" "$W/serve2.log" &&
-        expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve2.log'"
+    kill -TERM "$s3"
+    reap "$s3" || { WHY="third server did not exit 0"; return 1; }
+    expect "no warning at start naming the open-files limit" \
+        grep -q "open-files limit .* allows 100 RTP sockets of the 1000 ports of settings.media.rtp_ports: calls beyond 50 get 503" "$W/serve3.log" &&
+        expect "the 51st call did not get 503 at once" [ $rc = 0 ] &&
+        expect "no log line naming the open-files limit for the 51st call" \
+            grep -q "call fiftyfirst@media from 127.0.0.1:$UAC4 refused: 503 max_calls: 50, the default: half the 100 RTP sessions the open-files limit" "$W/serve3.log" &&
+        expect "a leg found no RTP session" sh -c "! grep -q 'no RTP session' '$W/serve3.log'" &&
+        expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve3.log'"
 }
 
 for c in ${HOSTILE_MEDIA_CASES:-media_address strict_source nat_learning random_ports no_common_codec rtp_timeout \
-    pool_closes admission}; do
+    pool_closes rtcp_mux admission open_files}; do
     run "$c"
 done
 kill -TERM "$SERVE"

@@ -95,18 +95,25 @@ ucaller() {
     rtp "$1" "$6" "$7" "$8"
 }
 
-# The agent's phone (user 101, registered on AGENT): agent NAME RTP_PORT HZ SECS.
+# The agent's phone (user 101, registered on AGENT): agent NAME RTP_PORT HZ SECS
+# (its sipp is AGENT_PID: a case waits for it to end, see agent_done).
 agent() {
     reg "$1_reg" 101 pw-101 "$AGENT" || return 1
     rm -f "$W/$1.port" "$W/$1.json"
     timeout 40 sipp -sf "$HERE/uas-media.xml" -p "$AGENT" -m 1 -i 127.0.0.1 -nostdin \
         -key rtpip 127.0.0.1 -key rtpport "$2" -key portfile "$W/$1.port" \
         -timeout 35 -timeout_error -trace_msg -message_file "$W/$1.msg" >"$W/$1.out" 2>&1 &
+    AGENT_PID=$!
     BG="$BG $!"
     PEERS="$PEERS $!"
     wait_port "$AGENT"
     rtp "$1" "$2" "$3" "$4"
 }
+
+# agent_done NAME: the agent's sipp got the server's BYE and answered it,
+# so the next case's agent finds AGENT free and no BYE of this call comes
+# after it (a BYE on a port nobody answers on is resent for 32 s).
+agent_done() { reap "$AGENT_PID" || { WHY="the agent's phone did not end well ($W/$1.out)"; return 1; }; }
 
 # hears NAME FROM TO HEARD NOT_HEARD: what NAME's phone received (hears.py).
 hears() {
@@ -151,8 +158,11 @@ fi
 case_conference() {
     EVIDENCE="$W/ca.out $W/cd.out $W/ca.hears $W/cb.hears $W/cc.hears $W/cd.hears $W/confs.json $W/serve.log"
     caller ca 800 "$C1" "$R1" 300 6 12000
+    pa=$LAST
     caller cb 800 "$C2" "$R2" 650 6 12000
+    pb=$LAST
     caller cc 800 "$C3" "$R3" 1300 6 12000
+    pc=$LAST
     caller cd 801 "$C4" "$R4" 900 6 12000
     i=0
     while :; do
@@ -186,7 +196,9 @@ case_conference() {
     wait_for "$W/cd.port.bye" 10 server || { WHY="the kicked member got no BYE from the server"; return 1; }
     expect "kicked not in the trace" in_log cd "conference over: kicked" &&
         api GET /conferences confs3 &&
-        expect "3 members after the kick" json confs3 "d['conferences'][0]['count'] == 3"
+        expect "3 members after the kick" json confs3 "d['conferences'][0]['count'] == 3" || return 1
+    # the three hang up (12 s): their calls end here, not in the next case
+    reap $pa && reap $pb && reap $pc || { WHY="a member's phone failed (ca.out, cb.out, cc.out)"; return 1; }
 }
 
 # A caller (300 Hz) talks to agent 101 (1100 Hz); supervisor 301 (900 Hz)
@@ -204,6 +216,7 @@ case_listen() {
         wait_for "$W/serve.log" 10 "join over: denied listen" ||
         { WHY="user 302 (not a supervisor) was not refused"; return 1; }
     wait_for "$W/lx.port.bye" 15 . || { WHY="the call did not end"; return 1; }
+    agent_done la
 }
 
 # The same with *24101: barge is heard by both.
@@ -216,6 +229,7 @@ case_barge() {
     hears bs 2 4 300,1100 900 && hears bx 3 4 1100,900 300 && hears ba 3 4 300,900 1100 &&
         expect "no join record" in_log bs "join start  mode barge" &&
         wait_for "$W/bx.port.bye" 15 . || { WHY="${WHY:-the call did not end}"; return 1; }
+    agent_done ba
 }
 
 # *23101: whisper is heard by the agent only, not by the caller.
@@ -228,6 +242,7 @@ case_whisper() {
     hears ws 2 4 300,1100 900 && hears wx 3 4 1100 900,300 && hears wa 3 4 300,900 1100 &&
         expect "no join record" in_log ws "join start  mode whisper" &&
         wait_for "$W/wx.port.bye" 15 . || { WHY="${WHY:-the call did not end}"; return 1; }
+    agent_done wa
 }
 
 # A caller (300 Hz) dials 700: parked in 701 with music (200 Hz); GET
@@ -236,15 +251,19 @@ case_whisper() {
 case_park_pickup() {
     EVIDENCE="$W/px.hears $W/pp.hears $W/pcalls.json $W/serve.log"
     caller px 700 "$C1" "$R1" 300 10 12000
+    ppx=$LAST
     wait_for "$W/px.port" 10 . || { WHY="the park call was not answered"; return 1; }
     sleep 3   # the slot is announced, then the music plays
     api GET /calls pcalls
     expect "GET /calls does not show the parked slot" json pcalls \
         "any(c.get('parked', {}).get('slot') == '701' for c in d['calls'])" || return 1
     caller pp 8701 "$C2" "$R2" 650 5 7000
+    ppp=$LAST
     hears px 2 2 200 650 && hears pp 2 4 300 650 && hears px 6 7 650 200 || return 1
     expect "the parked call did not end as picked up" in_log px "hangup *by transfer *cause pickup" &&
-        expect "no pickup record" in_log pp "pickup start .*slot 701"
+        expect "no pickup record" in_log pp "pickup start .*slot 701" || return 1
+    # pp hangs up (7 s), which ends the bridged call: nothing left for the next case
+    reap $ppp && reap $ppx || { WHY="a phone of the pickup failed (px.out, pp.out)"; return 1; }
 }
 
 # 709 parks for 2 s; nobody comes: the `on: timeout` actions run.
@@ -279,9 +298,32 @@ case_message_in() {
     expect "the message route did not run" in_log msgin "message from 79165551234 to 555: ping 42"
 }
 
+# settle NAME: the next case starts on a server without calls. The cases
+# reuse the phones' ports (C1, R1, AGENT, ...); a call a case left up (it
+# failed half-way and `run` stopped its phones) would last until the RTP
+# timeout (60 s), and its BYE, its RTP and its place in a room or a slot
+# would meet the next case's phones. Such calls are hung up through the
+# admin API; a call that will not end is a failure of the case.
+no_calls() { api GET /calls settle && json settle "d['calls'] == []"; }
+settle() {
+    i=0
+    while ! no_calls; do
+        i=$((i + 1))
+        if [ $i -eq 10 ]; then   # the case's own hangups are through by now
+            for id in $($PY -c "import json,sys; print(' '.join(c['call_id'] for c in json.load(open(sys.argv[1]))['calls']))" "$W/settle.json"); do
+                echo "    (after $1: call $id left up, hung up)"
+                api POST "/calls/$id/hangup" settle_hangup
+            done
+        fi
+        [ $i -lt 100 ] || { bad "after_$1" "calls still up after the case: $(cat "$W/settle.json")" "$W/serve.log"; return 1; }
+        sleep 0.05
+    done
+}
+
 # MEET_CASES="conference listen" runs only those (KEEP=1 keeps the logs).
 for c in ${MEET_CASES:-conference listen barge whisper park_pickup park_timeout sms message_in}; do
     run "$c"
+    settle "$c"
 done
 kill -TERM "$SERVE"
 reap "$SERVE" || bad shutdown "serve did not exit 0" "$W/serve.log"

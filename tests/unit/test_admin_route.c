@@ -50,6 +50,7 @@ static void test_resources(void **state)
     assert_int_equal(route("GET", "/drain", id, sizeof id), ADMIN_R_NOT_ALLOWED);
     assert_int_equal(route("GET", "/cluster", id, sizeof id), ADMIN_R_CLUSTER);
     assert_int_equal(route("GET", "/cluster/calls", id, sizeof id), ADMIN_R_CLUSTER_CALLS);
+    assert_int_equal(route("GET", "/cluster/queues", id, sizeof id), ADMIN_R_CLUSTER_QUEUES);
     assert_int_equal(route("POST", "/cluster", id, sizeof id), ADMIN_R_NOT_ALLOWED);
     assert_int_equal(route("GET", "/cluster/calls/x", id, sizeof id), ADMIN_R_NOT_FOUND);
     assert_string_equal(id, "");

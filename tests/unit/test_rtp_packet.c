@@ -149,12 +149,43 @@ static void test_events(void **state)
     assert_false(e.end);
 }
 
+/* RFC 5761 4: RTCP told from RTP by the second octet (packet types
+ * 192-223), so a muxing peer's reports never pass for media. */
+static void test_rtcp_demux(void **state)
+{
+    (void)state;
+    uint8_t sr[28] = {0x80, 200, 0, 6};   /* sender report */
+    assert_true(rtp_is_rtcp(sr, sizeof sr));
+    uint8_t rr[8] = {0x81, 201, 0, 1};    /* receiver report, one block announced */
+    assert_true(rtp_is_rtcp(rr, sizeof rr));
+    sr[1] = 192;
+    assert_true(rtp_is_rtcp(sr, sizeof sr));
+    sr[1] = 223;
+    assert_true(rtp_is_rtcp(sr, sizeof sr));
+    /* RTP: PCMU with and without the marker, a telephone-event with it */
+    uint8_t p[16] = {0x80, 0};
+    assert_false(rtp_is_rtcp(p, sizeof p));
+    p[1] = 0x80;
+    assert_false(rtp_is_rtcp(p, sizeof p));
+    assert_false(rtp_is_rtcp(base, sizeof base));
+    sr[1] = 224;
+    assert_false(rtp_is_rtcp(sr, sizeof sr));
+    sr[1] = 191;
+    assert_false(rtp_is_rtcp(sr, sizeof sr));
+    /* not version 2, too short, nothing */
+    sr[0] = 0x40, sr[1] = 200;
+    assert_false(rtp_is_rtcp(sr, sizeof sr));
+    assert_false(rtp_is_rtcp(rr, 1));
+    assert_false(rtp_is_rtcp(NULL, 8));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixed_header), cmocka_unit_test(test_short_and_version),
         cmocka_unit_test(test_csrcs),        cmocka_unit_test(test_extension),
         cmocka_unit_test(test_padding),      cmocka_unit_test(test_events),
+        cmocka_unit_test(test_rtcp_demux),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * RFC 4733 events reported once, telephone-events kept from a far side
  * that does not take them, in-band DTMF (spandsp), our own G.711 stream;
  * strict source (127.0.0.2 is another host) and symmetric RTP learned only
- * early; random ports, a full range, the socket pool's reuse and closing. */
+ * early; random ports (even ones, odd for a muxing peer), a full range,
+ * RTCP discarded, the socket pool's reuse and closing. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -458,12 +459,14 @@ static void test_padding_relayed_whole(void **state)
 static void test_random_ports(void **state)
 {
     fixture *f = *state;
-    /* 1,000 even ports; 40 sessions. Sequential allocation gives 39
+    /* 2,000 ports, 1,000 of them even; 40 sessions for peers that may send
+     * RTCP to port + 1 (even ports). Sequential allocation gives 39
      * neighbours (ports 2 apart); random, about 40 * 2 / 1000 = 0.08, and
      * more than 3 has a probability under 1e-6. */
     int base = 30000 + (getpid() % 100) * 20;
     rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 1999);
-    assert_int_equal(rtp_ctx_capacity(c), 1000);
+    assert_int_equal(rtp_ctx_capacity(c), 2000);   /* one port a session */
+    assert_int_equal(rtp_ctx_available(c), 2000);
     rtp_sess *s[40];
     int ports[40], neighbours = 0;
     owner o = {0};
@@ -480,6 +483,13 @@ static void test_random_ports(void **state)
     }
     assert_true(neighbours <= 3);
     assert_int_equal(rtp_ctx_open_count(c), 40);
+    assert_int_equal(rtp_ctx_available(c), 1960);
+    /* a peer that multiplexes RTCP gets an odd port: the even ones stay
+     * for those that do not */
+    rtp_sess *m = rtp_open_muxed(c, &ops, &o);
+    assert_non_null(m);
+    assert_int_equal(rtp_local_port(m) % 2, 1);
+    rtp_close(m);
     for (int i = 0; i < 40; i++)
         rtp_close(s[i]);
     rtp_ctx_free(c);
@@ -489,21 +499,24 @@ static void test_full_range(void **state)
 {
     fixture *f = *state;
     int base = 40000 + (getpid() % 100) * 10;
-    /* 5 even ports; another process holds one of them */
-    rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 9);
-    assert_int_equal(rtp_ctx_capacity(c), 5);
+    /* 4 ports (2 even, 2 odd); another process holds one of the even ones */
+    rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 3);
+    assert_int_equal(rtp_ctx_capacity(c), 4);
     int other = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base + 4)),
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base + 2)),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(other, (struct sockaddr *)&a, sizeof a), 0);
     owner o = {0};
-    rtp_sess *s[5];
-    for (int i = 0; i < 4; i++) {
+    rtp_sess *s[3];
+    for (int i = 0; i < 3; i++) {
         s[i] = rtp_open(c, &ops, &o);
         assert_non_null(s[i]);
-        assert_int_not_equal(rtp_local_port(s[i]), base + 4);
+        assert_int_not_equal(rtp_local_port(s[i]), base + 2);
     }
-    assert_null(rtp_open(c, &ops, &o));   /* bounded tries, then no */
+    /* the even port left is another's: tried, then no (and why) */
+    assert_null(rtp_open(c, &ops, &o));
+    assert_int_equal(rtp_ctx_limit(c), RTP_LIMIT_BIND);
+    assert_int_equal(rtp_ctx_available(c), 1);   /* base + 2: ours as soon as it is let go */
     /* with no port left, a socket that was just closed is used again
      * rather than failing the call */
     int port = rtp_local_port(s[2]);
@@ -513,9 +526,59 @@ static void test_full_range(void **state)
     assert_non_null(s[2]);
     assert_int_equal(rtp_local_port(s[2]), port);
     close(other);
-    for (int i = 0; i < 4; i++)
+    /* let go: the last port is taken, then the range is used up */
+    rtp_sess *last = rtp_open(c, &ops, &o);
+    assert_non_null(last);
+    assert_int_equal(rtp_local_port(last), base + 2);
+    assert_int_equal(rtp_ctx_available(c), 0);
+    assert_null(rtp_open_muxed(c, &ops, &o));
+    assert_int_equal(rtp_ctx_limit(c), RTP_LIMIT_PORTS);
+    assert_string_equal(rtp_limit_reason(RTP_LIMIT_PORTS), "rtp_ports");
+    char why[200];
+    rtp_ctx_limit_text(c, RTP_LIMIT_PORTS, why, sizeof why);
+    assert_non_null(strstr(why, "the 4 ports of settings.media.rtp_ports"));
+    rtp_close(last);
+    for (int i = 0; i < 3; i++)
         rtp_close(s[i]);
     rtp_ctx_free(c);
+}
+
+/* RTCP (RFC 5761) on an RTP port, from a muxing peer or from a stranger
+ * that sent to its port + 1 which is ours: discarded before anything
+ * else, so it is neither media (counters, relay, stats) nor a stranger's
+ * packet (dropped), and it teaches symmetric RTP no source. */
+static void test_rtcp_discarded(void **state)
+{
+    fixture *f = *state;
+    owner oa = {0}, ob = {0};
+    rtp_sess *a = rtp_open_muxed(f->c, &ops, &oa), *b = rtp_open(f->c, &ops, &ob);
+    struct sockaddr_in addr_x;
+    int stranger = udp_on("127.0.0.2", &addr_x);
+    rtp_set_remote(a, &f->addr_a, 0, 101);
+    rtp_set_remote(b, &f->addr_b, 0, 101);
+    rtp_learn(a, true);
+    rtp_set_relay(a, b);
+    uint8_t sr[28] = {0x80, 200, 0, 6, 1, 2, 3, 4};
+    send_to(f->phone_a, a, sr, sizeof sr);
+    send_to(stranger, a, sr, sizeof sr);
+    spin(f, 0.05);
+    unsigned long rx, tx;
+    rtp_counters(a, &rx, &tx);
+    assert_int_equal(rx, 0);
+    assert_int_equal(rtp_dropped(a), 0);
+    assert_int_equal(rtp_ctx_rtcp(f->c), 2);
+    assert_true(quiet(f->phone_b));
+    /* the stranger's RTCP did not become the learned source: the peer's
+     * audio is still taken and relayed */
+    uint8_t pl[160] = {0}, pkt[200], got[300];
+    send_to(f->phone_a, a, pkt, rtp_pkt(pkt, 0, 1, 160, pl, 160));
+    spin(f, 0.05);
+    rtp_counters(a, &rx, &tx);
+    assert_int_equal(rx, 1);
+    assert_int_equal(recv(f->phone_b, got, sizeof got, 0), 172);
+    close(stranger);
+    rtp_close(a);
+    rtp_close(b);
 }
 
 /* Can a socket of ours bind 127.0.0.1:PORT (nobody holds it)? */
@@ -621,6 +684,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_padding_relayed_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rtcp_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_reuse_then_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_totals_loss_and_jitter, setup, teardown),
     };

@@ -168,7 +168,7 @@ static void test_build_reads_back(void **state)
     (void)state;
     char buf[512];
     int pts[] = {8, 0};
-    size_t n = sip_sdp_build(buf, sizeof buf, "127.0.0.1", 12000, 42, 3, pts, 2, 101, SDP_SENDONLY);
+    size_t n = sip_sdp_build(buf, sizeof buf, "127.0.0.1", 12000, 42, 3, pts, 2, 101, SDP_SENDONLY, false);
     assert_true(n > 0 && n < sizeof buf);
     assert_non_null(strstr(buf, "o=callroute 42 3 IN IP4 127.0.0.1\r\n"));
     assert_non_null(strstr(buf, "m=audio 12000 RTP/AVP 8 0 101\r\n"));
@@ -180,10 +180,50 @@ static void test_build_reads_back(void **state)
     assert_int_equal(m.te_pt, 101);
     assert_int_equal(m.mode, SDP_SENDONLY);
     assert_int_equal(ntohs(m.addr.sin_port), 12000);
+    assert_false(m.rtcp_mux);
+    assert_null(strstr(buf, "rtcp-mux"));
     /* no telephone-event, answer with one codec */
-    n = sip_sdp_build(buf, sizeof buf, "10.1.1.1", 4002, 1, 1, pts + 1, 1, -1, SDP_RECVONLY);
+    n = sip_sdp_build(buf, sizeof buf, "10.1.1.1", 4002, 1, 1, pts + 1, 1, -1, SDP_RECVONLY, false);
     assert_null(strstr(buf, "telephone-event"));
     assert_non_null(strstr(buf, "a=recvonly\r\n"));
+}
+
+/* RFC 5761: a=rtcp-mux read from the audio stream we use (not another
+ * one's), written in every offer of ours and in an answer only to an offer
+ * that has it (RFC 8035). */
+static void test_rtcp_mux(void **state)
+{
+    (void)state;
+    sip_media_desc m;
+    char err[128];
+    assert_int_equal(parse(BASE "m=audio 4001 RTP/AVP 0\r\na=rtcp-mux\r\na=sendrecv\r\n", &m, err, sizeof err), 0);
+    assert_true(m.rtcp_mux);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\na=rtcp:4001\r\n", &m, err, sizeof err), 0);
+    assert_false(m.rtcp_mux);
+    /* session level or on a stream we do not use: not ours */
+    assert_int_equal(parse(BASE "a=rtcp-mux\r\nm=audio 4000 RTP/AVP 0\r\n", &m, err, sizeof err), 0);
+    assert_false(m.rtcp_mux);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 18\r\na=rtcp-mux\r\n"
+                                "m=audio 4002 RTP/AVP 8\r\n", &m, err, sizeof err), 0);
+    assert_int_equal(ntohs(m.addr.sin_port), 4002);
+    assert_false(m.rtcp_mux);
+
+    /* what we write: offers always, answers as the offer */
+    sip_media_desc muxed = {.rtcp_mux = true}, plain = {.rtcp_mux = false};
+    assert_true(sip_sdp_rtcp_mux(true, NULL));
+    assert_true(sip_sdp_rtcp_mux(true, &plain));
+    assert_true(sip_sdp_rtcp_mux(false, &muxed));
+    assert_false(sip_sdp_rtcp_mux(false, &plain));
+    assert_false(sip_sdp_rtcp_mux(false, NULL));
+
+    char buf[512];
+    int pts[] = {0};
+    size_t n = sip_sdp_build(buf, sizeof buf, "127.0.0.1", 12001, 1, 1, pts, 1, 101, SDP_SENDRECV, true);
+    assert_non_null(strstr(buf, "m=audio 12001 RTP/AVP 0 101\r\n"));
+    assert_non_null(strstr(buf, "\r\na=rtcp-mux\r\n"));
+    assert_int_equal(sip_sdp_parse(buf, n, &m, err, sizeof err), 0);
+    assert_true(m.rtcp_mux);
+    assert_int_equal(ntohs(m.addr.sin_port), 12001);
 }
 
 int main(void)
@@ -196,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_m_line_sofia_loop),
         cmocka_unit_test(test_refused_ports_and_groups),
         cmocka_unit_test(test_build_reads_back),
+        cmocka_unit_test(test_rtcp_mux),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

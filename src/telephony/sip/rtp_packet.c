@@ -50,6 +50,11 @@ rtp_pkt_status rtp_hdr_decode(rtp_hdr *h, const uint8_t *buf, size_t n)
     return RTP_PKT_OK;
 }
 
+bool rtp_is_rtcp(const uint8_t *buf, size_t n)
+{
+    return buf && n >= 2 && (buf[0] >> 6) == 2 && buf[1] >= 192 && buf[1] <= 223;
+}
+
 int rtp_event_decode(rtp_event *e, const uint8_t *payload, size_t len)
 {
     if (!payload || len < 4)

@@ -36,6 +36,12 @@ typedef struct rtp_hdr {
  * *H is unspecified). On success hdr_len + payload_len + pad_len == N. */
 rtp_pkt_status rtp_hdr_decode(rtp_hdr *h, const uint8_t *buf, size_t n);
 
+/* The N bytes at BUF are an RTCP packet (RFC 5761 4: version 2 and a second
+ * octet of 192-223, the RTCP packet types; as RTP that would be payload
+ * types 64-95 with the marker set, which RFC 5761 keeps out of muxed
+ * sessions and we never negotiate). */
+bool rtp_is_rtcp(const uint8_t *buf, size_t n);
+
 /* RFC 4733 2.3: a named event (0-15: the DTMF keys 0-9 * # A-D). */
 typedef struct rtp_event {
     uint8_t event;

@@ -33,7 +33,7 @@ typedef struct sip_options {
      * RTP port, shutdown, an unknown source): the request's Call-ID (may be
      * empty), its source "IP:PORT", the SIP code sent and a reason word
      * ("max_calls", "calls_per_second", "shutdown", "rtp_ports",
-     * "unknown_source", ...). Optional. */
+     * "open_files", "rtp_socket", "unknown_source", ...). Optional. */
     void (*refused)(void *arg, const char *call_id, const char *source, int code,
                     const char *reason);
     void *refused_arg;

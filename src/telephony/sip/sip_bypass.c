@@ -35,6 +35,10 @@ int sip_bypass_start(sip_leg *leg)
      * the call holds no port. */
     rtp_close(leg->rtp);
     leg->rtp = NULL;
+    if (leg->rtp_reserved) {   /* nor the port admission kept for its dial */
+        leg->rtp_reserved = false;
+        d->rtp_reserved--;
+    }
     sip_log(d, SIP_LOG_DEBUG, "call %s: media bypassed", leg->call_id ? leg->call_id : "-");
     return 0;
 }

@@ -20,10 +20,12 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 
 #include "telephony/sip/sip_flood.h"
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_tls.h"
 #include "telephony/sip/sip_source.h"
 #include "util/alloc.h"
 
@@ -103,8 +105,9 @@ static size_t max_calls(sip_driver *d)
 {
     const scn_settings *s = &d->prog->settings;
     /* A call takes up to two RTP sessions (the caller's leg and the one it
-     * dials); by default admit what the port range holds, so a call is
-     * refused before its dial would find no port. */
+     * dials), a port each; by default admit what the range (and the
+     * open-files limit) holds, so a call is refused before its dial would
+     * find no port. */
     return s->max_calls >= 0 ? (size_t)s->max_calls : rtp_ctx_capacity(d->rtp) / 2;
 }
 
@@ -118,17 +121,20 @@ static int capacity(sip_driver *d, int *retry_after, const char **reason)
         *reason = d->shutting_down ? "shutdown" : "draining";
         return 503;
     }
-    size_t cap = rtp_ctx_capacity(d->rtp), max = max_calls(d);
+    size_t max = max_calls(d);
     if ((max > 0 || s->max_calls < 0) && d->incoming_count >= max) {
         *retry_after = 5;
         *reason = "max_calls";
         return 503;
     }
-    /* Whatever the limit says, not when fewer than two ports are left
-     * (ring-all dials take one per member). */
-    if (rtp_ctx_open_count(d->rtp) + 2 > cap) {
+    /* Whatever the limit says, not without two RTP sessions for it beyond
+     * those kept for calls already admitted: one for its own leg, one kept
+     * for its first dial (sip_leg_media), so that dial cannot be the one
+     * that finds no port (ring-all members after the first take theirs
+     * from what is left). */
+    if (rtp_ctx_available(d->rtp) < d->rtp_reserved + 2) {
         *retry_after = 5;
-        *reason = "rtp_ports";
+        *reason = rtp_limit_reason(rtp_ctx_short(d->rtp));
         return 503;
     }
     return 0;
@@ -186,7 +192,24 @@ void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *r
     /* The Call-ID is the peer's text: sofia's parser keeps it to token
      * characters, so it cannot break the log line. */
     const char *id = sip && sip->sip_call_id ? sip->sip_call_id->i_id : "";
-    sip_log(d, SIP_LOG_WARN, "call %s from %s refused: %d %s", id[0] ? id : "-", from, code, reason);
+    /* A limit is named with its size (the range, the open-files limit,
+     * max_calls and where its default comes from). */
+    char detail[200] = "";
+    if (strcmp(reason, "rtp_ports") == 0 || strcmp(reason, "open_files") == 0) {
+        detail[0] = ':', detail[1] = ' ';
+        rtp_ctx_limit_text(d->rtp, strcmp(reason, "open_files") == 0 ? RTP_LIMIT_FILES : RTP_LIMIT_PORTS,
+                           detail + 2, sizeof detail - 2);
+    } else if (strcmp(reason, "max_calls") == 0) {
+        size_t cap = rtp_ctx_capacity(d->rtp);
+        if (d->prog->settings.max_calls >= 0)
+            snprintf(detail, sizeof detail, ": settings.limits.max_calls %d", d->prog->settings.max_calls);
+        else
+            snprintf(detail, sizeof detail, ": %zu, the default: half the %zu RTP sessions %s", max_calls(d),
+                     cap, cap < rtp_ctx_ports(d->rtp) ? "the open-files limit (RLIMIT_NOFILE) allows"
+                                                     : "settings.media.rtp_ports holds");
+    }
+    sip_log(d, SIP_LOG_WARN, "call %s from %s refused: %d %s%s", id[0] ? id : "-", from, code, reason,
+            detail);
     if (d->opt.refused)
         d->opt.refused(d->opt.refused_arg, id, from, code, reason);
 }
@@ -728,7 +751,8 @@ static const tel_driver_ops sip_ops = {
 
 /* ---- create, reload, shutdown, destroy ---- */
 
-/* "udp:H:P" / "tcp:H:P" / "H:P" / "sip:H:P" -> a NUTAG_URL; host and port out. */
+/* "udp:H:P" / "tcp:H:P" / "tls:H:P" / "H:P" / "sip:H:P" -> a NUTAG_URL; host
+ * and port out. */
 static bool listen_url(const char *spec, char *url, size_t n, char *host, size_t hn, int *port)
 {
     const char *transport = NULL, *hp = spec;
@@ -736,6 +760,8 @@ static bool listen_url(const char *spec, char *url, size_t n, char *host, size_t
         transport = "udp", hp = spec + 4;
     else if (strncmp(spec, "tcp:", 4) == 0)
         transport = "tcp", hp = spec + 4;
+    else if (strncmp(spec, "tls:", 4) == 0)
+        transport = "tls", hp = spec + 4;
     else if (strncmp(spec, "sip:", 4) == 0)
         hp = spec + 4;
     const char *colon = strrchr(hp, ':');
@@ -749,8 +775,12 @@ static bool listen_url(const char *spec, char *url, size_t n, char *host, size_t
     *port = atoi(colon + 1);
     if (*port <= 0 || *port > 65535)
         return false;
-    snprintf(url, n, "sip:%s:%d%s%s", host, *port, transport ? ";transport=" : "",
-             transport ? transport : "");
+    /* NTA binds TLS only for a sips: URL (sip: means udp, tcp and sctp). */
+    if (transport && strcmp(transport, "tls") == 0)
+        snprintf(url, n, "sips:%s:%d", host, *port);
+    else
+        snprintf(url, n, "sip:%s:%d%s%s", host, *port, transport ? ";transport=" : "",
+                 transport ? transport : "");
     return true;
 }
 
@@ -833,7 +863,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         char host[64];
         int port;
         if (!listen_url(specs[i], urls[i], sizeof urls[i], host, sizeof host, &port)) {
-            snprintf(err, errlen, "bad SIP listen address '%s' (expected udp:HOST:PORT, tcp:HOST:PORT or HOST:PORT)",
+            snprintf(err, errlen, "bad SIP listen address '%s' (expected udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT or HOST:PORT)",
                      specs[i]);
             destroy_op(&d->base);
             return NULL;
@@ -872,20 +902,60 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     }
     sip_registrar_set_users(d->reg, prog);
     sip_gw_load(d);
+    if (rtp_ctx_capacity(d->rtp) < rtp_ctx_ports(d->rtp))
+        sip_log(d, SIP_LOG_WARN,
+                "the open-files limit (RLIMIT_NOFILE, not raised further) allows %zu RTP sockets of the %zu "
+                "ports of settings.media.rtp_ports: calls beyond %zu get 503 (raise LimitNOFILE)",
+                rtp_ctx_capacity(d->rtp), rtp_ctx_ports(d->rtp), rtp_ctx_capacity(d->rtp) / 2);
 
     /* P-Asserted-Identity and the other extension headers get parsed. */
     sip_update_default_mclass(sip_extend_mclass(NULL));
 
     unsigned t1x64 = d->opt.t1x64_ms ? d->opt.t1x64_ms : 8000;
-    d->nua = nua_create(root, nua_event_cb, d, NUTAG_URL(urls[0]),
-                        TAG_IF(nspec > 1, NUTAG_URL(urls[1])), TAG_IF(nspec > 2, NUTAG_URL(urls[2])),
-                        TAG_IF(nspec > 3, NUTAG_URL(urls[3])), TAG_END());
-    if (!d->nua) {
-        snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?)",
-                 specs[0]);
+    /* A tls: listener reads its certificate from a private directory made
+     * for the moment sofia reads it (sip_tls.c). */
+    bool tls = false;
+    for (size_t i = 0; i < nspec; i++)
+        tls = tls || strncmp(urls[i], "sips:", 5) == 0;
+    const scn_tls_settings *ts = &prog->settings.sip_tls;
+    char tls_dir[300] = "";
+    if (tls && !ts->enabled) {
+        snprintf(err, errlen, "a tls: SIP listener needs settings.sip.tls (cert and key)");
         destroy_op(&d->base);
         return NULL;
     }
+    if (tls && !sip_tls_dir_make(ts, tls_dir, sizeof tls_dir, err, errlen)) {
+        destroy_op(&d->base);
+        return NULL;
+    }
+    if (tls)
+        sip_tls_log_attach(d);
+    /* NUA binds one sip: URL (NUTAG_URL) and one sips: URL (NUTAG_SIPS_URL,
+     * the TLS listener): each tag once, the first of a kind taken. */
+    const char *plain_url = NULL, *tls_url = NULL;
+    size_t unused = 0;
+    for (size_t i = 0; i < nspec; i++) {
+        const char **slot = strncmp(urls[i], "sips:", 5) == 0 ? &tls_url : &plain_url;
+        if (*slot)
+            unused++;
+        else
+            *slot = urls[i];
+    }
+    d->nua = nua_create(root, nua_event_cb, d, TAG_IF(plain_url, NUTAG_URL(plain_url)),
+                        TAG_IF(tls_url, NUTAG_SIPS_URL(tls_url)), TAG_IF(tls, NUTAG_CERTIFICATE_DIR(tls_dir)),
+                        TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(sip_tls_policy(ts))),
+                        TAG_IF(tls, TPTAG_TLS_VERIFY_DATE(1)), TAG_END());
+    sip_tls_dir_remove(tls_dir);
+    if (!d->nua) {
+        snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?%s)",
+                 specs[0], tls ? " or settings.sip.tls's certificate and key do not match" : "");
+        destroy_op(&d->base);
+        return NULL;
+    }
+    sip_tls_check_gateways(d, tls);
+    if (unused)
+        sip_log(d, SIP_LOG_WARN, "SIP listens on %s%s%s only: sofia takes one udp/tcp and one tls address",
+                plain_url ? plain_url : "", plain_url && tls_url ? " and " : "", tls_url ? tls_url : "");
     /* What we advertise and accept: small Allow, Supported only for session
      * timers (no 100rel), SDP handled by us (notes/sofia-sip.md). A 100
      * Trying to our INVITE is not passed up: NUA 1.12.11 keeps a reference
@@ -963,6 +1033,7 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
     sip_gw_load(d);
     sip_gw_register_all(d);
     session_timer_params(d);
+    sip_tls_reloaded(d, &prog->settings.sip_tls);
     scn_program_unref(old);
 }
 
@@ -1073,6 +1144,7 @@ static void destroy_op(tel_driver *td)
         }
         nua_destroy(d->nua);
     }
+    sip_tls_log_detach();
     if (d->reg)
         sip_registrar_free(d->reg);
     rtp_ctx_free(d->rtp);

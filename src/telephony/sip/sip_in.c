@@ -94,6 +94,8 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     sip_in_parties who;
     sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who);
     sip_leg *leg = sip_leg_new(d, false);
+    leg->rtp_reserved = true;   /* admitted: a session is kept for its dial */
+    d->rtp_reserved++;
     leg->nh = nh;
     nua_handle_bind(nh, &leg->hc);
     leg->call_id = cr_xstrdup(sip->sip_call_id->i_id);
@@ -105,17 +107,19 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
      * behind NAT (symmetric_rtp): then the first packets may teach us. */
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
 
-    if (sip->sip_payload && sip->sip_payload->pl_len) {
-        int rc = sip_leg_apply_sdp(leg, sip, NULL);
-        if (rc < 0) {
-            leg->we_ended = true;
-            leg->state = LEG_ENDED;
-            leg->released = true;
-            if (rc == -2)
-                sip_report_refused(d, sip, 503, "rtp_ports");
-            respond(d, nh, rc == -2 ? 503 : 488, TAG_END());
-            return;
-        }
+    /* An offerless INVITE's leg takes its session now too (our offer in
+     * the answer needs it): admitted means it has one, not that it may
+     * find none when the scenario answers. */
+    bool offer = sip->sip_payload && sip->sip_payload->pl_len;
+    int rc = offer ? sip_leg_apply_sdp(leg, sip, NULL) : sip_leg_media(leg) < 0 ? -2 : 0;
+    if (rc < 0) {
+        leg->we_ended = true;
+        leg->state = LEG_ENDED;
+        leg->released = true;
+        if (rc == -2)
+            sip_report_refused(d, sip, 503, rtp_limit_reason(d->rtp_why));
+        respond(d, nh, rc == -2 ? 503 : 488, TAG_END());
+        return;
     }
     sip_log(d, SIP_LOG_INFO, "call %s from %s to %s via %s", leg->call_id, leg->caller,
             leg->callee, leg->source);
@@ -244,8 +248,10 @@ void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *si
         return;
     }
     bool changed = false, offer = sip && sip->sip_payload && sip->sip_payload->pl_len;
-    if (offer && sip_leg_apply_sdp(leg, sip, &changed) < 0) {
-        respond(d, nh, 488, TAG_END());
+    int rc = offer ? sip_leg_apply_sdp(leg, sip, &changed) : 0;
+    if (rc < 0) {
+        /* -2: the leg had no RTP session yet and none is left (logged). */
+        respond(d, nh, rc == -2 ? 503 : 488, TAG_IF(rc == -2, SIPTAG_RETRY_AFTER_STR("5")), TAG_END());
         return;
     }
     if (!offer && sip && sip->sip_request && sip->sip_request->rq_method == sip_method_update) {

@@ -62,14 +62,20 @@ typedef struct sip_media_desc {
     int npt;
     int te_pt;                 /* telephone-event payload type, -1: none */
     sip_mode mode;             /* the remote's direction */
+    bool rtcp_mux;             /* a=rtcp-mux (RFC 5761): RTCP on the RTP port */
 } sip_media_desc;
 
 /* 0, or -1 when there is no usable audio stream (ERR says why). */
 int sip_sdp_parse(const char *sdp, size_t len, sip_media_desc *out, char *err, size_t errlen);
 /* The remote puts us on hold (sendonly, inactive or c=0.0.0.0). */
 bool sip_sdp_is_hold(const sip_media_desc *m);
+/* RTCP_MUX: a=rtcp-mux, in every offer of ours and in an answer to an
+ * offer that has it (RFC 5761 5.1.1; never unasked, RFC 8035). */
 size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned long sess,
-                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode);
+                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux);
+/* Whether our SDP carries a=rtcp-mux: always in an offer; in an answer,
+ * when the offer (REMOTE, NULL: none) had it. */
+bool sip_sdp_rtcp_mux(bool offer, const sip_media_desc *remote);
 const char *sip_mode_name(sip_mode m);
 
 /* ---- sip_rtp.c: RTP sockets, G.711, RFC 4733, the relay ---- */
@@ -78,16 +84,38 @@ typedef struct rtp_owner_ops {
     void (*audio)(void *owner, const int16_t *pcm, size_t n); /* decoded, when wanted */
 } rtp_owner_ops;
 
-/* Sockets bind IP (NULL: any address) on even ports of PORT_MIN-PORT_MAX. */
+/* Sockets bind IP (NULL: any address) on ports of PORT_MIN-PORT_MAX, one
+ * per session (docs/decisions/rtp-ports.md). The open-files limit is raised
+ * toward what the range needs. */
 rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max);
 void rtp_ctx_free(rtp_ctx *c);
-/* Sessions the port range holds (one even port each; the odd one above is
- * left for RTCP), sessions open now, closed sockets kept for reuse. */
+/* Sessions the range holds (a port each) within what the open-files limit
+ * allows; sessions that could be opened now; open now; closed sockets kept
+ * for reuse. */
 size_t rtp_ctx_capacity(const rtp_ctx *c);
+/* The ports of the range (capacity is less when the open-files limit is). */
+size_t rtp_ctx_ports(const rtp_ctx *c);
+size_t rtp_ctx_available(const rtp_ctx *c);
 size_t rtp_ctx_open_count(const rtp_ctx *c);
 size_t rtp_ctx_pooled(const rtp_ctx *c);
-/* Packets dropped because they came from a source that is not the peer. */
+/* Why the last rtp_open failed: the limit it ran into. */
+typedef enum {
+    RTP_LIMIT_PORTS,     /* every port of the range is one of our sockets */
+    RTP_LIMIT_BIND,      /* the ports tried are held by other processes */
+    RTP_LIMIT_FILES,     /* the open-files limit (less what is kept for the rest) */
+    RTP_LIMIT_SOCKET,    /* socket(), bind() or epoll failed otherwise */
+} rtp_limit;
+rtp_limit rtp_ctx_limit(const rtp_ctx *c);
+/* What bounds rtp_ctx_available now: the free ports or the descriptors. */
+rtp_limit rtp_ctx_short(const rtp_ctx *c);
+/* Its name for logs and /refused: "rtp_ports", "open_files", "rtp_socket". */
+const char *rtp_limit_reason(rtp_limit why);
+/* A sentence naming the limit and its size, for the log line. */
+size_t rtp_ctx_limit_text(const rtp_ctx *c, rtp_limit why, char *buf, size_t n);
+/* Packets dropped because they came from a source that is not the peer;
+ * RTCP packets met on RTP ports (discarded: we process no RTCP). */
 unsigned long rtp_ctx_dropped(const rtp_ctx *c);
+unsigned long rtp_ctx_rtcp(const rtp_ctx *c);
 /* Every session's packets since the start (closed ones included), for
  * GET /metrics: received from peers, sent, lost (RFC 3550: expected -
  * received per stream, never going down), dropped for their source; and
@@ -99,7 +127,13 @@ typedef struct rtp_totals {
 void rtp_ctx_totals(rtp_ctx *c, rtp_totals *out);
 /* A pooled socket unused this long is closed (default 5 s; tests). */
 void rtp_ctx_set_pool_idle(rtp_ctx *c, double seconds);
+/* A session on a random free port: an even one (RFC 3550 11) for a peer
+ * that may send RTCP to port + 1, or is not known yet (our offer); NULL
+ * when no port or descriptor is left (rtp_ctx_limit says which). */
 rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner);
+/* The same for a peer that multiplexes RTCP (RFC 5761): odd ports first,
+ * the even ones are kept for peers that do not. */
+rtp_sess *rtp_open_muxed(rtp_ctx *c, const rtp_owner_ops *ops, void *owner);
 void rtp_close(rtp_sess *s);
 int rtp_local_port(const rtp_sess *s);
 /* Where to send and how: PT is our audio payload type (0 or 8), TE_PT the
@@ -181,6 +215,7 @@ struct sip_fork {
     char *uri;
     int status;                /* last final status, 0 while pending */
     bool auth_tried, cancelled, failed, terminated;
+    loop_timer *cancel_timer;  /* 64*T1 after our CANCEL: no final response, the INVITE is over */
 };
 
 struct tel_leg {
@@ -207,6 +242,7 @@ struct tel_leg {
     bool sent_once;
     bool held;                 /* the remote holds us */
     bool symmetric_rtp;        /* the user/gateway is behind NAT: learn its RTP source */
+    bool rtp_reserved;         /* incoming: an RTP session is kept for its first dial */
     unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
     double rx_at;              /* ... and since when that count has not moved */
     sip_leg *peer;             /* bridged (or early media) partner */
@@ -259,6 +295,8 @@ struct sip_driver {
     struct sip_gw *gws;
     size_t gw_count;
     rtp_ctx *rtp;
+    size_t rtp_reserved;       /* sessions kept for admitted calls' first dials */
+    rtp_limit rtp_why;         /* what the last leg without an RTP session ran into */
     char media_ip[64];         /* advertised in SDP */
     char sip_host[64];         /* our SIP address (From/Refer-To) */
     int sip_port;
@@ -406,6 +444,9 @@ int sip_out_hangup(sip_leg *leg, int code);
 void sip_fork_terminated(sip_fork *f);
 /* F's INVITE has been sent: the leg is trying (raised once per leg). */
 void sip_fork_calling(sip_fork *f);
+/* The TLS handshake of ours with HOSTPORT failed (sip_tls.c): the forks
+ * waiting on it fail with 503 now (sip_out.c). */
+void sip_out_tls_failed(sip_driver *d, const char *hostport);
 void sip_gw_register_all(sip_driver *d);
 void sip_gw_register_response(sip_driver *d, nua_handle_t *nh, int status, const sip_t *sip);
 
@@ -424,6 +465,9 @@ void sip_registrar_set_users(sip_registrar *r, const scn_program *p);
 void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
 /* The contacts of USER (NULL-terminated, valid until the next call); NULL: none. */
 const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
+/* URI (a contact of USER, as sip_uri_clean writes it) registered over TLS:
+ * the next hop that reaches it over the phone's own connection, in HOP. */
+bool sip_registrar_hop(sip_registrar *r, const char *user, const char *uri, char *hop, size_t n);
 /* Checks Proxy-Authorization on an INVITE from user U (NULL: From names
  * no user with a password): true when it is good; otherwise the INVITE has
  * been answered with a 407 challenge, or left unanswered (banned source). */

@@ -10,6 +10,7 @@
 #include "util/alloc.h"
 
 static void leg_dtmf_cb(void *owner, char digit);
+static void release_reserved(sip_leg *leg);
 static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n);
 
 const rtp_owner_ops sip_leg_rtp_ops = {.dtmf = leg_dtmf_cb, .audio = leg_audio_cb};
@@ -119,6 +120,7 @@ static void leg_free(sip_leg *leg)
     while (leg->dialled)
         leg_unhook_from(leg->dialled);
     sip_media_leg_gone(leg);
+    release_reserved(leg);
     if (leg->fail_timer)
         loop_timer_stop(d->l, leg->fail_timer);
     if (leg->retry_timer)
@@ -130,6 +132,8 @@ static void leg_free(sip_leg *leg)
     while (leg->forks) {
         sip_fork *f = leg->forks;
         leg->forks = f->next;
+        if (f->cancel_timer)
+            loop_timer_stop(d->l, f->cancel_timer);
         if (f->nh) {
             nua_handle_bind(f->nh, NULL);
             nua_handle_destroy(f->nh);
@@ -198,23 +202,49 @@ void sip_leg_ended_by_system(sip_leg *leg, int code, const char *cause)
 
 /* ---- media ---- */
 
+/* The RTP session a call kept from admission on for the first leg it
+ * dials (sip_admit) is no longer needed: LEG dialled, or it is gone. */
+static void release_reserved(sip_leg *leg)
+{
+    if (leg && leg->rtp_reserved) {
+        leg->rtp_reserved = false;
+        leg->d->rtp_reserved--;
+    }
+}
+
 int sip_leg_media(sip_leg *leg)
 {
+    sip_driver *d = leg->d;
     if (leg->bypass) {
         /* Its RTP goes from phone to phone (sip_bypass.c). */
-        sip_log(leg->d, SIP_LOG_WARN, "%s: media bypassed: no prompts, DTMF or recording",
+        sip_log(d, SIP_LOG_WARN, "%s: media bypassed: no prompts, DTMF or recording",
                 leg->call_id ? leg->call_id : "-");
         return -1;
     }
-    if (!leg->rtp) {
-        leg->rtp = rtp_open(leg->d->rtp, &sip_leg_rtp_ops, leg);
-        if (leg->rtp)
-            rtp_learn(leg->rtp, leg->symmetric_rtp);
+    if (leg->rtp)
+        return 0;
+    /* Sessions kept for admitted calls' dials are not for others: the dial
+     * of a call we answered must not be the one that finds no port. */
+    bool kept = leg->outgoing && leg->from && leg->from->rtp_reserved;
+    d->rtp_why = rtp_ctx_short(d->rtp);
+    if (kept || rtp_ctx_available(d->rtp) > d->rtp_reserved) {
+        /* A peer that multiplexes RTCP (its offer says so) needs one port
+         * of any parity; others, and our own offers, an even one. */
+        bool mux = !leg->outgoing && leg->have_remote && leg->remote.rtcp_mux;
+        leg->rtp = mux ? rtp_open_muxed(d->rtp, &sip_leg_rtp_ops, leg)
+                       : rtp_open(d->rtp, &sip_leg_rtp_ops, leg);
+        d->rtp_why = rtp_ctx_limit(d->rtp);
     }
+    if (kept)
+        release_reserved(leg->from);
     if (!leg->rtp) {
-        sip_log(leg->d, SIP_LOG_ERROR, "no free RTP port");
+        char why[200];
+        rtp_ctx_limit_text(d->rtp, d->rtp_why, why, sizeof why);
+        sip_log(d, SIP_LOG_WARN, "%s %s: no RTP session: %s", leg->outgoing ? "leg" : "call",
+                leg->call_id ? leg->call_id : "-", why);
         return -1;
     }
+    rtp_learn(leg->rtp, leg->symmetric_rtp);
     return 0;
 }
 
@@ -268,7 +298,8 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     leg->sent_mode = mode;
     leg->sent_once = true;
     return sip_sdp_build(buf, size, d->media_ip, leg->rtp ? rtp_local_port(leg->rtp) : 0,
-                         leg->sdp_sess, leg->sdp_ver, pts, npt, te, mode);
+                         leg->sdp_sess, leg->sdp_ver, pts, npt, te, mode,
+                         sip_sdp_rtcp_mux(offer, leg->have_remote ? &leg->remote : NULL));
 }
 
 static void update_inband(sip_leg *leg)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/sip_status.h>
@@ -100,6 +101,34 @@ static sip_fork *add_fork(sip_leg *leg, const char *uri)
     leg->forks = f;
     leg->fork_count++;
     return f;
+}
+
+static void cancel_expired_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_fork *f = arg;
+    sip_leg *leg = f->leg;
+    f->cancel_timer = NULL;
+    sip_enter(leg->d);
+    sip_log(leg->d, SIP_LOG_WARN, "dial %s: no final response to the INVITE 64*T1 after its CANCEL: given up",
+            leg->callee ? leg->callee : "-");
+    sip_fork_terminated(f);
+    sip_leave(leg->d);
+}
+
+/* CANCEL F's INVITE. Its final response (487) ends the fork, but it may
+ * never come (a far end or a proxy that loses it; sofia waits for it as
+ * long as the transaction lives): after 64*T1 the INVITE is taken as
+ * cancelled and its handle destroyed (RFC 3261 9.1), so the leg never
+ * outlives its dialog. */
+static void cancel_fork(sip_fork *f, nua_handle_t *nh, const char *reason)
+{
+    sip_driver *d = f->leg->d;
+    f->cancelled = true;
+    nua_cancel(nh, TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());
+    if (!f->cancel_timer && nh == f->nh)
+        f->cancel_timer = loop_timer_start(d->l, (d->opt.t1x64_ms ? d->opt.t1x64_ms : 8000) / 1000.0,
+                                           cancel_expired_cb, f);
 }
 
 sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
@@ -202,7 +231,13 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     else
         sip_leg_sdp(leg, own, sizeof own, true);
     for (sip_fork *f = leg->forks; f; f = f->next) {
+        /* A phone registered over TLS is reached over its connection. */
+        char hop[128];
+        bool via_conn = req->kind == TEL_DIAL_USER && !d->have_proxy &&
+                        sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
         f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
+        if (f->nh && via_conn)   /* the INVITE and the dialog's later requests: queued before it */
+            nua_set_hparams(f->nh, NUTAG_PROXY(hop), TAG_END());
         if (!f->nh) {
             f->failed = f->terminated = true;
             leg->forks_failed++;
@@ -288,12 +323,51 @@ static void fork_unusable(sip_fork *f, nua_handle_t *nh, bool answered)
     sip_leg *leg = f->leg;
     sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: %s, failed 488",
             leg->callee ? leg->callee : "-", answered ? "BYE" : "CANCEL");
+    /* failed first: a cancelled fork's failure no longer counts for the leg */
+    fork_failed(f, 488);
     if (answered)
         nua_bye(nh, TAG_END());
     else
-        nua_cancel(nh, TAG_END());
-    fork_failed(f, 488);
+        cancel_fork(f, nh, NULL);
     f->cancelled = true;   /* what it answers from now on is ignored */
+}
+
+/* F's URI is reached over TLS at HOSTPORT ("127.0.0.1:5061"). */
+static bool fork_tls_to(const sip_fork *f, const char *hostport)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *u = url_make(home, f->uri);
+    bool match = false;
+    if (u && u->url_host) {
+        char tp[16] = "";
+        bool tls = u->url_type == url_sips ||
+                   (u->url_params && url_param(u->url_params, "transport", tp, sizeof tp) > 0 &&
+                    strcasecmp(tp, "tls") == 0);
+        char hp[300];
+        snprintf(hp, sizeof hp, "%s:%s", u->url_host, u->url_port ? u->url_port : "5061");
+        match = tls && strcmp(hp, hostport) == 0;
+    }
+    su_home_deinit(home);
+    return match;
+}
+
+void sip_out_tls_failed(sip_driver *d, const char *hostport)
+{
+    sip_enter(d);
+    for (sip_leg *leg = d->legs; leg; leg = leg->next) {
+        if (!leg->outgoing || leg->state == LEG_ENDED || leg->win)
+            continue;
+        for (sip_fork *f = leg->forks; f; f = f->next) {
+            if (f->failed || f->cancelled || f->status || !f->nh || !fork_tls_to(f, hostport))
+                continue;
+            sip_log(d, SIP_LOG_WARN, "dial %s: TLS to %s failed (see above): failed 503",
+                    leg->callee ? leg->callee : "-", hostport);
+            nua_cancel(f->nh, TAG_END());
+            fork_failed(f, 503);
+            f->cancelled = true;   /* the INVITE's own end (a 408) is ignored */
+        }
+    }
+    sip_leave(d);
 }
 
 void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phrase,
@@ -342,10 +416,8 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
         leg->state = LEG_UP;
         leg->t_answer = loop_now(leg->d->l);
         for (sip_fork *o = leg->forks; o; o = o->next)
-            if (o != f && !o->failed && !o->terminated && o->nh) {
-                o->cancelled = true;
-                nua_cancel(o->nh, SIPTAG_REASON_STR(ELSEWHERE), TAG_END());
-            }
+            if (o != f && !o->failed && !o->terminated && o->nh)
+                cancel_fork(o, o->nh, ELSEWHERE);
         if (leg->peer)
             sip_leg_update_relay(leg);
         sip_log(leg->d, SIP_LOG_DEBUG, "dial %s answered", leg->callee);
@@ -383,11 +455,8 @@ int sip_out_hangup(sip_leg *leg, int code)
         nua_bye(leg->nh, TAG_END());
     } else {
         for (sip_fork *f = leg->forks; f; f = f->next)
-            if (!f->failed && !f->terminated && f->nh) {
-                f->cancelled = true;
-                nua_cancel(f->nh, TAG_IF(code == TEL_ANSWERED_ELSEWHERE, SIPTAG_REASON_STR(ELSEWHERE)),
-                           TAG_END());
-            }
+            if (!f->failed && !f->terminated && f->nh)
+                cancel_fork(f, f->nh, code == TEL_ANSWERED_ELSEWHERE ? ELSEWHERE : NULL);
     }
     sip_leg_detach(leg);
     sip_leg_log_end(leg, up ? 200 : 487, up ? "normal" : "cancelled", "us");
@@ -399,6 +468,10 @@ int sip_out_hangup(sip_leg *leg, int code)
 void sip_fork_terminated(sip_fork *f)
 {
     sip_leg *leg = f->leg;
+    if (f->cancel_timer) {
+        loop_timer_stop(leg->d->l, f->cancel_timer);
+        f->cancel_timer = NULL;
+    }
     if (f->nh) {
         nua_handle_bind(f->nh, NULL);
         nua_handle_destroy(f->nh);

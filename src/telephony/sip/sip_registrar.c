@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/auth_digest.h>
 #include <sofia-sip/msg_header.h>
@@ -19,6 +20,7 @@
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_auth.h"
+#include "telephony/sip/sip_uri.h"
 #include "util/alloc.h"
 
 #define BUCKETS 256
@@ -29,6 +31,7 @@
 typedef struct reg_contact {
     char *uri;
     struct sockaddr_in src;     /* where the REGISTER came from */
+    bool tls;                   /* it came over TLS: the phone is called back over that connection */
     double expires;
     struct reg_contact *next;
 } reg_contact;
@@ -256,6 +259,9 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
     }
     struct sockaddr_in src = {0};
     sip_request_source(r->d, &src);
+    /* NTA has checked that the top Via names the transport the request
+     * came over ("Via check: invalid transport" otherwise). */
+    bool tls = sip->sip_via && sip->sip_via->v_protocol && strcasecmp(sip->sip_via->v_protocol, "SIP/2.0/TLS") == 0;
     reg_aor *a = aor_find(r, user, true);
     if (!a) {
         respond(r, nh, 500, TAG_END());
@@ -296,6 +302,7 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
             sip_log(r->d, SIP_LOG_INFO, "user %s: registered %s for %us", user, uri, exp);
         }
         (*pc)->src = src;
+        (*pc)->tls = tls;
         (*pc)->expires = now + exp;
     }
     /* The 200 lists every binding with the time it has left. */
@@ -329,6 +336,25 @@ const char *const *sip_registrar_contacts(sip_registrar *r, const char *user)
         r->list[n++] = c->uri;
     r->list[n] = NULL;
     return r->list;
+}
+
+bool sip_registrar_hop(sip_registrar *r, const char *user, const char *uri, char *hop, size_t n)
+{
+    reg_aor *a = aor_find(r, user, false);
+    for (reg_contact *c = a ? a->contacts : NULL; c; c = c->next) {
+        char clean[512];
+        if (!c->tls || c->src.sin_family != AF_INET || !sip_uri_clean(clean, sizeof clean, c->uri) ||
+            strcmp(clean, uri) != 0)
+            continue;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &c->src.sin_addr, ip, sizeof ip);
+        /* The address the connection came from, not the Contact's: behind
+         * NAT (or any client) that port is the connection's own, and NTA
+         * sends over the open connection to it (RFC 5626's flow). */
+        snprintf(hop, n, "sip:%s:%u;transport=tls", ip, ntohs(c->src.sin_port));
+        return true;
+    }
+    return false;
 }
 
 bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *sip,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include <spandsp.h>
 
 #include "telephony/sip/rtp_packet.h"
+#include "telephony/sip/rtp_ports.h"
 #include "telephony/sip/rtp_stats.h"
 #include "telephony/sip/sip_int.h"
 #include "util/alloc.h"
@@ -41,14 +43,20 @@
  * some of the range) before the open fails. */
 #define BIND_TRIES 16
 
+/* Descriptors kept for everything else (sofia's sockets and TCP
+ * connections, the admin API's connections, services, prompt and
+ * recording files): RTP sockets stop this far below the open-files limit. */
+#define FD_RESERVE 1024
+
 struct rtp_ctx {
     loop *l;
     int epfd;
     loop_watch *watch;
     struct in_addr bind_ip;
-    int port_min, port_max;      /* port_min is even */
-    int slots;                   /* even ports in the range: one session each */
-    uint64_t *used;              /* a bit per slot: a socket of ours is bound there */
+    int port_min, port_max;
+    rtp_ports *ports;            /* the range's ports no socket of ours holds */
+    size_t fd_budget;            /* RTP sockets (open and pooled) at most: the open-files limit */
+    rtp_limit why;               /* what the last failed open ran into */
     uint64_t rng;                /* ports, SSRCs, sequence numbers: not guessable */
     size_t open_count;
     bool dispatching;
@@ -63,6 +71,7 @@ struct rtp_ctx {
     double pool_idle;
     loop_timer *pool_timer;
     unsigned long dropped;       /* packets from a source that is not the peer */
+    unsigned long rtcp;          /* RTCP packets (RFC 5761 4) met on RTP ports: discarded */
     /* For GET /metrics: packets of every session, closed ones included;
      * each stream's loss and jitter (RFC 3550) added when it ends, the open
      * sessions' current ones when asked (rtp_ctx_totals). */
@@ -137,6 +146,35 @@ static void rng_seed(rtp_ctx *c)
 
 /* ---- the context ---- */
 
+/* The RTP sockets the open-files limit leaves room for. The limit is
+ * raised first, as far as allowed, to what the range needs: a socket per
+ * port, plus FD_RESERVE (the soft limit up to the hard one; the hard one
+ * too when we may, as root). Without it, RTP sockets would take the last
+ * descriptors and the failure would land on whoever opens the next one
+ * (sofia's TCP accept, a recording, the admin API). */
+static size_t fd_budget(size_t ports)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+        return ports;
+    rlim_t want = (rlim_t)ports + FD_RESERVE;
+    if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < want) {
+        struct rlimit n = r;
+        n.rlim_cur = want;
+        if (r.rlim_max != RLIM_INFINITY && r.rlim_max < want)
+            n.rlim_max = want;
+        if (setrlimit(RLIMIT_NOFILE, &n) != 0 && r.rlim_cur < r.rlim_max) {
+            n.rlim_cur = r.rlim_max;   /* not allowed past the hard limit: up to it */
+            n.rlim_max = r.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &n);
+        }
+        getrlimit(RLIMIT_NOFILE, &r);
+    }
+    if (r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= want)
+        return ports;
+    return r.rlim_cur > 2 * FD_RESERVE ? (size_t)(r.rlim_cur - FD_RESERVE) : (size_t)r.rlim_cur / 2;
+}
+
 rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
 {
     rtp_ctx *c = cr_xcalloc(1, sizeof *c);
@@ -147,16 +185,16 @@ rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
         port_min = 10000;
         port_max = 20000;
     }
-    c->port_min = (port_min + 1) & ~1;
+    c->port_min = port_min;
     c->port_max = port_max;
-    c->slots = c->port_max >= c->port_min ? (c->port_max - c->port_min) / 2 + 1 : 0;
-    c->used = cr_xcalloc((size_t)(c->slots + 63) / 64 + 1, sizeof *c->used);
+    c->ports = rtp_ports_new(port_min, port_max);
+    c->fd_budget = fd_budget(rtp_ports_total(c->ports));
     c->pool_idle = POOL_IDLE;
     cr_hist_init(&c->jitter, jitter_bounds, sizeof jitter_bounds / sizeof jitter_bounds[0]);
     rng_seed(c);
     c->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (c->epfd < 0) {
-        free(c->used);
+        rtp_ports_free(c->ports);
         free(c);
         return NULL;
     }
@@ -164,23 +202,12 @@ rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
     return c;
 }
 
-static void slot_set(rtp_ctx *c, int port, bool on)
-{
-    int i = (port - c->port_min) / 2;
-    if (port < c->port_min || i >= c->slots)
-        return;
-    if (on)
-        c->used[i / 64] |= 1ULL << (i % 64);
-    else
-        c->used[i / 64] &= ~(1ULL << (i % 64));
-}
-
 /* The socket goes for good: out of epoll, closed, its port free again. */
 static void sess_close_fd(rtp_sess *s)
 {
     epoll_ctl(s->c->epfd, EPOLL_CTL_DEL, s->fd, NULL);
     close(s->fd);
-    slot_set(s->c, s->port, false);
+    rtp_ports_put(s->c->ports, s->port);
     s->fd = -1;
 }
 
@@ -198,58 +225,101 @@ void rtp_ctx_free(rtp_ctx *c)
     }
     loop_unwatch(c->l, c->watch);
     close(c->epfd);
-    free(c->used);
+    rtp_ports_free(c->ports);
     free(c);
 }
 
-size_t rtp_ctx_capacity(const rtp_ctx *c) { return (size_t)c->slots; }
+size_t rtp_ctx_capacity(const rtp_ctx *c)
+{
+    size_t ports = rtp_ports_total(c->ports);
+    return ports < c->fd_budget ? ports : c->fd_budget;
+}
+
+size_t rtp_ctx_ports(const rtp_ctx *c) { return rtp_ports_total(c->ports); }
+
+size_t rtp_ctx_available(const rtp_ctx *c)
+{
+    size_t sockets = c->open_count + c->pooled;
+    size_t fds = c->fd_budget > sockets ? c->fd_budget - sockets : 0;
+    size_t ports = rtp_ports_available(c->ports);
+    /* A pooled socket serves a new session (at worst in its quiet time). */
+    return (ports < fds ? ports : fds) + c->pooled;
+}
+
+rtp_limit rtp_ctx_limit(const rtp_ctx *c) { return c->why; }
+
+rtp_limit rtp_ctx_short(const rtp_ctx *c)
+{
+    size_t sockets = c->open_count + c->pooled;
+    size_t fds = c->fd_budget > sockets ? c->fd_budget - sockets : 0;
+    return fds < rtp_ports_available(c->ports) ? RTP_LIMIT_FILES : RTP_LIMIT_PORTS;
+}
+
+const char *rtp_limit_reason(rtp_limit why)
+{
+    return why == RTP_LIMIT_FILES ? "open_files" : why == RTP_LIMIT_SOCKET ? "rtp_socket" : "rtp_ports";
+}
+
+size_t rtp_ctx_limit_text(const rtp_ctx *c, rtp_limit why, char *buf, size_t n)
+{
+    int k;
+    switch (why) {
+    case RTP_LIMIT_FILES:
+        k = snprintf(buf, n, "the open-files limit (RLIMIT_NOFILE) leaves room for %zu RTP sockets, all "
+                     "open or kept for admitted calls' dials (open_files)", c->fd_budget);
+        break;
+    case RTP_LIMIT_BIND:
+        k = snprintf(buf, n, "%d random ports of settings.media.rtp_ports %d-%d are held by other "
+                     "processes (rtp_ports)", BIND_TRIES, c->port_min, c->port_max);
+        break;
+    case RTP_LIMIT_SOCKET:
+        k = snprintf(buf, n, "a UDP socket could not be made (rtp_socket)");
+        break;
+    default:
+        k = snprintf(buf, n, "the %zu ports of settings.media.rtp_ports %d-%d are in use or kept for "
+                     "admitted calls' dials (rtp_ports)", rtp_ports_total(c->ports), c->port_min, c->port_max);
+        break;
+    }
+    return k < 0 ? 0 : (size_t)k;
+}
+
 size_t rtp_ctx_open_count(const rtp_ctx *c) { return c->open_count; }
 size_t rtp_ctx_pooled(const rtp_ctx *c) { return c->pooled; }
 unsigned long rtp_ctx_dropped(const rtp_ctx *c) { return c->dropped; }
+unsigned long rtp_ctx_rtcp(const rtp_ctx *c) { return c->rtcp; }
 void rtp_ctx_set_pool_idle(rtp_ctx *c, double seconds) { c->pool_idle = seconds; }
 
 /* ---- ports ---- */
 
-/* The first slot at or after START (wrapping) that no socket of ours holds; -1: none. */
-static int free_slot(const rtp_ctx *c, int start)
+/* Binds FD to a random port of the range (even first when EVEN, odd first
+ * otherwise): BIND_TRIES ports at most (one another process holds costs a
+ * try; it goes back to the free set afterwards, as that process may let it
+ * go). -1 with c->why set when none could be bound. */
+static int bind_port(rtp_ctx *c, int fd, bool even)
 {
-    int words = (c->slots + 63) / 64;
-    int w = start / 64;
-    uint64_t mask = ~c->used[w] & (~0ULL << (start % 64));
-    for (int i = 0; i <= words; i++) {
-        if (w == words - 1 && c->slots % 64)
-            mask &= (1ULL << (c->slots % 64)) - 1;
-        if (mask)
-            return w * 64 + __builtin_ctzll(mask);
-        w = (w + 1) % words;
-        mask = ~c->used[w];
-    }
-    return -1;
-}
-
-/* Binds FD to a random even port of the range: a free slot near a random
- * one, BIND_TRIES times at most (a port another process holds costs a try). */
-static int bind_port(rtp_ctx *c, int fd)
-{
-    if (c->slots <= 0)
-        return -1;
-    for (int t = 0; t < BIND_TRIES; t++) {
-        int slot = free_slot(c, (int)((rng_next(c) >> 32) % (uint64_t)c->slots));
-        if (slot < 0)
-            return -1;   /* every port of the range is one of our sockets */
-        int port = c->port_min + 2 * slot;
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    int tried[BIND_TRIES], ntried = 0, port = -1;
+    c->why = RTP_LIMIT_PORTS;
+    while (ntried < BIND_TRIES) {
+        int p = rtp_ports_take(c->ports, even, rng_next(c));
+        if (p < 0)
+            break;   /* every port of the range is ours (or was just tried) */
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p),
                                 .sin_addr = c->bind_ip};
         if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-            slot_set(c, port, true);
-            return port;
+            port = p;
+            break;
         }
-        if (errno != EADDRINUSE && errno != EACCES)
-            return -1;
+        tried[ntried++] = p;
+        c->why = RTP_LIMIT_BIND;
+        if (errno != EADDRINUSE && errno != EACCES) {
+            c->why = RTP_LIMIT_SOCKET;
+            break;
+        }
     }
-    return -1;
+    for (int i = 0; i < ntried; i++)
+        rtp_ports_put(c->ports, tried[i]);
+    return port;
 }
-
 /* ---- sessions ---- */
 
 /* The stream S received so far is over: its loss and jitter go to the totals. */
@@ -339,32 +409,62 @@ static rtp_sess *pool_take(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
     return s;
 }
 
-rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
+/* A pooled socket serves a session that wants EVEN ports when its port
+ * has that parity, or when no port of that parity is free anyway. */
+static bool pool_fits(const rtp_ctx *c, const rtp_sess *s, bool even)
 {
-    if (c->pool_head && loop_now(c->l) - c->pool_head->idle_since >= POOL_QUIET)
+    return (s->port % 2 == 0) == even ||
+           (even ? rtp_ports_available_even(c->ports) == 0
+                 : rtp_ports_available(c->ports) == rtp_ports_available_even(c->ports));
+}
+
+static rtp_sess *open_session(rtp_ctx *c, const rtp_owner_ops *ops, void *owner, bool even)
+{
+    if (c->pool_head && loop_now(c->l) - c->pool_head->idle_since >= POOL_QUIET &&
+        pool_fits(c, c->pool_head, even))
         return pool_take(c, ops, owner);
-    rtp_sess *s = cr_xcalloc(1, sizeof *s);
-    s->c = c;
-    s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->fd < 0 || (s->port = bind_port(c, s->fd)) < 0) {
-        if (s->fd >= 0)
-            close(s->fd);
-        free(s);
+    int fd = -1, port = -1;
+    if (c->open_count + c->pooled >= c->fd_budget) {
+        /* a budget as large as the range is the range's limit */
+        c->why = c->fd_budget < rtp_ports_total(c->ports) ? RTP_LIMIT_FILES : RTP_LIMIT_PORTS;
+    } else if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+        c->why = errno == EMFILE || errno == ENFILE ? RTP_LIMIT_FILES : RTP_LIMIT_SOCKET;
+    } else {
+        port = bind_port(c, fd, even);
+    }
+    if (port < 0) {
+        if (fd >= 0)
+            close(fd);
         /* No port left: a pooled socket still in its quiet time is better
          * than no call (a late packet of its old call is not from the new
          * peer: strict source drops it). */
         return c->pool_head ? pool_take(c, ops, owner) : NULL;
     }
+    rtp_sess *s = cr_xcalloc(1, sizeof *s);
+    s->c = c;
+    s->fd = fd;
+    s->port = port;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
     if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
         close(s->fd);
-        slot_set(c, s->port, false);
+        rtp_ports_put(c->ports, s->port);
         free(s);
+        c->why = RTP_LIMIT_SOCKET;
         return NULL;
     }
     sess_reset(s, ops, owner);
     open_add(c, s);
     return s;
+}
+
+rtp_sess *rtp_open(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
+{
+    return open_session(c, ops, owner, true);
+}
+
+rtp_sess *rtp_open_muxed(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
+{
+    return open_session(c, ops, owner, false);
 }
 
 void rtp_close(rtp_sess *s)
@@ -633,6 +733,15 @@ static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr
 {
     if (s->idle)
         return;   /* a late packet of a call that is over */
+    if (rtp_is_rtcp(pkt, n)) {
+        /* A muxing peer's reports on its RTP port, or those of another
+         * session's peer that does not mux, sent to its port + 1 (ours).
+         * We process no RTCP (docs/decisions/rtp-ports.md): discarded before
+         * the source check, so it is not media (RTP timeout, relay, stats),
+         * teaches no source and is not counted as a stranger's packet. */
+        s->c->rtcp++;
+        return;
+    }
     rtp_hdr h;
     if (rtp_hdr_decode(&h, pkt, n) != RTP_PKT_OK)
         return;

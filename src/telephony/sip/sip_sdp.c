@@ -201,6 +201,7 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
         out->null_addr = host == 0;
         out->addr.sin_port = htons((uint16_t)m->m_port);
         out->mode = from_sdp_mode(m->m_mode);
+        out->rtcp_mux = sdp_attribute_find(m->m_attributes, "rtcp-mux") != NULL;
         rc = 0;
         break;
     }
@@ -213,8 +214,13 @@ bool sip_sdp_is_hold(const sip_media_desc *m)
     return m->null_addr || m->mode == SDP_SENDONLY || m->mode == SDP_INACTIVE;
 }
 
+bool sip_sdp_rtcp_mux(bool offer, const sip_media_desc *remote)
+{
+    return offer || (remote && remote->rtcp_mux);
+}
+
 size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned long sess,
-                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode)
+                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux)
 {
     char fmts[64] = "", maps[256] = "";
     size_t fl = 0, ml = 0;
@@ -237,7 +243,9 @@ size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned 
                      "m=audio %d RTP/AVP%s\r\n"
                      "%s"
                      "a=ptime:20\r\n"
+                     "%s"
                      "a=%s\r\n",
-                     sess, ver, ip, ip, port, fmts, maps, mode_names[mode]);
+                     sess, ver, ip, ip, port, fmts, maps, rtcp_mux ? "a=rtcp-mux\r\n" : "",
+                     mode_names[mode]);
     return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
 }

@@ -1,0 +1,409 @@
+/* sip_tls.c — SIP over TLS on sofia-sip 1.12's tport (docs/decisions/
+ * sip-tls.md). sofia reads its certificate from a directory (agent.pem:
+ * the certificate followed by its key; cafile.pem: the CAs) once, when the
+ * tls: listener is created; it has no tag for file names, ciphers or a
+ * minimum version, and no event for a refused handshake. So: the files
+ * settings.sip.tls names are checked here, copied into a directory only we
+ * can read for the moment sofia reads them, and sofia's own TLS complaints
+ * are caught from its transport log and written as our warnings. */
+#include <errno.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_tls.h"
+#include "util/alloc.h"
+
+extern su_log_t tport_log[];
+
+/* A PEM file is small; anything bigger is not what we were given. */
+#define PEM_MAX (1 << 20)
+
+/* Reads all of PATH (at most PEM_MAX) into a NUL-terminated buffer. */
+static char *slurp(const char *path, size_t *len, int *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err = errno;
+        return NULL;
+    }
+    char *buf = cr_xmalloc(PEM_MAX + 1);
+    size_t n = fread(buf, 1, PEM_MAX + 1, f);
+    *err = ferror(f) ? EIO : 0;
+    fclose(f);
+    if (*err || n > PEM_MAX) {
+        free(buf);
+        if (!*err)
+            *err = EFBIG;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+const char *sip_tls_file_problem(const char *path, const char *what, char *buf, size_t n)
+{
+    size_t len;
+    int err;
+    char *pem = slurp(path, &len, &err);
+    if (!pem) {
+        snprintf(buf, n, "cannot read %s: %s", path, strerror(err));
+        return buf;
+    }
+    /* The block a certificate or CA file needs, or a key's (any PEM private
+     * key: "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"). */
+    bool key = strcmp(what, "key") == 0;
+    bool found = key ? strstr(pem, "PRIVATE KEY-----") != NULL : strstr(pem, "-----BEGIN CERTIFICATE-----") != NULL;
+    free(pem);
+    if (found)
+        return NULL;
+    snprintf(buf, n, "%s holds no PEM %s", path, key ? "private key" : "certificate");
+    return buf;
+}
+
+bool sip_tls_check(const scn_tls_settings *t, char *err, size_t n)
+{
+    const struct {
+        const scn_tls_file *f;
+        const char *what;
+    } files[] = {{&t->cert, "cert"}, {&t->key, "key"}, {&t->ca, "ca"}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        const scn_tls_file *f = files[i].f;
+        char why[600];
+        if (f->path && sip_tls_file_problem(f->path, files[i].what, why, sizeof why)) {
+            snprintf(err, n, "%s:%u:%u: settings.sip.tls.%s: %s", f->file ? f->file : "-", f->line, f->col,
+                     files[i].what, why);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Appends the PEM files to a new file DIR/NAME that only we may read. */
+static bool write_joined(const char *dir, const char *name, const char *const *paths, char *err, size_t n)
+{
+    char out[600];
+    snprintf(out, sizeof out, "%s/%s", dir, name);
+    FILE *o = NULL;
+    int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0 && !(o = fdopen(fd, "wb")))
+        close(fd);
+    if (!o) {
+        snprintf(err, n, "cannot write %s: %s", out, strerror(errno));
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; paths[i] && ok; i++) {
+        size_t len;
+        int e;
+        char *pem = slurp(paths[i], &len, &e);
+        if (!pem) {
+            snprintf(err, n, "cannot read %s: %s", paths[i], strerror(e));
+            ok = false;
+            break;
+        }
+        ok = fwrite(pem, 1, len, o) == len && (len == 0 || pem[len - 1] == '\n' || fputc('\n', o) != EOF);
+        free(pem);
+        if (!ok)
+            snprintf(err, n, "cannot write %s: %s", out, strerror(errno));
+    }
+    if (fclose(o) != 0 && ok) {
+        snprintf(err, n, "cannot write %s: %s", out, strerror(errno));
+        ok = false;
+    }
+    return ok;
+}
+
+bool sip_tls_dir_make(const scn_tls_settings *t, char *dir, size_t n, char *err, size_t errlen)
+{
+    if (!sip_tls_check(t, err, errlen))
+        return false;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, n, "%s/callroute-tls.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {   /* mode 0700 */
+        snprintf(err, errlen, "cannot make a directory for the TLS certificate (%s): %s", dir, strerror(errno));
+        dir[0] = '\0';
+        return false;
+    }
+    const char *agent[] = {t->cert.path, t->key.path, NULL};
+    const char *ca[] = {t->ca.path ? t->ca.path : SIP_TLS_SYSTEM_CA, NULL};
+    if (!write_joined(dir, "agent.pem", agent, err, errlen) || !write_joined(dir, "cafile.pem", ca, err, errlen)) {
+        sip_tls_dir_remove(dir);
+        dir[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+void sip_tls_dir_remove(const char *dir)
+{
+    if (!dir || !dir[0])
+        return;
+    static const char *const names[] = {"agent.pem", "cafile.pem", "tls_seed.dat"};
+    char p[600];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+void sip_tls_check_gateways(struct sip_driver *d, bool tls)
+{
+    for (size_t i = 0; !tls && i < d->prog->gateway_count; i++) {
+        const scn_gateway *g = &d->prog->gateways[i];
+        if (g->uri && (strncasecmp(g->uri, "sips:", 5) == 0 || strstr(g->uri, ";transport=tls")))
+            sip_log(d, SIP_LOG_WARN, "gateway %s is reached over TLS, but there is no tls: listener "
+                    "(settings.sip.listen): its calls fail", g->name);
+    }
+}
+
+unsigned sip_tls_policy(const scn_tls_settings *t)
+{
+    /* Outgoing (gateways, phones called back): the chain must verify and
+     * the certificate must name the host or address dialled. Incoming:
+     * only when phones are to present certificates (verify_peer). */
+    unsigned p = t->verify_server ? TPTLS_VERIFY_SUBJECTS_OUT : 0;
+    if (t->verify_peer)
+        p |= TPTLS_VERIFY_IN;
+    return p;
+}
+
+/* ---- sofia's TLS complaints as our log lines ---- */
+
+/* What one line of sofia's transport log (level 5 and below: connections
+ * opened and closed, handshakes failed; nothing per message) says. */
+sip_tls_log_kind sip_tls_log_parse(const char *line, unsigned long *tp, char *addr, size_t an, char *reason,
+                                   size_t rn)
+{
+    static const struct {
+        const char *prefix, *marker;
+        sip_tls_log_kind kind;
+    } forms[] = {
+        {"tport_tls_connect(", "): connecting to tls/", SIP_TLS_LOG_CONNECT},
+        {"tport_tls_accept(", "): new connection from tls/", SIP_TLS_LOG_ACCEPT},
+        {"tls_connect(", "): TLS setup failed (", SIP_TLS_LOG_SETUP_FAILED},
+        {"tport_close(", "): tls/", SIP_TLS_LOG_CLOSE},
+        {"tls_post_connection_check(", "): Peer Subject Mismatch", SIP_TLS_LOG_CERT_ERROR},
+    };
+    sip_tls_log_kind kind = SIP_TLS_LOG_OTHER;
+    addr[0] = reason[0] = '\0';
+    *tp = 0;
+    const char *err = strstr(line, "err ");
+    if (err && line + 2 <= err && strspn(line, " ") == (size_t)(err - line)) {
+        /* "  err 20:unable to get local issuer certificate" */
+        const char *colon = strchr(err, ':');
+        if (colon) {
+            snprintf(reason, rn, "%s", colon + 1);
+            reason[strcspn(reason, "\r\n")] = '\0';
+            kind = SIP_TLS_LOG_CERT_ERROR;
+        }
+        return kind;
+    }
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        size_t pl = strlen(forms[i].prefix);
+        if (strncmp(line, forms[i].prefix, pl) != 0)
+            continue;
+        char *end;
+        unsigned long p = strtoul(line + pl, &end, 16);
+        if (strncmp(end, forms[i].marker, strlen(forms[i].marker)) != 0)
+            continue;
+        const char *rest = end + strlen(forms[i].marker);
+        *tp = p;
+        kind = forms[i].kind;
+        if (kind == SIP_TLS_LOG_CERT_ERROR) {
+            /* the chain verified, but the certificate names another host */
+            snprintf(reason, rn, "it does not name the host dialled");
+        } else if (kind == SIP_TLS_LOG_SETUP_FAILED) {
+            snprintf(reason, rn, "%s", rest);
+            char *close = strrchr(reason, ')');
+            if (close)
+                *close = '\0';
+        } else {
+            /* "127.0.0.1:47083/sips" (connect: "127.0.0.1:47083/sips" too) */
+            snprintf(addr, an, "%s", rest);
+            addr[strcspn(addr, "/\r\n")] = '\0';
+        }
+        return kind;
+    }
+    return kind;
+}
+
+#define TLS_TRACKED 32
+
+static struct {
+    struct sip_driver *d;
+    bool echo;                 /* CALLROUTE_SOFIA_DEBUG: sofia's whole trace to stderr, as before */
+    bool verify_peer;          /* phones must show a certificate: its absence fails the handshake too */
+    unsigned long outgoing[TLS_TRACKED];   /* connections we opened, handshake not yet seen through */
+    size_t next_out;
+    unsigned long setup_failed;            /* the connection whose handshake just failed */
+    char setup_reason[128];
+    char cert_reason[128];                 /* the last certificate error, for the next close */
+    char failed[8][64];                    /* peers (HOST:PORT) whose handshake of ours failed */
+    uint64_t files_id;                     /* what the listener was made from (files_id) */
+    size_t failed_count;
+    loop_timer *fail_timer;
+} tl;
+
+static bool take_outgoing(unsigned long tp)
+{
+    for (size_t i = 0; i < TLS_TRACKED; i++)
+        if (tl.outgoing[i] == tp) {
+            tl.outgoing[i] = 0;
+            return true;
+        }
+    return false;
+}
+
+/* Dials waiting on a peer whose handshake failed fail now, from the loop
+ * (not from inside sofia's transport code). */
+static void fail_cb(loop *l, void *arg)
+{
+    (void)l;
+    (void)arg;
+    tl.fail_timer = NULL;
+    size_t n = tl.failed_count;
+    tl.failed_count = 0;
+    for (size_t i = 0; i < n && tl.d; i++)
+        sip_out_tls_failed(tl.d, tl.failed[i]);
+}
+
+/* Printable and short: the reason may quote the peer's certificate. */
+static void clean(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = '?';
+}
+
+static void on_line(const char *line)
+{
+    unsigned long tp;
+    char addr[64], reason[128];
+    sip_tls_log_kind kind = sip_tls_log_parse(line, &tp, addr, sizeof addr, reason, sizeof reason);
+    clean(addr);
+    clean(reason);
+    switch (kind) {
+    case SIP_TLS_LOG_CONNECT:
+        tl.outgoing[tl.next_out++ % TLS_TRACKED] = tp;
+        break;
+    case SIP_TLS_LOG_SETUP_FAILED:
+        tl.setup_failed = tp;
+        snprintf(tl.setup_reason, sizeof tl.setup_reason, "%s", reason);
+        break;
+    case SIP_TLS_LOG_CERT_ERROR:
+        snprintf(tl.cert_reason, sizeof tl.cert_reason, "%s", reason);
+        break;
+    case SIP_TLS_LOG_CLOSE: {
+        bool out = take_outgoing(tp);
+        bool failed = tp == tl.setup_failed || tl.cert_reason[0];
+        if (failed) {
+            char why[200];
+            if (tl.cert_reason[0])
+                snprintf(why, sizeof why, "certificate not verified (%s)", tl.cert_reason);
+            else if (out)
+                snprintf(why, sizeof why, "handshake failed (%s)", tl.setup_reason);
+            else   /* sofia's reason here is SSL_get_error's number, printed as OpenSSL text: no help */
+                snprintf(why, sizeof why, "%snot a TLS handshake, or no version or cipher in common",
+                         tl.verify_peer ? "no client certificate (verify_peer), " : "");
+            if (out)
+                sip_log(tl.d, SIP_LOG_WARN, "TLS: handshake with %s failed: %s", addr, why);
+            else
+                sip_log(tl.d, SIP_LOG_WARN, "TLS: connection from %s refused: %s", addr, why);
+            if (out && tl.failed_count < sizeof tl.failed / sizeof tl.failed[0]) {
+                snprintf(tl.failed[tl.failed_count++], sizeof tl.failed[0], "%s", addr);
+                if (!tl.fail_timer)
+                    tl.fail_timer = loop_timer_start(tl.d->l, 0, fail_cb, NULL);
+            }
+        }
+        tl.setup_failed = 0;
+        tl.cert_reason[0] = '\0';
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* sofia writes some lines in pieces: each call is taken as one line. */
+static void tport_logger(void *stream, char const *fmt, va_list ap)
+{
+    (void)stream;
+    char line[300];
+    va_list copy;
+    va_copy(copy, ap);
+    if (tl.echo)
+        vfprintf(stderr, fmt, copy);
+    va_end(copy);
+    vsnprintf(line, sizeof line, fmt, ap);
+    if (tl.d)
+        on_line(line);
+}
+
+/* FNV-1a over the files' names and contents: changes when any does. */
+static uint64_t files_id(const scn_tls_settings *t)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *paths[] = {t->cert.path, t->key.path, t->ca.path};
+    for (size_t i = 0; i < 3; i++) {
+        const char *p = paths[i] ? paths[i] : "";
+        size_t len = 0;
+        int err;
+        char *pem = paths[i] ? slurp(paths[i], &len, &err) : NULL;
+        for (const char *c = p; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        for (size_t k = 0; pem && k < len; k++)
+            h = (h ^ (unsigned char)pem[k]) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull;
+        free(pem);
+    }
+    return h;
+}
+
+void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t)
+{
+    if (tl.d != d || files_id(t) == tl.files_id)
+        return;
+    /* sofia-sip 1.12 builds the TLS context once, when the listener is
+     * made, and has no call to replace it; closing and re-making the
+     * listener would drop every phone's connection. So: said, not done. */
+    sip_log(d, SIP_LOG_WARN, "settings.sip.tls: the certificate, key or CA changed; the TLS listener keeps "
+            "serving the ones it started with until callroute is restarted (sofia-sip 1.12 cannot reload them)");
+    tl.files_id = files_id(t);   /* said once per change */
+}
+
+void sip_tls_log_attach(struct sip_driver *d)
+{
+    memset(&tl, 0, sizeof tl);
+    tl.d = d;
+    tl.files_id = files_id(&d->prog->settings.sip_tls);
+    tl.verify_peer = d->prog->settings.sip_tls.verify_peer;
+    tl.echo = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG");
+    su_log_redirect(tport_log, tport_logger, NULL);
+    /* 5: connections opened and closed, handshakes and certificates
+     * refused; nothing per message. */
+    if (!tl.echo)
+        su_log_set_level(tport_log, 5);
+}
+
+void sip_tls_log_detach(void)
+{
+    if (!tl.d)
+        return;
+    su_log_redirect(tport_log, NULL, NULL);
+    if (tl.fail_timer)
+        loop_timer_stop(tl.d->l, tl.fail_timer);
+    memset(&tl, 0, sizeof tl);
+}

@@ -1,0 +1,63 @@
+/* sip_tls.h — settings.sip.tls turned into what sofia's TLS transport reads
+ * (sip_tls.c): the files checked, a private certificate directory made for
+ * tport (agent.pem = certificate + key, cafile.pem = CAs), the verification
+ * policy, and sofia's TLS complaints turned into our log lines. */
+#ifndef SIP_TLS_H
+#define SIP_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "scenario/program.h"
+
+struct sip_driver;
+
+/* Where peers' certificates are checked when settings.sip.tls gives no ca. */
+#define SIP_TLS_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+
+/* Why the PEM file PATH cannot serve as WHAT ("cert", "key", "ca"), or NULL
+ * when it can: missing, unreadable, or holding no PEM block of that kind. */
+const char *sip_tls_file_problem(const char *path, const char *what, char *buf, size_t n);
+
+/* Every file of T checked; the first problem as "FILE:LINE:COL: ..." in ERR. */
+bool sip_tls_check(const scn_tls_settings *t, char *err, size_t n);
+
+/* Makes a directory only we may read (under $TMPDIR, else /tmp) holding
+ * agent.pem and cafile.pem from T; its path in DIR. sofia reads them when the
+ * listener is created: remove it right after (sip_tls_dir_remove). */
+bool sip_tls_dir_make(const scn_tls_settings *t, char *dir, size_t n, char *err, size_t errlen);
+void sip_tls_dir_remove(const char *dir);
+
+/* Without a tls: listener (TLS false) sofia has no TLS to dial with: each
+ * gateway that asks for it is named in a warning. */
+void sip_tls_check_gateways(struct sip_driver *d, bool tls);
+
+/* TPTAG_TLS_VERIFY_POLICY's value for T. */
+unsigned sip_tls_policy(const scn_tls_settings *t);
+
+/* One line of sofia's transport log, read (sip_tls_log_parse). */
+typedef enum {
+    SIP_TLS_LOG_OTHER,
+    SIP_TLS_LOG_CONNECT,       /* we open a connection to ADDR */
+    SIP_TLS_LOG_ACCEPT,        /* a peer at ADDR connected */
+    SIP_TLS_LOG_SETUP_FAILED,  /* the handshake failed (REASON: OpenSSL's) */
+    SIP_TLS_LOG_CERT_ERROR,    /* a certificate did not verify (REASON) */
+    SIP_TLS_LOG_CLOSE,         /* the connection to/from ADDR is closed */
+} sip_tls_log_kind;
+/* Pure: what LINE says, the transport's id in TP, the peer HOST:PORT in
+ * ADDR, the reason in REASON. */
+sip_tls_log_kind sip_tls_log_parse(const char *line, unsigned long *tp, char *addr, size_t an, char *reason,
+                                   size_t rn);
+
+/* sofia's transport log goes through D's log: a refused handshake (a
+ * plain-text client, an untrusted certificate) becomes one warning naming
+ * the peer, and dials waiting on a peer whose certificate did not verify
+ * fail at once (sip_out_tls_failed) rather than time out. */
+void sip_tls_log_attach(struct sip_driver *d);
+void sip_tls_log_detach(void);
+
+/* The program was reloaded (SIGHUP) with T: if the files changed, a warning
+ * that the listener serves the old ones until a restart. */
+void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t);
+
+#endif

@@ -1,0 +1,305 @@
+#!/bin/sh
+# tests/tls/suite.sh — SIP over TLS (issue 19, item 1). Certificates are
+# made here by openssl (certs.sh). Debian's sipp has no TLS, so sipp speaks
+# TCP behind socat, which does the TLS (OpenSSL) on its behalf: a caller
+# (sipp -> socat client -> callroute's tls: port), a TLS gateway (callroute
+# -> socat server with the gateway's certificate -> sipp); the registered
+# phone is tls_phone.py (a sipp client cannot take an INVITE after its
+# REGISTER). Cases: TLS in / UDP out, UDP in / TLS out (certificate
+# verified), an untrusted gateway and one whose certificate names another
+# host refused at once, a phone registered over
+# TLS called back over its connection, a plain-text client and garbage on
+# the TLS port refused with the next call unharmed, TLS 1.1 refused and 1.2
+# served, mutual TLS (verify_peer, with openssl s_client as the phone),
+# SIGHUP with a new certificate (said to need a restart), check/serve
+# naming a missing file.
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+CR=${CALLROUTE:-$ROOT/build/callroute}
+HERE=$ROOT/tests/tls
+SUITE=tls
+. "$ROOT/tests/sip/lib.sh"
+
+for tool in socat openssl; do
+    if ! command -v $tool >/dev/null; then
+        echo "FAIL $SUITE:setup"
+        echo "    needs $tool (scripts/install-deps.sh)"
+        exit 1
+    fi
+done
+
+# shellcheck disable=SC2046
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 12)
+SIP=$1 TLS=$2 TERM_IN=$3 UAC=$4 UDPGW=$5 GWTLS=$6 GWTCP=$7 ROGUE=$8 CALLER=$9
+shift 9
+ROGUETCP=$1 SIP2=$2 TLS2=$3 RTP=$4
+
+sh "$HERE/certs.sh" "$W" || { bad setup "openssl could not make the certificates"; exit 1; }
+cp "$W/server.pem" "$W/live.pem"
+cp "$W/server.key" "$W/live.key"
+
+cat >"$W/tls.yaml" <<YAML
+version: 1
+settings:
+  sip:
+    listen: ["udp:127.0.0.1:$SIP", "tls:127.0.0.1:$TLS"]
+    tls: { cert: live.pem, key: live.key, ca: ca.pem, min_version: "1.2" }
+  media: { rtp_ports: "$RTP-$((RTP + 199))" }
+users:
+  "201": { name: "TLS Phone", password: "pw201" }
+gateways:
+  udpgw: { uri: "sip:127.0.0.1:$UDPGW" }
+  tlsgw: { uri: "sips:127.0.0.1:$GWTLS" }
+  roguegw: { uri: "sip:127.0.0.1:$ROGUE", transport: tls }
+  callers: { uri: "sip:127.0.0.1:$CALLER", match: ip }
+routes:
+  - name: phone
+    conditions: [ { var: called_number, op: equals, value: "201" } ]
+    script: [ { app: dial, to: "201", timeout: 10 } ]
+  - name: totls
+    conditions: [ { var: called_number, op: equals, value: "2" } ]
+    script: [ { app: dial, gateway: tlsgw, to: "2", timeout: 10 } ]
+  - name: torogue
+    conditions: [ { var: called_number, op: equals, value: "3" } ]
+    script: [ { app: dial, gateway: roguegw, to: "3", timeout: 20 } ]
+  - name: toudp
+    script: [ { app: dial, gateway: udpgw, to: "1", timeout: 10 } ]
+YAML
+
+in_log() { grep -q -- "$1" "$W/serve.log"; }
+
+wait_tcp() { # wait_tcp PORT: something listens on it
+    i=0
+    while [ $i -lt 200 ]; do
+        [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# The caller's TLS: sipp connects over TCP to socat, which opens a TLS
+# connection to callroute per connection and checks its certificate.
+socat -d -d TCP-LISTEN:"$TERM_IN",bind=127.0.0.1,reuseaddr,fork \
+    OPENSSL:127.0.0.1:"$TLS",cafile="$W/ca.pem" >"$W/socat-in.log" 2>&1 &
+BG="$BG $!"
+
+# Under LeakSanitizer (tests/run.sh), sofia's per-connection TLS leak is
+# suppressed for this serve only (tests/tls/lsan.supp says why).
+SERVE_LSAN=${LSAN_OPTIONS:-}
+if [ -n "$SERVE_LSAN" ]; then
+    cat "$ROOT/tests/lsan.supp" "$HERE/lsan.supp" >"$W/lsan.supp"
+    SERVE_LSAN="suppressions=$W/lsan.supp:print_suppressions=0"
+fi
+(cd "$W" && LSAN_OPTIONS=$SERVE_LSAN exec "$CR" serve tls.yaml --admin off --log-level debug >"$W/serve.log" 2>&1) &
+SERVE=$!
+BG="$BG $SERVE"
+if ! wait_for "$W/serve.log" 15 'listening for SIP' || ! wait_tcp "$TLS" || ! wait_tcp "$TERM_IN"; then
+    bad setup "callroute serve (or socat) did not start" "$W/serve.log" "$W/socat-in.log"
+    exit 1
+fi
+
+# tls_call NAME NUMBER [sipp args]: a call over TLS (sipp behind socat)
+tls_call() {
+    name=$1 number=$2
+    shift 2
+    timeout 30 sipp 127.0.0.1:"$TERM_IN" -sf "$HERE/uac-tls.xml" -t t1 -i 127.0.0.1 -p "$UAC" -s "$number" \
+        -m 1 -d 300 -nostdin -timeout 20 -timeout_error -cid_str "$name-%u@tls" "$@" \
+        >"$W/$name.out" 2>&1
+}
+
+# udp_uas NAME: a UDP gateway answering one call; sets LAST
+udp_uas() {
+    sipp -sn uas -i 127.0.0.1 -p "$UDPGW" -m 1 -nostdin -timeout 25 -timeout_error >"$W/$1-uas.out" 2>&1 &
+    LAST=$!
+    PEERS="$PEERS $LAST"
+    wait_port "$UDPGW"
+}
+
+case_tls_to_udp() { # a caller over TLS bridged to a UDP gateway
+    EVIDENCE="$W/tls_to_udp.out $W/tls_to_udp-uas.out $W/serve.log"
+    udp_uas tls_to_udp || { WHY="UDP gateway did not start"; return 1; }
+    uas=$LAST
+    expect "the TLS call failed" tls_call tls_to_udp 1 &&
+        expect "the UDP gateway did not take the call" reap "$uas" &&
+        expect "socat made no TLS connection to callroute" grep -q "SSL connection using" "$W/socat-in.log" &&
+        expect "call not traced as hung up by the caller" in_log "tls_to_udp-1@tls.*hangup by caller"
+}
+
+case_udp_to_tls_gateway() { # a UDP caller bridged to a gateway over TLS; its certificate verifies
+    EVIDENCE="$W/udp_to_tls.out $W/gw-uas.out $W/socat-gw.log $W/serve.log"
+    socat -d -d OPENSSL-LISTEN:"$GWTLS",bind=127.0.0.1,reuseaddr,fork,cert="$W/gw.pem",key="$W/gw.key",verify=0 \
+        TCP:127.0.0.1:"$GWTCP" >"$W/socat-gw.log" 2>&1 &
+    PEERS="$PEERS $!"
+    sipp -sf "$HERE/uas-tls.xml" -t t1 -key tls_port "$GWTLS" -i 127.0.0.1 -p "$GWTCP" -m 1 -nostdin \
+        -timeout 25 -timeout_error >"$W/gw-uas.out" 2>&1 &
+    uas=$!
+    PEERS="$PEERS $uas"
+    wait_tcp "$GWTLS" && wait_tcp "$GWTCP" || { WHY="TLS gateway did not start"; return 1; }
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 2 -m 1 -d 300 -nostdin \
+        -timeout 20 -timeout_error -cid_str "udp_to_tls-%u@tls" >"$W/udp_to_tls.out" 2>&1 &&
+        expect "the TLS gateway did not take the call" reap "$uas" &&
+        expect "socat saw no TLS handshake" grep -q "SSL connection using" "$W/socat-gw.log" &&
+        expect "call not traced as hung up by the caller" in_log "udp_to_tls-1@tls.*hangup by caller"
+}
+
+case_untrusted_gateway() { # a gateway whose certificate is not from ca: the dial fails at once, said why
+    EVIDENCE="$W/untrusted.out $W/socat-rogue.log $W/serve.log"
+    socat OPENSSL-LISTEN:"$ROGUE",bind=127.0.0.1,reuseaddr,fork,cert="$W/rogue.pem",key="$W/rogue.key",verify=0 \
+        TCP:127.0.0.1:"$ROGUETCP" >"$W/socat-rogue.log" 2>&1 &
+    PEERS="$PEERS $!"
+    wait_tcp "$ROGUE" || { WHY="rogue gateway did not start"; return 1; }
+    started=$(date +%s)
+    # the call must fail (sipp's default uac then exits non-zero), well
+    # before the INVITE's own timeout (8 s) would have ended it
+    if tls_call untrusted 3; then WHY="the call through an untrusted gateway succeeded"; return 1; fi
+    took=$(($(date +%s) - started))
+    expect "no warning naming the peer and the reason" \
+        in_log "TLS: handshake with 127.0.0.1:$ROGUE failed: certificate not verified (unable to get local issuer" &&
+        expect "the dial did not fail with 503" in_log "dial 3: TLS to 127.0.0.1:$ROGUE failed (see above): failed 503" &&
+        expect "the failure took ${took}s (the transaction timeout, not the handshake)" [ "$took" -lt 6 ] &&
+        expect "the caller was not told 480/503" grep -Eq "SIP/2.0 (480|503)|Unexpected" "$W/untrusted.out"
+}
+
+case_wrong_name_gateway() { # a gateway certificate from ca but for another name: refused too
+    EVIDENCE="$W/wrong_name.out $W/serve.log"
+    socat OPENSSL-LISTEN:"$ROGUE",bind=127.0.0.1,reuseaddr,fork,cert="$W/other.pem",key="$W/other.key",verify=0 \
+        TCP:127.0.0.1:"$ROGUETCP" >"$W/socat-other.log" 2>&1 &
+    PEERS="$PEERS $!"
+    wait_tcp "$ROGUE" || { WHY="gateway did not start"; return 1; }
+    if tls_call wrong_name 3; then WHY="the call through a gateway with another name's certificate succeeded"; return 1; fi
+    expect "no warning that the certificate names another host" \
+        in_log "TLS: handshake with 127.0.0.1:$ROGUE failed: certificate not verified (it does not name the host dialled)"
+}
+
+case_phone_over_tls() { # a phone registered over TLS, with a Contact nobody can reach, is called over its connection
+    EVIDENCE="$W/phone.out $W/phone-caller.out $W/serve.log"
+    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$TLS" "$W/ca.pem" 201 pw201 >"$W/phone.out" 2>&1 &
+    phone=$!
+    PEERS="$PEERS $phone"
+    wait_for "$W/phone.out" 10 '^registered' || { WHY="the phone did not register"; return 1; }
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 201 -m 1 -d 300 -nostdin \
+        -timeout 20 -timeout_error -cid_str "phone-%u@tls" >"$W/phone-caller.out" 2>&1 &&
+        expect "the phone did not end the call cleanly (INVITE, ACK, BYE over its connection)" reap "$phone" &&
+        expect "no INVITE reached the phone" grep -q '^invite sip:201@198.51.100.1' "$W/phone.out" &&
+        expect "no BYE reached the phone" grep -q '^bye' "$W/phone.out"
+}
+
+case_plaintext_refused() { # plain SIP and garbage on the TLS port: refused, said so, the next call works
+    EVIDENCE="$W/plain.out $W/after_plain.out $W/after_plain-uas.out $W/serve.log"
+    before=$(grep -c "TLS: connection from .* refused" "$W/serve.log")
+    printf 'OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK1\r\nCall-ID: plain@tls\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' |
+        timeout 5 socat -t 3 - TCP:127.0.0.1:"$TLS" >"$W/plain.out" 2>&1
+    head -c 4000 /dev/urandom | timeout 5 socat -t 3 - TCP:127.0.0.1:"$TLS" >/dev/null 2>&1
+    # a client that opens a TLS record and stops: the next call is not held up
+    printf '\026\003\001\002\000\001' | timeout 5 socat -t 2 - TCP:127.0.0.1:"$TLS" >/dev/null 2>&1 &
+    i=0
+    while [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -lt $((before + 2)) ] && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    expect "two refusals not logged" [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -ge $((before + 2)) ] &&
+        expect "plain text was answered in plain text" [ ! -s "$W/plain.out" ] || return 1
+    udp_uas after_plain || { WHY="UDP gateway did not start"; return 1; }
+    uas=$LAST
+    expect "the next TLS call failed" tls_call after_plain 1 &&
+        expect "the gateway did not take the next call" reap "$uas" &&
+        expect "serve died" kill -0 "$SERVE"
+}
+
+case_sighup_new_cert() { # SIGHUP with a new certificate: said to need a restart; the old one still served
+    EVIDENCE="$W/served.txt $W/serve.log"
+    old=$(openssl x509 -in "$W/server.pem" -noout -serial)
+    cp "$W/new.pem" "$W/live.pem"
+    cp "$W/new.key" "$W/live.key"
+    kill -HUP "$SERVE"
+    wait_for "$W/serve.log" 10 "settings.sip.tls: the certificate, key or CA changed" ||
+        { WHY="no warning that the new certificate needs a restart"; return 1; }
+    timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" </dev/null 2>/dev/null |
+        openssl x509 -noout -serial >"$W/served.txt" 2>&1
+    expect "served $(cat "$W/served.txt"), not the certificate it started with ($old)" \
+        [ "$(cat "$W/served.txt")" = "$old" ]
+}
+
+case_missing_file() { # check and serve name a missing certificate file as FILE:LINE:COL
+    EVIDENCE="$W/missing.check $W/missing.serve"
+    sed -e 's/cert: live.pem/cert: nowhere.pem/' "$W/tls.yaml" >"$W/missing.yaml"
+    line=$(grep -n 'nowhere.pem' "$W/missing.yaml" | cut -d: -f1)
+    if "$CR" check "$W/missing.yaml" >"$W/missing.check" 2>&1; then WHY="check passed"; return 1; fi
+    if timeout 10 "$CR" serve "$W/missing.yaml" --admin off --sip "tls:127.0.0.1:$ROGUETCP" >"$W/missing.serve" 2>&1; then
+        WHY="serve started"
+        return 1
+    fi
+    expect "check did not name the file and place" \
+        grep -q "missing.yaml:$line:[0-9]*: error: settings.sip.tls.cert: cannot read .*nowhere.pem: No such file" "$W/missing.check" &&
+        expect "serve did not name the file and place" \
+            grep -q "missing.yaml:$line:[0-9]*: settings.sip.tls.cert: cannot read .*nowhere.pem" "$W/missing.serve"
+}
+
+case_min_version() { # min_version 1.2: a TLS 1.1 client is refused (said so), TLS 1.2 is served
+    EVIDENCE="$W/tls11.out $W/tls12.out $W/serve.log"
+    before=$(grep -c "TLS: connection from .* refused" "$W/serve.log")
+    # the client is made willing to speak TLS 1.1 (its own default refuses it)
+    echo | timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" -tls1_1 \
+        -cipher 'DEFAULT@SECLEVEL=0' >"$W/tls11.out" 2>&1
+    echo | timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" -tls1_2 >"$W/tls12.out" 2>&1
+    i=0
+    while [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -le "$before" ] && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    expect "the TLS 1.1 handshake was not refused in the log" \
+        [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -gt "$before" ] &&
+        expect "TLS 1.2 was not served" grep -q "Protocol *: TLSv1.2" "$W/tls12.out"
+}
+
+case_verify_peer() { # mutual TLS: a phone without a certificate, or with one not from ca, is refused
+    EVIDENCE="$W/vp.log $W/vp-none.out $W/vp-rogue.out $W/vp-good.out"
+    sed -e "s/ca: ca.pem, min_version/ca: ca.pem, verify_peer: true, min_version/" \
+        -e "s/127.0.0.1:$SIP\"/127.0.0.1:$SIP2\"/" -e "s/127.0.0.1:$TLS\"/127.0.0.1:$TLS2\"/" \
+        -e "s/rtp_ports: \"$RTP-/rtp_ports: \"$((RTP + 200))-/" -e "s/$((RTP + 199))\"/$((RTP + 399))\"/" \
+        "$W/tls.yaml" >"$W/vp.yaml"
+    (cd "$W" && LSAN_OPTIONS=$SERVE_LSAN exec "$CR" serve vp.yaml --admin off >"$W/vp.log" 2>&1) &
+    vp=$!
+    PEERS="$PEERS $vp"
+    wait_for "$W/vp.log" 15 'listening for SIP' && wait_tcp "$TLS2" || { WHY="serve with verify_peer did not start"; return 1; }
+    # a phone's TLS is a real TLS client here: openssl s_client, with and
+    # without a certificate. The good one goes first: the server handles
+    # them in turn, so had it been refused, that line would come before
+    # the two refusals waited for below.
+    for who in good none rogue; do
+        case $who in
+        good) set -- -cert "$W/gw.pem" -key "$W/gw.key" ;;
+        none) set -- ;;
+        rogue) set -- -cert "$W/rogue.pem" -key "$W/rogue.key" ;;
+        esac
+        printf 'OPTIONS sip:127.0.0.1 SIP/2.0\r\n\r\n' |
+            timeout 10 openssl s_client -connect 127.0.0.1:"$TLS2" -CAfile "$W/ca.pem" "$@" >"$W/vp-$who.out" 2>&1
+    done
+    wait_for "$W/vp.log" 10 "refused: no client certificate" &&
+        wait_for "$W/vp.log" 10 "refused: certificate not verified"
+    kill "$vp" 2>/dev/null
+    wait "$vp" 2>/dev/null
+    expect "a phone without a certificate was not refused" \
+        grep -q "TLS: connection from 127.0.0.1:[0-9]* refused: no client certificate (verify_peer)" "$W/vp.log" &&
+        expect "a phone with a certificate not from ca was not refused" \
+            grep -q "TLS: connection from 127.0.0.1:[0-9]* refused: certificate not verified (unable to get local issuer" "$W/vp.log" &&
+        expect "the phone with a good certificate was refused too" \
+            [ "$(grep -c "TLS: connection from .* refused" "$W/vp.log")" -eq 2 ] &&
+        expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
+}
+
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer sighup_new_cert missing_file"}
+for c in $CASES; do run "$c"; done
+
+if ! kill -0 "$SERVE" 2>/dev/null; then
+    bad alive "callroute serve died" "$W/serve.log"
+fi
+# serve's own exit: nothing reported by the sanitizers
+kill "$SERVE" 2>/dev/null
+wait "$SERVE" 2>/dev/null
+BG=$(echo "$BG" | sed "s/\b$SERVE\b//")
+if grep -q "Sanitizer\|runtime error" "$W/serve.log"; then
+    bad sanitizers "callroute serve reported errors" "$W/serve.log"
+fi
+[ "$FAILS" -eq 0 ]

@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""tls_phone.py HOST PORT CA USER PASSWORD — a SIP phone over TLS, as a
+softphone behind NAT behaves: one TLS connection (the server's certificate
+verified against CA, the name 127.0.0.1 checked), REGISTER with digest
+authentication and a Contact it cannot be reached at directly
+(198.51.100.1:5061, TEST-NET-2), then it waits on that same connection for
+an INVITE, answers it (180, 200 with SDP), takes the ACK and the BYE.
+Debian's sipp has no TLS, and a sipp client cannot take an INVITE with a
+Call-ID of its own after its REGISTER: hence this small peer.
+
+Prints one line per step ("registered", "invite", "acked", "bye") and exits
+0 after the BYE, 1 on anything unexpected or after 30 s."""
+import hashlib
+import re
+import socket
+import ssl
+import sys
+import time
+
+HOST, PORT, CA, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+DEADLINE = time.time() + 30
+
+
+def say(s):
+    print(s, flush=True)
+
+
+ctx = ssl.create_default_context(cafile=CA)
+raw = socket.create_connection((HOST, PORT), timeout=5)
+conn = ctx.wrap_socket(raw, server_hostname=HOST)
+local = "%s:%d" % conn.getsockname()[:2]
+buf = b""
+
+
+def read_msg():
+    """One SIP message (start line + headers dict + body) from the connection."""
+    global buf
+    while True:
+        head_end = buf.find(b"\r\n\r\n")
+        if head_end >= 0:
+            head = buf[:head_end].decode("utf-8", "replace")
+            m = re.search(r"(?im)^content-length:\s*(\d+)", head)
+            n = int(m.group(1)) if m else 0
+            if len(buf) >= head_end + 4 + n:
+                body = buf[head_end + 4:head_end + 4 + n]
+                buf = buf[head_end + 4 + n:]
+                lines = head.split("\r\n")
+                hdrs = {}
+                for line in lines[1:]:
+                    k, _, v = line.partition(":")
+                    hdrs.setdefault(k.strip().lower(), []).append(v.strip())
+                return lines[0], hdrs, body
+        left = DEADLINE - time.time()
+        if left <= 0:
+            say("timeout")
+            sys.exit(1)
+        conn.settimeout(left)
+        data = conn.recv(65536)
+        if not data:
+            say("connection closed")
+            sys.exit(1)
+        buf += data
+
+
+def send(text):
+    conn.sendall(text.replace("\n", "\r\n").encode())
+
+
+def register(cseq, auth=""):
+    send("REGISTER sip:%s SIP/2.0\n"
+         "Via: SIP/2.0/TLS %s;branch=z9hG4bK-reg-%d;rport\n"
+         "From: <sip:%s@%s>;tag=reg1\n"
+         "To: <sip:%s@%s>\n"
+         "Call-ID: reg-%s@tls-phone\n"
+         "CSeq: %d REGISTER\n"
+         "Contact: <sip:%s@198.51.100.1:5061;transport=tls>\n"
+         "Expires: 300\n%s"
+         "Content-Length: 0\n\n" % (HOST, local, cseq, USER, HOST, USER, HOST, USER, cseq, USER, auth))
+
+
+def digest(challenge, method, uri):
+    realm = re.search(r'realm="([^"]*)"', challenge).group(1)
+    nonce = re.search(r'nonce="([^"]*)"', challenge).group(1)
+    ha1 = hashlib.md5(("%s:%s:%s" % (USER, realm, PASSWORD)).encode()).hexdigest()
+    ha2 = hashlib.md5(("%s:%s" % (method, uri)).encode()).hexdigest()
+    cnonce, nc = "0a4f113b", "00000001"
+    resp = hashlib.md5(("%s:%s:%s:%s:auth:%s" % (ha1, nonce, nc, cnonce, ha2)).encode()).hexdigest()
+    return ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
+            'algorithm=MD5, qop=auth, nc=%s, cnonce="%s"\n' % (USER, realm, nonce, uri, resp, nc, cnonce))
+
+
+register(1)
+start, hdrs, _ = read_msg()
+if " 401 " in start:
+    register(2, digest(hdrs["www-authenticate"][0], "REGISTER", "sip:" + HOST))
+    start, hdrs, _ = read_msg()
+if " 200 " not in start:
+    say("register failed: " + start)
+    sys.exit(1)
+say("registered")
+
+
+def reply(hdrs, status, extra="", body=""):
+    via = "".join("Via: %s\n" % v for v in hdrs["via"])
+    to = hdrs["to"][0] if ";tag=" in hdrs["to"][0] else hdrs["to"][0] + ";tag=phone1"
+    body = body.replace("\n", "\r\n")
+    send("SIP/2.0 %s\n%sFrom: %s\nTo: %s\nCall-ID: %s\nCSeq: %s\n%sContent-Length: %d\n\n"
+         % (status, via, hdrs["from"][0], to, hdrs["call-id"][0], hdrs["cseq"][0], extra, len(body)))
+    conn.sendall(body.encode())
+
+
+while True:
+    start, hdrs, body = read_msg()
+    method = start.split(" ", 1)[0]
+    if method == "INVITE":
+        say("invite " + start.split(" ")[1])
+        sdp = ("v=0\no=phone 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\n"
+               "m=audio 6000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n")  # reply() makes the line ends CRLF
+        contact = "Contact: <sip:%s@198.51.100.1:5061;transport=tls>\n" % USER
+        reply(hdrs, "180 Ringing", contact)
+        reply(hdrs, "200 OK", contact + "Content-Type: application/sdp\n", sdp)
+    elif method == "ACK":
+        say("acked")
+    elif method == "BYE":
+        reply(hdrs, "200 OK")
+        say("bye")
+        sys.exit(0)
+    elif method.startswith("SIP/"):
+        continue
+    else:
+        reply(hdrs, "501 Not Implemented")
