@@ -337,6 +337,10 @@ static json_t *settings_schema(void)
     json_object_set_new(json_object_get(media, "properties"), "hold_music",
                         str_desc("a prompt below sounds played to a party put on hold, and to callers waiting in a "
                                  "queue without music of its own (default: none; a route's hold_music overrides it)"));
+    json_object_set_new(json_object_get(media, "properties"), "mode",
+                        json_pack("{s:[s,s],s:s,s:s}", "enum", "anchor", "bypass", "default", "anchor", "description",
+                                  "the default of every route's `media` (a route's own overrides it): anchor relays "
+                                  "the RTP; bypass passes the SDP through and relays none"));
     json_object_set_new(json_object_get(media, "properties"), "tts_language",
                         json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[A-Za-z0-9_-]{1,40}$", "description",
                                   "espeak-ng language of spoken text (default en-us)"));
@@ -449,6 +453,11 @@ static json_t *route_schema(void)
     json_object_set_new(props, "hold_music",
                         str_desc("this route's calls play this prompt (below settings.media.sounds) to a party put on "
                                  "hold instead of settings.media.hold_music; \"off\": none"));
+    json_object_set_new(props, "media",
+                        json_pack("{s:[s,s],s:s,s:s}", "enum", "anchor", "bypass", "default", "anchor", "description",
+                                  "anchor: callroute relays the RTP (prompts, DTMF, recording work); bypass: the SDP "
+                                  "passes between the caller and the legs it dials and the RTP goes from phone to "
+                                  "phone (no application that needs media in the route's script)"));
     return json_pack("{s:s,s:s,s:o,s:[s],s:[{s:[s]},{s:[s]}],s:b}", "description", "a route", "type", "object",
                      "properties", props, "required", "name", "oneOf", "required", "script", "required", "scenario",
                      "additionalProperties", 0);

@@ -119,6 +119,10 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
     }
     c->route = r;
     eng_var_set_str(c, "route", r->name);
+    /* Before the script runs: the driver drops the media it set up for the
+     * INVITE and passes the SDP on to whatever the call dials. */
+    if (r->media_bypass && e->tel->ops->media_bypass)
+        e->tel->ops->media_bypass(e->tel, leg);
     if (type == SCN_ROUTE_FROM_USER && scn_program_user(c->prog, info->source + 5)) {
         /* A user on a call of its own is not offered queue calls. */
         c->busy_user = cr_arena_strdup(&c->arena, info->source + 5);

@@ -112,6 +112,12 @@ bool scn_compile_action(scn_cx *x, const scn_node *n, scn_action *a)
         SCN_WITH_KEY(x, "app")
             scn_cx_error(&x->pub, name, "'%s' cannot run in a message route: a message has no %s", app->name,
                          app->flags & APP_MEDIA ? "media" : "call to control");
+    if (x->bypass_route && (app->flags & APP_MEDIA))
+        SCN_WITH_KEY(x, "app")
+            scn_cx_error(&x->pub, name,
+                         "'%s' needs media, which a route with 'media: bypass' does not handle "
+                         "(its RTP goes from phone to phone); remove it or anchor the media",
+                         app->name);
     compile_common(x, app, n, a);
     void *params = NULL;
     bool ok = scn_compile_params(x, app, n, &params);

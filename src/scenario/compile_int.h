@@ -32,6 +32,7 @@ typedef struct scn_cx {
     bool *scenario_used;          /* per prog->scenarios entry */
     int hangup_depth;             /* > 0 inside a hangup-only event handler */
     bool message_route;           /* compiling a `type: message` route's script */
+    bool bypass_route;            /* compiling a `media: bypass` route's script */
     const char *top_file;         /* the root file (settings live only there) */
     scn_strmap known_keys;        /* app name -> its keys, NULL-terminated (built once) */
 } scn_cx;

@@ -258,8 +258,9 @@ static void warn_shadowed(scn_cx *x, route_shape *shapes)
 }
 
 static const char *const route_keys[] = {"name", "type", "priority", "match", "conditions", "script",
-                                         "scenario", "enabled", "hold_music", "comment", NULL};
+                                         "scenario", "enabled", "hold_music", "media", "comment", NULL};
 static const char *const match_choices[] = {"all", "any", NULL};
+static const char *const media_choices[] = {"anchor", "bypass", NULL};
 
 static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shape *shape)
 {
@@ -311,6 +312,14 @@ static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shap
                 scn_check_sound_file(x, v, "hold_music", f);
             }
         }
+    /* settings.media.mode is the default; a message has no media at all. */
+    r->media_bypass = p->settings.media_bypass && r->type != SCN_ROUTE_MESSAGE;
+    if ((v = scn_map_get(n, "media")))
+        SCN_WITH_KEY(x, "media") {
+            int e;
+            if (scn_expect_enum(x, v, media_choices, &e))
+                r->media_bypass = e == 1;
+        }
     const scn_node *match = scn_map_get(n, "match");
     if (match)
         SCN_WITH_KEY(x, "match") {
@@ -341,8 +350,10 @@ static void compile_route(scn_cx *x, const scn_node *n, scn_route *r, route_shap
         /* A message has no media and no call to control: those apps are
          * errors in its script (a named scenario is checked when it runs). */
         x->message_route = r->type == SCN_ROUTE_MESSAGE;
+        x->bypass_route = r->media_bypass;
         SCN_WITH_KEY(x, "script") scn_compile_actions(&x->pub, script, &r->script);
         x->message_route = false;
+        x->bypass_route = false;
     } else if (scen)
         SCN_WITH_KEY(x, "scenario") {
             r->scenario = scn_ref_scenario(x, scen);

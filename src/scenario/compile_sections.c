@@ -251,7 +251,8 @@ static void compile_sip(scn_cx *x, const scn_node *n)
 static void compile_media(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"sounds", "recordings", "rtp_ports", "address", "rtp_timeout",
-                                       "tts_language", "tts_voice", "tts_cache", "hold_music", NULL};
+                                       "tts_language", "tts_voice", "tts_cache", "hold_music", "mode", NULL};
+    static const char *const modes[] = {"anchor", "bypass", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.media"))
         return;
@@ -305,6 +306,12 @@ static void compile_media(scn_cx *x, const scn_node *n)
                     *(i ? &s->tts_voice : &s->tts_language) = p;
             }
     }
+    if ((v = scn_map_get(n, "mode")))
+        SCN_WITH_KEY(x, "mode") {
+            int e;
+            if (scn_expect_enum(x, v, modes, &e))
+                s->media_bypass = e == 1;
+        }
     if ((v = scn_map_get(n, "hold_music")))
         SCN_WITH_KEY(x, "hold_music") {
             const char *f = scn_expect_string(x, v, "a prompt file (8 kHz mono WAV) below settings.media.sounds");

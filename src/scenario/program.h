@@ -67,6 +67,10 @@ typedef struct scn_route {
      * (as written, below sounds); hold_music_off: none at all. */
     const char *hold_music;
     bool hold_music_off;
+    /* `media: bypass`: the SDP passes between the caller and the legs it
+     * dials, no RTP through callroute (no prompts, DTMF or recording:
+     * `check` refuses applications that need media in its script). */
+    bool media_bypass;
     const char *path, *file;
     unsigned line, col;
 } scn_route;
@@ -232,6 +236,7 @@ typedef struct scn_settings {
     double rtp_timeout;        /* seconds without RTP on an answered leg not on hold; 0: off */
     const char *tts_language, *tts_voice;   /* speech defaults (espeak-ng names) */
     const char *hold_music;    /* played to the party put on hold (below sounds, as written); NULL: none */
+    bool media_bypass;         /* settings.media.mode: bypass: the routes' default (scn_route.media_bypass) */
     int tts_cache_mb;          /* bound of the speech cache */
     const char *smtp_url, *smtp_from, *smtp_outbox, *smtp_user, *smtp_password;
     bool smtp_starttls;

@@ -189,6 +189,12 @@ typedef struct tel_driver_ops {
     /* Starts an outgoing leg; its progress arrives as events with USER. */
     tel_leg *(*dial)(tel_driver *d, const tel_dial_req *req, void *user);
     int (*bridge)(tel_driver *d, tel_leg *a, tel_leg *b);
+    /* LEG (incoming, not answered) does not anchor media (`media: bypass`):
+     * its SDP offer goes to the legs dialled for it, their answer comes
+     * back to it, re-INVITEs pass through, and no RTP goes through the
+     * driver (play, record... fail on it). Called before its script runs.
+     * 0, or -1: it stays anchored (the driver says why). May be NULL. */
+    int (*media_bypass)(tel_driver *d, tel_leg *leg);
     int (*unbridge)(tel_driver *d, tel_leg *a, tel_leg *b);
     int (*transfer)(tel_driver *d, tel_leg *leg, const char *to);
     tel_op *(*play)(tel_driver *d, tel_leg *leg, const char *path, bool interruptible,

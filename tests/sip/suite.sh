@@ -431,6 +431,26 @@ case_hold_by_caller() { # the caller holds and unholds; the agent's phone is tol
         expect "unhold (UPDATE) by caller not traced" in_log callerhold "event *unhold by caller"
 }
 
+case_bypass() { # media: bypass: each side gets the other's SDP unchanged (hold re-INVITE too), no RTP port held
+    EVIDENCE="$W/bypass.out $W/bypass.err $W/bypass_uas.out $W/bypass_uas.err $W/serve.log"
+    peer bypass_uas "$UAS" agent-bypass
+    p=$LAST
+    uac bypass bypass uac-bypass && reap $p &&
+        expect "no 'media bypassed' for the call" in_log bypass "media bypassed" &&
+        expect "hold by caller not traced" in_log bypass "bypass event by caller"
+}
+
+case_bypass_early() { # media: bypass: the gateway's 183 and 200 reach the caller with the gateway's SDP
+    EVIDENCE="$W/bypassearly.out $W/bypassearly.msg $W/bypassearly_uas.out $W/serve.log"
+    peer bypassearly_uas "$UAS" uas-early
+    p=$LAST
+    uac bypassearly bypassearly - -d 300 && reap $p &&
+        expect "caller got no 183" grep -q "SIP/2.0 183" "$W/bypassearly.msg" &&
+        expect "early_media not traced" in_log bypassearly "early_media" &&
+        expect "the caller's 183/200 do not carry the gateway's SDP (o=uas 53655765)" \
+            test "$(grep -c '^o=uas 53655765' "$W/bypassearly.msg")" -ge 2
+}
+
 case_media() { # prompts, a refused stereo prompt, a tone and a recording on a real call
     EVIDENCE="$W/media.out $W/serve.log"
     uac media media uac-dtmf -key pcap /usr/share/sip-tester/g711a.pcap || return 1
@@ -512,7 +532,7 @@ case_shutdown() { # SIGTERM with a call up: the caller gets BYE, serve exits 0, 
 for c in ${SIP_CASES:-basic tcp gateway early_media caller_id callee_bye agent_name say record_call record_call_pause \
     busy no_answer gateway_auth gateway_register \
     registrar seed record_hangup_email fork ring_all unregistered from_user ivr_rfc4733 ivr_info stream_hangup_handler cancel \
-    transfer agent_transfer hold_by_caller media load_100 overload shutdown}; do
+    transfer agent_transfer hold_by_caller bypass bypass_early media load_100 overload shutdown}; do
     run "$c"
 done
 [ "$FAILS" -eq 0 ]

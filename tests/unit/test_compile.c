@@ -221,7 +221,38 @@ static void test_defaults(void **state)
     assert_int_equal(r->priority, 50);
     assert_true(r->enabled);
     assert_null(r->cond);
+    assert_false(r->media_bypass);
+    assert_false(s->media_bypass);
     assert_int_equal(diags.count, 0);
+    scn_program_unref(p);
+}
+
+/* media: bypass on a route, or settings.media.mode: bypass as every
+ * route's default that a route's `media: anchor` overrides; a message
+ * route never bypasses (it has no media). */
+static void test_media_bypass(void **state)
+{
+    (void)state;
+    scn_program *p = load("version: 1\n"
+                          "routes:\n"
+                          "  - { name: a, media: bypass, script: [ { app: hangup } ] }\n"
+                          "  - { name: b, type: from_user, script: [ { app: hangup } ] }\n");
+    assert_non_null(p);
+    assert_true(p->routes[0].media_bypass);
+    assert_false(p->routes[1].media_bypass);
+    scn_program_unref(p);
+    p = load("version: 1\n"
+             "settings: { media: { mode: bypass } }\n"
+             "routes:\n"
+             "  - { name: a, script: [ { app: hangup } ] }\n"
+             "  - { name: b, type: from_user, media: anchor, script: [ { app: answer }, { app: tone, tone: beep } ] }\n"
+             "  - { name: m, type: message, script: [ { app: log, message: hi } ] }\n");
+    assert_non_null(p);
+    assert_true(p->settings.media_bypass);
+    assert_true(p->routes[0].media_bypass);
+    assert_false(p->routes[1].media_bypass);
+    assert_false(p->routes[2].media_bypass);
+    assert_int_equal(diags.errors, 0);
     scn_program_unref(p);
 }
 
@@ -719,6 +750,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_media_bypass),
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_section_errors),

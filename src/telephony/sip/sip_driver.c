@@ -525,7 +525,10 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
     case nua_r_invite:
         if (hc && hc->kind == HC_FORK) {
             sip_fork *f = (sip_fork *)hc;
-            if (f->leg && f->leg->win == f && f->leg->state == LEG_UP) {
+            if (f->leg && f->leg->win == f && f->leg->state == LEG_UP && f->leg->bypass) {
+                if (status >= 200)   /* a re-INVITE passed through */
+                    sip_bypass_reinvite_answered(f->leg, status, sip);
+            } else if (f->leg && f->leg->win == f && f->leg->state == LEG_UP) {
                 if (status >= 200) {   /* our re-INVITE (hold passed on) */
                     if (status < 300 && sip && sip->sip_payload)
                         sip_leg_apply_sdp(f->leg, sip, NULL);
@@ -534,6 +537,8 @@ static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *
             } else if (f->leg) {
                 sip_out_response(f, nh, status, phrase, sip);
             }
+        } else if (hc && hc->kind == HC_LEG && status >= 200 && ((sip_leg *)hc)->bypass) {
+            sip_bypass_reinvite_answered((sip_leg *)hc, status, sip);
         } else if (hc && hc->kind == HC_LEG && status >= 200) {
             sip_leg *l = (sip_leg *)hc;
             if (status < 300 && sip && sip->sip_payload)
@@ -623,6 +628,12 @@ static int bridge_op(tel_driver *td, tel_leg *a, tel_leg *b)
 {
     (void)td;
     return sip_leg_bridge(a, b);
+}
+
+static int media_bypass_op(tel_driver *td, tel_leg *leg)
+{
+    (void)td;
+    return sip_bypass_start(leg);
 }
 
 static int unbridge_op(tel_driver *td, tel_leg *a, tel_leg *b)
@@ -719,6 +730,7 @@ static const tel_driver_ops sip_ops = {
     .hangup = hangup_op,
     .dial = dial_op,
     .bridge = bridge_op,
+    .media_bypass = media_bypass_op,
     .unbridge = unbridge_op,
     .transfer = transfer_op,
     .play = play_op,

@@ -139,7 +139,9 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
         .header_count = hl->count,
     };
     int reject = 0;
+    d->invite = sip;   /* for media: bypass, chosen with the route */
     bool taken = d->have_handler && d->h.incoming(d->h.eng, leg, &info, &reject);
+    d->invite = NULL;
     if (!taken) {
         if (leg->state != LEG_ENDED)
             sip_in_hangup(leg, reject >= 300 ? reject : d->have_handler ? 404 : 503);
@@ -152,6 +154,24 @@ int sip_in_answer(sip_leg *leg)
 {
     if (leg->state == LEG_UP)
         return 0;
+    if (leg->bypass) {
+        /* The answer is the callee's, as it came. */
+        const char *sdp = sip_bypass_peer_sdp(leg);
+        if (leg->state == LEG_ENDED || !leg->nh)
+            return -1;
+        if (!sdp) {
+            sip_log(leg->d, SIP_LOG_WARN,
+                    "call %s: media: bypass answers with the callee's SDP: nothing to answer with "
+                    "before a dialled leg answers",
+                    leg->call_id ? leg->call_id : "-");
+            return -1;
+        }
+        nua_respond(leg->nh, 200, sip_status_phrase(200), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+        leg->state = LEG_UP;
+        leg->t_answer = loop_now(leg->d->l);
+        return 0;
+    }
     if (leg->state == LEG_ENDED || !leg->nh || sip_leg_media(leg) < 0)
         return -1;
     char sdp[768];
@@ -167,7 +187,14 @@ int sip_in_ringing(sip_leg *leg, bool early_media)
 {
     if (leg->state == LEG_UP || leg->state == LEG_ENDED || !leg->nh)
         return -1;
-    if (early_media && leg->have_remote && sip_leg_media(leg) == 0) {
+    const char *bypass_sdp = leg->bypass && early_media ? sip_bypass_peer_sdp(leg) : NULL;
+    if (bypass_sdp) {
+        if (leg->early_sent)
+            return 0;
+        nua_respond(leg->nh, 183, sip_status_phrase(183), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                    SIPTAG_PAYLOAD_STR(bypass_sdp), TAG_END());
+        leg->early_sent = true;
+    } else if (early_media && !leg->bypass && leg->have_remote && sip_leg_media(leg) == 0) {
         if (leg->early_sent)
             return 0;
         char sdp[768];
@@ -214,6 +241,10 @@ void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *si
         return;   /* answered by the stack already */
     if (leg->state == LEG_ENDED) {
         respond(d, nh, 481, TAG_END());
+        return;
+    }
+    if (leg->bypass) {
+        sip_bypass_reinvite(leg, nh, sip);
         return;
     }
     bool changed = false, offer = sip && sip->sip_payload && sip->sip_payload->pl_len;

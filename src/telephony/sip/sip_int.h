@@ -247,11 +247,21 @@ struct tel_leg {
     double rx_at;              /* ... and since when that count has not moved */
     sip_leg *peer;             /* bridged (or early media) partner */
     sip_leg *from;             /* outgoing: the caller's leg */
+    /* The outgoing legs whose `from` is this leg, linked through
+     * from_next/from_prev: freeing a leg unhooks only its own dialled
+     * legs instead of walking every leg of the driver. */
+    sip_leg *dialled, *from_next, *from_prev;
     bool bridged;
     sip_room *room;            /* the mix it is in, or NULL (sip_mix.c) */
     unsigned mix_flags;
     sip_mix *mix;              /* its queue and prompt frame while in a room */
     bool reinvite_busy, reinvite_again;
+    /* media: bypass (sip_bypass.c): no RTP session; SDP_BODY is the
+     * remote's last SDP as it came, passed to the peer unchanged; a
+     * re-INVITE from the remote waits in REINVITE_NH for the peer's answer. */
+    bool bypass;
+    char *sdp_body;
+    nua_handle_t *reinvite_nh;
     struct tel_op *play_op, *rec_op, *tap_op;
     struct tel_op *music_op;   /* heard instead of the peer (sip_media_music) */
     /* life */
@@ -295,6 +305,7 @@ struct sip_driver {
     sip_leg *reap;             /* legs to free once the current event is done */
     loop_timer *reap_timer;
     int depth;                 /* dispatch nesting */
+    const sip_t *invite;       /* the INVITE being handed to the engine (sip_in_invite) */
     /* intake limit: a token bucket */
     double tokens, tokens_at;
     /* per-source request limit (settings.sip.flood) */
@@ -355,6 +366,8 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing);
 void sip_leg_sip_done(sip_leg *leg);
 void sip_leg_maybe_free(sip_leg *leg);
 void sip_leg_reap(sip_driver *d);
+/* LEG (outgoing) was dialled for FROM's call (NULL: none). */
+void sip_leg_set_from(sip_leg *leg, sip_leg *from);
 /* LEG ended from the far side (BYE, CANCEL, failure): raise HANGUP once. */
 void sip_leg_ended(sip_leg *leg, int code, const char *cause);
 /* LEG ended by the stack or the driver itself (a session timer that
@@ -382,6 +395,19 @@ int sip_leg_bridge(sip_leg *a, sip_leg *b);
 int sip_leg_unbridge(sip_leg *a, sip_leg *b);
 int sip_leg_transfer(sip_leg *leg, const char *to);
 extern const rtp_owner_ops sip_leg_rtp_ops;
+
+/* ---- sip_bypass.c: media: bypass (SDP through, no RTP) ---- */
+int sip_bypass_start(sip_leg *leg);
+/* Keeps the SDP body of SIP (if any) as LEG's remote's last. */
+void sip_bypass_keep_sdp(sip_leg *leg, const sip_t *sip);
+/* The SDP LEG should be sent now: its peer's, or (incoming, not yet
+ * paired) the answer of a leg dialled for it. NULL: none yet. */
+const char *sip_bypass_peer_sdp(sip_leg *leg);
+/* A re-INVITE or UPDATE from LEG's remote (bypass): its offer goes to the
+ * peer, whose answer comes back (sip_bypass_reinvite_answered). */
+void sip_bypass_reinvite(sip_leg *leg, nua_handle_t *nh, const sip_t *sip);
+/* LEG's own re-INVITE (one passed through) got STATUS. */
+void sip_bypass_reinvite_answered(sip_leg *leg, int status, const sip_t *sip);
 
 /* ---- sip_in.c: incoming calls and in-dialog requests ---- */
 /* Who sends a request that starts something: a gateway by its address

@@ -52,6 +52,32 @@ void sip_leg_maybe_free(sip_leg *leg)
     }
 }
 
+void sip_leg_set_from(sip_leg *leg, sip_leg *from)
+{
+    leg->from = from;
+    if (!from)
+        return;
+    leg->from_prev = NULL;
+    leg->from_next = from->dialled;
+    if (from->dialled)
+        from->dialled->from_prev = leg;
+    from->dialled = leg;
+}
+
+/* LEG leaves its caller's list of dialled legs. */
+static void leg_unhook_from(sip_leg *leg)
+{
+    if (!leg->from)
+        return;
+    if (leg->from_prev)
+        leg->from_prev->from_next = leg->from_next;
+    else
+        leg->from->dialled = leg->from_next;
+    if (leg->from_next)
+        leg->from_next->from_prev = leg->from_prev;
+    leg->from = leg->from_next = leg->from_prev = NULL;
+}
+
 void sip_leg_sip_done(sip_leg *leg)
 {
     leg->sip_done = true;
@@ -90,9 +116,9 @@ static void leg_free(sip_leg *leg)
     sip_mix_leave(leg);
     sip_leg_detach(leg);
     /* Outgoing legs that named this one as their caller forget it. */
-    for (sip_leg *o = d->legs; o; o = o->next)
-        if (o->from == leg)
-            o->from = NULL;
+    leg_unhook_from(leg);
+    while (leg->dialled)
+        leg_unhook_from(leg->dialled);
     sip_media_leg_gone(leg);
     release_reserved(leg);
     if (leg->fail_timer)
@@ -122,6 +148,7 @@ static void leg_free(sip_leg *leg)
     free(leg->source);
     free(leg->gw_user);
     free(leg->gw_pass);
+    free(leg->sdp_body);
     free(leg);
 }
 
@@ -188,6 +215,12 @@ static void release_reserved(sip_leg *leg)
 int sip_leg_media(sip_leg *leg)
 {
     sip_driver *d = leg->d;
+    if (leg->bypass) {
+        /* Its RTP goes from phone to phone (sip_bypass.c). */
+        sip_log(d, SIP_LOG_WARN, "%s: media bypassed: no prompts, DTMF or recording",
+                leg->call_id ? leg->call_id : "-");
+        return -1;
+    }
     if (leg->rtp)
         return 0;
     /* Sessions kept for admitted calls' dials are not for others: the dial
@@ -344,8 +377,8 @@ static void send_reinvite(sip_leg *leg)
 
 void sip_leg_push_mode(sip_leg *leg, sip_mode mode)
 {
-    if (leg->local_mode == mode)
-        return;
+    if (leg->local_mode == mode || leg->bypass)
+        return;   /* bypass: the remote's own re-INVITE passes through */
     leg->local_mode = mode;
     if (leg->state != LEG_UP || !leg->nh)
         return;
@@ -400,7 +433,8 @@ int sip_leg_bridge(sip_leg *a, sip_leg *b)
         return -1;
     if (!b->outgoing && b->state != LEG_UP && sip_in_answer(b) < 0)
         return -1;
-    if (sip_leg_media(a) < 0 || sip_leg_media(b) < 0)
+    /* Both in bypass (one passed its SDP to the other), or both anchored. */
+    if (a->bypass != b->bypass || (!a->bypass && (sip_leg_media(a) < 0 || sip_leg_media(b) < 0)))
         return -1;
     if (a->peer && a->peer != b)
         sip_leg_detach(a);

@@ -137,7 +137,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         return NULL;
     sip_leg *leg = sip_leg_new(d, true);
     leg->user = user;
-    leg->from = req->from;
+    sip_leg_set_from(leg, req->from);
     leg->callee = cr_xstrdup(req->target);
     char id[300];
     snprintf(id, sizeof id, "%s>%s", req->from && req->from->call_id ? req->from->call_id : "-", req->target);
@@ -207,7 +207,9 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         add_fork(leg, uri);
         break;
     }
-    if (sip_leg_media(leg) < 0)
+    /* media: bypass: the caller's offer, as it came, instead of ours. */
+    leg->bypass = leg->from && leg->from->bypass && leg->from->sdp_body;
+    if (!leg->bypass && sip_leg_media(leg) < 0)
         return fail_later(leg, 503);
 
     const char *cid = req->caller_id && *req->caller_id ? req->caller_id
@@ -222,8 +224,12 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         !sip_uri_name_addr(from, sizeof from, NULL, from_uri))
         return fail_later(leg, 500);
 
-    char sdp[768];
-    sip_leg_sdp(leg, sdp, sizeof sdp, true);
+    char own[768];
+    const char *sdp = own;
+    if (leg->bypass)
+        sdp = leg->from->sdp_body;
+    else
+        sip_leg_sdp(leg, own, sizeof own, true);
     for (sip_fork *f = leg->forks; f; f = f->next) {
         /* A phone registered over TLS is reached over its connection. */
         char hop[128];
@@ -252,6 +258,14 @@ static void early_media(sip_leg *leg)
     sip_leg *from = leg->from;
     if (!from || from->state == LEG_ENDED || (from->peer && from->peer != leg))
         return;
+    if (leg->bypass) {
+        /* Paired first: the 183 carries this leg's SDP. */
+        from->peer = leg;
+        leg->peer = from;
+        if (from->state != LEG_UP)
+            sip_in_ringing(from, true);
+        return;
+    }
     if (from->state != LEG_UP)
         sip_in_ringing(from, true);
     if (sip_leg_media(from) < 0)
@@ -366,7 +380,12 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
         if (leg->state == LEG_ENDED || f->cancelled)
             return;
         leg->state = LEG_EARLY;
-        if (sdp && !leg->early_raised && sip_leg_apply_sdp(leg, sip, NULL) < 0) {
+        if (sdp && !leg->early_raised && leg->bypass) {
+            sip_bypass_keep_sdp(leg, sip);
+            leg->early_raised = true;
+            early_media(leg);
+            sip_raise_kind(leg, TEL_EV_EARLY_MEDIA, status, NULL);
+        } else if (sdp && !leg->early_raised && sip_leg_apply_sdp(leg, sip, NULL) < 0) {
             fork_unusable(f, nh, false);
         } else if (sdp && !leg->early_raised) {
             leg->early_raised = true;
@@ -386,7 +405,9 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
         }
         /* No answer SDP we can use (and none from an earlier 18x): no
          * media, so no call. */
-        if (sdp ? sip_leg_apply_sdp(leg, sip, NULL) < 0 : !leg->have_remote) {
+        if (leg->bypass && sdp)
+            sip_bypass_keep_sdp(leg, sip);
+        if (leg->bypass ? !leg->sdp_body : sdp ? sip_leg_apply_sdp(leg, sip, NULL) < 0 : !leg->have_remote) {
             fork_unusable(f, nh, true);
             return;
         }
