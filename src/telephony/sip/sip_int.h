@@ -26,6 +26,7 @@ struct sip_hctx;
 #include "scenario/program.h"
 #include "telephony/sip/sip.h"
 #include "telephony/sip/sip_peek.h"
+#include "telephony/sip/sip_sdes.h"
 #include "telephony/tel.h"
 #include "util/histogram.h"
 
@@ -63,6 +64,9 @@ typedef struct sip_media_desc {
     int te_pt;                 /* telephone-event payload type, -1: none */
     sip_mode mode;             /* the remote's direction */
     bool rtcp_mux;             /* a=rtcp-mux (RFC 5761): RTCP on the RTP port */
+    bool savp;                 /* m= RTP/SAVP: SRTP only */
+    sdes_crypto crypto[4];     /* a=crypto lines we support (RFC 4568), offer order */
+    int ncrypto;
 } sip_media_desc;
 
 /* 0, or -1 when there is no usable audio stream (ERR says why). */
@@ -71,8 +75,10 @@ int sip_sdp_parse(const char *sdp, size_t len, sip_media_desc *out, char *err, s
 bool sip_sdp_is_hold(const sip_media_desc *m);
 /* RTCP_MUX: a=rtcp-mux, in every offer of ours and in an answer to an
  * offer that has it (RFC 5761 5.1.1; never unasked, RFC 8035). */
+/* SAVP: the m= line says RTP/SAVP; CRYPTO (NULL: none) our a=crypto line. */
 size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned long sess,
-                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux);
+                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux,
+                     bool savp, const sdes_crypto *crypto);
 /* Whether our SDP carries a=rtcp-mux: always in an offer; in an answer,
  * when the offer (REMOTE, NULL: none) had it. */
 bool sip_sdp_rtcp_mux(bool offer, const sip_media_desc *remote);

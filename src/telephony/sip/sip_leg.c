@@ -266,7 +266,7 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     leg->sent_once = true;
     return sip_sdp_build(buf, size, d->media_ip, leg->rtp ? rtp_local_port(leg->rtp) : 0,
                          leg->sdp_sess, leg->sdp_ver, pts, npt, te, mode,
-                         sip_sdp_rtcp_mux(offer, leg->have_remote ? &leg->remote : NULL));
+                         sip_sdp_rtcp_mux(offer, leg->have_remote ? &leg->remote : NULL), false, NULL);
 }
 
 static void update_inband(sip_leg *leg)

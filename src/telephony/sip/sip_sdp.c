@@ -161,7 +161,8 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
     int rc = -1;
     set_err(err, errlen, "no RTP/AVP audio stream with PCMU or PCMA");
     for (sdp_media_t *m = s->sdp_media; m; m = m->m_next) {
-        if (m->m_type != sdp_media_audio || m->m_proto != sdp_proto_rtp || m->m_rejected)
+        if (m->m_type != sdp_media_audio || m->m_rejected ||
+            (m->m_proto != sdp_proto_rtp && m->m_proto != sdp_proto_srtp))
             continue;
         for (sdp_rtpmap_t *rm = m->m_rtpmaps; rm; rm = rm->rm_next) {
             if (rm->rm_rate != 8000 || !rm->rm_encoding)
@@ -202,6 +203,17 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
         out->addr.sin_port = htons((uint16_t)m->m_port);
         out->mode = from_sdp_mode(m->m_mode);
         out->rtcp_mux = sdp_attribute_find(m->m_attributes, "rtcp-mux") != NULL;
+        out->savp = m->m_proto == sdp_proto_srtp;
+        /* a=crypto lines (RFC 4568): the ones we support, in the offer's
+         * order; malformed or unsupported ones are skipped (a peer may
+         * offer suites we do not know beside ones we do). */
+        for (sdp_attribute_t *a = m->m_attributes; a; a = a->a_next) {
+            if (!a->a_name || !su_casematch(a->a_name, "crypto") || !a->a_value ||
+                out->ncrypto >= (int)(sizeof out->crypto / sizeof out->crypto[0]))
+                continue;
+            if (sdes_parse(a->a_value, strlen(a->a_value), &out->crypto[out->ncrypto]) == SDES_OK)
+                out->ncrypto++;
+        }
         rc = 0;
         break;
     }
@@ -220,7 +232,8 @@ bool sip_sdp_rtcp_mux(bool offer, const sip_media_desc *remote)
 }
 
 size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned long sess,
-                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux)
+                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux,
+                     bool savp, const sdes_crypto *crypto)
 {
     char fmts[64] = "", maps[256] = "";
     size_t fl = 0, ml = 0;
@@ -234,18 +247,22 @@ size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned 
         ml += (size_t)snprintf(maps + ml, sizeof maps - ml,
                                "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", te_pt, te_pt);
     }
+    char cline[128] = "";
+    if (crypto && !sdes_format(cline, sizeof cline, crypto))
+        return 0;
     int n = snprintf(buf, size,
                      "v=0\r\n"
                      "o=callroute %lu %u IN IP4 %s\r\n"
                      "s=callroute\r\n"
                      "c=IN IP4 %s\r\n"
                      "t=0 0\r\n"
-                     "m=audio %d RTP/AVP%s\r\n"
+                     "m=audio %d %s%s\r\n"
                      "%s"
                      "a=ptime:20\r\n"
                      "%s"
+                     "%s"
                      "a=%s\r\n",
-                     sess, ver, ip, ip, port, fmts, maps, rtcp_mux ? "a=rtcp-mux\r\n" : "",
-                     mode_names[mode]);
+                     sess, ver, ip, ip, port, savp ? "RTP/SAVP" : "RTP/AVP", fmts, maps,
+                     rtcp_mux ? "a=rtcp-mux\r\n" : "", cline, mode_names[mode]);
     return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
 }
