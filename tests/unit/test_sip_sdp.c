@@ -265,6 +265,51 @@ static void test_srtp_offer_and_build(void **state)
     assert_memory_equal(&m.crypto[0], &ours, sizeof ours);
 }
 
+/* settings.media.srtp's offer/answer rules. */
+static void test_srtp_policy(void **state)
+{
+    (void)state;
+    sip_media_desc plain, best_effort, savp, savp_bare;
+    char err[128];
+    const sdes_crypto *k;
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\n", &plain, err, sizeof err), 0);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\n"
+                                "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" KEY "\r\n",
+                           &best_effort, err, sizeof err), 0);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/SAVP 0\r\n"
+                                "a=crypto:5 AES_CM_128_HMAC_SHA1_32 inline:" KEY "\r\n",
+                           &savp, err, sizeof err), 0);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/SAVP 0\r\n"
+                                "a=crypto:5 AES_CM_128_HMAC_SHA1_32 inline:" KEY "|1:4\r\n",
+                           &savp_bare, err, sizeof err), 0);   /* an MKI: nothing we can use */
+    /* off: plain answers; crypto beside RTP/AVP ignored; SRTP-only refused */
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OFF, &plain, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OFF, &best_effort, &k), SIP_SRTP_PLAIN);
+    assert_null(k);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OFF, &savp, &k), SIP_SRTP_REFUSE);
+    /* optional: crypto when offered */
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &plain, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &best_effort, &k), SIP_SRTP_ON);
+    assert_int_equal(k->tag, 3);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &savp, &k), SIP_SRTP_ON);
+    assert_int_equal(k->suite, SDES_AES_CM_128_HMAC_SHA1_32);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &savp_bare, &k), SIP_SRTP_REFUSE);
+    /* required: nothing without crypto */
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_REQUIRED, &plain, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_REQUIRED, &best_effort, &k), SIP_SRTP_ON);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_REQUIRED, &savp_bare, &k), SIP_SRTP_REFUSE);
+
+    /* answers to our offer (tag 3, _80) */
+    sdes_crypto ours = best_effort.crypto[0];
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OPTIONAL, &ours, &best_effort, &k), SIP_SRTP_ON);
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OPTIONAL, &ours, &plain, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_REQUIRED, &ours, &plain, &k), SIP_SRTP_REFUSE);
+    /* another tag or suite than we offered is no answer to it */
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_REQUIRED, &ours, &savp, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OFF, NULL, &savp, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OFF, NULL, &best_effort, &k), SIP_SRTP_PLAIN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_build_reads_back),
         cmocka_unit_test(test_rtcp_mux),
         cmocka_unit_test(test_srtp_offer_and_build),
+        cmocka_unit_test(test_srtp_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
