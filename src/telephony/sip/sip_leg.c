@@ -344,7 +344,7 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     if (use == SIP_SRTP_REFUSE) {
         sip_log(leg->d, SIP_LOG_WARN, "%s: SDP refused by srtp %s: %s%s", leg->call_id ? leg->call_id : "-",
                 scn_srtp_names[leg->srtp - SCN_SRTP_OFF],
-                m.savp ? "RTP/SAVP" : "RTP/AVP", m.ncrypto ? " with crypto we cannot use" : " without crypto");
+                m.savp ? "RTP/SAVP" : "RTP/AVP", m.ncrypto ? " with crypto" : " without usable crypto");
         return -1;
     }
     leg->srtp_on = use == SIP_SRTP_ON;
