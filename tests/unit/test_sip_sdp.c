@@ -265,6 +265,23 @@ static void test_srtp_offer_and_build(void **state)
     assert_memory_equal(&m.crypto[0], &ours, sizeof ours);
 }
 
+/* Found by fuzz_sdp: telephone-event mapped onto PCMU's static type 0
+ * (every audio packet would be an event) is ignored; G.711 named twice is
+ * one choice. */
+static void test_te_on_audio_type_and_repeats(void **state)
+{
+    (void)state;
+    sip_media_desc m;
+    char err[128];
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0 8 0 101\r\n"
+                                "a=rtpmap:0 telephone-event/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+                                "a=rtpmap:8 PCMA/8000\r\n",
+                           &m, err, sizeof err), 0);
+    assert_int_equal(m.te_pt, -1);
+    assert_int_equal(m.npt, 2);   /* PCMA once; PCMU (static 0) once */
+    assert_int_not_equal(m.pts[0], m.pts[1]);
+}
+
 /* settings.media.srtp's offer/answer rules. */
 static void test_srtp_policy(void **state)
 {
@@ -323,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_rtcp_mux),
         cmocka_unit_test(test_srtp_offer_and_build),
         cmocka_unit_test(test_srtp_policy),
+        cmocka_unit_test(test_te_on_audio_type_and_repeats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,6 +103,9 @@ static void leg_free(sip_leg *leg)
     if (leg->rtp && rtp_dropped(leg->rtp))
         sip_log(d, SIP_LOG_INFO, "%s %s: %lu RTP packets dropped (not from the peer)",
                 leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_dropped(leg->rtp));
+    if (leg->rtp && rtp_srtp_failed(leg->rtp))
+        sip_log(d, SIP_LOG_INFO, "%s %s: %lu SRTP packets dropped (failed authentication or replayed)",
+                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_srtp_failed(leg->rtp));
     rtp_close(leg->rtp);
     while (leg->forks) {
         sip_fork *f = leg->forks;

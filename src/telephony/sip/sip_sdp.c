@@ -167,11 +167,19 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
         for (sdp_rtpmap_t *rm = m->m_rtpmaps; rm; rm = rm->rm_next) {
             if (rm->rm_rate != 8000 || !rm->rm_encoding)
                 continue;
-            if ((su_casematch(rm->rm_encoding, "PCMU") || su_casematch(rm->rm_encoding, "PCMA")) &&
-                out->npt < (int)(sizeof out->pts / sizeof out->pts[0]))
-                out->pts[out->npt++] = su_casematch(rm->rm_encoding, "PCMU") ? 0 : 8;
-            else if (su_casematch(rm->rm_encoding, "telephone-event") && out->te_pt < 0)
+            if (su_casematch(rm->rm_encoding, "PCMU") || su_casematch(rm->rm_encoding, "PCMA")) {
+                int pt = su_casematch(rm->rm_encoding, "PCMU") ? 0 : 8;
+                bool seen = false;   /* each once: a list repeating them is the same offer */
+                for (int i = 0; i < out->npt; i++)
+                    seen = seen || out->pts[i] == pt;
+                if (!seen && out->npt < (int)(sizeof out->pts / sizeof out->pts[0]))
+                    out->pts[out->npt++] = pt;
+            } else if (su_casematch(rm->rm_encoding, "telephone-event") && out->te_pt < 0 &&
+                       rm->rm_pt != 0 && rm->rm_pt != 8) {
+                /* not on G.711's static types: every audio packet would be
+                 * taken for an event */
                 out->te_pt = rm->rm_pt;
+            }
         }
         if (out->npt == 0)
             continue;
