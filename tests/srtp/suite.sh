@@ -12,6 +12,7 @@
 #                   its srtp module authenticates every packet)
 #   required_plain  a plain offer (sipp) to a gateway with srtp: required: 488
 #   off_savp        baresip's RTP/SAVP offer from user 302 (srtp: off): 488
+#   clean_exit      no sanitizer report (leak) when the server stops
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -156,10 +157,19 @@ case_off_savp() {
         grep -q 'SDP refused by srtp off: RTP/SAVP with crypto' "$W/serve.log"
 }
 
+# The server stops cleanly: under ASan (tests/run.sh), no leak of libsrtp2
+# contexts or sanitizer report.
+case_clean_exit() {
+    EVIDENCE="$W/serve.log"
+    kill "$SERVE" 2>/dev/null
+    wait "$SERVE" 2>/dev/null
+    BG=$(echo "$BG" | sed "s/\b$SERVE\b//")
+    expect "sanitizer report in the server log" \
+        sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve.log'"
+}
+
 run phone_to_trunk
 run required_plain
 run off_savp
-
-kill "$SERVE" 2>/dev/null
-wait "$SERVE" 2>/dev/null
+run clean_exit
 [ "$FAILS" -eq 0 ]
