@@ -331,6 +331,12 @@ static json_t *settings_schema(void)
                         json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$",
                                   "description",
                                   "IPv4 address RTP binds and SDP announces (default: the SIP listen address)"));
+    json_object_set_new(json_object_get(media, "properties"), "srtp",
+                        json_pack("{s:[s,s,s],s:s,s:s}", "enum", "off", "optional", "required", "default", "off",
+                                  "description",
+                                  "SRTP (SDES, RFC 4568) on legs: off: plain RTP, an RTP/SAVP-only offer gets 488; "
+                                  "optional: crypto when the peer offers it, offered beside plain RTP; required: an "
+                                  "offer without crypto gets 488. A user's or gateway's srtp overrides it"));
     json_object_set_new(json_object_get(media, "properties"), "rtp_timeout",
                         described(duration_schema(0, 86400),
                                   "hang up a call whose RTP stops for this long (not on hold; default 60s; 0: off)"));
@@ -530,10 +536,16 @@ static json_t *build_schema(void)
     json_object_set_new(json_object_get(gw, "properties"), "symmetric_rtp",
                         json_pack("{s:s,s:b,s:s}", "type", "boolean", "default", 0, "description",
                                   "behind NAT: RTP goes where its first packets come from"));
+    json_object_set_new(json_object_get(gw, "properties"), "srtp",
+                        json_pack("{s:[s,s,s],s:s}", "enum", "off", "optional", "required", "description",
+                                  "SRTP toward this gateway, instead of settings.media.srtp"));
     json_object_set_new(json_object_get(gw, "properties"), "transport",
                         json_pack("{s:[s,s,s],s:s}", "enum", "udp", "tcp", "tls", "description",
                                   "how it is reached (added to uri as ;transport=); tls: its certificate is "
                                   "verified against settings.sip.tls.ca. A sips: uri means tls too"));
+    json_object_set_new(json_object_get(user, "properties"), "srtp",
+                        json_pack("{s:[s,s,s],s:s}", "enum", "off", "optional", "required", "description",
+                                  "SRTP with this user's phones, instead of settings.media.srtp"));
     json_object_set_new(json_object_get(user, "properties"), "symmetric_rtp",
                         json_pack("{s:s,s:b,s:s}", "type", "boolean", "default", 0, "description",
                                   "behind NAT: RTP goes where its first packets come from"));

@@ -22,6 +22,7 @@ void scn_settings_defaults(scn_program *p)
     s->rtp_port_max = 20000;
     s->media_address = NULL;
     s->rtp_timeout = 60;
+    s->srtp = SCN_SRTP_OFF;
     s->tts_language = "en-us";
     s->tts_voice = "";
     s->tts_cache_mb = 32;
@@ -248,10 +249,21 @@ static void compile_sip(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "tls") compile_tls(x, v);
 }
 
+const char *const scn_srtp_names[] = {"off", "optional", "required", NULL};
+
+/* `srtp: off|optional|required` into *OUT. */
+static void compile_srtp(scn_cx *x, const scn_node *v, scn_srtp *out)
+{
+    int e;
+    SCN_WITH_KEY(x, "srtp")
+        if (scn_expect_enum(x, v, scn_srtp_names, &e))
+            *out = (scn_srtp)(SCN_SRTP_OFF + e);
+}
+
 static void compile_media(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"sounds", "recordings", "rtp_ports", "address", "rtp_timeout",
-                                       "tts_language", "tts_voice", "tts_cache", "hold_music", "mode", NULL};
+                                       "tts_language", "tts_voice", "tts_cache", "hold_music", "mode", "srtp", NULL};
     static const char *const modes[] = {"anchor", "bypass", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.media"))
@@ -282,6 +294,8 @@ static void compile_media(scn_cx *x, const scn_node *n)
                 s->rtp_port_max = hi;
             }
         }
+    if ((v = scn_map_get(n, "srtp")))
+        compile_srtp(x, v, &s->srtp);
     if ((v = scn_map_get(n, "address")))
         SCN_WITH_KEY(x, "address") {
             /* What RTP binds and SDP announces: one unicast IPv4 address of
@@ -671,7 +685,7 @@ static const scn_voicemail *compile_voicemail(scn_cx *x, const scn_node *v)
 
 void scn_compile_users(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"name", "password", "email", "mobile", "symmetric_rtp", "voicemail", NULL};
+    static const char *const keys[] = {"name", "password", "email", "mobile", "symmetric_rtp", "srtp", "voicemail", NULL};
     scn_program *p = x->pub.prog;
     if (!n || scn_is_null(n))
         return;
@@ -710,6 +724,8 @@ void scn_compile_users(scn_cx *x, const scn_node *n)
                             }
                         if ((f = scn_map_get(v, "symmetric_rtp")))
                             SCN_WITH_KEY(x, "symmetric_rtp") scn_expect_bool(x, f, &u->symmetric_rtp);
+                        if ((f = scn_map_get(v, "srtp")))
+                            compile_srtp(x, f, &u->srtp);
                         if ((f = scn_map_get(v, "voicemail")))
                             SCN_WITH_KEY(x, "voicemail") u->voicemail = compile_voicemail(x, f);
                         if (!u->name)
@@ -806,7 +822,7 @@ void scn_compile_groups(scn_cx *x, const scn_node *n)
 void scn_compile_gateways(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"uri", "auth", "register", "accept_any_source", "number_pattern",
-                                       "match", "trust_identity", "symmetric_rtp", "transport", NULL};
+                                       "match", "trust_identity", "symmetric_rtp", "srtp", "transport", NULL};
     static const char *const auth_keys[] = {"username", "password", NULL};
     scn_program *p = x->pub.prog;
     if (!n || scn_is_null(n))
@@ -873,6 +889,8 @@ void scn_compile_gateways(scn_cx *x, const scn_node *n)
                             SCN_WITH_KEY(x, "trust_identity") scn_expect_bool(x, f, &g->trust_identity);
                         if ((f = scn_map_get(v, "symmetric_rtp")))
                             SCN_WITH_KEY(x, "symmetric_rtp") scn_expect_bool(x, f, &g->symmetric_rtp);
+                        if ((f = scn_map_get(v, "srtp")))
+                            compile_srtp(x, f, &g->srtp);
                         if ((f = scn_map_get(v, "match")))
                             SCN_WITH_KEY(x, "match") {
                                 /* address: its IP and port (as in uri); ip: any port of its IP */

@@ -90,10 +90,17 @@ typedef struct scn_voicemail {
     bool unsolicited;          /* MWI NOTIFY to its registered phones that did not subscribe too */
 } scn_voicemail;
 
+/* SRTP (SDES) on a leg: settings.media.srtp, overridden per user/gateway
+ * (docs/decisions/srtp.md). INHERIT: a user/gateway without `srtp:`. */
+typedef enum { SCN_SRTP_INHERIT = 0, SCN_SRTP_OFF, SCN_SRTP_OPTIONAL, SCN_SRTP_REQUIRED } scn_srtp;
+/* "off", "optional", "required", in scn_srtp order from SCN_SRTP_OFF; NULL-terminated. */
+extern const char *const scn_srtp_names[];
+
 typedef struct scn_user {
     const char *number;        /* the extension, e.g. "101" */
     const char *name, *password, *email, *mobile;
     bool symmetric_rtp;        /* behind NAT: its RTP source is learned early in the call */
+    scn_srtp srtp;             /* INHERIT: settings.media.srtp */
     const scn_voicemail *voicemail;   /* NULL: no voicemail box */
 } scn_user;
 
@@ -145,6 +152,7 @@ typedef struct scn_gateway {
     bool match_ip;             /* `match: ip`: its calls come from any port of its address */
     bool trust_identity;       /* its P-Asserted-Identity/Remote-Party-ID name the caller */
     bool symmetric_rtp;        /* behind NAT: its RTP source is learned early in the call */
+    scn_srtp srtp;             /* INHERIT: settings.media.srtp */
     /* What a number sent through it may look like (the whole number must
      * match), so a rendered value such as "1@evil.example" never reaches
      * the Request-URI. number_re: its pcre2_code, compiled at load. */
@@ -233,6 +241,7 @@ typedef struct scn_settings {
     const char *recordings;    /* recordings and e-mail attachments stay below it */
     int rtp_port_min, rtp_port_max;
     const char *media_address; /* IPv4 that RTP binds and SDP announces; NULL: the SIP address */
+    scn_srtp srtp;             /* legs without a user/gateway override (default OFF) */
     double rtp_timeout;        /* seconds without RTP on an answered leg not on hold; 0: off */
     const char *tts_language, *tts_voice;   /* speech defaults (espeak-ng names) */
     const char *hold_music;    /* played to the party put on hold (below sounds, as written); NULL: none */

@@ -16,7 +16,7 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 make -s B=$OUT CC=clang OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $SAN" \
     EXTRA_CFLAGS="-Wno-error" $OUT/libcallroute.a || { echo "fuzz: library build failed" >&2; exit 1; }
 
-PKGS="yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp"
+PKGS="yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libsrtp2"
 CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Isrc $(pkg-config --cflags $PKGS 2>/dev/null)"
 LIBS="$(pkg-config --libs $PKGS 2>/dev/null) -lpthread -lm"
 

@@ -4,7 +4,9 @@
  * that does not take them, in-band DTMF (spandsp), our own G.711 stream;
  * strict source (127.0.0.2 is another host) and symmetric RTP learned only
  * early; random ports (even ones, odd for a muxing peer), a full range,
- * RTCP discarded, the socket pool's reuse and closing. */
+ * RTCP discarded, the socket pool's reuse and closing; an SRTP leg bridged
+ * to a plain one (decrypted, relayed, encrypted; RFC 4733 inside SRTP; a
+ * forged packet dropped), the far SRTP phone played by libsrtp2 itself. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include <cmocka.h>
 #include <spandsp.h>
+#include <srtp2/srtp.h>
 
 #include "telephony/sip/sip_int.h"
 
@@ -672,6 +675,123 @@ static void test_totals_loss_and_jitter(void **state)
     assert_int_equal(t.jitter->count, jitter0 + 2);
 }
 
+/* The far phone's own libsrtp2 context for KEY (its sender or receiver). */
+static srtp_t phone_srtp(const sdes_crypto *key, srtp_ssrc_type_t type)
+{
+    srtp_policy_t p;
+    memset(&p, 0, sizeof p);
+    if (key->suite == SDES_AES_CM_128_HMAC_SHA1_32)
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+    else
+        srtp_crypto_policy_set_rtp_default(&p.rtp);
+    srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+    p.ssrc.type = type;
+    p.key = (unsigned char *)key->key;
+    p.window_size = 128;
+    srtp_t ctx = NULL;
+    assert_int_equal(srtp_create(&ctx, &p), srtp_err_status_ok);
+    return ctx;
+}
+
+static void srtp_bridge(fixture *f, sdes_suite suite, size_t tag_len)
+{
+    owner oa = {0}, ob = {0};
+    rtp_sess *a = rtp_open(f->c, &ops, &oa), *b = rtp_open(f->c, &ops, &ob);
+    sdes_crypto ours, theirs;   /* a's key toward phone A, phone A's key */
+    assert_int_equal(sdes_new_key(&ours, 1, suite), 0);
+    assert_int_equal(sdes_new_key(&theirs, 1, suite), 0);
+    rtp_set_remote(a, &f->addr_a, 0, 101);
+    rtp_set_remote(b, &f->addr_b, 8, 101);   /* the trunk speaks PCMA: transcoded between */
+    assert_int_equal(rtp_set_srtp(a, &ours, &theirs), 0);
+    assert_true(rtp_srtp(a));
+    assert_false(rtp_srtp(b));
+    rtp_set_relay(a, b);
+    rtp_set_relay(b, a);
+    srtp_t phone_tx = phone_srtp(&theirs, ssrc_any_outbound), phone_rx = phone_srtp(&ours, ssrc_any_inbound);
+
+    /* phone A -> a (SRTP) -> b -> trunk: plain, transcoded */
+    uint8_t pl[160], pkt[200 + SRTP_MAX_TRAILER_LEN], clear[200], got[300];
+    for (int i = 0; i < 160; i++)
+        pl[i] = linear_to_ulaw(i * 100 - 8000);
+    size_t n = rtp_pkt(pkt, 0, 7, 1000, pl, 160);
+    memcpy(clear, pkt, n);
+    int len = (int)n;
+    assert_int_equal(srtp_protect(phone_tx, pkt, &len), srtp_err_status_ok);
+    assert_int_equal((size_t)len, n + tag_len);
+    assert_memory_not_equal(pkt + 12, clear + 12, 160);   /* it is encrypted on the wire */
+    send_to(f->phone_a, a, pkt, (size_t)len);
+    spin(f, 0.05);
+    assert_int_equal(recv(f->phone_b, got, sizeof got, 0), (ssize_t)n);
+    assert_int_equal(got[1] & 0x7f, 8);
+    for (int i = 0; i < 160; i++)
+        assert_int_equal(got[12 + i], ulaw_to_alaw(pl[i]));
+
+    /* the trunk's reply -> b -> a: encrypted for phone A, which decrypts it */
+    send_to(f->phone_b, b, got, n);
+    spin(f, 0.05);
+    ssize_t r = recv(f->phone_a, pkt, sizeof pkt, 0);
+    assert_int_equal(r, (ssize_t)(n + tag_len));
+    len = (int)r;
+    assert_int_equal(srtp_unprotect(phone_rx, pkt, &len), srtp_err_status_ok);
+    assert_int_equal(len, (int)n);
+    assert_int_equal(pkt[1] & 0x7f, 0);
+    for (int i = 0; i < 160; i++)
+        assert_int_equal(pkt[12 + i], alaw_to_ulaw(ulaw_to_alaw(pl[i])));
+
+    /* our own stream on a (a prompt) is encrypted too */
+    int16_t pcm[160] = {0};
+    rtp_send_pcm(a, pcm, 160);
+    r = recv(f->phone_a, pkt, sizeof pkt, 0);
+    assert_int_equal(r, (ssize_t)(172 + tag_len));
+    len = (int)r;
+    assert_int_equal(srtp_unprotect(phone_rx, pkt, &len), srtp_err_status_ok);
+    assert_int_equal(len, 172);
+
+    /* RFC 4733 inside SRTP: reported once; a forged (tampered) packet is
+     * dropped before anything reads it */
+    uint8_t ev[4] = {9, 0x8a, 0, 160};
+    n = rtp_pkt(pkt, 101, 8, 2000, ev, 4);
+    len = (int)n;
+    assert_int_equal(srtp_protect(phone_tx, pkt, &len), srtp_err_status_ok);
+    send_to(f->phone_a, a, pkt, (size_t)len);
+    n = rtp_pkt(pkt, 101, 9, 3000, ev, 4);
+    len = (int)n;
+    assert_int_equal(srtp_protect(phone_tx, pkt, &len), srtp_err_status_ok);
+    pkt[12] ^= 1;   /* digit 9 becomes 8, but the tag no longer matches */
+    send_to(f->phone_a, a, pkt, (size_t)len);
+    spin(f, 0.05);
+    assert_int_equal(oa.ndigits, 1);
+    assert_int_equal(oa.digits[0], '9');
+    assert_int_equal(rtp_srtp_failed(a), 1);
+    assert_int_equal(recv(f->phone_b, got, sizeof got, 0), 16);   /* the event relayed, plain */
+    assert_int_equal(got[12], 9);
+    struct timeval tv = {.tv_usec = 50000};
+    setsockopt(f->phone_b, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_true(recv(f->phone_b, got, sizeof got, 0) < 0);   /* the forged one was not */
+
+    /* plain RTP sent to an SRTP leg is not audio */
+    n = rtp_pkt(pkt, 0, 10, 4000, pl, 160);
+    send_to(f->phone_a, a, pkt, n);
+    spin(f, 0.05);
+    assert_int_equal(rtp_srtp_failed(a), 2);
+    assert_true(recv(f->phone_b, got, sizeof got, 0) < 0);
+
+    srtp_dealloc(phone_tx);
+    srtp_dealloc(phone_rx);
+    rtp_close(a);
+    rtp_close(b);
+}
+
+static void test_srtp_bridged_to_plain_80(void **state)
+{
+    srtp_bridge(*state, SDES_AES_CM_128_HMAC_SHA1_80, 10);
+}
+
+static void test_srtp_bridged_to_plain_32(void **state)
+{
+    srtp_bridge(*state, SDES_AES_CM_128_HMAC_SHA1_32, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -687,6 +807,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rtcp_discarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_reuse_then_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_totals_loss_and_jitter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_srtp_bridged_to_plain_80, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_srtp_bridged_to_plain_32, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,7 +168,7 @@ static void test_build_reads_back(void **state)
     (void)state;
     char buf[512];
     int pts[] = {8, 0};
-    size_t n = sip_sdp_build(buf, sizeof buf, "127.0.0.1", 12000, 42, 3, pts, 2, 101, SDP_SENDONLY, false);
+    size_t n = sip_sdp_build(buf, sizeof buf, "127.0.0.1", 12000, 42, 3, pts, 2, 101, SDP_SENDONLY, false, false, NULL);
     assert_true(n > 0 && n < sizeof buf);
     assert_non_null(strstr(buf, "o=callroute 42 3 IN IP4 127.0.0.1\r\n"));
     assert_non_null(strstr(buf, "m=audio 12000 RTP/AVP 8 0 101\r\n"));
@@ -183,7 +183,7 @@ static void test_build_reads_back(void **state)
     assert_false(m.rtcp_mux);
     assert_null(strstr(buf, "rtcp-mux"));
     /* no telephone-event, answer with one codec */
-    n = sip_sdp_build(buf, sizeof buf, "10.1.1.1", 4002, 1, 1, pts + 1, 1, -1, SDP_RECVONLY, false);
+    n = sip_sdp_build(buf, sizeof buf, "10.1.1.1", 4002, 1, 1, pts + 1, 1, -1, SDP_RECVONLY, false, false, NULL);
     assert_null(strstr(buf, "telephone-event"));
     assert_non_null(strstr(buf, "a=recvonly\r\n"));
 }
@@ -218,12 +218,113 @@ static void test_rtcp_mux(void **state)
 
     char buf[512];
     int pts[] = {0};
-    size_t n = sip_sdp_build(buf, sizeof buf, "127.0.0.1", 12001, 1, 1, pts, 1, 101, SDP_SENDRECV, true);
+    size_t n = sip_sdp_build(buf, sizeof buf, "127.0.0.1", 12001, 1, 1, pts, 1, 101, SDP_SENDRECV, true, false, NULL);
     assert_non_null(strstr(buf, "m=audio 12001 RTP/AVP 0 101\r\n"));
     assert_non_null(strstr(buf, "\r\na=rtcp-mux\r\n"));
     assert_int_equal(sip_sdp_parse(buf, n, &m, err, sizeof err), 0);
     assert_true(m.rtcp_mux);
     assert_int_equal(ntohs(m.addr.sin_port), 12001);
+}
+
+#define KEY "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"   /* bytes 0..29 */
+
+/* RTP/SAVP and a=crypto (RFC 4568): supported lines kept in offer order,
+ * the rest skipped; our own SDP carries one and reads back the same. */
+static void test_srtp_offer_and_build(void **state)
+{
+    (void)state;
+    sip_media_desc m;
+    char err[128];
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/SAVP 0\r\n"
+                                "a=crypto:1 AEAD_AES_256_GCM inline:" KEY "\r\n"
+                                "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" KEY "|2^31\r\n"
+                                "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:short\r\n"
+                                "a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:" KEY "\r\n",
+                           &m, err, sizeof err), 0);
+    assert_true(m.savp);
+    assert_int_equal(m.ncrypto, 2);
+    assert_int_equal(m.crypto[0].tag, 2);
+    assert_int_equal(m.crypto[0].suite, SDES_AES_CM_128_HMAC_SHA1_32);
+    assert_int_equal(m.crypto[1].tag, 4);
+    assert_int_equal(m.crypto[1].key[29], 29);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\n", &m, err, sizeof err), 0);
+    assert_false(m.savp);
+    assert_int_equal(m.ncrypto, 0);
+
+    sdes_crypto ours;
+    assert_int_equal(sdes_new_key(&ours, 7, SDES_AES_CM_128_HMAC_SHA1_80), 0);
+    int pts[] = {0};
+    char buf[1024];
+    size_t n = sip_sdp_build(buf, sizeof buf, "127.0.0.1", 12000, 1, 1, pts, 1, 101, SDP_SENDRECV,
+                             false, true, &ours);
+    assert_non_null(strstr(buf, "m=audio 12000 RTP/SAVP 0 101\r\n"));
+    assert_non_null(strstr(buf, "a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:"));
+    assert_int_equal(sip_sdp_parse(buf, n, &m, err, sizeof err), 0);
+    assert_true(m.savp);
+    assert_int_equal(m.ncrypto, 1);
+    assert_memory_equal(&m.crypto[0], &ours, sizeof ours);
+}
+
+/* Found by fuzz_sdp: telephone-event mapped onto PCMU's static type 0
+ * (every audio packet would be an event) is ignored; G.711 named twice is
+ * one choice. */
+static void test_te_on_audio_type_and_repeats(void **state)
+{
+    (void)state;
+    sip_media_desc m;
+    char err[128];
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0 8 0 101\r\n"
+                                "a=rtpmap:0 telephone-event/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+                                "a=rtpmap:8 PCMA/8000\r\n",
+                           &m, err, sizeof err), 0);
+    assert_int_equal(m.te_pt, -1);
+    assert_int_equal(m.npt, 2);   /* PCMA once; PCMU (static 0) once */
+    assert_int_not_equal(m.pts[0], m.pts[1]);
+}
+
+/* settings.media.srtp's offer/answer rules. */
+static void test_srtp_policy(void **state)
+{
+    (void)state;
+    sip_media_desc plain, best_effort, savp, savp_bare;
+    char err[128];
+    const sdes_crypto *k;
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\n", &plain, err, sizeof err), 0);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/AVP 0\r\n"
+                                "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" KEY "\r\n",
+                           &best_effort, err, sizeof err), 0);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/SAVP 0\r\n"
+                                "a=crypto:5 AES_CM_128_HMAC_SHA1_32 inline:" KEY "\r\n",
+                           &savp, err, sizeof err), 0);
+    assert_int_equal(parse(BASE "m=audio 4000 RTP/SAVP 0\r\n"
+                                "a=crypto:5 AES_CM_128_HMAC_SHA1_32 inline:" KEY "|1:4\r\n",
+                           &savp_bare, err, sizeof err), 0);   /* an MKI: nothing we can use */
+    /* off: plain answers; crypto beside RTP/AVP ignored; SRTP-only refused */
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OFF, &plain, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OFF, &best_effort, &k), SIP_SRTP_PLAIN);
+    assert_null(k);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OFF, &savp, &k), SIP_SRTP_REFUSE);
+    /* optional: crypto when offered */
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &plain, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &best_effort, &k), SIP_SRTP_ON);
+    assert_int_equal(k->tag, 3);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &savp, &k), SIP_SRTP_ON);
+    assert_int_equal(k->suite, SDES_AES_CM_128_HMAC_SHA1_32);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &savp_bare, &k), SIP_SRTP_REFUSE);
+    /* required: nothing without crypto */
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_REQUIRED, &plain, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_REQUIRED, &best_effort, &k), SIP_SRTP_ON);
+    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_REQUIRED, &savp_bare, &k), SIP_SRTP_REFUSE);
+
+    /* answers to our offer (tag 3, _80) */
+    sdes_crypto ours = best_effort.crypto[0];
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OPTIONAL, &ours, &best_effort, &k), SIP_SRTP_ON);
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OPTIONAL, &ours, &plain, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_REQUIRED, &ours, &plain, &k), SIP_SRTP_REFUSE);
+    /* another tag or suite than we offered is no answer to it */
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_REQUIRED, &ours, &savp, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OFF, NULL, &savp, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OFF, NULL, &best_effort, &k), SIP_SRTP_PLAIN);
 }
 
 int main(void)
@@ -237,6 +338,9 @@ int main(void)
         cmocka_unit_test(test_refused_ports_and_groups),
         cmocka_unit_test(test_build_reads_back),
         cmocka_unit_test(test_rtcp_mux),
+        cmocka_unit_test(test_srtp_offer_and_build),
+        cmocka_unit_test(test_srtp_policy),
+        cmocka_unit_test(test_te_on_audio_type_and_repeats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

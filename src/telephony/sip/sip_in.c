@@ -106,6 +106,7 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     /* Its RTP comes from the address its SDP names, unless it is marked as
      * behind NAT (symmetric_rtp): then the first packets may teach us. */
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
+    leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : SCN_SRTP_INHERIT);
 
     /* An offerless INVITE's leg takes its session now too (our offer in
      * the answer needs it): admitted means it has one, not that it may
@@ -248,6 +249,8 @@ void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *si
         return;
     }
     bool changed = false, offer = sip && sip->sip_payload && sip->sip_payload->pl_len;
+    if (offer)
+        sip_leg_expect_offer(leg);
     int rc = offer ? sip_leg_apply_sdp(leg, sip, &changed) : 0;
     if (rc < 0) {
         /* -2: the leg had no RTP session yet and none is left (logged). */

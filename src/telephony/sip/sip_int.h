@@ -26,6 +26,7 @@ struct sip_hctx;
 #include "scenario/program.h"
 #include "telephony/sip/sip.h"
 #include "telephony/sip/sip_peek.h"
+#include "telephony/sip/sip_sdes.h"
 #include "telephony/tel.h"
 #include "util/histogram.h"
 
@@ -63,6 +64,9 @@ typedef struct sip_media_desc {
     int te_pt;                 /* telephone-event payload type, -1: none */
     sip_mode mode;             /* the remote's direction */
     bool rtcp_mux;             /* a=rtcp-mux (RFC 5761): RTCP on the RTP port */
+    bool savp;                 /* m= RTP/SAVP: SRTP only */
+    sdes_crypto crypto[4];     /* a=crypto lines we support (RFC 4568), offer order */
+    int ncrypto;
 } sip_media_desc;
 
 /* 0, or -1 when there is no usable audio stream (ERR says why). */
@@ -71,12 +75,27 @@ int sip_sdp_parse(const char *sdp, size_t len, sip_media_desc *out, char *err, s
 bool sip_sdp_is_hold(const sip_media_desc *m);
 /* RTCP_MUX: a=rtcp-mux, in every offer of ours and in an answer to an
  * offer that has it (RFC 5761 5.1.1; never unasked, RFC 8035). */
+/* SAVP: the m= line says RTP/SAVP; CRYPTO (NULL: none) our a=crypto line. */
 size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned long sess,
-                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux);
+                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux,
+                     bool savp, const sdes_crypto *crypto);
 /* Whether our SDP carries a=rtcp-mux: always in an offer; in an answer,
  * when the offer (REMOTE, NULL: none) had it. */
 bool sip_sdp_rtcp_mux(bool offer, const sip_media_desc *remote);
 const char *sip_mode_name(sip_mode m);
+/* SRTP offer/answer (RFC 4568 with settings.media.srtp): what a leg with
+ * POLICY does with an SDP. PLAIN: RTP; ON: SRTP with *CHOSEN, the remote's
+ * key (its tag and suite are ours too); REFUSE: 488 (an offer), or the
+ * answer fails the dial. */
+typedef enum { SIP_SRTP_PLAIN, SIP_SRTP_ON, SIP_SRTP_REFUSE } sip_srtp_use;
+/* The remote offers M: off takes no SRTP-only (RTP/SAVP) offer; optional
+ * takes crypto when offered; required takes nothing else. */
+sip_srtp_use sip_srtp_offer_use(scn_srtp policy, const sip_media_desc *m, const sdes_crypto **chosen);
+/* The remote answers M to our offer, which carried OFFERED (NULL: none):
+ * a crypto line with our tag and suite is SRTP; without one, required
+ * fails, and an RTP/SAVP answer never comes with plain RTP. */
+sip_srtp_use sip_srtp_answer_use(scn_srtp policy, const sdes_crypto *offered, const sip_media_desc *m,
+                                 const sdes_crypto **chosen);
 
 /* ---- sip_rtp.c: RTP sockets, G.711, RFC 4733, the relay ---- */
 typedef struct rtp_owner_ops {
@@ -144,6 +163,13 @@ void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_
 /* Symmetric RTP for a peer behind NAT: the first packets after an SDP
  * (10, within 3 s of the first) may move the peer to where they come from. */
 void rtp_learn(rtp_sess *s, bool on);
+/* SRTP with these keys: TX encrypts what we send (relayed or our own),
+ * RX decrypts what the peer sends; NULL: plain RTP. The same keys again
+ * keep the streams. -1: libsrtp2 refused them (the session is plain). */
+int rtp_set_srtp(rtp_sess *s, const sdes_crypto *tx, const sdes_crypto *rx);
+bool rtp_srtp(const rtp_sess *s);
+/* Packets dropped because they failed SRTP authentication or replayed. */
+unsigned long rtp_srtp_failed(const rtp_sess *s);
 int rtp_payload_type(const rtp_sess *s);
 /* Relay what S receives to PEER's remote (NULL stops). One direction. */
 void rtp_set_relay(rtp_sess *s, rtp_sess *peer);
@@ -242,6 +268,14 @@ struct tel_leg {
     bool sent_once;
     bool held;                 /* the remote holds us */
     bool symmetric_rtp;        /* the user/gateway is behind NAT: learn its RTP source */
+    /* SRTP (SDES): the policy of its user/gateway or settings.media.srtp;
+     * whether the media is SRTP now, with RTP/SAVP on the m= line; our key
+     * (made on first use) and the remote's. */
+    scn_srtp srtp;
+    bool srtp_on, srtp_savp, srtp_keyed;
+    bool srtp_offered;         /* our last offer carried srtp_local */
+    bool awaiting_answer;      /* our last SDP was an offer: the next one is its answer */
+    sdes_crypto srtp_local, srtp_remote;
     bool rtp_reserved;         /* incoming: an RTP session is kept for its first dial */
     unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
     double rx_at;              /* ... and since when that count has not moved */
@@ -377,7 +411,14 @@ void sip_leg_ended_by_system(sip_leg *leg, int code, const char *cause);
 /* Media: the RTP session (opened on first use) and our SDP for LEG. */
 int sip_leg_media(sip_leg *leg);
 size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer);
-/* Applies a remote SDP (offer or answer) to LEG's media. */
+/* LEG's SRTP policy: OWN (its user's or gateway's; INHERIT: none) or
+ * settings.media.srtp. */
+scn_srtp sip_leg_srtp_policy(const sip_driver *d, scn_srtp own);
+/* The remote's SDP that follows is an offer (a re-INVITE from it), not the
+ * answer to our last offer. */
+void sip_leg_expect_offer(sip_leg *leg);
+/* Applies a remote SDP (offer or answer) to LEG's media: -1 when it is
+ * unusable or refused by the leg's SRTP policy (488). */
 int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed);
 void sip_leg_update_relay(sip_leg *leg);
 /* LEG joined or left a mix: its relay (off while either bridged leg is in

@@ -23,6 +23,7 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
     leg->outgoing = outgoing;
     leg->state = LEG_NEW;
     leg->local_mode = SDP_SENDRECV;
+    leg->srtp = sip_leg_srtp_policy(d, SCN_SRTP_INHERIT);   /* a user/gateway may override it */
     leg->pt = -1;
     leg->sdp_sess = (unsigned long)random();
     leg->sdp_ver = 1;
@@ -128,6 +129,9 @@ static void leg_free(sip_leg *leg)
     if (leg->rtp && rtp_dropped(leg->rtp))
         sip_log(d, SIP_LOG_INFO, "%s %s: %lu RTP packets dropped (not from the peer)",
                 leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_dropped(leg->rtp));
+    if (leg->rtp && rtp_srtp_failed(leg->rtp))
+        sip_log(d, SIP_LOG_INFO, "%s %s: %lu SRTP packets dropped (failed authentication or replayed)",
+                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_srtp_failed(leg->rtp));
     rtp_close(leg->rtp);
     while (leg->forks) {
         sip_fork *f = leg->forks;
@@ -274,11 +278,50 @@ static sip_mode answer_mode(const sip_leg *leg)
     return bits_mode(b);
 }
 
+scn_srtp sip_leg_srtp_policy(const sip_driver *d, scn_srtp own)
+{
+    if (own != SCN_SRTP_INHERIT)
+        return own;
+    scn_srtp s = d->prog ? d->prog->settings.srtp : SCN_SRTP_OFF;
+    return s == SCN_SRTP_INHERIT ? SCN_SRTP_OFF : s;
+}
+
+void sip_leg_expect_offer(sip_leg *leg) { leg->awaiting_answer = false; }
+
+/* Our key, made once per leg (it stays the same in re-INVITEs). */
+static int srtp_key(sip_leg *leg)
+{
+    if (leg->srtp_keyed)
+        return 0;
+    if (sdes_new_key(&leg->srtp_local, 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0)
+        return -1;
+    leg->srtp_keyed = true;
+    return 0;
+}
+
 size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
 {
     sip_driver *d = leg->d;
     int pts[2], npt, te;
     sip_mode mode;
+    /* SRTP: a first offer follows the policy (optional: crypto beside
+     * plain RTP, RFC 4568 best effort as Asterisk and baresip do;
+     * required: RTP/SAVP); later SDP keeps what was agreed. */
+    bool savp = false;
+    const sdes_crypto *crypto = NULL;
+    if (offer && !leg->have_remote) {
+        if ((leg->srtp == SCN_SRTP_OPTIONAL || leg->srtp == SCN_SRTP_REQUIRED) && srtp_key(leg) == 0) {
+            crypto = &leg->srtp_local;
+            savp = leg->srtp == SCN_SRTP_REQUIRED;
+            leg->srtp_savp = savp;
+        }
+    } else if (leg->srtp_on) {
+        crypto = &leg->srtp_local;
+        savp = leg->srtp_savp;
+    }
+    if (offer)
+        leg->srtp_offered = crypto != NULL;
+    leg->awaiting_answer = offer;
     if (offer && !leg->have_remote) {
         /* First offer: the caller's codec first, so the relay rarely transcodes. */
         int pref = leg->from && leg->from->pt >= 0 ? leg->from->pt : 0;
@@ -299,7 +342,7 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     leg->sent_once = true;
     return sip_sdp_build(buf, size, d->media_ip, leg->rtp ? rtp_local_port(leg->rtp) : 0,
                          leg->sdp_sess, leg->sdp_ver, pts, npt, te, mode,
-                         sip_sdp_rtcp_mux(offer, leg->have_remote ? &leg->remote : NULL));
+                         sip_sdp_rtcp_mux(offer, leg->have_remote ? &leg->remote : NULL), savp, crypto);
 }
 
 static void update_inband(sip_leg *leg)
@@ -322,6 +365,27 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
         sip_log(leg->d, SIP_LOG_WARN, "%s: unusable SDP: %s", leg->call_id ? leg->call_id : "-", err);
         return -1;
     }
+    const sdes_crypto *key;
+    sip_srtp_use use = leg->awaiting_answer
+                           ? sip_srtp_answer_use(leg->srtp, leg->srtp_offered ? &leg->srtp_local : NULL, &m, &key)
+                           : sip_srtp_offer_use(leg->srtp, &m, &key);
+    if (use == SIP_SRTP_ON && !leg->awaiting_answer) {
+        /* We answer with our key under the offer's tag and suite. */
+        if (srtp_key(leg) < 0)
+            use = SIP_SRTP_REFUSE;
+        leg->srtp_local.tag = key->tag;
+        leg->srtp_local.suite = key->suite;
+        leg->srtp_savp = m.savp;
+    }
+    if (use == SIP_SRTP_REFUSE) {
+        sip_log(leg->d, SIP_LOG_WARN, "%s: SDP refused by srtp %s: %s%s", leg->call_id ? leg->call_id : "-",
+                scn_srtp_names[leg->srtp - SCN_SRTP_OFF],
+                m.savp ? "RTP/SAVP" : "RTP/AVP", m.ncrypto ? " with crypto" : " without usable crypto");
+        return -1;
+    }
+    leg->srtp_on = use == SIP_SRTP_ON;
+    if (leg->srtp_on)
+        leg->srtp_remote = *key;
     /* Keep the codec once chosen if the remote still offers it. */
     int pt = m.pts[0];
     for (int i = 0; i < m.npt; i++)
@@ -337,6 +401,10 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     if (sip_leg_media(leg) < 0)
         return -2;
     rtp_set_remote(leg->rtp, m.null_addr ? NULL : &m.addr, leg->pt, m.te_pt);
+    if (rtp_set_srtp(leg->rtp, leg->srtp_on ? &leg->srtp_local : NULL, leg->srtp_on ? &leg->srtp_remote : NULL) < 0) {
+        sip_log(leg->d, SIP_LOG_WARN, "%s: SRTP keys refused by libsrtp2", leg->call_id ? leg->call_id : "-");
+        return -1;
+    }
     update_inband(leg);
     return 0;
 }

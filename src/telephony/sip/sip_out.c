@@ -157,6 +157,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
             return fail_later(leg, 484);
         const scn_user *u = req->user_conf ? req->user_conf : scn_program_user(d->prog, req->target);
         leg->symmetric_rtp = u && u->symmetric_rtp;
+        leg->srtp = sip_leg_srtp_policy(d, u ? u->srtp : SCN_SRTP_INHERIT);
         if (d->have_proxy) {
             /* In a cluster the front end is the registrar of record: it
              * knows every phone, whichever node its REGISTER passed, and
@@ -196,12 +197,14 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
             return fail_later(leg, 404);
         leg->gateway = gc->name;
         leg->symmetric_rtp = gc->symmetric_rtp;
+        leg->srtp = sip_leg_srtp_policy(d, gc->srtp);
         leg->gw_user = cr_xstrdup(gc->auth_user);
         leg->gw_pass = cr_xstrdup(gc->auth_password);
         add_fork(leg, uri);
         break;
     }
     case TEL_DIAL_URI:
+        leg->srtp = sip_leg_srtp_policy(d, SCN_SRTP_INHERIT);
         if (!sip_uri_clean(uri, sizeof uri, req->target) || !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 416);
         add_fork(leg, uri);

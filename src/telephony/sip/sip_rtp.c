@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <spandsp.h>
+#include <srtp2/srtp.h>
 
 #include "telephony/sip/rtp_packet.h"
 #include "telephony/sip/rtp_ports.h"
@@ -32,6 +33,13 @@
 #include "util/alloc.h"
 
 #define RTP_MAX 1500
+/* Room after a packet for what srtp_protect appends (the auth tag). */
+#define RTP_BUF (RTP_MAX + SRTP_MAX_TRAILER_LEN)
+
+/* SRTP streams an outbound context keeps: relayed packets keep their
+ * sender's SSRC, and libsrtp2 adds a stream for each new one; a plain-RTP
+ * peer changing SSRC on every packet must not grow a call's memory. */
+#define SRTP_OUT_SSRCS 4
 
 /* Symmetric RTP: the source may be learned from the first LEARN_PACKETS
  * packets after an SDP named a new address, and for at most LEARN_SECONDS
@@ -111,6 +119,14 @@ struct rtp_sess {
     uint32_t ev_ts;
     bool ev_seen;
     unsigned long rx, tx, dropped;
+    /* SRTP (docs/decisions/srtp.md): received packets are decrypted
+     * (srtp_in) before anything reads them, sent ones encrypted (srtp_out)
+     * last; NULL: plain RTP. The keys, to tell a new SDP's from the same. */
+    srtp_t srtp_in, srtp_out;
+    sdes_crypto srtp_tx_key, srtp_rx_key;
+    uint32_t srtp_out_ssrc[SRTP_OUT_SSRCS];   /* network order; the streams srtp_out holds */
+    unsigned srtp_out_n, srtp_out_next;
+    unsigned long srtp_failed;   /* packets that failed authentication (or replays) */
     rtp_rx_stats st;             /* the stream received now (RFC 3550 A.1, A.8) */
     rtp_sess *live_prev, *live_next;   /* c->open */
     rtp_sess *dead_next;
@@ -177,6 +193,9 @@ static size_t fd_budget(size_t ports)
 
 rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
 {
+    static bool srtp_ready;
+    if (!srtp_ready)
+        srtp_ready = srtp_init() == srtp_err_status_ok;   /* once per process */
     rtp_ctx *c = cr_xcalloc(1, sizeof *c);
     c->l = l;
     if (!ip || inet_pton(AF_INET, ip, &c->bind_ip) != 1)
@@ -388,6 +407,7 @@ static void sess_reset(rtp_sess *s, const rtp_owner_ops *ops, void *owner)
     s->want_audio = false;
     s->ev_seen = false;
     s->rx = s->tx = s->dropped = 0;
+    s->srtp_failed = 0;
     rtp_rx_reset(&s->st);
     s->idle = false;
     s->ssrc = (uint32_t)rng_next(c);
@@ -467,11 +487,22 @@ rtp_sess *rtp_open_muxed(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
     return open_session(c, ops, owner, false);
 }
 
+static void srtp_off(rtp_sess *s)
+{
+    if (s->srtp_in)
+        srtp_dealloc(s->srtp_in);
+    if (s->srtp_out)
+        srtp_dealloc(s->srtp_out);
+    s->srtp_in = s->srtp_out = NULL;
+    s->srtp_out_n = s->srtp_out_next = 0;
+}
+
 void rtp_close(rtp_sess *s)
 {
     if (!s)
         return;
     rtp_ctx *c = s->c;
+    srtp_off(s);
     if (s->inband)
         dtmf_rx_free(s->inband);
     s->inband = NULL;
@@ -558,6 +589,71 @@ void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_
     s->te_pt = te_pt;
 }
 
+static srtp_t srtp_make(const sdes_crypto *k, srtp_ssrc_type_t type)
+{
+    srtp_policy_t p;
+    memset(&p, 0, sizeof p);
+    if (k->suite == SDES_AES_CM_128_HMAC_SHA1_32)
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+    else
+        srtp_crypto_policy_set_rtp_default(&p.rtp);   /* AES_CM_128_HMAC_SHA1_80 */
+    srtp_crypto_policy_set_rtcp_default(&p.rtcp);     /* SRTCP keeps the 80-bit tag (RFC 4568 6.2.2) */
+    p.ssrc.type = type;
+    p.key = (unsigned char *)k->key;
+    p.window_size = 128;
+    srtp_t ctx = NULL;
+    return srtp_create(&ctx, &p) == srtp_err_status_ok ? ctx : NULL;
+}
+
+int rtp_set_srtp(rtp_sess *s, const sdes_crypto *tx, const sdes_crypto *rx)
+{
+    if (tx && rx && s->srtp_out && memcmp(tx, &s->srtp_tx_key, sizeof *tx) == 0 &&
+        memcmp(rx, &s->srtp_rx_key, sizeof *rx) == 0)
+        return 0;   /* the same keys (a re-INVITE, a hold): the streams go on */
+    srtp_off(s);
+    if (!tx || !rx)
+        return 0;
+    s->srtp_out = srtp_make(tx, ssrc_any_outbound);
+    s->srtp_in = srtp_make(rx, ssrc_any_inbound);
+    if (!s->srtp_out || !s->srtp_in) {
+        srtp_off(s);
+        return -1;
+    }
+    s->srtp_tx_key = *tx;
+    s->srtp_rx_key = *rx;
+    return 0;
+}
+
+bool rtp_srtp(const rtp_sess *s) { return s->srtp_out != NULL; }
+unsigned long rtp_srtp_failed(const rtp_sess *s) { return s->srtp_failed; }
+
+/* PKT (*N bytes, room for SRTP_MAX_TRAILER_LEN more) encrypted in place
+ * for S's peer when S is SRTP. false: not to be sent. */
+static bool srtp_seal(rtp_sess *s, uint8_t *pkt, size_t *n)
+{
+    if (!s->srtp_out)
+        return true;
+    uint32_t ssrc;
+    memcpy(&ssrc, pkt + 8, 4);
+    bool known = false;
+    for (unsigned i = 0; i < s->srtp_out_n; i++)
+        known = known || s->srtp_out_ssrc[i] == ssrc;
+    if (!known) {
+        if (s->srtp_out_n == SRTP_OUT_SSRCS) {   /* the oldest stream goes */
+            srtp_remove_stream(s->srtp_out, s->srtp_out_ssrc[s->srtp_out_next]);
+            s->srtp_out_ssrc[s->srtp_out_next] = ssrc;
+            s->srtp_out_next = (s->srtp_out_next + 1) % SRTP_OUT_SSRCS;
+        } else {
+            s->srtp_out_ssrc[s->srtp_out_n++] = ssrc;
+        }
+    }
+    int len = (int)*n;
+    if (srtp_protect(s->srtp_out, pkt, &len) != srtp_err_status_ok)
+        return false;
+    *n = (size_t)len;
+    return true;
+}
+
 void rtp_learn(rtp_sess *s, bool on) { s->learn = on; }
 void rtp_set_relay(rtp_sess *s, rtp_sess *peer) { s->relay = peer; }
 void rtp_want_audio(rtp_sess *s, bool on) { s->want_audio = on; }
@@ -600,14 +696,16 @@ static void put_hdr(rtp_sess *s, uint8_t *p, int pt, bool marker)
 
 void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n)
 {
-    uint8_t pkt[RTP_HDR_MIN + 320];
+    uint8_t pkt[RTP_HDR_MIN + 320 + SRTP_MAX_TRAILER_LEN];
     if (n > 320)
         n = 320;
+    size_t len = RTP_HDR_MIN + n;
     if (s->remote.sin_port) {
         put_hdr(s, pkt, s->pt, false);
         for (size_t i = 0; i < n; i++)
             pkt[RTP_HDR_MIN + i] = s->pt == 8 ? linear_to_alaw(pcm[i]) : linear_to_ulaw(pcm[i]);
-        if (sendto(s->fd, pkt, RTP_HDR_MIN + n, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
+        if (srtp_seal(s, pkt, &len) &&
+            sendto(s->fd, pkt, len, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
             s->tx++;
             s->c->tx_total++;
         }
@@ -617,13 +715,15 @@ void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n)
 
 void rtp_send_payload(rtp_sess *s, const uint8_t *payload, size_t n)
 {
-    uint8_t pkt[RTP_HDR_MIN + 320];
+    uint8_t pkt[RTP_HDR_MIN + 320 + SRTP_MAX_TRAILER_LEN];
     if (n > 320)
         n = 320;
+    size_t len = RTP_HDR_MIN + n;
     if (s->remote.sin_port && !s->idle) {
         put_hdr(s, pkt, s->pt, false);
         memcpy(pkt + RTP_HDR_MIN, payload, n);
-        if (sendto(s->fd, pkt, RTP_HDR_MIN + n, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
+        if (srtp_seal(s, pkt, &len) &&
+            sendto(s->fd, pkt, len, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
             s->tx++;
             s->c->tx_total++;
         }
@@ -682,7 +782,8 @@ static void decode(int pt, const uint8_t *pl, size_t n, int16_t *out)
         out[i] = pt == 8 ? alaw_to_linear(pl[i]) : ulaw_to_linear(pl[i]);
 }
 
-/* Forwards the whole packet (its padding too) to the relay's peer. */
+/* Forwards the whole packet (its padding too) to the relay's peer; PKT
+ * has room for an SRTP trailer (RTP_BUF). */
 static void relay(rtp_sess *s, uint8_t *pkt, size_t n, const rtp_hdr *h)
 {
     rtp_sess *p = s->relay;
@@ -699,7 +800,7 @@ static void relay(rtp_sess *s, uint8_t *pkt, size_t n, const rtp_hdr *h)
             pl[i] = h->pt == 0 ? ulaw_to_alaw(pl[i]) : alaw_to_ulaw(pl[i]);
         pkt[1] = (uint8_t)((pkt[1] & 0x80) | p->pt);
     }
-    if (sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0) {
+    if (srtp_seal(p, pkt, &n) && sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0) {
         p->tx++;
         p->c->tx_total++;
     }
@@ -750,6 +851,19 @@ static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr
         s->c->dropped++;
         return;
     }
+    if (s->srtp_in) {
+        /* Decrypted before anything reads the payload: the relay, DTMF,
+         * recording and the mix see plain RTP. The source is checked first
+         * (a stranger's packet costs no HMAC); one that fails
+         * authentication, or replays, is dropped. */
+        int len = (int)n;
+        if (srtp_unprotect(s->srtp_in, pkt, &len) != srtp_err_status_ok ||
+            rtp_hdr_decode(&h, pkt, (size_t)len) != RTP_PKT_OK) {
+            s->srtp_failed++;
+            return;
+        }
+        n = (size_t)len;
+    }
     if (s->learn && s->learn_left) {
         s->learn_left--;
         if (s->learn_until == 0)
@@ -781,11 +895,11 @@ static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr
 
 static void sess_ready(rtp_sess *s)
 {
-    uint8_t buf[RTP_MAX];
+    uint8_t buf[RTP_BUF];
     for (int i = 0; i < 32; i++) {
         struct sockaddr_in src;
         socklen_t sl = sizeof src;
-        ssize_t n = recvfrom(s->fd, buf, sizeof buf, 0, (struct sockaddr *)&src, &sl);
+        ssize_t n = recvfrom(s->fd, buf, RTP_MAX, 0, (struct sockaddr *)&src, &sl);
         if (n < 0)
             return;
         if (sl != sizeof src || src.sin_family != AF_INET)

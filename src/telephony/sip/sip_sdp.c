@@ -161,16 +161,25 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
     int rc = -1;
     set_err(err, errlen, "no RTP/AVP audio stream with PCMU or PCMA");
     for (sdp_media_t *m = s->sdp_media; m; m = m->m_next) {
-        if (m->m_type != sdp_media_audio || m->m_proto != sdp_proto_rtp || m->m_rejected)
+        if (m->m_type != sdp_media_audio || m->m_rejected ||
+            (m->m_proto != sdp_proto_rtp && m->m_proto != sdp_proto_srtp))
             continue;
         for (sdp_rtpmap_t *rm = m->m_rtpmaps; rm; rm = rm->rm_next) {
             if (rm->rm_rate != 8000 || !rm->rm_encoding)
                 continue;
-            if ((su_casematch(rm->rm_encoding, "PCMU") || su_casematch(rm->rm_encoding, "PCMA")) &&
-                out->npt < (int)(sizeof out->pts / sizeof out->pts[0]))
-                out->pts[out->npt++] = su_casematch(rm->rm_encoding, "PCMU") ? 0 : 8;
-            else if (su_casematch(rm->rm_encoding, "telephone-event") && out->te_pt < 0)
+            if (su_casematch(rm->rm_encoding, "PCMU") || su_casematch(rm->rm_encoding, "PCMA")) {
+                int pt = su_casematch(rm->rm_encoding, "PCMU") ? 0 : 8;
+                bool seen = false;   /* each once: a list repeating them is the same offer */
+                for (int i = 0; i < out->npt; i++)
+                    seen = seen || out->pts[i] == pt;
+                if (!seen && out->npt < (int)(sizeof out->pts / sizeof out->pts[0]))
+                    out->pts[out->npt++] = pt;
+            } else if (su_casematch(rm->rm_encoding, "telephone-event") && out->te_pt < 0 &&
+                       rm->rm_pt != 0 && rm->rm_pt != 8) {
+                /* not on G.711's static types: every audio packet would be
+                 * taken for an event */
                 out->te_pt = rm->rm_pt;
+            }
         }
         if (out->npt == 0)
             continue;
@@ -202,6 +211,17 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
         out->addr.sin_port = htons((uint16_t)m->m_port);
         out->mode = from_sdp_mode(m->m_mode);
         out->rtcp_mux = sdp_attribute_find(m->m_attributes, "rtcp-mux") != NULL;
+        out->savp = m->m_proto == sdp_proto_srtp;
+        /* a=crypto lines (RFC 4568): the ones we support, in the offer's
+         * order; malformed or unsupported ones are skipped (a peer may
+         * offer suites we do not know beside ones we do). */
+        for (sdp_attribute_t *a = m->m_attributes; a; a = a->a_next) {
+            if (!a->a_name || !su_casematch(a->a_name, "crypto") || !a->a_value ||
+                out->ncrypto >= (int)(sizeof out->crypto / sizeof out->crypto[0]))
+                continue;
+            if (sdes_parse(a->a_value, strlen(a->a_value), &out->crypto[out->ncrypto]) == SDES_OK)
+                out->ncrypto++;
+        }
         rc = 0;
         break;
     }
@@ -220,7 +240,8 @@ bool sip_sdp_rtcp_mux(bool offer, const sip_media_desc *remote)
 }
 
 size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned long sess,
-                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux)
+                     unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux,
+                     bool savp, const sdes_crypto *crypto)
 {
     char fmts[64] = "", maps[256] = "";
     size_t fl = 0, ml = 0;
@@ -234,18 +255,52 @@ size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned 
         ml += (size_t)snprintf(maps + ml, sizeof maps - ml,
                                "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", te_pt, te_pt);
     }
+    char cline[128] = "";
+    if (crypto && !sdes_format(cline, sizeof cline, crypto))
+        return 0;
     int n = snprintf(buf, size,
                      "v=0\r\n"
                      "o=callroute %lu %u IN IP4 %s\r\n"
                      "s=callroute\r\n"
                      "c=IN IP4 %s\r\n"
                      "t=0 0\r\n"
-                     "m=audio %d RTP/AVP%s\r\n"
+                     "m=audio %d %s%s\r\n"
                      "%s"
                      "a=ptime:20\r\n"
                      "%s"
+                     "%s"
                      "a=%s\r\n",
-                     sess, ver, ip, ip, port, fmts, maps, rtcp_mux ? "a=rtcp-mux\r\n" : "",
-                     mode_names[mode]);
+                     sess, ver, ip, ip, port, savp ? "RTP/SAVP" : "RTP/AVP", fmts, maps,
+                     rtcp_mux ? "a=rtcp-mux\r\n" : "", cline, mode_names[mode]);
     return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
+}
+
+sip_srtp_use sip_srtp_offer_use(scn_srtp policy, const sip_media_desc *m, const sdes_crypto **chosen)
+{
+    *chosen = NULL;
+    if (policy == SCN_SRTP_OPTIONAL || policy == SCN_SRTP_REQUIRED) {
+        if (m->ncrypto > 0) {
+            *chosen = &m->crypto[0];   /* the offerer's preference */
+            return SIP_SRTP_ON;
+        }
+        return policy == SCN_SRTP_REQUIRED || m->savp ? SIP_SRTP_REFUSE : SIP_SRTP_PLAIN;
+    }
+    /* off: crypto offered beside plain RTP (RTP/AVP) is ignored; an
+     * RTP/SAVP offer cannot be answered with plain RTP (RFC 4568 7.1.1). */
+    return m->savp ? SIP_SRTP_REFUSE : SIP_SRTP_PLAIN;
+}
+
+sip_srtp_use sip_srtp_answer_use(scn_srtp policy, const sdes_crypto *offered, const sip_media_desc *m,
+                                 const sdes_crypto **chosen)
+{
+    *chosen = NULL;
+    if (offered)
+        for (int i = 0; i < m->ncrypto; i++)
+            if (m->crypto[i].tag == offered->tag && m->crypto[i].suite == offered->suite) {
+                *chosen = &m->crypto[i];
+                return SIP_SRTP_ON;
+            }
+    if (m->savp || (offered && policy == SCN_SRTP_REQUIRED))
+        return SIP_SRTP_REFUSE;
+    return SIP_SRTP_PLAIN;
 }
