@@ -275,7 +275,7 @@ typedef struct relay {
     bool srtp;          /* phone A's leg SRTP, phone B's plain */
     ng_client ng;
     pid_t pid;
-    int step;           /* call-ids are unique per step */
+    int step;           /* call-ids are unique per step (and per run and peer: rtpengine outlives us) */
 } relay;
 
 static void stop_cb(loop *l, void *arg)
@@ -307,7 +307,7 @@ static int rtpengine_setup(relay *r, const struct sockaddr_in *ga, int calls, in
     ng_sdp(plain, sizeof plain, ga, "RTP/AVP", "");
     for (int i = 0; i < calls; i++) {
         const char *why = "";
-        snprintf(cid, sizeof cid, "media-bench-%d-%d", r->step, i);
+        snprintf(cid, sizeof cid, "media-bench-%s-%d-%d-%d", r->peer, (int)getpid(), r->step, i);
         const char *a_sdp = plain;
         if (r->srtp) {
             if (sdes_new_key(&tx[i], 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0 ||
@@ -319,9 +319,14 @@ static int rtpengine_setup(relay *r, const struct sockaddr_in *ga, int calls, in
             a_sdp = offer;
         }
         int to_b = ng_offer_answer_sdp(&r->ng, "offer", cid, a_sdp, r->srtp ? "RTP/AVP" : NULL, NULL, 0, &why);
-        int to_a = to_b < 0 ? -1 : ng_offer_answer_sdp(&r->ng, "answer", cid, plain, NULL, answer, sizeof answer, &why);
+        int to_a = to_b < 0 ? -1 : ng_offer_answer_sdp(&r->ng, "answer", cid, plain, NULL, answer, sizeof answer,
+                                                       &why);
         if (to_a >= 0 && r->srtp && !sdp_crypto(answer, &rx[i])) {
             why = "no usable a=crypto in the answer toward the SRTP side";
+            for (char *c = answer; *c; c++)   /* shown below: printable only */
+                if ((*c < ' ' || *c > '~') && *c != '\n')
+                    *c = ' ';
+            fprintf(stderr, "media_bench: rtpengine's answer:\n%.600s\n", answer);
             to_a = -1;
         }
         if (to_a < 0) {
@@ -338,7 +343,7 @@ static void rtpengine_teardown(relay *r, int calls)
 {
     char cid[64];
     for (int i = 0; i < calls; i++) {
-        snprintf(cid, sizeof cid, "media-bench-%d-%d", r->step, i);
+        snprintf(cid, sizeof cid, "media-bench-%s-%d-%d-%d", r->peer, (int)getpid(), r->step, i);
         if (!ng_delete(&r->ng, cid))
             fprintf(stderr, "media_bench: rtpengine: delete %s failed\n", cid);
     }
