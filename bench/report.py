@@ -727,8 +727,8 @@ def goals19(R):
         common = sorted(media_passed(R, "callroute-srtp") & media_passed(R, "rtpengine-srtp"))
         at = common[-1] if common else None
         cn, rn = (media_ns(R, "callroute-srtp", at), media_ns(R, "rtpengine-srtp", at)) if at else (Fig([]), Fig([]))
-        ratio = (f"{rn.med / cn.med:.2f}× (rtpengine's SRTP CPU per packet / callroute's, "
-                 f"at {fmtnum(at)} calls)" if cn and rn else "—")
+        ratio = (f"CPU per packet {cn.med / rn.med:.2f}× rtpengine's (at {fmtnum(at)} calls)"
+                 if cn and rn else "—")
         notes = [n for n in ("callroute: " + srtp_vs_plain(R, "callroute")
                              if srtp_vs_plain(R, "callroute") else "",
                              "rtpengine: " + rnote if rnote else "") if n]
