@@ -18,6 +18,18 @@
  * sendmmsg, spread over the 20 ms, and counts what comes back relayed.
  * No SIP: this measures the media path alone.
  *
+ * --srtp (issue 19): the same bridged calls with phone A's leg SRTP (SDES,
+ * AES_CM_128_HMAC_SHA1_80) and phone B's plain RTP, so the relay decrypts
+ * A's packets toward B and encrypts B's toward A. callroute: the A session
+ * of each pair gets keys (rtp_set_srtp, as an SDES offer/answer would give
+ * it); rtpengine: the offer is RTP/SAVP with A's a=crypto and
+ * "transport-protocol": "RTP/AVP" toward B, and A's receiving key is the
+ * a=crypto of rtpengine's answer. The generator does phone A's crypto with
+ * libsrtp2 (one context each way per call): it encrypts what A sends and
+ * counts what A receives only when it authenticates and decrypts, and what
+ * B receives only when it arrives in the clear. Peers "callroute-srtp" and
+ * "rtpengine-srtp".
+ *
  * JSON lines: {"bench":"media","peer":P,"phase":"step","calls":N,
  * "loss_pct":...,"relay_cpu_pct":...,"relay_ns_per_packet":...,
  * "gen_cpu_pct":...,"load_offered":bool}, then
@@ -25,7 +37,7 @@
  * with loss < 0.1% at the full offered load (a step the generator could
  * not feed ends the ladder: "limited_by_generator").
  *   build/bench/bench/media_bench [--quick]
- *   build/bench/bench/media_bench [--quick] --rtpengine 127.0.0.1:PORT --relay-pid PID */
+ *   build/bench/bench/media_bench [--quick] [--srtp] --rtpengine 127.0.0.1:PORT --relay-pid PID */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
@@ -40,8 +52,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <srtp2/srtp.h>
+
 #include "rtpengine_ng.h"
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_sdes.h"
 
 #define PORT_MIN 20000
 #define PORT_MAX 44000
@@ -85,15 +100,54 @@ static const rtp_owner_ops ops = {.dtmf = nop_dtmf, .audio = nop_audio};
 
 typedef struct gen_result {
     long sent, received;
+    long srtp_failed;   /* came back but did not authenticate, or encrypted where it should not be */
     double cpu;
 } gen_result;
 
+/* Phone A's crypto for every call (--srtp): TX[i] encrypts what phone A of
+ * call i sends, RX[i] decrypts what it receives. NULL: plain calls. */
+typedef struct phone_keys {
+    srtp_t *tx, *rx;
+} phone_keys;
+
+/* What came back (N bytes): counted as relayed when it is what the phone
+ * expects. The SSRC is the sending leg (see generate): an even leg is
+ * phone A, so its packet arrived at phone B and must be in the clear; an
+ * odd leg's arrived at phone A, encrypted, and must decrypt. */
+static bool srtp_check(const phone_keys *k, uint8_t *pkt, unsigned n, int legs)
+{
+    int leg;
+    if (n < 12)
+        return false;
+    memcpy(&leg, pkt + 8, 4);
+    if (leg < 0 || leg >= legs)
+        return false;
+    if (leg % 2 == 0)
+        return n == 172;
+    int len = (int)n;
+    return srtp_unprotect(k->rx[leg / 2], pkt, &len) == srtp_err_status_ok && len == 172;
+}
+
+static void count_back(gen_result *r, const phone_keys *k, struct mmsghdr *m, int got, int legs)
+{
+    if (!k->tx) {
+        r->received += got;
+        return;
+    }
+    for (int i = 0; i < got; i++) {
+        if (srtp_check(k, m[i].msg_hdr.msg_iov->iov_base, m[i].msg_len, legs))
+            r->received++;
+        else
+            r->srtp_failed++;
+    }
+}
+
 /* The phones: every 5 ms a quarter of the legs send their packet. */
-static gen_result generate(int fd, const int *ports, int legs, double seconds)
+static gen_result generate(int fd, const int *ports, int legs, double seconds, const phone_keys *keys)
 {
     gen_result r = {0};
     double c0 = cpu_self();
-    static uint8_t pkt[BATCH][172];
+    static uint8_t pkt[BATCH][172 + SRTP_MAX_TRAILER_LEN];
     static struct sockaddr_in to[BATCH];
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
@@ -119,17 +173,24 @@ static gen_result generate(int fd, const int *ports, int legs, double seconds)
             memset(p + 4, 0, 4);
             memcpy(p + 8, &leg, 4);
             memset(p + 12, 0xff, 160);
+            int len = 172;
+            if (keys->tx && leg % 2 == 0 && srtp_protect(keys->tx[leg / 2], p, &len) != srtp_err_status_ok)
+                continue;   /* never: a fresh stream with room for the tag */
             to[n] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)ports[leg]),
                                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-            iov[n] = (struct iovec){p, 172};
+            iov[n] = (struct iovec){p, (size_t)len};
             memset(&msgs[n], 0, sizeof msgs[n]);
             msgs[n].msg_hdr = (struct msghdr){.msg_name = &to[n], .msg_namelen = sizeof to[n],
                                               .msg_iov = &iov[n], .msg_iovlen = 1};
-            if (++n == BATCH || leg + 4 >= legs) {
+            if (++n == BATCH) {
                 int s = sendmmsg(fd, msgs, (unsigned)n, 0);
                 r.sent += s > 0 ? s : 0;
                 n = 0;
             }
+        }
+        if (n > 0) {
+            int s = sendmmsg(fd, msgs, (unsigned)n, 0);
+            r.sent += s > 0 ? s : 0;
         }
         if (++phase == 4) {
             phase = 0;
@@ -141,7 +202,7 @@ static gen_result generate(int fd, const int *ports, int legs, double seconds)
             double wait = next - now_mono();
             int got = recvmmsg(fd, rmsgs, BATCH, MSG_DONTWAIT, NULL);
             if (got > 0) {
-                r.received += got;
+                count_back(&r, keys, rmsgs, got, legs);
                 continue;
             }
             if (wait <= 0)
@@ -155,7 +216,7 @@ static gen_result generate(int fd, const int *ports, int legs, double seconds)
     while (now_mono() < end) {
         int got = recvmmsg(fd, rmsgs, BATCH, MSG_DONTWAIT, NULL);
         if (got > 0)
-            r.received += got;
+            count_back(&r, keys, rmsgs, got, legs);
         else {
             struct timespec ts = {0, 1000000};
             nanosleep(&ts, NULL);
@@ -192,13 +253,29 @@ static double cpu_of_pid(pid_t pid)
     return sum;
 }
 
+/* One of phone A's libsrtp2 contexts for KEY: its sender (outbound) or its
+ * receiver (inbound), as the far phone of test_sip_rtp.c's SRTP tests. */
+static srtp_t phone_srtp(const sdes_crypto *key, srtp_ssrc_type_t type)
+{
+    srtp_policy_t p;
+    memset(&p, 0, sizeof p);
+    srtp_crypto_policy_set_rtp_default(&p.rtp);   /* AES_CM_128_HMAC_SHA1_80 */
+    srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+    p.ssrc.type = type;
+    p.key = (unsigned char *)key->key;
+    p.window_size = 128;
+    srtp_t ctx = NULL;
+    return srtp_create(&ctx, &p) == srtp_err_status_ok ? ctx : NULL;
+}
+
 /* The relay under test: callroute's (in this process) or a running rtpengine. */
 typedef struct relay {
     const char *peer;
     bool rtpengine;
+    bool srtp;          /* phone A's leg SRTP, phone B's plain */
     ng_client ng;
     pid_t pid;
-    int step;           /* call-ids are unique per step */
+    int step;           /* call-ids are unique per step (and per run and peer: rtpengine outlives us) */
 } relay;
 
 static void stop_cb(loop *l, void *arg)
@@ -207,19 +284,51 @@ static void stop_cb(loop *l, void *arg)
     loop_stop(l);
 }
 
+/* The first a=crypto line of SDP (NUL-terminated) into *OUT. */
+static bool sdp_crypto(const char *sdp, sdes_crypto *out)
+{
+    const char *a = strstr(sdp, "a=crypto:");
+    if (!a)
+        return false;
+    a += strlen("a=crypto:");
+    return sdes_parse(a, strcspn(a, "\r\n"), out) == SDES_OK;
+}
+
 /* rtpengine's set-up for CALLS calls: an offer and an answer each, both
  * sides' SDP naming the generator's socket GA. PORTS[2i]: where phone A of
  * call i sends (rtpengine's port in the answer), PORTS[2i+1]: phone B's
- * (rtpengine's port in the offer). Returns the calls set up. */
-static int rtpengine_setup(relay *r, const struct sockaddr_in *ga, int calls, int *ports)
+ * (rtpengine's port in the offer). With --srtp, phone A offers RTP/SAVP
+ * with its key TX[i], rtpengine is told to speak RTP/AVP to B, and RX[i]
+ * is the key of rtpengine's answer toward A. Returns the calls set up. */
+static int rtpengine_setup(relay *r, const struct sockaddr_in *ga, int calls, int *ports, sdes_crypto *tx,
+                           sdes_crypto *rx)
 {
-    char sdp[512], cid[64];
-    ng_sdp(sdp, sizeof sdp, ga);
+    char plain[512], offer[640], answer[NG_MAX], cid[64], crypto[128];
+    ng_sdp(plain, sizeof plain, ga, "RTP/AVP", "");
     for (int i = 0; i < calls; i++) {
         const char *why = "";
-        snprintf(cid, sizeof cid, "media-bench-%d-%d", r->step, i);
-        int to_b = ng_offer_answer(&r->ng, "offer", cid, sdp, &why);
-        int to_a = to_b < 0 ? -1 : ng_offer_answer(&r->ng, "answer", cid, sdp, &why);
+        snprintf(cid, sizeof cid, "media-bench-%s-%d-%d-%d", r->peer, (int)getpid(), r->step, i);
+        const char *a_sdp = plain;
+        if (r->srtp) {
+            if (sdes_new_key(&tx[i], 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0 ||
+                !sdes_format(crypto, sizeof crypto, &tx[i])) {
+                fprintf(stderr, "media_bench: no SRTP key\n");
+                return i;
+            }
+            ng_sdp(offer, sizeof offer, ga, "RTP/SAVP", crypto);
+            a_sdp = offer;
+        }
+        int to_b = ng_offer_answer_sdp(&r->ng, "offer", cid, a_sdp, r->srtp ? "RTP/AVP" : NULL, NULL, 0, &why);
+        int to_a = to_b < 0 ? -1 : ng_offer_answer_sdp(&r->ng, "answer", cid, plain, NULL, answer, sizeof answer,
+                                                       &why);
+        if (to_a >= 0 && r->srtp && !sdp_crypto(answer, &rx[i])) {
+            why = "no usable a=crypto in the answer toward the SRTP side";
+            for (char *c = answer; *c; c++)   /* shown below: printable only */
+                if ((*c < ' ' || *c > '~') && *c != '\n')
+                    *c = ' ';
+            fprintf(stderr, "media_bench: rtpengine's answer:\n%.600s\n", answer);
+            to_a = -1;
+        }
         if (to_a < 0) {
             fprintf(stderr, "media_bench: rtpengine: call %d of %d: %s\n", i + 1, calls, why);
             return i;
@@ -234,7 +343,7 @@ static void rtpengine_teardown(relay *r, int calls)
 {
     char cid[64];
     for (int i = 0; i < calls; i++) {
-        snprintf(cid, sizeof cid, "media-bench-%d-%d", r->step, i);
+        snprintf(cid, sizeof cid, "media-bench-%s-%d-%d-%d", r->peer, (int)getpid(), r->step, i);
         if (!ng_delete(&r->ng, cid))
             fprintf(stderr, "media_bench: rtpengine: delete %s failed\n", cid);
     }
@@ -249,6 +358,10 @@ static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
     int legs = calls * 2, set_up = 0;
     rtp_sess **s = calloc((size_t)legs, sizeof *s);
     int *ports = calloc((size_t)legs, sizeof *ports);
+    /* phone A's keys per call (--srtp): what it sends with, receives with */
+    sdes_crypto *ktx = calloc((size_t)calls, sizeof *ktx), *krx = calloc((size_t)calls, sizeof *krx);
+    phone_keys keys = {0};
+    int keyed = 0;
     int g = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in ga = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int big = 4 << 20;
@@ -260,7 +373,7 @@ static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
     *ok = true;
     rl->step++;
     if (rl->rtpengine) {
-        set_up = rtpengine_setup(rl, &ga, calls, ports);
+        set_up = rtpengine_setup(rl, &ga, calls, ports, ktx, krx);
         *ok = set_up == calls;
     } else {
         l = sip_loop_new();
@@ -278,6 +391,26 @@ static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
         for (int i = 0; i + 1 < legs; i += 2) {
             rtp_set_relay(s[i], s[i + 1]);
             rtp_set_relay(s[i + 1], s[i]);
+            /* A's session: our key toward phone A (krx: what A decrypts
+             * with), phone A's key (ktx), as an SDES offer/answer gives them */
+            if (rl->srtp && (sdes_new_key(&krx[i / 2], 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0 ||
+                             sdes_new_key(&ktx[i / 2], 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0 ||
+                             rtp_set_srtp(s[i], &krx[i / 2], &ktx[i / 2]) < 0))
+                *ok = false;
+        }
+    }
+    /* The generator's side of the crypto, made before it starts its clock. */
+    if (*ok && rl->srtp) {
+        keys.tx = calloc((size_t)calls, sizeof *keys.tx);
+        keys.rx = calloc((size_t)calls, sizeof *keys.rx);
+        for (; keyed < calls; keyed++) {
+            keys.tx[keyed] = phone_srtp(&ktx[keyed], ssrc_any_outbound);
+            keys.rx[keyed] = phone_srtp(&krx[keyed], ssrc_any_inbound);
+            if (!keys.tx[keyed] || !keys.rx[keyed]) {
+                *ok = false;
+                keyed++;
+                break;
+            }
         }
     }
     int pfd[2] = {-1, -1};
@@ -289,7 +422,7 @@ static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
     pid_t pid = fork();
     if (pid == 0) {
         pin(1);
-        gen_result r = generate(g, ports, legs, seconds);
+        gen_result r = generate(g, ports, legs, seconds, &keys);
         if (write(pfd[1], &r, sizeof r) != sizeof r)
             _exit(1);
         _exit(0);
@@ -325,10 +458,11 @@ static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
     snprintf(lossbuf, sizeof lossbuf, *full ? "%.4f" : "null", loss);
     printf("{\"bench\":\"media\",\"peer\":\"%s\",\"phase\":\"step\",\"calls\":%d,\"seconds\":%.1f,"
            "\"packets_sent\":%ld,\"packets_relayed\":%ld,\"loss_pct\":%s,\"relay_cpu_pct\":%.1f,"
-           "\"relay_ns_per_packet\":%.0f,\"gen_cpu_pct\":%.1f,\"load_offered\":%s}\n",
+           "\"relay_ns_per_packet\":%.0f,\"gen_cpu_pct\":%.1f,\"load_offered\":%s,\"srtp\":%s,"
+           "\"srtp_failed\":%ld}\n",
            rl->peer, calls, seconds, r.sent, r.received, lossbuf, 100 * relay_cpu / window,
            r.received ? 1e9 * relay_cpu / (double)r.received : 0.0, 100 * r.cpu / (seconds + 0.3),
-           *full ? "true" : "false");
+           *full ? "true" : "false", rl->srtp ? "true" : "false", r.srtp_failed);
     fflush(stdout);
 out:
     if (pfd[0] >= 0) {
@@ -339,6 +473,16 @@ out:
         rtpengine_teardown(rl, set_up);
     for (int i = 0; i < legs && !rl->rtpengine; i++)
         rtp_close(s[i]);
+    for (int i = 0; i < keyed; i++) {
+        if (keys.tx[i])
+            srtp_dealloc(keys.tx[i]);
+        if (keys.rx[i])
+            srtp_dealloc(keys.rx[i]);
+    }
+    free(keys.tx);
+    free(keys.rx);
+    free(ktx);
+    free(krx);
     free(s);
     free(ports);
     close(g);
@@ -351,7 +495,7 @@ out:
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: media_bench [--quick] [--rtpengine HOST:PORT --relay-pid PID]\n");
+    fprintf(stderr, "usage: media_bench [--quick] [--srtp] [--rtpengine HOST:PORT --relay-pid PID]\n");
     exit(2);
 }
 
@@ -362,6 +506,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = true;
+        else if (strcmp(argv[i], "--srtp") == 0)
+            rl.srtp = true;
         else if (strcmp(argv[i], "--rtpengine") == 0 && i + 1 < argc) {
             if (!ng_open(&rl.ng, argv[++i]))
                 usage();
@@ -371,6 +517,13 @@ int main(int argc, char **argv)
             rl.pid = (pid_t)atoi(argv[++i]);
         else
             usage();
+    }
+    if (rl.srtp) {
+        rl.peer = rl.rtpengine ? "rtpengine-srtp" : "callroute-srtp";
+        if (srtp_init() != srtp_err_status_ok) {   /* the generator's contexts, even without our relay */
+            fprintf(stderr, "media_bench: srtp_init failed\n");
+            return 1;
+        }
     }
     if (rl.rtpengine && (rl.pid <= 0 || cpu_of_pid(rl.pid) < 0)) {
         fprintf(stderr, "media_bench: --rtpengine needs --relay-pid of the running rtpengine\n");

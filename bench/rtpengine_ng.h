@@ -189,26 +189,37 @@ static int ng_call(ng_client *c, const ng_buf *msg, char *out)
     return -1;
 }
 
-/* One side's SDP: PCMU from ADDR (the generator's socket). */
-static void ng_sdp(char *sdp, size_t n, const struct sockaddr_in *addr)
+/* One side's SDP: PCMU from ADDR (the generator's socket), over PROTO
+ * ("RTP/AVP", or "RTP/SAVP" with EXTRA = its a=crypto line; EXTRA may be ""). */
+static void ng_sdp(char *sdp, size_t n, const struct sockaddr_in *addr, const char *proto, const char *extra)
 {
     char ip[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &addr->sin_addr, ip, sizeof ip);
     snprintf(sdp, n,
              "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-             "m=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
-             ip, ip, ntohs(addr->sin_port));
+             "m=audio %u %s 0\r\na=rtpmap:0 PCMU/8000\r\n%sa=sendrecv\r\n",
+             ip, ip, ntohs(addr->sin_port), proto, extra);
 }
 
 /* offer (KIND "offer", no to-tag) or answer: the port rtpengine gives the
- * other side in its rewritten SDP, or -1 (WHY says what went wrong). */
-static int ng_offer_answer(ng_client *c, const char *kind, const char *call_id, const char *sdp,
-                           const char **why)
+ * other side in its rewritten SDP, or -1 (WHY says what went wrong).
+ * TRANSPORT (NULL: as offered): the offer's "transport-protocol", the
+ * protocol rtpengine speaks toward the other side (RTP/AVP there with
+ * RTP/SAVP here: it decrypts one side and encrypts the other). OUT (OUT_N
+ * bytes, may be NULL): the rewritten SDP, NUL-terminated. */
+static int ng_offer_answer_sdp(ng_client *c, const char *kind, const char *call_id, const char *sdp,
+                               const char *transport, char *out, size_t out_n, const char **why)
 {
     ng_buf m = {0};
     bool answer = strcmp(kind, "answer") == 0;
-    const char *kv[] = {"call-id", call_id, "command", kind, "from-tag", "a", "sdp", sdp,
-                        answer ? "to-tag" : NULL, "b", NULL};
+    /* bencode's keys in order; the optional ones last */
+    const char *kv[14] = {"call-id", call_id, "command", kind, "from-tag", "a", "sdp", sdp};
+    int k = 8;
+    if (answer)
+        kv[k++] = "to-tag", kv[k++] = "b";
+    if (transport)
+        kv[k++] = "transport-protocol", kv[k++] = transport;
+    kv[k] = NULL;
     ng_dict(&m, kv);
     char r[NG_MAX];
     int n = ng_call(c, &m, r);
@@ -225,6 +236,14 @@ static int ng_offer_answer(ng_client *c, const char *kind, const char *call_id, 
     if (!ng_get(r, r + n, "sdp", &v, &vl)) {
         *why = "no SDP in the reply";
         return -1;
+    }
+    if (out) {
+        if (vl >= out_n) {
+            *why = "SDP too long";
+            return -1;
+        }
+        memcpy(out, v, vl);
+        out[vl] = 0;
     }
     int port = ng_sdp_audio_port(v, vl);
     if (port < 0)

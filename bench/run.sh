@@ -86,7 +86,7 @@ done
 repeat() {
   name=$1; shift
   runs=$RUNS
-  # media_bench runs two relays' ladders (~100 s a run): 3 runs.
+  # media_bench runs four ladders (two relays, plain and SRTP; ~200 s a run): 3 runs.
   [ "$name" = media_bench ] && [ "$runs" -gt 3 ] && runs=3
   i=1
   while [ "$i" -le "$runs" ]; do
