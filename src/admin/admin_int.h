@@ -94,6 +94,8 @@ void admin_reply_raw(admin_req *r, unsigned code, const admin_raw *raw);
  * field is then null rather than missing. */
 json_t *admin_jstr(const char *s);
 json_t *admin_jtime(double t);
+/* Text a client may send: no NUL, no control characters but tab. */
+bool admin_clean_text(const char *s, size_t len);
 char *admin_dump(json_t *o);
 /* Answers R with RESP (status 200, its own headers), a body produced
  * later by a content reader; GONE(R) runs when the request is over (OP in

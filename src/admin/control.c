@@ -81,17 +81,6 @@ static void bad_field(admin_req *r, const char *field, const char *msg)
     admin_reply_error(r, MHD_HTTP_BAD_REQUEST, msg, x);
 }
 
-/* Text a client may send: no NUL, no control characters but tab. */
-static bool clean_text(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-            return false;
-    }
-    return true;
-}
-
 /* FIELD of O: absent (*OUT NULL, true when optional) or a clean string of
  * 1..MAX bytes; else R is answered 400. */
 static bool text_field(admin_req *r, json_t *o, const char *field, bool required, size_t max, const char **out)
@@ -102,7 +91,7 @@ static bool text_field(admin_req *r, json_t *o, const char *field, bool required
         return true;
     char msg[160];
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
-        !clean_text(json_string_value(v), json_string_length(v))) {
+        !admin_clean_text(json_string_value(v), json_string_length(v))) {
         snprintf(msg, sizeof msg, "'%s' must be %stext of 1 to %zu bytes without control characters", field,
                  v ? "" : "given: ", max);
         bad_field(r, field, msg);
@@ -142,7 +131,7 @@ static bool value_of(json_t *v, cr_value *out)
 {
     if (json_is_string(v)) {
         size_t len = json_string_length(v);
-        if (len > ADMIN_VALUE_MAX || !clean_text(json_string_value(v), len))
+        if (len > ADMIN_VALUE_MAX || !admin_clean_text(json_string_value(v), len))
             return false;
         *out = cr_val_str(json_string_value(v), len);
         return true;

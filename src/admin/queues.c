@@ -68,16 +68,6 @@ void admin_get_queues(admin_req *r)
     admin_reply(r, MHD_HTTP_OK, json_pack("{s:o}", "queues", admin_queues_json(r->a->eng)));
 }
 
-static bool clean_text(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-            return false;
-    }
-    return true;
-}
-
 static void bad(admin_req *r, const char *field, const char *msg)
 {
     admin_reply_error(r, MHD_HTTP_BAD_REQUEST, msg, field ? json_pack("{s:s}", "field", field) : NULL);
@@ -130,7 +120,7 @@ void admin_post_queue_agent(admin_req *r)
     if (which < 0) {
         bad(r, "state", "'state' must be available, paused or logged_out");
     } else if (rj && (which != 1 || !json_is_string(rj) || json_string_length(rj) > ADMIN_REASON_MAX ||
-                      !clean_text(json_string_value(rj), json_string_length(rj)))) {
+                      !admin_clean_text(json_string_value(rj), json_string_length(rj)))) {
         bad(r, "reason",
             which != 1 ? "'reason' goes with state paused only"
                        : "'reason' must be text of at most 128 bytes without control characters");

@@ -27,6 +27,16 @@ json_t *admin_jstr(const char *s)
     return j ? j : json_null();
 }
 
+bool admin_clean_text(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+            return false;
+    }
+    return true;
+}
+
 json_t *admin_jtime(double t)
 {
     time_t sec = (time_t)t;

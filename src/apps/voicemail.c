@@ -800,16 +800,22 @@ static void mm_play(vmm *m, const char *digits)
         return;
     }
     const scn_env *env = eng_strand_env(m->s);
-    time_t t = (time_t)x->msg.time + env->utc_offset;
-    struct tm tm;
-    gmtime_r(&t, &tm);
     static const char *const months[] = {"January", "February", "March",     "April",   "May",      "June",
                                          "July",    "August",   "September", "October", "November", "December"};
+    /* The time comes from the message's metadata file: a value no calendar
+     * has (a damaged or hand-edited file) is said as unknown. */
+    char when[64] = "at an unknown time";
+    double secs = x->msg.time;
+    struct tm tm;
+    if (secs >= 0 && secs < 253402300800.0) {   /* before the year 10000 */
+        time_t t = (time_t)secs + env->utc_offset;
+        if (gmtime_r(&t, &tm) && tm.tm_mon >= 0 && tm.tm_mon < 12)
+            snprintf(when, sizeof when, "%s %d at %d %02d", months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min);
+    }
     cr_arena *a = eng_call_arena(eng_strand_call(m->s));
     const char *from = *x->msg.caller ? spaced_digits(a, x->msg.caller) : "";
     mm_say(m,
-           mm_text(m, "%s message %zu. Received %s %d at %d %02d, from %s.", m->listen_old ? "Saved" : "New",
-                   m->i + 1, months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min,
+           mm_text(m, "%s message %zu. Received %s, from %s.", m->listen_old ? "Saved" : "New", m->i + 1, when,
                    *from ? from : "an unknown caller"),
            mm_play_file);
 }
@@ -934,6 +940,7 @@ static void vmm_cancel(eng_strand *s, const scn_action *a)
     if (!m)
         return;
     mm_stop(m);
+    eng_vm_box_load_cancel(m->box, m);   /* a load asked for after the PIN must not call back into freed memory */
     eng_vm_job_detach(m->job);
     m->job = NULL;
     if (m->mode == MM_RECORD && m->tmp)

@@ -719,6 +719,8 @@ eng_vm_box *eng_vm_box_get(eng_call *c, const char *box);
 const char *eng_vm_box_name(const eng_vm_box *b);
 /* DONE runs (on a later loop turn) once the box's messages are known. */
 void eng_vm_box_load(eng_vm_box *b, void (*done)(void *arg), void *arg);
+/* Forgets the loads asked for with ARG (its asker is going away). */
+void eng_vm_box_load_cancel(eng_vm_box *b, void *arg);
 /* Its messages (new first, oldest first within each), valid until the
  * box changes. */
 size_t eng_vm_box_messages(eng_vm_box *b, const eng_vm_msg **out);

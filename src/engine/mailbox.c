@@ -462,6 +462,21 @@ void eng_vm_box_load(eng_vm_box *b, void (*done)(void *arg), void *arg)
     load_start(b);
 }
 
+void eng_vm_box_load_cancel(eng_vm_box *b, void *arg)
+{
+    if (!b)
+        return;
+    for (vm_waiter **p = &b->waiters; *p;) {
+        vm_waiter *w = *p;
+        if (w->arg == arg) {
+            *p = w->next;
+            free(w);
+        } else {
+            p = &w->next;
+        }
+    }
+}
+
 bool eng_mailbox_counts_cb(void *eng, const char *user, unsigned *new_, unsigned *old)
 {
     eng_engine *e = eng;
@@ -569,6 +584,8 @@ static char *dir_of(const char *path)
 static void file_work(void *arg)
 {
     file_job *j = arg;
+    if (j->err)
+        return;   /* refused before it ran (no path in the box): nothing is touched */
     if (j->to) {
         char *d = dir_of(j->to);
         if (mkdirs(d) != 0)
@@ -676,11 +693,13 @@ eng_vm_job *eng_vm_save(eng_strand *s, eng_vm_box *b, const char *tmp, double du
     const char *why;
     snprintf(rest, sizeof rest, "new/%s.wav", id);
     const char *to = box_path(s, b, rest, &why);
-    j->to = cr_xstrdup(to ? to : tmp);
     snprintf(rest, sizeof rest, "new/%s.json", id);
-    const char *meta = box_path(s, b, rest, &why);
+    const char *meta = to ? box_path(s, b, rest, &why) : NULL;
+    j->to = to ? cr_xstrdup(to) : NULL;
     j->to_meta = meta ? cr_xstrdup(meta) : NULL;
     j->from = cr_xstrdup(tmp);
+    if (!to || !meta)   /* the recording stays where it is; the caller is told it failed */
+        j->err = cr_xstrdup(why ? why : "no place for the message in the box");
     json_t *o = json_object();
     /* The caller's number and name come from the network: jansson refuses
      * what is not UTF-8, and they are then left empty. */
@@ -704,7 +723,9 @@ eng_vm_job *eng_vm_set_greeting(eng_strand *s, eng_vm_box *b, const char *tmp,
     j->arg = arg;
     const char *why, *to = eng_vm_greeting_path(s, b, &why);
     j->from = cr_xstrdup(tmp);
-    j->to = cr_xstrdup(to ? to : tmp);
+    j->to = to ? cr_xstrdup(to) : NULL;
+    if (!to)
+        j->err = cr_xstrdup(why ? why : "no place for the greeting in the box");
     return file_run(j);
 }
 

@@ -101,7 +101,7 @@ void eng_moh_hold(eng_call *c, bool agent_holds)
     if (!path) {
         if (why)
             moh_log(c, "warning", "hold music refused: %s (settings.media.sounds: %s)", why,
-                    c->prog->settings.sounds);
+                    c->prog->settings.sounds ? c->prog->settings.sounds : ".");
         return;
     }
     moh_side *sd = &state(c, true)->side[agent_holds ? 0 : 1];

@@ -150,6 +150,8 @@ static void qlog(eng_qentry *w, const char *fmt, ...)
 {
     char msg[600];
     int n = snprintf(msg, sizeof msg, "queue %s: ", w->q->name);
+    if (n < 0 || (size_t)n >= sizeof msg)   /* a name that fills it: the message is cut */
+        n = (int)sizeof msg - 1;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);

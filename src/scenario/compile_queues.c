@@ -13,9 +13,11 @@ static const char *const queue_keys[] = {"agents", "strategy", "ring_timeout", "
                                          "announce_position", "announce_text", "exit_digit", "max_waiting",
                                          "sla", NULL};
 
+/* A queue's name goes into URLs (/queues/NAME), metrics labels and log
+ * lines: short and plain. */
 static bool queue_name_ok(const char *s)
 {
-    if (!*s)
+    if (!*s || strlen(s) > 64)
         return false;
     for (; *s; s++)
         if (!isalnum((unsigned char)*s) && !strchr("_-.", *s))
@@ -154,7 +156,7 @@ void scn_compile_queues(scn_cx *x, const scn_node *n)
                 q->name = k->str;
                 SCN_WITH_KEY(x, k->str) {
                     if (!queue_name_ok(k->str))
-                        scn_cx_error(&x->pub, k, "bad queue name '%s': use letters, digits, '_', '-' or '.'", k->str);
+                        scn_cx_error(&x->pub, k, "bad queue name '%s': use at most 64 letters, digits, '_', '-' or '.'", k->str);
                     compile_queue(x, n->pairs[i].val, q);
                 }
                 if (!scn_strmap_put(x->pub.arena, &p->lookup->queues, q->name, q))

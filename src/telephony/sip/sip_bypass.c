@@ -79,6 +79,18 @@ static void respond_later(nua_handle_t *nh, int code, const char *sdp)
         nua_respond(nh, code, sip_status_phrase(code), TAG_END());
 }
 
+void sip_bypass_unpend(sip_leg *leg)
+{
+    nua_handle_t *nh = leg->reinvite_nh;
+    if (!nh)
+        return;
+    leg->reinvite_nh = NULL;
+    /* Its peer went away before answering the offer we passed on: the
+     * re-INVITE is refused, so the next one is not met with 491 forever. */
+    if (leg->state != LEG_ENDED && !leg->sip_done)
+        respond_later(nh, 500, NULL);
+}
+
 void sip_bypass_reinvite(sip_leg *leg, nua_handle_t *nh, const sip_t *sip)
 {
     sip_driver *d = leg->d;

@@ -449,6 +449,8 @@ const char *sip_bypass_peer_sdp(sip_leg *leg);
 void sip_bypass_reinvite(sip_leg *leg, nua_handle_t *nh, const sip_t *sip);
 /* LEG's own re-INVITE (one passed through) got STATUS. */
 void sip_bypass_reinvite_answered(sip_leg *leg, int status, const sip_t *sip);
+/* A re-INVITE of LEG's waiting for the peer's answer is refused (the peer is gone). */
+void sip_bypass_unpend(sip_leg *leg);
 
 /* ---- sip_in.c: incoming calls and in-dialog requests ---- */
 /* Who sends a request that starts something: a gateway by its address

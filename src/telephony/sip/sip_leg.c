@@ -94,6 +94,8 @@ void sip_leg_detach(sip_leg *leg)
         rtp_set_relay(p->rtp, NULL);
     if (leg->rtp)
         rtp_set_relay(leg->rtp, NULL);
+    sip_bypass_unpend(p);
+    sip_bypass_unpend(leg);
     if (p->peer == leg) {
         p->peer = NULL;
         p->bridged = false;

@@ -365,9 +365,8 @@ void sip_out_tls_failed(sip_driver *d, const char *hostport)
                 continue;
             sip_log(d, SIP_LOG_WARN, "dial %s: TLS to %s failed (see above): failed 503",
                     leg->callee ? leg->callee : "-", hostport);
-            nua_cancel(f->nh, TAG_END());
             fork_failed(f, 503);
-            f->cancelled = true;   /* the INVITE's own end (a 408) is ignored */
+            cancel_fork(f, f->nh, NULL);   /* its own end (a 408), whenever it comes, is ignored */
         }
     }
     sip_leave(d);

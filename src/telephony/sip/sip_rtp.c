@@ -605,22 +605,39 @@ static srtp_t srtp_make(const sdes_crypto *k, srtp_ssrc_type_t type)
     return srtp_create(&ctx, &p) == srtp_err_status_ok ? ctx : NULL;
 }
 
+/* The same key: suite and key bytes (not the tag, not the padding). */
+static bool same_key(const sdes_crypto *a, const sdes_crypto *b)
+{
+    return a->suite == b->suite && memcmp(a->key, b->key, sizeof a->key) == 0;
+}
+
 int rtp_set_srtp(rtp_sess *s, const sdes_crypto *tx, const sdes_crypto *rx)
 {
-    if (tx && rx && s->srtp_out && memcmp(tx, &s->srtp_tx_key, sizeof *tx) == 0 &&
-        memcmp(rx, &s->srtp_rx_key, sizeof *rx) == 0)
-        return 0;   /* the same keys (a re-INVITE, a hold): the streams go on */
-    srtp_off(s);
-    if (!tx || !rx)
+    if (!tx || !rx) {
+        srtp_off(s);
         return 0;
-    s->srtp_out = srtp_make(tx, ssrc_any_outbound);
-    s->srtp_in = srtp_make(rx, ssrc_any_inbound);
+    }
+    /* Each direction is rebuilt only when its own key changed (a re-INVITE
+     * with the peer's new key keeps our outbound stream, whose rollover
+     * counter must go on: a context started again with the same key would
+     * encrypt with keystream already used). */
+    if (!s->srtp_out || !same_key(tx, &s->srtp_tx_key)) {
+        if (s->srtp_out)
+            srtp_dealloc(s->srtp_out);
+        s->srtp_out_n = s->srtp_out_next = 0;
+        s->srtp_out = srtp_make(tx, ssrc_any_outbound);
+        s->srtp_tx_key = *tx;
+    }
+    if (!s->srtp_in || !same_key(rx, &s->srtp_rx_key)) {
+        if (s->srtp_in)
+            srtp_dealloc(s->srtp_in);
+        s->srtp_in = srtp_make(rx, ssrc_any_inbound);
+        s->srtp_rx_key = *rx;
+    }
     if (!s->srtp_out || !s->srtp_in) {
         srtp_off(s);
         return -1;
     }
-    s->srtp_tx_key = *tx;
-    s->srtp_rx_key = *rx;
     return 0;
 }
 
