@@ -25,6 +25,7 @@
 
 #include "engine/engine_int.h"
 #include "util/alloc.h"
+#include "util/path.h"
 
 typedef struct vm_msg {
     eng_vm_msg pub;            /* strings below are malloc'd */
@@ -135,20 +136,6 @@ static bool id_ok(const char *s, size_t n)
 }
 
 static bool box_name_ok(const char *s) { return s && *s && *s != '.' && !strchr(s, '/') && strlen(s) <= 64; }
-
-static int mkdirs(const char *dir)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0750) == 0 || errno == EEXIST ? 0 : -1;
-}
 
 /* ---- the index ---- */
 
@@ -588,7 +575,7 @@ static void file_work(void *arg)
         return;   /* refused before it ran (no path in the box): nothing is touched */
     if (j->to) {
         char *d = dir_of(j->to);
-        if (mkdirs(d) != 0)
+        if (cr_path_mkdirs(d, 0750) != 0)
             set_err(j, "cannot create", d);
         free(d);
     }

@@ -4,14 +4,13 @@
 #include "media/wav_writer.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util/alloc.h"
+#include "util/path.h"
 
 #define CHUNK_FRAMES 8000   /* one second */
 
@@ -52,26 +51,13 @@ media_wav_writer *media_wav_open(loop *l, const char *path, int channels)
     return w;
 }
 
-static int mkdirs(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    char *dir = dirname(tmp);
-    struct stat st;
-    if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0 || stat(dir, &st) == 0)
-        return 0;
-    if (mkdirs(dir) < 0)
-        return -1;
-    return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 /* On the pool: open if needed, write the chunk; or (chunk NULL, closing) close. */
 static void write_job(void *arg)
 {
     media_wav_writer *w = arg;
     if (!w->sf && !w->failed) {
         SF_INFO info = {.samplerate = 8000, .channels = w->channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-        mkdirs(w->path);
+        cr_path_mkparents(w->path, 0755);
         w->sf = sf_open(w->path, SFM_WRITE, &info);
         if (!w->sf) {
             w->failed = true;

@@ -175,3 +175,34 @@ const char *cr_path_status_text(cr_path_status st)
     }
     return "?";
 }
+
+int cr_path_mkdirs(const char *dir, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, mode) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int cr_path_mkparents(const char *file, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", file) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    char *slash = strrchr(tmp, '/');
+    if (!slash || slash == tmp)
+        return 0;   /* in the working directory, or in / */
+    *slash = '\0';
+    return cr_path_mkdirs(tmp, mode);
+}

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Lexical normalisation into OUT (size N): "//" and "." components go, ".."
  * removes the component before it; an absolute path never goes above "/", a
@@ -50,6 +51,13 @@ cr_path_status cr_path_resolve(const char *base, const char *name, char *out, si
 /* cr_path_resolve, then the same check on the canonical forms of both (after
  * symlinks): CR_PATH_OK only when the file is strictly below BASE both ways. */
 cr_path_status cr_path_confine(const char *base, const char *name, char *out, size_t n);
+
+/* Creates directory DIR and the ones above it that are missing (MODE):
+ * 0, or -1 with errno. */
+int cr_path_mkdirs(const char *dir, mode_t mode);
+
+/* The directories above FILE, created as cr_path_mkdirs does. */
+int cr_path_mkparents(const char *file, mode_t mode);
 
 /* "outside the directory", ... */
 const char *cr_path_status_text(cr_path_status st);

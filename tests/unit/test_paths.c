@@ -298,6 +298,24 @@ static void test_canonical(void **state)
     assert_false(cr_path_canonical("base/loop/x", out, sizeof out));
 }
 
+static void test_mkdirs(void **state)
+{
+    (void)state;   /* in the fixture's directory (the working directory) */
+    struct stat st;
+    assert_int_equal(cr_path_mkdirs("made/a/b", 0750), 0);
+    assert_int_equal(stat("made/a/b", &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(cr_path_mkdirs("made/a/b", 0750), 0);   /* there already */
+    /* a file's parents, not the file */
+    assert_int_equal(cr_path_mkparents("made/c/d/x.wav", 0755), 0);
+    assert_int_equal(stat("made/c/d", &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_not_equal(stat("made/c/d/x.wav", &st), 0);
+    assert_int_equal(cr_path_mkparents("x.wav", 0755), 0);   /* no directory to make */
+    /* a file in the way */
+    assert_int_equal(cr_path_mkdirs("base/hello.wav/sub", 0750), -1);
+}
+
 static void test_confine(void **state)
 {
     fsfix *fx = *state;
@@ -344,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_resolve),
         cmocka_unit_test_setup_teardown(test_canonical, fs_setup, fs_teardown),
         cmocka_unit_test_setup_teardown(test_confine, fs_setup, fs_teardown),
+        cmocka_unit_test_setup_teardown(test_mkdirs, fs_setup, fs_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

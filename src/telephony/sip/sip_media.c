@@ -9,18 +9,17 @@
  * music is the exception (music on hold): while it plays the leg hears it
  * and the relay from its peer pauses. */
 #include <errno.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sndfile.h>
 
 #include "telephony/sip/sip_int.h"
 #include "util/alloc.h"
+#include "util/path.h"
 
 #define TICK 0.02
 #define FRAME 160
@@ -439,21 +438,6 @@ tel_op *sip_media_tone(sip_leg *leg, tel_tone tone, double seconds, tel_op_done_
     return op;
 }
 
-static int mkdirs(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    char *dir = dirname(tmp);
-    if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0)
-        return 0;
-    struct stat st;
-    if (stat(dir, &st) == 0)
-        return 0;
-    if (mkdirs(dir) < 0)
-        return -1;
-    return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, bool beep, double silence,
                          tel_op_done_cb cb, void *arg)
 {
@@ -462,7 +446,7 @@ tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, boo
         return op;
     SF_INFO info = {.samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
     if (path)
-        mkdirs(path);
+        cr_path_mkparents(path, 0755);
     op->sf = path ? sf_open(path, SFM_WRITE, &info) : NULL;
     if (!op->sf) {
         char msg[600];
