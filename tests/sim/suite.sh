@@ -2,7 +2,8 @@
 # tests/sim/suite.sh — scenario cases run through `callroute simulate`.
 # Each case is a directory under cases/: scenario.yaml, `args` (the
 # simulate arguments after FILE, shell words on one line) and `expect`
-# (see match.py). Cases run in a copy of their directory, where WAV
+# (see match.py); instead of scenario.yaml, a `file` may name a scenario of
+# the repository to run (the shipped demo). Cases run in a copy of their directory, where WAV
 # prompts listed in an optional `wavs` file ("NAME SECONDS" lines) are
 # generated first. One PASS/FAIL line per case.
 set -u
@@ -33,9 +34,11 @@ for line in open(os.path.join(work, "wavs")):
 PY
     fi
     args=$(cat "$work/args")
-    (cd "$work" && eval "\"$CALLROUTE\" simulate scenario.yaml $args --json") >"$work/trace.jsonl" 2>"$work/stderr"
+    scen=scenario.yaml
+    [ -f "$work/file" ] && scen="$ROOT/$(cat "$work/file")"
+    (cd "$work" && eval "\"$CALLROUTE\" simulate \"$scen\" $args --json") >"$work/trace.jsonl" 2>"$work/stderr"
     code=$?
-    (cd "$work" && eval "\"$CALLROUTE\" simulate scenario.yaml $args") >"$work/trace.txt" 2>>"$work/stderr"
+    (cd "$work" && eval "\"$CALLROUTE\" simulate \"$scen\" $args") >"$work/trace.txt" 2>>"$work/stderr"
     if /usr/bin/python3 "$here/match.py" "$work/expect" "$work/trace.jsonl" "$work/trace.txt" "$code" >"$work/why" 2>&1 \
         && ! grep -q -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' -e 'runtime error:' "$work/stderr"; then
         echo "PASS sim:$name"
