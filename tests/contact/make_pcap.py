@@ -5,22 +5,11 @@ play_pcap_audio: an agent whose voice is a known tone, so what a caller
 hears can be told apart from music on hold."""
 import math
 import struct
+import os
 import sys
 
-
-def ulaw(x):
-    x = max(-32635, min(32635, int(x)))
-    sign = 0x80 if x < 0 else 0
-    if x < 0:
-        x = -x
-    x += 132
-    exp = 7
-    mask = 0x4000
-    while exp > 0 and not (x & mask):
-        exp -= 1
-        mask >>= 1
-    mant = (x >> (exp + 3)) & 0x0F
-    return (~(sign | (exp << 4) | mant)) & 0xFF
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from g711 import ulaw  # noqa: E402  (tests/lib)
 
 
 def checksum(b):

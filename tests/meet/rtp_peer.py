@@ -12,43 +12,14 @@ import json
 import math
 import socket
 import struct
-import sys
 import time
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from g711 import alaw_decode, ulaw, ulaw_decode  # noqa: E402  (tests/lib)
 
 AMPLITUDE = 6000
-
-
-def ulaw_encode(x):
-    x = max(-32635, min(32635, int(x)))
-    sign = 0x80 if x < 0 else 0
-    if x < 0:
-        x = -x
-    x += 132
-    exp = 7
-    mask = 0x4000
-    while exp > 0 and not (x & mask):
-        exp -= 1
-        mask >>= 1
-    mant = (x >> (exp + 3)) & 0x0F
-    return (~(sign | (exp << 4) | mant)) & 0xFF
-
-
-def ulaw_decode(u):
-    u = ~u & 0xFF
-    t = ((u & 0x0F) << 3) + 0x84
-    t <<= (u & 0x70) >> 4
-    return (0x84 - t) if (u & 0x80) else (t - 0x84)
-
-
-def alaw_decode(a):
-    a ^= 0x55
-    i = (a & 0x0F) << 4
-    seg = (a & 0x70) >> 4
-    if seg:
-        i = (i + 0x108) << (seg - 1)
-    else:
-        i += 8
-    return i if (a & 0x80) else -i
 
 
 ULAW = [ulaw_decode(i) for i in range(256)]
@@ -92,7 +63,7 @@ def main():
     while time.time() - t0 < secs:
         now = time.time()
         if now >= next_send:
-            payload = bytes(ulaw_encode(AMPLITUDE * math.sin(2 * math.pi * hz * (ts + i) / 8000)) if hz else 0xFF
+            payload = bytes(ulaw(AMPLITUDE * math.sin(2 * math.pi * hz * (ts + i) / 8000)) if hz else 0xFF
                             for i in range(160))
             s.sendto(struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, ts & 0xFFFFFFFF, 0x4321) + payload, server)
             seq += 1

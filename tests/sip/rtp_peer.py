@@ -12,46 +12,14 @@ before ("1234#@1.0,7@6.5": 1, 2, 3, 4, # from 1.0 s, then 7 at 6.5 s).
 import math
 import socket
 import struct
-import sys
 import time
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from g711 import alaw_decode, ulaw, ulaw_decode  # noqa: E402  (tests/lib)
 
 EVENTS = {d: i for i, d in enumerate("0123456789*#")}
-
-
-def ulaw(x):
-    x = max(-32635, min(32635, int(x)))
-    sign = 0x80 if x < 0 else 0
-    if x < 0:
-        x = -x
-    x += 132
-    exp = 7
-    mask = 0x4000
-    while exp > 0 and not (x & mask):
-        exp -= 1
-        mask >>= 1
-    mant = (x >> (exp + 3)) & 0x0F
-    return (~(sign | (exp << 4) | mant)) & 0xFF
-
-
-def ulaw_decode(b):
-    b = ~b & 0xFF
-    sign = b & 0x80
-    exp = (b >> 4) & 7
-    mant = b & 0x0F
-    x = ((mant << 3) + 132) << exp
-    x -= 132
-    return -x if sign else x
-
-
-def alaw_decode(b):
-    b ^= 0x55
-    sign = b & 0x80
-    exp = (b >> 4) & 7
-    mant = b & 0x0F
-    x = (mant << 4) + 8
-    if exp:
-        x = (x + 0x100) << (exp - 1)
-    return x if sign else -x
 
 
 def parse_dtmf(spec):
