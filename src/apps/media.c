@@ -116,7 +116,6 @@ typedef struct media_op {
     tel_op_done_cb item_done;
 } media_op;
 
-static tel_driver *drv_of(eng_strand *s) { return eng_engine_driver(eng_strand_engine(s)); }
 
 static media_op *op_new(eng_strand *s)
 {
@@ -160,7 +159,7 @@ static void finish(media_op *m, app_status st);
  * its end. False (the action failed) when it cannot start. */
 static bool start_item(media_op *m, tel_op_done_cb done)
 {
-    tel_driver *d = drv_of(m->s);
+    tel_driver *d = eng_strand_driver(m->s);
     const char *f = m->files[m->next++];
     m->item_done = done;
     if (m->tts) {
@@ -189,7 +188,7 @@ static void op_stop(media_op *m)
         m->speech = NULL;
     }
     if (m->op) {
-        tel_driver *d = drv_of(m->s);
+        tel_driver *d = eng_strand_driver(m->s);
         d->ops->op_cancel(d, m->op);
         m->op = NULL;
     }
@@ -336,7 +335,7 @@ static void rd_dtmf_cb(eng_strand *s, char digit, void *arg)
     if (!m->collecting) {
         /* A digit during the prompt stops it and counts as the first. */
         if (m->op) {
-            tel_driver *d = drv_of(m->s);
+            tel_driver *d = eng_strand_driver(m->s);
             d->ops->op_cancel(d, m->op);
             m->op = NULL;
         }
@@ -452,7 +451,7 @@ static app_status record_run(eng_strand *s, const scn_action *a)
     media_op *m = op_new(s);
     m->started = loop_now(eng_strand_loop(s)) + (p->beep ? TEL_BEEP_SECONDS : 0);
     m->terminators = p->terminators ? p->terminators : "";
-    tel_driver *d = drv_of(s);
+    tel_driver *d = eng_strand_driver(s);
     m->op = d->ops->record(d, eng_call_leg(c), path, p->max_seconds, p->beep, 0, record_done_cb, m);
     if (!m->op)
         return eng_fail(s, "cannot record to '%s'", path);
@@ -620,7 +619,7 @@ static app_status tone_run(eng_strand *s, const scn_action *a)
         return eng_fail(s, "no caller leg");
     static const tel_tone map[] = {TEL_TONE_RINGBACK, TEL_TONE_BUSY, TEL_TONE_BEEP};
     media_op *m = op_new(s);
-    tel_driver *d = drv_of(s);
+    tel_driver *d = eng_strand_driver(s);
     m->op = d->ops->tone(d, eng_call_leg(c), map[p->tone], p->seconds, tone_done_cb, m);
     if (!m->op)
         return eng_fail(s, "cannot play tone");

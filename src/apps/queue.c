@@ -66,7 +66,6 @@ typedef struct qop {
     bool answered;
 } qop;
 
-static tel_driver *drv_of(eng_strand *s) { return eng_engine_driver(eng_strand_engine(s)); }
 static loop *loop_of(qop *op) { return eng_strand_loop(op->s); }
 
 static void music_start(qop *op);
@@ -89,7 +88,7 @@ static void music_start(qop *op)
     eng_call *c = eng_strand_call(op->s);
     if (op->music || op->answered || !eng_call_leg(c) || eng_call_ended(c))
         return;
-    tel_driver *d = drv_of(op->s);
+    tel_driver *d = eng_strand_driver(op->s);
     if (op->music_path && d->ops->music)
         op->music = d->ops->music(d, eng_call_leg(c), op->music_path, music_cb, op);
     else
@@ -99,7 +98,7 @@ static void music_start(qop *op)
 static void music_stop(qop *op)
 {
     if (op->music) {
-        tel_driver *d = drv_of(op->s);
+        tel_driver *d = eng_strand_driver(op->s);
         d->ops->op_cancel(d, op->music);
         op->music = NULL;
     }

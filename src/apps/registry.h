@@ -20,5 +20,6 @@ extern const app_def app_meet_table[];
 extern const app_def app_sms_table[];
 extern const app_def app_queue_table[];
 extern const app_def app_voicemail_table[];
+extern const app_def app_voicemail_main_table[];
 
 #endif

@@ -43,7 +43,6 @@ typedef struct sms_op {
     const char *to;
 } sms_op;
 
-static tel_driver *drv_of(eng_strand *s) { return eng_engine_driver(eng_strand_engine(s)); }
 
 static void sent_cb(void *arg, int sip_code, const char *why)
 {
@@ -108,7 +107,7 @@ static app_status sms_run(eng_strand *s, const scn_action *a)
     o->s = s;
     o->to = to;
     eng_strand_set_pending(s, o);
-    tel_driver *d = drv_of(s);
+    tel_driver *d = eng_strand_driver(s);
     o->msg = d->ops->message ? d->ops->message(d, &req, sent_cb, o) : NULL;
     if (!o->msg) {
         eng_strand_set_pending(s, NULL);
@@ -122,7 +121,7 @@ static void sms_cancel(eng_strand *s, const scn_action *a)
     (void)a;
     sms_op *o = eng_strand_pending(s);
     if (o && o->msg) {
-        tel_driver *d = drv_of(s);
+        tel_driver *d = eng_strand_driver(s);
         d->ops->message_cancel(d, o->msg);
         o->msg = NULL;
     }

@@ -434,5 +434,6 @@ struct svc_ctx *eng_engine_services(eng_engine *e) { return e->svc; }
 scn_program *eng_engine_program(eng_engine *e) { return e->prog; }
 loop *eng_engine_loop(eng_engine *e) { return e->l; }
 tel_driver *eng_engine_driver(eng_engine *e) { return e->tel; }
+tel_driver *eng_strand_driver(eng_strand *s) { return eng_strand_engine(s)->tel; }
 size_t eng_engine_call_count(const eng_engine *e) { return e->call_count; }
 unsigned long long eng_engine_actions(const eng_engine *e) { return e->actions; }

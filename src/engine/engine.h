@@ -184,6 +184,8 @@ void eng_engine_free(eng_engine *e);
 struct svc_ctx *eng_engine_services(eng_engine *e);
 loop *eng_engine_loop(eng_engine *e);
 tel_driver *eng_engine_driver(eng_engine *e);
+/* The driver of the strand's engine (what an application's media ops go to). */
+tel_driver *eng_strand_driver(eng_strand *s);
 size_t eng_engine_call_count(const eng_engine *e);
 /* Actions run so far (every action started, disabled ones included). */
 unsigned long long eng_engine_actions(const eng_engine *e);
