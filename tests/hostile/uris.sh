@@ -101,10 +101,17 @@ case_transfer_target() { # X-Target as the transfer target: one user at our addr
         grep -Eq "^Refer-To: *<sip:200%40evil\.example(%3B|;)transport(%3D|=)tcp@127\.0\.0\.1:$SIP>" "$W/refer.msg"
 }
 
+case_subscribe_in_call() { # a SUBSCRIBE inside an answered call's dialog gets its final
+    # response (489) and the call goes on to the caller's BYE
+    EVIDENCE="$W/sub.out $W/sub.err $W/sub.msg $W/serve.log"
+    caller sub line subscribe-in-call || { WHY="no 489 to the in-dialog SUBSCRIBE, or the BYE failed"; return 1; }
+}
+
 run target_with_host
 run target_with_params
 run caller_id_and_display_name
 run transfer_target
+run subscribe_in_call
 if grep -qE 'AddressSanitizer|runtime error:|LeakSanitizer' "$W/serve.log"; then
     bad sanitizer "a sanitizer report in the serve log" "$W/serve.log"
 fi

@@ -91,6 +91,15 @@ static void respond(sip_driver *d, nua_handle_t *nh, int code)
 
 void sip_mwi_subscribe(sip_driver *d, nua_handle_t *nh, sip_hctx *hc, int status, const sip_t *sip, tagi_t tags[])
 {
+    if (hc && hc->kind != HC_SUB) {
+        /* A SUBSCRIBE inside a call's dialog (or another usage of ours):
+         * subscriptions live in dialogs of their own here. It must still
+         * get its final response, or its transaction lingers until the
+         * call ends; the call's handle is not ours to destroy. */
+        if (status < 200 && sip && sip->sip_request)
+            respond(d, nh, 489);
+        return;
+    }
     if (hc) {
         /* A refresh NUA answered, or the end of one of ours. */
         const tagi_t *t = tl_find(tags, nutag_substate);
