@@ -1207,6 +1207,10 @@ def cmd_write(res, out_path):
     if R.quick:
         w.append("> **QUICK run**: short steps and few repeats; the figures are indicative. "
                  "`make bench` gives the full method.\n")
+    # $BENCH_NOTE: what the person running the bench knows of its conditions
+    # (other work on the same cores, say), printed as given.
+    if os.environ.get("BENCH_NOTE"):
+        w.append("> **Conditions**: " + os.environ["BENCH_NOTE"].strip() + "\n")
     w.append("## Machine\n")
     w.append(md_table(["", ""], [
         ["CPU", f"{m.get('cpu', '?')} ({m.get('virt') or 'bare metal'})"],
