@@ -573,6 +573,19 @@ def tls_section(R):
                    "ladders of the SIP section may pass: sipp and the converter share CPU 1 (and "
                    "the machine is shared), so that step is the path's ceiling, not read as a "
                    "server's (the step tables give sipp's and the converter's CPU).")
+    else:
+        # TLS failing where the same server's UDP path passes: the
+        # converter's TLS runs on the load core beside sipp, so the step
+        # tables (sipp's and the converter's CPU, the server's) tell whose
+        # limit it is.
+        for tls_p, udp_p, name in (("callroute-tls", "callroute-udp", "callroute"),
+                                   ("kamailio-tls", "kamailio-udp", "Kamailio")):
+            bad = [r for r in tls_rates(R) if not tls_at(R, tls_p, r)[0] and tls_at(R, udp_p, r)[0]]
+            if bad and tls_steps(R, tls_p):
+                out.append(f"\n{name} over TLS fails at {fmtnum(bad[0])} calls/s where its UDP path "
+                           "passes: the converter's TLS side works on the load core beside sipp; "
+                           "read the step table (server CPU, drops, converter CPU) before taking it "
+                           "for the server's TLS ceiling.")
     for p, label in TLS_PATHS:
         st = tls_steps(R, p)
         if st:
