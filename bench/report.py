@@ -178,6 +178,9 @@ class Results:
             self.sets[n] = aggregate([read_jsonl(f) for f in files])
         # bench/cluster/run.sh: its own section, not SIP peers.
         self.cluster = read_jsonl(os.path.join(res, "cluster.jsonl"))
+        # bench/tls/run.sh (issue 19): its ladders go through a converter,
+        # so they are not SIP peers either.
+        self.tls = read_jsonl(os.path.join(res, "tls.jsonl"))
         self.sip = {}
         for f in sorted(glob.glob(os.path.join(res, "sip-*.jsonl"))):
             for r in read_jsonl(f):
@@ -437,6 +440,212 @@ def srtp_vs_plain(R, relay):
         return ""
     return (f"SRTP {sn.fmt(' ns')} vs plain {pn.fmt(' ns')} per packet "
             f"({sn.med / pn.med:.2f}×) at {fmtnum(at)} calls")
+
+
+# ---------------------------------------------------------------- TLS signalling figures
+
+TLS_PATHS = (("callroute-tls", "callroute, TLS"), ("callroute-udp", "callroute, UDP (same path)"),
+             ("kamailio-tls", "Kamailio, TLS"), ("kamailio-udp", "Kamailio, UDP (same path)"))
+
+
+def tls_steps(R, peer):
+    return [r for r in R.tls if r.get("bench") == "sip" and r.get("phase") == "step"
+            and r.get("peer") == peer]
+
+
+def tls_handshakes(R, peer):
+    return next((r for r in R.tls if r.get("phase") == "handshakes" and r.get("peer") == peer), None)
+
+
+def tls_rates(R):
+    return sorted({r["rate"] for p, _ in TLS_PATHS for r in tls_steps(R, p)})
+
+
+def tls_at(R, peer, rate, field="cpu_us_per_call"):
+    """(Fig of FIELD at RATE for PEER's passing steps, why there is none):
+    the second of two steps at RATE in a row when the full ladder ran them."""
+    st = tls_steps(R, peer)
+    if not st:
+        return Fig([]), "not measured"
+    at = [i for i, r in enumerate(st) if r["rate"] == rate]
+    if not at:
+        return Fig([]), "not run (the ladder stopped below)"
+    ok = [i for i in at if st[i].get("pass")]
+    if not ok:
+        return Fig([]), "fails (see its ladder)"
+    follow = [st[i] for i in ok if i > 0 and st[i - 1]["rate"] == rate]
+    return Fig([r.get(field) for r in (follow or [st[i] for i in ok]) if r.get(field) is not None]), ""
+
+
+def ratio_str(a, b, what):
+    return f"{a.med / b.med:.2f}× {what}" if a and b and b.med else ""
+
+
+def tls_goal(R):
+    """Issue 19's TLS row: CPU per call with TLS at the lowest rate every
+    path passed, beside Kamailio doing the same TLS work and beside the
+    plain path. No goal beyond 'beside': reported."""
+    label = ("CPU per call with TLS signalling beside the plain figures (one reused TLS "
+             "connection; sipp → Kamailio UDP→TLS converter → server)")
+    if not tls_steps(R, "callroute-tls"):
+        return {"id": "tls-signalling", "goal": label, "ours": where_missing(R, "tls"),
+                "peer": "—", "ratio": "—", "met": None, "note": ""}
+    rates = [r for r in tls_rates(R) if tls_at(R, "callroute-tls", r)[0]]
+    if not rates:
+        _, why = tls_at(R, "callroute-tls", tls_rates(R)[0])
+        return {"id": "tls-signalling", "goal": label, "ours": "none passed: " + why,
+                "peer": "—", "ratio": "—", "met": None, "note": ""}
+    ours, peer, ratio, notes = [], [], [], []
+    for rate in rates[:2]:
+        c, _ = tls_at(R, "callroute-tls", rate)
+        u, _ = tls_at(R, "callroute-udp", rate)
+        k, kwhy = tls_at(R, "kamailio-tls", rate)
+        ours.append(f"{c.fmt(' µs')} at {fmtnum(rate)}/s")
+        peer.append(f"{k.fmt(' µs')} at {fmtnum(rate)}/s" if k else f"{kwhy} at {fmtnum(rate)}/s")
+        rs = [x for x in (ratio_str(c, k, "Kamailio-TLS"), ratio_str(c, u, "its UDP")) if x]
+        ratio.append(f"{fmtnum(rate)}/s: " + ", ".join(rs) if rs else "—")
+    hc, hk = tls_handshakes(R, "callroute-tls"), tls_handshakes(R, "kamailio-tls")
+    if hc and hc.get("pass"):
+        notes.append(f"a new TLS connection costs callroute {fmtnum(hc['cpu_us_per_connection'])} µs"
+                     + (f" (Kamailio {fmtnum(hk['cpu_us_per_connection'])} µs)" if hk and hk.get("pass")
+                        else ""))
+    return {"id": "tls-signalling", "goal": label, "ours": "; ".join(ours),
+            "peer": "; ".join(peer) + " (Kamailio proxy + dialog, TLS)", "ratio": "; ".join(ratio),
+            "met": "reported", "note": "; ".join(notes)}
+
+
+def tls_section(R):
+    head = ("bench/tls/run.sh: Debian 12's sipp has no TLS, so sipp's calls (UDP) go through a "
+            "Kamailio 5.6 acting only as a converter (bench/tls/converter.cfg: tm relays every "
+            "request and reply; `-x tlsf`, one UDP and one TCP worker), pinned with sipp to CPU 1, "
+            "to the server on CPU 0 over TLS (1.2 or later, 1.3 where both sides have it; an RSA "
+            "2048 certificate made by the run with openssl), and the server dials the sipp UAS over UDP. The plain figure is the same "
+            "path with the converter relaying over UDP, so TLS is the only difference. "
+            "callroute: `callroute serve` with the bench/sip B2BUA scenario and a `tls:` listener "
+            "in settings.sip.listen; Kamailio: bench/kamailio's proxy + dialog config with a tls "
+            "socket, its UDP and TLS workers on CPU 0. CPU per call as in the SIP section "
+            "(bench/sipp/sipstep.py). **The converter opens one TLS connection and reuses it for "
+            "every call** (as an SBC or a phone keeps its connection): the ladder shows the cost "
+            "of TLS records, not of handshakes. A new connection's cost is measured apart: "
+            "connections one after the other, each a full handshake and one OPTIONS.\n")
+    if not R.tls:
+        return head + "\n" + where_missing(R, "tls") + "\n"
+    out = [head]
+    setup = next((r for r in R.tls if r.get("phase") == "setup"), {})
+    counted = any("instructions_per_call" in r for r in R.tls)
+    rows = []
+    for rate in tls_rates(R):
+        cells = {p: tls_at(R, p, rate) for p, _ in TLS_PATHS}
+
+        def cell(p):
+            f, why = cells[p]
+            return f.fmt(" µs") if f else why
+
+        c, u = cells["callroute-tls"][0], cells["callroute-udp"][0]
+        k, ku = cells["kamailio-tls"][0], cells["kamailio-udp"][0]
+        row = [fmtnum(rate), cell("callroute-tls"), cell("callroute-udp"),
+               f"{c.med / u.med:.2f}×" if c and u else "—",
+               cell("kamailio-tls"), cell("kamailio-udp"),
+               f"{k.med / ku.med:.2f}×" if k and ku else "—",
+               f"{c.med / k.med:.2f}×" if c and k else "—"]
+        if counted:
+            ci, _ = tls_at(R, "callroute-tls", rate, "instructions_per_call")
+            ki, _ = tls_at(R, "kamailio-tls", rate, "instructions_per_call")
+            row += [ci.fmt() if ci else "—", ki.fmt() if ki else "—"]
+        rows.append(row)
+    hd = ["calls/s", "callroute TLS", "callroute UDP", "TLS / UDP", "Kamailio TLS", "Kamailio UDP",
+          "TLS / UDP", "callroute / Kamailio (TLS)"]
+    if counted:
+        hd += ["callroute TLS instructions/call", "Kamailio TLS instructions/call"]
+    out.append("CPU-µs per call on the server (at a rate the full ladder runs twice, the second "
+               "step):\n")
+    out.append(md_table(hd, rows))
+    if not counted:
+        out.append("\nInstructions per call: "
+                   + ("not counted (perf stat has no `instructions` counter on this machine: a "
+                      "virtual machine without a PMU)." if setup.get("instructions_counter") is False
+                      else "not counted."))
+    fails = [f"{label}: {tls_at(R, p, r)[1]} at {fmtnum(r)}/s" for p, label in TLS_PATHS
+             for r in tls_rates(R) if not tls_at(R, p, r)[0] and tls_steps(R, p)][:4]
+    if fails and all(any(not s.get("pass") for s in tls_steps(R, p)) for p, _ in TLS_PATHS
+                     if tls_steps(R, p)):
+        out.append("\nEvery path, plain UDP included, fails at its top step, where the direct "
+                   "ladders of the SIP section may pass: sipp and the converter share CPU 1 (and "
+                   "the machine is shared), so that step is the path's ceiling, not read as a "
+                   "server's (the step tables give sipp's and the converter's CPU).")
+    else:
+        # TLS failing where the same server's UDP path passes: the
+        # converter's TLS runs on the load core beside sipp, so the step
+        # tables (sipp's and the converter's CPU, the server's) tell whose
+        # limit it is.
+        for tls_p, udp_p, name in (("callroute-tls", "callroute-udp", "callroute"),
+                                   ("kamailio-tls", "kamailio-udp", "Kamailio")):
+            bad = [r for r in tls_rates(R) if not tls_at(R, tls_p, r)[0] and tls_at(R, udp_p, r)[0]]
+            if bad and tls_steps(R, tls_p):
+                out.append(f"\n{name} over TLS fails at {fmtnum(bad[0])} calls/s where its UDP path "
+                           "passes: the converter's TLS side works on the load core beside sipp; "
+                           "read the step table (server CPU, drops, converter CPU) before taking it "
+                           "for the server's TLS ceiling.")
+    for p, label in TLS_PATHS:
+        st = tls_steps(R, p)
+        if st:
+            out.append(f"\n**{label}** — ladder (front: the converter's CPU):\n")
+            out.append(step_rows(st))
+            out.append("converter CPU per step: " + ", ".join(
+                f"{r.get('tag')} {fmtnum(r.get('front_cpu_pct'))}%" for r in st
+                if r.get("front_cpu_pct") is not None))
+    hs = [(label, tls_handshakes(R, p)) for p, label in TLS_PATHS if tls_handshakes(R, p)]
+    if hs:
+        out.append("\n### A new TLS connection per call\n")
+        out.append("Connections opened one after the other by one client on CPU 1 (Python's ssl, "
+                   "verifying the certificate), each a full handshake, one OPTIONS with "
+                   "Max-Forwards 0 answered by the server itself, and a close: the server's CPU "
+                   "per connection is what a call costs more when its caller does not keep its "
+                   "connection. Pss growth per closed connection: Debian 12's sofia-sip never "
+                   "frees a closed connection's SSL (docs/decisions/sip-tls.md, known leak).\n")
+        out.append(md_table(["server", "connections", "CPU-µs per connection", "connections/s",
+                             "Pss growth per closed connection", "result"],
+                            [[label.replace(", TLS", ""), fmtnum(h.get("connections")),
+                              fmtnum(h.get("cpu_us_per_connection")),
+                              fmtnum(h.get("connections_per_s")),
+                              bytes_str(h.get("pss_growth_per_connection_b")),
+                              "pass" if h.get("pass") else "FAIL: " + h.get("why", "")]
+                             for label, h in hs]))
+        est = []
+        for p, name in (("callroute-tls", "callroute"), ("kamailio-tls", "Kamailio")):
+            h = tls_handshakes(R, p)
+            rate = next((r for r in tls_rates(R) if tls_at(R, p, r)[0]), None)
+            if h and h.get("pass") and rate:
+                c = tls_at(R, p, rate)[0].med
+                est.append(f"{name} {fmtnum(c + h['cpu_us_per_connection'])} µs ({fmtnum(c)} + "
+                           f"{fmtnum(h['cpu_us_per_connection'])}, at {fmtnum(rate)} calls/s)")
+        if est:
+            out.append("\nA call on a connection of its own, estimated as the reused-connection "
+                       "call plus one connection's set-up (a sum, not measured as one): "
+                       + "; ".join(est) + ".")
+    return "\n".join(out) + "\n"
+
+
+def srtp_beside_rtpengine(R):
+    """The SRTP relay's CPU per packet beside rtpengine's doing the same
+    SRTP<->RTP work, step by step (media_bench --srtp), with each one's
+    plain figure: the media half of an encrypted call."""
+    steps = sorted({r["calls"] for r, _ in media_recs(R, "callroute-srtp")}
+                   | {r["calls"] for r, _ in media_recs(R, "rtpengine-srtp")})
+    if not steps:
+        return "SRTP relay: " + where_missing(R, "media_bench") + "\n"
+    rows = []
+    for n in steps:
+        cs, rs = media_ns(R, "callroute-srtp", n), media_ns(R, "rtpengine-srtp", n)
+        cp, rp = media_ns(R, "callroute", n), media_ns(R, "rtpengine", n)
+        rows.append([fmtnum(n), cs.fmt(" ns") if cs else "—", rs.fmt(" ns") if rs else "—",
+                     f"{cs.med / rs.med:.2f}×" if cs and rs else "—",
+                     f"{cs.med / cp.med:.2f}×" if cs and cp else "—",
+                     f"{rs.med / rp.med:.2f}×" if rs and rp else "—"])
+    return ("SRTP ↔ RTP relay (media_bench --srtp, the Media section has loss and relay CPU), "
+            "CPU per packet:\n\n"
+            + md_table(["calls", "callroute SRTP↔RTP", "rtpengine SRTP↔RTP", "callroute / rtpengine",
+                        "callroute SRTP / plain", "rtpengine SRTP / plain"], rows) + "\n")
 
 
 # ---------------------------------------------------------------- goals
@@ -701,8 +910,9 @@ def goals(R):
 def goals19(R):
     """Issue 19 item 4: encrypted calls' cost. The SRTP relay (media_bench
     --srtp: one leg SDES-SRTP, the other plain) beside the plain relay and
-    beside rtpengine doing the same SRTP<->RTP work; TLS signalling is not
-    measured yet."""
+    beside rtpengine doing the same SRTP<->RTP work; TLS signalling
+    (bench/tls) beside Kamailio terminating TLS and beside the same path
+    over UDP."""
     G = []
 
     def add(gid, goal, ours, peer, ratio, met, note=""):
@@ -744,10 +954,7 @@ def goals19(R):
         add("srtp-relay", label, where_missing(R, "media_bench") if not media_recs(R, "callroute")
             else "not yet measured: media_bench ran no --srtp ladder", peer, "—", None)
 
-    add("tls-signalling", "CPU per call with TLS signalling beside the plain figures",
-        "not yet measured", "—", "—", None,
-        "Debian 12's sipp is built without TLS: a TLS-capable load generator is needed "
-        "(bench/README.md)")
+    G.append(tls_goal(R))
     return G
 
 
@@ -783,6 +990,8 @@ def generic_table(agg):
 
 
 def verdict(met):
+    if met == "reported":   # the issue sets no goal, only "beside": the figures are the point
+        return "reported"
     return "**met**" if met is True else "**missed**" if met is False else "not yet measured"
 
 
@@ -1011,6 +1220,10 @@ def cmd_write(res, out_path):
     if R.quick:
         w.append("> **QUICK run**: short steps and few repeats; the figures are indicative. "
                  "`make bench` gives the full method.\n")
+    # $BENCH_NOTE: what the person running the bench knows of its conditions
+    # (other work on the same cores, say), printed as given.
+    if os.environ.get("BENCH_NOTE"):
+        w.append("> **Conditions**: " + os.environ["BENCH_NOTE"].strip() + "\n")
     w.append("## Machine\n")
     w.append(md_table(["", ""], [
         ["CPU", f"{m.get('cpu', '?')} ({m.get('virt') or 'bare metal'})"],
@@ -1193,6 +1406,9 @@ def cmd_write(res, out_path):
             w.append(generic_table(a) + "\n")
     else:
         w.append("None.\n")
+    w.append("## Encrypted calls (issue 19): TLS signalling and SRTP media\n")
+    w.append(tls_section(R))
+    w.append(srtp_beside_rtpengine(R))
     w.append("## Cluster: Kamailio + 2 nodes vs 1 node direct (issue 18)\n")
     w.append(cluster_section(R))
     w.append("## Status of each benchmark\n")

@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: builds callroute and every bench/*.c optimised, runs each
 # benchmark several times beside its peers (Lua 5.4, linear route scan,
-# Kamailio 5.6, Kamailio + rtpengine 10.5, rtpengine's relay, sipp to sipp),
+# Kamailio 5.6, Kamailio + rtpengine 10.5, rtpengine's relay, sipp to sipp,
+# Kamailio terminating TLS),
 # and writes BENCHMARKS.md. Method: bench/README.md.
 #   sh bench/run.sh [--quick] [--only NAME,...]   QUICK: the short version, ~10 minutes
 # A benchmark that is missing or does not build is reported "not yet
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=",$2,"; shift ;;
     *) echo "usage: $0 [--quick] [--only NAME,...]  (names: engine_bench route_bench mixer_bench" \
          "services_bench media_bench lua load sip-direct sip-kamailio sip-kamailio-rtpengine" \
-         "sip-callroute cluster)" >&2; exit 2 ;;
+         "sip-callroute cluster tls)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -171,6 +172,16 @@ if want cluster && [ -n "$CALLROUTE_OK" ]; then
   SIPSTEP="$ROOT/bench/sipp/sipstep.py" timeout "$SIP_LIMIT" sh bench/cluster/run.sh ${QUICK:+--quick} \
     > "$RES/cluster.jsonl" 2> "$RES/cluster.err" \
     && status cluster ok "" || status cluster run-failed "see $RES/cluster.err"
+fi
+
+# Issue 19: TLS signalling beside the same path over UDP and beside Kamailio
+# terminating TLS (sipp -> a Kamailio UDP->TLS converter -> the server),
+# and a new connection's cost: its own section of the report.
+if want tls && [ -n "$CALLROUTE_OK" ]; then
+  log "TLS signalling"
+  SIPSTEP="$ROOT/bench/sipp/sipstep.py" timeout "$SIP_LIMIT" sh bench/tls/run.sh ${QUICK:+--quick} \
+    > "$RES/tls.jsonl" 2> "$RES/tls.err" \
+    && status tls ok "" || status tls run-failed "see $RES/tls.err"
 fi
 
 # ---------------------------------------------------------------- causes

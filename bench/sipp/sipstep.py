@@ -8,6 +8,12 @@ the sipp-to-sipp baseline are measured the same way (bench/README.md):
       --rates 100,200,400 --duration 30
   sipstep.py series --name callroute --server "CMD" --target ... --steps 5 --repeat-rate 1000
   sipstep.py hold --name kamailio --server "CMD" --target ... --calls 5000
+  sipstep.py handshakes --name callroute-tls --server "CMD" --server-port 7071 \
+      --tls 127.0.0.1:7072 --connections 500
+
+--front "CMD" starts a process between sipp and the server, pinned with sipp
+(bench/tls: a Kamailio converting sipp's UDP to TLS); the UAC then calls it at
+--target and the server binds --server-port.
 
 The server command is started pinned to --server-cpu (taskset), every sipp
 on --sipp-cpu. Without --server the UAC calls the UAS directly (the
@@ -271,17 +277,70 @@ class Proc:
 def start_server(args, work):
     if not args.server:
         return None
-    host, port = args.target.rsplit(":", 1)
-    wait_free(int(port), "server")
+    port = server_port(args)
+    wait_free(port, "server")
     srv = Proc(shlex.split(args.server), args.server_cpu,
                os.path.join(work, "server.log"))
     try:
-        wait_bound(int(port), srv.p, "server")
+        wait_bound(port, srv.p, "server")
     except SystemExit:
         srv.stop()   # never leave a server we started behind
         raise
     time.sleep(args.server_settle)  # children fork after the bind
     return srv
+
+
+def server_port(args):
+    """The UDP port the server binds: --server-port, else the target's."""
+    return args.server_port or int(args.target.rsplit(":", 1)[1])
+
+
+def start_front(args, work):
+    """The process between sipp and the server (--front), on sipp's CPU:
+    its CPU is the generator's. It binds the target's port."""
+    if not args.front:
+        return None
+    port = int(args.target.rsplit(":", 1)[1])
+    wait_free(port, "front")
+    front = Proc(shlex.split(args.front), args.sipp_cpu, os.path.join(work, "front.log"))
+    try:
+        wait_bound(port, front.p, "front")
+    except SystemExit:
+        front.stop()
+        raise
+    time.sleep(args.server_settle)
+    return front
+
+
+def perf_stat_start(args, pids):
+    """perf stat -e instructions over PIDS for one step, when asked
+    (--perf-stat) and the machine has the counter; else None."""
+    if not args.perf_stat or not pids:
+        return None
+    out = tempfile.NamedTemporaryFile(prefix="perfstat-", suffix=".csv", delete=False)
+    out.close()
+    p = subprocess.Popen(["perf", "stat", "-x", ",", "-e", "instructions", "-o", out.name,
+                          "-p", ",".join(str(x) for x in pids)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p, out.name
+
+
+def perf_stat_stop(handle):
+    """Instructions counted, or None (no counter: '<not supported>')."""
+    if handle is None:
+        return None
+    p, path = handle
+    p.send_signal(signal.SIGINT)
+    p.wait()
+    try:
+        with open(path) as f:
+            for line in f:
+                cells = line.strip().split(",")
+                if len(cells) > 2 and cells[2].startswith("instructions"):
+                    return int(cells[0]) if cells[0].isdigit() else None
+    finally:
+        os.unlink(path)
+    return None
 
 
 def start_uas(args, work):
@@ -378,7 +437,8 @@ def collect(dirs):
     return tot, rtts
 
 
-def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, phase="step"):
+def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, phase="step",
+         front=None):
     pids = srv.tree() if srv else []
     perf = None
     if profile and pids:
@@ -390,9 +450,11 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, ph
     rcv0 = udp_rcvbuf_errors()
     # The UAS socket lives for the whole ladder; UAC sockets are born and die
     # with the step, so their drops are the counter's growth not seen here.
-    srv_port = int(args.target.rsplit(":", 1)[1])
+    srv_port = server_port(args)
     d0 = udp_drops()
     own0 = udp_drops_of(pids + uas.tree())
+    f0 = cpu_of(front.tree()) if front else (0, 0)
+    pstat = perf_stat_start(args, pids) if record else None
     c0 = cpu_of(pids)
     g0 = cpu_of(uas.tree())
     t0 = time.time()
@@ -404,7 +466,9 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, ph
         perf.wait()
     time.sleep(args.drain)  # lingering transactions are part of a call's cost
     c1 = cpu_of(pids)
+    instructions = perf_stat_stop(pstat)
     g1 = cpu_of(uas.tree())
+    f1 = cpu_of(front.tree()) if front else (0, 0)
     rcv1 = udp_rcvbuf_errors()
     d1 = udp_drops()
     own1 = udp_drops_of((srv.tree() if srv else []) + uas.tree())
@@ -424,6 +488,12 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, ph
         # Both sipps share one core: near 100% the generator is the limit.
         "sipp_cpu_pct": round(100 * (uac_cpu + g1[0] - g0[0]) / max(wall, 1e-9), 1),
     }
+    if front:
+        # The converter shares the load CPU with sipp: near 100% together,
+        # the generator is the limit.
+        res["front_cpu_pct"] = round(100 * (f1[1] - f0[1]) / max(wall, 1e-9), 1)
+    if instructions is not None:
+        res["instructions_per_call"] = round(instructions / max(tot["ok"], 1))
     if srv:
         res["cpu_us_per_call"] = round(1e6 * (c1[0] - c0[0]) / max(tot["ok"], 1), 1)
         res["cpu_sched_us_per_call"] = round(1e6 * (c1[1] - c0[1]) / max(tot["ok"], 1), 1)
@@ -453,6 +523,8 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, ph
             why.append(f"sipp uas exited ({uas.p.returncode})")
         if srv and srv.p.poll() is not None:
             why.append(f"server exited ({srv.p.returncode})")
+        if front and front.p.poll() is not None:
+            why.append(f"front exited ({front.p.returncode})")
         if tot["cps"] < 0.95 * rate and not why:
             why.append(f"only {tot['cps']:.0f} calls/s reached")
         res["why"] = "; ".join(why)
@@ -475,24 +547,28 @@ def emit(args, res):
 
 def cmd_ladder(args, work):
     srv = start_server(args, work)
-    uas = None
+    uas = front = None
     try:
+        front = start_front(args, work)
         uas = start_uas(args, work)
         if args.warmup > 0:
-            step(args, srv, uas, args.warmup_rate, args.warmup, work, "warmup", record=False)
+            step(args, srv, uas, args.warmup_rate, args.warmup, work, "warmup", record=False,
+                 front=front)
         for i, rate in enumerate(args.rates):
-            r = step(args, srv, uas, rate, args.duration, work, f"step{i}")
+            r = step(args, srv, uas, rate, args.duration, work, f"step{i}", front=front)
             if not r["pass"] and not args.keep_going:
                 break
         for k in range(args.repeats):
-            step(args, srv, uas, args.repeat_rate, args.duration, work, f"repeat{k}")
+            step(args, srv, uas, args.repeat_rate, args.duration, work, f"repeat{k}", front=front)
         if args.profile and srv:
             # An extra, unrecorded step: perf's own cost stays out of the figures.
             step(args, srv, uas, args.repeat_rate, min(args.duration, 10), work, "profile",
-                 record=False, profile=args.profile)
+                 record=False, profile=args.profile, front=front)
     finally:
         if uas:
             uas.stop()
+        if front:
+            front.stop()
         if srv:
             srv.stop()
 
@@ -618,17 +694,113 @@ def cmd_hold(args, work):
         srv.stop()
 
 
+def one_handshake(host, port, ctx, n, timeout=5.0):
+    """One new TLS connection: handshake, an OPTIONS (Max-Forwards 0: any
+    server answers it itself, Kamailio with 483, sofia with its own reply),
+    its response read, the connection closed. True when a response came."""
+    import ssl
+    raw = socket.create_connection((host, port), timeout=timeout)
+    try:
+        with ctx.wrap_socket(raw, server_hostname=host) as s:
+            lport = s.getsockname()[1]
+            msg = (f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+                   f"Via: SIP/2.0/TLS 127.0.0.1:{lport};branch=z9hG4bK-hs{n};rport\r\n"
+                   "Max-Forwards: 0\r\n"
+                   f"From: <sip:bench@127.0.0.1>;tag=hs{n}\r\n"
+                   f"To: <sip:{host}:{port}>\r\n"
+                   f"Call-ID: hs{n}-{os.getpid()}@bench\r\n"
+                   "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+            s.sendall(msg.encode())
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            ok = buf.startswith(b"SIP/2.0 ")
+            try:
+                s.unwrap()     # close_notify, as a well-behaved client
+            except (ssl.SSLError, OSError):
+                pass
+            return ok
+    except (OSError, ssl.SSLError):
+        return False
+    finally:
+        raw.close()
+
+
+def cmd_handshakes(args, work):
+    """CPU per new TLS connection on the server: --connections connections
+    one after the other from this process (pinned to sipp's CPU), each a
+    full handshake and one OPTIONS. What a call costs more when its TLS
+    connection is not reused: the ladder's calls share one connection."""
+    import ssl
+    if not args.server or not args.tls:
+        sys.exit("sipstep: handshakes needs --server and --tls HOST:PORT")
+    os.sched_setaffinity(0, {int(args.sipp_cpu)})
+    host, port = args.tls.rsplit(":", 1)
+    port = int(port)
+    ctx = ssl.create_default_context(cafile=args.ca) if args.ca else ssl._create_unverified_context()
+    srv = start_server(args, work)
+    try:
+        end = time.time() + 15
+        while not one_handshake(host, port, ctx, -1):   # the TLS listener is up
+            if time.time() > end or srv.p.poll() is not None:
+                sys.exit(f"sipstep: no TLS answer on {args.tls}")
+            time.sleep(0.1)
+        for i in range(min(50, args.connections)):      # warm up
+            one_handshake(host, port, ctx, i)
+        time.sleep(args.drain)
+        m0 = mem_of(srv.tree())
+        c0 = cpu_of(srv.tree())
+        t0 = time.time()
+        ok = 0
+        for i in range(args.connections):
+            ok += one_handshake(host, port, ctx, i)
+        wall = time.time() - t0
+        time.sleep(args.drain)
+        c1 = cpu_of(srv.tree())
+        m1 = mem_of(srv.tree())
+        res = {"bench": "tls", "phase": "handshakes", "peer": args.name,
+               "connections": args.connections, "ok": ok, "wall_s": round(wall, 2),
+               "connections_per_s": round(args.connections / max(wall, 1e-9), 1),
+               "cpu_us_per_connection": round(1e6 * (c1[0] - c0[0]) / max(ok, 1), 1),
+               "cpu_sched_us_per_connection": round(1e6 * (c1[1] - c0[1]) / max(ok, 1), 1),
+               # Pss growth over the connections, all closed by then: what a
+               # closed connection leaves behind.
+               "pss_growth_per_connection_b": round(1024 * (m1[0] - m0[0]) / max(ok, 1)),
+               "pass": ok == args.connections and srv.p.poll() is None}
+        if not res["pass"]:
+            res["why"] = (f"{args.connections - ok} of {args.connections} connections got no answer"
+                          + ("; server exited" if srv.p.poll() is not None else ""))
+            args.failed = True
+        emit(args, res)
+    finally:
+        srv.stop()
+
+
 def main():
     # bench/run.sh's time limit ends a run with TERM: unwind (the finally
     # blocks stop the server and sipp processes we started) rather than die.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["ladder", "series", "hold"])
+    ap.add_argument("cmd", choices=["ladder", "series", "hold", "handshakes"])
     ap.add_argument("--name", required=True, help="peer name in the results")
     ap.add_argument("--server", help="server command line (started pinned)")
     ap.add_argument("--target", required=True, help="host:port the UAC calls")
     ap.add_argument("--uas-port", type=int, default=7080)
+    ap.add_argument("--server-port", type=int,
+                    help="UDP port the server binds (default: the target's)")
+    ap.add_argument("--front", help="command between sipp and the server, started pinned "
+                    "to --sipp-cpu; it binds the target's port")
+    ap.add_argument("--perf-stat", action="store_true",
+                    help="count the server's instructions per call (perf stat), when the "
+                    "machine has the counter")
+    ap.add_argument("--tls", help="handshakes: the server's TLS HOST:PORT")
+    ap.add_argument("--ca", help="handshakes: CA file to verify the server with")
+    ap.add_argument("--connections", type=int, default=500,
+                    help="handshakes: new TLS connections, one after the other")
     ap.add_argument("--uac-port", type=int, default=7100)
     ap.add_argument("--server-cpu", default="0")
     ap.add_argument("--sipp-cpu", default="1")
@@ -672,7 +844,8 @@ def main():
     os.makedirs(work, exist_ok=True)
     args.failed = False
     try:
-        {"ladder": cmd_ladder, "series": cmd_series, "hold": cmd_hold}[args.cmd](args, work)
+        {"ladder": cmd_ladder, "series": cmd_series, "hold": cmd_hold,
+         "handshakes": cmd_handshakes}[args.cmd](args, work)
     finally:
         if args.failed and not args.work:
             # The logs of a failing step are what tells why: keep them.

@@ -204,4 +204,26 @@ if $PY "$ROOT/bench/gen-scenario.py" --routes 40 --actions 400 >"$tmp/gen.yaml" 
 else
     fail "bench:gen-scenario"; show "$tmp/out"; show "$tmp/err"
 fi
+# The TLS signalling bench (bench/tls, issue 19): its scripts parse, and the
+# report turns recorded figures (tests/check/bench-results: a QUICK run's
+# bench/tls lines and media_bench SRTP lines) into the "Encrypted calls"
+# section — TLS beside the same path over UDP and beside Kamailio, a new
+# connection's cost, the SRTP relay beside rtpengine — and a "reported" row
+# in issue 19's goals. No servers are started: the bench itself is not a test.
+BR="$ROOT/tests/check/bench-results"
+if sh -n "$ROOT/bench/tls/run.sh" && sh -n "$ROOT/bench/run.sh" &&
+    $PY "$ROOT/bench/sipp/sipstep.py" --help 2>&1 | grep -q 'handshakes' &&
+    $PY "$ROOT/bench/report.py" write "$BR" "$tmp/bench.md" 2>"$tmp/err" &&
+    grep -q '^## Encrypted calls (issue 19): TLS signalling and SRTP media' "$tmp/bench.md" &&
+    grep -q '^| CPU per call with TLS signalling .* | 210 µs at 1,000/s; 188 µs at 2,000/s | 187 µs at 1,000/s.* | 1,000/s: 1.12× Kamailio-TLS, 1.03× its UDP;.* | reported | a new TLS connection costs callroute 933 µs (Kamailio 533 µs) |$' "$tmp/bench.md" &&
+    grep -q '^| 1,000 | 210 µs | 203 µs | 1.03× | 187 µs | 127 µs | 1.47× | 1.12× |$' "$tmp/bench.md" &&
+    grep -q '^| callroute | 300 | 933 | 362 | 24,399 B | pass |$' "$tmp/bench.md" &&
+    grep -q 'callroute 1,143 µs (210 + 933, at 1,000 calls/s)' "$tmp/bench.md" &&
+    grep -q '^| 500 | 19,900 ns | 9,246 ns | 2.15× | 3.94× | 1.24× |$' "$tmp/bench.md" &&
+    [ ! -s "$tmp/err" ]; then
+    pass "bench:report-tls"
+else
+    fail "bench:report-tls" "bench/report.py write $BR: no or wrong Encrypted calls section"
+    show "$tmp/err"; grep -n -A12 'Encrypted calls' "$tmp/bench.md" 2>/dev/null | head -20
+fi
 exit 0
