@@ -11,8 +11,9 @@
 # TLS called back over its connection, a plain-text client and garbage on
 # the TLS port refused with the next call unharmed, TLS 1.1 refused and 1.2
 # served, mutual TLS (verify_peer, with openssl s_client as the phone),
-# SIGHUP with a new certificate (said to need a restart), check/serve
-# naming a missing file.
+# SIGHUP with a new certificate (served to new connections, a UDP call held
+# across it unharmed), SIGHUP with a key that does not match (refused, the
+# last good pair kept), min_version 1.3, check/serve naming a missing file.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -207,18 +208,83 @@ case_plaintext_refused() { # plain SIP and garbage on the TLS port: refused, sai
         expect "serve died" kill -0 "$SERVE"
 }
 
-case_sighup_new_cert() { # SIGHUP with a new certificate: said to need a restart; the old one still served
-    EVIDENCE="$W/served.txt $W/serve.log"
-    old=$(openssl x509 -in "$W/server.pem" -noout -serial)
+served_subject() { # the subject of the certificate a new TLS connection to the listener gets
+    timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" </dev/null 2>/dev/null |
+        openssl x509 -noout -subject 2>&1
+}
+
+case_sighup_reload() { # SIGHUP with a new certificate: new connections get it; a UDP call held across it ends cleanly
+    EVIDENCE="$W/served.txt $W/held.out $W/held-uas.out $W/serve.log"
+    served_subject >"$W/served-before.txt"
+    expect "the listener did not start with server.pem ($(cat "$W/served-before.txt"))" \
+        grep -q "CN *= *127.0.0.1" "$W/served-before.txt" || return 1
+    udp_uas held || { WHY="UDP gateway did not start"; return 1; }
+    uas=$LAST
+    # a UDP call that lasts across the reload: the caller hangs up 4 s
+    # after the answer; a reload that dropped it would BYE it first
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 1 -m 1 -d 4000 -nostdin \
+        -timeout 20 -timeout_error -cid_str "held-%u@tls" >"$W/held.out" 2>&1 &
+    uac=$!
+    PEERS="$PEERS $uac"
+    wait_for "$W/serve.log" 10 "held-1@tls.*answer" || { WHY="the held call was not answered"; return 1; }
     cp "$W/new.pem" "$W/live.pem"
     cp "$W/new.key" "$W/live.key"
+    hup
+    wait_for "$W/serve.log" 10 "settings.sip.tls: reloaded (certificate /CN=callroute reloaded)" ||
+        { WHY="no line saying the new certificate was loaded"; return 1; }
+    served_subject >"$W/served.txt"
+    expect "a new connection got $(cat "$W/served.txt"), not the new certificate" \
+        grep -q "CN *= *callroute reloaded" "$W/served.txt" &&
+        expect "the UDP call held across the reload did not end cleanly" reap "$uac" &&
+        expect "the gateway did not see the call end cleanly" reap "$uas" &&
+        expect "the held call not traced as hung up by the caller" in_log "held-1@tls.*hangup by caller"
+}
+
+case_sighup_bad_pair() { # SIGHUP with a key that is not the certificate's: said so, the last good one kept, calls go on
+    EVIDENCE="$W/served-bad.txt $W/after_bad.out $W/after_bad-uas.out $W/serve.log"
+    cp "$W/other.key" "$W/live.key"
+    hup
+    wait_for "$W/serve.log" 10 "settings.sip.tls: new files not loaded (key .*live.key: .*); the TLS listener keeps" ||
+        { WHY="no line saying the mismatched key was refused"; return 1; }
+    served_subject >"$W/served-bad.txt"
+    expect "a new connection got $(cat "$W/served-bad.txt"), not the last good certificate" \
+        grep -q "CN *= *callroute reloaded" "$W/served-bad.txt" || return 1
+    udp_uas after_bad || { WHY="UDP gateway did not start"; return 1; }
+    uas=$LAST
+    expect "a TLS call after the bad reload failed" tls_call after_bad 1 &&
+        expect "the gateway did not take the call" reap "$uas" &&
+        expect "serve died" kill -0 "$SERVE"
+}
+
+hup() { # hup: SIGHUP to serve, back once it has reloaded the file
+    reloads=$(grep -c "reloaded .*: revision" "$W/serve.log")
     kill -HUP "$SERVE"
-    wait_for "$W/serve.log" 10 "settings.sip.tls: the certificate, key or CA changed" ||
-        { WHY="no warning that the new certificate needs a restart"; return 1; }
-    timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" </dev/null 2>/dev/null |
-        openssl x509 -noout -serial >"$W/served.txt" 2>&1
-    expect "served $(cat "$W/served.txt"), not the certificate it started with ($old)" \
-        [ "$(cat "$W/served.txt")" = "$old" ]
+    i=0
+    while [ "$(grep -c "reloaded .*: revision" "$W/serve.log")" -le "$reloads" ] && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+
+case_min_version_13() { # min_version "1.3" (on SIGHUP): TLS 1.2 refused, 1.3 served; back to "1.2"
+    EVIDENCE="$W/v13-12.out $W/v13-13.out $W/serve.log"
+    cp "$W/new.key" "$W/live.key"   # the pair is good again (sighup_bad_pair)
+    sed -i 's/min_version: "1.2"/min_version: "1.3"/' "$W/tls.yaml"
+    before=$(grep -c "TLS: connection from .* refused" "$W/serve.log")
+    hup
+    echo | timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" -tls1_2 >"$W/v13-12.out" 2>&1
+    echo | timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" -tls1_3 >"$W/v13-13.out" 2>&1
+    i=0
+    while [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -le "$before" ] && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    refused=$(grep -c "TLS: connection from .* refused" "$W/serve.log")
+    sed -i 's/min_version: "1.3"/min_version: "1.2"/' "$W/tls.yaml"
+    hup
+    expect "TLS 1.2 was served with min_version 1.3" grep -q "alert protocol version" "$W/v13-12.out" &&
+        expect "the TLS 1.2 handshake was not refused in the log" [ "$refused" -gt "$before" ] &&
+        expect "TLS 1.3 was not served" grep -q "^New, TLSv1.3" "$W/v13-13.out"
 }
 
 case_missing_file() { # check and serve name a missing certificate file as FILE:LINE:COL
@@ -289,7 +355,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer sighup_new_cert missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer sighup_reload sighup_bad_pair min_version_13 missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then
