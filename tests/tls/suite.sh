@@ -208,6 +208,64 @@ case_plaintext_refused() { # plain SIP and garbage on the TLS port: refused, sai
         expect "serve died" kill -0 "$SERVE"
 }
 
+case_outbound() { # RFC 5626: phones asking for outbound over TCP and TLS: Require: outbound, ping answered, called over their flow
+    EVIDENCE="$W/ob.log $W/ob-tcp.out $W/ob-tls.out $W/ob-plain.out $W/ob-call-301.out $W/ob-call-302.out"
+    cat >"$W/ob.yaml" <<YAML
+version: 1
+settings:
+  sip:
+    listen: ["tcp:127.0.0.1:$SIP2", "tls:127.0.0.1:$TLS2"]
+    tls: { cert: live.pem, key: live.key, ca: ca.pem }
+  media: { rtp_ports: "$((RTP + 200))-$((RTP + 399))" }
+users:
+  "301": { name: "TCP Phone", password: "pw301" }
+  "302": { name: "TLS Phone", password: "pw302" }
+  "303": { name: "Plain TCP Phone", password: "pw303" }
+gateways:
+  callers: { uri: "sip:127.0.0.1:$CALLER", match: ip }
+routes:
+  - name: tcp
+    conditions: [ { var: called_number, op: equals, value: "301" } ]
+    script: [ { app: dial, to: "301", timeout: 10 } ]
+  - name: tls
+    conditions: [ { var: called_number, op: equals, value: "302" } ]
+    script: [ { app: dial, to: "302", timeout: 10 } ]
+YAML
+    (cd "$W" && LSAN_OPTIONS=$SERVE_LSAN exec "$CR" serve ob.yaml --admin off --log-level debug >"$W/ob.log" 2>&1) &
+    ob=$!
+    PEERS="$PEERS $ob"
+    wait_for "$W/ob.log" 15 'listening for SIP' && wait_tcp "$SIP2" && wait_tcp "$TLS2" ||
+        { WHY="serve (udp+tcp and tls) did not start"; return 1; }
+    # a phone that does not ask for outbound is not told it has it
+    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$SIP2" - 303 pw303 --tcp >"$W/ob-plain.out" 2>&1 &
+    plain=$!
+    PEERS="$PEERS $plain"
+    wait_for "$W/ob-plain.out" 10 '^registered' || { WHY="the plain TCP phone did not register"; return 1; }
+    kill "$plain" 2>/dev/null
+    for who in 301:tcp 302:tls; do
+        user=${who%:*} t=${who#*:}
+        port=$SIP2
+        [ "$t" = tls ] && port=$TLS2
+        [ "$t" = tcp ] && set -- --tcp || set --
+        /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$port" "$W/ca.pem" "$user" "pw$user" --outbound --ping "$@" \
+            >"$W/ob-$t.out" 2>&1 &
+        phone=$!
+        PEERS="$PEERS $phone"
+        wait_for "$W/ob-$t.out" 10 '^pong' || { WHY="the $t phone did not register, or its ping got no pong"; return 1; }
+        timeout 30 sipp 127.0.0.1:"$SIP2" -sn uac -t t1 -i 127.0.0.1 -p "$CALLER" -s "$user" -m 1 -d 300 -nostdin \
+            -timeout 20 -timeout_error -cid_str "ob-$t-%u@tls" >"$W/ob-call-$user.out" 2>&1 &&
+            expect "the $t phone did not end the call cleanly (INVITE, ACK, BYE over its flow)" reap "$phone" &&
+            expect "the $t phone was not told Require: outbound" grep -q '^require outbound' "$W/ob-$t.out" &&
+            expect "no INVITE reached the $t phone" grep -q "^invite sip:$user@198.51.100.1" "$W/ob-$t.out" &&
+            expect "the flow not logged" grep -q "user $user: registered .* (outbound flow over $t, instance urn:uuid:4a6b1c2d" "$W/ob.log" ||
+            return 1
+    done
+    kill "$ob" 2>/dev/null
+    wait "$ob" 2>/dev/null  # its sanitizers report at exit
+    expect "a phone without Supported: outbound was told Require: outbound" sh -c "! grep -q '^require' '$W/ob-plain.out'" &&
+        expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/ob.log'"
+}
+
 served_subject() { # the subject of the certificate a new TLS connection to the listener gets
     timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" </dev/null 2>/dev/null |
         openssl x509 -noout -subject 2>&1
@@ -355,7 +413,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer sighup_reload sighup_bad_pair min_version_13 missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer outbound sighup_reload sighup_bad_pair min_version_13 missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then

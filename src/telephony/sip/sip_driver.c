@@ -946,7 +946,9 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     d->nua = nua_create(root, nua_event_cb, d, TAG_IF(plain_url, NUTAG_URL(plain_url)),
                         TAG_IF(tls_url, NUTAG_SIPS_URL(tls_url)), TAG_IF(tls, NUTAG_CERTIFICATE_DIR(tls_dir)),
                         TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(sip_tls_policy(ts))),
-                        TAG_IF(tls, TPTAG_TLS_VERIFY_DATE(1)), TAG_END());
+                        TAG_IF(tls, TPTAG_TLS_VERIFY_DATE(1)),
+                        TPTAG_PONG2PING(1),   /* RFC 5626 CRLF keep-alives on TCP/TLS get their CRLF */
+                        TAG_END());
     sip_tls_dir_remove(tls_dir);
     if (!d->nua) {
         snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?%s)",

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -416,6 +417,39 @@ SSL_CTX *SSL_CTX_new(const SSL_METHOD *method)
     if (c && caught.catching && caught.n < CTX_MAX && SSL_CTX_up_ref(c) == 1)
         caught.ctx[caught.n++] = c;
     return c;
+}
+
+static bool ctx_ours(const SSL_CTX *c)
+{
+    for (size_t i = 0; i < caught.n; i++)
+        if (caught.ctx[i] == c)
+            return true;
+    return false;
+}
+
+/* RFC 5626 keep-alive over TLS: a phone sends CRLF CRLF on its idle flow
+ * and expects CRLF back. sofia answers it on TCP (TPTAG_PONG2PING) but its
+ * TLS transport reads the CRLFs as blank lines between messages and says
+ * nothing. sofia reads TLS through SSL_read: when a read on one of our
+ * listener's connections is exactly a ping, the pong is written here
+ * (sofia still sees the CRLFs and skips them). Only when the socket can
+ * take it at once: a write OpenSSL had to retry would be sofia's to finish. */
+typedef int ssl_read_fn(SSL *, void *, int);
+
+int SSL_read(SSL *ssl, void *buf, int num)
+{
+    static ssl_read_fn *real;
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "SSL_read");
+    if (!real)
+        return -1;
+    int n = real(ssl, buf, num);
+    if (n == 4 && memcmp(buf, "\r\n\r\n", 4) == 0 && ctx_ours(SSL_get_SSL_CTX(ssl))) {
+        struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLOUT};
+        if (p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+            SSL_write(ssl, "\r\n", 2);
+    }
+    return n;
 }
 
 /* OpenSSL's reason for the last failure, printable. */
