@@ -209,7 +209,7 @@ case_plaintext_refused() { # plain SIP and garbage on the TLS port: refused, sai
 }
 
 case_outbound() { # RFC 5626: phones asking for outbound over TCP and TLS: Require: outbound, ping answered, called over their flow
-    EVIDENCE="$W/ob.log $W/ob-tcp.out $W/ob-tls.out $W/ob-plain.out $W/ob-call-301.out $W/ob-call-302.out"
+    EVIDENCE="$W/ob.log $W/ob-tcp.out $W/ob-tls.out $W/ob-plain.out $W/ob-relayed.out $W/ob-call-301.out $W/ob-call-302.out"
     cat >"$W/ob.yaml" <<YAML
 version: 1
 settings:
@@ -236,12 +236,16 @@ YAML
     PEERS="$PEERS $ob"
     wait_for "$W/ob.log" 15 'listening for SIP' && wait_tcp "$SIP2" && wait_tcp "$TLS2" ||
         { WHY="serve (udp+tcp and tls) did not start"; return 1; }
-    # a phone that does not ask for outbound is not told it has it
-    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$SIP2" - 303 pw303 --tcp >"$W/ob-plain.out" 2>&1 &
-    plain=$!
-    PEERS="$PEERS $plain"
-    wait_for "$W/ob-plain.out" 10 '^registered' || { WHY="the plain TCP phone did not register"; return 1; }
-    kill "$plain" 2>/dev/null
+    # a phone that does not ask for outbound is not told it has it, nor is
+    # one whose REGISTER a proxy relayed (two Vias: the flow is the proxy's)
+    for who in plain relayed; do
+        [ $who = relayed ] && set -- --outbound --relayed || set --
+        /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$SIP2" - 303 pw303 --tcp "$@" >"$W/ob-$who.out" 2>&1 &
+        p=$!
+        PEERS="$PEERS $p"
+        wait_for "$W/ob-$who.out" 10 '^registered' || { WHY="the $who TCP phone did not register"; return 1; }
+        kill "$p" 2>/dev/null
+    done
     for who in 301:tcp 302:tls; do
         user=${who%:*} t=${who#*:}
         port=$SIP2
@@ -263,6 +267,7 @@ YAML
     kill "$ob" 2>/dev/null
     wait "$ob" 2>/dev/null  # its sanitizers report at exit
     expect "a phone without Supported: outbound was told Require: outbound" sh -c "! grep -q '^require' '$W/ob-plain.out'" &&
+        expect "a relayed REGISTER was told Require: outbound" sh -c "! grep -q '^require' '$W/ob-relayed.out'" &&
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/ob.log'"
 }
 

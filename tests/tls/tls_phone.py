@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tls_phone.py HOST PORT CA USER PASSWORD [--tcp] [--outbound] [--ping] — a
+"""tls_phone.py HOST PORT CA USER PASSWORD [--tcp] [--outbound] [--relayed] [--ping] — a
 SIP phone over TLS (--tcp: over TCP, CA unused), as a
 softphone behind NAT behaves: one TLS connection (the server's certificate
 verified against CA, the name 127.0.0.1 checked), REGISTER with digest
@@ -11,7 +11,9 @@ Call-ID of its own after its REGISTER: hence this small peer.
 
 --outbound: the REGISTER asks for RFC 5626 outbound (Supported: outbound,
 +sip.instance and reg-id on the Contact); "require outbound" is printed when
-the 200 has Require: outbound. --ping: after registering, a CRLF keep-alive
+the 200 has Require: outbound. --relayed: the REGISTER carries a second Via,
+as one relayed by a proxy would (outbound is then not the server's to give).
+--ping: after registering, a CRLF keep-alive
 ("\r\n\r\n") is sent and "pong" printed when its CRLF comes back.
 
 Prints one line per step ("registered", "invite", "acked", "bye") and exits
@@ -25,6 +27,7 @@ import time
 
 HOST, PORT, CA, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 TCP, OUTBOUND, PING = "--tcp" in sys.argv[6:], "--outbound" in sys.argv[6:], "--ping" in sys.argv[6:]
+RELAYED = "Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-phone1\n" if "--relayed" in sys.argv[6:] else ""
 T = "tcp" if TCP else "tls"
 OB_PARAMS = ';+sip.instance="<urn:uuid:4a6b1c2d-0000-1000-8000-00a0c91e6bf6>";reg-id=1' if OUTBOUND else ""
 DEADLINE = time.time() + 30
@@ -82,14 +85,14 @@ def send(text):
 
 def register(cseq, auth=""):
     send("REGISTER sip:%s SIP/2.0\n"
-         "Via: SIP/2.0/%s %s;branch=z9hG4bK-reg-%d;rport\n"
+         "Via: SIP/2.0/%s %s;branch=z9hG4bK-reg-%d;rport\n%s"
          "From: <sip:%s@%s>;tag=reg1\n"
          "To: <sip:%s@%s>\n"
          "Call-ID: reg-%s@tls-phone\n"
          "CSeq: %d REGISTER\n"
          "Contact: <sip:%s@198.51.100.1:5061;transport=%s>%s\n"
          "Expires: 300\n%s%s"
-         "Content-Length: 0\n\n" % (HOST, T.upper(), local, cseq, USER, HOST, USER, HOST, USER, cseq, USER, T,
+         "Content-Length: 0\n\n" % (HOST, T.upper(), local, cseq, RELAYED, USER, HOST, USER, HOST, USER, cseq, USER, T,
                                      OB_PARAMS, "Supported: outbound\n" if OUTBOUND else "", auth))
 
 

@@ -274,9 +274,11 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
                             : strcasecmp(proto, "SIP/2.0/TCP") == 0 ? "tcp"
                             : strcasecmp(proto, "SIP/2.0/UDP") == 0 ? "udp"
                                                                       : "";
-    /* RFC 5626 section 6: outbound applies when the phone supports it; a
-     * REGISTER with more than one Contact carrying a reg-id is refused. */
-    bool outbound = sip_has_feature(sip->sip_supported, "outbound") && transport[0];
+    /* RFC 5626 section 6: outbound applies when the phone supports it and
+     * we are its first hop (one Via: a REGISTER relayed by a proxy, such
+     * as Kamailio in front, came over the proxy's flow, not the phone's);
+     * a REGISTER with more than one Contact carrying a reg-id is refused. */
+    bool outbound = sip_has_feature(sip->sip_supported, "outbound") && transport[0] && !sip->sip_via->v_next;
     size_t with_reg_id = 0;
     for (const sip_contact_t *m = sip->sip_contact; outbound && m; m = m->m_next)
         with_reg_id += msg_params_find(m->m_params, "reg-id=") != NULL;
