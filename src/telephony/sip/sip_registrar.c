@@ -351,12 +351,19 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
     char list[2048];
     size_t used = 0;
     list[0] = '\0';
-    for (reg_contact *c = a->contacts; c && used < sizeof list - 256; c = c->next) {
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s<%s>;expires=%u",
-                                 used ? ", " : "", c->uri, (unsigned)(c->expires - now + 0.5));
-        if (c->ob.reg_id)   /* validated (sip_outbound_parse): a plain URN and a number */
-            used += (size_t)snprintf(list + used, sizeof list - used, ";+sip.instance=\"<%s>\";reg-id=%u",
-                                     c->ob.instance, c->ob.reg_id);
+    for (reg_contact *c = a->contacts; c; c = c->next) {
+        /* One binding whole or none: a URI is < 512 bytes, an instance
+         * < 101, so ONE always holds it. */
+        char one[768];
+        int k = snprintf(one, sizeof one, "%s<%s>;expires=%u", used ? ", " : "", c->uri,
+                         (unsigned)(c->expires - now + 0.5));
+        if (k > 0 && (size_t)k < sizeof one && c->ob.reg_id)   /* validated (sip_outbound_parse): URN, number */
+            k += snprintf(one + k, sizeof one - (size_t)k, ";+sip.instance=\"<%s>\";reg-id=%u", c->ob.instance,
+                          c->ob.reg_id);
+        if (k <= 0 || (size_t)k >= sizeof one || used + (size_t)k >= sizeof list)
+            break;
+        memcpy(list + used, one, (size_t)k + 1);
+        used += (size_t)k;
     }
     /* Require: outbound tells the phone its flow is kept and used (RFC
      * 5626 section 6); it then keeps the connection alive with CRLF pings,
