@@ -276,11 +276,16 @@ served_subject() { # the subject of the certificate a new TLS connection to the 
         openssl x509 -noout -subject 2>&1
 }
 
-case_sighup_reload() { # SIGHUP with a new certificate: new connections get it; a UDP call held across it ends cleanly
-    EVIDENCE="$W/served.txt $W/held.out $W/held-uas.out $W/serve.log"
+case_sighup_reload() { # SIGHUP with a new certificate: new connections get it; a UDP call held across it ends
+    # cleanly; a phone registered over TLS before it keeps its connection and is called over it after
+    EVIDENCE="$W/served.txt $W/held.out $W/held-uas.out $W/kept-phone.out $W/kept-caller.out $W/serve.log"
     served_subject >"$W/served-before.txt"
     expect "the listener did not start with server.pem ($(cat "$W/served-before.txt"))" \
         grep -q "CN *= *127.0.0.1" "$W/served-before.txt" || return 1
+    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$TLS" "$W/ca.pem" 201 pw201 >"$W/kept-phone.out" 2>&1 &
+    phone=$!
+    PEERS="$PEERS $phone"
+    wait_for "$W/kept-phone.out" 10 '^registered' || { WHY="the TLS phone did not register"; return 1; }
     udp_uas held || { WHY="UDP gateway did not start"; return 1; }
     uas=$LAST
     # a UDP call that lasts across the reload: the caller hangs up 4 s
@@ -300,7 +305,12 @@ case_sighup_reload() { # SIGHUP with a new certificate: new connections get it; 
         grep -q "CN *= *callroute reloaded" "$W/served.txt" &&
         expect "the UDP call held across the reload did not end cleanly" reap "$uac" &&
         expect "the gateway did not see the call end cleanly" reap "$uas" &&
-        expect "the held call not traced as hung up by the caller" in_log "held-1@tls.*hangup by caller"
+        expect "the held call not traced as hung up by the caller" in_log "held-1@tls.*hangup by caller" || return 1
+    # the phone's TLS connection, opened with the old certificate, still carries its calls
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 201 -m 1 -d 300 -nostdin \
+        -timeout 20 -timeout_error -cid_str "kept-%u@tls" >"$W/kept-caller.out" 2>&1 &&
+        expect "the phone registered before the reload was not called over its connection after it" reap "$phone" &&
+        expect "no INVITE reached the phone" grep -q '^invite sip:201@198.51.100.1' "$W/kept-phone.out"
 }
 
 case_sighup_bad_pair() { # SIGHUP with a key that is not the certificate's: said so, the last good one kept, calls go on
