@@ -11,6 +11,8 @@
 # TLS called back over its connection, a plain-text client and garbage on
 # the TLS port refused with the next call unharmed, TLS 1.1 refused and 1.2
 # served, mutual TLS (verify_peer, with openssl s_client as the phone),
+# RFC 5626 outbound (phones over TCP, TLS and UDP with Contacts nobody can
+# reach: Require: outbound, CRLF pings answered, called over their flow),
 # SIGHUP with a new certificate (served to new connections, a UDP call held
 # across it unharmed), SIGHUP with a key that does not match (refused, the
 # last good pair kept), min_version 1.3, check/serve naming a missing file.
@@ -48,6 +50,7 @@ settings:
   media: { rtp_ports: "$RTP-$((RTP + 199))" }
 users:
   "201": { name: "TLS Phone", password: "pw201" }
+  "202": { name: "UDP Phone", password: "pw202" }
 gateways:
   udpgw: { uri: "sip:127.0.0.1:$UDPGW" }
   tlsgw: { uri: "sips:127.0.0.1:$GWTLS" }
@@ -57,6 +60,9 @@ routes:
   - name: phone
     conditions: [ { var: called_number, op: equals, value: "201" } ]
     script: [ { app: dial, to: "201", timeout: 10 } ]
+  - name: udpphone
+    conditions: [ { var: called_number, op: equals, value: "202" } ]
+    script: [ { app: dial, to: "202", timeout: 10 } ]
   - name: totls
     conditions: [ { var: called_number, op: equals, value: "2" } ]
     script: [ { app: dial, gateway: tlsgw, to: "2", timeout: 10 } ]
@@ -256,7 +262,8 @@ YAML
         phone=$!
         PEERS="$PEERS $phone"
         wait_for "$W/ob-$t.out" 10 '^pong' || { WHY="the $t phone did not register, or its ping got no pong"; return 1; }
-        timeout 30 sipp 127.0.0.1:"$SIP2" -sn uac -t t1 -i 127.0.0.1 -p "$CALLER" -s "$user" -m 1 -d 300 -nostdin \
+        expect "the call to the $t phone failed (sent to its Contact?)" \
+            timeout 30 sipp 127.0.0.1:"$SIP2" -sn uac -t t1 -i 127.0.0.1 -p "$CALLER" -s "$user" -m 1 -d 300 -nostdin \
             -timeout 20 -timeout_error -cid_str "ob-$t-%u@tls" >"$W/ob-call-$user.out" 2>&1 &&
             expect "the $t phone did not end the call cleanly (INVITE, ACK, BYE over its flow)" reap "$phone" &&
             expect "the $t phone was not told Require: outbound" grep -q '^require outbound' "$W/ob-$t.out" &&
@@ -269,6 +276,20 @@ YAML
     expect "a phone without Supported: outbound was told Require: outbound" sh -c "! grep -q '^require' '$W/ob-plain.out'" &&
         expect "a relayed REGISTER was told Require: outbound" sh -c "! grep -q '^require' '$W/ob-relayed.out'" &&
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/ob.log'"
+}
+
+case_outbound_udp() { # RFC 5626 over UDP: a phone behind NAT (Contact unreachable) is called at the address it registered from
+    EVIDENCE="$W/obu.out $W/obu-caller.out $W/serve.log"
+    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$SIP" - 202 pw202 --udp --outbound >"$W/obu.out" 2>&1 &
+    phone=$!
+    PEERS="$PEERS $phone"
+    wait_for "$W/obu.out" 10 '^registered' || { WHY="the UDP phone did not register"; return 1; }
+    expect "the call to the UDP phone failed (sent to its Contact?)" \
+        timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 202 -m 1 -d 300 -nostdin \
+        -timeout 20 -timeout_error -cid_str "obu-%u@tls" >"$W/obu-caller.out" 2>&1 &&
+        expect "the UDP phone did not end the call cleanly (INVITE, ACK, BYE at its flow)" reap "$phone" &&
+        expect "the UDP phone was not told Require: outbound" grep -q '^require outbound' "$W/obu.out" &&
+        expect "no INVITE reached the UDP phone" grep -q '^invite sip:202@198.51.100.1' "$W/obu.out"
 }
 
 served_subject() { # the subject of the certificate a new TLS connection to the listener gets
@@ -428,7 +449,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer outbound sighup_reload sighup_bad_pair min_version_13 missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then

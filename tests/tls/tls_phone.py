@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""tls_phone.py HOST PORT CA USER PASSWORD [--tcp] [--outbound] [--relayed] [--ping] — a
-SIP phone over TLS (--tcp: over TCP, CA unused), as a
+"""tls_phone.py HOST PORT CA USER PASSWORD [--tcp|--udp] [--outbound] [--relayed] [--ping] — a
+SIP phone over TLS (--tcp, --udp: over TCP or UDP, CA unused), as a
 softphone behind NAT behaves: one TLS connection (the server's certificate
 verified against CA, the name 127.0.0.1 checked), REGISTER with digest
 authentication and a Contact it cannot be reached at directly
@@ -27,8 +27,9 @@ import time
 
 HOST, PORT, CA, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 TCP, OUTBOUND, PING = "--tcp" in sys.argv[6:], "--outbound" in sys.argv[6:], "--ping" in sys.argv[6:]
+UDP = "--udp" in sys.argv[6:]
 RELAYED = "Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-phone1\n" if "--relayed" in sys.argv[6:] else ""
-T = "tcp" if TCP else "tls"
+T = "tcp" if TCP else "udp" if UDP else "tls"
 OB_PARAMS = ';+sip.instance="<urn:uuid:4a6b1c2d-0000-1000-8000-00a0c91e6bf6>";reg-id=1' if OUTBOUND else ""
 DEADLINE = time.time() + 30
 
@@ -37,8 +38,12 @@ def say(s):
     print(s, flush=True)
 
 
-raw = socket.create_connection((HOST, PORT), timeout=5)
-conn = raw if TCP else ssl.create_default_context(cafile=CA).wrap_socket(raw, server_hostname=HOST)
+if UDP:   # a connected socket: only the server's datagrams, each one message
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    raw.connect((HOST, PORT))
+else:
+    raw = socket.create_connection((HOST, PORT), timeout=5)
+conn = raw if TCP or UDP else ssl.create_default_context(cafile=CA).wrap_socket(raw, server_hostname=HOST)
 local = "%s:%d" % conn.getsockname()[:2]
 buf = b""
 
@@ -129,9 +134,9 @@ def reply(hdrs, status, extra="", body=""):
     via = "".join("Via: %s\n" % v for v in hdrs["via"])
     to = hdrs["to"][0] if ";tag=" in hdrs["to"][0] else hdrs["to"][0] + ";tag=phone1"
     body = body.replace("\n", "\r\n")
-    send("SIP/2.0 %s\n%sFrom: %s\nTo: %s\nCall-ID: %s\nCSeq: %s\n%sContent-Length: %d\n\n"
-         % (status, via, hdrs["from"][0], to, hdrs["call-id"][0], hdrs["cseq"][0], extra, len(body)))
-    conn.sendall(body.encode())
+    head = ("SIP/2.0 %s\n%sFrom: %s\nTo: %s\nCall-ID: %s\nCSeq: %s\n%sContent-Length: %d\n\n"
+            % (status, via, hdrs["from"][0], to, hdrs["call-id"][0], hdrs["cseq"][0], extra, len(body)))
+    conn.sendall(head.replace("\n", "\r\n").encode() + body.encode())   # one datagram over UDP
 
 
 while True:
