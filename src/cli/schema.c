@@ -300,7 +300,7 @@ static json_t *settings_schema(void)
     json_object_set_new(
         json_object_get(sip, "properties"), "tls",
         described(json_pack("{s:s,s:[s,s],s:o,s:b}", "type", "object", "required", "cert", "key", "properties",
-                            json_pack("{s:o,s:o,s:o,s:{s:s,s:s},s:{s:s,s:s},s:{s:[s],s:s}}", "cert",
+                            json_pack("{s:o,s:o,s:o,s:{s:s,s:s},s:{s:s,s:s},s:{s:[s,s],s:s}}", "cert",
                                       str_desc("PEM certificate (chain) the tls: listener presents, relative "
                                                "to the file"),
                                       "key", str_desc("its PEM private key (unencrypted)"), "ca",
@@ -312,12 +312,12 @@ static json_t *settings_schema(void)
                                       "verify_server", "type", "boolean", "description",
                                       "gateways' certificates are verified and must name the address dialled "
                                       "(default true)",
-                                      "min_version", "enum", "1.2", "description",
-                                      "lowest TLS version accepted: 1.2 (sofia-sip 1.12 cannot set another; "
-                                      "1.3 is used when both sides have it)"),
+                                      "min_version", "enum", "1.2", "1.3", "description",
+                                      "lowest TLS version accepted, toward phones and gateways alike "
+                                      "(default 1.2; 1.3 is used when both sides have it)"),
                             "additionalProperties", 0),
-                  "SIP over TLS: the certificate of tls: listeners and how peers are checked; read at start "
-                  "(a changed file needs a restart: SIGHUP only warns)"));
+                  "SIP over TLS: the certificate of tls: listeners and how peers are checked; SIGHUP "
+                  "reloads changed files for new connections (a bad pair keeps the old one)"));
     json_t *media = obj(json_pack("{s:o,s:o,s:o}", "sounds",
                                   str_desc("directory prompts are read from, relative names below it (default: sounds)"),
                                   "recordings",

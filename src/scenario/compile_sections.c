@@ -218,13 +218,14 @@ static void compile_tls(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "verify_server") scn_expect_bool(x, v, &t->verify_server);
     if ((v = scn_map_get(n, "min_version")))
         SCN_WITH_KEY(x, "min_version") {
-            /* sofia-sip 1.12 has no tag for a minimum version; Debian's
-             * OpenSSL refuses anything below TLS 1.2 by default, so "1.2"
-             * is what we can promise, and nothing else is accepted. */
-            const char *s = scn_expect_string(x, v, "\"1.2\"");
-            if (s && strcmp(s, "1.2") != 0)
-                scn_cx_error(&x->pub, v, "min_version: only \"1.2\" is supported (sofia-sip 1.12 cannot "
-                             "raise the minimum; TLS 1.3 is still negotiated when both sides have it), got '%s'", s);
+            /* sofia-sip 1.12 has no tag for a minimum version: the SIP
+             * driver raises it on the listener's own SSL_CTX (sip_tls.c).
+             * Below 1.2 is not offered: Debian's OpenSSL refuses it anyway. */
+            const char *s = scn_expect_string(x, v, "\"1.2\" or \"1.3\"");
+            if (s && strcmp(s, "1.2") != 0 && strcmp(s, "1.3") != 0)
+                scn_cx_error(&x->pub, v, "min_version: \"1.2\" or \"1.3\" (older versions are refused by OpenSSL "
+                             "anyway), got '%s'", s);
+            t->min_tls13 = s && strcmp(s, "1.3") == 0;
         }
     if (t->verify_peer && !t->ca.path)
         scn_cx_error(&x->pub, n, "settings.sip.tls: verify_peer needs 'ca' (the CAs phones' certificates come from)");

@@ -230,6 +230,7 @@ typedef struct scn_tls_settings {
     scn_tls_file ca;           /* CAs peers' certificates must chain to; NULL: the system's */
     bool verify_peer;          /* phones must present a certificate from ca (mutual TLS) */
     bool verify_server;        /* gateways' certificates are verified (default; off: trust any) */
+    bool min_tls13;            /* min_version "1.3": TLS 1.2 refused too (default "1.2") */
 } scn_tls_settings;
 
 typedef struct scn_settings {

@@ -8,7 +8,9 @@ default: silence; with --until, silence from T seconds on); --dtmf sends RFC 473
 101) instead of audio at those times, each digit of D 300 ms after the one
 before ("1234#@1.0,7@6.5": 1, 2, 3, 4, # from 1.0 s, then 7 at 6.5 s).
 --record writes what the server sends, decoded: one line per packet,
-"SECONDS-SINCE-START S1 S2 ... S160". Prints "received N"."""
+"SECONDS-SINCE-START S1 S2 ... S160". Prints "received N" and, when the
+server sent any, "rtcp M": packets that look like RTCP (RFC 5761 4: payload
+type 72-76 in the RTP header's place), which it relays to nobody."""
 import math
 import socket
 import struct
@@ -62,7 +64,7 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", lport))
     s.setblocking(False)
-    seq, ts, n = 0, 0, 0
+    seq, ts, n, rtcp = 0, 0, 0, 0
     t0 = time.time()
     next_send = t0
     event = None          # (digit, timestamp, packets sent)
@@ -96,6 +98,8 @@ def main():
                     continue
                 n += 1
                 pt = data[1] & 0x7F
+                if 72 <= pt <= 76:
+                    rtcp += 1
                 if record and pt in (0, 8):
                     dec = ulaw_decode if pt == 0 else alaw_decode
                     record.write("%.3f %s\n" % (time.time() - t0, " ".join(str(dec(b)) for b in data[12:])))
@@ -103,6 +107,8 @@ def main():
             pass
         time.sleep(0.002)
     print("received", n)
+    if rtcp:
+        print("rtcp", rtcp)
     if record:
         record.close()
     return 0

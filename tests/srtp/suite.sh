@@ -12,6 +12,12 @@
 #                   its srtp module authenticates every packet)
 #   required_plain  a plain offer (sipp) to a gateway with srtp: required: 488
 #   off_savp        baresip's RTP/SAVP offer from user 302 (srtp: off): 488
+#   optional_to_srtp_callee  a plain caller (sipp + rtp_peer.py) dials, on
+#                   srtp: optional, baresip answering with `mediaenc=srtp`:
+#                   our offer has RTP/AVP + a=crypto + a=rtcp-mux, baresip
+#                   answers with crypto, audio flows both ways (encrypted
+#                   on baresip's leg, plain on the caller's), and baresip's
+#                   SRTCP on the muxed port is not relayed to the caller
 #   clean_exit      no sanitizer report (leak) when the server stops
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -28,8 +34,10 @@ if ! command -v baresip >/dev/null || [ ! -f /usr/lib/baresip/modules/srtp.so ];
 fi
 
 # shellcheck disable=SC2046
-set -- $($PY "$ROOT/tests/sip/ports.py" 6)
-SIP=$1 PHONE=$2 TRUNK=$3 PEER=$4 PLAIN=$5 PHONE2=$6 RTP=$7
+set -- $($PY "$ROOT/tests/sip/ports.py" 9)
+SIP=$1 PHONE=$2 TRUNK=$3 PEER=$4 PLAIN=$5 PHONE2=$6 CALLEE=$7 CALLER=$8 CALLERRTP=$9
+shift 9
+RTP=$1
 
 cat >"$W/srtp.yaml" <<YAML
 version: 1
@@ -42,7 +50,12 @@ users:
 gateways:
   trunk: { uri: "sip:127.0.0.1:$TRUNK", srtp: off }
   plainin: { uri: "sip:127.0.0.1:$PLAIN", srtp: required }
+  srtpcallee: { uri: "sip:127.0.0.1:$CALLEE" }   # srtp: settings' optional
+  plaincaller: { uri: "sip:127.0.0.1:$CALLER", srtp: off }
 routes:
+  - name: tocallee
+    conditions: [ { var: called_number, op: equals, value: "600" } ]
+    script: [ { app: dial, gateway: srtpcallee, to: "600", timeout: 10 } ]
   - name: phones
     type: from_user
     script: [ { app: dial, gateway: trunk, to: "500", timeout: 10 } ]
@@ -136,6 +149,47 @@ case_phone_to_trunk() {
         sh -c "! grep -q 'packets dropped' '$W/serve.log'"
 }
 
+case_optional_to_srtp_callee() {
+    EVIDENCE="$W/callee.out $W/caller.out $W/caller.rtp $W/serve.log"
+    phone_conf "$W/callee" "$CALLEE" 600
+    # it answers by itself, SRTP when offered (mediaenc=srtp: best effort)
+    echo "<sip:600@127.0.0.1:$SIP;transport=udp>;regint=0;answermode=auto;mediaenc=srtp;audio_codecs=PCMU" \
+        >"$W/callee/accounts"
+    echo "rtcp_mux yes" >>"$W/callee/config"   # its SRTCP then comes to our RTP port
+    timeout 25 baresip -f "$W/callee" -s -v -t 16 >"$W/callee.out" 2>&1 &   # -v: its RTCP said
+    callee=$!
+    PEERS="$PEERS $callee"
+    wait_port "$CALLEE" || { WHY="baresip (the callee) did not start"; return 1; }
+    # 7 s: past RTCP's first interval (RFC 3550: 2.5 s, randomised), so
+    # baresip's SRTCP reaches callroute while the call is up
+    sed "s/@HOLD@/7000/" "$ROOT/tests/hostile/media-call.xml" >"$W/caller.xml"
+    timeout 30 sipp 127.0.0.1:"$SIP" -sf "$W/caller.xml" -s 600 -m 1 -i 127.0.0.1 -p "$CALLER" -nostdin \
+        -key rtpip 127.0.0.1 -key rtpport "$CALLERRTP" -key portfile "$W/caller.port" \
+        -timeout 25 -timeout_error >"$W/caller.out" 2>&1 &
+    caller=$!
+    PEERS="$PEERS $caller"
+    timeout 30 $PY "$ROOT/tests/sip/rtp_peer.py" "$W/caller.port" "$CALLERRTP" 6 --tone 1000 \
+        --record "$W/caller.rec" >"$W/caller.rtp" 2>&1
+    reap "$caller" || { WHY="the caller's call did not end normally"; return 1; }
+    kill "$callee" 2>/dev/null
+    wait "$callee" 2>/dev/null
+    from_server "$W/callee.out" >"$W/to-callee.sip"
+    expect "our offer to the callee is not RTP/AVP" grep -Eq '^m=audio [0-9]+ RTP/AVP ' "$W/to-callee.sip" &&
+        expect "our offer to the callee has no a=crypto (srtp: optional)" \
+            grep -Eq '^a=crypto:[0-9]+ AES_CM_128_HMAC_SHA1_(80|32) inline:' "$W/to-callee.sip" &&
+        expect "baresip did not turn SRTP on" grep -q 'SRTP is Enabled' "$W/callee.out" &&
+        expect "RTCP is not multiplexed on baresip's leg" grep -q 'RTP/RTCP multiplexing enabled' "$W/callee.out" &&
+        expect "baresip did not start RTCP" grep -q 'starting RTCP with remote' "$W/callee.out" &&
+        expect "RTCP (SRTCP from the callee) was relayed to the plain caller" sh -c "! grep -q '^rtcp' '$W/caller.rtp'" &&
+        expect "callroute dropped packets (SRTCP taken for SRTP that failed authentication?)" \
+            sh -c "! grep -q 'packets dropped' '$W/serve.log'" &&
+        expect "the caller did not receive the callee's 440 Hz tone (decrypted)" \
+            $PY "$HERE/tone.py" "$W/caller.rec" 440 >"$W/tone-caller.out" 2>&1 || return 1
+    dec=$(ls "$W"/callee/snd/*-dec.wav 2>/dev/null | head -1)
+    expect "baresip did not decode the caller's 1000 Hz tone (encrypted for it)" \
+        $PY "$HERE/tone.py" "${dec:-missing.wav}" 1000 >"$W/tone-callee.out" 2>&1
+}
+
 case_required_plain() {
     EVIDENCE="$W/plain.out $W/serve.log"
     sed "s/@CODE@/488/" "$ROOT/tests/sip/scenarios/uac-reject.xml" >"$W/uac-488.xml"
@@ -171,5 +225,6 @@ case_clean_exit() {
 run phone_to_trunk
 run required_plain
 run off_savp
+run optional_to_srtp_callee
 run clean_exit
 [ "$FAILS" -eq 0 ]

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/tls/certs.sh DIR — makes the test's certificates with openssl: a CA
 # (ca.pem), a server certificate for 127.0.0.1 from it (server.pem/.key),
-# a second one (new.pem/.key, for the reload case), a "wrong" one for
+# a second one with another subject (new.pem/.key, for the reload case), a "wrong" one for
 # 127.0.0.1 signed by another CA nobody trusts (rogue.pem/.key), and one
 # from the right CA for another name (other.pem/.key).
 set -eu
@@ -20,7 +20,7 @@ leaf() { # leaf NAME CA CN
 ca ca
 ca rogueca
 leaf server ca 127.0.0.1
-leaf new ca 127.0.0.1
+leaf new ca 'callroute reloaded'   # the subject tells it apart (the address is in its SAN)
 leaf gw ca 127.0.0.1
 leaf rogue rogueca 127.0.0.1
 # from the right CA, for another name

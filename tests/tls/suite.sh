@@ -11,8 +11,11 @@
 # TLS called back over its connection, a plain-text client and garbage on
 # the TLS port refused with the next call unharmed, TLS 1.1 refused and 1.2
 # served, mutual TLS (verify_peer, with openssl s_client as the phone),
-# SIGHUP with a new certificate (said to need a restart), check/serve
-# naming a missing file.
+# RFC 5626 outbound (phones over TCP, TLS and UDP with Contacts nobody can
+# reach: Require: outbound, CRLF pings answered, called over their flow),
+# SIGHUP with a new certificate (served to new connections, a UDP call held
+# across it unharmed), SIGHUP with a key that does not match (refused, the
+# last good pair kept), min_version 1.3, check/serve naming a missing file.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -47,6 +50,7 @@ settings:
   media: { rtp_ports: "$RTP-$((RTP + 199))" }
 users:
   "201": { name: "TLS Phone", password: "pw201" }
+  "202": { name: "UDP Phone", password: "pw202" }
 gateways:
   udpgw: { uri: "sip:127.0.0.1:$UDPGW" }
   tlsgw: { uri: "sips:127.0.0.1:$GWTLS" }
@@ -56,6 +60,9 @@ routes:
   - name: phone
     conditions: [ { var: called_number, op: equals, value: "201" } ]
     script: [ { app: dial, to: "201", timeout: 10 } ]
+  - name: udpphone
+    conditions: [ { var: called_number, op: equals, value: "202" } ]
+    script: [ { app: dial, to: "202", timeout: 10 } ]
   - name: totls
     conditions: [ { var: called_number, op: equals, value: "2" } ]
     script: [ { app: dial, gateway: tlsgw, to: "2", timeout: 10 } ]
@@ -207,18 +214,171 @@ case_plaintext_refused() { # plain SIP and garbage on the TLS port: refused, sai
         expect "serve died" kill -0 "$SERVE"
 }
 
-case_sighup_new_cert() { # SIGHUP with a new certificate: said to need a restart; the old one still served
-    EVIDENCE="$W/served.txt $W/serve.log"
-    old=$(openssl x509 -in "$W/server.pem" -noout -serial)
+case_outbound() { # RFC 5626: phones asking for outbound over TCP and TLS: Require: outbound, ping answered, called over their flow
+    EVIDENCE="$W/ob.log $W/ob-tcp.out $W/ob-tls.out $W/ob-plain.out $W/ob-relayed.out $W/ob-call-301.out $W/ob-call-302.out"
+    cat >"$W/ob.yaml" <<YAML
+version: 1
+settings:
+  sip:
+    listen: ["tcp:127.0.0.1:$SIP2", "tls:127.0.0.1:$TLS2"]
+    tls: { cert: live.pem, key: live.key, ca: ca.pem }
+  media: { rtp_ports: "$((RTP + 200))-$((RTP + 399))" }
+users:
+  "301": { name: "TCP Phone", password: "pw301" }
+  "302": { name: "TLS Phone", password: "pw302" }
+  "303": { name: "Plain TCP Phone", password: "pw303" }
+gateways:
+  callers: { uri: "sip:127.0.0.1:$CALLER", match: ip }
+routes:
+  - name: tcp
+    conditions: [ { var: called_number, op: equals, value: "301" } ]
+    script: [ { app: dial, to: "301", timeout: 10 } ]
+  - name: tls
+    conditions: [ { var: called_number, op: equals, value: "302" } ]
+    script: [ { app: dial, to: "302", timeout: 10 } ]
+YAML
+    (cd "$W" && LSAN_OPTIONS=$SERVE_LSAN exec "$CR" serve ob.yaml --admin off --log-level debug >"$W/ob.log" 2>&1) &
+    ob=$!
+    PEERS="$PEERS $ob"
+    wait_for "$W/ob.log" 15 'listening for SIP' && wait_tcp "$SIP2" && wait_tcp "$TLS2" ||
+        { WHY="serve (udp+tcp and tls) did not start"; return 1; }
+    # a phone that does not ask for outbound is not told it has it, nor is
+    # one whose REGISTER a proxy relayed (two Vias: the flow is the proxy's)
+    for who in plain relayed; do
+        [ $who = relayed ] && set -- --outbound --relayed || set --
+        /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$SIP2" - 303 pw303 --tcp "$@" >"$W/ob-$who.out" 2>&1 &
+        p=$!
+        PEERS="$PEERS $p"
+        wait_for "$W/ob-$who.out" 10 '^registered' || { WHY="the $who TCP phone did not register"; return 1; }
+        kill "$p" 2>/dev/null
+    done
+    for who in 301:tcp 302:tls; do
+        user=${who%:*} t=${who#*:}
+        port=$SIP2
+        [ "$t" = tls ] && port=$TLS2
+        [ "$t" = tcp ] && set -- --tcp || set --
+        /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$port" "$W/ca.pem" "$user" "pw$user" --outbound --ping "$@" \
+            >"$W/ob-$t.out" 2>&1 &
+        phone=$!
+        PEERS="$PEERS $phone"
+        wait_for "$W/ob-$t.out" 10 '^pong' || { WHY="the $t phone did not register, or its ping got no pong"; return 1; }
+        expect "the call to the $t phone failed (sent to its Contact?)" \
+            timeout 30 sipp 127.0.0.1:"$SIP2" -sn uac -t t1 -i 127.0.0.1 -p "$CALLER" -s "$user" -m 1 -d 300 -nostdin \
+            -timeout 20 -timeout_error -cid_str "ob-$t-%u@tls" >"$W/ob-call-$user.out" 2>&1 &&
+            expect "the $t phone did not end the call cleanly (INVITE, ACK, BYE over its flow)" reap "$phone" &&
+            expect "the $t phone was not told Require: outbound" grep -q '^require outbound' "$W/ob-$t.out" &&
+            expect "no INVITE reached the $t phone" grep -q "^invite sip:$user@198.51.100.1" "$W/ob-$t.out" &&
+            expect "the flow not logged" grep -q "user $user: registered .* (outbound flow over $t, instance urn:uuid:4a6b1c2d" "$W/ob.log" ||
+            return 1
+    done
+    kill "$ob" 2>/dev/null
+    wait "$ob" 2>/dev/null  # its sanitizers report at exit
+    expect "a phone without Supported: outbound was told Require: outbound" sh -c "! grep -q '^require' '$W/ob-plain.out'" &&
+        expect "a relayed REGISTER was told Require: outbound" sh -c "! grep -q '^require' '$W/ob-relayed.out'" &&
+        expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/ob.log'"
+}
+
+case_outbound_udp() { # RFC 5626 over UDP: a phone behind NAT (Contact unreachable) is called at the address it registered from
+    EVIDENCE="$W/obu.out $W/obu-caller.out $W/serve.log"
+    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$SIP" - 202 pw202 --udp --outbound >"$W/obu.out" 2>&1 &
+    phone=$!
+    PEERS="$PEERS $phone"
+    wait_for "$W/obu.out" 10 '^registered' || { WHY="the UDP phone did not register"; return 1; }
+    expect "the call to the UDP phone failed (sent to its Contact?)" \
+        timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 202 -m 1 -d 300 -nostdin \
+        -timeout 20 -timeout_error -cid_str "obu-%u@tls" >"$W/obu-caller.out" 2>&1 &&
+        expect "the UDP phone did not end the call cleanly (INVITE, ACK, BYE at its flow)" reap "$phone" &&
+        expect "the UDP phone was not told Require: outbound" grep -q '^require outbound' "$W/obu.out" &&
+        expect "no INVITE reached the UDP phone" grep -q '^invite sip:202@198.51.100.1' "$W/obu.out"
+}
+
+served_subject() { # the subject of the certificate a new TLS connection to the listener gets
+    timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" </dev/null 2>/dev/null |
+        openssl x509 -noout -subject 2>&1
+}
+
+case_sighup_reload() { # SIGHUP with a new certificate: new connections get it; a UDP call held across it ends
+    # cleanly; a phone registered over TLS before it keeps its connection and is called over it after
+    EVIDENCE="$W/served.txt $W/held.out $W/held-uas.out $W/kept-phone.out $W/kept-caller.out $W/serve.log"
+    served_subject >"$W/served-before.txt"
+    expect "the listener did not start with server.pem ($(cat "$W/served-before.txt"))" \
+        grep -q "CN *= *127.0.0.1" "$W/served-before.txt" || return 1
+    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$TLS" "$W/ca.pem" 201 pw201 >"$W/kept-phone.out" 2>&1 &
+    phone=$!
+    PEERS="$PEERS $phone"
+    wait_for "$W/kept-phone.out" 10 '^registered' || { WHY="the TLS phone did not register"; return 1; }
+    udp_uas held || { WHY="UDP gateway did not start"; return 1; }
+    uas=$LAST
+    # a UDP call that lasts across the reload: the caller hangs up 4 s
+    # after the answer; a reload that dropped it would BYE it first
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 1 -m 1 -d 4000 -nostdin \
+        -timeout 20 -timeout_error -cid_str "held-%u@tls" >"$W/held.out" 2>&1 &
+    uac=$!
+    PEERS="$PEERS $uac"
+    wait_for "$W/serve.log" 10 "held-1@tls.*answer" || { WHY="the held call was not answered"; return 1; }
     cp "$W/new.pem" "$W/live.pem"
     cp "$W/new.key" "$W/live.key"
+    hup
+    wait_for "$W/serve.log" 10 "settings.sip.tls: reloaded (certificate /CN=callroute reloaded)" ||
+        { WHY="no line saying the new certificate was loaded"; return 1; }
+    served_subject >"$W/served.txt"
+    expect "a new connection got $(cat "$W/served.txt"), not the new certificate" \
+        grep -q "CN *= *callroute reloaded" "$W/served.txt" &&
+        expect "the UDP call held across the reload did not end cleanly" reap "$uac" &&
+        expect "the gateway did not see the call end cleanly" reap "$uas" &&
+        expect "the held call not traced as hung up by the caller" in_log "held-1@tls.*hangup by caller" || return 1
+    # the phone's TLS connection, opened with the old certificate, still carries its calls
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 201 -m 1 -d 300 -nostdin \
+        -timeout 20 -timeout_error -cid_str "kept-%u@tls" >"$W/kept-caller.out" 2>&1 &&
+        expect "the phone registered before the reload was not called over its connection after it" reap "$phone" &&
+        expect "no INVITE reached the phone" grep -q '^invite sip:201@198.51.100.1' "$W/kept-phone.out"
+}
+
+case_sighup_bad_pair() { # SIGHUP with a key that is not the certificate's: said so, the last good one kept, calls go on
+    EVIDENCE="$W/served-bad.txt $W/after_bad.out $W/after_bad-uas.out $W/serve.log"
+    cp "$W/other.key" "$W/live.key"
+    hup
+    wait_for "$W/serve.log" 10 "settings.sip.tls: new files not loaded (key .*live.key: .*); the TLS listener keeps" ||
+        { WHY="no line saying the mismatched key was refused"; return 1; }
+    served_subject >"$W/served-bad.txt"
+    expect "a new connection got $(cat "$W/served-bad.txt"), not the last good certificate" \
+        grep -q "CN *= *callroute reloaded" "$W/served-bad.txt" || return 1
+    udp_uas after_bad || { WHY="UDP gateway did not start"; return 1; }
+    uas=$LAST
+    expect "a TLS call after the bad reload failed" tls_call after_bad 1 &&
+        expect "the gateway did not take the call" reap "$uas" &&
+        expect "serve died" kill -0 "$SERVE"
+}
+
+hup() { # hup: SIGHUP to serve, back once it has reloaded the file
+    reloads=$(grep -c "reloaded .*: revision" "$W/serve.log")
     kill -HUP "$SERVE"
-    wait_for "$W/serve.log" 10 "settings.sip.tls: the certificate, key or CA changed" ||
-        { WHY="no warning that the new certificate needs a restart"; return 1; }
-    timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" </dev/null 2>/dev/null |
-        openssl x509 -noout -serial >"$W/served.txt" 2>&1
-    expect "served $(cat "$W/served.txt"), not the certificate it started with ($old)" \
-        [ "$(cat "$W/served.txt")" = "$old" ]
+    i=0
+    while [ "$(grep -c "reloaded .*: revision" "$W/serve.log")" -le "$reloads" ] && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+
+case_min_version_13() { # min_version "1.3" (on SIGHUP): TLS 1.2 refused, 1.3 served; back to "1.2"
+    EVIDENCE="$W/v13-12.out $W/v13-13.out $W/serve.log"
+    cp "$W/new.key" "$W/live.key"   # the pair is good again (sighup_bad_pair)
+    sed -i 's/min_version: "1.2"/min_version: "1.3"/' "$W/tls.yaml"
+    before=$(grep -c "TLS: connection from .* refused" "$W/serve.log")
+    hup
+    echo | timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" -tls1_2 >"$W/v13-12.out" 2>&1
+    echo | timeout 10 openssl s_client -connect 127.0.0.1:"$TLS" -CAfile "$W/ca.pem" -tls1_3 >"$W/v13-13.out" 2>&1
+    i=0
+    while [ "$(grep -c "TLS: connection from .* refused" "$W/serve.log")" -le "$before" ] && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    refused=$(grep -c "TLS: connection from .* refused" "$W/serve.log")
+    sed -i 's/min_version: "1.3"/min_version: "1.2"/' "$W/tls.yaml"
+    hup
+    expect "TLS 1.2 was served with min_version 1.3" grep -q "alert protocol version" "$W/v13-12.out" &&
+        expect "the TLS 1.2 handshake was not refused in the log" [ "$refused" -gt "$before" ] &&
+        expect "TLS 1.3 was not served" grep -q "^New, TLSv1.3" "$W/v13-13.out"
 }
 
 case_missing_file() { # check and serve name a missing certificate file as FILE:LINE:COL
@@ -289,7 +449,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer sighup_new_cert missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then

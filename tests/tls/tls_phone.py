@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""tls_phone.py HOST PORT CA USER PASSWORD — a SIP phone over TLS, as a
+"""tls_phone.py HOST PORT CA USER PASSWORD [--tcp|--udp] [--outbound] [--relayed] [--ping] — a
+SIP phone over TLS (--tcp, --udp: over TCP or UDP, CA unused), as a
 softphone behind NAT behaves: one TLS connection (the server's certificate
 verified against CA, the name 127.0.0.1 checked), REGISTER with digest
 authentication and a Contact it cannot be reached at directly
@@ -7,6 +8,13 @@ authentication and a Contact it cannot be reached at directly
 an INVITE, answers it (180, 200 with SDP), takes the ACK and the BYE.
 Debian's sipp has no TLS, and a sipp client cannot take an INVITE with a
 Call-ID of its own after its REGISTER: hence this small peer.
+
+--outbound: the REGISTER asks for RFC 5626 outbound (Supported: outbound,
++sip.instance and reg-id on the Contact); "require outbound" is printed when
+the 200 has Require: outbound. --relayed: the REGISTER carries a second Via,
+as one relayed by a proxy would (outbound is then not the server's to give).
+--ping: after registering, a CRLF keep-alive
+("\r\n\r\n") is sent and "pong" printed when its CRLF comes back.
 
 Prints one line per step ("registered", "invite", "acked", "bye") and exits
 0 after the BYE, 1 on anything unexpected or after 30 s."""
@@ -18,6 +26,11 @@ import sys
 import time
 
 HOST, PORT, CA, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+TCP, OUTBOUND, PING = "--tcp" in sys.argv[6:], "--outbound" in sys.argv[6:], "--ping" in sys.argv[6:]
+UDP = "--udp" in sys.argv[6:]
+RELAYED = "Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-phone1\n" if "--relayed" in sys.argv[6:] else ""
+T = "tcp" if TCP else "udp" if UDP else "tls"
+OB_PARAMS = ';+sip.instance="<urn:uuid:4a6b1c2d-0000-1000-8000-00a0c91e6bf6>";reg-id=1' if OUTBOUND else ""
 DEADLINE = time.time() + 30
 
 
@@ -25,9 +38,12 @@ def say(s):
     print(s, flush=True)
 
 
-ctx = ssl.create_default_context(cafile=CA)
-raw = socket.create_connection((HOST, PORT), timeout=5)
-conn = ctx.wrap_socket(raw, server_hostname=HOST)
+if UDP:   # a connected socket: only the server's datagrams, each one message
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    raw.connect((HOST, PORT))
+else:
+    raw = socket.create_connection((HOST, PORT), timeout=5)
+conn = raw if TCP or UDP else ssl.create_default_context(cafile=CA).wrap_socket(raw, server_hostname=HOST)
 local = "%s:%d" % conn.getsockname()[:2]
 buf = b""
 
@@ -36,6 +52,7 @@ def read_msg():
     """One SIP message (start line + headers dict + body) from the connection."""
     global buf
     while True:
+        buf = buf.lstrip(b"\r\n")   # keep-alive CRLFs between messages
         head_end = buf.find(b"\r\n\r\n")
         if head_end >= 0:
             head = buf[:head_end].decode("utf-8", "replace")
@@ -50,16 +67,21 @@ def read_msg():
                     k, _, v = line.partition(":")
                     hdrs.setdefault(k.strip().lower(), []).append(v.strip())
                 return lines[0], hdrs, body
-        left = DEADLINE - time.time()
-        if left <= 0:
-            say("timeout")
-            sys.exit(1)
-        conn.settimeout(left)
-        data = conn.recv(65536)
-        if not data:
-            say("connection closed")
-            sys.exit(1)
-        buf += data
+        fill()
+
+
+def fill():
+    global buf
+    left = DEADLINE - time.time()
+    if left <= 0:
+        say("timeout")
+        sys.exit(1)
+    conn.settimeout(left)
+    data = conn.recv(65536)
+    if not data:
+        say("connection closed")
+        sys.exit(1)
+    buf += data
 
 
 def send(text):
@@ -68,14 +90,15 @@ def send(text):
 
 def register(cseq, auth=""):
     send("REGISTER sip:%s SIP/2.0\n"
-         "Via: SIP/2.0/TLS %s;branch=z9hG4bK-reg-%d;rport\n"
+         "Via: SIP/2.0/%s %s;branch=z9hG4bK-reg-%d;rport\n%s"
          "From: <sip:%s@%s>;tag=reg1\n"
          "To: <sip:%s@%s>\n"
          "Call-ID: reg-%s@tls-phone\n"
          "CSeq: %d REGISTER\n"
-         "Contact: <sip:%s@198.51.100.1:5061;transport=tls>\n"
-         "Expires: 300\n%s"
-         "Content-Length: 0\n\n" % (HOST, local, cseq, USER, HOST, USER, HOST, USER, cseq, USER, auth))
+         "Contact: <sip:%s@198.51.100.1:5061;transport=%s>%s\n"
+         "Expires: 300\n%s%s"
+         "Content-Length: 0\n\n" % (HOST, T.upper(), local, cseq, RELAYED, USER, HOST, USER, HOST, USER, cseq, USER, T,
+                                     OB_PARAMS, "Supported: outbound\n" if OUTBOUND else "", auth))
 
 
 def digest(challenge, method, uri):
@@ -98,15 +121,22 @@ if " 200 " not in start:
     say("register failed: " + start)
     sys.exit(1)
 say("registered")
+if any("outbound" in v.lower() for v in hdrs.get("require", [])):
+    say("require outbound")
+if PING:
+    conn.sendall(b"\r\n\r\n")
+    while not buf.startswith(b"\r\n"):
+        fill()
+    say("pong")
 
 
 def reply(hdrs, status, extra="", body=""):
     via = "".join("Via: %s\n" % v for v in hdrs["via"])
     to = hdrs["to"][0] if ";tag=" in hdrs["to"][0] else hdrs["to"][0] + ";tag=phone1"
     body = body.replace("\n", "\r\n")
-    send("SIP/2.0 %s\n%sFrom: %s\nTo: %s\nCall-ID: %s\nCSeq: %s\n%sContent-Length: %d\n\n"
-         % (status, via, hdrs["from"][0], to, hdrs["call-id"][0], hdrs["cseq"][0], extra, len(body)))
-    conn.sendall(body.encode())
+    head = ("SIP/2.0 %s\n%sFrom: %s\nTo: %s\nCall-ID: %s\nCSeq: %s\n%sContent-Length: %d\n\n"
+            % (status, via, hdrs["from"][0], to, hdrs["call-id"][0], hdrs["cseq"][0], extra, len(body)))
+    conn.sendall(head.replace("\n", "\r\n").encode() + body.encode())   # one datagram over UDP
 
 
 while True:
@@ -116,7 +146,7 @@ while True:
         say("invite " + start.split(" ")[1])
         sdp = ("v=0\no=phone 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\n"
                "m=audio 6000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n")  # reply() makes the line ends CRLF
-        contact = "Contact: <sip:%s@198.51.100.1:5061;transport=tls>\n" % USER
+        contact = "Contact: <sip:%s@198.51.100.1:5061;transport=%s>\n" % (USER, T)
         reply(hdrs, "180 Ringing", contact)
         reply(hdrs, "200 OK", contact + "Content-Type: application/sdp\n", sdp)
     elif method == "ACK":

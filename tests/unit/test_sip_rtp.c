@@ -776,6 +776,21 @@ static void srtp_bridge(fixture *f, sdes_suite suite, size_t tag_len)
     assert_int_equal(rtp_srtp_failed(a), 2);
     assert_true(recv(f->phone_b, got, sizeof got, 0) < 0);
 
+    /* SRTCP from a phone that muxes RTCP (RFC 5761) on the SRTP leg: like
+     * plain RTCP, discarded before decryption (we process no RTCP), so it
+     * is neither relayed to the plain side as garbage nor counted as SRTP
+     * that failed authentication */
+    unsigned long rtcp0 = rtp_ctx_rtcp(f->c);
+    uint8_t sr[28 + SRTP_MAX_TRAILER_LEN] = {0x80, 200, 0, 6, 0, 0, 0x12, 0x34};
+    len = 28;
+    assert_int_equal(srtp_protect_rtcp(phone_tx, sr, &len), srtp_err_status_ok);
+    assert_true(len > 28);   /* the SRTCP index and tag */
+    send_to(f->phone_a, a, sr, (size_t)len);
+    spin(f, 0.05);
+    assert_int_equal(rtp_ctx_rtcp(f->c), rtcp0 + 1);
+    assert_int_equal(rtp_srtp_failed(a), 2);
+    assert_true(recv(f->phone_b, got, sizeof got, 0) < 0);
+
     srtp_dealloc(phone_tx);
     srtp_dealloc(phone_rx);
     rtp_close(a);

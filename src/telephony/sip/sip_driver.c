@@ -941,14 +941,22 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         else
             *slot = urls[i];
     }
+    if (tls)
+        sip_tls_ctx_catch();   /* the listener's OpenSSL context, for min_version and reload */
     d->nua = nua_create(root, nua_event_cb, d, TAG_IF(plain_url, NUTAG_URL(plain_url)),
                         TAG_IF(tls_url, NUTAG_SIPS_URL(tls_url)), TAG_IF(tls, NUTAG_CERTIFICATE_DIR(tls_dir)),
                         TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(sip_tls_policy(ts))),
-                        TAG_IF(tls, TPTAG_TLS_VERIFY_DATE(1)), TAG_END());
+                        TAG_IF(tls, TPTAG_TLS_VERIFY_DATE(1)),
+                        TPTAG_PONG2PING(1),   /* RFC 5626 CRLF keep-alives on TCP/TLS get their CRLF */
+                        TAG_END());
     sip_tls_dir_remove(tls_dir);
     if (!d->nua) {
         snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?%s)",
                  specs[0], tls ? " or settings.sip.tls's certificate and key do not match" : "");
+        destroy_op(&d->base);
+        return NULL;
+    }
+    if (tls && !sip_tls_ctx_caught(ts, err, errlen)) {
         destroy_op(&d->base);
         return NULL;
     }

@@ -508,8 +508,9 @@ void sip_registrar_set_users(sip_registrar *r, const scn_program *p);
 void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
 /* The contacts of USER (NULL-terminated, valid until the next call); NULL: none. */
 const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
-/* URI (a contact of USER, as sip_uri_clean writes it) registered over TLS:
- * the next hop that reaches it over the phone's own connection, in HOP. */
+/* URI (a contact of USER, as sip_uri_clean writes it) registered over TLS,
+ * or as an RFC 5626 outbound flow: the next hop that reaches it over the
+ * phone's own connection, in HOP. */
 bool sip_registrar_hop(sip_registrar *r, const char *user, const char *uri, char *hop, size_t n);
 /* Checks Proxy-Authorization on an INVITE from user U (NULL: From names
  * no user with a password): true when it is good; otherwise the INVITE has

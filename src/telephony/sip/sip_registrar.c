@@ -5,7 +5,9 @@
  * the address a request comes from is no credential (UDP is forged with one
  * packet). An unknown user is challenged like a known one, so the answers
  * do not tell which extensions exist; a source that keeps failing is
- * banned (ignored) for a while, with one log line fail2ban can match. */
+ * banned (ignored) for a while, with one log line fail2ban can match.
+ * Phones reached over their own connection: every one registered over TLS,
+ * and those that ask for RFC 5626 outbound (a flow over TCP or UDP too). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +16,14 @@
 
 #include <sofia-sip/auth_digest.h>
 #include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/url.h>
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_auth.h"
+#include "telephony/sip/sip_outbound.h"
 #include "telephony/sip/sip_uri.h"
 #include "util/alloc.h"
 
@@ -31,7 +35,11 @@
 typedef struct reg_contact {
     char *uri;
     struct sockaddr_in src;     /* where the REGISTER came from */
-    bool tls;                   /* it came over TLS: the phone is called back over that connection */
+    /* The transport of the connection (flow) the phone is called back
+     * over, at SRC: "tls" (every TLS registration), "tcp" or "udp" (RFC
+     * 5626 outbound); "": its Contact is dialled. */
+    char flow[4];
+    sip_outbound_id ob;         /* outbound: the binding is this instance's reg-id (else reg_id 0) */
     double expires;
     struct reg_contact *next;
 } reg_contact;
@@ -261,7 +269,25 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
     sip_request_source(r->d, &src);
     /* NTA has checked that the top Via names the transport the request
      * came over ("Via check: invalid transport" otherwise). */
-    bool tls = sip->sip_via && sip->sip_via->v_protocol && strcasecmp(sip->sip_via->v_protocol, "SIP/2.0/TLS") == 0;
+    const char *proto = sip->sip_via && sip->sip_via->v_protocol ? sip->sip_via->v_protocol : "";
+    const char *transport = strcasecmp(proto, "SIP/2.0/TLS") == 0   ? "tls"
+                            : strcasecmp(proto, "SIP/2.0/TCP") == 0 ? "tcp"
+                            : strcasecmp(proto, "SIP/2.0/UDP") == 0 ? "udp"
+                                                                      : "";
+    /* RFC 5626 section 6: outbound applies when the phone supports it and
+     * we are its first hop (one Via: a REGISTER relayed by a proxy, such
+     * as Kamailio in front, came over the proxy's flow, not the phone's);
+     * a REGISTER with more than one Contact carrying a reg-id is refused. */
+    bool outbound = sip_has_feature(sip->sip_supported, "outbound") && transport[0] && !sip->sip_via->v_next;
+    size_t with_reg_id = 0;
+    for (const sip_contact_t *m = sip->sip_contact; outbound && m; m = m->m_next)
+        with_reg_id += msg_params_find(m->m_params, "reg-id=") != NULL;
+    if (with_reg_id > 1) {
+        respond(r, nh, 400, TAG_END());
+        nua_handle_destroy(nh);
+        return;
+    }
+    bool flow_used = false;
     reg_aor *a = aor_find(r, user, true);
     if (!a) {
         respond(r, nh, 500, TAG_END());
@@ -283,8 +309,14 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
         if (url_e(uri, sizeof uri, m->m_url) <= 0)
             continue;
         unsigned exp = contact_expiry(sip, m);
+        sip_outbound_id ob = {.reg_id = 0};
+        bool is_flow = outbound && sip_outbound_parse(msg_params_find(m->m_params, "+sip.instance="),
+                                                      msg_params_find(m->m_params, "reg-id="), &ob);
+        /* An outbound binding is the instance's reg-id, whatever its
+         * Contact (RFC 5626 section 6: a new flow replaces the old one). */
         reg_contact **pc = &a->contacts;
-        while (*pc && strcmp((*pc)->uri, uri) != 0)
+        while (*pc && (is_flow ? (*pc)->ob.reg_id != ob.reg_id || strcmp((*pc)->ob.instance, ob.instance) != 0
+                               : (*pc)->ob.reg_id != 0 || strcmp((*pc)->uri, uri) != 0))
             pc = &(*pc)->next;
         if (exp == 0) {
             if (*pc) {
@@ -295,25 +327,59 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
             sip_log(r->d, SIP_LOG_INFO, "user %s: unregistered %s", user, uri);
             continue;
         }
+        if (*pc && strcmp((*pc)->uri, uri) != 0) {   /* the same flow, a new Contact */
+            free((*pc)->uri);
+            (*pc)->uri = cr_xstrdup(uri);
+        }
         if (!*pc) {
             reg_contact *c = cr_xcalloc(1, sizeof *c);
             c->uri = cr_xstrdup(uri);
             *pc = c;
-            sip_log(r->d, SIP_LOG_INFO, "user %s: registered %s for %us", user, uri, exp);
+            if (is_flow)
+                sip_log(r->d, SIP_LOG_INFO, "user %s: registered %s for %us (outbound flow over %s, instance %s "
+                        "reg-id %u)", user, uri, exp, transport, ob.instance, ob.reg_id);
+            else
+                sip_log(r->d, SIP_LOG_INFO, "user %s: registered %s for %us", user, uri, exp);
         }
         (*pc)->src = src;
-        (*pc)->tls = tls;
+        (*pc)->ob = ob;
+        snprintf((*pc)->flow, sizeof (*pc)->flow, "%s", is_flow || strcmp(transport, "tls") == 0 ? transport : "");
         (*pc)->expires = now + exp;
+        flow_used = flow_used || is_flow;
     }
     /* The 200 lists every binding with the time it has left. */
     char list[2048];
     size_t used = 0;
     list[0] = '\0';
-    for (reg_contact *c = a->contacts; c && used < sizeof list - 64; c = c->next)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s<%s>;expires=%u",
-                                 used ? ", " : "", c->uri, (unsigned)(c->expires - now + 0.5));
-    respond(r, nh, 200, TAG_IF(used, SIPTAG_CONTACT_STR(list)), TAG_END());
+    for (reg_contact *c = a->contacts; c; c = c->next) {
+        /* One binding whole or none: a URI is < 512 bytes, an instance
+         * < 101, so ONE always holds it. */
+        char one[768];
+        int k = snprintf(one, sizeof one, "%s<%s>;expires=%u", used ? ", " : "", c->uri,
+                         (unsigned)(c->expires - now + 0.5));
+        if (k > 0 && (size_t)k < sizeof one && c->ob.reg_id)   /* validated (sip_outbound_parse): URN, number */
+            k += snprintf(one + k, sizeof one - (size_t)k, ";+sip.instance=\"<%s>\";reg-id=%u", c->ob.instance,
+                          c->ob.reg_id);
+        if (k <= 0 || (size_t)k >= sizeof one || used + (size_t)k >= sizeof list)
+            break;
+        memcpy(list + used, one, (size_t)k + 1);
+        used += (size_t)k;
+    }
+    /* Require: outbound tells the phone its flow is kept and used (RFC
+     * 5626 section 6); it then keeps the connection alive with CRLF pings,
+     * which sofia's transport answers (TPTAG_PONG2PING, sip_driver.c). */
+    respond(r, nh, 200, TAG_IF(used, SIPTAG_CONTACT_STR(list)), TAG_IF(flow_used, SIPTAG_REQUIRE_STR("outbound")),
+            TAG_IF(flow_used, SIPTAG_SUPPORTED_STR("outbound")), TAG_END());
     nua_handle_destroy(nh);
+}
+
+/* C is an outbound flow of a phone that has another flow earlier in A. */
+static bool same_instance_before(const reg_aor *a, const reg_contact *c)
+{
+    for (const reg_contact *e = a->contacts; c->ob.reg_id && e != c; e = e->next)
+        if (e->ob.reg_id && strcmp(e->ob.instance, c->ob.instance) == 0)
+            return true;
+    return false;
 }
 
 const char *const *sip_registrar_contacts(sip_registrar *r, const char *user)
@@ -333,7 +399,8 @@ const char *const *sip_registrar_contacts(sip_registrar *r, const char *user)
     }
     n = 0;
     for (reg_contact *c = a->contacts; c; c = c->next)
-        r->list[n++] = c->uri;
+        if (!same_instance_before(a, c))   /* one phone with two flows rings once */
+            r->list[n++] = c->uri;
     r->list[n] = NULL;
     return r->list;
 }
@@ -343,15 +410,16 @@ bool sip_registrar_hop(sip_registrar *r, const char *user, const char *uri, char
     reg_aor *a = aor_find(r, user, false);
     for (reg_contact *c = a ? a->contacts : NULL; c; c = c->next) {
         char clean[512];
-        if (!c->tls || c->src.sin_family != AF_INET || !sip_uri_clean(clean, sizeof clean, c->uri) ||
+        if (!c->flow[0] || c->src.sin_family != AF_INET || !sip_uri_clean(clean, sizeof clean, c->uri) ||
             strcmp(clean, uri) != 0)
             continue;
         char ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &c->src.sin_addr, ip, sizeof ip);
         /* The address the connection came from, not the Contact's: behind
          * NAT (or any client) that port is the connection's own, and NTA
-         * sends over the open connection to it (RFC 5626's flow). */
-        snprintf(hop, n, "sip:%s:%u;transport=tls", ip, ntohs(c->src.sin_port));
+         * sends over the open connection to it (RFC 5626's flow; over UDP,
+         * the NAT binding the REGISTER came through). */
+        snprintf(hop, n, "sip:%s:%u;transport=%s", ip, ntohs(c->src.sin_port), c->flow);
         return true;
     }
     return false;

@@ -6,6 +6,7 @@
  * settings.sip.tls names are checked here, copied into a directory only we
  * can read for the moment sofia reads them, and sofia's own TLS complaints
  * are caught from its transport log and written as our warnings. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
@@ -14,9 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 
@@ -372,16 +377,204 @@ static uint64_t files_id(const scn_tls_settings *t)
     return h;
 }
 
+/* ---- the listener's SSL_CTX: caught as sofia makes it, reloaded on SIGHUP ----
+ *
+ * sofia-sip 1.12 keeps the TLS context of a tls: listener in a private
+ * structure and offers no call to reach or replace it; re-making the
+ * listener would mean nta_agent_close_tports, which closes the UDP and TCP
+ * sockets and every phone's connection too. But sofia makes that context
+ * with OpenSSL's SSL_CTX_new, which it calls through the dynamic linker:
+ * the definition below (in our executable, so it comes first) takes a
+ * reference to each context made while the listener is being created
+ * (ctx_catch), and forwards every call to OpenSSL's own. With the context
+ * in hand, OpenSSL's public calls do the rest: a new certificate, key and
+ * CA store, and a minimum version, apply to connections made from then on;
+ * an open connection keeps the certificate it was opened with (OpenSSL
+ * copies it into each connection). */
+
+#define CTX_MAX 4   /* one per TLS primary: an address family each */
+
+static struct {
+    bool catching;
+    SSL_CTX *ctx[CTX_MAX];
+    size_t n;
+} caught;
+
+typedef SSL_CTX *ssl_ctx_new_fn(const SSL_METHOD *);
+
+static ssl_ctx_new_fn *real_ssl_ctx_new(void)
+{
+    static ssl_ctx_new_fn *real;
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "SSL_CTX_new");
+    return real;
+}
+
+SSL_CTX *SSL_CTX_new(const SSL_METHOD *method)
+{
+    ssl_ctx_new_fn *real = real_ssl_ctx_new();
+    SSL_CTX *c = real ? real(method) : NULL;
+    if (c && caught.catching && caught.n < CTX_MAX && SSL_CTX_up_ref(c) == 1)
+        caught.ctx[caught.n++] = c;
+    return c;
+}
+
+static bool ctx_ours(const SSL_CTX *c)
+{
+    for (size_t i = 0; i < caught.n; i++)
+        if (caught.ctx[i] == c)
+            return true;
+    return false;
+}
+
+/* RFC 5626 keep-alive over TLS: a phone sends CRLF CRLF on its idle flow
+ * and expects CRLF back. sofia answers it on TCP (TPTAG_PONG2PING) but its
+ * TLS transport reads the CRLFs as blank lines between messages and says
+ * nothing. sofia reads TLS through SSL_read: when a read on one of our
+ * listener's connections is exactly a ping, the pong is written here
+ * (sofia still sees the CRLFs and skips them). Only when the socket can
+ * take it at once: a write OpenSSL had to retry would be sofia's to finish. */
+typedef int ssl_read_fn(SSL *, void *, int);
+
+int SSL_read(SSL *ssl, void *buf, int num)
+{
+    static ssl_read_fn *real;
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "SSL_read");
+    if (!real)
+        return -1;
+    int n = real(ssl, buf, num);
+    if (n == 4 && memcmp(buf, "\r\n\r\n", 4) == 0 && ctx_ours(SSL_get_SSL_CTX(ssl))) {
+        struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLOUT};
+        if (p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+            SSL_write(ssl, "\r\n", 2);
+    }
+    return n;
+}
+
+/* OpenSSL's reason for the last failure, printable. */
+static const char *ssl_reason(char *buf, size_t n)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    snprintf(buf, n, "%s", r ? r : "unknown error");
+    ERR_clear_error();
+    return buf;
+}
+
+static void apply_min_version(const scn_tls_settings *t)
+{
+    for (size_t i = 0; i < caught.n; i++)
+        SSL_CTX_set_min_proto_version(caught.ctx[i], t->min_tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+}
+
+void sip_tls_ctx_catch(void)
+{
+    caught.catching = true;
+}
+
+bool sip_tls_ctx_caught(const scn_tls_settings *t, char *err, size_t n)
+{
+    caught.catching = false;
+    if (caught.n == 0) {
+        snprintf(err, n, "settings.sip.tls: the TLS listener's OpenSSL context could not be reached "
+                 "(min_version and certificate reload need it)");
+        return false;
+    }
+    apply_min_version(t);
+    return true;
+}
+
+static void ctx_release(void)
+{
+    for (size_t i = 0; i < caught.n; i++)
+        SSL_CTX_free(caught.ctx[i]);
+    memset(&caught, 0, sizeof caught);
+}
+
+/* T's files loaded and checked in a scratch context (the certificate chain,
+ * the key matching it, the CA store), or why not in WHY. */
+static SSL_CTX *load_files(const scn_tls_settings *t, X509_STORE **store, char *why, size_t n)
+{
+    ERR_clear_error();
+    char r[160];
+    *store = NULL;
+    ssl_ctx_new_fn *real = real_ssl_ctx_new();
+    SSL_CTX *c = real ? real(TLS_method()) : NULL;
+    const char *ca = t->ca.path ? t->ca.path : SIP_TLS_SYSTEM_CA;
+    if (!c) {
+        snprintf(why, n, "no OpenSSL context: %s", ssl_reason(r, sizeof r));
+    } else if (SSL_CTX_use_certificate_chain_file(c, t->cert.path) != 1) {
+        snprintf(why, n, "certificate %s: %s", t->cert.path, ssl_reason(r, sizeof r));
+    } else if (SSL_CTX_use_PrivateKey_file(c, t->key.path, SSL_FILETYPE_PEM) != 1 ||
+               SSL_CTX_check_private_key(c) != 1) {
+        snprintf(why, n, "key %s: %s", t->key.path, ssl_reason(r, sizeof r));
+    } else if (!(*store = X509_STORE_new()) || X509_STORE_load_file(*store, ca) != 1) {
+        snprintf(why, n, "CA %s: %s", ca, ssl_reason(r, sizeof r));
+    } else {
+        return c;
+    }
+    X509_STORE_free(*store);
+    *store = NULL;
+    SSL_CTX_free(c);
+    return NULL;
+}
+
+/* The scratch context's certificate, chain and key, and STORE, into every
+ * caught context. */
+static bool install(SSL_CTX *from, X509_STORE *store, char *why, size_t n)
+{
+    char r[160];
+    STACK_OF(X509) *chain = NULL;
+    SSL_CTX_get0_chain_certs(from, &chain);
+    for (size_t i = 0; i < caught.n; i++) {
+        SSL_CTX *c = caught.ctx[i];
+        if (SSL_CTX_use_certificate(c, SSL_CTX_get0_certificate(from)) != 1 ||
+            SSL_CTX_use_PrivateKey(c, SSL_CTX_get0_privatekey(from)) != 1 || SSL_CTX_set1_chain(c, chain) != 1 ||
+            SSL_CTX_check_private_key(c) != 1) {
+            snprintf(why, n, "%s", ssl_reason(r, sizeof r));
+            return false;
+        }
+        X509_STORE_up_ref(store);
+        SSL_CTX_set_cert_store(c, store);   /* takes that reference, frees the old store */
+    }
+    return true;
+}
+
 void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t)
 {
-    if (tl.d != d || files_id(t) == tl.files_id)
+    if (tl.d != d)
         return;
-    /* sofia-sip 1.12 builds the TLS context once, when the listener is
-     * made, and has no call to replace it; closing and re-making the
-     * listener would drop every phone's connection. So: said, not done. */
-    sip_log(d, SIP_LOG_WARN, "settings.sip.tls: the certificate, key or CA changed; the TLS listener keeps "
-            "serving the ones it started with until callroute is restarted (sofia-sip 1.12 cannot reload them)");
-    tl.files_id = files_id(t);   /* said once per change */
+    apply_min_version(t);
+    uint64_t id = files_id(t);
+    if (id == tl.files_id)
+        return;
+    X509_STORE *store;
+    char why[400];
+    SSL_CTX *fresh = load_files(t, &store, why, sizeof why);
+    if (fresh && !install(fresh, store, why, sizeof why)) {
+        /* cannot happen with files that loaded; said rather than hidden */
+        SSL_CTX_free(fresh);
+        X509_STORE_free(store);
+        clean(why);
+        sip_log(d, SIP_LOG_WARN, "settings.sip.tls: reloading the TLS listener failed half way (%s)", why);
+        return;
+    }
+    if (!fresh) {
+        /* The files are tried again on the next SIGHUP (files_id kept). */
+        clean(why);
+        sip_log(d, SIP_LOG_WARN, "settings.sip.tls: new files not loaded (%s); the TLS listener keeps the "
+                "certificate it had", why);
+        return;
+    }
+    char subject[256] = "?";
+    X509_NAME_oneline(X509_get_subject_name(SSL_CTX_get0_certificate(fresh)), subject, sizeof subject);
+    clean(subject);
+    SSL_CTX_free(fresh);
+    X509_STORE_free(store);
+    tl.files_id = id;
+    sip_log(d, SIP_LOG_INFO, "settings.sip.tls: reloaded (certificate %s): new TLS connections get it, "
+            "open ones keep theirs", subject);
 }
 
 void sip_tls_log_attach(struct sip_driver *d)
@@ -403,6 +596,7 @@ void sip_tls_log_detach(void)
     if (!tl.d)
         return;
     su_log_redirect(tport_log, NULL, NULL);
+    ctx_release();
     if (tl.fail_timer)
         loop_timer_stop(tl.d->l, tl.fail_timer);
     memset(&tl, 0, sizeof tl);

@@ -56,8 +56,17 @@ sip_tls_log_kind sip_tls_log_parse(const char *line, unsigned long *tp, char *ad
 void sip_tls_log_attach(struct sip_driver *d);
 void sip_tls_log_detach(void);
 
-/* The program was reloaded (SIGHUP) with T: if the files changed, a warning
- * that the listener serves the old ones until a restart. */
+/* Around the creation of the tls: listener: sip_tls_ctx_catch before, and
+ * sip_tls_ctx_caught after, which keeps the OpenSSL contexts sofia made
+ * for it and sets T's min_version on them (false, said in ERR: none was
+ * made, so neither min_version nor a reload could be honoured). */
+void sip_tls_ctx_catch(void);
+bool sip_tls_ctx_caught(const scn_tls_settings *t, char *err, size_t n);
+
+/* The program was reloaded (SIGHUP) with T: min_version set again and, if
+ * the files changed, loaded and checked (the key must match the
+ * certificate) and put into the listener for new connections; a bad set is
+ * logged and the listener keeps the certificate it had. */
 void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t);
 
 #endif
