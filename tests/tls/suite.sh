@@ -289,7 +289,40 @@ case_outbound_udp() { # RFC 5626 over UDP: a phone behind NAT (Contact unreachab
         -timeout 20 -timeout_error -cid_str "obu-%u@tls" >"$W/obu-caller.out" 2>&1 &&
         expect "the UDP phone did not end the call cleanly (INVITE, ACK, BYE at its flow)" reap "$phone" &&
         expect "the UDP phone was not told Require: outbound" grep -q '^require outbound' "$W/obu.out" &&
-        expect "no INVITE reached the UDP phone" grep -q '^invite sip:202@198.51.100.1' "$W/obu.out"
+        expect "no INVITE reached the UDP phone" grep -q '^invite sip:202@198.51.100.1' "$W/obu.out" &&
+        expect "a STUN keep-alive (RFC 5626 4.4.2) on the SIP UDP port got no Binding success with our address" \
+            stun_keepalive "$SIP"
+}
+
+# A phone's RFC 5626 keep-alive over UDP: a STUN Binding Request (RFC 5389)
+# to the SIP port must come back as a success response for the same
+# transaction naming the address it came from (XOR-MAPPED-ADDRESS, or
+# MAPPED-ADDRESS as sofia-sip's RFC 3489-era code sends it: phones accept both).
+stun_keepalive() {
+    /usr/bin/python3 - "$1" <<'PY'
+import os, socket, struct, sys
+COOKIE = 0x2112A442
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(3)
+tid = os.urandom(12)
+s.sendto(struct.pack("!HHI", 0x0001, 0, COOKIE) + tid, ("127.0.0.1", int(sys.argv[1])))
+data, _ = s.recvfrom(2048)
+kind, length, cookie = struct.unpack("!HHI", data[:8])
+assert kind == 0x0101 and cookie == COOKIE and data[8:20] == tid, data[:20].hex()
+attrs, mapped = data[20:20 + length], None
+while len(attrs) >= 4:
+    t, n = struct.unpack("!HH", attrs[:4])
+    v = attrs[4:4 + n]
+    if t == 0x0020:   # XOR-MAPPED-ADDRESS
+        port = struct.unpack("!H", v[2:4])[0] ^ (COOKIE >> 16)
+        addr = socket.inet_ntoa(struct.pack("!I", struct.unpack("!I", v[4:8])[0] ^ COOKIE))
+        mapped = (addr, port)
+    elif t == 0x0001 and mapped is None:   # MAPPED-ADDRESS (RFC 3489 servers; sofia's)
+        mapped = (socket.inet_ntoa(v[4:8]), struct.unpack("!H", v[2:4])[0])
+    attrs = attrs[4 + (n + 3) // 4 * 4:]
+assert mapped == s.getsockname(), (mapped, s.getsockname())
+PY
 }
 
 served_subject() { # the subject of the certificate a new TLS connection to the listener gets
