@@ -12,6 +12,9 @@
 
 #include <cmocka.h>
 
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip_parser.h>
+
 #include "telephony/sip/sip_tls.h"
 
 static sip_tls_log_kind parse(const char *line, unsigned long *tp, char *addr, char *reason)
@@ -123,12 +126,64 @@ static void test_file_problems(void **state)
     rmdir(dir);
 }
 
+/* sip_tls_answer_contact on an INVITE with this Via transport, Request-URI,
+ * Contact and Record-Route (NULL: none); its answer in OUT. */
+static bool answer_contact(const char *transport, const char *ruri, const char *contact, const char *rr,
+                           char *out, size_t n)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "INVITE %s SIP/2.0\r\n"
+             "Via: SIP/2.0/%s 127.0.0.1:5070;branch=z9hG4bK1\r\n"
+             "From: <sip:301@127.0.0.1>;tag=1\r\nTo: <sip:403@127.0.0.1>\r\n"
+             "Call-ID: c1\r\nCSeq: 1 INVITE\r\n%s%s%s%s%s%s"
+             "Content-Length: 0\r\n\r\n",
+             ruri, transport, contact ? "Contact: <" : "", contact ? contact : "", contact ? ">\r\n" : "",
+             rr ? "Record-Route: <" : "", rr ? rr : "", rr ? ">\r\n" : "");
+    msg_t *m = msg_make(sip_default_mclass(), 0, text, (isize_t)strlen(text));
+    assert_non_null(m);
+    assert_non_null(sip_object(m)->sip_request);
+    bool ok = sip_tls_answer_contact(sip_object(m), out, n);
+    msg_destroy(m);
+    return ok;
+}
+
+/* Our Contact toward a peer that reached us over TLS with sip: URIs is
+ * sip:...;transport=tls (baresip cannot route to sips:); sofia's stays
+ * for anything else and for a host or port no address has. */
+static void test_answer_contact(void **state)
+{
+    (void)state;
+    char out[128];
+    const char *phone = "sip:301-1@127.0.0.1:5071;transport=tls";
+    assert_true(answer_contact("TLS", "sip:403@127.0.0.1:5061;transport=tls", phone, NULL, out, sizeof out));
+    assert_string_equal(out, "<sip:127.0.0.1:5061;transport=tls>");
+    assert_true(answer_contact("TLS", "sip:403@pbx.example.com", phone, NULL, out, sizeof out));
+    assert_string_equal(out, "<sip:pbx.example.com;transport=tls>");
+    assert_true(answer_contact("TLS", "sip:403@[::1]:5061", phone, NULL, out, sizeof out));
+    assert_string_equal(out, "<sip:[::1]:5061;transport=tls>");
+    /* a proxy's sip: Record-Route decides, not the phone's Contact */
+    assert_true(answer_contact("TLS", "sip:403@127.0.0.1:5061", "sips:301@10.0.0.1", "sip:10.0.0.9;lr", out,
+                               sizeof out));
+    /* not over TLS, or sips: asked for (RFC 3261 12.1.1): sofia's own */
+    assert_false(answer_contact("UDP", "sip:403@127.0.0.1:5060", phone, NULL, out, sizeof out));
+    assert_false(answer_contact("TCP", "sip:403@127.0.0.1:5060", phone, NULL, out, sizeof out));
+    assert_false(answer_contact("TLS", "sips:403@127.0.0.1:5061", phone, NULL, out, sizeof out));
+    assert_false(answer_contact("TLS", "sip:403@127.0.0.1:5061", "sips:301@127.0.0.1:5071", NULL, out, sizeof out));
+    assert_false(answer_contact("TLS", "sip:403@127.0.0.1:5061", phone, "sips:10.0.0.9;lr", out, sizeof out));
+    /* a host no address has is not pasted into our Contact */
+    assert_false(answer_contact("TLS", "sip:403@ex%3Eample.com", phone, NULL, out, sizeof out));
+    /* no room: false, not a cut Contact */
+    assert_false(answer_contact("TLS", "sip:403@127.0.0.1:5061", phone, NULL, out, 20));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_lines),
         cmocka_unit_test(test_other_lines),
         cmocka_unit_test(test_file_problems),
+        cmocka_unit_test(test_answer_contact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_dtmf_body.h"
 #include "telephony/sip/sip_in_parse.h"
+#include "telephony/sip/sip_tls.h"
 #include "util/alloc.h"
 
 static void respond(sip_driver *d, nua_handle_t *nh, int code, tag_type_t tag, tag_value_t value, ...)
@@ -103,6 +104,9 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     leg->caller_name = who.caller_name;
     leg->callee = who.callee;
     leg->source = cr_xstrdup(source);
+    char contact[300];
+    if (sip_tls_answer_contact(sip, contact, sizeof contact))
+        leg->tls_contact = cr_xstrdup(contact);
     /* Its RTP comes from the address its SDP names, unless it is marked as
      * behind NAT (symmetric_rtp): then the first packets may teach us. */
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
@@ -151,6 +155,9 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     }
 }
 
+/* Our Contact in an answer, when sofia's would not do (sip_tls_answer_contact). */
+#define CONTACT_TAG(leg) TAG_IF((leg)->tls_contact, SIPTAG_CONTACT_STR((leg)->tls_contact))
+
 int sip_in_answer(sip_leg *leg)
 {
     if (leg->state == LEG_UP)
@@ -168,7 +175,7 @@ int sip_in_answer(sip_leg *leg)
             return -1;
         }
         nua_respond(leg->nh, 200, sip_status_phrase(200), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+                    SIPTAG_PAYLOAD_STR(sdp), CONTACT_TAG(leg), TAG_END());
         leg->state = LEG_UP;
         leg->t_answer = loop_now(leg->d->l);
         return 0;
@@ -178,7 +185,7 @@ int sip_in_answer(sip_leg *leg)
     char sdp[768];
     sip_leg_sdp(leg, sdp, sizeof sdp, !leg->have_remote);
     nua_respond(leg->nh, 200, sip_status_phrase(200), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+                SIPTAG_PAYLOAD_STR(sdp), CONTACT_TAG(leg), TAG_END());
     leg->state = LEG_UP;
     leg->t_answer = loop_now(leg->d->l);
     return 0;
@@ -193,7 +200,7 @@ int sip_in_ringing(sip_leg *leg, bool early_media)
         if (leg->early_sent)
             return 0;
         nua_respond(leg->nh, 183, sip_status_phrase(183), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                    SIPTAG_PAYLOAD_STR(bypass_sdp), TAG_END());
+                    SIPTAG_PAYLOAD_STR(bypass_sdp), CONTACT_TAG(leg), TAG_END());
         leg->early_sent = true;
     } else if (early_media && !leg->bypass && leg->have_remote && sip_leg_media(leg) == 0) {
         if (leg->early_sent)
@@ -201,10 +208,10 @@ int sip_in_ringing(sip_leg *leg, bool early_media)
         char sdp[768];
         sip_leg_sdp(leg, sdp, sizeof sdp, false);
         nua_respond(leg->nh, 183, sip_status_phrase(183), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+                    SIPTAG_PAYLOAD_STR(sdp), CONTACT_TAG(leg), TAG_END());
         leg->early_sent = true;
     } else if (!leg->ringing_sent) {
-        nua_respond(leg->nh, 180, sip_status_phrase(180), TAG_END());
+        nua_respond(leg->nh, 180, sip_status_phrase(180), CONTACT_TAG(leg), TAG_END());
         leg->ringing_sent = true;
     }
     leg->state = LEG_EARLY;
@@ -264,7 +271,8 @@ void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *si
     }
     char sdp[768];
     sip_leg_sdp(leg, sdp, sizeof sdp, !offer);
-    respond(d, nh, 200, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+    respond(d, nh, 200, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+            CONTACT_TAG(leg), TAG_END());
     if (!changed)
         return;
     sip_log(d, SIP_LOG_DEBUG, "%s %s: %s by the %s", leg->outgoing ? "leg" : "call",

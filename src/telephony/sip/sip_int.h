@@ -254,6 +254,7 @@ struct tel_leg {
     sip_fork *forks, *win;
     int fork_count, forks_failed, best_status;
     char *call_id, *caller, *caller_name, *callee, *source;
+    char *tls_contact;   /* our Contact toward a sip: peer over TLS (sip_tls_answer_contact), or NULL */
     const char *gateway;       /* outgoing through a gateway: its name (program-owned) */
     char *gw_user, *gw_pass;   /* its digest credentials */
     /* media */

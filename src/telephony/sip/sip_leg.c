@@ -152,6 +152,7 @@ static void leg_free(sip_leg *leg)
     free(leg->caller_name);
     free(leg->callee);
     free(leg->source);
+    free(leg->tls_contact);
     free(leg->gw_user);
     free(leg->gw_pass);
     free(leg->sdp_body);

@@ -6,6 +6,7 @@
  * settings.sip.tls names are checked here, copied into a directory only we
  * can read for the moment sofia reads them, and sofia's own TLS complaints
  * are caught from its transport log and written as our warnings. */
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
@@ -172,6 +173,38 @@ void sip_tls_check_gateways(struct sip_driver *d, bool tls)
             sip_log(d, SIP_LOG_WARN, "gateway %s is reached over TLS, but there is no tls: listener "
                     "(settings.sip.listen): its calls fail", g->name);
     }
+}
+
+/* Characters of a host name, an IPv4 address or an IPv6 reference. */
+static bool host_chars(const char *h)
+{
+    size_t len = strlen(h);
+    if (len == 0 || len > 255)
+        return false;
+    for (const char *c = h; *c; c++)
+        if (!(isalnum((unsigned char)*c) || strchr(".-:[]", *c)))
+            return false;
+    return true;
+}
+
+bool sip_tls_answer_contact(const sip_t *sip, char *out, size_t n)
+{
+    const sip_via_t *via = sip ? sip->sip_via : NULL;
+    const url_t *ruri = sip && sip->sip_request ? sip->sip_request->rq_url : NULL;
+    if (!via || !via->v_protocol || strcasecmp(via->v_protocol, "SIP/2.0/TLS") != 0 || !ruri ||
+        ruri->url_type != url_sip || !ruri->url_host)
+        return false;
+    const url_t *target = sip->sip_record_route ? sip->sip_record_route->r_url
+                          : sip->sip_contact    ? sip->sip_contact->m_url
+                                                : NULL;
+    if (target && target->url_type == url_sips)
+        return false;
+    const char *port = ruri->url_port;
+    if (!host_chars(ruri->url_host) ||
+        (port && (strlen(port) == 0 || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))))
+        return false;
+    int w = snprintf(out, n, "<sip:%s%s%s;transport=tls>", ruri->url_host, port ? ":" : "", port ? port : "");
+    return w > 0 && (size_t)w < n;
 }
 
 unsigned sip_tls_policy(const scn_tls_settings *t)

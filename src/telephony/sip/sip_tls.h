@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sofia-sip/sip.h>
+
 #include "scenario/program.h"
 
 struct sip_driver;
@@ -31,6 +33,16 @@ void sip_tls_dir_remove(const char *dir);
 /* Without a tls: listener (TLS false) sofia has no TLS to dial with: each
  * gateway that asks for it is named in a warning. */
 void sip_tls_check_gateways(struct sip_driver *d, bool tls);
+
+/* The Contact of our answers to SIP (an INVITE) that came over TLS from a
+ * peer whose URIs are sip: (its Contact `sip:...;transport=tls`): in OUT,
+ * `<sip:HOST[:PORT];transport=tls>`, HOST and PORT the Request-URI's (where
+ * the peer reached us). Else false: sofia's own stays. sofia answers with a
+ * sips: Contact (on loopback its only one), which RFC 3261 12.1.1 asks only
+ * when the Request-URI, top Record-Route or (without one) Contact is sips:,
+ * and which such a peer may not route its ACK and BYE to (baresip, libre:
+ * ENOSYS). A host or port with characters no address has: false. */
+bool sip_tls_answer_contact(const sip_t *sip, char *out, size_t n);
 
 /* TPTAG_TLS_VERIFY_POLICY's value for T. */
 unsigned sip_tls_policy(const scn_tls_settings *t);
