@@ -189,6 +189,8 @@ case_phone_over_tls() { # a phone registered over TLS, with a Contact nobody can
         -timeout 20 -timeout_error -cid_str "phone-%u@tls" >"$W/phone-caller.out" 2>&1 &&
         expect "the phone did not end the call cleanly (INVITE, ACK, BYE over its connection)" reap "$phone" &&
         expect "no INVITE reached the phone" grep -q '^invite sip:201@198.51.100.1' "$W/phone.out" &&
+        expect "our INVITE's Contact is not a sip: URI over TLS at the TLS listener (a sip: phone cannot use sips:)" \
+            grep -Eq "^contact <sip:[^@>]*@?127\.0\.0\.1:$TLS;transport=tls>" "$W/phone.out" &&
         expect "no BYE reached the phone" grep -q '^bye' "$W/phone.out"
 }
 

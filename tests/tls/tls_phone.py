@@ -144,6 +144,7 @@ while True:
     method = start.split(" ", 1)[0]
     if method == "INVITE":
         say("invite " + start.split(" ")[1])
+        say("contact " + hdrs.get("contact", hdrs.get("m", [""]))[0])
         sdp = ("v=0\no=phone 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\n"
                "m=audio 6000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n")  # reply() makes the line ends CRLF
         contact = "Contact: <sip:%s@198.51.100.1:5061;transport=%s>\n" % (USER, T)

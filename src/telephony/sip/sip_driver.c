@@ -868,6 +868,17 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
             destroy_op(&d->base);
             return NULL;
         }
+        if (strncmp(urls[i], "sips:", 5) == 0 && !d->tls_contact[0]) {
+            /* Phones with sip: Contacts called over TLS need a sip: Contact
+             * back (RFC 3261 12.1.1: sips: only when the request was sips:);
+             * sofia's own is sips:. A wildcard host: this host's address. */
+            char addr[64];
+            if (strcmp(host, "0.0.0.0") == 0)
+                pick_local_ip(addr, sizeof addr);
+            else
+                snprintf(addr, sizeof addr, "%s", host);
+            snprintf(d->tls_contact, sizeof d->tls_contact, "<sip:%s:%d;transport=tls>", addr, port);
+        }
         if (i == 0) {
             d->sip_port = port;
             if (strcmp(host, "0.0.0.0") == 0)

@@ -334,6 +334,8 @@ struct sip_driver {
     rtp_limit rtp_why;         /* what the last leg without an RTP session ran into */
     char media_ip[64];         /* advertised in SDP */
     char sip_host[64];         /* our SIP address (From/Refer-To) */
+    char tls_contact[100];     /* <sip:HOST:PORT;transport=tls> of our tls: listener, "" without one:
+                                  our Contact toward sip: phones reached over TLS */
     int sip_port;
     sip_leg *legs;
     size_t leg_count, incoming_count;

@@ -246,8 +246,12 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
             leg->forks_failed++;
             continue;
         }
+        /* Over its TLS connection to a sip: Contact: a sip: Contact of ours
+         * (sofia would put its sips: one, which such a phone cannot use). */
+        bool tls_sip = via_conn && d->tls_contact[0] && strncmp(f->uri, "sip:", 4) == 0 &&
+                       strstr(hop, ";transport=tls") != NULL;
         nua_invite(f->nh, NUTAG_URL(f->uri), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                   SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+                   TAG_IF(tls_sip, SIPTAG_CONTACT_STR(d->tls_contact)), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     }
     if (leg->forks_failed == leg->fork_count)
         return fail_later(leg, 500);
