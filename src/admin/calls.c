@@ -13,13 +13,12 @@
 #include <string.h>
 
 #include "admin/admin_int.h"
+#include "admin/call_index.h"
 #include "engine/trace_pack.h"
 #include "util/alloc.h"
 
-#define BUCKETS 1024
-
 typedef struct entry {
-    struct entry *hnext;          /* hash chain (by call id) */
+    call_index_node by_id;        /* first: an entry is its node; key: call_id */
     struct entry *prev, *next;    /* live list or finished list */
     char *call_id, *from, *to, *source, *route, *scenario, *hangup_by, *cause;
     eng_call *call;               /* live only */
@@ -43,25 +42,21 @@ typedef struct list {
 
 struct admin_calls {
     admin *a;
-    entry *hash[BUCKETS];
+    call_index by_id;             /* live and finished entries */
     list live, done;
 };
 
 /* ---- the calls ---- */
 
-static unsigned hash(const char *s)
-{
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % BUCKETS;
-}
+/* The entries with this id, newest first. */
+static entry *first(admin_calls *a, const char *id) { return (entry *)call_index_find(&a->by_id, id); }
+static entry *next(const entry *e) { return (entry *)call_index_next(&e->by_id, e->call_id); }
 
 /* The entry of this live call. Two calls may share a Call-ID (a forked
  * INVITE, or a hostile one): entries are found by the call, not its id. */
 static entry *find_live(admin_calls *a, const eng_call *c)
 {
-    for (entry *e = a->hash[hash(eng_call_id(c))]; e; e = e->hnext)
+    for (entry *e = first(a, eng_call_id(c)); e; e = next(e))
         if (e->call == c)
             return e;
     return NULL;
@@ -70,23 +65,16 @@ static entry *find_live(admin_calls *a, const eng_call *c)
 eng_call *admin_calls_find_live(admin_calls *a, const char *id, bool *known)
 {
     *known = false;
-    for (entry *e = a->hash[hash(id)]; e; e = e->hnext)
-        if (strcmp(e->call_id, id) == 0) {
-            if (e->call)
-                return e->call;
-            *known = true;
-        }
+    for (entry *e = first(a, id); e; e = next(e)) {
+        if (e->call)
+            return e->call;
+        *known = true;
+    }
     return NULL;
 }
 
 /* The newest entry with this id (a live one before a finished one). */
-static entry *find(admin_calls *a, const char *id)
-{
-    for (entry *e = a->hash[hash(id)]; e; e = e->hnext)
-        if (strcmp(e->call_id, id) == 0)
-            return e;
-    return NULL;
-}
+static entry *find(admin_calls *a, const char *id) { return first(a, id); }
 
 static void list_add(list *l, entry *e)
 {
@@ -134,11 +122,7 @@ static void entry_free(entry *e)
 
 static void forget(admin_calls *a, entry *e)
 {
-    for (entry **p = &a->hash[hash(e->call_id)]; *p; p = &(*p)->hnext)
-        if (*p == e) {
-            *p = e->hnext;
-            break;
-        }
+    call_index_del(&a->by_id, &e->by_id);
     list_del(&a->done, e);
     entry_free(e);
 }
@@ -162,9 +146,8 @@ static void call_start_cb(void *arg, eng_call *c)
     e->from = var_dup(c, "caller_number");
     e->to = var_dup(c, "called_number");
     e->source = var_dup(c, "source");
-    unsigned h = hash(e->call_id);
-    e->hnext = a->hash[h];
-    a->hash[h] = e;
+    e->by_id.key = e->call_id;
+    call_index_add(&a->by_id, &e->by_id);
     list_add(&a->live, e);
 }
 
@@ -441,5 +424,6 @@ void admin_calls_free(admin_calls *a)
         return;
     free_list(&a->live);
     free_list(&a->done);
+    call_index_free(&a->by_id);
     free(a);
 }
