@@ -29,7 +29,7 @@ struct cr_histogram;
 
 #define ADMIN_KEEP 200            /* finished calls (and refusals) kept */
 #define ADMIN_MAX_RECORDS 2000    /* trace records kept per call */
-#define ADMIN_MAX_BYTES (512 * 1024)
+#define ADMIN_MAX_BYTES (512 * 1024)  /* of packed trace records kept per call */
 #define ADMIN_MAX_BODY (1024 * 1024)
 /* Clients that open connections and never finish a request cannot keep
  * the API from others: at most this many connections, this many from one

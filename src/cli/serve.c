@@ -781,6 +781,10 @@ int cli_serve(int argc, char **argv)
     s.rec_hook = records_hook_new(s.rec, s.node[0] ? s.node : NULL, &eo);
     admin_hook(s.admin, &eo);
     admin_set_program(s.admin, s.prog);
+    /* Why a route was chosen (every route of the type evaluated and
+     * described) is shown only in the debug log and the admin API's
+     * trace: without either, nobody reads it. */
+    eo.no_route_explain = !s.admin && s.level < SIP_LOG_DEBUG;
     s.eng = eng_engine_new(s.l, s.drv, s.svc, s.prog, &eo);
     admin_set_engine(s.admin, s.eng);
     s.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);

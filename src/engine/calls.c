@@ -15,27 +15,17 @@ static void max_time_cb(loop *l, void *arg);
 
 /* ---- new call ---- */
 
-static void set_header_vars(eng_call *c, const tel_call_info *info)
-{
-    for (size_t i = 0; i < info->header_count; i++) {
-        char name[300];
-        snprintf(name, sizeof name, "sip.header.%s", info->header_names[i]);
-        eng_var_set_str(c, name, info->header_values[i]);
-    }
-}
-
 /* The first chunk of a call's arena, sized for what a held call keeps:
  * the call, its standard variables, the main strand and a dial's
- * variables (under 2 KB), plus a variable per INVITE header it is given.
+ * variables (under 2 KB), plus its INVITE's headers (eng_var_headers).
  * A fixed 2 KB made a call through a gateway (~3 KB with sipp's ten
- * headers) take a 2 KB and a 4 KB chunk, half of it never used. */
+ * headers as variables) take a 2 KB and a 4 KB chunk, half of it never
+ * used. */
 static size_t first_chunk(const tel_call_info *info)
 {
-    size_t n = 2048;
-    for (size_t i = 0; i < info->header_count; i++) {
-        size_t name = sizeof "sip.header." + strlen(info->header_names[i]);
-        n += sizeof(eng_var) + ((name + strlen(info->header_values[i]) + 1 + 15) & ~(size_t)15);
-    }
+    size_t n = 2048 + 16;
+    for (size_t i = 0; i < info->header_count; i++)
+        n += strlen(info->header_names[i]) + 1 + strlen(info->header_values[i]) + 1;
     return (n + 511) & ~(size_t)511;
 }
 
@@ -68,7 +58,7 @@ eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const t
     eng_var_set_str(c, "caller_name", info->caller_name);
     eng_var_set_str(c, "called_number", info->called_number);
     eng_var_set_str(c, "source", info->source);
-    set_header_vars(c, info);
+    eng_var_headers(c, info->header_names, info->header_values, info->header_count);
     if (leg && e->tel)
         e->tel->ops->leg_set_user(e->tel, leg, c);
     return c;

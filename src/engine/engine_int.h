@@ -91,6 +91,9 @@ static inline uint32_t eng_name_hash(const char *s, size_t n)
 
 /* The variable NAME (LEN bytes), or NULL. */
 eng_var *eng_var_find(eng_call *c, const char *name, size_t len);
+/* Keeps the call's INVITE headers for the sip.header.* variables, made
+ * when a script first reads one: most calls never do. */
+void eng_var_headers(eng_call *c, const char *const *names, const char *const *values, size_t count);
 
 static inline cr_value eng_var_value(const eng_var *v)
 {
@@ -140,6 +143,12 @@ struct eng_call {
     const scn_route *route;
     eng_var *vars, *vars_tail;
     uint32_t var_seq;
+    /* The INVITE's headers, not yet variables (eng_var_headers): NAME\0
+     * VALUE\0 pairs in the arena; the sip.header.* variables are made from
+     * them, after HEADERS_AFTER, when the first is read or all are listed. */
+    const char *headers;
+    size_t header_count;
+    eng_var *headers_after;
     eng_strand *strands, *strands_tail;   /* live, oldest first */
     eng_strand *free_strands;
     unsigned strand_count;     /* live */

@@ -6,13 +6,109 @@
 
 #include "engine/engine_int.h"
 
-eng_var *eng_var_find(eng_call *c, const char *name, size_t len)
+static eng_var *find_listed(eng_call *c, const char *name, size_t len)
 {
     uint32_t h = eng_name_hash(name, len);
     for (eng_var *v = c->vars; v; v = v->next)
         if (v->hash == h && v->name_len == len && memcmp(v->name, name, len) == 0)
             return v;
     return NULL;
+}
+
+/* A new variable, not yet in the list: the struct, the name and room for
+ * a string of ROOM bytes in one block. */
+static eng_var *var_new(eng_call *c, const char *name, size_t len, size_t room)
+{
+    char *block = cr_arena_alloc(&c->arena, sizeof(eng_var) + len + 1 + room);
+    eng_var *v = (eng_var *)block;
+    char *nm = block + sizeof *v;
+    memcpy(nm, name, len);
+    nm[len] = '\0';
+    v->name = nm;
+    v->name_len = (uint16_t)len;
+    v->hash = eng_name_hash(name, len);
+    if (room) {
+        v->str = nm + len + 1;
+        v->cap = (uint32_t)room;
+    }
+    return v;
+}
+
+static void link_after(eng_call *c, eng_var *pos, eng_var *v)
+{
+    eng_var **at = pos ? &pos->next : &c->vars;
+    v->next = *at;
+    *at = v;
+    if (c->vars_tail == pos)
+        c->vars_tail = v;
+}
+
+#define HEADER_PREFIX "sip.header."
+#define HEADER_PREFIX_LEN (sizeof HEADER_PREFIX - 1)
+/* The longest variable name a header got when they were made eagerly
+ * (snprintf into 300 bytes): the same names now. */
+#define HEADER_NAME_MAX 299
+
+void eng_var_headers(eng_call *c, const char *const *names, const char *const *values, size_t count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        n += strlen(names[i]) + 1 + strlen(values[i]) + 1;
+    if (!n)
+        return;
+    char *p = cr_arena_alloc(&c->arena, n);
+    c->headers = p;
+    c->header_count = count;
+    c->headers_after = c->vars_tail;
+    for (size_t i = 0; i < count; i++) {
+        size_t nl = strlen(names[i]) + 1, vl = strlen(values[i]) + 1;
+        memcpy(p, names[i], nl);
+        memcpy(p + nl, values[i], vl);
+        p += nl + vl;
+    }
+}
+
+/* Every header becomes its variable, in the order and place (after the
+ * call's standard variables) they had when they were made eagerly; a
+ * repeated header's last value wins, as it did. Written at no sequence
+ * number and by no strand: no action's trace lists them. */
+static void make_header_vars(eng_call *c)
+{
+    const char *p = c->headers;
+    c->headers = NULL;
+    eng_var *pos = c->headers_after;
+    for (size_t i = 0; i < c->header_count; i++) {
+        const char *hn = p, *hv = p + strlen(p) + 1;
+        p = hv + strlen(hv) + 1;
+        char name[HEADER_NAME_MAX + 1];
+        size_t hl = strlen(hn), len = HEADER_PREFIX_LEN + hl;
+        if (len > HEADER_NAME_MAX)
+            len = HEADER_NAME_MAX;
+        memcpy(name, HEADER_PREFIX, HEADER_PREFIX_LEN);
+        memcpy(name + HEADER_PREFIX_LEN, hn, len - HEADER_PREFIX_LEN);
+        size_t vlen = strlen(hv);
+        eng_var *v = find_listed(c, name, len);
+        if (!v) {
+            v = var_new(c, name, len, vlen + 1);
+            link_after(c, pos, v);
+            pos = v;
+        } else if (v->cap <= vlen) {
+            v->str = cr_arena_alloc(&c->arena, vlen + 1);
+            v->cap = (uint32_t)(vlen + 1);
+        }
+        memcpy(v->str, hv, vlen + 1);
+        v->len = (uint32_t)vlen;
+        v->kind = CR_VAL_STR;
+    }
+}
+
+eng_var *eng_var_find(eng_call *c, const char *name, size_t len)
+{
+    eng_var *v = find_listed(c, name, len);
+    if (v || !c->headers || len <= HEADER_PREFIX_LEN || memcmp(name, HEADER_PREFIX, HEADER_PREFIX_LEN) != 0)
+        return v;
+    make_header_vars(c);
+    return find_listed(c, name, len);
 }
 
 void eng_var_set(eng_call *c, const char *name, cr_value val)
@@ -27,25 +123,8 @@ void eng_var_set(eng_call *c, const char *name, cr_value val)
     const char *src = is_str && val.str ? val.str : "";
     eng_var *v = eng_var_find(c, name, len);
     if (!v) {
-        /* One block: the struct, the name, room for the value. */
-        size_t room = is_str ? vlen + 1 : 0;
-        char *block = cr_arena_alloc(&c->arena, sizeof *v + len + 1 + room);
-        v = (eng_var *)block;
-        char *nm = block + sizeof *v;
-        memcpy(nm, name, len);
-        nm[len] = '\0';
-        v->name = nm;
-        v->name_len = (uint16_t)len;
-        v->hash = eng_name_hash(name, len);
-        if (room) {
-            v->str = nm + len + 1;
-            v->cap = (uint32_t)room;
-        }
-        if (c->vars_tail)
-            c->vars_tail->next = v;
-        else
-            c->vars = v;
-        c->vars_tail = v;
+        v = var_new(c, name, len, is_str ? vlen + 1 : 0);
+        link_after(c, c->vars_tail, v);
     }
     if (is_str) {
         if (v->cap <= vlen) {
@@ -85,6 +164,8 @@ bool eng_var_get(eng_call *c, const char *name, cr_value *out)
 
 void eng_var_foreach(eng_call *c, void (*fn)(void *arg, const char *name, cr_value v), void *arg)
 {
+    if (c->headers)
+        make_header_vars(c);
     for (eng_var *v = c->vars; v; v = v->next) {
         fn(arg, v->name, eng_var_value(v));
     }

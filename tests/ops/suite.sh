@@ -2,7 +2,8 @@
 # tests/ops/suite.sh — running callroute as a service (issue 12): the
 # systemd notify protocol (READY, RELOADING, STOPPING, WATCHDOG) read from a
 # real notify socket, SIGTERM draining live calls for drain_timeout, the log
-# file reopened on SIGUSR1 (logrotate).
+# file reopened on SIGUSR1 (logrotate), the route explanation at debug level
+# (built only when something shows it).
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -140,7 +141,19 @@ case_log_reopen() { # --log-file, moved away by logrotate, reopened on SIGUSR1
         expect "the new file did not get the stop line" grep -q 'stopped' "$W/out.log"
 }
 
-for c in ${OPS_CASES:-notify drain_lets_calls_finish drain_timeout log_reopen}; do
+case_route_explained_at_debug() { # without the admin API, why a route won is still in the debug log
+    EVIDENCE="$W/why.out $W/why.log"
+    scenario why 0
+    start why --log-level debug || { WHY="serve did not start"; return 1; }
+    call why "$UAC" 2 uac-wait-bye
+    reap "$LAST" || { WHY="the call failed"; return 1; }
+    kill -TERM "$SERVE"
+    reap "$SERVE" || { WHY="serve did not exit 0"; return 1; }
+    expect "no explanation under the route line" grep -q "^ *short (priority [0-9]*): chosen" "$W/why.log" &&
+        expect "the losing route not explained" grep -q "^ *long (priority [0-9]*): matched, but 'short' wins" "$W/why.log"
+}
+
+for c in ${OPS_CASES:-notify drain_lets_calls_finish drain_timeout log_reopen route_explained_at_debug}; do
     run "$c"
 done
 [ "$FAILS" -eq 0 ]
