@@ -135,6 +135,7 @@ static void leg_free(sip_leg *leg)
         sip_log(d, SIP_LOG_INFO, "%s %s: %lu SRTP packets dropped (failed authentication or replayed)",
                 leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_srtp_failed(leg->rtp));
     rtp_close(leg->rtp);
+    sip_nta_leg_free(leg);
     while (leg->forks) {
         sip_fork *f = leg->forks;
         leg->forks = f->next;
