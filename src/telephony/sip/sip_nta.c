@@ -67,7 +67,8 @@ struct sip_nta_leg {
     nta_outgoing_t *orq;       /* outgoing: our INVITE (kept T1x64 after a 2xx for its retransmissions) */
     nta_outgoing_t *bye;       /* our BYE, until its final response */
     loop_timer *linger;        /* drops ORQ after a 2xx */
-    char key[96];              /* the Call-ID it is found by */
+    const char *key;           /* the Call-ID it is found by: the leg's, or OWN_KEY */
+    char *own_key;             /* outgoing: the Call-ID we made */
     sip_leg *hnext;
     bool hashed, cancelled;
     char tag[24];
@@ -135,12 +136,14 @@ static sip_leg *table_find(struct sip_nta *t, const char *call_id)
 
 /* ---- helpers ---- */
 
+/* Tags and Call-IDs: unguessable (arc4random), so a third party cannot
+ * aim a BYE at a dialog of ours. */
 static void random_hex(char *out, size_t n, int words)
 {
     size_t used = 0;
     out[0] = '\0';
     for (int i = 0; i < words && used + 9 <= n; i++)
-        used += (size_t)snprintf(out + used, n - used, "%08lx", (unsigned long)random() & 0xffffffffUL);
+        used += (size_t)snprintf(out + used, n - used, "%08x", (unsigned)arc4random());
 }
 
 static struct sip_nta_leg *nta_leg_state(sip_leg *leg)
@@ -237,12 +240,14 @@ static int invite_irq_cb(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
         if (sip->sip_payload && sip->sip_payload->pl_len && !leg->bypass)
             sip_leg_apply_sdp(leg, sip, NULL);
         drop_irq(nl);
-    } else if (m == sip_method_cancel) {
-        if (nta_incoming_status(irq) < 200)
-            nta_incoming_treply(irq, 487, sip_status_phrase(487), TAG_END());
+    } else if (m == sip_method_cancel && nta_incoming_status(irq) < 200) {
+        nta_incoming_treply(irq, 487, sip_status_phrase(487), TAG_END());
         drop_irq(nl);
         sip_leg_ended(leg, 487, "cancel");
         sip_leg_sip_done(leg);
+    } else if (m == sip_method_cancel) {
+        /* It crossed our 2xx: the INVITE has its final response and the
+         * CANCEL changes nothing (RFC 3261 9.2); the ACK still comes here. */
     } else if (!sip) {
         /* Our 2xx was never ACKed (64*T1): the call is not up (RFC 3261 13.3.1.4). */
         drop_irq(nl);
@@ -296,7 +301,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     sip_leg *leg = sip_leg_new(d, false);
     struct sip_nta_leg *nl = nta_leg_state(leg);
     random_hex(nl->tag, sizeof nl->tag, 2);
-    if (sip_dialog_uas(&nl->dlg, sip, nl->tag) != 0 || strlen(sip->sip_call_id->i_id) >= sizeof nl->key) {
+    if (sip_dialog_uas(&nl->dlg, sip, nl->tag) != 0) {
         leg->released = leg->sip_done = true;
         leg->state = LEG_ENDED;
         sip_leg_maybe_free(leg);
@@ -306,14 +311,14 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     nta_incoming_tag(irq, nl->tag);
     nl->irq = irq;
     nta_incoming_bind(irq, invite_irq_cb, leg);
-    snprintf(nl->key, sizeof nl->key, "%s", sip->sip_call_id->i_id);
+    leg->call_id = cr_xstrdup(sip->sip_call_id->i_id);
+    nl->key = leg->call_id;
     table_add(d->nta, leg);
 
     sip_in_parties who;
     sip_in_parties_get(sip, sip_gw_conf(gw)->trust_identity, &who);
     leg->rtp_reserved = true;
     d->rtp_reserved++;
-    leg->call_id = cr_xstrdup(sip->sip_call_id->i_id);
     leg->caller = who.caller;
     leg->caller_name = who.caller_name;
     leg->callee = who.callee;
@@ -576,10 +581,12 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     sip_driver *d = leg->d;
     struct sip_nta *t = d->nta;
     struct sip_nta_leg *nl = nta_leg_state(leg);
-    char tag[24], cid[64];
+    char tag[24], cid[40], call_id[120];
     random_hex(tag, sizeof tag, 2);
     random_hex(cid, sizeof cid, 4);
-    snprintf(nl->key, sizeof nl->key, "%s@%s", cid, d->sip_host);
+    snprintf(call_id, sizeof call_id, "%s@%s", cid, d->sip_host);
+    free(nl->own_key);
+    nl->key = nl->own_key = cr_xstrdup(call_id);
     char from_tagged[800];
     snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, tag);
     msg_t *msg = nta_msg_create(t->agent, 0);
@@ -718,6 +725,7 @@ void sip_nta_leg_free(sip_leg *leg)
     if (nl->bye)
         nta_outgoing_destroy(nl->bye);
     sip_dialog_free(&nl->dlg);
+    free(nl->own_key);
     free(nl);
     leg->nta = NULL;
 }

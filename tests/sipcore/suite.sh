@@ -1,0 +1,144 @@
+#!/bin/sh
+# tests/sipcore/suite.sh — the NTA SIP core (settings.sip.core: nta,
+# src/telephony/sip/sip_nta.c) against real sipp peers: what RFC 3261 asks
+# of a UA's transactions and dialogs, which the nua core got from NUA and
+# the nta core does itself: a retransmitted INVITE is one call and our 200
+# is retransmitted until the ACK; CANCEL before the 200 (487, and our
+# CANCEL of the dialled leg) and crossing it (a late CANCEL changes
+# nothing; a callee's 200 crossing our CANCEL is ACKed and ended with BYE);
+# 481 for a request in no dialog of ours; BYE right after a re-INVITE
+# (refused: core: nta carries no re-INVITE yet, so none is ever pending).
+# One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+CR=${CALLROUTE:-$ROOT/build/callroute}
+HERE=$ROOT/tests/sipcore
+SC=$HERE/scenarios
+SIPSC=$ROOT/tests/sip/scenarios
+SUITE=sipcore
+. "$ROOT/tests/sip/lib.sh"
+
+# shellcheck disable=SC2046
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 3)
+SIP=$1 UAS=$2 UAC=$3 RTP=$4
+RTP_RANGE="$RTP-$((RTP + 999))"
+
+sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
+    name=$1
+    shift
+    timeout 25 sipp "$@" -i 127.0.0.1 -nostdin -cid_str "%u-%p-$name@%s" -timeout 20 -timeout_error -recv_timeout 8000 \
+        -trace_msg -message_file "$W/$name.msg" -trace_err -error_file "$W/$name.err" \
+        >"$W/$name.out" 2>&1
+}
+
+uac() { # uac NAME SERVICE SCENARIO [sipp args...]; SCENARIO from here, or sip/NAME
+    name=$1 svc=$2 scen=$3
+    shift 3
+    f="$SC/$scen.xml"
+    [ -f "$f" ] || f="$SIPSC/$scen.xml"
+    sipp_run "$name" 127.0.0.1:"$SIP" -p "$UAC" -s "$svc" -m 1 -sf "$f" "$@"
+}
+
+peer() { # peer NAME PORT SCENARIO [sipp args...]: in the background; sets LAST
+    name=$1 port=$2 scen=$3
+    shift 3
+    if [ "$scen" = "-" ]; then set -- -sn uas "$@"; else
+        f="$SC/$scen.xml"
+        [ -f "$f" ] || f="$SIPSC/$scen.xml"
+        set -- -sf "$f" "$@"
+    fi
+    sipp_run "$name" -p "$port" -m 1 "$@" &
+    LAST=$!
+    BG="$BG $LAST"
+    PEERS="$PEERS $LAST"
+    wait_port "$port"
+}
+
+call_id() { grep -m1 -io "^Call-ID: *[^ ]*-$1@[^ ]*" "$W/$1.msg" | sed 's/^[^:]*: *//; s/\r$//'; }
+call_log() { grep -F -- "$(call_id "$1")" "$W/serve.log"; }
+in_log() { call_log "$1" | grep -q -- "$2"; }
+# How many messages sipp instance NAME received whose first line matches RE.
+received() { grep -A1 -E "^-+ .*(received|UDP message received)" "$W/$1.msg" | grep -cE "$2"; }
+
+sed -e "s|@RTP@|$RTP_RANGE|g; s|@UAS@|$UAS|g; s|@UAC@|$UAC|g" "$HERE/suite.yaml" >"$W/suite.yaml"
+"$CR" serve "$W/suite.yaml" --sip "udp:127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
+SERVE=$!
+BG="$BG $SERVE"
+if ! wait_for "$W/serve.log" 15 'listening for SIP'; then
+    bad setup "callroute serve did not start" "$W/serve.log"
+    exit 1
+fi
+
+# ---- cases ----
+
+case_retransmissions() { # INVITE sent twice (one transaction) before the answer: one call
+    EVIDENCE="$W/retrans.out $W/retrans.msg $W/serve.log"
+    uac retrans late uac-retrans || return 1
+    n=$(call_log retrans | grep -c "call .* from .* to")
+    expect "the retransmitted INVITE made $n calls, not 1" [ "$n" -eq 1 ] &&
+        expect "hangup by caller not traced" in_log retrans "hangup *by caller"
+}
+
+case_200_until_ack() { # no ACK: our 200 again at T1, 2*T1...; 64*T1 later the call ends with BYE
+    EVIDENCE="$W/noack.out $W/noack.msg $W/serve.log"
+    uac noack basic uac-noack -nd   # fails by design: the 200s that come again are unexpected
+    n=$(grep -c "^SIP/2.0 200" "$W/noack.msg")
+    expect "our 200 came $n times in 2.5 s without an ACK, not 3 or more" [ "$n" -ge 3 ] &&
+        expect "no BYE 64*T1 after the unacknowledged 200" \
+            wait_for "$W/serve.log" 15 "call $(call_id noack): no ACK for our 200: BYE"
+}
+
+case_cancel() { # the caller gives up while we ring: 200 to the CANCEL, 487 to the INVITE
+    EVIDENCE="$W/cancel.out $W/cancel.msg $W/serve.log"
+    uac cancel ring uac-cancel && expect "hangup by caller (cancel) not traced" in_log cancel "hangup *by caller"
+}
+
+case_cancel_dialled() { # the caller gives up while the gateway rings: our CANCEL reaches it (487, ACK)
+    EVIDENCE="$W/canceldial.out $W/canceldial_uas.out $W/canceldial_uas.msg $W/serve.log"
+    peer canceldial_uas "$UAS" uas-noanswer
+    p=$LAST
+    uac canceldial gw uac-cancel && reap $p
+}
+
+case_cancel_after_200() { # the caller's CANCEL crosses our 200: the call stays up until its BYE
+    EVIDENCE="$W/latecancel.out $W/latecancel.msg $W/serve.log"
+    uac latecancel basic uac-cancel-late &&
+        expect "the late CANCEL ended the call" sh -c "! grep -F -- '$(call_id latecancel)' '$W/serve.log' | grep -q 'cause cancel'" &&
+        expect "hangup by caller not traced" in_log latecancel "hangup *by caller (normal)"
+}
+
+case_cancel_crosses_callee_200() { # our CANCEL crosses the callee's 200: we ACK it and send BYE
+    EVIDENCE="$W/race.out $W/race_uas.out $W/race_uas.msg $W/serve.log"
+    peer race_uas "$UAS" uas-cancel-race
+    p=$LAST
+    uac race gw uac-cancel && reap $p
+}
+
+case_481() { # BYE and INFO in a dialog we never had: 481 each
+    EVIDENCE="$W/nodialog.out $W/nodialog.msg $W/serve.log"
+    uac nodialog basic uac-481
+}
+
+case_bye_after_reinvite() { # BYE right after a refused re-INVITE: 501 to it, 200 to the BYE, the callee gets BYE
+    EVIDENCE="$W/byereinv.out $W/byereinv_uas.out $W/byereinv.msg $W/serve.log"
+    peer byereinv_uas "$UAS" -
+    p=$LAST
+    uac byereinv gw uac-bye-reinvite && reap $p &&
+        expect "the refusal was not logged naming the setting" grep -q "settings.sip.core: nta does not carry re-INVITE" "$W/serve.log"
+}
+
+for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
+    bye_after_reinvite}; do
+    run "$c"
+done
+
+# A clean exit: SIGTERM, exit 0, no sanitizer report.
+kill -TERM "$SERVE"
+if ! reap "$SERVE"; then
+    bad shutdown "serve did not exit 0" "$W/serve.log"
+elif grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$W/serve.log"; then
+    bad shutdown "sanitizer report in the server log" "$W/serve.log"
+else
+    ok shutdown
+fi
+[ "$FAILS" -eq 0 ]
