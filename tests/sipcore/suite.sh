@@ -6,8 +6,8 @@
 # is retransmitted until the ACK; CANCEL before the 200 (487, and our
 # CANCEL of the dialled leg) and crossing it (a late CANCEL changes
 # nothing; a callee's 200 crossing our CANCEL is ACKed and ended with BYE);
-# 481 for a request in no dialog of ours; BYE right after a re-INVITE
-# (refused: core: nta carries no re-INVITE yet, so none is ever pending).
+# 481 for a request in no dialog of ours; re-INVITE hold both ways, glare
+# (491) and a BYE while our re-INVITE is pending.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -119,16 +119,41 @@ case_481() { # BYE and INFO in a dialog we never had: 481 each
     uac nodialog basic uac-481
 }
 
-case_bye_after_reinvite() { # BYE right after a refused re-INVITE: 501 to it, 200 to the BYE, the callee gets BYE
-    EVIDENCE="$W/byereinv.out $W/byereinv_uas.out $W/byereinv.msg $W/serve.log"
-    peer byereinv_uas "$UAS" -
+case_bye_during_reinvite() { # the caller hangs up while our re-INVITE to it is pending: 200, 487 ACKed, the callee gets BYE
+    EVIDENCE="$W/byereinv.out $W/byereinv.err $W/byereinv.msg $W/byereinv_uas.out $W/serve.log"
+    peer byereinv_uas "$UAS" agent-hold-wait
     p=$LAST
-    uac byereinv gw uac-bye-reinvite && reap $p &&
-        expect "the refusal was not logged naming the setting" grep -q "settings.sip.core: nta does not carry re-INVITE" "$W/serve.log"
+    uac byereinv gw uac-bye-during-reinvite && reap $p &&
+        expect "hangup by caller not traced" in_log byereinv "hangup *by caller"
+}
+
+case_hold_by_caller() { # re-INVITE hold and unhold from the caller: answered, passed on to the callee, traced
+    EVIDENCE="$W/callerhold.out $W/callerhold.err $W/callerhold_uas.out $W/callerhold_uas.err $W/serve.log"
+    peer callerhold_uas "$UAS" agent-held
+    p=$LAST
+    uac callerhold gw uac-hold-reinvite && reap $p &&
+        expect "hold by caller not traced" in_log callerhold "event *hold by caller" &&
+        expect "unhold by caller not traced" in_log callerhold "event *unhold by caller"
+}
+
+case_hold_by_callee() { # re-INVITE hold from the callee: answered, passed on to the caller (re-INVITE from us), traced
+    EVIDENCE="$W/calleehold.out $W/calleehold.err $W/calleehold_uas.out $W/calleehold_uas.err $W/serve.log"
+    peer calleehold_uas "$UAS" agent-hold
+    p=$LAST
+    uac calleehold gw uac-seed && reap $p &&
+        expect "hold by callee not traced" in_log calleehold "event *hold by agent" &&
+        expect "the caller got no re-INVITE from us" grep -q "^INVITE sip:79165551234@" "$W/calleehold.msg"
+}
+
+case_glare() { # the caller re-INVITEs while our re-INVITE to it is pending: 491, then ours completes
+    EVIDENCE="$W/glare.out $W/glare.err $W/glare.msg $W/glare_uas.out $W/serve.log"
+    peer glare_uas "$UAS" agent-hold
+    p=$LAST
+    uac glare gw uac-glare && reap $p
 }
 
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
-    bye_after_reinvite}; do
+    bye_during_reinvite hold_by_caller hold_by_callee glare}; do
     run "$c"
 done
 

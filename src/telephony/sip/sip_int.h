@@ -545,6 +545,8 @@ int sip_nta_ringing(sip_leg *leg, bool early_media);
 int sip_nta_hangup(sip_leg *leg, int code);
 /* F's INVITE (the leg's only one: core: nta does not fork): 0 or -1. */
 int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sdp);
+/* LEG's re-INVITE with SDP (hold passed on): 0, or -1 (none sent). */
+int sip_nta_reinvite(sip_leg *leg, const char *sdp);
 void sip_nta_leg_free(sip_leg *leg);
 
 /* ---- small helpers (sip_driver.c) ---- */

@@ -6,13 +6,15 @@
  * URI caller, answered, rung, refused or bridged by the engine as under
  * NUA; its ACK, CANCEL (487) and BYE; calls dialled to a gateway or a SIP
  * URI (one INVITE, its ACK, our CANCEL and BYE); media anchored or
- * bypassed; OPTIONS with the load header; 481 for a request naming no
+ * bypassed; re-INVITE both ways for hold and unhold (anchored media;
+ * glare 491, ours tried again later); OPTIONS with the load header; 481
+ * for a request naming no
  * dialog of ours, 500 for one out of CSeq order. The agent is a UA
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, INFO, UPDATE,
- * re-INVITE) get 501 and one log line naming the setting; dialling a
+ * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, INFO, UPDATE, a
+ * re-INVITE with media: bypass) get 501 and one log line naming the setting; dialling a
  * registered user fails with 501 and a log line; a gateway's digest
  * challenge fails the dial with a log line; `check` refuses session timers
  * and TLS with core: nta (compile_sections.c). */
@@ -66,6 +68,7 @@ struct sip_nta_leg {
     nta_incoming_t *irq;       /* incoming: the INVITE, until its ACK (or CANCEL, or refusal) */
     nta_outgoing_t *orq;       /* outgoing: our INVITE (kept T1x64 after a 2xx for its retransmissions) */
     nta_outgoing_t *bye;       /* our BYE, until its final response */
+    nta_outgoing_t *reinvite;  /* our re-INVITE (hold passed on), until its final response */
     loop_timer *linger;        /* drops ORQ after a 2xx */
     const char *key;           /* the Call-ID it is found by: the leg's, or OWN_KEY */
     char *own_key;             /* outgoing: the Call-ID we made */
@@ -175,9 +178,10 @@ static void fail_leg(sip_leg *leg, int code)
 }
 
 /* A request in LEG's dialog: METHOD with CSEQ (our next, or the INVITE's
- * for its ACK), CB for its responses (NULL: none wanted, e.g. ACK). */
+ * for its ACK), CB for its responses (NULL: none wanted, e.g. ACK), SDP
+ * its body (NULL: none; a re-INVITE also carries our Contact). */
 static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
-                                      nta_response_f *cb)
+                                      nta_response_f *cb, const char *sdp)
 {
     struct sip_nta *t = leg->d->nta;
     const sip_dialog *dl = &leg->nta->dlg;
@@ -190,11 +194,22 @@ static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const c
     if (!rq || !cs ||
         sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
                    SIPTAG_CALL_ID_STR(dl->call_id), SIPTAG_CSEQ(cs), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
-                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0) {
+                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(t->contact)),
+                   TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
+                   TAG_END()) < 0) {
         msg_destroy(msg);
         return NULL;
     }
     return nta_outgoing_mcreate(t->agent, cb, leg, NULL, msg, TAG_END());
+}
+
+/* LEG's dialog is over (BYE sent and answered, or received) once no
+ * request of ours waits for its final response: a re-INVITE still pending
+ * gets it (a 487 to be ACKed) before the leg goes. */
+static void dialog_over(sip_leg *leg)
+{
+    if (leg->state == LEG_ENDED && !leg->nta->bye && !leg->nta->reinvite)
+        sip_leg_sip_done(leg);
 }
 
 static int bye_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
@@ -206,7 +221,8 @@ static int bye_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     sip_enter(d);
     nta_outgoing_destroy(orq);
     leg->nta->bye = NULL;
-    sip_leg_sip_done(leg);
+    leg->state = LEG_ENDED;
+    dialog_over(leg);
     sip_leave(d);
     return 0;
 }
@@ -216,7 +232,7 @@ static void send_bye(sip_leg *leg)
     struct sip_nta_leg *nl = leg->nta;
     if (!nl->have_dlg || nl->bye)
         return;
-    nl->bye = dialog_request(leg, sip_method_bye, "BYE", sip_dialog_next_cseq(&nl->dlg), bye_response_cb);
+    nl->bye = dialog_request(leg, sip_method_bye, "BYE", sip_dialog_next_cseq(&nl->dlg), bye_response_cb, NULL);
     if (!nl->bye)
         sip_leg_sip_done(leg);
 }
@@ -386,6 +402,40 @@ static bool flood_over(sip_driver *d)
     return true;
 }
 
+/* A re-INVITE from LEG's remote (hold, unhold, a new address): our answer,
+ * the hold passed on to the peer, hold/unhold raised (as sip_in.c does
+ * under NUA). The ACK of our 200 is absorbed by the transaction. */
+static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
+{
+    sip_driver *d = leg->d;
+    if (leg->bypass) {
+        refuse_log(d, 1u << 1, "re-INVITE with media: bypass");
+        return 501;
+    }
+    if (leg->state != LEG_UP)
+        return 500;   /* before our 200 is ACKed (RFC 3261 14.2) */
+    if (leg->reinvite_busy || leg->nta->reinvite)
+        return 491;   /* glare: ours is pending (RFC 3261 14.2) */
+    bool changed = false, offer = sip->sip_payload && sip->sip_payload->pl_len;
+    if (offer)
+        sip_leg_expect_offer(leg);
+    int rc = offer ? sip_leg_apply_sdp(leg, sip, &changed) : 0;
+    if (rc < 0)
+        return rc == -2 ? 503 : 488;
+    char sdp[768];
+    sip_leg_sdp(leg, sdp, sizeof sdp, !offer);
+    nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(d->nta->contact),
+                        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+    if (changed) {
+        sip_log(d, SIP_LOG_DEBUG, "%s %s: %s by the %s", leg->outgoing ? "leg" : "call",
+                leg->call_id ? leg->call_id : "-", leg->held ? "hold" : "unhold", leg->outgoing ? "callee" : "caller");
+        if (leg->peer)
+            sip_leg_push_mode(leg->peer, sip_leg_hold_mode(leg));
+        sip_raise_kind(leg, leg->held ? TEL_EV_HOLD : TEL_EV_UNHOLD, 0, NULL);
+    }
+    return ANSWERED;
+}
+
 static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
 {
     sip_method_t m = sip->sip_request->rq_method;
@@ -402,14 +452,12 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         nta_incoming_treply(irq, 200, sip_status_phrase(200), TAG_END());
         drop_irq(leg->nta);
         sip_leg_ended(leg, 200, "normal");
-        if (!leg->nta->bye)
-            sip_leg_sip_done(leg);
+        dialog_over(leg);
         return ANSWERED;
     case sip_method_options:
         return answer_options(d, irq);
     case sip_method_invite:
-        refuse_log(d, 1u << 1, "re-INVITE (hold, media changes)");
-        return 501;
+        return reinvite_in(leg, irq, sip);
     case sip_method_info:
         refuse_log(d, 1u << 2, "INFO (DTMF)");
         return 501;
@@ -466,7 +514,7 @@ static void linger_cb(loop *l, void *arg)
 
 static void send_ack(sip_leg *leg)
 {
-    nta_outgoing_t *ack = dialog_request(leg, sip_method_ack, "ACK", leg->nta->dlg.local_cseq, NULL);
+    nta_outgoing_t *ack = dialog_request(leg, sip_method_ack, "ACK", leg->nta->dlg.local_cseq, NULL, NULL);
     if (ack)
         nta_outgoing_destroy(ack);
 }
@@ -573,6 +621,39 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
     }
     sip_leave(d);
     return 0;
+}
+
+static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    if (status < 200)
+        return 0;
+    sip_driver *d = leg->d;
+    struct sip_nta_leg *nl = leg->nta;
+    sip_enter(d);
+    if (status < 300 && sip) {
+        nta_outgoing_t *ack = dialog_request(leg, sip_method_ack, "ACK", nta_outgoing_cseq(orq), NULL, NULL);
+        if (ack)
+            nta_outgoing_destroy(ack);
+        if (sip->sip_payload && sip->sip_payload->pl_len)
+            sip_leg_apply_sdp(leg, sip, NULL);
+    }
+    nta_outgoing_destroy(orq);
+    nl->reinvite = NULL;
+    sip_leg_reinvite_done(leg, status);   /* 491: tried again later (glare) */
+    dialog_over(leg);
+    sip_leave(d);
+    return 0;
+}
+
+int sip_nta_reinvite(sip_leg *leg, const char *sdp)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    if (!nl || !nl->have_dlg || nl->reinvite)
+        return -1;
+    nl->reinvite = dialog_request(leg, sip_method_invite, "INVITE", sip_dialog_next_cseq(&nl->dlg), reinvite_response_cb,
+                                  sdp);
+    return nl->reinvite ? 0 : -1;
 }
 
 int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sdp)
@@ -724,6 +805,8 @@ void sip_nta_leg_free(sip_leg *leg)
         nta_outgoing_destroy(nl->orq);
     if (nl->bye)
         nta_outgoing_destroy(nl->bye);
+    if (nl->reinvite)
+        nta_outgoing_destroy(nl->reinvite);
     sip_dialog_free(&nl->dlg);
     free(nl->own_key);
     free(nl);
