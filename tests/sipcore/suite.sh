@@ -7,7 +7,7 @@
 # CANCEL of the dialled leg) and crossing it (a late CANCEL changes
 # nothing; a callee's 200 crossing our CANCEL is ACKed and ended with BYE);
 # 481 for a request in no dialog of ours; re-INVITE hold both ways, glare
-# (491) and a BYE while our re-INVITE is pending.
+# (491) and a BYE while our re-INVITE is pending; DTMF by INFO and RFC 4733.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -152,8 +152,19 @@ case_glare() { # the caller re-INVITEs while our re-INVITE to it is pending: 491
     uac glare gw uac-glare && reap $p
 }
 
+case_ivr_info() { # SIP INFO dtmf-relay digit 2 (tests/sip's caller): branch two
+    EVIDENCE="$W/ivrinfo.out $W/serve.log"
+    uac ivrinfo ivr uac-info && expect "branch two not taken" in_log ivrinfo "ivr branch two"
+}
+
+case_ivr_rfc4733() { # RFC 4733 digit 1 from a pcap (RTP, the same under either core): branch one
+    EVIDENCE="$W/ivr.out $W/ivr.err $W/serve.log"
+    uac ivr ivr uac-dtmf -key pcap /usr/share/sip-tester/dtmf_2833_1.pcap &&
+        expect "branch one not taken" in_log ivr "ivr branch one"
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
-    bye_during_reinvite hold_by_caller hold_by_callee glare}; do
+    bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733}; do
     run "$c"
 done
 

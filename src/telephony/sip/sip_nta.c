@@ -7,13 +7,14 @@
  * NUA; its ACK, CANCEL (487) and BYE; calls dialled to a gateway or a SIP
  * URI (one INVITE, its ACK, our CANCEL and BYE); media anchored or
  * bypassed; re-INVITE both ways for hold and unhold (anchored media;
- * glare 491, ours tried again later); OPTIONS with the load header; 481
+ * glare 491, ours tried again later); DTMF by INFO (RFC 4733 is RTP's,
+ * the same under either core); OPTIONS with the load header; 481
  * for a request naming no
  * dialog of ours, 500 for one out of CSeq order. The agent is a UA
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, INFO, UPDATE, a
+ * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, UPDATE, a
  * re-INVITE with media: bypass) get 501 and one log line naming the setting; dialling a
  * registered user fails with 501 and a log line; a gateway's digest
  * challenge fails the dial with a log line; `check` refuses session timers
@@ -459,8 +460,11 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     case sip_method_invite:
         return reinvite_in(leg, irq, sip);
     case sip_method_info:
-        refuse_log(d, 1u << 2, "INFO (DTMF)");
-        return 501;
+        /* DTMF by INFO (application/dtmf-relay, application/dtmf), as under
+         * NUA: answered 200 whatever it carries; a short body is not read. */
+        nta_incoming_treply(irq, 200, sip_status_phrase(200), TAG_END());
+        sip_in_info(leg, sip);
+        return ANSWERED;
     default:
         refuse_log(d, 1u << 3, "this in-dialog request (UPDATE, REFER, NOTIFY...)");
         return 501;
