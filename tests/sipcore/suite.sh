@@ -7,7 +7,8 @@
 # CANCEL of the dialled leg) and crossing it (a late CANCEL changes
 # nothing; a callee's 200 crossing our CANCEL is ACKed and ended with BYE);
 # 481 for a request in no dialog of ours; re-INVITE hold both ways, glare
-# (491) and a BYE while our re-INVITE is pending; DTMF by INFO and RFC 4733.
+# (491) and a BYE while our re-INVITE is pending; DTMF by INFO and RFC 4733;
+# a gateway's digest challenge.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -31,12 +32,15 @@ sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
         >"$W/$name.out" 2>&1
 }
 
-uac() { # uac NAME SERVICE SCENARIO [sipp args...]; SCENARIO from here, or sip/NAME
+uac() { # uac NAME SERVICE SCENARIO [sipp args...]; SCENARIO from here, or sip/NAME; "-": sipp's uac
     name=$1 svc=$2 scen=$3
     shift 3
-    f="$SC/$scen.xml"
-    [ -f "$f" ] || f="$SIPSC/$scen.xml"
-    sipp_run "$name" 127.0.0.1:"$SIP" -p "$UAC" -s "$svc" -m 1 -sf "$f" "$@"
+    if [ "$scen" = "-" ]; then set -- -sn uac "$@"; else
+        f="$SC/$scen.xml"
+        [ -f "$f" ] || f="$SIPSC/$scen.xml"
+        set -- -sf "$f" "$@"
+    fi
+    sipp_run "$name" 127.0.0.1:"$SIP" -p "$UAC" -s "$svc" -m 1 "$@"
 }
 
 peer() { # peer NAME PORT SCENARIO [sipp args...]: in the background; sets LAST
@@ -163,8 +167,15 @@ case_ivr_rfc4733() { # RFC 4733 digit 1 from a pcap (RTP, the same under either 
         expect "branch one not taken" in_log ivr "ivr branch one"
 }
 
+case_gateway_auth() { # 401 from the gateway: the INVITE again with digest credentials (auc_*), answered
+    EVIDENCE="$W/auth.out $W/auth_uas.out $W/auth_uas.msg $W/serve.log"
+    peer auth_uas "$UAS" uas-auth
+    p=$LAST
+    uac auth auth - -d 300 && reap $p && expect "no Authorization sent" grep -q "^Authorization: Digest" "$W/auth_uas.msg"
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
-    bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733}; do
+    bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth}; do
     run "$c"
 done
 

@@ -8,17 +8,17 @@
  * URI (one INVITE, its ACK, our CANCEL and BYE); media anchored or
  * bypassed; re-INVITE both ways for hold and unhold (anchored media;
  * glare 491, ours tried again later); DTMF by INFO (RFC 4733 is RTP's,
- * the same under either core); OPTIONS with the load header; 481
+ * the same under either core); a gateway's digest challenge (auc_*,
+ * once per dial); OPTIONS with the load header; 481
  * for a request naming no
  * dialog of ours, 500 for one out of CSeq order. The agent is a UA
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, UPDATE, a
- * re-INVITE with media: bypass) get 501 and one log line naming the setting; dialling a
- * registered user fails with 501 and a log line; a gateway's digest
- * challenge fails the dial with a log line; `check` refuses session timers
- * and TLS with core: nta (compile_sections.c). */
+ * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, UPDATE, a re-INVITE
+ * with media: bypass) get 501 and one log line naming the setting;
+ * dialling a registered user fails with 501 and a log line; `check`
+ * refuses session timers and TLS with core: nta (compile_sections.c). */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg
@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sofia-sip/auth_client.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
 #include <sofia-sip/sip_header.h>
@@ -74,7 +75,7 @@ struct sip_nta_leg {
     const char *key;           /* the Call-ID it is found by: the leg's, or OWN_KEY */
     char *own_key;             /* outgoing: the Call-ID we made */
     sip_leg *hnext;
-    bool hashed, cancelled;
+    bool hashed, cancelled, auth_tried;
     char tag[24];
 };
 
@@ -577,6 +578,46 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     sip_raise(leg, &ev);
 }
 
+static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
+
+/* The gateway's 401/407 to our INVITE: the same INVITE again (CSeq + 1)
+ * with digest credentials from sofia's auth client (auc_*), once. 0: sent
+ * (the new transaction replaces ORQ), -1: the dial fails with STATUS. */
+static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int status)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    if (nl->auth_tried || nl->cancelled || leg->state == LEG_ENDED || !leg->gw_user)
+        return -1;
+    nl->auth_tried = true;
+    msg_t *sent = nta_outgoing_getrequest(orq);
+    msg_t *msg = sent ? msg_copy(sent) : NULL;
+    msg_destroy(sent);
+    sip_t *req = msg ? sip_object(msg) : NULL;
+    if (!req || !req->sip_cseq || !req->sip_request) {
+        msg_destroy(msg);
+        return -1;
+    }
+    su_home_t *home = msg_home(msg);
+    while (req->sip_via)   /* NTA puts its own, with a new branch */
+        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
+    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
+                       (msg_header_t *)sip_cseq_create(home, req->sip_cseq->cs_seq + 1, sip_method_invite, "INVITE"));
+    auth_client_t *aucs = NULL;
+    const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    bool ok = ch && auc_challenge(&aucs, home, ch, status == 401 ? sip_authorization_class : sip_proxy_authorization_class) > 0 &&
+              auc_all_credentials(&aucs, NULL, NULL, leg->gw_user, leg->gw_pass ? leg->gw_pass : "") > 0 &&
+              auc_authorization(&aucs, msg, (msg_pub_t *)req, "INVITE", req->sip_request->rq_url, req->sip_payload) > 0;
+    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END()) : NULL;
+    if (!again) {
+        if (!ok)
+            msg_destroy(msg);
+        return -1;
+    }
+    nta_outgoing_destroy(orq);   /* its 401/407 is ACKed by the transaction */
+    nl->orq = again;
+    return 0;
+}
+
 static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
     sip_driver *d = leg->d;
@@ -610,10 +651,10 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
             answered(leg, orq, sip);
         }
     } else {
-        if ((status == 401 || status == 407) && leg->gw_user)
-            sip_log(d, SIP_LOG_WARN, "dial %s: gateway %s asks for digest authentication, which "
-                    "settings.sip.core: nta does not carry yet: failed %d (core: nua does)",
-                    leg->callee ? leg->callee : "-", leg->gateway ? leg->gateway : "-", status);
+        if ((status == 401 || status == 407) && sip && authenticate(leg, orq, sip, status) == 0) {
+            sip_leave(d);
+            return 0;
+        }
         if (!nl->linger) {
             nta_outgoing_destroy(orq);
             nl->orq = NULL;
