@@ -135,6 +135,15 @@ static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT])
 {
     if (b->full)
         return -1;
+    /* Every string goes into headers and request lines we send: a control
+     * character (sofia keeps the CRLF of a folded <URI>, fuzz_sip_dialog
+     * found it in a Contact) would split them. The NULs between fields are
+     * the builder's own. */
+    for (size_t i = 0; i < b->used; i++) {
+        unsigned char c = (unsigned char)b->buf[i];
+        if ((c < 0x20 && c != '\0') || c == 0x7f)
+            return -1;
+    }
     memset(dl, 0, sizeof *dl);
     dl->text = cr_xmalloc(b->used);
     memcpy(dl->text, b->buf, b->used);
