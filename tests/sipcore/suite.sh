@@ -179,6 +179,16 @@ for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel
     run "$c"
 done
 
+# A reload (SIGHUP) that changes the core: logged as waiting for a restart
+# (the agent cannot be swapped under running calls), never half applied.
+case_reload_core() {
+    sed -i 's/core: nta/core: nua/' "$W/suite.yaml"
+    kill -HUP "$SERVE"
+    expect "no log line saying the core changes at restart" \
+        wait_for "$W/serve.log" 10 "settings.sip.core changed to nua: it takes effect when callroute restarts (still nta)"
+}
+run reload_core
+
 # A clean exit: SIGTERM, exit 0, no sanitizer report.
 kill -TERM "$SERVE"
 if ! reap "$SERVE"; then

@@ -1051,6 +1051,9 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
 {
     sip_driver *d = DRV(td);
     scn_program *old = d->prog;
+    if (prog->settings.sip_core_nta != (d->nta != NULL))
+        sip_log(d, SIP_LOG_WARN, "settings.sip.core changed to %s: it takes effect when callroute restarts "
+                "(still %s)", prog->settings.sip_core_nta ? "nta" : "nua", d->nta ? "nta" : "nua");
     d->prog = scn_program_ref(prog);
     sip_registrar_set_users(d->reg, prog);
     sip_gw_load(d);
