@@ -230,21 +230,12 @@ static void compile_tls(scn_cx *x, const scn_node *n)
         scn_cx_error(&x->pub, n, "settings.sip.tls: verify_peer needs 'ca' (the CAs phones' certificates come from)");
 }
 
-/* core: nta carries calls through gateways and SIP URIs (INVITE, ACK,
- * BYE, CANCEL); what it does not carry yet is refused here, naming the
- * setting, rather than misbehaving at run time (docs/decisions/sip-core.md). */
+/* core: nta does not carry TLS yet: refused here, naming the setting,
+ * rather than misbehaving at run time (docs/decisions/sip-core.md). */
 static void compile_nta_limits(scn_cx *x, const scn_node *n)
 {
-    scn_settings *s = &x->pub.prog->settings;
-    if (!s->sip_core_nta)
-        return;
-    const scn_node *st = scn_map_get(n, "session_timer");
     const scn_node *tls = scn_map_get(n, "tls");
-    if (st && s->session_expires > 0)
-        scn_cx_error(&x->pub, st, "settings.sip.core: nta has no session timers yet: settings.sip.session_timer "
-                                  "needs expires: 0 (or core: nua)");
-    s->session_expires = 0;   /* the default interval is the nua core's */
-    if (tls)
+    if (x->pub.prog->settings.sip_core_nta && tls)
         scn_cx_error(&x->pub, tls, "settings.sip.core: nta has no TLS yet: remove settings.sip.tls (or core: nua)");
 }
 

@@ -8,7 +8,7 @@
 # nothing; a callee's 200 crossing our CANCEL is ACKed and ended with BYE);
 # 481 for a request in no dialog of ours; re-INVITE hold both ways, glare
 # (491) and a BYE while our re-INVITE is pending; DTMF by INFO and RFC 4733;
-# a gateway's digest challenge.
+# a gateway's digest challenge; session timers (RFC 4028) both ways.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -174,8 +174,23 @@ case_gateway_auth() { # 401 from the gateway: the INVITE again with digest crede
     uac auth auth - -d 300 && reap $p && expect "no Authorization sent" grep -q "^Authorization: Digest" "$W/auth_uas.msg"
 }
 
+case_session_timer_silent() { # the caller asked for a 10 s session timer and never refreshes: BYE (Reason 408), by system
+    EVIDENCE="$W/stsilent.out $W/stsilent.err $W/serve.log"
+    uac stsilent basic uac-timer-silent || { WHY="sipp: no BYE with Reason 408 after the session expired"; return 1; }
+    expect "the call did not end by system (session_timer)" \
+        wait_for "$W/serve.log" 5 "-stsilent@[^ ]*: .*call *end .*hangup by system (session_timer)"
+}
+
+case_session_timer_refreshed() { # refresher=uas: we send the refresh (UPDATE, the caller allows it) and the call goes on
+    EVIDENCE="$W/strefresh.out $W/strefresh.err $W/serve.log"
+    uac strefresh basic uac-timer-refreshed || { WHY="sipp: no refresh from callroute, or the call was not kept"; return 1; }
+    expect "the call did not end by the caller" \
+        wait_for "$W/serve.log" 5 "-strefresh@[^ ]*: .*call *end .*hangup by caller"
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
-    bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth}; do
+    bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
+    session_timer_silent session_timer_refreshed}; do
     run "$c"
 done
 

@@ -9,16 +9,19 @@
  * bypassed; re-INVITE both ways for hold and unhold (anchored media;
  * glare 491, ours tried again later); DTMF by INFO (RFC 4733 is RTP's,
  * the same under either core); a gateway's digest challenge (auc_*,
- * once per dial); OPTIONS with the load header; 481
+ * once per dial); RFC 4028 session timers (settings.sip.session_timer:
+ * negotiated in the INVITE and its 2xx, refreshed by UPDATE when the
+ * remote allows it, else re-INVITE; BYE with Reason 408 when a refresh
+ * does not come or fails); OPTIONS with the load header; 481
  * for a request naming no
  * dialog of ours, 500 for one out of CSeq order. The agent is a UA
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, UPDATE, a re-INVITE
- * with media: bypass) get 501 and one log line naming the setting;
- * dialling a registered user fails with 501 and a log line; `check`
- * refuses session timers and TLS with core: nta (compile_sections.c). */
+ * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, an UPDATE with SDP, a
+ * re-INVITE with media: bypass) get 501 and one log line naming the
+ * setting; dialling a registered user fails with 501 and a log line;
+ * `check` refuses TLS with core: nta (compile_sections.c). */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg
@@ -27,6 +30,7 @@
 #include "telephony/sip/sip_int.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +75,18 @@ struct sip_nta_leg {
     nta_outgoing_t *orq;       /* outgoing: our INVITE (kept T1x64 after a 2xx for its retransmissions) */
     nta_outgoing_t *bye;       /* our BYE, until its final response */
     nta_outgoing_t *reinvite;  /* our re-INVITE (hold passed on), until its final response */
+    bool bye_reason;           /* our BYE says why: the session timer expired (Reason 408) */
     loop_timer *linger;        /* drops ORQ after a 2xx */
     const char *key;           /* the Call-ID it is found by: the leg's, or OWN_KEY */
     char *own_key;             /* outgoing: the Call-ID we made */
     sip_leg *hnext;
     bool hashed, cancelled, auth_tried;
+    /* RFC 4028 session timer: the interval (0: none), whether we refresh
+     * (else we expect the remote to), whether the remote takes UPDATE. */
+    unsigned se;
+    bool we_refresh, remote_timer, remote_update;
+    loop_timer *st;
+    nta_outgoing_t *refresh;   /* our UPDATE refresh, until its final response */
     char tag[24];
 };
 
@@ -193,8 +204,16 @@ static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const c
     url_t *ruri = url_make(home, dl->target);
     sip_request_t *rq = ruri ? sip_request_create(home, method, name, (url_string_t *)ruri, NULL) : NULL;
     sip_cseq_t *cs = sip_cseq_create(home, cseq, method, name);
+    /* A re-INVITE or UPDATE of a dialog with a session timer refreshes it. */
+    char se[48] = "";
+    if (leg->nta->se && (method == sip_method_invite || method == sip_method_update))
+        snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se,
+                 leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
     if (!rq || !cs ||
         sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
+                   TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
+                   TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
+                          SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
                    SIPTAG_CALL_ID_STR(dl->call_id), SIPTAG_CSEQ(cs), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
                    SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(t->contact)),
                    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
@@ -210,7 +229,7 @@ static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const c
  * gets it (a 487 to be ACKed) before the leg goes. */
 static void dialog_over(sip_leg *leg)
 {
-    if (leg->state == LEG_ENDED && !leg->nta->bye && !leg->nta->reinvite)
+    if (leg->state == LEG_ENDED && !leg->nta->bye && !leg->nta->reinvite && !leg->nta->refresh)
         sip_leg_sip_done(leg);
 }
 
@@ -229,11 +248,134 @@ static int bye_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     return 0;
 }
 
+static void send_bye(sip_leg *leg);
+
+/* ---- RFC 4028 session timers (settings.sip.session_timer) ---- */
+
+static void st_stop(sip_leg *leg)
+{
+    if (leg->nta->st)
+        loop_timer_stop(leg->d->l, leg->nta->st);
+    leg->nta->st = NULL;
+}
+
+static void st_cb(loop *l, void *arg);
+
+/* (Re)arms LEG's session timer: our refresh at half the interval, or the
+ * end of the session when the remote's refresh has not come by then
+ * (RFC 4028 10: the interval less a third, at most 32 s). */
+static void st_start(sip_leg *leg)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    st_stop(leg);
+    if (!nl->se || leg->state != LEG_UP)
+        return;
+    double at = nl->we_refresh ? nl->se / 2.0 : nl->se - fmin(32.0, nl->se / 3.0);
+    nl->st = loop_timer_start(leg->d->l, at, st_cb, leg);
+}
+
+/* The session is over: no refresh came, or ours failed. */
+static void st_expired(sip_leg *leg)
+{
+    sip_log(leg->d, SIP_LOG_INFO, "%s %s: session timer expired (%u s): BYE", leg->outgoing ? "leg" : "call",
+            leg->call_id ? leg->call_id : "-", leg->nta->se);
+    sip_leg_ended_by_system(leg, 408, "session_timer");
+    leg->nta->bye_reason = true;
+    send_bye(leg);
+}
+
+static int refresh_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    if (status < 200)
+        return 0;
+    sip_driver *d = leg->d;
+    sip_enter(d);
+    nta_outgoing_destroy(orq);
+    leg->nta->refresh = NULL;
+    if (status < 300 || status == 491)
+        st_start(leg);   /* refreshed (or glare: the other side's refresh will do) */
+    else if (leg->state == LEG_UP)
+        st_expired(leg);   /* RFC 4028 10: a refresh that fails ends the session */
+    dialog_over(leg);
+    sip_leave(d);
+    return 0;
+}
+
+static void st_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_leg *leg = arg;
+    struct sip_nta_leg *nl = leg->nta;
+    nl->st = NULL;
+    sip_enter(leg->d);
+    if (leg->state != LEG_UP) {
+        /* over already */
+    } else if (!nl->we_refresh) {
+        st_expired(leg);
+    } else if (nl->remote_update && !nl->refresh) {
+        /* UPDATE without a body: no offer/answer, only the refresh */
+        nl->refresh = dialog_request(leg, sip_method_update, "UPDATE", sip_dialog_next_cseq(&nl->dlg),
+                                     refresh_response_cb, NULL);
+        if (!nl->refresh)
+            st_expired(leg);
+    } else if (!leg->reinvite_busy && !nl->reinvite) {
+        char sdp[768];
+        sip_leg_sdp(leg, sdp, sizeof sdp, true);
+        leg->reinvite_busy = true;   /* its answer re-arms the timer */
+        if (sip_nta_reinvite(leg, sdp) < 0) {
+            leg->reinvite_busy = false;
+            st_expired(leg);
+        }
+    } else {
+        st_start(leg);   /* a re-INVITE is under way: it refreshes */
+    }
+    sip_leave(leg->d);
+}
+
+/* The session timer an INVITE (we answer) asks for, with our settings:
+ * 0, or 422 when its interval is below our Min-SE. */
+static int st_uas(sip_leg *leg, const sip_t *sip)
+{
+    const scn_settings *st = &leg->d->prog->settings;
+    struct sip_nta_leg *nl = leg->nta;
+    const sip_session_expires_t *x = sip->sip_session_expires;
+    nl->remote_timer = sip_has_feature(sip->sip_supported, "timer") || sip_has_feature(sip->sip_require, "timer");
+    nl->remote_update = sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
+    if (x && x->x_delta < (unsigned long)st->session_min_se)
+        return 422;
+    if (x && x->x_delta > 0) {
+        unsigned long se = x->x_delta;
+        if (st->session_expires > 0 && se > (unsigned long)st->session_expires)
+            se = (unsigned long)st->session_expires > (unsigned long)st->session_min_se ? (unsigned long)st->session_expires
+                                                                                       : se;
+        nl->se = se > 86400 ? 86400 : (unsigned)se;
+        nl->we_refresh = x->x_refresher ? strcasecmp(x->x_refresher, "uas") == 0 : !nl->remote_timer;
+    } else if (st->session_expires > 0 && nl->remote_timer) {
+        nl->se = (unsigned)st->session_expires;
+        nl->we_refresh = false;   /* the caller supports it: it refreshes (RFC 4028 9) */
+    }
+    return 0;
+}
+
+/* The 2xx to our INVITE says whether a session timer runs and who refreshes. */
+static void st_uac(sip_leg *leg, const sip_t *sip)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    const sip_session_expires_t *x = sip->sip_session_expires;
+    nl->remote_update = sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
+    if (!x || x->x_delta == 0 || leg->d->prog->settings.session_expires <= 0)
+        return;
+    nl->se = x->x_delta > 86400 ? 86400 : (unsigned)x->x_delta;
+    nl->we_refresh = !x->x_refresher || strcasecmp(x->x_refresher, "uac") == 0;
+}
+
 static void send_bye(sip_leg *leg)
 {
     struct sip_nta_leg *nl = leg->nta;
     if (!nl->have_dlg || nl->bye)
         return;
+    st_stop(leg);
     nl->bye = dialog_request(leg, sip_method_bye, "BYE", sip_dialog_next_cseq(&nl->dlg), bye_response_cb, NULL);
     if (!nl->bye)
         sip_leg_sip_done(leg);
@@ -326,6 +468,15 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return 400;
     }
     nl->have_dlg = true;
+    if (st_uas(leg, sip) == 422) {
+        char min[16];
+        snprintf(min, sizeof min, "%.0f", d->prog->settings.session_min_se);
+        nta_incoming_treply(irq, 422, sip_status_phrase(422), SIPTAG_MIN_SE_STR(min), TAG_END());
+        leg->released = leg->sip_done = true;
+        leg->state = LEG_ENDED;
+        sip_leg_maybe_free(leg);
+        return ANSWERED;
+    }
     nta_incoming_tag(irq, nl->tag);
     nl->irq = irq;
     nta_incoming_bind(irq, invite_irq_cb, leg);
@@ -424,10 +575,14 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     int rc = offer ? sip_leg_apply_sdp(leg, sip, &changed) : 0;
     if (rc < 0)
         return rc == -2 ? 503 : 488;
-    char sdp[768];
+    char sdp[768], se[48] = "";
     sip_leg_sdp(leg, sdp, sizeof sdp, !offer);
+    if (leg->nta->se)
+        snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
     nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(d->nta->contact),
+                        TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
                         SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+    st_start(leg);   /* the remote's re-INVITE refreshed the session */
     if (changed) {
         sip_log(d, SIP_LOG_DEBUG, "%s %s: %s by the %s", leg->outgoing ? "leg" : "call",
                 leg->call_id ? leg->call_id : "-", leg->held ? "hold" : "unhold", leg->outgoing ? "callee" : "caller");
@@ -458,6 +613,21 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return ANSWERED;
     case sip_method_options:
         return answer_options(d, irq);
+    case sip_method_update:
+        if (sip->sip_payload && sip->sip_payload->pl_len) {
+            refuse_log(d, 1u << 2, "UPDATE with an SDP offer");
+            return 501;
+        }
+        if (leg->nta->se) {   /* a session refresh (RFC 4028 7.4) */
+            char se[48];
+            snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
+            nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_SESSION_EXPIRES_STR(se),
+                                SIPTAG_SUPPORTED_STR("timer"), TAG_END());
+            st_start(leg);
+        } else {
+            nta_incoming_treply(irq, 200, sip_status_phrase(200), TAG_END());
+        }
+        return ANSWERED;
     case sip_method_invite:
         return reinvite_in(leg, irq, sip);
     case sip_method_info:
@@ -572,6 +742,8 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     }
     leg->state = LEG_UP;
     leg->t_answer = loop_now(leg->d->l);
+    st_uac(leg, sip);
+    st_start(leg);
     if (leg->peer)
         sip_leg_update_relay(leg);
     tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = sip->sip_status->st_status};
@@ -685,6 +857,10 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
     }
     nta_outgoing_destroy(orq);
     nl->reinvite = NULL;
+    if (status < 300)
+        st_start(leg);   /* a re-INVITE refreshes the session */
+    else if (nl->se && nl->we_refresh && status != 491 && leg->state == LEG_UP && !nl->st)
+        st_expired(leg);   /* our refresh failed */
     sip_leg_reinvite_done(leg, status);   /* 491: tried again later (glare) */
     dialog_over(leg);
     sip_leave(d);
@@ -715,6 +891,12 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     nl->key = nl->own_key = cr_xstrdup(call_id);
     char from_tagged[800];
     snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, tag);
+    const scn_settings *st = &d->prog->settings;
+    char se[24] = "", min_se[24] = "";
+    if (st->session_expires > 0) {
+        snprintf(se, sizeof se, "%.0f", st->session_expires);
+        snprintf(min_se, sizeof min_se, "%.0f", st->session_min_se);
+    }
     msg_t *msg = nta_msg_create(t->agent, 0);
     sip_t *sip = sip_object(msg);
     su_home_t *home = msg_home(msg);
@@ -725,6 +907,8 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
                    SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CSEQ(cs), SIPTAG_CONTACT_STR(t->contact),
                    SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_ALLOW_STR(NTA_ALLOW),
+                   TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_MIN_SE_STR(min_se)),
+                   TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
                    SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END()) < 0) {
         msg_destroy(msg);
         return -1;
@@ -761,11 +945,17 @@ int sip_nta_answer(sip_leg *leg)
             return -1;
         sip_leg_sdp(leg, own, sizeof own, !leg->have_remote);
     }
+    char se[48] = "";
+    if (nl->se)
+        snprintf(se, sizeof se, "%u;refresher=%s", nl->se, nl->we_refresh ? "uas" : "uac");
     nta_incoming_treply(nl->irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(leg->d->nta->contact),
-                        SIPTAG_ALLOW_STR(NTA_ALLOW), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                        SIPTAG_ALLOW_STR(NTA_ALLOW), TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)),
+                        TAG_IF(*se && nl->remote_timer, SIPTAG_REQUIRE_STR("timer")),
+                        TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                         SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     leg->state = LEG_UP;
     leg->t_answer = loop_now(leg->d->l);
+    st_start(leg);
     return 0;
 }
 
@@ -852,6 +1042,10 @@ void sip_nta_leg_free(sip_leg *leg)
         nta_outgoing_destroy(nl->bye);
     if (nl->reinvite)
         nta_outgoing_destroy(nl->reinvite);
+    if (nl->refresh)
+        nta_outgoing_destroy(nl->refresh);
+    if (nl->st)
+        loop_timer_stop(leg->d->l, nl->st);
     sip_dialog_free(&nl->dlg);
     free(nl->own_key);
     free(nl);
