@@ -288,6 +288,13 @@ static json_t *settings_schema(void)
                       "over the limit: drop unanswered (default) or answer 503"),
             "per-source limit on requests that start something (INVITE, REGISTER, OPTIONS...); gateways "
             "are exempt; one log line when a source goes over"));
+    json_object_set_new(json_object_get(sip, "properties"), "core",
+                        described(json_pack("{s:[s,s]}", "enum", "nua", "nta"),
+                                  "the SIP core: nua (default: sofia's user agent layer, every feature) or "
+                                  "nta (sofia's transaction layer with callroute's own dialogs: INVITE, ACK, "
+                                  "BYE, CANCEL, re-INVITE hold, INFO DTMF and session timers of calls to gateways (digest auth too) and SIP URIs, anchored "
+                                  "or bypassed media; what it does not carry yet is refused by check or "
+                                  "answered 501)"));
     json_object_set_new(json_object_get(sip, "properties"), "session_timer",
                         obj(json_pack("{s:o,s:o}", "expires",
                                       described(duration_schema(0, 86400),

@@ -231,13 +231,30 @@ static void compile_tls(scn_cx *x, const scn_node *n)
         scn_cx_error(&x->pub, n, "settings.sip.tls: verify_peer needs 'ca' (the CAs phones' certificates come from)");
 }
 
+/* core: nta does not carry TLS yet: refused here, naming the setting,
+ * rather than misbehaving at run time (docs/decisions/sip-core.md). */
+static void compile_nta_limits(scn_cx *x, const scn_node *n)
+{
+    const scn_node *tls = scn_map_get(n, "tls");
+    if (x->pub.prog->settings.sip_core_nta && tls)
+        scn_cx_error(&x->pub, tls, "settings.sip.core: nta has no TLS yet: remove settings.sip.tls (or core: nua)");
+}
+
 static void compile_sip(scn_cx *x, const scn_node *n)
 {
-    static const char *const keys[] = {"listen", "auth_failures", "flood", "session_timer", "tls", NULL};
+    static const char *const keys[] = {"listen", "auth_failures", "flood", "session_timer", "tls", "core", NULL};
+    static const char *const cores[] = {"nua", "nta", NULL};
     if (!scn_expect_map(x, n, "settings.sip"))
         return;
     scn_check_keys(x, n, keys, "settings.sip");
-    const scn_node *v = scn_map_get(n, "listen");
+    const scn_node *v = scn_map_get(n, "core");
+    if (v)
+        SCN_WITH_KEY(x, "core") {
+            int i;
+            if (scn_expect_enum(x, v, cores, &i))
+                x->pub.prog->settings.sip_core_nta = i == 1;
+        }
+    v = scn_map_get(n, "listen");
     if (v)
         SCN_WITH_KEY(x, "listen") compile_listen(x, v);
     if ((v = scn_map_get(n, "auth_failures")))
@@ -248,6 +265,7 @@ static void compile_sip(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "session_timer") compile_session_timer(x, v);
     if ((v = scn_map_get(n, "tls")))
         SCN_WITH_KEY(x, "tls") compile_tls(x, v);
+    compile_nta_limits(x, n);
 }
 
 const char *const scn_srtp_names[] = {"off", "optional", "required", NULL};

@@ -34,6 +34,7 @@
 extern su_log_t nua_log[], nta_log[], tport_log[], su_log_global[];
 
 static void grow_udp_rcvbuf(int port);
+static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, char *err, size_t errlen);
 static void session_timer_params(sip_driver *d);
 
 /* ---- logging ---- */
@@ -362,7 +363,7 @@ bool sip_is_proxy(const sip_driver *d, const struct sockaddr_in *a)
  * the phone, not the proxy; a header from anyone else is ignored. */
 bool sip_request_source(sip_driver *d, struct sockaddr_in *out)
 {
-    msg_t *m = nua_current_request(d->nua);
+    msg_t *m = d->nta ? sip_nta_current_request(d) : nua_current_request(d->nua);
     su_addrinfo_t *ai = m ? msg_addrinfo(m) : NULL;
     if (!ai || !ai->ai_addr || ai->ai_addr->sa_family != AF_INET)
         return false;
@@ -954,6 +955,8 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     }
     if (tls)
         sip_tls_ctx_catch();   /* the listener's OpenSSL context, for min_version and reload */
+    if (prog->settings.sip_core_nta)
+        return start_nta(d, plain_url, t1x64, err, errlen);
     d->nua = nua_create(root, nua_event_cb, d, TAG_IF(plain_url, NUTAG_URL(plain_url)),
                         TAG_IF(tls_url, NUTAG_SIPS_URL(tls_url)), TAG_IF(tls, NUTAG_CERTIFICATE_DIR(tls_dir)),
                         TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(sip_tls_policy(ts))),
@@ -1002,6 +1005,26 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     return &d->base;
 }
 
+/* settings.sip.core: nta: the agent instead of NUA (sip_nta.c); TLS was
+ * refused by check, gateway registration is NUA's (logged, not sent). */
+static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, char *err, size_t errlen)
+{
+    if (!url || sip_nta_start(d, url, t1x64, err, errlen) < 0) {
+        if (!url)
+            snprintf(err, errlen, "settings.sip.core: nta needs a udp: or tcp: listen address");
+        destroy_op(&d->base);
+        return NULL;
+    }
+    for (size_t i = 0; i < d->prog->gateway_count; i++)
+        if (d->prog->gateways[i].register_)
+            sip_log(d, SIP_LOG_WARN, "gateway %s: not registered: settings.sip.core: nta does not carry "
+                    "registrations yet (core: nua does)", d->prog->gateways[i].name);
+    grow_udp_rcvbuf(d->sip_port);
+    sip_dns_guard(true);
+    sip_guard_recv_filter(recv_filter_cb, d);
+    return &d->base;
+}
+
 /* RFC 4028 from settings.sip.session_timer: NUA adds Session-Expires and
  * Min-SE, refreshes with UPDATE where the peer allows it (no SDP to
  * renegotiate) and sends BYE when the peer's refresh does not come. */
@@ -1047,11 +1070,16 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
 {
     sip_driver *d = DRV(td);
     scn_program *old = d->prog;
+    if (prog->settings.sip_core_nta != (d->nta != NULL))
+        sip_log(d, SIP_LOG_WARN, "settings.sip.core changed to %s: it takes effect when callroute restarts "
+                "(still %s)", prog->settings.sip_core_nta ? "nta" : "nua", d->nta ? "nta" : "nua");
     d->prog = scn_program_ref(prog);
     sip_registrar_set_users(d->reg, prog);
     sip_gw_load(d);
-    sip_gw_register_all(d);
-    session_timer_params(d);
+    if (d->nua) {
+        sip_gw_register_all(d);
+        session_timer_params(d);
+    }
     sip_tls_reloaded(d, &prog->settings.sip_tls);
     scn_program_unref(old);
 }
@@ -1082,6 +1110,11 @@ static void shutdown_poll_cb(loop *l, void *arg)
     }
     if (d->leg_count > 0)
         sip_log(d, SIP_LOG_WARN, "shutdown: %zu legs still waiting for their peers: dropped", d->leg_count);
+    if (d->nta) {
+        d->nua_down = true;   /* the agent goes with the driver */
+        shutdown_finish(d);
+        return;
+    }
     nua_shutdown(d->nua);
 }
 
@@ -1154,6 +1187,7 @@ static void destroy_op(tel_driver *td)
     }
     sip_dns_guard(false);
     sip_guard_recv_filter(NULL, NULL);
+    sip_nta_stop(d);
     if (d->nua) {
         if (!d->nua_down) {
             /* Destroying a live stack aborts: shut it down synchronously. */

@@ -160,6 +160,8 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
 
 int sip_in_answer(sip_leg *leg)
 {
+    if (leg->d->nta)
+        return sip_nta_answer(leg);
     if (leg->state == LEG_UP)
         return 0;
     if (leg->bypass) {
@@ -193,6 +195,8 @@ int sip_in_answer(sip_leg *leg)
 
 int sip_in_ringing(sip_leg *leg, bool early_media)
 {
+    if (leg->d->nta)
+        return sip_nta_ringing(leg, early_media);
     if (leg->state == LEG_UP || leg->state == LEG_ENDED || !leg->nh)
         return -1;
     const char *bypass_sdp = leg->bypass && early_media ? sip_bypass_peer_sdp(leg) : NULL;
@@ -220,6 +224,8 @@ int sip_in_ringing(sip_leg *leg, bool early_media)
 
 int sip_in_hangup(sip_leg *leg, int code)
 {
+    if (leg->d->nta)
+        return sip_nta_hangup(leg, code);
     if (leg->state == LEG_ENDED)
         return 0;
     bool up = leg->state == LEG_UP;

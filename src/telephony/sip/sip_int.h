@@ -297,6 +297,7 @@ struct tel_leg {
     bool bypass;
     char *sdp_body;
     nua_handle_t *reinvite_nh;
+    struct sip_nta_leg *nta;   /* settings.sip.core: nta: its transactions and dialog (sip_nta.c) */
     struct tel_op *play_op, *rec_op, *tap_op;
     struct tel_op *music_op;   /* heard instead of the peer (sip_media_music) */
     /* life */
@@ -319,7 +320,8 @@ struct sip_driver {
     loop *l;
     su_root_t *root;
     su_home_t home[1];
-    nua_t *nua;
+    nua_t *nua;                /* settings.sip.core: nua (the default), else NULL */
+    struct sip_nta *nta;       /* settings.sip.core: nta (sip_nta.c), else NULL */
     scn_program *prog;
     tel_handler h;
     bool have_handler;
@@ -533,6 +535,23 @@ void sip_mwi_free_all(sip_driver *d);
 bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src);
 /* Users with a binding that has not expired at NOW, and those bindings. */
 void sip_registrar_count(const sip_registrar *r, double now, size_t *users, size_t *contacts);
+
+/* ---- sip_nta.c: settings.sip.core: nta (sofia's NTA, our own dialogs) ---- */
+struct sip_nta;
+struct sip_nta_leg;
+/* The agent listening on URL (a sip: URL of sip_driver_new): 0, or -1 (ERR). */
+int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, size_t errlen);
+void sip_nta_stop(sip_driver *d);
+/* The request being handled (its source address), or NULL. */
+struct msg_s *sip_nta_current_request(sip_driver *d);
+int sip_nta_answer(sip_leg *leg);
+int sip_nta_ringing(sip_leg *leg, bool early_media);
+int sip_nta_hangup(sip_leg *leg, int code);
+/* F's INVITE (the leg's only one: core: nta does not fork): 0 or -1. */
+int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sdp);
+/* LEG's re-INVITE with SDP (hold passed on): 0, or -1 (none sent). */
+int sip_nta_reinvite(sip_leg *leg, const char *sdp);
+void sip_nta_leg_free(sip_leg *leg);
 
 /* ---- small helpers (sip_driver.c) ---- */
 /* The source address of the request being handled. */

@@ -135,6 +135,7 @@ static void leg_free(sip_leg *leg)
         sip_log(d, SIP_LOG_INFO, "%s %s: %lu SRTP packets dropped (failed authentication or replayed)",
                 leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_srtp_failed(leg->rtp));
     rtp_close(leg->rtp);
+    sip_nta_leg_free(leg);
     while (leg->forks) {
         sip_fork *f = leg->forks;
         leg->forks = f->next;
@@ -442,6 +443,11 @@ static void send_reinvite(sip_leg *leg)
     char sdp[768];
     sip_leg_sdp(leg, sdp, sizeof sdp, true);
     leg->reinvite_busy = true;
+    if (leg->nta) {   /* settings.sip.core: nta */
+        if (sip_nta_reinvite(leg, sdp) < 0)
+            leg->reinvite_busy = false;
+        return;
+    }
     nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
                TAG_END());
 }
@@ -451,7 +457,7 @@ void sip_leg_push_mode(sip_leg *leg, sip_mode mode)
     if (leg->local_mode == mode || leg->bypass)
         return;   /* bypass: the remote's own re-INVITE passes through */
     leg->local_mode = mode;
-    if (leg->state != LEG_UP || !leg->nh)
+    if (leg->state != LEG_UP || !(leg->nh || leg->nta))
         return;
     if (leg->reinvite_busy) {
         leg->reinvite_again = true;
@@ -466,7 +472,7 @@ static void reinvite_retry_cb(loop *l, void *arg)
     sip_leg *leg = arg;
     leg->retry_timer = NULL;
     leg->reinvite_busy = false;
-    if (leg->state == LEG_UP && leg->nh)
+    if (leg->state == LEG_UP && (leg->nh || leg->nta))
         send_reinvite(leg);
 }
 
@@ -480,7 +486,7 @@ void sip_leg_reinvite_done(sip_leg *leg, int status)
         return;
     }
     leg->reinvite_busy = false;
-    if (leg->reinvite_again && leg->state == LEG_UP && leg->nh) {
+    if (leg->reinvite_again && leg->state == LEG_UP && (leg->nh || leg->nta)) {
         leg->reinvite_again = false;
         send_reinvite(leg);
     }

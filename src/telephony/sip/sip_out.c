@@ -152,6 +152,11 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     char to[600], uri[512];
     switch (req->kind) {
     case TEL_DIAL_USER: {
+        if (d->nta) {
+            sip_log(d, SIP_LOG_WARN, "dial %s: settings.sip.core: nta does not call registered users yet: "
+                    "failed 501 (core: nua does)", req->target);
+            return fail_later(leg, 501);
+        }
         if (!sip_uri_user_at(uri, sizeof uri, req->target, d->sip_host, 0) ||
             !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 484);
@@ -235,6 +240,13 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         sip_leg_sdp(leg, own, sizeof own, true);
     for (sip_fork *f = leg->forks; f; f = f->next) {
         /* A phone registered over TLS is reached over its connection. */
+        if (d->nta) {
+            if (sip_nta_invite(f, to, from, sdp) < 0) {
+                f->failed = f->terminated = true;
+                leg->forks_failed++;
+            }
+            continue;
+        }
         char hop[128];
         bool via_conn = req->kind == TEL_DIAL_USER && !d->have_proxy &&
                         sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
@@ -447,6 +459,8 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
 
 int sip_out_hangup(sip_leg *leg, int code)
 {
+    if (leg->d->nta)
+        return sip_nta_hangup(leg, code);
     if (leg->state == LEG_ENDED)
         return 0;
     bool up = leg->state == LEG_UP;

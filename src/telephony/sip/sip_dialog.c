@@ -1,0 +1,241 @@
+/* sip_dialog.c — the NTA core's dialog record (sip_dialog.h): text taken
+ * from parsed headers into one buffer, then one allocation. */
+#include "telephony/sip/sip_dialog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/url.h>
+
+#include "util/alloc.h"
+
+/* The strings being built, as offsets into BUF (the buffer moves once). */
+typedef struct builder {
+    char buf[SIP_DIALOG_MAX];
+    size_t used;
+    bool full;
+} builder;
+
+enum { F_CALL_ID, F_LOCAL, F_REMOTE, F_LOCAL_TAG, F_REMOTE_TAG, F_TARGET, F_ROUTE, F_NEXT_HOP, F_COUNT };
+
+/* Starts a string at the builder's end; its offset. */
+static size_t b_start(builder *b) { return b->used; }
+
+static void b_add(builder *b, const char *s, size_t n)
+{
+    if (b->full || b->used + n + 1 > sizeof b->buf) {
+        b->full = true;
+        return;
+    }
+    memcpy(b->buf + b->used, s, n);
+    b->used += n;
+}
+
+static void b_str(builder *b, const char *s) { b_add(b, s, strlen(s)); }
+
+static void b_end(builder *b)
+{
+    if (b->full || b->used + 1 > sizeof b->buf) {
+        b->full = true;
+        return;
+    }
+    b->buf[b->used++] = '\0';
+}
+
+/* One header's value (one element of a list header) as sofia encodes it. */
+static void b_header(builder *b, const void *h)
+{
+    if (b->full)
+        return;
+    issize_t n = msg_header_field_e(b->buf + b->used, (isize_t)(sizeof b->buf - b->used), h, 0);
+    if (n < 0 || b->used + (size_t)n + 1 >= sizeof b->buf)
+        b->full = true;
+    else
+        b->used += (size_t)n;
+}
+
+static void b_url(builder *b, const url_t *u)
+{
+    if (b->full)
+        return;
+    issize_t n = url_e(b->buf + b->used, (isize_t)(sizeof b->buf - b->used), u);
+    if (n < 0 || b->used + (size_t)n + 1 >= sizeof b->buf)
+        b->full = true;
+    else
+        b->used += (size_t)n;
+}
+
+static bool sip_url(const url_t *u) { return u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host; }
+
+/* A tag as it may go into a header: token characters only (sofia's parser
+ * keeps them so; a tag we make is hex). */
+static bool tag_ok(const char *t)
+{
+    if (!t || !*t || strlen(t) > 128)
+        return false;
+    for (const char *p = t; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~", *p))
+            return false;
+    return true;
+}
+
+/* An address (From or To) without its tag, then ";tag=TAG" (NULL: none). */
+static void b_addr(builder *b, const sip_addr_t *a, const char *tag)
+{
+    sip_addr_t copy = *a;
+    copy.a_params = NULL;   /* the tag goes back below; other parameters are not the dialog's */
+    copy.a_tag = NULL;
+    copy.a_common->h_data = NULL;
+    copy.a_common->h_len = 0;
+    b_header(b, &copy);
+    if (tag) {
+        b_str(b, ";tag=");
+        b_str(b, tag);
+    }
+}
+
+/* The route set: Record-Route in order (UAS) or reversed (UAC). */
+static void b_routes(builder *b, const sip_record_route_t *rr, bool reverse)
+{
+    const sip_record_route_t *list[32];
+    size_t n = 0;
+    for (; rr; rr = rr->r_next) {
+        if (n == sizeof list / sizeof list[0] || !sip_url(rr->r_url)) {
+            b->full = true;
+            return;
+        }
+        list[n++] = rr;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const sip_record_route_t *r = list[reverse ? n - 1 - i : i];
+        if (i)
+            b_str(b, ", ");
+        sip_record_route_t copy = *r;
+        copy.r_next = NULL;
+        copy.r_common->h_data = NULL;
+        copy.r_common->h_len = 0;
+        b_header(b, &copy);
+    }
+}
+
+/* The first route's URI, or the target: where our requests are sent. */
+static void b_next_hop(builder *b, const sip_record_route_t *rr, bool reverse, const url_t *target)
+{
+    const sip_record_route_t *first = rr;
+    if (rr && reverse)
+        while (first->r_next)
+            first = first->r_next;
+    b_url(b, first ? first->r_url : target);
+}
+
+static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT])
+{
+    if (b->full)
+        return -1;
+    /* Every string goes into headers and request lines we send: a control
+     * character (sofia keeps the CRLF of a folded <URI>, fuzz_sip_dialog
+     * found it in a Contact) would split them. The NULs between fields are
+     * the builder's own. */
+    for (size_t i = 0; i < b->used; i++) {
+        unsigned char c = (unsigned char)b->buf[i];
+        if ((c < 0x20 && c != '\0') || c == 0x7f)
+            return -1;
+    }
+    memset(dl, 0, sizeof *dl);
+    dl->text = cr_xmalloc(b->used);
+    memcpy(dl->text, b->buf, b->used);
+    const char **field[F_COUNT] = {&dl->call_id, &dl->local,  &dl->remote, &dl->local_tag,
+                                   &dl->remote_tag, &dl->target, &dl->route, &dl->next_hop};
+    for (int i = 0; i < F_COUNT; i++)
+        *field[i] = dl->text + off[i];
+    return 0;
+}
+
+int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag)
+{
+    memset(dl, 0, sizeof *dl);
+    if (!invite || !invite->sip_call_id || !invite->sip_from || !invite->sip_to || !invite->sip_cseq ||
+        !tag_ok(invite->sip_from->a_tag) || !tag_ok(local_tag) || !invite->sip_contact ||
+        !sip_url(invite->sip_contact->m_url))
+        return 400;
+    builder b = {.used = 0};
+    size_t off[F_COUNT];
+    off[F_CALL_ID] = b_start(&b), b_str(&b, invite->sip_call_id->i_id), b_end(&b);
+    off[F_LOCAL] = b_start(&b), b_addr(&b, invite->sip_to, local_tag), b_end(&b);
+    off[F_REMOTE] = b_start(&b), b_addr(&b, invite->sip_from, invite->sip_from->a_tag), b_end(&b);
+    off[F_LOCAL_TAG] = b_start(&b), b_str(&b, local_tag), b_end(&b);
+    off[F_REMOTE_TAG] = b_start(&b), b_str(&b, invite->sip_from->a_tag), b_end(&b);
+    off[F_TARGET] = b_start(&b), b_url(&b, invite->sip_contact->m_url), b_end(&b);
+    off[F_ROUTE] = b_start(&b), b_routes(&b, invite->sip_record_route, false), b_end(&b);
+    off[F_NEXT_HOP] = b_start(&b), b_next_hop(&b, invite->sip_record_route, false, invite->sip_contact->m_url),
+    b_end(&b);
+    if (finish(dl, &b, off) < 0)
+        return 400;
+    dl->remote_cseq = invite->sip_cseq->cs_seq;
+    /* Our own requests start from a number of ours (RFC 3261 12.1.1 leaves
+     * it to us); 1, as the local sequence is ours alone. */
+    dl->local_cseq = 0;
+    return 0;
+}
+
+int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response)
+{
+    memset(dl, 0, sizeof *dl);
+    if (!request || !response || !request->sip_call_id || !request->sip_from || !request->sip_cseq ||
+        !response->sip_to || !tag_ok(request->sip_from->a_tag) || !tag_ok(response->sip_to->a_tag) ||
+        !request->sip_request)
+        return -1;
+    /* A 2xx without a Contact is broken; its target is then where the
+     * INVITE went (what every UA does rather than leave a call it cannot end). */
+    const url_t *target = response->sip_contact ? response->sip_contact->m_url : request->sip_request->rq_url;
+    if (!sip_url(target))
+        return -1;
+    builder b = {.used = 0};
+    size_t off[F_COUNT];
+    off[F_CALL_ID] = b_start(&b), b_str(&b, request->sip_call_id->i_id), b_end(&b);
+    off[F_LOCAL] = b_start(&b), b_addr(&b, request->sip_from, request->sip_from->a_tag), b_end(&b);
+    off[F_REMOTE] = b_start(&b), b_addr(&b, response->sip_to, response->sip_to->a_tag), b_end(&b);
+    off[F_LOCAL_TAG] = b_start(&b), b_str(&b, request->sip_from->a_tag), b_end(&b);
+    off[F_REMOTE_TAG] = b_start(&b), b_str(&b, response->sip_to->a_tag), b_end(&b);
+    off[F_TARGET] = b_start(&b), b_url(&b, target), b_end(&b);
+    off[F_ROUTE] = b_start(&b), b_routes(&b, response->sip_record_route, true), b_end(&b);
+    off[F_NEXT_HOP] = b_start(&b), b_next_hop(&b, response->sip_record_route, true, target), b_end(&b);
+    if (finish(dl, &b, off) < 0)
+        return -1;
+    dl->local_cseq = request->sip_cseq->cs_seq;
+    dl->remote_cseq = 0;
+    return 0;
+}
+
+bool sip_dialog_matches(const sip_dialog *dl, const sip_t *req)
+{
+    return dl && dl->text && req && req->sip_call_id && req->sip_from && req->sip_to && req->sip_from->a_tag &&
+           req->sip_to->a_tag && strcmp(req->sip_call_id->i_id, dl->call_id) == 0 &&
+           strcasecmp(req->sip_to->a_tag, dl->local_tag) == 0 &&
+           strcasecmp(req->sip_from->a_tag, dl->remote_tag) == 0;
+}
+
+int sip_dialog_request_in(sip_dialog *dl, const sip_t *req)
+{
+    if (!req || !req->sip_cseq || !req->sip_request)
+        return 400;
+    sip_method_t m = req->sip_request->rq_method;
+    if (m == sip_method_ack || m == sip_method_cancel)
+        return 0;
+    uint32_t seq = req->sip_cseq->cs_seq;
+    if (seq < dl->remote_cseq)
+        return 500;
+    dl->remote_cseq = seq;
+    return 0;
+}
+
+uint32_t sip_dialog_next_cseq(sip_dialog *dl) { return ++dl->local_cseq; }
+
+void sip_dialog_free(sip_dialog *dl)
+{
+    free(dl->text);
+    memset(dl, 0, sizeof *dl);
+}

@@ -1,0 +1,216 @@
+#!/bin/sh
+# tests/sipcore/suite.sh — the NTA SIP core (settings.sip.core: nta,
+# src/telephony/sip/sip_nta.c) against real sipp peers: what RFC 3261 asks
+# of a UA's transactions and dialogs, which the nua core got from NUA and
+# the nta core does itself: a retransmitted INVITE is one call and our 200
+# is retransmitted until the ACK; CANCEL before the 200 (487, and our
+# CANCEL of the dialled leg) and crossing it (a late CANCEL changes
+# nothing; a callee's 200 crossing our CANCEL is ACKed and ended with BYE);
+# 481 for a request in no dialog of ours; re-INVITE hold both ways, glare
+# (491) and a BYE while our re-INVITE is pending; DTMF by INFO and RFC 4733;
+# a gateway's digest challenge; session timers (RFC 4028) both ways.
+# One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+CR=${CALLROUTE:-$ROOT/build/callroute}
+HERE=$ROOT/tests/sipcore
+SC=$HERE/scenarios
+SIPSC=$ROOT/tests/sip/scenarios
+SUITE=sipcore
+. "$ROOT/tests/sip/lib.sh"
+
+# shellcheck disable=SC2046
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 3)
+SIP=$1 UAS=$2 UAC=$3 RTP=$4
+RTP_RANGE="$RTP-$((RTP + 999))"
+
+sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
+    name=$1
+    shift
+    timeout 25 sipp "$@" -i 127.0.0.1 -nostdin -cid_str "%u-%p-$name@%s" -timeout 20 -timeout_error -recv_timeout 8000 \
+        -trace_msg -message_file "$W/$name.msg" -trace_err -error_file "$W/$name.err" \
+        >"$W/$name.out" 2>&1
+}
+
+uac() { # uac NAME SERVICE SCENARIO [sipp args...]; SCENARIO from here, or sip/NAME; "-": sipp's uac
+    name=$1 svc=$2 scen=$3
+    shift 3
+    if [ "$scen" = "-" ]; then set -- -sn uac "$@"; else
+        f="$SC/$scen.xml"
+        [ -f "$f" ] || f="$SIPSC/$scen.xml"
+        set -- -sf "$f" "$@"
+    fi
+    sipp_run "$name" 127.0.0.1:"$SIP" -p "$UAC" -s "$svc" -m 1 "$@"
+}
+
+peer() { # peer NAME PORT SCENARIO [sipp args...]: in the background; sets LAST
+    name=$1 port=$2 scen=$3
+    shift 3
+    if [ "$scen" = "-" ]; then set -- -sn uas "$@"; else
+        f="$SC/$scen.xml"
+        [ -f "$f" ] || f="$SIPSC/$scen.xml"
+        set -- -sf "$f" "$@"
+    fi
+    sipp_run "$name" -p "$port" -m 1 "$@" &
+    LAST=$!
+    BG="$BG $LAST"
+    PEERS="$PEERS $LAST"
+    wait_port "$port"
+}
+
+call_id() { grep -m1 -io "^Call-ID: *[^ ]*-$1@[^ ]*" "$W/$1.msg" | sed 's/^[^:]*: *//; s/\r$//'; }
+call_log() { grep -F -- "$(call_id "$1")" "$W/serve.log"; }
+in_log() { call_log "$1" | grep -q -- "$2"; }
+# How many messages sipp instance NAME received whose first line matches RE.
+received() { grep -A1 -E "^-+ .*(received|UDP message received)" "$W/$1.msg" | grep -cE "$2"; }
+
+sed -e "s|@RTP@|$RTP_RANGE|g; s|@UAS@|$UAS|g; s|@UAC@|$UAC|g" "$HERE/suite.yaml" >"$W/suite.yaml"
+"$CR" serve "$W/suite.yaml" --sip "udp:127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
+SERVE=$!
+BG="$BG $SERVE"
+if ! wait_for "$W/serve.log" 15 'listening for SIP'; then
+    bad setup "callroute serve did not start" "$W/serve.log"
+    exit 1
+fi
+
+# ---- cases ----
+
+case_retransmissions() { # INVITE sent twice (one transaction) before the answer: one call
+    EVIDENCE="$W/retrans.out $W/retrans.msg $W/serve.log"
+    uac retrans late uac-retrans || return 1
+    n=$(call_log retrans | grep -c "call .* from .* to")
+    expect "the retransmitted INVITE made $n calls, not 1" [ "$n" -eq 1 ] &&
+        expect "hangup by caller not traced" in_log retrans "hangup *by caller"
+}
+
+case_200_until_ack() { # no ACK: our 200 again at T1, 2*T1...; 64*T1 later the call ends with BYE
+    EVIDENCE="$W/noack.out $W/noack.msg $W/serve.log"
+    uac noack basic uac-noack -nd   # fails by design: the 200s that come again are unexpected
+    n=$(grep -c "^SIP/2.0 200" "$W/noack.msg")
+    expect "our 200 came $n times in 2.5 s without an ACK, not 3 or more" [ "$n" -ge 3 ] &&
+        expect "no BYE 64*T1 after the unacknowledged 200" \
+            wait_for "$W/serve.log" 15 "call $(call_id noack): no ACK for our 200: BYE"
+}
+
+case_cancel() { # the caller gives up while we ring: 200 to the CANCEL, 487 to the INVITE
+    EVIDENCE="$W/cancel.out $W/cancel.msg $W/serve.log"
+    uac cancel ring uac-cancel && expect "hangup by caller (cancel) not traced" in_log cancel "hangup *by caller"
+}
+
+case_cancel_dialled() { # the caller gives up while the gateway rings: our CANCEL reaches it (487, ACK)
+    EVIDENCE="$W/canceldial.out $W/canceldial_uas.out $W/canceldial_uas.msg $W/serve.log"
+    peer canceldial_uas "$UAS" uas-noanswer
+    p=$LAST
+    uac canceldial gw uac-cancel && reap $p
+}
+
+case_cancel_after_200() { # the caller's CANCEL crosses our 200: the call stays up until its BYE
+    EVIDENCE="$W/latecancel.out $W/latecancel.msg $W/serve.log"
+    uac latecancel basic uac-cancel-late &&
+        expect "the late CANCEL ended the call" sh -c "! grep -F -- '$(call_id latecancel)' '$W/serve.log' | grep -q 'cause cancel'" &&
+        expect "hangup by caller not traced" in_log latecancel "hangup *by caller (normal)"
+}
+
+case_cancel_crosses_callee_200() { # our CANCEL crosses the callee's 200: we ACK it and send BYE
+    EVIDENCE="$W/race.out $W/race_uas.out $W/race_uas.msg $W/serve.log"
+    peer race_uas "$UAS" uas-cancel-race
+    p=$LAST
+    uac race gw uac-cancel && reap $p
+}
+
+case_481() { # BYE and INFO in a dialog we never had: 481 each
+    EVIDENCE="$W/nodialog.out $W/nodialog.msg $W/serve.log"
+    uac nodialog basic uac-481
+}
+
+case_bye_during_reinvite() { # the caller hangs up while our re-INVITE to it is pending: 200, 487 ACKed, the callee gets BYE
+    EVIDENCE="$W/byereinv.out $W/byereinv.err $W/byereinv.msg $W/byereinv_uas.out $W/serve.log"
+    peer byereinv_uas "$UAS" agent-hold-wait
+    p=$LAST
+    uac byereinv gw uac-bye-during-reinvite && reap $p &&
+        expect "hangup by caller not traced" in_log byereinv "hangup *by caller"
+}
+
+case_hold_by_caller() { # re-INVITE hold and unhold from the caller: answered, passed on to the callee, traced
+    EVIDENCE="$W/callerhold.out $W/callerhold.err $W/callerhold_uas.out $W/callerhold_uas.err $W/serve.log"
+    peer callerhold_uas "$UAS" agent-held
+    p=$LAST
+    uac callerhold gw uac-hold-reinvite && reap $p &&
+        expect "hold by caller not traced" in_log callerhold "event *hold by caller" &&
+        expect "unhold by caller not traced" in_log callerhold "event *unhold by caller"
+}
+
+case_hold_by_callee() { # re-INVITE hold from the callee: answered, passed on to the caller (re-INVITE from us), traced
+    EVIDENCE="$W/calleehold.out $W/calleehold.err $W/calleehold_uas.out $W/calleehold_uas.err $W/serve.log"
+    peer calleehold_uas "$UAS" agent-hold
+    p=$LAST
+    uac calleehold gw uac-seed && reap $p &&
+        expect "hold by callee not traced" in_log calleehold "event *hold by agent" &&
+        expect "the caller got no re-INVITE from us" grep -q "^INVITE sip:79165551234@" "$W/calleehold.msg"
+}
+
+case_glare() { # the caller re-INVITEs while our re-INVITE to it is pending: 491, then ours completes
+    EVIDENCE="$W/glare.out $W/glare.err $W/glare.msg $W/glare_uas.out $W/serve.log"
+    peer glare_uas "$UAS" agent-hold
+    p=$LAST
+    uac glare gw uac-glare && reap $p
+}
+
+case_ivr_info() { # SIP INFO dtmf-relay digit 2 (tests/sip's caller): branch two
+    EVIDENCE="$W/ivrinfo.out $W/serve.log"
+    uac ivrinfo ivr uac-info && expect "branch two not taken" in_log ivrinfo "ivr branch two"
+}
+
+case_ivr_rfc4733() { # RFC 4733 digit 1 from a pcap (RTP, the same under either core): branch one
+    EVIDENCE="$W/ivr.out $W/ivr.err $W/serve.log"
+    uac ivr ivr uac-dtmf -key pcap /usr/share/sip-tester/dtmf_2833_1.pcap &&
+        expect "branch one not taken" in_log ivr "ivr branch one"
+}
+
+case_gateway_auth() { # 401 from the gateway: the INVITE again with digest credentials (auc_*), answered
+    EVIDENCE="$W/auth.out $W/auth_uas.out $W/auth_uas.msg $W/serve.log"
+    peer auth_uas "$UAS" uas-auth
+    p=$LAST
+    uac auth auth - -d 300 && reap $p && expect "no Authorization sent" grep -q "^Authorization: Digest" "$W/auth_uas.msg"
+}
+
+case_session_timer_silent() { # the caller asked for a 10 s session timer and never refreshes: BYE (Reason 408), by system
+    EVIDENCE="$W/stsilent.out $W/stsilent.err $W/serve.log"
+    uac stsilent basic uac-timer-silent || { WHY="sipp: no BYE with Reason 408 after the session expired"; return 1; }
+    expect "the call did not end by system (session_timer)" \
+        wait_for "$W/serve.log" 5 "-stsilent@[^ ]*: .*call *end .*hangup by system (session_timer)"
+}
+
+case_session_timer_refreshed() { # refresher=uas: we send the refresh (UPDATE, the caller allows it) and the call goes on
+    EVIDENCE="$W/strefresh.out $W/strefresh.err $W/serve.log"
+    uac strefresh basic uac-timer-refreshed || { WHY="sipp: no refresh from callroute, or the call was not kept"; return 1; }
+    expect "the call did not end by the caller" \
+        wait_for "$W/serve.log" 5 "-strefresh@[^ ]*: .*call *end .*hangup by caller"
+}
+
+for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
+    bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
+    session_timer_silent session_timer_refreshed}; do
+    run "$c"
+done
+
+# A reload (SIGHUP) that changes the core: logged as waiting for a restart
+# (the agent cannot be swapped under running calls), never half applied.
+case_reload_core() {
+    sed -i 's/core: nta/core: nua/' "$W/suite.yaml"
+    kill -HUP "$SERVE"
+    expect "no log line saying the core changes at restart" \
+        wait_for "$W/serve.log" 10 "settings.sip.core changed to nua: it takes effect when callroute restarts (still nta)"
+}
+run reload_core
+
+# A clean exit: SIGTERM, exit 0, no sanitizer report.
+kill -TERM "$SERVE"
+if ! reap "$SERVE"; then
+    bad shutdown "serve did not exit 0" "$W/serve.log"
+elif grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$W/serve.log"; then
+    bad shutdown "sanitizer report in the server log" "$W/serve.log"
+else
+    ok shutdown
+fi
+[ "$FAILS" -eq 0 ]

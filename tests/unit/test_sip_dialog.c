@@ -1,0 +1,197 @@
+/* test_sip_dialog.c — the NTA core's dialog record
+ * (src/telephony/sip/sip_dialog.c): built from an INVITE we answer (UAS)
+ * or from our INVITE and its 2xx (UAC) as RFC 3261 12.1 says — tags, CSeq,
+ * route set in order or reversed, remote target —, matching in-dialog
+ * requests, CSeq ordering (12.2.2), and hostile or missing fields refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip_header.h>
+
+#include "telephony/sip/sip_dialog.h"
+
+static msg_t *msgs[16];
+static int nmsgs;
+
+static const sip_t *parse(const char *text)
+{
+    msg_t *m = msg_make(sip_default_mclass(), 0, text, (isize_t)strlen(text));
+    assert_non_null(m);
+    msgs[nmsgs++] = m;
+    const sip_t *sip = sip_object(m);
+    assert_non_null(sip);
+    return sip;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    while (nmsgs)
+        msg_destroy(msgs[--nmsgs]);
+    return 0;
+}
+
+#define INVITE_HEAD                                                                 \
+    "INVITE sip:100@192.0.2.2 SIP/2.0\r\n"                                          \
+    "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"                                \
+    "From: \"Alice\" <sip:alice@192.0.2.1>;tag=a1;x=y\r\n"                          \
+    "To: <sip:100@192.0.2.2>\r\n"                                                   \
+    "Call-ID: c1@192.0.2.1\r\nCSeq: 7 INVITE\r\nMax-Forwards: 70\r\n"
+
+static void test_uas_from_invite(void **state)
+{
+    (void)state;
+    const sip_t *inv = parse(INVITE_HEAD "Contact: <sip:alice@192.0.2.1:5070;transport=udp>\r\n"
+                                         "Record-Route: <sip:p1.example;lr>, <sip:p2.example;lr>\r\n"
+                                         "Record-Route: <sip:p3.example;lr>\r\nContent-Length: 0\r\n\r\n");
+    sip_dialog dl;
+    assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
+    assert_string_equal(dl.call_id, "c1@192.0.2.1");
+    assert_string_equal(dl.local, "<sip:100@192.0.2.2>;tag=b2");
+    /* the remote's other parameters are not the dialog's */
+    assert_string_equal(dl.remote, "\"Alice\" <sip:alice@192.0.2.1>;tag=a1");
+    assert_string_equal(dl.local_tag, "b2");
+    assert_string_equal(dl.remote_tag, "a1");
+    assert_string_equal(dl.target, "sip:alice@192.0.2.1:5070;transport=udp");
+    /* UAS: the route set is Record-Route in order (12.1.1) */
+    assert_string_equal(dl.route, "<sip:p1.example;lr>, <sip:p2.example;lr>, <sip:p3.example;lr>");
+    assert_string_equal(dl.next_hop, "sip:p1.example;lr");
+    assert_int_equal(dl.remote_cseq, 7);
+    assert_int_equal(sip_dialog_next_cseq(&dl), 1);
+    assert_int_equal(sip_dialog_next_cseq(&dl), 2);
+    sip_dialog_free(&dl);
+    assert_null(dl.text);
+}
+
+static void test_uas_no_route_set(void **state)
+{
+    (void)state;
+    const sip_t *inv = parse(INVITE_HEAD "Contact: <sip:alice@192.0.2.1>\r\nContent-Length: 0\r\n\r\n");
+    sip_dialog dl;
+    assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
+    assert_string_equal(dl.route, "");
+    assert_string_equal(dl.next_hop, "sip:alice@192.0.2.1");
+    sip_dialog_free(&dl);
+}
+
+static void test_uas_refused(void **state)
+{
+    (void)state;
+    sip_dialog dl;
+    /* no Contact: no remote target (RFC 3261 8.1.1.8: an INVITE must have one) */
+    assert_int_equal(sip_dialog_uas(&dl, parse(INVITE_HEAD "Content-Length: 0\r\n\r\n"), "b2"), 400);
+    /* a Contact that is not a SIP URI */
+    assert_int_equal(sip_dialog_uas(&dl, parse(INVITE_HEAD "Contact: <tel:+123>\r\nContent-Length: 0\r\n\r\n"), "b2"),
+                     400);
+    /* no From tag (RFC 2543 caller): no dialog id */
+    assert_int_equal(sip_dialog_uas(&dl, parse("INVITE sip:100@192.0.2.2 SIP/2.0\r\n"
+                                               "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
+                                               "From: <sip:alice@192.0.2.1>\r\nTo: <sip:100@192.0.2.2>\r\n"
+                                               "Call-ID: c1\r\nCSeq: 1 INVITE\r\n"
+                                               "Contact: <sip:a@192.0.2.1>\r\nContent-Length: 0\r\n\r\n"),
+                                     "b2"),
+                     400);
+    assert_null(dl.text);
+    /* a folded Contact: sofia keeps its CRLF inside the URI, which would
+     * split our Request-URI (found by tests/fuzz/fuzz_sip_dialog.c) */
+    assert_int_equal(sip_dialog_uas(&dl, parse(INVITE_HEAD "Contact: <sip:a@192.0.2.\r\n 1>\r\nContent-Length: 0\r\n\r\n"),
+                                    "b2"),
+                     400);
+    assert_null(dl.text);
+    /* a tag of ours that could break a header */
+    const sip_t *ok = parse(INVITE_HEAD "Contact: <sip:alice@192.0.2.1>\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sip_dialog_uas(&dl, ok, "b2\r\nX: y"), 400);
+}
+
+static void test_uas_too_long(void **state)
+{
+    (void)state;
+    /* 40 Record-Routes: more than the route set keeps */
+    char text[8192];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s", INVITE_HEAD "Contact: <sip:alice@192.0.2.1>\r\n");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "Record-Route: <sip:p%d.example;lr>\r\n", i);
+    snprintf(text + n, sizeof text - n, "Content-Length: 0\r\n\r\n");
+    sip_dialog dl;
+    assert_int_equal(sip_dialog_uas(&dl, parse(text), "b2"), 400);
+    assert_null(dl.text);
+}
+
+static void test_uac_from_2xx(void **state)
+{
+    (void)state;
+    const sip_t *req = parse("INVITE sip:1000@192.0.2.9:5080 SIP/2.0\r\n"
+                             "Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK2\r\n"
+                             "From: <sip:alice@192.0.2.2>;tag=ours\r\nTo: <sip:1000@192.0.2.9:5080>\r\n"
+                             "Call-ID: out1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+    const sip_t *ok = parse("SIP/2.0 200 OK\r\n"
+                            "Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK2\r\n"
+                            "From: <sip:alice@192.0.2.2>;tag=ours\r\nTo: <sip:1000@192.0.2.9:5080>;tag=theirs\r\n"
+                            "Call-ID: out1\r\nCSeq: 1 INVITE\r\nContact: <sip:1000@192.0.2.9:5090>\r\n"
+                            "Record-Route: <sip:q1.example;lr>, <sip:q2.example;lr>\r\nContent-Length: 0\r\n\r\n");
+    sip_dialog dl;
+    assert_int_equal(sip_dialog_uac(&dl, req, ok), 0);
+    assert_string_equal(dl.local, "<sip:alice@192.0.2.2>;tag=ours");
+    assert_string_equal(dl.remote, "<sip:1000@192.0.2.9:5080>;tag=theirs");
+    assert_string_equal(dl.target, "sip:1000@192.0.2.9:5090");
+    /* UAC: the route set is Record-Route reversed (12.1.2) */
+    assert_string_equal(dl.route, "<sip:q2.example;lr>, <sip:q1.example;lr>");
+    assert_string_equal(dl.next_hop, "sip:q2.example;lr");
+    /* the BYE after the INVITE's CSeq 1 */
+    assert_int_equal(sip_dialog_next_cseq(&dl), 2);
+    sip_dialog_free(&dl);
+
+    /* a 2xx without a To tag makes no dialog */
+    const sip_t *untagged = parse("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK2\r\n"
+                                  "From: <sip:alice@192.0.2.2>;tag=ours\r\nTo: <sip:1000@192.0.2.9:5080>\r\n"
+                                  "Call-ID: out1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sip_dialog_uac(&dl, req, untagged), -1);
+}
+
+static void test_matches_and_cseq(void **state)
+{
+    (void)state;
+    const sip_t *inv = parse(INVITE_HEAD "Contact: <sip:alice@192.0.2.1>\r\nContent-Length: 0\r\n\r\n");
+    sip_dialog dl;
+    assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
+#define BYE(cseq, ftag, ttag)                                                                      \
+    "BYE sip:100@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK9\r\n"              \
+    "From: <sip:alice@192.0.2.1>;tag=" ftag "\r\nTo: <sip:100@192.0.2.2>;tag=" ttag "\r\n"         \
+    "Call-ID: c1@192.0.2.1\r\nCSeq: " cseq " BYE\r\nContent-Length: 0\r\n\r\n"
+    const sip_t *bye = parse(BYE("8", "a1", "b2"));
+    assert_true(sip_dialog_matches(&dl, bye));
+    assert_false(sip_dialog_matches(&dl, parse(BYE("8", "a1", "zz"))));   /* another dialog: 481 */
+    assert_false(sip_dialog_matches(&dl, inv));                           /* no To tag */
+    assert_int_equal(sip_dialog_request_in(&dl, bye), 0);
+    assert_int_equal(dl.remote_cseq, 8);
+    sip_dialog_free(&dl);
+    teardown(NULL);
+
+    inv = parse(INVITE_HEAD "Contact: <sip:alice@192.0.2.1>\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
+    /* lower than the INVITE's 7: out of order */
+    assert_int_equal(sip_dialog_request_in(&dl, parse(BYE("3", "a1", "b2"))), 500);
+    assert_int_equal(dl.remote_cseq, 7);
+    sip_dialog_free(&dl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_uas_from_invite, teardown),
+        cmocka_unit_test_teardown(test_uas_no_route_set, teardown),
+        cmocka_unit_test_teardown(test_uas_refused, teardown),
+        cmocka_unit_test_teardown(test_uas_too_long, teardown),
+        cmocka_unit_test_teardown(test_uac_from_2xx, teardown),
+        cmocka_unit_test_teardown(test_matches_and_cseq, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
