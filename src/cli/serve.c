@@ -8,7 +8,8 @@
  * revision (admin/revisions.h); live calls finish on theirs. SIGUSR1:
  * reopen --log-file.
  * Under systemd (Type=notify) it says READY, RELOADING, STOPPING and pets
- * the watchdog from the loop, so a stalled loop is restarted. */
+ * the watchdog from the loop, so a stalled loop is restarted. As a node
+ * of a cluster (settings.cluster) its wiring is in serve_cluster.c. */
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "cli/cluster_agents.h"
 #include "cli/records_hook.h"
 #include "cli/cli.h"
+#include "cli/serve_int.h"
 #include "engine/engine.h"
 #include "scenario/diag.h"
 #include "scenario/program.h"
@@ -36,40 +38,6 @@
 #include "util/strbuf.h"
 
 #define MAX_LISTEN 4
-
-typedef struct serve {
-    const char *file;
-    loop *l;
-    scn_program *prog;
-    svc_ctx *svc;
-    tel_driver *drv;
-    eng_engine *eng;
-    admin *admin;
-    rec_ctx *rec;
-    records_hook *rec_hook;
-    admin_revisions *revs;     /* every program loaded, its source */
-    sip_log_level level;
-    int sigfd;
-    loop_watch *sigw;
-    loop_timer *drain_timer;
-    loop_timer *watchdog_timer;
-    double watchdog_every;     /* seconds; 0: no systemd watchdog */
-    double drain_until;        /* SIGTERM: live calls may go on until then */
-    const char *log_file;
-    int stops;                 /* signals received */
-    bool driver_down;
-    bool draining;             /* SIGTERM or POST /drain */
-    /* settings.cluster (read at start): this node's name, the database */
-    cluster *cl;
-    cluster_agents *agents;    /* queue agents' presence, shared */
-    char node[128];
-    char sip_addr[80];         /* for the nodes table */
-    long failed_revision;      /* a cluster revision that does not compile here */
-    void *reload_publish;      /* SIGHUP in a cluster: its text being stored */
-    char *reload_text;
-    size_t reload_len;
-    scn_program *reload_prog;
-} serve;
 
 static void usage(FILE *out)
 {
@@ -118,8 +86,7 @@ static void stamp(FILE *out)
     fprintf(out, "%s.%03ld ", ts, now.tv_nsec / 1000000);
 }
 
-static void say(serve *s, sip_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(serve *s, sip_log_level lvl, const char *fmt, ...)
+void say(serve *s, sip_log_level lvl, const char *fmt, ...)
 {
     static const char *const names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
     if (lvl > s->level)
@@ -283,7 +250,7 @@ static void reopen_log(serve *s)
 /* P (compiled from TEXT) becomes the program new calls take: a new
  * revision, then every part of the service in one order. Running calls
  * keep the program they hold. Takes its own reference to P. */
-static long install(serve *s, scn_program *p, const char *text, size_t len, const char *why)
+long install(serve *s, scn_program *p, const char *text, size_t len, const char *why)
 {
     char warn[600];
     long n = admin_revisions_add(s->revs, p, text, len, warn, sizeof warn);
@@ -319,142 +286,6 @@ static long reload(serve *s, scn_diags *d, const char *why)
     scn_program_unref(p);
     free(text);
     return n;
-}
-
-/* ---- in a cluster ---- */
-
-/* Cluster revision N (its number from the database) becomes the running
- * one; one this node runs already (its own PUT met its NOTIFY) is left. */
-static long install_as(serve *s, scn_program *p, const char *text, size_t len, long n, const char *why)
-{
-    long cur = admin_revisions_current(s->revs)->number;
-    if (n <= cur)
-        return cur;
-    admin_revisions_number_next(s->revs, n);
-    return install(s, p, text, len, why);
-}
-
-static long install_as_cb(void *arg, scn_program *p, const char *text, size_t len, long n, const char *why)
-{
-    return install_as(arg, p, text, len, n, why);
-}
-
-static void *publish_cb(void *arg, const char *text, size_t len, long after,
-                        void (*done)(void *, long, bool, const char *), void *done_arg)
-{
-    serve *s = arg;
-    return cluster_publish(s->cl, text, len, after, done, done_arg);
-}
-
-static void publish_cancel_cb(void *arg, void *handle)
-{
-    (void)arg;
-    cluster_publish_cancel(handle);
-}
-
-static long cluster_current_cb(void *arg)
-{
-    serve *s = arg;
-    return admin_revisions_current(s->revs)->number;
-}
-
-static void cluster_log_cb(void *arg, int level, const char *msg)
-{
-    say(arg, level == 0 ? SIP_LOG_ERROR : level == 1 ? SIP_LOG_WARN : SIP_LOG_INFO, "%s", msg);
-}
-
-/* Another node stored revision N: compiled here as if it were the file,
- * written over the file (a restart runs it too), installed. One that does
- * not compile here (an include or prompt this node lacks) is not run:
- * this node stays on its revision and says so once. */
-static void cluster_newer_cb(void *arg, long n, const char *text, size_t len, const char *from)
-{
-    serve *s = arg;
-    if (n == s->failed_revision)
-        return;
-    scn_diags d;
-    scn_diags_init(&d);
-    scn_program *p = cli_compile_text(s->file, text, len, &d);
-    scn_diags_print(&d, stderr);
-    scn_diags_free(&d);
-    if (!p) {
-        s->failed_revision = n;
-        say(s, SIP_LOG_ERROR, "cluster revision %ld (from %s) does not compile on this node: keeping revision %ld", n,
-            from, admin_revisions_current(s->revs)->number);
-        return;
-    }
-    char err[600], why[200];
-    if (!admin_revisions_write_file(s->revs, text, len, err, sizeof err))
-        say(s, SIP_LOG_WARN, "cluster revision %ld: %s (it runs, but a restart would not find it there)", n, err);
-    snprintf(why, sizeof why, "cluster revision from node %s", from);
-    install_as(s, p, text, len, n, why);
-    scn_program_unref(p);
-}
-
-/* Queue agents' presence across the cluster: a change made here is stored
- * for every node; one stored by any node is applied here. */
-static const char *const agent_state_names[] = {[ENG_AGENT_LOGGED_OUT] = "logged_out",
-                                                [ENG_AGENT_AVAILABLE] = "available",
-                                                [ENG_AGENT_PAUSED] = "paused"};
-
-static void agent_changed_cb(void *arg, const char *queue, const char *number, eng_agent_mode mode,
-                             const char *reason)
-{
-    serve *s = arg;
-    cluster_agents_publish(s->agents, queue, number, agent_state_names[mode], reason);
-}
-
-static bool agent_apply_cb(void *arg, const char *queue, const char *number, const char *state, const char *reason)
-{
-    serve *s = arg;
-    if (!s->eng)
-        return false;
-    for (int m = 0; m < 3; m++)
-        if (strcmp(state, agent_state_names[m]) == 0)
-            return eng_queue_agent_apply(s->eng, queue, number, (eng_agent_mode)m, reason);
-    return true;   /* a state this version does not know: left alone */
-}
-
-/* SIGHUP in a cluster: the file's text stored as the next revision, then run. */
-static void reload_published_cb(void *arg, long n, bool conflict, const char *error)
-{
-    serve *s = arg;
-    s->reload_publish = NULL;
-    if (n)
-        install_as(s, s->reload_prog, s->reload_text, s->reload_len, n, "SIGHUP");
-    else if (conflict)
-        say(s, SIP_LOG_WARN, "SIGHUP: another node changed the scenario first; the file will hold its revision");
-    else
-        say(s, SIP_LOG_ERROR, "SIGHUP: the cluster database did not take the file: %s", error ? error : "?");
-    scn_program_unref(s->reload_prog);
-    s->reload_prog = NULL;
-    free(s->reload_text);
-    s->reload_text = NULL;
-}
-
-static void reload_cluster(serve *s)
-{
-    if (s->reload_publish) {
-        say(s, SIP_LOG_WARN, "SIGHUP: the last one is still being stored; ignored");
-        return;
-    }
-    scn_diags d;
-    scn_diags_init(&d);
-    size_t len = 0;
-    char *text = scn_read_source(s->file, &len, &d, NULL);
-    scn_program *p = text ? cli_compile_text(s->file, text, len, &d) : NULL;
-    scn_diags_print(&d, stderr);
-    scn_diags_free(&d);
-    if (!p) {
-        say(s, SIP_LOG_ERROR, "reload of %s (SIGHUP) failed: keeping revision %ld", s->file, s->prog->revision);
-        free(text);
-        return;
-    }
-    s->reload_prog = p;
-    s->reload_text = text;
-    s->reload_len = len;
-    s->reload_publish =
-        cluster_publish(s->cl, text, len, admin_revisions_current(s->revs)->number, reload_published_cb, s);
 }
 
 /* The admin API's side (admin_options). */
@@ -500,7 +331,7 @@ static void signal_cb(loop *l, int fd, unsigned events, void *arg)
     struct signalfd_siginfo si;
     while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGHUP && s->cl) {
-            reload_cluster(s);
+            serve_cluster_reload(s);
             continue;
         }
         if (si.ssi_signo == SIGHUP) {
@@ -623,50 +454,11 @@ int cli_serve(int argc, char **argv)
     s.revs = admin_revisions_new(s.file, s.prog->settings.admin_revisions, 0);
     if (!s.revs)
         abort();
-    const scn_cluster_settings *cs = &s.prog->settings.cluster;
-    if (cs->enabled) {
-        /* The cluster's newest revision is what runs, the file's only when
-         * the cluster has none; the file is made to hold it. */
-        if (node)
-            snprintf(s.node, sizeof s.node, "%s", node);
-        else if (cs->node)
-            snprintf(s.node, sizeof s.node, "%s", cs->node);
-        else if (gethostname(s.node, sizeof s.node - 1) != 0)
-            snprintf(s.node, sizeof s.node, "callroute");
-        long number = 0;
-        char *text = NULL, cerr[600];
-        size_t tlen = 0;
-        if (!cluster_boot(cs->db.target, s.node, source, source_len, &number, &text, &tlen, cerr, sizeof cerr)) {
-            fprintf(stderr, "callroute serve: %s\n", cerr);
-            scn_program_unref(s.prog);
-            admin_revisions_free(s.revs);
-            free(source);
-            return 1;
-        }
-        if (text) {
-            scn_diags_init(&diags);
-            scn_program *p = cli_compile_text(s.file, text, tlen, &diags);
-            scn_diags_print(&diags, stderr);
-            scn_diags_free(&diags);
-            if (!p || !admin_revisions_write_file(s.revs, text, tlen, cerr, sizeof cerr)) {
-                fprintf(stderr, "callroute serve: the cluster's revision %ld %s\n", number,
-                        p ? cerr : "does not compile on this node");
-                scn_program_unref(p);
-                scn_program_unref(s.prog);
-                admin_revisions_free(s.revs);
-                free(text);
-                free(source);
-                return 1;
-            }
-            /* The cluster's settings.cluster may differ: the node's own
-             * (read at start) are the file's as it was. */
-            scn_program_unref(s.prog);
-            s.prog = p;
-            free(source);
-            source = text;
-            source_len = tlen;
-        }
-        admin_revisions_number_next(s.revs, number);
+    if (s.prog->settings.cluster.enabled && !serve_cluster_boot(&s, node, &source, &source_len)) {
+        scn_program_unref(s.prog);
+        admin_revisions_free(s.revs);
+        free(source);
+        return 1;
     }
 
     setvbuf(stderr, NULL, _IOLBF, 0);
@@ -722,17 +514,8 @@ int cli_serve(int argc, char **argv)
         goto out;
     }
     eng_options eo = {.trace = trace_cb, .trace_arg = &s};
-    if (s.node[0]) {
-        static const cluster_ops cops = {.current = cluster_current_cb, .newer = cluster_newer_cb, .log = cluster_log_cb};
-        s.cl = cluster_new(s.l, s.svc, s.prog->settings.cluster.db.target, s.node, &cops, &s);
-        static const cluster_agents_ops aops = {.apply = agent_apply_cb, .log = cluster_log_cb};
-        s.agents = cluster_agents_new(s.l, s.svc, cluster_db(s.cl), s.prog->settings.cluster.db.target, s.node,
-                                      &aops, &s);
-        eo.agent_changed = agent_changed_cb;
-        eo.agent_changed_arg = &s;
-        snprintf(s.sip_addr, sizeof s.sip_addr, "%s",
-                 nlisten ? listen[0] : s.prog->settings.sip_listen_count ? s.prog->settings.sip_listen[0] : "");
-    }
+    if (s.node[0])
+        serve_cluster_start(&s, &eo, listen, nlisten);
     /* A token that is configured but cannot be used is fatal: the admin
      * API would refuse every change. An explicit --admin that cannot
      * listen is fatal; the default is not. */
@@ -747,14 +530,7 @@ int cli_serve(int argc, char **argv)
                         .compile = compile_cb, .install = install_cb, .reload = reload_cb,
                         .scenario_arg = &s, .sip_metrics = sip_metrics_cb, .sip_metrics_arg = &s,
                         .drain = drain_req_cb, .drain_arg = &s};
-    if (s.cl) {
-        ao.cluster_node = s.node;
-        ao.cluster_db = cluster_db(s.cl);
-        ao.cluster_sip = s.sip_addr;
-        ao.publish = publish_cb;
-        ao.publish_cancel = publish_cancel_cb;
-        ao.install_as = install_as_cb;
-    }
+    serve_cluster_admin(&s, &ao);
     s.admin = admin_new(s.l, &ao, err, sizeof err);
     if (token) {
         memset(token, 0, strlen(token));

@@ -10,7 +10,10 @@
  * session's peer (strict source: the address its SDP announced, or the one
  * learned early in the call when symmetric RTP is on for a peer behind
  * NAT); everything else is dropped and counted. Ports are drawn at random
- * from the range. */
+ * from the range.
+ *
+ * SRTP (the keys, libsrtp2's contexts, protect and unprotect) is in
+ * sip_srtp.c; the session struct both read is in sip_rtp_sess.h. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,16 +33,12 @@
 #include "telephony/sip/rtp_ports.h"
 #include "telephony/sip/rtp_stats.h"
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_rtp_sess.h"
 #include "util/alloc.h"
 
 #define RTP_MAX 1500
 /* Room after a packet for what srtp_protect appends (the auth tag). */
 #define RTP_BUF (RTP_MAX + SRTP_MAX_TRAILER_LEN)
-
-/* SRTP streams an outbound context keeps: relayed packets keep their
- * sender's SSRC, and libsrtp2 adds a stream for each new one; a plain-RTP
- * peer changing SSRC on every packet must not grow a call's memory. */
-#define SRTP_OUT_SSRCS 4
 
 /* Symmetric RTP: the source may be learned from the first LEARN_PACKETS
  * packets after an SDP named a new address, and for at most LEARN_SECONDS
@@ -95,45 +94,6 @@ static const double jitter_bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.
 #define POOL_MAX 4096
 #define POOL_QUIET 2.0
 #define POOL_IDLE 5.0
-
-struct rtp_sess {
-    rtp_ctx *c;
-    int fd, port;
-    const rtp_owner_ops *ops;
-    void *owner;
-    /* The peer: where we send, and the only source accepted. */
-    struct sockaddr_in remote;   /* port 0: none (no SDP yet, or a c=0.0.0.0 hold) */
-    struct sockaddr_in sdp_remote;   /* what the SDP said */
-    struct sockaddr_in learned;  /* symmetric RTP: the source learned; port 0: none */
-    bool learn;                  /* symmetric RTP allowed for this peer */
-    unsigned learn_left;         /* packets the source may still be learned from */
-    double learn_until;          /* 0: set by the first packet */
-    int pt, te_pt;               /* our audio PT; the remote's telephone-event PT */
-    rtp_sess *relay;             /* forward what we receive to this session's remote */
-    bool want_audio;
-    dtmf_rx_state_t *inband;
-    /* our own stream (prompts, tones) */
-    uint32_t ssrc, ts;
-    uint16_t seq;
-    /* RFC 4733: the event we reported last (its RTP timestamp) */
-    uint32_t ev_ts;
-    bool ev_seen;
-    unsigned long rx, tx, dropped;
-    /* SRTP (docs/decisions/srtp.md): received packets are decrypted
-     * (srtp_in) before anything reads them, sent ones encrypted (srtp_out)
-     * last; NULL: plain RTP. The keys, to tell a new SDP's from the same. */
-    srtp_t srtp_in, srtp_out;
-    sdes_crypto srtp_tx_key, srtp_rx_key;
-    uint32_t srtp_out_ssrc[SRTP_OUT_SSRCS];   /* network order; the streams srtp_out holds */
-    unsigned srtp_out_n, srtp_out_next;
-    unsigned long srtp_failed;   /* packets that failed authentication (or replays) */
-    rtp_rx_stats st;             /* the stream received now (RFC 3550 A.1, A.8) */
-    rtp_sess *live_prev, *live_next;   /* c->open */
-    rtp_sess *dead_next;
-    bool idle;                   /* in the pool: packets are dropped */
-    double idle_since;
-    rtp_sess *pool_next;
-};
 
 static void ctx_ready_cb(loop *l, int fd, unsigned events, void *arg);
 
@@ -193,9 +153,7 @@ static size_t fd_budget(size_t ports)
 
 rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
 {
-    static bool srtp_ready;
-    if (!srtp_ready)
-        srtp_ready = srtp_init() == srtp_err_status_ok;   /* once per process */
+    sess_srtp_init();
     rtp_ctx *c = cr_xcalloc(1, sizeof *c);
     c->l = l;
     if (!ip || inet_pton(AF_INET, ip, &c->bind_ip) != 1)
@@ -487,22 +445,12 @@ rtp_sess *rtp_open_muxed(rtp_ctx *c, const rtp_owner_ops *ops, void *owner)
     return open_session(c, ops, owner, false);
 }
 
-static void srtp_off(rtp_sess *s)
-{
-    if (s->srtp_in)
-        srtp_dealloc(s->srtp_in);
-    if (s->srtp_out)
-        srtp_dealloc(s->srtp_out);
-    s->srtp_in = s->srtp_out = NULL;
-    s->srtp_out_n = s->srtp_out_next = 0;
-}
-
 void rtp_close(rtp_sess *s)
 {
     if (!s)
         return;
     rtp_ctx *c = s->c;
-    srtp_off(s);
+    sess_srtp_off(s);
     if (s->inband)
         dtmf_rx_free(s->inband);
     s->inband = NULL;
@@ -589,88 +537,6 @@ void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_
     s->te_pt = te_pt;
 }
 
-static srtp_t srtp_make(const sdes_crypto *k, srtp_ssrc_type_t type)
-{
-    srtp_policy_t p;
-    memset(&p, 0, sizeof p);
-    if (k->suite == SDES_AES_CM_128_HMAC_SHA1_32)
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-    else
-        srtp_crypto_policy_set_rtp_default(&p.rtp);   /* AES_CM_128_HMAC_SHA1_80 */
-    srtp_crypto_policy_set_rtcp_default(&p.rtcp);     /* SRTCP keeps the 80-bit tag (RFC 4568 6.2.2) */
-    p.ssrc.type = type;
-    p.key = (unsigned char *)k->key;
-    p.window_size = 128;
-    srtp_t ctx = NULL;
-    return srtp_create(&ctx, &p) == srtp_err_status_ok ? ctx : NULL;
-}
-
-/* The same key: suite and key bytes (not the tag, not the padding). */
-static bool same_key(const sdes_crypto *a, const sdes_crypto *b)
-{
-    return a->suite == b->suite && memcmp(a->key, b->key, sizeof a->key) == 0;
-}
-
-int rtp_set_srtp(rtp_sess *s, const sdes_crypto *tx, const sdes_crypto *rx)
-{
-    if (!tx || !rx) {
-        srtp_off(s);
-        return 0;
-    }
-    /* Each direction is rebuilt only when its own key changed (a re-INVITE
-     * with the peer's new key keeps our outbound stream, whose rollover
-     * counter must go on: a context started again with the same key would
-     * encrypt with keystream already used). */
-    if (!s->srtp_out || !same_key(tx, &s->srtp_tx_key)) {
-        if (s->srtp_out)
-            srtp_dealloc(s->srtp_out);
-        s->srtp_out_n = s->srtp_out_next = 0;
-        s->srtp_out = srtp_make(tx, ssrc_any_outbound);
-        s->srtp_tx_key = *tx;
-    }
-    if (!s->srtp_in || !same_key(rx, &s->srtp_rx_key)) {
-        if (s->srtp_in)
-            srtp_dealloc(s->srtp_in);
-        s->srtp_in = srtp_make(rx, ssrc_any_inbound);
-        s->srtp_rx_key = *rx;
-    }
-    if (!s->srtp_out || !s->srtp_in) {
-        srtp_off(s);
-        return -1;
-    }
-    return 0;
-}
-
-bool rtp_srtp(const rtp_sess *s) { return s->srtp_out != NULL; }
-unsigned long rtp_srtp_failed(const rtp_sess *s) { return s->srtp_failed; }
-
-/* PKT (*N bytes, room for SRTP_MAX_TRAILER_LEN more) encrypted in place
- * for S's peer when S is SRTP. false: not to be sent. */
-static bool srtp_seal(rtp_sess *s, uint8_t *pkt, size_t *n)
-{
-    if (!s->srtp_out)
-        return true;
-    uint32_t ssrc;
-    memcpy(&ssrc, pkt + 8, 4);
-    bool known = false;
-    for (unsigned i = 0; i < s->srtp_out_n; i++)
-        known = known || s->srtp_out_ssrc[i] == ssrc;
-    if (!known) {
-        if (s->srtp_out_n == SRTP_OUT_SSRCS) {   /* the oldest stream goes */
-            srtp_remove_stream(s->srtp_out, s->srtp_out_ssrc[s->srtp_out_next]);
-            s->srtp_out_ssrc[s->srtp_out_next] = ssrc;
-            s->srtp_out_next = (s->srtp_out_next + 1) % SRTP_OUT_SSRCS;
-        } else {
-            s->srtp_out_ssrc[s->srtp_out_n++] = ssrc;
-        }
-    }
-    int len = (int)*n;
-    if (srtp_protect(s->srtp_out, pkt, &len) != srtp_err_status_ok)
-        return false;
-    *n = (size_t)len;
-    return true;
-}
-
 void rtp_learn(rtp_sess *s, bool on) { s->learn = on; }
 void rtp_set_relay(rtp_sess *s, rtp_sess *peer) { s->relay = peer; }
 void rtp_want_audio(rtp_sess *s, bool on) { s->want_audio = on; }
@@ -721,7 +587,7 @@ void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n)
         put_hdr(s, pkt, s->pt, false);
         for (size_t i = 0; i < n; i++)
             pkt[RTP_HDR_MIN + i] = s->pt == 8 ? linear_to_alaw(pcm[i]) : linear_to_ulaw(pcm[i]);
-        if (srtp_seal(s, pkt, &len) &&
+        if (sess_srtp_seal(s, pkt, &len) &&
             sendto(s->fd, pkt, len, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
             s->tx++;
             s->c->tx_total++;
@@ -739,7 +605,7 @@ void rtp_send_payload(rtp_sess *s, const uint8_t *payload, size_t n)
     if (s->remote.sin_port && !s->idle) {
         put_hdr(s, pkt, s->pt, false);
         memcpy(pkt + RTP_HDR_MIN, payload, n);
-        if (srtp_seal(s, pkt, &len) &&
+        if (sess_srtp_seal(s, pkt, &len) &&
             sendto(s->fd, pkt, len, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
             s->tx++;
             s->c->tx_total++;
@@ -817,7 +683,7 @@ static void relay(rtp_sess *s, uint8_t *pkt, size_t n, const rtp_hdr *h)
             pl[i] = h->pt == 0 ? ulaw_to_alaw(pl[i]) : alaw_to_ulaw(pl[i]);
         pkt[1] = (uint8_t)((pkt[1] & 0x80) | p->pt);
     }
-    if (srtp_seal(p, pkt, &n) && sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0) {
+    if (sess_srtp_seal(p, pkt, &n) && sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0) {
         p->tx++;
         p->c->tx_total++;
     }
@@ -873,13 +739,10 @@ static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr
          * recording and the mix see plain RTP. The source is checked first
          * (a stranger's packet costs no HMAC); one that fails
          * authentication, or replays, is dropped. */
-        int len = (int)n;
-        if (srtp_unprotect(s->srtp_in, pkt, &len) != srtp_err_status_ok ||
-            rtp_hdr_decode(&h, pkt, (size_t)len) != RTP_PKT_OK) {
+        if (!sess_srtp_open(s, pkt, &n) || rtp_hdr_decode(&h, pkt, n) != RTP_PKT_OK) {
             s->srtp_failed++;
             return;
         }
-        n = (size_t)len;
     }
     if (s->learn && s->learn_left) {
         s->learn_left--;

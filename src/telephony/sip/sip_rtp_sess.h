@@ -1,0 +1,69 @@
+/* sip_rtp_sess.h — the RTP session (private to the RTP module): sip_rtp.c
+ * owns sessions (sockets, sending, receiving, the relay); sip_srtp.c keeps
+ * their SRTP contexts, which it reads and writes in the session itself so
+ * the packet path stays one struct. Not for the rest of the folder: they
+ * know a session only through sip_int.h's rtp_* calls. */
+#ifndef CALLROUTE_SIP_RTP_SESS_H
+#define CALLROUTE_SIP_RTP_SESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <spandsp.h>
+#include <srtp2/srtp.h>
+
+#include "telephony/sip/rtp_stats.h"
+#include "telephony/sip/sip_int.h"
+
+/* SRTP streams an outbound context keeps: relayed packets keep their
+ * sender's SSRC, and libsrtp2 adds a stream for each new one; a plain-RTP
+ * peer changing SSRC on every packet must not grow a call's memory. */
+#define SRTP_OUT_SSRCS 4
+
+struct rtp_sess {
+    rtp_ctx *c;
+    int fd, port;
+    const rtp_owner_ops *ops;
+    void *owner;
+    /* The peer: where we send, and the only source accepted. */
+    struct sockaddr_in remote;   /* port 0: none (no SDP yet, or a c=0.0.0.0 hold) */
+    struct sockaddr_in sdp_remote;   /* what the SDP said */
+    struct sockaddr_in learned;  /* symmetric RTP: the source learned; port 0: none */
+    bool learn;                  /* symmetric RTP allowed for this peer */
+    unsigned learn_left;         /* packets the source may still be learned from */
+    double learn_until;          /* 0: set by the first packet */
+    int pt, te_pt;               /* our audio PT; the remote's telephone-event PT */
+    rtp_sess *relay;             /* forward what we receive to this session's remote */
+    bool want_audio;
+    dtmf_rx_state_t *inband;
+    /* our own stream (prompts, tones) */
+    uint32_t ssrc, ts;
+    uint16_t seq;
+    /* RFC 4733: the event we reported last (its RTP timestamp) */
+    uint32_t ev_ts;
+    bool ev_seen;
+    unsigned long rx, tx, dropped;
+    /* SRTP (docs/decisions/srtp.md): received packets are decrypted
+     * (srtp_in) before anything reads them, sent ones encrypted (srtp_out)
+     * last; NULL: plain RTP. The keys, to tell a new SDP's from the same. */
+    srtp_t srtp_in, srtp_out;
+    sdes_crypto srtp_tx_key, srtp_rx_key;
+    uint32_t srtp_out_ssrc[SRTP_OUT_SSRCS];   /* network order; the streams srtp_out holds */
+    unsigned srtp_out_n, srtp_out_next;
+    unsigned long srtp_failed;   /* packets that failed authentication (or replays) */
+    rtp_rx_stats st;             /* the stream received now (RFC 3550 A.1, A.8) */
+    rtp_sess *live_prev, *live_next;   /* c->open */
+    rtp_sess *dead_next;
+    bool idle;                   /* in the pool: packets are dropped */
+    double idle_since;
+    rtp_sess *pool_next;
+};
+
+/* sip_srtp.c */
+void sess_srtp_init(void);
+void sess_srtp_off(rtp_sess *s);
+bool sess_srtp_seal(rtp_sess *s, uint8_t *pkt, size_t *n);
+bool sess_srtp_open(rtp_sess *s, uint8_t *pkt, size_t *n);
+
+#endif

@@ -1,0 +1,126 @@
+/* sip_srtp.c — SRTP for RTP sessions (docs/decisions/srtp.md): the libsrtp2
+ * contexts made from the SDES keys (RFC 4568) the SDP exchanged, and the
+ * protect/unprotect steps sip_rtp.c calls on its packet path. Apart from
+ * sip_rtp.c because it is the one place that knows libsrtp2 and keys; the
+ * sockets, the source check and the relay know only "seal this" and "open
+ * this". */
+#include <stdbool.h>
+#include <string.h>
+
+#include <srtp2/srtp.h>
+
+#include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_rtp_sess.h"
+
+/* libsrtp2 wants one srtp_init per process, before the first context. */
+void sess_srtp_init(void)
+{
+    static bool srtp_ready;
+    if (!srtp_ready)
+        srtp_ready = srtp_init() == srtp_err_status_ok;   /* once per process */
+}
+
+void sess_srtp_off(rtp_sess *s)
+{
+    if (s->srtp_in)
+        srtp_dealloc(s->srtp_in);
+    if (s->srtp_out)
+        srtp_dealloc(s->srtp_out);
+    s->srtp_in = s->srtp_out = NULL;
+    s->srtp_out_n = s->srtp_out_next = 0;
+}
+
+static srtp_t srtp_make(const sdes_crypto *k, srtp_ssrc_type_t type)
+{
+    srtp_policy_t p;
+    memset(&p, 0, sizeof p);
+    if (k->suite == SDES_AES_CM_128_HMAC_SHA1_32)
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+    else
+        srtp_crypto_policy_set_rtp_default(&p.rtp);   /* AES_CM_128_HMAC_SHA1_80 */
+    srtp_crypto_policy_set_rtcp_default(&p.rtcp);     /* SRTCP keeps the 80-bit tag (RFC 4568 6.2.2) */
+    p.ssrc.type = type;
+    p.key = (unsigned char *)k->key;
+    p.window_size = 128;
+    srtp_t ctx = NULL;
+    return srtp_create(&ctx, &p) == srtp_err_status_ok ? ctx : NULL;
+}
+
+/* The same key: suite and key bytes (not the tag, not the padding). */
+static bool same_key(const sdes_crypto *a, const sdes_crypto *b)
+{
+    return a->suite == b->suite && memcmp(a->key, b->key, sizeof a->key) == 0;
+}
+
+int rtp_set_srtp(rtp_sess *s, const sdes_crypto *tx, const sdes_crypto *rx)
+{
+    if (!tx || !rx) {
+        sess_srtp_off(s);
+        return 0;
+    }
+    /* Each direction is rebuilt only when its own key changed (a re-INVITE
+     * with the peer's new key keeps our outbound stream, whose rollover
+     * counter must go on: a context started again with the same key would
+     * encrypt with keystream already used). */
+    if (!s->srtp_out || !same_key(tx, &s->srtp_tx_key)) {
+        if (s->srtp_out)
+            srtp_dealloc(s->srtp_out);
+        s->srtp_out_n = s->srtp_out_next = 0;
+        s->srtp_out = srtp_make(tx, ssrc_any_outbound);
+        s->srtp_tx_key = *tx;
+    }
+    if (!s->srtp_in || !same_key(rx, &s->srtp_rx_key)) {
+        if (s->srtp_in)
+            srtp_dealloc(s->srtp_in);
+        s->srtp_in = srtp_make(rx, ssrc_any_inbound);
+        s->srtp_rx_key = *rx;
+    }
+    if (!s->srtp_out || !s->srtp_in) {
+        sess_srtp_off(s);
+        return -1;
+    }
+    return 0;
+}
+
+bool rtp_srtp(const rtp_sess *s) { return s->srtp_out != NULL; }
+unsigned long rtp_srtp_failed(const rtp_sess *s) { return s->srtp_failed; }
+
+/* PKT (*N bytes, room for SRTP_MAX_TRAILER_LEN more) encrypted in place
+ * for S's peer when S is SRTP. false: not to be sent. */
+bool sess_srtp_seal(rtp_sess *s, uint8_t *pkt, size_t *n)
+{
+    if (!s->srtp_out)
+        return true;
+    uint32_t ssrc;
+    memcpy(&ssrc, pkt + 8, 4);
+    bool known = false;
+    for (unsigned i = 0; i < s->srtp_out_n; i++)
+        known = known || s->srtp_out_ssrc[i] == ssrc;
+    if (!known) {
+        if (s->srtp_out_n == SRTP_OUT_SSRCS) {   /* the oldest stream goes */
+            srtp_remove_stream(s->srtp_out, s->srtp_out_ssrc[s->srtp_out_next]);
+            s->srtp_out_ssrc[s->srtp_out_next] = ssrc;
+            s->srtp_out_next = (s->srtp_out_next + 1) % SRTP_OUT_SSRCS;
+        } else {
+            s->srtp_out_ssrc[s->srtp_out_n++] = ssrc;
+        }
+    }
+    int len = (int)*n;
+    if (srtp_protect(s->srtp_out, pkt, &len) != srtp_err_status_ok)
+        return false;
+    *n = (size_t)len;
+    return true;
+}
+
+/* PKT (*N bytes) from S's peer decrypted in place when S is SRTP.
+ * false: it failed authentication, or replays. */
+bool sess_srtp_open(rtp_sess *s, uint8_t *pkt, size_t *n)
+{
+    if (!s->srtp_in)
+        return true;
+    int len = (int)*n;
+    if (srtp_unprotect(s->srtp_in, pkt, &len) != srtp_err_status_ok)
+        return false;
+    *n = (size_t)len;
+    return true;
+}
