@@ -498,10 +498,30 @@ static void test_random_ports(void **state)
     rtp_ctx_free(c);
 }
 
+/* The first of 4 consecutive UDP ports from FROM on (steps of 10) that
+ * nobody holds now: the test runs beside suites that take random ports. */
+static int free_block(int from)
+{
+    for (int base = from; base < from + 5000; base += 10) {
+        bool ok = true;
+        for (int p = base; p < base + 4 && ok; p++) {
+            int fd = socket(AF_INET, SOCK_DGRAM, 0);
+            struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p),
+                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+            ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+            if (fd >= 0)
+                close(fd);
+        }
+        if (ok)
+            return base;
+    }
+    return from;
+}
+
 static void test_full_range(void **state)
 {
     fixture *f = *state;
-    int base = 40000 + (getpid() % 100) * 10;
+    int base = free_block(40000 + (getpid() % 100) * 10);
     /* 4 ports (2 even, 2 odd); another process holds one of the even ones */
     rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 3);
     assert_int_equal(rtp_ctx_capacity(c), 4);
