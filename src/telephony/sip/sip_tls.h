@@ -74,6 +74,8 @@ void sip_tls_log_detach(void);
  * made, so neither min_version nor a reload could be honoured). */
 void sip_tls_ctx_catch(void);
 bool sip_tls_ctx_caught(const scn_tls_settings *t, char *err, size_t n);
+/* Lets go of the caught contexts (sip_tls_log_detach does it too). */
+void sip_tls_ctx_release(void);
 
 /* The program was reloaded (SIGHUP) with T: min_version set again and, if
  * the files changed, loaded and checked (the key must match the
