@@ -600,6 +600,16 @@ void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t)
 {
     if (tl.d != d)
         return;
+    if (!t->enabled) {
+        /* The section is gone (the tls: listener is not: listeners are
+         * made once): no files to load; said once (files_id 0 until the
+         * section is back, whose files are then loaded again). */
+        if (tl.files_id)
+            sip_log(d, SIP_LOG_WARN, "settings.sip.tls: removed; the TLS listener keeps its certificate, key, CA "
+                    "and min_version until callroute is restarted");
+        tl.files_id = 0;
+        return;
+    }
     apply_min_version(t);
     uint64_t id = files_id(t);
     if (id == tl.files_id)

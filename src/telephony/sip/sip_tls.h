@@ -80,7 +80,8 @@ void sip_tls_ctx_release(void);
 /* The program was reloaded (SIGHUP) with T: min_version set again and, if
  * the files changed, loaded and checked (the key must match the
  * certificate) and put into the listener for new connections; a bad set is
- * logged and the listener keeps the certificate it had. */
+ * logged and the listener keeps the certificate it had. T without the
+ * section (removed from the file): said, and nothing changed. */
 void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t);
 
 #endif
