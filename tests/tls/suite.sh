@@ -15,7 +15,8 @@
 # reach: Require: outbound, CRLF pings answered, called over their flow),
 # SIGHUP with a new certificate (served to new connections, a UDP call held
 # across it unharmed), SIGHUP with a key that does not match (refused, the
-# last good pair kept), min_version 1.3, check/serve naming a missing file.
+# last good pair kept), min_version 1.3, SIGHUP with settings.sip.tls
+# removed (said, the listener unchanged), check/serve naming a missing file.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -416,6 +417,25 @@ case_min_version_13() { # min_version "1.3" (on SIGHUP): TLS 1.2 refused, 1.3 se
         expect "TLS 1.3 was not served" grep -q "^New, TLSv1.3" "$W/v13-13.out"
 }
 
+case_sighup_tls_removed() { # SIGHUP with settings.sip.tls gone: said once, the listener keeps its certificate
+    EVIDENCE="$W/served-kept.txt $W/served-removed.txt $W/serve.log"
+    served_subject >"$W/served-kept.txt"
+    cp "$W/tls.yaml" "$W/tls-with.yaml"
+    sed -i '/^    tls: {/d' "$W/tls.yaml"
+    hup
+    wait_for "$W/serve.log" 10 "settings.sip.tls: removed; the TLS listener keeps its certificate" ||
+        { WHY="no line saying the TLS settings were removed"; cp "$W/tls-with.yaml" "$W/tls.yaml"; hup; return 1; }
+    served_subject >"$W/served-removed.txt"
+    cp "$W/tls-with.yaml" "$W/tls.yaml"
+    hup
+    expect "a new connection got $(cat "$W/served-removed.txt"), not the certificate it had" \
+        grep -q "CN *=" "$W/served-removed.txt" &&
+        expect "the certificate changed" cmp -s "$W/served-kept.txt" "$W/served-removed.txt" &&
+        expect "the missing settings were taken for files that failed to load" \
+            sh -c "! grep -q 'certificate (null)' '$W/serve.log'" &&
+        expect "serve died" kill -0 "$SERVE"
+}
+
 case_missing_file() { # check and serve name a missing certificate file as FILE:LINE:COL
     EVIDENCE="$W/missing.check $W/missing.serve"
     sed -e 's/cert: live.pem/cert: nowhere.pem/' "$W/tls.yaml" >"$W/missing.yaml"
@@ -484,7 +504,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 sighup_tls_removed missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then

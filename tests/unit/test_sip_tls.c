@@ -9,8 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <sofia-sip/msg.h>
 #include <sofia-sip/sip_parser.h>
@@ -177,6 +186,166 @@ static void test_answer_contact(void **state)
     assert_false(answer_contact("TLS", "sip:403@127.0.0.1:5061", phone, NULL, out, 20));
 }
 
+/* ---- the CRLF pong over TLS (sip_tls.c's SSL_read) ---- */
+
+/* A self-signed certificate and its key in CTX. */
+static void use_self_signed(SSL_CTX *ctx)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    assert_non_null(key);
+    X509 *x = X509_new();
+    assert_non_null(x);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"test", -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    assert_int_equal(SSL_CTX_use_certificate(ctx, x), 1);
+    assert_int_equal(SSL_CTX_use_PrivateKey(ctx, key), 1);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+/* A connected TCP pair on loopback, non-blocking, with small buffers so
+ * that a large write fills them. */
+static void tcp_pair(int fd[2])
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(l, 1), 0);
+    assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+    fd[1] = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 16 * 1024;
+    setsockopt(fd[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    assert_int_equal(connect(fd[1], (struct sockaddr *)&a, sizeof a), 0);
+    fd[0] = accept(l, NULL, NULL);
+    assert_true(fd[0] >= 0);
+    setsockopt(fd[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    close(l);
+    for (int i = 0; i < 2; i++)
+        fcntl(fd[i], F_SETFL, fcntl(fd[i], F_GETFL) | O_NONBLOCK);
+}
+
+static bool writable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
+/* A phone's CRLF ping arrives while sofia's answer to it waits for room in
+ * the socket (OpenSSL keeps the rest of the record to write when there is
+ * room, and sofia must retry with the same data): the pong must not be
+ * written into the middle of that write. OpenSSL ends the connection when
+ * a write of 2 bytes comes while one of a record is pending (BAD_LENGTH,
+ * a fatal alert), and sofia's retry then fails: the phone loses its
+ * connection, and with it every call to it. */
+static void test_pong_during_pending_write(void **state)
+{
+    (void)state;
+    scn_tls_settings t = {.enabled = true};
+    char err[200];
+    sip_tls_ctx_catch();
+    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());   /* the listener's, as sofia makes it */
+    assert_true(sip_tls_ctx_caught(&t, err, sizeof err));
+    use_self_signed(sctx);
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());   /* the phone's */
+    int fd[2];
+    tcp_pair(fd);
+    SSL *srv = SSL_new(sctx), *cli = SSL_new(cctx);
+    SSL_set_fd(srv, fd[0]);
+    SSL_set_fd(cli, fd[1]);
+    SSL_set_mode(srv, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);   /* as sofia's tport_tls */
+    int a = 0, c = 0;
+    for (int i = 0; i < 1000 && (a != 1 || c != 1); i++) {
+        if (a != 1)
+            a = SSL_accept(srv);
+        if (c != 1)
+            c = SSL_connect(cli);
+        if (a != 1 || c != 1)
+            poll(NULL, 0, 1);
+    }
+    assert_int_equal(a, 1);
+    assert_int_equal(c, 1);
+
+    /* sofia writes a large answer; the phone does not read yet */
+    size_t big = 2 * 1024 * 1024;
+    char *msg = malloc(big);
+    memset(msg, 'x', big);
+    int w = SSL_write(srv, msg, (int)big);
+    assert_true(w < 0);
+    assert_int_equal(SSL_get_error(srv, w), SSL_ERROR_WANT_WRITE);
+
+    /* the phone reads some, so that the socket has room again, then pings */
+    char *got = malloc(big);
+    size_t have = 0;
+    for (int i = 0; i < 5000 && (have < 64 * 1024 || !writable(fd[0])); i++) {
+        int r = SSL_read(cli, got + have, (int)(big - have));
+        if (r > 0)
+            have += (size_t)r;
+        else
+            poll(NULL, 0, 1);
+    }
+    assert_true(writable(fd[0]));
+    assert_int_equal(SSL_write(cli, "\r\n\r\n", 4), 4);
+    char ping[64];
+    int r = -1;
+    for (int i = 0; i < 1000 && r <= 0; i++)
+        if ((r = SSL_read(srv, ping, sizeof ping)) <= 0)
+            poll(NULL, 0, 1);
+    assert_int_equal(r, 4);   /* sofia sees the ping */
+
+    /* sofia retries its write (same data) as the socket takes it; the
+     * phone gets the whole answer */
+    bool done = false;
+    for (int i = 0; i < 20000 && (!done || have < big); i++) {
+        if (!done) {
+            w = SSL_write(srv, msg, (int)big);
+            if (w > 0)
+                done = true;
+            else
+                assert_int_equal(SSL_get_error(srv, w), SSL_ERROR_WANT_WRITE);
+        }
+        int n = SSL_read(cli, got + have, (int)(big - have));
+        if (n > 0)
+            have += (size_t)n;
+        else if (!done)
+            poll(NULL, 0, 1);
+    }
+    assert_true(done);
+    assert_int_equal(have, big);
+    assert_memory_equal(got, msg, big);
+
+    /* nothing waiting to be written: the next ping gets its pong */
+    assert_int_equal(SSL_write(cli, "\r\n\r\n", 4), 4);
+    r = -1;
+    for (int i = 0; i < 1000 && r <= 0; i++)
+        if ((r = SSL_read(srv, ping, sizeof ping)) <= 0)
+            poll(NULL, 0, 1);
+    assert_int_equal(r, 4);
+    r = -1;
+    for (int i = 0; i < 1000 && r <= 0; i++)
+        if ((r = SSL_read(cli, ping, sizeof ping)) <= 0)
+            poll(NULL, 0, 1);
+    assert_int_equal(r, 2);
+    assert_memory_equal(ping, "\r\n", 2);
+
+    free(got);
+    free(msg);
+    SSL_free(srv);
+    SSL_free(cli);
+    close(fd[0]);
+    close(fd[1]);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+    sip_tls_ctx_release();
+    ERR_clear_error();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_other_lines),
         cmocka_unit_test(test_file_problems),
         cmocka_unit_test(test_answer_contact),
+        cmocka_unit_test(test_pong_during_pending_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -466,8 +466,27 @@ static bool ctx_ours(const SSL_CTX *c)
  * nothing. sofia reads TLS through SSL_read: when a read on one of our
  * listener's connections is exactly a ping, the pong is written here
  * (sofia still sees the CRLFs and skips them). Only when the socket can
- * take it at once: a write OpenSSL had to retry would be sofia's to finish. */
+ * take it at once: a write OpenSSL had to retry would be sofia's to finish.
+ * And not while sofia's own write waits for room (SSL_write below marks
+ * it): OpenSSL keeps the rest of that write's record, and a write of other
+ * bytes before sofia's retry is a fatal error that ends the connection. */
 typedef int ssl_read_fn(SSL *, void *, int);
+typedef int ssl_write_fn(SSL *, const void *, int);
+
+static int write_pending_idx = -1;   /* SSL ex_data: non-NULL while a write waits to be retried */
+
+int SSL_write(SSL *ssl, const void *buf, int num)
+{
+    static ssl_write_fn *real;
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "SSL_write");
+    if (!real)
+        return -1;
+    int n = real(ssl, buf, num);
+    if (write_pending_idx >= 0 && ctx_ours(SSL_get_SSL_CTX(ssl)))
+        SSL_set_ex_data(ssl, write_pending_idx, n <= 0 ? (void *)1 : NULL);
+    return n;
+}
 
 int SSL_read(SSL *ssl, void *buf, int num)
 {
@@ -477,7 +496,8 @@ int SSL_read(SSL *ssl, void *buf, int num)
     if (!real)
         return -1;
     int n = real(ssl, buf, num);
-    if (n == 4 && memcmp(buf, "\r\n\r\n", 4) == 0 && ctx_ours(SSL_get_SSL_CTX(ssl))) {
+    if (n == 4 && memcmp(buf, "\r\n\r\n", 4) == 0 && ctx_ours(SSL_get_SSL_CTX(ssl)) &&
+        !SSL_get_ex_data(ssl, write_pending_idx)) {
         struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLOUT};
         if (p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
             SSL_write(ssl, "\r\n", 2);
@@ -503,6 +523,8 @@ static void apply_min_version(const scn_tls_settings *t)
 
 void sip_tls_ctx_catch(void)
 {
+    if (write_pending_idx < 0)
+        write_pending_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     caught.catching = true;
 }
 
@@ -518,7 +540,7 @@ bool sip_tls_ctx_caught(const scn_tls_settings *t, char *err, size_t n)
     return true;
 }
 
-static void ctx_release(void)
+void sip_tls_ctx_release(void)
 {
     for (size_t i = 0; i < caught.n; i++)
         SSL_CTX_free(caught.ctx[i]);
@@ -578,6 +600,16 @@ void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t)
 {
     if (tl.d != d)
         return;
+    if (!t->enabled) {
+        /* The section is gone (the tls: listener is not: listeners are
+         * made once): no files to load; said once (files_id 0 until the
+         * section is back, whose files are then loaded again). */
+        if (tl.files_id)
+            sip_log(d, SIP_LOG_WARN, "settings.sip.tls: removed; the TLS listener keeps its certificate, key, CA "
+                    "and min_version until callroute is restarted");
+        tl.files_id = 0;
+        return;
+    }
     apply_min_version(t);
     uint64_t id = files_id(t);
     if (id == tl.files_id)
@@ -629,7 +661,7 @@ void sip_tls_log_detach(void)
     if (!tl.d)
         return;
     su_log_redirect(tport_log, NULL, NULL);
-    ctx_release();
+    sip_tls_ctx_release();
     if (tl.fail_timer)
         loop_timer_stop(tl.d->l, tl.fail_timer);
     memset(&tl, 0, sizeof tl);

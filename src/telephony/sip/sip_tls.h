@@ -74,11 +74,14 @@ void sip_tls_log_detach(void);
  * made, so neither min_version nor a reload could be honoured). */
 void sip_tls_ctx_catch(void);
 bool sip_tls_ctx_caught(const scn_tls_settings *t, char *err, size_t n);
+/* Lets go of the caught contexts (sip_tls_log_detach does it too). */
+void sip_tls_ctx_release(void);
 
 /* The program was reloaded (SIGHUP) with T: min_version set again and, if
  * the files changed, loaded and checked (the key must match the
  * certificate) and put into the listener for new connections; a bad set is
- * logged and the listener keeps the certificate it had. */
+ * logged and the listener keeps the certificate it had. T without the
+ * section (removed from the file): said, and nothing changed. */
 void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t);
 
 #endif
