@@ -261,11 +261,12 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
     entry *e = r->call ? find_live(a, r->call) : NULL;
     if (e) {
         bool starts = (r->kind == ENG_TR_ROUTE && !r->leg) || r->kind == ENG_TR_ORIGINATE;
+        bool bridge = r->kind == ENG_TR_EVENT && r->event && strcmp(r->event, "bridge") == 0;
         if (r->kind == ENG_TR_ROUTE && !r->leg)
             keep(&e->route, r->route);
         else if (r->kind == ENG_TR_ORIGINATE)
             keep(&e->scenario, r->scenario);
-        else if (r->kind == ENG_TR_EVENT && r->event && strcmp(r->event, "bridge") == 0)
+        else if (bridge)
             e->bridged = true;
         else if (r->kind == ENG_TR_MEET)
             meet(e, r);
@@ -283,6 +284,11 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
         } else {
             eng_trace_pack(r, &e->trace);
             e->records++;
+            /* A bridged call's trace stops growing until it ends: a held
+             * call's ~670 B no longer sit in a 1 KB buffer
+             * (docs/decisions/sip-core.md, "Held-call memory (nta)"). */
+            if (bridge)
+                cr_strbuf_fit(&e->trace);
         }
         if (starts)
             publish_start(a, e, (eng_call *)r->call);

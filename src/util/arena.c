@@ -12,6 +12,7 @@ struct cr_arena_chunk {
     size_t size, used;
     _Alignas(16) unsigned char data[];
 };
+_Static_assert(sizeof(cr_arena_chunk) == CR_ARENA_CHUNK_OVERHEAD, "arena.h's CR_ARENA_CHUNK_OVERHEAD");
 
 void cr_arena_init(cr_arena *a, size_t first_chunk)
 {

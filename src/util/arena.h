@@ -8,6 +8,11 @@
 
 typedef struct cr_arena_chunk cr_arena_chunk;
 
+/* Bytes a chunk takes beside its FIRST_CHUNK (or later) bytes of data: an
+ * owner that sizes its first chunk to an allocator size class (a call:
+ * engine/calls.c) counts them in. */
+#define CR_ARENA_CHUNK_OVERHEAD 32
+
 typedef struct cr_arena {
     cr_arena_chunk *head;   /* current chunk; older chunks hang off ->prev */
     size_t chunk_size;      /* size of the next regular chunk */

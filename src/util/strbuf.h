@@ -19,6 +19,7 @@ void cr_strbuf_printf(cr_strbuf *b, const char *fmt, ...)
 /* JSON string literal with quotes and escapes. */
 void cr_strbuf_json_str(cr_strbuf *b, const char *s, size_t n);
 void cr_strbuf_reset(cr_strbuf *b);            /* len = 0, keeps memory */
+void cr_strbuf_fit(cr_strbuf *b);              /* memory = len + 1: a buffer that stops growing */
 void cr_strbuf_free(cr_strbuf *b);
 const char *cr_strbuf_cstr(const cr_strbuf *b); /* "" when empty */
 
