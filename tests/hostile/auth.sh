@@ -16,7 +16,7 @@ SUITE=hostile-auth
 
 # shellcheck disable=SC2046
 set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 5)
-SIP=$1 P1=$2 P2=$3 P3=$4 RTP=$6
+SIP=$1 P1=$2 P2=$3 P3=$4 P4=$5 RTP=$6
 
 cat >"$W/auth.yaml" <<EOF
 version: 1
@@ -48,8 +48,9 @@ def sock(port):
     s.settimeout(3)
     return s
 
-def request(s, method, ruri, user, cseq, call_id, extra="", to_user=None):
+def request(s, method, ruri, user, cseq, call_id, extra="", to_user=None, contact=None):
     port = s.getsockname()[1]
+    contact = contact or f"<sip:{user}@127.0.0.1:{port}>"
     tag = uuid.uuid4().hex[:8]
     branch = "z9hG4bK" + uuid.uuid4().hex
     msg = (f"{method} {ruri} SIP/2.0\r\n"
@@ -57,7 +58,7 @@ def request(s, method, ruri, user, cseq, call_id, extra="", to_user=None):
            f"From: <sip:{user}@127.0.0.1>;tag={tag}\r\n"
            f"To: <sip:{to_user or user}@127.0.0.1>\r\n"
            f"Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n"
-           f"Contact: <sip:{user}@127.0.0.1:{port}>\r\nMax-Forwards: 70\r\n"
+           f"Contact: {contact}\r\nMax-Forwards: 70\r\n"
            f"{extra}Content-Length: 0\r\n\r\n")
     s.sendto(msg.encode(), SRV)
     return branch, tag
@@ -93,14 +94,14 @@ def digest(text, hdr, method, uri, user, pw, nc="00000001"):
     return (f'Digest username="{user}", realm="{p["realm"]}", nonce="{p["nonce"]}", '
             f'uri="{uri}", response="{r}", algorithm=MD5, qop=auth, nc={nc}, cnonce="{cn}"')
 
-def register(s, user, pw, call_id):
+def register(s, user, pw, call_id, contact=None):
     ruri = f"sip:127.0.0.1:{SIP}"
-    request(s, "REGISTER", ruri, user, 1, call_id)
+    request(s, "REGISTER", ruri, user, 1, call_id, contact=contact)
     r = final(s)
     if not r or r[0] != 401:
         return r, None
     auth = digest(r[1], "WWW-Authenticate", "REGISTER", ruri, user, pw)
-    request(s, "REGISTER", ruri, user, 2, call_id, f"Authorization: {auth}\r\n")
+    request(s, "REGISTER", ruri, user, 2, call_id, f"Authorization: {auth}\r\n", contact=contact)
     return final(s), auth
 
 def invite(s, callee, user, call_id, extra="", cseq=1):
@@ -152,6 +153,15 @@ elif case == "contact_spoof":
     rr = invite(a, "300", "101", "spoof-" + uuid.uuid4().hex)
     print("invite:", code(rr))
     ok = code(r) == 200 and code(rr) == 407
+elif case == "long_contact":
+    a = sock(ports[0])
+    port = a.getsockname()[1]
+    # a Contact whose URI is longer than a binding keeps (511 characters):
+    # refused whole, never bound cut short
+    longc = f"<sip:101@127.0.0.1:{port};x={'a' * 600}>"
+    r, _ = register(a, "101", "s3cret", "long-" + uuid.uuid4().hex, contact=longc)
+    print("register with a long Contact:", code(r))
+    ok = code(r) == 400
 elif case == "unknown_user":
     a = sock(ports[0])
     r, _ = register(a, "999", "guess", "reg-" + uuid.uuid4().hex)
@@ -225,6 +235,12 @@ case_contact_spoof() { # no credentials, from the registered contact's address
     expect "the INVITE reached a route" sh -c "! grep -q 'to 300 via' '$W/serve.log'"
 }
 
+case_long_contact() { # a Contact longer than a binding keeps: 400, said why, nothing bound
+    peer long_contact "$P4" || { WHY="a REGISTER with a 600-character Contact was not refused with 400"; return 1; }
+    expect "no log line naming the long Contact" grep -q 'REGISTER refused: a Contact longer than 511 characters' "$W/serve.log" &&
+        expect "a cut-short Contact was bound" sh -c "! grep -q 'registered sip:101@127.0.0.1:$P4;x=aaa' '$W/serve.log'"
+}
+
 case_unknown_user() { # 401 like a known user, never 404
     peer unknown_user "$P1" "$P2" || { WHY="unknown user not challenged like a known one"; return 1; }
 }
@@ -249,7 +265,7 @@ case_ban() { # failures past the limit: one ban line, then no more challenges
 }
 
 # the ban last: every peer is on 127.0.0.1
-for c in ${AUTH_CASES:-register_replay uri_replay contact_spoof unknown_user pai_from_phone ban}; do
+for c in ${AUTH_CASES:-register_replay uri_replay contact_spoof long_contact unknown_user pai_from_phone ban}; do
     run "$c"
 done
 kill -TERM "$SERVE"

@@ -287,6 +287,21 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
         nua_handle_destroy(nh);
         return;
     }
+    /* A binding keeps its URI in 512 bytes: a longer Contact is refused
+     * whole, never bound cut short into a URI the phone did not give. */
+    for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
+        char probe[512];
+        if (m->m_url->url_type != url_any) {
+            issize_t len = url_e(probe, sizeof probe, m->m_url);
+            if (len < 0 || (size_t)len >= sizeof probe) {
+                sip_log(r->d, SIP_LOG_WARN, "user %s: REGISTER refused: a Contact longer than %zu characters", user,
+                        sizeof probe - 1);
+                respond(r, nh, 400, TAG_END());
+                nua_handle_destroy(nh);
+                return;
+            }
+        }
+    }
     bool flow_used = false;
     reg_aor *a = aor_find(r, user, true);
     if (!a) {
