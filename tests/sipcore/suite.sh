@@ -188,9 +188,27 @@ case_session_timer_refreshed() { # refresher=uas: we send the refresh (UPDATE, t
         wait_for "$W/serve.log" 5 "-strefresh@[^ ]*: .*call *end .*hangup by caller"
 }
 
+case_hold_by_update() { # hold by re-INVITE, unhold by UPDATE with an SDP offer (RFC 3311): answered with SDP, passed on, traced
+    EVIDENCE="$W/updhold.out $W/updhold.err $W/updhold.msg $W/updhold_uas.out $W/updhold_uas.err $W/serve.log"
+    peer updhold_uas "$UAS" agent-held
+    p=$LAST
+    uac updhold gw uac-hold && reap $p &&
+        expect "hold by caller not traced" in_log updhold "event *hold by caller" &&
+        expect "unhold by caller (UPDATE) not traced" in_log updhold "event *unhold by caller"
+}
+
+case_hold_update_by_callee() { # the callee holds by UPDATE with an SDP offer: answered, passed on to the caller (re-INVITE from us), traced
+    EVIDENCE="$W/updcallee.out $W/updcallee.err $W/updcallee.msg $W/updcallee_uas.out $W/updcallee_uas.err $W/serve.log"
+    peer updcallee_uas "$UAS" agent-hold-update
+    p=$LAST
+    uac updcallee gw uac-seed && reap $p &&
+        expect "hold by callee (UPDATE) not traced" in_log updcallee "event *hold by agent" &&
+        expect "the caller got no re-INVITE from us" grep -q "^INVITE sip:79165551234@" "$W/updcallee.msg"
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
-    session_timer_silent session_timer_refreshed}; do
+    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee}; do
     run "$c"
 done
 

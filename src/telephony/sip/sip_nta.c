@@ -555,14 +555,15 @@ static bool flood_over(sip_driver *d)
     return true;
 }
 
-/* A re-INVITE from LEG's remote (hold, unhold, a new address): our answer,
- * the hold passed on to the peer, hold/unhold raised (as sip_in.c does
- * under NUA). The ACK of our 200 is absorbed by the transaction. */
+/* A re-INVITE or an UPDATE with an SDP offer from LEG's remote (hold,
+ * unhold, a new address): our answer, the hold passed on to the peer,
+ * hold/unhold raised (as sip_in.c does under NUA). The ACK of our 200 to
+ * a re-INVITE is absorbed by the transaction. */
 static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
 {
     sip_driver *d = leg->d;
     if (leg->bypass) {
-        refuse_log(d, 1u << 1, "re-INVITE with media: bypass");
+        refuse_log(d, 1u << 1, "re-INVITE or UPDATE with SDP with media: bypass");
         return 501;
     }
     if (leg->state != LEG_UP)
@@ -614,10 +615,11 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     case sip_method_options:
         return answer_options(d, irq);
     case sip_method_update:
-        if (sip->sip_payload && sip->sip_payload->pl_len) {
-            refuse_log(d, 1u << 2, "UPDATE with an SDP offer");
-            return 501;
-        }
+        /* An UPDATE with an SDP offer (RFC 3311: hold, unhold) is answered
+         * as a re-INVITE is (sip_in_reinvite does both under NUA); no ACK
+         * follows its 200. */
+        if (sip->sip_payload && sip->sip_payload->pl_len)
+            return reinvite_in(leg, irq, sip);
         if (leg->nta->se) {   /* a session refresh (RFC 4028 7.4) */
             char se[48];
             snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
