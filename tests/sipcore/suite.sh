@@ -206,9 +206,16 @@ case_hold_update_by_callee() { # the callee holds by UPDATE with an SDP offer: a
         expect "the caller got no re-INVITE from us" grep -q "^INVITE sip:79165551234@" "$W/updcallee.msg"
 }
 
+case_422_retried() { # the gateway's 422 (Min-SE 90) to our INVITE: the INVITE again with Session-Expires 90, answered
+    EVIDENCE="$W/st422.out $W/st422_uas.out $W/st422_uas.err $W/st422_uas.msg $W/serve.log"
+    peer st422_uas "$UAS" uas-422
+    p=$LAST
+    uac st422 gw - -d 300 && { reap $p || { WHY="no INVITE again with Session-Expires/Min-SE 90 after the 422"; return 1; }; }
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
-    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee}; do
+    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee 422_retried}; do
     run "$c"
 done
 

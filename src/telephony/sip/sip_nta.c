@@ -80,7 +80,7 @@ struct sip_nta_leg {
     const char *key;           /* the Call-ID it is found by: the leg's, or OWN_KEY */
     char *own_key;             /* outgoing: the Call-ID we made */
     sip_leg *hnext;
-    bool hashed, cancelled, auth_tried;
+    bool hashed, cancelled, auth_tried, st_retried;
     /* RFC 4028 session timer: the interval (0: none), whether we refresh
      * (else we expect the remote to), whether the remote takes UPDATE. */
     unsigned se;
@@ -754,6 +754,26 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 
 static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
 
+/* A copy of ORQ's INVITE to send again (CSeq + 1, no Via: NTA puts its
+ * own, with a new branch), or NULL. */
+static msg_t *invite_again(nta_outgoing_t *orq)
+{
+    msg_t *sent = nta_outgoing_getrequest(orq);
+    msg_t *msg = sent ? msg_copy(sent) : NULL;
+    msg_destroy(sent);
+    sip_t *req = msg ? sip_object(msg) : NULL;
+    if (!req || !req->sip_cseq || !req->sip_request) {
+        msg_destroy(msg);
+        return NULL;
+    }
+    while (req->sip_via)
+        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
+    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
+                       (msg_header_t *)sip_cseq_create(msg_home(msg), req->sip_cseq->cs_seq + 1, sip_method_invite,
+                                                       "INVITE"));
+    return msg;
+}
+
 /* The gateway's 401/407 to our INVITE: the same INVITE again (CSeq + 1)
  * with digest credentials from sofia's auth client (auc_*), once. 0: sent
  * (the new transaction replaces ORQ), -1: the dial fails with STATUS. */
@@ -763,19 +783,11 @@ static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int
     if (nl->auth_tried || nl->cancelled || leg->state == LEG_ENDED || !leg->gw_user)
         return -1;
     nl->auth_tried = true;
-    msg_t *sent = nta_outgoing_getrequest(orq);
-    msg_t *msg = sent ? msg_copy(sent) : NULL;
-    msg_destroy(sent);
-    sip_t *req = msg ? sip_object(msg) : NULL;
-    if (!req || !req->sip_cseq || !req->sip_request) {
-        msg_destroy(msg);
+    msg_t *msg = invite_again(orq);
+    if (!msg)
         return -1;
-    }
+    sip_t *req = sip_object(msg);
     su_home_t *home = msg_home(msg);
-    while (req->sip_via)   /* NTA puts its own, with a new branch */
-        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
-    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
-                       (msg_header_t *)sip_cseq_create(home, req->sip_cseq->cs_seq + 1, sip_method_invite, "INVITE"));
     auth_client_t *aucs = NULL;
     const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
     bool ok = ch && auc_challenge(&aucs, home, ch, status == 401 ? sip_authorization_class : sip_proxy_authorization_class) > 0 &&
@@ -788,6 +800,47 @@ static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int
         return -1;
     }
     nta_outgoing_destroy(orq);   /* its 401/407 is ACKed by the transaction */
+    nl->orq = again;
+    return 0;
+}
+
+/* The gateway's 422 (Session Interval Too Small) to our INVITE: the same
+ * INVITE again with its Min-SE as our Session-Expires and Min-SE (RFC 4028
+ * 6, as NUA does), once. 0: sent (the new transaction replaces ORQ), -1:
+ * the dial fails with 422. */
+static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    if (nl->st_retried || nl->cancelled || leg->state == LEG_ENDED || !sip->sip_min_se)
+        return -1;
+    nl->st_retried = true;
+    /* Only an interval longer than the one asked for, at most a day. */
+    unsigned long min = sip->sip_min_se->min_delta;
+    if (min > 86400 || min <= (unsigned long)leg->d->prog->settings.session_expires)
+        return -1;
+    msg_t *msg = invite_again(orq);
+    if (!msg)
+        return -1;
+    sip_t *req = sip_object(msg);
+    su_home_t *home = msg_home(msg);
+    char v[24];
+    snprintf(v, sizeof v, "%lu", min);
+    sip_session_expires_t *x = sip_session_expires_make(home, v);
+    sip_min_se_t *m = sip_min_se_make(home, v);
+    bool ok = x && m && req->sip_session_expires &&
+              msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_session_expires, (msg_header_t *)x) == 0 &&
+              (req->sip_min_se ? msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_min_se, (msg_header_t *)m)
+                               : msg_header_insert(msg, (msg_pub_t *)req, (msg_header_t *)m)) == 0;
+    /* nta_outgoing_mcreate takes MSG, also when it fails (as authenticate) */
+    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END()) : NULL;
+    if (!again) {
+        if (!ok)
+            msg_destroy(msg);
+        return -1;
+    }
+    sip_log(leg->d, SIP_LOG_DEBUG, "leg %s: 422 from the callee: INVITE again with Session-Expires %lu",
+            leg->call_id ? leg->call_id : "-", min);
+    nta_outgoing_destroy(orq);   /* its 422 is ACKed by the transaction */
     nl->orq = again;
     return 0;
 }
@@ -826,6 +879,10 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
         }
     } else {
         if ((status == 401 || status == 407) && sip && authenticate(leg, orq, sip, status) == 0) {
+            sip_leave(d);
+            return 0;
+        }
+        if (status == 422 && sip && retry_min_se(leg, orq, sip) == 0) {
             sip_leave(d);
             return 0;
         }
