@@ -213,9 +213,19 @@ case_422_retried() { # the gateway's 422 (Min-SE 90) to our INVITE: the INVITE a
     uac st422 gw - -d 300 && { reap $p || { WHY="no INVITE again with Session-Expires/Min-SE 90 after the 422"; return 1; }; }
 }
 
+case_cancel_no_final() { # after our CANCEL the gateway never sends a final response: the INVITE is given up 64*T1 (8 s) later
+    EVIDENCE="$W/nofinal.out $W/nofinal_uas.out $W/nofinal_uas.msg $W/serve.log"
+    peer nofinal_uas "$UAS" uas-cancel-nofinal
+    p=$LAST
+    uac nofinal gw uac-cancel && reap $p || return 1
+
+    expect "the INVITE was not given up 64*T1 after our CANCEL (NTA's timer C is 3 min)" \
+        wait_for "$W/serve.log" 15 "leg $(call_id nofinal)>5550001: no final response 64\*T1 after our CANCEL: INVITE given up"
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
-    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee 422_retried}; do
+    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee 422_retried cancel_no_final}; do
     run "$c"
 done
 

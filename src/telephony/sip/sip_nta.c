@@ -75,6 +75,7 @@ struct sip_nta_leg {
     nta_outgoing_t *orq;       /* outgoing: our INVITE (kept T1x64 after a 2xx for its retransmissions) */
     nta_outgoing_t *bye;       /* our BYE, until its final response */
     nta_outgoing_t *reinvite;  /* our re-INVITE (hold passed on), until its final response */
+    loop_timer *give_up;       /* outgoing: 64*T1 after our CANCEL, the INVITE without a final response ends */
     bool bye_reason;           /* our BYE says why: the session timer expired (Reason 408) */
     loop_timer *linger;        /* drops ORQ after a 2xx */
     const char *key;           /* the Call-ID it is found by: the leg's, or OWN_KEY */
@@ -851,6 +852,10 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
     struct sip_nta_leg *nl = leg->nta;
     int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
     sip_enter(d);
+    if (status >= 200 && nl->give_up) {   /* a final response after our CANCEL */
+        loop_timer_stop(d->l, nl->give_up);
+        nl->give_up = NULL;
+    }
     if (status < 200 && !leg->trying_raised && leg->state != LEG_ENDED && !nl->cancelled) {
         leg->trying_raised = true;
         sip_raise_kind(leg, TEL_EV_TRYING, 100, NULL);
@@ -1045,6 +1050,24 @@ int sip_nta_ringing(sip_leg *leg, bool early_media)
     return 0;
 }
 
+static void give_up_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_leg *leg = arg;
+    struct sip_nta_leg *nl = leg->nta;
+    nl->give_up = NULL;
+    if (!nl->orq || nl->have_dlg)
+        return;
+    sip_enter(leg->d);
+    sip_log(leg->d, SIP_LOG_INFO, "leg %s: no final response 64*T1 after our CANCEL: INVITE given up",
+            leg->call_id ? leg->call_id : "-");
+    nta_outgoing_destroy(nl->orq);
+    nl->orq = NULL;
+    sip_driver *d = leg->d;
+    sip_leg_sip_done(leg);   /* may free LEG */
+    sip_leave(d);
+}
+
 int sip_nta_hangup(sip_leg *leg, int code)
 {
     if (leg->state == LEG_ENDED)
@@ -1074,6 +1097,9 @@ int sip_nta_hangup(sip_leg *leg, int code)
                              TAG_IF(code == TEL_ANSWERED_ELSEWHERE,
                                     SIPTAG_REASON_STR("SIP;cause=200;text=\"Call completed elsewhere\"")),
                              TAG_END());
+        /* No final response 64*T1 after the CANCEL: given up (RFC 3261
+         * 9.1, as NUA does), not at NTA's timer C (3 min). */
+        nl->give_up = loop_timer_start(leg->d->l, leg->d->nta->t1x64_ms / 1000.0, give_up_cb, leg);
     } else if (!nl->orq) {
         leg->sip_done = true;
     }
@@ -1101,6 +1127,8 @@ void sip_nta_leg_free(sip_leg *leg)
         nta_outgoing_destroy(nl->bye);
     if (nl->reinvite)
         nta_outgoing_destroy(nl->reinvite);
+    if (nl->give_up)
+        loop_timer_stop(leg->d->l, nl->give_up);
     if (nl->refresh)
         nta_outgoing_destroy(nl->refresh);
     if (nl->st)
