@@ -206,6 +206,13 @@ case_hold_update_by_callee() { # the callee holds by UPDATE with an SDP offer: a
         expect "the caller got no re-INVITE from us" grep -q "^INVITE sip:79165551234@" "$W/updcallee.msg"
 }
 
+case_reinvite_2xx_again() { # the callee's 200 to our re-INVITE comes twice (the transaction gone at the first): both ACKed
+    EVIDENCE="$W/reack.out $W/reack.err $W/reack_uas.out $W/reack_uas.err $W/reack_uas.msg $W/serve.log"
+    peer reack_uas "$UAS" agent-held-reack -nr   # -nr: a second ACK like the first is ours, not a retransmission for sipp to answer
+    p=$LAST
+    uac reack gw uac-hold-slow && { reap $p || { WHY="the gateway's second 200 to our re-INVITE was not ACKed"; return 1; }; }
+}
+
 case_422_retried() { # the gateway's 422 (Min-SE 90) to our INVITE: the INVITE again with Session-Expires 90, answered
     EVIDENCE="$W/st422.out $W/st422_uas.out $W/st422_uas.err $W/st422_uas.msg $W/serve.log"
     peer st422_uas "$UAS" uas-422
@@ -225,7 +232,7 @@ case_cancel_no_final() { # after our CANCEL the gateway never sends a final resp
 
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
-    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee 422_retried cancel_no_final}; do
+    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried cancel_no_final}; do
     run "$c"
 done
 

@@ -6,20 +6,24 @@
  * URI caller, answered, rung, refused or bridged by the engine as under
  * NUA; its ACK, CANCEL (487) and BYE; calls dialled to a gateway or a SIP
  * URI (one INVITE, its ACK, our CANCEL and BYE); media anchored or
- * bypassed; re-INVITE both ways for hold and unhold (anchored media;
- * glare 491, ours tried again later); DTMF by INFO (RFC 4733 is RTP's,
+ * bypassed; re-INVITE and UPDATE with SDP both ways for hold and unhold
+ * (anchored media; glare 491, ours tried again later); DTMF by INFO (RFC 4733 is RTP's,
  * the same under either core); a gateway's digest challenge (auc_*,
  * once per dial); RFC 4028 session timers (settings.sip.session_timer:
- * negotiated in the INVITE and its 2xx, refreshed by UPDATE when the
+ * negotiated in the INVITE and its 2xx, a 422 retried once with the
+ * callee's Min-SE, refreshed by UPDATE when the
  * remote allows it, else re-INVITE; BYE with Reason 408 when a refresh
  * does not come or fails); OPTIONS with the load header; 481
  * for a request naming no
  * dialog of ours, 500 for one out of CSeq order. The agent is a UA
- * (NTATAG_UA): it retransmits our 2xx until the ACK comes.
+ * (NTATAG_UA): it retransmits our 2xx until the ACK comes; a 2xx to our
+ * (re-)INVITE that comes again after its transaction is gone is ACKed
+ * again (stray_response_cb); after our CANCEL the INVITE is given up at
+ * 64*T1 without a final response.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, an UPDATE with SDP, a
- * re-INVITE with media: bypass) get 501 and one log line naming the
+ * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
+ * UPDATE with SDP with media: bypass) get 501 and one log line naming the
  * setting; dialling a registered user fails with 501 and a log line;
  * `check` refuses TLS with core: nta (compile_sections.c). */
 #define NTA_AGENT_MAGIC_T struct sip_driver
@@ -904,6 +908,13 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
     return 0;
 }
 
+static void send_reinvite_ack(sip_leg *leg, uint32_t cseq)
+{
+    nta_outgoing_t *ack = dialog_request(leg, sip_method_ack, "ACK", cseq, NULL, NULL);
+    if (ack)
+        nta_outgoing_destroy(ack);
+}
+
 static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
     int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
@@ -913,12 +924,12 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
     struct sip_nta_leg *nl = leg->nta;
     sip_enter(d);
     if (status < 300 && sip) {
-        nta_outgoing_t *ack = dialog_request(leg, sip_method_ack, "ACK", nta_outgoing_cseq(orq), NULL, NULL);
-        if (ack)
-            nta_outgoing_destroy(ack);
+        send_reinvite_ack(leg, nta_outgoing_cseq(orq));
         if (sip->sip_payload && sip->sip_payload->pl_len)
             sip_leg_apply_sdp(leg, sip, NULL);
     }
+    /* Its 2xx may come again (our ACK lost): that finds no transaction
+     * and is ACKed by stray_response_cb. */
     nta_outgoing_destroy(orq);
     nl->reinvite = NULL;
     if (status < 300)
@@ -1141,6 +1152,31 @@ void sip_nta_leg_free(sip_leg *leg)
 
 /* ---- the agent ---- */
 
+/* A response that finds no transaction of ours: a 2xx to one of our
+ * (re-)INVITEs that comes again after its transaction is gone, because
+ * our ACK was lost (RFC 3261 13.2.2.4): ACKed again while the dialog
+ * lives. NTA drops the rest, and so do we. */
+static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_t *sip)
+{
+    (void)agent;
+    int status = sip && sip->sip_status ? sip->sip_status->st_status : 0;
+    if (status >= 200 && status < 300 && sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite &&
+        sip->sip_call_id && sip->sip_to && sip->sip_to->a_tag) {
+        sip_enter(d);
+        sip_leg *leg = table_find(d->nta, sip->sip_call_id->i_id);
+        const sip_dialog *dl = leg ? &leg->nta->dlg : NULL;
+        if (dl && leg->nta->have_dlg && !leg->sip_done && dl->remote_tag &&
+            strcasecmp(sip->sip_to->a_tag, dl->remote_tag) == 0 && sip->sip_cseq->cs_seq <= dl->local_cseq) {
+            sip_log(d, SIP_LOG_DEBUG, "%s %s: 2xx to INVITE %u again: ACK", leg->outgoing ? "leg" : "call",
+                    leg->call_id ? leg->call_id : "-", (unsigned)sip->sip_cseq->cs_seq);
+            send_reinvite_ack(leg, sip->sip_cseq->cs_seq);
+        }
+        sip_leave(d);
+    }
+    msg_destroy(msg);
+    return 0;
+}
+
 msg_t *sip_nta_current_request(sip_driver *d) { return d->nta ? d->nta->current : NULL; }
 
 int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, size_t errlen)
@@ -1151,7 +1187,7 @@ int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, 
     /* UA: our 2xx is retransmitted until its ACK; no automatic 487 (we
      * answer the INVITE a CANCEL ends); transactions linger T1x64, as
      * under NUA. */
-    t->agent = nta_agent_create(d->root, URL_STRING_MAKE(url), NULL, NULL, NTATAG_UA(1), NTATAG_CANCEL_487(0),
+    t->agent = nta_agent_create(d->root, URL_STRING_MAKE(url), stray_response_cb, d, NTATAG_UA(1), NTATAG_CANCEL_487(0),
                                 NTATAG_SIP_T1X64(t1x64_ms), NTATAG_SERVER_RPORT(1), NTATAG_TAG_3261(1),
                                 NTATAG_PASS_100(1), TAG_END());
     if (!t->agent) {
