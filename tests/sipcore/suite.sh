@@ -7,8 +7,12 @@
 # CANCEL of the dialled leg) and crossing it (a late CANCEL changes
 # nothing; a callee's 200 crossing our CANCEL is ACKed and ended with BYE);
 # 481 for a request in no dialog of ours; re-INVITE hold both ways, glare
-# (491) and a BYE while our re-INVITE is pending; DTMF by INFO and RFC 4733;
-# a gateway's digest challenge; session timers (RFC 4028) both ways.
+# (491) and a BYE while our re-INVITE is pending; hold by UPDATE with SDP
+# both ways (RFC 3311); a 2xx to our re-INVITE that comes again after its
+# transaction is gone is ACKed again; DTMF by INFO and RFC 4733; a
+# gateway's digest challenge; session timers (RFC 4028) both ways, and a
+# gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
+# without a final response is given up at 64*T1.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -232,7 +236,8 @@ case_cancel_no_final() { # after our CANCEL the gateway never sends a final resp
 
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
-    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried cancel_no_final}; do
+    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
+    cancel_no_final}; do
     run "$c"
 done
 
