@@ -7,8 +7,12 @@
 # CANCEL of the dialled leg) and crossing it (a late CANCEL changes
 # nothing; a callee's 200 crossing our CANCEL is ACKed and ended with BYE);
 # 481 for a request in no dialog of ours; re-INVITE hold both ways, glare
-# (491) and a BYE while our re-INVITE is pending; DTMF by INFO and RFC 4733;
-# a gateway's digest challenge; session timers (RFC 4028) both ways.
+# (491) and a BYE while our re-INVITE is pending; hold by UPDATE with SDP
+# both ways (RFC 3311); a 2xx to our re-INVITE that comes again after its
+# transaction is gone is ACKed again; DTMF by INFO and RFC 4733; a
+# gateway's digest challenge; session timers (RFC 4028) both ways, and a
+# gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
+# without a final response is given up at 64*T1.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -188,9 +192,52 @@ case_session_timer_refreshed() { # refresher=uas: we send the refresh (UPDATE, t
         wait_for "$W/serve.log" 5 "-strefresh@[^ ]*: .*call *end .*hangup by caller"
 }
 
+case_hold_by_update() { # hold by re-INVITE, unhold by UPDATE with an SDP offer (RFC 3311): answered with SDP, passed on, traced
+    EVIDENCE="$W/updhold.out $W/updhold.err $W/updhold.msg $W/updhold_uas.out $W/updhold_uas.err $W/serve.log"
+    peer updhold_uas "$UAS" agent-held
+    p=$LAST
+    uac updhold gw uac-hold && reap $p &&
+        expect "hold by caller not traced" in_log updhold "event *hold by caller" &&
+        expect "unhold by caller (UPDATE) not traced" in_log updhold "event *unhold by caller"
+}
+
+case_hold_update_by_callee() { # the callee holds by UPDATE with an SDP offer: answered, passed on to the caller (re-INVITE from us), traced
+    EVIDENCE="$W/updcallee.out $W/updcallee.err $W/updcallee.msg $W/updcallee_uas.out $W/updcallee_uas.err $W/serve.log"
+    peer updcallee_uas "$UAS" agent-hold-update
+    p=$LAST
+    uac updcallee gw uac-seed && reap $p &&
+        expect "hold by callee (UPDATE) not traced" in_log updcallee "event *hold by agent" &&
+        expect "the caller got no re-INVITE from us" grep -q "^INVITE sip:79165551234@" "$W/updcallee.msg"
+}
+
+case_reinvite_2xx_again() { # the callee's 200 to our re-INVITE comes twice (the transaction gone at the first): both ACKed
+    EVIDENCE="$W/reack.out $W/reack.err $W/reack_uas.out $W/reack_uas.err $W/reack_uas.msg $W/serve.log"
+    peer reack_uas "$UAS" agent-held-reack -nr   # -nr: a second ACK like the first is ours, not a retransmission for sipp to answer
+    p=$LAST
+    uac reack gw uac-hold-slow && { reap $p || { WHY="the gateway's second 200 to our re-INVITE was not ACKed"; return 1; }; }
+}
+
+case_422_retried() { # the gateway's 422 (Min-SE 90) to our INVITE: the INVITE again with Session-Expires 90, answered
+    EVIDENCE="$W/st422.out $W/st422_uas.out $W/st422_uas.err $W/st422_uas.msg $W/serve.log"
+    peer st422_uas "$UAS" uas-422
+    p=$LAST
+    uac st422 gw - -d 300 && { reap $p || { WHY="no INVITE again with Session-Expires/Min-SE 90 after the 422"; return 1; }; }
+}
+
+case_cancel_no_final() { # after our CANCEL the gateway never sends a final response: the INVITE is given up 64*T1 (8 s) later
+    EVIDENCE="$W/nofinal.out $W/nofinal_uas.out $W/nofinal_uas.msg $W/serve.log"
+    peer nofinal_uas "$UAS" uas-cancel-nofinal
+    p=$LAST
+    uac nofinal gw uac-cancel && reap $p || return 1
+
+    expect "the INVITE was not given up 64*T1 after our CANCEL (NTA's timer C is 3 min)" \
+        wait_for "$W/serve.log" 15 "leg $(call_id nofinal)>5550001: no final response 64\*T1 after our CANCEL: INVITE given up"
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
-    session_timer_silent session_timer_refreshed}; do
+    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
+    cancel_no_final}; do
     run "$c"
 done
 

@@ -6,20 +6,24 @@
  * URI caller, answered, rung, refused or bridged by the engine as under
  * NUA; its ACK, CANCEL (487) and BYE; calls dialled to a gateway or a SIP
  * URI (one INVITE, its ACK, our CANCEL and BYE); media anchored or
- * bypassed; re-INVITE both ways for hold and unhold (anchored media;
- * glare 491, ours tried again later); DTMF by INFO (RFC 4733 is RTP's,
+ * bypassed; re-INVITE and UPDATE with SDP both ways for hold and unhold
+ * (anchored media; glare 491, ours tried again later); DTMF by INFO (RFC 4733 is RTP's,
  * the same under either core); a gateway's digest challenge (auc_*,
  * once per dial); RFC 4028 session timers (settings.sip.session_timer:
- * negotiated in the INVITE and its 2xx, refreshed by UPDATE when the
+ * negotiated in the INVITE and its 2xx, a 422 retried once with the
+ * callee's Min-SE, refreshed by UPDATE when the
  * remote allows it, else re-INVITE; BYE with Reason 408 when a refresh
  * does not come or fails); OPTIONS with the load header; 481
  * for a request naming no
  * dialog of ours, 500 for one out of CSeq order. The agent is a UA
- * (NTATAG_UA): it retransmits our 2xx until the ACK comes.
+ * (NTATAG_UA): it retransmits our 2xx until the ACK comes; a 2xx to our
+ * (re-)INVITE that comes again after its transaction is gone is ACKed
+ * again (stray_response_cb); after our CANCEL the INVITE is given up at
+ * 64*T1 without a final response.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, an UPDATE with SDP, a
- * re-INVITE with media: bypass) get 501 and one log line naming the
+ * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
+ * UPDATE with SDP with media: bypass) get 501 and one log line naming the
  * setting; dialling a registered user fails with 501 and a log line;
  * `check` refuses TLS with core: nta (compile_sections.c). */
 #define NTA_AGENT_MAGIC_T struct sip_driver
@@ -75,12 +79,13 @@ struct sip_nta_leg {
     nta_outgoing_t *orq;       /* outgoing: our INVITE (kept T1x64 after a 2xx for its retransmissions) */
     nta_outgoing_t *bye;       /* our BYE, until its final response */
     nta_outgoing_t *reinvite;  /* our re-INVITE (hold passed on), until its final response */
+    loop_timer *give_up;       /* outgoing: 64*T1 after our CANCEL, the INVITE without a final response ends */
     bool bye_reason;           /* our BYE says why: the session timer expired (Reason 408) */
     loop_timer *linger;        /* drops ORQ after a 2xx */
     const char *key;           /* the Call-ID it is found by: the leg's, or OWN_KEY */
     char *own_key;             /* outgoing: the Call-ID we made */
     sip_leg *hnext;
-    bool hashed, cancelled, auth_tried;
+    bool hashed, cancelled, auth_tried, st_retried;
     /* RFC 4028 session timer: the interval (0: none), whether we refresh
      * (else we expect the remote to), whether the remote takes UPDATE. */
     unsigned se;
@@ -555,14 +560,15 @@ static bool flood_over(sip_driver *d)
     return true;
 }
 
-/* A re-INVITE from LEG's remote (hold, unhold, a new address): our answer,
- * the hold passed on to the peer, hold/unhold raised (as sip_in.c does
- * under NUA). The ACK of our 200 is absorbed by the transaction. */
+/* A re-INVITE or an UPDATE with an SDP offer from LEG's remote (hold,
+ * unhold, a new address): our answer, the hold passed on to the peer,
+ * hold/unhold raised (as sip_in.c does under NUA). The ACK of our 200 to
+ * a re-INVITE is absorbed by the transaction. */
 static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
 {
     sip_driver *d = leg->d;
     if (leg->bypass) {
-        refuse_log(d, 1u << 1, "re-INVITE with media: bypass");
+        refuse_log(d, 1u << 1, "re-INVITE or UPDATE with SDP with media: bypass");
         return 501;
     }
     if (leg->state != LEG_UP)
@@ -614,10 +620,11 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     case sip_method_options:
         return answer_options(d, irq);
     case sip_method_update:
-        if (sip->sip_payload && sip->sip_payload->pl_len) {
-            refuse_log(d, 1u << 2, "UPDATE with an SDP offer");
-            return 501;
-        }
+        /* An UPDATE with an SDP offer (RFC 3311: hold, unhold) is answered
+         * as a re-INVITE is (sip_in_reinvite does both under NUA); no ACK
+         * follows its 200. */
+        if (sip->sip_payload && sip->sip_payload->pl_len)
+            return reinvite_in(leg, irq, sip);
         if (leg->nta->se) {   /* a session refresh (RFC 4028 7.4) */
             char se[48];
             snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
@@ -752,6 +759,26 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 
 static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
 
+/* A copy of ORQ's INVITE to send again (CSeq + 1, no Via: NTA puts its
+ * own, with a new branch), or NULL. */
+static msg_t *invite_again(nta_outgoing_t *orq)
+{
+    msg_t *sent = nta_outgoing_getrequest(orq);
+    msg_t *msg = sent ? msg_copy(sent) : NULL;
+    msg_destroy(sent);
+    sip_t *req = msg ? sip_object(msg) : NULL;
+    if (!req || !req->sip_cseq || !req->sip_request) {
+        msg_destroy(msg);
+        return NULL;
+    }
+    while (req->sip_via)
+        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
+    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
+                       (msg_header_t *)sip_cseq_create(msg_home(msg), req->sip_cseq->cs_seq + 1, sip_method_invite,
+                                                       "INVITE"));
+    return msg;
+}
+
 /* The gateway's 401/407 to our INVITE: the same INVITE again (CSeq + 1)
  * with digest credentials from sofia's auth client (auc_*), once. 0: sent
  * (the new transaction replaces ORQ), -1: the dial fails with STATUS. */
@@ -761,19 +788,11 @@ static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int
     if (nl->auth_tried || nl->cancelled || leg->state == LEG_ENDED || !leg->gw_user)
         return -1;
     nl->auth_tried = true;
-    msg_t *sent = nta_outgoing_getrequest(orq);
-    msg_t *msg = sent ? msg_copy(sent) : NULL;
-    msg_destroy(sent);
-    sip_t *req = msg ? sip_object(msg) : NULL;
-    if (!req || !req->sip_cseq || !req->sip_request) {
-        msg_destroy(msg);
+    msg_t *msg = invite_again(orq);
+    if (!msg)
         return -1;
-    }
+    sip_t *req = sip_object(msg);
     su_home_t *home = msg_home(msg);
-    while (req->sip_via)   /* NTA puts its own, with a new branch */
-        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
-    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
-                       (msg_header_t *)sip_cseq_create(home, req->sip_cseq->cs_seq + 1, sip_method_invite, "INVITE"));
     auth_client_t *aucs = NULL;
     const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
     bool ok = ch && auc_challenge(&aucs, home, ch, status == 401 ? sip_authorization_class : sip_proxy_authorization_class) > 0 &&
@@ -790,12 +809,57 @@ static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int
     return 0;
 }
 
+/* The gateway's 422 (Session Interval Too Small) to our INVITE: the same
+ * INVITE again with its Min-SE as our Session-Expires and Min-SE (RFC 4028
+ * 6, as NUA does), once. 0: sent (the new transaction replaces ORQ), -1:
+ * the dial fails with 422. */
+static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    if (nl->st_retried || nl->cancelled || leg->state == LEG_ENDED || !sip->sip_min_se)
+        return -1;
+    nl->st_retried = true;
+    /* Only an interval longer than the one asked for, at most a day. */
+    unsigned long min = sip->sip_min_se->min_delta;
+    if (min > 86400 || min <= (unsigned long)leg->d->prog->settings.session_expires)
+        return -1;
+    msg_t *msg = invite_again(orq);
+    if (!msg)
+        return -1;
+    sip_t *req = sip_object(msg);
+    su_home_t *home = msg_home(msg);
+    char v[24];
+    snprintf(v, sizeof v, "%lu", min);
+    sip_session_expires_t *x = sip_session_expires_make(home, v);
+    sip_min_se_t *m = sip_min_se_make(home, v);
+    bool ok = x && m && req->sip_session_expires &&
+              msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_session_expires, (msg_header_t *)x) == 0 &&
+              (req->sip_min_se ? msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_min_se, (msg_header_t *)m)
+                               : msg_header_insert(msg, (msg_pub_t *)req, (msg_header_t *)m)) == 0;
+    /* nta_outgoing_mcreate takes MSG, also when it fails (as authenticate) */
+    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END()) : NULL;
+    if (!again) {
+        if (!ok)
+            msg_destroy(msg);
+        return -1;
+    }
+    sip_log(leg->d, SIP_LOG_DEBUG, "leg %s: 422 from the callee: INVITE again with Session-Expires %lu",
+            leg->call_id ? leg->call_id : "-", min);
+    nta_outgoing_destroy(orq);   /* its 422 is ACKed by the transaction */
+    nl->orq = again;
+    return 0;
+}
+
 static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
     sip_driver *d = leg->d;
     struct sip_nta_leg *nl = leg->nta;
     int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
     sip_enter(d);
+    if (status >= 200 && nl->give_up) {   /* a final response after our CANCEL */
+        loop_timer_stop(d->l, nl->give_up);
+        nl->give_up = NULL;
+    }
     if (status < 200 && !leg->trying_raised && leg->state != LEG_ENDED && !nl->cancelled) {
         leg->trying_raised = true;
         sip_raise_kind(leg, TEL_EV_TRYING, 100, NULL);
@@ -827,6 +891,10 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
             sip_leave(d);
             return 0;
         }
+        if (status == 422 && sip && retry_min_se(leg, orq, sip) == 0) {
+            sip_leave(d);
+            return 0;
+        }
         if (!nl->linger) {
             nta_outgoing_destroy(orq);
             nl->orq = NULL;
@@ -840,6 +908,13 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
     return 0;
 }
 
+static void send_reinvite_ack(sip_leg *leg, uint32_t cseq)
+{
+    nta_outgoing_t *ack = dialog_request(leg, sip_method_ack, "ACK", cseq, NULL, NULL);
+    if (ack)
+        nta_outgoing_destroy(ack);
+}
+
 static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
     int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
@@ -849,12 +924,12 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
     struct sip_nta_leg *nl = leg->nta;
     sip_enter(d);
     if (status < 300 && sip) {
-        nta_outgoing_t *ack = dialog_request(leg, sip_method_ack, "ACK", nta_outgoing_cseq(orq), NULL, NULL);
-        if (ack)
-            nta_outgoing_destroy(ack);
+        send_reinvite_ack(leg, nta_outgoing_cseq(orq));
         if (sip->sip_payload && sip->sip_payload->pl_len)
             sip_leg_apply_sdp(leg, sip, NULL);
     }
+    /* Its 2xx may come again (our ACK lost): that finds no transaction
+     * and is ACKed by stray_response_cb. */
     nta_outgoing_destroy(orq);
     nl->reinvite = NULL;
     if (status < 300)
@@ -986,6 +1061,24 @@ int sip_nta_ringing(sip_leg *leg, bool early_media)
     return 0;
 }
 
+static void give_up_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_leg *leg = arg;
+    struct sip_nta_leg *nl = leg->nta;
+    nl->give_up = NULL;
+    if (!nl->orq || nl->have_dlg)
+        return;
+    sip_enter(leg->d);
+    sip_log(leg->d, SIP_LOG_INFO, "leg %s: no final response 64*T1 after our CANCEL: INVITE given up",
+            leg->call_id ? leg->call_id : "-");
+    nta_outgoing_destroy(nl->orq);
+    nl->orq = NULL;
+    sip_driver *d = leg->d;
+    sip_leg_sip_done(leg);   /* may free LEG */
+    sip_leave(d);
+}
+
 int sip_nta_hangup(sip_leg *leg, int code)
 {
     if (leg->state == LEG_ENDED)
@@ -1015,6 +1108,9 @@ int sip_nta_hangup(sip_leg *leg, int code)
                              TAG_IF(code == TEL_ANSWERED_ELSEWHERE,
                                     SIPTAG_REASON_STR("SIP;cause=200;text=\"Call completed elsewhere\"")),
                              TAG_END());
+        /* No final response 64*T1 after the CANCEL: given up (RFC 3261
+         * 9.1, as NUA does), not at NTA's timer C (3 min). */
+        nl->give_up = loop_timer_start(leg->d->l, leg->d->nta->t1x64_ms / 1000.0, give_up_cb, leg);
     } else if (!nl->orq) {
         leg->sip_done = true;
     }
@@ -1042,6 +1138,8 @@ void sip_nta_leg_free(sip_leg *leg)
         nta_outgoing_destroy(nl->bye);
     if (nl->reinvite)
         nta_outgoing_destroy(nl->reinvite);
+    if (nl->give_up)
+        loop_timer_stop(leg->d->l, nl->give_up);
     if (nl->refresh)
         nta_outgoing_destroy(nl->refresh);
     if (nl->st)
@@ -1054,6 +1152,31 @@ void sip_nta_leg_free(sip_leg *leg)
 
 /* ---- the agent ---- */
 
+/* A response that finds no transaction of ours: a 2xx to one of our
+ * (re-)INVITEs that comes again after its transaction is gone, because
+ * our ACK was lost (RFC 3261 13.2.2.4): ACKed again while the dialog
+ * lives. NTA drops the rest, and so do we. */
+static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_t *sip)
+{
+    (void)agent;
+    int status = sip && sip->sip_status ? sip->sip_status->st_status : 0;
+    if (status >= 200 && status < 300 && sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite &&
+        sip->sip_call_id && sip->sip_to && sip->sip_to->a_tag) {
+        sip_enter(d);
+        sip_leg *leg = table_find(d->nta, sip->sip_call_id->i_id);
+        const sip_dialog *dl = leg ? &leg->nta->dlg : NULL;
+        if (dl && leg->nta->have_dlg && !leg->sip_done && dl->remote_tag &&
+            strcasecmp(sip->sip_to->a_tag, dl->remote_tag) == 0 && sip->sip_cseq->cs_seq <= dl->local_cseq) {
+            sip_log(d, SIP_LOG_DEBUG, "%s %s: 2xx to INVITE %u again: ACK", leg->outgoing ? "leg" : "call",
+                    leg->call_id ? leg->call_id : "-", (unsigned)sip->sip_cseq->cs_seq);
+            send_reinvite_ack(leg, sip->sip_cseq->cs_seq);
+        }
+        sip_leave(d);
+    }
+    msg_destroy(msg);
+    return 0;
+}
+
 msg_t *sip_nta_current_request(sip_driver *d) { return d->nta ? d->nta->current : NULL; }
 
 int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, size_t errlen)
@@ -1064,7 +1187,7 @@ int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, 
     /* UA: our 2xx is retransmitted until its ACK; no automatic 487 (we
      * answer the INVITE a CANCEL ends); transactions linger T1x64, as
      * under NUA. */
-    t->agent = nta_agent_create(d->root, URL_STRING_MAKE(url), NULL, NULL, NTATAG_UA(1), NTATAG_CANCEL_487(0),
+    t->agent = nta_agent_create(d->root, URL_STRING_MAKE(url), stray_response_cb, d, NTATAG_UA(1), NTATAG_CANCEL_487(0),
                                 NTATAG_SIP_T1X64(t1x64_ms), NTATAG_SERVER_RPORT(1), NTATAG_TAG_3261(1),
                                 NTATAG_PASS_100(1), TAG_END());
     if (!t->agent) {
