@@ -181,6 +181,18 @@ int sip_admit(sip_driver *d, int *retry_after, const char **reason)
     return 0;
 }
 
+int sip_admit_call(sip_driver *d, const sip_t *sip, sip_refusal *r)
+{
+    const char *why = NULL;
+    int retry = 0, code = sip_admit(d, &retry, &why);
+    if (code) {
+        snprintf(r->retry_after, sizeof r->retry_after, "%d", retry);
+        sip_load_header(d, r->load, sizeof r->load);
+        sip_report_refused(d, sip, code, why);
+    }
+    return code;
+}
+
 void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *reason)
 {
     struct sockaddr_in src;

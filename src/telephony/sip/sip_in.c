@@ -63,14 +63,10 @@ sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, ch
 void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[])
 {
     (void)tags;
-    const char *why = NULL;
-    int retry = 0, code = sip_admit(d, &retry, &why);
+    sip_refusal refusal;
+    int code = sip_admit_call(d, sip, &refusal);
     if (code) {
-        char ra[16], load[96];
-        snprintf(ra, sizeof ra, "%d", retry);
-        sip_load_header(d, load, sizeof load);
-        sip_report_refused(d, sip, code, why);
-        respond(d, nh, code, SIPTAG_RETRY_AFTER_STR(ra), SIPTAG_HEADER_STR(load), TAG_END());
+        respond(d, nh, code, SIPTAG_RETRY_AFTER_STR(refusal.retry_after), SIPTAG_HEADER_STR(refusal.load), TAG_END());
         return;
     }
     const struct sip_gw *gw = NULL;

@@ -389,10 +389,18 @@ const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name);
 bool sip_gw_is_source(sip_driver *d, const struct sockaddr_in *src);
 const char *sip_gw_name(const struct sip_gw *g);
 const scn_gateway *sip_gw_conf(const struct sip_gw *g);
-/* Admission control for a new incoming call: 0 or the SIP code (503). */
 /* 0, or the code to refuse a new call with (*REASON: why, as
  * sip_options.refused names it). */
 int sip_admit(sip_driver *d, int *retry_after, const char **reason);
+/* What a refused new call's response carries. */
+typedef struct sip_refusal {
+    char retry_after[16];
+    char load[96];   /* the X-Callroute-Load header */
+} sip_refusal;
+/* Admission of the new call SIP, the same whichever core answers it: 0, or
+ * the code to refuse it with — then reported (sip_report_refused) and *R
+ * filled for the response. */
+int sip_admit_call(sip_driver *d, const sip_t *sip, sip_refusal *r);
 /* Logs a call refused before it reached a scenario (Call-ID, source, code,
  * reason) and tells sip_options.refused; the caller sends the response. */
 void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *reason);

@@ -428,23 +428,17 @@ static int invite_irq_cb(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
 
 /* ---- incoming: a new call ---- */
 
-static bool request_source(sip_driver *d, struct sockaddr_in *out) { return sip_request_source(d, out); }
-
 static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
 {
-    const char *why = NULL;
-    int retry = 0, code = sip_admit(d, &retry, &why);
+    sip_refusal refusal;
+    int code = sip_admit_call(d, sip, &refusal);
     if (code) {
-        char ra[16], load[96];
-        snprintf(ra, sizeof ra, "%d", retry);
-        sip_load_header(d, load, sizeof load);
-        sip_report_refused(d, sip, code, why);
-        nta_incoming_treply(irq, code, sip_status_phrase(code), SIPTAG_RETRY_AFTER_STR(ra), SIPTAG_HEADER_STR(load),
-                            TAG_END());
+        nta_incoming_treply(irq, code, sip_status_phrase(code), SIPTAG_RETRY_AFTER_STR(refusal.retry_after),
+                            SIPTAG_HEADER_STR(refusal.load), TAG_END());
         return ANSWERED;
     }
     struct sockaddr_in src = {0};
-    bool have_src = request_source(d, &src);
+    bool have_src = sip_request_source(d, &src);
     const struct sip_gw *gw = have_src ? sip_gw_by_source(d, &src, true) : NULL;
     if (!gw && have_src)
         gw = sip_gw_by_source(d, &src, false);
@@ -554,7 +548,7 @@ static int answer_options(sip_driver *d, nta_incoming_t *irq)
 static bool flood_over(sip_driver *d)
 {
     struct sockaddr_in src;
-    if (d->prog->settings.flood_drop || !request_source(d, &src) || !sip_flood_is_over(d->flood, src.sin_addr.s_addr))
+    if (d->prog->settings.flood_drop || !sip_request_source(d, &src) || !sip_flood_is_over(d->flood, src.sin_addr.s_addr))
         return false;
     d->flood_refused++;
     return true;
