@@ -229,6 +229,13 @@ static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const c
     return nta_outgoing_mcreate(t->agent, cb, leg, NULL, msg, TAG_END());
 }
 
+/* The status of the response SIP to ORQ (NTA's own, 408/503, when it
+ * made the final response itself: timeout, transport error). */
+static int response_status(nta_outgoing_t *orq, const sip_t *sip)
+{
+    return sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+}
+
 /* LEG's dialog is over (BYE sent and answered, or received) once no
  * request of ours waits for its final response: a re-INVITE still pending
  * gets it (a 487 to be ACKed) before the leg goes. */
@@ -240,7 +247,7 @@ static void dialog_over(sip_leg *leg)
 
 static int bye_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
-    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    int status = response_status(orq, sip);
     if (status < 200)
         return 0;
     sip_driver *d = leg->d;
@@ -291,7 +298,7 @@ static void st_expired(sip_leg *leg)
 
 static int refresh_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
-    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    int status = response_status(orq, sip);
     if (status < 200)
         return 0;
     sip_driver *d = leg->d;
@@ -848,7 +855,7 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
 {
     sip_driver *d = leg->d;
     struct sip_nta_leg *nl = leg->nta;
-    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    int status = response_status(orq, sip);
     sip_enter(d);
     if (status >= 200 && nl->give_up) {   /* a final response after our CANCEL */
         loop_timer_stop(d->l, nl->give_up);
@@ -911,7 +918,7 @@ static void send_reinvite_ack(sip_leg *leg, uint32_t cseq)
 
 static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
-    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    int status = response_status(orq, sip);
     if (status < 200)
         return 0;
     sip_driver *d = leg->d;
