@@ -13,27 +13,15 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-QUICK=""; OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) QUICK=1 ;;
-    --out) OUT="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
-  esac
-  shift
-done
-command -v sipp >/dev/null || { echo "sipp: not installed" >&2; exit 3; }
-command -v kamailio >/dev/null || { echo "kamailio: not installed" >&2; exit 3; }
-CR=${CALLROUTE:-$ROOT/build/bench/callroute}
-[ -x "$CR" ] || { echo "$CR: not built (make bench)" >&2; exit 3; }
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
+bench_need sipp kamailio
+bench_callroute
 
 KAM=7070 N1=7071 N2=7072 UAS_PORT=7080
-RUN=$(mktemp -d /tmp/bench-cluster.XXXXXX)
+bench_rundir cluster 'sh "$ROOT/tests/services/pg.sh" stop "$PG_DIR" immediate'
 chmod 755 "$RUN"
 PG_DIR=$RUN/pg
-trap 'sh "$ROOT/tests/services/pg.sh" stop "$PG_DIR" immediate; rm -rf "$RUN"' EXIT
-# run.sh's time limit ends a run with TERM: clean up then too.
-trap 'exit 143' TERM INT
 PGPORT=$(sh "$ROOT/tests/services/pg.sh" start "$PG_DIR")
 PG="postgresql://postgres@127.0.0.1:$PGPORT/test"
 for f in standard usrloc; do

@@ -11,16 +11,10 @@
 #   sh bench/kamailio-rtpengine/run.sh [--quick] [--out FILE]
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-QUICK=""; OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) QUICK=1 ;;
-    --out) OUT="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
-  esac
-  shift
-done
-command -v kamailio >/dev/null || { echo "kamailio: not installed" >&2; exit 3; }
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
+bench_need kamailio
 command -v rtpengine >/dev/null || { echo "rtpengine: not installed (scripts/install-deps.sh --bench)" >&2; exit 3; }
 [ -f /usr/lib/x86_64-linux-gnu/kamailio/modules/rtpengine.so ] \
   || { echo "kamailio's rtpengine module: not installed" >&2; exit 3; }
@@ -34,10 +28,7 @@ NG_PORT=${NG_PORT:-7090}
 # 2,000; 8 workers: ~420 us, and several workers relay a 180 after its 200
 # now and then, which sipp's uac fails). KAM_CHILDREN to try others.
 CHILDREN=${KAM_CHILDREN:-1}
-RUN=$(mktemp -d /tmp/bench-kamailio-rtpengine.XXXXXX)
-trap '[ -n "${KEEP_RUN:-}" ] || rm -rf "$RUN"' EXIT
-# run.sh's time limit ends a run with TERM: clean up then too.
-trap 'exit 143' TERM INT
+bench_rundir kamailio-rtpengine
 sed -e "s/@PORT@/$PORT/" -e "s/@UAS_PORT@/$UAS_PORT/" -e "s/@NG_PORT@/$NG_PORT/" \
   -e "s/@CHILDREN@/$CHILDREN/" "$HERE/kamailio.cfg" > "$RUN/kamailio.cfg"
 kamailio -c -f "$RUN/kamailio.cfg" >"$RUN/check.log" 2>&1 || { cat "$RUN/check.log" >&2; exit 1; }

@@ -10,23 +10,14 @@
 # transaction for 5 s).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-QUICK=""; OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) QUICK=1 ;;
-    --out) OUT="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
-  esac
-  shift
-done
-command -v kamailio >/dev/null || { echo "kamailio: not installed" >&2; exit 3; }
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
+bench_need kamailio
 
 PORT=${KAM_PORT:-7070}
 UAS_PORT=${UAS_PORT:-7080}
-RUN=$(mktemp -d /tmp/bench-kamailio.XXXXXX)
-trap 'rm -rf "$RUN"' EXIT
-# run.sh's time limit ends a run with TERM: clean up then too.
-trap 'exit 143' TERM INT
+bench_rundir kamailio
 sed -e "s/@PORT@/$PORT/" -e "s/@UAS_PORT@/$UAS_PORT/" "$HERE/kamailio.cfg" > "$RUN/kamailio.cfg"
 kamailio -c -f "$RUN/kamailio.cfg" >"$RUN/check.log" 2>&1 || { cat "$RUN/check.log" >&2; exit 1; }
 

@@ -15,25 +15,14 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-QUICK=""; OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) QUICK=1 ;;
-    --out) OUT="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
-  esac
-  shift
-done
-command -v sipp >/dev/null || { echo "sipp: not installed" >&2; exit 3; }
-CR=${CALLROUTE:-$ROOT/build/bench/callroute}
-[ -x "$CR" ] || { echo "$CR: not built (make bench)" >&2; exit 3; }
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
+bench_need sipp
+bench_callroute
 
 PORT=${CR_PORT:-7070}
 UAS_PORT=${UAS_PORT:-7080}
-RUN=$(mktemp -d /tmp/bench-callroute.XXXXXX)
-trap 'rm -rf "$RUN"' EXIT
-# run.sh's time limit ends a run with TERM: clean up then too.
-trap 'exit 143' TERM INT
+bench_rundir callroute
 # The nta files: the same scenario with `core: nta` beside the flood setting.
 for f in b2bua bypass; do
   sed -e "s/@UAS_PORT@/$UAS_PORT/" "$HERE/$f.yaml" > "$RUN/$f.yaml"

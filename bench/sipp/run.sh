@@ -5,16 +5,10 @@
 #   sh bench/sipp/run.sh [--quick] [--out FILE]
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-QUICK=""; OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) QUICK=1 ;;
-    --out) OUT="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
-  esac
-  shift
-done
-command -v sipp >/dev/null || { echo "sipp: not installed" >&2; exit 3; }
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
+bench_need sipp
 UAS_PORT=${UAS_PORT:-7080}
 set -- --name sipp-direct --target "127.0.0.1:$UAS_PORT" --uas-port "$UAS_PORT"
 [ -n "$OUT" ] && set -- "$@" --out "$OUT"

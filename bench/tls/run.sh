@@ -23,31 +23,19 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-QUICK=""; OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) QUICK=1 ;;
-    --out) OUT="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--out FILE]" >&2; exit 2 ;;
-  esac
-  shift
-done
-for tool in sipp kamailio openssl; do
-  command -v $tool >/dev/null || { echo "$tool: not installed" >&2; exit 3; }
-done
+. "$ROOT/bench/lib.sh"
+bench_args "$@"
+bench_need sipp kamailio openssl
 [ -f /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ] ||
   { echo "kamailio's tls module: not installed (kamailio-tls-modules)" >&2; exit 3; }
-CR=${CALLROUTE:-$ROOT/build/bench/callroute}
-[ -x "$CR" ] || { echo "$CR: not built (make bench)" >&2; exit 3; }
+bench_callroute
 
 FRONT_PORT=${TLS_FRONT_PORT:-7070}     # the converter, UDP (sipp calls it)
 FRONT_TLS=${TLS_FRONT_TLS:-7073}       # the converter's own TLS socket (TCP)
 SRV_PORT=${TLS_SRV_PORT:-7071}         # the server's UDP (toward the UAS; the plain path)
 SRV_TLS=${TLS_SRV_TLS:-7072}           # the server's TLS (TCP)
 UAS_PORT=${UAS_PORT:-7080}
-RUN=$(mktemp -d /tmp/bench-tls.XXXXXX)
-trap 'rm -rf "$RUN"' EXIT
-trap 'exit 143' TERM INT
+bench_rundir tls
 
 # Certificates: a CA and a server certificate for 127.0.0.1 (RSA 2048, what
 # most deployments present), made for this run only.
