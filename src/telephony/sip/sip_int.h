@@ -519,6 +519,24 @@ void sip_registrar_free(sip_registrar *r);
 /* Users' passwords changed (new program). */
 void sip_registrar_set_users(sip_registrar *r, const scn_program *p);
 void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
+/* What a REGISTER is answered, the same under either core (each sends it
+ * its way: sip_registrar_request, sip_nta_register). */
+typedef struct sip_reg_answer {
+    int code;              /* 200, 401, 400, 500; -1: none (a banned source) */
+    char challenge[256];   /* 401: the WWW-Authenticate value */
+    char contact[2048];    /* 200: every binding with the time it has left ("": none) */
+    bool outbound;         /* 200: Require and Supported: outbound (RFC 5626: the flow is kept) */
+} sip_reg_answer;
+/* SIP, a REGISTER (its source: sip_request_source), checked, authenticated
+ * and applied to the bindings; OUT says how to answer it. */
+void sip_registrar_register(sip_registrar *r, const sip_t *sip, sip_reg_answer *out);
+/* The digest verdict on the request being handled (SIP) from user U
+ * (NULL: none with a password): 0, good; -1, no answer (a banned source);
+ * else the status to answer: 401 (407 with PROXY, an INVITE's
+ * Proxy-Authorization) with CHALLENGE the WWW-/Proxy-Authenticate value,
+ * or 500. Failures are counted towards the ban. */
+int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const scn_user *u, bool proxy, char *challenge,
+                               size_t n);
 /* The contacts of USER (NULL-terminated, valid until the next call); NULL: none. */
 const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
 /* URI (a contact of USER, as sip_uri_clean writes it) registered over TLS,
@@ -560,6 +578,20 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
 /* LEG's re-INVITE with SDP (hold passed on): 0, or -1 (none sent). */
 int sip_nta_reinvite(sip_leg *leg, const char *sdp);
 void sip_nta_leg_free(sip_leg *leg);
+
+/* ---- sip_nta_reg.c: the registrar's requests on core: nta ---- */
+struct nta_incoming_s;
+/* A REGISTER (IRQ, SIP) answered through its transaction: what the
+ * request callback returns (500 once answered: NTA sends nothing more). */
+int sip_nta_register(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip);
+/* Challenges or verifies the digest of the request IRQ (SIP) from user U
+ * (NULL: unknown, challenged all the same) — REGISTER, INVITE, MESSAGE,
+ * SUBSCRIBE alike. true: good, nothing sent. false: answered (401, or 407
+ * with PROXY — an INVITE's Proxy-Authorization —, or 500), or from a
+ * banned source not: the request callback then returns 500 (nothing more
+ * is sent for an answered request; a banned one gets 500, no challenge,
+ * as under NUA). */
+bool sip_nta_auth(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, const scn_user *u, bool proxy);
 
 /* ---- small helpers (sip_driver.c) ---- */
 /* The source address of the request being handled. */

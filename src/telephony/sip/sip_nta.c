@@ -15,14 +15,15 @@
  * remote allows it, else re-INVITE; BYE with Reason 408 when a refresh
  * does not come or fails); OPTIONS with the load header; 481
  * for a request naming no
- * dialog of ours, 500 for one out of CSeq order. The agent is a UA
+ * dialog of ours, 500 for one out of CSeq order; REGISTER (the registrar,
+ * sip_nta_reg.c). The agent is a UA
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes; a 2xx to our
  * (re-)INVITE that comes again after its transaction is gone is ACKed
  * again (stray_response_cb); after our CANCEL the INVITE is given up at
  * 64*T1 without a final response.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
+ * than those (MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
  * UPDATE with SDP with media: bypass) get 501 and one log line naming the
  * setting; dialling a registered user fails with 501 and a log line;
  * `check` refuses TLS with core: nta (compile_sections.c). */
@@ -46,6 +47,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport_tag.h>
 
 #include "telephony/sip/sip_dialog.h"
 #include "telephony/sip/sip_flood.h"
@@ -669,12 +671,14 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
         rc = flood_over(d) ? 503 : new_call(d, irq, sip);
     } else if (m == sip_method_options) {
         rc = flood_over(d) ? 503 : answer_options(d, irq);
+    } else if (m == sip_method_register) {
+        rc = flood_over(d) ? 503 : sip_nta_register(d, irq, sip);
     } else if (m == sip_method_ack) {
         rc = ANSWERED;   /* stray: dropped (an ACK is never answered) */
     } else if (m == sip_method_cancel || m == sip_method_bye) {
         rc = 481;
     } else {
-        refuse_log(d, 1u << 4, "REGISTER, MESSAGE, SUBSCRIBE and other requests outside a call");
+        refuse_log(d, 1u << 4, "MESSAGE, SUBSCRIBE and other requests outside a call");
         rc = 501;
     }
     msg_destroy(d->nta->current);
@@ -1190,7 +1194,7 @@ int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, 
      * under NUA. */
     t->agent = nta_agent_create(d->root, URL_STRING_MAKE(url), stray_response_cb, d, NTATAG_UA(1), NTATAG_CANCEL_487(0),
                                 NTATAG_SIP_T1X64(t1x64_ms), NTATAG_SERVER_RPORT(1), NTATAG_TAG_3261(1),
-                                NTATAG_PASS_100(1), TAG_END());
+                                NTATAG_PASS_100(1), TPTAG_PONG2PING(1), TAG_END());
     if (!t->agent) {
         snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?)", url);
         return -1;
