@@ -471,6 +471,11 @@ void sip_bypass_unpend(sip_leg *leg);
  * is the gateway's name or "user:N", *GW or *USER set); ANSWERED: it got a
  * challenge or 403; DROP: a banned source, to be dropped unanswered. */
 typedef enum { SIP_IN_KNOWN, SIP_IN_ANSWERED, SIP_IN_DROP } sip_in_who;
+/* The decision under both cores: 0, known (as KNOWN above); -1, drop;
+ * else the status to answer: 407 with CHALLENGE the Proxy-Authenticate
+ * value, 403 (reported), 500. */
+int sip_who_calls(sip_driver *d, const sip_t *sip, char *source, size_t n, const struct sip_gw **gw,
+                  const scn_user **user, char *challenge, size_t clen);
 sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, char *source, size_t n,
                            const struct sip_gw **gw, const scn_user **user);
 void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[]);
@@ -592,6 +597,12 @@ int sip_nta_register(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip
  * is sent for an answered request; a banned one gets 500, no challenge,
  * as under NUA). */
 bool sip_nta_auth(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, const scn_user *u, bool proxy);
+/* Who sends IRQ (SIP), a request that starts something, as
+ * sip_in_identify under NUA: 0, known (SOURCE, *GW or *USER set); else
+ * what the request callback returns (it has been answered: a 407
+ * challenge, 403; or a banned source, not: 500 then, no challenge). */
+int sip_nta_identify(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, char *source, size_t n,
+                     const struct sip_gw **gw, const scn_user **user);
 
 /* ---- small helpers (sip_driver.c) ---- */
 /* The source address of the request being handled. */

@@ -2,8 +2,8 @@
  * transaction layer (NTA) with a dialog record of our own (sip_dialog.c),
  * instead of NUA's handles (docs/decisions/sip-core.md, stage 3).
  *
- * What it carries: an INVITE from a gateway (by source address) or a SIP
- * URI caller, answered, rung, refused or bridged by the engine as under
+ * What it carries: an INVITE from a gateway (by source address), a SIP
+ * URI caller or a user (digest: 407, sip_nta_reg.c), answered, rung, refused or bridged by the engine as under
  * NUA; its ACK, CANCEL (487) and BYE; calls dialled to a gateway or a SIP
  * URI (one INVITE, its ACK, our CANCEL and BYE); media anchored or
  * bypassed; re-INVITE and UPDATE with SDP both ways for hold and unhold
@@ -446,20 +446,12 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
                             SIPTAG_HEADER_STR(refusal.load), TAG_END());
         return ANSWERED;
     }
-    struct sockaddr_in src = {0};
-    bool have_src = sip_request_source(d, &src);
-    const struct sip_gw *gw = have_src ? sip_gw_by_source(d, &src, true) : NULL;
-    if (!gw && have_src)
-        gw = sip_gw_by_source(d, &src, false);
-    if (!gw) {
-        /* Users' digest is the registrar's, which core: nta does not carry. */
-        const char *from_user = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
-        const scn_user *u = from_user ? scn_program_user(d->prog, from_user) : NULL;
-        if (u && u->password)
-            refuse_log(d, 1u << 0, "calls from users (digest authentication)");
-        sip_report_refused(d, sip, 403, "unknown_source");
-        return 403;
-    }
+    const struct sip_gw *gw = NULL;
+    const scn_user *u = NULL;
+    char source[80];
+    int who_is = sip_nta_identify(d, irq, sip, source, sizeof source, &gw, &u);
+    if (who_is)
+        return who_is;
     int unusable = sip_in_body_check(sip);
     if (unusable) {
         nta_incoming_treply(irq, unusable, sip_status_phrase(unusable),
@@ -493,15 +485,15 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     table_add(d->nta, leg);
 
     sip_in_parties who;
-    sip_in_parties_get(sip, sip_gw_conf(gw)->trust_identity, &who);
+    sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who);
     leg->rtp_reserved = true;
     d->rtp_reserved++;
     leg->caller = who.caller;
     leg->caller_name = who.caller_name;
     leg->callee = who.callee;
-    leg->source = cr_xstrdup(sip_gw_name(gw));
-    leg->symmetric_rtp = sip_gw_conf(gw)->symmetric_rtp;
-    leg->srtp = sip_leg_srtp_policy(d, sip_gw_conf(gw)->srtp);
+    leg->source = cr_xstrdup(source);
+    leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
+    leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : SCN_SRTP_INHERIT);
 
     bool offer = sip->sip_payload && sip->sip_payload->pl_len;
     int rc = offer ? sip_leg_apply_sdp(leg, sip, NULL) : sip_leg_media(leg) < 0 ? -2 : 0;
