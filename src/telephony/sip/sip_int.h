@@ -242,6 +242,8 @@ struct sip_fork {
     int status;                /* last final status, 0 while pending */
     bool auth_tried, cancelled, failed, terminated;
     loop_timer *cancel_timer;  /* 64*T1 after our CANCEL: no final response, the INVITE is over */
+    struct nta_outgoing_s *orq;   /* core: nta, a user's several contacts: this fork's INVITE (sip_nta_fork.c) */
+    char *hop;                 /* core: nta: the phone's flow (sip_registrar_hop), or NULL */
 };
 
 struct tel_leg {
@@ -578,11 +580,33 @@ struct msg_s *sip_nta_current_request(sip_driver *d);
 int sip_nta_answer(sip_leg *leg);
 int sip_nta_ringing(sip_leg *leg, bool early_media);
 int sip_nta_hangup(sip_leg *leg, int code);
-/* F's INVITE (the leg's only one: core: nta does not fork): 0 or -1. */
+/* F's INVITE (one per contact of a user: sip_nta_fork.c), to F->hop when set: 0 or -1. */
 int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sdp);
 /* LEG's re-INVITE with SDP (hold passed on): 0, or -1 (none sent). */
 int sip_nta_reinvite(sip_leg *leg, const char *sdp);
 void sip_nta_leg_free(sip_leg *leg);
+
+/* The INVITE transaction callback of a leg's (only) INVITE; a fork's
+ * responses go through it once they concern the leg (sip_nta_fork.c). */
+int sip_nta_invite_response(sip_leg *leg, struct nta_outgoing_s *orq, const sip_t *sip);
+/* ORQ (a fork's INVITE, whose 2xx won) becomes the leg's INVITE; HOP
+ * (or NULL) carries the dialog's requests (the phone's flow). */
+void sip_nta_use_invite(sip_leg *leg, struct nta_outgoing_s *orq, const char *hop);
+/* The agent (requests outside sip_nta.c). */
+struct nta_agent_s *sip_nta_agent(sip_driver *d);
+/* The dial failed with STATUS (every fork did): raised, the leg done. */
+void sip_nta_dial_failed(sip_leg *leg, int status);
+
+/* ---- sip_nta_fork.c: a dial to a user's several contacts on core: nta ---- */
+/* F's INVITE MSG (taken, also on failure) sent to ROUTE (NULL: its
+ * Request-URI) as its own transaction: 0, or -1. */
+int sip_nta_fork_send(sip_fork *f, struct msg_s *msg, const char *route);
+/* The leg is hung up before any fork answered: every live fork is
+ * cancelled (Reason: completed elsewhere when CODE says so); the leg is
+ * done once each has its final response (or 64*T1 after the CANCEL). */
+void sip_nta_forks_cancel(sip_leg *leg, int code);
+/* The leg goes: the forks' transactions with it. */
+void sip_nta_forks_free(sip_leg *leg);
 
 /* ---- sip_nta_reg.c: the registrar's requests on core: nta ---- */
 struct nta_incoming_s;
