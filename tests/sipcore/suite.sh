@@ -12,7 +12,8 @@
 # transaction is gone is ACKed again; DTMF by INFO and RFC 4733; a
 # gateway's digest challenge; session timers (RFC 4028) both ways, and a
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
-# without a final response is given up at 64*T1.
+# without a final response is given up at 64*T1; REGISTER with RFC 5626
+# outbound over TCP (Require: outbound, the CRLF keep-alive answered).
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -69,7 +70,7 @@ in_log() { call_log "$1" | grep -q -- "$2"; }
 received() { grep -A1 -E "^-+ .*(received|UDP message received)" "$W/$1.msg" | grep -cE "$2"; }
 
 sed -e "s|@RTP@|$RTP_RANGE|g; s|@UAS@|$UAS|g; s|@UAC@|$UAC|g" "$HERE/suite.yaml" >"$W/suite.yaml"
-"$CR" serve "$W/suite.yaml" --sip "udp:127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
+"$CR" serve "$W/suite.yaml" --sip "127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"
 if ! wait_for "$W/serve.log" 15 'listening for SIP'; then
@@ -234,10 +235,29 @@ case_cancel_no_final() { # after our CANCEL the gateway never sends a final resp
         wait_for "$W/serve.log" 15 "leg $(call_id nofinal)>5550001: no final response 64\*T1 after our CANCEL: INVITE given up"
 }
 
+# RFC 5626 outbound on the registrar (sip_nta_reg.c): a phone over TCP asks
+# for it (Supported: outbound, +sip.instance, reg-id): digest, then 200 with
+# Require: outbound and its binding; the flow logged; its CRLF keep-alive
+# gets its CRLF back (the transport's pong).
+case_register_outbound_tcp() {
+    EVIDENCE="$W/ob.out $W/serve.log"
+    /usr/bin/python3 "$ROOT/tests/tls/tls_phone.py" 127.0.0.1 "$SIP" - 301 pw301 --tcp --outbound --ping >"$W/ob.out" 2>&1 &
+    ph=$!
+    BG="$BG $ph"
+    wait_for "$W/ob.out" 10 '^pong'
+    rc=$?
+    kill "$ph" 2>/dev/null
+    wait "$ph" 2>/dev/null
+    [ $rc -eq 0 ] || { WHY="the phone did not register over TCP, or its CRLF ping got no pong"; return 1; }
+    expect "the 200 had no Require: outbound" grep -q '^require outbound' "$W/ob.out" &&
+        expect "the flow not logged" grep -q "user 301: registered .* (outbound flow over tcp, instance urn:uuid:4a6b1c2d" \
+            "$W/serve.log"
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final}; do
+    cancel_no_final register_outbound_tcp}; do
     run "$c"
 done
 

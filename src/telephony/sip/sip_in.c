@@ -24,8 +24,8 @@ static void respond(sip_driver *d, nua_handle_t *nh, int code, tag_type_t tag, t
     (void)ta_end(ta);
 }
 
-sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, char *source, size_t n,
-                           const struct sip_gw **gw_out, const scn_user **user_out)
+int sip_who_calls(sip_driver *d, const sip_t *sip, char *source, size_t n, const struct sip_gw **gw_out,
+                  const scn_user **user_out, char *challenge, size_t clen)
 {
     struct sockaddr_in src = {0};
     bool have_src = sip_request_source(d, &src);
@@ -40,24 +40,40 @@ sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, ch
      * packet); a nonce stays good for the requests of its dialog. */
     const struct sip_gw *gw = have_src ? sip_gw_by_source(d, &src, true) : NULL;
     if (!gw && have_src && sip_registrar_ignored(d->reg, &src))
-        return SIP_IN_DROP;   /* banned: no digest work, no challenge */
+        return -1;   /* banned: no digest work, no challenge */
     if (!gw && u && sip->sip_proxy_authorization) {
-        if (!sip_registrar_auth_invite(d->reg, nh, sip, u))
-            return SIP_IN_ANSWERED;
+        int code = sip_registrar_auth_verdict(d->reg, sip, u, true, challenge, clen);
+        if (code)
+            return code;
         snprintf(source, n, "user:%s", u->number);
         *user_out = u;
     } else if (gw || (have_src && (gw = sip_gw_by_source(d, &src, false)))) {
         snprintf(source, n, "%s", sip_gw_name(gw));
         *gw_out = gw;
     } else if (u) {
-        sip_registrar_auth_invite(d->reg, nh, sip, u);   /* the 407 challenge */
-        return SIP_IN_ANSWERED;
+        int code = sip_registrar_auth_verdict(d->reg, sip, u, true, challenge, clen);   /* the 407 challenge */
+        return code ? code : 500;
     } else {
         sip_report_refused(d, sip, 403, "unknown_source");
-        respond(d, nh, 403, TAG_END());
-        return SIP_IN_ANSWERED;
+        return 403;
     }
-    return SIP_IN_KNOWN;
+    return 0;
+}
+
+sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, char *source, size_t n,
+                           const struct sip_gw **gw_out, const scn_user **user_out)
+{
+    char challenge[256];
+    int code = sip_who_calls(d, sip, source, n, gw_out, user_out, challenge, sizeof challenge);
+    if (code == 0)
+        return SIP_IN_KNOWN;
+    if (code < 0)
+        return SIP_IN_DROP;
+    if (code == 407)
+        respond(d, nh, 407, SIPTAG_PROXY_AUTHENTICATE_STR(challenge), TAG_END());
+    else
+        respond(d, nh, code, TAG_END());
+    return SIP_IN_ANSWERED;
 }
 
 void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[])

@@ -242,6 +242,8 @@ struct sip_fork {
     int status;                /* last final status, 0 while pending */
     bool auth_tried, cancelled, failed, terminated;
     loop_timer *cancel_timer;  /* 64*T1 after our CANCEL: no final response, the INVITE is over */
+    struct nta_outgoing_s *orq;   /* core: nta, a user's several contacts: this fork's INVITE (sip_nta_fork.c) */
+    char *hop;                 /* core: nta: the phone's flow (sip_registrar_hop), or NULL */
 };
 
 struct tel_leg {
@@ -471,6 +473,11 @@ void sip_bypass_unpend(sip_leg *leg);
  * is the gateway's name or "user:N", *GW or *USER set); ANSWERED: it got a
  * challenge or 403; DROP: a banned source, to be dropped unanswered. */
 typedef enum { SIP_IN_KNOWN, SIP_IN_ANSWERED, SIP_IN_DROP } sip_in_who;
+/* The decision under both cores: 0, known (as KNOWN above); -1, drop;
+ * else the status to answer: 407 with CHALLENGE the Proxy-Authenticate
+ * value, 403 (reported), 500. */
+int sip_who_calls(sip_driver *d, const sip_t *sip, char *source, size_t n, const struct sip_gw **gw,
+                  const scn_user **user, char *challenge, size_t clen);
 sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, char *source, size_t n,
                            const struct sip_gw **gw, const scn_user **user);
 void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[]);
@@ -519,6 +526,24 @@ void sip_registrar_free(sip_registrar *r);
 /* Users' passwords changed (new program). */
 void sip_registrar_set_users(sip_registrar *r, const scn_program *p);
 void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
+/* What a REGISTER is answered, the same under either core (each sends it
+ * its way: sip_registrar_request, sip_nta_register). */
+typedef struct sip_reg_answer {
+    int code;              /* 200, 401, 400, 500; -1: none (a banned source) */
+    char challenge[256];   /* 401: the WWW-Authenticate value */
+    char contact[2048];    /* 200: every binding with the time it has left ("": none) */
+    bool outbound;         /* 200: Require and Supported: outbound (RFC 5626: the flow is kept) */
+} sip_reg_answer;
+/* SIP, a REGISTER (its source: sip_request_source), checked, authenticated
+ * and applied to the bindings; OUT says how to answer it. */
+void sip_registrar_register(sip_registrar *r, const sip_t *sip, sip_reg_answer *out);
+/* The digest verdict on the request being handled (SIP) from user U
+ * (NULL: none with a password): 0, good; -1, no answer (a banned source);
+ * else the status to answer: 401 (407 with PROXY, an INVITE's
+ * Proxy-Authorization) with CHALLENGE the WWW-/Proxy-Authenticate value,
+ * or 500. Failures are counted towards the ban. */
+int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const scn_user *u, bool proxy, char *challenge,
+                               size_t n);
 /* The contacts of USER (NULL-terminated, valid until the next call); NULL: none. */
 const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
 /* URI (a contact of USER, as sip_uri_clean writes it) registered over TLS,
@@ -555,11 +580,53 @@ struct msg_s *sip_nta_current_request(sip_driver *d);
 int sip_nta_answer(sip_leg *leg);
 int sip_nta_ringing(sip_leg *leg, bool early_media);
 int sip_nta_hangup(sip_leg *leg, int code);
-/* F's INVITE (the leg's only one: core: nta does not fork): 0 or -1. */
+/* F's INVITE (one per contact of a user: sip_nta_fork.c), to F->hop when set: 0 or -1. */
 int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sdp);
 /* LEG's re-INVITE with SDP (hold passed on): 0, or -1 (none sent). */
 int sip_nta_reinvite(sip_leg *leg, const char *sdp);
 void sip_nta_leg_free(sip_leg *leg);
+
+/* The INVITE transaction callback of a leg's (only) INVITE; a fork's
+ * responses go through it once they concern the leg (sip_nta_fork.c). */
+int sip_nta_invite_response(sip_leg *leg, struct nta_outgoing_s *orq, const sip_t *sip);
+/* ORQ (a fork's INVITE, whose 2xx won) becomes the leg's INVITE; HOP
+ * (or NULL) carries the dialog's requests (the phone's flow). */
+void sip_nta_use_invite(sip_leg *leg, struct nta_outgoing_s *orq, const char *hop);
+/* The agent (requests outside sip_nta.c). */
+struct nta_agent_s *sip_nta_agent(sip_driver *d);
+/* The dial failed with STATUS (every fork did): raised, the leg done. */
+void sip_nta_dial_failed(sip_leg *leg, int status);
+
+/* ---- sip_nta_fork.c: a dial to a user's several contacts on core: nta ---- */
+/* F's INVITE MSG (taken, also on failure) sent to ROUTE (NULL: its
+ * Request-URI) as its own transaction: 0, or -1. */
+int sip_nta_fork_send(sip_fork *f, struct msg_s *msg, const char *route);
+/* The leg is hung up before any fork answered: every live fork is
+ * cancelled (Reason: completed elsewhere when CODE says so); the leg is
+ * done once each has its final response (or 64*T1 after the CANCEL). */
+void sip_nta_forks_cancel(sip_leg *leg, int code);
+/* The leg goes: the forks' transactions with it. */
+void sip_nta_forks_free(sip_leg *leg);
+
+/* ---- sip_nta_reg.c: the registrar's requests on core: nta ---- */
+struct nta_incoming_s;
+/* A REGISTER (IRQ, SIP) answered through its transaction: what the
+ * request callback returns (500 once answered: NTA sends nothing more). */
+int sip_nta_register(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip);
+/* Challenges or verifies the digest of the request IRQ (SIP) from user U
+ * (NULL: unknown, challenged all the same) — REGISTER, INVITE, MESSAGE,
+ * SUBSCRIBE alike. true: good, nothing sent. false: answered (401, or 407
+ * with PROXY — an INVITE's Proxy-Authorization —, or 500), or from a
+ * banned source not: the request callback then returns 500 (nothing more
+ * is sent for an answered request; a banned one gets 500, no challenge,
+ * as under NUA). */
+bool sip_nta_auth(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, const scn_user *u, bool proxy);
+/* Who sends IRQ (SIP), a request that starts something, as
+ * sip_in_identify under NUA: 0, known (SOURCE, *GW or *USER set); else
+ * what the request callback returns (it has been answered: a 407
+ * challenge, 403; or a banned source, not: 500 then, no challenge). */
+int sip_nta_identify(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, char *source, size_t n,
+                     const struct sip_gw **gw, const scn_user **user);
 
 /* ---- small helpers (sip_driver.c) ---- */
 /* The source address of the request being handled. */

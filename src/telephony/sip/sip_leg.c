@@ -146,6 +146,7 @@ static void leg_free(sip_leg *leg)
             nua_handle_destroy(f->nh);
         }
         free(f->uri);
+        free(f->hop);
         free(f);
     }
     free(leg->call_id);

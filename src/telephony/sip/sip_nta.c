@@ -2,10 +2,12 @@
  * transaction layer (NTA) with a dialog record of our own (sip_dialog.c),
  * instead of NUA's handles (docs/decisions/sip-core.md, stage 3).
  *
- * What it carries: an INVITE from a gateway (by source address) or a SIP
- * URI caller, answered, rung, refused or bridged by the engine as under
+ * What it carries: an INVITE from a gateway (by source address), a SIP
+ * URI caller or a user (digest: 407, sip_nta_reg.c), answered, rung, refused or bridged by the engine as under
  * NUA; its ACK, CANCEL (487) and BYE; calls dialled to a gateway or a SIP
- * URI (one INVITE, its ACK, our CANCEL and BYE); media anchored or
+ * URI (one INVITE, its ACK, our CANCEL and BYE), or to a registered user
+ * (one INVITE per contact: sip_nta_fork.c; a phone's flow is the route of
+ * its requests); media anchored or
  * bypassed; re-INVITE and UPDATE with SDP both ways for hold and unhold
  * (anchored media; glare 491, ours tried again later); DTMF by INFO (RFC 4733 is RTP's,
  * the same under either core); a gateway's digest challenge (auc_*,
@@ -15,17 +17,17 @@
  * remote allows it, else re-INVITE; BYE with Reason 408 when a refresh
  * does not come or fails); OPTIONS with the load header; 481
  * for a request naming no
- * dialog of ours, 500 for one out of CSeq order. The agent is a UA
+ * dialog of ours, 500 for one out of CSeq order; REGISTER (the registrar,
+ * sip_nta_reg.c). The agent is a UA
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes; a 2xx to our
  * (re-)INVITE that comes again after its transaction is gone is ACKed
  * again (stray_response_cb); after our CANCEL the INVITE is given up at
  * 64*T1 without a final response.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
+ * than those (MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
  * UPDATE with SDP with media: bypass) get 501 and one log line naming the
- * setting; dialling a registered user fails with 501 and a log line;
- * `check` refuses TLS with core: nta (compile_sections.c). */
+ * setting; `check` refuses TLS with core: nta (compile_sections.c). */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg
@@ -46,6 +48,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport_tag.h>
 
 #include "telephony/sip/sip_dialog.h"
 #include "telephony/sip/sip_flood.h"
@@ -77,6 +80,7 @@ struct sip_nta_leg {
     bool have_dlg;
     nta_incoming_t *irq;       /* incoming: the INVITE, until its ACK (or CANCEL, or refusal) */
     nta_outgoing_t *orq;       /* outgoing: our INVITE (kept T1x64 after a 2xx for its retransmissions) */
+    const char *hop;           /* outgoing to a phone's flow: where its requests go (the fork's), or NULL */
     nta_outgoing_t *bye;       /* our BYE, until its final response */
     nta_outgoing_t *reinvite;  /* our re-INVITE (hold passed on), until its final response */
     loop_timer *give_up;       /* outgoing: 64*T1 after our CANCEL, the INVITE without a final response ends */
@@ -226,7 +230,8 @@ static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const c
         msg_destroy(msg);
         return NULL;
     }
-    return nta_outgoing_mcreate(t->agent, cb, leg, NULL, msg, TAG_END());
+    return nta_outgoing_mcreate(t->agent, cb, leg, leg->nta->hop ? URL_STRING_MAKE(leg->nta->hop) : NULL, msg,
+                                TAG_END());
 }
 
 /* The status of the response SIP to ORQ (NTA's own, 408/503, when it
@@ -444,20 +449,12 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
                             SIPTAG_HEADER_STR(refusal.load), TAG_END());
         return ANSWERED;
     }
-    struct sockaddr_in src = {0};
-    bool have_src = sip_request_source(d, &src);
-    const struct sip_gw *gw = have_src ? sip_gw_by_source(d, &src, true) : NULL;
-    if (!gw && have_src)
-        gw = sip_gw_by_source(d, &src, false);
-    if (!gw) {
-        /* Users' digest is the registrar's, which core: nta does not carry. */
-        const char *from_user = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
-        const scn_user *u = from_user ? scn_program_user(d->prog, from_user) : NULL;
-        if (u && u->password)
-            refuse_log(d, 1u << 0, "calls from users (digest authentication)");
-        sip_report_refused(d, sip, 403, "unknown_source");
-        return 403;
-    }
+    const struct sip_gw *gw = NULL;
+    const scn_user *u = NULL;
+    char source[80];
+    int who_is = sip_nta_identify(d, irq, sip, source, sizeof source, &gw, &u);
+    if (who_is)
+        return who_is;
     int unusable = sip_in_body_check(sip);
     if (unusable) {
         nta_incoming_treply(irq, unusable, sip_status_phrase(unusable),
@@ -491,15 +488,15 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     table_add(d->nta, leg);
 
     sip_in_parties who;
-    sip_in_parties_get(sip, sip_gw_conf(gw)->trust_identity, &who);
+    sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who);
     leg->rtp_reserved = true;
     d->rtp_reserved++;
     leg->caller = who.caller;
     leg->caller_name = who.caller_name;
     leg->callee = who.callee;
-    leg->source = cr_xstrdup(sip_gw_name(gw));
-    leg->symmetric_rtp = sip_gw_conf(gw)->symmetric_rtp;
-    leg->srtp = sip_leg_srtp_policy(d, sip_gw_conf(gw)->srtp);
+    leg->source = cr_xstrdup(source);
+    leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
+    leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : SCN_SRTP_INHERIT);
 
     bool offer = sip->sip_payload && sip->sip_payload->pl_len;
     int rc = offer ? sip_leg_apply_sdp(leg, sip, NULL) : sip_leg_media(leg) < 0 ? -2 : 0;
@@ -669,12 +666,14 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
         rc = flood_over(d) ? 503 : new_call(d, irq, sip);
     } else if (m == sip_method_options) {
         rc = flood_over(d) ? 503 : answer_options(d, irq);
+    } else if (m == sip_method_register) {
+        rc = flood_over(d) ? 503 : sip_nta_register(d, irq, sip);
     } else if (m == sip_method_ack) {
         rc = ANSWERED;   /* stray: dropped (an ACK is never answered) */
     } else if (m == sip_method_cancel || m == sip_method_bye) {
         rc = 481;
     } else {
-        refuse_log(d, 1u << 4, "REGISTER, MESSAGE, SUBSCRIBE and other requests outside a call");
+        refuse_log(d, 1u << 4, "MESSAGE, SUBSCRIBE and other requests outside a call");
         rc = 501;
     }
     msg_destroy(d->nta->current);
@@ -959,14 +958,18 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     sip_driver *d = leg->d;
     struct sip_nta *t = d->nta;
     struct sip_nta_leg *nl = nta_leg_state(leg);
-    char tag[24], cid[40], call_id[120];
-    random_hex(tag, sizeof tag, 2);
-    random_hex(cid, sizeof cid, 4);
-    snprintf(call_id, sizeof call_id, "%s@%s", cid, d->sip_host);
-    free(nl->own_key);
-    nl->key = nl->own_key = cr_xstrdup(call_id);
+    /* A user's several contacts: one INVITE each, with the same Call-ID
+     * and From tag, as a forking proxy sends them (RFC 3261 16.6): the
+     * answer's To tag tells the dialogs apart. */
+    if (!nl->own_key) {
+        char cid[40], call_id[120];
+        random_hex(nl->tag, sizeof nl->tag, 2);
+        random_hex(cid, sizeof cid, 4);
+        snprintf(call_id, sizeof call_id, "%s@%s", cid, d->sip_host);
+        nl->key = nl->own_key = cr_xstrdup(call_id);
+    }
     char from_tagged[800];
-    snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, tag);
+    snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, nl->tag);
     const scn_settings *st = &d->prog->settings;
     char se[24] = "", min_se[24] = "";
     if (st->session_expires > 0) {
@@ -989,13 +992,40 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         msg_destroy(msg);
         return -1;
     }
-    nl->orq = nta_outgoing_mcreate(t->agent, invite_response_cb, leg, NULL, msg, TAG_END());
-    if (!nl->orq)
-        return -1;
+    if (leg->fork_count > 1) {
+        if (sip_nta_fork_send(f, msg, f->hop) < 0)
+            return -1;
+    } else {
+        nl->hop = f->hop;
+        nl->orq = nta_outgoing_mcreate(t->agent, invite_response_cb, leg, f->hop ? URL_STRING_MAKE(f->hop) : NULL, msg,
+                                       TAG_END());
+        if (!nl->orq)
+            return -1;
+    }
     /* "trying" comes with the first provisional response: never from
      * inside dial(), the engine has not stored the leg yet. */
-    table_add(t, leg);
+    if (!nl->hashed)
+        table_add(t, leg);
     return 0;
+}
+
+int sip_nta_invite_response(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    return invite_response_cb(leg, orq, sip);
+}
+
+void sip_nta_use_invite(sip_leg *leg, nta_outgoing_t *orq, const char *hop)
+{
+    leg->nta->orq = orq;
+    leg->nta->hop = hop;
+}
+
+nta_agent_t *sip_nta_agent(sip_driver *d) { return d->nta->agent; }
+
+void sip_nta_dial_failed(sip_leg *leg, int status)
+{
+    fail_leg(leg, status);
+    sip_leg_sip_done(leg);
 }
 
 /* ---- the driver's operations on a leg ---- */
@@ -1102,6 +1132,9 @@ int sip_nta_hangup(sip_leg *leg, int code)
             nta_incoming_treply(nl->irq, code, sip_status_phrase(code), TAG_END());
         drop_irq(nl);
         sip_leg_sip_done(leg);
+    } else if (leg->fork_count > 1 && !leg->win && !nl->cancelled) {
+        nl->cancelled = true;
+        sip_nta_forks_cancel(leg, code);   /* done when each fork has its final response */
     } else if (nl->orq && !nl->cancelled) {
         /* Its final response (487, or a 2xx that crossed: ACK and BYE) ends it. */
         nl->cancelled = true;
@@ -1145,6 +1178,7 @@ void sip_nta_leg_free(sip_leg *leg)
         nta_outgoing_destroy(nl->refresh);
     if (nl->st)
         loop_timer_stop(leg->d->l, nl->st);
+    sip_nta_forks_free(leg);
     sip_dialog_free(&nl->dlg);
     free(nl->own_key);
     free(nl);
@@ -1190,7 +1224,7 @@ int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, 
      * under NUA. */
     t->agent = nta_agent_create(d->root, URL_STRING_MAKE(url), stray_response_cb, d, NTATAG_UA(1), NTATAG_CANCEL_487(0),
                                 NTATAG_SIP_T1X64(t1x64_ms), NTATAG_SERVER_RPORT(1), NTATAG_TAG_3261(1),
-                                NTATAG_PASS_100(1), TAG_END());
+                                NTATAG_PASS_100(1), TPTAG_PONG2PING(1), TAG_END());
     if (!t->agent) {
         snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?)", url);
         return -1;

@@ -152,11 +152,6 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     char to[600], uri[512];
     switch (req->kind) {
     case TEL_DIAL_USER: {
-        if (d->nta) {
-            sip_log(d, SIP_LOG_WARN, "dial %s: settings.sip.core: nta does not call registered users yet: "
-                    "failed 501 (core: nua does)", req->target);
-            return fail_later(leg, 501);
-        }
         if (!sip_uri_user_at(uri, sizeof uri, req->target, d->sip_host, 0) ||
             !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 484);
@@ -240,16 +235,18 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         sip_leg_sdp(leg, own, sizeof own, true);
     for (sip_fork *f = leg->forks; f; f = f->next) {
         /* A phone registered over TLS is reached over its connection. */
+        char hop[128];
+        bool via_conn = req->kind == TEL_DIAL_USER && !d->have_proxy &&
+                        sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
         if (d->nta) {
+            if (via_conn)
+                f->hop = cr_xstrdup(hop);
             if (sip_nta_invite(f, to, from, sdp) < 0) {
                 f->failed = f->terminated = true;
                 leg->forks_failed++;
             }
             continue;
         }
-        char hop[128];
-        bool via_conn = req->kind == TEL_DIAL_USER && !d->have_proxy &&
-                        sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
         f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
         if (f->nh && via_conn)   /* the INVITE and the dialog's later requests: queued before it */
             nua_set_hparams(f->nh, NUTAG_PROXY(hop), TAG_END());

@@ -194,22 +194,22 @@ bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src)
     return r->auth && src && sip_auth_banned(r->auth, loop_now(r->d->l), src->sin_addr);
 }
 
-/* Authenticates the request being handled as U (NULL: unknown). true:
- * good; false: it has been answered (a challenge) or, from a banned
- * source, not (the caller lets the handle go). PROXY: INVITE (407, Proxy-*), else REGISTER (401). */
-static bool authenticate(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, const scn_user *u,
-                         bool proxy)
+/* The digest verdict on the request being handled from U (NULL:
+ * unknown): 0, good; -1, no answer (a banned source: no digest work, no
+ * challenge); else the status to answer: 401 (or 407 with PROXY: an
+ * INVITE's Proxy-Authorization) with CHALLENGE the WWW-/Proxy-Authenticate
+ * value, or 500. The same for both cores: only the answer differs. */
+int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const scn_user *u, bool proxy, char *challenge,
+                               size_t n)
 {
     sip_driver *d = r->d;
     double now = loop_now(d->l);
     struct sockaddr_in src = {0};
     bool have_src = sip_request_source(d, &src);
-    if (!r->auth) {
-        respond(r, nh, 500, TAG_END());
-        return false;
-    }
+    if (!r->auth)
+        return 500;
     if (have_src && sip_auth_banned(r->auth, now, src.sin_addr))
-        return false;
+        return -1;
     const msg_auth_t *cred = our_credentials(proxy ? sip->sip_proxy_authorization : sip->sip_authorization);
     char ruri[1024] = "";
     url_e(ruri, sizeof ruri, sip->sip_request->rq_url);
@@ -218,7 +218,7 @@ static bool authenticate(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, c
                                          sip->sip_request->rq_method_name, ruri, user,
                                          u ? u->password : NULL);
     if (res == SIP_AUTH_OK)
-        return true;
+        return 0;
     char ip[INET_ADDRSTRLEN] = "-";
     if (have_src)
         inet_ntop(AF_INET, &src.sin_addr, ip, sizeof ip);
@@ -230,16 +230,26 @@ static bool authenticate(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, c
             sip_log(d, SIP_LOG_WARN, "callroute: auth ban %s for %.0fs after %d failures", ip,
                     d->prog->settings.auth_ban, d->prog->settings.auth_fail_max);
     }
+    if (!sip_auth_challenge(r->auth, now, res == SIP_AUTH_STALE, challenge, n))
+        return 500;
+    return proxy ? 407 : 401;
+}
+
+/* Authenticates the request being handled as U (NULL: unknown). true:
+ * good; false: it has been answered (a challenge) or, from a banned
+ * source, not (the caller lets the handle go). PROXY: INVITE (407, Proxy-*), else REGISTER (401). */
+static bool authenticate(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, const scn_user *u,
+                         bool proxy)
+{
     char challenge[256];
-    if (!sip_auth_challenge(r->auth, now, res == SIP_AUTH_STALE, challenge, sizeof challenge)) {
-        respond(r, nh, 500, TAG_END());
-        return false;
-    }
-    if (proxy)
-        respond(r, nh, 407, SIPTAG_PROXY_AUTHENTICATE_STR(challenge), TAG_END());
-    else
+    int code = sip_registrar_auth_verdict(r, sip, u, proxy, challenge, sizeof challenge);
+    if (code == 401)
         respond(r, nh, 401, SIPTAG_WWW_AUTHENTICATE_STR(challenge), TAG_END());
-    return false;
+    else if (code == 407)
+        respond(r, nh, 407, SIPTAG_PROXY_AUTHENTICATE_STR(challenge), TAG_END());
+    else if (code > 0)
+        respond(r, nh, code, TAG_END());
+    return code == 0;
 }
 
 static unsigned contact_expiry(const sip_t *sip, const sip_contact_t *m)
@@ -250,21 +260,20 @@ static unsigned contact_expiry(const sip_t *sip, const sip_contact_t *m)
     return e > MAX_EXPIRES ? MAX_EXPIRES : (unsigned)e;
 }
 
-void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
+void sip_registrar_register(sip_registrar *r, const sip_t *sip, sip_reg_answer *out)
 {
+    memset(out, 0, sizeof *out);
     if (!sip || !sip->sip_to || !sip->sip_to->a_url->url_user) {
-        respond(r, nh, 400, TAG_END());
-        nua_handle_destroy(nh);
+        out->code = 400;
         return;
     }
     const char *user = sip->sip_to->a_url->url_user;
     const scn_user *u = scn_program_user(r->d->prog, user);
     if (u && !u->password)
         u = NULL;   /* no password: cannot register, answered like an unknown user */
-    if (!authenticate(r, nh, sip, u, false)) {
-        nua_handle_destroy(nh);
-        return;
-    }
+    out->code = sip_registrar_auth_verdict(r, sip, u, false, out->challenge, sizeof out->challenge);
+    if (out->code)
+        return;   /* 401, 500, or -1: a banned source, not answered */
     struct sockaddr_in src = {0};
     sip_request_source(r->d, &src);
     /* NTA has checked that the top Via names the transport the request
@@ -283,8 +292,7 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
     for (const sip_contact_t *m = sip->sip_contact; outbound && m; m = m->m_next)
         with_reg_id += msg_params_find(m->m_params, "reg-id=") != NULL;
     if (with_reg_id > 1) {
-        respond(r, nh, 400, TAG_END());
-        nua_handle_destroy(nh);
+        out->code = 400;
         return;
     }
     /* A binding keeps its URI in 512 bytes: a longer Contact is refused
@@ -296,8 +304,7 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
             if (len < 0 || (size_t)len >= sizeof probe) {
                 sip_log(r->d, SIP_LOG_WARN, "user %s: REGISTER refused: a Contact longer than %zu characters", user,
                         sizeof probe - 1);
-                respond(r, nh, 400, TAG_END());
-                nua_handle_destroy(nh);
+                out->code = 400;
                 return;
             }
         }
@@ -305,8 +312,7 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
     bool flow_used = false;
     reg_aor *a = aor_find(r, user, true);
     if (!a) {
-        respond(r, nh, 500, TAG_END());
-        nua_handle_destroy(nh);
+        out->code = 500;
         return;
     }
     double now = loop_now(r->d->l);
@@ -363,9 +369,8 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
         flow_used = flow_used || is_flow;
     }
     /* The 200 lists every binding with the time it has left. */
-    char list[2048];
+    char *list = out->contact;
     size_t used = 0;
-    list[0] = '\0';
     for (reg_contact *c = a->contacts; c; c = c->next) {
         /* One binding whole or none: a URI is < 512 bytes, an instance
          * < 101, so ONE always holds it. */
@@ -375,7 +380,7 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
         if (k > 0 && (size_t)k < sizeof one && c->ob.reg_id)   /* validated (sip_outbound_parse): URN, number */
             k += snprintf(one + k, sizeof one - (size_t)k, ";+sip.instance=\"<%s>\";reg-id=%u", c->ob.instance,
                           c->ob.reg_id);
-        if (k <= 0 || (size_t)k >= sizeof one || used + (size_t)k >= sizeof list)
+        if (k <= 0 || (size_t)k >= sizeof one || used + (size_t)k >= sizeof out->contact)
             break;
         memcpy(list + used, one, (size_t)k + 1);
         used += (size_t)k;
@@ -383,8 +388,22 @@ void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
     /* Require: outbound tells the phone its flow is kept and used (RFC
      * 5626 section 6); it then keeps the connection alive with CRLF pings,
      * which sofia's transport answers (TPTAG_PONG2PING, sip_driver.c). */
-    respond(r, nh, 200, TAG_IF(used, SIPTAG_CONTACT_STR(list)), TAG_IF(flow_used, SIPTAG_REQUIRE_STR("outbound")),
-            TAG_IF(flow_used, SIPTAG_SUPPORTED_STR("outbound")), TAG_END());
+    out->code = 200;
+    out->outbound = flow_used;
+}
+
+void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
+{
+    sip_reg_answer a;
+    sip_registrar_register(r, sip, &a);
+    if (a.code == 401)
+        respond(r, nh, 401, SIPTAG_WWW_AUTHENTICATE_STR(a.challenge), TAG_END());
+    else if (a.code == 200)
+        respond(r, nh, 200, TAG_IF(a.contact[0], SIPTAG_CONTACT_STR(a.contact)),
+                TAG_IF(a.outbound, SIPTAG_REQUIRE_STR("outbound")), TAG_IF(a.outbound, SIPTAG_SUPPORTED_STR("outbound")),
+                TAG_END());
+    else if (a.code > 0)
+        respond(r, nh, a.code, TAG_END());
     nua_handle_destroy(nh);
 }
 

@@ -1,0 +1,193 @@
+/* sip_nta_fork.c — settings.sip.core: nta: a dial to a registered user
+ * with several contacts, as sip_out.c forks under NUA: one INVITE
+ * (nta_outgoing) per contact, all ring; the first 2xx wins and becomes the
+ * leg's INVITE (sip_nta.c goes on from there: its dialog, ACK, the call);
+ * the others get CANCEL with Reason "Call completed elsewhere" (RFC
+ * 3326); a 2xx from another contact after that (or after we gave up) is
+ * ACKed and ended with BYE; the dial fails once every fork has, with the
+ * best status (6xx, then busy, then the first). A contact registered as a
+ * flow (TLS, RFC 5626 outbound) is reached over it (F->hop). A dial with
+ * one contact is sip_nta.c's own INVITE, no fork. */
+#define NTA_OUTGOING_MAGIC_T struct sip_fork
+
+#include "telephony/sip/sip_int.h"
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+
+#include "telephony/sip/sip_dialog.h"
+
+/* RFC 3326: why a fork is cancelled once another answered. */
+#define ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
+
+static int fork_response_cb(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip);
+
+int sip_nta_fork_send(sip_fork *f, msg_t *msg, const char *route)
+{
+    f->orq = nta_outgoing_mcreate(sip_nta_agent(f->leg->d), fork_response_cb, f,
+                                  route ? URL_STRING_MAKE(route) : NULL, msg, TAG_END());
+    return f->orq ? 0 : -1;
+}
+
+/* The BYE of a dialog we ended at once: nothing waits for its answer. */
+static int bye_response_cb(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
+{
+    (void)f;
+    if ((sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq)) >= 200)
+        nta_outgoing_destroy(orq);
+    return 0;
+}
+
+/* METHOD in the dialog DL, to ROUTE (or its Request-URI). */
+static nta_outgoing_t *dialog_send(sip_driver *d, const sip_dialog *dl, sip_method_t method, const char *name,
+                                   uint32_t cseq, const char *route, nta_response_f *cb)
+{
+    nta_agent_t *agent = sip_nta_agent(d);
+    msg_t *msg = nta_msg_create(agent, 0);
+    sip_t *sip = sip_object(msg);
+    su_home_t *home = msg_home(msg);
+    url_t *ruri = url_make(home, dl->target);
+    sip_request_t *rq = ruri ? sip_request_create(home, method, name, (url_string_t *)ruri, NULL) : NULL;
+    sip_cseq_t *cs = sip_cseq_create(home, cseq, method, name);
+    if (!rq || !cs ||
+        sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
+                   SIPTAG_CALL_ID_STR(dl->call_id), SIPTAG_CSEQ(cs), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
+                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0) {
+        msg_destroy(msg);
+        return NULL;
+    }
+    return nta_outgoing_mcreate(agent, cb, NULL, route ? URL_STRING_MAKE(route) : NULL, msg, TAG_END());
+}
+
+/* A 2xx from a fork that lost, or after we gave up: its dialog is
+ * confirmed with ACK and ended with BYE (RFC 3261 13.2.2.4, as NUA does). */
+static void ack_and_bye(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
+{
+    sip_driver *d = f->leg->d;
+    msg_t *req = nta_outgoing_getrequest(orq);
+    sip_dialog dl = {0};
+    if (sip_dialog_uac(&dl, req ? sip_object(req) : NULL, sip) == 0) {
+        sip_log(d, SIP_LOG_DEBUG, "dial %s: a 2xx from %s after the call was settled: ACK, BYE",
+                f->leg->callee ? f->leg->callee : "-", f->uri);
+        nta_outgoing_t *ack = dialog_send(d, &dl, sip_method_ack, "ACK", dl.local_cseq, f->hop, NULL);
+        if (ack)
+            nta_outgoing_destroy(ack);
+        dialog_send(d, &dl, sip_method_bye, "BYE", sip_dialog_next_cseq(&dl), f->hop, bye_response_cb);
+    }
+    msg_destroy(req);
+    sip_dialog_free(&dl);
+}
+
+static bool all_terminated(const sip_leg *leg)
+{
+    for (const sip_fork *f = leg->forks; f; f = f->next)
+        if (!f->terminated)
+            return false;
+    return true;
+}
+
+/* F is over (its final response, or given up): the leg is done, or has
+ * failed, once every fork is, and none won. */
+static void fork_over(sip_fork *f)
+{
+    sip_leg *leg = f->leg;
+    if (f->orq)
+        nta_outgoing_destroy(f->orq);
+    f->orq = NULL;
+    f->terminated = true;
+    if (f->cancel_timer) {
+        loop_timer_stop(leg->d->l, f->cancel_timer);
+        f->cancel_timer = NULL;
+    }
+    if (leg->win || !all_terminated(leg))
+        return;
+    if (leg->state == LEG_ENDED)
+        sip_leg_sip_done(leg);
+    else
+        sip_nta_dial_failed(leg, leg->best_status ? leg->best_status : 480);
+}
+
+static void cancel_expired_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_fork *f = arg;
+    sip_driver *d = f->leg->d;
+    f->cancel_timer = NULL;
+    sip_enter(d);
+    sip_log(d, SIP_LOG_INFO, "dial %s: no final response from %s 64*T1 after our CANCEL: given up",
+            f->leg->callee ? f->leg->callee : "-", f->uri);
+    fork_over(f);
+    sip_leave(d);
+}
+
+static void cancel_fork(sip_fork *f, const char *reason)
+{
+    sip_driver *d = f->leg->d;
+    f->cancelled = true;
+    if (!f->orq || f->terminated)
+        return;
+    nta_outgoing_tcancel(f->orq, NULL, NULL, TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());
+    /* No final response 64*T1 after the CANCEL: given up (RFC 3261 9.1). */
+    if (!f->cancel_timer)
+        f->cancel_timer = loop_timer_start(d->l, (d->opt.t1x64_ms ? d->opt.t1x64_ms : 8000) / 1000.0,
+                                           cancel_expired_cb, f);
+}
+
+void sip_nta_forks_cancel(sip_leg *leg, int code)
+{
+    for (sip_fork *f = leg->forks; f; f = f->next)
+        cancel_fork(f, code == TEL_ANSWERED_ELSEWHERE ? ELSEWHERE : NULL);
+    if (all_terminated(leg))
+        leg->sip_done = true;
+}
+
+void sip_nta_forks_free(sip_leg *leg)
+{
+    for (sip_fork *f = leg->forks; f; f = f->next) {
+        if (f->orq)
+            nta_outgoing_destroy(f->orq);
+        f->orq = NULL;
+    }
+}
+
+static int fork_response_cb(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
+{
+    sip_leg *leg = f->leg;
+    sip_driver *d = leg->d;
+    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    if (leg->win == f)   /* the winner's INVITE is the leg's now: its 2xx again, its ACK again */
+        return sip_nta_invite_response(leg, orq, sip);
+    sip_enter(d);
+    if (status < 200) {
+        if (!f->cancelled && !leg->win)
+            sip_nta_invite_response(leg, orq, sip);   /* trying, ringing, early media: once per leg */
+    } else if (status < 300 && sip) {
+        if (leg->win || f->cancelled || leg->state == LEG_ENDED) {
+            ack_and_bye(f, orq, sip);
+            fork_over(f);
+        } else {
+            leg->win = f;
+            f->orq = NULL;   /* the leg's INVITE now (sip_nta.c destroys it) */
+            f->terminated = true;
+            sip_nta_use_invite(leg, orq, f->hop);
+            for (sip_fork *o = leg->forks; o; o = o->next)
+                if (o != f)
+                    cancel_fork(o, ELSEWHERE);
+            sip_nta_invite_response(leg, orq, sip);   /* the dialog, ACK, the call is up */
+        }
+    } else {
+        f->status = status;
+        f->failed = true;
+        if (!f->cancelled && !leg->win) {
+            leg->forks_failed++;
+            /* Best response over the forks: 6xx, then busy, then the first. */
+            if (status >= 600 || (status == 486 && leg->best_status < 600) || leg->best_status == 0)
+                leg->best_status = status;
+        }
+        fork_over(f);
+    }
+    sip_leave(d);
+    return 0;
+}
