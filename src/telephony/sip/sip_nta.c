@@ -53,6 +53,7 @@
 #include "telephony/sip/sip_dialog.h"
 #include "telephony/sip/sip_flood.h"
 #include "telephony/sip/sip_in_parse.h"
+#include "telephony/sip/sip_msg.h"
 #include "util/alloc.h"
 
 #define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
@@ -641,6 +642,8 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         nta_incoming_treply(irq, 200, sip_status_phrase(200), TAG_END());
         sip_in_info(leg, sip);
         return ANSWERED;
+    case sip_method_message:
+        return 405;   /* a MESSAGE inside a call: not taken (as under NUA) */
     default:
         refuse_log(d, 1u << 3, "this in-dialog request (UPDATE, REFER, NOTIFY...)");
         return 501;
@@ -668,6 +671,8 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
         rc = flood_over(d) ? 503 : answer_options(d, irq);
     } else if (m == sip_method_register) {
         rc = flood_over(d) ? 503 : sip_nta_register(d, irq, sip);
+    } else if (m == sip_method_message) {
+        rc = flood_over(d) ? 503 : sip_nta_message(d, irq, sip);   /* sip_nta_msg.c */
     } else if (m == sip_method_ack) {
         rc = ANSWERED;   /* stray: dropped (an ACK is never answered) */
     } else if (m == sip_method_cancel || m == sip_method_bye) {
