@@ -54,6 +54,7 @@
 #include "telephony/sip/sip_flood.h"
 #include "telephony/sip/sip_in_parse.h"
 #include "telephony/sip/sip_msg.h"
+#include "telephony/sip/sip_mwi.h"
 #include "util/alloc.h"
 
 #define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
@@ -643,7 +644,9 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         sip_in_info(leg, sip);
         return ANSWERED;
     case sip_method_message:
-        return 405;   /* a MESSAGE inside a call: not taken (as under NUA) */
+        return 405;
+    case sip_method_subscribe:
+        return 489;   /* subscriptions live in dialogs of their own (as under NUA) */   /* a MESSAGE inside a call: not taken (as under NUA) */
     default:
         refuse_log(d, 1u << 3, "this in-dialog request (UPDATE, REFER, NOTIFY...)");
         return 501;
@@ -663,7 +666,10 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
     sip_enter(d);
     d->nta->current = nta_incoming_getrequest(irq);
     int rc;
-    if (sip->sip_to->a_tag) {
+    if (m == sip_method_subscribe && !table_find(d->nta, sip->sip_call_id->i_id)) {
+        /* message-summary (sip_nta_mwi.c); one in a call's dialog: in_dialog */
+        rc = !sip->sip_to->a_tag && flood_over(d) ? 503 : sip_nta_subscribe(d, irq, sip);
+    } else if (sip->sip_to->a_tag) {
         rc = in_dialog(d, irq, sip);
     } else if (m == sip_method_invite) {
         rc = flood_over(d) ? 503 : new_call(d, irq, sip);
