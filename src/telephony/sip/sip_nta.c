@@ -18,14 +18,15 @@
  * does not come or fails); OPTIONS with the load header; 481
  * for a request naming no
  * dialog of ours, 500 for one out of CSeq order; REGISTER (the registrar,
- * sip_nta_reg.c). The agent is a UA
+ * sip_nta_reg.c); MESSAGE both ways (sip_nta_msg.c); message-summary
+ * SUBSCRIBE/NOTIFY (sip_nta_mwi.c). The agent is a UA
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes; a 2xx to our
  * (re-)INVITE that comes again after its transaction is gone is ACKed
  * again (stray_response_cb); after our CANCEL the INVITE is given up at
  * 64*T1 without a final response.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
+ * than those (REFER, a NOTIFY of no subscription of ours, a re-INVITE or an
  * UPDATE with SDP with media: bypass) get 501 and one log line naming the
  * setting; `check` refuses TLS with core: nta (compile_sections.c). */
 #define NTA_AGENT_MAGIC_T struct sip_driver
@@ -684,7 +685,7 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
     } else if (m == sip_method_cancel || m == sip_method_bye) {
         rc = 481;
     } else {
-        refuse_log(d, 1u << 4, "MESSAGE, SUBSCRIBE and other requests outside a call");
+        refuse_log(d, 1u << 4, "this request outside a call (REFER, NOTIFY...)");
         rc = 501;
     }
     msg_destroy(d->nta->current);
