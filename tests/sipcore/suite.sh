@@ -13,7 +13,11 @@
 # gateway's digest challenge; session timers (RFC 4028) both ways, and a
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
 # without a final response is given up at 64*T1; REGISTER with RFC 5626
-# outbound over TCP (Require: outbound, the CRLF keep-alive answered).
+# outbound over TCP (Require: outbound, the CRLF keep-alive answered); a
+# user's MESSAGE (407, digest) and one relayed to a gateway that answers
+# 401 (the MESSAGE again with credentials, CSeq + 1); a message-summary
+# subscription refreshed in its dialog and ended by its expiry (NOTIFY
+# terminated;reason=timeout).
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -25,8 +29,8 @@ SUITE=sipcore
 . "$ROOT/tests/sip/lib.sh"
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 3)
-SIP=$1 UAS=$2 UAC=$3 RTP=$4
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 4)
+SIP=$1 UAS=$2 UAC=$3 PHONE=$4 RTP=$5   # PHONE: a user's phone (no gateway's port)
 RTP_RANGE="$RTP-$((RTP + 999))"
 
 sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
@@ -179,6 +183,31 @@ case_gateway_auth() { # 401 from the gateway: the INVITE again with digest crede
     uac auth auth - -d 300 && reap $p && expect "no Authorization sent" grep -q "^Authorization: Digest" "$W/auth_uas.msg"
 }
 
+case_message_from_user() { # a user's MESSAGE: 407, again with Proxy-Authorization, 200; the message route ran as user:302
+    EVIDENCE="$W/msguser.out $W/msguser.err $W/msguser.msg $W/serve.log"
+    sipp_run msguser 127.0.0.1:"$SIP" -p "$PHONE" -s note -m 1 -sf "$SC/uac-message-user.xml" -key user 302 \
+        -au 302 -ap pw302 -auth_uri "note@127.0.0.1:$SIP" -key text "buy milk" || { WHY="sipp: no 407, or no 200 to the authenticated MESSAGE"; return 1; }
+    expect "the message route did not run for user 302" \
+        wait_for "$W/serve.log" 5 "note from 302 via user:302: buy milk"
+}
+
+case_message_gateway_auth() { # a MESSAGE sent through a gateway that answers 401: again with digest credentials, 200, reported
+    EVIDENCE="$W/relay.out $W/relay_uas.out $W/relay_uas.msg $W/relay_uas.err $W/serve.log"
+    peer relay_uas "$UAS" uas-message-auth -key expect "relayed: hello gw"
+    p=$LAST
+    uac relay relay uac-message -key text "hello gw" || { WHY="sipp: no 200 to the trunk's MESSAGE"; return 1; }
+    reap $p || { WHY="the gateway got no MESSAGE with good credentials (CSeq 2) and the text"; return 1; }
+    expect "the sms outcome (delivered 200) was not reported" wait_for "$W/serve.log" 5 "relay sms delivered 200"
+}
+
+case_mwi_refresh_expiry() { # message-summary: subscribed (digest), refreshed in its dialog, expired: NOTIFY terminated
+    EVIDENCE="$W/mwiexp.out $W/mwiexp.err $W/mwiexp.msg $W/serve.log"
+    sipp_run mwiexp 127.0.0.1:"$SIP" -p "$PHONE" -m 1 -sf "$SC/uac-subscribe-expiry.xml" -key user 302 -au 302 -ap pw302 \
+        -auth_uri "302@127.0.0.1:$SIP" ||
+        { WHY="sipp: the subscription, its refresh or its end (NOTIFY terminated;reason=timeout) went wrong"; return 1; }
+    expect "the expiry was not logged" grep -q "user 302: message-summary subscription expired" "$W/serve.log"
+}
+
 case_session_timer_silent() { # the caller asked for a 10 s session timer and never refreshes: BYE (Reason 408), by system
     EVIDENCE="$W/stsilent.out $W/stsilent.err $W/serve.log"
     uac stsilent basic uac-timer-silent || { WHY="sipp: no BYE with Reason 408 after the session expired"; return 1; }
@@ -257,7 +286,7 @@ case_register_outbound_tcp() {
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final register_outbound_tcp}; do
+    cancel_no_final register_outbound_tcp message_from_user message_gateway_auth mwi_refresh_expiry}; do
     run "$c"
 done
 

@@ -366,6 +366,7 @@ struct sip_driver {
     loop_timer *shutdown_timer;
     loop_timer *rtp_watch;     /* the RTP timeout sweep (while legs exist) */
     sip_sub *subs;             /* message-summary subscriptions and NOTIFYs in flight (sip_mwi.c) */
+    struct sip_nta_sub *nta_subs;   /* core: nta: the same, with dialogs of our own (sip_nta_mwi.c) */
     /* media ticks */
     struct tel_op *ops;        /* active operations */
     sip_room *rooms;           /* mix rooms with members (sip_mix.c) */

@@ -20,19 +20,11 @@
 
 #include "telephony/sip/sip_in_parse.h"
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_msg.h"
 #include "telephony/sip/sip_uri.h"
 #include "util/alloc.h"
 
 #define MSG_MAX_BODY 4096   /* incoming: anything longer is refused (413) */
-
-typedef struct sip_msg_fork {
-    sip_hctx hc;               /* HC_MSG */
-    struct tel_msg *m;
-    struct sip_msg_fork *next;
-    nua_handle_t *nh;
-    char *uri;
-    bool done, auth_tried;
-} sip_msg_fork;
 
 struct tel_msg {
     sip_driver *d;
@@ -70,6 +62,7 @@ static void msg_free(struct tel_msg *m)
             nua_handle_bind(f->nh, NULL);
             nua_handle_destroy(f->nh);
         }
+        sip_nta_msg_drop(f);
         free(f->uri);
         free(f);
     }
@@ -112,6 +105,7 @@ static void add_fork(struct tel_msg *m, const char *uri)
 {
     sip_msg_fork *f = cr_xcalloc(1, sizeof *f);
     f->hc.kind = HC_MSG;
+    f->d = m->d;
     f->m = m;
     f->uri = cr_xstrdup(uri);
     f->next = m->forks;
@@ -175,6 +169,13 @@ struct tel_msg *sip_msg_send(tel_driver *td, const tel_message_req *req, tel_mes
         !sip_uri_name_addr(from, sizeof from, NULL, from_uri))
         return fail_later(m, 500, "no From");
     for (sip_msg_fork *f = m->forks; f; f = f->next) {
+        if (d->nta) {   /* settings.sip.core: nta */
+            if (sip_nta_msg_send(d, f, to, from, req->text) == 0)
+                m->pending++;
+            else
+                f->done = true;
+            continue;
+        }
         f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
         if (!f->nh) {
             f->done = true;
@@ -197,21 +198,21 @@ void sip_msg_cancel(tel_driver *td, struct tel_msg *m)
         msg_free(m);
 }
 
-void sip_msg_response(sip_msg_fork *f, nua_handle_t *nh, int status, const sip_t *sip)
+bool sip_msg_auth_wanted(sip_msg_fork *f, const char **user, const char **pass)
+{
+    if (!f->m->gw_user || f->auth_tried || f->done)
+        return false;
+    f->auth_tried = true;
+    *user = f->m->gw_user;
+    *pass = f->m->gw_pass ? f->m->gw_pass : "";
+    return true;
+}
+
+void sip_msg_fork_done(sip_msg_fork *f, int status)
 {
     struct tel_msg *m = f->m;
     if (status < 200 || f->done)
         return;
-    if ((status == 401 || status == 407) && m->gw_user && !f->auth_tried && sip) {
-        const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-        const char *realm = ch ? msg_params_find(ch->au_params, "realm=") : NULL;
-        char auth[512];
-        snprintf(auth, sizeof auth, "%s:%s:%s:%s", ch && ch->au_scheme ? ch->au_scheme : "Digest",
-                 realm ? realm : "\"\"", m->gw_user, m->gw_pass ? m->gw_pass : "");
-        f->auth_tried = true;
-        nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
-        return;
-    }
     f->done = true;
     m->pending--;
     /* The best answer over the phones: a 2xx, else the first final one. */
@@ -222,6 +223,23 @@ void sip_msg_response(sip_msg_fork *f, nua_handle_t *nh, int status, const sip_t
         sip_log(m->d, SIP_LOG_DEBUG, "message %s (%d)", delivered ? "delivered" : "failed", m->best);
         finish(m);
     }
+}
+
+void sip_msg_response(sip_msg_fork *f, nua_handle_t *nh, int status, const sip_t *sip)
+{
+    const char *user, *pass;
+    if (status < 200 || f->done)
+        return;
+    if ((status == 401 || status == 407) && sip && sip_msg_auth_wanted(f, &user, &pass)) {
+        const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+        const char *realm = ch ? msg_params_find(ch->au_params, "realm=") : NULL;
+        char auth[512];
+        snprintf(auth, sizeof auth, "%s:%s:%s:%s", ch && ch->au_scheme ? ch->au_scheme : "Digest",
+                 realm ? realm : "\"\"", user, pass);
+        nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
+        return;
+    }
+    sip_msg_fork_done(f, status);
 }
 
 void sip_msg_free_all(sip_driver *d)
@@ -244,32 +262,18 @@ static bool text_body(const sip_t *sip)
     return !ct || !ct->c_type || strncasecmp(ct->c_type, "text/", 5) == 0;
 }
 
-void sip_msg_incoming(sip_driver *d, nua_handle_t *nh, const sip_t *sip)
+bool sip_msg_accepting(const sip_driver *d)
 {
-    if (d->shutting_down || d->draining || !d->have_handler || !d->h.message) {
-        respond(d, nh, 503);
-        nua_handle_destroy(nh);
-        return;
-    }
-    const struct sip_gw *gw = NULL;
-    const scn_user *u = NULL;
-    char source[80];
-    sip_in_who who_is = sip_in_identify(d, nh, sip, source, sizeof source, &gw, &u);
-    if (who_is != SIP_IN_KNOWN) {
-        nua_handle_destroy(nh);
-        return;
-    }
+    return !d->shutting_down && !d->draining && d->have_handler && d->h.message;
+}
+
+int sip_msg_deliver(sip_driver *d, const sip_t *sip, const char *source, const struct sip_gw *gw)
+{
     size_t len = sip->sip_payload ? sip->sip_payload->pl_len : 0;
     if (!text_body(sip) || len > MSG_MAX_BODY) {
         sip_log(d, SIP_LOG_INFO, "message %s from %s: %s", sip->sip_call_id ? sip->sip_call_id->i_id : "-", source,
                 len > MSG_MAX_BODY ? "body too large (413)" : "not text (415)");
-        if (len > MSG_MAX_BODY)
-            respond(d, nh, 413);
-        else
-            nua_respond(nh, 415, sip_status_phrase(415), NUTAG_WITH_THIS(d->nua),
-                        SIPTAG_ACCEPT_STR("text/plain"), TAG_END());
-        nua_handle_destroy(nh);
-        return;
+        return len > MSG_MAX_BODY ? 413 : 415;
     }
     sip_in_parties who;
     sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who);
@@ -291,7 +295,27 @@ void sip_msg_incoming(sip_driver *d, nua_handle_t *nh, const sip_t *sip)
     int reject = 0;
     bool taken = d->h.message(d->h.eng, &info, ct && ct->c_type ? ct->c_type : "text/plain",
                               sip->sip_payload ? sip->sip_payload->pl_data : "", len, &reject);
-    respond(d, nh, taken ? 200 : reject >= 300 ? reject : 404);
-    nua_handle_destroy(nh);
     sip_in_parties_free(&who);
+    return taken ? 200 : reject >= 300 ? reject : 404;
+}
+
+void sip_msg_incoming(sip_driver *d, nua_handle_t *nh, const sip_t *sip)
+{
+    if (!sip_msg_accepting(d)) {
+        respond(d, nh, 503);
+        nua_handle_destroy(nh);
+        return;
+    }
+    const struct sip_gw *gw = NULL;
+    const scn_user *u = NULL;
+    char source[80];
+    sip_in_who who_is = sip_in_identify(d, nh, sip, source, sizeof source, &gw, &u);
+    if (who_is != SIP_IN_KNOWN) {
+        nua_handle_destroy(nh);
+        return;
+    }
+    int code = sip_msg_deliver(d, sip, source, gw);
+    nua_respond(nh, code, sip_status_phrase(code), NUTAG_WITH_THIS(d->nua),
+                TAG_IF(code == 415, SIPTAG_ACCEPT_STR("text/plain")), TAG_END());
+    nua_handle_destroy(nh);
 }

@@ -15,11 +15,9 @@
 #include <sofia-sip/su_tagarg.h>
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_mwi.h"
 #include "util/alloc.h"
 
-#define MWI_EVENT "message-summary"
-#define MWI_TYPE "application/simple-message-summary"
-#define MWI_MAX_EXPIRES 3600
 
 struct sip_sub {
     sip_hctx hc;               /* HC_SUB */
@@ -63,8 +61,7 @@ static void sub_free(sip_sub *s)
     free(s);
 }
 
-/* The message-summary body for USER's counts. */
-static void summary(sip_driver *d, const char *user, unsigned n, unsigned o, char *buf, size_t size)
+void sip_mwi_summary(sip_driver *d, const char *user, unsigned n, unsigned o, char *buf, size_t size)
 {
     snprintf(buf, size, "Messages-Waiting: %s\r\nMessage-Account: sip:%s@%s\r\nVoice-Message: %u/%u\r\n",
              n ? "yes" : "no", user, d->sip_host, n, o);
@@ -73,7 +70,7 @@ static void summary(sip_driver *d, const char *user, unsigned n, unsigned o, cha
 static void notify(sip_sub *s, unsigned n, unsigned o)
 {
     char body[256];
-    summary(s->d, s->user, n, o, body, sizeof body);
+    sip_mwi_summary(s->d, s->user, n, o, body, sizeof body);
     if (s->unsolicited)   /* no subscription to keep: it says terminated (NUA's own choice too) */
         nua_notify(s->nh, NUTAG_NEWSUB(1), NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_EVENT_STR(MWI_EVENT),
                    SIPTAG_CONTENT_TYPE_STR(MWI_TYPE), SIPTAG_PAYLOAD_STR(body), TAG_END());
@@ -87,6 +84,32 @@ static void notify(sip_sub *s, unsigned n, unsigned o)
 static void respond(sip_driver *d, nua_handle_t *nh, int code)
 {
     nua_respond(nh, code, sip_status_phrase(code), NUTAG_WITH_THIS(d->nua), TAG_END());
+}
+
+int sip_mwi_who(sip_driver *d, const sip_t *sip, const scn_user **user)
+{
+    *user = NULL;
+    if (!sip->sip_event || strcmp(sip->sip_event->o_type, MWI_EVENT) != 0)
+        return 489;
+    /* A phone subscribes to its own box: From and To name the same user,
+     * who answers the digest challenge as for REGISTER. */
+    const char *from = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
+    const char *to = sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : NULL;
+    if (!from || !to || strcmp(from, to) != 0)
+        return 403;
+    const scn_user *u = scn_program_user(d->prog, to);
+    *user = u && u->password ? u : NULL;
+    return 0;
+}
+
+int sip_mwi_box(sip_driver *d, const scn_user *u, const sip_t *sip, unsigned *n, unsigned *o, unsigned long *expires)
+{
+    *n = *o = 0;
+    if (!u || !d->have_handler || !d->h.mailbox || !d->h.mailbox(d->h.eng, u->number, n, o))
+        return 404;
+    unsigned long exp = sip->sip_expires ? sip->sip_expires->ex_delta : MWI_MAX_EXPIRES;
+    *expires = exp > MWI_MAX_EXPIRES ? MWI_MAX_EXPIRES : exp;
+    return 0;
 }
 
 void sip_mwi_subscribe(sip_driver *d, nua_handle_t *nh, sip_hctx *hc, int status, const sip_t *sip, tagi_t tags[])
@@ -111,36 +134,24 @@ void sip_mwi_subscribe(sip_driver *d, nua_handle_t *nh, sip_hctx *hc, int status
         nua_handle_destroy(nh);
         return;
     }
-    if (!sip->sip_event || strcmp(sip->sip_event->o_type, MWI_EVENT) != 0) {
-        respond(d, nh, 489);
+    const scn_user *u = NULL;
+    int code = sip_mwi_who(d, sip, &u);
+    if (code) {
+        respond(d, nh, code);
         nua_handle_destroy(nh);
         return;
     }
-    /* A phone subscribes to its own box: From and To name the same user,
-     * who answers the digest challenge as for REGISTER. */
-    const char *from = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
-    const char *to = sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : NULL;
-    if (!from || !to || strcmp(from, to) != 0) {
-        respond(d, nh, 403);
-        nua_handle_destroy(nh);
-        return;
-    }
-    const scn_user *u = scn_program_user(d->prog, to);
-    if (u && !u->password)
-        u = NULL;
     if (!sip_registrar_auth_request(d->reg, nh, sip, u)) {
         nua_handle_destroy(nh);
         return;
     }
     unsigned n = 0, o = 0;
-    if (!d->have_handler || !d->h.mailbox || !d->h.mailbox(d->h.eng, u->number, &n, &o)) {
+    unsigned long exp = 0;
+    if (sip_mwi_box(d, u, sip, &n, &o, &exp)) {
         respond(d, nh, 404);   /* no voicemail box */
         nua_handle_destroy(nh);
         return;
     }
-    unsigned long exp = sip->sip_expires ? sip->sip_expires->ex_delta : MWI_MAX_EXPIRES;
-    if (exp > MWI_MAX_EXPIRES)
-        exp = MWI_MAX_EXPIRES;
     char expires[16];
     snprintf(expires, sizeof expires, "%lu", exp);
     sip_sub *s = sub_new(d, nh, u->number, false);
@@ -164,6 +175,10 @@ void sip_mwi_notify_response(sip_driver *d, sip_hctx *hc, int status, tagi_t tag
 /* tel.h mwi */
 void sip_mwi_changed(sip_driver *d, const char *user, unsigned n, unsigned o, bool unsolicited)
 {
+    if (d->nta) {   /* settings.sip.core: nta */
+        sip_nta_mwi_changed(d, user, n, o, unsolicited);
+        return;
+    }
     bool subscribed = false;
     sip_enter(d);
     for (sip_sub *s = d->subs; s; s = s->next)
@@ -188,6 +203,7 @@ void sip_mwi_changed(sip_driver *d, const char *user, unsigned n, unsigned o, bo
 
 void sip_mwi_free_all(sip_driver *d)
 {
+    sip_nta_mwi_free_all(d);
     while (d->subs)
         sub_free(d->subs);
 }

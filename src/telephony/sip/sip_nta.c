@@ -18,14 +18,15 @@
  * does not come or fails); OPTIONS with the load header; 481
  * for a request naming no
  * dialog of ours, 500 for one out of CSeq order; REGISTER (the registrar,
- * sip_nta_reg.c). The agent is a UA
+ * sip_nta_reg.c); MESSAGE both ways (sip_nta_msg.c); message-summary
+ * SUBSCRIBE/NOTIFY (sip_nta_mwi.c). The agent is a UA
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes; a 2xx to our
  * (re-)INVITE that comes again after its transaction is gone is ACKed
  * again (stray_response_cb); after our CANCEL the INVITE is given up at
  * 64*T1 without a final response.
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
+ * than those (REFER, a NOTIFY of no subscription of ours, a re-INVITE or an
  * UPDATE with SDP with media: bypass) get 501 and one log line naming the
  * setting; `check` refuses TLS with core: nta (compile_sections.c). */
 #define NTA_AGENT_MAGIC_T struct sip_driver
@@ -53,6 +54,8 @@
 #include "telephony/sip/sip_dialog.h"
 #include "telephony/sip/sip_flood.h"
 #include "telephony/sip/sip_in_parse.h"
+#include "telephony/sip/sip_msg.h"
+#include "telephony/sip/sip_mwi.h"
 #include "util/alloc.h"
 
 #define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
@@ -641,6 +644,10 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         nta_incoming_treply(irq, 200, sip_status_phrase(200), TAG_END());
         sip_in_info(leg, sip);
         return ANSWERED;
+    case sip_method_message:
+        return 405;
+    case sip_method_subscribe:
+        return 489;   /* subscriptions live in dialogs of their own (as under NUA) */   /* a MESSAGE inside a call: not taken (as under NUA) */
     default:
         refuse_log(d, 1u << 3, "this in-dialog request (UPDATE, REFER, NOTIFY...)");
         return 501;
@@ -660,7 +667,10 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
     sip_enter(d);
     d->nta->current = nta_incoming_getrequest(irq);
     int rc;
-    if (sip->sip_to->a_tag) {
+    if (m == sip_method_subscribe && !table_find(d->nta, sip->sip_call_id->i_id)) {
+        /* message-summary (sip_nta_mwi.c); one in a call's dialog: in_dialog */
+        rc = !sip->sip_to->a_tag && flood_over(d) ? 503 : sip_nta_subscribe(d, irq, sip);
+    } else if (sip->sip_to->a_tag) {
         rc = in_dialog(d, irq, sip);
     } else if (m == sip_method_invite) {
         rc = flood_over(d) ? 503 : new_call(d, irq, sip);
@@ -668,12 +678,14 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
         rc = flood_over(d) ? 503 : answer_options(d, irq);
     } else if (m == sip_method_register) {
         rc = flood_over(d) ? 503 : sip_nta_register(d, irq, sip);
+    } else if (m == sip_method_message) {
+        rc = flood_over(d) ? 503 : sip_nta_message(d, irq, sip);   /* sip_nta_msg.c */
     } else if (m == sip_method_ack) {
         rc = ANSWERED;   /* stray: dropped (an ACK is never answered) */
     } else if (m == sip_method_cancel || m == sip_method_bye) {
         rc = 481;
     } else {
-        refuse_log(d, 1u << 4, "MESSAGE, SUBSCRIBE and other requests outside a call");
+        refuse_log(d, 1u << 4, "this request outside a call (REFER, NOTIFY...)");
         rc = 501;
     }
     msg_destroy(d->nta->current);

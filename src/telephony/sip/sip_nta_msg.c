@@ -1,0 +1,135 @@
+/* sip_nta_msg.c — MESSAGE (RFC 3428) on settings.sip.core: nta: ours sent
+ * as one non-INVITE client transaction per fork (a user's contact, a
+ * gateway, a SIP URI), a gateway's 401/407 answered once with its
+ * credentials (auc_*, as our INVITE is); one received outside a dialog
+ * answered through its server transaction. What is sent, who may send
+ * one and what it is answered are sip_msg.c's, the same under NUA. */
+#define NTA_OUTGOING_MAGIC_T struct sip_msg_fork
+
+#include "telephony/sip/sip_msg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <sofia-sip/auth_client.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+
+#define ANSWERED 500   /* sip_nta.c's: answered already, NTA sends nothing more */
+
+static int response_cb(sip_msg_fork *f, nta_outgoing_t *orq, const sip_t *sip);
+
+/* The gateway's 401/407 to F's MESSAGE (ORQ): the same MESSAGE again, CSeq
+ * + 1, with digest credentials. 0: sent (it replaces ORQ), -1: STATUS is
+ * F's final answer. */
+static int authenticate(sip_msg_fork *f, nta_outgoing_t *orq, const sip_t *sip, int status)
+{
+    const char *user, *pass;
+    if (!sip || !sip_msg_auth_wanted(f, &user, &pass))
+        return -1;
+    msg_t *sent = nta_outgoing_getrequest(orq);
+    msg_t *msg = sent ? msg_copy(sent) : NULL;
+    msg_destroy(sent);
+    sip_t *req = msg ? sip_object(msg) : NULL;
+    if (!req || !req->sip_cseq || !req->sip_request) {
+        msg_destroy(msg);
+        return -1;
+    }
+    while (req->sip_via)
+        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
+    su_home_t *home = msg_home(msg);
+    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
+                       (msg_header_t *)sip_cseq_create(home, req->sip_cseq->cs_seq + 1, sip_method_message, "MESSAGE"));
+    auth_client_t *aucs = NULL;
+    const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    bool ok = ch && auc_challenge(&aucs, home, ch, status == 401 ? sip_authorization_class : sip_proxy_authorization_class) > 0 &&
+              auc_all_credentials(&aucs, NULL, NULL, user, pass) > 0 &&
+              auc_authorization(&aucs, msg, (msg_pub_t *)req, "MESSAGE", req->sip_request->rq_url, req->sip_payload) > 0;
+    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(sip_nta_agent(f->d), response_cb, f,
+                                                      NULL, msg, TAG_END())
+                               : NULL;
+    if (!again) {
+        if (!ok)
+            msg_destroy(msg);
+        return -1;
+    }
+    nta_outgoing_destroy(orq);
+    f->orq = again;
+    return 0;
+}
+
+static int response_cb(sip_msg_fork *f, nta_outgoing_t *orq, const sip_t *sip)
+{
+    /* NTA's own final status (408, 503) when no response came. */
+    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    if (status < 200 || f->done)
+        return 0;
+    sip_driver *d = f->d;
+    sip_enter(d);
+    if ((status == 401 || status == 407) && authenticate(f, orq, sip, status) == 0) {
+        sip_leave(d);
+        return 0;
+    }
+    sip_msg_fork_done(f, status);   /* may free F (and its transaction) */
+    sip_leave(d);
+    return 0;
+}
+
+/* Tags and Call-IDs: unguessable, as sip_nta.c's. */
+static void random_hex(char *out, size_t n, int words)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < words && used + 9 <= n; i++)
+        used += (size_t)snprintf(out + used, n - used, "%08x", (unsigned)arc4random());
+}
+
+int sip_nta_msg_send(sip_driver *d, sip_msg_fork *f, const char *to, const char *from, const char *text)
+{
+    nta_agent_t *agent = sip_nta_agent(d);
+    char tag[24], cid[40], call_id[120], from_tagged[800];
+    random_hex(tag, sizeof tag, 2);
+    random_hex(cid, sizeof cid, 4);
+    snprintf(call_id, sizeof call_id, "%s@%s", cid, d->sip_host);
+    snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, tag);
+    msg_t *msg = nta_msg_create(agent, 0);
+    sip_t *sip = sip_object(msg);
+    su_home_t *home = msg_home(msg);
+    url_t *ruri = url_make(home, f->uri);
+    sip_request_t *rq = ruri ? sip_request_create(home, sip_method_message, "MESSAGE", (url_string_t *)ruri, NULL) : NULL;
+    sip_cseq_t *cs = sip_cseq_create(home, 1, sip_method_message, "MESSAGE");
+    if (!rq || !cs ||
+        sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
+                   SIPTAG_CALL_ID_STR(call_id), SIPTAG_CSEQ(cs), SIPTAG_MAX_FORWARDS_STR("70"),
+                   SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"), SIPTAG_PAYLOAD_STR(text), TAG_END()) < 0) {
+        msg_destroy(msg);
+        return -1;
+    }
+    f->orq = nta_outgoing_mcreate(agent, response_cb, f, NULL, msg, TAG_END());
+    return f->orq ? 0 : -1;
+}
+
+void sip_nta_msg_drop(sip_msg_fork *f)
+{
+    if (f->orq)
+        nta_outgoing_destroy(f->orq);
+    f->orq = NULL;
+}
+
+int sip_nta_message(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
+{
+    if (!sip_msg_accepting(d))
+        return 503;
+    const struct sip_gw *gw = NULL;
+    const scn_user *u = NULL;
+    char source[80];
+    int who_is = sip_nta_identify(d, irq, sip, source, sizeof source, &gw, &u);
+    if (who_is)
+        return who_is;   /* answered: a 407 challenge, 403; or a banned source */
+    int code = sip_msg_deliver(d, sip, source, gw);
+    nta_incoming_treply(irq, code, sip_status_phrase(code), TAG_IF(code == 415, SIPTAG_ACCEPT_STR("text/plain")),
+                        TAG_END());
+    return ANSWERED;
+}
