@@ -13,7 +13,9 @@
 # gateway's digest challenge; session timers (RFC 4028) both ways, and a
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
 # without a final response is given up at 64*T1; REGISTER with RFC 5626
-# outbound over TCP (Require: outbound, the CRLF keep-alive answered).
+# outbound over TCP (Require: outbound, the CRLF keep-alive answered, the
+# phone called over its flow); a user's two contacts forked, the late 200
+# of the one that lost ACKed and ended with BYE.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -25,8 +27,8 @@ SUITE=sipcore
 . "$ROOT/tests/sip/lib.sh"
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 3)
-SIP=$1 UAS=$2 UAC=$3 RTP=$4
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 4)
+SIP=$1 UAS=$2 UAC=$3 UAS2=$4 RTP=$5
 RTP_RANGE="$RTP-$((RTP + 999))"
 
 sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
@@ -238,26 +240,47 @@ case_cancel_no_final() { # after our CANCEL the gateway never sends a final resp
 # RFC 5626 outbound on the registrar (sip_nta_reg.c): a phone over TCP asks
 # for it (Supported: outbound, +sip.instance, reg-id): digest, then 200 with
 # Require: outbound and its binding; the flow logged; its CRLF keep-alive
-# gets its CRLF back (the transport's pong).
+# gets its CRLF back (the transport's pong). Then it is called: its Contact
+# (198.51.100.1, TEST-NET-2) reaches nobody, so the INVITE, the ACK and the
+# BYE must come over its own connection (sip_nta_fork.c's hop).
 case_register_outbound_tcp() {
-    EVIDENCE="$W/ob.out $W/serve.log"
+    EVIDENCE="$W/ob.out $W/obcall.out $W/serve.log"
     /usr/bin/python3 "$ROOT/tests/tls/tls_phone.py" 127.0.0.1 "$SIP" - 301 pw301 --tcp --outbound --ping >"$W/ob.out" 2>&1 &
     ph=$!
     BG="$BG $ph"
-    wait_for "$W/ob.out" 10 '^pong'
-    rc=$?
-    kill "$ph" 2>/dev/null
-    wait "$ph" 2>/dev/null
-    [ $rc -eq 0 ] || { WHY="the phone did not register over TCP, or its CRLF ping got no pong"; return 1; }
+    wait_for "$W/ob.out" 10 '^pong' || { WHY="the phone did not register over TCP, or its CRLF ping got no pong"; return 1; }
     expect "the 200 had no Require: outbound" grep -q '^require outbound' "$W/ob.out" &&
         expect "the flow not logged" grep -q "user 301: registered .* (outbound flow over tcp, instance urn:uuid:4a6b1c2d" \
-            "$W/serve.log"
+            "$W/serve.log" || return 1
+    uac obcall 301 - -d 300 || { WHY="the call to the phone over its flow failed"; return 1; }
+    reap "$ph" || { WHY="the phone did not get the INVITE, ACK and BYE over its connection"; return 1; }
+    expect "the phone saw no ACK" grep -q '^acked' "$W/ob.out"
+}
+
+# A user on two contacts (sip_nta_fork.c): both ring, the first answers;
+# the other's 200 crosses our CANCEL (which says Reason: completed
+# elsewhere): that dialog is ACKed and ended with BYE (uas-cancel-race).
+case_fork_late_2xx() {
+    EVIDENCE="$W/late.out $W/late_a.out $W/late_b.out $W/late_b.msg $W/serve.log"
+    sed "s/@FINAL@/200/" "$SIPSC/register.xml" >"$W/register-200.xml"
+    for c in a:$UAS b:$UAS2; do
+        sipp_run "reg302${c%%:*}" 127.0.0.1:"$SIP" -p "$UAC" -m 1 -sf "$W/register-200.xml" -key user 302 \
+            -key contact_port "${c#*:}" -key expires 60 -au 302 -ap pw302 || { WHY="registration failed"; return 1; }
+    done
+    peer late_a "$UAS" -
+    a=$LAST
+    peer late_b "$UAS2" uas-cancel-race
+    b=$LAST
+    uac late 302 - -d 300 && reap $a || { WHY="the call to the first phone failed"; return 1; }
+    reap $b || { WHY="the second phone's 200 was not ACKed and ended with BYE"; return 1; }
+    expect "the CANCEL of the fork that lost has no Reason: SIP;cause=200" \
+        sh -c "sed -n '/^CANCEL /,/^\\s*\$/p' '$W/late_b.msg' | grep -q '^Reason: SIP;cause=200;text=\"Call completed elsewhere\"'"
 }
 
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final register_outbound_tcp}; do
+    cancel_no_final register_outbound_tcp fork_late_2xx}; do
     run "$c"
 done
 
