@@ -15,7 +15,8 @@
 # without a final response is given up at 64*T1; REGISTER with RFC 5626
 # outbound over TCP (Require: outbound, the CRLF keep-alive answered, the
 # phone called over its flow); a user's two contacts forked, the late 200
-# of the one that lost ACKed and ended with BYE.
+# of the one that lost ACKed and ended with BYE, both cancelled when the
+# caller gives up.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -260,13 +261,17 @@ case_register_outbound_tcp() {
 # A user on two contacts (sip_nta_fork.c): both ring, the first answers;
 # the other's 200 crosses our CANCEL (which says Reason: completed
 # elsewhere): that dialog is ACKed and ended with BYE (uas-cancel-race).
-case_fork_late_2xx() {
-    EVIDENCE="$W/late.out $W/late_a.out $W/late_b.out $W/late_b.msg $W/serve.log"
+reg302() { # user 302 registered at $UAS and $UAS2 (sipp, digest)
     sed "s/@FINAL@/200/" "$SIPSC/register.xml" >"$W/register-200.xml"
     for c in a:$UAS b:$UAS2; do
         sipp_run "reg302${c%%:*}" 127.0.0.1:"$SIP" -p "$UAC" -m 1 -sf "$W/register-200.xml" -key user 302 \
-            -key contact_port "${c#*:}" -key expires 60 -au 302 -ap pw302 || { WHY="registration failed"; return 1; }
+            -key contact_port "${c#*:}" -key expires 60 -au 302 -ap pw302 || return 1
     done
+}
+
+case_fork_late_2xx() {
+    EVIDENCE="$W/late.out $W/late_a.out $W/late_b.out $W/late_b.msg $W/serve.log"
+    reg302 || { WHY="registration failed"; return 1; }
     peer late_a "$UAS" -
     a=$LAST
     peer late_b "$UAS2" uas-cancel-race
@@ -277,10 +282,25 @@ case_fork_late_2xx() {
         sh -c "sed -n '/^CANCEL /,/^\\s*\$/p' '$W/late_b.msg' | grep -q '^Reason: SIP;cause=200;text=\"Call completed elsewhere\"'"
 }
 
+# The same user's two contacts both ring and the caller gives up: each
+# gets our CANCEL (200, 487 ACKed) and the dialled leg ends as cancelled
+# once both have answered it (sip_nta_forks_cancel).
+case_fork_cancelled() {
+    EVIDENCE="$W/forkc.out $W/forkc_a.out $W/forkc_b.out $W/serve.log"
+    reg302 || { WHY="registration failed"; return 1; }
+    peer forkc_a "$UAS" uas-noanswer
+    a=$LAST
+    peer forkc_b "$UAS2" uas-noanswer
+    b=$LAST
+    uac forkc 302 uac-cancel || { WHY="the caller's CANCEL was not answered 200 and 487"; return 1; }
+    reap $a && reap $b || { WHY="a ringing contact got no CANCEL"; return 1; }
+    expect "the dialled leg did not end as cancelled" wait_for "$W/serve.log" 5 "leg $(call_id forkc)>302 ended by us: cancelled"
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final register_outbound_tcp fork_late_2xx}; do
+    cancel_no_final register_outbound_tcp fork_late_2xx fork_cancelled}; do
     run "$c"
 done
 
