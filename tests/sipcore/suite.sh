@@ -14,7 +14,8 @@
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
 # without a final response is given up at 64*T1; REGISTER with RFC 5626
 # outbound over TCP (Require: outbound, the CRLF keep-alive answered, the
-# phone called over its flow); a user's two contacts forked, the late 200
+# phone called over its flow; over UDP, at the address it registered
+# from); a user's two contacts forked, the late 200
 # of the one that lost ACKed and ended with BYE, both cancelled when the
 # caller gives up.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
@@ -261,6 +262,21 @@ case_register_outbound_tcp() {
 # A user on two contacts (sip_nta_fork.c): both ring, the first answers;
 # the other's 200 crosses our CANCEL (which says Reason: completed
 # elsewhere): that dialog is ACKed and ended with BYE (uas-cancel-race).
+# RFC 5626 outbound over UDP: a phone behind NAT (its Contact reaches
+# nobody) is called at the address its REGISTER came from: the INVITE, the
+# ACK and the BYE all go there (the fork's hop, the dialog's route).
+case_outbound_udp() {
+    EVIDENCE="$W/obu.out $W/obucall.out $W/serve.log"
+    /usr/bin/python3 "$ROOT/tests/tls/tls_phone.py" 127.0.0.1 "$SIP" - 303 pw303 --udp --outbound >"$W/obu.out" 2>&1 &
+    ph=$!
+    BG="$BG $ph"
+    wait_for "$W/obu.out" 10 '^registered' || { WHY="the UDP phone did not register"; return 1; }
+    expect "the UDP phone was not told Require: outbound" grep -q '^require outbound' "$W/obu.out" || return 1
+    uac obucall 303 - -d 300 || { WHY="the call to the UDP phone failed (sent to its Contact?)"; return 1; }
+    reap "$ph" || { WHY="the UDP phone did not get the INVITE, ACK and BYE at its flow"; return 1; }
+    expect "no INVITE reached the UDP phone" grep -q '^invite sip:303@198.51.100.1' "$W/obu.out"
+}
+
 reg302() { # user 302 registered at $UAS and $UAS2 (sipp, digest)
     sed "s/@FINAL@/200/" "$SIPSC/register.xml" >"$W/register-200.xml"
     for c in a:$UAS b:$UAS2; do
@@ -300,7 +316,7 @@ case_fork_cancelled() {
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final register_outbound_tcp fork_late_2xx fork_cancelled}; do
+    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled}; do
     run "$c"
 done
 
