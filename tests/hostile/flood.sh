@@ -4,7 +4,8 @@
 # logged, counted in /health; other sources and the gateways are not
 # affected; the source is answered again once it slows down. A 3x overload
 # of the admission limit is answered 503 and the server takes calls with no
-# failure right after (issue 11, item 7).
+# failure right after (issue 11, item 7). SIP_CORE=nta runs it on the other
+# SIP core (settings.sip.core).
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -22,7 +23,7 @@ version: 1
 settings:
   media: { rtp_ports: "$RTP-$((RTP + 999))" }
   admin: { listen: "127.0.0.1:$3" }
-  sip: { flood: { rate: 20, burst: 40, action: "$4" } }
+  sip: { ${SIP_CORE:+core: $SIP_CORE, }flood: { rate: 20, burst: 40, action: "$4" } }
   limits: { calls_per_second: $5 }
 gateways:
   trunk: { uri: "sip:127.0.0.1:$GW" }

@@ -13,8 +13,12 @@
 # gateway's digest challenge; session timers (RFC 4028) both ways, and a
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
 # without a final response is given up at 64*T1; REGISTER with RFC 5626
-# outbound over TCP (Require: outbound, the CRLF keep-alive answered); a
-# user's MESSAGE (407, digest) and one relayed to a gateway that answers
+# outbound over TCP (Require: outbound, the CRLF keep-alive answered, the
+# phone called over its flow; over UDP, at the address it registered
+# from); a user's two contacts forked, the late 200
+# of the one that lost ACKed and ended with BYE, both cancelled when the
+# caller gives up;
+# a user's MESSAGE (407, digest) and one relayed to a gateway that answers
 # 401 (the MESSAGE again with credentials, CSeq + 1); a message-summary
 # subscription refreshed in its dialog and ended by its expiry (NOTIFY
 # terminated;reason=timeout).
@@ -29,8 +33,8 @@ SUITE=sipcore
 . "$ROOT/tests/sip/lib.sh"
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 4)
-SIP=$1 UAS=$2 UAC=$3 PHONE=$4 RTP=$5   # PHONE: a user's phone (no gateway's port)
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 5)
+SIP=$1 UAS=$2 UAC=$3 PHONE=$4 UAS2=$5 RTP=$6   # PHONE: a user's phone (no gateway's port)
 RTP_RANGE="$RTP-$((RTP + 999))"
 
 sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
@@ -183,12 +187,12 @@ case_gateway_auth() { # 401 from the gateway: the INVITE again with digest crede
     uac auth auth - -d 300 && reap $p && expect "no Authorization sent" grep -q "^Authorization: Digest" "$W/auth_uas.msg"
 }
 
-case_message_from_user() { # a user's MESSAGE: 407, again with Proxy-Authorization, 200; the message route ran as user:302
+case_message_from_user() { # a user's MESSAGE: 407, again with Proxy-Authorization, 200; the message route ran as user:304
     EVIDENCE="$W/msguser.out $W/msguser.err $W/msguser.msg $W/serve.log"
-    sipp_run msguser 127.0.0.1:"$SIP" -p "$PHONE" -s note -m 1 -sf "$SC/uac-message-user.xml" -key user 302 \
-        -au 302 -ap pw302 -auth_uri "note@127.0.0.1:$SIP" -key text "buy milk" || { WHY="sipp: no 407, or no 200 to the authenticated MESSAGE"; return 1; }
-    expect "the message route did not run for user 302" \
-        wait_for "$W/serve.log" 5 "note from 302 via user:302: buy milk"
+    sipp_run msguser 127.0.0.1:"$SIP" -p "$PHONE" -s note -m 1 -sf "$SC/uac-message-user.xml" -key user 304 \
+        -au 304 -ap pw304 -auth_uri "note@127.0.0.1:$SIP" -key text "buy milk" || { WHY="sipp: no 407, or no 200 to the authenticated MESSAGE"; return 1; }
+    expect "the message route did not run for user 304" \
+        wait_for "$W/serve.log" 5 "note from 304 via user:304: buy milk"
 }
 
 case_message_gateway_auth() { # a MESSAGE sent through a gateway that answers 401: again with digest credentials, 200, reported
@@ -202,10 +206,10 @@ case_message_gateway_auth() { # a MESSAGE sent through a gateway that answers 40
 
 case_mwi_refresh_expiry() { # message-summary: subscribed (digest), refreshed in its dialog, expired: NOTIFY terminated
     EVIDENCE="$W/mwiexp.out $W/mwiexp.err $W/mwiexp.msg $W/serve.log"
-    sipp_run mwiexp 127.0.0.1:"$SIP" -p "$PHONE" -m 1 -sf "$SC/uac-subscribe-expiry.xml" -key user 302 -au 302 -ap pw302 \
-        -auth_uri "302@127.0.0.1:$SIP" ||
+    sipp_run mwiexp 127.0.0.1:"$SIP" -p "$PHONE" -m 1 -sf "$SC/uac-subscribe-expiry.xml" -key user 304 -au 304 -ap pw304 \
+        -auth_uri "304@127.0.0.1:$SIP" ||
         { WHY="sipp: the subscription, its refresh or its end (NOTIFY terminated;reason=timeout) went wrong"; return 1; }
-    expect "the expiry was not logged" grep -q "user 302: message-summary subscription expired" "$W/serve.log"
+    expect "the expiry was not logged" grep -q "user 304: message-summary subscription expired" "$W/serve.log"
 }
 
 case_session_timer_silent() { # the caller asked for a 10 s session timer and never refreshes: BYE (Reason 408), by system
@@ -267,26 +271,82 @@ case_cancel_no_final() { # after our CANCEL the gateway never sends a final resp
 # RFC 5626 outbound on the registrar (sip_nta_reg.c): a phone over TCP asks
 # for it (Supported: outbound, +sip.instance, reg-id): digest, then 200 with
 # Require: outbound and its binding; the flow logged; its CRLF keep-alive
-# gets its CRLF back (the transport's pong).
+# gets its CRLF back (the transport's pong). Then it is called: its Contact
+# (198.51.100.1, TEST-NET-2) reaches nobody, so the INVITE, the ACK and the
+# BYE must come over its own connection (sip_nta_fork.c's hop).
 case_register_outbound_tcp() {
-    EVIDENCE="$W/ob.out $W/serve.log"
+    EVIDENCE="$W/ob.out $W/obcall.out $W/serve.log"
     /usr/bin/python3 "$ROOT/tests/tls/tls_phone.py" 127.0.0.1 "$SIP" - 301 pw301 --tcp --outbound --ping >"$W/ob.out" 2>&1 &
     ph=$!
     BG="$BG $ph"
-    wait_for "$W/ob.out" 10 '^pong'
-    rc=$?
-    kill "$ph" 2>/dev/null
-    wait "$ph" 2>/dev/null
-    [ $rc -eq 0 ] || { WHY="the phone did not register over TCP, or its CRLF ping got no pong"; return 1; }
+    wait_for "$W/ob.out" 10 '^pong' || { WHY="the phone did not register over TCP, or its CRLF ping got no pong"; return 1; }
     expect "the 200 had no Require: outbound" grep -q '^require outbound' "$W/ob.out" &&
         expect "the flow not logged" grep -q "user 301: registered .* (outbound flow over tcp, instance urn:uuid:4a6b1c2d" \
-            "$W/serve.log"
+            "$W/serve.log" || return 1
+    uac obcall 301 - -d 300 || { WHY="the call to the phone over its flow failed"; return 1; }
+    reap "$ph" || { WHY="the phone did not get the INVITE, ACK and BYE over its connection"; return 1; }
+    expect "the phone saw no ACK" grep -q '^acked' "$W/ob.out"
+}
+
+# A user on two contacts (sip_nta_fork.c): both ring, the first answers;
+# the other's 200 crosses our CANCEL (which says Reason: completed
+# elsewhere): that dialog is ACKed and ended with BYE (uas-cancel-race).
+# RFC 5626 outbound over UDP: a phone behind NAT (its Contact reaches
+# nobody) is called at the address its REGISTER came from: the INVITE, the
+# ACK and the BYE all go there (the fork's hop, the dialog's route).
+case_outbound_udp() {
+    EVIDENCE="$W/obu.out $W/obucall.out $W/serve.log"
+    /usr/bin/python3 "$ROOT/tests/tls/tls_phone.py" 127.0.0.1 "$SIP" - 303 pw303 --udp --outbound >"$W/obu.out" 2>&1 &
+    ph=$!
+    BG="$BG $ph"
+    wait_for "$W/obu.out" 10 '^registered' || { WHY="the UDP phone did not register"; return 1; }
+    expect "the UDP phone was not told Require: outbound" grep -q '^require outbound' "$W/obu.out" || return 1
+    uac obucall 303 - -d 300 || { WHY="the call to the UDP phone failed (sent to its Contact?)"; return 1; }
+    reap "$ph" || { WHY="the UDP phone did not get the INVITE, ACK and BYE at its flow"; return 1; }
+    expect "no INVITE reached the UDP phone" grep -q '^invite sip:303@198.51.100.1' "$W/obu.out"
+}
+
+reg302() { # user 302 registered at $UAS and $UAS2 (sipp, digest)
+    sed "s/@FINAL@/200/" "$SIPSC/register.xml" >"$W/register-200.xml"
+    for c in a:$UAS b:$UAS2; do
+        sipp_run "reg302${c%%:*}" 127.0.0.1:"$SIP" -p "$UAC" -m 1 -sf "$W/register-200.xml" -key user 302 \
+            -key contact_port "${c#*:}" -key expires 60 -au 302 -ap pw302 || return 1
+    done
+}
+
+case_fork_late_2xx() {
+    EVIDENCE="$W/late.out $W/late_a.out $W/late_b.out $W/late_b.msg $W/serve.log"
+    reg302 || { WHY="registration failed"; return 1; }
+    peer late_a "$UAS" -
+    a=$LAST
+    peer late_b "$UAS2" uas-cancel-race
+    b=$LAST
+    uac late 302 - -d 300 && reap $a || { WHY="the call to the first phone failed"; return 1; }
+    reap $b || { WHY="the second phone's 200 was not ACKed and ended with BYE"; return 1; }
+    expect "the CANCEL of the fork that lost has no Reason: SIP;cause=200" \
+        sh -c "sed -n '/^CANCEL /,/^\\s*\$/p' '$W/late_b.msg' | grep -q '^Reason: SIP;cause=200;text=\"Call completed elsewhere\"'"
+}
+
+# The same user's two contacts both ring and the caller gives up: each
+# gets our CANCEL (200, 487 ACKed) and the dialled leg ends as cancelled
+# once both have answered it (sip_nta_forks_cancel).
+case_fork_cancelled() {
+    EVIDENCE="$W/forkc.out $W/forkc_a.out $W/forkc_b.out $W/serve.log"
+    reg302 || { WHY="registration failed"; return 1; }
+    peer forkc_a "$UAS" uas-noanswer
+    a=$LAST
+    peer forkc_b "$UAS2" uas-noanswer
+    b=$LAST
+    uac forkc 302 uac-cancel || { WHY="the caller's CANCEL was not answered 200 and 487"; return 1; }
+    reap $a && reap $b || { WHY="a ringing contact got no CANCEL"; return 1; }
+    expect "the dialled leg did not end as cancelled" wait_for "$W/serve.log" 5 "leg $(call_id forkc)>302 ended by us: cancelled"
 }
 
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final register_outbound_tcp message_from_user message_gateway_auth mwi_refresh_expiry}; do
+    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \
+    mwi_refresh_expiry}; do
     run "$c"
 done
 
