@@ -154,6 +154,18 @@ static void test_uac_from_2xx(void **state)
                                   "From: <sip:alice@192.0.2.2>;tag=ours\r\nTo: <sip:1000@192.0.2.9:5080>\r\n"
                                   "Call-ID: out1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
     assert_int_equal(sip_dialog_uac(&dl, req, untagged), -1);
+
+    /* a tab in a quoted display name is whitespace of the header (a
+     * gateway naming who answered sent one: tests/sip agent_name), not a
+     * control character that splits a line */
+    const sip_t *named = parse("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK2\r\n"
+                               "From: <sip:alice@192.0.2.2>;tag=ours\r\n"
+                               "To: \"Sales \\\"Desk\\\" 7\t\" <sip:1000@192.0.2.9:5080>;tag=theirs\r\n"
+                               "Call-ID: out1\r\nCSeq: 1 INVITE\r\nContact: <sip:1000@192.0.2.9:5090>\r\n"
+                               "Content-Length: 0\r\n\r\n");
+    assert_int_equal(sip_dialog_uac(&dl, req, named), 0);
+    assert_string_equal(dl.remote, "\"Sales \\\"Desk\\\" 7\t\" <sip:1000@192.0.2.9:5080>;tag=theirs");
+    sip_dialog_free(&dl);
 }
 
 static void test_matches_and_cseq(void **state)

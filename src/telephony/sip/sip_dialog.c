@@ -138,10 +138,11 @@ static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT])
     /* Every string goes into headers and request lines we send: a control
      * character (sofia keeps the CRLF of a folded <URI>, fuzz_sip_dialog
      * found it in a Contact) would split them. The NULs between fields are
-     * the builder's own. */
+     * the builder's own; a tab is a header's whitespace (a quoted display
+     * name may hold one, RFC 3261 25.1) and splits nothing. */
     for (size_t i = 0; i < b->used; i++) {
         unsigned char c = (unsigned char)b->buf[i];
-        if ((c < 0x20 && c != '\0') || c == 0x7f)
+        if ((c < 0x20 && c != '\0' && c != '\t') || c == 0x7f)
             return -1;
     }
     memset(dl, 0, sizeof *dl);

@@ -32,6 +32,7 @@
 #define NTA_OUTGOING_MAGIC_T struct tel_leg
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_nta_int.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -52,7 +53,7 @@
 #include "telephony/sip/sip_in_parse.h"
 #include "util/alloc.h"
 
-#define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+#define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
 /* What a request callback returns once it has answered itself (or for an
  * ACK, which is never answered): a final status only makes NTA destroy
  * the transaction, nothing is sent again. */
@@ -197,9 +198,10 @@ static void fail_leg(sip_leg *leg, int code)
 
 /* A request in LEG's dialog: METHOD with CSEQ (our next, or the INVITE's
  * for its ACK), CB for its responses (NULL: none wanted, e.g. ACK), SDP
- * its body (NULL: none; a re-INVITE also carries our Contact). */
-static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
-                                      nta_response_f *cb, const char *sdp)
+ * its body (NULL: none; a re-INVITE also carries our Contact), EXTRA more
+ * headers (NULL: none). */
+static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
+                                         nta_response_f *cb, const char *sdp, const tagi_t *extra)
 {
     struct sip_nta *t = leg->d->nta;
     const sip_dialog *dl = &leg->nta->dlg;
@@ -222,11 +224,31 @@ static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const c
                    SIPTAG_CALL_ID_STR(dl->call_id), SIPTAG_CSEQ(cs), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
                    SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(t->contact)),
                    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
-                   TAG_END()) < 0) {
+                   TAG_NEXT(extra)) < 0) {
         msg_destroy(msg);
         return NULL;
     }
     return nta_outgoing_mcreate(t->agent, cb, leg, NULL, msg, TAG_END());
+}
+
+static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
+                                      nta_response_f *cb, const char *sdp)
+{
+    return dialog_request_tl(leg, method, name, cseq, cb, sdp, NULL);
+}
+
+nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *name, nta_response_f *cb,
+                                tag_type_t tag, tag_value_t value, ...)
+{
+    if (!leg->nta || !leg->nta->have_dlg)
+        return NULL;
+    ta_list ta;
+    ta_start(ta, tag, value);
+    tagi_t extra[] = {{SIPTAG_CONTACT_STR(leg->d->nta->contact)}, {TAG_NEXT(ta_args(ta))}};
+    nta_outgoing_t *orq =
+        dialog_request_tl(leg, method, name, sip_dialog_next_cseq(&leg->nta->dlg), cb, NULL, extra);
+    (void)ta_end(ta);
+    return orq;
 }
 
 /* The status of the response SIP to ORQ (NTA's own, 408/503, when it
@@ -568,10 +590,8 @@ static bool flood_over(sip_driver *d)
 static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
 {
     sip_driver *d = leg->d;
-    if (leg->bypass) {
-        refuse_log(d, 1u << 1, "re-INVITE or UPDATE with SDP with media: bypass");
-        return 501;
-    }
+    if (leg->bypass)
+        return sip_nta_bypass_offer(leg, irq, sip);   /* relayed to the peer (sip_nta_bypass.c) */
     if (leg->state != LEG_UP)
         return 500;   /* before our 200 is ACKed (RFC 3261 14.2) */
     if (leg->reinvite_busy || leg->nta->reinvite)
@@ -638,6 +658,9 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return ANSWERED;
     case sip_method_invite:
         return reinvite_in(leg, irq, sip);
+    case sip_method_refer:
+    case sip_method_notify:
+        return sip_nta_refer_in(leg, irq, sip);   /* transfer (sip_nta_refer.c) */
     case sip_method_info:
         /* DTMF by INFO (application/dtmf-relay, application/dtmf), as under
          * NUA: answered 200 whatever it carries; a short body is not read. */
@@ -754,8 +777,10 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     st_start(leg);
     if (leg->peer)
         sip_leg_update_relay(leg);
-    tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = sip->sip_status->st_status};
+    char *name = sip_answer_display_name(sip);   /* agent_name */
+    tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = sip->sip_status->st_status, .display_name = name};
     sip_raise(leg, &ev);
+    free(name);
 }
 
 static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
@@ -926,7 +951,7 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
     sip_enter(d);
     if (status < 300 && sip) {
         send_reinvite_ack(leg, nta_outgoing_cseq(orq));
-        if (sip->sip_payload && sip->sip_payload->pl_len)
+        if (sip->sip_payload && sip->sip_payload->pl_len && !leg->bypass)
             sip_leg_apply_sdp(leg, sip, NULL);
     }
     /* Its 2xx may come again (our ACK lost): that finds no transaction
@@ -937,7 +962,10 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
         st_start(leg);   /* a re-INVITE refreshes the session */
     else if (nl->se && nl->we_refresh && status != 491 && leg->state == LEG_UP && !nl->st)
         st_expired(leg);   /* our refresh failed */
-    sip_leg_reinvite_done(leg, status);   /* 491: tried again later (glare) */
+    if (leg->bypass)
+        sip_nta_bypass_answered(leg, status, sip);   /* an offer relayed: its answer goes back */
+    else
+        sip_leg_reinvite_done(leg, status);   /* 491: tried again later (glare) */
     dialog_over(leg);
     sip_leave(d);
     return 0;
@@ -1133,6 +1161,7 @@ void sip_nta_leg_free(sip_leg *leg)
     if (nl->linger)
         loop_timer_stop(leg->d->l, nl->linger);
     drop_irq(nl);
+    sip_nta_bypass_unpend(leg);
     if (nl->orq)
         nta_outgoing_destroy(nl->orq);
     if (nl->bye)
@@ -1179,6 +1208,8 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
 }
 
 msg_t *sip_nta_current_request(sip_driver *d) { return d->nta ? d->nta->current : NULL; }
+
+const char *sip_nta_contact(sip_driver *d) { return d->nta->contact; }
 
 int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, size_t errlen)
 {
