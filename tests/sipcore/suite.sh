@@ -12,7 +12,9 @@
 # transaction is gone is ACKed again; DTMF by INFO and RFC 4733; a
 # gateway's digest challenge; session timers (RFC 4028) both ways, and a
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
-# without a final response is given up at 64*T1.
+# without a final response is given up at 64*T1; with media: bypass, an
+# offer (re-INVITE or UPDATE) from either side relayed to the other leg
+# and its answer, or its refusal, relayed back.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -234,10 +236,31 @@ case_cancel_no_final() { # after our CANCEL the gateway never sends a final resp
         wait_for "$W/serve.log" 15 "leg $(call_id nofinal)>5550001: no final response 64\*T1 after our CANCEL: INVITE given up"
 }
 
+case_bypass_update_by_callee() { # media: bypass: the callee's UPDATE offer (hold) goes to the caller as a re-INVITE, the caller's answer comes back in the 200
+    EVIDENCE="$W/bypupd.out $W/bypupd.err $W/bypupd.msg $W/bypupd_uas.out $W/bypupd_uas.err $W/bypupd_uas.msg $W/serve.log"
+    peer bypupd_uas "$UAS" agent-hold-update
+    p=$LAST
+    uac bypupd bypass uac-seed && reap $p || return 1
+    # the callee's SDP unchanged in our re-INVITE (its o= version 2353687638),
+    # the caller's answer unchanged in our 200 to the UPDATE (o=user1 ... 2353687638)
+    expect "the caller's re-INVITE does not carry the callee's offer unchanged" \
+        grep -q "^o=uas 53655765 2353687638 " "$W/bypupd.msg" &&
+        expect "the 200 to the callee's UPDATE does not carry the caller's answer" \
+            grep -q "^o=user1 53655765 2353687638 " "$W/bypupd_uas.msg" &&
+        expect "hold by the callee not raised" in_log bypupd "bypass event by agent"
+}
+
+case_bypass_reinvite_refused() { # media: bypass: the caller refuses the callee's relayed offer (488): the callee gets 488, the call goes on
+    EVIDENCE="$W/bypref.out $W/bypref.err $W/bypref.msg $W/bypref_uas.out $W/bypref_uas.err $W/bypref_uas.msg $W/serve.log"
+    peer bypref_uas "$UAS" agent-hold-refused
+    p=$LAST
+    uac bypref bypass uac-refuse-reinvite && reap $p
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final}; do
+    cancel_no_final bypass_update_by_callee bypass_reinvite_refused}; do
     run "$c"
 done
 
