@@ -34,6 +34,7 @@ routes:
       - app: wait
         seconds: 0.2
 EOF
+    sip_core_yaml "$W/$1.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/$1.yaml" --sip "udp:127.0.0.1:$2" >"$W/$1.log" 2>&1 &
     eval "PID_$1=$!"
     BG="$BG $!"
