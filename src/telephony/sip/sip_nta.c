@@ -482,6 +482,9 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     }
     int unusable = sip_in_body_check(sip);
     if (unusable) {
+        const sip_content_type_t *ct = sip->sip_content_type;   /* logged as sip_in.c does */
+        sip_log(d, SIP_LOG_INFO, "call %s from %s: %d (Content-Type %s)", sip->sip_call_id->i_id, sip_gw_name(gw),
+                unusable, ct && ct->c_type ? ct->c_type : "-");
         nta_incoming_treply(irq, unusable, sip_status_phrase(unusable),
                             TAG_IF(unusable == 415, SIPTAG_ACCEPT_STR("application/sdp")), TAG_END());
         return ANSWERED;
@@ -685,8 +688,10 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
         return 400;
     sip_enter(d);
     d->nta->current = nta_incoming_getrequest(irq);
-    int rc;
-    if (sip->sip_to->a_tag) {
+    int rc = sip_nta_uas_check(irq, sip);   /* 416, 420 (sip_nta_uas.c) */
+    if (rc) {
+        /* refused */
+    } else if (sip->sip_to->a_tag) {
         rc = in_dialog(d, irq, sip);
     } else if (m == sip_method_invite) {
         rc = flood_over(d) ? 503 : new_call(d, irq, sip);

@@ -23,6 +23,11 @@ nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *n
 /* Our Contact ("<sip:HOST:PORT>") for responses that need one. */
 const char *sip_nta_contact(sip_driver *d);
 
+/* ---- sip_nta_uas.c: RFC 3261 8.2.2's checks of every request ---- */
+/* 0: SIP may be acted on; SIP_NTA_ANSWERED: refused here (416 for its
+ * Request-URI scheme, 420 for its Require). */
+int sip_nta_uas_check(nta_incoming_t *irq, const sip_t *sip);
+
 /* ---- sip_nta_refer.c: REFER both ways (transfer) ---- */
 /* sip_nta_refer_out is in sip_int.h (sip_leg.c calls it). */
 /* A REFER or NOTIFY in LEG's dialog (it matches, its CSeq is in order):
