@@ -881,6 +881,23 @@ static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     return 0;
 }
 
+static void give_up_cb(loop *l, void *arg);
+
+/* The callee's early answer (18x SDP) has no media we can use (no
+ * PCMU/PCMA, no IPv4 address): the dial fails 488 and the INVITE is
+ * cancelled (as sip_out.c's fork_unusable does), not rung on without media.
+ * Its final response (487, or a 2xx that crossed: ACK and BYE) ends it. */
+static void early_unusable(sip_leg *leg)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: CANCEL, failed 488",
+            leg->callee ? leg->callee : "-");
+    fail_leg(leg, 488);
+    nl->cancelled = true;
+    nta_outgoing_tcancel(nl->orq, NULL, NULL, TAG_END());
+    nl->give_up = loop_timer_start(leg->d->l, leg->d->nta->t1x64_ms / 1000.0, give_up_cb, leg);
+}
+
 static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
     sip_driver *d = leg->d;
@@ -899,7 +916,9 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
         bool sdp = sip && sip->sip_payload && sip->sip_payload->pl_len;
         if (status > 100 && leg->state != LEG_ENDED && !nl->cancelled) {
             leg->state = LEG_EARLY;
-            if (sdp && !leg->early_raised && (leg->bypass || sip_leg_apply_sdp(leg, sip, NULL) == 0)) {
+            if (sdp && !leg->early_raised && !leg->bypass && sip_leg_apply_sdp(leg, sip, NULL) < 0) {
+                early_unusable(leg);
+            } else if (sdp && !leg->early_raised) {
                 if (leg->bypass)
                     sip_bypass_keep_sdp(leg, sip);
                 leg->early_raised = true;
