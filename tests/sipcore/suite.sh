@@ -14,7 +14,8 @@
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
 # without a final response is given up at 64*T1; with media: bypass, an
 # offer (re-INVITE or UPDATE) from either side relayed to the other leg
-# and its answer, or its refusal, relayed back.
+# and its answer, or its refusal, relayed back; an agent's REFER answered
+# 202 with the NOTIFY that ends its subscription (RFC 3515).
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -257,10 +258,18 @@ case_bypass_reinvite_refused() { # media: bypass: the caller refuses the callee'
     uac bypref bypass uac-refuse-reinvite && reap $p
 }
 
+case_refer_notify() { # the agent's REFER: 202, then one NOTIFY (Event refer;id=1, terminated, sipfrag 200), the transfer event with its target
+    EVIDENCE="$W/refnot.out $W/refnot_uas.out $W/refnot_uas.err $W/refnot_uas.msg $W/serve.log"
+    peer refnot_uas "$UAS" agent-refer-notify
+    p=$LAST
+    uac refnot agentrefer uac-wait-bye && reap $p &&
+        expect "transfer event not seen" in_log refnot "transfer to 200 by agent"
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final bypass_update_by_callee bypass_reinvite_refused}; do
+    cancel_no_final bypass_update_by_callee bypass_reinvite_refused refer_notify}; do
     run "$c"
 done
 
