@@ -19,11 +19,12 @@
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes; a 2xx to our
  * (re-)INVITE that comes again after its transaction is gone is ACKed
  * again (stray_response_cb); after our CANCEL the INVITE is given up at
- * 64*T1 without a final response.
+ * 64*T1 without a final response. Beside it: REFER both ways
+ * (sip_nta_refer.c), the bypass re-INVITE/UPDATE relay (sip_nta_bypass.c),
+ * RFC 3261 8.2.2's 416 and 420 (sip_nta_uas.c).
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
- * UPDATE with SDP with media: bypass) get 501 and one log line naming the
+ * than those (REGISTER, MESSAGE, SUBSCRIBE) get 501 and one log line naming the
  * setting; dialling a registered user fails with 501 and a log line;
  * `check` refuses TLS with core: nta (compile_sections.c). */
 #define NTA_AGENT_MAGIC_T struct sip_driver
