@@ -266,10 +266,17 @@ case_refer_notify() { # the agent's REFER: 202, then one NOTIFY (Event refer;id=
         expect "transfer event not seen" in_log refnot "transfer to 200 by agent"
 }
 
+case_bypass_timer_refreshed() { # media: bypass with a 10 s session timer the caller refreshes by re-INVITE: the relayed refresh counts, no BYE from us
+    EVIDENCE="$W/byptimer.out $W/byptimer.err $W/byptimer.msg $W/byptimer_uas.out $W/byptimer_uas.err $W/serve.log"
+    peer byptimer_uas "$UAS" agent-bypass
+    p=$LAST
+    uac byptimer bypass uac-timer-bypass && reap $p
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final bypass_update_by_callee bypass_reinvite_refused refer_notify}; do
+    cancel_no_final bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify}; do
     run "$c"
 done
 

@@ -594,8 +594,12 @@ static bool flood_over(sip_driver *d)
 static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
 {
     sip_driver *d = leg->d;
-    if (leg->bypass)
-        return sip_nta_bypass_offer(leg, irq, sip);   /* relayed to the peer (sip_nta_bypass.c) */
+    if (leg->bypass) {
+        int rc = sip_nta_bypass_offer(leg, irq, sip);   /* relayed to the peer (sip_nta_bypass.c) */
+        if (rc == 0 || rc == ANSWERED)
+            st_start(leg);   /* the remote's re-INVITE or UPDATE refreshes the session */
+        return rc;
+    }
     if (leg->state != LEG_UP)
         return 500;   /* before our 200 is ACKed (RFC 3261 14.2) */
     if (leg->reinvite_busy || leg->nta->reinvite)
