@@ -1240,6 +1240,13 @@ msg_t *sip_nta_current_request(sip_driver *d) { return d->nta ? d->nta->current 
 
 const char *sip_nta_contact(sip_driver *d) { return d->nta->contact; }
 
+void sip_nta_session_expires(const sip_leg *leg, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (leg->nta && leg->nta->se)
+        snprintf(buf, n, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
+}
+
 int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, size_t errlen)
 {
     struct sip_nta *t = cr_xcalloc(1, sizeof *t);

@@ -19,10 +19,16 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 
-/* Our final response to IRQ: STATUS, with SDP (NULL: no body). */
+/* Our final response to IRQ: STATUS, with SDP (NULL: no body); a 2xx of
+ * a session with a timer says its Session-Expires (RFC 4028 9), as
+ * reinvite_in's does. */
 static void reply(sip_leg *leg, nta_incoming_t *irq, int status, const char *sdp)
 {
+    char se[48] = "";
+    if (status < 300)
+        sip_nta_session_expires(leg, se, sizeof se);
     nta_incoming_treply(irq, status, sip_status_phrase(status), TAG_IF(sdp, SIPTAG_CONTACT_STR(sip_nta_contact(leg->d))),
+                        TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
                         TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
                         TAG_END());
 }

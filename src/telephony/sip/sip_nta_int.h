@@ -22,6 +22,9 @@ nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *n
                                 tag_type_t tag, tag_value_t value, ...);
 /* Our Contact ("<sip:HOST:PORT>") for responses that need one. */
 const char *sip_nta_contact(sip_driver *d);
+/* LEG's Session-Expires for a 2xx that refreshes its session (RFC 4028
+ * 9: "10;refresher=uac"), or "" when it has no session timer. */
+void sip_nta_session_expires(const sip_leg *leg, char *buf, size_t n);
 
 /* ---- sip_nta_uas.c: RFC 3261 8.2.2's checks of every request ---- */
 /* 0: SIP may be acted on; SIP_NTA_ANSWERED: refused here (416 for its
