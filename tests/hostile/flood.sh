@@ -23,7 +23,7 @@ version: 1
 settings:
   media: { rtp_ports: "$RTP-$((RTP + 999))" }
   admin: { listen: "127.0.0.1:$3" }
-  sip: { ${SIP_CORE:+core: $SIP_CORE, }flood: { rate: 20, burst: 40, action: "$4" } }
+  sip: { flood: { rate: 20, burst: 40, action: "$4" } }
   limits: { calls_per_second: $5 }
 gateways:
   trunk: { uri: "sip:127.0.0.1:$GW" }
@@ -35,6 +35,7 @@ routes:
       - app: wait
         seconds: 0.2
 EOF
+    sip_core_yaml "$W/$1.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/$1.yaml" --sip "udp:127.0.0.1:$2" >"$W/$1.log" 2>&1 &
     eval "PID_$1=$!"
     BG="$BG $!"

@@ -21,7 +21,11 @@
 # a user's MESSAGE (407, digest) and one relayed to a gateway that answers
 # 401 (the MESSAGE again with credentials, CSeq + 1); a message-summary
 # subscription refreshed in its dialog and ended by its expiry (NOTIFY
-# terminated;reason=timeout).
+# terminated;reason=timeout);
+# with media: bypass, an offer (re-INVITE or UPDATE) from either side
+# relayed to the other leg and its answer, or its refusal, relayed back; an
+# agent's REFER answered 202 with the NOTIFY that ends its subscription
+# (RFC 3515).
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -340,13 +344,48 @@ case_fork_cancelled() {
     uac forkc 302 uac-cancel || { WHY="the caller's CANCEL was not answered 200 and 487"; return 1; }
     reap $a && reap $b || { WHY="a ringing contact got no CANCEL"; return 1; }
     expect "the dialled leg did not end as cancelled" wait_for "$W/serve.log" 5 "leg $(call_id forkc)>302 ended by us: cancelled"
+
+case_bypass_update_by_callee() { # media: bypass: the callee's UPDATE offer (hold) goes to the caller as a re-INVITE, the caller's answer comes back in the 200
+    EVIDENCE="$W/bypupd.out $W/bypupd.err $W/bypupd.msg $W/bypupd_uas.out $W/bypupd_uas.err $W/bypupd_uas.msg $W/serve.log"
+    peer bypupd_uas "$UAS" agent-hold-update
+    p=$LAST
+    uac bypupd bypass uac-seed && reap $p || return 1
+    # the callee's SDP unchanged in our re-INVITE (its o= version 2353687638),
+    # the caller's answer unchanged in our 200 to the UPDATE (o=user1 ... 2353687638)
+    expect "the caller's re-INVITE does not carry the callee's offer unchanged" \
+        grep -q "^o=uas 53655765 2353687638 " "$W/bypupd.msg" &&
+        expect "the 200 to the callee's UPDATE does not carry the caller's answer" \
+            grep -q "^o=user1 53655765 2353687638 " "$W/bypupd_uas.msg" &&
+        expect "hold by the callee not raised" in_log bypupd "bypass event by agent"
+}
+
+case_bypass_reinvite_refused() { # media: bypass: the caller refuses the callee's relayed offer (488): the callee gets 488, the call goes on
+    EVIDENCE="$W/bypref.out $W/bypref.err $W/bypref.msg $W/bypref_uas.out $W/bypref_uas.err $W/bypref_uas.msg $W/serve.log"
+    peer bypref_uas "$UAS" agent-hold-refused
+    p=$LAST
+    uac bypref bypass uac-refuse-reinvite && reap $p
+}
+
+case_refer_notify() { # the agent's REFER: 202, then one NOTIFY (Event refer;id=1, terminated, sipfrag 200), the transfer event with its target
+    EVIDENCE="$W/refnot.out $W/refnot_uas.out $W/refnot_uas.err $W/refnot_uas.msg $W/serve.log"
+    peer refnot_uas "$UAS" agent-refer-notify
+    p=$LAST
+    uac refnot agentrefer uac-wait-bye && reap $p &&
+        expect "transfer event not seen" in_log refnot "transfer to 200 by agent"
+}
+
+case_bypass_timer_refreshed() { # media: bypass with a 10 s session timer the caller refreshes by re-INVITE: the relayed refresh counts, no BYE from us
+    EVIDENCE="$W/byptimer.out $W/byptimer.err $W/byptimer.msg $W/byptimer_uas.out $W/byptimer_uas.err $W/serve.log"
+    peer byptimer_uas "$UAS" agent-bypass
+    p=$LAST
+    uac byptimer bypass uac-timer-bypass && reap $p
 }
 
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \
-    mwi_refresh_expiry}; do
+    mwi_refresh_expiry bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify}; do
     run "$c"
 done
 

@@ -81,6 +81,7 @@ static void respond_later(nua_handle_t *nh, int code, const char *sdp)
 
 void sip_bypass_unpend(sip_leg *leg)
 {
+    sip_nta_bypass_unpend(leg);   /* core: nta's pending re-INVITE, if any */
     nua_handle_t *nh = leg->reinvite_nh;
     if (!nh)
         return;

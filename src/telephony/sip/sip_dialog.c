@@ -71,10 +71,11 @@ static void b_url(builder *b, const url_t *u)
 static bool sip_url(const url_t *u) { return u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host; }
 
 /* A tag as it may go into a header: token characters only (sofia's parser
- * keeps them so; a tag we make is hex). */
+ * keeps them so; a tag we make is hex). No length of its own: RFC 4475's
+ * longreq has a 160-character one; SIP_DIALOG_MAX bounds the whole. */
 static bool tag_ok(const char *t)
 {
-    if (!t || !*t || strlen(t) > 128)
+    if (!t || !*t)
         return false;
     for (const char *p = t; *p; p++)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~", *p))
@@ -138,10 +139,11 @@ static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT])
     /* Every string goes into headers and request lines we send: a control
      * character (sofia keeps the CRLF of a folded <URI>, fuzz_sip_dialog
      * found it in a Contact) would split them. The NULs between fields are
-     * the builder's own. */
+     * the builder's own; a tab is a header's whitespace (a quoted display
+     * name may hold one, RFC 3261 25.1) and splits nothing. */
     for (size_t i = 0; i < b->used; i++) {
         unsigned char c = (unsigned char)b->buf[i];
-        if ((c < 0x20 && c != '\0') || c == 0x7f)
+        if ((c < 0x20 && c != '\0' && c != '\t') || c == 0x7f)
             return -1;
     }
     memset(dl, 0, sizeof *dl);
@@ -157,21 +159,25 @@ static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT])
 int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag)
 {
     memset(dl, 0, sizeof *dl);
-    if (!invite || !invite->sip_call_id || !invite->sip_from || !invite->sip_to || !invite->sip_cseq ||
-        !tag_ok(invite->sip_from->a_tag) || !tag_ok(local_tag) || !invite->sip_contact ||
-        !sip_url(invite->sip_contact->m_url))
+    if (!invite || !invite->sip_call_id || !invite->sip_from || !invite->sip_to || !invite->sip_cseq)
+        return 400;
+    /* An RFC 2543 caller may send no From tag (the remote tag is then
+     * null, RFC 3261 12.1.1) and no Contact (its requests then go to the
+     * From address, as RFC 2543 had it). */
+    const char *from_tag = invite->sip_from->a_tag;
+    const url_t *target = invite->sip_contact ? invite->sip_contact->m_url : invite->sip_from->a_url;
+    if ((from_tag && !tag_ok(from_tag)) || !tag_ok(local_tag) || !sip_url(target))
         return 400;
     builder b = {.used = 0};
     size_t off[F_COUNT];
     off[F_CALL_ID] = b_start(&b), b_str(&b, invite->sip_call_id->i_id), b_end(&b);
     off[F_LOCAL] = b_start(&b), b_addr(&b, invite->sip_to, local_tag), b_end(&b);
-    off[F_REMOTE] = b_start(&b), b_addr(&b, invite->sip_from, invite->sip_from->a_tag), b_end(&b);
+    off[F_REMOTE] = b_start(&b), b_addr(&b, invite->sip_from, from_tag), b_end(&b);
     off[F_LOCAL_TAG] = b_start(&b), b_str(&b, local_tag), b_end(&b);
-    off[F_REMOTE_TAG] = b_start(&b), b_str(&b, invite->sip_from->a_tag), b_end(&b);
-    off[F_TARGET] = b_start(&b), b_url(&b, invite->sip_contact->m_url), b_end(&b);
+    off[F_REMOTE_TAG] = b_start(&b), b_str(&b, from_tag ? from_tag : ""), b_end(&b);
+    off[F_TARGET] = b_start(&b), b_url(&b, target), b_end(&b);
     off[F_ROUTE] = b_start(&b), b_routes(&b, invite->sip_record_route, false), b_end(&b);
-    off[F_NEXT_HOP] = b_start(&b), b_next_hop(&b, invite->sip_record_route, false, invite->sip_contact->m_url),
-    b_end(&b);
+    off[F_NEXT_HOP] = b_start(&b), b_next_hop(&b, invite->sip_record_route, false, target), b_end(&b);
     if (finish(dl, &b, off) < 0)
         return 400;
     dl->remote_cseq = invite->sip_cseq->cs_seq;
@@ -212,10 +218,10 @@ int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response)
 
 bool sip_dialog_matches(const sip_dialog *dl, const sip_t *req)
 {
-    return dl && dl->text && req && req->sip_call_id && req->sip_from && req->sip_to && req->sip_from->a_tag &&
-           req->sip_to->a_tag && strcmp(req->sip_call_id->i_id, dl->call_id) == 0 &&
-           strcasecmp(req->sip_to->a_tag, dl->local_tag) == 0 &&
-           strcasecmp(req->sip_from->a_tag, dl->remote_tag) == 0;
+    /* A null remote tag (RFC 2543 caller) matches a From without one. */
+    return dl && dl->text && req && req->sip_call_id && req->sip_from && req->sip_to && req->sip_to->a_tag &&
+           strcmp(req->sip_call_id->i_id, dl->call_id) == 0 && strcasecmp(req->sip_to->a_tag, dl->local_tag) == 0 &&
+           (req->sip_from->a_tag ? strcasecmp(req->sip_from->a_tag, dl->remote_tag) == 0 : !*dl->remote_tag);
 }
 
 int sip_dialog_request_in(sip_dialog *dl, const sip_t *req)

@@ -32,16 +32,18 @@ typedef struct sip_dialog {
 } sip_dialog;
 
 /* We answer INVITE (UAS, RFC 3261 12.1.1) with LOCAL_TAG (our To tag):
- * 0, or the status to refuse the INVITE with (400: no From tag, no
- * Contact, a Contact or Record-Route that is not a sip:/sips: URI, or more
- * text than SIP_DIALOG_MAX). */
+ * 0, or the status to refuse the INVITE with (400: a Contact or
+ * Record-Route that is not a sip:/sips: URI, or more text than
+ * SIP_DIALOG_MAX). An RFC 2543 caller's INVITE without a From tag makes a
+ * dialog with a null (empty) remote tag, one without a Contact has the
+ * From address as its remote target. */
 int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag);
 /* Our REQUEST (an INVITE we sent) was answered by RESPONSE (2xx or a
  * 1xx with a To tag; RFC 3261 12.1.2): 0, or -1 when the response cannot
  * make a dialog (no To tag, a bad Contact or Record-Route). */
 int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response);
 /* REQ (a request received) belongs to DL: its Call-ID, its To tag ours,
- * its From tag theirs. */
+ * its From tag theirs (none when theirs is null). */
 bool sip_dialog_matches(const sip_dialog *dl, const sip_t *req);
 /* A request REQ of DL's remote arrives (RFC 3261 12.2.2): 0, or 500 when
  * its CSeq is lower than one already received (out of order). ACK and

@@ -299,6 +299,7 @@ struct tel_leg {
     bool bypass;
     char *sdp_body;
     nua_handle_t *reinvite_nh;
+    struct nta_incoming_s *reinvite_irq;   /* the same under core: nta (sip_nta_bypass.c) */
     struct sip_nta_leg *nta;   /* settings.sip.core: nta: its transactions and dialog (sip_nta.c) */
     struct tel_op *play_op, *rec_op, *tap_op;
     struct tel_op *music_op;   /* heard instead of the peer (sip_media_music) */
@@ -508,6 +509,10 @@ int sip_out_hangup(sip_leg *leg, int code);
 void sip_fork_terminated(sip_fork *f);
 /* F's INVITE has been sent: the leg is trying (raised once per leg). */
 void sip_fork_calling(sip_fork *f);
+/* The name of who answered (the 200's To display name, else its
+ * Contact's), unquoted, control characters dropped, at most 64 bytes;
+ * malloc'd, NULL: none (sip_out.c; both cores). */
+char *sip_answer_display_name(const sip_t *sip);
 /* The TLS handshake of ours with HOSTPORT failed (sip_tls.c): the forks
  * waiting on it fail with 503 now (sip_out.c). */
 void sip_out_tls_failed(sip_driver *d, const char *hostport);
@@ -586,6 +591,11 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
 /* LEG's re-INVITE with SDP (hold passed on): 0, or -1 (none sent). */
 int sip_nta_reinvite(sip_leg *leg, const char *sdp);
 void sip_nta_leg_free(sip_leg *leg);
+/* LEG goes, or its peer did: an offer of its remote's relayed to the peer
+ * and still waiting for the answer is refused (500; sip_nta_bypass.c). */
+void sip_nta_bypass_unpend(sip_leg *leg);
+/* REFER to REFER_TO (a name-addr) in LEG's dialog: 0, or -1 (sip_nta_refer.c). */
+int sip_nta_refer_out(sip_leg *leg, const char *refer_to);
 
 /* The INVITE transaction callback of a leg's (only) INVITE; a fork's
  * responses go through it once they concern the leg (sip_nta_fork.c). */

@@ -550,7 +550,7 @@ int sip_leg_unbridge(sip_leg *a, sip_leg *b)
 
 int sip_leg_transfer(sip_leg *leg, const char *to)
 {
-    if (!leg || leg->state != LEG_UP || !leg->nh || !to || !*to)
+    if (!leg || leg->state != LEG_UP || (!leg->nh && !leg->nta) || !to || !*to)
         return -1;
     /* The target is rendered from a template (maybe from what the caller
      * sent): a whole URI is parsed and encoded again (no ?headers the
@@ -566,6 +566,8 @@ int sip_leg_transfer(sip_leg *leg, const char *to)
         return -1;
     }
     sip_log(leg->d, SIP_LOG_INFO, "%s: REFER to %s", leg->call_id ? leg->call_id : "-", refer_to);
+    if (leg->d->nta)
+        return sip_nta_refer_out(leg, refer_to);   /* core: nta (sip_nta_refer.c) */
     nua_refer(leg->nh, SIPTAG_REFER_TO_STR(refer_to), TAG_END());
     return 0;
 }

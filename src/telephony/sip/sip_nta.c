@@ -23,18 +23,19 @@
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes; a 2xx to our
  * (re-)INVITE that comes again after its transaction is gone is ACKed
  * again (stray_response_cb); after our CANCEL the INVITE is given up at
- * 64*T1 without a final response.
+ * 64*T1 without a final response. Beside it: REFER both ways
+ * (sip_nta_refer.c), the bypass re-INVITE/UPDATE relay (sip_nta_bypass.c),
+ * RFC 3261 8.2.2's 416 and 420 (sip_nta_uas.c).
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those (REFER, a NOTIFY of no subscription of ours, a re-INVITE or an
- * UPDATE with SDP with media: bypass) get 501 and one log line naming the
- * setting; `check` refuses TLS with core: nta (compile_sections.c). */
+ * than those get 501 and one log line naming the setting. */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg
 #define NTA_OUTGOING_MAGIC_T struct tel_leg
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_nta_int.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -58,7 +59,7 @@
 #include "telephony/sip/sip_mwi.h"
 #include "util/alloc.h"
 
-#define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+#define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
 /* What a request callback returns once it has answered itself (or for an
  * ACK, which is never answered): a final status only makes NTA destroy
  * the transaction, nothing is sent again. */
@@ -204,9 +205,10 @@ static void fail_leg(sip_leg *leg, int code)
 
 /* A request in LEG's dialog: METHOD with CSEQ (our next, or the INVITE's
  * for its ACK), CB for its responses (NULL: none wanted, e.g. ACK), SDP
- * its body (NULL: none; a re-INVITE also carries our Contact). */
-static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
-                                      nta_response_f *cb, const char *sdp)
+ * its body (NULL: none; a re-INVITE also carries our Contact), EXTRA more
+ * headers (NULL: none). */
+static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
+                                         nta_response_f *cb, const char *sdp, const tagi_t *extra)
 {
     struct sip_nta *t = leg->d->nta;
     const sip_dialog *dl = &leg->nta->dlg;
@@ -229,12 +231,32 @@ static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const c
                    SIPTAG_CALL_ID_STR(dl->call_id), SIPTAG_CSEQ(cs), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
                    SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(t->contact)),
                    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
-                   TAG_END()) < 0) {
+                   TAG_NEXT(extra)) < 0) {
         msg_destroy(msg);
         return NULL;
     }
     return nta_outgoing_mcreate(t->agent, cb, leg, leg->nta->hop ? URL_STRING_MAKE(leg->nta->hop) : NULL, msg,
                                 TAG_END());
+}
+
+static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
+                                      nta_response_f *cb, const char *sdp)
+{
+    return dialog_request_tl(leg, method, name, cseq, cb, sdp, NULL);
+}
+
+nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *name, nta_response_f *cb,
+                                tag_type_t tag, tag_value_t value, ...)
+{
+    if (!leg->nta || !leg->nta->have_dlg)
+        return NULL;
+    ta_list ta;
+    ta_start(ta, tag, value);
+    tagi_t extra[] = {{SIPTAG_CONTACT_STR(leg->d->nta->contact)}, {TAG_NEXT(ta_args(ta))}};
+    nta_outgoing_t *orq =
+        dialog_request_tl(leg, method, name, sip_dialog_next_cseq(&leg->nta->dlg), cb, NULL, extra);
+    (void)ta_end(ta);
+    return orq;
 }
 
 /* The status of the response SIP to ORQ (NTA's own, 408/503, when it
@@ -460,6 +482,9 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return who_is;
     int unusable = sip_in_body_check(sip);
     if (unusable) {
+        const sip_content_type_t *ct = sip->sip_content_type;   /* logged as sip_in.c does */
+        sip_log(d, SIP_LOG_INFO, "call %s from %s: %d (Content-Type %s)", sip->sip_call_id->i_id, sip_gw_name(gw),
+                unusable, ct && ct->c_type ? ct->c_type : "-");
         nta_incoming_treply(irq, unusable, sip_status_phrase(unusable),
                             TAG_IF(unusable == 415, SIPTAG_ACCEPT_STR("application/sdp")), TAG_END());
         return ANSWERED;
@@ -569,8 +594,10 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
 {
     sip_driver *d = leg->d;
     if (leg->bypass) {
-        refuse_log(d, 1u << 1, "re-INVITE or UPDATE with SDP with media: bypass");
-        return 501;
+        int rc = sip_nta_bypass_offer(leg, irq, sip);   /* relayed to the peer (sip_nta_bypass.c) */
+        if (rc == 0 || rc == ANSWERED)
+            st_start(leg);   /* the remote's re-INVITE or UPDATE refreshes the session */
+        return rc;
     }
     if (leg->state != LEG_UP)
         return 500;   /* before our 200 is ACKed (RFC 3261 14.2) */
@@ -638,6 +665,9 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return ANSWERED;
     case sip_method_invite:
         return reinvite_in(leg, irq, sip);
+    case sip_method_refer:
+    case sip_method_notify:
+        return sip_nta_refer_in(leg, irq, sip);   /* transfer (sip_nta_refer.c) */
     case sip_method_info:
         /* DTMF by INFO (application/dtmf-relay, application/dtmf), as under
          * NUA: answered 200 whatever it carries; a short body is not read. */
@@ -666,8 +696,10 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
         return 400;
     sip_enter(d);
     d->nta->current = nta_incoming_getrequest(irq);
-    int rc;
-    if (m == sip_method_subscribe && !table_find(d->nta, sip->sip_call_id->i_id)) {
+    int rc = sip_nta_uas_check(irq, sip);   /* 416, 420 (sip_nta_uas.c) */
+    if (rc) {
+        /* refused */
+    } else if (m == sip_method_subscribe && !table_find(d->nta, sip->sip_call_id->i_id)) {
         /* message-summary (sip_nta_mwi.c); one in a call's dialog: in_dialog */
         rc = !sip->sip_to->a_tag && flood_over(d) ? 503 : sip_nta_subscribe(d, irq, sip);
     } else if (sip->sip_to->a_tag) {
@@ -765,8 +797,10 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     st_start(leg);
     if (leg->peer)
         sip_leg_update_relay(leg);
-    tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = sip->sip_status->st_status};
+    char *name = sip_answer_display_name(sip);   /* agent_name */
+    tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = sip->sip_status->st_status, .display_name = name};
     sip_raise(leg, &ev);
+    free(name);
 }
 
 static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
@@ -862,6 +896,23 @@ static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     return 0;
 }
 
+static void give_up_cb(loop *l, void *arg);
+
+/* The callee's early answer (18x SDP) has no media we can use (no
+ * PCMU/PCMA, no IPv4 address): the dial fails 488 and the INVITE is
+ * cancelled (as sip_out.c's fork_unusable does), not rung on without media.
+ * Its final response (487, or a 2xx that crossed: ACK and BYE) ends it. */
+static void early_unusable(sip_leg *leg)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: CANCEL, failed 488",
+            leg->callee ? leg->callee : "-");
+    fail_leg(leg, 488);
+    nl->cancelled = true;
+    nta_outgoing_tcancel(nl->orq, NULL, NULL, TAG_END());
+    nl->give_up = loop_timer_start(leg->d->l, leg->d->nta->t1x64_ms / 1000.0, give_up_cb, leg);
+}
+
 static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
     sip_driver *d = leg->d;
@@ -880,7 +931,9 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
         bool sdp = sip && sip->sip_payload && sip->sip_payload->pl_len;
         if (status > 100 && leg->state != LEG_ENDED && !nl->cancelled) {
             leg->state = LEG_EARLY;
-            if (sdp && !leg->early_raised && (leg->bypass || sip_leg_apply_sdp(leg, sip, NULL) == 0)) {
+            if (sdp && !leg->early_raised && !leg->bypass && sip_leg_apply_sdp(leg, sip, NULL) < 0) {
+                early_unusable(leg);
+            } else if (sdp && !leg->early_raised) {
                 if (leg->bypass)
                     sip_bypass_keep_sdp(leg, sip);
                 leg->early_raised = true;
@@ -937,7 +990,7 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
     sip_enter(d);
     if (status < 300 && sip) {
         send_reinvite_ack(leg, nta_outgoing_cseq(orq));
-        if (sip->sip_payload && sip->sip_payload->pl_len)
+        if (sip->sip_payload && sip->sip_payload->pl_len && !leg->bypass)
             sip_leg_apply_sdp(leg, sip, NULL);
     }
     /* Its 2xx may come again (our ACK lost): that finds no transaction
@@ -948,7 +1001,10 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
         st_start(leg);   /* a re-INVITE refreshes the session */
     else if (nl->se && nl->we_refresh && status != 491 && leg->state == LEG_UP && !nl->st)
         st_expired(leg);   /* our refresh failed */
-    sip_leg_reinvite_done(leg, status);   /* 491: tried again later (glare) */
+    if (leg->bypass)
+        sip_nta_bypass_answered(leg, status, sip);   /* an offer relayed: its answer goes back */
+    else
+        sip_leg_reinvite_done(leg, status);   /* 491: tried again later (glare) */
     dialog_over(leg);
     sip_leave(d);
     return 0;
@@ -1178,6 +1234,7 @@ void sip_nta_leg_free(sip_leg *leg)
     if (nl->linger)
         loop_timer_stop(leg->d->l, nl->linger);
     drop_irq(nl);
+    sip_nta_bypass_unpend(leg);
     if (nl->orq)
         nta_outgoing_destroy(nl->orq);
     if (nl->bye)
@@ -1225,6 +1282,15 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
 }
 
 msg_t *sip_nta_current_request(sip_driver *d) { return d->nta ? d->nta->current : NULL; }
+
+const char *sip_nta_contact(sip_driver *d) { return d->nta->contact; }
+
+void sip_nta_session_expires(const sip_leg *leg, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (leg->nta && leg->nta->se)
+        snprintf(buf, n, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
+}
 
 int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, size_t errlen)
 {

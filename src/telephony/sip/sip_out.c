@@ -37,7 +37,7 @@ static void fail_leg(sip_leg *leg, int code)
  * or PBX that knows who answered puts it there), else the Contact's. The
  * network's text: unquoted, control characters dropped, at most 64 bytes
  * (cut at a UTF-8 boundary); NULL when there is none. */
-static char *answer_display_name(const sip_t *sip)
+char *sip_answer_display_name(const sip_t *sip)
 {
     const char *d = NULL;
     if (sip && sip->sip_to && sip->sip_to->a_display && sip->sip_to->a_display[0])
@@ -436,7 +436,7 @@ void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phr
         if (leg->peer)
             sip_leg_update_relay(leg);
         sip_log(leg->d, SIP_LOG_DEBUG, "dial %s answered", leg->callee);
-        char *name = answer_display_name(sip);
+        char *name = sip_answer_display_name(sip);
         tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = status, .display_name = name};
         sip_raise(leg, &ev);
         free(name);
