@@ -12,7 +12,8 @@
 # transaction is gone is ACKed again; DTMF by INFO and RFC 4733; a
 # gateway's digest challenge; session timers (RFC 4028) both ways, and a
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
-# without a final response is given up at 64*T1.
+# without a final response is given up at 64*T1; a gateway registered to
+# (register: true): digest, refresh before expiry, unREGISTER at shutdown.
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -24,8 +25,8 @@ SUITE=sipcore
 . "$ROOT/tests/sip/lib.sh"
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 3)
-SIP=$1 UAS=$2 UAC=$3 RTP=$4
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 5)
+SIP=$1 UAS=$2 UAC=$3 SIPREG=$4 GWREG=$5 RTP=$6
 RTP_RANGE="$RTP-$((RTP + 999))"
 
 sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
@@ -234,10 +235,39 @@ case_cancel_no_final() { # after our CANCEL the gateway never sends a final resp
         wait_for "$W/serve.log" 15 "leg $(call_id nofinal)>5550001: no final response 64\*T1 after our CANCEL: INVITE given up"
 }
 
+case_gateway_register_refresh() { # register: true: 401 then digest, refreshed before the 2 s granted run out, unREGISTER at SIGTERM
+    EVIDENCE="$W/gwreg.out $W/gwreg.err $W/gwreg.msg $W/serve_reg.log"
+    peer gwreg "$GWREG" uas-register-refresh
+    p=$LAST
+    sed -e "s|@RTP@|$RTP_RANGE|g; s|@GWREG@|$GWREG|g" "$HERE/register.yaml" >"$W/register.yaml"
+    "$CR" serve "$W/register.yaml" --sip "udp:127.0.0.1:$SIPREG" --admin off --log-level debug >"$W/serve_reg.log" 2>&1 &
+    srv=$!
+    BG="$BG $srv"
+    expect "no refresh granted (registration 200 twice)" \
+        wait_for_count "$W/serve_reg.log" 10 "gateway gw_reg: registration 200" 2 || return 1
+    kill -TERM "$srv"
+    reap "$srv" || { WHY="serve did not exit 0"; return 1; }
+    expect "the unREGISTER was not answered before exit" grep -q "gateway gw_reg: unregistered 200" "$W/serve_reg.log" &&
+        expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve_reg.log'" &&
+        reap $p &&
+        expect "the REGISTERs did not keep one Call-ID" \
+            [ "$(grep -A12 '^REGISTER ' "$W/gwreg.msg" | grep -i '^Call-ID:' | sort -u | wc -l)" -eq 1 ]
+}
+
+wait_for_count() { # wait_for_count FILE SECONDS RE N: until RE is on N lines of FILE
+    i=0
+    while [ $i -lt $(($2 * 20)) ]; do
+        [ "$(grep -c -- "$3" "$1" 2>/dev/null)" -ge "$4" ] && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final}; do
+    cancel_no_final gateway_register_refresh}; do
     run "$c"
 done
 

@@ -1018,7 +1018,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
 }
 
 /* settings.sip.core: nta: the agent instead of NUA (sip_nta.c); TLS was
- * refused by check, gateway registration is NUA's (logged, not sent). */
+ * refused by check; gateways are registered to by sip_nta_reg.c. */
 static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, char *err, size_t errlen)
 {
     if (!url || sip_nta_start(d, url, t1x64, err, errlen) < 0) {
@@ -1027,13 +1027,10 @@ static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, cha
         destroy_op(&d->base);
         return NULL;
     }
-    for (size_t i = 0; i < d->prog->gateway_count; i++)
-        if (d->prog->gateways[i].register_)
-            sip_log(d, SIP_LOG_WARN, "gateway %s: not registered: settings.sip.core: nta does not carry "
-                    "registrations yet (core: nua does)", d->prog->gateways[i].name);
     grow_udp_rcvbuf(d->sip_port);
     sip_dns_guard(true);
     sip_guard_recv_filter(recv_filter_cb, d);
+    sip_gw_register_all(d);   /* sip_nta_reg.c */
     return &d->base;
 }
 
@@ -1088,10 +1085,10 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
     d->prog = scn_program_ref(prog);
     sip_registrar_set_users(d->reg, prog);
     sip_gw_load(d);
-    if (d->nua) {
+    if (d->nua || d->nta)
         sip_gw_register_all(d);
+    if (d->nua)
         session_timer_params(d);
-    }
     sip_tls_reloaded(d, &prog->settings.sip_tls);
     scn_program_unref(old);
 }
@@ -1123,6 +1120,16 @@ static void shutdown_poll_cb(loop *l, void *arg)
     if (d->leg_count > 0)
         sip_log(d, SIP_LOG_WARN, "shutdown: %zu legs still waiting for their peers: dropped", d->leg_count);
     if (d->nta) {
+        /* Our registrations are withdrawn, as nua_shutdown does: their
+         * unREGISTERs answered (or timed out, 64*T1) before we go. */
+        if (!d->nta_unregistering) {
+            d->nta_unregistering = true;
+            sip_nta_reg_withdraw_all(d);
+        }
+        if (sip_nta_reg_pending(d)) {
+            d->shutdown_timer = loop_timer_start(d->l, 0.05, shutdown_poll_cb, d);
+            return;
+        }
         d->nua_down = true;   /* the agent goes with the driver */
         shutdown_finish(d);
         return;

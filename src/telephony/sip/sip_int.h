@@ -331,6 +331,7 @@ struct sip_driver {
     sip_registrar *reg;
     struct sip_gw *gws;
     size_t gw_count;
+    struct sip_nta_reg *nta_regs;   /* core: nta: registrations to gateways (sip_nta_reg.c) */
     rtp_ctx *rtp;
     size_t rtp_reserved;       /* sessions kept for admitted calls' first dials */
     rtp_limit rtp_why;         /* what the last leg without an RTP session ran into */
@@ -355,6 +356,7 @@ struct sip_driver {
     unsigned long responses[SIP_PEEK_CODE_MAX - SIP_PEEK_CODE_MIN + 1];
     /* shutdown */
     bool shutting_down, nua_down, draining;
+    bool nta_unregistering;    /* core: nta shutdown: our registrations withdrawn */
     /* settings.cluster.proxy, read at start: the front end (Kamailio) */
     struct sockaddr_in proxy;
     bool have_proxy;
@@ -560,6 +562,23 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
 /* LEG's re-INVITE with SDP (hold passed on): 0, or -1 (none sent). */
 int sip_nta_reinvite(sip_leg *leg, const char *sdp);
 void sip_nta_leg_free(sip_leg *leg);
+/* The agent (NULL once stopped), and what our Contact says after "sip:"
+ * and a user toward URI: "HOST:PORT", with ";transport=tcp|tls" when URI
+ * is reached that way (false: no listener for it). */
+struct nta_agent_s *sip_nta_agent(sip_driver *d);
+bool sip_nta_contact_for(sip_driver *d, const char *uri, char *out, size_t n);
+
+/* ---- sip_nta_reg.c: core: nta: our registrations to gateways ---- */
+struct sip_nta_reg;
+/* Registers to GW (register: true), refreshed until withdrawn; *OUT
+ * points at it until it goes or is withdrawn (then NULL). */
+bool sip_nta_reg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_reg **out);
+/* unREGISTER (Expires: 0); it goes when answered (or timed out). */
+void sip_nta_reg_withdraw(struct sip_nta_reg *r);
+void sip_nta_reg_withdraw_all(sip_driver *d);
+/* Some registration is still there (shutdown waits for the unREGISTERs). */
+bool sip_nta_reg_pending(const sip_driver *d);
+void sip_nta_reg_free_all(sip_driver *d);
 
 /* ---- small helpers (sip_driver.c) ---- */
 /* The source address of the request being handled. */

@@ -1179,6 +1179,22 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
 }
 
 msg_t *sip_nta_current_request(sip_driver *d) { return d->nta ? d->nta->current : NULL; }
+nta_agent_t *sip_nta_agent(sip_driver *d) { return d->nta ? d->nta->agent : NULL; }
+
+bool sip_nta_contact_for(sip_driver *d, const char *uri, char *out, size_t n)
+{
+    bool tls = strncasecmp(uri, "sips:", 5) == 0 || strcasestr(uri, ";transport=tls");
+    if (tls) {   /* d->tls_contact: "<sip:HOST:PORT;transport=tls>" */
+        const char *c = d->tls_contact;
+        size_t len = strlen(c);
+        if (len < 7 || len - 6 >= n)
+            return false;
+        snprintf(out, n, "%.*s", (int)(len - 6), c + 5);
+        return true;
+    }
+    bool tcp = strcasestr(uri, ";transport=tcp") != NULL;
+    return (size_t)snprintf(out, n, "%s:%d%s", d->sip_host, d->sip_port, tcp ? ";transport=tcp" : "") < n;
+}
 
 int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, size_t errlen)
 {
@@ -1210,6 +1226,7 @@ void sip_nta_stop(sip_driver *d)
     struct sip_nta *t = d->nta;
     if (!t)
         return;
+    sip_nta_reg_free_all(d);   /* their transactions go before the agent */
     if (t->dflt)
         nta_leg_destroy(t->dflt);
     if (t->agent)
