@@ -13,7 +13,8 @@
 # gateway's digest challenge; session timers (RFC 4028) both ways, and a
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
 # without a final response is given up at 64*T1; a gateway registered to
-# (register: true): digest, refresh before expiry, unREGISTER at shutdown.
+# (register: true): digest, refresh before expiry, unREGISTER at shutdown;
+# a CRLF keep-alive on TCP gets its CRLF (RFC 5626).
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -70,7 +71,7 @@ in_log() { call_log "$1" | grep -q -- "$2"; }
 received() { grep -A1 -E "^-+ .*(received|UDP message received)" "$W/$1.msg" | grep -cE "$2"; }
 
 sed -e "s|@RTP@|$RTP_RANGE|g; s|@UAS@|$UAS|g; s|@UAC@|$UAC|g" "$HERE/suite.yaml" >"$W/suite.yaml"
-"$CR" serve "$W/suite.yaml" --sip "udp:127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
+"$CR" serve "$W/suite.yaml" --sip "127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"
 if ! wait_for "$W/serve.log" 15 'listening for SIP'; then
@@ -254,6 +255,26 @@ case_gateway_register_refresh() { # register: true: 401 then digest, refreshed b
             [ "$(grep -A12 '^REGISTER ' "$W/gwreg.msg" | grep -i '^Call-ID:' | sort -u | wc -l)" -eq 1 ]
 }
 
+case_crlf_pong_tcp() { # RFC 5626 4.4.1: a CRLF keep-alive ("\r\n\r\n") on a TCP connection gets its CRLF back
+    EVIDENCE="$W/pong.out $W/serve.log"
+    /usr/bin/python3 - 127.0.0.1 "$SIP" >"$W/pong.out" 2>&1 <<'PY'
+import socket, sys, time
+with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) as s:
+    s.sendall(b"\r\n\r\n")
+    got, deadline = b"", time.time() + 5
+    try:
+        while not got.startswith(b"\r\n") and time.time() < deadline:
+            chunk = s.recv(16)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        pass
+    print("pong" if got.startswith(b"\r\n") else "no pong: %r" % got)
+PY
+    expect "no CRLF came back for the keep-alive ping (TPTAG_PONG2PING)" grep -q '^pong$' "$W/pong.out"
+}
+
 wait_for_count() { # wait_for_count FILE SECONDS RE N: until RE is on N lines of FILE
     i=0
     while [ $i -lt $(($2 * 20)) ]; do
@@ -267,7 +288,7 @@ wait_for_count() { # wait_for_count FILE SECONDS RE N: until RE is on N lines of
 for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final gateway_register_refresh}; do
+    cancel_no_final gateway_register_refresh crlf_pong_tcp}; do
     run "$c"
 done
 

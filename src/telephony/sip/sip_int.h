@@ -562,11 +562,27 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
 /* LEG's re-INVITE with SDP (hold passed on): 0, or -1 (none sent). */
 int sip_nta_reinvite(sip_leg *leg, const char *sdp);
 void sip_nta_leg_free(sip_leg *leg);
-/* The agent (NULL once stopped), and what our Contact says after "sip:"
- * and a user toward URI: "HOST:PORT", with ";transport=tcp|tls" when URI
- * is reached that way (false: no listener for it). */
-struct nta_agent_s *sip_nta_agent(sip_driver *d);
+struct nta_agent_s *sip_nta_agent(sip_driver *d);   /* NULL once stopped */
+/* LEG, dialled, waits for any response to its INVITE; it fails now with
+ * CODE (its transport failed: a TLS handshake), its INVITE given up. */
+bool sip_nta_dial_pending(const sip_leg *leg);
+void sip_nta_dial_failed(sip_leg *leg, int code);
+
+/* ---- sip_nta_tls.c: core: nta over TLS ---- */
+/* The tls: listener (URL sips:HOST:PORT) added to the agent, with
+ * settings.sip.tls's certificate directory and verification POLICY. */
+bool sip_nta_tls_listen(sip_driver *d, const char *url, const char *cert_dir, unsigned policy, char *err,
+                        size_t errlen);
+/* What our Contact says after "sip:" and a user toward URI: "HOST:PORT",
+ * with ";transport=tcp|tls" when URI is reached that way (false: no room). */
 bool sip_nta_contact_for(sip_driver *d, const char *uri, char *out, size_t n);
+/* Our Contact (allocated) toward a peer reached at URI over TLS, or NULL
+ * (not TLS, no tls: listener): <sips:...> for a sips: URI, else
+ * <sip:...;transport=tls>. */
+char *sip_nta_tls_contact_out(sip_driver *d, const char *uri);
+/* Our Contact (allocated) in answers to SIP, a request that came over
+ * TLS, or NULL (it did not). */
+char *sip_nta_tls_contact_in(sip_driver *d, const sip_t *sip);
 
 /* ---- sip_nta_reg.c: core: nta: our registrations to gateways ---- */
 struct sip_nta_reg;

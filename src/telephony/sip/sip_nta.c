@@ -24,8 +24,9 @@
  * What it does not carry yet is refused, never half done: requests other
  * than those (REGISTER, MESSAGE, SUBSCRIBE, REFER, a re-INVITE or an
  * UPDATE with SDP with media: bypass) get 501 and one log line naming the
- * setting; dialling a registered user fails with 501 and a log line;
- * `check` refuses TLS with core: nta (compile_sections.c). */
+ * setting; dialling a registered user fails with 501 and a log line.
+ * Its tls: listener and Contacts over TLS are sip_nta_tls.c's, gateway
+ * registrations sip_nta_reg.c's. */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg
@@ -46,6 +47,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport_tag.h>
 
 #include "telephony/sip/sip_dialog.h"
 #include "telephony/sip/sip_flood.h"
@@ -174,6 +176,13 @@ static struct sip_nta_leg *nta_leg_state(sip_leg *leg)
     return leg->nta;
 }
 
+/* Our Contact toward LEG's remote: over TLS the listener's
+ * (sip_nta_tls.c), else the agent's. */
+static const char *leg_contact(const sip_leg *leg)
+{
+    return leg->tls_contact ? leg->tls_contact : leg->d->nta->contact;
+}
+
 /* One log line per kind of thing core: nta does not carry. */
 static void refuse_log(sip_driver *d, unsigned bit, const char *what)
 {
@@ -220,7 +229,7 @@ static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const c
                    TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
                           SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
                    SIPTAG_CALL_ID_STR(dl->call_id), SIPTAG_CSEQ(cs), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
-                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(t->contact)),
+                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(leg_contact(leg))),
                    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
                    TAG_END()) < 0) {
         msg_destroy(msg);
@@ -483,6 +492,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         sip_leg_maybe_free(leg);
         return ANSWERED;
     }
+    leg->tls_contact = sip_nta_tls_contact_in(d, sip);
     nta_incoming_tag(irq, nl->tag);
     nl->irq = irq;
     nta_incoming_bind(irq, invite_irq_cb, leg);
@@ -586,7 +596,7 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     sip_leg_sdp(leg, sdp, sizeof sdp, !offer);
     if (leg->nta->se)
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
-    nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(d->nta->contact),
+    nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(leg_contact(leg)),
                         TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
                         SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     st_start(leg);   /* the remote's re-INVITE refreshed the session */
@@ -965,6 +975,8 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     snprintf(call_id, sizeof call_id, "%s@%s", cid, d->sip_host);
     free(nl->own_key);
     nl->key = nl->own_key = cr_xstrdup(call_id);
+    free(leg->tls_contact);
+    leg->tls_contact = sip_nta_tls_contact_out(d, f->uri);
     char from_tagged[800];
     snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, tag);
     const scn_settings *st = &d->prog->settings;
@@ -981,7 +993,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     sip_cseq_t *cs = sip_cseq_create(home, 1, sip_method_invite, "INVITE");
     if (!rq || !cs ||
         sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
-                   SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CSEQ(cs), SIPTAG_CONTACT_STR(t->contact),
+                   SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CSEQ(cs), SIPTAG_CONTACT_STR(leg_contact(leg)),
                    SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_ALLOW_STR(NTA_ALLOW),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_MIN_SE_STR(min_se)),
                    TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
@@ -1024,7 +1036,7 @@ int sip_nta_answer(sip_leg *leg)
     char se[48] = "";
     if (nl->se)
         snprintf(se, sizeof se, "%u;refresher=%s", nl->se, nl->we_refresh ? "uas" : "uac");
-    nta_incoming_treply(nl->irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(leg->d->nta->contact),
+    nta_incoming_treply(nl->irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(leg_contact(leg)),
                         SIPTAG_ALLOW_STR(NTA_ALLOW), TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)),
                         TAG_IF(*se && nl->remote_timer, SIPTAG_REQUIRE_STR("timer")),
                         TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -1051,11 +1063,11 @@ int sip_nta_ringing(sip_leg *leg, bool early_media)
     if (sdp) {
         if (leg->early_sent)
             return 0;
-        nta_incoming_treply(nl->irq, 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(leg->d->nta->contact),
+        nta_incoming_treply(nl->irq, 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(leg_contact(leg)),
                             SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
         leg->early_sent = true;
     } else if (!leg->ringing_sent) {
-        nta_incoming_treply(nl->irq, 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(leg->d->nta->contact), TAG_END());
+        nta_incoming_treply(nl->irq, 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(leg_contact(leg)), TAG_END());
         leg->ringing_sent = true;
     }
     leg->state = LEG_EARLY;
@@ -1078,6 +1090,21 @@ static void give_up_cb(loop *l, void *arg)
     sip_driver *d = leg->d;
     sip_leg_sip_done(leg);   /* may free LEG */
     sip_leave(d);
+}
+
+bool sip_nta_dial_pending(const sip_leg *leg)
+{
+    return leg->nta && leg->nta->orq && !leg->nta->have_dlg && !leg->nta->cancelled &&
+           leg->state != LEG_UP && leg->state != LEG_ENDED;
+}
+
+void sip_nta_dial_failed(sip_leg *leg, int code)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    nta_outgoing_destroy(nl->orq);   /* no CANCEL: nothing reached the peer */
+    nl->orq = NULL;
+    fail_leg(leg, code);
+    sip_leg_sip_done(leg);
 }
 
 int sip_nta_hangup(sip_leg *leg, int code)
@@ -1181,21 +1208,6 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
 msg_t *sip_nta_current_request(sip_driver *d) { return d->nta ? d->nta->current : NULL; }
 nta_agent_t *sip_nta_agent(sip_driver *d) { return d->nta ? d->nta->agent : NULL; }
 
-bool sip_nta_contact_for(sip_driver *d, const char *uri, char *out, size_t n)
-{
-    bool tls = strncasecmp(uri, "sips:", 5) == 0 || strcasestr(uri, ";transport=tls");
-    if (tls) {   /* d->tls_contact: "<sip:HOST:PORT;transport=tls>" */
-        const char *c = d->tls_contact;
-        size_t len = strlen(c);
-        if (len < 7 || len - 6 >= n)
-            return false;
-        snprintf(out, n, "%.*s", (int)(len - 6), c + 5);
-        return true;
-    }
-    bool tcp = strcasestr(uri, ";transport=tcp") != NULL;
-    return (size_t)snprintf(out, n, "%s:%d%s", d->sip_host, d->sip_port, tcp ? ";transport=tcp" : "") < n;
-}
-
 int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, size_t errlen)
 {
     struct sip_nta *t = cr_xcalloc(1, sizeof *t);
@@ -1206,7 +1218,8 @@ int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, 
      * under NUA. */
     t->agent = nta_agent_create(d->root, URL_STRING_MAKE(url), stray_response_cb, d, NTATAG_UA(1), NTATAG_CANCEL_487(0),
                                 NTATAG_SIP_T1X64(t1x64_ms), NTATAG_SERVER_RPORT(1), NTATAG_TAG_3261(1),
-                                NTATAG_PASS_100(1), TAG_END());
+                                NTATAG_PASS_100(1), TPTAG_PONG2PING(1) /* RFC 5626 CRLF keep-alives get their CRLF */,
+                                TAG_END());
     if (!t->agent) {
         snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?)", url);
         return -1;
