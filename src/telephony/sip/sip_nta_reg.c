@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/auth_client.h>
 #include <sofia-sip/nta.h>
@@ -213,8 +214,14 @@ bool sip_nta_reg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_reg 
     /* Our Contact: the gateway's user at our address, on the transport
      * we reach it by (NUA's NUTAG_M_USERNAME). */
     char at[120];
-    ok = ok && sip_nta_contact_for(d, gw->uri, at, sizeof at) &&
-         (size_t)snprintf(r->contact, sizeof r->contact, "<sip:%s@%s>", gw->auth_user, at) < sizeof r->contact;
+    ok = ok && sip_nta_contact_for(d, gw->uri, at, sizeof at);
+    /* A sips: registrar: a sips: Contact (RFC 3261 8.1.1.8), the scheme
+     * saying TLS. */
+    bool sips = strncasecmp(gw->uri, "sips:", 5) == 0;
+    if (ok && sips && strchr(at, ';'))
+        *strchr(at, ';') = '\0';
+    ok = ok && (size_t)snprintf(r->contact, sizeof r->contact, "<%s:%s@%s>", sips ? "sips" : "sip", gw->auth_user, at) <
+                   sizeof r->contact;
     if (!ok) {
         su_home_deinit(r->home);
         free(r);
