@@ -1029,7 +1029,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
 
 /* settings.sip.core: nta: the agent instead of NUA (sip_nta.c), its tls:
  * listener (sip_nta_tls.c) from the certificate directory and policy made
- * above for either core; gateways are registered to by sip_nta_reg.c. */
+ * above for either core; gateways are registered to by sip_nta_gwreg.c. */
 static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, const char *tls_url,
                              const char *tls_dir, unsigned tls_policy, char *err, size_t errlen)
 {
@@ -1043,7 +1043,7 @@ static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, con
     grow_udp_rcvbuf(d->sip_port);
     sip_dns_guard(true);
     sip_guard_recv_filter(recv_filter_cb, d);
-    sip_gw_register_all(d);   /* sip_nta_reg.c */
+    sip_gw_register_all(d);   /* sip_nta_gwreg.c */
     return &d->base;
 }
 
@@ -1137,9 +1137,9 @@ static void shutdown_poll_cb(loop *l, void *arg)
          * unREGISTERs answered (or timed out, 64*T1) before we go. */
         if (!d->nta_unregistering) {
             d->nta_unregistering = true;
-            sip_nta_reg_withdraw_all(d);
+            sip_nta_gwreg_withdraw_all(d);
         }
-        if (sip_nta_reg_pending(d)) {
+        if (sip_nta_gwreg_pending(d)) {
             d->shutdown_timer = loop_timer_start(d->l, 0.05, shutdown_poll_cb, d);
             return;
         }

@@ -331,7 +331,7 @@ struct sip_driver {
     sip_registrar *reg;
     struct sip_gw *gws;
     size_t gw_count;
-    struct sip_nta_reg *nta_regs;   /* core: nta: registrations to gateways (sip_nta_reg.c) */
+    struct sip_nta_gwreg *nta_gwregs;   /* core: nta: registrations to gateways (sip_nta_gwreg.c) */
     rtp_ctx *rtp;
     size_t rtp_reserved;       /* sessions kept for admitted calls' first dials */
     rtp_limit rtp_why;         /* what the last leg without an RTP session ran into */
@@ -566,7 +566,7 @@ struct nta_agent_s *sip_nta_agent(sip_driver *d);   /* NULL once stopped */
 /* LEG, dialled, waits for any response to its INVITE; it fails now with
  * CODE (its transport failed: a TLS handshake), its INVITE given up. */
 bool sip_nta_dial_pending(const sip_leg *leg);
-void sip_nta_dial_failed(sip_leg *leg, int code);
+void sip_nta_dial_give_up(sip_leg *leg, int code);
 
 /* ---- sip_nta_tls.c: core: nta over TLS ---- */
 /* The tls: listener (URL sips:HOST:PORT) added to the agent, with
@@ -584,17 +584,17 @@ char *sip_nta_tls_contact_out(sip_driver *d, const char *uri);
  * TLS, or NULL (it did not). */
 char *sip_nta_tls_contact_in(sip_driver *d, const sip_t *sip);
 
-/* ---- sip_nta_reg.c: core: nta: our registrations to gateways ---- */
-struct sip_nta_reg;
+/* ---- sip_nta_gwreg.c: core: nta: our registrations to gateways ---- */
+struct sip_nta_gwreg;
 /* Registers to GW (register: true), refreshed until withdrawn; *OUT
  * points at it until it goes or is withdrawn (then NULL). */
-bool sip_nta_reg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_reg **out);
+bool sip_nta_gwreg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_gwreg **out);
 /* unREGISTER (Expires: 0); it goes when answered (or timed out). */
-void sip_nta_reg_withdraw(struct sip_nta_reg *r);
-void sip_nta_reg_withdraw_all(sip_driver *d);
+void sip_nta_gwreg_withdraw(struct sip_nta_gwreg *r);
+void sip_nta_gwreg_withdraw_all(sip_driver *d);
 /* Some registration is still there (shutdown waits for the unREGISTERs). */
-bool sip_nta_reg_pending(const sip_driver *d);
-void sip_nta_reg_free_all(sip_driver *d);
+bool sip_nta_gwreg_pending(const sip_driver *d);
+void sip_nta_gwreg_free_all(sip_driver *d);
 
 /* ---- small helpers (sip_driver.c) ---- */
 /* The source address of the request being handled. */

@@ -26,7 +26,7 @@
  * UPDATE with SDP with media: bypass) get 501 and one log line naming the
  * setting; dialling a registered user fails with 501 and a log line.
  * Its tls: listener and Contacts over TLS are sip_nta_tls.c's, gateway
- * registrations sip_nta_reg.c's. */
+ * registrations sip_nta_gwreg.c's. */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg
@@ -1098,7 +1098,7 @@ bool sip_nta_dial_pending(const sip_leg *leg)
            leg->state != LEG_UP && leg->state != LEG_ENDED;
 }
 
-void sip_nta_dial_failed(sip_leg *leg, int code)
+void sip_nta_dial_give_up(sip_leg *leg, int code)
 {
     struct sip_nta_leg *nl = leg->nta;
     nta_outgoing_destroy(nl->orq);   /* no CANCEL: nothing reached the peer */
@@ -1218,8 +1218,7 @@ int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, 
      * under NUA. */
     t->agent = nta_agent_create(d->root, URL_STRING_MAKE(url), stray_response_cb, d, NTATAG_UA(1), NTATAG_CANCEL_487(0),
                                 NTATAG_SIP_T1X64(t1x64_ms), NTATAG_SERVER_RPORT(1), NTATAG_TAG_3261(1),
-                                NTATAG_PASS_100(1), TPTAG_PONG2PING(1) /* RFC 5626 CRLF keep-alives get their CRLF */,
-                                TAG_END());
+                                NTATAG_PASS_100(1), TPTAG_PONG2PING(1), TAG_END());
     if (!t->agent) {
         snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?)", url);
         return -1;
@@ -1239,7 +1238,7 @@ void sip_nta_stop(sip_driver *d)
     struct sip_nta *t = d->nta;
     if (!t)
         return;
-    sip_nta_reg_free_all(d);   /* their transactions go before the agent */
+    sip_nta_gwreg_free_all(d);   /* their transactions go before the agent */
     if (t->dflt)
         nta_leg_destroy(t->dflt);
     if (t->agent)

@@ -383,7 +383,7 @@ void sip_out_tls_failed(sip_driver *d, const char *hostport)
             sip_log(d, SIP_LOG_WARN, "dial %s: TLS to %s failed (see above): failed 503",
                     leg->callee ? leg->callee : "-", hostport);
             if (d->nta) {
-                sip_nta_dial_failed(leg, 503);
+                sip_nta_dial_give_up(leg, 503);
                 continue;
             }
             fork_failed(f, 503);

@@ -1,4 +1,4 @@
-/* sip_nta_reg.c — settings.sip.core: nta: our registration to a gateway
+/* sip_nta_gwreg.c — settings.sip.core: nta: our registration to a gateway
  * (`gateways.*.register: true`), as NUA's nua_register did under core:
  * nua (sip_gw.c): REGISTER to the gateway's URI for its auth user (To and
  * From sip:USER@HOST, Contact sip:USER@us, Expires 600), the digest from
@@ -10,10 +10,10 @@
  * (RETRY_S), where NUA gave up: a gateway that was down at start is
  * registered to once it is back.
  *
- * One sip_nta_reg per registration, on the driver's list (d->nta_regs):
+ * One sip_nta_gwreg per registration, on the driver's list (d->nta_gwregs):
  * a withdrawn one stays there, unhooked from its gateway, until its
  * unREGISTER is answered, so shutdown can wait for it. */
-#define NTA_OUTGOING_MAGIC_T struct sip_nta_reg
+#define NTA_OUTGOING_MAGIC_T struct sip_nta_gwreg
 
 #include "telephony/sip/sip_int.h"
 
@@ -35,10 +35,10 @@
 #define ASKED_EXPIRES 600
 #define RETRY_S 30.0   /* after a failed registration */
 
-struct sip_nta_reg {
+struct sip_nta_gwreg {
     sip_driver *d;
-    struct sip_nta_reg *next;
-    struct sip_nta_reg **owner;   /* its gateway's pointer to it, cleared when it goes or is withdrawn */
+    struct sip_nta_gwreg *next;
+    struct sip_nta_gwreg **owner;   /* its gateway's pointer to it, cleared when it goes or is withdrawn */
     su_home_t home[1];         /* the auth client's challenge and credentials */
     auth_client_t *auc;
     char *name, *uri, *user, *pass;   /* copies: the program may go first */
@@ -51,12 +51,12 @@ struct sip_nta_reg {
     bool challenged, min_tried;   /* this round: a 401/407 answered, a 423 answered */
 };
 
-static void reg_free(struct sip_nta_reg *r)
+static void reg_free(struct sip_nta_gwreg *r)
 {
     sip_driver *d = r->d;
     if (r->owner)
         *r->owner = NULL;
-    for (struct sip_nta_reg **p = &d->nta_regs; *p; p = &(*p)->next)
+    for (struct sip_nta_gwreg **p = &d->nta_gwregs; *p; p = &(*p)->next)
         if (*p == r) {
             *p = r->next;
             break;
@@ -73,11 +73,11 @@ static void reg_free(struct sip_nta_reg *r)
     free(r);
 }
 
-static int reg_response_cb(struct sip_nta_reg *r, nta_outgoing_t *orq, const sip_t *sip);
+static int reg_response_cb(struct sip_nta_gwreg *r, nta_outgoing_t *orq, const sip_t *sip);
 
 /* REGISTER (EXPIRES 0: the unREGISTER) with the next CSeq, credentials
  * when the gateway has challenged us. */
-static bool reg_send(struct sip_nta_reg *r, unsigned expires)
+static bool reg_send(struct sip_nta_gwreg *r, unsigned expires)
 {
     nta_agent_t *agent = sip_nta_agent(r->d);
     if (!agent)
@@ -111,7 +111,7 @@ static bool reg_send(struct sip_nta_reg *r, unsigned expires)
 
 static void reg_timer_cb(loop *l, void *arg);
 
-static void reg_later(struct sip_nta_reg *r, double seconds)
+static void reg_later(struct sip_nta_gwreg *r, double seconds)
 {
     if (r->timer)
         loop_timer_stop(r->d->l, r->timer);
@@ -119,7 +119,7 @@ static void reg_later(struct sip_nta_reg *r, double seconds)
 }
 
 /* A new round: REGISTER again (the refresh, or a retry). */
-static void reg_round(struct sip_nta_reg *r)
+static void reg_round(struct sip_nta_gwreg *r)
 {
     r->challenged = r->min_tried = false;
     if (!reg_send(r, r->expires)) {
@@ -131,7 +131,7 @@ static void reg_round(struct sip_nta_reg *r)
 static void reg_timer_cb(loop *l, void *arg)
 {
     (void)l;
-    struct sip_nta_reg *r = arg;
+    struct sip_nta_gwreg *r = arg;
     r->timer = NULL;
     if (!r->orq && !r->withdrawn)
         reg_round(r);
@@ -139,7 +139,7 @@ static void reg_timer_cb(loop *l, void *arg)
 
 /* What the gateway granted: the expires of our Contact in its 200, else
  * its Expires header, else what we asked for (RFC 3261 10.2.4). */
-static unsigned granted(const struct sip_nta_reg *r, const sip_t *sip)
+static unsigned granted(const struct sip_nta_gwreg *r, const sip_t *sip)
 {
     for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
         const char *e = m->m_expires;
@@ -153,7 +153,7 @@ static unsigned granted(const struct sip_nta_reg *r, const sip_t *sip)
 
 /* The gateway's 401/407: credentials for its challenge, and the REGISTER
  * again, once a round (the same credentials twice is a wrong password). */
-static bool reg_challenge(struct sip_nta_reg *r, const sip_t *sip, int status)
+static bool reg_challenge(struct sip_nta_gwreg *r, const sip_t *sip, int status)
 {
     if (r->challenged || !sip)
         return false;
@@ -166,7 +166,7 @@ static bool reg_challenge(struct sip_nta_reg *r, const sip_t *sip, int status)
     return reg_send(r, r->withdrawn ? 0 : r->expires);
 }
 
-static int reg_response_cb(struct sip_nta_reg *r, nta_outgoing_t *orq, const sip_t *sip)
+static int reg_response_cb(struct sip_nta_gwreg *r, nta_outgoing_t *orq, const sip_t *sip)
 {
     int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
     if (status < 200)
@@ -199,14 +199,14 @@ static int reg_response_cb(struct sip_nta_reg *r, nta_outgoing_t *orq, const sip
     return 0;
 }
 
-bool sip_nta_reg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_reg **out)
+bool sip_nta_gwreg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_gwreg **out)
 {
     url_t *u = url_make(d->home, gw->uri);
     if (!u || !u->url_host) {
         su_free(d->home, u);
         return false;
     }
-    struct sip_nta_reg *r = cr_xcalloc(1, sizeof *r);
+    struct sip_nta_gwreg *r = cr_xcalloc(1, sizeof *r);
     r->d = d;
     su_home_init(r->home);
     bool ok = sip_uri_user_at(r->aor, sizeof r->aor, gw->auth_user, u->url_host, 0);
@@ -237,15 +237,15 @@ bool sip_nta_reg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_reg 
     snprintf(r->from_tag, sizeof r->from_tag, "%08x%08x", (unsigned)arc4random(), (unsigned)arc4random());
     snprintf(cid, sizeof cid, "%08x%08x%08x", (unsigned)arc4random(), (unsigned)arc4random(), (unsigned)arc4random());
     snprintf(r->call_id, sizeof r->call_id, "%s@%s", cid, d->sip_host);
-    r->next = d->nta_regs;
-    d->nta_regs = r;
+    r->next = d->nta_gwregs;
+    d->nta_gwregs = r;
     r->owner = out;
     *out = r;
     reg_round(r);
     return true;
 }
 
-void sip_nta_reg_withdraw(struct sip_nta_reg *r)
+void sip_nta_gwreg_withdraw(struct sip_nta_gwreg *r)
 {
     if (!r || r->withdrawn)
         return;
@@ -266,18 +266,18 @@ void sip_nta_reg_withdraw(struct sip_nta_reg *r)
         reg_free(r);
 }
 
-void sip_nta_reg_withdraw_all(sip_driver *d)
+void sip_nta_gwreg_withdraw_all(sip_driver *d)
 {
-    for (struct sip_nta_reg *r = d->nta_regs, *next; r; r = next) {
+    for (struct sip_nta_gwreg *r = d->nta_gwregs, *next; r; r = next) {
         next = r->next;
-        sip_nta_reg_withdraw(r);
+        sip_nta_gwreg_withdraw(r);
     }
 }
 
-bool sip_nta_reg_pending(const sip_driver *d) { return d->nta_regs != NULL; }
+bool sip_nta_gwreg_pending(const sip_driver *d) { return d->nta_gwregs != NULL; }
 
-void sip_nta_reg_free_all(sip_driver *d)
+void sip_nta_gwreg_free_all(sip_driver *d)
 {
-    while (d->nta_regs)
-        reg_free(d->nta_regs);
+    while (d->nta_gwregs)
+        reg_free(d->nta_gwregs);
 }
