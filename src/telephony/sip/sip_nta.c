@@ -975,8 +975,6 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     snprintf(call_id, sizeof call_id, "%s@%s", cid, d->sip_host);
     free(nl->own_key);
     nl->key = nl->own_key = cr_xstrdup(call_id);
-    free(leg->tls_contact);
-    leg->tls_contact = sip_nta_tls_contact_out(d, f->uri);
     char from_tagged[800];
     snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, tag);
     const scn_settings *st = &d->prog->settings;
@@ -985,6 +983,8 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         snprintf(se, sizeof se, "%.0f", st->session_expires);
         snprintf(min_se, sizeof min_se, "%.0f", st->session_min_se);
     }
+    free(leg->tls_contact);   /* our Contact over TLS (sip_nta_tls.c), or NULL */
+    leg->tls_contact = sip_nta_tls_contact_out(d, f->uri);
     msg_t *msg = nta_msg_create(t->agent, 0);
     sip_t *sip = sip_object(msg);
     su_home_t *home = msg_home(msg);
