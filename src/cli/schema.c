@@ -293,8 +293,8 @@ static json_t *settings_schema(void)
                                   "the SIP core: nua (default: sofia's user agent layer, every feature) or "
                                   "nta (sofia's transaction layer with callroute's own dialogs: INVITE, ACK, "
                                   "BYE, CANCEL, re-INVITE hold, INFO DTMF and session timers of calls to gateways (digest auth too) and SIP URIs, anchored "
-                                  "or bypassed media, MESSAGE, message-summary SUBSCRIBE/NOTIFY; what it does not carry yet is refused by check or "
-                                  "answered 501)"));
+                                  "or bypassed media, MESSAGE, message-summary SUBSCRIBE/NOTIFY, registration to gateways, "
+                                  "the tls: listener; what it does not carry yet is answered 501)"));
     json_object_set_new(json_object_get(sip, "properties"), "session_timer",
                         obj(json_pack("{s:o,s:o}", "expires",
                                       described(duration_schema(0, 86400),

@@ -231,15 +231,6 @@ static void compile_tls(scn_cx *x, const scn_node *n)
         scn_cx_error(&x->pub, n, "settings.sip.tls: verify_peer needs 'ca' (the CAs phones' certificates come from)");
 }
 
-/* core: nta does not carry TLS yet: refused here, naming the setting,
- * rather than misbehaving at run time (docs/decisions/sip-core.md). */
-static void compile_nta_limits(scn_cx *x, const scn_node *n)
-{
-    const scn_node *tls = scn_map_get(n, "tls");
-    if (x->pub.prog->settings.sip_core_nta && tls)
-        scn_cx_error(&x->pub, tls, "settings.sip.core: nta has no TLS yet: remove settings.sip.tls (or core: nua)");
-}
-
 static void compile_sip(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"listen", "auth_failures", "flood", "session_timer", "tls", "core", NULL};
@@ -265,7 +256,6 @@ static void compile_sip(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "session_timer") compile_session_timer(x, v);
     if ((v = scn_map_get(n, "tls")))
         SCN_WITH_KEY(x, "tls") compile_tls(x, v);
-    compile_nta_limits(x, n);
 }
 
 const char *const scn_srtp_names[] = {"off", "optional", "required", NULL};

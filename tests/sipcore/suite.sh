@@ -37,8 +37,8 @@ SUITE=sipcore
 . "$ROOT/tests/sip/lib.sh"
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 5)
-SIP=$1 UAS=$2 UAC=$3 PHONE=$4 UAS2=$5 RTP=$6   # PHONE: a user's phone (no gateway's port)
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 7)
+SIP=$1 UAS=$2 UAC=$3 PHONE=$4 UAS2=$5 SIPREG=$6 GWREG=$7 RTP=$8   # PHONE: a user's phone (no gateway's port)
 RTP_RANGE="$RTP-$((RTP + 999))"
 
 sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
@@ -262,6 +262,37 @@ case_422_retried() { # the gateway's 422 (Min-SE 90) to our INVITE: the INVITE a
     uac st422 gw - -d 300 && { reap $p || { WHY="no INVITE again with Session-Expires/Min-SE 90 after the 422"; return 1; }; }
 }
 
+# A gateway registered to (register: true) by a server of its own: digest,
+# a refresh before the granted expiry, the unREGISTER at shutdown.
+case_gateway_register_refresh() { # register: true: 401 then digest, refreshed before the 2 s granted run out, unREGISTER at SIGTERM
+    EVIDENCE="$W/gwreg.out $W/gwreg.err $W/gwreg.msg $W/serve_reg.log"
+    peer gwreg "$GWREG" uas-register-refresh
+    p=$LAST
+    sed -e "s|@RTP@|$RTP_RANGE|g; s|@GWREG@|$GWREG|g" "$HERE/register.yaml" >"$W/register.yaml"
+    "$CR" serve "$W/register.yaml" --sip "udp:127.0.0.1:$SIPREG" --admin off --log-level debug >"$W/serve_reg.log" 2>&1 &
+    srv=$!
+    BG="$BG $srv"
+    expect "no refresh granted (registration 200 twice)" \
+        wait_for_count "$W/serve_reg.log" 10 "gateway gw_reg: registration 200" 2 || return 1
+    kill -TERM "$srv"
+    reap "$srv" || { WHY="serve did not exit 0"; return 1; }
+    expect "the unREGISTER was not answered before exit" grep -q "gateway gw_reg: unregistered 200" "$W/serve_reg.log" &&
+        expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve_reg.log'" &&
+        reap $p &&
+        expect "the REGISTERs did not keep one Call-ID" \
+            [ "$(grep -A12 '^REGISTER ' "$W/gwreg.msg" | grep -i '^Call-ID:' | sort -u | wc -l)" -eq 1 ]
+}
+
+wait_for_count() { # wait_for_count FILE SECONDS RE N: until RE is on N lines of FILE
+    i=0
+    while [ $i -lt $(($2 * 20)) ]; do
+        [ "$(grep -c -- "$3" "$1" 2>/dev/null)" -ge "$4" ] && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+
 case_cancel_no_final() { # after our CANCEL the gateway never sends a final response: the INVITE is given up 64*T1 (8 s) later
     EVIDENCE="$W/nofinal.out $W/nofinal_uas.out $W/nofinal_uas.msg $W/serve.log"
     peer nofinal_uas "$UAS" uas-cancel-nofinal
@@ -388,6 +419,9 @@ for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel
     mwi_refresh_expiry bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify}; do
     run "$c"
 done
+
+# Listed in SIP_CASES it runs in the loop above.
+[ -n "${SIP_CASES:-}" ] || run gateway_register_refresh
 
 # A reload (SIGHUP) that changes the core: logged as waiting for a restart
 # (the agent cannot be swapped under running calls), never half applied.

@@ -42,6 +42,10 @@ sh "$HERE/certs.sh" "$W" || { bad setup "openssl could not make the certificates
 cp "$W/server.pem" "$W/live.pem"
 cp "$W/server.key" "$W/live.key"
 
+# SIP_CORE=nta runs the suite on the other SIP core (settings.sip.core),
+# as tests/sip/suite.sh's fill() does: merged into the YAML's sip: block.
+core_knob() { if [ -n "${SIP_CORE:-}" ]; then sed -i "s|^  sip:\$|  sip:\n    core: $SIP_CORE|" "$1"; fi; }
+
 cat >"$W/tls.yaml" <<YAML
 version: 1
 settings:
@@ -73,6 +77,7 @@ routes:
   - name: toudp
     script: [ { app: dial, gateway: udpgw, to: "1", timeout: 10 } ]
 YAML
+core_knob "$W/tls.yaml"
 
 in_log() { grep -q -- "$1" "$W/serve.log"; }
 
@@ -217,6 +222,25 @@ case_plaintext_refused() { # plain SIP and garbage on the TLS port: refused, sai
         expect "serve died" kill -0 "$SERVE"
 }
 
+case_crlf_pong() { # RFC 5626 4.4.1: a CRLF keep-alive ("\r\n\r\n") on a TLS connection gets its CRLF back
+    EVIDENCE="$W/pong.out $W/serve.log"
+    /usr/bin/python3 - 127.0.0.1 "$TLS" "$W/ca.pem" >"$W/pong.out" 2>&1 <<'PY'
+import socket, ssl, sys, time
+host, port, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca)
+with socket.create_connection((host, port), timeout=5) as raw, ctx.wrap_socket(raw, server_hostname=host) as s:
+    s.sendall(b"\r\n\r\n")
+    got, deadline = b"", time.time() + 5
+    while not got.startswith(b"\r\n") and time.time() < deadline:
+        chunk = s.recv(16)
+        if not chunk:
+            break
+        got += chunk
+    print("pong" if got.startswith(b"\r\n") else "no pong: %r" % got)
+PY
+    expect "no CRLF came back for the keep-alive ping" grep -q '^pong$' "$W/pong.out"
+}
+
 case_outbound() { # RFC 5626: phones asking for outbound over TCP and TLS: Require: outbound, ping answered, called over their flow
     EVIDENCE="$W/ob.log $W/ob-tcp.out $W/ob-tls.out $W/ob-plain.out $W/ob-relayed.out $W/ob-call-301.out $W/ob-call-302.out"
     cat >"$W/ob.yaml" <<YAML
@@ -240,6 +264,7 @@ routes:
     conditions: [ { var: called_number, op: equals, value: "302" } ]
     script: [ { app: dial, to: "302", timeout: 10 } ]
 YAML
+    core_knob "$W/ob.yaml"
     (cd "$W" && LSAN_OPTIONS=$SERVE_LSAN exec "$CR" serve ob.yaml --admin off --log-level debug >"$W/ob.log" 2>&1) &
     ob=$!
     PEERS="$PEERS $ob"
@@ -504,7 +529,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 sighup_tls_removed missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer crlf_pong outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 sighup_tls_removed missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then

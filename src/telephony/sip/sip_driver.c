@@ -34,7 +34,8 @@
 extern su_log_t nua_log[], nta_log[], tport_log[], su_log_global[];
 
 static void grow_udp_rcvbuf(int port);
-static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, char *err, size_t errlen);
+static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, const char *tls_url,
+                             const char *tls_dir, unsigned tls_policy, char *err, size_t errlen);
 static void session_timer_params(sip_driver *d);
 
 /* ---- logging ---- */
@@ -967,8 +968,17 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     }
     if (tls)
         sip_tls_ctx_catch();   /* the listener's OpenSSL context, for min_version and reload */
-    if (prog->settings.sip_core_nta)
-        return start_nta(d, plain_url, t1x64, err, errlen);
+    if (prog->settings.sip_core_nta) {
+        tel_driver *td = start_nta(d, plain_url, t1x64, tls_url, tls_dir, sip_tls_policy(ts), err, errlen);
+        sip_tls_dir_remove(tls_dir);
+        if (td && tls && !sip_tls_ctx_caught(ts, err, errlen)) {
+            destroy_op(td);
+            return NULL;
+        }
+        if (td)
+            sip_tls_check_gateways(d, tls);
+        return td;
+    }
     d->nua = nua_create(root, nua_event_cb, d, TAG_IF(plain_url, NUTAG_URL(plain_url)),
                         TAG_IF(tls_url, NUTAG_SIPS_URL(tls_url)), TAG_IF(tls, NUTAG_CERTIFICATE_DIR(tls_dir)),
                         TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(sip_tls_policy(ts))),
@@ -1017,23 +1027,23 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     return &d->base;
 }
 
-/* settings.sip.core: nta: the agent instead of NUA (sip_nta.c); TLS was
- * refused by check, gateway registration is NUA's (logged, not sent). */
-static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, char *err, size_t errlen)
+/* settings.sip.core: nta: the agent instead of NUA (sip_nta.c), its tls:
+ * listener (sip_nta_tls.c) from the certificate directory and policy made
+ * above for either core; gateways are registered to by sip_nta_gwreg.c. */
+static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, const char *tls_url,
+                             const char *tls_dir, unsigned tls_policy, char *err, size_t errlen)
 {
-    if (!url || sip_nta_start(d, url, t1x64, err, errlen) < 0) {
+    if (!url || sip_nta_start(d, url, t1x64, err, errlen) < 0 ||
+        (tls_url && !sip_nta_tls_listen(d, tls_url, tls_dir, tls_policy, err, errlen))) {
         if (!url)
-            snprintf(err, errlen, "settings.sip.core: nta needs a udp: or tcp: listen address");
+            snprintf(err, errlen, "settings.sip.core: nta needs a udp: or tcp: listen address (beside a tls: one)");
         destroy_op(&d->base);
         return NULL;
     }
-    for (size_t i = 0; i < d->prog->gateway_count; i++)
-        if (d->prog->gateways[i].register_)
-            sip_log(d, SIP_LOG_WARN, "gateway %s: not registered: settings.sip.core: nta does not carry "
-                    "registrations yet (core: nua does)", d->prog->gateways[i].name);
     grow_udp_rcvbuf(d->sip_port);
     sip_dns_guard(true);
     sip_guard_recv_filter(recv_filter_cb, d);
+    sip_gw_register_all(d);   /* sip_nta_gwreg.c */
     return &d->base;
 }
 
@@ -1088,10 +1098,10 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
     d->prog = scn_program_ref(prog);
     sip_registrar_set_users(d->reg, prog);
     sip_gw_load(d);
-    if (d->nua) {
+    if (d->nua || d->nta)
         sip_gw_register_all(d);
+    if (d->nua)
         session_timer_params(d);
-    }
     sip_tls_reloaded(d, &prog->settings.sip_tls);
     scn_program_unref(old);
 }
@@ -1123,6 +1133,16 @@ static void shutdown_poll_cb(loop *l, void *arg)
     if (d->leg_count > 0)
         sip_log(d, SIP_LOG_WARN, "shutdown: %zu legs still waiting for their peers: dropped", d->leg_count);
     if (d->nta) {
+        /* Our registrations are withdrawn, as nua_shutdown does: their
+         * unREGISTERs answered (or timed out, 64*T1) before we go. */
+        if (!d->nta_unregistering) {
+            d->nta_unregistering = true;
+            sip_nta_gwreg_withdraw_all(d);
+        }
+        if (sip_nta_gwreg_pending(d)) {
+            d->shutdown_timer = loop_timer_start(d->l, 0.05, shutdown_poll_cb, d);
+            return;
+        }
         d->nua_down = true;   /* the agent goes with the driver */
         shutdown_finish(d);
         return;

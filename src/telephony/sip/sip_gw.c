@@ -18,6 +18,7 @@ struct sip_gw {
     struct sockaddr_in addr;
     bool resolved, explicit_port;
     nua_handle_t *reg_nh;     /* registration to the gateway */
+    struct sip_nta_gwreg *nta_reg;   /* the same under core: nta (sip_nta_gwreg.c) */
     sip_hctx hc;
     bool reg_auth_tried;
 };
@@ -39,6 +40,8 @@ void sip_gw_free(sip_driver *d)
     /* A registration belongs to the configuration it came from: it is
      * withdrawn (the stack sends REGISTER with Expires: 0 and lets the
      * handle go). */
+    for (size_t i = 0; i < d->gw_count; i++)
+        sip_nta_gwreg_withdraw(d->gws[i].nta_reg);
     for (size_t i = 0; i < d->gw_count; i++)
         if (d->gws[i].reg_nh && !d->nua_down) {
             /* Its events must not reach the array freed below. */
@@ -120,8 +123,13 @@ void sip_gw_register_all(sip_driver *d)
 {
     for (size_t i = 0; i < d->gw_count; i++) {
         struct sip_gw *g = &d->gws[i];
-        if (!g->conf->register_ || !g->conf->auth_user || g->reg_nh)
+        if (!g->conf->register_ || !g->conf->auth_user || g->reg_nh || g->nta_reg)
             continue;
+        if (d->nta) {
+            if (!sip_nta_gwreg_start(d, g->conf, &g->nta_reg))
+                sip_log(d, SIP_LOG_WARN, "gateway %s: cannot register: bad uri or user name", g->conf->name);
+            continue;
+        }
         url_t *u = url_make(d->home, g->conf->uri);
         if (!u || !u->url_host)
             continue;

@@ -334,6 +334,7 @@ struct sip_driver {
     sip_registrar *reg;
     struct sip_gw *gws;
     size_t gw_count;
+    struct sip_nta_gwreg *nta_gwregs;   /* core: nta: registrations to gateways (sip_nta_gwreg.c) */
     rtp_ctx *rtp;
     size_t rtp_reserved;       /* sessions kept for admitted calls' first dials */
     rtp_limit rtp_why;         /* what the last leg without an RTP session ran into */
@@ -358,6 +359,7 @@ struct sip_driver {
     unsigned long responses[SIP_PEEK_CODE_MAX - SIP_PEEK_CODE_MIN + 1];
     /* shutdown */
     bool shutting_down, nua_down, draining;
+    bool nta_unregistering;    /* core: nta shutdown: our registrations withdrawn */
     /* settings.cluster.proxy, read at start: the front end (Kamailio) */
     struct sockaddr_in proxy;
     bool have_proxy;
@@ -604,7 +606,7 @@ int sip_nta_invite_response(sip_leg *leg, struct nta_outgoing_s *orq, const sip_
  * (or NULL) carries the dialog's requests (the phone's flow). */
 void sip_nta_use_invite(sip_leg *leg, struct nta_outgoing_s *orq, const char *hop);
 /* The agent (requests outside sip_nta.c). */
-struct nta_agent_s *sip_nta_agent(sip_driver *d);
+struct nta_agent_s *sip_nta_agent(sip_driver *d);   /* NULL once stopped */
 /* The dial failed with STATUS (every fork did): raised, the leg done. */
 void sip_nta_dial_failed(sip_leg *leg, int status);
 
@@ -638,6 +640,38 @@ bool sip_nta_auth(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, c
  * challenge, 403; or a banned source, not: 500 then, no challenge). */
 int sip_nta_identify(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, char *source, size_t n,
                      const struct sip_gw **gw, const scn_user **user);
+/* LEG, dialled, waits for any response to its INVITE; it fails now with
+ * CODE (its transport failed: a TLS handshake), its INVITE given up. */
+bool sip_nta_dial_pending(const sip_leg *leg);
+void sip_nta_dial_give_up(sip_leg *leg, int code);
+
+/* ---- sip_nta_tls.c: core: nta over TLS ---- */
+/* The tls: listener (URL sips:HOST:PORT) added to the agent, with
+ * settings.sip.tls's certificate directory and verification POLICY. */
+bool sip_nta_tls_listen(sip_driver *d, const char *url, const char *cert_dir, unsigned policy, char *err,
+                        size_t errlen);
+/* What our Contact says after "sip:" and a user toward URI: "HOST:PORT",
+ * with ";transport=tcp|tls" when URI is reached that way (false: no room). */
+bool sip_nta_contact_for(sip_driver *d, const char *uri, char *out, size_t n);
+/* Our Contact (allocated) toward a peer reached at URI over TLS, or NULL
+ * (not TLS, no tls: listener): <sips:...> for a sips: URI, else
+ * <sip:...;transport=tls>. */
+char *sip_nta_tls_contact_out(sip_driver *d, const char *uri);
+/* Our Contact (allocated) in answers to SIP, a request that came over
+ * TLS, or NULL (it did not). */
+char *sip_nta_tls_contact_in(sip_driver *d, const sip_t *sip);
+
+/* ---- sip_nta_gwreg.c: core: nta: our registrations to gateways ---- */
+struct sip_nta_gwreg;
+/* Registers to GW (register: true), refreshed until withdrawn; *OUT
+ * points at it until it goes or is withdrawn (then NULL). */
+bool sip_nta_gwreg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_gwreg **out);
+/* unREGISTER (Expires: 0); it goes when answered (or timed out). */
+void sip_nta_gwreg_withdraw(struct sip_nta_gwreg *r);
+void sip_nta_gwreg_withdraw_all(sip_driver *d);
+/* Some registration is still there (shutdown waits for the unREGISTERs). */
+bool sip_nta_gwreg_pending(const sip_driver *d);
+void sip_nta_gwreg_free_all(sip_driver *d);
 
 /* ---- small helpers (sip_driver.c) ---- */
 /* The source address of the request being handled. */

@@ -28,7 +28,9 @@
  * RFC 3261 8.2.2's 416 and 420 (sip_nta_uas.c).
  *
  * What it does not carry yet is refused, never half done: requests other
- * than those get 501 and one log line naming the setting. */
+ * than those get 501 and one log line naming the setting. Its tls:
+ * listener and Contacts over TLS are sip_nta_tls.c's, gateway
+ * registrations sip_nta_gwreg.c's. */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg
@@ -182,6 +184,13 @@ static struct sip_nta_leg *nta_leg_state(sip_leg *leg)
     return leg->nta;
 }
 
+/* Our Contact toward LEG's remote: over TLS the listener's
+ * (sip_nta_tls.c), else the agent's. */
+static const char *leg_contact(const sip_leg *leg)
+{
+    return leg->tls_contact ? leg->tls_contact : leg->d->nta->contact;
+}
+
 /* One log line per kind of thing core: nta does not carry. */
 static void refuse_log(sip_driver *d, unsigned bit, const char *what)
 {
@@ -229,7 +238,7 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
                    TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
                           SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
                    SIPTAG_CALL_ID_STR(dl->call_id), SIPTAG_CSEQ(cs), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
-                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(t->contact)),
+                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(leg_contact(leg))),
                    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
                    TAG_NEXT(extra)) < 0) {
         msg_destroy(msg);
@@ -508,6 +517,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         sip_leg_maybe_free(leg);
         return ANSWERED;
     }
+    leg->tls_contact = sip_nta_tls_contact_in(d, sip);
     nta_incoming_tag(irq, nl->tag);
     nl->irq = irq;
     nta_incoming_bind(irq, invite_irq_cb, leg);
@@ -613,7 +623,7 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     sip_leg_sdp(leg, sdp, sizeof sdp, !offer);
     if (leg->nta->se)
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
-    nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(d->nta->contact),
+    nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(leg_contact(leg)),
                         TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
                         SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     st_start(leg);   /* the remote's re-INVITE refreshed the session */
@@ -1044,6 +1054,8 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         snprintf(se, sizeof se, "%.0f", st->session_expires);
         snprintf(min_se, sizeof min_se, "%.0f", st->session_min_se);
     }
+    free(leg->tls_contact);   /* our Contact over TLS (sip_nta_tls.c), or NULL */
+    leg->tls_contact = sip_nta_tls_contact_out(d, f->uri);
     msg_t *msg = nta_msg_create(t->agent, 0);
     sip_t *sip = sip_object(msg);
     su_home_t *home = msg_home(msg);
@@ -1052,7 +1064,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     sip_cseq_t *cs = sip_cseq_create(home, 1, sip_method_invite, "INVITE");
     if (!rq || !cs ||
         sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
-                   SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CSEQ(cs), SIPTAG_CONTACT_STR(t->contact),
+                   SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CSEQ(cs), SIPTAG_CONTACT_STR(leg_contact(leg)),
                    SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_ALLOW_STR(NTA_ALLOW),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_MIN_SE_STR(min_se)),
                    TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
@@ -1088,7 +1100,6 @@ void sip_nta_use_invite(sip_leg *leg, nta_outgoing_t *orq, const char *hop)
     leg->nta->hop = hop;
 }
 
-nta_agent_t *sip_nta_agent(sip_driver *d) { return d->nta->agent; }
 
 void sip_nta_dial_failed(sip_leg *leg, int status)
 {
@@ -1122,7 +1133,7 @@ int sip_nta_answer(sip_leg *leg)
     char se[48] = "";
     if (nl->se)
         snprintf(se, sizeof se, "%u;refresher=%s", nl->se, nl->we_refresh ? "uas" : "uac");
-    nta_incoming_treply(nl->irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(leg->d->nta->contact),
+    nta_incoming_treply(nl->irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(leg_contact(leg)),
                         SIPTAG_ALLOW_STR(NTA_ALLOW), TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)),
                         TAG_IF(*se && nl->remote_timer, SIPTAG_REQUIRE_STR("timer")),
                         TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -1149,11 +1160,11 @@ int sip_nta_ringing(sip_leg *leg, bool early_media)
     if (sdp) {
         if (leg->early_sent)
             return 0;
-        nta_incoming_treply(nl->irq, 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(leg->d->nta->contact),
+        nta_incoming_treply(nl->irq, 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(leg_contact(leg)),
                             SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
         leg->early_sent = true;
     } else if (!leg->ringing_sent) {
-        nta_incoming_treply(nl->irq, 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(leg->d->nta->contact), TAG_END());
+        nta_incoming_treply(nl->irq, 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(leg_contact(leg)), TAG_END());
         leg->ringing_sent = true;
     }
     leg->state = LEG_EARLY;
@@ -1176,6 +1187,21 @@ static void give_up_cb(loop *l, void *arg)
     sip_driver *d = leg->d;
     sip_leg_sip_done(leg);   /* may free LEG */
     sip_leave(d);
+}
+
+bool sip_nta_dial_pending(const sip_leg *leg)
+{
+    return leg->nta && leg->nta->orq && !leg->nta->have_dlg && !leg->nta->cancelled &&
+           leg->state != LEG_UP && leg->state != LEG_ENDED;
+}
+
+void sip_nta_dial_give_up(sip_leg *leg, int code)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    nta_outgoing_destroy(nl->orq);   /* no CANCEL: nothing reached the peer */
+    nl->orq = NULL;
+    fail_leg(leg, code);
+    sip_leg_sip_done(leg);
 }
 
 int sip_nta_hangup(sip_leg *leg, int code)
@@ -1282,6 +1308,7 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
 }
 
 msg_t *sip_nta_current_request(sip_driver *d) { return d->nta ? d->nta->current : NULL; }
+nta_agent_t *sip_nta_agent(sip_driver *d) { return d->nta ? d->nta->agent : NULL; }
 
 const char *sip_nta_contact(sip_driver *d) { return d->nta->contact; }
 
@@ -1322,6 +1349,7 @@ void sip_nta_stop(sip_driver *d)
     struct sip_nta *t = d->nta;
     if (!t)
         return;
+    sip_nta_gwreg_free_all(d);   /* their transactions go before the agent */
     if (t->dflt)
         nta_leg_destroy(t->dflt);
     if (t->agent)

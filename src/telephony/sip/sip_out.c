@@ -374,10 +374,15 @@ void sip_out_tls_failed(sip_driver *d, const char *hostport)
         if (!leg->outgoing || leg->state == LEG_ENDED || leg->win)
             continue;
         for (sip_fork *f = leg->forks; f; f = f->next) {
-            if (f->failed || f->cancelled || f->status || !f->nh || !fork_tls_to(f, hostport))
+            bool pending = d->nta ? sip_nta_dial_pending(leg) : f->nh != NULL;
+            if (f->failed || f->cancelled || f->status || !pending || !fork_tls_to(f, hostport))
                 continue;
             sip_log(d, SIP_LOG_WARN, "dial %s: TLS to %s failed (see above): failed 503",
                     leg->callee ? leg->callee : "-", hostport);
+            if (d->nta) {
+                sip_nta_dial_give_up(leg, 503);
+                continue;
+            }
             fork_failed(f, 503);
             cancel_fork(f, f->nh, NULL);   /* its own end (a 408), whenever it comes, is ignored */
         }

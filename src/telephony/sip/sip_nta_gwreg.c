@@ -1,0 +1,283 @@
+/* sip_nta_gwreg.c — settings.sip.core: nta: our registration to a gateway
+ * (`gateways.*.register: true`), as NUA's nua_register did under core:
+ * nua (sip_gw.c): REGISTER to the gateway's URI for its auth user (To and
+ * From sip:USER@HOST, Contact sip:USER@us, Expires 600), the digest from
+ * the gateway's credentials on a 401/407 (sofia's auth client, kept for
+ * the refreshes, tried again once when a challenge comes again), a 423
+ * tried again once with its Min-Expires, refreshed at half of what the
+ * gateway granted, withdrawn (Expires: 0) when the configuration goes
+ * (reload, shutdown). A registration that fails is tried again later
+ * (RETRY_S), where NUA gave up: a gateway that was down at start is
+ * registered to once it is back.
+ *
+ * One sip_nta_gwreg per registration, on the driver's list (d->nta_gwregs):
+ * a withdrawn one stays there, unhooked from its gateway, until its
+ * unREGISTER is answered, so shutdown can wait for it. */
+#define NTA_OUTGOING_MAGIC_T struct sip_nta_gwreg
+
+#include "telephony/sip/sip_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/auth_client.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_tagarg.h>
+
+#include "telephony/sip/sip_uri.h"
+#include "util/alloc.h"
+
+#define ASKED_EXPIRES 600
+#define RETRY_S 30.0   /* after a failed registration */
+
+struct sip_nta_gwreg {
+    sip_driver *d;
+    struct sip_nta_gwreg *next;
+    struct sip_nta_gwreg **owner;   /* its gateway's pointer to it, cleared when it goes or is withdrawn */
+    su_home_t home[1];         /* the auth client's challenge and credentials */
+    auth_client_t *auc;
+    char *name, *uri, *user, *pass;   /* copies: the program may go first */
+    char aor[256], contact[200], from_tag[24], call_id[112];
+    uint32_t cseq;
+    unsigned expires;          /* what we ask for (a 423 raises it) */
+    nta_outgoing_t *orq;       /* the REGISTER under way */
+    loop_timer *timer;         /* the refresh, or the retry after a failure */
+    bool withdrawn;            /* unREGISTER sent (or to be): goes when answered */
+    bool challenged, min_tried;   /* this round: a 401/407 answered, a 423 answered */
+};
+
+static void reg_free(struct sip_nta_gwreg *r)
+{
+    sip_driver *d = r->d;
+    if (r->owner)
+        *r->owner = NULL;
+    for (struct sip_nta_gwreg **p = &d->nta_gwregs; *p; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
+    if (r->orq)
+        nta_outgoing_destroy(r->orq);
+    if (r->timer)
+        loop_timer_stop(d->l, r->timer);
+    su_home_deinit(r->home);
+    free(r->name);
+    free(r->uri);
+    free(r->user);
+    free(r->pass);
+    free(r);
+}
+
+static int reg_response_cb(struct sip_nta_gwreg *r, nta_outgoing_t *orq, const sip_t *sip);
+
+/* REGISTER (EXPIRES 0: the unREGISTER) with the next CSeq, credentials
+ * when the gateway has challenged us. */
+static bool reg_send(struct sip_nta_gwreg *r, unsigned expires)
+{
+    nta_agent_t *agent = sip_nta_agent(r->d);
+    if (!agent)
+        return false;
+    msg_t *msg = nta_msg_create(agent, 0);
+    sip_t *sip = sip_object(msg);
+    su_home_t *home = msg_home(msg);
+    url_t *ruri = url_make(home, r->uri);
+    sip_request_t *rq = ruri ? sip_request_create(home, sip_method_register, "REGISTER", (url_string_t *)ruri, NULL)
+                             : NULL;
+    sip_cseq_t *cs = sip_cseq_create(home, ++r->cseq, sip_method_register, "REGISTER");
+    char from[300], exp[16];
+    snprintf(from, sizeof from, "<%s>;tag=%s", r->aor, r->from_tag);
+    snprintf(exp, sizeof exp, "%u", expires);
+    bool ok = rq && cs &&
+              sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(from), SIPTAG_TO_STR(r->aor),
+                         SIPTAG_CALL_ID_STR(r->call_id), SIPTAG_CSEQ(cs), SIPTAG_CONTACT_STR(r->contact),
+                         SIPTAG_EXPIRES_STR(exp), SIPTAG_MAX_FORWARDS_STR("70"),
+                         SIPTAG_USER_AGENT_STR("callroute"), TAG_END()) == 0;
+    if (ok && r->auc)
+        ok = auc_authorization(&r->auc, msg, (msg_pub_t *)sip, "REGISTER", sip->sip_request->rq_url,
+                               sip->sip_payload) >= 0;
+    if (!ok) {
+        msg_destroy(msg);
+        return false;
+    }
+    /* nta_outgoing_mcreate takes MSG, also when it fails */
+    r->orq = nta_outgoing_mcreate(agent, reg_response_cb, r, NULL, msg, TAG_END());
+    return r->orq != NULL;
+}
+
+static void reg_timer_cb(loop *l, void *arg);
+
+static void reg_later(struct sip_nta_gwreg *r, double seconds)
+{
+    if (r->timer)
+        loop_timer_stop(r->d->l, r->timer);
+    r->timer = loop_timer_start(r->d->l, seconds, reg_timer_cb, r);
+}
+
+/* A new round: REGISTER again (the refresh, or a retry). */
+static void reg_round(struct sip_nta_gwreg *r)
+{
+    r->challenged = r->min_tried = false;
+    if (!reg_send(r, r->expires)) {
+        sip_log(r->d, SIP_LOG_WARN, "gateway %s: cannot send REGISTER: tried again in %.0f s", r->name, RETRY_S);
+        reg_later(r, RETRY_S);
+    }
+}
+
+static void reg_timer_cb(loop *l, void *arg)
+{
+    (void)l;
+    struct sip_nta_gwreg *r = arg;
+    r->timer = NULL;
+    if (!r->orq && !r->withdrawn)
+        reg_round(r);
+}
+
+/* What the gateway granted: the expires of our Contact in its 200, else
+ * its Expires header, else what we asked for (RFC 3261 10.2.4). */
+static unsigned granted(const struct sip_nta_gwreg *r, const sip_t *sip)
+{
+    for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
+        const char *e = m->m_expires;
+        if (e && m->m_url->url_user && r->user && strcmp(m->m_url->url_user, r->user) == 0)
+            return (unsigned)strtoul(e, NULL, 10);
+    }
+    if (sip->sip_expires)
+        return (unsigned)sip->sip_expires->ex_delta;
+    return r->expires;
+}
+
+/* The gateway's 401/407: credentials for its challenge, and the REGISTER
+ * again, once a round (the same credentials twice is a wrong password). */
+static bool reg_challenge(struct sip_nta_gwreg *r, const sip_t *sip, int status)
+{
+    if (r->challenged || !sip)
+        return false;
+    r->challenged = true;
+    const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    if (!ch || auc_challenge(&r->auc, r->home, ch,
+                             status == 401 ? sip_authorization_class : sip_proxy_authorization_class) <= 0 ||
+        auc_all_credentials(&r->auc, NULL, NULL, r->user, r->pass ? r->pass : "") <= 0)
+        return false;
+    return reg_send(r, r->withdrawn ? 0 : r->expires);
+}
+
+static int reg_response_cb(struct sip_nta_gwreg *r, nta_outgoing_t *orq, const sip_t *sip)
+{
+    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    if (status < 200)
+        return 0;
+    sip_driver *d = r->d;
+    nta_outgoing_destroy(orq);
+    r->orq = NULL;
+    if ((status == 401 || status == 407) && reg_challenge(r, sip, status))
+        return 0;
+    if (status == 423 && !r->withdrawn && !r->min_tried && sip && sip->sip_min_expires &&
+        sip->sip_min_expires->me_delta > r->expires && sip->sip_min_expires->me_delta <= 86400) {
+        r->min_tried = true;
+        r->expires = (unsigned)sip->sip_min_expires->me_delta;
+        if (reg_send(r, r->expires))
+            return 0;
+    }
+    if (r->withdrawn) {
+        sip_log(d, status < 300 ? SIP_LOG_INFO : SIP_LOG_WARN, "gateway %s: unregistered %d", r->name, status);
+        reg_free(r);
+        return 0;
+    }
+    sip_log(d, status < 300 ? SIP_LOG_INFO : SIP_LOG_WARN, "gateway %s: registration %d", r->name, status);
+    if (status < 300) {
+        unsigned g = sip ? granted(r, sip) : r->expires;
+        /* At half of it (RFC 3261 10.2.4 lets us choose), at least a second. */
+        reg_later(r, g >= 2 ? g / 2.0 : 1.0);
+    } else {
+        reg_later(r, RETRY_S);
+    }
+    return 0;
+}
+
+bool sip_nta_gwreg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_gwreg **out)
+{
+    url_t *u = url_make(d->home, gw->uri);
+    if (!u || !u->url_host) {
+        su_free(d->home, u);
+        return false;
+    }
+    struct sip_nta_gwreg *r = cr_xcalloc(1, sizeof *r);
+    r->d = d;
+    su_home_init(r->home);
+    bool ok = sip_uri_user_at(r->aor, sizeof r->aor, gw->auth_user, u->url_host, 0);
+    su_free(d->home, u);
+    /* Our Contact: the gateway's user at our address, on the transport
+     * we reach it by (NUA's NUTAG_M_USERNAME). */
+    char at[120];
+    ok = ok && sip_nta_contact_for(d, gw->uri, at, sizeof at);
+    /* A sips: registrar: a sips: Contact (RFC 3261 8.1.1.8), the scheme
+     * saying TLS. */
+    bool sips = strncasecmp(gw->uri, "sips:", 5) == 0;
+    if (ok && sips && strchr(at, ';'))
+        *strchr(at, ';') = '\0';
+    ok = ok && (size_t)snprintf(r->contact, sizeof r->contact, "<%s:%s@%s>", sips ? "sips" : "sip", gw->auth_user, at) <
+                   sizeof r->contact;
+    if (!ok) {
+        su_home_deinit(r->home);
+        free(r);
+        return false;
+    }
+    r->name = cr_xstrdup(gw->name);
+    r->uri = cr_xstrdup(gw->uri);
+    r->user = cr_xstrdup(gw->auth_user);
+    r->pass = gw->auth_password ? cr_xstrdup(gw->auth_password) : NULL;
+    r->expires = ASKED_EXPIRES;
+    r->cseq = arc4random() % 10000;
+    char cid[40];
+    snprintf(r->from_tag, sizeof r->from_tag, "%08x%08x", (unsigned)arc4random(), (unsigned)arc4random());
+    snprintf(cid, sizeof cid, "%08x%08x%08x", (unsigned)arc4random(), (unsigned)arc4random(), (unsigned)arc4random());
+    snprintf(r->call_id, sizeof r->call_id, "%s@%s", cid, d->sip_host);
+    r->next = d->nta_gwregs;
+    d->nta_gwregs = r;
+    r->owner = out;
+    *out = r;
+    reg_round(r);
+    return true;
+}
+
+void sip_nta_gwreg_withdraw(struct sip_nta_gwreg *r)
+{
+    if (!r || r->withdrawn)
+        return;
+    r->withdrawn = true;
+    if (r->owner)
+        *r->owner = NULL;
+    r->owner = NULL;
+    if (r->timer)
+        loop_timer_stop(r->d->l, r->timer);
+    r->timer = NULL;
+    /* A REGISTER under way is given up: its Expires: 0 follows at once
+     * (a later CSeq, so the gateway applies it last). */
+    if (r->orq)
+        nta_outgoing_destroy(r->orq);
+    r->orq = NULL;
+    r->challenged = false;
+    if (!reg_send(r, 0))
+        reg_free(r);
+}
+
+void sip_nta_gwreg_withdraw_all(sip_driver *d)
+{
+    for (struct sip_nta_gwreg *r = d->nta_gwregs, *next; r; r = next) {
+        next = r->next;
+        sip_nta_gwreg_withdraw(r);
+    }
+}
+
+bool sip_nta_gwreg_pending(const sip_driver *d) { return d->nta_gwregs != NULL; }
+
+void sip_nta_gwreg_free_all(sip_driver *d)
+{
+    while (d->nta_gwregs)
+        reg_free(d->nta_gwregs);
+}
