@@ -375,6 +375,7 @@ case_fork_cancelled() {
     uac forkc 302 uac-cancel || { WHY="the caller's CANCEL was not answered 200 and 487"; return 1; }
     reap $a && reap $b || { WHY="a ringing contact got no CANCEL"; return 1; }
     expect "the dialled leg did not end as cancelled" wait_for "$W/serve.log" 5 "leg $(call_id forkc)>302 ended by us: cancelled"
+}
 
 case_bypass_update_by_callee() { # media: bypass: the callee's UPDATE offer (hold) goes to the caller as a re-INVITE, the caller's answer comes back in the 200
     EVIDENCE="$W/bypupd.out $W/bypupd.err $W/bypupd.msg $W/bypupd_uas.out $W/bypupd_uas.err $W/bypupd_uas.msg $W/serve.log"
