@@ -9,8 +9,9 @@ Starts `callroute serve` (build/bench/callroute, or $CALLROUTE) under
 heaptrack with bench/sip/b2bua.yaml (--bypass: bypass.yaml), sets up N long
 calls through it with sipp (its built-in uac -> the server -> sipp's uas),
 waits until they are all up and then SETTLE seconds (40: the set-ups'
-transactions and messages gone; sofia keeps them ~35 s), and kills the server with SIGKILL: what heaptrack then
-reports as leaked is what was live with the N calls held. The same without
+transactions and messages gone; sofia keeps them 32 s), and kills the
+server with SIGKILL: what heaptrack then reports as leaked is what was
+live with the N calls held. The same without
 calls (a server started and killed after the settle) is subtracted site by
 site; what remains / N is the bytes a held call keeps at each site, as
 malloc was asked (mimalloc then rounds each up to its size class).
@@ -154,8 +155,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calls", type=int, default=1000)
     ap.add_argument("--rate", type=int, default=200)
-    # 12 s counted ~6 KB a call more: sofia keeps our INVITE's request and
-    # its transaction ~35 s after the 2xx, though T1x64 is 8 s.
+    # 12 s and 24 s counted ~10 KB a call more: sofia keeps our INVITE's
+    # request, its transaction and the INVITE received 32 s after the
+    # set-up, though T1x64 is 8 s (none of it is left at 32 s).
     ap.add_argument("--settle", type=float, default=40, help="seconds after the last call is up")
     ap.add_argument("--bypass", action="store_true", help="bench/sip/bypass.yaml (media: bypass)")
     ap.add_argument("--core", default="nta")

@@ -617,7 +617,7 @@ def settled_mem(args, srv):
     every 2 s until two readings 4 s apart differ by less than 0.5% (at
     most --settle-more seconds more). What a set-up leaves behind goes
     later than its transactions (heaptrack: sofia keeps our INVITE's
-    request ~35 s, though T1x64 is 8 s): a reading taken while it goes
+    request 32 s, though callroute sets T1x64 to 8 s): a reading taken while it goes
     counts part of it for the batch."""
     readings = [mem_of(srv.tree())]
     end = time.monotonic() + args.settle_more
