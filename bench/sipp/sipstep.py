@@ -617,8 +617,8 @@ def settled_mem(args, srv):
     every 2 s until two readings 4 s apart differ by less than 0.5% (at
     most --settle-more seconds more). What a set-up leaves behind goes
     later than its transactions (heaptrack: sofia keeps our INVITE's
-    request 32 s, though callroute sets T1x64 to 8 s): a reading taken while it goes
-    counts part of it for the batch."""
+    request 32 s, though callroute sets T1x64 to 8 s): a reading taken
+    while it goes counts part of it for the batch."""
     readings = [mem_of(srv.tree())]
     end = time.monotonic() + args.settle_more
     while time.monotonic() < end:
@@ -652,6 +652,8 @@ def cmd_hold(args, work):
     out, or hung up by the server since)."""
     if not args.server:
         sys.exit("sipstep: hold needs --server")
+    if args.batches < 2:
+        sys.exit("sipstep: hold needs --batches 2 or more (growth is read between batches)")
     srv = start_server(args, work)
     uas = None
     uacs, dirs = [], []
