@@ -34,14 +34,16 @@ plan_series() {
 }
 
 # Goals 4 and 6: plan_hold HELD RATE LINGER [sipstep args]: HELD calls up at
-# once, set up as two batches of HELD/2 at RATE calls/s; LINGER: how long the
+# once, set up as four batches of HELD/4 at RATE calls/s; LINGER: how long the
 # server keeps a finished transaction (seconds). Each batch settles so that
-# one batch's start is more than LINGER before the next (bench/README.md).
+# one batch's start is more than LINGER before the next, then until the
+# server's Pss stops moving; per held call is the median of the three later
+# batches' growth (bench/README.md: two batches moved by +-2 KB a call).
 plan_hold() {
   held=$1 rate=$2 linger=$3
   shift 3
-  half=$((held / 2))
+  batch=$(((held + 3) / 4))
   settle=$($PY -c "import sys; h, r, l = map(float, sys.argv[1:]); print(max(4, round(l - h / r) + 4))" \
-    "$half" "$rate" "$linger")
-  $PY "$STEP" hold "$@" --calls "$half" --rate "$rate" --settle "$settle"
+    "$batch" "$rate" "$linger")
+  $PY "$STEP" hold "$@" --calls "$batch" --batches 4 --rate "$rate" --settle "$settle"
 }

@@ -29,6 +29,7 @@ import resource
 import shlex
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -592,22 +593,40 @@ def cmd_series(args, work):
             srv.stop()
 
 
-def hold_batch(args, work, k):
+def hold_batch(args, work, k, srv):
     """Batch K of long calls (-d): each stays up after ACK until the caller
     stops. One sipp UAC in UDP single-socket mode (its default, -t u1)
-    carries the whole batch: 50,000 calls need no descriptor each."""
+    carries the whole batch: 50,000 calls need no descriptor each.
+    Returns the UAC, its directory and the server's settled (Pss, Rss)."""
     d = os.path.join(work, f"hold{k}-uac")
     os.makedirs(d, exist_ok=True)
     setup = args.calls / args.rate + 1
-    # Batch A lives through both batches and their settling; sipp must not
-    # give up on it before the last reading.
-    wall = int(2 * (setup + args.settle) + 120)
+    # The first batch lives through every batch and its settling; sipp
+    # must not give up on it before the last reading.
+    wall = int(args.batches * (setup + args.settle + args.settle_more) + 120)
     uac = Proc(uac_argv(args, args.rate, args.calls, free_port(args.uac_port + 2 * k),
                         ["-d", "3600000", "-l", str(args.calls)], wall=wall),
                args.sipp_cpu, os.path.join(d, "uac.log"), cwd=d)
     time.sleep(setup)
     time.sleep(args.settle)   # the set-up's transactions linger, then go
-    return uac, d
+    return uac, d, settled_mem(args, srv)
+
+
+def settled_mem(args, srv):
+    """The server's (Pss, Rss) once Pss stops moving: after --settle, read
+    every 2 s until two readings 4 s apart differ by less than 0.5% (at
+    most --settle-more seconds more). What a set-up leaves behind goes
+    later than its transactions (heaptrack: sofia keeps our INVITE's
+    request 32 s, though callroute sets T1x64 to 8 s): a reading taken
+    while it goes counts part of it for the batch."""
+    readings = [mem_of(srv.tree())]
+    end = time.monotonic() + args.settle_more
+    while time.monotonic() < end:
+        time.sleep(2)
+        readings.append(mem_of(srv.tree()))
+        if len(readings) >= 3 and abs(readings[-1][0] - readings[-3][0]) <= 0.005 * readings[-1][0]:
+            break
+    return readings[-1]
 
 
 def fd_note(fds, limit):
@@ -623,14 +642,18 @@ def fd_note(fds, limit):
 
 
 def cmd_hold(args, work):
-    """Memory per held call, by two batches of N long calls set up the same
-    way: (after B - after A) / N. The transient memory of a set-up (lingering
-    transactions; an allocator keeps pages it touched) is the same for both
-    batches and cancels; what stays is the calls held. At the end 2N calls
-    are up at once; failed counts every call of both batches that did not
-    stay up (refused, timed out, or hung up by the server since)."""
+    """Memory per held call, by batches of N long calls set up the same way
+    (--batches, 2 by default): each batch after the first gives (after it -
+    after the one before) / N; the figure is the median of those. The
+    transient memory of a set-up (lingering transactions; an allocator keeps
+    pages it touched) is the same for every batch and cancels; what stays is
+    the calls held. At the end batches * N calls are up at once; failed
+    counts every call of every batch that did not stay up (refused, timed
+    out, or hung up by the server since)."""
     if not args.server:
         sys.exit("sipstep: hold needs --server")
+    if args.batches < 2:
+        sys.exit("sipstep: hold needs --batches 2 or more (growth is read between batches)")
     srv = start_server(args, work)
     uas = None
     uacs, dirs = [], []
@@ -640,11 +663,11 @@ def cmd_hold(args, work):
             step(args, srv, uas, args.rate, args.hold_warmup, work, "warmup", record=False)
         base = mem_of(srv.tree())
         mem, why = [], []
-        for k in range(2):
-            uac, d = hold_batch(args, work, k)
+        for k in range(args.batches):
+            uac, d, m = hold_batch(args, work, k, srv)
             uacs.append(uac)
             dirs.append(d)
-            mem.append(mem_of(srv.tree()))
+            mem.append(m)
         fds = fds_of(srv.tree())
         held = failed = created = 0
         held_k = []
@@ -658,30 +681,36 @@ def cmd_hold(args, work):
                 why.append(f"batch {k}: sipp exited ({uac.p.returncode}), see {d}/uac.log")
         if srv.p.poll() is not None:
             why.append(f"server exited ({srv.p.returncode})")
-        ok = failed == 0 and held == 2 * args.calls and not why
+        target = args.batches * args.calls
+        ok = failed == 0 and held == target and not why
         fd_limited = False
         if not ok:
-            why.insert(0, f"{held} of {2 * args.calls} calls held, {failed} failed")
+            why.insert(0, f"{held} of {target} calls held, {failed} failed")
             note = fd_note(fds, nofile_limit())
             if note:
                 why.append(note)
                 fd_limited = True
             args.failed = True
-        # Per held call: the growth over batch B / the calls batch B holds
+        # Per held call: each later batch's growth / the calls it holds
         # (all of them when nothing failed; a server that refused some is
-        # not credited with memory it never spent on them).
+        # not credited with memory it never spent on them); the median.
         n = max(args.calls, 1)
         nb = held_k[1] if len(held_k) > 1 else 0
+        per_batch = [round(1024 * (mem[k][0] - mem[k - 1][0]) / held_k[k])
+                     for k in range(1, len(mem)) if held_k[k]]
         emit(args, {
             "bench": "sip", "phase": "hold", "peer": args.name, "calls": args.calls,
-            "target_held": 2 * args.calls, "held_calls": held, "failed": failed,
+            "target_held": target, "held_calls": held, "failed": failed,
             "created": created, "rate": args.rate, "settle_s": args.settle,
+            "batches": args.batches,
             "pss_base_kb": base[0], "pss_a_kb": mem[0][0], "pss_b_kb": mem[1][0],
+            "pss_kb": [m[0] for m in mem],
             "rss_base_kb": base[1], "rss_b_kb": mem[1][1],
             "fds_max": max(fds.values()) if fds else None, "nofile_limit": nofile_limit(),
             "fd_limited": fd_limited,
             "held_b": nb,
-            "bytes_per_call": round(1024 * (mem[1][0] - mem[0][0]) / nb) if nb else None,
+            "per_batch_bytes_per_call": per_batch,
+            "bytes_per_call": round(statistics.median(per_batch)) if per_batch else None,
             "first_batch_bytes_per_call": round(1024 * (mem[0][0] - base[0]) / n),
             "pass": ok,
             **({"why": "; ".join(why)} if why else {}),
@@ -822,12 +851,16 @@ def main():
     ap.add_argument("--per-uac", type=float, default=2000,
                     help="calls/s one sipp UAC carries before another is added")
     ap.add_argument("--recv-timeout", type=int, default=10000)
-    ap.add_argument("--calls", type=int, default=5000, help="hold: calls in each of two batches")
+    ap.add_argument("--calls", type=int, default=5000, help="hold: calls in each batch")
     ap.add_argument("--rate", type=float, default=500, help="hold: set-up rate")
     ap.add_argument("--hold-warmup", type=float, default=0,
                     help="hold: seconds of short calls before the first batch")
     ap.add_argument("--settle", type=float, default=6,
                     help="hold: seconds for set-up transactions to expire")
+    ap.add_argument("--settle-more", type=float, default=20,
+                    help="hold: at most this much longer, until Pss stops moving")
+    ap.add_argument("--batches", type=int, default=2,
+                    help="hold: batches of --calls; per held call: the median over batches 2..")
     ap.add_argument("--out", help="append JSON lines here too")
     ap.add_argument("--profile", default=os.environ.get("SIP_PROFILE"),
                     help="perf record the server during an extra step at --repeat-rate "

@@ -27,12 +27,16 @@ typedef struct entry {
     bool answered, bridged, truncated;
     size_t records;
     cr_strbuf trace;              /* packed records (eng_trace_pack), one after the other */
-    /* whom it meets now, from its MEET trace records */
-    char *room;                   /* conference room */
-    unsigned member;
-    char *join_peer, *join_mode;  /* the call it joined (join, pickup) */
-    char *slot;                   /* parked in */
-    json_t *joined_by;            /* [{call, mode}]: who listens/whispers/barged in */
+    /* Whom it meets now, from its MEET trace records; NULL until the
+     * first: most calls meet nobody, and every held call's entry was 32 B
+     * larger (docs/decisions/sip-core.md, "Held-call memory (nta)"). */
+    struct meeting {
+        char *room;                   /* conference room */
+        unsigned member;
+        char *join_peer, *join_mode;  /* the call it joined (join, pickup) */
+        char *slot;                   /* parked in */
+        json_t *joined_by;            /* [{call, mode}]: who listens/whispers/barged in */
+    } *meets;
 } entry;
 
 typedef struct list {
@@ -111,11 +115,14 @@ static void entry_free(entry *e)
     free(e->scenario);
     free(e->hangup_by);
     free(e->cause);
-    free(e->room);
-    free(e->join_peer);
-    free(e->join_mode);
-    free(e->slot);
-    json_decref(e->joined_by);
+    if (e->meets) {
+        free(e->meets->room);
+        free(e->meets->join_peer);
+        free(e->meets->join_mode);
+        free(e->meets->slot);
+        json_decref(e->meets->joined_by);
+        free(e->meets);
+    }
     cr_strbuf_free(&e->trace);
     free(e);
 }
@@ -228,29 +235,32 @@ static void set_str(char **field, const char *v)
 /* What a MEET record says the call is in now. */
 static void meet(entry *e, const eng_trace_rec *r)
 {
+    if (!e->meets)
+        e->meets = cr_xcalloc(1, sizeof *e->meets);
+    struct meeting *m = e->meets;
     bool start = r->phase && strcmp(r->phase, "start") == 0;
     const char *ev = r->event ? r->event : "";
     if (strcmp(ev, "conference") == 0) {
-        set_str(&e->room, start ? r->room : NULL);
-        e->member = start ? r->member : 0;
+        set_str(&m->room, start ? r->room : NULL);
+        m->member = start ? r->member : 0;
     } else if (strcmp(ev, "join") == 0 || strcmp(ev, "pickup") == 0) {
-        set_str(&e->join_peer, start ? r->peer : NULL);
-        set_str(&e->join_mode, start ? r->mode : NULL);
+        set_str(&m->join_peer, start ? r->peer : NULL);
+        set_str(&m->join_mode, start ? r->mode : NULL);
     } else if (strcmp(ev, "park") == 0) {
-        set_str(&e->slot, start ? r->slot : NULL);
+        set_str(&m->slot, start ? r->slot : NULL);
     } else if (strcmp(ev, "joined") == 0 && r->peer) {
-        if (!e->joined_by)
-            e->joined_by = json_array();
+        if (!m->joined_by)
+            m->joined_by = json_array();
         size_t i;
         json_t *v;
-        json_array_foreach(e->joined_by, i, v) {
+        json_array_foreach(m->joined_by, i, v) {
             if (strcmp(json_string_value(json_object_get(v, "call")), r->peer) == 0) {
-                json_array_remove(e->joined_by, i);
+                json_array_remove(m->joined_by, i);
                 break;
             }
         }
         if (start)
-            json_array_append_new(e->joined_by, json_pack("{s:o,s:s}", "call", admin_jstr(r->peer), "mode",
+            json_array_append_new(m->joined_by, json_pack("{s:o,s:s}", "call", admin_jstr(r->peer), "mode",
                                                           r->mode ? r->mode : ""));
     }
 }
@@ -328,18 +338,19 @@ static json_t *summary(admin_calls *a, const entry *e)
     if (!live) {
         json_object_set_new(o, "hangup_by", admin_jstr(e->hangup_by));
         json_object_set_new(o, "hangup_cause", admin_jstr(e->cause));
-    } else {
+    } else if (e->meets) {
         /* whom it meets now */
-        if (e->room)
-            json_object_set_new(o, "conference", json_pack("{s:o,s:I}", "room", admin_jstr(e->room), "member",
-                                                           (json_int_t)e->member));
-        if (e->join_peer)
-            json_object_set_new(o, "joined", json_pack("{s:o,s:s}", "call", admin_jstr(e->join_peer), "mode",
-                                                       e->join_mode ? e->join_mode : ""));
-        if (e->joined_by && json_array_size(e->joined_by))
-            json_object_set(o, "joined_by", e->joined_by);
-        if (e->slot)
-            json_object_set_new(o, "parked", json_pack("{s:o}", "slot", admin_jstr(e->slot)));
+        const struct meeting *m = e->meets;
+        if (m->room)
+            json_object_set_new(o, "conference", json_pack("{s:o,s:I}", "room", admin_jstr(m->room), "member",
+                                                           (json_int_t)m->member));
+        if (m->join_peer)
+            json_object_set_new(o, "joined", json_pack("{s:o,s:s}", "call", admin_jstr(m->join_peer), "mode",
+                                                       m->join_mode ? m->join_mode : ""));
+        if (m->joined_by && json_array_size(m->joined_by))
+            json_object_set(o, "joined_by", m->joined_by);
+        if (m->slot)
+            json_object_set_new(o, "parked", json_pack("{s:o}", "slot", admin_jstr(m->slot)));
     }
     return o;
 }

@@ -53,7 +53,7 @@ void sip_bypass_keep_sdp(sip_leg *leg, const sip_t *sip)
     sip_media_desc m;
     char err[64];
     if (sip_sdp_parse(leg->sdp_body, strlen(leg->sdp_body), &m, err, sizeof err) == 0) {
-        leg->remote = m;
+        sip_remote_media_keep(&leg->remote, &m);
         leg->have_remote = true;
         leg->held = sip_sdp_is_hold(&m);
     }

@@ -69,6 +69,18 @@ typedef struct sip_media_desc {
     int ncrypto;
 } sip_media_desc;
 
+/* What a leg keeps of the remote's last SDP: the parts read after the
+ * offer/answer (hold, direction, RFC 4733, rtcp-mux). Not the whole
+ * sip_media_desc: its crypto lines, payload types and address are read
+ * once, when the SDP comes, and were ~220 B of every leg
+ * (docs/decisions/sip-core.md, "Held-call memory (nta)"). */
+typedef struct sip_remote_media {
+    sip_mode mode;
+    int te_pt;
+    bool null_addr, rtcp_mux;
+} sip_remote_media;
+void sip_remote_media_keep(sip_remote_media *out, const sip_media_desc *m);
+
 /* 0, or -1 when there is no usable audio stream (ERR says why). */
 int sip_sdp_parse(const char *sdp, size_t len, sip_media_desc *out, char *err, size_t errlen);
 /* The remote puts us on hold (sendonly, inactive or c=0.0.0.0). */
@@ -82,6 +94,8 @@ size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned 
 /* Whether our SDP carries a=rtcp-mux: always in an offer; in an answer,
  * when the offer (REMOTE, NULL: none) had it. */
 bool sip_sdp_rtcp_mux(bool offer, const sip_media_desc *remote);
+/* The same with what a leg kept of the remote's last SDP (NULL: none). */
+bool sip_sdp_rtcp_mux_kept(bool offer, const sip_remote_media *remote);
 const char *sip_mode_name(sip_mode m);
 /* SRTP offer/answer (RFC 4568 with settings.media.srtp): what a leg with
  * POLICY does with an SDP. PLAIN: RTP; ON: SRTP with *CHOSEN, the remote's
@@ -261,7 +275,7 @@ struct tel_leg {
     char *gw_user, *gw_pass;   /* its digest credentials */
     /* media */
     rtp_sess *rtp;
-    sip_media_desc remote;     /* the remote's last SDP */
+    sip_remote_media remote;   /* what the remote's last SDP said that is read later */
     bool have_remote;
     int pt;                    /* our audio payload type toward this leg */
     unsigned long sdp_sess;
@@ -273,13 +287,15 @@ struct tel_leg {
     bool symmetric_rtp;        /* the user/gateway is behind NAT: learn its RTP source */
     /* SRTP (SDES): the policy of its user/gateway or settings.media.srtp;
      * whether the media is SRTP now, with RTP/SAVP on the m= line; our key
-     * (made on first use) and the remote's. */
+     * and the remote's in KEYS, allocated with our key on first use (most
+     * legs never use SRTP: 80 B less a leg). */
     scn_srtp srtp;
-    bool srtp_on, srtp_savp, srtp_keyed;
-    bool srtp_offered;         /* our last offer carried srtp_local */
+    bool srtp_on, srtp_savp;
+    bool srtp_offered;         /* our last offer carried keys->local */
     bool awaiting_answer;      /* our last SDP was an offer: the next one is its answer */
-    sdes_crypto srtp_local, srtp_remote;
-    bool rtp_reserved;         /* incoming: an RTP session is kept for its first dial */
+    struct sip_leg_keys {
+        sdes_crypto local, remote;
+    } *keys;
     unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
     double rx_at;              /* ... and since when that count has not moved */
     sip_leg *peer;             /* bridged (or early media) partner */
@@ -288,11 +304,13 @@ struct tel_leg {
      * from_next/from_prev: freeing a leg unhooks only its own dialled
      * legs instead of walking every leg of the driver. */
     sip_leg *dialled, *from_next, *from_prev;
-    bool bridged;
     sip_room *room;            /* the mix it is in, or NULL (sip_mix.c) */
     unsigned mix_flags;
     sip_mix *mix;              /* its queue and prompt frame while in a room */
     bool reinvite_busy, reinvite_again;
+    /* (beside the bools below: a bool between two pointers takes 8 B) */
+    bool bridged;
+    bool rtp_reserved;         /* incoming: an RTP session is kept for its first dial */
     /* media: bypass (sip_bypass.c): no RTP session; SDP_BODY is the
      * remote's last SDP as it came, passed to the peer unchanged; a
      * re-INVITE from the remote waits in REINVITE_NH for the peer's answer. */

@@ -158,6 +158,7 @@ static void leg_free(sip_leg *leg)
     free(leg->gw_user);
     free(leg->gw_pass);
     free(leg->sdp_body);
+    free(leg->keys);
     free(leg);
 }
 
@@ -296,11 +297,14 @@ void sip_leg_expect_offer(sip_leg *leg) { leg->awaiting_answer = false; }
 /* Our key, made once per leg (it stays the same in re-INVITEs). */
 static int srtp_key(sip_leg *leg)
 {
-    if (leg->srtp_keyed)
+    if (leg->keys)
         return 0;
-    if (sdes_new_key(&leg->srtp_local, 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0)
+    struct sip_leg_keys *k = cr_xcalloc(1, sizeof *k);
+    if (sdes_new_key(&k->local, 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0) {
+        free(k);
         return -1;
-    leg->srtp_keyed = true;
+    }
+    leg->keys = k;
     return 0;
 }
 
@@ -316,12 +320,12 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     const sdes_crypto *crypto = NULL;
     if (offer && !leg->have_remote) {
         if ((leg->srtp == SCN_SRTP_OPTIONAL || leg->srtp == SCN_SRTP_REQUIRED) && srtp_key(leg) == 0) {
-            crypto = &leg->srtp_local;
+            crypto = &leg->keys->local;
             savp = leg->srtp == SCN_SRTP_REQUIRED;
             leg->srtp_savp = savp;
         }
     } else if (leg->srtp_on) {
-        crypto = &leg->srtp_local;
+        crypto = &leg->keys->local;
         savp = leg->srtp_savp;
     }
     if (offer)
@@ -347,7 +351,7 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     leg->sent_once = true;
     return sip_sdp_build(buf, size, d->media_ip, leg->rtp ? rtp_local_port(leg->rtp) : 0,
                          leg->sdp_sess, leg->sdp_ver, pts, npt, te, mode,
-                         sip_sdp_rtcp_mux(offer, leg->have_remote ? &leg->remote : NULL), savp, crypto);
+                         sip_sdp_rtcp_mux_kept(offer, leg->have_remote ? &leg->remote : NULL), savp, crypto);
 }
 
 static void update_inband(sip_leg *leg)
@@ -372,15 +376,17 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     }
     const sdes_crypto *key;
     sip_srtp_use use = leg->awaiting_answer
-                           ? sip_srtp_answer_use(leg->srtp, leg->srtp_offered ? &leg->srtp_local : NULL, &m, &key)
+                           ? sip_srtp_answer_use(leg->srtp, leg->srtp_offered ? &leg->keys->local : NULL, &m, &key)
                            : sip_srtp_offer_use(leg->srtp, &m, &key);
     if (use == SIP_SRTP_ON && !leg->awaiting_answer) {
         /* We answer with our key under the offer's tag and suite. */
-        if (srtp_key(leg) < 0)
+        if (srtp_key(leg) < 0) {
             use = SIP_SRTP_REFUSE;
-        leg->srtp_local.tag = key->tag;
-        leg->srtp_local.suite = key->suite;
-        leg->srtp_savp = m.savp;
+        } else {
+            leg->keys->local.tag = key->tag;
+            leg->keys->local.suite = key->suite;
+            leg->srtp_savp = m.savp;
+        }
     }
     if (use == SIP_SRTP_REFUSE) {
         sip_log(leg->d, SIP_LOG_WARN, "%s: SDP refused by srtp %s: %s%s", leg->call_id ? leg->call_id : "-",
@@ -390,14 +396,14 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     }
     leg->srtp_on = use == SIP_SRTP_ON;
     if (leg->srtp_on)
-        leg->srtp_remote = *key;
+        leg->keys->remote = *key;   /* ON: srtp_key made KEYS (an answer's: for our offer) */
     /* Keep the codec once chosen if the remote still offers it. */
     int pt = m.pts[0];
     for (int i = 0; i < m.npt; i++)
         if (m.pts[i] == leg->pt)
             pt = leg->pt;
     leg->pt = pt;
-    leg->remote = m;
+    sip_remote_media_keep(&leg->remote, &m);
     leg->have_remote = true;
     bool held = sip_sdp_is_hold(&m);
     if (hold_changed)
@@ -406,7 +412,7 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     if (sip_leg_media(leg) < 0)
         return -2;
     rtp_set_remote(leg->rtp, m.null_addr ? NULL : &m.addr, leg->pt, m.te_pt);
-    if (rtp_set_srtp(leg->rtp, leg->srtp_on ? &leg->srtp_local : NULL, leg->srtp_on ? &leg->srtp_remote : NULL) < 0) {
+    if (rtp_set_srtp(leg->rtp, leg->srtp_on ? &leg->keys->local : NULL, leg->srtp_on ? &leg->keys->remote : NULL) < 0) {
         sip_log(leg->d, SIP_LOG_WARN, "%s: SRTP keys refused by libsrtp2", leg->call_id ? leg->call_id : "-");
         return -1;
     }

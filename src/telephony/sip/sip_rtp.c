@@ -734,7 +734,7 @@ static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr
         s->c->dropped++;
         return;
     }
-    if (s->srtp_in) {
+    if (s->srtp) {
         /* Decrypted before anything reads the payload: the relay, DTMF,
          * recording and the mix see plain RTP. The source is checked first
          * (a stranger's packet costs no HMAC); one that fails

@@ -239,6 +239,19 @@ bool sip_sdp_rtcp_mux(bool offer, const sip_media_desc *remote)
     return offer || (remote && remote->rtcp_mux);
 }
 
+bool sip_sdp_rtcp_mux_kept(bool offer, const sip_remote_media *remote)
+{
+    return offer || (remote && remote->rtcp_mux);
+}
+
+void sip_remote_media_keep(sip_remote_media *out, const sip_media_desc *m)
+{
+    out->mode = m->mode;
+    out->te_pt = m->te_pt;
+    out->null_addr = m->null_addr;
+    out->rtcp_mux = m->rtcp_mux;
+}
+
 size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned long sess,
                      unsigned ver, const int *pts, int npt, int te_pt, sip_mode mode, bool rtcp_mux,
                      bool savp, const sdes_crypto *crypto)

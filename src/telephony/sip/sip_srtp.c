@@ -5,12 +5,24 @@
  * sockets, the source check and the relay know only "seal this" and "open
  * this". */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <srtp2/srtp.h>
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_rtp_sess.h"
+#include "util/alloc.h"
+
+/* A session's SRTP, made with its first keys (rtp_set_srtp): received
+ * packets are decrypted (in) before anything reads them, sent ones
+ * encrypted (out) last. The keys, to tell a new SDP's from the same. */
+struct sess_srtp {
+    srtp_t in, out;
+    sdes_crypto tx_key, rx_key;
+    uint32_t out_ssrc[SRTP_OUT_SSRCS];   /* network order; the streams OUT holds */
+    unsigned out_n, out_next;
+};
 
 /* libsrtp2 wants one srtp_init per process, before the first context. */
 void sess_srtp_init(void)
@@ -22,12 +34,15 @@ void sess_srtp_init(void)
 
 void sess_srtp_off(rtp_sess *s)
 {
-    if (s->srtp_in)
-        srtp_dealloc(s->srtp_in);
-    if (s->srtp_out)
-        srtp_dealloc(s->srtp_out);
-    s->srtp_in = s->srtp_out = NULL;
-    s->srtp_out_n = s->srtp_out_next = 0;
+    struct sess_srtp *x = s->srtp;
+    if (!x)
+        return;
+    if (x->in)
+        srtp_dealloc(x->in);
+    if (x->out)
+        srtp_dealloc(x->out);
+    free(x);
+    s->srtp = NULL;
 }
 
 static srtp_t srtp_make(const sdes_crypto *k, srtp_ssrc_type_t type)
@@ -62,51 +77,55 @@ int rtp_set_srtp(rtp_sess *s, const sdes_crypto *tx, const sdes_crypto *rx)
      * with the peer's new key keeps our outbound stream, whose rollover
      * counter must go on: a context started again with the same key would
      * encrypt with keystream already used). */
-    if (!s->srtp_out || !same_key(tx, &s->srtp_tx_key)) {
-        if (s->srtp_out)
-            srtp_dealloc(s->srtp_out);
-        s->srtp_out_n = s->srtp_out_next = 0;
-        s->srtp_out = srtp_make(tx, ssrc_any_outbound);
-        s->srtp_tx_key = *tx;
+    if (!s->srtp)
+        s->srtp = cr_xcalloc(1, sizeof *s->srtp);
+    struct sess_srtp *x = s->srtp;
+    if (!x->out || !same_key(tx, &x->tx_key)) {
+        if (x->out)
+            srtp_dealloc(x->out);
+        x->out_n = x->out_next = 0;
+        x->out = srtp_make(tx, ssrc_any_outbound);
+        x->tx_key = *tx;
     }
-    if (!s->srtp_in || !same_key(rx, &s->srtp_rx_key)) {
-        if (s->srtp_in)
-            srtp_dealloc(s->srtp_in);
-        s->srtp_in = srtp_make(rx, ssrc_any_inbound);
-        s->srtp_rx_key = *rx;
+    if (!x->in || !same_key(rx, &x->rx_key)) {
+        if (x->in)
+            srtp_dealloc(x->in);
+        x->in = srtp_make(rx, ssrc_any_inbound);
+        x->rx_key = *rx;
     }
-    if (!s->srtp_out || !s->srtp_in) {
+    if (!x->out || !x->in) {
         sess_srtp_off(s);
         return -1;
     }
     return 0;
 }
 
-bool rtp_srtp(const rtp_sess *s) { return s->srtp_out != NULL; }
+bool rtp_srtp(const rtp_sess *s) { return s->srtp != NULL; }
 unsigned long rtp_srtp_failed(const rtp_sess *s) { return s->srtp_failed; }
 
 /* PKT (*N bytes, room for SRTP_MAX_TRAILER_LEN more) encrypted in place
  * for S's peer when S is SRTP. false: not to be sent. */
 bool sess_srtp_seal(rtp_sess *s, uint8_t *pkt, size_t *n)
 {
-    if (!s->srtp_out)
+    struct sess_srtp *x = s->srtp;
+    if (!x)
         return true;
     uint32_t ssrc;
     memcpy(&ssrc, pkt + 8, 4);
     bool known = false;
-    for (unsigned i = 0; i < s->srtp_out_n; i++)
-        known = known || s->srtp_out_ssrc[i] == ssrc;
+    for (unsigned i = 0; i < x->out_n; i++)
+        known = known || x->out_ssrc[i] == ssrc;
     if (!known) {
-        if (s->srtp_out_n == SRTP_OUT_SSRCS) {   /* the oldest stream goes */
-            srtp_remove_stream(s->srtp_out, s->srtp_out_ssrc[s->srtp_out_next]);
-            s->srtp_out_ssrc[s->srtp_out_next] = ssrc;
-            s->srtp_out_next = (s->srtp_out_next + 1) % SRTP_OUT_SSRCS;
+        if (x->out_n == SRTP_OUT_SSRCS) {   /* the oldest stream goes */
+            srtp_remove_stream(x->out, x->out_ssrc[x->out_next]);
+            x->out_ssrc[x->out_next] = ssrc;
+            x->out_next = (x->out_next + 1) % SRTP_OUT_SSRCS;
         } else {
-            s->srtp_out_ssrc[s->srtp_out_n++] = ssrc;
+            x->out_ssrc[x->out_n++] = ssrc;
         }
     }
     int len = (int)*n;
-    if (srtp_protect(s->srtp_out, pkt, &len) != srtp_err_status_ok)
+    if (srtp_protect(x->out, pkt, &len) != srtp_err_status_ok)
         return false;
     *n = (size_t)len;
     return true;
@@ -116,10 +135,10 @@ bool sess_srtp_seal(rtp_sess *s, uint8_t *pkt, size_t *n)
  * false: it failed authentication, or replays. */
 bool sess_srtp_open(rtp_sess *s, uint8_t *pkt, size_t *n)
 {
-    if (!s->srtp_in)
+    if (!s->srtp)
         return true;
     int len = (int)*n;
-    if (srtp_unprotect(s->srtp_in, pkt, &len) != srtp_err_status_ok)
+    if (srtp_unprotect(s->srtp->in, pkt, &len) != srtp_err_status_ok)
         return false;
     *n = (size_t)len;
     return true;
