@@ -5,8 +5,8 @@
 # (bench/sipp/plan.sh, bench/README.md): server on CPU 0, sipp on CPU 1,
 # fixed-rate steps, CPU-us per call from /proc. Then the same without media
 # (bench/sip/bypass.yaml, issue 17 goal 6) when callroute accepts that file.
-# Each plan runs for both SIP cores (settings.sip.core: nua, the default, as
-# peers "callroute"/"callroute-bypass"; nta as "callroute-nta"/
+# Each plan runs for both SIP cores (settings.sip.core: nua as
+# peers "callroute"/"callroute-bypass"; nta, the default, as "callroute-nta"/
 # "callroute-nta-bypass"), one after the other in the same run, so the
 # report puts the two figures side by side (docs/decisions/sip-core.md).
 #   sh bench/sip/run.sh [--quick] [--out FILE]
@@ -23,11 +23,16 @@ bench_callroute
 PORT=${CR_PORT:-7070}
 UAS_PORT=${UAS_PORT:-7080}
 bench_rundir callroute
-# The nta files: the same scenario with `core: nta` beside the flood setting.
+# The files of each core: the same scenario with `core: nua` (the
+# unsuffixed peer, as before nta became the default) or `core: nta` beside
+# the flood setting.
 for f in b2bua bypass; do
-  sed -e "s/@UAS_PORT@/$UAS_PORT/" "$HERE/$f.yaml" > "$RUN/$f.yaml"
-  sed -e 's/^\(  sip: { flood: { rate: 0 }\) }$/\1, core: nta }/' "$RUN/$f.yaml" > "$RUN/$f-nta.yaml"
-  grep -q 'core: nta' "$RUN/$f-nta.yaml" || { echo "$f.yaml: no 'sip: { flood: ... }' line for core: nta" >&2; exit 3; }
+  for core in nua nta; do
+    sfx=""; [ "$core" = nta ] && sfx=-nta
+    sed -e "s/@UAS_PORT@/$UAS_PORT/" -e "s/^\(  sip: { flood: { rate: 0 }\) }\$/\1, core: $core }/" "$HERE/$f.yaml" \
+      > "$RUN/$f$sfx.yaml"
+    grep -q "core: $core" "$RUN/$f$sfx.yaml" || { echo "$f.yaml: no 'sip: { flood: ... }' line for core: $core" >&2; exit 3; }
+  done
 done
 "$CR" check "$RUN/b2bua.yaml" >/dev/null
 

@@ -290,11 +290,9 @@ static json_t *settings_schema(void)
             "are exempt; one log line when a source goes over"));
     json_object_set_new(json_object_get(sip, "properties"), "core",
                         described(json_pack("{s:[s,s]}", "enum", "nua", "nta"),
-                                  "the SIP core: nua (default: sofia's user agent layer, every feature) or "
-                                  "nta (sofia's transaction layer with callroute's own dialogs: INVITE, ACK, "
-                                  "BYE, CANCEL, re-INVITE hold, INFO DTMF and session timers of calls to gateways (digest auth too) and SIP URIs, anchored "
-                                  "or bypassed media, MESSAGE, message-summary SUBSCRIBE/NOTIFY, registration to gateways, "
-                                  "the tls: listener; what it does not carry yet is answered 501)"));
+                                  "the SIP core: nta (default: sofia's transaction layer with callroute's own dialogs, "
+                                  "cheaper per call and per held call; docs/decisions/sip-core.md) or nua (sofia's "
+                                  "user agent layer, the first core; to be removed)"));
     json_object_set_new(json_object_get(sip, "properties"), "session_timer",
                         obj(json_pack("{s:o,s:o}", "expires",
                                       described(duration_schema(0, 86400),

@@ -46,6 +46,7 @@ void scn_settings_defaults(scn_program *p)
     s->auth_fail_window = 60;
     s->auth_ban = 600;
     s->session_expires = 1800;
+    s->sip_core_nta = true;    /* docs/decisions/sip-core.md: cheaper per call and per held call */
     s->session_min_se = 90;
     s->flood_rate = 20;
     s->flood_burst = 40;
