@@ -20,8 +20,8 @@
 typedef struct fix {
     char *dir;
     char outbox[256], dbpath[256];
-    scn_database db[2];              /* crm (SQLite), billing (PostgreSQL, when up) */
-    scn_program prog;
+    cfg_database db[2];              /* crm (SQLite), billing (PostgreSQL, when up) */
+    svc_config cfg;
     loop *l;
     svc_ctx *c;
     int http_port;
@@ -40,8 +40,8 @@ static void fix_init(fix *f)
     f->dir = live_dir = tl_tmpdir();
     snprintf(f->outbox, sizeof f->outbox, "%s/var/outbox", f->dir);
     snprintf(f->dbpath, sizeof f->dbpath, "%s/crm.db", f->dir);
-    f->db[0] = (scn_database){.name = "crm", .kind = SCN_DB_SQLITE, .url = "sqlite:crm.db", .target = f->dbpath};
-    f->db[1] = (scn_database){.name = "billing", .kind = SCN_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
+    f->db[0] = (cfg_database){.name = "crm", .kind = CFG_DB_SQLITE, .url = "sqlite:crm.db", .target = f->dbpath};
+    f->db[1] = (cfg_database){.name = "billing", .kind = CFG_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->dbpath, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(k TEXT, v TEXT)", NULL, NULL, NULL),
@@ -61,12 +61,12 @@ static void log_cb(void *arg, svc_log_level level, const char *msg)
 
 static void svc_open(fix *f, svc_mail_mode mode)
 {
-    f->prog = (scn_program){.databases = f->db, .database_count = pgurl[0] ? 2 : 1};
-    f->prog.settings.smtp_outbox = f->outbox;
+    f->cfg = (svc_config){.databases = f->db, .database_count = pgurl[0] ? 2 : 1};
+    f->cfg.outbox = f->outbox;
     f->l = loop_new_real();
     char err[256];
     logged[0] = '\0';
-    f->c = svc_new(f->l, &f->prog, &(svc_options){.mail = mode, .log = log_cb}, err, sizeof err);
+    f->c = svc_new(f->l, &f->cfg, &(svc_options){.mail = mode, .log = log_cb}, err, sizeof err);
     assert_non_null(f->c);
 }
 
@@ -659,11 +659,11 @@ static void cancel_later_cb(loop *l, void *arg)
 static void test_pg_sent_or_not(void **state)
 {
     (void)state;
-    scn_database db = {.name = "billing", .kind = SCN_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
-    scn_program prog = {.databases = &db, .database_count = 1};
+    cfg_database db = {.name = "billing", .kind = CFG_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
+    svc_config cfg = {.databases = &db, .database_count = 1};
     loop *l = loop_new_real();
     char err[128];
-    svc_ctx *c = svc_new(l, &prog, &(svc_options){.mail = SVC_MAIL_CAPTURE, .db_pool_size = 1}, err, sizeof err);
+    svc_ctx *c = svc_new(l, &cfg, &(svc_options){.mail = SVC_MAIL_CAPTURE, .db_pool_size = 1}, err, sizeof err);
     qres a = {0}, b = {0};
     svc_db *qa = svc_db_query(c, &db, "SELECT pg_sleep(2)", NULL, 0, 0, q_cb, &a);
     svc_db *qb = svc_db_query(c, &db, "SELECT 1", NULL, 0, 0, q_cb, &b);
