@@ -339,6 +339,72 @@ static void test_capture_runs_once_stores_nothing(void **state)
     fix_free(&f);
 }
 
+/* A configuration on the heap, as a reload builds it from a program that
+ * may go away: database "crm" at PATH. */
+static svc_config *config_new(const char *path)
+{
+    cfg_database *db = calloc(1, sizeof *db);
+    *db = (cfg_database){.name = strdup("crm"), .kind = CFG_DB_SQLITE, .url = strdup("sqlite:crm.db"),
+                         .target = strdup(path)};
+    svc_config *cfg = calloc(1, sizeof *cfg);
+    *cfg = (svc_config){.databases = db, .database_count = 1};
+    return cfg;
+}
+
+static void config_free(svc_config *cfg)
+{
+    cfg_database *db = (cfg_database *)cfg->databases;
+    free((char *)db->name);
+    free((char *)db->url);
+    free((char *)db->target);
+    free(db);
+    free(cfg);
+}
+
+/* The services copy their configuration (svc_new, svc_set_config): the
+ * caller frees it at once (ASan sees any later read). A reload that moves
+ * a database applies to the next job; a NULL configuration changes
+ * nothing. */
+static void test_reload_config_copied_and_applied(void **state)
+{
+    (void)state;
+    fix f;
+    fix_init(&f);
+    char old_path[300];
+    snprintf(old_path, sizeof old_path, "%s/old.db", f.dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(old_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(k TEXT, v TEXT)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    svc_config *cfg = config_new(old_path);
+    cfg->outbox = f.outbox;
+    f.l = loop_new_real();
+    char err[256];
+    logged[0] = '\0';
+    f.c = svc_new(f.l, cfg, &(svc_options){.mail = SVC_MAIL_SEND, .log = log_cb}, err, sizeof err);
+    assert_non_null(f.c);
+    config_free(cfg);
+    db_job(&f, "r", NULL, "before", "x");
+    assert_true(wait_for(&f, all_done, 5));
+
+    cfg = config_new(f.dbpath);              /* the reload moves crm */
+    svc_set_config(f.c, cfg);
+    config_free(cfg);
+    db_job(&f, "r", NULL, "after", "x");
+    assert_true(wait_for(&f, all_done, 5));
+    svc_set_config(f.c, NULL);
+    db_job(&f, "r", NULL, "again", "x");
+    assert_true(wait_for(&f, all_done, 5));
+    assert_int_equal(svc_job_stats_of(f.c).done, 3);
+    svc_close(&f);
+    assert_int_equal(sqlite_num(old_path, "SELECT count(*) FROM t"), 1);
+    assert_int_equal(sqlite_num(old_path, "SELECT count(*) FROM t WHERE k = 'before'"), 1);
+    assert_int_equal(sqlite_num(f.dbpath, "SELECT count(*) FROM t"), 2);
+    assert_int_equal(sqlite_num(f.dbpath, "SELECT count(*) FROM t WHERE k IN ('after', 'again')"), 2);
+    fix_free(&f);
+}
+
 /* ---- HTTP ----------------------------------------------------------- */
 
 /* How many logged requests to PATH carried KEY and got STATUS (0: any). */
@@ -694,6 +760,7 @@ int main(void)
         cmocka_unit_test_teardown(test_survives_restart_exactly_once, teardown),
         cmocka_unit_test_teardown(test_permanent_error_kept, teardown),
         cmocka_unit_test_teardown(test_capture_runs_once_stores_nothing, teardown),
+        cmocka_unit_test_teardown(test_reload_config_copied_and_applied, teardown),
         cmocka_unit_test_teardown(test_http_retried_until_accepted, teardown),
         cmocka_unit_test_teardown(test_lane_one_at_a_time, teardown),
         cmocka_unit_test_teardown(test_shutdown_lets_attempt_finish, teardown),
