@@ -30,9 +30,14 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(OBJDIR)/%.o) $(OBJDIR)/web/editor_assets.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all run test asan unit deps fuzz bench clean check-examples deb web screenshots
+.PHONY: all run test asan unit deps fuzz bench clean check-examples deb web screenshots layers
 
 all: $(B)/callroute
+
+# Which layer may include which (../shared/DESIGN.md): checked on every build.
+all unit: layers
+layers:
+	@sh scripts/check-layers.sh
 
 # The server's allocator (docs/decisions/sip-core.md): Debian's mimalloc,
 # linked before libc so its malloc serves sofia-sip's too. glibc's heap

@@ -25,7 +25,7 @@
 #define F(type, field) offsetof(type, field)
 
 typedef struct db_params {
-    const scn_database *database;
+    const cfg_database *database;   /* the program's entry, handed to services as it is */
     const char *query;        /* literal SQL with ? placeholders: never a template */
     scn_templates params;
     scn_string_map save;      /* variable -> column of the first row */

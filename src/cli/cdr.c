@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "config/from_program.h"
 #include "util/time.h"
 #include "simulate/simrun.h"
 #include "records/cdr.h"
@@ -170,7 +171,8 @@ int cli_cdr(int argc, char **argv)
     char err[256] = "", a[32], b[32], c[32];
     r.l = loop_new_real();
     svc_options so = {.mail = SVC_MAIL_CAPTURE};
-    svc_ctx *svc = r.l ? svc_new(r.l, p, &so, err, sizeof err) : NULL;
+    svc_config sc = cfg_services_of(p);
+    svc_ctx *svc = r.l ? svc_new(r.l, &sc, &so, err, sizeof err) : NULL;
     if (!svc) {
         fprintf(stderr, "callroute cdr: %s\n", err[0] ? err : "cannot start");
         r.rc = CLI_INVALID;

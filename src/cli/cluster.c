@@ -210,7 +210,7 @@ cluster *cluster_new(loop *l, svc_ctx *svc, const char *conninfo, const char *no
     c->svc = svc;
     c->node = cr_xstrdup(node);
     c->url = cr_xstrdup(conninfo);
-    c->db = (scn_database){.name = "cluster", .kind = SCN_DB_POSTGRESQL, .url = c->url, .target = c->url};
+    c->db = (scn_database){.name = "cluster", .kind = CFG_DB_POSTGRESQL, .url = c->url, .target = c->url};
     c->ops = *ops;
     c->arg = arg;
     static const svc_pg_listen_ops lops = {.notify = notify_cb, .up = up_cb, .down = down_cb};

@@ -30,6 +30,7 @@
 #include "cli/records_hook.h"
 #include "cli/cli.h"
 #include "cli/serve_int.h"
+#include "config/from_program.h"
 #include "engine/engine.h"
 #include "scenario/diag.h"
 #include "scenario/program.h"
@@ -257,7 +258,8 @@ long install(serve *s, scn_program *p, const char *text, size_t len, const char 
     if (warn[0])
         say(s, SIP_LOG_WARN, "%s", warn);
     rec_set_settings(s->rec, &p->settings.cdr);
-    svc_set_program(s->svc, p);
+    svc_config sc = cfg_services_of(p);
+    svc_set_config(s->svc, &sc);
     eng_engine_set_program(s->eng, p);
     admin_set_program(s->admin, p);
     sip_driver_set_program(s->drv, p);
@@ -499,7 +501,8 @@ int cli_serve(int argc, char **argv)
     if (err[0])
         say(&s, SIP_LOG_WARN, "%s", err);
     err[0] = '\0';
-    s.svc = svc_new(s.l, s.prog, &so, err, sizeof err);
+    svc_config sc = cfg_services_of(s.prog);
+    s.svc = svc_new(s.l, &sc, &so, err, sizeof err);
     if (!s.svc) {
         fprintf(stderr, "callroute serve: %s\n", err);
         rc = 1;

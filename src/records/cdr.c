@@ -95,9 +95,9 @@ const char *const rec_columns[REC_NCOLS] = {
     " recording, legs, vars"
 #define WHERE " FROM cdr WHERE end_ms >= ? AND end_ms < ? ORDER BY end_ms DESC LIMIT ?"
 
-const char *rec_select_sql(scn_db_kind kind)
+const char *rec_select_sql(cfg_db_kind kind)
 {
-    if (kind == SCN_DB_POSTGRESQL)
+    if (kind == CFG_DB_POSTGRESQL)
         return "SELECT COALESCE(json_agg(json_build_array(" COLS ") ORDER BY end_ms DESC), '[]')::text"
                " FROM (SELECT " COLS WHERE ") AS r";
     return "SELECT json_group_array(json_array(" COLS ")) FROM (SELECT " COLS WHERE ")";

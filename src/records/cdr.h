@@ -93,7 +93,7 @@ void rec_free(rec_ctx *c);
  * [since_ms, until_ms), newest first, at most limit (its parameters in this
  * order): one row, one column, a JSON array of rows (the services give a
  * query's first row only). */
-const char *rec_select_sql(scn_db_kind kind);
+const char *rec_select_sql(cfg_db_kind kind);
 /* Calls FN with each row of that JSON (column values as text, NULL for SQL
  * NULL, in the order rec_row_json reads them); false: not such JSON. */
 bool rec_rows_each(const char *json, void (*fn)(void *arg, const char *const *vals, size_t n), void *arg);

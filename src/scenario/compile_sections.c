@@ -37,7 +37,7 @@ void scn_settings_defaults(scn_program *p)
     s->max_call_duration = 4 * 3600;
     s->drain_timeout = 0;
     s->cdr.enabled = true;
-    s->cdr.db = (scn_database){.name = "cdr", .kind = SCN_DB_SQLITE, .url = "sqlite:var/cdr.db",
+    s->cdr.db = (scn_database){.name = "cdr", .kind = CFG_DB_SQLITE, .url = "sqlite:var/cdr.db",
                                .target = here ? "var/cdr.db" : cr_arena_printf(&p->arena, "%s/var/cdr.db", p->dir)};
     s->cdr.spool = here ? "var/cdr-spool.db" : cr_arena_printf(&p->arena, "%s/var/cdr-spool.db", p->dir);
     s->calls_per_second = 0;
@@ -423,12 +423,12 @@ static bool database_url(scn_cx *x, const scn_node *v, const char *url, scn_data
     if (!url)
         return false;   /* reported */
     if (strncmp(url, "sqlite:", 7) == 0 && url[7]) {
-        d->kind = SCN_DB_SQLITE;
+        d->kind = CFG_DB_SQLITE;
         d->target = strcmp(url + 7, ":memory:") == 0 ? url + 7 : scn_resolve_path(x, url + 7);
         return true;
     }
     if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
-        d->kind = SCN_DB_POSTGRESQL;
+        d->kind = CFG_DB_POSTGRESQL;
         d->target = url;
         return true;
     }
@@ -484,7 +484,7 @@ static void compile_cluster(scn_cx *x, const scn_node *n)
     if ((v = scn_map_get(n, "database")))
         SCN_WITH_KEY(x, "database") {
             const char *url = scn_expect_string(x, v, "\"postgresql://...\"");
-            if (url && database_url(x, v, url, &cl->db) && cl->db.kind != SCN_DB_POSTGRESQL)
+            if (url && database_url(x, v, url, &cl->db) && cl->db.kind != CFG_DB_POSTGRESQL)
                 scn_cx_error(&x->pub, v, "settings.cluster.database must be PostgreSQL (every node reaches it)");
         }
     else

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/database.h"
 #include "scenario/cond.h"
 #include "scenario/expr.h"
 #include "scenario/template.h"
@@ -182,14 +183,9 @@ typedef struct scn_conference {
  * rendered `room:` is checked too: it ends up in the admin API's paths). */
 bool scn_room_name_ok(const char *s);
 
-typedef enum { SCN_DB_SQLITE, SCN_DB_POSTGRESQL } scn_db_kind;
-
-typedef struct scn_database {
-    const char *name;
-    scn_db_kind kind;
-    const char *url;           /* as written */
-    const char *target;        /* sqlite: the file path (resolved); pg: the conninfo URL */
-} scn_database;
+/* A database is plain configuration (config/database.h): services/ and
+ * records/ take it as it is, without knowing the language. */
+typedef cfg_database scn_database;
 
 /* settings.cdr: where call detail records go (records/). */
 typedef struct scn_cdr_settings {

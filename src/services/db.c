@@ -70,7 +70,7 @@ svc_db *svc_db_fail(svc_ctx *c, const char *error, svc_db_cb cb, void *arg)
     return simple_start(c, error, NULL, 0, cb, arg);
 }
 
-static svc_db *mock_query(svc_ctx *c, const scn_database *db, const char *sql, svc_db_cb cb,
+static svc_db *mock_query(svc_ctx *c, const cfg_database *db, const char *sql, svc_db_cb cb,
                           void *arg)
 {
     const svc_mocks *mk = c->opt.mocks;
@@ -95,7 +95,7 @@ static svc_db *mock_query(svc_ctx *c, const scn_database *db, const char *sql, s
 
 /* ---- dispatch ------------------------------------------------------- */
 
-svc_db *svc_db_query_in(svc_ctx *c, svc_dbentry **list, int pool, const scn_database *db, const char *sql,
+svc_db *svc_db_query_in(svc_ctx *c, svc_dbentry **list, int pool, const cfg_database *db, const char *sql,
                         const char *const *params, size_t nparams, double timeout, svc_db_cb cb, void *arg)
 {
     if (c->opt.mocks)
@@ -110,16 +110,16 @@ svc_db *svc_db_query_in(svc_ctx *c, svc_dbentry **list, int pool, const scn_data
         d = svc_alloc(sizeof *d);
         d->kind = db->kind;
         d->target = svc_strdup(target);
-        d->st = db->kind == SCN_DB_SQLITE ? svc_sqlite_open(c, db) : svc_pg_open(c, db, pool);
+        d->st = db->kind == CFG_DB_SQLITE ? svc_sqlite_open(c, db) : svc_pg_open(c, db, pool);
         d->next = *list;
         *list = d;
     }
     double started = loop_now(c->l);
     /* No backend calls back before it returns: Q is still there. */
-    svc_db *q = db->kind == SCN_DB_SQLITE ? svc_sqlite_query(d->st, sql, params, nparams, timeout, cb, arg)
+    svc_db *q = db->kind == CFG_DB_SQLITE ? svc_sqlite_query(d->st, sql, params, nparams, timeout, cb, arg)
                                           : svc_pg_query(d->st, sql, params, nparams, timeout, cb, arg);
     q->timed = true;
-    q->kind = db->kind == SCN_DB_SQLITE ? SVC_K_SQLITE : SVC_K_POSTGRESQL;
+    q->kind = db->kind == CFG_DB_SQLITE ? SVC_K_SQLITE : SVC_K_POSTGRESQL;
     q->started = started;
     return q;
 }
@@ -130,7 +130,7 @@ void svc_db_ended(svc_db *q, const svc_db_res *res)
         svc_observe(q->c, q->kind, q->started, res->error != NULL);
 }
 
-svc_db *svc_db_query(svc_ctx *c, const scn_database *db, const char *sql,
+svc_db *svc_db_query(svc_ctx *c, const cfg_database *db, const char *sql,
                      const char *const *params, size_t nparams, double timeout,
                      svc_db_cb cb, void *arg)
 {
@@ -143,7 +143,7 @@ void svc_dbs_close(svc_dbentry **list)
     while (*list) {
         svc_dbentry *d = *list;
         *list = d->next;
-        if (d->kind == SCN_DB_SQLITE)
+        if (d->kind == CFG_DB_SQLITE)
             svc_sqlite_close(d->st);
         else
             svc_pg_close(d->st);

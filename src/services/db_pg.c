@@ -563,7 +563,7 @@ static void backstop_cb(loop *l, void *arg)
     dispatch(d);
 }
 
-svc_dbstate *svc_pg_open(svc_ctx *c, const scn_database *db, int pool_size)
+svc_dbstate *svc_pg_open(svc_ctx *c, const cfg_database *db, int pool_size)
 {
     pg_db *d = svc_alloc(sizeof *d);
     d->c = c;

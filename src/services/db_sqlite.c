@@ -66,7 +66,7 @@ static void db_unref(sq_db *d)
     free(d);
 }
 
-svc_dbstate *svc_sqlite_open(svc_ctx *c, const scn_database *db)
+svc_dbstate *svc_sqlite_open(svc_ctx *c, const cfg_database *db)
 {
     sq_db *d = svc_alloc(sizeof *d);
     d->c = c;

@@ -219,7 +219,7 @@ static void http_cb(void *arg, const svc_http_res *res)
     attempt_end(a, msg, !transient);
 }
 
-static const scn_database *database_named(svc_ctx *c, const char *name)
+static const cfg_database *database_named(svc_ctx *c, const char *name)
 {
     for (size_t i = 0; i < c->database_count; i++)
         if (strcmp(c->databases[i].name, name) == 0)
@@ -253,7 +253,7 @@ static void attempt_start(svc_durable *d, svc_queue *q, qitem *it, job *j)
     }
     /* The database is looked up now, not when queued: a reload (or a
      * restart with new settings) may have moved it. */
-    const scn_database *db = database_named(c, j->name);
+    const cfg_database *db = database_named(c, j->name);
     if (!db) {
         char msg[256];
         snprintf(msg, sizeof msg, "the database '%s' is not in settings.databases", j->name);

@@ -39,24 +39,24 @@ static void settings_free(svc_mailer *m)
 
 /* New SMTP settings (a reload) apply to the next delivery attempt; the
  * outbox stays where it was opened. */
-void svc_mail_settings(svc_mailer *m, const scn_settings *s)
+void svc_mail_settings(svc_mailer *m, const svc_config *cfg)
 {
     settings_free(m);
-    m->url = svc_strdup(s && s->smtp_url ? s->smtp_url : "smtp://127.0.0.1:25");
-    m->from = svc_strdup(s && s->smtp_from ? s->smtp_from : "callroute@localhost");
-    m->user = s ? svc_strdup(s->smtp_user) : NULL;
-    m->password = s ? svc_strdup(s->smtp_password) : NULL;
-    m->starttls = s && s->smtp_starttls;
+    m->url = svc_strdup(cfg && cfg->smtp_url ? cfg->smtp_url : "smtp://127.0.0.1:25");
+    m->from = svc_strdup(cfg && cfg->smtp_from ? cfg->smtp_from : "callroute@localhost");
+    m->user = cfg ? svc_strdup(cfg->smtp_user) : NULL;
+    m->password = cfg ? svc_strdup(cfg->smtp_password) : NULL;
+    m->starttls = cfg && cfg->smtp_starttls;
 }
 
 /* In a send mode the outbox (svc.c opened it) gets the mail queue, which
  * starts delivering what an earlier run left. */
-svc_mailer *svc_mail_open(svc_ctx *c, const scn_settings *s, char *err, size_t errlen)
+svc_mailer *svc_mail_open(svc_ctx *c, const svc_config *cfg, char *err, size_t errlen)
 {
     svc_mailer *m = svc_alloc(sizeof *m);
     m->c = c;
     m->mode = c->opt.mail;
-    svc_mail_settings(m, s);
+    svc_mail_settings(m, cfg);
     if (m->mode == SVC_MAIL_CAPTURE)
         return m;
     m->q = queue_open(c, &mail_kind, m, err, errlen);

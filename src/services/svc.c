@@ -206,18 +206,18 @@ static void databases_free(svc_ctx *c)
     c->database_count = 0;
 }
 
-static void databases_copy(svc_ctx *c, const scn_program *p)
+static void databases_copy(svc_ctx *c, const svc_config *cfg)
 {
     databases_free(c);
-    if (!p || !p->database_count)
+    if (!cfg || !cfg->database_count)
         return;
-    c->databases = svc_alloc(p->database_count * sizeof *c->databases);
-    for (size_t i = 0; i < p->database_count; i++) {
-        const scn_database *d = &p->databases[i];
-        c->databases[i] = (scn_database){.name = svc_strdup(d->name), .kind = d->kind,
+    c->databases = svc_alloc(cfg->database_count * sizeof *c->databases);
+    for (size_t i = 0; i < cfg->database_count; i++) {
+        const cfg_database *d = &cfg->databases[i];
+        c->databases[i] = (cfg_database){.name = svc_strdup(d->name), .kind = d->kind,
                                          .url = svc_strdup(d->url), .target = svc_strdup(d->target)};
     }
-    c->database_count = p->database_count;
+    c->database_count = cfg->database_count;
 }
 
 const char *const svc_kind_names[SVC_K_COUNT] = {"http", "sqlite", "postgresql", "smtp"};
@@ -237,7 +237,7 @@ void svc_observe(svc_ctx *c, svc_kind k, double started, bool failed)
 
 const svc_request_stats *svc_request_stats_of(const svc_ctx *c, svc_kind k) { return &c->requests[k]; }
 
-svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *err, size_t errlen)
+svc_ctx *svc_new(loop *l, const svc_config *cfg, const svc_options *opt, char *err, size_t errlen)
 {
     if (curl_users++ == 0)
         curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -253,16 +253,15 @@ svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *er
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 
-    databases_copy(c, p);
-    const scn_settings *s = p ? &p->settings : NULL;
+    databases_copy(c, cfg);
     if (c->opt.mail != SVC_MAIL_CAPTURE) {
-        const char *path = c->opt.outbox ? c->opt.outbox : s && s->smtp_outbox ? s->smtp_outbox : "var/outbox";
+        const char *path = c->opt.outbox ? c->opt.outbox : cfg && cfg->outbox ? cfg->outbox : "var/outbox";
         if (!outbox_open(c, path, err, errlen)) {
             svc_free(c);
             return NULL;
         }
     }
-    c->mail = svc_mail_open(c, s, err, errlen);
+    c->mail = svc_mail_open(c, cfg, err, errlen);
     if (c->mail)
         c->durable = svc_durable_open(c, err, errlen);
     if (!c->mail || !c->durable) {
@@ -300,12 +299,12 @@ void svc_free(svc_ctx *c)
         curl_global_cleanup();
 }
 
-void svc_set_program(svc_ctx *c, const scn_program *p)
+void svc_set_config(svc_ctx *c, const svc_config *cfg)
 {
-    if (!p)
+    if (!cfg)
         return;
-    svc_mail_settings(c->mail, &p->settings);
-    databases_copy(c, p);
+    svc_mail_settings(c->mail, cfg);
+    databases_copy(c, cfg);
 }
 
 loop *svc_loop(svc_ctx *c) { return c->l; }

@@ -6,8 +6,10 @@
  * Everything runs on one loop: nothing here blocks it, and results come
  * back through callbacks on the loop thread.
  *
- * Depends on loop.h and the compiled program (settings, databases) only;
- * the applications in src/apps/ turn call variables into these requests.
+ * Depends on loop.h and plain configuration (svc_config below,
+ * config/database.h) only, never on the scenario language: cli/ builds the
+ * configuration from the program (config/from_program.h), and the
+ * applications in src/apps/ turn call variables into these requests.
  *
  * Lifetimes (STYLE.md: handles close asynchronously): a request handle is
  * valid from *_start until its callback has been called or it was cancelled;
@@ -20,8 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/database.h"
 #include "loop/loop.h"
-#include "scenario/program.h"
 #include "util/histogram.h"
 
 typedef struct svc_ctx svc_ctx;
@@ -92,7 +94,7 @@ typedef struct svc_options {
      * job once, at once, without storing it (simulate, callroute test). */
     svc_mail_mode mail;
     const svc_mocks *mocks;    /* non-NULL: mocked HTTP and DB (callroute test) */
-    const char *outbox;        /* overrides settings.smtp.outbox (NULL: keep) */
+    const char *outbox;        /* overrides svc_config.outbox (NULL: keep) */
     int db_pool_size;          /* PostgreSQL connections per database; 0: 4 */
     /* Told about what happens in the background that nobody waits for (a
      * durable job that failed for good, ...). May be NULL. */
@@ -100,17 +102,35 @@ typedef struct svc_options {
     void *log_arg;
 } svc_options;
 
-/* Creates the services for program P's settings on loop L (P may be NULL:
- * SMTP defaults). Opens the outbox (in a send mode) and starts delivering
- * what an earlier run left there. Returns NULL with a message in ERR when
- * the outbox cannot be opened. OPT may be NULL (SVC_MAIL_SEND). Nothing of
- * P is kept: settings are copied, and a database is opened when a query
- * first names it (by its kind and target), so calls of an older program
- * keep working after a reload. */
-svc_ctx *svc_new(loop *l, const scn_program *p, const svc_options *opt, char *err, size_t errlen);
-/* A reload: SMTP settings and databases of P apply to the next delivery
- * attempt or durable job (the outbox stays where it was opened). */
-void svc_set_program(svc_ctx *c, const scn_program *p);
+/* What the services are configured with (a program's settings.smtp and
+ * settings.databases; config/from_program.h builds it). The caller owns
+ * it and everything it points to; the services only borrow it during
+ * svc_new and svc_set_config, and copy what they keep. */
+typedef struct svc_config {
+    const char *smtp_url;      /* NULL: smtp://127.0.0.1:25 */
+    const char *smtp_from;     /* NULL: callroute@localhost */
+    const char *smtp_user;     /* NULL: no authentication */
+    const char *smtp_password;
+    bool smtp_starttls;
+    const char *outbox;        /* the outbox file (NULL: var/outbox); read by svc_new only */
+    /* The databases durable jobs name (svc_job.database). */
+    const cfg_database *databases;
+    size_t database_count;
+} svc_config;
+
+/* Creates the services configured by CFG on loop L (CFG may be NULL: SMTP
+ * defaults, no databases). Opens the outbox (in a send mode) and starts
+ * delivering what an earlier run left there. Returns NULL with a message
+ * in ERR when the outbox cannot be opened. OPT may be NULL (SVC_MAIL_SEND).
+ * Nothing of CFG is kept: settings and databases are copied, and a
+ * database is opened when a query first names it (by its kind and
+ * target), so calls of an older program keep working after a reload. */
+svc_ctx *svc_new(loop *l, const svc_config *cfg, const svc_options *opt, char *err, size_t errlen);
+/* A reload: CFG's SMTP settings and databases (copied) apply to the next
+ * delivery attempt or durable job; the outbox stays where it was opened.
+ * Queries already running, and calls of the older program naming their
+ * own databases, go on untouched. CFG NULL: nothing changes. */
+void svc_set_config(svc_ctx *c, const svc_config *cfg);
 /* Aborts HTTP and database requests in flight (no callbacks run) and frees
  * it all. The outbox is drained first, running the loop: outbox writes in
  * flight finish (their svc_mail_queue / svc_job_queue callbacks run), and
@@ -183,7 +203,7 @@ typedef void (*svc_db_cb)(void *arg, const svc_db_res *res);
  * `?` rewritten to $1.. outside literals, identifiers and comments.
  * TIMEOUT (seconds, <= 0: none) is a backstop: the engine's own timeout
  * normally cancels first. Never NULL; CB runs once unless cancelled. */
-svc_db *svc_db_query(svc_ctx *c, const scn_database *db, const char *sql,
+svc_db *svc_db_query(svc_ctx *c, const cfg_database *db, const char *sql,
                      const char *const *params, size_t nparams, double timeout,
                      svc_db_cb cb, void *arg);
 /* Returns true when the query may have run (it was sent to the server or a
@@ -271,7 +291,7 @@ typedef struct svc_job {
      * the call's own writes would. */
     const char *lane;
     double timeout;                  /* each attempt, seconds (<= 0: 5) */
-    /* Either a database write: DATABASE is a name of settings.databases,
+    /* Either a database write: DATABASE is a name of svc_config.databases,
      * looked up at each attempt (a reload may move it) ... */
     const char *database;
     const char *sql;                 /* with `?` placeholders */

@@ -27,7 +27,7 @@ struct svc_outbox;
  * table: calls of an older program keep working across a reload, and a
  * database a reload adds is opened when first used. */
 typedef struct svc_dbentry {
-    scn_db_kind kind;
+    cfg_db_kind kind;
     char *target;
     svc_dbstate *st;
     struct svc_dbentry *next;
@@ -44,9 +44,9 @@ struct svc_ctx {
     struct svc_outbox *outbox;            /* queue.c; NULL in capture mode */
     svc_mailer *mail;
     svc_durable *durable;
-    /* The program's databases (copies: durable jobs name a database and
+    /* svc_config.databases (copies: durable jobs name a database and
      * look it up at each attempt, across reloads). */
-    scn_database *databases;
+    cfg_database *databases;
     size_t database_count;
     svc_request_stats requests[SVC_K_COUNT];
 };
@@ -96,17 +96,17 @@ void svc_db_ended(svc_db *q, const svc_db_res *res);
  * with POOL PostgreSQL connections). svc_db_query uses the callers' list;
  * durable jobs have their own, so a backlog never queues ahead of a call's
  * lookup. */
-svc_db *svc_db_query_in(svc_ctx *c, svc_dbentry **list, int pool, const scn_database *db, const char *sql,
+svc_db *svc_db_query_in(svc_ctx *c, svc_dbentry **list, int pool, const cfg_database *db, const char *sql,
                         const char *const *params, size_t nparams, double timeout, svc_db_cb cb, void *arg);
 /* Closes every database state of LIST (queries in flight: no callbacks). */
 void svc_dbs_close(svc_dbentry **list);
 
-svc_dbstate *svc_sqlite_open(svc_ctx *c, const scn_database *db);
+svc_dbstate *svc_sqlite_open(svc_ctx *c, const cfg_database *db);
 void svc_sqlite_close(svc_dbstate *d);
 svc_db *svc_sqlite_query(svc_dbstate *d, const char *sql, const char *const *params,
                          size_t nparams, double timeout, svc_db_cb cb, void *arg);
 
-svc_dbstate *svc_pg_open(svc_ctx *c, const scn_database *db, int pool_size);
+svc_dbstate *svc_pg_open(svc_ctx *c, const cfg_database *db, int pool_size);
 void svc_pg_close(svc_dbstate *d);
 svc_db *svc_pg_query(svc_dbstate *d, const char *sql, const char *const *params,
                      size_t nparams, double timeout, svc_db_cb cb, void *arg);
@@ -115,8 +115,8 @@ svc_db *svc_pg_query(svc_dbstate *d, const char *sql, const char *const *params,
 svc_db *svc_db_fail(svc_ctx *c, const char *error, svc_db_cb cb, void *arg);
 
 /* ---- mail ----------------------------------------------------------- */
-svc_mailer *svc_mail_open(svc_ctx *c, const scn_settings *s, char *err, size_t errlen);
-void svc_mail_settings(svc_mailer *m, const scn_settings *s);
+svc_mailer *svc_mail_open(svc_ctx *c, const svc_config *cfg, char *err, size_t errlen);
+void svc_mail_settings(svc_mailer *m, const svc_config *cfg);
 void svc_mail_close(svc_mailer *m);
 
 /* ---- durable jobs (durable.c) ---------------------------------------- */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config/from_program.h"
 #include "services/svc.h"
 #include "telephony/sim/sim.h"
 #include "util/alloc.h"
@@ -173,7 +174,8 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
         }
     svc_options def = {.mail = SVC_MAIL_CAPTURE};
     const svc_options *so = p->svc ? p->svc : &def;
-    svc_ctx *svc = svc_new(l, prog, so, err, errlen);
+    svc_config sc = cfg_services_of(prog);
+    svc_ctx *svc = svc_new(l, &sc, so, err, errlen);
     if (!svc) {
         sim_driver_free(sd);
         loop_destroy(l);

@@ -248,4 +248,22 @@ else
     fail "bench:report-sip-cores" "bench/report.py write $BR: issue 17's rows do not carry both SIP cores"
     grep -E '^\| [12346]\. |^\| callroute' "$tmp/bench.md" 2>/dev/null | head -20 | sed 's/^/    /'
 fi
+
+# Layering (scripts/check-layers.sh, docs/decisions/services-config.md):
+# the tree passes, and a services/ file that includes scenario/ fails.
+if err=$(sh "$ROOT/scripts/check-layers.sh" 2>&1); then
+    mkdir -p "$tmp/layers/src" "$tmp/layers/scripts"
+    cp -r "$ROOT/src/services" "$ROOT/src/config" "$tmp/layers/src/"
+    cp "$ROOT/scripts/check-layers.sh" "$tmp/layers/scripts/"
+    printf '#include "scenario/program.h"\n' >>"$tmp/layers/src/services/db.c"
+    if ROOT="$tmp/layers" sh "$tmp/layers/scripts/check-layers.sh" 2>"$tmp/layers.err"; then
+        fail "layers" "a services/ file including scenario/program.h passed"
+    elif grep -q 'src/services/db.c includes "scenario/program.h"' "$tmp/layers.err"; then
+        pass "layers"
+    else
+        fail "layers" "the failure does not name the include:"; show "$tmp/layers.err"
+    fi
+else
+    fail "layers" "$err"
+fi
 exit 0

@@ -304,10 +304,10 @@ static void test_sections(void **state)
 
     assert_int_equal(p->database_count, 3);
     const scn_database *d = scn_program_database(p, "crm");
-    assert_int_equal(d->kind, SCN_DB_SQLITE);
+    assert_int_equal(d->kind, CFG_DB_SQLITE);
     assert_string_equal(d->target, "crm.db");
     assert_string_equal(scn_program_database(p, "mem")->target, ":memory:");
-    assert_int_equal(scn_program_database(p, "pg")->kind, SCN_DB_POSTGRESQL);
+    assert_int_equal(scn_program_database(p, "pg")->kind, CFG_DB_POSTGRESQL);
     assert_string_equal(scn_program_database(p, "pg")->target, "postgresql://x@h/db");
 
     assert_int_equal(p->user_count, 2);

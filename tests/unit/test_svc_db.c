@@ -38,7 +38,7 @@ static void q_cb(void *arg, const svc_db_res *r)
 }
 
 /* Runs SQL and waits for it. */
-static void run(svc_ctx *c, loop *l, const scn_database *db, const char *sql, const char *const *params,
+static void run(svc_ctx *c, loop *l, const cfg_database *db, const char *sql, const char *const *params,
                 size_t n, qres *r)
 {
     memset(r, 0, sizeof *r);
@@ -78,12 +78,12 @@ static void test_sqlite_real_file(void **state)
     char *dir = tl_tmpdir();
     char path[256];
     snprintf(path, sizeof path, "%s/crm.db", dir);
-    scn_database db = {.name = "crm", .kind = SCN_DB_SQLITE, .url = "sqlite:crm.db", .target = path};
-    scn_program prog = {.databases = &db, .database_count = 1};
+    cfg_database db = {.name = "crm", .kind = CFG_DB_SQLITE, .url = "sqlite:crm.db", .target = path};
+    svc_config cfg = {.databases = &db, .database_count = 1};
     loop *l = loop_new_real();
     char err[128];
     svc_options o = {.mail = SVC_MAIL_CAPTURE};
-    svc_ctx *c = svc_new(l, &prog, &o, err, sizeof err);
+    svc_ctx *c = svc_new(l, &cfg, &o, err, sizeof err);
     qres r;
     run(c, l, &db, "CREATE TABLE customers(phone TEXT PRIMARY KEY, agent TEXT, tier TEXT)", NULL, 0, &r);
     assert_string_equal(r.error, "");
@@ -138,11 +138,11 @@ static void cancel_cb(loop *l, void *arg)
 static void test_sqlite_timeout_cancel_and_concurrency(void **state)
 {
     (void)state;
-    scn_database db = {.name = "mem", .kind = SCN_DB_SQLITE, .target = ":memory:"};
-    scn_program prog = {.databases = &db, .database_count = 1};
+    cfg_database db = {.name = "mem", .kind = CFG_DB_SQLITE, .target = ":memory:"};
+    svc_config cfg = {.databases = &db, .database_count = 1};
     loop *l = loop_new_real();
     char err[128];
-    svc_ctx *c = svc_new(l, &prog, &(svc_options){.mail = SVC_MAIL_CAPTURE}, err, sizeof err);
+    svc_ctx *c = svc_new(l, &cfg, &(svc_options){.mail = SVC_MAIL_CAPTURE}, err, sizeof err);
     qres slow = {0}, fast = {0}, cancelled = {0};
     double t0 = tl_mono();
     svc_db_query(c, &db, slow_sql, NULL, 0, 0.3, q_cb, &slow);
@@ -201,19 +201,19 @@ static int pg_teardown(void **state)
 }
 
 typedef struct pgfix {
-    scn_database db;
-    scn_program prog;
+    cfg_database db;
+    svc_config cfg;
     loop *l;
     svc_ctx *c;
 } pgfix;
 
 static void pg_open(pgfix *f)
 {
-    f->db = (scn_database){.name = "billing", .kind = SCN_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
-    f->prog = (scn_program){.databases = &f->db, .database_count = 1};
+    f->db = (cfg_database){.name = "billing", .kind = CFG_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
+    f->cfg = (svc_config){.databases = &f->db, .database_count = 1};
     f->l = loop_new_real();
     char err[128];
-    f->c = svc_new(f->l, &f->prog, &(svc_options){.mail = SVC_MAIL_CAPTURE, .db_pool_size = 4}, err, sizeof err);
+    f->c = svc_new(f->l, &f->cfg, &(svc_options){.mail = SVC_MAIL_CAPTURE, .db_pool_size = 4}, err, sizeof err);
 }
 
 static void pg_close(pgfix *f)
@@ -345,8 +345,8 @@ static void test_pg_timeout_and_cancel(void **state)
 static void test_db_mocks(void **state)
 {
     (void)state;
-    scn_database db = {.name = "crm", .kind = SCN_DB_POSTGRESQL, .target = "postgresql://nowhere.invalid/x"};
-    scn_program prog = {.databases = &db, .database_count = 1};
+    cfg_database db = {.name = "crm", .kind = CFG_DB_POSTGRESQL, .target = "postgresql://nowhere.invalid/x"};
+    svc_config cfg = {.databases = &db, .database_count = 1};
     static const char *const cols[] = {"tier"}, *const vals[] = {"gold"};
     svc_db_mock dm[] = {
         {.database = "crm", .query = "SELECT tier*", .rows = 1, .ncols = 1, .cols = cols, .vals = vals},
@@ -355,7 +355,7 @@ static void test_db_mocks(void **state)
     svc_mocks mk = {.db = dm, .db_count = 2};
     loop *l = loop_new_virtual(0);
     char err[128];
-    svc_ctx *c = svc_new(l, &prog, &(svc_options){.mail = SVC_MAIL_CAPTURE, .mocks = &mk}, err, sizeof err);
+    svc_ctx *c = svc_new(l, &cfg, &(svc_options){.mail = SVC_MAIL_CAPTURE, .mocks = &mk}, err, sizeof err);
     qres a = {0}, b = {0}, none = {0};
     svc_db_query(c, &db, "SELECT tier FROM customers WHERE phone = ?", (const char *[]){"1"}, 1, 5, q_cb, &a);
     svc_db_query(c, &db, "UPDATE x SET y = 1", NULL, 0, 5, q_cb, &b);

@@ -20,8 +20,8 @@
 typedef struct fix {
     char *dir;
     char outbox[256], dbpath[256];
-    scn_database db[2];              /* crm (SQLite), billing (PostgreSQL, when up) */
-    scn_program prog;
+    cfg_database db[2];              /* crm (SQLite), billing (PostgreSQL, when up) */
+    svc_config cfg;
     loop *l;
     svc_ctx *c;
     int http_port;
@@ -40,8 +40,8 @@ static void fix_init(fix *f)
     f->dir = live_dir = tl_tmpdir();
     snprintf(f->outbox, sizeof f->outbox, "%s/var/outbox", f->dir);
     snprintf(f->dbpath, sizeof f->dbpath, "%s/crm.db", f->dir);
-    f->db[0] = (scn_database){.name = "crm", .kind = SCN_DB_SQLITE, .url = "sqlite:crm.db", .target = f->dbpath};
-    f->db[1] = (scn_database){.name = "billing", .kind = SCN_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
+    f->db[0] = (cfg_database){.name = "crm", .kind = CFG_DB_SQLITE, .url = "sqlite:crm.db", .target = f->dbpath};
+    f->db[1] = (cfg_database){.name = "billing", .kind = CFG_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->dbpath, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(k TEXT, v TEXT)", NULL, NULL, NULL),
@@ -61,12 +61,12 @@ static void log_cb(void *arg, svc_log_level level, const char *msg)
 
 static void svc_open(fix *f, svc_mail_mode mode)
 {
-    f->prog = (scn_program){.databases = f->db, .database_count = pgurl[0] ? 2 : 1};
-    f->prog.settings.smtp_outbox = f->outbox;
+    f->cfg = (svc_config){.databases = f->db, .database_count = pgurl[0] ? 2 : 1};
+    f->cfg.outbox = f->outbox;
     f->l = loop_new_real();
     char err[256];
     logged[0] = '\0';
-    f->c = svc_new(f->l, &f->prog, &(svc_options){.mail = mode, .log = log_cb}, err, sizeof err);
+    f->c = svc_new(f->l, &f->cfg, &(svc_options){.mail = mode, .log = log_cb}, err, sizeof err);
     assert_non_null(f->c);
 }
 
@@ -336,6 +336,72 @@ static void test_capture_runs_once_stores_nothing(void **state)
     assert_int_equal(sqlite_num(f.dbpath, "SELECT count(*) FROM t WHERE k = 'cap'"), 1);
     struct stat st;
     assert_int_not_equal(stat(f.outbox, &st), 0);
+    fix_free(&f);
+}
+
+/* A configuration on the heap, as a reload builds it from a program that
+ * may go away: database "crm" at PATH. */
+static svc_config *config_new(const char *path)
+{
+    cfg_database *db = calloc(1, sizeof *db);
+    *db = (cfg_database){.name = strdup("crm"), .kind = CFG_DB_SQLITE, .url = strdup("sqlite:crm.db"),
+                         .target = strdup(path)};
+    svc_config *cfg = calloc(1, sizeof *cfg);
+    *cfg = (svc_config){.databases = db, .database_count = 1};
+    return cfg;
+}
+
+static void config_free(svc_config *cfg)
+{
+    cfg_database *db = (cfg_database *)cfg->databases;
+    free((char *)db->name);
+    free((char *)db->url);
+    free((char *)db->target);
+    free(db);
+    free(cfg);
+}
+
+/* The services copy their configuration (svc_new, svc_set_config): the
+ * caller frees it at once (ASan sees any later read). A reload that moves
+ * a database applies to the next job; a NULL configuration changes
+ * nothing. */
+static void test_reload_config_copied_and_applied(void **state)
+{
+    (void)state;
+    fix f;
+    fix_init(&f);
+    char old_path[300];
+    snprintf(old_path, sizeof old_path, "%s/old.db", f.dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(old_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(k TEXT, v TEXT)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    svc_config *cfg = config_new(old_path);
+    cfg->outbox = f.outbox;
+    f.l = loop_new_real();
+    char err[256];
+    logged[0] = '\0';
+    f.c = svc_new(f.l, cfg, &(svc_options){.mail = SVC_MAIL_SEND, .log = log_cb}, err, sizeof err);
+    assert_non_null(f.c);
+    config_free(cfg);
+    db_job(&f, "r", NULL, "before", "x");
+    assert_true(wait_for(&f, all_done, 5));
+
+    cfg = config_new(f.dbpath);              /* the reload moves crm */
+    svc_set_config(f.c, cfg);
+    config_free(cfg);
+    db_job(&f, "r", NULL, "after", "x");
+    assert_true(wait_for(&f, all_done, 5));
+    svc_set_config(f.c, NULL);
+    db_job(&f, "r", NULL, "again", "x");
+    assert_true(wait_for(&f, all_done, 5));
+    assert_int_equal(svc_job_stats_of(f.c).done, 3);
+    svc_close(&f);
+    assert_int_equal(sqlite_num(old_path, "SELECT count(*) FROM t"), 1);
+    assert_int_equal(sqlite_num(old_path, "SELECT count(*) FROM t WHERE k = 'before'"), 1);
+    assert_int_equal(sqlite_num(f.dbpath, "SELECT count(*) FROM t"), 2);
+    assert_int_equal(sqlite_num(f.dbpath, "SELECT count(*) FROM t WHERE k IN ('after', 'again')"), 2);
     fix_free(&f);
 }
 
@@ -659,11 +725,11 @@ static void cancel_later_cb(loop *l, void *arg)
 static void test_pg_sent_or_not(void **state)
 {
     (void)state;
-    scn_database db = {.name = "billing", .kind = SCN_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
-    scn_program prog = {.databases = &db, .database_count = 1};
+    cfg_database db = {.name = "billing", .kind = CFG_DB_POSTGRESQL, .url = pgurl, .target = pgurl};
+    svc_config cfg = {.databases = &db, .database_count = 1};
     loop *l = loop_new_real();
     char err[128];
-    svc_ctx *c = svc_new(l, &prog, &(svc_options){.mail = SVC_MAIL_CAPTURE, .db_pool_size = 1}, err, sizeof err);
+    svc_ctx *c = svc_new(l, &cfg, &(svc_options){.mail = SVC_MAIL_CAPTURE, .db_pool_size = 1}, err, sizeof err);
     qres a = {0}, b = {0};
     svc_db *qa = svc_db_query(c, &db, "SELECT pg_sleep(2)", NULL, 0, 0, q_cb, &a);
     svc_db *qb = svc_db_query(c, &db, "SELECT 1", NULL, 0, 0, q_cb, &b);
@@ -694,6 +760,7 @@ int main(void)
         cmocka_unit_test_teardown(test_survives_restart_exactly_once, teardown),
         cmocka_unit_test_teardown(test_permanent_error_kept, teardown),
         cmocka_unit_test_teardown(test_capture_runs_once_stores_nothing, teardown),
+        cmocka_unit_test_teardown(test_reload_config_copied_and_applied, teardown),
         cmocka_unit_test_teardown(test_http_retried_until_accepted, teardown),
         cmocka_unit_test_teardown(test_lane_one_at_a_time, teardown),
         cmocka_unit_test_teardown(test_shutdown_lets_attempt_finish, teardown),

@@ -19,7 +19,7 @@ typedef struct fix {
     char maildir[256], outbox[256], smtp_url[64];
     int port;
     pid_t smtp;
-    scn_program prog;
+    svc_config cfg;
     loop *l;
     svc_ctx *c;
 } fix;
@@ -48,13 +48,13 @@ static void smtp_stop(fix *f)
 
 static void svc_open(fix *f, svc_mail_mode mode)
 {
-    f->prog = (scn_program){0};
-    f->prog.settings.smtp_url = f->smtp_url;
-    f->prog.settings.smtp_from = "PBX <pbx@example.com>";
-    f->prog.settings.smtp_outbox = f->outbox;
+    f->cfg = (svc_config){0};
+    f->cfg.smtp_url = f->smtp_url;
+    f->cfg.smtp_from = "PBX <pbx@example.com>";
+    f->cfg.outbox = f->outbox;
     f->l = loop_new_real();
     char err[256];
-    f->c = svc_new(f->l, &f->prog, &(svc_options){.mail = mode}, err, sizeof err);
+    f->c = svc_new(f->l, &f->cfg, &(svc_options){.mail = mode}, err, sizeof err);
     assert_non_null(f->c);
 }
 
