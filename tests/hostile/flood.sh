@@ -53,6 +53,10 @@ import socket, sys, time, random
 port, src, sport, count, out = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+# Room for every answer: they come while this sends, and a burst of 300
+# answers overflows the default receive buffer (~200 KB of skb truesize)
+# when the machine is loaded and this process is not reading yet.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
 s.bind((src, sport))
 me = s.getsockname()[1]
 t0 = time.time()
