@@ -242,11 +242,13 @@ static void compile_sip(scn_cx *x, const scn_node *n)
     const scn_node *v = scn_map_get(n, "core");
     if (v)
         SCN_WITH_KEY(x, "core") {
-            static const char *const cores[] = {"nta", "nua", NULL};
+            static const char *const cores[] = {"nta", NULL};
             int i;
-            if (scn_expect_enum(x, v, cores, &i) && i == 1)
+            if (v->str && strcmp(v->str, "nua") == 0)
                 scn_cx_error(&x->pub, v, "the nua core was removed in this version (nta is the only SIP core): "
                                          "delete this line");
+            else
+                scn_expect_enum(x, v, cores, &i);
         }
     v = scn_map_get(n, "listen");
     if (v)
