@@ -1,6 +1,6 @@
-/* sip_nta.c — settings.sip.core: nta: the driver's calls on sofia's
- * transaction layer (NTA) with a dialog record of our own (sip_dialog.c),
- * instead of NUA's handles (docs/decisions/sip-core.md, stage 3).
+/* sip_nta.c — the driver's calls on sofia's transaction layer (NTA) with
+ * a dialog record of our own (sip_dialog.c), the only SIP core since the
+ * NUA one went (docs/decisions/sip-core.md, stages 3 and 4).
  *
  * What it carries: an INVITE from a gateway (by source address), a SIP
  * URI caller or a user (digest: 407, sip_nta_reg.c), answered, rung, refused or bridged by the engine as under
