@@ -284,15 +284,12 @@ KB5 = 5 * 1024
 # machines): a p99 "within 10%" of the first step's also allows one step.
 RTT_TICK_MS = 4
 SIP_STATUS = {"callroute": "sip-callroute", "callroute-bypass": "sip-callroute",
-              "callroute-nta": "sip-callroute", "callroute-nta-bypass": "sip-callroute",
               "kamailio": "sip-kamailio", "kamailio-rtpengine": "sip-kamailio-rtpengine",
               "sipp-direct": "sip-direct"}
 PEER_LABEL = {"kamailio": "Kamailio (proxy + dialog, no media)",
               "kamailio-rtpengine": "Kamailio + rtpengine (media anchored)",
               "callroute": "callroute (B2BUA, media anchored)",
               "callroute-bypass": "callroute (B2BUA, media bypassed)",
-              "callroute-nta": "callroute, nta core (B2BUA, media anchored)",
-              "callroute-nta-bypass": "callroute, nta core (B2BUA, media bypassed)",
               "sipp-direct": "sipp → sipp (no server)"}
 
 
@@ -388,13 +385,6 @@ def hold_str(h):
     if h.get("failed"):
         held += f", {fmtnum(h['failed'])} failed"
     return f"{bytes_str(h.get('bytes_per_call'))} ({held})"
-
-
-def hold_key(h):
-    """A hold's figure for choosing the better core: bytes per held call,
-    a hold that failed calls after every one that did not."""
-    b = h.get("bytes_per_call")
-    return None if b is None else b if h.get("pass") else 1e12 + b
 
 
 # ---------------------------------------------------------------- media figures
@@ -660,16 +650,14 @@ def srtp_beside_rtpengine(R):
 
 # ---------------------------------------------------------------- goals
 
-def goals17_core(R, cr="callroute", crb="callroute-bypass"):
-    """Issue 17's goals for one SIP core (CR: its anchored peer name, CRB:
-    its bypassed one), each against its peer in the same run. Each SIP row
-    carries "key": its figure, lower is better (None: no figure), so
-    goals17 can pick the better core."""
+def goals17(R, cr="callroute", crb="callroute-bypass"):
+    """Issue 17's goals (CR: callroute's anchored peer name, CRB: its
+    bypassed one), each against its peer in the same run."""
     G = []
 
-    def add(gid, goal, ours, peer, ratio, met, note="", key=None):
+    def add(gid, goal, ours, peer, ratio, met, note=""):
         G.append({"id": gid, "goal": goal, "ours": ours, "peer": peer, "ratio": ratio,
-                  "met": met, "note": note, "key": key})
+                  "met": met, "note": note})
 
     # 1. CPU per call at 1,000 and 2,000 calls/s against both peers.
     for rate in (1000.0, 2000.0):
@@ -683,15 +671,14 @@ def goals17_core(R, cr="callroute", crb="callroute-bypass"):
             ours = c.fmt(" µs") if c else cwhy
             theirs = k.fmt(" µs") if k else kwhy
             if c and k:
-                add(gid, label, ours, theirs, f"{c.med / k.med:.2f}× {short}", c.med <= bound * k.med,
-                    key=c.med)
+                add(gid, label, ours, theirs, f"{c.med / k.med:.2f}× {short}", c.med <= bound * k.med)
             elif not c and fails_at(R, cr, rate):
                 add(gid, label, ours, theirs, "—", False, "callroute fails at this rate")
             elif c and fails_at(R, peer, rate):
                 add(gid, label, ours, theirs, "—", None,
-                    f"no peer figure: {short} fails at {fmtnum(rate)} calls/s", key=c.med)
+                    f"no peer figure: {short} fails at {fmtnum(rate)} calls/s")
             else:
-                add(gid, label, ours, theirs, "—", None, key=c.med if c else None)
+                add(gid, label, ours, theirs, "—", None)
 
     # 2a. The same cost for the last of five steps as for the first.
     label = "2. Five 30 s steps at 1,000 calls/s: last step's CPU-µs per call and p99 within 10% of the first"
@@ -722,9 +709,7 @@ def goals17_core(R, cr="callroute", crb="callroute-bypass"):
         if met and a.get("seconds", 30) < 30:
             met = None   # the goal is about 30 s steps: QUICK's say nothing
         add("sip-drift", label, drift(ser), (drift(kser) + " (Kamailio)") if len(kser) >= 2 else "—",
-            ratio, met, "; ".join(note),
-            key=(b["cpu_us_per_call"] / a["cpu_us_per_call"]
-                 if a.get("cpu_us_per_call") and b.get("cpu_us_per_call") else None))
+            ratio, met, "; ".join(note))
     else:
         add("sip-drift", label, sip_missing(R, cr), "—", "—", None)
 
@@ -738,7 +723,7 @@ def goals17_core(R, cr="callroute", crb="callroute-bypass"):
         add("sip-p99", label, f"worst {fmtnum(w)} ms ({wr['tag']}, {fmtnum(wr['rate'])} calls/s)",
             f"worst {fmtnum(kw)} ms (Kamailio)" if kw is not None else "—", "—", w <= 10,
             ("over 10 ms at " + ", ".join(over) + " calls/s; " if over else "")
-            + f"sipp's clock moves in {RTT_TICK_MS} ms steps here", key=w)
+            + f"sipp's clock moves in {RTT_TICK_MS} ms steps here")
     else:
         add("sip-p99", label, sip_missing(R, cr), "—", "—", None)
 
@@ -760,7 +745,7 @@ def goals17_core(R, cr="callroute", crb="callroute-bypass"):
                         + (f"tops out at {fmtnum(gen)} calls/s" if gen else
                            "failed at its first step: the machine was busy"))
         add("sip-rate", label, rate_reached(hp, top, fail),
-            "; ".join(peers) or "—", "—", hp >= 4000, "; ".join(note), key=-hp)
+            "; ".join(peers) or "—", "—", hp >= 4000, "; ".join(note))
     else:
         add("sip-rate", label, sip_missing(R, cr), "; ".join(peers) or "—", "—", None)
 
@@ -783,7 +768,7 @@ def goals17_core(R, cr="callroute", crb="callroute-bypass"):
             # The machine's descriptor limit, not callroute's work, ended it.
             met = None
             ours = "not measured: descriptor limit reached — " + ours
-        add("sip-hold", label, ours, peer_s, ratio, met, note, key=hold_key(h))
+        add("sip-hold", label, ours, peer_s, ratio, met, note)
     else:
         add("sip-hold", label, sip_missing(R, cr), peer_s, "—", None)
 
@@ -842,45 +827,9 @@ def goals17_core(R, cr="callroute", crb="callroute-bypass"):
         if not h.get("pass") and h.get("fd_limited"):
             met = None
             ours = "not measured: descriptor limit reached — " + ours
-        add("sip-bypass", label, ours, peer_s, ratio, met, note, key=hold_key(h))
+        add("sip-bypass", label, ours, peer_s, ratio, met, note)
     else:
         add("sip-bypass", label, sip_missing(R, cr), peer_s, "—", None)
-    return G
-
-
-# The SIP core decides these rows: with both cores measured, each shows
-# the better core's figure and verdict, the other's beside it.
-CORE_GOALS = ("sip-cpu-", "sip-drift", "sip-p99", "sip-rate", "sip-hold", "sip-bypass")
-CORES = (("nua", "callroute", "callroute-bypass"), ("nta", "callroute-nta", "callroute-nta-bypass"))
-
-
-def core_rank(g):
-    """Sort key of one core's row: met before not judged before missed,
-    a figure before none, then the lower figure."""
-    order = {True: 0, None: 1, False: 2}[g["met"]]
-    return (g["key"] is None, order, g["key"] if g["key"] is not None else 0)
-
-
-def goals17(R):
-    """Issue 17's goals; the rows the SIP core decides from the better of
-    the cores measured in this run, saying which ("nta core: 150 µs (nua
-    193 µs)")."""
-    runs = [(name, goals17_core(R, cr, crb)) for name, cr, crb in CORES
-            if name == "nua" or cr in R.sip or crb in R.sip]
-    if len(runs) == 1:
-        return runs[0][1]
-    G = []
-    for rows in zip(*(g for _, g in runs)):
-        first = rows[0]
-        if not first["id"].startswith(CORE_GOALS):
-            G.append(first)
-            continue
-        named = sorted(zip((n for n, _ in runs), rows), key=lambda nr: core_rank(nr[1]))
-        (bname, best), others = named[0], named[1:]
-        row = dict(best)
-        row["ours"] = (f"{bname} core: {best['ours']} ("
-                       + "; ".join(f"{n} {g['ours']}" for n, g in others) + ")")
-        G.append(row)
     return G
 
 
@@ -1080,14 +1029,13 @@ def step_rows(steps):
 
 def sip_section(R):
     out = []
-    order = ("callroute", "callroute-nta", "kamailio", "kamailio-rtpengine", "sipp-direct",
-             "callroute-bypass", "callroute-nta-bypass")
+    order = ("callroute", "kamailio", "kamailio-rtpengine", "sipp-direct", "callroute-bypass")
     peers = [p for p in order if p in R.sip] + [p for p in R.sip if p not in order]
     if not peers:
         return "Not yet measured.\n"
     rows = []
     for p in peers:
-        if p in ("callroute-bypass", "callroute-nta-bypass"):
+        if p == "callroute-bypass":
             continue
         hp, top, fail = highest_pass(R, p)
         hps = "—" if hp is None else rate_reached(hp, top, fail)

@@ -4,13 +4,10 @@
 # bench/sipp/sipstep.py exactly as Kamailio and Kamailio + rtpengine are
 # (bench/sipp/plan.sh, bench/README.md): server on CPU 0, sipp on CPU 1,
 # fixed-rate steps, CPU-us per call from /proc. Then the same without media
-# (bench/sip/bypass.yaml, issue 17 goal 6) when callroute accepts that file.
-# Each plan runs for both SIP cores (settings.sip.core: nua as
-# peers "callroute"/"callroute-bypass"; nta, the default, as "callroute-nta"/
-# "callroute-nta-bypass"), one after the other in the same run, so the
-# report puts the two figures side by side (docs/decisions/sip-core.md).
+# (bench/sip/bypass.yaml, issue 17 goal 6) when callroute accepts that file:
+# peers "callroute" and "callroute-bypass" (one SIP core since stage 4 of
+# docs/decisions/sip-core.md).
 #   sh bench/sip/run.sh [--quick] [--out FILE]
-# $SIP_CORES: the cores to run (default "nua nta").
 # $CALLROUTE: the binary (default build/bench/callroute, `make bench` builds it).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,51 +20,38 @@ bench_callroute
 PORT=${CR_PORT:-7070}
 UAS_PORT=${UAS_PORT:-7080}
 bench_rundir callroute
-# The files of each core: the same scenario with `core: nua` (the
-# unsuffixed peer, as before nta became the default) or `core: nta` beside
-# the flood setting.
 for f in b2bua bypass; do
-  for core in nua nta; do
-    sfx=""; [ "$core" = nta ] && sfx=-nta
-    sed -e "s/@UAS_PORT@/$UAS_PORT/" -e "s/^\(  sip: { flood: { rate: 0 }\) }\$/\1, core: $core }/" "$HERE/$f.yaml" \
-      > "$RUN/$f$sfx.yaml"
-    grep -q "core: $core" "$RUN/$f$sfx.yaml" || { echo "$f.yaml: no 'sip: { flood: ... }' line for core: $core" >&2; exit 3; }
-  done
+  sed -e "s/@UAS_PORT@/$UAS_PORT/" "$HERE/$f.yaml" > "$RUN/$f.yaml"
 done
 "$CR" check "$RUN/b2bua.yaml" >/dev/null
 
 STEP=${SIPSTEP:-$ROOT/bench/sipp/sipstep.py}
 . "$ROOT/bench/sipp/plan.sh"
 
-# run_core PEER SUFFIX: the whole plan for one core ("" = nua, "-nta").
-run_core() {
-  peer=$1 sfx=$2
-  set -- --name "$peer" --server "$CR serve $RUN/b2bua$sfx.yaml --sip udp:127.0.0.1:$PORT --log-level error" \
+peer=callroute
+set -- --name "$peer" --server "$CR serve $RUN/b2bua.yaml --sip udp:127.0.0.1:$PORT --log-level error" \
+  --target "127.0.0.1:$PORT" --uas-port "$UAS_PORT"
+[ -n "$OUT" ] && set -- "$@" --out "$OUT"
+plan_ladder "$@"
+plan_series "$@"
+# Goal 4: 10,000 calls held with media anchored. Settled as if a finished
+# transaction lingered 32 s (sofia's default T1x64): callroute sets 8 s,
+# but a settle of 10 s instead of 26 read 18-31 KB per held call where
+# 26 s read 6-16 KB (2026-12-05): a set-up leaves more
+# behind, for longer, than its transactions.
+plan_hold 10000 500 32 "$@"
+
+# Goal 6: 100,000 calls held without media (QUICK: 20,000), once callroute
+# accepts bench/sip/bypass.yaml; until then the report says why not.
+if "$CR" check "$RUN/bypass.yaml" > "$RUN/bypass.check" 2>&1; then
+  set -- --name "$peer-bypass" \
+    --server "$CR serve $RUN/bypass.yaml --sip udp:127.0.0.1:$PORT --log-level error" \
     --target "127.0.0.1:$PORT" --uas-port "$UAS_PORT"
   [ -n "$OUT" ] && set -- "$@" --out "$OUT"
-  # The perf profile behind a missed goal (bench/run.sh) is the default
-  # core's: one profile step, not one per core.
-  [ -n "$sfx" ] && set -- "$@" --profile ""
-  plan_ladder "$@"
-  plan_series "$@"
-  # Goal 4: 10,000 calls held with media anchored. Settled as if a finished
-  # transaction lingered 32 s (sofia's default T1x64): callroute sets 8 s,
-  # but a settle of 10 s instead of 26 read 18-31 KB per held call where
-  # 26 s read 6-16 KB (both cores, 2026-12-05): a set-up leaves more
-  # behind, for longer, than its transactions.
-  plan_hold 10000 500 32 "$@"
-
-  # Goal 6: 100,000 calls held without media (QUICK: 20,000), once callroute
-  # accepts bench/sip/bypass.yaml; until then the report says why not.
-  if "$CR" check "$RUN/bypass$sfx.yaml" > "$RUN/bypass.check" 2>&1; then
-    set -- --name "$peer-bypass" \
-      --server "$CR serve $RUN/bypass$sfx.yaml --sip udp:127.0.0.1:$PORT --log-level error" \
-      --target "127.0.0.1:$PORT" --uas-port "$UAS_PORT"
-    [ -n "$OUT" ] && set -- "$@" --out "$OUT"
-    plan_hold "$([ -n "$QUICK" ] && echo 20000 || echo 100000)" 1000 32 "$@"
-  else
-    # One JSON line saying so; the check's first error line, as text.
-    $PY - "$RUN/bypass.check" "$RUN/bypass$sfx.yaml" "$OUT" "$peer-bypass" <<'PY'
+  plan_hold "$([ -n "$QUICK" ] && echo 20000 || echo 100000)" 1000 32 "$@"
+else
+  # One JSON line saying so; the check's first error line, as text.
+  $PY - "$RUN/bypass.check" "$RUN/bypass.yaml" "$OUT" "$peer-bypass" <<'PY'
 import json, sys
 path, yaml, out, peer = sys.argv[1:]
 lines = [l.strip() for l in open(path, errors="replace") if l.strip()]
@@ -78,13 +62,4 @@ print(rec, flush=True)
 if out:
     open(out, "a").write(rec + "\n")
 PY
-  fi
-}
-
-for core in ${SIP_CORES:-nua nta}; do
-  case "$core" in
-    nua) run_core callroute "" ;;
-    nta) run_core callroute-nta -nta ;;
-    *) echo "SIP_CORES: unknown core $core (nua, nta)" >&2; exit 2 ;;
-  esac
-done
+fi

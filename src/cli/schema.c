@@ -289,10 +289,9 @@ static json_t *settings_schema(void)
             "per-source limit on requests that start something (INVITE, REGISTER, OPTIONS...); gateways "
             "are exempt; one log line when a source goes over"));
     json_object_set_new(json_object_get(sip, "properties"), "core",
-                        described(json_pack("{s:[s,s]}", "enum", "nua", "nta"),
-                                  "the SIP core: nta (default: sofia's transaction layer with callroute's own dialogs, "
-                                  "cheaper per call and per held call; docs/decisions/sip-core.md) or nua (sofia's "
-                                  "user agent layer, the first core; to be removed)"));
+                        described(json_pack("{s:[s]}", "enum", "nta"),
+                                  "the SIP core: nta, the only one (sofia's transaction layer with callroute's own "
+                                  "dialogs; docs/decisions/sip-core.md); nua was removed: delete a line that names it"));
     json_object_set_new(json_object_get(sip, "properties"), "session_timer",
                         obj(json_pack("{s:o,s:o}", "expires",
                                       described(duration_schema(0, 86400),

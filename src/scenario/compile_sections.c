@@ -46,7 +46,6 @@ void scn_settings_defaults(scn_program *p)
     s->auth_fail_window = 60;
     s->auth_ban = 600;
     s->session_expires = 1800;
-    s->sip_core_nta = true;    /* docs/decisions/sip-core.md: cheaper per call and per held call */
     s->session_min_se = 90;
     s->flood_rate = 20;
     s->flood_burst = 40;
@@ -235,16 +234,21 @@ static void compile_tls(scn_cx *x, const scn_node *n)
 static void compile_sip(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"listen", "auth_failures", "flood", "session_timer", "tls", "core", NULL};
-    static const char *const cores[] = {"nua", "nta", NULL};
     if (!scn_expect_map(x, n, "settings.sip"))
         return;
     scn_check_keys(x, n, keys, "settings.sip");
+    /* core: kept so files that name it load; nta is the only core now
+     * (docs/decisions/sip-core.md, stage 4). */
     const scn_node *v = scn_map_get(n, "core");
     if (v)
         SCN_WITH_KEY(x, "core") {
+            static const char *const cores[] = {"nta", NULL};
             int i;
-            if (scn_expect_enum(x, v, cores, &i))
-                x->pub.prog->settings.sip_core_nta = i == 1;
+            if (v->str && strcmp(v->str, "nua") == 0)
+                scn_cx_error(&x->pub, v, "the nua core was removed in this version (nta is the only SIP core): "
+                                         "delete this line");
+            else
+                scn_expect_enum(x, v, cores, &i);
         }
     v = scn_map_get(n, "listen");
     if (v)

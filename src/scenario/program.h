@@ -276,10 +276,6 @@ typedef struct scn_settings {
     double session_expires;    /* seconds; 0: no session timer */
     double session_min_se;
     double flood_rate;         /* per second; 0: no limit */
-    /* settings.sip.core: the SIP core the driver runs on; nta is the
-     * transaction-layer core with our own dialogs (docs/decisions/sip-core.md,
-     * stage 3), carrying part of what the nua core does. */
-    bool sip_core_nta;
     double flood_burst;
     bool flood_drop;
     /* settings.park: the slots `park` takes the first free one of, music

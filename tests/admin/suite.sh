@@ -34,7 +34,6 @@ listening() { ss -Hltn "sport = :$1" | awk '{print $4}'; }
 # ---- the server: admin.listen from the file ----
 
 sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@ADMIN@|$ADMIN|" "$HERE/admin.yaml" >"$W/admin.yaml"
-sip_core_yaml "$W/admin.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/admin.yaml" --sip "udp:127.0.0.1:$SIP" >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

@@ -118,7 +118,6 @@ wait_for "$W/smtp.out" 10 '^PORT' || { echo "FAIL contact:setup"; echo "    no S
 SMTP=$(sed -n 's/^PORT //p' "$W/smtp.out")
 
 sed -e "s|@RTP@|$RTP_RANGE|g; s|@WORK@|$W|g; s|@SMTP@|$SMTP|g; s|@ADMIN@|$ADMIN|g; s|@UAC@|$UAC|g" "$HERE/suite.yaml" >"$W/suite.yaml"
-sip_core_yaml "$W/suite.yaml"   # SIP_CORE=nta: the other SIP core
 CONTACT_TOKEN=$TOKEN "$CR" serve "$W/suite.yaml" --sip "udp:127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

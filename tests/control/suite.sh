@@ -105,7 +105,6 @@ answered() { until_json "ans-$1" "/calls/$1" "d['live'] and d['answered']"; }
 # ---- the server ----
 
 sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@ADMIN@|$ADMIN|; s|@UAS@|$UAS|" "$HERE/control.yaml" >"$W/control.yaml"
-sip_core_yaml "$W/control.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/control.yaml" --sip "udp:127.0.0.1:$SIP" >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

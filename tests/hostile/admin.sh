@@ -32,7 +32,6 @@ call() { # call NAME PORT TO HOLD_MS [sipp args]: one sipp call in the backgroun
 server_alive() { kill -0 "$SERVE" 2>/dev/null; }
 
 sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@ADMIN@|$ADMIN|" "$HERE/admin.yaml" >"$W/admin.yaml"
-sip_core_yaml "$W/admin.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/admin.yaml" --sip "udp:127.0.0.1:$SIP" >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

@@ -7,8 +7,8 @@
 # an INVITE without credentials from the registered contact's own address
 # is challenged; an unknown user gets 401 like a known one; a phone's
 # P-Asserted-Identity does not set caller_number; repeated failures ban the
-# source (one log line) and it is then no longer challenged. SIP_CORE=nta
-# runs it on the other SIP core (settings.sip.core); AUTH_CASES picks cases.
+# source (one log line) and it is then no longer challenged. AUTH_CASES
+# picks cases.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -23,7 +23,7 @@ cat >"$W/auth.yaml" <<EOF
 version: 1
 settings:
   media: { rtp_ports: "$RTP-$((RTP + 99))" }
-  sip: { ${SIP_CORE:+core: $SIP_CORE, }auth_failures: { max: 4, window: 60s, ban: 600s } }
+  sip: { auth_failures: { max: 4, window: 60s, ban: 600s } }
 users:
   "101": { name: "Alice", password: "s3cret" }
 routes:

@@ -76,7 +76,6 @@ routes:
       - app: hangup
 EOF
 SIP=5060
-sip_core_yaml "$W/dns.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/dns.yaml" --sip "udp:127.0.0.1:$SIP" --admin off >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

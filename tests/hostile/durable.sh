@@ -65,7 +65,6 @@ trap 'cleanup_pg; cleanup' EXIT
 serve_start() {
     sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@OUTBOX@|$2|; s|@PGURL@|$PGURL|; s|@H@|$H|" \
         "$ROOT/tests/hostile/durable.yaml" >"$W/durable.yaml"
-    sip_core_yaml "$W/durable.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/durable.yaml" --sip "udp:127.0.0.1:$SIP" --admin off >"$W/$1.log" 2>&1 &
     SERVE=$!
     BG="$BG $SERVE"

@@ -4,8 +4,7 @@
 # logged, counted in /health; other sources and the gateways are not
 # affected; the source is answered again once it slows down. A 3x overload
 # of the admission limit is answered 503 and the server takes calls with no
-# failure right after (issue 11, item 7). SIP_CORE=nta runs it on the other
-# SIP core (settings.sip.core).
+# failure right after (issue 11, item 7).
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -35,7 +34,6 @@ routes:
       - app: wait
         seconds: 0.2
 EOF
-    sip_core_yaml "$W/$1.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/$1.yaml" --sip "udp:127.0.0.1:$2" >"$W/$1.log" 2>&1 &
     eval "PID_$1=$!"
     BG="$BG $!"

@@ -25,7 +25,6 @@ routes:
       - app: answer
       - app: hangup
 EOF
-sip_core_yaml "$W/framing.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/framing.yaml" --sip "udp:127.0.0.1:$SIP" --admin off >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

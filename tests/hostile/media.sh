@@ -89,7 +89,6 @@ in_range() { # in_range LO HI < "IP:PORT" lines: those with LO <= PORT <= HI
 
 sed -e "s|@RTP@|$RTP-$((RTP + 989))|; s|@ADMIN@|$ADMIN|; s|@UAC@|$UAC|; s|@UAC2@|$UAC2|; s|@UAS@|$UAS|" \
     -e "s|@MEDIA@|$MEDIA|" "$HERE/media.yaml" >"$W/media.yaml"
-sip_core_yaml "$W/media.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/media.yaml" --sip "udp:127.0.0.1:$SIP" >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"
@@ -285,7 +284,6 @@ routes:
         to: "5550001"
         gateway: gw
 EOF
-    sip_core_yaml "$W/adm.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/adm.yaml" --sip "udp:127.0.0.1:$SIP2" >"$W/serve2.log" 2>&1 &
     s2=$!
     BG="$BG $s2"

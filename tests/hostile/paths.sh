@@ -35,7 +35,6 @@ cp "$ROOT/tests/sip/prompts/hello.wav" "$W/sounds/hello.wav"
 cp "$ROOT/tests/sip/prompts/hello.wav" "$W/secret.wav"
 ln -s ../secret.wav "$W/sounds/escape.wav"
 sed -e "s|@RTP@|$RTP-$((RTP + 499))|" "$HERE/paths.yaml" >"$W/paths.yaml"
-sip_core_yaml "$W/paths.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/paths.yaml" --sip "udp:127.0.0.1:$SIP" --admin off >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

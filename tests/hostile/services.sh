@@ -90,7 +90,6 @@ EOF
     BG="$BG $SMTP_PID"
     wait_for "$W/mail17.port2" 10 '^PORT' || { WHY="smtp server did not restart"; return 1; }
 
-    sip_core_yaml "$W/m17.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/m17.yaml" --sip "udp:127.0.0.1:$SIP" --admin off >"$W/serve17a.log" 2>&1 &
     srv=$!
     BG="$BG $srv"
@@ -109,7 +108,6 @@ EOF
     expect "stopped after the burst was over ($got delivered): no transfer was in flight" test "$got" -lt 100 ||
         return 1
 
-    sip_core_yaml "$W/m17.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/m17.yaml" --sip "udp:127.0.0.1:$SIP" --admin off >"$W/serve17b.log" 2>&1 &
     srv=$!
     BG="$BG $srv"

@@ -31,7 +31,6 @@ routes:
       - app: wait
         seconds: 600
 EOF
-    sip_core_yaml "$W/$1.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/$1.yaml" --sip "udp:127.0.0.1:$2" --admin off >"$W/$1.log" 2>&1 &
     BG="$BG $!"
     wait_for "$W/$1.log" 15 'listening for SIP' || { echo "FAIL $SUITE:setup"; sed 's/^/    /' "$W/$1.log"; exit 1; }

@@ -28,7 +28,6 @@ set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 2)
 SIP=$1 UAC=$2 RTP=$3
 
 sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@UAC@|$UAC|" "$HERE/torture.yaml" >"$W/torture.yaml"
-sip_core_yaml "$W/torture.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/torture.yaml" --sip "udp:127.0.0.1:$SIP" --admin off >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

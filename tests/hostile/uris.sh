@@ -47,7 +47,6 @@ in_log() { grep -F -- "$(call_id "$1")" "$W/serve.log" | grep -q -- "$2"; }
 no_invite() { ! grep -q "^INVITE " "$W/$1.msg" 2>/dev/null; }
 
 sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@UAS@|$UAS|; s|@UAC@|$UAC|" "$HERE/uris.yaml" >"$W/uris.yaml"
-sip_core_yaml "$W/uris.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/uris.yaml" --sip "udp:127.0.0.1:$SIP" --admin off --log-level debug >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

@@ -141,7 +141,6 @@ w.writeframes(b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * 200 *
 PY
 sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@WORK@|$W|; s|@ADMIN@|$ADMIN|" \
     -e "s|@C1@|$C1|; s|@C2@|$C2|; s|@C3@|$C3|; s|@C4@|$C4|; s|@C5@|$C5|" "$HERE/meet.yaml" >"$W/meet.yaml"
-sip_core_yaml "$W/meet.yaml"   # SIP_CORE=nta: the other SIP core
 "$CR" serve "$W/meet.yaml" --sip "udp:127.0.0.1:$SIP" --log-level debug >"$W/serve.log" 2>&1 &
 SERVE=$!
 BG="$BG $SERVE"

@@ -35,7 +35,6 @@ serve() {
     sed -e "s|@RTP@|$RTP-$((RTP + 799))|; s|@STORE@|$2|; s|@DIR@|$W/$1|; s|@ADMIN@|$3|" \
         -e "s|@UAC@|$UAC|; s|@UAC2@|$UAC2|; s|@GW_ANS@|$GW_ANS|; s|@GW_BUSY@|$GW_BUSY|; s|@GW_NOANS@|$GW_NOANS|" \
         -e "s|@CLOSED@|$CLOSED|" "$HERE/metrics.yaml" >"$W/$1/metrics.yaml"
-    sip_core_yaml "$W/$1/metrics.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/$1/metrics.yaml" --sip "udp:127.0.0.1:$4" >>"$W/$1.log" 2>&1 &
     SERVE=$!
     BG="$BG $SERVE"

@@ -37,7 +37,6 @@ routes:
       - app: wait
         seconds: 30
 EOF
-    sip_core_yaml "$W/$1.yaml"   # SIP_CORE=nta: the other SIP core
 }
 start() { # start NAME [serve args]: sets SERVE
     name=$1

@@ -45,7 +45,6 @@ serve() {
     sed -e "s|@RTP@|$RTP-$((RTP + 999))|; s|@STORE@|$2|; s|@DIR@|$W/$1|" \
         -e "s|@UAC@|$UAC|; s|@UAC2@|$UAC2|; s|@GW_ANS@|$GW_ANS|; s|@GW_BUSY@|$GW_BUSY|; s|@GW_NOANS@|$GW_NOANS|" \
         -e "s|@AGENT_A@|$AGENT_A|; s|@AGENT_B@|$AGENT_B|" "$HERE/records.yaml" >"$W/$1/records.yaml"
-    sip_core_yaml "$W/$1/records.yaml"   # SIP_CORE=nta: the other SIP core
     "$CR" serve "$W/$1/records.yaml" --sip "udp:127.0.0.1:$SIP" --admin off >>"$W/$1.log" 2>&1 &
     SERVE=$!
     BG="$BG $SERVE"

@@ -21,21 +21,6 @@ if [ ! -x "$CR" ] || ! command -v sipp >/dev/null; then
     exit 1
 fi
 
-# SIP_CORE=nta (or nua) runs a suite on that SIP core: sets
-# settings.sip.core in the scenario YAML $1 (merged into a `sip: { ... }`
-# or `sip:` block of its settings, else added under `settings:`); once.
-sip_core_yaml() {
-    [ -n "${SIP_CORE:-}" ] || return 0
-    grep -q "^ *sip: *{ *core: $SIP_CORE\|^    core: $SIP_CORE" "$1" && return 0   # set already (the same file served again)
-    if grep -q '^  sip: *{' "$1"; then
-        sed -i "s|^  sip: *{|  sip: { core: $SIP_CORE,|" "$1"
-    elif grep -q '^  sip: *$' "$1"; then
-        sed -i "s|^  sip: *$|  sip:\n    core: $SIP_CORE|" "$1"
-    else
-        sed -i "s|^settings:|settings:\n  sip: { core: $SIP_CORE }|" "$1"
-    fi
-}
-
 # Waits up to $2 seconds for file $1 to contain the regex $3.
 wait_for() {
     i=0

@@ -25,7 +25,6 @@ RTP_RANGE="$RTP-$((RTP + 999))"
 fill() { # fill TEMPLATE OUT: the run's ports and paths
     sed -e "s|@RTP@|$RTP_RANGE|g; s|@HERE@|$HERE|g; s|@SMTP@|$SMTP|g; s|@WORK@|$W|g" \
         -e "s|@UAS@|$UAS|g; s|@UAC@|$UAC|g; s|@GWREG@|$GWREG|g; s|@AGENT@|$AGENT|g; s|@AGENT2@|$AGENT2|g" "$1" >"$2"
-    sip_core_yaml "$2"   # SIP_CORE=nta: the other SIP core (settings.sip.core)
 }
 
 # sipp with our defaults; NAME first (logs go to $W/NAME.*).

@@ -424,13 +424,19 @@ done
 # Listed in SIP_CASES it runs in the loop above.
 [ -n "${SIP_CASES:-}" ] || run gateway_register_refresh
 
-# A reload (SIGHUP) that changes the core: logged as waiting for a restart
-# (the agent cannot be swapped under running calls), never half applied.
+# A reload (SIGHUP) to `core: nua`, the core removed in this version: the
+# file fails its check (the error says to delete the line), the running
+# revision is kept, and the server still takes calls.
 case_reload_core() {
+    EVIDENCE="$W/serve.log $W/afternua.out $W/afternua.msg"
+    cp "$W/suite.yaml" "$W/suite.yaml.nta"
     sed -i 's/core: nta/core: nua/' "$W/suite.yaml"
     kill -HUP "$SERVE"
-    expect "no log line saying the core changes at restart" \
-        wait_for "$W/serve.log" 10 "settings.sip.core changed to nua: it takes effect when callroute restarts (still nta)"
+    expect "no check error for core: nua in the log" \
+        wait_for "$W/serve.log" 10 "error: the nua core was removed in this version (nta is the only SIP core): delete this line" &&
+        expect "the reload was not refused" wait_for "$W/serve.log" 10 "reload of .* (SIGHUP) failed: keeping revision" &&
+        cp "$W/suite.yaml.nta" "$W/suite.yaml" &&
+        expect "no call taken after the refused reload" uac afternua ring uac-cancel
 }
 run reload_core
 

@@ -67,9 +67,6 @@ w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
 w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 700 * i / 8000))) for i in range(32000)))
 PY
 
-# SIP_CORE=nta runs the suite on the other SIP core (settings.sip.core),
-# as tests/sip/suite.sh's fill() does: merged into the YAML's sip: block.
-core_knob() { if [ -n "${SIP_CORE:-}" ]; then sed -i "s|^  sip:\$|  sip:\n    core: $SIP_CORE|" "$1"; fi; }
 
 cat >"$W/srtp.yaml" <<YAML
 version: 1
@@ -132,7 +129,6 @@ routes:
   - name: trunkin
     script: [ { app: answer }, { app: hangup } ]
 YAML
-core_knob "$W/srtp.yaml"
 
 # Under LeakSanitizer (tests/run.sh), sofia's per-connection TLS leak is
 # suppressed for this serve only (tests/tls/lsan.supp says why).

@@ -42,9 +42,6 @@ sh "$HERE/certs.sh" "$W" || { bad setup "openssl could not make the certificates
 cp "$W/server.pem" "$W/live.pem"
 cp "$W/server.key" "$W/live.key"
 
-# SIP_CORE=nta runs the suite on the other SIP core (settings.sip.core),
-# as tests/sip/suite.sh's fill() does: merged into the YAML's sip: block.
-core_knob() { if [ -n "${SIP_CORE:-}" ]; then sed -i "s|^  sip:\$|  sip:\n    core: $SIP_CORE|" "$1"; fi; }
 
 cat >"$W/tls.yaml" <<YAML
 version: 1
@@ -77,7 +74,6 @@ routes:
   - name: toudp
     script: [ { app: dial, gateway: udpgw, to: "1", timeout: 10 } ]
 YAML
-core_knob "$W/tls.yaml"
 
 in_log() { grep -q -- "$1" "$W/serve.log"; }
 
@@ -264,7 +260,6 @@ routes:
     conditions: [ { var: called_number, op: equals, value: "302" } ]
     script: [ { app: dial, to: "302", timeout: 10 } ]
 YAML
-    core_knob "$W/ob.yaml"
     (cd "$W" && LSAN_OPTIONS=$SERVE_LSAN exec "$CR" serve ob.yaml --admin off --log-level debug >"$W/ob.log" 2>&1) &
     ob=$!
     PEERS="$PEERS $ob"

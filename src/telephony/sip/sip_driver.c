@@ -1,6 +1,7 @@
-/* sip_driver.c — the `sip` driver: NUA set up for a B2BUA that keeps SDP
- * to itself, the event dispatch, gateways, admission control, shutdown and
- * the tel_driver_ops table. Calls live in sip_in.c / sip_out.c / sip_leg.c. */
+/* sip_driver.c — the `sip` driver: sofia's NTA agent set up for a B2BUA
+ * that keeps SDP to itself (sip_nta.c), gateways, admission control,
+ * shutdown and the tel_driver_ops table. Calls live in sip_nta.c /
+ * sip_out.c / sip_leg.c. */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <math.h>
@@ -25,18 +26,16 @@
 
 #include "telephony/sip/sip_flood.h"
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_mwi.h"
 #include "telephony/sip/sip_tls.h"
 #include "telephony/sip/sip_source.h"
 #include "util/alloc.h"
 
 
 /* Exported by libsofia-sip-ua but declared in no installed header. */
-extern su_log_t nua_log[], nta_log[], tport_log[], su_log_global[];
+extern su_log_t nta_log[], tport_log[], su_log_global[];
 
 static void grow_udp_rcvbuf(int port);
-static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, const char *tls_url,
-                             const char *tls_dir, unsigned tls_policy, char *err, size_t errlen);
-static void session_timer_params(sip_driver *d);
 
 /* ---- logging ---- */
 
@@ -147,21 +146,6 @@ void sip_load_header(sip_driver *d, char *out, size_t n)
     snprintf(out, n, "X-Callroute-Load: calls=%zu;max=%zu", d->incoming_count, max_calls(d));
 }
 
-/* OPTIONS: 200, or 503 when a call would be refused now (draining, over
- * max_calls, no RTP ports), so the front end's dispatcher takes this node
- * out; either way the load: X-Callroute-Load: calls=N;max=M (0: no limit). */
-static void answer_options(sip_driver *d, nua_handle_t *nh)
-{
-    int retry = 0;
-    const char *why = NULL;
-    int code = capacity(d, &retry, &why);
-    char load[96], ra[16];
-    sip_load_header(d, load, sizeof load);
-    snprintf(ra, sizeof ra, "%d", retry);
-    nua_respond(nh, code ? code : 200, code ? why : sip_status_phrase(200), NUTAG_WITH_THIS(d->nua),
-                SIPTAG_HEADER_STR(load), TAG_IF(code, SIPTAG_RETRY_AFTER_STR(ra)), TAG_END());
-}
-
 int sip_admit(sip_driver *d, int *retry_after, const char **reason)
 {
     const scn_settings *s = &d->prog->settings;
@@ -269,20 +253,6 @@ static bool recv_filter_cb(void *arg, const struct sockaddr_in *src, const void 
     return false;
 }
 
-/* A request from a source over its limit is answered 503 (action: 503). */
-static bool flood_refuse(sip_driver *d, nua_handle_t *nh)
-{
-    struct sockaddr_in src;
-    if (d->prog->settings.flood_drop || !sip_request_source(d, &src) ||
-        !sip_flood_is_over(d->flood, src.sin_addr.s_addr))
-        return false;
-    d->flood_refused++;
-    nua_respond(nh, 503, sip_status_phrase(503), NUTAG_WITH_THIS(d->nua), SIPTAG_RETRY_AFTER_STR("5"),
-                TAG_END());
-    nua_handle_destroy(nh);
-    return true;
-}
-
 void sip_driver_stats(tel_driver *td, sip_stats *out)
 {
     const sip_driver *d = (const sip_driver *)td;
@@ -326,10 +296,7 @@ static void rtp_timed_out(sip_driver *d, sip_leg *leg, double silent)
         t = leg->from;
     sip_log(d, SIP_LOG_INFO, "%s %s: no RTP for %.0fs: hanging up (rtp_timeout)", leg->outgoing ? "leg" : "call",
             leg->call_id ? leg->call_id : "-", silent);
-    if (t->outgoing)
-        sip_out_hangup(t, 408);
-    else
-        sip_in_hangup(t, 408);
+    sip_nta_hangup(t, 408);
     if (!t->hangup_raised) {
         t->hangup_raised = true;
         tel_event ev = {.kind = TEL_EV_HANGUP, .sip_code = 408, .cause = "rtp_timeout", .by_system = true};
@@ -376,7 +343,7 @@ bool sip_is_proxy(const sip_driver *d, const struct sockaddr_in *a)
  * the phone, not the proxy; a header from anyone else is ignored. */
 bool sip_request_source(sip_driver *d, struct sockaddr_in *out)
 {
-    msg_t *m = d->nta ? sip_nta_current_request(d) : nua_current_request(d->nua);
+    msg_t *m = sip_nta_current_request(d);
     su_addrinfo_t *ai = m ? msg_addrinfo(m) : NULL;
     if (!ai || !ai->ai_addr || ai->ai_addr->sa_family != AF_INET)
         return false;
@@ -392,206 +359,6 @@ bool sip_request_source(sip_driver *d, struct sockaddr_in *out)
             break;
         }
     return true;
-}
-
-/* ---- the NUA event dispatch ---- */
-
-static sip_leg *hctx_leg(sip_hctx *hc)
-{
-    if (!hc)
-        return NULL;
-    if (hc->kind == HC_LEG)
-        return (sip_leg *)hc;
-    if (hc->kind == HC_FORK) {
-        sip_fork *f = (sip_fork *)hc;
-        return f->leg && f->leg->win == f ? f->leg : NULL;
-    }
-    return NULL;
-}
-
-static void shutdown_finish(sip_driver *d);
-
-/* A request whose Content-Length promises more than the datagram carried
- * (sofia passes it on without the body: an INVITE with no SDP) is refused
- * before anything acts on it. */
-static bool short_body(const sip_t *sip)
-{
-    unsigned long promised = sip && sip->sip_content_length ? sip->sip_content_length->l_length : 0;
-    size_t got = sip && sip->sip_payload ? sip->sip_payload->pl_len : 0;
-    return promised > got;
-}
-
-static bool bad_framing(sip_driver *d, nua_handle_t *nh, const sip_t *sip, bool own_handle)
-{
-    if (!short_body(sip))
-        return false;
-    nua_respond(nh, 400, "Body Shorter Than Content-Length", NUTAG_WITH_THIS(d->nua), TAG_END());
-    if (own_handle)
-        nua_handle_destroy(nh);
-    return true;
-}
-
-static void nua_event_cb(nua_event_t ev, int status, char const *phrase, nua_t *nua,
-                         sip_driver *d, nua_handle_t *nh, sip_hctx *hc, sip_t const *sip,
-                         tagi_t tags[])
-{
-    (void)nua;
-    sip_enter(d);
-    sip_leg *leg = hctx_leg(hc);
-    sip_log(d, SIP_LOG_DEBUG, "nua %s %d %s (%s)", nua_event_name(ev), status, phrase ? phrase : "",
-            leg && leg->call_id ? leg->call_id : "-");
-    switch (ev) {
-    case nua_i_invite:
-        if (!hc && flood_refuse(d, nh))
-            break;
-        if (status < 200 && bad_framing(d, nh, sip, !hc))
-            break;
-        if (leg)
-            sip_in_reinvite(leg, nh, status, sip);
-        else if (!hc)
-            sip_in_invite(d, nh, sip, tags);
-        else
-            nua_respond(nh, 481, sip_status_phrase(481), NUTAG_WITH_THIS(d->nua), TAG_END());
-        break;
-    case nua_i_update:
-        if (bad_framing(d, nh, sip, false))
-            break;
-        if (leg)
-            sip_in_reinvite(leg, nh, status, sip);
-        break;
-    case nua_i_ack:
-        if (leg && sip && sip->sip_payload && sip->sip_payload->pl_len)
-            sip_leg_apply_sdp(leg, sip, NULL);
-        break;
-    case nua_i_cancel:
-        if (leg)
-            sip_leg_ended(leg, 487, "cancel");
-        break;
-    case nua_i_bye:
-        if (leg)
-            sip_leg_ended(leg, 200, "normal");
-        break;
-    case nua_i_info:
-        /* answered by the stack already: a short body is just not read */
-        if (leg && !short_body(sip))
-            sip_in_info(leg, sip);
-        break;
-    case nua_i_refer:
-        if (leg)
-            sip_in_refer(leg, nh, sip, tags);
-        break;
-    case nua_i_register:
-        if (!flood_refuse(d, nh) && !bad_framing(d, nh, sip, true))
-            sip_registrar_request(d->reg, nh, sip);
-        break;
-    case nua_i_message:
-        /* Ours to answer (NUTAG_APPL_METHOD): a new MESSAGE counts against
-         * the flood limit like any request that starts something. */
-        if (hc) {
-            nua_respond(nh, 405, sip_status_phrase(405), NUTAG_WITH_THIS(d->nua), TAG_END());
-            break;
-        }
-        if (!flood_refuse(d, nh) && !bad_framing(d, nh, sip, true))
-            sip_msg_incoming(d, nh, sip);
-        break;
-    case nua_r_message:
-        if (hc && hc->kind == HC_MSG)
-            sip_msg_response((struct sip_msg_fork *)hc, nh, status, sip);
-        break;
-    case nua_i_subscribe:
-        if (hc || (!flood_refuse(d, nh) && !bad_framing(d, nh, sip, true)))
-            sip_mwi_subscribe(d, nh, hc, status, sip, tags);
-        break;
-    case nua_r_notify:
-        sip_mwi_notify_response(d, hc, status, tags);
-        break;
-    case nua_i_options:
-        /* Ours to answer (NUTAG_APPL_METHOD), so a flooding source gets 503. */
-        if (!flood_refuse(d, nh)) {
-            answer_options(d, nh);
-            if (!hc && nh != nua_default(d->nua))
-                nua_handle_destroy(nh);
-        }
-        break;
-    case nua_i_state: {
-        /* tl_find, not tl_gets: tl_gets mallocs a tag list on every event. */
-        const tagi_t *cs = tl_find(tags, nutag_callstate);
-        int state = cs ? (int)cs->t_value : nua_callstate_init;
-        if (state == nua_callstate_calling && hc && hc->kind == HC_FORK) {
-            sip_fork_calling((sip_fork *)hc);
-            break;
-        }
-        if (state != nua_callstate_terminated)
-            break;
-        if (hc && hc->kind == HC_FORK) {
-            sip_fork_terminated((sip_fork *)hc);
-        } else if (hc && hc->kind == HC_LEG) {
-            sip_leg *l = (sip_leg *)hc;
-            sip_leg_ended(l, status >= 300 ? status : 200, status >= 300 ? "error" : "normal");
-            nua_handle_destroy(nh);
-            l->nh = NULL;
-            sip_leg_sip_done(l);
-        } else if (!hc) {
-            nua_handle_destroy(nh);
-        }
-        break;
-    }
-    case nua_r_invite:
-        if (hc && hc->kind == HC_FORK) {
-            sip_fork *f = (sip_fork *)hc;
-            if (f->leg && f->leg->win == f && f->leg->state == LEG_UP && f->leg->bypass) {
-                if (status >= 200)   /* a re-INVITE passed through */
-                    sip_bypass_reinvite_answered(f->leg, status, sip);
-            } else if (f->leg && f->leg->win == f && f->leg->state == LEG_UP) {
-                if (status >= 200) {   /* our re-INVITE (hold passed on) */
-                    if (status < 300 && sip && sip->sip_payload)
-                        sip_leg_apply_sdp(f->leg, sip, NULL);
-                    sip_leg_reinvite_done(f->leg, status);
-                }
-            } else if (f->leg) {
-                sip_out_response(f, nh, status, phrase, sip);
-            }
-        } else if (hc && hc->kind == HC_LEG && status >= 200 && ((sip_leg *)hc)->bypass) {
-            sip_bypass_reinvite_answered((sip_leg *)hc, status, sip);
-        } else if (hc && hc->kind == HC_LEG && status >= 200) {
-            sip_leg *l = (sip_leg *)hc;
-            if (status < 300 && sip && sip->sip_payload)
-                sip_leg_apply_sdp(l, sip, NULL);
-            sip_leg_reinvite_done(l, status);
-        }
-        break;
-    case nua_r_bye:
-        /* A BYE we did not send: NUA's session timer ended the dialog
-         * because the peer's refresh did not come. */
-        if (leg && !leg->we_ended && status >= 200)
-            sip_leg_ended_by_system(leg, 408, "session_timer");
-        break;
-    case nua_r_register:
-        if (hc && hc->kind == HC_GWREG)
-            sip_gw_register_response(d, nh, status, sip);
-        break;
-    case nua_r_unregister:
-        /* a withdrawn gateway registration (reload): the handle goes */
-        if (!hc && status >= 200)
-            nua_handle_destroy(nh);
-        break;
-    case nua_r_shutdown:
-        if (status >= 200) {
-            d->nua_down = true;
-            shutdown_finish(d);
-        }
-        break;
-    case nua_i_error:
-        sip_log(d, SIP_LOG_WARN, "stack error %d %s", status, phrase ? phrase : "");
-        break;
-    default:
-        /* Requests outside any call (OPTIONS, MESSAGE...) were answered by
-         * the stack on a handle of their own: drop it. */
-        if (!hc && nh && nh != nua_default(d->nua) && nua_event_is_incoming_request(ev))
-            nua_handle_destroy(nh);
-        break;
-    }
-    sip_leave(d);
 }
 
 /* ---- driver ops ---- */
@@ -613,19 +380,19 @@ static void leg_set_user_op(tel_driver *td, tel_leg *leg, void *user)
 static int answer_op(tel_driver *td, tel_leg *leg)
 {
     (void)td;
-    return leg->outgoing ? -1 : sip_in_answer(leg);
+    return leg->outgoing ? -1 : sip_nta_answer(leg);
 }
 
 static int ringing_op(tel_driver *td, tel_leg *leg, bool early)
 {
     (void)td;
-    return leg->outgoing ? -1 : sip_in_ringing(leg, early);
+    return leg->outgoing ? -1 : sip_nta_ringing(leg, early);
 }
 
 static int hangup_op(tel_driver *td, tel_leg *leg, int code)
 {
     sip_enter(DRV(td));
-    int rc = leg->outgoing ? sip_out_hangup(leg, code) : sip_in_hangup(leg, code);
+    int rc = sip_nta_hangup(leg, code);
     sip_leave(DRV(td));
     return rc;
 }
@@ -722,7 +489,7 @@ static void mix_leave_op(tel_driver *td, tel_leg *leg)
 
 static void mwi_op(tel_driver *td, const char *user, unsigned n, unsigned o, bool unsolicited)
 {
-    sip_mwi_changed(DRV(td), user, n, o, unsolicited);
+    sip_nta_mwi_changed(DRV(td), user, n, o, unsolicited);
 }
 
 static void leg_release_op(tel_driver *td, tel_leg *leg)
@@ -765,7 +532,7 @@ static const tel_driver_ops sip_ops = {
 
 /* ---- create, reload, shutdown, destroy ---- */
 
-/* "udp:H:P" / "tcp:H:P" / "tls:H:P" / "H:P" / "sip:H:P" -> a NUTAG_URL; host
+/* "udp:H:P" / "tcp:H:P" / "tls:H:P" / "H:P" / "sip:H:P" -> the agent's URL; host
  * and port out. */
 static bool listen_url(const char *spec, char *url, size_t n, char *host, size_t hn, int *port)
 {
@@ -855,7 +622,6 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     int sofia_level = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG") ? 5 : 0;
     su_log_set_level(su_log_default, (unsigned)sofia_level);
     su_log_set_level(su_log_global, (unsigned)sofia_level);
-    su_log_set_level(nua_log, (unsigned)sofia_level);
     su_log_set_level(nta_log, (unsigned)sofia_level);
     su_log_set_level(tport_log, (unsigned)sofia_level);
 
@@ -955,8 +721,8 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     }
     if (tls)
         sip_tls_log_attach(d);
-    /* NUA binds one sip: URL (NUTAG_URL) and one sips: URL (NUTAG_SIPS_URL,
-     * the TLS listener): each tag once, the first of a kind taken. */
+    /* The agent binds one sip: URL and one sips: URL (the TLS listener):
+     * the first of each kind is taken. */
     const char *plain_url = NULL, *tls_url = NULL;
     size_t unused = 0;
     for (size_t i = 0; i < nspec; i++) {
@@ -968,30 +734,17 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     }
     if (tls)
         sip_tls_ctx_catch();   /* the listener's OpenSSL context, for min_version and reload */
-    if (prog->settings.sip_core_nta) {
-        tel_driver *td = start_nta(d, plain_url, t1x64, tls_url, tls_dir, sip_tls_policy(ts), err, errlen);
+    /* sofia's NTA (sip_nta.c), its tls: listener (sip_nta_tls.c) from the
+     * certificate directory and policy made above. */
+    if (!plain_url || sip_nta_start(d, plain_url, t1x64, err, errlen) < 0 ||
+        (tls_url && !sip_nta_tls_listen(d, tls_url, tls_dir, sip_tls_policy(ts), err, errlen))) {
+        if (!plain_url)
+            snprintf(err, errlen, "SIP needs a udp: or tcp: listen address (beside a tls: one)");
         sip_tls_dir_remove(tls_dir);
-        if (td && tls && !sip_tls_ctx_caught(ts, err, errlen)) {
-            destroy_op(td);
-            return NULL;
-        }
-        if (td)
-            sip_tls_check_gateways(d, tls);
-        return td;
-    }
-    d->nua = nua_create(root, nua_event_cb, d, TAG_IF(plain_url, NUTAG_URL(plain_url)),
-                        TAG_IF(tls_url, NUTAG_SIPS_URL(tls_url)), TAG_IF(tls, NUTAG_CERTIFICATE_DIR(tls_dir)),
-                        TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(sip_tls_policy(ts))),
-                        TAG_IF(tls, TPTAG_TLS_VERIFY_DATE(1)),
-                        TPTAG_PONG2PING(1),   /* RFC 5626 CRLF keep-alives on TCP/TLS get their CRLF */
-                        TAG_END());
-    sip_tls_dir_remove(tls_dir);
-    if (!d->nua) {
-        snprintf(err, errlen, "cannot listen for SIP on %s (address in use, or not an address of this host?%s)",
-                 specs[0], tls ? " or settings.sip.tls's certificate and key do not match" : "");
         destroy_op(&d->base);
         return NULL;
     }
+    sip_tls_dir_remove(tls_dir);
     if (tls && !sip_tls_ctx_caught(ts, err, errlen)) {
         destroy_op(&d->base);
         return NULL;
@@ -1000,63 +753,13 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     if (unused)
         sip_log(d, SIP_LOG_WARN, "SIP listens on %s%s%s only: sofia takes one udp/tcp and one tls address",
                 plain_url ? plain_url : "", plain_url && tls_url ? " and " : "", tls_url ? tls_url : "");
-    /* What we advertise and accept: small Allow, Supported only for session
-     * timers (no 100rel), SDP handled by us (notes/sofia-sip.md). A 100
-     * Trying to our INVITE is not passed up: NUA 1.12.11 keeps a reference
-     * to every 100 it reports and never drops it (2.7 KB per call); "trying"
-     * is raised when the INVITE is sent (sip_fork_calling). */
-    /* MESSAGE is ours to answer too (sip_msg.c): it runs a `message` route,
-     * and the flood limit counts it as a request that starts something. */
-    nua_set_params(d->nua, NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
-                   NUTAG_ENABLEMESSAGE(1),
-                   SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER, "
-                                    "MESSAGE, SUBSCRIBE"),
-                   NUTAG_ALLOW_EVENTS("message-summary"),
-                   NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("UPDATE"),
-                   NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("MESSAGE"),
-                   NUTAG_ALLOW("REGISTER"), NUTAG_ALLOW("INFO"), NUTAG_ALLOW("UPDATE"),
-                   NUTAG_ALLOW("REFER"), NUTAG_ALLOW("MESSAGE"), NUTAG_USER_AGENT("callroute"),
-                   NTATAG_SIP_T1X64(t1x64), TAG_END());
-    session_timer_params(d);
     grow_udp_rcvbuf(d->sip_port);
     /* From now on a name in a request (Via host, maddr) is never looked up
      * with a blocking call on the loop (sip_guard.c). */
     sip_dns_guard(true);
     sip_guard_recv_filter(recv_filter_cb, d);
-    sip_gw_register_all(d);
-    return &d->base;
-}
-
-/* settings.sip.core: nta: the agent instead of NUA (sip_nta.c), its tls:
- * listener (sip_nta_tls.c) from the certificate directory and policy made
- * above for either core; gateways are registered to by sip_nta_gwreg.c. */
-static tel_driver *start_nta(sip_driver *d, const char *url, unsigned t1x64, const char *tls_url,
-                             const char *tls_dir, unsigned tls_policy, char *err, size_t errlen)
-{
-    if (!url || sip_nta_start(d, url, t1x64, err, errlen) < 0 ||
-        (tls_url && !sip_nta_tls_listen(d, tls_url, tls_dir, tls_policy, err, errlen))) {
-        if (!url)
-            snprintf(err, errlen, "settings.sip.core: nta needs a udp: or tcp: listen address (beside a tls: one)");
-        destroy_op(&d->base);
-        return NULL;
-    }
-    grow_udp_rcvbuf(d->sip_port);
-    sip_dns_guard(true);
-    sip_guard_recv_filter(recv_filter_cb, d);
     sip_gw_register_all(d);   /* sip_nta_gwreg.c */
     return &d->base;
-}
-
-/* RFC 4028 from settings.sip.session_timer: NUA adds Session-Expires and
- * Min-SE, refreshes with UPDATE where the peer allows it (no SDP to
- * renegotiate) and sends BYE when the peer's refresh does not come. */
-static void session_timer_params(sip_driver *d)
-{
-    const scn_settings *s = &d->prog->settings;
-    nua_set_params(d->nua, NUTAG_SESSION_TIMER((unsigned)s->session_expires),
-                   NUTAG_MIN_SE((unsigned)s->session_min_se), NUTAG_UPDATE_REFRESH(1),
-                   NUTAG_SESSION_REFRESHER(nua_any_refresher),
-                   SIPTAG_SUPPORTED_STR(s->session_expires > 0 ? "timer" : ""), TAG_END());
 }
 
 /* sofia's UDP listeners keep the kernel's default receive buffer (~200 KB,
@@ -1092,16 +795,10 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
 {
     sip_driver *d = DRV(td);
     scn_program *old = d->prog;
-    if (prog->settings.sip_core_nta != (d->nta != NULL))
-        sip_log(d, SIP_LOG_WARN, "settings.sip.core changed to %s: it takes effect when callroute restarts "
-                "(still %s)", prog->settings.sip_core_nta ? "nta" : "nua", d->nta ? "nta" : "nua");
     d->prog = scn_program_ref(prog);
     sip_registrar_set_users(d->reg, prog);
     sip_gw_load(d);
-    if (d->nua || d->nta)
-        sip_gw_register_all(d);
-    if (d->nua)
-        session_timer_params(d);
+    sip_gw_register_all(d);
     sip_tls_reloaded(d, &prog->settings.sip_tls);
     scn_program_unref(old);
 }
@@ -1111,7 +808,7 @@ int sip_driver_port(tel_driver *td) { return DRV(td)->sip_port; }
 
 static void shutdown_finish(sip_driver *d)
 {
-    if (!d->shutdown_done || !d->nua_down)
+    if (!d->shutdown_done || !d->agent_down)
         return;
     void (*done)(void *) = d->shutdown_done;
     d->shutdown_done = NULL;
@@ -1132,22 +829,18 @@ static void shutdown_poll_cb(loop *l, void *arg)
     }
     if (d->leg_count > 0)
         sip_log(d, SIP_LOG_WARN, "shutdown: %zu legs still waiting for their peers: dropped", d->leg_count);
-    if (d->nta) {
-        /* Our registrations are withdrawn, as nua_shutdown does: their
-         * unREGISTERs answered (or timed out, 64*T1) before we go. */
-        if (!d->nta_unregistering) {
-            d->nta_unregistering = true;
-            sip_nta_gwreg_withdraw_all(d);
-        }
-        if (sip_nta_gwreg_pending(d)) {
-            d->shutdown_timer = loop_timer_start(d->l, 0.05, shutdown_poll_cb, d);
-            return;
-        }
-        d->nua_down = true;   /* the agent goes with the driver */
-        shutdown_finish(d);
+    /* Our registrations are withdrawn: their unREGISTERs answered (or
+     * timed out, 64*T1) before we go. */
+    if (!d->nta_unregistering) {
+        d->nta_unregistering = true;
+        sip_nta_gwreg_withdraw_all(d);
+    }
+    if (sip_nta_gwreg_pending(d)) {
+        d->shutdown_timer = loop_timer_start(d->l, 0.05, shutdown_poll_cb, d);
         return;
     }
-    nua_shutdown(d->nua);
+    d->agent_down = true;   /* the agent goes with the driver */
+    shutdown_finish(d);
 }
 
 void sip_driver_refuse_new(tel_driver *td)
@@ -1169,10 +862,7 @@ void sip_driver_shutdown(tel_driver *td, void (*done)(void *), void *arg)
     for (sip_leg *leg = d->legs; leg; leg = leg->next) {
         if (leg->state == LEG_ENDED)
             continue;
-        if (leg->outgoing)
-            sip_out_hangup(leg, 503);
-        else
-            sip_in_hangup(leg, 503);
+        sip_nta_hangup(leg, 503);
         /* The engine hears of it like a hangup from the far side, so its
          * hangup handlers run and the call record is written. */
         if (!leg->hangup_raised) {
@@ -1200,35 +890,19 @@ static void destroy_op(tel_driver *td)
     sip_media_free_all(d);
     sip_mix_free_all(d);
     sip_msg_free_all(d);
-    sip_mwi_free_all(d);
+    sip_nta_mwi_free_all(d);
     while (d->legs) {
         sip_leg *leg = d->legs;
         leg->released = true;
         leg->sip_done = true;
-        if (leg->nh)
-            nua_handle_destroy(leg->nh);
-        leg->nh = NULL;
-        for (sip_fork *f = leg->forks; f; f = f->next) {
-            if (f->nh)
-                nua_handle_destroy(f->nh);
-            f->nh = NULL;
+        for (sip_fork *f = leg->forks; f; f = f->next)
             f->terminated = true;
-        }
         sip_leg_maybe_free(leg);
         sip_leg_reap(d);
     }
     sip_dns_guard(false);
     sip_guard_recv_filter(NULL, NULL);
     sip_nta_stop(d);
-    if (d->nua) {
-        if (!d->nua_down) {
-            /* Destroying a live stack aborts: shut it down synchronously. */
-            nua_shutdown(d->nua);
-            for (int i = 0; i < 200 && !d->nua_down; i++)
-                su_root_step(d->root, 10);
-        }
-        nua_destroy(d->nua);
-    }
     sip_tls_log_detach();
     if (d->reg)
         sip_registrar_free(d->reg);

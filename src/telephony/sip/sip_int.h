@@ -10,16 +10,12 @@
 #include <stdint.h>
 
 struct sip_driver;
-struct sip_hctx;
 #define SU_ROOT_MAGIC_T void
 #define SU_TIMER_ARG_T void
 #define SU_WAKEUP_ARG_T void
-#define NUA_MAGIC_T struct sip_driver
-#define NUA_HMAGIC_T struct sip_hctx
 
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_wait.h>
-#include <sofia-sip/nua.h>
 #include <sofia-sip/sip.h>
 
 #include "loop/loop.h"
@@ -38,7 +34,6 @@ typedef struct rtp_sess rtp_sess;
 typedef struct sip_registrar sip_registrar;
 typedef struct sip_room sip_room;
 typedef struct sip_mix sip_mix;
-typedef struct sip_sub sip_sub;
 
 /* ---- sip_guard.c: what sofia may do with what the network sends ---- */
 /* On: sofia resolves no names (a Via host, maddr) with a blocking call. */
@@ -53,7 +48,7 @@ void sip_guard_recv_filter(sip_recv_filter_fn fn, void *arg);
 /* ---- sip_loop.c ---- */
 su_root_t *sip_loop_root(loop *l);
 
-/* ---- sip_sdp.c: our SDP, parsed or built without NUA's offer/answer ---- */
+/* ---- sip_sdp.c: our SDP, parsed or built (no stack offer/answer) ---- */
 typedef enum { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE } sip_mode;
 
 typedef struct sip_media_desc {
@@ -238,35 +233,25 @@ bool sip_mix_own(sip_leg *leg, const int16_t *pcm);
 void sip_mix_tick(sip_driver *d);
 void sip_mix_free_all(sip_driver *d);
 
-/* ---- handles: what a NUA handle's magic points at ---- */
-typedef enum { HC_LEG, HC_FORK, HC_GWREG, HC_MSG, HC_SUB } sip_hctx_kind;
-typedef struct sip_hctx {
-    sip_hctx_kind kind;
-} sip_hctx;
-
 typedef enum { LEG_NEW, LEG_EARLY, LEG_UP, LEG_ENDED } sip_leg_state;
 
 /* One INVITE of an outgoing leg (a user with several contacts forks). */
 struct sip_fork {
-    sip_hctx hc;
     sip_leg *leg;
-    nua_handle_t *nh;
     sip_fork *next;
     char *uri;
     int status;                /* last final status, 0 while pending */
-    bool auth_tried, cancelled, failed, terminated;
+    bool cancelled, failed, terminated;
     loop_timer *cancel_timer;  /* 64*T1 after our CANCEL: no final response, the INVITE is over */
-    struct nta_outgoing_s *orq;   /* core: nta, a user's several contacts: this fork's INVITE (sip_nta_fork.c) */
-    char *hop;                 /* core: nta: the phone's flow (sip_registrar_hop), or NULL */
+    struct nta_outgoing_s *orq;   /* a user's several contacts: this fork's INVITE (sip_nta_fork.c) */
+    char *hop;                 /* the phone's flow (sip_registrar_hop), or NULL */
 };
 
 struct tel_leg {
-    sip_hctx hc;
     sip_driver *d;
     void *user;
     bool outgoing;
     sip_leg_state state;
-    nua_handle_t *nh;          /* incoming: its handle; outgoing: the answered fork's */
     sip_fork *forks, *win;
     int fork_count, forks_failed, best_status;
     char *call_id, *caller, *caller_name, *callee, *source;
@@ -313,12 +298,12 @@ struct tel_leg {
     bool rtp_reserved;         /* incoming: an RTP session is kept for its first dial */
     /* media: bypass (sip_bypass.c): no RTP session; SDP_BODY is the
      * remote's last SDP as it came, passed to the peer unchanged; a
-     * re-INVITE from the remote waits in REINVITE_NH for the peer's answer. */
+     * re-INVITE from the remote waits in REINVITE_IRQ for the peer's
+     * answer (sip_nta_bypass.c). */
     bool bypass;
     char *sdp_body;
-    nua_handle_t *reinvite_nh;
-    struct nta_incoming_s *reinvite_irq;   /* the same under core: nta (sip_nta_bypass.c) */
-    struct sip_nta_leg *nta;   /* settings.sip.core: nta: its transactions and dialog (sip_nta.c) */
+    struct nta_incoming_s *reinvite_irq;
+    struct sip_nta_leg *nta;   /* its transactions and dialog (sip_nta.c) */
     struct tel_op *play_op, *rec_op, *tap_op;
     struct tel_op *music_op;   /* heard instead of the peer (sip_media_music) */
     /* life */
@@ -341,8 +326,7 @@ struct sip_driver {
     loop *l;
     su_root_t *root;
     su_home_t home[1];
-    nua_t *nua;                /* settings.sip.core: nua (the default), else NULL */
-    struct sip_nta *nta;       /* settings.sip.core: nta (sip_nta.c), else NULL */
+    struct sip_nta *nta;       /* the agent (sip_nta.c) */
     scn_program *prog;
     tel_handler h;
     bool have_handler;
@@ -352,7 +336,7 @@ struct sip_driver {
     sip_registrar *reg;
     struct sip_gw *gws;
     size_t gw_count;
-    struct sip_nta_gwreg *nta_gwregs;   /* core: nta: registrations to gateways (sip_nta_gwreg.c) */
+    struct sip_nta_gwreg *nta_gwregs;   /* registrations to gateways (sip_nta_gwreg.c) */
     rtp_ctx *rtp;
     size_t rtp_reserved;       /* sessions kept for admitted calls' first dials */
     rtp_limit rtp_why;         /* what the last leg without an RTP session ran into */
@@ -376,8 +360,8 @@ struct sip_driver {
     unsigned long requests[SIP_PM_COUNT];
     unsigned long responses[SIP_PEEK_CODE_MAX - SIP_PEEK_CODE_MIN + 1];
     /* shutdown */
-    bool shutting_down, nua_down, draining;
-    bool nta_unregistering;    /* core: nta shutdown: our registrations withdrawn */
+    bool shutting_down, agent_down, draining;
+    bool nta_unregistering;    /* shutdown: our registrations withdrawn */
     /* settings.cluster.proxy, read at start: the front end (Kamailio) */
     struct sockaddr_in proxy;
     bool have_proxy;
@@ -386,8 +370,7 @@ struct sip_driver {
     void *shutdown_arg;
     loop_timer *shutdown_timer;
     loop_timer *rtp_watch;     /* the RTP timeout sweep (while legs exist) */
-    sip_sub *subs;             /* message-summary subscriptions and NOTIFYs in flight (sip_mwi.c) */
-    struct sip_nta_sub *nta_subs;   /* core: nta: the same, with dialogs of our own (sip_nta_mwi.c) */
+    struct sip_nta_sub *nta_subs;   /* message-summary subscriptions and NOTIFYs in flight (sip_nta_mwi.c) */
     /* media ticks */
     struct tel_op *ops;        /* active operations */
     sip_room *rooms;           /* mix rooms with members (sip_mix.c) */
@@ -421,7 +404,7 @@ typedef struct sip_refusal {
     char retry_after[16];
     char load[96];   /* the X-Callroute-Load header */
 } sip_refusal;
-/* Admission of the new call SIP, the same whichever core answers it: 0, or
+/* Admission of the new call SIP: 0, or
  * the code to refuse it with — then reported (sip_report_refused) and *R
  * filled for the response. */
 int sip_admit_call(sip_driver *d, const sip_t *sip, sip_refusal *r);
@@ -443,7 +426,7 @@ void sip_leg_set_from(sip_leg *leg, sip_leg *from);
 void sip_leg_ended(sip_leg *leg, int code, const char *cause);
 /* LEG ended by the stack or the driver itself (a session timer that
  * expired, no media): HANGUP once, hangup_by system. The dialog is ended by
- * whoever decided it (NUA's BYE) or by the caller of this. */
+ * whoever decided it (sip_nta.c's BYE) or by the caller of this. */
 void sip_leg_ended_by_system(sip_leg *leg, int code, const char *cause);
 /* Media: the RTP session (opened on first use) and our SDP for LEG. */
 int sip_leg_media(sip_leg *leg);
@@ -481,63 +464,33 @@ void sip_bypass_keep_sdp(sip_leg *leg, const sip_t *sip);
 /* The SDP LEG should be sent now: its peer's, or (incoming, not yet
  * paired) the answer of a leg dialled for it. NULL: none yet. */
 const char *sip_bypass_peer_sdp(sip_leg *leg);
-/* A re-INVITE or UPDATE from LEG's remote (bypass): its offer goes to the
- * peer, whose answer comes back (sip_bypass_reinvite_answered). */
-void sip_bypass_reinvite(sip_leg *leg, nua_handle_t *nh, const sip_t *sip);
-/* LEG's own re-INVITE (one passed through) got STATUS. */
-void sip_bypass_reinvite_answered(sip_leg *leg, int status, const sip_t *sip);
-/* A re-INVITE of LEG's waiting for the peer's answer is refused (the peer is gone). */
-void sip_bypass_unpend(sip_leg *leg);
 
-/* ---- sip_in.c: incoming calls and in-dialog requests ---- */
+/* ---- sip_in.c: what incoming requests are ---- */
 /* Who sends a request that starts something: a gateway by its address
- * (and port), or a user who answered the digest challenge (KNOWN: SOURCE
- * is the gateway's name or "user:N", *GW or *USER set); ANSWERED: it got a
- * challenge or 403; DROP: a banned source, to be dropped unanswered. */
-typedef enum { SIP_IN_KNOWN, SIP_IN_ANSWERED, SIP_IN_DROP } sip_in_who;
-/* The decision under both cores: 0, known (as KNOWN above); -1, drop;
- * else the status to answer: 407 with CHALLENGE the Proxy-Authenticate
- * value, 403 (reported), 500. */
+ * (and port), or a user who answered the digest challenge: 0, known
+ * (SOURCE is the gateway's name or "user:N", *GW or *USER set); -1, a
+ * banned source, to be dropped unanswered; else the status to answer: 407
+ * with CHALLENGE the Proxy-Authenticate value, 403 (reported), 500. */
 int sip_who_calls(sip_driver *d, const sip_t *sip, char *source, size_t n, const struct sip_gw **gw,
                   const scn_user **user, char *challenge, size_t clen);
-sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, char *source, size_t n,
-                           const struct sip_gw **gw, const scn_user **user);
-void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tags[]);
-void sip_in_reinvite(sip_leg *leg, nua_handle_t *nh, int status, const sip_t *sip);
 void sip_in_info(sip_leg *leg, const sip_t *sip);
-void sip_in_refer(sip_leg *leg, nua_handle_t *nh, const sip_t *sip, tagi_t tags[]);
-int sip_in_answer(sip_leg *leg);
-int sip_in_ringing(sip_leg *leg, bool early_media);
-int sip_in_hangup(sip_leg *leg, int code);
 
 /* ---- sip_msg.c: instant messages (SIP MESSAGE) out and in ---- */
 struct sip_msg_fork;
 struct tel_msg *sip_msg_send(tel_driver *td, const tel_message_req *req, tel_message_cb cb, void *arg);
 void sip_msg_cancel(tel_driver *td, struct tel_msg *m);
-/* A response to one of our MESSAGEs (F: its handle's magic). */
-void sip_msg_response(struct sip_msg_fork *f, nua_handle_t *nh, int status, const sip_t *sip);
-/* An incoming MESSAGE outside a dialog: checked, identified, handed to the
- * engine (a `message` route), answered. */
-void sip_msg_incoming(sip_driver *d, nua_handle_t *nh, const sip_t *sip);
 void sip_msg_free_all(sip_driver *d);
 
 /* ---- sip_out.c: outgoing legs, gateway registration ---- */
 sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user);
-void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phrase,
-                      const sip_t *sip);
-int sip_out_hangup(sip_leg *leg, int code);
-void sip_fork_terminated(sip_fork *f);
-/* F's INVITE has been sent: the leg is trying (raised once per leg). */
-void sip_fork_calling(sip_fork *f);
 /* The name of who answered (the 200's To display name, else its
  * Contact's), unquoted, control characters dropped, at most 64 bytes;
- * malloc'd, NULL: none (sip_out.c; both cores). */
+ * malloc'd, NULL: none (sip_out.c). */
 char *sip_answer_display_name(const sip_t *sip);
 /* The TLS handshake of ours with HOSTPORT failed (sip_tls.c): the forks
  * waiting on it fail with 503 now (sip_out.c). */
 void sip_out_tls_failed(sip_driver *d, const char *hostport);
 void sip_gw_register_all(sip_driver *d);
-void sip_gw_register_response(sip_driver *d, nua_handle_t *nh, int status, const sip_t *sip);
 
 /* "X-Callroute-Load: calls=N;max=M" (M 0: no limit): in OPTIONS answers
  * and in the 503s of calls refused for capacity, so the front end can tell
@@ -551,9 +504,7 @@ sip_registrar *sip_registrar_new(sip_driver *d);
 void sip_registrar_free(sip_registrar *r);
 /* Users' passwords changed (new program). */
 void sip_registrar_set_users(sip_registrar *r, const scn_program *p);
-void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip);
-/* What a REGISTER is answered, the same under either core (each sends it
- * its way: sip_registrar_request, sip_nta_register). */
+/* What a REGISTER is answered (sip_nta_register sends it). */
 typedef struct sip_reg_answer {
     int code;              /* 200, 401, 400, 500; -1: none (a banned source) */
     char challenge[256];   /* 401: the WWW-Authenticate value */
@@ -576,26 +527,12 @@ const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
  * or as an RFC 5626 outbound flow: the next hop that reaches it over the
  * phone's own connection, in HOP. */
 bool sip_registrar_hop(sip_registrar *r, const char *user, const char *uri, char *hop, size_t n);
-/* Checks Proxy-Authorization on an INVITE from user U (NULL: From names
- * no user with a password): true when it is good; otherwise the INVITE has
- * been answered with a 407 challenge, or left unanswered (banned source). */
-bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *sip,
-                               const scn_user *u);
-/* The same for a request other than INVITE from U (the user its To names):
- * 401 with WWW-Authenticate, as for REGISTER (SUBSCRIBE). */
-bool sip_registrar_auth_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, const scn_user *u);
-
-/* ---- sip_mwi.c: message-summary subscriptions and NOTIFY ---- */
-void sip_mwi_subscribe(sip_driver *d, nua_handle_t *nh, sip_hctx *hc, int status, const sip_t *sip, tagi_t tags[]);
-void sip_mwi_notify_response(sip_driver *d, sip_hctx *hc, int status, tagi_t tags[]);
-void sip_mwi_changed(sip_driver *d, const char *user, unsigned n, unsigned o, bool unsolicited);
-void sip_mwi_free_all(sip_driver *d);
 /* SRC failed authentication too often: its requests are ignored. */
 bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src);
 /* Users with a binding that has not expired at NOW, and those bindings. */
 void sip_registrar_count(const sip_registrar *r, double now, size_t *users, size_t *contacts);
 
-/* ---- sip_nta.c: settings.sip.core: nta (sofia's NTA, our own dialogs) ---- */
+/* ---- sip_nta.c: sofia's NTA, our own dialogs ---- */
 struct sip_nta;
 struct sip_nta_leg;
 /* The agent listening on URL (a sip: URL of sip_driver_new): 0, or -1 (ERR). */
@@ -628,7 +565,7 @@ struct nta_agent_s *sip_nta_agent(sip_driver *d);   /* NULL once stopped */
 /* The dial failed with STATUS (every fork did): raised, the leg done. */
 void sip_nta_dial_failed(sip_leg *leg, int status);
 
-/* ---- sip_nta_fork.c: a dial to a user's several contacts on core: nta ---- */
+/* ---- sip_nta_fork.c: a dial to a user's several contacts ---- */
 /* F's INVITE MSG (taken, also on failure) sent to ROUTE (NULL: its
  * Request-URI) as its own transaction: 0, or -1. */
 int sip_nta_fork_send(sip_fork *f, struct msg_s *msg, const char *route);
@@ -639,7 +576,7 @@ void sip_nta_forks_cancel(sip_leg *leg, int code);
 /* The leg goes: the forks' transactions with it. */
 void sip_nta_forks_free(sip_leg *leg);
 
-/* ---- sip_nta_reg.c: the registrar's requests on core: nta ---- */
+/* ---- sip_nta_reg.c: the registrar's requests ---- */
 struct nta_incoming_s;
 /* A REGISTER (IRQ, SIP) answered through its transaction: what the
  * request callback returns (500 once answered: NTA sends nothing more). */
@@ -649,11 +586,10 @@ int sip_nta_register(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip
  * SUBSCRIBE alike. true: good, nothing sent. false: answered (401, or 407
  * with PROXY — an INVITE's Proxy-Authorization —, or 500), or from a
  * banned source not: the request callback then returns 500 (nothing more
- * is sent for an answered request; a banned one gets 500, no challenge,
- * as under NUA). */
+ * is sent for an answered request; a banned one gets 500, no challenge). */
 bool sip_nta_auth(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, const scn_user *u, bool proxy);
-/* Who sends IRQ (SIP), a request that starts something, as
- * sip_in_identify under NUA: 0, known (SOURCE, *GW or *USER set); else
+/* Who sends IRQ (SIP), a request that starts something (sip_who_calls):
+ * 0, known (SOURCE, *GW or *USER set); else
  * what the request callback returns (it has been answered: a 407
  * challenge, 403; or a banned source, not: 500 then, no challenge). */
 int sip_nta_identify(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, char *source, size_t n,
@@ -663,7 +599,7 @@ int sip_nta_identify(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip
 bool sip_nta_dial_pending(const sip_leg *leg);
 void sip_nta_dial_give_up(sip_leg *leg, int code);
 
-/* ---- sip_nta_tls.c: core: nta over TLS ---- */
+/* ---- sip_nta_tls.c: the agent over TLS ---- */
 /* The tls: listener (URL sips:HOST:PORT) added to the agent, with
  * settings.sip.tls's certificate directory and verification POLICY. */
 bool sip_nta_tls_listen(sip_driver *d, const char *url, const char *cert_dir, unsigned policy, char *err,
@@ -679,7 +615,7 @@ char *sip_nta_tls_contact_out(sip_driver *d, const char *uri);
  * TLS, or NULL (it did not). */
 char *sip_nta_tls_contact_in(sip_driver *d, const sip_t *sip);
 
-/* ---- sip_nta_gwreg.c: core: nta: our registrations to gateways ---- */
+/* ---- sip_nta_gwreg.c: our registrations to gateways ---- */
 struct sip_nta_gwreg;
 /* Registers to GW (register: true), refreshed until withdrawn; *OUT
  * points at it until it goes or is withdrawn (then NULL). */

@@ -18,7 +18,6 @@ const rtp_owner_ops sip_leg_rtp_ops = {.dtmf = leg_dtmf_cb, .audio = leg_audio_c
 sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
 {
     sip_leg *leg = cr_xcalloc(1, sizeof *leg);
-    leg->hc.kind = HC_LEG;
     leg->d = d;
     leg->outgoing = outgoing;
     leg->state = LEG_NEW;
@@ -94,8 +93,8 @@ void sip_leg_detach(sip_leg *leg)
         rtp_set_relay(p->rtp, NULL);
     if (leg->rtp)
         rtp_set_relay(leg->rtp, NULL);
-    sip_bypass_unpend(p);
-    sip_bypass_unpend(leg);
+    sip_nta_bypass_unpend(p);
+    sip_nta_bypass_unpend(leg);
     if (p->peer == leg) {
         p->peer = NULL;
         p->bridged = false;
@@ -141,10 +140,6 @@ static void leg_free(sip_leg *leg)
         leg->forks = f->next;
         if (f->cancel_timer)
             loop_timer_stop(d->l, f->cancel_timer);
-        if (f->nh) {
-            nua_handle_bind(f->nh, NULL);
-            nua_handle_destroy(f->nh);
-        }
         free(f->uri);
         free(f->hop);
         free(f);
@@ -450,13 +445,8 @@ static void send_reinvite(sip_leg *leg)
     char sdp[768];
     sip_leg_sdp(leg, sdp, sizeof sdp, true);
     leg->reinvite_busy = true;
-    if (leg->nta) {   /* settings.sip.core: nta */
-        if (sip_nta_reinvite(leg, sdp) < 0)
-            leg->reinvite_busy = false;
-        return;
-    }
-    nua_invite(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
-               TAG_END());
+    if (sip_nta_reinvite(leg, sdp) < 0)
+        leg->reinvite_busy = false;
 }
 
 void sip_leg_push_mode(sip_leg *leg, sip_mode mode)
@@ -464,7 +454,7 @@ void sip_leg_push_mode(sip_leg *leg, sip_mode mode)
     if (leg->local_mode == mode || leg->bypass)
         return;   /* bypass: the remote's own re-INVITE passes through */
     leg->local_mode = mode;
-    if (leg->state != LEG_UP || !(leg->nh || leg->nta))
+    if (leg->state != LEG_UP || !leg->nta)
         return;
     if (leg->reinvite_busy) {
         leg->reinvite_again = true;
@@ -479,7 +469,7 @@ static void reinvite_retry_cb(loop *l, void *arg)
     sip_leg *leg = arg;
     leg->retry_timer = NULL;
     leg->reinvite_busy = false;
-    if (leg->state == LEG_UP && (leg->nh || leg->nta))
+    if (leg->state == LEG_UP && leg->nta)
         send_reinvite(leg);
 }
 
@@ -493,7 +483,7 @@ void sip_leg_reinvite_done(sip_leg *leg, int status)
         return;
     }
     leg->reinvite_busy = false;
-    if (leg->reinvite_again && leg->state == LEG_UP && (leg->nh || leg->nta)) {
+    if (leg->reinvite_again && leg->state == LEG_UP && leg->nta) {
         leg->reinvite_again = false;
         send_reinvite(leg);
     }
@@ -513,9 +503,9 @@ int sip_leg_bridge(sip_leg *a, sip_leg *b)
 {
     if (!a || !b || a == b || a->state == LEG_ENDED || b->state == LEG_ENDED)
         return -1;
-    if (!a->outgoing && a->state != LEG_UP && sip_in_answer(a) < 0)
+    if (!a->outgoing && a->state != LEG_UP && sip_nta_answer(a) < 0)
         return -1;
-    if (!b->outgoing && b->state != LEG_UP && sip_in_answer(b) < 0)
+    if (!b->outgoing && b->state != LEG_UP && sip_nta_answer(b) < 0)
         return -1;
     /* Both in bypass (one passed its SDP to the other), or both anchored. */
     if (a->bypass != b->bypass || (!a->bypass && (sip_leg_media(a) < 0 || sip_leg_media(b) < 0)))
@@ -556,7 +546,7 @@ int sip_leg_unbridge(sip_leg *a, sip_leg *b)
 
 int sip_leg_transfer(sip_leg *leg, const char *to)
 {
-    if (!leg || leg->state != LEG_UP || (!leg->nh && !leg->nta) || !to || !*to)
+    if (!leg || leg->state != LEG_UP || !leg->nta || !to || !*to)
         return -1;
     /* The target is rendered from a template (maybe from what the caller
      * sent): a whole URI is parsed and encoded again (no ?headers the
@@ -572,10 +562,7 @@ int sip_leg_transfer(sip_leg *leg, const char *to)
         return -1;
     }
     sip_log(leg->d, SIP_LOG_INFO, "%s: REFER to %s", leg->call_id ? leg->call_id : "-", refer_to);
-    if (leg->d->nta)
-        return sip_nta_refer_out(leg, refer_to);   /* core: nta (sip_nta_refer.c) */
-    nua_refer(leg->nh, SIPTAG_REFER_TO_STR(refer_to), TAG_END());
-    return 0;
+    return sip_nta_refer_out(leg, refer_to);   /* sip_nta_refer.c */
 }
 
 /* ---- media in ---- */

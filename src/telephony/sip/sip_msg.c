@@ -58,10 +58,6 @@ static void msg_free(struct tel_msg *m)
     while (m->forks) {
         sip_msg_fork *f = m->forks;
         m->forks = f->next;
-        if (f->nh) {
-            nua_handle_bind(f->nh, NULL);
-            nua_handle_destroy(f->nh);
-        }
         sip_nta_msg_drop(f);
         free(f->uri);
         free(f);
@@ -104,7 +100,6 @@ static struct tel_msg *fail_later(struct tel_msg *m, int code, const char *why)
 static void add_fork(struct tel_msg *m, const char *uri)
 {
     sip_msg_fork *f = cr_xcalloc(1, sizeof *f);
-    f->hc.kind = HC_MSG;
     f->d = m->d;
     f->m = m;
     f->uri = cr_xstrdup(uri);
@@ -169,21 +164,10 @@ struct tel_msg *sip_msg_send(tel_driver *td, const tel_message_req *req, tel_mes
         !sip_uri_name_addr(from, sizeof from, NULL, from_uri))
         return fail_later(m, 500, "no From");
     for (sip_msg_fork *f = m->forks; f; f = f->next) {
-        if (d->nta) {   /* settings.sip.core: nta */
-            if (sip_nta_msg_send(d, f, to, from, req->text) == 0)
-                m->pending++;
-            else
-                f->done = true;
-            continue;
-        }
-        f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
-        if (!f->nh) {
+        if (sip_nta_msg_send(d, f, to, from, req->text) == 0)   /* sip_nta_msg.c */
+            m->pending++;
+        else
             f->done = true;
-            continue;
-        }
-        m->pending++;
-        nua_message(f->nh, NUTAG_URL(f->uri), SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"),
-                    SIPTAG_PAYLOAD_STR(req->text), TAG_END());
     }
     if (!m->pending)
         return fail_later(m, 500, "cannot send");
@@ -225,23 +209,6 @@ void sip_msg_fork_done(sip_msg_fork *f, int status)
     }
 }
 
-void sip_msg_response(sip_msg_fork *f, nua_handle_t *nh, int status, const sip_t *sip)
-{
-    const char *user, *pass;
-    if (status < 200 || f->done)
-        return;
-    if ((status == 401 || status == 407) && sip && sip_msg_auth_wanted(f, &user, &pass)) {
-        const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-        const char *realm = ch ? msg_params_find(ch->au_params, "realm=") : NULL;
-        char auth[512];
-        snprintf(auth, sizeof auth, "%s:%s:%s:%s", ch && ch->au_scheme ? ch->au_scheme : "Digest",
-                 realm ? realm : "\"\"", user, pass);
-        nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
-        return;
-    }
-    sip_msg_fork_done(f, status);
-}
-
 void sip_msg_free_all(sip_driver *d)
 {
     while (d->msgs)
@@ -249,11 +216,6 @@ void sip_msg_free_all(sip_driver *d)
 }
 
 /* ---- in ---- */
-
-static void respond(sip_driver *d, nua_handle_t *nh, int code)
-{
-    nua_respond(nh, code, sip_status_phrase(code), NUTAG_WITH_THIS(d->nua), TAG_END());
-}
 
 /* A text body: text/plain or another text type (no type: plain text). */
 static bool text_body(const sip_t *sip)
@@ -297,25 +259,4 @@ int sip_msg_deliver(sip_driver *d, const sip_t *sip, const char *source, const s
                               sip->sip_payload ? sip->sip_payload->pl_data : "", len, &reject);
     sip_in_parties_free(&who);
     return taken ? 200 : reject >= 300 ? reject : 404;
-}
-
-void sip_msg_incoming(sip_driver *d, nua_handle_t *nh, const sip_t *sip)
-{
-    if (!sip_msg_accepting(d)) {
-        respond(d, nh, 503);
-        nua_handle_destroy(nh);
-        return;
-    }
-    const struct sip_gw *gw = NULL;
-    const scn_user *u = NULL;
-    char source[80];
-    sip_in_who who_is = sip_in_identify(d, nh, sip, source, sizeof source, &gw, &u);
-    if (who_is != SIP_IN_KNOWN) {
-        nua_handle_destroy(nh);
-        return;
-    }
-    int code = sip_msg_deliver(d, sip, source, gw);
-    nua_respond(nh, code, sip_status_phrase(code), NUTAG_WITH_THIS(d->nua),
-                TAG_IF(code == 415, SIPTAG_ACCEPT_STR("text/plain")), TAG_END());
-    nua_handle_destroy(nh);
 }

@@ -1,6 +1,5 @@
 /* sip_msg.h — what sip_msg.c (MESSAGE, RFC 3428) shares with its sending
- * on settings.sip.core: nta (sip_nta_msg.c): one MESSAGE per fork, each
- * answered through the same decisions whichever core sent it. */
+ * and receiving on the agent (sip_nta_msg.c): one MESSAGE per fork. */
 #ifndef CALLROUTE_SIP_MSG_H
 #define CALLROUTE_SIP_MSG_H
 
@@ -11,12 +10,10 @@ struct nta_incoming_s;
 
 /* One MESSAGE of a tel_msg (one per registered contact of a user). */
 typedef struct sip_msg_fork {
-    sip_hctx hc;               /* HC_MSG */
     sip_driver *d;
     struct tel_msg *m;
     struct sip_msg_fork *next;
-    nua_handle_t *nh;          /* core: nua */
-    struct nta_outgoing_s *orq;   /* core: nta: its transaction (sip_nta_msg.c) */
+    struct nta_outgoing_s *orq;   /* its transaction (sip_nta_msg.c) */
     char *uri;
     bool done, auth_tried;
 } sip_msg_fork;

@@ -1,7 +1,6 @@
 /* sip_mwi.h — what sip_mwi.c (message-summary, RFC 3842 over RFC 6665)
- * shares with its subscriptions on settings.sip.core: nta
- * (sip_nta_mwi.c): who may subscribe, to which box, for how long, and the
- * body of a NOTIFY, decided once for both cores. */
+ * decides for the subscriptions of sip_nta_mwi.c: who may subscribe, to
+ * which box, for how long, and the body of a NOTIFY. */
 #ifndef CALLROUTE_SIP_MWI_H
 #define CALLROUTE_SIP_MWI_H
 
@@ -22,13 +21,13 @@ int sip_mwi_box(sip_driver *d, const scn_user *u, const sip_t *sip, unsigned *n,
 /* The message-summary body for USER's counts. */
 void sip_mwi_summary(sip_driver *d, const char *user, unsigned n, unsigned o, char *buf, size_t size);
 
-/* ---- sip_nta_mwi.c (core: nta) ---- */
+/* ---- sip_nta_mwi.c ---- */
 struct nta_incoming_s;
 /* A SUBSCRIBE outside a call (IRQ, SIP): a new subscription (no To tag;
  * past the flood limit), or a refresh or unsubscribe (Expires: 0) in one
  * of ours (else 481): what the request callback returns. */
 int sip_nta_subscribe(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip);
-/* tel.h mwi on core: nta. */
+/* tel.h mwi. */
 void sip_nta_mwi_changed(sip_driver *d, const char *user, unsigned n, unsigned o, bool unsolicited);
 void sip_nta_mwi_free_all(sip_driver *d);
 

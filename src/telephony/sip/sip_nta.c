@@ -1,6 +1,6 @@
-/* sip_nta.c — settings.sip.core: nta: the driver's calls on sofia's
- * transaction layer (NTA) with a dialog record of our own (sip_dialog.c),
- * instead of NUA's handles (docs/decisions/sip-core.md, stage 3).
+/* sip_nta.c — the driver's calls on sofia's transaction layer (NTA) with
+ * a dialog record of our own (sip_dialog.c), the only SIP core since the
+ * NUA one went (docs/decisions/sip-core.md, stages 3 and 4).
  *
  * What it carries: an INVITE from a gateway (by source address), a SIP
  * URI caller or a user (digest: 407, sip_nta_reg.c), answered, rung, refused or bridged by the engine as under
@@ -191,13 +191,13 @@ static const char *leg_contact(const sip_leg *leg)
     return leg->tls_contact ? leg->tls_contact : leg->d->nta->contact;
 }
 
-/* One log line per kind of thing core: nta does not carry. */
+/* One log line per kind of request we do not carry. */
 static void refuse_log(sip_driver *d, unsigned bit, const char *what)
 {
     if (d->nta->refused_logged & bit)
         return;
     d->nta->refused_logged |= bit;
-    sip_log(d, SIP_LOG_WARN, "settings.sip.core: nta does not carry %s yet: answered 501 (core: nua does)", what);
+    sip_log(d, SIP_LOG_WARN, "SIP: %s is not carried: answered 501", what);
 }
 
 static void fail_leg(sip_leg *leg, int code)
@@ -762,7 +762,7 @@ static void early_media(sip_leg *leg)
     if (!from || from->state == LEG_ENDED || (from->peer && from->peer != leg))
         return;
     if (from->state != LEG_UP)
-        sip_in_ringing(from, true);
+        sip_nta_ringing(from, true);
     if (!leg->bypass && sip_leg_media(from) < 0)
         return;
     from->peer = leg;
@@ -1255,7 +1255,7 @@ void sip_nta_leg_free(sip_leg *leg)
     struct sip_nta_leg *nl = leg->nta;
     if (!nl)
         return;
-    if (leg->d->nta)
+    if (leg->d->nta)   /* NULL once the agent stopped (destroy) */
         table_remove(leg->d->nta, leg);
     if (nl->linger)
         loop_timer_stop(leg->d->l, nl->linger);
@@ -1340,7 +1340,6 @@ int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, 
         return -1;
     }
     snprintf(t->contact, sizeof t->contact, "<sip:%s:%d>", d->sip_host, d->sip_port);
-    sip_log(d, SIP_LOG_INFO, "SIP core: nta (settings.sip.core)");
     return 0;
 }
 

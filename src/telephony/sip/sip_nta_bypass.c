@@ -1,12 +1,12 @@
-/* sip_nta_bypass.c — `media: bypass` under settings.sip.core: nta: a
+/* sip_nta_bypass.c — `media: bypass`'s re-INVITEs (sip_bypass.c): a
  * re-INVITE or an UPDATE with an SDP offer from either remote goes to the
  * other leg unchanged (as a re-INVITE: every peer takes one, and an UPDATE
  * offer in a confirmed dialog asks the same, RFC 3311 5.1), and the
  * peer's answer comes back unchanged in our 2xx (its refusal as our final
- * response) — what sip_bypass.c does with NUA handles. The incoming
+ * response). The incoming
  * transaction waits in the leg's reinvite_irq meanwhile; one offer passes
  * at a time (491 for another, RFC 3261 14.2). Hold and unhold are raised
- * from the offer, as sip_bypass_reinvite does. */
+ * from the offer. */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg

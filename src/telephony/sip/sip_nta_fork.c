@@ -1,5 +1,5 @@
-/* sip_nta_fork.c — settings.sip.core: nta: a dial to a registered user
- * with several contacts, as sip_out.c forks under NUA: one INVITE
+/* sip_nta_fork.c — a dial to a registered user with several contacts
+ * (the forks sip_out.c builds): one INVITE
  * (nta_outgoing) per contact, all ring; the first 2xx wins and becomes the
  * leg's INVITE (sip_nta.c goes on from there: its dialog, ACK, the call);
  * the others get CANCEL with Reason "Call completed elsewhere" (RFC

@@ -1,6 +1,5 @@
-/* sip_nta_gwreg.c — settings.sip.core: nta: our registration to a gateway
- * (`gateways.*.register: true`), as NUA's nua_register did under core:
- * nua (sip_gw.c): REGISTER to the gateway's URI for its auth user (To and
+/* sip_nta_gwreg.c — our registration to a gateway
+ * (`gateways.*.register: true`; sip_gw.c starts it): REGISTER to the gateway's URI for its auth user (To and
  * From sip:USER@HOST, Contact sip:USER@us, Expires 600), the digest from
  * the gateway's credentials on a 401/407 (sofia's auth client, kept for
  * the refreshes, tried again once when a challenge comes again), a 423

@@ -1,9 +1,9 @@
-/* sip_nta_msg.c — MESSAGE (RFC 3428) on settings.sip.core: nta: ours sent
+/* sip_nta_msg.c — MESSAGE (RFC 3428) on the agent: ours sent
  * as one non-INVITE client transaction per fork (a user's contact, a
  * gateway, a SIP URI), a gateway's 401/407 answered once with its
  * credentials (auc_*, as our INVITE is); one received outside a dialog
  * answered through its server transaction. What is sent, who may send
- * one and what it is answered are sip_msg.c's, the same under NUA. */
+ * one and what it is answered are sip_msg.c's. */
 #define NTA_OUTGOING_MAGIC_T struct sip_msg_fork
 
 #include "telephony/sip/sip_msg.h"

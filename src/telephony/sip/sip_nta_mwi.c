@@ -1,6 +1,6 @@
-/* sip_nta_mwi.c — message waiting (RFC 3842 over RFC 6665) on
- * settings.sip.core: nta. Who may subscribe to which box, for how long,
- * and what a NOTIFY says are sip_mwi.c's (the same under NUA); here each
+/* sip_nta_mwi.c — message waiting (RFC 3842 over RFC 6665) on the
+ * agent. Who may subscribe to which box, for how long, and what a NOTIFY
+ * says are sip_mwi.c's; here each
  * subscription keeps its dialog in our own record (sip_dialog.c: the tags,
  * CSeq both ways, the route set, the phone's Contact as target), which NUA
  * kept before: a new SUBSCRIBE is digest-authenticated (401), accepted

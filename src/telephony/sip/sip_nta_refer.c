@@ -1,5 +1,4 @@
-/* sip_nta_refer.c — transfer (REFER, RFC 3515) under settings.sip.core:
- * nta, as the NUA core does it:
+/* sip_nta_refer.c — transfer (REFER, RFC 3515), as the NUA core did it:
  *  - out: the scenario's `transfer` sends REFER in the leg's dialog (the
  *    engine then ends the call with BYE, so nothing waits for its 202 or
  *    the transferee's NOTIFYs: the transaction is left to NTA);

@@ -1,8 +1,8 @@
-/* sip_nta_reg.c — the registrar's requests on settings.sip.core: nta:
+/* sip_nta_reg.c — the registrar's requests on the agent:
  * a REGISTER answered through its server transaction (nta_incoming), and
  * the digest check of any request from a user, and who sends a request
  * that starts something (a gateway, or a user who answers the challenge). What is answered is
- * sip_registrar.c's (the same under NUA): digest (sip_auth.c), bindings
+ * sip_registrar.c's: digest (sip_auth.c), bindings
  * and expiry, RFC 5626 outbound, the refusals; only the sending is here.
  * The CRLF keep-alives of an outbound flow are answered by the transport
  * (TPTAG_PONG2PING on the agent, sip_nta.c). */

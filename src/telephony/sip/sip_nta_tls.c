@@ -1,10 +1,9 @@
-/* sip_nta_tls.c — settings.sip.core: nta over TLS: the agent's tls:
+/* sip_nta_tls.c — SIP over TLS: the agent's tls:
  * listener (a sips: transport added to the agent with the certificate
- * directory, verification policy and date check sip_driver.c makes for
- * either core from settings.sip.tls), and our Contact toward a peer we
- * reach or are reached by over TLS. sip_tls.c's reload (it interposes
- * OpenSSL's context) and its log of sofia's transport serve either core
- * unchanged. */
+ * directory, verification policy and date check sip_driver.c makes
+ * from settings.sip.tls), and our Contact toward a peer we reach or are
+ * reached by over TLS. sip_tls.c's reload (it interposes OpenSSL's
+ * context) and its log of sofia's transport serve it unchanged. */
 #define NTA_OUTGOING_MAGIC_T struct tel_leg
 
 #include "telephony/sip/sip_int.h"

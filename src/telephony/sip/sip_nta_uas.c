@@ -1,6 +1,6 @@
 /* sip_nta_uas.c — what a UAS checks of every request before acting on it
- * (RFC 3261 8.2.2), which NUA did for the nua core
- * (nua_stack_process_request) and the nta core now does itself: a
+ * (RFC 3261 8.2.2), which NUA did (nua_stack_process_request) while
+ * it was a core and the agent's request callback does itself: a
  * Request-URI scheme we do not handle is refused 416 (8.2.2.1: sip, sips,
  * tel, im and pres pass, as under NUA), a Require naming an extension we
  * do not support 420 with Unsupported listing it (8.2.2.3; we support

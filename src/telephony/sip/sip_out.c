@@ -1,8 +1,8 @@
 /* sip_out.c — outgoing legs (the B2BUA's second dialog): to a registered
  * user (one INVITE per contact, first answer wins, the rest cancelled),
- * through a gateway (digest authentication on 401/407) or to a SIP URI.
- * Provisional and final responses become leg events; early media is passed
- * to the caller's leg. */
+ * through a gateway (digest authentication on 401/407) or to a SIP URI:
+ * the INVITEs are built here and sent by sip_nta.c / sip_nta_fork.c, which
+ * turn their responses into leg events. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +17,6 @@
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_uri.h"
 #include "util/alloc.h"
-
-/* RFC 3326: why a fork or a ring-all leg is cancelled once another answered. */
-#define ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
 
 static void fail_leg(sip_leg *leg, int code)
 {
@@ -94,41 +91,12 @@ static sip_leg *fail_later(sip_leg *leg, int code)
 static sip_fork *add_fork(sip_leg *leg, const char *uri)
 {
     sip_fork *f = cr_xcalloc(1, sizeof *f);
-    f->hc.kind = HC_FORK;
     f->leg = leg;
     f->uri = cr_xstrdup(uri);
     f->next = leg->forks;
     leg->forks = f;
     leg->fork_count++;
     return f;
-}
-
-static void cancel_expired_cb(loop *l, void *arg)
-{
-    (void)l;
-    sip_fork *f = arg;
-    sip_leg *leg = f->leg;
-    f->cancel_timer = NULL;
-    sip_enter(leg->d);
-    sip_log(leg->d, SIP_LOG_WARN, "dial %s: no final response to the INVITE 64*T1 after its CANCEL: given up",
-            leg->callee ? leg->callee : "-");
-    sip_fork_terminated(f);
-    sip_leave(leg->d);
-}
-
-/* CANCEL F's INVITE. Its final response (487) ends the fork, but it may
- * never come (a far end or a proxy that loses it; sofia waits for it as
- * long as the transaction lives): after 64*T1 the INVITE is taken as
- * cancelled and its handle destroyed (RFC 3261 9.1), so the leg never
- * outlives its dialog. */
-static void cancel_fork(sip_fork *f, nua_handle_t *nh, const char *reason)
-{
-    sip_driver *d = f->leg->d;
-    f->cancelled = true;
-    nua_cancel(nh, TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());
-    if (!f->cancel_timer && nh == f->nh)
-        f->cancel_timer = loop_timer_start(d->l, (d->opt.t1x64_ms ? d->opt.t1x64_ms : 8000) / 1000.0,
-                                           cancel_expired_cb, f);
 }
 
 sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
@@ -238,114 +206,17 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         char hop[128];
         bool via_conn = req->kind == TEL_DIAL_USER && !d->have_proxy &&
                         sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
-        if (d->nta) {
-            if (via_conn)
-                f->hop = cr_xstrdup(hop);
-            if (sip_nta_invite(f, to, from, sdp) < 0) {
-                f->failed = f->terminated = true;
-                leg->forks_failed++;
-            }
-            continue;
-        }
-        f->nh = nua_handle(d->nua, &f->hc, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from), TAG_END());
-        if (f->nh && via_conn)   /* the INVITE and the dialog's later requests: queued before it */
-            nua_set_hparams(f->nh, NUTAG_PROXY(hop), TAG_END());
-        if (!f->nh) {
+        if (via_conn)
+            f->hop = cr_xstrdup(hop);
+        if (sip_nta_invite(f, to, from, sdp) < 0) {
             f->failed = f->terminated = true;
             leg->forks_failed++;
-            continue;
         }
-        /* Over its TLS connection to a sip: Contact: a sip: Contact of ours
-         * (sofia would put its sips: one, which such a phone cannot use). */
-        bool tls_sip = via_conn && d->tls_contact[0] && strncmp(f->uri, "sip:", 4) == 0 &&
-                       strstr(hop, ";transport=tls") != NULL;
-        nua_invite(f->nh, NUTAG_URL(f->uri), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                   TAG_IF(tls_sip, SIPTAG_CONTACT_STR(d->tls_contact)), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     }
     if (leg->forks_failed == leg->fork_count)
         return fail_later(leg, 500);
     sip_log(d, SIP_LOG_DEBUG, "dial %s: %d INVITE(s) from %s", req->target, leg->fork_count, from);
     return leg;
-}
-
-/* Early media (183 with SDP, or 180 with SDP): the caller hears it. */
-static void early_media(sip_leg *leg)
-{
-    sip_leg *from = leg->from;
-    if (!from || from->state == LEG_ENDED || (from->peer && from->peer != leg))
-        return;
-    if (leg->bypass) {
-        /* Paired first: the 183 carries this leg's SDP. */
-        from->peer = leg;
-        leg->peer = from;
-        if (from->state != LEG_UP)
-            sip_in_ringing(from, true);
-        return;
-    }
-    if (from->state != LEG_UP)
-        sip_in_ringing(from, true);
-    if (sip_leg_media(from) < 0)
-        return;
-    from->peer = leg;
-    leg->peer = from;
-    sip_leg_update_relay(leg);
-}
-
-static void authenticate(sip_fork *f, nua_handle_t *nh, int status, const sip_t *sip)
-{
-    const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    const char *realm = ch ? msg_params_find(ch->au_params, "realm=") : NULL;
-    char auth[512];
-    snprintf(auth, sizeof auth, "%s:%s:%s:%s", ch && ch->au_scheme ? ch->au_scheme : "Digest",
-             realm ? realm : "\"\"", f->leg->gw_user, f->leg->gw_pass ? f->leg->gw_pass : "");
-    f->auth_tried = true;
-    nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
-}
-
-void sip_fork_calling(sip_fork *f)
-{
-    sip_leg *leg = f->leg;
-    if (!leg || leg->trying_raised || leg->state == LEG_ENDED || f->cancelled)
-        return;
-    leg->trying_raised = true;
-    sip_raise_kind(leg, TEL_EV_TRYING, 100, NULL);
-}
-
-/* F ended with STATUS (the INVITE's final response, or ours); the leg
- * fails once every fork has. */
-static void fork_failed(sip_fork *f, int status)
-{
-    sip_leg *leg = f->leg;
-    f->failed = true;
-    f->status = status;
-    if (f->cancelled || leg->win)
-        return;
-    leg->forks_failed++;
-    /* Best response over the forks: 6xx, then busy, then the first. */
-    if (status >= 600 || (status == 486 && leg->best_status < 600) || leg->best_status == 0)
-        leg->best_status = status;
-    if (leg->forks_failed < leg->fork_count)
-        return;
-    fail_leg(leg, leg->best_status);
-}
-
-/* The answer to our offer (in a 18x or the 200) has no media we can use
- * (no PCMU/PCMA, no IPv4 address): the fork fails with 488 Not Acceptable
- * Here, cancelled while it rings, or, once answered (the stack has ACKed
- * the 200), ended with BYE. The dial then reports `failed` rather than a
- * call that is up with no media. */
-static void fork_unusable(sip_fork *f, nua_handle_t *nh, bool answered)
-{
-    sip_leg *leg = f->leg;
-    sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: %s, failed 488",
-            leg->callee ? leg->callee : "-", answered ? "BYE" : "CANCEL");
-    /* failed first: a cancelled fork's failure no longer counts for the leg */
-    fork_failed(f, 488);
-    if (answered)
-        nua_bye(nh, TAG_END());
-    else
-        cancel_fork(f, nh, NULL);
-    f->cancelled = true;   /* what it answers from now on is ignored */
 }
 
 /* F's URI is reached over TLS at HOSTPORT ("127.0.0.1:5061"). */
@@ -374,142 +245,12 @@ void sip_out_tls_failed(sip_driver *d, const char *hostport)
         if (!leg->outgoing || leg->state == LEG_ENDED || leg->win)
             continue;
         for (sip_fork *f = leg->forks; f; f = f->next) {
-            bool pending = d->nta ? sip_nta_dial_pending(leg) : f->nh != NULL;
-            if (f->failed || f->cancelled || f->status || !pending || !fork_tls_to(f, hostport))
+            if (f->failed || f->cancelled || f->status || !sip_nta_dial_pending(leg) || !fork_tls_to(f, hostport))
                 continue;
             sip_log(d, SIP_LOG_WARN, "dial %s: TLS to %s failed (see above): failed 503",
                     leg->callee ? leg->callee : "-", hostport);
-            if (d->nta) {
-                sip_nta_dial_give_up(leg, 503);
-                continue;
-            }
-            fork_failed(f, 503);
-            cancel_fork(f, f->nh, NULL);   /* its own end (a 408), whenever it comes, is ignored */
+            sip_nta_dial_give_up(leg, 503);
         }
     }
     sip_leave(d);
-}
-
-void sip_out_response(sip_fork *f, nua_handle_t *nh, int status, const char *phrase,
-                      const sip_t *sip)
-{
-    (void)phrase;
-    sip_leg *leg = f->leg;
-    bool sdp = sip && sip->sip_payload && sip->sip_payload->pl_len;
-    if (status < 200) {
-        if (leg->state == LEG_ENDED || f->cancelled)
-            return;
-        leg->state = LEG_EARLY;
-        if (sdp && !leg->early_raised && leg->bypass) {
-            sip_bypass_keep_sdp(leg, sip);
-            leg->early_raised = true;
-            early_media(leg);
-            sip_raise_kind(leg, TEL_EV_EARLY_MEDIA, status, NULL);
-        } else if (sdp && !leg->early_raised && sip_leg_apply_sdp(leg, sip, NULL) < 0) {
-            fork_unusable(f, nh, false);
-        } else if (sdp && !leg->early_raised) {
-            leg->early_raised = true;
-            early_media(leg);
-            sip_raise_kind(leg, TEL_EV_EARLY_MEDIA, status, NULL);
-        } else if (!leg->ringing_raised && !leg->early_raised) {
-            leg->ringing_raised = true;
-            sip_raise_kind(leg, TEL_EV_RINGING, status, NULL);
-        }
-        return;
-    }
-    if (status < 300) {
-        if (leg->win || leg->state == LEG_ENDED || f->cancelled) {
-            /* A second answer, or one after we gave up: end that dialog. */
-            nua_bye(nh, TAG_END());
-            return;
-        }
-        /* No answer SDP we can use (and none from an earlier 18x): no
-         * media, so no call. */
-        if (leg->bypass && sdp)
-            sip_bypass_keep_sdp(leg, sip);
-        if (leg->bypass ? !leg->sdp_body : sdp ? sip_leg_apply_sdp(leg, sip, NULL) < 0 : !leg->have_remote) {
-            fork_unusable(f, nh, true);
-            return;
-        }
-        leg->win = f;
-        leg->nh = nh;
-        leg->state = LEG_UP;
-        leg->t_answer = loop_now(leg->d->l);
-        for (sip_fork *o = leg->forks; o; o = o->next)
-            if (o != f && !o->failed && !o->terminated && o->nh)
-                cancel_fork(o, o->nh, ELSEWHERE);
-        if (leg->peer)
-            sip_leg_update_relay(leg);
-        sip_log(leg->d, SIP_LOG_DEBUG, "dial %s answered", leg->callee);
-        char *name = sip_answer_display_name(sip);
-        tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = status, .display_name = name};
-        sip_raise(leg, &ev);
-        free(name);
-        return;
-    }
-    if ((status == 401 || status == 407) && leg->gw_user && !f->auth_tried && sip &&
-        !f->cancelled && leg->state != LEG_ENDED) {
-        authenticate(f, nh, status, sip);
-        return;
-    }
-    if (f->failed) {
-        f->status = status;   /* the end of a fork we gave up on (its answer was unusable) */
-        return;
-    }
-    fork_failed(f, status);
-}
-
-int sip_out_hangup(sip_leg *leg, int code)
-{
-    if (leg->d->nta)
-        return sip_nta_hangup(leg, code);
-    if (leg->state == LEG_ENDED)
-        return 0;
-    bool up = leg->state == LEG_UP;
-    leg->we_ended = true;
-    leg->state = LEG_ENDED;
-    if (leg->fail_timer) {
-        loop_timer_stop(leg->d->l, leg->fail_timer);
-        leg->fail_timer = NULL;
-        leg->sip_done = true;
-    }
-    if (up && leg->nh) {
-        nua_bye(leg->nh, TAG_END());
-    } else {
-        for (sip_fork *f = leg->forks; f; f = f->next)
-            if (!f->failed && !f->terminated && f->nh)
-                cancel_fork(f, f->nh, code == TEL_ANSWERED_ELSEWHERE ? ELSEWHERE : NULL);
-    }
-    sip_leg_detach(leg);
-    sip_leg_log_end(leg, up ? 200 : 487, up ? "normal" : "cancelled", "us");
-    sip_media_leg_gone(leg);
-    sip_leg_maybe_free(leg);
-    return 0;
-}
-
-void sip_fork_terminated(sip_fork *f)
-{
-    sip_leg *leg = f->leg;
-    if (f->cancel_timer) {
-        loop_timer_stop(leg->d->l, f->cancel_timer);
-        f->cancel_timer = NULL;
-    }
-    if (f->nh) {
-        nua_handle_bind(f->nh, NULL);
-        nua_handle_destroy(f->nh);
-    }
-    f->nh = NULL;
-    f->terminated = true;
-    if (leg->win == f) {
-        leg->nh = NULL;
-        sip_leg_ended(leg, 200, "normal");
-    }
-    for (sip_fork *o = leg->forks; o; o = o->next)
-        if (!o->terminated)
-            return;
-    /* Every INVITE is over; a leg still waiting on a fork that died
-     * without a final response fails now. */
-    if (leg->state != LEG_ENDED && !leg->win)
-        fail_leg(leg, leg->best_status ? leg->best_status : 408);
-    sip_leg_sip_done(leg);
 }

@@ -18,7 +18,6 @@
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/url.h>
 
 #include "telephony/sip/sip_int.h"
@@ -168,14 +167,6 @@ void sip_registrar_set_users(sip_registrar *r, const scn_program *p)
         sip_log(r->d, SIP_LOG_ERROR, "cannot set up digest authentication (no random secret)");
 }
 
-static void respond(sip_registrar *r, nua_handle_t *nh, int code, tag_type_t tag, tag_value_t value, ...)
-{
-    ta_list ta;
-    ta_start(ta, tag, value);
-    nua_respond(nh, code, sip_status_phrase(code), NUTAG_WITH_THIS(r->d->nua), ta_tags(ta));
-    (void)ta_end(ta);
-}
-
 /* The Digest credentials for our realm among CRED (a phone may send
  * several, for other realms too). */
 static const msg_auth_t *our_credentials(const msg_auth_t *cred)
@@ -198,7 +189,7 @@ bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src)
  * unknown): 0, good; -1, no answer (a banned source: no digest work, no
  * challenge); else the status to answer: 401 (or 407 with PROXY: an
  * INVITE's Proxy-Authorization) with CHALLENGE the WWW-/Proxy-Authenticate
- * value, or 500. The same for both cores: only the answer differs. */
+ * value, or 500 (sip_nta_auth sends it). */
 int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const scn_user *u, bool proxy, char *challenge,
                                size_t n)
 {
@@ -233,23 +224,6 @@ int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const scn_use
     if (!sip_auth_challenge(r->auth, now, res == SIP_AUTH_STALE, challenge, n))
         return 500;
     return proxy ? 407 : 401;
-}
-
-/* Authenticates the request being handled as U (NULL: unknown). true:
- * good; false: it has been answered (a challenge) or, from a banned
- * source, not (the caller lets the handle go). PROXY: INVITE (407, Proxy-*), else REGISTER (401). */
-static bool authenticate(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, const scn_user *u,
-                         bool proxy)
-{
-    char challenge[256];
-    int code = sip_registrar_auth_verdict(r, sip, u, proxy, challenge, sizeof challenge);
-    if (code == 401)
-        respond(r, nh, 401, SIPTAG_WWW_AUTHENTICATE_STR(challenge), TAG_END());
-    else if (code == 407)
-        respond(r, nh, 407, SIPTAG_PROXY_AUTHENTICATE_STR(challenge), TAG_END());
-    else if (code > 0)
-        respond(r, nh, code, TAG_END());
-    return code == 0;
 }
 
 static unsigned contact_expiry(const sip_t *sip, const sip_contact_t *m)
@@ -387,24 +361,9 @@ void sip_registrar_register(sip_registrar *r, const sip_t *sip, sip_reg_answer *
     }
     /* Require: outbound tells the phone its flow is kept and used (RFC
      * 5626 section 6); it then keeps the connection alive with CRLF pings,
-     * which sofia's transport answers (TPTAG_PONG2PING, sip_driver.c). */
+     * which sofia's transport answers (TPTAG_PONG2PING, sip_nta.c). */
     out->code = 200;
     out->outbound = flow_used;
-}
-
-void sip_registrar_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip)
-{
-    sip_reg_answer a;
-    sip_registrar_register(r, sip, &a);
-    if (a.code == 401)
-        respond(r, nh, 401, SIPTAG_WWW_AUTHENTICATE_STR(a.challenge), TAG_END());
-    else if (a.code == 200)
-        respond(r, nh, 200, TAG_IF(a.contact[0], SIPTAG_CONTACT_STR(a.contact)),
-                TAG_IF(a.outbound, SIPTAG_REQUIRE_STR("outbound")), TAG_IF(a.outbound, SIPTAG_SUPPORTED_STR("outbound")),
-                TAG_END());
-    else if (a.code > 0)
-        respond(r, nh, a.code, TAG_END());
-    nua_handle_destroy(nh);
 }
 
 /* C is an outbound flow of a phone that has another flow earlier in A. */
@@ -457,15 +416,4 @@ bool sip_registrar_hop(sip_registrar *r, const char *user, const char *uri, char
         return true;
     }
     return false;
-}
-
-bool sip_registrar_auth_invite(sip_registrar *r, nua_handle_t *nh, const sip_t *sip,
-                               const scn_user *u)
-{
-    return authenticate(r, nh, sip, u, true);
-}
-
-bool sip_registrar_auth_request(sip_registrar *r, nua_handle_t *nh, const sip_t *sip, const scn_user *u)
-{
-    return authenticate(r, nh, sip, u, false);
 }
