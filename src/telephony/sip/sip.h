@@ -76,8 +76,6 @@ typedef struct sip_stats {
     size_t rtp_open;               /* sessions open now */
 } sip_stats;
 void sip_driver_stats(tel_driver *d, sip_stats *out);
-/* Calls (legs) currently alive. */
-size_t sip_driver_leg_count(tel_driver *d);
 /* The first bound SIP port (useful with port 0 in tests). */
 int sip_driver_port(tel_driver *d);
 

@@ -803,7 +803,6 @@ void sip_driver_set_program(tel_driver *td, scn_program *prog)
     scn_program_unref(old);
 }
 
-size_t sip_driver_leg_count(tel_driver *td) { return DRV(td)->leg_count; }
 int sip_driver_port(tel_driver *td) { return DRV(td)->sip_port; }
 
 static void shutdown_finish(sip_driver *d)

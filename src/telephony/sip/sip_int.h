@@ -91,7 +91,6 @@ size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned 
 bool sip_sdp_rtcp_mux(bool offer, const sip_media_desc *remote);
 /* The same with what a leg kept of the remote's last SDP (NULL: none). */
 bool sip_sdp_rtcp_mux_kept(bool offer, const sip_remote_media *remote);
-const char *sip_mode_name(sip_mode m);
 /* SRTP offer/answer (RFC 4568 with settings.media.srtp): what a leg with
  * POLICY does with an SDP. PLAIN: RTP; ON: SRTP with *CHOSEN, the remote's
  * key (its tag and suite are ours too); REFUSE: 488 (an offer), or the

@@ -15,7 +15,6 @@
 
 static const char *const mode_names[] = {"sendrecv", "sendonly", "recvonly", "inactive"};
 
-const char *sip_mode_name(sip_mode m) { return mode_names[m]; }
 
 static void set_err(char *err, size_t n, const char *msg)
 {
