@@ -286,7 +286,8 @@ case_gateway_register_refresh() { # register: true: 401 then digest, refreshed b
 wait_for_count() { # wait_for_count FILE SECONDS RE N: until RE is on N lines of FILE
     i=0
     while [ $i -lt $(($2 * 20)) ]; do
-        [ "$(grep -c -- "$3" "$1" 2>/dev/null)" -ge "$4" ] && return 0
+        n=$(grep -c -- "$3" "$1" 2>/dev/null)
+        [ "${n:-0}" -ge "$4" ] && return 0
         sleep 0.05
         i=$((i + 1))
     done

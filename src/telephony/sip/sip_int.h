@@ -561,6 +561,19 @@ int sip_nta_invite_response(sip_leg *leg, struct nta_outgoing_s *orq, const sip_
 void sip_nta_use_invite(sip_leg *leg, struct nta_outgoing_s *orq, const char *hop);
 /* The agent (requests outside sip_nta.c). */
 struct nta_agent_s *sip_nta_agent(sip_driver *d);   /* NULL once stopped */
+/* WORDS random 32-bit words as hex into OUT (tags, Call-IDs): unguessable
+ * (arc4random), so a third party cannot aim a request at a dialog of ours. */
+void sip_nta_random_hex(char *out, size_t n, int words);
+/* The status of the response SIP to ORQ (NTA's own, 408/503, when it
+ * made the final response itself: timeout, transport error). */
+int sip_nta_response_status(struct nta_outgoing_s *orq, const sip_t *sip);
+/* A new Call-ID, "HEX@HOST", into OUT. */
+void sip_nta_new_call_id(sip_driver *d, char *out, size_t n);
+/* A request for the agent: its request line (METHOD, NAME, to URI) and
+ * CSeq CSEQ; the caller adds the other headers (sip_add_tl) and sends it
+ * or destroys it. NULL: no agent, or URI does not parse. */
+struct msg_s *sip_nta_new_request(sip_driver *d, sip_method_t method, const char *name, const char *uri,
+                                  uint32_t cseq);
 /* The dial failed with STATUS (every fork did): raised, the leg done. */
 void sip_nta_dial_failed(sip_leg *leg, int status);
 

@@ -167,14 +167,37 @@ static sip_leg *table_find(struct sip_nta *t, const char *call_id)
 
 /* ---- helpers ---- */
 
-/* Tags and Call-IDs: unguessable (arc4random), so a third party cannot
- * aim a BYE at a dialog of ours. */
-static void random_hex(char *out, size_t n, int words)
+void sip_nta_random_hex(char *out, size_t n, int words)
 {
     size_t used = 0;
     out[0] = '\0';
     for (int i = 0; i < words && used + 9 <= n; i++)
         used += (size_t)snprintf(out + used, n - used, "%08x", (unsigned)arc4random());
+}
+
+void sip_nta_new_call_id(sip_driver *d, char *out, size_t n)
+{
+    char hex[40];
+    sip_nta_random_hex(hex, sizeof hex, 4);
+    snprintf(out, n, "%s@%s", hex, d->sip_host);
+}
+
+msg_t *sip_nta_new_request(sip_driver *d, sip_method_t method, const char *name, const char *uri, uint32_t cseq)
+{
+    nta_agent_t *agent = sip_nta_agent(d);
+    msg_t *msg = agent ? nta_msg_create(agent, 0) : NULL;
+    if (!msg)
+        return NULL;
+    sip_t *sip = sip_object(msg);
+    su_home_t *home = msg_home(msg);
+    url_t *ruri = url_make(home, uri);
+    sip_request_t *rq = ruri ? sip_request_create(home, method, name, (url_string_t *)ruri, NULL) : NULL;
+    sip_cseq_t *cs = sip_cseq_create(home, cseq, method, name);
+    if (!rq || !cs || sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_CSEQ(cs), TAG_END()) < 0) {
+        msg_destroy(msg);
+        return NULL;
+    }
+    return msg;
 }
 
 static struct sip_nta_leg *nta_leg_state(sip_leg *leg)
@@ -221,23 +244,20 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
 {
     struct sip_nta *t = leg->d->nta;
     const sip_dialog *dl = &leg->nta->dlg;
-    msg_t *msg = nta_msg_create(t->agent, 0);
+    msg_t *msg = sip_nta_new_request(leg->d, method, name, dl->target, cseq);
+    if (!msg)
+        return NULL;
     sip_t *sip = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    url_t *ruri = url_make(home, dl->target);
-    sip_request_t *rq = ruri ? sip_request_create(home, method, name, (url_string_t *)ruri, NULL) : NULL;
-    sip_cseq_t *cs = sip_cseq_create(home, cseq, method, name);
     /* A re-INVITE or UPDATE of a dialog with a session timer refreshes it. */
     char se[48] = "";
     if (leg->nta->se && (method == sip_method_invite || method == sip_method_update))
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se,
                  leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
-    if (!rq || !cs ||
-        sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
                    TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
                           SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
-                   SIPTAG_CALL_ID_STR(dl->call_id), SIPTAG_CSEQ(cs), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
+                   SIPTAG_CALL_ID_STR(dl->call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
                    SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(leg_contact(leg))),
                    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
                    TAG_NEXT(extra)) < 0) {
@@ -268,9 +288,7 @@ nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *n
     return orq;
 }
 
-/* The status of the response SIP to ORQ (NTA's own, 408/503, when it
- * made the final response itself: timeout, transport error). */
-static int response_status(nta_outgoing_t *orq, const sip_t *sip)
+int sip_nta_response_status(nta_outgoing_t *orq, const sip_t *sip)
 {
     return sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
 }
@@ -286,7 +304,7 @@ static void dialog_over(sip_leg *leg)
 
 static int bye_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
-    int status = response_status(orq, sip);
+    int status = sip_nta_response_status(orq, sip);
     if (status < 200)
         return 0;
     sip_driver *d = leg->d;
@@ -337,7 +355,7 @@ static void st_expired(sip_leg *leg)
 
 static int refresh_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
-    int status = response_status(orq, sip);
+    int status = sip_nta_response_status(orq, sip);
     if (status < 200)
         return 0;
     sip_driver *d = leg->d;
@@ -500,7 +518,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     }
     sip_leg *leg = sip_leg_new(d, false);
     struct sip_nta_leg *nl = nta_leg_state(leg);
-    random_hex(nl->tag, sizeof nl->tag, 2);
+    sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
     if (sip_dialog_uas(&nl->dlg, sip, nl->tag) != 0) {
         leg->released = leg->sip_done = true;
         leg->state = LEG_ENDED;
@@ -927,7 +945,7 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
 {
     sip_driver *d = leg->d;
     struct sip_nta_leg *nl = leg->nta;
-    int status = response_status(orq, sip);
+    int status = sip_nta_response_status(orq, sip);
     sip_enter(d);
     if (status >= 200 && nl->give_up) {   /* a final response after our CANCEL */
         loop_timer_stop(d->l, nl->give_up);
@@ -992,7 +1010,7 @@ static void send_reinvite_ack(sip_leg *leg, uint32_t cseq)
 
 static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
-    int status = response_status(orq, sip);
+    int status = sip_nta_response_status(orq, sip);
     if (status < 200)
         return 0;
     sip_driver *d = leg->d;
@@ -1040,10 +1058,9 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
      * and From tag, as a forking proxy sends them (RFC 3261 16.6): the
      * answer's To tag tells the dialogs apart. */
     if (!nl->own_key) {
-        char cid[40], call_id[120];
-        random_hex(nl->tag, sizeof nl->tag, 2);
-        random_hex(cid, sizeof cid, 4);
-        snprintf(call_id, sizeof call_id, "%s@%s", cid, d->sip_host);
+        char call_id[120];
+        sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
+        sip_nta_new_call_id(d, call_id, sizeof call_id);
         nl->key = nl->own_key = cr_xstrdup(call_id);
     }
     char from_tagged[800];
@@ -1056,15 +1073,12 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     }
     free(leg->tls_contact);   /* our Contact over TLS (sip_nta_tls.c), or NULL */
     leg->tls_contact = sip_nta_tls_contact_out(d, f->uri);
-    msg_t *msg = nta_msg_create(t->agent, 0);
+    msg_t *msg = sip_nta_new_request(d, sip_method_invite, "INVITE", f->uri, 1);
+    if (!msg)
+        return -1;
     sip_t *sip = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    url_t *ruri = url_make(home, f->uri);
-    sip_request_t *rq = ruri ? sip_request_create(home, sip_method_invite, "INVITE", (url_string_t *)ruri, NULL) : NULL;
-    sip_cseq_t *cs = sip_cseq_create(home, 1, sip_method_invite, "INVITE");
-    if (!rq || !cs ||
-        sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
-                   SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CSEQ(cs), SIPTAG_CONTACT_STR(leg_contact(leg)),
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
+                   SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CONTACT_STR(leg_contact(leg)),
                    SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_ALLOW_STR(NTA_ALLOW),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_MIN_SE_STR(min_se)),
                    TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),

@@ -35,7 +35,7 @@ int sip_nta_fork_send(sip_fork *f, msg_t *msg, const char *route)
 static int bye_response_cb(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
 {
     (void)f;
-    if ((sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq)) >= 200)
+    if (sip_nta_response_status(orq, sip) >= 200)
         nta_outgoing_destroy(orq);
     return 0;
 }
@@ -45,15 +45,12 @@ static nta_outgoing_t *dialog_send(sip_driver *d, const sip_dialog *dl, sip_meth
                                    uint32_t cseq, const char *route, nta_response_f *cb)
 {
     nta_agent_t *agent = sip_nta_agent(d);
-    msg_t *msg = nta_msg_create(agent, 0);
+    msg_t *msg = sip_nta_new_request(d, method, name, dl->target, cseq);
+    if (!msg)
+        return NULL;
     sip_t *sip = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    url_t *ruri = url_make(home, dl->target);
-    sip_request_t *rq = ruri ? sip_request_create(home, method, name, (url_string_t *)ruri, NULL) : NULL;
-    sip_cseq_t *cs = sip_cseq_create(home, cseq, method, name);
-    if (!rq || !cs ||
-        sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
-                   SIPTAG_CALL_ID_STR(dl->call_id), SIPTAG_CSEQ(cs), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
+                   SIPTAG_CALL_ID_STR(dl->call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
                    SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0) {
         msg_destroy(msg);
         return NULL;
@@ -156,7 +153,7 @@ static int fork_response_cb(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
 {
     sip_leg *leg = f->leg;
     sip_driver *d = leg->d;
-    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    int status = sip_nta_response_status(orq, sip);
     if (leg->win == f)   /* the winner's INVITE is the leg's now: its 2xx again, its ACK again */
         return sip_nta_invite_response(leg, orq, sip);
     sip_enter(d);

@@ -81,19 +81,15 @@ static bool reg_send(struct sip_nta_gwreg *r, unsigned expires)
     nta_agent_t *agent = sip_nta_agent(r->d);
     if (!agent)
         return false;
-    msg_t *msg = nta_msg_create(agent, 0);
+    msg_t *msg = sip_nta_new_request(r->d, sip_method_register, "REGISTER", r->uri, ++r->cseq);
+    if (!msg)
+        return false;
     sip_t *sip = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    url_t *ruri = url_make(home, r->uri);
-    sip_request_t *rq = ruri ? sip_request_create(home, sip_method_register, "REGISTER", (url_string_t *)ruri, NULL)
-                             : NULL;
-    sip_cseq_t *cs = sip_cseq_create(home, ++r->cseq, sip_method_register, "REGISTER");
     char from[300], exp[16];
     snprintf(from, sizeof from, "<%s>;tag=%s", r->aor, r->from_tag);
     snprintf(exp, sizeof exp, "%u", expires);
-    bool ok = rq && cs &&
-              sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(from), SIPTAG_TO_STR(r->aor),
-                         SIPTAG_CALL_ID_STR(r->call_id), SIPTAG_CSEQ(cs), SIPTAG_CONTACT_STR(r->contact),
+    bool ok = sip_add_tl(msg, sip, SIPTAG_FROM_STR(from), SIPTAG_TO_STR(r->aor),
+                         SIPTAG_CALL_ID_STR(r->call_id), SIPTAG_CONTACT_STR(r->contact),
                          SIPTAG_EXPIRES_STR(exp), SIPTAG_MAX_FORWARDS_STR("70"),
                          SIPTAG_USER_AGENT_STR("callroute"), TAG_END()) == 0;
     if (ok && r->auc)
@@ -167,7 +163,7 @@ static bool reg_challenge(struct sip_nta_gwreg *r, const sip_t *sip, int status)
 
 static int reg_response_cb(struct sip_nta_gwreg *r, nta_outgoing_t *orq, const sip_t *sip)
 {
-    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    int status = sip_nta_response_status(orq, sip);
     if (status < 200)
         return 0;
     sip_driver *d = r->d;
@@ -232,10 +228,8 @@ bool sip_nta_gwreg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_gw
     r->pass = gw->auth_password ? cr_xstrdup(gw->auth_password) : NULL;
     r->expires = ASKED_EXPIRES;
     r->cseq = arc4random() % 10000;
-    char cid[40];
-    snprintf(r->from_tag, sizeof r->from_tag, "%08x%08x", (unsigned)arc4random(), (unsigned)arc4random());
-    snprintf(cid, sizeof cid, "%08x%08x%08x", (unsigned)arc4random(), (unsigned)arc4random(), (unsigned)arc4random());
-    snprintf(r->call_id, sizeof r->call_id, "%s@%s", cid, d->sip_host);
+    sip_nta_random_hex(r->from_tag, sizeof r->from_tag, 2);
+    sip_nta_new_call_id(d, r->call_id, sizeof r->call_id);
     r->next = d->nta_gwregs;
     d->nta_gwregs = r;
     r->owner = out;

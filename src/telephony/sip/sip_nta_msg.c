@@ -63,7 +63,7 @@ static int authenticate(sip_msg_fork *f, nta_outgoing_t *orq, const sip_t *sip, 
 static int response_cb(sip_msg_fork *f, nta_outgoing_t *orq, const sip_t *sip)
 {
     /* NTA's own final status (408, 503) when no response came. */
-    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    int status = sip_nta_response_status(orq, sip);
     if (status < 200 || f->done)
         return 0;
     sip_driver *d = f->d;
@@ -77,32 +77,19 @@ static int response_cb(sip_msg_fork *f, nta_outgoing_t *orq, const sip_t *sip)
     return 0;
 }
 
-/* Tags and Call-IDs: unguessable, as sip_nta.c's. */
-static void random_hex(char *out, size_t n, int words)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < words && used + 9 <= n; i++)
-        used += (size_t)snprintf(out + used, n - used, "%08x", (unsigned)arc4random());
-}
-
 int sip_nta_msg_send(sip_driver *d, sip_msg_fork *f, const char *to, const char *from, const char *text)
 {
     nta_agent_t *agent = sip_nta_agent(d);
-    char tag[24], cid[40], call_id[120], from_tagged[800];
-    random_hex(tag, sizeof tag, 2);
-    random_hex(cid, sizeof cid, 4);
-    snprintf(call_id, sizeof call_id, "%s@%s", cid, d->sip_host);
+    char tag[24], call_id[120], from_tagged[800];
+    sip_nta_random_hex(tag, sizeof tag, 2);
+    sip_nta_new_call_id(d, call_id, sizeof call_id);
     snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, tag);
-    msg_t *msg = nta_msg_create(agent, 0);
+    msg_t *msg = sip_nta_new_request(d, sip_method_message, "MESSAGE", f->uri, 1);
+    if (!msg)
+        return -1;
     sip_t *sip = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    url_t *ruri = url_make(home, f->uri);
-    sip_request_t *rq = ruri ? sip_request_create(home, sip_method_message, "MESSAGE", (url_string_t *)ruri, NULL) : NULL;
-    sip_cseq_t *cs = sip_cseq_create(home, 1, sip_method_message, "MESSAGE");
-    if (!rq || !cs ||
-        sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
-                   SIPTAG_CALL_ID_STR(call_id), SIPTAG_CSEQ(cs), SIPTAG_MAX_FORWARDS_STR("70"),
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
+                   SIPTAG_CALL_ID_STR(call_id), SIPTAG_MAX_FORWARDS_STR("70"),
                    SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"), SIPTAG_PAYLOAD_STR(text), TAG_END()) < 0) {
         msg_destroy(msg);
         return -1;

@@ -46,14 +46,6 @@ typedef struct sip_nta_sub {
     nta_outgoing_t *notify;    /* our NOTIFY, until its final response */
 } sip_nta_sub;
 
-static void random_hex(char *out, size_t n, int words)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < words && used + 9 <= n; i++)
-        used += (size_t)snprintf(out + used, n - used, "%08x", (unsigned)arc4random());
-}
-
 static void our_contact(const sip_driver *d, char *buf, size_t n)
 {
     snprintf(buf, n, "<sip:%s:%d>", d->sip_host, d->sip_port);
@@ -100,15 +92,12 @@ static nta_outgoing_t *notify_request(sip_nta_sub *s, const char *target, const 
     char body[256], contact[160];
     sip_mwi_summary(d, s->user, s->n, s->o, body, sizeof body);
     our_contact(d, contact, sizeof contact);
-    msg_t *msg = nta_msg_create(agent, 0);
+    msg_t *msg = sip_nta_new_request(d, sip_method_notify, "NOTIFY", target, cseq);
+    if (!msg)
+        return NULL;
     sip_t *sip = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    url_t *ruri = url_make(home, target);
-    sip_request_t *rq = ruri ? sip_request_create(home, sip_method_notify, "NOTIFY", (url_string_t *)ruri, NULL) : NULL;
-    sip_cseq_t *cs = sip_cseq_create(home, cseq, sip_method_notify, "NOTIFY");
-    if (!rq || !cs ||
-        sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to), SIPTAG_CALL_ID_STR(call_id),
-                   SIPTAG_CSEQ(cs), TAG_IF(route && *route, SIPTAG_ROUTE_STR(route)), SIPTAG_MAX_FORWARDS_STR("70"),
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to), SIPTAG_CALL_ID_STR(call_id),
+                   TAG_IF(route && *route, SIPTAG_ROUTE_STR(route)), SIPTAG_MAX_FORWARDS_STR("70"),
                    SIPTAG_CONTACT_STR(contact), SIPTAG_EVENT_STR(MWI_EVENT), SIPTAG_SUBSCRIPTION_STATE_STR(state),
                    SIPTAG_CONTENT_TYPE_STR(MWI_TYPE), SIPTAG_PAYLOAD_STR(body), TAG_END()) < 0) {
         msg_destroy(msg);
@@ -145,7 +134,7 @@ static void notify(sip_nta_sub *s)
 static int notify_response_cb(sip_nta_sub *s, nta_outgoing_t *orq, const sip_t *sip)
 {
     /* NTA's own final status (408, 503) when no response came. */
-    int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    int status = sip_nta_response_status(orq, sip);
     if (status < 200)
         return 0;
     sip_driver *d = s->d;
@@ -246,7 +235,7 @@ int sip_nta_subscribe(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     if (sip_mwi_box(d, u, sip, &n, &o, &exp))
         return 404;   /* no voicemail box */
     char tag[24];
-    random_hex(tag, sizeof tag, 2);
+    sip_nta_random_hex(tag, sizeof tag, 2);
     sip_nta_sub *s = sub_new(d, u->number, n, o);
     if (sip_dialog_uas(&s->dlg, sip, tag) != 0) {
         sub_free(s);
@@ -278,12 +267,11 @@ void sip_nta_mwi_changed(sip_driver *d, const char *user, unsigned n, unsigned o
     const char *const *contacts = unsolicited && !subscribed ? sip_registrar_contacts(d->reg, user) : NULL;
     for (size_t i = 0; contacts && contacts[i]; i++) {
         /* No subscription to keep: it says terminated (as NUA's does). */
-        char aor[256], from[300], tag[24], cid[40], call_id[120];
+        char aor[256], from[300], tag[24], call_id[120];
         snprintf(aor, sizeof aor, "<sip:%s@%s:%d>", user, d->sip_host, d->sip_port);
-        random_hex(tag, sizeof tag, 2);
+        sip_nta_random_hex(tag, sizeof tag, 2);
         snprintf(from, sizeof from, "%s;tag=%s", aor, tag);
-        random_hex(cid, sizeof cid, 4);
-        snprintf(call_id, sizeof call_id, "%s@%s", cid, d->sip_host);
+        sip_nta_new_call_id(d, call_id, sizeof call_id);
         sip_nta_sub *s = sub_new(d, user, n, o);
         s->unsolicited = true;
         s->notify = notify_request(s, contacts[i], from, aor, call_id, 1, NULL, "terminated;reason=timeout");
