@@ -25,7 +25,9 @@
  * again (stray_response_cb); after our CANCEL the INVITE is given up at
  * 64*T1 without a final response. Beside it: REFER both ways
  * (sip_nta_refer.c), the bypass re-INVITE/UPDATE relay (sip_nta_bypass.c),
- * RFC 3261 8.2.2's 416 and 420 (sip_nta_uas.c).
+ * RFC 3261 8.2.2's 416 and 420 (sip_nta_uas.c). Our INVITE and its
+ * responses, re-INVITEs and the give-up after CANCEL are sip_nta_out.c's,
+ * session timers sip_nta_timer.c's.
  *
  * What it does not carry yet is refused, never half done: requests other
  * than those get 501 and one log line naming the setting. Its tls:
@@ -61,49 +63,10 @@
 #include "telephony/sip/sip_mwi.h"
 #include "util/alloc.h"
 
-#define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
 /* What a request callback returns once it has answered itself (or for an
  * ACK, which is never answered): a final status only makes NTA destroy
  * the transaction, nothing is sent again. */
-#define ANSWERED 500
-
-/* The agent and our legs by Call-ID (every leg has its own: the caller's,
- * or one we made for a dialled leg). */
-struct sip_nta {
-    nta_agent_t *agent;
-    nta_leg_t *dflt;           /* every request comes here: NTA keeps no dialogs for us */
-    msg_t *current;            /* the request being handled (its source address) */
-    sip_leg **buckets;
-    size_t nbuckets, count;
-    char contact[160];         /* "<sip:HOST:PORT>" */
-    unsigned t1x64_ms;
-    unsigned refused_logged;   /* one log line per kind of refusal (bits) */
-};
-
-/* A leg's SIP state under NTA. */
-struct sip_nta_leg {
-    sip_dialog dlg;
-    bool have_dlg;
-    nta_incoming_t *irq;       /* incoming: the INVITE, until its ACK (or CANCEL, or refusal) */
-    nta_outgoing_t *orq;       /* outgoing: our INVITE (kept T1x64 after a 2xx for its retransmissions) */
-    const char *hop;           /* outgoing to a phone's flow: where its requests go (the fork's), or NULL */
-    nta_outgoing_t *bye;       /* our BYE, until its final response */
-    nta_outgoing_t *reinvite;  /* our re-INVITE (hold passed on), until its final response */
-    loop_timer *give_up;       /* outgoing: 64*T1 after our CANCEL, the INVITE without a final response ends */
-    bool bye_reason;           /* our BYE says why: the session timer expired (Reason 408) */
-    loop_timer *linger;        /* drops ORQ after a 2xx */
-    const char *key;           /* the Call-ID it is found by: the leg's, or OWN_KEY */
-    char *own_key;             /* outgoing: the Call-ID we made */
-    sip_leg *hnext;
-    bool hashed, cancelled, auth_tried, st_retried;
-    /* RFC 4028 session timer: the interval (0: none), whether we refresh
-     * (else we expect the remote to), whether the remote takes UPDATE. */
-    unsigned se;
-    bool we_refresh, remote_timer, remote_update;
-    loop_timer *st;
-    nta_outgoing_t *refresh;   /* our UPDATE refresh, until its final response */
-    char tag[24];
-};
+#define ANSWERED SIP_NTA_ANSWERED
 
 /* ---- legs by Call-ID ---- */
 
@@ -131,7 +94,7 @@ static void table_grow(struct sip_nta *t)
     t->nbuckets = n;
 }
 
-static void table_add(struct sip_nta *t, sip_leg *leg)
+void sip_nta_table_add(struct sip_nta *t, sip_leg *leg)
 {
     if (t->count >= t->nbuckets)
         table_grow(t);
@@ -200,7 +163,7 @@ msg_t *sip_nta_new_request(sip_driver *d, sip_method_t method, const char *name,
     return msg;
 }
 
-static struct sip_nta_leg *nta_leg_state(sip_leg *leg)
+struct sip_nta_leg *sip_nta_leg_state(sip_leg *leg)
 {
     if (!leg->nta)
         leg->nta = cr_xcalloc(1, sizeof *leg->nta);
@@ -209,7 +172,7 @@ static struct sip_nta_leg *nta_leg_state(sip_leg *leg)
 
 /* Our Contact toward LEG's remote: over TLS the listener's
  * (sip_nta_tls.c), else the agent's. */
-static const char *leg_contact(const sip_leg *leg)
+const char *sip_nta_leg_contact(const sip_leg *leg)
 {
     return leg->tls_contact ? leg->tls_contact : leg->d->nta->contact;
 }
@@ -223,7 +186,7 @@ static void refuse_log(sip_driver *d, unsigned bit, const char *what)
     sip_log(d, SIP_LOG_WARN, "SIP: %s is not carried: answered 501", what);
 }
 
-static void fail_leg(sip_leg *leg, int code)
+void sip_nta_fail_leg(sip_leg *leg, int code)
 {
     if (leg->state == LEG_ENDED)
         return;
@@ -258,7 +221,7 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
                    TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
                           SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
                    SIPTAG_CALL_ID_STR(dl->call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
-                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(leg_contact(leg))),
+                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg))),
                    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
                    TAG_NEXT(extra)) < 0) {
         msg_destroy(msg);
@@ -268,7 +231,7 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
                                 TAG_END());
 }
 
-static nta_outgoing_t *dialog_request(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
+nta_outgoing_t *sip_nta_dialog_request(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
                                       nta_response_f *cb, const char *sdp)
 {
     return dialog_request_tl(leg, method, name, cseq, cb, sdp, NULL);
@@ -296,7 +259,7 @@ int sip_nta_response_status(nta_outgoing_t *orq, const sip_t *sip)
 /* LEG's dialog is over (BYE sent and answered, or received) once no
  * request of ours waits for its final response: a re-INVITE still pending
  * gets it (a 487 to be ACKed) before the leg goes. */
-static void dialog_over(sip_leg *leg)
+void sip_nta_dialog_over(sip_leg *leg)
 {
     if (leg->state == LEG_ENDED && !leg->nta->bye && !leg->nta->reinvite && !leg->nta->refresh)
         sip_leg_sip_done(leg);
@@ -312,140 +275,18 @@ static int bye_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     nta_outgoing_destroy(orq);
     leg->nta->bye = NULL;
     leg->state = LEG_ENDED;
-    dialog_over(leg);
+    sip_nta_dialog_over(leg);
     sip_leave(d);
     return 0;
 }
 
-static void send_bye(sip_leg *leg);
-
-/* ---- RFC 4028 session timers (settings.sip.session_timer) ---- */
-
-static void st_stop(sip_leg *leg)
-{
-    if (leg->nta->st)
-        loop_timer_stop(leg->d->l, leg->nta->st);
-    leg->nta->st = NULL;
-}
-
-static void st_cb(loop *l, void *arg);
-
-/* (Re)arms LEG's session timer: our refresh at half the interval, or the
- * end of the session when the remote's refresh has not come by then
- * (RFC 4028 10: the interval less a third, at most 32 s). */
-static void st_start(sip_leg *leg)
-{
-    struct sip_nta_leg *nl = leg->nta;
-    st_stop(leg);
-    if (!nl->se || leg->state != LEG_UP)
-        return;
-    double at = nl->we_refresh ? nl->se / 2.0 : nl->se - fmin(32.0, nl->se / 3.0);
-    nl->st = loop_timer_start(leg->d->l, at, st_cb, leg);
-}
-
-/* The session is over: no refresh came, or ours failed. */
-static void st_expired(sip_leg *leg)
-{
-    sip_log(leg->d, SIP_LOG_INFO, "%s %s: session timer expired (%u s): BYE", leg->outgoing ? "leg" : "call",
-            leg->call_id ? leg->call_id : "-", leg->nta->se);
-    sip_leg_ended_by_system(leg, 408, "session_timer");
-    leg->nta->bye_reason = true;
-    send_bye(leg);
-}
-
-static int refresh_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
-{
-    int status = sip_nta_response_status(orq, sip);
-    if (status < 200)
-        return 0;
-    sip_driver *d = leg->d;
-    sip_enter(d);
-    nta_outgoing_destroy(orq);
-    leg->nta->refresh = NULL;
-    if (status < 300 || status == 491)
-        st_start(leg);   /* refreshed (or glare: the other side's refresh will do) */
-    else if (leg->state == LEG_UP)
-        st_expired(leg);   /* RFC 4028 10: a refresh that fails ends the session */
-    dialog_over(leg);
-    sip_leave(d);
-    return 0;
-}
-
-static void st_cb(loop *l, void *arg)
-{
-    (void)l;
-    sip_leg *leg = arg;
-    struct sip_nta_leg *nl = leg->nta;
-    nl->st = NULL;
-    sip_enter(leg->d);
-    if (leg->state != LEG_UP) {
-        /* over already */
-    } else if (!nl->we_refresh) {
-        st_expired(leg);
-    } else if (nl->remote_update && !nl->refresh) {
-        /* UPDATE without a body: no offer/answer, only the refresh */
-        nl->refresh = dialog_request(leg, sip_method_update, "UPDATE", sip_dialog_next_cseq(&nl->dlg),
-                                     refresh_response_cb, NULL);
-        if (!nl->refresh)
-            st_expired(leg);
-    } else if (!leg->reinvite_busy && !nl->reinvite) {
-        char sdp[768];
-        sip_leg_sdp(leg, sdp, sizeof sdp, true);
-        leg->reinvite_busy = true;   /* its answer re-arms the timer */
-        if (sip_nta_reinvite(leg, sdp) < 0) {
-            leg->reinvite_busy = false;
-            st_expired(leg);
-        }
-    } else {
-        st_start(leg);   /* a re-INVITE is under way: it refreshes */
-    }
-    sip_leave(leg->d);
-}
-
-/* The session timer an INVITE (we answer) asks for, with our settings:
- * 0, or 422 when its interval is below our Min-SE. */
-static int st_uas(sip_leg *leg, const sip_t *sip)
-{
-    const scn_settings *st = &leg->d->prog->settings;
-    struct sip_nta_leg *nl = leg->nta;
-    const sip_session_expires_t *x = sip->sip_session_expires;
-    nl->remote_timer = sip_has_feature(sip->sip_supported, "timer") || sip_has_feature(sip->sip_require, "timer");
-    nl->remote_update = sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
-    if (x && x->x_delta < (unsigned long)st->session_min_se)
-        return 422;
-    if (x && x->x_delta > 0) {
-        unsigned long se = x->x_delta;
-        if (st->session_expires > 0 && se > (unsigned long)st->session_expires)
-            se = (unsigned long)st->session_expires > (unsigned long)st->session_min_se ? (unsigned long)st->session_expires
-                                                                                       : se;
-        nl->se = se > 86400 ? 86400 : (unsigned)se;
-        nl->we_refresh = x->x_refresher ? strcasecmp(x->x_refresher, "uas") == 0 : !nl->remote_timer;
-    } else if (st->session_expires > 0 && nl->remote_timer) {
-        nl->se = (unsigned)st->session_expires;
-        nl->we_refresh = false;   /* the caller supports it: it refreshes (RFC 4028 9) */
-    }
-    return 0;
-}
-
-/* The 2xx to our INVITE says whether a session timer runs and who refreshes. */
-static void st_uac(sip_leg *leg, const sip_t *sip)
-{
-    struct sip_nta_leg *nl = leg->nta;
-    const sip_session_expires_t *x = sip->sip_session_expires;
-    nl->remote_update = sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
-    if (!x || x->x_delta == 0 || leg->d->prog->settings.session_expires <= 0)
-        return;
-    nl->se = x->x_delta > 86400 ? 86400 : (unsigned)x->x_delta;
-    nl->we_refresh = !x->x_refresher || strcasecmp(x->x_refresher, "uac") == 0;
-}
-
-static void send_bye(sip_leg *leg)
+void sip_nta_send_bye(sip_leg *leg)
 {
     struct sip_nta_leg *nl = leg->nta;
     if (!nl->have_dlg || nl->bye)
         return;
-    st_stop(leg);
-    nl->bye = dialog_request(leg, sip_method_bye, "BYE", sip_dialog_next_cseq(&nl->dlg), bye_response_cb, NULL);
+    sip_nta_st_stop(leg);
+    nl->bye = sip_nta_dialog_request(leg, sip_method_bye, "BYE", sip_dialog_next_cseq(&nl->dlg), bye_response_cb, NULL);
     if (!nl->bye)
         sip_leg_sip_done(leg);
 }
@@ -483,7 +324,7 @@ static int invite_irq_cb(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
         if (leg->state == LEG_UP) {
             sip_log(d, SIP_LOG_INFO, "call %s: no ACK for our 200: BYE", leg->call_id ? leg->call_id : "-");
             sip_leg_ended_by_system(leg, 408, "no_ack");
-            send_bye(leg);
+            sip_nta_send_bye(leg);
         }
     }
     sip_leave(d);
@@ -517,7 +358,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return ANSWERED;
     }
     sip_leg *leg = sip_leg_new(d, false);
-    struct sip_nta_leg *nl = nta_leg_state(leg);
+    struct sip_nta_leg *nl = sip_nta_leg_state(leg);
     sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
     if (sip_dialog_uas(&nl->dlg, sip, nl->tag) != 0) {
         leg->released = leg->sip_done = true;
@@ -526,7 +367,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return 400;
     }
     nl->have_dlg = true;
-    if (st_uas(leg, sip) == 422) {
+    if (sip_nta_st_uas(leg, sip) == 422) {
         char min[16];
         snprintf(min, sizeof min, "%.0f", d->prog->settings.session_min_se);
         nta_incoming_treply(irq, 422, sip_status_phrase(422), SIPTAG_MIN_SE_STR(min), TAG_END());
@@ -541,7 +382,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     nta_incoming_bind(irq, invite_irq_cb, leg);
     leg->call_id = cr_xstrdup(sip->sip_call_id->i_id);
     nl->key = leg->call_id;
-    table_add(d->nta, leg);
+    sip_nta_table_add(d->nta, leg);
 
     sip_in_parties who;
     sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who);
@@ -624,7 +465,7 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     if (leg->bypass) {
         int rc = sip_nta_bypass_offer(leg, irq, sip);   /* relayed to the peer (sip_nta_bypass.c) */
         if (rc == 0 || rc == ANSWERED)
-            st_start(leg);   /* the remote's re-INVITE or UPDATE refreshes the session */
+            sip_nta_st_start(leg);   /* the remote's re-INVITE or UPDATE refreshes the session */
         return rc;
     }
     if (leg->state != LEG_UP)
@@ -641,10 +482,10 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     sip_leg_sdp(leg, sdp, sizeof sdp, !offer);
     if (leg->nta->se)
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
-    nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(leg_contact(leg)),
+    nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
                         TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
                         SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
-    st_start(leg);   /* the remote's re-INVITE refreshed the session */
+    sip_nta_st_start(leg);   /* the remote's re-INVITE refreshed the session */
     if (changed) {
         sip_log(d, SIP_LOG_DEBUG, "%s %s: %s by the %s", leg->outgoing ? "leg" : "call",
                 leg->call_id ? leg->call_id : "-", leg->held ? "hold" : "unhold", leg->outgoing ? "callee" : "caller");
@@ -671,7 +512,7 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         nta_incoming_treply(irq, 200, sip_status_phrase(200), TAG_END());
         drop_irq(leg->nta);
         sip_leg_ended(leg, 200, "normal");
-        dialog_over(leg);
+        sip_nta_dialog_over(leg);
         return ANSWERED;
     case sip_method_options:
         return answer_options(d, irq);
@@ -686,7 +527,7 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
             snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
             nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_SESSION_EXPIRES_STR(se),
                                 SIPTAG_SUPPORTED_STR("timer"), TAG_END());
-            st_start(leg);
+            sip_nta_st_start(leg);
         } else {
             nta_incoming_treply(irq, 200, sip_status_phrase(200), TAG_END());
         }
@@ -754,373 +595,6 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
     return rc;
 }
 
-/* ---- outgoing: our INVITE ---- */
-
-static void linger_cb(loop *l, void *arg)
-{
-    (void)l;
-    sip_leg *leg = arg;
-    leg->nta->linger = NULL;
-    if (leg->nta->orq)
-        nta_outgoing_destroy(leg->nta->orq);
-    leg->nta->orq = NULL;
-}
-
-static void send_ack(sip_leg *leg)
-{
-    nta_outgoing_t *ack = dialog_request(leg, sip_method_ack, "ACK", leg->nta->dlg.local_cseq, NULL, NULL);
-    if (ack)
-        nta_outgoing_destroy(ack);
-}
-
-/* Early media (18x with SDP): the caller hears it (as sip_out.c does). */
-static void early_media(sip_leg *leg)
-{
-    sip_leg *from = leg->from;
-    if (!from || from->state == LEG_ENDED || (from->peer && from->peer != leg))
-        return;
-    if (from->state != LEG_UP)
-        sip_nta_ringing(from, true);
-    if (!leg->bypass && sip_leg_media(from) < 0)
-        return;
-    from->peer = leg;
-    leg->peer = from;
-    if (!leg->bypass)
-        sip_leg_update_relay(leg);
-}
-
-static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
-{
-    struct sip_nta_leg *nl = leg->nta;
-    msg_t *req = nta_outgoing_getrequest(orq);
-    int rc = sip_dialog_uac(&nl->dlg, req ? sip_object(req) : NULL, sip);
-    msg_destroy(req);
-    if (rc < 0) {
-        sip_log(leg->d, SIP_LOG_WARN, "dial %s: a 2xx that makes no dialog (no To tag or a bad Contact): failed",
-                leg->callee ? leg->callee : "-");
-        fail_leg(leg, 502);
-        return;
-    }
-    nl->have_dlg = true;
-    send_ack(leg);
-    /* The 2xx may come again (our ACK lost): ACKed again while ORQ lives. */
-    nl->linger = loop_timer_start(leg->d->l, nl->cancelled ? 0 : leg->d->nta->t1x64_ms / 1000.0, linger_cb, leg);
-    if (leg->state == LEG_ENDED || nl->cancelled) {
-        send_bye(leg);   /* answered after we gave up (CANCEL crossed the 200) */
-        return;
-    }
-    bool sdp = sip->sip_payload && sip->sip_payload->pl_len;
-    if (leg->bypass && sdp)
-        sip_bypass_keep_sdp(leg, sip);
-    if (leg->bypass ? !leg->sdp_body : sdp ? sip_leg_apply_sdp(leg, sip, NULL) < 0 : !leg->have_remote) {
-        sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: BYE, failed 488",
-                leg->callee ? leg->callee : "-");
-        fail_leg(leg, 488);
-        send_bye(leg);
-        return;
-    }
-    leg->state = LEG_UP;
-    leg->t_answer = loop_now(leg->d->l);
-    st_uac(leg, sip);
-    st_start(leg);
-    if (leg->peer)
-        sip_leg_update_relay(leg);
-    char *name = sip_answer_display_name(sip);   /* agent_name */
-    tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = sip->sip_status->st_status, .display_name = name};
-    sip_raise(leg, &ev);
-    free(name);
-}
-
-static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
-
-/* A copy of ORQ's INVITE to send again (CSeq + 1, no Via: NTA puts its
- * own, with a new branch), or NULL. */
-static msg_t *invite_again(nta_outgoing_t *orq)
-{
-    msg_t *sent = nta_outgoing_getrequest(orq);
-    msg_t *msg = sent ? msg_copy(sent) : NULL;
-    msg_destroy(sent);
-    sip_t *req = msg ? sip_object(msg) : NULL;
-    if (!req || !req->sip_cseq || !req->sip_request) {
-        msg_destroy(msg);
-        return NULL;
-    }
-    while (req->sip_via)
-        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
-    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
-                       (msg_header_t *)sip_cseq_create(msg_home(msg), req->sip_cseq->cs_seq + 1, sip_method_invite,
-                                                       "INVITE"));
-    return msg;
-}
-
-/* The gateway's 401/407 to our INVITE: the same INVITE again (CSeq + 1)
- * with digest credentials from sofia's auth client (auc_*), once. 0: sent
- * (the new transaction replaces ORQ), -1: the dial fails with STATUS. */
-static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int status)
-{
-    struct sip_nta_leg *nl = leg->nta;
-    if (nl->auth_tried || nl->cancelled || leg->state == LEG_ENDED || !leg->gw_user)
-        return -1;
-    nl->auth_tried = true;
-    msg_t *msg = invite_again(orq);
-    if (!msg)
-        return -1;
-    sip_t *req = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    auth_client_t *aucs = NULL;
-    const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    bool ok = ch && auc_challenge(&aucs, home, ch, status == 401 ? sip_authorization_class : sip_proxy_authorization_class) > 0 &&
-              auc_all_credentials(&aucs, NULL, NULL, leg->gw_user, leg->gw_pass ? leg->gw_pass : "") > 0 &&
-              auc_authorization(&aucs, msg, (msg_pub_t *)req, "INVITE", req->sip_request->rq_url, req->sip_payload) > 0;
-    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END()) : NULL;
-    if (!again) {
-        if (!ok)
-            msg_destroy(msg);
-        return -1;
-    }
-    nta_outgoing_destroy(orq);   /* its 401/407 is ACKed by the transaction */
-    nl->orq = again;
-    return 0;
-}
-
-/* The gateway's 422 (Session Interval Too Small) to our INVITE: the same
- * INVITE again with its Min-SE as our Session-Expires and Min-SE (RFC 4028
- * 6, as NUA does), once. 0: sent (the new transaction replaces ORQ), -1:
- * the dial fails with 422. */
-static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
-{
-    struct sip_nta_leg *nl = leg->nta;
-    if (nl->st_retried || nl->cancelled || leg->state == LEG_ENDED || !sip->sip_min_se)
-        return -1;
-    nl->st_retried = true;
-    /* Only an interval longer than the one asked for, at most a day. */
-    unsigned long min = sip->sip_min_se->min_delta;
-    if (min > 86400 || min <= (unsigned long)leg->d->prog->settings.session_expires)
-        return -1;
-    msg_t *msg = invite_again(orq);
-    if (!msg)
-        return -1;
-    sip_t *req = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    char v[24];
-    snprintf(v, sizeof v, "%lu", min);
-    sip_session_expires_t *x = sip_session_expires_make(home, v);
-    sip_min_se_t *m = sip_min_se_make(home, v);
-    bool ok = x && m && req->sip_session_expires &&
-              msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_session_expires, (msg_header_t *)x) == 0 &&
-              (req->sip_min_se ? msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_min_se, (msg_header_t *)m)
-                               : msg_header_insert(msg, (msg_pub_t *)req, (msg_header_t *)m)) == 0;
-    /* nta_outgoing_mcreate takes MSG, also when it fails (as authenticate) */
-    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END()) : NULL;
-    if (!again) {
-        if (!ok)
-            msg_destroy(msg);
-        return -1;
-    }
-    sip_log(leg->d, SIP_LOG_DEBUG, "leg %s: 422 from the callee: INVITE again with Session-Expires %lu",
-            leg->call_id ? leg->call_id : "-", min);
-    nta_outgoing_destroy(orq);   /* its 422 is ACKed by the transaction */
-    nl->orq = again;
-    return 0;
-}
-
-static void give_up_cb(loop *l, void *arg);
-
-/* The callee's early answer (18x SDP) has no media we can use (no
- * PCMU/PCMA, no IPv4 address): the dial fails 488 and the INVITE is
- * cancelled (as sip_out.c's fork_unusable does), not rung on without media.
- * Its final response (487, or a 2xx that crossed: ACK and BYE) ends it. */
-static void early_unusable(sip_leg *leg)
-{
-    struct sip_nta_leg *nl = leg->nta;
-    sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: CANCEL, failed 488",
-            leg->callee ? leg->callee : "-");
-    fail_leg(leg, 488);
-    nl->cancelled = true;
-    nta_outgoing_tcancel(nl->orq, NULL, NULL, TAG_END());
-    nl->give_up = loop_timer_start(leg->d->l, leg->d->nta->t1x64_ms / 1000.0, give_up_cb, leg);
-}
-
-static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
-{
-    sip_driver *d = leg->d;
-    struct sip_nta_leg *nl = leg->nta;
-    int status = sip_nta_response_status(orq, sip);
-    sip_enter(d);
-    if (status >= 200 && nl->give_up) {   /* a final response after our CANCEL */
-        loop_timer_stop(d->l, nl->give_up);
-        nl->give_up = NULL;
-    }
-    if (status < 200 && !leg->trying_raised && leg->state != LEG_ENDED && !nl->cancelled) {
-        leg->trying_raised = true;
-        sip_raise_kind(leg, TEL_EV_TRYING, 100, NULL);
-    }
-    if (status < 200) {
-        bool sdp = sip && sip->sip_payload && sip->sip_payload->pl_len;
-        if (status > 100 && leg->state != LEG_ENDED && !nl->cancelled) {
-            leg->state = LEG_EARLY;
-            if (sdp && !leg->early_raised && !leg->bypass && sip_leg_apply_sdp(leg, sip, NULL) < 0) {
-                early_unusable(leg);
-            } else if (sdp && !leg->early_raised) {
-                if (leg->bypass)
-                    sip_bypass_keep_sdp(leg, sip);
-                leg->early_raised = true;
-                early_media(leg);
-                sip_raise_kind(leg, TEL_EV_EARLY_MEDIA, status, NULL);
-            } else if (!leg->ringing_raised && !leg->early_raised) {
-                leg->ringing_raised = true;
-                sip_raise_kind(leg, TEL_EV_RINGING, status, NULL);
-            }
-        }
-    } else if (status < 300) {
-        if (nl->have_dlg) {
-            if (sip && sip->sip_to && sip->sip_to->a_tag && strcasecmp(sip->sip_to->a_tag, nl->dlg.remote_tag) == 0)
-                send_ack(leg);   /* a retransmitted 2xx */
-        } else if (sip) {
-            answered(leg, orq, sip);
-        }
-    } else {
-        if ((status == 401 || status == 407) && sip && authenticate(leg, orq, sip, status) == 0) {
-            sip_leave(d);
-            return 0;
-        }
-        if (status == 422 && sip && retry_min_se(leg, orq, sip) == 0) {
-            sip_leave(d);
-            return 0;
-        }
-        if (!nl->linger) {
-            nta_outgoing_destroy(orq);
-            nl->orq = NULL;
-        }
-        if (!nl->have_dlg) {
-            fail_leg(leg, status);
-            sip_leg_sip_done(leg);
-        }
-    }
-    sip_leave(d);
-    return 0;
-}
-
-static void send_reinvite_ack(sip_leg *leg, uint32_t cseq)
-{
-    nta_outgoing_t *ack = dialog_request(leg, sip_method_ack, "ACK", cseq, NULL, NULL);
-    if (ack)
-        nta_outgoing_destroy(ack);
-}
-
-static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
-{
-    int status = sip_nta_response_status(orq, sip);
-    if (status < 200)
-        return 0;
-    sip_driver *d = leg->d;
-    struct sip_nta_leg *nl = leg->nta;
-    sip_enter(d);
-    if (status < 300 && sip) {
-        send_reinvite_ack(leg, nta_outgoing_cseq(orq));
-        if (sip->sip_payload && sip->sip_payload->pl_len && !leg->bypass)
-            sip_leg_apply_sdp(leg, sip, NULL);
-    }
-    /* Its 2xx may come again (our ACK lost): that finds no transaction
-     * and is ACKed by stray_response_cb. */
-    nta_outgoing_destroy(orq);
-    nl->reinvite = NULL;
-    if (status < 300)
-        st_start(leg);   /* a re-INVITE refreshes the session */
-    else if (nl->se && nl->we_refresh && status != 491 && leg->state == LEG_UP && !nl->st)
-        st_expired(leg);   /* our refresh failed */
-    if (leg->bypass)
-        sip_nta_bypass_answered(leg, status, sip);   /* an offer relayed: its answer goes back */
-    else
-        sip_leg_reinvite_done(leg, status);   /* 491: tried again later (glare) */
-    dialog_over(leg);
-    sip_leave(d);
-    return 0;
-}
-
-int sip_nta_reinvite(sip_leg *leg, const char *sdp)
-{
-    struct sip_nta_leg *nl = leg->nta;
-    if (!nl || !nl->have_dlg || nl->reinvite)
-        return -1;
-    nl->reinvite = dialog_request(leg, sip_method_invite, "INVITE", sip_dialog_next_cseq(&nl->dlg), reinvite_response_cb,
-                                  sdp);
-    return nl->reinvite ? 0 : -1;
-}
-
-int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sdp)
-{
-    sip_leg *leg = f->leg;
-    sip_driver *d = leg->d;
-    struct sip_nta *t = d->nta;
-    struct sip_nta_leg *nl = nta_leg_state(leg);
-    /* A user's several contacts: one INVITE each, with the same Call-ID
-     * and From tag, as a forking proxy sends them (RFC 3261 16.6): the
-     * answer's To tag tells the dialogs apart. */
-    if (!nl->own_key) {
-        char call_id[120];
-        sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
-        sip_nta_new_call_id(d, call_id, sizeof call_id);
-        nl->key = nl->own_key = cr_xstrdup(call_id);
-    }
-    char from_tagged[800];
-    snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, nl->tag);
-    const scn_settings *st = &d->prog->settings;
-    char se[24] = "", min_se[24] = "";
-    if (st->session_expires > 0) {
-        snprintf(se, sizeof se, "%.0f", st->session_expires);
-        snprintf(min_se, sizeof min_se, "%.0f", st->session_min_se);
-    }
-    free(leg->tls_contact);   /* our Contact over TLS (sip_nta_tls.c), or NULL */
-    leg->tls_contact = sip_nta_tls_contact_out(d, f->uri);
-    msg_t *msg = sip_nta_new_request(d, sip_method_invite, "INVITE", f->uri, 1);
-    if (!msg)
-        return -1;
-    sip_t *sip = sip_object(msg);
-    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
-                   SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CONTACT_STR(leg_contact(leg)),
-                   SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_ALLOW_STR(NTA_ALLOW),
-                   TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_MIN_SE_STR(min_se)),
-                   TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
-                   SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END()) < 0) {
-        msg_destroy(msg);
-        return -1;
-    }
-    if (leg->fork_count > 1) {
-        if (sip_nta_fork_send(f, msg, f->hop) < 0)
-            return -1;
-    } else {
-        nl->hop = f->hop;
-        nl->orq = nta_outgoing_mcreate(t->agent, invite_response_cb, leg, f->hop ? URL_STRING_MAKE(f->hop) : NULL, msg,
-                                       TAG_END());
-        if (!nl->orq)
-            return -1;
-    }
-    /* "trying" comes with the first provisional response: never from
-     * inside dial(), the engine has not stored the leg yet. */
-    if (!nl->hashed)
-        table_add(t, leg);
-    return 0;
-}
-
-int sip_nta_invite_response(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
-{
-    return invite_response_cb(leg, orq, sip);
-}
-
-void sip_nta_use_invite(sip_leg *leg, nta_outgoing_t *orq, const char *hop)
-{
-    leg->nta->orq = orq;
-    leg->nta->hop = hop;
-}
-
-
-void sip_nta_dial_failed(sip_leg *leg, int status)
-{
-    fail_leg(leg, status);
-    sip_leg_sip_done(leg);
-}
-
 /* ---- the driver's operations on a leg ---- */
 
 int sip_nta_answer(sip_leg *leg)
@@ -1147,14 +621,14 @@ int sip_nta_answer(sip_leg *leg)
     char se[48] = "";
     if (nl->se)
         snprintf(se, sizeof se, "%u;refresher=%s", nl->se, nl->we_refresh ? "uas" : "uac");
-    nta_incoming_treply(nl->irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(leg_contact(leg)),
+    nta_incoming_treply(nl->irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
                         SIPTAG_ALLOW_STR(NTA_ALLOW), TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)),
                         TAG_IF(*se && nl->remote_timer, SIPTAG_REQUIRE_STR("timer")),
                         TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                         SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     leg->state = LEG_UP;
     leg->t_answer = loop_now(leg->d->l);
-    st_start(leg);
+    sip_nta_st_start(leg);
     return 0;
 }
 
@@ -1174,55 +648,22 @@ int sip_nta_ringing(sip_leg *leg, bool early_media)
     if (sdp) {
         if (leg->early_sent)
             return 0;
-        nta_incoming_treply(nl->irq, 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(leg_contact(leg)),
+        nta_incoming_treply(nl->irq, 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
                             SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
         leg->early_sent = true;
     } else if (!leg->ringing_sent) {
-        nta_incoming_treply(nl->irq, 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(leg_contact(leg)), TAG_END());
+        nta_incoming_treply(nl->irq, 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)), TAG_END());
         leg->ringing_sent = true;
     }
     leg->state = LEG_EARLY;
     return 0;
 }
 
-static void give_up_cb(loop *l, void *arg)
-{
-    (void)l;
-    sip_leg *leg = arg;
-    struct sip_nta_leg *nl = leg->nta;
-    nl->give_up = NULL;
-    if (!nl->orq || nl->have_dlg)
-        return;
-    sip_enter(leg->d);
-    sip_log(leg->d, SIP_LOG_INFO, "leg %s: no final response 64*T1 after our CANCEL: INVITE given up",
-            leg->call_id ? leg->call_id : "-");
-    nta_outgoing_destroy(nl->orq);
-    nl->orq = NULL;
-    sip_driver *d = leg->d;
-    sip_leg_sip_done(leg);   /* may free LEG */
-    sip_leave(d);
-}
-
-bool sip_nta_dial_pending(const sip_leg *leg)
-{
-    return leg->nta && leg->nta->orq && !leg->nta->have_dlg && !leg->nta->cancelled &&
-           leg->state != LEG_UP && leg->state != LEG_ENDED;
-}
-
-void sip_nta_dial_give_up(sip_leg *leg, int code)
-{
-    struct sip_nta_leg *nl = leg->nta;
-    nta_outgoing_destroy(nl->orq);   /* no CANCEL: nothing reached the peer */
-    nl->orq = NULL;
-    fail_leg(leg, code);
-    sip_leg_sip_done(leg);
-}
-
 int sip_nta_hangup(sip_leg *leg, int code)
 {
     if (leg->state == LEG_ENDED)
         return 0;
-    struct sip_nta_leg *nl = nta_leg_state(leg);
+    struct sip_nta_leg *nl = sip_nta_leg_state(leg);
     bool up = leg->state == LEG_UP;
     leg->we_ended = true;
     leg->state = LEG_ENDED;
@@ -1232,7 +673,7 @@ int sip_nta_hangup(sip_leg *leg, int code)
         leg->sip_done = true;
     }
     if (up) {
-        send_bye(leg);
+        sip_nta_send_bye(leg);
     } else if (!leg->outgoing) {
         if (code < 300 || code > 699)
             code = 480;
@@ -1252,7 +693,7 @@ int sip_nta_hangup(sip_leg *leg, int code)
                              TAG_END());
         /* No final response 64*T1 after the CANCEL: given up (RFC 3261
          * 9.1, as NUA does), not at NTA's timer C (3 min). */
-        nl->give_up = loop_timer_start(leg->d->l, leg->d->nta->t1x64_ms / 1000.0, give_up_cb, leg);
+        sip_nta_give_up_later(leg);
     } else if (!nl->orq) {
         leg->sip_done = true;
     }
@@ -1313,7 +754,7 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
             strcasecmp(sip->sip_to->a_tag, dl->remote_tag) == 0 && sip->sip_cseq->cs_seq <= dl->local_cseq) {
             sip_log(d, SIP_LOG_DEBUG, "%s %s: 2xx to INVITE %u again: ACK", leg->outgoing ? "leg" : "call",
                     leg->call_id ? leg->call_id : "-", (unsigned)sip->sip_cseq->cs_seq);
-            send_reinvite_ack(leg, sip->sip_cseq->cs_seq);
+            sip_nta_send_reinvite_ack(leg, sip->sip_cseq->cs_seq);
         }
         sip_leave(d);
     }

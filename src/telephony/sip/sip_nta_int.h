@@ -8,7 +8,85 @@
 #include <sofia-sip/nta.h>
 #include <sofia-sip/su_tag.h>
 
+#include "telephony/sip/sip_dialog.h"
 #include "telephony/sip/sip_int.h"
+
+/* ---- the core's state (sip_nta.c, sip_nta_out.c, sip_nta_timer.c) ---- */
+#define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
+
+/* The agent and our legs by Call-ID (every leg has its own: the caller's,
+ * or one we made for a dialled leg). */
+struct sip_nta {
+    nta_agent_t *agent;
+    nta_leg_t *dflt;           /* every request comes here: NTA keeps no dialogs for us */
+    msg_t *current;            /* the request being handled (its source address) */
+    sip_leg **buckets;
+    size_t nbuckets, count;
+    char contact[160];         /* "<sip:HOST:PORT>" */
+    unsigned t1x64_ms;
+    unsigned refused_logged;   /* one log line per kind of refusal (bits) */
+};
+
+/* A leg's SIP state under NTA. */
+struct sip_nta_leg {
+    sip_dialog dlg;
+    bool have_dlg;
+    nta_incoming_t *irq;       /* incoming: the INVITE, until its ACK (or CANCEL, or refusal) */
+    nta_outgoing_t *orq;       /* outgoing: our INVITE (kept T1x64 after a 2xx for its retransmissions) */
+    const char *hop;           /* outgoing to a phone's flow: where its requests go (the fork's), or NULL */
+    nta_outgoing_t *bye;       /* our BYE, until its final response */
+    nta_outgoing_t *reinvite;  /* our re-INVITE (hold passed on), until its final response */
+    loop_timer *give_up;       /* outgoing: 64*T1 after our CANCEL, the INVITE without a final response ends */
+    bool bye_reason;           /* our BYE says why: the session timer expired (Reason 408) */
+    loop_timer *linger;        /* drops ORQ after a 2xx */
+    const char *key;           /* the Call-ID it is found by: the leg's, or OWN_KEY */
+    char *own_key;             /* outgoing: the Call-ID we made */
+    sip_leg *hnext;
+    bool hashed, cancelled, auth_tried, st_retried;
+    /* RFC 4028 session timer: the interval (0: none), whether we refresh
+     * (else we expect the remote to), whether the remote takes UPDATE. */
+    unsigned se;
+    bool we_refresh, remote_timer, remote_update;
+    loop_timer *st;
+    nta_outgoing_t *refresh;   /* our UPDATE refresh, until its final response */
+    char tag[24];
+};
+
+/* sip_nta.c */
+void sip_nta_table_add(struct sip_nta *t, sip_leg *leg);
+/* LEG's NTA state, made on first use. */
+struct sip_nta_leg *sip_nta_leg_state(sip_leg *leg);
+/* Our Contact toward LEG's remote: over TLS the listener's
+ * (sip_nta_tls.c), else the agent's. */
+const char *sip_nta_leg_contact(const sip_leg *leg);
+/* A dialled LEG failed with CODE (busy for 486/600): raised, detached. */
+void sip_nta_fail_leg(sip_leg *leg, int code);
+/* A request in LEG's dialog: METHOD with CSEQ, CB for its responses
+ * (NULL: none, e.g. ACK), SDP its body (NULL: none). */
+nta_outgoing_t *sip_nta_dialog_request(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,
+                                       nta_response_f *cb, const char *sdp);
+/* LEG's dialog is over once no request of ours waits for its answer. */
+void sip_nta_dialog_over(sip_leg *leg);
+void sip_nta_send_bye(sip_leg *leg);
+
+/* sip_nta_timer.c */
+void sip_nta_st_stop(sip_leg *leg);
+/* (Re)arms LEG's session timer. */
+void sip_nta_st_start(sip_leg *leg);
+/* The remote's refresh did not come: BYE with Reason 408. */
+void sip_nta_st_expired(sip_leg *leg);
+/* The session timer of an INVITE (SIP) we answer: 0, or 422 (below our
+ * Min-SE). */
+int sip_nta_st_uas(sip_leg *leg, const sip_t *sip);
+/* The session timer our INVITE's 2xx (SIP) settled. */
+void sip_nta_st_uac(sip_leg *leg, const sip_t *sip);
+
+/* sip_nta_out.c */
+/* The ACK of our re-INVITE with CSEQ (its 2xx, or that 2xx again). */
+void sip_nta_send_reinvite_ack(sip_leg *leg, uint32_t cseq);
+/* After our CANCEL: the INVITE is given up 64*T1 later without a final
+ * response. */
+void sip_nta_give_up_later(sip_leg *leg);
 
 /* What a request handler returns once it has answered itself (sip_nta.c's
  * ANSWERED): a final status only makes NTA destroy the transaction. */

@@ -1,0 +1,439 @@
+/* sip_nta_out.c — our INVITE on the NTA core: sent (sip_nta_invite; a
+ * user's several contacts are sip_nta_fork.c's), its responses (early
+ * media, the 2xx, the dialog and its ACK, a 401/407 answered with the
+ * gateway's credentials, a 422 retried with the callee's Min-SE, an early
+ * answer we cannot use refused), our re-INVITE and its ACK, and the
+ * give-up 64*T1 after our CANCEL when no final response comes. */
+#define NTA_AGENT_MAGIC_T struct sip_driver
+#define NTA_LEG_MAGIC_T struct sip_driver
+#define NTA_INCOMING_MAGIC_T struct tel_leg
+#define NTA_OUTGOING_MAGIC_T struct tel_leg
+
+#include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_nta_int.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sofia-sip/auth_client.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "telephony/sip/sip_dialog.h"
+#include "telephony/sip/sip_flood.h"
+#include "telephony/sip/sip_in_parse.h"
+#include "telephony/sip/sip_msg.h"
+#include "telephony/sip/sip_mwi.h"
+#include "util/alloc.h"
+
+/* ---- outgoing: our INVITE ---- */
+
+static void linger_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_leg *leg = arg;
+    leg->nta->linger = NULL;
+    if (leg->nta->orq)
+        nta_outgoing_destroy(leg->nta->orq);
+    leg->nta->orq = NULL;
+}
+
+static void send_ack(sip_leg *leg)
+{
+    nta_outgoing_t *ack = sip_nta_dialog_request(leg, sip_method_ack, "ACK", leg->nta->dlg.local_cseq, NULL, NULL);
+    if (ack)
+        nta_outgoing_destroy(ack);
+}
+
+/* Early media (18x with SDP): the caller hears it (as sip_out.c does). */
+static void early_media(sip_leg *leg)
+{
+    sip_leg *from = leg->from;
+    if (!from || from->state == LEG_ENDED || (from->peer && from->peer != leg))
+        return;
+    if (from->state != LEG_UP)
+        sip_nta_ringing(from, true);
+    if (!leg->bypass && sip_leg_media(from) < 0)
+        return;
+    from->peer = leg;
+    leg->peer = from;
+    if (!leg->bypass)
+        sip_leg_update_relay(leg);
+}
+
+static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    msg_t *req = nta_outgoing_getrequest(orq);
+    int rc = sip_dialog_uac(&nl->dlg, req ? sip_object(req) : NULL, sip);
+    msg_destroy(req);
+    if (rc < 0) {
+        sip_log(leg->d, SIP_LOG_WARN, "dial %s: a 2xx that makes no dialog (no To tag or a bad Contact): failed",
+                leg->callee ? leg->callee : "-");
+        sip_nta_fail_leg(leg, 502);
+        return;
+    }
+    nl->have_dlg = true;
+    send_ack(leg);
+    /* The 2xx may come again (our ACK lost): ACKed again while ORQ lives. */
+    nl->linger = loop_timer_start(leg->d->l, nl->cancelled ? 0 : leg->d->nta->t1x64_ms / 1000.0, linger_cb, leg);
+    if (leg->state == LEG_ENDED || nl->cancelled) {
+        sip_nta_send_bye(leg);   /* answered after we gave up (CANCEL crossed the 200) */
+        return;
+    }
+    bool sdp = sip->sip_payload && sip->sip_payload->pl_len;
+    if (leg->bypass && sdp)
+        sip_bypass_keep_sdp(leg, sip);
+    if (leg->bypass ? !leg->sdp_body : sdp ? sip_leg_apply_sdp(leg, sip, NULL) < 0 : !leg->have_remote) {
+        sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: BYE, failed 488",
+                leg->callee ? leg->callee : "-");
+        sip_nta_fail_leg(leg, 488);
+        sip_nta_send_bye(leg);
+        return;
+    }
+    leg->state = LEG_UP;
+    leg->t_answer = loop_now(leg->d->l);
+    sip_nta_st_uac(leg, sip);
+    sip_nta_st_start(leg);
+    if (leg->peer)
+        sip_leg_update_relay(leg);
+    char *name = sip_answer_display_name(sip);   /* agent_name */
+    tel_event ev = {.kind = TEL_EV_ANSWER, .sip_code = sip->sip_status->st_status, .display_name = name};
+    sip_raise(leg, &ev);
+    free(name);
+}
+
+static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
+
+/* A copy of ORQ's INVITE to send again (CSeq + 1, no Via: NTA puts its
+ * own, with a new branch), or NULL. */
+static msg_t *invite_again(nta_outgoing_t *orq)
+{
+    msg_t *sent = nta_outgoing_getrequest(orq);
+    msg_t *msg = sent ? msg_copy(sent) : NULL;
+    msg_destroy(sent);
+    sip_t *req = msg ? sip_object(msg) : NULL;
+    if (!req || !req->sip_cseq || !req->sip_request) {
+        msg_destroy(msg);
+        return NULL;
+    }
+    while (req->sip_via)
+        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
+    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
+                       (msg_header_t *)sip_cseq_create(msg_home(msg), req->sip_cseq->cs_seq + 1, sip_method_invite,
+                                                       "INVITE"));
+    return msg;
+}
+
+/* The gateway's 401/407 to our INVITE: the same INVITE again (CSeq + 1)
+ * with digest credentials from sofia's auth client (auc_*), once. 0: sent
+ * (the new transaction replaces ORQ), -1: the dial fails with STATUS. */
+static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int status)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    if (nl->auth_tried || nl->cancelled || leg->state == LEG_ENDED || !leg->gw_user)
+        return -1;
+    nl->auth_tried = true;
+    msg_t *msg = invite_again(orq);
+    if (!msg)
+        return -1;
+    sip_t *req = sip_object(msg);
+    su_home_t *home = msg_home(msg);
+    auth_client_t *aucs = NULL;
+    const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+    bool ok = ch && auc_challenge(&aucs, home, ch, status == 401 ? sip_authorization_class : sip_proxy_authorization_class) > 0 &&
+              auc_all_credentials(&aucs, NULL, NULL, leg->gw_user, leg->gw_pass ? leg->gw_pass : "") > 0 &&
+              auc_authorization(&aucs, msg, (msg_pub_t *)req, "INVITE", req->sip_request->rq_url, req->sip_payload) > 0;
+    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END()) : NULL;
+    if (!again) {
+        if (!ok)
+            msg_destroy(msg);
+        return -1;
+    }
+    nta_outgoing_destroy(orq);   /* its 401/407 is ACKed by the transaction */
+    nl->orq = again;
+    return 0;
+}
+
+/* The gateway's 422 (Session Interval Too Small) to our INVITE: the same
+ * INVITE again with its Min-SE as our Session-Expires and Min-SE (RFC 4028
+ * 6, as NUA does), once. 0: sent (the new transaction replaces ORQ), -1:
+ * the dial fails with 422. */
+static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    if (nl->st_retried || nl->cancelled || leg->state == LEG_ENDED || !sip->sip_min_se)
+        return -1;
+    nl->st_retried = true;
+    /* Only an interval longer than the one asked for, at most a day. */
+    unsigned long min = sip->sip_min_se->min_delta;
+    if (min > 86400 || min <= (unsigned long)leg->d->prog->settings.session_expires)
+        return -1;
+    msg_t *msg = invite_again(orq);
+    if (!msg)
+        return -1;
+    sip_t *req = sip_object(msg);
+    su_home_t *home = msg_home(msg);
+    char v[24];
+    snprintf(v, sizeof v, "%lu", min);
+    sip_session_expires_t *x = sip_session_expires_make(home, v);
+    sip_min_se_t *m = sip_min_se_make(home, v);
+    bool ok = x && m && req->sip_session_expires &&
+              msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_session_expires, (msg_header_t *)x) == 0 &&
+              (req->sip_min_se ? msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_min_se, (msg_header_t *)m)
+                               : msg_header_insert(msg, (msg_pub_t *)req, (msg_header_t *)m)) == 0;
+    /* nta_outgoing_mcreate takes MSG, also when it fails (as authenticate) */
+    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END()) : NULL;
+    if (!again) {
+        if (!ok)
+            msg_destroy(msg);
+        return -1;
+    }
+    sip_log(leg->d, SIP_LOG_DEBUG, "leg %s: 422 from the callee: INVITE again with Session-Expires %lu",
+            leg->call_id ? leg->call_id : "-", min);
+    nta_outgoing_destroy(orq);   /* its 422 is ACKed by the transaction */
+    nl->orq = again;
+    return 0;
+}
+
+
+/* The callee's early answer (18x SDP) has no media we can use (no
+ * PCMU/PCMA, no IPv4 address): the dial fails 488 and the INVITE is
+ * cancelled (as sip_out.c's fork_unusable does), not rung on without media.
+ * Its final response (487, or a 2xx that crossed: ACK and BYE) ends it. */
+static void early_unusable(sip_leg *leg)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    sip_log(leg->d, SIP_LOG_WARN, "dial %s: no usable media in the answer: CANCEL, failed 488",
+            leg->callee ? leg->callee : "-");
+    sip_nta_fail_leg(leg, 488);
+    nl->cancelled = true;
+    nta_outgoing_tcancel(nl->orq, NULL, NULL, TAG_END());
+    sip_nta_give_up_later(leg);
+}
+
+static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    sip_driver *d = leg->d;
+    struct sip_nta_leg *nl = leg->nta;
+    int status = sip_nta_response_status(orq, sip);
+    sip_enter(d);
+    if (status >= 200 && nl->give_up) {   /* a final response after our CANCEL */
+        loop_timer_stop(d->l, nl->give_up);
+        nl->give_up = NULL;
+    }
+    if (status < 200 && !leg->trying_raised && leg->state != LEG_ENDED && !nl->cancelled) {
+        leg->trying_raised = true;
+        sip_raise_kind(leg, TEL_EV_TRYING, 100, NULL);
+    }
+    if (status < 200) {
+        bool sdp = sip && sip->sip_payload && sip->sip_payload->pl_len;
+        if (status > 100 && leg->state != LEG_ENDED && !nl->cancelled) {
+            leg->state = LEG_EARLY;
+            if (sdp && !leg->early_raised && !leg->bypass && sip_leg_apply_sdp(leg, sip, NULL) < 0) {
+                early_unusable(leg);
+            } else if (sdp && !leg->early_raised) {
+                if (leg->bypass)
+                    sip_bypass_keep_sdp(leg, sip);
+                leg->early_raised = true;
+                early_media(leg);
+                sip_raise_kind(leg, TEL_EV_EARLY_MEDIA, status, NULL);
+            } else if (!leg->ringing_raised && !leg->early_raised) {
+                leg->ringing_raised = true;
+                sip_raise_kind(leg, TEL_EV_RINGING, status, NULL);
+            }
+        }
+    } else if (status < 300) {
+        if (nl->have_dlg) {
+            if (sip && sip->sip_to && sip->sip_to->a_tag && strcasecmp(sip->sip_to->a_tag, nl->dlg.remote_tag) == 0)
+                send_ack(leg);   /* a retransmitted 2xx */
+        } else if (sip) {
+            answered(leg, orq, sip);
+        }
+    } else {
+        if ((status == 401 || status == 407) && sip && authenticate(leg, orq, sip, status) == 0) {
+            sip_leave(d);
+            return 0;
+        }
+        if (status == 422 && sip && retry_min_se(leg, orq, sip) == 0) {
+            sip_leave(d);
+            return 0;
+        }
+        if (!nl->linger) {
+            nta_outgoing_destroy(orq);
+            nl->orq = NULL;
+        }
+        if (!nl->have_dlg) {
+            sip_nta_fail_leg(leg, status);
+            sip_leg_sip_done(leg);
+        }
+    }
+    sip_leave(d);
+    return 0;
+}
+
+void sip_nta_send_reinvite_ack(sip_leg *leg, uint32_t cseq)
+{
+    nta_outgoing_t *ack = sip_nta_dialog_request(leg, sip_method_ack, "ACK", cseq, NULL, NULL);
+    if (ack)
+        nta_outgoing_destroy(ack);
+}
+
+static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    int status = sip_nta_response_status(orq, sip);
+    if (status < 200)
+        return 0;
+    sip_driver *d = leg->d;
+    struct sip_nta_leg *nl = leg->nta;
+    sip_enter(d);
+    if (status < 300 && sip) {
+        sip_nta_send_reinvite_ack(leg, nta_outgoing_cseq(orq));
+        if (sip->sip_payload && sip->sip_payload->pl_len && !leg->bypass)
+            sip_leg_apply_sdp(leg, sip, NULL);
+    }
+    /* Its 2xx may come again (our ACK lost): that finds no transaction
+     * and is ACKed by stray_response_cb. */
+    nta_outgoing_destroy(orq);
+    nl->reinvite = NULL;
+    if (status < 300)
+        sip_nta_st_start(leg);   /* a re-INVITE refreshes the session */
+    else if (nl->se && nl->we_refresh && status != 491 && leg->state == LEG_UP && !nl->st)
+        sip_nta_st_expired(leg);   /* our refresh failed */
+    if (leg->bypass)
+        sip_nta_bypass_answered(leg, status, sip);   /* an offer relayed: its answer goes back */
+    else
+        sip_leg_reinvite_done(leg, status);   /* 491: tried again later (glare) */
+    sip_nta_dialog_over(leg);
+    sip_leave(d);
+    return 0;
+}
+
+int sip_nta_reinvite(sip_leg *leg, const char *sdp)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    if (!nl || !nl->have_dlg || nl->reinvite)
+        return -1;
+    nl->reinvite = sip_nta_dialog_request(leg, sip_method_invite, "INVITE", sip_dialog_next_cseq(&nl->dlg), reinvite_response_cb,
+                                  sdp);
+    return nl->reinvite ? 0 : -1;
+}
+
+int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sdp)
+{
+    sip_leg *leg = f->leg;
+    sip_driver *d = leg->d;
+    struct sip_nta *t = d->nta;
+    struct sip_nta_leg *nl = sip_nta_leg_state(leg);
+    /* A user's several contacts: one INVITE each, with the same Call-ID
+     * and From tag, as a forking proxy sends them (RFC 3261 16.6): the
+     * answer's To tag tells the dialogs apart. */
+    if (!nl->own_key) {
+        char call_id[120];
+        sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
+        sip_nta_new_call_id(d, call_id, sizeof call_id);
+        nl->key = nl->own_key = cr_xstrdup(call_id);
+    }
+    char from_tagged[800];
+    snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, nl->tag);
+    const scn_settings *st = &d->prog->settings;
+    char se[24] = "", min_se[24] = "";
+    if (st->session_expires > 0) {
+        snprintf(se, sizeof se, "%.0f", st->session_expires);
+        snprintf(min_se, sizeof min_se, "%.0f", st->session_min_se);
+    }
+    free(leg->tls_contact);   /* our Contact over TLS (sip_nta_tls.c), or NULL */
+    leg->tls_contact = sip_nta_tls_contact_out(d, f->uri);
+    msg_t *msg = sip_nta_new_request(d, sip_method_invite, "INVITE", f->uri, 1);
+    if (!msg)
+        return -1;
+    sip_t *sip = sip_object(msg);
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
+                   SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
+                   SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_ALLOW_STR(NTA_ALLOW),
+                   TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_MIN_SE_STR(min_se)),
+                   TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
+                   SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END()) < 0) {
+        msg_destroy(msg);
+        return -1;
+    }
+    if (leg->fork_count > 1) {
+        if (sip_nta_fork_send(f, msg, f->hop) < 0)
+            return -1;
+    } else {
+        nl->hop = f->hop;
+        nl->orq = nta_outgoing_mcreate(t->agent, invite_response_cb, leg, f->hop ? URL_STRING_MAKE(f->hop) : NULL, msg,
+                                       TAG_END());
+        if (!nl->orq)
+            return -1;
+    }
+    /* "trying" comes with the first provisional response: never from
+     * inside dial(), the engine has not stored the leg yet. */
+    if (!nl->hashed)
+        sip_nta_table_add(t, leg);
+    return 0;
+}
+
+int sip_nta_invite_response(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
+{
+    return invite_response_cb(leg, orq, sip);
+}
+
+void sip_nta_use_invite(sip_leg *leg, nta_outgoing_t *orq, const char *hop)
+{
+    leg->nta->orq = orq;
+    leg->nta->hop = hop;
+}
+
+
+void sip_nta_dial_failed(sip_leg *leg, int status)
+{
+    sip_nta_fail_leg(leg, status);
+    sip_leg_sip_done(leg);
+}
+
+static void give_up_cb(loop *l, void *arg)
+{
+    (void)l;
+    sip_leg *leg = arg;
+    struct sip_nta_leg *nl = leg->nta;
+    nl->give_up = NULL;
+    if (!nl->orq || nl->have_dlg)
+        return;
+    sip_enter(leg->d);
+    sip_log(leg->d, SIP_LOG_INFO, "leg %s: no final response 64*T1 after our CANCEL: INVITE given up",
+            leg->call_id ? leg->call_id : "-");
+    nta_outgoing_destroy(nl->orq);
+    nl->orq = NULL;
+    sip_driver *d = leg->d;
+    sip_leg_sip_done(leg);   /* may free LEG */
+    sip_leave(d);
+}
+
+bool sip_nta_dial_pending(const sip_leg *leg)
+{
+    return leg->nta && leg->nta->orq && !leg->nta->have_dlg && !leg->nta->cancelled &&
+           leg->state != LEG_UP && leg->state != LEG_ENDED;
+}
+
+void sip_nta_dial_give_up(sip_leg *leg, int code)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    nta_outgoing_destroy(nl->orq);   /* no CANCEL: nothing reached the peer */
+    nl->orq = NULL;
+    sip_nta_fail_leg(leg, code);
+    sip_leg_sip_done(leg);
+}
+
+void sip_nta_give_up_later(sip_leg *leg)
+{
+    leg->nta->give_up = loop_timer_start(leg->d->l, leg->d->nta->t1x64_ms / 1000.0, give_up_cb, leg);
+}
