@@ -18,6 +18,8 @@
 # from); a user's two contacts forked, the late 200
 # of the one that lost ACKed and ended with BYE, both cancelled when the
 # caller gives up;
+# a second INVITE with a live call's Call-ID refused 482 (the call
+# still found by its BYE);
 # a user's MESSAGE (407, digest) and one relayed to a gateway that answers
 # 401 (the MESSAGE again with credentials, CSeq + 1); a message-summary
 # subscription refreshed in its dialog and ended by its expiry (NOTIFY
@@ -413,7 +415,13 @@ case_bypass_timer_refreshed() { # media: bypass with a 10 s session timer the ca
     uac byptimer bypass uac-timer-bypass && reap $p
 }
 
-for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
+case_callid_reuse() { # a second INVITE outside any dialog with a live call's Call-ID: 482, and the call's BYE still finds it (200, not 481)
+    EVIDENCE="$W/cidreuse.out $W/cidreuse.err $W/cidreuse.msg $W/serve.log"
+    uac cidreuse basic uac-callid-reuse &&
+        expect "hangup by caller not traced" in_log cidreuse "hangup *by caller"
+}
+
+for c in ${SIP_CASES:-retransmissions callid_reuse 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \

@@ -715,7 +715,11 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
     } else if (sip->sip_to->a_tag) {
         rc = in_dialog(d, irq, sip);
     } else if (m == sip_method_invite) {
-        rc = flood_over(d) ? 503 : new_call(d, irq, sip);
+        /* One with a live leg's Call-ID (a merged request, a loop, or a
+         * third party that read it): 482 (RFC 3261 8.2.2.2), never a second
+         * leg under the same key, which would hide the first from its own
+         * BYE (481). */
+        rc = flood_over(d) ? 503 : table_find(d->nta, sip->sip_call_id->i_id) ? 482 : new_call(d, irq, sip);
     } else if (m == sip_method_options) {
         rc = flood_over(d) ? 503 : answer_options(d, irq);
     } else if (m == sip_method_register) {
