@@ -19,7 +19,7 @@
 # of the one that lost ACKed and ended with BYE, both cancelled when the
 # caller gives up;
 # a second INVITE with a live call's Call-ID refused 482 (the call
-# still found by its BYE);
+# still found by its BYE); a MESSAGE in a call 405 with Allow;
 # a user's MESSAGE (407, digest) and one relayed to a gateway that answers
 # 401 (the MESSAGE again with credentials, CSeq + 1); a message-summary
 # subscription refreshed in its dialog and ended by its expiry (NOTIFY
@@ -421,7 +421,12 @@ case_callid_reuse() { # a second INVITE outside any dialog with a live call's Ca
         expect "hangup by caller not traced" in_log cidreuse "hangup *by caller"
 }
 
-for c in ${SIP_CASES:-retransmissions callid_reuse 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
+case_message_in_call() { # a MESSAGE in a call's dialog: 405 with Allow (RFC 3261 21.4.6), the call goes on to its BYE
+    EVIDENCE="$W/msgcall.out $W/msgcall.err $W/msgcall.msg $W/serve.log"
+    uac msgcall basic uac-message-in-call
+}
+
+for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \

@@ -685,9 +685,12 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         sip_in_info(leg, sip);
         return ANSWERED;
     case sip_method_message:
-        return 405;
+        /* a MESSAGE inside a call: not taken (as under NUA); a 405 says
+         * what is allowed (RFC 3261 21.4.6) */
+        nta_incoming_treply(irq, 405, sip_status_phrase(405), SIPTAG_ALLOW_STR(NTA_ALLOW), TAG_END());
+        return ANSWERED;
     case sip_method_subscribe:
-        return 489;   /* subscriptions live in dialogs of their own (as under NUA) */   /* a MESSAGE inside a call: not taken (as under NUA) */
+        return 489;   /* subscriptions live in dialogs of their own (as under NUA) */
     default:
         refuse_log(d, 1u << 3, "this in-dialog request (UPDATE, REFER, NOTIFY...)");
         return 501;
