@@ -447,11 +447,19 @@ case_answer_no_dialog() { # the gateway's 200 makes no dialog (a tel: Contact): 
         expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve_nodlg.log'"
 }
 
+case_refer_long() { # the agent's REFER to a 400-character URI with no user part: 400, no transfer, the call goes on to its BYE
+    EVIDENCE="$W/reflong.out $W/reflong_uas.out $W/reflong_uas.err $W/reflong_uas.msg $W/serve.log"
+    peer reflong_uas "$UAS" agent-refer-long
+    p=$LAST
+    uac reflong agentrefer uac-wait-bye && reap $p &&
+        expect "a transfer event was raised" sh -c "! grep -F -- '$(call_id reflong)' '$W/serve.log' | grep -q 'transfer to'"
+}
+
 for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dialog 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \
-    mwi_refresh_expiry bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify}; do
+    mwi_refresh_expiry bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify refer_long}; do
     run "$c"
 done
 
