@@ -62,8 +62,9 @@ static bool refer_target(const sip_t *sip, char *out, size_t n)
     if (u->url_user && *u->url_user) {
         snprintf(raw, sizeof raw, "%s", u->url_user);
     } else {
-        /* url_e says how long the URI is; one longer than RAW is not
-         * copied whole and not NUL-terminated (what follows is the stack's) */
+        /* url_e says how long the URI is; of one longer than RAW it skips
+         * the parts that do not fit and ends RAW at its last byte: what
+         * lies between is the stack's, not the network's */
         issize_t len = url_e(raw, sizeof raw, u);
         if (len <= 0 || (size_t)len >= sizeof raw)
             return false;
