@@ -18,6 +18,9 @@
 # from); a user's two contacts forked, the late 200
 # of the one that lost ACKed and ended with BYE, both cancelled when the
 # caller gives up;
+# a second INVITE with a live call's Call-ID refused 482 (the call
+# still found by its BYE); a MESSAGE in a call 405 with Allow; a 200
+# that makes no dialog fails the dial and the leg goes;
 # a user's MESSAGE (407, digest) and one relayed to a gateway that answers
 # 401 (the MESSAGE again with credentials, CSeq + 1); a message-summary
 # subscription refreshed in its dialog and ended by its expiry (NOTIFY
@@ -414,11 +417,50 @@ case_bypass_timer_refreshed() { # media: bypass with a 10 s session timer the ca
     uac byptimer bypass uac-timer-bypass && reap $p
 }
 
-for c in ${SIP_CASES:-retransmissions 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
+case_callid_reuse() { # a second INVITE outside any dialog with a live call's Call-ID: 482, and the call's BYE still finds it (200, not 481)
+    EVIDENCE="$W/cidreuse.out $W/cidreuse.err $W/cidreuse.msg $W/serve.log"
+    uac cidreuse basic uac-callid-reuse &&
+        expect "hangup by caller not traced" in_log cidreuse "hangup *by caller"
+}
+
+case_message_in_call() { # a MESSAGE in a call's dialog: 405 with Allow (RFC 3261 21.4.6), the call goes on to its BYE
+    EVIDENCE="$W/msgcall.out $W/msgcall.err $W/msgcall.msg $W/serve.log"
+    uac msgcall basic uac-message-in-call
+}
+
+case_answer_no_dialog() { # the gateway's 200 makes no dialog (a tel: Contact): the dial fails 502 and the leg is done with, not kept until shutdown
+    EVIDENCE="$W/nodlg.out $W/nodlg_uas.out $W/nodlg_uas.msg $W/serve_nodlg.log"
+    # a serve of its own (on the registration case's port): its shutdown
+    # says how many legs it still had
+    sed -e "s|@RTP@|$((RTP + 500))-$((RTP + 999))|g; s|@UAS@|$UAS|g; s|@UAC@|$UAC|g" "$HERE/suite.yaml" >"$W/nodlg.yaml"
+    "$CR" serve "$W/nodlg.yaml" --sip "udp:127.0.0.1:$SIPREG" --admin off --log-level debug >"$W/serve_nodlg.log" 2>&1 &
+    srv=$!
+    BG="$BG $srv"
+    wait_for "$W/serve_nodlg.log" 15 'listening for SIP' || { WHY="the second serve did not start"; return 1; }
+    peer nodlg_uas "$UAS" uas-200-tel-contact
+    p=$LAST
+    sipp_run nodlg 127.0.0.1:"$SIPREG" -p "$UAC" -s gw -m 1 -sn uac -d 500 -nd
+    reap $p
+    expect "the dial did not fail on the unusable 200" grep -q "dial_status=\"failed\"" "$W/serve_nodlg.log" || return 1
+    kill -TERM "$srv"
+    reap "$srv" || { WHY="serve did not exit 0 (the leg kept until shutdown, then dropped?)"; return 1; }
+    expect "the failed leg was still there at shutdown" grep -q "shutting down: 0 legs to end" "$W/serve_nodlg.log" &&
+        expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve_nodlg.log'"
+}
+
+case_refer_long() { # the agent's REFER to a 400-character URI with no user part: 400, no transfer, the call goes on to its BYE
+    EVIDENCE="$W/reflong.out $W/reflong_uas.out $W/reflong_uas.err $W/reflong_uas.msg $W/serve.log"
+    peer reflong_uas "$UAS" agent-refer-long
+    p=$LAST
+    uac reflong agentrefer uac-wait-bye && reap $p &&
+        expect "a transfer event was raised" sh -c "! grep -F -- '$(call_id reflong)' '$W/serve.log' | grep -q 'transfer to'"
+}
+
+for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dialog 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \
-    mwi_refresh_expiry bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify}; do
+    mwi_refresh_expiry bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify refer_long}; do
     run "$c"
 done
 

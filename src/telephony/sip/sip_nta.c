@@ -544,9 +544,12 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         sip_in_info(leg, sip);
         return ANSWERED;
     case sip_method_message:
-        return 405;
+        /* a MESSAGE inside a call: not taken (as under NUA); a 405 says
+         * what is allowed (RFC 3261 21.4.6) */
+        nta_incoming_treply(irq, 405, sip_status_phrase(405), SIPTAG_ALLOW_STR(NTA_ALLOW), TAG_END());
+        return ANSWERED;
     case sip_method_subscribe:
-        return 489;   /* subscriptions live in dialogs of their own (as under NUA) */   /* a MESSAGE inside a call: not taken (as under NUA) */
+        return 489;   /* subscriptions live in dialogs of their own (as under NUA) */
     default:
         refuse_log(d, 1u << 3, "this in-dialog request (UPDATE, REFER, NOTIFY...)");
         return 501;
@@ -574,7 +577,11 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
     } else if (sip->sip_to->a_tag) {
         rc = in_dialog(d, irq, sip);
     } else if (m == sip_method_invite) {
-        rc = flood_over(d) ? 503 : new_call(d, irq, sip);
+        /* One with a live leg's Call-ID (a merged request, a loop, or a
+         * third party that read it): 482 (RFC 3261 8.2.2.2), never a second
+         * leg under the same key, which would hide the first from its own
+         * BYE (481). */
+        rc = flood_over(d) ? 503 : table_find(d->nta, sip->sip_call_id->i_id) ? 482 : new_call(d, irq, sip);
     } else if (m == sip_method_options) {
         rc = flood_over(d) ? 503 : answer_options(d, irq);
     } else if (m == sip_method_register) {

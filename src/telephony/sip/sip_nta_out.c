@@ -79,6 +79,11 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
         sip_log(leg->d, SIP_LOG_WARN, "dial %s: a 2xx that makes no dialog (no To tag or a bad Contact): failed",
                 leg->callee ? leg->callee : "-");
         sip_nta_fail_leg(leg, 502);
+        /* Nothing more will come for it (no dialog to end): the leg is
+         * done, not kept until shutdown. */
+        nta_outgoing_destroy(orq);
+        nl->orq = NULL;
+        sip_leg_sip_done(leg);   /* may free LEG */
         return;
     }
     nl->have_dlg = true;

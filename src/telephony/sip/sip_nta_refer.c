@@ -50,18 +50,24 @@ int sip_nta_refer_out(sip_leg *leg, const char *refer_to)
 }
 
 /* The transfer target of a REFER: the Refer-To user part (a number), else
- * the whole URI; false when it has neither. What the engine gets is the
- * network's text: printable ASCII only. */
+ * the whole URI; false when it has neither, or a URI over 255 characters.
+ * What the engine gets is the network's text: printable ASCII only. */
 static bool refer_target(const sip_t *sip, char *out, size_t n)
 {
     const url_t *u = sip->sip_refer_to ? sip->sip_refer_to->r_url : NULL;
     if (!u || n < 2)
         return false;
     char raw[256];
-    if (u->url_user && *u->url_user)
+    if (u->url_user && *u->url_user) {
         snprintf(raw, sizeof raw, "%s", u->url_user);
-    else if (url_e(raw, sizeof raw, u) <= 0)
-        return false;
+    } else {
+        /* url_e says how long the URI is; of one longer than RAW it skips
+         * the parts that do not fit and ends RAW at its last byte: what
+         * lies between is the stack's, not the network's */
+        issize_t len = url_e(raw, sizeof raw, u);
+        if (len <= 0 || (size_t)len >= sizeof raw)
+            return false;
+    }
     size_t w = 0;
     for (const unsigned char *p = (const unsigned char *)raw; *p && w + 1 < n; p++)
         if (*p > 0x20 && *p < 0x7f)
@@ -77,7 +83,7 @@ static int refer_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     if (leg->state != LEG_UP)
         return 403;   /* a transfer of a call not (or no longer) up */
     if (!refer_target(sip, target, sizeof target) || (sip->sip_refer_to && sip->sip_refer_to->r_next))
-        return 400;   /* none, or several Refer-To (RFC 3515 2.4.1) */
+        return 400;   /* none, one longer than we keep, or several Refer-To (RFC 3515 2.4.1) */
     nta_incoming_treply(irq, 202, sip_status_phrase(202), SIPTAG_CONTACT_STR(sip_nta_contact(d)), TAG_END());
     sip_log(d, SIP_LOG_INFO, "%s: transfer to %s requested", leg->call_id ? leg->call_id : "-", target);
     char event[40];
