@@ -8,6 +8,8 @@
 #   services/          loop, util, its own headers and config/database.h:
 #                      never the scenario language (docs/decisions/services-config.md)
 #   config/database.h  nothing of the project (scenario/ and services/ both use it)
+#   config/telephony.h nothing of the project (scenario/ and telephony/ both use it;
+#                      docs/decisions/telephony-config.md)
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$ROOT" || exit 2
@@ -33,6 +35,7 @@ rule() {
 out=$(
     rule src/services/*.c src/services/*.h -- services/ loop/ util/ config/database.h
     rule src/config/database.h --
+    rule src/config/telephony.h --
 )
 if [ -n "$out" ]; then
     echo "$out" | sed 's/^/layers: /' >&2
