@@ -7,6 +7,8 @@
 # library headers (<...>) are not checked.
 #   services/          loop, util, its own headers and config/database.h:
 #                      never the scenario language (docs/decisions/services-config.md)
+#   telephony/         loop, util, media, its own headers and config/telephony.h:
+#                      never the scenario language (docs/decisions/telephony-config.md)
 #   config/database.h  nothing of the project (scenario/ and services/ both use it)
 #   config/telephony.h nothing of the project (scenario/ and telephony/ both use it;
 #                      docs/decisions/telephony-config.md)
@@ -34,6 +36,7 @@ rule() {
 
 out=$(
     rule src/services/*.c src/services/*.h -- services/ loop/ util/ config/database.h
+    rule src/telephony/*.[ch] src/telephony/*/*.[ch] -- telephony/ loop/ util/ media/ config/telephony.h
     rule src/config/database.h --
     rule src/config/telephony.h --
 )

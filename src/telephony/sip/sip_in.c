@@ -25,12 +25,12 @@ static void respond(sip_driver *d, nua_handle_t *nh, int code, tag_type_t tag, t
 }
 
 int sip_who_calls(sip_driver *d, const sip_t *sip, char *source, size_t n, const struct sip_gw **gw_out,
-                  const scn_user **user_out, char *challenge, size_t clen)
+                  const cfg_user **user_out, char *challenge, size_t clen)
 {
     struct sockaddr_in src = {0};
     bool have_src = sip_request_source(d, &src);
     const char *from_user = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
-    const scn_user *u = from_user ? scn_program_user(d->prog, from_user) : NULL;
+    const cfg_user *u = from_user ? tel_config_user(d->cfg, from_user) : NULL;
     if (u && !u->password)
         u = NULL;
     /* Who calls: a gateway by its address and port; a user who answers
@@ -61,7 +61,7 @@ int sip_who_calls(sip_driver *d, const sip_t *sip, char *source, size_t n, const
 }
 
 sip_in_who sip_in_identify(sip_driver *d, nua_handle_t *nh, const sip_t *sip, char *source, size_t n,
-                           const struct sip_gw **gw_out, const scn_user **user_out)
+                           const struct sip_gw **gw_out, const cfg_user **user_out)
 {
     char challenge[256];
     int code = sip_who_calls(d, sip, source, n, gw_out, user_out, challenge, sizeof challenge);
@@ -86,7 +86,7 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
         return;
     }
     const struct sip_gw *gw = NULL;
-    const scn_user *u = NULL;
+    const cfg_user *u = NULL;
     char source[80];
     sip_in_who who_is = sip_in_identify(d, nh, sip, source, sizeof source, &gw, &u);
     if (who_is == SIP_IN_DROP)
@@ -122,7 +122,7 @@ void sip_in_invite(sip_driver *d, nua_handle_t *nh, const sip_t *sip, tagi_t tag
     /* Its RTP comes from the address its SDP names, unless it is marked as
      * behind NAT (symmetric_rtp): then the first packets may teach us. */
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
-    leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : SCN_SRTP_INHERIT);
+    leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : CFG_SRTP_INHERIT);
 
     /* An offerless INVITE's leg takes its session now too (our offer in
      * the answer needs it): admitted means it has one, not that it may

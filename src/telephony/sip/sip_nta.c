@@ -388,7 +388,7 @@ static void st_cb(loop *l, void *arg)
  * 0, or 422 when its interval is below our Min-SE. */
 static int st_uas(sip_leg *leg, const sip_t *sip)
 {
-    const scn_settings *st = &leg->d->prog->settings;
+    const cfg_tel_settings *st = &leg->d->cfg->settings;
     struct sip_nta_leg *nl = leg->nta;
     const sip_session_expires_t *x = sip->sip_session_expires;
     nl->remote_timer = sip_has_feature(sip->sip_supported, "timer") || sip_has_feature(sip->sip_require, "timer");
@@ -415,7 +415,7 @@ static void st_uac(sip_leg *leg, const sip_t *sip)
     struct sip_nta_leg *nl = leg->nta;
     const sip_session_expires_t *x = sip->sip_session_expires;
     nl->remote_update = sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
-    if (!x || x->x_delta == 0 || leg->d->prog->settings.session_expires <= 0)
+    if (!x || x->x_delta == 0 || leg->d->cfg->settings.session_expires <= 0)
         return;
     nl->se = x->x_delta > 86400 ? 86400 : (unsigned)x->x_delta;
     nl->we_refresh = !x->x_refresher || strcasecmp(x->x_refresher, "uac") == 0;
@@ -484,7 +484,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return ANSWERED;
     }
     const struct sip_gw *gw = NULL;
-    const scn_user *u = NULL;
+    const cfg_user *u = NULL;
     char source[80];
     int who_is = sip_nta_identify(d, irq, sip, source, sizeof source, &gw, &u);
     if (who_is)
@@ -510,7 +510,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     nl->have_dlg = true;
     if (st_uas(leg, sip) == 422) {
         char min[16];
-        snprintf(min, sizeof min, "%.0f", d->prog->settings.session_min_se);
+        snprintf(min, sizeof min, "%.0f", d->cfg->settings.session_min_se);
         nta_incoming_treply(irq, 422, sip_status_phrase(422), SIPTAG_MIN_SE_STR(min), TAG_END());
         leg->released = leg->sip_done = true;
         leg->state = LEG_ENDED;
@@ -534,7 +534,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     leg->callee = who.callee;
     leg->source = cr_xstrdup(source);
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
-    leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : SCN_SRTP_INHERIT);
+    leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : CFG_SRTP_INHERIT);
 
     bool offer = sip->sip_payload && sip->sip_payload->pl_len;
     int rc = offer ? sip_leg_apply_sdp(leg, sip, NULL) : sip_leg_media(leg) < 0 ? -2 : 0;
@@ -590,7 +590,7 @@ static int answer_options(sip_driver *d, nta_incoming_t *irq)
 static bool flood_over(sip_driver *d)
 {
     struct sockaddr_in src;
-    if (d->prog->settings.flood_drop || !sip_request_source(d, &src) || !sip_flood_is_over(d->flood, src.sin_addr.s_addr))
+    if (d->cfg->settings.flood_drop || !sip_request_source(d, &src) || !sip_flood_is_over(d->flood, src.sin_addr.s_addr))
         return false;
     d->flood_refused++;
     return true;
@@ -877,7 +877,7 @@ static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     nl->st_retried = true;
     /* Only an interval longer than the one asked for, at most a day. */
     unsigned long min = sip->sip_min_se->min_delta;
-    if (min > 86400 || min <= (unsigned long)leg->d->prog->settings.session_expires)
+    if (min > 86400 || min <= (unsigned long)leg->d->cfg->settings.session_expires)
         return -1;
     msg_t *msg = invite_again(orq);
     if (!msg)
@@ -1048,7 +1048,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     }
     char from_tagged[800];
     snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, nl->tag);
-    const scn_settings *st = &d->prog->settings;
+    const cfg_tel_settings *st = &d->cfg->settings;
     char se[24] = "", min_se[24] = "";
     if (st->session_expires > 0) {
         snprintf(se, sizeof se, "%.0f", st->session_expires);
