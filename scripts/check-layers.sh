@@ -7,7 +7,11 @@
 # library headers (<...>) are not checked.
 #   services/          loop, util, its own headers and config/database.h:
 #                      never the scenario language (docs/decisions/services-config.md)
+#   telephony/         loop, util, media, its own headers and config/telephony.h:
+#                      never the scenario language (docs/decisions/telephony-config.md)
 #   config/database.h  nothing of the project (scenario/ and services/ both use it)
+#   config/telephony.h nothing of the project (scenario/ and telephony/ both use it;
+#                      docs/decisions/telephony-config.md)
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$ROOT" || exit 2
@@ -32,7 +36,9 @@ rule() {
 
 out=$(
     rule src/services/*.c src/services/*.h -- services/ loop/ util/ config/database.h
+    rule src/telephony/*.[ch] src/telephony/*/*.[ch] -- telephony/ loop/ util/ media/ config/telephony.h
     rule src/config/database.h --
+    rule src/config/telephony.h --
 )
 if [ -n "$out" ]; then
     echo "$out" | sed 's/^/layers: /' >&2

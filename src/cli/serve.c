@@ -262,7 +262,9 @@ long install(serve *s, scn_program *p, const char *text, size_t len, const char 
     svc_set_config(s->svc, &sc);
     eng_engine_set_program(s->eng, p);
     admin_set_program(s->admin, p);
-    sip_driver_set_program(s->drv, p);
+    tel_config *tc = cfg_telephony_of(p);
+    sip_driver_set_config(s->drv, tc);
+    tel_config_unref(tc);   /* the driver holds its own reference */
     scn_program_unref(s->prog);
     s->prog = scn_program_ref(p);
     say(s, SIP_LOG_INFO, "reloaded %s: revision %ld (%s, sha256 %.12s), %zu routes", s->file, n, why,
@@ -510,7 +512,9 @@ int cli_serve(int argc, char **argv)
     }
     sip_options opt = {.listen = listen, .listen_count = nlisten, .log_level = s.level,
                        .refused = refused_cb, .refused_arg = &s};
-    s.drv = sip_driver_new(s.l, s.prog, &opt, err, sizeof err);
+    tel_config *tc = cfg_telephony_of(s.prog);
+    s.drv = sip_driver_new(s.l, tc, &opt, err, sizeof err);
+    tel_config_unref(tc);   /* the driver holds its own reference */
     if (!s.drv) {
         fprintf(stderr, "callroute serve: %s\n", err);
         rc = 1;

@@ -263,8 +263,6 @@ static void compile_sip(scn_cx *x, const scn_node *n)
         SCN_WITH_KEY(x, "tls") compile_tls(x, v);
 }
 
-const char *const scn_srtp_names[] = {"off", "optional", "required", NULL};
-
 /* `srtp: off|optional|required` into *OUT. */
 static void compile_srtp(scn_cx *x, const scn_node *v, scn_srtp *out)
 {

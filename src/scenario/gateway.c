@@ -3,16 +3,13 @@
  * through the gateway. The number is usually rendered from something the
  * caller controls (the called number, a SIP header, an HTTP answer), so the
  * pattern is anchored at both ends whatever the author wrote: "1@evil.example"
- * must not pass a pattern like "[0-9]+" because it starts with a digit. */
+ * must not pass a pattern like "[0-9]+" because it starts with a digit.
+ * The match itself is cfg_gateway_number_ok (config/telephony.c). */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <string.h>
 
 #include "scenario/compile_int.h"
-
-/* A hostile number must not make a careless pattern backtrack for long. */
-#define NUMBER_MATCH_LIMIT 100000
-#define NUMBER_HEAP_LIMIT_KIB 1024
 
 static void number_re_release_cb(void *arg)
 {
@@ -49,21 +46,4 @@ bool scn_gateway_compile_number_pattern(scn_compile_ctx *cx, scn_gateway *g, con
     if (cx->prog)
         scn_program_on_release(cx->prog, number_re_release_cb, g);
     return true;
-}
-
-bool scn_gateway_number_ok(const scn_gateway *g, const char *number)
-{
-    if (!g || !g->number_re || !number)
-        return false;
-    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    pcre2_match_context *mc = pcre2_match_context_create(NULL);
-    int rc = PCRE2_ERROR_NOMEMORY;
-    if (md && mc) {
-        pcre2_set_match_limit(mc, NUMBER_MATCH_LIMIT);
-        pcre2_set_heap_limit(mc, NUMBER_HEAP_LIMIT_KIB);
-        rc = pcre2_match(g->number_re, (PCRE2_SPTR)number, strlen(number), 0, 0, md, mc);
-    }
-    pcre2_match_context_free(mc);
-    pcre2_match_data_free(md);
-    return rc >= 0;   /* no match, a limit or no memory: not sent */
 }

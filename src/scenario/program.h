@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "config/database.h"
+#include "config/telephony.h"
 #include "scenario/cond.h"
 #include "scenario/expr.h"
 #include "scenario/template.h"
@@ -84,26 +85,18 @@ struct scn_named_scenario {
     const char *path;
 };
 
-/* users.N.voicemail: the user's voicemail box (apps/voicemail.c). */
-typedef struct scn_voicemail {
-    const char *pin;           /* digits, for voicemail_main */
-    const char *email;         /* where messages go (NULL: the user's email; neither: none) */
-    bool unsolicited;          /* MWI NOTIFY to its registered phones that did not subscribe too */
-} scn_voicemail;
+/* Users, gateways, SRTP and TLS settings are plain telephony configuration
+ * (config/telephony.h): the program's entries are what the SIP driver reads. */
+typedef cfg_voicemail scn_voicemail;
 
-/* SRTP (SDES) on a leg: settings.media.srtp, overridden per user/gateway
- * (docs/decisions/srtp.md). INHERIT: a user/gateway without `srtp:`. */
-typedef enum { SCN_SRTP_INHERIT = 0, SCN_SRTP_OFF, SCN_SRTP_OPTIONAL, SCN_SRTP_REQUIRED } scn_srtp;
-/* "off", "optional", "required", in scn_srtp order from SCN_SRTP_OFF; NULL-terminated. */
-extern const char *const scn_srtp_names[];
+typedef cfg_srtp scn_srtp;
+#define SCN_SRTP_INHERIT CFG_SRTP_INHERIT
+#define SCN_SRTP_OFF CFG_SRTP_OFF
+#define SCN_SRTP_OPTIONAL CFG_SRTP_OPTIONAL
+#define SCN_SRTP_REQUIRED CFG_SRTP_REQUIRED
+#define scn_srtp_names cfg_srtp_names
 
-typedef struct scn_user {
-    const char *number;        /* the extension, e.g. "101" */
-    const char *name, *password, *email, *mobile;
-    bool symmetric_rtp;        /* behind NAT: its RTP source is learned early in the call */
-    scn_srtp srtp;             /* INHERIT: settings.media.srtp */
-    const scn_voicemail *voicemail;   /* NULL: no voicemail box */
-} scn_user;
+typedef cfg_user scn_user;
 
 #define SCN_GROUP_STRATEGIES(X)       \
     X(RING_ALL, "ring-all")           \
@@ -144,22 +137,7 @@ typedef struct scn_queue {
     double sla;                /* service level: answered within this many seconds */
 } scn_queue;
 
-typedef struct scn_gateway {
-    const char *name;
-    const char *uri;           /* sip:198.51.100.7:5060 */
-    const char *auth_user, *auth_password;   /* NULL: no digest auth */
-    bool register_;
-    bool accept_any_source;    /* calls from any address count as this gateway */
-    bool match_ip;             /* `match: ip`: its calls come from any port of its address */
-    bool trust_identity;       /* its P-Asserted-Identity/Remote-Party-ID name the caller */
-    bool symmetric_rtp;        /* behind NAT: its RTP source is learned early in the call */
-    scn_srtp srtp;             /* INHERIT: settings.media.srtp */
-    /* What a number sent through it may look like (the whole number must
-     * match), so a rendered value such as "1@evil.example" never reaches
-     * the Request-URI. number_re: its pcre2_code, compiled at load. */
-    const char *number_pattern;
-    void *number_re;
-} scn_gateway;
+typedef cfg_gateway scn_gateway;
 
 #define SCN_GATEWAY_NUMBER_PATTERN "^[+]?[0-9*#]{1,32}$"
 
@@ -209,25 +187,10 @@ typedef struct scn_cluster_settings {
     const char *proxy;
 } scn_cluster_settings;
 
-/* settings.sip.tls: a file it names, and where the scenario names it (the
- * scenario layer reads no file: check and the SIP driver open them and
- * point at FILE:LINE:COL when one cannot be read). */
-typedef struct scn_tls_file {
-    const char *path;          /* resolved; NULL: not given */
-    const char *file, *at;     /* the scenario file and the node's path */
-    unsigned line, col;
-} scn_tls_file;
+typedef cfg_tls_file scn_tls_file;
 
-/* settings.sip.tls: what tls: listeners present and how peers are checked
- * (src/telephony/sip/sip_tls.c, docs/decisions/sip-tls.md). */
-typedef struct scn_tls_settings {
-    bool enabled;              /* the section is present */
-    scn_tls_file cert, key;    /* our certificate (chain) and its private key, PEM */
-    scn_tls_file ca;           /* CAs peers' certificates must chain to; NULL: the system's */
-    bool verify_peer;          /* phones must present a certificate from ca (mutual TLS) */
-    bool verify_server;        /* gateways' certificates are verified (default; off: trust any) */
-    bool min_tls13;            /* min_version "1.3": TLS 1.2 refused too (default "1.2") */
-} scn_tls_settings;
+/* settings.sip.tls (config/telephony.h). */
+typedef cfg_tls_settings scn_tls_settings;
 
 typedef struct scn_settings {
     /* Relative paths below are already resolved against the file's directory. */
@@ -346,8 +309,8 @@ const scn_user *scn_program_user(const scn_program *p, const char *number);
 const scn_group *scn_program_group(const scn_program *p, const char *name);
 const scn_gateway *scn_program_gateway(const scn_program *p, const char *name);
 const scn_queue *scn_program_queue(const scn_program *p, const char *name);
-/* NUMBER matches G's number_pattern (false without a compiled pattern). */
-bool scn_gateway_number_ok(const scn_gateway *g, const char *number);
+/* NUMBER matches G's number_pattern (config/telephony.c). */
+#define scn_gateway_number_ok cfg_gateway_number_ok
 const scn_database *scn_program_database(const scn_program *p, const char *name);
 const scn_conference *scn_program_conference(const scn_program *p, const char *name);
 const scn_named_scenario *scn_program_scenario(const scn_program *p, const char *name);

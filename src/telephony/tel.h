@@ -42,8 +42,8 @@
 typedef struct tel_driver tel_driver;
 typedef struct tel_leg tel_leg;
 typedef struct tel_op tel_op;
-struct scn_gateway;
-struct scn_user;
+struct cfg_gateway;
+struct cfg_user;
 
 #define TEL_EVENTS(X)                       \
     X(TRYING, "trying")                     \
@@ -103,8 +103,8 @@ typedef struct tel_dial_req {
      * never re-points the dial of a call already running. NULL: the
      * driver looks the name up in the program it was given last. What is
      * live state, not configuration (registrations), stays the driver's. */
-    const struct scn_gateway *gateway_conf;
-    const struct scn_user *user_conf;
+    const struct cfg_gateway *gateway_conf;
+    const struct cfg_user *user_conf;
 } tel_dial_req;
 
 /* The engine's side: the driver calls these. */
@@ -166,7 +166,7 @@ typedef struct tel_message_req {
     tel_dial_kind kind;
     const char *target;        /* user number, number, or SIP URI */
     const char *gateway;       /* TEL_DIAL_GATEWAY: the gateway's name */
-    const struct scn_gateway *gateway_conf;   /* as tel_dial_req's */
+    const struct cfg_gateway *gateway_conf;   /* as tel_dial_req's */
     const char *from;          /* the sender's number (From user part) */
     const char *text;          /* text/plain; charset=UTF-8 */
 } tel_message_req;

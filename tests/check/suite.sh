@@ -265,4 +265,26 @@ if err=$(sh "$ROOT/scripts/check-layers.sh" 2>&1); then
 else
     fail "layers" "$err"
 fi
+
+# The same for telephony/ (docs/decisions/telephony-config.md): the SIP core
+# reads config/telephony.h, and an include of scenario/ fails the build.
+if err=$(sh "$ROOT/scripts/check-layers.sh" 2>&1); then
+    mkdir -p "$tmp/tlayers/src" "$tmp/tlayers/scripts"
+    cp -r "$ROOT/src/telephony" "$ROOT/src/config" "$tmp/tlayers/src/"
+    cp "$ROOT/scripts/check-layers.sh" "$tmp/tlayers/scripts/"
+    if ! ROOT="$tmp/tlayers" sh "$tmp/tlayers/scripts/check-layers.sh" 2>"$tmp/tlayers.err"; then
+        fail "layers:telephony" "telephony/ alone does not pass:"; show "$tmp/tlayers.err"
+    else
+        printf '#include "scenario/program.h"\n' >>"$tmp/tlayers/src/telephony/sip/sip_gw.c"
+        if ROOT="$tmp/tlayers" sh "$tmp/tlayers/scripts/check-layers.sh" 2>"$tmp/tlayers.err"; then
+            fail "layers:telephony" "a telephony/ file including scenario/program.h passed"
+        elif grep -q 'src/telephony/sip/sip_gw.c includes "scenario/program.h"' "$tmp/tlayers.err"; then
+            pass "layers:telephony"
+        else
+            fail "layers:telephony" "the failure does not name the include:"; show "$tmp/tlayers.err"
+        fi
+    fi
+else
+    fail "layers:telephony" "$err"
+fi
 exit 0

@@ -300,31 +300,31 @@ static void test_srtp_policy(void **state)
                                 "a=crypto:5 AES_CM_128_HMAC_SHA1_32 inline:" KEY "|1:4\r\n",
                            &savp_bare, err, sizeof err), 0);   /* an MKI: nothing we can use */
     /* off: plain answers; crypto beside RTP/AVP ignored; SRTP-only refused */
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OFF, &plain, &k), SIP_SRTP_PLAIN);
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OFF, &best_effort, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_OFF, &plain, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_OFF, &best_effort, &k), SIP_SRTP_PLAIN);
     assert_null(k);
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OFF, &savp, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_OFF, &savp, &k), SIP_SRTP_REFUSE);
     /* optional: crypto when offered */
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &plain, &k), SIP_SRTP_PLAIN);
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &best_effort, &k), SIP_SRTP_ON);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_OPTIONAL, &plain, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_OPTIONAL, &best_effort, &k), SIP_SRTP_ON);
     assert_int_equal(k->tag, 3);
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &savp, &k), SIP_SRTP_ON);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_OPTIONAL, &savp, &k), SIP_SRTP_ON);
     assert_int_equal(k->suite, SDES_AES_CM_128_HMAC_SHA1_32);
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_OPTIONAL, &savp_bare, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_OPTIONAL, &savp_bare, &k), SIP_SRTP_REFUSE);
     /* required: nothing without crypto */
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_REQUIRED, &plain, &k), SIP_SRTP_REFUSE);
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_REQUIRED, &best_effort, &k), SIP_SRTP_ON);
-    assert_int_equal(sip_srtp_offer_use(SCN_SRTP_REQUIRED, &savp_bare, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_REQUIRED, &plain, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_REQUIRED, &best_effort, &k), SIP_SRTP_ON);
+    assert_int_equal(sip_srtp_offer_use(CFG_SRTP_REQUIRED, &savp_bare, &k), SIP_SRTP_REFUSE);
 
     /* answers to our offer (tag 3, _80) */
     sdes_crypto ours = best_effort.crypto[0];
-    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OPTIONAL, &ours, &best_effort, &k), SIP_SRTP_ON);
-    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OPTIONAL, &ours, &plain, &k), SIP_SRTP_PLAIN);
-    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_REQUIRED, &ours, &plain, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_answer_use(CFG_SRTP_OPTIONAL, &ours, &best_effort, &k), SIP_SRTP_ON);
+    assert_int_equal(sip_srtp_answer_use(CFG_SRTP_OPTIONAL, &ours, &plain, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_answer_use(CFG_SRTP_REQUIRED, &ours, &plain, &k), SIP_SRTP_REFUSE);
     /* another tag or suite than we offered is no answer to it */
-    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_REQUIRED, &ours, &savp, &k), SIP_SRTP_REFUSE);
-    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OFF, NULL, &savp, &k), SIP_SRTP_REFUSE);
-    assert_int_equal(sip_srtp_answer_use(SCN_SRTP_OFF, NULL, &best_effort, &k), SIP_SRTP_PLAIN);
+    assert_int_equal(sip_srtp_answer_use(CFG_SRTP_REQUIRED, &ours, &savp, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_answer_use(CFG_SRTP_OFF, NULL, &savp, &k), SIP_SRTP_REFUSE);
+    assert_int_equal(sip_srtp_answer_use(CFG_SRTP_OFF, NULL, &best_effort, &k), SIP_SRTP_PLAIN);
 }
 
 int main(void)

@@ -117,12 +117,12 @@ static void test_file_problems(void **state)
     assert_non_null(strstr(buf, "No such file"));
 
     /* sip_tls_check names the scenario's place of the first bad file */
-    scn_tls_settings t = {.enabled = true};
+    cfg_tls_settings t = {.enabled = true};
     char c2[128], k2[128];
     snprintf(c2, sizeof c2, "%s/c.pem", dir);
     snprintf(k2, sizeof k2, "%s/k.pem", dir);
-    t.cert = (scn_tls_file){.path = c2, .file = "s.yaml", .line = 4, .col = 12};
-    t.key = (scn_tls_file){.path = missing, .file = "s.yaml", .line = 5, .col = 11};
+    t.cert = (cfg_tls_file){.path = c2, .file = "s.yaml", .line = 4, .col = 12};
+    t.key = (cfg_tls_file){.path = missing, .file = "s.yaml", .line = 5, .col = 11};
     assert_false(sip_tls_check(&t, buf, sizeof buf));
     assert_non_null(strstr(buf, "s.yaml:5:11: settings.sip.tls.key: cannot read"));
     t.key.path = k2;
@@ -247,7 +247,7 @@ static bool writable(int fd)
 static void test_pong_during_pending_write(void **state)
 {
     (void)state;
-    scn_tls_settings t = {.enabled = true};
+    cfg_tls_settings t = {.enabled = true};
     char err[200];
     sip_tls_ctx_catch();
     SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());   /* the listener's, as sofia makes it */

@@ -11,7 +11,7 @@
 #include "loop/loop.h"
 #include "telephony/tel.h"
 
-struct scn_program;
+struct tel_config;
 
 /* A loop backend built on sofia-sip's su_root (threading off): SIP
  * signalling, RTP, timers and every other fd (libcurl, libpq) share one
@@ -23,7 +23,7 @@ typedef enum { SIP_LOG_ERROR, SIP_LOG_WARN, SIP_LOG_INFO, SIP_LOG_DEBUG } sip_lo
 
 typedef struct sip_options {
     /* "udp:127.0.0.1:5060", "tcp:0.0.0.0:5060", "127.0.0.1:5060" (both);
-     * none: the program's settings.sip.listen, else udp+tcp on 0.0.0.0:5060. */
+     * none: the configuration's settings.sip.listen, else udp+tcp on 0.0.0.0:5060. */
     const char *const *listen;
     size_t listen_count;
     sip_log_level log_level;
@@ -39,13 +39,15 @@ typedef struct sip_options {
     void *refused_arg;
 } sip_options;
 
-/* Creates the driver on L (from sip_loop_new) for PROG (referenced until
- * destroy or the next sip_driver_set_program). NULL with ERR filled when a
- * listener cannot be opened. */
-tel_driver *sip_driver_new(loop *l, struct scn_program *prog, const sip_options *opt,
+/* Creates the driver on L (from sip_loop_new) with CFG (config/telephony.h,
+ * built by cfg_telephony_of; referenced until destroy or the next
+ * sip_driver_set_config). NULL with ERR filled when a listener cannot be
+ * opened. */
+tel_driver *sip_driver_new(loop *l, struct tel_config *cfg, const sip_options *opt,
                            char *err, size_t errlen);
-/* New calls use PROG (users, gateways, limits) from now on. */
-void sip_driver_set_program(tel_driver *d, struct scn_program *prog);
+/* New calls use CFG (users, gateways, limits) from now on (a reload); the
+ * driver holds a reference, the caller keeps or drops its own. */
+void sip_driver_set_config(tel_driver *d, struct tel_config *cfg);
 /* New INVITEs get 503 (reason "draining"); calls up go on. */
 void sip_driver_refuse_new(tel_driver *d);
 /* Graceful stop: new INVITEs get 503; DONE runs once no call is left and

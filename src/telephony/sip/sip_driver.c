@@ -104,7 +104,7 @@ void sip_leave(sip_driver *d)
 /* The calls admitted at most now (0: no limit). */
 static size_t max_calls(sip_driver *d)
 {
-    const scn_settings *s = &d->prog->settings;
+    const cfg_tel_settings *s = &d->cfg->settings;
     /* A call takes up to two RTP sessions (the caller's leg and the one it
      * dials), a port each; by default admit what the range (and the
      * open-files limit) holds, so a call is refused before its dial would
@@ -116,7 +116,7 @@ static size_t max_calls(sip_driver *d)
  * an INVITE is refused for, and what OPTIONS tells the front end. */
 static int capacity(sip_driver *d, int *retry_after, const char **reason)
 {
-    const scn_settings *s = &d->prog->settings;
+    const cfg_tel_settings *s = &d->cfg->settings;
     if (d->shutting_down || d->draining) {
         *retry_after = 30;
         *reason = d->shutting_down ? "shutdown" : "draining";
@@ -148,7 +148,7 @@ void sip_load_header(sip_driver *d, char *out, size_t n)
 
 int sip_admit(sip_driver *d, int *retry_after, const char **reason)
 {
-    const scn_settings *s = &d->prog->settings;
+    const cfg_tel_settings *s = &d->cfg->settings;
     int code = capacity(d, retry_after, reason);
     if (code)
         return code;
@@ -199,8 +199,8 @@ void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *r
                            detail + 2, sizeof detail - 2);
     } else if (strcmp(reason, "max_calls") == 0) {
         size_t cap = rtp_ctx_capacity(d->rtp);
-        if (d->prog->settings.max_calls >= 0)
-            snprintf(detail, sizeof detail, ": settings.limits.max_calls %d", d->prog->settings.max_calls);
+        if (d->cfg->settings.max_calls >= 0)
+            snprintf(detail, sizeof detail, ": settings.limits.max_calls %d", d->cfg->settings.max_calls);
         else
             snprintf(detail, sizeof detail, ": %zu, the default: half the %zu RTP sessions %s", max_calls(d),
                      cap, cap < rtp_ctx_ports(d->rtp) ? "the open-files limit (RLIMIT_NOFILE) allows"
@@ -219,7 +219,7 @@ void sip_report_refused(sip_driver *d, const sip_t *sip, int code, const char *r
 static bool recv_filter_cb(void *arg, const struct sockaddr_in *src, const void *data, size_t n)
 {
     sip_driver *d = arg;
-    const scn_settings *s = &d->prog->settings;
+    const cfg_tel_settings *s = &d->cfg->settings;
     sip_peek_method method;
     int code;
     switch (sip_peek(data, n, &method, &code)) {
@@ -308,7 +308,7 @@ static void rtp_watch_cb(loop *l, void *arg)
 {
     sip_driver *d = arg;
     d->rtp_watch = NULL;
-    double now = loop_now(l), limit = d->prog->settings.rtp_timeout;
+    double now = loop_now(l), limit = d->cfg->settings.rtp_timeout;
     sip_enter(d);   /* legs are only reaped once this returns */
     for (sip_leg *leg = d->legs; leg; leg = leg->next) {
         unsigned long rx = 0, tx = 0;
@@ -597,7 +597,7 @@ static bool media_ip_usable(const char *ip)
     return ok;
 }
 
-tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, char *err,
+tel_driver *sip_driver_new(loop *l, tel_config *cfg, const sip_options *opt, char *err,
                            size_t errlen)
 {
     su_root_t *root = sip_loop_root(l);
@@ -610,13 +610,13 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     d->l = l;
     d->root = root;
     su_home_init(d->home);
-    d->prog = scn_program_ref(prog);
+    d->cfg = tel_config_ref(cfg);
     if (opt)
         d->opt = *opt;
     d->log_level = d->opt.log_level;
     d->tokens_at = loop_now(l);
-    d->tokens = fmax(1.0, prog->settings.calls_per_second);
-    d->have_proxy = prog->settings.cluster.proxy && sip_source_proxy(prog->settings.cluster.proxy, &d->proxy);
+    d->tokens = fmax(1.0, cfg->settings.calls_per_second);
+    d->have_proxy = cfg->settings.cluster_proxy && sip_source_proxy(cfg->settings.cluster_proxy, &d->proxy);
 
     /* Keep sofia quiet unless we debug (its own trace goes to stderr). */
     int sofia_level = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG") ? 5 : 0;
@@ -628,9 +628,9 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     const char *const *specs = d->opt.listen;
     size_t nspec = d->opt.listen_count;
     static const char *const dflt[] = {"0.0.0.0:5060"};
-    if (nspec == 0 && prog->settings.sip_listen_count > 0) {
-        specs = prog->settings.sip_listen;
-        nspec = prog->settings.sip_listen_count;
+    if (nspec == 0 && cfg->settings.sip_listen_count > 0) {
+        specs = cfg->settings.sip_listen;
+        nspec = cfg->settings.sip_listen_count;
     }
     if (nspec == 0) {
         specs = dflt;
@@ -671,8 +671,8 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
      * media address, else the SIP address (a wildcard or a name: this
      * host's first IPv4 address). Read at start; a reload does not move it. */
     struct in_addr media;
-    if (prog->settings.media_address)
-        snprintf(d->media_ip, sizeof d->media_ip, "%s", prog->settings.media_address);
+    if (cfg->settings.media_address)
+        snprintf(d->media_ip, sizeof d->media_ip, "%s", cfg->settings.media_address);
     else if (inet_pton(AF_INET, d->sip_host, &media) == 1)
         snprintf(d->media_ip, sizeof d->media_ip, "%s", d->sip_host);
     else
@@ -683,7 +683,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         destroy_op(&d->base);
         return NULL;
     }
-    d->rtp = rtp_ctx_new(l, d->media_ip, prog->settings.rtp_port_min, prog->settings.rtp_port_max);
+    d->rtp = rtp_ctx_new(l, d->media_ip, cfg->settings.rtp_port_min, cfg->settings.rtp_port_max);
     d->reg = sip_registrar_new(d);
     d->flood = sip_flood_new();
     if (!d->rtp || !d->reg || !d->flood) {
@@ -691,7 +691,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
         destroy_op(&d->base);
         return NULL;
     }
-    sip_registrar_set_users(d->reg, prog);
+    sip_registrar_set_users(d->reg, cfg);
     sip_gw_load(d);
     if (rtp_ctx_capacity(d->rtp) < rtp_ctx_ports(d->rtp))
         sip_log(d, SIP_LOG_WARN,
@@ -708,7 +708,7 @@ tel_driver *sip_driver_new(loop *l, scn_program *prog, const sip_options *opt, c
     bool tls = false;
     for (size_t i = 0; i < nspec; i++)
         tls = tls || strncmp(urls[i], "sips:", 5) == 0;
-    const scn_tls_settings *ts = &prog->settings.sip_tls;
+    const cfg_tls_settings *ts = &cfg->settings.sip_tls;
     char tls_dir[300] = "";
     if (tls && !ts->enabled) {
         snprintf(err, errlen, "a tls: SIP listener needs settings.sip.tls (cert and key)");
@@ -791,16 +791,16 @@ static void grow_udp_rcvbuf(int port)
     }
 }
 
-void sip_driver_set_program(tel_driver *td, scn_program *prog)
+void sip_driver_set_config(tel_driver *td, tel_config *cfg)
 {
     sip_driver *d = DRV(td);
-    scn_program *old = d->prog;
-    d->prog = scn_program_ref(prog);
-    sip_registrar_set_users(d->reg, prog);
+    tel_config *old = d->cfg;
+    d->cfg = tel_config_ref(cfg);
+    sip_registrar_set_users(d->reg, cfg);
     sip_gw_load(d);
     sip_gw_register_all(d);
-    sip_tls_reloaded(d, &prog->settings.sip_tls);
-    scn_program_unref(old);
+    sip_tls_reloaded(d, &cfg->settings.sip_tls);
+    tel_config_unref(old);
 }
 
 int sip_driver_port(tel_driver *td) { return DRV(td)->sip_port; }
@@ -909,7 +909,7 @@ static void destroy_op(tel_driver *td)
     sip_flood_free(d->flood);
     sip_gw_free(d);
     su_home_deinit(d->home);
-    if (d->prog)
-        scn_program_unref(d->prog);
+    if (d->cfg)
+        tel_config_unref(d->cfg);
     free(d);
 }

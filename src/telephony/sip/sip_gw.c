@@ -12,7 +12,7 @@
 #include "util/alloc.h"
 
 struct sip_gw {
-    const scn_gateway *conf;
+    const cfg_gateway *conf;
     struct sockaddr_in addr;
     bool resolved, explicit_port;
     struct sip_nta_gwreg *nta_reg;   /* registration to the gateway (sip_nta_gwreg.c) */
@@ -44,13 +44,13 @@ void sip_gw_free(sip_driver *d)
 void sip_gw_load(sip_driver *d)
 {
     sip_gw_free(d);
-    if (!d->prog || d->prog->gateway_count == 0)
+    if (!d->cfg || d->cfg->gateway_count == 0)
         return;
-    d->gws = cr_xcalloc(d->prog->gateway_count, sizeof *d->gws);
-    d->gw_count = d->prog->gateway_count;
+    d->gws = cr_xcalloc(d->cfg->gateway_count, sizeof *d->gws);
+    d->gw_count = d->cfg->gateway_count;
     for (size_t i = 0; i < d->gw_count; i++) {
         struct sip_gw *g = &d->gws[i];
-        g->conf = &d->prog->gateways[i];
+        g->conf = &d->cfg->gateways[i];
         url_t *u = url_make(d->home, g->conf->uri);
         if (!u || !u->url_host) {
             sip_log(d, SIP_LOG_WARN, "gateway %s: bad uri %s", g->conf->name, g->conf->uri);
@@ -104,7 +104,7 @@ const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name)
 }
 
 const char *sip_gw_name(const struct sip_gw *g) { return g->conf->name; }
-const scn_gateway *sip_gw_conf(const struct sip_gw *g) { return g->conf; }
+const cfg_gateway *sip_gw_conf(const struct sip_gw *g) { return g->conf; }
 
 void sip_gw_register_all(sip_driver *d)
 {

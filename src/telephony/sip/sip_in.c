@@ -8,12 +8,12 @@
 #include "telephony/sip/sip_dtmf_body.h"
 
 int sip_who_calls(sip_driver *d, const sip_t *sip, char *source, size_t n, const struct sip_gw **gw_out,
-                  const scn_user **user_out, char *challenge, size_t clen)
+                  const cfg_user **user_out, char *challenge, size_t clen)
 {
     struct sockaddr_in src = {0};
     bool have_src = sip_request_source(d, &src);
     const char *from_user = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : NULL;
-    const scn_user *u = from_user ? scn_program_user(d->prog, from_user) : NULL;
+    const cfg_user *u = from_user ? tel_config_user(d->cfg, from_user) : NULL;
     if (u && !u->password)
         u = NULL;
     /* Who calls: a gateway by its address and port; a user who answers

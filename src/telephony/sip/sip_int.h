@@ -19,7 +19,7 @@ struct sip_driver;
 #include <sofia-sip/sip.h>
 
 #include "loop/loop.h"
-#include "scenario/program.h"
+#include "config/telephony.h"
 #include "telephony/sip/sip.h"
 #include "telephony/sip/sip_peek.h"
 #include "telephony/sip/sip_sdes.h"
@@ -98,11 +98,11 @@ bool sip_sdp_rtcp_mux_kept(bool offer, const sip_remote_media *remote);
 typedef enum { SIP_SRTP_PLAIN, SIP_SRTP_ON, SIP_SRTP_REFUSE } sip_srtp_use;
 /* The remote offers M: off takes no SRTP-only (RTP/SAVP) offer; optional
  * takes crypto when offered; required takes nothing else. */
-sip_srtp_use sip_srtp_offer_use(scn_srtp policy, const sip_media_desc *m, const sdes_crypto **chosen);
+sip_srtp_use sip_srtp_offer_use(cfg_srtp policy, const sip_media_desc *m, const sdes_crypto **chosen);
 /* The remote answers M to our offer, which carried OFFERED (NULL: none):
  * a crypto line with our tag and suite is SRTP; without one, required
  * fails, and an RTP/SAVP answer never comes with plain RTP. */
-sip_srtp_use sip_srtp_answer_use(scn_srtp policy, const sdes_crypto *offered, const sip_media_desc *m,
+sip_srtp_use sip_srtp_answer_use(cfg_srtp policy, const sdes_crypto *offered, const sip_media_desc *m,
                                  const sdes_crypto **chosen);
 
 /* ---- sip_rtp.c: RTP sockets, G.711, RFC 4733, the relay ---- */
@@ -273,7 +273,7 @@ struct tel_leg {
      * whether the media is SRTP now, with RTP/SAVP on the m= line; our key
      * and the remote's in KEYS, allocated with our key on first use (most
      * legs never use SRTP: 80 B less a leg). */
-    scn_srtp srtp;
+    cfg_srtp srtp;
     bool srtp_on, srtp_savp;
     bool srtp_offered;         /* our last offer carried keys->local */
     bool awaiting_answer;      /* our last SDP was an offer: the next one is its answer */
@@ -326,7 +326,7 @@ struct sip_driver {
     su_root_t *root;
     su_home_t home[1];
     struct sip_nta *nta;       /* the agent (sip_nta.c) */
-    scn_program *prog;
+    tel_config *cfg;
     tel_handler h;
     bool have_handler;
     sip_options opt;
@@ -394,7 +394,7 @@ const struct sip_gw *sip_gw_by_name(sip_driver *d, const char *name);
 /* SRC is a gateway's address (and port, unless it says `match: ip`). */
 bool sip_gw_is_source(sip_driver *d, const struct sockaddr_in *src);
 const char *sip_gw_name(const struct sip_gw *g);
-const scn_gateway *sip_gw_conf(const struct sip_gw *g);
+const cfg_gateway *sip_gw_conf(const struct sip_gw *g);
 /* 0, or the code to refuse a new call with (*REASON: why, as
  * sip_options.refused names it). */
 int sip_admit(sip_driver *d, int *retry_after, const char **reason);
@@ -432,7 +432,7 @@ int sip_leg_media(sip_leg *leg);
 size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer);
 /* LEG's SRTP policy: OWN (its user's or gateway's; INHERIT: none) or
  * settings.media.srtp. */
-scn_srtp sip_leg_srtp_policy(const sip_driver *d, scn_srtp own);
+cfg_srtp sip_leg_srtp_policy(const sip_driver *d, cfg_srtp own);
 /* The remote's SDP that follows is an offer (a re-INVITE from it), not the
  * answer to our last offer. */
 void sip_leg_expect_offer(sip_leg *leg);
@@ -471,7 +471,7 @@ const char *sip_bypass_peer_sdp(sip_leg *leg);
  * banned source, to be dropped unanswered; else the status to answer: 407
  * with CHALLENGE the Proxy-Authenticate value, 403 (reported), 500. */
 int sip_who_calls(sip_driver *d, const sip_t *sip, char *source, size_t n, const struct sip_gw **gw,
-                  const scn_user **user, char *challenge, size_t clen);
+                  const cfg_user **user, char *challenge, size_t clen);
 void sip_in_info(sip_leg *leg, const sip_t *sip);
 
 /* ---- sip_msg.c: instant messages (SIP MESSAGE) out and in ---- */
@@ -501,8 +501,8 @@ bool sip_is_proxy(const sip_driver *d, const struct sockaddr_in *a);
 /* ---- sip_registrar.c ---- */
 sip_registrar *sip_registrar_new(sip_driver *d);
 void sip_registrar_free(sip_registrar *r);
-/* Users' passwords changed (new program). */
-void sip_registrar_set_users(sip_registrar *r, const scn_program *p);
+/* Users' passwords changed (new configuration). */
+void sip_registrar_set_users(sip_registrar *r, const tel_config *p);
 /* What a REGISTER is answered (sip_nta_register sends it). */
 typedef struct sip_reg_answer {
     int code;              /* 200, 401, 400, 500; -1: none (a banned source) */
@@ -518,7 +518,7 @@ void sip_registrar_register(sip_registrar *r, const sip_t *sip, sip_reg_answer *
  * else the status to answer: 401 (407 with PROXY, an INVITE's
  * Proxy-Authorization) with CHALLENGE the WWW-/Proxy-Authenticate value,
  * or 500. Failures are counted towards the ban. */
-int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const scn_user *u, bool proxy, char *challenge,
+int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const cfg_user *u, bool proxy, char *challenge,
                                size_t n);
 /* The contacts of USER (NULL-terminated, valid until the next call); NULL: none. */
 const char *const *sip_registrar_contacts(sip_registrar *r, const char *user);
@@ -599,13 +599,13 @@ int sip_nta_register(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip
  * with PROXY — an INVITE's Proxy-Authorization —, or 500), or from a
  * banned source not: the request callback then returns 500 (nothing more
  * is sent for an answered request; a banned one gets 500, no challenge). */
-bool sip_nta_auth(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, const scn_user *u, bool proxy);
+bool sip_nta_auth(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, const cfg_user *u, bool proxy);
 /* Who sends IRQ (SIP), a request that starts something (sip_who_calls):
  * 0, known (SOURCE, *GW or *USER set); else
  * what the request callback returns (it has been answered: a 407
  * challenge, 403; or a banned source, not: 500 then, no challenge). */
 int sip_nta_identify(sip_driver *d, struct nta_incoming_s *irq, const sip_t *sip, char *source, size_t n,
-                     const struct sip_gw **gw, const scn_user **user);
+                     const struct sip_gw **gw, const cfg_user **user);
 /* LEG, dialled, waits for any response to its INVITE; it fails now with
  * CODE (its transport failed: a TLS handshake), its INVITE given up. */
 bool sip_nta_dial_pending(const sip_leg *leg);
@@ -631,7 +631,7 @@ char *sip_nta_tls_contact_in(sip_driver *d, const sip_t *sip);
 struct sip_nta_gwreg;
 /* Registers to GW (register: true), refreshed until withdrawn; *OUT
  * points at it until it goes or is withdrawn (then NULL). */
-bool sip_nta_gwreg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_gwreg **out);
+bool sip_nta_gwreg_start(sip_driver *d, const cfg_gateway *gw, struct sip_nta_gwreg **out);
 /* unREGISTER (Expires: 0); it goes when answered (or timed out). */
 void sip_nta_gwreg_withdraw(struct sip_nta_gwreg *r);
 void sip_nta_gwreg_withdraw_all(sip_driver *d);

@@ -22,7 +22,7 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
     leg->outgoing = outgoing;
     leg->state = LEG_NEW;
     leg->local_mode = SDP_SENDRECV;
-    leg->srtp = sip_leg_srtp_policy(d, SCN_SRTP_INHERIT);   /* a user/gateway may override it */
+    leg->srtp = sip_leg_srtp_policy(d, CFG_SRTP_INHERIT);   /* a user/gateway may override it */
     leg->pt = -1;
     leg->sdp_sess = (unsigned long)random();
     leg->sdp_ver = 1;
@@ -279,12 +279,12 @@ static sip_mode answer_mode(const sip_leg *leg)
     return bits_mode(b);
 }
 
-scn_srtp sip_leg_srtp_policy(const sip_driver *d, scn_srtp own)
+cfg_srtp sip_leg_srtp_policy(const sip_driver *d, cfg_srtp own)
 {
-    if (own != SCN_SRTP_INHERIT)
+    if (own != CFG_SRTP_INHERIT)
         return own;
-    scn_srtp s = d->prog ? d->prog->settings.srtp : SCN_SRTP_OFF;
-    return s == SCN_SRTP_INHERIT ? SCN_SRTP_OFF : s;
+    cfg_srtp s = d->cfg ? d->cfg->settings.srtp : CFG_SRTP_OFF;
+    return s == CFG_SRTP_INHERIT ? CFG_SRTP_OFF : s;
 }
 
 void sip_leg_expect_offer(sip_leg *leg) { leg->awaiting_answer = false; }
@@ -314,9 +314,9 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     bool savp = false;
     const sdes_crypto *crypto = NULL;
     if (offer && !leg->have_remote) {
-        if ((leg->srtp == SCN_SRTP_OPTIONAL || leg->srtp == SCN_SRTP_REQUIRED) && srtp_key(leg) == 0) {
+        if ((leg->srtp == CFG_SRTP_OPTIONAL || leg->srtp == CFG_SRTP_REQUIRED) && srtp_key(leg) == 0) {
             crypto = &leg->keys->local;
-            savp = leg->srtp == SCN_SRTP_REQUIRED;
+            savp = leg->srtp == CFG_SRTP_REQUIRED;
             leg->srtp_savp = savp;
         }
     } else if (leg->srtp_on) {
@@ -385,7 +385,7 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     }
     if (use == SIP_SRTP_REFUSE) {
         sip_log(leg->d, SIP_LOG_WARN, "%s: SDP refused by srtp %s: %s%s", leg->call_id ? leg->call_id : "-",
-                scn_srtp_names[leg->srtp - SCN_SRTP_OFF],
+                cfg_srtp_names[leg->srtp - CFG_SRTP_OFF],
                 m.savp ? "RTP/SAVP" : "RTP/AVP", m.ncrypto ? " with crypto" : " without usable crypto");
         return -1;
     }

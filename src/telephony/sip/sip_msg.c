@@ -138,10 +138,10 @@ struct tel_msg *sip_msg_send(tel_driver *td, const tel_message_req *req, tel_mes
     }
     case TEL_DIAL_GATEWAY: {
         const struct sip_gw *g = req->gateway_conf ? NULL : sip_gw_by_name(d, req->gateway);
-        const scn_gateway *gc = req->gateway_conf ? req->gateway_conf : g ? sip_gw_conf(g) : NULL;
+        const cfg_gateway *gc = req->gateway_conf ? req->gateway_conf : g ? sip_gw_conf(g) : NULL;
         if (!gc)
             return fail_later(m, 404, "no such gateway");
-        if (!scn_gateway_number_ok(gc, req->target))
+        if (!cfg_gateway_number_ok(gc, req->target))
             return fail_later(m, 484, "invalid number for the gateway");
         if (!sip_uri_gateway(uri, sizeof uri, gc->uri, req->target) || !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(m, 404, "no gateway URI");

@@ -20,7 +20,7 @@ void sip_mwi_summary(sip_driver *d, const char *user, unsigned n, unsigned o, ch
              n ? "yes" : "no", user, d->sip_host, n, o);
 }
 
-int sip_mwi_who(sip_driver *d, const sip_t *sip, const scn_user **user)
+int sip_mwi_who(sip_driver *d, const sip_t *sip, const cfg_user **user)
 {
     *user = NULL;
     if (!sip->sip_event || strcmp(sip->sip_event->o_type, MWI_EVENT) != 0)
@@ -31,12 +31,12 @@ int sip_mwi_who(sip_driver *d, const sip_t *sip, const scn_user **user)
     const char *to = sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : NULL;
     if (!from || !to || strcmp(from, to) != 0)
         return 403;
-    const scn_user *u = scn_program_user(d->prog, to);
+    const cfg_user *u = tel_config_user(d->cfg, to);
     *user = u && u->password ? u : NULL;
     return 0;
 }
 
-int sip_mwi_box(sip_driver *d, const scn_user *u, const sip_t *sip, unsigned *n, unsigned *o, unsigned long *expires)
+int sip_mwi_box(sip_driver *d, const cfg_user *u, const sip_t *sip, unsigned *n, unsigned *o, unsigned long *expires)
 {
     *n = *o = 0;
     if (!u || !d->have_handler || !d->h.mailbox || !d->h.mailbox(d->h.eng, u->number, n, o))

@@ -13,11 +13,11 @@
 /* A new SUBSCRIBE (SIP): 0 with *USER the user it is from (NULL: unknown,
  * challenged all the same), or the status to refuse it with (489: not
  * message-summary; 403: From and To not the same user). */
-int sip_mwi_who(sip_driver *d, const sip_t *sip, const scn_user **user);
+int sip_mwi_who(sip_driver *d, const sip_t *sip, const cfg_user **user);
 /* User U's box (authenticated): 0 with its counts *N new, *O old and the
  * subscription's *EXPIRES (SIP's Expires, at most MWI_MAX_EXPIRES); 404:
  * no voicemail box. */
-int sip_mwi_box(sip_driver *d, const scn_user *u, const sip_t *sip, unsigned *n, unsigned *o, unsigned long *expires);
+int sip_mwi_box(sip_driver *d, const cfg_user *u, const sip_t *sip, unsigned *n, unsigned *o, unsigned long *expires);
 /* The message-summary body for USER's counts. */
 void sip_mwi_summary(sip_driver *d, const char *user, unsigned n, unsigned o, char *buf, size_t size);
 

@@ -343,7 +343,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return ANSWERED;
     }
     const struct sip_gw *gw = NULL;
-    const scn_user *u = NULL;
+    const cfg_user *u = NULL;
     char source[80];
     int who_is = sip_nta_identify(d, irq, sip, source, sizeof source, &gw, &u);
     if (who_is)
@@ -369,7 +369,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     nl->have_dlg = true;
     if (sip_nta_st_uas(leg, sip) == 422) {
         char min[16];
-        snprintf(min, sizeof min, "%.0f", d->prog->settings.session_min_se);
+        snprintf(min, sizeof min, "%.0f", d->cfg->settings.session_min_se);
         nta_incoming_treply(irq, 422, sip_status_phrase(422), SIPTAG_MIN_SE_STR(min), TAG_END());
         leg->released = leg->sip_done = true;
         leg->state = LEG_ENDED;
@@ -393,7 +393,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     leg->callee = who.callee;
     leg->source = cr_xstrdup(source);
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
-    leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : SCN_SRTP_INHERIT);
+    leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : CFG_SRTP_INHERIT);
 
     bool offer = sip->sip_payload && sip->sip_payload->pl_len;
     int rc = offer ? sip_leg_apply_sdp(leg, sip, NULL) : sip_leg_media(leg) < 0 ? -2 : 0;
@@ -449,7 +449,7 @@ static int answer_options(sip_driver *d, nta_incoming_t *irq)
 static bool flood_over(sip_driver *d)
 {
     struct sockaddr_in src;
-    if (d->prog->settings.flood_drop || !sip_request_source(d, &src) || !sip_flood_is_over(d->flood, src.sin_addr.s_addr))
+    if (d->cfg->settings.flood_drop || !sip_request_source(d, &src) || !sip_flood_is_over(d->flood, src.sin_addr.s_addr))
         return false;
     d->flood_refused++;
     return true;

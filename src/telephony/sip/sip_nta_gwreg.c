@@ -194,7 +194,7 @@ static int reg_response_cb(struct sip_nta_gwreg *r, nta_outgoing_t *orq, const s
     return 0;
 }
 
-bool sip_nta_gwreg_start(sip_driver *d, const scn_gateway *gw, struct sip_nta_gwreg **out)
+bool sip_nta_gwreg_start(sip_driver *d, const cfg_gateway *gw, struct sip_nta_gwreg **out)
 {
     url_t *u = url_make(d->home, gw->uri);
     if (!u || !u->url_host) {

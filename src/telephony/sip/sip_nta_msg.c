@@ -110,7 +110,7 @@ int sip_nta_message(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     if (!sip_msg_accepting(d))
         return 503;
     const struct sip_gw *gw = NULL;
-    const scn_user *u = NULL;
+    const cfg_user *u = NULL;
     char source[80];
     int who_is = sip_nta_identify(d, irq, sip, source, sizeof source, &gw, &u);
     if (who_is)

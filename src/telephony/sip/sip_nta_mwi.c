@@ -207,7 +207,7 @@ static int in_subscription(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return 489;
     unsigned n, o;
     unsigned long exp = 0;
-    if (sip_mwi_box(d, scn_program_user(d->prog, s->user), sip, &n, &o, &exp)) {
+    if (sip_mwi_box(d, tel_config_user(d->cfg, s->user), sip, &n, &o, &exp)) {
         sub_free(s);   /* the box is gone (a reload) */
         return 404;
     }
@@ -224,7 +224,7 @@ int sip_nta_subscribe(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
 {
     if (sip->sip_to->a_tag)
         return in_subscription(d, irq, sip);
-    const scn_user *u = NULL;
+    const cfg_user *u = NULL;
     int code = sip_mwi_who(d, sip, &u);
     if (code)
         return code;

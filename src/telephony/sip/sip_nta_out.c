@@ -180,7 +180,7 @@ static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     nl->st_retried = true;
     /* Only an interval longer than the one asked for, at most a day. */
     unsigned long min = sip->sip_min_se->min_delta;
-    if (min > 86400 || min <= (unsigned long)leg->d->prog->settings.session_expires)
+    if (min > 86400 || min <= (unsigned long)leg->d->cfg->settings.session_expires)
         return -1;
     msg_t *msg = invite_again(orq);
     if (!msg)
@@ -349,7 +349,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     }
     char from_tagged[800];
     snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, nl->tag);
-    const scn_settings *st = &d->prog->settings;
+    const cfg_tel_settings *st = &d->cfg->settings;
     char se[24] = "", min_se[24] = "";
     if (st->session_expires > 0) {
         snprintf(se, sizeof se, "%.0f", st->session_expires);

@@ -13,7 +13,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 
-bool sip_nta_auth(sip_driver *d, nta_incoming_t *irq, const sip_t *sip, const scn_user *u, bool proxy)
+bool sip_nta_auth(sip_driver *d, nta_incoming_t *irq, const sip_t *sip, const cfg_user *u, bool proxy)
 {
     char challenge[256];
     int code = sip_registrar_auth_verdict(d->reg, sip, u, proxy, challenge, sizeof challenge);
@@ -39,7 +39,7 @@ int sip_nta_register(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
 }
 
 int sip_nta_identify(sip_driver *d, nta_incoming_t *irq, const sip_t *sip, char *source, size_t n,
-                     const struct sip_gw **gw, const scn_user **user)
+                     const struct sip_gw **gw, const cfg_user **user)
 {
     char challenge[256];
     int code = sip_who_calls(d, sip, source, n, gw, user, challenge, sizeof challenge);

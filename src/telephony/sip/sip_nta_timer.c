@@ -121,7 +121,7 @@ static void st_cb(loop *l, void *arg)
  * 0, or 422 when its interval is below our Min-SE. */
 int sip_nta_st_uas(sip_leg *leg, const sip_t *sip)
 {
-    const scn_settings *st = &leg->d->prog->settings;
+    const cfg_tel_settings *st = &leg->d->cfg->settings;
     struct sip_nta_leg *nl = leg->nta;
     const sip_session_expires_t *x = sip->sip_session_expires;
     nl->remote_timer = sip_has_feature(sip->sip_supported, "timer") || sip_has_feature(sip->sip_require, "timer");
@@ -148,7 +148,7 @@ void sip_nta_st_uac(sip_leg *leg, const sip_t *sip)
     struct sip_nta_leg *nl = leg->nta;
     const sip_session_expires_t *x = sip->sip_session_expires;
     nl->remote_update = sip->sip_allow && sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
-    if (!x || x->x_delta == 0 || leg->d->prog->settings.session_expires <= 0)
+    if (!x || x->x_delta == 0 || leg->d->cfg->settings.session_expires <= 0)
         return;
     nl->se = x->x_delta > 86400 ? 86400 : (unsigned)x->x_delta;
     nl->we_refresh = !x->x_refresher || strcasecmp(x->x_refresher, "uac") == 0;

@@ -123,9 +123,9 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         if (!sip_uri_user_at(uri, sizeof uri, req->target, d->sip_host, 0) ||
             !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 484);
-        const scn_user *u = req->user_conf ? req->user_conf : scn_program_user(d->prog, req->target);
+        const cfg_user *u = req->user_conf ? req->user_conf : tel_config_user(d->cfg, req->target);
         leg->symmetric_rtp = u && u->symmetric_rtp;
-        leg->srtp = sip_leg_srtp_policy(d, u ? u->srtp : SCN_SRTP_INHERIT);
+        leg->srtp = sip_leg_srtp_policy(d, u ? u->srtp : CFG_SRTP_INHERIT);
         if (d->have_proxy) {
             /* In a cluster the front end is the registrar of record: it
              * knows every phone, whichever node its REGISTER passed, and
@@ -151,12 +151,12 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     }
     case TEL_DIAL_GATEWAY: {
         const struct sip_gw *g = req->gateway_conf ? NULL : sip_gw_by_name(d, req->gateway);
-        const scn_gateway *gc = req->gateway_conf ? req->gateway_conf : g ? sip_gw_conf(g) : NULL;
+        const cfg_gateway *gc = req->gateway_conf ? req->gateway_conf : g ? sip_gw_conf(g) : NULL;
         if (!gc)
             return fail_later(leg, 404);
         /* The engine checks too (and says so in the trace); a driver never
          * sends what the gateway's number_pattern refuses. */
-        if (!scn_gateway_number_ok(gc, req->target)) {
+        if (!cfg_gateway_number_ok(gc, req->target)) {
             sip_log(d, SIP_LOG_WARN, "dial through %s: invalid number (not sent)", gc->name);
             return fail_later(leg, 484);
         }
@@ -172,7 +172,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         break;
     }
     case TEL_DIAL_URI:
-        leg->srtp = sip_leg_srtp_policy(d, SCN_SRTP_INHERIT);
+        leg->srtp = sip_leg_srtp_policy(d, CFG_SRTP_INHERIT);
         if (!sip_uri_clean(uri, sizeof uri, req->target) || !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 416);
         add_fork(leg, uri);

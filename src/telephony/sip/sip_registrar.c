@@ -144,16 +144,16 @@ void sip_registrar_count(const sip_registrar *r, double now, size_t *users, size
         }
 }
 
-static sip_auth_limits limits_of(const scn_program *p)
+static sip_auth_limits limits_of(const tel_config *p)
 {
-    const scn_settings *s = &p->settings;
+    const cfg_tel_settings *s = &p->settings;
     return (sip_auth_limits){.nonce_lifetime = NONCE_LIFETIME,
                              .max_failures = s->auth_fail_max > 0 ? (unsigned)s->auth_fail_max : 0,
                              .window = s->auth_fail_window,
                              .ban = s->auth_ban};
 }
 
-void sip_registrar_set_users(sip_registrar *r, const scn_program *p)
+void sip_registrar_set_users(sip_registrar *r, const tel_config *p)
 {
     /* Passwords are read from the program at each check; only the limits
      * change here. Nonces and bans outlive a reload. */
@@ -190,7 +190,7 @@ bool sip_registrar_ignored(sip_registrar *r, const struct sockaddr_in *src)
  * challenge); else the status to answer: 401 (or 407 with PROXY: an
  * INVITE's Proxy-Authorization) with CHALLENGE the WWW-/Proxy-Authenticate
  * value, or 500 (sip_nta_auth sends it). */
-int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const scn_user *u, bool proxy, char *challenge,
+int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const cfg_user *u, bool proxy, char *challenge,
                                size_t n)
 {
     sip_driver *d = r->d;
@@ -219,7 +219,7 @@ int sip_registrar_auth_verdict(sip_registrar *r, const sip_t *sip, const scn_use
          * ban holds from the next request (this one is still answered). */
         if (have_src && sip_auth_failure(r->auth, now, src.sin_addr))
             sip_log(d, SIP_LOG_WARN, "callroute: auth ban %s for %.0fs after %d failures", ip,
-                    d->prog->settings.auth_ban, d->prog->settings.auth_fail_max);
+                    d->cfg->settings.auth_ban, d->cfg->settings.auth_fail_max);
     }
     if (!sip_auth_challenge(r->auth, now, res == SIP_AUTH_STALE, challenge, n))
         return 500;
@@ -242,7 +242,7 @@ void sip_registrar_register(sip_registrar *r, const sip_t *sip, sip_reg_answer *
         return;
     }
     const char *user = sip->sip_to->a_url->url_user;
-    const scn_user *u = scn_program_user(r->d->prog, user);
+    const cfg_user *u = tel_config_user(r->d->cfg, user);
     if (u && !u->password)
         u = NULL;   /* no password: cannot register, answered like an unknown user */
     out->code = sip_registrar_auth_verdict(r, sip, u, false, out->challenge, sizeof out->challenge);

@@ -287,22 +287,22 @@ size_t sip_sdp_build(char *buf, size_t size, const char *ip, int port, unsigned 
     return n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
 }
 
-sip_srtp_use sip_srtp_offer_use(scn_srtp policy, const sip_media_desc *m, const sdes_crypto **chosen)
+sip_srtp_use sip_srtp_offer_use(cfg_srtp policy, const sip_media_desc *m, const sdes_crypto **chosen)
 {
     *chosen = NULL;
-    if (policy == SCN_SRTP_OPTIONAL || policy == SCN_SRTP_REQUIRED) {
+    if (policy == CFG_SRTP_OPTIONAL || policy == CFG_SRTP_REQUIRED) {
         if (m->ncrypto > 0) {
             *chosen = &m->crypto[0];   /* the offerer's preference */
             return SIP_SRTP_ON;
         }
-        return policy == SCN_SRTP_REQUIRED || m->savp ? SIP_SRTP_REFUSE : SIP_SRTP_PLAIN;
+        return policy == CFG_SRTP_REQUIRED || m->savp ? SIP_SRTP_REFUSE : SIP_SRTP_PLAIN;
     }
     /* off: crypto offered beside plain RTP (RTP/AVP) is ignored; an
      * RTP/SAVP offer cannot be answered with plain RTP (RFC 4568 7.1.1). */
     return m->savp ? SIP_SRTP_REFUSE : SIP_SRTP_PLAIN;
 }
 
-sip_srtp_use sip_srtp_answer_use(scn_srtp policy, const sdes_crypto *offered, const sip_media_desc *m,
+sip_srtp_use sip_srtp_answer_use(cfg_srtp policy, const sdes_crypto *offered, const sip_media_desc *m,
                                  const sdes_crypto **chosen)
 {
     *chosen = NULL;
@@ -312,7 +312,7 @@ sip_srtp_use sip_srtp_answer_use(scn_srtp policy, const sdes_crypto *offered, co
                 *chosen = &m->crypto[i];
                 return SIP_SRTP_ON;
             }
-    if (m->savp || (offered && policy == SCN_SRTP_REQUIRED))
+    if (m->savp || (offered && policy == CFG_SRTP_REQUIRED))
         return SIP_SRTP_REFUSE;
     return SIP_SRTP_PLAIN;
 }

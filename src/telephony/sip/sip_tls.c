@@ -78,14 +78,14 @@ const char *sip_tls_file_problem(const char *path, const char *what, char *buf, 
     return buf;
 }
 
-bool sip_tls_check(const scn_tls_settings *t, char *err, size_t n)
+bool sip_tls_check(const cfg_tls_settings *t, char *err, size_t n)
 {
     const struct {
-        const scn_tls_file *f;
+        const cfg_tls_file *f;
         const char *what;
     } files[] = {{&t->cert, "cert"}, {&t->key, "key"}, {&t->ca, "ca"}};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        const scn_tls_file *f = files[i].f;
+        const cfg_tls_file *f = files[i].f;
         char why[600];
         if (f->path && sip_tls_file_problem(f->path, files[i].what, why, sizeof why)) {
             snprintf(err, n, "%s:%u:%u: settings.sip.tls.%s: %s", f->file ? f->file : "-", f->line, f->col,
@@ -131,7 +131,7 @@ static bool write_joined(const char *dir, const char *name, const char *const *p
     return ok;
 }
 
-bool sip_tls_dir_make(const scn_tls_settings *t, char *dir, size_t n, char *err, size_t errlen)
+bool sip_tls_dir_make(const cfg_tls_settings *t, char *dir, size_t n, char *err, size_t errlen)
 {
     if (!sip_tls_check(t, err, errlen))
         return false;
@@ -167,8 +167,8 @@ void sip_tls_dir_remove(const char *dir)
 
 void sip_tls_check_gateways(struct sip_driver *d, bool tls)
 {
-    for (size_t i = 0; !tls && i < d->prog->gateway_count; i++) {
-        const scn_gateway *g = &d->prog->gateways[i];
+    for (size_t i = 0; !tls && i < d->cfg->gateway_count; i++) {
+        const cfg_gateway *g = &d->cfg->gateways[i];
         if (g->uri && (strncasecmp(g->uri, "sips:", 5) == 0 || strstr(g->uri, ";transport=tls")))
             sip_log(d, SIP_LOG_WARN, "gateway %s is reached over TLS, but there is no tls: listener "
                     "(settings.sip.listen): its calls fail", g->name);
@@ -207,7 +207,7 @@ bool sip_tls_answer_contact(const sip_t *sip, char *out, size_t n)
     return w > 0 && (size_t)w < n;
 }
 
-unsigned sip_tls_policy(const scn_tls_settings *t)
+unsigned sip_tls_policy(const cfg_tls_settings *t)
 {
     /* Outgoing (gateways, phones called back): the chain must verify and
      * the certificate must name the host or address dialled. Incoming:
@@ -391,7 +391,7 @@ static void tport_logger(void *stream, char const *fmt, va_list ap)
 }
 
 /* FNV-1a over the files' names and contents: changes when any does. */
-static uint64_t files_id(const scn_tls_settings *t)
+static uint64_t files_id(const cfg_tls_settings *t)
 {
     uint64_t h = 1469598103934665603ull;
     const char *paths[] = {t->cert.path, t->key.path, t->ca.path};
@@ -515,7 +515,7 @@ static const char *ssl_reason(char *buf, size_t n)
     return buf;
 }
 
-static void apply_min_version(const scn_tls_settings *t)
+static void apply_min_version(const cfg_tls_settings *t)
 {
     for (size_t i = 0; i < caught.n; i++)
         SSL_CTX_set_min_proto_version(caught.ctx[i], t->min_tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
@@ -528,7 +528,7 @@ void sip_tls_ctx_catch(void)
     caught.catching = true;
 }
 
-bool sip_tls_ctx_caught(const scn_tls_settings *t, char *err, size_t n)
+bool sip_tls_ctx_caught(const cfg_tls_settings *t, char *err, size_t n)
 {
     caught.catching = false;
     if (caught.n == 0) {
@@ -549,7 +549,7 @@ void sip_tls_ctx_release(void)
 
 /* T's files loaded and checked in a scratch context (the certificate chain,
  * the key matching it, the CA store), or why not in WHY. */
-static SSL_CTX *load_files(const scn_tls_settings *t, X509_STORE **store, char *why, size_t n)
+static SSL_CTX *load_files(const cfg_tls_settings *t, X509_STORE **store, char *why, size_t n)
 {
     ERR_clear_error();
     char r[160];
@@ -596,7 +596,7 @@ static bool install(SSL_CTX *from, X509_STORE *store, char *why, size_t n)
     return true;
 }
 
-void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t)
+void sip_tls_reloaded(struct sip_driver *d, const cfg_tls_settings *t)
 {
     if (tl.d != d)
         return;
@@ -646,8 +646,8 @@ void sip_tls_log_attach(struct sip_driver *d)
 {
     memset(&tl, 0, sizeof tl);
     tl.d = d;
-    tl.files_id = files_id(&d->prog->settings.sip_tls);
-    tl.verify_peer = d->prog->settings.sip_tls.verify_peer;
+    tl.files_id = files_id(&d->cfg->settings.sip_tls);
+    tl.verify_peer = d->cfg->settings.sip_tls.verify_peer;
     tl.echo = d->log_level >= SIP_LOG_DEBUG && getenv("CALLROUTE_SOFIA_DEBUG");
     su_log_redirect(tport_log, tport_logger, NULL);
     /* 5: connections opened and closed, handshakes and certificates

@@ -10,7 +10,7 @@
 
 #include <sofia-sip/sip.h>
 
-#include "scenario/program.h"
+#include "config/telephony.h"
 
 struct sip_driver;
 
@@ -22,12 +22,12 @@ struct sip_driver;
 const char *sip_tls_file_problem(const char *path, const char *what, char *buf, size_t n);
 
 /* Every file of T checked; the first problem as "FILE:LINE:COL: ..." in ERR. */
-bool sip_tls_check(const scn_tls_settings *t, char *err, size_t n);
+bool sip_tls_check(const cfg_tls_settings *t, char *err, size_t n);
 
 /* Makes a directory only we may read (under $TMPDIR, else /tmp) holding
  * agent.pem and cafile.pem from T; its path in DIR. sofia reads them when the
  * listener is created: remove it right after (sip_tls_dir_remove). */
-bool sip_tls_dir_make(const scn_tls_settings *t, char *dir, size_t n, char *err, size_t errlen);
+bool sip_tls_dir_make(const cfg_tls_settings *t, char *dir, size_t n, char *err, size_t errlen);
 void sip_tls_dir_remove(const char *dir);
 
 /* Without a tls: listener (TLS false) sofia has no TLS to dial with: each
@@ -45,7 +45,7 @@ void sip_tls_check_gateways(struct sip_driver *d, bool tls);
 bool sip_tls_answer_contact(const sip_t *sip, char *out, size_t n);
 
 /* TPTAG_TLS_VERIFY_POLICY's value for T. */
-unsigned sip_tls_policy(const scn_tls_settings *t);
+unsigned sip_tls_policy(const cfg_tls_settings *t);
 
 /* One line of sofia's transport log, read (sip_tls_log_parse). */
 typedef enum {
@@ -73,7 +73,7 @@ void sip_tls_log_detach(void);
  * for it and sets T's min_version on them (false, said in ERR: none was
  * made, so neither min_version nor a reload could be honoured). */
 void sip_tls_ctx_catch(void);
-bool sip_tls_ctx_caught(const scn_tls_settings *t, char *err, size_t n);
+bool sip_tls_ctx_caught(const cfg_tls_settings *t, char *err, size_t n);
 /* Lets go of the caught contexts (sip_tls_log_detach does it too). */
 void sip_tls_ctx_release(void);
 
@@ -82,6 +82,6 @@ void sip_tls_ctx_release(void);
  * certificate) and put into the listener for new connections; a bad set is
  * logged and the listener keeps the certificate it had. T without the
  * section (removed from the file): said, and nothing changed. */
-void sip_tls_reloaded(struct sip_driver *d, const scn_tls_settings *t);
+void sip_tls_reloaded(struct sip_driver *d, const cfg_tls_settings *t);
 
 #endif
