@@ -196,6 +196,25 @@ case_phone_over_tls() { # a phone registered over TLS, with a Contact nobody can
         expect "no BYE reached the phone" grep -q '^bye' "$W/phone.out"
 }
 
+# The phone transfers the call over its TLS connection: the 202 to its
+# REFER and our NOTIFY carry our Contact at the TLS listener (a plain one
+# would move the phone's next requests in this dialog off TLS).
+case_phone_refer_over_tls() {
+    EVIDENCE="$W/referph.out $W/referph-caller.out $W/serve.log"
+    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$TLS" "$W/ca.pem" 201 pw201 --refer >"$W/referph.out" 2>&1 &
+    phone=$!
+    PEERS="$PEERS $phone"
+    wait_for "$W/referph.out" 10 '^registered' || { WHY="the phone did not register"; return 1; }
+    timeout 30 sipp 127.0.0.1:"$SIP" -sn uac -i 127.0.0.1 -p "$CALLER" -s 201 -m 1 -d 1500 -nostdin \
+        -timeout 20 -timeout_error -cid_str "referph-%u@tls" >"$W/referph-caller.out" 2>&1 &&
+        expect "the phone did not end the call cleanly" reap "$phone" &&
+        expect "the REFER was not answered 202" grep -q '^refer 202 ' "$W/referph.out" &&
+        expect "the 202's Contact is not at the TLS listener" \
+            grep -Eq "^refer 202 contact <sip:[^@>]*@?127\.0\.0\.1:$TLS;transport=tls>" "$W/referph.out" &&
+        expect "our NOTIFY's Contact is not at the TLS listener" \
+            grep -Eq "^notify-contact <sip:[^@>]*@?127\.0\.0\.1:$TLS;transport=tls>" "$W/referph.out"
+}
+
 case_plaintext_refused() { # plain SIP and garbage on the TLS port: refused, said so, the next call works
     EVIDENCE="$W/plain.out $W/after_plain.out $W/after_plain-uas.out $W/serve.log"
     before=$(grep -c "TLS: connection from .* refused" "$W/serve.log")
@@ -524,7 +543,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls plaintext_refused min_version verify_peer crlf_pong outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 sighup_tls_removed missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls phone_refer_over_tls plaintext_refused min_version verify_peer crlf_pong outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 sighup_tls_removed missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then

@@ -15,6 +15,10 @@ the 200 has Require: outbound. --relayed: the REGISTER carries a second Via,
 as one relayed by a proxy would (outbound is then not the server's to give).
 --ping: after registering, a CRLF keep-alive
 ("\r\n\r\n") is sent and "pong" printed when its CRLF comes back.
+--refer: once the call is up (its ACK), the phone transfers it: a REFER in
+the call's dialog; the Contact of the 202 and of the NOTIFY that follows
+are printed ("refer-contact", "notify-contact"), as a phone takes them for
+its next requests.
 
 Prints one line per step ("registered", "invite", "acked", "bye") and exits
 0 after the BYE, 1 on anything unexpected or after 30 s."""
@@ -28,6 +32,7 @@ import time
 HOST, PORT, CA, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 TCP, OUTBOUND, PING = "--tcp" in sys.argv[6:], "--outbound" in sys.argv[6:], "--ping" in sys.argv[6:]
 UDP = "--udp" in sys.argv[6:]
+REFER = "--refer" in sys.argv[6:]
 RELAYED = "Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-phone1\n" if "--relayed" in sys.argv[6:] else ""
 T = "tcp" if TCP else "udp" if UDP else "tls"
 OB_PARAMS = ';+sip.instance="<urn:uuid:4a6b1c2d-0000-1000-8000-00a0c91e6bf6>";reg-id=1' if OUTBOUND else ""
@@ -139,10 +144,23 @@ def reply(hdrs, status, extra="", body=""):
     conn.sendall(head.replace("\n", "\r\n").encode() + body.encode())   # one datagram over UDP
 
 
+def refer(inv):
+    """REFER in the dialog of the INVITE INV (headers), as its callee."""
+    send("REFER %s SIP/2.0\n"
+         "Via: SIP/2.0/%s %s;branch=z9hG4bK-refer-1;rport\n"
+         "From: %s;tag=phone1\nTo: %s\nCall-ID: %s\nCSeq: 1 REFER\n"
+         "Contact: <sip:%s@198.51.100.1:5061;transport=%s>\n"
+         "Refer-To: <sip:5550123@%s>\nContent-Length: 0\n\n"
+         % (inv["contact"][0].strip("<>").split(">")[0], T.upper(), local, inv["to"][0], inv["from"][0],
+            inv["call-id"][0], USER, T, HOST))
+
+
+invite = None
 while True:
     start, hdrs, body = read_msg()
     method = start.split(" ", 1)[0]
     if method == "INVITE":
+        invite = hdrs
         say("invite " + start.split(" ")[1])
         say("contact " + hdrs.get("contact", hdrs.get("m", [""]))[0])
         sdp = ("v=0\no=phone 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\n"
@@ -152,11 +170,18 @@ while True:
         reply(hdrs, "200 OK", contact + "Content-Type: application/sdp\n", sdp)
     elif method == "ACK":
         say("acked")
+        if REFER and invite:
+            refer(invite)
+    elif method == "NOTIFY":
+        say("notify-contact " + hdrs.get("contact", hdrs.get("m", [""]))[0])
+        reply(hdrs, "200 OK")
     elif method == "BYE":
         reply(hdrs, "200 OK")
         say("bye")
         sys.exit(0)
     elif method.startswith("SIP/"):
+        if " REFER" in hdrs.get("cseq", [""])[0]:
+            say("refer %s contact %s" % (start.split(" ")[1], hdrs.get("contact", hdrs.get("m", [""]))[0]))
         continue
     else:
         reply(hdrs, "501 Not Implemented")

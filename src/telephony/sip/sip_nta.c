@@ -244,7 +244,7 @@ nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *n
         return NULL;
     ta_list ta;
     ta_start(ta, tag, value);
-    tagi_t extra[] = {{SIPTAG_CONTACT_STR(leg->d->nta->contact)}, {TAG_NEXT(ta_args(ta))}};
+    tagi_t extra[] = {{SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg))}, {TAG_NEXT(ta_args(ta))}};
     nta_outgoing_t *orq =
         dialog_request_tl(leg, method, name, sip_dialog_next_cseq(&leg->nta->dlg), cb, NULL, extra);
     (void)ta_end(ta);
@@ -771,8 +771,6 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
 
 msg_t *sip_nta_current_request(sip_driver *d) { return d->nta ? d->nta->current : NULL; }
 nta_agent_t *sip_nta_agent(sip_driver *d) { return d->nta ? d->nta->agent : NULL; }
-
-const char *sip_nta_contact(sip_driver *d) { return d->nta->contact; }
 
 void sip_nta_session_expires(const sip_leg *leg, char *buf, size_t n)
 {

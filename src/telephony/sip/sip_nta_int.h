@@ -98,8 +98,6 @@ void sip_nta_give_up_later(sip_leg *leg);
  * could not be built. */
 nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *name, nta_response_f *cb,
                                 tag_type_t tag, tag_value_t value, ...);
-/* Our Contact ("<sip:HOST:PORT>") for responses that need one. */
-const char *sip_nta_contact(sip_driver *d);
 /* LEG's Session-Expires for a 2xx that refreshes its session (RFC 4028
  * 9: "10;refresher=uac"), or "" when it has no session timer. */
 void sip_nta_session_expires(const sip_leg *leg, char *buf, size_t n);
