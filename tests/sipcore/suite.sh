@@ -176,6 +176,11 @@ case_glare() { # the caller re-INVITEs while our re-INVITE to it is pending: 491
     uac glare gw uac-glare && reap $p
 }
 
+case_reinvite_early() { # a re-INVITE before our final response: 500 with a Retry-After of 0-10 s (RFC 3261 14.2); the caller then cancels
+    EVIDENCE="$W/reearly.out $W/reearly.err $W/reearly.msg $W/serve.log"
+    uac reearly ring uac-reinvite-early
+}
+
 case_ivr_info() { # SIP INFO dtmf-relay digit 2 (tests/sip's caller): branch two
     EVIDENCE="$W/ivrinfo.out $W/serve.log"
     uac ivrinfo ivr uac-info && expect "branch two not taken" in_log ivrinfo "ivr branch two"
@@ -457,7 +462,7 @@ case_refer_long() { # the agent's REFER to a 400-character URI with no user part
 }
 
 for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dialog 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
-    bye_during_reinvite hold_by_caller hold_by_callee glare ivr_info ivr_rfc4733 gateway_auth \
+    bye_during_reinvite hold_by_caller hold_by_callee glare reinvite_early ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \
     mwi_refresh_expiry bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify refer_long}; do

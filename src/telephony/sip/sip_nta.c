@@ -186,6 +186,14 @@ static void refuse_log(sip_driver *d, unsigned bit, const char *what)
     sip_log(d, SIP_LOG_WARN, "SIP: %s is not carried: answered 501", what);
 }
 
+int sip_nta_retry_later(nta_incoming_t *irq)
+{
+    char after[8];
+    snprintf(after, sizeof after, "%u", (unsigned)(arc4random() % 11));
+    nta_incoming_treply(irq, 500, sip_status_phrase(500), SIPTAG_RETRY_AFTER_STR(after), TAG_END());
+    return ANSWERED;
+}
+
 void sip_nta_fail_leg(sip_leg *leg, int code)
 {
     if (leg->state == LEG_ENDED)
@@ -469,7 +477,7 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
         return rc;
     }
     if (leg->state != LEG_UP)
-        return 500;   /* before our 200 is ACKed (RFC 3261 14.2) */
+        return sip_nta_retry_later(irq);   /* before our final response to its INVITE */
     if (leg->reinvite_busy || leg->nta->reinvite)
         return 491;   /* glare: ours is pending (RFC 3261 14.2) */
     bool changed = false, offer = sip->sip_payload && sip->sip_payload->pl_len;

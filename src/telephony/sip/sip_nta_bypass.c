@@ -39,7 +39,7 @@ int sip_nta_bypass_offer(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     sip_leg *p = leg->peer;
     bool offer = sip->sip_payload && sip->sip_payload->pl_len;
     if (leg->state != LEG_UP)
-        return 500;   /* before our 200 is ACKed (RFC 3261 14.2) */
+        return sip_nta_retry_later(irq);   /* before our final response to its INVITE */
     if (!offer) {
         /* A re-INVITE asking for an offer (an UPDATE without one is a
          * refresh, answered by sip_nta.c): the peer's last SDP is one. */

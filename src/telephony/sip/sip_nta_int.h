@@ -102,6 +102,11 @@ nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *n
  * 9: "10;refresher=uac"), or "" when it has no session timer. */
 void sip_nta_session_expires(const sip_leg *leg, char *buf, size_t n);
 
+/* A re-INVITE that came before our final response to the dialog's INVITE:
+ * 500 with a Retry-After of 0 to 10 s, chosen at random (RFC 3261 14.2);
+ * returns SIP_NTA_ANSWERED. */
+int sip_nta_retry_later(nta_incoming_t *irq);
+
 /* ---- sip_nta_uas.c: RFC 3261 8.2.2's checks of every request ---- */
 /* 0: SIP may be acted on; SIP_NTA_ANSWERED: refused here (416 for its
  * Request-URI scheme, 420 for its Require). */
