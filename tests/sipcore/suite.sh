@@ -422,7 +422,7 @@ case_bypass_timer_refreshed() { # media: bypass with a 10 s session timer the ca
     uac byptimer bypass uac-timer-bypass && reap $p
 }
 
-case_callid_reuse() { # a second INVITE outside any dialog with a live call's Call-ID: 482, and the call's BYE still finds it (200, not 481)
+case_callid_reuse() { # the call's INVITE again by another path (same Call-ID and From tag, new branch): 482, and the call's BYE still finds it (200, not 481)
     EVIDENCE="$W/cidreuse.out $W/cidreuse.err $W/cidreuse.msg $W/serve.log"
     uac cidreuse basic uac-callid-reuse &&
         expect "hangup by caller not traced" in_log cidreuse "hangup *by caller"

@@ -128,6 +128,42 @@ static sip_leg *table_find(struct sip_nta *t, const char *call_id)
     return NULL;
 }
 
+/* The leg whose dialog SIP (a request in a dialog) belongs to: two
+ * callers may send the same Call-ID (a dialog is the Call-ID and both
+ * tags, RFC 3261 12), so the first leg with the Call-ID is only the
+ * answer when none's dialog matches (it then gets the 481). */
+static sip_leg *table_find_dialog(struct sip_nta *t, const sip_t *sip)
+{
+    const char *call_id = sip->sip_call_id->i_id;
+    sip_leg *first = NULL;
+    if (!t->nbuckets)
+        return NULL;
+    for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext) {
+        if (strcmp(l->nta->key, call_id) != 0)
+            continue;
+        if (l->nta->have_dlg && sip_dialog_matches(&l->nta->dlg, sip))
+            return l;
+        if (!first)
+            first = l;
+    }
+    return first;
+}
+
+/* A new INVITE (SIP) that is one we already have a call for, come again
+ * by another path (same Call-ID and From tag, another branch): RFC 3261
+ * 8.2.2.2's merged request. Another From tag is another caller's dialog. */
+static bool table_merged(struct sip_nta *t, const sip_t *sip)
+{
+    const char *call_id = sip->sip_call_id->i_id, *from_tag = sip->sip_from->a_tag;
+    if (!t->nbuckets)
+        return false;
+    for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext)
+        if (strcmp(l->nta->key, call_id) == 0 && !l->outgoing && l->nta->have_dlg &&
+            (from_tag ? strcasecmp(from_tag, l->nta->dlg.remote_tag) == 0 : !*l->nta->dlg.remote_tag))
+            return true;
+    return false;
+}
+
 /* ---- helpers ---- */
 
 void sip_nta_random_hex(char *out, size_t n, int words)
@@ -507,7 +543,7 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
 static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
 {
     sip_method_t m = sip->sip_request->rq_method;
-    sip_leg *leg = table_find(d->nta, sip->sip_call_id->i_id);
+    sip_leg *leg = table_find_dialog(d->nta, sip);
     if (!leg || !leg->nta->have_dlg || !sip_dialog_matches(&leg->nta->dlg, sip))
         return m == sip_method_ack ? ANSWERED : 481;   /* a stray ACK is dropped */
     int order = sip_dialog_request_in(&leg->nta->dlg, sip);
@@ -585,11 +621,11 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
     } else if (sip->sip_to->a_tag) {
         rc = in_dialog(d, irq, sip);
     } else if (m == sip_method_invite) {
-        /* One with a live leg's Call-ID (a merged request, a loop, or a
-         * third party that read it): 482 (RFC 3261 8.2.2.2), never a second
-         * leg under the same key, which would hide the first from its own
-         * BYE (481). */
-        rc = flood_over(d) ? 503 : table_find(d->nta, sip->sip_call_id->i_id) ? 482 : new_call(d, irq, sip);
+        /* One of a call we have, come again by another path (a merged
+         * request, a loop): 482 (RFC 3261 8.2.2.2). Another caller's
+         * INVITE with the same Call-ID (another From tag) is its own call:
+         * requests find their leg by the whole dialog (table_find_dialog). */
+        rc = flood_over(d) ? 503 : table_merged(d->nta, sip) ? 482 : new_call(d, irq, sip);
     } else if (m == sip_method_options) {
         rc = flood_over(d) ? 503 : answer_options(d, irq);
     } else if (m == sip_method_register) {
