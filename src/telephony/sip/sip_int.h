@@ -574,6 +574,14 @@ void sip_nta_new_call_id(sip_driver *d, char *out, size_t n);
  * or destroys it. NULL: no agent, or URI does not parse. */
 struct msg_s *sip_nta_new_request(sip_driver *d, sip_method_t method, const char *name, const char *uri,
                                   uint32_t cseq);
+/* A copy of ORQ's request to send again as a new transaction: CSeq + 1,
+ * no Via (NTA puts its own, with a new branch); NULL when it cannot be. */
+struct msg_s *sip_nta_request_again(struct nta_outgoing_s *orq);
+/* The same, answering the 401/407 (STATUS) response SIP with USER's and
+ * PASS's digest credentials (sofia's auth client); NULL: no challenge we
+ * can answer. */
+struct msg_s *sip_nta_request_authorized(struct nta_outgoing_s *orq, const sip_t *sip, int status, const char *user,
+                                         const char *pass);
 /* The dial failed with STATUS (every fork did): raised, the leg done. */
 void sip_nta_dial_failed(sip_leg *leg, int status);
 

@@ -166,39 +166,6 @@ static bool table_merged(struct sip_nta *t, const sip_t *sip)
 
 /* ---- helpers ---- */
 
-void sip_nta_random_hex(char *out, size_t n, int words)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < words && used + 9 <= n; i++)
-        used += (size_t)snprintf(out + used, n - used, "%08x", (unsigned)arc4random());
-}
-
-void sip_nta_new_call_id(sip_driver *d, char *out, size_t n)
-{
-    char hex[40];
-    sip_nta_random_hex(hex, sizeof hex, 4);
-    snprintf(out, n, "%s@%s", hex, d->sip_host);
-}
-
-msg_t *sip_nta_new_request(sip_driver *d, sip_method_t method, const char *name, const char *uri, uint32_t cseq)
-{
-    nta_agent_t *agent = sip_nta_agent(d);
-    msg_t *msg = agent ? nta_msg_create(agent, 0) : NULL;
-    if (!msg)
-        return NULL;
-    sip_t *sip = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    url_t *ruri = url_make(home, uri);
-    sip_request_t *rq = ruri ? sip_request_create(home, method, name, (url_string_t *)ruri, NULL) : NULL;
-    sip_cseq_t *cs = sip_cseq_create(home, cseq, method, name);
-    if (!rq || !cs || sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_CSEQ(cs), TAG_END()) < 0) {
-        msg_destroy(msg);
-        return NULL;
-    }
-    return msg;
-}
-
 struct sip_nta_leg *sip_nta_leg_state(sip_leg *leg)
 {
     if (!leg->nta)
@@ -293,11 +260,6 @@ nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *n
         dialog_request_tl(leg, method, name, sip_dialog_next_cseq(&leg->nta->dlg), cb, NULL, extra);
     (void)ta_end(ta);
     return orq;
-}
-
-int sip_nta_response_status(nta_outgoing_t *orq, const sip_t *sip)
-{
-    return sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
 }
 
 /* LEG's dialog is over (BYE sent and answered, or received) once no

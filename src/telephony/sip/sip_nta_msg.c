@@ -29,32 +29,11 @@ static int authenticate(sip_msg_fork *f, nta_outgoing_t *orq, const sip_t *sip, 
     const char *user, *pass;
     if (!sip || !sip_msg_auth_wanted(f, &user, &pass))
         return -1;
-    msg_t *sent = nta_outgoing_getrequest(orq);
-    msg_t *msg = sent ? msg_copy(sent) : NULL;
-    msg_destroy(sent);
-    sip_t *req = msg ? sip_object(msg) : NULL;
-    if (!req || !req->sip_cseq || !req->sip_request) {
-        msg_destroy(msg);
+    msg_t *msg = sip_nta_request_authorized(orq, sip, status, user, pass);
+    /* nta_outgoing_mcreate takes MSG, also when it fails */
+    nta_outgoing_t *again = msg ? nta_outgoing_mcreate(sip_nta_agent(f->d), response_cb, f, NULL, msg, TAG_END()) : NULL;
+    if (!again)
         return -1;
-    }
-    while (req->sip_via)
-        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
-    su_home_t *home = msg_home(msg);
-    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
-                       (msg_header_t *)sip_cseq_create(home, req->sip_cseq->cs_seq + 1, sip_method_message, "MESSAGE"));
-    auth_client_t *aucs = NULL;
-    const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    bool ok = ch && auc_challenge(&aucs, home, ch, status == 401 ? sip_authorization_class : sip_proxy_authorization_class) > 0 &&
-              auc_all_credentials(&aucs, NULL, NULL, user, pass) > 0 &&
-              auc_authorization(&aucs, msg, (msg_pub_t *)req, "MESSAGE", req->sip_request->rq_url, req->sip_payload) > 0;
-    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(sip_nta_agent(f->d), response_cb, f,
-                                                      NULL, msg, TAG_END())
-                               : NULL;
-    if (!again) {
-        if (!ok)
-            msg_destroy(msg);
-        return -1;
-    }
     nta_outgoing_destroy(orq);
     f->orq = again;
     return 0;

@@ -118,26 +118,6 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 
 static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
 
-/* A copy of ORQ's INVITE to send again (CSeq + 1, no Via: NTA puts its
- * own, with a new branch), or NULL. */
-static msg_t *invite_again(nta_outgoing_t *orq)
-{
-    msg_t *sent = nta_outgoing_getrequest(orq);
-    msg_t *msg = sent ? msg_copy(sent) : NULL;
-    msg_destroy(sent);
-    sip_t *req = msg ? sip_object(msg) : NULL;
-    if (!req || !req->sip_cseq || !req->sip_request) {
-        msg_destroy(msg);
-        return NULL;
-    }
-    while (req->sip_via)
-        msg_header_remove(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_via);
-    msg_header_replace(msg, (msg_pub_t *)req, (msg_header_t *)req->sip_cseq,
-                       (msg_header_t *)sip_cseq_create(msg_home(msg), req->sip_cseq->cs_seq + 1, sip_method_invite,
-                                                       "INVITE"));
-    return msg;
-}
-
 /* The gateway's 401/407 to our INVITE: the same INVITE again (CSeq + 1)
  * with digest credentials from sofia's auth client (auc_*), once. 0: sent
  * (the new transaction replaces ORQ), -1: the dial fails with STATUS. */
@@ -147,22 +127,12 @@ static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int
     if (nl->auth_tried || nl->cancelled || leg->state == LEG_ENDED || !leg->gw_user)
         return -1;
     nl->auth_tried = true;
-    msg_t *msg = invite_again(orq);
-    if (!msg)
+    msg_t *msg = sip_nta_request_authorized(orq, sip, status, leg->gw_user, leg->gw_pass);
+    /* nta_outgoing_mcreate takes MSG, also when it fails */
+    nta_outgoing_t *again = msg ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END())
+                                : NULL;
+    if (!again)
         return -1;
-    sip_t *req = sip_object(msg);
-    su_home_t *home = msg_home(msg);
-    auth_client_t *aucs = NULL;
-    const msg_auth_t *ch = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-    bool ok = ch && auc_challenge(&aucs, home, ch, status == 401 ? sip_authorization_class : sip_proxy_authorization_class) > 0 &&
-              auc_all_credentials(&aucs, NULL, NULL, leg->gw_user, leg->gw_pass ? leg->gw_pass : "") > 0 &&
-              auc_authorization(&aucs, msg, (msg_pub_t *)req, "INVITE", req->sip_request->rq_url, req->sip_payload) > 0;
-    nta_outgoing_t *again = ok ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END()) : NULL;
-    if (!again) {
-        if (!ok)
-            msg_destroy(msg);
-        return -1;
-    }
     nta_outgoing_destroy(orq);   /* its 401/407 is ACKed by the transaction */
     nl->orq = again;
     return 0;
@@ -182,7 +152,7 @@ static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     unsigned long min = sip->sip_min_se->min_delta;
     if (min > 86400 || min <= (unsigned long)leg->d->cfg->settings.session_expires)
         return -1;
-    msg_t *msg = invite_again(orq);
+    msg_t *msg = sip_nta_request_again(orq);
     if (!msg)
         return -1;
     sip_t *req = sip_object(msg);
