@@ -39,8 +39,13 @@ typedef struct scn_cx {
 
 static inline scn_cx *scn_cx_priv(scn_compile_ctx *cx) { return (scn_cx *)cx; }
 
-/* Sections (compile_sections.c). */
+/* Sections: settings (compile_settings.c), users, groups, gateways
+ * (compile_directory.c). */
 void scn_compile_settings(scn_cx *x, const scn_node *n);
+/* A user, group, gateway or database name: letters, digits, _-.+, not empty. */
+bool scn_name_ok(const char *s);
+/* `srtp: off|optional|required` (node V) into *OUT (settings.media, a user, a gateway). */
+void scn_compile_srtp(scn_cx *x, const scn_node *v, scn_srtp *out);
 void scn_compile_users(scn_cx *x, const scn_node *n);
 void scn_compile_groups(scn_cx *x, const scn_node *n);
 void scn_compile_gateways(scn_cx *x, const scn_node *n);
