@@ -2,9 +2,14 @@
  * resources about them: GET /calls (live and the last ADMIN_KEEP
  * finished) and GET /calls/CALL_ID with the call's trace: the JSON records
  * `simulate --json` prints, bounded per call. The records are kept packed
- * (engine/trace_pack.h) and formatted when GET /calls/CALL_ID reads them:
- * most calls' traces are never read, and formatting every record as it
- * came was a fifth of the instructions of a call. What the hooks see also
+ * (call_trace.h: a few bytes each, the strings as numbers in one table
+ * of shared strings, strtab.h) and formatted when GET /calls/CALL_ID
+ * reads them: most calls' traces are never read, and formatting every
+ * record as it came was a fifth of the instructions of a call. An entry
+ * keeps its strings as numbers in that table too, and a live call's id is
+ * the engine's (copied when the call ends): a held call's entry and trace
+ * take ~220 B (docs/decisions/sip-core.md, "Held-call memory (nta)").
+ * What the hooks see also
  * feeds the /events streams (events.c): call_start, every trace record
  * (formatted then, only when a stream listens), call_end. */
 #include <stdint.h>
@@ -14,19 +19,26 @@
 
 #include "admin/admin_int.h"
 #include "admin/call_index.h"
-#include "engine/trace_pack.h"
+#include "admin/call_trace.h"
+#include "admin/strtab.h"
 #include "util/alloc.h"
 
 typedef struct entry {
     call_index_node by_id;        /* first: an entry is its node; key: call_id */
     struct entry *prev, *next;    /* live list or finished list */
-    char *call_id, *from, *to, *source, *route, *scenario, *hangup_by, *cause;
+    /* Live: the engine's (eng_call_id, constant for the call's life);
+     * finished: our copy, made by call_done_cb. */
+    char *call_id;
     eng_call *call;               /* live only */
+    /* Numbers in the calls' string table (0: none). */
+    uint32_t from, to, source, route, scenario, hangup_by, cause;
+    uint32_t records;             /* kept (at most ADMIN_MAX_RECORDS + 2) */
+    uint32_t kept;                /* bytes the records stand for (call_trace_pack), bounded by ADMIN_MAX_BYTES */
+    uint32_t trace_len, trace_cap;
+    bool answered, bridged, truncated;
     long revision;                /* of the program the call runs on */
     double start, duration;
-    bool answered, bridged, truncated;
-    size_t records;
-    cr_strbuf trace;              /* packed records (eng_trace_pack), one after the other */
+    uint8_t *trace;               /* packed records (call_trace_pack), one after the other */
     /* Whom it meets now, from its MEET trace records; NULL until the
      * first: most calls meet nobody, and every held call's entry was 32 B
      * larger (docs/decisions/sip-core.md, "Held-call memory (nta)"). */
@@ -48,7 +60,11 @@ struct admin_calls {
     admin *a;
     call_index by_id;             /* live and finished entries */
     list live, done;
+    strtab *strs;                 /* the entries' and traces' strings */
+    cr_strbuf scratch;            /* a record being packed */
 };
+
+static const char *str_of(const admin_calls *a, uint32_t id) { return strtab_str(a->strs, id, NULL); }
 
 /* ---- the calls ---- */
 
@@ -105,16 +121,15 @@ static void list_del(list *l, entry *e)
     l->count--;
 }
 
-static void entry_free(entry *e)
+static void entry_free(admin_calls *a, entry *e)
 {
-    free(e->call_id);
-    free(e->from);
-    free(e->to);
-    free(e->source);
-    free(e->route);
-    free(e->scenario);
-    free(e->hangup_by);
-    free(e->cause);
+    if (!e->call)
+        free(e->call_id);
+    uint32_t ids[] = {e->from, e->to, e->source, e->route, e->scenario, e->hangup_by, e->cause};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        strtab_unref(a->strs, ids[i]);
+    call_trace_release(e->trace, e->trace_len, a->strs);
+    free(e->trace);
     if (e->meets) {
         free(e->meets->room);
         free(e->meets->join_peer);
@@ -123,7 +138,6 @@ static void entry_free(entry *e)
         json_decref(e->meets->joined_by);
         free(e->meets);
     }
-    cr_strbuf_free(&e->trace);
     free(e);
 }
 
@@ -131,28 +145,29 @@ static void forget(admin_calls *a, entry *e)
 {
     call_index_del(&a->by_id, &e->by_id);
     list_del(&a->done, e);
-    entry_free(e);
+    entry_free(a, e);
 }
 
-static char *var_dup(eng_call *c, const char *name)
+/* The variable's text (up to a NUL) as a string number; 0: none. */
+static uint32_t var_ref(admin_calls *a, eng_call *c, const char *name)
 {
     cr_value v;
     if (!eng_var_get(c, name, &v) || !v.str)
-        return NULL;
-    return cr_xstrndup(v.str, v.len);
+        return 0;
+    return strtab_ref(a->strs, v.str, strnlen(v.str, v.len));
 }
 
 static void call_start_cb(void *arg, eng_call *c)
 {
     admin_calls *a = arg;
     entry *e = cr_xcalloc(1, sizeof *e);
-    e->call_id = cr_xstrdup(eng_call_id(c));
+    e->call_id = (char *)eng_call_id(c);   /* not freed while e->call is set */
     e->call = c;
     e->start = eng_call_start(c);
     e->revision = eng_call_program(c)->revision;
-    e->from = var_dup(c, "caller_number");
-    e->to = var_dup(c, "called_number");
-    e->source = var_dup(c, "source");
+    e->from = var_ref(a, c, "caller_number");
+    e->to = var_ref(a, c, "called_number");
+    e->source = var_ref(a, c, "source");
     e->by_id.key = e->call_id;
     call_index_add(&a->by_id, &e->by_id);
     list_add(&a->live, e);
@@ -175,13 +190,13 @@ static void publish_start(admin_calls *a, const entry *e, eng_call *c)
     json_object_set_new(o, "kind", json_string("call_start"));
     json_object_set_new(o, "call", admin_jstr(e->call_id));
     json_object_set_new(o, "time", admin_jtime(e->start));
-    json_object_set_new(o, "route", admin_jstr(e->route));
+    json_object_set_new(o, "route", admin_jstr(str_of(a, e->route)));
     if (e->scenario)
-        json_object_set_new(o, "scenario", admin_jstr(e->scenario));
+        json_object_set_new(o, "scenario", admin_jstr(str_of(a, e->scenario)));
     json_object_set_new(o, "revision", json_integer(eng_call_program(c)->revision));
-    json_object_set_new(o, "from", admin_jstr(e->from));
-    json_object_set_new(o, "to", admin_jstr(e->to));
-    json_object_set_new(o, "source", admin_jstr(e->source));
+    json_object_set_new(o, "from", admin_jstr(str_of(a, e->from)));
+    json_object_set_new(o, "to", admin_jstr(str_of(a, e->to)));
+    json_object_set_new(o, "source", admin_jstr(str_of(a, e->source)));
     publish(a, e, o);
 }
 
@@ -193,11 +208,11 @@ static void publish_end(admin_calls *a, const entry *e)
     json_object_set_new(o, "kind", json_string("call_end"));
     json_object_set_new(o, "call", admin_jstr(e->call_id));
     json_object_set_new(o, "time", admin_jtime(e->start + e->duration));
-    json_object_set_new(o, "route", admin_jstr(e->route));
+    json_object_set_new(o, "route", admin_jstr(str_of(a, e->route)));
     json_object_set_new(o, "answered", json_boolean(e->answered));
     json_object_set_new(o, "bridged", json_boolean(e->bridged));
-    json_object_set_new(o, "hangup_by", admin_jstr(e->hangup_by));
-    json_object_set_new(o, "hangup_cause", admin_jstr(e->cause));
+    json_object_set_new(o, "hangup_by", admin_jstr(str_of(a, e->hangup_by)));
+    json_object_set_new(o, "hangup_cause", admin_jstr(str_of(a, e->cause)));
     json_object_set_new(o, "duration", json_real((double)(long long)(e->duration * 1000) / 1000));
     publish(a, e, o);
 }
@@ -208,6 +223,9 @@ static void call_done_cb(void *arg, eng_call *c)
     entry *e = find_live(a, c);
     if (!e)
         return;
+    /* The engine frees the call (its id too) after this. */
+    e->call_id = cr_xstrdup(e->call_id);
+    e->by_id.key = e->call_id;
     e->call = NULL;
     e->answered = eng_call_answered(c);
     e->bridged = e->bridged || eng_call_bridged(c);
@@ -218,12 +236,13 @@ static void call_done_cb(void *arg, eng_call *c)
         forget(a, a->done.head);
 }
 
-static void keep(char **field, const char *v)
+static void keep(admin_calls *a, uint32_t *field, const char *v)
 {
     if (!v)
         return;
-    free(*field);
-    *field = cr_xstrdup(v);
+    uint32_t id = strtab_ref_cstr(a->strs, v);
+    strtab_unref(a->strs, *field);
+    *field = id;
 }
 
 static void set_str(char **field, const char *v)
@@ -265,6 +284,39 @@ static void meet(entry *e, const eng_trace_rec *r)
     }
 }
 
+/* R packed at the end of E's trace, which grows by doubling from 32 B. */
+static void append(admin_calls *a, entry *e, const eng_trace_rec *r)
+{
+    cr_strbuf_reset(&a->scratch);
+    size_t kept = call_trace_pack(r, a->strs, &a->scratch);
+    size_t n = a->scratch.len;
+    if (e->trace_len + n > e->trace_cap) {
+        size_t cap = e->trace_cap ? e->trace_cap : 32;
+        while (cap < e->trace_len + n)
+            cap *= 2;
+        e->trace = cr_xrealloc(e->trace, cap);
+        e->trace_cap = (uint32_t)cap;
+    }
+    memcpy(e->trace + e->trace_len, a->scratch.s, n);
+    e->trace_len += (uint32_t)n;
+    size_t total = e->kept + kept;
+    e->kept = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+    e->records++;
+}
+
+/* The trace in a block of its length: a new block, not realloc (mimalloc's
+ * realloc keeps a block that is at most half wasted). */
+static void fit(entry *e)
+{
+    if (e->trace_len == e->trace_cap || !e->trace_len)
+        return;
+    uint8_t *t = cr_xmalloc(e->trace_len);
+    memcpy(t, e->trace, e->trace_len);
+    free(e->trace);
+    e->trace = t;
+    e->trace_cap = e->trace_len;
+}
+
 static void trace_cb(void *arg, const eng_trace_rec *r)
 {
     admin_calls *a = arg;
@@ -273,32 +325,32 @@ static void trace_cb(void *arg, const eng_trace_rec *r)
         bool starts = (r->kind == ENG_TR_ROUTE && !r->leg) || r->kind == ENG_TR_ORIGINATE;
         bool bridge = r->kind == ENG_TR_EVENT && r->event && strcmp(r->event, "bridge") == 0;
         if (r->kind == ENG_TR_ROUTE && !r->leg)
-            keep(&e->route, r->route);
+            keep(a, &e->route, r->route);
         else if (r->kind == ENG_TR_ORIGINATE)
-            keep(&e->scenario, r->scenario);
+            keep(a, &e->scenario, r->scenario);
         else if (bridge)
             e->bridged = true;
         else if (r->kind == ENG_TR_MEET)
             meet(e, r);
         else if (r->kind == ENG_TR_CALL) {
-            keep(&e->hangup_by, r->by);
-            keep(&e->cause, r->cause);
+            keep(a, &e->hangup_by, r->by);
+            keep(a, &e->cause, r->cause);
             e->duration = r->duration;
         }
         /* Over the bound only the hangup and the call record are kept:
          * how the call ended is always there. The byte bound is on the
-         * packed records. */
-        bool full = e->records >= ADMIN_MAX_RECORDS || e->trace.len >= ADMIN_MAX_BYTES;
+         * records as kept before (packed bytes and their strings'
+         * lengths): sharing strings does not let a call hold more. */
+        bool full = e->records >= ADMIN_MAX_RECORDS || e->kept >= ADMIN_MAX_BYTES;
         if (full && r->kind != ENG_TR_HANGUP && r->kind != ENG_TR_CALL) {
             e->truncated = true;
         } else {
-            eng_trace_pack(r, &e->trace);
-            e->records++;
+            append(a, e, r);
             /* A bridged call's trace stops growing until it ends: a held
-             * call's ~670 B no longer sit in a 1 KB buffer
-             * (docs/decisions/sip-core.md, "Held-call memory (nta)"). */
+             * call's records no longer sit in a buffer up to twice their
+             * size (docs/decisions/sip-core.md, "Held-call memory (nta)"). */
             if (bridge)
-                cr_strbuf_fit(&e->trace);
+                fit(e);
         }
         if (starts)
             publish_start(a, e, (eng_call *)r->call);
@@ -323,21 +375,21 @@ static json_t *summary(admin_calls *a, const entry *e)
     json_t *o = json_object();
     json_object_set_new(o, "call_id", admin_jstr(e->call_id));
     json_object_set_new(o, "live", json_boolean(live));
-    json_object_set_new(o, "from", admin_jstr(e->from));
-    json_object_set_new(o, "to", admin_jstr(e->to));
-    json_object_set_new(o, "source", admin_jstr(e->source));
-    json_object_set_new(o, "route", admin_jstr(e->route));
+    json_object_set_new(o, "from", admin_jstr(str_of(a, e->from)));
+    json_object_set_new(o, "to", admin_jstr(str_of(a, e->to)));
+    json_object_set_new(o, "source", admin_jstr(str_of(a, e->source)));
+    json_object_set_new(o, "route", admin_jstr(str_of(a, e->route)));
     json_object_set_new(o, "revision", json_integer(e->revision));
     if (e->scenario)
-        json_object_set_new(o, "scenario", admin_jstr(e->scenario));
+        json_object_set_new(o, "scenario", admin_jstr(str_of(a, e->scenario)));
     json_object_set_new(o, "start", admin_jtime(e->start));
     json_object_set_new(o, "answered", json_boolean(live ? eng_call_answered(e->call) : e->answered));
     json_object_set_new(o, "bridged", json_boolean(live ? eng_call_bridged(e->call) : e->bridged));
     double dur = live ? loop_now(a->a->l) - e->start : e->duration;
     json_object_set_new(o, "duration", json_real((double)(long long)(dur * 1000) / 1000));
     if (!live) {
-        json_object_set_new(o, "hangup_by", admin_jstr(e->hangup_by));
-        json_object_set_new(o, "hangup_cause", admin_jstr(e->cause));
+        json_object_set_new(o, "hangup_by", admin_jstr(str_of(a, e->hangup_by)));
+        json_object_set_new(o, "hangup_cause", admin_jstr(str_of(a, e->cause)));
     } else if (e->meets) {
         /* whom it meets now */
         const struct meeting *m = e->meets;
@@ -399,12 +451,12 @@ void admin_get_call(admin_req *r)
     free(head);
     cr_strbuf_puts(&b, ",\"trace\":[");
     size_t pos = 0;
-    eng_trace_unpacked u;
-    for (size_t n = 0; eng_trace_unpack(e->trace.s, e->trace.len, &pos, e->call_id, &u); n++) {
+    call_trace_rec u;
+    for (size_t n = 0; call_trace_unpack(e->trace, e->trace_len, &pos, a->strs, e->call_id, &u); n++) {
         if (n)
             cr_strbuf_putc(&b, ',');
         eng_trace_json(&u.rec, &b);
-        eng_trace_unpacked_free(&u);
+        call_trace_rec_free(&u);
     }
     cr_strbuf_puts(&b, "]}");
     admin_reply_text(r, MHD_HTTP_OK, b.s);
@@ -414,6 +466,7 @@ admin_calls *admin_calls_new(admin *owner)
 {
     admin_calls *a = cr_xcalloc(1, sizeof *a);
     a->a = owner;
+    a->strs = strtab_new();
     return a;
 }
 
@@ -427,11 +480,11 @@ size_t admin_calls_on_revision(const admin_calls *a, long n)
     return count;
 }
 
-static void free_list(list *l)
+static void free_list(admin_calls *a, list *l)
 {
     for (entry *e = l->head, *n; e; e = n) {
         n = e->next;
-        entry_free(e);
+        entry_free(a, e);
     }
 }
 
@@ -439,8 +492,10 @@ void admin_calls_free(admin_calls *a)
 {
     if (!a)
         return;
-    free_list(&a->live);
-    free_list(&a->done);
+    free_list(a, &a->live);
+    free_list(a, &a->done);
     call_index_free(&a->by_id);
+    strtab_free(a->strs);
+    cr_strbuf_free(&a->scratch);
     free(a);
 }

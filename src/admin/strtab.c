@@ -1,0 +1,164 @@
+/* strtab.c — shared, counted strings by number (strtab.h).
+ *
+ * items[id] is the string numbered id; a chained hash table over the
+ * numbers finds a string by its bytes. Freed numbers are kept on a stack
+ * and reused first, so numbers stay small (the traces write them as
+ * varints). The strings come from the network too (a dialled number, a
+ * SIP reason): the hash is seeded at random, so a caller cannot choose
+ * strings that share a bucket. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "admin/strtab.h"
+#include "util/alloc.h"
+
+typedef struct item {
+    uint32_t next;        /* the next number in its bucket; 0: none */
+    uint32_t hash;
+    uint32_t refs;
+    uint32_t len;
+    char s[];             /* LEN bytes and a NUL */
+} item;
+
+struct strtab {
+    item **items;         /* by number; items[0] unused; NULL: a free number */
+    uint32_t nitems;      /* numbers handed out so far (items' length) */
+    uint32_t cap;
+    uint32_t *free_ids;   /* freed numbers, reused last freed first */
+    uint32_t nfree, free_cap;
+    uint32_t *buckets;    /* first number in each bucket; a power of two */
+    uint32_t nbuckets;
+    uint32_t count;       /* strings held */
+    uint32_t seed;
+};
+
+#define MIN_BUCKETS 64
+
+static uint32_t hash_of(uint32_t seed, const char *s, size_t len)
+{
+    uint32_t h = 2166136261u ^ seed;   /* FNV-1a from a secret basis */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+strtab *strtab_new(void)
+{
+    strtab *t = cr_xcalloc(1, sizeof *t);
+    if (getrandom(&t->seed, sizeof t->seed, GRND_NONBLOCK) != (ssize_t)sizeof t->seed)
+        t->seed = (uint32_t)(uintptr_t)t;
+    t->nitems = 1;   /* 0 is no string */
+    return t;
+}
+
+void strtab_free(strtab *t)
+{
+    if (!t)
+        return;
+    for (uint32_t i = 1; i < t->nitems; i++)
+        free(t->items[i]);
+    free(t->items);
+    free(t->free_ids);
+    free(t->buckets);
+    free(t);
+}
+
+static void rehash(strtab *t, uint32_t n)
+{
+    free(t->buckets);
+    t->buckets = cr_xcalloc(n, sizeof *t->buckets);
+    t->nbuckets = n;
+    for (uint32_t id = 1; id < t->nitems; id++) {
+        item *x = t->items[id];
+        if (!x)
+            continue;
+        uint32_t *head = &t->buckets[x->hash & (n - 1)];
+        x->next = *head;
+        *head = id;
+    }
+}
+
+static uint32_t new_id(strtab *t)
+{
+    if (t->nfree)
+        return t->free_ids[--t->nfree];
+    if (t->nitems >= t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->items = cr_xrealloc(t->items, t->cap * sizeof *t->items);
+    }
+    t->items[t->nitems] = NULL;
+    return t->nitems++;
+}
+
+uint32_t strtab_ref(strtab *t, const char *s, size_t len)
+{
+    if (!s)
+        return 0;
+    if (len > UINT32_MAX - 1)
+        len = UINT32_MAX - 1;
+    uint32_t h = hash_of(t->seed, s, len);
+    if (t->nbuckets) {
+        for (uint32_t id = t->buckets[h & (t->nbuckets - 1)]; id; id = t->items[id]->next) {
+            item *x = t->items[id];
+            if (x->hash == h && x->len == len && memcmp(x->s, s, len) == 0) {
+                x->refs++;
+                return id;
+            }
+        }
+    }
+    if (t->count >= t->nbuckets)
+        rehash(t, t->nbuckets ? t->nbuckets * 2 : MIN_BUCKETS);
+    item *x = cr_xmalloc(sizeof *x + len + 1);
+    x->hash = h;
+    x->refs = 1;
+    x->len = (uint32_t)len;
+    memcpy(x->s, s, len);
+    x->s[len] = '\0';
+    uint32_t id = new_id(t);
+    t->items[id] = x;
+    uint32_t *head = &t->buckets[h & (t->nbuckets - 1)];
+    x->next = *head;
+    *head = id;
+    t->count++;
+    return id;
+}
+
+uint32_t strtab_ref_cstr(strtab *t, const char *s) { return s ? strtab_ref(t, s, strlen(s)) : 0; }
+
+void strtab_unref(strtab *t, uint32_t id)
+{
+    if (!id)
+        return;
+    item *x = t->items[id];
+    if (--x->refs)
+        return;
+    for (uint32_t *p = &t->buckets[x->hash & (t->nbuckets - 1)]; *p; p = &t->items[*p]->next)
+        if (*p == id) {
+            *p = x->next;
+            break;
+        }
+    free(x);
+    t->items[id] = NULL;
+    t->count--;
+    if (t->nfree == t->free_cap) {
+        t->free_cap = t->free_cap ? t->free_cap * 2 : 64;
+        t->free_ids = cr_xrealloc(t->free_ids, t->free_cap * sizeof *t->free_ids);
+    }
+    t->free_ids[t->nfree++] = id;
+}
+
+const char *strtab_str(const strtab *t, uint32_t id, size_t *len)
+{
+    if (!id) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    const item *x = t->items[id];
+    if (len)
+        *len = x->len;
+    return x->s;
+}
+
+size_t strtab_count(const strtab *t) { return t->count; }
