@@ -15,33 +15,69 @@ static void max_time_cb(loop *l, void *arg);
 
 /* ---- new call ---- */
 
-/* The first chunk of a call's arena, sized for what a held call keeps:
- * the call, its standard variables, the main strand and a dial's
- * variables (under 2 KB), plus its INVITE's headers (eng_var_headers).
- * A fixed 2 KB made a call through a gateway (~3 KB with sipp's ten
- * headers as variables) take a 2 KB and a 4 KB chunk, half of it never
- * used. */
-static size_t first_chunk(const tel_call_info *info)
+/* The first chunk of a call's arena, sized for what a held call keeps
+ * (docs/decisions/sip-core.md "Held-call memory (nta)"): the call and its
+ * call id, its standard variables (each one arena block: the struct, its
+ * name and its value) and its INVITE's headers (eng_var_headers), counted
+ * from INFO; then HELD_REST: what a call through a gateway adds until it is
+ * answered and bridged (the cdr_id and route variables, the main strand
+ * and its frame, the dial, its target and leg, the dial_* variables): 872 B
+ * for the bench's call (bench/sip/b2bua.yaml), measured with a probe
+ * (1,920 B used in all while held, of a 2,016 B chunk: a 2,048 B block). The
+ * allocation (the chunk's header counted in) is rounded up to the
+ * allocator's size class, which is what the call takes anyway. A call that
+ * keeps more goes on in a small second chunk (eng_call_alloc). */
+#define HELD_REST 872
+#define ARENA_ROUND(n) (((n) + CR_ARENA_ALIGN - 1) & ~(size_t)(CR_ARENA_ALIGN - 1))
+
+static size_t var_block(const char *name, const char *value)
 {
-    /* A waiting call fits in 2,016 B (engine_bench: 2,048 B with the
-     * chunk's header); the headers' blob adds its length and the arena's
-     * alignment slack. */
-    size_t n = 2048 - CR_ARENA_CHUNK_OVERHEAD;
-    if (info->header_count)
-        n += 16;
-    for (size_t i = 0; i < info->header_count; i++)
-        n += strlen(info->header_names[i]) + 1 + strlen(info->header_values[i]) + 1;
-    /* The chunk's header counted in: the allocation itself is a multiple
-     * of 512 B, which is a mimalloc size class; 2,560 B of data asked for
-     * 2,592 and took a 3,072 B block. */
-    return ((n + CR_ARENA_CHUNK_OVERHEAD + 511) & ~(size_t)511) - CR_ARENA_CHUNK_OVERHEAD;
+    return ARENA_ROUND(sizeof(eng_var) + strlen(name) + 1 + strlen(value ? value : "") + 1);
 }
+
+/* mimalloc's size classes from 1 KB: four a power of two (1,024, 1,280,
+ * 1,536, 1,792, 2,048, 2,560, ...); glibc takes what is asked. */
+static size_t size_class(size_t n)
+{
+    size_t step = 256;
+    for (size_t top = 2048; n > top; top *= 2)
+        step *= 2;
+    return (n + step - 1) & ~(step - 1);
+}
+
+static size_t first_chunk(const tel_call_info *info, size_t id_len)
+{
+    size_t n = ARENA_ROUND(sizeof(eng_call) + id_len + 1) + ARENA_ROUND(sizeof(eng_var) + sizeof "call_id") +
+               var_block("caller_number", info->caller_number) + var_block("caller_name", info->caller_name) +
+               var_block("called_number", info->called_number) + var_block("source", info->source);
+    size_t h = 0;
+    for (size_t i = 0; i < info->header_count; i++)
+        h += strlen(info->header_names[i]) + 1 + strlen(info->header_values[i]) + 1;
+    n += ARENA_ROUND(h) + HELD_REST;
+    return size_class(n + CR_ARENA_CHUNK_OVERHEAD) - CR_ARENA_CHUNK_OVERHEAD;
+}
+
+/* The chunks after the first: 1 KB (a hang-up's variables and leg log
+ * take ~600 B), then doubling. Twice the first, as the arena would take,
+ * made a call that kept a few bytes more than its first chunk take 4 KB. */
+#define LATER_CHUNK (1024 - CR_ARENA_CHUNK_OVERHEAD)
 
 eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const tel_call_info *info)
 {
+    /* The call id in the call's own block: one allocation's rounding, not two. */
+    char id[32];
+    const char *call_id = info->call_id;
+    if (!call_id || !call_id[0]) {
+        snprintf(id, sizeof id, "call-%lu", e->next_call_seq + 1);
+        call_id = id;
+    }
+    size_t id_len = strlen(call_id);
     cr_arena a;
-    cr_arena_init(&a, first_chunk(info));
-    eng_call *c = cr_arena_alloc(&a, sizeof *c);
+    cr_arena_init(&a, first_chunk(info, id_len));
+    eng_call *c = cr_arena_alloc(&a, sizeof *c + id_len + 1);
+    a.chunk_size = LATER_CHUNK;
+    memcpy((char *)(c + 1), call_id, id_len + 1);
+    c->call_id = (const char *)(c + 1);
     c->arena = a;
     c->tag = ENG_TAG_CALL;
     c->e = e;
@@ -58,10 +94,7 @@ eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const t
     e->calls_tail = c;
     e->call_count++;
     e->next_call_seq++;
-    c->call_id = info->call_id && info->call_id[0]
-                     ? cr_arena_strdup(&c->arena, info->call_id)
-                     : cr_arena_printf(&c->arena, "call-%lu", e->next_call_seq);
-    eng_var_set_str(c, "call_id", c->call_id);
+    eng_var_set_kept(c, "call_id", c->call_id);
     eng_var_set_str(c, "caller_number", info->caller_number);
     eng_var_set_str(c, "caller_name", info->caller_name);
     eng_var_set_str(c, "called_number", info->called_number);

@@ -29,31 +29,32 @@
 
 typedef enum { LEG_CALLING, LEG_RINGING, LEG_EARLY, LEG_UP, LEG_DONE } leg_state;
 
+/* Fields ordered without holes: a dial's legs live as long as its call. */
 typedef struct eng_leg {
     uint8_t tag;               /* ENG_TAG_LEG */
+    uint8_t state;
+    bool logged;
+    bool busy;                 /* counted in eng_user_busy */
+    int code;
     struct eng_dial *d;
     tel_leg *tl;
     struct eng_leg *next;
     const eng_dial_target *t;
     const char *label;
     size_t gw_index;
-    uint8_t state;
-    int code;
     /* the current attempt, for the call's leg log */
     const char *gateway;
     double t_start, t_answer;
-    bool logged;
-    bool busy;                 /* counted in eng_user_busy */
     const char *answer_name;   /* the display name its answer gave (arena), or NULL */
 } eng_leg;
 
+/* Fields ordered without holes (160 B): a dial lives as long as its call. */
 typedef struct eng_dial {
     eng_strand *s;             /* the dialling strand; NULL for an originated call's legs */
     eng_call *c;
     const scn_handlers *on;
     eng_dial_target *targets;
-    size_t count, next;
-    bool sequential;
+    uint32_t count, next;      /* targets (a scenario's handful) */
     double ring_timeout;
     const char *caller_id, *ringback;
     eng_leg *legs;
@@ -62,14 +63,15 @@ typedef struct eng_dial {
     eng_leg *answered, *last;
     size_t adopted_log;        /* originate: the answered attempt's leg log entry, + 1 (0: none) */
     double answer_at;
+    const eng_offer_hooks *hooks;   /* a queue's offer (eng_dial_offer) */
+    void *hook_arg;
+    struct eng_dial *live_next;   /* the call's dials not done (c->dials) */
+    int last_code;
+    bool sequential;
     bool busy_seen, done;
     bool origin;               /* the legs of an originated call (eng_dial_origin) */
     bool adopted;              /* its one leg was another call's (eng_dial_adopt): no dial_* vars */
     bool held;                 /* parked: the agent is no longer bridged (eng_dial_hold) */
-    const eng_offer_hooks *hooks;   /* a queue's offer (eng_dial_offer) */
-    void *hook_arg;
-    int last_code;
-    struct eng_dial *live_next;   /* the call's dials not done (c->dials) */
 } eng_dial;
 
 static void dial_finish(eng_dial *d, const char *status);
@@ -652,7 +654,7 @@ static eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
     d->ring_timeout = req->ring_timeout > 0 ? req->ring_timeout : 30;
     d->caller_id = req->caller_id ? cr_arena_strdup(a, req->caller_id) : NULL;
     d->ringback = req->ringback ? cr_arena_strdup(a, req->ringback) : NULL;
-    d->count = req->count;
+    d->count = req->count > UINT32_MAX ? UINT32_MAX : (uint32_t)req->count;
     d->targets = cr_arena_alloc(a, req->count * sizeof *d->targets);
     for (size_t i = 0; i < req->count; i++) {
         d->targets[i] = req->targets[i];

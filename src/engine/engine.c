@@ -349,7 +349,7 @@ static bool message_cb(void *eng, const tel_call_info *info, const char *content
     return true;
 }
 
-eng_strand eng_sys_strand;
+eng_strand eng_sys_strand = {.id = ENG_SYS_STRAND_ID};
 
 static void event_cb(void *eng, tel_leg *leg, void *leg_user, const tel_event *ev)
 {

@@ -2,6 +2,7 @@
 #ifndef ENG_ENGINE_INT_H
 #define ENG_ENGINE_INT_H
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "engine/engine.h"
@@ -66,20 +67,29 @@ struct eng_strand {
 };
 
 /* A variable, its name and (first) value in one arena block: a call
- * waiting with a dozen variables stays within its first arena chunk. */
+ * waiting with a dozen variables stays within its first arena chunk. 48 B
+ * and the name: the name is not pointed at but follows the struct, and the
+ * writer is a strand id, not a pointer (a held call has a dozen of them). */
 typedef struct eng_var {
     struct eng_var *next;
-    const char *name;          /* stored after the struct */
-    char *str;                 /* string room, reused by later writes that fit */
+    /* The string: room in the arena (CAP bytes incl. NUL) reused by later
+     * writes that fit, or with CAP 0 a string the call keeps for its life
+     * (eng_var_set_kept), which the next write does not touch but replaces
+     * with room of its own. */
+    char *str;
     double num;
-    eng_strand *writer;        /* strand that wrote it; NULL outside strands */
     uint32_t len, cap;         /* string length and room (incl. NUL) */
     uint32_t seq;              /* call's write sequence at the last write */
     uint32_t hash;             /* of the name: lookups compare it first */
+    unsigned writer;           /* id of the strand that wrote it (eng_var_writer); 0 outside strands */
     uint16_t name_len;
     uint8_t kind;              /* cr_val_kind */
     bool b;
+    char name[];               /* NUL-terminated */
 } eng_var;
+
+/* The id eng_sys_strand writes variables under: no strand has it. */
+#define ENG_SYS_STRAND_ID UINT_MAX
 
 static inline uint32_t eng_name_hash(const char *s, size_t n)
 {
@@ -94,6 +104,9 @@ eng_var *eng_var_find(eng_call *c, const char *name, size_t len);
 /* Keeps the call's INVITE headers for the sip.header.* variables, made
  * when a script first reads one: most calls never do. */
 void eng_var_headers(eng_call *c, const char *const *names, const char *const *values, size_t count);
+/* Sets NAME to S, a string the call keeps unchanged for its life (in its
+ * arena): the variable points at it instead of copying it. */
+void eng_var_set_kept(eng_call *c, const char *name, const char *s);
 
 static inline cr_value eng_var_value(const eng_var *v)
 {
@@ -131,29 +144,40 @@ typedef struct eng_slot {
     void (*finish)(void *value);
 } eng_slot;
 
+/* Fields ordered without holes, the small ones first beside the tag: every
+ * live call keeps one (its arena's first block). */
 struct eng_call {
     uint8_t tag;               /* ENG_TAG_CALL */
+    bool check_queued;
+    bool is_message;           /* a SIP MESSAGE: no leg, no media */
+    bool leg_given;            /* its caller's leg went to another call (pickup, join) */
+    bool answered, ringing_sent, early_sent;
+    bool ending, main_done, finished;
+    bool leg_released;
+    uint32_t var_seq;
+    unsigned strand_count;     /* live */
+    unsigned next_strand_id;
+    unsigned live_streams;     /* streams and handlers */
+    unsigned steps;
+    int hangup_code;
+    uint32_t header_count;
+    uint32_t leg_log_count, leg_log_cap;
     eng_engine *e;
     scn_program *prog;
     cr_arena arena;
     eng_call *next, *prev;     /* the engine's calls */
     tel_leg *leg;
-    const char *call_id;
+    const char *call_id;       /* after the struct, in the same block */
     double start;
     const scn_route *route;
     eng_var *vars, *vars_tail;
-    uint32_t var_seq;
     /* The INVITE's headers, not yet variables (eng_var_headers): NAME\0
      * VALUE\0 pairs in the arena; the sip.header.* variables are made from
      * them, after HEADERS_AFTER, when the first is read or all are listed. */
     const char *headers;
-    size_t header_count;
     eng_var *headers_after;
     eng_strand *strands, *strands_tail;   /* live, oldest first */
     eng_strand *free_strands;
-    unsigned strand_count;     /* live */
-    unsigned next_strand_id;
-    unsigned live_streams;     /* streams and handlers */
     eng_handler *handlers;
     struct eng_leg *bridged;
     eng_strand *dtmf_strand;
@@ -161,13 +185,10 @@ struct eng_call {
     void *dtmf_arg;
     loop_timer *grace_timer;
     double step_window;
-    unsigned steps;
     const char *hangup_by, *hangup_cause;
-    int hangup_code;
     double answer_time;
     eng_slot *slots;           /* eng_call_set_slot (arena) */
     eng_leg_log *leg_log;      /* in the arena; grown by doubling */
-    size_t leg_log_count, leg_log_cap;
     struct eng_origin *origin; /* a call callroute placed (originate.c) */
     struct eng_dial *dials;    /* its dials still ringing or up (dial.c: pickup finds them) */
     /* calls that meet (conference.c, join.c, park.c): what this call is in */
@@ -179,12 +200,6 @@ struct eng_call {
     struct eng_dial *park_held;   /* the dial a park took the caller from, until `on: timeout` ends */
     const char *busy_user;     /* the user this call keeps busy (its caller, or an originated call's party) */
     eng_call *check_next;
-    bool check_queued;
-    bool is_message;           /* a SIP MESSAGE: no leg, no media */
-    bool leg_given;            /* its caller's leg went to another call (pickup, join) */
-    bool answered, ringing_sent, early_sent;
-    bool ending, main_done, finished;
-    bool leg_released;
 };
 
 struct eng_engine {

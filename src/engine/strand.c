@@ -16,7 +16,9 @@ static void frames_reserve(eng_strand *s, uint32_t need)
 {
     if (need <= s->cap)
         return;
-    uint32_t cap = s->cap ? s->cap * 2 : 2;
+    /* One frame at first: most strands (a dial, a handler) never nest, and
+     * a held call keeps its main strand's stack. */
+    uint32_t cap = s->cap ? s->cap * 2 : 1;
     while (cap < need)
         cap *= 2;
     eng_frame *f = cr_arena_alloc(&s->call->arena, cap * sizeof *f);

@@ -44,7 +44,7 @@ void eng_trace_app(eng_strand *s, const scn_action *a, const char *phase, const 
     size_t n = 0;
     if (with_vars) {
         for (eng_var *v = c->vars; v && n < 32; v = v->next)
-            if (v->seq > s->var_seq && (v->writer == s || v->writer == NULL))
+            if (v->seq > s->var_seq && (v->writer == s->id || v->writer == 0))
                 vars[n++] = (eng_trace_var){v->name, eng_var_value(v)};
     }
     r.vars = n ? vars : NULL;

@@ -19,16 +19,13 @@ static eng_var *find_listed(eng_call *c, const char *name, size_t len)
  * a string of ROOM bytes in one block. */
 static eng_var *var_new(eng_call *c, const char *name, size_t len, size_t room)
 {
-    char *block = cr_arena_alloc(&c->arena, sizeof(eng_var) + len + 1 + room);
-    eng_var *v = (eng_var *)block;
-    char *nm = block + sizeof *v;
-    memcpy(nm, name, len);
-    nm[len] = '\0';
-    v->name = nm;
+    eng_var *v = cr_arena_alloc(&c->arena, sizeof(eng_var) + len + 1 + room);
+    memcpy(v->name, name, len);
+    v->name[len] = '\0';
     v->name_len = (uint16_t)len;
     v->hash = eng_name_hash(name, len);
     if (room) {
-        v->str = nm + len + 1;
+        v->str = v->name + len + 1;
         v->cap = (uint32_t)room;
     }
     return v;
@@ -58,7 +55,7 @@ void eng_var_headers(eng_call *c, const char *const *names, const char *const *v
         return;
     char *p = cr_arena_alloc(&c->arena, n);
     c->headers = p;
-    c->header_count = count;
+    c->header_count = (uint32_t)count;   /* a SIP message's handful */
     c->headers_after = c->vars_tail;
     for (size_t i = 0; i < count; i++) {
         size_t nl = strlen(names[i]) + 1, vl = strlen(values[i]) + 1;
@@ -140,7 +137,25 @@ void eng_var_set(eng_call *c, const char *name, cr_value val)
     v->b = val.b;
     v->num = val.num;
     v->seq = ++c->var_seq;
-    v->writer = c->e->running;
+    v->writer = c->e->running ? c->e->running->id : 0;
+}
+
+void eng_var_set_kept(eng_call *c, const char *name, const char *s)
+{
+    size_t len = strlen(name), slen = strlen(s);
+    eng_var *v = eng_var_find(c, name, len);
+    if (v || slen > UINT32_MAX - 1) {
+        eng_var_set_str(c, name, s);
+        return;
+    }
+    v = var_new(c, name, len, 0);
+    link_after(c, c->vars_tail, v);
+    /* Never written through: with no room (cap 0) the next write makes its own. */
+    v->str = (char *)s;
+    v->len = (uint32_t)slen;
+    v->kind = CR_VAL_STR;
+    v->seq = ++c->var_seq;
+    v->writer = c->e->running ? c->e->running->id : 0;
 }
 
 void eng_var_set_str(eng_call *c, const char *name, const char *s)

@@ -35,9 +35,9 @@ void cr_arena_free(cr_arena *a)
 
 void *cr_arena_alloc(cr_arena *a, size_t n)
 {
-    n = (n + 15) & ~(size_t)15;
+    n = (n + CR_ARENA_ALIGN - 1) & ~(size_t)(CR_ARENA_ALIGN - 1);
     if (n == 0)
-        n = 16;
+        n = CR_ARENA_ALIGN;
     cr_arena_chunk *c = a->head;
     if (!c || c->size - c->used < n) {
         size_t size = a->chunk_size;

@@ -137,6 +137,32 @@ static app_status t_setvar_run(eng_strand *s, const scn_action *a)
     return APP_DONE;
 }
 
+/* A waiting call's arena (docs/decisions/sip-core.md "Held-call memory"):
+ * the call, its standard variables, the route variable and the main strand
+ * with its one frame took 1,184 B before the call's fields, the variables
+ * and the frame stack were packed; 976 B now. And call_id, whose variable
+ * points at the call's own copy, is written like any other variable
+ * without the call's id changing. */
+static app_status t_footprint_run(eng_strand *s, const scn_action *a)
+{
+    (void)a;
+    eng_call *c = eng_strand_call(s);
+    size_t used = eng_call_arena(c)->used_total;
+    if (used > 1024)
+        return eng_fail(s, "a waiting call's arena holds %zu B", used);
+    cr_value v;
+    if (!eng_var_get(c, "call_id", &v) || strcmp(v.str, eng_call_id(c)) != 0)
+        return eng_fail(s, "call_id variable");
+    char id[64];
+    snprintf(id, sizeof id, "%s", eng_call_id(c));
+    eng_var_set_str(c, "call_id", "a-longer-value-written-by-the-script");
+    eng_var_set_str(c, "call_id", "short");
+    if (strcmp(eng_call_id(c), id) != 0 || !eng_var_get(c, "call_id", &v) || strcmp(v.str, "short") != 0)
+        return eng_fail(s, "call_id written: call %s, variable %s", eng_call_id(c), v.str);
+    note(s, "footprint");
+    return APP_DONE;
+}
+
 static app_status t_answer_run(eng_strand *s, const scn_action *a)
 {
     (void)a;
@@ -156,6 +182,7 @@ static const app_def t_on_hangup = TAPP("on_hangup", t_on_hangup_run, .flags = A
 static const app_def t_hangup = TAPP("hangup", t_hangup_run, .flags = APP_CALL_CONTROL);
 static const app_def t_setvar = TAPP("setvar", t_setvar_run);
 static const app_def t_answer = TAPP("answer", t_answer_run, .flags = APP_CALL_CONTROL);
+static const app_def t_footprint = TAPP("footprint", t_footprint_run);
 
 /* ---- building programs ---- */
 
@@ -418,6 +445,16 @@ static void test_variable_overwrite_does_not_grow(void **state)
     cr_strbuf_free(&x.trace);
 }
 
+static void test_waiting_call_footprint(void **state)
+{
+    (void)state;
+    program_with(LIST(act(&t_footprint, NULL)));
+    run x = {0};
+    run_calls(&x, 1, NULL);
+    assert_string_equal(cr_strbuf_cstr(&journal), "footprint@0;");
+    cr_strbuf_free(&x.trace);
+}
+
 static void test_many_calls(void **state)
 {
     (void)state;
@@ -467,6 +504,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sequence_and_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waiting_call_footprint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inline_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_runs_on_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_recorded_script_goes_on, setup, teardown),
