@@ -79,6 +79,12 @@ static void test_uas_no_route_set(void **state)
     assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
     assert_string_equal(dl.route, "");
     assert_string_equal(dl.next_hop, "sip:alice@192.0.2.1");
+    /* Nothing written twice (a held call keeps two records): the tags are
+     * the ends of their addresses, the next hop without a route set is
+     * the target. */
+    assert_ptr_equal(dl.next_hop, dl.target);
+    assert_ptr_equal(dl.local_tag, dl.local + strlen(dl.local) - strlen("b2"));
+    assert_ptr_equal(dl.remote_tag, dl.remote + strlen(dl.remote) - strlen("a1"));
     sip_dialog_free(&dl);
 }
 
