@@ -24,7 +24,7 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
     leg->local_mode = SDP_SENDRECV;
     leg->srtp = sip_leg_srtp_policy(d, CFG_SRTP_INHERIT);   /* a user/gateway may override it */
     leg->pt = -1;
-    leg->sdp_sess = (unsigned long)random();
+    leg->sdp_sess = (uint32_t)random();
     leg->sdp_ver = 1;
     leg->t_start = loop_now(d->l);
     leg->next = d->legs;
