@@ -146,7 +146,8 @@ static size_t b_next_hop_at(builder *b, const sip_record_route_t *rr, bool rever
     return off;
 }
 
-static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT])
+/* SHARED: the Call-ID the caller keeps (not in the text), or NULL. */
+static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT], const char *shared)
 {
     if (b->full)
         return -1;
@@ -167,10 +168,29 @@ static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT])
                                    &dl->remote_tag, &dl->target, &dl->route, &dl->next_hop};
     for (int i = 0; i < F_COUNT; i++)
         *field[i] = dl->text + off[i];
+    if (shared)
+        dl->call_id = shared;
     return 0;
 }
 
+/* The Call-ID the caller offers to keep for a dialog built from SIP's:
+ * used when it is the same string, else NULL (the dialog copies it). */
+static const char *shared_call_id(const char *call_id, const sip_t *sip)
+{
+    return call_id && sip && sip->sip_call_id && strcmp(call_id, sip->sip_call_id->i_id) == 0 ? call_id : NULL;
+}
+
 int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag)
+{
+    return sip_dialog_uas_keyed(dl, invite, local_tag, NULL);
+}
+
+int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response)
+{
+    return sip_dialog_uac_keyed(dl, request, response, NULL);
+}
+
+int sip_dialog_uas_keyed(sip_dialog *dl, const sip_t *invite, const char *local_tag, const char *call_id)
 {
     memset(dl, 0, sizeof *dl);
     if (!invite || !invite->sip_call_id || !invite->sip_from || !invite->sip_to || !invite->sip_cseq)
@@ -184,7 +204,10 @@ int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag)
         return 400;
     builder b = {.used = 0};
     size_t off[F_COUNT];
-    off[F_CALL_ID] = b_start(&b), b_str(&b, invite->sip_call_id->i_id), b_end(&b);
+    const char *shared = shared_call_id(call_id, invite);
+    off[F_CALL_ID] = b_start(&b);
+    if (!shared)
+        b_str(&b, invite->sip_call_id->i_id), b_end(&b);
     off[F_LOCAL] = b_start(&b), b_addr(&b, invite->sip_to, local_tag);
     off[F_LOCAL_TAG] = b_tail(&b, strlen(local_tag)), b_end(&b);
     off[F_REMOTE] = b_start(&b), b_addr(&b, invite->sip_from, from_tag);
@@ -192,7 +215,7 @@ int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag)
     off[F_TARGET] = b_start(&b), b_url(&b, target), b_end(&b);
     off[F_ROUTE] = b_start(&b), b_routes(&b, invite->sip_record_route, false), b_end(&b);
     off[F_NEXT_HOP] = b_next_hop_at(&b, invite->sip_record_route, false, off[F_TARGET]);
-    if (finish(dl, &b, off) < 0)
+    if (finish(dl, &b, off, shared) < 0)
         return 400;
     dl->remote_cseq = invite->sip_cseq->cs_seq;
     /* Our own requests start from a number of ours (RFC 3261 12.1.1 leaves
@@ -201,7 +224,7 @@ int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag)
     return 0;
 }
 
-int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response)
+int sip_dialog_uac_keyed(sip_dialog *dl, const sip_t *request, const sip_t *response, const char *call_id)
 {
     memset(dl, 0, sizeof *dl);
     if (!request || !response || !request->sip_call_id || !request->sip_from || !request->sip_cseq ||
@@ -215,7 +238,10 @@ int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response)
         return -1;
     builder b = {.used = 0};
     size_t off[F_COUNT];
-    off[F_CALL_ID] = b_start(&b), b_str(&b, request->sip_call_id->i_id), b_end(&b);
+    const char *shared = shared_call_id(call_id, request);
+    off[F_CALL_ID] = b_start(&b);
+    if (!shared)
+        b_str(&b, request->sip_call_id->i_id), b_end(&b);
     off[F_LOCAL] = b_start(&b), b_addr(&b, request->sip_from, request->sip_from->a_tag);
     off[F_LOCAL_TAG] = b_tail(&b, strlen(request->sip_from->a_tag)), b_end(&b);
     off[F_REMOTE] = b_start(&b), b_addr(&b, response->sip_to, response->sip_to->a_tag);
@@ -223,7 +249,7 @@ int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response)
     off[F_TARGET] = b_start(&b), b_url(&b, target), b_end(&b);
     off[F_ROUTE] = b_start(&b), b_routes(&b, response->sip_record_route, true), b_end(&b);
     off[F_NEXT_HOP] = b_next_hop_at(&b, response->sip_record_route, true, off[F_TARGET]);
-    if (finish(dl, &b, off) < 0)
+    if (finish(dl, &b, off, shared) < 0)
         return -1;
     dl->local_cseq = request->sip_cseq->cs_seq;
     dl->remote_cseq = 0;
