@@ -79,6 +79,34 @@ static void test_uas_no_route_set(void **state)
     assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
     assert_string_equal(dl.route, "");
     assert_string_equal(dl.next_hop, "sip:alice@192.0.2.1");
+    /* Nothing written twice (a held call keeps two records): the tags are
+     * the ends of their addresses, the next hop without a route set is
+     * the target. */
+    assert_ptr_equal(dl.next_hop, dl.target);
+    assert_ptr_equal(dl.local_tag, dl.local + strlen(dl.local) - strlen("b2"));
+    assert_ptr_equal(dl.remote_tag, dl.remote + strlen(dl.remote) - strlen("a1"));
+    sip_dialog_free(&dl);
+}
+
+/* A Call-ID the caller keeps (a leg's) is the dialog's, not copied into
+ * its text; one that is not the message's is copied. */
+static void test_keyed_call_id(void **state)
+{
+    (void)state;
+    const sip_t *inv = parse(INVITE_HEAD "Contact: <sip:alice@192.0.2.1>\r\nContent-Length: 0\r\n\r\n");
+    char kept[] = "c1@192.0.2.1", other[] = "c2@192.0.2.1";
+    sip_dialog dl;
+    assert_int_equal(sip_dialog_uas_keyed(&dl, inv, "b2", kept), 0);
+    assert_ptr_equal(dl.call_id, kept);
+    assert_true(dl.call_id < dl.text || dl.call_id > dl.text + 4096);
+    assert_string_equal(dl.local, "<sip:100@192.0.2.2>;tag=b2");
+    assert_true(sip_dialog_matches(&dl, parse("BYE sip:100@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1\r\n"
+                                              "From: <sip:alice@192.0.2.1>;tag=a1\r\nTo: <sip:100@192.0.2.2>;tag=b2\r\n"
+                                              "Call-ID: c1@192.0.2.1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n")));
+    sip_dialog_free(&dl);
+    assert_int_equal(sip_dialog_uas_keyed(&dl, inv, "b2", other), 0);
+    assert_ptr_equal(dl.call_id, dl.text);
+    assert_string_equal(dl.call_id, "c1@192.0.2.1");
     sip_dialog_free(&dl);
 }
 
@@ -215,6 +243,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_uas_from_invite, teardown),
         cmocka_unit_test_teardown(test_uas_no_route_set, teardown),
+        cmocka_unit_test_teardown(test_keyed_call_id, teardown),
         cmocka_unit_test_teardown(test_uas_refused, teardown),
         cmocka_unit_test_teardown(test_uas_rfc2543, teardown),
         cmocka_unit_test_teardown(test_uas_too_long, teardown),

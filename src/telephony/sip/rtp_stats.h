@@ -12,17 +12,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Widest fields first: no padding (48 B, not 56: it is part of every RTP
+ * session, docs/decisions/sip-core.md "Held-call memory (nta)"). */
 typedef struct rtp_rx_stats {
-    bool started;
+    uint64_t received;         /* packets counted (duplicates too, as RFC 3550 does) */
+    uint64_t timed;            /* packets given to rtp_rx_timing */
+    double jitter;             /* clock units */
     uint32_t ssrc;
-    uint16_t max_seq;          /* highest sequence number seen */
     uint32_t cycles;           /* wraps of the sequence number, shifted by 16 */
     uint32_t base_seq;         /* the first one */
     uint32_t bad_seq;          /* after a large jump: the one that would confirm a restart */
-    uint64_t received;         /* packets counted (duplicates too, as RFC 3550 does) */
-    uint64_t timed;            /* packets given to rtp_rx_timing */
     uint32_t transit;          /* arrival - RTP timestamp of the previous packet, clock units */
-    double jitter;             /* clock units */
+    uint16_t max_seq;          /* highest sequence number seen */
+    bool started;
 } rtp_rx_stats;
 
 typedef enum {

@@ -1,5 +1,8 @@
 /* sip_dialog.c — the NTA core's dialog record (sip_dialog.h): text taken
- * from parsed headers into one buffer, then one allocation. */
+ * from parsed headers into one buffer, then one allocation. Nothing is
+ * written twice: the tags point at the ends of their addresses, the next
+ * hop without a route set at the target (a held call keeps two records:
+ * docs/decisions/sip-core.md, "Held-call memory (nta)"). */
 #include "telephony/sip/sip_dialog.h"
 
 #include <stdio.h>
@@ -35,6 +38,10 @@ static void b_add(builder *b, const char *s, size_t n)
 }
 
 static void b_str(builder *b, const char *s) { b_add(b, s, strlen(s)); }
+
+/* The offset of the last LEN bytes written: a string that ends another
+ * (a tag ends its address) is not written twice. */
+static size_t b_tail(const builder *b, size_t len) { return b->full || len > b->used ? 0 : b->used - len; }
 
 static void b_end(builder *b)
 {
@@ -122,17 +129,25 @@ static void b_routes(builder *b, const sip_record_route_t *rr, bool reverse)
     }
 }
 
-/* The first route's URI, or the target: where our requests are sent. */
-static void b_next_hop(builder *b, const sip_record_route_t *rr, bool reverse, const url_t *target)
+/* Where our requests are sent: the first route's URI, written at the
+ * end; without a route set, the target, already written at TARGET_OFF
+ * (the offset of the string either way). */
+static size_t b_next_hop_at(builder *b, const sip_record_route_t *rr, bool reverse, size_t target_off)
 {
+    if (!rr)
+        return target_off;
     const sip_record_route_t *first = rr;
-    if (rr && reverse)
+    if (reverse)
         while (first->r_next)
             first = first->r_next;
-    b_url(b, first ? first->r_url : target);
+    size_t off = b_start(b);
+    b_url(b, first->r_url);
+    b_end(b);
+    return off;
 }
 
-static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT])
+/* SHARED: the Call-ID the caller keeps (not in the text), or NULL. */
+static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT], const char *shared)
 {
     if (b->full)
         return -1;
@@ -153,10 +168,29 @@ static int finish(sip_dialog *dl, builder *b, const size_t off[F_COUNT])
                                    &dl->remote_tag, &dl->target, &dl->route, &dl->next_hop};
     for (int i = 0; i < F_COUNT; i++)
         *field[i] = dl->text + off[i];
+    if (shared)
+        dl->call_id = shared;
     return 0;
 }
 
+/* The Call-ID the caller offers to keep for a dialog built from SIP's:
+ * used when it is the same string, else NULL (the dialog copies it). */
+static const char *shared_call_id(const char *call_id, const sip_t *sip)
+{
+    return call_id && sip && sip->sip_call_id && strcmp(call_id, sip->sip_call_id->i_id) == 0 ? call_id : NULL;
+}
+
 int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag)
+{
+    return sip_dialog_uas_keyed(dl, invite, local_tag, NULL);
+}
+
+int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response)
+{
+    return sip_dialog_uac_keyed(dl, request, response, NULL);
+}
+
+int sip_dialog_uas_keyed(sip_dialog *dl, const sip_t *invite, const char *local_tag, const char *call_id)
 {
     memset(dl, 0, sizeof *dl);
     if (!invite || !invite->sip_call_id || !invite->sip_from || !invite->sip_to || !invite->sip_cseq)
@@ -170,15 +204,18 @@ int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag)
         return 400;
     builder b = {.used = 0};
     size_t off[F_COUNT];
-    off[F_CALL_ID] = b_start(&b), b_str(&b, invite->sip_call_id->i_id), b_end(&b);
-    off[F_LOCAL] = b_start(&b), b_addr(&b, invite->sip_to, local_tag), b_end(&b);
-    off[F_REMOTE] = b_start(&b), b_addr(&b, invite->sip_from, from_tag), b_end(&b);
-    off[F_LOCAL_TAG] = b_start(&b), b_str(&b, local_tag), b_end(&b);
-    off[F_REMOTE_TAG] = b_start(&b), b_str(&b, from_tag ? from_tag : ""), b_end(&b);
+    const char *shared = shared_call_id(call_id, invite);
+    off[F_CALL_ID] = b_start(&b);
+    if (!shared)
+        b_str(&b, invite->sip_call_id->i_id), b_end(&b);
+    off[F_LOCAL] = b_start(&b), b_addr(&b, invite->sip_to, local_tag);
+    off[F_LOCAL_TAG] = b_tail(&b, strlen(local_tag)), b_end(&b);
+    off[F_REMOTE] = b_start(&b), b_addr(&b, invite->sip_from, from_tag);
+    off[F_REMOTE_TAG] = b_tail(&b, from_tag ? strlen(from_tag) : 0), b_end(&b);   /* none: "" */
     off[F_TARGET] = b_start(&b), b_url(&b, target), b_end(&b);
     off[F_ROUTE] = b_start(&b), b_routes(&b, invite->sip_record_route, false), b_end(&b);
-    off[F_NEXT_HOP] = b_start(&b), b_next_hop(&b, invite->sip_record_route, false, target), b_end(&b);
-    if (finish(dl, &b, off) < 0)
+    off[F_NEXT_HOP] = b_next_hop_at(&b, invite->sip_record_route, false, off[F_TARGET]);
+    if (finish(dl, &b, off, shared) < 0)
         return 400;
     dl->remote_cseq = invite->sip_cseq->cs_seq;
     /* Our own requests start from a number of ours (RFC 3261 12.1.1 leaves
@@ -187,7 +224,7 @@ int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag)
     return 0;
 }
 
-int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response)
+int sip_dialog_uac_keyed(sip_dialog *dl, const sip_t *request, const sip_t *response, const char *call_id)
 {
     memset(dl, 0, sizeof *dl);
     if (!request || !response || !request->sip_call_id || !request->sip_from || !request->sip_cseq ||
@@ -201,15 +238,18 @@ int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response)
         return -1;
     builder b = {.used = 0};
     size_t off[F_COUNT];
-    off[F_CALL_ID] = b_start(&b), b_str(&b, request->sip_call_id->i_id), b_end(&b);
-    off[F_LOCAL] = b_start(&b), b_addr(&b, request->sip_from, request->sip_from->a_tag), b_end(&b);
-    off[F_REMOTE] = b_start(&b), b_addr(&b, response->sip_to, response->sip_to->a_tag), b_end(&b);
-    off[F_LOCAL_TAG] = b_start(&b), b_str(&b, request->sip_from->a_tag), b_end(&b);
-    off[F_REMOTE_TAG] = b_start(&b), b_str(&b, response->sip_to->a_tag), b_end(&b);
+    const char *shared = shared_call_id(call_id, request);
+    off[F_CALL_ID] = b_start(&b);
+    if (!shared)
+        b_str(&b, request->sip_call_id->i_id), b_end(&b);
+    off[F_LOCAL] = b_start(&b), b_addr(&b, request->sip_from, request->sip_from->a_tag);
+    off[F_LOCAL_TAG] = b_tail(&b, strlen(request->sip_from->a_tag)), b_end(&b);
+    off[F_REMOTE] = b_start(&b), b_addr(&b, response->sip_to, response->sip_to->a_tag);
+    off[F_REMOTE_TAG] = b_tail(&b, strlen(response->sip_to->a_tag)), b_end(&b);
     off[F_TARGET] = b_start(&b), b_url(&b, target), b_end(&b);
     off[F_ROUTE] = b_start(&b), b_routes(&b, response->sip_record_route, true), b_end(&b);
-    off[F_NEXT_HOP] = b_start(&b), b_next_hop(&b, response->sip_record_route, true, target), b_end(&b);
-    if (finish(dl, &b, off) < 0)
+    off[F_NEXT_HOP] = b_next_hop_at(&b, response->sip_record_route, true, off[F_TARGET]);
+    if (finish(dl, &b, off, shared) < 0)
         return -1;
     dl->local_cseq = request->sip_cseq->cs_seq;
     dl->remote_cseq = 0;

@@ -28,7 +28,7 @@ typedef struct sip_dialog {
     const char *next_hop;     /* where our requests go: the first route, or the target */
     uint32_t local_cseq;      /* the last CSeq we sent */
     uint32_t remote_cseq;     /* the last CSeq received from the remote */
-    char *text;               /* the one allocation behind every string above */
+    char *text;               /* the one allocation behind every string above (call_id: but a kept one) */
 } sip_dialog;
 
 /* We answer INVITE (UAS, RFC 3261 12.1.1) with LOCAL_TAG (our To tag):
@@ -42,6 +42,12 @@ int sip_dialog_uas(sip_dialog *dl, const sip_t *invite, const char *local_tag);
  * 1xx with a To tag; RFC 3261 12.1.2): 0, or -1 when the response cannot
  * make a dialog (no To tag, a bad Contact or Record-Route). */
 int sip_dialog_uac(sip_dialog *dl, const sip_t *request, const sip_t *response);
+/* The same, with DL's call_id the string CALL_ID (the message's Call-ID,
+ * which the caller keeps as long as DL: a held call's legs keep theirs)
+ * instead of a copy in DL's text; a CALL_ID that is NULL or not the
+ * message's is copied as above. */
+int sip_dialog_uas_keyed(sip_dialog *dl, const sip_t *invite, const char *local_tag, const char *call_id);
+int sip_dialog_uac_keyed(sip_dialog *dl, const sip_t *request, const sip_t *response, const char *call_id);
 /* REQ (a request received) belongs to DL: its Call-ID, its To tag ours,
  * its From tag theirs (none when theirs is null). */
 bool sip_dialog_matches(const sip_dialog *dl, const sip_t *req);

@@ -220,6 +220,10 @@ void sip_media_leg_gone(sip_leg *leg);
 void sip_media_free_all(sip_driver *d);
 /* LEG's recording still plays its beep (its audio is not wanted yet). */
 bool sip_media_rec_beeping(const sip_leg *leg);
+/* LEG's media operations, made on first use; SIP_LEG_OP reads one
+ * (play, rec, tap, music) of a leg that may have none. */
+struct sip_leg_ops *sip_leg_ops_of(sip_leg *leg);
+#define SIP_LEG_OP(leg, which) ((leg)->media_ops ? (leg)->media_ops->which : NULL)
 /* The 20 ms tick runs while operations or mix rooms exist. */
 void sip_media_tick_arm(sip_driver *d);
 
@@ -249,37 +253,25 @@ struct sip_fork {
     char *hop;                 /* the phone's flow (sip_registrar_hop), or NULL */
 };
 
+/* A call's leg. Held calls keep two each (issue 17): pointers and other
+ * 8-byte fields first, then the 4-byte ones, then the flags as bits and
+ * the small enums as bytes — 320 B, a mimalloc size class (it was 424 B,
+ * a 448 B block). A field that is not a pointer or a flag belongs in the
+ * numbers below, or it is 384 B again: docs/decisions/sip-core.md,
+ * "Held-call memory (nta)". */
 struct tel_leg {
     sip_driver *d;
     void *user;
-    bool outgoing;
-    sip_leg_state state;
     sip_fork *forks, *win;
-    int fork_count, forks_failed, best_status;
     char *call_id, *caller, *caller_name, *callee, *source;
     char *tls_contact;   /* our Contact toward a sip: peer over TLS (sip_tls_answer_contact), or NULL */
     const char *gateway;       /* outgoing through a gateway: its name (program-owned) */
     char *gw_user, *gw_pass;   /* its digest credentials */
     /* media */
     rtp_sess *rtp;
-    sip_remote_media remote;   /* what the remote's last SDP said that is read later */
-    bool have_remote;
-    int pt;                    /* our audio payload type toward this leg */
-    unsigned long sdp_sess;
-    unsigned sdp_ver;
-    sip_mode local_mode;       /* what we advertise (passing the peer's hold on) */
-    sip_mode sent_mode;        /* in our last SDP (o= version bumps when it changes) */
-    bool sent_once;
-    bool held;                 /* the remote holds us */
-    bool symmetric_rtp;        /* the user/gateway is behind NAT: learn its RTP source */
-    /* SRTP (SDES): the policy of its user/gateway or settings.media.srtp;
-     * whether the media is SRTP now, with RTP/SAVP on the m= line; our key
-     * and the remote's in KEYS, allocated with our key on first use (most
-     * legs never use SRTP: 80 B less a leg). */
-    cfg_srtp srtp;
-    bool srtp_on, srtp_savp;
-    bool srtp_offered;         /* our last offer carried keys->local */
-    bool awaiting_answer;      /* our last SDP was an offer: the next one is its answer */
+    /* SRTP (SDES), with SRTP, SRTP_ON, SRTP_SAVP and SRTP_OFFERED below:
+     * our key and the remote's in KEYS, allocated with our key on first
+     * use (most legs never use SRTP: 80 B less a leg). */
     struct sip_leg_keys {
         sdes_crypto local, remote;
     } *keys;
@@ -291,33 +283,54 @@ struct tel_leg {
      * from_next/from_prev: freeing a leg unhooks only its own dialled
      * legs instead of walking every leg of the driver. */
     sip_leg *dialled, *from_next, *from_prev;
-    sip_room *room;            /* the mix it is in, or NULL (sip_mix.c) */
-    unsigned mix_flags;
-    sip_mix *mix;              /* its queue and prompt frame while in a room */
-    bool reinvite_busy, reinvite_again;
-    /* (beside the bools below: a bool between two pointers takes 8 B) */
-    bool bridged;
-    bool rtp_reserved;         /* incoming: an RTP session is kept for its first dial */
+    sip_mix *mix;              /* while in a room: the room, its flags, its queue and prompt frame (sip_mix.c) */
     /* media: bypass (sip_bypass.c): no RTP session; SDP_BODY is the
      * remote's last SDP as it came, passed to the peer unchanged; a
      * re-INVITE from the remote waits in REINVITE_IRQ for the peer's
-     * answer (sip_nta_bypass.c). */
-    bool bypass;
+     * answer (sip_nta_bypass.c). BYPASS below. */
     char *sdp_body;
     struct nta_incoming_s *reinvite_irq;
     struct sip_nta_leg *nta;   /* its transactions and dialog (sip_nta.c) */
-    struct tel_op *play_op, *rec_op, *tap_op;
-    struct tel_op *music_op;   /* heard instead of the peer (sip_media_music) */
-    /* life */
-    bool released, sip_done, hangup_raised, we_ended;
-    bool trying_raised, ringing_raised, early_raised, reaping;
-    bool ringing_sent, early_sent;
+    /* Its media operations (sip_media.c), made by the first: most legs
+     * never play, record, tap or hear music while bridged. */
+    struct sip_leg_ops {
+        struct tel_op *play, *rec, *tap;
+        struct tel_op *music;  /* heard instead of the peer (sip_media_music) */
+    } *media_ops;
     loop_timer *fail_timer;    /* outgoing leg failing before any INVITE (480) */
     loop_timer *retry_timer;   /* re-INVITE again after a 491 */
-    int fail_code;
     double t_start, t_answer;
     sip_leg *next, *prev;
     sip_leg *reap_next;
+    /* 4-byte fields */
+    sip_remote_media remote;   /* what the remote's last SDP said that is read later */
+    int fork_count, forks_failed, best_status;
+    int pt;                    /* our audio payload type toward this leg */
+    uint32_t sdp_sess;         /* our o= session id (random(): 31 bits) */
+    unsigned sdp_ver;
+    int fail_code;
+    /* small enums */
+    sip_leg_state state : 8;
+    sip_mode local_mode : 8;   /* what we advertise (passing the peer's hold on) */
+    sip_mode sent_mode : 8;    /* in our last SDP (o= version bumps when it changes) */
+    cfg_srtp srtp : 8;         /* SRTP policy: its user's/gateway's, or settings.media.srtp */
+    /* flags */
+    bool outgoing : 1;
+    bool have_remote : 1;
+    bool sent_once : 1;
+    bool held : 1;             /* the remote holds us */
+    bool symmetric_rtp : 1;    /* the user/gateway is behind NAT: learn its RTP source */
+    bool srtp_on : 1, srtp_savp : 1;   /* the media is SRTP now; RTP/SAVP on the m= line */
+    bool srtp_offered : 1;     /* our last offer carried keys->local */
+    bool awaiting_answer : 1;  /* our last SDP was an offer: the next one is its answer */
+    bool reinvite_busy : 1, reinvite_again : 1;
+    bool bridged : 1;
+    bool rtp_reserved : 1;     /* incoming: an RTP session is kept for its first dial */
+    bool bypass : 1;           /* media: bypass (above) */
+    /* life */
+    bool released : 1, sip_done : 1, hangup_raised : 1, we_ended : 1;
+    bool trying_raised : 1, ringing_raised : 1, early_raised : 1, reaping : 1;
+    bool ringing_sent : 1, early_sent : 1;
 };
 
 /* ---- sip_driver.c ---- */
@@ -560,7 +573,8 @@ int sip_nta_refer_out(sip_leg *leg, const char *refer_to);
  * responses go through it once they concern the leg (sip_nta_fork.c). */
 int sip_nta_invite_response(sip_leg *leg, struct nta_outgoing_s *orq, const sip_t *sip);
 /* ORQ (a fork's INVITE, whose 2xx won) becomes the leg's INVITE; HOP
- * (or NULL) carries the dialog's requests (the phone's flow). */
+ * (or NULL), the phone's flow, is the winner's (leg->win's): the
+ * dialog's requests take it from there. */
 void sip_nta_use_invite(sip_leg *leg, struct nta_outgoing_s *orq, const char *hop);
 /* The agent (requests outside sip_nta.c). */
 struct nta_agent_s *sip_nta_agent(sip_driver *d);   /* NULL once stopped */

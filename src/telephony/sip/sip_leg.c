@@ -24,7 +24,7 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
     leg->local_mode = SDP_SENDRECV;
     leg->srtp = sip_leg_srtp_policy(d, CFG_SRTP_INHERIT);   /* a user/gateway may override it */
     leg->pt = -1;
-    leg->sdp_sess = (unsigned long)random();
+    leg->sdp_sess = (uint32_t)random();
     leg->sdp_ver = 1;
     leg->t_start = loop_now(d->l);
     leg->next = d->legs;
@@ -154,6 +154,7 @@ static void leg_free(sip_leg *leg)
     free(leg->gw_pass);
     free(leg->sdp_body);
     free(leg->keys);
+    free(leg->media_ops);
     free(leg);
 }
 
@@ -353,7 +354,7 @@ static void update_inband(sip_leg *leg)
 {
     /* A bridged leg's tones are relayed; in a room they are heard here. */
     if (leg->rtp)
-        rtp_inband_dtmf(leg->rtp, leg->have_remote && leg->remote.te_pt < 0 && (!leg->bridged || leg->room));
+        rtp_inband_dtmf(leg->rtp, leg->have_remote && leg->remote.te_pt < 0 && (!leg->bridged || leg->mix));
 }
 
 /* 0; -1 no usable SDP; -2 no RTP port left. */
@@ -422,9 +423,9 @@ void sip_leg_update_relay(sip_leg *leg)
         return;
     /* Legs in a mix hear the mix, not each other directly; a leg music
      * plays to hears the music, not its peer. */
-    bool on = !leg->room && !p->room;
-    rtp_set_relay(leg->rtp, on && !p->music_op ? p->rtp : NULL);
-    rtp_set_relay(p->rtp, on && !leg->music_op ? leg->rtp : NULL);
+    bool on = !leg->mix && !p->mix;
+    rtp_set_relay(leg->rtp, on && !SIP_LEG_OP(p, music) ? p->rtp : NULL);
+    rtp_set_relay(p->rtp, on && !SIP_LEG_OP(leg, music) ? leg->rtp : NULL);
 }
 
 void sip_leg_media_update(sip_leg *leg)
@@ -435,7 +436,7 @@ void sip_leg_media_update(sip_leg *leg)
         rtp_set_relay(leg->rtp, NULL);
     update_inband(leg);
     if (leg->rtp)
-        rtp_want_audio(leg->rtp, leg->room || leg->tap_op || (leg->rec_op && !sip_media_rec_beeping(leg)));
+        rtp_want_audio(leg->rtp, leg->mix || SIP_LEG_OP(leg, tap) || (SIP_LEG_OP(leg, rec) && !sip_media_rec_beeping(leg)));
 }
 
 /* ---- hold passed on ---- */
@@ -586,6 +587,6 @@ static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n)
 {
     sip_leg *leg = owner;
     sip_media_audio(leg, pcm, n);
-    if (leg->room)
+    if (leg->mix)
         sip_mix_audio(leg, pcm, n);
 }

@@ -78,14 +78,26 @@ static void link_op(sip_driver *d, tel_op *op)
     d->ops = op;
 }
 
-bool sip_media_rec_beeping(const sip_leg *leg) { return leg->rec_op && leg->rec_op->beep_left > 0; }
+bool sip_media_rec_beeping(const sip_leg *leg)
+{
+    const tel_op *rec = SIP_LEG_OP(leg, rec);
+    return rec && rec->beep_left > 0;
+}
+
+struct sip_leg_ops *sip_leg_ops_of(sip_leg *leg)
+{
+    if (!leg->media_ops)
+        leg->media_ops = cr_xcalloc(1, sizeof *leg->media_ops);
+    return leg->media_ops;
+}
 
 /* Decoded audio is wanted while a recording (past its beep), a tap or a
  * mix needs it. */
 static void audio_update(sip_leg *leg)
 {
     if (leg->rtp)
-        rtp_want_audio(leg->rtp, leg->room || leg->tap_op || (leg->rec_op && leg->rec_op->beep_left <= 0));
+        rtp_want_audio(leg->rtp, leg->mix || SIP_LEG_OP(leg, tap) ||
+                                     (SIP_LEG_OP(leg, rec) && SIP_LEG_OP(leg, rec)->beep_left <= 0));
 }
 
 static void unlink_op(tel_op *op)
@@ -100,18 +112,18 @@ static void unlink_op(tel_op *op)
     op->next = op->prev = NULL;
     for (int i = 0; i < 2 && op->kind == OP_TAP; i++) {
         sip_leg *l = i ? op->leg2 : op->leg;
-        if (l && l->tap_op == op) {
-            l->tap_op = NULL;
+        if (l && SIP_LEG_OP(l, tap) == op) {
+            l->media_ops->tap = NULL;
             audio_update(l);
         }
     }
     if (op->leg) {
-        if (op->leg->play_op == op)
-            op->leg->play_op = NULL;
-        if (op->leg->music_op == op)
-            op->leg->music_op = NULL;
-        if (op->leg->rec_op == op) {
-            op->leg->rec_op = NULL;
+        if (SIP_LEG_OP(op->leg, play) == op)
+            op->leg->media_ops->play = NULL;
+        if (SIP_LEG_OP(op->leg, music) == op)
+            op->leg->media_ops->music = NULL;
+        if (SIP_LEG_OP(op->leg, rec) == op) {
+            op->leg->media_ops->rec = NULL;
             audio_update(op->leg);
         }
     }
@@ -138,7 +150,7 @@ static void music_stopped(sip_leg *leg)
 
 static void complete(tel_op *op, int status, const char *msg, char digit)
 {
-    bool music = op->kind == OP_MUSIC && op->leg && op->leg->music_op == op;
+    bool music = op->kind == OP_MUSIC && op->leg && SIP_LEG_OP(op->leg, music) == op;
     unlink_op(op);
     if (music)
         music_stopped(op->leg);
@@ -332,19 +344,19 @@ static tel_op *op_new(sip_leg *leg, op_kind kind, tel_op_done_cb cb, void *arg)
     if (leg->state == LEG_ENDED)
         op->error = cr_xstrdup("the call has ended");
     if (kind == OP_RECORD) {
-        if (leg->rec_op)
-            complete(leg->rec_op, -1, "replaced by another recording", 0);
-        leg->rec_op = op;
+        if (SIP_LEG_OP(leg, rec))
+            complete(SIP_LEG_OP(leg, rec), -1, "replaced by another recording", 0);
+        sip_leg_ops_of(leg)->rec = op;
     } else if (kind == OP_TAP) {
         /* set up by sip_media_tap */
     } else if (kind == OP_MUSIC) {
-        if (leg->music_op)
-            complete(leg->music_op, -1, "replaced by other music", 0);
-        leg->music_op = op;
+        if (SIP_LEG_OP(leg, music))
+            complete(SIP_LEG_OP(leg, music), -1, "replaced by other music", 0);
+        sip_leg_ops_of(leg)->music = op;
     } else {
-        if (leg->play_op)
-            complete(leg->play_op, -1, "replaced by another prompt", 0);
-        leg->play_op = op;
+        if (SIP_LEG_OP(leg, play))
+            complete(SIP_LEG_OP(leg, play), -1, "replaced by another prompt", 0);
+        sip_leg_ops_of(leg)->play = op;
     }
     link_op(leg->d, op);
     sip_media_tick_arm(leg->d);
@@ -468,7 +480,7 @@ tel_op *sip_media_tap(sip_leg *a, sip_leg *b,
                       void (*frames)(void *arg, const int16_t *a, const int16_t *b, size_t n),
                       tel_op_done_cb done, void *arg)
 {
-    if (!a || !b || a->tap_op || b->tap_op)
+    if (!a || !b || SIP_LEG_OP(a, tap) || SIP_LEG_OP(b, tap))
         return NULL;
     tel_op *op = op_new(a, OP_TAP, done, arg);
     if (b->state == LEG_ENDED && !op->error)
@@ -476,8 +488,8 @@ tel_op *sip_media_tap(sip_leg *a, sip_leg *b,
     op->leg2 = b;
     op->frames = frames;
     op->side = cr_xcalloc(2, sizeof *op->side);
-    a->tap_op = op;
-    b->tap_op = op;
+    sip_leg_ops_of(a)->tap = op;
+    sip_leg_ops_of(b)->tap = op;
     if (a->rtp)
         rtp_want_audio(a->rtp, true);
     if (b->rtp)
@@ -490,7 +502,7 @@ void sip_media_cancel(sip_driver *d, tel_op *op)
     (void)d;
     if (!op)
         return;
-    bool music = op->kind == OP_MUSIC && op->leg && op->leg->music_op == op;
+    bool music = op->kind == OP_MUSIC && op->leg && SIP_LEG_OP(op->leg, music) == op;
     unlink_op(op);
     if (music)
         music_stopped(op->leg);
@@ -500,13 +512,14 @@ void sip_media_cancel(sip_driver *d, tel_op *op)
 void sip_media_digit(sip_leg *leg, char digit)
 {
     /* A recording goes on: the engine ends it on its terminators. */
-    if (leg->play_op && leg->play_op->interruptible && !leg->play_op->error)
-        complete(leg->play_op, 0, NULL, digit);
+    tel_op *play = SIP_LEG_OP(leg, play);
+    if (play && play->interruptible && !play->error)
+        complete(play, 0, NULL, digit);
 }
 
 void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n)
 {
-    tel_op *t = leg->tap_op;
+    tel_op *t = SIP_LEG_OP(leg, tap);
     if (t && !t->error) {
         tap_side *sd = &t->side[leg == t->leg ? 0 : 1];
         if (n > TAP_MAX)
@@ -519,7 +532,7 @@ void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n)
         memcpy(sd->s + sd->n, pcm, n * sizeof(int16_t));
         sd->n += n;
     }
-    tel_op *op = leg->rec_op;
+    tel_op *op = SIP_LEG_OP(leg, rec);
     if (op && op->sf && op->beep_left <= 0) {
         sf_write_short(op->sf, pcm, (sf_count_t)n);
         if (op->silence_limit > 0 && !op->loud && n > 0) {
@@ -533,14 +546,14 @@ void sip_media_audio(sip_leg *leg, const int16_t *pcm, size_t n)
 
 void sip_media_leg_gone(sip_leg *leg)
 {
-    if (leg->tap_op)
-        complete(leg->tap_op, 0, NULL, 0);
-    if (leg->play_op)
-        complete(leg->play_op, -1, "hangup", 0);
-    if (leg->music_op)
-        complete(leg->music_op, 0, NULL, 0);
-    if (leg->rec_op)
-        complete(leg->rec_op, leg->rec_op->error ? -1 : 0, NULL, 0);
+    if (SIP_LEG_OP(leg, tap))
+        complete(SIP_LEG_OP(leg, tap), 0, NULL, 0);
+    if (SIP_LEG_OP(leg, play))
+        complete(SIP_LEG_OP(leg, play), -1, "hangup", 0);
+    if (SIP_LEG_OP(leg, music))
+        complete(SIP_LEG_OP(leg, music), 0, NULL, 0);
+    if (SIP_LEG_OP(leg, rec))
+        complete(SIP_LEG_OP(leg, rec), SIP_LEG_OP(leg, rec)->error ? -1 : 0, NULL, 0);
 }
 
 void sip_media_free_all(sip_driver *d)

@@ -27,7 +27,11 @@ _Static_assert((unsigned)TEL_MIX_MUTED == (unsigned)MEDIA_MIX_MUTED &&
 #define QUEUE_MAX (6 * FRAME)
 #define QUEUE_KEEP (2 * FRAME)
 
+/* A leg's part in a room, made when it joins (the leg's `mix`; NULL
+ * outside a room). */
 struct sip_mix {
+    sip_room *room;
+    unsigned flags;
     int16_t in[QUEUE_MAX];
     size_t n;
     int16_t frame[FRAME];      /* this tick's, taken from the queue */
@@ -67,7 +71,7 @@ static void room_free(sip_driver *d, sip_room *r)
 
 void sip_mix_leave(sip_leg *leg)
 {
-    sip_room *r = leg->room;
+    sip_room *r = leg->mix ? leg->mix->room : NULL;
     if (!r)
         return;
     for (size_t i = 0; i < r->count; i++)
@@ -75,8 +79,6 @@ void sip_mix_leave(sip_leg *leg)
             r->legs[i] = r->legs[--r->count];
             break;
         }
-    leg->room = NULL;
-    leg->mix_flags = 0;
     free(leg->mix);
     leg->mix = NULL;
     if (r->count == 0)
@@ -89,8 +91,8 @@ int sip_mix_join(sip_leg *leg, const char *name, unsigned flags)
     sip_driver *d = leg->d;
     if (leg->state == LEG_ENDED || !name || !*name || strlen(name) > TEL_ROOM_MAX || sip_leg_media(leg) < 0)
         return -1;
-    if (leg->room && strcmp(leg->room->name, name) == 0) {
-        leg->mix_flags = flags;
+    if (leg->mix && strcmp(leg->mix->room->name, name) == 0) {
+        leg->mix->flags = flags;
         return 0;
     }
     sip_mix_leave(leg);
@@ -108,9 +110,9 @@ int sip_mix_join(sip_leg *leg, const char *name, unsigned flags)
         r->mb = cr_xrealloc(r->mb, r->cap * sizeof *r->mb);
     }
     r->legs[r->count++] = leg;
-    leg->room = r;
-    leg->mix_flags = flags;
     leg->mix = cr_xcalloc(1, sizeof *leg->mix);
+    leg->mix->room = r;
+    leg->mix->flags = flags;
     sip_leg_media_update(leg);
     sip_media_tick_arm(d);
     return 0;
@@ -177,7 +179,7 @@ void sip_mix_tick(sip_driver *d)
             r->mb[i] = (media_mix_member){
                 .in = leg->state == LEG_UP && !leg->held ? in : NULL,
                 .own = m->has_own ? m->own : NULL,
-                .flags = leg->mix_flags,
+                .flags = m->flags,
                 .codec = leg->rtp ? rtp_payload_type(leg->rtp) : MEDIA_PCMU,
             };
         }
@@ -197,7 +199,6 @@ void sip_mix_free_all(sip_driver *d)
         sip_room *r = d->rooms;
         for (size_t i = 0; i < r->count; i++) {
             sip_leg *leg = r->legs[i];
-            leg->room = NULL;
             free(leg->mix);
             leg->mix = NULL;
         }

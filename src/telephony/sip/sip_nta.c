@@ -70,6 +70,10 @@
 
 /* ---- legs by Call-ID ---- */
 
+/* The Call-ID LEG is found by: the one we made for a dialled leg, or the
+ * caller's. */
+static const char *leg_key(const sip_leg *leg) { return leg->nta->own_key ? leg->nta->own_key : leg->call_id; }
+
 static size_t hash_key(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -85,7 +89,7 @@ static void table_grow(struct sip_nta *t)
     for (size_t i = 0; i < t->nbuckets; i++)
         for (sip_leg *l = t->buckets[i], *next; l; l = next) {
             next = l->nta->hnext;
-            size_t h = hash_key(l->nta->key, n);
+            size_t h = hash_key(leg_key(l), n);
             l->nta->hnext = b[h];
             b[h] = l;
         }
@@ -98,7 +102,7 @@ void sip_nta_table_add(struct sip_nta *t, sip_leg *leg)
 {
     if (t->count >= t->nbuckets)
         table_grow(t);
-    size_t h = hash_key(leg->nta->key, t->nbuckets);
+    size_t h = hash_key(leg_key(leg), t->nbuckets);
     leg->nta->hnext = t->buckets[h];
     t->buckets[h] = leg;
     leg->nta->hashed = true;
@@ -109,7 +113,7 @@ static void table_remove(struct sip_nta *t, sip_leg *leg)
 {
     if (!leg->nta->hashed)
         return;
-    for (sip_leg **p = &t->buckets[hash_key(leg->nta->key, t->nbuckets)]; *p; p = &(*p)->nta->hnext)
+    for (sip_leg **p = &t->buckets[hash_key(leg_key(leg), t->nbuckets)]; *p; p = &(*p)->nta->hnext)
         if (*p == leg) {
             *p = leg->nta->hnext;
             t->count--;
@@ -123,7 +127,7 @@ static sip_leg *table_find(struct sip_nta *t, const char *call_id)
     if (!t->nbuckets || !call_id)
         return NULL;
     for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext)
-        if (strcmp(l->nta->key, call_id) == 0)
+        if (strcmp(leg_key(l), call_id) == 0)
             return l;
     return NULL;
 }
@@ -139,7 +143,7 @@ static sip_leg *table_find_dialog(struct sip_nta *t, const sip_t *sip)
     if (!t->nbuckets)
         return NULL;
     for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext) {
-        if (strcmp(l->nta->key, call_id) != 0)
+        if (strcmp(leg_key(l), call_id) != 0)
             continue;
         if (l->nta->have_dlg && sip_dialog_matches(&l->nta->dlg, sip))
             return l;
@@ -158,7 +162,7 @@ static bool table_merged(struct sip_nta *t, const sip_t *sip)
     if (!t->nbuckets)
         return false;
     for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext)
-        if (strcmp(l->nta->key, call_id) == 0 && !l->outgoing && l->nta->have_dlg &&
+        if (strcmp(leg_key(l), call_id) == 0 && !l->outgoing && l->nta->have_dlg &&
             (from_tag ? strcasecmp(from_tag, l->nta->dlg.remote_tag) == 0 : !*l->nta->dlg.remote_tag))
             return true;
     return false;
@@ -238,7 +242,11 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
         msg_destroy(msg);
         return NULL;
     }
-    return nta_outgoing_mcreate(t->agent, cb, leg, leg->nta->hop ? URL_STRING_MAKE(leg->nta->hop) : NULL, msg,
+    /* Toward a phone's flow (TLS, outbound) its requests take the fork's
+     * hop: the winner of several, or the only one. */
+    const sip_fork *f = leg->win ? leg->win : leg->fork_count == 1 ? leg->forks : NULL;
+    const char *hop = f ? f->hop : NULL;
+    return nta_outgoing_mcreate(t->agent, cb, leg, hop ? URL_STRING_MAKE(hop) : NULL, msg,
                                 TAG_END());
 }
 
@@ -366,7 +374,9 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     sip_leg *leg = sip_leg_new(d, false);
     struct sip_nta_leg *nl = sip_nta_leg_state(leg);
     sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
-    if (sip_dialog_uas(&nl->dlg, sip, nl->tag) != 0) {
+    leg->call_id = cr_xstrdup(sip->sip_call_id->i_id);
+    /* The dialog's Call-ID is the leg's (freed after the dialog). */
+    if (sip_dialog_uas_keyed(&nl->dlg, sip, nl->tag, leg->call_id) != 0) {
         leg->released = leg->sip_done = true;
         leg->state = LEG_ENDED;
         sip_leg_maybe_free(leg);
@@ -386,8 +396,6 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     nta_incoming_tag(irq, nl->tag);
     nl->irq = irq;
     nta_incoming_bind(irq, invite_irq_cb, leg);
-    leg->call_id = cr_xstrdup(sip->sip_call_id->i_id);
-    nl->key = leg->call_id;
     sip_nta_table_add(d->nta, leg);
 
     sip_in_parties who;

@@ -73,7 +73,8 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
     struct sip_nta_leg *nl = leg->nta;
     msg_t *req = nta_outgoing_getrequest(orq);
-    int rc = sip_dialog_uac(&nl->dlg, req ? sip_object(req) : NULL, sip);
+    /* The dialog's Call-ID is OWN_KEY, freed after it (sip_nta_leg_free). */
+    int rc = sip_dialog_uac_keyed(&nl->dlg, req ? sip_object(req) : NULL, sip, nl->own_key);
     msg_destroy(req);
     if (rc < 0) {
         sip_log(leg->d, SIP_LOG_WARN, "dial %s: a 2xx that makes no dialog (no To tag or a bad Contact): failed",
@@ -315,7 +316,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         char call_id[120];
         sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
         sip_nta_new_call_id(d, call_id, sizeof call_id);
-        nl->key = nl->own_key = cr_xstrdup(call_id);
+        nl->own_key = cr_xstrdup(call_id);
     }
     char from_tagged[800];
     snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, nl->tag);
@@ -332,7 +333,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         return -1;
     sip_t *sip = sip_object(msg);
     if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
-                   SIPTAG_CALL_ID_STR(nl->key), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
+                   SIPTAG_CALL_ID_STR(nl->own_key), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
                    SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_ALLOW_STR(NTA_ALLOW),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_MIN_SE_STR(min_se)),
                    TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
@@ -344,7 +345,6 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         if (sip_nta_fork_send(f, msg, f->hop) < 0)
             return -1;
     } else {
-        nl->hop = f->hop;
         nl->orq = nta_outgoing_mcreate(t->agent, invite_response_cb, leg, f->hop ? URL_STRING_MAKE(f->hop) : NULL, msg,
                                        TAG_END());
         if (!nl->orq)
@@ -364,8 +364,10 @@ int sip_nta_invite_response(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 
 void sip_nta_use_invite(sip_leg *leg, nta_outgoing_t *orq, const char *hop)
 {
+    /* HOP is the winner's (leg->win), which the dialog's requests take
+     * (sip_nta.c). */
+    (void)hop;
     leg->nta->orq = orq;
-    leg->nta->hop = hop;
 }
 
 

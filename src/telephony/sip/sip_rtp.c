@@ -511,9 +511,19 @@ static void pool_arm(rtp_ctx *c)
 int rtp_local_port(const rtp_sess *s) { return s->port; }
 int rtp_payload_type(const rtp_sess *s) { return s->pt; }
 
-static bool same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+static bool same_addr(const struct sockaddr_in *a, const rtp_peer_addr *b)
 {
-    return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+    return a->sin_addr.s_addr == b->addr && a->sin_port == b->port;
+}
+
+static rtp_peer_addr peer_addr(const struct sockaddr_in *a)
+{
+    return (rtp_peer_addr){.addr = a->sin_addr.s_addr, .port = a->sin_port};
+}
+
+static struct sockaddr_in peer_sockaddr(rtp_peer_addr p)
+{
+    return (struct sockaddr_in){.sin_family = AF_INET, .sin_port = p.port, .sin_addr.s_addr = p.addr};
 }
 
 void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_pt)
@@ -523,13 +533,12 @@ void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_
          * learned and opens learning again; the same one (a hold, a
          * refresh) keeps it. */
         if (!same_addr(addr, &s->sdp_remote)) {
-            s->sdp_remote = *addr;
-            s->sdp_remote.sin_family = AF_INET;
+            s->sdp_remote = peer_addr(addr);
             memset(&s->learned, 0, sizeof s->learned);
             s->learn_left = LEARN_PACKETS;
             s->learn_until = 0;
         }
-        s->remote = s->learned.sin_port ? s->learned : s->sdp_remote;
+        s->remote = peer_sockaddr(s->learned.port ? s->learned : s->sdp_remote);
     } else {
         memset(&s->remote, 0, sizeof s->remote);
     }
@@ -625,8 +634,8 @@ static bool from_peer(rtp_sess *s, const struct sockaddr_in *src)
 {
     if (!s->remote.sin_port)
         return false;   /* no peer (no SDP yet, or on hold with c=0.0.0.0) */
-    if (same_addr(src, &s->remote)) {
-        if (!s->learned.sin_port)
+    if (s->remote.sin_addr.s_addr == src->sin_addr.s_addr && s->remote.sin_port == src->sin_port) {
+        if (!s->learned.port)
             s->learn_left = 0;   /* the SDP's address sends: nothing to learn */
         return true;
     }
@@ -634,13 +643,12 @@ static bool from_peer(rtp_sess *s, const struct sockaddr_in *src)
         return false;
     if (same_addr(src, &s->sdp_remote)) {
         memset(&s->learned, 0, sizeof s->learned);
-        s->remote = s->sdp_remote;
+        s->remote = peer_sockaddr(s->sdp_remote);
         s->learn_left = 0;
         return true;
     }
-    s->learned = *src;
-    s->learned.sin_family = AF_INET;
-    s->remote = s->learned;
+    s->learned = peer_addr(src);
+    s->remote = peer_sockaddr(s->learned);
     return true;
 }
 
