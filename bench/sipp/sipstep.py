@@ -345,15 +345,16 @@ def perf_stat_start(args, pids):
     p = subprocess.Popen(["perf", "stat", "-x", ",", "-e", ",".join(events), "-o", out.name,
                           "-p", ",".join(str(x) for x in pids)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return p, out.name
+    return p, out.name, events
 
 
 def perf_stat_stop(handle):
     """{event: count} of the events the machine counts ('<not supported>'
-    ones left out), or None."""
+    ones left out), or None. Keyed by the event as asked: perf may print
+    "instructions" as "instructions:u"."""
     if handle is None:
         return None
-    p, path = handle
+    p, path, events = handle
     p.send_signal(signal.SIGINT)
     p.wait()
     counts = {}
@@ -361,11 +362,16 @@ def perf_stat_stop(handle):
         with open(path) as f:
             for line in f:
                 cells = line.strip().split(",")
-                if len(cells) > 2 and cells[2]:
-                    try:
-                        counts[cells[2]] = float(cells[0])
-                    except ValueError:
-                        pass
+                if len(cells) <= 2:
+                    continue
+                ev = next((e for e in events
+                           if cells[2] == e or cells[2].startswith(e + ":")), None)
+                if ev is None:
+                    continue
+                try:
+                    counts[ev] = float(cells[0])
+                except ValueError:
+                    pass
     finally:
         os.unlink(path)
     return counts
