@@ -85,6 +85,20 @@ def cpu_of(pids):
     return ticks / CLK, ns / 1e9
 
 
+def user_sys_of(pids):
+    """(user seconds, system seconds) of PIDS from /proc stat: system time
+    is where page faults, madvise and the socket calls are paid."""
+    ut = st = 0
+    for p in pids:
+        try:
+            f = _stat_fields(p)
+            ut += int(f[11]) + int(f[13])
+            st += int(f[12]) + int(f[14])
+        except (OSError, ValueError, IndexError):
+            pass
+    return ut / CLK, st / CLK
+
+
 def mem_of(pids):
     """(Pss kB, Rss kB) summed: Pss shares pages among Kamailio's processes."""
     pss = rss = 0
@@ -313,35 +327,54 @@ def start_front(args, work):
     return front
 
 
+def perf_events(args):
+    """The events perf stat counts per step: --perf-events, else
+    instructions when --perf-stat asks; none without either."""
+    if args.perf_events:
+        return [e for e in args.perf_events.split(",") if e]
+    return ["instructions"] if args.perf_stat else []
+
+
 def perf_stat_start(args, pids):
-    """perf stat -e instructions over PIDS for one step, when asked
-    (--perf-stat) and the machine has the counter; else None."""
-    if not args.perf_stat or not pids:
+    """perf stat over PIDS for one step (perf_events); else None."""
+    events = perf_events(args)
+    if not events or not pids:
         return None
     out = tempfile.NamedTemporaryFile(prefix="perfstat-", suffix=".csv", delete=False)
     out.close()
-    p = subprocess.Popen(["perf", "stat", "-x", ",", "-e", "instructions", "-o", out.name,
+    p = subprocess.Popen(["perf", "stat", "-x", ",", "-e", ",".join(events), "-o", out.name,
                           "-p", ",".join(str(x) for x in pids)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return p, out.name
+    return p, out.name, events
 
 
 def perf_stat_stop(handle):
-    """Instructions counted, or None (no counter: '<not supported>')."""
+    """{event: count} of the events the machine counts ('<not supported>'
+    ones left out), or None. Keyed by the event as asked: perf may print
+    "instructions" as "instructions:u"."""
     if handle is None:
         return None
-    p, path = handle
+    p, path, events = handle
     p.send_signal(signal.SIGINT)
     p.wait()
+    counts = {}
     try:
         with open(path) as f:
             for line in f:
                 cells = line.strip().split(",")
-                if len(cells) > 2 and cells[2].startswith("instructions"):
-                    return int(cells[0]) if cells[0].isdigit() else None
+                if len(cells) <= 2:
+                    continue
+                ev = next((e for e in events
+                           if cells[2] == e or cells[2].startswith(e + ":")), None)
+                if ev is None:
+                    continue
+                try:
+                    counts[ev] = float(cells[0])
+                except ValueError:
+                    pass
     finally:
         os.unlink(path)
-    return None
+    return counts
 
 
 def start_uas(args, work):
@@ -457,6 +490,7 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, ph
     f0 = cpu_of(front.tree()) if front else (0, 0)
     pstat = perf_stat_start(args, pids) if record else None
     c0 = cpu_of(pids)
+    us0 = user_sys_of(pids)
     g0 = cpu_of(uas.tree())
     t0 = time.time()
     procs, dirs, calls = run_uacs(args, rate, seconds, work, tag)
@@ -467,7 +501,8 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, ph
         perf.wait()
     time.sleep(args.drain)  # lingering transactions are part of a call's cost
     c1 = cpu_of(pids)
-    instructions = perf_stat_stop(pstat)
+    us1 = user_sys_of(pids)
+    counts = perf_stat_stop(pstat)
     g1 = cpu_of(uas.tree())
     f1 = cpu_of(front.tree()) if front else (0, 0)
     rcv1 = udp_rcvbuf_errors()
@@ -493,12 +528,17 @@ def step(args, srv, uas, rate, seconds, work, tag, record=True, profile=None, ph
         # The converter shares the load CPU with sipp: near 100% together,
         # the generator is the limit.
         res["front_cpu_pct"] = round(100 * (f1[1] - f0[1]) / max(wall, 1e-9), 1)
-    if instructions is not None:
-        res["instructions_per_call"] = round(instructions / max(tot["ok"], 1))
+    for ev, n in (counts or {}).items():
+        # instructions_per_call, page-faults -> page_faults_per_call, ...
+        res[ev.replace("-", "_").replace(":", "_") + "_per_call"] = round(n / max(tot["ok"], 1), 4)
+    if counts and "instructions_per_call" in res:
+        res["instructions_per_call"] = round(res["instructions_per_call"])
     if srv:
         res["cpu_us_per_call"] = round(1e6 * (c1[0] - c0[0]) / max(tot["ok"], 1), 1)
         res["cpu_sched_us_per_call"] = round(1e6 * (c1[1] - c0[1]) / max(tot["ok"], 1), 1)
         res["server_cpu_pct"] = round(100 * (c1[1] - c0[1]) / max(wall, 1e-9), 1)
+        res["user_us_per_call"] = round(1e6 * (us1[0] - us0[0]) / max(tot["ok"], 1), 1)
+        res["sys_us_per_call"] = round(1e6 * (us1[1] - us0[1]) / max(tot["ok"], 1), 1)
     if rtts:
         res["rtt_p50_ms"] = percentile(rtts, 0.50)
         res["rtt_p99_ms"] = percentile(rtts, 0.99)
@@ -584,8 +624,14 @@ def cmd_series(args, work):
         uas = start_uas(args, work)
         if args.warmup > 0:
             step(args, srv, uas, args.warmup_rate, args.warmup, work, "warmup", record=False)
+        want = {int(x) for x in (args.profile_steps or "").split(",") if x}
         for i in range(args.steps):
-            step(args, srv, uas, args.repeat_rate, args.duration, work, f"series{i}", phase="series")
+            # --profile-steps: perf record these steps (perf diff compares
+            # them); a profiled step's CPU figures include perf's sampling.
+            prof = (os.path.join(args.profile_dir, f"series{i}.data")
+                    if i in want and args.profile_dir else None)
+            step(args, srv, uas, args.repeat_rate, args.duration, work, f"series{i}",
+                 phase="series", profile=prof)
     finally:
         if uas:
             uas.stop()
@@ -826,6 +872,14 @@ def main():
     ap.add_argument("--perf-stat", action="store_true",
                     help="count the server's instructions per call (perf stat), when the "
                     "machine has the counter")
+    ap.add_argument("--perf-events",
+                    help="comma-separated events perf stat counts on the server each step; "
+                    "each becomes EVENT_per_call (page-faults,task-clock,... where the "
+                    "machine has no hardware counters)")
+    ap.add_argument("--profile-steps",
+                    help="series: perf record -g these steps (0-based, comma-separated) into "
+                    "--profile-dir/seriesN.data")
+    ap.add_argument("--profile-dir", help="series: where --profile-steps writes")
     ap.add_argument("--tls", help="handshakes: the server's TLS HOST:PORT")
     ap.add_argument("--ca", help="handshakes: CA file to verify the server with")
     ap.add_argument("--connections", type=int, default=500,
