@@ -12,7 +12,11 @@
  * subscription (the next waits for its answer and tells the latest
  * counts); a NOTIFY refused (481, a timeout...) ends the subscription. A
  * user with `voicemail: {unsolicited: true}` and no subscription gets one
- * NOTIFY outside any dialog at each registered contact. */
+ * NOTIFY outside any dialog at each registered contact. A subscription
+ * that came over TLS is answered, and NOTIFYed, with our Contact at the
+ * TLS listener (sip_nta_tls.c), so the phone's refreshes stay on TLS; a
+ * phone registered over TLS (or an outbound flow) is NOTIFYed over its own
+ * connection (sip_registrar_hop), as it is called. */
 #define NTA_OUTGOING_MAGIC_T struct sip_nta_sub
 
 #include "telephony/sip/sip_mwi.h"
@@ -28,6 +32,7 @@
 #include <sofia-sip/sip_tag.h>
 
 #include "telephony/sip/sip_dialog.h"
+#include "telephony/sip/sip_uri.h"
 #include "util/alloc.h"
 
 #define ANSWERED 500   /* sip_nta.c's: answered already, NTA sends nothing more */
@@ -44,11 +49,29 @@ typedef struct sip_nta_sub {
     double expires_at;
     loop_timer *expiry;
     nta_outgoing_t *notify;    /* our NOTIFY, until its final response */
+    char *contact;             /* our Contact over TLS (sip_nta_tls.c), or NULL: the agent's plain one */
+    char *hop;                 /* the phone's own connection (sip_registrar_hop), or NULL */
 } sip_nta_sub;
 
-static void our_contact(const sip_driver *d, char *buf, size_t n)
+static void our_contact(const sip_nta_sub *s, char *buf, size_t n)
 {
-    snprintf(buf, n, "<sip:%s:%d>", d->sip_host, d->sip_port);
+    if (s->contact)
+        snprintf(buf, n, "%s", s->contact);
+    else
+        snprintf(buf, n, "<sip:%s:%d>", s->d->sip_host, s->d->sip_port);
+}
+
+/* S's NOTIFYs to TARGET go over the phone's own connection when it
+ * registered TARGET over TLS or as an outbound flow (its Contact is often
+ * unreachable otherwise), as a call to it does (sip_out.c). */
+static void sub_route(sip_nta_sub *s, const char *target)
+{
+    char clean[512], hop[128];
+    free(s->hop);
+    s->hop = NULL;
+    if (!s->d->have_proxy && target && sip_uri_clean(clean, sizeof clean, target) &&
+        sip_registrar_hop(s->d->reg, s->user, clean, hop, sizeof hop))
+        s->hop = cr_xstrdup(hop);
 }
 
 static sip_nta_sub *sub_new(sip_driver *d, const char *user, unsigned n, unsigned o)
@@ -77,6 +100,8 @@ static void sub_free(sip_nta_sub *s)
         nta_outgoing_destroy(s->notify);
     if (s->have_dlg)
         sip_dialog_free(&s->dlg);
+    free(s->contact);
+    free(s->hop);
     free(s->user);
     free(s);
 }
@@ -91,7 +116,7 @@ static nta_outgoing_t *notify_request(sip_nta_sub *s, const char *target, const 
     nta_agent_t *agent = sip_nta_agent(d);
     char body[256], contact[160];
     sip_mwi_summary(d, s->user, s->n, s->o, body, sizeof body);
-    our_contact(d, contact, sizeof contact);
+    our_contact(s, contact, sizeof contact);
     msg_t *msg = sip_nta_new_request(d, sip_method_notify, "NOTIFY", target, cseq);
     if (!msg)
         return NULL;
@@ -105,7 +130,8 @@ static nta_outgoing_t *notify_request(sip_nta_sub *s, const char *target, const 
     }
     sip_log(d, SIP_LOG_INFO, "user %s: NOTIFY message-summary %u/%u%s", s->user, s->n, s->o,
             s->unsolicited ? " (unsolicited)" : s->ending ? " (terminated)" : "");
-    return nta_outgoing_mcreate(agent, notify_response_cb, s, NULL, msg, TAG_END());
+    return nta_outgoing_mcreate(agent, notify_response_cb, s, s->hop ? URL_STRING_MAKE(s->hop) : NULL, msg,
+                                TAG_END());
 }
 
 /* S's counts in its dialog, now or (one in flight) after the NOTIFY in
@@ -182,11 +208,11 @@ static void sub_expires_in(sip_nta_sub *s, unsigned long exp)
     s->expiry = loop_timer_start(s->d->l, (double)exp, expiry_cb, s);
 }
 
-static void reply_ok(sip_driver *d, nta_incoming_t *irq, unsigned long exp)
+static void reply_ok(const sip_nta_sub *s, nta_incoming_t *irq, unsigned long exp)
 {
     char expires[24], contact[160];
     snprintf(expires, sizeof expires, "%lu", exp);
-    our_contact(d, contact, sizeof contact);
+    our_contact(s, contact, sizeof contact);
     nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_EXPIRES_STR(expires), SIPTAG_CONTACT_STR(contact),
                         TAG_END());
 }
@@ -213,7 +239,7 @@ static int in_subscription(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     }
     s->n = n;
     s->o = o;
-    reply_ok(d, irq, exp);
+    reply_ok(s, irq, exp);
     sub_expires_in(s, exp);
     sip_log(d, SIP_LOG_INFO, "user %s: message-summary %s", s->user, exp ? "refreshed" : "unsubscribed");
     notify(s);
@@ -242,8 +268,10 @@ int sip_nta_subscribe(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return 400;   /* no From tag, no Contact, not a SIP URI... */
     }
     s->have_dlg = true;
+    s->contact = sip_nta_tls_contact_in(d, sip);
+    sub_route(s, s->dlg.target);
     nta_incoming_tag(irq, tag);
-    reply_ok(d, irq, exp);
+    reply_ok(s, irq, exp);
     sip_log(d, SIP_LOG_INFO, "user %s: subscribed to message-summary for %lus", u->number, exp);
     sub_expires_in(s, exp);   /* 0: a fetch (RFC 6665 4.4.3), one NOTIFY and done */
     notify(s);                /* at once (RFC 6665 4.2.1.1) */
@@ -274,6 +302,8 @@ void sip_nta_mwi_changed(sip_driver *d, const char *user, unsigned n, unsigned o
         sip_nta_new_call_id(d, call_id, sizeof call_id);
         sip_nta_sub *s = sub_new(d, user, n, o);
         s->unsolicited = true;
+        s->contact = sip_nta_tls_contact_out(d, contacts[i]);
+        sub_route(s, contacts[i]);
         s->notify = notify_request(s, contacts[i], from, aor, call_id, 1, NULL, "terminated;reason=timeout");
         if (!s->notify)
             sub_free(s);
