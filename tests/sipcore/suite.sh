@@ -24,7 +24,9 @@
 # a user's MESSAGE (407, digest) and one relayed to a gateway that answers
 # 401 (the MESSAGE again with credentials, CSeq + 1); a message-summary
 # subscription refreshed in its dialog and ended by its expiry (NOTIFY
-# terminated;reason=timeout);
+# terminated;reason=timeout), one refreshed with a new Contact (NOTIFYs go
+# there) and unsubscribed (NOTIFY terminated, no reason=timeout), and a
+# user's ninth subscription refused 403;
 # with media: bypass, an offer (re-INVITE or UPDATE) from either side
 # relayed to the other leg and its answer, or its refusal, relayed back; an
 # agent's REFER answered 202 with the NOTIFY that ends its subscription
@@ -222,6 +224,25 @@ case_mwi_refresh_expiry() { # message-summary: subscribed (digest), refreshed in
         -auth_uri "304@127.0.0.1:$SIP" ||
         { WHY="sipp: the subscription, its refresh or its end (NOTIFY terminated;reason=timeout) went wrong"; return 1; }
     expect "the expiry was not logged" grep -q "user 304: message-summary subscription expired" "$W/serve.log"
+}
+
+case_mwi_refresh_contact() { # message-summary refreshed with a new Contact: NOTIFYs go there (RFC 6665 4.1.2.2); unsubscribed: "terminated" without reason=timeout
+    EVIDENCE="$W/mwimove.out $W/mwimove.err $W/mwimove.msg $W/serve.log"
+    sipp_run mwimove 127.0.0.1:"$SIP" -p "$PHONE" -m 1 -sf "$SC/uac-subscribe-move.xml" -key user 304 -au 304 -ap pw304 \
+        -auth_uri "304@127.0.0.1:$SIP" ||
+        { WHY="sipp: a NOTIFY not at the refreshed Contact, or the unsubscribe's NOTIFY not plain terminated"; return 1; }
+    expect "the unsubscribe was not logged" grep -q "user 304: message-summary unsubscribed" "$W/serve.log"
+}
+
+case_mwi_cap() { # a user's ninth live message-summary subscription is refused 403 (MAX_SUBS_PER_USER 8), said in the log
+    EVIDENCE="$W/mwicap8.out $W/mwicap8.err $W/mwicap9.out $W/mwicap9.err $W/mwicap9.msg $W/serve.log"
+    for i in 1 2 3 4 5 6 7 8; do
+        sipp_run "mwicap$i" 127.0.0.1:"$SIP" -p "$PHONE" -m 1 -sf "$SC/uac-subscribe-stay.xml" -key user 304 \
+            -au 304 -ap pw304 -auth_uri "304@127.0.0.1:$SIP" || { WHY="subscription $i of 8 was not made"; return 1; }
+    done
+    sipp_run mwicap9 127.0.0.1:"$SIP" -p "$PHONE" -m 1 -sf "$SC/uac-subscribe-refused.xml" -key user 304 \
+        -au 304 -ap pw304 -auth_uri "304@127.0.0.1:$SIP" || { WHY="sipp: the ninth subscription was not refused 403"; return 1; }
+    expect "the refusal was not logged" grep -q "user 304: SUBSCRIBE refused 403: 8 message-summary" "$W/serve.log"
 }
 
 case_session_timer_silent() { # the caller asked for a 10 s session timer and never refreshes: BYE (Reason 408), by system
@@ -465,7 +486,7 @@ for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dia
     bye_during_reinvite hold_by_caller hold_by_callee glare reinvite_early ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \
-    mwi_refresh_expiry bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify refer_long}; do
+    mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify refer_long}; do
     run "$c"
 done
 

@@ -5,9 +5,13 @@
  * CSeq both ways, the route set, the phone's Contact as target), which NUA
  * kept before: a new SUBSCRIBE is digest-authenticated (401), accepted
  * (200 with its Expires, our To tag) and told the counts at once (RFC 6665
- * 4.2.1.1); a SUBSCRIBE in its dialog refreshes it (200, a NOTIFY: 4.2.1.2)
- * or, with Expires: 0, ends it (the last NOTIFY says terminated); when
- * its time is up without a refresh it ends the same way (reason=timeout).
+ * 4.2.1.1); a SUBSCRIBE in its dialog refreshes it (200, a NOTIFY: 4.2.1.2;
+ * its Contact is the dialog's new target, 4.1.2.2) or, with Expires: 0,
+ * ends it (the last NOTIFY says terminated, with no reason: RFC 6665's
+ * reasons are all the notifier's, and "timeout" would say the phone failed
+ * to refresh); when its time is up without a refresh it ends with
+ * reason=timeout. A user has at most MAX_SUBS_PER_USER subscriptions at
+ * once: one more is refused 403.
  * The counts are told again whenever they change, one NOTIFY in flight per
  * subscription (the next waits for its answer and tells the latest
  * counts); a NOTIFY refused (481, a timeout...) ends the subscription. A
@@ -36,6 +40,11 @@
 #include "util/alloc.h"
 
 #define ANSWERED 500   /* sip_nta.c's: answered already, NTA sends nothing more */
+/* A user's live subscriptions at most: a desk phone, a softphone or two
+ * and a sidecar each keep one; a phone that keeps making new ones (a
+ * hostile or broken one; each is a record and a NOTIFY per change) is
+ * refused the ninth. */
+#define MAX_SUBS_PER_USER 8
 
 typedef struct sip_nta_sub {
     sip_driver *d;
@@ -44,6 +53,7 @@ typedef struct sip_nta_sub {
     sip_dialog dlg;            /* the subscription's dialog (an unsolicited NOTIFY has none) */
     bool have_dlg, unsolicited;
     bool ending;               /* its last NOTIFY (terminated) is sent or due: it goes with the answer */
+    bool unsubscribed;         /* ending because the phone asked (Expires: 0), not by expiry */
     bool again;                /* the counts changed while a NOTIFY was in flight: tell them after it */
     unsigned n, o;             /* the counts the next NOTIFY tells */
     double expires_at;
@@ -145,7 +155,7 @@ static void notify(sip_nta_sub *s)
     s->again = false;
     char state[48];
     if (s->ending) {
-        snprintf(state, sizeof state, "terminated;reason=timeout");
+        snprintf(state, sizeof state, s->unsubscribed ? "terminated" : "terminated;reason=timeout");
     } else {
         double left = ceil(s->expires_at - loop_now(s->d->l));
         snprintf(state, sizeof state, "active;expires=%.0f", left > 0 ? left : 0);
@@ -201,7 +211,7 @@ static void sub_expires_in(sip_nta_sub *s, unsigned long exp)
         loop_timer_stop(s->d->l, s->expiry);
     s->expiry = NULL;
     if (exp == 0) {
-        s->ending = true;
+        s->ending = s->unsubscribed = true;
         return;
     }
     s->expires_at = loop_now(s->d->l) + (double)exp;
@@ -237,6 +247,9 @@ static int in_subscription(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         sub_free(s);   /* the box is gone (a reload) */
         return 404;
     }
+    if (sip_dialog_target_refresh(&s->dlg, sip) != 0)
+        return 400;    /* a Contact we cannot send to: the subscription keeps its target */
+    sub_route(s, s->dlg.target);
     s->n = n;
     s->o = o;
     reply_ok(s, irq, exp);
@@ -244,6 +257,15 @@ static int in_subscription(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     sip_log(d, SIP_LOG_INFO, "user %s: message-summary %s", s->user, exp ? "refreshed" : "unsubscribed");
     notify(s);
     return ANSWERED;
+}
+
+/* USER's subscriptions that are not ending. */
+static int live_subs(const sip_driver *d, const char *user)
+{
+    int n = 0;
+    for (const sip_nta_sub *s = d->nta_subs; s; s = s->next)
+        n += s->have_dlg && !s->ending && strcmp(s->user, user) == 0;
+    return n;
 }
 
 int sip_nta_subscribe(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
@@ -260,6 +282,15 @@ int sip_nta_subscribe(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     unsigned long exp = 0;
     if (sip_mwi_box(d, u, sip, &n, &o, &exp))
         return 404;   /* no voicemail box */
+    if (exp && live_subs(d, u->number) >= MAX_SUBS_PER_USER) {
+        /* 403, not 503: the limit is this user's, by policy, and holds
+         * until its phones' subscriptions end; 503 says the whole server
+         * is overloaded (RFC 3261 21.5.4), sends a proxy to another one
+         * (RFC 3263 4.3), and its Retry-After would schedule the next try. */
+        sip_log(d, SIP_LOG_WARN, "user %s: SUBSCRIBE refused 403: %d message-summary subscriptions already",
+                u->number, MAX_SUBS_PER_USER);
+        return 403;
+    }
     char tag[24];
     sip_nta_random_hex(tag, sizeof tag, 2);
     sip_nta_sub *s = sub_new(d, u->number, n, o);
