@@ -42,8 +42,8 @@ SUITE=sipcore
 . "$ROOT/tests/sip/lib.sh"
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 7)
-SIP=$1 UAS=$2 UAC=$3 PHONE=$4 UAS2=$5 SIPREG=$6 GWREG=$7 RTP=$8   # PHONE: a user's phone (no gateway's port)
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 8)
+SIP=$1 UAS=$2 UAC=$3 PHONE=$4 UAS2=$5 SIPREG=$6 GWREG=$7 GWREG2=$8 RTP=$9   # PHONE: a user's phone (no gateway's port)
 RTP_RANGE="$RTP-$((RTP + 999))"
 
 sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
@@ -291,23 +291,48 @@ case_422_retried() { # the gateway's 422 (Min-SE 90) to our INVITE: the INVITE a
     uac st422 gw - -d 300 && { reap $p || { WHY="no INVITE again with Session-Expires/Min-SE 90 after the 422"; return 1; }; }
 }
 
+registrar() { # registrar NAME PORT SCENARIO GRANT: a gateway's registrar (sipp) in the background, for longer than peer's 20 s; sets LAST
+    timeout 70 sipp -sf "$SC/$3.xml" -p "$2" -m 1 -i 127.0.0.1 -nostdin -timeout 60 -timeout_error -recv_timeout 50000 \
+        -key grant "$4" -key mark "$W/$1.quiet" -trace_msg -message_file "$W/$1.msg" -trace_err -error_file "$W/$1.err" \
+        >"$W/$1.out" 2>&1 &
+    LAST=$!
+    BG="$BG $LAST"
+    PEERS="$PEERS $LAST"
+    wait_port "$2"
+}
+
 # A gateway registered to (register: true) by a server of its own: digest,
-# a refresh before the granted expiry, the unREGISTER at shutdown.
-case_gateway_register_refresh() { # register: true: 401 then digest, refreshed before the 2 s granted run out, unREGISTER at SIGTERM
-    EVIDENCE="$W/gwreg.out $W/gwreg.err $W/gwreg.msg $W/serve_reg.log"
-    peer gwreg "$GWREG" uas-register-refresh
+# a refresh, the unREGISTER at shutdown; register: true to two registrars: one grants 0 s, one 4294967297 s. Both
+# were acted on as 1 s (a REGISTER every second); now held between 60 s
+# and the 600 s asked, said once each. Each registrar asserts that no
+# REGISTER comes for 5 s after its 200; the first also gets the refresh,
+# with the digest, at about 30 s.
+case_gateway_register_refresh() { # register: true: 401 then digest, a grant of 0 (or 2^32+1) held at 60 (600) s: no REGISTER for 5 s, the refresh at 30 s, unREGISTER at SIGTERM
+    EVIDENCE="$W/gwreg.out $W/gwreg.err $W/gwreg.msg $W/gwhuge.out $W/gwhuge.err $W/gwhuge.msg $W/serve_reg.log"
+    registrar gwreg "$GWREG" uas-register-refresh 0
     p=$LAST
-    sed -e "s|@RTP@|$RTP_RANGE|g; s|@GWREG@|$GWREG|g" "$HERE/register.yaml" >"$W/register.yaml"
+    registrar gwhuge "$GWREG2" uas-register-huge 4294967297
+    p2=$LAST
+    sed -e "s|@RTP@|$RTP_RANGE|g; s|@GWREG@|$GWREG|g; s|@GWREG2@|$GWREG2|g" "$HERE/register.yaml" >"$W/register.yaml"
     "$CR" serve "$W/register.yaml" --sip "udp:127.0.0.1:$SIPREG" --admin off --log-level debug >"$W/serve_reg.log" 2>&1 &
     srv=$!
     BG="$BG $srv"
-    expect "no refresh granted (registration 200 twice)" \
-        wait_for_count "$W/serve_reg.log" 10 "gateway gw_reg: registration 200" 2 || return 1
+    expect "not registered to both" wait_for_count "$W/serve_reg.log" 10 "gateway gw_[a-z]*: registration 200" 2 &&
+        expect "a REGISTER came within 5 s of the grant of 0" wait_for "$W/gwreg.quiet" 10 quiet &&
+        expect "a REGISTER came within 5 s of the grant of 4294967297" wait_for "$W/gwhuge.quiet" 10 quiet &&
+        expect "no refresh about 30 s after the grant of 0" \
+            wait_for_count "$W/serve_reg.log" 40 "gateway gw_reg: registration 200" 2 &&
+        expect "the grant of 0 was not said once, as 60 s" \
+            [ "$(grep -c "gateway gw_reg: registrar granted 0 s: taken as 60 s" "$W/serve_reg.log")" -eq 1 ] &&
+        expect "the huge grant was not said once, as 600 s" \
+            [ "$(grep -c "gateway gw_huge: registrar granted 4294967295 s: taken as 600 s" "$W/serve_reg.log")" -eq 1 ] ||
+        return 1
     kill -TERM "$srv"
     reap "$srv" || { WHY="serve did not exit 0"; return 1; }
     expect "the unREGISTER was not answered before exit" grep -q "gateway gw_reg: unregistered 200" "$W/serve_reg.log" &&
+        expect "the other unREGISTER was not answered before exit" grep -q "gateway gw_huge: unregistered 200" "$W/serve_reg.log" &&
         expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve_reg.log'" &&
-        reap $p &&
+        reap $p && reap $p2 &&
         expect "the REGISTERs did not keep one Call-ID" \
             [ "$(grep -A12 '^REGISTER ' "$W/gwreg.msg" | grep -i '^Call-ID:' | sort -u | wc -l)" -eq 1 ]
 }
