@@ -16,7 +16,8 @@
 # outbound over TCP (Require: outbound, the CRLF keep-alive answered, the
 # phone called over its flow; over UDP, at the address it registered
 # from); a user's two contacts forked, the late 200
-# of the one that lost ACKed and ended with BYE, both cancelled when the
+# of the one that lost ACKed and ended with BYE (and ACKed again when it
+# comes again after its transaction), both cancelled when the
 # caller gives up;
 # a second INVITE with a live call's Call-ID refused 482 (the call
 # still found by its BYE); a MESSAGE in a call 405 with Allow; a 200
@@ -417,6 +418,31 @@ case_fork_late_2xx() {
         sh -c "sed -n '/^CANCEL /,/^\\s*\$/p' '$W/late_b.msg' | grep -q '^Reason: SIP;cause=200;text=\"Call completed elsewhere\"'"
 }
 
+# The losing phone's 200 comes again after its transaction is gone (our
+# ACK lost; 34 s later, past sofia's timer D): ACKed again (RFC 3261
+# 13.2.2.4), no second BYE; the call to the first phone goes on meanwhile.
+case_fork_2xx_again() {
+    EVIDENCE="$W/again.out $W/again.err $W/again_a.out $W/again_b.out $W/again_b.msg $W/again_b.err $W/serve.log"
+    reg302 || { WHY="registration failed"; return 1; }
+    # the phones and the caller for longer than peer's and uac's 20 s
+    long_sipp() { # long_sipp NAME ARGS...
+        n=$1
+        shift
+        timeout 60 sipp "$@" -m 1 -i 127.0.0.1 -nostdin -timeout 50 -timeout_error -recv_timeout 45000 \
+            -trace_msg -message_file "$W/$n.msg" -trace_err -error_file "$W/$n.err" >"$W/$n.out" 2>&1
+    }
+    long_sipp again_a -sn uas -p "$UAS" &
+    a=$!
+    long_sipp again_b -sf "$SC/uas-fork-2xx-again.xml" -p "$UAS2" &
+    b=$!
+    BG="$BG $a $b"
+    PEERS="$PEERS $a $b"
+    wait_port "$UAS" && wait_port "$UAS2"
+    long_sipp again 127.0.0.1:"$SIP" -sn uac -s 302 -p "$UAC" -d 38000 -cid_str "%u-%p-again@%s" &&
+        reap $a || { WHY="the call to the first phone failed"; return 1; }
+    reap $b || { WHY="the losing phone's 200 again was not ACKed (or was BYEd twice)"; return 1; }
+}
+
 # The same user's two contacts both ring and the caller gives up: each
 # gets our CANCEL (200, 487 ACKed) and the dialled leg ends as cancelled
 # once both have answered it (sip_nta_forks_cancel).
@@ -510,7 +536,7 @@ case_refer_long() { # the agent's REFER to a 400-character URI with no user part
 for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dialog 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare reinvite_early ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \
+    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
     mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify refer_long}; do
     run "$c"
 done

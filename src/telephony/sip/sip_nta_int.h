@@ -69,6 +69,12 @@ nta_outgoing_t *sip_nta_dialog_request(sip_leg *leg, sip_method_t method, const 
 void sip_nta_dialog_over(sip_leg *leg);
 void sip_nta_send_bye(sip_leg *leg);
 
+/* sip_nta_fork.c: SIP, a 2xx to INVITE with LEG's Call-ID that found no
+ * transaction and is not its winner's: a fork's (our From tag, CSeq 1)
+ * is ACKed, and ended with BYE unless we did already: true; false when it
+ * is none of the forks'. */
+bool sip_nta_fork_stray_2xx(sip_leg *leg, const sip_t *sip);
+
 /* sip_nta_timer.c */
 void sip_nta_st_stop(sip_leg *leg);
 /* (Re)arms LEG's session timer. */
