@@ -29,7 +29,9 @@
 # there) and unsubscribed (NOTIFY terminated, no reason=timeout), and a
 # user's ninth subscription refused 403;
 # with media: bypass, an offer (re-INVITE or UPDATE) from either side
-# relayed to the other leg and its answer, or its refusal, relayed back; an
+# relayed to the other leg and its answer, or its refusal, relayed back (a
+# gateway's challenge to it answered with its credentials, or, with none,
+# the offerer refused 403); an
 # agent's REFER answered 202 with the NOTIFY that ends its subscription
 # (RFC 3515).
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
@@ -479,6 +481,20 @@ case_bypass_reinvite_refused() { # media: bypass: the caller refuses the callee'
     uac bypref bypass uac-refuse-reinvite && reap $p
 }
 
+case_bypass_reinvite_auth() { # media: bypass: the gateway challenges the caller's relayed hold (401): sent again with its credentials, answered, the call goes on
+    EVIDENCE="$W/bypauth.out $W/bypauth.err $W/bypauth_uas.out $W/bypauth_uas.err $W/bypauth_uas.msg $W/serve.log"
+    peer bypauth_uas "$UAS" uas-reinvite-auth
+    p=$LAST
+    uac bypauth bypassauth uac-hold-reinvite && reap $p
+}
+
+case_bypass_reinvite_challenged() { # media: bypass: a 401 to the relayed hold we have no credentials for: the caller gets 403 (not a 401 without its challenge), the call goes on to its BYE
+    EVIDENCE="$W/byp401.out $W/byp401.err $W/byp401.msg $W/byp401_uas.out $W/byp401_uas.err $W/byp401_uas.msg $W/serve.log"
+    peer byp401_uas "$UAS" uas-reinvite-401
+    p=$LAST
+    uac byp401 bypass uac-reinvite-403 && reap $p
+}
+
 case_refer_notify() { # the agent's REFER: 202, then one NOTIFY (Event refer;id=1, terminated, sipfrag 200), the transfer event with its target
     EVIDENCE="$W/refnot.out $W/refnot_uas.out $W/refnot_uas.err $W/refnot_uas.msg $W/serve.log"
     peer refnot_uas "$UAS" agent-refer-notify
@@ -537,7 +553,7 @@ for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dia
     bye_during_reinvite hold_by_caller hold_by_callee glare reinvite_early ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
-    mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify refer_long}; do
+    mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed refer_notify refer_long}; do
     run "$c"
 done
 

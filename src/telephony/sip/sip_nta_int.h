@@ -43,6 +43,7 @@ struct sip_nta_leg {
     char *own_key;             /* outgoing: the Call-ID we made */
     sip_leg *hnext;
     bool hashed, cancelled, auth_tried, st_retried;
+    bool reinvite_auth_tried;  /* our re-INVITE under way was sent again with credentials (once) */
     /* RFC 4028 session timer: the interval (0: none), whether we refresh
      * (else we expect the remote to), whether the remote takes UPDATE. */
     unsigned se;

@@ -262,6 +262,37 @@ void sip_nta_send_reinvite_ack(sip_leg *leg, uint32_t cseq)
         nta_outgoing_destroy(ack);
 }
 
+static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
+
+/* A gateway's 401/407 to our re-INVITE (a hold passed on, an offer
+ * relayed in bypass): the same re-INVITE again (CSeq + 1, the dialog's
+ * CSeq with it) with the gateway's credentials, once per re-INVITE, as our
+ * INVITE's authenticate. 0: sent (it replaces ORQ); -1: not (no
+ * credentials, tried already). */
+static int reinvite_authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int status)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    if (nl->reinvite_auth_tried || !leg->gw_user || leg->state != LEG_UP)
+        return -1;
+    nl->reinvite_auth_tried = true;
+    msg_t *msg = sip_nta_request_authorized(orq, sip, status, leg->gw_user, leg->gw_pass);
+    if (!msg)
+        return -1;
+    uint32_t cseq = sip_object(msg)->sip_cseq->cs_seq;
+    /* nta_outgoing_mcreate takes MSG, also when it fails */
+    nta_outgoing_t *again = nta_outgoing_mcreate(leg->d->nta->agent, reinvite_response_cb, leg,
+                                                 nl->hop ? URL_STRING_MAKE(nl->hop) : NULL, msg, TAG_END());
+    if (!again)
+        return -1;
+    if (cseq > nl->dlg.local_cseq)
+        nl->dlg.local_cseq = cseq;
+    sip_log(leg->d, SIP_LOG_DEBUG, "leg %s: %d to our re-INVITE: sent again with credentials",
+            leg->call_id ? leg->call_id : "-", status);
+    nta_outgoing_destroy(orq);   /* its 401/407 is ACKed by the transaction */
+    nl->reinvite = again;
+    return 0;
+}
+
 static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
     int status = sip_nta_response_status(orq, sip);
@@ -270,6 +301,10 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
     sip_driver *d = leg->d;
     struct sip_nta_leg *nl = leg->nta;
     sip_enter(d);
+    if ((status == 401 || status == 407) && sip && reinvite_authenticate(leg, orq, sip, status) == 0) {
+        sip_leave(d);
+        return 0;
+    }
     if (status < 300 && sip) {
         sip_nta_send_reinvite_ack(leg, nta_outgoing_cseq(orq));
         if (sip->sip_payload && sip->sip_payload->pl_len && !leg->bypass)
@@ -297,6 +332,7 @@ int sip_nta_reinvite(sip_leg *leg, const char *sdp)
     struct sip_nta_leg *nl = leg->nta;
     if (!nl || !nl->have_dlg || nl->reinvite)
         return -1;
+    nl->reinvite_auth_tried = false;
     nl->reinvite = sip_nta_dialog_request(leg, sip_method_invite, "INVITE", sip_dialog_next_cseq(&nl->dlg), reinvite_response_cb,
                                   sdp);
     return nl->reinvite ? 0 : -1;
