@@ -9,7 +9,8 @@
 # 481 for a request in no dialog of ours; re-INVITE hold both ways, glare
 # (491) and a BYE while our re-INVITE is pending; hold by UPDATE with SDP
 # both ways (RFC 3311); a 2xx to our re-INVITE that comes again after its
-# transaction is gone is ACKed again; DTMF by INFO and RFC 4733; a
+# transaction is gone is ACKed again (also 34 s on, past sofia's timer D,
+# where its ACK aborted the process); DTMF by INFO and RFC 4733; a
 # gateway's digest challenge; session timers (RFC 4028) both ways, and a
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
 # without a final response is given up at 64*T1; REGISTER with RFC 5626
@@ -280,6 +281,25 @@ case_hold_update_by_callee() { # the callee holds by UPDATE with an SDP offer: a
         expect "the caller got no re-INVITE from us" grep -q "^INVITE sip:79165551234@" "$W/updcallee.msg"
 }
 
+long_sipp() { # long_sipp NAME ARGS...: sipp for longer than peer's and uac's 20 s
+    n=$1
+    shift
+    timeout 60 sipp "$@" -m 1 -i 127.0.0.1 -nostdin -timeout 50 -timeout_error -recv_timeout 45000 \
+        -trace_msg -message_file "$W/$n.msg" -trace_err -error_file "$W/$n.err" >"$W/$n.out" 2>&1
+}
+
+case_reinvite_2xx_late() { # the callee's 200 to our re-INVITE again 34 s on, no transaction left: ACKed (sofia aborted on that ACK)
+    EVIDENCE="$W/reackl.out $W/reackl.err $W/reackl_uas.out $W/reackl_uas.err $W/reackl_uas.msg $W/serve.log"
+    long_sipp reackl_uas -sf "$SC/agent-held-reack-late.xml" -p "$UAS" -nr &
+    p=$!
+    BG="$BG $p"
+    PEERS="$PEERS $p"
+    wait_port "$UAS"
+    long_sipp reackl 127.0.0.1:"$SIP" -sf "$SC/uac-hold-slower.xml" -s gw -p "$UAC" -cid_str "%u-%p-reackl@%s" &&
+        { reap $p || { WHY="the gateway's 200 again 34 s on was not ACKed"; return 1; }; } &&
+        expect "callroute aborted" kill -0 "$SERVE"
+}
+
 case_reinvite_2xx_again() { # the callee's 200 to our re-INVITE comes twice (the transaction gone at the first): both ACKed
     EVIDENCE="$W/reack.out $W/reack.err $W/reack_uas.out $W/reack_uas.err $W/reack_uas.msg $W/serve.log"
     peer reack_uas "$UAS" agent-held-reack -nr   # -nr: a second ACK like the first is ours, not a retransmission for sipp to answer
@@ -426,13 +446,6 @@ case_fork_late_2xx() {
 case_fork_2xx_again() {
     EVIDENCE="$W/again.out $W/again.err $W/again_a.out $W/again_b.out $W/again_b.msg $W/again_b.err $W/serve.log"
     reg302 || { WHY="registration failed"; return 1; }
-    # the phones and the caller for longer than peer's and uac's 20 s
-    long_sipp() { # long_sipp NAME ARGS...
-        n=$1
-        shift
-        timeout 60 sipp "$@" -m 1 -i 127.0.0.1 -nostdin -timeout 50 -timeout_error -recv_timeout 45000 \
-            -trace_msg -message_file "$W/$n.msg" -trace_err -error_file "$W/$n.err" >"$W/$n.out" 2>&1
-    }
     long_sipp again_a -sn uas -p "$UAS" &
     a=$!
     long_sipp again_b -sf "$SC/uas-fork-2xx-again.xml" -p "$UAS2" &
@@ -551,7 +564,7 @@ case_refer_long() { # the agent's REFER to a 400-character URI with no user part
 
 for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dialog 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare reinvite_early ivr_info ivr_rfc4733 gateway_auth \
-    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
+    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
     mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed refer_notify refer_long}; do
     run "$c"

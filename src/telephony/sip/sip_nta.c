@@ -767,7 +767,7 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
             strcasecmp(sip->sip_to->a_tag, dl->remote_tag) == 0 && sip->sip_cseq->cs_seq <= dl->local_cseq) {
             sip_log(d, SIP_LOG_DEBUG, "%s %s: 2xx to INVITE %u again: ACK", leg->outgoing ? "leg" : "call",
                     leg->call_id ? leg->call_id : "-", (unsigned)sip->sip_cseq->cs_seq);
-            sip_nta_send_reinvite_ack(leg, sip->sip_cseq->cs_seq);
+            sip_nta_send_late_ack(leg, sip->sip_cseq->cs_seq);
         } else if (leg) {
             sip_nta_fork_stray_2xx(leg, sip);   /* a fork that lost: its 2xx again */
         }

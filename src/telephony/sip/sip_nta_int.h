@@ -91,6 +91,9 @@ void sip_nta_st_uac(sip_leg *leg, const sip_t *sip);
 /* sip_nta_out.c */
 /* The ACK of our re-INVITE with CSEQ (its 2xx, or that 2xx again). */
 void sip_nta_send_reinvite_ack(sip_leg *leg, uint32_t cseq);
+/* The same for a 2xx that came again after its transaction (stray):
+ * stateless, with a branch of its own. */
+void sip_nta_send_late_ack(sip_leg *leg, uint32_t cseq);
 /* After our CANCEL: the INVITE is given up 64*T1 later without a final
  * response. */
 void sip_nta_give_up_later(sip_leg *leg);

@@ -262,6 +262,32 @@ void sip_nta_send_reinvite_ack(sip_leg *leg, uint32_t cseq)
         nta_outgoing_destroy(ack);
 }
 
+void sip_nta_send_late_ack(sip_leg *leg, uint32_t cseq)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    const sip_dialog *dl = &nl->dlg;
+    nta_agent_t *agent = sip_nta_agent(leg->d);
+    msg_t *msg = agent ? sip_nta_new_request(leg->d, sip_method_ack, "ACK", dl->target, cseq) : NULL;
+    if (!msg)
+        return;
+    sip_t *sip = sip_object(msg);
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote), SIPTAG_CALL_ID_STR(dl->call_id),
+                   TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)), SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0) {
+        msg_destroy(msg);
+        return;
+    }
+    /* The INVITE's transaction may be gone (sofia keeps it 32 s, timer
+     * D): sofia's UA asserts, aborting the process, on an ACK it finds no
+     * INVITE for, unless the ACK names its branch; sent statelessly. The
+     * ACK of a 2xx is a transaction of its own (RFC 3261 17.1.1.3). */
+    char branch[40] = "z9hG4bK";
+    sip_nta_random_hex(branch + 7, sizeof branch - 7, 2);
+    nta_outgoing_t *ack = nta_outgoing_mcreate(agent, NULL, NULL, nl->hop ? URL_STRING_MAKE(nl->hop) : NULL, msg,
+                                               NTATAG_ACK_BRANCH(branch), NTATAG_STATELESS(1), TAG_END());
+    if (ack)
+        nta_outgoing_destroy(ack);
+}
+
 static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
 
 /* A gateway's 401/407 to our re-INVITE (a hold passed on, an offer
