@@ -9,14 +9,16 @@
 # 481 for a request in no dialog of ours; re-INVITE hold both ways, glare
 # (491) and a BYE while our re-INVITE is pending; hold by UPDATE with SDP
 # both ways (RFC 3311); a 2xx to our re-INVITE that comes again after its
-# transaction is gone is ACKed again; DTMF by INFO and RFC 4733; a
+# transaction is gone is ACKed again (also 34 s on, past sofia's timer D,
+# where its ACK aborted the process); DTMF by INFO and RFC 4733; a
 # gateway's digest challenge; session timers (RFC 4028) both ways, and a
 # gateway's 422 retried with its Min-SE; after our CANCEL, an INVITE
 # without a final response is given up at 64*T1; REGISTER with RFC 5626
 # outbound over TCP (Require: outbound, the CRLF keep-alive answered, the
 # phone called over its flow; over UDP, at the address it registered
 # from); a user's two contacts forked, the late 200
-# of the one that lost ACKed and ended with BYE, both cancelled when the
+# of the one that lost ACKed and ended with BYE (and ACKed again when it
+# comes again after its transaction), both cancelled when the
 # caller gives up;
 # a second INVITE with a live call's Call-ID refused 482 (the call
 # still found by its BYE); a MESSAGE in a call 405 with Allow; a 200
@@ -24,9 +26,13 @@
 # a user's MESSAGE (407, digest) and one relayed to a gateway that answers
 # 401 (the MESSAGE again with credentials, CSeq + 1); a message-summary
 # subscription refreshed in its dialog and ended by its expiry (NOTIFY
-# terminated;reason=timeout);
+# terminated;reason=timeout), one refreshed with a new Contact (NOTIFYs go
+# there) and unsubscribed (NOTIFY terminated, no reason=timeout), and a
+# user's ninth subscription refused 403;
 # with media: bypass, an offer (re-INVITE or UPDATE) from either side
-# relayed to the other leg and its answer, or its refusal, relayed back; an
+# relayed to the other leg and its answer, or its refusal, relayed back (a
+# gateway's challenge to it answered with its credentials, or, with none,
+# the offerer refused 403); an
 # agent's REFER answered 202 with the NOTIFY that ends its subscription
 # (RFC 3515).
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
@@ -40,8 +46,8 @@ SUITE=sipcore
 . "$ROOT/tests/sip/lib.sh"
 
 # shellcheck disable=SC2046
-set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 7)
-SIP=$1 UAS=$2 UAC=$3 PHONE=$4 UAS2=$5 SIPREG=$6 GWREG=$7 RTP=$8   # PHONE: a user's phone (no gateway's port)
+set -- $(/usr/bin/python3 "$ROOT/tests/sip/ports.py" 8)
+SIP=$1 UAS=$2 UAC=$3 PHONE=$4 UAS2=$5 SIPREG=$6 GWREG=$7 GWREG2=$8 RTP=$9   # PHONE: a user's phone (no gateway's port)
 RTP_RANGE="$RTP-$((RTP + 999))"
 
 sipp_run() { # sipp_run NAME ARGS...: logs in $W/NAME.*
@@ -224,6 +230,25 @@ case_mwi_refresh_expiry() { # message-summary: subscribed (digest), refreshed in
     expect "the expiry was not logged" grep -q "user 304: message-summary subscription expired" "$W/serve.log"
 }
 
+case_mwi_refresh_contact() { # message-summary refreshed with a new Contact: NOTIFYs go there (RFC 6665 4.1.2.2); unsubscribed: "terminated" without reason=timeout
+    EVIDENCE="$W/mwimove.out $W/mwimove.err $W/mwimove.msg $W/serve.log"
+    sipp_run mwimove 127.0.0.1:"$SIP" -p "$PHONE" -m 1 -sf "$SC/uac-subscribe-move.xml" -key user 304 -au 304 -ap pw304 \
+        -auth_uri "304@127.0.0.1:$SIP" ||
+        { WHY="sipp: a NOTIFY not at the refreshed Contact, or the unsubscribe's NOTIFY not plain terminated"; return 1; }
+    expect "the unsubscribe was not logged" grep -q "user 304: message-summary unsubscribed" "$W/serve.log"
+}
+
+case_mwi_cap() { # a user's ninth live message-summary subscription is refused 403 (MAX_SUBS_PER_USER 8), said in the log
+    EVIDENCE="$W/mwicap8.out $W/mwicap8.err $W/mwicap9.out $W/mwicap9.err $W/mwicap9.msg $W/serve.log"
+    for i in 1 2 3 4 5 6 7 8; do
+        sipp_run "mwicap$i" 127.0.0.1:"$SIP" -p "$PHONE" -m 1 -sf "$SC/uac-subscribe-stay.xml" -key user 304 \
+            -au 304 -ap pw304 -auth_uri "304@127.0.0.1:$SIP" || { WHY="subscription $i of 8 was not made"; return 1; }
+    done
+    sipp_run mwicap9 127.0.0.1:"$SIP" -p "$PHONE" -m 1 -sf "$SC/uac-subscribe-refused.xml" -key user 304 \
+        -au 304 -ap pw304 -auth_uri "304@127.0.0.1:$SIP" || { WHY="sipp: the ninth subscription was not refused 403"; return 1; }
+    expect "the refusal was not logged" grep -q "user 304: SUBSCRIBE refused 403: 8 message-summary" "$W/serve.log"
+}
+
 case_session_timer_silent() { # the caller asked for a 10 s session timer and never refreshes: BYE (Reason 408), by system
     EVIDENCE="$W/stsilent.out $W/stsilent.err $W/serve.log"
     uac stsilent basic uac-timer-silent || { WHY="sipp: no BYE with Reason 408 after the session expired"; return 1; }
@@ -256,6 +281,25 @@ case_hold_update_by_callee() { # the callee holds by UPDATE with an SDP offer: a
         expect "the caller got no re-INVITE from us" grep -q "^INVITE sip:79165551234@" "$W/updcallee.msg"
 }
 
+long_sipp() { # long_sipp NAME ARGS...: sipp for longer than peer's and uac's 20 s
+    n=$1
+    shift
+    timeout 60 sipp "$@" -m 1 -i 127.0.0.1 -nostdin -timeout 50 -timeout_error -recv_timeout 45000 \
+        -trace_msg -message_file "$W/$n.msg" -trace_err -error_file "$W/$n.err" >"$W/$n.out" 2>&1
+}
+
+case_reinvite_2xx_late() { # the callee's 200 to our re-INVITE again 34 s on, no transaction left: ACKed (sofia aborted on that ACK)
+    EVIDENCE="$W/reackl.out $W/reackl.err $W/reackl_uas.out $W/reackl_uas.err $W/reackl_uas.msg $W/serve.log"
+    long_sipp reackl_uas -sf "$SC/agent-held-reack-late.xml" -p "$UAS" -nr &
+    p=$!
+    BG="$BG $p"
+    PEERS="$PEERS $p"
+    wait_port "$UAS"
+    long_sipp reackl 127.0.0.1:"$SIP" -sf "$SC/uac-hold-slower.xml" -s gw -p "$UAC" -cid_str "%u-%p-reackl@%s" &&
+        { reap $p || { WHY="the gateway's 200 again 34 s on was not ACKed"; return 1; }; } &&
+        expect "callroute aborted" kill -0 "$SERVE"
+}
+
 case_reinvite_2xx_again() { # the callee's 200 to our re-INVITE comes twice (the transaction gone at the first): both ACKed
     EVIDENCE="$W/reack.out $W/reack.err $W/reack_uas.out $W/reack_uas.err $W/reack_uas.msg $W/serve.log"
     peer reack_uas "$UAS" agent-held-reack -nr   # -nr: a second ACK like the first is ours, not a retransmission for sipp to answer
@@ -270,23 +314,48 @@ case_422_retried() { # the gateway's 422 (Min-SE 90) to our INVITE: the INVITE a
     uac st422 gw - -d 300 && { reap $p || { WHY="no INVITE again with Session-Expires/Min-SE 90 after the 422"; return 1; }; }
 }
 
+registrar() { # registrar NAME PORT SCENARIO GRANT: a gateway's registrar (sipp) in the background, for longer than peer's 20 s; sets LAST
+    timeout 70 sipp -sf "$SC/$3.xml" -p "$2" -m 1 -i 127.0.0.1 -nostdin -timeout 60 -timeout_error -recv_timeout 50000 \
+        -key grant "$4" -key mark "$W/$1.quiet" -trace_msg -message_file "$W/$1.msg" -trace_err -error_file "$W/$1.err" \
+        >"$W/$1.out" 2>&1 &
+    LAST=$!
+    BG="$BG $LAST"
+    PEERS="$PEERS $LAST"
+    wait_port "$2"
+}
+
 # A gateway registered to (register: true) by a server of its own: digest,
-# a refresh before the granted expiry, the unREGISTER at shutdown.
-case_gateway_register_refresh() { # register: true: 401 then digest, refreshed before the 2 s granted run out, unREGISTER at SIGTERM
-    EVIDENCE="$W/gwreg.out $W/gwreg.err $W/gwreg.msg $W/serve_reg.log"
-    peer gwreg "$GWREG" uas-register-refresh
+# a refresh, the unREGISTER at shutdown; register: true to two registrars: one grants 0 s, one 4294967297 s. Both
+# were acted on as 1 s (a REGISTER every second); now held between 60 s
+# and the 600 s asked, said once each. Each registrar asserts that no
+# REGISTER comes for 5 s after its 200; the first also gets the refresh,
+# with the digest, at about 30 s.
+case_gateway_register_refresh() { # register: true: 401 then digest, a grant of 0 (or 2^32+1) held at 60 (600) s: no REGISTER for 5 s, the refresh at 30 s, unREGISTER at SIGTERM
+    EVIDENCE="$W/gwreg.out $W/gwreg.err $W/gwreg.msg $W/gwhuge.out $W/gwhuge.err $W/gwhuge.msg $W/serve_reg.log"
+    registrar gwreg "$GWREG" uas-register-refresh 0
     p=$LAST
-    sed -e "s|@RTP@|$RTP_RANGE|g; s|@GWREG@|$GWREG|g" "$HERE/register.yaml" >"$W/register.yaml"
+    registrar gwhuge "$GWREG2" uas-register-huge 4294967297
+    p2=$LAST
+    sed -e "s|@RTP@|$RTP_RANGE|g; s|@GWREG@|$GWREG|g; s|@GWREG2@|$GWREG2|g" "$HERE/register.yaml" >"$W/register.yaml"
     "$CR" serve "$W/register.yaml" --sip "udp:127.0.0.1:$SIPREG" --admin off --log-level debug >"$W/serve_reg.log" 2>&1 &
     srv=$!
     BG="$BG $srv"
-    expect "no refresh granted (registration 200 twice)" \
-        wait_for_count "$W/serve_reg.log" 10 "gateway gw_reg: registration 200" 2 || return 1
+    expect "not registered to both" wait_for_count "$W/serve_reg.log" 10 "gateway gw_[a-z]*: registration 200" 2 &&
+        expect "a REGISTER came within 5 s of the grant of 0" wait_for "$W/gwreg.quiet" 10 quiet &&
+        expect "a REGISTER came within 5 s of the grant of 4294967297" wait_for "$W/gwhuge.quiet" 10 quiet &&
+        expect "no refresh about 30 s after the grant of 0" \
+            wait_for_count "$W/serve_reg.log" 40 "gateway gw_reg: registration 200" 2 &&
+        expect "the grant of 0 was not said once, as 60 s" \
+            [ "$(grep -c "gateway gw_reg: registrar granted 0 s: taken as 60 s" "$W/serve_reg.log")" -eq 1 ] &&
+        expect "the huge grant was not said once, as 600 s" \
+            [ "$(grep -c "gateway gw_huge: registrar granted 4294967295 s: taken as 600 s" "$W/serve_reg.log")" -eq 1 ] ||
+        return 1
     kill -TERM "$srv"
     reap "$srv" || { WHY="serve did not exit 0"; return 1; }
     expect "the unREGISTER was not answered before exit" grep -q "gateway gw_reg: unregistered 200" "$W/serve_reg.log" &&
+        expect "the other unREGISTER was not answered before exit" grep -q "gateway gw_huge: unregistered 200" "$W/serve_reg.log" &&
         expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve_reg.log'" &&
-        reap $p &&
+        reap $p && reap $p2 &&
         expect "the REGISTERs did not keep one Call-ID" \
             [ "$(grep -A12 '^REGISTER ' "$W/gwreg.msg" | grep -i '^Call-ID:' | sort -u | wc -l)" -eq 1 ]
 }
@@ -371,6 +440,24 @@ case_fork_late_2xx() {
         sh -c "sed -n '/^CANCEL /,/^\\s*\$/p' '$W/late_b.msg' | grep -q '^Reason: SIP;cause=200;text=\"Call completed elsewhere\"'"
 }
 
+# The losing phone's 200 comes again after its transaction is gone (our
+# ACK lost; 34 s later, past sofia's timer D): ACKed again (RFC 3261
+# 13.2.2.4), no second BYE; the call to the first phone goes on meanwhile.
+case_fork_2xx_again() {
+    EVIDENCE="$W/again.out $W/again.err $W/again_a.out $W/again_b.out $W/again_b.msg $W/again_b.err $W/serve.log"
+    reg302 || { WHY="registration failed"; return 1; }
+    long_sipp again_a -sn uas -p "$UAS" &
+    a=$!
+    long_sipp again_b -sf "$SC/uas-fork-2xx-again.xml" -p "$UAS2" &
+    b=$!
+    BG="$BG $a $b"
+    PEERS="$PEERS $a $b"
+    wait_port "$UAS" && wait_port "$UAS2"
+    long_sipp again 127.0.0.1:"$SIP" -sn uac -s 302 -p "$UAC" -d 38000 -cid_str "%u-%p-again@%s" &&
+        reap $a || { WHY="the call to the first phone failed"; return 1; }
+    reap $b || { WHY="the losing phone's 200 again was not ACKed (or was BYEd twice)"; return 1; }
+}
+
 # The same user's two contacts both ring and the caller gives up: each
 # gets our CANCEL (200, 487 ACKed) and the dialled leg ends as cancelled
 # once both have answered it (sip_nta_forks_cancel).
@@ -405,6 +492,20 @@ case_bypass_reinvite_refused() { # media: bypass: the caller refuses the callee'
     peer bypref_uas "$UAS" agent-hold-refused
     p=$LAST
     uac bypref bypass uac-refuse-reinvite && reap $p
+}
+
+case_bypass_reinvite_auth() { # media: bypass: the gateway challenges the caller's relayed hold (401): sent again with its credentials, answered, the call goes on
+    EVIDENCE="$W/bypauth.out $W/bypauth.err $W/bypauth_uas.out $W/bypauth_uas.err $W/bypauth_uas.msg $W/serve.log"
+    peer bypauth_uas "$UAS" uas-reinvite-auth
+    p=$LAST
+    uac bypauth bypassauth uac-hold-reinvite && reap $p
+}
+
+case_bypass_reinvite_challenged() { # media: bypass: a 401 to the relayed hold we have no credentials for: the caller gets 403 (not a 401 without its challenge), the call goes on to its BYE
+    EVIDENCE="$W/byp401.out $W/byp401.err $W/byp401.msg $W/byp401_uas.out $W/byp401_uas.err $W/byp401_uas.msg $W/serve.log"
+    peer byp401_uas "$UAS" uas-reinvite-401
+    p=$LAST
+    uac byp401 bypass uac-reinvite-403 && reap $p
 }
 
 case_refer_notify() { # the agent's REFER: 202, then one NOTIFY (Event refer;id=1, terminated, sipfrag 200), the transfer event with its target
@@ -463,9 +564,9 @@ case_refer_long() { # the agent's REFER to a 400-character URI with no user part
 
 for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dialog 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare reinvite_early ivr_info ivr_rfc4733 gateway_auth \
-    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again 422_retried \
-    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_cancelled message_from_user message_gateway_auth \
-    mwi_refresh_expiry bypass_update_by_callee bypass_reinvite_refused bypass_timer_refreshed refer_notify refer_long}; do
+    session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
+    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
+    mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed refer_notify refer_long}; do
     run "$c"
 done
 

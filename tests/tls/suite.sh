@@ -8,7 +8,8 @@
 # REGISTER). Cases: TLS in / UDP out, UDP in / TLS out (certificate
 # verified), an untrusted gateway and one whose certificate names another
 # host refused at once, a phone registered over
-# TLS called back over its connection, a plain-text client and garbage on
+# TLS called back over its connection (a transfer and a message-summary
+# subscription over it: our Contact at the TLS listener), a plain-text client and garbage on
 # the TLS port refused with the next call unharmed, TLS 1.1 refused and 1.2
 # served, mutual TLS (verify_peer, with openssl s_client as the phone),
 # RFC 5626 outbound (phones over TCP, TLS and UDP with Contacts nobody can
@@ -51,7 +52,7 @@ settings:
     tls: { cert: live.pem, key: live.key, ca: ca.pem, min_version: "1.2" }
   media: { rtp_ports: "$RTP-$((RTP + 199))" }
 users:
-  "201": { name: "TLS Phone", password: "pw201" }
+  "201": { name: "TLS Phone", password: "pw201", voicemail: { pin: "1234" } }
   "202": { name: "UDP Phone", password: "pw202" }
 gateways:
   udpgw: { uri: "sip:127.0.0.1:$UDPGW" }
@@ -213,6 +214,22 @@ case_phone_refer_over_tls() {
             grep -Eq "^refer 202 contact <sip:[^@>]*@?127\.0\.0\.1:$TLS;transport=tls>" "$W/referph.out" &&
         expect "our NOTIFY's Contact is not at the TLS listener" \
             grep -Eq "^notify-contact <sip:[^@>]*@?127\.0\.0\.1:$TLS;transport=tls>" "$W/referph.out"
+}
+
+# The phone subscribes to its message-summary over its TLS connection: our
+# 200 and NOTIFY carry our Contact at the TLS listener (a plain one would
+# send its refreshes, in this dialog, off TLS).
+case_phone_mwi_over_tls() {
+    EVIDENCE="$W/mwiph.out $W/serve.log"
+    /usr/bin/python3 "$HERE/tls_phone.py" 127.0.0.1 "$TLS" "$W/ca.pem" 201 pw201 --subscribe >"$W/mwiph.out" 2>&1 &
+    phone=$!
+    PEERS="$PEERS $phone"
+    expect "the phone did not get its NOTIFY" reap "$phone" &&
+        expect "the SUBSCRIBE was not answered 200" grep -q '^subscribe 200 ' "$W/mwiph.out" &&
+        expect "the 200's Contact is not at the TLS listener" \
+            grep -Eq "^subscribe 200 contact <sip:[^@>]*@?127\.0\.0\.1:$TLS;transport=tls>" "$W/mwiph.out" &&
+        expect "our NOTIFY's Contact is not at the TLS listener" \
+            grep -Eq "^notify-contact <sip:[^@>]*@?127\.0\.0\.1:$TLS;transport=tls>" "$W/mwiph.out"
 }
 
 case_plaintext_refused() { # plain SIP and garbage on the TLS port: refused, said so, the next call works
@@ -543,7 +560,7 @@ case_verify_peer() { # mutual TLS: a phone without a certificate, or with one no
         expect "callroute reported sanitizer errors" sh -c "! grep -q 'Sanitizer\|runtime error' '$W/vp.log'"
 }
 
-CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls phone_refer_over_tls plaintext_refused min_version verify_peer crlf_pong outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 sighup_tls_removed missing_file"}
+CASES=${TLS_CASES:-"tls_to_udp udp_to_tls_gateway untrusted_gateway wrong_name_gateway phone_over_tls phone_refer_over_tls phone_mwi_over_tls plaintext_refused min_version verify_peer crlf_pong outbound outbound_udp sighup_reload sighup_bad_pair min_version_13 sighup_tls_removed missing_file"}
 for c in $CASES; do run "$c"; done
 
 if ! kill -0 "$SERVE" 2>/dev/null; then

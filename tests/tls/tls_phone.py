@@ -19,6 +19,10 @@ as one relayed by a proxy would (outbound is then not the server's to give).
 the call's dialog; the Contact of the 202 and of the NOTIFY that follows
 are printed ("refer-contact", "notify-contact"), as a phone takes them for
 its next requests.
+--subscribe: after registering, the phone subscribes to its own
+message-summary (digest on a 401): the Contact of the 200 and of the NOTIFY
+that follows are printed ("subscribe 200 contact ...", "notify-contact
+..."), and it exits 0 after that NOTIFY.
 
 Prints one line per step ("registered", "invite", "acked", "bye") and exits
 0 after the BYE, 1 on anything unexpected or after 30 s."""
@@ -33,6 +37,7 @@ HOST, PORT, CA, USER, PASSWORD = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys
 TCP, OUTBOUND, PING = "--tcp" in sys.argv[6:], "--outbound" in sys.argv[6:], "--ping" in sys.argv[6:]
 UDP = "--udp" in sys.argv[6:]
 REFER = "--refer" in sys.argv[6:]
+SUBSCRIBE = "--subscribe" in sys.argv[6:]
 RELAYED = "Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-phone1\n" if "--relayed" in sys.argv[6:] else ""
 T = "tcp" if TCP else "udp" if UDP else "tls"
 OB_PARAMS = ';+sip.instance="<urn:uuid:4a6b1c2d-0000-1000-8000-00a0c91e6bf6>";reg-id=1' if OUTBOUND else ""
@@ -155,6 +160,18 @@ def refer(inv):
             inv["call-id"][0], USER, T, HOST))
 
 
+def subscribe(cseq, auth=""):
+    send("SUBSCRIBE sip:%s@%s:%d SIP/2.0\n"
+         "Via: SIP/2.0/%s %s;branch=z9hG4bK-sub-%d;rport\n"
+         "From: <sip:%s@%s>;tag=sub1\nTo: <sip:%s@%s>\nCall-ID: sub-%s@tls-phone\nCSeq: %d SUBSCRIBE\n"
+         "Contact: <sip:%s@198.51.100.1:5061;transport=%s>\n"
+         "Event: message-summary\nAccept: application/simple-message-summary\nExpires: 60\n%s"
+         "Content-Length: 0\n\n" % (USER, HOST, PORT, T.upper(), local, cseq, USER, HOST, USER, HOST, USER, cseq, USER,
+                                     T, auth))
+
+
+if SUBSCRIBE:
+    subscribe(1)
 invite = None
 while True:
     start, hdrs, body = read_msg()
@@ -175,6 +192,8 @@ while True:
     elif method == "NOTIFY":
         say("notify-contact " + hdrs.get("contact", hdrs.get("m", [""]))[0])
         reply(hdrs, "200 OK")
+        if SUBSCRIBE:
+            sys.exit(0)
     elif method == "BYE":
         reply(hdrs, "200 OK")
         say("bye")
@@ -182,6 +201,11 @@ while True:
     elif method.startswith("SIP/"):
         if " REFER" in hdrs.get("cseq", [""])[0]:
             say("refer %s contact %s" % (start.split(" ")[1], hdrs.get("contact", hdrs.get("m", [""]))[0]))
+        elif " SUBSCRIBE" in hdrs.get("cseq", [""])[0]:
+            if start.split(" ")[1] == "401" and "2 SUBSCRIBE" not in hdrs["cseq"][0]:
+                subscribe(2, digest(hdrs["www-authenticate"][0], "SUBSCRIBE", "sip:%s@%s:%d" % (USER, HOST, PORT)))
+            else:
+                say("subscribe %s contact %s" % (start.split(" ")[1], hdrs.get("contact", hdrs.get("m", [""]))[0]))
         continue
     else:
         reply(hdrs, "501 Not Implemented")

@@ -238,6 +238,44 @@ static void test_matches_and_cseq(void **state)
     sip_dialog_free(&dl);
 }
 
+/* A target refresh (a SUBSCRIBE's refresh, RFC 6665 4.1.2.2) moves the
+ * target, and the next hop only without a route set; the route set and
+ * the CSeqs stay; a Contact that is no SIP URI leaves the dialog as it was. */
+static void test_target_refresh(void **state)
+{
+    (void)state;
+    const sip_t *inv = parse(INVITE_HEAD "Contact: <sip:alice@192.0.2.1>\r\nContent-Length: 0\r\n\r\n");
+    sip_dialog dl;
+    assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
+    (void)sip_dialog_next_cseq(&dl);
+#define REFRESH(contact)                                                                          \
+    "SUBSCRIBE sip:100@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK9\r\n"        \
+    "From: <sip:alice@192.0.2.1>;tag=a1\r\nTo: <sip:100@192.0.2.2>;tag=b2\r\n"                     \
+    "Call-ID: c1@192.0.2.1\r\nCSeq: 9 SUBSCRIBE\r\n" contact "Content-Length: 0\r\n\r\n"
+    assert_int_equal(sip_dialog_target_refresh(&dl, parse(REFRESH("Contact: <sip:alice@198.51.100.7:5062>\r\n"))), 0);
+    assert_string_equal(dl.target, "sip:alice@198.51.100.7:5062");
+    assert_string_equal(dl.next_hop, "sip:alice@198.51.100.7:5062");
+    assert_string_equal(dl.remote, "\"Alice\" <sip:alice@192.0.2.1>;tag=a1");
+    assert_string_equal(dl.local_tag, "b2");
+    assert_int_equal(dl.remote_cseq, 7);
+    assert_int_equal(sip_dialog_next_cseq(&dl), 2);
+    assert_int_equal(sip_dialog_target_refresh(&dl, parse(REFRESH(""))), 0);   /* no Contact: stays */
+    assert_string_equal(dl.target, "sip:alice@198.51.100.7:5062");
+    assert_int_equal(sip_dialog_target_refresh(&dl, parse(REFRESH("Contact: <tel:+123>\r\n"))), 400);
+    assert_string_equal(dl.target, "sip:alice@198.51.100.7:5062");
+    sip_dialog_free(&dl);
+    teardown(NULL);
+
+    inv = parse(INVITE_HEAD "Contact: <sip:alice@192.0.2.1>\r\nRecord-Route: <sip:p1.example;lr>\r\n"
+                            "Content-Length: 0\r\n\r\n");
+    assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
+    assert_int_equal(sip_dialog_target_refresh(&dl, parse(REFRESH("Contact: <sip:alice@198.51.100.7>\r\n"))), 0);
+    assert_string_equal(dl.target, "sip:alice@198.51.100.7");
+    assert_string_equal(dl.route, "<sip:p1.example;lr>");
+    assert_string_equal(dl.next_hop, "sip:p1.example;lr");
+    sip_dialog_free(&dl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +287,7 @@ int main(void)
         cmocka_unit_test_teardown(test_uas_too_long, teardown),
         cmocka_unit_test_teardown(test_uac_from_2xx, teardown),
         cmocka_unit_test_teardown(test_matches_and_cseq, teardown),
+        cmocka_unit_test_teardown(test_target_refresh, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

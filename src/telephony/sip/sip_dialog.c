@@ -285,3 +285,34 @@ void sip_dialog_free(sip_dialog *dl)
     free(dl->text);
     memset(dl, 0, sizeof *dl);
 }
+
+int sip_dialog_target_refresh(sip_dialog *dl, const sip_t *req)
+{
+    if (!req || !req->sip_contact)
+        return 0;   /* no Contact: the target stays */
+    const url_t *target = req->sip_contact->m_url;
+    if (!sip_url(target))
+        return 400;
+    /* The route set is fixed when the dialog is made (RFC 3261 12.2.1.1):
+     * only the target, and the next hop when there is no route, change. */
+    builder b = {.used = 0};
+    size_t off[F_COUNT];
+    const char *keep[F_COUNT] = {dl->call_id, dl->local, dl->remote, dl->local_tag, dl->remote_tag, NULL, dl->route,
+                                 *dl->route ? dl->next_hop : NULL};
+    for (int i = 0; i < F_COUNT; i++) {
+        off[i] = b_start(&b);
+        if (keep[i])
+            b_str(&b, keep[i]);
+        else
+            b_url(&b, target);
+        b_end(&b);
+    }
+    sip_dialog fresh;
+    if (finish(&fresh, &b, off) < 0)
+        return 400;
+    fresh.local_cseq = dl->local_cseq;
+    fresh.remote_cseq = dl->remote_cseq;
+    free(dl->text);
+    *dl = fresh;
+    return 0;
+}

@@ -55,6 +55,11 @@ bool sip_dialog_matches(const sip_dialog *dl, const sip_t *req);
  * its CSeq is lower than one already received (out of order). ACK and
  * CANCEL carry the CSeq of their INVITE and are always 0. */
 int sip_dialog_request_in(sip_dialog *dl, const sip_t *req);
+/* REQ, a target refresh request in DL (a re-INVITE, a SUBSCRIBE's
+ * refresh: RFC 3261 12.2.2, RFC 6665 4.1.2.2), moves DL's remote target to
+ * its Contact (none: it stays): 0, or 400 (not a SIP URI, too long; DL
+ * unchanged). The route set stays as the dialog was made. */
+int sip_dialog_target_refresh(sip_dialog *dl, const sip_t *req);
 /* The CSeq of our next request in DL. */
 uint32_t sip_dialog_next_cseq(sip_dialog *dl);
 void sip_dialog_free(sip_dialog *dl);

@@ -251,6 +251,7 @@ struct sip_fork {
     loop_timer *cancel_timer;  /* 64*T1 after our CANCEL: no final response, the INVITE is over */
     struct nta_outgoing_s *orq;   /* a user's several contacts: this fork's INVITE (sip_nta_fork.c) */
     char *hop;                 /* the phone's flow (sip_registrar_hop), or NULL */
+    char bye_tag[64];          /* the To tag of its 2xx we ACKed and BYEd after it lost ("": none) */
 };
 
 /* A call's leg. Held calls keep two each (issue 17): pointers and other

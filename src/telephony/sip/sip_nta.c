@@ -22,7 +22,7 @@
  * SUBSCRIBE/NOTIFY (sip_nta_mwi.c). The agent is a UA
  * (NTATAG_UA): it retransmits our 2xx until the ACK comes; a 2xx to our
  * (re-)INVITE that comes again after its transaction is gone is ACKed
- * again (stray_response_cb); after our CANCEL the INVITE is given up at
+ * again (stray_response_cb), as is a losing fork's (sip_nta_fork.c); after our CANCEL the INVITE is given up at
  * 64*T1 without a final response. Beside it: REFER both ways
  * (sip_nta_refer.c), the bypass re-INVITE/UPDATE relay (sip_nta_bypass.c),
  * RFC 3261 8.2.2's 416 and 420 (sip_nta_uas.c). Our INVITE and its
@@ -775,7 +775,9 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
             strcasecmp(sip->sip_to->a_tag, dl->remote_tag) == 0 && sip->sip_cseq->cs_seq <= dl->local_cseq) {
             sip_log(d, SIP_LOG_DEBUG, "%s %s: 2xx to INVITE %u again: ACK", leg->outgoing ? "leg" : "call",
                     leg->call_id ? leg->call_id : "-", (unsigned)sip->sip_cseq->cs_seq);
-            sip_nta_send_reinvite_ack(leg, sip->sip_cseq->cs_seq);
+            sip_nta_send_late_ack(leg, sip->sip_cseq->cs_seq);
+        } else if (leg) {
+            sip_nta_fork_stray_2xx(leg, sip);   /* a fork that lost: its 2xx again */
         }
         sip_leave(d);
     }

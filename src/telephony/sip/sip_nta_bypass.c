@@ -6,7 +6,9 @@
  * response). The incoming
  * transaction waits in the leg's reinvite_irq meanwhile; one offer passes
  * at a time (491 for another, RFC 3261 14.2). Hold and unhold are raised
- * from the offer. */
+ * from the offer. A peer's 401/407 to the relayed offer is answered with
+ * its gateway's credentials (sip_nta_out.c); one we cannot answer is not
+ * relayed but refused 403 (see sip_nta_bypass_answered). */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg
@@ -82,6 +84,15 @@ void sip_nta_bypass_answered(sip_leg *leg, int status, const sip_t *sip)
      * or a status NTA made (timeout) refuses the offer. */
     if (ok && sip && sip->sip_payload && sip->sip_payload->pl_len && leg->sdp_body)
         reply(x, irq, 200, leg->sdp_body);
+    else if (status == 401 || status == 407)
+        /* A challenge we could not answer (no credentials for this peer,
+         * or refused again) is not relayed: it is for the other dialog
+         * (its realm, nonce and Request-URI; the offerer's credentials
+         * would not pass, and we do not carry them into the relayed
+         * offer), and a 401/407 without its WWW-/Proxy-Authenticate
+         * breaks RFC 3261 21.4.2/21.4.8. 403: refused, and credentials
+         * will not help; the session stays as it was (RFC 3261 14.1). */
+        reply(x, irq, 403, NULL);
     else
         reply(x, irq, !ok && status >= 300 && status < 700 ? status : 500, NULL);
     nta_incoming_destroy(irq);   /* NTA keeps it until its ACK */

@@ -4,13 +4,19 @@
  * leg's INVITE (sip_nta.c goes on from there: its dialog, ACK, the call);
  * the others get CANCEL with Reason "Call completed elsewhere" (RFC
  * 3326); a 2xx from another contact after that (or after we gave up) is
- * ACKed and ended with BYE; the dial fails once every fork has, with the
+ * ACKed and ended with BYE, and the same 2xx again once its transaction
+ * is gone (our ACK was lost) is ACKed again (sip_nta_fork_stray_2xx;
+ * RFC 3261 13.2.2.4: every 2xx gets an ACK); the dial fails once every fork has, with the
  * best status (6xx, then busy, then the first). A contact registered as a
  * flow (TLS, RFC 5626 outbound) is reached over it (F->hop). A dial with
  * one contact is sip_nta.c's own INVITE, no fork. */
 #define NTA_OUTGOING_MAGIC_T struct sip_fork
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_nta_int.h"
+
+#include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/sip_header.h>
@@ -18,6 +24,7 @@
 #include <sofia-sip/sip_tag.h>
 
 #include "telephony/sip/sip_dialog.h"
+#include "telephony/sip/sip_uri.h"
 
 /* RFC 3326: why a fork is cancelled once another answered. */
 #define ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
@@ -42,7 +49,7 @@ static int bye_response_cb(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
 
 /* METHOD in the dialog DL, to ROUTE (or its Request-URI). */
 static nta_outgoing_t *dialog_send(sip_driver *d, const sip_dialog *dl, sip_method_t method, const char *name,
-                                   uint32_t cseq, const char *route, nta_response_f *cb)
+                                   uint32_t cseq, const char *route, nta_response_f *cb, const char *ack_branch)
 {
     nta_agent_t *agent = sip_nta_agent(d);
     msg_t *msg = sip_nta_new_request(d, method, name, dl->target, cseq);
@@ -55,7 +62,27 @@ static nta_outgoing_t *dialog_send(sip_driver *d, const sip_dialog *dl, sip_meth
         msg_destroy(msg);
         return NULL;
     }
-    return nta_outgoing_mcreate(agent, cb, NULL, route ? URL_STRING_MAKE(route) : NULL, msg, TAG_END());
+    /* An ACK whose INVITE transaction is gone names its branch (sofia's
+     * UA asserts on an ACK it finds no INVITE for), sent statelessly. */
+    return nta_outgoing_mcreate(agent, cb, NULL, route ? URL_STRING_MAKE(route) : NULL, msg,
+                                TAG_IF(ack_branch, NTATAG_ACK_BRANCH(ack_branch)), TAG_IF(ack_branch, NTATAG_STATELESS(1)),
+                                TAG_END());
+}
+
+/* The dialog DL of a 2xx we do not want: ACKed (RFC 3261 13.2.2.4),
+ * and with BYE ended (once: a 2xx again gets its ACK only). F: the fork it
+ * came from (its flow; where its To tag is kept), or NULL. */
+static void ack_dialog(sip_driver *d, sip_fork *f, sip_dialog *dl, bool bye, const char *ack_branch)
+{
+    const char *hop = f ? f->hop : NULL;
+    nta_outgoing_t *ack = dialog_send(d, dl, sip_method_ack, "ACK", dl->local_cseq, hop, NULL, ack_branch);
+    if (ack)
+        nta_outgoing_destroy(ack);
+    if (!bye)
+        return;
+    dialog_send(d, dl, sip_method_bye, "BYE", sip_dialog_next_cseq(dl), hop, bye_response_cb, NULL);
+    if (f && strlen(dl->remote_tag) < sizeof f->bye_tag)
+        snprintf(f->bye_tag, sizeof f->bye_tag, "%s", dl->remote_tag);
 }
 
 /* A 2xx from a fork that lost, or after we gave up: its dialog is
@@ -68,13 +95,52 @@ static void ack_and_bye(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
     if (sip_dialog_uac(&dl, req ? sip_object(req) : NULL, sip) == 0) {
         sip_log(d, SIP_LOG_DEBUG, "dial %s: a 2xx from %s after the call was settled: ACK, BYE",
                 f->leg->callee ? f->leg->callee : "-", f->uri);
-        nta_outgoing_t *ack = dialog_send(d, &dl, sip_method_ack, "ACK", dl.local_cseq, f->hop, NULL);
-        if (ack)
-            nta_outgoing_destroy(ack);
-        dialog_send(d, &dl, sip_method_bye, "BYE", sip_dialog_next_cseq(&dl), f->hop, bye_response_cb);
+        ack_dialog(d, f, &dl, true, NULL);
     }
     msg_destroy(req);
     sip_dialog_free(&dl);
+}
+
+bool sip_nta_fork_stray_2xx(sip_leg *leg, const sip_t *sip)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    const char *to_tag = sip->sip_to->a_tag;
+    /* Ours only: the forks' From tag and CSeq (1), which only the
+     * contacts we sent the INVITE to have seen; a 2xx without a Contact
+     * gives no target to ACK. */
+    if (!leg->forks || !nl || !sip->sip_from || !sip->sip_from->a_tag || strcmp(sip->sip_from->a_tag, nl->tag) != 0 ||
+        sip->sip_cseq->cs_seq != 1 || !sip->sip_contact)
+        return false;
+    if (nl->have_dlg && nl->dlg.remote_tag && strcasecmp(to_tag, nl->dlg.remote_tag) == 0)
+        return false;   /* the winner's: sip_nta.c's */
+    /* The fork whose dialog this is: by the To tag we ended, else by its
+     * Contact (the registered one, as the fork's URI). */
+    sip_fork *f = leg->forks;
+    while (f && strcmp(f->bye_tag, to_tag) != 0)
+        f = f->next;
+    bool bye = f == NULL;
+    char contact[512], clean[512];
+    if (!f && url_e(contact, sizeof contact, sip->sip_contact->m_url) > 0 &&
+        sip_uri_clean(clean, sizeof clean, contact))
+        for (f = leg->forks; f && strcmp(f->uri, clean) != 0;)
+            f = f->next;
+    /* Our INVITE is gone: the dialog is made from the 2xx (its From and
+     * CSeq are our INVITE's; its Contact the target). */
+    sip_t req = *sip;
+    sip_request_t rq;
+    memset(&rq, 0, sizeof rq);
+    rq.rq_url[0] = *sip->sip_contact->m_url;
+    req.sip_request = &rq;
+    sip_dialog dl = {0};
+    if (sip_dialog_uac(&dl, &req, sip) == 0) {
+        sip_log(leg->d, SIP_LOG_DEBUG, "dial %s: a 2xx again from %s after its transaction: ACK%s",
+                leg->callee ? leg->callee : "-", f ? f->uri : "a contact", bye ? ", BYE" : "");
+        char branch[40] = "z9hG4bK";   /* the ACK of a 2xx is a transaction of its own (RFC 3261 17.1.1.3) */
+        sip_nta_random_hex(branch + 7, sizeof branch - 7, 2);
+        ack_dialog(leg->d, f, &dl, bye, branch);
+    }
+    sip_dialog_free(&dl);
+    return true;
 }
 
 static bool all_terminated(const sip_leg *leg)

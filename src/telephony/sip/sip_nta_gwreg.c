@@ -4,7 +4,9 @@
  * the gateway's credentials on a 401/407 (sofia's auth client, kept for
  * the refreshes, tried again once when a challenge comes again), a 423
  * tried again once with its Min-Expires, refreshed at half of what the
- * gateway granted, withdrawn (Expires: 0) when the configuration goes
+ * gateway granted (taken as at least MIN_GRANT_S and at most what we
+ * asked: a registrar granting 0 or 1 s had us REGISTER every second, and
+ * one granting more than 2^32 s had the number cut to a few), withdrawn (Expires: 0) when the configuration goes
  * (reload, shutdown). A registration that fails is tried again later
  * (RETRY_S), where NUA gave up: a gateway that was down at start is
  * registered to once it is back.
@@ -16,6 +18,7 @@
 
 #include "telephony/sip/sip_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,12 @@
 
 #define ASKED_EXPIRES 600
 #define RETRY_S 30.0   /* after a failed registration */
+/* The least grant we act on: a registrar's grant of less (0, which RFC
+ * 3261 10.3 makes a removal, or a few seconds) is taken as this, so its
+ * refresh comes every 30 s, not every second (a registrar that wants
+ * a bound on the time says so with 423 Min-Expires, RFC 3261 10.3 step 7,
+ * which we follow; 60 s is the least a PBX commonly takes). */
+#define MIN_GRANT_S 60u
 
 struct sip_nta_gwreg {
     sip_driver *d;
@@ -48,6 +57,7 @@ struct sip_nta_gwreg {
     loop_timer *timer;         /* the refresh, or the retry after a failure */
     bool withdrawn;            /* unREGISTER sent (or to be): goes when answered */
     bool challenged, min_tried;   /* this round: a 401/407 answered, a 423 answered */
+    bool clamp_logged;         /* a grant out of bounds was said once (not every refresh) */
 };
 
 static void reg_free(struct sip_nta_gwreg *r)
@@ -132,18 +142,41 @@ static void reg_timer_cb(loop *l, void *arg)
         reg_round(r);
 }
 
-/* What the gateway granted: the expires of our Contact in its 200, else
- * its Expires header, else what we asked for (RFC 3261 10.2.4). */
-static unsigned granted(const struct sip_nta_gwreg *r, const sip_t *sip)
+/* E (a Contact's expires parameter: from the network) as a number of
+ * seconds, UINT32_MAX for anything larger (not cut to its low bits); -1
+ * when it is not digits. */
+static long long expires_param(const char *e)
 {
-    for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
-        const char *e = m->m_expires;
-        if (e && m->m_url->url_user && r->user && strcmp(m->m_url->url_user, r->user) == 0)
-            return (unsigned)strtoul(e, NULL, 10);
+    if (!e || !*e || strspn(e, "0123456789") != strlen(e))
+        return -1;
+    unsigned long long v = 0;
+    for (; *e && v <= UINT32_MAX; e++)
+        v = v * 10 + (unsigned)(*e - '0');
+    return v > UINT32_MAX ? (long long)UINT32_MAX : (long long)v;
+}
+
+/* What the gateway granted: the expires of our Contact in its 200, else
+ * its Expires header, else what we asked for (RFC 3261 10.2.4); then held
+ * between MIN_GRANT_S and what we asked for (a registrar may shorten the
+ * time, not lengthen it: RFC 3261 10.3 step 7), said once if it was not. */
+static unsigned granted(struct sip_nta_gwreg *r, const sip_t *sip)
+{
+    long long g = -1;
+    for (const sip_contact_t *m = sip->sip_contact; m && g < 0; m = m->m_next)
+        if (m->m_expires && m->m_url->url_user && r->user && strcmp(m->m_url->url_user, r->user) == 0)
+            g = expires_param(m->m_expires);
+    if (g < 0 && sip->sip_expires)
+        g = sip->sip_expires->ex_delta;
+    if (g < 0)
+        g = r->expires;
+    unsigned floor = r->expires < MIN_GRANT_S ? r->expires : MIN_GRANT_S;
+    unsigned held = g < floor ? floor : g > r->expires ? r->expires : (unsigned)g;
+    if (held != g && !r->clamp_logged) {
+        r->clamp_logged = true;
+        sip_log(r->d, SIP_LOG_WARN, "gateway %s: registrar granted %lld s: taken as %u s (between %u and the %u asked)",
+                r->name, g, held, floor, r->expires);
     }
-    if (sip->sip_expires)
-        return (unsigned)sip->sip_expires->ex_delta;
-    return r->expires;
+    return held;
 }
 
 /* The gateway's 401/407: credentials for its challenge, and the REGISTER
@@ -186,8 +219,8 @@ static int reg_response_cb(struct sip_nta_gwreg *r, nta_outgoing_t *orq, const s
     sip_log(d, status < 300 ? SIP_LOG_INFO : SIP_LOG_WARN, "gateway %s: registration %d", r->name, status);
     if (status < 300) {
         unsigned g = sip ? granted(r, sip) : r->expires;
-        /* At half of it (RFC 3261 10.2.4 lets us choose), at least a second. */
-        reg_later(r, g >= 2 ? g / 2.0 : 1.0);
+        /* At half of it (RFC 3261 10.2.4 lets us choose). */
+        reg_later(r, g / 2.0);
     } else {
         reg_later(r, RETRY_S);
     }

@@ -51,6 +51,7 @@ struct sip_nta_leg {
     bool have_dlg;
     bool bye_reason;           /* our BYE says why: the session timer expired (Reason 408) */
     bool hashed, cancelled, auth_tried, st_retried;
+    bool reinvite_auth_tried;  /* our re-INVITE under way was sent again with credentials (once) */
     char tag[17];              /* ours: 16 hex digits (sip_nta_random_hex, two words) */
 };
 
@@ -71,6 +72,12 @@ nta_outgoing_t *sip_nta_dialog_request(sip_leg *leg, sip_method_t method, const 
 void sip_nta_dialog_over(sip_leg *leg);
 void sip_nta_send_bye(sip_leg *leg);
 
+/* sip_nta_fork.c: SIP, a 2xx to INVITE with LEG's Call-ID that found no
+ * transaction and is not its winner's: a fork's (our From tag, CSeq 1)
+ * is ACKed, and ended with BYE unless we did already: true; false when it
+ * is none of the forks'. */
+bool sip_nta_fork_stray_2xx(sip_leg *leg, const sip_t *sip);
+
 /* sip_nta_timer.c */
 void sip_nta_st_stop(sip_leg *leg);
 /* (Re)arms LEG's session timer. */
@@ -86,6 +93,9 @@ void sip_nta_st_uac(sip_leg *leg, const sip_t *sip);
 /* sip_nta_out.c */
 /* The ACK of our re-INVITE with CSEQ (its 2xx, or that 2xx again). */
 void sip_nta_send_reinvite_ack(sip_leg *leg, uint32_t cseq);
+/* The same for a 2xx that came again after its transaction (stray):
+ * stateless, with a branch of its own. */
+void sip_nta_send_late_ack(sip_leg *leg, uint32_t cseq);
 /* After our CANCEL: the INVITE is given up 64*T1 later without a final
  * response. */
 void sip_nta_give_up_later(sip_leg *leg);

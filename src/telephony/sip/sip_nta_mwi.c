@@ -5,14 +5,22 @@
  * CSeq both ways, the route set, the phone's Contact as target), which NUA
  * kept before: a new SUBSCRIBE is digest-authenticated (401), accepted
  * (200 with its Expires, our To tag) and told the counts at once (RFC 6665
- * 4.2.1.1); a SUBSCRIBE in its dialog refreshes it (200, a NOTIFY: 4.2.1.2)
- * or, with Expires: 0, ends it (the last NOTIFY says terminated); when
- * its time is up without a refresh it ends the same way (reason=timeout).
+ * 4.2.1.1); a SUBSCRIBE in its dialog refreshes it (200, a NOTIFY: 4.2.1.2;
+ * its Contact is the dialog's new target, 4.1.2.2) or, with Expires: 0,
+ * ends it (the last NOTIFY says terminated, with no reason: RFC 6665's
+ * reasons are all the notifier's, and "timeout" would say the phone failed
+ * to refresh); when its time is up without a refresh it ends with
+ * reason=timeout. A user has at most MAX_SUBS_PER_USER subscriptions at
+ * once: one more is refused 403.
  * The counts are told again whenever they change, one NOTIFY in flight per
  * subscription (the next waits for its answer and tells the latest
  * counts); a NOTIFY refused (481, a timeout...) ends the subscription. A
  * user with `voicemail: {unsolicited: true}` and no subscription gets one
- * NOTIFY outside any dialog at each registered contact. */
+ * NOTIFY outside any dialog at each registered contact. A subscription
+ * that came over TLS is answered, and NOTIFYed, with our Contact at the
+ * TLS listener (sip_nta_tls.c), so the phone's refreshes stay on TLS; a
+ * phone registered over TLS (or an outbound flow) is NOTIFYed over its own
+ * connection (sip_registrar_hop), as it is called. */
 #define NTA_OUTGOING_MAGIC_T struct sip_nta_sub
 
 #include "telephony/sip/sip_mwi.h"
@@ -28,9 +36,15 @@
 #include <sofia-sip/sip_tag.h>
 
 #include "telephony/sip/sip_dialog.h"
+#include "telephony/sip/sip_uri.h"
 #include "util/alloc.h"
 
 #define ANSWERED 500   /* sip_nta.c's: answered already, NTA sends nothing more */
+/* A user's live subscriptions at most: a desk phone, a softphone or two
+ * and a sidecar each keep one; a phone that keeps making new ones (a
+ * hostile or broken one; each is a record and a NOTIFY per change) is
+ * refused the ninth. */
+#define MAX_SUBS_PER_USER 8
 
 typedef struct sip_nta_sub {
     sip_driver *d;
@@ -39,16 +53,35 @@ typedef struct sip_nta_sub {
     sip_dialog dlg;            /* the subscription's dialog (an unsolicited NOTIFY has none) */
     bool have_dlg, unsolicited;
     bool ending;               /* its last NOTIFY (terminated) is sent or due: it goes with the answer */
+    bool unsubscribed;         /* ending because the phone asked (Expires: 0), not by expiry */
     bool again;                /* the counts changed while a NOTIFY was in flight: tell them after it */
     unsigned n, o;             /* the counts the next NOTIFY tells */
     double expires_at;
     loop_timer *expiry;
     nta_outgoing_t *notify;    /* our NOTIFY, until its final response */
+    char *contact;             /* our Contact over TLS (sip_nta_tls.c), or NULL: the agent's plain one */
+    char *hop;                 /* the phone's own connection (sip_registrar_hop), or NULL */
 } sip_nta_sub;
 
-static void our_contact(const sip_driver *d, char *buf, size_t n)
+static void our_contact(const sip_nta_sub *s, char *buf, size_t n)
 {
-    snprintf(buf, n, "<sip:%s:%d>", d->sip_host, d->sip_port);
+    if (s->contact)
+        snprintf(buf, n, "%s", s->contact);
+    else
+        snprintf(buf, n, "<sip:%s:%d>", s->d->sip_host, s->d->sip_port);
+}
+
+/* S's NOTIFYs to TARGET go over the phone's own connection when it
+ * registered TARGET over TLS or as an outbound flow (its Contact is often
+ * unreachable otherwise), as a call to it does (sip_out.c). */
+static void sub_route(sip_nta_sub *s, const char *target)
+{
+    char clean[512], hop[128];
+    free(s->hop);
+    s->hop = NULL;
+    if (!s->d->have_proxy && target && sip_uri_clean(clean, sizeof clean, target) &&
+        sip_registrar_hop(s->d->reg, s->user, clean, hop, sizeof hop))
+        s->hop = cr_xstrdup(hop);
 }
 
 static sip_nta_sub *sub_new(sip_driver *d, const char *user, unsigned n, unsigned o)
@@ -77,6 +110,8 @@ static void sub_free(sip_nta_sub *s)
         nta_outgoing_destroy(s->notify);
     if (s->have_dlg)
         sip_dialog_free(&s->dlg);
+    free(s->contact);
+    free(s->hop);
     free(s->user);
     free(s);
 }
@@ -91,7 +126,7 @@ static nta_outgoing_t *notify_request(sip_nta_sub *s, const char *target, const 
     nta_agent_t *agent = sip_nta_agent(d);
     char body[256], contact[160];
     sip_mwi_summary(d, s->user, s->n, s->o, body, sizeof body);
-    our_contact(d, contact, sizeof contact);
+    our_contact(s, contact, sizeof contact);
     msg_t *msg = sip_nta_new_request(d, sip_method_notify, "NOTIFY", target, cseq);
     if (!msg)
         return NULL;
@@ -105,7 +140,8 @@ static nta_outgoing_t *notify_request(sip_nta_sub *s, const char *target, const 
     }
     sip_log(d, SIP_LOG_INFO, "user %s: NOTIFY message-summary %u/%u%s", s->user, s->n, s->o,
             s->unsolicited ? " (unsolicited)" : s->ending ? " (terminated)" : "");
-    return nta_outgoing_mcreate(agent, notify_response_cb, s, NULL, msg, TAG_END());
+    return nta_outgoing_mcreate(agent, notify_response_cb, s, s->hop ? URL_STRING_MAKE(s->hop) : NULL, msg,
+                                TAG_END());
 }
 
 /* S's counts in its dialog, now or (one in flight) after the NOTIFY in
@@ -119,7 +155,7 @@ static void notify(sip_nta_sub *s)
     s->again = false;
     char state[48];
     if (s->ending) {
-        snprintf(state, sizeof state, "terminated;reason=timeout");
+        snprintf(state, sizeof state, s->unsubscribed ? "terminated" : "terminated;reason=timeout");
     } else {
         double left = ceil(s->expires_at - loop_now(s->d->l));
         snprintf(state, sizeof state, "active;expires=%.0f", left > 0 ? left : 0);
@@ -175,18 +211,18 @@ static void sub_expires_in(sip_nta_sub *s, unsigned long exp)
         loop_timer_stop(s->d->l, s->expiry);
     s->expiry = NULL;
     if (exp == 0) {
-        s->ending = true;
+        s->ending = s->unsubscribed = true;
         return;
     }
     s->expires_at = loop_now(s->d->l) + (double)exp;
     s->expiry = loop_timer_start(s->d->l, (double)exp, expiry_cb, s);
 }
 
-static void reply_ok(sip_driver *d, nta_incoming_t *irq, unsigned long exp)
+static void reply_ok(const sip_nta_sub *s, nta_incoming_t *irq, unsigned long exp)
 {
     char expires[24], contact[160];
     snprintf(expires, sizeof expires, "%lu", exp);
-    our_contact(d, contact, sizeof contact);
+    our_contact(s, contact, sizeof contact);
     nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_EXPIRES_STR(expires), SIPTAG_CONTACT_STR(contact),
                         TAG_END());
 }
@@ -211,13 +247,25 @@ static int in_subscription(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         sub_free(s);   /* the box is gone (a reload) */
         return 404;
     }
+    if (sip_dialog_target_refresh(&s->dlg, sip) != 0)
+        return 400;    /* a Contact we cannot send to: the subscription keeps its target */
+    sub_route(s, s->dlg.target);
     s->n = n;
     s->o = o;
-    reply_ok(d, irq, exp);
+    reply_ok(s, irq, exp);
     sub_expires_in(s, exp);
     sip_log(d, SIP_LOG_INFO, "user %s: message-summary %s", s->user, exp ? "refreshed" : "unsubscribed");
     notify(s);
     return ANSWERED;
+}
+
+/* USER's subscriptions that are not ending. */
+static int live_subs(const sip_driver *d, const char *user)
+{
+    int n = 0;
+    for (const sip_nta_sub *s = d->nta_subs; s; s = s->next)
+        n += s->have_dlg && !s->ending && strcmp(s->user, user) == 0;
+    return n;
 }
 
 int sip_nta_subscribe(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
@@ -234,6 +282,15 @@ int sip_nta_subscribe(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     unsigned long exp = 0;
     if (sip_mwi_box(d, u, sip, &n, &o, &exp))
         return 404;   /* no voicemail box */
+    if (exp && live_subs(d, u->number) >= MAX_SUBS_PER_USER) {
+        /* 403, not 503: the limit is this user's, by policy, and holds
+         * until its phones' subscriptions end; 503 says the whole server
+         * is overloaded (RFC 3261 21.5.4), sends a proxy to another one
+         * (RFC 3263 4.3), and its Retry-After would schedule the next try. */
+        sip_log(d, SIP_LOG_WARN, "user %s: SUBSCRIBE refused 403: %d message-summary subscriptions already",
+                u->number, MAX_SUBS_PER_USER);
+        return 403;
+    }
     char tag[24];
     sip_nta_random_hex(tag, sizeof tag, 2);
     sip_nta_sub *s = sub_new(d, u->number, n, o);
@@ -242,8 +299,10 @@ int sip_nta_subscribe(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         return 400;   /* no From tag, no Contact, not a SIP URI... */
     }
     s->have_dlg = true;
+    s->contact = sip_nta_tls_contact_in(d, sip);
+    sub_route(s, s->dlg.target);
     nta_incoming_tag(irq, tag);
-    reply_ok(d, irq, exp);
+    reply_ok(s, irq, exp);
     sip_log(d, SIP_LOG_INFO, "user %s: subscribed to message-summary for %lus", u->number, exp);
     sub_expires_in(s, exp);   /* 0: a fetch (RFC 6665 4.4.3), one NOTIFY and done */
     notify(s);                /* at once (RFC 6665 4.2.1.1) */
@@ -274,6 +333,8 @@ void sip_nta_mwi_changed(sip_driver *d, const char *user, unsigned n, unsigned o
         sip_nta_new_call_id(d, call_id, sizeof call_id);
         sip_nta_sub *s = sub_new(d, user, n, o);
         s->unsolicited = true;
+        s->contact = sip_nta_tls_contact_out(d, contacts[i]);
+        sub_route(s, contacts[i]);
         s->notify = notify_request(s, contacts[i], from, aor, call_id, 1, NULL, "terminated;reason=timeout");
         if (!s->notify)
             sub_free(s);

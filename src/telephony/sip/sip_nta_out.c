@@ -263,6 +263,63 @@ void sip_nta_send_reinvite_ack(sip_leg *leg, uint32_t cseq)
         nta_outgoing_destroy(ack);
 }
 
+void sip_nta_send_late_ack(sip_leg *leg, uint32_t cseq)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    const sip_dialog *dl = &nl->dlg;
+    nta_agent_t *agent = sip_nta_agent(leg->d);
+    msg_t *msg = agent ? sip_nta_new_request(leg->d, sip_method_ack, "ACK", dl->target, cseq) : NULL;
+    if (!msg)
+        return;
+    sip_t *sip = sip_object(msg);
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote), SIPTAG_CALL_ID_STR(dl->call_id),
+                   TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)), SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0) {
+        msg_destroy(msg);
+        return;
+    }
+    /* The INVITE's transaction may be gone (sofia keeps it 32 s, timer
+     * D): sofia's UA asserts, aborting the process, on an ACK it finds no
+     * INVITE for, unless the ACK names its branch; sent statelessly. The
+     * ACK of a 2xx is a transaction of its own (RFC 3261 17.1.1.3). */
+    char branch[40] = "z9hG4bK";
+    sip_nta_random_hex(branch + 7, sizeof branch - 7, 2);
+    nta_outgoing_t *ack = nta_outgoing_mcreate(agent, NULL, NULL, nl->hop ? URL_STRING_MAKE(nl->hop) : NULL, msg,
+                                               NTATAG_ACK_BRANCH(branch), NTATAG_STATELESS(1), TAG_END());
+    if (ack)
+        nta_outgoing_destroy(ack);
+}
+
+static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip);
+
+/* A gateway's 401/407 to our re-INVITE (a hold passed on, an offer
+ * relayed in bypass): the same re-INVITE again (CSeq + 1, the dialog's
+ * CSeq with it) with the gateway's credentials, once per re-INVITE, as our
+ * INVITE's authenticate. 0: sent (it replaces ORQ); -1: not (no
+ * credentials, tried already). */
+static int reinvite_authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int status)
+{
+    struct sip_nta_leg *nl = leg->nta;
+    if (nl->reinvite_auth_tried || !leg->gw_user || leg->state != LEG_UP)
+        return -1;
+    nl->reinvite_auth_tried = true;
+    msg_t *msg = sip_nta_request_authorized(orq, sip, status, leg->gw_user, leg->gw_pass);
+    if (!msg)
+        return -1;
+    uint32_t cseq = sip_object(msg)->sip_cseq->cs_seq;
+    /* nta_outgoing_mcreate takes MSG, also when it fails */
+    nta_outgoing_t *again = nta_outgoing_mcreate(leg->d->nta->agent, reinvite_response_cb, leg,
+                                                 nl->hop ? URL_STRING_MAKE(nl->hop) : NULL, msg, TAG_END());
+    if (!again)
+        return -1;
+    if (cseq > nl->dlg.local_cseq)
+        nl->dlg.local_cseq = cseq;
+    sip_log(leg->d, SIP_LOG_DEBUG, "leg %s: %d to our re-INVITE: sent again with credentials",
+            leg->call_id ? leg->call_id : "-", status);
+    nta_outgoing_destroy(orq);   /* its 401/407 is ACKed by the transaction */
+    nl->reinvite = again;
+    return 0;
+}
+
 static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 {
     int status = sip_nta_response_status(orq, sip);
@@ -271,6 +328,10 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
     sip_driver *d = leg->d;
     struct sip_nta_leg *nl = leg->nta;
     sip_enter(d);
+    if ((status == 401 || status == 407) && sip && reinvite_authenticate(leg, orq, sip, status) == 0) {
+        sip_leave(d);
+        return 0;
+    }
     if (status < 300 && sip) {
         sip_nta_send_reinvite_ack(leg, nta_outgoing_cseq(orq));
         if (sip->sip_payload && sip->sip_payload->pl_len && !leg->bypass)
@@ -298,6 +359,7 @@ int sip_nta_reinvite(sip_leg *leg, const char *sdp)
     struct sip_nta_leg *nl = leg->nta;
     if (!nl || !nl->have_dlg || nl->reinvite)
         return -1;
+    nl->reinvite_auth_tried = false;
     nl->reinvite = sip_nta_dialog_request(leg, sip_method_invite, "INVITE", sip_dialog_next_cseq(&nl->dlg), reinvite_response_cb,
                                   sdp);
     return nl->reinvite ? 0 : -1;
