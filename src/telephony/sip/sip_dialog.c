@@ -308,7 +308,7 @@ int sip_dialog_target_refresh(sip_dialog *dl, const sip_t *req)
         b_end(&b);
     }
     sip_dialog fresh;
-    if (finish(&fresh, &b, off) < 0)
+    if (finish(&fresh, &b, off, NULL) < 0)   /* every string copied: the Call-ID too */
         return 400;
     fresh.local_cseq = dl->local_cseq;
     fresh.remote_cseq = dl->remote_cseq;

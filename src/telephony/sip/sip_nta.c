@@ -242,12 +242,17 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
         msg_destroy(msg);
         return NULL;
     }
+    const char *hop = sip_nta_leg_hop(leg);
+    return nta_outgoing_mcreate(t->agent, cb, leg, hop ? URL_STRING_MAKE(hop) : NULL, msg,
+                                TAG_END());
+}
+
+const char *sip_nta_leg_hop(const sip_leg *leg)
+{
     /* Toward a phone's flow (TLS, outbound) its requests take the fork's
      * hop: the winner of several, or the only one. */
     const sip_fork *f = leg->win ? leg->win : leg->fork_count == 1 ? leg->forks : NULL;
-    const char *hop = f ? f->hop : NULL;
-    return nta_outgoing_mcreate(t->agent, cb, leg, hop ? URL_STRING_MAKE(hop) : NULL, msg,
-                                TAG_END());
+    return f ? f->hop : NULL;
 }
 
 nta_outgoing_t *sip_nta_dialog_request(sip_leg *leg, sip_method_t method, const char *name, uint32_t cseq,

@@ -59,6 +59,9 @@ struct sip_nta_leg {
 void sip_nta_table_add(struct sip_nta *t, sip_leg *leg);
 /* LEG's NTA state, made on first use. */
 struct sip_nta_leg *sip_nta_leg_state(sip_leg *leg);
+/* Where LEG's in-dialog requests go first: its fork's hop toward a
+ * phone's flow (TLS, outbound), or NULL (sofia routes by the request). */
+const char *sip_nta_leg_hop(const sip_leg *leg);
 /* Our Contact toward LEG's remote: over TLS the listener's
  * (sip_nta_tls.c), else the agent's. */
 const char *sip_nta_leg_contact(const sip_leg *leg);

@@ -283,7 +283,8 @@ void sip_nta_send_late_ack(sip_leg *leg, uint32_t cseq)
      * ACK of a 2xx is a transaction of its own (RFC 3261 17.1.1.3). */
     char branch[40] = "z9hG4bK";
     sip_nta_random_hex(branch + 7, sizeof branch - 7, 2);
-    nta_outgoing_t *ack = nta_outgoing_mcreate(agent, NULL, NULL, nl->hop ? URL_STRING_MAKE(nl->hop) : NULL, msg,
+    const char *hop = sip_nta_leg_hop(leg);
+    nta_outgoing_t *ack = nta_outgoing_mcreate(agent, NULL, NULL, hop ? URL_STRING_MAKE(hop) : NULL, msg,
                                                NTATAG_ACK_BRANCH(branch), NTATAG_STATELESS(1), TAG_END());
     if (ack)
         nta_outgoing_destroy(ack);
@@ -307,8 +308,9 @@ static int reinvite_authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t 
         return -1;
     uint32_t cseq = sip_object(msg)->sip_cseq->cs_seq;
     /* nta_outgoing_mcreate takes MSG, also when it fails */
+    const char *hop = sip_nta_leg_hop(leg);
     nta_outgoing_t *again = nta_outgoing_mcreate(leg->d->nta->agent, reinvite_response_cb, leg,
-                                                 nl->hop ? URL_STRING_MAKE(nl->hop) : NULL, msg, TAG_END());
+                                                 hop ? URL_STRING_MAKE(hop) : NULL, msg, TAG_END());
     if (!again)
         return -1;
     if (cseq > nl->dlg.local_cseq)
