@@ -45,14 +45,16 @@ static size_t size_class(size_t n)
     return (n + step - 1) & ~(step - 1);
 }
 
-static size_t first_chunk(const tel_call_info *info, size_t id_len)
+static size_t first_chunk(const eng_engine *e, const scn_program *prog, const tel_call_info *info,
+                          size_t id_len)
 {
     size_t n = ARENA_ROUND(sizeof(eng_call) + id_len + 1) + ARENA_ROUND(sizeof(eng_var) + sizeof "call_id") +
                var_block("caller_number", info->caller_number) + var_block("caller_name", info->caller_name) +
                var_block("called_number", info->called_number) + var_block("source", info->source);
     size_t h = 0;
     for (size_t i = 0; i < info->header_count; i++)
-        h += strlen(info->header_names[i]) + 1 + strlen(info->header_values[i]) + 1;
+        if (eng_header_kept(e, prog, info->header_names[i]))
+            h += strlen(info->header_names[i]) + 1 + strlen(info->header_values[i]) + 1;
     n += ARENA_ROUND(h) + HELD_REST;
     return size_class(n + CR_ARENA_CHUNK_OVERHEAD) - CR_ARENA_CHUNK_OVERHEAD;
 }
@@ -73,7 +75,7 @@ eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const t
     }
     size_t id_len = strlen(call_id);
     cr_arena a;
-    cr_arena_init(&a, first_chunk(info, id_len));
+    cr_arena_init(&a, first_chunk(e, prog, info, id_len));
     eng_call *c = cr_arena_alloc(&a, sizeof *c + id_len + 1);
     a.chunk_size = LATER_CHUNK;
     memcpy((char *)(c + 1), call_id, id_len + 1);

@@ -160,6 +160,11 @@ typedef struct eng_options {
     /* Nothing the engine keeps itself goes to disk: voicemail boxes live in
      * memory, empty at the start (simulate, callroute test). */
     bool dry_run;
+    /* Every call keeps every INVITE header as its sip.header.* variable,
+     * read or not (simulate and callroute test list a call's variables);
+     * otherwise a call keeps only those its program can read
+     * (scn_program_reads_header). */
+    bool keep_all_headers;
     /* An agent's state was changed here (queue_agent, the admin API), in
      * queue QUEUE: a cluster shares it (docs/cluster.md). Not told for
      * changes applied with eng_queue_agent_apply. */

@@ -102,8 +102,11 @@ static inline uint32_t eng_name_hash(const char *s, size_t n)
 /* The variable NAME (LEN bytes), or NULL. */
 eng_var *eng_var_find(eng_call *c, const char *name, size_t len);
 /* Keeps the call's INVITE headers for the sip.header.* variables, made
- * when a script first reads one: most calls never do. */
+ * when a script first reads one: most calls never do. Only the headers its
+ * program can read (eng_header_kept). */
 void eng_var_headers(eng_call *c, const char *const *names, const char *const *values, size_t count);
+/* Whether a call of E on PROG keeps the INVITE header NAME. */
+bool eng_header_kept(const eng_engine *e, const scn_program *prog, const char *name);
 /* Sets NAME to S, a string the call keeps unchanged for its life (in its
  * arena): the variable points at it instead of copying it. */
 void eng_var_set_kept(eng_call *c, const char *name, const char *s);

@@ -134,12 +134,64 @@ static void test_written_before_read(void **state)
     simrun_result_free(r);
 }
 
+/* Which headers a program can read (scn_program_reads_header): a call
+ * keeps only those; a name built at run time keeps every one. */
+static bool reads(const char *script, const char *header)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "version: 1\n"
+             "gateways: { gw: { uri: 'sip:gw.example.com' } }\n"
+             "routes:\n"
+             "  - name: r\n"
+             "    script: [ %s ]\n",
+             script);
+    scn_program *p = load(yaml);
+    bool r = scn_program_reads_header(p, header);
+    scn_program_unref(p);
+    return r;
+}
+
+static void test_headers_a_program_reads(void **state)
+{
+    (void)state;
+    const char *none = "{ app: set, vars: { x: '1' } }";
+    assert_false(reads(none, "Via"));
+    assert_false(reads(none, "X-Account"));
+    const char *tmpl = "{ app: set, vars: { x: '{sip.header.Via}' } }";
+    assert_true(reads(tmpl, "Via"));
+    assert_false(reads(tmpl, "X-Account"));
+    /* Any case: over-keeping is harmless, missing one is not. */
+    const char *lit = "{ app: condition, if: \"var('sip.header.x-account') == '1'\", then: [ { app: hangup } ] }";
+    assert_true(reads(lit, "X-Account"));
+    assert_false(reads(lit, "Via"));
+    const char *bare = "{ app: condition, if: \"sip.header.X-Account == '42'\", then: [ { app: hangup } ] }";
+    assert_true(reads(bare, "X-Account"));
+    assert_false(reads(bare, "Via"));
+    /* Names built at run time: every header. */
+    assert_true(reads("{ app: condition, if: \"var('sip.header.' + h) == '1'\", then: [ { app: hangup } ] }", "Via"));
+    assert_true(reads("{ app: condition, if: \"var(h) == '1'\", then: [ { app: hangup } ] }", "Via"));
+    assert_true(reads("{ app: condition, if: \"var('a' + h) == '1'\", then: [ { app: hangup } ] }", "Via"));
+
+    /* A route condition names it. */
+    scn_program *p = load("version: 1\n"
+                          "gateways: { gw: { uri: 'sip:gw.example.com' } }\n"
+                          "routes:\n"
+                          "  - name: r\n"
+                          "    conditions: [ { var: sip.header.X-Account, op: equals, value: '42' } ]\n"
+                          "    script: [ { app: hangup } ]\n");
+    assert_true(scn_program_reads_header(p, "X-Account"));
+    assert_false(scn_program_reads_header(p, "Via"));
+    scn_program_unref(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unread_headers_are_listed),
         cmocka_unit_test(test_read_by_route_and_script),
         cmocka_unit_test(test_written_before_read),
+        cmocka_unit_test(test_headers_a_program_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
