@@ -145,6 +145,9 @@ typedef struct eng_options {
      * originated call (eng_call_originated) before its party is rung. */
     void (*call_start)(void *arg, eng_call *c);
     void *call_start_arg;
+    /* Arena bytes the call_start hooks add to every call (eng_var_bytes of
+     * the variables they set): its first arena chunk counts them. */
+    size_t call_start_arena;
     /* Called just before a call's memory is freed (after the call record):
      * the last chance to read its variables (simulate, `callroute test`). */
     void (*call_done)(void *arg, eng_call *c);
@@ -172,6 +175,10 @@ typedef struct eng_options {
                           const char *reason);
     void *agent_changed_arg;
 } eng_options;
+
+/* The arena bytes a new variable NAME with a string of VALUE_LEN bytes
+ * takes (eng_options.call_start_arena). */
+size_t eng_var_bytes(const char *name, size_t value_len);
 
 /* Adds O to EO's followers (before eng_engine_new; aborts past
  * ENG_MAX_OBSERVERS: a fixed set of parts registers). */

@@ -21,7 +21,7 @@ typedef struct eng_origin {
     struct eng_dial *dial;     /* NULL until rung, and when nothing could be rung */
 } eng_origin;
 
-bool eng_call_originated(const eng_call *c) { return c->origin != NULL; }
+bool eng_call_originated(const eng_call *c) { return eng_rare(c)->origin != NULL; }
 
 /* REQ's targets and handlers, kept for as long as the call lives. */
 static void keep_request(eng_origin *o, const eng_targets *t, const eng_originate_req *r)
@@ -132,7 +132,7 @@ static eng_call *originate(eng_engine *e, const eng_originate_req *r, char *err,
     eng_origin *o = cr_arena_alloc(&c->arena, sizeof *o);
     o->c = c;
     o->scenario = r->scenario;
-    c->origin = o;
+    eng_rare_mut(c)->origin = o;
     keep_request(o, &t, r);
     eng_targets_free(&t);
     set_vars(c, r);
@@ -174,7 +174,7 @@ eng_call *eng_originate(eng_engine *e, const eng_originate_req *req, char *err, 
 
 void eng_origin_answered(eng_call *c, tel_leg *leg)
 {
-    eng_origin *o = c->origin;
+    eng_origin *o = eng_rare(c)->origin;
     c->leg = leg;
     c->answered = true;
     c->answer_time = loop_now(c->e->l);
@@ -197,7 +197,7 @@ void eng_origin_unanswered(eng_call *c, const char *status, int sip_code)
 
 void eng_origin_hangup(eng_call *c)
 {
-    eng_origin *o = c->origin;
+    eng_origin *o = eng_rare(c)->origin;
     if (o->delay) {
         loop_timer_stop(c->e->l, o->delay);
         o->delay = NULL;
