@@ -35,7 +35,8 @@ eng_call_rare *eng_rare_mut(eng_call *c)
  * name; the main strand and its frame; the dial, its target, number,
  * gateway list, leg and label; agent_number, agent_name, dial_sip_code):
  * 760 B for the bench's call (bench/sip/b2bua.yaml), measured with a probe
- * (1,496 B used in all while held, of a 1,504 B chunk: a 1,536 B block).
+ * (1,480 B used in all while held, of a 1,504 B chunk: a 1,536 B block;
+ * engine_bench's waiting call: 1,504 B).
  * The allocation (the chunk's header counted in) is rounded up to the
  * allocator's size class, which is what the call takes anyway. A call that
  * keeps more goes on in a small second chunk (eng_call_alloc). */
@@ -76,10 +77,12 @@ static size_t first_chunk(const eng_engine *e, const scn_program *prog, const te
     return size_class(n + CR_ARENA_CHUNK_OVERHEAD) - CR_ARENA_CHUNK_OVERHEAD;
 }
 
-/* The chunks after the first: 1 KB (a hang-up's variables and leg log
- * take ~600 B), then doubling. Twice the first, as the arena would take,
- * made a call that kept a few bytes more than its first chunk take 4 KB. */
-#define LATER_CHUNK (1024 - CR_ARENA_CHUNK_OVERHEAD)
+/* The chunks of a call's arena after the first: 256 B, then doubling
+ * (512, 1 KB, ...). A call that keeps a little more than its first chunk
+ * (HELD_REST is one scenario's figure) takes 256 B more, not 1 KB; a
+ * hang-up's variables and leg log (~600 B) take two small chunks. Twice
+ * the first, as the arena would take, made such a call take 4 KB. */
+#define LATER_CHUNK (256 - CR_ARENA_CHUNK_OVERHEAD)
 
 eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const tel_call_info *info)
 {
@@ -96,7 +99,6 @@ eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const t
     eng_call *c = cr_arena_alloc(&a, sizeof *c + id_len + 1);
     a.chunk_size = LATER_CHUNK;
     memcpy((char *)(c + 1), call_id, id_len + 1);
-    c->call_id = (const char *)(c + 1);
     c->arena = a;
     c->tag = ENG_TAG_CALL;
     c->e = e;
@@ -113,7 +115,7 @@ eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const t
     e->calls_tail = c;
     e->call_count++;
     e->next_call_seq++;
-    eng_var_set_kept(c, "call_id", c->call_id);
+    eng_var_set_kept(c, "call_id", eng_call_idp(c));
     eng_var_set_str(c, "caller_number", info->caller_number);
     eng_var_set_str(c, "caller_name", info->caller_name);
     eng_var_set_str(c, "called_number", info->called_number);
@@ -230,7 +232,7 @@ eng_call *eng_call_find(eng_engine *e, const char *id)
 {
     eng_call *found = NULL;
     for (eng_call *c = e->calls; c && id; c = c->next)
-        if (!c->ending && c->leg && strcmp(c->call_id, id) == 0)
+        if (!c->ending && c->leg && strcmp(eng_call_idp(c), id) == 0)
             found = c;   /* the newest: calls are in start order */
     return found;
 }
@@ -312,7 +314,7 @@ void eng_call_log_leg(eng_call *c, const eng_leg_log *rec)
     c->leg_log[c->leg_log_count++] = *rec;
 }
 const scn_program *eng_call_program(eng_call *c) { return c->prog; }
-const char *eng_call_id(const eng_call *c) { return c->call_id; }
+const char *eng_call_id(const eng_call *c) { return eng_call_idp(c); }
 tel_leg *eng_call_leg(eng_call *c) { return c->leg; }
 double eng_call_start(eng_call *c) { return c->start; }
 bool eng_call_answered(eng_call *c) { return c->answered; }
@@ -627,7 +629,7 @@ static void grace_cb(loop *l, void *arg)
 {
     (void)l;
     eng_call *c = arg;
-    c->grace_timer = NULL;
+    eng_rare_mut(c)->grace_timer = NULL;
     if (!c->strands)
         return;
     char msg[128];
@@ -687,8 +689,8 @@ void eng_max_time_arm(eng_engine *e)
 
 void eng_call_grace_arm(eng_call *c)
 {
-    if (c->strands && !c->grace_timer)
-        c->grace_timer = loop_timer_start(c->e->l, eng_settings_grace(c->prog), grace_cb, c);
+    if (c->strands && !eng_rare(c)->grace_timer)
+        eng_rare_mut(c)->grace_timer = loop_timer_start(c->e->l, eng_settings_grace(c->prog), grace_cb, c);
 }
 
 /* Cancels every strand at its wait, hangup handlers aside; with KEEP_OUTLIVING
@@ -755,9 +757,10 @@ void eng_call_finish(eng_call *c)
 {
     eng_engine *e = c->e;
     c->finished = true;
-    if (c->grace_timer)
-        loop_timer_stop(e->l, c->grace_timer);
-    c->grace_timer = NULL;
+    if (eng_rare(c)->grace_timer) {
+        loop_timer_stop(e->l, c->rare->grace_timer);
+        c->rare->grace_timer = NULL;
+    }
     eng_trace_rec r = {.kind = ENG_TR_CALL,
                        .route = c->route ? c->route->name : NULL,
                        .by = c->hangup_by,

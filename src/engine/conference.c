@@ -559,7 +559,7 @@ void eng_conf_each(eng_engine *e, void (*fn)(void *arg, const eng_conf_room_info
         eng_conf_member_info *mi = cr_xcalloc(r->count ? r->count : 1, sizeof *mi);
         size_t n = 0;
         for (eng_conf_member *m = r->members; m; m = m->next)
-            mi[n++] = (eng_conf_member_info){.id = m->id, .call_id = m->c->call_id, .number = m->number,
+            mi[n++] = (eng_conf_member_info){.id = m->id, .call_id = eng_call_idp(m->c), .number = m->number,
                                              .name = m->name, .muted = m->muted, .moderator = m->moderator,
                                              .joined = m->joined};
         eng_conf_room_info ri = {.name = r->name, .max_members = r->max_members, .created = r->created,

@@ -171,7 +171,6 @@ struct eng_call {
     cr_arena arena;
     eng_call *next, *prev;     /* the engine's calls */
     tel_leg *leg;
-    const char *call_id;       /* after the struct, in the same block */
     double start;
     const scn_route *route;
     eng_var *vars, *vars_tail;
@@ -184,7 +183,6 @@ struct eng_call {
     eng_strand *free_strands;
     eng_handler *handlers;
     struct eng_leg *bridged;
-    loop_timer *grace_timer;
     double step_window;
     const char *hangup_by, *hangup_cause;
     double answer_time;
@@ -201,6 +199,7 @@ struct eng_call {
  * the zeros of eng_no_rare to a call without one (and, const, refuses
  * writes at compile time). */
 typedef struct eng_call_rare {
+    loop_timer *grace_timer;   /* the hangup handlers' time (hangup_grace) */
     eng_strand *dtmf_strand;
     eng_dtmf_cb dtmf_cb;
     void *dtmf_arg;
@@ -217,6 +216,12 @@ typedef struct eng_call_rare {
 } eng_call_rare;
 
 extern const eng_call_rare eng_no_rare;
+
+/* The call's id: after the struct, in the same block (eng_call_alloc). */
+static inline const char *eng_call_idp(const eng_call *c)
+{
+    return (const char *)(c + 1);
+}
 
 static inline const eng_call_rare *eng_rare(const eng_call *c)
 {

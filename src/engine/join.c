@@ -52,17 +52,17 @@ static void trace_pair(eng_call *joiner, eng_strand *s, eng_call *target, eng_jo
                        const char *cause)
 {
     eng_trace_rec a = {.event = "join", .phase = phase, .mode = eng_join_mode_names[mode],
-                       .peer = target->call_id, .cause = cause};
+                       .peer = eng_call_idp(target), .cause = cause};
     eng_trace_meet(joiner, s, &a);
     eng_trace_rec b = {.event = "joined", .phase = phase, .mode = eng_join_mode_names[mode],
-                       .peer = joiner->call_id, .cause = cause};
+                       .peer = eng_call_idp(joiner), .cause = cause};
     eng_trace_meet(target, NULL, &b);
 }
 
 static void set_vars(eng_strand *s, const char *status, eng_call *target, eng_join_mode mode)
 {
     eng_strand_var_set(s, "join_status", cr_val_cstr(status));
-    eng_strand_var_set(s, "join_call_id", cr_val_cstr(target->call_id));
+    eng_strand_var_set(s, "join_call_id", cr_val_cstr(eng_call_idp(target)));
     eng_strand_var_set(s, "join_mode", cr_val_cstr(eng_join_mode_names[mode]));
 }
 
@@ -81,10 +81,10 @@ static app_status join_bridge(eng_strand *s, eng_call *t, tel_leg *agent)
         snprintf(who, sizeof who, "%.*s", (int)v.len, v.str);
     tel_leg *party = takes_caller ? eng_call_give_leg(t) : eng_dial_take_agent(t);
     if (!party)
-        return eng_fail(s, "the call %s has nobody to join", t->call_id);
+        return eng_fail(s, "the call %s has nobody to join", eng_call_idp(t));
     trace_pair(s->call, s, t, ENG_JOIN_BRIDGE, "start", NULL);
     set_vars(s, "joined", t, ENG_JOIN_BRIDGE);
-    app_status st = eng_dial_adopt(s, party, *who ? who : t->call_id, answer);
+    app_status st = eng_dial_adopt(s, party, *who ? who : eng_call_idp(t), answer);
     eng_call_end_given(t, "join");
     if (st != APP_PENDING) {
         /* our own call could not take it (it ended meanwhile): let it go */
@@ -137,7 +137,7 @@ app_status eng_join_start(eng_strand *s, eng_call *t, tel_leg *agent, eng_join_m
     if (eng_rare(c)->conf || eng_rare(c)->joined || eng_rare(c)->joining || eng_rare(c)->parked || c->bridged)
         return eng_fail(s, "the call is already talking to someone");
     if (eng_rare(t)->conf || eng_rare(t)->parked || eng_rare(t)->joining)
-        return eng_fail(s, "the call %s is in a conference, parked or joined to another", t->call_id);
+        return eng_fail(s, "the call %s is in a conference, parked or joined to another", eng_call_idp(t));
     if (mode == ENG_JOIN_BRIDGE)
         return join_bridge(s, t, agent);
     if (eng_call_answer(c) < 0)

@@ -92,7 +92,7 @@ static void set_vars(eng_call *c, const eng_originate_req *r)
 {
     eng_var_set_str(c, "originated_by", r->by ? r->by : "admin");
     if (r->from)
-        eng_var_set_str(c, "parent_call_id", r->from->call_id);
+        eng_var_set_str(c, "parent_call_id", eng_call_idp(r->from));
     /* The scenario's declared arguments start empty unless given, as
      * `app: scenario` does. */
     for (size_t i = 0; i < r->scenario->arg_count; i++)
@@ -146,7 +146,7 @@ static eng_call *originate(eng_engine *e, const eng_originate_req *r, char *err,
         tv[i] = (eng_trace_var){r->var_names[i], r->var_values[i]};
     eng_trace_rec rec = {.kind = ENG_TR_ORIGINATE, .to = joined(&c->arena, r->to, r->to_count),
                          .gateway = joined(&c->arena, gw_names, r->gateway_count),
-                         .scenario = r->scenario->name, .by = r->by, .parent = r->from ? r->from->call_id : NULL,
+                         .scenario = r->scenario->name, .by = r->by, .parent = r->from ? eng_call_idp(r->from) : NULL,
                          .vars = tv, .var_count = r->var_count};
     eng_emit(c, NULL, &rec);
     free(tv);

@@ -275,15 +275,15 @@ static app_status take(eng_strand *s, eng_call *t, const char *slot)
     bool answer = !t->answered;
     tel_leg *leg = eng_call_give_leg(t);
     if (!leg)
-        return eng_fail(s, "the call %s has no caller to pick up", t->call_id);
-    eng_trace_rec a = {.event = "pickup", .phase = "start", .slot = slot, .mode = "pickup", .peer = t->call_id};
+        return eng_fail(s, "the call %s has no caller to pick up", eng_call_idp(t));
+    eng_trace_rec a = {.event = "pickup", .phase = "start", .slot = slot, .mode = "pickup", .peer = eng_call_idp(t)};
     eng_trace_meet(s->call, s, &a);
     eng_trace_rec b = {.event = "picked_up", .phase = "start", .slot = slot, .mode = "pickup",
-                       .peer = s->call->call_id};
+                       .peer = eng_call_idp(s->call)};
     eng_trace_meet(t, NULL, &b);
     eng_strand_var_set(s, "pickup_status", cr_val_cstr("answered"));
-    eng_strand_var_set(s, "pickup_call_id", cr_val_cstr(t->call_id));
-    app_status st = eng_dial_adopt(s, leg, *who ? who : t->call_id, answer);
+    eng_strand_var_set(s, "pickup_call_id", cr_val_cstr(eng_call_idp(t)));
+    app_status st = eng_dial_adopt(s, leg, *who ? who : eng_call_idp(t), answer);
     eng_call_end_given(t, "pickup");
     if (st != APP_PENDING) {
         tel_driver *d = s->call->e->tel;
