@@ -15,6 +15,9 @@
 #include <cmocka.h>
 
 #include "apps/registry.h"
+#include "engine/engine.h"
+#include "loop/loop.h"
+#include "telephony/sim/sim.h"
 #include "scenario/diag.h"
 #include "scenario/program.h"
 #include "simulate/simrun.h"
@@ -185,6 +188,52 @@ static void test_headers_a_program_reads(void **state)
     scn_program_unref(p);
 }
 
+/* A call of an engine that does not list its variables (serve's): the
+ * header its scenario names is a variable, the others are not kept. */
+typedef struct listed {
+    char names[512];
+} listed;
+
+static void list_var(void *arg, const char *name, cr_value v)
+{
+    (void)v;
+    listed *x = arg;
+    if (strncmp(name, "sip.header.", 11) == 0 && strlen(name) < 40) {
+        strncat(x->names, name + 11, sizeof x->names - strlen(x->names) - 2);
+        strcat(x->names, ";");
+    }
+}
+
+static void done_cb(void *arg, eng_call *c)
+{
+    eng_var_foreach(c, list_var, arg);
+}
+
+static void test_unread_headers_are_not_kept(void **state)
+{
+    (void)state;
+    scn_program *p = load("version: 1\n"
+                          "routes:\n"
+                          "  - name: r\n"
+                          "    script: [ { app: set, vars: { a: '{sip.header.X-Account}' } } ]\n");
+    loop *l = loop_new_virtual(0);
+    sim_driver *sd = sim_driver_new(l);
+    listed x = {{0}};
+    eng_options o = {.call_done = done_cb, .call_done_arg = &x};
+    eng_engine *e = eng_engine_new(l, sim_driver_tel(sd), NULL, p, &o);
+    memset(long_name, 'H', sizeof long_name - 1);
+    tel_call_info info = {.call_id = "c1", .caller_number = "100", .called_number = "200", .source = "gw",
+                          .header_names = names, .header_values = values, .header_count = 4};
+    char err[100];
+    assert_int_equal(sim_call(sd, &info, "hangup@1", err, sizeof err), 0);
+    loop_run(l);
+    assert_string_equal(x.names, "X-Account;");
+    eng_engine_free(e);
+    sim_driver_free(sd);
+    loop_destroy(l);
+    scn_program_unref(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_read_by_route_and_script),
         cmocka_unit_test(test_written_before_read),
         cmocka_unit_test(test_headers_a_program_reads),
+        cmocka_unit_test(test_unread_headers_are_not_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
