@@ -130,6 +130,7 @@ records_hook *records_hook_new(rec_ctx *rec, const char *node, eng_options *eo)
     h->node = h->node_buf;
     eng_observer o = {.trace = trace_cb, .call_start = call_start_cb, .call_done = call_done_cb, .arg = h};
     eng_observe(eo, &o);
+    eo->call_start_arena += eng_var_bytes("cdr_id", 36);   /* call_start_cb's: a UUID */
     return h;
 }
 

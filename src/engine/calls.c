@@ -15,24 +15,42 @@ static void max_time_cb(loop *l, void *arg);
 
 /* ---- new call ---- */
 
+const eng_call_rare eng_no_rare;
+
+eng_call_rare *eng_rare_mut(eng_call *c)
+{
+    if (!c->rare)
+        c->rare = cr_arena_alloc(&c->arena, sizeof *c->rare);
+    return c->rare;
+}
+
 /* The first chunk of a call's arena, sized for what a held call keeps
- * (docs/decisions/sip-core.md "Held-call memory (nta)"): the call and its
- * call id, its standard variables (each one arena block: the struct, its
- * name and its value) and its INVITE's headers (eng_var_headers), counted
- * from INFO; then HELD_REST: what a call through a gateway adds until it is
- * answered and bridged (the cdr_id and route variables, the main strand
- * and its frame, the dial, its target and leg, the dial_* variables): 872 B
- * for the bench's call (bench/sip/b2bua.yaml), measured with a probe
- * (1,920 B used in all while held, of a 2,016 B chunk: a 2,048 B block). The
- * allocation (the chunk's header counted in) is rounded up to the
+ * (docs/decisions/sip-core.md "Held-call memory (nta)" and "The engine's
+ * arena, to 1,536 B"): the call and its call id, its standard variables
+ * (each one arena block: the struct, its name and its value) and the INVITE
+ * headers its program can read (eng_var_headers), counted from INFO; what
+ * the call_start hooks add (eng_options.call_start_arena: the records'
+ * cdr_id); then HELD_REST: what a call through a gateway adds until it is
+ * answered and bridged (the route variable, pointing at the program's
+ * name; the main strand and its frame; the dial, its target, number,
+ * gateway list, leg and label; agent_number, agent_name, dial_sip_code):
+ * 760 B for the bench's call (bench/sip/b2bua.yaml), measured with a probe
+ * (1,480 B used in all while held, of a 1,504 B chunk: a 1,536 B block;
+ * engine_bench's waiting call: 1,504 B).
+ * The allocation (the chunk's header counted in) is rounded up to the
  * allocator's size class, which is what the call takes anyway. A call that
  * keeps more goes on in a small second chunk (eng_call_alloc). */
-#define HELD_REST 872
+#define HELD_REST 760
 #define ARENA_ROUND(n) (((n) + CR_ARENA_ALIGN - 1) & ~(size_t)(CR_ARENA_ALIGN - 1))
+
+size_t eng_var_bytes(const char *name, size_t value_len)
+{
+    return ARENA_ROUND(sizeof(eng_var) + strlen(name) + 1 + value_len + 1);
+}
 
 static size_t var_block(const char *name, const char *value)
 {
-    return ARENA_ROUND(sizeof(eng_var) + strlen(name) + 1 + strlen(value ? value : "") + 1);
+    return eng_var_bytes(name, strlen(value ? value : ""));
 }
 
 /* mimalloc's size classes from 1 KB: four a power of two (1,024, 1,280,
@@ -45,22 +63,26 @@ static size_t size_class(size_t n)
     return (n + step - 1) & ~(step - 1);
 }
 
-static size_t first_chunk(const tel_call_info *info, size_t id_len)
+static size_t first_chunk(const eng_engine *e, const scn_program *prog, const tel_call_info *info,
+                          size_t id_len)
 {
     size_t n = ARENA_ROUND(sizeof(eng_call) + id_len + 1) + ARENA_ROUND(sizeof(eng_var) + sizeof "call_id") +
                var_block("caller_number", info->caller_number) + var_block("caller_name", info->caller_name) +
                var_block("called_number", info->called_number) + var_block("source", info->source);
     size_t h = 0;
     for (size_t i = 0; i < info->header_count; i++)
-        h += strlen(info->header_names[i]) + 1 + strlen(info->header_values[i]) + 1;
-    n += ARENA_ROUND(h) + HELD_REST;
+        if (eng_header_kept(e, prog, info->header_names[i]))
+            h += strlen(info->header_names[i]) + 1 + strlen(info->header_values[i]) + 1;
+    n += ARENA_ROUND(h) + e->opt.call_start_arena + HELD_REST;
     return size_class(n + CR_ARENA_CHUNK_OVERHEAD) - CR_ARENA_CHUNK_OVERHEAD;
 }
 
-/* The chunks after the first: 1 KB (a hang-up's variables and leg log
- * take ~600 B), then doubling. Twice the first, as the arena would take,
- * made a call that kept a few bytes more than its first chunk take 4 KB. */
-#define LATER_CHUNK (1024 - CR_ARENA_CHUNK_OVERHEAD)
+/* The chunks of a call's arena after the first: 256 B, then doubling
+ * (512, 1 KB, ...). A call that keeps a little more than its first chunk
+ * (HELD_REST is one scenario's figure) takes 256 B more, not 1 KB; a
+ * hang-up's variables and leg log (~600 B) take two small chunks. Twice
+ * the first, as the arena would take, made such a call take 4 KB. */
+#define LATER_CHUNK (256 - CR_ARENA_CHUNK_OVERHEAD)
 
 eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const tel_call_info *info)
 {
@@ -73,11 +95,10 @@ eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const t
     }
     size_t id_len = strlen(call_id);
     cr_arena a;
-    cr_arena_init(&a, first_chunk(info, id_len));
+    cr_arena_init(&a, first_chunk(e, prog, info, id_len));
     eng_call *c = cr_arena_alloc(&a, sizeof *c + id_len + 1);
     a.chunk_size = LATER_CHUNK;
     memcpy((char *)(c + 1), call_id, id_len + 1);
-    c->call_id = (const char *)(c + 1);
     c->arena = a;
     c->tag = ENG_TAG_CALL;
     c->e = e;
@@ -94,7 +115,7 @@ eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const t
     e->calls_tail = c;
     e->call_count++;
     e->next_call_seq++;
-    eng_var_set_kept(c, "call_id", c->call_id);
+    eng_var_set_kept(c, "call_id", eng_call_idp(c));
     eng_var_set_str(c, "caller_number", info->caller_number);
     eng_var_set_str(c, "caller_name", info->caller_name);
     eng_var_set_str(c, "called_number", info->called_number);
@@ -149,15 +170,15 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
         return c;
     }
     c->route = r;
-    eng_var_set_str(c, "route", r->name);
+    eng_var_set_kept(c, "route", r->name);   /* the program outlives the call's arena */
     /* Before the script runs: the driver drops the media it set up for the
      * INVITE and passes the SDP on to whatever the call dials. */
     if (r->media_bypass && e->tel->ops->media_bypass)
         e->tel->ops->media_bypass(e->tel, leg);
     if (type == SCN_ROUTE_FROM_USER && scn_program_user(c->prog, info->source + 5)) {
         /* A user on a call of its own is not offered queue calls. */
-        c->busy_user = cr_arena_strdup(&c->arena, info->source + 5);
-        eng_user_busy(e, c->busy_user, 1);
+        eng_rare_mut(c)->busy_user = cr_arena_strdup(&c->arena, info->source + 5);
+        eng_user_busy(e, eng_rare(c)->busy_user, 1);
     }
     if (eng_max_duration(e) > 0 && !e->max_timer)
         eng_max_time_arm(e);
@@ -198,7 +219,7 @@ eng_call *eng_call_new_message(eng_engine *e, const tel_call_info *info, const c
         return c;
     }
     c->route = r;
-    eng_var_set_str(c, "route", r->name);
+    eng_var_set_kept(c, "route", r->name);   /* the program outlives the call's arena */
     if (eng_max_duration(e) > 0 && !e->max_timer)
         eng_max_time_arm(e);
     eng_strand_new(c, SK_MAIN, r->scenario ? &r->scenario->script : &r->script, "main");
@@ -211,7 +232,7 @@ eng_call *eng_call_find(eng_engine *e, const char *id)
 {
     eng_call *found = NULL;
     for (eng_call *c = e->calls; c && id; c = c->next)
-        if (!c->ending && c->leg && strcmp(c->call_id, id) == 0)
+        if (!c->ending && c->leg && strcmp(eng_call_idp(c), id) == 0)
             found = c;   /* the newest: calls are in start order */
     return found;
 }
@@ -293,7 +314,7 @@ void eng_call_log_leg(eng_call *c, const eng_leg_log *rec)
     c->leg_log[c->leg_log_count++] = *rec;
 }
 const scn_program *eng_call_program(eng_call *c) { return c->prog; }
-const char *eng_call_id(const eng_call *c) { return c->call_id; }
+const char *eng_call_id(const eng_call *c) { return eng_call_idp(c); }
 tel_leg *eng_call_leg(eng_call *c) { return c->leg; }
 double eng_call_start(eng_call *c) { return c->start; }
 bool eng_call_answered(eng_call *c) { return c->answered; }
@@ -304,7 +325,7 @@ const char *eng_call_route(eng_call *c) { return c->route ? c->route->name : NUL
 
 void *eng_call_slot(eng_call *c, const void *key)
 {
-    for (eng_slot *sl = c->slots; sl; sl = sl->next)
+    for (eng_slot *sl = eng_rare(c)->slots; sl; sl = sl->next)
         if (sl->key == key)
             return sl->value;
     return NULL;
@@ -312,7 +333,7 @@ void *eng_call_slot(eng_call *c, const void *key)
 
 void eng_call_set_slot(eng_call *c, const void *key, void *value, void (*finish)(void *value))
 {
-    for (eng_slot *sl = c->slots; sl; sl = sl->next)
+    for (eng_slot *sl = eng_rare(c)->slots; sl; sl = sl->next)
         if (sl->key == key) {
             sl->value = value;
             sl->finish = finish;
@@ -322,8 +343,8 @@ void eng_call_set_slot(eng_call *c, const void *key, void *value, void (*finish)
     sl->key = key;
     sl->value = value;
     sl->finish = finish;
-    sl->next = c->slots;
-    c->slots = sl;
+    sl->next = eng_rare(c)->slots;
+    eng_rare_mut(c)->slots = sl;
 }
 
 /* ---- call events ---- */
@@ -440,15 +461,15 @@ void eng_event_register(eng_strand *s, unsigned mask, bool once, const scn_actio
 
 void eng_dtmf_watch(eng_strand *s, eng_dtmf_cb cb, void *arg)
 {
-    s->call->dtmf_strand = s;
-    s->call->dtmf_cb = cb;
-    s->call->dtmf_arg = arg;
+    eng_rare_mut(s->call)->dtmf_strand = s;
+    eng_rare_mut(s->call)->dtmf_cb = cb;
+    eng_rare_mut(s->call)->dtmf_arg = arg;
 }
 
 void eng_dtmf_unwatch(eng_strand *s)
 {
-    if (s->call->dtmf_strand == s)
-        s->call->dtmf_strand = NULL;
+    if (eng_rare(s->call)->dtmf_strand == s)
+        eng_rare_mut(s->call)->dtmf_strand = NULL;
 }
 
 void eng_call_caller_event(eng_call *c, const tel_event *ev)
@@ -473,8 +494,8 @@ void eng_call_caller_event(eng_call *c, const tel_event *ev)
         char d[2] = {ev->digit, 0};
         eng_var_set_str(c, "dtmf_digit", d);
         eng_call_event(c, SCN_EV_DTMF, "caller", NULL, d);
-        if (c->dtmf_strand)
-            c->dtmf_cb(c->dtmf_strand, ev->digit, c->dtmf_arg);
+        if (eng_rare(c)->dtmf_strand)
+            eng_rare(c)->dtmf_cb(eng_rare(c)->dtmf_strand, ev->digit, eng_rare(c)->dtmf_arg);
         break;
     }
     case TEL_EV_TRANSFER:
@@ -608,7 +629,7 @@ static void grace_cb(loop *l, void *arg)
 {
     (void)l;
     eng_call *c = arg;
-    c->grace_timer = NULL;
+    eng_rare_mut(c)->grace_timer = NULL;
     if (!c->strands)
         return;
     char msg[128];
@@ -668,8 +689,8 @@ void eng_max_time_arm(eng_engine *e)
 
 void eng_call_grace_arm(eng_call *c)
 {
-    if (c->strands && !c->grace_timer)
-        c->grace_timer = loop_timer_start(c->e->l, eng_settings_grace(c->prog), grace_cb, c);
+    if (c->strands && !eng_rare(c)->grace_timer)
+        eng_rare_mut(c)->grace_timer = loop_timer_start(c->e->l, eng_settings_grace(c->prog), grace_cb, c);
 }
 
 /* Cancels every strand at its wait, hangup handlers aside; with KEEP_OUTLIVING
@@ -677,7 +698,8 @@ void eng_call_grace_arm(eng_call *c)
  * that outlives the call goes on instead. */
 static void cancel_all(eng_call *c, bool keep_outliving)
 {
-    c->dtmf_strand = NULL;
+    if (c->rare)   /* no block made for a call that never watched DTMF */
+        c->rare->dtmf_strand = NULL;
     for (eng_strand *s = c->strands, *next; s; s = next) {
         next = s->next;
         if (s->kind == SK_HANGUP)
@@ -709,7 +731,7 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
     if (c->answered || c->leg_given || c->is_message)
         sip_code = 0;
     c->hangup_code = sip_code;
-    if (c->origin)
+    if (eng_rare(c)->origin)
         eng_origin_hangup(c);
     eng_join_target_gone(c, "hangup");
     if (strcmp(by, "caller") != 0 && c->leg)
@@ -735,9 +757,10 @@ void eng_call_finish(eng_call *c)
 {
     eng_engine *e = c->e;
     c->finished = true;
-    if (c->grace_timer)
-        loop_timer_stop(e->l, c->grace_timer);
-    c->grace_timer = NULL;
+    if (eng_rare(c)->grace_timer) {
+        loop_timer_stop(e->l, c->rare->grace_timer);
+        c->rare->grace_timer = NULL;
+    }
     eng_trace_rec r = {.kind = ENG_TR_CALL,
                        .route = c->route ? c->route->name : NULL,
                        .by = c->hangup_by,
@@ -749,11 +772,11 @@ void eng_call_finish(eng_call *c)
     for (size_t i = 0; i < e->opt.observer_count; i++)
         if (e->opt.observers[i].call_done)
             e->opt.observers[i].call_done(e->opt.observers[i].arg, c);
-    for (eng_slot *sl = c->slots; sl; sl = sl->next)
+    for (eng_slot *sl = eng_rare(c)->slots; sl; sl = sl->next)
         if (sl->finish && sl->value)
             sl->finish(sl->value);
-    if (c->busy_user)
-        eng_user_busy(e, c->busy_user, -1);
+    if (eng_rare(c)->busy_user)
+        eng_user_busy(e, eng_rare(c)->busy_user, -1);
     if (c->leg && e->tel)
         e->tel->ops->leg_release(e->tel, c->leg);
     c->leg = NULL;
@@ -788,7 +811,7 @@ void eng_call_free_all(eng_engine *e)
             c->hangup_by = "system";
             c->hangup_cause = "shutdown";
             c->hangup_code = c->answered ? 0 : 503;
-            if (c->origin)
+            if (eng_rare(c)->origin)
                 eng_origin_hangup(c);
             if (c->leg)
                 e->tel->ops->hangup(e->tel, c->leg, cause_code("congestion", c->answered));

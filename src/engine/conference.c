@@ -260,7 +260,7 @@ static void member_leave(eng_conf_member *m, const char *status)
     else
         r->tail = m->prev;
     r->count--;
-    c->conf = NULL;
+    eng_rare_mut(c)->conf = NULL;
     eng_dtmf_unwatch(m->s);
     eng_strand_var_set(m->s, "conference_status", cr_val_cstr(status));
     eng_strand_var_set(m->s, "conference_members", cr_val_num((double)r->count));
@@ -364,7 +364,7 @@ static void pin_check(eng_conf_pin *w)
     bool moderator = cf->moderator_pin && strcmp(w->digits, cf->moderator_pin) == 0;
     if (member || moderator) {
         pin_stop(w);
-        c->conf_pin = NULL;
+        eng_rare_mut(c)->conf_pin = NULL;
         eng_conf_join j = w->j;
         j.moderator = j.moderator || moderator;
         app_status st = enter(s, &j);
@@ -379,7 +379,7 @@ static void pin_check(eng_conf_pin *w)
         return;
     }
     pin_stop(w);
-    c->conf_pin = NULL;
+    eng_rare_mut(c)->conf_pin = NULL;
     eng_strand_var_set(s, "conference_status", cr_val_cstr("wrong_pin"));
     eng_strand_resume(s, eng_fail(s, "wrong PIN for conference %s", w->j.room));
 }
@@ -441,7 +441,7 @@ app_status eng_conf_start(eng_strand *s, const eng_conf_join *j)
     eng_call *c = s->call;
     if (!c->leg || c->ending)
         return eng_fail(s, "the call has ended");
-    if (c->conf || c->conf_pin || c->joined || c->joining || c->parked)
+    if (eng_rare(c)->conf || eng_rare(c)->conf_pin || eng_rare(c)->joined || eng_rare(c)->joining || eng_rare(c)->parked)
         return eng_fail(s, "the call is already in a conference, a join or a park slot");
     if (c->bridged)
         return eng_fail(s, "the call is bridged to an agent");
@@ -460,7 +460,7 @@ app_status eng_conf_start(eng_strand *s, const eng_conf_join *j)
     w->j.pin_prompt = j->pin_prompt ? cr_arena_strdup(&c->arena, j->pin_prompt) : NULL;
     if (w->j.pin_tries < 1)
         w->j.pin_tries = 1;
-    c->conf_pin = w;
+    eng_rare_mut(c)->conf_pin = w;
     eng_strand_set_pending(s, w);
     eng_dtmf_watch(s, pin_dtmf_cb, w);
     pin_ask(w);
@@ -513,7 +513,7 @@ static app_status enter(eng_strand *s, const eng_conf_join *j)
         r->members = m;
     r->tail = m;
     r->count++;
-    c->conf = m;
+    eng_rare_mut(c)->conf = m;
     eng_strand_set_pending(s, m);
     eng_strand_var_set(s, "conference_member_id", cr_val_num(m->id));
     eng_strand_var_set(s, "conference_moderator", cr_val_bool(m->moderator));
@@ -530,12 +530,12 @@ static app_status enter(eng_strand *s, const eng_conf_join *j)
 void eng_conf_cancel(eng_strand *s)
 {
     eng_call *c = s->call;
-    eng_conf_member *m = c->conf;
+    eng_conf_member *m = eng_rare(c)->conf;
     if (m && m->s == s)
         member_leave(m, c->ending ? "hangup" : "cancelled");
-    if (c->conf_pin && c->conf_pin->s == s) {
-        pin_stop(c->conf_pin);
-        c->conf_pin = NULL;
+    if (eng_rare(c)->conf_pin && eng_rare(c)->conf_pin->s == s) {
+        pin_stop(eng_rare(c)->conf_pin);
+        eng_rare_mut(c)->conf_pin = NULL;
     }
 }
 
@@ -559,7 +559,7 @@ void eng_conf_each(eng_engine *e, void (*fn)(void *arg, const eng_conf_room_info
         eng_conf_member_info *mi = cr_xcalloc(r->count ? r->count : 1, sizeof *mi);
         size_t n = 0;
         for (eng_conf_member *m = r->members; m; m = m->next)
-            mi[n++] = (eng_conf_member_info){.id = m->id, .call_id = m->c->call_id, .number = m->number,
+            mi[n++] = (eng_conf_member_info){.id = m->id, .call_id = eng_call_idp(m->c), .number = m->number,
                                              .name = m->name, .muted = m->muted, .moderator = m->moderator,
                                              .joined = m->joined};
         eng_conf_room_info ri = {.name = r->name, .max_members = r->max_members, .created = r->created,

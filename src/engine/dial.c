@@ -48,7 +48,7 @@ typedef struct eng_leg {
     const char *answer_name;   /* the display name its answer gave (arena), or NULL */
 } eng_leg;
 
-/* Fields ordered without holes (160 B): a dial lives as long as its call. */
+/* Fields ordered without holes (152 B): a dial lives as long as its call. */
 typedef struct eng_dial {
     eng_strand *s;             /* the dialling strand; NULL for an originated call's legs */
     eng_call *c;
@@ -61,12 +61,12 @@ typedef struct eng_dial {
     loop_timer *ring_timer;
     tel_op *rb_op;
     eng_leg *answered, *last;
-    size_t adopted_log;        /* originate: the answered attempt's leg log entry, + 1 (0: none) */
     double answer_at;
     const eng_offer_hooks *hooks;   /* a queue's offer (eng_dial_offer) */
     void *hook_arg;
     struct eng_dial *live_next;   /* the call's dials not done (c->dials) */
     int last_code;
+    uint32_t adopted_log;      /* originate: the answered attempt's leg log entry, + 1 (0: none) */
     bool sequential;
     bool busy_seen, done;
     bool origin;               /* the legs of an originated call (eng_dial_origin) */
@@ -364,7 +364,7 @@ static void adopt(eng_dial *d, eng_leg *leg)
     leg->tl = NULL;       /* not hung up or released with the dial */
     if (leg->busy) {      /* the user is the call's own party now: busy until it ends */
         leg->busy = false;
-        c->busy_user = cr_arena_strdup(&c->arena, leg->t->target);
+        eng_rare_mut(c)->busy_user = cr_arena_strdup(&c->arena, leg->t->target);
     }
     /* Its attempt is logged now; it ends with the call (eng_dial_origin_log). */
     log_leg(d, leg, "answered", 200);

@@ -145,6 +145,9 @@ typedef struct eng_options {
      * originated call (eng_call_originated) before its party is rung. */
     void (*call_start)(void *arg, eng_call *c);
     void *call_start_arg;
+    /* Arena bytes the call_start hooks add to every call (eng_var_bytes of
+     * the variables they set): its first arena chunk counts them. */
+    size_t call_start_arena;
     /* Called just before a call's memory is freed (after the call record):
      * the last chance to read its variables (simulate, `callroute test`). */
     void (*call_done)(void *arg, eng_call *c);
@@ -160,6 +163,11 @@ typedef struct eng_options {
     /* Nothing the engine keeps itself goes to disk: voicemail boxes live in
      * memory, empty at the start (simulate, callroute test). */
     bool dry_run;
+    /* Every call keeps every INVITE header as its sip.header.* variable,
+     * read or not (simulate and callroute test list a call's variables);
+     * otherwise a call keeps only those its program can read
+     * (scn_program_reads_header). */
+    bool keep_all_headers;
     /* An agent's state was changed here (queue_agent, the admin API), in
      * queue QUEUE: a cluster shares it (docs/cluster.md). Not told for
      * changes applied with eng_queue_agent_apply. */
@@ -167,6 +175,10 @@ typedef struct eng_options {
                           const char *reason);
     void *agent_changed_arg;
 } eng_options;
+
+/* The arena bytes a new variable NAME with a string of VALUE_LEN bytes
+ * takes (eng_options.call_start_arena). */
+size_t eng_var_bytes(const char *name, size_t value_len);
 
 /* Adds O to EO's followers (before eng_engine_new; aborts past
  * ENG_MAX_OBSERVERS: a fixed set of parts registers). */

@@ -102,10 +102,14 @@ static inline uint32_t eng_name_hash(const char *s, size_t n)
 /* The variable NAME (LEN bytes), or NULL. */
 eng_var *eng_var_find(eng_call *c, const char *name, size_t len);
 /* Keeps the call's INVITE headers for the sip.header.* variables, made
- * when a script first reads one: most calls never do. */
+ * when a script first reads one: most calls never do. Only the headers its
+ * program can read (eng_header_kept). */
 void eng_var_headers(eng_call *c, const char *const *names, const char *const *values, size_t count);
-/* Sets NAME to S, a string the call keeps unchanged for its life (in its
- * arena): the variable points at it instead of copying it. */
+/* Whether a call of E on PROG keeps the INVITE header NAME. */
+bool eng_header_kept(const eng_engine *e, const scn_program *prog, const char *name);
+/* Sets NAME to S, a string kept unchanged for the call's life (in its
+ * arena, or its program's: a route's name): the variable points at it
+ * instead of copying it. */
 void eng_var_set_kept(eng_call *c, const char *name, const char *s);
 
 static inline cr_value eng_var_value(const eng_var *v)
@@ -167,7 +171,6 @@ struct eng_call {
     cr_arena arena;
     eng_call *next, *prev;     /* the engine's calls */
     tel_leg *leg;
-    const char *call_id;       /* after the struct, in the same block */
     double start;
     const scn_route *route;
     eng_var *vars, *vars_tail;
@@ -180,17 +183,28 @@ struct eng_call {
     eng_strand *free_strands;
     eng_handler *handlers;
     struct eng_leg *bridged;
-    eng_strand *dtmf_strand;
-    eng_dtmf_cb dtmf_cb;
-    void *dtmf_arg;
-    loop_timer *grace_timer;
     double step_window;
     const char *hangup_by, *hangup_cause;
     double answer_time;
-    eng_slot *slots;           /* eng_call_set_slot (arena) */
     eng_leg_log *leg_log;      /* in the arena; grown by doubling */
-    struct eng_origin *origin; /* a call callroute placed (originate.c) */
     struct eng_dial *dials;    /* its dials still ringing or up (dial.c: pickup finds them) */
+    eng_call *check_next;
+    struct eng_call_rare *rare;   /* eng_rare: NULL until a field of it is written */
+};
+
+/* What few calls use, in a side block of the call's arena made by the
+ * first write (eng_rare_mut): a held call through a gateway has none of
+ * it, and 96 B less in the call is what lets its arena fit a smaller
+ * block (docs/decisions/sip-core.md). Read through eng_rare, which gives
+ * the zeros of eng_no_rare to a call without one (and, const, refuses
+ * writes at compile time). */
+typedef struct eng_call_rare {
+    loop_timer *grace_timer;   /* the hangup handlers' time (hangup_grace) */
+    eng_strand *dtmf_strand;
+    eng_dtmf_cb dtmf_cb;
+    void *dtmf_arg;
+    eng_slot *slots;           /* eng_call_set_slot (arena) */
+    struct eng_origin *origin; /* a call callroute placed (originate.c) */
     /* calls that meet (conference.c, join.c, park.c): what this call is in */
     struct eng_conf_member *conf;
     struct eng_conf_pin *conf_pin;     /* asking for a conference PIN */
@@ -199,8 +213,23 @@ struct eng_call {
     struct eng_parked *parked;
     struct eng_dial *park_held;   /* the dial a park took the caller from, until `on: timeout` ends */
     const char *busy_user;     /* the user this call keeps busy (its caller, or an originated call's party) */
-    eng_call *check_next;
-};
+} eng_call_rare;
+
+extern const eng_call_rare eng_no_rare;
+
+/* The call's id: after the struct, in the same block (eng_call_alloc). */
+static inline const char *eng_call_idp(const eng_call *c)
+{
+    return (const char *)(c + 1);
+}
+
+static inline const eng_call_rare *eng_rare(const eng_call *c)
+{
+    return c->rare ? c->rare : &eng_no_rare;
+}
+
+/* C's side block, made (zeroed, in its arena) when it has none. */
+eng_call_rare *eng_rare_mut(eng_call *c);
 
 struct eng_engine {
     loop *l;

@@ -52,17 +52,17 @@ static void trace_pair(eng_call *joiner, eng_strand *s, eng_call *target, eng_jo
                        const char *cause)
 {
     eng_trace_rec a = {.event = "join", .phase = phase, .mode = eng_join_mode_names[mode],
-                       .peer = target->call_id, .cause = cause};
+                       .peer = eng_call_idp(target), .cause = cause};
     eng_trace_meet(joiner, s, &a);
     eng_trace_rec b = {.event = "joined", .phase = phase, .mode = eng_join_mode_names[mode],
-                       .peer = joiner->call_id, .cause = cause};
+                       .peer = eng_call_idp(joiner), .cause = cause};
     eng_trace_meet(target, NULL, &b);
 }
 
 static void set_vars(eng_strand *s, const char *status, eng_call *target, eng_join_mode mode)
 {
     eng_strand_var_set(s, "join_status", cr_val_cstr(status));
-    eng_strand_var_set(s, "join_call_id", cr_val_cstr(target->call_id));
+    eng_strand_var_set(s, "join_call_id", cr_val_cstr(eng_call_idp(target)));
     eng_strand_var_set(s, "join_mode", cr_val_cstr(eng_join_mode_names[mode]));
 }
 
@@ -81,10 +81,10 @@ static app_status join_bridge(eng_strand *s, eng_call *t, tel_leg *agent)
         snprintf(who, sizeof who, "%.*s", (int)v.len, v.str);
     tel_leg *party = takes_caller ? eng_call_give_leg(t) : eng_dial_take_agent(t);
     if (!party)
-        return eng_fail(s, "the call %s has nobody to join", t->call_id);
+        return eng_fail(s, "the call %s has nobody to join", eng_call_idp(t));
     trace_pair(s->call, s, t, ENG_JOIN_BRIDGE, "start", NULL);
     set_vars(s, "joined", t, ENG_JOIN_BRIDGE);
-    app_status st = eng_dial_adopt(s, party, *who ? who : t->call_id, answer);
+    app_status st = eng_dial_adopt(s, party, *who ? who : eng_call_idp(t), answer);
     eng_call_end_given(t, "join");
     if (st != APP_PENDING) {
         /* our own call could not take it (it ended meanwhile): let it go */
@@ -102,7 +102,7 @@ static void sess_free(eng_join_sess *ss)
     for (int i = 0; i < 2; i++)
         if (ss->legs[i])
             drv(t)->ops->mix_leave(drv(t), ss->legs[i]);
-    t->joined = NULL;
+    eng_rare_mut(t)->joined = NULL;
     free(ss);
 }
 
@@ -118,7 +118,7 @@ static void member_leave(eng_join_member *m, const char *cause)
         }
     if (c->leg)
         drv(c)->ops->mix_leave(drv(c), c->leg);
-    c->joining = NULL;
+    eng_rare_mut(c)->joining = NULL;
     trace_pair(c, m->s, ss->target, m->mode, "end", cause);
     free(m);
     if (!ss->members)
@@ -134,15 +134,15 @@ app_status eng_join_start(eng_strand *s, eng_call *t, tel_leg *agent, eng_join_m
         return eng_fail(s, "a call cannot join itself");
     if (!t || t->ending || !t->leg)
         return eng_fail(s, "no such call");
-    if (c->conf || c->joined || c->joining || c->parked || c->bridged)
+    if (eng_rare(c)->conf || eng_rare(c)->joined || eng_rare(c)->joining || eng_rare(c)->parked || c->bridged)
         return eng_fail(s, "the call is already talking to someone");
-    if (t->conf || t->parked || t->joining)
-        return eng_fail(s, "the call %s is in a conference, parked or joined to another", t->call_id);
+    if (eng_rare(t)->conf || eng_rare(t)->parked || eng_rare(t)->joining)
+        return eng_fail(s, "the call %s is in a conference, parked or joined to another", eng_call_idp(t));
     if (mode == ENG_JOIN_BRIDGE)
         return join_bridge(s, t, agent);
     if (eng_call_answer(c) < 0)
         return eng_fail(s, "cannot answer the call");
-    eng_join_sess *ss = t->joined;
+    eng_join_sess *ss = eng_rare(t)->joined;
     if (!ss) {
         ss = cr_xcalloc(1, sizeof *ss);
         ss->target = t;
@@ -154,7 +154,7 @@ app_status eng_join_start(eng_strand *s, eng_call *t, tel_leg *agent, eng_join_m
             if (ss->legs[i] && drv(t)->ops->mix_join(drv(t), ss->legs[i], ss->mix,
                                                     ss->legs[i] == ss->agent ? TEL_MIX_WHISPER_TARGET : 0) < 0)
                 ss->legs[i] = NULL;
-        t->joined = ss;
+        eng_rare_mut(t)->joined = ss;
     }
     if (drv(c)->ops->mix_join(drv(c), c->leg, ss->mix, member_flags(mode)) < 0) {
         if (!ss->members)
@@ -168,7 +168,7 @@ app_status eng_join_start(eng_strand *s, eng_call *t, tel_leg *agent, eng_join_m
     m->mode = mode;
     m->next = ss->members;
     ss->members = m;
-    c->joining = m;
+    eng_rare_mut(c)->joining = m;
     eng_strand_set_pending(s, m);
     set_vars(s, "joined", t, mode);
     trace_pair(c, s, t, mode, "start", NULL);
@@ -178,15 +178,15 @@ app_status eng_join_start(eng_strand *s, eng_call *t, tel_leg *agent, eng_join_m
 void eng_join_cancel(eng_strand *s)
 {
     eng_call *c = s->call;
-    if (c->joining && c->joining->s == s)
-        member_leave(c->joining, c->ending ? "hangup" : "cancelled");
+    if (eng_rare(c)->joining && eng_rare(c)->joining->s == s)
+        member_leave(eng_rare(c)->joining, c->ending ? "hangup" : "cancelled");
     else if (eng_strand_pending(s))
         eng_dial_cancel(s);   /* bridge: waiting on the party it took over */
 }
 
 void eng_join_target_gone(eng_call *t, const char *why)
 {
-    eng_join_sess *ss = t->joined;
+    eng_join_sess *ss = eng_rare(t)->joined;
     while (ss && ss->members) {
         eng_join_member *m = ss->members;
         eng_strand *s = m->s;

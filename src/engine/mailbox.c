@@ -674,7 +674,7 @@ eng_vm_job *eng_vm_save(eng_strand *s, eng_vm_box *b, const char *tmp, double du
     const char *caller = eng_var_get(c, "caller_number", &v) && v.kind == CR_VAL_STR ? v.str : "";
     const char *name = eng_var_get(c, "caller_name", &v) && v.kind == CR_VAL_STR ? v.str : "";
     j->msg = (eng_vm_msg){.id = cr_xstrdup(id), .caller = cr_xstrdup(caller), .caller_name = cr_xstrdup(name),
-                          .call_id = cr_xstrdup(c->call_id), .time = loop_now(c->e->l), .duration = duration};
+                          .call_id = cr_xstrdup(eng_call_idp(c)), .time = loop_now(c->e->l), .duration = duration};
     j->have_msg = true;
     char rest[128];
     const char *why;
@@ -692,7 +692,7 @@ eng_vm_job *eng_vm_save(eng_strand *s, eng_vm_box *b, const char *tmp, double du
      * what is not UTF-8, and they are then left empty. */
     json_object_set_new(o, "caller", text_or_empty(caller));
     json_object_set_new(o, "caller_name", text_or_empty(name));
-    json_object_set_new(o, "call_id", text_or_empty(c->call_id));
+    json_object_set_new(o, "call_id", text_or_empty(eng_call_idp(c)));
     json_object_set_new(o, "time", json_real(j->msg.time));
     json_object_set_new(o, "duration", json_real(duration));
     j->meta_text = json_dumps(o, JSON_COMPACT);

@@ -21,7 +21,7 @@ typedef struct eng_origin {
     struct eng_dial *dial;     /* NULL until rung, and when nothing could be rung */
 } eng_origin;
 
-bool eng_call_originated(const eng_call *c) { return c->origin != NULL; }
+bool eng_call_originated(const eng_call *c) { return eng_rare(c)->origin != NULL; }
 
 /* REQ's targets and handlers, kept for as long as the call lives. */
 static void keep_request(eng_origin *o, const eng_targets *t, const eng_originate_req *r)
@@ -92,7 +92,7 @@ static void set_vars(eng_call *c, const eng_originate_req *r)
 {
     eng_var_set_str(c, "originated_by", r->by ? r->by : "admin");
     if (r->from)
-        eng_var_set_str(c, "parent_call_id", r->from->call_id);
+        eng_var_set_str(c, "parent_call_id", eng_call_idp(r->from));
     /* The scenario's declared arguments start empty unless given, as
      * `app: scenario` does. */
     for (size_t i = 0; i < r->scenario->arg_count; i++)
@@ -132,7 +132,7 @@ static eng_call *originate(eng_engine *e, const eng_originate_req *r, char *err,
     eng_origin *o = cr_arena_alloc(&c->arena, sizeof *o);
     o->c = c;
     o->scenario = r->scenario;
-    c->origin = o;
+    eng_rare_mut(c)->origin = o;
     keep_request(o, &t, r);
     eng_targets_free(&t);
     set_vars(c, r);
@@ -146,7 +146,7 @@ static eng_call *originate(eng_engine *e, const eng_originate_req *r, char *err,
         tv[i] = (eng_trace_var){r->var_names[i], r->var_values[i]};
     eng_trace_rec rec = {.kind = ENG_TR_ORIGINATE, .to = joined(&c->arena, r->to, r->to_count),
                          .gateway = joined(&c->arena, gw_names, r->gateway_count),
-                         .scenario = r->scenario->name, .by = r->by, .parent = r->from ? r->from->call_id : NULL,
+                         .scenario = r->scenario->name, .by = r->by, .parent = r->from ? eng_call_idp(r->from) : NULL,
                          .vars = tv, .var_count = r->var_count};
     eng_emit(c, NULL, &rec);
     free(tv);
@@ -174,7 +174,7 @@ eng_call *eng_originate(eng_engine *e, const eng_originate_req *req, char *err, 
 
 void eng_origin_answered(eng_call *c, tel_leg *leg)
 {
-    eng_origin *o = c->origin;
+    eng_origin *o = eng_rare(c)->origin;
     c->leg = leg;
     c->answered = true;
     c->answer_time = loop_now(c->e->l);
@@ -197,7 +197,7 @@ void eng_origin_unanswered(eng_call *c, const char *status, int sip_code)
 
 void eng_origin_hangup(eng_call *c)
 {
-    eng_origin *o = c->origin;
+    eng_origin *o = eng_rare(c)->origin;
     if (o->delay) {
         loop_timer_stop(c->e->l, o->delay);
         o->delay = NULL;

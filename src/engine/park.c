@@ -116,16 +116,16 @@ static void timeout_cb(loop *l, void *arg)
     const scn_actions *on_timeout = p->on_timeout;
     eng_targets t = {0};
     bool have_parker = parker_target(p, &t);
-    c->parked = NULL;
+    eng_rare_mut(c)->parked = NULL;
     free(p);
     if (on_timeout) {
         /* The actions run next in this strand; a held dial ends after them
          * (the app's frame_end: eng_park_frame_end). */
-        c->park_held = held;
+        eng_rare_mut(c)->park_held = held;
         if (on_timeout->count)
             eng_strand_push(s, on_timeout, ENG_FRAME_NEST, NULL);
         else
-            eng_dial_held_end(held), c->park_held = NULL;
+            eng_dial_held_end(held), eng_rare_mut(c)->park_held = NULL;
         eng_targets_free(&t);
         eng_strand_resume(s, APP_DONE);
         return;
@@ -155,9 +155,9 @@ static void timeout_cb(loop *l, void *arg)
 void eng_park_frame_end(eng_strand *s)
 {
     eng_call *c = s->call;
-    if (c->park_held) {
-        eng_dial_held_end(c->park_held);
-        c->park_held = NULL;
+    if (eng_rare(c)->park_held) {
+        eng_dial_held_end(eng_rare(c)->park_held);
+        eng_rare_mut(c)->park_held = NULL;
     }
 }
 
@@ -176,7 +176,7 @@ app_status eng_park_start(eng_strand *s, const eng_park_req *r)
     eng_engine *e = c->e;
     if (!c->leg || c->ending)
         return eng_fail(s, "the call has ended");
-    if (c->conf || c->joined || c->joining || c->parked)
+    if (eng_rare(c)->conf || eng_rare(c)->joined || eng_rare(c)->joining || eng_rare(c)->parked)
         return eng_fail(s, "the call is in a conference, joined or parked already");
     char slot[24] = "";
     if (r->slot) {
@@ -219,7 +219,7 @@ app_status eng_park_start(eng_strand *s, const eng_park_req *r)
     p->listed = true;
     p->next = e->parked;
     e->parked = p;
-    c->parked = p;
+    eng_rare_mut(c)->parked = p;
     eng_strand_set_pending(s, p);
     eng_strand_var_set(s, "park_slot", cr_val_cstr(p->slot));
     eng_strand_var_set(s, "park_status", cr_val_cstr("parked"));
@@ -251,11 +251,11 @@ app_status eng_park_start(eng_strand *s, const eng_park_req *r)
 void eng_park_cancel(eng_strand *s)
 {
     eng_call *c = s->call;
-    eng_parked *p = c->parked;
+    eng_parked *p = eng_rare(c)->parked;
     if (p && p->s == s) {
         stop(p, c->ending ? "hangup" : "cancelled");
         eng_dial_held_end(p->held);
-        c->parked = NULL;
+        eng_rare_mut(c)->parked = NULL;
         free(p);
         return;
     }
@@ -275,15 +275,15 @@ static app_status take(eng_strand *s, eng_call *t, const char *slot)
     bool answer = !t->answered;
     tel_leg *leg = eng_call_give_leg(t);
     if (!leg)
-        return eng_fail(s, "the call %s has no caller to pick up", t->call_id);
-    eng_trace_rec a = {.event = "pickup", .phase = "start", .slot = slot, .mode = "pickup", .peer = t->call_id};
+        return eng_fail(s, "the call %s has no caller to pick up", eng_call_idp(t));
+    eng_trace_rec a = {.event = "pickup", .phase = "start", .slot = slot, .mode = "pickup", .peer = eng_call_idp(t)};
     eng_trace_meet(s->call, s, &a);
     eng_trace_rec b = {.event = "picked_up", .phase = "start", .slot = slot, .mode = "pickup",
-                       .peer = s->call->call_id};
+                       .peer = eng_call_idp(s->call)};
     eng_trace_meet(t, NULL, &b);
     eng_strand_var_set(s, "pickup_status", cr_val_cstr("answered"));
-    eng_strand_var_set(s, "pickup_call_id", cr_val_cstr(t->call_id));
-    app_status st = eng_dial_adopt(s, leg, *who ? who : t->call_id, answer);
+    eng_strand_var_set(s, "pickup_call_id", cr_val_cstr(eng_call_idp(t)));
+    app_status st = eng_dial_adopt(s, leg, *who ? who : eng_call_idp(t), answer);
     eng_call_end_given(t, "pickup");
     if (st != APP_PENDING) {
         tel_driver *d = s->call->e->tel;
@@ -305,7 +305,7 @@ app_status eng_pickup_slot(eng_strand *s, const char *slot)
     eng_call *c = s->call;
     if (!c->leg || c->ending)
         return eng_fail(s, "the call has ended");
-    if (c->bridged || c->conf || c->joining || c->parked)
+    if (c->bridged || eng_rare(c)->conf || eng_rare(c)->joining || eng_rare(c)->parked)
         return eng_fail(s, "the call is already talking to someone");
     eng_strand_var_set(s, "park_slot", cr_val_cstr(slot));
     for (eng_parked *p = c->e->parked; p; p = p->next)
@@ -326,7 +326,7 @@ app_status eng_pickup_ringing(eng_strand *s, const char *const *users, size_t n)
     eng_call *c = s->call;
     if (!c->leg || c->ending)
         return eng_fail(s, "the call has ended");
-    if (c->bridged || c->conf || c->joining || c->parked)
+    if (c->bridged || eng_rare(c)->conf || eng_rare(c)->joining || eng_rare(c)->parked)
         return eng_fail(s, "the call is already talking to someone");
     for (size_t i = 0; i < n; i++) {
         eng_call *t = eng_dial_ringing(c->e, users[i]);

@@ -97,8 +97,8 @@ void eng_strand_release(eng_strand *s)
     c->strand_count--;
     if (s->kind == SK_STREAM || s->kind == SK_HANDLER)
         c->live_streams--;
-    if (c->dtmf_strand == s)
-        c->dtmf_strand = NULL;
+    if (eng_rare(c)->dtmf_strand == s)
+        eng_rare_mut(c)->dtmf_strand = NULL;
     if (s->kind == SK_MAIN)
         eng_call_main_ended(c);
     if (s->queued) {

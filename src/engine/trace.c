@@ -19,7 +19,7 @@ void eng_emit(eng_call *c, eng_strand *s, eng_trace_rec *r)
         return;
     r->now = loop_now(e->l);
     r->t = r->now - c->start;
-    r->call_id = c->call_id;
+    r->call_id = eng_call_idp(c);
     r->call = c;
     if (s && !r->strand) {
         r->strand = s->id;

@@ -46,18 +46,28 @@ static void link_after(eng_call *c, eng_var *pos, eng_var *v)
  * (snprintf into 300 bytes): the same names now. */
 #define HEADER_NAME_MAX 299
 
+bool eng_header_kept(const eng_engine *e, const scn_program *prog, const char *name)
+{
+    return e->opt.keep_all_headers || scn_program_reads_header(prog, name);
+}
+
 void eng_var_headers(eng_call *c, const char *const *names, const char *const *values, size_t count)
 {
-    size_t n = 0;
+    size_t n = 0, kept = 0;
     for (size_t i = 0; i < count; i++)
-        n += strlen(names[i]) + 1 + strlen(values[i]) + 1;
+        if (eng_header_kept(c->e, c->prog, names[i])) {
+            n += strlen(names[i]) + 1 + strlen(values[i]) + 1;
+            kept++;
+        }
     if (!n)
         return;
     char *p = cr_arena_alloc(&c->arena, n);
     c->headers = p;
-    c->header_count = (uint32_t)count;   /* a SIP message's handful */
+    c->header_count = (uint32_t)kept;   /* a SIP message's handful */
     c->headers_after = c->vars_tail;
     for (size_t i = 0; i < count; i++) {
+        if (!eng_header_kept(c->e, c->prog, names[i]))
+            continue;
         size_t nl = strlen(names[i]) + 1, vl = strlen(values[i]) + 1;
         memcpy(p, names[i], nl);
         memcpy(p + nl, values[i], vl);

@@ -398,6 +398,7 @@ static scn_program *compile_root(scn_program *p, const scn_node *root, const app
         scn_compile_scenarios(&x, scn_map_get(root, "scenarios"));
         scn_compile_routes(&x, scn_map_get(root, "routes"));
         scn_warn_unused_scenarios(&x);
+        scn_note_header_reads(p, root);
     }
     if (diags->errors > errors_before || diags->truncated) {
         scn_program_unref(p);

@@ -284,7 +284,20 @@ typedef struct scn_program {
     struct scn_lookup *lookup;   /* private: name indexes for the lookups below */
     long revision;             /* set by the loader of a running service (1, 2, ...); 0 */
     scn_prompt_ref *prompts;   /* literal prompt names, in reverse file order */
+    /* The INVITE headers a call keeps for sip.header.* (header_reads.c):
+     * what follows each "sip.header." in the scenario's text; ANY when a
+     * name is built at run time. Not KNOWN (a program not compiled from a
+     * scenario): every header. */
+    bool header_reads_known, header_reads_any;
+    const char **header_reads; size_t header_read_count;
 } scn_program;
+
+struct scn_node;
+/* Notes which headers P's scenario (ROOT) can read (header_reads.c). */
+void scn_note_header_reads(scn_program *p, const struct scn_node *root);
+/* Whether a call of P must keep the INVITE header NAME: its variable
+ * sip.header.NAME may be read. */
+bool scn_program_reads_header(const scn_program *p, const char *name);
 
 /* Loads, validates and compiles FILE using the application REGISTRY
  * (NULL-terminated array of family tables, each ending in APP_END). NULL when any error was reported;

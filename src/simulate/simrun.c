@@ -195,6 +195,7 @@ simrun_result *simrun_call(scn_program *prog, const simrun_params *p, char *err,
         .call_done_arg = &x,
         .random_seed = p->random_seed ? p->random_seed : 1,
         .dry_run = true,   /* voicemail boxes in memory: a simulation writes no message */
+        .keep_all_headers = true,   /* its result lists every variable */
     };
     x.e = eng_engine_new(l, sim_driver_tel(sd), svc, prog, &o);
 

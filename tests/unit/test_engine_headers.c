@@ -15,6 +15,9 @@
 #include <cmocka.h>
 
 #include "apps/registry.h"
+#include "engine/engine.h"
+#include "loop/loop.h"
+#include "telephony/sim/sim.h"
 #include "scenario/diag.h"
 #include "scenario/program.h"
 #include "simulate/simrun.h"
@@ -134,12 +137,111 @@ static void test_written_before_read(void **state)
     simrun_result_free(r);
 }
 
+/* Which headers a program can read (scn_program_reads_header): a call
+ * keeps only those; a name built at run time keeps every one. */
+static bool reads(const char *script, const char *header)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "version: 1\n"
+             "gateways: { gw: { uri: 'sip:gw.example.com' } }\n"
+             "routes:\n"
+             "  - name: r\n"
+             "    script: [ %s ]\n",
+             script);
+    scn_program *p = load(yaml);
+    bool r = scn_program_reads_header(p, header);
+    scn_program_unref(p);
+    return r;
+}
+
+static void test_headers_a_program_reads(void **state)
+{
+    (void)state;
+    const char *none = "{ app: set, vars: { x: '1' } }";
+    assert_false(reads(none, "Via"));
+    assert_false(reads(none, "X-Account"));
+    const char *tmpl = "{ app: set, vars: { x: '{sip.header.Via}' } }";
+    assert_true(reads(tmpl, "Via"));
+    assert_false(reads(tmpl, "X-Account"));
+    /* Any case: over-keeping is harmless, missing one is not. */
+    const char *lit = "{ app: condition, if: \"var('sip.header.x-account') == '1'\", then: [ { app: hangup } ] }";
+    assert_true(reads(lit, "X-Account"));
+    assert_false(reads(lit, "Via"));
+    const char *bare = "{ app: condition, if: \"sip.header.X-Account == '42'\", then: [ { app: hangup } ] }";
+    assert_true(reads(bare, "X-Account"));
+    assert_false(reads(bare, "Via"));
+    /* Names built at run time: every header. */
+    assert_true(reads("{ app: condition, if: \"var('sip.header.' + h) == '1'\", then: [ { app: hangup } ] }", "Via"));
+    assert_true(reads("{ app: condition, if: \"var(h) == '1'\", then: [ { app: hangup } ] }", "Via"));
+    assert_true(reads("{ app: condition, if: \"var('a' + h) == '1'\", then: [ { app: hangup } ] }", "Via"));
+
+    /* A route condition names it. */
+    scn_program *p = load("version: 1\n"
+                          "gateways: { gw: { uri: 'sip:gw.example.com' } }\n"
+                          "routes:\n"
+                          "  - name: r\n"
+                          "    conditions: [ { var: sip.header.X-Account, op: equals, value: '42' } ]\n"
+                          "    script: [ { app: hangup } ]\n");
+    assert_true(scn_program_reads_header(p, "X-Account"));
+    assert_false(scn_program_reads_header(p, "Via"));
+    scn_program_unref(p);
+}
+
+/* A call of an engine that does not list its variables (serve's): the
+ * header its scenario names is a variable, the others are not kept. */
+typedef struct listed {
+    char names[512];
+} listed;
+
+static void list_var(void *arg, const char *name, cr_value v)
+{
+    (void)v;
+    listed *x = arg;
+    if (strncmp(name, "sip.header.", 11) == 0 && strlen(name) < 40) {
+        strncat(x->names, name + 11, sizeof x->names - strlen(x->names) - 2);
+        strcat(x->names, ";");
+    }
+}
+
+static void done_cb(void *arg, eng_call *c)
+{
+    eng_var_foreach(c, list_var, arg);
+}
+
+static void test_unread_headers_are_not_kept(void **state)
+{
+    (void)state;
+    scn_program *p = load("version: 1\n"
+                          "routes:\n"
+                          "  - name: r\n"
+                          "    script: [ { app: set, vars: { a: '{sip.header.X-Account}' } } ]\n");
+    loop *l = loop_new_virtual(0);
+    sim_driver *sd = sim_driver_new(l);
+    listed x = {{0}};
+    eng_options o = {.call_done = done_cb, .call_done_arg = &x};
+    eng_engine *e = eng_engine_new(l, sim_driver_tel(sd), NULL, p, &o);
+    memset(long_name, 'H', sizeof long_name - 1);
+    tel_call_info info = {.call_id = "c1", .caller_number = "100", .called_number = "200", .source = "gw",
+                          .header_names = names, .header_values = values, .header_count = 4};
+    char err[100];
+    assert_int_equal(sim_call(sd, &info, "hangup@1", err, sizeof err), 0);
+    loop_run(l);
+    assert_string_equal(x.names, "X-Account;");
+    eng_engine_free(e);
+    sim_driver_free(sd);
+    loop_destroy(l);
+    scn_program_unref(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unread_headers_are_listed),
         cmocka_unit_test(test_read_by_route_and_script),
         cmocka_unit_test(test_written_before_read),
+        cmocka_unit_test(test_headers_a_program_reads),
+        cmocka_unit_test(test_unread_headers_are_not_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
