@@ -1,9 +1,15 @@
 /* sip_nta_req.c — building the requests the NTA core sends outside a
  * leg's dialog record: a new request (request line and CSeq), tags and
  * Call-IDs, a request sent again with digest credentials after a 401/407
- * (an INVITE to a gateway, a MESSAGE), and the status a response callback
- * reads. */
+ * (an INVITE to a gateway, a MESSAGE), the status a response callback
+ * reads, and the headers every call sends the same, parsed once. */
+#define NTA_AGENT_MAGIC_T struct sip_driver
+#define NTA_LEG_MAGIC_T struct sip_driver
+#define NTA_INCOMING_MAGIC_T struct tel_leg
+#define NTA_OUTGOING_MAGIC_T struct tel_leg
+
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_nta_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +43,27 @@ void sip_nta_new_call_id(sip_driver *d, char *out, size_t n)
     size_t len = 33 + host < n ? 33 + host : n - 1;
     memcpy(out, id, len);
     out[len] = '\0';
+}
+
+bool sip_nta_hdrs_make(struct sip_nta *t)
+{
+    sip_nta_hdrs *h = &t->hdr;
+    h->home = su_home_new(sizeof *h->home);
+    if (!h->home)
+        return false;
+    h->max_forwards = sip_max_forwards_make(h->home, "70");
+    h->allow = sip_allow_make(h->home, NTA_ALLOW);
+    h->sdp_type = sip_content_type_make(h->home, "application/sdp");
+    h->timer = sip_supported_make(h->home, "timer");
+    h->require_timer = sip_require_make(h->home, "timer");
+    return h->max_forwards && h->allow && h->sdp_type && h->timer && h->require_timer;
+}
+
+void sip_nta_hdrs_free(struct sip_nta *t)
+{
+    if (t->hdr.home)
+        su_home_unref(t->hdr.home);
+    t->hdr = (sip_nta_hdrs){0};
 }
 
 msg_t *sip_nta_new_request(sip_driver *d, sip_method_t method, const char *name, const char *uri, uint32_t cseq)
