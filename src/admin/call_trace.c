@@ -52,21 +52,42 @@ static const char **field(eng_trace_rec *r, size_t i) { return (const char **)((
 
 /* ---- packing ---- */
 
-static void put_varint(cr_strbuf *out, uint64_t v)
+/* A record is encoded into a stack buffer and appended in one piece (it
+ * was an append per number: ~6 a record, 11 records a call). */
+typedef struct packer {
+    cr_strbuf *out;
+    size_t n;
+    char buf[256];
+} packer;
+
+static void flush(packer *pk)
 {
-    char b[10];
-    size_t n = 0;
-    do {
-        b[n] = (char)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            b[n] |= (char)0x80;
-        n++;
-    } while (v);
-    cr_strbuf_append(out, b, n);
+    cr_strbuf_append(pk->out, pk->buf, pk->n);
+    pk->n = 0;
 }
 
-static void put_double(cr_strbuf *out, double d) { cr_strbuf_append(out, (const char *)&d, sizeof d); }
+static void put_bytes(packer *pk, const char *s, size_t n)
+{
+    if (pk->n + n > sizeof pk->buf)
+        flush(pk);
+    memcpy(pk->buf + pk->n, s, n);
+    pk->n += n;
+}
+
+static void put_varint(packer *pk, uint64_t v)
+{
+    if (pk->n + 10 > sizeof pk->buf)
+        flush(pk);
+    do {
+        char b = (char)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            b |= (char)0x80;
+        pk->buf[pk->n++] = b;
+    } while (v);
+}
+
+static void put_double(packer *pk, double d) { put_bytes(pk, (const char *)&d, sizeof d); }
 
 /* D as whole milliseconds, when "%.3f" of ms / 1000.0 prints what "%.3f"
  * of D does: D non-negative (not -0), below 10^9 s (there a double's error
@@ -85,16 +106,18 @@ static bool as_ms(double d, uint64_t *ms)
 static bool bits_zero(double d) { return d == 0 && !signbit(d); }
 
 /* A string as a number; *KEPT grows by what it stands for. */
-static void put_str(cr_strbuf *out, strtab *tab, const char *s, size_t len, size_t *kept)
+static void put_str(packer *out, strtab *tab, const char *s, size_t len, size_t *kept)
 {
     put_varint(out, strtab_ref(tab, s, len));
     if (s)
         *kept += len + 1;
 }
 
-size_t call_trace_pack(const eng_trace_rec *r, strtab *tab, cr_strbuf *out)
+size_t call_trace_pack(const eng_trace_rec *r, strtab *tab, cr_strbuf *sb)
 {
-    size_t start = out->len, kept = 0;
+    size_t start = sb->len, kept = 0;
+    packer pk = {.out = sb, .n = 0};
+    packer *out = &pk;
     eng_trace_rec *rw = (eng_trace_rec *)r;   /* read only: field() takes no const */
     uint64_t t_ms = 0, dur_ms = 0;
     bool t_ms_ok = as_ms(r->t, &t_ms);
@@ -107,7 +130,8 @@ size_t call_trace_pack(const eng_trace_rec *r, strtab *tab, cr_strbuf *out)
         nums |= as_ms(r->duration, &dur_ms) ? N_DUR_MS : N_DUR_RAW;
     unsigned flags = (unsigned)r->kind | (r->strand ? F_STRAND : 0) | (t_ms_ok ? 0 : F_T_RAW) |
                      (nums ? F_NUMS : 0) | (r->var_count ? F_VARS : 0);
-    cr_strbuf_putc(out, (char)flags);
+    char flag = (char)flags;
+    put_bytes(out, &flag, 1);
     if (t_ms_ok)
         put_varint(out, t_ms);
     else
@@ -139,13 +163,15 @@ size_t call_trace_pack(const eng_trace_rec *r, strtab *tab, cr_strbuf *out)
             const eng_trace_var *v = &r->vars[i];
             put_str(out, tab, v->name, strlen(v->name), &kept);
             bool num = !bits_zero(v->value.num);
-            cr_strbuf_putc(out, (char)((unsigned)v->value.kind | (v->value.b ? V_BOOL : 0) | (num ? V_NUM : 0)));
+            char vf = (char)((unsigned)v->value.kind | (v->value.b ? V_BOOL : 0) | (num ? V_NUM : 0));
+            put_bytes(out, &vf, 1);
             if (num)
                 put_double(out, v->value.num);
             put_str(out, tab, v->value.str, v->value.str ? v->value.len : 0, &kept);
         }
     }
-    return out->len - start + kept;
+    flush(out);
+    return sb->len - start + kept;
 }
 
 /* ---- unpacking ---- */
@@ -184,23 +210,17 @@ static double get_double(reader *rd)
     return d;
 }
 
-/* The string a number names; with RELEASE, its reference dropped instead. */
-static const char *get_str(reader *rd, strtab *tab, bool release, size_t *len)
+/* The string a number names. */
+static const char *get_str(reader *rd, const strtab *tab, size_t *len)
 {
     uint64_t id = get_varint(rd);
-    if (release) {
-        strtab_unref(tab, (uint32_t)id);
-        return NULL;
-    }
     return strtab_str(tab, (uint32_t)id, len);
 }
 
-/* One record at RD into OUT (NULL with RELEASE: only its references
- * dropped). */
-static void decode(reader *rd, strtab *tab, bool release, call_trace_rec *out)
+/* One record at RD into OUT (release_one below reads the same layout). */
+static void decode(reader *rd, const strtab *tab, call_trace_rec *out)
 {
-    call_trace_rec scratch;
-    call_trace_rec *u = out ? out : &scratch;
+    call_trace_rec *u = out;
     memset(u, 0, sizeof *u);
     eng_trace_rec *r = &u->rec;
     if (rd->p >= rd->end) {
@@ -228,7 +248,7 @@ static void decode(reader *rd, strtab *tab, bool release, call_trace_rec *out)
     uint64_t present = get_varint(rd);
     for (size_t i = 0; i < STR_FIELDS && rd->ok; i++)
         if (present & (1u << i))
-            *field(r, i) = get_str(rd, tab, release, NULL);
+            *field(r, i) = get_str(rd, tab, NULL);
     if (!(flags & F_VARS) || !rd->ok)
         return;
     uint64_t n = get_varint(rd);
@@ -236,12 +256,11 @@ static void decode(reader *rd, strtab *tab, bool release, call_trace_rec *out)
         rd->ok = false;
         return;
     }
-    if (!release)
-        u->vars = cr_xcalloc((size_t)n, sizeof *u->vars);
+    u->vars = cr_xcalloc((size_t)n, sizeof *u->vars);
     for (size_t i = 0; i < n && rd->ok; i++) {
-        eng_trace_var tmp, *v = release ? &tmp : &u->vars[i];
+        eng_trace_var *v = &u->vars[i];
         memset(v, 0, sizeof *v);
-        v->name = get_str(rd, tab, release, NULL);
+        v->name = get_str(rd, tab, NULL);
         if (rd->p >= rd->end) {
             rd->ok = false;
             break;
@@ -251,12 +270,10 @@ static void decode(reader *rd, strtab *tab, bool release, call_trace_rec *out)
         v->value.b = (vf & V_BOOL) != 0;
         if (vf & V_NUM)
             v->value.num = get_double(rd);
-        v->value.str = get_str(rd, tab, release, &v->value.len);
+        v->value.str = get_str(rd, tab, &v->value.len);
     }
-    if (!release) {
-        r->vars = u->vars;
-        r->var_count = (size_t)n;
-    }
+    r->vars = u->vars;
+    r->var_count = (size_t)n;
 }
 
 bool call_trace_unpack(const uint8_t *buf, size_t len, size_t *pos, const strtab *tab, const char *call_id,
@@ -266,7 +283,7 @@ bool call_trace_unpack(const uint8_t *buf, size_t len, size_t *pos, const strtab
     if (!buf || *pos >= len)
         return false;
     reader rd = {buf + *pos, buf + len, true};
-    decode(&rd, (strtab *)tab, false, out);   /* read only without RELEASE */
+    decode(&rd, tab, out);
     if (!rd.ok) {
         call_trace_rec_free(out);
         return false;
@@ -282,9 +299,68 @@ void call_trace_rec_free(call_trace_rec *u)
     u->vars = NULL;
 }
 
+static void skip(reader *rd, size_t n)
+{
+    if ((size_t)(rd->end - rd->p) < n)
+        rd->ok = false;
+    else
+        rd->p += n;
+}
+
+/* One record at RD: its string references dropped, nothing else built
+ * (decode's layout, read the same way; every call's end runs it on each of
+ * its records). */
+static void release_one(reader *rd, strtab *tab)
+{
+    if (rd->p >= rd->end) {
+        rd->ok = false;
+        return;
+    }
+    unsigned flags = *rd->p++;
+    if (flags & F_T_RAW)
+        skip(rd, sizeof(double));
+    else
+        (void)get_varint(rd);
+    if (flags & F_STRAND)
+        (void)get_varint(rd);
+    if (flags & F_NUMS) {
+        uint64_t nums = get_varint(rd);
+        if (nums & N_SIP_CODE)
+            (void)get_varint(rd);
+        if (nums & N_MEMBER)
+            (void)get_varint(rd);
+        if (nums & N_DUR_MS)
+            (void)get_varint(rd);
+        if (nums & N_DUR_RAW)
+            skip(rd, sizeof(double));
+    }
+    uint64_t present = get_varint(rd);
+    for (size_t i = 0; i < STR_FIELDS && rd->ok; i++)
+        if (present & (1u << i))
+            strtab_unref(tab, (uint32_t)get_varint(rd));
+    if (!(flags & F_VARS) || !rd->ok)
+        return;
+    uint64_t n = get_varint(rd);
+    if (!rd->ok || n > (uint64_t)(rd->end - rd->p)) {
+        rd->ok = false;
+        return;
+    }
+    for (size_t i = 0; i < n && rd->ok; i++) {
+        strtab_unref(tab, (uint32_t)get_varint(rd));
+        if (rd->p >= rd->end) {
+            rd->ok = false;
+            break;
+        }
+        unsigned vf = *rd->p++;
+        if (vf & V_NUM)
+            skip(rd, sizeof(double));
+        strtab_unref(tab, (uint32_t)get_varint(rd));
+    }
+}
+
 void call_trace_release(const uint8_t *buf, size_t len, strtab *tab)
 {
     reader rd = {buf, buf + len, true};
     while (buf && rd.ok && rd.p < rd.end)
-        decode(&rd, tab, true, NULL);
+        release_one(&rd, tab);
 }

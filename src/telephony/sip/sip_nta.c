@@ -232,12 +232,12 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se,
                  leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
     if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
-                   TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
+                   TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)),
                    TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
                           SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
                    SIPTAG_CALL_ID_STR(dl->call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
-                   SIPTAG_MAX_FORWARDS_STR("70"), TAG_IF(sdp, SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg))),
-                   TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
+                   SIPTAG_MAX_FORWARDS(NTA_HDR(leg->d)->max_forwards), TAG_IF(sdp, SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg))),
+                   TAG_IF(sdp, SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type)), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
                    TAG_NEXT(extra)) < 0) {
         msg_destroy(msg);
         return NULL;
@@ -460,7 +460,7 @@ static int answer_options(sip_driver *d, nta_incoming_t *irq)
     const char *why = NULL;
     if (d->shutting_down || d->draining)
         code = sip_admit(d, &retry, &why);
-    nta_incoming_treply(irq, code ? code : 200, sip_status_phrase(code ? code : 200), SIPTAG_ALLOW_STR(NTA_ALLOW),
+    nta_incoming_treply(irq, code ? code : 200, sip_status_phrase(code ? code : 200), SIPTAG_ALLOW(NTA_HDR(d)->allow),
                         SIPTAG_HEADER_STR(load), TAG_END());
     return ANSWERED;
 }
@@ -502,8 +502,8 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     if (leg->nta->se)
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
     nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
-                        TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
-                        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+                        TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)),
+                        SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     sip_nta_st_start(leg);   /* the remote's re-INVITE refreshed the session */
     if (changed) {
         sip_log(d, SIP_LOG_DEBUG, "%s %s: %s by the %s", leg->outgoing ? "leg" : "call",
@@ -545,7 +545,7 @@ static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
             char se[48];
             snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
             nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_SESSION_EXPIRES_STR(se),
-                                SIPTAG_SUPPORTED_STR("timer"), TAG_END());
+                                SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer), TAG_END());
             sip_nta_st_start(leg);
         } else {
             nta_incoming_treply(irq, 200, sip_status_phrase(200), TAG_END());
@@ -648,9 +648,9 @@ int sip_nta_answer(sip_leg *leg)
     if (nl->se)
         snprintf(se, sizeof se, "%u;refresher=%s", nl->se, nl->we_refresh ? "uas" : "uac");
     nta_incoming_treply(nl->irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
-                        SIPTAG_ALLOW_STR(NTA_ALLOW), TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)),
-                        TAG_IF(*se && nl->remote_timer, SIPTAG_REQUIRE_STR("timer")),
-                        TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                        SIPTAG_ALLOW(NTA_HDR(leg->d)->allow), TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)),
+                        TAG_IF(*se && nl->remote_timer, SIPTAG_REQUIRE(NTA_HDR(leg->d)->require_timer)),
+                        TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)), SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type),
                         SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     leg->state = LEG_UP;
     leg->t_answer = loop_now(leg->d->l);
@@ -675,7 +675,7 @@ int sip_nta_ringing(sip_leg *leg, bool early_media)
         if (leg->early_sent)
             return 0;
         nta_incoming_treply(nl->irq, 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
-                            SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+                            SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
         leg->early_sent = true;
     } else if (!leg->ringing_sent) {
         nta_incoming_treply(nl->irq, 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)), TAG_END());
@@ -816,7 +816,7 @@ int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, 
         return -1;
     }
     t->dflt = nta_leg_tcreate(t->agent, request_cb, d, NTATAG_NO_DIALOG(1), TAG_END());
-    if (!t->dflt) {
+    if (!t->dflt || !sip_nta_hdrs_make(t)) {
         snprintf(err, errlen, "cannot set up the SIP agent");
         return -1;
     }
@@ -834,6 +834,7 @@ void sip_nta_stop(sip_driver *d)
         nta_leg_destroy(t->dflt);
     if (t->agent)
         nta_agent_destroy(t->agent);
+    sip_nta_hdrs_free(t);
     free(t->buckets);
     free(t);
     d->nta = NULL;

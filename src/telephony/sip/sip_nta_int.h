@@ -6,6 +6,7 @@
 #define SIP_NTA_INT_H
 
 #include <sofia-sip/nta.h>
+#include <sofia-sip/sip.h>
 #include <sofia-sip/su_tag.h>
 
 #include "telephony/sip/sip_dialog.h"
@@ -13,6 +14,20 @@
 
 /* ---- the core's state (sip_nta.c, sip_nta_out.c, sip_nta_timer.c) ---- */
 #define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
+
+/* Headers every call sends the same, parsed once when the agent starts
+ * (sip_nta_hdrs_make): a _STR tag is parsed again on every message (the
+ * Allow list alone ~3,500 instructions), a header object only copied
+ * (docs/decisions/sip-core.md, "CPU per call, cut"). */
+typedef struct sip_nta_hdrs {
+    su_home_t *home;
+    sip_max_forwards_t *max_forwards;  /* 70 */
+    sip_allow_t *allow;                /* NTA_ALLOW */
+    sip_content_type_t *sdp_type;      /* application/sdp */
+    sip_supported_t *timer;            /* Supported: timer */
+    sip_require_t *require_timer;      /* Require: timer */
+} sip_nta_hdrs;
+#define NTA_HDR(drv) (&(drv)->nta->hdr)
 
 /* The agent and our legs by Call-ID (every leg has its own: the caller's,
  * or one we made for a dialled leg). */
@@ -25,7 +40,12 @@ struct sip_nta {
     char contact[160];         /* "<sip:HOST:PORT>" */
     unsigned t1x64_ms;
     unsigned refused_logged;   /* one log line per kind of refusal (bits) */
+    sip_nta_hdrs hdr;
 };
+
+/* T's constant headers (sip_nta_req.c); false when out of memory. */
+bool sip_nta_hdrs_make(struct sip_nta *t);
+void sip_nta_hdrs_free(struct sip_nta *t);
 
 /* A leg's SIP state under NTA. Pointers first, then the numbers and the
  * bools together, nothing another field already says (the Call-ID it is

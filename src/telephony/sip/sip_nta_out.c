@@ -367,6 +367,40 @@ int sip_nta_reinvite(sip_leg *leg, const char *sdp)
     return nl->reinvite ? 0 : -1;
 }
 
+/* "FROM;tag=TAG" as snprintf would write it into OUT (N bytes, cut to fit),
+ * by hand: every dialled leg's INVITE. */
+static void tagged(char *out, size_t n, const char *from, const char *tag)
+{
+    size_t len = 0;
+    const char *parts[] = {from, ";tag=", tag};
+    for (size_t i = 0; i < 3 && len < n - 1; i++) {
+        size_t l = strnlen(parts[i], n - 1 - len);
+        memcpy(out + len, parts[i], l);
+        len += l;
+    }
+    out[len] = '\0';
+}
+
+/* V as "%.0f" writes it; a whole number of seconds (the usual case) by
+ * hand, the rest by snprintf. */
+static void seconds(char *out, size_t n, double v)
+{
+    if (v >= 1 && v < 1e15 && v == (double)(unsigned long long)v) {
+        char d[24];
+        size_t i = sizeof d;
+        unsigned long long u = (unsigned long long)v;
+        do
+            d[--i] = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        if (sizeof d - i < n) {
+            memcpy(out, d + i, sizeof d - i);
+            out[sizeof d - i] = '\0';
+            return;
+        }
+    }
+    snprintf(out, n, "%.0f", v);
+}
+
 int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sdp)
 {
     sip_leg *leg = f->leg;
@@ -383,12 +417,12 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         nl->own_key = cr_xstrdup(call_id);
     }
     char from_tagged[800];
-    snprintf(from_tagged, sizeof from_tagged, "%s;tag=%s", from, nl->tag);
+    tagged(from_tagged, sizeof from_tagged, from, nl->tag);
     const cfg_tel_settings *st = &d->cfg->settings;
     char se[24] = "", min_se[24] = "";
     if (st->session_expires > 0) {
-        snprintf(se, sizeof se, "%.0f", st->session_expires);
-        snprintf(min_se, sizeof min_se, "%.0f", st->session_min_se);
+        seconds(se, sizeof se, st->session_expires);
+        seconds(min_se, sizeof min_se, st->session_min_se);
     }
     free(leg->tls_contact);   /* our Contact over TLS (sip_nta_tls.c), or NULL */
     leg->tls_contact = sip_nta_tls_contact_out(d, f->uri);
@@ -398,10 +432,10 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     sip_t *sip = sip_object(msg);
     if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
                    SIPTAG_CALL_ID_STR(nl->own_key), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
-                   SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_ALLOW_STR(NTA_ALLOW),
+                   SIPTAG_MAX_FORWARDS(NTA_HDR(d)->max_forwards), SIPTAG_ALLOW(NTA_HDR(d)->allow),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_MIN_SE_STR(min_se)),
-                   TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
-                   SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END()) < 0) {
+                   TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(d)->timer)),
+                   SIPTAG_CONTENT_TYPE(NTA_HDR(d)->sdp_type), SIPTAG_PAYLOAD_STR(sdp), TAG_END()) < 0) {
         msg_destroy(msg);
         return -1;
     }

@@ -1,12 +1,21 @@
 /* sip_nta_req.c — building the requests the NTA core sends outside a
  * leg's dialog record: a new request (request line and CSeq), tags and
  * Call-IDs, a request sent again with digest credentials after a 401/407
- * (an INVITE to a gateway, a MESSAGE), and the status a response callback
- * reads. */
+ * (an INVITE to a gateway, a MESSAGE), the status a response callback
+ * reads, and the headers every call sends the same, parsed once. */
+#define NTA_AGENT_MAGIC_T struct sip_driver
+#define NTA_LEG_MAGIC_T struct sip_driver
+#define NTA_INCOMING_MAGIC_T struct tel_leg
+#define NTA_OUTGOING_MAGIC_T struct tel_leg
+
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_nta_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "util/random.h"
 
 #include <sofia-sip/auth_client.h>
 #include <sofia-sip/msg_header.h>
@@ -16,17 +25,45 @@
 
 void sip_nta_random_hex(char *out, size_t n, int words)
 {
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < words && used + 9 <= n; i++)
-        used += (size_t)snprintf(out + used, n - used, "%08x", (unsigned)arc4random());
+    /* 8 hex digits a word, as many words as fit with the NUL. */
+    size_t fit = n > 0 ? (n - 1) / 8 : 0;
+    size_t w = words > 0 ? (size_t)words : 0;
+    cr_random_hex(out, 4 * (w < fit ? w : fit));
 }
 
 void sip_nta_new_call_id(sip_driver *d, char *out, size_t n)
 {
-    char hex[40];
-    sip_nta_random_hex(hex, sizeof hex, 4);
-    snprintf(out, n, "%s@%s", hex, d->sip_host);
+    /* HEX@HOST, cut to N: formatted by hand, this runs on every call. */
+    char id[33 + 1 + sizeof d->sip_host];
+    cr_random_hex(id, 16);
+    id[32] = '@';
+    size_t host = strnlen(d->sip_host, sizeof d->sip_host - 1);
+    memcpy(id + 33, d->sip_host, host);
+    id[33 + host] = '\0';
+    size_t len = 33 + host < n ? 33 + host : n - 1;
+    memcpy(out, id, len);
+    out[len] = '\0';
+}
+
+bool sip_nta_hdrs_make(struct sip_nta *t)
+{
+    sip_nta_hdrs *h = &t->hdr;
+    h->home = su_home_new(sizeof *h->home);
+    if (!h->home)
+        return false;
+    h->max_forwards = sip_max_forwards_make(h->home, "70");
+    h->allow = sip_allow_make(h->home, NTA_ALLOW);
+    h->sdp_type = sip_content_type_make(h->home, "application/sdp");
+    h->timer = sip_supported_make(h->home, "timer");
+    h->require_timer = sip_require_make(h->home, "timer");
+    return h->max_forwards && h->allow && h->sdp_type && h->timer && h->require_timer;
+}
+
+void sip_nta_hdrs_free(struct sip_nta *t)
+{
+    if (t->hdr.home)
+        su_home_unref(t->hdr.home);
+    t->hdr = (sip_nta_hdrs){0};
 }
 
 msg_t *sip_nta_new_request(sip_driver *d, sip_method_t method, const char *name, const char *uri, uint32_t cseq)

@@ -150,13 +150,19 @@ bool sip_uri_name_addr(char *out, size_t n, const char *display, const char *uri
     if (!name[start]) {
         if (len >= n)
             return fail(out, n);
-        snprintf(out, n, "<%s>", uri);
+        out[0] = '<';   /* fits: checked above */
+        memcpy(out + 1, uri, len - 2);
+        memcpy(out + len - 1, ">", 2);
         return true;
     }
     issize_t qlen = msg_unquoted_e(NULL, 0, name + start);
     if (qlen <= 0 || (size_t)qlen + 1 + len >= n)
         return fail(out, n);
     msg_unquoted_e(out, (isize_t)n, name + start);
-    snprintf(out + qlen, n - (size_t)qlen, " <%s>", uri);
+    char *at = out + qlen;   /* " <uri>" fits: checked above */
+    at[0] = ' ';
+    at[1] = '<';
+    memcpy(at + 2, uri, len - 2);
+    memcpy(at + len, ">", 2);
     return true;
 }
