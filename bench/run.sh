@@ -46,13 +46,18 @@ log() { echo "bench [$(( $(date +%s) - T0 ))s]: $*" >&2; }
 status() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$STATUS"; }
 
 # Another helper's sipp or kamailio on our ports would skew every figure
-# (SIP 7070-7072, UAS 7080, rtpengine's control 7090-7091; UACs from 7100).
+# (SIP 7070-7072, UAS 7080, rtpengine's control 7090-7091; UACs from 7100;
+# callroute's admin API TCP 7095).
 for port in 7070 7071 7072 7080 7090 7091; do
   if grep -qi ":$(printf '%04X' $port) " /proc/net/udp 2>/dev/null; then
     echo "bench: UDP port $port is busy: stop what holds it first" >&2
     exit 1
   fi
 done
+if grep -qi ":$(printf '%04X' 7095) " /proc/net/tcp 2>/dev/null; then
+  echo "bench: TCP port 7095 (callroute's admin API) is busy: stop what holds it first" >&2
+  exit 1
+fi
 
 $PY bench/report.py machine > "$RES/machine.json"
 [ -n "$QUICK" ] && echo '{"quick": true}' > "$RES/mode.json" || echo '{"quick": false}' > "$RES/mode.json"
