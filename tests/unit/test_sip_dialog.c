@@ -17,6 +17,7 @@
 #include <sofia-sip/sip_header.h>
 
 #include "telephony/sip/sip_dialog.h"
+#include "telephony/sip/sip_int.h"
 
 static msg_t *msgs[16];
 static int nmsgs;
@@ -238,6 +239,34 @@ static void test_matches_and_cseq(void **state)
     sip_dialog_free(&dl);
 }
 
+/* Our tags: 8 characters of [0-9a-v], 40 random bits (RFC 3261 19.3: at
+ * least 32), case-insensitive like sofia's comparison; 8 B shorter than 16
+ * hex digits, which each dialog record keeps (a 128 B block, not 160, for
+ * the bench's calls). Call-IDs: 20 characters, 100 bits. */
+static void test_our_tags(void **state)
+{
+    (void)state;
+    char seen[200][SIP_NTA_TAG_CHARS + 1];
+    for (int i = 0; i < 200; i++) {
+        sip_nta_random_token(seen[i], SIP_NTA_TAG_CHARS);
+        assert_int_equal(strlen(seen[i]), 8);
+        assert_int_equal(strspn(seen[i], "0123456789abcdefghijklmnopqrstuv"), 8);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(seen[i], seen[j]);
+    }
+    /* every one of the 32 characters comes up */
+    char all[33] = "";
+    for (int i = 0; i < 200; i++)
+        for (const char *c = seen[i]; *c; c++)
+            if (!strchr(all, *c))
+                all[strlen(all)] = *c;
+    assert_int_equal(strlen(all), 32);
+    char id[SIP_NTA_CALL_ID_CHARS + 1];
+    sip_nta_random_token(id, SIP_NTA_CALL_ID_CHARS);
+    assert_int_equal(strlen(id), 20);
+    assert_int_equal(strspn(id, "0123456789abcdefghijklmnopqrstuv"), 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +278,7 @@ int main(void)
         cmocka_unit_test_teardown(test_uas_too_long, teardown),
         cmocka_unit_test_teardown(test_uac_from_2xx, teardown),
         cmocka_unit_test_teardown(test_matches_and_cseq, teardown),
+        cmocka_unit_test(test_our_tags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,7 +78,7 @@ static void b_url(builder *b, const url_t *u)
 static bool sip_url(const url_t *u) { return u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host; }
 
 /* A tag as it may go into a header: token characters only (sofia's parser
- * keeps them so; a tag we make is hex). No length of its own: RFC 4475's
+ * keeps them so; a tag we make is [0-9a-v], sip_nta_random_token). No length of its own: RFC 4475's
  * longreq has a 160-character one; SIP_DIALOG_MAX bounds the whole. */
 static bool tag_ok(const char *t)
 {

@@ -584,7 +584,16 @@ void sip_nta_random_hex(char *out, size_t n, int words);
 /* The status of the response SIP to ORQ (NTA's own, 408/503, when it
  * made the final response itself: timeout, transport error). */
 int sip_nta_response_status(struct nta_outgoing_s *orq, const sip_t *sip);
-/* A new Call-ID, "HEX@HOST", into OUT. */
+/* CHARS (at most SIP_NTA_TOKEN_MAX) random characters of [0-9a-v], five
+ * bits each, and a NUL into OUT: a dialog's tag (SIP_NTA_TAG_CHARS, 40
+ * bits; RFC 3261 19.3 asks at least 32) or a Call-ID's (100 bits). Shorter
+ * than hex for the same randomness: each is kept while a call is held
+ * (docs/decisions/sip-core.md, "Held-call memory: tags and Call-IDs"). */
+#define SIP_NTA_TOKEN_MAX 32
+#define SIP_NTA_TAG_CHARS 8
+#define SIP_NTA_CALL_ID_CHARS 20
+void sip_nta_random_token(char *out, size_t chars);
+/* A new Call-ID, "TOKEN@HOST", into OUT. */
 void sip_nta_new_call_id(sip_driver *d, char *out, size_t n);
 /* A request for the agent: its request line (METHOD, NAME, to URI) and
  * CSeq CSEQ; the caller adds the other headers (sip_add_tl) and sends it

@@ -373,7 +373,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     }
     sip_leg *leg = sip_leg_new(d, false);
     struct sip_nta_leg *nl = sip_nta_leg_state(leg);
-    sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
+    sip_nta_random_token(nl->tag, SIP_NTA_TAG_CHARS);
     leg->call_id = cr_xstrdup(sip->sip_call_id->i_id);
     /* The dialog's Call-ID is the leg's (freed after the dialog). */
     if (sip_dialog_uas_keyed(&nl->dlg, sip, nl->tag, leg->call_id) != 0) {

@@ -51,7 +51,7 @@ struct sip_nta_leg {
     bool have_dlg;
     bool bye_reason;           /* our BYE says why: the session timer expired (Reason 408) */
     bool hashed, cancelled, auth_tried, st_retried;
-    char tag[17];              /* ours: 16 hex digits (sip_nta_random_hex, two words) */
+    char tag[SIP_NTA_TAG_CHARS + 1];   /* ours (sip_nta_random_token) */
 };
 
 /* sip_nta.c */

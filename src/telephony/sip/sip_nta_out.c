@@ -314,7 +314,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
      * answer's To tag tells the dialogs apart. */
     if (!nl->own_key) {
         char call_id[120];
-        sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
+        sip_nta_random_token(nl->tag, SIP_NTA_TAG_CHARS);
         sip_nta_new_call_id(d, call_id, sizeof call_id);
         nl->own_key = cr_xstrdup(call_id);
     }

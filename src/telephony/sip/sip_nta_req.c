@@ -22,11 +22,25 @@ void sip_nta_random_hex(char *out, size_t n, int words)
         used += (size_t)snprintf(out + used, n - used, "%08x", (unsigned)arc4random());
 }
 
+void sip_nta_random_token(char *out, size_t chars)
+{
+    /* Five bits a character, lower case: sofia (and other stacks) compare
+     * tags ignoring case, so upper case would add no randomness. */
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+    unsigned char r[SIP_NTA_TOKEN_MAX];
+    if (chars > sizeof r)
+        chars = sizeof r;
+    arc4random_buf(r, chars);
+    for (size_t i = 0; i < chars; i++)
+        out[i] = digits[r[i] & 31];
+    out[chars] = '\0';
+}
+
 void sip_nta_new_call_id(sip_driver *d, char *out, size_t n)
 {
-    char hex[40];
-    sip_nta_random_hex(hex, sizeof hex, 4);
-    snprintf(out, n, "%s@%s", hex, d->sip_host);
+    char token[SIP_NTA_CALL_ID_CHARS + 1];
+    sip_nta_random_token(token, SIP_NTA_CALL_ID_CHARS);
+    snprintf(out, n, "%s@%s", token, d->sip_host);
 }
 
 msg_t *sip_nta_new_request(sip_driver *d, sip_method_t method, const char *name, const char *uri, uint32_t cseq)
