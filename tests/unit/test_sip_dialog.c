@@ -56,9 +56,12 @@ static void test_uas_from_invite(void **state)
     sip_dialog dl;
     assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
     assert_string_equal(dl.call_id, "c1@192.0.2.1");
-    assert_string_equal(dl.local, "<sip:100@192.0.2.2>;tag=b2");
+    assert_string_equal(dl.local, "<sip:100@192.0.2.2>");
     /* the remote's other parameters are not the dialog's */
-    assert_string_equal(dl.remote, "\"Alice\" <sip:alice@192.0.2.1>;tag=a1");
+    assert_string_equal(dl.remote, "\"Alice\" <sip:alice@192.0.2.1>");
+    char buf[SIP_DIALOG_MAX];
+    assert_string_equal(sip_dialog_from(&dl, buf), "<sip:100@192.0.2.2>;tag=b2");
+    assert_string_equal(sip_dialog_to(&dl, buf), "\"Alice\" <sip:alice@192.0.2.1>;tag=a1");
     assert_string_equal(dl.local_tag, "b2");
     assert_string_equal(dl.remote_tag, "a1");
     assert_string_equal(dl.target, "sip:alice@192.0.2.1:5070;transport=udp");
@@ -80,12 +83,17 @@ static void test_uas_no_route_set(void **state)
     assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
     assert_string_equal(dl.route, "");
     assert_string_equal(dl.next_hop, "sip:alice@192.0.2.1");
-    /* Nothing written twice (a held call keeps two records): the tags are
-     * the ends of their addresses, the next hop without a route set is
-     * the target. */
+    /* Nothing written twice (a held call keeps two records): the next hop
+     * without a route set is the target; an address is kept without
+     * ";tag=", its tag right after it. The record is the five strings
+     * with their NULs and nothing else. */
     assert_ptr_equal(dl.next_hop, dl.target);
-    assert_ptr_equal(dl.local_tag, dl.local + strlen(dl.local) - strlen("b2"));
-    assert_ptr_equal(dl.remote_tag, dl.remote + strlen(dl.remote) - strlen("a1"));
+    assert_ptr_equal(dl.local_tag, dl.local + strlen(dl.local) + 1);
+    assert_ptr_equal(dl.remote_tag, dl.remote + strlen(dl.remote) + 1);
+    assert_ptr_equal(dl.route, dl.target + strlen(dl.target) + 1);
+    assert_int_equal((size_t)(dl.route - dl.text) + 1,
+                     strlen("c1@192.0.2.1") + 1 + strlen("\"Alice\" <sip:alice@192.0.2.1>") + 1 + 3 +
+                         strlen("<sip:100@192.0.2.2>") + 1 + 3 + strlen("sip:alice@192.0.2.1") + 1 + 1);
     sip_dialog_free(&dl);
 }
 
@@ -100,7 +108,8 @@ static void test_keyed_call_id(void **state)
     assert_int_equal(sip_dialog_uas_keyed(&dl, inv, "b2", kept), 0);
     assert_ptr_equal(dl.call_id, kept);
     assert_true(dl.call_id < dl.text || dl.call_id > dl.text + 4096);
-    assert_string_equal(dl.local, "<sip:100@192.0.2.2>;tag=b2");
+    assert_string_equal(dl.local, "<sip:100@192.0.2.2>");
+    assert_string_equal(dl.local_tag, "b2");
     assert_true(sip_dialog_matches(&dl, parse("BYE sip:100@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1\r\n"
                                               "From: <sip:alice@192.0.2.1>;tag=a1\r\nTo: <sip:100@192.0.2.2>;tag=b2\r\n"
                                               "Call-ID: c1@192.0.2.1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n")));
@@ -124,6 +133,8 @@ static void test_uas_rfc2543(void **state)
     assert_int_equal(sip_dialog_uas(&dl, parse(head), "b2"), 0);
     assert_string_equal(dl.remote_tag, "");
     assert_string_equal(dl.remote, "<sip:alice@192.0.2.1:5062>");
+    char buf[SIP_DIALOG_MAX];
+    assert_string_equal(sip_dialog_to(&dl, buf), "<sip:alice@192.0.2.1:5062>");   /* no ";tag=" */
     assert_string_equal(dl.target, "sip:alice@192.0.2.1:5062");
     const sip_t *bye = parse("BYE sip:100@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1\r\n"
                              "From: <sip:alice@192.0.2.1:5062>\r\nTo: <sip:100@192.0.2.2>;tag=b2\r\n"
@@ -183,8 +194,10 @@ static void test_uac_from_2xx(void **state)
                             "Record-Route: <sip:q1.example;lr>, <sip:q2.example;lr>\r\nContent-Length: 0\r\n\r\n");
     sip_dialog dl;
     assert_int_equal(sip_dialog_uac(&dl, req, ok), 0);
-    assert_string_equal(dl.local, "<sip:alice@192.0.2.2>;tag=ours");
-    assert_string_equal(dl.remote, "<sip:1000@192.0.2.9:5080>;tag=theirs");
+    char buf[SIP_DIALOG_MAX];
+    assert_string_equal(sip_dialog_from(&dl, buf), "<sip:alice@192.0.2.2>;tag=ours");
+    assert_string_equal(sip_dialog_to(&dl, buf), "<sip:1000@192.0.2.9:5080>;tag=theirs");
+    assert_string_equal(dl.remote_tag, "theirs");
     assert_string_equal(dl.target, "sip:1000@192.0.2.9:5090");
     /* UAC: the route set is Record-Route reversed (12.1.2) */
     assert_string_equal(dl.route, "<sip:q2.example;lr>, <sip:q1.example;lr>");
@@ -208,7 +221,7 @@ static void test_uac_from_2xx(void **state)
                                "Call-ID: out1\r\nCSeq: 1 INVITE\r\nContact: <sip:1000@192.0.2.9:5090>\r\n"
                                "Content-Length: 0\r\n\r\n");
     assert_int_equal(sip_dialog_uac(&dl, req, named), 0);
-    assert_string_equal(dl.remote, "\"Sales \\\"Desk\\\" 7\t\" <sip:1000@192.0.2.9:5080>;tag=theirs");
+    assert_string_equal(sip_dialog_to(&dl, buf), "\"Sales \\\"Desk\\\" 7\t\" <sip:1000@192.0.2.9:5080>;tag=theirs");
     sip_dialog_free(&dl);
 }
 

@@ -231,7 +231,8 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
     if (leg->nta->se && (method == sip_method_invite || method == sip_method_update))
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se,
                  leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
-    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
+    char from[SIP_DIALOG_MAX], to[SIP_DIALOG_MAX];
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(sip_dialog_from(dl, from)), SIPTAG_TO_STR(sip_dialog_to(dl, to)),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED_STR("timer")),
                    TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
                           SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
