@@ -255,7 +255,7 @@ struct sip_fork {
 
 /* A call's leg. Held calls keep two each (issue 17): pointers and other
  * 8-byte fields first, then the 4-byte ones, then the flags as bits and
- * the small enums as bytes — 320 B, a mimalloc size class (it was 424 B,
+ * the small enums as bytes — 312 B, a 320 B mimalloc block (it was 424 B,
  * a 448 B block). A field that is not a pointer or a flag belongs in the
  * numbers below, or it is 384 B again: docs/decisions/sip-core.md,
  * "Held-call memory (nta)". */
@@ -263,7 +263,7 @@ struct tel_leg {
     sip_driver *d;
     void *user;
     sip_fork *forks, *win;
-    char *call_id, *caller, *caller_name, *callee, *source;
+    char *call_id, *caller, *caller_name, *callee;
     char *tls_contact;   /* our Contact toward a sip: peer over TLS (sip_tls_answer_contact), or NULL */
     const char *gateway;       /* outgoing through a gateway: its name (program-owned) */
     char *gw_user, *gw_pass;   /* its digest credentials */

@@ -148,7 +148,6 @@ static void leg_free(sip_leg *leg)
     free(leg->caller);
     free(leg->caller_name);
     free(leg->callee);
-    free(leg->source);
     free(leg->tls_contact);
     free(leg->gw_user);
     free(leg->gw_pass);

@@ -406,7 +406,6 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     leg->caller = who.caller;
     leg->caller_name = who.caller_name;
     leg->callee = who.callee;
-    leg->source = cr_xstrdup(source);
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
     leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : CFG_SRTP_INHERIT);
 
@@ -420,7 +419,8 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         sip_leg_maybe_free(leg);
         return 0;
     }
-    sip_log(d, SIP_LOG_INFO, "call %s from %s to %s via %s", leg->call_id, leg->caller, leg->callee, leg->source);
+    /* SOURCE is read here only: the engine keeps its own copy. */
+    sip_log(d, SIP_LOG_INFO, "call %s from %s to %s via %s", leg->call_id, leg->caller, leg->callee, source);
     sip_in_headers hbuf;
     sip_in_collect_headers(sip, &hbuf);
     tel_call_info info = {
@@ -428,7 +428,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         .caller_number = leg->caller,
         .caller_name = leg->caller_name ? leg->caller_name : "",
         .called_number = leg->callee,
-        .source = leg->source,
+        .source = source,
         .header_names = hbuf.names,
         .header_values = hbuf.values,
         .header_count = hbuf.count,

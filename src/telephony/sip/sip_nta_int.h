@@ -30,7 +30,7 @@ struct sip_nta {
 /* A leg's SIP state under NTA. Pointers first, then the numbers and the
  * bools together, nothing another field already says (the Call-ID it is
  * found by is OWN_KEY or the leg's; the hop of its requests is its
- * fork's): 192 B, a mimalloc size class (it was 232 B, a 256 B block:
+ * fork's): 184 B, a 192 B mimalloc block (it was 232 B, a 256 B block:
  * docs/decisions/sip-core.md, "Held-call memory (nta)"). */
 struct sip_nta_leg {
     sip_dialog dlg;
