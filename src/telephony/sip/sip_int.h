@@ -263,7 +263,8 @@ struct tel_leg {
     sip_driver *d;
     void *user;
     sip_fork *forks, *win;
-    char *call_id, *caller, *caller_name, *callee;
+    char *call_id, *caller, *caller_name;
+    char *callee;   /* outgoing: the end of call_id ("CALL-ID>CALLEE"), not its own allocation */
     char *tls_contact;   /* our Contact toward a sip: peer over TLS (sip_tls_answer_contact), or NULL */
     const char *gateway;       /* outgoing through a gateway: its name (program-owned) */
     char *gw_user, *gw_pass;   /* its digest credentials */
