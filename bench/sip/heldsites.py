@@ -20,8 +20,9 @@ Deterministic: the same binary gives the same bytes to within a few bytes
 a call. Not all of a site's bytes are per held call: a table or a pool
 that grew while the calls were set up is counted too (sofia's outgoing
 hash table under dialog_request, ~164 B a call at 1,000 calls; the pool of
-idle loop timers under timer_start_op, at most 1,024 timers of 112 B:
-~115 B a call at 1,000 calls, ~1 B at 100,000), divided by N like the rest.
+idle loop timers under timer_start_op, at most 64 beyond those running:
+before eed3f09 up to 1,024 of 112 B, ~112 B a call at 1,000 calls),
+divided by N like the rest.
 Frames heaptrack cannot name (addresses, moved by ASLR between the two
 runs) are named "?", so a library's start-up allocations subtract.
 Ports: 17070 (server), 17080 (uas), 17100 (uac), admin 127.0.0.1:18080,
