@@ -36,13 +36,17 @@ static void check_text(const sip_dialog *dl)
     const char *f[] = {dl->call_id, dl->local, dl->remote, dl->local_tag, dl->remote_tag, dl->target, dl->route,
                        dl->next_hop};
     /* Every string is in the one allocation of at most SIP_DIALOG_MAX
-     * bytes (a tag is the end of its address, the next hop may be the
-     * target: they share bytes). */
+     * bytes (the next hop may be the target: they share bytes). */
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         check(f[i] != NULL);
         check(!strpbrk(f[i], "\r\n"));
         check(f[i] >= dl->text && f[i] + strlen(f[i]) < dl->text + SIP_DIALOG_MAX);
     }
+    /* From and To, each an address and its tag kept apart, fit whole. */
+    char buf[SIP_DIALOG_MAX];
+    check(strlen(sip_dialog_from(dl, buf)) == strlen(dl->local) + strlen(";tag=") + strlen(dl->local_tag));
+    check(strlen(sip_dialog_to(dl, buf)) ==
+          strlen(dl->remote) + (*dl->remote_tag ? strlen(";tag=") + strlen(dl->remote_tag) : 0));
 }
 
 static void in_dialog(sip_dialog *dl, const sip_t *req)

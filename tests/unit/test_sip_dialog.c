@@ -17,6 +17,7 @@
 #include <sofia-sip/sip_header.h>
 
 #include "telephony/sip/sip_dialog.h"
+#include "telephony/sip/sip_int.h"
 
 static msg_t *msgs[16];
 static int nmsgs;
@@ -55,9 +56,12 @@ static void test_uas_from_invite(void **state)
     sip_dialog dl;
     assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
     assert_string_equal(dl.call_id, "c1@192.0.2.1");
-    assert_string_equal(dl.local, "<sip:100@192.0.2.2>;tag=b2");
+    assert_string_equal(dl.local, "<sip:100@192.0.2.2>");
     /* the remote's other parameters are not the dialog's */
-    assert_string_equal(dl.remote, "\"Alice\" <sip:alice@192.0.2.1>;tag=a1");
+    assert_string_equal(dl.remote, "\"Alice\" <sip:alice@192.0.2.1>");
+    char buf[SIP_DIALOG_MAX];
+    assert_string_equal(sip_dialog_from(&dl, buf), "<sip:100@192.0.2.2>;tag=b2");
+    assert_string_equal(sip_dialog_to(&dl, buf), "\"Alice\" <sip:alice@192.0.2.1>;tag=a1");
     assert_string_equal(dl.local_tag, "b2");
     assert_string_equal(dl.remote_tag, "a1");
     assert_string_equal(dl.target, "sip:alice@192.0.2.1:5070;transport=udp");
@@ -79,12 +83,17 @@ static void test_uas_no_route_set(void **state)
     assert_int_equal(sip_dialog_uas(&dl, inv, "b2"), 0);
     assert_string_equal(dl.route, "");
     assert_string_equal(dl.next_hop, "sip:alice@192.0.2.1");
-    /* Nothing written twice (a held call keeps two records): the tags are
-     * the ends of their addresses, the next hop without a route set is
-     * the target. */
+    /* Nothing written twice (a held call keeps two records): the next hop
+     * without a route set is the target; an address is kept without
+     * ";tag=", its tag right after it. The record is the five strings
+     * with their NULs and nothing else. */
     assert_ptr_equal(dl.next_hop, dl.target);
-    assert_ptr_equal(dl.local_tag, dl.local + strlen(dl.local) - strlen("b2"));
-    assert_ptr_equal(dl.remote_tag, dl.remote + strlen(dl.remote) - strlen("a1"));
+    assert_ptr_equal(dl.local_tag, dl.local + strlen(dl.local) + 1);
+    assert_ptr_equal(dl.remote_tag, dl.remote + strlen(dl.remote) + 1);
+    assert_ptr_equal(dl.route, dl.target + strlen(dl.target) + 1);
+    assert_int_equal((size_t)(dl.route - dl.text) + 1,
+                     strlen("c1@192.0.2.1") + 1 + strlen("\"Alice\" <sip:alice@192.0.2.1>") + 1 + 3 +
+                         strlen("<sip:100@192.0.2.2>") + 1 + 3 + strlen("sip:alice@192.0.2.1") + 1 + 1);
     sip_dialog_free(&dl);
 }
 
@@ -99,7 +108,8 @@ static void test_keyed_call_id(void **state)
     assert_int_equal(sip_dialog_uas_keyed(&dl, inv, "b2", kept), 0);
     assert_ptr_equal(dl.call_id, kept);
     assert_true(dl.call_id < dl.text || dl.call_id > dl.text + 4096);
-    assert_string_equal(dl.local, "<sip:100@192.0.2.2>;tag=b2");
+    assert_string_equal(dl.local, "<sip:100@192.0.2.2>");
+    assert_string_equal(dl.local_tag, "b2");
     assert_true(sip_dialog_matches(&dl, parse("BYE sip:100@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1\r\n"
                                               "From: <sip:alice@192.0.2.1>;tag=a1\r\nTo: <sip:100@192.0.2.2>;tag=b2\r\n"
                                               "Call-ID: c1@192.0.2.1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n")));
@@ -123,6 +133,8 @@ static void test_uas_rfc2543(void **state)
     assert_int_equal(sip_dialog_uas(&dl, parse(head), "b2"), 0);
     assert_string_equal(dl.remote_tag, "");
     assert_string_equal(dl.remote, "<sip:alice@192.0.2.1:5062>");
+    char buf[SIP_DIALOG_MAX];
+    assert_string_equal(sip_dialog_to(&dl, buf), "<sip:alice@192.0.2.1:5062>");   /* no ";tag=" */
     assert_string_equal(dl.target, "sip:alice@192.0.2.1:5062");
     const sip_t *bye = parse("BYE sip:100@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1\r\n"
                              "From: <sip:alice@192.0.2.1:5062>\r\nTo: <sip:100@192.0.2.2>;tag=b2\r\n"
@@ -182,8 +194,10 @@ static void test_uac_from_2xx(void **state)
                             "Record-Route: <sip:q1.example;lr>, <sip:q2.example;lr>\r\nContent-Length: 0\r\n\r\n");
     sip_dialog dl;
     assert_int_equal(sip_dialog_uac(&dl, req, ok), 0);
-    assert_string_equal(dl.local, "<sip:alice@192.0.2.2>;tag=ours");
-    assert_string_equal(dl.remote, "<sip:1000@192.0.2.9:5080>;tag=theirs");
+    char buf[SIP_DIALOG_MAX];
+    assert_string_equal(sip_dialog_from(&dl, buf), "<sip:alice@192.0.2.2>;tag=ours");
+    assert_string_equal(sip_dialog_to(&dl, buf), "<sip:1000@192.0.2.9:5080>;tag=theirs");
+    assert_string_equal(dl.remote_tag, "theirs");
     assert_string_equal(dl.target, "sip:1000@192.0.2.9:5090");
     /* UAC: the route set is Record-Route reversed (12.1.2) */
     assert_string_equal(dl.route, "<sip:q2.example;lr>, <sip:q1.example;lr>");
@@ -207,7 +221,7 @@ static void test_uac_from_2xx(void **state)
                                "Call-ID: out1\r\nCSeq: 1 INVITE\r\nContact: <sip:1000@192.0.2.9:5090>\r\n"
                                "Content-Length: 0\r\n\r\n");
     assert_int_equal(sip_dialog_uac(&dl, req, named), 0);
-    assert_string_equal(dl.remote, "\"Sales \\\"Desk\\\" 7\t\" <sip:1000@192.0.2.9:5080>;tag=theirs");
+    assert_string_equal(sip_dialog_to(&dl, buf), "\"Sales \\\"Desk\\\" 7\t\" <sip:1000@192.0.2.9:5080>;tag=theirs");
     sip_dialog_free(&dl);
 }
 
@@ -255,7 +269,8 @@ static void test_target_refresh(void **state)
     assert_int_equal(sip_dialog_target_refresh(&dl, parse(REFRESH("Contact: <sip:alice@198.51.100.7:5062>\r\n"))), 0);
     assert_string_equal(dl.target, "sip:alice@198.51.100.7:5062");
     assert_string_equal(dl.next_hop, "sip:alice@198.51.100.7:5062");
-    assert_string_equal(dl.remote, "\"Alice\" <sip:alice@192.0.2.1>;tag=a1");
+    assert_string_equal(dl.remote, "\"Alice\" <sip:alice@192.0.2.1>");
+    assert_string_equal(dl.remote_tag, "a1");
     assert_string_equal(dl.local_tag, "b2");
     assert_int_equal(dl.remote_cseq, 7);
     assert_int_equal(sip_dialog_next_cseq(&dl), 2);
@@ -276,6 +291,34 @@ static void test_target_refresh(void **state)
     sip_dialog_free(&dl);
 }
 
+/* Our tags: 8 characters of [0-9a-v], 40 random bits (RFC 3261 19.3: at
+ * least 32), case-insensitive like sofia's comparison; 8 B shorter than 16
+ * hex digits, which each dialog record keeps (a 128 B block, not 160, for
+ * the bench's calls). Call-IDs: 20 characters, 100 bits. */
+static void test_our_tags(void **state)
+{
+    (void)state;
+    char seen[200][SIP_NTA_TAG_CHARS + 1];
+    for (int i = 0; i < 200; i++) {
+        sip_nta_random_token(seen[i], SIP_NTA_TAG_CHARS);
+        assert_int_equal(strlen(seen[i]), 8);
+        assert_int_equal(strspn(seen[i], "0123456789abcdefghijklmnopqrstuv"), 8);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(seen[i], seen[j]);
+    }
+    /* every one of the 32 characters comes up */
+    char all[33] = "";
+    for (int i = 0; i < 200; i++)
+        for (const char *c = seen[i]; *c; c++)
+            if (!strchr(all, *c))
+                all[strlen(all)] = *c;
+    assert_int_equal(strlen(all), 32);
+    char id[SIP_NTA_CALL_ID_CHARS + 1];
+    sip_nta_random_token(id, SIP_NTA_CALL_ID_CHARS);
+    assert_int_equal(strlen(id), 20);
+    assert_int_equal(strspn(id, "0123456789abcdefghijklmnopqrstuv"), 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +331,7 @@ int main(void)
         cmocka_unit_test_teardown(test_uac_from_2xx, teardown),
         cmocka_unit_test_teardown(test_matches_and_cseq, teardown),
         cmocka_unit_test_teardown(test_target_refresh, teardown),
+        cmocka_unit_test(test_our_tags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

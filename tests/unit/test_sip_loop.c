@@ -135,12 +135,50 @@ static void test_pool_and_stop(void **state)
     loop_destroy(l);
 }
 
+static void count_cb(loop *l, void *arg)
+{
+    (void)l;
+    (*(int *)arg)++;
+}
+
+/* A burst of timers (a burst of calls, each with one) leaves no more idle
+ * timers than IDLE_TIMERS_SLACK (64) beyond those still running: the rest
+ * are freed as they end, not kept for the process's life. */
+static void test_idle_timers_follow_the_load(void **state)
+{
+    (void)state;
+    loop *l = sip_loop_new();
+    int fired = 0;
+    for (int i = 0; i < 500; i++)
+        loop_timer_start(l, 0.001 * (i % 20), count_cb, &fired);
+    loop_run(l);
+    assert_int_equal(fired, 500);
+    assert_true(sip_loop_idle_timers(l) <= 64);
+    assert_true(sip_loop_idle_timers(l) > 0);   /* some kept for reuse */
+    /* With timers running, the idle list may hold as many again plus 64. */
+    loop_timer *run[200];
+    for (int i = 0; i < 200; i++)
+        run[i] = loop_timer_start(l, 30, count_cb, &fired);
+    loop_timer *churn[200];
+    for (int i = 0; i < 200; i++)
+        churn[i] = loop_timer_start(l, 30, count_cb, &fired);
+    for (int i = 0; i < 200; i++)
+        loop_timer_stop(l, churn[i]);
+    assert_int_equal(sip_loop_idle_timers(l), 200);
+    for (int i = 0; i < 200; i++)
+        loop_timer_stop(l, run[i]);
+    assert_true(sip_loop_idle_timers(l) <= 64);
+    assert_int_equal(fired, 500);
+    loop_destroy(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_watch),
         cmocka_unit_test(test_pool_and_stop),
+        cmocka_unit_test(test_idle_timers_follow_the_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

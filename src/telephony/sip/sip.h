@@ -18,6 +18,8 @@ struct tel_config;
  * thread (docs/decisions/: SIP loop integration). The SIP driver needs it. */
 loop *sip_loop_new(void);
 bool sip_loop_is(const loop *l);
+/* Idle timers L keeps for reuse (tests: the list shrinks with the load). */
+size_t sip_loop_idle_timers(const loop *l);
 
 typedef enum { SIP_LOG_ERROR, SIP_LOG_WARN, SIP_LOG_INFO, SIP_LOG_DEBUG } sip_log_level;
 

@@ -41,10 +41,6 @@ static void b_add(builder *b, const char *s, size_t n)
 
 static void b_str(builder *b, const char *s) { b_add(b, s, strlen(s)); }
 
-/* The offset of the last LEN bytes written: a string that ends another
- * (a tag ends its address) is not written twice. */
-static size_t b_tail(const builder *b, size_t len) { return b->full || len > b->used ? 0 : b->used - len; }
-
 static void b_end(builder *b)
 {
     if (b->full || b->used + 1 > sizeof b->buf) {
@@ -80,7 +76,7 @@ static void b_url(builder *b, const url_t *u)
 static bool sip_url(const url_t *u) { return u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host; }
 
 /* A tag as it may go into a header: token characters only (sofia's parser
- * keeps them so; a tag we make is hex). No length of its own: RFC 4475's
+ * keeps them so; a tag we make is [0-9a-v], sip_nta_random_token). No length of its own: RFC 4475's
  * longreq has a 160-character one; SIP_DIALOG_MAX bounds the whole. */
 static bool tag_ok(const char *t)
 {
@@ -92,8 +88,8 @@ static bool tag_ok(const char *t)
     return true;
 }
 
-/* An address (From or To) without its tag, then ";tag=TAG" (NULL: none). */
-static void b_addr(builder *b, const sip_addr_t *a, const char *tag)
+/* An address (From or To) without its tag (kept apart: sip_dialog_from). */
+static void b_addr(builder *b, const sip_addr_t *a)
 {
     sip_addr_t copy = *a;
     copy.a_params = NULL;   /* the tag goes back below; other parameters are not the dialog's */
@@ -101,10 +97,7 @@ static void b_addr(builder *b, const sip_addr_t *a, const char *tag)
     copy.a_common->h_data = NULL;
     copy.a_common->h_len = 0;
     b_header(b, &copy);
-    if (tag) {
-        b_str(b, ";tag=");
-        b_str(b, tag);
-    }
+    b_end(b);
 }
 
 /* The route set: Record-Route in order (UAS) or reversed (UAC). */
@@ -238,10 +231,10 @@ int sip_dialog_uas_keyed(sip_dialog *dl, const sip_t *invite, const char *local_
     off[F_CALL_ID] = b_start(&b);
     if (!shared)
         b_str(&b, invite->sip_call_id->i_id), b_end(&b);
-    off[F_LOCAL] = b_start(&b), b_addr(&b, invite->sip_to, local_tag);
-    off[F_LOCAL_TAG] = b_tail(&b, strlen(local_tag)), b_end(&b);
-    off[F_REMOTE] = b_start(&b), b_addr(&b, invite->sip_from, from_tag);
-    off[F_REMOTE_TAG] = b_tail(&b, from_tag ? strlen(from_tag) : 0), b_end(&b);   /* none: "" */
+    off[F_LOCAL] = b_start(&b), b_addr(&b, invite->sip_to);
+    off[F_LOCAL_TAG] = b_start(&b), b_str(&b, local_tag), b_end(&b);
+    off[F_REMOTE] = b_start(&b), b_addr(&b, invite->sip_from);
+    off[F_REMOTE_TAG] = b_start(&b), b_str(&b, from_tag ? from_tag : ""), b_end(&b);   /* none: "" */
     off[F_TARGET] = b_start(&b), b_url(&b, target), b_end(&b);
     off[F_ROUTE] = b_start(&b), b_routes(&b, invite->sip_record_route, false), b_end(&b);
     off[F_NEXT_HOP] = b_next_hop_at(&b, invite->sip_record_route, false, off[F_TARGET]);
@@ -272,10 +265,10 @@ int sip_dialog_uac_keyed(sip_dialog *dl, const sip_t *request, const sip_t *resp
     off[F_CALL_ID] = b_start(&b);
     if (!shared)
         b_str(&b, request->sip_call_id->i_id), b_end(&b);
-    off[F_LOCAL] = b_start(&b), b_addr(&b, request->sip_from, request->sip_from->a_tag);
-    off[F_LOCAL_TAG] = b_tail(&b, strlen(request->sip_from->a_tag)), b_end(&b);
-    off[F_REMOTE] = b_start(&b), b_addr(&b, response->sip_to, response->sip_to->a_tag);
-    off[F_REMOTE_TAG] = b_tail(&b, strlen(response->sip_to->a_tag)), b_end(&b);
+    off[F_LOCAL] = b_start(&b), b_addr(&b, request->sip_from);
+    off[F_LOCAL_TAG] = b_start(&b), b_str(&b, request->sip_from->a_tag), b_end(&b);
+    off[F_REMOTE] = b_start(&b), b_addr(&b, response->sip_to);
+    off[F_REMOTE_TAG] = b_start(&b), b_str(&b, response->sip_to->a_tag), b_end(&b);
     off[F_TARGET] = b_start(&b), b_url(&b, target), b_end(&b);
     off[F_ROUTE] = b_start(&b), b_routes(&b, response->sip_record_route, true), b_end(&b);
     off[F_NEXT_HOP] = b_next_hop_at(&b, response->sip_record_route, true, off[F_TARGET]);
@@ -307,6 +300,19 @@ int sip_dialog_request_in(sip_dialog *dl, const sip_t *req)
     dl->remote_cseq = seq;
     return 0;
 }
+
+/* ADDR;tag=TAG (TAG "": ADDR alone) into BUF: both lie in one record of
+ * at most SIP_DIALOG_MAX bytes with a NUL each, so they fit with room for
+ * the ";tag=" (the record holds two NULs of other fields at least). */
+static const char *with_tag(char *buf, const char *addr, const char *tag)
+{
+    snprintf(buf, SIP_DIALOG_MAX, *tag ? "%s;tag=%s" : "%s", addr, tag);
+    return buf;
+}
+
+const char *sip_dialog_from(const sip_dialog *dl, char *buf) { return with_tag(buf, dl->local, dl->local_tag); }
+
+const char *sip_dialog_to(const sip_dialog *dl, char *buf) { return with_tag(buf, dl->remote, dl->remote_tag); }
 
 uint32_t sip_dialog_next_cseq(sip_dialog *dl) { return ++dl->local_cseq; }
 

@@ -20,9 +20,9 @@
 
 typedef struct sip_dialog {
     const char *call_id;
-    const char *local;        /* our name-addr with our tag: From of our requests */
-    const char *remote;       /* theirs with their tag: To of our requests */
-    const char *local_tag, *remote_tag;
+    const char *local;        /* our name-addr (no tag): sip_dialog_from */
+    const char *remote;       /* theirs (no tag): sip_dialog_to */
+    const char *local_tag, *remote_tag;   /* remote_tag "": none (RFC 2543) */
     const char *target;       /* the remote target (Contact): our requests' Request-URI */
     const char *route;        /* the Route header value of our requests; "" none */
     const char *next_hop;     /* where our requests go: the first route, or the target */
@@ -60,6 +60,13 @@ int sip_dialog_request_in(sip_dialog *dl, const sip_t *req);
  * its Contact (none: it stays): 0, or 400 (not a SIP URI, too long; DL
  * unchanged). The route set stays as the dialog was made. */
 int sip_dialog_target_refresh(sip_dialog *dl, const sip_t *req);
+/* The From (our address and tag) and To (theirs) of our requests in DL,
+ * written into BUF (SIP_DIALOG_MAX bytes) as "NAME-ADDR;tag=TAG". The
+ * record keeps each address apart from its tag: ";tag=" twice is 8 B of
+ * a held call's record (docs/decisions/sip-core.md, "Held-call memory:
+ * tags and Call-IDs"). */
+const char *sip_dialog_from(const sip_dialog *dl, char *buf);
+const char *sip_dialog_to(const sip_dialog *dl, char *buf);
 /* The CSeq of our next request in DL. */
 uint32_t sip_dialog_next_cseq(sip_dialog *dl);
 void sip_dialog_free(sip_dialog *dl);

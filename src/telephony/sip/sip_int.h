@@ -256,7 +256,7 @@ struct sip_fork {
 
 /* A call's leg. Held calls keep two each (issue 17): pointers and other
  * 8-byte fields first, then the 4-byte ones, then the flags as bits and
- * the small enums as bytes — 320 B, a mimalloc size class (it was 424 B,
+ * the small enums as bytes — 312 B, a 320 B mimalloc block (it was 424 B,
  * a 448 B block). A field that is not a pointer or a flag belongs in the
  * numbers below, or it is 384 B again: docs/decisions/sip-core.md,
  * "Held-call memory (nta)". */
@@ -264,7 +264,8 @@ struct tel_leg {
     sip_driver *d;
     void *user;
     sip_fork *forks, *win;
-    char *call_id, *caller, *caller_name, *callee, *source;
+    char *call_id, *caller, *caller_name;
+    char *callee;   /* outgoing: the end of call_id ("CALL-ID>CALLEE"), not its own allocation */
     char *tls_contact;   /* our Contact toward a sip: peer over TLS (sip_tls_answer_contact), or NULL */
     const char *gateway;       /* outgoing through a gateway: its name (program-owned) */
     char *gw_user, *gw_pass;   /* its digest credentials */
@@ -585,7 +586,16 @@ void sip_nta_random_hex(char *out, size_t n, int words);
 /* The status of the response SIP to ORQ (NTA's own, 408/503, when it
  * made the final response itself: timeout, transport error). */
 int sip_nta_response_status(struct nta_outgoing_s *orq, const sip_t *sip);
-/* A new Call-ID, "HEX@HOST", into OUT. */
+/* CHARS (at most SIP_NTA_TOKEN_MAX) random characters of [0-9a-v], five
+ * bits each, and a NUL into OUT: a dialog's tag (SIP_NTA_TAG_CHARS, 40
+ * bits; RFC 3261 19.3 asks at least 32) or a Call-ID's (100 bits). Shorter
+ * than hex for the same randomness: each is kept while a call is held
+ * (docs/decisions/sip-core.md, "Held-call memory: tags and Call-IDs"). */
+#define SIP_NTA_TOKEN_MAX 32
+#define SIP_NTA_TAG_CHARS 8
+#define SIP_NTA_CALL_ID_CHARS 20
+void sip_nta_random_token(char *out, size_t chars);
+/* A new Call-ID, "TOKEN@HOST", into OUT. */
 void sip_nta_new_call_id(sip_driver *d, char *out, size_t n);
 /* A request for the agent: its request line (METHOD, NAME, to URI) and
  * CSeq CSEQ; the caller adds the other headers (sip_add_tl) and sends it

@@ -147,8 +147,8 @@ static void leg_free(sip_leg *leg)
     free(leg->call_id);
     free(leg->caller);
     free(leg->caller_name);
-    free(leg->callee);
-    free(leg->source);
+    if (!leg->outgoing)
+        free(leg->callee);   /* a dialled leg's is the end of its call_id (sip_out_dial) */
     free(leg->tls_contact);
     free(leg->gw_user);
     free(leg->gw_pass);

@@ -34,14 +34,25 @@ typedef struct sip_loop {
     su_timer_t *wake;           /* makes a step that is waiting return (stop) */
 } sip_loop;
 
+/* The idle list holds at most IDLE_TIMERS_MAX, and no more than
+ * IDLE_TIMERS_SLACK beyond the timers running: a burst of set-ups (each
+ * with a timer that lingers 32 s) left 1,005 idle timers, 112 B each, for
+ * the rest of the process's life; now they go as the load falls, and a
+ * steady load still reuses (docs/decisions/sip-core.md, "Held-call memory:
+ * the loop's idle timers"). */
 #define IDLE_TIMERS_MAX 1024
+#define IDLE_TIMERS_SLACK 64
 
+/* 24 B: the loop is the su_root's magic (every su_timer callback gets
+ * it), and an idle timer has no callback, so the idle list's link takes
+ * its place. */
 struct loop_timer {
     su_timer_t *t;
-    loop_timer_cb cb;
+    union {
+        loop_timer_cb cb;       /* running */
+        struct loop_timer *next;   /* idle: in sl->idle */
+    } u;
     void *arg;
-    sip_loop *sl;
-    struct loop_timer *next;    /* in sl->idle */
 };
 
 struct loop_watch {
@@ -57,6 +68,8 @@ static const loop_ops sip_loop_ops;
 
 bool sip_loop_is(const loop *l) { return l && l->ops == &sip_loop_ops; }
 
+size_t sip_loop_idle_timers(const loop *l) { return sip_loop_is(l) ? ((const sip_loop *)l)->idle_count : 0; }
+
 su_root_t *sip_loop_root(loop *l) { return sip_loop_is(l) ? ((sip_loop *)l)->root : NULL; }
 
 static double now_op(loop *l)
@@ -67,34 +80,36 @@ static double now_op(loop *l)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* An expired or reset timer back to the idle list (or freed when it is full). */
+/* An expired or reset timer is no longer running: back to the idle list,
+ * which then gives up what is beyond the limits above (at most two a
+ * release, as the running timers fall by one). */
 static void timer_release(sip_loop *sl, loop_timer *lt)
 {
-    if (sl->idle_count >= IDLE_TIMERS_MAX) {
-        su_timer_destroy(lt->t);
-        free(lt);
-        return;
-    }
-    lt->cb = NULL;
+    sl->timers--;
     lt->arg = NULL;
-    lt->next = sl->idle;
+    lt->u.next = sl->idle;
     sl->idle = lt;
     sl->idle_count++;
+    while (sl->idle_count > IDLE_TIMERS_MAX || sl->idle_count > sl->timers + IDLE_TIMERS_SLACK) {
+        loop_timer *gone = sl->idle;
+        sl->idle = gone->u.next;
+        sl->idle_count--;
+        su_timer_destroy(gone->t);
+        free(gone);
+    }
 }
 
 static void timer_fire_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 {
-    (void)magic;
     (void)t;
     loop_timer *lt = arg;
-    sip_loop *sl = lt->sl;
-    loop_timer_cb cb = lt->cb;
+    sip_loop *sl = magic;   /* the root's (sip_loop_new) */
+    loop_timer_cb cb = lt->u.cb;
     void *cbarg = lt->arg;
     /* Released before the callback: a fired timer may not be stopped, and
      * the callback may start new ones (reusing this one is fine: the su_timer
      * has expired and su_timer_expire does not touch it again). */
     timer_release(sl, lt);
-    sl->timers--;
     cb(&sl->base, cbarg);
 }
 
@@ -106,7 +121,7 @@ static loop_timer *timer_start_op(loop *l, double after, loop_timer_cb cb, void 
         ms = 2e9;
     loop_timer *lt = sl->idle;
     if (lt) {
-        sl->idle = lt->next;
+        sl->idle = lt->u.next;
         sl->idle_count--;
     } else {
         lt = cr_xcalloc(1, sizeof *lt);
@@ -114,9 +129,8 @@ static loop_timer *timer_start_op(loop *l, double after, loop_timer_cb cb, void 
         if (!lt->t)   /* only its allocation can fail: never NULL (loop.h) */
             cr_oom("SIP timer");
     }
-    lt->cb = cb;
+    lt->u.cb = cb;
     lt->arg = arg;
-    lt->sl = sl;
     su_timer_set_interval(lt->t, timer_fire_cb, lt, (su_duration_t)ms);
     sl->timers++;
     return lt;
@@ -129,7 +143,6 @@ static void timer_stop_op(loop *l, loop_timer *lt)
     sip_loop *sl = (sip_loop *)l;
     su_timer_reset(lt->t);
     timer_release(sl, lt);
-    sl->timers--;
 }
 
 static int wait_events(unsigned ev)
@@ -239,7 +252,7 @@ static void destroy_op(loop *l)
     sip_loop *sl = (sip_loop *)l;
     while (sl->idle) {
         loop_timer *lt = sl->idle;
-        sl->idle = lt->next;
+        sl->idle = lt->u.next;
         su_timer_destroy(lt->t);
         free(lt);
     }
@@ -309,7 +322,7 @@ loop *sip_loop_new(void)
     sip_loop *sl = cr_xcalloc(1, sizeof *sl);
     unsigned char before[1024 / 8];
     epoll_fds(before);
-    sl->root = su_root_create(NULL);
+    sl->root = su_root_create(sl);   /* the magic every timer callback gets */
     sl->epfd = sl->root ? new_epoll_fd(before) : -1;
     if (!sl->root) {
         free(sl);

@@ -231,7 +231,8 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
     if (leg->nta->se && (method == sip_method_invite || method == sip_method_update))
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se,
                  leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
-    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
+    char from[SIP_DIALOG_MAX], to[SIP_DIALOG_MAX];
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(sip_dialog_from(dl, from)), SIPTAG_TO_STR(sip_dialog_to(dl, to)),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)),
                    TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
                           SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
@@ -378,7 +379,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     }
     sip_leg *leg = sip_leg_new(d, false);
     struct sip_nta_leg *nl = sip_nta_leg_state(leg);
-    sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
+    sip_nta_random_token(nl->tag, SIP_NTA_TAG_CHARS);
     leg->call_id = cr_xstrdup(sip->sip_call_id->i_id);
     /* The dialog's Call-ID is the leg's (freed after the dialog). */
     if (sip_dialog_uas_keyed(&nl->dlg, sip, nl->tag, leg->call_id) != 0) {
@@ -410,7 +411,6 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     leg->caller = who.caller;
     leg->caller_name = who.caller_name;
     leg->callee = who.callee;
-    leg->source = cr_xstrdup(source);
     leg->symmetric_rtp = gw ? sip_gw_conf(gw)->symmetric_rtp : u && u->symmetric_rtp;
     leg->srtp = sip_leg_srtp_policy(d, gw ? sip_gw_conf(gw)->srtp : u ? u->srtp : CFG_SRTP_INHERIT);
 
@@ -424,7 +424,8 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         sip_leg_maybe_free(leg);
         return 0;
     }
-    sip_log(d, SIP_LOG_INFO, "call %s from %s to %s via %s", leg->call_id, leg->caller, leg->callee, leg->source);
+    /* SOURCE is read here only: the engine keeps its own copy. */
+    sip_log(d, SIP_LOG_INFO, "call %s from %s to %s via %s", leg->call_id, leg->caller, leg->callee, source);
     sip_in_headers hbuf;
     sip_in_collect_headers(sip, &hbuf);
     tel_call_info info = {
@@ -432,7 +433,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
         .caller_number = leg->caller,
         .caller_name = leg->caller_name ? leg->caller_name : "",
         .called_number = leg->callee,
-        .source = leg->source,
+        .source = source,
         .header_names = hbuf.names,
         .header_values = hbuf.values,
         .header_count = hbuf.count,

@@ -56,7 +56,8 @@ static nta_outgoing_t *dialog_send(sip_driver *d, const sip_dialog *dl, sip_meth
     if (!msg)
         return NULL;
     sip_t *sip = sip_object(msg);
-    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote),
+    char from[SIP_DIALOG_MAX], to[SIP_DIALOG_MAX];
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(sip_dialog_from(dl, from)), SIPTAG_TO_STR(sip_dialog_to(dl, to)),
                    SIPTAG_CALL_ID_STR(dl->call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
                    SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0) {
         msg_destroy(msg);

@@ -50,7 +50,7 @@ void sip_nta_hdrs_free(struct sip_nta *t);
 /* A leg's SIP state under NTA. Pointers first, then the numbers and the
  * bools together, nothing another field already says (the Call-ID it is
  * found by is OWN_KEY or the leg's; the hop of its requests is its
- * fork's): 192 B, a mimalloc size class (it was 232 B, a 256 B block:
+ * fork's): 184 B, a 192 B mimalloc block (it was 232 B, a 256 B block:
  * docs/decisions/sip-core.md, "Held-call memory (nta)"). */
 struct sip_nta_leg {
     sip_dialog dlg;
@@ -72,7 +72,7 @@ struct sip_nta_leg {
     bool bye_reason;           /* our BYE says why: the session timer expired (Reason 408) */
     bool hashed, cancelled, auth_tried, st_retried;
     bool reinvite_auth_tried;  /* our re-INVITE under way was sent again with credentials (once) */
-    char tag[17];              /* ours: 16 hex digits (sip_nta_random_hex, two words) */
+    char tag[SIP_NTA_TAG_CHARS + 1];   /* ours (sip_nta_random_token) */
 };
 
 /* sip_nta.c */

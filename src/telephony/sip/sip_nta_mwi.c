@@ -161,7 +161,9 @@ static void notify(sip_nta_sub *s)
         snprintf(state, sizeof state, "active;expires=%.0f", left > 0 ? left : 0);
     }
     const sip_dialog *dl = &s->dlg;
-    s->notify = notify_request(s, dl->target, dl->local, dl->remote, dl->call_id, sip_dialog_next_cseq(&s->dlg),
+    char from[SIP_DIALOG_MAX], to[SIP_DIALOG_MAX];
+    s->notify = notify_request(s, dl->target, sip_dialog_from(dl, from), sip_dialog_to(dl, to), dl->call_id,
+                               sip_dialog_next_cseq(&s->dlg),
                                dl->route, state);
     if (!s->notify && s->ending)
         sub_free(s);

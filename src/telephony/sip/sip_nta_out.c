@@ -272,7 +272,9 @@ void sip_nta_send_late_ack(sip_leg *leg, uint32_t cseq)
     if (!msg)
         return;
     sip_t *sip = sip_object(msg);
-    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(dl->local), SIPTAG_TO_STR(dl->remote), SIPTAG_CALL_ID_STR(dl->call_id),
+    char from[SIP_DIALOG_MAX], to[SIP_DIALOG_MAX];
+    if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(sip_dialog_from(dl, from)), SIPTAG_TO_STR(sip_dialog_to(dl, to)),
+                   SIPTAG_CALL_ID_STR(dl->call_id),
                    TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)), SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0) {
         msg_destroy(msg);
         return;
@@ -412,7 +414,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
      * answer's To tag tells the dialogs apart. */
     if (!nl->own_key) {
         char call_id[120];
-        sip_nta_random_hex(nl->tag, sizeof nl->tag, 2);
+        sip_nta_random_token(nl->tag, SIP_NTA_TAG_CHARS);
         sip_nta_new_call_id(d, call_id, sizeof call_id);
         nl->own_key = cr_xstrdup(call_id);
     }

@@ -31,16 +31,31 @@ void sip_nta_random_hex(char *out, size_t n, int words)
     cr_random_hex(out, 4 * (w < fit ? w : fit));
 }
 
+void sip_nta_random_token(char *out, size_t chars)
+{
+    /* Five bits a character, lower case: sofia (and other stacks) compare
+     * tags ignoring case, so upper case would add no randomness. */
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+    unsigned char r[SIP_NTA_TOKEN_MAX];
+    if (chars > sizeof r)
+        chars = sizeof r;
+    cr_random_bytes(r, chars);
+    for (size_t i = 0; i < chars; i++)
+        out[i] = digits[r[i] & 31];
+    out[chars] = '\0';
+}
+
 void sip_nta_new_call_id(sip_driver *d, char *out, size_t n)
 {
-    /* HEX@HOST, cut to N: formatted by hand, this runs on every call. */
-    char id[33 + 1 + sizeof d->sip_host];
-    cr_random_hex(id, 16);
-    id[32] = '@';
+    /* TOKEN@HOST, cut to N: formatted by hand, this runs on every call. */
+    char id[SIP_NTA_CALL_ID_CHARS + 1 + sizeof d->sip_host];
+    sip_nta_random_token(id, SIP_NTA_CALL_ID_CHARS);
+    id[SIP_NTA_CALL_ID_CHARS] = '@';
     size_t host = strnlen(d->sip_host, sizeof d->sip_host - 1);
-    memcpy(id + 33, d->sip_host, host);
-    id[33 + host] = '\0';
-    size_t len = 33 + host < n ? 33 + host : n - 1;
+    memcpy(id + SIP_NTA_CALL_ID_CHARS + 1, d->sip_host, host);
+    size_t len = SIP_NTA_CALL_ID_CHARS + 1 + host;
+    if (len > n - 1)
+        len = n - 1;
     memcpy(out, id, len);
     out[len] = '\0';
 }

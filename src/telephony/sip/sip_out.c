@@ -106,10 +106,15 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     sip_leg *leg = sip_leg_new(d, true);
     leg->user = user;
     sip_leg_set_from(leg, req->from);
-    leg->callee = cr_xstrdup(req->target);
-    char id[300];
-    snprintf(id, sizeof id, "%s>%s", req->from && req->from->call_id ? req->from->call_id : "-", req->target);
-    leg->call_id = cr_xstrdup(id);   /* for the log: the caller's call and the target */
+    /* For the log: the caller's call and the target, "CALL-ID>TARGET";
+     * the callee is its end (one allocation a held call, not two). */
+    const char *caller_cid = req->from && req->from->call_id ? req->from->call_id : "-";
+    size_t cid_len = strlen(caller_cid), target_len = strlen(req->target);
+    leg->call_id = cr_xmalloc(cid_len + 1 + target_len + 1);
+    memcpy(leg->call_id, caller_cid, cid_len);
+    leg->call_id[cid_len] = '>';
+    memcpy(leg->call_id + cid_len + 1, req->target, target_len + 1);
+    leg->callee = leg->call_id + cid_len + 1;
     leg->t_start = loop_now(d->l);
     if (d->shutting_down)
         return fail_later(leg, 503);
