@@ -251,7 +251,10 @@ struct sip_fork {
     loop_timer *cancel_timer;  /* 64*T1 after our CANCEL: no final response, the INVITE is over */
     struct nta_outgoing_s *orq;   /* a user's several contacts: this fork's INVITE (sip_nta_fork.c) */
     char *hop;                 /* the phone's flow (sip_registrar_hop), or NULL */
-    char bye_tag[64];          /* the To tag of its 2xx we ACKed and BYEd after it lost ("": none) */
+    /* The To tag of its 2xx we ACKed and BYEd after it lost, or NULL:
+     * allocated then, not in every fork (a held call keeps its winning
+     * fork, 64 B with the pointer; it was 120 B, a 128 B block). */
+    char *bye_tag;
 };
 
 /* A call's leg. Held calls keep two each (issue 17): pointers and other

@@ -142,6 +142,7 @@ static void leg_free(sip_leg *leg)
             loop_timer_stop(d->l, f->cancel_timer);
         free(f->uri);
         free(f->hop);
+        free(f->bye_tag);
         free(f);
     }
     free(leg->call_id);

@@ -15,6 +15,7 @@
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_nta_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,6 +25,7 @@
 #include <sofia-sip/sip_tag.h>
 
 #include "telephony/sip/sip_dialog.h"
+#include "util/alloc.h"
 #include "telephony/sip/sip_uri.h"
 
 /* RFC 3326: why a fork is cancelled once another answered. */
@@ -82,8 +84,10 @@ static void ack_dialog(sip_driver *d, sip_fork *f, sip_dialog *dl, bool bye, con
     if (!bye)
         return;
     dialog_send(d, dl, sip_method_bye, "BYE", sip_dialog_next_cseq(dl), hop, bye_response_cb, NULL);
-    if (f && strlen(dl->remote_tag) < sizeof f->bye_tag)
-        snprintf(f->bye_tag, sizeof f->bye_tag, "%s", dl->remote_tag);
+    if (f && dl->remote_tag && *dl->remote_tag) {
+        free(f->bye_tag);
+        f->bye_tag = cr_xstrdup(dl->remote_tag);   /* bounded: the dialog's text is at most SIP_DIALOG_MAX */
+    }
 }
 
 /* A 2xx from a fork that lost, or after we gave up: its dialog is
@@ -117,7 +121,7 @@ bool sip_nta_fork_stray_2xx(sip_leg *leg, const sip_t *sip)
     /* The fork whose dialog this is: by the To tag we ended, else by its
      * Contact (the registered one, as the fork's URI). */
     sip_fork *f = leg->forks;
-    while (f && strcmp(f->bye_tag, to_tag) != 0)
+    while (f && strcmp(f->bye_tag ? f->bye_tag : "", to_tag) != 0)
         f = f->next;
     bool bye = f == NULL;
     char contact[512], clean[512];

@@ -88,6 +88,11 @@ static sip_leg *fail_later(sip_leg *leg, int code)
     return leg;
 }
 
+/* A held call keeps its dialled leg's winning fork: 64 B is a mimalloc
+ * size class, a byte more is an 80 B block (docs/decisions/sip-core.md,
+ * "Held-call memory: the dialled fork"). */
+_Static_assert(sizeof(sip_fork) <= 64, "sip_fork grew past its 64 B block");
+
 static sip_fork *add_fork(sip_leg *leg, const char *uri)
 {
     sip_fork *f = cr_xcalloc(1, sizeof *f);
