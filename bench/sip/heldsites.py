@@ -70,16 +70,40 @@ def sipp_stat(stat, column):
         return -1
 
 
+def same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def run(args, calls, work):
-    """Leaked bytes by top frame after a server held CALLS calls."""
+    """Leaked bytes by top frame after a server held CALLS calls. Whatever
+    way it ends, nothing it started is left holding the fixed ports (the
+    next run, anyone's, would fail on them)."""
+    started = []
+    try:
+        return run_held(args, calls, work, started)
+    finally:
+        for p in started:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL) if p is started[0] else p.kill()
+                except OSError:
+                    pass
+                p.wait(timeout=30)
+
+
+def run_held(args, calls, work, started):
     out = os.path.join(work, f"ht{calls}")
     conf = os.path.join(work, "scn.yaml")
     srv = subprocess.Popen(["heaptrack", "-o", out, args.callroute, "serve", conf, "--sip",
                             "udp:127.0.0.1:17070", "--admin", "127.0.0.1:18080", "--log-level", "error"],
                            stdout=open(os.path.join(work, f"srv{calls}.log"), "w"), stderr=subprocess.STDOUT,
                            start_new_session=True)
+    started.append(srv)
     wait_for(lambda: udp_bound(17070), 30, "the server's bind")
-    procs = []
+    procs = started   # sipp's, after the server
     if calls:
         uas = subprocess.Popen(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", "17080", "-nostdin",
                                 "-max_socket", "65000"], cwd=work, stdout=subprocess.DEVNULL,
@@ -104,13 +128,15 @@ def run(args, calls, work):
                      f"{sipp_stat(stat, 'FailedCall(C)')} failed (see {work})")
     # The callroute process heaptrack runs (its child), killed outright:
     # heaptrack's record stops with everything the calls hold still live.
+    # (By its executable, not its name: a copy of the binary under another
+    # name is heaptrack's child all the same.)
     kids = subprocess.run(["pgrep", "-P", str(srv.pid)], capture_output=True, text=True).stdout.split()
-    target = [int(k) for k in kids if open(f"/proc/{k}/comm").read().strip() == "callroute"]
+    target = [int(k) for k in kids if same_file(f"/proc/{k}/exe", args.callroute)]
     if not target:
         sys.exit("heldsites: no callroute under heaptrack")
     os.kill(target[0], signal.SIGKILL)
     srv.wait(timeout=120)
-    for p in procs:
+    for p in procs[1:]:
         p.terminate()
         p.wait(timeout=10)
     data = [f for f in os.listdir(work) if f.startswith(f"ht{calls}.")][0]
