@@ -7,6 +7,7 @@
  * within SIP_DIALOG_MAX and free of CR/LF (it goes into headers we send),
  * and a request out of CSeq order never moving the remote CSeq back. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,25 @@ static void in_dialog(sip_dialog *dl, const sip_t *req)
         check(dl->remote_cseq == before);
 }
 
+/* B as a target refresh of DL (a SUBSCRIBE's refresh, RFC 6665
+ * 4.1.2.2): 0 or 400, the record as consistent as a new one, and only
+ * the target (and the next hop without a route set) may move. */
+static void refresh(sip_dialog *dl, const sip_t *req)
+{
+    if (!req)
+        return;
+    char keep[4][SIP_DIALOG_MAX];
+    const char *was[4] = {dl->call_id, dl->route, dl->local_tag, dl->remote_tag};
+    for (int i = 0; i < 4; i++)
+        snprintf(keep[i], sizeof keep[i], "%s", was[i]);
+    int rc = sip_dialog_target_refresh(dl, req);
+    check(rc == 0 || rc == 400);
+    check_text(dl);
+    const char *now[4] = {dl->call_id, dl->route, dl->local_tag, dl->remote_tag};
+    for (int i = 0; i < 4; i++)
+        check(strcmp(keep[i], now[i]) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0 || size > 65535)
@@ -77,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_text(&dl);
         in_dialog(&dl, b);
         (void)sip_dialog_next_cseq(&dl);
+        refresh(&dl, b);
         sip_dialog_free(&dl);
     } else {
         check(dl.text == NULL);
