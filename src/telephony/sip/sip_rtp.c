@@ -13,7 +13,8 @@
  * from the range.
  *
  * SRTP (the keys, libsrtp2's contexts, protect and unprotect) is in
- * sip_srtp.c; the session struct both read is in sip_rtp_sess.h. */
+ * sip_srtp.c; receiving and relaying a packet in sip_rtp_recv.c; the
+ * session and context structs they all read are in sip_rtp_sess.h. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,66 +37,12 @@
 #include "telephony/sip/sip_rtp_sess.h"
 #include "util/alloc.h"
 
-#define RTP_MAX 1500
-/* Room after a packet for what srtp_protect appends (the auth tag). */
-#define RTP_BUF (RTP_MAX + SRTP_MAX_TRAILER_LEN)
-
-/* Symmetric RTP: the source may be learned from the first LEARN_PACKETS
- * packets after an SDP named a new address, and for at most LEARN_SECONDS
- * after the first of them; after that a new source is dropped. */
-#define LEARN_PACKETS 10
-#define LEARN_SECONDS 3.0
-
-/* A new socket tries this many random ports (another process may hold
- * some of the range) before the open fails. */
-#define BIND_TRIES 16
-
-/* Descriptors kept for everything else (sofia's sockets and TCP
- * connections, the admin API's connections, services, prompt and
- * recording files): RTP sockets stop this far below the open-files limit. */
-#define FD_RESERVE 1024
-
-struct rtp_ctx {
-    loop *l;
-    int epfd;
-    loop_watch *watch;
-    struct in_addr bind_ip;
-    int port_min, port_max;
-    rtp_ports *ports;            /* the range's ports no socket of ours holds */
-    size_t fd_budget;            /* RTP sockets (open and pooled) at most: the open-files limit */
-    rtp_limit why;               /* what the last failed open ran into */
-    uint64_t rng;                /* ports, SSRCs, sequence numbers: not guessable */
-    size_t open_count;
-    bool dispatching;
-    rtp_sess *dead;              /* closed during a dispatch: freed after it */
-    /* Closed sessions keep their socket for reuse (a call costs no socket,
-     * bind, epoll_ctl or close), oldest first, once quiet for POOL_QUIET s
-     * so a late packet of the old call cannot be taken for the new one.
-     * One unused for pool_idle s is closed (pool_timer), so the process's
-     * descriptors fall back after a peak. */
-    rtp_sess *pool_head, *pool_tail;
-    size_t pooled;
-    double pool_idle;
-    loop_timer *pool_timer;
-    unsigned long dropped;       /* packets from a source that is not the peer */
-    unsigned long rtcp;          /* RTCP packets (RFC 5761 4) met on RTP ports: discarded */
-    /* For GET /metrics: packets of every session, closed ones included;
-     * each stream's loss and jitter (RFC 3550) added when it ends, the open
-     * sessions' current ones when asked (rtp_ctx_totals). */
-    unsigned long long rx_total, tx_total, lost_ended, lost_shown;
-    cr_histogram jitter;
-    rtp_sess *open;              /* open sessions (live_prev/live_next) */
-};
-
 /* Interarrival jitter of a stream at its end, seconds. */
 static const double jitter_bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5};
-#define G711_RATE 8000
 
 #define POOL_MAX 4096
 #define POOL_QUIET 2.0
 #define POOL_IDLE 5.0
-
-static void ctx_ready_cb(loop *l, int fd, unsigned events, void *arg);
 
 /* ---- randomness (xorshift64*, seeded by the kernel) ---- */
 
@@ -175,7 +122,7 @@ rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
         free(c);
         return NULL;
     }
-    c->watch = loop_watch_fd(l, c->epfd, LOOP_READ, ctx_ready_cb, c);
+    c->watch = loop_watch_fd(l, c->epfd, LOOP_READ, rtp_ctx_ready_cb, c);
     return c;
 }
 
@@ -300,7 +247,7 @@ static int bind_port(rtp_ctx *c, int fd, bool even)
 /* ---- sessions ---- */
 
 /* The stream S received so far is over: its loss and jitter go to the totals. */
-static void stream_end(rtp_sess *s)
+void rtp_stream_end(rtp_sess *s)
 {
     rtp_ctx *c = s->c;
     c->lost_ended += rtp_rx_lost(&s->st);
@@ -454,7 +401,7 @@ void rtp_close(rtp_sess *s)
     if (s->inband)
         dtmf_rx_free(s->inband);
     s->inband = NULL;
-    stream_end(s);
+    rtp_stream_end(s);
     open_del(c, s);
     if (c->pooled < POOL_MAX) {
         s->relay = NULL;
@@ -510,21 +457,6 @@ static void pool_arm(rtp_ctx *c)
 
 int rtp_local_port(const rtp_sess *s) { return s->port; }
 int rtp_payload_type(const rtp_sess *s) { return s->pt; }
-
-static bool same_addr(const struct sockaddr_in *a, const rtp_peer_addr *b)
-{
-    return a->sin_addr.s_addr == b->addr && a->sin_port == b->port;
-}
-
-static rtp_peer_addr peer_addr(const struct sockaddr_in *a)
-{
-    return (rtp_peer_addr){.addr = a->sin_addr.s_addr, .port = a->sin_port};
-}
-
-static struct sockaddr_in peer_sockaddr(rtp_peer_addr p)
-{
-    return (struct sockaddr_in){.sin_family = AF_INET, .sin_port = p.port, .sin_addr.s_addr = p.addr};
-}
 
 void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_pt)
 {
@@ -621,199 +553,4 @@ void rtp_send_payload(rtp_sess *s, const uint8_t *payload, size_t n)
         }
     }
     s->ts += (uint32_t)n;
-}
-
-/* ---- receiving ---- */
-
-/* Is SRC the session's peer? Strict source: only the address RTP goes to
- * is accepted. With symmetric RTP (a peer behind NAT announces an address
- * its packets do not come from), the first packets after the SDP may move
- * it to where they come from; the SDP's own address, if it sends in that
- * time, wins and ends the learning. */
-static bool from_peer(rtp_sess *s, const struct sockaddr_in *src)
-{
-    if (!s->remote.sin_port)
-        return false;   /* no peer (no SDP yet, or on hold with c=0.0.0.0) */
-    if (s->remote.sin_addr.s_addr == src->sin_addr.s_addr && s->remote.sin_port == src->sin_port) {
-        if (!s->learned.port)
-            s->learn_left = 0;   /* the SDP's address sends: nothing to learn */
-        return true;
-    }
-    if (!s->learn || !s->learn_left || (s->learn_until > 0 && loop_now(s->c->l) >= s->learn_until))
-        return false;
-    if (same_addr(src, &s->sdp_remote)) {
-        memset(&s->learned, 0, sizeof s->learned);
-        s->remote = peer_sockaddr(s->sdp_remote);
-        s->learn_left = 0;
-        return true;
-    }
-    s->learned = peer_addr(src);
-    s->remote = peer_sockaddr(s->learned);
-    return true;
-}
-
-/* RFC 4733: one event spans several packets with the same timestamp (and
- * three copies of the end packet); it is reported once, on the first. */
-static void on_event(rtp_sess *s, const rtp_hdr *h, const uint8_t *payload)
-{
-    rtp_event ev;
-    if (rtp_event_decode(&ev, payload, h->payload_len) < 0)
-        return;
-    char digit = rtp_event_digit(&ev);
-    if (!digit || (s->ev_seen && h->ts == s->ev_ts))
-        return;
-    s->ev_seen = true;
-    s->ev_ts = h->ts;
-    s->ops->dtmf(s->owner, digit);
-}
-
-static void decode(int pt, const uint8_t *pl, size_t n, int16_t *out)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = pt == 8 ? alaw_to_linear(pl[i]) : ulaw_to_linear(pl[i]);
-}
-
-/* Forwards the whole packet (its padding too) to the relay's peer; PKT
- * has room for an SRTP trailer (RTP_BUF). */
-static void relay(rtp_sess *s, uint8_t *pkt, size_t n, const rtp_hdr *h)
-{
-    rtp_sess *p = s->relay;
-    if (!p->remote.sin_port || p->idle)
-        return;
-    if (h->pt == s->te_pt) {
-        if (p->te_pt < 0)
-            return;    /* the far side takes no telephone-events: reported, not relayed */
-        pkt[1] = (uint8_t)((pkt[1] & 0x80) | p->te_pt);
-    } else if (h->pt != p->pt) {
-        /* PCMU <-> PCMA: transcode in place (the only mismatch we allow). */
-        uint8_t *pl = pkt + h->hdr_len;
-        for (size_t i = 0; i < h->payload_len; i++)
-            pl[i] = h->pt == 0 ? ulaw_to_alaw(pl[i]) : alaw_to_ulaw(pl[i]);
-        pkt[1] = (uint8_t)((pkt[1] & 0x80) | p->pt);
-    }
-    if (sess_srtp_seal(p, pkt, &n) && sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0) {
-        p->tx++;
-        p->c->tx_total++;
-    }
-}
-
-/* Now in units of the G.711 clock (8 kHz), wrapping: for the jitter. The
- * clock is read through the vDSO, no system call. */
-static uint32_t arrival_units(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint32_t)((uint64_t)t.tv_sec * G711_RATE + (uint64_t)t.tv_nsec / (1000000000 / G711_RATE));
-}
-
-/* Loss and jitter of the stream (RFC 3550): a new SSRC, or a source that
- * restarted its sequence numbers, ends one stream and begins the next.
- * Telephone-events keep one timestamp for an event's packets: they are
- * counted, not timed. */
-static void count_packet(rtp_sess *s, const rtp_hdr *h)
-{
-    rtp_rx_result r = rtp_rx_packet(&s->st, h->ssrc, h->seq);
-    if (r == RTP_RX_NEW_STREAM) {
-        stream_end(s);
-        r = rtp_rx_packet(&s->st, h->ssrc, h->seq);
-    }
-    if (r == RTP_RX_COUNTED && (h->pt == 0 || h->pt == 8) && h->pt != s->te_pt)
-        rtp_rx_timing(&s->st, h->ts, arrival_units());
-}
-
-static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr_in *src)
-{
-    if (s->idle)
-        return;   /* a late packet of a call that is over */
-    if (rtp_is_rtcp(pkt, n)) {
-        /* A muxing peer's reports on its RTP port, or those of another
-         * session's peer that does not mux, sent to its port + 1 (ours).
-         * We process no RTCP (docs/decisions/rtp-ports.md): discarded before
-         * the source check, so it is not media (RTP timeout, relay, stats),
-         * teaches no source and is not counted as a stranger's packet. */
-        s->c->rtcp++;
-        return;
-    }
-    rtp_hdr h;
-    if (rtp_hdr_decode(&h, pkt, n) != RTP_PKT_OK)
-        return;
-    if (!from_peer(s, src)) {
-        s->dropped++;
-        s->c->dropped++;
-        return;
-    }
-    if (s->srtp) {
-        /* Decrypted before anything reads the payload: the relay, DTMF,
-         * recording and the mix see plain RTP. The source is checked first
-         * (a stranger's packet costs no HMAC); one that fails
-         * authentication, or replays, is dropped. */
-        if (!sess_srtp_open(s, pkt, &n) || rtp_hdr_decode(&h, pkt, n) != RTP_PKT_OK) {
-            s->srtp_failed++;
-            return;
-        }
-    }
-    if (s->learn && s->learn_left) {
-        s->learn_left--;
-        if (s->learn_until == 0)
-            s->learn_until = loop_now(s->c->l) + LEARN_SECONDS;
-    }
-    s->rx++;
-    s->c->rx_total++;
-    count_packet(s, &h);
-    const uint8_t *payload = pkt + h.hdr_len;
-    if (h.pt == s->te_pt && s->te_pt >= 0) {
-        on_event(s, &h, payload);
-        if (s->relay)
-            relay(s, pkt, n, &h);
-        return;
-    }
-    if (h.pt != 0 && h.pt != 8)
-        return;
-    if (s->want_audio || s->inband) {
-        int16_t pcm[RTP_MAX];
-        decode(h.pt, payload, h.payload_len, pcm);
-        if (s->inband)
-            dtmf_rx(s->inband, pcm, (int)h.payload_len);
-        if (s->want_audio)
-            s->ops->audio(s->owner, pcm, h.payload_len);
-    }
-    if (s->relay)
-        relay(s, pkt, n, &h);
-}
-
-/* One packet per readiness: the socket is level-triggered in the context's
- * epoll, so a packet left in its queue makes the next epoll_wait (which
- * serves up to 64 sockets) report it again. Reading until EAGAIN cost a
- * recvfrom per wake-up that only heard EAGAIN — at 50 packets a second per
- * leg nearly every wake-up has one packet: 3 system calls per relayed
- * packet instead of 2 (perf stat, docs/decisions/rtp-ports.md). */
-static void sess_ready(rtp_sess *s)
-{
-    uint8_t buf[RTP_BUF];
-    struct sockaddr_in src;
-    socklen_t sl = sizeof src;
-    ssize_t n = recvfrom(s->fd, buf, RTP_MAX, 0, (struct sockaddr *)&src, &sl);
-    if (n >= 0 && sl == sizeof src && src.sin_family == AF_INET)
-        on_packet(s, buf, (size_t)n, &src);
-}
-
-static void ctx_ready_cb(loop *l, int fd, unsigned events, void *arg)
-{
-    (void)l;
-    (void)events;
-    rtp_ctx *c = arg;
-    struct epoll_event ev[64];
-    int n = epoll_wait(fd, ev, 64, 0);
-    c->dispatching = true;
-    for (int i = 0; i < n; i++) {
-        rtp_sess *s = ev[i].data.ptr;
-        if (s->fd >= 0)
-            sess_ready(s);
-    }
-    c->dispatching = false;
-    while (c->dead) {
-        rtp_sess *s = c->dead;
-        c->dead = s->dead_next;
-        free(s);
-    }
 }

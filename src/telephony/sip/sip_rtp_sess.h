@@ -13,6 +13,7 @@
 #include <spandsp.h>
 #include <srtp2/srtp.h>
 
+#include "telephony/sip/rtp_ports.h"
 #include "telephony/sip/rtp_stats.h"
 #include "telephony/sip/sip_int.h"
 
@@ -85,5 +86,85 @@ void sess_srtp_init(void);
 void sess_srtp_off(rtp_sess *s);
 bool sess_srtp_seal(rtp_sess *s, uint8_t *pkt, size_t *n);
 bool sess_srtp_open(rtp_sess *s, uint8_t *pkt, size_t *n);
+
+/* ---- the context (sip_rtp.c), what the receive path (sip_rtp_recv.c)
+ * reads and counts too ---- */
+
+#define RTP_MAX 1500
+/* Room after a packet for what srtp_protect appends (the auth tag). */
+#define RTP_BUF (RTP_MAX + SRTP_MAX_TRAILER_LEN)
+
+/* Symmetric RTP: the source may be learned from the first LEARN_PACKETS
+ * packets after an SDP named a new address, and for at most LEARN_SECONDS
+ * after the first of them; after that a new source is dropped. */
+#define LEARN_PACKETS 10
+#define LEARN_SECONDS 3.0
+
+/* A new socket tries this many random ports (another process may hold
+ * some of the range) before the open fails. */
+#define BIND_TRIES 16
+
+/* Descriptors kept for everything else (sofia's sockets and TCP
+ * connections, the admin API's connections, services, prompt and
+ * recording files): RTP sockets stop this far below the open-files limit. */
+#define FD_RESERVE 1024
+
+struct rtp_ctx {
+    loop *l;
+    int epfd;
+    loop_watch *watch;
+    struct in_addr bind_ip;
+    int port_min, port_max;
+    rtp_ports *ports;            /* the range's ports no socket of ours holds */
+    size_t fd_budget;            /* RTP sockets (open and pooled) at most: the open-files limit */
+    rtp_limit why;               /* what the last failed open ran into */
+    uint64_t rng;                /* ports, SSRCs, sequence numbers: not guessable */
+    size_t open_count;
+    bool dispatching;
+    rtp_sess *dead;              /* closed during a dispatch: freed after it */
+    /* Closed sessions keep their socket for reuse (a call costs no socket,
+     * bind, epoll_ctl or close), oldest first, once quiet for POOL_QUIET s
+     * so a late packet of the old call cannot be taken for the new one.
+     * One unused for pool_idle s is closed (pool_timer), so the process's
+     * descriptors fall back after a peak. */
+    rtp_sess *pool_head, *pool_tail;
+    size_t pooled;
+    double pool_idle;
+    loop_timer *pool_timer;
+    unsigned long dropped;       /* packets from a source that is not the peer */
+    unsigned long rtcp;          /* RTCP packets (RFC 5761 4) met on RTP ports: discarded */
+    /* For GET /metrics: packets of every session, closed ones included;
+     * each stream's loss and jitter (RFC 3550) added when it ends, the open
+     * sessions' current ones when asked (rtp_ctx_totals). */
+    unsigned long long rx_total, tx_total, lost_ended, lost_shown;
+    cr_histogram jitter;
+    rtp_sess *open;              /* open sessions (live_prev/live_next) */
+};
+
+#define G711_RATE 8000
+
+/* The stream S received so far is over: its loss and jitter go to the
+ * context's totals (sip_rtp.c). */
+void rtp_stream_end(rtp_sess *s);
+
+/* A peer's address as the session keeps it (8 B) and as sockets take it. */
+static inline bool same_addr(const struct sockaddr_in *a, const rtp_peer_addr *b)
+{
+    return a->sin_addr.s_addr == b->addr && a->sin_port == b->port;
+}
+
+static inline rtp_peer_addr peer_addr(const struct sockaddr_in *a)
+{
+    return (rtp_peer_addr){.addr = a->sin_addr.s_addr, .port = a->sin_port};
+}
+
+static inline struct sockaddr_in peer_sockaddr(rtp_peer_addr p)
+{
+    return (struct sockaddr_in){.sin_family = AF_INET, .sin_port = p.port, .sin_addr.s_addr = p.addr};
+}
+
+/* The context's epoll set is readable: each ready session's packet in
+ * (sip_rtp_recv.c). */
+void rtp_ctx_ready_cb(loop *l, int fd, unsigned events, void *arg);
 
 #endif
