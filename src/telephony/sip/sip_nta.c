@@ -68,106 +68,6 @@
  * the transaction, nothing is sent again. */
 #define ANSWERED SIP_NTA_ANSWERED
 
-/* ---- legs by Call-ID ---- */
-
-/* The Call-ID LEG is found by: the one we made for a dialled leg, or the
- * caller's. */
-static const char *leg_key(const sip_leg *leg) { return leg->nta->own_key ? leg->nta->own_key : leg->call_id; }
-
-static size_t hash_key(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)(h & (n - 1));
-}
-
-static void table_grow(struct sip_nta *t)
-{
-    size_t n = t->nbuckets ? t->nbuckets * 2 : 1024;
-    sip_leg **b = cr_xcalloc(n, sizeof *b);
-    for (size_t i = 0; i < t->nbuckets; i++)
-        for (sip_leg *l = t->buckets[i], *next; l; l = next) {
-            next = l->nta->hnext;
-            size_t h = hash_key(leg_key(l), n);
-            l->nta->hnext = b[h];
-            b[h] = l;
-        }
-    free(t->buckets);
-    t->buckets = b;
-    t->nbuckets = n;
-}
-
-void sip_nta_table_add(struct sip_nta *t, sip_leg *leg)
-{
-    if (t->count >= t->nbuckets)
-        table_grow(t);
-    size_t h = hash_key(leg_key(leg), t->nbuckets);
-    leg->nta->hnext = t->buckets[h];
-    t->buckets[h] = leg;
-    leg->nta->hashed = true;
-    t->count++;
-}
-
-static void table_remove(struct sip_nta *t, sip_leg *leg)
-{
-    if (!leg->nta->hashed)
-        return;
-    for (sip_leg **p = &t->buckets[hash_key(leg_key(leg), t->nbuckets)]; *p; p = &(*p)->nta->hnext)
-        if (*p == leg) {
-            *p = leg->nta->hnext;
-            t->count--;
-            break;
-        }
-    leg->nta->hashed = false;
-}
-
-static sip_leg *table_find(struct sip_nta *t, const char *call_id)
-{
-    if (!t->nbuckets || !call_id)
-        return NULL;
-    for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext)
-        if (strcmp(leg_key(l), call_id) == 0)
-            return l;
-    return NULL;
-}
-
-/* The leg whose dialog SIP (a request in a dialog) belongs to: two
- * callers may send the same Call-ID (a dialog is the Call-ID and both
- * tags, RFC 3261 12), so the first leg with the Call-ID is only the
- * answer when none's dialog matches (it then gets the 481). */
-static sip_leg *table_find_dialog(struct sip_nta *t, const sip_t *sip)
-{
-    const char *call_id = sip->sip_call_id->i_id;
-    sip_leg *first = NULL;
-    if (!t->nbuckets)
-        return NULL;
-    for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext) {
-        if (strcmp(leg_key(l), call_id) != 0)
-            continue;
-        if (l->nta->have_dlg && sip_dialog_matches(&l->nta->dlg, sip))
-            return l;
-        if (!first)
-            first = l;
-    }
-    return first;
-}
-
-/* A new INVITE (SIP) that is one we already have a call for, come again
- * by another path (same Call-ID and From tag, another branch): RFC 3261
- * 8.2.2.2's merged request. Another From tag is another caller's dialog. */
-static bool table_merged(struct sip_nta *t, const sip_t *sip)
-{
-    const char *call_id = sip->sip_call_id->i_id, *from_tag = sip->sip_from->a_tag;
-    if (!t->nbuckets)
-        return false;
-    for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext)
-        if (strcmp(leg_key(l), call_id) == 0 && !l->outgoing && l->nta->have_dlg &&
-            (from_tag ? strcasecmp(from_tag, l->nta->dlg.remote_tag) == 0 : !*l->nta->dlg.remote_tag))
-            return true;
-    return false;
-}
-
 /* ---- helpers ---- */
 
 struct sip_nta_leg *sip_nta_leg_state(sip_leg *leg)
@@ -519,7 +419,7 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
 static int in_dialog(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
 {
     sip_method_t m = sip->sip_request->rq_method;
-    sip_leg *leg = table_find_dialog(d->nta, sip);
+    sip_leg *leg = sip_nta_table_find_dialog(d->nta, sip);
     if (!leg || !leg->nta->have_dlg || !sip_dialog_matches(&leg->nta->dlg, sip))
         return m == sip_method_ack ? ANSWERED : 481;   /* a stray ACK is dropped */
     int order = sip_dialog_request_in(&leg->nta->dlg, sip);
@@ -591,7 +491,7 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
     int rc = sip_nta_uas_check(irq, sip);   /* 416, 420 (sip_nta_uas.c) */
     if (rc) {
         /* refused */
-    } else if (m == sip_method_subscribe && !table_find(d->nta, sip->sip_call_id->i_id)) {
+    } else if (m == sip_method_subscribe && !sip_nta_table_find(d->nta, sip->sip_call_id->i_id)) {
         /* message-summary (sip_nta_mwi.c); one in a call's dialog: in_dialog */
         rc = !sip->sip_to->a_tag && flood_over(d) ? 503 : sip_nta_subscribe(d, irq, sip);
     } else if (sip->sip_to->a_tag) {
@@ -600,8 +500,8 @@ static int request_cb(sip_driver *d, nta_leg_t *nleg, nta_incoming_t *irq, const
         /* One of a call we have, come again by another path (a merged
          * request, a loop): 482 (RFC 3261 8.2.2.2). Another caller's
          * INVITE with the same Call-ID (another From tag) is its own call:
-         * requests find their leg by the whole dialog (table_find_dialog). */
-        rc = flood_over(d) ? 503 : table_merged(d->nta, sip) ? 482 : new_call(d, irq, sip);
+         * requests find their leg by the whole dialog (sip_nta_table_find_dialog). */
+        rc = flood_over(d) ? 503 : sip_nta_table_merged(d->nta, sip) ? 482 : new_call(d, irq, sip);
     } else if (m == sip_method_options) {
         rc = flood_over(d) ? 503 : answer_options(d, irq);
     } else if (m == sip_method_register) {
@@ -738,7 +638,7 @@ void sip_nta_leg_free(sip_leg *leg)
     if (!nl)
         return;
     if (leg->d->nta)   /* NULL once the agent stopped (destroy) */
-        table_remove(leg->d->nta, leg);
+        sip_nta_table_remove(leg->d->nta, leg);
     if (nl->linger)
         loop_timer_stop(leg->d->l, nl->linger);
     drop_irq(nl);
@@ -775,7 +675,7 @@ static int stray_response_cb(sip_driver *d, nta_agent_t *agent, msg_t *msg, sip_
     if (status >= 200 && status < 300 && sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite &&
         sip->sip_call_id && sip->sip_to && sip->sip_to->a_tag) {
         sip_enter(d);
-        sip_leg *leg = table_find(d->nta, sip->sip_call_id->i_id);
+        sip_leg *leg = sip_nta_table_find(d->nta, sip->sip_call_id->i_id);
         const sip_dialog *dl = leg ? &leg->nta->dlg : NULL;
         if (dl && leg->nta->have_dlg && !leg->sip_done && dl->remote_tag &&
             strcasecmp(sip->sip_to->a_tag, dl->remote_tag) == 0 && sip->sip_cseq->cs_seq <= dl->local_cseq) {

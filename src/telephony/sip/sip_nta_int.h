@@ -75,8 +75,17 @@ struct sip_nta_leg {
     char tag[SIP_NTA_TAG_CHARS + 1];   /* ours (sip_nta_random_token) */
 };
 
-/* sip_nta.c */
+/* sip_nta_table.c: the legs by Call-ID. */
 void sip_nta_table_add(struct sip_nta *t, sip_leg *leg);
+void sip_nta_table_remove(struct sip_nta *t, sip_leg *leg);
+/* The first leg found by CALL_ID (the one we made for a dialled leg, or the caller's). */
+sip_leg *sip_nta_table_find(struct sip_nta *t, const char *call_id);
+/* The leg whose dialog request SIP belongs to (else the first with its Call-ID). */
+sip_leg *sip_nta_table_find_dialog(struct sip_nta *t, const sip_t *sip);
+/* Whether SIP, a new INVITE, is a merged request (RFC 3261 8.2.2.2). */
+bool sip_nta_table_merged(struct sip_nta *t, const sip_t *sip);
+
+/* sip_nta.c */
 /* LEG's NTA state, made on first use. */
 struct sip_nta_leg *sip_nta_leg_state(sip_leg *leg);
 /* Where LEG's in-dialog requests go first: its fork's hop toward a
