@@ -25,62 +25,13 @@
 #include <string.h>
 
 #include "engine/engine_int.h"
+#include "engine/dial_int.h"
 #include "scenario/events.h"
 
-typedef enum { LEG_CALLING, LEG_RINGING, LEG_EARLY, LEG_UP, LEG_DONE } leg_state;
-
-/* Fields ordered without holes: a dial's legs live as long as its call. */
-typedef struct eng_leg {
-    uint8_t tag;               /* ENG_TAG_LEG */
-    uint8_t state;
-    bool logged;
-    bool busy;                 /* counted in eng_user_busy */
-    int code;
-    struct eng_dial *d;
-    tel_leg *tl;
-    struct eng_leg *next;
-    const eng_dial_target *t;
-    const char *label;
-    size_t gw_index;
-    /* the current attempt, for the call's leg log */
-    const char *gateway;
-    double t_start, t_answer;
-    const char *answer_name;   /* the display name its answer gave (arena), or NULL */
-} eng_leg;
-
-/* Fields ordered without holes (152 B): a dial lives as long as its call. */
-typedef struct eng_dial {
-    eng_strand *s;             /* the dialling strand; NULL for an originated call's legs */
-    eng_call *c;
-    const scn_handlers *on;
-    eng_dial_target *targets;
-    uint32_t count, next;      /* targets (a scenario's handful) */
-    double ring_timeout;
-    const char *caller_id, *ringback;
-    eng_leg *legs;
-    loop_timer *ring_timer;
-    tel_op *rb_op;
-    eng_leg *answered, *last;
-    double answer_at;
-    const eng_offer_hooks *hooks;   /* a queue's offer (eng_dial_offer) */
-    void *hook_arg;
-    struct eng_dial *live_next;   /* the call's dials not done (c->dials) */
-    int last_code;
-    uint32_t adopted_log;      /* originate: the answered attempt's leg log entry, + 1 (0: none) */
-    bool sequential;
-    bool busy_seen, done;
-    bool origin;               /* the legs of an originated call (eng_dial_origin) */
-    bool adopted;              /* its one leg was another call's (eng_dial_adopt): no dial_* vars */
-    bool held;                 /* parked: the agent is no longer bridged (eng_dial_hold) */
-} eng_dial;
-
-static void dial_finish(eng_dial *d, const char *status);
-static void ring_timer_cb(loop *l, void *arg);
-
-static tel_driver *drv(eng_dial *d) { return d->c->e->tel; }
+tel_driver *dial_drv(eng_dial *d) { return d->c->e->tel; }
 
 /* The attempt LEG made ends with STATUS: into the call's leg log (once). */
-static void log_leg(eng_dial *d, eng_leg *leg, const char *status, int code)
+void dial_log_leg(eng_dial *d, eng_leg *leg, const char *status, int code)
 {
     if (leg->logged)
         return;
@@ -92,7 +43,7 @@ static void log_leg(eng_dial *d, eng_leg *leg, const char *status, int code)
     eng_call_log_leg(d->c, &rec);
 }
 
-static void trace_leg(eng_dial *d, eng_leg *leg, const char *event, int code)
+void dial_trace_leg(eng_dial *d, eng_leg *leg, const char *event, int code)
 {
     eng_trace_rec r = {.kind = ENG_TR_EVENT, .event = event, .leg = leg ? leg->label : NULL,
                        .sip_code = code};
@@ -173,10 +124,10 @@ static void leg_user_free(eng_dial *d, eng_leg *leg)
     eng_user_busy(d->c->e, leg->t->target, -1);
 }
 
-static void leg_hangup(eng_dial *d, eng_leg *leg, int code)
+void dial_leg_hangup(eng_dial *d, eng_leg *leg, int code)
 {
     if (leg->tl && leg->state != LEG_DONE)
-        drv(d)->ops->hangup(drv(d), leg->tl, code);
+        dial_drv(d)->ops->hangup(dial_drv(d), leg->tl, code);
     leg->state = LEG_DONE;
     leg_user_free(d, leg);
 }
@@ -184,14 +135,14 @@ static void leg_hangup(eng_dial *d, eng_leg *leg, int code)
 static void leg_release(eng_dial *d, eng_leg *leg)
 {
     if (leg->tl) {
-        drv(d)->ops->leg_release(drv(d), leg->tl);
+        dial_drv(d)->ops->leg_release(dial_drv(d), leg->tl);
         leg->tl = NULL;
     }
     leg->state = LEG_DONE;
     leg_user_free(d, leg);
 }
 
-static bool leg_dial(eng_dial *d, eng_leg *leg)
+bool dial_leg_dial(eng_dial *d, eng_leg *leg)
 {
     const eng_dial_target *t = leg->t;
     const char *gw = NULL;
@@ -215,8 +166,8 @@ static bool leg_dial(eng_dial *d, eng_leg *leg)
             leg->code = 484;   /* Address Incomplete: the number is not one */
             d->last_code = 484;
             d->last = leg;
-            trace_leg(d, leg, "failed", 484);
-            log_leg(d, leg, "failed", 484);
+            dial_trace_leg(d, leg, "failed", 484);
+            dial_log_leg(d, leg, "failed", 484);
             return false;
         }
         gw = t->gateways[leg->gw_index]->name;
@@ -234,7 +185,7 @@ static bool leg_dial(eng_dial *d, eng_leg *leg)
                         .gateway_conf = gw ? t->gateways[leg->gw_index] : NULL,
                         .user_conf = t->kind == TEL_DIAL_USER ? scn_program_user(d->c->prog, t->target) : NULL};
     leg->state = LEG_CALLING;
-    leg->tl = drv(d)->ops->dial(drv(d), &req, leg);
+    leg->tl = dial_drv(d)->ops->dial(dial_drv(d), &req, leg);
     if (leg->tl && t->kind == TEL_DIAL_USER && !leg->busy) {
         leg->busy = true;
         eng_user_busy(d->c->e, t->target, 1);
@@ -244,14 +195,14 @@ static bool leg_dial(eng_dial *d, eng_leg *leg)
         leg->code = 500;
         d->last_code = 500;
         d->last = leg;
-        trace_leg(d, leg, "failed", 500);
-        log_leg(d, leg, "failed", 500);
+        dial_trace_leg(d, leg, "failed", 500);
+        dial_log_leg(d, leg, "failed", 500);
         return false;
     }
     return true;
 }
 
-static eng_leg *leg_new(eng_dial *d, const eng_dial_target *t)
+eng_leg *dial_leg_new(eng_dial *d, const eng_dial_target *t)
 {
     eng_leg *leg = cr_arena_alloc(&d->c->arena, sizeof *leg);
     leg->tag = ENG_TAG_LEG;
@@ -274,11 +225,11 @@ static bool any_active(eng_dial *d)
 static bool start_next(eng_dial *d)
 {
     while (d->next < d->count) {
-        eng_leg *leg = leg_new(d, &d->targets[d->next++]);
-        if (leg_dial(d, leg)) {
+        eng_leg *leg = dial_leg_new(d, &d->targets[d->next++]);
+        if (dial_leg_dial(d, leg)) {
             if (d->ring_timer)
                 loop_timer_stop(d->c->e->l, d->ring_timer);
-            d->ring_timer = loop_timer_start(d->c->e->l, d->ring_timeout, ring_timer_cb, d);
+            d->ring_timer = loop_timer_start(d->c->e->l, d->ring_timeout, dial_ring_timer_cb, d);
             return true;
         }
     }
@@ -295,7 +246,7 @@ static void after_leg_end(eng_dial *d)
     dial_finish(d, d->busy_seen ? "busy" : "failed");
 }
 
-static void ring_timer_cb(loop *l, void *arg)
+void dial_ring_timer_cb(loop *l, void *arg)
 {
     (void)l;
     eng_dial *d = arg;
@@ -304,15 +255,15 @@ static void ring_timer_cb(loop *l, void *arg)
         return;
     for (eng_leg *leg = d->legs; leg; leg = leg->next)
         if (leg->state != LEG_DONE) {
-            leg_hangup(d, leg, 487);
+            dial_leg_hangup(d, leg, 487);
             leg->code = 408;
             d->last = leg;
-            log_leg(d, leg, "no_answer", 408);
+            dial_log_leg(d, leg, "no_answer", 408);
         }
     d->last_code = 408;
     if (d->sequential && start_next(d))
         return;
-    trace_leg(d, NULL, "no_answer", 408);
+    dial_trace_leg(d, NULL, "no_answer", 408);
     dial_finish(d, "no_answer");
 }
 
@@ -324,15 +275,15 @@ static void ringback_start(eng_dial *d)
     if (d->rb_op || !d->ringback || !c->answered || d->answered || d->done)
         return;
     if (strcmp(d->ringback, "tone") == 0)
-        d->rb_op = drv(d)->ops->tone(drv(d), c->leg, TEL_TONE_RINGBACK, 3600, ringback_cb, d);
+        d->rb_op = dial_drv(d)->ops->tone(dial_drv(d), c->leg, TEL_TONE_RINGBACK, 3600, ringback_cb, d);
     else
-        d->rb_op = drv(d)->ops->play(drv(d), c->leg, d->ringback, false, ringback_cb, d);
+        d->rb_op = dial_drv(d)->ops->play(dial_drv(d), c->leg, d->ringback, false, ringback_cb, d);
 }
 
 static void ringback_stop(eng_dial *d)
 {
     if (d->rb_op) {
-        drv(d)->ops->op_cancel(drv(d), d->rb_op);
+        dial_drv(d)->ops->op_cancel(dial_drv(d), d->rb_op);
         d->rb_op = NULL;
     }
 }
@@ -350,7 +301,6 @@ static void ringback_cb(void *arg, int status, const char *msg, char digit)
     ringback_start(d);   /* a prompt repeats while the leg rings */
 }
 
-static void teardown(eng_dial *d);
 static void outcome_vars(eng_dial *d, const char *status);
 
 /* Originate: the party answered. Its leg leaves the dial and becomes the
@@ -359,7 +309,7 @@ static void adopt(eng_dial *d, eng_leg *leg)
 {
     eng_call *c = d->c;
     tel_leg *tl = leg->tl;
-    trace_leg(d, leg, "answer", 200);
+    dial_trace_leg(d, leg, "answer", 200);
     leg_vars(d, leg, 200);
     leg->tl = NULL;       /* not hung up or released with the dial */
     if (leg->busy) {      /* the user is the call's own party now: busy until it ends */
@@ -367,10 +317,10 @@ static void adopt(eng_dial *d, eng_leg *leg)
         eng_rare_mut(c)->busy_user = cr_arena_strdup(&c->arena, leg->t->target);
     }
     /* Its attempt is logged now; it ends with the call (eng_dial_origin_log). */
-    log_leg(d, leg, "answered", 200);
+    dial_log_leg(d, leg, "answered", 200);
     d->adopted_log = c->leg_log_count;
-    drv(d)->ops->leg_set_user(drv(d), tl, c);
-    teardown(d);
+    dial_drv(d)->ops->leg_set_user(dial_drv(d), tl, c);
+    dial_teardown(d);
     outcome_vars(d, "answered");
     eng_origin_answered(c, tl);
     handlers(d, SCN_EV_ANSWER);
@@ -390,9 +340,9 @@ static void on_answer(eng_dial *d, eng_leg *leg)
     ringback_stop(d);
     for (eng_leg *o = d->legs; o; o = o->next)
         if (o != leg && o->state != LEG_DONE) {
-            leg_hangup(d, o, TEL_ANSWERED_ELSEWHERE);
+            dial_leg_hangup(d, o, TEL_ANSWERED_ELSEWHERE);
             o->code = 487;
-            log_leg(d, o, "cancelled", 487);
+            dial_log_leg(d, o, "cancelled", 487);
         }
     if (leg->t->kind == TEL_DIAL_USER)
         eng_agent_answered(c->e, leg->t->target);
@@ -400,12 +350,12 @@ static void on_answer(eng_dial *d, eng_leg *leg)
         adopt(d, leg);
         return;
     }
-    trace_leg(d, leg, "answer", 200);
+    dial_trace_leg(d, leg, "answer", 200);
     leg_vars(d, leg, 200);
     if (d->hooks)
         d->hooks->answered(d->hook_arg, leg->t->target, agent_name(leg));
     eng_call_answer(c);
-    drv(d)->ops->bridge(drv(d), c->leg, leg->tl);
+    dial_drv(d)->ops->bridge(dial_drv(d), c->leg, leg->tl);
     c->bridged = (struct eng_leg *)leg;
     eng_record_bridged(c);
     eng_call_event(c, SCN_EV_BRIDGE, NULL, leg->label, NULL);
@@ -417,10 +367,10 @@ static void conversation_end(eng_dial *d, eng_leg *leg)
     eng_call *c = d->c;
     leg->state = LEG_DONE;
     leg_user_free(d, leg);
-    trace_leg(d, leg, "hangup", 0);
-    log_leg(d, leg, "answered", 200);
+    dial_trace_leg(d, leg, "hangup", 0);
+    dial_log_leg(d, leg, "answered", 200);
     eng_moh_stop(c);
-    drv(d)->ops->unbridge(drv(d), c->leg, leg->tl);
+    dial_drv(d)->ops->unbridge(dial_drv(d), c->leg, leg->tl);
     c->bridged = NULL;
     eng_join_target_gone(c, "hangup");
     eng_var_set_str(c, "hangup_by", "agent");
@@ -444,8 +394,8 @@ static void leg_unanswered_end(eng_dial *d, eng_leg *leg, int code, bool busy)
     leg->code = code;
     d->last_code = code;
     d->last = leg;
-    trace_leg(d, leg, busy ? "busy" : "failed", code);
-    log_leg(d, leg, busy ? "busy" : "failed", code);
+    dial_trace_leg(d, leg, busy ? "busy" : "failed", code);
+    dial_log_leg(d, leg, busy ? "busy" : "failed", code);
     leg_vars(d, leg, code);
     if (busy)
         d->busy_seen = true;
@@ -453,10 +403,10 @@ static void leg_unanswered_end(eng_dial *d, eng_leg *leg, int code, bool busy)
     if (!busy && leg->t->kind == TEL_DIAL_GATEWAY && !final_code(code) &&
         leg->gw_index + 1 < leg->t->gateway_count && !d->done) {
         /* "numbers go out through the first gateway that takes the call" */
-        drv(d)->ops->leg_release(drv(d), leg->tl);
+        dial_drv(d)->ops->leg_release(dial_drv(d), leg->tl);
         leg->tl = NULL;
         leg->gw_index++;
-        leg_dial(d, leg);
+        dial_leg_dial(d, leg);
     }
     after_leg_end(d);
 }
@@ -469,7 +419,7 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
     eng_call *c = d->c;
     switch (ev->kind) {
     case TEL_EV_TRYING:
-        trace_leg(d, leg, "trying", ev->sip_code);
+        dial_trace_leg(d, leg, "trying", ev->sip_code);
         leg_vars(d, leg, 0);
         handlers(d, SCN_EV_TRYING);
         break;
@@ -477,7 +427,7 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
     case TEL_EV_EARLY_MEDIA: {
         bool early = ev->kind == TEL_EV_EARLY_MEDIA;
         leg->state = early ? LEG_EARLY : LEG_RINGING;
-        trace_leg(d, leg, early ? "early_media" : "ringing", ev->sip_code);
+        dial_trace_leg(d, leg, early ? "early_media" : "ringing", ev->sip_code);
         leg_vars(d, leg, 0);
         if (d->origin)
             ;   /* nobody waits to hear it */
@@ -490,7 +440,7 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
     }
     case TEL_EV_ANSWER:
         if (d->answered) {
-            leg_hangup(d, leg, 0);
+            dial_leg_hangup(d, leg, 0);
         } else {
             if (ev->display_name && *ev->display_name)
                 leg->answer_name = cr_arena_strdup(&c->arena, ev->display_name);
@@ -507,8 +457,8 @@ void eng_dial_leg_event(struct eng_leg *leg, const tel_event *ev)
         if (leg == d->answered && d->held) {
             /* a parked call's agent hangs up while told the slot */
             leg->state = LEG_DONE;
-            trace_leg(d, leg, "hangup", 0);
-            log_leg(d, leg, "answered", 200);
+            dial_trace_leg(d, leg, "hangup", 0);
+            dial_log_leg(d, leg, "answered", 200);
         } else if (leg == d->answered)
             conversation_end(d, leg);
         else
@@ -578,7 +528,7 @@ static void outcome_vars(eng_dial *d, const char *status)
     eng_strand_var_set(s, "agent_name", cr_val_cstr(who ? agent_name(who) : ""));
 }
 
-static void live_add(eng_dial *d)
+void dial_live_add(eng_dial *d)
 {
     d->live_next = d->c->dials;
     d->c->dials = d;
@@ -593,7 +543,7 @@ static void live_del(eng_dial *d)
         }
 }
 
-static void teardown(eng_dial *d)
+void dial_teardown(eng_dial *d)
 {
     eng_call *c = d->c;
     d->done = true;
@@ -605,18 +555,18 @@ static void teardown(eng_dial *d)
     ringback_stop(d);
     for (eng_leg *leg = d->legs; leg; leg = leg->next) {
         if (leg->state != LEG_DONE)
-            leg_hangup(d, leg, leg->state == LEG_UP ? 0 : 487);
+            dial_leg_hangup(d, leg, leg->state == LEG_UP ? 0 : 487);
         /* still up (the caller hung up first) or still ringing (cancelled) */
-        log_leg(d, leg, leg->t_answer ? "answered" : "cancelled", leg->t_answer ? 200 : 487);
+        dial_log_leg(d, leg, leg->t_answer ? "answered" : "cancelled", leg->t_answer ? 200 : 487);
         leg_release(d, leg);
     }
 }
 
-static void dial_finish(eng_dial *d, const char *status)
+void dial_finish(eng_dial *d, const char *status)
 {
     if (d->done)
         return;
-    teardown(d);
+    dial_teardown(d);
     outcome_vars(d, status);
     bool answered = strcmp(status, "answered") == 0;
     if (!answered) {
@@ -643,7 +593,7 @@ static void dial_finish(eng_dial *d, const char *status)
 }
 
 /* A dial of REQ's targets for call C (copied into its arena), not started. */
-static eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
+eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
 {
     cr_arena *a = &c->arena;
     eng_dial *d = cr_arena_alloc(a, sizeof *d);
@@ -675,18 +625,18 @@ static eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
 }
 
 /* Rings the first target (hunt) or all of them; false when none could be dialled. */
-static bool dial_begin(eng_dial *d)
+bool dial_begin(eng_dial *d)
 {
     bool started = false;
-    live_add(d);
+    dial_live_add(d);
     if (d->sequential) {
         started = start_next(d);
     } else {
         for (size_t i = 0; i < d->count; i++)
-            if (leg_dial(d, leg_new(d, &d->targets[i])))
+            if (dial_leg_dial(d, dial_leg_new(d, &d->targets[i])))
                 started = true;
         if (started)
-            d->ring_timer = loop_timer_start(d->c->e->l, d->ring_timeout, ring_timer_cb, d);
+            d->ring_timer = loop_timer_start(d->c->e->l, d->ring_timeout, dial_ring_timer_cb, d);
     }
     return started;
 }
@@ -703,7 +653,7 @@ app_status eng_dial_start(eng_strand *s, const eng_dial_req *req)
     eng_dial *d = dial_new(c, s, req);
     eng_strand_set_pending(s, d);
     if (!dial_begin(d)) {
-        teardown(d);
+        dial_teardown(d);
         outcome_vars(d, "failed");
         return eng_fail(s, "failed");
     }
@@ -725,7 +675,7 @@ void eng_dial_origin_stop(struct eng_dial *d)
 {
     if (!d || d->done)
         return;
-    teardown(d);
+    dial_teardown(d);
     outcome_vars(d, "cancelled");
 }
 
@@ -739,17 +689,17 @@ void eng_dial_origin_log(struct eng_dial *d)
 
 /* The caller went away (or the dialling strand was cancelled) while the
  * dial rang or its conversation went on. */
-static void dial_stop(eng_dial *d)
+void dial_stop(eng_dial *d)
 {
     eng_call *c = d->c;
     if (d->answered && c->bridged == (struct eng_leg *)d->answered) {
         eng_moh_stop(c);
         if (d->answered->tl && c->leg)
-            drv(d)->ops->unbridge(drv(d), c->leg, d->answered->tl);
+            dial_drv(d)->ops->unbridge(dial_drv(d), c->leg, d->answered->tl);
         c->bridged = NULL;
         eng_join_target_gone(c, "cancelled");
     }
-    teardown(d);
+    dial_teardown(d);
 }
 
 void eng_dial_cancel(eng_strand *s)
@@ -759,177 +709,4 @@ void eng_dial_cancel(eng_strand *s)
         return;
     dial_stop(d);
     outcome_vars(d, d->answered ? "answered" : "cancelled");
-}
-
-/* ---- calls that meet (join, park, pickup) ---- */
-
-app_status eng_dial_adopt(eng_strand *s, tel_leg *tl, const char *label, bool answer)
-{
-    eng_call *c = s->call;
-    if (!c->leg || c->ending)
-        return eng_fail(s, "the call has ended");
-    if (c->bridged)
-        return eng_fail(s, "the call is already bridged");
-    eng_dial_target t = {.kind = TEL_DIAL_URI, .target = label};
-    eng_dial_req req = {.targets = &t, .count = 1};
-    eng_dial *d = dial_new(c, s, &req);
-    d->adopted = true;
-    live_add(d);
-    eng_leg *leg = leg_new(d, &d->targets[0]);
-    double now = loop_now(c->e->l);
-    leg->tl = tl;
-    leg->label = d->targets[0].target;
-    leg->state = LEG_UP;
-    leg->t_start = leg->t_answer = now;
-    d->answered = leg;
-    d->answer_at = now;
-    tel_driver *t_drv = drv(d);
-    t_drv->ops->leg_set_user(t_drv, tl, leg);
-    if (answer)
-        t_drv->ops->answer(t_drv, tl);
-    eng_strand_set_pending(s, d);
-    eng_call_answer(c);
-    t_drv->ops->bridge(t_drv, c->leg, tl);
-    c->bridged = (struct eng_leg *)leg;
-    eng_record_bridged(c);
-    eng_call_event(c, SCN_EV_BRIDGE, NULL, leg->label, NULL);
-    return APP_PENDING;
-}
-
-void eng_dial_unbridge(eng_call *c)
-{
-    eng_leg *leg = (eng_leg *)c->bridged;
-    if (!leg)
-        return;
-    if (leg->tl && c->leg)
-        drv(leg->d)->ops->unbridge(drv(leg->d), c->leg, leg->tl);
-    c->bridged = NULL;
-    eng_join_target_gone(c, "unbridged");
-}
-
-tel_leg *eng_dial_take_agent(eng_call *c)
-{
-    eng_leg *leg = (eng_leg *)c->bridged;
-    if (!leg || leg->state != LEG_UP || !leg->tl)
-        return NULL;
-    eng_dial_unbridge(c);
-    tel_leg *tl = leg->tl;
-    leg->tl = NULL;          /* neither hung up nor released by this dial */
-    leg->state = LEG_DONE;
-    log_leg(leg->d, leg, "answered", 200);
-    return tl;
-}
-
-struct eng_dial *eng_dial_hold(eng_call *c, const char **agent_number)
-{
-    eng_leg *leg = (eng_leg *)c->bridged;
-    if (!leg || leg->state != LEG_UP)
-        return NULL;
-    eng_dial *d = leg->d;
-    *agent_number = leg->t->target;
-    eng_dial_unbridge(c);
-    d->held = true;
-    return d;
-}
-
-tel_leg *eng_dial_held_agent(struct eng_dial *d)
-{
-    eng_leg *leg = d && !d->done ? d->answered : NULL;
-    return leg && leg->state == LEG_UP ? leg->tl : NULL;
-}
-
-void eng_dial_let_go(struct eng_dial *d)
-{
-    eng_leg *leg = d && !d->done ? d->answered : NULL;
-    if (!leg || leg->state == LEG_DONE)
-        return;
-    leg_hangup(d, leg, 0);
-    trace_leg(d, leg, "hangup", 0);
-    log_leg(d, leg, "answered", 200);
-}
-
-bool eng_dial_held_return(struct eng_dial *d, const eng_dial_target *t)
-{
-    if (!d || d->done || !d->held)
-        return false;
-    eng_call *c = d->c;
-    d->held = false;
-    d->answered = NULL;
-    /* The parker is one more target of the same dial: its answer bridges
-     * it to the caller, its no answer ends the dial as any would. */
-    eng_dial_target *nt = cr_arena_alloc(&c->arena, sizeof *nt);
-    *nt = *t;
-    nt->target = cr_arena_strdup(&c->arena, t->target);
-    nt->agent_name = t->agent_name ? cr_arena_strdup(&c->arena, t->agent_name) : NULL;
-    if (t->gateway_count) {
-        const scn_gateway **g = cr_arena_alloc(&c->arena, t->gateway_count * sizeof *g);
-        memcpy(g, t->gateways, t->gateway_count * sizeof *g);
-        nt->gateways = g;
-    }
-    eng_leg *leg = leg_new(d, nt);
-    if (!leg_dial(d, leg)) {
-        dial_finish(d, "failed");
-        return true;
-    }
-    d->ring_timer = loop_timer_start(c->e->l, d->ring_timeout, ring_timer_cb, d);
-    return true;
-}
-
-void eng_dial_held_end(struct eng_dial *d)
-{
-    if (!d || d->done)
-        return;
-    dial_finish(d, "answered");
-}
-
-eng_call *eng_dial_ringing(eng_engine *e, const char *number)
-{
-    for (eng_call *c = e->calls; c; c = c->next) {
-        if (c->ending || !c->leg)
-            continue;
-        for (eng_dial *d = c->dials; d; d = d->live_next) {
-            if (d->answered || d->done || d->adopted || d->origin)
-                continue;
-            for (eng_leg *leg = d->legs; leg; leg = leg->next)
-                if (leg->state != LEG_DONE && leg->t->kind == TEL_DIAL_USER &&
-                    strcmp(leg->t->target, number) == 0)
-                    return c;
-        }
-    }
-    return NULL;
-}
-
-eng_call *eng_dial_agent_call(eng_engine *e, const char *number, tel_leg **tl)
-{
-    eng_call *found = NULL;   /* the newest: a user on two calls is on the last it took */
-    for (eng_call *c = e->calls; c; c = c->next) {
-        eng_leg *leg = (eng_leg *)c->bridged;
-        if (c->ending || !leg || leg->state != LEG_UP || !leg->tl || leg->t->kind != TEL_DIAL_USER ||
-            strcmp(leg->t->target, number) != 0)
-            continue;
-        *tl = leg->tl;
-        found = c;
-    }
-    return found;
-}
-
-struct eng_dial *eng_dial_offer(eng_call *c, eng_strand *s, const eng_dial_req *req, const eng_offer_hooks *h,
-                                void *arg)
-{
-    if (!c->leg || c->ending || c->bridged || req->count == 0)
-        return NULL;
-    eng_dial *d = dial_new(c, s, req);
-    d->hooks = h;
-    d->hook_arg = arg;
-    if (!dial_begin(d)) {
-        teardown(d);
-        return NULL;
-    }
-    return d;
-}
-
-void eng_dial_offer_stop(struct eng_dial *d)
-{
-    if (d && !d->done)
-        dial_stop(d);
 }
