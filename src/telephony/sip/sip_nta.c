@@ -77,6 +77,21 @@ struct sip_nta_leg *sip_nta_leg_state(sip_leg *leg)
     return leg->nta;
 }
 
+void sip_nta_busy_put(struct sip_nta_leg *nl, size_t member, void *v)
+{
+    if (!nl->busy) {
+        if (!v)
+            return;
+        nl->busy = cr_xcalloc(1, sizeof *nl->busy);
+    }
+    memcpy((char *)nl->busy + member, &v, sizeof v);
+    const struct sip_nta_busy *b = nl->busy;
+    if (!v && !b->irq && !b->orq && !b->bye && !b->reinvite && !b->refresh && !b->give_up && !b->linger) {
+        free(nl->busy);   /* nothing in flight: a held call's leg keeps no block */
+        nl->busy = NULL;
+    }
+}
+
 /* Our Contact toward LEG's remote: over TLS the listener's
  * (sip_nta_tls.c), else the agent's. */
 const char *sip_nta_leg_contact(const sip_leg *leg)
@@ -181,7 +196,8 @@ nta_outgoing_t *sip_nta_request(sip_leg *leg, sip_method_t method, const char *n
  * gets it (a 487 to be ACKed) before the leg goes. */
 void sip_nta_dialog_over(sip_leg *leg)
 {
-    if (leg->state == LEG_ENDED && !leg->nta->bye && !leg->nta->reinvite && !leg->nta->refresh)
+    struct sip_nta_leg *nl = leg->nta;
+    if (leg->state == LEG_ENDED && !NTA_BUSY(nl, bye) && !NTA_BUSY(nl, reinvite) && !NTA_BUSY(nl, refresh))
         sip_leg_sip_done(leg);
 }
 
@@ -193,7 +209,7 @@ static int bye_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     sip_driver *d = leg->d;
     sip_enter(d);
     nta_outgoing_destroy(orq);
-    leg->nta->bye = NULL;
+    NTA_BUSY_PUT(leg->nta, bye, NULL);
     leg->state = LEG_ENDED;
     sip_nta_dialog_over(leg);
     sip_leave(d);
@@ -203,11 +219,13 @@ static int bye_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 void sip_nta_send_bye(sip_leg *leg)
 {
     struct sip_nta_leg *nl = leg->nta;
-    if (!nl->have_dlg || nl->bye)
+    if (!nl->have_dlg || NTA_BUSY(nl, bye))
         return;
     sip_nta_st_stop(leg);
-    nl->bye = sip_nta_dialog_request(leg, sip_method_bye, "BYE", sip_dialog_next_cseq(&nl->dlg), bye_response_cb, NULL);
-    if (!nl->bye)
+    nta_outgoing_t *bye =
+        sip_nta_dialog_request(leg, sip_method_bye, "BYE", sip_dialog_next_cseq(&nl->dlg), bye_response_cb, NULL);
+    NTA_BUSY_PUT(nl, bye, bye);
+    if (!bye)
         sip_leg_sip_done(leg);
 }
 
@@ -215,9 +233,10 @@ void sip_nta_send_bye(sip_leg *leg)
 
 static void drop_irq(struct sip_nta_leg *nl)
 {
-    if (nl->irq)
-        nta_incoming_destroy(nl->irq);
-    nl->irq = NULL;
+    if (NTA_BUSY(nl, irq)) {
+        nta_incoming_destroy(nl->busy->irq);
+        NTA_BUSY_PUT(nl, irq, NULL);
+    }
 }
 
 static int invite_irq_cb(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
@@ -300,7 +319,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     }
     leg->tls_contact = sip_nta_tls_contact_in(d, sip);
     nta_incoming_tag(irq, nl->tag);
-    nl->irq = irq;
+    NTA_BUSY_PUT(nl, irq, irq);
     nta_incoming_bind(irq, invite_irq_cb, leg);
     sip_nta_table_add(d->nta, leg);
 
@@ -390,7 +409,7 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     }
     if (leg->state != LEG_UP)
         return sip_nta_retry_later(irq);   /* before our final response to its INVITE */
-    if (leg->reinvite_busy || leg->nta->reinvite)
+    if (leg->reinvite_busy || NTA_BUSY(leg->nta, reinvite))
         return 491;   /* glare: ours is pending (RFC 3261 14.2) */
     bool changed = false, offer = sip->sip_payload && sip->sip_payload->pl_len;
     if (offer)
@@ -529,7 +548,7 @@ int sip_nta_answer(sip_leg *leg)
     struct sip_nta_leg *nl = leg->nta;
     if (leg->state == LEG_UP)
         return 0;
-    if (leg->state == LEG_ENDED || !nl || !nl->irq)
+    if (leg->state == LEG_ENDED || !nl || !NTA_BUSY(nl, irq))
         return -1;
     char own[768];
     const char *sdp = own;
@@ -548,7 +567,7 @@ int sip_nta_answer(sip_leg *leg)
     char se[48] = "";
     if (nl->se)
         snprintf(se, sizeof se, "%u;refresher=%s", nl->se, nl->we_refresh ? "uas" : "uac");
-    nta_incoming_treply(nl->irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
+    nta_incoming_treply(NTA_BUSY(nl, irq), 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
                         SIPTAG_ALLOW(NTA_HDR(leg->d)->allow), TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)),
                         TAG_IF(*se && nl->remote_timer, SIPTAG_REQUIRE(NTA_HDR(leg->d)->require_timer)),
                         TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)), SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type),
@@ -562,7 +581,7 @@ int sip_nta_answer(sip_leg *leg)
 int sip_nta_ringing(sip_leg *leg, bool early_media)
 {
     struct sip_nta_leg *nl = leg->nta;
-    if (leg->state == LEG_UP || leg->state == LEG_ENDED || !nl || !nl->irq)
+    if (leg->state == LEG_UP || leg->state == LEG_ENDED || !nl || !NTA_BUSY(nl, irq))
         return -1;
     const char *sdp = NULL;
     char own[768];
@@ -575,11 +594,11 @@ int sip_nta_ringing(sip_leg *leg, bool early_media)
     if (sdp) {
         if (leg->early_sent)
             return 0;
-        nta_incoming_treply(nl->irq, 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
+        nta_incoming_treply(NTA_BUSY(nl, irq), 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
                             SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
         leg->early_sent = true;
     } else if (!leg->ringing_sent) {
-        nta_incoming_treply(nl->irq, 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)), TAG_END());
+        nta_incoming_treply(NTA_BUSY(nl, irq), 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)), TAG_END());
         leg->ringing_sent = true;
     }
     leg->state = LEG_EARLY;
@@ -604,24 +623,24 @@ int sip_nta_hangup(sip_leg *leg, int code)
     } else if (!leg->outgoing) {
         if (code < 300 || code > 699)
             code = 480;
-        if (nl->irq)
-            nta_incoming_treply(nl->irq, code, sip_status_phrase(code), TAG_END());
+        if (NTA_BUSY(nl, irq))
+            nta_incoming_treply(NTA_BUSY(nl, irq), code, sip_status_phrase(code), TAG_END());
         drop_irq(nl);
         sip_leg_sip_done(leg);
     } else if (leg->fork_count > 1 && !leg->win && !nl->cancelled) {
         nl->cancelled = true;
         sip_nta_forks_cancel(leg, code);   /* done when each fork has its final response */
-    } else if (nl->orq && !nl->cancelled) {
+    } else if (NTA_BUSY(nl, orq) && !nl->cancelled) {
         /* Its final response (487, or a 2xx that crossed: ACK and BYE) ends it. */
         nl->cancelled = true;
-        nta_outgoing_tcancel(nl->orq, NULL, NULL,
+        nta_outgoing_tcancel(NTA_BUSY(nl, orq), NULL, NULL,
                              TAG_IF(code == TEL_ANSWERED_ELSEWHERE,
                                     SIPTAG_REASON_STR("SIP;cause=200;text=\"Call completed elsewhere\"")),
                              TAG_END());
         /* No final response 64*T1 after the CANCEL: given up (RFC 3261
          * 9.1, as NUA does), not at NTA's timer C (3 min). */
         sip_nta_give_up_later(leg);
-    } else if (!nl->orq) {
+    } else if (!NTA_BUSY(nl, orq)) {
         leg->sip_done = true;
     }
     sip_leg_detach(leg);
@@ -639,20 +658,25 @@ void sip_nta_leg_free(sip_leg *leg)
         return;
     if (leg->d->nta)   /* NULL once the agent stopped (destroy) */
         sip_nta_table_remove(leg->d->nta, leg);
-    if (nl->linger)
-        loop_timer_stop(leg->d->l, nl->linger);
+    if (NTA_BUSY(nl, linger))
+        loop_timer_stop(leg->d->l, nl->busy->linger);
     drop_irq(nl);
     sip_nta_bypass_unpend(leg);
-    if (nl->orq)
-        nta_outgoing_destroy(nl->orq);
-    if (nl->bye)
-        nta_outgoing_destroy(nl->bye);
-    if (nl->reinvite)
-        nta_outgoing_destroy(nl->reinvite);
-    if (nl->give_up)
-        loop_timer_stop(leg->d->l, nl->give_up);
-    if (nl->refresh)
-        nta_outgoing_destroy(nl->refresh);
+    struct sip_nta_busy *b = nl->busy;
+    if (b) {
+        if (b->orq)
+            nta_outgoing_destroy(b->orq);
+        if (b->bye)
+            nta_outgoing_destroy(b->bye);
+        if (b->reinvite)
+            nta_outgoing_destroy(b->reinvite);
+        if (b->give_up)
+            loop_timer_stop(leg->d->l, b->give_up);
+        if (b->refresh)
+            nta_outgoing_destroy(b->refresh);
+        free(b);
+        nl->busy = NULL;
+    }
     if (nl->st)
         loop_timer_stop(leg->d->l, nl->st);
     sip_nta_forks_free(leg);

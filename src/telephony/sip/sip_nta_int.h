@@ -5,6 +5,8 @@
 #ifndef SIP_NTA_INT_H
 #define SIP_NTA_INT_H
 
+#include <stddef.h>
+
 #include <sofia-sip/nta.h>
 #include <sofia-sip/sip.h>
 #include <sofia-sip/su_tag.h>
@@ -47,33 +49,59 @@ struct sip_nta {
 bool sip_nta_hdrs_make(struct sip_nta *t);
 void sip_nta_hdrs_free(struct sip_nta *t);
 
-/* A leg's SIP state under NTA. Pointers first, then the numbers and the
- * bools together, nothing another field already says (the Call-ID it is
- * found by is OWN_KEY or the leg's; the hop of its requests is its
- * fork's): 184 B, a 192 B mimalloc block (it was 232 B, a 256 B block:
- * docs/decisions/sip-core.md, "Held-call memory (nta)"). */
-struct sip_nta_leg {
-    sip_dialog dlg;
+/* What a leg has in flight: its transactions and the timers of a set-up
+ * or an ending. A held call's legs have none of them (the INVITE's
+ * transactions end with its ACK and the linger after it; BYE, re-INVITE
+ * and UPDATE end with their final responses), so they live in a block of
+ * their own, made when the first is set and freed when the last is
+ * cleared (NTA_BUSY_PUT): the leg then fits a 128 B block
+ * (docs/decisions/sip-core.md, "Held-call memory: the NTA leg's
+ * transactions"). Read through NTA_BUSY, set and cleared only through
+ * NTA_BUSY_PUT. */
+struct sip_nta_busy {
     nta_incoming_t *irq;       /* incoming: the INVITE, until its ACK (or CANCEL, or refusal) */
     nta_outgoing_t *orq;       /* outgoing: our INVITE (kept T1x64 after a 2xx for its retransmissions) */
     nta_outgoing_t *bye;       /* our BYE, until its final response */
     nta_outgoing_t *reinvite;  /* our re-INVITE (hold passed on), until its final response */
+    nta_outgoing_t *refresh;   /* our UPDATE refresh, until its final response */
     loop_timer *give_up;       /* outgoing: 64*T1 after our CANCEL, the INVITE without a final response ends */
     loop_timer *linger;        /* drops ORQ after a 2xx */
+};
+
+/* A leg's SIP state under NTA. Pointers first, then the numbers and the
+ * flags as bits, nothing another field already says (the Call-ID it is
+ * found by is OWN_KEY or the leg's; the hop of its requests is its
+ * fork's; what is in flight is BUSY's): 127 B, a 128 B mimalloc block
+ * (it was 184 B, a 192 B block; 232 B before that: docs/decisions/
+ * sip-core.md, "Held-call memory (nta)"). A 129th byte is a 144 B block:
+ * the _Static_assert below says so. */
+struct sip_nta_leg {
+    sip_dialog dlg;
+    struct sip_nta_busy *busy; /* NULL: nothing in flight (a held call) */
     char *own_key;             /* outgoing: the Call-ID we made, which finds it (incoming: the leg's) */
     sip_leg *hnext;
     loop_timer *st;            /* RFC 4028 session timer (below) */
-    nta_outgoing_t *refresh;   /* our UPDATE refresh, until its final response */
     /* RFC 4028 session timer: the interval (0: none), whether we refresh
      * (else we expect the remote to), whether the remote takes UPDATE. */
     unsigned se;
-    bool we_refresh, remote_timer, remote_update;
-    bool have_dlg;
-    bool bye_reason;           /* our BYE says why: the session timer expired (Reason 408) */
-    bool hashed, cancelled, auth_tried, st_retried;
-    bool reinvite_auth_tried;  /* our re-INVITE under way was sent again with credentials (once) */
+    bool we_refresh : 1, remote_timer : 1, remote_update : 1;
+    bool have_dlg : 1;
+    bool bye_reason : 1;       /* our BYE says why: the session timer expired (Reason 408) */
+    bool hashed : 1, cancelled : 1, auth_tried : 1, st_retried : 1;
+    bool reinvite_auth_tried : 1;  /* our re-INVITE under way was sent again with credentials (once) */
     char tag[SIP_NTA_TAG_CHARS + 1];   /* ours (sip_nta_random_token) */
 };
+_Static_assert(sizeof(struct sip_nta_leg) <= 128, "struct sip_nta_leg is a 128 B mimalloc block a held leg");
+
+/* NL's member F of what is in flight (struct sip_nta_busy), NULL when
+ * none: reading never makes the block. */
+#define NTA_BUSY(nl, f) ((nl)->busy ? (nl)->busy->f : NULL)
+/* Sets NL's member F to V (evaluated once; its type checked as an
+ * assignment would): the block is made when V is the first member set,
+ * freed when V is NULL and no member is left. */
+#define NTA_BUSY_PUT(nl, f, v) \
+    ((void)sizeof((nl)->busy->f = (v)), sip_nta_busy_put((nl), offsetof(struct sip_nta_busy, f), (v)))
+void sip_nta_busy_put(struct sip_nta_leg *nl, size_t member, void *v);
 
 /* sip_nta_table.c: the legs by Call-ID. */
 void sip_nta_table_add(struct sip_nta *t, sip_leg *leg);

@@ -40,10 +40,12 @@ static void linger_cb(loop *l, void *arg)
 {
     (void)l;
     sip_leg *leg = arg;
-    leg->nta->linger = NULL;
-    if (leg->nta->orq)
-        nta_outgoing_destroy(leg->nta->orq);
-    leg->nta->orq = NULL;
+    struct sip_nta_leg *nl = leg->nta;
+    NTA_BUSY_PUT(nl, linger, NULL);
+    if (NTA_BUSY(nl, orq)) {
+        nta_outgoing_destroy(nl->busy->orq);
+        NTA_BUSY_PUT(nl, orq, NULL);
+    }
 }
 
 static void send_ack(sip_leg *leg)
@@ -83,14 +85,14 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
         /* Nothing more will come for it (no dialog to end): the leg is
          * done, not kept until shutdown. */
         nta_outgoing_destroy(orq);
-        nl->orq = NULL;
+        NTA_BUSY_PUT(nl, orq, NULL);
         sip_leg_sip_done(leg);   /* may free LEG */
         return;
     }
     nl->have_dlg = true;
     send_ack(leg);
     /* The 2xx may come again (our ACK lost): ACKed again while ORQ lives. */
-    nl->linger = loop_timer_start(leg->d->l, nl->cancelled ? 0 : leg->d->nta->t1x64_ms / 1000.0, linger_cb, leg);
+    NTA_BUSY_PUT(nl, linger, loop_timer_start(leg->d->l, nl->cancelled ? 0 : leg->d->nta->t1x64_ms / 1000.0, linger_cb, leg));
     if (leg->state == LEG_ENDED || nl->cancelled) {
         sip_nta_send_bye(leg);   /* answered after we gave up (CANCEL crossed the 200) */
         return;
@@ -135,7 +137,7 @@ static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int
     if (!again)
         return -1;
     nta_outgoing_destroy(orq);   /* its 401/407 is ACKed by the transaction */
-    nl->orq = again;
+    NTA_BUSY_PUT(nl, orq, again);
     return 0;
 }
 
@@ -176,7 +178,7 @@ static int retry_min_se(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
     sip_log(leg->d, SIP_LOG_DEBUG, "leg %s: 422 from the callee: INVITE again with Session-Expires %lu",
             leg->call_id ? leg->call_id : "-", min);
     nta_outgoing_destroy(orq);   /* its 422 is ACKed by the transaction */
-    nl->orq = again;
+    NTA_BUSY_PUT(nl, orq, again);
     return 0;
 }
 
@@ -192,7 +194,7 @@ static void early_unusable(sip_leg *leg)
             leg->callee ? leg->callee : "-");
     sip_nta_fail_leg(leg, 488);
     nl->cancelled = true;
-    nta_outgoing_tcancel(nl->orq, NULL, NULL, TAG_END());
+    nta_outgoing_tcancel(NTA_BUSY(nl, orq), NULL, NULL, TAG_END());
     sip_nta_give_up_later(leg);
 }
 
@@ -202,9 +204,9 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
     struct sip_nta_leg *nl = leg->nta;
     int status = sip_nta_response_status(orq, sip);
     sip_enter(d);
-    if (status >= 200 && nl->give_up) {   /* a final response after our CANCEL */
-        loop_timer_stop(d->l, nl->give_up);
-        nl->give_up = NULL;
+    if (status >= 200 && NTA_BUSY(nl, give_up)) {   /* a final response after our CANCEL */
+        loop_timer_stop(d->l, nl->busy->give_up);
+        NTA_BUSY_PUT(nl, give_up, NULL);
     }
     if (status < 200 && !leg->trying_raised && leg->state != LEG_ENDED && !nl->cancelled) {
         leg->trying_raised = true;
@@ -243,9 +245,9 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
             sip_leave(d);
             return 0;
         }
-        if (!nl->linger) {
+        if (!NTA_BUSY(nl, linger)) {
             nta_outgoing_destroy(orq);
-            nl->orq = NULL;
+            NTA_BUSY_PUT(nl, orq, NULL);
         }
         if (!nl->have_dlg) {
             sip_nta_fail_leg(leg, status);
@@ -320,7 +322,7 @@ static int reinvite_authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t 
     sip_log(leg->d, SIP_LOG_DEBUG, "leg %s: %d to our re-INVITE: sent again with credentials",
             leg->call_id ? leg->call_id : "-", status);
     nta_outgoing_destroy(orq);   /* its 401/407 is ACKed by the transaction */
-    nl->reinvite = again;
+    NTA_BUSY_PUT(nl, reinvite, again);
     return 0;
 }
 
@@ -344,7 +346,7 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
     /* Its 2xx may come again (our ACK lost): that finds no transaction
      * and is ACKed by stray_response_cb. */
     nta_outgoing_destroy(orq);
-    nl->reinvite = NULL;
+    NTA_BUSY_PUT(nl, reinvite, NULL);
     if (status < 300)
         sip_nta_st_start(leg);   /* a re-INVITE refreshes the session */
     else if (nl->se && nl->we_refresh && status != 491 && leg->state == LEG_UP && !nl->st)
@@ -361,12 +363,13 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
 int sip_nta_reinvite(sip_leg *leg, const char *sdp)
 {
     struct sip_nta_leg *nl = leg->nta;
-    if (!nl || !nl->have_dlg || nl->reinvite)
+    if (!nl || !nl->have_dlg || NTA_BUSY(nl, reinvite))
         return -1;
     nl->reinvite_auth_tried = false;
-    nl->reinvite = sip_nta_dialog_request(leg, sip_method_invite, "INVITE", sip_dialog_next_cseq(&nl->dlg), reinvite_response_cb,
-                                  sdp);
-    return nl->reinvite ? 0 : -1;
+    nta_outgoing_t *reinvite = sip_nta_dialog_request(leg, sip_method_invite, "INVITE", sip_dialog_next_cseq(&nl->dlg),
+                                                      reinvite_response_cb, sdp);
+    NTA_BUSY_PUT(nl, reinvite, reinvite);
+    return reinvite ? 0 : -1;
 }
 
 /* "FROM;tag=TAG" as snprintf would write it into OUT (N bytes, cut to fit),
@@ -445,10 +448,11 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         if (sip_nta_fork_send(f, msg, f->hop) < 0)
             return -1;
     } else {
-        nl->orq = nta_outgoing_mcreate(t->agent, invite_response_cb, leg, f->hop ? URL_STRING_MAKE(f->hop) : NULL, msg,
-                                       TAG_END());
-        if (!nl->orq)
+        nta_outgoing_t *orq = nta_outgoing_mcreate(t->agent, invite_response_cb, leg,
+                                                   f->hop ? URL_STRING_MAKE(f->hop) : NULL, msg, TAG_END());
+        if (!orq)
             return -1;
+        NTA_BUSY_PUT(nl, orq, orq);
     }
     /* "trying" comes with the first provisional response: never from
      * inside dial(), the engine has not stored the leg yet. */
@@ -467,7 +471,7 @@ void sip_nta_use_invite(sip_leg *leg, nta_outgoing_t *orq, const char *hop)
     /* HOP is the winner's (leg->win), which the dialog's requests take
      * (sip_nta.c). */
     (void)hop;
-    leg->nta->orq = orq;
+    NTA_BUSY_PUT(leg->nta, orq, orq);
 }
 
 
@@ -482,14 +486,14 @@ static void give_up_cb(loop *l, void *arg)
     (void)l;
     sip_leg *leg = arg;
     struct sip_nta_leg *nl = leg->nta;
-    nl->give_up = NULL;
-    if (!nl->orq || nl->have_dlg)
+    NTA_BUSY_PUT(nl, give_up, NULL);
+    if (!NTA_BUSY(nl, orq) || nl->have_dlg)
         return;
     sip_enter(leg->d);
     sip_log(leg->d, SIP_LOG_INFO, "leg %s: no final response 64*T1 after our CANCEL: INVITE given up",
             leg->call_id ? leg->call_id : "-");
-    nta_outgoing_destroy(nl->orq);
-    nl->orq = NULL;
+    nta_outgoing_destroy(nl->busy->orq);
+    NTA_BUSY_PUT(nl, orq, NULL);
     sip_driver *d = leg->d;
     sip_leg_sip_done(leg);   /* may free LEG */
     sip_leave(d);
@@ -497,20 +501,20 @@ static void give_up_cb(loop *l, void *arg)
 
 bool sip_nta_dial_pending(const sip_leg *leg)
 {
-    return leg->nta && leg->nta->orq && !leg->nta->have_dlg && !leg->nta->cancelled &&
+    return leg->nta && NTA_BUSY(leg->nta, orq) && !leg->nta->have_dlg && !leg->nta->cancelled &&
            leg->state != LEG_UP && leg->state != LEG_ENDED;
 }
 
 void sip_nta_dial_give_up(sip_leg *leg, int code)
 {
     struct sip_nta_leg *nl = leg->nta;
-    nta_outgoing_destroy(nl->orq);   /* no CANCEL: nothing reached the peer */
-    nl->orq = NULL;
+    nta_outgoing_destroy(NTA_BUSY(nl, orq));   /* no CANCEL: nothing reached the peer */
+    NTA_BUSY_PUT(nl, orq, NULL);
     sip_nta_fail_leg(leg, code);
     sip_leg_sip_done(leg);
 }
 
 void sip_nta_give_up_later(sip_leg *leg)
 {
-    leg->nta->give_up = loop_timer_start(leg->d->l, leg->d->nta->t1x64_ms / 1000.0, give_up_cb, leg);
+    NTA_BUSY_PUT(leg->nta, give_up, loop_timer_start(leg->d->l, leg->d->nta->t1x64_ms / 1000.0, give_up_cb, leg));
 }

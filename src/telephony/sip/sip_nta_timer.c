@@ -76,7 +76,7 @@ static int refresh_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *s
     sip_driver *d = leg->d;
     sip_enter(d);
     nta_outgoing_destroy(orq);
-    leg->nta->refresh = NULL;
+    NTA_BUSY_PUT(leg->nta, refresh, NULL);
     if (status < 300 || status == 491)
         sip_nta_st_start(leg);   /* refreshed (or glare: the other side's refresh will do) */
     else if (leg->state == LEG_UP)
@@ -97,13 +97,14 @@ static void st_cb(loop *l, void *arg)
         /* over already */
     } else if (!nl->we_refresh) {
         sip_nta_st_expired(leg);
-    } else if (nl->remote_update && !nl->refresh) {
+    } else if (nl->remote_update && !NTA_BUSY(nl, refresh)) {
         /* UPDATE without a body: no offer/answer, only the refresh */
-        nl->refresh = sip_nta_dialog_request(leg, sip_method_update, "UPDATE", sip_dialog_next_cseq(&nl->dlg),
-                                     refresh_response_cb, NULL);
-        if (!nl->refresh)
+        nta_outgoing_t *refresh = sip_nta_dialog_request(leg, sip_method_update, "UPDATE", sip_dialog_next_cseq(&nl->dlg),
+                                                         refresh_response_cb, NULL);
+        NTA_BUSY_PUT(nl, refresh, refresh);
+        if (!refresh)
             sip_nta_st_expired(leg);
-    } else if (!leg->reinvite_busy && !nl->reinvite) {
+    } else if (!leg->reinvite_busy && !NTA_BUSY(nl, reinvite)) {
         char sdp[768];
         sip_leg_sdp(leg, sdp, sizeof sdp, true);
         leg->reinvite_busy = true;   /* its answer re-arms the timer */
