@@ -24,6 +24,15 @@ eng_call_rare *eng_rare_mut(eng_call *c)
     return c->rare;
 }
 
+/* How C ended (eng_call_hangup_by, _cause, _code), in its side block. */
+static void set_ended(eng_call *c, const char *by, const char *cause, int code)
+{
+    eng_call_rare *r = eng_rare_mut(c);
+    r->hangup_by = by;
+    r->hangup_cause = cause;
+    r->hangup_code = code;
+}
+
 /* The first chunk of a call's arena, sized for what a held call keeps
  * (docs/decisions/sip-core.md "Held-call memory (nta)" and "The engine's
  * arena, to 1,536 B"): the call and its call id, its standard variables
@@ -159,9 +168,7 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
         /* Rejected (404) by the driver, which keeps the leg. */
         c->leg = NULL;
         c->ending = true;
-        c->hangup_by = "system";
-        c->hangup_cause = "no_route";
-        c->hangup_code = 404;
+        set_ended(c, "system", "no_route", 404);
         eng_var_set_str(c, "hangup_by", "system");
         eng_var_set_str(c, "hangup_cause", "no_route");
         eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
@@ -208,9 +215,7 @@ eng_call *eng_call_new_message(eng_engine *e, const tel_call_info *info, const c
     cr_strbuf_free(&explain);
     if (!r) {
         c->ending = true;
-        c->hangup_by = "system";
-        c->hangup_cause = "no_route";
-        c->hangup_code = 404;
+        set_ended(c, "system", "no_route", 404);
         eng_var_set_str(c, "hangup_by", "system");
         eng_var_set_str(c, "hangup_cause", "no_route");
         eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
@@ -291,27 +296,28 @@ void eng_call_end_given(eng_call *c, const char *cause)
 
 eng_engine *eng_call_engine(eng_call *c) { return c->e; }
 double eng_call_answer_time(const eng_call *c) { return c->answer_time; }
-const char *eng_call_hangup_by(const eng_call *c) { return c->hangup_by; }
-const char *eng_call_hangup_cause(const eng_call *c) { return c->hangup_cause; }
-int eng_call_hangup_code(const eng_call *c) { return c->hangup_code; }
+const char *eng_call_hangup_by(const eng_call *c) { return eng_rare(c)->hangup_by; }
+const char *eng_call_hangup_cause(const eng_call *c) { return eng_rare(c)->hangup_cause; }
+int eng_call_hangup_code(const eng_call *c) { return eng_rare(c)->hangup_code; }
 
 const eng_leg_log *eng_call_legs(const eng_call *c, size_t *count)
 {
-    *count = c->leg_log_count;
-    return c->leg_log;
+    *count = eng_rare(c)->leg_log_count;
+    return eng_rare(c)->leg_log;
 }
 
 void eng_call_log_leg(eng_call *c, const eng_leg_log *rec)
 {
-    if (c->leg_log_count == c->leg_log_cap) {
-        size_t cap = c->leg_log_cap ? c->leg_log_cap * 2 : 4;
+    eng_call_rare *r = eng_rare_mut(c);
+    if (r->leg_log_count == r->leg_log_cap) {
+        size_t cap = r->leg_log_cap ? r->leg_log_cap * 2 : 4;
         eng_leg_log *n = cr_arena_alloc(&c->arena, cap * sizeof *n);
-        if (c->leg_log_count)
-            memcpy(n, c->leg_log, c->leg_log_count * sizeof *n);
-        c->leg_log = n;
-        c->leg_log_cap = cap;
+        if (r->leg_log_count)
+            memcpy(n, r->leg_log, r->leg_log_count * sizeof *n);
+        r->leg_log = n;
+        r->leg_log_cap = (uint32_t)cap;
     }
-    c->leg_log[c->leg_log_count++] = *rec;
+    r->leg_log[r->leg_log_count++] = *rec;
 }
 const scn_program *eng_call_program(eng_call *c) { return c->prog; }
 const char *eng_call_id(const eng_call *c) { return eng_call_idp(c); }
@@ -561,15 +567,13 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
     c->ending = true;
     if (!cause)
         cause = "normal";
-    c->hangup_by = cr_arena_strdup(&c->arena, by);
-    c->hangup_cause = cr_arena_strdup(&c->arena, cause);
     if (!sip_code)
         sip_code = cause_code(cause, c->answered);
     /* No SIP code for an answered call, nor for one whose caller another
      * call took over (pickup, join) or a message (it was answered 200). */
     if (c->answered || c->leg_given || c->is_message)
         sip_code = 0;
-    c->hangup_code = sip_code;
+    set_ended(c, cr_arena_strdup(&c->arena, by), cr_arena_strdup(&c->arena, cause), sip_code);
     if (eng_rare(c)->origin)
         eng_origin_hangup(c);
     eng_join_target_gone(c, "hangup");
@@ -602,8 +606,8 @@ void eng_call_finish(eng_call *c)
     }
     eng_trace_rec r = {.kind = ENG_TR_CALL,
                        .route = c->route ? c->route->name : NULL,
-                       .by = c->hangup_by,
-                       .cause = c->hangup_cause,
+                       .by = eng_rare(c)->hangup_by,
+                       .cause = eng_rare(c)->hangup_cause,
                        .duration = loop_now(e->l) - c->start};
     eng_emit(c, NULL, &r);
     if (e->opt.call_done)
@@ -647,9 +651,7 @@ void eng_call_free_all(eng_engine *e)
     for (eng_call *c = e->calls; c; c = c->next) {
         if (!c->ending) {
             c->ending = true;
-            c->hangup_by = "system";
-            c->hangup_cause = "shutdown";
-            c->hangup_code = c->answered ? 0 : 503;
+            set_ended(c, "system", "shutdown", c->answered ? 0 : 503);
             if (eng_rare(c)->origin)
                 eng_origin_hangup(c);
             if (c->leg)

@@ -318,7 +318,7 @@ static void adopt(eng_dial *d, eng_leg *leg)
     }
     /* Its attempt is logged now; it ends with the call (eng_dial_origin_log). */
     dial_log_leg(d, leg, "answered", 200);
-    d->adopted_log = c->leg_log_count;
+    d->adopted_log = eng_rare(c)->leg_log_count;
     dial_drv(d)->ops->leg_set_user(dial_drv(d), tl, c);
     dial_teardown(d);
     outcome_vars(d, "answered");
@@ -683,7 +683,7 @@ void eng_dial_origin_log(struct eng_dial *d)
 {
     if (!d || !d->adopted_log)
         return;
-    d->c->leg_log[d->adopted_log - 1].end = loop_now(d->c->e->l);
+    eng_rare_mut(d->c)->leg_log[d->adopted_log - 1].end = loop_now(d->c->e->l);
     d->adopted_log = 0;
 }
 
