@@ -35,26 +35,26 @@ static void set_ended(eng_call *c, const char *by, const char *cause, int code)
 
 /* The first chunk of a call's arena, sized for what a held call keeps
  * (docs/decisions/sip-core.md "Held-call memory (nta)" and "The engine's
- * arena, to 1,536 B"): the call and its call id, its standard variables
+ * arena, to 1,280 B"): the call and its call id, its standard variables
  * (each one arena block: the struct, its name and its value) and the INVITE
  * headers its program can read (eng_var_headers), counted from INFO; what
  * the call_start hooks add (eng_options.call_start_arena: the records'
  * cdr_id); then HELD_REST: what a call through a gateway adds until it is
  * answered and bridged (the route variable, pointing at the program's
- * name; the main strand and its frame; the dial, its target, number,
- * gateway list, leg and label; agent_number, agent_name, dial_sip_code):
- * 760 B for the bench's call (bench/sip/b2bua.yaml), measured with a probe
- * (1,480 B used in all while held, of a 1,504 B chunk: a 1,536 B block;
- * engine_bench's waiting call: 1,504 B).
+ * name: 48; the main strand 120 and its frame 48; the dial 112, its target
+ * 40 and number 8 (its gateway list is the program's), its leg 80 and
+ * label 16; agent_number 56, agent_name 56, dial_sip_code 56): 640 B for
+ * the bench's call (bench/sip/b2bua.yaml), measured with a probe (1,248 B
+ * used in all while held, of a 1,256 B chunk: a 1,280 B block).
  * The allocation (the chunk's header counted in) is rounded up to the
  * allocator's size class, which is what the call takes anyway. A call that
  * keeps more goes on in a small second chunk (eng_call_alloc). */
-#define HELD_REST 760
+#define HELD_REST 640
 #define ARENA_ROUND(n) (((n) + CR_ARENA_ALIGN - 1) & ~(size_t)(CR_ARENA_ALIGN - 1))
 
 size_t eng_var_bytes(const char *name, size_t value_len)
 {
-    return ARENA_ROUND(sizeof(eng_var) + strlen(name) + 1 + value_len + 1);
+    return ARENA_ROUND(eng_var_size(strlen(name), value_len + 1));
 }
 
 static size_t var_block(const char *name, const char *value)
@@ -75,7 +75,7 @@ static size_t size_class(size_t n)
 static size_t first_chunk(const eng_engine *e, const scn_program *prog, const tel_call_info *info,
                           size_t id_len)
 {
-    size_t n = ARENA_ROUND(sizeof(eng_call) + id_len + 1) + ARENA_ROUND(sizeof(eng_var) + sizeof "call_id") +
+    size_t n = ARENA_ROUND(sizeof(eng_call) + id_len + 1) + ARENA_ROUND(eng_var_size(sizeof "call_id" - 1, 0)) +
                var_block("caller_number", info->caller_number) + var_block("caller_name", info->caller_name) +
                var_block("called_number", info->called_number) + var_block("source", info->source);
     size_t h = 0;

@@ -3,6 +3,7 @@
 #define ENG_ENGINE_INT_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -56,20 +57,21 @@ struct eng_strand {
     unsigned id;
     uint8_t state, kind;
     uint8_t resume_st;
-    bool in_run;               /* inside the current action's run() */
-    bool inline_done;          /* resumed from inside run() */
-    bool kill;                 /* cancelled while in run(): stop after it */
-    bool stop;                 /* APP_STOP: end the strand after this action */
-    bool released;
-    bool queued;
-    bool zombie;               /* released while queued: free when popped */
-    bool cancel_reason_timeout;
-    bool after_hangup;         /* went on past the call's end (APP_OUTLIVES_HANGUP) */
+    /* one bit each: 8 B less in a strand (none has its address taken) */
+    bool in_run : 1;           /* inside the current action's run() */
+    bool inline_done : 1;      /* resumed from inside run() */
+    bool kill : 1;             /* cancelled while in run(): stop after it */
+    bool stop : 1;             /* APP_STOP: end the strand after this action */
+    bool released : 1;
+    bool queued : 1;
+    bool zombie : 1;           /* released while queued: free when popped */
+    bool cancel_reason_timeout : 1;
+    bool after_hangup : 1;     /* went on past the call's end (APP_OUTLIVES_HANGUP) */
 };
 
 /* A variable, its name and (first) value in one arena block: a call
  * waiting with a dozen variables stays within its first arena chunk. 40 B
- * and the name: the name is not pointed at but follows the struct, the
+ * and the name (37 B: the name follows KIND): the name is not pointed at but follows the struct, the
  * writer is a strand id, not a pointer, and a string and a number share
  * their 8 bytes (a held call has ten variables: docs/decisions/sip-core.md
  * "The engine's arena, to 1,280 B"). */
@@ -91,11 +93,16 @@ typedef struct eng_var {
     uint32_t seq;              /* call's write sequence at the last write */
     uint32_t hash;             /* of the name: lookups compare it first */
     unsigned writer;           /* id of the strand that wrote it (eng_var_writer); 0 outside strands */
-    uint16_t name_len;
-    uint8_t kind;              /* cr_val_kind */
-    bool b;
-    char name[];               /* NUL-terminated */
+    uint8_t kind : 7;          /* cr_val_kind */
+    bool b : 1;
+    /* NUL-terminated, right after KIND (at 37 B: eng_var_size, not
+     * sizeof, which pads it to 40) */
+    char name[];
 } eng_var;
+
+/* The bytes of a variable named NAME_LEN bytes with ROOM bytes of string
+ * room after its name. */
+#define eng_var_size(name_len, room) (offsetof(eng_var, name) + (name_len) + 1 + (room))
 
 /* A room this small is always the one after the variable's name (var_new):
  * rooms made later are at least 16 B (vars.c). */

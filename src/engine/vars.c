@@ -10,7 +10,7 @@ static eng_var *find_listed(eng_call *c, const char *name, size_t len)
 {
     uint32_t h = eng_name_hash(name, len);
     for (eng_var *v = c->vars; v; v = v->next)
-        if (v->hash == h && v->name_len == len && memcmp(v->name, name, len) == 0)
+        if (v->hash == h && strncmp(v->name, name, len) == 0 && v->name[len] == '\0')
             return v;
     return NULL;
 }
@@ -19,10 +19,9 @@ static eng_var *find_listed(eng_call *c, const char *name, size_t len)
  * a string of ROOM bytes in one block. */
 static eng_var *var_new(eng_call *c, const char *name, size_t len, size_t room)
 {
-    eng_var *v = cr_arena_alloc(&c->arena, sizeof(eng_var) + len + 1 + room);
+    eng_var *v = cr_arena_alloc(&c->arena, eng_var_size(len, room));
     memcpy(v->name, name, len);
     v->name[len] = '\0';
-    v->name_len = (uint16_t)len;
     v->hash = eng_name_hash(name, len);
     if (room) {
         v->str = v->name + len + 1;
@@ -40,7 +39,7 @@ static char *var_room(eng_var *v)
     if (!v->cap)
         return NULL;
     if (v->cap < ENG_VAR_NUM_IN_ROOM)
-        return v->name + v->name_len + 1;
+        return v->name + strlen(v->name) + 1;
     return v->str;
 }
 

@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* DATA starts right after the header, 8-aligned like every block after a
+ * chunk's first (CR_ARENA_ALIGN): 24 B a chunk, not 32 (a call's first
+ * chunk holds 8 B more in the same block: engine/calls.c). */
 struct cr_arena_chunk {
     cr_arena_chunk *prev;
     size_t size, used;
-    _Alignas(16) unsigned char data[];
+    unsigned char data[];
 };
 _Static_assert(sizeof(cr_arena_chunk) == CR_ARENA_CHUNK_OVERHEAD, "arena.h's CR_ARENA_CHUNK_OVERHEAD");
 

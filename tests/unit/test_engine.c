@@ -169,9 +169,10 @@ static app_status t_setvar_run(eng_strand *s, const scn_action *a)
  * and the frame stack were packed; 944 B then; 832 B since the call's
  * rarely used fields went to a side block, its id is found after it
  * rather than pointed at, and the route variable points at the program's
- * name ("The engine's arena, to 1,536 B"); 744 B since a variable's
- * string and number share their bytes and how a call ended is in its side
- * block ("The engine's arena, to 1,280 B"). And call_id,
+ * name ("The engine's arena, to 1,536 B"); 712 B since a variable's
+ * string and number share their bytes and its name follows its kind, how
+ * a call ended is in its side block and a strand's flags are bits ("The
+ * engine's arena, to 1,280 B"). And call_id,
  * whose variable points at the call's own copy, and route, which points
  * at the program's, are written like any other variable without the
  * call's id or route changing. */
@@ -180,7 +181,7 @@ static app_status t_footprint_run(eng_strand *s, const scn_action *a)
     (void)a;
     eng_call *c = eng_strand_call(s);
     size_t used = eng_call_arena(c)->used_total;
-    if (used > 744)
+    if (used > 712)
         return eng_fail(s, "a waiting call's arena holds %zu B", used);
     cr_value r;
     if (!eng_var_get(c, "route", &r) || !eng_call_route(c) || strcmp(r.str, eng_call_route(c)) != 0)
