@@ -49,8 +49,12 @@ void *cr_arena_alloc(cr_arena *a, size_t n)
         c = cr_xmalloc(sizeof *c + size);
         c->size = size;
         c->used = 0;
-        /* A large request gets its own chunk; keep filling the current one. */
-        if (a->head && n > a->chunk_size / 2) {
+        /* A request larger than a chunk gets its own; so does one that
+         * would leave the new chunk less room than the current one has
+         * left, which is filled on. (Before, any request over half a
+         * chunk did: into a nearly full chunk it now starts the next
+         * regular one, a call's small second chunk: engine/calls.c.) */
+        if (a->head && (n > a->chunk_size || a->head->size - a->head->used > size - n)) {
             c->prev = a->head->prev;
             a->head->prev = c;
         } else {
