@@ -167,6 +167,11 @@ static app_status dial_run(eng_strand *s, const scn_action *a)
             st = eng_fail(s, "%s", err);
     if (st == APP_PENDING && t.count == 0)
         st = eng_fail(s, "nothing to dial: `to` rendered empty");
+    /* The action's gateway list is the program's, which the call holds
+     * until its end: the dial points at it (8 B less a held call). */
+    for (size_t i = 0; i < t.count; i++)
+        if (gws && t.items[i].gateways == gws)
+            t.items[i].gateways_kept = true;
     if (st == APP_PENDING && t.count == 1 && t.items[0].kind != TEL_DIAL_URI) {
         /* Per-user / per-number behaviour: a to_user / to_gateway route for
          * the leg runs instead (its own dial of the same target rings it). */

@@ -24,28 +24,37 @@ eng_call_rare *eng_rare_mut(eng_call *c)
     return c->rare;
 }
 
+/* How C ended (eng_call_hangup_by, _cause, _code), in its side block. */
+static void set_ended(eng_call *c, const char *by, const char *cause, int code)
+{
+    eng_call_rare *r = eng_rare_mut(c);
+    r->hangup_by = by;
+    r->hangup_cause = cause;
+    r->hangup_code = code;
+}
+
 /* The first chunk of a call's arena, sized for what a held call keeps
  * (docs/decisions/sip-core.md "Held-call memory (nta)" and "The engine's
- * arena, to 1,536 B"): the call and its call id, its standard variables
+ * arena, to 1,280 B"): the call and its call id, its standard variables
  * (each one arena block: the struct, its name and its value) and the INVITE
  * headers its program can read (eng_var_headers), counted from INFO; what
  * the call_start hooks add (eng_options.call_start_arena: the records'
  * cdr_id); then HELD_REST: what a call through a gateway adds until it is
  * answered and bridged (the route variable, pointing at the program's
- * name; the main strand and its frame; the dial, its target, number,
- * gateway list, leg and label; agent_number, agent_name, dial_sip_code):
- * 760 B for the bench's call (bench/sip/b2bua.yaml), measured with a probe
- * (1,480 B used in all while held, of a 1,504 B chunk: a 1,536 B block;
- * engine_bench's waiting call: 1,504 B).
+ * name: 48; the main strand 120 and its frame 48; the dial 112, its target
+ * 40 and number 8 (its gateway list is the program's), its leg 80 and
+ * label 16; agent_number 56, agent_name 56, dial_sip_code 56): 640 B for
+ * the bench's call (bench/sip/b2bua.yaml), measured with a probe (1,248 B
+ * used in all while held, of a 1,256 B chunk: a 1,280 B block).
  * The allocation (the chunk's header counted in) is rounded up to the
  * allocator's size class, which is what the call takes anyway. A call that
  * keeps more goes on in a small second chunk (eng_call_alloc). */
-#define HELD_REST 760
+#define HELD_REST 640
 #define ARENA_ROUND(n) (((n) + CR_ARENA_ALIGN - 1) & ~(size_t)(CR_ARENA_ALIGN - 1))
 
 size_t eng_var_bytes(const char *name, size_t value_len)
 {
-    return ARENA_ROUND(sizeof(eng_var) + strlen(name) + 1 + value_len + 1);
+    return ARENA_ROUND(eng_var_size(strlen(name), value_len + 1));
 }
 
 static size_t var_block(const char *name, const char *value)
@@ -66,7 +75,7 @@ static size_t size_class(size_t n)
 static size_t first_chunk(const eng_engine *e, const scn_program *prog, const tel_call_info *info,
                           size_t id_len)
 {
-    size_t n = ARENA_ROUND(sizeof(eng_call) + id_len + 1) + ARENA_ROUND(sizeof(eng_var) + sizeof "call_id") +
+    size_t n = ARENA_ROUND(sizeof(eng_call) + id_len + 1) + ARENA_ROUND(eng_var_size(sizeof "call_id" - 1, 0)) +
                var_block("caller_number", info->caller_number) + var_block("caller_name", info->caller_name) +
                var_block("called_number", info->called_number) + var_block("source", info->source);
     size_t h = 0;
@@ -77,12 +86,14 @@ static size_t first_chunk(const eng_engine *e, const scn_program *prog, const te
     return size_class(n + CR_ARENA_CHUNK_OVERHEAD) - CR_ARENA_CHUNK_OVERHEAD;
 }
 
-/* The chunks of a call's arena after the first: 256 B, then doubling
- * (512, 1 KB, ...). A call that keeps a little more than its first chunk
- * (HELD_REST is one scenario's figure) takes 256 B more, not 1 KB; a
- * hang-up's variables and leg log (~600 B) take two small chunks. Twice
- * the first, as the arena would take, made such a call take 4 KB. */
-#define LATER_CHUNK (256 - CR_ARENA_CHUNK_OVERHEAD)
+/* The chunks of a call's arena after the first: 128 B, then doubling
+ * (256, 512, 1 KB, ...). A call that keeps a little more than its first
+ * chunk (HELD_REST is one scenario's figure) takes 128 B more, not 1 KB:
+ * engine_bench's waiting call (a stream, two handlers: 1,344 B, 96 B past
+ * its 1,256 B chunk). A hang-up's variables and leg log (~600 B) take
+ * three small chunks. Twice the first, as the arena would take, made such
+ * a call take 4 KB. */
+#define LATER_CHUNK (128 - CR_ARENA_CHUNK_OVERHEAD)
 
 eng_call *eng_call_alloc(eng_engine *e, scn_program *prog, tel_leg *leg, const tel_call_info *info)
 {
@@ -159,9 +170,7 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
         /* Rejected (404) by the driver, which keeps the leg. */
         c->leg = NULL;
         c->ending = true;
-        c->hangup_by = "system";
-        c->hangup_cause = "no_route";
-        c->hangup_code = 404;
+        set_ended(c, "system", "no_route", 404);
         eng_var_set_str(c, "hangup_by", "system");
         eng_var_set_str(c, "hangup_cause", "no_route");
         eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
@@ -208,9 +217,7 @@ eng_call *eng_call_new_message(eng_engine *e, const tel_call_info *info, const c
     cr_strbuf_free(&explain);
     if (!r) {
         c->ending = true;
-        c->hangup_by = "system";
-        c->hangup_cause = "no_route";
-        c->hangup_code = 404;
+        set_ended(c, "system", "no_route", 404);
         eng_var_set_str(c, "hangup_by", "system");
         eng_var_set_str(c, "hangup_cause", "no_route");
         eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
@@ -291,27 +298,28 @@ void eng_call_end_given(eng_call *c, const char *cause)
 
 eng_engine *eng_call_engine(eng_call *c) { return c->e; }
 double eng_call_answer_time(const eng_call *c) { return c->answer_time; }
-const char *eng_call_hangup_by(const eng_call *c) { return c->hangup_by; }
-const char *eng_call_hangup_cause(const eng_call *c) { return c->hangup_cause; }
-int eng_call_hangup_code(const eng_call *c) { return c->hangup_code; }
+const char *eng_call_hangup_by(const eng_call *c) { return eng_rare(c)->hangup_by; }
+const char *eng_call_hangup_cause(const eng_call *c) { return eng_rare(c)->hangup_cause; }
+int eng_call_hangup_code(const eng_call *c) { return eng_rare(c)->hangup_code; }
 
 const eng_leg_log *eng_call_legs(const eng_call *c, size_t *count)
 {
-    *count = c->leg_log_count;
-    return c->leg_log;
+    *count = eng_rare(c)->leg_log_count;
+    return eng_rare(c)->leg_log;
 }
 
 void eng_call_log_leg(eng_call *c, const eng_leg_log *rec)
 {
-    if (c->leg_log_count == c->leg_log_cap) {
-        size_t cap = c->leg_log_cap ? c->leg_log_cap * 2 : 4;
+    eng_call_rare *r = eng_rare_mut(c);
+    if (r->leg_log_count == r->leg_log_cap) {
+        size_t cap = r->leg_log_cap ? r->leg_log_cap * 2 : 4;
         eng_leg_log *n = cr_arena_alloc(&c->arena, cap * sizeof *n);
-        if (c->leg_log_count)
-            memcpy(n, c->leg_log, c->leg_log_count * sizeof *n);
-        c->leg_log = n;
-        c->leg_log_cap = cap;
+        if (r->leg_log_count)
+            memcpy(n, r->leg_log, r->leg_log_count * sizeof *n);
+        r->leg_log = n;
+        r->leg_log_cap = (uint32_t)cap;
     }
-    c->leg_log[c->leg_log_count++] = *rec;
+    r->leg_log[r->leg_log_count++] = *rec;
 }
 const scn_program *eng_call_program(eng_call *c) { return c->prog; }
 const char *eng_call_id(const eng_call *c) { return eng_call_idp(c); }
@@ -561,15 +569,13 @@ void eng_call_hangup(eng_call *c, const char *by, const char *cause, int sip_cod
     c->ending = true;
     if (!cause)
         cause = "normal";
-    c->hangup_by = cr_arena_strdup(&c->arena, by);
-    c->hangup_cause = cr_arena_strdup(&c->arena, cause);
     if (!sip_code)
         sip_code = cause_code(cause, c->answered);
     /* No SIP code for an answered call, nor for one whose caller another
      * call took over (pickup, join) or a message (it was answered 200). */
     if (c->answered || c->leg_given || c->is_message)
         sip_code = 0;
-    c->hangup_code = sip_code;
+    set_ended(c, cr_arena_strdup(&c->arena, by), cr_arena_strdup(&c->arena, cause), sip_code);
     if (eng_rare(c)->origin)
         eng_origin_hangup(c);
     eng_join_target_gone(c, "hangup");
@@ -602,8 +608,8 @@ void eng_call_finish(eng_call *c)
     }
     eng_trace_rec r = {.kind = ENG_TR_CALL,
                        .route = c->route ? c->route->name : NULL,
-                       .by = c->hangup_by,
-                       .cause = c->hangup_cause,
+                       .by = eng_rare(c)->hangup_by,
+                       .cause = eng_rare(c)->hangup_cause,
                        .duration = loop_now(e->l) - c->start};
     eng_emit(c, NULL, &r);
     if (e->opt.call_done)
@@ -647,9 +653,7 @@ void eng_call_free_all(eng_engine *e)
     for (eng_call *c = e->calls; c; c = c->next) {
         if (!c->ending) {
             c->ending = true;
-            c->hangup_by = "system";
-            c->hangup_cause = "shutdown";
-            c->hangup_code = c->answered ? 0 : 503;
+            set_ended(c, "system", "shutdown", c->answered ? 0 : 503);
             if (eng_rare(c)->origin)
                 eng_origin_hangup(c);
             if (c->leg)

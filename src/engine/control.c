@@ -101,7 +101,7 @@ int eng_call_app_event(eng_call *c, const char *by, const char *name, const char
     static const char prefix[] = "app_event_data.";
     const size_t plen = sizeof prefix - 1;
     for (eng_var *v = c->vars; v; v = v->next) {
-        if (v->kind == CR_VAL_NULL || v->name_len <= plen || memcmp(v->name, prefix, plen) != 0)
+        if (v->kind == CR_VAL_NULL || strncmp(v->name, prefix, plen) != 0 || v->name[plen] == '\0')
             continue;
         bool again = false;
         for (size_t i = 0; i < n && !again; i++)

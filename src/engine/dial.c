@@ -30,6 +30,15 @@
 
 tel_driver *dial_drv(eng_dial *d) { return d->c->e->tel; }
 
+const eng_dial_extra dial_no_extra;
+
+eng_dial_extra *dial_extra_mut(eng_dial *d)
+{
+    if (!d->extra)
+        d->extra = cr_arena_alloc(&d->c->arena, sizeof *d->extra);
+    return d->extra;
+}
+
 /* The attempt LEG made ends with STATUS: into the call's leg log (once). */
 void dial_log_leg(eng_dial *d, eng_leg *leg, const char *status, int code)
 {
@@ -99,7 +108,7 @@ static const char *agent_name(const eng_leg *leg)
 static void leg_vars(eng_dial *d, eng_leg *leg, int code)
 {
     eng_call *c = d->c;
-    if (d->hooks)
+    if (dial_extra(d)->hooks)
         return;   /* the queue sets the agent's variables when one answers */
     if (d->origin) {   /* the party is the call's own, not an agent */
         if (code)
@@ -163,8 +172,7 @@ bool dial_leg_dial(eng_dial *d, eng_leg *leg)
         if (leg->gw_index >= t->gateway_count) {
             leg->label = t->target;
             leg->state = LEG_DONE;
-            leg->code = 484;   /* Address Incomplete: the number is not one */
-            d->last_code = 484;
+            d->last_code = 484;   /* Address Incomplete: the number is not one */
             d->last = leg;
             dial_trace_leg(d, leg, "failed", 484);
             dial_log_leg(d, leg, "failed", 484);
@@ -181,7 +189,7 @@ bool dial_leg_dial(eng_dial *d, eng_leg *leg)
     const char *caller_name = eng_var_get(d->c, "caller_name", &cn) && cn.kind == CR_VAL_STR ? cn.str : NULL;
     /* The gateway and user of the call's own revision (tel.h). */
     tel_dial_req req = {.kind = t->kind, .target = t->target, .gateway = gw,
-                        .caller_id = d->caller_id, .caller_name = caller_name, .from = d->c->leg,
+                        .caller_id = dial_extra(d)->caller_id, .caller_name = caller_name, .from = d->c->leg,
                         .gateway_conf = gw ? t->gateways[leg->gw_index] : NULL,
                         .user_conf = t->kind == TEL_DIAL_USER ? scn_program_user(d->c->prog, t->target) : NULL};
     leg->state = LEG_CALLING;
@@ -192,7 +200,6 @@ bool dial_leg_dial(eng_dial *d, eng_leg *leg)
     }
     if (!leg->tl) {
         leg->state = LEG_DONE;
-        leg->code = 500;
         d->last_code = 500;
         d->last = leg;
         dial_trace_leg(d, leg, "failed", 500);
@@ -256,7 +263,6 @@ void dial_ring_timer_cb(loop *l, void *arg)
     for (eng_leg *leg = d->legs; leg; leg = leg->next)
         if (leg->state != LEG_DONE) {
             dial_leg_hangup(d, leg, 487);
-            leg->code = 408;
             d->last = leg;
             dial_log_leg(d, leg, "no_answer", 408);
         }
@@ -272,19 +278,20 @@ static void ringback_cb(void *arg, int status, const char *msg, char digit);
 static void ringback_start(eng_dial *d)
 {
     eng_call *c = d->c;
-    if (d->rb_op || !d->ringback || !c->answered || d->answered || d->done)
+    const eng_dial_extra *x = dial_extra(d);
+    if (x->rb_op || !x->ringback || !c->answered || d->answered || d->done)
         return;
-    if (strcmp(d->ringback, "tone") == 0)
-        d->rb_op = dial_drv(d)->ops->tone(dial_drv(d), c->leg, TEL_TONE_RINGBACK, 3600, ringback_cb, d);
+    if (strcmp(x->ringback, "tone") == 0)
+        d->extra->rb_op = dial_drv(d)->ops->tone(dial_drv(d), c->leg, TEL_TONE_RINGBACK, 3600, ringback_cb, d);
     else
-        d->rb_op = dial_drv(d)->ops->play(dial_drv(d), c->leg, d->ringback, false, ringback_cb, d);
+        d->extra->rb_op = dial_drv(d)->ops->play(dial_drv(d), c->leg, x->ringback, false, ringback_cb, d);
 }
 
 static void ringback_stop(eng_dial *d)
 {
-    if (d->rb_op) {
-        dial_drv(d)->ops->op_cancel(dial_drv(d), d->rb_op);
-        d->rb_op = NULL;
+    if (dial_extra(d)->rb_op) {
+        dial_drv(d)->ops->op_cancel(dial_drv(d), d->extra->rb_op);
+        d->extra->rb_op = NULL;
     }
 }
 
@@ -292,7 +299,7 @@ static void ringback_cb(void *arg, int status, const char *msg, char digit)
 {
     (void)digit;
     eng_dial *d = arg;
-    d->rb_op = NULL;
+    d->extra->rb_op = NULL;   /* it had one: the ringback it started */
     if (status < 0) {
         eng_trace_rec r = {.kind = ENG_TR_LOG, .level = "warning", .message = msg ? msg : "ringback failed"};
         eng_emit(d->c, d->s, &r);
@@ -318,7 +325,7 @@ static void adopt(eng_dial *d, eng_leg *leg)
     }
     /* Its attempt is logged now; it ends with the call (eng_dial_origin_log). */
     dial_log_leg(d, leg, "answered", 200);
-    d->adopted_log = c->leg_log_count;
+    dial_extra_mut(d)->adopted_log = eng_rare(c)->leg_log_count;
     dial_drv(d)->ops->leg_set_user(dial_drv(d), tl, c);
     dial_teardown(d);
     outcome_vars(d, "answered");
@@ -341,7 +348,6 @@ static void on_answer(eng_dial *d, eng_leg *leg)
     for (eng_leg *o = d->legs; o; o = o->next)
         if (o != leg && o->state != LEG_DONE) {
             dial_leg_hangup(d, o, TEL_ANSWERED_ELSEWHERE);
-            o->code = 487;
             dial_log_leg(d, o, "cancelled", 487);
         }
     if (leg->t->kind == TEL_DIAL_USER)
@@ -352,8 +358,8 @@ static void on_answer(eng_dial *d, eng_leg *leg)
     }
     dial_trace_leg(d, leg, "answer", 200);
     leg_vars(d, leg, 200);
-    if (d->hooks)
-        d->hooks->answered(d->hook_arg, leg->t->target, agent_name(leg));
+    if (dial_extra(d)->hooks)
+        d->extra->hooks->answered(d->extra->hook_arg, leg->t->target, agent_name(leg));
     eng_call_answer(c);
     dial_drv(d)->ops->bridge(dial_drv(d), c->leg, leg->tl);
     c->bridged = (struct eng_leg *)leg;
@@ -391,7 +397,6 @@ static void leg_unanswered_end(eng_dial *d, eng_leg *leg, int code, bool busy)
 {
     leg->state = LEG_DONE;
     leg_user_free(d, leg);
-    leg->code = code;
     d->last_code = code;
     d->last = leg;
     dial_trace_leg(d, leg, busy ? "busy" : "failed", code);
@@ -507,7 +512,7 @@ tel_leg *eng_call_agent_leg(eng_call *c)
 static void outcome_vars(eng_dial *d, const char *status)
 {
     eng_strand *s = d->s;
-    if (d->hooks)
+    if (dial_extra(d)->hooks)
         return;
     eng_leg *who = d->answered ? d->answered : d->last;
     double dur = d->answered ? loop_now(d->c->e->l) - d->answer_at : 0;
@@ -578,11 +583,11 @@ void dial_finish(eng_dial *d, const char *status)
         eng_origin_unanswered(d->c, status, d->last_code);
         return;
     }
-    if (d->hooks) {
+    if (dial_extra(d)->hooks) {
         if (answered)
-            d->hooks->ended(d->hook_arg);
+            d->extra->hooks->ended(d->extra->hook_arg);
         else
-            d->hooks->unanswered(d->hook_arg, status);
+            d->extra->hooks->unanswered(d->extra->hook_arg, status);
         return;
     }
     eng_strand *s = d->s;
@@ -602,8 +607,10 @@ eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
     d->on = req->on;
     d->sequential = req->sequential;
     d->ring_timeout = req->ring_timeout > 0 ? req->ring_timeout : 30;
-    d->caller_id = req->caller_id ? cr_arena_strdup(a, req->caller_id) : NULL;
-    d->ringback = req->ringback ? cr_arena_strdup(a, req->ringback) : NULL;
+    if (req->caller_id)
+        dial_extra_mut(d)->caller_id = cr_arena_strdup(a, req->caller_id);
+    if (req->ringback)
+        dial_extra_mut(d)->ringback = cr_arena_strdup(a, req->ringback);
     d->count = req->count > UINT32_MAX ? UINT32_MAX : (uint32_t)req->count;
     d->targets = cr_arena_alloc(a, req->count * sizeof *d->targets);
     for (size_t i = 0; i < req->count; i++) {
@@ -614,7 +621,7 @@ eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
         /* The gateways to fall back to are used long after the caller's
          * array is gone (the program's own list is built per dial). */
         size_t ng = req->targets[i].gateway_count;
-        if (ng) {
+        if (ng && !req->targets[i].gateways_kept) {
             const scn_gateway **g = cr_arena_alloc(a, ng * sizeof *g);
             memcpy(g, req->targets[i].gateways, ng * sizeof *g);
             d->targets[i].gateways = g;
@@ -681,10 +688,10 @@ void eng_dial_origin_stop(struct eng_dial *d)
 
 void eng_dial_origin_log(struct eng_dial *d)
 {
-    if (!d || !d->adopted_log)
+    if (!d || !dial_extra(d)->adopted_log)
         return;
-    d->c->leg_log[d->adopted_log - 1].end = loop_now(d->c->e->l);
-    d->adopted_log = 0;
+    eng_rare_mut(d->c)->leg_log[d->extra->adopted_log - 1].end = loop_now(d->c->e->l);
+    d->extra->adopted_log = 0;
 }
 
 /* The caller went away (or the dialling strand was cancelled) while the

@@ -15,20 +15,33 @@ typedef struct eng_leg {
     uint8_t state;
     bool logged;
     bool busy;                 /* counted in eng_user_busy */
-    int code;
+    uint32_t gw_index;         /* into t->gateways (a scenario's handful) */
     struct eng_dial *d;
     tel_leg *tl;
     struct eng_leg *next;
     const eng_dial_target *t;
     const char *label;
-    size_t gw_index;
     /* the current attempt, for the call's leg log */
     const char *gateway;
     double t_start, t_answer;
     const char *answer_name;   /* the display name its answer gave (arena), or NULL */
 } eng_leg;
 
-/* Fields ordered without holes (152 B): a dial lives as long as its call. */
+/* What few dials use, in a side block of the call's arena made by the
+ * first write (dial_extra_mut): a dial through a gateway with no caller id
+ * or ringback has none, and 40 B less in the dial is part of what lets a
+ * held call's arena fit a smaller block (docs/decisions/sip-core.md "The
+ * engine's arena, to 1,280 B"). Read through dial_extra, which gives the
+ * zeros of dial_no_extra to a dial without one (const: no writes). */
+typedef struct eng_dial_extra {
+    const char *caller_id, *ringback;
+    tel_op *rb_op;
+    const eng_offer_hooks *hooks;   /* a queue's offer (eng_dial_offer) */
+    void *hook_arg;
+    uint32_t adopted_log;      /* originate: the answered attempt's leg log entry, + 1 (0: none) */
+} eng_dial_extra;
+
+/* Fields ordered without holes (112 B): a dial lives as long as its call. */
 typedef struct eng_dial {
     eng_strand *s;             /* the dialling strand; NULL for an originated call's legs */
     eng_call *c;
@@ -36,23 +49,30 @@ typedef struct eng_dial {
     eng_dial_target *targets;
     uint32_t count, next;      /* targets (a scenario's handful) */
     double ring_timeout;
-    const char *caller_id, *ringback;
     eng_leg *legs;
     loop_timer *ring_timer;
-    tel_op *rb_op;
     eng_leg *answered, *last;
     double answer_at;
-    const eng_offer_hooks *hooks;   /* a queue's offer (eng_dial_offer) */
-    void *hook_arg;
     struct eng_dial *live_next;   /* the call's dials not done (c->dials) */
+    eng_dial_extra *extra;     /* dial_extra: NULL until a field of it is written */
     int last_code;
-    uint32_t adopted_log;      /* originate: the answered attempt's leg log entry, + 1 (0: none) */
-    bool sequential;
-    bool busy_seen, done;
-    bool origin;               /* the legs of an originated call (eng_dial_origin) */
-    bool adopted;              /* its one leg was another call's (eng_dial_adopt): no dial_* vars */
-    bool held;                 /* parked: the agent is no longer bridged (eng_dial_hold) */
+    /* one bit each (none has its address taken) */
+    bool sequential : 1;
+    bool busy_seen : 1, done : 1;
+    bool origin : 1;           /* the legs of an originated call (eng_dial_origin) */
+    bool adopted : 1;          /* its one leg was another call's (eng_dial_adopt): no dial_* vars */
+    bool held : 1;             /* parked: the agent is no longer bridged (eng_dial_hold) */
 } eng_dial;
+
+extern const eng_dial_extra dial_no_extra;
+
+static inline const eng_dial_extra *dial_extra(const eng_dial *d)
+{
+    return d->extra ? d->extra : &dial_no_extra;
+}
+
+/* D's side block, made (zeroed, in its call's arena) when it has none. */
+eng_dial_extra *dial_extra_mut(eng_dial *d);
 
 tel_driver *dial_drv(eng_dial *d);
 void dial_teardown(eng_dial *d);

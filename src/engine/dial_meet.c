@@ -163,8 +163,8 @@ struct eng_dial *eng_dial_offer(eng_call *c, eng_strand *s, const eng_dial_req *
     if (!c->leg || c->ending || c->bridged || req->count == 0)
         return NULL;
     eng_dial *d = dial_new(c, s, req);
-    d->hooks = h;
-    d->hook_arg = arg;
+    dial_extra_mut(d)->hooks = h;
+    d->extra->hook_arg = arg;
     if (!dial_begin(d)) {
         dial_teardown(d);
         return NULL;

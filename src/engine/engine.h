@@ -486,6 +486,9 @@ void eng_dtmf_unwatch(eng_strand *s);
  * dial_sip_code, dial_duration, agent_number, agent_name. */
 typedef struct eng_dial_target {
     tel_dial_kind kind;
+    /* GATEWAYS outlive the call (its program's: a dial action's own
+     * list): a dial points at them instead of copying them. */
+    bool gateways_kept;
     const char *target;        /* user number, dialled number, or SIP URI */
     const scn_gateway *const *gateways;   /* TEL_DIAL_GATEWAY: tried in order */
     size_t gateway_count;

@@ -3,7 +3,9 @@
 #define ENG_ENGINE_INT_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "engine/engine.h"
 
@@ -55,38 +57,56 @@ struct eng_strand {
     unsigned id;
     uint8_t state, kind;
     uint8_t resume_st;
-    bool in_run;               /* inside the current action's run() */
-    bool inline_done;          /* resumed from inside run() */
-    bool kill;                 /* cancelled while in run(): stop after it */
-    bool stop;                 /* APP_STOP: end the strand after this action */
-    bool released;
-    bool queued;
-    bool zombie;               /* released while queued: free when popped */
-    bool cancel_reason_timeout;
-    bool after_hangup;         /* went on past the call's end (APP_OUTLIVES_HANGUP) */
+    /* one bit each: 8 B less in a strand (none has its address taken) */
+    bool in_run : 1;           /* inside the current action's run() */
+    bool inline_done : 1;      /* resumed from inside run() */
+    bool kill : 1;             /* cancelled while in run(): stop after it */
+    bool stop : 1;             /* APP_STOP: end the strand after this action */
+    bool released : 1;
+    bool queued : 1;
+    bool zombie : 1;           /* released while queued: free when popped */
+    bool cancel_reason_timeout : 1;
+    bool after_hangup : 1;     /* went on past the call's end (APP_OUTLIVES_HANGUP) */
 };
 
 /* A variable, its name and (first) value in one arena block: a call
- * waiting with a dozen variables stays within its first arena chunk. 48 B
- * and the name: the name is not pointed at but follows the struct, and the
- * writer is a strand id, not a pointer (a held call has a dozen of them). */
+ * waiting with a dozen variables stays within its first arena chunk. 40 B
+ * and the name (37 B: the name follows KIND): the name is not pointed at but follows the struct, the
+ * writer is a strand id, not a pointer, and a string and a number share
+ * their 8 bytes (a held call has ten variables: docs/decisions/sip-core.md
+ * "The engine's arena, to 1,280 B"). */
 typedef struct eng_var {
     struct eng_var *next;
-    /* The string: room in the arena (CAP bytes incl. NUL) reused by later
-     * writes that fit, or with CAP 0 a string the call keeps for its life
-     * (eng_var_set_kept), which the next write does not touch but replaces
-     * with room of its own. */
-    char *str;
-    double num;
+    /* A string (CR_VAL_STR, CR_VAL_ERR) is STR: room in the arena (CAP
+     * bytes incl. NUL) reused by later writes that fit, or with CAP 0 a
+     * string the call keeps for its life (eng_var_set_kept), which the next
+     * write does not touch but replaces with room of its own. A number
+     * (CR_VAL_NUM) is kept where the room stays found (vars.c var_room):
+     * in the room itself when it holds one (CAP >= 8; STR still points at
+     * it), else in NUM, over STR (the room of CAP < 8 is the one after the
+     * name, found again from it). Read both through eng_var_value. */
+    union {
+        char *str;
+        double num;
+    };
     uint32_t len, cap;         /* string length and room (incl. NUL) */
     uint32_t seq;              /* call's write sequence at the last write */
     uint32_t hash;             /* of the name: lookups compare it first */
     unsigned writer;           /* id of the strand that wrote it (eng_var_writer); 0 outside strands */
-    uint16_t name_len;
-    uint8_t kind;              /* cr_val_kind */
-    bool b;
-    char name[];               /* NUL-terminated */
+    uint8_t kind : 7;          /* cr_val_kind */
+    bool b : 1;
+    /* NUL-terminated, right after KIND (at 37 B: eng_var_size, not
+     * sizeof, which pads it to 40) */
+    char name[];
 } eng_var;
+
+/* The bytes of a variable named NAME_LEN bytes with ROOM bytes of string
+ * room after its name. */
+#define eng_var_size(name_len, room) (offsetof(eng_var, name) + (name_len) + 1 + (room))
+
+/* A room this small is always the one after the variable's name (var_new):
+ * rooms made later are at least 16 B (vars.c). */
+#define ENG_VAR_NUM_IN_ROOM sizeof(double)
 
 /* The id eng_sys_strand writes variables under: no strand has it. */
 #define ENG_SYS_STRAND_ID UINT_MAX
@@ -114,10 +134,15 @@ void eng_var_set_kept(eng_call *c, const char *name, const char *s);
 
 static inline cr_value eng_var_value(const eng_var *v)
 {
-    cr_value r = {(cr_val_kind)v->kind, v->b, v->num, NULL, 0};
+    cr_value r = {(cr_val_kind)v->kind, v->b, 0, NULL, 0};
     if (v->kind == CR_VAL_STR || v->kind == CR_VAL_ERR) {
         r.str = v->str;
         r.len = v->len;
+    } else if (v->kind == CR_VAL_NUM) {
+        if (v->cap >= ENG_VAR_NUM_IN_ROOM)
+            memcpy(&r.num, v->str, sizeof r.num);   /* the room: not aligned */
+        else
+            r.num = v->num;
     }
     return r;
 }
@@ -152,20 +177,19 @@ typedef struct eng_slot {
  * live call keeps one (its arena's first block). */
 struct eng_call {
     uint8_t tag;               /* ENG_TAG_CALL */
-    bool check_queued;
-    bool is_message;           /* a SIP MESSAGE: no leg, no media */
-    bool leg_given;            /* its caller's leg went to another call (pickup, join) */
-    bool answered, ringing_sent, early_sent;
-    bool ending, main_done, finished;
-    bool leg_released;
+    /* one bit each: 8 B less in the call (none has its address taken) */
+    bool check_queued : 1;
+    bool is_message : 1;       /* a SIP MESSAGE: no leg, no media */
+    bool leg_given : 1;        /* its caller's leg went to another call (pickup, join) */
+    bool answered : 1, ringing_sent : 1, early_sent : 1;
+    bool ending : 1, main_done : 1, finished : 1;
+    bool leg_released : 1;
     uint32_t var_seq;
     unsigned strand_count;     /* live */
     unsigned next_strand_id;
     unsigned live_streams;     /* streams and handlers */
     unsigned steps;
-    int hangup_code;
     uint32_t header_count;
-    uint32_t leg_log_count, leg_log_cap;
     eng_engine *e;
     scn_program *prog;
     cr_arena arena;
@@ -184,9 +208,7 @@ struct eng_call {
     eng_handler *handlers;
     struct eng_leg *bridged;
     double step_window;
-    const char *hangup_by, *hangup_cause;
     double answer_time;
-    eng_leg_log *leg_log;      /* in the arena; grown by doubling */
     struct eng_dial *dials;    /* its dials still ringing or up (dial.c: pickup finds them) */
     eng_call *check_next;
     struct eng_call_rare *rare;   /* eng_rare: NULL until a field of it is written */
@@ -194,8 +216,9 @@ struct eng_call {
 
 /* What few calls use, in a side block of the call's arena made by the
  * first write (eng_rare_mut): a held call through a gateway has none of
- * it, and 96 B less in the call is what lets its arena fit a smaller
- * block (docs/decisions/sip-core.md). Read through eng_rare, which gives
+ * it, and 136 B less in the call is what lets its arena fit a smaller
+ * block (docs/decisions/sip-core.md). How the call ended is here too: a
+ * held call has not. Read through eng_rare, which gives
  * the zeros of eng_no_rare to a call without one (and, const, refuses
  * writes at compile time). */
 typedef struct eng_call_rare {
@@ -213,6 +236,12 @@ typedef struct eng_call_rare {
     struct eng_parked *parked;
     struct eng_dial *park_held;   /* the dial a park took the caller from, until `on: timeout` ends */
     const char *busy_user;     /* the user this call keeps busy (its caller, or an originated call's party) */
+    /* How it ended, and its attempts' log: written at its end, and when an
+     * attempt ends, never by a call that is held (eng_call_log_leg). */
+    const char *hangup_by, *hangup_cause;
+    int hangup_code;
+    uint32_t leg_log_count, leg_log_cap;
+    eng_leg_log *leg_log;      /* in the arena; grown by doubling */
 } eng_call_rare;
 
 extern const eng_call_rare eng_no_rare;

@@ -10,7 +10,7 @@ static eng_var *find_listed(eng_call *c, const char *name, size_t len)
 {
     uint32_t h = eng_name_hash(name, len);
     for (eng_var *v = c->vars; v; v = v->next)
-        if (v->hash == h && v->name_len == len && memcmp(v->name, name, len) == 0)
+        if (v->hash == h && strncmp(v->name, name, len) == 0 && v->name[len] == '\0')
             return v;
     return NULL;
 }
@@ -19,16 +19,54 @@ static eng_var *find_listed(eng_call *c, const char *name, size_t len)
  * a string of ROOM bytes in one block. */
 static eng_var *var_new(eng_call *c, const char *name, size_t len, size_t room)
 {
-    eng_var *v = cr_arena_alloc(&c->arena, sizeof(eng_var) + len + 1 + room);
+    eng_var *v = cr_arena_alloc(&c->arena, eng_var_size(len, room));
     memcpy(v->name, name, len);
     v->name[len] = '\0';
-    v->name_len = (uint16_t)len;
     v->hash = eng_name_hash(name, len);
     if (room) {
         v->str = v->name + len + 1;
         v->cap = (uint32_t)room;
     }
     return v;
+}
+
+/* V's room for a string (CAP bytes), or NULL. A room under
+ * ENG_VAR_NUM_IN_ROOM bytes is the one var_new made after the name (later
+ * rooms are at least 16 B): a number may be over STR then. A larger one
+ * is STR, which a number never overwrites (eng_var). */
+static char *var_room(eng_var *v)
+{
+    if (!v->cap)
+        return NULL;
+    if (v->cap < ENG_VAR_NUM_IN_ROOM)
+        return v->name + strlen(v->name) + 1;
+    return v->str;
+}
+
+/* S (LEN bytes) as V's string: in its room when it fits, else in new room
+ * of at least 16 B. */
+static void var_put_str(eng_call *c, eng_var *v, const char *s, size_t len)
+{
+    char *room = var_room(v);
+    if (v->cap <= len) {
+        size_t cap = len + 1 < 16 ? 16 : len + 1;
+        room = cr_arena_alloc(&c->arena, cap);
+        v->cap = (uint32_t)cap;
+    }
+    memmove(room, s, len);
+    room[len] = '\0';
+    v->str = room;
+    v->len = (uint32_t)len;
+}
+
+/* N as V's number: in its room when it holds one (STR stays the room), else
+ * over STR (eng_var). */
+static void var_put_num(eng_var *v, double n)
+{
+    if (v->cap >= ENG_VAR_NUM_IN_ROOM)
+        memcpy(v->str, &n, sizeof n);
+    else
+        v->num = n;
 }
 
 static void link_after(eng_call *c, eng_var *pos, eng_var *v)
@@ -99,12 +137,8 @@ static void make_header_vars(eng_call *c)
             v = var_new(c, name, len, vlen + 1);
             link_after(c, pos, v);
             pos = v;
-        } else if (v->cap <= vlen) {
-            v->str = cr_arena_alloc(&c->arena, vlen + 1);
-            v->cap = (uint32_t)(vlen + 1);
         }
-        memcpy(v->str, hv, vlen + 1);
-        v->len = (uint32_t)vlen;
+        var_put_str(c, v, hv, vlen);
         v->kind = CR_VAL_STR;
     }
 }
@@ -133,19 +167,12 @@ void eng_var_set(eng_call *c, const char *name, cr_value val)
         v = var_new(c, name, len, is_str ? vlen + 1 : 0);
         link_after(c, c->vars_tail, v);
     }
-    if (is_str) {
-        if (v->cap <= vlen) {
-            size_t cap = vlen + 1 < 16 ? 16 : vlen + 1;
-            v->str = cr_arena_alloc(&c->arena, cap);
-            v->cap = (uint32_t)cap;
-        }
-        memmove(v->str, src, vlen);
-        v->str[vlen] = '\0';
-        v->len = (uint32_t)vlen;
-    }
+    if (is_str)
+        var_put_str(c, v, src, vlen);
+    else if (val.kind == CR_VAL_NUM)
+        var_put_num(v, val.num);
     v->kind = (uint8_t)val.kind;
     v->b = val.b;
-    v->num = val.num;
     v->seq = ++c->var_seq;
     v->writer = c->e->running ? c->e->running->id : 0;
 }

@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* DATA starts right after the header, 8-aligned like every block after a
+ * chunk's first (CR_ARENA_ALIGN): 24 B a chunk, not 32 (a call's first
+ * chunk holds 8 B more in the same block: engine/calls.c). */
 struct cr_arena_chunk {
     cr_arena_chunk *prev;
     size_t size, used;
-    _Alignas(16) unsigned char data[];
+    unsigned char data[];
 };
 _Static_assert(sizeof(cr_arena_chunk) == CR_ARENA_CHUNK_OVERHEAD, "arena.h's CR_ARENA_CHUNK_OVERHEAD");
 
@@ -46,8 +49,12 @@ void *cr_arena_alloc(cr_arena *a, size_t n)
         c = cr_xmalloc(sizeof *c + size);
         c->size = size;
         c->used = 0;
-        /* A large request gets its own chunk; keep filling the current one. */
-        if (a->head && n > a->chunk_size / 2) {
+        /* A request larger than a chunk gets its own; so does one that
+         * would leave the new chunk less room than the current one has
+         * left, which is filled on. (Before, any request over half a
+         * chunk did: into a nearly full chunk it now starts the next
+         * regular one, a call's small second chunk: engine/calls.c.) */
+        if (a->head && (n > a->chunk_size || a->head->size - a->head->used > size - n)) {
             c->prev = a->head->prev;
             a->head->prev = c;
         } else {

@@ -11,7 +11,7 @@ typedef struct cr_arena_chunk cr_arena_chunk;
 /* Bytes a chunk takes beside its FIRST_CHUNK (or later) bytes of data: an
  * owner that sizes its first chunk to an allocator size class (a call:
  * engine/calls.c) counts them in. */
-#define CR_ARENA_CHUNK_OVERHEAD 32
+#define CR_ARENA_CHUNK_OVERHEAD 24
 /* Every allocation is rounded up to a multiple of this, which is its
  * alignment too: 8, enough for what callroute keeps in an arena (pointers,
  * doubles, 64-bit integers; nothing asks for more), and half the rounding
