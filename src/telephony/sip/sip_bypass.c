@@ -64,7 +64,7 @@ const char *sip_bypass_peer_sdp(sip_leg *leg)
     if (leg->peer && leg->peer->sdp_body)
         return leg->peer->sdp_body;
     /* Answered by a dialled leg not yet bridged (bridge answers us first). */
-    for (sip_leg *o = leg->dialled; o; o = o->from_next)
+    for (sip_leg *o = leg->dialled; o; o = sip_dial_of(o)->from_next)
         if (o->bypass && o->state == LEG_UP && o->sdp_body)
             return o->sdp_body;
     return NULL;

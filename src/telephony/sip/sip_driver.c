@@ -116,8 +116,9 @@ static bool rtp_watched(const sip_leg *leg)
 static void rtp_timed_out(sip_driver *d, sip_leg *leg, double silent)
 {
     sip_leg *t = leg;
-    if (leg->outgoing && leg->from && leg->from->state != LEG_ENDED && !leg->from->released)
-        t = leg->from;
+    sip_leg *from = sip_leg_from(leg);
+    if (from && from->state != LEG_ENDED && !from->released)
+        t = from;
     sip_log(d, SIP_LOG_INFO, "%s %s: no RTP for %.0fs: hanging up (rtp_timeout)", leg->outgoing ? "leg" : "call",
             leg->call_id ? leg->call_id : "-", silent);
     sip_nta_hangup(t, 408);
@@ -718,7 +719,7 @@ static void destroy_op(tel_driver *td)
         sip_leg *leg = d->legs;
         leg->released = true;
         leg->sip_done = true;
-        for (sip_fork *f = leg->forks; f; f = f->next)
+        for (sip_fork *f = leg->outgoing ? sip_dial_of(leg)->forks : NULL; f; f = f->next)
             f->terminated = true;
         sip_leg_maybe_free(leg);
         sip_leg_reap(d);

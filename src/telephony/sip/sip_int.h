@@ -259,19 +259,17 @@ struct sip_fork {
 
 /* A call's leg. Held calls keep two each (issue 17): pointers and other
  * 8-byte fields first, then the 4-byte ones, then the flags as bits and
- * the small enums as bytes — 312 B, a 320 B mimalloc block (it was 424 B,
- * a 448 B block). A field that is not a pointer or a flag belongs in the
- * numbers below, or it is 384 B again: docs/decisions/sip-core.md,
- * "Held-call memory (nta)". */
+ * the small enums as bytes — 224 B, a 224 B mimalloc block (it was 312 B
+ * with the dialled-only fields, now in struct sip_leg_dial after it; 424 B
+ * before that). A field more makes it 232 B, a 256 B block:
+ * docs/decisions/sip-core.md, "Held-call memory (nta)" and "a smaller
+ * sip_leg". */
 struct tel_leg {
     sip_driver *d;
     void *user;
-    sip_fork *forks, *win;
     char *call_id, *caller, *caller_name;
     char *callee;   /* outgoing: the end of call_id ("CALL-ID>CALLEE"), not its own allocation */
     char *tls_contact;   /* our Contact toward a sip: peer over TLS (sip_tls_answer_contact), or NULL */
-    const char *gateway;       /* outgoing through a gateway: its name (program-owned) */
-    char *gw_user, *gw_pass;   /* its digest credentials */
     /* media */
     rtp_sess *rtp;
     /* SRTP (SDES), with SRTP, SRTP_ON, SRTP_SAVP and SRTP_OFFERED below:
@@ -283,11 +281,10 @@ struct tel_leg {
     unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
     double rx_at;              /* ... and since when that count has not moved */
     sip_leg *peer;             /* bridged (or early media) partner */
-    sip_leg *from;             /* outgoing: the caller's leg */
-    /* The outgoing legs whose `from` is this leg, linked through
-     * from_next/from_prev: freeing a leg unhooks only its own dialled
-     * legs instead of walking every leg of the driver. */
-    sip_leg *dialled, *from_next, *from_prev;
+    /* The outgoing legs whose `from` is this leg, linked through their
+     * sip_leg_dial's from_next/from_prev: freeing a leg unhooks only its
+     * own dialled legs instead of walking every leg of the driver. */
+    sip_leg *dialled;
     sip_mix *mix;              /* while in a room: the room, its flags, its queue and prompt frame (sip_mix.c) */
     /* media: bypass (sip_bypass.c): no RTP session; SDP_BODY is the
      * remote's last SDP as it came, passed to the peer unchanged; a
@@ -302,18 +299,15 @@ struct tel_leg {
         struct tel_op *play, *rec, *tap;
         struct tel_op *music;  /* heard instead of the peer (sip_media_music) */
     } *media_ops;
-    loop_timer *fail_timer;    /* outgoing leg failing before any INVITE (480) */
     loop_timer *retry_timer;   /* re-INVITE again after a 491 */
     double t_start, t_answer;
     sip_leg *next, *prev;
     sip_leg *reap_next;
     /* 4-byte fields */
     sip_remote_media remote;   /* what the remote's last SDP said that is read later */
-    int fork_count, forks_failed, best_status;
     int pt;                    /* our audio payload type toward this leg */
     uint32_t sdp_sess;         /* our o= session id (random(): 31 bits) */
     unsigned sdp_ver;
-    int fail_code;
     /* small enums */
     sip_leg_state state : 8;
     sip_mode local_mode : 8;   /* what we advertise (passing the peer's hold on) */
@@ -337,6 +331,37 @@ struct tel_leg {
     bool trying_raised : 1, ringing_raised : 1, early_raised : 1, reaping : 1;
     bool ringing_sent : 1, early_sent : 1;
 };
+
+/* What only an outgoing (dialled) leg has: its INVITEs, its gateway and
+ * caller. It follows the struct tel_leg in the same allocation
+ * (sip_leg_new), so an incoming leg carries none of it (80 B: a 224 B
+ * block instead of 320) and an outgoing one pays no second block. */
+struct sip_leg_dial {
+    sip_fork *forks, *win;
+    char *gw_user, *gw_pass;   /* through a gateway: its digest credentials */
+    sip_leg *from;             /* the caller's leg, or NULL */
+    sip_leg *from_next, *from_prev;   /* in from->dialled */
+    loop_timer *fail_timer;    /* failing before any INVITE (480) */
+    int fork_count, forks_failed, best_status;
+    int fail_code;             /* what fail_timer fails it with */
+};
+_Static_assert(sizeof(struct tel_leg) % _Alignof(struct sip_leg_dial) == 0,
+               "struct sip_leg_dial follows struct tel_leg aligned");
+
+/* LEG's dialled part; NULL for an incoming leg. */
+static inline struct sip_leg_dial *sip_dial_of(sip_leg *leg)
+{
+    return leg->outgoing ? (struct sip_leg_dial *)(leg + 1) : NULL;
+}
+static inline const struct sip_leg_dial *sip_dial_of_const(const sip_leg *leg)
+{
+    return leg->outgoing ? (const struct sip_leg_dial *)(leg + 1) : NULL;
+}
+/* The leg that dialled LEG (outgoing), or NULL. */
+static inline sip_leg *sip_leg_from(const sip_leg *leg)
+{
+    return leg->outgoing ? ((const struct sip_leg_dial *)(leg + 1))->from : NULL;
+}
 
 /* ---- sip_driver.c ---- */
 struct sip_gw;                 /* a gateway's resolved address and registration */

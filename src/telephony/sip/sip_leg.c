@@ -17,7 +17,8 @@ const rtp_owner_ops sip_leg_rtp_ops = {.dtmf = leg_dtmf_cb, .audio = leg_audio_c
 
 sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
 {
-    sip_leg *leg = cr_xcalloc(1, sizeof *leg);
+    /* An outgoing leg's dialled part follows it in the same block. */
+    sip_leg *leg = cr_xcalloc(1, sizeof *leg + (outgoing ? sizeof(struct sip_leg_dial) : 0));
     leg->d = d;
     leg->outgoing = outgoing;
     leg->state = LEG_NEW;
@@ -54,28 +55,30 @@ void sip_leg_maybe_free(sip_leg *leg)
 
 void sip_leg_set_from(sip_leg *leg, sip_leg *from)
 {
-    leg->from = from;
+    struct sip_leg_dial *dl = sip_dial_of(leg);
+    dl->from = from;
     if (!from)
         return;
-    leg->from_prev = NULL;
-    leg->from_next = from->dialled;
+    dl->from_prev = NULL;
+    dl->from_next = from->dialled;
     if (from->dialled)
-        from->dialled->from_prev = leg;
+        sip_dial_of(from->dialled)->from_prev = leg;
     from->dialled = leg;
 }
 
 /* LEG leaves its caller's list of dialled legs. */
 static void leg_unhook_from(sip_leg *leg)
 {
-    if (!leg->from)
+    struct sip_leg_dial *dl = sip_dial_of(leg);
+    if (!dl || !dl->from)
         return;
-    if (leg->from_prev)
-        leg->from_prev->from_next = leg->from_next;
+    if (dl->from_prev)
+        sip_dial_of(dl->from_prev)->from_next = dl->from_next;
     else
-        leg->from->dialled = leg->from_next;
-    if (leg->from_next)
-        leg->from_next->from_prev = leg->from_prev;
-    leg->from = leg->from_next = leg->from_prev = NULL;
+        dl->from->dialled = dl->from_next;
+    if (dl->from_next)
+        sip_dial_of(dl->from_next)->from_prev = dl->from_prev;
+    dl->from = dl->from_next = dl->from_prev = NULL;
 }
 
 void sip_leg_sip_done(sip_leg *leg)
@@ -123,8 +126,9 @@ static void leg_free(sip_leg *leg)
         leg_unhook_from(leg->dialled);
     sip_media_leg_gone(leg);
     release_reserved(leg);
-    if (leg->fail_timer)
-        loop_timer_stop(d->l, leg->fail_timer);
+    struct sip_leg_dial *dl = sip_dial_of(leg);
+    if (dl && dl->fail_timer)
+        loop_timer_stop(d->l, dl->fail_timer);
     if (leg->retry_timer)
         loop_timer_stop(d->l, leg->retry_timer);
     if (leg->rtp && rtp_dropped(leg->rtp))
@@ -135,9 +139,9 @@ static void leg_free(sip_leg *leg)
                 leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_srtp_failed(leg->rtp));
     rtp_close(leg->rtp);
     sip_nta_leg_free(leg);
-    while (leg->forks) {
-        sip_fork *f = leg->forks;
-        leg->forks = f->next;
+    while (dl && dl->forks) {
+        sip_fork *f = dl->forks;
+        dl->forks = f->next;
         if (f->cancel_timer)
             loop_timer_stop(d->l, f->cancel_timer);
         free(f->uri);
@@ -151,8 +155,10 @@ static void leg_free(sip_leg *leg)
     if (!leg->outgoing)
         free(leg->callee);   /* a dialled leg's is the end of its call_id (sip_out_dial) */
     free(leg->tls_contact);
-    free(leg->gw_user);
-    free(leg->gw_pass);
+    if (dl) {
+        free(dl->gw_user);
+        free(dl->gw_pass);
+    }
     free(leg->sdp_body);
     free(leg->keys);
     free(leg->media_ops);
@@ -232,7 +238,8 @@ int sip_leg_media(sip_leg *leg)
         return 0;
     /* Sessions kept for admitted calls' dials are not for others: the dial
      * of a call we answered must not be the one that finds no port. */
-    bool kept = leg->outgoing && leg->from && leg->from->rtp_reserved;
+    sip_leg *from = sip_leg_from(leg);
+    bool kept = from && from->rtp_reserved;
     d->rtp_why = rtp_ctx_short(d->rtp);
     if (kept || rtp_ctx_available(d->rtp) > d->rtp_reserved) {
         /* A peer that multiplexes RTCP (its offer says so) needs one port
@@ -243,7 +250,7 @@ int sip_leg_media(sip_leg *leg)
         d->rtp_why = rtp_ctx_limit(d->rtp);
     }
     if (kept)
-        release_reserved(leg->from);
+        release_reserved(from);
     if (!leg->rtp) {
         char why[200];
         rtp_ctx_limit_text(d->rtp, d->rtp_why, why, sizeof why);
@@ -330,7 +337,8 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     leg->awaiting_answer = offer;
     if (offer && !leg->have_remote) {
         /* First offer: the caller's codec first, so the relay rarely transcodes. */
-        int pref = leg->from && leg->from->pt >= 0 ? leg->from->pt : 0;
+        sip_leg *from = sip_leg_from(leg);
+        int pref = from && from->pt >= 0 ? from->pt : 0;
         pts[0] = pref;
         pts[1] = pref == 0 ? 8 : 0;
         npt = 2;
