@@ -32,9 +32,9 @@ int sip_bypass_start(sip_leg *leg)
     sip_bypass_keep_sdp(leg, sip);
     leg->bypass = true;
     /* The RTP session opened for the INVITE goes back to the pool unused:
-     * the call holds no port. */
-    rtp_close(leg->rtp);
-    leg->rtp = NULL;
+     * the call holds no port. No prompt, mix or tap has started (the
+     * leg is new), so the anchor holds nothing else a user sees. */
+    sip_anchor_free(leg);   /* and what anchoring it took (issue 17 goal 6) */
     if (leg->rtp_reserved) {   /* nor the port admission kept for its dial */
         leg->rtp_reserved = false;
         d->rtp_reserved--;

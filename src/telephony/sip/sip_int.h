@@ -223,7 +223,8 @@ bool sip_media_rec_beeping(const sip_leg *leg);
 /* LEG's media operations, made on first use; SIP_LEG_OP reads one
  * (play, rec, tap, music) of a leg that may have none. */
 struct sip_leg_ops *sip_leg_ops_of(sip_leg *leg);
-#define SIP_LEG_OP(leg, which) ((leg)->media_ops ? (leg)->media_ops->which : NULL)
+#define SIP_LEG_OP(leg, which) \
+    ((leg)->anchor && (leg)->anchor->media_ops ? (leg)->anchor->media_ops->which : NULL)
 /* The 20 ms tick runs while operations or mix rooms exist. */
 void sip_media_tick_arm(sip_driver *d);
 
@@ -259,33 +260,26 @@ struct sip_fork {
 
 /* A call's leg. Held calls keep two each (issue 17): pointers and other
  * 8-byte fields first, then the 4-byte ones, then the flags as bits and
- * the small enums as bytes — 224 B, a 224 B mimalloc block (it was 312 B
- * with the dialled-only fields, now in struct sip_leg_dial after it; 424 B
- * before that). A field more makes it 232 B, a 256 B block:
- * docs/decisions/sip-core.md, "Held-call memory (nta)" and "a smaller
- * sip_leg". */
+ * the small enums as bytes — 176 B, a 192 B mimalloc block; a dialled leg
+ * with its struct sip_leg_dial 256 B, a class. It was 312 B (320) with
+ * the dialled-only fields and the anchored media's in it, 424 B before
+ * that. A field more makes the dialled leg a 320 B block (sip_leg.c
+ * asserts it): docs/decisions/sip-core.md, "Held-call memory (nta)" and
+ * "a smaller sip_leg". */
 struct tel_leg {
     sip_driver *d;
     void *user;
     char *call_id, *caller, *caller_name;
     char *callee;   /* outgoing: the end of call_id ("CALL-ID>CALLEE"), not its own allocation */
     char *tls_contact;   /* our Contact toward a sip: peer over TLS (sip_tls_answer_contact), or NULL */
-    /* media */
-    rtp_sess *rtp;
-    /* SRTP (SDES), with SRTP, SRTP_ON, SRTP_SAVP and SRTP_OFFERED below:
-     * our key and the remote's in KEYS, allocated with our key on first
-     * use (most legs never use SRTP: 80 B less a leg). */
-    struct sip_leg_keys {
-        sdes_crypto local, remote;
-    } *keys;
-    unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
-    double rx_at;              /* ... and since when that count has not moved */
+    /* What anchoring its media takes (our RTP session, SDP, operations),
+     * made on first use: NULL for a leg in `media: bypass`. */
+    struct sip_anchor *anchor;
     sip_leg *peer;             /* bridged (or early media) partner */
     /* The outgoing legs whose `from` is this leg, linked through their
      * sip_leg_dial's from_next/from_prev: freeing a leg unhooks only its
      * own dialled legs instead of walking every leg of the driver. */
     sip_leg *dialled;
-    sip_mix *mix;              /* while in a room: the room, its flags, its queue and prompt frame (sip_mix.c) */
     /* media: bypass (sip_bypass.c): no RTP session; SDP_BODY is the
      * remote's last SDP as it came, passed to the peer unchanged; a
      * re-INVITE from the remote waits in REINVITE_IRQ for the peer's
@@ -293,21 +287,12 @@ struct tel_leg {
     char *sdp_body;
     struct nta_incoming_s *reinvite_irq;
     struct sip_nta_leg *nta;   /* its transactions and dialog (sip_nta.c) */
-    /* Its media operations (sip_media.c), made by the first: most legs
-     * never play, record, tap or hear music while bridged. */
-    struct sip_leg_ops {
-        struct tel_op *play, *rec, *tap;
-        struct tel_op *music;  /* heard instead of the peer (sip_media_music) */
-    } *media_ops;
     loop_timer *retry_timer;   /* re-INVITE again after a 491 */
     double t_start, t_answer;
     sip_leg *next, *prev;
     sip_leg *reap_next;
     /* 4-byte fields */
     sip_remote_media remote;   /* what the remote's last SDP said that is read later */
-    int pt;                    /* our audio payload type toward this leg */
-    uint32_t sdp_sess;         /* our o= session id (random(): 31 bits) */
-    unsigned sdp_ver;
     /* small enums */
     sip_leg_state state : 8;
     sip_mode local_mode : 8;   /* what we advertise (passing the peer's hold on) */
@@ -332,10 +317,44 @@ struct tel_leg {
     bool ringing_sent : 1, early_sent : 1;
 };
 
+/* What a leg whose media we anchor has, and a bypassed one does not
+ * (sip_anchor_of makes it; sip_bypass_start frees it): 64 B, a block of
+ * its own, so a bypassed incoming leg is 176 B (a 192 B block) and a
+ * bypassed outgoing one 256 B (a class) instead of 224 and 320. */
+struct sip_anchor {
+    rtp_sess *rtp;
+    /* SRTP (SDES), with the leg's SRTP, SRTP_ON, SRTP_SAVP and
+     * SRTP_OFFERED: our key and the remote's in KEYS, allocated with our
+     * key on first use (most legs never use SRTP: 80 B less a leg). */
+    struct sip_leg_keys {
+        sdes_crypto local, remote;
+    } *keys;
+    unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
+    double rx_at;              /* ... and since when that count has not moved */
+    sip_mix *mix;              /* while in a room: the room, its flags, its queue and prompt frame (sip_mix.c) */
+    /* Its media operations (sip_media.c), made by the first: most legs
+     * never play, record, tap or hear music while bridged. */
+    struct sip_leg_ops {
+        struct tel_op *play, *rec, *tap;
+        struct tel_op *music;  /* heard instead of the peer (sip_media_music) */
+    } *media_ops;
+    int pt;                    /* our audio payload type toward this leg, -1: none yet */
+    uint32_t sdp_sess;         /* our o= session id (random(): 31 bits) */
+    unsigned sdp_ver;
+};
+/* LEG's, made now if it has none (sip_leg.c). */
+struct sip_anchor *sip_anchor_of(sip_leg *leg);
+/* A bypassed leg frees it (its RTP session closed first). */
+void sip_anchor_free(sip_leg *leg);
+/* Reads of a leg that may have none. */
+static inline rtp_sess *sip_leg_rtp(const sip_leg *leg) { return leg->anchor ? leg->anchor->rtp : NULL; }
+static inline sip_mix *sip_leg_mix(const sip_leg *leg) { return leg->anchor ? leg->anchor->mix : NULL; }
+static inline int sip_leg_pt(const sip_leg *leg) { return leg->anchor ? leg->anchor->pt : -1; }
+
 /* What only an outgoing (dialled) leg has: its INVITEs, its gateway and
  * caller. It follows the struct tel_leg in the same allocation
- * (sip_leg_new), so an incoming leg carries none of it (80 B: a 224 B
- * block instead of 320) and an outgoing one pays no second block. */
+ * (sip_leg_new), so an incoming leg carries none of it (80 B) and an
+ * outgoing one pays no second block. */
 struct sip_leg_dial {
     sip_fork *forks, *win;
     char *gw_user, *gw_pass;   /* through a gateway: its digest credentials */

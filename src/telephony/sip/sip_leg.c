@@ -24,9 +24,6 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
     leg->state = LEG_NEW;
     leg->local_mode = SDP_SENDRECV;
     leg->srtp = sip_leg_srtp_policy(d, CFG_SRTP_INHERIT);   /* a user/gateway may override it */
-    leg->pt = -1;
-    leg->sdp_sess = (uint32_t)random();
-    leg->sdp_ver = 1;
     leg->t_start = loop_now(d->l);
     leg->next = d->legs;
     if (d->legs)
@@ -35,9 +32,34 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
     d->leg_count++;
     if (!outgoing)
         d->incoming_count++;
-    leg->rx_at = leg->t_start;
     sip_rtp_watch(d);
     return leg;
+}
+
+struct sip_anchor *sip_anchor_of(sip_leg *leg)
+{
+    if (!leg->anchor) {
+        struct sip_anchor *a = cr_xcalloc(1, sizeof *a);
+        a->pt = -1;
+        a->sdp_sess = (uint32_t)random();
+        a->sdp_ver = 1;
+        a->rx_at = loop_now(leg->d->l);   /* the RTP timeout counts from here */
+        leg->anchor = a;
+    }
+    return leg->anchor;
+}
+
+void sip_anchor_free(sip_leg *leg)
+{
+    struct sip_anchor *a = leg->anchor;
+    if (!a)
+        return;
+    rtp_close(a->rtp);
+    free(a->keys);
+    free(a->media_ops);
+    free(a->mix);   /* sip_mix_leave has taken it out of its room */
+    free(a);
+    leg->anchor = NULL;
 }
 
 void sip_leg_maybe_free(sip_leg *leg)
@@ -92,10 +114,10 @@ void sip_leg_detach(sip_leg *leg)
     sip_leg *p = leg->peer;
     if (!p)
         return;
-    if (p->rtp)
-        rtp_set_relay(p->rtp, NULL);
-    if (leg->rtp)
-        rtp_set_relay(leg->rtp, NULL);
+    if (sip_leg_rtp(p))
+        rtp_set_relay(sip_leg_rtp(p), NULL);
+    if (sip_leg_rtp(leg))
+        rtp_set_relay(sip_leg_rtp(leg), NULL);
     sip_nta_bypass_unpend(p);
     sip_nta_bypass_unpend(leg);
     if (p->peer == leg) {
@@ -131,13 +153,14 @@ static void leg_free(sip_leg *leg)
         loop_timer_stop(d->l, dl->fail_timer);
     if (leg->retry_timer)
         loop_timer_stop(d->l, leg->retry_timer);
-    if (leg->rtp && rtp_dropped(leg->rtp))
+    rtp_sess *rtp = sip_leg_rtp(leg);
+    if (rtp && rtp_dropped(rtp))
         sip_log(d, SIP_LOG_INFO, "%s %s: %lu RTP packets dropped (not from the peer)",
-                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_dropped(leg->rtp));
-    if (leg->rtp && rtp_srtp_failed(leg->rtp))
+                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_dropped(rtp));
+    if (rtp && rtp_srtp_failed(rtp))
         sip_log(d, SIP_LOG_INFO, "%s %s: %lu SRTP packets dropped (failed authentication or replayed)",
-                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_srtp_failed(leg->rtp));
-    rtp_close(leg->rtp);
+                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_srtp_failed(rtp));
+    sip_anchor_free(leg);
     sip_nta_leg_free(leg);
     while (dl && dl->forks) {
         sip_fork *f = dl->forks;
@@ -160,8 +183,6 @@ static void leg_free(sip_leg *leg)
         free(dl->gw_pass);
     }
     free(leg->sdp_body);
-    free(leg->keys);
-    free(leg->media_ops);
     free(leg);
 }
 
@@ -234,8 +255,9 @@ int sip_leg_media(sip_leg *leg)
                 leg->call_id ? leg->call_id : "-");
         return -1;
     }
-    if (leg->rtp)
+    if (sip_leg_rtp(leg))
         return 0;
+    struct sip_anchor *a = sip_anchor_of(leg);
     /* Sessions kept for admitted calls' dials are not for others: the dial
      * of a call we answered must not be the one that finds no port. */
     sip_leg *from = sip_leg_from(leg);
@@ -245,20 +267,20 @@ int sip_leg_media(sip_leg *leg)
         /* A peer that multiplexes RTCP (its offer says so) needs one port
          * of any parity; others, and our own offers, an even one. */
         bool mux = !leg->outgoing && leg->have_remote && leg->remote.rtcp_mux;
-        leg->rtp = mux ? rtp_open_muxed(d->rtp, &sip_leg_rtp_ops, leg)
-                       : rtp_open(d->rtp, &sip_leg_rtp_ops, leg);
+        a->rtp = mux ? rtp_open_muxed(d->rtp, &sip_leg_rtp_ops, leg)
+                     : rtp_open(d->rtp, &sip_leg_rtp_ops, leg);
         d->rtp_why = rtp_ctx_limit(d->rtp);
     }
     if (kept)
         release_reserved(from);
-    if (!leg->rtp) {
+    if (!a->rtp) {
         char why[200];
         rtp_ctx_limit_text(d->rtp, d->rtp_why, why, sizeof why);
         sip_log(d, SIP_LOG_WARN, "%s %s: no RTP session: %s", leg->outgoing ? "leg" : "call",
                 leg->call_id ? leg->call_id : "-", why);
         return -1;
     }
-    rtp_learn(leg->rtp, leg->symmetric_rtp);
+    rtp_learn(a->rtp, leg->symmetric_rtp);
     return 0;
 }
 
@@ -301,20 +323,22 @@ void sip_leg_expect_offer(sip_leg *leg) { leg->awaiting_answer = false; }
 /* Our key, made once per leg (it stays the same in re-INVITEs). */
 static int srtp_key(sip_leg *leg)
 {
-    if (leg->keys)
+    struct sip_anchor *a = sip_anchor_of(leg);
+    if (a->keys)
         return 0;
     struct sip_leg_keys *k = cr_xcalloc(1, sizeof *k);
     if (sdes_new_key(&k->local, 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0) {
         free(k);
         return -1;
     }
-    leg->keys = k;
+    a->keys = k;
     return 0;
 }
 
 size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
 {
     sip_driver *d = leg->d;
+    struct sip_anchor *a = sip_anchor_of(leg);
     int pts[2], npt, te;
     sip_mode mode;
     /* SRTP: a first offer follows the policy (optional: crypto beside
@@ -324,12 +348,12 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     const sdes_crypto *crypto = NULL;
     if (offer && !leg->have_remote) {
         if ((leg->srtp == CFG_SRTP_OPTIONAL || leg->srtp == CFG_SRTP_REQUIRED) && srtp_key(leg) == 0) {
-            crypto = &leg->keys->local;
+            crypto = &a->keys->local;
             savp = leg->srtp == CFG_SRTP_REQUIRED;
             leg->srtp_savp = savp;
         }
     } else if (leg->srtp_on) {
-        crypto = &leg->keys->local;
+        crypto = &a->keys->local;
         savp = leg->srtp_savp;
     }
     if (offer)
@@ -338,32 +362,33 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     if (offer && !leg->have_remote) {
         /* First offer: the caller's codec first, so the relay rarely transcodes. */
         sip_leg *from = sip_leg_from(leg);
-        int pref = from && from->pt >= 0 ? from->pt : 0;
+        int pref = from && sip_leg_pt(from) >= 0 ? sip_leg_pt(from) : 0;
         pts[0] = pref;
         pts[1] = pref == 0 ? 8 : 0;
         npt = 2;
         te = 101;
         mode = leg->local_mode;
     } else {
-        pts[0] = leg->pt >= 0 ? leg->pt : 0;
+        pts[0] = a->pt >= 0 ? a->pt : 0;
         npt = 1;
         te = leg->remote.te_pt >= 0 ? leg->remote.te_pt : (leg->have_remote ? -1 : 101);
         mode = offer ? leg->local_mode : answer_mode(leg);
     }
     if (leg->sent_once && mode != leg->sent_mode)
-        leg->sdp_ver++;
+        a->sdp_ver++;
     leg->sent_mode = mode;
     leg->sent_once = true;
-    return sip_sdp_build(buf, size, d->media_ip, leg->rtp ? rtp_local_port(leg->rtp) : 0,
-                         leg->sdp_sess, leg->sdp_ver, pts, npt, te, mode,
+    return sip_sdp_build(buf, size, d->media_ip, a->rtp ? rtp_local_port(a->rtp) : 0,
+                         a->sdp_sess, a->sdp_ver, pts, npt, te, mode,
                          sip_sdp_rtcp_mux_kept(offer, leg->have_remote ? &leg->remote : NULL), savp, crypto);
 }
 
 static void update_inband(sip_leg *leg)
 {
     /* A bridged leg's tones are relayed; in a room they are heard here. */
-    if (leg->rtp)
-        rtp_inband_dtmf(leg->rtp, leg->have_remote && leg->remote.te_pt < 0 && (!leg->bridged || leg->mix));
+    if (sip_leg_rtp(leg))
+        rtp_inband_dtmf(sip_leg_rtp(leg),
+                        leg->have_remote && leg->remote.te_pt < 0 && (!leg->bridged || sip_leg_mix(leg)));
 }
 
 /* 0; -1 no usable SDP; -2 no RTP port left. */
@@ -379,17 +404,18 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
         sip_log(leg->d, SIP_LOG_WARN, "%s: unusable SDP: %s", leg->call_id ? leg->call_id : "-", err);
         return -1;
     }
+    struct sip_anchor *a = sip_anchor_of(leg);
     const sdes_crypto *key;
     sip_srtp_use use = leg->awaiting_answer
-                           ? sip_srtp_answer_use(leg->srtp, leg->srtp_offered ? &leg->keys->local : NULL, &m, &key)
+                           ? sip_srtp_answer_use(leg->srtp, leg->srtp_offered ? &a->keys->local : NULL, &m, &key)
                            : sip_srtp_offer_use(leg->srtp, &m, &key);
     if (use == SIP_SRTP_ON && !leg->awaiting_answer) {
         /* We answer with our key under the offer's tag and suite. */
         if (srtp_key(leg) < 0) {
             use = SIP_SRTP_REFUSE;
         } else {
-            leg->keys->local.tag = key->tag;
-            leg->keys->local.suite = key->suite;
+            a->keys->local.tag = key->tag;
+            a->keys->local.suite = key->suite;
             leg->srtp_savp = m.savp;
         }
     }
@@ -401,13 +427,13 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     }
     leg->srtp_on = use == SIP_SRTP_ON;
     if (leg->srtp_on)
-        leg->keys->remote = *key;   /* ON: srtp_key made KEYS (an answer's: for our offer) */
+        a->keys->remote = *key;   /* ON: srtp_key made KEYS (an answer's: for our offer) */
     /* Keep the codec once chosen if the remote still offers it. */
     int pt = m.pts[0];
     for (int i = 0; i < m.npt; i++)
-        if (m.pts[i] == leg->pt)
-            pt = leg->pt;
-    leg->pt = pt;
+        if (m.pts[i] == a->pt)
+            pt = a->pt;
+    a->pt = pt;
     sip_remote_media_keep(&leg->remote, &m);
     leg->have_remote = true;
     bool held = sip_sdp_is_hold(&m);
@@ -416,8 +442,8 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     leg->held = held;
     if (sip_leg_media(leg) < 0)
         return -2;
-    rtp_set_remote(leg->rtp, m.null_addr ? NULL : &m.addr, leg->pt, m.te_pt);
-    if (rtp_set_srtp(leg->rtp, leg->srtp_on ? &leg->keys->local : NULL, leg->srtp_on ? &leg->keys->remote : NULL) < 0) {
+    rtp_set_remote(a->rtp, m.null_addr ? NULL : &m.addr, a->pt, m.te_pt);
+    if (rtp_set_srtp(a->rtp, leg->srtp_on ? &a->keys->local : NULL, leg->srtp_on ? &a->keys->remote : NULL) < 0) {
         sip_log(leg->d, SIP_LOG_WARN, "%s: SRTP keys refused by libsrtp2", leg->call_id ? leg->call_id : "-");
         return -1;
     }
@@ -428,24 +454,26 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
 void sip_leg_update_relay(sip_leg *leg)
 {
     sip_leg *p = leg->peer;
-    if (!p || !leg->rtp || !p->rtp)
+    rtp_sess *mine = sip_leg_rtp(leg), *theirs = p ? sip_leg_rtp(p) : NULL;
+    if (!mine || !theirs)
         return;
     /* Legs in a mix hear the mix, not each other directly; a leg music
      * plays to hears the music, not its peer. */
-    bool on = !leg->mix && !p->mix;
-    rtp_set_relay(leg->rtp, on && !SIP_LEG_OP(p, music) ? p->rtp : NULL);
-    rtp_set_relay(p->rtp, on && !SIP_LEG_OP(leg, music) ? leg->rtp : NULL);
+    bool on = !sip_leg_mix(leg) && !sip_leg_mix(p);
+    rtp_set_relay(mine, on && !SIP_LEG_OP(p, music) ? theirs : NULL);
+    rtp_set_relay(theirs, on && !SIP_LEG_OP(leg, music) ? mine : NULL);
 }
 
 void sip_leg_media_update(sip_leg *leg)
 {
     if (leg->peer)
         sip_leg_update_relay(leg);
-    else if (leg->rtp)
-        rtp_set_relay(leg->rtp, NULL);
+    else if (sip_leg_rtp(leg))
+        rtp_set_relay(sip_leg_rtp(leg), NULL);
     update_inband(leg);
-    if (leg->rtp)
-        rtp_want_audio(leg->rtp, leg->mix || SIP_LEG_OP(leg, tap) || (SIP_LEG_OP(leg, rec) && !sip_media_rec_beeping(leg)));
+    if (sip_leg_rtp(leg))
+        rtp_want_audio(sip_leg_rtp(leg), sip_leg_mix(leg) || SIP_LEG_OP(leg, tap) ||
+                                             (SIP_LEG_OP(leg, rec) && !sip_media_rec_beeping(leg)));
 }
 
 /* ---- hold passed on ---- */
@@ -596,6 +624,13 @@ static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n)
 {
     sip_leg *leg = owner;
     sip_media_audio(leg, pcm, n);
-    if (leg->mix)
+    if (sip_leg_mix(leg))
         sip_mix_audio(leg, pcm, n);
 }
+
+/* Held calls keep two legs (issue 17): an incoming one is 176 B (a 192 B
+ * mimalloc block), a dialled one with its dialled part 256 B, a class; a
+ * byte more is a 320 B block (docs/decisions/sip-core.md, "a smaller
+ * sip_leg"). */
+_Static_assert(sizeof(sip_leg) + sizeof(struct sip_leg_dial) <= 256, "a dialled sip_leg grew past its 256 B block");
+_Static_assert(sizeof(struct sip_anchor) <= 64, "sip_anchor grew past its 64 B block");
