@@ -260,11 +260,10 @@ struct sip_fork {
 
 /* A call's leg. Held calls keep two each (issue 17): pointers and other
  * 8-byte fields first, then the 4-byte ones, then the flags as bits and
- * the small enums as bytes — 176 B, a 192 B mimalloc block; a dialled leg
- * with its struct sip_leg_dial 256 B, a class. It was 312 B (320) with
- * the dialled-only fields and the anchored media's in it, 424 B before
- * that. A field more makes the dialled leg a 320 B block (sip_leg.c
- * asserts it): docs/decisions/sip-core.md, "Held-call memory (nta)" and
+ * the small enums as bytes — 160 B, a class; a dialled leg with its
+ * struct sip_leg_dial 240 B, a 256 B block. It was 312 B (320) with the
+ * dialled-only fields and the anchored media's in it, 424 B before that.
+ * A field more makes the leg a 192 B block (sip_leg.c asserts it): docs/decisions/sip-core.md, "Held-call memory (nta)" and
  * "a smaller sip_leg". */
 struct tel_leg {
     sip_driver *d;
@@ -287,8 +286,7 @@ struct tel_leg {
     char *sdp_body;
     struct nta_incoming_s *reinvite_irq;
     struct sip_nta_leg *nta;   /* its transactions and dialog (sip_nta.c) */
-    loop_timer *retry_timer;   /* re-INVITE again after a 491 */
-    double t_start, t_answer;
+    double t_start;
     sip_leg *next, *prev;
     sip_leg *reap_next;
     /* 4-byte fields */
@@ -315,12 +313,13 @@ struct tel_leg {
     bool released : 1, sip_done : 1, hangup_raised : 1, we_ended : 1;
     bool trying_raised : 1, ringing_raised : 1, early_raised : 1, reaping : 1;
     bool ringing_sent : 1, early_sent : 1;
+    bool answered : 1;         /* it was up once (the end's log line) */
 };
 
 /* What a leg whose media we anchor has, and a bypassed one does not
- * (sip_anchor_of makes it; sip_bypass_start frees it): 64 B, a block of
- * its own, so a bypassed incoming leg is 176 B (a 192 B block) and a
- * bypassed outgoing one 256 B (a class) instead of 224 and 320. */
+ * (sip_anchor_of makes it; sip_bypass_start frees it): 72 B, an 80 B
+ * block of its own, so a bypassed incoming leg is 160 B and a bypassed
+ * outgoing one 240 B (160 and 256 B blocks) instead of 224 and 320. */
 struct sip_anchor {
     rtp_sess *rtp;
     /* SRTP (SDES), with the leg's SRTP, SRTP_ON, SRTP_SAVP and
@@ -338,6 +337,7 @@ struct sip_anchor {
         struct tel_op *play, *rec, *tap;
         struct tel_op *music;  /* heard instead of the peer (sip_media_music) */
     } *media_ops;
+    loop_timer *retry_timer;   /* our re-INVITE again after a 491 (a bypassed leg relays the remote's) */
     int pt;                    /* our audio payload type toward this leg, -1: none yet */
     uint32_t sdp_sess;         /* our o= session id (random(): 31 bits) */
     unsigned sdp_ver;

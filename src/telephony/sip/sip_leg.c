@@ -55,6 +55,8 @@ void sip_anchor_free(sip_leg *leg)
     if (!a)
         return;
     rtp_close(a->rtp);
+    if (a->retry_timer)
+        loop_timer_stop(leg->d->l, a->retry_timer);
     free(a->keys);
     free(a->media_ops);
     free(a->mix);   /* sip_mix_leave has taken it out of its room */
@@ -151,8 +153,6 @@ static void leg_free(sip_leg *leg)
     struct sip_leg_dial *dl = sip_dial_of(leg);
     if (dl && dl->fail_timer)
         loop_timer_stop(d->l, dl->fail_timer);
-    if (leg->retry_timer)
-        loop_timer_stop(d->l, leg->retry_timer);
     rtp_sess *rtp = sip_leg_rtp(leg);
     if (rtp && rtp_dropped(rtp))
         sip_log(d, SIP_LOG_INFO, "%s %s: %lu RTP packets dropped (not from the peer)",
@@ -201,7 +201,7 @@ void sip_leg_log_end(sip_leg *leg, int code, const char *cause, const char *by)
     double now = loop_now(d->l);
     sip_log(d, SIP_LOG_DEBUG, "%s %s ended by %s: %s %d after %.1fs%s",
             leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", by, cause, code,
-            now - leg->t_start, leg->t_answer > 0 ? " (answered)" : "");
+            now - leg->t_start, leg->answered ? " (answered)" : "");
 }
 
 void sip_leg_ended(sip_leg *leg, int code, const char *cause)
@@ -505,7 +505,7 @@ static void reinvite_retry_cb(loop *l, void *arg)
 {
     (void)l;
     sip_leg *leg = arg;
-    leg->retry_timer = NULL;
+    leg->anchor->retry_timer = NULL;   /* a leg's anchor lives until the leg is freed, which stops it */
     leg->reinvite_busy = false;
     if (leg->state == LEG_UP && leg->nta)
         send_reinvite(leg);
@@ -513,11 +513,13 @@ static void reinvite_retry_cb(loop *l, void *arg)
 
 void sip_leg_reinvite_done(sip_leg *leg, int status)
 {
-    if (status == 491 && leg->state == LEG_UP && !leg->retry_timer) {
+    /* Our re-INVITE (sip_leg_sdp made the anchor). */
+    struct sip_anchor *a = sip_anchor_of(leg);
+    if (status == 491 && leg->state == LEG_UP && !a->retry_timer) {
         /* Glare (RFC 3261 14.1): both sides re-INVITEd at once; try again
          * after a random 2.1-4 s, as the owner of the Call-ID would not. */
         double wait = 2.1 + (double)(random() % 1900) / 1000.0;
-        leg->retry_timer = loop_timer_start(leg->d->l, wait, reinvite_retry_cb, leg);
+        a->retry_timer = loop_timer_start(leg->d->l, wait, reinvite_retry_cb, leg);
         return;
     }
     leg->reinvite_busy = false;
@@ -628,9 +630,10 @@ static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n)
         sip_mix_audio(leg, pcm, n);
 }
 
-/* Held calls keep two legs (issue 17): an incoming one is 176 B (a 192 B
- * mimalloc block), a dialled one with its dialled part 256 B, a class; a
- * byte more is a 320 B block (docs/decisions/sip-core.md, "a smaller
+/* Held calls keep two legs (issue 17): an incoming one is 160 B, a
+ * mimalloc class, a dialled one with its dialled part 240 B (a 256 B
+ * block); a byte more is a 192 B block for the first (docs/decisions/sip-core.md, "a smaller
  * sip_leg"). */
+_Static_assert(sizeof(sip_leg) <= 160, "sip_leg grew past its 160 B block");
 _Static_assert(sizeof(sip_leg) + sizeof(struct sip_leg_dial) <= 256, "a dialled sip_leg grew past its 256 B block");
-_Static_assert(sizeof(struct sip_anchor) <= 64, "sip_anchor grew past its 64 B block");
+_Static_assert(sizeof(struct sip_anchor) <= 80, "sip_anchor grew past its 80 B block");

@@ -557,7 +557,7 @@ int sip_nta_answer(sip_leg *leg)
                         TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)), SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type),
                         SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     leg->state = LEG_UP;
-    leg->t_answer = loop_now(leg->d->l);
+    leg->answered = true;
     sip_nta_st_start(leg);
     return 0;
 }

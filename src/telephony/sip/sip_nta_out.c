@@ -106,7 +106,7 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
         return;
     }
     leg->state = LEG_UP;
-    leg->t_answer = loop_now(leg->d->l);
+    leg->answered = true;
     sip_nta_st_uac(leg, sip);
     sip_nta_st_start(leg);
     if (leg->peer)
