@@ -261,7 +261,7 @@ struct sip_fork {
 /* A call's leg. Held calls keep two each (issue 17): pointers and other
  * 8-byte fields first, then the 4-byte ones, then the flags as bits and
  * the small enums as bytes — 160 B, a class; a dialled leg with its
- * struct sip_leg_dial 240 B, a 256 B block. It was 312 B (320) with the
+ * struct sip_leg_dial 224 B, a class. It was 312 B (320) with the
  * dialled-only fields and the anchored media's in it, 424 B before that.
  * A field more makes the leg a 192 B block (sip_leg.c asserts it): docs/decisions/sip-core.md, "Held-call memory (nta)" and
  * "a smaller sip_leg". */
@@ -276,8 +276,8 @@ struct tel_leg {
     struct sip_anchor *anchor;
     sip_leg *peer;             /* bridged (or early media) partner */
     /* The outgoing legs whose `from` is this leg, linked through their
-     * sip_leg_dial's from_next/from_prev: freeing a leg unhooks only its
-     * own dialled legs instead of walking every leg of the driver. */
+     * sip_leg_dial's from_next: freeing a leg unhooks only its own
+     * dialled legs instead of walking every leg of the driver. */
     sip_leg *dialled;
     /* media: bypass (sip_bypass.c): no RTP session; SDP_BODY is the
      * remote's last SDP as it came, passed to the peer unchanged; a
@@ -353,17 +353,19 @@ static inline int sip_leg_pt(const sip_leg *leg) { return leg->anchor ? leg->anc
 
 /* What only an outgoing (dialled) leg has: its INVITEs, its gateway and
  * caller. It follows the struct tel_leg in the same allocation
- * (sip_leg_new), so an incoming leg carries none of it (80 B) and an
+ * (sip_leg_new), so an incoming leg carries none of it (64 B) and an
  * outgoing one pays no second block. */
 struct sip_leg_dial {
     sip_fork *forks, *win;
     char *gw_user, *gw_pass;   /* through a gateway: its digest credentials */
     sip_leg *from;             /* the caller's leg, or NULL */
-    sip_leg *from_next, *from_prev;   /* in from->dialled */
+    sip_leg *from_next;        /* in from->dialled (a caller's few dials: singly linked) */
     loop_timer *fail_timer;    /* failing before any INVITE (480) */
-    int fork_count, forks_failed, best_status;
+    int best_status;           /* the best final response of its forks */
     int fail_code;             /* what fail_timer fails it with */
 };
+/* Several forks: sent with sip_nta_fork_send, cancelled one by one. */
+static inline bool sip_dial_forked(const struct sip_leg_dial *dl) { return dl->forks && dl->forks->next; }
 _Static_assert(sizeof(struct tel_leg) % _Alignof(struct sip_leg_dial) == 0,
                "struct sip_leg_dial follows struct tel_leg aligned");
 

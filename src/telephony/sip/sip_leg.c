@@ -83,10 +83,7 @@ void sip_leg_set_from(sip_leg *leg, sip_leg *from)
     dl->from = from;
     if (!from)
         return;
-    dl->from_prev = NULL;
     dl->from_next = from->dialled;
-    if (from->dialled)
-        sip_dial_of(from->dialled)->from_prev = leg;
     from->dialled = leg;
 }
 
@@ -96,13 +93,13 @@ static void leg_unhook_from(sip_leg *leg)
     struct sip_leg_dial *dl = sip_dial_of(leg);
     if (!dl || !dl->from)
         return;
-    if (dl->from_prev)
-        sip_dial_of(dl->from_prev)->from_next = dl->from_next;
-    else
-        dl->from->dialled = dl->from_next;
-    if (dl->from_next)
-        sip_dial_of(dl->from_next)->from_prev = dl->from_prev;
-    dl->from = dl->from_next = dl->from_prev = NULL;
+    /* The caller's own dials: a few (a ring group's at most), walked. */
+    sip_leg **p = &dl->from->dialled;
+    while (*p && *p != leg)
+        p = &sip_dial_of(*p)->from_next;
+    if (*p)
+        *p = dl->from_next;
+    dl->from = dl->from_next = NULL;
 }
 
 void sip_leg_sip_done(sip_leg *leg)
@@ -631,9 +628,9 @@ static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n)
 }
 
 /* Held calls keep two legs (issue 17): an incoming one is 160 B, a
- * mimalloc class, a dialled one with its dialled part 240 B (a 256 B
- * block); a byte more is a 192 B block for the first (docs/decisions/sip-core.md, "a smaller
+ * mimalloc class, a dialled one with its dialled part 224 B, a class; a
+ * byte more is a 192 B or a 256 B block (docs/decisions/sip-core.md, "a smaller
  * sip_leg"). */
 _Static_assert(sizeof(sip_leg) <= 160, "sip_leg grew past its 160 B block");
-_Static_assert(sizeof(sip_leg) + sizeof(struct sip_leg_dial) <= 256, "a dialled sip_leg grew past its 256 B block");
+_Static_assert(sizeof(sip_leg) + sizeof(struct sip_leg_dial) <= 224, "a dialled sip_leg grew past its 224 B block");
 _Static_assert(sizeof(struct sip_anchor) <= 80, "sip_anchor grew past its 80 B block");

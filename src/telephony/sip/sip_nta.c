@@ -155,7 +155,7 @@ const char *sip_nta_leg_hop(const sip_leg *leg)
     const struct sip_leg_dial *dl = sip_dial_of_const(leg);
     if (!dl)
         return NULL;
-    const sip_fork *f = dl->win ? dl->win : dl->fork_count == 1 ? dl->forks : NULL;
+    const sip_fork *f = dl->win ? dl->win : !sip_dial_forked(dl) ? dl->forks : NULL;
     return f ? f->hop : NULL;
 }
 
@@ -612,7 +612,7 @@ int sip_nta_hangup(sip_leg *leg, int code)
             nta_incoming_treply(nl->irq, code, sip_status_phrase(code), TAG_END());
         drop_irq(nl);
         sip_leg_sip_done(leg);
-    } else if (dl->fork_count > 1 && !dl->win && !nl->cancelled) {
+    } else if (sip_dial_forked(dl) && !dl->win && !nl->cancelled) {
         nl->cancelled = true;
         sip_nta_forks_cancel(leg, code);   /* done when each fork has its final response */
     } else if (nl->orq && !nl->cancelled) {

@@ -253,7 +253,6 @@ static int fork_response_cb(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
         f->status = status;
         f->failed = true;
         if (!f->cancelled && !dial->win) {
-            dial->forks_failed++;
             /* Best response over the forks: 6xx, then busy, then the first. */
             if (status >= 600 || (status == 486 && dial->best_status < 600) || dial->best_status == 0)
                 dial->best_status = status;

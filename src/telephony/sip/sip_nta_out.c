@@ -443,7 +443,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         msg_destroy(msg);
         return -1;
     }
-    if (sip_dial_of(leg)->fork_count > 1) {
+    if (sip_dial_forked(sip_dial_of(leg))) {
         if (sip_nta_fork_send(f, msg, f->hop) < 0)
             return -1;
     } else {

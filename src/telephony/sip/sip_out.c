@@ -103,7 +103,6 @@ static sip_fork *add_fork(sip_leg *leg, const char *uri)
     struct sip_leg_dial *dial = sip_dial_of(leg);
     f->next = dial->forks;
     dial->forks = f;
-    dial->fork_count++;
     return f;
 }
 
@@ -214,6 +213,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         sdp = req->from->sdp_body;
     else
         sip_leg_sdp(leg, own, sizeof own, true);
+    int sent = 0, failed = 0;
     for (sip_fork *f = dial->forks; f; f = f->next) {
         /* A phone registered over TLS is reached over its connection. */
         char hop[128];
@@ -221,14 +221,15 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
                         sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
         if (via_conn)
             f->hop = cr_xstrdup(hop);
-        if (sip_nta_invite(f, to, from, sdp) < 0) {
+        if (sip_nta_invite(f, to, from, sdp) < 0)
             f->failed = f->terminated = true;
-            dial->forks_failed++;
-        }
+        sent++;
     }
-    if (dial->forks_failed == dial->fork_count)
+    for (const sip_fork *f = dial->forks; f; f = f->next)
+        failed += f->failed;
+    if (failed == sent)
         return fail_later(leg, 500);
-    sip_log(d, SIP_LOG_DEBUG, "dial %s: %d INVITE(s) from %s", req->target, dial->fork_count, from);
+    sip_log(d, SIP_LOG_DEBUG, "dial %s: %d INVITE(s) from %s", req->target, sent, from);
     return leg;
 }
 
