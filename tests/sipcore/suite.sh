@@ -182,6 +182,14 @@ case_glare() { # the caller re-INVITEs while our re-INVITE to it is pending: 491
     uac glare gw uac-glare && reap $p
 }
 
+case_glare_retried() { # the caller answers our re-INVITE with 491: ours again 2.1-4 s later (its retry timer), answered; the caller hangs up
+    EVIDENCE="$W/glareretry.out $W/glareretry.err $W/glareretry.msg $W/glareretry_uas.out $W/serve.log"
+    peer glareretry_uas "$UAS" agent-hold-wait
+    p=$LAST
+    uac glareretry gw uac-glare-retry && reap $p &&
+        expect "our re-INVITE not sent twice" [ "$(grep -c '^INVITE sip:79165551234@' "$W/glareretry.msg")" -eq 2 ]
+}
+
 case_reinvite_early() { # a re-INVITE before our final response: 500 with a Retry-After of 0-10 s (RFC 3261 14.2); the caller then cancels
     EVIDENCE="$W/reearly.out $W/reearly.err $W/reearly.msg $W/serve.log"
     uac reearly ring uac-reinvite-early
@@ -563,7 +571,7 @@ case_refer_long() { # the agent's REFER to a 400-character URI with no user part
 }
 
 for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dialog 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
-    bye_during_reinvite hold_by_caller hold_by_callee glare reinvite_early ivr_info ivr_rfc4733 gateway_auth \
+    bye_during_reinvite hold_by_caller hold_by_callee glare glare_retried reinvite_early ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
     mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed refer_notify refer_long}; do

@@ -32,9 +32,9 @@ int sip_bypass_start(sip_leg *leg)
     sip_bypass_keep_sdp(leg, sip);
     leg->bypass = true;
     /* The RTP session opened for the INVITE goes back to the pool unused:
-     * the call holds no port. */
-    rtp_close(leg->rtp);
-    leg->rtp = NULL;
+     * the call holds no port. No prompt, mix or tap has started (the
+     * leg is new), so the anchor holds nothing else a user sees. */
+    sip_anchor_free(leg);   /* and what anchoring it took (issue 17 goal 6) */
     if (leg->rtp_reserved) {   /* nor the port admission kept for its dial */
         leg->rtp_reserved = false;
         d->rtp_reserved--;
@@ -64,7 +64,7 @@ const char *sip_bypass_peer_sdp(sip_leg *leg)
     if (leg->peer && leg->peer->sdp_body)
         return leg->peer->sdp_body;
     /* Answered by a dialled leg not yet bridged (bridge answers us first). */
-    for (sip_leg *o = leg->dialled; o; o = o->from_next)
+    for (sip_leg *o = leg->dialled; o; o = sip_dial_of(o)->from_next)
         if (o->bypass && o->state == LEG_UP && o->sdp_body)
             return o->sdp_body;
     return NULL;

@@ -107,7 +107,7 @@ void sip_leave(sip_driver *d)
  * done per packet. */
 static bool rtp_watched(const sip_leg *leg)
 {
-    return leg->state == LEG_UP && leg->rtp && leg->have_remote && !leg->held && !leg->remote.null_addr &&
+    return leg->state == LEG_UP && sip_leg_rtp(leg) && leg->have_remote && !leg->held && !leg->remote.null_addr &&
            leg->remote.mode == SDP_SENDRECV && (!leg->sent_once || leg->sent_mode == SDP_SENDRECV);
 }
 
@@ -116,8 +116,9 @@ static bool rtp_watched(const sip_leg *leg)
 static void rtp_timed_out(sip_driver *d, sip_leg *leg, double silent)
 {
     sip_leg *t = leg;
-    if (leg->outgoing && leg->from && leg->from->state != LEG_ENDED && !leg->from->released)
-        t = leg->from;
+    sip_leg *from = sip_leg_from(leg);
+    if (from && from->state != LEG_ENDED && !from->released)
+        t = from;
     sip_log(d, SIP_LOG_INFO, "%s %s: no RTP for %.0fs: hanging up (rtp_timeout)", leg->outgoing ? "leg" : "call",
             leg->call_id ? leg->call_id : "-", silent);
     sip_nta_hangup(t, 408);
@@ -135,15 +136,21 @@ static void rtp_watch_cb(loop *l, void *arg)
     double now = loop_now(l), limit = d->cfg->settings.rtp_timeout;
     sip_enter(d);   /* legs are only reaped once this returns */
     for (sip_leg *leg = d->legs; leg; leg = leg->next) {
+        /* A leg without an anchor has no RTP to time out: it starts
+         * counting when it gets one (sip_anchor_of). */
+        struct sip_anchor *a = leg->anchor;
+        if (!a)
+            continue;
         unsigned long rx = 0, tx = 0;
-        if (leg->rtp)
-            rtp_counters(leg->rtp, &rx, &tx);
-        if (limit <= 0 || !rtp_watched(leg) || rx != leg->rx_seen) {
-            leg->rx_seen = rx;
-            leg->rx_at = now;
-        } else if (now - leg->rx_at >= limit) {
-            rtp_timed_out(d, leg, now - leg->rx_at);
-            leg->rx_at = now;
+        if (a->rtp)
+            rtp_counters(a->rtp, &rx, &tx);
+        if (limit <= 0 || !rtp_watched(leg) || rx != a->rx_seen) {
+            a->rx_seen = rx;
+            a->rx_at = now;
+        } else if (now - a->rx_at >= limit) {
+            rtp_timed_out(d, leg, now - a->rx_at);
+            if (leg->anchor)
+                leg->anchor->rx_at = now;
         }
     }
     sip_leave(d);
@@ -718,7 +725,7 @@ static void destroy_op(tel_driver *td)
         sip_leg *leg = d->legs;
         leg->released = true;
         leg->sip_done = true;
-        for (sip_fork *f = leg->forks; f; f = f->next)
+        for (sip_fork *f = leg->outgoing ? sip_dial_of(leg)->forks : NULL; f; f = f->next)
             f->terminated = true;
         sip_leg_maybe_free(leg);
         sip_leg_reap(d);

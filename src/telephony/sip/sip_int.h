@@ -223,7 +223,8 @@ bool sip_media_rec_beeping(const sip_leg *leg);
 /* LEG's media operations, made on first use; SIP_LEG_OP reads one
  * (play, rec, tap, music) of a leg that may have none. */
 struct sip_leg_ops *sip_leg_ops_of(sip_leg *leg);
-#define SIP_LEG_OP(leg, which) ((leg)->media_ops ? (leg)->media_ops->which : NULL)
+#define SIP_LEG_OP(leg, which) \
+    ((leg)->anchor && (leg)->anchor->media_ops ? (leg)->anchor->media_ops->which : NULL)
 /* The 20 ms tick runs while operations or mix rooms exist. */
 void sip_media_tick_arm(sip_driver *d);
 
@@ -259,36 +260,25 @@ struct sip_fork {
 
 /* A call's leg. Held calls keep two each (issue 17): pointers and other
  * 8-byte fields first, then the 4-byte ones, then the flags as bits and
- * the small enums as bytes — 312 B, a 320 B mimalloc block (it was 424 B,
- * a 448 B block). A field that is not a pointer or a flag belongs in the
- * numbers below, or it is 384 B again: docs/decisions/sip-core.md,
- * "Held-call memory (nta)". */
+ * the small enums as bytes — 160 B, a class; a dialled leg with its
+ * struct sip_leg_dial 224 B, a class. It was 312 B (320) with the
+ * dialled-only fields and the anchored media's in it, 424 B before that.
+ * A field more makes the leg a 192 B block (sip_leg.c asserts it): docs/decisions/sip-core.md, "Held-call memory (nta)" and
+ * "a smaller sip_leg". */
 struct tel_leg {
     sip_driver *d;
     void *user;
-    sip_fork *forks, *win;
     char *call_id, *caller, *caller_name;
     char *callee;   /* outgoing: the end of call_id ("CALL-ID>CALLEE"), not its own allocation */
     char *tls_contact;   /* our Contact toward a sip: peer over TLS (sip_tls_answer_contact), or NULL */
-    const char *gateway;       /* outgoing through a gateway: its name (program-owned) */
-    char *gw_user, *gw_pass;   /* its digest credentials */
-    /* media */
-    rtp_sess *rtp;
-    /* SRTP (SDES), with SRTP, SRTP_ON, SRTP_SAVP and SRTP_OFFERED below:
-     * our key and the remote's in KEYS, allocated with our key on first
-     * use (most legs never use SRTP: 80 B less a leg). */
-    struct sip_leg_keys {
-        sdes_crypto local, remote;
-    } *keys;
-    unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
-    double rx_at;              /* ... and since when that count has not moved */
+    /* What anchoring its media takes (our RTP session, SDP, operations),
+     * made on first use: NULL for a leg in `media: bypass`. */
+    struct sip_anchor *anchor;
     sip_leg *peer;             /* bridged (or early media) partner */
-    sip_leg *from;             /* outgoing: the caller's leg */
-    /* The outgoing legs whose `from` is this leg, linked through
-     * from_next/from_prev: freeing a leg unhooks only its own dialled
-     * legs instead of walking every leg of the driver. */
-    sip_leg *dialled, *from_next, *from_prev;
-    sip_mix *mix;              /* while in a room: the room, its flags, its queue and prompt frame (sip_mix.c) */
+    /* The outgoing legs whose `from` is this leg, linked through their
+     * sip_leg_dial's from_next: freeing a leg unhooks only its own
+     * dialled legs instead of walking every leg of the driver. */
+    sip_leg *dialled;
     /* media: bypass (sip_bypass.c): no RTP session; SDP_BODY is the
      * remote's last SDP as it came, passed to the peer unchanged; a
      * re-INVITE from the remote waits in REINVITE_IRQ for the peer's
@@ -296,24 +286,11 @@ struct tel_leg {
     char *sdp_body;
     struct nta_incoming_s *reinvite_irq;
     struct sip_nta_leg *nta;   /* its transactions and dialog (sip_nta.c) */
-    /* Its media operations (sip_media.c), made by the first: most legs
-     * never play, record, tap or hear music while bridged. */
-    struct sip_leg_ops {
-        struct tel_op *play, *rec, *tap;
-        struct tel_op *music;  /* heard instead of the peer (sip_media_music) */
-    } *media_ops;
-    loop_timer *fail_timer;    /* outgoing leg failing before any INVITE (480) */
-    loop_timer *retry_timer;   /* re-INVITE again after a 491 */
-    double t_start, t_answer;
+    double t_start;
     sip_leg *next, *prev;
     sip_leg *reap_next;
     /* 4-byte fields */
     sip_remote_media remote;   /* what the remote's last SDP said that is read later */
-    int fork_count, forks_failed, best_status;
-    int pt;                    /* our audio payload type toward this leg */
-    uint32_t sdp_sess;         /* our o= session id (random(): 31 bits) */
-    unsigned sdp_ver;
-    int fail_code;
     /* small enums */
     sip_leg_state state : 8;
     sip_mode local_mode : 8;   /* what we advertise (passing the peer's hold on) */
@@ -336,7 +313,76 @@ struct tel_leg {
     bool released : 1, sip_done : 1, hangup_raised : 1, we_ended : 1;
     bool trying_raised : 1, ringing_raised : 1, early_raised : 1, reaping : 1;
     bool ringing_sent : 1, early_sent : 1;
+    bool answered : 1;         /* it was up once (the end's log line) */
 };
+
+/* What a leg whose media we anchor has, and a bypassed one does not
+ * (sip_anchor_of makes it; sip_bypass_start frees it): 72 B, an 80 B
+ * block of its own, so a bypassed incoming leg is 160 B and a bypassed
+ * outgoing one 240 B (160 and 256 B blocks) instead of 224 and 320. */
+struct sip_anchor {
+    rtp_sess *rtp;
+    /* SRTP (SDES), with the leg's SRTP, SRTP_ON, SRTP_SAVP and
+     * SRTP_OFFERED: our key and the remote's in KEYS, allocated with our
+     * key on first use (most legs never use SRTP: 80 B less a leg). */
+    struct sip_leg_keys {
+        sdes_crypto local, remote;
+    } *keys;
+    unsigned long rx_seen;     /* RTP timeout: packets received at the last sweep ... */
+    double rx_at;              /* ... and since when that count has not moved */
+    sip_mix *mix;              /* while in a room: the room, its flags, its queue and prompt frame (sip_mix.c) */
+    /* Its media operations (sip_media.c), made by the first: most legs
+     * never play, record, tap or hear music while bridged. */
+    struct sip_leg_ops {
+        struct tel_op *play, *rec, *tap;
+        struct tel_op *music;  /* heard instead of the peer (sip_media_music) */
+    } *media_ops;
+    loop_timer *retry_timer;   /* our re-INVITE again after a 491 (a bypassed leg relays the remote's) */
+    int pt;                    /* our audio payload type toward this leg, -1: none yet */
+    uint32_t sdp_sess;         /* our o= session id (random(): 31 bits) */
+    unsigned sdp_ver;
+};
+/* LEG's, made now if it has none (sip_leg.c). */
+struct sip_anchor *sip_anchor_of(sip_leg *leg);
+/* A bypassed leg frees it (its RTP session closed first). */
+void sip_anchor_free(sip_leg *leg);
+/* Reads of a leg that may have none. */
+static inline rtp_sess *sip_leg_rtp(const sip_leg *leg) { return leg->anchor ? leg->anchor->rtp : NULL; }
+static inline sip_mix *sip_leg_mix(const sip_leg *leg) { return leg->anchor ? leg->anchor->mix : NULL; }
+static inline int sip_leg_pt(const sip_leg *leg) { return leg->anchor ? leg->anchor->pt : -1; }
+
+/* What only an outgoing (dialled) leg has: its INVITEs, its gateway and
+ * caller. It follows the struct tel_leg in the same allocation
+ * (sip_leg_new), so an incoming leg carries none of it (64 B) and an
+ * outgoing one pays no second block. */
+struct sip_leg_dial {
+    sip_fork *forks, *win;
+    char *gw_user, *gw_pass;   /* through a gateway: its digest credentials */
+    sip_leg *from;             /* the caller's leg, or NULL */
+    sip_leg *from_next;        /* in from->dialled (a caller's few dials: singly linked) */
+    loop_timer *fail_timer;    /* failing before any INVITE (480) */
+    int best_status;           /* the best final response of its forks */
+    int fail_code;             /* what fail_timer fails it with */
+};
+/* Several forks: sent with sip_nta_fork_send, cancelled one by one. */
+static inline bool sip_dial_forked(const struct sip_leg_dial *dl) { return dl->forks && dl->forks->next; }
+_Static_assert(sizeof(struct tel_leg) % _Alignof(struct sip_leg_dial) == 0,
+               "struct sip_leg_dial follows struct tel_leg aligned");
+
+/* LEG's dialled part; NULL for an incoming leg. */
+static inline struct sip_leg_dial *sip_dial_of(sip_leg *leg)
+{
+    return leg->outgoing ? (struct sip_leg_dial *)(leg + 1) : NULL;
+}
+static inline const struct sip_leg_dial *sip_dial_of_const(const sip_leg *leg)
+{
+    return leg->outgoing ? (const struct sip_leg_dial *)(leg + 1) : NULL;
+}
+/* The leg that dialled LEG (outgoing), or NULL. */
+static inline sip_leg *sip_leg_from(const sip_leg *leg)
+{
+    return leg->outgoing ? ((const struct sip_leg_dial *)(leg + 1))->from : NULL;
+}
 
 /* ---- sip_driver.c ---- */
 struct sip_gw;                 /* a gateway's resolved address and registration */

@@ -17,15 +17,13 @@ const rtp_owner_ops sip_leg_rtp_ops = {.dtmf = leg_dtmf_cb, .audio = leg_audio_c
 
 sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
 {
-    sip_leg *leg = cr_xcalloc(1, sizeof *leg);
+    /* An outgoing leg's dialled part follows it in the same block. */
+    sip_leg *leg = cr_xcalloc(1, sizeof *leg + (outgoing ? sizeof(struct sip_leg_dial) : 0));
     leg->d = d;
     leg->outgoing = outgoing;
     leg->state = LEG_NEW;
     leg->local_mode = SDP_SENDRECV;
     leg->srtp = sip_leg_srtp_policy(d, CFG_SRTP_INHERIT);   /* a user/gateway may override it */
-    leg->pt = -1;
-    leg->sdp_sess = (uint32_t)random();
-    leg->sdp_ver = 1;
     leg->t_start = loop_now(d->l);
     leg->next = d->legs;
     if (d->legs)
@@ -34,9 +32,36 @@ sip_leg *sip_leg_new(sip_driver *d, bool outgoing)
     d->leg_count++;
     if (!outgoing)
         d->incoming_count++;
-    leg->rx_at = leg->t_start;
     sip_rtp_watch(d);
     return leg;
+}
+
+struct sip_anchor *sip_anchor_of(sip_leg *leg)
+{
+    if (!leg->anchor) {
+        struct sip_anchor *a = cr_xcalloc(1, sizeof *a);
+        a->pt = -1;
+        a->sdp_sess = (uint32_t)random();
+        a->sdp_ver = 1;
+        a->rx_at = loop_now(leg->d->l);   /* the RTP timeout counts from here */
+        leg->anchor = a;
+    }
+    return leg->anchor;
+}
+
+void sip_anchor_free(sip_leg *leg)
+{
+    struct sip_anchor *a = leg->anchor;
+    if (!a)
+        return;
+    rtp_close(a->rtp);
+    if (a->retry_timer)
+        loop_timer_stop(leg->d->l, a->retry_timer);
+    free(a->keys);
+    free(a->media_ops);
+    free(a->mix);   /* sip_mix_leave has taken it out of its room */
+    free(a);
+    leg->anchor = NULL;
 }
 
 void sip_leg_maybe_free(sip_leg *leg)
@@ -54,28 +79,27 @@ void sip_leg_maybe_free(sip_leg *leg)
 
 void sip_leg_set_from(sip_leg *leg, sip_leg *from)
 {
-    leg->from = from;
+    struct sip_leg_dial *dl = sip_dial_of(leg);
+    dl->from = from;
     if (!from)
         return;
-    leg->from_prev = NULL;
-    leg->from_next = from->dialled;
-    if (from->dialled)
-        from->dialled->from_prev = leg;
+    dl->from_next = from->dialled;
     from->dialled = leg;
 }
 
 /* LEG leaves its caller's list of dialled legs. */
 static void leg_unhook_from(sip_leg *leg)
 {
-    if (!leg->from)
+    struct sip_leg_dial *dl = sip_dial_of(leg);
+    if (!dl || !dl->from)
         return;
-    if (leg->from_prev)
-        leg->from_prev->from_next = leg->from_next;
-    else
-        leg->from->dialled = leg->from_next;
-    if (leg->from_next)
-        leg->from_next->from_prev = leg->from_prev;
-    leg->from = leg->from_next = leg->from_prev = NULL;
+    /* The caller's own dials: a few (a ring group's at most), walked. */
+    sip_leg **p = &dl->from->dialled;
+    while (*p && *p != leg)
+        p = &sip_dial_of(*p)->from_next;
+    if (*p)
+        *p = dl->from_next;
+    dl->from = dl->from_next = NULL;
 }
 
 void sip_leg_sip_done(sip_leg *leg)
@@ -89,10 +113,10 @@ void sip_leg_detach(sip_leg *leg)
     sip_leg *p = leg->peer;
     if (!p)
         return;
-    if (p->rtp)
-        rtp_set_relay(p->rtp, NULL);
-    if (leg->rtp)
-        rtp_set_relay(leg->rtp, NULL);
+    if (sip_leg_rtp(p))
+        rtp_set_relay(sip_leg_rtp(p), NULL);
+    if (sip_leg_rtp(leg))
+        rtp_set_relay(sip_leg_rtp(leg), NULL);
     sip_nta_bypass_unpend(p);
     sip_nta_bypass_unpend(leg);
     if (p->peer == leg) {
@@ -123,21 +147,21 @@ static void leg_free(sip_leg *leg)
         leg_unhook_from(leg->dialled);
     sip_media_leg_gone(leg);
     release_reserved(leg);
-    if (leg->fail_timer)
-        loop_timer_stop(d->l, leg->fail_timer);
-    if (leg->retry_timer)
-        loop_timer_stop(d->l, leg->retry_timer);
-    if (leg->rtp && rtp_dropped(leg->rtp))
+    struct sip_leg_dial *dl = sip_dial_of(leg);
+    if (dl && dl->fail_timer)
+        loop_timer_stop(d->l, dl->fail_timer);
+    rtp_sess *rtp = sip_leg_rtp(leg);
+    if (rtp && rtp_dropped(rtp))
         sip_log(d, SIP_LOG_INFO, "%s %s: %lu RTP packets dropped (not from the peer)",
-                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_dropped(leg->rtp));
-    if (leg->rtp && rtp_srtp_failed(leg->rtp))
+                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_dropped(rtp));
+    if (rtp && rtp_srtp_failed(rtp))
         sip_log(d, SIP_LOG_INFO, "%s %s: %lu SRTP packets dropped (failed authentication or replayed)",
-                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_srtp_failed(leg->rtp));
-    rtp_close(leg->rtp);
+                leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", rtp_srtp_failed(rtp));
+    sip_anchor_free(leg);
     sip_nta_leg_free(leg);
-    while (leg->forks) {
-        sip_fork *f = leg->forks;
-        leg->forks = f->next;
+    while (dl && dl->forks) {
+        sip_fork *f = dl->forks;
+        dl->forks = f->next;
         if (f->cancel_timer)
             loop_timer_stop(d->l, f->cancel_timer);
         free(f->uri);
@@ -151,11 +175,11 @@ static void leg_free(sip_leg *leg)
     if (!leg->outgoing)
         free(leg->callee);   /* a dialled leg's is the end of its call_id (sip_out_dial) */
     free(leg->tls_contact);
-    free(leg->gw_user);
-    free(leg->gw_pass);
+    if (dl) {
+        free(dl->gw_user);
+        free(dl->gw_pass);
+    }
     free(leg->sdp_body);
-    free(leg->keys);
-    free(leg->media_ops);
     free(leg);
 }
 
@@ -174,7 +198,7 @@ void sip_leg_log_end(sip_leg *leg, int code, const char *cause, const char *by)
     double now = loop_now(d->l);
     sip_log(d, SIP_LOG_DEBUG, "%s %s ended by %s: %s %d after %.1fs%s",
             leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-", by, cause, code,
-            now - leg->t_start, leg->t_answer > 0 ? " (answered)" : "");
+            now - leg->t_start, leg->answered ? " (answered)" : "");
 }
 
 void sip_leg_ended(sip_leg *leg, int code, const char *cause)
@@ -228,30 +252,32 @@ int sip_leg_media(sip_leg *leg)
                 leg->call_id ? leg->call_id : "-");
         return -1;
     }
-    if (leg->rtp)
+    if (sip_leg_rtp(leg))
         return 0;
+    struct sip_anchor *a = sip_anchor_of(leg);
     /* Sessions kept for admitted calls' dials are not for others: the dial
      * of a call we answered must not be the one that finds no port. */
-    bool kept = leg->outgoing && leg->from && leg->from->rtp_reserved;
+    sip_leg *from = sip_leg_from(leg);
+    bool kept = from && from->rtp_reserved;
     d->rtp_why = rtp_ctx_short(d->rtp);
     if (kept || rtp_ctx_available(d->rtp) > d->rtp_reserved) {
         /* A peer that multiplexes RTCP (its offer says so) needs one port
          * of any parity; others, and our own offers, an even one. */
         bool mux = !leg->outgoing && leg->have_remote && leg->remote.rtcp_mux;
-        leg->rtp = mux ? rtp_open_muxed(d->rtp, &sip_leg_rtp_ops, leg)
-                       : rtp_open(d->rtp, &sip_leg_rtp_ops, leg);
+        a->rtp = mux ? rtp_open_muxed(d->rtp, &sip_leg_rtp_ops, leg)
+                     : rtp_open(d->rtp, &sip_leg_rtp_ops, leg);
         d->rtp_why = rtp_ctx_limit(d->rtp);
     }
     if (kept)
-        release_reserved(leg->from);
-    if (!leg->rtp) {
+        release_reserved(from);
+    if (!a->rtp) {
         char why[200];
         rtp_ctx_limit_text(d->rtp, d->rtp_why, why, sizeof why);
         sip_log(d, SIP_LOG_WARN, "%s %s: no RTP session: %s", leg->outgoing ? "leg" : "call",
                 leg->call_id ? leg->call_id : "-", why);
         return -1;
     }
-    rtp_learn(leg->rtp, leg->symmetric_rtp);
+    rtp_learn(a->rtp, leg->symmetric_rtp);
     return 0;
 }
 
@@ -294,20 +320,22 @@ void sip_leg_expect_offer(sip_leg *leg) { leg->awaiting_answer = false; }
 /* Our key, made once per leg (it stays the same in re-INVITEs). */
 static int srtp_key(sip_leg *leg)
 {
-    if (leg->keys)
+    struct sip_anchor *a = sip_anchor_of(leg);
+    if (a->keys)
         return 0;
     struct sip_leg_keys *k = cr_xcalloc(1, sizeof *k);
     if (sdes_new_key(&k->local, 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0) {
         free(k);
         return -1;
     }
-    leg->keys = k;
+    a->keys = k;
     return 0;
 }
 
 size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
 {
     sip_driver *d = leg->d;
+    struct sip_anchor *a = sip_anchor_of(leg);
     int pts[2], npt, te;
     sip_mode mode;
     /* SRTP: a first offer follows the policy (optional: crypto beside
@@ -317,12 +345,12 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     const sdes_crypto *crypto = NULL;
     if (offer && !leg->have_remote) {
         if ((leg->srtp == CFG_SRTP_OPTIONAL || leg->srtp == CFG_SRTP_REQUIRED) && srtp_key(leg) == 0) {
-            crypto = &leg->keys->local;
+            crypto = &a->keys->local;
             savp = leg->srtp == CFG_SRTP_REQUIRED;
             leg->srtp_savp = savp;
         }
     } else if (leg->srtp_on) {
-        crypto = &leg->keys->local;
+        crypto = &a->keys->local;
         savp = leg->srtp_savp;
     }
     if (offer)
@@ -330,32 +358,34 @@ size_t sip_leg_sdp(sip_leg *leg, char *buf, size_t size, bool offer)
     leg->awaiting_answer = offer;
     if (offer && !leg->have_remote) {
         /* First offer: the caller's codec first, so the relay rarely transcodes. */
-        int pref = leg->from && leg->from->pt >= 0 ? leg->from->pt : 0;
+        sip_leg *from = sip_leg_from(leg);
+        int pref = from && sip_leg_pt(from) >= 0 ? sip_leg_pt(from) : 0;
         pts[0] = pref;
         pts[1] = pref == 0 ? 8 : 0;
         npt = 2;
         te = 101;
         mode = leg->local_mode;
     } else {
-        pts[0] = leg->pt >= 0 ? leg->pt : 0;
+        pts[0] = a->pt >= 0 ? a->pt : 0;
         npt = 1;
         te = leg->remote.te_pt >= 0 ? leg->remote.te_pt : (leg->have_remote ? -1 : 101);
         mode = offer ? leg->local_mode : answer_mode(leg);
     }
     if (leg->sent_once && mode != leg->sent_mode)
-        leg->sdp_ver++;
+        a->sdp_ver++;
     leg->sent_mode = mode;
     leg->sent_once = true;
-    return sip_sdp_build(buf, size, d->media_ip, leg->rtp ? rtp_local_port(leg->rtp) : 0,
-                         leg->sdp_sess, leg->sdp_ver, pts, npt, te, mode,
+    return sip_sdp_build(buf, size, d->media_ip, a->rtp ? rtp_local_port(a->rtp) : 0,
+                         a->sdp_sess, a->sdp_ver, pts, npt, te, mode,
                          sip_sdp_rtcp_mux_kept(offer, leg->have_remote ? &leg->remote : NULL), savp, crypto);
 }
 
 static void update_inband(sip_leg *leg)
 {
     /* A bridged leg's tones are relayed; in a room they are heard here. */
-    if (leg->rtp)
-        rtp_inband_dtmf(leg->rtp, leg->have_remote && leg->remote.te_pt < 0 && (!leg->bridged || leg->mix));
+    if (sip_leg_rtp(leg))
+        rtp_inband_dtmf(sip_leg_rtp(leg),
+                        leg->have_remote && leg->remote.te_pt < 0 && (!leg->bridged || sip_leg_mix(leg)));
 }
 
 /* 0; -1 no usable SDP; -2 no RTP port left. */
@@ -371,17 +401,18 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
         sip_log(leg->d, SIP_LOG_WARN, "%s: unusable SDP: %s", leg->call_id ? leg->call_id : "-", err);
         return -1;
     }
+    struct sip_anchor *a = sip_anchor_of(leg);
     const sdes_crypto *key;
     sip_srtp_use use = leg->awaiting_answer
-                           ? sip_srtp_answer_use(leg->srtp, leg->srtp_offered ? &leg->keys->local : NULL, &m, &key)
+                           ? sip_srtp_answer_use(leg->srtp, leg->srtp_offered ? &a->keys->local : NULL, &m, &key)
                            : sip_srtp_offer_use(leg->srtp, &m, &key);
     if (use == SIP_SRTP_ON && !leg->awaiting_answer) {
         /* We answer with our key under the offer's tag and suite. */
         if (srtp_key(leg) < 0) {
             use = SIP_SRTP_REFUSE;
         } else {
-            leg->keys->local.tag = key->tag;
-            leg->keys->local.suite = key->suite;
+            a->keys->local.tag = key->tag;
+            a->keys->local.suite = key->suite;
             leg->srtp_savp = m.savp;
         }
     }
@@ -393,13 +424,13 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     }
     leg->srtp_on = use == SIP_SRTP_ON;
     if (leg->srtp_on)
-        leg->keys->remote = *key;   /* ON: srtp_key made KEYS (an answer's: for our offer) */
+        a->keys->remote = *key;   /* ON: srtp_key made KEYS (an answer's: for our offer) */
     /* Keep the codec once chosen if the remote still offers it. */
     int pt = m.pts[0];
     for (int i = 0; i < m.npt; i++)
-        if (m.pts[i] == leg->pt)
-            pt = leg->pt;
-    leg->pt = pt;
+        if (m.pts[i] == a->pt)
+            pt = a->pt;
+    a->pt = pt;
     sip_remote_media_keep(&leg->remote, &m);
     leg->have_remote = true;
     bool held = sip_sdp_is_hold(&m);
@@ -408,8 +439,8 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
     leg->held = held;
     if (sip_leg_media(leg) < 0)
         return -2;
-    rtp_set_remote(leg->rtp, m.null_addr ? NULL : &m.addr, leg->pt, m.te_pt);
-    if (rtp_set_srtp(leg->rtp, leg->srtp_on ? &leg->keys->local : NULL, leg->srtp_on ? &leg->keys->remote : NULL) < 0) {
+    rtp_set_remote(a->rtp, m.null_addr ? NULL : &m.addr, a->pt, m.te_pt);
+    if (rtp_set_srtp(a->rtp, leg->srtp_on ? &a->keys->local : NULL, leg->srtp_on ? &a->keys->remote : NULL) < 0) {
         sip_log(leg->d, SIP_LOG_WARN, "%s: SRTP keys refused by libsrtp2", leg->call_id ? leg->call_id : "-");
         return -1;
     }
@@ -420,24 +451,26 @@ int sip_leg_apply_sdp(sip_leg *leg, const sip_t *sip, bool *hold_changed)
 void sip_leg_update_relay(sip_leg *leg)
 {
     sip_leg *p = leg->peer;
-    if (!p || !leg->rtp || !p->rtp)
+    rtp_sess *mine = sip_leg_rtp(leg), *theirs = p ? sip_leg_rtp(p) : NULL;
+    if (!mine || !theirs)
         return;
     /* Legs in a mix hear the mix, not each other directly; a leg music
      * plays to hears the music, not its peer. */
-    bool on = !leg->mix && !p->mix;
-    rtp_set_relay(leg->rtp, on && !SIP_LEG_OP(p, music) ? p->rtp : NULL);
-    rtp_set_relay(p->rtp, on && !SIP_LEG_OP(leg, music) ? leg->rtp : NULL);
+    bool on = !sip_leg_mix(leg) && !sip_leg_mix(p);
+    rtp_set_relay(mine, on && !SIP_LEG_OP(p, music) ? theirs : NULL);
+    rtp_set_relay(theirs, on && !SIP_LEG_OP(leg, music) ? mine : NULL);
 }
 
 void sip_leg_media_update(sip_leg *leg)
 {
     if (leg->peer)
         sip_leg_update_relay(leg);
-    else if (leg->rtp)
-        rtp_set_relay(leg->rtp, NULL);
+    else if (sip_leg_rtp(leg))
+        rtp_set_relay(sip_leg_rtp(leg), NULL);
     update_inband(leg);
-    if (leg->rtp)
-        rtp_want_audio(leg->rtp, leg->mix || SIP_LEG_OP(leg, tap) || (SIP_LEG_OP(leg, rec) && !sip_media_rec_beeping(leg)));
+    if (sip_leg_rtp(leg))
+        rtp_want_audio(sip_leg_rtp(leg), sip_leg_mix(leg) || SIP_LEG_OP(leg, tap) ||
+                                             (SIP_LEG_OP(leg, rec) && !sip_media_rec_beeping(leg)));
 }
 
 /* ---- hold passed on ---- */
@@ -469,7 +502,7 @@ static void reinvite_retry_cb(loop *l, void *arg)
 {
     (void)l;
     sip_leg *leg = arg;
-    leg->retry_timer = NULL;
+    leg->anchor->retry_timer = NULL;   /* a leg's anchor lives until the leg is freed, which stops it */
     leg->reinvite_busy = false;
     if (leg->state == LEG_UP && leg->nta)
         send_reinvite(leg);
@@ -477,11 +510,13 @@ static void reinvite_retry_cb(loop *l, void *arg)
 
 void sip_leg_reinvite_done(sip_leg *leg, int status)
 {
-    if (status == 491 && leg->state == LEG_UP && !leg->retry_timer) {
+    /* Our re-INVITE (sip_leg_sdp made the anchor). */
+    struct sip_anchor *a = sip_anchor_of(leg);
+    if (status == 491 && leg->state == LEG_UP && !a->retry_timer) {
         /* Glare (RFC 3261 14.1): both sides re-INVITEd at once; try again
          * after a random 2.1-4 s, as the owner of the Call-ID would not. */
         double wait = 2.1 + (double)(random() % 1900) / 1000.0;
-        leg->retry_timer = loop_timer_start(leg->d->l, wait, reinvite_retry_cb, leg);
+        a->retry_timer = loop_timer_start(leg->d->l, wait, reinvite_retry_cb, leg);
         return;
     }
     leg->reinvite_busy = false;
@@ -588,6 +623,14 @@ static void leg_audio_cb(void *owner, const int16_t *pcm, size_t n)
 {
     sip_leg *leg = owner;
     sip_media_audio(leg, pcm, n);
-    if (leg->mix)
+    if (sip_leg_mix(leg))
         sip_mix_audio(leg, pcm, n);
 }
+
+/* Held calls keep two legs (issue 17): an incoming one is 160 B, a
+ * mimalloc class, a dialled one with its dialled part 224 B, a class; a
+ * byte more is a 192 B or a 256 B block (docs/decisions/sip-core.md, "a smaller
+ * sip_leg"). */
+_Static_assert(sizeof(sip_leg) <= 160, "sip_leg grew past its 160 B block");
+_Static_assert(sizeof(sip_leg) + sizeof(struct sip_leg_dial) <= 224, "a dialled sip_leg grew past its 224 B block");
+_Static_assert(sizeof(struct sip_anchor) <= 80, "sip_anchor grew past its 80 B block");

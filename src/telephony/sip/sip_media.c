@@ -86,17 +86,18 @@ bool sip_media_rec_beeping(const sip_leg *leg)
 
 struct sip_leg_ops *sip_leg_ops_of(sip_leg *leg)
 {
-    if (!leg->media_ops)
-        leg->media_ops = cr_xcalloc(1, sizeof *leg->media_ops);
-    return leg->media_ops;
+    struct sip_anchor *a = sip_anchor_of(leg);
+    if (!a->media_ops)
+        a->media_ops = cr_xcalloc(1, sizeof *a->media_ops);
+    return a->media_ops;
 }
 
 /* Decoded audio is wanted while a recording (past its beep), a tap or a
  * mix needs it. */
 static void audio_update(sip_leg *leg)
 {
-    if (leg->rtp)
-        rtp_want_audio(leg->rtp, leg->mix || SIP_LEG_OP(leg, tap) ||
+    if (sip_leg_rtp(leg))
+        rtp_want_audio(sip_leg_rtp(leg), sip_leg_mix(leg) || SIP_LEG_OP(leg, tap) ||
                                      (SIP_LEG_OP(leg, rec) && SIP_LEG_OP(leg, rec)->beep_left <= 0));
 }
 
@@ -113,17 +114,17 @@ static void unlink_op(tel_op *op)
     for (int i = 0; i < 2 && op->kind == OP_TAP; i++) {
         sip_leg *l = i ? op->leg2 : op->leg;
         if (l && SIP_LEG_OP(l, tap) == op) {
-            l->media_ops->tap = NULL;
+            l->anchor->media_ops->tap = NULL;
             audio_update(l);
         }
     }
     if (op->leg) {
         if (SIP_LEG_OP(op->leg, play) == op)
-            op->leg->media_ops->play = NULL;
+            op->leg->anchor->media_ops->play = NULL;
         if (SIP_LEG_OP(op->leg, music) == op)
-            op->leg->media_ops->music = NULL;
+            op->leg->anchor->media_ops->music = NULL;
         if (SIP_LEG_OP(op->leg, rec) == op) {
-            op->leg->media_ops->rec = NULL;
+            op->leg->anchor->media_ops->rec = NULL;
             audio_update(op->leg);
         }
     }
@@ -188,7 +189,7 @@ static void tone_fill(tel_op *op, int16_t *pcm, size_t n)
 
 static bool can_send(const sip_leg *leg)
 {
-    return leg->rtp && !leg->peer && (leg->state == LEG_UP || leg->state == LEG_EARLY);
+    return sip_leg_rtp(leg) && !leg->peer && (leg->state == LEG_UP || leg->state == LEG_EARLY);
 }
 
 /* A frame of LEG's own prompt: into its mix when it is in a room (it hears
@@ -198,13 +199,13 @@ static void out(sip_leg *leg, const int16_t *pcm)
     if (sip_mix_own(leg, pcm))
         return;
     if (can_send(leg))
-        rtp_send_pcm(leg->rtp, pcm, FRAME);
+        rtp_send_pcm(sip_leg_rtp(leg), pcm, FRAME);
 }
 
 /* Music goes to a leg with a peer too (music on hold). */
 static bool can_send_music(const sip_leg *leg)
 {
-    return leg->rtp && (leg->state == LEG_UP || leg->state == LEG_EARLY);
+    return sip_leg_rtp(leg) && (leg->state == LEG_UP || leg->state == LEG_EARLY);
 }
 
 /* One 20 ms step; true when the operation is finished. */
@@ -282,7 +283,7 @@ static bool step(tel_op *op)
                 memset(pcm + n, 0, (size_t)(FRAME - n) * sizeof pcm[0]);
         }
         if (can_send_music(leg))
-            rtp_send_pcm(leg->rtp, pcm, FRAME);
+            rtp_send_pcm(sip_leg_rtp(leg), pcm, FRAME);
         return false;
     }
     }
@@ -470,8 +471,8 @@ tel_op *sip_media_record(sip_leg *leg, const char *path, double max_seconds, boo
     if (beep) {
         op->f1 = 1000;
         op->beep_left = (long)(TEL_BEEP_SECONDS * RATE);
-    } else if (leg->rtp) {
-        rtp_want_audio(leg->rtp, true);
+    } else if (sip_leg_rtp(leg)) {
+        rtp_want_audio(sip_leg_rtp(leg), true);
     }
     return op;
 }
@@ -490,10 +491,10 @@ tel_op *sip_media_tap(sip_leg *a, sip_leg *b,
     op->side = cr_xcalloc(2, sizeof *op->side);
     sip_leg_ops_of(a)->tap = op;
     sip_leg_ops_of(b)->tap = op;
-    if (a->rtp)
-        rtp_want_audio(a->rtp, true);
-    if (b->rtp)
-        rtp_want_audio(b->rtp, true);
+    if (sip_leg_rtp(a))
+        rtp_want_audio(sip_leg_rtp(a), true);
+    if (sip_leg_rtp(b))
+        rtp_want_audio(sip_leg_rtp(b), true);
     return op;
 }
 

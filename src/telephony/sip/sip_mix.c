@@ -71,7 +71,8 @@ static void room_free(sip_driver *d, sip_room *r)
 
 void sip_mix_leave(sip_leg *leg)
 {
-    sip_room *r = leg->mix ? leg->mix->room : NULL;
+    sip_mix *m = sip_leg_mix(leg);
+    sip_room *r = m ? m->room : NULL;
     if (!r)
         return;
     for (size_t i = 0; i < r->count; i++)
@@ -79,8 +80,8 @@ void sip_mix_leave(sip_leg *leg)
             r->legs[i] = r->legs[--r->count];
             break;
         }
-    free(leg->mix);
-    leg->mix = NULL;
+    free(m);
+    leg->anchor->mix = NULL;
     if (r->count == 0)
         room_free(leg->d, r);
     sip_leg_media_update(leg);
@@ -91,8 +92,9 @@ int sip_mix_join(sip_leg *leg, const char *name, unsigned flags)
     sip_driver *d = leg->d;
     if (leg->state == LEG_ENDED || !name || !*name || strlen(name) > TEL_ROOM_MAX || sip_leg_media(leg) < 0)
         return -1;
-    if (leg->mix && strcmp(leg->mix->room->name, name) == 0) {
-        leg->mix->flags = flags;
+    struct sip_anchor *a = leg->anchor;   /* sip_leg_media made it */
+    if (a->mix && strcmp(a->mix->room->name, name) == 0) {
+        a->mix->flags = flags;
         return 0;
     }
     sip_mix_leave(leg);
@@ -110,9 +112,9 @@ int sip_mix_join(sip_leg *leg, const char *name, unsigned flags)
         r->mb = cr_xrealloc(r->mb, r->cap * sizeof *r->mb);
     }
     r->legs[r->count++] = leg;
-    leg->mix = cr_xcalloc(1, sizeof *leg->mix);
-    leg->mix->room = r;
-    leg->mix->flags = flags;
+    a->mix = cr_xcalloc(1, sizeof *a->mix);
+    a->mix->room = r;
+    a->mix->flags = flags;
     sip_leg_media_update(leg);
     sip_media_tick_arm(d);
     return 0;
@@ -120,7 +122,7 @@ int sip_mix_join(sip_leg *leg, const char *name, unsigned flags)
 
 void sip_mix_audio(sip_leg *leg, const int16_t *pcm, size_t n)
 {
-    sip_mix *m = leg->mix;
+    sip_mix *m = sip_leg_mix(leg);
     if (!m)
         return;
     if (n > QUEUE_MAX) {
@@ -138,10 +140,11 @@ void sip_mix_audio(sip_leg *leg, const int16_t *pcm, size_t n)
 
 bool sip_mix_own(sip_leg *leg, const int16_t *pcm)
 {
-    if (!leg->mix)
+    sip_mix *m = sip_leg_mix(leg);
+    if (!m)
         return false;
-    memcpy(leg->mix->own, pcm, sizeof leg->mix->own);
-    leg->mix->has_own = true;
+    memcpy(m->own, pcm, sizeof m->own);
+    m->has_own = true;
     return true;
 }
 
@@ -165,7 +168,7 @@ static const int16_t *take(sip_mix *m)
 
 static bool sends(const sip_leg *leg)
 {
-    return leg->rtp && leg->state == LEG_UP && !leg->held;
+    return sip_leg_rtp(leg) && leg->state == LEG_UP && !leg->held;
 }
 
 void sip_mix_tick(sip_driver *d)
@@ -173,22 +176,22 @@ void sip_mix_tick(sip_driver *d)
     for (sip_room *r = d->rooms; r; r = r->next) {
         for (size_t i = 0; i < r->count; i++) {
             sip_leg *leg = r->legs[i];
-            sip_mix *m = leg->mix;
+            sip_mix *m = leg->anchor->mix;   /* a room's legs have theirs */
             /* An ended or held leg is silent; it stays until the engine lets it go. */
             const int16_t *in = take(m);
             r->mb[i] = (media_mix_member){
                 .in = leg->state == LEG_UP && !leg->held ? in : NULL,
                 .own = m->has_own ? m->own : NULL,
                 .flags = m->flags,
-                .codec = leg->rtp ? rtp_payload_type(leg->rtp) : MEDIA_PCMU,
+                .codec = sip_leg_rtp(leg) ? rtp_payload_type(sip_leg_rtp(leg)) : MEDIA_PCMU,
             };
         }
         media_mix(r->mx, r->mb, r->count);
         for (size_t i = 0; i < r->count; i++) {
             sip_leg *leg = r->legs[i];
-            leg->mix->has_own = false;
+            leg->anchor->mix->has_own = false;
             if (sends(leg))
-                rtp_send_payload(leg->rtp, r->mb[i].out, FRAME);
+                rtp_send_payload(sip_leg_rtp(leg), r->mb[i].out, FRAME);
         }
     }
 }
@@ -199,8 +202,8 @@ void sip_mix_free_all(sip_driver *d)
         sip_room *r = d->rooms;
         for (size_t i = 0; i < r->count; i++) {
             sip_leg *leg = r->legs[i];
-            free(leg->mix);
-            leg->mix = NULL;
+            free(leg->anchor->mix);
+            leg->anchor->mix = NULL;
         }
         room_free(d, r);
     }

@@ -167,7 +167,10 @@ const char *sip_nta_leg_hop(const sip_leg *leg)
 {
     /* Toward a phone's flow (TLS, outbound) its requests take the fork's
      * hop: the winner of several, or the only one. */
-    const sip_fork *f = leg->win ? leg->win : leg->fork_count == 1 ? leg->forks : NULL;
+    const struct sip_leg_dial *dl = sip_dial_of_const(leg);
+    if (!dl)
+        return NULL;
+    const sip_fork *f = dl->win ? dl->win : !sip_dial_forked(dl) ? dl->forks : NULL;
     return f ? f->hop : NULL;
 }
 
@@ -573,7 +576,7 @@ int sip_nta_answer(sip_leg *leg)
                         TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)), SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type),
                         SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     leg->state = LEG_UP;
-    leg->t_answer = loop_now(leg->d->l);
+    leg->answered = true;
     sip_nta_st_start(leg);
     return 0;
 }
@@ -613,9 +616,10 @@ int sip_nta_hangup(sip_leg *leg, int code)
     bool up = leg->state == LEG_UP;
     leg->we_ended = true;
     leg->state = LEG_ENDED;
-    if (leg->fail_timer) {
-        loop_timer_stop(leg->d->l, leg->fail_timer);
-        leg->fail_timer = NULL;
+    struct sip_leg_dial *dl = sip_dial_of(leg);
+    if (dl && dl->fail_timer) {
+        loop_timer_stop(leg->d->l, dl->fail_timer);
+        dl->fail_timer = NULL;
         leg->sip_done = true;
     }
     if (up) {
@@ -627,7 +631,7 @@ int sip_nta_hangup(sip_leg *leg, int code)
             nta_incoming_treply(NTA_BUSY(nl, irq), code, sip_status_phrase(code), TAG_END());
         drop_irq(nl);
         sip_leg_sip_done(leg);
-    } else if (leg->fork_count > 1 && !leg->win && !nl->cancelled) {
+    } else if (sip_dial_forked(dl) && !dl->win && !nl->cancelled) {
         nl->cancelled = true;
         sip_nta_forks_cancel(leg, code);   /* done when each fork has its final response */
     } else if (NTA_BUSY(nl, orq) && !nl->cancelled) {

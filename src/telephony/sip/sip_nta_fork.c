@@ -109,25 +109,26 @@ static void ack_and_bye(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
 bool sip_nta_fork_stray_2xx(sip_leg *leg, const sip_t *sip)
 {
     struct sip_nta_leg *nl = leg->nta;
+    const struct sip_leg_dial *dial = sip_dial_of(leg);
     const char *to_tag = sip->sip_to->a_tag;
     /* Ours only: the forks' From tag and CSeq (1), which only the
      * contacts we sent the INVITE to have seen; a 2xx without a Contact
      * gives no target to ACK. */
-    if (!leg->forks || !nl || !sip->sip_from || !sip->sip_from->a_tag || strcmp(sip->sip_from->a_tag, nl->tag) != 0 ||
+    if (!dial || !dial->forks || !nl || !sip->sip_from || !sip->sip_from->a_tag || strcmp(sip->sip_from->a_tag, nl->tag) != 0 ||
         sip->sip_cseq->cs_seq != 1 || !sip->sip_contact)
         return false;
     if (nl->have_dlg && nl->dlg.remote_tag && strcasecmp(to_tag, nl->dlg.remote_tag) == 0)
         return false;   /* the winner's: sip_nta.c's */
     /* The fork whose dialog this is: by the To tag we ended, else by its
      * Contact (the registered one, as the fork's URI). */
-    sip_fork *f = leg->forks;
+    sip_fork *f = dial->forks;
     while (f && strcmp(f->bye_tag ? f->bye_tag : "", to_tag) != 0)
         f = f->next;
     bool bye = f == NULL;
     char contact[512], clean[512];
     if (!f && url_e(contact, sizeof contact, sip->sip_contact->m_url) > 0 &&
         sip_uri_clean(clean, sizeof clean, contact))
-        for (f = leg->forks; f && strcmp(f->uri, clean) != 0;)
+        for (f = dial->forks; f && strcmp(f->uri, clean) != 0;)
             f = f->next;
     /* Our INVITE is gone: the dialog is made from the 2xx (its From and
      * CSeq are our INVITE's; its Contact the target). */
@@ -150,7 +151,7 @@ bool sip_nta_fork_stray_2xx(sip_leg *leg, const sip_t *sip)
 
 static bool all_terminated(const sip_leg *leg)
 {
-    for (const sip_fork *f = leg->forks; f; f = f->next)
+    for (const sip_fork *f = sip_dial_of_const(leg)->forks; f; f = f->next)
         if (!f->terminated)
             return false;
     return true;
@@ -169,12 +170,13 @@ static void fork_over(sip_fork *f)
         loop_timer_stop(leg->d->l, f->cancel_timer);
         f->cancel_timer = NULL;
     }
-    if (leg->win || !all_terminated(leg))
+    const struct sip_leg_dial *dial = sip_dial_of(leg);
+    if (dial->win || !all_terminated(leg))
         return;
     if (leg->state == LEG_ENDED)
         sip_leg_sip_done(leg);
     else
-        sip_nta_dial_failed(leg, leg->best_status ? leg->best_status : 480);
+        sip_nta_dial_failed(leg, dial->best_status ? dial->best_status : 480);
 }
 
 static void cancel_expired_cb(loop *l, void *arg)
@@ -205,7 +207,7 @@ static void cancel_fork(sip_fork *f, const char *reason)
 
 void sip_nta_forks_cancel(sip_leg *leg, int code)
 {
-    for (sip_fork *f = leg->forks; f; f = f->next)
+    for (sip_fork *f = sip_dial_of(leg)->forks; f; f = f->next)
         cancel_fork(f, code == TEL_ANSWERED_ELSEWHERE ? ELSEWHERE : NULL);
     if (all_terminated(leg))
         leg->sip_done = true;
@@ -213,7 +215,8 @@ void sip_nta_forks_cancel(sip_leg *leg, int code)
 
 void sip_nta_forks_free(sip_leg *leg)
 {
-    for (sip_fork *f = leg->forks; f; f = f->next) {
+    const struct sip_leg_dial *dial = sip_dial_of(leg);
+    for (sip_fork *f = dial ? dial->forks : NULL; f; f = f->next) {
         if (f->orq)
             nta_outgoing_destroy(f->orq);
         f->orq = NULL;
@@ -223,24 +226,25 @@ void sip_nta_forks_free(sip_leg *leg)
 static int fork_response_cb(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
 {
     sip_leg *leg = f->leg;
+    struct sip_leg_dial *dial = sip_dial_of(leg);
     sip_driver *d = leg->d;
     int status = sip_nta_response_status(orq, sip);
-    if (leg->win == f)   /* the winner's INVITE is the leg's now: its 2xx again, its ACK again */
+    if (dial->win == f)   /* the winner's INVITE is the leg's now: its 2xx again, its ACK again */
         return sip_nta_invite_response(leg, orq, sip);
     sip_enter(d);
     if (status < 200) {
-        if (!f->cancelled && !leg->win)
+        if (!f->cancelled && !dial->win)
             sip_nta_invite_response(leg, orq, sip);   /* trying, ringing, early media: once per leg */
     } else if (status < 300 && sip) {
-        if (leg->win || f->cancelled || leg->state == LEG_ENDED) {
+        if (dial->win || f->cancelled || leg->state == LEG_ENDED) {
             ack_and_bye(f, orq, sip);
             fork_over(f);
         } else {
-            leg->win = f;
+            dial->win = f;
             f->orq = NULL;   /* the leg's INVITE now (sip_nta.c destroys it) */
             f->terminated = true;
             sip_nta_use_invite(leg, orq, f->hop);
-            for (sip_fork *o = leg->forks; o; o = o->next)
+            for (sip_fork *o = dial->forks; o; o = o->next)
                 if (o != f)
                     cancel_fork(o, ELSEWHERE);
             sip_nta_invite_response(leg, orq, sip);   /* the dialog, ACK, the call is up */
@@ -248,11 +252,10 @@ static int fork_response_cb(sip_fork *f, nta_outgoing_t *orq, const sip_t *sip)
     } else {
         f->status = status;
         f->failed = true;
-        if (!f->cancelled && !leg->win) {
-            leg->forks_failed++;
+        if (!f->cancelled && !dial->win) {
             /* Best response over the forks: 6xx, then busy, then the first. */
-            if (status >= 600 || (status == 486 && leg->best_status < 600) || leg->best_status == 0)
-                leg->best_status = status;
+            if (status >= 600 || (status == 486 && dial->best_status < 600) || dial->best_status == 0)
+                dial->best_status = status;
         }
         fork_over(f);
     }

@@ -58,7 +58,7 @@ static void send_ack(sip_leg *leg)
 /* Early media (18x with SDP): the caller hears it (as sip_out.c does). */
 static void early_media(sip_leg *leg)
 {
-    sip_leg *from = leg->from;
+    sip_leg *from = sip_leg_from(leg);
     if (!from || from->state == LEG_ENDED || (from->peer && from->peer != leg))
         return;
     if (from->state != LEG_UP)
@@ -108,7 +108,7 @@ static void answered(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
         return;
     }
     leg->state = LEG_UP;
-    leg->t_answer = loop_now(leg->d->l);
+    leg->answered = true;
     sip_nta_st_uac(leg, sip);
     sip_nta_st_start(leg);
     if (leg->peer)
@@ -127,10 +127,11 @@ static int invite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *si
 static int authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int status)
 {
     struct sip_nta_leg *nl = leg->nta;
-    if (nl->auth_tried || nl->cancelled || leg->state == LEG_ENDED || !leg->gw_user)
+    const struct sip_leg_dial *dial = sip_dial_of(leg);
+    if (nl->auth_tried || nl->cancelled || leg->state == LEG_ENDED || !dial || !dial->gw_user)
         return -1;
     nl->auth_tried = true;
-    msg_t *msg = sip_nta_request_authorized(orq, sip, status, leg->gw_user, leg->gw_pass);
+    msg_t *msg = sip_nta_request_authorized(orq, sip, status, dial->gw_user, dial->gw_pass);
     /* nta_outgoing_mcreate takes MSG, also when it fails */
     nta_outgoing_t *again = msg ? nta_outgoing_mcreate(leg->d->nta->agent, invite_response_cb, leg, NULL, msg, TAG_END())
                                 : NULL;
@@ -304,10 +305,11 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
 static int reinvite_authenticate(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip, int status)
 {
     struct sip_nta_leg *nl = leg->nta;
-    if (nl->reinvite_auth_tried || !leg->gw_user || leg->state != LEG_UP)
+    const struct sip_leg_dial *dial = sip_dial_of(leg);
+    if (nl->reinvite_auth_tried || !dial || !dial->gw_user || leg->state != LEG_UP)
         return -1;
     nl->reinvite_auth_tried = true;
-    msg_t *msg = sip_nta_request_authorized(orq, sip, status, leg->gw_user, leg->gw_pass);
+    msg_t *msg = sip_nta_request_authorized(orq, sip, status, dial->gw_user, dial->gw_pass);
     if (!msg)
         return -1;
     uint32_t cseq = sip_object(msg)->sip_cseq->cs_seq;
@@ -444,7 +446,7 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
         msg_destroy(msg);
         return -1;
     }
-    if (leg->fork_count > 1) {
+    if (sip_dial_forked(sip_dial_of(leg))) {
         if (sip_nta_fork_send(f, msg, f->hop) < 0)
             return -1;
     } else {
@@ -468,7 +470,7 @@ int sip_nta_invite_response(sip_leg *leg, nta_outgoing_t *orq, const sip_t *sip)
 
 void sip_nta_use_invite(sip_leg *leg, nta_outgoing_t *orq, const char *hop)
 {
-    /* HOP is the winner's (leg->win), which the dialog's requests take
+    /* HOP is the winner's (the dial's win), which the dialog's requests take
      * (sip_nta.c). */
     (void)hop;
     NTA_BUSY_PUT(leg->nta, orq, orq);

@@ -72,9 +72,10 @@ static void fail_timer_cb(loop *l, void *arg)
 {
     (void)l;
     sip_leg *leg = arg;
-    leg->fail_timer = NULL;
+    struct sip_leg_dial *dial = sip_dial_of(leg);
+    dial->fail_timer = NULL;
     sip_enter(leg->d);
-    fail_leg(leg, leg->fail_code);
+    fail_leg(leg, dial->fail_code);
     sip_leg_sip_done(leg);
     sip_leave(leg->d);
 }
@@ -83,8 +84,9 @@ static void fail_timer_cb(loop *l, void *arg)
  * inside dial() (the engine has not even stored the leg yet). */
 static sip_leg *fail_later(sip_leg *leg, int code)
 {
-    leg->fail_code = code;
-    leg->fail_timer = loop_timer_start(leg->d->l, 0, fail_timer_cb, leg);
+    struct sip_leg_dial *dial = sip_dial_of(leg);
+    dial->fail_code = code;
+    dial->fail_timer = loop_timer_start(leg->d->l, 0, fail_timer_cb, leg);
     return leg;
 }
 
@@ -98,9 +100,9 @@ static sip_fork *add_fork(sip_leg *leg, const char *uri)
     sip_fork *f = cr_xcalloc(1, sizeof *f);
     f->leg = leg;
     f->uri = cr_xstrdup(uri);
-    f->next = leg->forks;
-    leg->forks = f;
-    leg->fork_count++;
+    struct sip_leg_dial *dial = sip_dial_of(leg);
+    f->next = dial->forks;
+    dial->forks = f;
     return f;
 }
 
@@ -109,6 +111,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     if (!req || !req->target)
         return NULL;
     sip_leg *leg = sip_leg_new(d, true);
+    struct sip_leg_dial *dial = sip_dial_of(leg);
     leg->user = user;
     sip_leg_set_from(leg, req->from);
     /* For the log: the caller's call and the target, "CALL-ID>TARGET";
@@ -155,7 +158,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         for (size_t i = 0; contacts[i]; i++)
             if (sip_uri_clean(uri, sizeof uri, contacts[i]))
                 add_fork(leg, uri);
-        if (!leg->forks)
+        if (!dial->forks)
             return fail_later(leg, 480);
         break;
     }
@@ -173,11 +176,10 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         if (!sip_uri_gateway(uri, sizeof uri, gc->uri, req->target) ||
             !sip_uri_name_addr(to, sizeof to, NULL, uri))
             return fail_later(leg, 404);
-        leg->gateway = gc->name;
         leg->symmetric_rtp = gc->symmetric_rtp;
         leg->srtp = sip_leg_srtp_policy(d, gc->srtp);
-        leg->gw_user = cr_xstrdup(gc->auth_user);
-        leg->gw_pass = cr_xstrdup(gc->auth_password);
+        dial->gw_user = cr_xstrdup(gc->auth_user);
+        dial->gw_pass = cr_xstrdup(gc->auth_password);
         add_fork(leg, uri);
         break;
     }
@@ -189,7 +191,7 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         break;
     }
     /* media: bypass: the caller's offer, as it came, instead of ours. */
-    leg->bypass = leg->from && leg->from->bypass && leg->from->sdp_body;
+    leg->bypass = req->from && req->from->bypass && req->from->sdp_body;
     if (!leg->bypass && sip_leg_media(leg) < 0)
         return fail_later(leg, 503);
 
@@ -208,24 +210,26 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
     char own[768];
     const char *sdp = own;
     if (leg->bypass)
-        sdp = leg->from->sdp_body;
+        sdp = req->from->sdp_body;
     else
         sip_leg_sdp(leg, own, sizeof own, true);
-    for (sip_fork *f = leg->forks; f; f = f->next) {
+    int sent = 0, failed = 0;
+    for (sip_fork *f = dial->forks; f; f = f->next) {
         /* A phone registered over TLS is reached over its connection. */
         char hop[128];
         bool via_conn = req->kind == TEL_DIAL_USER && !d->have_proxy &&
                         sip_registrar_hop(d->reg, req->target, f->uri, hop, sizeof hop);
         if (via_conn)
             f->hop = cr_xstrdup(hop);
-        if (sip_nta_invite(f, to, from, sdp) < 0) {
+        if (sip_nta_invite(f, to, from, sdp) < 0)
             f->failed = f->terminated = true;
-            leg->forks_failed++;
-        }
+        sent++;
     }
-    if (leg->forks_failed == leg->fork_count)
+    for (const sip_fork *f = dial->forks; f; f = f->next)
+        failed += f->failed;
+    if (failed == sent)
         return fail_later(leg, 500);
-    sip_log(d, SIP_LOG_DEBUG, "dial %s: %d INVITE(s) from %s", req->target, leg->fork_count, from);
+    sip_log(d, SIP_LOG_DEBUG, "dial %s: %d INVITE(s) from %s", req->target, sent, from);
     return leg;
 }
 
@@ -252,9 +256,10 @@ void sip_out_tls_failed(sip_driver *d, const char *hostport)
 {
     sip_enter(d);
     for (sip_leg *leg = d->legs; leg; leg = leg->next) {
-        if (!leg->outgoing || leg->state == LEG_ENDED || leg->win)
+        const struct sip_leg_dial *dial = sip_dial_of(leg);
+        if (!dial || leg->state == LEG_ENDED || dial->win)
             continue;
-        for (sip_fork *f = leg->forks; f; f = f->next) {
+        for (sip_fork *f = dial->forks; f; f = f->next) {
             if (f->failed || f->cancelled || f->status || !sip_nta_dial_pending(leg) || !fork_tls_to(f, hostport))
                 continue;
             sip_log(d, SIP_LOG_WARN, "dial %s: TLS to %s failed (see above): failed 503",
