@@ -566,6 +566,15 @@ case_bypass_offerless_no_ack() { # media: bypass, hostile: the caller never ACKs
         expect "the call did not end for the missing ACK" in_log bypolnk "no ACK for our offer"
 }
 
+case_bypass_redial_refused() { # media: bypass: a dial after the caller's answered call ended (the callee's BYE) has no offer to pass on: failed 488, said in the log, no INVITE sent
+    EVIDENCE="$W/bypredial.out $W/bypredial.err $W/bypredial.msg $W/bypredial_uas.out $W/bypredial_uas.err $W/serve.log"
+    peer bypredial_uas "$UAS" uas-bye
+    p=$LAST
+    uac bypredial bypassredial uac-wait-bye && reap $p &&
+        expect "the second dial was not refused for want of an offer" \
+            in_log bypredial ">5550011: media: bypass: the caller's offer went with its answered call"
+}
+
 case_callid_reuse() { # the call's INVITE again by another path (same Call-ID and From tag, new branch): 482, and the call's BYE still finds it (200, not 481)
     EVIDENCE="$W/cidreuse.out $W/cidreuse.err $W/cidreuse.msg $W/serve.log"
     uac cidreuse basic uac-callid-reuse &&
@@ -610,7 +619,7 @@ for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dia
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
     mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed \
-    bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_no_ack refer_notify refer_long}; do
+    bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_no_ack bypass_redial_refused refer_notify refer_long}; do
     run "$c"
 done
 
