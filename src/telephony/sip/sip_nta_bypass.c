@@ -121,19 +121,19 @@ static int offerless_ack_cb(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     sip_driver *d = leg->d;
     if (sip && (!sip->sip_request || sip->sip_request->rq_method != sip_method_ack))
         return 0;   /* a CANCEL that crossed our 2xx changes nothing (RFC 3261 9.2) */
+    if (leg->reinvite_irq != irq)
+        return 0;   /* let go already (sip_nta_bypass_unpend) */
     sip_enter(d);
     char *answer = sip_bypass_body(sip);
-    if (leg->reinvite_irq == irq) {
-        leg->reinvite_irq = NULL;
-        leg->reinvite_offerless = false;
-        nta_incoming_destroy(irq);
-        if (leg->peer)
-            ack_peer(leg->peer, answer);
-    }
+    leg->reinvite_irq = NULL;
+    leg->reinvite_offerless = false;
+    nta_incoming_destroy(irq);
+    if (leg->peer)
+        ack_peer(leg->peer, answer);
     if (answer) {
         sip_bypass_note_sdp(leg, answer);   /* an answer: its hold noted, not raised */
     } else if (leg->state == LEG_UP) {
-        sip_log(d, SIP_LOG_INFO, "call %s: %s for our offer (bypass re-INVITE): BYE",
+        sip_log(d, SIP_LOG_INFO, "%s %s: %s for our offer (bypass re-INVITE): BYE", leg->outgoing ? "leg" : "call",
                 leg->call_id ? leg->call_id : "-", sip ? "an ACK without an answer" : "no ACK");
         sip_leg_ended_by_system(leg, sip ? 488 : 408, sip ? "no_answer" : "no_ack");
         sip_nta_send_bye(leg);
