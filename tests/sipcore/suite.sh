@@ -35,7 +35,8 @@
 # the offerer refused 403), and a re-INVITE without an offer relayed
 # without one, the other side's offer back in our 2xx and the answer in
 # the sender's ACK passed on in ours (glare 491; no answer in the ACK, or
-# no ACK: the call ends); an
+# no ACK: the call ends), and our session refresh by re-INVITE (a
+# phone without UPDATE) offering that phone the other's last SDP; an
 # agent's REFER answered 202 with the NOTIFY that ends its subscription
 # (RFC 3515).
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
@@ -526,6 +527,24 @@ case_bypass_timer_refreshed() { # media: bypass with a 10 s session timer the ca
     uac byptimer bypass uac-timer-bypass && reap $p
 }
 
+case_bypass_refresh_callee() { # media: bypass, a 10 s session timer we refresh toward a callee without UPDATE: the refresh re-INVITE offers the caller's SDP (not ours), after the caller's relayed hold its new one
+    EVIDENCE="$W/bypref1.out $W/bypref1.err $W/bypref1.msg $W/bypref1_uas.out $W/bypref1_uas.err $W/bypref1_uas.msg $W/serve.log"
+    peer bypref1_uas "$UAS" agent-bypass-refreshed
+    p=$LAST
+    # The callee's scenario checks both refreshes' o=, c= and m= (the caller's).
+    uac bypref1 bypass uac-bypass-hold-late && reap $p &&
+        expect "the call did not end by the caller" in_log bypref1 "hangup *by caller"
+}
+
+case_bypass_refresh_caller() { # media: bypass, a 10 s session timer we refresh toward a caller without UPDATE: the refresh re-INVITE offers the callee's SDP (not ours), after the callee's relayed hold its new one
+    EVIDENCE="$W/bypref2.out $W/bypref2.err $W/bypref2.msg $W/bypref2_uas.out $W/bypref2_uas.err $W/bypref2_uas.msg $W/serve.log"
+    peer bypref2_uas "$UAS" agent-bypass-hold-late
+    p=$LAST
+    # The caller's scenario checks both refreshes' o=, c= and m= (the callee's).
+    uac bypref2 bypass uac-bypass-refreshed && reap $p &&
+        expect "the call did not end by the caller" in_log bypref2 "hangup *by caller"
+}
+
 case_bypass_offerless_by_caller() { # media: bypass: the caller's re-INVITE without an offer goes to the callee without one; the callee's offer reaches the caller's 200, the caller's answer the callee's ACK
     EVIDENCE="$W/bypol.out $W/bypol.err $W/bypol.msg $W/bypol_uas.out $W/bypol_uas.err $W/bypol_uas.msg $W/serve.log"
     peer bypol_uas "$UAS" agent-offerless
@@ -619,7 +638,7 @@ for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dia
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
     mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed \
-    bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_no_ack bypass_redial_refused refer_notify refer_long}; do
+    bypass_refresh_callee bypass_refresh_caller bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_no_ack bypass_redial_refused refer_notify refer_long}; do
     run "$c"
 done
 

@@ -11,8 +11,9 @@
  * A leg keeps its remote's body only for the set-up (the caller's offer
  * while dials go on, a callee's answer or early SDP until the caller is
  * answered); once the call is answered and bridged both are freed
- * (sip_bypass_drop_sdp). Re-INVITEs, with an offer or without, are
- * relayed by sip_nta_bypass.c. */
+ * (sip_bypass_drop_sdp), but for the one a leg's refresh re-INVITE offers
+ * again (sip_bypass_delivered keeps it current). Re-INVITEs, with an
+ * offer or without, are relayed by sip_nta_bypass.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,11 +84,29 @@ void sip_bypass_drop_sdp(sip_leg *a, sip_leg *b)
 {
     /* Answered and bridged: the set-up is over, and a re-INVITE's offer
      * or its answer is relayed as it passes (sip_nta_bypass.c), an
-     * offerless one too. A held call keeps no SDP (issue 17 goal 6). */
-    free(a->sdp_body);
-    a->sdp_body = NULL;
-    free(b->sdp_body);
-    b->sdp_body = NULL;
+     * offerless one too. A held call keeps no SDP (issue 17 goal 6) —
+     * but for a leg that refreshes its session by re-INVITE: that offers
+     * its remote the SDP it last got through us, its peer's, again
+     * (sip_nta_timer.c), so the peer keeps its body. */
+    if (!sip_nta_st_by_reinvite(b)) {
+        free(a->sdp_body);
+        a->sdp_body = NULL;
+    }
+    if (!sip_nta_st_by_reinvite(a)) {
+        free(b->sdp_body);
+        b->sdp_body = NULL;
+    }
+}
+
+void sip_bypass_delivered(sip_leg *to, const char *sdp)
+{
+    sip_leg *from = to->peer;
+    if (!sdp || !from || !sip_nta_st_by_reinvite(to))
+        return;
+    if (from->sdp_body && strcmp(from->sdp_body, sdp) == 0)
+        return;   /* our refresh's offer, taken again */
+    free(from->sdp_body);
+    from->sdp_body = cr_xstrdup(sdp);
 }
 
 const char *sip_bypass_peer_sdp(sip_leg *leg)

@@ -488,8 +488,12 @@ void sip_bypass_keep_sdp(sip_leg *leg, const sip_t *sip);
 char *sip_bypass_body(const sip_t *sip);
 /* Notes LEG's remote's hold from SDP (NULL: nothing): true when it changed. */
 bool sip_bypass_note_sdp(sip_leg *leg, const char *sdp);
-/* A and B answered and bridged: their set-up's SDP bodies are freed. */
+/* A and B answered and bridged: their set-up's SDP bodies are freed, but
+ * for one whose peer refreshes by re-INVITE (it offers that body again). */
 void sip_bypass_drop_sdp(sip_leg *a, sip_leg *b);
+/* TO's remote was given SDP (its peer's remote's, relayed) and took it:
+ * kept as the peer's body when TO refreshes by re-INVITE. */
+void sip_bypass_delivered(sip_leg *to, const char *sdp);
 /* The SDP LEG should be sent now: its peer's, or (incoming, not yet
  * paired) the answer of a leg dialled for it. NULL: none yet. */
 const char *sip_bypass_peer_sdp(sip_leg *leg);
@@ -580,6 +584,9 @@ void sip_nta_leg_free(sip_leg *leg);
 /* LEG goes, or its peer did: an offer of its remote's relayed to the peer
  * and still waiting for the answer is refused (500; sip_nta_bypass.c). */
 void sip_nta_bypass_unpend(sip_leg *leg);
+/* LEG refreshes its session by re-INVITE: a session timer runs, we are the
+ * refresher and its remote does not allow UPDATE (sip_nta_timer.c). */
+bool sip_nta_st_by_reinvite(const sip_leg *leg);
 /* REFER to REFER_TO (a name-addr) in LEG's dialog: 0, or -1 (sip_nta_refer.c). */
 int sip_nta_refer_out(sip_leg *leg, const char *refer_to);
 

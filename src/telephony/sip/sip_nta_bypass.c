@@ -49,6 +49,14 @@ static void reply(sip_leg *leg, nta_incoming_t *irq, int status, const char *sdp
                         TAG_END());
 }
 
+/* LEG's remote's hold changed (sip_bypass_note_sdp): said to the engine. */
+static void raise_hold(sip_leg *leg)
+{
+    sip_log(leg->d, SIP_LOG_DEBUG, "%s %s: %s by the %s (bypass)", leg->outgoing ? "leg" : "call",
+            leg->call_id ? leg->call_id : "-", leg->held ? "hold" : "unhold", leg->outgoing ? "callee" : "caller");
+    sip_raise_kind(leg, leg->held ? TEL_EV_HOLD : TEL_EV_UNHOLD, 0, NULL);
+}
+
 /* An offerless re-INVITE from LEG's remote: the peer P is asked for an
  * offer by one of its own. 0: relayed (NTA keeps IRQ), or a status. */
 static int relay_offerless(sip_leg *leg, nta_incoming_t *irq)
@@ -64,7 +72,6 @@ static int relay_offerless(sip_leg *leg, nta_incoming_t *irq)
 
 int sip_nta_bypass_offer(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
 {
-    sip_driver *d = leg->d;
     sip_leg *p = leg->peer;
     bool offer = sip->sip_payload && sip->sip_payload->pl_len;
     if (leg->state != LEG_UP)
@@ -89,11 +96,8 @@ int sip_nta_bypass_offer(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     p->reinvite_busy = true;
     leg->reinvite_irq = irq;
     leg->reinvite_offerless = false;
-    if (changed) {
-        sip_log(d, SIP_LOG_DEBUG, "%s %s: %s by the %s (bypass)", leg->outgoing ? "leg" : "call",
-                leg->call_id ? leg->call_id : "-", leg->held ? "hold" : "unhold", leg->outgoing ? "callee" : "caller");
-        sip_raise_kind(leg, leg->held ? TEL_EV_HOLD : TEL_EV_UNHOLD, 0, NULL);
-    }
+    if (changed)
+        raise_hold(leg);
     return 0;   /* NTA keeps IRQ: answered when the peer answers */
 }
 
@@ -128,8 +132,10 @@ static int offerless_ack_cb(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     leg->reinvite_irq = NULL;
     leg->reinvite_offerless = false;
     nta_incoming_destroy(irq);
-    if (leg->peer)
+    if (leg->peer) {
         ack_peer(leg->peer, answer);
+        sip_bypass_delivered(leg->peer, answer);
+    }
     if (answer) {
         sip_bypass_note_sdp(leg, answer);   /* an answer: its hold noted, not raised */
     } else if (leg->state == LEG_UP) {
@@ -151,13 +157,11 @@ bool sip_nta_bypass_relay_offer(sip_leg *leg, int status, const sip_t *sip)
     char *offer = sip_bypass_body(sip);
     if (!offer)
         return false;   /* a 2xx without an offer: refused below (sip_nta_bypass_answered) */
-    if (sip_bypass_note_sdp(leg, offer)) {
-        sip_log(leg->d, SIP_LOG_DEBUG, "%s %s: %s by the %s (bypass)", leg->outgoing ? "leg" : "call",
-                leg->call_id ? leg->call_id : "-", leg->held ? "hold" : "unhold", leg->outgoing ? "callee" : "caller");
-        sip_raise_kind(leg, leg->held ? TEL_EV_HOLD : TEL_EV_UNHOLD, 0, NULL);
-    }
+    if (sip_bypass_note_sdp(leg, offer))
+        raise_hold(leg);
     nta_incoming_t *irq = x->reinvite_irq;
     reply(x, irq, 200, offer);
+    sip_bypass_delivered(x, offer);   /* answered in its ACK, or the call ends */
     free(offer);
     nta_incoming_bind(irq, offerless_ack_cb, x);
     return true;
@@ -168,18 +172,27 @@ void sip_nta_bypass_answered(sip_leg *leg, int status, const sip_t *sip)
     leg->reinvite_busy = false;
     bool ok = status >= 200 && status < 300;
     char *answer = ok ? sip_bypass_body(sip) : NULL;
-    if (answer)
-        sip_bypass_note_sdp(leg, answer);   /* an answer: its hold noted, not raised */
+    bool changed = answer && sip_bypass_note_sdp(leg, answer);
     sip_leg *x = leg->peer;
     nta_incoming_t *irq = x ? x->reinvite_irq : NULL;
+    if (!irq && changed) {
+        /* No offer relayed: the answer to our session refresh (its offer
+         * the peer's SDP unchanged, sip_nta_timer.c). It is not passed on
+         * (the peer's remote would answer it with an offer of its own
+         * that this answer's sender never gets), but a hold in it is
+         * raised as any remote's. A relayed offer's answer only notes it:
+         * the offer raised it. */
+        raise_hold(leg);
+    }
     if (irq) {
         x->reinvite_irq = NULL;
         /* The peer's answer is the answer; a 2xx without SDP (none to
          * relay, or to an offerless re-INVITE no offer) or a status NTA
          * made (timeout) refuses the offer. */
-        if (answer && !x->reinvite_offerless)
+        if (answer && !x->reinvite_offerless) {
             reply(x, irq, 200, answer);
-        else if (status == 401 || status == 407)
+            sip_bypass_delivered(x, answer);
+        } else if (status == 401 || status == 407) {
             /* A challenge we could not answer (no credentials for this peer,
              * or refused again) is not relayed: it is for the other dialog
              * (its realm, nonce and Request-URI; the offerer's credentials
@@ -188,12 +201,24 @@ void sip_nta_bypass_answered(sip_leg *leg, int status, const sip_t *sip)
              * breaks RFC 3261 21.4.2/21.4.8. 403: refused, and credentials
              * will not help; the session stays as it was (RFC 3261 14.1). */
             reply(x, irq, 403, NULL);
-        else
+        } else {
             reply(x, irq, !ok && status >= 300 && status < 700 ? status : 500, NULL);
+        }
         x->reinvite_offerless = false;
         nta_incoming_destroy(irq);   /* NTA keeps it until its ACK */
     }
     free(answer);
+}
+
+void sip_nta_bypass_offer_taken(sip_leg *leg, nta_outgoing_t *orq)
+{
+    if (!sip_nta_st_by_reinvite(leg))
+        return;   /* nothing kept for it: the usual case, not copied */
+    msg_t *req = nta_outgoing_getrequest(orq);
+    char *offer = req ? sip_bypass_body(sip_object(req)) : NULL;
+    sip_bypass_delivered(leg, offer);
+    free(offer);
+    msg_destroy(req);
 }
 
 void sip_nta_bypass_unpend(sip_leg *leg)

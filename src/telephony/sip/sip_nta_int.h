@@ -178,6 +178,10 @@ void sip_nta_bypass_answered(sip_leg *leg, int status, const sip_t *sip);
  * the answer for our ACK. true: so done; false: not such a 2xx (the
  * caller goes on as for any answer: ACK, then sip_nta_bypass_answered). */
 bool sip_nta_bypass_relay_offer(sip_leg *leg, int status, const sip_t *sip);
+/* LEG's re-INVITE ORQ got a 2xx: its remote took the offer in it (its
+ * peer's remote's SDP, or our refresh's), kept when LEG refreshes by
+ * re-INVITE (sip_bypass_delivered). */
+void sip_nta_bypass_offer_taken(sip_leg *leg, nta_outgoing_t *orq);
 /* sip_nta_bypass_unpend is in sip_int.h (sip_bypass.c calls it). */
 
 #endif
