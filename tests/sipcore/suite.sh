@@ -32,7 +32,11 @@
 # with media: bypass, an offer (re-INVITE or UPDATE) from either side
 # relayed to the other leg and its answer, or its refusal, relayed back (a
 # gateway's challenge to it answered with its credentials, or, with none,
-# the offerer refused 403); an
+# the offerer refused 403), and a re-INVITE without an offer relayed
+# without one, the other side's offer back in our 2xx and the answer in
+# the sender's ACK passed on in ours (glare 491; no answer in the ACK, or
+# no ACK: the call ends), and our session refresh by re-INVITE (a
+# phone without UPDATE) offering that phone the other's last SDP; an
 # agent's REFER answered 202 with the NOTIFY that ends its subscription
 # (RFC 3515).
 # One line per case: "PASS sipcore:NAME" or "FAIL sipcore:NAME".
@@ -531,6 +535,73 @@ case_bypass_timer_refreshed() { # media: bypass with a 10 s session timer the ca
     uac byptimer bypass uac-timer-bypass && reap $p
 }
 
+case_bypass_refresh_callee() { # media: bypass, a 10 s session timer we refresh toward a callee without UPDATE: the refresh re-INVITE offers the caller's SDP (not ours), after the caller's relayed hold its new one
+    EVIDENCE="$W/bypref1.out $W/bypref1.err $W/bypref1.msg $W/bypref1_uas.out $W/bypref1_uas.err $W/bypref1_uas.msg $W/serve.log"
+    peer bypref1_uas "$UAS" agent-bypass-refreshed
+    p=$LAST
+    # The callee's scenario checks both refreshes' o=, c= and m= (the caller's).
+    uac bypref1 bypass uac-bypass-hold-late && reap $p &&
+        expect "the call did not end by the caller" in_log bypref1 "hangup *by caller"
+}
+
+case_bypass_refresh_caller() { # media: bypass, a 10 s session timer we refresh toward a caller without UPDATE: the refresh re-INVITE offers the callee's SDP (not ours), after the callee's relayed hold its new one
+    EVIDENCE="$W/bypref2.out $W/bypref2.err $W/bypref2.msg $W/bypref2_uas.out $W/bypref2_uas.err $W/bypref2_uas.msg $W/serve.log"
+    peer bypref2_uas "$UAS" agent-bypass-hold-late
+    p=$LAST
+    # The caller's scenario checks both refreshes' o=, c= and m= (the callee's).
+    uac bypref2 bypass uac-bypass-refreshed && reap $p &&
+        expect "the call did not end by the caller" in_log bypref2 "hangup *by caller"
+}
+
+case_bypass_offerless_by_caller() { # media: bypass: the caller's re-INVITE without an offer goes to the callee without one; the callee's offer reaches the caller's 200, the caller's answer the callee's ACK
+    EVIDENCE="$W/bypol.out $W/bypol.err $W/bypol.msg $W/bypol_uas.out $W/bypol_uas.err $W/bypol_uas.msg $W/serve.log"
+    peer bypol_uas "$UAS" agent-offerless
+    p=$LAST
+    # The scenarios check the bodies (o= versions 2353687777 and 2353687999).
+    uac bypol bypass uac-offerless && reap $p &&
+        expect "the callee's offer (sendonly) raised no hold" in_log bypol "bypass event by agent"
+}
+
+case_bypass_offerless_by_callee() { # media: bypass: the callee's re-INVITE without an offer goes to the caller without one; the caller's offer reaches the callee's 200, the callee's answer the caller's ACK
+    EVIDENCE="$W/bypolc.out $W/bypolc.err $W/bypolc.msg $W/bypolc_uas.out $W/bypolc_uas.err $W/bypolc_uas.msg $W/serve.log"
+    peer bypolc_uas "$UAS" agent-offerless-ask
+    p=$LAST
+    uac bypolc bypass uac-offerless-asked && reap $p &&
+        expect "the caller's offer (sendonly) raised no hold" in_log bypolc "bypass event by caller"
+}
+
+case_bypass_offerless_glare() { # media: bypass: the callee's own re-INVITE while the caller's offerless one is relayed to it: 491; the relay then completes
+    EVIDENCE="$W/bypolg.out $W/bypolg.err $W/bypolg.msg $W/bypolg_uas.out $W/bypolg_uas.err $W/bypolg_uas.msg $W/serve.log"
+    peer bypolg_uas "$UAS" agent-offerless-glare
+    p=$LAST
+    uac bypolg bypass uac-offerless && reap $p
+}
+
+case_bypass_offerless_no_answer() { # media: bypass, hostile: the caller ACKs the callee's relayed offer without an answer: the callee is ACKed, both get BYE
+    EVIDENCE="$W/bypolna.out $W/bypolna.err $W/bypolna.msg $W/bypolna_uas.out $W/bypolna_uas.err $W/bypolna_uas.msg $W/serve.log"
+    peer bypolna_uas "$UAS" agent-offerless-bye
+    p=$LAST
+    uac bypolna bypass uac-offerless-noanswer && reap $p &&
+        expect "the call did not end for the missing answer" in_log bypolna "an ACK without an answer for our offer"
+}
+
+case_bypass_offerless_no_ack() { # media: bypass, hostile: the caller never ACKs the callee's relayed offer: 64*T1 on the callee is ACKed and both get BYE
+    EVIDENCE="$W/bypolnk.out $W/bypolnk.err $W/bypolnk.msg $W/bypolnk_uas.out $W/bypolnk_uas.err $W/bypolnk_uas.msg $W/serve.log"
+    peer bypolnk_uas "$UAS" agent-offerless-bye
+    p=$LAST
+    uac bypolnk bypass uac-offerless-noack && reap $p &&
+        expect "the call did not end for the missing ACK" in_log bypolnk "no ACK for our offer"
+}
+
+case_bypass_redial_refused() { # media: bypass: a dial after the caller's answered call ended (the callee's BYE) has no offer to pass on: failed 488, said in the log, no INVITE sent
+    EVIDENCE="$W/bypredial.out $W/bypredial.err $W/bypredial.msg $W/bypredial_uas.out $W/bypredial_uas.err $W/serve.log"
+    peer bypredial_uas "$UAS" uas-bye
+    p=$LAST
+    uac bypredial bypassredial uac-wait-bye && reap $p &&
+        expect "the second dial was not refused for want of an offer" \
+            in_log bypredial ">5550011: media: bypass: the caller's offer went with its answered call"
+}
+
 case_callid_reuse() { # the call's INVITE again by another path (same Call-ID and From tag, new branch): 482, and the call's BYE still finds it (200, not 481)
     EVIDENCE="$W/cidreuse.out $W/cidreuse.err $W/cidreuse.msg $W/serve.log"
     uac cidreuse basic uac-callid-reuse &&
@@ -574,7 +645,8 @@ for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dia
     bye_during_reinvite hold_by_caller hold_by_callee glare glare_retried reinvite_early ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
-    mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed refer_notify refer_long}; do
+    mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed \
+    bypass_refresh_callee bypass_refresh_caller bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_no_ack bypass_redial_refused refer_notify refer_long}; do
     run "$c"
 done
 

@@ -8,7 +8,12 @@
  *
  * The SDP is passed as it came, never parsed into ours: it is the peer's
  * to judge. It is parsed only to notice hold (events for the engine).
- * Re-INVITEs are passed through by sip_nta_bypass.c. */
+ * A leg keeps its remote's body only for the set-up (the caller's offer
+ * while dials go on, a callee's answer or early SDP until the caller is
+ * answered); once the call is answered and bridged both are freed
+ * (sip_bypass_drop_sdp), but for the one a leg's refresh re-INVITE offers
+ * again (sip_bypass_delivered keeps it current). Re-INVITEs, with an
+ * offer or without, are relayed by sip_nta_bypass.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,20 +48,65 @@ int sip_bypass_start(sip_leg *leg)
     return 0;
 }
 
-void sip_bypass_keep_sdp(sip_leg *leg, const sip_t *sip)
+char *sip_bypass_body(const sip_t *sip)
 {
     if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len || sip->sip_payload->pl_len > BYPASS_SDP_MAX)
-        return;
-    free(leg->sdp_body);
-    leg->sdp_body = cr_xstrndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-    /* Hold as the engine sees it (events), from what the remote sends. */
+        return NULL;
+    return cr_xstrndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+bool sip_bypass_note_sdp(sip_leg *leg, const char *sdp)
+{
+    /* Hold as the engine sees it (events), from what the remote sends;
+     * nothing of the body itself is kept. */
     sip_media_desc m;
     char err[64];
-    if (sip_sdp_parse(leg->sdp_body, strlen(leg->sdp_body), &m, err, sizeof err) == 0) {
+    bool was_held = leg->held;
+    if (sdp && sip_sdp_parse(sdp, strlen(sdp), &m, err, sizeof err) == 0) {
         sip_remote_media_keep(&leg->remote, &m);
         leg->have_remote = true;
         leg->held = sip_sdp_is_hold(&m);
     }
+    return leg->held != was_held;
+}
+
+void sip_bypass_keep_sdp(sip_leg *leg, const sip_t *sip)
+{
+    char *body = sip_bypass_body(sip);
+    if (!body)
+        return;
+    free(leg->sdp_body);
+    leg->sdp_body = body;
+    sip_bypass_note_sdp(leg, body);
+}
+
+void sip_bypass_drop_sdp(sip_leg *a, sip_leg *b)
+{
+    /* Answered and bridged: the set-up is over, and a re-INVITE's offer
+     * or its answer is relayed as it passes (sip_nta_bypass.c), an
+     * offerless one too. A held call keeps no SDP (issue 17 goal 6) —
+     * but for a leg that refreshes its session by re-INVITE: that offers
+     * its remote the SDP it last got through us, its peer's, again
+     * (sip_nta_timer.c), so the peer keeps its body. */
+    if (!sip_nta_st_by_reinvite(b)) {
+        free(a->sdp_body);
+        a->sdp_body = NULL;
+    }
+    if (!sip_nta_st_by_reinvite(a)) {
+        free(b->sdp_body);
+        b->sdp_body = NULL;
+    }
+}
+
+void sip_bypass_delivered(sip_leg *to, const char *sdp)
+{
+    sip_leg *from = to->peer;
+    if (!sdp || !from || !sip_nta_st_by_reinvite(to))
+        return;
+    if (from->sdp_body && strcmp(from->sdp_body, sdp) == 0)
+        return;   /* our refresh's offer, taken again */
+    free(from->sdp_body);
+    from->sdp_body = cr_xstrdup(sdp);
 }
 
 const char *sip_bypass_peer_sdp(sip_leg *leg)

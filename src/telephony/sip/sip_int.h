@@ -280,9 +280,11 @@ struct tel_leg {
      * dialled legs instead of walking every leg of the driver. */
     sip_leg *dialled;
     /* media: bypass (sip_bypass.c): no RTP session; SDP_BODY is the
-     * remote's last SDP as it came, passed to the peer unchanged; a
-     * re-INVITE from the remote waits in REINVITE_IRQ for the peer's
-     * answer (sip_nta_bypass.c). BYPASS below. */
+     * remote's SDP of the set-up as it came, passed to the peer unchanged
+     * (NULL once answered and bridged); a re-INVITE from the remote waits
+     * in REINVITE_IRQ for the peer's answer, an offerless one
+     * (REINVITE_OFFERLESS) then for its own ACK (sip_nta_bypass.c).
+     * BYPASS below. */
     char *sdp_body;
     struct nta_incoming_s *reinvite_irq;
     struct sip_nta_leg *nta;   /* its transactions and dialog (sip_nta.c) */
@@ -309,6 +311,7 @@ struct tel_leg {
     bool bridged : 1;
     bool rtp_reserved : 1;     /* incoming: an RTP session is kept for its first dial */
     bool bypass : 1;           /* media: bypass (above) */
+    bool reinvite_offerless : 1;   /* bypass: REINVITE_IRQ asked for an offer (above) */
     /* life */
     bool released : 1, sip_done : 1, hangup_raised : 1, we_ended : 1;
     bool trying_raised : 1, ringing_raised : 1, early_raised : 1, reaping : 1;
@@ -525,8 +528,18 @@ extern const rtp_owner_ops sip_leg_rtp_ops;
 
 /* ---- sip_bypass.c: media: bypass (SDP through, no RTP) ---- */
 int sip_bypass_start(sip_leg *leg);
-/* Keeps the SDP body of SIP (if any) as LEG's remote's last. */
+/* Keeps the SDP body of SIP (if any) as LEG's remote's last (set-up only). */
 void sip_bypass_keep_sdp(sip_leg *leg, const sip_t *sip);
+/* SIP's SDP body as a string of its own (free it), or NULL: none, or too large. */
+char *sip_bypass_body(const sip_t *sip);
+/* Notes LEG's remote's hold from SDP (NULL: nothing): true when it changed. */
+bool sip_bypass_note_sdp(sip_leg *leg, const char *sdp);
+/* A and B answered and bridged: their set-up's SDP bodies are freed, but
+ * for one whose peer refreshes by re-INVITE (it offers that body again). */
+void sip_bypass_drop_sdp(sip_leg *a, sip_leg *b);
+/* TO's remote was given SDP (its peer's remote's, relayed) and took it:
+ * kept as the peer's body when TO refreshes by re-INVITE. */
+void sip_bypass_delivered(sip_leg *to, const char *sdp);
 /* The SDP LEG should be sent now: its peer's, or (incoming, not yet
  * paired) the answer of a leg dialled for it. NULL: none yet. */
 const char *sip_bypass_peer_sdp(sip_leg *leg);
@@ -617,6 +630,9 @@ void sip_nta_leg_free(sip_leg *leg);
 /* LEG goes, or its peer did: an offer of its remote's relayed to the peer
  * and still waiting for the answer is refused (500; sip_nta_bypass.c). */
 void sip_nta_bypass_unpend(sip_leg *leg);
+/* LEG refreshes its session by re-INVITE: a session timer runs, we are the
+ * refresher and its remote does not allow UPDATE (sip_nta_timer.c). */
+bool sip_nta_st_by_reinvite(const sip_leg *leg);
 /* REFER to REFER_TO (a name-addr) in LEG's dialog: 0, or -1 (sip_nta_refer.c). */
 int sip_nta_refer_out(sip_leg *leg, const char *refer_to);
 

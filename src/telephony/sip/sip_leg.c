@@ -554,6 +554,8 @@ int sip_leg_bridge(sip_leg *a, sip_leg *b)
     a->peer = b;
     b->peer = a;
     a->bridged = b->bridged = true;
+    if (a->bypass)
+        sip_bypass_drop_sdp(a, b);   /* answered and bridged: no SDP kept (sip_bypass.c) */
     sip_leg_update_relay(a);
     update_inband(a);
     update_inband(b);

@@ -152,7 +152,7 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
                    TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
                           SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
                    SIPTAG_CALL_ID_STR(dl->call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
-                   SIPTAG_MAX_FORWARDS(NTA_HDR(leg->d)->max_forwards), TAG_IF(sdp, SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg))),
+                   SIPTAG_MAX_FORWARDS(NTA_HDR(leg->d)->max_forwards), TAG_IF(sdp || method == sip_method_invite, SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg))),
                    TAG_IF(sdp, SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type)), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
                    TAG_NEXT(extra)) < 0) {
         msg_destroy(msg);

@@ -200,6 +200,16 @@ int sip_nta_bypass_offer(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip);
  * response, NULL when NTA made it): the answer goes back to the peer's
  * remote. */
 void sip_nta_bypass_answered(sip_leg *leg, int status, const sip_t *sip);
+/* LEG's re-INVITE (an offerless one relayed through it) got STATUS: a 2xx
+ * with the peer's offer goes to the sender in our 2xx, and LEG's
+ * re-INVITE is kept, not ACKed, until the sender's ACK brings
+ * the answer for our ACK. true: so done; false: not such a 2xx (the
+ * caller goes on as for any answer: ACK, then sip_nta_bypass_answered). */
+bool sip_nta_bypass_relay_offer(sip_leg *leg, int status, const sip_t *sip);
+/* LEG's re-INVITE ORQ got a 2xx: its remote took the offer in it (its
+ * peer's remote's SDP, or our refresh's), kept when LEG refreshes by
+ * re-INVITE (sip_bypass_delivered). */
+void sip_nta_bypass_offer_taken(sip_leg *leg, nta_outgoing_t *orq);
 /* sip_nta_bypass_unpend is in sip_int.h (sip_bypass.c calls it). */
 
 #endif

@@ -340,10 +340,20 @@ static int reinvite_response_cb(sip_leg *leg, nta_outgoing_t *orq, const sip_t *
         sip_leave(d);
         return 0;
     }
+    if (leg->bypass && sip_nta_bypass_relay_offer(leg, status, sip)) {
+        /* An offer for an offerless re-INVITE, gone to its sender: ORQ
+         * stays in nl->reinvite, ACKed with the sender's answer
+         * (sip_nta_bypass.c). */
+        sip_nta_st_start(leg);
+        sip_leave(d);
+        return 0;
+    }
     if (status < 300 && sip) {
         sip_nta_send_reinvite_ack(leg, nta_outgoing_cseq(orq));
         if (sip->sip_payload && sip->sip_payload->pl_len && !leg->bypass)
             sip_leg_apply_sdp(leg, sip, NULL);
+        if (leg->bypass)
+            sip_nta_bypass_offer_taken(leg, orq);
     }
     /* Its 2xx may come again (our ACK lost): that finds no transaction
      * and is ACKed by stray_response_cb. */

@@ -1,7 +1,8 @@
 /* sip_nta_timer.c — RFC 4028 session timers on the NTA core
  * (settings.sip.session_timer): negotiated in the INVITE and its 2xx
  * (sip_nta_st_uas, sip_nta_st_uac), our refresh at half the interval by
- * UPDATE when the remote allows it, else re-INVITE; the remote's awaited
+ * UPDATE when the remote allows it, else re-INVITE (bypassed: with the
+ * SDP the remote last got, its peer's); the remote's awaited
  * until the interval less a third (at most 32 s), then BYE with Reason 408.
  * The leg's state is sip_nta_int.h's struct sip_nta_leg. */
 #define NTA_AGENT_MAGIC_T struct sip_driver
@@ -97,7 +98,9 @@ static void st_cb(loop *l, void *arg)
         /* over already */
     } else if (!nl->we_refresh) {
         sip_nta_st_expired(leg);
-    } else if (nl->remote_update && !NTA_BUSY(nl, refresh)) {
+    } else if ((nl->remote_update || (leg->bypass && !sip_bypass_peer_sdp(leg))) && !NTA_BUSY(nl, refresh)) {
+        /* (Bypassed with no SDP kept to offer — none should be: UPDATE
+         * anyway; refused, the refresh failed.) */
         /* UPDATE without a body: no offer/answer, only the refresh */
         nta_outgoing_t *refresh = sip_nta_dialog_request(leg, sip_method_update, "UPDATE", sip_dialog_next_cseq(&nl->dlg),
                                                          refresh_response_cb, NULL);
@@ -105,10 +108,18 @@ static void st_cb(loop *l, void *arg)
         if (!refresh)
             sip_nta_st_expired(leg);
     } else if (!leg->reinvite_busy && !NTA_BUSY(nl, reinvite)) {
+        /* Bypassed, the leg has no media of ours to offer: the SDP its
+         * remote last got through us, its peer's, unchanged (same o=
+         * version: no change, RFC 3264 8; sip_bypass_delivered keeps it).
+         * Its answer: sip_nta_bypass_answered. */
         char sdp[768];
-        sip_leg_sdp(leg, sdp, sizeof sdp, true);
+        const char *offer = sdp;
+        if (leg->bypass)
+            offer = sip_bypass_peer_sdp(leg);
+        else
+            sip_leg_sdp(leg, sdp, sizeof sdp, true);
         leg->reinvite_busy = true;   /* its answer re-arms the timer */
-        if (sip_nta_reinvite(leg, sdp) < 0) {
+        if (sip_nta_reinvite(leg, offer) < 0) {
             leg->reinvite_busy = false;
             sip_nta_st_expired(leg);
         }
@@ -116,6 +127,12 @@ static void st_cb(loop *l, void *arg)
         sip_nta_st_start(leg);   /* a re-INVITE is under way: it refreshes */
     }
     sip_leave(leg->d);
+}
+
+bool sip_nta_st_by_reinvite(const sip_leg *leg)
+{
+    const struct sip_nta_leg *nl = leg->nta;
+    return nl && nl->se && nl->we_refresh && !nl->remote_update;
 }
 
 /* The session timer an INVITE (we answer) asks for, with our settings:

@@ -190,8 +190,16 @@ sip_leg *sip_out_dial(sip_driver *d, const tel_dial_req *req, void *user)
         add_fork(leg, uri);
         break;
     }
-    /* media: bypass: the caller's offer, as it came, instead of ours. */
-    leg->bypass = req->from && req->from->bypass && req->from->sdp_body;
+    /* media: bypass: the caller's offer, as it came, instead of ours. It
+     * is kept until the caller is answered and bridged (sip_bypass_drop_sdp):
+     * a dial after that has no offer to pass on, and a leg of ours with
+     * anchored media could not be bridged to the bypassed caller. */
+    if (req->from && req->from->bypass && !req->from->sdp_body) {
+        sip_log(d, SIP_LOG_WARN, "leg %s: media: bypass: the caller's offer went with its answered call; "
+                "no dial after it (488)", leg->call_id);
+        return fail_later(leg, 488);
+    }
+    leg->bypass = req->from && req->from->bypass;
     if (!leg->bypass && sip_leg_media(leg) < 0)
         return fail_later(leg, 503);
 
