@@ -585,12 +585,34 @@ case_bypass_offerless_no_answer() { # media: bypass, hostile: the caller ACKs th
         expect "the call did not end for the missing answer" in_log bypolna "an ACK without an answer for our offer"
 }
 
+case_bypass_offerless_garbage_answer() { # media: bypass, hostile: the caller's ACK carries a body that is no SDP: no answer, the callee's ACK has no body and both get BYE
+    EVIDENCE="$W/bypolgb.out $W/bypolgb.err $W/bypolgb.msg $W/bypolgb_uas.out $W/bypolgb_uas.err $W/bypolgb_uas.msg $W/serve.log"
+    peer bypolgb_uas "$UAS" agent-offerless-bye
+    p=$LAST
+    uac bypolgb bypass uac-offerless-garbage && reap $p &&
+        expect "the call did not end for the unusable answer" in_log bypolgb "an ACK without an answer for our offer"
+}
+
 case_bypass_offerless_no_ack() { # media: bypass, hostile: the caller never ACKs the callee's relayed offer: 64*T1 on the callee is ACKed and both get BYE
     EVIDENCE="$W/bypolnk.out $W/bypolnk.err $W/bypolnk.msg $W/bypolnk_uas.out $W/bypolnk_uas.err $W/bypolnk_uas.msg $W/serve.log"
     peer bypolnk_uas "$UAS" agent-offerless-bye
     p=$LAST
     uac bypolnk bypass uac-offerless-noack && reap $p &&
         expect "the call did not end for the missing ACK" in_log bypolnk "no ACK for our offer"
+}
+
+case_bypass_offerless_peer_left() { # media: bypass: the callee hangs up while the caller's ACK (the answer to the callee's relayed offer) is awaited: the callee's 200 is ACKed (no body) after its BYE's 200, the caller gets BYE; nothing kept past the call
+    EVIDENCE="$W/bypolpl.out $W/bypolpl.err $W/bypolpl.msg $W/bypolpl_uas.out $W/bypolpl_uas.err $W/bypolpl_uas.msg $W/serve.log"
+    peer bypolpl_uas "$UAS" agent-offerless-leaves
+    p=$LAST
+    uac bypolpl bypass uac-offerless-peerleft && reap $p
+}
+
+case_bypass_offerless_refresh_waits() { # media: bypass: our session refresh toward the caller (re-INVITE, 5 s) does not cross the caller's own re-INVITE still relayed (RFC 3261 14.1): the callee offers 6 s on, the caller's next message is that 200
+    EVIDENCE="$W/bypolrf.out $W/bypolrf.err $W/bypolrf.msg $W/bypolrf_uas.out $W/bypolrf_uas.err $W/bypolrf_uas.msg $W/serve.log"
+    peer bypolrf_uas "$UAS" agent-offerless-slow
+    p=$LAST
+    uac bypolrf bypass uac-offerless-refreshed && reap $p
 }
 
 case_bypass_redial_refused() { # media: bypass: a dial after the caller's answered call ended (the callee's BYE) has no offer to pass on: failed 488, said in the log, no INVITE sent
@@ -646,7 +668,7 @@ for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dia
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
     mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed \
-    bypass_refresh_callee bypass_refresh_caller bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_no_ack bypass_redial_refused refer_notify refer_long}; do
+    bypass_refresh_callee bypass_refresh_caller bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_garbage_answer bypass_offerless_no_ack bypass_offerless_peer_left bypass_offerless_refresh_waits bypass_redial_refused refer_notify refer_long}; do
     run "$c"
 done
 

@@ -81,6 +81,10 @@ void sip_remote_media_keep(sip_remote_media *out, const sip_media_desc *m);
 
 /* 0, or -1 when there is no usable audio stream (ERR says why). */
 int sip_sdp_parse(const char *sdp, size_t len, sip_media_desc *out, char *err, size_t errlen);
+/* SDP is an SDP message at all (RFC 4566 syntax, as sofia reads it),
+ * whatever its streams: what `media: bypass` asks of a body it cannot
+ * have refused (an ACK's answer). */
+bool sip_sdp_well_formed(const char *sdp, size_t len);
 /* The remote puts us on hold (sendonly, inactive or c=0.0.0.0). */
 bool sip_sdp_is_hold(const sip_media_desc *m);
 /* RTCP_MUX: a=rtcp-mux, in every offer of ours and in an answer to an

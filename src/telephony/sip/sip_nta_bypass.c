@@ -20,7 +20,9 @@
  * or none by then, cannot be repaired: the peer is ACKed without a body
  * and the call ends with BYE both ways, as RFC 3261 13.2.2.4 (an offer in
  * a 2xx that cannot be answered: ACK, then BYE) and 13.3.1.4 (a 2xx never
- * ACKed: BYE) say. */
+ * ACKed: BYE) say. An ACK's body that is not an SDP (no application/sdp,
+ * or no SDP syntax) is no answer either: the peer cannot refuse an ACK,
+ * so what it carries is not passed on unjudged as offers are. */
 #define NTA_AGENT_MAGIC_T struct sip_driver
 #define NTA_LEG_MAGIC_T struct sip_driver
 #define NTA_INCOMING_MAGIC_T struct tel_leg
@@ -30,6 +32,8 @@
 #include "telephony/sip/sip_nta_int.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -118,6 +122,20 @@ static void ack_peer(sip_leg *p, const char *sdp)
     sip_nta_dialog_over(p);   /* it ended meanwhile: now it is done */
 }
 
+/* The answer SIP (the sender's ACK) carries: its body when that is an SDP
+ * (application/sdp, well formed), else NULL. */
+static char *ack_answer(const sip_t *sip)
+{
+    char *body = sip_bypass_body(sip);
+    if (body && (!sip->sip_content_type || !sip->sip_content_type->c_type ||
+                 strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0 ||
+                 !sip_sdp_well_formed(body, strlen(body)))) {
+        free(body);
+        body = NULL;
+    }
+    return body;
+}
+
 /* The sender's ACK of our 2xx to its offerless re-INVITE (SIP NULL: none
  * came, 64*T1): its answer goes to the peer in our ACK. */
 static int offerless_ack_cb(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
@@ -128,7 +146,7 @@ static int offerless_ack_cb(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     if (leg->reinvite_irq != irq)
         return 0;   /* let go already (sip_nta_bypass_unpend) */
     sip_enter(d);
-    char *answer = sip_bypass_body(sip);
+    char *answer = ack_answer(sip);
     leg->reinvite_irq = NULL;
     leg->reinvite_offerless = false;
     nta_incoming_destroy(irq);

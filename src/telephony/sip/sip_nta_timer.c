@@ -107,8 +107,12 @@ static void st_cb(loop *l, void *arg)
         NTA_BUSY_PUT(nl, refresh, refresh);
         if (!refresh)
             sip_nta_st_expired(leg);
-    } else if (!leg->reinvite_busy && !NTA_BUSY(nl, reinvite)) {
-        /* Bypassed, the leg has no media of ours to offer: the SDP its
+    } else if (!leg->reinvite_busy && !NTA_BUSY(nl, reinvite) && !leg->reinvite_irq) {
+        /* (Bypassed, the remote's own re-INVITE relayed and not yet
+         * answered, or its 2xx not yet ACKed, is an INVITE transaction in
+         * progress: no re-INVITE of ours may cross it (RFC 3261 14.1), and
+         * it refreshes the session: the timer is re-armed below.)
+         * Bypassed, the leg has no media of ours to offer: the SDP its
          * remote last got through us, its peer's, unchanged (same o=
          * version: no change, RFC 3264 8; sip_bypass_delivered keeps it).
          * Its answer: sip_nta_bypass_answered. */

@@ -139,6 +139,19 @@ static char *sdp_media_lines_clean(const char *text, size_t len, size_t *outlen)
     return out;
 }
 
+bool sip_sdp_well_formed(const char *text, size_t len)
+{
+    size_t clen;
+    char *clean = text && len ? sdp_media_lines_clean(text, len, &clen) : NULL;
+    if (!clean)
+        return false;
+    sdp_parser_t *p = sdp_parse(NULL, clean, (issize_t)clen, sdp_f_c_missing);
+    free(clean);
+    bool ok = sdp_session(p) != NULL;
+    sdp_parser_free(p);
+    return ok;
+}
+
 int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
