@@ -593,6 +593,14 @@ case_bypass_offerless_garbage_answer() { # media: bypass, hostile: the caller's 
         expect "the call did not end for the unusable answer" in_log bypolgb "an ACK without an answer for our offer"
 }
 
+case_bypass_offerless_huge_offer() { # media: bypass, hostile: the callee answers the relayed offerless re-INVITE with an offer over 8 KB: not passed on; the callee's ACK has no body, then BYE (RFC 3261 13.2.2.4); the caller's re-INVITE gets 500, then BYE
+    EVIDENCE="$W/bypolhg.out $W/bypolhg.err $W/bypolhg.msg $W/bypolhg_uas.out $W/bypolhg_uas.err $W/bypolhg_uas.msg $W/serve.log"
+    peer bypolhg_uas "$UAS" agent-offerless-huge
+    p=$LAST
+    uac bypolhg bypass uac-offerless-huge && reap $p &&
+        expect "the call did not end for the offer not passed on" in_log bypolhg "an offer we cannot pass on"
+}
+
 case_bypass_offerless_no_ack() { # media: bypass, hostile: the caller never ACKs the callee's relayed offer: 64*T1 on the callee is ACKed and both get BYE
     EVIDENCE="$W/bypolnk.out $W/bypolnk.err $W/bypolnk.msg $W/bypolnk_uas.out $W/bypolnk_uas.err $W/bypolnk_uas.msg $W/serve.log"
     peer bypolnk_uas "$UAS" agent-offerless-bye
@@ -668,7 +676,7 @@ for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dia
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
     cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
     mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed \
-    bypass_refresh_callee bypass_refresh_caller bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_garbage_answer bypass_offerless_no_ack bypass_offerless_peer_left bypass_offerless_refresh_waits bypass_redial_refused refer_notify refer_long}; do
+    bypass_refresh_callee bypass_refresh_caller bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_garbage_answer bypass_offerless_huge_offer bypass_offerless_no_ack bypass_offerless_peer_left bypass_offerless_refresh_waits bypass_redial_refused refer_notify refer_long}; do
     run "$c"
 done
 

@@ -222,8 +222,18 @@ void sip_nta_bypass_answered(sip_leg *leg, int status, const sip_t *sip)
         } else {
             reply(x, irq, !ok && status >= 300 && status < 700 ? status : 500, NULL);
         }
+        /* The peer's 2xx offered a body we would not pass on (over
+         * BYPASS_SDP_MAX): our ACK carried no answer to it, so the session
+         * with the peer cannot go on (RFC 3261 13.2.2.4: ACK, then BYE). */
+        bool unanswered = ok && x->reinvite_offerless && sip && sip->sip_payload && sip->sip_payload->pl_len;
         x->reinvite_offerless = false;
         nta_incoming_destroy(irq);   /* NTA keeps it until its ACK */
+        if (unanswered && leg->state == LEG_UP) {
+            sip_log(leg->d, SIP_LOG_INFO, "%s %s: an offer we cannot pass on (bypass re-INVITE): BYE",
+                    leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-");
+            sip_leg_ended_by_system(leg, 488, "no_answer");
+            sip_nta_send_bye(leg);
+        }
     }
     free(answer);
 }
