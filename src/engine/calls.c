@@ -33,6 +33,18 @@ static void set_ended(eng_call *c, const char *by, const char *cause, int code)
     r->hangup_code = code;
 }
 
+/* No route took C (a call or a message): it ends 404 before any strand ran. */
+static void end_no_route(eng_call *c)
+{
+    c->ending = true;
+    set_ended(c, "system", "no_route", 404);
+    eng_var_set_str(c, "hangup_by", "system");
+    eng_var_set_str(c, "hangup_cause", "no_route");
+    eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
+    eng_emit(c, NULL, &h);
+    eng_check_call(c);
+}
+
 /* The first chunk of a call's arena, sized for what a held call keeps
  * (docs/decisions/sip-core.md "Held-call memory (nta)" and "The engine's
  * arena, to 1,280 B"): the call and its call id, its standard variables
@@ -169,13 +181,7 @@ eng_call *eng_call_new(eng_engine *e, tel_leg *leg, const tel_call_info *info)
     if (!r) {
         /* Rejected (404) by the driver, which keeps the leg. */
         c->leg = NULL;
-        c->ending = true;
-        set_ended(c, "system", "no_route", 404);
-        eng_var_set_str(c, "hangup_by", "system");
-        eng_var_set_str(c, "hangup_cause", "no_route");
-        eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
-        eng_emit(c, NULL, &h);
-        eng_check_call(c);
+        end_no_route(c);
         return c;
     }
     c->route = r;
@@ -216,13 +222,7 @@ eng_call *eng_call_new_message(eng_engine *e, const tel_call_info *info, const c
     eng_emit(c, NULL, &rec);
     cr_strbuf_free(&explain);
     if (!r) {
-        c->ending = true;
-        set_ended(c, "system", "no_route", 404);
-        eng_var_set_str(c, "hangup_by", "system");
-        eng_var_set_str(c, "hangup_cause", "no_route");
-        eng_trace_rec h = {.kind = ENG_TR_HANGUP, .by = "system", .cause = "no_route", .sip_code = 404};
-        eng_emit(c, NULL, &h);
-        eng_check_call(c);
+        end_no_route(c);
         return c;
     }
     c->route = r;

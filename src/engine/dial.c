@@ -597,6 +597,22 @@ void dial_finish(eng_dial *d, const char *status)
         eng_strand_resume(s, eng_fail(s, "%s", strcmp(status, "no_answer") == 0 ? "timeout" : status));
 }
 
+void dial_target_copy(cr_arena *a, eng_dial_target *dst, const eng_dial_target *src)
+{
+    *dst = *src;
+    dst->target = cr_arena_strdup(a, src->target);
+    if (src->agent_name)
+        dst->agent_name = cr_arena_strdup(a, src->agent_name);
+    /* The gateways to fall back to are used long after the caller's
+     * array is gone (the program's own list is built per dial). */
+    size_t ng = src->gateway_count;
+    if (ng && !src->gateways_kept) {
+        const scn_gateway **g = cr_arena_alloc(a, ng * sizeof *g);
+        memcpy(g, src->gateways, ng * sizeof *g);
+        dst->gateways = g;
+    }
+}
+
 /* A dial of REQ's targets for call C (copied into its arena), not started. */
 eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
 {
@@ -613,20 +629,8 @@ eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req)
         dial_extra_mut(d)->ringback = cr_arena_strdup(a, req->ringback);
     d->count = req->count > UINT32_MAX ? UINT32_MAX : (uint32_t)req->count;
     d->targets = cr_arena_alloc(a, req->count * sizeof *d->targets);
-    for (size_t i = 0; i < req->count; i++) {
-        d->targets[i] = req->targets[i];
-        d->targets[i].target = cr_arena_strdup(a, req->targets[i].target);
-        if (req->targets[i].agent_name)
-            d->targets[i].agent_name = cr_arena_strdup(a, req->targets[i].agent_name);
-        /* The gateways to fall back to are used long after the caller's
-         * array is gone (the program's own list is built per dial). */
-        size_t ng = req->targets[i].gateway_count;
-        if (ng && !req->targets[i].gateways_kept) {
-            const scn_gateway **g = cr_arena_alloc(a, ng * sizeof *g);
-            memcpy(g, req->targets[i].gateways, ng * sizeof *g);
-            d->targets[i].gateways = g;
-        }
-    }
+    for (size_t i = 0; i < req->count; i++)
+        dial_target_copy(a, &d->targets[i], &req->targets[i]);
     d->last_code = 500;
     return d;
 }

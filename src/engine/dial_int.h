@@ -84,6 +84,9 @@ eng_leg *dial_leg_new(eng_dial *d, const eng_dial_target *t);
 void dial_live_add(eng_dial *d);
 bool dial_begin(eng_dial *d);
 void dial_finish(eng_dial *d, const char *status);
+/* SRC into DST, its strings (and gateway list, unless kept) copied into A:
+ * a dial's targets outlive the request that named them. */
+void dial_target_copy(cr_arena *a, eng_dial_target *dst, const eng_dial_target *src);
 eng_dial *dial_new(eng_call *c, eng_strand *s, const eng_dial_req *req);
 void dial_stop(eng_dial *d);
 /* A dial's ring timeout ran out (ARG: the eng_dial). */

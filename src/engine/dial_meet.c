@@ -102,14 +102,7 @@ bool eng_dial_held_return(struct eng_dial *d, const eng_dial_target *t)
     /* The parker is one more target of the same dial: its answer bridges
      * it to the caller, its no answer ends the dial as any would. */
     eng_dial_target *nt = cr_arena_alloc(&c->arena, sizeof *nt);
-    *nt = *t;
-    nt->target = cr_arena_strdup(&c->arena, t->target);
-    nt->agent_name = t->agent_name ? cr_arena_strdup(&c->arena, t->agent_name) : NULL;
-    if (t->gateway_count) {
-        const scn_gateway **g = cr_arena_alloc(&c->arena, t->gateway_count * sizeof *g);
-        memcpy(g, t->gateways, t->gateway_count * sizeof *g);
-        nt->gateways = g;
-    }
+    dial_target_copy(&c->arena, nt, t);
     eng_leg *leg = dial_leg_new(d, nt);
     if (!dial_leg_dial(d, leg)) {
         dial_finish(d, "failed");
