@@ -388,7 +388,8 @@ static inline const struct sip_leg_dial *sip_dial_of_const(const sip_leg *leg)
 /* The leg that dialled LEG (outgoing), or NULL. */
 static inline sip_leg *sip_leg_from(const sip_leg *leg)
 {
-    return leg->outgoing ? ((const struct sip_leg_dial *)(leg + 1))->from : NULL;
+    const struct sip_leg_dial *dl = sip_dial_of_const(leg);
+    return dl ? dl->from : NULL;
 }
 
 /* ---- sip_driver.c ---- */

@@ -122,6 +122,19 @@ static void ack_peer(sip_leg *p, const char *sdp)
     sip_nta_dialog_over(p);   /* it ended meanwhile: now it is done */
 }
 
+/* LEG's session cannot go on (an offer of a relayed offerless re-INVITE
+ * left unanswered, WHY): the call ends with BYE, as RFC 3261 13.2.2.4 and
+ * 13.3.1.4 say, STATUS and REASON the ending's. */
+static void end_unanswered(sip_leg *leg, const char *why, int status, const char *reason)
+{
+    if (leg->state != LEG_UP)
+        return;
+    sip_log(leg->d, SIP_LOG_INFO, "%s %s: %s (bypass re-INVITE): BYE", leg->outgoing ? "leg" : "call",
+            leg->call_id ? leg->call_id : "-", why);
+    sip_leg_ended_by_system(leg, status, reason);
+    sip_nta_send_bye(leg);
+}
+
 /* The answer SIP (the sender's ACK) carries: its body when that is an SDP
  * (application/sdp, well formed), else NULL. */
 static char *ack_answer(const sip_t *sip)
@@ -156,11 +169,9 @@ static int offerless_ack_cb(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     }
     if (answer) {
         sip_bypass_note_sdp(leg, answer);   /* an answer: its hold noted, not raised */
-    } else if (leg->state == LEG_UP) {
-        sip_log(d, SIP_LOG_INFO, "%s %s: %s for our offer (bypass re-INVITE): BYE", leg->outgoing ? "leg" : "call",
-                leg->call_id ? leg->call_id : "-", sip ? "an ACK without an answer" : "no ACK");
-        sip_leg_ended_by_system(leg, sip ? 488 : 408, sip ? "no_answer" : "no_ack");
-        sip_nta_send_bye(leg);
+    } else {
+        end_unanswered(leg, sip ? "an ACK without an answer for our offer" : "no ACK for our offer", sip ? 488 : 408,
+                       sip ? "no_answer" : "no_ack");
     }
     free(answer);
     sip_leave(d);
@@ -228,12 +239,8 @@ void sip_nta_bypass_answered(sip_leg *leg, int status, const sip_t *sip)
         bool unanswered = ok && x->reinvite_offerless && sip && sip->sip_payload && sip->sip_payload->pl_len;
         x->reinvite_offerless = false;
         nta_incoming_destroy(irq);   /* NTA keeps it until its ACK */
-        if (unanswered && leg->state == LEG_UP) {
-            sip_log(leg->d, SIP_LOG_INFO, "%s %s: an offer we cannot pass on (bypass re-INVITE): BYE",
-                    leg->outgoing ? "leg" : "call", leg->call_id ? leg->call_id : "-");
-            sip_leg_ended_by_system(leg, 488, "no_answer");
-            sip_nta_send_bye(leg);
-        }
+        if (unanswered)
+            end_unanswered(leg, "an offer we cannot pass on", 488, "no_answer");
     }
     free(answer);
 }

@@ -139,15 +139,24 @@ static char *sdp_media_lines_clean(const char *text, size_t len, size_t *outlen)
     return out;
 }
 
-bool sip_sdp_well_formed(const char *text, size_t len)
+/* TEXT (LEN > 0 bytes) parsed by sofia once cleaned
+ * (sdp_media_lines_clean), or NULL when cleaning refuses it; sdp_session
+ * of the parser says whether sofia read a session. */
+static sdp_parser_t *sdp_parse_clean(const char *text, size_t len)
 {
     size_t clen;
-    char *clean = text && len ? sdp_media_lines_clean(text, len, &clen) : NULL;
+    char *clean = sdp_media_lines_clean(text, len, &clen);
     if (!clean)
-        return false;
+        return NULL;
     sdp_parser_t *p = sdp_parse(NULL, clean, (issize_t)clen, sdp_f_c_missing);
-    free(clean);
-    bool ok = sdp_session(p) != NULL;
+    free(clean);   /* sdp_parse works on its own copy */
+    return p;
+}
+
+bool sip_sdp_well_formed(const char *text, size_t len)
+{
+    sdp_parser_t *p = text && len ? sdp_parse_clean(text, len) : NULL;
+    bool ok = p && sdp_session(p) != NULL;
     sdp_parser_free(p);
     return ok;
 }
@@ -161,14 +170,11 @@ int sip_sdp_parse(const char *text, size_t len, sip_media_desc *out, char *err, 
         set_err(err, errlen, "no SDP");
         return -1;
     }
-    size_t clen;
-    char *clean = sdp_media_lines_clean(text, len, &clen);
-    if (!clean) {
+    sdp_parser_t *p = sdp_parse_clean(text, len);
+    if (!p) {
         set_err(err, errlen, "m= line with characters outside RFC 4566 tokens, or a NUL");
         return -1;
     }
-    sdp_parser_t *p = sdp_parse(NULL, clean, (issize_t)clen, sdp_f_c_missing);
-    free(clean);   /* sdp_parse works on its own copy */
     sdp_session_t *s = sdp_session(p);
     if (!s) {
         set_err(err, errlen, sdp_parsing_error(p));
