@@ -157,7 +157,36 @@ uint32_t strtab_ref(strtab *t, const char *s, size_t len)
     return id;
 }
 
-uint32_t strtab_ref_cstr(strtab *t, const char *s) { return s ? strtab_ref(t, s, strlen(s)) : 0; }
+uint32_t strtab_ref_cstr_len(strtab *t, const char *s, size_t *len)
+{
+    if (!s) {
+        *len = 0;
+        return 0;
+    }
+    /* A cache hit is checked byte by byte up to the kept string's NUL,
+     * stopping at S's first difference or its NUL (never past it): the
+     * bytes and the length at once, without a strlen first. */
+    ptr_slot *ps = slot_of(t, s);
+    item *x = ps->s == s ? t->items[ps->id] : NULL;
+    if (x) {
+        size_t i = 0;
+        while (i < x->len && s[i] && s[i] == x->s[i])
+            i++;
+        if (i == x->len && s[i] == '\0') {
+            x->refs++;
+            *len = i;
+            return ps->id;
+        }
+    }
+    *len = strlen(s);
+    return strtab_ref(t, s, *len);
+}
+
+uint32_t strtab_ref_cstr(strtab *t, const char *s)
+{
+    size_t len;
+    return strtab_ref_cstr_len(t, s, &len);
+}
 
 void strtab_unref(strtab *t, uint32_t id)
 {

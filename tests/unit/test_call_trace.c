@@ -228,6 +228,18 @@ static void test_strtab_same_pointer_other_bytes(void **state)
     assert_string_equal(strtab_str(t, a2, NULL), "alpha");
     assert_int_equal(strtab_ref(t, "alpha", 5), a2);   /* by bytes from another pointer */
     assert_int_equal(strtab_count(t), 4);               /* alpha, br, charlie, bravo */
+    /* A C string at the pointer of a kept string with a NUL inside. */
+    char nul[8] = {'x', '\0', 'y', '\0'};
+    uint32_t xy = strtab_ref(t, nul, 3);
+    size_t len = 9;
+    uint32_t x = strtab_ref_cstr_len(t, nul, &len);
+    assert_int_not_equal(x, xy);
+    assert_int_equal(len, 1);
+    assert_string_equal(strtab_str(t, x, NULL), "x");
+    assert_int_equal(strtab_ref_cstr_len(t, nul, &len), x);   /* now a hit */
+    assert_int_equal(len, 1);
+    assert_int_equal(strtab_ref_cstr_len(t, NULL, &len), 0);
+    assert_int_equal(len, 0);
     strtab_free(t);
 }
 
