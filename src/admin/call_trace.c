@@ -22,25 +22,18 @@
 #include "admin/call_trace.h"
 #include "util/alloc.h"
 
-/* Every string field of a record but call_id (the keeper knows it). */
-static const size_t str_fields[] = {
-    offsetof(eng_trace_rec, strand_name), offsetof(eng_trace_rec, app),
-    offsetof(eng_trace_rec, path),        offsetof(eng_trace_rec, id),
-    offsetof(eng_trace_rec, phase),       offsetof(eng_trace_rec, status),
-    offsetof(eng_trace_rec, error),       offsetof(eng_trace_rec, event),
-    offsetof(eng_trace_rec, by),          offsetof(eng_trace_rec, leg),
-    offsetof(eng_trace_rec, digit),       offsetof(eng_trace_rec, cause),
-    offsetof(eng_trace_rec, route),       offsetof(eng_trace_rec, explain),
-    offsetof(eng_trace_rec, to),          offsetof(eng_trace_rec, cc),
-    offsetof(eng_trace_rec, subject),     offsetof(eng_trace_rec, body),
-    offsetof(eng_trace_rec, level),       offsetof(eng_trace_rec, message),
-    offsetof(eng_trace_rec, gateway),     offsetof(eng_trace_rec, scenario),
-    offsetof(eng_trace_rec, parent),      offsetof(eng_trace_rec, room),
-    offsetof(eng_trace_rec, mode),        offsetof(eng_trace_rec, slot),
-    offsetof(eng_trace_rec, peer),
-};
+/* Every string field of a record but call_id (the keeper knows it), in
+ * the presence mask's order. */
+#define STR_FIELD_LIST(X)                                                                                \
+    X(strand_name) X(app) X(path) X(id) X(phase) X(status) X(error) X(event) X(by) X(leg) X(digit)   \
+    X(cause) X(route) X(explain) X(to) X(cc) X(subject) X(body) X(level) X(message) X(gateway)        \
+    X(scenario) X(parent) X(room) X(mode) X(slot) X(peer)
+#define STR_FIELD_OFFSET(f) offsetof(eng_trace_rec, f),
+static const size_t str_fields[] = {STR_FIELD_LIST(STR_FIELD_OFFSET)};
+#undef STR_FIELD_OFFSET
 #define STR_FIELDS (sizeof str_fields / sizeof str_fields[0])
 _Static_assert(STR_FIELDS <= 32, "the presence mask is 32 bits");
+#define FIELDS_MASK ((UINT64_C(1) << STR_FIELDS) - 1)
 
 enum { KIND_MASK = 0x0f, F_STRAND = 0x10, F_T_RAW = 0x20, F_NUMS = 0x40, F_VARS = 0x80 };
 enum { N_SIP_CODE = 1, N_MEMBER = 2, N_DUR_MS = 4, N_DUR_RAW = 8 };
@@ -57,7 +50,7 @@ static const char **field(eng_trace_rec *r, size_t i) { return (const char **)((
 typedef struct packer {
     cr_strbuf *out;
     size_t n;
-    char buf[256];
+    char buf[256];   /* not initialised: the first n bytes are the record's */
 } packer;
 
 static void flush(packer *pk)
@@ -74,7 +67,7 @@ static void put_bytes(packer *pk, const char *s, size_t n)
     pk->n += n;
 }
 
-static void put_varint(packer *pk, uint64_t v)
+static void put_varint_long(packer *pk, uint64_t v)
 {
     if (pk->n + 10 > sizeof pk->buf)
         flush(pk);
@@ -85,6 +78,16 @@ static void put_varint(packer *pk, uint64_t v)
             b |= (char)0x80;
         pk->buf[pk->n++] = b;
     } while (v);
+}
+
+/* Most numbers (a string's, a strand's, the mask) take one byte: that
+ * case inline, ~60 a call. */
+static inline __attribute__((always_inline)) void put_varint(packer *pk, uint64_t v)
+{
+    if (v < 0x80 && pk->n < sizeof pk->buf)
+        pk->buf[pk->n++] = (char)v;
+    else
+        put_varint_long(pk, v);
 }
 
 static void put_double(packer *pk, double d) { put_bytes(pk, (const char *)&d, sizeof d); }
@@ -116,7 +119,9 @@ static void put_str(packer *out, strtab *tab, const char *s, size_t len, size_t 
 size_t call_trace_pack(const eng_trace_rec *r, strtab *tab, cr_strbuf *sb)
 {
     size_t start = sb->len, kept = 0;
-    packer pk = {.out = sb, .n = 0};
+    packer pk;
+    pk.out = sb;
+    pk.n = 0;
     packer *out = &pk;
     eng_trace_rec *rw = (eng_trace_rec *)r;   /* read only: field() takes no const */
     uint64_t t_ms = 0, dur_ms = 0;
@@ -149,14 +154,19 @@ size_t call_trace_pack(const eng_trace_rec *r, strtab *tab, cr_strbuf *sb)
         if (nums & N_DUR_RAW)
             put_double(out, r->duration);
     }
-    uint32_t present = 0;
-    for (size_t i = 0; i < STR_FIELDS; i++)
-        if (*field(rw, i))
-            present |= 1u << i;
+    /* The mask without a loop over the offsets, then only the fields set
+     * (a record sets ~3 of 27; both loops over all 27 were ~400
+     * instructions a record). */
+    uint32_t present = 0, bit = 1;
+#define STR_FIELD_PRESENT(f) present |= r->f ? bit : 0, bit <<= 1;
+    STR_FIELD_LIST(STR_FIELD_PRESENT)
+#undef STR_FIELD_PRESENT
     put_varint(out, present);
-    for (size_t i = 0; i < STR_FIELDS; i++)
-        if (present & (1u << i))
-            put_str(out, tab, *field(rw, i), strlen(*field(rw, i)), &kept);
+    for (uint32_t m = present; m; m &= m - 1) {
+        size_t len;
+        put_varint(out, strtab_ref_cstr_len(tab, *field(rw, (size_t)__builtin_ctz(m)), &len));
+        kept += len + 1;
+    }
     if (r->var_count) {
         put_varint(out, r->var_count);
         for (size_t i = 0; i < r->var_count; i++) {
@@ -181,7 +191,7 @@ typedef struct reader {
     bool ok;
 } reader;
 
-static uint64_t get_varint(reader *rd)
+static uint64_t get_varint_long(reader *rd)
 {
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
@@ -196,6 +206,14 @@ static uint64_t get_varint(reader *rd)
     }
     rd->ok = false;
     return 0;
+}
+
+/* One byte, most numbers: inline (the call's end reads ~45). */
+static inline __attribute__((always_inline)) uint64_t get_varint(reader *rd)
+{
+    if (rd->p < rd->end && !(*rd->p & 0x80))
+        return *rd->p++;
+    return get_varint_long(rd);
 }
 
 static double get_double(reader *rd)
@@ -245,10 +263,9 @@ static void decode(reader *rd, const strtab *tab, call_trace_rec *out)
         if (nums & N_DUR_RAW)
             r->duration = get_double(rd);
     }
-    uint64_t present = get_varint(rd);
-    for (size_t i = 0; i < STR_FIELDS && rd->ok; i++)
-        if (present & (1u << i))
-            *field(r, i) = get_str(rd, tab, NULL);
+    uint64_t present = get_varint(rd) & FIELDS_MASK;
+    for (uint64_t m = present; m && rd->ok; m &= m - 1)
+        *field(r, (size_t)__builtin_ctzll(m)) = get_str(rd, tab, NULL);
     if (!(flags & F_VARS) || !rd->ok)
         return;
     uint64_t n = get_varint(rd);
@@ -334,10 +351,10 @@ static void release_one(reader *rd, strtab *tab)
         if (nums & N_DUR_RAW)
             skip(rd, sizeof(double));
     }
-    uint64_t present = get_varint(rd);
-    for (size_t i = 0; i < STR_FIELDS && rd->ok; i++)
-        if (present & (1u << i))
-            strtab_unref(tab, (uint32_t)get_varint(rd));
+    /* Only the fields set (every call's end runs this on each record). */
+    uint64_t present = get_varint(rd) & FIELDS_MASK;
+    for (uint64_t m = present; m && rd->ok; m &= m - 1)
+        strtab_unref(tab, (uint32_t)get_varint(rd));
     if (!(flags & F_VARS) || !rd->ok)
         return;
     uint64_t n = get_varint(rd);

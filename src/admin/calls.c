@@ -61,6 +61,11 @@ struct admin_calls {
     call_index by_id;             /* live and finished entries */
     list live, done;
     strtab *strs;                 /* the entries' and traces' strings */
+    /* Live entries by their call's address, direct-mapped (slot_of): a
+     * call's trace records (11 a call) find its entry without hashing
+     * its Call-ID; a slot holds only live entries (call_done_cb clears
+     * its own). A miss looks in by_id. */
+    entry *by_call[64];
     cr_strbuf scratch;            /* a record being packed */
 };
 
@@ -72,13 +77,22 @@ static const char *str_of(const admin_calls *a, uint32_t id) { return strtab_str
 static entry *first(admin_calls *a, const char *id) { return (entry *)call_index_find(&a->by_id, id); }
 static entry *next(const entry *e) { return (entry *)call_index_next(&e->by_id, e->call_id); }
 
+static entry **slot_of(admin_calls *a, const eng_call *c)
+{
+    uintptr_t p = (uintptr_t)c;
+    return &a->by_call[(p ^ (p >> 6) ^ (p >> 12)) % (sizeof a->by_call / sizeof a->by_call[0])];
+}
+
 /* The entry of this live call. Two calls may share a Call-ID (a forked
  * INVITE, or a hostile one): entries are found by the call, not its id. */
 static entry *find_live(admin_calls *a, const eng_call *c)
 {
+    entry **slot = slot_of(a, c);
+    if (*slot && (*slot)->call == c)
+        return *slot;
     for (entry *e = first(a, eng_call_id(c)); e; e = next(e))
         if (e->call == c)
-            return e;
+            return *slot = e;
     return NULL;
 }
 
@@ -171,6 +185,7 @@ static void call_start_cb(void *arg, eng_call *c)
     e->by_id.key = e->call_id;
     call_index_add(&a->by_id, &e->by_id);
     list_add(&a->live, e);
+    *slot_of(a, c) = e;
 }
 
 /* {"kind":"call_start"|"call_end", ...} to the /events streams. */
@@ -223,6 +238,7 @@ static void call_done_cb(void *arg, eng_call *c)
     entry *e = find_live(a, c);
     if (!e)
         return;
+    *slot_of(a, c) = NULL;   /* find_live put E there */
     /* The engine frees the call (its id too) after this. */
     e->call_id = cr_xstrdup(e->call_id);
     e->by_id.key = e->call_id;

@@ -26,6 +26,9 @@ void strtab_free(strtab *t);
 uint32_t strtab_ref(strtab *t, const char *s, size_t len);
 /* strtab_ref of a C string (NULL: 0). */
 uint32_t strtab_ref_cstr(strtab *t, const char *s);
+/* strtab_ref_cstr, *LEN set to S's length (0 for NULL): a string found by
+ * its pointer is not measured twice. */
+uint32_t strtab_ref_cstr_len(strtab *t, const char *s, size_t *len);
 /* One reference less (0: nothing). */
 void strtab_unref(strtab *t, uint32_t id);
 /* The string ID names (NUL-terminated; *LEN its length when LEN is not

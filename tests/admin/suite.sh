@@ -110,6 +110,24 @@ case_truncated() { # past 2,000 records: truncated, but the hangup and call reco
             "[r['kind'] for r in d['trace'][-2:]] == ['hangup', 'call'] and d['trace'][-2]['by'] == 'caller'"
 }
 
+case_trace_is_the_streamed_records() { # GET /calls/ID's trace, byte for byte, is what /events streamed
+    EVIDENCE="$W/events.txt $W/ev.json $W/ev.out $W/serve.log $W/http.err"
+    curl -sN "http://127.0.0.1:$ADMIN/events" >"$W/events.txt" 2>>"$W/http.err" &
+    ev=$!
+    BG="$BG $ev"
+    wait_for "$W/events.txt" 10 'callroute events' || { WHY="no /events stream"; return 1; }
+    timeout 25 sipp 127.0.0.1:"$SIP" -sn uac -s 556 -m 1 -d 200 -i 127.0.0.1 -p "$UAC" -nostdin \
+        -cid_str "%u-%p-events@%s" -timeout 20 -timeout_error -trace_msg -message_file "$W/ev.msg" \
+        >"$W/ev.out" 2>&1 || { WHY="sipp call failed"; return 1; }
+    id=$(grep -m1 -io "^Call-ID: *[^ ]*-events@[^ ]*" "$W/ev.msg" | sed 's/^[^:]*: *//; s/\r$//')
+    wait_for "$W/events.txt" 10 '"kind":"call_end"' || { WHY="no call_end streamed"; return 1; }
+    kill "$ev"
+    get "/calls/$id" ev
+    expect "GET /calls/ID: $CODE" [ "$CODE" = 200 ] &&
+        expect "the trace is not the streamed records" \
+            /usr/bin/python3 "$HERE/trace_matches_events.py" "$W/events.txt" "$W/ev.json" "$id"
+}
+
 case_not_found() {
     EVIDENCE="$W/nf.json $W/nf2.json"
     get /calls/no-such-call nf &&
@@ -222,7 +240,7 @@ case_shutdown() { # SIGTERM: exit 0, no sanitizer report (leaks of the admin API
     expect "sanitizer report in the server log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve.log'"
 }
 
-for c in ${ADMIN_CASES:-health live_and_finished_call truncated not_found changes_need_token token token_file_private cdr loopback_only off_and_busy shutdown}; do
+for c in ${ADMIN_CASES:-health live_and_finished_call truncated trace_is_the_streamed_records not_found changes_need_token token token_file_private cdr loopback_only off_and_busy shutdown}; do
     run "$c"
 done
 [ "$FAILS" -eq 0 ]

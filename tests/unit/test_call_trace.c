@@ -195,6 +195,54 @@ static void test_strtab(void **state)
     strtab_free(t);   /* with strings still referenced: all freed */
 }
 
+/* strtab finds a string by its pointer first (a cache): a pointer whose
+ * bytes changed, a shorter length at it, or its number freed and given to
+ * other bytes must still give the number of the bytes passed. */
+static void test_strtab_same_pointer_other_bytes(void **state)
+{
+    (void)state;
+    strtab *t = strtab_new();
+    char buf[16] = "alpha";
+    uint32_t a = strtab_ref(t, buf, 5);
+    assert_int_equal(strtab_ref(t, buf, 5), a);   /* a hit: one more reference */
+    memcpy(buf, "bravo", 5);
+    uint32_t b = strtab_ref(t, buf, 5);
+    assert_int_not_equal(a, b);
+    assert_string_equal(strtab_str(t, b, NULL), "bravo");
+    uint32_t br = strtab_ref(t, buf, 2);          /* "br": same pointer, shorter */
+    assert_int_not_equal(br, b);
+    assert_string_equal(strtab_str(t, br, NULL), "br");
+    /* b's number freed, then given to other bytes; buf still says bravo. */
+    strtab_unref(t, b);
+    uint32_t c = strtab_ref_cstr(t, "charlie");
+    assert_int_equal(c, b);
+    uint32_t b2 = strtab_ref(t, buf, 5);
+    assert_int_not_equal(b2, c);
+    assert_string_equal(strtab_str(t, b2, NULL), "bravo");
+    assert_string_equal(strtab_str(t, c, NULL), "charlie");
+    /* a's number freed and not reused: the pointer's bytes are added anew. */
+    memcpy(buf, "alpha", 5);
+    strtab_unref(t, a);
+    strtab_unref(t, a);
+    uint32_t a2 = strtab_ref(t, buf, 5);
+    assert_string_equal(strtab_str(t, a2, NULL), "alpha");
+    assert_int_equal(strtab_ref(t, "alpha", 5), a2);   /* by bytes from another pointer */
+    assert_int_equal(strtab_count(t), 4);               /* alpha, br, charlie, bravo */
+    /* A C string at the pointer of a kept string with a NUL inside. */
+    char nul[8] = {'x', '\0', 'y', '\0'};
+    uint32_t xy = strtab_ref(t, nul, 3);
+    size_t len = 9;
+    uint32_t x = strtab_ref_cstr_len(t, nul, &len);
+    assert_int_not_equal(x, xy);
+    assert_int_equal(len, 1);
+    assert_string_equal(strtab_str(t, x, NULL), "x");
+    assert_int_equal(strtab_ref_cstr_len(t, nul, &len), x);   /* now a hit */
+    assert_int_equal(len, 1);
+    assert_int_equal(strtab_ref_cstr_len(t, NULL, &len), 0);
+    assert_int_equal(len, 0);
+    strtab_free(t);
+}
+
 static void test_empty_buffer_has_no_record(void **state)
 {
     (void)state;
@@ -213,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_each_kind_formats_the_same),
         cmocka_unit_test(test_strings_are_shared),
         cmocka_unit_test(test_strtab),
+        cmocka_unit_test(test_strtab_same_pointer_other_bytes),
         cmocka_unit_test(test_empty_buffer_has_no_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
