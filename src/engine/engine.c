@@ -349,6 +349,14 @@ static bool message_cb(void *eng, const tel_call_info *info, const char *content
     return true;
 }
 
+/* The headers the driver need not encode for a new call: the ones
+ * eng_var_headers would drop (the program in force makes the call). */
+static bool header_wanted_cb(void *eng, const char *name)
+{
+    eng_engine *e = eng;
+    return eng_header_kept(e, e->prog, name);
+}
+
 eng_strand eng_sys_strand = {.id = ENG_SYS_STRAND_ID};
 
 static void event_cb(void *eng, tel_leg *leg, void *leg_user, const tel_event *ev)
@@ -393,7 +401,7 @@ eng_engine *eng_engine_new(loop *l, tel_driver *tel, struct svc_ctx *svc, scn_pr
     cr_arena_init(&e->scratch, 4096);
     if (tel) {
         tel_handler h = {.incoming = incoming_cb, .event = event_cb, .message = message_cb,
-                         .mailbox = eng_mailbox_counts_cb, .eng = e};
+                         .mailbox = eng_mailbox_counts_cb, .header_wanted = header_wanted_cb, .eng = e};
         tel->ops->set_handler(tel, &h);
     }
     return e;

@@ -6,23 +6,24 @@
 
 #include "engine/engine_int.h"
 
-static eng_var *find_listed(eng_call *c, const char *name, size_t len)
+/* NAME (LEN bytes, hash H) in the list, or NULL. */
+static eng_var *find_hashed(eng_call *c, const char *name, size_t len, uint32_t h)
 {
-    uint32_t h = eng_name_hash(name, len);
     for (eng_var *v = c->vars; v; v = v->next)
         if (v->hash == h && strncmp(v->name, name, len) == 0 && v->name[len] == '\0')
             return v;
     return NULL;
 }
 
-/* A new variable, not yet in the list: the struct, the name and room for
- * a string of ROOM bytes in one block. */
-static eng_var *var_new(eng_call *c, const char *name, size_t len, size_t room)
+
+/* A new variable, not yet in the list: the struct, the name (hash H) and
+ * room for a string of ROOM bytes in one block. */
+static eng_var *var_new(eng_call *c, const char *name, size_t len, uint32_t h, size_t room)
 {
     eng_var *v = cr_arena_alloc(&c->arena, eng_var_size(len, room));
     memcpy(v->name, name, len);
     v->name[len] = '\0';
-    v->hash = eng_name_hash(name, len);
+    v->hash = h;
     if (room) {
         v->str = v->name + len + 1;
         v->cap = (uint32_t)room;
@@ -132,9 +133,10 @@ static void make_header_vars(eng_call *c)
         memcpy(name, HEADER_PREFIX, HEADER_PREFIX_LEN);
         memcpy(name + HEADER_PREFIX_LEN, hn, len - HEADER_PREFIX_LEN);
         size_t vlen = strlen(hv);
-        eng_var *v = find_listed(c, name, len);
+        uint32_t h = eng_name_hash(name, len);
+        eng_var *v = find_hashed(c, name, len, h);
         if (!v) {
-            v = var_new(c, name, len, vlen + 1);
+            v = var_new(c, name, len, h, vlen + 1);
             link_after(c, pos, v);
             pos = v;
         }
@@ -143,13 +145,20 @@ static void make_header_vars(eng_call *c)
     }
 }
 
-eng_var *eng_var_find(eng_call *c, const char *name, size_t len)
+/* NAME (LEN bytes, hash H), the INVITE's headers made variables first
+ * when it names one of them. */
+static eng_var *find_var(eng_call *c, const char *name, size_t len, uint32_t h)
 {
-    eng_var *v = find_listed(c, name, len);
+    eng_var *v = find_hashed(c, name, len, h);
     if (v || !c->headers || len <= HEADER_PREFIX_LEN || memcmp(name, HEADER_PREFIX, HEADER_PREFIX_LEN) != 0)
         return v;
     make_header_vars(c);
-    return find_listed(c, name, len);
+    return find_hashed(c, name, len, h);
+}
+
+eng_var *eng_var_find(eng_call *c, const char *name, size_t len)
+{
+    return find_var(c, name, len, eng_name_hash(name, len));
 }
 
 void eng_var_set(eng_call *c, const char *name, cr_value val)
@@ -162,9 +171,10 @@ void eng_var_set(eng_call *c, const char *name, cr_value val)
     if (vlen > UINT32_MAX - 1)
         vlen = UINT32_MAX - 1;
     const char *src = is_str && val.str ? val.str : "";
-    eng_var *v = eng_var_find(c, name, len);
+    uint32_t h = eng_name_hash(name, len);
+    eng_var *v = find_var(c, name, len, h);
     if (!v) {
-        v = var_new(c, name, len, is_str ? vlen + 1 : 0);
+        v = var_new(c, name, len, h, is_str ? vlen + 1 : 0);
         link_after(c, c->vars_tail, v);
     }
     if (is_str)
@@ -180,12 +190,13 @@ void eng_var_set(eng_call *c, const char *name, cr_value val)
 void eng_var_set_kept(eng_call *c, const char *name, const char *s)
 {
     size_t len = strlen(name), slen = strlen(s);
-    eng_var *v = eng_var_find(c, name, len);
+    uint32_t h = eng_name_hash(name, len);
+    eng_var *v = find_var(c, name, len, h);
     if (v || slen > UINT32_MAX - 1) {
         eng_var_set_str(c, name, s);
         return;
     }
-    v = var_new(c, name, len, 0);
+    v = var_new(c, name, len, h, 0);
     link_after(c, c->vars_tail, v);
     /* Never written through: with no room (cap 0) the next write makes its own. */
     v->str = (char *)s;

@@ -125,6 +125,10 @@ typedef struct tel_handler {
      * counts as far as known now (a box not read yet counts 0: the engine
      * calls mwi() once it knows). For the first NOTIFY of a subscription. */
     bool (*mailbox)(void *eng, const char *user, unsigned *new_, unsigned *old);
+    /* Whether the engine keeps the header NAME of an incoming call or
+     * message (tel_call_info's headers): a driver may leave the others out
+     * and save the work of encoding them. NULL: it keeps them all. */
+    bool (*header_wanted)(void *eng, const char *name);
     void *eng;
 } tel_handler;
 

@@ -43,6 +43,21 @@ void cr_strbuf_puts(cr_strbuf *b, const char *s) { cr_strbuf_append(b, s, strlen
 
 void cr_strbuf_putc(cr_strbuf *b, char c) { cr_strbuf_append(b, &c, 1); }
 
+void cr_strbuf_put_int(cr_strbuf *b, long long v)
+{
+    char d[24];   /* 19 digits of 2^63 and a sign */
+    char *p = d + sizeof d;
+    /* The magnitude as unsigned: -LLONG_MIN does not fit a long long. */
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    cr_strbuf_append(b, p, (size_t)(d + sizeof d - p));
+}
+
 void cr_strbuf_printf(cr_strbuf *b, const char *fmt, ...)
 {
     va_list ap;

@@ -14,6 +14,9 @@ typedef struct cr_strbuf {
 void cr_strbuf_append(cr_strbuf *b, const char *s, size_t n);
 void cr_strbuf_puts(cr_strbuf *b, const char *s);
 void cr_strbuf_putc(cr_strbuf *b, char c);
+/* V in decimal, as "%lld" prints it, without printf's cost (~2,000
+ * instructions a call for a route's "(priority %d)"). */
+void cr_strbuf_put_int(cr_strbuf *b, long long v);
 void cr_strbuf_printf(cr_strbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* JSON string literal with quotes and escapes. */

@@ -159,6 +159,25 @@ static app_status t_setvar_run(eng_strand *s, const scn_action *a)
         }
     if (eng_call_arena(c)->used_total - before > 16)
         return eng_fail(s, "arena grew by %zu going from string to number", eng_call_arena(c)->used_total - before);
+    /* Names hashed eight bytes a step (eng_name_hash): every length from 1
+     * to 40 and, of each, the names that differ from it in one byte, each
+     * its own variable. */
+    static const char base[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+    char name[sizeof base];
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t len = 1; len < sizeof base; len++)
+            for (size_t at = 0; at <= len; at++) {   /* AT == LEN: the name itself */
+                memcpy(name, base, len);
+                name[len] = '\0';
+                if (at < len)
+                    name[at] = '_';
+                double want = (double)(len * 100 + at);
+                cr_value v;
+                if (pass == 0)
+                    eng_var_set_num(c, name, want);
+                else if (!eng_var_get(c, name, &v) || v.kind != CR_VAL_NUM || v.num != want)
+                    return eng_fail(s, "%s read back as %g, not %g", name, v.num, want);
+            }
     note(s, "setvar");
     return APP_DONE;
 }

@@ -5,11 +5,13 @@
  * from the Request-URI; messages straight from RFC 4475 and hostile ones. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -91,7 +93,7 @@ static void test_headers_in_order_canonical(void **state)
     (void)state;
     const sip_t *sip = parse(wsinv);
     sip_in_headers h;
-    sip_in_collect_headers(sip, &h);
+    sip_in_collect_headers(sip, NULL, NULL, &h);
     /* every header once per value, the request line and the body left out */
     assert_int_equal(h.count, 15);
     assert_string_equal(h.names[0], "To");
@@ -125,7 +127,7 @@ static void test_header_limits(void **state)
         n += (size_t)snprintf(text + n, sizeof text - n, "X-H%d: v%d\r\n", i, i);
     snprintf(text + n, sizeof text - n, "Content-Length: 0\r\n\r\n");
     sip_in_headers h;
-    sip_in_collect_headers(parse(text), &h);
+    sip_in_collect_headers(parse(text), NULL, NULL, &h);
     assert_int_equal(h.count, SIP_IN_MAX_HEADERS);
     assert_string_equal(h.names[SIP_IN_MAX_HEADERS - 1], "X-H41");   /* after the 6 known ones */
 
@@ -138,13 +140,46 @@ static void test_header_limits(void **state)
     for (int i = 0; i < 10; i++)
         n += (size_t)snprintf(big + n, sizeof big - n, "X-Big%d: %s\r\n", i, line);
     snprintf(big + n, sizeof big - n, "Content-Length: 0\r\n\r\n");
-    sip_in_collect_headers(parse(big), &h);
+    sip_in_collect_headers(parse(big), NULL, NULL, &h);
     assert_true(h.count >= 6 && h.count < 18);
     for (size_t i = 0; i < h.count; i++) {
         assert_true(h.values[i] >= h.buf && h.values[i] + strlen(h.values[i]) < h.buf + sizeof h.buf);
         if (strncmp(h.names[i], "X-Big", 5) == 0)
             assert_int_equal(strlen(h.values[i]), sizeof line - 1);
     }
+}
+
+/* A program that reads X-H3, X-H41 and X-H50 (strcasecmp: as
+ * scn_program_reads_header matches). */
+static bool wants_three(void *arg, const char *name)
+{
+    int *asked = arg;
+    (*asked)++;
+    return strcasecmp(name, "x-h3") == 0 || strcasecmp(name, "X-H41") == 0 || strcasecmp(name, "X-H50") == 0;
+}
+
+static void test_headers_wanted_only(void **state)
+{
+    (void)state;
+    char text[8192];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s", HEAD("sip:100@192.0.2.2") "From: <sip:1@x>;tag=a\r\n");
+    for (int i = 0; i < 60; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "X-H%d: v%d\r\n", i, i);
+    snprintf(text + n, sizeof text - n, "Content-Length: 0\r\n\r\n");
+    sip_in_headers h;
+    int asked = 0;
+    sip_in_collect_headers(parse(text), wants_three, &asked, &h);
+    /* Only the wanted ones, and of the same first SIP_IN_MAX_HEADERS as
+     * when all are kept: X-H50 is past them, as it is then. */
+    assert_int_equal(asked, SIP_IN_MAX_HEADERS);
+    assert_int_equal(h.count, 2);
+    assert_string_equal(h.names[0], "X-H3");
+    assert_string_equal(h.values[0], "v3");
+    assert_string_equal(h.names[1], "X-H41");
+    assert_string_equal(h.values[1], "v41");
+    /* nothing of the unwanted ones in the buffer */
+    assert_ptr_equal(h.values[0], h.buf);
+    assert_ptr_equal(h.values[1], h.buf + sizeof "v3");
 }
 
 static void test_unquote(void **state)
@@ -334,6 +369,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_headers_in_order_canonical, teardown),
         cmocka_unit_test_teardown(test_header_limits, teardown),
+        cmocka_unit_test_teardown(test_headers_wanted_only, teardown),
         cmocka_unit_test(test_unquote),
         cmocka_unit_test_teardown(test_parties_from_and_request_uri, teardown),
         cmocka_unit_test_teardown(test_parties_folded_uri, teardown),

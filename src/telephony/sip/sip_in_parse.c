@@ -56,9 +56,9 @@ char *sip_in_unquote(const char *s)
     return r;
 }
 
-void sip_in_collect_headers(const sip_t *sip, sip_in_headers *out)
+void sip_in_collect_headers(const sip_t *sip, sip_in_header_wanted *wanted, void *arg, sip_in_headers *out)
 {
-    size_t used = 0;
+    size_t used = 0, seen = 0;
     out->count = 0;
     for (const msg_header_t *h = (const msg_header_t *)sip->sip_request; h; h = h->sh_succ) {
         const msg_hclass_t *hc = h->sh_class;
@@ -67,7 +67,10 @@ void sip_in_collect_headers(const sip_t *sip, sip_in_headers *out)
             continue;
         if (hc == sip_unknown_class)
             name = h->sh_unknown->un_name;
-        if (!name || !*name || out->count == SIP_IN_MAX_HEADERS)
+        if (!name || !*name || seen == SIP_IN_MAX_HEADERS)
+            continue;
+        seen++;
+        if (wanted && !wanted(arg, name))
             continue;
         issize_t n;
         if (hc == sip_unknown_class) {   /* the field of an unknown header is its raw value */

@@ -18,7 +18,11 @@
  * line, the body and its separator left out; an unknown header by the name
  * and raw value it was sent with, a known one by its canonical name and
  * value as sofia encodes it. Line folding is one space (RFC 3261 7.3.1):
- * no value holds CR or LF. At most SIP_IN_MAX_HEADERS, and what fits in
+ * no value holds CR or LF. Only the headers WANTED(ARG, name) keeps (all
+ * when WANTED is NULL): encoding a header nobody reads was ~700
+ * instructions each (docs/decisions/sip-core.md, "CPU per call, cut
+ * again: engine"). Of the first SIP_IN_MAX_HEADERS headers (wanted or
+ * not: the same ones whether a program reads few or all), what fits in
  * BUF: the rest is dropped. Values point into BUF. */
 typedef struct sip_in_headers {
     const char *names[SIP_IN_MAX_HEADERS];
@@ -27,7 +31,9 @@ typedef struct sip_in_headers {
     char buf[8192];
 } sip_in_headers;
 
-void sip_in_collect_headers(const sip_t *sip, sip_in_headers *out);
+typedef bool sip_in_header_wanted(void *arg, const char *name);
+
+void sip_in_collect_headers(const sip_t *sip, sip_in_header_wanted *wanted, void *arg, sip_in_headers *out);
 
 /* A display name without its quotes: "\"J \\\"R\\\"\"" -> J "R" (each
  * quoted-pair gives its character), line folding one space (no CR or LF).

@@ -240,7 +240,7 @@ int sip_msg_deliver(sip_driver *d, const sip_t *sip, const char *source, const s
     sip_in_parties who;
     sip_in_parties_get(sip, gw && sip_gw_conf(gw)->trust_identity, &who);
     sip_in_headers hbuf;
-    sip_in_collect_headers(sip, &hbuf);
+    sip_in_collect_headers(sip, d->have_handler ? d->h.header_wanted : NULL, d->h.eng, &hbuf);
     const sip_content_type_t *ct = sip->sip_content_type;
     tel_call_info info = {
         .call_id = sip->sip_call_id ? sip->sip_call_id->i_id : "",

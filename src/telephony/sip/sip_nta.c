@@ -349,7 +349,7 @@ static int new_call(sip_driver *d, nta_incoming_t *irq, const sip_t *sip)
     /* SOURCE is read here only: the engine keeps its own copy. */
     sip_log(d, SIP_LOG_INFO, "call %s from %s to %s via %s", leg->call_id, leg->caller, leg->callee, source);
     sip_in_headers hbuf;
-    sip_in_collect_headers(sip, &hbuf);
+    sip_in_collect_headers(sip, d->have_handler ? d->h.header_wanted : NULL, d->h.eng, &hbuf);
     tel_call_info info = {
         .call_id = leg->call_id,
         .caller_number = leg->caller,
