@@ -13,6 +13,9 @@
 
 #include <cmocka.h>
 
+#include <sofia-sip/su_alloc.h>
+#include <sofia-sip/url.h>
+
 #include "apps/registry.h"
 #include "scenario/compile.h"
 #include "scenario/diag.h"
@@ -130,6 +133,99 @@ static void test_gateway_uri(void **state)
     assert_false(sip_uri_gateway(out, sizeof out, "sip:192.0.2.1", ""));
 }
 
+/* sip_uri_gateway as it was before it kept each gateway's split (sofia
+ * parses the gateway URI, the user is put in, url_e encodes, the result is
+ * read back): what the split must give, byte for byte. */
+static bool ref_sip_type(const url_t *u)
+{
+    return u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host && *u->url_host &&
+           !u->url_path && !u->url_fragment;
+}
+
+static bool ref_gateway(char *out, size_t n, const char *gw_uri, const char *number)
+{
+    char user[256];
+    if (n)
+        out[0] = '\0';
+    if (!gw_uri || !sip_uri_escape_user(user, sizeof user, number))
+        return false;
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    url_t *u = url_make(home, gw_uri);
+    bool ok = false;
+    if (ref_sip_type(u)) {
+        u->url_user = user;
+        u->url_password = NULL;
+        u->url_headers = NULL;
+        issize_t len = url_e(out, (isize_t)n, u);
+        ok = len > 0 && (size_t)len < n;
+        if (ok) {
+            out[len] = '\0';
+            for (const unsigned char *p = (const unsigned char *)out; *p; p++)
+                if (*p <= ' ' || *p >= 0x7f || strchr("<>\"\\", *p))
+                    ok = false;
+        }
+        if (ok) {
+            su_home_t back_home[1] = {SU_HOME_INIT(back_home)};
+            const url_t *back = url_make(back_home, out);
+            ok = ref_sip_type(back) && !back->url_headers;
+            su_home_deinit(back_home);
+        }
+    }
+    su_home_deinit(home);
+    if (!ok && n)
+        out[0] = '\0';
+    return ok;
+}
+
+/* The kept split gives what the old way gave: for gateway URIs of every
+ * shape (more than the splits kept, so they are made again), numbers with
+ * every byte value and the escapes, every buffer size around the result. */
+static void test_gateway_uri_same_as_parsed(void **state)
+{
+    (void)state;
+    static const char *const gws[] = {
+        "sip:192.0.2.1:5070;transport=udp", "sip:192.0.2.1", "sips:acct:pw@gw.example?X=1", "tel:+1",
+        "sip:[2001:db8::1]:5060;lr", "sip:gw.example;user=phone;x=%41", "sip:gw.example:5060?Subject=x",
+        "sip:gw.example/path", "sip:gw.example#frag", "sip:", "sip:@h", "sip:h;a=\"b\"", "sip:h<x>",
+        "SIP:GW.EXAMPLE:5060", "sip:u@h@i", "sip:h;transport=tcp;maddr=192.0.2.9", "http://h/", "sip:h\x01",
+        "sip:h%20x", "sip:h:99999", "sip:h;p", "sips:[::1]"};
+    static const char *const fixed[] = {"1000", "+15550001", "1@evil.example", "1;transport=tcp", "%41", "%",
+                                        "%4", "a b", "*72#", "x'y(z)!~", "-_.", "\x7f", "\xc3\xa9", "1%0D%0A"};
+    uint64_t x = 0x2545f4914f6cdd1du;
+    unsigned same = 0;
+    for (int round = 0; round < 3; round++)
+        for (size_t g = 0; g < sizeof gws / sizeof gws[0]; g++)
+            for (int k = 0; k < 300; k++) {
+                char number[24];
+                if (k < (int)(sizeof fixed / sizeof fixed[0])) {
+                    snprintf(number, sizeof number, "%s", fixed[k]);
+                } else {
+                    size_t len = 1 + k % 12;
+                    for (size_t i = 0; i < len; i++) {
+                        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                        /* mostly digits and URI characters, now and then any byte */
+                        number[i] = (x & 7) ? "0123456789+*#%-_.!~'()@;:/?&=$,aZ"[(x >> 8) % 34]
+                                            : (char)(1 + (x >> 8) % 255);
+                    }
+                    number[len] = '\0';
+                }
+                char want[128], got[128];
+                bool w = ref_gateway(want, sizeof want, gws[g], number);
+                bool r = sip_uri_gateway(got, sizeof got, gws[g], number);
+                if (w != r || strcmp(want, got) != 0)
+                    fail_msg("%s + %s: %d \"%s\" vs %d \"%s\"", gws[g], number, w, want, r, got);
+                /* every buffer size around the result */
+                size_t len = strlen(want);
+                for (size_t n = len > 2 ? len - 2 : 1; w && n <= len + 1; n++) {
+                    bool ws = ref_gateway(want, n, gws[g], number), rs = sip_uri_gateway(got, n, gws[g], number);
+                    assert_int_equal(ws, rs);
+                    assert_string_equal(want, got);
+                }
+                same += w;
+            }
+    assert_true(same > 5000);
+}
+
 static void test_user_at(void **state)
 {
     (void)state;
@@ -206,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_invalid_pattern_reported_at_its_position),
         cmocka_unit_test(test_escape_user),
         cmocka_unit_test(test_gateway_uri),
+        cmocka_unit_test(test_gateway_uri_same_as_parsed),
         cmocka_unit_test(test_user_at),
         cmocka_unit_test(test_clean_uri),
         cmocka_unit_test(test_name_addr),

@@ -18,8 +18,13 @@
  * callroute hands on can end a header or a log line. In place; the length. */
 static size_t unfold(char *s)
 {
-    char *w = s;
-    for (const char *p = s; *p;) {
+    /* Most values have no CR or LF: found by strcspn, not a byte loop
+     * that copies each byte onto itself. */
+    size_t plain = strcspn(s, "\r\n");
+    if (!s[plain])
+        return plain;
+    char *w = s + plain;
+    for (const char *p = w; *p;) {
         if (*p == '\r' || *p == '\n') {
             while (*p == '\r' || *p == '\n' || *p == ' ' || *p == '\t')
                 p++;

@@ -147,12 +147,13 @@ static nta_outgoing_t *dialog_request_tl(sip_leg *leg, sip_method_t method, cons
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se,
                  leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
     char from[SIP_DIALOG_MAX], to[SIP_DIALOG_MAX];
+    sip_call_id_t call_id = sip_nta_call_id(dl->call_id);
     if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(sip_dialog_from(dl, from)), SIPTAG_TO_STR(sip_dialog_to(dl, to)),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)),
                    TAG_IF(method == sip_method_bye && leg->nta->bye_reason,
                           SIPTAG_REASON_STR("SIP;cause=408;text=\"Session timer expired\"")),
-                   SIPTAG_CALL_ID_STR(dl->call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
-                   SIPTAG_MAX_FORWARDS(NTA_HDR(leg->d)->max_forwards), TAG_IF(sdp || method == sip_method_invite, SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg))),
+                   SIPTAG_CALL_ID(&call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
+                   SIPTAG_MAX_FORWARDS(NTA_HDR(leg->d)->max_forwards), NTA_CONTACT(leg, sdp || method == sip_method_invite),
                    TAG_IF(sdp, SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type)), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
                    TAG_NEXT(extra)) < 0) {
         msg_destroy(msg);
@@ -424,7 +425,7 @@ static int reinvite_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
     sip_leg_sdp(leg, sdp, sizeof sdp, !offer);
     if (leg->nta->se)
         snprintf(se, sizeof se, "%u;refresher=%s", leg->nta->se, leg->nta->we_refresh == leg->outgoing ? "uac" : "uas");
-    nta_incoming_treply(irq, 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
+    nta_incoming_treply(irq, 200, sip_status_phrase(200), NTA_CONTACT(leg, true),
                         TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)),
                         SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
     sip_nta_st_start(leg);   /* the remote's re-INVITE refreshed the session */
@@ -570,7 +571,7 @@ int sip_nta_answer(sip_leg *leg)
     char se[48] = "";
     if (nl->se)
         snprintf(se, sizeof se, "%u;refresher=%s", nl->se, nl->we_refresh ? "uas" : "uac");
-    nta_incoming_treply(NTA_BUSY(nl, irq), 200, sip_status_phrase(200), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
+    nta_incoming_treply(NTA_BUSY(nl, irq), 200, sip_status_phrase(200), NTA_CONTACT(leg, true),
                         SIPTAG_ALLOW(NTA_HDR(leg->d)->allow), TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)),
                         TAG_IF(*se && nl->remote_timer, SIPTAG_REQUIRE(NTA_HDR(leg->d)->require_timer)),
                         TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)), SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type),
@@ -597,11 +598,11 @@ int sip_nta_ringing(sip_leg *leg, bool early_media)
     if (sdp) {
         if (leg->early_sent)
             return 0;
-        nta_incoming_treply(NTA_BUSY(nl, irq), 183, sip_status_phrase(183), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
+        nta_incoming_treply(NTA_BUSY(nl, irq), 183, sip_status_phrase(183), NTA_CONTACT(leg, true),
                             SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
         leg->early_sent = true;
     } else if (!leg->ringing_sent) {
-        nta_incoming_treply(NTA_BUSY(nl, irq), 180, sip_status_phrase(180), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)), TAG_END());
+        nta_incoming_treply(NTA_BUSY(nl, irq), 180, sip_status_phrase(180), NTA_CONTACT(leg, true), TAG_END());
         leg->ringing_sent = true;
     }
     leg->state = LEG_EARLY;
@@ -745,11 +746,11 @@ int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, 
         return -1;
     }
     t->dflt = nta_leg_tcreate(t->agent, request_cb, d, NTATAG_NO_DIALOG(1), TAG_END());
+    snprintf(t->contact, sizeof t->contact, "<sip:%s:%d>", d->sip_host, d->sip_port);
     if (!t->dflt || !sip_nta_hdrs_make(t)) {
         snprintf(err, errlen, "cannot set up the SIP agent");
         return -1;
     }
-    snprintf(t->contact, sizeof t->contact, "<sip:%s:%d>", d->sip_host, d->sip_port);
     return 0;
 }
 

@@ -47,7 +47,7 @@ static void reply(sip_leg *leg, nta_incoming_t *irq, int status, const char *sdp
     char se[48] = "";
     if (status < 300)
         sip_nta_session_expires(leg, se, sizeof se);
-    nta_incoming_treply(irq, status, sip_status_phrase(status), TAG_IF(sdp, SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg))),
+    nta_incoming_treply(irq, status, sip_status_phrase(status), NTA_CONTACT(leg, sdp),
                         TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(leg->d)->timer)),
                         TAG_IF(sdp, SIPTAG_CONTENT_TYPE(NTA_HDR(leg->d)->sdp_type)), TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
                         TAG_END());

@@ -59,8 +59,9 @@ static nta_outgoing_t *dialog_send(sip_driver *d, const sip_dialog *dl, sip_meth
         return NULL;
     sip_t *sip = sip_object(msg);
     char from[SIP_DIALOG_MAX], to[SIP_DIALOG_MAX];
+    sip_call_id_t call_id = sip_nta_call_id(dl->call_id);
     if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(sip_dialog_from(dl, from)), SIPTAG_TO_STR(sip_dialog_to(dl, to)),
-                   SIPTAG_CALL_ID_STR(dl->call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
+                   SIPTAG_CALL_ID(&call_id), TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)),
                    SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0) {
         msg_destroy(msg);
         return NULL;

@@ -276,8 +276,9 @@ void sip_nta_send_late_ack(sip_leg *leg, uint32_t cseq)
         return;
     sip_t *sip = sip_object(msg);
     char from[SIP_DIALOG_MAX], to[SIP_DIALOG_MAX];
+    sip_call_id_t call_id = sip_nta_call_id(dl->call_id);
     if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(sip_dialog_from(dl, from)), SIPTAG_TO_STR(sip_dialog_to(dl, to)),
-                   SIPTAG_CALL_ID_STR(dl->call_id),
+                   SIPTAG_CALL_ID(&call_id),
                    TAG_IF(*dl->route, SIPTAG_ROUTE_STR(dl->route)), SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0) {
         msg_destroy(msg);
         return;
@@ -447,8 +448,9 @@ int sip_nta_invite(sip_fork *f, const char *to, const char *from, const char *sd
     if (!msg)
         return -1;
     sip_t *sip = sip_object(msg);
+    sip_call_id_t call_id = sip_nta_call_id(nl->own_key);
     if (sip_add_tl(msg, sip, SIPTAG_FROM_STR(from_tagged), SIPTAG_TO_STR(to),
-                   SIPTAG_CALL_ID_STR(nl->own_key), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)),
+                   SIPTAG_CALL_ID(&call_id), NTA_CONTACT(leg, true),
                    SIPTAG_MAX_FORWARDS(NTA_HDR(d)->max_forwards), SIPTAG_ALLOW(NTA_HDR(d)->allow),
                    TAG_IF(*se, SIPTAG_SESSION_EXPIRES_STR(se)), TAG_IF(*se, SIPTAG_MIN_SE_STR(min_se)),
                    TAG_IF(*se, SIPTAG_SUPPORTED(NTA_HDR(d)->timer)),

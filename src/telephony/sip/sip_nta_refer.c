@@ -84,7 +84,7 @@ static int refer_in(sip_leg *leg, nta_incoming_t *irq, const sip_t *sip)
         return 403;   /* a transfer of a call not (or no longer) up */
     if (!refer_target(sip, target, sizeof target) || (sip->sip_refer_to && sip->sip_refer_to->r_next))
         return 400;   /* none, one longer than we keep, or several Refer-To (RFC 3515 2.4.1) */
-    nta_incoming_treply(irq, 202, sip_status_phrase(202), SIPTAG_CONTACT_STR(sip_nta_leg_contact(leg)), TAG_END());
+    nta_incoming_treply(irq, 202, sip_status_phrase(202), NTA_CONTACT(leg, true), TAG_END());
     sip_log(d, SIP_LOG_INFO, "%s: transfer to %s requested", leg->call_id ? leg->call_id : "-", target);
     char event[40];
     snprintf(event, sizeof event, "refer;id=%u", (unsigned)sip->sip_cseq->cs_seq);

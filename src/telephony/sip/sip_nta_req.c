@@ -71,7 +71,8 @@ bool sip_nta_hdrs_make(struct sip_nta *t)
     h->sdp_type = sip_content_type_make(h->home, "application/sdp");
     h->timer = sip_supported_make(h->home, "timer");
     h->require_timer = sip_require_make(h->home, "timer");
-    return h->max_forwards && h->allow && h->sdp_type && h->timer && h->require_timer;
+    h->contact = sip_contact_make(h->home, t->contact);
+    return h->max_forwards && h->allow && h->sdp_type && h->timer && h->require_timer && h->contact;
 }
 
 void sip_nta_hdrs_free(struct sip_nta *t)

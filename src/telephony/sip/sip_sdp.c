@@ -39,8 +39,15 @@ static sip_mode from_sdp_mode(unsigned m)
 
 static bool sdp_token_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("-!#$%&'*+.^_`{|}~", c));
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {   /* "-!#$%&'*+.^_`{|}~": a switch, not strchr per character */
+    case '-': case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '.': case '^': case '_': case '`': case '{': case '|': case '}': case '~':
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* Debian 12's sofia-sip (1.12.11) loops on an m= line whose format list has
@@ -102,6 +109,42 @@ static bool media_line_ok(const char *s, size_t i, size_t e)
     return true;
 }
 
+/* Where the line that starts at I ends: its first CR or LF, or LEN
+ * (memchr, not a loop per byte). */
+static size_t line_end(const char *s, size_t i, size_t len)
+{
+    const char *lf = memchr(s + i, '\n', len - i);
+    size_t e = lf ? (size_t)(lf - s) : len;
+    const char *cr = memchr(s + i, '\r', e - i);
+    return cr ? (size_t)(cr - s) : e;
+}
+
+/* TEXT (LEN bytes) checked as sdp_media_lines_clean checks it: -1 when it
+ * refuses it, 1 when an m= line ends with blanks (its cleaned copy
+ * differs), 0 when the cleaned copy would be TEXT itself: the usual body,
+ * parsed as it is, without the copy. */
+static int sdp_media_lines_check(const char *text, size_t len)
+{
+    if (memchr(text, '\0', len))
+        return -1;
+    int trim = 0;
+    for (size_t i = 0; i < len;) {
+        size_t e = line_end(text, i, len);
+        size_t k = span_blank(text, i, e), end = e;
+        if (e - k >= 2 && text[k] == 'm' && text[k + 1] == '=') {
+            while (end > k && (text[end - 1] == ' ' || text[end - 1] == '\t'))
+                end--;
+            if (!media_line_ok(text, k + 2, end))
+                return -1;
+            trim |= end < e;
+        }
+        i = e;
+        while (i < len && (text[i] == '\r' || text[i] == '\n'))
+            i++;
+    }
+    return trim;
+}
+
 /* TEXT as sofia may read it: a copy (LEN bytes, *OUTLEN after) with
  * blanks at the end of m= lines removed (after the proto sofia skips
  * spaces only: "RTP/X \t" or "RTP/X\t\t" leaves a tab for the format
@@ -144,6 +187,11 @@ static char *sdp_media_lines_clean(const char *text, size_t len, size_t *outlen)
  * of the parser says whether sofia read a session. */
 static sdp_parser_t *sdp_parse_clean(const char *text, size_t len)
 {
+    int check = sdp_media_lines_check(text, len);
+    if (check < 0)
+        return NULL;
+    if (check == 0)   /* nothing to clean: sdp_parse copies TEXT itself */
+        return sdp_parse(NULL, text, (issize_t)len, sdp_f_c_missing);
     size_t clen;
     char *clean = sdp_media_lines_clean(text, len, &clen);
     if (!clean)

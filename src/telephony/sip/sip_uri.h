@@ -18,7 +18,9 @@ bool sip_uri_escape_user(char *out, size_t n, const char *user);
 
 /* The Request-URI for NUMBER through the gateway at GW_URI: GW_URI's
  * scheme, host, port and parameters with NUMBER (escaped) as the user.
- * False: GW_URI is not a SIP URI with a host, or NUMBER is empty. */
+ * False: GW_URI is not a SIP URI with a host, or NUMBER is empty. It keeps
+ * the last few gateway URIs split where the user goes (made once, not
+ * parsed again each call): call it from one thread (the loop's). */
 bool sip_uri_gateway(char *out, size_t n, const char *gw_uri, const char *number);
 
 /* A SIP or SIPS URI given whole (dial to "sip:...", a transfer target),
