@@ -12,8 +12,8 @@
  *    one extra descriptor is open at a time; tables of TABLE slots
  *    (default RLIMIT_NOFILE - 100), as many rings as needed.
  * 3. The last socket, known only by its slot: a recv through the ring gets a
- *    packet sent to its port from an ordinary socket, and a sendmsg through
- *    the ring answers it.
+ *    packet sent to its port from an ordinary socket, its port cannot be
+ *    bound again, and a sendmsg through the ring answers the packet.
  *
  *   cc -O2 -Wall -Wextra -Werror -o uring_fixed_files bench/uring/uring_fixed_files.c -luring
  *   uring_fixed_files [TOTAL [TABLE]] */
@@ -154,6 +154,14 @@ int main(int argc, char **argv)
     io_uring_cqe_seen(r, cqe);
     printf("socket %d (port %d, slot %d, no descriptor) received \"%s\" through the ring\n", total - 1,
            last_port, slot, buf);
+
+    /* its port is still taken: the socket lives on in the ring */
+    int probe = socket(AF_INET, SOCK_DGRAM, 0);
+    int taken = bind(probe, (struct sockaddr *)&to, sizeof to) < 0 && errno == EADDRINUSE;
+    close(probe);
+    printf("binding another socket to port %d: %s\n", last_port, taken ? "EADDRINUSE (still bound)" : "allowed!");
+    if (!taken)
+        return 1;
 
     const char pong[] = "pong";
     struct iovec siov = {(void *)pong, sizeof pong};
