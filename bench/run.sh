@@ -78,6 +78,10 @@ else
   status callroute build-failed "the library (see $RES/build.log)"
 fi
 $MK OPT="$OPT" "$B/bench/lua_peer" >> "$RES/build.log" 2>&1 || status lua build-failed "see $RES/build.log"
+# Built so that they keep building; run by hand (bench/uring/*.c says how).
+for name in uring_relay_bench uring_fixed_files; do
+  $MK OPT="$OPT" "$B/bench/$name" >> "$RES/build.log" 2>&1 || status "$name" build-failed "see $RES/build.log"
+done
 PROGS=""
 for src in bench/*.c; do
   [ -e "$src" ] || continue

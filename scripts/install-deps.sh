@@ -17,7 +17,8 @@ kamailio kamailio-postgres-modules kamailio-websocket-modules kamailio-tls-modul
 if [ "${1:-}" = "--bench" ]; then
   # rtpengine-daemon: the media-anchoring peer (bench/kamailio-rtpengine,
   # media_bench); Kamailio's rtpengine and dialog modules are in kamailio.
-  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine rtpengine-daemon"
+  # liburing-dev: the io_uring relay experiments (bench/uring/).
+  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine rtpengine-daemon liburing-dev"
 fi
 
 missing=""
