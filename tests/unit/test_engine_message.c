@@ -2,7 +2,8 @@
  * by an engine observer, as the admin API, records and metrics see it in
  * `callroute serve` (no eng_options.trace there): a message no route takes
  * is refused 404 and ends by system, cause no_route, before any script
- * runs. */
+ * runs; the route record of a message carries the route-by-route
+ * explanation as a call's does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,10 +90,23 @@ static void test_unrouted_message_ends_no_route(void **state)
     cr_strbuf_free(&x.done);
 }
 
+static void test_routed_message_is_explained(void **state)
+{
+    (void)state;
+    seen x = {CR_STRBUF_INIT, 0, CR_STRBUF_INIT};
+    assert_int_equal(send_message("300", &x), 0);
+    assert_non_null(strstr(cr_strbuf_cstr(&x.records), "route=texts;"));
+    assert_int_equal(x.explained, 1);
+    assert_non_null(strstr(cr_strbuf_cstr(&x.done), "/seen=yes;"));
+    cr_strbuf_free(&x.records);
+    cr_strbuf_free(&x.done);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unrouted_message_ends_no_route),
+        cmocka_unit_test(test_routed_message_is_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
