@@ -54,6 +54,7 @@
 
 #include <srtp2/srtp.h>
 
+#include "bench_clock.h"
 #include "rtpengine_ng.h"
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_sdes.h"
@@ -61,29 +62,6 @@
 #define PORT_MIN 20000
 #define PORT_MAX 44000
 #define BATCH 64
-
-static double now_mono(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double cpu_self(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec +
-           ((double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_usec) / 1e6;
-}
-
-static void pin(int cpu)
-{
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET(cpu, &s);
-    sched_setaffinity(0, sizeof s, &s);
-}
 
 static void nop_dtmf(void *o, char d)
 {

@@ -31,34 +31,12 @@
 
 #include <spandsp.h>
 
+#include "bench_clock.h"
 #include "media/mixer.h"
 
 #define F MEDIA_MIX_FRAME
 #define ROOMS 100
 #define MEMBERS 50
-
-static double now_mono(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double cpu_self(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec +
-           ((double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_usec) / 1e6;
-}
-
-static void pin(int cpu)
-{
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET(cpu, &s);
-    sched_setaffinity(0, sizeof s, &s);
-}
 
 /* One room: what its members sent (G.711), decoded frames, mixer members. */
 typedef struct room {

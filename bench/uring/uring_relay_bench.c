@@ -50,6 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench_clock.h"
+
 #define BATCH 64
 #define PKT 172
 #define NBUFS 8192          /* provided buffers (power of two) */
@@ -66,29 +68,6 @@ typedef struct relay_stats {
     long enobufs;             /* multishot ended for want of buffers */
     int err;                  /* setup failure: errno */
 } relay_stats;
-
-static double now_mono(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double cpu_self(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec +
-           ((double)u.ru_utime.tv_usec + (double)u.ru_stime.tv_usec) / 1e6;
-}
-
-static void pin(int cpu)
-{
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET(cpu, &s);
-    sched_setaffinity(0, sizeof s, &s);
-}
 
 /* CPU seconds of every thread of PID (schedstat: ns resolution). */
 static double cpu_of_pid(pid_t pid, int *threads)

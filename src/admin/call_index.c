@@ -6,15 +6,13 @@
 
 #include "admin/call_index.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 #define MIN_BUCKETS 64
 
 static unsigned hash_of(const char *s)
 {
-    unsigned h = 2166136261u;   /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return cr_fnv1a32_str(CR_FNV32_BASIS, s);
 }
 
 static void resize(call_index *ix, size_t n)

@@ -21,6 +21,7 @@
 
 #include "admin/admin_int.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 #include "admin/prom.h"
 #include "records/cdr.h"
 #include "services/svc.h"
@@ -49,10 +50,7 @@ typedef struct tally_set {
 
 static size_t name_hash(const char *s)
 {
-    size_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return cr_fnv1a32_str(CR_FNV32_BASIS, s);
 }
 
 static void index_put(tally_set *t, size_t pos)

@@ -20,6 +20,7 @@
 
 #include "admin/strtab.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 typedef struct item {
     uint32_t next;        /* the next number in its bucket; 0: none */
@@ -53,9 +54,7 @@ struct strtab {
 
 static uint32_t hash_of(uint32_t seed, const char *s, size_t len)
 {
-    uint32_t h = 2166136261u ^ seed;   /* FNV-1a from a secret basis */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    uint32_t h = cr_fnv1a32(CR_FNV32_BASIS ^ seed, s, len);   /* from a secret basis */
     return h ^ (h >> 15);
 }
 

@@ -214,7 +214,7 @@ eng_call *eng_call_new_message(eng_engine *e, const tel_call_info *info, const c
     eng_var_set_str(c, "message_type", content_type ? content_type : "");
     eng_call_announce(c);
     cr_strbuf explain = CR_STRBUF_INIT;
-    bool explain_it = e->opt.trace && !e->opt.no_route_explain;
+    bool explain_it = e->tracing && !e->opt.no_route_explain;
     const scn_route *r = route_select(c->prog, SCN_ROUTE_MESSAGE, eng_env_for(e, c, NULL), explain_it ? &explain : NULL);
     eng_scratch_reset(e);
     eng_trace_rec rec = {.kind = ENG_TR_ROUTE, .route = r ? r->name : NULL,

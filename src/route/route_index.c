@@ -24,6 +24,7 @@
 
 #include "route/route_int.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 #define MAX_VARS 8          /* distinct indexed variables per type */
 #define MAX_PREFIX 63       /* longer prefixes are cut: still a necessary condition */
@@ -198,21 +199,14 @@ static bool cond_keys(type_index *ti, const scn_cond *c, keyset *out)
 
 static uint64_t hash_start(uint8_t var, uint8_t kind)
 {
-    uint64_t h = 1469598103934665603ull;
-    h = (h ^ var) * 1099511628211ull;
-    return (h ^ kind) * 1099511628211ull;
-}
-
-static inline uint64_t hash_step(uint64_t h, unsigned char c)
-{
-    return (h ^ c) * 1099511628211ull;
+    return cr_fnv1a64_byte(cr_fnv1a64_byte(CR_FNV64_BASIS, var), kind);
 }
 
 static uint64_t hash_key(uint8_t var, uint8_t kind, const char *s, size_t len)
 {
     uint64_t h = hash_start(var, kind);
     for (size_t i = 0; i < len; i++)
-        h = hash_step(h, (unsigned char)s[i]);
+        h = cr_fnv1a64_byte(h, (unsigned char)s[i]);
     return h;
 }
 
@@ -432,7 +426,7 @@ static const scn_route *select_indexed(const type_index *ti, const scn_env *env,
                 lens &= ~(1ull << l);
             }
             if (l < len)
-                h = hash_step(h, (unsigned char)s[l]);
+                h = cr_fnv1a64_byte(h, (unsigned char)s[l]);
         }
         if (n == MAX_LISTS)
             return first_holding(ti, env, tr);

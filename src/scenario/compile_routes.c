@@ -8,6 +8,7 @@
 
 #include "scenario/compile_int.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 /* ---- named scenarios ----------------------------------------------------- */
 
@@ -142,18 +143,17 @@ typedef struct route_shape {
 
 static uint64_t node_hash(const scn_node *n)
 {
-    uint64_t h = 1469598103934665603u ^ (uint64_t)n->kind;
+    uint64_t h = CR_FNV64_BASIS ^ (uint64_t)n->kind;
     if (n->kind == SCN_NODE_SCALAR) {
-        for (size_t i = 0; i < n->len; i++)
-            h = (h ^ (unsigned char)n->str[i]) * 1099511628211u;
+        h = cr_fnv1a64(h, n->str, n->len);
     } else if (n->kind == SCN_NODE_SEQ) {
         for (size_t i = 0; i < n->count; i++)
-            h = (h ^ node_hash(n->items[i])) * 1099511628211u;
+            h = (h ^ node_hash(n->items[i])) * CR_FNV64_PRIME;
     } else {
         uint64_t sum = 0;   /* key order does not matter in a mapping */
         for (size_t i = 0; i < n->count; i++)
             sum += node_hash(n->pairs[i].key) * 31 + node_hash(n->pairs[i].val);
-        h = (h ^ sum) * 1099511628211u;
+        h = (h ^ sum) * CR_FNV64_PRIME;
     }
     return h;
 }

@@ -14,6 +14,7 @@
 
 #include "scenario/load_int.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 /* Aliases share the anchored node; a chain of aliases can still make a small
  * file stand for billions of nodes for whoever walks the tree. Cap the nodes
@@ -186,10 +187,7 @@ typedef struct builder {
 
 static size_t hash_str(const char *s)
 {
-    size_t h = 1469598103934665603u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
+    return (size_t)cr_fnv1a64_str(CR_FNV64_BASIS, s);
 }
 
 static anchor *anchor_slot(builder *b, const char *name)

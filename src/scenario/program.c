@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "scenario/compile_int.h"
+#include "util/hash.h"
 
 const char *const scn_route_type_names[] = {
 #define SCN_RT_NAME(e, s) s,
@@ -28,10 +29,7 @@ struct scn_release {
 /* FNV-1a: short names, a few thousand of them at most per table. */
 static size_t hash_str(const char *s)
 {
-    size_t h = 1469598103934665603u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
+    return (size_t)cr_fnv1a64_str(CR_FNV64_BASIS, s);
 }
 
 static void strmap_grow(cr_arena *a, scn_strmap *m)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/strbuf.h"
 
 #define BACKOFF_FIRST 1.0
@@ -359,9 +360,7 @@ typedef struct lane_set {
 
 static uint64_t lane_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    uint64_t h = cr_fnv1a64_str(CR_FNV64_BASIS, s);
     return h ? h : 1;
 }
 

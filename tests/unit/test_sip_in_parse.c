@@ -117,15 +117,21 @@ static void test_headers_in_order_canonical(void **state)
     assert_int_equal(vias, 3);   /* v: holds two values: each one is a header */
 }
 
+/* An INVITE with 60 headers X-H0: v0 ... X-H59: v59 after From, into TEXT. */
+static void sixty_headers(char *text, size_t size)
+{
+    size_t n = (size_t)snprintf(text, size, "%s", HEAD("sip:100@192.0.2.2") "From: <sip:1@x>;tag=a\r\n");
+    for (int i = 0; i < 60; i++)
+        n += (size_t)snprintf(text + n, size - n, "X-H%d: v%d\r\n", i, i);
+    snprintf(text + n, size - n, "Content-Length: 0\r\n\r\n");
+}
+
 static void test_header_limits(void **state)
 {
     (void)state;
     /* 60 headers: the first SIP_IN_MAX_HEADERS are kept */
     char text[8192];
-    size_t n = (size_t)snprintf(text, sizeof text, "%s", HEAD("sip:100@192.0.2.2") "From: <sip:1@x>;tag=a\r\n");
-    for (int i = 0; i < 60; i++)
-        n += (size_t)snprintf(text + n, sizeof text - n, "X-H%d: v%d\r\n", i, i);
-    snprintf(text + n, sizeof text - n, "Content-Length: 0\r\n\r\n");
+    sixty_headers(text, sizeof text);
     sip_in_headers h;
     sip_in_collect_headers(parse(text), NULL, NULL, &h);
     assert_int_equal(h.count, SIP_IN_MAX_HEADERS);
@@ -136,7 +142,7 @@ static void test_header_limits(void **state)
     static char line[3000];
     memset(line, 'a', sizeof line - 1);
     line[sizeof line - 1] = '\0';
-    n = (size_t)snprintf(big, sizeof big, "%s", HEAD("sip:100@192.0.2.2") "From: <sip:1@x>;tag=a\r\n");
+    size_t n = (size_t)snprintf(big, sizeof big, "%s", HEAD("sip:100@192.0.2.2") "From: <sip:1@x>;tag=a\r\n");
     for (int i = 0; i < 10; i++)
         n += (size_t)snprintf(big + n, sizeof big - n, "X-Big%d: %s\r\n", i, line);
     snprintf(big + n, sizeof big - n, "Content-Length: 0\r\n\r\n");
@@ -162,10 +168,7 @@ static void test_headers_wanted_only(void **state)
 {
     (void)state;
     char text[8192];
-    size_t n = (size_t)snprintf(text, sizeof text, "%s", HEAD("sip:100@192.0.2.2") "From: <sip:1@x>;tag=a\r\n");
-    for (int i = 0; i < 60; i++)
-        n += (size_t)snprintf(text + n, sizeof text - n, "X-H%d: v%d\r\n", i, i);
-    snprintf(text + n, sizeof text - n, "Content-Length: 0\r\n\r\n");
+    sixty_headers(text, sizeof text);
     sip_in_headers h;
     int asked = 0;
     sip_in_collect_headers(parse(text), wants_three, &asked, &h);

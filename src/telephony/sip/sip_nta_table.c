@@ -11,6 +11,7 @@
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_nta_int.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 /* The Call-ID LEG is found by: the one we made for a dialled leg, or the
  * caller's. */
@@ -18,10 +19,7 @@ static const char *leg_key(const sip_leg *leg) { return leg->nta->own_key ? leg-
 
 static size_t hash_key(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)(h & (n - 1));
+    return (size_t)(cr_fnv1a64_str(CR_FNV64_BASIS, s) & (n - 1));
 }
 
 static void table_grow(struct sip_nta *t)

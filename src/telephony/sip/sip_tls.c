@@ -29,6 +29,7 @@
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_tls.h"
 #include "util/alloc.h"
+#include "util/hash.h"
 
 extern su_log_t tport_log[];
 
@@ -393,18 +394,16 @@ static void tport_logger(void *stream, char const *fmt, va_list ap)
 /* FNV-1a over the files' names and contents: changes when any does. */
 static uint64_t files_id(const cfg_tls_settings *t)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = CR_FNV64_BASIS;
     const char *paths[] = {t->cert.path, t->key.path, t->ca.path};
     for (size_t i = 0; i < 3; i++) {
-        const char *p = paths[i] ? paths[i] : "";
         size_t len = 0;
         int err;
         char *pem = paths[i] ? slurp(paths[i], &len, &err) : NULL;
-        for (const char *c = p; *c; c++)
-            h = (h ^ (unsigned char)*c) * 1099511628211ull;
-        for (size_t k = 0; pem && k < len; k++)
-            h = (h ^ (unsigned char)pem[k]) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull;
+        h = cr_fnv1a64_str(h, paths[i] ? paths[i] : "");
+        if (pem)
+            h = cr_fnv1a64(h, pem, len);
+        h = cr_fnv1a64_byte(h, 0xff);
         free(pem);
     }
     return h;
