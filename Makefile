@@ -135,6 +135,7 @@ $(B)/bench/%: bench/%.c $(B)/libcallroute.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ibench -o $@ $< $(B)/libcallroute.a $(LDLIBS_ALL)
 $(B)/bench/media_bench: bench/rtpengine_ng.h
+$(B)/bench/media_bench $(B)/bench/mixer_bench $(B)/bench/uring_relay_bench: bench/bench_clock.h
 # The io_uring experiments (docs/decisions/rtp-ports.md, "io_uring:
 # measured"): standalone, built by bench/run.sh, never run by it or by test.
 $(B)/bench/uring_relay_bench $(B)/bench/uring_fixed_files: $(B)/bench/%: bench/uring/%.c
