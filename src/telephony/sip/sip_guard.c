@@ -21,13 +21,20 @@
  * Everyone else (libcurl's resolver thread, libpq, our own lookups of
  * gateway names at load, RTP sockets) goes straight to libc.
  *
- * One more interposed call only saves work: inet_ntop() of an IPv4
- * address, which sofia makes for the source of every datagram it receives
- * (nine a call), is answered by sip_ntop4 with glibc's very output and
- * errors, for every caller; other families go to libc. */
+ * Two more interposed calls only save work, answering as glibc does for
+ * every caller:
+ * - inet_ntop() of an IPv4 address, which sofia makes for the source of
+ *   every datagram it receives (nine a call): sip_ntop4; other families
+ *   go to libc.
+ * - __snprintf_chk(), sofia's snprintf (built with _FORTIFY_SOURCE), which
+ *   prints every request line, status line, CSeq and Content-Length (34 a
+ *   call): sip_fmt_simple for its few formats; any other format, a NULL
+ *   string or a size larger than the buffer (libc's overflow abort) go to
+ *   libc's __vsnprintf_chk. */
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -35,7 +42,11 @@
 #include <sys/socket.h>
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_fmt.h"
 #include "telephony/sip/sip_numeric_ai.h"
+
+int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, ...);
+int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, va_list ap);
 
 typedef int (*getaddrinfo_fn)(const char *, const char *, const struct addrinfo *,
                               struct addrinfo **);
@@ -135,4 +146,21 @@ const char *inet_ntop(int af, const void *restrict src, char *restrict dst, sock
         return NULL;
     }
     return real(af, src, dst, size);
+}
+
+int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int n = -1;
+    if (maxlen <= slen) {
+        va_list fast;
+        va_copy(fast, ap);
+        n = sip_fmt_simple(s, maxlen, format, fast);
+        va_end(fast);
+    }
+    if (n < 0)
+        n = __vsnprintf_chk(s, maxlen, flag, slen, format, ap);
+    va_end(ap);
+    return n;
 }
