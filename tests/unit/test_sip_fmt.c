@@ -90,7 +90,8 @@ static void test_random_mixes(void **state)
         uint64_t v[4];
         const char *s[4];
         for (int c = 0; c < 4; c++) {
-            v[c] = NEXT() >> (NEXT() % 64);
+            uint64_t shift = NEXT() % 64;
+            v[c] = NEXT() >> shift;
             s[c] = strings[NEXT() % (sizeof strings / sizeof strings[0])];
         }
 #define ARG(c) kind[c] == 0 ? (uintptr_t)s[c] : kind[c] == 2 ? (uintptr_t)v[c] : (uintptr_t)(unsigned)v[c]
