@@ -319,9 +319,32 @@ static void test_our_tags(void **state)
     assert_int_equal(strspn(id, "0123456789abcdefghijklmnopqrstuv"), 20);
 }
 
+/* sip_dialog_from/_to write what snprintf("%s;tag=%s") wrote, cut alike
+ * at SIP_DIALOG_MAX, for addresses and tags of every length around it. */
+static void test_from_to_as_snprintf(void **state)
+{
+    (void)state;
+    static char addr[SIP_DIALOG_MAX + 8], tag[SIP_DIALOG_MAX + 8];
+    static const size_t lens[] = {0, 1, 2, 30, 4000, 4089, 4090, 4091, 4094, 4095, 4096, 4100};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        for (size_t j = 0; j < sizeof lens / sizeof lens[0]; j++) {
+            memset(addr, 'a' + (int)(i % 26), lens[i]);
+            addr[lens[i]] = '\0';
+            memset(tag, 'A' + (int)(j % 26), lens[j]);
+            tag[lens[j]] = '\0';
+            sip_dialog dl = {.local = addr, .local_tag = tag, .remote = tag, .remote_tag = addr};
+            static char ours[SIP_DIALOG_MAX], want[SIP_DIALOG_MAX];
+            snprintf(want, sizeof want, *tag ? "%s;tag=%s" : "%s", addr, tag);
+            assert_string_equal(sip_dialog_from(&dl, ours), want);
+            snprintf(want, sizeof want, *addr ? "%s;tag=%s" : "%s", tag, addr);
+            assert_string_equal(sip_dialog_to(&dl, ours), want);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_from_to_as_snprintf),
         cmocka_unit_test_teardown(test_uas_from_invite, teardown),
         cmocka_unit_test_teardown(test_uas_no_route_set, teardown),
         cmocka_unit_test_teardown(test_keyed_call_id, teardown),

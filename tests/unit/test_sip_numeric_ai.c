@@ -6,6 +6,8 @@
  * own case (tport_resolve: a numeric Via host, a port, SOCK_DGRAM/UDP) is
  * answered here. */
 #include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <netdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -143,6 +145,58 @@ static void test_same_as_libc_random(void **state)
     assert_true(answered > 18000);
 }
 
+/* libc's own inet_ntop: the next definition after this program's, so the
+ * comparison holds even when sip_guard.c's interposer is linked in. */
+typedef const char *(*inet_ntop_fn)(int, const void *, char *, socklen_t);
+
+/* sip_ntop4 against libc for ADDR at every buffer size: the same text,
+ * the same NULL and errno when it does not fit, the buffer then untouched. */
+static void ntop4_same_as_libc(inet_ntop_fn libc, const unsigned char addr[4])
+{
+    for (socklen_t size = 0; size <= 18; size++) {
+        char ours[20], theirs[20];
+        memset(ours, '#', sizeof ours);
+        memset(theirs, '#', sizeof theirs);
+        errno = 0;
+        const char *o = sip_ntop4(addr, ours, size);
+        int oerr = errno;
+        errno = 0;
+        const char *t = libc(AF_INET, addr, theirs, size);
+        int terr = errno;
+        assert_true((o == NULL) == (t == NULL));
+        assert_memory_equal(ours, theirs, sizeof ours);
+        if (o)
+            assert_ptr_equal(o, ours);
+        else
+            assert_int_equal(oerr, terr);
+    }
+}
+
+static void test_ntop4_same_as_libc(void **state)
+{
+    (void)state;
+    inet_ntop_fn libc = (inet_ntop_fn)dlsym(RTLD_NEXT, "inet_ntop");
+    assert_non_null(libc);
+    /* every byte value in every position, the others fixed or random */
+    uint64_t x = 0x2545f4914f6cdd1du;
+    for (int pos = 0; pos < 4; pos++)
+        for (unsigned v = 0; v < 256; v++) {
+            unsigned char a[4] = {0, 0, 0, 0}, b[4] = {255, 255, 255, 255}, c[4];
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            memcpy(c, &x, 4);
+            a[pos] = b[pos] = c[pos] = (unsigned char)v;
+            ntop4_same_as_libc(libc, a);
+            ntop4_same_as_libc(libc, b);
+            ntop4_same_as_libc(libc, c);
+        }
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned char a[4];
+        memcpy(a, &x, 4);
+        ntop4_same_as_libc(libc, a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_left_to_libc),
         cmocka_unit_test(test_same_as_libc_fixed),
         cmocka_unit_test(test_same_as_libc_random),
+        cmocka_unit_test(test_ntop4_same_as_libc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

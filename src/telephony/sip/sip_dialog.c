@@ -304,9 +304,23 @@ int sip_dialog_request_in(sip_dialog *dl, const sip_t *req)
 /* ADDR;tag=TAG (TAG "": ADDR alone) into BUF: both lie in one record of
  * at most SIP_DIALOG_MAX bytes with a NUL each, so they fit with room for
  * the ";tag=" (the record holds two NULs of other fields at least). */
+static size_t put_cut(char *buf, size_t n, const char *s)
+{
+    size_t len = strlen(s), room = SIP_DIALOG_MAX - 1 - n;
+    memcpy(buf + n, s, len < room ? len : room);
+    return n + (len < room ? len : room);
+}
+
+/* As snprintf(BUF, SIP_DIALOG_MAX, "%s;tag=%s") did, cut alike, without
+ * its ~900 instructions (four a call). */
 static const char *with_tag(char *buf, const char *addr, const char *tag)
 {
-    snprintf(buf, SIP_DIALOG_MAX, *tag ? "%s;tag=%s" : "%s", addr, tag);
+    size_t n = put_cut(buf, 0, addr);
+    if (*tag) {
+        n = put_cut(buf, n, ";tag=");
+        n = put_cut(buf, n, tag);
+    }
+    buf[n] = '\0';
     return buf;
 }
 

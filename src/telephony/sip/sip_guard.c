@@ -19,9 +19,22 @@
  *   sofia allows (its NUA answers a request the application drops).
  *
  * Everyone else (libcurl's resolver thread, libpq, our own lookups of
- * gateway names at load, RTP sockets) goes straight to libc. */
+ * gateway names at load, RTP sockets) goes straight to libc.
+ *
+ * Two more interposed calls only save work, answering as glibc does for
+ * every caller:
+ * - inet_ntop() of an IPv4 address, which sofia makes for the source of
+ *   every datagram it receives (nine a call): sip_ntop4; other families
+ *   go to libc.
+ * - __snprintf_chk(), sofia's snprintf (built with _FORTIFY_SOURCE), which
+ *   prints every request line, status line, CSeq and Content-Length (34 a
+ *   call): sip_fmt_simple for its few formats; any other format, a NULL
+ *   string or a size larger than the buffer (libc's overflow abort) go to
+ *   libc's __vsnprintf_chk. */
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -29,11 +42,16 @@
 #include <sys/socket.h>
 
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_fmt.h"
 #include "telephony/sip/sip_numeric_ai.h"
+
+int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, ...);
+int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, va_list ap);
 
 typedef int (*getaddrinfo_fn)(const char *, const char *, const struct addrinfo *,
                               struct addrinfo **);
 typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
+typedef const char *(*inet_ntop_fn)(int, const void *, char *, socklen_t);
 
 static atomic_bool dns_guard_on;
 static atomic_ulong names_refused;
@@ -114,4 +132,35 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
         return n;
     errno = EAGAIN;   /* sofia: nothing to read yet; the datagram is gone */
     return -1;
+}
+
+const char *inet_ntop(int af, const void *restrict src, char *restrict dst, socklen_t size)
+{
+    if (af == AF_INET)
+        return sip_ntop4(src, dst, size);
+    static inet_ntop_fn real;
+    if (!real)
+        real = (inet_ntop_fn)dlsym(RTLD_NEXT, "inet_ntop");
+    if (!real) {
+        errno = ENOSYS;
+        return NULL;
+    }
+    return real(af, src, dst, size);
+}
+
+int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int n = -1;
+    if (maxlen <= slen) {
+        va_list fast;
+        va_copy(fast, ap);
+        n = sip_fmt_simple(s, maxlen, format, fast);
+        va_end(fast);
+    }
+    if (n < 0)
+        n = __vsnprintf_chk(s, maxlen, flag, slen, format, ap);
+    va_end(ap);
+    return n;
 }

@@ -10,6 +10,7 @@
 #include "telephony/sip/sip_numeric_ai.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -88,4 +89,27 @@ int sip_numeric_addrinfo(const char *node, const char *service, const struct add
     }
     *res = ai;
     return 0;
+}
+
+const char *sip_ntop4(const void *src, char *dst, socklen_t size)
+{
+    const unsigned char *a = src;
+    char text[sizeof "255.255.255.255"];
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (i)
+            text[n++] = '.';
+        if (v >= 100)
+            text[n++] = (char)('0' + v / 100);
+        if (v >= 10)
+            text[n++] = (char)('0' + v / 10 % 10);
+        text[n++] = (char)('0' + v % 10);
+    }
+    text[n] = '\0';
+    if (n >= size) {
+        errno = ENOSPC;
+        return NULL;
+    }
+    return memcpy(dst, text, n + 1);
 }

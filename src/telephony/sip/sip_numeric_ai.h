@@ -5,6 +5,7 @@
 #define SIP_NUMERIC_AI_H
 
 #include <netdb.h>
+#include <sys/socket.h>
 
 /* The answer glibc's getaddrinfo(NODE, SERVICE, HINTS, RES) gives when NODE
  * is an IPv4 or IPv6 literal, SERVICE a port number (or NULL), and HINTS
@@ -14,5 +15,13 @@
  * then ask libc, which answers those. */
 int sip_numeric_addrinfo(const char *node, const char *service, const struct addrinfo *hints,
                          struct addrinfo **res);
+
+/* inet_ntop(AF_INET, SRC, DST, SIZE) as glibc answers it: the dotted quad
+ * ("%u.%u.%u.%u") copied to DST when it fits with its NUL, DST returned;
+ * otherwise NULL with errno ENOSPC and DST untouched. sofia prints the
+ * source of every datagram it receives this way (tport_deliver,
+ * tport_hostport: nine a call), and glibc's goes through sprintf (~1,700
+ * instructions; this, ~100). */
+const char *sip_ntop4(const void *src, char *dst, socklen_t size);
 
 #endif
