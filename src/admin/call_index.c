@@ -7,12 +7,15 @@
 #include "admin/call_index.h"
 #include "util/alloc.h"
 #include "util/hash.h"
+#include "util/random.h"
 
 #define MIN_BUCKETS 64
 
-static unsigned hash_of(const char *s)
+/* Call-IDs come from the network: hashed from a secret basis, so that a
+ * caller cannot pick Call-IDs that share one chain. */
+static unsigned hash_of(const call_index *ix, const char *s)
 {
-    return cr_fnv1a32_str(CR_FNV32_BASIS, s);
+    return cr_fnv1a32_str(ix->basis, s);
 }
 
 static void resize(call_index *ix, size_t n)
@@ -40,11 +43,13 @@ static void resize(call_index *ix, size_t n)
 
 void call_index_add(call_index *ix, call_index_node *n)
 {
-    if (!ix->nbuckets)
+    if (!ix->nbuckets) {
+        ix->basis = cr_random_u32() ^ CR_FNV32_BASIS;
         resize(ix, MIN_BUCKETS);
+    }
     else if (ix->count >= ix->nbuckets)
         resize(ix, ix->nbuckets * 2);
-    n->hash = hash_of(n->key);
+    n->hash = hash_of(ix, n->key);
     call_index_node **head = &ix->buckets[n->hash & (ix->nbuckets - 1)];
     n->next = *head;
     *head = n;
@@ -77,7 +82,7 @@ call_index_node *call_index_find(const call_index *ix, const char *key)
 {
     if (!ix->nbuckets)
         return NULL;
-    for (call_index_node *n = ix->buckets[hash_of(key) & (ix->nbuckets - 1)]; n; n = n->next)
+    for (call_index_node *n = ix->buckets[hash_of(ix, key) & (ix->nbuckets - 1)]; n; n = n->next)
         if (strcmp(n->key, key) == 0)
             return n;
     return NULL;

@@ -18,9 +18,10 @@ typedef struct call_index {
     call_index_node **buckets;
     size_t nbuckets;                /* a power of two; 0 until the first add */
     size_t count;
+    unsigned basis;                 /* the hash's secret basis, drawn at the first add */
 } call_index;
 
-#define CALL_INDEX_INIT {NULL, 0, 0}
+#define CALL_INDEX_INIT {NULL, 0, 0, 0}
 
 /* Adds N (N->key set) in front of the others with its key. */
 void call_index_add(call_index *ix, call_index_node *n);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "admin/call_index.h"
+#include "util/hash.h"
 
 #define N 100000
 
@@ -33,6 +34,35 @@ static size_t longest_chain(const call_index *ix)
             most = len;
     }
     return most;
+}
+
+/* Call-IDs a caller picked to share one chain under plain FNV-1a (all in
+ * bucket 0 of the first 64): the index hashes from a secret basis, so
+ * they spread like any others. */
+static void test_chosen_call_ids_spread(void **state)
+{
+    (void)state;
+    enum { K = 64 };
+    item *it = calloc(K, sizeof *it);
+    size_t found = 0;
+    for (unsigned long i = 0; found < K; i++) {
+        snprintf(it[found].id, sizeof it[found].id, "chosen-%lu@attacker", i);
+        if ((cr_fnv1a32_str(CR_FNV32_BASIS, it[found].id) & 63) == 0)
+            found++;
+    }
+    call_index ix = CALL_INDEX_INIT;
+    for (size_t i = 0; i < K; i++) {
+        it[i].node.key = it[i].id;
+        call_index_add(&ix, &it[i].node);
+    }
+    assert_int_equal(ix.nbuckets, 64);
+    /* 64 keys at random in 64 buckets: a chain of 16 has a chance under
+     * 1e-12; unseeded, all 64 are one chain */
+    assert_true(longest_chain(&ix) < 16);
+    for (size_t i = 0; i < K; i++)
+        assert_ptr_equal(call_index_find(&ix, it[i].id), &it[i].node);
+    call_index_free(&ix);
+    free(it);
 }
 
 static void test_grows_with_the_calls(void **state)
@@ -115,6 +145,7 @@ static void test_empty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chosen_call_ids_spread),
         cmocka_unit_test(test_grows_with_the_calls),
         cmocka_unit_test(test_same_id_newest_first),
         cmocka_unit_test(test_empty),

@@ -60,6 +60,7 @@ struct sip_nta {
     msg_t *current;            /* the request being handled (its source address) */
     sip_leg **buckets;
     size_t nbuckets, count;
+    uint64_t key_basis;        /* the Call-ID hash's secret basis (sip_nta_table.c) */
     char contact[160];         /* "<sip:HOST:PORT>" */
     unsigned t1x64_ms;
     unsigned refused_logged;   /* one log line per kind of refusal (bits) */

@@ -12,24 +12,32 @@
 #include "telephony/sip/sip_nta_int.h"
 #include "util/alloc.h"
 #include "util/hash.h"
+#include "util/random.h"
 
 /* The Call-ID LEG is found by: the one we made for a dialled leg, or the
  * caller's. */
 static const char *leg_key(const sip_leg *leg) { return leg->nta->own_key ? leg->nta->own_key : leg->call_id; }
 
-static size_t hash_key(const char *s, size_t n)
+/* Call-IDs are the caller's choice: hashed from a secret basis drawn when
+ * the table is first made, so that a caller cannot pick Call-IDs that
+ * share one chain and make every lookup walk them all. */
+static size_t hash_key(const struct sip_nta *t, const char *s, size_t n)
 {
-    return (size_t)(cr_fnv1a64_str(CR_FNV64_BASIS, s) & (n - 1));
+    return (size_t)(cr_fnv1a64_str(t->key_basis, s) & (n - 1));
 }
 
 static void table_grow(struct sip_nta *t)
 {
     size_t n = t->nbuckets ? t->nbuckets * 2 : 1024;
+    if (!t->nbuckets) {
+        cr_random_bytes(&t->key_basis, sizeof t->key_basis);
+        t->key_basis ^= CR_FNV64_BASIS;
+    }
     sip_leg **b = cr_xcalloc(n, sizeof *b);
     for (size_t i = 0; i < t->nbuckets; i++)
         for (sip_leg *l = t->buckets[i], *next; l; l = next) {
             next = l->nta->hnext;
-            size_t h = hash_key(leg_key(l), n);
+            size_t h = hash_key(t, leg_key(l), n);
             l->nta->hnext = b[h];
             b[h] = l;
         }
@@ -42,7 +50,7 @@ void sip_nta_table_add(struct sip_nta *t, sip_leg *leg)
 {
     if (t->count >= t->nbuckets)
         table_grow(t);
-    size_t h = hash_key(leg_key(leg), t->nbuckets);
+    size_t h = hash_key(t, leg_key(leg), t->nbuckets);
     leg->nta->hnext = t->buckets[h];
     t->buckets[h] = leg;
     leg->nta->hashed = true;
@@ -53,7 +61,7 @@ void sip_nta_table_remove(struct sip_nta *t, sip_leg *leg)
 {
     if (!leg->nta->hashed)
         return;
-    for (sip_leg **p = &t->buckets[hash_key(leg_key(leg), t->nbuckets)]; *p; p = &(*p)->nta->hnext)
+    for (sip_leg **p = &t->buckets[hash_key(t, leg_key(leg), t->nbuckets)]; *p; p = &(*p)->nta->hnext)
         if (*p == leg) {
             *p = leg->nta->hnext;
             t->count--;
@@ -66,7 +74,7 @@ sip_leg *sip_nta_table_find(struct sip_nta *t, const char *call_id)
 {
     if (!t->nbuckets || !call_id)
         return NULL;
-    for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext)
+    for (sip_leg *l = t->buckets[hash_key(t, call_id, t->nbuckets)]; l; l = l->nta->hnext)
         if (strcmp(leg_key(l), call_id) == 0)
             return l;
     return NULL;
@@ -82,7 +90,7 @@ sip_leg *sip_nta_table_find_dialog(struct sip_nta *t, const sip_t *sip)
     sip_leg *first = NULL;
     if (!t->nbuckets)
         return NULL;
-    for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext) {
+    for (sip_leg *l = t->buckets[hash_key(t, call_id, t->nbuckets)]; l; l = l->nta->hnext) {
         if (strcmp(leg_key(l), call_id) != 0)
             continue;
         if (l->nta->have_dlg && sip_dialog_matches(&l->nta->dlg, sip))
@@ -101,7 +109,7 @@ bool sip_nta_table_merged(struct sip_nta *t, const sip_t *sip)
     const char *call_id = sip->sip_call_id->i_id, *from_tag = sip->sip_from->a_tag;
     if (!t->nbuckets)
         return false;
-    for (sip_leg *l = t->buckets[hash_key(call_id, t->nbuckets)]; l; l = l->nta->hnext)
+    for (sip_leg *l = t->buckets[hash_key(t, call_id, t->nbuckets)]; l; l = l->nta->hnext)
         if (strcmp(leg_key(l), call_id) == 0 && !l->outgoing && l->nta->have_dlg &&
             (from_tag ? strcasecmp(from_tag, l->nta->dlg.remote_tag) == 0 : !*l->nta->dlg.remote_tag))
             return true;
