@@ -295,42 +295,9 @@ void rtp_ctx_totals(rtp_ctx *c, rtp_totals *out)
     out->jitter = &c->jitter;
 }
 
-/* The peer's address can no longer change by itself: symmetric RTP is
- * off, or its learning is over (packets or time). */
-static bool peer_settled(const rtp_sess *s)
-{
-    return !s->learn || !s->learn_left || (s->learn_until > 0 && loop_now(s->c->l) >= s->learn_until);
-}
-
-/* Undoes sess_send's connect(): the peer moved, learning opens again, or
- * the socket serves a new session. */
-static void disconnect(rtp_sess *s)
-{
-    if (s->sock_state == SOCK_CONNECTED) {
-        struct sockaddr none = {.sa_family = AF_UNSPEC};
-        (void)connect(s->fd, &none, sizeof none);
-    }
-    s->sock_state = SOCK_UNCONNECTED;
-}
-
-/* A connected socket's send skips the route lookup of sendto(2): ~5% of
- * the relay's CPU a packet (docs/decisions/rtp-ports.md). Until the peer
- * is settled the socket stays unconnected: a connected one would hide
- * from from_peer() the sources symmetric RTP learns from. */
-bool sess_send(rtp_sess *s, const uint8_t *pkt, size_t n)
-{
-    if (s->sock_state == SOCK_UNCONNECTED && peer_settled(s))
-        s->sock_state = connect(s->fd, (const struct sockaddr *)&s->remote, sizeof s->remote) == 0
-                            ? SOCK_CONNECTED : SOCK_REFUSED;
-    if (s->sock_state == SOCK_CONNECTED)
-        return send(s->fd, pkt, n, 0) > 0;
-    return sendto(s->fd, pkt, n, 0, (const struct sockaddr *)&s->remote, sizeof s->remote) > 0;
-}
-
 static void sess_reset(rtp_sess *s, const rtp_owner_ops *ops, void *owner)
 {
     rtp_ctx *c = s->c;
-    disconnect(s);
     s->ops = ops;
     s->owner = owner;
     memset(&s->remote, 0, sizeof s->remote);
@@ -493,7 +460,6 @@ int rtp_payload_type(const rtp_sess *s) { return s->pt; }
 
 void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_pt)
 {
-    struct sockaddr_in before = s->remote;
     if (addr && addr->sin_port && addr->sin_addr.s_addr) {
         /* A new address in the SDP (the media moved) undoes what was
          * learned and opens learning again; the same one (a hold, a
@@ -508,10 +474,6 @@ void rtp_set_remote(rtp_sess *s, const struct sockaddr_in *addr, int pt, int te_
     } else {
         memset(&s->remote, 0, sizeof s->remote);
     }
-    /* the same peer (a hold, a refresh) keeps the connected socket */
-    if (before.sin_addr.s_addr != s->remote.sin_addr.s_addr || before.sin_port != s->remote.sin_port ||
-        s->learn_left)
-        disconnect(s);
     s->pt = pt;
     s->te_pt = te_pt;
 }
@@ -567,7 +529,7 @@ void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n)
         for (size_t i = 0; i < n; i++)
             pkt[RTP_HDR_MIN + i] = s->pt == 8 ? linear_to_alaw(pcm[i]) : linear_to_ulaw(pcm[i]);
         if (sess_srtp_seal(s, pkt, &len) &&
-            sess_send(s, pkt, len)) {
+            sendto(s->fd, pkt, len, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
             s->tx++;
             s->c->tx_total++;
         }
@@ -585,7 +547,7 @@ void rtp_send_payload(rtp_sess *s, const uint8_t *payload, size_t n)
         put_hdr(s, pkt, s->pt, false);
         memcpy(pkt + RTP_HDR_MIN, payload, n);
         if (sess_srtp_seal(s, pkt, &len) &&
-            sess_send(s, pkt, len)) {
+            sendto(s->fd, pkt, len, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
             s->tx++;
             s->c->tx_total++;
         }

@@ -85,7 +85,7 @@ static void relay(rtp_sess *s, uint8_t *pkt, size_t n, const rtp_hdr *h)
             pl[i] = h->pt == 0 ? ulaw_to_alaw(pl[i]) : alaw_to_ulaw(pl[i]);
         pkt[1] = (uint8_t)((pkt[1] & 0x80) | p->pt);
     }
-    if (sess_srtp_seal(p, pkt, &n) && sess_send(p, pkt, n)) {
+    if (sess_srtp_seal(p, pkt, &n) && sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0) {
         p->tx++;
         p->c->tx_total++;
     }

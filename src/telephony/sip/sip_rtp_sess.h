@@ -78,7 +78,6 @@ struct rtp_sess {
     bool learn;                  /* symmetric RTP allowed for this peer */
     bool want_audio;
     bool ev_seen;
-    uint8_t sock_state;          /* enum rtp_sock_state: is fd connect()ed to remote? */
     bool idle;                   /* in the pool: packets are dropped */
 };
 
@@ -163,20 +162,6 @@ static inline struct sockaddr_in peer_sockaddr(rtp_peer_addr p)
 {
     return (struct sockaddr_in){.sin_family = AF_INET, .sin_port = p.port, .sin_addr.s_addr = p.addr};
 }
-
-/* A session's socket and its peer: once the peer's address is settled
- * the socket is connect()ed to it (sess_send): the kernel then keeps the
- * route instead of looking it up for every packet, and refuses a
- * stranger's packets before they wake the relay
- * (docs/decisions/rtp-ports.md, "Connected sockets"). */
-enum rtp_sock_state {
-    SOCK_UNCONNECTED,
-    SOCK_CONNECTED,     /* to remote */
-    SOCK_REFUSED,       /* connect() failed for this remote: sendto */
-};
-
-/* Sends PKT to the session's peer (sip_rtp.c): true when it left. */
-bool sess_send(rtp_sess *s, const uint8_t *pkt, size_t n);
 
 /* The context's epoll set is readable: each ready session's packet in
  * (sip_rtp_recv.c). */
