@@ -27,7 +27,7 @@
  *   every datagram it receives (nine a call): sip_ntop4; other families
  *   go to libc.
  * - __snprintf_chk(), sofia's snprintf (built with _FORTIFY_SOURCE), which
- *   prints every request line, status line, CSeq and Content-Length (34 a
+ *   prints every request line, status line, CSeq and Content-Length (23 a
  *   call): sip_fmt_simple for its few formats; any other format, a NULL
  *   string or a size larger than the buffer (libc's overflow abort) go to
  *   libc's __vsnprintf_chk. */
