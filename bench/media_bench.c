@@ -355,7 +355,7 @@ static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
         *ok = set_up == calls;
     } else {
         l = sip_loop_new();
-        c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX);
+        c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX, CFG_RTP_IO_EPOLL);
         for (int i = 0; i < legs; i++) {
             s[i] = rtp_open(c, &ops, NULL);
             if (!s[i]) {

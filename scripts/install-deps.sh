@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind
 libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev libsqlite3-dev
 libpq-dev libcmocka-dev libsofia-sip-ua-dev sofia-sip-doc libsndfile1-dev libspandsp-dev libmicrohttpd-dev libmimalloc-dev
-libespeak-ng-dev espeak-ng-data libsamplerate0-dev libsrtp2-dev baresip-core
+libespeak-ng-dev espeak-ng-data libsamplerate0-dev libsrtp2-dev liburing-dev baresip-core
 libsystemd-dev libssl-dev
 tzdata sip-tester socat postgresql python3-aiosmtpd python3-pytest
 python3-jsonschema python3-yaml
@@ -17,8 +17,7 @@ kamailio kamailio-postgres-modules kamailio-websocket-modules kamailio-tls-modul
 if [ "${1:-}" = "--bench" ]; then
   # rtpengine-daemon: the media-anchoring peer (bench/kamailio-rtpengine,
   # media_bench); Kamailio's rtpengine and dialog modules are in kamailio.
-  # liburing-dev: the io_uring relay experiments (bench/uring/).
-  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine rtpengine-daemon liburing-dev"
+  PKGS="$PKGS liblua5.4-dev lua5.4 hyperfine rtpengine-daemon"
 fi
 
 missing=""

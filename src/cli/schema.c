@@ -351,6 +351,12 @@ static json_t *settings_schema(void)
                         json_pack("{s:[s,s],s:s,s:s}", "enum", "anchor", "bypass", "default", "anchor", "description",
                                   "the default of every route's `media` (a route's own overrides it): anchor relays "
                                   "the RTP; bypass passes the SDP through and relays none"));
+    json_object_set_new(json_object_get(media, "properties"), "rtp_io",
+                        json_pack("{s:[s,s,s],s:s,s:s}", "enum", "auto", "epoll", "io_uring", "default", "auto",
+                                  "description",
+                                  "how RTP sockets are held (read at start): epoll: as descriptors, so the "
+                                  "open-files limit bounds them; io_uring: in io_uring's fixed-file tables, past "
+                                  "that limit (Linux 6.1+); auto: io_uring when the limit cannot hold rtp_ports"));
     json_object_set_new(json_object_get(media, "properties"), "tts_language",
                         json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[A-Za-z0-9_-]{1,40}$", "description",
                                   "espeak-ng language of spoken text (default en-us)"));

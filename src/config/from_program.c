@@ -40,6 +40,7 @@ tel_config *cfg_telephony_of(scn_program *p)
         .flood_drop = s->flood_drop,
         .rtp_port_min = s->rtp_port_min,
         .rtp_port_max = s->rtp_port_max,
+        .rtp_io = (cfg_rtp_io)s->rtp_io,
         .media_address = s->media_address,
         .srtp = s->srtp,
         .rtp_timeout = s->rtp_timeout,

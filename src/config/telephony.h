@@ -14,6 +14,11 @@
 /* SRTP (SDES) on a leg: settings.media.srtp, overridden per user/gateway
  * (docs/decisions/srtp.md). INHERIT: a user/gateway without `srtp:`. */
 typedef enum { CFG_SRTP_INHERIT = 0, CFG_SRTP_OFF, CFG_SRTP_OPTIONAL, CFG_SRTP_REQUIRED } cfg_srtp;
+
+/* settings.media.rtp_io: how RTP sockets are held (docs/decisions/rtp-ports.md,
+ * "io_uring: the fixed-file backend"). AUTO: io_uring only when the
+ * open-files limit cannot hold a socket for every port of the range. */
+typedef enum { CFG_RTP_IO_AUTO = 0, CFG_RTP_IO_EPOLL, CFG_RTP_IO_URING } cfg_rtp_io;
 /* "off", "optional", "required", in cfg_srtp order from CFG_SRTP_OFF; NULL-terminated. */
 extern const char *const cfg_srtp_names[];
 
@@ -91,6 +96,7 @@ typedef struct cfg_tel_settings {
     bool flood_drop;
     /* settings.media */
     int rtp_port_min, rtp_port_max;
+    cfg_rtp_io rtp_io;         /* how RTP sockets are held: settings.media.rtp_io */
     const char *media_address; /* IPv4 that RTP binds and SDP announces; NULL: the SIP address */
     cfg_srtp srtp;             /* legs without a user/gateway override (default OFF) */
     double rtp_timeout;        /* seconds without RTP on an answered leg not on hold; 0: off */

@@ -274,8 +274,9 @@ void scn_compile_srtp(scn_cx *x, const scn_node *v, scn_srtp *out)
 static void compile_media(scn_cx *x, const scn_node *n)
 {
     static const char *const keys[] = {"sounds", "recordings", "rtp_ports", "address", "rtp_timeout",
-                                       "tts_language", "tts_voice", "tts_cache", "hold_music", "mode", "srtp", NULL};
+                                       "tts_language", "tts_voice", "tts_cache", "hold_music", "mode", "srtp", "rtp_io", NULL};
     static const char *const modes[] = {"anchor", "bypass", NULL};
+    static const char *const rtp_ios[] = {"auto", "epoll", "io_uring", NULL};
     scn_settings *s = &x->pub.prog->settings;
     if (!scn_expect_map(x, n, "settings.media"))
         return;
@@ -336,6 +337,12 @@ static void compile_media(scn_cx *x, const scn_node *n)
             int e;
             if (scn_expect_enum(x, v, modes, &e))
                 s->media_bypass = e == 1;
+        }
+    if ((v = scn_map_get(n, "rtp_io")))
+        SCN_WITH_KEY(x, "rtp_io") {
+            int e;
+            if (scn_expect_enum(x, v, rtp_ios, &e))
+                s->rtp_io = e;
         }
     if ((v = scn_map_get(n, "hold_music")))
         SCN_WITH_KEY(x, "hold_music") {

@@ -200,6 +200,7 @@ typedef struct scn_settings {
     const char *sounds;        /* prompts (play, read_digits, dial ringback) stay below it */
     const char *recordings;    /* recordings and e-mail attachments stay below it */
     int rtp_port_min, rtp_port_max;
+    int rtp_io;                /* settings.media.rtp_io: 0 auto, 1 epoll, 2 io_uring (cfg_rtp_io) */
     const char *media_address; /* IPv4 that RTP binds and SDP announces; NULL: the SIP address */
     scn_srtp srtp;             /* legs without a user/gateway override (default OFF) */
     double rtp_timeout;        /* seconds without RTP on an answered leg not on hold; 0: off */

@@ -14,6 +14,7 @@
 #   rtcp_mux        a=rtcp-mux answered when offered, offered to an offerless caller
 #   admission       a tiny port range: 503 naming it before a dial finds no port
 #   open_files      the open-files limit bounds RTP sockets: 503 naming it, said at start
+#   open_files_io_uring  past that limit with the sockets in io_uring's tables
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CR=${CALLROUTE:-$ROOT/build/callroute}
@@ -339,8 +340,8 @@ EOF
         expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve2.log'"
 }
 
-case_open_files() { # open files for 100 RTP sockets, a 1,000-port range: 50 calls held, the 51st
-    # gets 503 naming the open-files limit (said at start too); the 50 complete
+case_open_files() { # rtp_io: epoll, open files for 100 RTP sockets, a 1,000-port range: 50 calls
+    # held, the 51st gets 503 naming the open-files limit (said at start too); the 50 complete
     EVIDENCE="$W/of.out $W/of51.out $W/of.json $W/serve3.log"
     # Where the hard limit can be raised (CAP_SYS_RESOURCE), the server
     # raises it toward the range and this limit does not bind.
@@ -352,7 +353,7 @@ case_open_files() { # open files for 100 RTP sockets, a 1,000-port range: 50 cal
     cat >"$W/of.yaml" <<EOF
 version: 1
 settings:
-  media: { rtp_ports: "$lo-$((lo + 999))" }
+  media: { rtp_ports: "$lo-$((lo + 999))", rtp_io: epoll }
   admin: { listen: "127.0.0.1:$ADMIN2" }
   sip: { flood: { rate: 0 } }
 gateways:
@@ -404,8 +405,65 @@ EOF
         expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve3.log'"
 }
 
+case_open_files_io_uring() { # rtp_io: auto under open files for 200 descriptors, a 1,000-port range:
+    # the sockets go to io_uring's fixed-file tables (said at start), 150 calls (300 RTP
+    # sockets) are held with the process's descriptors under 200, and they complete
+    EVIDENCE="$W/ou.out $W/ou.json $W/serve4.log $W/ou.fds"
+    lo=$((RTP - 2000))
+    cat >"$W/ou.yaml" <<EOF
+version: 1
+settings:
+  media: { rtp_ports: "$lo-$((lo + 999))" }
+  admin: { listen: "127.0.0.1:$ADMIN2" }
+  sip: { flood: { rate: 0 } }
+  limits: { max_calls: 0 }
+gateways:
+  gw: { uri: "sip:127.0.0.1:$UAS" }
+  any: { uri: "sip:127.0.0.1:9", accept_any_source: true }
+routes:
+  - name: out
+    script:
+      - app: dial
+        to: "5550001"
+        gateway: gw
+EOF
+    (ulimit -n 200 && exec "$CR" serve "$W/ou.yaml" --sip "udp:127.0.0.1:$SIP2") >"$W/serve4.log" 2>&1 &
+    s4=$!
+    BG="$BG $s4"
+    wait_for "$W/serve4.log" 15 'listening for SIP' || { WHY="fourth server did not start"; return 1; }
+    timeout 40 sipp -sn uas -i 127.0.0.1 -p "$UAS" -nostdin -timeout 35 >"$W/ou_gw.out" 2>&1 &
+    gw=$!
+    BG="$BG $gw"
+    PEERS="$PEERS $gw"
+    wait_port "$UAS"
+    timeout 40 sipp 127.0.0.1:"$SIP2" -sn uac -s x -m 150 -l 150 -r 200 -d 6000 -i 127.0.0.1 -p "$UAC3" -nostdin \
+        -timeout 35 -timeout_error >"$W/ou.out" 2>&1 &
+    calls=$!
+    BG="$BG $calls"
+    PEERS="$PEERS $calls"
+    i=0
+    while :; do
+        get "$ADMIN2" /calls ou && json ou "len([c for c in d['calls'] if c['bridged']]) == 150" && break
+        i=$((i + 1))
+        [ $i -lt 200 ] || { WHY="the 150 calls were not all bridged"; return 1; }
+        sleep 0.05
+    done
+    ls "/proc/$s4/fd" | wc -l >"$W/ou.fds"
+    reap $calls || { WHY="the 150 held calls did not complete"; return 1; }
+    kill $gw 2>/dev/null
+    reap $gw
+    kill -TERM "$s4"
+    reap "$s4" || { WHY="fourth server did not exit 0"; return 1; }
+    expect "not said at start that the sockets are in io_uring's tables" \
+        grep -q "RTP sockets: io_uring: 1000 RTP sockets in 5 fixed-file table(s)" "$W/serve4.log" &&
+        expect "300 RTP sockets held with 200 descriptors or more" [ "$(cat "$W/ou.fds")" -lt 200 ] &&
+        expect "a call was refused" sh -c "! grep -q 'refused: 503' '$W/serve4.log'" &&
+        expect "a leg found no RTP session" sh -c "! grep -q 'no RTP session' '$W/serve4.log'" &&
+        expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve4.log'"
+}
+
 for c in ${HOSTILE_MEDIA_CASES:-media_address strict_source nat_learning random_ports no_common_codec rtp_timeout \
-    pool_closes rtcp_mux admission open_files}; do
+    pool_closes rtcp_mux admission open_files open_files_io_uring}; do
     run "$c"
 done
 kill -TERM "$SERVE"

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -44,6 +46,10 @@ static void audio_cb(void *o, const int16_t *pcm, size_t n)
 }
 
 static const rtp_owner_ops ops = {.dtmf = dtmf_cb, .audio = audio_cb};
+
+/* Every case runs twice: sockets in epoll, then in io_uring's fixed-file
+ * tables (settings.media.rtp_io). */
+static cfg_rtp_io io = CFG_RTP_IO_EPOLL;
 
 typedef struct fixture {
     loop *l;
@@ -80,8 +86,9 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     f->l = sip_loop_new();
-    f->c = rtp_ctx_new(f->l, "127.0.0.1", 41000 + (getpid() % 500) * 8, 41000 + (getpid() % 500) * 8 + 200);
+    f->c = rtp_ctx_new(f->l, "127.0.0.1", 41000 + (getpid() % 500) * 8, 41000 + (getpid() % 500) * 8 + 200, io);
     assert_non_null(f->c);
+    assert_int_equal(rtp_ctx_uses_io_uring(f->c), io == CFG_RTP_IO_URING);
     f->phone_a = udp(&f->addr_a);
     f->phone_b = udp(&f->addr_b);
     assert_int_equal(pipe2(f->kick, O_NONBLOCK), 0);
@@ -467,7 +474,7 @@ static void test_random_ports(void **state)
      * neighbours (ports 2 apart); random, about 40 * 2 / 1000 = 0.08, and
      * more than 3 has a probability under 1e-6. */
     int base = 30000 + (getpid() % 100) * 20;
-    rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 1999);
+    rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 1999, io);
     assert_int_equal(rtp_ctx_capacity(c), 2000);   /* one port a session */
     assert_int_equal(rtp_ctx_available(c), 2000);
     rtp_sess *s[40];
@@ -523,7 +530,7 @@ static void test_full_range(void **state)
     fixture *f = *state;
     int base = free_block(40000 + (getpid() % 100) * 10);
     /* 4 ports (2 even, 2 odd); another process holds one of the even ones */
-    rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 3);
+    rtp_ctx *c = rtp_ctx_new(f->l, "127.0.0.1", base, base + 3, io);
     assert_int_equal(rtp_ctx_capacity(c), 4);
     int other = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base + 2)),
@@ -635,8 +642,9 @@ static void test_pool_reuse_then_close(void **state)
     rtp_sess *again = rtp_open(f->c, &ops, &o);
     assert_int_equal(rtp_local_port(again), ports[0]);
     assert_int_equal(rtp_ctx_pooled(f->c), 2);
-    /* the others, unused for pool_idle, are closed: their ports are free again */
-    for (int i = 0; i < 60 && rtp_ctx_pooled(f->c) > 0; i++)
+    /* the others, unused for pool_idle, are closed: their ports are free
+     * again (with io_uring, once their receive's cancel is in) */
+    for (int i = 0; i < 60 && (rtp_ctx_pooled(f->c) > 0 || !port_free(ports[1]) || !port_free(ports[2])); i++)
         spin(f, 0.05);
     assert_int_equal(rtp_ctx_pooled(f->c), 0);
     assert_true(port_free(ports[1]));
@@ -827,6 +835,81 @@ static void test_srtp_bridged_to_plain_32(void **state)
     srtp_bridge(*state, SDES_AES_CM_128_HMAC_SHA1_32, 4);
 }
 
+/* io_uring: more RTP sockets than the open-files limit allows descriptors
+ * (issue 17 goal 4: 20,000 sockets under a hard limit of 20,000). In a
+ * child, whose hard limit is lowered to 64 for good: 200 sessions open,
+ * the process's descriptors stay under 64, and a packet relayed between
+ * the last two comes through. */
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            n++;
+    return n;
+}
+
+static void past_the_open_files_limit(void)
+{
+    struct rlimit lim = {64, 64};
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        _exit(10);
+    loop *l = sip_loop_new();
+    int base = 20000 + (getpid() % 100) * 300;
+    /* auto: the limit cannot hold 300 ports' sockets, so io_uring */
+    rtp_ctx *c = rtp_ctx_new(l, "127.0.0.1", base, base + 299, CFG_RTP_IO_AUTO);
+    if (!c || !rtp_ctx_uses_io_uring(c) || rtp_ctx_capacity(c) != 300)
+        _exit(11);
+    owner o = {0};
+    rtp_sess *s[200];
+    for (int i = 0; i < 200; i++)
+        if (!(s[i] = rtp_open(c, &ops, &o)))
+            _exit(12);
+    if (open_fds() >= 64)
+        _exit(13);
+    struct sockaddr_in aa, ab;
+    int a = udp(&aa), b = udp(&ab);
+    rtp_set_remote(s[198], &aa, 0, 101);
+    rtp_set_remote(s[199], &ab, 0, 101);
+    rtp_set_relay(s[198], s[199]);
+    uint8_t pl[160] = {0}, pkt[200], got[300];
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)rtp_local_port(s[198]))};
+    size_t n = rtp_pkt(pkt, 0, 1, 160, pl, 160);
+    if (sendto(a, pkt, n, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)n)
+        _exit(14);
+    fixture f = {.l = l, .c = c};
+    if (pipe2(f.kick, O_NONBLOCK) != 0)
+        _exit(15);
+    f.kick_watch = loop_watch_fd(l, f.kick[0], LOOP_READ, kick_cb, NULL);
+    ssize_t got_n = -1;
+    for (int i = 0; i < 40 && got_n < 0; i++) {
+        spin(&f, 0.05);
+        got_n = recv(b, got, sizeof got, MSG_DONTWAIT);
+    }
+    if (got_n != 172)
+        _exit(16);
+    for (int i = 0; i < 200; i++)
+        rtp_close(s[i]);
+    loop_unwatch(l, f.kick_watch);
+    rtp_ctx_free(c);
+    loop_destroy(l);
+    _exit(0);
+}
+
+static void test_io_uring_past_the_open_files_limit(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        past_the_open_files_limit();
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -845,5 +928,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_srtp_bridged_to_plain_80, setup, teardown),
         cmocka_unit_test_setup_teardown(test_srtp_bridged_to_plain_32, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest alone[] = {
+        cmocka_unit_test(test_io_uring_past_the_open_files_limit),
+    };
+    int failed = cmocka_run_group_tests_name("epoll", tests, NULL, NULL);
+    io = CFG_RTP_IO_URING;
+    failed += cmocka_run_group_tests_name("io_uring", tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("io_uring_limit", alone, NULL, NULL);
 }

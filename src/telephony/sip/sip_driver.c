@@ -514,7 +514,8 @@ tel_driver *sip_driver_new(loop *l, tel_config *cfg, const sip_options *opt, cha
         destroy_op(&d->base);
         return NULL;
     }
-    d->rtp = rtp_ctx_new(l, d->media_ip, cfg->settings.rtp_port_min, cfg->settings.rtp_port_max);
+    d->rtp = rtp_ctx_new(l, d->media_ip, cfg->settings.rtp_port_min, cfg->settings.rtp_port_max,
+                         cfg->settings.rtp_io);
     d->reg = sip_registrar_new(d);
     d->flood = sip_flood_new();
     if (!d->rtp || !d->reg || !d->flood) {
@@ -524,6 +525,9 @@ tel_driver *sip_driver_new(loop *l, tel_config *cfg, const sip_options *opt, cha
     }
     sip_registrar_set_users(d->reg, cfg);
     sip_gw_load(d);
+    char io[256];
+    rtp_ctx_io_text(d->rtp, io, sizeof io);
+    sip_log(d, SIP_LOG_INFO, "RTP sockets: %s", io);
     if (rtp_ctx_capacity(d->rtp) < rtp_ctx_ports(d->rtp))
         sip_log(d, SIP_LOG_WARN,
                 "the open-files limit (RLIMIT_NOFILE, not raised further) allows %zu RTP sockets of the %zu "

@@ -120,8 +120,13 @@ typedef struct rtp_owner_ops {
 
 /* Sockets bind IP (NULL: any address) on ports of PORT_MIN-PORT_MAX, one
  * per session (docs/decisions/rtp-ports.md). The open-files limit is raised
- * toward what the range needs. */
-rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max);
+ * toward what the range needs; IO says how sockets are held (epoll, or
+ * io_uring's fixed-file tables past that limit: sip_rtp_ring.c). */
+rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max, cfg_rtp_io io);
+/* How the sockets are held, for the start-up log: "io_uring: ..." or
+ * "epoll" (with why io_uring is not, where it was asked for). */
+size_t rtp_ctx_io_text(const rtp_ctx *c, char *buf, size_t n);
+bool rtp_ctx_uses_io_uring(const rtp_ctx *c);
 void rtp_ctx_free(rtp_ctx *c);
 /* Sessions the range holds (a port each) within what the open-files limit
  * allows; sessions that could be opened now; open now; closed sockets kept

@@ -98,7 +98,7 @@ static size_t fd_budget(size_t ports)
     return r.rlim_cur > 2 * FD_RESERVE ? (size_t)(r.rlim_cur - FD_RESERVE) : (size_t)r.rlim_cur / 2;
 }
 
-rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
+rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max, cfg_rtp_io io)
 {
     sess_srtp_init();
     rtp_ctx *c = cr_xcalloc(1, sizeof *c);
@@ -116,23 +116,76 @@ rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max)
     c->pool_idle = POOL_IDLE;
     cr_hist_init(&c->jitter, jitter_bounds, sizeof jitter_bounds / sizeof jitter_bounds[0]);
     rng_seed(c);
-    c->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (c->epfd < 0) {
-        rtp_ports_free(c->ports);
-        free(c);
-        return NULL;
+    size_t ports = rtp_ports_total(c->ports);
+    if (io == CFG_RTP_IO_URING || (io == CFG_RTP_IO_AUTO && c->fd_budget < ports)) {
+        char why[128];
+        c->rings = rtp_rings_new(c, ports, why, sizeof why);
+        if (c->rings) {
+            size_t cap = rtp_rings_capacity(c->rings);
+            c->fd_budget = cap < ports ? cap : ports;
+        } else {
+            snprintf(c->io_note, sizeof c->io_note, "io_uring cannot be used here (%s)", why);
+        }
     }
-    c->watch = loop_watch_fd(l, c->epfd, LOOP_READ, rtp_ctx_ready_cb, c);
+    c->epfd = -1;
+    if (!c->rings) {
+        c->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (c->epfd < 0) {
+            rtp_ports_free(c->ports);
+            free(c);
+            return NULL;
+        }
+        c->watch = loop_watch_fd(l, c->epfd, LOOP_READ, rtp_ctx_ready_cb, c);
+    }
     return c;
 }
 
-/* The socket goes for good: out of epoll, closed, its port free again. */
-static void sess_close_fd(rtp_sess *s)
+size_t rtp_ctx_io_text(const rtp_ctx *c, char *buf, size_t n)
 {
-    epoll_ctl(s->c->epfd, EPOLL_CTL_DEL, s->fd, NULL);
-    close(s->fd);
+    int k;
+    if (c->rings)
+        k = snprintf(buf, n, "io_uring: %zu RTP sockets in %u fixed-file table(s), apart from the open-files limit",
+                     rtp_rings_capacity(c->rings), rtp_rings_count(c->rings));
+    else
+        k = snprintf(buf, n, "epoll%s%s", c->io_note[0] ? ": " : "", c->io_note);
+    return k < 0 ? 0 : (size_t)k;
+}
+
+bool rtp_ctx_uses_io_uring(const rtp_ctx *c) { return c->rings != NULL; }
+
+void rtp_sess_gone(rtp_sess *s)
+{
     rtp_ports_put(s->c->ports, s->port);
+    free(s);
+}
+
+/* The socket goes for good (its port free again), and the session's
+ * memory: now, after the epoll batch being served (an event handler
+ * closed it), or once its ring is done with it. */
+static void sess_destroy(rtp_sess *s)
+{
+    rtp_ctx *c = s->c;
+    if (c->rings) {
+        rtp_rings_detach(s);
+        return;
+    }
+    epoll_ctl(c->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    close(s->fd);
     s->fd = -1;
+    if (c->dispatching) {
+        rtp_ports_put(c->ports, s->port);
+        s->dead_next = c->dead;
+        c->dead = s;
+        return;
+    }
+    rtp_sess_gone(s);
+}
+
+bool rtp_sess_send(rtp_sess *s, const uint8_t *pkt, size_t n, bool in_batch_buffer)
+{
+    if (s->c->rings)
+        return rtp_rings_send(s, pkt, n, in_batch_buffer);
+    return sendto(s->fd, pkt, n, 0, (const struct sockaddr *)&s->remote, sizeof s->remote) > 0;
 }
 
 void rtp_ctx_free(rtp_ctx *c)
@@ -144,11 +197,13 @@ void rtp_ctx_free(rtp_ctx *c)
     while (c->pool_head) {
         rtp_sess *s = c->pool_head;
         c->pool_head = s->pool_next;
-        close(s->fd);
-        free(s);
+        sess_destroy(s);
     }
-    loop_unwatch(c->l, c->watch);
-    close(c->epfd);
+    rtp_rings_free(c->rings);   /* waits for the pooled sessions' receives to end */
+    if (c->watch)
+        loop_unwatch(c->l, c->watch);
+    if (c->epfd >= 0)
+        close(c->epfd);
     rtp_ports_free(c->ports);
     free(c);
 }
@@ -370,8 +425,8 @@ static rtp_sess *open_session(rtp_ctx *c, const rtp_owner_ops *ops, void *owner,
     s->fd = fd;
     s->port = port;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
-    if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
-        close(s->fd);
+    if (c->rings ? !rtp_rings_attach(c->rings, s, fd) : epoll_ctl(c->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
+        close(fd);
         rtp_ports_put(c->ports, s->port);
         free(s);
         c->why = RTP_LIMIT_SOCKET;
@@ -418,14 +473,7 @@ void rtp_close(rtp_sess *s)
         pool_arm(c);
         return;
     }
-    sess_close_fd(s);
-    if (c->dispatching) {
-        /* An event handler closed it while its batch is being served. */
-        s->dead_next = c->dead;
-        c->dead = s;
-        return;
-    }
-    free(s);
+    sess_destroy(s);
 }
 
 /* Closes pooled sockets unused for pool_idle seconds (oldest first: the
@@ -441,8 +489,7 @@ static void pool_sweep_cb(loop *l, void *arg)
         if (!c->pool_head)
             c->pool_tail = NULL;
         c->pooled--;
-        sess_close_fd(s);
-        free(s);
+        sess_destroy(s);
     }
     pool_arm(c);
 }
@@ -528,8 +575,7 @@ void rtp_send_pcm(rtp_sess *s, const int16_t *pcm, size_t n)
         put_hdr(s, pkt, s->pt, false);
         for (size_t i = 0; i < n; i++)
             pkt[RTP_HDR_MIN + i] = s->pt == 8 ? linear_to_alaw(pcm[i]) : linear_to_ulaw(pcm[i]);
-        if (sess_srtp_seal(s, pkt, &len) &&
-            sendto(s->fd, pkt, len, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
+        if (sess_srtp_seal(s, pkt, &len) && rtp_sess_send(s, pkt, len, false)) {
             s->tx++;
             s->c->tx_total++;
         }
@@ -546,8 +592,7 @@ void rtp_send_payload(rtp_sess *s, const uint8_t *payload, size_t n)
     if (s->remote.sin_port && !s->idle) {
         put_hdr(s, pkt, s->pt, false);
         memcpy(pkt + RTP_HDR_MIN, payload, n);
-        if (sess_srtp_seal(s, pkt, &len) &&
-            sendto(s->fd, pkt, len, 0, (struct sockaddr *)&s->remote, sizeof s->remote) > 0) {
+        if (sess_srtp_seal(s, pkt, &len) && rtp_sess_send(s, pkt, len, false)) {
             s->tx++;
             s->c->tx_total++;
         }

@@ -85,7 +85,7 @@ static void relay(rtp_sess *s, uint8_t *pkt, size_t n, const rtp_hdr *h)
             pl[i] = h->pt == 0 ? ulaw_to_alaw(pl[i]) : alaw_to_ulaw(pl[i]);
         pkt[1] = (uint8_t)((pkt[1] & 0x80) | p->pt);
     }
-    if (sess_srtp_seal(p, pkt, &n) && sendto(p->fd, pkt, n, 0, (struct sockaddr *)&p->remote, sizeof p->remote) > 0) {
+    if (sess_srtp_seal(p, pkt, &n) && rtp_sess_send(p, pkt, n, true)) {
         p->tx++;
         p->c->tx_total++;
     }
@@ -115,7 +115,7 @@ static void count_packet(rtp_sess *s, const rtp_hdr *h)
         rtp_rx_timing(&s->st, h->ts, arrival_units());
 }
 
-static void on_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr_in *src)
+void rtp_sess_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr_in *src)
 {
     if (s->idle)
         return;   /* a late packet of a call that is over */
@@ -188,7 +188,7 @@ static void sess_ready(rtp_sess *s)
     socklen_t sl = sizeof src;
     ssize_t n = recvfrom(s->fd, buf, RTP_MAX, 0, (struct sockaddr *)&src, &sl);
     if (n >= 0 && sl == sizeof src && src.sin_family == AF_INET)
-        on_packet(s, buf, (size_t)n, &src);
+        rtp_sess_packet(s, buf, (size_t)n, &src);
 }
 
 void rtp_ctx_ready_cb(loop *l, int fd, unsigned events, void *arg)

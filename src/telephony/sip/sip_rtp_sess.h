@@ -67,7 +67,7 @@ struct rtp_sess {
             double idle_since;
         };
     };
-    int fd, port;
+    int fd, port;                /* fd: a descriptor, or (c->rings) a slot of ring RING's table */
     unsigned learn_left;         /* packets the source may still be learned from */
     int pt, te_pt;               /* our audio PT; the remote's telephone-event PT */
     /* our own stream (prompts, tones) */
@@ -79,6 +79,7 @@ struct rtp_sess {
     bool want_audio;
     bool ev_seen;
     bool idle;                   /* in the pool: packets are dropped */
+    uint8_t ring, ring_state;    /* c->rings: which ring holds the socket; sip_rtp_ring.c's state */
 };
 
 /* sip_srtp.c */
@@ -109,9 +110,13 @@ bool sess_srtp_open(rtp_sess *s, uint8_t *pkt, size_t *n);
  * recording files): RTP sockets stop this far below the open-files limit. */
 #define FD_RESERVE 1024
 
+typedef struct rtp_rings rtp_rings;
+
 struct rtp_ctx {
     loop *l;
-    int epfd;
+    int epfd;                    /* the sockets' epoll set; -1 with rings */
+    rtp_rings *rings;            /* settings.media.rtp_io io_uring: sockets in fixed-file tables */
+    char io_note[160];           /* why io_uring is not used where it was asked for; "": it is, or was not asked */
     loop_watch *watch;
     struct in_addr bind_ip;
     int port_min, port_max;
@@ -166,5 +171,33 @@ static inline struct sockaddr_in peer_sockaddr(rtp_peer_addr p)
 /* The context's epoll set is readable: each ready session's packet in
  * (sip_rtp_recv.c). */
 void rtp_ctx_ready_cb(loop *l, int fd, unsigned events, void *arg);
+
+/* A packet received on S from SRC (either backend); PKT has RTP_BUF bytes
+ * of room (sip_rtp_recv.c). */
+void rtp_sess_packet(rtp_sess *s, uint8_t *pkt, size_t n, const struct sockaddr_in *src);
+
+/* Sends PKT to S's peer; IN_BATCH_BUFFER: PKT lives until the end of the
+ * ring batch being served (a relayed packet), so an io_uring send may wait
+ * for the batch's one submit. True when handed to the kernel. */
+bool rtp_sess_send(rtp_sess *s, const uint8_t *pkt, size_t n, bool in_batch_buffer);
+
+/* S's socket is closed for good (its port free again) and S freed: what
+ * the ring calls once S's last completion is in (sip_rtp.c). */
+void rtp_sess_gone(rtp_sess *s);
+
+/* ---- sip_rtp_ring.c: the sockets in io_uring's fixed-file tables ---- */
+
+/* Rings whose tables hold SOCKETS sockets (each table at most the soft
+ * open-files limit); NULL with WHY when io_uring cannot be used here. */
+rtp_rings *rtp_rings_new(rtp_ctx *c, size_t sockets, char *why, size_t whylen);
+void rtp_rings_free(rtp_rings *r);
+size_t rtp_rings_capacity(const rtp_rings *r);
+unsigned rtp_rings_count(const rtp_rings *r);
+/* Takes the bound socket FD into a free slot (FD closed) and starts
+ * receiving on it; false (FD still the caller's) when every slot is taken. */
+bool rtp_rings_attach(rtp_rings *r, rtp_sess *s, int fd);
+/* S is closed: its receive cancelled; rtp_sess_gone(S) once it is over. */
+void rtp_rings_detach(rtp_sess *s);
+bool rtp_rings_send(rtp_sess *s, const uint8_t *pkt, size_t n, bool in_batch_buffer);
 
 #endif
