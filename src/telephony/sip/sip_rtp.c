@@ -429,7 +429,8 @@ static rtp_sess *open_session(rtp_ctx *c, const rtp_owner_ops *ops, void *owner,
         close(fd);
         rtp_ports_put(c->ports, s->port);
         free(s);
-        c->why = RTP_LIMIT_SOCKET;
+        /* every slot taken: closed sockets whose receive's end is not in yet */
+        c->why = c->rings ? RTP_LIMIT_FILES : RTP_LIMIT_SOCKET;
         return NULL;
     }
     sess_reset(s, ops, owner);
