@@ -251,6 +251,7 @@ typedef struct relay {
     const char *peer;
     bool rtpengine;
     bool srtp;          /* phone A's leg SRTP, phone B's plain */
+    bool io_uring;      /* callroute's sockets in io_uring's tables (settings.media.rtp_io) */
     ng_client ng;
     pid_t pid;
     int step;           /* call-ids are unique per step (and per run and peer: rtpengine outlives us) */
@@ -355,7 +356,7 @@ static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
         *ok = set_up == calls;
     } else {
         l = sip_loop_new();
-        c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX, CFG_RTP_IO_EPOLL);
+        c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX, rl->io_uring ? CFG_RTP_IO_URING : CFG_RTP_IO_EPOLL);
         for (int i = 0; i < legs; i++) {
             s[i] = rtp_open(c, &ops, NULL);
             if (!s[i]) {
@@ -473,7 +474,7 @@ out:
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: media_bench [--quick] [--srtp] [--rtpengine HOST:PORT --relay-pid PID]\n");
+    fprintf(stderr, "usage: media_bench [--quick] [--srtp] [--io-uring | --rtpengine HOST:PORT --relay-pid PID]\n");
     exit(2);
 }
 
@@ -486,6 +487,10 @@ int main(int argc, char **argv)
             quick = true;
         else if (strcmp(argv[i], "--srtp") == 0)
             rl.srtp = true;
+        else if (strcmp(argv[i], "--io-uring") == 0) {
+            rl.io_uring = true;   /* by hand, not in make bench: docs/decisions/rtp-ports.md */
+            rl.peer = "callroute-io_uring";
+        }
         else if (strcmp(argv[i], "--rtpengine") == 0 && i + 1 < argc) {
             if (!ng_open(&rl.ng, argv[++i]))
                 usage();

@@ -155,6 +155,8 @@ size_t rtp_ctx_limit_text(const rtp_ctx *c, rtp_limit why, char *buf, size_t n);
  * RTCP packets met on RTP ports (discarded: we process no RTCP). */
 unsigned long rtp_ctx_dropped(const rtp_ctx *c);
 unsigned long rtp_ctx_rtcp(const rtp_ctx *c);
+/* Loop turns that served RTP (a test's measure of how much one turn serves). */
+unsigned long rtp_ctx_serves(const rtp_ctx *c);
 /* Every session's packets since the start (closed ones included), for
  * GET /metrics: received from peers, sent, lost (RFC 3550: expected -
  * received per stream, never going down), dropped for their source; and

@@ -266,6 +266,7 @@ size_t rtp_ctx_open_count(const rtp_ctx *c) { return c->open_count; }
 size_t rtp_ctx_pooled(const rtp_ctx *c) { return c->pooled; }
 unsigned long rtp_ctx_dropped(const rtp_ctx *c) { return c->dropped; }
 unsigned long rtp_ctx_rtcp(const rtp_ctx *c) { return c->rtcp; }
+unsigned long rtp_ctx_serves(const rtp_ctx *c) { return c->serves; }
 void rtp_ctx_set_pool_idle(rtp_ctx *c, double seconds) { c->pool_idle = seconds; }
 
 /* ---- ports ---- */

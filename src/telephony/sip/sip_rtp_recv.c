@@ -196,6 +196,7 @@ void rtp_ctx_ready_cb(loop *l, int fd, unsigned events, void *arg)
     (void)l;
     (void)events;
     rtp_ctx *c = arg;
+    c->serves++;
     struct epoll_event ev[64];
     int n = epoll_wait(fd, ev, 64, 0);
     c->dispatching = true;

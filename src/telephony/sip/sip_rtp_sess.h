@@ -138,6 +138,7 @@ struct rtp_ctx {
     loop_timer *pool_timer;
     unsigned long dropped;       /* packets from a source that is not the peer */
     unsigned long rtcp;          /* RTCP packets (RFC 5761 4) met on RTP ports: discarded */
+    unsigned long serves;        /* loop turns that served RTP (epoll's readiness, a ring's eventfd) */
     /* For GET /metrics: packets of every session, closed ones included;
      * each stream's loss and jitter (RFC 3550) added when it ends, the open
      * sessions' current ones when asked (rtp_ctx_totals). */
