@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <secmod.h>
 #include <spandsp.h>
 #include <srtp2/srtp.h>
 
@@ -827,6 +828,27 @@ static void test_srtp_bridged_to_plain_32(void **state)
     srtp_bridge(*state, SDES_AES_CM_128_HMAC_SHA1_32, 4);
 }
 
+/* NSS under Debian's libsrtp2 runs with the parameters rtp_srtp_init gave
+ * it, not with libsrtp2's "optimizeSpace" (32-bucket tables for PKCS#11
+ * sessions and keys, whose chains made a packet cost more the more calls
+ * there were: docs/decisions/srtp.md, "SRTP cost per packet grew with the
+ * calls"): asked while a session's SRTP contexts live, as on a server. */
+static void test_srtp_nss_not_optimized_for_space(void **state)
+{
+    fixture *f = *state;
+    rtp_sess *a = rtp_open(f->c, &ops, NULL);
+    sdes_crypto ours, theirs;
+    assert_int_equal(sdes_new_key(&ours, 1, SDES_AES_CM_128_HMAC_SHA1_80), 0);
+    assert_int_equal(sdes_new_key(&theirs, 1, SDES_AES_CM_128_HMAC_SHA1_80), 0);
+    assert_int_equal(rtp_set_srtp(a, &ours, &theirs), 0);
+    SECMODModule *m = SECMOD_GetInternalModule();
+    assert_non_null(m);
+    assert_non_null(m->libraryParams);
+    assert_non_null(strstr(m->libraryParams, "flags="));
+    assert_null(strstr(m->libraryParams, "optimizeSpace"));
+    rtp_close(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -844,6 +866,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_totals_loss_and_jitter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_srtp_bridged_to_plain_80, setup, teardown),
         cmocka_unit_test_setup_teardown(test_srtp_bridged_to_plain_32, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_srtp_nss_not_optimized_for_space, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

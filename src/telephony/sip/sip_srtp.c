@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nss.h>
 #include <srtp2/srtp.h>
 
 #include "telephony/sip/sip_int.h"
@@ -24,12 +25,32 @@ struct sess_srtp {
     unsigned out_n, out_next;
 };
 
+/* NSS under libsrtp2 (Debian builds libsrtp2 on NSS): each libsrtp2
+ * cipher and HMAC calls NSS_InitContext with NSS_INIT_OPTIMIZESPACE, and
+ * the first call sets up NSS's softoken for good; "optimizeSpace" gives it
+ * 32 buckets for its PKCS#11 sessions and 32 for its session objects
+ * (keys), instead of 1,024. An SRTP context holds 4 keys and ~7 sessions,
+ * and every packet opens a session (AES-CTR) and looks its keys and
+ * sessions up in those chains: at 1,000 calls they are hundreds long, and
+ * the cost of a packet grew with the number of calls (perf: the softoken's
+ * hash-chain walks; docs/decisions/srtp.md, "SRTP cost per packet grew
+ * with the calls"). Initialised here first, without that flag, NSS keeps
+ * our parameters (later NSS_InitContext calls only count references); the
+ * context is never shut down: libsrtp2 needs NSS for the process's life. */
+static NSSInitContext *nss_ctx;
+
+#define NSS_FLAGS (NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN | NSS_INIT_NOROOTINIT)
+
 /* libsrtp2 wants one srtp_init per process, before the first context. */
-void sess_srtp_init(void)
+bool rtp_srtp_init(void)
 {
     static bool srtp_ready;
-    if (!srtp_ready)
-        srtp_ready = srtp_init() == srtp_err_status_ok;   /* once per process */
+    if (srtp_ready)
+        return true;
+    if (!nss_ctx)
+        nss_ctx = NSS_InitContext("", "", "", "", NULL, NSS_FLAGS);   /* NULL: libsrtp2 sets NSS up its own way */
+    srtp_ready = srtp_init() == srtp_err_status_ok;   /* once per process */
+    return srtp_ready;
 }
 
 void sess_srtp_off(rtp_sess *s)
@@ -53,7 +74,12 @@ static srtp_t srtp_make(const sdes_crypto *k, srtp_ssrc_type_t type)
         srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
     else
         srtp_crypto_policy_set_rtp_default(&p.rtp);   /* AES_CM_128_HMAC_SHA1_80 */
-    srtp_crypto_policy_set_rtcp_default(&p.rtcp);     /* SRTCP keeps the 80-bit tag (RFC 4568 6.2.2) */
+    /* No SRTCP keys: we never protect or unprotect RTCP (SRTCP from a muxing
+     * peer is discarded by its clear header, docs/decisions/srtp.md), and
+     * RTCP keys would double what each context holds in NSS (2 more keys,
+     * their PKCS#11 sessions and an HMAC context). Process SRTCP one day:
+     * srtp_crypto_policy_set_rtcp_default here (80-bit tag, RFC 4568 6.2.2). */
+    srtp_crypto_policy_set_null_cipher_hmac_null(&p.rtcp);
     p.ssrc.type = type;
     p.key = (unsigned char *)k->key;
     p.window_size = 128;
