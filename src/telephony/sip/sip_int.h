@@ -186,6 +186,9 @@ int rtp_set_srtp(rtp_sess *s, const sdes_crypto *tx, const sdes_crypto *rx);
  * any other libsrtp2 call (rtp_ctx_new calls it; so must a program that
  * makes libsrtp2 contexts of its own first). false: SRTP is unavailable. */
 bool rtp_srtp_init(void);
+/* What libsrtp2's AES-CM and HMAC-SHA1 run on after rtp_srtp_init:
+ * "openssl" (sip_srtp_ossl.c), or "nss" (Debian's libsrtp2 as built). */
+const char *rtp_srtp_backend(void);
 bool rtp_srtp(const rtp_sess *s);
 /* Packets dropped because they failed SRTP authentication or replayed. */
 unsigned long rtp_srtp_failed(const rtp_sess *s);

@@ -13,6 +13,7 @@
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_rtp_sess.h"
+#include "telephony/sip/sip_srtp_ossl.h"
 #include "util/alloc.h"
 
 /* A session's SRTP, made with its first keys (rtp_set_srtp): received
@@ -41,7 +42,14 @@ static NSSInitContext *nss_ctx;
 
 #define NSS_FLAGS (NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN | NSS_INIT_NOROOTINIT)
 
-/* libsrtp2 wants one srtp_init per process, before the first context. */
+static bool on_openssl;   /* libsrtp2's AES-ICM and HMAC-SHA1 are sip_srtp_ossl.c's */
+
+/* libsrtp2 wants one srtp_init per process, before the first context.
+ * Then its AES-CM and HMAC-SHA1 are moved off NSS onto OpenSSL
+ * (sip_srtp_ossl.c): even with NSS's tables sized, its per-key state and
+ * per-packet PKCS#11 sessions made a packet cost ~2.5x more at 1,000 calls
+ * than at 250. NSS stays set up as above for what libsrtp2 still asks of
+ * it, and in case OpenSSL's types are refused. */
 bool rtp_srtp_init(void)
 {
     static bool srtp_ready;
@@ -50,7 +58,14 @@ bool rtp_srtp_init(void)
     if (!nss_ctx)
         nss_ctx = NSS_InitContext("", "", "", "", NULL, NSS_FLAGS);   /* NULL: libsrtp2 sets NSS up its own way */
     srtp_ready = srtp_init() == srtp_err_status_ok;   /* once per process */
+    if (srtp_ready)
+        on_openssl = srtp_ossl_install();
     return srtp_ready;
+}
+
+const char *rtp_srtp_backend(void)
+{
+    return on_openssl ? "openssl" : "nss";
 }
 
 void sess_srtp_off(rtp_sess *s)
