@@ -5,7 +5,7 @@
  *
  * Why: Debian builds libsrtp2 on NSS, whose PKCS#11 layer made each packet
  * open and close a session, build a cipher context, look keys and
- * sessions up in hash chains and walk their attribute lists: ~4-5 KB of
+ * sessions up in hash chains and walk their attribute lists: over 5 KB of
  * NSS state per key, touched on every packet, and a cost per packet that
  * grew with the calls until the cache gave out. Here a context is one
  * EVP_CIPHER_CTX (the AES key schedule, made once per key) and one
