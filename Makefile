@@ -9,7 +9,7 @@
 #   make deb        build/callroute_VERSION_ARCH.deb (debhelper, debian/)
 #   make screenshots  docs/editor/*.png, docs/webphone/*.png: the editor and the phone in headless Chromium
 
-PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd libsystemd libssl libcrypto espeak-ng samplerate libsrtp2 liburing
+PKGS      := yaml-0.1 jansson libpcre2-8 libcurl sqlite3 libpq sofia-sip-ua sndfile spandsp libmicrohttpd libsystemd libssl libcrypto espeak-ng samplerate libsrtp2 liburing nss
 CC        ?= cc
 CSTD      := -std=c11 -D_GNU_SOURCE
 WARN      := -Wall -Wextra -Werror

@@ -37,7 +37,17 @@
  * with loss < 0.1% at the full offered load (a step the generator could
  * not feed ends the ladder: "limited_by_generator").
  *   build/bench/bench/media_bench [--quick]
- *   build/bench/bench/media_bench [--quick] [--srtp] --rtpengine 127.0.0.1:PORT --relay-pid PID */
+ *   build/bench/bench/media_bench [--quick] [--srtp] --rtpengine 127.0.0.1:PORT --relay-pid PID
+ * --srtp-crypto: the relay's SRTP work alone, no sockets or generator:
+ * N calls' SRTP sessions made as --srtp makes them, then, round robin over
+ * the calls as the relay meets them, one packet phone A sent opened
+ * (sess_srtp_open) and one toward phone A sealed (sess_srtp_seal); CPU ns
+ * per SRTP packet ("srtp_ns_per_packet"), peer "callroute-srtp-crypto".
+ * Phone A's packets are encrypted before the clock starts and its contexts
+ * freed, so only the relay's contexts live, as in callroute.
+ * --steps N,N,...: only these numbers of calls, each measured even after
+ * one lost packets (to compare the CPU per packet at two sizes: a relay
+ * near its core's limit still reports what a packet cost it). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
@@ -57,6 +67,7 @@
 #include "bench_clock.h"
 #include "rtpengine_ng.h"
 #include "telephony/sip/sip_int.h"
+#include "telephony/sip/sip_rtp_sess.h"
 #include "telephony/sip/sip_sdes.h"
 
 #define PORT_MIN 20000
@@ -472,15 +483,89 @@ out:
     return loss;
 }
 
+/* --srtp-crypto: one step of CALLS calls; false if it could not be set up. */
+static bool crypto_step(int calls)
+{
+    enum { PKT = 172, ROOM = PKT + SRTP_MAX_TRAILER_LEN };
+    int rounds = 400000 / (2 * calls);
+    if (rounds < 20)
+        rounds = 20;
+    loop *l = sip_loop_new();
+    rtp_ctx *c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX, CFG_RTP_IO_EPOLL);
+    rtp_sess **s = calloc((size_t)calls, sizeof *s);
+    uint8_t *sent = malloc((size_t)calls * (size_t)rounds * ROOM);   /* phone A's packets, encrypted */
+    int *sent_len = malloc((size_t)calls * (size_t)rounds * sizeof *sent_len);
+    bool ok = c && s && sent && sent_len;
+    int opened = 0;
+    for (; ok && opened < calls; opened++) {
+        sdes_crypto ours, theirs;
+        s[opened] = rtp_open(c, &ops, NULL);
+        if (!s[opened] || sdes_new_key(&ours, 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0 ||
+            sdes_new_key(&theirs, 1, SDES_AES_CM_128_HMAC_SHA1_80) < 0 || rtp_set_srtp(s[opened], &ours, &theirs) < 0) {
+            ok = false;
+            break;
+        }
+        srtp_t phone = phone_srtp(&theirs, ssrc_any_outbound);
+        for (int r = 0; ok && r < rounds; r++) {
+            uint8_t *p = sent + ((size_t)r * (size_t)calls + (size_t)opened) * ROOM;
+            p[0] = 0x80, p[1] = 0, p[2] = (uint8_t)(r >> 8), p[3] = (uint8_t)r;
+            memset(p + 4, 0, 4);
+            memcpy(p + 8, &opened, 4);
+            memset(p + 12, 0xff, PKT - 12);
+            int len = PKT;
+            ok = phone && srtp_protect(phone, p, &len) == srtp_err_status_ok;
+            sent_len[(size_t)r * (size_t)calls + (size_t)opened] = len;
+        }
+        if (phone)
+            srtp_dealloc(phone);
+    }
+    double ns = 0;
+    if (ok) {
+        pin(0);
+        uint8_t buf[ROOM];
+        double c0 = cpu_self();
+        for (int r = 0; ok && r < rounds; r++) {
+            for (int i = 0; i < calls; i++) {
+                size_t k = (size_t)r * (size_t)calls + (size_t)i, n = (size_t)sent_len[k];
+                memcpy(buf, sent + k * ROOM, n);
+                ok = ok && sess_srtp_open(s[i], buf, &n) && n == PKT;
+                buf[0] = 0x80, buf[1] = 0, buf[2] = (uint8_t)(r >> 8), buf[3] = (uint8_t)r;
+                uint32_t ssrc = 0x10000u + (uint32_t)i;
+                memcpy(buf + 8, &ssrc, 4);
+                n = PKT;
+                ok = ok && sess_srtp_seal(s[i], buf, &n) && n > PKT;
+            }
+        }
+        ns = 1e9 * (cpu_self() - c0) / (2.0 * calls * rounds);
+    }
+    if (ok)
+        printf("{\"bench\":\"media\",\"peer\":\"callroute-srtp-crypto\",\"phase\":\"step\",\"calls\":%d,"
+               "\"packets\":%ld,\"srtp_ns_per_packet\":%.0f}\n",
+               calls, 2L * calls * rounds, ns);
+    fflush(stdout);
+    for (int i = 0; i < opened && s; i++)
+        if (s[i])
+            rtp_close(s[i]);
+    free(s);
+    free(sent);
+    free(sent_len);
+    if (c)
+        rtp_ctx_free(c);
+    loop_destroy(l);
+    return ok;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: media_bench [--quick] [--srtp] [--io-uring | --rtpengine HOST:PORT --relay-pid PID]\n");
+    fprintf(stderr, "usage: media_bench [--quick] [--srtp | --srtp-crypto] [--steps N,N,...] [--io-uring | --rtpengine HOST:PORT --relay-pid PID]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    bool quick = false;
+    bool quick = false, crypto = false;
+    int chosen[16] = {0};
+    bool all_steps = false;
     relay rl = {.peer = "callroute"};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -491,11 +576,27 @@ int main(int argc, char **argv)
             rl.io_uring = true;   /* by hand, not in make bench: docs/decisions/rtp-ports.md */
             rl.peer = "callroute-io_uring";
         }
+        else if (strcmp(argv[i], "--srtp-crypto") == 0)
+            crypto = true;
         else if (strcmp(argv[i], "--rtpengine") == 0 && i + 1 < argc) {
             if (!ng_open(&rl.ng, argv[++i]))
                 usage();
             rl.rtpengine = true;
             rl.peer = "rtpengine";
+        } else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
+            char *p = argv[++i];
+            int n = 0;
+            while (*p && n < 15) {
+                char *end;
+                long v = strtol(p, &end, 10);
+                if (end == p || v <= 0 || v > 20000 || (*end && *end != ','))
+                    usage();
+                chosen[n++] = (int)v;
+                p = *end ? end + 1 : end;
+            }
+            if (!n || *p)
+                usage();
+            all_steps = true;
         } else if (strcmp(argv[i], "--relay-pid") == 0 && i + 1 < argc)
             rl.pid = (pid_t)atoi(argv[++i]);
         else
@@ -503,7 +604,7 @@ int main(int argc, char **argv)
     }
     if (rl.srtp) {
         rl.peer = rl.rtpengine ? "rtpengine-srtp" : "callroute-srtp";
-        if (srtp_init() != srtp_err_status_ok) {   /* the generator's contexts, even without our relay */
+        if (!rtp_srtp_init()) {   /* as callroute does it; the generator's contexts, even without our relay */
             fprintf(stderr, "media_bench: srtp_init failed\n");
             return 1;
         }
@@ -514,12 +615,24 @@ int main(int argc, char **argv)
     }
     static const int full[] = {100, 250, 500, 750, 1000, 1500, 2000, 3000, 4000, 0};
     static const int fast[] = {250, 500, 1000, 0};
-    const int *steps = quick ? fast : full;
+    const int *steps = all_steps ? chosen : quick ? fast : full;
     double seconds = quick ? 2 : 5;
     struct rlimit rlim;
     getrlimit(RLIMIT_NOFILE, &rlim);
     rlim.rlim_cur = rlim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rlim);
+    if (crypto) {
+        if (!rtp_srtp_init()) {
+            fprintf(stderr, "media_bench: srtp_init failed\n");
+            return 1;
+        }
+        for (int i = 0; steps[i]; i++)
+            if (!crypto_step(steps[i])) {
+                fprintf(stderr, "media_bench: --srtp-crypto: %d calls: could not set up\n", steps[i]);
+                return 1;
+            }
+        return 0;
+    }
     int best = 0;
     double best_loss = 0;
     bool limited = false;
@@ -536,8 +649,11 @@ int main(int argc, char **argv)
             limited = true;
             break;
         }
-        if (loss >= 0.1)
+        if (loss >= 0.1) {
+            if (all_steps)
+                continue;
             break;
+        }
         best = steps[i];
         best_loss = loss;
     }

@@ -189,6 +189,13 @@ void rtp_learn(rtp_sess *s, bool on);
  * RX decrypts what the peer sends; NULL: plain RTP. The same keys again
  * keep the streams. -1: libsrtp2 refused them (the session is plain). */
 int rtp_set_srtp(rtp_sess *s, const sdes_crypto *tx, const sdes_crypto *rx);
+/* libsrtp2 (and the NSS under it) made ready for this process, once: before
+ * any other libsrtp2 call (rtp_ctx_new calls it; so must a program that
+ * makes libsrtp2 contexts of its own first). false: SRTP is unavailable. */
+bool rtp_srtp_init(void);
+/* What libsrtp2's AES-CM and HMAC-SHA1 run on after rtp_srtp_init:
+ * "openssl" (sip_srtp_ossl.c), or "nss" (Debian's libsrtp2 as built). */
+const char *rtp_srtp_backend(void);
 bool rtp_srtp(const rtp_sess *s);
 /* Packets dropped because they failed SRTP authentication or replayed. */
 unsigned long rtp_srtp_failed(const rtp_sess *s);

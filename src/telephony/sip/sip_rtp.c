@@ -100,7 +100,7 @@ static size_t fd_budget(size_t ports)
 
 rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max, cfg_rtp_io io)
 {
-    sess_srtp_init();
+    rtp_srtp_init();
     rtp_ctx *c = cr_xcalloc(1, sizeof *c);
     c->l = l;
     if (!ip || inet_pton(AF_INET, ip, &c->bind_ip) != 1)

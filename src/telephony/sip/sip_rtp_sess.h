@@ -83,7 +83,6 @@ struct rtp_sess {
 };
 
 /* sip_srtp.c */
-void sess_srtp_init(void);
 void sess_srtp_off(rtp_sess *s);
 bool sess_srtp_seal(rtp_sess *s, uint8_t *pkt, size_t *n);
 bool sess_srtp_open(rtp_sess *s, uint8_t *pkt, size_t *n);

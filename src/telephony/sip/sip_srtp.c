@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nss.h>
 #include <srtp2/srtp.h>
 
 #include "telephony/sip/sip_int.h"
 #include "telephony/sip/sip_rtp_sess.h"
+#include "telephony/sip/sip_srtp_ossl.h"
 #include "util/alloc.h"
 
 /* A session's SRTP, made with its first keys (rtp_set_srtp): received
@@ -24,12 +26,46 @@ struct sess_srtp {
     unsigned out_n, out_next;
 };
 
-/* libsrtp2 wants one srtp_init per process, before the first context. */
-void sess_srtp_init(void)
+/* NSS under libsrtp2 (Debian builds libsrtp2 on NSS): each libsrtp2
+ * cipher and HMAC calls NSS_InitContext with NSS_INIT_OPTIMIZESPACE, and
+ * the first call sets up NSS's softoken for good; "optimizeSpace" gives it
+ * 32 buckets for its PKCS#11 sessions and 32 for its session objects
+ * (keys), instead of 1,024. An SRTP context holds 4 keys and ~7 sessions,
+ * and every packet opens a session (AES-CTR) and looks its keys and
+ * sessions up in those chains: at 1,000 calls they are hundreds long, and
+ * the cost of a packet grew with the number of calls (perf: the softoken's
+ * hash-chain walks; docs/decisions/srtp.md, "SRTP cost per packet grew
+ * with the calls"). Initialised here first, without that flag, NSS keeps
+ * our parameters (later NSS_InitContext calls only count references); the
+ * context is never shut down: libsrtp2 needs NSS for the process's life. */
+static NSSInitContext *nss_ctx;
+
+#define NSS_FLAGS (NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN | NSS_INIT_NOROOTINIT)
+
+static bool on_openssl;   /* libsrtp2's AES-ICM and HMAC-SHA1 are sip_srtp_ossl.c's */
+
+/* libsrtp2 wants one srtp_init per process, before the first context.
+ * Then its AES-CM and HMAC-SHA1 are moved off NSS onto OpenSSL
+ * (sip_srtp_ossl.c): even with NSS's tables sized, its per-key state and
+ * per-packet PKCS#11 sessions made a packet cost ~2.5x more at 1,000 calls
+ * than at 250. NSS stays set up as above for what libsrtp2 still asks of
+ * it, and in case OpenSSL's types are refused. */
+bool rtp_srtp_init(void)
 {
     static bool srtp_ready;
-    if (!srtp_ready)
-        srtp_ready = srtp_init() == srtp_err_status_ok;   /* once per process */
+    if (srtp_ready)
+        return true;
+    if (!nss_ctx)
+        nss_ctx = NSS_InitContext("", "", "", "", NULL, NSS_FLAGS);   /* NULL: libsrtp2 sets NSS up its own way */
+    srtp_ready = srtp_init() == srtp_err_status_ok;   /* once per process */
+    if (srtp_ready)
+        on_openssl = srtp_ossl_install();
+    return srtp_ready;
+}
+
+const char *rtp_srtp_backend(void)
+{
+    return on_openssl ? "openssl" : "nss";
 }
 
 void sess_srtp_off(rtp_sess *s)
@@ -53,7 +89,12 @@ static srtp_t srtp_make(const sdes_crypto *k, srtp_ssrc_type_t type)
         srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
     else
         srtp_crypto_policy_set_rtp_default(&p.rtp);   /* AES_CM_128_HMAC_SHA1_80 */
-    srtp_crypto_policy_set_rtcp_default(&p.rtcp);     /* SRTCP keeps the 80-bit tag (RFC 4568 6.2.2) */
+    /* No SRTCP keys: we never protect or unprotect RTCP (SRTCP from a muxing
+     * peer is discarded by its clear header, docs/decisions/srtp.md), and
+     * RTCP keys would double what each context holds in NSS (2 more keys,
+     * their PKCS#11 sessions and an HMAC context). Process SRTCP one day:
+     * srtp_crypto_policy_set_rtcp_default here (80-bit tag, RFC 4568 6.2.2). */
+    srtp_crypto_policy_set_null_cipher_hmac_null(&p.rtcp);
     p.ssrc.type = type;
     p.key = (unsigned char *)k->key;
     p.window_size = 128;
