@@ -15,7 +15,7 @@
  * caller cannot pick Call-IDs that share one chain. */
 static unsigned hash_of(const call_index *ix, const char *s)
 {
-    return cr_fnv1a32_str(ix->basis, s);
+    return (unsigned)cr_keyed_hash_str(&ix->key, s);
 }
 
 static void resize(call_index *ix, size_t n)
@@ -44,7 +44,7 @@ static void resize(call_index *ix, size_t n)
 void call_index_add(call_index *ix, call_index_node *n)
 {
     if (!ix->nbuckets) {
-        ix->basis = cr_random_u32() ^ CR_FNV32_BASIS;
+        cr_random_hash_key(&ix->key);
         resize(ix, MIN_BUCKETS);
     }
     else if (ix->count >= ix->nbuckets)

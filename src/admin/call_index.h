@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "util/hash.h"
+
 typedef struct call_index_node {
     struct call_index_node *next;   /* in its bucket */
     const char *key;                /* the caller's, kept while indexed */
@@ -18,10 +20,10 @@ typedef struct call_index {
     call_index_node **buckets;
     size_t nbuckets;                /* a power of two; 0 until the first add */
     size_t count;
-    unsigned basis;                 /* the hash's secret basis, drawn at the first add */
+    cr_hash_key key;                /* the hash's secret key, drawn at the first add */
 } call_index;
 
-#define CALL_INDEX_INIT {NULL, 0, 0, 0}
+#define CALL_INDEX_INIT {NULL, 0, 0, {0, 0}}
 
 /* Adds N (N->key set) in front of the others with its key. */
 void call_index_add(call_index *ix, call_index_node *n);

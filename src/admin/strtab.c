@@ -16,11 +16,11 @@
  * a number freed and given to another string, only misses. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "admin/strtab.h"
 #include "util/alloc.h"
 #include "util/hash.h"
+#include "util/random.h"
 
 typedef struct item {
     uint32_t next;        /* the next number in its bucket; 0: none */
@@ -46,23 +46,21 @@ struct strtab {
     uint32_t *buckets;    /* first number in each bucket; a power of two */
     uint32_t nbuckets;
     uint32_t count;       /* strings held */
-    uint32_t seed;
+    cr_hash_key key;
     ptr_slot by_ptr[PTR_SLOTS];
 };
 
 #define MIN_BUCKETS 64
 
-static uint32_t hash_of(uint32_t seed, const char *s, size_t len)
+static uint32_t hash_of(const cr_hash_key *key, const char *s, size_t len)
 {
-    uint32_t h = cr_fnv1a32(CR_FNV32_BASIS ^ seed, s, len);   /* from a secret basis */
-    return h ^ (h >> 15);
+    return (uint32_t)cr_keyed_hash(key, s, len);   /* with a secret key: util/hash.h */
 }
 
 strtab *strtab_new(void)
 {
     strtab *t = cr_xcalloc(1, sizeof *t);
-    if (getrandom(&t->seed, sizeof t->seed, GRND_NONBLOCK) != (ssize_t)sizeof t->seed)
-        t->seed = (uint32_t)(uintptr_t)t;
+    cr_random_hash_key(&t->key);
     t->nitems = 1;   /* 0 is no string */
     return t;
 }
@@ -127,7 +125,7 @@ uint32_t strtab_ref(strtab *t, const char *s, size_t len)
             return ps->id;
         }
     }
-    uint32_t h = hash_of(t->seed, s, len);
+    uint32_t h = hash_of(&t->key, s, len);
     if (t->nbuckets) {
         for (uint32_t id = t->buckets[h & (t->nbuckets - 1)]; id; id = t->items[id]->next) {
             item *x = t->items[id];

@@ -58,4 +58,38 @@ static inline uint64_t cr_fnv1a64_str(uint64_t h, const char *s)
     return h;
 }
 
+/* ---- tables keyed by what the network chooses ----
+ *
+ * Call-IDs and the strings of a call's trace are the caller's choice, and
+ * the tables bucket by the hash's low bits. FNV-1a from a secret basis
+ * alone does not hide those: the low k bits of its state depend only on
+ * the low k bits of the basis and of each byte, so keys a caller made to
+ * share a bucket under plain FNV-1a still bunch whatever the basis (one
+ * test in six put 16 of 64 such Call-IDs in one chain). The 64-bit state
+ * goes through a bijective finalizer (murmur3's fmix64) with a second
+ * secret, so every bit of the bucket depends on every bit of the state. */
+typedef struct cr_hash_key {
+    uint64_t basis, mix;   /* drawn once per table: cr_random_hash_key (util/random.h) */
+} cr_hash_key;
+
+static inline uint64_t cr_hash_mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint64_t cr_keyed_hash(const cr_hash_key *k, const void *p, size_t len)
+{
+    return cr_hash_mix64(cr_fnv1a64(k->basis, p, len) ^ k->mix);
+}
+
+static inline uint64_t cr_keyed_hash_str(const cr_hash_key *k, const char *s)
+{
+    return cr_hash_mix64(cr_fnv1a64_str(k->basis, s) ^ k->mix);
+}
+
 #endif

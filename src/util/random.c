@@ -1,5 +1,6 @@
 /* random.c — unpredictable bytes a block at a time (random.h says why). */
 #include "util/random.h"
+#include "util/hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -73,4 +74,10 @@ void cr_random_reset(void)
 {
     memset(pool, 0, sizeof pool);
     pool_left = 0;
+}
+
+void cr_random_hash_key(cr_hash_key *k)
+{
+    cr_random_bytes(k, sizeof *k);
+    k->basis ^= CR_FNV64_BASIS;
 }

@@ -26,6 +26,10 @@ void cr_random_hex(char *out, size_t n);
 /* N bytes of IN as 2*N lower-case hex digits into OUT (no NUL). */
 void cr_hex(char *out, const unsigned char *in, size_t n);
 
+struct cr_hash_key;
+/* A secret key for util/hash.h's cr_keyed_hash: a table of the network's keys. */
+void cr_random_hash_key(struct cr_hash_key *k);
+
 /* Drop the unread bytes (after fork: the child must not repeat the parent's). */
 void cr_random_reset(void);
 

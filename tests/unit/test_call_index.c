@@ -65,6 +65,35 @@ static void test_chosen_call_ids_spread(void **state)
     free(it);
 }
 
+/* Call-IDs whose bytes all agree in their low four bits ("0", "@", "P",
+ * "`", "p" are 0x30-0x70): under FNV-1a the low four bits of the hash
+ * are then the same for every one of them whatever the basis, so a
+ * secret basis alone left them in 4 of 64 buckets. Mixed (util/hash.h
+ * cr_keyed_hash), they spread like any others. */
+static void test_low_bit_twins_spread(void **state)
+{
+    (void)state;
+    enum { K = 64 };
+    static const char alphabet[] = "0@P`p";
+    item *it = calloc(K, sizeof *it);
+    for (size_t i = 0; i < K; i++) {
+        size_t v = i;
+        char *p = it[i].id;
+        for (int d = 0; d < 6; d++, v /= 5)
+            *p++ = alphabet[v % 5];
+        strcpy(p, "@pp");
+    }
+    call_index ix = CALL_INDEX_INIT;
+    for (size_t i = 0; i < K; i++) {
+        it[i].node.key = it[i].id;
+        call_index_add(&ix, &it[i].node);
+    }
+    assert_int_equal(ix.nbuckets, 64);
+    assert_true(longest_chain(&ix) < 16);
+    call_index_free(&ix);
+    free(it);
+}
+
 static void test_grows_with_the_calls(void **state)
 {
     (void)state;
@@ -146,6 +175,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chosen_call_ids_spread),
+        cmocka_unit_test(test_low_bit_twins_spread),
         cmocka_unit_test(test_grows_with_the_calls),
         cmocka_unit_test(test_same_id_newest_first),
         cmocka_unit_test(test_empty),

@@ -14,6 +14,7 @@
 
 #include "telephony/sip/sip_dialog.h"
 #include "telephony/sip/sip_int.h"
+#include "util/hash.h"
 
 /* ---- the core's state (sip_nta.c, sip_nta_out.c, sip_nta_timer.c) ---- */
 #define NTA_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
@@ -60,7 +61,7 @@ struct sip_nta {
     msg_t *current;            /* the request being handled (its source address) */
     sip_leg **buckets;
     size_t nbuckets, count;
-    uint64_t key_basis;        /* the Call-ID hash's secret basis (sip_nta_table.c) */
+    cr_hash_key key;           /* the Call-ID hash's secret key (sip_nta_table.c) */
     char contact[160];         /* "<sip:HOST:PORT>" */
     unsigned t1x64_ms;
     unsigned refused_logged;   /* one log line per kind of refusal (bits) */

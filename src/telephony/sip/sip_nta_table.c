@@ -18,21 +18,19 @@
  * caller's. */
 static const char *leg_key(const sip_leg *leg) { return leg->nta->own_key ? leg->nta->own_key : leg->call_id; }
 
-/* Call-IDs are the caller's choice: hashed from a secret basis drawn when
- * the table is first made, so that a caller cannot pick Call-IDs that
- * share one chain and make every lookup walk them all. */
+/* Call-IDs are the caller's choice: hashed with a secret key drawn when
+ * the table is first made (util/hash.h), so that a caller cannot pick
+ * Call-IDs that share one chain and make every lookup walk them all. */
 static size_t hash_key(const struct sip_nta *t, const char *s, size_t n)
 {
-    return (size_t)(cr_fnv1a64_str(t->key_basis, s) & (n - 1));
+    return (size_t)(cr_keyed_hash_str(&t->key, s) & (n - 1));
 }
 
 static void table_grow(struct sip_nta *t)
 {
     size_t n = t->nbuckets ? t->nbuckets * 2 : 1024;
-    if (!t->nbuckets) {
-        cr_random_bytes(&t->key_basis, sizeof t->key_basis);
-        t->key_basis ^= CR_FNV64_BASIS;
-    }
+    if (!t->nbuckets)
+        cr_random_hash_key(&t->key);
     sip_leg **b = cr_xcalloc(n, sizeof *b);
     for (size_t i = 0; i < t->nbuckets; i++)
         for (sip_leg *l = t->buckets[i], *next; l; l = next) {
