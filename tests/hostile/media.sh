@@ -64,10 +64,13 @@ peer_rtp() { # peer_rtp NAME OP...: rtp_peer.py for call NAME (output in $W/NAME
     timeout 30 /usr/bin/python3 "$HERE/rtp_peer.py" "$W/$name.port" "$@" >"$W/$name.rtp" 2>&1
 }
 log_has() { grep -q -- "$1" "$W/serve.log"; }
-# The UDP sockets the process PID has open, as "IP:PORT" lines.
+# The UDP sockets the process PID has open, as "IP:PORT" lines: its
+# descriptors' and those held in its io_uring fixed-file tables
+# (settings.media.rtp_io), which have no descriptor but are listed in the
+# ring's fdinfo ("  N: socket:[INODE]" after "UserFiles:").
 udp_socks() {
     /usr/bin/python3 - "$1" <<'PY'
-import os, socket, struct, sys
+import os, re, socket, struct, sys
 pid = sys.argv[1]
 inodes = set()
 for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -77,6 +80,12 @@ for fd in os.listdir(f"/proc/{pid}/fd"):
         continue
     if t.startswith("socket:["):
         inodes.add(t[8:-1])
+    elif t == "anon_inode:[io_uring]":
+        try:
+            info = open(f"/proc/{pid}/fdinfo/{fd}").read()
+        except OSError:
+            continue
+        inodes.update(re.findall(r"^\s*\d+: socket:\[(\d+)\]$", info, re.M))
 for line in open("/proc/net/udp").read().splitlines()[1:]:
     f = line.split()
     if f[9] in inodes:

@@ -387,8 +387,13 @@ void rtp_rings_free(rtp_rings *r)
     if (!r)
         return;
     /* Closed sessions still waiting for their receive's last completion:
-     * it comes at once after the cancel (a few rounds at most). */
-    for (int round = 0; r->closing && round < 100; round++)
+     * it comes at once after the cancel, but a kernel runs only so many
+     * deferred completions an io_uring_enter (20 a pass from 6.13): a
+     * server stopping with thousands of sessions needs as many rounds as
+     * that takes. Rounds go on while they make progress; 100 in a row
+     * without any (10 ms each) and what is left is given up. */
+    for (int idle = 0; r->closing && idle < 100;) {
+        size_t before = r->closing;
         for (unsigned i = 0; i < r->n; i++) {
             rtp_ring *g = &r->ring[i];
             if (g->u.ring_fd <= 0)
@@ -398,6 +403,8 @@ void rtp_rings_free(rtp_rings *r)
             io_uring_submit_and_wait_timeout(&g->u, &cqe, 1, &ts, NULL);
             ring_serve(g);
         }
+        idle = r->closing < before ? 0 : idle + 1;
+    }
     for (unsigned i = 0; i < r->n; i++)
         ring_exit(&r->ring[i]);
     free(r->ring);
