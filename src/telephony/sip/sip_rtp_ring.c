@@ -55,7 +55,13 @@ _Static_assert(RING_HEAD + RTP_BUF <= RING_BUF, "a provided buffer holds a packe
 enum { UD_RECV = 0, UD_SEND = 1, UD_CANCEL = 2, UD_MASK = 7 };
 
 /* sess->ring_state */
-enum { RING_ARMED = 1, RING_CLOSING = 2, RING_LATER = 4 };
+enum {
+    RING_ARMED = 1,     /* a multishot receive is in flight */
+    RING_CLOSING = 2,   /* closed: let go at its receive's last completion */
+    RING_LATER = 4,     /* in the ring's list for the end of the batch */
+    RING_FAILED = 8,    /* its last receive ended in an error (not ENOBUFS, not a cancel) */
+    RING_DEAD = 16,     /* ended in an error twice with no packet between: not armed again */
+};
 
 typedef struct rtp_ring {
     rtp_rings *rings;
@@ -92,6 +98,9 @@ struct rtp_rings {
 
 static rtp_ring *ring_of(const rtp_sess *s) { return &s->c->rings->ring[s->ring]; }
 
+/* NULL only when a full queue could not be submitted (the kernel refused
+ * the enter): a send is then lost, and a receive or a cancel waits for the
+ * end of a batch (later), which the eventfd brings. */
 static struct io_uring_sqe *sqe_get(rtp_ring *g)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&g->u);
@@ -99,12 +108,25 @@ static struct io_uring_sqe *sqe_get(rtp_ring *g)
         io_uring_submit(&g->u);   /* the queue is full: what is queued goes now */
         sqe = io_uring_get_sqe(&g->u);
     }
-    return sqe;   /* never NULL after a submit emptied the queue */
+    return sqe;
+}
+
+static void later(rtp_ring *g, rtp_sess *s);
+
+/* S's work goes to the end of a batch, and a batch is made to come. */
+static void retry_later(rtp_ring *g, rtp_sess *s)
+{
+    later(g, s);
+    eventfd_write(g->evfd, 1);
 }
 
 static void arm(rtp_ring *g, rtp_sess *s)
 {
     struct io_uring_sqe *sqe = sqe_get(g);
+    if (!sqe) {
+        retry_later(g, s);
+        return;
+    }
     io_uring_prep_recvmsg_multishot(sqe, s->fd, &g->rings->recv_mh, 0);
     sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
     sqe->buf_group = 0;
@@ -151,6 +173,7 @@ static void on_cqe(rtp_ring *g, const struct io_uring_cqe *cqe)
             o->namelen == sizeof(struct sockaddr_in)) {
             struct sockaddr_in src;
             memcpy(&src, io_uring_recvmsg_name(o), sizeof src);
+            s->ring_state &= (uint8_t)~RING_FAILED;
             if (src.sin_family == AF_INET)
                 rtp_sess_packet(s, io_uring_recvmsg_payload(o, &g->rings->recv_mh),
                                 io_uring_recvmsg_payload_length(o, cqe->res, &g->rings->recv_mh), &src);
@@ -158,10 +181,29 @@ static void on_cqe(rtp_ring *g, const struct io_uring_cqe *cqe)
     }
     if (!(cqe->flags & IORING_CQE_F_MORE)) {
         /* Cancelled, out of buffers (ENOBUFS) or failed: armed again, or
-         * let go, once the batch has given its buffers back. */
+         * let go, once the batch has given its buffers back. An error that
+         * comes back at once (twice with no packet between) would re-arm
+         * every batch for nothing: that socket's receive stops there. */
         s->ring_state &= (uint8_t)~RING_ARMED;
+        if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED)
+            s->ring_state |= s->ring_state & RING_FAILED ? RING_DEAD : RING_FAILED;
         later(g, s);
     }
+}
+
+/* Asks the kernel to end S's receive (its last completion then lets S go). */
+static void cancel(rtp_ring *g, rtp_sess *s)
+{
+    struct io_uring_sqe *sqe = sqe_get(g);
+    if (!sqe) {
+        retry_later(g, s);
+        return;
+    }
+    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)s | UD_RECV, 0);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | UD_CANCEL);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    if (!g->in_batch)
+        io_uring_submit(&g->u);
 }
 
 /* The batch's sends go (the relay's point into buffers served in it), the
@@ -179,9 +221,12 @@ static void batch_end(rtp_ring *g)
     for (size_t i = 0; i < g->nlater; i++) {
         rtp_sess *s = g->later[i];
         s->ring_state &= (uint8_t)~RING_LATER;
-        if (s->ring_state & RING_CLOSING)
-            finish(g, s);
-        else if (!(s->ring_state & RING_ARMED)) {
+        if (s->ring_state & RING_CLOSING) {
+            if (s->ring_state & RING_ARMED)
+                cancel(g, s);   /* its cancel found no room before */
+            else
+                finish(g, s);
+        } else if (!(s->ring_state & (RING_ARMED | RING_DEAD))) {
             arm(g, s);
             armed = true;
         }
@@ -273,15 +318,12 @@ static int ring_init(rtp_ring *g, rtp_rings *r, unsigned slots, const char **wha
     struct io_uring_params p = {.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER |
                                          IORING_SETUP_DEFER_TASKRUN,
                                 .cq_entries = RING_CQ};
+    /* DEFER_TASKRUN is 6.1's, as are multishot receives with a source
+     * address (6.0): a kernel that refuses it is not used (epoll is). */
     int ret = io_uring_queue_init_params(RING_SQ, &g->u, &p);
-    if (ret == -EINVAL) {
-        /* before 6.1: completions as task work, which the eventfd signals too */
-        p = (struct io_uring_params){.flags = IORING_SETUP_CQSIZE, .cq_entries = RING_CQ};
-        ret = io_uring_queue_init_params(RING_SQ, &g->u, &p);
-    }
     if (ret < 0) {
         g->u.ring_fd = -1;
-        *what = "io_uring_setup";
+        *what = ret == -EINVAL ? "io_uring_setup with DEFER_TASKRUN (Linux 6.1+)" : "io_uring_setup";
         return ret;
     }
     if (!(p.features & IORING_FEAT_NODROP)) {
@@ -439,12 +481,7 @@ void rtp_rings_detach(rtp_sess *s)
     s->ring_state |= RING_CLOSING;
     g->rings->closing++;
     if (s->ring_state & RING_ARMED) {
-        struct io_uring_sqe *sqe = sqe_get(g);
-        io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)s | UD_RECV, 0);
-        io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | UD_CANCEL);
-        sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-        if (!g->in_batch)
-            io_uring_submit(&g->u);
+        cancel(g, s);
     } else if (!(s->ring_state & RING_LATER)) {
         finish(g, s);
     }
@@ -454,6 +491,8 @@ bool rtp_rings_send(rtp_sess *s, const uint8_t *pkt, size_t n, bool in_batch_buf
 {
     rtp_ring *g = ring_of(s);
     struct io_uring_sqe *sqe = sqe_get(g);
+    if (!sqe)
+        return false;
     unsigned i = (unsigned)(sqe - g->u.sq.sqes);
     g->send_to[i] = s->remote;
     g->send_iov[i] = (struct iovec){.iov_base = (void *)pkt, .iov_len = n};
