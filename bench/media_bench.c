@@ -7,7 +7,9 @@
  * (src/telephony/sip/sip_rtp.c) on the su_root loop of this process, pinned
  * to CPU 0: N bridged calls = N pairs of sessions, each relaying to the
  * other (every session's remote is the generator's socket, so strict source
- * lets its packets in).
+ * lets its packets in). Its sockets are held as the product holds them by
+ * default (settings.media.rtp_io: auto, io_uring where the kernel allows:
+ * "rtp_io" in each step says which); --epoll measures the epoll path.
  * rtpengine: a running rtpengine (--table=-1, pinned to CPU 0 by its
  * runner, bench/media_bench.sh) given N calls over its NG control protocol
  * (offer and answer, both sides' SDP naming the generator's socket); its
@@ -262,7 +264,8 @@ typedef struct relay {
     const char *peer;
     bool rtpengine;
     bool srtp;          /* phone A's leg SRTP, phone B's plain */
-    bool io_uring;      /* callroute's sockets in io_uring's tables (settings.media.rtp_io) */
+    bool epoll;         /* callroute's sockets in epoll, not io_uring's tables (settings.media.rtp_io) */
+    const char *rtp_io; /* what callroute's relay used ("" for rtpengine) */
     ng_client ng;
     pid_t pid;
     int step;           /* call-ids are unique per step (and per run and peer: rtpengine outlives us) */
@@ -367,7 +370,8 @@ static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
         *ok = set_up == calls;
     } else {
         l = sip_loop_new();
-        c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX, rl->io_uring ? CFG_RTP_IO_URING : CFG_RTP_IO_EPOLL);
+        c = rtp_ctx_new(l, "127.0.0.1", PORT_MIN, PORT_MAX, rl->epoll ? CFG_RTP_IO_EPOLL : CFG_RTP_IO_AUTO);
+        rl->rtp_io = c && rtp_ctx_uses_io_uring(c) ? "io_uring" : "epoll";
         for (int i = 0; i < legs; i++) {
             s[i] = rtp_open(c, &ops, NULL);
             if (!s[i]) {
@@ -449,10 +453,10 @@ static double step(relay *rl, int calls, double seconds, bool *ok, bool *full)
     printf("{\"bench\":\"media\",\"peer\":\"%s\",\"phase\":\"step\",\"calls\":%d,\"seconds\":%.1f,"
            "\"packets_sent\":%ld,\"packets_relayed\":%ld,\"loss_pct\":%s,\"relay_cpu_pct\":%.1f,"
            "\"relay_ns_per_packet\":%.0f,\"gen_cpu_pct\":%.1f,\"load_offered\":%s,\"srtp\":%s,"
-           "\"srtp_failed\":%ld}\n",
+           "\"srtp_failed\":%ld,\"rtp_io\":\"%s\"}\n",
            rl->peer, calls, seconds, r.sent, r.received, lossbuf, 100 * relay_cpu / window,
            r.received ? 1e9 * relay_cpu / (double)r.received : 0.0, 100 * r.cpu / (seconds + 0.3),
-           *full ? "true" : "false", rl->srtp ? "true" : "false", r.srtp_failed);
+           *full ? "true" : "false", rl->srtp ? "true" : "false", r.srtp_failed, rl->rtp_io);
     fflush(stdout);
 out:
     if (pfd[0] >= 0) {
@@ -557,7 +561,7 @@ static bool crypto_step(int calls)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: media_bench [--quick] [--srtp | --srtp-crypto] [--steps N,N,...] [--io-uring | --rtpengine HOST:PORT --relay-pid PID]\n");
+    fprintf(stderr, "usage: media_bench [--quick] [--srtp | --srtp-crypto] [--steps N,N,...] [--epoll | --rtpengine HOST:PORT --relay-pid PID]\n");
     exit(2);
 }
 
@@ -566,15 +570,15 @@ int main(int argc, char **argv)
     bool quick = false, crypto = false;
     int chosen[16] = {0};
     bool all_steps = false;
-    relay rl = {.peer = "callroute"};
+    relay rl = {.peer = "callroute", .rtp_io = ""};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = true;
         else if (strcmp(argv[i], "--srtp") == 0)
             rl.srtp = true;
-        else if (strcmp(argv[i], "--io-uring") == 0) {
-            rl.io_uring = true;   /* by hand, not in make bench: docs/decisions/rtp-ports.md */
-            rl.peer = "callroute-io_uring";
+        else if (strcmp(argv[i], "--epoll") == 0) {
+            rl.epoll = true;   /* by hand, not in make bench: docs/decisions/rtp-ports.md */
+            rl.peer = "callroute-epoll";
         }
         else if (strcmp(argv[i], "--srtp-crypto") == 0)
             crypto = true;
@@ -603,7 +607,7 @@ int main(int argc, char **argv)
             usage();
     }
     if (rl.srtp) {
-        rl.peer = rl.rtpengine ? "rtpengine-srtp" : "callroute-srtp";
+        rl.peer = rl.rtpengine ? "rtpengine-srtp" : rl.epoll ? "callroute-epoll-srtp" : "callroute-srtp";
         if (!rtp_srtp_init()) {   /* as callroute does it; the generator's contexts, even without our relay */
             fprintf(stderr, "media_bench: srtp_init failed\n");
             return 1;

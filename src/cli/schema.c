@@ -354,9 +354,10 @@ static json_t *settings_schema(void)
     json_object_set_new(json_object_get(media, "properties"), "rtp_io",
                         json_pack("{s:[s,s,s],s:s,s:s}", "enum", "auto", "epoll", "io_uring", "default", "auto",
                                   "description",
-                                  "how RTP sockets are held (read at start): epoll: as descriptors, so the "
-                                  "open-files limit bounds them; io_uring: in io_uring's fixed-file tables, past "
-                                  "that limit (Linux 6.1+); auto: io_uring when the limit cannot hold rtp_ports"));
+                                  "how RTP sockets are held (read at start): io_uring: in io_uring's fixed-file "
+                                  "tables, past the open-files limit, fewer system calls a packet (Linux 6.1+); "
+                                  "epoll: as descriptors, which the open-files limit bounds; auto: io_uring where "
+                                  "the kernel allows it, else epoll"));
     json_object_set_new(json_object_get(media, "properties"), "tts_language",
                         json_pack("{s:s,s:s,s:s}", "type", "string", "pattern", "^[A-Za-z0-9_-]{1,40}$", "description",
                                   "espeak-ng language of spoken text (default en-us)"));

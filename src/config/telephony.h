@@ -16,8 +16,8 @@
 typedef enum { CFG_SRTP_INHERIT = 0, CFG_SRTP_OFF, CFG_SRTP_OPTIONAL, CFG_SRTP_REQUIRED } cfg_srtp;
 
 /* settings.media.rtp_io: how RTP sockets are held (docs/decisions/rtp-ports.md,
- * "io_uring: the fixed-file backend"). AUTO: io_uring only when the
- * open-files limit cannot hold a socket for every port of the range. */
+ * "io_uring: the fixed-file backend", "io_uring by default"). AUTO:
+ * io_uring where the kernel allows it (6.1+), epoll elsewhere. */
 typedef enum { CFG_RTP_IO_AUTO = 0, CFG_RTP_IO_EPOLL, CFG_RTP_IO_URING } cfg_rtp_io;
 /* "off", "optional", "required", in cfg_srtp order from CFG_SRTP_OFF; NULL-terminated. */
 extern const char *const cfg_srtp_names[];

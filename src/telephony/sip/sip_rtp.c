@@ -117,7 +117,10 @@ rtp_ctx *rtp_ctx_new(loop *l, const char *ip, int port_min, int port_max, cfg_rt
     cr_hist_init(&c->jitter, jitter_bounds, sizeof jitter_bounds / sizeof jitter_bounds[0]);
     rng_seed(c);
     size_t ports = rtp_ports_total(c->ports);
-    if (io == CFG_RTP_IO_URING || (io == CFG_RTP_IO_AUTO && c->fd_budget < ports)) {
+    /* auto is io_uring wherever the kernel lets us: past the open-files
+     * limit, and with fewer system calls a packet (docs/decisions/
+     * rtp-ports.md, "io_uring by default"). */
+    if (io != CFG_RTP_IO_EPOLL) {
         char why[128];
         c->rings = rtp_rings_new(c, ports, why, sizeof why);
         if (c->rings) {
