@@ -463,7 +463,7 @@ void rtp_close(rtp_sess *s)
     s->inband = NULL;
     rtp_stream_end(s);
     open_del(c, s);
-    if (c->pooled < POOL_MAX) {
+    if (c->pooled < POOL_MAX && (!c->rings || rtp_rings_receiving(s))) {
         s->relay = NULL;
         s->owner = NULL;
         s->idle = true;

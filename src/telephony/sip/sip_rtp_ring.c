@@ -93,6 +93,7 @@ struct rtp_rings {
     rtp_ring *ring;
     unsigned n;
     size_t closing;              /* sessions whose last completion is awaited */
+    bool stopping;               /* rtp_rings_free: completions only let go, no packet is served */
     struct msghdr recv_mh;       /* the multishot receives' template: a source address, no control data */
 };
 
@@ -168,7 +169,7 @@ static void on_cqe(rtp_ring *g, const struct io_uring_cqe *cqe)
         uint8_t *b = g->bufs + (size_t)bid * RING_BUF;
         g->given[g->ngiven++] = bid;
         struct io_uring_recvmsg_out *o;
-        if (cqe->res > 0 && !(s->ring_state & RING_CLOSING) &&
+        if (cqe->res > 0 && !(s->ring_state & RING_CLOSING) && !g->rings->stopping &&
             (o = io_uring_recvmsg_validate(b, cqe->res, &g->rings->recv_mh)) && !(o->flags & MSG_TRUNC) &&
             o->namelen == sizeof(struct sockaddr_in)) {
             struct sockaddr_in src;
@@ -211,14 +212,22 @@ static void cancel(rtp_ring *g, rtp_sess *s)
 static void batch_end(rtp_ring *g)
 {
     io_uring_submit(&g->u);
-    int mask = io_uring_buf_ring_mask(g->nbufs);
-    for (unsigned i = 0; i < g->ngiven; i++)
-        io_uring_buf_ring_add(g->br, g->bufs + (size_t)g->given[i] * RING_BUF, (unsigned)(RING_HEAD + RTP_MAX),
-                              (unsigned short)g->given[i], mask, (int)i);
-    io_uring_buf_ring_advance(g->br, (int)g->ngiven);
-    g->ngiven = 0;
+    /* A submit the kernel cut short (it could not allocate) leaves sends
+     * queued that point into this batch's buffers: those stay ours until
+     * a later submit has taken them. */
+    if (io_uring_sq_ready(&g->u) == 0) {
+        int mask = io_uring_buf_ring_mask(g->nbufs);
+        for (unsigned i = 0; i < g->ngiven; i++)
+            io_uring_buf_ring_add(g->br, g->bufs + (size_t)g->given[i] * RING_BUF, (unsigned)(RING_HEAD + RTP_MAX),
+                                  (unsigned short)g->given[i], mask, (int)i);
+        io_uring_buf_ring_advance(g->br, (int)g->ngiven);
+        g->ngiven = 0;
+    }
     bool armed = false;
-    for (size_t i = 0; i < g->nlater; i++) {
+    /* Work that finds no room now (retry_later) is put after these, for
+     * the next batch: not walked again here. */
+    size_t n = g->nlater;
+    for (size_t i = 0; i < n; i++) {
         rtp_sess *s = g->later[i];
         s->ring_state &= (uint8_t)~RING_LATER;
         if (s->ring_state & RING_CLOSING) {
@@ -231,7 +240,9 @@ static void batch_end(rtp_ring *g)
             armed = true;
         }
     }
-    g->nlater = 0;
+    if (g->nlater > n)
+        memmove(g->later, g->later + n, (g->nlater - n) * sizeof *g->later);
+    g->nlater -= n;
     if (armed)
         io_uring_submit(&g->u);
 }
@@ -434,6 +445,7 @@ void rtp_rings_free(rtp_rings *r)
      * server stopping with thousands of sessions needs as many rounds as
      * that takes. Rounds go on while they make progress; 100 in a row
      * without any (10 ms each) and what is left is given up. */
+    r->stopping = true;
     for (int idle = 0; r->closing && idle < 100;) {
         size_t before = r->closing;
         for (unsigned i = 0; i < r->n; i++) {
@@ -461,7 +473,7 @@ bool rtp_rings_attach(rtp_rings *r, rtp_sess *s, int fd)
             continue;
         unsigned slot = g->free_slots[g->nfree - 1];
         if (io_uring_register_files_update(&g->u, slot, &fd, 1) != 1)
-            return false;
+            continue;
         g->nfree--;
         close(fd);   /* the table holds the socket now */
         s->fd = (int)slot;
@@ -482,7 +494,10 @@ void rtp_rings_detach(rtp_sess *s)
     g->rings->closing++;
     if (s->ring_state & RING_ARMED) {
         cancel(g, s);
+    } else if (g->in_batch) {
+        later(g, s);   /* sends queued in this batch may name its slot: after the batch's submit */
     } else if (!(s->ring_state & RING_LATER)) {
+        io_uring_submit(&g->u);
         finish(g, s);
     }
 }
@@ -503,7 +518,14 @@ bool rtp_rings_send(rtp_sess *s, const uint8_t *pkt, size_t n, bool in_batch_buf
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | UD_SEND);
     /* Only a buffer of this ring's batch outlives the call until the
      * batch's submit; any other goes now. */
-    if (!in_batch_buffer || !g->in_batch)
-        return io_uring_submit(&g->u) >= 0;
-    return true;
+    if (in_batch_buffer && g->in_batch)
+        return true;
+    io_uring_submit(&g->u);
+    if (io_uring_sq_ready(&g->u) == 0)
+        return true;
+    io_uring_prep_nop(sqe);   /* not taken: it must not send the caller's buffer later */
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | UD_SEND);
+    return false;
 }
+
+bool rtp_rings_receiving(const rtp_sess *s) { return !(s->ring_state & RING_DEAD); }

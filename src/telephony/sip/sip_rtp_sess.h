@@ -199,5 +199,7 @@ bool rtp_rings_attach(rtp_rings *r, rtp_sess *s, int fd);
 /* S is closed: its receive cancelled; rtp_sess_gone(S) once it is over. */
 void rtp_rings_detach(rtp_sess *s);
 bool rtp_rings_send(rtp_sess *s, const uint8_t *pkt, size_t n, bool in_batch_buffer);
+/* False when S's receive was given up (it failed twice in a row): not pooled. */
+bool rtp_rings_receiving(const rtp_sess *s);
 
 #endif

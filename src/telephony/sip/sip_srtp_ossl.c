@@ -256,6 +256,12 @@ static const srtp_auth_type_t ossl_hmac_sha1 = {
 
 bool srtp_ossl_install(void)
 {
+    /* hmac_start re-keys nothing: it relies on EVP_MAC_init with no key
+     * restarting HMAC with the kept one, which OpenSSL does from 3.0.3
+     * (before, only the first tag of a stream would be right, and a one-
+     * message self-test would not see it). Older: NSS's types stay. */
+    if (OpenSSL_version_num() < 0x30000030L)
+        return false;
     if (!hmac_mac)
         hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (!hmac_mac)
