@@ -349,6 +349,15 @@ EOF
         expect "sanitizer report" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$W/serve2.log'"
 }
 
+wait_bridged() { # wait_bridged NAME N TRIES: until the second server's /calls has N bridged calls (WHY set if not)
+    i=0
+    until get "$ADMIN2" /calls "$1" && json "$1" "len([c for c in d['calls'] if c['bridged']]) == $2"; do
+        i=$((i + 1))
+        [ $i -lt "$3" ] || { WHY="the $2 calls were not all bridged"; return 1; }
+        sleep 0.05
+    done
+}
+
 case_open_files() { # rtp_io: epoll, open files for 100 RTP sockets, a 1,000-port range: 50 calls
     # held, the 51st gets 503 naming the open-files limit (said at start too); the 50 complete
     EVIDENCE="$W/of.out $W/of51.out $W/of.json $W/serve3.log"
@@ -389,13 +398,7 @@ EOF
     fifty=$!
     BG="$BG $fifty"
     PEERS="$PEERS $fifty"
-    i=0
-    while :; do
-        get "$ADMIN2" /calls of && json of "len([c for c in d['calls'] if c['bridged']]) == 50" && break
-        i=$((i + 1))
-        [ $i -lt 100 ] || { WHY="the 50 calls were not all bridged"; return 1; }
-        sleep 0.05
-    done
+    wait_bridged of 50 100 || return 1
     sed 's/@CODE@/503/' "$ROOT/tests/sip/scenarios/uac-reject.xml" >"$W/uac-503.xml"
     timeout 30 sipp 127.0.0.1:"$SIP2" -sf "$W/uac-503.xml" -s x -m 1 -i 127.0.0.1 -p "$UAC4" -nostdin \
         -cid_str "fiftyfirst@media" -timeout 20 -timeout_error >"$W/of51.out" 2>&1
@@ -450,13 +453,7 @@ EOF
     calls=$!
     BG="$BG $calls"
     PEERS="$PEERS $calls"
-    i=0
-    while :; do
-        get "$ADMIN2" /calls ou && json ou "len([c for c in d['calls'] if c['bridged']]) == 150" && break
-        i=$((i + 1))
-        [ $i -lt 200 ] || { WHY="the 150 calls were not all bridged"; return 1; }
-        sleep 0.05
-    done
+    wait_bridged ou 150 200 || return 1
     ls "/proc/$s4/fd" | wc -l >"$W/ou.fds"
     reap $calls || { WHY="the 150 held calls did not complete"; return 1; }
     kill $gw 2>/dev/null

@@ -36,6 +36,24 @@ static size_t longest_chain(const call_index *ix)
     return most;
 }
 
+/* The K items IT (ids set) indexed in 64 buckets: no chain of 16 (64 keys
+ * at random in 64 buckets make one with a chance under 1e-12), each found;
+ * IT freed. */
+static void assert_spread(item *it, size_t k)
+{
+    call_index ix = CALL_INDEX_INIT;
+    for (size_t i = 0; i < k; i++) {
+        it[i].node.key = it[i].id;
+        call_index_add(&ix, &it[i].node);
+    }
+    assert_int_equal(ix.nbuckets, 64);
+    assert_true(longest_chain(&ix) < 16);
+    for (size_t i = 0; i < k; i++)
+        assert_ptr_equal(call_index_find(&ix, it[i].id), &it[i].node);
+    call_index_free(&ix);
+    free(it);
+}
+
 /* Call-IDs a caller picked to share one chain under plain FNV-1a (all in
  * bucket 0 of the first 64): the index hashes from a secret basis, so
  * they spread like any others. */
@@ -50,19 +68,8 @@ static void test_chosen_call_ids_spread(void **state)
         if ((cr_fnv1a32_str(CR_FNV32_BASIS, it[found].id) & 63) == 0)
             found++;
     }
-    call_index ix = CALL_INDEX_INIT;
-    for (size_t i = 0; i < K; i++) {
-        it[i].node.key = it[i].id;
-        call_index_add(&ix, &it[i].node);
-    }
-    assert_int_equal(ix.nbuckets, 64);
-    /* 64 keys at random in 64 buckets: a chain of 16 has a chance under
-     * 1e-12; unseeded, all 64 are one chain */
-    assert_true(longest_chain(&ix) < 16);
-    for (size_t i = 0; i < K; i++)
-        assert_ptr_equal(call_index_find(&ix, it[i].id), &it[i].node);
-    call_index_free(&ix);
-    free(it);
+    /* unseeded, all 64 are one chain */
+    assert_spread(it, K);
 }
 
 /* Call-IDs whose bytes all agree in their low four bits ("0", "@", "P",
@@ -83,15 +90,7 @@ static void test_low_bit_twins_spread(void **state)
             *p++ = alphabet[v % 5];
         strcpy(p, "@pp");
     }
-    call_index ix = CALL_INDEX_INIT;
-    for (size_t i = 0; i < K; i++) {
-        it[i].node.key = it[i].id;
-        call_index_add(&ix, &it[i].node);
-    }
-    assert_int_equal(ix.nbuckets, 64);
-    assert_true(longest_chain(&ix) < 16);
-    call_index_free(&ix);
-    free(it);
+    assert_spread(it, K);
 }
 
 static void test_grows_with_the_calls(void **state)
