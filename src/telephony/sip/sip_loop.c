@@ -3,12 +3,13 @@
  * watches are registered with it, so SIP, RTP, HTTP and DB share one thread
  * (docs/decisions/0010-sip-loop-integration.md). */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,6 +205,42 @@ static void unwatch_op(loop *l, loop_watch *lw)
     sl->watches--;
 }
 
+/* su_root_step waits for the next timer in whole milliseconds, rounded
+ * down: with a timer due in under 1 ms it waits with timeout 0, and under
+ * load (a transaction timer per call, thousands live) one is nearly always
+ * that close. Waiting 0 there made the loop spin (half the CPU); waiting
+ * again ourselves (poll, 1 ms) after such a step cost a second system call
+ * per wake-up, six a call — and a system call costs ~1 us on a
+ * paravirtualised VM. Instead the step's own first epoll_wait on su_root's
+ * descriptor, when it asks for 0 ms, waits up to 1 ms: any I/O wakes it at
+ * once, timers keep their 1 ms precision (docs/decisions/sip-core.md,
+ * "One wait a wake-up"). Only the loop thread's step, only su_root's
+ * descriptor, only the first wait of a step (a second, after su_msg
+ * messages, stays 0). */
+typedef int (*epoll_wait_fn)(int, struct epoll_event *, int, int);
+static epoll_wait_fn real_epoll_wait;
+static _Thread_local int stretch_epfd = -1;
+static _Thread_local bool stretch_armed;
+
+__attribute__((constructor)) static void find_epoll_wait(void)
+{
+    real_epoll_wait = (epoll_wait_fn)dlsym(RTLD_NEXT, "epoll_wait");
+}
+
+int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+{
+    if (!real_epoll_wait) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (stretch_armed && epfd == stretch_epfd) {
+        stretch_armed = false;
+        if (timeout == 0)
+            timeout = 1;
+    }
+    return real_epoll_wait(epfd, events, maxevents, timeout);
+}
+
 static void run_op(loop *l)
 {
     sip_loop *sl = (sip_loop *)l;
@@ -212,17 +249,10 @@ static void run_op(loop *l)
      * worker pool's own wakeup fd does not count). */
     while (!sl->stopped &&
            (sl->timers > 0 || sl->watches > (l->pool ? 1u : 0u) || l->real_pending > 0)) {
-        /* su_root_step waits for the next timer in whole milliseconds,
-         * rounded down: a timer due in under 1 ms makes it poll with timeout
-         * 0 until then. With a transaction timer per call (thousands live)
-         * that is a busy loop that cost about half the CPU under load. Wait
-         * on su_root's epoll descriptor for up to 1 ms instead: any I/O
-         * wakes it at once; timers keep their 1 ms precision. */
-        su_duration_t next = su_root_step(sl->root, 1000);
-        if (next == 0 && sl->epfd >= 0 && !sl->stopped) {
-            struct pollfd pfd = {.fd = sl->epfd, .events = POLLIN};
-            (void)poll(&pfd, 1, 1);
-        }
+        stretch_epfd = sl->epfd;
+        stretch_armed = sl->epfd >= 0;
+        (void)su_root_step(sl->root, 1000);
+        stretch_armed = false;
     }
 }
 
