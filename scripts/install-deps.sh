@@ -8,7 +8,7 @@ libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev libsqlite3-dev
 libpq-dev libcmocka-dev libsofia-sip-ua-dev sofia-sip-doc libsndfile1-dev libspandsp-dev libmicrohttpd-dev libmimalloc-dev
 libespeak-ng-dev espeak-ng-data libsamplerate0-dev libsrtp2-dev libnss3-dev liburing-dev baresip-core
 libsystemd-dev libssl-dev
-tzdata sip-tester socat postgresql python3-aiosmtpd python3-pytest
+tzdata sip-tester socat strace postgresql python3-aiosmtpd python3-pytest
 python3-jsonschema python3-yaml
 debhelper help2man lintian python3-prometheus-client
 chromium firefox-esr fonts-dejavu-core

@@ -485,6 +485,74 @@ case_fork_cancelled() {
     expect "the dialled leg did not end as cancelled" wait_for "$W/serve.log" 5 "leg $(call_id forkc)>302 ended by us: cancelled"
 }
 
+# The user's two contacts forked, one at a port where nothing listens
+# (registered second: its INVITE goes out first): that INVITE draws an
+# ICMP port unreachable, which on loopback arrives while the sender is
+# still in sendmsg and leaves the error pending on our SIP socket; the live
+# contact's INVITE, sent next in the same turn, meets it. sofia cleared it with getsockopt(SO_ERROR) before every
+# send; we no longer make that call (sip_guard.c su_soerror), so the send
+# that meets the error is made once more (su_vsend): without that the
+# second INVITE is lost and the call fails.
+case_fork_past_icmp() {
+    EVIDENCE="$W/icmp.out $W/icmp.err $W/icmp_b.out $W/serve.log"
+    sed "s/@FINAL@/200/" "$SIPSC/register.xml" >"$W/register-200.xml"
+    for c in b:$UAS a:$UAS2; do
+        sipp_run "regicmp${c%%:*}" 127.0.0.1:"$SIP" -p "$UAC" -m 1 -sf "$W/register-200.xml" -key user 302 \
+            -key contact_port "${c#*:}" -key expires 60 -au 302 -ap pw302 || { WHY="registration failed"; return 1; }
+    done
+    peer icmp_b "$UAS" -
+    b=$LAST
+    uac icmp 302 - -d 300 && reap $b || { WHY="the call to the live contact failed (its INVITE lost to the other's ICMP error)"; return 1; }
+}
+
+# Datagrams that are no message, sent before a real one: an empty one
+# (sofia read a byte to drop it), one byte, and 2,000 bytes of zeros; the
+# OPTIONS after them is answered (the receive ahead of sofia's, sip_guard.c,
+# consumes each and hands sofia the next).
+case_runt_datagrams() {
+    EVIDENCE="$W/runts.out $W/serve.log"
+    /usr/bin/python3 - "$SIP" >"$W/runts.out" 2>&1 <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(5)
+me = s.getsockname()[1]
+for junk in (b"", b"x", bytes(2000)):
+    s.sendto(junk, ("127.0.0.1", port))
+s.sendto((f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n"
+          f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-runts-1\r\n"
+          "Max-Forwards: 70\r\nFrom: <sip:t@127.0.0.1>;tag=r1\r\nTo: <sip:callroute@127.0.0.1>\r\n"
+          "Call-ID: runts-1@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode(), ("127.0.0.1", port))
+reply = s.recv(65536).decode(errors="replace")
+print(reply.splitlines()[0])
+sys.exit(0 if reply.startswith("SIP/2.0 200") else 1)
+PY
+    [ $? -eq 0 ] || { WHY="the OPTIONS after the runts was not answered 200"; return 1; }
+}
+
+# Per SIP message the server makes one recvmsg or sendmsg and no other
+# system call of sofia's: no ioctl(FIONREAD) before a receive, no
+# getsockopt(SO_ERROR) before a send (sip_guard.c), no poll after a
+# step (sip_loop.c's one wait a wake-up). strace counts them over 20 calls.
+case_syscalls_per_message() {
+    EVIDENCE="$W/sysc.strace $W/sysc.attach $W/sysc.out $W/serve.log"
+    command -v strace >/dev/null || { WHY="strace is not installed (scripts/install-deps.sh)"; return 1; }
+    peer sysc_b "$UAS" - -m 20
+    b=$LAST
+    strace -f -c -e trace=ioctl,getsockopt,poll,recvmsg,sendmsg -o "$W/sysc.strace" -p "$SERVE" 2>"$W/sysc.attach" &
+    st=$!
+    wait_for "$W/sysc.attach" 10 attached || { kill $st; WHY="strace did not attach"; return 1; }
+    sipp_run sysc 127.0.0.1:"$SIP" -sn uac -s gw -p "$UAC" -m 20 -r 20 && reap $b || { kill $st; WHY="the 20 calls failed"; return 1; }
+    kill -INT $st
+    wait $st
+    count() { awk -v s="$1" '$NF == s { print $4 }' "$W/sysc.strace"; }
+    expect "sofia's ioctl(FIONREAD) per datagram is back" [ -z "$(count ioctl)" ] &&
+        expect "sofia's getsockopt(SO_ERROR) per send is back" [ -z "$(count getsockopt)" ] &&
+        expect "a poll per wake-up is back" [ -z "$(count poll)" ] &&
+        expect "fewer than 120 datagrams received over 20 calls" [ "$(count recvmsg)" -ge 120 ]
+}
+
 case_bypass_update_by_callee() { # media: bypass: the callee's UPDATE offer (hold) goes to the caller as a re-INVITE, the caller's answer comes back in the 200
     EVIDENCE="$W/bypupd.out $W/bypupd.err $W/bypupd.msg $W/bypupd_uas.out $W/bypupd_uas.err $W/bypupd_uas.msg $W/serve.log"
     peer bypupd_uas "$UAS" agent-hold-update
@@ -674,7 +742,7 @@ case_refer_long() { # the agent's REFER to a 400-character URI with no user part
 for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dialog 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare glare_retried reinvite_early ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
-    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled message_from_user message_gateway_auth \
+    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled fork_past_icmp syscalls_per_message runt_datagrams message_from_user message_gateway_auth \
     mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed \
     bypass_refresh_callee bypass_refresh_caller bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_garbage_answer bypass_offerless_huge_offer bypass_offerless_no_ack bypass_offerless_peer_left bypass_offerless_refresh_waits bypass_redial_refused refer_notify refer_long}; do
     run "$c"

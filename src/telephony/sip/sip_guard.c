@@ -30,7 +30,18 @@
  *   prints every request line, status line, CSeq and Content-Length (23 a
  *   call): sip_fmt_simple for its few formats; any other format, a NULL
  *   string or a size larger than the buffer (libc's overflow abort) go to
- *   libc's __vsnprintf_chk. */
+ *   libc's __vsnprintf_chk.
+ *
+ * And two system calls of sofia's per UDP message are not made (a system
+ * call costs ~1 us on a paravirtualised VM; sip-core.md, "Two system calls
+ * a message fewer"):
+ * - su_getmsgsize() (ioctl FIONREAD) before each datagram tport_recv_dgram
+ *   receives: the datagram is received then, into ahead_dgram, its size
+ *   answered, and sofia's recvmsg that follows is given it.
+ * - su_soerror() (getsockopt SO_ERROR) before each datagram
+ *   tport_send_dgram sends, which clears an error an earlier datagram's
+ *   ICMP left pending: not asked; a send that fails is made once more
+ *   instead (a pending error fails the send that meets it, and clears it). */
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -52,6 +63,9 @@ typedef int (*getaddrinfo_fn)(const char *, const char *, const struct addrinfo 
                               struct addrinfo **);
 typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
 typedef const char *(*inet_ntop_fn)(int, const void *, char *, socklen_t);
+typedef issize_t (*getmsgsize_fn)(su_socket_t);
+typedef int (*soerror_fn)(su_socket_t);
+typedef issize_t (*vsend_fn)(su_socket_t, su_iovec_t const *, isize_t, int, su_sockaddr_t const *, socklen_t);
 
 static atomic_bool dns_guard_on;
 static atomic_ulong names_refused;
@@ -67,23 +81,46 @@ void sip_guard_recv_filter(sip_recv_filter_fn fn, void *arg)
     recv_filter_arg = arg;
 }
 
-/* CALLER's code lies in libsofia-sip-ua. The calls come from a handful of
- * places in sofia, so answers are remembered by address (dladdr walks the
- * loaded objects; recvmsg runs for every datagram). */
-static bool from_sofia(const void *caller)
+/* Where in libsofia-sip-ua a call comes from: nowhere (another caller), or
+ * the two transport functions whose system calls are answered here. */
+enum sofia_site { NOT_SOFIA, SOFIA, SOFIA_RECV_DGRAM, SOFIA_SEND_DGRAM };
+
+/* CALLER's code lies in libsofia-sip-ua, and in which function (the
+ * nearest exported symbol: both tport functions are). The calls come from
+ * a handful of places in sofia, so answers are remembered by address
+ * (dladdr walks the loaded objects; recvmsg runs for every datagram). */
+static enum sofia_site sofia_site(const void *caller)
 {
     enum { SITES = 16 };
-    static _Thread_local struct { const void *at; bool sofia; } seen[SITES];
+    static _Thread_local struct { const void *at; enum sofia_site site; } seen[SITES];
     static _Thread_local unsigned next;
     for (unsigned i = 0; i < SITES; i++)
         if (seen[i].at == caller)
-            return seen[i].sofia;
+            return seen[i].site;
     Dl_info info;
-    bool sofia = dladdr(caller, &info) && info.dli_fname && strstr(info.dli_fname, "libsofia-sip-ua");
+    enum sofia_site site = NOT_SOFIA;
+    if (dladdr(caller, &info) && info.dli_fname && strstr(info.dli_fname, "libsofia-sip-ua")) {
+        site = SOFIA;
+        if (info.dli_sname && strcmp(info.dli_sname, "tport_recv_dgram") == 0)
+            site = SOFIA_RECV_DGRAM;
+        else if (info.dli_sname && strcmp(info.dli_sname, "tport_send_dgram") == 0)
+            site = SOFIA_SEND_DGRAM;
+    }
     seen[next % SITES].at = caller;
-    seen[next % SITES].sofia = sofia;
+    seen[next % SITES].site = site;
     next++;
-    return sofia;
+    return site;
+}
+
+static bool from_sofia(const void *caller)
+{
+    return sofia_site(caller) != NOT_SOFIA;
+}
+
+/* The definition ours stands in front of: libc's, or sofia's own. */
+static void *next_definition(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
 }
 
 int getaddrinfo(const char *restrict node, const char *restrict service,
@@ -91,7 +128,7 @@ int getaddrinfo(const char *restrict node, const char *restrict service,
 {
     static getaddrinfo_fn real;
     if (!real)
-        real = (getaddrinfo_fn)dlsym(RTLD_NEXT, "getaddrinfo");
+        real = (getaddrinfo_fn)next_definition("getaddrinfo");
     if (!real)
         return EAI_SYSTEM;
     if (node && atomic_load(&dns_guard_on) && from_sofia(__builtin_return_address(0))) {
@@ -112,26 +149,152 @@ int getaddrinfo(const char *restrict node, const char *restrict service,
     return real(node, service, hints, res);
 }
 
-ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+/* The datagram su_getmsgsize() received for tport_recv_dgram, until the
+ * recvmsg that follows takes it. One: sofia runs on the loop thread only,
+ * and tport_recv_dgram asks for the size and receives in one go. */
+static struct {
+    int fd;                     /* -1: none held */
+    ssize_t len;                /* its length, or -1 with err */
+    int err;
+    int flags;                  /* msg_flags */
+    socklen_t fromlen;
+    struct sockaddr_storage from;
+    unsigned char data[65536];  /* any UDP datagram */
+} ahead_dgram = {.fd = -1};
+
+static recvmsg_fn real_recvmsg(void)
 {
     static recvmsg_fn real;
     if (!real)
-        real = (recvmsg_fn)dlsym(RTLD_NEXT, "recvmsg");
+        real = (recvmsg_fn)next_definition("recvmsg");
+    return real;
+}
+
+/* A datagram the driver's filter refuses (a flood) is consumed here. */
+static bool filter_passes(const struct msghdr *msg, const void *data, size_t len)
+{
+    return !recv_filter || !msg->msg_name || msg->msg_namelen < sizeof(struct sockaddr_in) ||
+           ((const struct sockaddr *)msg->msg_name)->sa_family != AF_INET ||
+           recv_filter(recv_filter_arg, msg->msg_name, data, len);
+}
+
+/* Receives FD's next datagram the filter lets through into ahead_dgram;
+ * its length for sofia's buffer, or 1 when there is none (the recvmsg that
+ * follows then says why: EAGAIN, which sofia takes silently, or the
+ * socket's error, as it did). Zero-length datagrams and refused ones are
+ * consumed, at most 64 a time. */
+static ssize_t receive_ahead(int fd)
+{
+    recvmsg_fn real = real_recvmsg();
+    ahead_dgram.fd = fd;
+    ahead_dgram.len = -1;
+    ahead_dgram.err = EAGAIN;
+    for (int i = 0; real && i < 64; i++) {
+        struct iovec v = {ahead_dgram.data, sizeof ahead_dgram.data};
+        struct msghdr mh = {.msg_name = &ahead_dgram.from, .msg_namelen = sizeof ahead_dgram.from,
+                            .msg_iov = &v, .msg_iovlen = 1};
+        ssize_t n = real(fd, &mh, MSG_DONTWAIT);
+        if (n < 0) {
+            ahead_dgram.err = errno;
+            return 1;
+        }
+        if (n == 0 || !filter_passes(&mh, ahead_dgram.data, (size_t)n))
+            continue;
+        ahead_dgram.len = n;
+        ahead_dgram.flags = mh.msg_flags;
+        ahead_dgram.fromlen = mh.msg_namelen;
+        return n;
+    }
+    return 1;
+}
+
+/* Gives the datagram held for FD to MSG, as recvmsg would have. */
+static ssize_t take_ahead(struct msghdr *msg)
+{
+    ahead_dgram.fd = -1;
+    if (ahead_dgram.len < 0) {
+        errno = ahead_dgram.err;
+        return -1;
+    }
+    size_t done = 0, len = (size_t)ahead_dgram.len;
+    for (size_t i = 0; i < (size_t)msg->msg_iovlen && done < len; i++) {
+        size_t k = msg->msg_iov[i].iov_len < len - done ? msg->msg_iov[i].iov_len : len - done;
+        memcpy(msg->msg_iov[i].iov_base, ahead_dgram.data + done, k);
+        done += k;
+    }
+    if (msg->msg_name) {
+        socklen_t k = msg->msg_namelen < ahead_dgram.fromlen ? msg->msg_namelen : ahead_dgram.fromlen;
+        memcpy(msg->msg_name, &ahead_dgram.from, k);
+    }
+    msg->msg_namelen = ahead_dgram.fromlen;
+    msg->msg_controllen = 0;
+    msg->msg_flags = ahead_dgram.flags | (done < len ? MSG_TRUNC : 0);
+    return (ssize_t)done;
+}
+
+issize_t su_getmsgsize(su_socket_t fd)
+{
+    if (sofia_site(__builtin_return_address(0)) == SOFIA_RECV_DGRAM)
+        /* a datagram still held (sofia could not allocate for it) keeps its place */
+        return (issize_t)(ahead_dgram.fd == fd ? (ahead_dgram.len > 0 ? ahead_dgram.len : 1) : receive_ahead(fd));
+    static getmsgsize_fn real;
+    if (!real)
+        real = (getmsgsize_fn)next_definition("su_getmsgsize");
     if (!real) {
         errno = ENOSYS;
         return -1;
     }
+    return real(fd);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    recvmsg_fn real = real_recvmsg();
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    bool sofia = from_sofia(__builtin_return_address(0));
+    if (sofia && fd == ahead_dgram.fd && !(flags & (MSG_PEEK | MSG_ERRQUEUE)))
+        return take_ahead(msg);
     ssize_t n = real(fd, msg, flags);
-    if (n <= 0 || !recv_filter || (flags & MSG_PEEK) || !msg->msg_name || msg->msg_namelen < sizeof(struct sockaddr_in) ||
-        ((struct sockaddr *)msg->msg_name)->sa_family != AF_INET || msg->msg_iovlen < 1 ||
-        !from_sofia(__builtin_return_address(0)))
+    if (n <= 0 || !sofia || (flags & MSG_PEEK) || msg->msg_iovlen < 1)
         return n;
     const struct iovec *v = &msg->msg_iov[0];
-    size_t seen = (size_t)n < v->iov_len ? (size_t)n : v->iov_len;
-    if (recv_filter(recv_filter_arg, msg->msg_name, v->iov_base, seen))
+    if (filter_passes(msg, v->iov_base, (size_t)n < v->iov_len ? (size_t)n : v->iov_len))
         return n;
     errno = EAGAIN;   /* sofia: nothing to read yet; the datagram is gone */
     return -1;
+}
+
+int su_soerror(su_socket_t fd)
+{
+    if (sofia_site(__builtin_return_address(0)) == SOFIA_SEND_DGRAM)
+        return 0;   /* tport_send_dgram ignores it; su_vsend below makes up for it */
+    static soerror_fn real;
+    if (!real)
+        real = (soerror_fn)next_definition("su_soerror");
+    return real ? real(fd) : 0;
+}
+
+issize_t su_vsend(su_socket_t fd, su_iovec_t const iov[], isize_t iovlen, int flags, su_sockaddr_t const *to,
+                  socklen_t tolen)
+{
+    static vsend_fn real;
+    if (!real)
+        real = (vsend_fn)next_definition("su_vsend");
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    issize_t n = real(fd, iov, iovlen, flags, to, tolen);
+    /* A datagram's send that meets an error an earlier datagram's ICMP
+     * left pending fails with that error, and clears it (what su_soerror
+     * did first): once more. A failure of its own fails again, as it is. */
+    if (n < 0 && to && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+        sofia_site(__builtin_return_address(0)) == SOFIA_SEND_DGRAM)
+        n = real(fd, iov, iovlen, flags, to, tolen);
+    return n;
 }
 
 const char *inet_ntop(int af, const void *restrict src, char *restrict dst, socklen_t size)
@@ -140,7 +303,7 @@ const char *inet_ntop(int af, const void *restrict src, char *restrict dst, sock
         return sip_ntop4(src, dst, size);
     static inet_ntop_fn real;
     if (!real)
-        real = (inet_ntop_fn)dlsym(RTLD_NEXT, "inet_ntop");
+        real = (inet_ntop_fn)next_definition("inet_ntop");
     if (!real) {
         errno = ENOSYS;
         return NULL;
