@@ -208,6 +208,11 @@ static ssize_t receive_ahead(int fd)
     return 1;
 }
 
+void sip_guard_drop_held(void)
+{
+    ahead_dgram.fd = -1;
+}
+
 /* Gives the datagram held for FD to MSG, as recvmsg would have. */
 static ssize_t take_ahead(struct msghdr *msg)
 {
@@ -255,7 +260,8 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
         return -1;
     }
     bool sofia = from_sofia(__builtin_return_address(0));
-    if (sofia && fd == ahead_dgram.fd && !(flags & (MSG_PEEK | MSG_ERRQUEUE)))
+    /* tport_recv_dgram's receive names a source; a stream's does not */
+    if (sofia && fd == ahead_dgram.fd && msg->msg_name && !(flags & (MSG_PEEK | MSG_ERRQUEUE)))
         return take_ahead(msg);
     ssize_t n = real(fd, msg, flags);
     if (n <= 0 || !sofia || (flags & MSG_PEEK) || msg->msg_iovlen < 1)

@@ -44,6 +44,9 @@ unsigned long sip_dns_guard_refused(void);   /* names sofia was refused */
 typedef bool (*sip_recv_filter_fn)(void *arg, const struct sockaddr_in *src, const void *data,
                                    size_t n);
 void sip_guard_recv_filter(sip_recv_filter_fn fn, void *arg);
+/* Forgets a datagram received ahead of sofia and not taken (only when
+ * sofia could not allocate for it): before its sockets close. */
+void sip_guard_drop_held(void);
 /* The driver's filter (sip_admit.c): counts each datagram and holds it
  * against settings.sip.flood; ARG is the sip_driver. */
 bool sip_recv_filter_cb(void *arg, const struct sockaddr_in *src, const void *data, size_t n);

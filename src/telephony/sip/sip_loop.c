@@ -114,6 +114,11 @@ static void timer_fire_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t 
     cb(&sl->base, cbarg);
 }
 
+/* The step's first zero-timeout wait on su_root's descriptor may wait up
+ * to 1 ms (run_op, epoll_wait below): armed for each step, used once. */
+static _Thread_local int stretch_epfd = -1;
+static _Thread_local bool stretch_armed;
+
 static loop_timer *timer_start_op(loop *l, double after, loop_timer_cb cb, void *arg)
 {
     sip_loop *sl = (sip_loop *)l;
@@ -134,6 +139,10 @@ static loop_timer *timer_start_op(loop *l, double after, loop_timer_cb cb, void 
     lt->arg = arg;
     su_timer_set_interval(lt->t, timer_fire_cb, lt, (su_duration_t)ms);
     sl->timers++;
+    /* Due now, set by a timer the step ran before its wait (a strand's
+     * kick from a timer): the wait must not hold it back up to 1 ms. */
+    if (ms == 0)
+        stretch_armed = false;
     return lt;
 }
 
@@ -216,11 +225,10 @@ static void unwatch_op(loop *l, loop_watch *lw)
  * once, timers keep their 1 ms precision (docs/decisions/sip-core.md,
  * "One wait a wake-up"). Only the loop thread's step, only su_root's
  * descriptor, only the first wait of a step (a second, after su_msg
- * messages, stays 0). */
+ * messages, stays 0), and not when a timer due now was set in the step
+ * (timer_start_op). */
 typedef int (*epoll_wait_fn)(int, struct epoll_event *, int, int);
 static epoll_wait_fn real_epoll_wait;
-static _Thread_local int stretch_epfd = -1;
-static _Thread_local bool stretch_armed;
 
 __attribute__((constructor)) static void find_epoll_wait(void)
 {
@@ -267,6 +275,7 @@ static void stop_op(loop *l)
 {
     sip_loop *sl = (sip_loop *)l;
     sl->stopped = true;
+    stretch_armed = false;
     su_root_break(sl->root);
     /* su_root_break ends su_root_run, not a step: a step whose timer called
      * this would still wait for I/O (up to a second). A timer due now makes

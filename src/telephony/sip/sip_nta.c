@@ -764,6 +764,7 @@ void sip_nta_stop(sip_driver *d)
         nta_leg_destroy(t->dflt);
     if (t->agent)
         nta_agent_destroy(t->agent);
+    sip_guard_drop_held();   /* its descriptor may be a TCP socket's next */
     sip_nta_hdrs_free(t);
     free(t->buckets);
     free(t);
