@@ -153,7 +153,9 @@ int getaddrinfo(const char *restrict node, const char *restrict service,
  * recvmsg that follows takes it. One: sofia runs on the loop thread only,
  * and tport_recv_dgram asks for the size and receives in one go. */
 static struct {
-    int fd;                     /* -1: none held */
+    /* -1: none held. Atomic: every thread's recvmsg compares it (libcurl's
+     * resolver threads receive from netlink), only the loop thread sets it. */
+    atomic_int fd;
     ssize_t len;                /* its length, or -1 with err */
     int err;
     int flags;                  /* msg_flags */
@@ -186,7 +188,7 @@ static bool filter_passes(const struct msghdr *msg, const void *data, size_t len
 static ssize_t receive_ahead(int fd)
 {
     recvmsg_fn real = real_recvmsg();
-    ahead_dgram.fd = fd;
+    atomic_store_explicit(&ahead_dgram.fd, fd, memory_order_relaxed);
     ahead_dgram.len = -1;
     ahead_dgram.err = EAGAIN;
     for (int i = 0; real && i < 64; i++) {
@@ -210,13 +212,13 @@ static ssize_t receive_ahead(int fd)
 
 void sip_guard_drop_held(void)
 {
-    ahead_dgram.fd = -1;
+    atomic_store_explicit(&ahead_dgram.fd, -1, memory_order_relaxed);
 }
 
 /* Gives the datagram held for FD to MSG, as recvmsg would have. */
 static ssize_t take_ahead(struct msghdr *msg)
 {
-    ahead_dgram.fd = -1;
+    atomic_store_explicit(&ahead_dgram.fd, -1, memory_order_relaxed);
     if (ahead_dgram.len < 0) {
         errno = ahead_dgram.err;
         return -1;
@@ -239,9 +241,12 @@ static ssize_t take_ahead(struct msghdr *msg)
 
 issize_t su_getmsgsize(su_socket_t fd)
 {
-    if (sofia_site(__builtin_return_address(0)) == SOFIA_RECV_DGRAM)
+    if (sofia_site(__builtin_return_address(0)) == SOFIA_RECV_DGRAM) {
         /* a datagram still held (sofia could not allocate for it) keeps its place */
-        return (issize_t)(ahead_dgram.fd == fd ? (ahead_dgram.len > 0 ? ahead_dgram.len : 1) : receive_ahead(fd));
+        if (atomic_load_explicit(&ahead_dgram.fd, memory_order_relaxed) == fd)
+            return (issize_t)(ahead_dgram.len > 0 ? ahead_dgram.len : 1);
+        return (issize_t)receive_ahead(fd);
+    }
     static getmsgsize_fn real;
     if (!real)
         real = (getmsgsize_fn)next_definition("su_getmsgsize");
@@ -259,12 +264,13 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
         errno = ENOSYS;
         return -1;
     }
-    bool sofia = from_sofia(__builtin_return_address(0));
+    const void *caller = __builtin_return_address(0);
     /* tport_recv_dgram's receive names a source; a stream's does not */
-    if (sofia && fd == ahead_dgram.fd && msg->msg_name && !(flags & (MSG_PEEK | MSG_ERRQUEUE)))
+    if (fd == atomic_load_explicit(&ahead_dgram.fd, memory_order_relaxed) && msg->msg_name &&
+        !(flags & (MSG_PEEK | MSG_ERRQUEUE)) && from_sofia(caller))
         return take_ahead(msg);
     ssize_t n = real(fd, msg, flags);
-    if (n <= 0 || !sofia || (flags & MSG_PEEK) || msg->msg_iovlen < 1)
+    if (n <= 0 || !recv_filter || (flags & MSG_PEEK) || msg->msg_iovlen < 1 || !from_sofia(caller))
         return n;
     const struct iovec *v = &msg->msg_iov[0];
     if (filter_passes(msg, v->iov_base, (size_t)n < v->iov_len ? (size_t)n : v->iov_len))
