@@ -53,6 +53,8 @@ static const char *first_line(const char *file, char *line, int size)
 }
 #endif
 
+const char *cli_heap_pages = "libc's malloc";
+
 /* The heap in transparent huge pages (2 MiB) where the kernel gives them:
  * a server's heap grows for the first ~40 s of load (finished transactions
  * linger) and every 4 KiB page it touches the first time is a page fault,
@@ -64,8 +66,6 @@ static const char *first_line(const char *file, char *line, int size)
  * pages reserved for, say, PostgreSQL). The cost: mimalloc keeps such
  * segments, so the heap stays at its peak. An explicit
  * MIMALLOC_LARGE_OS_PAGES in the environment wins. */
-const char *cli_heap_pages = "libc's malloc";
-
 static void tune_allocator(void)
 {
 #ifdef HAVE_MIMALLOC_H
