@@ -49,6 +49,8 @@
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -66,6 +68,45 @@ typedef const char *(*inet_ntop_fn)(int, const void *, char *, socklen_t);
 typedef issize_t (*getmsgsize_fn)(su_socket_t);
 typedef int (*soerror_fn)(su_socket_t);
 typedef issize_t (*vsend_fn)(su_socket_t, su_iovec_t const *, isize_t, int, su_sockaddr_t const *, socklen_t);
+
+/* The definitions ours stand in front of (libc's, or sofia's own), found
+ * once before main (no thread races a lazy lookup) or at the first call
+ * if one comes sooner, from another library's constructor; NEXT(f). */
+static struct {
+    getaddrinfo_fn getaddrinfo;
+    recvmsg_fn recvmsg;
+    inet_ntop_fn inet_ntop;
+    getmsgsize_fn su_getmsgsize;
+    soerror_fn su_soerror;
+    vsend_fn su_vsend;
+} next;
+
+static void *find_next(const char *name)
+{
+    void *f = dlsym(RTLD_NEXT, name);
+    if (!f) {   /* libc or sofia without it: nothing sensible to answer */
+        fprintf(stderr, "callroute: %s: no definition behind ours (%s)\n", name, dlerror());
+        abort();
+    }
+    return f;
+}
+
+#define NEXT(f)                                                    \
+    __extension__({                                                \
+        if (!next.f)                                               \
+            next.f = (__typeof__(next.f))find_next(#f);            \
+        next.f;                                                    \
+    })
+
+__attribute__((constructor)) static void find_next_definitions(void)
+{
+    (void)NEXT(getaddrinfo);
+    (void)NEXT(recvmsg);
+    (void)NEXT(inet_ntop);
+    (void)NEXT(su_getmsgsize);
+    (void)NEXT(su_soerror);
+    (void)NEXT(su_vsend);
+}
 
 static atomic_bool dns_guard_on;
 static atomic_ulong names_refused;
@@ -117,20 +158,10 @@ static bool from_sofia(const void *caller)
     return sofia_site(caller) != NOT_SOFIA;
 }
 
-/* The definition ours stands in front of: libc's, or sofia's own. */
-static void *next_definition(const char *name)
-{
-    return dlsym(RTLD_NEXT, name);
-}
-
 int getaddrinfo(const char *restrict node, const char *restrict service,
                 const struct addrinfo *restrict hints, struct addrinfo **restrict res)
 {
-    static getaddrinfo_fn real;
-    if (!real)
-        real = (getaddrinfo_fn)next_definition("getaddrinfo");
-    if (!real)
-        return EAI_SYSTEM;
+    getaddrinfo_fn real = NEXT(getaddrinfo);
     if (node && atomic_load(&dns_guard_on) && from_sofia(__builtin_return_address(0))) {
         struct addrinfo numeric = {0};
         if (hints)
@@ -164,14 +195,6 @@ static struct {
     unsigned char data[65536];  /* any UDP datagram */
 } ahead_dgram = {.fd = -1};
 
-static recvmsg_fn real_recvmsg(void)
-{
-    static recvmsg_fn real;
-    if (!real)
-        real = (recvmsg_fn)next_definition("recvmsg");
-    return real;
-}
-
 /* A datagram the driver's filter refuses (a flood) is consumed here. */
 static bool filter_passes(const struct msghdr *msg, const void *data, size_t len)
 {
@@ -187,11 +210,11 @@ static bool filter_passes(const struct msghdr *msg, const void *data, size_t len
  * consumed, at most 64 a time. */
 static ssize_t receive_ahead(int fd)
 {
-    recvmsg_fn real = real_recvmsg();
+    recvmsg_fn real = NEXT(recvmsg);
     atomic_store_explicit(&ahead_dgram.fd, fd, memory_order_relaxed);
     ahead_dgram.len = -1;
     ahead_dgram.err = EAGAIN;
-    for (int i = 0; real && i < 64; i++) {
+    for (int i = 0; i < 64; i++) {
         struct iovec v = {ahead_dgram.data, sizeof ahead_dgram.data};
         struct msghdr mh = {.msg_name = &ahead_dgram.from, .msg_namelen = sizeof ahead_dgram.from,
                             .msg_iov = &v, .msg_iovlen = 1};
@@ -247,23 +270,12 @@ issize_t su_getmsgsize(su_socket_t fd)
             return (issize_t)(ahead_dgram.len > 0 ? ahead_dgram.len : 1);
         return (issize_t)receive_ahead(fd);
     }
-    static getmsgsize_fn real;
-    if (!real)
-        real = (getmsgsize_fn)next_definition("su_getmsgsize");
-    if (!real) {
-        errno = ENOSYS;
-        return -1;
-    }
-    return real(fd);
+    return NEXT(su_getmsgsize)(fd);
 }
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    recvmsg_fn real = real_recvmsg();
-    if (!real) {
-        errno = ENOSYS;
-        return -1;
-    }
+    recvmsg_fn real = NEXT(recvmsg);
     const void *caller = __builtin_return_address(0);
     /* tport_recv_dgram's receive names a source; a stream's does not */
     if (fd == atomic_load_explicit(&ahead_dgram.fd, memory_order_relaxed) && msg->msg_name &&
@@ -283,22 +295,13 @@ int su_soerror(su_socket_t fd)
 {
     if (sofia_site(__builtin_return_address(0)) == SOFIA_SEND_DGRAM)
         return 0;   /* tport_send_dgram ignores it; su_vsend below makes up for it */
-    static soerror_fn real;
-    if (!real)
-        real = (soerror_fn)next_definition("su_soerror");
-    return real ? real(fd) : 0;
+    return NEXT(su_soerror)(fd);
 }
 
 issize_t su_vsend(su_socket_t fd, su_iovec_t const iov[], isize_t iovlen, int flags, su_sockaddr_t const *to,
                   socklen_t tolen)
 {
-    static vsend_fn real;
-    if (!real)
-        real = (vsend_fn)next_definition("su_vsend");
-    if (!real) {
-        errno = ENOSYS;
-        return -1;
-    }
+    vsend_fn real = NEXT(su_vsend);
     issize_t n = real(fd, iov, iovlen, flags, to, tolen);
     /* A datagram's send that meets an error an earlier datagram's ICMP
      * left pending fails with that error, and clears it (what su_soerror
@@ -313,14 +316,7 @@ const char *inet_ntop(int af, const void *restrict src, char *restrict dst, sock
 {
     if (af == AF_INET)
         return sip_ntop4(src, dst, size);
-    static inet_ntop_fn real;
-    if (!real)
-        real = (inet_ntop_fn)next_definition("inet_ntop");
-    if (!real) {
-        errno = ENOSYS;
-        return NULL;
-    }
-    return real(af, src, dst, size);
+    return NEXT(inet_ntop)(af, src, dst, size);
 }
 
 int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, ...)
