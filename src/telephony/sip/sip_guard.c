@@ -71,7 +71,9 @@ typedef issize_t (*vsend_fn)(su_socket_t, su_iovec_t const *, isize_t, int, su_s
 
 /* The definitions ours stand in front of (libc's, or sofia's own), found
  * once before main (no thread races a lazy lookup) or at the first call
- * if one comes sooner, from another library's constructor; NEXT(f). */
+ * if one comes sooner, from another library's constructor; NEXT(f).
+ * A program linked without sofia (the unit tests) has no su_* behind
+ * ours, and nothing calls them: only a call that finds none stops. */
 static struct {
     getaddrinfo_fn getaddrinfo;
     recvmsg_fn recvmsg;
@@ -98,14 +100,16 @@ static void *find_next(const char *name)
         next.f;                                                    \
     })
 
+#define LOOK_UP(f) (next.f = (__typeof__(next.f))dlsym(RTLD_NEXT, #f))
+
 __attribute__((constructor)) static void find_next_definitions(void)
 {
-    (void)NEXT(getaddrinfo);
-    (void)NEXT(recvmsg);
-    (void)NEXT(inet_ntop);
-    (void)NEXT(su_getmsgsize);
-    (void)NEXT(su_soerror);
-    (void)NEXT(su_vsend);
+    LOOK_UP(getaddrinfo);
+    LOOK_UP(recvmsg);
+    LOOK_UP(inet_ntop);
+    LOOK_UP(su_getmsgsize);
+    LOOK_UP(su_soerror);
+    LOOK_UP(su_vsend);
 }
 
 static atomic_bool dns_guard_on;
