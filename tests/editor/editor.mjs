@@ -125,6 +125,9 @@ const consoleErrors = [];
 // Until the token is saved, validation's POST answers 401 and the editor
 // says "enter the admin token" (the open case waits for that): the
 // browser logs the 401 as a failed load, which is not an error of the page.
+// A 401 is an error when its request carried a token, or was sent after
+// the token was saved (judged by the response, not the console line, which
+// can come after the flag is set for a request sent before it).
 let tokenSaved = false;
 
 async function main() {
@@ -139,12 +142,22 @@ async function main() {
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
   // (an answer of 409 or 422 the editor handles is logged as a failed load: not an error of the page)
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (409|422)/.test(m.text()) &&
-        !(!tokenSaved && /^Failed to load resource: the server responded with a status of 401/.test(m.text())))
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (401|409|422)/.test(m.text()))
       consoleErrors.push(`console: ${m.text()}`);
   });
   const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
+  const sentAfterToken = new WeakSet();
+  page.on('request', (r) => {
+    requests.push(r.url());
+    if (tokenSaved) sentAfterToken.add(r);
+  });
+  page.on('response', async (r) => {
+    if (r.status() !== 401) return;
+    const q = r.request();
+    const auth = (await q.allHeaders().catch(() => ({}))).authorization;
+    if (auth || sentAfterToken.has(q))
+      consoleErrors.push(`401 for ${q.method()} ${q.url()} (${auth ? 'with a token' : 'sent after the token was saved'})`);
+  });
 
   await run('open', async () => {
     await page.goto(`${BASE}/editor/`);
@@ -172,8 +185,8 @@ async function main() {
     await until(async () => (await page.locator('#status').textContent()).includes('enter the admin token'),
       'the note asking for the token');
     await page.fill('#token-input', TOKEN);
-    tokenSaved = true;
     await page.click('.modal button[data-value="save"]');
+    tokenSaved = true;
     await until(async () => (await page.locator('#status').textContent()).startsWith('valid'), 'validation with the token');
     expect(await page.evaluate(() => sessionStorage.getItem('callroute-admin-token')) === TOKEN, 'token not in sessionStorage');
     expect(!page.url().includes(TOKEN), 'the token is in the URL');
