@@ -140,7 +140,8 @@ async function main() {
   const context = await browser.newContext({ viewport: { width: WIDTH, height: HEIGHT } });
   page = await context.newPage();
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-  // (an answer of 409 or 422 the editor handles is logged as a failed load: not an error of the page)
+  // (an answer of 409 or 422 the editor handles is logged as a failed load: not an error of the page;
+  // a 401 is judged by its request, below)
   page.on('console', (m) => {
     if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (401|409|422)/.test(m.text()))
       consoleErrors.push(`console: ${m.text()}`);
