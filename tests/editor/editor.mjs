@@ -152,12 +152,16 @@ async function main() {
     requests.push(r.url());
     if (tokenSaved) sentAfterToken.add(r);
   });
-  page.on('response', async (r) => {
+  // (the judgement awaits the request's headers: no_page_errors waits for
+  // every one still under way)
+  const judging = [];
+  page.on('response', (r) => {
     if (r.status() !== 401) return;
     const q = r.request();
-    const auth = (await q.allHeaders().catch(() => ({}))).authorization;
-    if (auth || sentAfterToken.has(q))
-      consoleErrors.push(`401 for ${q.method()} ${q.url()} (${auth ? 'with a token' : 'sent after the token was saved'})`);
+    judging.push(q.allHeaders().catch(() => ({})).then(({ authorization: auth }) => {
+      if (auth || sentAfterToken.has(q))
+        consoleErrors.push(`401 for ${q.method()} ${q.url()} (${auth ? 'with a token' : 'sent after the token was saved'})`);
+    }));
   });
 
   await run('open', async () => {
@@ -454,6 +458,7 @@ async function main() {
   });
 
   await run('no_page_errors', async () => {
+    await Promise.all(judging);
     expect(consoleErrors.length === 0, consoleErrors.join('\n'));
   });
   await browser.close();

@@ -731,14 +731,16 @@ void sip_nta_session_expires(const sip_leg *leg, char *buf, size_t n)
 }
 
 /* Each message's home starts with one block this large (a received
- * message's with its text besides) and its headers are carved from it.
- * Without it sofia mallocs every header, URL and parameter of every
+ * message's with the bytes read besides: UDP's datagram, what TCP had
+ * ready; none past ~63 KB, sofia's limit) and its headers are carved from
+ * it. Without it sofia mallocs every header, URL and parameter of every
  * message apart (~180 of a call's ~330 allocations) and frees them one by
  * one when the transaction ends, up to 32 s later (Timer D), when those
- * blocks have left the caches: −8 to −15% CPU a call
- * (docs/decisions/sip-core.md, "A message's headers in one block");
- * 1,024 read 6% dearer, 4,096 the same. A message whose headers outgrow
- * it mallocs the rest, as before. */
+ * blocks have left the caches: −7 to −17% CPU a call with sipp's small
+ * messages (docs/decisions/sip-core.md, "A message's headers in one
+ * block"); 1,024 read 6% dearer, 4,096 the same. A message whose headers
+ * outgrow it mallocs the rest, as before. Never su_home_move() out of a
+ * message's home: the moved blocks would still point into its preload. */
 enum { SIP_MSG_PRELOAD = 2048 };
 
 int sip_nta_start(sip_driver *d, const char *url, unsigned t1x64_ms, char *err, size_t errlen)
