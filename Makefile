@@ -62,6 +62,12 @@ $(B)/tests/%: tests/unit/%.c $(B)/libcallroute.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(B)/libcallroute.a $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
+# test_heap checks the arena `serve --heap-prefault` gives mimalloc: linked
+# with the server's allocator (none in the ASan build: it checks the refusal).
+$(B)/tests/test_heap: tests/unit/test_heap.c $(B)/libcallroute.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(B)/libcallroute.a $(MALLOC_LIB) $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
+
 unit: $(B)/callroute $(UNIT_BINS)
 
 # The editor and the browser phone (web/, docs/decisions/editor.md):

@@ -64,16 +64,19 @@ until grep -q ":\$hex 00000000:0000 07" /proc/net/udp; do
   fi
   sleep 0.05
 done
-exec kamailio -f "$RUN/kamailio.cfg" -DD -E -x tlsf -m 1024 -M 16 -P "$RUN/kamailio.pid" -Y "$RUN"
+exec kamailio -f "$RUN/kamailio.cfg" -DD -E -x tlsf -m 1024 -M 16 -P "$RUN/kamailio.pid" -Y "$RUN" "\$@"
 SH
 
-set -- --name kamailio-rtpengine --server "sh $RUN/server.sh" --target "127.0.0.1:$PORT" \
+set -- --name kamailio-rtpengine --target "127.0.0.1:$PORT" \
   --uas-port "$UAS_PORT" --server-settle 2
 [ -n "$OUT" ] && set -- "$@" --out "$OUT"
 STEP=${SIPSTEP:-$HERE/../sipp/sipstep.py}
 . "$HERE/../sipp/plan.sh"
 
-plan_ladder "$@"
+# The ladder with Kamailio's shared memory written at start (kamailio.cfg's
+# PREFAULT), as the other peers' ladders; the hold plan without.
+plan_ladder "$@" --server "sh $RUN/server.sh -A PREFAULT"
+set -- "$@" --server "sh $RUN/server.sh"
 # Goal 4's peer: 10,000 calls held with media anchored. tm keeps a finished
 # transaction 5 s.
 plan_hold 10000 500 5 "$@"

@@ -35,12 +35,22 @@ STEP=${SIPSTEP:-$ROOT/bench/sipp/sipstep.py}
 . "$ROOT/bench/sipp/plan.sh"
 
 peer=callroute
-set -- --name "$peer" --server "$CR serve $RUN/b2bua.yaml --sip udp:127.0.0.1:$PORT --admin 127.0.0.1:$ADMIN_PORT --log-level error" \
-  --target "127.0.0.1:$PORT" --uas-port "$UAS_PORT"
+# The ladder and the series measure CPU and set-up latency under load: the
+# server's heap is prefaulted at start (serve --heap-prefault), as an
+# operator sizing a server for its peak runs it, and as Kamailio's run has
+# its shared memory written at start (shm_force_alloc). 3G holds what a
+# full ladder's 4,000 calls/s step keeps for Timer D's 32 s (~2.5 GB);
+# past it the heap grows as usual. Without it, every heap page's first
+# touch is a page fault, 2-5 ms a 2 MiB page on this VM
+# (docs/decisions/sip-core.md, "The heap prefaulted"). The hold plans
+# measure memory growth, so they run without.
+PREFAULT=${CR_HEAP_PREFAULT:-3G}
+set -- --name "$peer" --target "127.0.0.1:$PORT" --uas-port "$UAS_PORT"
 [ -n "$OUT" ] && set -- "$@" --out "$OUT"
-plan_ladder "$@"
+plan_ladder "$@" --server "$CR serve $RUN/b2bua.yaml --sip udp:127.0.0.1:$PORT --admin 127.0.0.1:$ADMIN_PORT --log-level error --heap-prefault $PREFAULT"
 # Goal 2 is judged on five 30 s steps, so a QUICK run takes them too.
-SERIES_FULL=1 plan_series "$@"
+SERIES_FULL=1 plan_series "$@" --server "$CR serve $RUN/b2bua.yaml --sip udp:127.0.0.1:$PORT --admin 127.0.0.1:$ADMIN_PORT --log-level error --heap-prefault $PREFAULT"
+set -- "$@" --server "$CR serve $RUN/b2bua.yaml --sip udp:127.0.0.1:$PORT --admin 127.0.0.1:$ADMIN_PORT --log-level error"
 # Goal 4: 10,000 calls held with media anchored. Settled as if a finished
 # transaction lingered 32 s (sofia's Timer D floor, docs/decisions/sip-core.md):
 # callroute sets T1x64 to 8 s, but a settle of 10 s instead of 26 read 18-31 KB per held call where

@@ -36,6 +36,7 @@
 #include "scenario/program.h"
 #include "services/svc.h"
 #include "telephony/sip/sip.h"
+#include "util/heap.h"
 #include "util/strbuf.h"
 
 #define MAX_LISTEN 4
@@ -43,7 +44,7 @@
 static void usage(FILE *out)
 {
     fputs("usage: callroute serve FILE [--sip ADDR]... [--admin ADDR] [--log-level LEVEL]\n"
-          "                       [--log-file PATH] [--node NAME]\n"
+          "                       [--log-file PATH] [--node NAME] [--heap-prefault SIZE]\n"
           "       callroute serve FILE --drain [--admin ADDR] [--drain-timeout DURATION]\n\n"
           "Runs the SIP service for the scenario FILE: takes calls from the gateways\n"
           "and the registered users it names, routes them and runs their scripts.\n\n"
@@ -59,6 +60,9 @@ static void usage(FILE *out)
           "  --log-file PATH    log there instead of stderr (reopened on SIGUSR1)\n"
           "  --node NAME        this node's name in a cluster (settings.cluster; default:\n"
           "                     settings.cluster.node, else the host name)\n"
+          "  --heap-prefault SIZE  write SIZE of heap (512M, 2G, ...) before the first\n"
+          "                     call, so heap growth under load costs no page faults\n"
+          "                     (README.md, memory): the process holds SIZE from start\n"
           "  --drain            do not serve: tell the serve already running FILE (its\n"
           "                     admin API, with FILE's token) to drain: it stops taking\n"
           "                     calls, the live ones finish, it exits. Waits for that;\n"
@@ -393,6 +397,7 @@ int cli_serve(int argc, char **argv)
     size_t nlisten = 0;
     const char *admin_addr = NULL, *node = NULL, *drain_timeout = NULL;
     bool drain = false;
+    size_t prefault = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -406,6 +411,12 @@ int cli_serve(int argc, char **argv)
             listen[nlisten++] = argv[++i];
         } else if (strcmp(a, "--admin") == 0 && i + 1 < argc) {
             admin_addr = argv[++i];
+        } else if (strcmp(a, "--heap-prefault") == 0 && i + 1 < argc) {
+            if (!heap_size_parse(argv[++i], &prefault)) {
+                fprintf(stderr, "callroute serve: --heap-prefault '%s': expected a size like 512M or 2G "
+                                "(mebibytes or gibibytes, 64M to 1024G)\n", argv[i]);
+                return CLI_USAGE;
+            }
         } else if (strcmp(a, "--node") == 0 && i + 1 < argc) {
             node = argv[++i];
         } else if (strcmp(a, "--drain") == 0) {
@@ -489,7 +500,20 @@ int cli_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int rc = CLI_OK;
-    char err[256] = "";
+    char err[256] = "", heap_note[160] = "";
+    if (prefault) {
+        int pr = heap_prefault(prefault, heap_note, sizeof heap_note);
+        if (pr == -1) {
+            fprintf(stderr, "callroute serve: --heap-prefault: %s\n", heap_note);
+            scn_program_unref(s.prog);
+            free(source);
+            return 1;
+        }
+        if (pr == -2) {
+            say(&s, SIP_LOG_WARN, "--heap-prefault %s", heap_note);
+            heap_note[0] = '\0';
+        }
+    }
     s.l = sip_loop_new();
     if (!s.l) {
         fputs("callroute serve: cannot create the event loop\n", stderr);
@@ -580,7 +604,7 @@ int cli_serve(int argc, char **argv)
     say(&s, SIP_LOG_INFO, "%s: listening for SIP on port %d (%zu routes, %zu users, %zu gateways)",
         s.file, sip_driver_port(s.drv), s.prog->route_count, s.prog->user_count,
         s.prog->gateway_count);
-    say(&s, SIP_LOG_INFO, "heap: %s", cli_heap_pages);
+    say(&s, SIP_LOG_INFO, "heap: %s%s%s", cli_heap_pages, heap_note[0] ? "; " : "", heap_note);
     sd_notifyf(0, "READY=1\nSTATUS=listening for SIP on port %d", sip_driver_port(s.drv));
     uint64_t wd_usec = 0;
     if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {

@@ -532,6 +532,44 @@ case_heap_pages() {
     expect "the server did not say 'heap: mimalloc, $want'" wait_for "$W/heap.log" 10 "heap: mimalloc, $want"
 }
 
+# serve --heap-prefault (src/util/heap.c): the production build writes
+# the heap before the first call and says so; the memory is the server's
+# from start (VmRSS), mimalloc allocates from it (the server's own probe,
+# or the line would say it does not) and SIP is served. A size it cannot
+# take is a usage error that says what it expects.
+case_heap_prefault() {
+    EVIDENCE="$W/prefault.log $W/prefault_bad.log $W/prefault_opt.out"
+    bin=$ROOT/build/callroute
+    ldd "$bin" | grep -q libmimalloc || { WHY="$bin is not linked with mimalloc (libmimalloc-dev)"; return 1; }
+    printf 'version: 1\nroutes:\n  - name: r\n    script: [ { app: log, message: hi } ]\n' >"$W/heap.yaml"
+    "$bin" serve "$W/heap.yaml" --heap-prefault lots >"$W/prefault_bad.log" 2>&1
+    [ $? -eq 2 ] && grep -q "expected a size like 512M or 2G" "$W/prefault_bad.log" ||
+        { WHY="--heap-prefault lots was not refused as a usage error"; return 1; }
+    "$bin" serve "$W/heap.yaml" --sip "udp:127.0.0.1:$SIPREG" --admin off --heap-prefault 320M >"$W/prefault.log" 2>&1 &
+    srv=$!
+    PEERS="$PEERS $srv"
+    expect "the server did not say '320 MiB prefaulted'" wait_for "$W/prefault.log" 20 "heap: mimalloc, .*; 320 MiB prefaulted in " || return 1
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$srv/status")
+    [ "${rss:-0}" -ge $((320 * 1024)) ] || { WHY="VmRSS ${rss} KiB after prefaulting 320 MiB"; return 1; }
+    /usr/bin/python3 - "$SIPREG" >"$W/prefault_opt.out" 2>&1 <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(5)
+me = s.getsockname()[1]
+s.sendto((f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n"
+          f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-prefault-1\r\n"
+          "Max-Forwards: 70\r\nFrom: <sip:t@127.0.0.1>;tag=p1\r\nTo: <sip:callroute@127.0.0.1>\r\n"
+          "Call-ID: prefault-1@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode(), ("127.0.0.1", port))
+reply = s.recv(65536).decode(errors="replace")
+print(reply.splitlines()[0])
+sys.exit(0 if reply.startswith("SIP/2.0 200") else 1)
+PY
+    [ $? -eq 0 ] || { WHY="the prefaulted server did not answer OPTIONS 200"; return 1; }
+    kill "$srv"
+}
+
 # Datagrams that are no message, sent before a real one: an empty one
 # (sofia read a byte to drop it), one byte, and 2,000 bytes of zeros; the
 # OPTIONS after them is answered (the receive ahead of sofia's, sip_guard.c,
@@ -779,7 +817,7 @@ case_refer_long() { # the agent's REFER to a 400-character URI with no user part
 for c in ${SIP_CASES:-retransmissions callid_reuse message_in_call answer_no_dialog 200_until_ack cancel cancel_dialled cancel_after_200 cancel_crosses_callee_200 481 \
     bye_during_reinvite hold_by_caller hold_by_callee glare glare_retried reinvite_early ivr_info ivr_rfc4733 gateway_auth \
     session_timer_silent session_timer_refreshed hold_by_update hold_update_by_callee reinvite_2xx_again reinvite_2xx_late 422_retried \
-    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled fork_past_icmp syscalls_per_message runt_datagrams heap_pages message_from_user message_gateway_auth \
+    cancel_no_final register_outbound_tcp outbound_udp fork_late_2xx fork_2xx_again fork_cancelled fork_past_icmp syscalls_per_message runt_datagrams heap_pages heap_prefault message_from_user message_gateway_auth \
     mwi_refresh_expiry mwi_refresh_contact mwi_cap bypass_update_by_callee bypass_reinvite_refused bypass_reinvite_auth bypass_reinvite_challenged bypass_timer_refreshed \
     bypass_refresh_callee bypass_refresh_caller bypass_offerless_by_caller bypass_offerless_by_callee bypass_offerless_glare bypass_offerless_no_answer bypass_offerless_garbage_answer bypass_offerless_huge_offer bypass_offerless_no_ack bypass_offerless_peer_left bypass_offerless_refresh_waits bypass_redial_refused refer_notify refer_long}; do
     run "$c"

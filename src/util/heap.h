@@ -1,0 +1,26 @@
+/* heap.h — the heap prefaulted at start (`serve --heap-prefault SIZE`):
+ * memory written once before the first call and handed to the allocator,
+ * so a server's heap growth under load costs no page faults
+ * (docs/decisions/sip-core.md, "The heap prefaulted"). Like Kamailio's
+ * shm_force_alloc or the JVM's AlwaysPreTouch. */
+#ifndef CR_HEAP_H
+#define CR_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* "512M", "2G", "1536MiB", "3GB": a whole number of mebibytes (M, MB, MiB)
+ * or gibibytes (G, GB, GiB), case-insensitive, at least 64 MiB and at most
+ * 1 TiB. Pure: false for anything else (no unit, 0, a fraction, junk). */
+bool heap_size_parse(const char *text, size_t *bytes);
+
+/* Maps BYTES (rounded up to 64 MiB), asks for transparent huge pages,
+ * writes every page and gives the memory to mimalloc as an arena it never
+ * returns to the system. Then checks that the allocator takes from it (a
+ * large allocation made and freed). 0 and, in WHAT, "2048 MiB prefaulted
+ * in 1.8 s"; -1 and why not in WHAT (more than the machine's memory, the
+ * mapping refused, the allocator not taking it); -2 when this build has
+ * no mimalloc (libc's malloc, ASan). Call once, before the load. */
+int heap_prefault(size_t bytes, char *what, size_t what_size);
+
+#endif
