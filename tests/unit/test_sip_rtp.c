@@ -1051,7 +1051,7 @@ static void test_srtp_known_answers(void **state)
 }
 
 /* A server stopping with thousands of sessions: every one is closed (the
- * pool keeps 4,096, the rest go at once), then the context freed before
+ * pool keeps them all), then the context freed before
  * the loop ran again, so every receive's cancel is still to complete.
  * rtp_ctx_free waits for all of them: each session's memory is let go
  * (LeakSanitizer, in the ASan build, reports any left; 6.13+ kernels run
