@@ -75,8 +75,8 @@ static void usage(FILE *out)
           "SIGHUP: reloads FILE (as the admin API's POST /reload does); running calls\n"
           "finish on the revision they started on.\n"
           "SIGUSR1: reopens the log file (logrotate).\n\n"
-          "Exit status: 0 after a signal, 1 invalid FILE or cannot listen, 2 usage\n"
-          "error or unreadable FILE.\n",
+          "Exit status: 0 after a signal, 1 invalid FILE, cannot listen or cannot\n"
+          "prefault the heap, 2 usage error or unreadable FILE.\n",
           out);
 }
 
