@@ -506,6 +506,7 @@ int cli_serve(int argc, char **argv)
         if (pr == -1) {
             fprintf(stderr, "callroute serve: --heap-prefault: %s\n", heap_note);
             scn_program_unref(s.prog);
+            admin_revisions_free(s.revs);
             free(source);
             return 1;
         }

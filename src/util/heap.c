@@ -8,8 +8,8 @@
  * 2 MiB page's first touch costs 2-5 ms. While the heap grows that was
  * ~30% of a call's CPU and the loop's longest stalls (p99 of set-up
  * latency). Written here once, before the load, the pages are the
- * process's for good: mimalloc gets them as an arena marked large
- * (pinned), which it never decommits or resets. */
+ * process's for good: mimalloc gets them as a committed arena, which it
+ * never decommits or resets. */
 #include "util/heap.h"
 
 #include "util/alloc.h"
@@ -65,6 +65,57 @@ bool heap_size_parse(const char *text, size_t *bytes)
     return true;
 }
 
+/* A number from the line of FILE that starts with KEY ("" for a file of
+ * one number), or -1. */
+static long long read_number(const char *file, const char *key)
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long long n = -1;
+    size_t klen = strlen(key);
+    while (n < 0 && fgets(line, sizeof line, f))
+        if (strncmp(line, key, klen) == 0 && sscanf(line + klen, " %lld", &n) != 1)
+            n = -1;
+    fclose(f);
+    return n;
+}
+
+/* Bytes the prefault may take without the kernel's OOM killer ending the
+ * start: what the kernel says is available (MemAvailable), and within the
+ * process's cgroup (v2) its memory.max less its memory.current. WHICH
+ * names the smaller. */
+static size_t memory_room(const char **which)
+{
+    size_t room = SIZE_MAX;
+    *which = "";
+    long long kib = read_number("/proc/meminfo", "MemAvailable:");
+    if (kib >= 0) {
+        room = (size_t)kib * 1024;
+        *which = "the memory available (MemAvailable)";
+    }
+    char line[512], path[600];
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (f) {
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "0::/", 4) != 0)
+                continue;
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", line + 3);
+            long long max = read_number(path, "");   /* "max": none */
+            snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.current", line + 3);
+            long long cur = read_number(path, "");
+            if (max >= 0 && cur >= 0 && (size_t)(max > cur ? max - cur : 0) < room) {
+                room = (size_t)(max > cur ? max - cur : 0);
+                *which = "what its cgroup may still take (memory.max)";
+            }
+        }
+        fclose(f);
+    }
+    return room;
+}
+
 int heap_prefault(size_t bytes, char *what, size_t what_size)
 {
 #ifdef HAVE_MIMALLOC_H
@@ -73,12 +124,13 @@ int heap_prefault(size_t bytes, char *what, size_t what_size)
         return -2;
     }
     size_t size = (bytes + ARENA_GRAIN - 1) / ARENA_GRAIN * ARENA_GRAIN;
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && page > 0 && size / (size_t)page >= (size_t)pages) {
-        snprintf(what, what_size, "not done: %zu MiB is more than this machine's memory (%zu MiB)",
-                 size / MIB, (size_t)pages * (size_t)page / MIB);
+    const char *which;
+    size_t room = memory_room(&which);
+    if (size >= room) {
+        snprintf(what, what_size, "not done: %zu MiB is more than %s, %zu MiB", size / MIB, which, room / MIB);
         return -1;
     }
+    long page = sysconf(_SC_PAGESIZE);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     /* Mapped one grain more, so that a grain-aligned SIZE fits inside. */
@@ -97,7 +149,10 @@ int heap_prefault(size_t bytes, char *what, size_t what_size)
      * The memory is nobody else's yet, so plain writes are safe. */
     for (volatile char *p = start; p < end; p += page)
         *p = 0;
-    if (!mi_manage_os_memory(start, size, true, true, true, -1)) {
+    /* Committed: mimalloc never decommits nor resets it (pinned). Not
+     * "large": mimalloc gives a large arena only to requests that allow
+     * large pages, which a thread's first segment does not. */
+    if (!mi_manage_os_memory(start, size, true, false, true, -1)) {
         munmap(start, size);
         snprintf(what, what_size, "not done: mimalloc refused the memory");
         return -1;

@@ -18,8 +18,9 @@ bool heap_size_parse(const char *text, size_t *bytes);
  * writes every page and gives the memory to mimalloc as an arena it never
  * returns to the system. Then checks that the allocator takes from it (a
  * large allocation made and freed). 0 and, in WHAT, "2048 MiB prefaulted
- * in 1.8 s"; -1 and why not in WHAT (more than the machine's memory, the
- * mapping refused, the allocator not taking it); -2 when this build has
+ * in 1.8 s"; -1 and why not in WHAT (more than the memory available or
+ * the cgroup's limit allows, the mapping refused, the allocator not
+ * taking it); -2 when this build has
  * no mimalloc (libc's malloc, ASan). Call once, before the load. */
 int heap_prefault(size_t bytes, char *what, size_t what_size);
 

@@ -266,7 +266,12 @@ static void batch_end(rtp_ring *g)
  *   RTP, where each serve finds a few completions (a call's receives armed
  *   and cancelled).
  * So a serve starts cheap and drains once a round brings RING_BUSY or more
- * (the relay under load); a few completions are all there was. */
+ * (the relay under load); a few completions are all there was.
+ * What a cheap round can still leave: 20 items that made fewer than
+ * RING_BUSY completions (datagrams the receive dropped, a bad checksum),
+ * with more behind them. Those wait for the ring's next signal: the next
+ * packet, or the next call's receive armed or cancelled; a session closed
+ * meanwhile holds its port and slot until then (rtp-ports.md). */
 static void ring_serve(rtp_ring *g)
 {
     bool drain = false;
