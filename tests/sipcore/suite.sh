@@ -532,6 +532,31 @@ case_heap_pages() {
     expect "the server did not say 'heap: mimalloc, $want'" wait_for "$W/heap.log" 10 "heap: mimalloc, $want"
 }
 
+# options_ping PORT NAME [runts]: an OPTIONS to 127.0.0.1:PORT from a
+# fresh UDP socket (branch, tag and Call-ID from NAME); succeeds when it is
+# answered 200 within 5 s, and prints the reply's first line. "runts"
+# sends an empty datagram, one byte and 2,000 zero bytes before it.
+options_ping() {
+    /usr/bin/python3 - "$@" <<'PY'
+import socket, sys
+port, name = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(5)
+me = s.getsockname()[1]
+if sys.argv[3:] == ["runts"]:
+    for junk in (b"", b"x", bytes(2000)):
+        s.sendto(junk, ("127.0.0.1", port))
+s.sendto((f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n"
+          f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-{name}-1\r\n"
+          f"Max-Forwards: 70\r\nFrom: <sip:t@127.0.0.1>;tag={name}\r\nTo: <sip:callroute@127.0.0.1>\r\n"
+          f"Call-ID: {name}-1@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode(), ("127.0.0.1", port))
+reply = s.recv(65536).decode(errors="replace")
+print(reply.splitlines()[0])
+sys.exit(0 if reply.startswith("SIP/2.0 200") else 1)
+PY
+}
+
 # serve --heap-prefault (src/util/heap.c): the production build writes
 # the heap before the first call and says so; the memory is the server's
 # from start (VmRSS), mimalloc allocates from it (the server's own probe,
@@ -551,22 +576,8 @@ case_heap_prefault() {
     expect "the server did not say '320 MiB prefaulted'" wait_for "$W/prefault.log" 20 "heap: mimalloc, .*; 320 MiB prefaulted in " || return 1
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$srv/status")
     [ "${rss:-0}" -ge $((320 * 1024)) ] || { WHY="VmRSS ${rss} KiB after prefaulting 320 MiB"; return 1; }
-    /usr/bin/python3 - "$SIPREG" >"$W/prefault_opt.out" 2>&1 <<'PY'
-import socket, sys
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-s.settimeout(5)
-me = s.getsockname()[1]
-s.sendto((f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n"
-          f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-prefault-1\r\n"
-          "Max-Forwards: 70\r\nFrom: <sip:t@127.0.0.1>;tag=p1\r\nTo: <sip:callroute@127.0.0.1>\r\n"
-          "Call-ID: prefault-1@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode(), ("127.0.0.1", port))
-reply = s.recv(65536).decode(errors="replace")
-print(reply.splitlines()[0])
-sys.exit(0 if reply.startswith("SIP/2.0 200") else 1)
-PY
-    [ $? -eq 0 ] || { WHY="the prefaulted server did not answer OPTIONS 200"; return 1; }
+    options_ping "$SIPREG" prefault >"$W/prefault_opt.out" 2>&1 ||
+        { WHY="the prefaulted server did not answer OPTIONS 200"; return 1; }
     kill "$srv"
 }
 
@@ -576,24 +587,8 @@ PY
 # consumes each and hands sofia the next).
 case_runt_datagrams() {
     EVIDENCE="$W/runts.out $W/serve.log"
-    /usr/bin/python3 - "$SIP" >"$W/runts.out" 2>&1 <<'PY'
-import socket, sys
-port = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-s.settimeout(5)
-me = s.getsockname()[1]
-for junk in (b"", b"x", bytes(2000)):
-    s.sendto(junk, ("127.0.0.1", port))
-s.sendto((f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n"
-          f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-runts-1\r\n"
-          "Max-Forwards: 70\r\nFrom: <sip:t@127.0.0.1>;tag=r1\r\nTo: <sip:callroute@127.0.0.1>\r\n"
-          "Call-ID: runts-1@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode(), ("127.0.0.1", port))
-reply = s.recv(65536).decode(errors="replace")
-print(reply.splitlines()[0])
-sys.exit(0 if reply.startswith("SIP/2.0 200") else 1)
-PY
-    [ $? -eq 0 ] || { WHY="the OPTIONS after the runts was not answered 200"; return 1; }
+    options_ping "$SIP" runts runts >"$W/runts.out" 2>&1 ||
+        { WHY="the OPTIONS after the runts was not answered 200"; return 1; }
 }
 
 # Per SIP message the server makes one recvmsg or sendmsg and no other
