@@ -18,8 +18,6 @@ int cli_simulate(int argc, char **argv);
 int cli_route(int argc, char **argv);
 int cli_test(int argc, char **argv);
 int cli_serve(int argc, char **argv);
-/* What main() made of the heap (main.c tune_allocator): serve logs it. */
-extern const char *cli_heap_pages;
 int cli_schema(int argc, char **argv);
 int cli_cdr(int argc, char **argv);
 /* serve FILE --drain: asks the serve running P's file (its admin API at

@@ -605,7 +605,7 @@ int cli_serve(int argc, char **argv)
     say(&s, SIP_LOG_INFO, "%s: listening for SIP on port %d (%zu routes, %zu users, %zu gateways)",
         s.file, sip_driver_port(s.drv), s.prog->route_count, s.prog->user_count,
         s.prog->gateway_count);
-    say(&s, SIP_LOG_INFO, "heap: %s%s%s", cli_heap_pages, heap_note[0] ? "; " : "", heap_note);
+    say(&s, SIP_LOG_INFO, "heap: %s%s%s", heap_pages(), heap_note[0] ? "; " : "", heap_note);
     sd_notifyf(0, "READY=1\nSTATUS=listening for SIP on port %d", sip_driver_port(s.drv));
     uint64_t wd_usec = 0;
     if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {

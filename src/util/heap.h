@@ -1,4 +1,5 @@
-/* heap.h — the heap prefaulted at start (`serve --heap-prefault SIZE`):
+/* heap.h — the process's heap: its pages chosen at start (heap_tune), and
+ * prefaulted when asked (`serve --heap-prefault SIZE`):
  * memory written once before the first call and handed to the allocator,
  * so a server's heap growth under load costs no page faults
  * (docs/decisions/sip-core.md, "The heap prefaulted"). Like Kamailio's
@@ -8,6 +9,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Asks mimalloc for 2 MiB pages where the host gives them (main, first
+ * thing); heap_pages() then says what the heap runs on, for serve's log:
+ * "mimalloc, 2 MiB transparent huge pages", or why not. */
+void heap_tune(void);
+const char *heap_pages(void);
 
 /* "512M", "2G", "1536MiB", "3GB": a whole number of mebibytes (M, MB, MiB)
  * or gibibytes (G, GB, GiB), case-insensitive, at least 64 MiB and at most

@@ -516,7 +516,7 @@ case_fork_past_icmp() {
 
 # The production build (mimalloc, not this suite's ASan one) asks for a
 # heap in 2 MiB transparent huge pages where the host's THP is on and no
-# hugetlb pages are reserved, and says what it got (main.c tune_allocator).
+# hugetlb pages are reserved, and says what it got (src/util/heap.c heap_tune).
 case_heap_pages() {
     EVIDENCE="$W/heap.log"
     bin=$ROOT/build/callroute
